@@ -1,0 +1,30 @@
+/* Subcommands of the rewind command. Each takes the arguments after its own name
+ * (argv[0] is the subcommand name) and returns the process exit status. Only cli/
+ * prints and exits; each command reports failures as one line on stderr:
+ * "rewind CMD: <what> : <what to do>". */
+#ifndef RW_CLI_COMMANDS_H
+#define RW_CLI_COMMANDS_H
+
+#include "error.h"
+
+/* Exit statuses of the analysis commands (record returns the program's own). */
+#define RW_EXIT_OK 0
+#define RW_EXIT_FAIL 1   /* the input was bad or an operation failed */
+#define RW_EXIT_USAGE 2  /* the command line was bad */
+
+int rw_cmd_record(int argc, char **argv);
+int rw_cmd_info(int argc, char **argv);
+int rw_cmd_verify(int argc, char **argv);
+int rw_cmd_events(int argc, char **argv);
+int rw_cmd_stats(int argc, char **argv);
+int rw_cmd_memory(int argc, char **argv);
+int rw_cmd_coverage(int argc, char **argv);
+int rw_cmd_audit(int argc, char **argv);
+int rw_cmd_export(int argc, char **argv);
+int rw_cmd_timeit(int argc, char **argv);
+int rw_cmd_replay(int argc, char **argv);
+
+/* Prints "rewind CMD: MSG" to stderr for an error value; returns RW_EXIT_FAIL. */
+int rw_cli_fail(const char *cmd, const rw_err *err);
+
+#endif

@@ -1,0 +1,85 @@
+/* rewind: entry point and subcommand dispatch.
+ *
+ * Subcommands live in cli/cmd_*.c. A subcommand whose file is not linked in (weak
+ * symbol left NULL) is reported as not available in this build. */
+#include "commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#pragma weak rw_cmd_record
+#pragma weak rw_cmd_info
+#pragma weak rw_cmd_verify
+#pragma weak rw_cmd_events
+#pragma weak rw_cmd_stats
+#pragma weak rw_cmd_memory
+#pragma weak rw_cmd_coverage
+#pragma weak rw_cmd_audit
+#pragma weak rw_cmd_export
+#pragma weak rw_cmd_timeit
+#pragma weak rw_cmd_replay
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"record", rw_cmd_record, "run a Python program and record it into a trace file"},
+    {"info", rw_cmd_info, "show a trace's program, exit status, counts, threads, files"},
+    {"verify", rw_cmd_verify, "check a trace's CRCs and structure; report recovery"},
+    {"events", rw_cmd_events, "print the recorded events (a position range, as text or JSON)"},
+    {"stats", rw_cmd_stats, "cProfile/pstats statistics of the recording"},
+    {"memory", rw_cmd_memory, "tracemalloc statistics at any position"},
+    {"coverage", rw_cmd_coverage, "line counts and coverage, like python3 -m trace"},
+    {"audit", rw_cmd_audit, "the audit events of the run"},
+    {"export", rw_cmd_export, "export a timeline for Perfetto / chrome://tracing / speedscope"},
+    {"timeit", rw_cmd_timeit, "timeit-style statistics of every call of one function"},
+    {"replay", rw_cmd_replay, "time-travel debugger with pdb's commands, both directions"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: rewind COMMAND [ARGS...]\n\n"
+                 "Record a Python program once, then debug and analyse the recording anywhere.\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (commands[i].run)
+            fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'rewind COMMAND --help' describes one command. Version %s.\n", REWIND_VERSION);
+}
+
+int rw_cli_fail(const char *cmd, const rw_err *err)
+{
+    fprintf(stderr, "rewind %s: %s\n", cmd, err->msg[0] ? err->msg : rw_code_name(err->code));
+    return RW_EXIT_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return RW_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
+        usage(stdout);
+        return RW_EXIT_OK;
+    }
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("rewind %s\n", REWIND_VERSION);
+        return RW_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(commands[i].name, name))
+            continue;
+        if (!commands[i].run) {
+            fprintf(stderr, "rewind: '%s' is not available in this build\n", name);
+            return RW_EXIT_USAGE;
+        }
+        return commands[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "rewind: unknown command '%s': run 'rewind --help' for the list\n", name);
+    return RW_EXIT_USAGE;
+}

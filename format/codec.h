@@ -1,0 +1,138 @@
+/* Columnar chunk codec: raw records <-> rewind.Chunk messages, with shadow stacks.
+ *
+ * The encoder runs on the writer thread: it is fed raw records (format/records.h) in
+ * global order, keeps a shadow stack per thread (for line deltas and keyframes) and
+ * packs them into the columns of one Chunk at a time. The decoder does the inverse
+ * for one chunk, starting from the chunk's keyframe, so chunks decode independently.
+ * Neither knows anything of Python. Objects here are not thread-safe; use one per
+ * thread.
+ */
+#ifndef RW_CODEC_H
+#define RW_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "records.h"
+
+/* Deepest shadow stack a decoder accepts (deeper = corrupt input). */
+#define RW_STACK_MAX (1u << 20)
+
+/* One frame of a shadow stack. */
+typedef struct rw_frame {
+    uint32_t code;      /* CodeDef id (Python frame) or CFuncDef id (is_c) */
+    uint32_t line;      /* current line of a Python frame; 0 for C frames */
+    uint64_t call_pos;  /* event number of the call that opened the frame */
+    uint64_t call_tick; /* absolute tick of that call */
+    uint8_t is_c;
+} rw_frame;
+
+typedef struct rw_stack {
+    uint32_t thread; /* ThreadDef id */
+    uint32_t depth;
+    uint32_t cap;
+    rw_frame *frames; /* frames[0] is the outermost */
+} rw_stack;
+
+/* Summary of one encoded chunk (also what the index stores). */
+typedef struct rw_chunk_info {
+    uint64_t first_event;
+    uint64_t event_count;
+    uint64_t record_count;
+    uint64_t first_tick;
+    uint64_t last_tick;
+} rw_chunk_info;
+
+/* ---- encoder ---------------------------------------------------------------- */
+
+typedef struct rw_encoder rw_encoder;
+
+/* Returns a new encoder (caller frees with rw_encoder_free), or NULL when out of
+ * memory. time_shift: stored time deltas are tick deltas >> time_shift. */
+rw_encoder *rw_encoder_new(unsigned time_shift);
+void rw_encoder_free(rw_encoder *e);
+
+/* Feeds n raw records. The records must hold whole entries: a record that takes a
+ * BLOB is given together with its BLOB and text records. Returns RW_ENOMEM when a
+ * column cannot grow, RW_EINVAL on a malformed raw entry (a recorder bug). */
+rw_code rw_encoder_feed(rw_encoder *e, const rw_rec *recs, size_t n, rw_err *err);
+
+/* Records buffered in the current chunk. */
+uint64_t rw_encoder_pending(const rw_encoder *e);
+
+/* Serialises the current chunk as a rewind.Chunk message into a new malloc'd buffer
+ * (*out, *out_len; caller frees), describes it in *info, and starts the next chunk
+ * (whose keyframe is the shadow stacks as they are now). Must not be called with no
+ * pending records. */
+rw_code rw_encoder_finish(rw_encoder *e, uint8_t **out, size_t *out_len, rw_chunk_info *info,
+                          rw_err *err);
+
+/* Totals over everything fed so far. */
+uint64_t rw_encoder_events(const rw_encoder *e);
+uint64_t rw_encoder_records(const rw_encoder *e);
+const uint64_t *rw_encoder_kind_counts(const rw_encoder *e); /* RW_KIND_MAX entries */
+uint64_t rw_encoder_last_tick(const rw_encoder *e);
+
+/* ---- decoder ---------------------------------------------------------------- */
+
+/* One decoded record. Text is borrowed from the chunk and valid until the chunk is
+ * freed. For annotations (allocations, audit, ...), pos is the number of events
+ * before the record and tick the time of the last event before it. */
+typedef struct rw_event {
+    uint8_t kind;     /* rw_kind */
+    uint32_t thread;  /* ThreadDef id of the thread it happened in */
+    uint64_t pos;
+    uint64_t tick;
+    uint32_t code;    /* CALL, LINE, RETURN, EXCEPTION: the frame's CodeDef id;
+                         C_*: CFuncDef id; others: the code of the thread's top
+                         Python frame, 0 if none */
+    uint32_t line;    /* CALL, LINE: its line; others: the top Python frame's line */
+    uint32_t depth;   /* stack depth of the thread after a CALL/C_CALL and before a
+                         RETURN/C_RETURN/C_EXCEPTION, i.e. the frame's own depth
+                         (outermost = 1); others: current depth */
+    uint64_t call_pos;  /* RETURN, C_RETURN, C_EXCEPTION: the matching call's pos */
+    uint64_t call_tick; /* and its tick (0 when the call came before the recording) */
+    uint64_t size;      /* ALLOC_*: bytes */
+    uint64_t addr;      /* ALLOC_*, FREE_*: address */
+    uint32_t name;      /* EXCEPTION, UNCAUGHT, AUDIT: NameDef id; THREAD: new thread */
+    const char *text;   /* EXCEPTION, UNCAUGHT: message; AUDIT: arguments */
+    size_t text_len;
+} rw_event;
+
+/* A decoded chunk: the message plus its info. Owns its memory. */
+typedef struct rw_chunk rw_chunk;
+
+/* Limits a decoder checks ids against: ids must be <= these counts. */
+typedef struct rw_id_limits {
+    uint32_t codes, cfuncs, threads, names;
+} rw_id_limits;
+
+/* Unpacks a rewind.Chunk payload into a new chunk (caller frees with
+ * rw_chunk_free). Checks column lengths against the kinds column. RW_ECORRUPT with a
+ * message naming the column when they disagree. */
+rw_code rw_chunk_decode(const uint8_t *payload, size_t len, rw_chunk **out, rw_err *err);
+void rw_chunk_free(rw_chunk *c);
+const rw_chunk_info *rw_chunk_get_info(const rw_chunk *c);
+
+/* Iterates the records of one chunk, keeping the shadow stack of every thread. */
+typedef struct rw_decoder rw_decoder;
+
+/* Returns a new decoder positioned before the first record of chunk c (which must
+ * outlive it), its stacks loaded from the keyframe. Ids are checked against lim. */
+rw_code rw_decoder_new(const rw_chunk *c, const rw_id_limits *lim, unsigned time_shift,
+                       rw_decoder **out, rw_err *err);
+void rw_decoder_free(rw_decoder *d);
+
+/* Decodes the next record into *ev. Returns 1 when a record was decoded, 0 at the end
+ * of the chunk, and -1 (err filled, RW_ECORRUPT) when the chunk is inconsistent. */
+int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err);
+
+/* Shadow stacks as they are after the last decoded record. Borrowed; valid until the
+ * next rw_decoder_next. rw_decoder_stack returns NULL for a thread never seen. */
+size_t rw_decoder_nstacks(const rw_decoder *d);
+const rw_stack *rw_decoder_stack_at(const rw_decoder *d, size_t i);
+const rw_stack *rw_decoder_stack(const rw_decoder *d, uint32_t thread);
+uint32_t rw_decoder_thread(const rw_decoder *d); /* thread current now */
+
+#endif

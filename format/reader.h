@@ -1,0 +1,104 @@
+/* Trace reader: opens a trace file, loads its index, metadata and definitions, and
+ * gives cursors over its records in global order with seeking by event number.
+ *
+ * A file without a valid footer (cut short by a kill, a crash or a full disk) is read
+ * by scanning its frames up to the first damaged one; rw_reader_recovery says what
+ * was recovered. Every malformed input gives an error value, never a crash, a hang or
+ * an unbounded allocation. A reader may be shared by several threads once opened
+ * (it is read-only); a cursor belongs to one thread.
+ */
+#ifndef RW_READER_H
+#define RW_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "error.h"
+#include "rewind.pb-c.h"
+
+typedef struct rw_reader rw_reader;
+
+/* Opens path and loads everything but the chunks. Returns a new reader in *out
+ * (caller frees with rw_reader_free). Errors: RW_EIO (cannot open or read: message
+ * names the file and the OS error), RW_ECORRUPT (not a trace, or the header, metadata
+ * or definitions are damaged), RW_EVERSION. */
+rw_code rw_reader_open(const char *path, rw_reader **out, rw_err *err);
+
+/* Same, on a file image in memory (the fuzz target uses it). buf must outlive r. */
+rw_code rw_reader_open_mem(const uint8_t *buf, size_t len, const char *name, rw_reader **out,
+                           rw_err *err);
+void rw_reader_free(rw_reader *r);
+
+/* What recovery found. used == 0 when the file had a valid footer. */
+typedef struct rw_recovery {
+    int used;
+    uint64_t chunks;
+    uint64_t events;
+    uint64_t good_bytes;   /* the file is intact up to here */
+    uint64_t file_bytes;
+    char why[160];         /* what stopped the scan ("bad CRC in frame 12") */
+} rw_recovery;
+const rw_recovery *rw_reader_recovery(const rw_reader *r);
+
+/* Decoded messages. Borrowed; valid until rw_reader_free. end is NULL when the run
+ * was cut short (no END frame). */
+const Rewind__Metadata *rw_reader_metadata(const rw_reader *r);
+const Rewind__RunEnd *rw_reader_end(const rw_reader *r);
+
+/* Definitions, indexed by id (index 0 is an empty placeholder). Borrowed. */
+typedef struct rw_defs {
+    Rewind__FileDef **files;
+    uint32_t nfiles;     /* ids 1..nfiles-1 are valid */
+    Rewind__CodeDef **codes;
+    uint32_t ncodes;
+    Rewind__CFuncDef **cfuncs;
+    uint32_t ncfuncs;
+    Rewind__ThreadDef **threads;
+    uint32_t nthreads;
+    Rewind__NameDef **names;
+    uint32_t nnames;
+} rw_defs;
+const rw_defs *rw_reader_defs(const rw_reader *r);
+
+/* Chunks, in order. */
+size_t rw_reader_nchunks(const rw_reader *r);
+const rw_chunk_info *rw_reader_chunk(const rw_reader *r, size_t i);
+uint64_t rw_reader_nevents(const rw_reader *r);
+uint64_t rw_reader_nrecords(const rw_reader *r);
+uint64_t rw_reader_file_size(const rw_reader *r);
+unsigned rw_reader_time_shift(const rw_reader *r);
+/* Index of the chunk holding event pos (the last chunk whose first_event <= pos). */
+size_t rw_reader_find_chunk(const rw_reader *r, uint64_t pos);
+
+/* Reads, checks and decodes chunk i into a new chunk (caller frees with
+ * rw_chunk_free). Thread-safe. */
+rw_code rw_reader_load_chunk(const rw_reader *r, size_t i, rw_chunk **out, rw_err *err);
+
+/* ---- cursor ------------------------------------------------------------------ */
+
+typedef struct rw_cursor rw_cursor;
+
+/* Returns a new cursor before the first record of chunk `first` that stops after
+ * chunk `last` (inclusive; use SIZE_MAX for the end). Caller frees it. */
+rw_code rw_cursor_new(const rw_reader *r, size_t first, size_t last, rw_cursor **out,
+                      rw_err *err);
+void rw_cursor_free(rw_cursor *c);
+
+/* Next record in global order: 1 = *ev filled, 0 = end, -1 = error (err filled; the
+ * records before stay valid). */
+int rw_cursor_next(rw_cursor *c, rw_event *ev, rw_err *err);
+
+/* Moves so that the next rw_cursor_next returns the event numbered pos (the first
+ * record whose pos equals it: annotations before that event come first). */
+rw_code rw_cursor_seek(rw_cursor *c, uint64_t pos, rw_err *err);
+
+/* Shadow stacks after the last record returned. Borrowed; valid until the next call
+ * on the cursor. NULL for a thread not seen yet. */
+const rw_stack *rw_cursor_stack(const rw_cursor *c, uint32_t thread);
+uint32_t rw_cursor_thread(const rw_cursor *c);
+
+/* Absolute tick -> nanoseconds since the start of the recording. */
+double rw_reader_tick_ns(const rw_reader *r, uint64_t tick);
+
+#endif

@@ -1,0 +1,127 @@
+/* Trace writer: the recorder's hot-path stream and the thread that writes the file.
+ *
+ * The producer (one at a time: the recorder serialises producers, e.g. with the GIL)
+ * appends raw records to preallocated blocks with rw_stream_put (no lock, no syscall,
+ * no allocation). Full blocks go to the writer thread, which encodes them into
+ * columnar chunks (format/codec.h), compresses them and appends frames to the file.
+ * A periodic flush (opts.flush_ms) bounds what a SIGKILL can lose. The writer
+ * allocates with the libc allocator only.
+ */
+#ifndef RW_WRITER_H
+#define RW_WRITER_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "records.h"
+#include "rewind.pb-c.h"
+
+typedef struct rw_writer rw_writer;
+
+/* A block of raw records. `fill` is written by the producer (release) and read by
+ * the writer thread (acquire); records below it are immutable. Once `sealed` is set
+ * the producer never touches the block again. */
+typedef struct rw_block {
+    struct rw_block *next;
+    _Atomic uint32_t fill;
+    _Atomic uint32_t sealed;
+    uint32_t cap;
+    uint32_t pad;
+    rw_rec recs[];
+} rw_block;
+
+/* Producer side. Invariant: blk->recs <= cur <= end == blk->recs + blk->cap. */
+typedef struct rw_stream {
+    rw_rec *cur;
+    rw_rec *end;
+    rw_block *blk;
+    rw_writer *w;
+} rw_stream;
+
+typedef struct rw_writer_opts {
+    int zstd_level;          /* default 3 */
+    uint32_t flush_ms;       /* default 250; 0 = only on close/flush */
+    uint32_t chunk_records;  /* default 262144 */
+    uint32_t block_records;  /* records per block, default 65536 */
+    uint32_t max_blocks;     /* bound on buffered blocks, default 64 */
+    unsigned time_shift;     /* default 0 */
+    const char *base_dir;    /* relative source paths are read from here (cwd) */
+} rw_writer_opts;
+
+/* Fills *o with the defaults above. */
+void rw_writer_opts_default(rw_writer_opts *o);
+
+/* Creates path (O_EXCL unless overwrite), writes the header and the METADATA frame
+ * (meta->format_version and meta->options are filled in here), starts the writer
+ * thread. Returns a new writer in *out. */
+rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwrite,
+                       Rewind__Metadata *meta, rw_writer **out, rw_err *err);
+
+/* The producer stream of w. Borrowed; valid until rw_writer_close. */
+rw_stream *rw_writer_stream(rw_writer *w);
+
+/* Slow path of rw_stream_put: hands the current block to the writer thread and takes
+ * an empty one, waiting for one when max_blocks are in use (never drops records). */
+void rw_stream_refill(rw_stream *s, size_t need);
+
+/* Appends one raw record. Hot path: no lock, no syscall, no allocation. */
+static inline void rw_stream_put(rw_stream *s, uint64_t w0, uint64_t w1)
+{
+    rw_rec *r = s->cur;
+    if (RW_UNLIKELY(r == s->end)) {
+        rw_stream_refill(s, 1);
+        r = s->cur;
+    }
+    r->w0 = w0;
+    r->w1 = w1;
+    s->cur = r + 1;
+    atomic_store_explicit(&s->blk->fill, (uint32_t)(s->cur - s->blk->recs),
+                          memory_order_release);
+}
+
+/* Appends a record followed by its text (a BLOB entry), all in one block, published
+ * at once. len is cut to RW_BLOB_MAX. */
+void rw_stream_put_text(rw_stream *s, uint64_t w0, uint64_t w1, const char *text, size_t len);
+
+/* Definitions. Each copies its strings; callable from any thread (a mutex guards the
+ * pending list). A definition must be added before the first record that uses its id;
+ * ids are dense per table, starting at 1. */
+void rw_writer_def_file(rw_writer *w, uint32_t id, const char *path, const char *source,
+                        size_t source_len, int has_source);
+/* Like rw_writer_def_file with source == NULL: the writer thread reads the file
+ * (relative paths against opts.base_dir) when it writes the definition. */
+void rw_writer_def_file_lazy(rw_writer *w, uint32_t id, const char *path);
+void rw_writer_def_code(rw_writer *w, uint32_t id, uint32_t file, const char *name,
+                        const char *qualname, uint32_t first_line, uint32_t flags,
+                        const char *const *arg_names, size_t nargs);
+void rw_writer_def_cfunc(rw_writer *w, uint32_t id, const char *label, const char *name,
+                         const char *module);
+void rw_writer_def_thread(rw_writer *w, uint32_t id, uint64_t ident, uint64_t native_id,
+                          const char *name, int is_main);
+void rw_writer_def_name(rw_writer *w, uint32_t id, const char *text);
+
+/* Makes everything appended so far durable in the file (encoded, written; not
+ * fsync'd) and returns when done. Call from the producer's thread. */
+rw_code rw_writer_flush(rw_writer *w, rw_err *err);
+
+/* Counters, readable at any time (approximate while running). */
+typedef struct rw_writer_stats {
+    uint64_t events;
+    uint64_t records;
+    uint64_t bytes_written;
+    uint64_t chunks;
+    int failed;              /* a write failed: see lost */
+    char lost[200];
+} rw_writer_stats;
+void rw_writer_get_stats(rw_writer *w, rw_writer_stats *st);
+
+/* Flushes, writes the END frame (end; its counters are filled in here), the INDEX and
+ * the trailer, stops the thread, closes the file and frees w. end may be NULL (no END
+ * frame: the run was cut short). Final counters go to *st when st is not NULL.
+ * Returns the first error seen while writing, if any, after still closing what it
+ * can. */
+rw_code rw_writer_close(rw_writer *w, Rewind__RunEnd *end, rw_writer_stats *st, rw_err *err);
+
+#endif
