@@ -8,6 +8,7 @@
 #   --no-asan, --no-fuzz     skip stage 2 or 3
 #   FUZZ_SECONDS=45          time per fuzz target (0 skips stage 3)
 #   JOBS=2                   parallel ctest jobs
+#   BUILD_DIR, ASAN_BUILD_DIR, FUZZ_BUILD_DIR   build directories (build, build-asan, build-fuzz)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -24,6 +25,9 @@ for arg in "$@"; do
 done
 jobs=${JOBS:-2}
 fuzz_seconds=${FUZZ_SECONDS:-45}
+build=${BUILD_DIR:-build}
+build_asan=${ASAN_BUILD_DIR:-build-asan}
+build_fuzz=${FUZZ_BUILD_DIR:-build-fuzz}
 t_start=$(date +%s)
 stage() { echo; echo "==== test.sh: $* ($(( $(date +%s) - t_start )) s)"; }
 
@@ -31,23 +35,25 @@ stage() { echo; echo "==== test.sh: $* ($(( $(date +%s) - t_start )) s)"; }
 unset PYTHONPATH PYTHONHOME PYTHONSTARTUP PYTHONTRACEMALLOC
 export PYTHONDONTWRITEBYTECODE=1
 
-stage "1/3 release build (build/) and ctest"
-scripts/build.sh
-(cd build && ctest --output-on-failure -j "$jobs")
+stage "1/3 release build ($build/) and ctest"
+BUILD_DIR=$build scripts/build.sh
+(cd "$build" && ctest --output-on-failure -j "$jobs")
 
 if [ "$asan" = 1 ]; then
-  stage "2/3 ASan+UBSan build (build-asan/) and ctest"
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DREWIND_SANITIZE=ON
-  cmake --build build-asan -j "$(nproc)"
+  stage "2/3 ASan+UBSan build ($build_asan/) and ctest"
+  # Debug keeps asserts on; -O1 keeps the recorded e2e programs from crawling.
+  cmake -S . -B "$build_asan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
+    -DREWIND_SANITIZE=ON
+  cmake --build "$build_asan" -j "$(nproc)"
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   # Unit tests and fuzz corpora: everything on, leaks included.
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+  (cd "$build_asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
      ctest --output-on-failure -j "$jobs" -L 'unit|fuzz')
   # e2e: `rewind record` embeds libpython, which by design does not free everything it
   # allocated (interned strings, static types, module state kept until exit), so
   # LeakSanitizer would report libpython at every exit; our own leaks are caught by the
   # unit tests above, which drive the same format code without an interpreter.
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+  (cd "$build_asan" && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
      ctest --output-on-failure -j "$jobs" -L e2e)
 fi
 
@@ -57,24 +63,24 @@ for src in tests/fuzz/fuzz_*.c; do
 done
 if [ "$fuzz" = 1 ] && [ "$fuzz_seconds" -gt 0 ] && [ ${#targets[@]} -gt 0 ]; then
   if command -v clang >/dev/null 2>&1; then
-    stage "3/3 libFuzzer, ${fuzz_seconds} s per target (build-fuzz/): ${targets[*]}"
+    stage "3/3 libFuzzer, ${fuzz_seconds} s per target ($build_fuzz/): ${targets[*]}"
     # fuzzer-no-link instruments the libraries too, so coverage guides the search into
     # the reader and codec and not only through the target's own file.
-    CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREWIND_FUZZ=ON \
+    CC=clang cmake -S . -B "$build_fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREWIND_FUZZ=ON \
       -DREWIND_SANITIZE=ON -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link
-    cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]}"
-    mkdir -p build-fuzz/artifacts
+    cmake --build "$build_fuzz" -j "$(nproc)" --target "${targets[@]}"
+    mkdir -p "$build_fuzz/artifacts"
     for t in "${targets[@]}"; do
       work=$(mktemp -d)
       seeds=tests/fuzz/corpus/$t
       [ -d "$seeds" ] || seeds=
       echo "-- $t"
       # New inputs go to the scratch corpus (first directory), never into the source tree.
-      ASAN_OPTIONS=detect_leaks=1 build-fuzz/"$t" -max_total_time="$fuzz_seconds" \
+      ASAN_OPTIONS=detect_leaks=1 "$build_fuzz/$t" -max_total_time="$fuzz_seconds" \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix=build-fuzz/artifacts/"$t"- "$work" ${seeds:+"$seeds"} 2>&1 \
+        -artifact_prefix="$build_fuzz/artifacts/$t-" "$work" ${seeds:+"$seeds"} 2>&1 \
         | grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)' \
-        || { echo "test.sh: $t found a failing input: see build-fuzz/artifacts/" >&2
+        || { echo "test.sh: $t found a failing input: see $build_fuzz/artifacts/" >&2
              rm -rf "$work"; exit 1; }
       rm -rf "$work"
     done
