@@ -53,10 +53,17 @@ typedef struct rw_encoder rw_encoder;
 rw_encoder *rw_encoder_new(unsigned time_shift);
 void rw_encoder_free(rw_encoder *e);
 
-/* Feeds n raw records. The records must hold whole entries: a record that takes a
- * BLOB is given together with its BLOB and text records. Returns RW_ENOMEM when a
- * column cannot grow, RW_EINVAL on a malformed raw entry (a recorder bug). */
-rw_code rw_encoder_feed(rw_encoder *e, const rw_rec *recs, size_t n, rw_err *err);
+/* Tells the encoder a code object's first line (CALL lines are stored relative to
+ * it). Call before feeding the first CALL of that code id. */
+rw_code rw_encoder_def_code(rw_encoder *e, uint32_t id, uint32_t first_line);
+
+/* Feeds up to n raw records, whole entries only (a record that takes a BLOB goes
+ * with its BLOB and text records), stopping early once the current chunk holds
+ * max_pending records. *consumed gets the number of records taken; the caller
+ * finishes the chunk and feeds the rest. Returns RW_ENOMEM when a column cannot
+ * grow, RW_EINVAL on a malformed raw entry (a recorder bug). */
+rw_code rw_encoder_feed(rw_encoder *e, const rw_rec *recs, size_t n, uint64_t max_pending,
+                        size_t *consumed, rw_err *err);
 
 /* Records buffered in the current chunk. */
 uint64_t rw_encoder_pending(const rw_encoder *e);
@@ -103,9 +110,13 @@ typedef struct rw_event {
 /* A decoded chunk: the message plus its info. Owns its memory. */
 typedef struct rw_chunk rw_chunk;
 
-/* Limits a decoder checks ids against: ids must be <= these counts. */
+/* What a decoder checks ids against: an id is valid when 1 <= id <= the count
+ * (threads and names may also be 0, "unknown"). code_first_line[id] is the first
+ * line of code id (an array of codes + 1 entries), or NULL when unknown (then CALL
+ * lines decode relative to 0). */
 typedef struct rw_id_limits {
     uint32_t codes, cfuncs, threads, names;
+    const uint32_t *code_first_line;
 } rw_id_limits;
 
 /* Unpacks a rewind.Chunk payload into a new chunk (caller frees with
@@ -119,7 +130,9 @@ const rw_chunk_info *rw_chunk_get_info(const rw_chunk *c);
 typedef struct rw_decoder rw_decoder;
 
 /* Returns a new decoder positioned before the first record of chunk c (which must
- * outlive it), its stacks loaded from the keyframe. Ids are checked against lim. */
+ * outlive it), its stacks loaded from the keyframe. Ids are checked against lim
+ * (copied; the first-line array must outlive the decoder), or not at all when lim
+ * is NULL. */
 rw_code rw_decoder_new(const rw_chunk *c, const rw_id_limits *lim, unsigned time_shift,
                        rw_decoder **out, rw_err *err);
 void rw_decoder_free(rw_decoder *d);

@@ -1,0 +1,977 @@
+/* Columnar chunk codec (see codec.h and docs/format.md).
+ *
+ * The encoder and the decoder keep the same shadow stacks by applying the same rules
+ * (stack_call, stack_pop_py, stack_pop_c, line_base) to the same records: line
+ * deltas are only decodable because both sides agree on "the frame's previous line".
+ * Any change to those rules is a format change.
+ */
+#include "codec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "rewind.pb-c.h"
+
+const char *rw_kind_name(int kind)
+{
+    switch (kind) {
+    case RW_K_CALL: return "call";
+    case RW_K_LINE: return "line";
+    case RW_K_RETURN: return "return";
+    case RW_K_EXCEPTION: return "exception";
+    case RW_K_C_CALL: return "c_call";
+    case RW_K_C_RETURN: return "c_return";
+    case RW_K_C_EXCEPTION: return "c_exception";
+    case RW_K_ALLOC_RAW: return "alloc_raw";
+    case RW_K_ALLOC_MEM: return "alloc_mem";
+    case RW_K_ALLOC_OBJ: return "alloc_obj";
+    case RW_K_FREE_RAW: return "free_raw";
+    case RW_K_FREE_MEM: return "free_mem";
+    case RW_K_FREE_OBJ: return "free_obj";
+    case RW_K_THREAD: return "thread";
+    case RW_K_AUDIT: return "audit";
+    case RW_K_UNCAUGHT: return "uncaught";
+    case RW_K_BLOB: return "blob";
+    }
+    return "?";
+}
+
+/* Kinds that may appear in a file's kinds column. */
+static int kind_valid(unsigned k)
+{
+    return k <= RW_K_C_EXCEPTION || (k >= RW_K_ALLOC_RAW && k <= RW_K_UNCAUGHT);
+}
+
+/* ---- shadow stacks (shared rules) ------------------------------------------- */
+
+/* Per-thread state both sides keep: the stack plus the line base used when a LINE
+ * arrives with no Python frame on top (recording started inside a frame). */
+typedef struct tstate {
+    rw_stack st;
+    uint32_t orphan_line;
+} tstate;
+
+typedef struct stacks {
+    tstate *t;       /* indexed by thread id */
+    uint32_t n;      /* entries allocated */
+} stacks;
+
+static tstate *stacks_get(stacks *s, uint32_t thread)
+{
+    if (thread >= s->n) {
+        uint32_t n = s->n ? s->n : 8;
+        while (n <= thread) {
+            if (n > (1u << 24))
+                return NULL;
+            n *= 2;
+        }
+        tstate *t = realloc(s->t, (size_t)n * sizeof *t);
+        if (!t)
+            return NULL;
+        memset(t + s->n, 0, (size_t)(n - s->n) * sizeof *t);
+        for (uint32_t i = s->n; i < n; i++)
+            t[i].st.thread = i;
+        s->t = t;
+        s->n = n;
+    }
+    return &s->t[thread];
+}
+
+static void stacks_fini(stacks *s)
+{
+    for (uint32_t i = 0; i < s->n; i++)
+        free(s->t[i].st.frames);
+    free(s->t);
+    s->t = NULL;
+    s->n = 0;
+}
+
+static rw_frame *stack_push(rw_stack *st)
+{
+    if (st->depth == st->cap) {
+        if (st->cap >= RW_STACK_MAX)
+            return NULL;
+        uint32_t cap = st->cap ? st->cap * 2 : 64;
+        rw_frame *f = realloc(st->frames, (size_t)cap * sizeof *f);
+        if (!f)
+            return NULL;
+        st->frames = f;
+        st->cap = cap;
+    }
+    rw_frame *f = &st->frames[st->depth++];
+    memset(f, 0, sizeof *f);
+    return f;
+}
+
+/* RETURN: pops the top frame if it is a Python frame (a RETURN with a C frame or
+ * nothing on top pops nothing). Fills *out with the popped frame or zeros. */
+static void stack_pop_py(rw_stack *st, rw_frame *out)
+{
+    if (st->depth && !st->frames[st->depth - 1].is_c) {
+        *out = st->frames[--st->depth];
+    } else {
+        memset(out, 0, sizeof *out);
+    }
+}
+
+/* C_RETURN / C_EXCEPTION: pops the top frame if it is a C frame. */
+static void stack_pop_c(rw_stack *st, rw_frame *out)
+{
+    if (st->depth && st->frames[st->depth - 1].is_c) {
+        *out = st->frames[--st->depth];
+    } else {
+        memset(out, 0, sizeof *out);
+    }
+}
+
+/* Where a LINE's previous line lives: the top Python frame, else the orphan base. */
+static uint32_t *line_base(tstate *t)
+{
+    rw_stack *st = &t->st;
+    if (st->depth && !st->frames[st->depth - 1].is_c)
+        return &st->frames[st->depth - 1].line;
+    return &t->orphan_line;
+}
+
+/* ---- growable columns ------------------------------------------------------- */
+
+#define COLUMN(T, name)                                                        \
+    typedef struct name {                                                      \
+        T *v;                                                                  \
+        size_t n, cap;                                                         \
+    } name;                                                                    \
+    static int name##_push(name *c, T x)                                       \
+    {                                                                          \
+        if (c->n == c->cap) {                                                  \
+            size_t cap = c->cap ? c->cap * 2 : 1024;                           \
+            T *v = realloc(c->v, cap * sizeof *v);                             \
+            if (!v)                                                            \
+                return -1;                                                     \
+            c->v = v;                                                          \
+            c->cap = cap;                                                      \
+        }                                                                      \
+        c->v[c->n++] = x;                                                      \
+        return 0;                                                              \
+    }
+
+COLUMN(uint8_t, col_u8)
+COLUMN(uint32_t, col_u32)
+COLUMN(int32_t, col_i32)
+COLUMN(uint64_t, col_u64)
+COLUMN(int64_t, col_i64)
+COLUMN(ProtobufCBinaryData, col_bin)
+
+/* ---- encoder ---------------------------------------------------------------- */
+
+struct rw_encoder {
+    unsigned time_shift;
+    stacks stk;
+    uint32_t thread;          /* current thread */
+    uint64_t prev_q;          /* previous event tick >> time_shift */
+    uint64_t last_tick;
+    uint64_t prev_alloc, prev_free;
+    uint64_t events, records; /* totals so far */
+    uint64_t kind_counts[RW_KIND_MAX];
+    uint32_t *first_line;     /* by code id */
+    uint32_t nfirst;
+
+    /* current chunk */
+    uint64_t c_first_event, c_first_tick, c_events;
+    uint32_t c_thread;
+    Rewind__ThreadStack **key;    /* keyframe captured at chunk start */
+    size_t nkey;
+    col_u8 kinds;
+    col_u64 time_delta;
+    col_u32 call_code;
+    col_i32 call_line;
+    col_i32 line_delta;
+    col_u32 cfunc;
+    col_u32 exc_type;
+    col_bin exc_message;
+    col_u64 alloc_size;
+    col_i64 addr_delta;
+    col_u32 addr_low;
+    col_u32 switch_thread;
+    col_u32 audit_name;
+    col_bin audit_args;
+};
+
+static void keyframe_free(Rewind__ThreadStack **key, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!key[i])
+            continue;
+        for (size_t j = 0; j < key[i]->n_frames; j++)
+            free(key[i]->frames[j]);
+        free(key[i]->frames);
+        free(key[i]);
+    }
+    free(key);
+}
+
+/* Captures every non-empty stack (and the current thread's, even when empty) into a
+ * new keyframe. */
+static int keyframe_capture(rw_encoder *e)
+{
+    keyframe_free(e->key, e->nkey);
+    e->key = NULL;
+    e->nkey = 0;
+    size_t n = 0;
+    for (uint32_t i = 0; i < e->stk.n; i++)
+        if (e->stk.t[i].st.depth)
+            n++;
+    if (!n)
+        return 0;
+    e->key = calloc(n, sizeof *e->key);
+    if (!e->key)
+        return -1;
+    for (uint32_t i = 0; i < e->stk.n; i++) {
+        rw_stack *st = &e->stk.t[i].st;
+        if (!st->depth)
+            continue;
+        Rewind__ThreadStack *ts = malloc(sizeof *ts);
+        if (!ts)
+            return -1;
+        rewind__thread_stack__init(ts);
+        e->key[e->nkey++] = ts;
+        ts->thread = i;
+        ts->frames = calloc(st->depth, sizeof *ts->frames);
+        if (!ts->frames)
+            return -1;
+        for (uint32_t j = 0; j < st->depth; j++) {
+            Rewind__StackFrame *f = malloc(sizeof *f);
+            if (!f)
+                return -1;
+            rewind__stack_frame__init(f);
+            f->code = st->frames[j].code;
+            f->is_c = st->frames[j].is_c;
+            f->line = st->frames[j].line;
+            f->call_pos = st->frames[j].call_pos;
+            f->call_tick = st->frames[j].call_tick;
+            ts->frames[ts->n_frames++] = f;
+        }
+    }
+    return 0;
+}
+
+static void chunk_reset(rw_encoder *e)
+{
+    e->kinds.n = e->time_delta.n = e->call_code.n = e->call_line.n = 0;
+    e->line_delta.n = e->cfunc.n = e->exc_type.n = e->alloc_size.n = 0;
+    e->addr_delta.n = e->addr_low.n = e->switch_thread.n = e->audit_name.n = 0;
+    for (size_t i = 0; i < e->exc_message.n; i++)
+        free(e->exc_message.v[i].data);
+    for (size_t i = 0; i < e->audit_args.n; i++)
+        free(e->audit_args.v[i].data);
+    e->exc_message.n = e->audit_args.n = 0;
+    e->c_first_event = e->events;
+    e->c_first_tick = e->prev_q << e->time_shift;
+    e->c_events = 0;
+    e->c_thread = e->thread;
+    e->prev_alloc = e->prev_free = 0;
+    for (uint32_t i = 0; i < e->stk.n; i++)
+        e->stk.t[i].orphan_line = 0;
+}
+
+rw_encoder *rw_encoder_new(unsigned time_shift)
+{
+    rw_encoder *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->time_shift = time_shift > 32 ? 32 : time_shift;
+    chunk_reset(e);
+    return e;
+}
+
+void rw_encoder_free(rw_encoder *e)
+{
+    if (!e)
+        return;
+    chunk_reset(e);
+    keyframe_free(e->key, e->nkey);
+    stacks_fini(&e->stk);
+    free(e->first_line);
+    free(e->kinds.v);
+    free(e->time_delta.v);
+    free(e->call_code.v);
+    free(e->call_line.v);
+    free(e->line_delta.v);
+    free(e->cfunc.v);
+    free(e->exc_type.v);
+    free(e->exc_message.v);
+    free(e->alloc_size.v);
+    free(e->addr_delta.v);
+    free(e->addr_low.v);
+    free(e->switch_thread.v);
+    free(e->audit_name.v);
+    free(e->audit_args.v);
+    free(e);
+}
+
+rw_code rw_encoder_def_code(rw_encoder *e, uint32_t id, uint32_t first_line)
+{
+    if (id >= e->nfirst) {
+        uint32_t n = e->nfirst ? e->nfirst : 256;
+        while (n <= id)
+            n *= 2;
+        uint32_t *v = realloc(e->first_line, (size_t)n * sizeof *v);
+        if (!v)
+            return RW_ENOMEM;
+        memset(v + e->nfirst, 0, (size_t)(n - e->nfirst) * sizeof *v);
+        e->first_line = v;
+        e->nfirst = n;
+    }
+    e->first_line[id] = first_line;
+    return RW_OK;
+}
+
+uint64_t rw_encoder_pending(const rw_encoder *e) { return e->kinds.n; }
+uint64_t rw_encoder_events(const rw_encoder *e) { return e->events; }
+uint64_t rw_encoder_records(const rw_encoder *e) { return e->records; }
+const uint64_t *rw_encoder_kind_counts(const rw_encoder *e) { return e->kind_counts; }
+uint64_t rw_encoder_last_tick(const rw_encoder *e) { return e->last_tick; }
+
+/* Entry length in records of the entry starting at r (1, or 2 + text records). */
+static size_t entry_len(const rw_rec *r, size_t avail)
+{
+    if (!RW_HAS_TEXT(RW_REC_KIND(r->w0)))
+        return 1;
+    if (avail < 2 || RW_REC_KIND(r[1].w0) != RW_K_BLOB)
+        return 0;
+    uint64_t len = RW_REC_HI(r[1].w0);
+    if (len > RW_BLOB_MAX)
+        return 0;
+    return 2 + (size_t)((len + 15) / 16);
+}
+
+static int push_text(col_bin *c, const rw_rec *blob)
+{
+    size_t len = (size_t)RW_REC_HI(blob->w0);
+    ProtobufCBinaryData b = {len, NULL};
+    b.data = malloc(len ? len : 1);
+    if (!b.data)
+        return -1;
+    memcpy(b.data, blob + 1, len);
+    if (col_bin_push(c, b) < 0) {
+        free(b.data);
+        return -1;
+    }
+    return 0;
+}
+
+static int push_addr(rw_encoder *e, uint64_t *prev, uint64_t addr)
+{
+    int64_t d = (int64_t)((addr >> 3) - (*prev >> 3));
+    unsigned low = (unsigned)(addr & 7);
+    *prev = addr;
+    if (col_i64_push(&e->addr_delta, (int64_t)((uint64_t)d << 1) | (low != 0)) < 0)
+        return -1;
+    if (low && col_u32_push(&e->addr_low, low) < 0)
+        return -1;
+    return 0;
+}
+
+/* Encodes the time of an event; ticks that go backwards count as no time. */
+static int push_time(rw_encoder *e, uint64_t tick)
+{
+    uint64_t q = tick >> e->time_shift;
+    uint64_t d = q >= e->prev_q ? q - e->prev_q : 0;
+    if (q > e->prev_q)
+        e->prev_q = q;
+    if (tick > e->last_tick)
+        e->last_tick = tick;
+    return col_u64_push(&e->time_delta, d);
+}
+
+static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
+{
+    unsigned k = RW_REC_KIND(r->w0);
+    uint64_t hi = RW_REC_HI(r->w0);
+    tstate *t = stacks_get(&e->stk, e->thread);
+    rw_frame popped;
+    int bad = 0;
+    if (!t)
+        return rw_err_set(err, RW_ENOMEM, "encoder: out of memory for thread stacks");
+
+    switch (k) {
+    case RW_K_CALL: {
+        uint32_t code = (uint32_t)r->w1, line = (uint32_t)(r->w1 >> 32);
+        uint32_t first = code < e->nfirst ? e->first_line[code] : 0;
+        rw_frame *f = stack_push(&t->st);
+        if (!f)
+            return rw_err_set(err, RW_ENOMEM, "encoder: stack deeper than %u frames",
+                              RW_STACK_MAX);
+        f->code = code;
+        f->line = line;
+        f->call_pos = e->events;
+        f->call_tick = (hi >> e->time_shift) << e->time_shift;
+        bad |= col_u32_push(&e->call_code, code);
+        bad |= col_i32_push(&e->call_line, (int32_t)(line - first));
+        bad |= push_time(e, hi);
+        break;
+    }
+    case RW_K_LINE: {
+        uint32_t *base = line_base(t);
+        uint32_t line = (uint32_t)r->w1;
+        bad |= col_i32_push(&e->line_delta, (int32_t)(line - *base));
+        *base = line;
+        bad |= push_time(e, hi);
+        break;
+    }
+    case RW_K_RETURN:
+        stack_pop_py(&t->st, &popped);
+        bad |= push_time(e, hi);
+        break;
+    case RW_K_EXCEPTION:
+    case RW_K_UNCAUGHT:
+        bad |= col_u32_push(&e->exc_type, (uint32_t)r->w1);
+        bad |= push_text(&e->exc_message, r + 1);
+        if (k == RW_K_EXCEPTION)
+            bad |= push_time(e, hi);
+        break;
+    case RW_K_C_CALL: {
+        rw_frame *f = stack_push(&t->st);
+        if (!f)
+            return rw_err_set(err, RW_ENOMEM, "encoder: stack deeper than %u frames",
+                              RW_STACK_MAX);
+        f->code = (uint32_t)r->w1;
+        f->is_c = 1;
+        f->call_pos = e->events;
+        f->call_tick = (hi >> e->time_shift) << e->time_shift;
+        bad |= col_u32_push(&e->cfunc, (uint32_t)r->w1);
+        bad |= push_time(e, hi);
+        break;
+    }
+    case RW_K_C_RETURN:
+    case RW_K_C_EXCEPTION:
+        stack_pop_c(&t->st, &popped);
+        bad |= push_time(e, hi);
+        break;
+    case RW_K_ALLOC_RAW:
+    case RW_K_ALLOC_MEM:
+    case RW_K_ALLOC_OBJ:
+        bad |= col_u64_push(&e->alloc_size, hi);
+        bad |= push_addr(e, &e->prev_alloc, r->w1);
+        break;
+    case RW_K_FREE_RAW:
+    case RW_K_FREE_MEM:
+    case RW_K_FREE_OBJ:
+        bad |= push_addr(e, &e->prev_free, r->w1);
+        break;
+    case RW_K_THREAD:
+        if (r->w1 > UINT32_MAX)
+            return rw_err_set(err, RW_EINVAL, "encoder: thread id %llu out of range",
+                              (unsigned long long)r->w1);
+        e->thread = (uint32_t)r->w1;
+        if (!stacks_get(&e->stk, e->thread))
+            return rw_err_set(err, RW_ENOMEM, "encoder: out of memory for thread stacks");
+        bad |= col_u32_push(&e->switch_thread, e->thread);
+        break;
+    case RW_K_AUDIT:
+        bad |= col_u32_push(&e->audit_name, (uint32_t)r->w1);
+        bad |= push_text(&e->audit_args, r + 1);
+        break;
+    default:
+        return rw_err_set(err, RW_EINVAL, "encoder: raw record of unknown kind %u", k);
+    }
+    if (bad || col_u8_push(&e->kinds, (uint8_t)k) < 0)
+        return rw_err_set(err, RW_ENOMEM, "encoder: out of memory for chunk columns");
+    if (RW_IS_EVENT(k)) {
+        e->events++;
+        e->c_events++;
+    }
+    e->records++;
+    e->kind_counts[k]++;
+    return RW_OK;
+}
+
+rw_code rw_encoder_feed(rw_encoder *e, const rw_rec *recs, size_t n, uint64_t max_pending,
+                        size_t *consumed, rw_err *err)
+{
+    size_t i = 0;
+    rw_code rc = RW_OK;
+    while (i < n && e->kinds.n < max_pending) {
+        if (e->kinds.n == 0 && keyframe_capture(e) < 0) {
+            rc = rw_err_set(err, RW_ENOMEM, "encoder: out of memory for a keyframe");
+            break;
+        }
+        size_t len = entry_len(&recs[i], n - i);
+        if (len == 0 || len > n - i) {
+            rc = rw_err_set(err, RW_EINVAL, "encoder: truncated text entry at record %zu", i);
+            break;
+        }
+        rc = encode_one(e, &recs[i], err);
+        if (rc != RW_OK)
+            break;
+        i += len;
+    }
+    *consumed = i;
+    return rc;
+}
+
+rw_code rw_encoder_finish(rw_encoder *e, uint8_t **out, size_t *out_len, rw_chunk_info *info,
+                          rw_err *err)
+{
+    Rewind__Chunk m;
+    rewind__chunk__init(&m);
+    m.first_event = e->c_first_event;
+    m.event_count = e->c_events;
+    m.record_count = e->kinds.n;
+    m.first_tick = e->c_first_tick;
+    m.thread = e->c_thread;
+    m.n_keyframe = e->nkey;
+    m.keyframe = e->key;
+    m.kinds.len = e->kinds.n;
+    m.kinds.data = e->kinds.v;
+#define SETCOL(f) (m.n_##f = e->f.n, m.f = e->f.v)
+    SETCOL(time_delta);
+    SETCOL(call_code);
+    SETCOL(call_line);
+    SETCOL(line_delta);
+    SETCOL(cfunc);
+    SETCOL(exc_type);
+    SETCOL(exc_message);
+    SETCOL(alloc_size);
+    SETCOL(addr_delta);
+    SETCOL(addr_low);
+    SETCOL(switch_thread);
+    SETCOL(audit_name);
+    SETCOL(audit_args);
+#undef SETCOL
+    size_t len = rewind__chunk__get_packed_size(&m);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return rw_err_set(err, RW_ENOMEM, "encoder: out of memory packing a chunk");
+    rewind__chunk__pack(&m, buf);
+    info->first_event = e->c_first_event;
+    info->event_count = e->c_events;
+    info->record_count = e->kinds.n;
+    info->first_tick = e->c_first_tick;
+    info->last_tick = e->last_tick;
+    *out = buf;
+    *out_len = len;
+    chunk_reset(e);
+    return RW_OK;
+}
+
+/* ---- decoder ---------------------------------------------------------------- */
+
+/* protobuf-c allocator that refuses to go past a budget, so that a hostile chunk
+ * cannot make the decoder allocate without bound. Each block carries its size. */
+typedef struct budget {
+    size_t used, cap;
+} budget;
+
+static void *budget_alloc(void *data, size_t size)
+{
+    budget *b = data;
+    if (size > b->cap - b->used || size > SIZE_MAX - 16)
+        return NULL;
+    size_t *p = malloc(size + 16);
+    if (!p)
+        return NULL;
+    b->used += size;
+    p[0] = size;
+    return (char *)p + 16;
+}
+
+static void budget_free(void *data, void *ptr)
+{
+    budget *b = data;
+    if (!ptr)
+        return;
+    size_t *p = (size_t *)((char *)ptr - 16);
+    b->used -= p[0];
+    free(p);
+}
+
+struct rw_chunk {
+    Rewind__Chunk *m;
+    rw_chunk_info info;
+    budget bud;
+    ProtobufCAllocator alloc;
+};
+
+rw_code rw_chunk_decode(const uint8_t *payload, size_t len, rw_chunk **out, rw_err *err)
+{
+    rw_chunk *c = calloc(1, sizeof *c);
+    if (!c)
+        return rw_err_set(err, RW_ENOMEM, "out of memory decoding a chunk");
+    /* Packed varints expand at most 8x (one byte -> one uint64); strings copy. */
+    c->bud.cap = len > (SIZE_MAX - (64u << 20)) / 16 ? SIZE_MAX : len * 16 + (64u << 20);
+    c->alloc.alloc = budget_alloc;
+    c->alloc.free = budget_free;
+    c->alloc.allocator_data = &c->bud;
+    Rewind__Chunk *m = rewind__chunk__unpack(&c->alloc, len, payload);
+    if (!m) {
+        free(c);
+        return rw_err_set(err, RW_ECORRUPT, "chunk message does not decode");
+    }
+    c->m = m;
+    /* Count what each column must hold. */
+    size_t per[RW_KIND_MAX] = {0};
+    uint64_t events = 0;
+    for (size_t i = 0; i < m->kinds.len; i++) {
+        unsigned k = m->kinds.data[i];
+        if (!kind_valid(k)) {
+            rw_chunk_free(c);
+            return rw_err_set(err, RW_ECORRUPT, "chunk record %zu has unknown kind %u", i, k);
+        }
+        per[k]++;
+        events += RW_IS_EVENT(k);
+    }
+    const char *bad = NULL;
+    size_t nalloc = per[RW_K_ALLOC_RAW] + per[RW_K_ALLOC_MEM] + per[RW_K_ALLOC_OBJ];
+    size_t nfree = per[RW_K_FREE_RAW] + per[RW_K_FREE_MEM] + per[RW_K_FREE_OBJ];
+    if (m->record_count != m->kinds.len)
+        bad = "record_count";
+    else if (m->event_count != events)
+        bad = "event_count";
+    else if (m->n_time_delta != events)
+        bad = "time_delta";
+    else if (m->n_call_code != per[RW_K_CALL] || m->n_call_line != per[RW_K_CALL])
+        bad = "call_code/call_line";
+    else if (m->n_line_delta != per[RW_K_LINE])
+        bad = "line_delta";
+    else if (m->n_cfunc != per[RW_K_C_CALL])
+        bad = "cfunc";
+    else if (m->n_exc_type != per[RW_K_EXCEPTION] + per[RW_K_UNCAUGHT] ||
+             m->n_exc_message != m->n_exc_type)
+        bad = "exc_type/exc_message";
+    else if (m->n_alloc_size != nalloc)
+        bad = "alloc_size";
+    else if (m->n_addr_delta != nalloc + nfree)
+        bad = "addr_delta";
+    else if (m->n_addr_low > m->n_addr_delta)
+        bad = "addr_low";
+    else if (m->n_switch_thread != per[RW_K_THREAD])
+        bad = "switch_thread";
+    else if (m->n_audit_name != per[RW_K_AUDIT] || m->n_audit_args != per[RW_K_AUDIT])
+        bad = "audit_name/audit_args";
+    else if (m->first_event > UINT64_MAX - events)
+        bad = "first_event";
+    if (bad) {
+        rw_chunk_free(c);
+        return rw_err_set(err, RW_ECORRUPT, "chunk column '%s' does not match its kinds", bad);
+    }
+    c->info.first_event = m->first_event;
+    c->info.event_count = m->event_count;
+    c->info.record_count = m->record_count;
+    c->info.first_tick = m->first_tick;
+    c->info.last_tick = m->first_tick; /* refined by a decoder pass; see reader */
+    *out = c;
+    return RW_OK;
+}
+
+void rw_chunk_free(rw_chunk *c)
+{
+    if (!c)
+        return;
+    if (c->m)
+        rewind__chunk__free_unpacked(c->m, &c->alloc);
+    free(c);
+}
+
+const rw_chunk_info *rw_chunk_get_info(const rw_chunk *c) { return &c->info; }
+
+struct rw_decoder {
+    const Rewind__Chunk *m;
+    rw_id_limits lim;
+    int check;
+    unsigned time_shift;
+    stacks stk;
+    uint32_t thread;
+    uint64_t pos, q;
+    uint64_t prev_alloc, prev_free;
+    size_t i; /* next record */
+    size_t i_time, i_code, i_line, i_cfunc, i_exc, i_size, i_addr, i_low, i_switch,
+        i_audit;
+};
+
+static rw_code decode_err(rw_decoder *d, rw_err *err, const char *what)
+{
+    return rw_err_set(err, RW_ECORRUPT, "chunk at event %llu, record %zu: %s",
+                      (unsigned long long)d->m->first_event, d->i, what);
+}
+
+rw_code rw_decoder_new(const rw_chunk *c, const rw_id_limits *lim, unsigned time_shift,
+                       rw_decoder **out, rw_err *err)
+{
+    rw_decoder *d = calloc(1, sizeof *d);
+    if (!d)
+        return rw_err_set(err, RW_ENOMEM, "out of memory for a decoder");
+    d->m = c->m;
+    d->time_shift = time_shift > 32 ? 32 : time_shift;
+    if (lim) {
+        d->lim = *lim;
+        d->check = 1;
+    }
+    d->pos = c->m->first_event;
+    d->q = c->m->first_tick >> d->time_shift;
+    d->thread = c->m->thread;
+    rw_code rc = RW_OK;
+    if (d->check && d->thread > d->lim.threads)
+        rc = decode_err(d, err, "start thread id out of range");
+    for (size_t i = 0; rc == RW_OK && i < c->m->n_keyframe; i++) {
+        const Rewind__ThreadStack *ts = c->m->keyframe[i];
+        if (d->check && ts->thread > d->lim.threads) {
+            rc = decode_err(d, err, "keyframe thread id out of range");
+            break;
+        }
+        if (ts->n_frames > RW_STACK_MAX) {
+            rc = decode_err(d, err, "keyframe stack too deep");
+            break;
+        }
+        tstate *t = stacks_get(&d->stk, ts->thread);
+        if (!t) {
+            rc = rw_err_set(err, RW_ENOMEM, "out of memory for thread stacks");
+            break;
+        }
+        t->st.depth = 0;
+        for (size_t j = 0; j < ts->n_frames; j++) {
+            const Rewind__StackFrame *sf = ts->frames[j];
+            uint32_t limit = sf->is_c ? d->lim.cfuncs : d->lim.codes;
+            if (d->check && (sf->code == 0 || sf->code > limit)) {
+                rc = decode_err(d, err, "keyframe code id out of range");
+                break;
+            }
+            rw_frame *f = stack_push(&t->st);
+            if (!f) {
+                rc = rw_err_set(err, RW_ENOMEM, "out of memory for a keyframe stack");
+                break;
+            }
+            f->code = sf->code;
+            f->is_c = sf->is_c;
+            f->line = sf->line;
+            f->call_pos = sf->call_pos;
+            f->call_tick = sf->call_tick;
+        }
+    }
+    if (rc == RW_OK && !stacks_get(&d->stk, d->thread))
+        rc = rw_err_set(err, RW_ENOMEM, "out of memory for thread stacks");
+    if (rc != RW_OK) {
+        rw_decoder_free(d);
+        return rc;
+    }
+    *out = d;
+    return RW_OK;
+}
+
+void rw_decoder_free(rw_decoder *d)
+{
+    if (!d)
+        return;
+    stacks_fini(&d->stk);
+    free(d);
+}
+
+/* Fills the "where are we" fields of an event from the top Python frame. */
+static void fill_top(const rw_stack *st, rw_event *ev)
+{
+    ev->depth = st->depth;
+    for (uint32_t i = st->depth; i-- > 0;) {
+        if (!st->frames[i].is_c) {
+            ev->code = st->frames[i].code;
+            ev->line = st->frames[i].line;
+            return;
+        }
+    }
+}
+
+static int next_addr(rw_decoder *d, uint64_t *prev, uint64_t *addr, rw_err *err)
+{
+    if (d->i_addr >= d->m->n_addr_delta) {
+        decode_err(d, err, "addr_delta column too short");
+        return -1;
+    }
+    int64_t v = d->m->addr_delta[d->i_addr++];
+    uint64_t base = (*prev >> 3) + (uint64_t)(v >> 1);
+    uint64_t a = base << 3;
+    if (v & 1) {
+        if (d->i_low >= d->m->n_addr_low || d->m->addr_low[d->i_low] > 7 ||
+            d->m->addr_low[d->i_low] == 0) {
+            decode_err(d, err, "addr_low column too short or out of range");
+            return -1;
+        }
+        a |= d->m->addr_low[d->i_low++];
+    }
+    *prev = a;
+    *addr = a;
+    return 0;
+}
+
+int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
+{
+    const Rewind__Chunk *m = d->m;
+    if (d->i >= m->kinds.len)
+        return 0;
+    unsigned k = m->kinds.data[d->i];
+    tstate *t = &d->stk.t[d->thread]; /* exists: ensured at start and on THREAD */
+    memset(ev, 0, sizeof *ev);
+    ev->kind = (uint8_t)k;
+    ev->thread = d->thread;
+    ev->pos = d->pos;
+    if (RW_IS_EVENT(k)) {
+        /* Columns were length-checked in rw_chunk_decode. */
+        uint64_t dt = m->time_delta[d->i_time++];
+        if (dt > (UINT64_MAX >> d->time_shift) - d->q) {
+            decode_err(d, err, "time overflows");
+            return -1;
+        }
+        d->q += dt;
+    }
+    ev->tick = d->q << d->time_shift;
+
+    switch (k) {
+    case RW_K_CALL: {
+        uint32_t code = m->call_code[d->i_code];
+        int32_t dl = m->call_line[d->i_code++];
+        if (d->check && (code == 0 || code > d->lim.codes)) {
+            decode_err(d, err, "call code id out of range");
+            return -1;
+        }
+        uint32_t first = (d->check && d->lim.code_first_line) ? d->lim.code_first_line[code] : 0;
+        rw_frame *f = stack_push(&t->st);
+        if (!f) {
+            decode_err(d, err, "stack too deep");
+            return -1;
+        }
+        f->code = code;
+        f->line = first + (uint32_t)dl;
+        f->call_pos = d->pos;
+        f->call_tick = ev->tick;
+        ev->code = code;
+        ev->line = f->line;
+        ev->depth = t->st.depth;
+        break;
+    }
+    case RW_K_LINE: {
+        uint32_t *base = line_base(t);
+        *base += (uint32_t)m->line_delta[d->i_line++];
+        fill_top(&t->st, ev);
+        ev->line = *base;
+        break;
+    }
+    case RW_K_RETURN: {
+        rw_frame f;
+        fill_top(&t->st, ev);
+        stack_pop_py(&t->st, &f);
+        ev->code = f.code;
+        ev->call_pos = f.call_pos;
+        ev->call_tick = f.call_tick;
+        break;
+    }
+    case RW_K_EXCEPTION:
+    case RW_K_UNCAUGHT: {
+        uint32_t name = m->exc_type[d->i_exc];
+        const ProtobufCBinaryData *b = &m->exc_message[d->i_exc++];
+        if (d->check && name > d->lim.names) {
+            decode_err(d, err, "exception name id out of range");
+            return -1;
+        }
+        fill_top(&t->st, ev);
+        ev->name = name;
+        ev->text = (const char *)b->data;
+        ev->text_len = b->len;
+        break;
+    }
+    case RW_K_C_CALL: {
+        uint32_t fn = m->cfunc[d->i_cfunc++];
+        if (d->check && (fn == 0 || fn > d->lim.cfuncs)) {
+            decode_err(d, err, "c function id out of range");
+            return -1;
+        }
+        fill_top(&t->st, ev);
+        rw_frame *f = stack_push(&t->st);
+        if (!f) {
+            decode_err(d, err, "stack too deep");
+            return -1;
+        }
+        f->code = fn;
+        f->is_c = 1;
+        f->call_pos = d->pos;
+        f->call_tick = ev->tick;
+        ev->code = fn;
+        ev->depth = t->st.depth;
+        break;
+    }
+    case RW_K_C_RETURN:
+    case RW_K_C_EXCEPTION: {
+        rw_frame f;
+        ev->depth = t->st.depth;
+        stack_pop_c(&t->st, &f);
+        ev->code = f.code;
+        ev->call_pos = f.call_pos;
+        ev->call_tick = f.call_tick;
+        if (!f.is_c)
+            ev->depth = 0;
+        break;
+    }
+    case RW_K_ALLOC_RAW:
+    case RW_K_ALLOC_MEM:
+    case RW_K_ALLOC_OBJ:
+        ev->size = m->alloc_size[d->i_size++];
+        if (next_addr(d, &d->prev_alloc, &ev->addr, err) < 0)
+            return -1;
+        fill_top(&t->st, ev);
+        break;
+    case RW_K_FREE_RAW:
+    case RW_K_FREE_MEM:
+    case RW_K_FREE_OBJ:
+        if (next_addr(d, &d->prev_free, &ev->addr, err) < 0)
+            return -1;
+        fill_top(&t->st, ev);
+        break;
+    case RW_K_THREAD: {
+        uint32_t th = m->switch_thread[d->i_switch++];
+        if (d->check && th > d->lim.threads) {
+            decode_err(d, err, "thread id out of range");
+            return -1;
+        }
+        if (!stacks_get(&d->stk, th)) {
+            rw_err_set(err, RW_ENOMEM, "out of memory for thread stacks");
+            return -1;
+        }
+        d->thread = th;
+        t = &d->stk.t[th];
+        ev->thread = th;
+        ev->name = th;
+        fill_top(&t->st, ev);
+        break;
+    }
+    case RW_K_AUDIT: {
+        uint32_t name = m->audit_name[d->i_audit];
+        const ProtobufCBinaryData *b = &m->audit_args[d->i_audit++];
+        if (d->check && name > d->lim.names) {
+            decode_err(d, err, "audit name id out of range");
+            return -1;
+        }
+        fill_top(&t->st, ev);
+        ev->name = name;
+        ev->text = (const char *)b->data;
+        ev->text_len = b->len;
+        break;
+    }
+    default:
+        decode_err(d, err, "unknown record kind");
+        return -1;
+    }
+    if (RW_IS_EVENT(k))
+        d->pos++;
+    d->i++;
+    return 1;
+}
+
+size_t rw_decoder_nstacks(const rw_decoder *d) { return d->stk.n; }
+
+const rw_stack *rw_decoder_stack_at(const rw_decoder *d, size_t i)
+{
+    return i < d->stk.n ? &d->stk.t[i].st : NULL;
+}
+
+const rw_stack *rw_decoder_stack(const rw_decoder *d, uint32_t thread)
+{
+    return thread < d->stk.n ? &d->stk.t[thread].st : NULL;
+}
+
+uint32_t rw_decoder_thread(const rw_decoder *d) { return d->thread; }

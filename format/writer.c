@@ -1,0 +1,966 @@
+/* Trace writer (see writer.h).
+ *
+ * Threads: the producer appends to the tail block; the writer thread consumes from
+ * the head block, encodes, compresses and writes. `mu` guards the block lists, the
+ * flush/stop requests and the free list; `defs_mu` guards the pending definitions.
+ * The file descriptor and the index belong to the writer thread while it runs and to
+ * the closing thread after it has been joined.
+ *
+ * Durability: frames are appended whole; when a write fails (disk full, file size
+ * limit, EIO) the file is cut back to the end of the last whole frame, the failure is
+ * kept, and records are consumed and dropped from then on so that the program never
+ * blocks. A reader then recovers everything up to that frame.
+ */
+#include "writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codec.h"
+#include "container.h"
+
+#define SOURCE_MAX (16u << 20) /* bigger sources are not embedded */
+
+typedef struct def_list {
+    Rewind__Definitions d;   /* arrays grow with the lists below */
+    size_t cap_files, cap_codes, cap_cfuncs, cap_threads, cap_names;
+} def_list;
+
+struct rw_writer {
+    int fd;
+    rw_writer_opts opts;
+    char *base_dir;
+    rw_stream stream;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work;  /* writer waits: sealed block, flush, stop */
+    pthread_cond_t cv_free;  /* producer waits for a free block */
+    pthread_cond_t cv_done;  /* flushers wait for flush_done */
+    rw_block *free_list;
+    uint32_t nblocks;
+    rw_block *head;          /* oldest block not fully consumed (writer) */
+    uint32_t head_idx;
+    uint64_t flush_req, flush_done;
+    int stop;
+    pthread_t thread;
+    int thread_started;
+
+    pthread_mutex_t defs_mu;
+    def_list pending;        /* added by producers (defs_mu) */
+    def_list taken;          /* taken by the writer, not written yet (writer only) */
+
+    rw_encoder *enc;
+    Rewind__IndexEntry *index;
+    size_t nindex, capindex;
+    uint64_t offset;         /* end of the last whole frame */
+    struct timespec last_emit;
+
+    rw_code first_rc;
+    rw_err first_err;
+    int failed;              /* writes stopped */
+    uint64_t failed_at_event;
+
+    _Atomic uint64_t st_events, st_records, st_bytes, st_chunks;
+};
+
+void rw_writer_opts_default(rw_writer_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->zstd_level = 3;
+    o->flush_ms = 250;
+    o->chunk_records = 262144;
+    o->block_records = 65536;
+    o->max_blocks = 64;
+    o->time_shift = 0;
+}
+
+/* ---- blocks ----------------------------------------------------------------- */
+
+static rw_block *block_new(uint32_t cap)
+{
+    size_t size = sizeof(rw_block) + (size_t)cap * sizeof(rw_rec);
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    rw_block *b = p;
+    b->cap = cap;
+    return b;
+}
+
+static void block_free(rw_block *b)
+{
+    munmap(b, sizeof(rw_block) + (size_t)b->cap * sizeof(rw_rec));
+}
+
+static void block_reset(rw_block *b)
+{
+    b->next = NULL;
+    atomic_store_explicit(&b->fill, 0, memory_order_relaxed);
+    atomic_store_explicit(&b->sealed, 0, memory_order_relaxed);
+}
+
+/* Takes a block for the producer; waits while max_blocks are in use. mu held. */
+static rw_block *take_block(rw_writer *w)
+{
+    for (;;) {
+        if (w->free_list) {
+            rw_block *b = w->free_list;
+            w->free_list = b->next;
+            block_reset(b);
+            return b;
+        }
+        if (w->nblocks < w->opts.max_blocks) {
+            rw_block *b = block_new(w->opts.block_records);
+            if (b) {
+                w->nblocks++;
+                return b;
+            }
+            if (w->nblocks == 0)
+                return NULL;
+        }
+        pthread_cond_signal(&w->cv_work);
+        pthread_cond_wait(&w->cv_free, &w->mu);
+    }
+}
+
+void rw_stream_refill(rw_stream *s, size_t need)
+{
+    rw_writer *w = s->w;
+    pthread_mutex_lock(&w->mu);
+    rw_block *b = take_block(w);
+    if (!b) {
+        /* Not even one block can be mapped: we cannot go on without dropping
+         * records, and dropping is never allowed. */
+        fprintf(stderr, "rewind: out of memory for the trace buffer; stopping\n");
+        abort();
+    }
+    rw_block *old = s->blk;
+    old->next = b;
+    atomic_store_explicit(&old->fill, (uint32_t)(s->cur - old->recs), memory_order_release);
+    atomic_store_explicit(&old->sealed, 1, memory_order_release);
+    s->blk = b;
+    s->cur = b->recs;
+    s->end = b->recs + b->cap;
+    (void)need; /* every entry fits in an empty block (RW_BLOB_MAX bound) */
+    pthread_cond_signal(&w->cv_work);
+    pthread_mutex_unlock(&w->mu);
+}
+
+void rw_stream_put_text(rw_stream *s, uint64_t w0, uint64_t w1, const char *text, size_t len)
+{
+    if (len > RW_BLOB_MAX)
+        len = RW_BLOB_MAX;
+    size_t need = 2 + (len + 15) / 16;
+    if ((size_t)(s->end - s->cur) < need)
+        rw_stream_refill(s, need);
+    rw_rec *r = s->cur;
+    r[0].w0 = w0;
+    r[0].w1 = w1;
+    r[1].w0 = RW_REC(RW_K_BLOB, len);
+    r[1].w1 = 0;
+    if (len) {
+        memcpy(&r[2], text, len);
+        size_t pad = (need - 2) * 16 - len;
+        if (pad)
+            memset((char *)&r[2] + len, 0, pad);
+    }
+    s->cur = r + need;
+    atomic_store_explicit(&s->blk->fill, (uint32_t)(s->cur - s->blk->recs), memory_order_release);
+}
+
+rw_stream *rw_writer_stream(rw_writer *w) { return &w->stream; }
+
+/* ---- definitions -------------------------------------------------------------- */
+
+static char *xstrdup(const char *s) { return strdup(s ? s : ""); }
+
+/* Grows a protobuf-c repeated message-pointer field by one slot. */
+#define DEF_PUSH(list, field, capfield, item)                                        \
+    do {                                                                             \
+        if ((list)->d.n_##field == (list)->capfield) {                               \
+            size_t cap_ = (list)->capfield ? (list)->capfield * 2 : 64;              \
+            void *v_ = realloc((list)->d.field, cap_ * sizeof *(list)->d.field);     \
+            if (!v_)                                                                 \
+                goto oom;                                                            \
+            (list)->d.field = v_;                                                    \
+            (list)->capfield = cap_;                                                 \
+        }                                                                            \
+        (list)->d.field[(list)->d.n_##field++] = (item);                             \
+    } while (0)
+
+static void def_list_init(def_list *l)
+{
+    memset(l, 0, sizeof *l);
+    rewind__definitions__init(&l->d);
+}
+
+static int def_list_empty(const def_list *l)
+{
+    return !l->d.n_files && !l->d.n_codes && !l->d.n_cfuncs && !l->d.n_threads && !l->d.n_names;
+}
+
+static void def_list_clear(def_list *l)
+{
+    for (size_t i = 0; i < l->d.n_files; i++) {
+        free(l->d.files[i]->path);
+        free(l->d.files[i]->source.data);
+        free(l->d.files[i]);
+    }
+    for (size_t i = 0; i < l->d.n_codes; i++) {
+        Rewind__CodeDef *c = l->d.codes[i];
+        free(c->name);
+        free(c->qualname);
+        for (size_t j = 0; j < c->n_arg_names; j++)
+            free(c->arg_names[j]);
+        free(c->arg_names);
+        free(c);
+    }
+    for (size_t i = 0; i < l->d.n_cfuncs; i++) {
+        free(l->d.cfuncs[i]->label);
+        free(l->d.cfuncs[i]->name);
+        free(l->d.cfuncs[i]->module);
+        free(l->d.cfuncs[i]);
+    }
+    for (size_t i = 0; i < l->d.n_threads; i++) {
+        free(l->d.threads[i]->name);
+        free(l->d.threads[i]);
+    }
+    for (size_t i = 0; i < l->d.n_names; i++) {
+        free(l->d.names[i]->text);
+        free(l->d.names[i]);
+    }
+    l->d.n_files = l->d.n_codes = l->d.n_cfuncs = l->d.n_threads = l->d.n_names = 0;
+}
+
+static void def_list_fini(def_list *l)
+{
+    def_list_clear(l);
+    free(l->d.files);
+    free(l->d.codes);
+    free(l->d.cfuncs);
+    free(l->d.threads);
+    free(l->d.names);
+}
+
+/* Moves every definition of src to the end of dst. Returns -1 when out of memory
+ * (src is left as it was). */
+static int def_list_move(def_list *dst, def_list *src)
+{
+#define MOVE(field, capfield)                                                        \
+    for (size_t i = 0; i < src->d.n_##field; i++)                                    \
+        DEF_PUSH(dst, field, capfield, src->d.field[i]);                             \
+    src->d.n_##field = 0;
+    MOVE(files, cap_files)
+    MOVE(codes, cap_codes)
+    MOVE(cfuncs, cap_cfuncs)
+    MOVE(threads, cap_threads)
+    MOVE(names, cap_names)
+#undef MOVE
+    return 0;
+oom:
+    return -1;
+}
+
+static void def_oom(rw_writer *w)
+{
+    pthread_mutex_unlock(&w->defs_mu);
+    fprintf(stderr, "rewind: out of memory recording a definition; stopping\n");
+    abort();
+}
+
+void rw_writer_def_file(rw_writer *w, uint32_t id, const char *path, const char *source,
+                        size_t source_len, int has_source)
+{
+    Rewind__FileDef *f = malloc(sizeof *f);
+    pthread_mutex_lock(&w->defs_mu);
+    if (!f)
+        goto oom;
+    rewind__file_def__init(f);
+    f->id = id;
+    f->path = xstrdup(path);
+    f->has_source = has_source && source;
+    if (f->has_source) {
+        f->source.data = malloc(source_len ? source_len : 1);
+        if (!f->source.data)
+            goto oom;
+        memcpy(f->source.data, source, source_len);
+        f->source.len = source_len;
+    }
+    DEF_PUSH(&w->pending, files, cap_files, f);
+    pthread_mutex_unlock(&w->defs_mu);
+    return;
+oom:
+    def_oom(w);
+}
+
+void rw_writer_def_file_lazy(rw_writer *w, uint32_t id, const char *path)
+{
+    Rewind__FileDef *f = malloc(sizeof *f);
+    pthread_mutex_lock(&w->defs_mu);
+    if (!f)
+        goto oom;
+    rewind__file_def__init(f);
+    f->id = id;
+    f->path = xstrdup(path);
+    f->has_source = 1; /* "read me": resolved by the writer thread */
+    f->source.data = NULL;
+    DEF_PUSH(&w->pending, files, cap_files, f);
+    pthread_mutex_unlock(&w->defs_mu);
+    return;
+oom:
+    def_oom(w);
+}
+
+void rw_writer_def_code(rw_writer *w, uint32_t id, uint32_t file, const char *name,
+                        const char *qualname, uint32_t first_line, uint32_t flags,
+                        const char *const *arg_names, size_t nargs)
+{
+    Rewind__CodeDef *c = malloc(sizeof *c);
+    pthread_mutex_lock(&w->defs_mu);
+    if (!c)
+        goto oom;
+    rewind__code_def__init(c);
+    c->id = id;
+    c->file = file;
+    c->name = xstrdup(name);
+    c->qualname = xstrdup(qualname);
+    c->first_line = first_line;
+    c->flags = flags;
+    if (nargs) {
+        c->arg_names = calloc(nargs, sizeof *c->arg_names);
+        if (!c->arg_names)
+            goto oom;
+        for (size_t i = 0; i < nargs; i++)
+            c->arg_names[c->n_arg_names++] = xstrdup(arg_names[i]);
+    }
+    DEF_PUSH(&w->pending, codes, cap_codes, c);
+    pthread_mutex_unlock(&w->defs_mu);
+    return;
+oom:
+    def_oom(w);
+}
+
+void rw_writer_def_cfunc(rw_writer *w, uint32_t id, const char *label, const char *name,
+                         const char *module)
+{
+    Rewind__CFuncDef *c = malloc(sizeof *c);
+    pthread_mutex_lock(&w->defs_mu);
+    if (!c)
+        goto oom;
+    rewind__cfunc_def__init(c);
+    c->id = id;
+    c->label = xstrdup(label);
+    c->name = xstrdup(name);
+    c->module = xstrdup(module);
+    DEF_PUSH(&w->pending, cfuncs, cap_cfuncs, c);
+    pthread_mutex_unlock(&w->defs_mu);
+    return;
+oom:
+    def_oom(w);
+}
+
+void rw_writer_def_thread(rw_writer *w, uint32_t id, uint64_t ident, uint64_t native_id,
+                          const char *name, int is_main)
+{
+    Rewind__ThreadDef *t = malloc(sizeof *t);
+    pthread_mutex_lock(&w->defs_mu);
+    if (!t)
+        goto oom;
+    rewind__thread_def__init(t);
+    t->id = id;
+    t->ident = ident;
+    t->native_id = native_id;
+    t->name = xstrdup(name);
+    t->is_main = is_main != 0;
+    DEF_PUSH(&w->pending, threads, cap_threads, t);
+    pthread_mutex_unlock(&w->defs_mu);
+    return;
+oom:
+    def_oom(w);
+}
+
+void rw_writer_def_name(rw_writer *w, uint32_t id, const char *text)
+{
+    Rewind__NameDef *n = malloc(sizeof *n);
+    pthread_mutex_lock(&w->defs_mu);
+    if (!n)
+        goto oom;
+    rewind__name_def__init(n);
+    n->id = id;
+    n->text = xstrdup(text);
+    DEF_PUSH(&w->pending, names, cap_names, n);
+    pthread_mutex_unlock(&w->defs_mu);
+    return;
+oom:
+    def_oom(w);
+}
+
+/* Reads a lazily defined file's source (writer thread). Leaves has_source = 0 when
+ * the file cannot be read or is too big. */
+static void load_source(rw_writer *w, Rewind__FileDef *f)
+{
+    f->has_source = 0;
+    if (!f->path || !f->path[0] || f->path[0] == '<')
+        return;
+    char buf[4096];
+    const char *path = f->path;
+    if (path[0] != '/' && w->base_dir) {
+        if (snprintf(buf, sizeof buf, "%s/%s", w->base_dir, path) >= (int)sizeof buf)
+            return;
+        path = buf;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)SOURCE_MAX) {
+        close(fd);
+        return;
+    }
+    size_t len = (size_t)st.st_size, got = 0;
+    uint8_t *data = malloc(len ? len : 1);
+    if (!data) {
+        close(fd);
+        return;
+    }
+    while (got < len) {
+        ssize_t n = read(fd, data + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    f->source.data = data;
+    f->source.len = got;
+    f->has_source = 1;
+}
+
+/* ---- frames ------------------------------------------------------------------- */
+
+static void fail(rw_writer *w, rw_code rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(rw_writer *w, rw_code rc, const char *fmt, ...)
+{
+    if (w->first_rc != RW_OK)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->first_err.msg, sizeof w->first_err.msg, fmt, ap);
+    va_end(ap);
+    w->first_err.code = rc;
+    w->first_rc = rc;
+}
+
+static int index_push(rw_writer *w, unsigned type, uint64_t offset, uint32_t stored,
+                      const rw_chunk_info *ci)
+{
+    if (w->nindex == w->capindex) {
+        size_t cap = w->capindex ? w->capindex * 2 : 256;
+        Rewind__IndexEntry *v = realloc(w->index, cap * sizeof *v);
+        if (!v)
+            return -1;
+        w->index = v;
+        w->capindex = cap;
+    }
+    Rewind__IndexEntry *e = &w->index[w->nindex++];
+    rewind__index_entry__init(e);
+    e->type = type;
+    e->offset = offset;
+    e->stored_len = stored;
+    if (ci) {
+        e->first_event = ci->first_event;
+        e->event_count = ci->event_count;
+        e->record_count = ci->record_count;
+        e->first_tick = ci->first_tick;
+        e->last_tick = ci->last_tick;
+    }
+    return 0;
+}
+
+/* Appends one frame at w->offset. On failure cuts the file back to w->offset and
+ * stops all further writes. */
+static void write_frame(rw_writer *w, unsigned type, const uint8_t *payload, size_t len,
+                        const rw_chunk_info *ci)
+{
+    if (w->failed)
+        return;
+    uint8_t *frame;
+    size_t flen;
+    rw_err err;
+    if (rw_frame_build(type, payload, len, w->opts.zstd_level, &frame, &flen, &err) != RW_OK) {
+        fail(w, err.code, "%s", err.msg);
+        w->failed = 1;
+        return;
+    }
+    size_t done = 0;
+    while (done < flen) {
+        ssize_t n = pwrite(w->fd, frame + done, flen - done, (off_t)(w->offset + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : ENOSPC;
+            fail(w, RW_EIO, "writing the trace at byte %llu: %s",
+                 (unsigned long long)(w->offset + done), strerror(e));
+            w->failed = 1;
+            w->failed_at_event = rw_encoder_events(w->enc);
+            if (ftruncate(w->fd, (off_t)w->offset) < 0) {
+                /* The torn frame stays; readers stop at it (CRC). */
+            }
+            free(frame);
+            return;
+        }
+        done += (size_t)n;
+    }
+    free(frame);
+    if (index_push(w, type, w->offset, (uint32_t)(flen - RW_FRAME_HEADER_LEN), ci) < 0) {
+        fail(w, RW_ENOMEM, "out of memory for the trace index");
+    }
+    w->offset += flen;
+    atomic_store_explicit(&w->st_bytes, w->offset, memory_order_relaxed);
+}
+
+/* Writes the definitions taken so far (sources of lazy files are read now). */
+static void write_defs(rw_writer *w)
+{
+    if (def_list_empty(&w->taken))
+        return;
+    for (size_t i = 0; i < w->taken.d.n_files; i++) {
+        Rewind__FileDef *f = w->taken.d.files[i];
+        if (f->has_source && !f->source.data)
+            load_source(w, f);
+    }
+    size_t len = rewind__definitions__get_packed_size(&w->taken.d);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) {
+        fail(w, RW_ENOMEM, "out of memory writing definitions");
+        w->failed = 1;
+        return;
+    }
+    rewind__definitions__pack(&w->taken.d, buf);
+    write_frame(w, RW_FRAME_DEFINITIONS, buf, len, NULL);
+    free(buf);
+    def_list_clear(&w->taken);
+}
+
+/* Moves pending definitions to `taken` and tells the encoder the first lines. */
+static void take_defs(rw_writer *w)
+{
+    pthread_mutex_lock(&w->defs_mu);
+    size_t c0 = w->taken.d.n_codes;
+    int bad = def_list_move(&w->taken, &w->pending);
+    pthread_mutex_unlock(&w->defs_mu);
+    if (bad) {
+        fail(w, RW_ENOMEM, "out of memory collecting definitions");
+        return;
+    }
+    for (size_t i = c0; i < w->taken.d.n_codes; i++)
+        if (rw_encoder_def_code(w->enc, w->taken.d.codes[i]->id,
+                                w->taken.d.codes[i]->first_line) != RW_OK)
+            fail(w, RW_ENOMEM, "out of memory for code definitions");
+}
+
+static void emit_chunk(rw_writer *w)
+{
+    if (rw_encoder_pending(w->enc) == 0)
+        return;
+    uint8_t *buf;
+    size_t len;
+    rw_chunk_info ci;
+    rw_err err;
+    if (rw_encoder_finish(w->enc, &buf, &len, &ci, &err) != RW_OK) {
+        fail(w, err.code, "%s", err.msg);
+        w->failed = 1;
+        return;
+    }
+    write_defs(w);
+    write_frame(w, RW_FRAME_CHUNK, buf, len, &ci);
+    free(buf);
+    clock_gettime(CLOCK_MONOTONIC, &w->last_emit);
+    atomic_fetch_add_explicit(&w->st_chunks, 1, memory_order_relaxed);
+}
+
+/* ---- writer thread ------------------------------------------------------------ */
+
+static int block_has_work(rw_writer *w)
+{
+    rw_block *b = w->head;
+    return atomic_load_explicit(&b->sealed, memory_order_acquire) ||
+           atomic_load_explicit(&b->fill, memory_order_acquire) > w->head_idx;
+}
+
+/* Consumes everything visible in the blocks. Called without mu. */
+static void consume(rw_writer *w)
+{
+    for (;;) {
+        rw_block *b = w->head;
+        int sealed = atomic_load_explicit(&b->sealed, memory_order_acquire);
+        uint32_t fill = atomic_load_explicit(&b->fill, memory_order_acquire);
+        take_defs(w);
+        while (w->head_idx < fill) {
+            size_t used = 0;
+            rw_err err;
+            rw_code rc = rw_encoder_feed(w->enc, &b->recs[w->head_idx], fill - w->head_idx,
+                                         w->opts.chunk_records, &used, &err);
+            w->head_idx += (uint32_t)used;
+            if (rc != RW_OK) {
+                fail(w, rc, "%s", err.msg);
+                w->failed = 1;
+                w->head_idx = fill; /* drop the rest of this block */
+            }
+            if (rw_encoder_pending(w->enc) >= w->opts.chunk_records)
+                emit_chunk(w);
+        }
+        atomic_store_explicit(&w->st_events, rw_encoder_events(w->enc), memory_order_relaxed);
+        atomic_store_explicit(&w->st_records, rw_encoder_records(w->enc), memory_order_relaxed);
+        if (!sealed)
+            return;
+        /* The producer is done with b: recycle it. */
+        pthread_mutex_lock(&w->mu);
+        rw_block *next = b->next;
+        b->next = w->free_list;
+        w->free_list = b;
+        w->head = next;
+        w->head_idx = 0;
+        pthread_cond_signal(&w->cv_free);
+        pthread_mutex_unlock(&w->mu);
+    }
+}
+
+static int64_t ms_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+static void *writer_main(void *arg)
+{
+    rw_writer *w = arg;
+    /* Signals are for the program's threads; a file size limit must give EFBIG here
+     * rather than kill the process. */
+    sigset_t all;
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGABRT);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->stop && w->flush_req == w->flush_done && !block_has_work(w)) {
+            if (w->opts.flush_ms == 0) {
+                pthread_cond_wait(&w->cv_work, &w->mu);
+            } else {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += (long)(w->opts.flush_ms % 1000) * 1000000L;
+                ts.tv_sec += w->opts.flush_ms / 1000 + ts.tv_nsec / 1000000000L;
+                ts.tv_nsec %= 1000000000L;
+                if (pthread_cond_timedwait(&w->cv_work, &w->mu, &ts) != 0)
+                    break; /* timeout: periodic flush */
+            }
+        }
+        uint64_t req = w->flush_req;
+        int stop = w->stop;
+        pthread_mutex_unlock(&w->mu);
+
+        consume(w);
+        int due = w->opts.flush_ms && ms_since(&w->last_emit) >= (int64_t)w->opts.flush_ms;
+        if (req != w->flush_done || stop || due) {
+            emit_chunk(w);
+            take_defs(w);
+            write_defs(w);
+        }
+
+        pthread_mutex_lock(&w->mu);
+        if (req != w->flush_done) {
+            w->flush_done = req;
+            pthread_cond_broadcast(&w->cv_done);
+        }
+        if (stop)
+            break;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* ---- open / flush / close ----------------------------------------------------- */
+
+static uint64_t file_id_new(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    x ^= (uint64_t)getpid() << 32;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+static void writer_destroy(rw_writer *w)
+{
+    rw_encoder_free(w->enc);
+    def_list_fini(&w->pending);
+    def_list_fini(&w->taken);
+    free(w->index);
+    free(w->base_dir);
+    while (w->free_list) {
+        rw_block *b = w->free_list;
+        w->free_list = b->next;
+        block_free(b);
+    }
+    for (rw_block *b = w->head; b;) {
+        rw_block *n = b->next;
+        block_free(b);
+        b = n;
+    }
+    pthread_mutex_destroy(&w->mu);
+    pthread_mutex_destroy(&w->defs_mu);
+    pthread_cond_destroy(&w->cv_work);
+    pthread_cond_destroy(&w->cv_free);
+    pthread_cond_destroy(&w->cv_done);
+    if (w->fd >= 0)
+        close(w->fd);
+    free(w);
+}
+
+rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwrite,
+                       Rewind__Metadata *meta, rw_writer **out, rw_err *err)
+{
+    rw_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return rw_err_set(err, RW_ENOMEM, "out of memory opening %s", path);
+    w->fd = -1;
+    if (opts)
+        w->opts = *opts;
+    else
+        rw_writer_opts_default(&w->opts);
+    if (w->opts.block_records < 1024)
+        w->opts.block_records = 1024;
+    if (w->opts.max_blocks < 2)
+        w->opts.max_blocks = 2;
+    if (w->opts.chunk_records == 0)
+        w->opts.chunk_records = 262144;
+    if (w->opts.time_shift > 32)
+        w->opts.time_shift = 32;
+    if (w->opts.base_dir)
+        w->base_dir = strdup(w->opts.base_dir);
+    w->opts.base_dir = NULL;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_mutex_init(&w->defs_mu, NULL);
+    pthread_cond_init(&w->cv_work, NULL);
+    pthread_cond_init(&w->cv_free, NULL);
+    pthread_cond_init(&w->cv_done, NULL);
+    def_list_init(&w->pending);
+    def_list_init(&w->taken);
+    clock_gettime(CLOCK_MONOTONIC, &w->last_emit);
+
+    w->enc = rw_encoder_new(w->opts.time_shift);
+    rw_block *b = block_new(w->opts.block_records);
+    if (!w->enc || !b) {
+        if (b)
+            block_free(b);
+        writer_destroy(w);
+        return rw_err_set(err, RW_ENOMEM, "out of memory for the trace buffer");
+    }
+    w->nblocks = 1;
+    w->head = b;
+    w->stream.blk = b;
+    w->stream.cur = b->recs;
+    w->stream.end = b->recs + b->cap;
+    w->stream.w = w;
+
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL);
+    w->fd = open(path, flags, 0644);
+    if (w->fd < 0) {
+        int e = errno;
+        writer_destroy(w);
+        if (e == EEXIST)
+            return rw_err_set(err, RW_EINVAL, "%s already exists: choose another name with -o",
+                              path);
+        return rw_err_set(err, RW_EIO, "cannot create %s: %s", path, strerror(e));
+    }
+
+    uint8_t hdr[RW_HEADER_LEN];
+    rw_header_encode(hdr, file_id_new());
+    if (pwrite(w->fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr) {
+        int e = errno;
+        writer_destroy(w);
+        return rw_err_set(err, RW_EIO, "cannot write %s: %s", path, strerror(e));
+    }
+    w->offset = RW_HEADER_LEN;
+
+    Rewind__Metadata empty = REWIND__METADATA__INIT;
+    Rewind__RecordOptions ropt = REWIND__RECORD_OPTIONS__INIT;
+    if (!meta)
+        meta = &empty;
+    meta->format_version = RW_FORMAT_VERSION;
+    if (!meta->options)
+        meta->options = &ropt;
+    meta->options->flush_ms = w->opts.flush_ms;
+    meta->options->chunk_records = w->opts.chunk_records;
+    meta->options->zstd_level = w->opts.zstd_level;
+    meta->options->time_shift = w->opts.time_shift;
+    size_t len = rewind__metadata__get_packed_size(meta);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) {
+        if (meta->options == &ropt)
+            meta->options = NULL;
+        writer_destroy(w);
+        return rw_err_set(err, RW_ENOMEM, "out of memory writing metadata");
+    }
+    rewind__metadata__pack(meta, buf);
+    if (meta->options == &ropt)
+        meta->options = NULL;
+    write_frame(w, RW_FRAME_METADATA, buf, len, NULL);
+    free(buf);
+    if (w->failed) {
+        rw_err e = w->first_err;
+        writer_destroy(w);
+        return rw_err_set(err, e.code, "%s: %s", path, e.msg);
+    }
+
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        writer_destroy(w);
+        return rw_err_set(err, RW_ENOMEM, "cannot start the trace writer thread");
+    }
+    w->thread_started = 1;
+    *out = w;
+    return RW_OK;
+}
+
+rw_code rw_writer_flush(rw_writer *w, rw_err *err)
+{
+    pthread_mutex_lock(&w->mu);
+    uint64_t my = ++w->flush_req;
+    pthread_cond_signal(&w->cv_work);
+    while (w->flush_done < my)
+        pthread_cond_wait(&w->cv_done, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    if (w->first_rc != RW_OK) {
+        if (err)
+            *err = w->first_err;
+        return w->first_rc;
+    }
+    return RW_OK;
+}
+
+void rw_writer_get_stats(rw_writer *w, rw_writer_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    st->events = atomic_load_explicit(&w->st_events, memory_order_relaxed);
+    st->records = atomic_load_explicit(&w->st_records, memory_order_relaxed);
+    st->bytes_written = atomic_load_explicit(&w->st_bytes, memory_order_relaxed);
+    st->chunks = atomic_load_explicit(&w->st_chunks, memory_order_relaxed);
+    st->failed = w->failed;
+    if (w->failed)
+        snprintf(st->lost, sizeof st->lost,
+                 "%.140s; the trace holds the events before #%llu", w->first_err.msg,
+                 (unsigned long long)w->failed_at_event);
+}
+
+rw_code rw_writer_close(rw_writer *w, Rewind__RunEnd *end, rw_writer_stats *st, rw_err *err)
+{
+    /* Seal the producer's block so that the thread drains everything. */
+    pthread_mutex_lock(&w->mu);
+    rw_block *b = w->stream.blk;
+    atomic_store_explicit(&b->fill, (uint32_t)(w->stream.cur - b->recs), memory_order_release);
+    w->stop = 1;
+    w->flush_req++;
+    pthread_cond_signal(&w->cv_work);
+    pthread_mutex_unlock(&w->mu);
+    if (w->thread_started)
+        pthread_join(w->thread, NULL);
+    /* Anything the thread saw before stop is consumed; consume again in case the
+     * last fill was published after its final pass. */
+    consume(w);
+    emit_chunk(w);
+    take_defs(w);
+    write_defs(w);
+
+    rw_writer_stats local;
+    rw_writer_get_stats(w, &local);
+    local.events = rw_encoder_events(w->enc);
+    local.records = rw_encoder_records(w->enc);
+
+    if (end && !w->failed) {
+        uint64_t counts[RW_K_UNCAUGHT + 1];
+        memcpy(counts, rw_encoder_kind_counts(w->enc), sizeof counts);
+        end->events = local.events;
+        end->records = local.records;
+        end->end_tick = rw_encoder_last_tick(w->enc);
+        end->n_kind_counts = RW_K_UNCAUGHT + 1;
+        end->kind_counts = counts;
+        size_t len = rewind__run_end__get_packed_size(end);
+        uint8_t *buf = malloc(len ? len : 1);
+        if (buf) {
+            rewind__run_end__pack(end, buf);
+            write_frame(w, RW_FRAME_END, buf, len, NULL);
+            free(buf);
+        }
+        end->n_kind_counts = 0;
+        end->kind_counts = NULL;
+    }
+    if (!w->failed) {
+        Rewind__Index idx = REWIND__INDEX__INIT;
+        Rewind__IndexEntry **ptrs = malloc((w->nindex + 1) * sizeof *ptrs);
+        if (ptrs) {
+            for (size_t i = 0; i < w->nindex; i++)
+                ptrs[i] = &w->index[i];
+            idx.n_frames = w->nindex;
+            idx.frames = ptrs;
+            idx.total_events = local.events;
+            idx.total_records = local.records;
+            size_t len = rewind__index__get_packed_size(&idx);
+            uint8_t *buf = malloc(len ? len : 1);
+            if (buf) {
+                uint64_t at = w->offset;
+                rewind__index__pack(&idx, buf);
+                write_frame(w, RW_FRAME_INDEX, buf, len, NULL);
+                free(buf);
+                if (!w->failed) {
+                    uint8_t tr[RW_TRAILER_LEN];
+                    rw_trailer_encode(tr, at);
+                    if (pwrite(w->fd, tr, sizeof tr, (off_t)w->offset) != (ssize_t)sizeof tr) {
+                        fail(w, RW_EIO, "writing the trace trailer: %s", strerror(errno));
+                        if (ftruncate(w->fd, (off_t)w->offset) < 0) {
+                            /* readers rebuild the index by scanning */
+                        }
+                    } else {
+                        w->offset += sizeof tr;
+                    }
+                }
+            }
+            free(ptrs);
+        }
+    }
+    if (close(w->fd) < 0)
+        fail(w, RW_EIO, "closing the trace: %s", strerror(errno));
+    w->fd = -1;
+    rw_writer_get_stats(w, &local);
+    local.events = rw_encoder_events(w->enc);
+    local.records = rw_encoder_records(w->enc);
+    local.bytes_written = w->offset;
+    if (st)
+        *st = local;
+    rw_code rc = w->first_rc;
+    if (rc != RW_OK && err)
+        *err = w->first_err;
+    writer_destroy(w);
+    return rc;
+}
