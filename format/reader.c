@@ -1,0 +1,1018 @@
+/* Trace reader (reader.h): index or recovery scan at open, chunk loading, cursors.
+ *
+ * Opening reads the header, then tries the footer (trailer -> INDEX frame -> index
+ * entries, each checked against the file size, frame order and event numbering) and
+ * loads METADATA, DEFINITIONS and END through it. When any of that is missing or
+ * damaged the reader starts again from the header and scans frame by frame until the
+ * first bad one, keeping everything before it (rw_recovery says what and why).
+ *
+ * After open a reader is immutable: rw_reader_load_chunk reads with pread (or from
+ * the caller's memory image) and allocates per call, so any number of threads may
+ * load chunks at once. Messages this file unpacks go through a counting allocator
+ * that caps each unpack at a multiple of its payload size, so a hostile payload cannot
+ * make protobuf-c allocate without bound.
+ */
+#include "reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "records.h"
+
+/* Per-unpack allocation budget: protobuf-c may expand a payload (a 2-byte empty
+ * submessage becomes a struct of ~60 bytes plus a pointer), so the cap is generous,
+ * but linear in the payload. */
+#define UNPACK_FACTOR 32
+#define UNPACK_SLACK (1u << 20)
+
+/* Largest time_shift accepted from Metadata.options (the decoder's own bound). */
+#define TIME_SHIFT_MAX 32
+
+typedef struct chunk_ent {
+    rw_chunk_info info;
+    uint64_t offset;     /* of the frame header */
+    uint32_t stored_len;
+    uint32_t frame;      /* frame number in file order (0 = METADATA) */
+    rw_id_limits lim;    /* definitions that precede the chunk */
+} chunk_ent;
+
+/* Counting allocator handed to protobuf-c. Each block carries its size in a
+ * 16-byte prefix (keeps max_align_t alignment) so that frees are counted too. */
+typedef struct cap_alloc {
+    ProtobufCAllocator pa;
+    size_t used;
+    size_t cap;
+    int hit; /* the last unpack ran into the cap */
+} cap_alloc;
+
+struct rw_reader {
+    char *name;
+    int fd;              /* -1 when reading from mem */
+    const uint8_t *mem;
+    uint64_t size;
+    uint64_t file_id;
+    unsigned time_shift;
+
+    Rewind__Metadata *meta;
+    Rewind__RunEnd *end;
+    Rewind__Definitions **defmsgs; /* every DEFINITIONS message, owned */
+    size_t ndefmsgs, capdefmsgs;
+    rw_defs defs;
+    uint32_t capfiles, capcodes, capcfuncs, capthreads, capnames;
+    uint32_t *first_lines; /* CodeDef.first_line by code id, for the decoder */
+    size_t capfirst;
+    /* Placeholders for id 0 of each table, so defs->x[0] is never NULL. */
+    Rewind__FileDef ph_file;
+    Rewind__CodeDef ph_code;
+    Rewind__CFuncDef ph_cfunc;
+    Rewind__ThreadDef ph_thread;
+    Rewind__NameDef ph_name;
+
+    chunk_ent *chunks;
+    size_t nchunks, capchunks;
+    uint64_t nevents, nrecords;
+    rw_recovery rec;
+    cap_alloc alloc;
+};
+
+/* ---- allocation ----------------------------------------------------------------- */
+
+static void *cap_alloc_fn(void *data, size_t size)
+{
+    cap_alloc *a = data;
+    if (size > a->cap || a->used > a->cap - size || size > SIZE_MAX - 16) {
+        a->hit = 1;
+        return NULL;
+    }
+    unsigned char *p = malloc(size + 16);
+    if (!p)
+        return NULL;
+    memcpy(p, &size, sizeof size);
+    a->used += size;
+    return p + 16;
+}
+
+static void cap_free_fn(void *data, void *ptr)
+{
+    cap_alloc *a = data;
+    if (!ptr)
+        return;
+    unsigned char *p = (unsigned char *)ptr - 16;
+    size_t size;
+    memcpy(&size, p, sizeof size);
+    a->used -= size;
+    free(p);
+}
+
+/* Unpacks one message of descriptor d with a budget linear in len. NULL when the
+ * payload is malformed or over budget (r->alloc.hit tells which). */
+static ProtobufCMessage *unpack(rw_reader *r, const ProtobufCMessageDescriptor *d,
+                                const uint8_t *buf, size_t len)
+{
+    r->alloc.cap = r->alloc.used + (size_t)UNPACK_FACTOR * len + UNPACK_SLACK;
+    r->alloc.hit = 0;
+    return protobuf_c_message_unpack(d, &r->alloc.pa, len, buf);
+}
+
+static void free_msg(rw_reader *r, void *msg)
+{
+    if (msg)
+        protobuf_c_message_free_unpacked(msg, &r->alloc.pa);
+}
+
+/* Grows *arr (elements of size elem) to hold at least need elements. */
+static rw_code grow(void *arr, size_t elem, size_t *cap, size_t need, rw_err *err)
+{
+    if (need <= *cap)
+        return RW_OK;
+    size_t ncap = *cap ? *cap : 16;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2 / elem)
+            return rw_err_set(err, RW_ENOMEM, "table too large");
+        ncap *= 2;
+    }
+    void *p = realloc(*(void **)arr, ncap * elem);
+    if (!p)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    *(void **)arr = p;
+    *cap = ncap;
+    return RW_OK;
+}
+
+/* Same for the uint32_t-sized definition tables. */
+static rw_code grow32(void *arr, size_t elem, uint32_t *cap, size_t need, rw_err *err)
+{
+    if (need > UINT32_MAX)
+        return rw_err_set(err, RW_ECORRUPT, "too many definitions");
+    size_t c = *cap;
+    RW_TRY(grow(arr, elem, &c, need, err));
+    *cap = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+    return RW_OK;
+}
+
+/* ---- raw reads ------------------------------------------------------------------ */
+
+/* Reads len bytes at off into buf. The range must lie within the file. */
+static rw_code read_at(const rw_reader *r, uint64_t off, void *buf, size_t len, rw_err *err)
+{
+    if (off > r->size || len > r->size - off)
+        return rw_err_set(err, RW_ECORRUPT, "%s: read of %zu bytes at offset %llu is past the end",
+                          r->name, len, (unsigned long long)off);
+    if (r->fd < 0) {
+        memcpy(buf, r->mem + off, len);
+        return RW_OK;
+    }
+    uint8_t *p = buf;
+    while (len) {
+        ssize_t n = pread(r->fd, p, len, (off_t)off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return rw_err_set(err, RW_EIO, "%s: read at offset %llu: %s", r->name,
+                              (unsigned long long)off, strerror(errno));
+        }
+        if (n == 0)
+            return rw_err_set(err, RW_ECORRUPT, "%s: file shrank while reading (offset %llu)",
+                              r->name, (unsigned long long)off);
+        p += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return RW_OK;
+}
+
+/* Frame number used for the INDEX frame before its place in the file is known. */
+#define INDEX_FRAME SIZE_MAX
+
+/* Re-labels a container error with the file, frame number and offset. */
+static rw_code frame_err(const rw_reader *r, size_t frame, uint64_t off, const rw_err *e,
+                         rw_err *err)
+{
+    if (frame == INDEX_FRAME)
+        return rw_err_set(err, e->code, "%s: index frame at offset %llu: %s", r->name,
+                          (unsigned long long)off, e->msg);
+    return rw_err_set(err, e->code, "%s: frame %zu at offset %llu: %s", r->name, frame,
+                      (unsigned long long)off, e->msg);
+}
+
+/* Reads and checks the frame at off: header, bounds against the file, payload CRC,
+ * decompression. On success fills *h and *payload (new buffer of h->raw_len bytes,
+ * caller frees). Thread-safe. Errors are prefixed "NAME: frame N at offset O: ". */
+static rw_code read_frame(const rw_reader *r, uint64_t off, size_t frame, rw_frame_header *h,
+                          uint8_t **payload, rw_err *err)
+{
+    rw_err e = {0};
+    uint8_t hb[RW_FRAME_HEADER_LEN];
+    if (off > r->size || r->size - off < RW_FRAME_HEADER_LEN) {
+        rw_err_set(&e, RW_ECORRUPT, "truncated frame header (%llu bytes left)",
+                   (unsigned long long)(off > r->size ? 0 : r->size - off));
+        return frame_err(r, frame, off, &e, err);
+    }
+    RW_TRY(read_at(r, off, hb, sizeof hb, err));
+    if (rw_frame_header_decode(hb, h, &e) != RW_OK)
+        return frame_err(r, frame, off, &e, err);
+    uint64_t body = off + RW_FRAME_HEADER_LEN;
+    if (h->stored_len > r->size - body) {
+        rw_err_set(&e, RW_ECORRUPT, "truncated %s frame (payload of %u bytes, %llu left)",
+                   rw_frame_type_name(h->type), h->stored_len,
+                   (unsigned long long)(r->size - body));
+        return frame_err(r, frame, off, &e, err);
+    }
+    const uint8_t *stored;
+    uint8_t *owned = NULL;
+    if (r->fd < 0) {
+        stored = r->mem + body;
+    } else {
+        owned = malloc(h->stored_len ? h->stored_len : 1);
+        if (!owned)
+            return rw_err_set(err, RW_ENOMEM, "%s: frame %zu: out of memory for %u bytes",
+                              r->name, frame, h->stored_len);
+        rw_code rc = read_at(r, body, owned, h->stored_len, err);
+        if (rc != RW_OK) {
+            free(owned);
+            return rc;
+        }
+        stored = owned;
+    }
+    rw_code rc = rw_frame_payload_decode(h, stored, payload, &e);
+    free(owned);
+    if (rc != RW_OK)
+        return frame_err(r, frame, off, &e, err);
+    return RW_OK;
+}
+
+/* ---- loading messages ----------------------------------------------------------- */
+
+static rw_code bad_msg(rw_reader *r, size_t frame, uint64_t off, const char *what, rw_err *err)
+{
+    rw_err e;
+    rw_err_set(&e, RW_ECORRUPT, "cannot decode the %s message (%s)", what,
+               r->alloc.hit ? "it would need too much memory" : "malformed protobuf");
+    return frame_err(r, frame, off, &e, err);
+}
+
+static rw_code load_metadata(rw_reader *r, const uint8_t *p, size_t len, size_t frame,
+                             uint64_t off, rw_err *err)
+{
+    rw_err e;
+    if (r->meta) {
+        rw_err_set(&e, RW_ECORRUPT, "second metadata frame");
+        return frame_err(r, frame, off, &e, err);
+    }
+    Rewind__Metadata *m =
+        (Rewind__Metadata *)unpack(r, &rewind__metadata__descriptor, p, len);
+    if (!m)
+        return bad_msg(r, frame, off, "metadata", err);
+    unsigned shift = m->options ? m->options->time_shift : 0;
+    if (shift > TIME_SHIFT_MAX) {
+        free_msg(r, m);
+        rw_err_set(&e, RW_ECORRUPT, "time_shift %u out of range", shift);
+        return frame_err(r, frame, off, &e, err);
+    }
+    r->meta = m;
+    r->time_shift = shift;
+    return RW_OK;
+}
+
+/* Checks that each definition's id is the next one of its table and appends it. */
+#define ADD_DEFS(tab, ntab, captab, n_in, in, what)                                   \
+    do {                                                                              \
+        RW_TRY(grow32(&r->defs.tab, sizeof *r->defs.tab, &r->captab,                  \
+                      (size_t)r->defs.ntab + (n_in), err));                           \
+        for (size_t i_ = 0; i_ < (n_in); i_++) {                                      \
+            if ((in)[i_]->id != r->defs.ntab) {                                       \
+                rw_err_set(&e, RW_ECORRUPT, "%s id %u where %u was expected", what,   \
+                           (unsigned)(in)[i_]->id, (unsigned)r->defs.ntab);           \
+                return frame_err(r, frame, off, &e, err);                             \
+            }                                                                         \
+            r->defs.tab[r->defs.ntab++] = (in)[i_];                                   \
+        }                                                                             \
+    } while (0)
+
+static rw_code add_defs(rw_reader *r, Rewind__Definitions *d, size_t frame, uint64_t off,
+                        rw_err *err)
+{
+    rw_err e;
+    ADD_DEFS(files, nfiles, capfiles, d->n_files, d->files, "file");
+    ADD_DEFS(codes, ncodes, capcodes, d->n_codes, d->codes, "code");
+    ADD_DEFS(cfuncs, ncfuncs, capcfuncs, d->n_cfuncs, d->cfuncs, "cfunc");
+    ADD_DEFS(threads, nthreads, capthreads, d->n_threads, d->threads, "thread");
+    ADD_DEFS(names, nnames, capnames, d->n_names, d->names, "name");
+    RW_TRY(grow(&r->first_lines, sizeof *r->first_lines, &r->capfirst, r->defs.ncodes, err));
+    for (size_t i = 0; i < d->n_codes; i++) {
+        r->first_lines[d->codes[i]->id] = d->codes[i]->first_line;
+        if (d->codes[i]->file >= r->defs.nfiles) {
+            rw_err_set(&e, RW_ECORRUPT, "code %u names undefined file %u",
+                       (unsigned)d->codes[i]->id, (unsigned)d->codes[i]->file);
+            return frame_err(r, frame, off, &e, err);
+        }
+    }
+    return RW_OK;
+}
+
+static rw_code load_defs(rw_reader *r, const uint8_t *p, size_t len, size_t frame, uint64_t off,
+                         rw_err *err)
+{
+    RW_TRY(grow(&r->defmsgs, sizeof *r->defmsgs, &r->capdefmsgs, r->ndefmsgs + 1, err));
+    Rewind__Definitions *d =
+        (Rewind__Definitions *)unpack(r, &rewind__definitions__descriptor, p, len);
+    if (!d)
+        return bad_msg(r, frame, off, "definitions", err);
+    /* Owned from here on, even when its contents are rejected below. */
+    r->defmsgs[r->ndefmsgs++] = d;
+    return add_defs(r, d, frame, off, err);
+}
+
+static rw_code load_end(rw_reader *r, const uint8_t *p, size_t len, size_t frame, uint64_t off,
+                        rw_err *err)
+{
+    if (r->end) {
+        rw_err e;
+        rw_err_set(&e, RW_ECORRUPT, "second end frame");
+        return frame_err(r, frame, off, &e, err);
+    }
+    Rewind__RunEnd *m = (Rewind__RunEnd *)unpack(r, &rewind__run_end__descriptor, p, len);
+    if (!m)
+        return bad_msg(r, frame, off, "end", err);
+    r->end = m;
+    return RW_OK;
+}
+
+static rw_id_limits current_limits(const rw_reader *r)
+{
+    rw_id_limits l = {r->defs.ncodes - 1, r->defs.ncfuncs - 1, r->defs.nthreads - 1,
+                      r->defs.nnames - 1, NULL};
+    return l;
+}
+
+/* Appends a chunk entry after checking that it continues the event numbering. */
+static rw_code add_chunk(rw_reader *r, const rw_chunk_info *info, uint64_t off,
+                         uint32_t stored_len, size_t frame, rw_err *err)
+{
+    rw_err e;
+    if (info->first_event != r->nevents) {
+        rw_err_set(&e, RW_ECORRUPT, "chunk starts at event %llu, expected %llu",
+                   (unsigned long long)info->first_event, (unsigned long long)r->nevents);
+        return frame_err(r, frame, off, &e, err);
+    }
+    /* Every record takes at least one byte of a payload bounded by RW_FRAME_MAX,
+     * which also keeps the running totals far from overflow. */
+    if (info->record_count > RW_FRAME_MAX || info->event_count > info->record_count) {
+        rw_err_set(&e, RW_ECORRUPT, "chunk claims %llu events in %llu records",
+                   (unsigned long long)info->event_count,
+                   (unsigned long long)info->record_count);
+        return frame_err(r, frame, off, &e, err);
+    }
+    if (info->last_tick < info->first_tick) {
+        rw_err_set(&e, RW_ECORRUPT, "chunk ends at tick %llu before it starts (%llu)",
+                   (unsigned long long)info->last_tick, (unsigned long long)info->first_tick);
+        return frame_err(r, frame, off, &e, err);
+    }
+    RW_TRY(grow(&r->chunks, sizeof *r->chunks, &r->capchunks, r->nchunks + 1, err));
+    chunk_ent *c = &r->chunks[r->nchunks++];
+    c->info = *info;
+    c->offset = off;
+    c->stored_len = stored_len;
+    c->frame = frame > UINT32_MAX ? UINT32_MAX : (uint32_t)frame;
+    c->lim = current_limits(r);
+    r->nevents += info->event_count;
+    r->nrecords += info->record_count;
+    return RW_OK;
+}
+
+/* Drops everything loaded after the header, for a fresh start by scanning. */
+static void reset_loaded(rw_reader *r)
+{
+    free_msg(r, r->meta);
+    free_msg(r, r->end);
+    for (size_t i = 0; i < r->ndefmsgs; i++)
+        free_msg(r, r->defmsgs[i]);
+    r->meta = NULL;
+    r->end = NULL;
+    r->ndefmsgs = 0;
+    r->defs.nfiles = r->defs.ncodes = r->defs.ncfuncs = r->defs.nthreads = r->defs.nnames = 1;
+    r->nchunks = 0;
+    r->nevents = r->nrecords = 0;
+    r->time_shift = 0;
+}
+
+/* ---- the index path ------------------------------------------------------------- */
+
+/* Loads the METADATA, DEFINITIONS or END frame an index entry points at. */
+static rw_code load_indexed_frame(rw_reader *r, const Rewind__IndexEntry *ie, size_t frame,
+                                  rw_err *err)
+{
+    rw_frame_header h;
+    uint8_t *p = NULL;
+    RW_TRY(read_frame(r, ie->offset, frame, &h, &p, err));
+    rw_code rc;
+    if (h.type != ie->type || h.stored_len != ie->stored_len) {
+        rw_err e;
+        rw_err_set(&e, RW_ECORRUPT, "index says a %s frame of %u bytes, file has a %s frame of %u",
+                   rw_frame_type_name(ie->type), (unsigned)ie->stored_len,
+                   rw_frame_type_name(h.type), h.stored_len);
+        rc = frame_err(r, frame, ie->offset, &e, err);
+    } else if (h.type == RW_FRAME_METADATA) {
+        rc = load_metadata(r, p, h.raw_len, frame, ie->offset, err);
+    } else if (h.type == RW_FRAME_DEFINITIONS) {
+        rc = load_defs(r, p, h.raw_len, frame, ie->offset, err);
+    } else {
+        rc = load_end(r, p, h.raw_len, frame, ie->offset, err);
+    }
+    free(p);
+    return rc;
+}
+
+static rw_code load_from_index(rw_reader *r, rw_err *err)
+{
+    rw_err e;
+    if (r->size < RW_HEADER_LEN + RW_TRAILER_LEN)
+        return rw_err_set(err, RW_ECORRUPT, "%s: no trailer (the file is too short)", r->name);
+    uint8_t tb[RW_TRAILER_LEN];
+    uint64_t trailer_off = r->size - RW_TRAILER_LEN, index_off;
+    RW_TRY(read_at(r, trailer_off, tb, sizeof tb, err));
+    if (rw_trailer_decode(tb, &index_off, &e) != RW_OK)
+        return rw_err_set(err, e.code, "%s: %s", r->name, e.msg);
+    if (index_off < RW_HEADER_LEN || index_off > trailer_off ||
+        trailer_off - index_off < RW_FRAME_HEADER_LEN)
+        return rw_err_set(err, RW_ECORRUPT, "%s: trailer points at offset %llu, outside the file",
+                          r->name, (unsigned long long)index_off);
+
+    rw_frame_header h;
+    uint8_t *p = NULL;
+    RW_TRY(read_frame(r, index_off, INDEX_FRAME, &h, &p, err));
+    if (h.type != RW_FRAME_INDEX ||
+        index_off + RW_FRAME_HEADER_LEN + h.stored_len != trailer_off) {
+        free(p);
+        return rw_err_set(err, RW_ECORRUPT,
+                          "%s: trailer points at a %s frame at offset %llu that does not end "
+                          "at the trailer",
+                          r->name, rw_frame_type_name(h.type), (unsigned long long)index_off);
+    }
+    Rewind__Index *ix = (Rewind__Index *)unpack(r, &rewind__index__descriptor, p, h.raw_len);
+    free(p);
+    if (!ix)
+        return rw_err_set(err, RW_ECORRUPT, "%s: cannot decode the index message (%s)", r->name,
+                          r->alloc.hit ? "it would need too much memory" : "malformed protobuf");
+
+    rw_code rc = RW_OK;
+    uint64_t prev_end = RW_HEADER_LEN;
+    if (ix->n_frames == 0 || ix->frames[0]->type != RW_FRAME_METADATA ||
+        ix->frames[0]->offset != RW_HEADER_LEN) {
+        rc = rw_err_set(err, RW_ECORRUPT, "%s: index: does not start with the metadata frame",
+                        r->name);
+        goto out;
+    }
+    for (size_t i = 0; i < ix->n_frames && rc == RW_OK; i++) {
+        const Rewind__IndexEntry *ie = ix->frames[i];
+        if (ie->offset < prev_end || ie->offset > index_off ||
+            index_off - ie->offset < RW_FRAME_HEADER_LEN ||
+            index_off - ie->offset - RW_FRAME_HEADER_LEN < ie->stored_len) {
+            rc = rw_err_set(err, RW_ECORRUPT,
+                            "%s: index: entry %zu (offset %llu) overlaps another frame or the "
+                            "index",
+                            r->name, i, (unsigned long long)ie->offset);
+            break;
+        }
+        prev_end = ie->offset + RW_FRAME_HEADER_LEN + ie->stored_len;
+        if (ie->type > 255) {
+            rc = rw_err_set(err, RW_ECORRUPT, "%s: index: entry %zu has frame type %u", r->name,
+                            i, (unsigned)ie->type);
+            break;
+        }
+        switch (ie->type) {
+        case RW_FRAME_METADATA:
+            if (i != 0) {
+                rc = rw_err_set(err, RW_ECORRUPT, "%s: index: entry %zu is a second metadata frame",
+                                r->name, i);
+                break;
+            }
+            /* fall through */
+        case RW_FRAME_DEFINITIONS:
+        case RW_FRAME_END:
+            rc = load_indexed_frame(r, ie, i, err);
+            break;
+        case RW_FRAME_CHUNK: {
+            rw_chunk_info info = {ie->first_event, ie->event_count, ie->record_count,
+                                  ie->first_tick, ie->last_tick};
+            rc = add_chunk(r, &info, ie->offset, ie->stored_len, i, err);
+            break;
+        }
+        default: /* unknown or reserved types are skipped, as the schema demands */
+            break;
+        }
+    }
+    if (rc == RW_OK && (ix->total_events != r->nevents || ix->total_records != r->nrecords))
+        rc = rw_err_set(err, RW_ECORRUPT,
+                        "%s: index totals (%llu events, %llu records) disagree with its "
+                        "chunks (%llu, %llu)",
+                        r->name, (unsigned long long)ix->total_events,
+                        (unsigned long long)ix->total_records, (unsigned long long)r->nevents,
+                        (unsigned long long)r->nrecords);
+out:
+    free_msg(r, ix);
+    return rc;
+}
+
+/* ---- the recovery scan ---------------------------------------------------------- */
+
+/* Decodes a chunk found by the scan record by record, so that only chunks that read
+ * in full are kept, and measures its last tick (the index would have held it). */
+static rw_code scan_chunk(rw_reader *r, const uint8_t *p, size_t len, size_t frame,
+                          uint64_t off, rw_chunk_info *info, rw_err *err)
+{
+    rw_chunk *c = NULL;
+    rw_decoder *d = NULL;
+    rw_err e;
+    rw_id_limits lim = current_limits(r);
+    lim.code_first_line = r->first_lines;
+    rw_code rc = rw_chunk_decode(p, len, &c, &e);
+    if (rc == RW_OK)
+        rc = rw_decoder_new(c, &lim, r->time_shift, &d, &e);
+    if (rc == RW_OK) {
+        *info = *rw_chunk_get_info(c);
+        rw_event ev;
+        int n;
+        while ((n = rw_decoder_next(d, &ev, &e)) > 0)
+            if (RW_IS_EVENT(ev.kind))
+                info->last_tick = ev.tick;
+        if (n < 0)
+            rc = e.code;
+    }
+    rw_decoder_free(d);
+    rw_chunk_free(c);
+    if (rc != RW_OK)
+        return frame_err(r, frame, off, &e, err);
+    return RW_OK;
+}
+
+/* Reads frames from the header on, keeping each good one, until the first bad one or
+ * the end. Fails only when not even the metadata frame can be read. index_why says
+ * why the index could not be used. */
+static rw_code scan(rw_reader *r, const char *index_why, rw_err *err)
+{
+    uint64_t off = RW_HEADER_LEN;
+    size_t frame = 0;
+    rw_err e = {0};
+    const char *why = NULL;
+
+    for (;; frame++) {
+        if (off == r->size) {
+            why = index_why;
+            break;
+        }
+        if (r->size - off == RW_TRAILER_LEN) {
+            uint8_t tb[RW_TRAILER_LEN];
+            uint64_t ioff;
+            RW_TRY(read_at(r, off, tb, sizeof tb, err));
+            if (rw_trailer_decode(tb, &ioff, &e) == RW_OK) {
+                why = index_why;
+                break;
+            }
+        }
+        rw_frame_header h;
+        uint8_t *p = NULL;
+        rw_code rc = read_frame(r, off, frame, &h, &p, &e);
+        if (rc == RW_EIO || rc == RW_ENOMEM)
+            return rw_err_set(err, rc, "%s", e.msg);
+        if (rc == RW_OK) {
+            if (frame == 0 && h.type != RW_FRAME_METADATA) {
+                rc = rw_err_set(&e, RW_ECORRUPT,
+                                "%s: frame 0 at offset %llu: a %s frame where the metadata "
+                                "frame should be",
+                                r->name, (unsigned long long)off, rw_frame_type_name(h.type));
+            } else if (h.type == RW_FRAME_METADATA) {
+                rc = load_metadata(r, p, h.raw_len, frame, off, &e);
+            } else if (h.type == RW_FRAME_DEFINITIONS) {
+                rc = load_defs(r, p, h.raw_len, frame, off, &e);
+            } else if (h.type == RW_FRAME_END) {
+                rc = load_end(r, p, h.raw_len, frame, off, &e);
+            } else if (h.type == RW_FRAME_CHUNK) {
+                rw_chunk_info info;
+                rc = scan_chunk(r, p, h.raw_len, frame, off, &info, &e);
+                if (rc == RW_OK)
+                    rc = add_chunk(r, &info, off, h.stored_len, frame, &e);
+            }
+            free(p);
+        }
+        if (rc == RW_ENOMEM)
+            return rw_err_set(err, rc, "%s", e.msg);
+        if (rc != RW_OK) {
+            if (frame == 0)
+                return rw_err_set(err, rc, "%s (nothing is readable without it)", e.msg);
+            why = e.msg;
+            break;
+        }
+        off += RW_FRAME_HEADER_LEN + h.stored_len;
+    }
+    if (!r->meta)
+        return rw_err_set(err, RW_ECORRUPT, "%s: no metadata frame (the file ends after its header)",
+                          r->name);
+    r->rec.used = 1;
+    r->rec.chunks = r->nchunks;
+    r->rec.events = r->nevents;
+    r->rec.good_bytes = off;
+    r->rec.file_bytes = r->size;
+    /* Strip the "NAME: " prefix: the report names the file itself. */
+    size_t nl = strlen(r->name);
+    if (why && !strncmp(why, r->name, nl) && !strncmp(why + nl, ": ", 2))
+        why += nl + 2;
+    if (!why)
+        why = "unknown";
+    size_t wl = strlen(why);
+    if (wl >= sizeof r->rec.why)
+        wl = sizeof r->rec.why - 1; /* a cut message beats none */
+    memcpy(r->rec.why, why, wl);
+    r->rec.why[wl] = 0;
+    return RW_OK;
+}
+
+/* ---- open / free ---------------------------------------------------------------- */
+
+static rw_reader *reader_alloc(const char *name)
+{
+    rw_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->name = strdup(name ? name : "<memory>");
+    if (!r->name) {
+        free(r);
+        return NULL;
+    }
+    r->fd = -1;
+    r->alloc.pa.alloc = cap_alloc_fn;
+    r->alloc.pa.free = cap_free_fn;
+    r->alloc.pa.allocator_data = &r->alloc;
+    Rewind__FileDef f = REWIND__FILE_DEF__INIT;
+    Rewind__CodeDef c = REWIND__CODE_DEF__INIT;
+    Rewind__CFuncDef cf = REWIND__CFUNC_DEF__INIT;
+    Rewind__ThreadDef t = REWIND__THREAD_DEF__INIT;
+    Rewind__NameDef n = REWIND__NAME_DEF__INIT;
+    r->ph_file = f;
+    r->ph_code = c;
+    r->ph_cfunc = cf;
+    r->ph_thread = t;
+    r->ph_name = n;
+    return r;
+}
+
+/* Sets up the id-0 placeholders once the tables exist. */
+static rw_code init_tables(rw_reader *r, rw_err *err)
+{
+    RW_TRY(grow32(&r->defs.files, sizeof *r->defs.files, &r->capfiles, 1, err));
+    RW_TRY(grow32(&r->defs.codes, sizeof *r->defs.codes, &r->capcodes, 1, err));
+    RW_TRY(grow32(&r->defs.cfuncs, sizeof *r->defs.cfuncs, &r->capcfuncs, 1, err));
+    RW_TRY(grow32(&r->defs.threads, sizeof *r->defs.threads, &r->capthreads, 1, err));
+    RW_TRY(grow32(&r->defs.names, sizeof *r->defs.names, &r->capnames, 1, err));
+    RW_TRY(grow(&r->first_lines, sizeof *r->first_lines, &r->capfirst, 1, err));
+    r->first_lines[0] = 0;
+    r->defs.files[0] = &r->ph_file;
+    r->defs.codes[0] = &r->ph_code;
+    r->defs.cfuncs[0] = &r->ph_cfunc;
+    r->defs.threads[0] = &r->ph_thread;
+    r->defs.names[0] = &r->ph_name;
+    r->defs.nfiles = r->defs.ncodes = r->defs.ncfuncs = r->defs.nthreads = r->defs.nnames = 1;
+    return RW_OK;
+}
+
+static rw_code open_common(rw_reader *r, rw_err *err)
+{
+    RW_TRY(init_tables(r, err));
+    if (r->size < RW_HEADER_LEN)
+        return rw_err_set(err, RW_ECORRUPT, "%s: not a rewind trace (only %llu bytes)", r->name,
+                          (unsigned long long)r->size);
+    uint8_t hb[RW_HEADER_LEN];
+    rw_err e;
+    RW_TRY(read_at(r, 0, hb, sizeof hb, err));
+    if (rw_header_decode(hb, &r->file_id, &e) != RW_OK)
+        return rw_err_set(err, e.code, "%s: %s", r->name, e.msg);
+
+    rw_err ie = {0};
+    rw_code rc = load_from_index(r, &ie);
+    if (rc == RW_OK) {
+        if (!r->meta) /* load_from_index insists on entry 0 being metadata */
+            return rw_err_set(err, RW_ECORRUPT, "%s: no metadata frame", r->name);
+        r->rec.good_bytes = r->rec.file_bytes = r->size;
+        return RW_OK;
+    }
+    if (rc != RW_ECORRUPT) {
+        *err = ie;
+        return rc;
+    }
+    reset_loaded(r);
+    return scan(r, ie.msg, err);
+}
+
+rw_code rw_reader_open(const char *path, rw_reader **out, rw_err *err)
+{
+    rw_reader *r = reader_alloc(path);
+    if (!r)
+        return rw_err_set(err, RW_ENOMEM, "%s: out of memory", path);
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0) {
+        rw_code rc = rw_err_set(err, RW_EIO, "%s: %s", path, strerror(errno));
+        rw_reader_free(r);
+        return rc;
+    }
+    struct stat st;
+    const char *bad = NULL;
+    if (fstat(r->fd, &st) != 0)
+        bad = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        bad = "not a regular file";
+    if (bad) {
+        rw_code rc = rw_err_set(err, RW_EIO, "%s: %s", path, bad);
+        rw_reader_free(r);
+        return rc;
+    }
+    r->size = (uint64_t)st.st_size;
+    rw_code rc = open_common(r, err);
+    if (rc != RW_OK) {
+        rw_reader_free(r);
+        return rc;
+    }
+    *out = r;
+    return RW_OK;
+}
+
+rw_code rw_reader_open_mem(const uint8_t *buf, size_t len, const char *name, rw_reader **out,
+                           rw_err *err)
+{
+    rw_reader *r = reader_alloc(name);
+    if (!r)
+        return rw_err_set(err, RW_ENOMEM, "%s: out of memory", name ? name : "<memory>");
+    static const uint8_t empty[1];
+    r->mem = buf ? buf : empty;
+    r->size = buf ? len : 0;
+    rw_code rc = open_common(r, err);
+    if (rc != RW_OK) {
+        rw_reader_free(r);
+        return rc;
+    }
+    *out = r;
+    return RW_OK;
+}
+
+void rw_reader_free(rw_reader *r)
+{
+    if (!r)
+        return;
+    reset_loaded(r);
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->defmsgs);
+    free(r->defs.files);
+    free(r->defs.codes);
+    free(r->defs.cfuncs);
+    free(r->defs.threads);
+    free(r->defs.names);
+    free(r->first_lines);
+    free(r->chunks);
+    free(r->name);
+    free(r);
+}
+
+/* ---- accessors ------------------------------------------------------------------ */
+
+const rw_recovery *rw_reader_recovery(const rw_reader *r) { return &r->rec; }
+const Rewind__Metadata *rw_reader_metadata(const rw_reader *r) { return r->meta; }
+const Rewind__RunEnd *rw_reader_end(const rw_reader *r) { return r->end; }
+const rw_defs *rw_reader_defs(const rw_reader *r) { return &r->defs; }
+size_t rw_reader_nchunks(const rw_reader *r) { return r->nchunks; }
+uint64_t rw_reader_nevents(const rw_reader *r) { return r->nevents; }
+uint64_t rw_reader_nrecords(const rw_reader *r) { return r->nrecords; }
+uint64_t rw_reader_file_size(const rw_reader *r) { return r->size; }
+unsigned rw_reader_time_shift(const rw_reader *r) { return r->time_shift; }
+
+const rw_chunk_info *rw_reader_chunk(const rw_reader *r, size_t i)
+{
+    return i < r->nchunks ? &r->chunks[i].info : NULL;
+}
+
+size_t rw_reader_find_chunk(const rw_reader *r, uint64_t pos)
+{
+    size_t lo = 0, hi = r->nchunks; /* answer in [lo, hi) once a chunk qualifies */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->chunks[mid].info.first_event <= pos)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+double rw_reader_tick_ns(const rw_reader *r, uint64_t tick)
+{
+    uint64_t start = r->meta ? r->meta->start_tick : 0;
+    double npt = r->meta ? r->meta->ns_per_tick : 1.0;
+    double d = tick >= start ? (double)(tick - start) : -(double)(start - tick);
+    return d * npt;
+}
+
+rw_code rw_reader_load_chunk(const rw_reader *r, size_t i, rw_chunk **out, rw_err *err)
+{
+    if (i >= r->nchunks)
+        return rw_err_set(err, RW_EINVAL, "%s: no chunk %zu (the trace has %zu)", r->name, i,
+                          r->nchunks);
+    const chunk_ent *ce = &r->chunks[i];
+    rw_frame_header h;
+    uint8_t *p = NULL;
+    RW_TRY(read_frame(r, ce->offset, ce->frame, &h, &p, err));
+    rw_err e;
+    if (h.type != RW_FRAME_CHUNK || h.stored_len != ce->stored_len) {
+        free(p);
+        rw_err_set(&e, RW_ECORRUPT, "expected a chunk frame of %u bytes, found a %s frame of %u",
+                   ce->stored_len, rw_frame_type_name(h.type), h.stored_len);
+        return frame_err(r, ce->frame, ce->offset, &e, err);
+    }
+    rw_chunk *c = NULL;
+    rw_code rc = rw_chunk_decode(p, h.raw_len, &c, &e);
+    free(p);
+    if (rc != RW_OK)
+        return frame_err(r, ce->frame, ce->offset, &e, err);
+    const rw_chunk_info *ci = rw_chunk_get_info(c);
+    if (ci->first_event != ce->info.first_event || ci->event_count != ce->info.event_count ||
+        ci->record_count != ce->info.record_count || ci->first_tick != ce->info.first_tick) {
+        rw_err_set(&e, RW_ECORRUPT,
+                   "chunk holds events %llu+%llu (%llu records), the index says %llu+%llu (%llu)",
+                   (unsigned long long)ci->first_event, (unsigned long long)ci->event_count,
+                   (unsigned long long)ci->record_count,
+                   (unsigned long long)ce->info.first_event,
+                   (unsigned long long)ce->info.event_count,
+                   (unsigned long long)ce->info.record_count);
+        rw_chunk_free(c);
+        return frame_err(r, ce->frame, ce->offset, &e, err);
+    }
+    *out = c;
+    return RW_OK;
+}
+
+/* ---- cursors -------------------------------------------------------------------- */
+
+/* Invariants: unless empty, first <= last < nchunks; when dec != NULL, chunk `cur`
+ * (first <= cur <= last) is loaded into chunk/dec and next_pos is the pos the next
+ * record of that chunk will carry. */
+struct rw_cursor {
+    const rw_reader *r;
+    int empty;
+    size_t first, last;
+    size_t cur;
+    rw_chunk *chunk;
+    rw_decoder *dec;
+    uint64_t next_pos;
+};
+
+static void cursor_unload(rw_cursor *c)
+{
+    rw_decoder_free(c->dec);
+    rw_chunk_free(c->chunk);
+    c->dec = NULL;
+    c->chunk = NULL;
+}
+
+/* Loads chunk i (replacing the current one) positioned before its first record. */
+static rw_code cursor_load(rw_cursor *c, size_t i, rw_err *err)
+{
+    const rw_reader *r = c->r;
+    cursor_unload(c);
+    c->cur = i;
+    rw_chunk *ch = NULL;
+    RW_TRY(rw_reader_load_chunk(r, i, &ch, err));
+    rw_decoder *d = NULL;
+    rw_err e;
+    rw_id_limits lim = r->chunks[i].lim;
+    lim.code_first_line = r->first_lines;
+    rw_code rc = rw_decoder_new(ch, &lim, r->time_shift, &d, &e);
+    if (rc != RW_OK) {
+        rw_chunk_free(ch);
+        return frame_err(r, r->chunks[i].frame, r->chunks[i].offset, &e, err);
+    }
+    c->chunk = ch;
+    c->dec = d;
+    c->next_pos = r->chunks[i].info.first_event;
+    return RW_OK;
+}
+
+rw_code rw_cursor_new(const rw_reader *r, size_t first, size_t last, rw_cursor **out,
+                      rw_err *err)
+{
+    int empty = 0;
+    if (first >= r->nchunks) {
+        if (first > r->nchunks)
+            return rw_err_set(err, RW_EINVAL, "%s: no chunk %zu (the trace has %zu)", r->name,
+                              first, r->nchunks);
+        empty = 1;
+    } else {
+        if (last >= r->nchunks)
+            last = r->nchunks - 1;
+        if (first > last)
+            return rw_err_set(err, RW_EINVAL, "%s: empty chunk range %zu..%zu", r->name, first,
+                              last);
+    }
+    rw_cursor *c = calloc(1, sizeof *c);
+    if (!c)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    c->r = r;
+    c->empty = empty;
+    c->first = c->cur = first;
+    c->last = empty ? first : last;
+    *out = c;
+    return RW_OK;
+}
+
+void rw_cursor_free(rw_cursor *c)
+{
+    if (!c)
+        return;
+    cursor_unload(c);
+    free(c);
+}
+
+/* Decodes one record of the loaded chunk, adding the file's context to errors. */
+static int cursor_decode(rw_cursor *c, rw_event *ev, rw_err *err)
+{
+    rw_err e;
+    int rc = rw_decoder_next(c->dec, ev, &e);
+    if (rc < 0) {
+        const chunk_ent *ce = &c->r->chunks[c->cur];
+        frame_err(c->r, ce->frame, ce->offset, &e, err);
+        return -1;
+    }
+    if (rc > 0)
+        c->next_pos = ev->pos + (RW_IS_EVENT(ev->kind) ? 1 : 0);
+    return rc;
+}
+
+int rw_cursor_next(rw_cursor *c, rw_event *ev, rw_err *err)
+{
+    if (c->empty)
+        return 0;
+    for (;;) {
+        if (!c->dec && cursor_load(c, c->cur, err) != RW_OK)
+            return -1;
+        int rc = cursor_decode(c, ev, err);
+        if (rc != 0)
+            return rc;
+        if (c->cur >= c->last)
+            return 0; /* the decoder stays: its stacks are the final ones */
+        if (cursor_load(c, c->cur + 1, err) != RW_OK)
+            return -1;
+    }
+}
+
+rw_code rw_cursor_seek(rw_cursor *c, uint64_t pos, rw_err *err)
+{
+    const rw_reader *r = c->r;
+    if (c->empty) {
+        if (pos == r->nevents)
+            return RW_OK;
+        return rw_err_set(err, RW_EINVAL, "%s: position %llu is outside this cursor's range",
+                          r->name, (unsigned long long)pos);
+    }
+    const rw_chunk_info *fi = &r->chunks[c->first].info, *li = &r->chunks[c->last].info;
+    uint64_t lo = fi->first_event, hi = li->first_event + li->event_count;
+    if (pos < lo || pos > hi)
+        return rw_err_set(err, RW_EINVAL, "%s: position %llu is outside %llu..%llu", r->name,
+                          (unsigned long long)pos, (unsigned long long)lo,
+                          (unsigned long long)hi);
+    /* The first record carrying pos may be an annotation at the tail of an earlier
+     * chunk (or in a chunk with no events): step back while a chunk starts at pos. */
+    size_t k = rw_reader_find_chunk(r, pos);
+    if (k > c->last)
+        k = c->last;
+    while (k > c->first && r->chunks[k].info.first_event >= pos)
+        k--;
+    /* Reuse the loaded chunk when it is that one and not past pos yet. */
+    if (!(c->dec && c->cur == k && c->next_pos <= pos))
+        RW_TRY(cursor_load(c, k, err));
+    rw_event ev;
+    rw_err e;
+    while (c->next_pos < pos) {
+        int rc = cursor_decode(c, &ev, &e);
+        if (rc < 0)
+            return rw_err_set(err, e.code, "%s", e.msg);
+        if (rc > 0)
+            continue;
+        if (c->cur >= c->last)
+            break;
+        RW_TRY(cursor_load(c, c->cur + 1, err));
+    }
+    return RW_OK;
+}
+
+const rw_stack *rw_cursor_stack(const rw_cursor *c, uint32_t thread)
+{
+    return c->dec ? rw_decoder_stack(c->dec, thread) : NULL;
+}
+
+uint32_t rw_cursor_thread(const rw_cursor *c)
+{
+    return c->dec ? rw_decoder_thread(c->dec) : 0;
+}
