@@ -1,0 +1,520 @@
+/* Check suite for format/codec: raw records -> chunks -> decoded events.
+ *
+ * A random but well-formed recording (calls, lines, returns, C calls, allocations,
+ * exceptions, audit events, thread switches over three threads) is generated
+ * together with the events a reader must see; it is encoded with small chunks, and
+ * every chunk is decoded on its own and compared event by event. Then damaged chunks
+ * must give errors, never crashes.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "rewind.pb-c.h"
+#include "testutil.h"
+
+#define NTHREADS 3
+#define NCODES 40
+#define NCFUNCS 10
+#define NNAMES 5
+
+typedef struct gen {
+    rw_rec *recs;
+    size_t nrecs, cap;
+    rw_event *want;      /* expected decoded events; text points into texts */
+    size_t nwant, capw;
+    char texts[4096][24];
+    size_t ntexts;
+    uint64_t tick, pos;
+    uint32_t thread;
+    uint32_t first_line[NCODES + 1];
+    /* model stacks: code (0 = C frame marker via is_c), line */
+    struct { uint32_t code, line; int is_c; } stk[NTHREADS + 1][256];
+    int depth[NTHREADS + 1];
+    unsigned seed;
+} gen;
+
+static unsigned rnd(gen *g, unsigned n)
+{
+    g->seed = g->seed * 1103515245u + 12345u;
+    return (g->seed >> 8) % n;
+}
+
+static void put(gen *g, uint64_t w0, uint64_t w1)
+{
+    if (g->nrecs == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 4096;
+        g->recs = realloc(g->recs, g->cap * sizeof *g->recs);
+        ck_assert_ptr_nonnull(g->recs);
+    }
+    g->recs[g->nrecs].w0 = w0;
+    g->recs[g->nrecs].w1 = w1;
+    g->nrecs++;
+}
+
+static void put_text(gen *g, uint64_t w0, uint64_t w1, const char *text)
+{
+    size_t len = strlen(text);
+    put(g, w0, w1);
+    put(g, RW_REC(RW_K_BLOB, len), 0);
+    for (size_t i = 0; i < (len + 15) / 16; i++) {
+        rw_rec r;
+        memset(&r, 0, sizeof r);
+        memcpy(&r, text + i * 16, len - i * 16 < 16 ? len - i * 16 : 16);
+        put(g, r.w0, r.w1);
+    }
+}
+
+static rw_event *want(gen *g, unsigned kind)
+{
+    if (g->nwant == g->capw) {
+        g->capw = g->capw ? g->capw * 2 : 4096;
+        g->want = realloc(g->want, g->capw * sizeof *g->want);
+        ck_assert_ptr_nonnull(g->want);
+    }
+    rw_event *e = &g->want[g->nwant++];
+    memset(e, 0, sizeof *e);
+    e->kind = (uint8_t)kind;
+    e->thread = g->thread;
+    e->pos = g->pos;
+    e->tick = g->tick;
+    return e;
+}
+
+static const char *new_text(gen *g)
+{
+    char *t = g->texts[g->ntexts++ % 4096];
+    int n = (int)rnd(g, 20);
+    for (int i = 0; i < n; i++)
+        t[i] = (char)('a' + rnd(g, 26));
+    t[n] = 0;
+    return t;
+}
+
+/* One step of a plausible program. */
+static void step(gen *g)
+{
+    uint32_t th = g->thread;
+    int d = g->depth[th];
+    int top_c = d && g->stk[th][d - 1].is_c;
+    unsigned r = rnd(g, 100);
+    g->tick += 1 + rnd(g, 300);
+    if (r < 3) { /* thread switch */
+        uint32_t nt = 1 + rnd(g, NTHREADS);
+        g->thread = nt;
+        put(g, RW_REC(RW_K_THREAD, g->tick), nt);
+        want(g, RW_K_THREAD)->name = nt;
+        return;
+    }
+    if (r < 20 && d < 200 && !top_c) { /* call */
+        uint32_t code = 1 + rnd(g, NCODES);
+        uint32_t line = g->first_line[code] + (rnd(g, 4) == 0 ? rnd(g, 30) : 0);
+        put(g, RW_REC(RW_K_CALL, g->tick), code | ((uint64_t)line << 32));
+        rw_event *e = want(g, RW_K_CALL);
+        e->code = code;
+        e->line = line;
+        g->stk[th][d].code = code;
+        g->stk[th][d].line = line;
+        g->stk[th][d].is_c = 0;
+        g->depth[th]++;
+        g->pos++;
+        return;
+    }
+    if (r < 30 && d > 0 && !top_c) { /* return */
+        put(g, RW_REC(RW_K_RETURN, g->tick), 0);
+        want(g, RW_K_RETURN)->code = g->stk[th][d - 1].code;
+        g->depth[th]--;
+        g->pos++;
+        return;
+    }
+    if (r < 36 && d < 200 && !top_c) { /* c call */
+        uint32_t fn = 1 + rnd(g, NCFUNCS);
+        put(g, RW_REC(RW_K_C_CALL, g->tick), fn);
+        want(g, RW_K_C_CALL)->code = fn;
+        g->stk[th][d].code = fn;
+        g->stk[th][d].is_c = 1;
+        g->depth[th]++;
+        g->pos++;
+        return;
+    }
+    if (r < 42 && top_c) { /* c return / exception */
+        unsigned k = rnd(g, 5) ? RW_K_C_RETURN : RW_K_C_EXCEPTION;
+        put(g, RW_REC(k, g->tick), g->stk[th][d - 1].code);
+        want(g, k)->code = g->stk[th][d - 1].code;
+        g->depth[th]--;
+        g->pos++;
+        return;
+    }
+    if (r < 60) { /* allocation (sometimes unaligned, sometimes far away) */
+        unsigned k = RW_K_ALLOC_RAW + rnd(g, 3);
+        uint64_t addr = 0x7f0000000000ull + rnd(g, 1 << 20) * 16 + (rnd(g, 10) == 0 ? 3 : 0);
+        if (rnd(g, 50) == 0)
+            addr = 0x1000 + rnd(g, 100);
+        uint64_t size = 1 + rnd(g, rnd(g, 20) ? 512 : 1 << 20);
+        put(g, RW_REC(k, size), addr);
+        rw_event *e = want(g, k);
+        e->size = size;
+        e->addr = addr;
+        return;
+    }
+    if (r < 70) { /* free */
+        unsigned k = RW_K_FREE_RAW + rnd(g, 3);
+        uint64_t addr = 0x7f0000000000ull + rnd(g, 1 << 20) * 16 + (rnd(g, 10) == 0 ? 5 : 0);
+        put(g, RW_REC(k, 0), addr);
+        want(g, k)->addr = addr;
+        return;
+    }
+    if (r < 73 && d > 0 && !top_c) { /* exception */
+        uint32_t name = 1 + rnd(g, NNAMES);
+        const char *t = new_text(g);
+        put_text(g, RW_REC(RW_K_EXCEPTION, g->tick), name, t);
+        rw_event *e = want(g, RW_K_EXCEPTION);
+        e->name = name;
+        e->text = t;
+        e->text_len = strlen(t);
+        g->pos++;
+        return;
+    }
+    if (r < 76) { /* audit */
+        uint32_t name = 1 + rnd(g, NNAMES);
+        const char *t = new_text(g);
+        put_text(g, RW_REC(RW_K_AUDIT, g->tick), name, t);
+        rw_event *e = want(g, RW_K_AUDIT);
+        e->name = name;
+        e->text = t;
+        e->text_len = strlen(t);
+        return;
+    }
+    /* line in the top Python frame (or an orphan line when there is none) */
+    if (top_c)
+        return;
+    uint32_t line = 1 + rnd(g, 500);
+    put(g, RW_REC(RW_K_LINE, g->tick), line);
+    rw_event *e = want(g, RW_K_LINE);
+    e->line = line;
+    if (d) {
+        e->code = g->stk[th][d - 1].code;
+        g->stk[th][d - 1].line = line;
+    }
+    g->pos++;
+}
+
+static void gen_run(gen *g, unsigned seed, size_t steps)
+{
+    memset(g, 0, sizeof *g);
+    g->seed = seed;
+    g->thread = 1;
+    g->tick = 1000;
+    for (uint32_t c = 1; c <= NCODES; c++)
+        g->first_line[c] = 1 + rnd(g, 1000);
+    put(g, RW_REC(RW_K_THREAD, g->tick), 1);
+    want(g, RW_K_THREAD)->name = 1;
+    for (size_t i = 0; i < steps; i++)
+        step(g);
+}
+
+static void gen_free(gen *g)
+{
+    free(g->recs);
+    free(g->want);
+}
+
+typedef struct blob {
+    uint8_t *p;
+    size_t len;
+} blob;
+
+/* Encodes g into chunks of at most chunk_records; returns the number of chunks. */
+static size_t encode_all(gen *g, rw_encoder *e, uint64_t chunk_records, blob *out, size_t max)
+{
+    size_t n = 0, i = 0;
+    for (uint32_t c = 1; c <= NCODES; c++)
+        ck_assert_int_eq(rw_encoder_def_code(e, c, g->first_line[c]), RW_OK);
+    while (i < g->nrecs) {
+        size_t used = 0;
+        rw_err err;
+        ck_assert_int_eq(rw_encoder_feed(e, g->recs + i, g->nrecs - i, chunk_records, &used,
+                                         &err), RW_OK);
+        i += used;
+        if (rw_encoder_pending(e) >= chunk_records || i == g->nrecs) {
+            rw_chunk_info ci;
+            ck_assert_uint_lt(n, max);
+            ck_assert_int_eq(rw_encoder_finish(e, &out[n].p, &out[n].len, &ci, &err), RW_OK);
+            n++;
+        }
+    }
+    return n;
+}
+
+static void check_event(const rw_event *got, const rw_event *w, size_t idx, unsigned shift)
+{
+    ck_assert_msg(got->kind == w->kind, "event %zu: kind %d, want %d", idx, got->kind, w->kind);
+    ck_assert_msg(got->thread == w->thread, "event %zu: thread %u, want %u", idx, got->thread,
+                  w->thread);
+    ck_assert_msg(got->pos == w->pos, "event %zu: pos %llu, want %llu", idx,
+                  (unsigned long long)got->pos, (unsigned long long)w->pos);
+    if (RW_IS_EVENT(w->kind))
+        ck_assert_msg(got->tick == (w->tick >> shift) << shift, "event %zu: tick", idx);
+    switch (w->kind) {
+    case RW_K_CALL:
+    case RW_K_LINE:
+        ck_assert_msg(got->line == w->line, "event %zu (%s): line %u, want %u", idx,
+                      rw_kind_name(w->kind), got->line, w->line);
+        if (w->code)
+            ck_assert_msg(got->code == w->code, "event %zu: code %u, want %u", idx, got->code,
+                          w->code);
+        break;
+    case RW_K_RETURN:
+    case RW_K_C_CALL:
+    case RW_K_C_RETURN:
+    case RW_K_C_EXCEPTION:
+        ck_assert_msg(got->code == w->code, "event %zu (%s): code %u, want %u", idx,
+                      rw_kind_name(w->kind), got->code, w->code);
+        break;
+    case RW_K_EXCEPTION:
+    case RW_K_AUDIT:
+        ck_assert_uint_eq(got->name, w->name);
+        ck_assert_uint_eq(got->text_len, w->text_len);
+        ck_assert(w->text_len == 0 || memcmp(got->text, w->text, w->text_len) == 0);
+        break;
+    case RW_K_THREAD:
+        ck_assert_uint_eq(got->name, w->name);
+        break;
+    default:
+        if (RW_IS_ALLOC(w->kind))
+            ck_assert_uint_eq(got->size, w->size);
+        if (RW_IS_ALLOC(w->kind) || RW_IS_FREE(w->kind))
+            ck_assert_msg(got->addr == w->addr, "event %zu: addr %llx, want %llx", idx,
+                          (unsigned long long)got->addr, (unsigned long long)w->addr);
+    }
+}
+
+static void roundtrip(unsigned seed, size_t steps, uint64_t chunk_records, unsigned shift)
+{
+    static gen g;
+    gen_run(&g, seed, steps);
+    rw_encoder *e = rw_encoder_new(shift);
+    ck_assert_ptr_nonnull(e);
+    blob chunks[4096];
+    size_t nch = encode_all(&g, e, chunk_records, chunks, 4096);
+    ck_assert_uint_eq(rw_encoder_events(e), g.pos);
+    uint32_t first_line[NCODES + 1];
+    memcpy(first_line, g.first_line, sizeof first_line);
+    rw_id_limits lim = {NCODES, NCFUNCS, NTHREADS, NNAMES, first_line};
+    size_t k = 0;
+    /* Decode chunks in reverse order: each must stand alone. */
+    size_t *start = calloc(nch + 1, sizeof *start);
+    for (size_t c = 0; c < nch; c++) {
+        rw_chunk *ch;
+        rw_err err;
+        ck_assert_int_eq(rw_chunk_decode(chunks[c].p, chunks[c].len, &ch, &err), RW_OK);
+        start[c + 1] = start[c] + rw_chunk_get_info(ch)->record_count;
+        rw_chunk_free(ch);
+    }
+    ck_assert_uint_eq(start[nch], g.nwant);
+    for (size_t c = nch; c-- > 0;) {
+        rw_chunk *ch;
+        rw_decoder *d;
+        rw_err err;
+        ck_assert_int_eq(rw_chunk_decode(chunks[c].p, chunks[c].len, &ch, &err), RW_OK);
+        ck_assert_int_eq(rw_decoder_new(ch, &lim, shift, &d, &err), RW_OK);
+        rw_event ev;
+        k = start[c];
+        int rc;
+        while ((rc = rw_decoder_next(d, &ev, &err)) == 1) {
+            ck_assert_uint_lt(k, g.nwant);
+            check_event(&ev, &g.want[k], k, shift);
+            k++;
+        }
+        ck_assert_msg(rc == 0, "decoder error: %s", err.msg);
+        ck_assert_uint_eq(k, start[c + 1]);
+        rw_decoder_free(d);
+        rw_chunk_free(ch);
+    }
+    free(start);
+    for (size_t c = 0; c < nch; c++)
+        free(chunks[c].p);
+    rw_encoder_free(e);
+    gen_free(&g);
+}
+
+START_TEST(test_roundtrip_small_chunks) { roundtrip(1, 20000, 500, 0); }
+END_TEST
+
+START_TEST(test_roundtrip_one_chunk) { roundtrip(2, 20000, 1u << 30, 0); }
+END_TEST
+
+START_TEST(test_roundtrip_time_shift) { roundtrip(3, 20000, 777, 4); }
+END_TEST
+
+START_TEST(test_roundtrip_many_seeds)
+{
+    for (unsigned s = 10; s < 40; s++)
+        roundtrip(s, 3000, 1 + s * 7, s % 3);
+}
+END_TEST
+
+/* Every truncation and many bit flips of a chunk: an error or a decode, never a
+ * crash (run under ASan in CI). */
+START_TEST(test_damaged_chunks)
+{
+    static gen g;
+    gen_run(&g, 7, 2000);
+    rw_encoder *e = rw_encoder_new(0);
+    blob chunks[64];
+    size_t nch = encode_all(&g, e, 100000, chunks, 64);
+    ck_assert_uint_eq(nch, 1);
+    rw_id_limits lim = {NCODES, NCFUNCS, NTHREADS, NNAMES, g.first_line};
+    uint8_t *copy = malloc(chunks[0].len);
+    size_t errors = 0;
+    for (size_t cut = 0; cut <= chunks[0].len; cut += 1 + cut / 64) {
+        for (int flip = -1; flip < 8; flip += 3) {
+            memcpy(copy, chunks[0].p, chunks[0].len);
+            size_t len = cut;
+            if (flip >= 0 && cut < chunks[0].len) {
+                copy[cut] ^= (uint8_t)(1u << flip);
+                len = chunks[0].len;
+            }
+            rw_chunk *ch;
+            rw_decoder *d;
+            rw_err err;
+            if (rw_chunk_decode(copy, len, &ch, &err) != RW_OK) {
+                errors++;
+                continue;
+            }
+            if (rw_decoder_new(ch, &lim, 0, &d, &err) == RW_OK) {
+                rw_event ev;
+                int rc;
+                size_t n = 0;
+                while ((rc = rw_decoder_next(d, &ev, &err)) == 1)
+                    n++;
+                errors += rc < 0;
+                ck_assert_uint_le(n, rw_chunk_get_info(ch)->record_count);
+                rw_decoder_free(d);
+            } else {
+                errors++;
+            }
+            rw_chunk_free(ch);
+        }
+    }
+    ck_assert_uint_gt(errors, 0);
+    free(copy);
+    free(chunks[0].p);
+    rw_encoder_free(e);
+    gen_free(&g);
+}
+END_TEST
+
+/* A kinds column that disagrees with the other columns is reported by name. */
+START_TEST(test_column_mismatch)
+{
+    rw_encoder *e = rw_encoder_new(0);
+    rw_rec recs[3] = {{RW_REC(RW_K_CALL, 10), 1}, {RW_REC(RW_K_LINE, 11), 5},
+                      {RW_REC(RW_K_RETURN, 12), 0}};
+    size_t used;
+    rw_err err;
+    ck_assert_int_eq(rw_encoder_feed(e, recs, 3, 100, &used, &err), RW_OK);
+    ck_assert_uint_eq(used, 3);
+    uint8_t *p;
+    size_t len;
+    rw_chunk_info ci;
+    ck_assert_int_eq(rw_encoder_finish(e, &p, &len, &ci, &err), RW_OK);
+    ck_assert_uint_eq(ci.event_count, 3);
+    /* Re-pack with one line delta too many. */
+    Rewind__Chunk *m = rewind__chunk__unpack(NULL, len, p);
+    ck_assert_ptr_nonnull(m);
+    int32_t deltas[2] = {1, 2};
+    m->n_line_delta = 2;
+    int32_t *saved = m->line_delta;
+    m->line_delta = deltas;
+    size_t len2 = rewind__chunk__get_packed_size(m);
+    uint8_t *p2 = malloc(len2);
+    rewind__chunk__pack(m, p2);
+    m->line_delta = saved;
+    m->n_line_delta = 1;
+    rewind__chunk__free_unpacked(m, NULL);
+    rw_chunk *ch;
+    ck_assert_int_eq(rw_chunk_decode(p2, len2, &ch, &err), RW_ECORRUPT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "line_delta"));
+    /* Ids out of range are corruption, not array indexes. */
+    ck_assert_int_eq(rw_chunk_decode(p, len, &ch, &err), RW_OK);
+    rw_id_limits lim = {0, 0, 0, 0, NULL};
+    rw_decoder *d;
+    ck_assert_int_eq(rw_decoder_new(ch, &lim, 0, &d, &err), RW_OK);
+    rw_event ev;
+    ck_assert_int_eq(rw_decoder_next(d, &ev, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "code id"));
+    rw_decoder_free(d);
+    rw_chunk_free(ch);
+    free(p);
+    free(p2);
+    rw_encoder_free(e);
+}
+END_TEST
+
+/* A RETURN or C_RETURN with nothing to pop (recording started mid-frame) is kept
+ * and decodes the same way. */
+START_TEST(test_unbalanced_stack)
+{
+    rw_encoder *e = rw_encoder_new(0);
+    rw_rec recs[] = {{RW_REC(RW_K_LINE, 1), 40},  {RW_REC(RW_K_RETURN, 2), 0},
+                     {RW_REC(RW_K_C_RETURN, 3), 2}, {RW_REC(RW_K_LINE, 4), 7},
+                     {RW_REC(RW_K_CALL, 5), 1 | (9ull << 32)}, {RW_REC(RW_K_LINE, 6), 10}};
+    size_t used;
+    rw_err err;
+    uint32_t first[2] = {0, 9};
+    rw_encoder_def_code(e, 1, 9);
+    ck_assert_int_eq(rw_encoder_feed(e, recs, 6, 100, &used, &err), RW_OK);
+    uint8_t *p;
+    size_t len;
+    rw_chunk_info ci;
+    ck_assert_int_eq(rw_encoder_finish(e, &p, &len, &ci, &err), RW_OK);
+    rw_chunk *ch;
+    rw_decoder *d;
+    ck_assert_int_eq(rw_chunk_decode(p, len, &ch, &err), RW_OK);
+    rw_id_limits lim = {1, 2, 0, 0, first};
+    ck_assert_int_eq(rw_decoder_new(ch, &lim, 0, &d, &err), RW_OK);
+    rw_event ev;
+    uint32_t lines[6];
+    for (int i = 0; i < 6; i++) {
+        ck_assert_int_eq(rw_decoder_next(d, &ev, &err), 1);
+        lines[i] = ev.line;
+    }
+    ck_assert_int_eq(rw_decoder_next(d, &ev, &err), 0);
+    ck_assert_uint_eq(lines[0], 40);
+    ck_assert_uint_eq(lines[3], 7);
+    ck_assert_uint_eq(lines[4], 9);
+    ck_assert_uint_eq(lines[5], 10);
+    ck_assert_uint_eq(ev.depth, 1);
+    rw_decoder_free(d);
+    rw_chunk_free(ch);
+    free(p);
+    rw_encoder_free(e);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("codec");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_roundtrip_small_chunks);
+    tcase_add_test(tc, test_roundtrip_one_chunk);
+    tcase_add_test(tc, test_roundtrip_time_shift);
+    tcase_add_test(tc, test_roundtrip_many_seeds);
+    tcase_add_test(tc, test_damaged_chunks);
+    tcase_add_test(tc, test_column_mismatch);
+    tcase_add_test(tc, test_unbalanced_stack);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
