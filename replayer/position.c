@@ -1,0 +1,276 @@
+/* Position specs (position.h). */
+#include "position.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addrmap.h"
+#include "records.h"
+
+#define SPELLINGS "an event number, @start, @end, @exception, @peak, a time such as 1.5s " \
+                  "or 250ms, or FILE:LINE"
+
+static uint64_t start_tick(const rw_reader *r)
+{
+    const Rewind__Metadata *m = rw_reader_metadata(r);
+    if (m && m->start_tick)
+        return m->start_tick;
+    return rw_reader_nchunks(r) ? rw_reader_chunk(r, 0)->first_tick : 0;
+}
+
+static double ns_per_tick(const rw_reader *r)
+{
+    const Rewind__Metadata *m = rw_reader_metadata(r);
+    return m && m->ns_per_tick > 0 ? m->ns_per_tick : 1.0;
+}
+
+/* Runs fn over every record of the trace, in order; stops when fn returns != 0. */
+typedef int (*visit_fn)(void *ctx, const rw_event *ev);
+
+static rw_code visit(const rw_reader *r, size_t first_chunk, visit_fn fn, void *ctx,
+                     rw_err *err)
+{
+    rw_cursor *c;
+    RW_TRY(rw_cursor_new(r, first_chunk, SIZE_MAX, &c, err));
+    rw_event ev;
+    int rc;
+    while ((rc = rw_cursor_next(c, &ev, err)) == 1)
+        if (fn(ctx, &ev))
+            break;
+    rw_cursor_free(c);
+    return rc < 0 ? err->code : RW_OK;
+}
+
+typedef struct peak_ctx {
+    rw_addrmap live;
+    uint64_t cur, best, best_pos;
+    int oom;
+} peak_ctx;
+
+static int peak_visit(void *p, const rw_event *ev)
+{
+    peak_ctx *c = p;
+    if (RW_IS_ALLOC(ev->kind)) {
+        rw_addrmap_ent old;
+        if (rw_addrmap_put(&c->live, ev->addr, ev->size, 0, &old) < 0) {
+            c->oom = 1;
+            return 1;
+        }
+        if (old.addr)
+            c->cur -= old.size;
+        c->cur += ev->size;
+        if (c->cur > c->best) {
+            c->best = c->cur;
+            c->best_pos = ev->pos;
+        }
+    } else if (RW_IS_FREE(ev->kind)) {
+        rw_addrmap_ent old;
+        if (rw_addrmap_del(&c->live, ev->addr, &old))
+            c->cur -= old.size;
+    }
+    return 0;
+}
+
+rw_code rw_pos_peak(const rw_reader *r, uint64_t *pos, uint64_t *bytes, rw_err *err)
+{
+    peak_ctx c;
+    memset(&c, 0, sizeof c);
+    if (rw_addrmap_init(&c.live) < 0)
+        return rw_err_set(err, RW_ENOMEM, "out of memory finding the memory peak");
+    rw_code rc = visit(r, 0, peak_visit, &c, err);
+    rw_addrmap_fini(&c.live);
+    if (rc != RW_OK)
+        return rc;
+    if (c.oom)
+        return rw_err_set(err, RW_ENOMEM, "out of memory finding the memory peak");
+    *pos = c.best_pos;
+    if (bytes)
+        *bytes = c.best;
+    return RW_OK;
+}
+
+typedef struct find_ctx {
+    int kind;             /* record kind to find, -1 = any event */
+    uint64_t min_tick;    /* events: tick >= this */
+    uint32_t line;
+    const uint8_t *codes; /* code ids whose file matches (FILE:LINE) */
+    uint32_t ncodes;
+    int found;
+    uint64_t pos;
+} find_ctx;
+
+static int find_visit(void *p, const rw_event *ev)
+{
+    find_ctx *c = p;
+    if (c->kind >= 0 && ev->kind != c->kind)
+        return 0;
+    if (c->kind < 0 && !RW_IS_EVENT(ev->kind))
+        return 0;
+    if (c->codes) {
+        if (ev->line != c->line || ev->code > c->ncodes || !c->codes[ev->code])
+            return 0;
+    } else if (c->kind < 0 && ev->tick < c->min_tick) {
+        return 0;
+    }
+    c->found = 1;
+    c->pos = ev->pos;
+    return 1;
+}
+
+/* Does path name the file spec: equal, or ending in "/" + spec? */
+static int path_matches(const char *path, const char *spec)
+{
+    size_t lp = strlen(path), ls = strlen(spec);
+    if (lp == ls)
+        return strcmp(path, spec) == 0;
+    return lp > ls && path[lp - ls - 1] == '/' && strcmp(path + lp - ls, spec) == 0;
+}
+
+static rw_code parse_time(const char *s, double *ns)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || v < 0)
+        return RW_EINVAL;
+    double mul;
+    if (!strcmp(end, "s"))
+        mul = 1e9;
+    else if (!strcmp(end, "ms"))
+        mul = 1e6;
+    else if (!strcmp(end, "us"))
+        mul = 1e3;
+    else if (!strcmp(end, "ns"))
+        mul = 1;
+    else
+        return RW_EINVAL;
+    *ns = v * mul;
+    return RW_OK;
+}
+
+rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err *err)
+{
+    uint64_t n = rw_reader_nevents(r);
+    if (!spec || !*spec)
+        return rw_err_set(err, RW_EINVAL, "empty position: use " SPELLINGS);
+    if (isdigit((unsigned char)spec[0])) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(spec, &end, 10);
+        if (!*end && !errno) {
+            if (v > n)
+                return rw_err_set(err, RW_ENOTFOUND,
+                                  "position %llu is past the end (the trace has %llu events)",
+                                  v, (unsigned long long)n);
+            *pos = v;
+            return RW_OK;
+        }
+        double ns;
+        if (parse_time(spec, &ns) == RW_OK) {
+            find_ctx c = {.kind = -1};
+            c.min_tick = start_tick(r) + (uint64_t)(ns / ns_per_tick(r));
+            RW_TRY(visit(r, 0, find_visit, &c, err));
+            if (!c.found)
+                return rw_err_set(err, RW_ENOTFOUND, "time %s is past the end of the recording",
+                                  spec);
+            *pos = c.pos;
+            return RW_OK;
+        }
+        return rw_err_set(err, RW_EINVAL, "bad position '%s': use " SPELLINGS, spec);
+    }
+    if (!strcmp(spec, "@start")) {
+        *pos = 0;
+        return RW_OK;
+    }
+    if (!strcmp(spec, "@end")) {
+        *pos = n;
+        return RW_OK;
+    }
+    if (!strcmp(spec, "@peak"))
+        return rw_pos_peak(r, pos, NULL, err);
+    if (!strcmp(spec, "@exception")) {
+        const Rewind__RunEnd *e = rw_reader_end(r);
+        if (e && e->uncaught_type && e->uncaught_type[0] && e->uncaught_pos <= n) {
+            *pos = e->uncaught_pos;
+            return RW_OK;
+        }
+        find_ctx c = {.kind = RW_K_UNCAUGHT};
+        RW_TRY(visit(r, 0, find_visit, &c, err));
+        if (!c.found)
+            return rw_err_set(err, RW_ENOTFOUND,
+                              "@exception: the run ended without an uncaught exception");
+        *pos = c.pos;
+        return RW_OK;
+    }
+    if (spec[0] == '@')
+        return rw_err_set(err, RW_EINVAL, "unknown position '%s': use " SPELLINGS, spec);
+    const char *colon = strrchr(spec, ':');
+    if (colon && colon[1]) {
+        char *end;
+        unsigned long line = strtoul(colon + 1, &end, 10);
+        if (*end || line == 0 || line > UINT32_MAX)
+            return rw_err_set(err, RW_EINVAL, "bad line number in '%s'", spec);
+        size_t flen = (size_t)(colon - spec);
+        char *file = strndup(spec, flen);
+        if (!file)
+            return rw_err_set(err, RW_ENOMEM, "out of memory");
+        const rw_defs *d = rw_reader_defs(r);
+        uint8_t *codes = calloc(d->ncodes + 1, 1);
+        if (!codes) {
+            free(file);
+            return rw_err_set(err, RW_ENOMEM, "out of memory");
+        }
+        int any = 0;
+        for (uint32_t i = 1; i < d->ncodes; i++) {
+            uint32_t f = d->codes[i]->file;
+            if (f && f < d->nfiles && d->files[f]->path && path_matches(d->files[f]->path, file))
+                any = codes[i] = 1;
+        }
+        rw_code rc = RW_OK;
+        if (!any) {
+            rc = rw_err_set(err, RW_ENOTFOUND, "no code from a file named '%s' ran", file);
+        } else {
+            find_ctx c = {.kind = RW_K_LINE, .line = (uint32_t)line, .codes = codes,
+                          .ncodes = d->ncodes};
+            rc = visit(r, 0, find_visit, &c, err);
+            if (rc == RW_OK && !c.found)
+                rc = rw_err_set(err, RW_ENOTFOUND, "line %lu of %s never ran", line, file);
+            if (rc == RW_OK)
+                *pos = c.pos;
+        }
+        free(codes);
+        free(file);
+        return rc;
+    }
+    return rw_err_set(err, RW_EINVAL, "bad position '%s': use " SPELLINGS, spec);
+}
+
+rw_code rw_pos_time_ns(const rw_reader *r, uint64_t pos, double *ns, rw_err *err)
+{
+    if (pos >= rw_reader_nevents(r)) {
+        const Rewind__RunEnd *e = rw_reader_end(r);
+        uint64_t t = e && e->end_tick ? e->end_tick
+                     : rw_reader_nchunks(r) ? rw_reader_chunk(r, rw_reader_nchunks(r) - 1)->last_tick
+                                            : start_tick(r);
+        *ns = (double)(t - start_tick(r)) * ns_per_tick(r);
+        return RW_OK;
+    }
+    rw_cursor *c;
+    RW_TRY(rw_cursor_new(r, 0, SIZE_MAX, &c, err));
+    rw_code rc = rw_cursor_seek(c, pos, err);
+    rw_event ev;
+    if (rc == RW_OK) {
+        int got = rw_cursor_next(c, &ev, err);
+        if (got < 0)
+            rc = err->code;
+        else if (got == 0)
+            rc = rw_err_set(err, RW_ENOTFOUND, "position %llu not found",
+                            (unsigned long long)pos);
+        else
+            *ns = (double)(ev.tick - start_tick(r)) * ns_per_tick(r);
+    }
+    rw_cursor_free(c);
+    return rc;
+}

@@ -1,0 +1,34 @@
+/* Positions users name on command lines, resolved against a trace.
+ *
+ * A position is an event number. The state "at position P" (memory, stacks) is the
+ * state when event P happens: every annotation before it has been applied. Positions
+ * run from 0 to the number of events; P == number of events is the end of the run
+ * (every record applied). Accepted spellings:
+ *   N             an event number
+ *   @start        0
+ *   @end          the end of the run
+ *   @exception    where the uncaught exception reached sys.excepthook
+ *   @peak         where traced memory (all domains) was highest
+ *   1.5s 250ms 40us 100ns   the first event at or after that time since the start
+ *   FILE:LINE     the first time line LINE of a file ending in FILE ran
+ */
+#ifndef RW_POSITION_H
+#define RW_POSITION_H
+
+#include <stdint.h>
+
+#include "reader.h"
+
+/* Resolves spec to *pos. RW_EINVAL with a message saying what is accepted when the
+ * spelling is wrong, RW_ENOTFOUND when it names nothing in this trace (no uncaught
+ * exception, a line that never ran, a time past the end). */
+rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err *err);
+
+/* The position of the highest traced memory and that amount (bytes), by one pass
+ * over the trace. */
+rw_code rw_pos_peak(const rw_reader *r, uint64_t *pos, uint64_t *bytes, rw_err *err);
+
+/* Nanoseconds since the start of the recording at event pos (its tick). */
+rw_code rw_pos_time_ns(const rw_reader *r, uint64_t pos, double *ns, rw_err *err);
+
+#endif
