@@ -222,6 +222,7 @@ static void def_list_clear(def_list *l)
         for (size_t j = 0; j < c->n_arg_names; j++)
             free(c->arg_names[j]);
         free(c->arg_names);
+        free(c->lines);
         free(c);
     }
     for (size_t i = 0; i < l->d.n_cfuncs; i++) {
@@ -343,6 +344,30 @@ void rw_writer_def_code(rw_writer *w, uint32_t id, uint32_t file, const char *na
             c->arg_names[c->n_arg_names++] = xstrdup(arg_names[i]);
     }
     DEF_PUSH(&w->pending, codes, cap_codes, c);
+    pthread_mutex_unlock(&w->defs_mu);
+    return;
+oom:
+    def_oom(w);
+}
+
+void rw_writer_def_code_lines(rw_writer *w, uint32_t id, const uint32_t *lines, size_t n,
+                              uint32_t parent)
+{
+    pthread_mutex_lock(&w->defs_mu);
+    size_t nc = w->pending.d.n_codes;
+    Rewind__CodeDef *c = nc ? w->pending.d.codes[nc - 1] : NULL;
+    if (c && c->id == id) {
+        c->parent = parent;
+        if (n) {
+            uint32_t *v = malloc(n * sizeof *v);
+            if (!v)
+                goto oom;
+            memcpy(v, lines, n * sizeof *v);
+            free(c->lines);
+            c->lines = v;
+            c->n_lines = n;
+        }
+    }
     pthread_mutex_unlock(&w->defs_mu);
     return;
 oom:

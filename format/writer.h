@@ -96,6 +96,10 @@ void rw_writer_def_file_lazy(rw_writer *w, uint32_t id, const char *path);
 void rw_writer_def_code(rw_writer *w, uint32_t id, uint32_t file, const char *name,
                         const char *qualname, uint32_t first_line, uint32_t flags,
                         const char *const *arg_names, size_t nargs);
+/* Attaches line starts and the parent code id to code definition id, which must be
+ * the last code defined (call right after rw_writer_def_code). */
+void rw_writer_def_code_lines(rw_writer *w, uint32_t id, const uint32_t *lines, size_t n,
+                              uint32_t parent);
 void rw_writer_def_cfunc(rw_writer *w, uint32_t id, const char *label, const char *name,
                          const char *module);
 void rw_writer_def_thread(rw_writer *w, uint32_t id, uint64_t ident, uint64_t native_id,
