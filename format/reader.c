@@ -867,6 +867,7 @@ struct rw_cursor {
     rw_chunk *chunk;
     rw_decoder *dec;
     uint64_t next_pos;
+    int clean; /* no record carrying next_pos has been returned yet */
 };
 
 static void cursor_unload(rw_cursor *c)
@@ -897,6 +898,7 @@ static rw_code cursor_load(rw_cursor *c, size_t i, rw_err *err)
     c->chunk = ch;
     c->dec = d;
     c->next_pos = r->chunks[i].info.first_event;
+    c->clean = 1;
     return RW_OK;
 }
 
@@ -945,8 +947,10 @@ static int cursor_decode(rw_cursor *c, rw_event *ev, rw_err *err)
         frame_err(c->r, ce->frame, ce->offset, &e, err);
         return -1;
     }
-    if (rc > 0)
-        c->next_pos = ev->pos + (RW_IS_EVENT(ev->kind) ? 1 : 0);
+    if (rc > 0) {
+        c->clean = RW_IS_EVENT(ev->kind);
+        c->next_pos = ev->pos + (c->clean ? 1 : 0);
+    }
     return rc;
 }
 
@@ -989,8 +993,8 @@ rw_code rw_cursor_seek(rw_cursor *c, uint64_t pos, rw_err *err)
         k = c->last;
     while (k > c->first && r->chunks[k].info.first_event >= pos)
         k--;
-    /* Reuse the loaded chunk when it is that one and not past pos yet. */
-    if (!(c->dec && c->cur == k && c->next_pos <= pos))
+    /* Reuse the loaded chunk when it is that one and nothing at pos was returned. */
+    if (!(c->dec && c->cur == k && (c->next_pos < pos || (c->next_pos == pos && c->clean))))
         RW_TRY(cursor_load(c, k, err));
     rw_event ev;
     rw_err e;
