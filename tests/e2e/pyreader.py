@@ -264,7 +264,8 @@ FILE_DEF = _s((1, "id", "uint32", S), (2, "path", "string", S), (3, "source", "b
               (4, "has_source", "bool", S))
 CODE_DEF = _s((1, "id", "uint32", S), (2, "file", "uint32", S), (3, "name", "string", S),
               (4, "qualname", "string", S), (5, "first_line", "uint32", S),
-              (6, "flags", "uint32", S), (7, "arg_names", "string", R))
+              (6, "flags", "uint32", S), (7, "arg_names", "string", R),
+              (8, "lines", "uint32", R), (9, "parent", "uint32", S))
 CFUNC_DEF = _s((1, "id", "uint32", S), (2, "label", "string", S), (3, "name", "string", S),
                (4, "module", "string", S))
 THREAD_DEF = _s((1, "id", "uint32", S), (2, "ident", "uint64", S), (3, "native_id", "uint64", S),
