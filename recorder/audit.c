@@ -1,0 +1,243 @@
+/* Audit hook: every audit event becomes an AUDIT record (event NameDef id + bounded
+ * repr of its arguments); "sys.excepthook" also gives the UNCAUGHT record and the
+ * details RunEnd reports. Events the recorder causes itself (rw_tls.busy) are not
+ * recorded. The hook never runs user code: arguments are printed by builtins' own
+ * reprs or as <TypeName object>, and trace events are off while it works.
+ */
+#include "recorder_int.h"
+
+#include <stdio.h>
+
+#include "source.h"
+
+#define REPR_STR_MAX 200  /* characters of a str/bytes kept before repr */
+#define REPR_ITEMS_MAX 16 /* items of a container printed before "..." */
+#define REPR_DEPTH_MAX 3
+
+static rw_uncaught *uncaught; /* (GIL) where the excepthook details go */
+
+typedef struct out {
+    char *buf;
+    size_t cap, len; /* len < cap; buf[len] == 0 */
+} out;
+
+static void put(out *o, const char *s, size_t n)
+{
+    if (o->len + n > o->cap - 1)
+        n = o->cap - 1 - o->len;
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+    o->buf[o->len] = '\0';
+}
+
+static void puts_(out *o, const char *s)
+{
+    put(o, s, strlen(s));
+}
+
+static void put_obj_str(out *o, PyObject *s)
+{
+    char tmp[1024];
+    size_t n = rw_py_str(s, tmp, sizeof tmp);
+    put(o, tmp, n);
+}
+
+static void put_repr(out *o, PyObject *v)
+{
+    PyObject *r = PyObject_Repr(v);
+    if (r) {
+        put_obj_str(o, r);
+        Py_DECREF(r);
+    } else {
+        PyErr_Clear();
+        puts_(o, "<repr failed>");
+    }
+}
+
+static void put_other(out *o, PyObject *v)
+{
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "<%s object>", Py_TYPE(v)->tp_name);
+    puts_(o, tmp);
+}
+
+static void repr_bounded(out *o, PyObject *v, int depth)
+{
+    if (o->len >= o->cap - 1)
+        return;
+    if (v == Py_None || PyBool_Check(v) || PyFloat_CheckExact(v) || PyComplex_CheckExact(v)) {
+        put_repr(o, v);
+    } else if (PyLong_CheckExact(v)) {
+        /* Huge ints: repr is quadratic and may refuse (int_max_str_digits). */
+        if (_PyLong_NumBits(v) < 4000)
+            put_repr(o, v);
+        else
+            puts_(o, "<int object>");
+    } else if (PyUnicode_Check(v)) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(v);
+        PyObject *cut = PyUnicode_Substring(v, 0, n > REPR_STR_MAX ? REPR_STR_MAX : n);
+        if (cut) {
+            put_repr(o, cut);
+            Py_DECREF(cut);
+        }
+        if (n > REPR_STR_MAX)
+            puts_(o, "...");
+    } else if (PyBytes_Check(v) || PyByteArray_Check(v)) {
+        Py_ssize_t n = PyBytes_Check(v) ? PyBytes_GET_SIZE(v) : PyByteArray_GET_SIZE(v);
+        const char *p = PyBytes_Check(v) ? PyBytes_AS_STRING(v) : PyByteArray_AS_STRING(v);
+        PyObject *cut = PyBytes_FromStringAndSize(p, n > REPR_STR_MAX ? REPR_STR_MAX : n);
+        if (cut) {
+            put_repr(o, cut);
+            Py_DECREF(cut);
+        }
+        if (n > REPR_STR_MAX)
+            puts_(o, "...");
+    } else if (PyTuple_Check(v) || PyList_Check(v)) {
+        int tuple = PyTuple_Check(v);
+        if (depth >= REPR_DEPTH_MAX) {
+            puts_(o, tuple ? "(...)" : "[...]");
+            return;
+        }
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
+        puts_(o, tuple ? "(" : "[");
+        for (Py_ssize_t i = 0; i < n && o->len < o->cap - 1; i++) {
+            if (i)
+                puts_(o, ", ");
+            if (i == REPR_ITEMS_MAX) {
+                puts_(o, "...");
+                break;
+            }
+            /* A list may change under us only through our own calls, which run no
+             * user code; still re-check the size. */
+            if (i >= PySequence_Fast_GET_SIZE(v))
+                break;
+            PyObject *item = PySequence_Fast_GET_ITEM(v, i);
+            Py_INCREF(item);
+            repr_bounded(o, item, depth + 1);
+            Py_DECREF(item);
+        }
+        if (tuple && n == 1)
+            puts_(o, ",");
+        puts_(o, tuple ? ")" : "]");
+    } else if (PyDict_CheckExact(v)) {
+        if (depth >= REPR_DEPTH_MAX) {
+            puts_(o, "{...}");
+            return;
+        }
+        puts_(o, "{");
+        Py_ssize_t pos = 0, i = 0;
+        PyObject *k, *val;
+        while (PyDict_Next(v, &pos, &k, &val) && o->len < o->cap - 1) {
+            if (i)
+                puts_(o, ", ");
+            if (i++ == REPR_ITEMS_MAX) {
+                puts_(o, "...");
+                break;
+            }
+            repr_bounded(o, k, depth + 1);
+            puts_(o, ": ");
+            repr_bounded(o, val, depth + 1);
+        }
+        puts_(o, "}");
+    } else if (PyCode_Check(v)) {
+        char tmp[300];
+        rw_py_str(((PyCodeObject *)v)->co_qualname, tmp, sizeof tmp);
+        puts_(o, "<code object ");
+        puts_(o, tmp);
+        puts_(o, ">");
+    } else if (Py_IS_TYPE(v, &PyType_Type)) {
+        char tmp[300];
+        snprintf(tmp, sizeof tmp, "<class '%s'>", ((PyTypeObject *)v)->tp_name);
+        puts_(o, tmp);
+    } else if (PyModule_Check(v)) {
+        const char *name = PyModule_GetName(v);
+        if (!name) {
+            PyErr_Clear();
+            name = "?";
+        }
+        puts_(o, "<module '");
+        puts_(o, name);
+        puts_(o, "'>");
+    } else if (PyFunction_Check(v)) {
+        puts_(o, "<function ");
+        put_obj_str(o, ((PyFunctionObject *)v)->func_qualname);
+        puts_(o, ">");
+    } else {
+        put_other(o, v);
+    }
+}
+
+size_t rw_audit_repr(PyObject *args, char *buf, size_t cap)
+{
+    out o = {buf, cap, 0};
+    buf[0] = '\0';
+    repr_bounded(&o, args, 0);
+    return o.len;
+}
+
+static void on_excepthook(PyObject *args, uint64_t t)
+{
+    /* args: (hook, type, value, traceback) */
+    if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 4)
+        return;
+    rw_uncaught *uc = uncaught;
+    PyObject *type = PyTuple_GET_ITEM(args, 1), *value = PyTuple_GET_ITEM(args, 2);
+    PyObject *tb = PyTuple_GET_ITEM(args, 3);
+    rw_py_type_name(type, uc->type, sizeof uc->type);
+    size_t len = value == Py_None ? 0 : rw_py_str(value, uc->message, sizeof uc->message);
+    uc->message[len] = '\0';
+    uint32_t name = rw_name_id(uc->type);
+
+    /* Keep the outermost frames when the traceback is deeper than the table. */
+    uc->ntb = 0;
+    for (PyObject *p = tb; p && PyTraceBack_Check(p) && uc->ntb < 64;
+         p = (PyObject *)((PyTracebackObject *)p)->tb_next) {
+        PyTracebackObject *e = (PyTracebackObject *)p;
+        PyCodeObject *co = PyFrame_GetCode(e->tb_frame);
+        Rewind__TracebackEntry *te = &uc->tb[uc->ntb];
+        rewind__traceback_entry__init(te);
+        te->code = rw_source_code_id(co);
+        te->line = e->tb_lineno > 0 ? (uint32_t)e->tb_lineno : 0;
+        Py_DECREF(co);
+        uc->tbp[uc->ntb] = te;
+        uc->ntb++;
+    }
+    if (!rw_emit_begin(t))
+        return;
+    uc->pos = rw_st.nevents;
+    uc->seen = 1;
+    rw_stream_put_text(rw_st.s, RW_REC(RW_K_UNCAUGHT, t), name, uc->message, len);
+}
+
+static int hook(const char *event, PyObject *args, void *data)
+{
+    if (!atomic_load_explicit(&rw_st.on, memory_order_relaxed) || rw_tls.busy)
+        return 0;
+    uint64_t t = rw_tick();
+    /* The thread switch first: it may define the thread, which cannot happen busy. */
+    if (!rw_emit_begin(t))
+        return 0;
+    static char text[RW_BLOB_MAX + 1]; /* (GIL) */
+    rw_busy b;
+    rw_busy_enter(&b, 1);
+    uint32_t name = rw_name_id(event);
+    size_t len = rw_audit_repr(args, text, sizeof text);
+    rw_stream_put_text(rw_st.s, RW_REC(RW_K_AUDIT, t), name, text, len);
+    if (!strcmp(event, "sys.excepthook"))
+        on_excepthook(args, t);
+    rw_busy_leave(&b);
+    return 0;
+}
+
+rw_code rw_audit_install(rw_uncaught *uc, rw_err *err)
+{
+    uncaught = uc;
+    rw_tls.busy++;
+    int rc = PySys_AddAuditHook(hook, NULL);
+    rw_tls.busy--;
+    if (rc < 0) {
+        PyErr_Clear();
+        return rw_err_set(err, RW_EPYTHON, "cannot add the audit hook");
+    }
+    return RW_OK;
+}

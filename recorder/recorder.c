@@ -1,0 +1,509 @@
+/* rw_record_run: configure the embedded interpreter like python3, open the trace,
+ * install the hooks, run the program with Py_RunMain, and close the trace with the
+ * run's end (exit status, uncaught exception, thread names).
+ *
+ * Order: Py_InitializeFromConfig (site runs unrecorded), then the writer is opened
+ * (its metadata needs sys.executable and friends), then the hooks go in, then
+ * Py_RunMain. Startup allocations are therefore not in the trace; a reader ignores
+ * the frees of blocks it never saw allocated, as tracemalloc does.
+ */
+#include "recorder.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "recorder_int.h"
+#include "source.h"
+#include "sysalloc.h"
+
+extern char **environ;
+
+const char *const rw_record_default_redact[] = {
+    "*TOKEN*", "*SECRET*", "*PASSWORD*", "*PASSWD*", "*KEY*", "*CREDENTIAL*", "*AUTH*", NULL,
+};
+
+void rw_record_opts_init(rw_record_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->lines = o->allocations = o->c_calls = 1;
+    o->flush_ms = -1;
+}
+
+/* The run, from start to close. One per process (the hooks are global). */
+typedef struct run {
+    const rw_record_opts *o;
+    rw_record_result *res;
+    rw_uncaught uncaught;
+    struct timespec t0;
+    uint64_t tick0;
+    int64_t unix0;
+    int finished;
+} run;
+
+static run *the_run; /* set while a run is in progress (Py_AtExit has no context) */
+
+static int64_t ts_ns(const struct timespec *t)
+{
+    return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+static int64_t now_ns(clockid_t clk)
+{
+    struct timespec t;
+    clock_gettime(clk, &t);
+    return ts_ns(&t);
+}
+
+/* ns per tick, measured over about 5 ms against CLOCK_MONOTONIC. */
+static double calibrate_tick(void)
+{
+    int64_t a = now_ns(CLOCK_MONOTONIC);
+    uint64_t ta = rw_tick();
+    int64_t b;
+    do
+        b = now_ns(CLOCK_MONOTONIC);
+    while (b - a < 5000000);
+    uint64_t tb = rw_tick();
+    return tb > ta ? (double)(b - a) / (double)(tb - ta) : 1.0;
+}
+
+/* ---- interpreter setup ---------------------------------------------------------------- */
+
+/* python3 resolves to the venv's interpreter when one is active (its bin/ comes first
+ * in PATH); otherwise we use Debian's, whose libpython we embed. */
+static rw_code pick_python(const char *want, char *out, size_t cap, rw_err *err)
+{
+    const char *venv = getenv("VIRTUAL_ENV");
+    if (want) {
+        snprintf(out, cap, "%s", want);
+    } else if (venv && *venv) {
+        snprintf(out, cap, "%s/bin/python3", venv);
+        if (access(out, X_OK) != 0)
+            snprintf(out, cap, "/usr/bin/python3");
+    } else {
+        snprintf(out, cap, "/usr/bin/python3");
+    }
+    if (access(out, X_OK) != 0)
+        return rw_err_set(err, RW_ENOTFOUND, "%s: %s: give an executable python3.11 with --python",
+                          out, strerror(errno));
+    /* We embed libpython3.11: an interpreter of another minor version would bring a
+     * standard library this one cannot run. */
+    char real[PATH_MAX];
+    if (realpath(out, real)) {
+        const char *base = strrchr(real, '/');
+        base = base ? base + 1 : real;
+        if (!strncmp(base, "python3.", 8) && strncmp(base, "python3.11", 10))
+            return rw_err_set(err, RW_EINVAL,
+                              "%s is %s, but rewind embeds Python 3.11: use a 3.11 interpreter",
+                              out, base);
+    }
+    return RW_OK;
+}
+
+static rw_code status_err(PyStatus st, rw_err *err)
+{
+    if (PyStatus_IsExit(st))
+        return rw_err_set(err, RW_EINVAL, "the interpreter refused the command line (status %d)",
+                          st.exitcode);
+    return rw_err_set(err, RW_EPYTHON, "cannot start the interpreter: %s%s%s",
+                      st.func ? st.func : "", st.func ? ": " : "", st.err_msg ? st.err_msg : "?");
+}
+
+static rw_code start_python(const rw_record_opts *o, const char *python, uint64_t *seed,
+                            rw_err *err)
+{
+    size_t n = 0;
+    char **argv = rw_sys_calloc((size_t)o->nargs + 4, sizeof *argv);
+    if (!argv)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    argv[n++] = (char *)python;
+    if (o->kind == RW_RUN_MODULE)
+        argv[n++] = "-m";
+    else if (o->kind == RW_RUN_COMMAND)
+        argv[n++] = "-c";
+    else if (o->target[0] == '-')
+        argv[n++] = "--"; /* a script named like an option */
+    argv[n++] = (char *)o->target;
+    for (int i = 0; i < o->nargs; i++)
+        argv[n++] = o->args[i];
+
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    config.parse_argv = 1;
+    PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, python);
+    if (!PyStatus_Exception(st))
+        st = PyConfig_SetBytesArgv(&config, (Py_ssize_t)n, argv);
+    if (!PyStatus_Exception(st))
+        st = PyConfig_Read(&config);
+    if (!PyStatus_Exception(st)) {
+        /* Choose the hash seed when python3 would pick a random one, so that the run
+         * can be repeated: it is in the trace's metadata. */
+        if (!config.use_hash_seed) {
+            uint32_t r = 0;
+            while (r == 0)
+                if (getrandom(&r, sizeof r, 0) != sizeof r)
+                    r = (uint32_t)now_ns(CLOCK_REALTIME) | 1;
+            config.use_hash_seed = 1;
+            config.hash_seed = r;
+        }
+        *seed = config.hash_seed;
+        st = Py_InitializeFromConfig(&config);
+    }
+    PyConfig_Clear(&config);
+    rw_sys_free(argv);
+    if (PyStatus_Exception(st))
+        return status_err(st, err);
+    return RW_OK;
+}
+
+/* ---- metadata ------------------------------------------------------------------------- */
+
+/* A Metadata message whose strings are owned by the recorder (sysalloc). */
+typedef struct meta {
+    Rewind__Metadata m;
+    Rewind__RecordOptions opts;
+    Rewind__EnvVar *env;
+    Rewind__EnvVar **envp;
+    char **strings; /* everything to free */
+    size_t nstrings, capstrings;
+} meta;
+
+static char *keep(meta *mt, char *s)
+{
+    if (!s)
+        return (char *)"";
+    if (mt->nstrings == mt->capstrings) {
+        size_t cap = mt->capstrings ? mt->capstrings * 2 : 64;
+        char **p = rw_sys_realloc(mt->strings, cap * sizeof *p);
+        if (!p) {
+            rw_sys_free(s);
+            return (char *)"";
+        }
+        mt->strings = p;
+        mt->capstrings = cap;
+    }
+    mt->strings[mt->nstrings++] = s;
+    return s;
+}
+
+static char *pystr(meta *mt, PyObject *o)
+{
+    char buf[4096];
+    rw_py_str(o, buf, sizeof buf);
+    return keep(mt, rw_sys_strdup(buf));
+}
+
+static int redacted(const char *name, size_t len, const rw_record_opts *o)
+{
+    char n[512];
+    if (len >= sizeof n)
+        len = sizeof n - 1;
+    memcpy(n, name, len);
+    n[len] = '\0';
+    if (!o->keep_env)
+        for (const char *const *p = rw_record_default_redact; *p; p++)
+            if (!fnmatch(*p, n, FNM_CASEFOLD))
+                return 1;
+    for (size_t i = 0; i < o->nredact; i++)
+        if (!fnmatch(o->redact[i], n, FNM_CASEFOLD))
+            return 1;
+    return 0;
+}
+
+static void build_meta(meta *mt, const rw_record_opts *o, const run *r, uint64_t seed,
+                       double ns_per_tick)
+{
+    Rewind__Metadata *m = &mt->m;
+    rewind__metadata__init(m);
+    rewind__record_options__init(&mt->opts);
+    m->tool_version = "rewind " REWIND_VERSION;
+
+    PyObject *sysargv = PySys_GetObject("argv"); /* borrowed */
+    if (sysargv && PyList_Check(sysargv)) {
+        size_t n = (size_t)PyList_GET_SIZE(sysargv);
+        m->argv = rw_sys_calloc(n ? n : 1, sizeof *m->argv);
+        if (m->argv) {
+            for (size_t i = 0; i < n; i++)
+                m->argv[i] = pystr(mt, PyList_GET_ITEM(sysargv, (Py_ssize_t)i));
+            m->n_argv = n;
+        }
+    }
+    char cwd[PATH_MAX];
+    m->cwd = keep(mt, rw_sys_strdup(getcwd(cwd, sizeof cwd) ? cwd : ""));
+    m->python_version = (char *)Py_GetVersion();
+    PyObject *exe = PySys_GetObject("executable");
+    if (exe)
+        m->python_executable = pystr(mt, exe);
+    struct utsname u;
+    if (uname(&u) == 0) {
+        char plat[600];
+        snprintf(plat, sizeof plat, "%s %s %s", u.sysname, u.release, u.machine);
+        m->platform = keep(mt, rw_sys_strdup(plat));
+        m->hostname = keep(mt, rw_sys_strdup(u.nodename));
+    }
+    m->start_unix_ns = r->unix0;
+    m->start_tick = r->tick0;
+    m->ns_per_tick = ns_per_tick;
+    m->hash_seed = seed;
+    m->pid = getpid();
+
+    size_t nenv = 0;
+    while (environ[nenv])
+        nenv++;
+    mt->env = rw_sys_calloc(nenv ? nenv : 1, sizeof *mt->env);
+    mt->envp = rw_sys_calloc(nenv ? nenv : 1, sizeof *mt->envp);
+    if (mt->env && mt->envp) {
+        for (size_t i = 0; i < nenv; i++) {
+            const char *e = environ[i], *eq = strchr(e, '=');
+            size_t nlen = eq ? (size_t)(eq - e) : strlen(e);
+            Rewind__EnvVar *v = &mt->env[i];
+            rewind__env_var__init(v);
+            char *name = rw_sys_malloc(nlen + 1);
+            if (name) {
+                memcpy(name, e, nlen);
+                name[nlen] = '\0';
+            }
+            v->name = keep(mt, name);
+            v->redacted = redacted(e, nlen, o);
+            v->value = v->redacted || !eq ? (char *)"" : keep(mt, rw_sys_strdup(eq + 1));
+            mt->envp[i] = v;
+        }
+        m->n_env = nenv;
+        m->env = mt->envp;
+    }
+
+    mt->opts.lines = o->lines;
+    mt->opts.allocations = o->allocations;
+    mt->opts.c_calls = o->c_calls;
+    m->options = &mt->opts;
+    static const char *const kinds[] = {"script", "module", "command"};
+    m->run_kind = (char *)kinds[o->kind];
+    m->run_target = (char *)o->target;
+
+    size_t np = 0;
+    const char *pats[64];
+    if (!o->keep_env)
+        for (const char *const *p = rw_record_default_redact; *p && np < 64; p++)
+            pats[np++] = *p;
+    for (size_t i = 0; i < o->nredact && np < 64; i++)
+        pats[np++] = o->redact[i];
+    m->redact_patterns = rw_sys_calloc(np ? np : 1, sizeof *m->redact_patterns);
+    if (m->redact_patterns) {
+        for (size_t i = 0; i < np; i++)
+            m->redact_patterns[i] = (char *)pats[i];
+        m->n_redact_patterns = np;
+    }
+}
+
+static void free_meta(meta *mt)
+{
+    for (size_t i = 0; i < mt->nstrings; i++)
+        rw_sys_free(mt->strings[i]);
+    rw_sys_free(mt->strings);
+    rw_sys_free(mt->m.argv);
+    rw_sys_free(mt->m.redact_patterns);
+    rw_sys_free(mt->env);
+    rw_sys_free(mt->envp);
+}
+
+/* ---- output file ----------------------------------------------------------------------- */
+
+static rw_code pick_output(const rw_record_opts *o, char *out, size_t cap, rw_err *err)
+{
+    if (o->output) {
+        struct stat sb;
+        if (!o->force && lstat(o->output, &sb) == 0)
+            return rw_err_set(err, RW_EINVAL,
+                              "%s already exists: choose another name or add --force", o->output);
+        snprintf(out, cap, "%s", o->output);
+        return RW_OK;
+    }
+    char stem[256];
+    if (o->kind == RW_RUN_SCRIPT) {
+        const char *base = strrchr(o->target, '/');
+        base = base ? base + 1 : o->target;
+        snprintf(stem, sizeof stem, "%s", *base ? base : "script");
+        char *dot = strrchr(stem, '.');
+        if (dot && dot != stem)
+            *dot = '\0';
+    } else if (o->kind == RW_RUN_MODULE) {
+        snprintf(stem, sizeof stem, "%s", o->target);
+    } else {
+        snprintf(stem, sizeof stem, "command");
+    }
+    for (unsigned n = 1; n < 1000000; n++) {
+        struct stat sb;
+        snprintf(out, cap, "%s-%u.rwd", stem, n);
+        if (lstat(out, &sb) != 0 && errno == ENOENT)
+            return RW_OK;
+    }
+    return rw_err_set(err, RW_EINVAL, "no free name %s-N.rwd in this directory: use -o", stem);
+}
+
+/* ---- end of the run -------------------------------------------------------------------- */
+
+static void finish(run *r, int status, int sig, const char *reason)
+{
+    if (r->finished || getpid() != rw_st.pid)
+        return; /* closed already, or a forked child: the trace is the parent's */
+    r->finished = 1;
+    atomic_store(&rw_st.on, 0);
+    if (atomic_load(&rw_st.side_n))
+        rw_side_drain();
+
+    Rewind__RunEnd end;
+    rewind__run_end__init(&end);
+    end.exit_status = status;
+    end.term_signal = sig;
+    end.end_unix_ns = now_ns(CLOCK_REALTIME);
+    end.end_tick = rw_tick();
+    end.stop_reason = (char *)reason;
+    if (r->uncaught.seen) {
+        end.uncaught_type = r->uncaught.type;
+        end.uncaught_message = r->uncaught.message;
+        end.uncaught_pos = r->uncaught.pos;
+        end.n_uncaught_traceback = r->uncaught.ntb;
+        end.uncaught_traceback = r->uncaught.tbp;
+    }
+    size_t nth;
+    end.threads = rw_threads_final(&nth);
+    end.n_threads = nth;
+    char lost[400] = "";
+    if (atomic_load(&rw_st.failed))
+        snprintf(lost, sizeof lost, "%s", rw_st.failure);
+    if (rw_st.side_dropped)
+        snprintf(lost + strlen(lost), sizeof lost - strlen(lost),
+                 "%s%llu allocation records made without the GIL were dropped (side buffer full)",
+                 lost[0] ? "; " : "", (unsigned long long)rw_st.side_dropped);
+    end.lost = lost;
+
+    rw_record_result *res = r->res;
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    res->seconds = (double)(ts_ns(&t1) - ts_ns(&r->t0)) / 1e9;
+    res->exit_status = status;
+    res->term_signal = sig;
+    res->allocations = rw_st.nallocs + rw_st.side_nallocs;
+    rw_writer_stats ws;
+    memset(&ws, 0, sizeof ws);
+    rw_err err = {0};
+    res->trace_code = rw_writer_close(rw_st.w, &end, &ws, &err);
+    if (res->trace_code != RW_OK)
+        snprintf(res->trace_msg, sizeof res->trace_msg, "%s", err.msg);
+    else if (ws.failed)
+        snprintf(res->trace_msg, sizeof res->trace_msg, "%s", ws.lost);
+    rw_st.w = NULL;
+    rw_st.s = NULL;
+    res->events = ws.events ? ws.events : rw_st.nevents;
+    struct stat sb;
+    res->file_bytes = stat(res->path, &sb) == 0 ? (uint64_t)sb.st_size : ws.bytes_written;
+    if (r->o->on_done)
+        r->o->on_done(res, r->o->ctx);
+}
+
+/* Py_AtExit: the interpreter is gone. Stop recording; when Py_RunMain is about to kill
+ * the process with SIGINT (unhandled KeyboardInterrupt), close the trace now. */
+static void at_exit(void)
+{
+    run *r = the_run;
+    if (!r)
+        return;
+    atomic_store(&rw_st.on, 0);
+    if (rw_source_interrupted())
+        finish(r, 128 + SIGINT, SIGINT, "signal");
+}
+
+/* A forked child must never write to the parent's trace. */
+static void in_child(void)
+{
+    atomic_store(&rw_st.on, 0);
+}
+
+rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *err)
+{
+    static run r;
+    memset(&r, 0, sizeof r);
+    memset(res, 0, sizeof *res);
+    r.o = o;
+    r.res = res;
+
+    char python[PATH_MAX];
+    RW_TRY(pick_python(o->python, python, sizeof python, err));
+    if (o->kind == RW_RUN_SCRIPT) {
+        struct stat sb;
+        if (stat(o->target, &sb) != 0)
+            return rw_err_set(err, RW_ENOTFOUND, "%s: %s", o->target, strerror(errno));
+    }
+    RW_TRY(pick_output(o, res->path, sizeof res->path, err));
+
+    uint64_t seed = 0;
+    RW_TRY(start_python(o, python, &seed, err));
+
+    rw_st.lines = o->lines;
+    rw_st.allocations = o->allocations;
+    rw_st.c_calls = o->c_calls;
+    rw_st.pid = getpid();
+    double ns_per_tick = calibrate_tick();
+    r.unix0 = now_ns(CLOCK_REALTIME);
+    r.tick0 = rw_tick();
+
+    meta mt;
+    memset(&mt, 0, sizeof mt);
+    build_meta(&mt, o, &r, seed, ns_per_tick);
+    rw_code rc = rw_source_init(o->kind == RW_RUN_COMMAND ? o->target : NULL, err);
+    if (rc == RW_OK) {
+        /* The hook's own cost, before the writer exists (scratch stream only). */
+        rw_tls.thread = 1; /* the calibration does not define a thread */
+        mt.m.calib_ns_per_event = rw_source_calibrate();
+        rw_tls.thread = 0;
+    }
+
+    rw_writer_opts wo;
+    rw_writer_opts_default(&wo);
+    if (o->flush_ms >= 0)
+        wo.flush_ms = (uint32_t)o->flush_ms;
+    wo.base_dir = mt.m.cwd;
+    if (rc == RW_OK)
+        rc = rw_writer_open(res->path, &wo, o->force, &mt.m, &rw_st.w, err);
+    free_meta(&mt);
+    if (rc != RW_OK) {
+        Py_FinalizeEx();
+        return rc;
+    }
+    rw_st.s = rw_writer_stream(rw_st.w);
+
+    rw_threads_define_current("MainThread", 1);
+    the_run = &r;
+    Py_AtExit(at_exit);
+    pthread_atfork(NULL, NULL, in_child);
+    rc = rw_audit_install(&r.uncaught, err);
+    if (rc == RW_OK)
+        rc = rw_threads_wrap(err);
+    if (rc != RW_OK) {
+        rw_writer_close(rw_st.w, NULL, NULL, NULL);
+        unlink(res->path);
+        Py_FinalizeEx();
+        return rc;
+    }
+    if (o->allocations)
+        rw_alloc_install();
+    clock_gettime(CLOCK_MONOTONIC, &r.t0);
+    atomic_store(&rw_st.on, 1);
+    rw_source_install_current();
+    rw_source_install_others();
+
+    int status = Py_RunMain();
+    finish(&r, status, 0, "exit");
+    the_run = NULL;
+    rw_threads_fini();
+    return RW_OK;
+}

@@ -1,0 +1,70 @@
+/* Recorder: runs a Python program in the embedded interpreter, exactly as python3
+ * would, while recording it into a trace file.
+ *
+ * Called by cli/cmd_record.c, once per process, from the main thread. Everything the
+ * recorder does inside the interpreter (event source, allocation and audit hooks,
+ * thread wrapper) is set up and torn down here.
+ */
+#ifndef RW_RECORDER_H
+#define RW_RECORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef enum rw_run_kind {
+    RW_RUN_SCRIPT,  /* target: path of the script */
+    RW_RUN_MODULE,  /* target: module name (python3 -m) */
+    RW_RUN_COMMAND, /* target: program text (python3 -c) */
+} rw_run_kind;
+
+/* What happened, for the summary line. */
+typedef struct rw_record_result {
+    int exit_status;      /* what python3 would have returned */
+    int term_signal;      /* the process is about to die of this signal (0: none) */
+    uint64_t events;
+    uint64_t allocations;
+    double seconds;       /* wall time from the start of recording to its end */
+    char path[4096];      /* the trace file */
+    uint64_t file_bytes;
+    rw_code trace_code;   /* RW_OK, or why the trace is incomplete */
+    char trace_msg[256];
+} rw_record_result;
+
+typedef struct rw_record_opts {
+    rw_run_kind kind;
+    const char *target;
+    int nargs;                  /* the program's arguments after the target */
+    char **args;
+    const char *output;         /* NULL: "<stem>-N.rwd" in cwd, smallest N not taken */
+    int force;                  /* output may replace an existing file */
+    int lines;                  /* record line events (and exception events) */
+    int allocations;
+    int c_calls;
+    int keep_env;               /* no default redaction patterns */
+    const char *const *redact;  /* extra patterns */
+    size_t nredact;
+    const char *python;         /* interpreter whose setup to use; NULL: see docs */
+    int flush_ms;               /* < 0: the writer's default */
+    /* Called exactly once when the trace is closed, in the recording process, before
+     * rw_record_run returns or (unhandled KeyboardInterrupt) before the process kills
+     * itself with SIGINT. */
+    void (*on_done)(const rw_record_result *res, void *ctx);
+    void *ctx;
+} rw_record_opts;
+
+/* Default redaction patterns: case-insensitive globs on variable names. NULL-ended. */
+extern const char *const rw_record_default_redact[];
+
+/* Sets the defaults: everything recorded, default redaction, writer's flush period. */
+void rw_record_opts_init(rw_record_opts *o);
+
+/* Runs the program and records it. Returns RW_OK once the program has run (then
+ * *res is filled and on_done has been called; res->exit_status is the status to exit
+ * with), or an error when it could not be started: the interpreter or script cannot
+ * be found (RW_ENOTFOUND), the output exists (RW_EINVAL) or cannot be created
+ * (RW_EIO), the interpreter failed to initialise (RW_EPYTHON). */
+rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *err);
+
+#endif
