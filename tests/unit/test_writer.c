@@ -1,0 +1,262 @@
+/* Check suite for format/writer: the stream, the writer thread, durability.
+ *
+ * Traces are written through the public writer API and read back with the reader:
+ * everything appended comes back in order across many blocks and chunks; a process
+ * killed with SIGKILL after the periodic flush leaves a trace whose recovered part is
+ * exactly a prefix; a file size limit hit while writing leaves a valid trace up to the
+ * last whole frame and the program is not killed or blocked.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "reader.h"
+#include "testutil.h"
+#include "writer.h"
+
+/* Writes a deterministic stream: n steps of call/line/return/alloc/audit. */
+static void write_stream(rw_writer *w, uint64_t n, uint64_t *events_out)
+{
+    rw_stream *s = rw_writer_stream(w);
+    uint64_t tick = 100, events = 0;
+    rw_writer_def_thread(w, 1, 1234, 99, "MainThread", 1);
+    rw_writer_def_file(w, 1, "/x/prog.py", "a = 1\n", 6, 1);
+    rw_writer_def_code(w, 1, 1, "f", "f", 10, 0, NULL, 0);
+    rw_writer_def_name(w, 1, "open");
+    rw_stream_put(s, RW_REC(RW_K_THREAD, tick), 1);
+    for (uint64_t i = 0; i < n; i++) {
+        tick += 7;
+        rw_stream_put(s, RW_REC(RW_K_CALL, tick), 1 | (10ull << 32));
+        rw_stream_put(s, RW_REC(RW_K_LINE, tick + 1), 11 + i % 5);
+        rw_stream_put(s, RW_REC(RW_K_ALLOC_OBJ, 32 + i % 64), 0x10000 + (i % 1000) * 32);
+        if (i % 1000 == 0)
+            rw_stream_put_text(s, RW_REC(RW_K_AUDIT, tick), 1, "('x', 'r')", 10);
+        rw_stream_put(s, RW_REC(RW_K_RETURN, tick + 2), 0);
+        events += 3;
+    }
+    *events_out = events;
+}
+
+static void read_all(const char *path, uint64_t *events, uint64_t *records, int *recovered)
+{
+    rw_reader *r;
+    rw_err err;
+    ck_assert_msg(rw_reader_open(path, &r, &err) == RW_OK, "open: %s", err.msg);
+    rw_cursor *c;
+    ck_assert_int_eq(rw_cursor_new(r, 0, SIZE_MAX, &c, &err), RW_OK);
+    rw_event ev;
+    int rc;
+    uint64_t ne = 0, nr = 0, expect_line = 0;
+    while ((rc = rw_cursor_next(c, &ev, &err)) == 1) {
+        nr++;
+        if (RW_IS_EVENT(ev.kind)) {
+            ck_assert_uint_eq(ev.pos, ne);
+            ne++;
+        }
+        if (ev.kind == RW_K_LINE) {
+            ck_assert_uint_eq(ev.line, 11 + expect_line % 5);
+            ck_assert_uint_eq(ev.code, 1);
+            expect_line++;
+        }
+    }
+    ck_assert_msg(rc == 0, "cursor: %s", err.msg);
+    rw_cursor_free(c);
+    *events = ne;
+    *records = nr;
+    *recovered = rw_reader_recovery(r)->used;
+    rw_reader_free(r);
+}
+
+START_TEST(test_many_blocks_roundtrip)
+{
+    char *path = rw_test_path("many.rwd");
+    rw_writer_opts o;
+    rw_writer_opts_default(&o);
+    o.block_records = 1024;   /* force many block hand-offs */
+    o.max_blocks = 3;         /* and back-pressure */
+    o.chunk_records = 5000;
+    rw_writer *w;
+    rw_err err;
+    Rewind__Metadata meta = REWIND__METADATA__INIT;
+    ck_assert_int_eq(rw_writer_open(path, &o, 0, &meta, &w, &err), RW_OK);
+    uint64_t events;
+    write_stream(w, 200000, &events);
+    Rewind__RunEnd end = REWIND__RUN_END__INIT;
+    end.exit_status = 3;
+    rw_writer_stats st;
+    ck_assert_int_eq(rw_writer_close(w, &end, &st, &err), RW_OK);
+    ck_assert_uint_eq(st.events, events);
+    uint64_t ne, nr;
+    int recovered;
+    read_all(path, &ne, &nr, &recovered);
+    ck_assert_uint_eq(ne, events);
+    ck_assert_uint_eq(nr, st.records);
+    ck_assert_int_eq(recovered, 0);
+    /* O_EXCL: a second open of the same path refuses to overwrite. */
+    ck_assert_int_eq(rw_writer_open(path, &o, 0, &meta, &w, &err), RW_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "already exists"));
+    free(path);
+}
+END_TEST
+
+START_TEST(test_flush_makes_records_readable)
+{
+    char *path = rw_test_path("flush.rwd");
+    rw_writer *w;
+    rw_err err;
+    ck_assert_int_eq(rw_writer_open(path, NULL, 1, NULL, &w, &err), RW_OK);
+    uint64_t events;
+    write_stream(w, 1000, &events);
+    ck_assert_int_eq(rw_writer_flush(w, &err), RW_OK);
+    /* Read while the writer is still open: no footer yet, recovery by scanning. */
+    uint64_t ne, nr;
+    int recovered;
+    read_all(path, &ne, &nr, &recovered);
+    ck_assert_uint_eq(ne, events);
+    ck_assert_int_eq(recovered, 1);
+    ck_assert_int_eq(rw_writer_close(w, NULL, NULL, &err), RW_OK);
+    free(path);
+}
+END_TEST
+
+/* A child records without end, the periodic flush runs, then SIGKILL. */
+START_TEST(test_sigkill_leaves_readable_prefix)
+{
+    char *path = rw_test_path("killed.rwd");
+    unlink(path);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        rw_writer_opts o;
+        rw_writer_opts_default(&o);
+        o.flush_ms = 20;
+        rw_writer *w;
+        rw_err err;
+        if (rw_writer_open(path, &o, 1, NULL, &w, &err) != RW_OK)
+            _exit(2);
+        uint64_t events;
+        write_stream(w, 5000, &events);
+        struct timespec ts = {1, 0}; /* fifty flush periods */
+        nanosleep(&ts, NULL);
+        raise(SIGKILL);
+        _exit(3);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    uint64_t ne, nr;
+    int recovered;
+    read_all(path, &ne, &nr, &recovered);
+    ck_assert_int_eq(recovered, 1);
+    ck_assert_uint_eq(ne, 15000); /* everything appended before the sleep */
+    free(path);
+}
+END_TEST
+
+/* RLIMIT_FSIZE hit mid-recording: no SIGXFSZ death, no blocking, the file stays
+ * readable up to the last whole frame and the failure is reported. */
+START_TEST(test_file_size_limit)
+{
+    char *path = rw_test_path("limited.rwd");
+    unlink(path);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct rlimit rl = {20000, 20000};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        rw_writer_opts o;
+        rw_writer_opts_default(&o);
+        o.chunk_records = 2000;
+        o.zstd_level = 0; /* store raw: reach the limit quickly */
+        rw_writer *w;
+        rw_err err;
+        if (rw_writer_open(path, &o, 1, NULL, &w, &err) != RW_OK)
+            _exit(2);
+        uint64_t events;
+        write_stream(w, 20000, &events);
+        rw_writer_stats st;
+        Rewind__RunEnd end = REWIND__RUN_END__INIT;
+        rw_code rc = rw_writer_close(w, &end, &st, &err);
+        if (rc != RW_EIO || !st.failed || !strstr(st.lost, "File too large"))
+            _exit(4);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    uint64_t ne, nr;
+    int recovered;
+    read_all(path, &ne, &nr, &recovered);
+    ck_assert_int_eq(recovered, 1);
+    ck_assert_uint_gt(ne, 0);
+    ck_assert_uint_lt(ne, 60000);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_text_entries_cross_blocks)
+{
+    char *path = rw_test_path("texts.rwd");
+    rw_writer_opts o;
+    rw_writer_opts_default(&o);
+    o.block_records = 1024;
+    rw_writer *w;
+    rw_err err;
+    ck_assert_int_eq(rw_writer_open(path, &o, 1, NULL, &w, &err), RW_OK);
+    rw_stream *s = rw_writer_stream(w);
+    rw_writer_def_thread(w, 1, 1, 1, "MainThread", 1);
+    rw_writer_def_name(w, 1, "ValueError");
+    rw_writer_def_code(w, 1, 0, "f", "f", 1, 0, NULL, 0);
+    rw_stream_put(s, RW_REC(RW_K_THREAD, 1), 1);
+    rw_stream_put(s, RW_REC(RW_K_CALL, 1), 1 | (1ull << 32));
+    char text[RW_BLOB_MAX + 100];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = (char)('a' + i % 26);
+    for (int i = 0; i < 300; i++)
+        rw_stream_put_text(s, RW_REC(RW_K_EXCEPTION, 2 + i), 1, text, (size_t)(i * 37) % sizeof text);
+    ck_assert_int_eq(rw_writer_close(w, NULL, NULL, &err), RW_OK);
+    rw_reader *r;
+    ck_assert_int_eq(rw_reader_open(path, &r, &err), RW_OK);
+    rw_cursor *c;
+    ck_assert_int_eq(rw_cursor_new(r, 0, SIZE_MAX, &c, &err), RW_OK);
+    rw_event ev;
+    int n = 0;
+    while (rw_cursor_next(c, &ev, &err) == 1) {
+        if (ev.kind != RW_K_EXCEPTION)
+            continue;
+        size_t want = (size_t)(n * 37) % sizeof text;
+        if (want > RW_BLOB_MAX)
+            want = RW_BLOB_MAX;
+        ck_assert_uint_eq(ev.text_len, want);
+        ck_assert(want == 0 || memcmp(ev.text, text, want) == 0);
+        n++;
+    }
+    ck_assert_int_eq(n, 300);
+    rw_cursor_free(c);
+    rw_reader_free(r);
+    free(path);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("writer");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_many_blocks_roundtrip);
+    tcase_add_test(tc, test_flush_makes_records_readable);
+    tcase_add_test(tc, test_sigkill_leaves_readable_prefix);
+    tcase_add_test(tc, test_file_size_limit);
+    tcase_add_test(tc, test_text_entries_cross_blocks);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
