@@ -1,0 +1,550 @@
+/* rewind info FILE [--json]: what a trace holds: the program and its environment,
+ * start time and duration, how it ended (exit status, signal, uncaught exception
+ * with a Python-style traceback from the embedded sources), counts per record kind,
+ * threads and files. Works on damaged traces too, from what can be read. */
+#include "commands.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "container.h"
+#include "reader.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: rewind info [--json] FILE\n\n"
+            "Show what a trace holds: the program, its arguments and working directory,\n"
+            "the Python version, start time and duration, how the run ended (exit status,\n"
+            "signal, the uncaught exception with its traceback), the number of events of\n"
+            "each kind, allocations, audit events, exceptions, threads and source files.\n\n"
+            "options:\n"
+            "  --json      one JSON object instead of text\n"
+            "  -h, --help  show this help\n");
+}
+
+/* ---- JSON output ---------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    unsigned v = c & (0x7f >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* Prints s (n bytes) as a JSON string; invalid UTF-8 becomes U+FFFD. */
+static void json_strn(FILE *out, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    fputc('"', out);
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        if (c == '"' || c == '\\') {
+            fputc('\\', out);
+            fputc((int)c, out);
+            i++;
+        } else if (c < 0x20) {
+            switch (c) {
+            case '\n': fputs("\\n", out); break;
+            case '\t': fputs("\\t", out); break;
+            case '\r': fputs("\\r", out); break;
+            default: fprintf(out, "\\u%04x", c); break;
+            }
+            i++;
+        } else {
+            size_t l = utf8_len(p + i, n - i);
+            if (l == 0) {
+                fputs("\\ufffd", out);
+                i++;
+            } else {
+                fwrite(p + i, 1, l, out);
+                i += l;
+            }
+        }
+    }
+    fputc('"', out);
+}
+
+static void json_str(FILE *out, const char *s)
+{
+    if (s)
+        json_strn(out, s, strlen(s));
+    else
+        fputs("null", out);
+}
+
+/* ---- helpers -------------------------------------------------------------------- */
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case 1: return "SIGHUP";
+    case 2: return "SIGINT";
+    case 3: return "SIGQUIT";
+    case 4: return "SIGILL";
+    case 6: return "SIGABRT";
+    case 7: return "SIGBUS";
+    case 8: return "SIGFPE";
+    case 9: return "SIGKILL";
+    case 11: return "SIGSEGV";
+    case 13: return "SIGPIPE";
+    case 14: return "SIGALRM";
+    case 15: return "SIGTERM";
+    }
+    return "signal";
+}
+
+/* "2023-11-14 22:13:20.123 UTC" */
+static void format_time(int64_t unix_ns, char *buf, size_t len)
+{
+    time_t sec = (time_t)(unix_ns / 1000000000);
+    int ms = (int)((unix_ns % 1000000000) / 1000000);
+    if (ms < 0) {
+        ms += 1000;
+        sec--;
+    }
+    struct tm tm;
+    if (!gmtime_r(&sec, &tm)) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    char d[32];
+    strftime(d, sizeof d, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%03d UTC", d, ms);
+}
+
+static void format_duration(double ns, char *buf, size_t len)
+{
+    if (ns < 0)
+        snprintf(buf, len, "?");
+    else if (ns < 1e3)
+        snprintf(buf, len, "%.0f ns", ns);
+    else if (ns < 1e6)
+        snprintf(buf, len, "%.1f us", ns / 1e3);
+    else if (ns < 1e9)
+        snprintf(buf, len, "%.1f ms", ns / 1e6);
+    else
+        snprintf(buf, len, "%.3f s", ns / 1e9);
+}
+
+/* Line `line` (1-based) of a source text, without surrounding whitespace, as
+ * Python's traceback prints it. *len = 0 when there is no such line. */
+static const char *source_line(const Rewind__FileDef *f, uint32_t line, size_t *len)
+{
+    *len = 0;
+    if (!f || !f->has_source || line == 0)
+        return NULL;
+    const char *s = (const char *)f->source.data, *end = s + f->source.len;
+    for (uint32_t n = 1; n < line && s < end; n++) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        if (!nl)
+            return NULL;
+        s = nl + 1;
+    }
+    if (s >= end)
+        return NULL;
+    const char *e = memchr(s, '\n', (size_t)(end - s));
+    if (!e)
+        e = end;
+    while (s < e && (*s == ' ' || *s == '\t' || *s == '\f'))
+        s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+        e--;
+    *len = (size_t)(e - s);
+    return s;
+}
+
+typedef struct summary {
+    uint64_t kinds[RW_KIND_MAX];
+    int counted;          /* kinds[] is filled */
+    int from_scan;        /* ... by reading the chunks (no END record) */
+    char scan_err[256];   /* the scan stopped early */
+    uint64_t last_tick;
+} summary;
+
+/* Counts records per kind by reading every chunk. */
+static void count_kinds(const rw_reader *r, summary *s)
+{
+    rw_cursor *c = NULL;
+    rw_err err = {0};
+    s->from_scan = 1;
+    if (rw_cursor_new(r, 0, SIZE_MAX, &c, &err) != RW_OK) {
+        snprintf(s->scan_err, sizeof s->scan_err, "%s", err.msg);
+        return;
+    }
+    rw_event ev;
+    int rc;
+    while ((rc = rw_cursor_next(c, &ev, &err)) == 1)
+        s->kinds[ev.kind]++;
+    if (rc < 0)
+        snprintf(s->scan_err, sizeof s->scan_err, "%s", err.msg);
+    rw_cursor_free(c);
+    s->counted = 1;
+}
+
+static const Rewind__ThreadDef *final_thread(const Rewind__RunEnd *end, uint32_t id)
+{
+    for (size_t i = 0; end && i < end->n_threads; i++)
+        if (end->threads[i]->id == id)
+            return end->threads[i];
+    return NULL;
+}
+
+static const char *thread_name(const rw_defs *d, const Rewind__RunEnd *end, uint32_t id)
+{
+    const Rewind__ThreadDef *t = final_thread(end, id);
+    if (t && t->name[0])
+        return t->name;
+    return id < d->nthreads ? d->threads[id]->name : "";
+}
+
+/* ---- text ----------------------------------------------------------------------- */
+
+static void print_traceback(FILE *out, const rw_defs *d, const Rewind__RunEnd *end)
+{
+    if (end->n_uncaught_traceback)
+        fprintf(out, "Traceback (most recent call last):\n");
+    for (size_t i = 0; i < end->n_uncaught_traceback; i++) {
+        const Rewind__TracebackEntry *te = end->uncaught_traceback[i];
+        const Rewind__CodeDef *code = te->code < d->ncodes ? d->codes[te->code] : NULL;
+        const Rewind__FileDef *file = code ? d->files[code->file] : NULL;
+        fprintf(out, "  File \"%s\", line %u, in %s\n",
+                file && file->path[0] ? file->path : "<unknown>", te->line,
+                code && code->name[0] ? code->name : "<unknown>");
+        size_t n;
+        const char *src = source_line(file, te->line, &n);
+        if (n)
+            fprintf(out, "    %.*s\n", (int)n, src);
+    }
+    if (end->uncaught_message[0])
+        fprintf(out, "%s: %s\n", end->uncaught_type, end->uncaught_message);
+    else
+        fprintf(out, "%s\n", end->uncaught_type);
+}
+
+static void print_text(FILE *out, const char *path, const rw_reader *r, const summary *s)
+{
+    const Rewind__Metadata *m = rw_reader_metadata(r);
+    const Rewind__RunEnd *end = rw_reader_end(r);
+    const rw_defs *d = rw_reader_defs(r);
+    const rw_recovery *rec = rw_reader_recovery(r);
+    uint64_t size = rw_reader_file_size(r), nev = rw_reader_nevents(r);
+    char buf[64];
+
+    fprintf(out, "trace        %s\n", path);
+    fprintf(out, "format       version %u, %llu bytes", RW_FORMAT_VERSION, (unsigned long long)size);
+    if (nev)
+        fprintf(out, ", %.2f bytes per event", (double)size / (double)nev);
+    fprintf(out, "\n");
+    if (rec->used)
+        fprintf(out, "damaged      recovered %llu chunks, %llu events; %s byte %llu (%s)\n",
+                (unsigned long long)rec->chunks, (unsigned long long)rec->events,
+                rec->good_bytes == rec->file_bytes ? "no usable index after"
+                                                   : "the tail was damaged after",
+                (unsigned long long)rec->good_bytes, rec->why);
+    fprintf(out, "program      %s %s\n", m->run_kind[0] ? m->run_kind : "?", m->run_target);
+    fprintf(out, "argv        ");
+    for (size_t i = 0; i < m->n_argv; i++)
+        fprintf(out, " %s", m->argv[i]);
+    fprintf(out, "\n");
+    fprintf(out, "cwd          %s\n", m->cwd);
+    const char *nl = strchr(m->python_version, '\n');
+    fprintf(out, "python       %.*s\n",
+            (int)(nl ? (size_t)(nl - m->python_version) : strlen(m->python_version)),
+            m->python_version);
+    if (m->platform[0] || m->hostname[0])
+        fprintf(out, "platform     %s%s%s\n", m->platform, m->hostname[0] ? " on " : "",
+                m->hostname);
+    format_time(m->start_unix_ns, buf, sizeof buf);
+    fprintf(out, "started      %s", buf);
+    if (m->pid)
+        fprintf(out, ", pid %" PRId64, m->pid);
+    if (m->tool_version[0])
+        fprintf(out, ", by %s", m->tool_version);
+    fprintf(out, "\n");
+    uint64_t last = end ? end->end_tick : s->last_tick;
+    format_duration(rw_reader_tick_ns(r, last), buf, sizeof buf);
+    fprintf(out, "duration     %s%s\n", buf, end ? "" : " (up to the last recorded event)");
+    if (!end) {
+        fprintf(out, "ended        cut short (no end record)\n");
+    } else {
+        if (end->term_signal)
+            fprintf(out, "ended        killed by signal %d (%s)", end->term_signal,
+                    signal_name(end->term_signal));
+        else
+            fprintf(out, "ended        exit status %d", end->exit_status);
+        if (end->stop_reason[0])
+            fprintf(out, ", stop reason: %s", end->stop_reason);
+        fprintf(out, "\n");
+        if (end->lost[0])
+            fprintf(out, "lost         %s\n", end->lost);
+        if (end->dropped_frees)
+            fprintf(out, "dropped      %llu frees of blocks allocated before recording\n",
+                    (unsigned long long)end->dropped_frees);
+    }
+    fprintf(out, "events       %llu in %llu records, %zu chunks\n", (unsigned long long)nev,
+            (unsigned long long)rw_reader_nrecords(r), rw_reader_nchunks(r));
+    if (s->counted) {
+        fprintf(out, "kinds%s\n", s->from_scan ? "        (counted from the chunks)" : "");
+        for (int k = 0; k < RW_KIND_MAX; k++)
+            if (s->kinds[k])
+                fprintf(out, "  %-12s %llu\n", rw_kind_name(k), (unsigned long long)s->kinds[k]);
+        uint64_t allocs = s->kinds[RW_K_ALLOC_RAW] + s->kinds[RW_K_ALLOC_MEM] +
+                          s->kinds[RW_K_ALLOC_OBJ];
+        fprintf(out, "allocations  %llu\n", (unsigned long long)allocs);
+        fprintf(out, "audit        %llu\n", (unsigned long long)s->kinds[RW_K_AUDIT]);
+        fprintf(out, "exceptions   %llu\n", (unsigned long long)s->kinds[RW_K_EXCEPTION]);
+    }
+    if (s->scan_err[0])
+        fprintf(out, "unreadable   %s\n", s->scan_err);
+    fprintf(out, "threads      %u\n", d->nthreads - 1);
+    for (uint32_t i = 1; i < d->nthreads; i++) {
+        const Rewind__ThreadDef *t = d->threads[i];
+        fprintf(out, "  t%-3u ident %llu, native id %llu, %s%s\n", i,
+                (unsigned long long)t->ident, (unsigned long long)t->native_id,
+                thread_name(d, end, i), t->is_main ? " (main)" : "");
+    }
+    fprintf(out, "files        %u\n", d->nfiles - 1);
+    for (uint32_t i = 1; i < d->nfiles; i++) {
+        const Rewind__FileDef *f = d->files[i];
+        if (f->has_source)
+            fprintf(out, "  %s (%zu bytes of source)\n", f->path, f->source.len);
+        else
+            fprintf(out, "  %s (no source)\n", f->path);
+    }
+    if (end && end->uncaught_type[0]) {
+        fprintf(out, "uncaught exception at event %llu:\n", (unsigned long long)end->uncaught_pos);
+        print_traceback(out, d, end);
+    }
+}
+
+/* ---- JSON ----------------------------------------------------------------------- */
+
+static void print_json(FILE *out, const char *path, const rw_reader *r, const summary *s)
+{
+    const Rewind__Metadata *m = rw_reader_metadata(r);
+    const Rewind__RunEnd *end = rw_reader_end(r);
+    const rw_defs *d = rw_reader_defs(r);
+    const rw_recovery *rec = rw_reader_recovery(r);
+    uint64_t size = rw_reader_file_size(r), nev = rw_reader_nevents(r);
+    char buf[64];
+
+    fprintf(out, "{\"file\": ");
+    json_str(out, path);
+    fprintf(out, ", \"format_version\": %u, \"file_bytes\": %llu, \"bytes_per_event\": ",
+            RW_FORMAT_VERSION, (unsigned long long)size);
+    if (nev)
+        fprintf(out, "%.3f", (double)size / (double)nev);
+    else
+        fprintf(out, "null");
+    fprintf(out, ", \"recovery\": ");
+    if (rec->used) {
+        fprintf(out, "{\"chunks\": %llu, \"events\": %llu, \"good_bytes\": %llu, \"why\": ",
+                (unsigned long long)rec->chunks, (unsigned long long)rec->events,
+                (unsigned long long)rec->good_bytes);
+        json_str(out, rec->why);
+        fprintf(out, "}");
+    } else {
+        fprintf(out, "null");
+    }
+    fprintf(out, ", \"run_kind\": ");
+    json_str(out, m->run_kind);
+    fprintf(out, ", \"run_target\": ");
+    json_str(out, m->run_target);
+    fprintf(out, ", \"argv\": [");
+    for (size_t i = 0; i < m->n_argv; i++) {
+        fputs(i ? ", " : "", out);
+        json_str(out, m->argv[i]);
+    }
+    fprintf(out, "], \"cwd\": ");
+    json_str(out, m->cwd);
+    fprintf(out, ", \"python_version\": ");
+    json_str(out, m->python_version);
+    fprintf(out, ", \"python_executable\": ");
+    json_str(out, m->python_executable);
+    fprintf(out, ", \"platform\": ");
+    json_str(out, m->platform);
+    fprintf(out, ", \"hostname\": ");
+    json_str(out, m->hostname);
+    fprintf(out, ", \"tool_version\": ");
+    json_str(out, m->tool_version);
+    format_time(m->start_unix_ns, buf, sizeof buf);
+    fprintf(out, ", \"pid\": %" PRId64 ", \"start_unix_ns\": %" PRId64 ", \"start_time\": ", m->pid,
+            m->start_unix_ns);
+    json_str(out, buf);
+    uint64_t last = end ? end->end_tick : s->last_tick;
+    fprintf(out, ", \"duration_ns\": %.0f", rw_reader_tick_ns(r, last));
+    fprintf(out, ", \"cut_short\": %s", end ? "false" : "true");
+    if (end) {
+        fprintf(out, ", \"exit_status\": %d, \"term_signal\": %d, \"stop_reason\": ",
+                end->exit_status, end->term_signal);
+        json_str(out, end->stop_reason);
+        fprintf(out, ", \"lost\": ");
+        json_str(out, end->lost);
+        fprintf(out, ", \"dropped_frees\": %llu", (unsigned long long)end->dropped_frees);
+    } else {
+        fprintf(out, ", \"exit_status\": null, \"term_signal\": null, \"stop_reason\": null, "
+                     "\"lost\": null, \"dropped_frees\": null");
+    }
+    fprintf(out, ", \"events\": %llu, \"records\": %llu, \"chunks\": %zu",
+            (unsigned long long)nev, (unsigned long long)rw_reader_nrecords(r),
+            rw_reader_nchunks(r));
+    fprintf(out, ", \"kind_counts\": {");
+    int first = 1;
+    for (int k = 0; s->counted && k < RW_KIND_MAX; k++) {
+        if (!s->kinds[k])
+            continue;
+        fprintf(out, "%s\"%s\": %llu", first ? "" : ", ", rw_kind_name(k),
+                (unsigned long long)s->kinds[k]);
+        first = 0;
+    }
+    uint64_t allocs =
+        s->kinds[RW_K_ALLOC_RAW] + s->kinds[RW_K_ALLOC_MEM] + s->kinds[RW_K_ALLOC_OBJ];
+    fprintf(out, "}, \"kind_counts_from_scan\": %s", s->from_scan ? "true" : "false");
+    fprintf(out, ", \"allocations\": %llu, \"audit\": %llu, \"exceptions\": %llu",
+            (unsigned long long)allocs, (unsigned long long)s->kinds[RW_K_AUDIT],
+            (unsigned long long)s->kinds[RW_K_EXCEPTION]);
+    fprintf(out, ", \"unreadable\": ");
+    json_str(out, s->scan_err[0] ? s->scan_err : NULL);
+    fprintf(out, ", \"threads\": [");
+    for (uint32_t i = 1; i < d->nthreads; i++) {
+        const Rewind__ThreadDef *t = d->threads[i];
+        fprintf(out, "%s{\"id\": %u, \"ident\": %llu, \"native_id\": %llu, \"name\": ",
+                i > 1 ? ", " : "", i, (unsigned long long)t->ident,
+                (unsigned long long)t->native_id);
+        json_str(out, thread_name(d, end, i));
+        fprintf(out, ", \"is_main\": %s}", t->is_main ? "true" : "false");
+    }
+    fprintf(out, "], \"files\": [");
+    for (uint32_t i = 1; i < d->nfiles; i++) {
+        const Rewind__FileDef *f = d->files[i];
+        fprintf(out, "%s{\"id\": %u, \"path\": ", i > 1 ? ", " : "", i);
+        json_str(out, f->path);
+        fprintf(out, ", \"has_source\": %s, \"source_bytes\": %zu}",
+                f->has_source ? "true" : "false", f->has_source ? f->source.len : 0);
+    }
+    fprintf(out, "], \"uncaught\": ");
+    if (end && end->uncaught_type[0]) {
+        fprintf(out, "{\"type\": ");
+        json_str(out, end->uncaught_type);
+        fprintf(out, ", \"message\": ");
+        json_str(out, end->uncaught_message);
+        fprintf(out, ", \"pos\": %llu, \"traceback\": [", (unsigned long long)end->uncaught_pos);
+        for (size_t i = 0; i < end->n_uncaught_traceback; i++) {
+            const Rewind__TracebackEntry *te = end->uncaught_traceback[i];
+            const Rewind__CodeDef *code = te->code < d->ncodes ? d->codes[te->code] : NULL;
+            const Rewind__FileDef *file = code ? d->files[code->file] : NULL;
+            fprintf(out, "%s{\"file\": ", i ? ", " : "");
+            json_str(out, file ? file->path : NULL);
+            fprintf(out, ", \"line\": %u, \"func\": ", te->line);
+            json_str(out, code ? code->name : NULL);
+            fprintf(out, ", \"qualname\": ");
+            json_str(out, code ? code->qualname : NULL);
+            size_t n;
+            const char *src = source_line(file, te->line, &n);
+            fprintf(out, ", \"source\": ");
+            if (n)
+                json_strn(out, src, n);
+            else
+                fprintf(out, "null");
+            fprintf(out, "}");
+        }
+        fprintf(out, "]}");
+    } else {
+        fprintf(out, "null");
+    }
+    fprintf(out, "}\n");
+}
+
+int rw_cmd_info(int argc, char **argv)
+{
+    const char *path = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return RW_EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--json")) {
+            json = 1;
+            continue;
+        }
+        if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "rewind info: unknown option '%s': see 'rewind info --help'\n",
+                    argv[i]);
+            return RW_EXIT_USAGE;
+        }
+        if (path) {
+            fprintf(stderr, "rewind info: one FILE only ('%s' is extra)\n", argv[i]);
+            return RW_EXIT_USAGE;
+        }
+        path = argv[i];
+    }
+    if (!path) {
+        fprintf(stderr, "rewind info: which trace? usage: rewind info [--json] FILE\n");
+        return RW_EXIT_USAGE;
+    }
+    rw_reader *r = NULL;
+    rw_err err = {0};
+    if (rw_reader_open(path, &r, &err) != RW_OK)
+        return rw_cli_fail("info", &err);
+
+    summary s;
+    memset(&s, 0, sizeof s);
+    const Rewind__RunEnd *end = rw_reader_end(r);
+    if (end && end->n_kind_counts) {
+        for (size_t k = 0; k < end->n_kind_counts && k < RW_KIND_MAX; k++)
+            s.kinds[k] = end->kind_counts[k];
+        s.counted = 1;
+    } else {
+        count_kinds(r, &s);
+    }
+    size_t nch = rw_reader_nchunks(r);
+    s.last_tick = nch ? rw_reader_chunk(r, nch - 1)->last_tick : 0;
+    const rw_recovery *rec = rw_reader_recovery(r);
+    if (rec->used)
+        fprintf(stderr,
+                "rewind info: %s is damaged: showing the first %llu events (%s); "
+                "'rewind verify' says more\n",
+                path, (unsigned long long)rec->events, rec->why);
+
+    if (json)
+        print_json(stdout, path, r, &s);
+    else
+        print_text(stdout, path, r, &s);
+    rw_reader_free(r);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "rewind info: error writing the output\n");
+        return RW_EXIT_FAIL;
+    }
+    return RW_EXIT_OK;
+}
