@@ -1,0 +1,601 @@
+/* rewind memory: tracemalloc statistics of a recording at any position, differences
+ * between two positions, memory over time (terminal chart, SVG) and snapshots that
+ * tracemalloc.Snapshot.load() reads. The analysis is replayer/memory.c. */
+#include "commands.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memory.h"
+#include "position.h"
+#include "progress.h"
+#include "reader.h"
+
+#define CMD "memory"
+#define MAX_FILTERS 64
+#define TL_BUCKETS 600  /* samples for --plot; --timeline folds them into columns */
+#define TL_COLS 60
+#define TL_ROWS 15
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: rewind memory FILE [--at POS] [-n N] [--group-by lineno|filename|traceback]\n"
+        "                          [--limit-frames N] [--cumulative] [--filter PATTERN[:LINE]]\n"
+        "                          [--exclude PATTERN[:LINE]] [--all-frames]\n"
+        "                          [--domain D | --exclude-domain D] [--thread N]\n"
+        "                          [--compare-to POS] [--timeline] [--plot OUT.svg]\n"
+        "                          [-o SNAPSHOT.pickle]\n\n"
+        "What tracemalloc would have reported at a position of the recording: the traced\n"
+        "memory (current and peak so far, as tracemalloc.get_traced_memory()) and the top\n"
+        "statistics as snapshot.statistics(key_type, cumulative) prints them.\n\n"
+        "options:\n"
+        "  --at POS            position of the snapshot (default @end): an event number,\n"
+        "                      @start, @end, @exception, @peak, a time (1.5s, 250ms) or\n"
+        "                      FILE:LINE (the first time that line ran); the state at POS\n"
+        "                      is everything allocated and freed before event POS runs\n"
+        "  -n N                show the top N statistics (default 10; 0 = all)\n"
+        "  --group-by KEY      lineno (default), filename or traceback\n"
+        "  --limit-frames N    frames kept per traceback, most recent first (default 25,\n"
+        "                      as tracemalloc.start(25)); like tracemalloc's limit\n"
+        "  --cumulative        count every frame of a traceback (lineno, filename only)\n"
+        "  --filter PAT[:LINE] keep traces whose most recent frame's file matches the\n"
+        "                      fnmatch pattern PAT (and line LINE): tracemalloc.Filter(True)\n"
+        "  --exclude PAT[:LINE]  drop them: tracemalloc.Filter(False); both repeatable\n"
+        "  --all-frames        filters look at every frame, not the most recent only\n"
+        "  --domain D          keep domain D: a number is a tracemalloc domain (every\n"
+        "                      Python allocation is in domain 0), raw, mem or obj an\n"
+        "                      allocator domain (PyMem_RawMalloc, PyMem_Malloc, PyObject_Malloc)\n"
+        "  --exclude-domain D  drop domain D\n"
+        "  --thread N          only blocks allocated by thread N (ThreadDef id, see\n"
+        "                      'rewind info')\n"
+        "  --compare-to POS    differences against the state at POS, as\n"
+        "                      snapshot.compare_to(old, key_type, cumulative) prints them\n"
+        "  --timeline          chart of current traced memory over the run\n"
+        "  --plot OUT.svg      the same chart as an SVG file\n"
+        "  -o FILE             write the (filtered) snapshot as a pickle that\n"
+        "                      tracemalloc.Snapshot.load(FILE) reads\n"
+        "  -h, --help          show this help\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "rewind " CMD ": ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see 'rewind memory --help')\n");
+    return RW_EXIT_USAGE;
+}
+
+static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+typedef struct opts {
+    const char *file;
+    const char *at, *compare_to;
+    unsigned long long top;
+    rw_mem_key key;
+    unsigned long long limit_frames;
+    int cumulative, all_frames;
+    rw_mem_filter filters[MAX_FILTERS];
+    char *patterns[MAX_FILTERS];
+    size_t nfilters;
+    unsigned long long thread;
+    int timeline;
+    const char *plot, *out;
+} opts;
+
+/* PATTERN[:LINE] -> filter: a trailing ":digits" is the line, as in tracemalloc's
+ * command-line examples; anything else belongs to the pattern. */
+static int add_file_filter(opts *o, const char *arg, int inclusive)
+{
+    if (o->nfilters == MAX_FILTERS)
+        return usage_error("too many filters (at most 64): '%s'", arg);
+    if (!*arg)
+        return usage_error("empty filter pattern%s", "");
+    char *pat = strdup(arg);
+    if (!pat) {
+        fprintf(stderr, "rewind " CMD ": out of memory\n");
+        return RW_EXIT_FAIL;
+    }
+    rw_mem_filter *f = &o->filters[o->nfilters];
+    memset(f, 0, sizeof *f);
+    f->kind = RW_MEM_FILTER_FILE;
+    f->inclusive = inclusive;
+    char *colon = strrchr(pat, ':');
+    if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+        unsigned long long line;
+        if (parse_uint(colon + 1, UINT32_MAX, &line) < 0 || line == 0) {
+            free(pat);
+            return usage_error("bad line number in filter '%s'", arg);
+        }
+        f->lineno = (uint32_t)line;
+        *colon = 0;
+    }
+    f->pattern = pat;
+    o->patterns[o->nfilters++] = pat;
+    return 0;
+}
+
+static int add_domain_filter(opts *o, const char *arg, int inclusive)
+{
+    if (o->nfilters == MAX_FILTERS)
+        return usage_error("too many filters (at most 64): '%s'", arg);
+    rw_mem_filter *f = &o->filters[o->nfilters];
+    memset(f, 0, sizeof *f);
+    f->inclusive = inclusive;
+    unsigned long long d;
+    if (!strcmp(arg, "raw") || !strcmp(arg, "mem") || !strcmp(arg, "obj")) {
+        f->kind = RW_MEM_FILTER_ADOMAIN;
+        f->domain = arg[0] == 'r' ? RW_MEM_RAW : arg[0] == 'm' ? RW_MEM_MEM : RW_MEM_OBJ;
+    } else if (parse_uint(arg, UINT32_MAX, &d) == 0) {
+        f->kind = RW_MEM_FILTER_DOMAIN;
+        f->domain = (uint32_t)d;
+    } else {
+        return usage_error("bad domain '%s': use a number, raw, mem or obj", arg);
+    }
+    o->nfilters++;
+    return 0;
+}
+
+/* Returns -1 when parsed, else the exit status to return. */
+static int parse_args(int argc, char **argv, opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->top = 10;
+    o->key = RW_MEM_BY_LINENO;
+    o->limit_frames = RW_MEM_DEFAULT_FRAMES;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        /* --opt=value spelling */
+        char name[32];
+        const char *eq = a[0] == '-' && a[1] == '-' ? strchr(a, '=') : NULL;
+        int took = 0;
+        if (eq && (size_t)(eq - a) < sizeof name) {
+            memcpy(name, a, (size_t)(eq - a));
+            name[eq - a] = 0;
+            val = eq + 1;
+            a = name;
+        }
+#define NEED_VAL()                                                             \
+        do {                                                                   \
+            took = 1;                                                          \
+            if (!val) {                                                        \
+                if (i + 1 >= argc)                                             \
+                    return usage_error("option %s needs a value", a);          \
+                val = argv[++i];                                               \
+            }                                                                  \
+        } while (0)
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return RW_EXIT_OK;
+        } else if (!strcmp(a, "--at")) {
+            NEED_VAL();
+            o->at = val;
+        } else if (!strcmp(a, "--compare-to")) {
+            NEED_VAL();
+            o->compare_to = val;
+        } else if (!strcmp(a, "-n") || !strcmp(a, "--top")) {
+            NEED_VAL();
+            if (parse_uint(val, 1000000000, &o->top) < 0)
+                return usage_error("bad -n value '%s': use a count, 0 for all", val);
+        } else if (!strcmp(a, "--group-by")) {
+            NEED_VAL();
+            if (!strcmp(val, "lineno"))
+                o->key = RW_MEM_BY_LINENO;
+            else if (!strcmp(val, "filename"))
+                o->key = RW_MEM_BY_FILENAME;
+            else if (!strcmp(val, "traceback"))
+                o->key = RW_MEM_BY_TRACEBACK;
+            else
+                return usage_error("bad --group-by '%s': use lineno, filename or traceback",
+                                   val);
+        } else if (!strcmp(a, "--limit-frames")) {
+            NEED_VAL();
+            if (parse_uint(val, RW_MEM_MAX_FRAMES, &o->limit_frames) < 0 || !o->limit_frames)
+                return usage_error("bad --limit-frames '%s': use 1 to 4096", val);
+        } else if (!strcmp(a, "--cumulative")) {
+            o->cumulative = 1;
+        } else if (!strcmp(a, "--all-frames")) {
+            o->all_frames = 1;
+        } else if (!strcmp(a, "--filter") || !strcmp(a, "--exclude")) {
+            NEED_VAL();
+            int rc = add_file_filter(o, val, a[2] == 'f');
+            if (rc)
+                return rc;
+        } else if (!strcmp(a, "--domain") || !strcmp(a, "--exclude-domain")) {
+            NEED_VAL();
+            int rc = add_domain_filter(o, val, a[2] == 'd');
+            if (rc)
+                return rc;
+        } else if (!strcmp(a, "--thread")) {
+            NEED_VAL();
+            if (parse_uint(val, 0x0fffffff, &o->thread) < 0 || !o->thread)
+                return usage_error("bad --thread '%s': use a thread id from 'rewind info'",
+                                   val);
+        } else if (!strcmp(a, "--timeline")) {
+            o->timeline = 1;
+        } else if (!strcmp(a, "--plot")) {
+            NEED_VAL();
+            o->plot = val;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            NEED_VAL();
+            o->out = val;
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error("unknown option '%s'", argv[i]);
+        } else if (!o->file) {
+            o->file = a;
+        } else {
+            return usage_error("unexpected argument '%s'", a);
+        }
+#undef NEED_VAL
+        if (eq && !took)
+            return usage_error("option %s takes no value", a);
+    }
+    if (!o->file)
+        return usage_error("missing the trace FILE%s", "");
+    if (o->cumulative && o->key == RW_MEM_BY_TRACEBACK)
+        return usage_error("--cumulative cannot be used with --group-by traceback%s", "");
+    for (size_t i = 0; i < o->nfilters; i++)
+        o->filters[i].all_frames = o->all_frames;
+    return -1;
+}
+
+static void progress_cb(void *ctx, uint64_t done, uint64_t total)
+{
+    (void)total;
+    rw_progress_update(ctx, done);
+}
+
+static void size_both(uint64_t v, char *buf, size_t len)
+{
+    char h[32];
+    rw_mem_format_size((double)v, 0, h, sizeof h);
+    snprintf(buf, len, "%llu B (%s)", (unsigned long long)v, h);
+}
+
+/* Resolves spec; @peak becomes the instant of the peak (a record count) rather than
+ * the position, whose state may already have freed something. */
+typedef struct target {
+    int is_peak;
+    uint64_t pos;
+    const char *spec;
+} target;
+
+static rw_code resolve(const rw_reader *r, const char *spec, target *t, rw_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->spec = spec;
+    if (!strcmp(spec, "@peak")) {
+        t->is_peak = 1;
+        return RW_OK;
+    }
+    return rw_pos_parse(r, spec, &t->pos, err);
+}
+
+static rw_code goto_target(rw_mem *m, const target *t, uint64_t peak_rec, rw_err *err)
+{
+    if (t->is_peak)
+        return rw_mem_run_to_record(m, peak_rec, err);
+    return rw_mem_run_to(m, t->pos, err);
+}
+
+static void print_traceback(const rw_mem *m, uint32_t key)
+{
+    uint32_t n;
+    const rw_mem_frame *fr = rw_mem_tb_frames(m, key, &n);
+    char src[512];
+    for (uint32_t i = n; i-- > 0;) { /* Traceback.format(): oldest first */
+        printf("  File \"%s\", line %u\n", rw_mem_file_path(m, fr[i].file), fr[i].line);
+        rw_mem_source_line(m, fr[i].file, fr[i].line, src, sizeof src);
+        if (src[0])
+            printf("    %s\n", src);
+    }
+}
+
+static const char *key_name(rw_mem_key k)
+{
+    return k == RW_MEM_BY_LINENO ? "lineno" : k == RW_MEM_BY_FILENAME ? "filename" : "traceback";
+}
+
+static void print_stats(const rw_mem *m, const opts *o, const rw_mem_stat *st, size_t n,
+                        int diff)
+{
+    size_t shown = o->top && o->top < n ? (size_t)o->top : n;
+    printf("Top %zu %s by %s%s:\n", shown, diff ? "differences" : "statistics",
+           key_name(o->key), o->cumulative ? " (cumulative)" : "");
+    char line[8192];
+    for (size_t i = 0; i < shown; i++) {
+        rw_mem_format_stat(m, &st[i], diff, line, sizeof line);
+        printf("%s\n", line);
+        if (o->key == RW_MEM_BY_TRACEBACK)
+            print_traceback(m, st[i].key);
+    }
+    if (shown < n) {
+        int64_t size = 0, count = 0, sd = 0, cd = 0;
+        for (size_t i = shown; i < n; i++) {
+            size += st[i].size;
+            count += st[i].count;
+            sd += st[i].size_diff;
+            cd += st[i].count_diff;
+        }
+        char a[32], b[32];
+        rw_mem_format_size((double)size, 0, a, sizeof a);
+        if (diff) {
+            rw_mem_format_size((double)sd, 1, b, sizeof b);
+            printf("%zu other: size=%s (%s), count=%lld (%+lld)\n", n - shown, a, b,
+                   (long long)count, (long long)cd);
+        } else {
+            printf("%zu other: size=%s, count=%lld\n", n - shown, a, (long long)count);
+        }
+    }
+}
+
+static void fmt_time(double ns, char *buf, size_t len)
+{
+    if (ns >= 1e9)
+        snprintf(buf, len, "%.2fs", ns / 1e9);
+    else if (ns >= 1e6)
+        snprintf(buf, len, "%.1fms", ns / 1e6);
+    else if (ns >= 1e3)
+        snprintf(buf, len, "%.1fus", ns / 1e3);
+    else
+        snprintf(buf, len, "%.0fns", ns);
+}
+
+static void print_timeline(const rw_mem_timeline *t, const rw_mem_usage *end_u, double at_ns)
+{
+    uint64_t col[TL_COLS];
+    uint64_t ymax = 0;
+    size_t per = t->n / TL_COLS;
+    for (size_t c = 0; c < TL_COLS; c++) {
+        col[c] = 0;
+        for (size_t i = c * per; i < (c + 1) * per && i < t->n; i++)
+            if (t->max[i] > col[c])
+                col[c] = t->max[i];
+        if (col[c] > ymax)
+            ymax = col[c];
+    }
+    char top[32], mid[32], zero[32], peak[32], t0[32], t1[32];
+    rw_mem_format_size((double)ymax, 0, top, sizeof top);
+    rw_mem_format_size((double)ymax / 2, 0, mid, sizeof mid);
+    rw_mem_format_size(0, 0, zero, sizeof zero);
+    rw_mem_format_size((double)end_u->peak, 0, peak, sizeof peak);
+    printf("Current traced memory over time (peak %s; each column is the highest in its "
+           "slice):\n", peak);
+    for (int row = 0; row < TL_ROWS; row++) {
+        const char *label = row == 0 ? top : row == TL_ROWS / 2 ? mid
+                            : row == TL_ROWS - 1 ? zero : "";
+        printf("%10s |", label);
+        for (size_t c = 0; c < TL_COLS; c++) {
+            /* Rows filled from the bottom: ceil(v / ymax * rows). */
+            int level = ymax ? (int)ceil((double)col[c] / (double)ymax * TL_ROWS) : 0;
+            putchar(level >= TL_ROWS - row ? '#' : ' ');
+        }
+        putchar('\n');
+    }
+    printf("%10s +", "");
+    for (int c = 0; c < TL_COLS; c++)
+        putchar('-');
+    putchar('\n');
+    if (at_ns >= 0 && t->span_ns > 0) {
+        int c = (int)(at_ns / t->span_ns * TL_COLS);
+        if (c >= TL_COLS)
+            c = TL_COLS - 1;
+        printf("%10s  %*s^ --at\n", "", c, "");
+    }
+    fmt_time(0, t0, sizeof t0);
+    fmt_time(t->span_ns, t1, sizeof t1);
+    printf("%10s  %-*s%s\n", "", TL_COLS - (int)strlen(t1), t0, t1);
+}
+
+static rw_code write_svg(const char *path, const rw_mem_timeline *t, const char *title,
+                         rw_err *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return rw_err_set(err, RW_EIO, "%s: cannot create: %s", path, strerror(errno));
+    const double W = 800, H = 360, L = 90, R = 20, T = 40, B = 50;
+    const double pw = W - L - R, ph = H - T - B;
+    uint64_t ymax = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->max[i] > ymax)
+            ymax = t->max[i];
+    double ytop = ymax ? (double)ymax * 1.05 : 1;
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+               "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
+               "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+            W, H, W, H);
+    fprintf(f, "<text x=\"%.0f\" y=\"22\" font-size=\"14\" text-anchor=\"middle\">", W / 2);
+    for (const char *c = title; *c; c++) {
+        if (*c == '<')
+            fputs("&lt;", f);
+        else if (*c == '&')
+            fputs("&amp;", f);
+        else if (*c == '>')
+            fputs("&gt;", f);
+        else
+            fputc(*c, f);
+    }
+    fprintf(f, "</text>\n");
+    for (int k = 0; k <= 4; k++) {
+        double v = ytop * k / 4, y = T + ph - ph * k / 4;
+        char lab[32];
+        rw_mem_format_size(v, 0, lab, sizeof lab);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n"
+                   "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+                L, y, L + pw, y, L - 6, y + 4, lab);
+        double x = L + pw * k / 4;
+        char tl[32];
+        fmt_time(t->span_ns * k / 4, tl, sizeof tl);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x,
+                T + ph + 18, tl);
+    }
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n"
+               "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n",
+            L, T, L, T + ph, L, T + ph, L + pw, T + ph);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">time since start</text>\n",
+            L + pw / 2, H - 10);
+    fprintf(f, "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" "
+               "transform=\"rotate(-90 16 %.1f)\">current traced memory</text>\n",
+            T + ph / 2, T + ph / 2);
+    fprintf(f, "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"");
+    for (size_t i = 0; i < t->n; i++) {
+        double x0 = L + pw * (double)i / (double)t->n;
+        double x1 = L + pw * (double)(i + 1) / (double)t->n;
+        double y = T + ph - ph * (double)t->max[i] / ytop;
+        fprintf(f, "%.1f,%.1f %.1f,%.1f ", x0, y, x1, y);
+    }
+    fprintf(f, "\"/>\n</svg>\n");
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return rw_err_set(err, RW_EIO, "%s: write failed: %s", path, strerror(errno));
+    return RW_OK;
+}
+
+static int run(const opts *o)
+{
+    rw_err err = {0};
+    rw_reader *r = NULL;
+    rw_mem *m = NULL;
+    rw_mem_snapshot *snap = NULL, *old = NULL;
+    rw_mem_stat *st = NULL;
+    size_t nst = 0;
+    int status = RW_EXIT_OK;
+    rw_progress prog;
+
+    if (rw_reader_open(o->file, &r, &err) != RW_OK)
+        return rw_cli_fail(CMD, &err);
+    if (o->thread && o->thread >= rw_reader_defs(r)->nthreads) {
+        fprintf(stderr, "rewind " CMD ": no thread %llu in %s (it has threads 1 to %u)\n",
+                o->thread, o->file, rw_reader_defs(r)->nthreads - 1);
+        rw_reader_free(r);
+        return RW_EXIT_FAIL;
+    }
+    target at, cmp;
+    if (resolve(r, o->at ? o->at : "@end", &at, &err) != RW_OK ||
+        (o->compare_to && resolve(r, o->compare_to, &cmp, &err) != RW_OK)) {
+        rw_reader_free(r);
+        rw_cli_fail(CMD, &err);
+        /* A misspelt position is a usage error; one this trace lacks is bad input. */
+        return err.code == RW_EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
+    }
+    rw_progress_init(&prog, "rewind memory", rw_reader_nrecords(r));
+    rw_mem_opts mo = {.max_frames = (uint32_t)o->limit_frames,
+                      .timeline_buckets = (o->timeline || o->plot) ? TL_BUCKETS : 0,
+                      .progress = progress_cb,
+                      .progress_ctx = &prog};
+    if (rw_mem_new(r, &mo, &m, &err) != RW_OK)
+        goto fail;
+
+    /* @peak needs the whole run first; so do the timeline and a position before
+     * --compare-to's (both are reached by replaying forwards from the start). */
+    uint64_t peak_rec = 0;
+    rw_mem_usage end_u = {0};
+    int need_end = o->timeline || o->plot || at.is_peak || (o->compare_to && cmp.is_peak);
+    if (need_end) {
+        if (rw_mem_run_to(m, rw_reader_nevents(r), &err) != RW_OK)
+            goto fail;
+        rw_mem_get_usage(m, &end_u);
+        peak_rec = end_u.peak_rec;
+    }
+    if (o->compare_to) {
+        if (goto_target(m, &cmp, peak_rec, &err) != RW_OK ||
+            rw_mem_snapshot_take(m, (uint32_t)o->thread, &old, &err) != RW_OK ||
+            rw_mem_snapshot_filter(m, old, o->filters, o->nfilters, &err) != RW_OK)
+            goto fail;
+    }
+    if (goto_target(m, &at, peak_rec, &err) != RW_OK)
+        goto fail;
+    rw_mem_usage u;
+    rw_mem_get_usage(m, &u);
+    if (rw_mem_snapshot_take(m, (uint32_t)o->thread, &snap, &err) != RW_OK ||
+        rw_mem_snapshot_filter(m, snap, o->filters, o->nfilters, &err) != RW_OK)
+        goto fail;
+    if (o->compare_to) {
+        if (rw_mem_compare(m, snap, old, o->key, o->cumulative, &st, &nst, &err) != RW_OK)
+            goto fail;
+    } else if (rw_mem_statistics(m, snap, o->key, o->cumulative, &st, &nst, &err) != RW_OK) {
+        goto fail;
+    }
+    if (o->out && rw_mem_snapshot_dump(m, snap, o->out, &err) != RW_OK)
+        goto fail;
+    rw_mem_timeline tl;
+    rw_mem_get_timeline(m, &tl);
+    if (o->plot) {
+        char title[512];
+        snprintf(title, sizeof title, "rewind memory: %s", o->file);
+        if (write_svg(o->plot, &tl, title, &err) != RW_OK)
+            goto fail;
+    }
+    rw_progress_done(&prog);
+
+    char cur[64], peak[64];
+    size_both(u.current, cur, sizeof cur);
+    size_both(u.peak, peak, sizeof peak);
+    printf("Snapshot at position %llu (%s) of %llu events%s\n", (unsigned long long)u.pos,
+           at.spec, (unsigned long long)rw_reader_nevents(r),
+           at.is_peak ? ", at the instant of the peak" : "");
+    printf("Traced memory: current %s, peak %s at position %llu\n", cur, peak,
+           (unsigned long long)u.peak_pos);
+    uint64_t sel = 0;
+    for (size_t i = 0; i < snap->n; i++)
+        sel += snap->traces[i].size;
+    char selb[64];
+    size_both(sel, selb, sizeof selb);
+    printf("Traces: %llu blocks", (unsigned long long)u.blocks);
+    if (o->nfilters || o->thread)
+        printf(", %zu selected by the filters (%s)", snap->n, selb);
+    printf("; traceback limit %u frames\n", (unsigned)o->limit_frames);
+    if (o->compare_to)
+        printf("Compared to position %llu (%s)\n", (unsigned long long)old->pos, cmp.spec);
+    printf("\n");
+    print_stats(m, o, st, nst, o->compare_to != NULL);
+    if (o->timeline) {
+        double at_ns = -1;
+        if (rw_pos_time_ns(r, u.pos, &at_ns, &err) != RW_OK)
+            at_ns = -1;
+        printf("\n");
+        print_timeline(&tl, &end_u, at_ns);
+    }
+    if (o->plot)
+        printf("\nWrote the memory chart to %s\n", o->plot);
+    if (o->out)
+        printf("Wrote the snapshot to %s (tracemalloc.Snapshot.load)\n", o->out);
+    goto done;
+fail:
+    rw_progress_done(&prog);
+    status = rw_cli_fail(CMD, &err);
+done:
+    free(st);
+    rw_mem_snapshot_free(snap);
+    rw_mem_snapshot_free(old);
+    rw_mem_free(m);
+    rw_reader_free(r);
+    return status;
+}
+
+int rw_cmd_memory(int argc, char **argv)
+{
+    opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc < 0)
+        rc = run(&o);
+    for (size_t i = 0; i < o.nfilters; i++)
+        free(o.patterns[i]);
+    return rc;
+}
