@@ -1,0 +1,1140 @@
+/* cProfile from a trace (profile.h).
+ *
+ * The scan mirrors Modules/_lsprof.c (3.11): a stack of contexts per thread, each
+ * holding the time its call started (t0) and the time spent in its subcalls (subt);
+ * an entry per function with callcount, recursivecallcount and recursionLevel (a
+ * call is primitive when the function was not already running), and a subentry per
+ * (caller, callee) pair counted the same way. Entries are arrays indexed by a dense
+ * key (CodeDef id, or ncodes + CFuncDef id), so the per-event work is a few array
+ * updates: a subentry is found through a one-slot cache in the caller's entry, and
+ * only on a miss through an open-addressed table. A helper thread loads (reads,
+ * checks, decompresses, unpacks) the next chunks while this one decodes.
+ *
+ * Time is a virtual clock that advances by each event's tick delta minus the
+ * recorder's measured per-event cost (never by less than zero), which is what
+ * profile.py's calibration does to every interval.
+ */
+#include "profile.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "records.h"
+
+/* ---- chunk prefetch ------------------------------------------------------------ */
+
+#define NSLOT 4 /* chunks loaded ahead at most */
+
+typedef struct prefetch {
+    const rw_reader *r;
+    size_t first, last;      /* inclusive chunk range */
+    pthread_t th;
+    int started;
+    pthread_mutex_t mu;      /* guards everything below */
+    pthread_cond_t cv;
+    rw_chunk *slot[NSLOT];   /* chunk i lives in slot[i % NSLOT] while loaded */
+    size_t next_load;        /* loader: next chunk to load */
+    size_t next_take;        /* consumer: next chunk to take */
+    int stop;                /* consumer gave up: loader exits */
+    rw_code rc;              /* first load error (the loader stops there) */
+    rw_err err;
+} prefetch;
+
+static void *loader_main(void *arg)
+{
+    prefetch *pf = arg;
+    pthread_mutex_lock(&pf->mu);
+    while (!pf->stop && pf->next_load <= pf->last && pf->rc == RW_OK) {
+        while (!pf->stop && pf->next_load - pf->next_take >= NSLOT)
+            pthread_cond_wait(&pf->cv, &pf->mu);
+        if (pf->stop)
+            break;
+        size_t i = pf->next_load;
+        pthread_mutex_unlock(&pf->mu);
+        rw_chunk *ch = NULL;
+        rw_err e;
+        rw_code rc = rw_reader_load_chunk(pf->r, i, &ch, &e);
+        pthread_mutex_lock(&pf->mu);
+        if (rc != RW_OK) {
+            pf->rc = rc;
+            pf->err = e;
+        } else {
+            pf->slot[i % NSLOT] = ch;
+            pf->next_load++;
+        }
+        pthread_cond_broadcast(&pf->cv);
+    }
+    pthread_mutex_unlock(&pf->mu);
+    return NULL;
+}
+
+static rw_code prefetch_start(prefetch *pf, const rw_reader *r, size_t first, size_t last,
+                              rw_err *err)
+{
+    memset(pf, 0, sizeof *pf);
+    pf->r = r;
+    pf->first = pf->next_load = pf->next_take = first;
+    pf->last = last;
+    pthread_mutex_init(&pf->mu, NULL);
+    pthread_cond_init(&pf->cv, NULL);
+    if (pthread_create(&pf->th, NULL, loader_main, pf) != 0) {
+        pthread_cond_destroy(&pf->cv);
+        pthread_mutex_destroy(&pf->mu);
+        return rw_err_set(err, RW_ENOMEM, "cannot start the chunk loader thread");
+    }
+    pf->started = 1;
+    return RW_OK;
+}
+
+/* Takes chunk pf->next_take (caller frees it), waiting for the loader. */
+static rw_code prefetch_take(prefetch *pf, rw_chunk **out, rw_err *err)
+{
+    pthread_mutex_lock(&pf->mu);
+    while (pf->next_load <= pf->next_take && pf->rc == RW_OK)
+        pthread_cond_wait(&pf->cv, &pf->mu);
+    if (pf->next_load <= pf->next_take) {
+        rw_code rc = pf->rc;
+        if (err)
+            *err = pf->err;
+        pthread_mutex_unlock(&pf->mu);
+        return rc;
+    }
+    size_t i = pf->next_take++;
+    *out = pf->slot[i % NSLOT];
+    pf->slot[i % NSLOT] = NULL;
+    pthread_cond_broadcast(&pf->cv);
+    pthread_mutex_unlock(&pf->mu);
+    return RW_OK;
+}
+
+static void prefetch_stop(prefetch *pf)
+{
+    if (!pf->started)
+        return;
+    pthread_mutex_lock(&pf->mu);
+    pf->stop = 1;
+    pthread_cond_broadcast(&pf->cv);
+    pthread_mutex_unlock(&pf->mu);
+    pthread_join(pf->th, NULL);
+    for (int i = 0; i < NSLOT; i++)
+        rw_chunk_free(pf->slot[i]);
+    pthread_cond_destroy(&pf->cv);
+    pthread_mutex_destroy(&pf->mu);
+    pf->started = 0;
+}
+
+/* ---- the _lsprof state ---------------------------------------------------------- */
+
+/* ProfilerEntry. order != 0 once created (1 + index in first-call order). */
+typedef struct entry {
+    double tt, it;           /* total and inline time, virtual ticks */
+    uint64_t calls, rec;     /* callcount, recursivecallcount */
+    int64_t level;           /* recursionLevel */
+    uint32_t cache_callee;   /* last subentry looked up from this caller */
+    uint32_t cache_sub;
+    uint32_t order;
+} entry;
+
+/* ProfilerSubEntry: calls from caller to callee. */
+typedef struct sub {
+    uint32_t caller, callee;
+    int64_t level;
+    uint64_t calls, rec;
+    double tt, it;
+} sub;
+
+/* ProfilerContext. sub: the subentry of (caller, key) found at the call, 0 if none. */
+typedef struct pctx {
+    double t0, subt;
+    uint32_t key;
+    uint32_t sub;
+} pctx;
+
+/* A LINE whose time is still running in one frame (code 0: none). */
+typedef struct lpend {
+    uint32_t code, line;
+    double t0;
+} lpend;
+
+typedef struct tstate {
+    pctx *v;
+    uint32_t n, cap;
+    lpend *lp;               /* by stack depth */
+    uint32_t lcap;
+} tstate;
+
+typedef struct lstat {
+    uint64_t hits;
+    double time;
+} lstat;
+
+typedef struct lines_of {
+    lstat *v;                /* by line number */
+    uint32_t n;
+} lines_of;
+
+typedef struct prof {
+    const rw_reader *r;
+    const rw_defs *defs;
+    uint32_t ncodes;         /* keys < ncodes are CodeDef ids, others ncodes + CFuncDef */
+    uint32_t nkeys;
+    entry *e;
+    uint32_t *order;         /* keys in first-call order */
+    uint32_t norder;
+    sub *s;                  /* s[0] unused */
+    uint32_t nsub, capsub;
+    uint32_t *tab;           /* open-addressed: sub index or 0 */
+    uint32_t tabbits;
+    tstate *t;               /* by ThreadDef id */
+    uint32_t nt;
+    lines_of *lines;         /* by CodeDef id, when collecting lines */
+    double now;              /* virtual clock */
+    int oom;
+} prof;
+
+static inline uint32_t tab_slot(uint64_t k, uint32_t bits)
+{
+    return (uint32_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - bits));
+}
+
+static int tab_grow(prof *p)
+{
+    uint32_t bits = p->tabbits ? p->tabbits + 1 : 10;
+    uint32_t *t = calloc((size_t)1 << bits, sizeof *t);
+    if (!t)
+        return -1;
+    uint32_t mask = (1u << bits) - 1;
+    for (uint32_t i = 1; i <= p->nsub; i++) {
+        uint64_t k = ((uint64_t)p->s[i].caller << 32) | p->s[i].callee;
+        uint32_t h = tab_slot(k, bits);
+        while (t[h])
+            h = (h + 1) & mask;
+        t[h] = i;
+    }
+    free(p->tab);
+    p->tab = t;
+    p->tabbits = bits;
+    return 0;
+}
+
+/* getSubEntry / newSubEntry: the subentry of (caller, callee), created when create
+ * is set. 0 when absent (or out of memory: p->oom). */
+static uint32_t get_sub(prof *p, uint32_t caller, uint32_t callee, int create)
+{
+    entry *ce = &p->e[caller];
+    if (ce->cache_sub && ce->cache_callee == callee)
+        return ce->cache_sub;
+    uint64_t k = ((uint64_t)caller << 32) | callee;
+    uint32_t mask = (1u << p->tabbits) - 1;
+    uint32_t h = tab_slot(k, p->tabbits);
+    for (;; h = (h + 1) & mask) {
+        uint32_t i = p->tab[h];
+        if (!i)
+            break;
+        if (p->s[i].caller == caller && p->s[i].callee == callee) {
+            ce->cache_callee = callee;
+            ce->cache_sub = i;
+            return i;
+        }
+    }
+    if (!create)
+        return 0;
+    if (p->nsub + 1 >= p->capsub) {
+        uint32_t cap = p->capsub * 2;
+        sub *ns = realloc(p->s, (size_t)cap * sizeof *ns);
+        if (!ns) {
+            p->oom = 1;
+            return 0;
+        }
+        p->s = ns;
+        p->capsub = cap;
+    }
+    uint32_t i = ++p->nsub;
+    memset(&p->s[i], 0, sizeof p->s[i]);
+    p->s[i].caller = caller;
+    p->s[i].callee = callee;
+    if ((uint64_t)p->nsub * 2 > ((uint64_t)1 << p->tabbits)) {
+        if (tab_grow(p) < 0) {
+            p->nsub--;
+            p->oom = 1;
+            return 0;
+        }
+    } else {
+        p->tab[h] = i;
+    }
+    ce->cache_callee = callee;
+    ce->cache_sub = i;
+    return i;
+}
+
+static tstate *thread_state(prof *p, uint32_t th)
+{
+    if (RW_UNLIKELY(th >= p->nt)) {
+        uint32_t n = th + 8;
+        tstate *t = realloc(p->t, (size_t)n * sizeof *t);
+        if (!t) {
+            p->oom = 1;
+            return NULL;
+        }
+        memset(t + p->nt, 0, (size_t)(n - p->nt) * sizeof *t);
+        p->t = t;
+        p->nt = n;
+    }
+    return &p->t[th];
+}
+
+/* initContext. */
+static void enter(prof *p, tstate *t, uint32_t key)
+{
+    entry *e = &p->e[key];
+    if (RW_UNLIKELY(!e->order)) {
+        p->order[p->norder++] = key;
+        e->order = p->norder;
+    }
+    if (RW_UNLIKELY(t->n == t->cap)) {
+        uint32_t cap = t->cap ? t->cap * 2 : 64;
+        pctx *v = realloc(t->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            p->oom = 1;
+            return;
+        }
+        t->v = v;
+        t->cap = cap;
+    }
+    pctx *c = &t->v[t->n++];
+    c->key = key;
+    c->subt = 0;
+    c->sub = 0;
+    e->level++;
+    if (t->n > 1) {
+        uint32_t s = get_sub(p, t->v[t->n - 2].key, key, 1);
+        if (s)
+            p->s[s].level++;
+        c->sub = s;
+    }
+    c->t0 = p->now;
+}
+
+/* ptrace_leave_call + Stop: key is the function returning. */
+static void leave(prof *p, tstate *t, uint32_t key)
+{
+    if (t->n == 0)
+        return; /* a frame opened before the window */
+    pctx *c = &t->v[--t->n];
+    entry *e = &p->e[key];
+    if (RW_UNLIKELY(!e->order))
+        return; /* never entered: _lsprof only drops the context */
+    double tt = p->now - c->t0;
+    double it = tt - c->subt;
+    if (t->n > 0)
+        t->v[t->n - 1].subt += tt;
+    if (--e->level == 0)
+        e->tt += tt;
+    else
+        e->rec++;
+    e->it += it;
+    e->calls++;
+    if (t->n > 0) {
+        uint32_t s = RW_LIKELY(key == c->key) ? c->sub : get_sub(p, t->v[t->n - 1].key, key, 0);
+        if (s) {
+            sub *se = &p->s[s];
+            if (--se->level == 0)
+                se->tt += tt;
+            else
+                se->rec++;
+            se->it += it;
+            se->calls++;
+        }
+    }
+}
+
+static lpend *line_slot(prof *p, tstate *t, uint32_t depth)
+{
+    if (RW_UNLIKELY(depth >= t->lcap)) {
+        uint32_t cap = depth + 64;
+        lpend *v = realloc(t->lp, (size_t)cap * sizeof *v);
+        if (!v) {
+            p->oom = 1;
+            return NULL;
+        }
+        memset(v + t->lcap, 0, (size_t)(cap - t->lcap) * sizeof *v);
+        t->lp = v;
+        t->lcap = cap;
+    }
+    return &t->lp[depth];
+}
+
+static lstat *line_stat(prof *p, uint32_t code, uint32_t line)
+{
+    lines_of *lo = &p->lines[code];
+    if (RW_UNLIKELY(line >= lo->n)) {
+        uint32_t n = line + 32;
+        lstat *v = realloc(lo->v, (size_t)n * sizeof *v);
+        if (!v) {
+            p->oom = 1;
+            return NULL;
+        }
+        memset(v + lo->n, 0, (size_t)(n - lo->n) * sizeof *v);
+        lo->v = v;
+        lo->n = n;
+    }
+    return &lo->v[line];
+}
+
+static void line_close(prof *p, lpend *lp)
+{
+    if (lp->code) {
+        lstat *ls = line_stat(p, lp->code, lp->line);
+        if (ls)
+            ls->time += p->now - lp->t0;
+        lp->code = 0;
+    }
+}
+
+/* ---- the scan ------------------------------------------------------------------- */
+
+void rw_profile_opts_default(rw_profile_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->to = UINT64_MAX;
+    o->calibrate = 1;
+}
+
+static void prof_fini(prof *p)
+{
+    for (uint32_t i = 0; i < p->nt; i++) {
+        free(p->t[i].v);
+        free(p->t[i].lp);
+    }
+    free(p->t);
+    if (p->lines)
+        for (uint32_t i = 0; i < p->ncodes; i++)
+            free(p->lines[i].v);
+    free(p->lines);
+    free(p->e);
+    free(p->order);
+    free(p->s);
+    free(p->tab);
+}
+
+/* Runs the events of chunks first..last through p. */
+static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t to,
+                    double calib_ticks, uint64_t *nevents, rw_err *err)
+{
+    const rw_reader *r = p->r;
+    size_t nchunks = rw_reader_nchunks(r);
+    if (nchunks == 0)
+        return RW_OK;
+    size_t first = rw_reader_find_chunk(r, from);
+    size_t last = to >= rw_reader_nevents(r) ? nchunks - 1 : rw_reader_find_chunk(r, to);
+    /* Annotations before an event may sit at the end of the previous chunk. */
+    while (first > 0 && rw_reader_chunk(r, first)->first_event >= from)
+        first--;
+
+    const rw_defs *defs = p->defs;
+    uint32_t *first_lines = calloc(defs->ncodes ? defs->ncodes : 1, sizeof *first_lines);
+    if (!first_lines)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    for (uint32_t i = 1; i < defs->ncodes; i++)
+        first_lines[i] = defs->codes[i] ? defs->codes[i]->first_line : 0;
+    rw_id_limits lim = {
+        .codes = defs->ncodes ? defs->ncodes - 1 : 0,
+        .cfuncs = defs->ncfuncs ? defs->ncfuncs - 1 : 0,
+        .threads = defs->nthreads ? defs->nthreads - 1 : 0,
+        .names = defs->nnames ? defs->nnames - 1 : 0,
+        .code_first_line = first_lines,
+    };
+
+    prefetch pf;
+    rw_code rc = prefetch_start(&pf, r, first, last, err);
+    if (rc != RW_OK) {
+        free(first_lines);
+        return rc;
+    }
+    const uint32_t ncodes = p->ncodes;
+    const uint32_t only = o->thread;
+    const int lines = o->lines;
+    const uint64_t total = (to < rw_reader_nevents(r) ? to : rw_reader_nevents(r)) - from;
+    uint64_t last_tick = 0, n = 0;
+    int started = 0, done = 0;
+    for (size_t ci = first; ci <= last && !done && rc == RW_OK; ci++) {
+        rw_chunk *ch = NULL;
+        rc = prefetch_take(&pf, &ch, err);
+        if (rc != RW_OK)
+            break;
+        rw_decoder *d = NULL;
+        rc = rw_decoder_new(ch, &lim, rw_reader_time_shift(r), &d, err);
+        if (rc != RW_OK) {
+            rw_chunk_free(ch);
+            break;
+        }
+        rw_event ev;
+        int k;
+        while ((k = rw_decoder_next(d, &ev, err)) == 1) {
+            if (!RW_IS_EVENT(ev.kind) || ev.pos < from)
+                continue;
+            /* The clock: each event ends the interval that began at the one before. */
+            if (RW_LIKELY(started)) {
+                double dt = (double)(ev.tick - last_tick) - calib_ticks;
+                if (RW_LIKELY(ev.tick > last_tick && dt > 0))
+                    p->now += dt;
+            }
+            started = 1;
+            last_tick = ev.tick;
+            if (ev.pos >= to) {
+                done = 1; /* this event only closes the window's last interval */
+                break;
+            }
+            n++;
+            if (only && ev.thread != only)
+                continue;
+            tstate *t = thread_state(p, ev.thread);
+            if (RW_UNLIKELY(!t))
+                break;
+            switch (ev.kind) {
+            case RW_K_CALL:
+                enter(p, t, ev.code);
+                if (lines) {
+                    lpend *lp = line_slot(p, t, ev.depth);
+                    if (lp)
+                        lp->code = 0;
+                }
+                break;
+            case RW_K_RETURN:
+                leave(p, t, ev.code);
+                if (lines) {
+                    lpend *lp = line_slot(p, t, ev.depth);
+                    if (lp)
+                        line_close(p, lp);
+                }
+                break;
+            case RW_K_C_CALL:
+                enter(p, t, ncodes + ev.code);
+                break;
+            case RW_K_C_RETURN:
+            case RW_K_C_EXCEPTION:
+                leave(p, t, ncodes + ev.code);
+                break;
+            case RW_K_LINE:
+                if (lines && ev.code) {
+                    lpend *lp = line_slot(p, t, ev.depth);
+                    if (lp) {
+                        line_close(p, lp);
+                        lstat *ls = line_stat(p, ev.code, ev.line);
+                        if (ls)
+                            ls->hits++;
+                        lp->code = ev.code;
+                        lp->line = ev.line;
+                        lp->t0 = p->now;
+                    }
+                }
+                break;
+            default:
+                break;
+            }
+            if (RW_UNLIKELY(p->oom))
+                break;
+            if (RW_UNLIKELY((n & 0xFFFFF) == 0) && o->progress)
+                o->progress(o->progress_ctx, n, total);
+        }
+        if (k < 0)
+            rc = err->code;
+        rw_decoder_free(d);
+        rw_chunk_free(ch);
+        if (p->oom && rc == RW_OK)
+            rc = rw_err_set(err, RW_ENOMEM, "out of memory while profiling");
+    }
+    prefetch_stop(&pf);
+    free(first_lines);
+    *nevents = n;
+    return rc;
+}
+
+/* ---- building the result -------------------------------------------------------- */
+
+static int label_eq(const rw_prof_func *a, const rw_prof_func *b)
+{
+    return a->line == b->line && !strcmp(a->name, b->name) && !strcmp(a->file, b->file);
+}
+
+static uint64_t label_hash(const rw_prof_func *f)
+{
+    uint64_t h = UINT64_C(1469598103934665603) ^ f->line;
+    for (const char *s = f->file; *s; s++)
+        h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+    h = (h ^ 0xff) * UINT64_C(1099511628211);
+    for (const char *s = f->name; *s; s++)
+        h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+    return h;
+}
+
+static int cmp_caller(const void *a, const void *b)
+{
+    const rw_prof_caller *x = a, *y = b;
+    return x->func < y->func ? -1 : x->func > y->func;
+}
+
+/* Merges functions with equal labels (pstats' add_func_stats), keeping first-occurrence
+ * order; callers are remapped and merged too. */
+static rw_code merge_labels(rw_profile *p, rw_err *err)
+{
+    size_t n = p->nfuncs;
+    if (n == 0)
+        return RW_OK;
+    size_t cap = 16;
+    while (cap < n * 2)
+        cap *= 2;
+    size_t *tab = malloc(cap * sizeof *tab);
+    size_t *map = malloc(n * sizeof *map);
+    if (!tab || !map) {
+        free(tab);
+        free(map);
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < cap; i++)
+        tab[i] = SIZE_MAX;
+    size_t m = 0;
+    rw_prof_func *f = p->funcs;
+    for (size_t i = 0; i < n; i++) {
+        size_t h = (size_t)label_hash(&f[i]) & (cap - 1);
+        while (tab[h] != SIZE_MAX && !label_eq(&f[tab[h]], &f[i]))
+            h = (h + 1) & (cap - 1);
+        if (tab[h] == SIZE_MAX) {
+            tab[h] = m;
+            if (m != i)
+                f[m] = f[i];
+            map[i] = m++;
+            continue;
+        }
+        size_t j = tab[h];
+        map[i] = j;
+        f[j].cc += f[i].cc;
+        f[j].nc += f[i].nc;
+        f[j].tt += f[i].tt;
+        f[j].ct += f[i].ct;
+        size_t nn = f[j].ncallers + f[i].ncallers;
+        rw_prof_caller *c = realloc(f[j].callers, (nn ? nn : 1) * sizeof *c);
+        if (!c) {
+            free(tab);
+            free(map);
+            return rw_err_set(err, RW_ENOMEM, "out of memory");
+        }
+        memcpy(c + f[j].ncallers, f[i].callers, f[i].ncallers * sizeof *c);
+        free(f[i].callers);
+        f[j].callers = c;
+        f[j].ncallers = nn;
+    }
+    for (size_t i = 0; i < m; i++) {
+        rw_prof_caller *c = f[i].callers;
+        for (size_t k = 0; k < f[i].ncallers; k++)
+            c[k].func = (uint32_t)map[c[k].func];
+        qsort(c, f[i].ncallers, sizeof *c, cmp_caller);
+        size_t w = 0;
+        for (size_t k = 0; k < f[i].ncallers; k++) {
+            if (w && c[w - 1].func == c[k].func) {
+                c[w - 1].nc += c[k].nc;
+                c[w - 1].cc += c[k].cc;
+                c[w - 1].tt += c[k].tt;
+                c[w - 1].ct += c[k].ct;
+            } else {
+                c[w++] = c[k];
+            }
+        }
+        f[i].ncallers = w;
+    }
+    p->nfuncs = m;
+    free(tab);
+    free(map);
+    return RW_OK;
+}
+
+static const char *code_file(const rw_defs *defs, const Rewind__CodeDef *cd)
+{
+    if (cd && cd->file < defs->nfiles && defs->files[cd->file] && defs->files[cd->file]->path)
+        return defs->files[cd->file]->path;
+    return "?";
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+    const rw_prof_line *x = a, *y = b;
+    int c = strcmp(x->file, y->file);
+    if (c)
+        return c;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static rw_code build_lines(prof *p, rw_profile *out, double factor, rw_err *err)
+{
+    size_t n = 0;
+    for (uint32_t c = 1; c < p->ncodes; c++)
+        for (uint32_t l = 0; l < p->lines[c].n; l++)
+            n += p->lines[c].v[l].hits || p->lines[c].v[l].time > 0;
+    out->lines = calloc(n ? n : 1, sizeof *out->lines);
+    if (!out->lines)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (uint32_t c = 1; c < p->ncodes; c++) {
+        const char *file = code_file(p->defs, p->defs->codes[c]);
+        for (uint32_t l = 0; l < p->lines[c].n; l++) {
+            const lstat *ls = &p->lines[c].v[l];
+            if (!ls->hits && !(ls->time > 0))
+                continue;
+            out->lines[k].file = file;
+            out->lines[k].line = l;
+            out->lines[k].hits = ls->hits;
+            out->lines[k].time = ls->time * factor;
+            k++;
+        }
+    }
+    qsort(out->lines, k, sizeof *out->lines, cmp_line);
+    size_t w = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (w && !cmp_line(&out->lines[w - 1], &out->lines[i])) {
+            out->lines[w - 1].hits += out->lines[i].hits;
+            out->lines[w - 1].time += out->lines[i].time;
+        } else {
+            out->lines[w++] = out->lines[i];
+        }
+    }
+    out->nlines = w;
+    return RW_OK;
+}
+
+static rw_code build(prof *p, rw_profile *out, double factor, rw_err *err)
+{
+    const rw_defs *defs = p->defs;
+    out->nfuncs = p->norder;
+    out->funcs = calloc(p->norder ? p->norder : 1, sizeof *out->funcs);
+    if (!out->funcs)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    /* Callers per callee: count, then fill. */
+    for (uint32_t i = 1; i <= p->nsub; i++)
+        out->funcs[p->e[p->s[i].callee].order - 1].ncallers++;
+    for (uint32_t i = 0; i < p->norder; i++) {
+        uint32_t key = p->order[i];
+        const entry *e = &p->e[key];
+        rw_prof_func *f = &out->funcs[i];
+        if (key < p->ncodes) {
+            const Rewind__CodeDef *cd = defs->codes[key];
+            f->file = code_file(defs, cd);
+            f->line = cd ? cd->first_line : 0;
+            f->name = cd && cd->name ? cd->name : "?";
+        } else {
+            const Rewind__CFuncDef *cf = defs->cfuncs[key - p->ncodes];
+            f->file = "~";
+            f->line = 0;
+            f->name = cf && cf->label ? cf->label : "?";
+        }
+        f->nc = e->calls;
+        f->cc = e->calls - e->rec;
+        f->tt = e->it * factor;
+        f->ct = e->tt * factor;
+        f->callers = calloc(f->ncallers ? f->ncallers : 1, sizeof *f->callers);
+        if (!f->callers)
+            return rw_err_set(err, RW_ENOMEM, "out of memory");
+        f->ncallers = 0;
+    }
+    for (uint32_t i = 1; i <= p->nsub; i++) {
+        const sub *s = &p->s[i];
+        rw_prof_func *f = &out->funcs[p->e[s->callee].order - 1];
+        rw_prof_caller *c = &f->callers[f->ncallers++];
+        c->func = p->e[s->caller].order - 1;
+        c->nc = s->calls;
+        c->cc = s->calls - s->rec;
+        c->tt = s->it * factor;
+        c->ct = s->tt * factor;
+    }
+    /* pstats computes its totals on the dictionary as loaded, before any merge. */
+    for (size_t i = 0; i < out->nfuncs; i++) {
+        out->total_calls += out->funcs[i].nc;
+        out->prim_calls += out->funcs[i].cc;
+        out->total_tt += out->funcs[i].tt;
+    }
+    return merge_labels(out, err);
+}
+
+rw_code rw_profile_run(const rw_reader *r, const rw_profile_opts *o, rw_profile **out,
+                       rw_err *err)
+{
+    uint64_t nev = rw_reader_nevents(r);
+    uint64_t from = o->from, to = o->to < nev ? o->to : nev;
+    if (from > nev)
+        return rw_err_set(err, RW_EINVAL, "--from %llu is past the end of the trace (%llu events)",
+                          (unsigned long long)from, (unsigned long long)nev);
+    if (from > to)
+        return rw_err_set(err, RW_EINVAL, "the window is empty: --from %llu is after --to %llu",
+                          (unsigned long long)from, (unsigned long long)to);
+    const Rewind__Metadata *m = rw_reader_metadata(r);
+    double ns_per_tick = m && m->ns_per_tick > 0 ? m->ns_per_tick : 1.0;
+    double calib_ns = o->calibrate && m && m->calib_ns_per_event > 0 ? m->calib_ns_per_event : 0;
+
+    prof p;
+    memset(&p, 0, sizeof p);
+    p.r = r;
+    p.defs = rw_reader_defs(r);
+    p.ncodes = p.defs->ncodes ? p.defs->ncodes : 1;
+    p.nkeys = p.ncodes + (p.defs->ncfuncs ? p.defs->ncfuncs : 1);
+    p.e = calloc(p.nkeys, sizeof *p.e);
+    p.order = calloc(p.nkeys, sizeof *p.order);
+    p.capsub = 1024;
+    p.s = calloc(p.capsub, sizeof *p.s);
+    if (o->lines)
+        p.lines = calloc(p.ncodes, sizeof *p.lines);
+    rw_profile *res = calloc(1, sizeof *res);
+    if (!p.e || !p.order || !p.s || (o->lines && !p.lines) || !res || tab_grow(&p) < 0) {
+        prof_fini(&p);
+        free(res);
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    }
+    uint64_t n = 0;
+    rw_code rc = scan(&p, o, from, to, calib_ns / ns_per_tick, &n, err);
+    if (rc == RW_OK) {
+        /* flush_unmatched: what is still running stops at the window's end. */
+        for (uint32_t i = 0; i < p.nt; i++) {
+            tstate *t = &p.t[i];
+            while (t->n > 0)
+                leave(&p, t, t->v[t->n - 1].key);
+            for (uint32_t d = 0; d < t->lcap; d++)
+                line_close(&p, &t->lp[d]);
+        }
+        res->events = n;
+        res->calib_ns = calib_ns;
+        double factor = ns_per_tick * 1e-9;
+        rc = build(&p, res, factor, err);
+        if (rc == RW_OK && o->lines)
+            rc = build_lines(&p, res, factor, err);
+    }
+    prof_fini(&p);
+    if (rc != RW_OK) {
+        rw_profile_free(res);
+        return rc;
+    }
+    *out = res;
+    return RW_OK;
+}
+
+void rw_profile_free(rw_profile *p)
+{
+    if (!p)
+        return;
+    if (p->funcs)
+        for (size_t i = 0; i < p->nfuncs; i++)
+            free(p->funcs[i].callers);
+    free(p->funcs);
+    free(p->lines);
+    free(p);
+}
+
+/* ---- strip_dirs ------------------------------------------------------------------- */
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+rw_code rw_profile_strip_dirs(rw_profile *p, rw_err *err)
+{
+    for (size_t i = 0; i < p->nfuncs; i++)
+        p->funcs[i].file = base_name(p->funcs[i].file);
+    for (size_t i = 0; i < p->nlines; i++)
+        p->lines[i].file = base_name(p->lines[i].file);
+    if (p->nlines) {
+        qsort(p->lines, p->nlines, sizeof *p->lines, cmp_line);
+        size_t w = 0;
+        for (size_t i = 0; i < p->nlines; i++) {
+            if (w && !cmp_line(&p->lines[w - 1], &p->lines[i])) {
+                p->lines[w - 1].hits += p->lines[i].hits;
+                p->lines[w - 1].time += p->lines[i].time;
+            } else {
+                p->lines[w++] = p->lines[i];
+            }
+        }
+        p->nlines = w;
+    }
+    p->strip = 1;
+    return merge_labels(p, err);
+}
+
+/* ---- sorting as pstats sorts -------------------------------------------------------- */
+
+typedef struct sort_def {
+    const char *word;
+    int n;
+    rw_prof_field field[3];
+    int dir[3];
+    const char *title;
+} sort_def;
+
+/* Stats.sort_arg_dict_default, in its order (the order matters for abbreviations). */
+static const sort_def sort_defs[] = {
+    {"calls", 1, {RW_PF_NC}, {-1}, "call count"},
+    {"ncalls", 1, {RW_PF_NC}, {-1}, "call count"},
+    {"cumtime", 1, {RW_PF_CT}, {-1}, "cumulative time"},
+    {"cumulative", 1, {RW_PF_CT}, {-1}, "cumulative time"},
+    {"filename", 1, {RW_PF_FILE}, {1}, "file name"},
+    {"line", 1, {RW_PF_LINE}, {1}, "line number"},
+    {"module", 1, {RW_PF_FILE}, {1}, "file name"},
+    {"name", 1, {RW_PF_NAME}, {1}, "function name"},
+    {"nfl", 3, {RW_PF_NAME, RW_PF_FILE, RW_PF_LINE}, {1, 1, 1}, "name/file/line"},
+    {"pcalls", 1, {RW_PF_CC}, {-1}, "primitive call count"},
+    {"stdname", 1, {RW_PF_STDNAME}, {1}, "standard name"},
+    {"time", 1, {RW_PF_TT}, {-1}, "internal time"},
+    {"tottime", 1, {RW_PF_TT}, {-1}, "internal time"},
+};
+#define NSORT (sizeof sort_defs / sizeof sort_defs[0])
+
+/* Stats.get_sort_arg_defs: the definition key expands to, or NULL. Every fragment of
+ * each word is added until one is already present; fragments met twice are removed. */
+static const sort_def *sort_lookup(const char *key)
+{
+    enum { MAXF = 128 };
+    const char *fw[MAXF];
+    size_t fl[MAXF];
+    int fd[MAXF], bad[MAXF];
+    int nf = 0;
+    for (size_t w = 0; w < NSORT; w++) {
+        const char *word = sort_defs[w].word;
+        for (size_t len = strlen(word); len > 0; len--) {
+            int found = -1;
+            for (int i = 0; i < nf; i++)
+                if (fl[i] == len && !strncmp(fw[i], word, len))
+                    found = i;
+            if (found >= 0) {
+                bad[found] = 1;
+                break;
+            }
+            if (nf == MAXF)
+                break;
+            fw[nf] = word;
+            fl[nf] = len;
+            fd[nf] = (int)w;
+            bad[nf] = 0;
+            nf++;
+        }
+    }
+    size_t kl = strlen(key);
+    for (int i = 0; i < nf; i++)
+        if (!bad[i] && fl[i] == kl && !strncmp(fw[i], key, kl))
+            return &sort_defs[fd[i]];
+    return NULL;
+}
+
+rw_code rw_prof_sort_add(rw_prof_sort *s, const char *key, rw_err *err)
+{
+    const sort_def *d = sort_lookup(key);
+    if (!d)
+        return rw_err_set(err, RW_EINVAL,
+                          "unknown sort key '%s': use calls, cumulative (cumtime), filename "
+                          "(module), line, name, nfl, pcalls, stdname, time (tottime), or a "
+                          "unique abbreviation", key);
+    if (s->nfields + d->n > RW_PROF_SORT_MAX)
+        return rw_err_set(err, RW_EINVAL, "too many sort keys (at most %d)", RW_PROF_SORT_MAX);
+    for (int i = 0; i < d->n; i++) {
+        s->field[s->nfields] = d->field[i];
+        s->dir[s->nfields] = d->dir[i];
+        s->nfields++;
+    }
+    size_t len = strlen(s->title);
+    snprintf(s->title + len, sizeof s->title - len, "%s%s", len ? ", " : "", d->title);
+    return RW_OK;
+}
+
+size_t rw_prof_func_name(const rw_prof_func *f, char *buf, size_t cap)
+{
+    int n;
+    if (!strcmp(f->file, "~") && f->line == 0) {
+        size_t len = strlen(f->name);
+        if (len >= 2 && f->name[0] == '<' && f->name[len - 1] == '>')
+            n = snprintf(buf, cap, "{%.*s}", (int)(len - 2), f->name + 1);
+        else
+            n = snprintf(buf, cap, "%s", f->name);
+    } else {
+        n = snprintf(buf, cap, "%s:%u(%s)", f->file, f->line, f->name);
+    }
+    return n < 0 ? 0 : (size_t)n;
+}
+
+typedef struct sort_ctx {
+    const rw_profile *p;
+    const rw_prof_sort *s;
+    char **std;
+} sort_ctx;
+
+static int dcmp(double a, double b)
+{
+    return a < b ? -1 : a > b;
+}
+
+/* TupleComp.compare, then the original order (Python's sort is stable). */
+static int compare(const sort_ctx *c, size_t a, size_t b)
+{
+    const rw_prof_func *x = &c->p->funcs[a], *y = &c->p->funcs[b];
+    for (int i = 0; i < c->s->nfields; i++) {
+        int r = 0;
+        switch (c->s->field[i]) {
+        case RW_PF_CC: r = x->cc < y->cc ? -1 : x->cc > y->cc; break;
+        case RW_PF_NC: r = x->nc < y->nc ? -1 : x->nc > y->nc; break;
+        case RW_PF_TT: r = dcmp(x->tt, y->tt); break;
+        case RW_PF_CT: r = dcmp(x->ct, y->ct); break;
+        case RW_PF_FILE: r = strcmp(x->file, y->file); break;
+        case RW_PF_LINE: r = x->line < y->line ? -1 : x->line > y->line; break;
+        case RW_PF_NAME: r = strcmp(x->name, y->name); break;
+        case RW_PF_STDNAME: r = strcmp(c->std[a], c->std[b]); break;
+        }
+        if (r)
+            return r < 0 ? -c->s->dir[i] : c->s->dir[i];
+    }
+    return a < b ? -1 : a > b;
+}
+
+static void merge_sort(const sort_ctx *c, size_t *v, size_t *tmp, size_t n)
+{
+    if (n < 2)
+        return;
+    size_t h = n / 2;
+    merge_sort(c, v, tmp, h);
+    merge_sort(c, v + h, tmp, n - h);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = compare(c, v[i], v[j]) <= 0 ? v[i++] : v[j++];
+    while (i < h)
+        tmp[k++] = v[i++];
+    while (j < n)
+        tmp[k++] = v[j++];
+    memcpy(v, tmp, n * sizeof *v);
+}
+
+size_t *rw_profile_order(const rw_profile *p, const rw_prof_sort *s)
+{
+    size_t n = p->nfuncs;
+    size_t *v = malloc((n ? n : 1) * sizeof *v);
+    size_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    char **std = calloc(n ? n : 1, sizeof *std);
+    int ok = v && tmp && std;
+    for (size_t i = 0; ok && i < n; i++) {
+        size_t len = rw_prof_func_name(&p->funcs[i], NULL, 0);
+        std[i] = malloc(len + 1);
+        if (!std[i])
+            ok = 0;
+        else
+            rw_prof_func_name(&p->funcs[i], std[i], len + 1);
+        v[i] = i;
+    }
+    if (ok) {
+        sort_ctx c = {p, s, std};
+        merge_sort(&c, v, tmp, n);
+    }
+    if (std)
+        for (size_t i = 0; i < n; i++)
+            free(std[i]);
+    free(std);
+    free(tmp);
+    if (!ok) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* ---- pstats' marshal file ------------------------------------------------------------ */
+
+static void w_byte(FILE *f, int b)
+{
+    putc(b, f);
+}
+
+static void w_i32(FILE *f, int32_t v)
+{
+    uint32_t u = (uint32_t)v;
+    unsigned char b[4] = {(unsigned char)u, (unsigned char)(u >> 8), (unsigned char)(u >> 16),
+                          (unsigned char)(u >> 24)};
+    fwrite(b, 1, 4, f);
+}
+
+/* TYPE_INT when it fits, else TYPE_LONG (15-bit digits, least significant first). */
+static void w_uint(FILE *f, uint64_t v)
+{
+    if (v <= INT32_MAX) {
+        w_byte(f, 'i');
+        w_i32(f, (int32_t)v);
+        return;
+    }
+    uint16_t d[5];
+    int n = 0;
+    while (v) {
+        d[n++] = (uint16_t)(v & 0x7fff);
+        v >>= 15;
+    }
+    w_byte(f, 'l');
+    w_i32(f, n);
+    for (int i = 0; i < n; i++) {
+        w_byte(f, d[i] & 0xff);
+        w_byte(f, d[i] >> 8);
+    }
+}
+
+static void w_float(FILE *f, double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    w_byte(f, 'g');
+    for (int i = 0; i < 8; i++)
+        w_byte(f, (int)((u >> (8 * i)) & 0xff));
+}
+
+static void w_str(FILE *f, const char *s)
+{
+    size_t len = strlen(s);
+    w_byte(f, 'u');
+    w_i32(f, (int32_t)len);
+    fwrite(s, 1, len, f);
+}
+
+static void w_label(FILE *f, const rw_prof_func *fn)
+{
+    w_byte(f, ')');
+    w_byte(f, 3);
+    w_str(f, fn->file);
+    w_uint(f, fn->line);
+    w_str(f, fn->name);
+}
+
+rw_code rw_profile_write_pstats(const rw_profile *p, const char *path, rw_err *err)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return rw_err_set(err, RW_EIO, "%s: cannot create: %s", path, strerror(errno));
+    w_byte(f, '{');
+    for (size_t i = 0; i < p->nfuncs; i++) {
+        const rw_prof_func *fn = &p->funcs[i];
+        w_label(f, fn);
+        w_byte(f, ')');
+        w_byte(f, 5);
+        w_uint(f, fn->cc);
+        w_uint(f, fn->nc);
+        w_float(f, fn->tt);
+        w_float(f, fn->ct);
+        w_byte(f, '{');
+        for (size_t k = 0; k < fn->ncallers; k++) {
+            const rw_prof_caller *c = &fn->callers[k];
+            w_label(f, &p->funcs[c->func]);
+            w_byte(f, ')');
+            w_byte(f, 4);
+            w_uint(f, c->nc);
+            w_uint(f, c->cc);
+            w_float(f, c->tt);
+            w_float(f, c->ct);
+        }
+        w_byte(f, '0');
+    }
+    w_byte(f, '0');
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return rw_err_set(err, RW_EIO, "%s: cannot write: %s", path, strerror(errno));
+    return RW_OK;
+}
