@@ -267,6 +267,19 @@ class TestBehavesLikePython(RecordTestCase):
         names = {c["qualname"] for c in t.codes.values()}
         self.assertTrue({"Small.test_add", "Small.test_upper"} <= names)
 
+    def test_pytest_module(self):
+        suite = os.path.join(self.tmp, "suite")
+        os.makedirs(suite)
+        self.copy(os.path.join(PROGS, "suite", "test_small.py"), "suite/test_small.py")
+        argv = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "test_small.py"]
+        want = rwtest.python(argv, cwd=suite)
+        if "No module named pytest" in want.stderr:
+            self.skipTest("pytest is not installed for " + rwtest.python_bin())
+        rec = rwtest.record(argv, cwd=suite, options=["-q"])
+        self.assertEqual(rec.returncode, want.returncode)
+        self.assertIn("2 passed, 1 xfailed", rec.stdout)
+        self.assertEqual(rec.stdout.split(" in ")[0], want.stdout.split(" in ")[0])
+
     def test_summary_line_and_default_name(self):
         prog = self.prog("recursion.py")
         for n in (1, 2):
