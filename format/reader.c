@@ -295,25 +295,42 @@ static rw_code load_metadata(rw_reader *r, const uint8_t *p, size_t len, size_t 
         }                                                                             \
     } while (0)
 
-static rw_code add_defs(rw_reader *r, Rewind__Definitions *d, size_t frame, uint64_t off,
-                        rw_err *err)
+static rw_code add_defs_all(rw_reader *r, Rewind__Definitions *d, size_t frame, uint64_t off,
+                            rw_err *err)
 {
     rw_err e;
     ADD_DEFS(files, nfiles, capfiles, d->n_files, d->files, "file");
-    ADD_DEFS(codes, ncodes, capcodes, d->n_codes, d->codes, "code");
-    ADD_DEFS(cfuncs, ncfuncs, capcfuncs, d->n_cfuncs, d->cfuncs, "cfunc");
-    ADD_DEFS(threads, nthreads, capthreads, d->n_threads, d->threads, "thread");
-    ADD_DEFS(names, nnames, capnames, d->n_names, d->names, "name");
-    RW_TRY(grow(&r->first_lines, sizeof *r->first_lines, &r->capfirst, r->defs.ncodes, err));
     for (size_t i = 0; i < d->n_codes; i++) {
-        r->first_lines[d->codes[i]->id] = d->codes[i]->first_line;
         if (d->codes[i]->file >= r->defs.nfiles) {
             rw_err_set(&e, RW_ECORRUPT, "code %u names undefined file %u",
                        (unsigned)d->codes[i]->id, (unsigned)d->codes[i]->file);
             return frame_err(r, frame, off, &e, err);
         }
     }
+    ADD_DEFS(codes, ncodes, capcodes, d->n_codes, d->codes, "code");
+    ADD_DEFS(cfuncs, ncfuncs, capcfuncs, d->n_cfuncs, d->cfuncs, "cfunc");
+    ADD_DEFS(threads, nthreads, capthreads, d->n_threads, d->threads, "thread");
+    ADD_DEFS(names, nnames, capnames, d->n_names, d->names, "name");
+    RW_TRY(grow(&r->first_lines, sizeof *r->first_lines, &r->capfirst, r->defs.ncodes, err));
+    for (size_t i = 0; i < d->n_codes; i++)
+        r->first_lines[d->codes[i]->id] = d->codes[i]->first_line;
     return RW_OK;
+}
+
+/* Adds one DEFINITIONS message to the tables, all of it or (on error) none. */
+static rw_code add_defs(rw_reader *r, Rewind__Definitions *d, size_t frame, uint64_t off,
+                        rw_err *err)
+{
+    rw_defs saved = r->defs;
+    rw_code rc = add_defs_all(r, d, frame, off, err);
+    if (rc != RW_OK) {
+        r->defs.nfiles = saved.nfiles;
+        r->defs.ncodes = saved.ncodes;
+        r->defs.ncfuncs = saved.ncfuncs;
+        r->defs.nthreads = saved.nthreads;
+        r->defs.nnames = saved.nnames;
+    }
+    return rc;
 }
 
 static rw_code load_defs(rw_reader *r, const uint8_t *p, size_t len, size_t frame, uint64_t off,

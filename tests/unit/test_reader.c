@@ -756,6 +756,36 @@ START_TEST(definitions_must_be_dense)
     ck_assert_int_eq(rw_reader_open_mem(buf, len, "d.rwd", &r, &err), RW_OK);
     ck_assert_msg(strstr(rw_reader_recovery(r)->why, "undefined file 5"), "%s",
                   rw_reader_recovery(r)->why);
+    /* A rejected frame adds nothing, not even its valid part. */
+    ck_assert_uint_eq(rw_reader_defs(r)->ncodes, 1);
+    rw_reader_free(r);
+
+    /* Valid files and codes followed by a bad thread id: all rolled back. */
+    Rewind__FileDef f1 = REWIND__FILE_DEF__INIT;
+    f1.id = 1;
+    f1.path = "/ok.py";
+    Rewind__CodeDef c1ok = REWIND__CODE_DEF__INIT;
+    c1ok.id = 1;
+    c1ok.file = 1;
+    Rewind__ThreadDef t7 = REWIND__THREAD_DEF__INIT;
+    t7.id = 7;
+    Rewind__FileDef *files1[] = {&f1};
+    Rewind__CodeDef *codes1[] = {&c1ok};
+    Rewind__ThreadDef *threads1[] = {&t7};
+    Rewind__Definitions defs3 = REWIND__DEFINITIONS__INIT;
+    defs3.n_files = 1;
+    defs3.files = files1;
+    defs3.n_codes = 1;
+    defs3.codes = codes1;
+    defs3.n_threads = 1;
+    defs3.threads = threads1;
+    msgs[1] = &defs3.base;
+    buf = build_file(&len, types, msgs, 2);
+    ck_assert_int_eq(rw_reader_open_mem(buf, len, "d.rwd", &r, &err), RW_OK);
+    ck_assert_msg(strstr(rw_reader_recovery(r)->why, "thread id 7 where 1"), "%s",
+                  rw_reader_recovery(r)->why);
+    ck_assert_uint_eq(rw_reader_defs(r)->nfiles, 1);
+    ck_assert_uint_eq(rw_reader_defs(r)->ncodes, 1);
     rw_reader_free(r);
     free(buf);
 

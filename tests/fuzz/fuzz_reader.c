@@ -1,0 +1,118 @@
+/* Fuzz target for the trace reader: opens the input as a trace file image, reads
+ * every record, seeks a few positions and looks at the stacks there.
+ *
+ * Each input runs twice: as given, and with every CRC it holds recomputed (frame
+ * headers, payloads, the file header and the trailer), so that mutations get past
+ * the CRC checks into the zstd, protobuf, index, definitions and chunk decoders
+ * instead of all stopping at "bad CRC". Seeds: tests/fuzz/corpus/fuzz_reader/.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container.h"
+#include "reader.h"
+
+/* Bounds the work per input (a small zstd frame can expand to RW_FRAME_MAX). */
+#define MAX_RECORDS (1u << 20)
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Recomputes the CRCs of a file image in place, walking frames while their magic
+ * holds and their lengths fit. */
+static void fix_crcs(uint8_t *b, size_t len)
+{
+    if (len >= RW_HEADER_LEN)
+        put32(b + 28, rw_crc32c(0, b, 28));
+    size_t off = RW_HEADER_LEN;
+    while (len >= RW_FRAME_HEADER_LEN && off <= len - RW_FRAME_HEADER_LEN &&
+           get32(b + off) == RW_FRAME_MAGIC) {
+        uint32_t stored = get32(b + off + 8);
+        if (stored > len - off - RW_FRAME_HEADER_LEN)
+            break;
+        put32(b + off + 16, rw_crc32c(0, b + off + RW_FRAME_HEADER_LEN, stored));
+        put32(b + off + 20, rw_crc32c(0, b + off, 20));
+        off += RW_FRAME_HEADER_LEN + stored;
+    }
+    if (len >= RW_HEADER_LEN + RW_TRAILER_LEN &&
+        get32(b + len - 4) == RW_TRAILER_MAGIC)
+        put32(b + len - 8, rw_crc32c(0, b + len - RW_TRAILER_LEN, 8));
+}
+
+static void stacks_touch(const rw_cursor *c, const rw_reader *r)
+{
+    const rw_defs *d = rw_reader_defs(r);
+    for (uint32_t t = 0; t < d->nthreads && t < 8; t++) {
+        const rw_stack *st = rw_cursor_stack(c, t);
+        if (!st)
+            continue;
+        volatile uint64_t sink = 0;
+        for (uint32_t i = 0; i < st->depth; i++)
+            sink += st->frames[i].code + st->frames[i].line + st->frames[i].call_pos;
+        (void)sink;
+    }
+}
+
+static void exercise(const uint8_t *data, size_t size)
+{
+    rw_reader *r = NULL;
+    rw_err err;
+    if (rw_reader_open_mem(data, size, "fuzz.rwd", &r, &err) != RW_OK)
+        return;
+    const Rewind__Metadata *m = rw_reader_metadata(r);
+    (void)m->argv;
+    (void)rw_reader_tick_ns(r, 12345);
+    const rw_defs *d = rw_reader_defs(r);
+    for (uint32_t i = 1; i < d->ncodes; i++)
+        (void)d->files[d->codes[i]->file]->path;
+
+    rw_cursor *c = NULL;
+    if (rw_cursor_new(r, 0, SIZE_MAX, &c, &err) == RW_OK) {
+        rw_event ev;
+        uint64_t n = 0, bytes = 0;
+        while (n < MAX_RECORDS && rw_cursor_next(c, &ev, &err) == 1) {
+            n++;
+            if (ev.text)
+                for (size_t i = 0; i < ev.text_len; i++)
+                    bytes += (uint8_t)ev.text[i];
+            if ((n & 63) == 0)
+                stacks_touch(c, r);
+        }
+        volatile uint64_t sink = bytes;
+        (void)sink;
+        uint64_t nev = rw_reader_nevents(r);
+        uint64_t targets[] = {0, nev / 3, nev / 2, nev, nev + 1, 1};
+        for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+            if (rw_cursor_seek(c, targets[i], &err) != RW_OK)
+                continue;
+            stacks_touch(c, r);
+            for (int k = 0; k < 4 && rw_cursor_next(c, &ev, &err) == 1; k++)
+                ;
+        }
+        rw_cursor_free(c);
+    }
+    rw_reader_free(r);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    exercise(data, size);
+    uint8_t *fixed = malloc(size ? size : 1);
+    if (!fixed)
+        return 0;
+    memcpy(fixed, data, size);
+    fix_crcs(fixed, size);
+    if (size && memcmp(fixed, data, size) != 0)
+        exercise(fixed, size);
+    free(fixed);
+    return 0;
+}

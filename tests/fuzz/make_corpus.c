@@ -1,0 +1,220 @@
+/* Writes the seed corpus of fuzz_reader: a few tiny traces made with the real
+ * writer, plus truncated and corrupted variants. Not built by CMake (the corpus is
+ * committed); rebuild it after a format change with tests/fuzz/README.md's command.
+ *
+ *   make_corpus OUTDIR [RECORDS]
+ *
+ * With RECORDS, writes only OUTDIR/demo.rwd of about that many records (a trace to
+ * try the commands on).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container.h"
+#include "writer.h"
+
+static uint32_t rng = 12345;
+
+static uint32_t rnd(uint32_t n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    return rng % n;
+}
+
+static const char source[] = "import os\n"
+                             "\n"
+                             "def f(n):\n"
+                             "    x = n * 2\n"
+                             "    if x > 10:\n"
+                             "        raise ValueError('too big')\n"
+                             "    return x\n"
+                             "\n"
+                             "for i in range(10):\n"
+                             "    f(i)\n";
+
+/* A program in <module> that calls f(i) in a loop, with len() calls, allocations,
+ * an audit event, a second thread, and an uncaught ValueError. */
+static int write_trace(const char *path, size_t nrecs, uint32_t chunk_records, int level,
+                       int with_end)
+{
+    rw_writer_opts o;
+    rw_writer_opts_default(&o);
+    o.flush_ms = 0;
+    o.chunk_records = chunk_records;
+    o.zstd_level = level;
+    Rewind__Metadata meta = REWIND__METADATA__INIT;
+    char *argv[] = {"/t/x.py"};
+    meta.n_argv = 1;
+    meta.argv = argv;
+    meta.cwd = "/t";
+    meta.python_version = "3.11.2 (main, Mar 13 2023, 12:18:29) [GCC 12.2.0]";
+    meta.tool_version = "rewind 0.1.0";
+    meta.platform = "Linux 6.1.0 x86_64";
+    meta.hostname = "corpus";
+    meta.run_kind = "script";
+    meta.run_target = "/t/x.py";
+    meta.start_tick = 1000;
+    meta.ns_per_tick = 1.0;
+    meta.start_unix_ns = 1700000000000000000ll;
+    meta.pid = 4242;
+    rw_writer *w = NULL;
+    rw_err err = {0};
+    if (rw_writer_open(path, &o, 1, &meta, &w, &err) != RW_OK) {
+        fprintf(stderr, "make_corpus: %s\n", err.msg);
+        return -1;
+    }
+    rw_writer_def_file(w, 1, "/t/x.py", source, sizeof source - 1, 1);
+    const char *args[] = {"n"};
+    rw_writer_def_code(w, 1, 1, "<module>", "<module>", 1, 0, NULL, 0);
+    rw_writer_def_code(w, 2, 1, "f", "f", 3, 0, args, 1);
+    rw_writer_def_cfunc(w, 1, "<built-in method builtins.len>", "len", "builtins");
+    rw_writer_def_thread(w, 1, 140001, 4001, "MainThread", 1);
+    rw_writer_def_thread(w, 2, 140002, 4002, "worker", 0);
+    rw_writer_def_name(w, 1, "ValueError");
+    rw_writer_def_name(w, 2, "open");
+    rw_stream *s = rw_writer_stream(w);
+    uint64_t tick = 1000, n = 0;
+    rw_stream_put(s, RW_REC(RW_K_THREAD, tick), 1);
+    rw_stream_put(s, RW_REC(RW_K_CALL, tick += 3), 1 | (uint64_t)1 << 32);
+    rw_stream_put(s, RW_REC(RW_K_LINE, tick += 2), 1);
+    static const char audit_args[] = "('/t/data.txt', 'r', 524288)";
+    rw_stream_put_text(s, RW_REC(RW_K_AUDIT, tick), 2, audit_args, sizeof audit_args - 1);
+    rw_stream_put(s, RW_REC(RW_K_LINE, tick += 2), 9);
+    n = 5;
+    while (n < nrecs) {
+        /* One iteration: line 10, call f, its lines, len(), an allocation, return. */
+        rw_stream_put(s, RW_REC(RW_K_LINE, tick += 1 + rnd(4)), 10);
+        rw_stream_put(s, RW_REC(RW_K_CALL, tick += 2), 2 | (uint64_t)3 << 32);
+        rw_stream_put(s, RW_REC(RW_K_LINE, tick += 1), 4);
+        rw_stream_put(s, RW_REC(RW_K_C_CALL, tick += 1), 1);
+        rw_stream_put(s, RW_REC(RW_K_ALLOC_OBJ, 32 + rnd(64)), 0x7f0000100000ull + rnd(4096) * 16);
+        rw_stream_put(s, RW_REC(RW_K_C_RETURN, tick += 1), 0);
+        rw_stream_put(s, RW_REC(RW_K_LINE, tick += 1), 5);
+        rw_stream_put(s, RW_REC(RW_K_LINE, tick += 1), 7);
+        rw_stream_put(s, RW_REC(RW_K_RETURN, tick += 1), 0);
+        n += 9;
+        if (rnd(8) == 0) {
+            /* The worker thread runs f once. */
+            rw_stream_put(s, RW_REC(RW_K_THREAD, tick), 2);
+            rw_stream_put(s, RW_REC(RW_K_CALL, tick += 5), 2 | (uint64_t)3 << 32);
+            rw_stream_put(s, RW_REC(RW_K_RETURN, tick += 5), 0);
+            rw_stream_put(s, RW_REC(RW_K_THREAD, tick), 1);
+            n += 4;
+        }
+    }
+    /* f raises at line 6 and nothing catches it. */
+    rw_stream_put(s, RW_REC(RW_K_LINE, tick += 1), 10);
+    rw_stream_put(s, RW_REC(RW_K_CALL, tick += 2), 2 | (uint64_t)3 << 32);
+    rw_stream_put(s, RW_REC(RW_K_LINE, tick += 1), 4);
+    rw_stream_put(s, RW_REC(RW_K_LINE, tick += 1), 5);
+    rw_stream_put(s, RW_REC(RW_K_LINE, tick += 1), 6);
+    rw_stream_put_text(s, RW_REC(RW_K_EXCEPTION, tick += 1), 1, "too big", 7);
+    rw_stream_put(s, RW_REC(RW_K_RETURN, tick += 1), 0);
+    rw_stream_put_text(s, RW_REC(RW_K_EXCEPTION, tick += 1), 1, "too big", 7);
+    rw_stream_put(s, RW_REC(RW_K_RETURN, tick += 1), 0);
+    rw_stream_put_text(s, RW_REC(RW_K_UNCAUGHT, tick += 1), 1, "too big", 7);
+
+    Rewind__RunEnd end = REWIND__RUN_END__INIT;
+    Rewind__TracebackEntry t0 = REWIND__TRACEBACK_ENTRY__INIT, t1 = REWIND__TRACEBACK_ENTRY__INIT;
+    t0.code = 1;
+    t0.line = 10;
+    t1.code = 2;
+    t1.line = 6;
+    Rewind__TracebackEntry *tb[] = {&t0, &t1};
+    end.exit_status = 1;
+    end.end_unix_ns = meta.start_unix_ns + 1234567;
+    end.uncaught_type = "ValueError";
+    end.uncaught_message = "too big";
+    end.n_uncaught_traceback = 2;
+    end.uncaught_traceback = tb;
+    end.stop_reason = "exit";
+    if (rw_writer_close(w, with_end ? &end : NULL, NULL, &err) != RW_OK) {
+        fprintf(stderr, "make_corpus: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static int spit(const char *dir, const char *name, const uint8_t *b, size_t len)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(b, 1, len, f) != len || fclose(f) != 0) {
+        fprintf(stderr, "make_corpus: cannot write %s\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: make_corpus OUTDIR [RECORDS]\n");
+        return 2;
+    }
+    const char *dir = argv[1];
+    char path[4096];
+    if (argc > 2) {
+        snprintf(path, sizeof path, "%s/demo.rwd", dir);
+        return write_trace(path, strtoull(argv[2], NULL, 10), 262144, 3, 1) ? 1 : 0;
+    }
+    static const struct {
+        const char *name;
+        size_t recs;
+        uint32_t chunk;
+        int level, end;
+    } seeds[] = {
+        {"small.rwd", 60, 16, 3, 1},
+        {"raw.rwd", 40, 12, 0, 1},
+        {"noend.rwd", 50, 20, 3, 0},
+        {"onechunk.rwd", 120, 4096, 3, 1},
+    };
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, seeds[i].name);
+        if (write_trace(path, seeds[i].recs, seeds[i].chunk, seeds[i].level, seeds[i].end))
+            return 1;
+    }
+    /* Damaged variants of small.rwd and raw.rwd. */
+    size_t len;
+    snprintf(path, sizeof path, "%s/small.rwd", dir);
+    uint8_t *b = slurp(path, &len);
+    if (!b)
+        return 1;
+    int bad = 0;
+    bad |= spit(dir, "small-notrailer.rwd", b, len - RW_TRAILER_LEN);
+    bad |= spit(dir, "small-cut-half.rwd", b, len / 2);
+    bad |= spit(dir, "small-cut-header.rwd", b, RW_HEADER_LEN + 10);
+    b[len / 3] ^= 0x40;
+    bad |= spit(dir, "small-flipped.rwd", b, len);
+    free(b);
+    snprintf(path, sizeof path, "%s/raw.rwd", dir);
+    b = slurp(path, &len);
+    if (!b)
+        return 1;
+    b[len * 2 / 3] ^= 0x01; /* a raw payload byte: the CRC must catch it */
+    bad |= spit(dir, "raw-flipped.rwd", b, len);
+    free(b);
+    return bad ? 1 : 0;
+}
