@@ -1,0 +1,222 @@
+/* rewind replay: the time-travel debugger's command line and input loop.
+ *
+ * Commands come first from ~/.rewindrc and ./.rewindrc, then from -x options and
+ * --commands files (like pdb's .pdbrc lines and -c options: a command that moves
+ * the position ends that batch, and the rest run at the next stop), then from stdin,
+ * with the "(rewind) " prompt, as pdb reads its "(Pdb) " prompt. The debugger itself
+ * (replayer/debugger.h) prints everything else.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "debugger.h"
+#include "reader.h"
+
+#define PROMPT "(rewind) "
+
+static const char USAGE[] =
+    "usage: rewind replay [--at POS] [-x CMD]... [--commands FILE] [--no-rc] TRACE\n"
+    "\n"
+    "Time-travel debugger with pdb's commands, forwards and backwards.\n"
+    "  --at POS         start at POS instead of the first line of the program: an event\n"
+    "                   number, @start, @end, @exception (postmortem), @peak, a time\n"
+    "                   (1.5s, 250ms) or FILE:LINE\n"
+    "  -x CMD           run CMD first (repeatable), like pdb's -c\n"
+    "  --commands FILE  run the commands of FILE first, one a line\n"
+    "  --no-rc          do not read ~/.rewindrc and ./.rewindrc\n";
+
+typedef struct lines {
+    char **v;
+    size_t n, head;
+} lines;
+
+static int lines_add(lines *l, const char *s, size_t len)
+{
+    char **v = realloc(l->v, (l->n + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    l->v = v;
+    char *c = malloc(len + 1);
+    if (!c)
+        return -1;
+    memcpy(c, s, len);
+    c[len] = '\0';
+    l->v[l->n++] = c;
+    return 0;
+}
+
+static void lines_free(lines *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+}
+
+/* Adds the lines of path (stripped; blank lines and # comments skipped, as pdb's
+ * execRcLines does). Returns -1 when it cannot be read and must exist. */
+static int lines_file(lines *l, const char *path, int must)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return must ? -1 : 0;
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&buf, &cap, f)) >= 0) {
+        char *s = buf;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        size_t len = strlen(s);
+        while (len && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' ' ||
+                       s[len - 1] == '\t'))
+            len--;
+        if (!len || s[0] == '#')
+            continue;
+        if (lines_add(l, s, len) < 0)
+            break;
+    }
+    free(buf);
+    fclose(f);
+    return 0;
+}
+
+/* One line from stdin after the prompt; 0 at end of input. */
+static int read_line(const char *prompt, char **buf, size_t *cap)
+{
+    fputs(prompt, stdout);
+    fflush(stdout);
+    ssize_t n = getline(buf, cap, stdin);
+    if (n < 0)
+        return 0;
+    while (n && ((*buf)[n - 1] == '\n' || (*buf)[n - 1] == '\r'))
+        (*buf)[--n] = '\0';
+    return 1;
+}
+
+static int ask(void *ctx, const char *prompt, char *out, size_t cap)
+{
+    (void)ctx;
+    char *buf = NULL;
+    size_t bcap = 0;
+    int ok = read_line(prompt, &buf, &bcap);
+    if (ok)
+        snprintf(out, cap, "%s", buf);
+    free(buf);
+    return ok;
+}
+
+int rw_cmd_replay(int argc, char **argv)
+{
+    const char *at = NULL, *trace = NULL;
+    lines first = {0}, cmds = {0};
+    int rc_files = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(USAGE, stdout);
+            lines_free(&cmds);
+            return RW_EXIT_OK;
+        } else if (!strcmp(a, "--at") && i + 1 < argc) {
+            at = argv[++i];
+        } else if (!strncmp(a, "--at=", 5)) {
+            at = a + 5;
+        } else if (!strcmp(a, "-x") && i + 1 < argc) {
+            const char *c = argv[++i];
+            lines_add(&cmds, c, strlen(c));
+        } else if (!strcmp(a, "--commands") && i + 1 < argc) {
+            const char *path = argv[++i];
+            if (lines_file(&cmds, path, 1) < 0) {
+                fprintf(stderr, "rewind replay: %s: cannot read the commands file: check "
+                                "the path\n", path);
+                lines_free(&cmds);
+                return RW_EXIT_USAGE;
+            }
+        } else if (!strcmp(a, "--no-rc")) {
+            rc_files = 0;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "rewind replay: unknown option %s\n%s", a, USAGE);
+            lines_free(&cmds);
+            return RW_EXIT_USAGE;
+        } else if (!trace) {
+            trace = a;
+        } else {
+            fprintf(stderr, "rewind replay: one trace file only\n%s", USAGE);
+            lines_free(&cmds);
+            return RW_EXIT_USAGE;
+        }
+    }
+    if (!trace) {
+        fprintf(stderr, "rewind replay: no trace file given\n%s", USAGE);
+        lines_free(&cmds);
+        return RW_EXIT_USAGE;
+    }
+    if (rc_files) {
+        const char *home = getenv("HOME");
+        if (home) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/.rewindrc", home);
+            lines_file(&first, path, 0);
+        }
+        lines_file(&first, ".rewindrc", 0);
+    }
+    for (size_t i = 0; i < cmds.n; i++)
+        lines_add(&first, cmds.v[i], strlen(cmds.v[i]));
+    lines_free(&cmds);
+
+    rw_err err;
+    rw_reader *r;
+    if (rw_reader_open(trace, &r, &err) != RW_OK) {
+        lines_free(&first);
+        return rw_cli_fail("replay", &err);
+    }
+    rw_dbg *d;
+    if (rw_dbg_new(r, stdout, &d, &err) != RW_OK) {
+        rw_reader_free(r);
+        lines_free(&first);
+        return rw_cli_fail("replay", &err);
+    }
+    rw_dbg_set_input(d, ask, NULL);
+    if (rw_dbg_start(d, at, &err) != RW_OK) {
+        rw_dbg_free(d);
+        rw_reader_free(r);
+        lines_free(&first);
+        return rw_cli_fail("replay", &err);
+    }
+
+    char *buf = NULL;
+    size_t cap = 0;
+    char queued[8192];
+    int need_entry = 1;
+    while (!rw_dbg_done(d)) {
+        if (need_entry) {
+            int moved = 0;
+            while (first.head < first.n && !rw_dbg_done(d))
+                if (rw_dbg_onecmd(d, first.v[first.head++])) {
+                    moved = 1;
+                    break;
+                }
+            if (moved || rw_dbg_done(d))
+                continue;
+            rw_dbg_print_stop(d);
+            need_entry = 0;
+        }
+        int moved;
+        if (rw_dbg_pending(d, queued, sizeof queued))
+            moved = rw_dbg_line(d, queued);
+        else if (read_line(PROMPT, &buf, &cap))
+            moved = rw_dbg_line(d, buf);
+        else
+            moved = rw_dbg_onecmd(d, "EOF");
+        if (moved)
+            need_entry = 1;
+    }
+    fflush(stdout);
+    int status = rw_dbg_error(d) == RW_OK ? RW_EXIT_OK : RW_EXIT_FAIL;
+    free(buf);
+    rw_dbg_free(d);
+    rw_reader_free(r);
+    lines_free(&first);
+    return status;
+}

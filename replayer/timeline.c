@@ -1,0 +1,370 @@
+/* Timeline (timeline.h): positions, shadow stacks and searches over decoded chunks.
+ *
+ * Every operation works chunk by chunk: a chunk is loaded (or taken from the cache),
+ * a decoder runs over it from its keyframe, and the records are shown to a callback
+ * with the shadow stack of their thread. Backward searches go chunk by chunk towards
+ * the start, so a step back costs one or two chunk decodes however long the trace.
+ */
+#include "timeline.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CACHE_SLOTS 6
+
+typedef struct slot {
+    size_t index;     /* chunk number; valid when chunk != NULL */
+    rw_chunk *chunk;
+    uint64_t used;    /* LRU stamp */
+} slot;
+
+struct rw_timeline {
+    const rw_reader *r;
+    rw_id_limits lim;
+    uint32_t *first_lines; /* CodeDef.first_line by id, for the decoder */
+    unsigned time_shift;
+    slot cache[CACHE_SLOTS];
+    uint64_t clock;
+    uint64_t decodes;
+    char *text;            /* copy of the text of the event rw_timeline_at returned */
+    size_t text_cap;
+};
+
+rw_code rw_timeline_new(const rw_reader *r, rw_timeline **out, rw_err *err)
+{
+    rw_timeline *t = calloc(1, sizeof *t);
+    if (!t)
+        return rw_err_set(err, RW_ENOMEM, "timeline: out of memory");
+    const rw_defs *d = rw_reader_defs(r);
+    t->r = r;
+    t->time_shift = rw_reader_time_shift(r);
+    t->first_lines = calloc(d->ncodes ? d->ncodes : 1, sizeof *t->first_lines);
+    if (!t->first_lines) {
+        free(t);
+        return rw_err_set(err, RW_ENOMEM, "timeline: out of memory");
+    }
+    for (uint32_t i = 1; i < d->ncodes; i++)
+        if (d->codes[i])
+            t->first_lines[i] = d->codes[i]->first_line;
+    t->lim.codes = d->ncodes ? d->ncodes - 1 : 0;
+    t->lim.cfuncs = d->ncfuncs ? d->ncfuncs - 1 : 0;
+    t->lim.threads = d->nthreads ? d->nthreads - 1 : 0;
+    t->lim.names = d->nnames ? d->nnames - 1 : 0;
+    t->lim.code_first_line = t->first_lines;
+    *out = t;
+    return RW_OK;
+}
+
+void rw_timeline_free(rw_timeline *t)
+{
+    if (!t)
+        return;
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        rw_chunk_free(t->cache[i].chunk);
+    free(t->first_lines);
+    free(t->text);
+    free(t);
+}
+
+uint64_t rw_timeline_nevents(const rw_timeline *t)
+{
+    return rw_reader_nevents(t->r);
+}
+
+uint64_t rw_timeline_decodes(const rw_timeline *t)
+{
+    return t->decodes;
+}
+
+/* Chunk k, from the cache or loaded into the least recently used slot. Borrowed
+ * until the next load. */
+static rw_code get_chunk(rw_timeline *t, size_t k, const rw_chunk **out, rw_err *err)
+{
+    slot *victim = &t->cache[0];
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        slot *s = &t->cache[i];
+        if (s->chunk && s->index == k) {
+            s->used = ++t->clock;
+            *out = s->chunk;
+            return RW_OK;
+        }
+        if (!s->chunk || (victim->chunk && s->used < victim->used))
+            victim = s;
+    }
+    rw_chunk *c;
+    RW_TRY(rw_reader_load_chunk(t->r, k, &c, err));
+    t->decodes++;
+    rw_chunk_free(victim->chunk);
+    victim->chunk = c;
+    victim->index = k;
+    victim->used = ++t->clock;
+    *out = c;
+    return RW_OK;
+}
+
+/* The chunk holding event pos (pos < nevents): chunks without events (annotations
+ * only) can share a first_event with the next one. */
+static size_t chunk_of_event(const rw_timeline *t, uint64_t pos)
+{
+    size_t k = rw_reader_find_chunk(t->r, pos);
+    while (k > 0) {
+        const rw_chunk_info *ci = rw_reader_chunk(t->r, k);
+        if (ci->event_count && pos >= ci->first_event && pos < ci->first_event + ci->event_count)
+            break;
+        k--;
+    }
+    return k;
+}
+
+/* The first chunk that may hold a record with position >= pos (annotations just
+ * before event pos can sit at the tail of an earlier chunk). */
+static size_t first_chunk_for(const rw_timeline *t, uint64_t pos)
+{
+    size_t n = rw_reader_nchunks(t->r);
+    if (!n)
+        return 0;
+    size_t k = rw_reader_find_chunk(t->r, pos);
+    if (k >= n)
+        k = n - 1;
+    while (k > 0 && rw_reader_chunk(t->r, k)->first_event >= pos)
+        k--;
+    return k;
+}
+
+typedef int (*chunk_fn)(void *ctx, const rw_event *ev, const rw_decoder *d);
+
+/* Runs fn over every record of chunk k in order until it returns non-zero.
+ * *stopped says whether it did. */
+static rw_code scan_chunk(rw_timeline *t, size_t k, chunk_fn fn, void *ctx, int *stopped,
+                          rw_err *err)
+{
+    const rw_chunk *c;
+    RW_TRY(get_chunk(t, k, &c, err));
+    rw_decoder *d;
+    RW_TRY(rw_decoder_new(c, &t->lim, t->time_shift, &d, err));
+    rw_event ev;
+    int rc;
+    *stopped = 0;
+    while ((rc = rw_decoder_next(d, &ev, err)) == 1) {
+        if (fn(ctx, &ev, d)) {
+            *stopped = 1;
+            break;
+        }
+    }
+    rw_decoder_free(d);
+    return rc < 0 ? err->code : RW_OK;
+}
+
+static const rw_stack no_stack;
+
+static const rw_stack *stack_of(const rw_decoder *d, uint32_t thread)
+{
+    const rw_stack *s = rw_decoder_stack(d, thread);
+    return s ? s : &no_stack;
+}
+
+/* ---- rw_timeline_at --------------------------------------------------------- */
+
+typedef struct at_ctx {
+    uint64_t pos;
+    rw_event *ev;
+    rw_stack *st;
+    int found;
+    int oom;
+} at_ctx;
+
+static int copy_stack(rw_stack *dst, const rw_stack *src, uint32_t extra)
+{
+    uint32_t need = src->depth + extra;
+    if (need > dst->cap) {
+        rw_frame *f = realloc(dst->frames, (size_t)need * sizeof *f);
+        if (!f)
+            return -1;
+        dst->frames = f;
+        dst->cap = need;
+    }
+    if (src->depth)
+        memcpy(dst->frames, src->frames, (size_t)src->depth * sizeof *dst->frames);
+    dst->depth = src->depth;
+    dst->thread = src->thread;
+    return 0;
+}
+
+static int at_fn(void *p, const rw_event *ev, const rw_decoder *d)
+{
+    at_ctx *a = p;
+    if (!RW_IS_EVENT(ev->kind) || ev->pos != a->pos)
+        return 0;
+    *a->ev = *ev;
+    const rw_stack *s = stack_of(d, ev->thread);
+    int ret = ev->kind == RW_K_RETURN || ev->kind == RW_K_C_RETURN ||
+              ev->kind == RW_K_C_EXCEPTION;
+    if (copy_stack(a->st, s, ret ? 1 : 0) < 0) {
+        a->oom = 1;
+        return 1;
+    }
+    a->st->thread = ev->thread;
+    if (ret) {
+        /* Put the returning frame back: its depth is ev->depth. */
+        uint32_t depth = ev->depth ? ev->depth - 1 : a->st->depth;
+        if (depth > a->st->depth)
+            depth = a->st->depth;
+        rw_frame f = {ev->code, ev->line, ev->call_pos, ev->call_tick,
+                      (uint8_t)(ev->kind != RW_K_RETURN)};
+        a->st->depth = depth;
+        a->st->frames[a->st->depth++] = f;
+    }
+    a->found = 1;
+    return 1;
+}
+
+rw_code rw_timeline_at(rw_timeline *t, uint64_t pos, rw_event *ev, rw_stack *st, rw_err *err)
+{
+    if (pos >= rw_timeline_nevents(t))
+        return rw_err_set(err, RW_EINVAL, "position %llu is past the last event (%llu)",
+                          (unsigned long long)pos,
+                          (unsigned long long)(rw_timeline_nevents(t) - 1));
+    at_ctx a = {pos, ev, st, 0, 0};
+    int stopped;
+    RW_TRY(scan_chunk(t, chunk_of_event(t, pos), at_fn, &a, &stopped, err));
+    if (a.oom)
+        return rw_err_set(err, RW_ENOMEM, "timeline: out of memory");
+    if (!a.found)
+        return rw_err_set(err, RW_ECORRUPT, "event %llu is not in the chunk the index names",
+                          (unsigned long long)pos);
+    if (ev->text) {
+        if (ev->text_len + 1 > t->text_cap) {
+            char *p = realloc(t->text, ev->text_len + 1);
+            if (!p)
+                return rw_err_set(err, RW_ENOMEM, "timeline: out of memory");
+            t->text = p;
+            t->text_cap = ev->text_len + 1;
+        }
+        memcpy(t->text, ev->text, ev->text_len);
+        t->text[ev->text_len] = '\0';
+        ev->text = t->text;
+    }
+    return RW_OK;
+}
+
+/* ---- searches --------------------------------------------------------------- */
+
+typedef struct search_ctx {
+    uint64_t lo, hi;      /* positions lo <= pos < hi are shown (lo > from) */
+    int all;
+    rw_tl_match m;
+    void *ctx;
+    int found;
+    uint64_t pos;
+    int past;             /* a record at or after hi was seen: stop scanning */
+    int last_wins;        /* backward: keep going, remember the last match */
+} search_ctx;
+
+static int search_fn(void *p, const rw_event *ev, const rw_decoder *d)
+{
+    search_ctx *s = p;
+    int is_event = RW_IS_EVENT(ev->kind);
+    if (!is_event && !s->all)
+        return 0;
+    if (ev->pos < s->lo)
+        return 0;
+    if (ev->pos >= s->hi) {
+        s->past = 1;
+        return 1;
+    }
+    if (s->m(s->ctx, ev, stack_of(d, ev->thread))) {
+        s->found = 1;
+        s->pos = ev->pos;
+        return !s->last_wins;
+    }
+    return 0;
+}
+
+rw_code rw_timeline_next(rw_timeline *t, uint64_t from, uint64_t end, int flags, rw_tl_match m,
+                         void *ctx, uint64_t *found, rw_err *err)
+{
+    uint64_t lo = from == UINT64_MAX ? 0 : from + 1;
+    uint64_t n = rw_timeline_nevents(t);
+    if (end > n + 1)
+        end = n + 1;
+    search_ctx s = {lo, end, flags & RW_TL_ALL, m, ctx, 0, 0, 0, 0};
+    size_t nchunks = rw_reader_nchunks(t->r);
+    for (size_t k = first_chunk_for(t, lo); k < nchunks && lo < end; k++) {
+        int stopped;
+        if (rw_reader_chunk(t->r, k)->first_event >= end)
+            break;
+        RW_TRY(scan_chunk(t, k, search_fn, &s, &stopped, err));
+        if (s.found) {
+            *found = s.pos;
+            return RW_OK;
+        }
+        if (s.past)
+            break;
+    }
+    return rw_err_set(err, RW_ENOTFOUND, "no match after event %llu",
+                      (unsigned long long)(from == UINT64_MAX ? 0 : from));
+}
+
+rw_code rw_timeline_prev(rw_timeline *t, uint64_t from, uint64_t begin, rw_tl_match m,
+                         void *ctx, uint64_t *found, rw_err *err)
+{
+    uint64_t n = rw_timeline_nevents(t);
+    if (from > n)
+        from = n;
+    if (from == 0 || begin >= from)
+        return rw_err_set(err, RW_ENOTFOUND, "no match before event %llu",
+                          (unsigned long long)from);
+    size_t k = chunk_of_event(t, from - 1);
+    for (;;) {
+        const rw_chunk_info *ci = rw_reader_chunk(t->r, k);
+        if (ci->event_count) {
+            search_ctx s = {begin, from, 0, m, ctx, 0, 0, 0, 1};
+            int stopped;
+            RW_TRY(scan_chunk(t, k, search_fn, &s, &stopped, err));
+            if (s.found) {
+                *found = s.pos;
+                return RW_OK;
+            }
+        }
+        if (k == 0 || ci->first_event <= begin)
+            break;
+        k--;
+    }
+    return rw_err_set(err, RW_ENOTFOUND, "no match before event %llu", (unsigned long long)from);
+}
+
+typedef struct visit_ctx {
+    uint64_t from, to;
+    rw_tl_match fn;
+    void *ctx;
+    int past;
+} visit_ctx;
+
+static int visit_fn(void *p, const rw_event *ev, const rw_decoder *d)
+{
+    visit_ctx *v = p;
+    if (ev->pos < v->from)
+        return 0;
+    if (ev->pos >= v->to) {
+        v->past = 1;
+        return 1;
+    }
+    return v->fn(v->ctx, ev, stack_of(d, ev->thread));
+}
+
+rw_code rw_timeline_visit(rw_timeline *t, uint64_t from, uint64_t to, rw_tl_match fn, void *ctx,
+                          rw_err *err)
+{
+    visit_ctx v = {from, to, fn, ctx, 0};
+    size_t nchunks = rw_reader_nchunks(t->r);
+    for (size_t k = first_chunk_for(t, from); k < nchunks; k++) {
+        int stopped;
+        if (rw_reader_chunk(t->r, k)->first_event > to)
+            break;
+        RW_TRY(scan_chunk(t, k, visit_fn, &v, &stopped, err));
+        if (stopped)
+            break;
+    }
+    return RW_OK;
+}
