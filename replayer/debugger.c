@@ -1669,6 +1669,8 @@ static int ev_visit(void *p, const rw_event *ev, const rw_stack *st)
 {
     (void)st;
     rw_dbg *d = ((ev_ctx *)p)->d;
+    if (RW_IS_ALLOC(ev->kind) || RW_IS_FREE(ev->kind))
+        return 0; /* allocations would drown the events; `rewind memory` shows them */
     int cur = RW_IS_EVENT(ev->kind) && ev->pos == d->pos;
     fprintf(d->out, "%s%10llu  %-11s t%u", cur ? "=> " : "   ", (unsigned long long)ev->pos,
             rw_kind_name(ev->kind), ev->thread);
@@ -1720,8 +1722,6 @@ static int cmd_events(rw_dbg *d, const char *arg)
     uint64_t from = d->pos > (uint64_t)n ? d->pos - (uint64_t)n : 0;
     ev_ctx c = {d};
     rw_err e;
-    /* Events only around, to keep allocations from drowning them: annotations of
-     * the current event's neighbourhood are shown too. */
     if (rw_timeline_visit(d->tl, from, d->pos + (uint64_t)n + 1, ev_visit, &c, &e) != RW_OK)
         fail(d, &e);
     return 0;
