@@ -1,0 +1,171 @@
+/* rewind timeit: timeit-style statistics of every recorded call of one function
+ * (replayer/timeit.h does the work). */
+#include "commands.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "position.h"
+#include "progress.h"
+#include "reader.h"
+#include "timeit.h"
+
+#define CMD "timeit"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: rewind timeit FILE FUNCTION [--from POS] [--to POS] [--no-calibration]\n\n"
+            "Durations of every recorded call of FUNCTION, from its call to its return:\n"
+            "number of calls, best, median, mean, standard deviation and worst, and the\n"
+            "position of the slowest call ('rewind replay FILE --at POS' starts there).\n\n"
+            "FUNCTION: NAME or QUALNAME (fib, Vec.add), FILE:NAME (prog.py:fib, where FILE\n"
+            "may be any ending of the path at a '/'), or MODULE.QUALNAME (pkg.mod.Vec.add;\n"
+            "the main script is __main__). A generator or coroutine is timed per resume:\n"
+            "each next()/send() up to its yield is one call, as cProfile counts them.\n\n"
+            "options:\n"
+            "  --from POS        only calls that start at or after this position\n"
+            "  --to POS          ... and return before this one\n"
+            "                    POS: an event number, @start, @end, @exception, @peak,\n"
+            "                    a time such as 1.5s or 250ms, or FILE:LINE\n"
+            "  --no-calibration  keep raw times (default: the recorder's measured cost per\n"
+            "                    event inside a call is subtracted)\n"
+            "  -h, --help        show this help\n");
+}
+
+static int bad_usage(const char *msg, const char *arg)
+{
+    fprintf(stderr, "rewind " CMD ": %s%s%s: see 'rewind " CMD " --help'\n", msg,
+            arg ? " " : "", arg ? arg : "");
+    return RW_EXIT_USAGE;
+}
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    rw_progress *p = ctx;
+    p->total = total ? total : 1;
+    rw_progress_update(p, done);
+}
+
+static int resolve(const rw_reader *r, const char *spec, uint64_t *pos, const char *what)
+{
+    rw_err e;
+    rw_code rc = rw_pos_parse(r, spec, pos, &e);
+    if (rc == RW_OK)
+        return 0;
+    fprintf(stderr, "rewind " CMD ": %s %s: %s\n", what, spec, e.msg);
+    return rc == RW_EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
+}
+
+int rw_cmd_timeit(int argc, char **argv)
+{
+    const char *file = NULL, *fn = NULL, *from = NULL, *to = NULL;
+    int calibrate = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            usage(stdout);
+            return RW_EXIT_OK;
+        }
+        const char **dst = NULL;
+        const char *v = NULL;
+        if (!strncmp(s, "--from", 6) && (s[6] == '\0' || s[6] == '='))
+            dst = &from;
+        else if (!strncmp(s, "--to", 4) && (s[4] == '\0' || s[4] == '='))
+            dst = &to;
+        if (dst) {
+            const char *eq = strchr(s, '=');
+            if (eq)
+                v = eq + 1;
+            else if (i + 1 < argc)
+                v = argv[++i];
+            if (!v || !*v)
+                return bad_usage(dst == &from ? "--from needs a position"
+                                              : "--to needs a position", NULL);
+            *dst = v;
+        } else if (!strcmp(s, "--no-calibration")) {
+            calibrate = 0;
+        } else if (s[0] == '-' && s[1] != '\0') {
+            return bad_usage("unknown option", s);
+        } else if (!file) {
+            file = s;
+        } else if (!fn) {
+            fn = s;
+        } else {
+            return bad_usage("unexpected argument", s);
+        }
+    }
+    if (!file)
+        return bad_usage("missing the trace FILE", NULL);
+    if (!fn)
+        return bad_usage("missing the FUNCTION to time", NULL);
+
+    rw_err err;
+    rw_reader *r;
+    if (rw_reader_open(file, &r, &err) != RW_OK)
+        return rw_cli_fail(CMD, &err);
+    int status = RW_EXIT_OK;
+    rw_timeit_opts o;
+    rw_timeit_opts_default(&o);
+    o.calibrate = calibrate;
+    rw_timeit_target t;
+    memset(&t, 0, sizeof t);
+    if (from && (status = resolve(r, from, &o.from, "--from")))
+        goto out;
+    if (to && (status = resolve(r, to, &o.to, "--to")))
+        goto out;
+    if (rw_timeit_find(r, fn, &t, &err) != RW_OK) {
+        status = rw_cli_fail(CMD, &err);
+        goto out;
+    }
+    rw_progress prog;
+    rw_progress_init(&prog, "timing", rw_reader_nevents(r));
+    o.progress = on_progress;
+    o.progress_ctx = &prog;
+    rw_timeit_result res;
+    rw_code rc = rw_timeit_run(r, &t, &o, &res, &err);
+    rw_progress_done(&prog);
+    if (rc != RW_OK) {
+        status = rw_cli_fail(CMD, &err);
+        goto out;
+    }
+
+    printf("%s:%u(%s): %llu call%s", t.file, t.line, t.qualname,
+           (unsigned long long)res.calls, res.calls == 1 ? "" : "s");
+    if (t.generator)
+        printf(" (a generator or coroutine: each resume is one call)");
+    printf("\n");
+    if (res.unfinished)
+        printf("  %llu more call%s still running at the end of the window, not counted\n",
+               (unsigned long long)res.unfinished, res.unfinished == 1 ? "" : "s");
+    if (res.calls) {
+        char b[6][32];
+        rw_timeit_format(res.best, b[0], sizeof b[0]);
+        rw_timeit_format(res.median, b[1], sizeof b[1]);
+        rw_timeit_format(res.mean, b[2], sizeof b[2]);
+        rw_timeit_format(res.stdev, b[3], sizeof b[3]);
+        rw_timeit_format(res.worst, b[4], sizeof b[4]);
+        rw_timeit_format(res.total, b[5], sizeof b[5]);
+        printf("  best    %12s   at position %llu\n", b[0], (unsigned long long)res.best_pos);
+        printf("  median  %12s\n", b[1]);
+        printf("  mean    %12s\n", b[2]);
+        printf("  stdev   %12s\n", b[3]);
+        printf("  worst   %12s   at position %llu (thread %u)\n", b[4],
+               (unsigned long long)res.worst_pos, res.worst_thread);
+        printf("  total   %12s\n", b[5]);
+        printf("  replay the slowest call: rewind replay %s --at %llu\n", file,
+               (unsigned long long)res.worst_pos);
+    }
+    if (!calibrate)
+        printf("  (raw times: no calibration)\n");
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "rewind " CMD ": cannot write the output: %s\n", strerror(errno));
+        status = RW_EXIT_FAIL;
+    }
+out:
+    rw_timeit_target_fini(&t);
+    rw_reader_free(r);
+    return status;
+}

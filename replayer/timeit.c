@@ -1,0 +1,277 @@
+/* timeit from a trace (timeit.h): one pass over the RETURN events, each of which the
+ * decoder pairs with its CALL (call_pos, call_tick). The target is a byte map by
+ * CodeDef id, so the pass does no lookup per event. */
+#include "timeit.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "records.h"
+
+#define CO_GENERATOR 0x0020
+#define CO_COROUTINE 0x0080
+#define CO_ASYNC_GENERATOR 0x0200
+
+static const char *file_of(const rw_defs *d, const Rewind__CodeDef *cd)
+{
+    if (cd->file < d->nfiles && d->files[cd->file] && d->files[cd->file]->path)
+        return d->files[cd->file]->path;
+    return "?";
+}
+
+/* path equals suffix, or ends with "/" + suffix. */
+static int path_ends(const char *path, const char *suffix, size_t slen)
+{
+    size_t plen = strlen(path);
+    if (plen < slen || memcmp(path + plen - slen, suffix, slen))
+        return 0;
+    return plen == slen || path[plen - slen - 1] == '/';
+}
+
+/* The dotted module a file path stands for ends with mod (at a dot boundary):
+ * "pkg/m.py" is "...pkg.m", "pkg/__init__.py" is "...pkg". */
+static int module_matches(const char *path, const char *mod, size_t mlen, const char *main_path)
+{
+    if (mlen == 8 && !memcmp(mod, "__main__", 8))
+        return main_path && *main_path && path_ends(path, main_path, strlen(main_path));
+    char buf[1024];
+    size_t plen = strlen(path);
+    if (plen >= sizeof buf)
+        return 0;
+    memcpy(buf, path, plen + 1);
+    if (plen > 3 && !strcmp(buf + plen - 3, ".py"))
+        buf[plen -= 3] = '\0';
+    if (plen >= 9 && !strcmp(buf + plen - 9, "/__init__"))
+        buf[plen -= 9] = '\0';
+    for (size_t i = 0; i < plen; i++)
+        if (buf[i] == '/')
+            buf[i] = '.';
+    if (plen < mlen || memcmp(buf + plen - mlen, mod, mlen))
+        return 0;
+    return plen == mlen || buf[plen - mlen - 1] == '.';
+}
+
+static int same_function(const rw_defs *d, const Rewind__CodeDef *a, const Rewind__CodeDef *b)
+{
+    return a->first_line == b->first_line && !strcmp(a->qualname ? a->qualname : "",
+                                                     b->qualname ? b->qualname : "") &&
+           !strcmp(file_of(d, a), file_of(d, b));
+}
+
+/* Does code definition cd match spec in the given spelling? */
+static int matches(const rw_defs *d, const Rewind__CodeDef *cd, const char *spec, int how,
+                   const char *main_path)
+{
+    const char *name = cd->name ? cd->name : "", *qual = cd->qualname ? cd->qualname : "";
+    switch (how) {
+    case 0: /* NAME or QUALNAME */
+        return !strcmp(qual, spec) || !strcmp(name, spec);
+    case 1: { /* FILE:NAME */
+        const char *colon = strrchr(spec, ':');
+        const char *fn = colon + 1;
+        return (!strcmp(qual, fn) || !strcmp(name, fn)) &&
+               path_ends(file_of(d, cd), spec, (size_t)(colon - spec));
+    }
+    default: { /* MODULE.QUALNAME */
+        size_t sl = strlen(spec), ql = strlen(qual);
+        if (ql + 1 >= sl || strcmp(spec + sl - ql, qual) || spec[sl - ql - 1] != '.')
+            return 0;
+        return module_matches(file_of(d, cd), spec, sl - ql - 1, main_path);
+    }
+    }
+}
+
+rw_code rw_timeit_find(const rw_reader *r, const char *spec, rw_timeit_target *t, rw_err *err)
+{
+    const rw_defs *d = rw_reader_defs(r);
+    const Rewind__Metadata *m = rw_reader_metadata(r);
+    const char *main_path = m && m->run_kind && !strcmp(m->run_kind, "script") ? m->run_target
+                                                                               : NULL;
+    if (!*spec)
+        return rw_err_set(err, RW_EINVAL, "empty function name");
+    uint32_t n = d->ncodes ? d->ncodes : 1;
+    uint8_t *map = calloc(n, 1);
+    if (!map)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    /* Spellings in order: FILE:NAME when there is a colon; else an exact name or
+     * qualname, then MODULE.QUALNAME. */
+    int hows[2], nhow = 0;
+    if (strchr(spec, ':'))
+        hows[nhow++] = 1;
+    else {
+        hows[nhow++] = 0;
+        if (strchr(spec, '.'))
+            hows[nhow++] = 2;
+    }
+    const Rewind__CodeDef *found[8];
+    int nfound = 0, distinct = 0;
+    for (int h = 0; h < nhow && !distinct; h++) {
+        for (uint32_t i = 1; i < d->ncodes; i++) {
+            const Rewind__CodeDef *cd = d->codes[i];
+            if (!cd || !matches(d, cd, spec, hows[h], main_path))
+                continue;
+            map[i] = 1;
+            int seen = 0;
+            for (int k = 0; k < nfound; k++)
+                seen |= same_function(d, found[k], cd);
+            if (!seen) {
+                if (nfound < 8)
+                    found[nfound++] = cd;
+                distinct++;
+            }
+        }
+    }
+    if (distinct == 0) {
+        free(map);
+        return rw_err_set(err, RW_ENOTFOUND,
+                          "no function '%s' in this trace (spell it NAME, QUALNAME, FILE:NAME "
+                          "or MODULE.QUALNAME)", spec);
+    }
+    if (distinct > 1) {
+        char list[200] = "";
+        size_t len = 0;
+        for (int k = 0; k < nfound && k < 3; k++) {
+            int w = snprintf(list + len, sizeof list - len, "%s%s:%u(%s)", k ? ", " : "",
+                             file_of(d, found[k]), found[k]->first_line,
+                             found[k]->qualname ? found[k]->qualname : "?");
+            if (w < 0 || (size_t)w >= sizeof list - len)
+                break;
+            len += (size_t)w;
+        }
+        free(map);
+        return rw_err_set(err, RW_EINVAL, "'%s' names %d functions (%s%s): name one as "
+                          "FILE:QUALNAME", spec, distinct, list, distinct > 3 ? ", ..." : "");
+    }
+    t->is_target = map;
+    t->ncodes = n;
+    t->file = file_of(d, found[0]);
+    t->qualname = found[0]->qualname ? found[0]->qualname : "?";
+    t->line = found[0]->first_line;
+    t->generator = (found[0]->flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) != 0;
+    return RW_OK;
+}
+
+void rw_timeit_target_fini(rw_timeit_target *t)
+{
+    free(t->is_target);
+    t->is_target = NULL;
+}
+
+void rw_timeit_opts_default(rw_timeit_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->to = UINT64_MAX;
+    o->calibrate = 1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+rw_code rw_timeit_run(const rw_reader *r, const rw_timeit_target *t, const rw_timeit_opts *o,
+                      rw_timeit_result *res, rw_err *err)
+{
+    uint64_t nev = rw_reader_nevents(r);
+    uint64_t from = o->from, to = o->to < nev ? o->to : nev;
+    if (from > to)
+        return rw_err_set(err, RW_EINVAL, "the window is empty: --from %llu is after --to %llu",
+                          (unsigned long long)from, (unsigned long long)to);
+    const Rewind__Metadata *m = rw_reader_metadata(r);
+    double ns_per_tick = m && m->ns_per_tick > 0 ? m->ns_per_tick : 1.0;
+    double calib_ticks = o->calibrate && m && m->calib_ns_per_event > 0
+                             ? m->calib_ns_per_event / ns_per_tick
+                             : 0;
+    memset(res, 0, sizeof *res);
+    size_t nchunks = rw_reader_nchunks(r);
+    if (nchunks == 0 || from == to)
+        return RW_OK;
+    size_t first = rw_reader_find_chunk(r, from);
+    while (first > 0 && rw_reader_chunk(r, first)->first_event >= from)
+        first--;
+    size_t last = to >= nev ? nchunks - 1 : rw_reader_find_chunk(r, to);
+
+    rw_cursor *c;
+    RW_TRY(rw_cursor_new(r, first, last, &c, err));
+    double *dur = NULL;
+    size_t n = 0, cap = 0;
+    double worst = -1, best = INFINITY, sum = 0;
+    rw_event ev;
+    int k;
+    rw_code rc = RW_OK;
+    uint64_t seen = 0;
+    while ((k = rw_cursor_next(c, &ev, err)) == 1) {
+        if (!RW_IS_EVENT(ev.kind))
+            continue;
+        if (ev.pos >= to)
+            break;
+        if (RW_UNLIKELY((++seen & 0xFFFFF) == 0) && o->progress)
+            o->progress(o->progress_ctx, seen, nev);
+        if (ev.kind == RW_K_CALL && ev.pos >= from && ev.code < t->ncodes &&
+            t->is_target[ev.code]) {
+            res->unfinished++; /* until its return is seen */
+            continue;
+        }
+        if (ev.kind != RW_K_RETURN || ev.code >= t->ncodes || !t->is_target[ev.code] ||
+            ev.call_pos < from || ev.call_tick == 0)
+            continue;
+        res->unfinished--;
+        double ticks = ev.tick > ev.call_tick ? (double)(ev.tick - ev.call_tick) : 0;
+        ticks -= calib_ticks * (double)(ev.pos - ev.call_pos);
+        double s = ticks > 0 ? ticks * ns_per_tick * 1e-9 : 0;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 1024;
+            double *v = realloc(dur, nc * sizeof *v);
+            if (!v) {
+                rc = rw_err_set(err, RW_ENOMEM, "out of memory");
+                break;
+            }
+            dur = v;
+            cap = nc;
+        }
+        dur[n++] = s;
+        sum += s;
+        if (s > worst) {
+            worst = s;
+            res->worst_pos = ev.call_pos;
+            res->worst_thread = ev.thread;
+        }
+        if (s < best) {
+            best = s;
+            res->best_pos = ev.call_pos;
+        }
+    }
+    if (k < 0)
+        rc = err->code;
+    rw_cursor_free(c);
+    if (rc == RW_OK && n > 0) {
+        res->calls = n;
+        res->total = sum;
+        res->best = best;
+        res->worst = worst;
+        res->mean = sum / (double)n;
+        double ss = 0;
+        for (size_t i = 0; i < n; i++)
+            ss += (dur[i] - res->mean) * (dur[i] - res->mean);
+        res->stdev = n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
+        qsort(dur, n, sizeof *dur, cmp_double);
+        res->median = n % 2 ? dur[n / 2] : (dur[n / 2 - 1] + dur[n / 2]) / 2;
+    }
+    free(dur);
+    return rc;
+}
+
+void rw_timeit_format(double seconds, char *buf, size_t cap)
+{
+    static const struct {
+        const char *unit;
+        double scale;
+    } units[] = {{"sec", 1.0}, {"msec", 1e-3}, {"usec", 1e-6}, {"nsec", 1e-9}};
+    size_t i = 0;
+    while (i + 1 < sizeof units / sizeof units[0] && !(seconds >= units[i].scale))
+        i++;
+    snprintf(buf, cap, "%.3g %s", seconds / units[i].scale, units[i].unit);
+}
