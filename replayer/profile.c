@@ -7,8 +7,10 @@
  * (caller, callee) pair counted the same way. Entries are arrays indexed by a dense
  * key (CodeDef id, or ncodes + CFuncDef id), so the per-event work is a few array
  * updates: a subentry is found through a one-slot cache in the caller's entry, and
- * only on a miss through an open-addressed table. A helper thread loads (reads,
- * checks, decompresses, unpacks) the next chunks while this one decodes.
+ * only on a miss through an open-addressed table. Two helper threads load and decode
+ * the next chunks into compact event arrays (reused, one per slot) while this one
+ * runs the state machine over the current one: decoding costs far more than the
+ * profile itself.
  *
  * Time is a virtual clock that advances by each event's tick delta minus the
  * recorder's measured per-event cost (never by less than zero), which is what
@@ -24,106 +26,175 @@
 
 #include "records.h"
 
-/* ---- chunk prefetch ------------------------------------------------------------ */
+/* ---- parallel chunk decoding ---------------------------------------------------- */
 
-#define NSLOT 4 /* chunks loaded ahead at most */
+/* One event as the scan needs it. key: CALL/RETURN the CodeDef id, C_* ncodes + the
+ * CFuncDef id, LINE the CodeDef id. */
+typedef struct cev {
+    uint64_t tick;
+    uint64_t pos;
+    uint32_t key;
+    uint32_t line;
+    uint32_t depth;
+    uint32_t thread;
+    uint8_t kind;
+} cev;
 
-typedef struct prefetch {
+#define NSLOT 4   /* chunks decoded ahead at most */
+#define NWORKER 2 /* decoding threads */
+
+typedef struct slot {
+    cev *v;
+    size_t n, cap;
+    int ready;
+    rw_code rc;
+    rw_err err;
+} slot;
+
+typedef struct pipe {
     const rw_reader *r;
     size_t first, last;      /* inclusive chunk range */
-    pthread_t th;
-    int started;
+    uint64_t from, to;       /* events kept: [from, to], to only for the clock */
+    uint32_t ncodes;
+    rw_id_limits lim;
+    pthread_t th[NWORKER];
+    int nth;
     pthread_mutex_t mu;      /* guards everything below */
     pthread_cond_t cv;
-    rw_chunk *slot[NSLOT];   /* chunk i lives in slot[i % NSLOT] while loaded */
-    size_t next_load;        /* loader: next chunk to load */
-    size_t next_take;        /* consumer: next chunk to take */
-    int stop;                /* consumer gave up: loader exits */
-    rw_code rc;              /* first load error (the loader stops there) */
-    rw_err err;
-} prefetch;
+    slot s[NSLOT];           /* chunk i decodes into s[i % NSLOT] */
+    size_t next_claim;       /* next chunk a worker takes */
+    size_t next_take;        /* next chunk the consumer takes */
+    int stop;
+} pipe;
 
-static void *loader_main(void *arg)
+/* Decodes chunk i into sl (outside the lock). */
+static void decode_chunk(pipe *pp, size_t i, slot *sl)
 {
-    prefetch *pf = arg;
-    pthread_mutex_lock(&pf->mu);
-    while (!pf->stop && pf->next_load <= pf->last && pf->rc == RW_OK) {
-        while (!pf->stop && pf->next_load - pf->next_take >= NSLOT)
-            pthread_cond_wait(&pf->cv, &pf->mu);
-        if (pf->stop)
-            break;
-        size_t i = pf->next_load;
-        pthread_mutex_unlock(&pf->mu);
-        rw_chunk *ch = NULL;
-        rw_err e;
-        rw_code rc = rw_reader_load_chunk(pf->r, i, &ch, &e);
-        pthread_mutex_lock(&pf->mu);
-        if (rc != RW_OK) {
-            pf->rc = rc;
-            pf->err = e;
-        } else {
-            pf->slot[i % NSLOT] = ch;
-            pf->next_load++;
+    rw_chunk *ch = NULL;
+    rw_decoder *d = NULL;
+    sl->n = 0;
+    sl->rc = rw_reader_load_chunk(pp->r, i, &ch, &sl->err);
+    if (sl->rc == RW_OK)
+        sl->rc = rw_decoder_new(ch, &pp->lim, rw_reader_time_shift(pp->r), &d, &sl->err);
+    if (sl->rc == RW_OK) {
+        const rw_chunk_info *ci = rw_chunk_get_info(ch);
+        size_t need = ci->event_count + 1;
+        if (need > sl->cap) {
+            cev *v = realloc(sl->v, need * sizeof *v);
+            if (!v)
+                sl->rc = rw_err_set(&sl->err, RW_ENOMEM, "out of memory");
+            else {
+                sl->v = v;
+                sl->cap = need;
+            }
         }
-        pthread_cond_broadcast(&pf->cv);
     }
-    pthread_mutex_unlock(&pf->mu);
+    if (sl->rc == RW_OK) {
+        const uint64_t from = pp->from, to = pp->to;
+        const uint32_t ncodes = pp->ncodes;
+        rw_event ev;
+        int k;
+        size_t n = 0;
+        while ((k = rw_decoder_next(d, &ev, &sl->err)) == 1) {
+            if (!RW_IS_EVENT(ev.kind) || ev.pos < from)
+                continue;
+            if (RW_UNLIKELY(n == sl->cap))
+                break; /* more events than the chunk said: checked below */
+            cev *c = &sl->v[n++];
+            c->tick = ev.tick;
+            c->pos = ev.pos;
+            c->kind = ev.kind;
+            c->thread = ev.thread;
+            c->line = ev.line;
+            c->depth = ev.depth;
+            c->key = ev.kind >= RW_K_C_CALL && ev.kind <= RW_K_C_EXCEPTION ? ncodes + ev.code
+                                                                           : ev.code;
+            if (ev.pos >= to)
+                break;
+        }
+        if (k < 0)
+            sl->rc = sl->err.code;
+        else if (k == 1 && n == sl->cap && sl->v[n - 1].pos < to)
+            sl->rc = rw_err_set(&sl->err, RW_ECORRUPT, "chunk %zu holds more events than its "
+                                "index says", i);
+        sl->n = n;
+    }
+    rw_decoder_free(d);
+    rw_chunk_free(ch);
+}
+
+static void *worker_main(void *arg)
+{
+    pipe *pp = arg;
+    pthread_mutex_lock(&pp->mu);
+    for (;;) {
+        while (!pp->stop && pp->next_claim <= pp->last &&
+               pp->next_claim - pp->next_take >= NSLOT)
+            pthread_cond_wait(&pp->cv, &pp->mu);
+        if (pp->stop || pp->next_claim > pp->last)
+            break;
+        size_t i = pp->next_claim++;
+        slot *sl = &pp->s[i % NSLOT];
+        pthread_mutex_unlock(&pp->mu);
+        decode_chunk(pp, i, sl);
+        pthread_mutex_lock(&pp->mu);
+        sl->ready = 1;
+        pthread_cond_broadcast(&pp->cv);
+    }
+    pthread_mutex_unlock(&pp->mu);
     return NULL;
 }
 
-static rw_code prefetch_start(prefetch *pf, const rw_reader *r, size_t first, size_t last,
-                              rw_err *err)
+static rw_code pipe_start(pipe *pp, rw_err *err)
 {
-    memset(pf, 0, sizeof *pf);
-    pf->r = r;
-    pf->first = pf->next_load = pf->next_take = first;
-    pf->last = last;
-    pthread_mutex_init(&pf->mu, NULL);
-    pthread_cond_init(&pf->cv, NULL);
-    if (pthread_create(&pf->th, NULL, loader_main, pf) != 0) {
-        pthread_cond_destroy(&pf->cv);
-        pthread_mutex_destroy(&pf->mu);
-        return rw_err_set(err, RW_ENOMEM, "cannot start the chunk loader thread");
+    pthread_mutex_init(&pp->mu, NULL);
+    pthread_cond_init(&pp->cv, NULL);
+    pp->next_claim = pp->next_take = pp->first;
+    for (int i = 0; i < NWORKER; i++) {
+        if (pthread_create(&pp->th[i], NULL, worker_main, pp) != 0)
+            break;
+        pp->nth++;
     }
-    pf->started = 1;
+    if (pp->nth == 0) {
+        pthread_cond_destroy(&pp->cv);
+        pthread_mutex_destroy(&pp->mu);
+        return rw_err_set(err, RW_ENOMEM, "cannot start a decoding thread");
+    }
     return RW_OK;
 }
 
-/* Takes chunk pf->next_take (caller frees it), waiting for the loader. */
-static rw_code prefetch_take(prefetch *pf, rw_chunk **out, rw_err *err)
+/* Waits for the next chunk in order; *out is valid until pipe_release. */
+static slot *pipe_take(pipe *pp)
 {
-    pthread_mutex_lock(&pf->mu);
-    while (pf->next_load <= pf->next_take && pf->rc == RW_OK)
-        pthread_cond_wait(&pf->cv, &pf->mu);
-    if (pf->next_load <= pf->next_take) {
-        rw_code rc = pf->rc;
-        if (err)
-            *err = pf->err;
-        pthread_mutex_unlock(&pf->mu);
-        return rc;
-    }
-    size_t i = pf->next_take++;
-    *out = pf->slot[i % NSLOT];
-    pf->slot[i % NSLOT] = NULL;
-    pthread_cond_broadcast(&pf->cv);
-    pthread_mutex_unlock(&pf->mu);
-    return RW_OK;
+    slot *sl = &pp->s[pp->next_take % NSLOT];
+    pthread_mutex_lock(&pp->mu);
+    while (!sl->ready)
+        pthread_cond_wait(&pp->cv, &pp->mu);
+    pthread_mutex_unlock(&pp->mu);
+    return sl;
 }
 
-static void prefetch_stop(prefetch *pf)
+static void pipe_release(pipe *pp, slot *sl)
 {
-    if (!pf->started)
-        return;
-    pthread_mutex_lock(&pf->mu);
-    pf->stop = 1;
-    pthread_cond_broadcast(&pf->cv);
-    pthread_mutex_unlock(&pf->mu);
-    pthread_join(pf->th, NULL);
+    pthread_mutex_lock(&pp->mu);
+    sl->ready = 0;
+    pp->next_take++;
+    pthread_cond_broadcast(&pp->cv);
+    pthread_mutex_unlock(&pp->mu);
+}
+
+static void pipe_stop(pipe *pp)
+{
+    pthread_mutex_lock(&pp->mu);
+    pp->stop = 1;
+    pthread_cond_broadcast(&pp->cv);
+    pthread_mutex_unlock(&pp->mu);
+    for (int i = 0; i < pp->nth; i++)
+        pthread_join(pp->th[i], NULL);
     for (int i = 0; i < NSLOT; i++)
-        rw_chunk_free(pf->slot[i]);
-    pthread_cond_destroy(&pf->cv);
-    pthread_mutex_destroy(&pf->mu);
-    pf->started = 0;
+        free(pp->s[i].v);
+    pthread_cond_destroy(&pp->cv);
+    pthread_mutex_destroy(&pp->mu);
 }
 
 /* ---- the _lsprof state ---------------------------------------------------------- */
@@ -420,7 +491,7 @@ static void prof_fini(prof *p)
     free(p->tab);
 }
 
-/* Runs the events of chunks first..last through p. */
+/* Runs the events of the window through p. */
 static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t to,
                     double calib_ticks, uint64_t *nevents, rw_err *err)
 {
@@ -430,9 +501,6 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
         return RW_OK;
     size_t first = rw_reader_find_chunk(r, from);
     size_t last = to >= rw_reader_nevents(r) ? nchunks - 1 : rw_reader_find_chunk(r, to);
-    /* Annotations before an event may sit at the end of the previous chunk. */
-    while (first > 0 && rw_reader_chunk(r, first)->first_event >= from)
-        first--;
 
     const rw_defs *defs = p->defs;
     uint32_t *first_lines = calloc(defs->ncodes ? defs->ncodes : 1, sizeof *first_lines);
@@ -440,94 +508,88 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     for (uint32_t i = 1; i < defs->ncodes; i++)
         first_lines[i] = defs->codes[i] ? defs->codes[i]->first_line : 0;
-    rw_id_limits lim = {
-        .codes = defs->ncodes ? defs->ncodes - 1 : 0,
-        .cfuncs = defs->ncfuncs ? defs->ncfuncs - 1 : 0,
-        .threads = defs->nthreads ? defs->nthreads - 1 : 0,
-        .names = defs->nnames ? defs->nnames - 1 : 0,
-        .code_first_line = first_lines,
-    };
-
-    prefetch pf;
-    rw_code rc = prefetch_start(&pf, r, first, last, err);
+    pipe pp;
+    memset(&pp, 0, sizeof pp);
+    pp.r = r;
+    pp.first = first;
+    pp.last = last;
+    pp.from = from;
+    pp.to = to;
+    pp.ncodes = p->ncodes;
+    pp.lim.codes = defs->ncodes ? defs->ncodes - 1 : 0;
+    pp.lim.cfuncs = defs->ncfuncs ? defs->ncfuncs - 1 : 0;
+    pp.lim.threads = defs->nthreads ? defs->nthreads - 1 : 0;
+    pp.lim.names = defs->nnames ? defs->nnames - 1 : 0;
+    pp.lim.code_first_line = first_lines;
+    rw_code rc = pipe_start(&pp, err);
     if (rc != RW_OK) {
         free(first_lines);
         return rc;
     }
-    const uint32_t ncodes = p->ncodes;
+
     const uint32_t only = o->thread;
     const int lines = o->lines;
     const uint64_t total = (to < rw_reader_nevents(r) ? to : rw_reader_nevents(r)) - from;
     uint64_t last_tick = 0, n = 0;
     int started = 0, done = 0;
     for (size_t ci = first; ci <= last && !done && rc == RW_OK; ci++) {
-        rw_chunk *ch = NULL;
-        rc = prefetch_take(&pf, &ch, err);
-        if (rc != RW_OK)
-            break;
-        rw_decoder *d = NULL;
-        rc = rw_decoder_new(ch, &lim, rw_reader_time_shift(r), &d, err);
-        if (rc != RW_OK) {
-            rw_chunk_free(ch);
+        slot *sl = pipe_take(&pp);
+        if (sl->rc != RW_OK) {
+            rc = sl->rc;
+            *err = sl->err;
             break;
         }
-        rw_event ev;
-        int k;
-        while ((k = rw_decoder_next(d, &ev, err)) == 1) {
-            if (!RW_IS_EVENT(ev.kind) || ev.pos < from)
-                continue;
+        for (size_t i = 0; i < sl->n; i++) {
+            const cev *ev = &sl->v[i];
             /* The clock: each event ends the interval that began at the one before. */
             if (RW_LIKELY(started)) {
-                double dt = (double)(ev.tick - last_tick) - calib_ticks;
-                if (RW_LIKELY(ev.tick > last_tick && dt > 0))
+                double dt = (double)(ev->tick - last_tick) - calib_ticks;
+                if (RW_LIKELY(ev->tick > last_tick && dt > 0))
                     p->now += dt;
             }
             started = 1;
-            last_tick = ev.tick;
-            if (ev.pos >= to) {
+            last_tick = ev->tick;
+            if (ev->pos >= to) {
                 done = 1; /* this event only closes the window's last interval */
                 break;
             }
-            n++;
-            if (only && ev.thread != only)
+            if (only && ev->thread != only)
                 continue;
-            tstate *t = thread_state(p, ev.thread);
+            tstate *t = thread_state(p, ev->thread);
             if (RW_UNLIKELY(!t))
                 break;
-            switch (ev.kind) {
+            switch (ev->kind) {
             case RW_K_CALL:
-                enter(p, t, ev.code);
-                if (lines) {
-                    lpend *lp = line_slot(p, t, ev.depth);
+            case RW_K_C_CALL:
+                enter(p, t, ev->key);
+                if (lines && ev->kind == RW_K_CALL) {
+                    lpend *lp = line_slot(p, t, ev->depth);
                     if (lp)
                         lp->code = 0;
                 }
                 break;
             case RW_K_RETURN:
-                leave(p, t, ev.code);
+                leave(p, t, ev->key);
                 if (lines) {
-                    lpend *lp = line_slot(p, t, ev.depth);
+                    lpend *lp = line_slot(p, t, ev->depth);
                     if (lp)
                         line_close(p, lp);
                 }
                 break;
-            case RW_K_C_CALL:
-                enter(p, t, ncodes + ev.code);
-                break;
             case RW_K_C_RETURN:
             case RW_K_C_EXCEPTION:
-                leave(p, t, ncodes + ev.code);
+                leave(p, t, ev->key);
                 break;
             case RW_K_LINE:
-                if (lines && ev.code) {
-                    lpend *lp = line_slot(p, t, ev.depth);
+                if (lines && ev->key) {
+                    lpend *lp = line_slot(p, t, ev->depth);
                     if (lp) {
                         line_close(p, lp);
-                        lstat *ls = line_stat(p, ev.code, ev.line);
+                        lstat *ls = line_stat(p, ev->key, ev->line);
                         if (ls)
                             ls->hits++;
-                        lp->code = ev.code;
-                        lp->line = ev.line;
+                        lp->code = ev->key;
+                        lp->line = ev->line;
                         lp->t0 = p->now;
                     }
                 }
@@ -537,17 +599,15 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
             }
             if (RW_UNLIKELY(p->oom))
                 break;
-            if (RW_UNLIKELY((n & 0xFFFFF) == 0) && o->progress)
-                o->progress(o->progress_ctx, n, total);
         }
-        if (k < 0)
-            rc = err->code;
-        rw_decoder_free(d);
-        rw_chunk_free(ch);
+        n += sl->n - (done ? 1 : 0);
+        pipe_release(&pp, sl);
+        if (o->progress)
+            o->progress(o->progress_ctx, n, total);
         if (p->oom && rc == RW_OK)
             rc = rw_err_set(err, RW_ENOMEM, "out of memory while profiling");
     }
-    prefetch_stop(&pf);
+    pipe_stop(&pp);
     free(first_lines);
     *nevents = n;
     return rc;
