@@ -71,15 +71,17 @@ if [ "$fuzz" = 1 ] && [ "$fuzz_seconds" -gt 0 ] && [ ${#targets[@]} -gt 0 ]; the
     cmake --build "$build_fuzz" -j "$(nproc)" --target "${targets[@]}"
     mkdir -p "$build_fuzz/artifacts"
     for t in "${targets[@]}"; do
+      bin=$build_fuzz/tests/$t  # tests/CMakeLists.txt builds them in the tests/ subfolder
+      [ -x "$bin" ] || bin=$build_fuzz/$t
       work=$(mktemp -d)
       seeds=tests/fuzz/corpus/$t
       [ -d "$seeds" ] || seeds=
       echo "-- $t"
       # New inputs go to the scratch corpus (first directory), never into the source tree.
-      ASAN_OPTIONS=detect_leaks=1 "$build_fuzz/$t" -max_total_time="$fuzz_seconds" \
+      ASAN_OPTIONS=detect_leaks=1 "$bin" -max_total_time="$fuzz_seconds" \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$build_fuzz/artifacts/$t-" "$work" ${seeds:+"$seeds"} 2>&1 \
-        | grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)' \
+        | grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)|^"|^###### ' \
         || { echo "test.sh: $t found a failing input: see $build_fuzz/artifacts/" >&2
              rm -rf "$work"; exit 1; }
       rm -rf "$work"
