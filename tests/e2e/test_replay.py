@@ -1,0 +1,247 @@
+"""rewind replay against python3 -m pdb: the same commands on the same program give
+the same transcript, and the reverse commands are exact inverses of the forward ones.
+
+Each comparison records a program of progs_replay/, runs `rewind replay` with commands
+on stdin, runs `python3 -m pdb PROG` with the same commands, and compares the outputs
+after these normalisations (and no others):
+
+  - the prompt: pdb's "(Pdb) " is rewind's "(rewind) ";
+  - where: pdb lists frames below the program (bdb.py's run() with its "-> exec(cmd,
+    globals, locals)" line, and "<string>(1)<module>()"); the recording has none;
+  - return values: at a --Return-- pdb prints "func()->VALUE"; values need a
+    re-execution replay, so rewind prints "func()";
+  - the end of the program: pdb steps into "<string>(1)<module>()" and restarts the
+    program ("The program finished and will be restarted"); a recording ends. Both
+    transcripts are cut where the program ends, after checking that it ends at the
+    same command in both; the end message is checked on its own.
+"""
+
+import os
+import re
+import unittest
+
+import rwtest
+
+PROGS = os.path.join(rwtest.HERE, "progs_replay")
+
+
+PDB_ENDS = ("--Return--\n> <string>(1)<module>()", "The program finished and will be restarted")
+OUR_END = "The program finished and the recording ends here"
+
+
+def cut_at_end(text, markers):
+    """The transcript up to the first end-of-program marker, and whether one was found."""
+    cut = min([text.find(m) for m in markers if m in text] or [-1])
+    return (text, False) if cut < 0 else (text[:cut], True)
+
+
+def normalise_pdb(text):
+    text = text.replace("(Pdb) ", "(rewind) ")
+    text = re.sub(r"  \S*bdb\.py\(\d+\)run\(\)\n-> exec\(cmd, globals, locals\)\n", "", text)
+    text = text.replace("  <string>(1)<module>()\n", "")
+    text = re.sub(r"(> \S+\(\d+\)\S+\(\))->.*$", r"\1", text, flags=re.M)
+    return text
+
+
+class Replay(rwtest.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.traces = {}
+
+    def prog(self, name):
+        path = os.path.join(self.tmp, name)
+        if not os.path.exists(path):
+            self.copy(os.path.join(PROGS, name))
+        if name not in self.traces:
+            rec = self.record(path, trace=name + ".rwd")
+            self.assertTrue(os.path.exists(rec.trace), rec.stderr)
+            self.traces[name] = rec.trace
+        return path, self.traces[name]
+
+    def replay(self, name, commands, *options):
+        _, trace = self.prog(name)
+        proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", *options, trace],
+                          cwd=self.tmp, stdin="".join(c + "\n" for c in commands))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return proc.stdout
+
+    def pdb(self, name, commands):
+        path, _ = self.prog(name)
+        proc = rwtest.run([rwtest.python_bin(), "-m", "pdb", path], cwd=self.tmp,
+                          stdin="".join(c + "\n" for c in commands),
+                          env={"HOME": self.tmp})
+        return normalise_pdb(proc.stdout)
+
+    def same_as_pdb(self, name, commands):
+        commands = list(commands) + ["q"]
+        ours, ours_ended = cut_at_end(self.replay(name, commands), [OUR_END])
+        theirs, pdb_ended = cut_at_end(self.pdb(name, commands), PDB_ENDS)
+        self.assertEqual(ours, theirs)
+        self.assertEqual(ours_ended, pdb_ended)
+
+    # ---- forward commands, compared with pdb ----
+
+    def test_step_into_functions_and_recursion(self):
+        self.same_as_pdb("funcs.py", ["s"] * 30 + ["w"])
+
+    def test_next_return_where_list(self):
+        self.same_as_pdb("funcs.py", ["s", "s", "s", "s", "s", "w", "n", "n", "s", "s", "w",
+                                      "u", "l", "d", "ll", "l", "l", "l 1,3", "l .", "l 5",
+                                      "r", "n", "n", "n", "r", "w"])
+
+    def test_generator(self):
+        self.same_as_pdb("gen.py", ["s"] * 18 + ["w"])
+        self.same_as_pdb("gen.py", ["s", "s", "s", "s", "s", "n", "n", "n", "n", "n", "n",
+                                    "n", "n", "w"])
+        self.same_as_pdb("gen.py", ["b 3", "c", "c", "w", "n", "n", "n", "b", "cl 1", "b"])
+
+    def test_exceptions(self):
+        self.same_as_pdb("exc.py", ["s"] * 33 + ["w"])
+        self.same_as_pdb("uncaught.py", ["s"] * 11 + ["w", "s", "s"])
+
+    def test_breakpoints(self):
+        self.same_as_pdb("loop.py", [
+            "b work", "c", "unt", "unt", "unt", "unt", "unt", "unt 7", "l", "l", "l 1,3",
+            "l .", "b", "tbreak 11", "ignore 1 1", "ignore 1", "ignore 1 2", "b", "disable 1",
+            "enable 1", "cl 1", "cl 5", "b 9", "b 3", "b", "u", "d", "d", "u x", "d 9",
+            "u", "d -1"])
+        self.same_as_pdb("funcs.py", ["b fact", "c", "c", "c", "w", "tbreak 3", "c", "b",
+                                      "c", "b", "disable 1", "c", "w"])
+        self.same_as_pdb("funcs.py", ["b funcs.py:8", "b %s:2" % os.path.join(self.tmp,
+                                      "funcs.py"), "c", "c", "cl %s:8" %
+                                      os.path.join(self.tmp, "funcs.py"), "c", "b", "c"])
+
+    def test_bad_commands_and_arguments(self):
+        self.same_as_pdb("funcs.py", [
+            "b 4", "b 100", "b 19", "b nosuchfile.py:3", "b funcs.py:x", "unt x", "unt 1", "l x", "l 1,2,3", "disable x", "disable 99",
+            "enable", "ignore", "ignore x", "cl 42", "condition", "help nosuch", "b 2",
+            "cl 2", "cl 2", "cl funcs.py:2", "alias", "alias st step", "alias st", "st",
+            "alias", "unalias st", "alias"])
+
+    def test_help_texts(self):
+        self.same_as_pdb("funcs.py", ["help where", "help list", "h up",
+                                      "help tbreak", "help alias", "help ll"])
+
+    def test_aliases_and_repeat(self):
+        self.same_as_pdb("funcs.py", ["alias ss s ;; s", "s", "", "", "ss", "n", "", "w",
+                                      "l", ""])
+
+    # ---- rewind's own behaviour ----
+
+    def test_end_of_program(self):
+        out = self.replay("funcs.py", ["c", "c", "w"])
+        self.assertIn("The program finished and the recording ends here (exit status 0)",
+                      out)
+        self.assertIn("--Return--\n> %s(21)<module>()" % os.path.join(self.tmp, "funcs.py"),
+                      out)
+
+    def test_values_say_what_the_log_knows(self):
+        out = self.replay("funcs.py", ["b add", "c", "args", "p a", "retval", "!a = 3",
+                                       "jump 3"])
+        self.assertIn("*** args: values need a re-execution replay, which this build does "
+                      "not have yet; the log shows the names:\na\nb\n", out)
+        self.assertIn("*** p: values need a re-execution replay", out)
+        self.assertIn("*** Not yet returned!", out)
+        top = self.replay("funcs.py", ["u", "d"])
+        self.assertIn("(rewind) *** Oldest frame\n(rewind) *** Newest frame\n", top)
+        self.assertIn("*** a recording cannot be changed", out)
+        self.assertIn("*** jump: a recording cannot be changed", out)
+
+    def test_postmortem(self):
+        path, _ = self.prog("uncaught.py")
+        out = self.replay("uncaught.py", ["w", "p d", "rstep", "rstep", "c"],
+                          "--at", "@exception")
+        self.assertIn("KeyError: 'missing'\nUncaught exception. Entering post mortem "
+                      "debugging\n", out)
+        self.assertIn("> %s(2)inner()\n-> return d[\"missing\"]\n(rewind)   %s(10)<module>()"
+                      % (path, path), out)
+        self.assertIn("uncaught KeyError: 'missing'", out)
+        # rstep from the postmortem goes to the module's --Return--, then its exception
+        self.assertIn("(rewind) --Return--\n> %s(10)<module>()" % path, out)
+        self.assertIn("(rewind) KeyError: 'missing'\n> %s(10)<module>()" % path, out)
+
+    def test_bad_start_positions(self):
+        _, trace = self.prog("funcs.py")
+        for at, want in (("@exception", "no uncaught exception"), ("@crash", "crash record"),
+                         ("bogus", "FILE:LINE"), ("funcs.py:100", "")):
+            proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", "--at", at, trace],
+                              cwd=self.tmp)
+            self.assertEqual(proc.returncode, 1, at)
+            self.assertIn(want, proc.stderr)
+            self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+
+    def test_scripting(self):
+        _, trace = self.prog("funcs.py")
+        self.write("cmds.txt", "# a comment\nb fact\n\nc\n")
+        self.write(".rewindrc", "alias ww where\n")
+        proc = rwtest.run([rwtest.rewind_bin(), "replay", "-x", "ww", "--commands",
+                           "cmds.txt", "-x", "w", trace], cwd=self.tmp, stdin="q\n",
+                          env={"HOME": self.tmp})
+        path = os.path.join(self.tmp, "funcs.py")
+        # rc lines run as typed, without alias expansion, as pdb runs .pdbrc lines
+        self.assertEqual(proc.stdout.splitlines()[:3], [
+            "*** Unknown command 'ww': Python statements and expressions need a "
+            "re-execution replay, which this build does not have yet",
+            "Breakpoint 1 at %s:6" % path, "  %s(21)<module>()" % path])
+        self.assertIn("> %s(7)fact()\n-> if n <= 1:\n(rewind) " % path, proc.stdout)
+
+    # ---- reverse commands: exact inverses ----
+
+    def positions(self, name, commands):
+        """The (event, where) after each command: 'when' and 'where' after each."""
+        cmds = []
+        for c in commands:
+            cmds += [c, "when", "w"]
+        out = self.replay(name, cmds)
+        chunks = out.split("(rewind) ")
+        states = []
+        for i in range(len(commands)):
+            when = chunks[2 + 3 * i].strip()
+            where = chunks[3 + 3 * i]
+            states.append((when.split(",")[0], where))
+        return states
+
+    def test_step_rstep_inverse(self):
+        fwd = ["s"] * 25
+        states = self.positions("funcs.py", fwd + ["rs"] * 24)
+        for k in range(24):
+            self.assertEqual(states[24 + k], states[24 - k],
+                             "rstep %d does not undo step" % (k + 1))
+
+    def test_next_rnext_inverse(self):
+        for name, steps in (("funcs.py", ["s"] * 5), ("loop.py", ["b work", "c"])):
+            states = self.positions(name, steps + ["n", "n", "n", "n", "rn", "rn", "rn", "rn"])
+            base = len(steps)
+            self.assertEqual(states[base + 4], states[base + 2])
+            self.assertEqual(states[base + 5], states[base + 1])
+            self.assertEqual(states[base + 6], states[base + 0])
+            self.assertEqual(states[base + 7], states[base - 1])
+
+    def test_rcontinue_and_rreturn(self):
+        path = os.path.join(self.tmp, "funcs.py")
+        out = self.replay("funcs.py", ["b 3", "c", "when", "c", "when", "c", "rc", "when",
+                                       "rc", "when", "rr", "w", "runtil", "rc"])
+        whens = re.findall(r"event (\d+) of", out)
+        self.assertEqual(whens[2], whens[1])     # the first rc: the previous hit
+        self.assertEqual(whens[3], whens[0])     # then the one before
+        self.assertIn("(rewind) --Call--\n> %s(1)add()\n-> def add(a, b):\n" % path, out)
+        self.assertIn("No breakpoint hit before this: back to the start of the program", out)
+
+    def test_runtil_goto_exceptions_threads(self):
+        path = os.path.join(self.tmp, "exc.py")
+        out = self.replay("exc.py", ["goto exc.py:7", "exceptions", "when", "thread",
+                                     "thread 1", "goto 999999999", "goto nope", "goto @end",
+                                     "events 1"])
+        self.assertIn("> %s(7)risky()\n-> raise Boom(" % path, out.replace("(rewind) ", ""))
+        self.assertIn("Boom: too big: 5  %s:7 risky()" % path, out)
+        self.assertIn("* 1 MainThread", out)
+        self.assertIn("*** ", out)
+
+    def test_eof(self):
+        out = self.replay("funcs.py", [])
+        self.assertTrue(out.endswith("(rewind) \n"), out)
+
+
+if __name__ == "__main__":
+    unittest.main()
