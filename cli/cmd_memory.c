@@ -286,10 +286,10 @@ static rw_code resolve(const rw_reader *r, const char *spec, target *t, rw_err *
     return rw_pos_parse(r, spec, &t->pos, err);
 }
 
-static rw_code goto_target(rw_mem *m, const target *t, uint64_t peak_rec, rw_err *err)
+static rw_code goto_target(rw_mem *m, const target *t, uint64_t peak_alloc, rw_err *err)
 {
     if (t->is_peak)
-        return rw_mem_run_to_record(m, peak_rec, err);
+        return rw_mem_run_to_alloc(m, peak_alloc, err);
     return rw_mem_run_to(m, t->pos, err);
 }
 
@@ -504,22 +504,22 @@ static int run(const opts *o)
 
     /* @peak needs the whole run first; so do the timeline and a position before
      * --compare-to's (both are reached by replaying forwards from the start). */
-    uint64_t peak_rec = 0;
+    uint64_t peak_alloc = 0;
     rw_mem_usage end_u = {0};
     int need_end = o->timeline || o->plot || at.is_peak || (o->compare_to && cmp.is_peak);
     if (need_end) {
         if (rw_mem_run_to(m, rw_reader_nevents(r), &err) != RW_OK)
             goto fail;
         rw_mem_get_usage(m, &end_u);
-        peak_rec = end_u.peak_rec;
+        peak_alloc = end_u.peak_alloc;
     }
     if (o->compare_to) {
-        if (goto_target(m, &cmp, peak_rec, &err) != RW_OK ||
+        if (goto_target(m, &cmp, peak_alloc, &err) != RW_OK ||
             rw_mem_snapshot_take(m, (uint32_t)o->thread, &old, &err) != RW_OK ||
             rw_mem_snapshot_filter(m, old, o->filters, o->nfilters, &err) != RW_OK)
             goto fail;
     }
-    if (goto_target(m, &at, peak_rec, &err) != RW_OK)
+    if (goto_target(m, &at, peak_alloc, &err) != RW_OK)
         goto fail;
     rw_mem_usage u;
     rw_mem_get_usage(m, &u);

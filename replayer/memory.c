@@ -39,6 +39,12 @@ typedef struct tb_ent {
     uint32_t total;  /* total_nframe, or KEY_TOTAL for statistic keys */
 } tb_ent;
 
+typedef struct held_alloc {
+    rw_event ev;
+    uint32_t tb;   /* taken when read: the cursor's stacks move on */
+    int keep;
+} held_alloc;
+
 /* Last traceback computed for a thread: valid for allocations at the same position. */
 typedef struct th_cache {
     uint64_t pos;
@@ -77,6 +83,13 @@ struct rw_mem {
     rw_addrmap live;
     rw_mem_usage u;
     uint64_t next_progress;
+    uint64_t stop_alloc;   /* stop once this many allocations are applied */
+    int stopped;
+    /* The last allocations read, not applied yet: they may be tracing mode's own
+     * (decide_held). Invariant: nheld <= 2; a kept entry is never dropped. */
+    held_alloc held[2];
+    int nheld;
+    uint8_t *code_seen;    /* CodeDef id -> a CALL of it was replayed */
 
     /* timeline */
     uint64_t t0, span_ticks;
@@ -352,6 +365,10 @@ static void reset_state(rw_mem *m)
     memset(&m->u, 0, sizeof m->u);
     m->has_pending = 0;
     m->at_end = 0;
+    m->nheld = 0;
+    m->stopped = 0;
+    if (m->code_seen)
+        memset(m->code_seen, 0, m->ncodes + 1);
     m->next_progress = PROGRESS_EVERY;
     for (uint32_t i = 0; i < m->ncache; i++)
         m->cache[i].valid = 0;
@@ -385,7 +402,8 @@ rw_code rw_mem_new(const rw_reader *r, const rw_mem_opts *opts, rw_mem **out, rw
         return rc;
     }
     m->scratch = malloc(o.max_frames * sizeof *m->scratch);
-    if (!m->scratch || rw_addrmap_init(&m->live) < 0) {
+    m->code_seen = calloc(m->ncodes + 1, 1);
+    if (!m->scratch || !m->code_seen || rw_addrmap_init(&m->live) < 0) {
         rw_mem_free(m);
         return oom(err);
     }
@@ -424,6 +442,7 @@ void rw_mem_free(rw_mem *m)
     free(m->frames);
     free(m->idx);
     free(m->scratch);
+    free(m->code_seen);
     free(m->cache);
     free(m->tl_max);
     free(m->tl_last);
@@ -449,51 +468,101 @@ static void timeline_note(rw_mem *m, uint64_t tick)
     m->tl_seen[b] = 1;
 }
 
-static rw_code apply(rw_mem *m, const rw_event *ev, rw_err *err)
+static rw_code apply_alloc(rw_mem *m, const held_alloc *h, rw_err *err)
 {
-    if (RW_IS_ALLOC(ev->kind)) {
-        uint32_t tb;
-        RW_TRY(alloc_tb(m, ev, &tb, err));
-        rw_addrmap_ent old;
-        uint8_t dom = (uint8_t)(ev->kind - RW_K_ALLOC_RAW);
-        if (rw_addrmap_put(&m->live, ev->addr, ev->size, AUX(tb, ev->thread, dom), &old) < 0)
-            return oom(err);
-        if (old.addr) {
-            m->u.current -= old.size;
-            m->u.blocks--;
-        }
-        m->u.current += ev->size;
-        m->u.blocks++;
-        m->u.allocs++;
-        if (m->u.current > m->u.peak) {
-            m->u.peak = m->u.current;
-            m->u.peak_pos = ev->pos;
-            m->u.peak_rec = m->u.records + 1;
-        }
+    const rw_event *ev = &h->ev;
+    uint32_t tb = h->tb;
+    rw_addrmap_ent old;
+    uint8_t dom = (uint8_t)(ev->kind - RW_K_ALLOC_RAW);
+    if (rw_addrmap_put(&m->live, ev->addr, ev->size, AUX(tb, ev->thread, dom), &old) < 0)
+        return oom(err);
+    if (old.addr) {
+        m->u.current -= old.size;
+        m->u.blocks--;
+    }
+    m->u.current += ev->size;
+    m->u.blocks++;
+    m->u.allocs++;
+    if (m->u.current > m->u.peak) {
+        m->u.peak = m->u.current;
+        m->u.peak_pos = ev->pos;
+        m->u.peak_alloc = m->u.allocs;
+    }
+    timeline_note(m, ev->tick);
+    if (m->u.allocs == m->stop_alloc)
+        m->stopped = 1;
+    return RW_OK;
+}
+
+static void apply_free(rw_mem *m, const rw_event *ev)
+{
+    rw_addrmap_ent old;
+    m->u.frees++;
+    if (rw_addrmap_del(&m->live, ev->addr, &old)) {
+        m->u.current -= old.size;
+        m->u.blocks--;
         timeline_note(m, ev->tick);
-    } else if (RW_IS_FREE(ev->kind)) {
-        rw_addrmap_ent old;
-        m->u.frees++;
-        if (rw_addrmap_del(&m->live, ev->addr, &old)) {
-            m->u.current -= old.size;
-            m->u.blocks--;
-            timeline_note(m, ev->tick);
-        } else {
-            m->u.ignored_frees++;
-        }
+    } else {
+        m->u.ignored_frees++;
+    }
+}
+
+/* Applies held allocations in order until none is left or the stop is reached. */
+static rw_code flush_held(rw_mem *m, rw_err *err)
+{
+    while (m->nheld && !m->stopped) {
+        held_alloc h = m->held[0];
+        m->held[0] = m->held[1];
+        m->nheld--;
+        RW_TRY(apply_alloc(m, &h, err));
     }
     return RW_OK;
 }
 
-/* Replays until the next record is an event numbered >= pos or nrec records have
- * been applied. */
-static rw_code run(rw_mem *m, uint64_t pos, uint64_t nrec, rw_err *err)
+#define CO_GENLIKE (0x20 | 0x80 | 0x200) /* CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR */
+
+/* Tracing mode's own allocations. CPython 3.11's call_trace() makes the frame object
+ * of a frame when its first trace event (CALL) is delivered, and the code object's
+ * line array (PyMem) the first time that code is traced; both come right before the
+ * CALL record, after everything the program allocated. Without a trace function
+ * neither would exist, so tracemalloc would not see them: drop them here. A
+ * generator's frame object outlives its first CALL, so resumes are left alone. */
+static void decide_held(rw_mem *m, const rw_event *ev)
+{
+    int undecided = m->nheld && !m->held[m->nheld - 1].keep;
+    if (ev->kind == RW_K_CALL && undecided && !m->o.keep_tracer_allocs) {
+        const rw_defs *d = rw_reader_defs(m->r);
+        uint32_t c = ev->code;
+        int genlike = c < d->ncodes && d->codes[c] && (d->codes[c]->flags & CO_GENLIKE);
+        int first = c < m->ncodes && !m->code_seen[c];
+        held_alloc *h = m->held;
+        int n = m->nheld;
+        if (!genlike && h[n - 1].ev.thread == ev->thread) {
+            if (first && n == 2 && h[0].ev.kind == RW_K_ALLOC_OBJ &&
+                h[1].ev.kind == RW_K_ALLOC_MEM && h[0].ev.thread == ev->thread) {
+                m->nheld = 0;
+                m->u.tracer_allocs += 2;
+            } else if (h[n - 1].ev.kind == RW_K_ALLOC_OBJ) {
+                m->nheld--;
+                m->u.tracer_allocs++;
+            }
+        }
+    }
+    if (ev->kind == RW_K_CALL && ev->code < m->ncodes)
+        m->code_seen[ev->code] = 1;
+    for (int i = 0; i < m->nheld; i++)
+        m->held[i].keep = 1;
+}
+
+/* Replays until the next record is an event numbered >= pos, or until the
+ * stop_alloc-th allocation has been applied. */
+static rw_code run(rw_mem *m, uint64_t pos, uint64_t stop_alloc, rw_err *err)
 {
     uint64_t nev = rw_reader_nevents(m->r);
     if (pos > nev)
         return rw_err_set(err, RW_EINVAL, "position %llu is past the end (%llu events)",
                           (unsigned long long)pos, (unsigned long long)nev);
-    if (!m->cur || pos < m->u.pos || nrec < m->u.records) {
+    if (!m->cur || pos < m->u.pos || stop_alloc < m->u.allocs) {
         rw_cursor_free(m->cur);
         m->cur = NULL;
         rw_addrmap_fini(&m->live);
@@ -502,40 +571,62 @@ static rw_code run(rw_mem *m, uint64_t pos, uint64_t nrec, rw_err *err)
         reset_state(m);
         RW_TRY(rw_cursor_new(m->r, 0, SIZE_MAX, &m->cur, err));
     }
+    m->stop_alloc = stop_alloc;
+    m->stopped = stop_alloc <= m->u.allocs;
     uint64_t total = rw_reader_nrecords(m->r);
-    while (m->u.records < nrec) {
+    while (!m->stopped) {
         rw_event ev;
         if (m->has_pending) {
             ev = m->pending;
             m->has_pending = 0;
         } else {
-            if (m->at_end)
+            if (m->at_end) {
+                RW_TRY(flush_held(m, err));
                 break;
+            }
             int got = rw_cursor_next(m->cur, &ev, err);
             if (got < 0)
                 return err->code;
             if (got == 0) {
                 m->at_end = 1;
                 m->u.pos = nev;
-                break;
+                continue;
+            }
+            m->u.records++;
+            if (m->u.records >= m->next_progress) {
+                m->next_progress += PROGRESS_EVERY;
+                if (m->o.progress)
+                    m->o.progress(m->o.progress_ctx, m->u.records, total);
             }
         }
-        if (RW_IS_EVENT(ev.kind) && ev.pos >= pos) {
+        if (RW_IS_ALLOC(ev.kind)) {
+            if (m->nheld == 2) {
+                held_alloc first = m->held[0];
+                m->held[0] = m->held[1];
+                m->nheld = 1;
+                RW_TRY(apply_alloc(m, &first, err));
+            }
+            RW_TRY(alloc_tb(m, &ev, &m->held[m->nheld].tb, err));
+            m->held[m->nheld].ev = ev;
+            m->held[m->nheld].keep = 0;
+            m->nheld++;
+            m->u.pos = ev.pos;
+            continue;
+        }
+        if (RW_IS_EVENT(ev.kind))
+            decide_held(m, &ev);
+        RW_TRY(flush_held(m, err));
+        if (m->stopped || (RW_IS_EVENT(ev.kind) && ev.pos >= pos)) {
             m->pending = ev;
             m->has_pending = 1;
             m->u.pos = ev.pos;
             break;
         }
+        if (RW_IS_FREE(ev.kind))
+            apply_free(m, &ev);
         /* After event k the state is that of position k + 1; an annotation belongs to
          * the position of the event after it. */
         m->u.pos = RW_IS_EVENT(ev.kind) ? ev.pos + 1 : ev.pos;
-        RW_TRY(apply(m, &ev, err));
-        m->u.records++;
-        if (m->u.records >= m->next_progress) {
-            m->next_progress += PROGRESS_EVERY;
-            if (m->o.progress)
-                m->o.progress(m->o.progress_ctx, m->u.records, total);
-        }
     }
     return RW_OK;
 }
@@ -547,9 +638,9 @@ rw_code rw_mem_run_to(rw_mem *m, uint64_t pos, rw_err *err)
     return RW_OK;
 }
 
-rw_code rw_mem_run_to_record(rw_mem *m, uint64_t nrec, rw_err *err)
+rw_code rw_mem_run_to_alloc(rw_mem *m, uint64_t nalloc, rw_err *err)
 {
-    return run(m, rw_reader_nevents(m->r), nrec, err);
+    return run(m, rw_reader_nevents(m->r), nalloc, err);
 }
 
 void rw_mem_get_usage(const rw_mem *m, rw_mem_usage *u)

@@ -37,6 +37,9 @@ typedef struct rw_mem_frame {
 typedef struct rw_mem_opts {
     uint32_t max_frames;  /* traceback limit (1..RW_MEM_MAX_FRAMES); 0 = default */
     uint32_t timeline_buckets; /* samples of memory over time; 0 = none */
+    /* Keep the frame objects and line arrays that CPython allocates only because the
+     * recorder traced the program (see memory.c, decide_held). */
+    int keep_tracer_allocs;
     /* Called every so many records with the records done and the total. */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;
@@ -58,10 +61,10 @@ void rw_mem_free(rw_mem *m);
  * RW_ENOMEM. After an error the analysis must be freed. */
 rw_code rw_mem_run_to(rw_mem *m, uint64_t pos, rw_err *err);
 
-/* Moves to the state after the first nrec records (events and annotations) of the
- * trace: a state inside a position, such as the instant of the peak (usage.peak_rec).
- * usage.pos is then the position those records lead to. */
-rw_code rw_mem_run_to_record(rw_mem *m, uint64_t nrec, rw_err *err);
+/* Moves to the state right after the nalloc-th traced allocation of the trace: a
+ * state inside a position, such as the instant of the peak (usage.peak_alloc).
+ * usage.pos is then the position of that allocation. */
+rw_code rw_mem_run_to_alloc(rw_mem *m, uint64_t nalloc, rw_err *err);
 
 /* Where the analysis stands and what it has seen. current/peak are what
  * tracemalloc.get_traced_memory() would return at pos: peak is the highest current
@@ -69,10 +72,11 @@ rw_code rw_mem_run_to_record(rw_mem *m, uint64_t nrec, rw_err *err);
 typedef struct rw_mem_usage {
     uint64_t pos;
     uint64_t current, peak, peak_pos;
-    uint64_t peak_rec;        /* records replayed when the peak was reached */
+    uint64_t peak_alloc;      /* allocations applied when the peak was reached */
     uint64_t blocks;          /* live traced blocks */
     uint64_t records;         /* records replayed (events and annotations) */
     uint64_t allocs, frees, ignored_frees;
+    uint64_t tracer_allocs;   /* allocations of tracing mode itself, left out */
     uint64_t tracebacks;      /* distinct tracebacks interned */
 } rw_mem_usage;
 void rw_mem_get_usage(const rw_mem *m, rw_mem_usage *u);
