@@ -21,6 +21,8 @@ static void usage(FILE *out)
             "  --no-lines        leave out line and exception events (faster)\n"
             "  --no-allocations  leave out allocations and frees\n"
             "  --no-c-calls      leave out c_call/c_return/c_exception events\n"
+            "  --line-times      read the clock at every line event too (for per-line\n"
+            "                    times in 'rewind stats --lines'; costs ~20 ns a line)\n"
             "  --keep-env        do not redact environment variables by the default patterns\n"
             "  --redact PATTERN  also redact variables whose name matches PATTERN\n"
             "                    (case-insensitive glob; repeatable). Default patterns:");
@@ -124,6 +126,8 @@ int rw_cmd_record(int argc, char **argv)
             o.allocations = 0;
         } else if (!strcmp(a, "--no-c-calls")) {
             o.c_calls = 0;
+        } else if (!strcmp(a, "--line-times")) {
+            o.line_times = 1;
         } else if (!strcmp(a, "--keep-env")) {
             o.keep_env = 1;
         } else if (TAKES("--redact")) {

@@ -161,15 +161,81 @@ COLUMN(uint64_t, col_u64)
 COLUMN(int64_t, col_i64)
 COLUMN(ProtobufCBinaryData, col_bin)
 
+/* ---- addresses (shared rules, see rewind.proto "Addresses") -------------------- */
+
+#define RECENT_N 32
+#define NCLASS 34
+#define FREE_REF_MAX (1u << 30) /* the encoder refers back at most this far */
+
+typedef struct addrstate {
+    col_u64 allocs;            /* every ALLOC address of the chunk, in order */
+    uint64_t recent[RECENT_N]; /* last frees, most recent first */
+    unsigned nrecent;
+    uint64_t last[NCLASS];     /* last explicit ALLOC address per size class */
+    uint64_t prev_alloc, prev_free;
+} addrstate;
+
+static void addr_reset(addrstate *a)
+{
+    a->allocs.n = 0;
+    a->nrecent = 0;
+    memset(a->last, 0, sizeof a->last);
+    a->prev_alloc = a->prev_free = 0;
+}
+
+static unsigned size_class(uint64_t size)
+{
+    return size <= 512 ? (unsigned)((size + 15) >> 4) : NCLASS - 1;
+}
+
+static uint64_t alloc_pred(const addrstate *a, unsigned c)
+{
+    if (!a->last[c])
+        return a->prev_alloc;
+    return a->last[c] + (c < NCLASS - 1 ? 16u * c : 0);
+}
+
+/* Removes and returns recent[k - 1] (1 <= k <= nrecent). */
+static uint64_t recent_take(addrstate *a, unsigned k)
+{
+    uint64_t v = a->recent[k - 1];
+    memmove(&a->recent[k - 1], &a->recent[k], (a->nrecent - k) * sizeof a->recent[0]);
+    a->nrecent--;
+    return v;
+}
+
+static void recent_push(addrstate *a, uint64_t addr)
+{
+    unsigned n = a->nrecent < RECENT_N ? a->nrecent : RECENT_N - 1;
+    memmove(&a->recent[1], &a->recent[0], n * sizeof a->recent[0]);
+    a->recent[0] = addr;
+    a->nrecent = n + 1;
+}
+
+/* Explicit address coding: ((a >> 3) - (p >> 3)) << 1 | unaligned. */
+static int64_t addr_code(uint64_t a, uint64_t pred)
+{
+    int64_t d = (int64_t)((a >> 3) - (pred >> 3));
+    return (int64_t)((uint64_t)d << 1) | ((a & 7) != 0);
+}
+
 /* ---- encoder ---------------------------------------------------------------- */
+
+/* Encoder-side index from address to its latest position in addrstate.allocs,
+ * stamped with a generation so that starting a chunk costs nothing. */
+typedef struct aslot {
+    uint64_t addr;
+    uint32_t idx;
+    uint32_t gen;
+} aslot;
 
 struct rw_encoder {
     unsigned time_shift;
+    int line_times, c_line_times; /* option; its value for the current chunk */
     stacks stk;
     uint32_t thread;          /* current thread */
     uint64_t prev_q;          /* previous event tick >> time_shift */
     uint64_t last_tick;
-    uint64_t prev_alloc, prev_free;
     uint64_t events, records; /* totals so far */
     uint64_t kind_counts[RW_KIND_MAX];
     uint32_t *first_line;     /* by code id */
@@ -191,9 +257,17 @@ struct rw_encoder {
     col_u64 alloc_size;
     col_i64 addr_delta;
     col_u32 addr_low;
+    col_u32 alloc_ref;
+    col_u32 free_ref;
     col_u32 switch_thread;
     col_u32 audit_name;
     col_bin audit_args;
+
+    addrstate as;
+    uint32_t prev_j;  /* j of the previous referring free */
+    aslot *slots;     /* open addressing, power-of-two size */
+    size_t nslots, nused;
+    uint32_t gen;
 };
 
 static void keyframe_free(Rewind__ThreadStack **key, size_t n)
@@ -259,6 +333,12 @@ static void chunk_reset(rw_encoder *e)
     e->kinds.n = e->time_delta.n = e->call_code.n = e->call_line.n = 0;
     e->line_delta.n = e->cfunc.n = e->exc_type.n = e->alloc_size.n = 0;
     e->addr_delta.n = e->addr_low.n = e->switch_thread.n = e->audit_name.n = 0;
+    e->alloc_ref.n = e->free_ref.n = 0;
+    addr_reset(&e->as);
+    e->prev_j = 0;
+    e->c_line_times = e->line_times;
+    e->gen++;
+    e->nused = 0;
     for (size_t i = 0; i < e->exc_message.n; i++)
         free(e->exc_message.v[i].data);
     for (size_t i = 0; i < e->audit_args.n; i++)
@@ -268,7 +348,6 @@ static void chunk_reset(rw_encoder *e)
     e->c_first_tick = e->prev_q << e->time_shift;
     e->c_events = 0;
     e->c_thread = e->thread;
-    e->prev_alloc = e->prev_free = 0;
     for (uint32_t i = 0; i < e->stk.n; i++)
         e->stk.t[i].orphan_line = 0;
 }
@@ -281,6 +360,13 @@ rw_encoder *rw_encoder_new(unsigned time_shift)
     e->time_shift = time_shift > 32 ? 32 : time_shift;
     chunk_reset(e);
     return e;
+}
+
+void rw_encoder_set_line_times(rw_encoder *e, int on)
+{
+    e->line_times = on != 0;
+    if (e->kinds.n == 0)
+        e->c_line_times = e->line_times;
 }
 
 void rw_encoder_free(rw_encoder *e)
@@ -302,6 +388,10 @@ void rw_encoder_free(rw_encoder *e)
     free(e->alloc_size.v);
     free(e->addr_delta.v);
     free(e->addr_low.v);
+    free(e->alloc_ref.v);
+    free(e->free_ref.v);
+    free(e->as.allocs.v);
+    free(e->slots);
     free(e->switch_thread.v);
     free(e->audit_name.v);
     free(e->audit_args.v);
@@ -359,15 +449,105 @@ static int push_text(col_bin *c, const rw_rec *blob)
     return 0;
 }
 
-static int push_addr(rw_encoder *e, uint64_t *prev, uint64_t addr)
+static size_t slot_home(const rw_encoder *e, uint64_t addr)
 {
-    int64_t d = (int64_t)((addr >> 3) - (*prev >> 3));
-    unsigned low = (unsigned)(addr & 7);
-    *prev = addr;
-    if (col_i64_push(&e->addr_delta, (int64_t)((uint64_t)d << 1) | (low != 0)) < 0)
+    return (size_t)((addr * 0x9E3779B97F4A7C15ull) >> 24) & (e->nslots - 1);
+}
+
+/* Finds addr's slot of the current generation, or the empty/stale slot where it
+ * would go. */
+static aslot *slot_find(rw_encoder *e, uint64_t addr)
+{
+    size_t j = slot_home(e, addr);
+    while (e->slots[j].gen == e->gen && e->slots[j].addr != addr)
+        j = (j + 1) & (e->nslots - 1);
+    return &e->slots[j];
+}
+
+static int slots_grow(rw_encoder *e)
+{
+    size_t n = e->nslots ? e->nslots * 2 : 4096;
+    aslot *old = e->slots;
+    size_t nold = e->nslots;
+    e->slots = calloc(n, sizeof *e->slots);
+    if (!e->slots) {
+        e->slots = old;
         return -1;
-    if (low && col_u32_push(&e->addr_low, low) < 0)
+    }
+    e->nslots = n;
+    for (size_t i = 0; i < nold; i++) {
+        if (old[i].gen != e->gen)
+            continue;
+        aslot *s = slot_find(e, old[i].addr);
+        *s = old[i];
+    }
+    free(old);
+    return 0;
+}
+
+static int push_explicit(rw_encoder *e, uint64_t addr, uint64_t pred)
+{
+    if (col_i64_push(&e->addr_delta, addr_code(addr, pred)) < 0)
         return -1;
+    if ((addr & 7) && col_u32_push(&e->addr_low, (uint32_t)(addr & 7)) < 0)
+        return -1;
+    return 0;
+}
+
+static int encode_alloc(rw_encoder *e, uint64_t addr, uint64_t size)
+{
+    addrstate *a = &e->as;
+    unsigned k = 0;
+    for (unsigned i = 0; i < a->nrecent; i++)
+        if (a->recent[i] == addr) {
+            k = i + 1;
+            break;
+        }
+    if (col_u32_push(&e->alloc_ref, k) < 0)
+        return -1;
+    if (k) {
+        recent_take(a, k);
+    } else {
+        unsigned c = size_class(size);
+        if (push_explicit(e, addr, alloc_pred(a, c)) < 0)
+            return -1;
+        a->last[c] = addr;
+    }
+    a->prev_alloc = addr;
+    if ((e->nused + 1) * 2 > e->nslots && slots_grow(e) < 0)
+        return -1;
+    aslot *s = slot_find(e, addr);
+    if (s->gen != e->gen) {
+        s->gen = e->gen;
+        s->addr = addr;
+        e->nused++;
+    }
+    s->idx = (uint32_t)a->allocs.n;
+    return col_u64_push(&a->allocs, addr);
+}
+
+static int encode_free(rw_encoder *e, uint64_t addr)
+{
+    addrstate *a = &e->as;
+    uint32_t j = 0, v = 0;
+    if (e->nslots) {
+        aslot *s = slot_find(e, addr);
+        if (s->gen == e->gen && a->allocs.n - s->idx <= FREE_REF_MAX)
+            j = (uint32_t)(a->allocs.n - s->idx);
+    }
+    if (j) {
+        int64_t dj = (int64_t)j - (int64_t)e->prev_j;
+        v = 1 + (uint32_t)(((uint64_t)dj << 1) ^ (uint64_t)(dj >> 63));
+        e->prev_j = j;
+    }
+    if (col_u32_push(&e->free_ref, v) < 0)
+        return -1;
+    if (!j) {
+        if (push_explicit(e, addr, a->prev_free) < 0)
+            return -1;
+        a->prev_free = addr;
+    }
+    recent_push(a, addr);
     return 0;
 }
 
@@ -415,7 +595,8 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
         uint32_t line = (uint32_t)r->w1;
         bad |= col_i32_push(&e->line_delta, (int32_t)(line - *base));
         *base = line;
-        bad |= push_time(e, hi);
+        if (e->c_line_times)
+            bad |= push_time(e, hi);
         break;
     }
     case RW_K_RETURN:
@@ -451,12 +632,12 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
     case RW_K_ALLOC_MEM:
     case RW_K_ALLOC_OBJ:
         bad |= col_u64_push(&e->alloc_size, hi);
-        bad |= push_addr(e, &e->prev_alloc, r->w1);
+        bad |= encode_alloc(e, r->w1, hi);
         break;
     case RW_K_FREE_RAW:
     case RW_K_FREE_MEM:
     case RW_K_FREE_OBJ:
-        bad |= push_addr(e, &e->prev_free, r->w1);
+        bad |= encode_free(e, r->w1);
         break;
     case RW_K_THREAD:
         if (r->w1 > UINT32_MAX)
@@ -519,6 +700,7 @@ rw_code rw_encoder_finish(rw_encoder *e, uint8_t **out, size_t *out_len, rw_chun
     m.record_count = e->kinds.n;
     m.first_tick = e->c_first_tick;
     m.thread = e->c_thread;
+    m.untimed_lines = !e->c_line_times;
     m.n_keyframe = e->nkey;
     m.keyframe = e->key;
     m.kinds.len = e->kinds.n;
@@ -534,6 +716,8 @@ rw_code rw_encoder_finish(rw_encoder *e, uint8_t **out, size_t *out_len, rw_chun
     SETCOL(alloc_size);
     SETCOL(addr_delta);
     SETCOL(addr_low);
+    SETCOL(alloc_ref);
+    SETCOL(free_ref);
     SETCOL(switch_thread);
     SETCOL(audit_name);
     SETCOL(audit_args);
@@ -627,7 +811,7 @@ rw_code rw_chunk_decode(const uint8_t *payload, size_t len, rw_chunk **out, rw_e
         bad = "record_count";
     else if (m->event_count != events)
         bad = "event_count";
-    else if (m->n_time_delta != events)
+    else if (m->n_time_delta != events - (m->untimed_lines ? per[RW_K_LINE] : 0))
         bad = "time_delta";
     else if (m->n_call_code != per[RW_K_CALL] || m->n_call_line != per[RW_K_CALL])
         bad = "call_code/call_line";
@@ -640,7 +824,11 @@ rw_code rw_chunk_decode(const uint8_t *payload, size_t len, rw_chunk **out, rw_e
         bad = "exc_type/exc_message";
     else if (m->n_alloc_size != nalloc)
         bad = "alloc_size";
-    else if (m->n_addr_delta != nalloc + nfree)
+    else if (m->n_alloc_ref != nalloc)
+        bad = "alloc_ref";
+    else if (m->n_free_ref != nfree)
+        bad = "free_ref";
+    else if (m->n_addr_delta > nalloc + nfree)
         bad = "addr_delta";
     else if (m->n_addr_low > m->n_addr_delta)
         bad = "addr_low";
@@ -682,10 +870,11 @@ struct rw_decoder {
     stacks stk;
     uint32_t thread;
     uint64_t pos, q;
-    uint64_t prev_alloc, prev_free;
+    addrstate as;
+    uint32_t prev_j;
     size_t i; /* next record */
     size_t i_time, i_code, i_line, i_cfunc, i_exc, i_size, i_addr, i_low, i_switch,
-        i_audit;
+        i_audit, i_aref, i_fref;
 };
 
 static rw_code decode_err(rw_decoder *d, rw_err *err, const char *what)
@@ -762,6 +951,7 @@ void rw_decoder_free(rw_decoder *d)
     if (!d)
         return;
     stacks_fini(&d->stk);
+    free(d->as.allocs.v);
     free(d);
 }
 
@@ -778,15 +968,15 @@ static void fill_top(const rw_stack *st, rw_event *ev)
     }
 }
 
-static int next_addr(rw_decoder *d, uint64_t *prev, uint64_t *addr, rw_err *err)
+/* Reads an explicit address predicted by pred. */
+static int next_explicit(rw_decoder *d, uint64_t pred, uint64_t *addr, rw_err *err)
 {
     if (d->i_addr >= d->m->n_addr_delta) {
         decode_err(d, err, "addr_delta column too short");
         return -1;
     }
     int64_t v = d->m->addr_delta[d->i_addr++];
-    uint64_t base = (*prev >> 3) + (uint64_t)(v >> 1);
-    uint64_t a = base << 3;
+    uint64_t a = ((pred >> 3) + (uint64_t)(v >> 1)) << 3;
     if (v & 1) {
         if (d->i_low >= d->m->n_addr_low || d->m->addr_low[d->i_low] > 7 ||
             d->m->addr_low[d->i_low] == 0) {
@@ -795,8 +985,54 @@ static int next_addr(rw_decoder *d, uint64_t *prev, uint64_t *addr, rw_err *err)
         }
         a |= d->m->addr_low[d->i_low++];
     }
-    *prev = a;
     *addr = a;
+    return 0;
+}
+
+static int decode_alloc(rw_decoder *d, uint64_t size, uint64_t *addr, rw_err *err)
+{
+    addrstate *a = &d->as;
+    uint32_t k = d->m->alloc_ref[d->i_aref++];
+    if (k) {
+        if (k > a->nrecent) {
+            decode_err(d, err, "alloc_ref out of range");
+            return -1;
+        }
+        *addr = recent_take(a, k);
+    } else {
+        unsigned c = size_class(size);
+        if (next_explicit(d, alloc_pred(a, c), addr, err) < 0)
+            return -1;
+        a->last[c] = *addr;
+    }
+    a->prev_alloc = *addr;
+    if (col_u64_push(&a->allocs, *addr) < 0) {
+        rw_err_set(err, RW_ENOMEM, "out of memory decoding allocations");
+        return -1;
+    }
+    return 0;
+}
+
+static int decode_free(rw_decoder *d, uint64_t *addr, rw_err *err)
+{
+    addrstate *a = &d->as;
+    uint32_t v = d->m->free_ref[d->i_fref++];
+    if (v) {
+        uint64_t z = v - 1;
+        int64_t dj = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+        int64_t j = (int64_t)d->prev_j + dj;
+        if (j < 1 || (uint64_t)j > a->allocs.n) {
+            decode_err(d, err, "free_ref out of range");
+            return -1;
+        }
+        *addr = a->allocs.v[a->allocs.n - (uint64_t)j];
+        d->prev_j = (uint32_t)j;
+    } else {
+        if (next_explicit(d, a->prev_free, addr, err) < 0)
+            return -1;
+        a->prev_free = *addr;
+    }
+    recent_push(a, *addr);
     return 0;
 }
 
@@ -811,7 +1047,7 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
     ev->kind = (uint8_t)k;
     ev->thread = d->thread;
     ev->pos = d->pos;
-    if (RW_IS_EVENT(k)) {
+    if (RW_IS_EVENT(k) && !(k == RW_K_LINE && m->untimed_lines)) {
         /* Columns were length-checked in rw_chunk_decode. */
         uint64_t dt = m->time_delta[d->i_time++];
         if (dt > (UINT64_MAX >> d->time_shift) - d->q) {
@@ -911,14 +1147,14 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
     case RW_K_ALLOC_MEM:
     case RW_K_ALLOC_OBJ:
         ev->size = m->alloc_size[d->i_size++];
-        if (next_addr(d, &d->prev_alloc, &ev->addr, err) < 0)
+        if (decode_alloc(d, ev->size, &ev->addr, err) < 0)
             return -1;
         fill_top(&t->st, ev);
         break;
     case RW_K_FREE_RAW:
     case RW_K_FREE_MEM:
     case RW_K_FREE_OBJ:
-        if (next_addr(d, &d->prev_free, &ev->addr, err) < 0)
+        if (decode_free(d, &ev->addr, err) < 0)
             return -1;
         fill_top(&t->st, ev);
         break;

@@ -53,6 +53,10 @@ typedef struct rw_encoder rw_encoder;
 rw_encoder *rw_encoder_new(unsigned time_shift);
 void rw_encoder_free(rw_encoder *e);
 
+/* Line events carry a time (on) or take the previous event's (off, the default:
+ * their raw tick is ignored). Takes effect at the next chunk. */
+void rw_encoder_set_line_times(rw_encoder *e, int on);
+
 /* Tells the encoder a code object's first line (CALL lines are stored relative to
  * it). Call before feeding the first CALL of that code id. */
 rw_code rw_encoder_def_code(rw_encoder *e, uint32_t id, uint32_t first_line);

@@ -796,6 +796,8 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
     clock_gettime(CLOCK_MONOTONIC, &w->last_emit);
 
     w->enc = rw_encoder_new(w->opts.time_shift);
+    if (w->enc)
+        rw_encoder_set_line_times(w->enc, w->opts.line_times);
     rw_block *b = block_new(w->opts.block_records);
     if (!w->enc || !b) {
         if (b)
@@ -841,6 +843,7 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
     meta->options->chunk_records = w->opts.chunk_records;
     meta->options->zstd_level = w->opts.zstd_level;
     meta->options->time_shift = w->opts.time_shift;
+    meta->options->line_times = w->opts.line_times != 0;
     size_t len = rewind__metadata__get_packed_size(meta);
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) {

@@ -47,6 +47,7 @@ typedef struct rw_writer_opts {
     uint32_t block_records;  /* records per block, default 65536 */
     uint32_t max_blocks;     /* bound on buffered blocks, default 64 */
     unsigned time_shift;     /* default 0 */
+    int line_times;          /* time every LINE event too; default 0 (see codec.h) */
     const char *base_dir;    /* relative source paths are read from here (cwd) */
 } rw_writer_opts;
 

@@ -284,6 +284,7 @@ static void build_meta(meta *mt, const rw_record_opts *o, const run *r, uint64_t
     mt->opts.lines = o->lines;
     mt->opts.allocations = o->allocations;
     mt->opts.c_calls = o->c_calls;
+    mt->opts.line_times = o->line_times;
     m->options = &mt->opts;
     static const char *const kinds[] = {"script", "module", "command"};
     m->run_kind = (char *)kinds[o->kind];
@@ -451,6 +452,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     rw_st.lines = o->lines;
     rw_st.allocations = o->allocations;
     rw_st.c_calls = o->c_calls;
+    rw_st.line_times = o->line_times;
     rw_st.pid = getpid();
     double ns_per_tick = calibrate_tick();
     r.unix0 = now_ns(CLOCK_REALTIME);
@@ -471,6 +473,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     rw_writer_opts_default(&wo);
     if (o->flush_ms >= 0)
         wo.flush_ms = (uint32_t)o->flush_ms;
+    wo.line_times = o->line_times;
     wo.base_dir = mt.m.cwd;
     if (rc == RW_OK)
         rc = rw_writer_open(res->path, &wo, o->force, &mt.m, &rw_st.w, err);

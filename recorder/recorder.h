@@ -42,6 +42,7 @@ typedef struct rw_record_opts {
     int lines;                  /* record line events (and exception events) */
     int allocations;
     int c_calls;
+    int line_times;             /* time every line event too (costs one clock read) */
     int keep_env;               /* no default redaction patterns */
     const char *const *redact;  /* extra patterns */
     size_t nredact;

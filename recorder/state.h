@@ -42,6 +42,7 @@ typedef struct rw_state {
     int lines;               /* options, fixed before recording starts */
     int allocations;
     int c_calls;
+    int line_times;          /* read the clock for line events too */
     int pid;                 /* process that owns the trace (a fork child does not) */
 
     _Atomic uint32_t side_n; /* records in side[]; read relaxed on every append */

@@ -23,11 +23,15 @@ typedef struct gen {
     rw_rec *recs;
     size_t nrecs, cap;
     rw_event *want;      /* expected decoded events; text points into texts */
+    uint64_t *untimed;   /* per want: its tick when LINE events are not timed */
+    uint64_t last_timed;
     size_t nwant, capw;
     char texts[4096][24];
     size_t ntexts;
     uint64_t tick, pos;
     uint32_t thread;
+    uint64_t recent_allocs[512], recent_frees[64]; /* so refs get exercised */
+    unsigned nra, nrf;
     uint32_t first_line[NCODES + 1];
     /* model stacks: code (0 = C frame marker via is_c), line */
     struct { uint32_t code, line; int is_c; } stk[NTHREADS + 1][256];
@@ -71,8 +75,13 @@ static rw_event *want(gen *g, unsigned kind)
     if (g->nwant == g->capw) {
         g->capw = g->capw ? g->capw * 2 : 4096;
         g->want = realloc(g->want, g->capw * sizeof *g->want);
+        g->untimed = realloc(g->untimed, g->capw * sizeof *g->untimed);
         ck_assert_ptr_nonnull(g->want);
+        ck_assert_ptr_nonnull(g->untimed);
     }
+    if (RW_IS_EVENT(kind) && kind != RW_K_LINE)
+        g->last_timed = g->tick;
+    g->untimed[g->nwant] = kind == RW_K_LINE ? g->last_timed : g->tick;
     rw_event *e = &g->want[g->nwant++];
     memset(e, 0, sizeof *e);
     e->kind = (uint8_t)kind;
@@ -151,6 +160,9 @@ static void step(gen *g)
         uint64_t addr = 0x7f0000000000ull + rnd(g, 1 << 20) * 16 + (rnd(g, 10) == 0 ? 3 : 0);
         if (rnd(g, 50) == 0)
             addr = 0x1000 + rnd(g, 100);
+        if (g->nrf && rnd(g, 2))
+            addr = g->recent_frees[rnd(g, g->nrf < 64 ? g->nrf : 64)];
+        g->recent_allocs[g->nra++ % 512] = addr;
         uint64_t size = 1 + rnd(g, rnd(g, 20) ? 512 : 1 << 20);
         put(g, RW_REC(k, size), addr);
         rw_event *e = want(g, k);
@@ -161,6 +173,9 @@ static void step(gen *g)
     if (r < 70) { /* free */
         unsigned k = RW_K_FREE_RAW + rnd(g, 3);
         uint64_t addr = 0x7f0000000000ull + rnd(g, 1 << 20) * 16 + (rnd(g, 10) == 0 ? 5 : 0);
+        if (g->nra && rnd(g, 3))
+            addr = g->recent_allocs[rnd(g, g->nra < 512 ? g->nra : 512)];
+        g->recent_frees[g->nrf++ % 64] = addr;
         put(g, RW_REC(k, 0), addr);
         want(g, k)->addr = addr;
         return;
@@ -217,6 +232,7 @@ static void gen_run(gen *g, unsigned seed, size_t steps)
 static void gen_free(gen *g)
 {
     free(g->recs);
+    free(g->untimed);
     free(g->want);
 }
 
@@ -247,15 +263,20 @@ static size_t encode_all(gen *g, rw_encoder *e, uint64_t chunk_records, blob *ou
     return n;
 }
 
-static void check_event(const rw_event *got, const rw_event *w, size_t idx, unsigned shift)
+static void check_event(const rw_event *got, const rw_event *w, uint64_t untimed_tick,
+                        int line_times, size_t idx, unsigned shift)
 {
     ck_assert_msg(got->kind == w->kind, "event %zu: kind %d, want %d", idx, got->kind, w->kind);
     ck_assert_msg(got->thread == w->thread, "event %zu: thread %u, want %u", idx, got->thread,
                   w->thread);
     ck_assert_msg(got->pos == w->pos, "event %zu: pos %llu, want %llu", idx,
                   (unsigned long long)got->pos, (unsigned long long)w->pos);
-    if (RW_IS_EVENT(w->kind))
-        ck_assert_msg(got->tick == (w->tick >> shift) << shift, "event %zu: tick", idx);
+    if (RW_IS_EVENT(w->kind)) {
+        uint64_t t = line_times ? w->tick : untimed_tick;
+        ck_assert_msg(got->tick == (t >> shift) << shift, "event %zu (%s): tick %llu, want %llu",
+                      idx, rw_kind_name(w->kind), (unsigned long long)got->tick,
+                      (unsigned long long)((t >> shift) << shift));
+    }
     switch (w->kind) {
     case RW_K_CALL:
     case RW_K_LINE:
@@ -296,6 +317,8 @@ static void roundtrip(unsigned seed, size_t steps, uint64_t chunk_records, unsig
     gen_run(&g, seed, steps);
     rw_encoder *e = rw_encoder_new(shift);
     ck_assert_ptr_nonnull(e);
+    int line_times = seed % 2;
+    rw_encoder_set_line_times(e, line_times);
     blob chunks[4096];
     size_t nch = encode_all(&g, e, chunk_records, chunks, 4096);
     ck_assert_uint_eq(rw_encoder_events(e), g.pos);
@@ -324,7 +347,7 @@ static void roundtrip(unsigned seed, size_t steps, uint64_t chunk_records, unsig
         int rc;
         while ((rc = rw_decoder_next(d, &ev, &err)) == 1) {
             ck_assert_uint_lt(k, g.nwant);
-            check_event(&ev, &g.want[k], k, shift);
+            check_event(&ev, &g.want[k], g.untimed[k], line_times, k, shift);
             k++;
         }
         ck_assert_msg(rc == 0, "decoder error: %s", err.msg);
