@@ -531,6 +531,7 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
     const int lines = o->lines;
     const uint64_t total = (to < rw_reader_nevents(r) ? to : rw_reader_nevents(r)) - from;
     uint64_t last_tick = 0, n = 0;
+    double debt = 0;
     int started = 0, done = 0;
     for (size_t ci = first; ci <= last && !done && rc == RW_OK; ci++) {
         slot *sl = pipe_take(&pp);
@@ -543,9 +544,16 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
             const cev *ev = &sl->v[i];
             /* The clock: each event ends the interval that began at the one before. */
             if (RW_LIKELY(started)) {
-                double dt = (double)(ev->tick - last_tick) - calib_ticks;
-                if (RW_LIKELY(ev->tick > last_tick && dt > 0))
-                    p->now += dt;
+                /* Untimed events (LINE when the recorder leaves lines untimed) carry
+                 * the previous tick: their hook's cost is subtracted from the next
+                 * interval that has a length. */
+                debt += calib_ticks;
+                if (ev->tick > last_tick) {
+                    double dt = (double)(ev->tick - last_tick) - debt;
+                    if (dt > 0)
+                        p->now += dt;
+                    debt = 0;
+                }
             }
             started = 1;
             last_tick = ev->tick;

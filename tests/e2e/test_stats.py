@@ -5,7 +5,7 @@ What is compared, and what is left out (the only filter, kept narrow):
     program's `<module>` frame and everything it calls. A recording also holds the
     interpreter's start-up (sys.path hooks, zipimport, reading the script) and its
     shutdown. So rewind stats runs over exactly [CALL of the script's <module>, its
-    RETURN], found with the independent reader (pyreader.py).
+    RETURN], found with `rewind events --json`.
   * cProfile's own frames: `<string>:1(<module>)` (the runctx statement),
     `{built-in method builtins.exec}` and `{method 'disable' of '_lsprof.Profiler'
     objects}` are dropped from cProfile's side, and so is `<string>:1(<module>)` as a
@@ -18,13 +18,9 @@ Times are only checked for sanity: they differ between two runs anyway.
 import marshal
 import os
 import pstats
-import sys
 import unittest
 
 import rwtest
-
-sys.path.insert(0, rwtest.HERE)
-import pyreader  # noqa: E402
 
 PROGS = os.path.join(rwtest.HERE, "progs_stats")
 
@@ -36,17 +32,14 @@ CPROFILE_OWN = {
 
 
 def module_window(trace, script):
-    """(from, to): the CALL of the script's <module> and the position after its RETURN."""
-    t = pyreader.Trace(trace)
+    """(from, to): the CALL of the script's <module> and the position after its RETURN
+    (from `rewind events --json`, which names each frame's file and function)."""
     start = depth = None
-    for rec in t.records():
+    for rec in rwtest.events(trace):
         if rec["kind"] == "call" and start is None:
-            code = t.codes[rec["code"]]
-            path = t.files[code["file"]]["path"]
-            if code["name"] == "<module>" and os.path.basename(path) == script:
+            if rec["func"] == "<module>" and os.path.basename(rec["file"] or "") == script:
                 start, depth = rec["pos"], rec["depth"]
-        elif rec["kind"] == "return" and start is not None and rec["depth"] == depth \
-                and rec.get("call_pos") == start:
+        elif rec["kind"] == "return" and start is not None and rec["depth"] == depth:
             return start, rec["pos"] + 1
     raise AssertionError(f"no complete <module> call of {script} in {trace}")
 
@@ -105,8 +98,8 @@ class StatsTest(rwtest.TestCase):
 
     def test_times_are_sane(self):
         rec, _, _, ours = self.compare("mixed.py")
-        t = pyreader.Trace(rec.trace)
-        run_s = (t.end["end_unix_ns"] - t.metadata["start_unix_ns"]) / 1e9
+        meta = rwtest.info(rec.trace)
+        run_s = meta["duration_ns"] / 1e9
         total = 0.0
         for func, (cc, nc, tt, ct, callers) in ours.items():
             self.assertGreaterEqual(tt, 0.0, func)
