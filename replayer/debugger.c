@@ -119,9 +119,12 @@ static void error(rw_dbg *d, const char *fmt, ...)
     fputc('\n', d->out);
 }
 
+/* Prints an error; a damaged or unreadable trace (not a bad command) also makes
+ * the session end with a failure status. */
 static void fail(rw_dbg *d, const rw_err *e)
 {
-    d->last_err = e->code;
+    if (e->code != RW_EINVAL && e->code != RW_ENOTFOUND)
+        d->last_err = e->code;
     error(d, "%s", e->msg);
 }
 
@@ -394,7 +397,7 @@ char *rw_dbg_expand(const char *line, const char *const *names, const char *cons
         }
         char *next = xstrdup(a);
         for (size_t i = 1; next && i < nw; i++) {
-            char pat[16];
+            char pat[32];
             snprintf(pat, sizeof pat, "%%%zu", i);
             char *t = replace_all(next, pat, w[i]);
             free(next);
@@ -1295,9 +1298,21 @@ static int cmd_return(rw_dbg *d, const char *arg)
     return run_forward(d, &c);
 }
 
+static int any_enabled_bp(const rw_dbg *d)
+{
+    for (int i = 1; i < d->nbps; i++)
+        if (d->bps[i] && d->bps[i]->enabled)
+            return 1;
+    return 0;
+}
+
 static int cmd_continue(rw_dbg *d, const char *arg)
 {
     (void)arg;
+    /* Without breakpoints bdb never stops (pdb even removes its trace function):
+     * no need to read the rest of the log. */
+    if (!any_enabled_bp(d))
+        return end_of_program(d);
     fwd_ctx c = {0};
     c.skind = S_BOT;
     c.stoplineno = -1;
@@ -1466,7 +1481,7 @@ static int cmd_rcontinue(rw_dbg *d, const char *arg)
     (void)arg;
     rev_ctx c = {0};
     c.mode = R_BREAK;
-    int rc = run_back(d, &c, window_begin(d), NULL);
+    int rc = any_enabled_bp(d) ? run_back(d, &c, window_begin(d), NULL) : -1;
     if (rc >= 0)
         return rc;
     /* No earlier hit: the start of the program (of the thread). */
