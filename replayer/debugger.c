@@ -1171,12 +1171,19 @@ static int fwd_match(void *p, const rw_event *ev, const rw_stack *st)
 {
     fwd_ctx *c = p;
     rw_dbg *d = c->d;
-    if (ev->thread != d->thread || !is_py_event(ev->kind) || !in_window(d, ev))
+    if (!is_py_event(ev->kind) || !in_window(d, ev))
         return 0;
     rw_frame tmp;
     const rw_frame *fr = event_frame(ev, st, &tmp);
     if (!fr)
         return 0;
+    if (ev->thread != d->thread) {
+        /* Other threads stop only at breakpoints (pdb would not see them at all). */
+        if (ev->kind != RW_K_LINE || !d->file_bps[code_file(d, ev->code)])
+            return 0;
+        c->hit = bp_effective(d, ev, fr, 1, &c->deleted);
+        return c->hit != NULL;
+    }
     const rw_frame *caller = caller_of(st, index_in(st, fr));
     int is_s = c->skind == S_FRAME && same_frame(d, c, fr, caller);
     int gen = code_is_gen(d, fr->code);
@@ -1367,7 +1374,7 @@ static int rev_match(void *p, const rw_event *ev, const rw_stack *st)
         return 0;
     if (c->mode == R_THREAD)
         return ev->thread == c->frame;
-    if (ev->thread != d->thread || !in_window(d, ev))
+    if ((ev->thread != d->thread && c->mode != R_BREAK) || !in_window(d, ev))
         return 0;
     rw_frame tmp;
     const rw_frame *fr = event_frame(ev, st, &tmp);
@@ -1484,8 +1491,8 @@ static int cmd_rcontinue(rw_dbg *d, const char *arg)
     int rc = any_enabled_bp(d) ? run_back(d, &c, window_begin(d), NULL) : -1;
     if (rc >= 0)
         return rc;
-    /* No earlier hit: the start of the program (of the thread). */
-    uint64_t to = d->thread == d->main_thread ? d->start_pos : window_begin(d);
+    /* No earlier hit: the start of the program. */
+    uint64_t to = d->start_pos;
     if (to >= rev_from(d)) {
         error(d, "%s", START_MSG);
         return 0;

@@ -238,6 +238,24 @@ class Replay(rwtest.TestCase):
         self.assertIn("* 1 MainThread", out)
         self.assertIn("*** ", out)
 
+    def test_threads(self):
+        path = os.path.join(self.tmp, "threads.py")
+        out = self.replay("threads.py", ["thread", "b worker", "c", "when", "w", "n", "rn",
+                                         "rc", "when", "thread 2", "when", "thread 1",
+                                         "thread 7"])
+        self.assertIn("* 1 MainThread", out)
+        self.assertIn("  2 w1", out)
+        # the breakpoint in the worker thread stops continue, viewing that thread
+        self.assertIn("(rewind) > %s(5)worker()\n-> total = 0\n" % path, out)
+        whens = re.findall(r"event (\d+) of \d+, [0-9.]+ s since the start, thread (\d+)", out)
+        self.assertEqual(whens[0][1], "2")
+        self.assertIn("threading.py(975)run()\n-> self._target(*self._args, **self._kwargs)\n"
+                      "> %s(5)worker()" % path, out)
+        # rcontinue: no earlier hit, back to the program's first line in the main thread
+        self.assertIn("back to the start of the program\n> %s(1)<module>()" % path, out)
+        self.assertEqual(whens[1][1], "1")
+        self.assertIn("*** Invalid thread number (7)", out)
+
     def test_eof(self):
         out = self.replay("funcs.py", [])
         self.assertTrue(out.endswith("(rewind) \n"), out)
