@@ -38,10 +38,11 @@ static const char source[] = "import os\n"
 /* A program in <module> that calls f(i) in a loop, with len() calls, allocations,
  * an audit event, a second thread, and an uncaught ValueError. */
 static int write_trace(const char *path, size_t nrecs, uint32_t chunk_records, int level,
-                       int with_end)
+                       int with_end, int line_times)
 {
     rw_writer_opts o;
     rw_writer_opts_default(&o);
+    o.line_times = line_times;
     o.flush_ms = 0;
     o.chunk_records = chunk_records;
     o.zstd_level = level;
@@ -178,22 +179,24 @@ int main(int argc, char **argv)
     char path[4096];
     if (argc > 2) {
         snprintf(path, sizeof path, "%s/demo.rwd", dir);
-        return write_trace(path, strtoull(argv[2], NULL, 10), 262144, 3, 1) ? 1 : 0;
+        return write_trace(path, strtoull(argv[2], NULL, 10), 262144, 3, 1, 0) ? 1 : 0;
     }
     static const struct {
         const char *name;
         size_t recs;
         uint32_t chunk;
-        int level, end;
+        int level, end, line_times;
     } seeds[] = {
-        {"small.rwd", 60, 16, 3, 1},
-        {"raw.rwd", 40, 12, 0, 1},
-        {"noend.rwd", 50, 20, 3, 0},
-        {"onechunk.rwd", 120, 4096, 3, 1},
+        {"small.rwd", 60, 16, 3, 1, 0},
+        {"raw.rwd", 40, 12, 0, 1, 0},
+        {"noend.rwd", 50, 20, 3, 0, 0},
+        {"onechunk.rwd", 120, 4096, 3, 1, 0},
+        {"timed.rwd", 60, 16, 0, 1, 1},
     };
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, seeds[i].name);
-        if (write_trace(path, seeds[i].recs, seeds[i].chunk, seeds[i].level, seeds[i].end))
+        if (write_trace(path, seeds[i].recs, seeds[i].chunk, seeds[i].level, seeds[i].end,
+                        seeds[i].line_times))
             return 1;
     }
     /* Damaged variants of small.rwd and raw.rwd. */

@@ -55,6 +55,10 @@ typedef struct gen {
 
 static const uint32_t first_line[4] = {0, 1, 3, 10};
 
+/* Whether LINE events carry their own time (rw_writer_opts.line_times); when not,
+ * a LINE takes the previous event's tick. */
+static int line_times = 1;
+
 static uint32_t rnd(gen *g, uint32_t n)
 {
     g->rng ^= g->rng << 13;
@@ -76,7 +80,8 @@ static exp_rec *push_exp(gen *g, unsigned kind)
     e->thread = g->cur;
     e->pos = g->pos;
     if (RW_IS_EVENT(kind)) {
-        g->tick += 1 + rnd(g, 40);
+        if (kind != RW_K_LINE || line_times)
+            g->tick += 1 + rnd(g, 40);
         g->pos++;
     }
     e->tick = g->tick;
@@ -203,6 +208,7 @@ static void write_trace(const char *path, size_t nrecs, uint32_t chunk_records, 
     o.flush_ms = 0;
     o.chunk_records = chunk_records;
     o.zstd_level = level;
+    o.line_times = line_times;
     Rewind__Metadata meta = REWIND__METADATA__INIT;
     char *argv[] = {"x.py", "--flag"};
     meta.n_argv = 2;
@@ -409,6 +415,26 @@ START_TEST(round_trip_every_record)
         ck_assert_uint_eq(rw_cursor_thread(c), ev.thread);
     }
     rw_cursor_free(c);
+    rw_reader_free(r);
+    free(g.recs);
+    free(path);
+}
+END_TEST
+
+START_TEST(round_trip_untimed_lines)
+{
+    char *path = trace_path("untimed.rwd");
+    gen g;
+    line_times = 0;
+    write_trace(path, 2000, 150, 3, 17, 1, &g);
+    line_times = 1;
+    rw_reader *r = NULL;
+    rw_err err = {0};
+    ck_assert_msg(rw_reader_open(path, &r, &err) == RW_OK, "%s", err.msg);
+    ck_assert(!rw_reader_metadata(r)->options->line_times);
+    int failed;
+    ck_assert_uint_eq(read_and_check(r, &g, &failed), g.n);
+    ck_assert(!failed);
     rw_reader_free(r);
     free(g.recs);
     free(path);
@@ -759,6 +785,7 @@ START_TEST(definitions_must_be_dense)
     /* A rejected frame adds nothing, not even its valid part. */
     ck_assert_uint_eq(rw_reader_defs(r)->ncodes, 1);
     rw_reader_free(r);
+    free(buf);
 
     /* Valid files and codes followed by a bad thread id: all rolled back. */
     Rewind__FileDef f1 = REWIND__FILE_DEF__INIT;
@@ -942,6 +969,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, round_trip_every_record);
+    tcase_add_test(tc, round_trip_untimed_lines);
     tcase_add_test(tc, round_trip_raw_frames_and_one_chunk);
     tcase_add_test(tc, seek_every_event);
     tcase_add_test(tc, cut_at_every_byte);
