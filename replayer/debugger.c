@@ -1216,6 +1216,14 @@ static int fwd_match(void *p, const rw_event *ev, const rw_stack *st)
     }
 }
 
+static int any_enabled_bp(const rw_dbg *d)
+{
+    for (int i = 1; i < d->nbps; i++)
+        if (d->bps[i] && d->bps[i]->enabled)
+            return 1;
+    return 0;
+}
+
 static uint64_t window_end(const rw_dbg *d)
 {
     return d->thread == d->main_thread ? d->main_ret + 1 : rw_timeline_nevents(d->tl);
@@ -1238,8 +1246,17 @@ static int run_forward(rw_dbg *d, fwd_ctx *c)
         c->skind = S_NONE;
     uint64_t found;
     rw_err e;
-    rw_code rc = rw_timeline_next(d->tl, d->pos, window_end(d), RW_TL_EVENTS, fwd_match, c,
-                                  &found, &e);
+    rw_code rc;
+    /* next, until and return stop only in one frame (or its caller, once it has
+     * returned) when no breakpoint can stop them elsewhere: skip its callees. */
+    uint64_t frame = c->has_ret ? c->rframe : c->sframe.call_pos;
+    if (c->skind == S_FRAME && !code_is_gen(d, c->sframe.code) && !any_enabled_bp(d) &&
+        frame != NOPOS)
+        rc = rw_timeline_next_frame(d->tl, d->pos, window_end(d), d->thread, frame, fwd_match,
+                                    c, &found, &e);
+    else
+        rc = rw_timeline_next(d->tl, d->pos, window_end(d), RW_TL_EVENTS, fwd_match, c,
+                              &found, &e);
     if (rc == RW_ENOTFOUND)
         return end_of_program(d);
     if (rc != RW_OK) {
@@ -1303,14 +1320,6 @@ static int cmd_return(rw_dbg *d, const char *arg)
         c.rframe = f->call_pos;
     }
     return run_forward(d, &c);
-}
-
-static int any_enabled_bp(const rw_dbg *d)
-{
-    for (int i = 1; i < d->nbps; i++)
-        if (d->bps[i] && d->bps[i]->enabled)
-            return 1;
-    return 0;
 }
 
 static int cmd_continue(rw_dbg *d, const char *arg)
@@ -1421,7 +1430,14 @@ static int run_back(rw_dbg *d, rev_ctx *c, uint64_t begin, const char *none)
     uint64_t found;
     rw_err e;
     c->d = d;
-    rw_code rc = rw_timeline_prev(d->tl, rev_from(d), begin, rev_match, c, &found, &e);
+    rw_code rc;
+    /* Searches within one frame skip its callees. */
+    if (c->mode == R_NEXT_SAME || c->mode == R_UNTIL || c->mode == R_NEXT_CALLER)
+        rc = rw_timeline_prev_frame(d->tl, rev_from(d), begin, d->thread,
+                                    c->mode == R_NEXT_CALLER ? c->caller : c->frame, rev_match,
+                                    c, &found, &e);
+    else
+        rc = rw_timeline_prev(d->tl, rev_from(d), begin, rev_match, c, &found, &e);
     if (rc == RW_ENOTFOUND) {
         if (none)
             error(d, "%s", none);

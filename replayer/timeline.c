@@ -19,8 +19,16 @@ typedef struct slot {
     uint64_t used;    /* LRU stamp */
 } slot;
 
+/* The keyframe stack of one thread at the start of a chunk (cached per chunk). */
+typedef struct keyframe {
+    int loaded;
+    uint32_t thread;
+    rw_stack st;
+} keyframe;
+
 struct rw_timeline {
     const rw_reader *r;
+    keyframe *kf;          /* by chunk number; NULL until the first keyframe read */
     rw_id_limits lim;
     uint32_t *first_lines; /* CodeDef.first_line by id, for the decoder */
     unsigned time_shift;
@@ -62,6 +70,10 @@ void rw_timeline_free(rw_timeline *t)
         return;
     for (int i = 0; i < CACHE_SLOTS; i++)
         rw_chunk_free(t->cache[i].chunk);
+    if (t->kf)
+        for (size_t i = 0; i < rw_reader_nchunks(t->r); i++)
+            free(t->kf[i].st.frames);
+    free(t->kf);
     free(t->first_lines);
     free(t->text);
     free(t);
@@ -367,4 +379,152 @@ rw_code rw_timeline_visit(rw_timeline *t, uint64_t from, uint64_t to, rw_tl_matc
             break;
     }
     return RW_OK;
+}
+
+/* ---- frame-confined searches -------------------------------------------------- */
+
+/* The stack of thread at the start of chunk k (borrowed, valid until the timeline is
+ * freed or the entry is reloaded for another thread). Reads the chunk without putting
+ * it in the cache, so that keyframe probes do not evict the chunks being stepped in. */
+static rw_code keyframe_of(rw_timeline *t, size_t k, uint32_t thread, const rw_stack **out,
+                           rw_err *err)
+{
+    size_t n = rw_reader_nchunks(t->r);
+    if (!t->kf && !(t->kf = calloc(n, sizeof *t->kf)))
+        return rw_err_set(err, RW_ENOMEM, "timeline: out of memory");
+    keyframe *e = &t->kf[k];
+    if (!e->loaded || e->thread != thread) {
+        rw_chunk *c = NULL;
+        const rw_chunk *cc = NULL;
+        for (int i = 0; i < CACHE_SLOTS; i++)
+            if (t->cache[i].chunk && t->cache[i].index == k)
+                cc = t->cache[i].chunk;
+        if (!cc) {
+            RW_TRY(rw_reader_load_chunk(t->r, k, &c, err));
+            t->decodes++;
+            cc = c;
+        }
+        rw_decoder *d;
+        rw_code rc = rw_decoder_new(cc, &t->lim, t->time_shift, &d, err);
+        if (rc == RW_OK) {
+            const rw_stack *s = stack_of(d, thread);
+            if (copy_stack(&e->st, s, 0) < 0)
+                rc = rw_err_set(err, RW_ENOMEM, "timeline: out of memory");
+            rw_decoder_free(d);
+        }
+        rw_chunk_free(c);
+        RW_TRY(rc);
+        e->loaded = 1;
+        e->thread = thread;
+    }
+    *out = &e->st;
+    return RW_OK;
+}
+
+/* In stack st, the call position of the frame just above the one opened at
+ * frame_call; 0 when that frame is not there or is on top. */
+static uint64_t callee_of(const rw_stack *st, uint64_t frame_call)
+{
+    for (uint32_t i = 0; i + 1 < st->depth; i++)
+        if (st->frames[i].call_pos == frame_call)
+            return st->frames[i + 1].call_pos;
+    return 0;
+}
+
+static int runs_callee(const rw_stack *st, uint64_t frame_call, uint64_t callee)
+{
+    return callee && callee_of(st, frame_call) == callee;
+}
+
+rw_code rw_timeline_next_frame(rw_timeline *t, uint64_t from, uint64_t end, uint32_t thread,
+                               uint64_t frame_call, rw_tl_match m, void *ctx, uint64_t *found,
+                               rw_err *err)
+{
+    uint64_t n = rw_timeline_nevents(t);
+    if (end > n)
+        end = n;
+    size_t nchunks = rw_reader_nchunks(t->r);
+    uint64_t lo = from == UINT64_MAX ? 0 : from + 1;
+    if (lo >= end)
+        return rw_err_set(err, RW_ENOTFOUND, "no match after event %llu",
+                          (unsigned long long)lo);
+    size_t k = chunk_of_event(t, lo);
+    while (k < nchunks) {
+        const rw_chunk_info *ci = rw_reader_chunk(t->r, k);
+        if (ci->first_event >= end)
+            break;
+        search_ctx s = {lo, end, 0, m, ctx, 0, 0, 0, 0};
+        int stopped;
+        RW_TRY(scan_chunk(t, k, search_fn, &s, &stopped, err));
+        if (s.found) {
+            *found = s.pos;
+            return RW_OK;
+        }
+        if (s.past || k + 1 >= nchunks)
+            break;
+        /* A callee running at the start of chunk k + 1: find the first chunk whose
+         * keyframe no longer shows it (it returned in the chunk before), galloping
+         * then bisecting over keyframes. */
+        const rw_stack *kf;
+        RW_TRY(keyframe_of(t, k + 1, thread, &kf, err));
+        uint64_t callee = callee_of(kf, frame_call);
+        size_t next = k + 1;
+        if (callee) {
+            size_t good = k + 1, step = 1, bad = nchunks;
+            for (;;) {
+                size_t probe = good + step;
+                if (probe >= nchunks)
+                    break;
+                RW_TRY(keyframe_of(t, probe, thread, &kf, err));
+                if (!runs_callee(kf, frame_call, callee)) {
+                    bad = probe;
+                    break;
+                }
+                good = probe;
+                step *= 2;
+            }
+            while (bad - good > 1) {
+                size_t mid = good + (bad - good) / 2;
+                RW_TRY(keyframe_of(t, mid, thread, &kf, err));
+                if (runs_callee(kf, frame_call, callee))
+                    good = mid;
+                else
+                    bad = mid;
+            }
+            next = good; /* the callee returns in chunk good (or never) */
+        }
+        lo = rw_reader_chunk(t->r, next)->first_event;
+        k = next;
+    }
+    return rw_err_set(err, RW_ENOTFOUND, "no match after event %llu",
+                      (unsigned long long)(from == UINT64_MAX ? 0 : from));
+}
+
+rw_code rw_timeline_prev_frame(rw_timeline *t, uint64_t from, uint64_t begin, uint32_t thread,
+                               uint64_t frame_call, rw_tl_match m, void *ctx, uint64_t *found,
+                               rw_err *err)
+{
+    uint64_t n = rw_timeline_nevents(t);
+    if (from > n)
+        from = n;
+    while (from > begin && from > 0) {
+        size_t k = chunk_of_event(t, from - 1);
+        const rw_chunk_info *ci = rw_reader_chunk(t->r, k);
+        search_ctx s = {begin, from, 0, m, ctx, 0, 0, 0, 1};
+        int stopped;
+        RW_TRY(scan_chunk(t, k, search_fn, &s, &stopped, err));
+        if (s.found) {
+            *found = s.pos;
+            return RW_OK;
+        }
+        if (ci->first_event <= begin || k == 0)
+            break;
+        /* A callee running at the start of chunk k began at its call: nothing of the
+         * frame's own happened between that call and here. */
+        const rw_stack *kf;
+        RW_TRY(keyframe_of(t, k, thread, &kf, err));
+        uint64_t callee = callee_of(kf, frame_call);
+        from = callee && callee < ci->first_event ? callee : ci->first_event;
+    }
+    return rw_err_set(err, RW_ENOTFOUND, "no match before event %llu", (unsigned long long)from);
 }

@@ -58,6 +58,19 @@ rw_code rw_timeline_next(rw_timeline *t, uint64_t from, uint64_t end, int flags,
 rw_code rw_timeline_prev(rw_timeline *t, uint64_t from, uint64_t begin, rw_tl_match m,
                          void *ctx, uint64_t *found, rw_err *err);
 
+/* Searches confined to the events of one frame: frame_call is the position of the
+ * CALL that opened the frame, thread its thread. They behave as rw_timeline_next /
+ * rw_timeline_prev (events only), but skip the events of the frame's callees without
+ * reading them when chunk keyframes show a callee running across chunk boundaries (a
+ * call that spans a million events costs a few keyframe reads instead of its
+ * decode). m must accept no event inside those callees. */
+rw_code rw_timeline_next_frame(rw_timeline *t, uint64_t from, uint64_t end, uint32_t thread,
+                               uint64_t frame_call, rw_tl_match m, void *ctx, uint64_t *found,
+                               rw_err *err);
+rw_code rw_timeline_prev_frame(rw_timeline *t, uint64_t from, uint64_t begin, uint32_t thread,
+                               uint64_t frame_call, rw_tl_match m, void *ctx, uint64_t *found,
+                               rw_err *err);
+
 /* Visits every record (events and annotations) with from <= pos < to, in order,
  * until fn returns non-zero. */
 rw_code rw_timeline_visit(rw_timeline *t, uint64_t from, uint64_t to, rw_tl_match fn,

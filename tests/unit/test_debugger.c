@@ -315,6 +315,43 @@ START_TEST(test_breakpoints_both_ways)
 }
 END_TEST
 
+/* next over every call of the loop and rnext back: the frame-confined searches skip
+ * the callee across chunk boundaries (7-record chunks) and must land on the module's
+ * lines: event 1 is line 1, then each iteration i has line 5 at 2 + 6i and line 6 at
+ * 3 + 6i, the call of f, its two lines and its return. */
+START_TEST(test_next_rnext_over_calls)
+{
+    session s;
+    open_session(&s);
+    ck_assert_uint_eq(when(&s), 1);
+    unsigned long long expect = 1;
+    for (int i = 0; i < 2 * LOOPS; i++) {
+        run(&s, "n");
+        expect = i == 0 ? 2 : (i % 2 ? expect + 1 : expect + 5);
+        ck_assert_uint_eq(when(&s), expect);
+    }
+    run(&s, "n");
+    ck_assert_uint_eq(when(&s), 2 + 6 * LOOPS);
+    ck_assert(strstr(run(&s, "n"), "--Return--"));
+    run(&s, "rn");
+    ck_assert_uint_eq(when(&s), 2 + 6 * LOOPS);
+    for (int i = 2 * LOOPS; i > 0; i--) {
+        run(&s, "rn");
+        unsigned long long want = 2 + 6 * (unsigned long long)((i - 1) / 2) + ((i - 1) % 2);
+        ck_assert_uint_eq(when(&s), want);
+    }
+    run(&s, "rn");
+    ck_assert_uint_eq(when(&s), 1);
+    /* return from f skips nothing it must see: its own return */
+    run(&s, "until 6");
+    ck_assert_uint_eq(when(&s), 3);
+    run(&s, "s");
+    run(&s, "r");
+    ck_assert_uint_eq(when(&s), 7);
+    close_session(&s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("debugger");
@@ -327,6 +364,7 @@ int main(void)
     tcase_add_test(tc, test_start_and_print);
     tcase_add_test(tc, test_step_rstep_everywhere);
     tcase_add_test(tc, test_breakpoints_both_ways);
+    tcase_add_test(tc, test_next_rnext_over_calls);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
