@@ -1143,6 +1143,9 @@ typedef struct fwd_ctx {
     long long stoplineno;
     int deleted;          /* a temporary breakpoint to delete at the stop */
     bp *hit;
+    int has_anchor;       /* return: the frame just below the returning one (Python or
+                           * C), whose callee runs until the return */
+    uint64_t anchor;
 } fwd_ctx;
 
 static int same_frame(const rw_dbg *d, const fwd_ctx *c, const rw_frame *fr,
@@ -1249,7 +1252,7 @@ static int run_forward(rw_dbg *d, fwd_ctx *c)
     rw_code rc;
     /* next, until and return stop only in one frame (or its caller, once it has
      * returned) when no breakpoint can stop them elsewhere: skip its callees. */
-    uint64_t frame = c->has_ret ? c->rframe : c->sframe.call_pos;
+    uint64_t frame = c->has_anchor ? c->anchor : c->has_ret ? c->rframe : c->sframe.call_pos;
     if (c->skind == S_FRAME && !code_is_gen(d, c->sframe.code) && !any_enabled_bp(d) &&
         frame != NOPOS)
         rc = rw_timeline_next_frame(d->tl, d->pos, window_end(d), d->thread, frame, fwd_match,
@@ -1311,6 +1314,11 @@ static int cmd_return(rw_dbg *d, const char *arg)
         set_frame(&c, d, d->curindex - 1);
         c.has_ret = 1;
         c.rframe = f->call_pos;
+        for (uint32_t i = 1; i < d->raw.depth; i++)
+            if (d->raw.frames[i].call_pos == f->call_pos && !d->raw.frames[i].is_c) {
+                c.has_anchor = 1;
+                c.anchor = d->raw.frames[i - 1].call_pos;
+            }
     } else {
         /* f_back is below the program (pdb's <string> frame): never seen. */
         c.skind = S_FRAME;
