@@ -3,12 +3,19 @@
  * Commands come first from ~/.rewindrc and ./.rewindrc, then from -x options and
  * --commands files (like pdb's .pdbrc lines and -c options: a command that moves
  * the position ends that batch, and the rest run at the next stop), then from stdin,
- * with the "(rewind) " prompt, as pdb reads its "(Pdb) " prompt. The debugger itself
+ * with the "(rewind) " prompt, as pdb reads its "(Pdb) " prompt (with readline's
+ * editing and history at a terminal, when built with it). The debugger itself
  * (replayer/debugger.h) prints everything else.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#ifdef RW_HAVE_READLINE
+#include <readline/history.h>
+#include <readline/readline.h>
+#endif
 
 #include "commands.h"
 #include "debugger.h"
@@ -82,9 +89,38 @@ static int lines_file(lines *l, const char *path, int must)
     return 0;
 }
 
-/* One line from stdin after the prompt; 0 at end of input. */
+/* One line from stdin after the prompt; 0 at end of input. At a terminal, with
+ * readline's line editing and history (a line is remembered unless blank or the same
+ * as the previous one). */
 static int read_line(const char *prompt, char **buf, size_t *cap)
 {
+#ifdef RW_HAVE_READLINE
+    if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+        fflush(stdout);
+        char *l = readline(prompt);
+        if (!l)
+            return 0;
+        size_t n = strlen(l);
+        if (n + 1 > *cap) {
+            char *nb = realloc(*buf, n + 1);
+            if (!nb) {
+                free(l);
+                return 0;
+            }
+            *buf = nb;
+            *cap = n + 1;
+        }
+        memcpy(*buf, l, n + 1);
+        if (l[strspn(l, " \t")]) {
+            HIST_ENTRY *last = history_length ? history_get(history_base + history_length - 1)
+                                              : NULL;
+            if (!last || strcmp(last->line, l))
+                add_history(l);
+        }
+        free(l);
+        return 1;
+    }
+#endif
     fputs(prompt, stdout);
     fflush(stdout);
     ssize_t n = getline(buf, cap, stdin);
