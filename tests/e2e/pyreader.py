@@ -249,7 +249,7 @@ ENV_VAR = _s((1, "name", "string", S), (2, "value", "string", S), (3, "redacted"
 RECORD_OPTIONS = _s((1, "lines", "bool", S), (2, "allocations", "bool", S),
                     (3, "c_calls", "bool", S), (4, "flush_ms", "uint32", S),
                     (5, "chunk_records", "uint32", S), (6, "zstd_level", "int32", S),
-                    (7, "time_shift", "uint32", S))
+                    (7, "time_shift", "uint32", S), (8, "line_times", "bool", S))
 METADATA = _s((1, "format_version", "uint32", S), (2, "tool_version", "string", S),
               (3, "argv", "string", R), (4, "cwd", "string", S),
               (5, "python_version", "string", S), (6, "python_executable", "string", S),
@@ -286,7 +286,9 @@ CHUNK = _s((1, "first_event", "uint64", S), (2, "event_count", "uint64", S),
            (13, "exc_type", "uint32", R), (14, "exc_message", "bytes", R),
            (15, "alloc_size", "uint64", R), (16, "addr_delta", "sint64", R),
            (17, "addr_low", "uint32", R), (18, "switch_thread", "uint32", R),
-           (19, "audit_name", "uint32", R), (20, "audit_args", "bytes", R))
+           (19, "audit_name", "uint32", R), (20, "audit_args", "bytes", R),
+           (21, "alloc_ref", "uint32", R), (22, "free_ref", "uint32", R),
+           (23, "untimed_lines", "bool", S))
 INDEX_ENTRY = _s((1, "type", "uint32", S), (2, "offset", "uint64", S),
                  (3, "stored_len", "uint32", S), (4, "first_event", "uint64", S),
                  (5, "event_count", "uint64", S), (6, "record_count", "uint64", S),
@@ -473,13 +475,18 @@ class Trace:
             stacks[ts["thread"]] = [[f["code"], f["is_c"], f["line"], f["call_pos"],
                                      f["call_tick"]] for f in ts["frames"]]
         thread = c["thread"]
+        untimed = c["untimed_lines"]  # LINE events take the previous event's tick
         pos = c["first_event"]
         q = c["first_tick"] >> shift
         cols = {name: iter(c[name]) for name in
                 ("time_delta", "call_code", "call_line", "line_delta", "cfunc", "exc_type",
-                 "exc_message", "alloc_size", "addr_delta", "addr_low", "switch_thread",
-                 "audit_name", "audit_args")}
-        prev_addr = {"alloc": 0, "free": 0}
+                 "exc_message", "alloc_size", "alloc_ref", "free_ref", "addr_delta",
+                 "addr_low", "switch_thread", "audit_name", "audit_args")}
+        # Address state (docs/format.md, "Addresses"), reset at every chunk start.
+        allocs = []          # every ALLOC address so far, in order
+        recent = []          # the last 32 FREE addresses, most recent first
+        last = [0] * 34      # per size class: last explicitly coded ALLOC address
+        prev = {"alloc": 0, "free": 0, "j": 0}
 
         def take(col):
             try:
@@ -487,13 +494,44 @@ class Trace:
             except StopIteration:
                 raise FormatError(f"chunk at event {c['first_event']}: column {col} too short")
 
-        def address(which):
+        def explicit(pred):
             v = take("addr_delta")
-            base = (prev_addr[which] >> 3) + (v >> 1)
-            a = base << 3
+            a = (((pred >> 3) + (v >> 1)) << 3) & (2**64 - 1)
             if v & 1:
                 a |= take("addr_low")
-            prev_addr[which] = a
+            return a
+
+        def alloc_address(size):
+            k = take("alloc_ref")
+            if k:
+                if k > len(recent):
+                    raise FormatError("alloc_ref out of range")
+                a = recent.pop(k - 1)
+            else:
+                cls = (size + 15) // 16 if size <= 512 else 33
+                if not last[cls]:
+                    pred = prev["alloc"]
+                else:
+                    pred = last[cls] + (16 * cls if cls < 33 else 0)
+                a = explicit(pred)
+                last[cls] = a
+            prev["alloc"] = a
+            allocs.append(a)
+            return a
+
+        def free_address():
+            v = take("free_ref")
+            if v:
+                j = prev["j"] + _zigzag(v - 1)
+                if not 1 <= j <= len(allocs):
+                    raise FormatError("free_ref out of range")
+                a = allocs[-j]
+                prev["j"] = j
+            else:
+                a = explicit(prev["free"])
+                prev["free"] = a
+            recent.insert(0, a)
+            del recent[32:]
             return a
 
         if len(c["kinds"]) != c["record_count"]:
@@ -502,7 +540,8 @@ class Trace:
             st = stacks.setdefault(thread, [])
             rec = {"kind": KIND_NAMES.get(k, "?"), "pos": pos, "thread": thread}
             if k < 16:
-                q += take("time_delta")
+                if not (k == LINE and untimed):
+                    q += take("time_delta")
                 rec["tick"] = q << shift
             if k == CALL:
                 code = take("call_code")
@@ -544,9 +583,9 @@ class Trace:
                     rec.update(cfunc=0, depth=0)
             elif k in ALLOCS:
                 rec["size"] = take("alloc_size")
-                rec["addr"] = address("alloc")
+                rec["addr"] = alloc_address(rec["size"])
             elif k in FREES:
-                rec["addr"] = address("free")
+                rec["addr"] = free_address()
             elif k == THREAD:
                 thread = take("switch_thread")
                 rec["thread"] = thread

@@ -1,0 +1,151 @@
+"""docs/format.md is enough to read a trace: the independent reader pyreader.py, written
+from it alone, must read what `rewind record` writes exactly as `rewind events --json`
+reports it (count of records and events, and every field both print for each record)."""
+
+import os
+import unittest
+
+import pyreader
+import rwtest
+
+EVENT_KINDS = {"call", "line", "return", "exception", "c_call", "c_return", "c_exception"}
+
+# Threads, generators, exceptions, audit events, allocations; over 262,144 records so
+# the trace has several chunks whose keyframes hold non-empty stacks.
+BUSY = '''\
+import threading
+
+def gen(n):
+    for i in range(n):
+        yield i * i
+
+class Box:
+    def __init__(self, v):
+        self.v = [v] * 3
+
+def work(n, out):
+    total = 0
+    for x in gen(n):
+        try:
+            if x % 7 == 0:
+                raise ValueError(x)
+            total += Box(x).v[0]
+        except ValueError:
+            total -= 1
+    out.append(total)
+
+out = []
+threads = [threading.Thread(target=work, args=(2000, out)) for _ in range(2)]
+for t in threads:
+    t.start()
+work(12000, out)
+for t in threads:
+    t.join()
+with open(__file__) as f:
+    print(len(f.read()) > 0, sorted(out))
+'''
+
+
+def view(rec, qualname):
+    """The fields of a record that both readers give, by kind: position and thread
+    always, the tick of events, the line, depth and function of calls and lines, size
+    and address of allocations, type (or event) name and text of exceptions and audit
+    events. qualname(rec) names the record's function."""
+    kind = rec["kind"]
+    v = {"kind": kind, "pos": rec["pos"], "thread": rec["thread"]}
+    if kind in EVENT_KINDS:
+        v["tick"] = rec["tick"]
+    if kind in ("call", "line"):
+        v.update(line=rec["line"], depth=rec["depth"], qualname=qualname(rec))
+    if kind.startswith("alloc_"):
+        v["size"] = rec["size"]
+    if kind.startswith(("alloc_", "free_")):
+        v["addr"] = rec["addr"]
+    if kind in ("exception", "uncaught", "audit"):
+        v.update(name=rec["name"], text=rec["text"])
+    return v
+
+
+class FormatDocTest(rwtest.TestCase):
+    def read_both(self, prog, options=()):
+        rec = self.record(prog, options=options)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        trace = pyreader.Trace(rec.trace)
+        self.assertIsNone(trace.recovered)
+        return trace, list(trace.records()), rwtest.events(rec.trace)
+
+    def check_counts(self, trace, ours):
+        end = trace.end
+        self.assertEqual(len(ours), end["records"])
+        self.assertEqual(sum(r["kind"] in EVENT_KINDS for r in ours), end["events"])
+        counts = {}
+        for r in ours:
+            counts[r["kind"]] = counts.get(r["kind"], 0) + 1
+        for value, name in pyreader.KIND_NAMES.items():
+            expected = end["kind_counts"][value] if value < len(end["kind_counts"]) else 0
+            self.assertEqual(counts.get(name, 0), expected, name)
+
+    def check_same(self, trace, ours, theirs):
+        self.assertEqual(len(ours), len(theirs))
+
+        def our_qualname(r):
+            return trace.codes[r["code"]]["qualname"] if r["code"] else None
+
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            a = view(a, our_qualname)
+            b = view(b, lambda r: r["qualname"])
+            if a != b:
+                self.fail(f"record {i}: pyreader {a} != rewind events {b}")
+
+    def test_bundled_example(self):
+        prog = self.copy(os.path.join(rwtest.TOP, "examples", "orders.py"))
+        trace, ours, theirs = self.read_both(prog)
+        self.check_counts(trace, ours)
+        self.check_same(trace, ours, theirs)
+        # Definitions decode too: the example's own functions and its source text.
+        qualnames = {c["qualname"] for c in trace.codes.values()}
+        self.assertTrue({"Order.__init__", "read_rows", "totals_worker"} <= qualnames)
+        files = [f for f in trace.files.values() if f["path"].endswith("orders.py")]
+        self.assertEqual(len(files), 1)
+        with open(prog, "rb") as f:
+            self.assertEqual(files[0]["source"], f.read())
+        self.assertEqual(trace.metadata["argv"][0][-9:], "orders.py")
+        audits = {r["name"] for r in ours if r["kind"] == "audit"}
+        self.assertIn("open", audits)
+        self.assertEqual(sorted(t["name"] for t in trace.end["threads"]),
+                         ["MainThread", "totals"])
+
+    def test_timed_lines(self):
+        prog = self.copy(os.path.join(rwtest.TOP, "examples", "orders.py"))
+        trace, ours, theirs = self.read_both(prog, options=["--line-times"])
+        self.assertTrue(trace.metadata["options"]["line_times"])
+        self.check_counts(trace, ours)
+        self.check_same(trace, ours, theirs)
+
+    def test_several_chunks_and_threads(self):
+        prog = self.write("busy.py", BUSY)
+        trace, ours, theirs = self.read_both(prog)
+        self.assertGreater(len(trace.chunks()), 1)
+        self.check_counts(trace, ours)
+        self.check_same(trace, ours, theirs)
+        self.assertGreaterEqual(len({r["thread"] for r in ours}), 3)
+
+    def test_cut_trace_recovers_its_good_part(self):
+        prog = self.write("busy.py", BUSY)
+        rec = self.record(prog)
+        whole = pyreader.Trace(rec.trace)
+        chunks = whole.chunks()
+        self.assertGreater(len(chunks), 1)
+        cut = os.path.join(self.tmp, "cut.rwd")
+        with open(rec.trace, "rb") as src, open(cut, "wb") as dst:
+            dst.write(src.read()[:chunks[1].end - 1])  # the second chunk loses a byte
+        part = pyreader.Trace(cut)
+        self.assertIsNotNone(part.recovered)
+        self.assertEqual(len(part.chunks()), 1)
+        first = pyreader.decode(pyreader.CHUNK, whole.payload(chunks[0]))
+        self.assertEqual(sum(r["kind"] in EVENT_KINDS for r in part.records()),
+                         first["event_count"])
+
+
+if __name__ == "__main__":
+    unittest.main()
