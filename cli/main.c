@@ -4,6 +4,7 @@
  * symbol left NULL) is reported as not available in this build. */
 #include "commands.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,6 +71,13 @@ int main(int argc, char **argv)
     if (!strcmp(name, "--version") || !strcmp(name, "version")) {
         printf("rewind %s\n", REWIND_VERSION);
         return RW_EXIT_OK;
+    }
+    /* Analyses decode chunk after chunk into buffers of a few MB: keep them in the
+     * heap for reuse instead of mapping and zeroing fresh pages for each chunk. Not
+     * for record: the recorded program's own malloc must behave as under python3. */
+    if (strcmp(name, "record")) {
+        mallopt(M_MMAP_THRESHOLD, 64 << 20);
+        mallopt(M_TRIM_THRESHOLD, 256 << 20);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(commands[i].name, name))
