@@ -670,6 +670,141 @@ START_TEST(missing_footer)
 }
 END_TEST
 
+/* Rewrites a trace's INDEX frame after edit() changed its message; the CRCs are
+ * valid, so only the reader's checks of the entries can catch the lie. */
+static uint8_t *rewrite_index(const uint8_t *buf, size_t len, void (*edit)(Rewind__Index *),
+                              size_t *out_len)
+{
+    uint64_t ioff = 0;
+    rw_err err = {0};
+    ck_assert_int_eq(rw_trailer_decode(buf + len - RW_TRAILER_LEN, &ioff, &err), RW_OK);
+    rw_frame_header h;
+    ck_assert_int_eq(rw_frame_header_decode(buf + ioff, &h, &err), RW_OK);
+    ck_assert_uint_eq(h.type, RW_FRAME_INDEX);
+    uint8_t *raw = NULL;
+    ck_assert_int_eq(rw_frame_payload_decode(&h, buf + ioff + RW_FRAME_HEADER_LEN, &raw, &err),
+                     RW_OK);
+    Rewind__Index *ix = rewind__index__unpack(NULL, h.raw_len, raw);
+    ck_assert_ptr_nonnull(ix);
+    edit(ix);
+    size_t plen = rewind__index__get_packed_size(ix);
+    uint8_t *p = malloc(plen ? plen : 1);
+    rewind__index__pack(ix, p);
+    uint8_t *frame;
+    size_t flen;
+    ck_assert_int_eq(rw_frame_build(RW_FRAME_INDEX, p, plen, 3, &frame, &flen, &err), RW_OK);
+    *out_len = ioff + flen + RW_TRAILER_LEN;
+    uint8_t *out = malloc(*out_len);
+    memcpy(out, buf, ioff);
+    memcpy(out + ioff, frame, flen);
+    rw_trailer_encode(out + ioff + flen, ioff);
+    free(frame);
+    free(p);
+    free(raw);
+    rewind__index__free_unpacked(ix, NULL);
+    return out;
+}
+
+static void edit_totals(Rewind__Index *ix) { ix->total_events++; }
+
+static void edit_overlap(Rewind__Index *ix)
+{
+    ck_assert_uint_ge(ix->n_frames, 3);
+    ix->frames[2]->offset = ix->frames[1]->offset + 1;
+}
+
+static void edit_numbering(Rewind__Index *ix)
+{
+    for (size_t i = 0; i < ix->n_frames; i++) {
+        if (ix->frames[i]->type == RW_FRAME_CHUNK && ix->frames[i]->first_event > 0) {
+            ix->frames[i]->first_event--;
+            return;
+        }
+    }
+    ck_abort_msg("no second chunk");
+}
+
+static void edit_wrong_type(Rewind__Index *ix)
+{
+    for (size_t i = 0; i < ix->n_frames; i++) {
+        if (ix->frames[i]->type == RW_FRAME_DEFINITIONS) {
+            ix->frames[i]->type = RW_FRAME_END;
+            return;
+        }
+    }
+    ck_abort_msg("no definitions frame");
+}
+
+static void edit_chunk_count(Rewind__Index *ix)
+{
+    for (size_t i = 0; i < ix->n_frames; i++) {
+        if (ix->frames[i]->type == RW_FRAME_CHUNK) {
+            ix->frames[i]->event_count++;
+            ix->frames[i]->record_count++;
+            ix->total_events++;
+            ix->total_records++;
+            /* Later chunks would no longer follow on: shift them too. */
+            for (size_t j = i + 1; j < ix->n_frames; j++)
+                if (ix->frames[j]->type == RW_FRAME_CHUNK)
+                    ix->frames[j]->first_event++;
+            return;
+        }
+    }
+}
+
+START_TEST(index_lies_are_caught)
+{
+    char *path = trace_path("lies.rwd");
+    gen g;
+    write_trace(path, 500, 60, 3, 12, 1, &g);
+    size_t len = 0, blen = 0;
+    uint8_t *buf = rw_test_read_file(path, &len);
+    static const struct {
+        void (*edit)(Rewind__Index *);
+        const char *why;
+    } cases[] = {
+        {edit_totals, "index totals"},
+        {edit_overlap, "overlaps"},
+        {edit_numbering, "expected"},
+        {edit_wrong_type, "index says a end frame"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t *bad = rewrite_index(buf, len, cases[i].edit, &blen);
+        rw_reader *r = NULL;
+        rw_err err = {0};
+        ck_assert_msg(rw_reader_open_mem(bad, blen, "lies.rwd", &r, &err) == RW_OK, "%s",
+                      err.msg);
+        /* The index is refused, the scan reads everything, the reason is kept. */
+        const rw_recovery *rec = rw_reader_recovery(r);
+        ck_assert_int_eq(rec->used, 1);
+        ck_assert_msg(strstr(rec->why, cases[i].why), "case %zu: %s", i, rec->why);
+        ck_assert_uint_eq(rw_reader_nevents(r), g.pos);
+        int failed;
+        ck_assert_uint_eq(read_and_check(r, &g, &failed), g.n);
+        rw_reader_free(r);
+        free(bad);
+    }
+    /* Counts that still add up but disagree with the chunk itself are caught when
+     * the chunk is loaded. */
+    uint8_t *bad = rewrite_index(buf, len, edit_chunk_count, &blen);
+    rw_reader *r = NULL;
+    rw_err err = {0};
+    ck_assert_int_eq(rw_reader_open_mem(bad, blen, "lies.rwd", &r, &err), RW_OK);
+    ck_assert_int_eq(rw_reader_recovery(r)->used, 0);
+    rw_chunk *ch = NULL;
+    ck_assert_int_eq(rw_reader_load_chunk(r, 0, &ch, &err), RW_ECORRUPT);
+    ck_assert_msg(strstr(err.msg, "the index says"), "%s", err.msg);
+    int failed;
+    ck_assert_uint_eq(read_and_check(r, &g, &failed), 0);
+    ck_assert(failed);
+    rw_reader_free(r);
+    free(bad);
+    free(buf);
+    free(g.recs);
+    free(path);
+}
+END_TEST
+
 START_TEST(cut_short_without_end)
 {
     char *path = trace_path("noend.rwd");
@@ -975,6 +1110,7 @@ int main(void)
     tcase_add_test(tc, cut_at_every_byte);
     tcase_add_test(tc, flip_every_byte);
     tcase_add_test(tc, missing_footer);
+    tcase_add_test(tc, index_lies_are_caught);
     tcase_add_test(tc, cut_short_without_end);
     tcase_add_test(tc, wrong_version_and_not_a_trace);
     tcase_add_test(tc, definitions_must_be_dense);
