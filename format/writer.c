@@ -70,7 +70,16 @@ struct rw_writer {
     uint64_t failed_at_event;
 
     _Atomic uint64_t st_events, st_records, st_bytes, st_chunks;
+
+    /* Crash path: 0 idle, 1 posted (crash_req valid), 2 being done, 3 done. */
+    _Atomic int crash_state;
+    const rw_crash_req *_Atomic crash_req;
+    _Atomic int closed; /* a closing crash request finished the file */
 };
+
+/* The writer thread wakes at least this often to look for crash requests, which
+ * cannot signal its condition variable (not async-signal-safe). */
+#define CRASH_POLL_MS 20
 
 void rw_writer_opts_default(rw_writer_opts *o)
 {
@@ -670,6 +679,35 @@ static int64_t ms_since(const struct timespec *t)
     return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
+static void write_tail(rw_writer *w, Rewind__RunEnd *end);
+
+/* Carries out a crash request on the writer thread. Returns 1 when it closed the
+ * trace. */
+static int do_crash(rw_writer *w, const rw_crash_req *req)
+{
+    emit_chunk(w);
+    take_defs(w);
+    write_defs(w);
+    uint64_t at = w->offset;
+    size_t before = w->nindex;
+    write_frame(w, RW_FRAME_CRASH, req->payload, req->len, NULL);
+    if (w->nindex > before && w->index[before].offset == at)
+        w->index[before].first_event = rw_encoder_events(w->enc);
+    if (!req->close)
+        return 0;
+    Rewind__RunEnd end = REWIND__RUN_END__INIT;
+    end.exit_status = req->exit_status;
+    end.term_signal = req->term_signal;
+    end.stop_reason = (char *)(req->stop_reason ? req->stop_reason : "signal");
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    end.end_unix_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    write_tail(w, &end);
+    w->closed = 1;
+    w->failed = 1; /* nothing may be written after the trailer */
+    return 1;
+}
+
 static void *writer_main(void *arg)
 {
     rw_writer *w = arg;
@@ -686,18 +724,17 @@ static void *writer_main(void *arg)
 
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->stop && w->flush_req == w->flush_done && !block_has_work(w)) {
-            if (w->opts.flush_ms == 0) {
-                pthread_cond_wait(&w->cv_work, &w->mu);
-            } else {
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_nsec += (long)(w->opts.flush_ms % 1000) * 1000000L;
-                ts.tv_sec += w->opts.flush_ms / 1000 + ts.tv_nsec / 1000000000L;
-                ts.tv_nsec %= 1000000000L;
-                if (pthread_cond_timedwait(&w->cv_work, &w->mu, &ts) != 0)
-                    break; /* timeout: periodic flush */
-            }
+        while (!w->stop && w->flush_req == w->flush_done && !block_has_work(w) &&
+               atomic_load(&w->crash_state) != 1) {
+            uint32_t ms = w->opts.flush_ms && w->opts.flush_ms < CRASH_POLL_MS
+                              ? w->opts.flush_ms : CRASH_POLL_MS;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += (long)ms * 1000000L;
+            ts.tv_sec += ts.tv_nsec / 1000000000L;
+            ts.tv_nsec %= 1000000000L;
+            if (pthread_cond_timedwait(&w->cv_work, &w->mu, &ts) != 0)
+                break; /* timeout: periodic flush, crash requests */
         }
         uint64_t req = w->flush_req;
         int stop = w->stop;
@@ -710,8 +747,16 @@ static void *writer_main(void *arg)
             take_defs(w);
             write_defs(w);
         }
+        int crash_closed = 0;
+        if (atomic_load(&w->crash_state) == 1) {
+            atomic_store(&w->crash_state, 2);
+            crash_closed = do_crash(w, atomic_load(&w->crash_req));
+            atomic_store(&w->crash_state, 3);
+        }
 
         pthread_mutex_lock(&w->mu);
+        if (crash_closed)
+            break;
         if (req != w->flush_done) {
             w->flush_done = req;
             pthread_cond_broadcast(&w->cv_done);
@@ -872,8 +917,84 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
     return RW_OK;
 }
 
+static void write_tail(rw_writer *w, Rewind__RunEnd *end)
+{
+    uint64_t nevents = rw_encoder_events(w->enc), nrecords = rw_encoder_records(w->enc);
+    if (end && !w->failed) {
+        uint64_t counts[RW_K_UNCAUGHT + 1];
+        memcpy(counts, rw_encoder_kind_counts(w->enc), sizeof counts);
+        end->events = nevents;
+        end->records = nrecords;
+        end->end_tick = rw_encoder_last_tick(w->enc);
+        end->n_kind_counts = RW_K_UNCAUGHT + 1;
+        end->kind_counts = counts;
+        size_t len = rewind__run_end__get_packed_size(end);
+        uint8_t *buf = malloc(len ? len : 1);
+        if (buf) {
+            rewind__run_end__pack(end, buf);
+            write_frame(w, RW_FRAME_END, buf, len, NULL);
+            free(buf);
+        }
+        end->n_kind_counts = 0;
+        end->kind_counts = NULL;
+    }
+    if (!w->failed) {
+        Rewind__Index idx = REWIND__INDEX__INIT;
+        Rewind__IndexEntry **ptrs = malloc((w->nindex + 1) * sizeof *ptrs);
+        if (ptrs) {
+            for (size_t i = 0; i < w->nindex; i++)
+                ptrs[i] = &w->index[i];
+            idx.n_frames = w->nindex;
+            idx.frames = ptrs;
+            idx.total_events = nevents;
+            idx.total_records = nrecords;
+            size_t len = rewind__index__get_packed_size(&idx);
+            uint8_t *buf = malloc(len ? len : 1);
+            if (buf) {
+                uint64_t at = w->offset;
+                rewind__index__pack(&idx, buf);
+                write_frame(w, RW_FRAME_INDEX, buf, len, NULL);
+                free(buf);
+                if (!w->failed) {
+                    uint8_t tr[RW_TRAILER_LEN];
+                    rw_trailer_encode(tr, at);
+                    if (pwrite(w->fd, tr, sizeof tr, (off_t)w->offset) != (ssize_t)sizeof tr) {
+                        fail(w, RW_EIO, "writing the trace trailer: %s", strerror(errno));
+                        if (ftruncate(w->fd, (off_t)w->offset) < 0) {
+                            /* readers rebuild the index by scanning */
+                        }
+                    } else {
+                        w->offset += sizeof tr;
+                    }
+                }
+            }
+            free(ptrs);
+        }
+    }
+}
+
+int rw_writer_crash(rw_writer *w, const rw_crash_req *req, unsigned timeout_ms)
+{
+    /* Only from idle (0) or after a finished request (3); a closed trace takes no more. */
+    int expected = atomic_load(&w->crash_state);
+    if ((expected != 0 && expected != 3) || w->closed)
+        return 0;
+    atomic_store(&w->crash_req, req);
+    if (!atomic_compare_exchange_strong(&w->crash_state, &expected, 1))
+        return 0;
+    for (unsigned waited = 0; waited <= timeout_ms; waited++) {
+        if (atomic_load(&w->crash_state) == 3)
+            return 1;
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
 rw_code rw_writer_flush(rw_writer *w, rw_err *err)
 {
+    if (atomic_load(&w->closed))
+        return RW_OK; /* a crash request already finished the file */
     pthread_mutex_lock(&w->mu);
     uint64_t my = ++w->flush_req;
     pthread_cond_signal(&w->cv_work);
@@ -926,57 +1047,8 @@ rw_code rw_writer_close(rw_writer *w, Rewind__RunEnd *end, rw_writer_stats *st, 
     local.events = rw_encoder_events(w->enc);
     local.records = rw_encoder_records(w->enc);
 
-    if (end && !w->failed) {
-        uint64_t counts[RW_K_UNCAUGHT + 1];
-        memcpy(counts, rw_encoder_kind_counts(w->enc), sizeof counts);
-        end->events = local.events;
-        end->records = local.records;
-        end->end_tick = rw_encoder_last_tick(w->enc);
-        end->n_kind_counts = RW_K_UNCAUGHT + 1;
-        end->kind_counts = counts;
-        size_t len = rewind__run_end__get_packed_size(end);
-        uint8_t *buf = malloc(len ? len : 1);
-        if (buf) {
-            rewind__run_end__pack(end, buf);
-            write_frame(w, RW_FRAME_END, buf, len, NULL);
-            free(buf);
-        }
-        end->n_kind_counts = 0;
-        end->kind_counts = NULL;
-    }
-    if (!w->failed) {
-        Rewind__Index idx = REWIND__INDEX__INIT;
-        Rewind__IndexEntry **ptrs = malloc((w->nindex + 1) * sizeof *ptrs);
-        if (ptrs) {
-            for (size_t i = 0; i < w->nindex; i++)
-                ptrs[i] = &w->index[i];
-            idx.n_frames = w->nindex;
-            idx.frames = ptrs;
-            idx.total_events = local.events;
-            idx.total_records = local.records;
-            size_t len = rewind__index__get_packed_size(&idx);
-            uint8_t *buf = malloc(len ? len : 1);
-            if (buf) {
-                uint64_t at = w->offset;
-                rewind__index__pack(&idx, buf);
-                write_frame(w, RW_FRAME_INDEX, buf, len, NULL);
-                free(buf);
-                if (!w->failed) {
-                    uint8_t tr[RW_TRAILER_LEN];
-                    rw_trailer_encode(tr, at);
-                    if (pwrite(w->fd, tr, sizeof tr, (off_t)w->offset) != (ssize_t)sizeof tr) {
-                        fail(w, RW_EIO, "writing the trace trailer: %s", strerror(errno));
-                        if (ftruncate(w->fd, (off_t)w->offset) < 0) {
-                            /* readers rebuild the index by scanning */
-                        }
-                    } else {
-                        w->offset += sizeof tr;
-                    }
-                }
-            }
-            free(ptrs);
-        }
-    }
+    if (!w->closed)
+        write_tail(w, end);
     if (close(w->fd) < 0)
         fail(w, RW_EIO, "closing the trace: %s", strerror(errno));
     w->fd = -1;

@@ -111,6 +111,29 @@ void rw_writer_def_name(rw_writer *w, uint32_t id, const char *text);
  * fsync'd) and returns when done. Call from the producer's thread. */
 rw_code rw_writer_flush(rw_writer *w, rw_err *err);
 
+/* ---- crash path ----------------------------------------------------------------
+ *
+ * A fatal signal handler, a hang timer or a dump signal hands a report to the writer
+ * thread, which writes everything appended so far, then the report as a CRASH frame
+ * (its index entry's first_event is the number of events before it), and, when
+ * `close` is set, the END frame, the INDEX and the trailer, so that the trace is
+ * complete. */
+typedef struct rw_crash_req {
+    const uint8_t *payload;  /* packed rewind.CrashReport; caller's memory */
+    size_t len;
+    int close;               /* 1: finish the trace; 0: a dump, recording goes on */
+    int exit_status;         /* for RunEnd when close */
+    int term_signal;
+    const char *stop_reason; /* static string: "signal", "timeout", ... */
+} rw_crash_req;
+
+/* Async-signal-safe (atomics and nanosleep only; no lock, no allocation): posts req
+ * (which must stay valid until this returns) and waits up to timeout_ms for the
+ * writer thread to carry it out. Returns 1 when done, 0 on timeout or when another
+ * request is in flight. After a closing request nothing more is written; the caller
+ * must not call rw_writer_close (the process is expected to end). */
+int rw_writer_crash(rw_writer *w, const rw_crash_req *req, unsigned timeout_ms);
+
 /* Counters, readable at any time (approximate while running). */
 typedef struct rw_writer_stats {
     uint64_t events;

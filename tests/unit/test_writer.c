@@ -243,6 +243,54 @@ START_TEST(test_text_entries_cross_blocks)
 }
 END_TEST
 
+/* A fatal signal whose handler posts a closing crash request: the trace is complete
+ * (footer, END with the signal), with every event appended before the crash. */
+static rw_writer *crash_w;
+static const uint8_t crash_payload[] = {0x08, 0x0b}; /* any bytes: opaque here */
+
+static void on_segv(int sig)
+{
+    rw_crash_req req = {crash_payload, sizeof crash_payload, 1, 128 + sig, sig, "signal"};
+    rw_writer_crash(crash_w, &req, 5000);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+START_TEST(test_crash_request_completes_trace)
+{
+    char *path = rw_test_path("crash.rwd");
+    unlink(path);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        rw_err err;
+        if (rw_writer_open(path, NULL, 1, NULL, &crash_w, &err) != RW_OK)
+            _exit(2);
+        uint64_t events;
+        write_stream(crash_w, 3000, &events);
+        signal(SIGSEGV, on_segv);
+        raise(SIGSEGV);
+        _exit(3);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "status %d", status);
+    uint64_t ne, nr;
+    int recovered;
+    read_all(path, &ne, &nr, &recovered);
+    ck_assert_int_eq(recovered, 0);
+    ck_assert_uint_eq(ne, 9000);
+    rw_reader *r;
+    rw_err err;
+    ck_assert_int_eq(rw_reader_open(path, &r, &err), RW_OK);
+    ck_assert_ptr_nonnull(rw_reader_end(r));
+    ck_assert_int_eq(rw_reader_end(r)->term_signal, SIGSEGV);
+    ck_assert_str_eq(rw_reader_end(r)->stop_reason, "signal");
+    rw_reader_free(r);
+    free(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("writer");
@@ -253,6 +301,7 @@ int main(void)
     tcase_add_test(tc, test_sigkill_leaves_readable_prefix);
     tcase_add_test(tc, test_file_size_limit);
     tcase_add_test(tc, test_text_entries_cross_blocks);
+    tcase_add_test(tc, test_crash_request_completes_trace);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
