@@ -885,6 +885,10 @@ struct rw_cursor {
     rw_decoder *dec;
     uint64_t next_pos;
     int clean; /* no record carrying next_pos has been returned yet */
+    /* A decode error is sticky: a decoder that failed is in an unknown state and is
+     * dropped, and rw_cursor_next keeps returning the error until a seek. */
+    int broken;
+    rw_err broken_err;
 };
 
 static void cursor_unload(rw_cursor *c)
@@ -916,6 +920,7 @@ static rw_code cursor_load(rw_cursor *c, size_t i, rw_err *err)
     c->dec = d;
     c->next_pos = r->chunks[i].info.first_event;
     c->clean = 1;
+    c->broken = 0;
     return RW_OK;
 }
 
@@ -961,7 +966,11 @@ static int cursor_decode(rw_cursor *c, rw_event *ev, rw_err *err)
     int rc = rw_decoder_next(c->dec, ev, &e);
     if (rc < 0) {
         const chunk_ent *ce = &c->r->chunks[c->cur];
-        frame_err(c->r, ce->frame, ce->offset, &e, err);
+        frame_err(c->r, ce->frame, ce->offset, &e, &c->broken_err);
+        c->broken = 1;
+        cursor_unload(c);
+        if (err)
+            *err = c->broken_err;
         return -1;
     }
     if (rc > 0) {
@@ -975,6 +984,11 @@ int rw_cursor_next(rw_cursor *c, rw_event *ev, rw_err *err)
 {
     if (c->empty)
         return 0;
+    if (c->broken) {
+        if (err)
+            *err = c->broken_err;
+        return -1;
+    }
     for (;;) {
         if (!c->dec && cursor_load(c, c->cur, err) != RW_OK)
             return -1;
