@@ -81,6 +81,9 @@ static rw_code walk_frames(const char *path, uint64_t limit, uint64_t *nframes, 
         off += RW_FRAME_HEADER_LEN + h.stored_len;
         n++;
     }
+    if (rc == RW_OK && off != limit)
+        rc = rw_err_set(err, RW_ECORRUPT, "%s: %llu stray bytes at offset %llu, before the trailer",
+                        path, (unsigned long long)(limit - off), (unsigned long long)off);
     free(buf);
     fclose(f);
     if (rc == RW_OK)
