@@ -222,8 +222,8 @@ static int at_fn(void *p, const rw_event *ev, const rw_decoder *d)
         uint32_t depth = ev->depth ? ev->depth - 1 : a->st->depth;
         if (depth > a->st->depth)
             depth = a->st->depth;
-        rw_frame f = {ev->code, ev->line, ev->call_pos, ev->call_tick,
-                      (uint8_t)(ev->kind != RW_K_RETURN)};
+        rw_frame f = {.code = ev->code, .line = ev->line, .call_pos = ev->call_pos,
+                      .call_tick = ev->call_tick, .is_c = (uint8_t)(ev->kind != RW_K_RETURN)};
         a->st->depth = depth;
         a->st->frames[a->st->depth++] = f;
     }
