@@ -58,7 +58,8 @@ def main():
       f"process under every configuration below; {n} interleaved rounds (each round runs every "
       "configuration once, order rotated per round so machine drift is shared), timed "
       "fork/exec→wait4, every timed process pinned to the faster vCPU and the harness to the "
-      "other, glibc heap trimming off (`MALLOC_TRIM_THRESHOLD_=1000000000 "
+      "other (except the rows marked ', 2 cores', which may use both), glibc heap "
+      "trimming off (`MALLOC_TRIM_THRESHOLD_=1000000000 "
       "MALLOC_MMAP_THRESHOLD_=33554432`; why: ../shared/baseline/NOTES.md). Every run's output "
       "was compared with the untraced run's. `rewind record` runs with `-q -o FILE`; trace "
       "sizes and counts are read from the files of the last round with "
@@ -94,13 +95,20 @@ def main():
           "calls.py.\n")
         rows = []
         pairs = [("rewind record", "C empty settrace"),
+                 ("rewind record, 2 cores", "C empty settrace"),
                  ("rewind --no-allocations", "C empty settrace"),
                  ("rewind --no-lines --no-allocations", "C empty setprofile"),
-                 ("rewind --no-lines --no-allocations", "cProfile")]
+                 ("rewind --no-lines --no-allocations", "cProfile"),
+                 ("rewind --no-lines --no-allocations, 2 cores", "cProfile")]
         for a, b in pairs:
             if a in cfgs and b in cfgs:
                 rows.append([f"{a} ÷ {b}"] + [cell(a, w, "min", b) for w in WL])
         table(A, ["ratio"] + WL, rows)
+        A("Wall time and CPU time (user+sys of all threads) of the rewind rows, as ratios to "
+          "the untraced run's: with one core the writer thread's CPU time adds to the wall "
+          "time; with two it can run beside the interpreter.\n")
+        rows = [[c] + [f"{cell(c, w)} / {cell(c, w, 'cpu')}" for w in WL] for c in rw]
+        table(A, ["wall / CPU"] + WL, rows)
 
     A(f"## 3. Median-based ratios (median of {n} ÷ median untraced) and noise\n")
     rows = [["untraced max/min (noise)"] +
@@ -122,7 +130,8 @@ def main():
         A("From the trace of the last round (varied.py: recorded once, not timed; it imports "
           "~25 stdlib modules and renders their pydoc text, so it is far less repetitive than "
           "the timed loops). Events = numbered events (call, line, return, exception, c_*); "
-          "records = events + annotations (allocations, frees, thread switches, audit). "
+          "records = events + annotations (allocations, frees, thread switches, audit). The file "
+          "size includes the metadata and the definitions, with the embedded source files. "
           "Issue 4's target: under 1.5 bytes per event.\n")
         rows = []
         for w, per in B["traces"].items():
