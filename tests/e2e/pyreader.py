@@ -11,7 +11,7 @@ sizes and counts.
     python3 pyreader.py TRACE --events   # one JSON object per record
 
     t = Trace("trace.rwd")
-    t.metadata["argv"], t.end["events"], t.codes[3]["qualname"]
+    t.metadata["argv"], t.end["events"], t.codes[3]["qualname"], t.crashes
     for rec in t.records(): ...
 """
 
@@ -32,7 +32,7 @@ TRAILER_LEN = 16
 FRAME_MAGIC = b"RWFR"
 TRAILER_MAGIC = b"RWIX"
 FRAME_MAX = 256 << 20
-FRAME_METADATA, FRAME_DEFINITIONS, FRAME_CHUNK, FRAME_INDEX, FRAME_END = 1, 2, 3, 4, 5
+FRAME_METADATA, FRAME_DEFINITIONS, FRAME_CHUNK, FRAME_INDEX, FRAME_END, FRAME_CRASH = 1, 2, 3, 4, 5, 6
 CODEC_RAW, CODEC_ZSTD = 0, 1
 
 KIND_NAMES = {0: "call", 1: "line", 2: "return", 3: "exception", 4: "c_call",
@@ -304,6 +304,25 @@ RUN_END = _s((1, "exit_status", "int32", S), (2, "term_signal", "int32", S),
              (11, "uncaught_traceback", TRACEBACK_ENTRY, R), (12, "threads", THREAD_DEF, R),
              (13, "lost", "string", S), (14, "dropped_frees", "uint64", S),
              (15, "stop_reason", "string", S))
+CRASH_FRAME = _s((1, "code", "uint32", S), (2, "filename", "string", S), (3, "name", "string", S),
+                 (4, "line", "int32", S))
+CRASH_THREAD = _s((1, "thread", "uint32", S), (2, "ident", "uint64", S), (3, "current", "bool", S),
+                  (4, "frames", CRASH_FRAME, R), (5, "truncated", "bool", S))
+CRASH_C_FRAME = _s((1, "pc", "uint64", S), (2, "symbol", "string", S), (3, "offset", "uint64", S),
+                   (4, "module", "string", S), (5, "module_base", "uint64", S),
+                   (6, "signal_frame", "bool", S))
+CRASH_INSN = _s((1, "address", "uint64", S), (2, "bytes", "bytes", S),
+                (3, "mnemonic", "string", S), (4, "operands", "string", S),
+                (5, "faulting", "bool", S))
+CRASH_KINDS = {0: "fatal_signal", 1: "timeout", 2: "dump"}
+CRASH_REPORT = _s((1, "kind", "enum", S), (2, "signal", "int32", S),
+                  (3, "signal_name", "string", S), (4, "si_code", "int32", S),
+                  (5, "fault_addr", "uint64", S), (6, "pc", "uint64", S),
+                  (7, "thread", "uint32", S), (8, "thread_ident", "uint64", S),
+                  (9, "threads", CRASH_THREAD, R), (10, "c_frames", CRASH_C_FRAME, R),
+                  (11, "instructions", CRASH_INSN, R), (12, "text", "string", S),
+                  (13, "unix_ns", "int64", S), (14, "timeout_ms", "uint64", S),
+                  (15, "note", "string", S))
 
 
 # ---- the container ------------------------------------------------------------------
@@ -334,13 +353,16 @@ class Trace:
         self.frames = []        # Frame objects of METADATA, DEFINITIONS, CHUNK, END
         self.metadata = None
         self.end = None
+        self.crashes = []       # CrashReport dicts, plus "pos": the events before each
         self.files, self.codes, self.cfuncs = {}, {}, {}
         self.threads, self.names = {}, {}
+        self._events_seen = 0   # events of the chunks taken so far (for crash positions)
         self._read_header()
         try:
             self._load_from_index()
         except FormatError as why:
-            self.frames, self.end, self.metadata = [], None, None
+            self.frames, self.end, self.metadata, self.crashes = [], None, None, []
+            self._events_seen = 0
             self.files, self.codes, self.cfuncs = {}, {}, {}
             self.threads, self.names = {}, {}
             self._scan(str(why))
@@ -391,8 +413,9 @@ class Trace:
             return stored
         return zstd_decompress(stored, fr.raw_len)
 
-    def _take(self, fr):
-        """Loads a METADATA, DEFINITIONS or END frame; remembers every known frame."""
+    def _take(self, fr, entry=None):
+        """Loads a METADATA, DEFINITIONS, END or CRASH frame; remembers every known frame.
+        entry is the frame's index entry, when it was found through the index."""
         if fr.type == FRAME_METADATA:
             if self.metadata is not None:
                 raise FormatError("second metadata frame")
@@ -401,11 +424,23 @@ class Trace:
             self._add_definitions(decode(DEFINITIONS, self.payload(fr)))
         elif fr.type == FRAME_END:
             self.end = decode(RUN_END, self.payload(fr))
+        elif fr.type == FRAME_CRASH:
+            report = decode(CRASH_REPORT, self.payload(fr))
+            report["kind"] = CRASH_KINDS.get(report["kind"], report["kind"])
+            report["pos"] = entry["first_event"] if entry else self._events_seen
+            self.crashes.append(report)
         elif fr.type == FRAME_CHUNK:
-            pass  # decoded on demand
+            # Records decode on demand; only the count is needed now, for crash positions.
+            self._events_seen += entry["event_count"] if entry else self._chunk_event_count(fr)
         else:
             return  # unknown types are skipped
         self.frames.append(fr)
+
+    def _chunk_event_count(self, fr):
+        for num, _, v in wire_fields(self.payload(fr)):
+            if num == 2:  # Chunk.event_count
+                return v
+        return 0
 
     def _add_definitions(self, defs):
         for table, key in ((self.files, "files"), (self.codes, "codes"),
@@ -429,7 +464,7 @@ class Trace:
             raise FormatError("trailer does not point at the index")
         index = decode(INDEX, self.payload(fr))
         for e in index["frames"]:
-            self._take(self.frame_at(e["offset"]))
+            self._take(self.frame_at(e["offset"]), e)
 
     def _scan(self, why_index):
         off = HEADER_LEN
