@@ -889,6 +889,7 @@ struct rw_cursor {
      * dropped, and rw_cursor_next keeps returning the error until a seek. */
     int broken;
     rw_err broken_err;
+    unsigned flags; /* given to each decoder */
 };
 
 static void cursor_unload(rw_cursor *c)
@@ -916,6 +917,7 @@ static rw_code cursor_load(rw_cursor *c, size_t i, rw_err *err)
         rw_chunk_free(ch);
         return frame_err(r, r->chunks[i].frame, r->chunks[i].offset, &e, err);
     }
+    rw_decoder_set_flags(d, c->flags);
     c->chunk = ch;
     c->dec = d;
     c->next_pos = r->chunks[i].info.first_event;
@@ -949,6 +951,11 @@ rw_code rw_cursor_new(const rw_reader *r, size_t first, size_t last, rw_cursor *
     c->last = empty ? first : last;
     *out = c;
     return RW_OK;
+}
+
+void rw_cursor_set_flags(rw_cursor *c, unsigned flags)
+{
+    c->flags = flags;
 }
 
 void rw_cursor_free(rw_cursor *c)

@@ -85,6 +85,11 @@ rw_code rw_cursor_new(const rw_reader *r, size_t first, size_t last, rw_cursor *
                       rw_err *err);
 void rw_cursor_free(rw_cursor *c);
 
+/* Decoder flags (codec.h: RW_DECODE_SKIP_ALLOCS) for the chunks this cursor loads.
+ * Call right after rw_cursor_new; a later call takes effect from the next chunk the
+ * cursor loads (every seek to another chunk reloads). Positions are unaffected. */
+void rw_cursor_set_flags(rw_cursor *c, unsigned flags);
+
 /* Next record in global order: 1 = *ev filled, 0 = end, -1 = error (err filled; the
  * records before stay valid). */
 int rw_cursor_next(rw_cursor *c, rw_event *ev, rw_err *err);

@@ -421,6 +421,52 @@ START_TEST(round_trip_every_record)
 }
 END_TEST
 
+/* With RW_DECODE_SKIP_ALLOCS the cursor gives exactly the other records, and seeks
+ * still land on the first remaining record of each position. */
+START_TEST(skip_allocations)
+{
+    char *path = trace_path("skip.rwd");
+    gen g;
+    write_trace(path, 1500, 70, 3, 23, 1, &g);
+    rw_reader *r = NULL;
+    rw_err err = {0};
+    ck_assert_int_eq(rw_reader_open(path, &r, &err), RW_OK);
+    rw_cursor *c = NULL;
+    ck_assert_int_eq(rw_cursor_new(r, 0, SIZE_MAX, &c, &err), RW_OK);
+    rw_cursor_set_flags(c, RW_DECODE_SKIP_ALLOCS);
+    rw_event ev;
+    size_t i = 0, skipped = 0;
+    while (rw_cursor_next(c, &ev, &err) == 1) {
+        while (i < g.n && (RW_IS_ALLOC(g.recs[i].kind) || RW_IS_FREE(g.recs[i].kind))) {
+            i++;
+            skipped++;
+        }
+        ck_assert_uint_lt(i, g.n);
+        check_rec(&ev, &g.recs[i], i);
+        i++;
+    }
+    while (i < g.n && (RW_IS_ALLOC(g.recs[i].kind) || RW_IS_FREE(g.recs[i].kind))) {
+        i++;
+        skipped++;
+    }
+    ck_assert_uint_eq(i, g.n);
+    ck_assert_uint_gt(skipped, 50);
+    for (uint64_t pos = 0; pos < rw_reader_nevents(r); pos += 7) {
+        ck_assert_int_eq(rw_cursor_seek(c, pos, &err), RW_OK);
+        size_t want = 0;
+        while (g.recs[want].pos < pos || RW_IS_ALLOC(g.recs[want].kind) ||
+               RW_IS_FREE(g.recs[want].kind))
+            want++;
+        ck_assert_int_eq(rw_cursor_next(c, &ev, &err), 1);
+        check_rec(&ev, &g.recs[want], want);
+    }
+    rw_cursor_free(c);
+    rw_reader_free(r);
+    free(g.recs);
+    free(path);
+}
+END_TEST
+
 START_TEST(round_trip_untimed_lines)
 {
     char *path = trace_path("untimed.rwd");
@@ -1105,6 +1151,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, round_trip_every_record);
     tcase_add_test(tc, round_trip_untimed_lines);
+    tcase_add_test(tc, skip_allocations);
     tcase_add_test(tc, round_trip_raw_frames_and_one_chunk);
     tcase_add_test(tc, seek_every_event);
     tcase_add_test(tc, cut_at_every_byte);
