@@ -2,6 +2,7 @@
  * is done by recorder/ (rw_record_run). */
 #include "commands.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,40 @@ static void usage(FILE *out)
             "  --python PATH     use this python3.11's setup (venv, sys.executable, prefix);\n"
             "                    default: $VIRTUAL_ENV/bin/python3 if set, else /usr/bin/python3\n"
             "  --flush-ms N      make buffered records durable every N ms (0: only at exit)\n"
+            "  --timeout SECONDS when the time is up, record every thread's stacks, close\n"
+            "                    the trace and exit with status 124 (for hung tests)\n"
+            "  --dump-signal SIG record every thread's stacks when SIG arrives and go on\n"
+            "                    (default USR1; a name, a number or 'none')\n"
             "  -h, --help        show this help\n\n"
             "The program's own exit status is rewind's exit status.\n");
+}
+
+/* "USR1", "SIGUSR1", "10" -> signal number; 0 for "none"; -1 when not a signal a
+ * dump may use (the fatal ones, SIGKILL, SIGSTOP, unknown names). */
+static int parse_signal(const char *s)
+{
+    static const struct {
+        const char *name;
+        int sig;
+    } names[] = {{"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"QUIT", SIGQUIT}, {"HUP", SIGHUP},
+                 {"TERM", SIGTERM}, {"INT", SIGINT}, {"PWR", SIGPWR}, {"WINCH", SIGWINCH},
+                 {"ALRM", SIGALRM}, {"TRAP", SIGTRAP}, {"URG", SIGURG}};
+    if (!strcmp(s, "none"))
+        return 0;
+    if (!strncmp(s, "SIG", 3))
+        s += 3;
+    int sig = -1;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s && !*end)
+        sig = v > 0 && v < NSIG ? (int)v : -1;
+    for (size_t i = 0; sig < 0 && i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(s, names[i].name))
+            sig = names[i].sig;
+    if (sig == SIGKILL || sig == SIGSTOP || sig == SIGSEGV || sig == SIGFPE || sig == SIGABRT ||
+        sig == SIGBUS || sig == SIGILL)
+        return -1;
+    return sig;
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -145,6 +178,20 @@ int rw_cmd_record(int argc, char **argv)
                 return free(redact), bad("--flush-ms needs a number of milliseconds, not '%s'",
                                          val ? val : "");
             o.flush_ms = (int)v;
+        } else if (TAKES("--timeout")) {
+            char *end;
+            double v = val ? strtod(val, &end) : -1;
+            if (!val || *end || end == val || !(v > 0) || v > 1e7)
+                return free(redact), bad("--timeout needs a number of seconds, not '%s'",
+                                         val ? val : "");
+            o.timeout_s = v;
+        } else if (TAKES("--dump-signal")) {
+            int sig = val ? parse_signal(val) : -1;
+            if (sig < 0)
+                return free(redact),
+                       bad("--dump-signal needs a signal name or number (not a fatal one) "
+                           "or 'none', not '%s'", val ? val : "");
+            o.dump_signal = sig;
         } else if (!strcmp(a, "-o") || !strncmp(a, "--output", 8) || !strncmp(a, "-o", 2)) {
             if (!strcmp(a, "-o") || !strcmp(a, "--output"))
                 val = i + 1 < argc ? argv[++i] : NULL;

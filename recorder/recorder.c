@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crash.h"
 #include "recorder_int.h"
 #include "source.h"
 #include "sysalloc.h"
@@ -36,6 +37,7 @@ void rw_record_opts_init(rw_record_opts *o)
     memset(o, 0, sizeof *o);
     o->lines = o->allocations = o->c_calls = 1;
     o->flush_ms = -1;
+    o->dump_signal = SIGUSR1;
 }
 
 /* The run, from start to close. One per process (the hooks are global). */
@@ -398,10 +400,11 @@ static void finish(run *r, int status, int sig, const char *reason)
     memset(&ws, 0, sizeof ws);
     rw_err err = {0};
     res->trace_code = rw_writer_close(rw_st.w, &end, &ws, &err);
-    if (res->trace_code != RW_OK)
-        snprintf(res->trace_msg, sizeof res->trace_msg, "%s", err.msg);
-    else if (ws.failed)
+    /* ws.lost says what was lost (the events after #N); the error alone does not. */
+    if (ws.failed && ws.lost[0])
         snprintf(res->trace_msg, sizeof res->trace_msg, "%s", ws.lost);
+    else if (res->trace_code != RW_OK)
+        snprintf(res->trace_msg, sizeof res->trace_msg, "%s", err.msg);
     rw_st.w = NULL;
     rw_st.s = NULL;
     res->events = ws.events ? ws.events : rw_st.nevents;
@@ -419,8 +422,10 @@ static void at_exit(void)
     if (!r)
         return;
     atomic_store(&rw_st.on, 0);
-    if (rw_source_interrupted())
+    if (rw_source_interrupted()) {
+        rw_crash_uninstall();
         finish(r, 128 + SIGINT, SIGINT, "signal");
+    }
 }
 
 /* A forked child must never write to the parent's trace. */
@@ -497,6 +502,17 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         Py_FinalizeEx();
         return rc;
     }
+    if (rc == RW_OK) {
+        rw_crash_opts co = {res->path, o->timeout_s, o->dump_signal};
+        rc = rw_crash_install(&co, err);
+    }
+    if (rc != RW_OK) {
+        rw_crash_uninstall();
+        rw_writer_close(rw_st.w, NULL, NULL, NULL);
+        unlink(res->path);
+        Py_FinalizeEx();
+        return rc;
+    }
     if (o->allocations)
         rw_alloc_install();
     clock_gettime(CLOCK_MONOTONIC, &r.t0);
@@ -505,6 +521,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     rw_source_install_others();
 
     int status = Py_RunMain();
+    rw_crash_uninstall();
     finish(&r, status, 0, "exit");
     the_run = NULL;
     rw_threads_fini();

@@ -48,6 +48,10 @@ typedef struct rw_record_opts {
     size_t nredact;
     const char *python;         /* interpreter whose setup to use; NULL: see docs */
     int flush_ms;               /* < 0: the writer's default */
+    double timeout_s;           /* > 0: end the run after this many seconds, with every
+                                 * thread's stacks in the trace (exit status 124) */
+    int dump_signal;            /* signal that dumps every thread's stacks into the
+                                 * trace (default SIGUSR1); 0: none */
     /* Called exactly once when the trace is closed, in the recording process, before
      * rw_record_run returns or (unhandled KeyboardInterrupt) before the process kills
      * itself with SIGINT. */
@@ -58,7 +62,8 @@ typedef struct rw_record_opts {
 /* Default redaction patterns: case-insensitive globs on variable names. NULL-ended. */
 extern const char *const rw_record_default_redact[];
 
-/* Sets the defaults: everything recorded, default redaction, writer's flush period. */
+/* Sets the defaults: everything recorded, default redaction, writer's flush period,
+ * no timeout, SIGUSR1 dumps stacks. */
 void rw_record_opts_init(rw_record_opts *o);
 
 /* Runs the program and records it. Returns RW_OK once the program has run (then

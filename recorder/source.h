@@ -28,6 +28,11 @@ void rw_source_install_others(void);
 /* CodeDef id of a code object, defining it (and its file) on first sight. */
 uint32_t rw_source_code_id(PyCodeObject *co);
 
+/* The co_extra slot holding each code object's CodeDef id (a uintptr_t; 0 or a
+ * missing slot: not defined yet), or -1 before rw_source_init. Reading the slot needs
+ * no GIL and defines nothing: crash handlers use it. */
+Py_ssize_t rw_source_extra_index(void);
+
 /* Nanoseconds the hook itself costs per line event, measured on a scratch stream
  * (nothing reaches the trace). Call with rw_st set up but before recording starts. */
 double rw_source_calibrate(void);

@@ -200,6 +200,11 @@ uint32_t rw_source_code_id(PyCodeObject *co)
     return code_id(co);
 }
 
+Py_ssize_t rw_source_extra_index(void)
+{
+    return extra_index;
+}
+
 /* The label cProfile gives a C function (Modules/_lsprof.c, normalizeUserObj). */
 static void cfunc_label(PyCFunctionObject *fn, char *buf, size_t cap)
 {

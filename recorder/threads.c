@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "crash.h"
 #include "source.h"
 #include "sysalloc.h"
 
@@ -52,6 +53,7 @@ uint32_t rw_threads_define_current(const char *name, int is_main)
     e->def.is_main = is_main;
     set_name(e, name);
     rw_writer_def_thread(rw_st.w, id, e->def.ident, e->def.native_id, e->def.name, is_main);
+    rw_crash_note_thread(id, e->def.ident);
     rw_tls.tstate = ts;
     rw_tls.thread = id;
     return id;
@@ -111,8 +113,10 @@ static PyObject *boot(PyObject *self, PyObject *unused)
         threads[id - 1].thread_obj = thread;
     rw_busy_leave(&b);
     rw_source_install_current();
+    rw_crash_thread_enter(); /* its own signal stack: a crash in it can be reported */
 
     PyObject *res = PyObject_Call(func, args, kwargs == Py_None ? NULL : kwargs);
+    rw_crash_thread_leave();
 
     if (id && thread) {
         /* The target has returned but the Thread object is still alive (func holds
