@@ -109,7 +109,7 @@ int rw_cmd_audit(int argc, char **argv)
     rw_reader *r = NULL;
     rw_err err = {0};
 
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option group */
     opterr = 0;
     while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (ch) {

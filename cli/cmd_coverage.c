@@ -394,7 +394,7 @@ int rw_cmd_coverage(int argc, char **argv)
     uint8_t *report = NULL;
     rw_err err = {0};
 
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option group */
     opterr = 0;
     while ((ch = getopt_long(argc, argv, ":cC:smlTh", longopts, NULL)) != -1) {
         switch (ch) {

@@ -46,7 +46,7 @@ int rw_cmd_export(int argc, char **argv)
     rw_reader *r = NULL;
     rw_err err = {0};
 
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option group */
     opterr = 0;
     while ((ch = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
         switch (ch) {

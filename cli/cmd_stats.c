@@ -254,11 +254,8 @@ static void print_lines(FILE *out, rw_profile *p, int have_n, uint64_t n)
     qsort(p->lines, p->nlines, sizeof *p->lines, cmp_line_time);
     size_t count = p->nlines;
     uint64_t hits = 0;
-    double total = 0;
-    for (size_t i = 0; i < p->nlines; i++) {
+    for (size_t i = 0; i < p->nlines; i++)
         hits += p->lines[i].hits;
-        total += p->lines[i].time;
-    }
     fprintf(out, "         %llu line events on %zu lines\n\n", (unsigned long long)hits,
             p->nlines);
     fprintf(out, "   Ordered by: line time (from a line's start to the next line or return\n"

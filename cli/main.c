@@ -51,12 +51,6 @@ static void usage(FILE *out)
     fprintf(out, "\n'rewind COMMAND --help' describes one command. Version %s.\n", REWIND_VERSION);
 }
 
-int rw_cli_fail(const char *cmd, const rw_err *err)
-{
-    fprintf(stderr, "rewind %s: %s\n", cmd, err->msg[0] ? err->msg : rw_code_name(err->code));
-    return RW_EXIT_FAIL;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {

@@ -170,7 +170,11 @@ rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err
         double ns;
         if (parse_time(spec, &ns) == RW_OK) {
             find_ctx c = {.kind = -1};
-            c.min_tick = start_tick(r) + (uint64_t)(ns / ns_per_tick(r));
+            double ticks = ns / ns_per_tick(r);
+            if (!(ticks < 9.0e18)) /* also NaN; past any 56-bit tick */
+                return rw_err_set(err, RW_ENOTFOUND, "time %s is past the end of the recording",
+                                  spec);
+            c.min_tick = start_tick(r) + (uint64_t)ticks;
             RW_TRY(visit(r, 0, find_visit, &c, err));
             if (!c.found)
                 return rw_err_set(err, RW_ENOTFOUND, "time %s is past the end of the recording",
