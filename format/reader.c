@@ -61,6 +61,10 @@ struct rw_reader {
 
     Rewind__Metadata *meta;
     Rewind__RunEnd *end;
+    Rewind__CrashReport **crashes; /* CRASH frames that decoded, file order, owned */
+    uint64_t *crash_pos;           /* events before each */
+    size_t ncrashes, capcrashes, capcrashpos;
+    size_t bad_crashes;            /* CRASH frames that did not decode (skipped) */
     Rewind__Definitions **defmsgs; /* every DEFINITIONS message, owned */
     size_t ndefmsgs, capdefmsgs;
     rw_defs defs;
@@ -361,6 +365,29 @@ static rw_code load_end(rw_reader *r, const uint8_t *p, size_t len, size_t frame
     return RW_OK;
 }
 
+/* A CRASH frame: kept when it decodes; a damaged one is skipped and counted (it
+ * says nothing about the rest of the file). pos = events before it. */
+static rw_code load_crash(rw_reader *r, const uint8_t *p, size_t len, uint64_t pos,
+                          rw_err *err)
+{
+    Rewind__CrashReport *m =
+        (Rewind__CrashReport *)unpack(r, &rewind__crash_report__descriptor, p, len);
+    if (!m) {
+        r->bad_crashes++;
+        return RW_OK;
+    }
+    rw_code rc = grow(&r->crashes, sizeof *r->crashes, &r->capcrashes, r->ncrashes + 1, err);
+    if (rc == RW_OK)
+        rc = grow(&r->crash_pos, sizeof *r->crash_pos, &r->capcrashpos, r->ncrashes + 1, err);
+    if (rc != RW_OK) {
+        free_msg(r, m);
+        return rc;
+    }
+    r->crashes[r->ncrashes] = m;
+    r->crash_pos[r->ncrashes++] = pos;
+    return RW_OK;
+}
+
 static rw_id_limits current_limits(const rw_reader *r)
 {
     rw_id_limits l = {r->defs.ncodes - 1, r->defs.ncfuncs - 1, r->defs.nthreads - 1,
@@ -410,6 +437,9 @@ static void reset_loaded(rw_reader *r)
     free_msg(r, r->end);
     for (size_t i = 0; i < r->ndefmsgs; i++)
         free_msg(r, r->defmsgs[i]);
+    for (size_t i = 0; i < r->ncrashes; i++)
+        free_msg(r, r->crashes[i]);
+    r->ncrashes = r->bad_crashes = 0;
     r->meta = NULL;
     r->end = NULL;
     r->ndefmsgs = 0;
@@ -521,6 +551,17 @@ static rw_code load_from_index(rw_reader *r, rw_err *err)
             rc = add_chunk(r, &info, ie->offset, ie->stored_len, i, err);
             break;
         }
+        case RW_FRAME_CRASH: {
+            rw_frame_header fh;
+            uint8_t *fp = NULL;
+            if (read_frame(r, ie->offset, i, &fh, &fp, &e) == RW_OK && fh.type == RW_FRAME_CRASH)
+                rc = load_crash(r, fp, fh.raw_len,
+                                ie->first_event < r->nevents ? ie->first_event : r->nevents, err);
+            else
+                r->bad_crashes++;
+            free(fp);
+            break;
+        }
         default: /* unknown or reserved types are skipped, as the schema demands */
             break;
         }
@@ -610,6 +651,8 @@ static rw_code scan(rw_reader *r, const char *index_why, rw_err *err)
                 rc = load_defs(r, p, h.raw_len, frame, off, &e);
             } else if (h.type == RW_FRAME_END) {
                 rc = load_end(r, p, h.raw_len, frame, off, &e);
+            } else if (h.type == RW_FRAME_CRASH) {
+                rc = load_crash(r, p, h.raw_len, r->nevents, &e);
             } else if (h.type == RW_FRAME_CHUNK) {
                 rw_chunk_info info;
                 rc = scan_chunk(r, p, h.raw_len, frame, off, &info, &e);
@@ -791,6 +834,8 @@ void rw_reader_free(rw_reader *r)
     free(r->defs.names);
     free(r->first_lines);
     free(r->chunks);
+    free(r->crashes);
+    free(r->crash_pos);
     free(r->name);
     free(r);
 }
@@ -800,6 +845,17 @@ void rw_reader_free(rw_reader *r)
 const rw_recovery *rw_reader_recovery(const rw_reader *r) { return &r->rec; }
 const Rewind__Metadata *rw_reader_metadata(const rw_reader *r) { return r->meta; }
 const Rewind__RunEnd *rw_reader_end(const rw_reader *r) { return r->end; }
+
+size_t rw_reader_ncrashes(const rw_reader *r) { return r->ncrashes; }
+
+const Rewind__CrashReport *rw_reader_crash(const rw_reader *r, size_t i, uint64_t *pos)
+{
+    if (i >= r->ncrashes)
+        return NULL;
+    if (pos)
+        *pos = r->crash_pos[i];
+    return r->crashes[i];
+}
 const rw_defs *rw_reader_defs(const rw_reader *r) { return &r->defs; }
 size_t rw_reader_nchunks(const rw_reader *r) { return r->nchunks; }
 uint64_t rw_reader_nevents(const rw_reader *r) { return r->nevents; }

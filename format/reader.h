@@ -46,6 +46,12 @@ const rw_recovery *rw_reader_recovery(const rw_reader *r);
 const Rewind__Metadata *rw_reader_metadata(const rw_reader *r);
 const Rewind__RunEnd *rw_reader_end(const rw_reader *r);
 
+/* Crash, timeout and dump reports (CRASH frames), in file order. rw_reader_crash
+ * returns report i (borrowed; NULL when i is out of range) and, in *pos, the number
+ * of events before it. A CRASH frame that does not decode is skipped. */
+size_t rw_reader_ncrashes(const rw_reader *r);
+const Rewind__CrashReport *rw_reader_crash(const rw_reader *r, size_t i, uint64_t *pos);
+
 /* Definitions, indexed by id (index 0 is an empty placeholder). Borrowed. */
 typedef struct rw_defs {
     Rewind__FileDef **files;

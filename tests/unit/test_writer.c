@@ -286,6 +286,13 @@ START_TEST(test_crash_request_completes_trace)
     ck_assert_ptr_nonnull(rw_reader_end(r));
     ck_assert_int_eq(rw_reader_end(r)->term_signal, SIGSEGV);
     ck_assert_str_eq(rw_reader_end(r)->stop_reason, "signal");
+    ck_assert_uint_eq(rw_reader_ncrashes(r), 1);
+    uint64_t pos = 0;
+    const Rewind__CrashReport *cr = rw_reader_crash(r, 0, &pos);
+    ck_assert_ptr_nonnull(cr);
+    ck_assert_uint_eq(pos, 9000);
+    ck_assert_int_eq((int)cr->kind, 11);
+    ck_assert_ptr_null(rw_reader_crash(r, 1, NULL));
     rw_reader_free(r);
     free(path);
 }
