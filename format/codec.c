@@ -715,6 +715,10 @@ rw_code rw_encoder_finish(rw_encoder *e, uint8_t **out, size_t *out_len, rw_chun
 
 /* ---- decoder ---------------------------------------------------------------- */
 
+/* Largest thread id a decoder without limits accepts (its stack table is indexed by
+ * thread id; a hostile id must not make it allocate gigabytes). */
+#define UNCHECKED_THREADS_MAX (1u << 20)
+
 /* protobuf-c allocator that refuses to go past a budget, so that a hostile chunk
  * cannot make the decoder allocate without bound. Each block carries its size. */
 typedef struct budget {
@@ -842,6 +846,7 @@ struct rw_decoder {
     rw_id_limits lim;
     int check;
     unsigned flags;
+    int failed; /* an error was returned: every later call returns it again */
     unsigned time_shift;
     stacks stk;
     uint32_t thread;
@@ -855,6 +860,7 @@ struct rw_decoder {
 
 static rw_code decode_err(rw_decoder *d, rw_err *err, const char *what)
 {
+    d->failed = 1;
     return rw_err_set(err, RW_ECORRUPT, "chunk at event %llu, record %zu: %s",
                       (unsigned long long)d->m->first_event, d->i, what);
 }
@@ -875,11 +881,11 @@ rw_code rw_decoder_new(const rw_chunk *c, const rw_id_limits *lim, unsigned time
     d->q = c->m->first_tick >> d->time_shift;
     d->thread = c->m->thread;
     rw_code rc = RW_OK;
-    if (d->check && d->thread > d->lim.threads)
+    if ((d->check && d->thread > d->lim.threads) || d->thread > UNCHECKED_THREADS_MAX)
         rc = decode_err(d, err, "start thread id out of range");
     for (size_t i = 0; rc == RW_OK && i < c->m->n_keyframe; i++) {
         const Rewind__ThreadStack *ts = c->m->keyframe[i];
-        if (d->check && ts->thread > d->lim.threads) {
+        if ((d->check && ts->thread > d->lim.threads) || ts->thread > UNCHECKED_THREADS_MAX) {
             rc = decode_err(d, err, "keyframe thread id out of range");
             break;
         }
@@ -983,6 +989,7 @@ static int decode_alloc(rw_decoder *d, uint64_t size, uint64_t *addr, rw_err *er
     }
     a->prev_alloc = *addr;
     if (col_u64_push(&a->allocs, *addr) < 0) {
+        d->failed = 1;
         rw_err_set(err, RW_ENOMEM, "out of memory decoding allocations");
         return -1;
     }
@@ -1017,6 +1024,11 @@ void rw_decoder_set_flags(rw_decoder *d, unsigned flags) { d->flags = flags; }
 int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
 {
     const Rewind__Chunk *m = d->m;
+    if (RW_UNLIKELY(d->failed)) {
+        rw_err_set(err, RW_ECORRUPT, "chunk at event %llu: decoding already failed",
+                   (unsigned long long)m->first_event);
+        return -1;
+    }
     if (d->flags & RW_DECODE_SKIP_ALLOCS) {
         /* Allocation columns are never read again in this mode. */
         while (d->i < m->kinds.len && m->kinds.data[d->i] >= RW_K_ALLOC_RAW &&
@@ -1123,13 +1135,13 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
     case RW_K_C_RETURN:
     case RW_K_C_EXCEPTION: {
         rw_frame f;
-        ev->depth = t->st.depth;
+        uint32_t depth = t->st.depth;
         stack_pop_c(&t->st, &f);
+        fill_top(&t->st, ev); /* the calling Python frame's line */
         ev->code = f.code;
         ev->call_pos = f.call_pos;
         ev->call_tick = f.call_tick;
-        if (!f.is_c)
-            ev->depth = 0;
+        ev->depth = f.is_c ? depth : 0;
         break;
     }
     case RW_K_ALLOC_RAW:
@@ -1153,8 +1165,9 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
             decode_err(d, err, "thread id out of range");
             return -1;
         }
-        if (!stacks_get(&d->stk, th)) {
-            rw_err_set(err, RW_ENOMEM, "out of memory for thread stacks");
+        if (th > UNCHECKED_THREADS_MAX || !stacks_get(&d->stk, th)) {
+            d->failed = 1;
+            rw_err_set(err, RW_ENOMEM, "thread id %u: out of memory for thread stacks", th);
             return -1;
         }
         d->thread = th;
