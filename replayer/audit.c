@@ -28,6 +28,8 @@ rw_code rw_audit_scan(const rw_reader *r, const rw_audit_opts *o, rw_audit_fn fn
     }
     rw_cursor *c;
     rw_code rc = rw_cursor_new(r, 0, SIZE_MAX, &c, err);
+    if (rc == RW_OK)
+        rw_cursor_set_flags(c, RW_DECODE_SKIP_ALLOCS); /* audit records only */
     if (rc != RW_OK) {
         free(keep);
         return rc;

@@ -199,6 +199,7 @@ rw_code rw_cov_collect(const rw_reader *r, const rw_cov_opts *o, rw_cov **out, r
         rw_cov_free(c);
         return rc;
     }
+    rw_cursor_set_flags(cur, RW_DECODE_SKIP_ALLOCS); /* lines only: allocations are noise */
     if (from && (rc = rw_cursor_seek(cur, from, err)) != RW_OK)
         goto fail;
     rw_event ev;

@@ -286,6 +286,7 @@ rw_code rw_export_write(const rw_reader *r, const rw_export_opts *o, FILE *out, 
     if (rw_reader_nchunks(r) && o->from < to) {
         if ((rc = rw_cursor_new(r, 0, SIZE_MAX, &c, err)) != RW_OK)
             goto out;
+        rw_cursor_set_flags(c, RW_DECODE_SKIP_ALLOCS); /* calls only */
         if (o->from && (rc = rw_cursor_seek(c, o->from, err)) != RW_OK)
             goto out;
         /* Frames open at the start of the range, opened at its first event's time. */

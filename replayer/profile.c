@@ -77,6 +77,7 @@ static void decode_chunk(pipe *pp, size_t i, slot *sl)
     if (sl->rc == RW_OK)
         sl->rc = rw_decoder_new(ch, &pp->lim, rw_reader_time_shift(pp->r), &d, &sl->err);
     if (sl->rc == RW_OK) {
+        rw_decoder_set_flags(d, RW_DECODE_SKIP_ALLOCS); /* calls and returns only */
         const rw_chunk_info *ci = rw_chunk_get_info(ch);
         size_t need = ci->event_count + 1;
         if (need > sl->cap) {

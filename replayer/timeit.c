@@ -196,6 +196,7 @@ rw_code rw_timeit_run(const rw_reader *r, const rw_timeit_target *t, const rw_ti
 
     rw_cursor *c;
     RW_TRY(rw_cursor_new(r, first, last, &c, err));
+    rw_cursor_set_flags(c, RW_DECODE_SKIP_ALLOCS); /* calls and returns only */
     double *dur = NULL;
     size_t n = 0, cap = 0;
     double worst = -1, best = INFINITY, sum = 0;
