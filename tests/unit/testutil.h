@@ -12,8 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The process's scratch directory ($TMPDIR or /tmp, "rewind-test-XXXXXX"), created on
- * first use and removed with everything in it when the process that created it exits.
+/* The process's scratch directory ($TMPDIR or /tmp, "rewind-test-" and six random
+ * characters), created on first use and removed with everything in it when the process
+ * that created it exits.
  * A child forked after the first call (CK_FORK=yes) shares its parent's directory.
  * Borrowed; valid until exit. */
 const char *rw_test_tmpdir(void);
