@@ -84,7 +84,7 @@ struct rw_writer {
 void rw_writer_opts_default(rw_writer_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->zstd_level = 3;
+    o->zstd_level = 1;
     o->flush_ms = 250;
     o->chunk_records = 262144;
     o->block_records = 65536;

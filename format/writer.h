@@ -41,7 +41,7 @@ typedef struct rw_stream {
 } rw_stream;
 
 typedef struct rw_writer_opts {
-    int zstd_level;          /* default 3 */
+    int zstd_level;          /* default 1 */
     uint32_t flush_ms;       /* default 250; 0 = only on close/flush */
     uint32_t chunk_records;  /* default 262144 */
     uint32_t block_records;  /* records per block, default 65536 */
