@@ -794,7 +794,8 @@ static void report_begin(Rewind__CrashReport__Kind kind, int sig, const siginfo_
     rep.text[0] = '\0';
     if (si) {
         m->si_code = si->si_code;
-        if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE)
+        if (si->si_code > 0 && /* else si_addr's bytes are the sender's pid and uid */
+            (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE))
             m->fault_addr = (uint64_t)(uintptr_t)si->si_addr;
     }
     if (ucv)
