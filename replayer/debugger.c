@@ -11,6 +11,7 @@
 #include "debugger.h"
 
 #include <ctype.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1562,6 +1563,51 @@ static int any_py_match(void *p, const rw_event *ev, const rw_stack *st)
     return is_py_event(ev->kind);
 }
 
+/* Python events of one thread (ctx: its ThreadDef id; 0: any thread). */
+static int thread_py_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    (void)st;
+    uint32_t want = *(const uint32_t *)p;
+    return is_py_event(ev->kind) && (want == 0 || ev->thread == want);
+}
+
+/* Goes to the last fatal signal or timeout report (rw_pos_crash): the last Python
+ * event of the thread that got the signal (for a timeout, the main thread) before it,
+ * so that `where` shows the Python stack at the crash. Prints what happened. */
+static int enter_crash(rw_dbg *d, rw_err *err)
+{
+    uint64_t at, found, n = rw_timeline_nevents(d->tl);
+    const Rewind__CrashReport *c;
+    if (rw_pos_crash(d->r, &at, &c, err) != RW_OK)
+        return 0;
+    if (at > n)
+        at = n;
+    uint32_t thread = c->thread < d->defs->nthreads ? c->thread : 0;
+    rw_code rc = rw_timeline_prev(d->tl, at, 0, thread_py_match, &thread, &found, err);
+    if (rc == RW_ENOTFOUND && thread) {
+        thread = 0; /* the thread ran no Python code: take any thread's last event */
+        rc = rw_timeline_prev(d->tl, at, 0, thread_py_match, &thread, &found, err);
+    }
+    if (rc != RW_OK)
+        return 0;
+    if (load_pos(d, found, err) != RW_OK)
+        return 0;
+    if (c->kind == REWIND__CRASH_REPORT__KIND__TIMEOUT)
+        msg(d, "Timeout after %.3g s: the run was ended here; thread %u was at this line",
+            (double)c->timeout_ms / 1000.0, d->thread);
+    else if (c->fault_addr || (c->si_code > 0 && c->signal != SIGABRT))
+        msg(d, "Crash: %s (a hardware fault at address 0x%llx) in thread %u; its last "
+               "event is %llu", c->signal_name, (unsigned long long)c->fault_addr, d->thread,
+            (unsigned long long)found);
+    else
+        msg(d, "Crash: %s (sent by kill, raise or abort) in thread %u; its last event is %llu",
+            c->signal_name, d->thread, (unsigned long long)found);
+    msg(d, "The recording ends here; reverse commands go back. 'rewind info' shows the "
+           "C stack and the machine code.");
+    print_kind(d);
+    return 1;
+}
+
 static int goto_pos(rw_dbg *d, uint64_t pos)
 {
     rw_err e;
@@ -1595,8 +1641,11 @@ static int cmd_goto(rw_dbg *d, const char *arg)
         return 1;
     }
     if (!strcmp(arg, "@crash")) {
-        error(d, "@crash needs a crash record, and this recording has none");
-        return 0;
+        if (!enter_crash(d, &e)) {
+            fail(d, &e);
+            return 0;
+        }
+        return 1;
     }
     uint64_t pos;
     if (rw_pos_parse(d->r, arg, &pos, &e) != RW_OK) {
@@ -2868,8 +2917,7 @@ rw_code rw_dbg_start(rw_dbg *d, const char *at, rw_err *err)
     if (!at)
         return load_pos(d, d->start_pos, err);
     if (!strcmp(at, "@crash"))
-        return rw_err_set(err, RW_ENOTFOUND,
-                          "@crash needs a crash record, and this recording has none");
+        return enter_crash(d, err) ? RW_OK : err->code;
     if (!strcmp(at, "@exception")) {
         if (!has_uncaught(d))
             return rw_err_set(err, RW_ENOTFOUND, "the program raised no uncaught exception");

@@ -9,7 +9,8 @@
 #include "addrmap.h"
 #include "records.h"
 
-#define SPELLINGS "an event number, @start, @end, @exception, @peak, a time such as 1.5s " \
+#define SPELLINGS "an event number, @start, @end, @exception, @peak, @crash, a time such " \
+                  "as 1.5s " \
                   "or 250ms, or FILE:LINE"
 
 static uint64_t start_tick(const rw_reader *r)
@@ -194,6 +195,12 @@ rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err
     }
     if (!strcmp(spec, "@peak"))
         return rw_pos_peak(r, pos, NULL, err);
+    if (!strcmp(spec, "@crash")) {
+        uint64_t at;
+        RW_TRY(rw_pos_crash(r, &at, NULL, err));
+        *pos = at < n ? at : n;
+        return RW_OK;
+    }
     if (!strcmp(spec, "@exception")) {
         const Rewind__RunEnd *e = rw_reader_end(r);
         if (e && e->uncaught_type && e->uncaught_type[0] && e->uncaught_pos <= n) {
@@ -277,4 +284,28 @@ rw_code rw_pos_time_ns(const rw_reader *r, uint64_t pos, double *ns, rw_err *err
     }
     rw_cursor_free(c);
     return rc;
+}
+
+rw_code rw_pos_crash(const rw_reader *r, uint64_t *pos, const Rewind__CrashReport **rep,
+                     rw_err *err)
+{
+    size_t dumps = 0;
+    for (size_t i = rw_reader_ncrashes(r); i > 0; i--) {
+        uint64_t at;
+        const Rewind__CrashReport *c = rw_reader_crash(r, i - 1, &at);
+        if (c->kind == REWIND__CRASH_REPORT__KIND__FATAL_SIGNAL ||
+            c->kind == REWIND__CRASH_REPORT__KIND__TIMEOUT) {
+            *pos = at;
+            if (rep)
+                *rep = c;
+            return RW_OK;
+        }
+        dumps++;
+    }
+    if (dumps)
+        return rw_err_set(err, RW_ENOTFOUND,
+                          "@crash: the run did not crash or time out: no crash record (it has "
+                          "%zu stack dump%s: 'rewind info' shows them)", dumps, dumps == 1 ? "" : "s");
+    return rw_err_set(err, RW_ENOTFOUND,
+                      "@crash: the run did not crash or time out: no crash record");
 }

@@ -9,6 +9,8 @@
  *   @end          the end of the run
  *   @exception    where the uncaught exception reached sys.excepthook
  *   @peak         where traced memory (all domains) was highest
+ *   @crash        where the last fatal signal or --timeout report was made (CRASH
+ *                 frame; dumps do not count)
  *   1.5s 250ms 40us 100ns   the first event at or after that time since the start
  *   FILE:LINE     the first time line LINE of a file ending in FILE ran
  */
@@ -27,6 +29,11 @@ rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err
 /* The position of the highest traced memory and that amount (bytes), by one pass
  * over the trace. */
 rw_code rw_pos_peak(const rw_reader *r, uint64_t *pos, uint64_t *bytes, rw_err *err);
+
+/* The last closing report (fatal signal or timeout) of the trace, and its position
+ * (the number of events before it). RW_ENOTFOUND when the trace has none. */
+rw_code rw_pos_crash(const rw_reader *r, uint64_t *pos, const Rewind__CrashReport **rep,
+                     rw_err *err);
 
 /* Nanoseconds since the start of the recording at event pos (its tick). */
 rw_code rw_pos_time_ns(const rw_reader *r, uint64_t pos, double *ns, rw_err *err);

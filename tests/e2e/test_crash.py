@@ -113,6 +113,28 @@ class Crash(rwtest.TestCase):
         # The report sits after every event: the crash is the run's last moment.
         self.assertEqual(rep["pos"], tr.end["events"])
 
+    def test_replay_at_crash(self):
+        prog = self.prog("segv.py")
+        rec = self.record(prog)
+        out = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", "--at", "@crash", rec.trace],
+                         stdin="where\n")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("Crash: SIGSEGV (a hardware fault at address 0x0) in thread 1", out.stdout)
+        where = out.stdout.split("(rewind) ", 1)[1]
+        frames = re.findall(r"^[ >] (\S+)\((\d+)\)(\S+)\(\)$", where, re.M)
+        self.assertEqual([(os.path.basename(f), int(n), name) for f, n, name in frames],
+                         [("segv.py", 25, "<module>"), ("segv.py", 19, "outer"),
+                          ("segv.py", 15, "deref"), ("__init__.py", 519, "string_at")])
+        self.assertIn("> /usr/lib/python3.11/ctypes/__init__.py(519)string_at()", where)
+        # goto @crash from elsewhere lands there too; a run without a crash says so.
+        out = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", rec.trace],
+                         stdin="goto @crash\nwhere\n")
+        self.assertIn("Crash: SIGSEGV", out.stdout)
+        ok = self.record(self.write("ok.py", "print(1)\n"), trace="ok.rwd")
+        out = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", "--at", "@crash", ok.trace])
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("@crash: the run did not crash or time out", out.stderr)
+
     def test_abort(self):
         prog = self.prog("abort.py")
         rec = self.record(prog)
