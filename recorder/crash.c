@@ -864,7 +864,9 @@ static void fatal_handler(int sig, siginfo_t *si, void *ucv)
 {
     int saved_errno = errno;
     pid_t me = my_tid(), expected = 0;
-    if (atomic_compare_exchange_strong(&owner, &expected, me)) {
+    if (getpid() != rw_st.pid) {
+        chain(sig, si); /* a forked child: the trace and its writer are the parent's */
+    } else if (atomic_compare_exchange_strong(&owner, &expected, me)) {
         if (!atomic_load(&closed)) {
             report_begin(REWIND__CRASH_REPORT__KIND__FATAL_SIGNAL, sig, si, ucv);
             PyThreadState *cur = interp && !_Py_IsFinalizing()
@@ -902,6 +904,13 @@ static void dump_handler(int sig, siginfo_t *si, void *ucv)
 {
     int saved_errno = errno;
     pid_t expected = 0;
+    if (getpid() != rw_st.pid) {
+        /* A forked child has no recording: the signal does what it did before us. */
+        sigaction(sig, &prev_dump, NULL);
+        raise(sig);
+        errno = saved_errno;
+        return;
+    }
     if (!atomic_compare_exchange_strong(&owner, &expected, my_tid())) {
         errno = saved_errno;
         return; /* another report is being made */
