@@ -76,15 +76,23 @@ if [ "$fuzz" = 1 ] && [ "$fuzz_seconds" -gt 0 ] && [ ${#targets[@]} -gt 0 ]; the
       work=$(mktemp -d)
       seeds=tests/fuzz/corpus/$t
       [ -d "$seeds" ] || seeds=
-      echo "-- $t"
+      log=$build_fuzz/$t.log
+      echo "-- $t (log: $log)"
       # New inputs go to the scratch corpus (first directory), never into the source tree.
-      ASAN_OPTIONS=detect_leaks=1 "$bin" -max_total_time="$fuzz_seconds" \
-        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="$build_fuzz/artifacts/$t-" "$work" ${seeds:+"$seeds"} 2>&1 \
-        | grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)|^"|^###### ' \
-        || { echo "test.sh: $t found a failing input: see $build_fuzz/artifacts/" >&2
-             rm -rf "$work"; exit 1; }
-      rm -rf "$work"
+      # The log holds whatever the target prints (a CLI target prints an error per input):
+      # only its summary, or its tail after a failure, goes to the terminal.
+      if ASAN_OPTIONS=detect_leaks=1 "$bin" -max_total_time="$fuzz_seconds" \
+           -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+           -artifact_prefix="$build_fuzz/artifacts/$t-" "$work" ${seeds:+"$seeds"} \
+           >"$log" 2>&1; then
+        grep -E '^(Done [0-9]+ runs|stat::(number_of_executed_units|new_units_added))' "$log"
+        rm -rf "$work"
+      else
+        grep -vE '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)|^"|^###### ' "$log" | tail -n 60
+        echo "test.sh: $t found a failing input: see $build_fuzz/artifacts/" >&2
+        rm -rf "$work"
+        exit 1
+      fi
     done
   else
     stage "3/3 libFuzzer skipped: clang is not installed (scripts/install-deps.sh installs it)"
