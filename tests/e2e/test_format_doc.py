@@ -130,6 +130,22 @@ class FormatDocTest(rwtest.TestCase):
         self.check_same(trace, ours, theirs)
         self.assertGreaterEqual(len({r["thread"] for r in ours}), 3)
 
+    def test_crash_report(self):
+        prog = self.write("abort.py", "import os\n\ndef f():\n    os.abort()\n\nf()\n")
+        # Under ASan, let SIGABRT reach rewind's handler rather than the sanitizer's.
+        env = {"ASAN_OPTIONS": "detect_leaks=0:handle_abort=0"}
+        rec = self.record(prog, env=env)
+        self.assertEqual(rec.returncode, -6, rec.stderr)
+        trace = pyreader.Trace(rec.trace)
+        self.assertEqual(len(trace.crashes), 1)
+        crash = trace.crashes[0]
+        self.assertEqual((crash["kind"], crash["signal_name"]), ("fatal_signal", "SIGABRT"))
+        self.assertEqual(crash["pos"], trace.end["events"])
+        (current,) = [t for t in crash["threads"] if t["current"]]
+        self.assertEqual([(f["name"], f["line"]) for f in current["frames"]],
+                         [("f", 4), ("<module>", 6)])
+        self.assertIn('File "%s", line 4 in f' % prog, crash["text"])
+
     def test_cut_trace_recovers_its_good_part(self):
         prog = self.write("busy.py", BUSY)
         rec = self.record(prog)
