@@ -146,6 +146,21 @@ class Crash(rwtest.TestCase):
         self.assertNotEqual(out.returncode, 0)
         self.assertIn("@crash: the run did not crash or time out", out.stderr)
 
+    def test_stack_overflow_in_thread(self):
+        prog = self.prog("overflow.py")
+        rec = self.record(prog, options=["--no-allocations"])
+        py = self.python(prog)
+        self.assertEqual(rec.returncode, -signal.SIGSEGV)
+        self.assertEqual(rec.returncode, py.returncode)
+        tr = self.trace(rec)
+        rep = self.only_report(tr, "fatal_signal")
+        self.check_closed(tr, 128 + signal.SIGSEGV, signal.SIGSEGV, "signal")
+        self.assertEqual(tr.threads[rep["thread"]]["name"], "nester")
+        current = [th for th in rep["threads"] if th["current"]][0]
+        self.assertEqual(current["ident"], rep["thread_ident"])
+        self.assertIn((prog, 14, "nest"), py_frames(current))
+        self.assertGreater(len(rep["c_frames"]), 50)  # deep in the C encoder
+
     def test_abort(self):
         prog = self.prog("abort.py")
         rec = self.record(prog)
