@@ -7,7 +7,8 @@
 #   bench/record/run.sh [--rounds N] [--workloads calls.py,mix.py]
 #   REWIND=path/to/rewind   (default: build/rewind, built by scripts/build.sh if missing)
 #
-# About 6-8 minutes with 3 rounds on a 2-core VM. Run it on an idle machine.
+# About 10 minutes with 3 rounds on an idle 2-core VM (13 on a busy one). Run it on an
+# idle machine: other processes on the vCPUs show up as noise in every ratio.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
