@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     --rounds=*) rounds=${1#*=}; shift ;;
     --workloads) workloads=$2; shift 2 ;;
     --workloads=*) workloads=${1#*=}; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
