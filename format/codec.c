@@ -49,6 +49,7 @@ static int kind_valid(unsigned k)
 typedef struct tstate {
     rw_stack st;
     uint32_t orphan_line;
+    uint32_t overflow; /* frames opened beyond RW_STACK_MAX, not stored */
 } tstate;
 
 typedef struct stacks {
@@ -124,10 +125,40 @@ static void stack_pop_c(rw_stack *st, rw_frame *out)
     }
 }
 
-/* Where a LINE's previous line lives: the top Python frame, else the orphan base. */
+/* CALL / C_CALL: the frame to fill, or NULL when the stack is full (deeper frames
+ * are only counted, in overflow) or out of memory (*oom set). */
+static rw_frame *frame_open(tstate *t, int *oom)
+{
+    if (t->overflow || t->st.depth >= RW_STACK_MAX) {
+        t->overflow++;
+        return NULL;
+    }
+    rw_frame *f = stack_push(&t->st);
+    if (!f)
+        *oom = 1;
+    return f;
+}
+
+/* RETURN / C_RETURN / C_EXCEPTION: counted frames close first. */
+static void frame_close(tstate *t, int is_c, rw_frame *out)
+{
+    if (t->overflow) {
+        t->overflow--;
+        memset(out, 0, sizeof *out);
+    } else if (is_c) {
+        stack_pop_c(&t->st, out);
+    } else {
+        stack_pop_py(&t->st, out);
+    }
+}
+
+/* Where a LINE's previous line lives: the top Python frame, else (no Python frame on
+ * top, or in a counted frame past RW_STACK_MAX) the orphan base. */
 static uint32_t *line_base(tstate *t)
 {
     rw_stack *st = &t->st;
+    if (t->overflow)
+        return &t->orphan_line;
     if (st->depth && !st->frames[st->depth - 1].is_c)
         return &st->frames[st->depth - 1].line;
     return &t->orphan_line;
@@ -297,7 +328,7 @@ static int keyframe_capture(rw_encoder *e)
     e->nkey = 0;
     size_t n = 0;
     for (uint32_t i = 0; i < e->stk.n; i++)
-        if (e->stk.t[i].st.depth)
+        if (e->stk.t[i].st.depth || e->stk.t[i].overflow)
             n++;
     if (!n)
         return 0;
@@ -306,7 +337,7 @@ static int keyframe_capture(rw_encoder *e)
         return -1;
     for (uint32_t i = 0; i < e->stk.n; i++) {
         rw_stack *st = &e->stk.t[i].st;
-        if (!st->depth)
+        if (!st->depth && !e->stk.t[i].overflow)
             continue;
         Rewind__ThreadStack *ts = malloc(sizeof *ts);
         if (!ts)
@@ -314,7 +345,8 @@ static int keyframe_capture(rw_encoder *e)
         rewind__thread_stack__init(ts);
         e->key[e->nkey++] = ts;
         ts->thread = i;
-        ts->frames = calloc(st->depth, sizeof *ts->frames);
+        ts->overflow = e->stk.t[i].overflow;
+        ts->frames = calloc(st->depth ? st->depth : 1, sizeof *ts->frames);
         if (!ts->frames)
             return -1;
         for (uint32_t j = 0; j < st->depth; j++) {
@@ -552,14 +584,18 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
     case RW_K_CALL: {
         uint32_t code = (uint32_t)r->w1, line = (uint32_t)(r->w1 >> 32);
         uint32_t first = code < e->nfirst ? e->first_line[code] : 0;
-        rw_frame *f = stack_push(&t->st);
-        if (!f)
-            return rw_err_set(err, RW_ENOMEM, "encoder: stack deeper than %u frames",
-                              RW_STACK_MAX);
-        f->code = code;
-        f->line = line;
-        f->call_pos = e->events;
-        f->call_tick = (hi >> e->time_shift) << e->time_shift;
+        int oom = 0;
+        rw_frame *f = frame_open(t, &oom);
+        if (oom)
+            return rw_err_set(err, RW_ENOMEM, "encoder: out of memory for a stack");
+        if (f) {
+            f->code = code;
+            f->line = line;
+            f->call_pos = e->events;
+            f->call_tick = (hi >> e->time_shift) << e->time_shift;
+        } else {
+            t->orphan_line = line; /* lines in counted frames go against this */
+        }
         bad |= col_u32_push(&e->call_code, code);
         bad |= col_i32_push(&e->call_line, (int32_t)(line - first));
         bad |= push_time(e, hi);
@@ -575,7 +611,7 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
         break;
     }
     case RW_K_RETURN:
-        stack_pop_py(&t->st, &popped);
+        frame_close(t, 0, &popped);
         bad |= push_time(e, hi);
         break;
     case RW_K_EXCEPTION:
@@ -586,21 +622,23 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
             bad |= push_time(e, hi);
         break;
     case RW_K_C_CALL: {
-        rw_frame *f = stack_push(&t->st);
-        if (!f)
-            return rw_err_set(err, RW_ENOMEM, "encoder: stack deeper than %u frames",
-                              RW_STACK_MAX);
-        f->code = (uint32_t)r->w1;
-        f->is_c = 1;
-        f->call_pos = e->events;
-        f->call_tick = (hi >> e->time_shift) << e->time_shift;
+        int oom = 0;
+        rw_frame *f = frame_open(t, &oom);
+        if (oom)
+            return rw_err_set(err, RW_ENOMEM, "encoder: out of memory for a stack");
+        if (f) {
+            f->code = (uint32_t)r->w1;
+            f->is_c = 1;
+            f->call_pos = e->events;
+            f->call_tick = (hi >> e->time_shift) << e->time_shift;
+        }
         bad |= col_u32_push(&e->cfunc, (uint32_t)r->w1);
         bad |= push_time(e, hi);
         break;
     }
     case RW_K_C_RETURN:
     case RW_K_C_EXCEPTION:
-        stack_pop_c(&t->st, &popped);
+        frame_close(t, 1, &popped);
         bad |= push_time(e, hi);
         break;
     case RW_K_ALLOC_RAW:
@@ -899,6 +937,7 @@ rw_code rw_decoder_new(const rw_chunk *c, const rw_id_limits *lim, unsigned time
             break;
         }
         t->st.depth = 0;
+        t->overflow = ts->overflow;
         for (size_t j = 0; j < ts->n_frames; j++) {
             const Rewind__StackFrame *sf = ts->frames[j];
             uint32_t limit = sf->is_c ? d->lim.cfuncs : d->lim.codes;
@@ -937,10 +976,18 @@ void rw_decoder_free(rw_decoder *d)
     free(d);
 }
 
-/* Fills the "where are we" fields of an event from the top Python frame. */
-static void fill_top(const rw_stack *st, rw_event *ev)
+/* Fills the "where are we" fields of an event from the top Python frame; inside
+ * frames counted past RW_STACK_MAX the code is unknown (0) and the line is the
+ * orphan line. */
+static void fill_top(const tstate *t, rw_event *ev)
 {
-    ev->depth = st->depth;
+    const rw_stack *st = &t->st;
+    ev->depth = st->depth + t->overflow;
+    if (t->overflow) {
+        ev->code = 0;
+        ev->line = t->orphan_line;
+        return;
+    }
     for (uint32_t i = st->depth; i-- > 0;) {
         if (!st->frames[i].is_c) {
             ev->code = st->frames[i].code;
@@ -1068,31 +1115,37 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
             return -1;
         }
         uint32_t first = (d->check && d->lim.code_first_line) ? d->lim.code_first_line[code] : 0;
-        rw_frame *f = stack_push(&t->st);
-        if (!f) {
-            decode_err(d, err, "stack too deep");
+        int oom = 0;
+        rw_frame *f = frame_open(t, &oom);
+        if (oom) {
+            d->failed = 1;
+            rw_err_set(err, RW_ENOMEM, "out of memory for a stack");
             return -1;
         }
-        f->code = code;
-        f->line = first + (uint32_t)dl;
-        f->call_pos = d->pos;
-        f->call_tick = ev->tick;
         ev->code = code;
-        ev->line = f->line;
-        ev->depth = t->st.depth;
+        ev->line = first + (uint32_t)dl;
+        if (f) {
+            f->code = code;
+            f->line = ev->line;
+            f->call_pos = d->pos;
+            f->call_tick = ev->tick;
+        } else {
+            t->orphan_line = ev->line; /* lines in counted frames go against this */
+        }
+        ev->depth = t->st.depth + t->overflow;
         break;
     }
     case RW_K_LINE: {
         uint32_t *base = line_base(t);
         *base += (uint32_t)m->line_delta[d->i_line++];
-        fill_top(&t->st, ev);
+        fill_top(t, ev);
         ev->line = *base;
         break;
     }
     case RW_K_RETURN: {
         rw_frame f;
-        fill_top(&t->st, ev);
-        stack_pop_py(&t->st, &f);
+        fill_top(t, ev);
+        frame_close(t, 0, &f);
         ev->code = f.code;
         ev->call_pos = f.call_pos;
         ev->call_tick = f.call_tick;
@@ -1106,7 +1159,7 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
             decode_err(d, err, "exception name id out of range");
             return -1;
         }
-        fill_top(&t->st, ev);
+        fill_top(t, ev);
         ev->name = name;
         ev->text = (const char *)b->data;
         ev->text_len = b->len;
@@ -1118,30 +1171,35 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
             decode_err(d, err, "c function id out of range");
             return -1;
         }
-        fill_top(&t->st, ev);
-        rw_frame *f = stack_push(&t->st);
-        if (!f) {
-            decode_err(d, err, "stack too deep");
+        fill_top(t, ev);
+        int oom = 0;
+        rw_frame *f = frame_open(t, &oom);
+        if (oom) {
+            d->failed = 1;
+            rw_err_set(err, RW_ENOMEM, "out of memory for a stack");
             return -1;
         }
-        f->code = fn;
-        f->is_c = 1;
-        f->call_pos = d->pos;
-        f->call_tick = ev->tick;
+        if (f) {
+            f->code = fn;
+            f->is_c = 1;
+            f->call_pos = d->pos;
+            f->call_tick = ev->tick;
+        }
         ev->code = fn;
-        ev->depth = t->st.depth;
+        ev->depth = t->st.depth + t->overflow;
         break;
     }
     case RW_K_C_RETURN:
     case RW_K_C_EXCEPTION: {
         rw_frame f;
-        uint32_t depth = t->st.depth;
-        stack_pop_c(&t->st, &f);
-        fill_top(&t->st, ev); /* the calling Python frame's line */
+        uint32_t depth = t->st.depth + t->overflow;
+        int counted = t->overflow != 0;
+        frame_close(t, 1, &f);
+        fill_top(t, ev); /* the calling Python frame's line */
         ev->code = f.code;
         ev->call_pos = f.call_pos;
         ev->call_tick = f.call_tick;
-        ev->depth = f.is_c ? depth : 0;
+        ev->depth = f.is_c || counted ? depth : 0;
         break;
     }
     case RW_K_ALLOC_RAW:
@@ -1150,14 +1208,14 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
         ev->size = m->alloc_size[d->i_size++];
         if (decode_alloc(d, ev->size, &ev->addr, err) < 0)
             return -1;
-        fill_top(&t->st, ev);
+        fill_top(t, ev);
         break;
     case RW_K_FREE_RAW:
     case RW_K_FREE_MEM:
     case RW_K_FREE_OBJ:
         if (decode_free(d, &ev->addr, err) < 0)
             return -1;
-        fill_top(&t->st, ev);
+        fill_top(t, ev);
         break;
     case RW_K_THREAD: {
         uint32_t th = m->switch_thread[d->i_switch++];
@@ -1174,7 +1232,7 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
         t = &d->stk.t[th];
         ev->thread = th;
         ev->name = th;
-        fill_top(&t->st, ev);
+        fill_top(t, ev);
         break;
     }
     case RW_K_AUDIT: {
@@ -1184,7 +1242,7 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
             decode_err(d, err, "audit name id out of range");
             return -1;
         }
-        fill_top(&t->st, ev);
+        fill_top(t, ev);
         ev->name = name;
         ev->text = (const char *)b->data;
         ev->text_len = b->len;

@@ -16,7 +16,8 @@
 #include "error.h"
 #include "records.h"
 
-/* Deepest shadow stack a decoder accepts (deeper = corrupt input). */
+/* Deepest shadow stack kept: frames opened beyond it (a runaway recursion under a
+ * raised recursion limit) are counted, not stored; events' depth includes them. */
 #define RW_STACK_MAX (1u << 20)
 
 /* One frame of a shadow stack. `line` is kept apart from `code` on purpose: the

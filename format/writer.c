@@ -685,6 +685,9 @@ static void write_tail(rw_writer *w, Rewind__RunEnd *end);
  * trace. */
 static int do_crash(rw_writer *w, const rw_crash_req *req)
 {
+    /* Everything appended before the request, including what arrived since this
+     * thread's last pass. */
+    consume(w);
     emit_chunk(w);
     take_defs(w);
     write_defs(w);

@@ -526,6 +526,74 @@ START_TEST(test_unbalanced_stack)
 }
 END_TEST
 
+/* A recursion deeper than RW_STACK_MAX: the frames beyond it are counted, lines in
+ * them still decode, and chunks that start inside them decode alone. */
+START_TEST(test_stack_overflow_is_counted)
+{
+    const uint32_t depth = RW_STACK_MAX + 100;
+    size_t n = (size_t)depth * 4, k = 0;
+    rw_rec *recs = malloc(n * sizeof *recs);
+    uint32_t *want_line = malloc(n * sizeof *want_line);
+    uint32_t *want_depth = malloc(n * sizeof *want_depth);
+    ck_assert_ptr_nonnull(recs);
+    uint64_t t = 10;
+    for (uint32_t i = 0; i < depth; i++) {
+        recs[k] = (rw_rec){RW_REC(RW_K_CALL, t++), 1 | (5ull << 32)};
+        want_line[k] = 5;
+        want_depth[k++] = i + 1;
+        recs[k] = (rw_rec){RW_REC(RW_K_LINE, t++), 6 + i % 3};
+        want_line[k] = 6 + i % 3;
+        want_depth[k++] = i + 1;
+    }
+    for (uint32_t i = depth; i > 0; i--) {
+        recs[k] = (rw_rec){RW_REC(RW_K_LINE, t++), 9 + i % 2};
+        want_line[k] = 9 + i % 2;
+        want_depth[k++] = i;
+        recs[k] = (rw_rec){RW_REC(RW_K_RETURN, t++), 0};
+        want_line[k] = 0;
+        want_depth[k++] = i;
+    }
+    rw_encoder *e = rw_encoder_new(0);
+    rw_encoder_def_code(e, 1, 5);
+    uint32_t first[2] = {0, 5};
+    rw_id_limits lim = {1, 0, 0, 0, first};
+    size_t i = 0, idx = 0;
+    while (i < k) {
+        size_t used;
+        rw_err err;
+        ck_assert_int_eq(rw_encoder_feed(e, recs + i, k - i, 700000, &used, &err), RW_OK);
+        i += used;
+        uint8_t *p;
+        size_t len;
+        rw_chunk_info ci;
+        ck_assert_int_eq(rw_encoder_finish(e, &p, &len, &ci, &err), RW_OK);
+        rw_chunk *ch;
+        rw_decoder *d;
+        ck_assert_int_eq(rw_chunk_decode(p, len, &ch, &err), RW_OK);
+        ck_assert_int_eq(rw_decoder_new(ch, &lim, 0, &d, &err), RW_OK);
+        rw_event ev;
+        int rc;
+        while ((rc = rw_decoder_next(d, &ev, &err)) == 1) {
+            if (ev.kind == RW_K_LINE || ev.kind == RW_K_CALL)
+                ck_assert_msg(ev.line == want_line[idx], "record %zu: line %u, want %u", idx,
+                              ev.line, want_line[idx]);
+            ck_assert_msg(ev.depth == want_depth[idx], "record %zu: depth %u, want %u", idx,
+                          ev.depth, want_depth[idx]);
+            idx++;
+        }
+        ck_assert_int_eq(rc, 0);
+        rw_decoder_free(d);
+        rw_chunk_free(ch);
+        free(p);
+    }
+    ck_assert_uint_eq(idx, k);
+    rw_encoder_free(e);
+    free(recs);
+    free(want_line);
+    free(want_depth);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("codec");
@@ -538,6 +606,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_damaged_chunks);
     tcase_add_test(tc, test_column_mismatch);
     tcase_add_test(tc, test_unbalanced_stack);
+    tcase_add_test(tc, test_stack_overflow_is_counted);
     suite_add_tcase(s, tc);
     return s;
 }
