@@ -2282,7 +2282,7 @@ static bp *get_bp(rw_dbg *d, const char *arg)
         error(d, "Breakpoint number %lld out of range", n);
         return NULL;
     }
-    if (!d->bps[n] || n == 0) {
+    if (n == 0 || !d->bps[n]) { /* bps is NULL until the first breakpoint */
         error(d, "Breakpoint %lld already deleted", n);
         return NULL;
     }
