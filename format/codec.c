@@ -171,16 +171,20 @@ static uint32_t *line_base(tstate *t)
         T *v;                                                                  \
         size_t n, cap;                                                         \
     } name;                                                                    \
-    static int name##_push(name *c, T x)                                       \
+    __attribute__((noinline)) static int name##_grow(name *c)                  \
     {                                                                          \
-        if (c->n == c->cap) {                                                  \
-            size_t cap = c->cap ? c->cap * 2 : 1024;                           \
-            T *v = realloc(c->v, cap * sizeof *v);                             \
-            if (!v)                                                            \
-                return -1;                                                     \
-            c->v = v;                                                          \
-            c->cap = cap;                                                      \
-        }                                                                      \
+        size_t cap = c->cap ? c->cap * 2 : 1024;                               \
+        T *v = realloc(c->v, cap * sizeof *v);                                 \
+        if (!v)                                                                \
+            return -1;                                                         \
+        c->v = v;                                                              \
+        c->cap = cap;                                                          \
+        return 0;                                                              \
+    }                                                                          \
+    static inline int name##_push(name *c, T x)                                \
+    {                                                                          \
+        if (RW_UNLIKELY(c->n == c->cap) && name##_grow(c) < 0)                 \
+            return -1;                                                         \
         c->v[c->n++] = x;                                                      \
         return 0;                                                              \
     }
@@ -257,14 +261,10 @@ static int64_t addr_code(uint64_t a, uint64_t pred)
 
 /* ---- encoder ---------------------------------------------------------------- */
 
-/* Encoder-side index from address to its latest position in addrstate.allocs,
- * stamped with a generation so that starting a chunk costs nothing. */
-#define ENC_SLOTS 16384
-typedef struct aslot {
-    uint64_t addr;
-    uint32_t idx;
-    uint32_t gen;
-} aslot;
+/* Encoder-side index from an address to a position in addrstate.allocs: one 4-byte
+ * slot per hash, checked against allocs itself (idx < len and allocs[idx] == addr),
+ * so that starting a chunk costs nothing and a stale slot only loses a reference. */
+#define ENC_SLOTS 32768
 
 struct rw_encoder {
     unsigned time_shift;
@@ -302,8 +302,7 @@ struct rw_encoder {
 
     addrstate as;
     uint32_t prev_j;  /* j of the previous referring free */
-    aslot *slots;     /* ENC_SLOTS entries, direct-mapped */
-    uint32_t gen;
+    uint32_t *slots;  /* ENC_SLOTS entries, direct-mapped */
 };
 
 static void keyframe_free(Rewind__ThreadStack **key, size_t n)
@@ -374,7 +373,6 @@ static void chunk_reset(rw_encoder *e)
     addr_reset(&e->as);
     e->prev_j = 0;
     e->c_line_times = e->line_times;
-    e->gen++;
     for (size_t i = 0; i < e->exc_message.n; i++)
         free(e->exc_message.v[i].data);
     for (size_t i = 0; i < e->audit_args.n; i++)
@@ -493,9 +491,9 @@ static int push_text(col_bin *c, const rw_rec *blob)
 /* Direct-mapped: a collision only loses a back reference (the address is then coded
  * explicitly). Small enough to stay in the L2 cache; a probing table sized to the
  * chunk missed the cache on every lookup (70% of the encoder's time on mix.py). */
-static aslot *slot_of_addr(rw_encoder *e, uint64_t addr)
+static uint32_t *slot_of_addr(rw_encoder *e, uint64_t addr)
 {
-    return &e->slots[(size_t)((addr * 0x9E3779B97F4A7C15ull) >> 50) & (ENC_SLOTS - 1)];
+    return &e->slots[(size_t)((addr * 0x9E3779B97F4A7C15ull) >> 49) & (ENC_SLOTS - 1)];
 }
 
 static int push_explicit(rw_encoder *e, uint64_t addr, uint64_t pred)
@@ -527,10 +525,7 @@ static int encode_alloc(rw_encoder *e, uint64_t addr, uint64_t size)
         a->last[c] = addr;
     }
     a->prev_alloc = addr;
-    aslot *s = slot_of_addr(e, addr);
-    s->gen = e->gen;
-    s->addr = addr;
-    s->idx = (uint32_t)a->allocs.n;
+    *slot_of_addr(e, addr) = (uint32_t)a->allocs.n;
     return col_u64_push(&a->allocs, addr);
 }
 
@@ -538,9 +533,9 @@ static int encode_free(rw_encoder *e, uint64_t addr)
 {
     addrstate *a = &e->as;
     uint32_t j = 0, v = 0;
-    aslot *s = slot_of_addr(e, addr);
-    if (s->gen == e->gen && s->addr == addr && a->allocs.n - s->idx <= FREE_REF_MAX)
-        j = (uint32_t)(a->allocs.n - s->idx);
+    uint32_t idx = *slot_of_addr(e, addr);
+    if (idx < a->allocs.n && a->allocs.v[idx] == addr && a->allocs.n - idx <= FREE_REF_MAX)
+        j = (uint32_t)(a->allocs.n - idx);
     if (j) {
         int64_t dj = (int64_t)j - (int64_t)e->prev_j;
         v = 1 + (uint32_t)(((uint64_t)dj << 1) ^ (uint64_t)(dj >> 63));
