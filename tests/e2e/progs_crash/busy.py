@@ -1,4 +1,5 @@
 # Spins in the main thread until a line arrives on stdin (read by a helper thread).
+# "ready" is printed from inside busy(), so a dump made after it finds that frame.
 import sys
 import threading
 
@@ -11,6 +12,7 @@ def reader():
 
 
 def busy():
+    print("ready", flush=True)
     n = 0
     while not stop.is_set():
         n += 1
@@ -18,6 +20,5 @@ def busy():
 
 
 threading.Thread(target=reader, name="reader").start()
-print("ready", flush=True)
 busy()
 print("done", flush=True)
