@@ -911,9 +911,17 @@ static void dump_handler(int sig, siginfo_t *si, void *ucv)
         errno = saved_errno;
         return;
     }
-    if (!atomic_compare_exchange_strong(&owner, &expected, my_tid())) {
-        errno = saved_errno;
-        return; /* another report is being made */
+    /* Another thread may still be finishing a report (a dump signal that arrives while
+     * a dump's handler runs goes to another thread, since the first blocks it): wait
+     * for it rather than lose this dump. A fatal report never ends: give up then. */
+    for (unsigned ms = 0; !atomic_compare_exchange_strong(&owner, &expected, my_tid());
+         ms++) {
+        if (ms >= 2 * DUMP_WAIT_MS) {
+            errno = saved_errno;
+            return;
+        }
+        expected = 0;
+        sleep_ms(1);
     }
     if (!atomic_load(&closed) && !atomic_load(&dumps_stuck)) {
         report_begin(REWIND__CRASH_REPORT__KIND__DUMP, sig, si, ucv);
