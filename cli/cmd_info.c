@@ -1,5 +1,6 @@
 /* rewind info FILE [--json]: what a trace holds: the program and its environment,
- * start time and duration, how it ended (exit status, signal, uncaught exception
+ * start time and duration, how it ended (exit status, signal, uncaught exception,
+ * crash, timeout and dump reports as faulthandler prints them with C frames and code
  * with a Python-style traceback from the embedded sources), counts per record kind,
  * threads and files. Works on damaged traces too, from what can be read. */
 #include "commands.h"
@@ -251,6 +252,149 @@ static void print_traceback(FILE *out, const rw_defs *d, const Rewind__RunEnd *e
         fprintf(out, "%s\n", end->uncaught_type);
 }
 
+/* ---- crash, timeout and dump reports --------------------------------------------- */
+
+static const char *crash_kind(const Rewind__CrashReport *c)
+{
+    switch (c->kind) {
+    case REWIND__CRASH_REPORT__KIND__FATAL_SIGNAL:
+        return "fatal signal";
+    case REWIND__CRASH_REPORT__KIND__TIMEOUT:
+        return "timeout";
+    case REWIND__CRASH_REPORT__KIND__DUMP:
+        return "stack dump";
+    default:
+        return "report";
+    }
+}
+
+/* Each report: faulthandler's text verbatim, then the C frames, then the machine code
+ * around the faulting pc with the faulting instruction marked "=>". */
+static void print_crashes(FILE *out, const rw_reader *r)
+{
+    size_t n = rw_reader_ncrashes(r);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t pos;
+        const Rewind__CrashReport *c = rw_reader_crash(r, i, &pos);
+        fprintf(out, "%s at event %llu", crash_kind(c), (unsigned long long)pos);
+        if (c->signal)
+            fprintf(out, ": %s (signal %d, si_code %d: %s)",
+                    c->signal_name[0] ? c->signal_name : signal_name(c->signal), c->signal,
+                    c->si_code, c->si_code > 0 ? "a hardware fault" : "sent by a process");
+        if (c->kind == REWIND__CRASH_REPORT__KIND__TIMEOUT)
+            fprintf(out, ": after %.3f s", (double)c->timeout_ms / 1000.0);
+        fprintf(out, "\n");
+        if (c->kind == REWIND__CRASH_REPORT__KIND__FATAL_SIGNAL && c->si_code > 0)
+            fprintf(out, "  fault address 0x%llx, pc 0x%llx\n",
+                    (unsigned long long)c->fault_addr, (unsigned long long)c->pc);
+        if (c->note[0])
+            fprintf(out, "  note: %s\n", c->note);
+        fprintf(out, "\n%s", c->text);
+        if (c->text[0] && c->text[strlen(c->text) - 1] != '\n')
+            fprintf(out, "\n");
+        if (c->n_c_frames) {
+            fprintf(out, "\nC stack of thread %u (ident 0x%llx), innermost first:\n", c->thread,
+                    (unsigned long long)c->thread_ident);
+            for (size_t k = 0; k < c->n_c_frames; k++) {
+                const Rewind__CrashCFrame *f = c->c_frames[k];
+                if (f->signal_frame) /* as gdb shows it: the handler ran on top of f */
+                    fprintf(out, "        <signal handler called>\n");
+                fprintf(out, "  #%-3zu 0x%016llx in ", k, (unsigned long long)f->pc);
+                if (f->symbol[0])
+                    fprintf(out, "%s+0x%llx", f->symbol, (unsigned long long)f->offset);
+                else
+                    fprintf(out, "??");
+                if (f->module[0])
+                    fprintf(out, " (%s+0x%llx)", f->module,
+                            (unsigned long long)(f->pc - f->module_base));
+                fprintf(out, "\n");
+            }
+        }
+        if (c->n_instructions) {
+            fprintf(out, "\nmachine code around pc 0x%llx:\n", (unsigned long long)c->pc);
+            for (size_t k = 0; k < c->n_instructions; k++) {
+                const Rewind__CrashInsn *in = c->instructions[k];
+                char hex[64] = "";
+                size_t h = 0;
+                for (size_t b = 0; b < in->bytes.len && h + 4 < sizeof hex; b++)
+                    h += (size_t)snprintf(hex + h, sizeof hex - h, "%s%02x", b ? " " : "",
+                                          in->bytes.data[b]);
+                fprintf(out, "  %s 0x%016llx  %-30s %s%s%s\n", in->faulting ? "=>" : "  ",
+                        (unsigned long long)in->address, hex, in->mnemonic,
+                        in->operands[0] ? " " : "", in->operands);
+            }
+        }
+        if (i + 1 < n)
+            fprintf(out, "\n");
+    }
+}
+
+static void json_crashes(FILE *out, const rw_reader *r)
+{
+    size_t n = rw_reader_ncrashes(r);
+    fprintf(out, ", \"crashes\": [");
+    for (size_t i = 0; i < n; i++) {
+        uint64_t pos;
+        const Rewind__CrashReport *c = rw_reader_crash(r, i, &pos);
+        static const char *const kinds[] = {"fatal_signal", "timeout", "dump"};
+        fprintf(out, "%s{\"kind\": \"%s\", \"pos\": %llu, \"signal\": %d, \"signal_name\": ",
+                i ? ", " : "", (unsigned)c->kind < 3 ? kinds[c->kind] : "unknown",
+                (unsigned long long)pos, c->signal);
+        json_str(out, c->signal_name);
+        fprintf(out, ", \"si_code\": %d, \"fault_addr\": %llu, \"pc\": %llu, \"thread\": %u, "
+                     "\"thread_ident\": %llu, \"timeout_ms\": %llu, \"unix_ns\": %lld, \"note\": ",
+                c->si_code, (unsigned long long)c->fault_addr, (unsigned long long)c->pc,
+                c->thread, (unsigned long long)c->thread_ident,
+                (unsigned long long)c->timeout_ms, (long long)c->unix_ns);
+        json_str(out, c->note);
+        fprintf(out, ", \"text\": ");
+        json_str(out, c->text);
+        fprintf(out, ", \"threads\": [");
+        for (size_t t = 0; t < c->n_threads; t++) {
+            const Rewind__CrashThread *th = c->threads[t];
+            fprintf(out, "%s{\"thread\": %u, \"ident\": %llu, \"current\": %s, \"truncated\": %s, "
+                         "\"frames\": [", t ? ", " : "", th->thread,
+                    (unsigned long long)th->ident, th->current ? "true" : "false",
+                    th->truncated ? "true" : "false");
+            for (size_t k = 0; k < th->n_frames; k++) {
+                const Rewind__CrashFrame *f = th->frames[k];
+                fprintf(out, "%s{\"code\": %u, \"file\": ", k ? ", " : "", f->code);
+                json_str(out, f->filename);
+                fprintf(out, ", \"line\": %d, \"func\": ", f->line);
+                json_str(out, f->name);
+                fprintf(out, "}");
+            }
+            fprintf(out, "]}");
+        }
+        fprintf(out, "], \"c_frames\": [");
+        for (size_t k = 0; k < c->n_c_frames; k++) {
+            const Rewind__CrashCFrame *f = c->c_frames[k];
+            fprintf(out, "%s{\"pc\": %llu, \"symbol\": ", k ? ", " : "",
+                    (unsigned long long)f->pc);
+            json_str(out, f->symbol);
+            fprintf(out, ", \"offset\": %llu, \"module\": ", (unsigned long long)f->offset);
+            json_str(out, f->module);
+            fprintf(out, ", \"module_base\": %llu, \"signal_frame\": %s}",
+                    (unsigned long long)f->module_base, f->signal_frame ? "true" : "false");
+        }
+        fprintf(out, "], \"instructions\": [");
+        for (size_t k = 0; k < c->n_instructions; k++) {
+            const Rewind__CrashInsn *in = c->instructions[k];
+            fprintf(out, "%s{\"address\": %llu, \"bytes\": \"", k ? ", " : "",
+                    (unsigned long long)in->address);
+            for (size_t b = 0; b < in->bytes.len; b++)
+                fprintf(out, "%02x", in->bytes.data[b]);
+            fprintf(out, "\", \"mnemonic\": ");
+            json_str(out, in->mnemonic);
+            fprintf(out, ", \"operands\": ");
+            json_str(out, in->operands);
+            fprintf(out, ", \"faulting\": %s}", in->faulting ? "true" : "false");
+        }
+        fprintf(out, "]}");
+    }
+    fprintf(out, "]");
+}
+
 static void print_text(FILE *out, const char *path, const rw_reader *r, const summary *s)
 {
     const Rewind__Metadata *m = rw_reader_metadata(r);
@@ -344,6 +488,10 @@ static void print_text(FILE *out, const char *path, const rw_reader *r, const su
     if (end && end->uncaught_type[0]) {
         fprintf(out, "uncaught exception at event %llu:\n", (unsigned long long)end->uncaught_pos);
         print_traceback(out, d, end);
+    }
+    if (rw_reader_ncrashes(r)) {
+        fprintf(out, "\n");
+        print_crashes(out, r);
     }
 }
 
@@ -482,6 +630,7 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
     } else {
         fprintf(out, "null");
     }
+    json_crashes(out, r);
     fprintf(out, "}\n");
 }
 

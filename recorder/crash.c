@@ -534,6 +534,16 @@ static void render_text(const char *header, PyThreadState *current, int ext_modu
     rep.text[n > 0 ? n : 0] = '\0';
 }
 
+/* Appends a clause to the report's note ("; " between clauses). */
+static void add_note(const char *what)
+{
+    size_t n = strlen(rep.note);
+    if (n)
+        copy_str(rep.note + n, sizeof rep.note - n, "; ");
+    n = strlen(rep.note);
+    copy_str(rep.note + n, sizeof rep.note - n, what);
+}
+
 /* ---- memory maps, C stack, disassembly ------------------------------------------- */
 
 static void read_maps(void)
@@ -735,8 +745,7 @@ static void disassemble(uint64_t pc)
         return;
     size_t after = read_mem(pc, code_buf + CODE_WINDOW, CODE_WINDOW);
     if (after == 0) {
-        copy_str(rep.note + strlen(rep.note), sizeof rep.note - strlen(rep.note),
-                 "the faulting pc is not in readable memory; ");
+        add_note("the faulting pc is not in readable memory");
         return;
     }
     /* Readable bytes just before pc: walk back while mapped. */
@@ -873,10 +882,10 @@ static void fatal_handler(int sig, siginfo_t *si, void *ucv)
                                      ? PyGILState_GetThisThreadState() : NULL;
             walk_threads(cur);
             capture_cstack(ucv);
-            disassemble(rep.m.pc);
-            if (si && si->si_code <= 0)
-                copy_str(rep.note + strlen(rep.note), sizeof rep.note - strlen(rep.note),
-                         "the signal was sent (kill, raise, abort), not a hardware fault; ");
+            if (si && si->si_code > 0)
+                disassemble(rep.m.pc);
+            else /* no faulting instruction: pc is just after the kill/tgkill syscall */
+                add_note("the signal was sent (kill, raise, abort), not a hardware fault");
             char header[80] = "Fatal Python error: ";
             int fi = fatal_index(sig);
             copy_str(header + strlen(header), sizeof header - strlen(header),
@@ -997,8 +1006,7 @@ static void *timer_main(void *arg)
     atomic_store(&cstack_wanted, 0);
     if (!atomic_load(&cstack_done)) {
         rep.m.n_c_frames = 0;
-        copy_str(rep.note, sizeof rep.note,
-                 "the main thread did not answer the C stack signal within 1 s; ");
+        add_note("the main thread did not answer the C stack signal within 1 s");
     }
     render_text(timeout_header, NULL, 0);
     post(pack_fatal, 1, RW_CRASH_TIMEOUT_STATUS, 0, "timeout", CRASH_WAIT_MS);

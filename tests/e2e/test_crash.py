@@ -124,6 +124,32 @@ class Crash(rwtest.TestCase):
         # The report sits after every event: the crash is the run's last moment.
         self.assertEqual(rep["pos"], tr.end["events"])
 
+    def test_info_shows_report(self):
+        prog = self.prog("segv.py")
+        rec = self.record(prog)
+        rep = self.trace(rec).crashes[0]
+        out = rwtest.rewind("info", rec.trace).stdout
+        head = (f"fatal signal at event {rep['pos']}: SIGSEGV (signal 11, si_code "
+                f"{rep['si_code']}: a hardware fault)\n  fault address 0x0, pc 0x{rep['pc']:x}\n")
+        self.assertIn(head + "\n" + rep["text"] + "\nC stack of thread 1", out)
+        self.assertRegex(out, r"\n  #0   0x%016x in \S+\+0x[0-9a-f]+ \(/\S+libc\.so\.6\+0x"
+                         % rep["pc"])
+        self.assertIn(" in _PyEval_EvalFrameDefault+0x", out)
+        marked = [line for line in out.splitlines() if line.startswith("  => ")]
+        self.assertEqual(len(marked), 1)
+        self.assertTrue(marked[0].startswith("  => 0x%016x  " % rep["pc"]), marked)
+        js = rwtest.info(rec.trace)
+        self.assertEqual(len(js["crashes"]), 1)
+        c = js["crashes"][0]
+        self.assertEqual((c["kind"], c["pos"], c["signal_name"], c["text"]),
+                         ("fatal_signal", rep["pos"], "SIGSEGV", rep["text"]))
+        self.assertEqual([f["func"] for f in c["threads"][1]["frames"]],
+                         [f["name"] for f in rep["threads"][1]["frames"]])
+        self.assertEqual(sum(i["faulting"] for i in c["instructions"]), 1)
+        # A run without reports has an empty list.
+        ok = self.record(self.write("ok.py", "print(1)\n"), trace="ok.rwd")
+        self.assertEqual(rwtest.info(ok.trace)["crashes"], [])
+
     def test_replay_at_crash(self):
         prog = self.prog("segv.py")
         rec = self.record(prog)
@@ -172,7 +198,9 @@ class Crash(rwtest.TestCase):
         self.check_closed(tr, 128 + signal.SIGABRT, signal.SIGABRT, "signal")
         self.assertEqual(rep["signal_name"], "SIGABRT")
         self.assertLessEqual(rep["si_code"], 0)  # raised by abort(), not a fault
-        self.assertIn("sent", rep["note"])
+        self.assertEqual(rep["note"], "the signal was sent (kill, raise, abort), not a hardware "
+                                      "fault")
+        self.assertEqual(rep["instructions"], [])  # no faulting instruction
         self.assertIn("abort", [f["symbol"] for f in rep["c_frames"]])
         current = [th for th in rep["threads"] if th["current"]][0]
         self.assertEqual(py_frames(current)[0][1:], (6, "give_up"))
