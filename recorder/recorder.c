@@ -401,7 +401,11 @@ static void finish(run *r, int status, int sig, const char *reason)
     rw_err err = {0};
     res->trace_code = rw_writer_close(rw_st.w, &end, &ws, &err);
     /* ws.lost says what was lost (the events after #N); the error alone does not. */
-    if (ws.failed && ws.lost[0])
+    if (rw_crash_closed())
+        snprintf(res->trace_msg, sizeof res->trace_msg,
+                 "a fatal signal's report closed the trace, and the program's own handler "
+                 "let it run on unrecorded");
+    else if (ws.failed && ws.lost[0])
         snprintf(res->trace_msg, sizeof res->trace_msg, "%s", ws.lost);
     else if (res->trace_code != RW_OK)
         snprintf(res->trace_msg, sizeof res->trace_msg, "%s", err.msg);
