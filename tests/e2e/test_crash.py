@@ -386,6 +386,19 @@ class Crash(rwtest.TestCase):
         self.assertEqual(without_idents(rep["text"]), without_idents(py.stderr))
         self.assertTrue(any(f["signal_frame"] for f in rep["c_frames"]))
 
+    def test_survives_its_own_handler(self):
+        prog = self.prog("survive.py")
+        env = {"PYTHONPATH": os.path.join(PROGS, "site")}
+        rec = self.record(prog, env=env)
+        py = self.python(prog, env=env)
+        self.assertEqual((py.returncode, py.stdout), (0, "handled 11\nsurvived\n"))
+        self.assertEqual((rec.returncode, rec.stdout), (py.returncode, py.stdout))
+        self.assertIn("the trace is incomplete: a fatal signal's report closed the trace, and "
+                      "the program's own handler let it run on unrecorded", rec.stderr)
+        tr = self.trace(rec)
+        self.only_report(tr, "fatal_signal")
+        self.check_closed(tr, 128 + signal.SIGSEGV, signal.SIGSEGV, "signal")
+
     def test_faulthandler_from_environment(self):
         prog = self.prog("segv.py")
         env = {"PYTHONFAULTHANDLER": "1"}
