@@ -1093,11 +1093,22 @@ static int enter_postmortem(rw_dbg *d, rw_err *err)
     return 1;
 }
 
+/* Drops the commands queued behind ';;' (pdb drops its command queue when the
+ * program ends): a queue that re-queues itself, such as a self-referring alias,
+ * must end once the recording does. */
+static void drop_queue(rw_dbg *d)
+{
+    for (size_t i = 0; i < d->nqueue; i++)
+        free(d->queue[i]);
+    d->nqueue = 0;
+}
+
 /* Forward commands that run past the end of the program. */
 static int end_of_program(rw_dbg *d)
 {
     const Rewind__RunEnd *e = rw_reader_end(d->r);
     rw_err err;
+    drop_queue(d);
     if (d->thread != d->main_thread) {
         msg(d, "The thread finished: the recording of thread %u ends here", d->thread);
         return 0;
@@ -2884,6 +2895,12 @@ int rw_dbg_line(rw_dbg *d, const char *line)
     if (!x) {
         error(d, "alias expansion does not end (an alias that names itself?)");
         return 0;
+    }
+    if (rest && d->nqueue >= 1000) {
+        error(d, "too many commands queued with ';;'; dropping them");
+        drop_queue(d);
+        free(rest);
+        rest = NULL;
     }
     if (rest) {
         char **q = realloc(d->queue, (d->nqueue + 1) * sizeof *q);
