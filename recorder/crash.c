@@ -61,8 +61,9 @@
 #define ALTSTACK_SIZE (256u << 10)
 #define ARENA_SIZE (4u << 20)
 #define IDENT_CAP 4096
-#define CRASH_WAIT_MS 5000     /* how long a closing report waits for the writer */
-#define DUMP_WAIT_MS 2000
+#define CRASH_WAIT_MS 10000    /* how long a closing report waits for the writer: it
+                                * encodes every buffered record first (up to 64 blocks) */
+#define DUMP_WAIT_MS 10000
 #define CSTACK_WAIT_MS 1000
 
 static const int fatal_sigs[] = {SIGSEGV, SIGFPE, SIGABRT, SIGBUS, SIGILL};
