@@ -2,9 +2,11 @@
  *
  * This backend (source_settrace.c) uses PyEval_SetTrace for call/line/return/exception
  * and PyEval_SetProfile for c_call/c_return/c_exception (with lines off, the profile
- * function alone gives call/return). It is the only file that includes CPython's
- * internal headers. Other backends (sys.monitoring on 3.12+, a PEP 523 frame
- * evaluator) would implement the same functions. Everything here needs the GIL.
+ * function alone gives call/return). It and crash.c (which walks frames in signal
+ * handlers, as faulthandler does) are the only files that include CPython's internal
+ * headers. Other backends (sys.monitoring on 3.12+, a PEP 523 frame evaluator) would
+ * implement the same functions. Everything here needs the GIL, but
+ * rw_source_extra_index.
  */
 #ifndef RW_SOURCE_H
 #define RW_SOURCE_H
