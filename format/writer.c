@@ -68,6 +68,7 @@ struct rw_writer {
     rw_err first_err;
     int failed;              /* writes stopped */
     uint64_t failed_at_event;
+    uint64_t events_written;  /* events of the chunks written whole */
 
     _Atomic uint64_t st_events, st_records, st_bytes, st_chunks;
 
@@ -548,7 +549,7 @@ static void write_frame(rw_writer *w, unsigned type, const uint8_t *payload, siz
             fail(w, RW_EIO, "writing the trace at byte %llu: %s",
                  (unsigned long long)(w->offset + done), strerror(e));
             w->failed = 1;
-            w->failed_at_event = rw_encoder_events(w->enc);
+            w->failed_at_event = w->events_written;
             if (ftruncate(w->fd, (off_t)w->offset) < 0) {
                 /* The torn frame stays; readers stop at it (CRC). */
             }
@@ -562,6 +563,8 @@ static void write_frame(rw_writer *w, unsigned type, const uint8_t *payload, siz
         fail(w, RW_ENOMEM, "out of memory for the trace index");
     }
     w->offset += flen;
+    if (ci)
+        w->events_written = ci->first_event + ci->event_count;
     atomic_store_explicit(&w->st_bytes, w->offset, memory_order_relaxed);
 }
 

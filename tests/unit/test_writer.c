@@ -8,6 +8,7 @@
  */
 #include <check.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -160,9 +161,12 @@ END_TEST
 
 /* RLIMIT_FSIZE hit mid-recording: no SIGXFSZ death, no blocking, the file stays
  * readable up to the last whole frame and the failure is reported. */
+static char *path2;
+
 START_TEST(test_file_size_limit)
 {
     char *path = rw_test_path("limited.rwd");
+    path2 = rw_test_path("limited.txt");
     unlink(path);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
@@ -184,6 +188,13 @@ START_TEST(test_file_size_limit)
         rw_code rc = rw_writer_close(w, &end, &st, &err);
         if (rc != RW_EIO || !st.failed || !strstr(st.lost, "File too large"))
             _exit(4);
+        /* The message names the first event the file does not hold. */
+        const char *hash = strstr(st.lost, "before #");
+        FILE *f = fopen(path2, "w");
+        if (!hash || !f)
+            _exit(5);
+        fprintf(f, "%s", hash + 8);
+        fclose(f);
         _exit(0);
     }
     int status;
@@ -195,6 +206,12 @@ START_TEST(test_file_size_limit)
     ck_assert_int_eq(recovered, 1);
     ck_assert_uint_gt(ne, 0);
     ck_assert_uint_lt(ne, 60000);
+    size_t len;
+    uint8_t *said = rw_test_read_file(path2, &len);
+    ck_assert_ptr_nonnull(said);
+    ck_assert_uint_eq(strtoull((char *)said, NULL, 10), ne);
+    free(said);
+    free(path2);
     free(path);
 }
 END_TEST
