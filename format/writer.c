@@ -981,18 +981,29 @@ static void write_tail(rw_writer *w, Rewind__RunEnd *end)
 
 int rw_writer_crash(rw_writer *w, const rw_crash_req *req, unsigned timeout_ms)
 {
-    /* Only from idle (0) or after a finished request (3); a closed trace takes no more. */
-    int expected = atomic_load(&w->crash_state);
-    if ((expected != 0 && expected != 3) || w->closed)
-        return 0;
-    atomic_store(&w->crash_req, req);
-    if (!atomic_compare_exchange_strong(&w->crash_state, &expected, 1))
-        return 0;
-    for (unsigned waited = 0; waited <= timeout_ms; waited++) {
+    struct timespec ms = {0, 1000000L};
+    unsigned waited = 0;
+    /* A request still in flight (its frame may already be in the file, which is what a
+     * program watching the file sees) finishes first; only idle (0) or done (3) take
+     * a new one, and a closed trace takes none. */
+    for (;;) {
+        if (atomic_load(&w->closed))
+            return 0;
+        int expected = atomic_load(&w->crash_state);
+        if (expected == 0 || expected == 3) {
+            atomic_store(&w->crash_req, req);
+            if (atomic_compare_exchange_strong(&w->crash_state, &expected, 1))
+                break;
+            continue;
+        }
+        if (waited++ >= timeout_ms)
+            return 0;
+        nanosleep(&ms, NULL);
+    }
+    for (; waited <= timeout_ms; waited++) {
         if (atomic_load(&w->crash_state) == 3)
             return 1;
-        struct timespec ts = {0, 1000000L};
-        nanosleep(&ts, NULL);
+        nanosleep(&ms, NULL);
     }
     return 0;
 }

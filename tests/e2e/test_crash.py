@@ -271,8 +271,11 @@ class Crash(rwtest.TestCase):
         try:
             self.assertEqual(proc.stdout.readline(), "ready\n")
             for n in (1, 2):
-                proc.send_signal(signal.SIGUSR1)
-                self.wait_for_crashes(trace, n)  # signals do not queue: one at a time
+                # Signals do not queue: one at a time. A signal that arrives while the
+                # previous dump's handler is still finishing can coalesce with one
+                # pending, so it is sent again until its dump shows.
+                self.wait_for_crashes(trace, n,
+                                      resend=lambda: proc.send_signal(signal.SIGUSR1))
             out, err = proc.communicate("stop\n", timeout=WAIT_S)
         finally:
             proc.kill()
@@ -280,8 +283,10 @@ class Crash(rwtest.TestCase):
         self.assertEqual((proc.returncode, out, err), (0, "done\n", ""))
         tr = pyreader.Trace(trace)
         self.check_closed(tr, 0, 0, "exit")
-        self.assertEqual([r["kind"] for r in tr.crashes], ["dump", "dump"])
-        first, second = tr.crashes
+        # Two dumps, or more when a resent signal was not in fact lost.
+        self.assertGreaterEqual(len(tr.crashes), 2)
+        self.assertEqual({r["kind"] for r in tr.crashes}, {"dump"})
+        first, second = tr.crashes[0], tr.crashes[-1]
         self.assertLess(first["pos"], second["pos"])
         self.assertLess(second["pos"], tr.end["events"])
         for rep in tr.crashes:
@@ -292,9 +297,13 @@ class Crash(rwtest.TestCase):
             self.assertIn("busy", [f[2] for f in py_frames(main[0])])
             self.assertGreater(len(rep["c_frames"]), 0)
 
-    def wait_for_crashes(self, trace, n):
+    def wait_for_crashes(self, trace, n, resend=None):
         deadline = time.monotonic() + WAIT_S
+        next_send = 0.0
         while time.monotonic() < deadline:
+            if resend and time.monotonic() >= next_send:
+                resend()
+                next_send = time.monotonic() + 5.0
             try:
                 if len(pyreader.Trace(trace).crashes) >= n:
                     return
