@@ -94,6 +94,7 @@ struct rw_dbg {
     char *lastcmd;
     char **queue;
     size_t nqueue;
+    unsigned queued_runs; /* queued commands run since the queue was last empty */
     int done;
 };
 
@@ -2918,8 +2919,19 @@ int rw_dbg_line(rw_dbg *d, const char *line)
 
 int rw_dbg_pending(rw_dbg *d, char *buf, size_t cap)
 {
-    if (!d->nqueue)
+    if (!d->nqueue) {
+        d->queued_runs = 0;
         return 0;
+    }
+    /* A queue that never empties (an alias that queues itself: "alias a s ;;a") would
+     * run forever where nothing moves; pdb would too. Stop it. */
+    if (++d->queued_runs > 1000) {
+        error(d, "more than 1000 commands queued with ';;' in a row (an alias that queues "
+                 "itself?): dropped");
+        drop_queue(d);
+        d->queued_runs = 0;
+        return 0;
+    }
     snprintf(buf, cap, "%s", d->queue[0]);
     free(d->queue[0]);
     memmove(d->queue, d->queue + 1, (d->nqueue - 1) * sizeof *d->queue);
