@@ -638,9 +638,12 @@ static int block_has_work(rw_writer *w)
 }
 
 /* Consumes everything visible in the blocks. Called without mu. */
-static void consume(rw_writer *w)
+/* Consumes what is visible in the blocks, at most `budget` blocks (a producer faster
+ * than this thread would otherwise keep it here forever), and returns early when a
+ * crash request waits (unless this is the crash request's own pass). */
+static void consume_some(rw_writer *w, size_t budget, int for_crash)
 {
-    for (;;) {
+    for (; budget > 0; budget--) {
         rw_block *b = w->head;
         int sealed = atomic_load_explicit(&b->sealed, memory_order_acquire);
         uint32_t fill = atomic_load_explicit(&b->fill, memory_order_acquire);
@@ -672,8 +675,12 @@ static void consume(rw_writer *w)
         w->head_idx = 0;
         pthread_cond_signal(&w->cv_free);
         pthread_mutex_unlock(&w->mu);
+        if (!for_crash && atomic_load(&w->crash_state) == 1)
+            return;
     }
 }
+
+static void consume(rw_writer *w) { consume_some(w, SIZE_MAX, 0); }
 
 static int64_t ms_since(const struct timespec *t)
 {
@@ -689,8 +696,9 @@ static void write_tail(rw_writer *w, Rewind__RunEnd *end);
 static int do_crash(rw_writer *w, const rw_crash_req *req)
 {
     /* Everything appended before the request, including what arrived since this
-     * thread's last pass. */
-    consume(w);
+     * thread's last pass: at most every block there is, since the program may go on
+     * appending (a dump) faster than this thread encodes. */
+    consume_some(w, w->opts.max_blocks + 1, 1);
     emit_chunk(w);
     take_defs(w);
     write_defs(w);
