@@ -31,80 +31,6 @@ static void usage(FILE *out)
             "text format: POS KIND tTHREAD FILE:LINE FUNC [details]\n");
 }
 
-/* ---- JSON strings (invalid UTF-8 becomes U+FFFD) -------------------------------- */
-
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    unsigned v = c & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    return len;
-}
-
-static void json_strn(FILE *out, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    fputc('"', out);
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        if (c == '"' || c == '\\') {
-            fputc('\\', out);
-            fputc((int)c, out);
-            i++;
-        } else if (c < 0x20) {
-            switch (c) {
-            case '\n': fputs("\\n", out); break;
-            case '\t': fputs("\\t", out); break;
-            case '\r': fputs("\\r", out); break;
-            default: fprintf(out, "\\u%04x", c); break;
-            }
-            i++;
-        } else {
-            size_t l = utf8_len(p + i, n - i);
-            if (l == 0) {
-                fputs("\\ufffd", out);
-                i++;
-            } else {
-                fwrite(p + i, 1, l, out);
-                i += l;
-            }
-        }
-    }
-    fputc('"', out);
-}
-
-static void json_str(FILE *out, const char *s)
-{
-    if (s)
-        json_strn(out, s, strlen(s));
-    else
-        fputs("null", out);
-}
-
 /* ---- options -------------------------------------------------------------------- */
 
 typedef struct opts {
@@ -312,17 +238,17 @@ static void print_json(FILE *out, const rw_defs *d, const rw_event *ev, const wh
 {
     fprintf(out, "{\"pos\": %llu, \"kind\": \"%s\", \"thread\": %u, \"file\": ",
             (unsigned long long)ev->pos, rw_kind_name(ev->kind), ev->thread);
-    json_str(out, w->file ? w->file->path : NULL);
+    rw_cli_json_str(out, w->file ? w->file->path : NULL);
     fprintf(out, ", \"func\": ");
     if (w->cfunc)
-        json_str(out, w->cfunc->label);
+        rw_cli_json_str(out, w->cfunc->label);
     else
-        json_str(out, w->code ? w->code->name : NULL);
+        rw_cli_json_str(out, w->code ? w->code->name : NULL);
     fprintf(out, ", \"qualname\": ");
     if (w->cfunc)
-        json_str(out, w->cfunc->name);
+        rw_cli_json_str(out, w->cfunc->name);
     else
-        json_str(out, w->code ? w->code->qualname : NULL);
+        rw_cli_json_str(out, w->code ? w->code->qualname : NULL);
     fprintf(out, ", \"line\": ");
     if (w->code)
         fprintf(out, "%u", w->line);
@@ -341,14 +267,14 @@ static void print_json(FILE *out, const rw_defs *d, const rw_event *ev, const wh
         fputs("null", out);
     fprintf(out, ", \"name\": ");
     if (RW_HAS_TEXT(ev->kind))
-        json_str(out, name_text(d, ev->name));
+        rw_cli_json_str(out, name_text(d, ev->name));
     else if (ev->kind == RW_K_THREAD && ev->name < d->nthreads)
-        json_str(out, d->threads[ev->name]->name);
+        rw_cli_json_str(out, d->threads[ev->name]->name);
     else
         fputs("null", out);
     fprintf(out, ", \"text\": ");
     if (RW_HAS_TEXT(ev->kind))
-        json_strn(out, ev->text ? ev->text : "", ev->text ? ev->text_len : 0);
+        rw_cli_json_strn(out, ev->text ? ev->text : "", ev->text ? ev->text_len : 0);
     else
         fputs("null", out);
     fputs("}\n", out);

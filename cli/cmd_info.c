@@ -29,79 +29,6 @@ static void usage(FILE *out)
 
 /* ---- JSON output ---------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    unsigned v = c & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    return len;
-}
-
-/* Prints s (n bytes) as a JSON string; invalid UTF-8 becomes U+FFFD. */
-static void json_strn(FILE *out, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    fputc('"', out);
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        if (c == '"' || c == '\\') {
-            fputc('\\', out);
-            fputc((int)c, out);
-            i++;
-        } else if (c < 0x20) {
-            switch (c) {
-            case '\n': fputs("\\n", out); break;
-            case '\t': fputs("\\t", out); break;
-            case '\r': fputs("\\r", out); break;
-            default: fprintf(out, "\\u%04x", c); break;
-            }
-            i++;
-        } else {
-            size_t l = utf8_len(p + i, n - i);
-            if (l == 0) {
-                fputs("\\ufffd", out);
-                i++;
-            } else {
-                fwrite(p + i, 1, l, out);
-                i += l;
-            }
-        }
-    }
-    fputc('"', out);
-}
-
-static void json_str(FILE *out, const char *s)
-{
-    if (s)
-        json_strn(out, s, strlen(s));
-    else
-        fputs("null", out);
-}
 
 /* ---- helpers -------------------------------------------------------------------- */
 
@@ -340,15 +267,15 @@ static void json_crashes(FILE *out, const rw_reader *r)
         fprintf(out, "%s{\"kind\": \"%s\", \"pos\": %llu, \"signal\": %d, \"signal_name\": ",
                 i ? ", " : "", (unsigned)c->kind < 3 ? kinds[c->kind] : "unknown",
                 (unsigned long long)pos, c->signal);
-        json_str(out, c->signal_name);
+        rw_cli_json_str(out, c->signal_name);
         fprintf(out, ", \"si_code\": %d, \"fault_addr\": %llu, \"pc\": %llu, \"thread\": %u, "
                      "\"thread_ident\": %llu, \"timeout_ms\": %llu, \"unix_ns\": %lld, \"note\": ",
                 c->si_code, (unsigned long long)c->fault_addr, (unsigned long long)c->pc,
                 c->thread, (unsigned long long)c->thread_ident,
                 (unsigned long long)c->timeout_ms, (long long)c->unix_ns);
-        json_str(out, c->note);
+        rw_cli_json_str(out, c->note);
         fprintf(out, ", \"text\": ");
-        json_str(out, c->text);
+        rw_cli_json_str(out, c->text);
         fprintf(out, ", \"threads\": [");
         for (size_t t = 0; t < c->n_threads; t++) {
             const Rewind__CrashThread *th = c->threads[t];
@@ -359,9 +286,9 @@ static void json_crashes(FILE *out, const rw_reader *r)
             for (size_t k = 0; k < th->n_frames; k++) {
                 const Rewind__CrashFrame *f = th->frames[k];
                 fprintf(out, "%s{\"code\": %u, \"file\": ", k ? ", " : "", f->code);
-                json_str(out, f->filename);
+                rw_cli_json_str(out, f->filename);
                 fprintf(out, ", \"line\": %d, \"func\": ", f->line);
-                json_str(out, f->name);
+                rw_cli_json_str(out, f->name);
                 fprintf(out, "}");
             }
             fprintf(out, "]}");
@@ -371,9 +298,9 @@ static void json_crashes(FILE *out, const rw_reader *r)
             const Rewind__CrashCFrame *f = c->c_frames[k];
             fprintf(out, "%s{\"pc\": %llu, \"symbol\": ", k ? ", " : "",
                     (unsigned long long)f->pc);
-            json_str(out, f->symbol);
+            rw_cli_json_str(out, f->symbol);
             fprintf(out, ", \"offset\": %llu, \"module\": ", (unsigned long long)f->offset);
-            json_str(out, f->module);
+            rw_cli_json_str(out, f->module);
             fprintf(out, ", \"module_base\": %llu, \"signal_frame\": %s}",
                     (unsigned long long)f->module_base, f->signal_frame ? "true" : "false");
         }
@@ -385,9 +312,9 @@ static void json_crashes(FILE *out, const rw_reader *r)
             for (size_t b = 0; b < in->bytes.len; b++)
                 fprintf(out, "%02x", in->bytes.data[b]);
             fprintf(out, "\", \"mnemonic\": ");
-            json_str(out, in->mnemonic);
+            rw_cli_json_str(out, in->mnemonic);
             fprintf(out, ", \"operands\": ");
-            json_str(out, in->operands);
+            rw_cli_json_str(out, in->operands);
             fprintf(out, ", \"faulting\": %s}", in->faulting ? "true" : "false");
         }
         fprintf(out, "]}");
@@ -507,7 +434,7 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
     char buf[64];
 
     fprintf(out, "{\"file\": ");
-    json_str(out, path);
+    rw_cli_json_str(out, path);
     fprintf(out, ", \"format_version\": %u, \"file_bytes\": %llu, \"bytes_per_event\": ",
             RW_FORMAT_VERSION, (unsigned long long)size);
     if (nev)
@@ -519,45 +446,45 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
         fprintf(out, "{\"chunks\": %llu, \"events\": %llu, \"good_bytes\": %llu, \"why\": ",
                 (unsigned long long)rec->chunks, (unsigned long long)rec->events,
                 (unsigned long long)rec->good_bytes);
-        json_str(out, rec->why);
+        rw_cli_json_str(out, rec->why);
         fprintf(out, "}");
     } else {
         fprintf(out, "null");
     }
     fprintf(out, ", \"run_kind\": ");
-    json_str(out, m->run_kind);
+    rw_cli_json_str(out, m->run_kind);
     fprintf(out, ", \"run_target\": ");
-    json_str(out, m->run_target);
+    rw_cli_json_str(out, m->run_target);
     fprintf(out, ", \"argv\": [");
     for (size_t i = 0; i < m->n_argv; i++) {
         fputs(i ? ", " : "", out);
-        json_str(out, m->argv[i]);
+        rw_cli_json_str(out, m->argv[i]);
     }
     fprintf(out, "], \"cwd\": ");
-    json_str(out, m->cwd);
+    rw_cli_json_str(out, m->cwd);
     fprintf(out, ", \"python_version\": ");
-    json_str(out, m->python_version);
+    rw_cli_json_str(out, m->python_version);
     fprintf(out, ", \"python_executable\": ");
-    json_str(out, m->python_executable);
+    rw_cli_json_str(out, m->python_executable);
     fprintf(out, ", \"platform\": ");
-    json_str(out, m->platform);
+    rw_cli_json_str(out, m->platform);
     fprintf(out, ", \"hostname\": ");
-    json_str(out, m->hostname);
+    rw_cli_json_str(out, m->hostname);
     fprintf(out, ", \"tool_version\": ");
-    json_str(out, m->tool_version);
+    rw_cli_json_str(out, m->tool_version);
     format_time(m->start_unix_ns, buf, sizeof buf);
     fprintf(out, ", \"pid\": %" PRId64 ", \"start_unix_ns\": %" PRId64 ", \"start_time\": ", m->pid,
             m->start_unix_ns);
-    json_str(out, buf);
+    rw_cli_json_str(out, buf);
     uint64_t last = end ? end->end_tick : s->last_tick;
     fprintf(out, ", \"duration_ns\": %.0f", rw_reader_tick_ns(r, last));
     fprintf(out, ", \"cut_short\": %s", end ? "false" : "true");
     if (end) {
         fprintf(out, ", \"exit_status\": %d, \"term_signal\": %d, \"stop_reason\": ",
                 end->exit_status, end->term_signal);
-        json_str(out, end->stop_reason);
+        rw_cli_json_str(out, end->stop_reason);
         fprintf(out, ", \"lost\": ");
-        json_str(out, end->lost);
+        rw_cli_json_str(out, end->lost);
         fprintf(out, ", \"dropped_frees\": %llu", (unsigned long long)end->dropped_frees);
     } else {
         fprintf(out, ", \"exit_status\": null, \"term_signal\": null, \"stop_reason\": null, "
@@ -582,46 +509,46 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
             (unsigned long long)allocs, (unsigned long long)s->kinds[RW_K_AUDIT],
             (unsigned long long)s->kinds[RW_K_EXCEPTION]);
     fprintf(out, ", \"unreadable\": ");
-    json_str(out, s->scan_err[0] ? s->scan_err : NULL);
+    rw_cli_json_str(out, s->scan_err[0] ? s->scan_err : NULL);
     fprintf(out, ", \"threads\": [");
     for (uint32_t i = 1; i < d->nthreads; i++) {
         const Rewind__ThreadDef *t = d->threads[i];
         fprintf(out, "%s{\"id\": %u, \"ident\": %llu, \"native_id\": %llu, \"name\": ",
                 i > 1 ? ", " : "", i, (unsigned long long)t->ident,
                 (unsigned long long)t->native_id);
-        json_str(out, thread_name(d, end, i));
+        rw_cli_json_str(out, thread_name(d, end, i));
         fprintf(out, ", \"is_main\": %s}", t->is_main ? "true" : "false");
     }
     fprintf(out, "], \"files\": [");
     for (uint32_t i = 1; i < d->nfiles; i++) {
         const Rewind__FileDef *f = d->files[i];
         fprintf(out, "%s{\"id\": %u, \"path\": ", i > 1 ? ", " : "", i);
-        json_str(out, f->path);
+        rw_cli_json_str(out, f->path);
         fprintf(out, ", \"has_source\": %s, \"source_bytes\": %zu}",
                 f->has_source ? "true" : "false", f->has_source ? f->source.len : 0);
     }
     fprintf(out, "], \"uncaught\": ");
     if (end && end->uncaught_type[0]) {
         fprintf(out, "{\"type\": ");
-        json_str(out, end->uncaught_type);
+        rw_cli_json_str(out, end->uncaught_type);
         fprintf(out, ", \"message\": ");
-        json_str(out, end->uncaught_message);
+        rw_cli_json_str(out, end->uncaught_message);
         fprintf(out, ", \"pos\": %llu, \"traceback\": [", (unsigned long long)end->uncaught_pos);
         for (size_t i = 0; i < end->n_uncaught_traceback; i++) {
             const Rewind__TracebackEntry *te = end->uncaught_traceback[i];
             const Rewind__CodeDef *code = te->code < d->ncodes ? d->codes[te->code] : NULL;
             const Rewind__FileDef *file = code ? d->files[code->file] : NULL;
             fprintf(out, "%s{\"file\": ", i ? ", " : "");
-            json_str(out, file ? file->path : NULL);
+            rw_cli_json_str(out, file ? file->path : NULL);
             fprintf(out, ", \"line\": %u, \"func\": ", te->line);
-            json_str(out, code ? code->name : NULL);
+            rw_cli_json_str(out, code ? code->name : NULL);
             fprintf(out, ", \"qualname\": ");
-            json_str(out, code ? code->qualname : NULL);
+            rw_cli_json_str(out, code ? code->qualname : NULL);
             size_t n;
             const char *src = source_line(file, te->line, &n);
             fprintf(out, ", \"source\": ");
             if (n)
-                json_strn(out, src, n);
+                rw_cli_json_strn(out, src, n);
             else
                 fprintf(out, "null");
             fprintf(out, "}");

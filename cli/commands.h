@@ -5,6 +5,9 @@
 #ifndef RW_CLI_COMMANDS_H
 #define RW_CLI_COMMANDS_H
 
+#include <stddef.h>
+#include <stdio.h>
+
 #include "error.h"
 
 /* Exit statuses of the analysis commands (record returns the program's own). */
@@ -26,5 +29,11 @@ int rw_cmd_replay(int argc, char **argv);
 
 /* Prints "rewind CMD: MSG" to stderr for an error value; returns RW_EXIT_FAIL. */
 int rw_cli_fail(const char *cmd, const rw_err *err);
+
+/* Writes s (n bytes) to out as a JSON string, quotes included; invalid UTF-8 becomes
+ * U+FFFD. rw_cli_json_str does the same for a NUL-terminated s, and writes null for
+ * NULL. Shared by info and events. */
+void rw_cli_json_strn(FILE *out, const char *s, size_t n);
+void rw_cli_json_str(FILE *out, const char *s);
 
 #endif
