@@ -118,6 +118,40 @@ static void block_reset(rw_block *b)
     atomic_store_explicit(&b->sealed, 0, memory_order_relaxed);
 }
 
+/* ---- locks taken by the program's threads ------------------------------------- */
+
+/* A program thread holds mu or defs_mu with its asynchronous signals blocked. A dump
+ * signal handled by a thread that holds one would otherwise wait for this file's
+ * thread (rw_writer_crash), which waits for the lock: a deadlock until the dump's
+ * timeout. Faults stay unblocked (blocking them is undefined). The cost is two
+ * sigprocmask calls per block of records and per definition. */
+static sigset_t async_sigs;
+static pthread_once_t async_once = PTHREAD_ONCE_INIT;
+static __thread sigset_t held_mask;
+
+static void async_sigs_init(void)
+{
+    sigfillset(&async_sigs);
+    sigdelset(&async_sigs, SIGSEGV);
+    sigdelset(&async_sigs, SIGBUS);
+    sigdelset(&async_sigs, SIGFPE);
+    sigdelset(&async_sigs, SIGILL);
+    sigdelset(&async_sigs, SIGABRT);
+}
+
+static void producer_lock(pthread_mutex_t *m)
+{
+    pthread_once(&async_once, async_sigs_init);
+    pthread_sigmask(SIG_BLOCK, &async_sigs, &held_mask);
+    pthread_mutex_lock(m);
+}
+
+static void producer_unlock(pthread_mutex_t *m)
+{
+    pthread_mutex_unlock(m);
+    pthread_sigmask(SIG_SETMASK, &held_mask, NULL);
+}
+
 /* Takes a block for the producer; waits while max_blocks are in use. mu held. */
 static rw_block *take_block(rw_writer *w)
 {
@@ -145,7 +179,7 @@ static rw_block *take_block(rw_writer *w)
 void rw_stream_refill(rw_stream *s, size_t need)
 {
     rw_writer *w = s->w;
-    pthread_mutex_lock(&w->mu);
+    producer_lock(&w->mu);
     rw_block *b = take_block(w);
     if (!b) {
         /* Not even one block can be mapped: we cannot go on without dropping
@@ -162,7 +196,7 @@ void rw_stream_refill(rw_stream *s, size_t need)
     s->end = b->recs + b->cap;
     (void)need; /* every entry fits in an empty block (RW_BLOB_MAX bound) */
     pthread_cond_signal(&w->cv_work);
-    pthread_mutex_unlock(&w->mu);
+    producer_unlock(&w->mu);
 }
 
 void rw_stream_put_text(rw_stream *s, uint64_t w0, uint64_t w1, const char *text, size_t len)
@@ -283,7 +317,7 @@ oom:
 
 static void def_oom(rw_writer *w)
 {
-    pthread_mutex_unlock(&w->defs_mu);
+    producer_unlock(&w->defs_mu);
     fprintf(stderr, "rewind: out of memory recording a definition; stopping\n");
     abort();
 }
@@ -292,7 +326,7 @@ void rw_writer_def_file(rw_writer *w, uint32_t id, const char *path, const char 
                         size_t source_len, int has_source)
 {
     Rewind__FileDef *f = malloc(sizeof *f);
-    pthread_mutex_lock(&w->defs_mu);
+    producer_lock(&w->defs_mu);
     if (!f)
         goto oom;
     rewind__file_def__init(f);
@@ -307,7 +341,7 @@ void rw_writer_def_file(rw_writer *w, uint32_t id, const char *path, const char 
         f->source.len = source_len;
     }
     DEF_PUSH(&w->pending, files, cap_files, f);
-    pthread_mutex_unlock(&w->defs_mu);
+    producer_unlock(&w->defs_mu);
     return;
 oom:
     def_oom(w);
@@ -316,7 +350,7 @@ oom:
 void rw_writer_def_file_lazy(rw_writer *w, uint32_t id, const char *path)
 {
     Rewind__FileDef *f = malloc(sizeof *f);
-    pthread_mutex_lock(&w->defs_mu);
+    producer_lock(&w->defs_mu);
     if (!f)
         goto oom;
     rewind__file_def__init(f);
@@ -325,7 +359,7 @@ void rw_writer_def_file_lazy(rw_writer *w, uint32_t id, const char *path)
     f->has_source = 1; /* "read me": resolved by the writer thread */
     f->source.data = NULL;
     DEF_PUSH(&w->pending, files, cap_files, f);
-    pthread_mutex_unlock(&w->defs_mu);
+    producer_unlock(&w->defs_mu);
     return;
 oom:
     def_oom(w);
@@ -336,7 +370,7 @@ void rw_writer_def_code(rw_writer *w, uint32_t id, uint32_t file, const char *na
                         const char *const *arg_names, size_t nargs)
 {
     Rewind__CodeDef *c = malloc(sizeof *c);
-    pthread_mutex_lock(&w->defs_mu);
+    producer_lock(&w->defs_mu);
     if (!c)
         goto oom;
     rewind__code_def__init(c);
@@ -354,7 +388,7 @@ void rw_writer_def_code(rw_writer *w, uint32_t id, uint32_t file, const char *na
             c->arg_names[c->n_arg_names++] = xstrdup(arg_names[i]);
     }
     DEF_PUSH(&w->pending, codes, cap_codes, c);
-    pthread_mutex_unlock(&w->defs_mu);
+    producer_unlock(&w->defs_mu);
     return;
 oom:
     def_oom(w);
@@ -363,7 +397,7 @@ oom:
 void rw_writer_def_code_lines(rw_writer *w, uint32_t id, const uint32_t *lines, size_t n,
                               uint32_t parent)
 {
-    pthread_mutex_lock(&w->defs_mu);
+    producer_lock(&w->defs_mu);
     size_t nc = w->pending.d.n_codes;
     Rewind__CodeDef *c = nc ? w->pending.d.codes[nc - 1] : NULL;
     if (c && c->id == id) {
@@ -378,7 +412,7 @@ void rw_writer_def_code_lines(rw_writer *w, uint32_t id, const uint32_t *lines, 
             c->n_lines = n;
         }
     }
-    pthread_mutex_unlock(&w->defs_mu);
+    producer_unlock(&w->defs_mu);
     return;
 oom:
     def_oom(w);
@@ -388,7 +422,7 @@ void rw_writer_def_cfunc(rw_writer *w, uint32_t id, const char *label, const cha
                          const char *module)
 {
     Rewind__CFuncDef *c = malloc(sizeof *c);
-    pthread_mutex_lock(&w->defs_mu);
+    producer_lock(&w->defs_mu);
     if (!c)
         goto oom;
     rewind__cfunc_def__init(c);
@@ -397,7 +431,7 @@ void rw_writer_def_cfunc(rw_writer *w, uint32_t id, const char *label, const cha
     c->name = xstrdup(name);
     c->module = xstrdup(module);
     DEF_PUSH(&w->pending, cfuncs, cap_cfuncs, c);
-    pthread_mutex_unlock(&w->defs_mu);
+    producer_unlock(&w->defs_mu);
     return;
 oom:
     def_oom(w);
@@ -407,7 +441,7 @@ void rw_writer_def_thread(rw_writer *w, uint32_t id, uint64_t ident, uint64_t na
                           const char *name, int is_main)
 {
     Rewind__ThreadDef *t = malloc(sizeof *t);
-    pthread_mutex_lock(&w->defs_mu);
+    producer_lock(&w->defs_mu);
     if (!t)
         goto oom;
     rewind__thread_def__init(t);
@@ -417,7 +451,7 @@ void rw_writer_def_thread(rw_writer *w, uint32_t id, uint64_t ident, uint64_t na
     t->name = xstrdup(name);
     t->is_main = is_main != 0;
     DEF_PUSH(&w->pending, threads, cap_threads, t);
-    pthread_mutex_unlock(&w->defs_mu);
+    producer_unlock(&w->defs_mu);
     return;
 oom:
     def_oom(w);
@@ -426,14 +460,14 @@ oom:
 void rw_writer_def_name(rw_writer *w, uint32_t id, const char *text)
 {
     Rewind__NameDef *n = malloc(sizeof *n);
-    pthread_mutex_lock(&w->defs_mu);
+    producer_lock(&w->defs_mu);
     if (!n)
         goto oom;
     rewind__name_def__init(n);
     n->id = id;
     n->text = xstrdup(text);
     DEF_PUSH(&w->pending, names, cap_names, n);
-    pthread_mutex_unlock(&w->defs_mu);
+    producer_unlock(&w->defs_mu);
     return;
 oom:
     def_oom(w);
@@ -727,14 +761,8 @@ static void *writer_main(void *arg)
     rw_writer *w = arg;
     /* Signals are for the program's threads; a file size limit must give EFBIG here
      * rather than kill the process. */
-    sigset_t all;
-    sigfillset(&all);
-    sigdelset(&all, SIGSEGV);
-    sigdelset(&all, SIGBUS);
-    sigdelset(&all, SIGFPE);
-    sigdelset(&all, SIGILL);
-    sigdelset(&all, SIGABRT);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    pthread_once(&async_once, async_sigs_init);
+    pthread_sigmask(SIG_BLOCK, &async_sigs, NULL);
 
     pthread_mutex_lock(&w->mu);
     for (;;) {
@@ -1020,12 +1048,12 @@ rw_code rw_writer_flush(rw_writer *w, rw_err *err)
 {
     if (atomic_load(&w->closed))
         return RW_OK; /* a crash request already finished the file */
-    pthread_mutex_lock(&w->mu);
+    producer_lock(&w->mu);
     uint64_t my = ++w->flush_req;
     pthread_cond_signal(&w->cv_work);
     while (w->flush_done < my)
         pthread_cond_wait(&w->cv_done, &w->mu);
-    pthread_mutex_unlock(&w->mu);
+    producer_unlock(&w->mu);
     if (w->first_rc != RW_OK) {
         if (err)
             *err = w->first_err;

@@ -137,6 +137,7 @@ static char timeout_line[4200];
 static _Atomic pid_t owner;          /* tid of the thread building the report, 0 none */
 static _Atomic int closed;           /* a report closed the trace */
 static _Atomic int dumps_stuck;      /* a dump timed out: pack_dump may still be read */
+static _Atomic int finishing;        /* uninstalled: the trace is about to be closed */
 static _Atomic uint64_t idents[IDENT_CAP]; /* ThreadDef id - 1 -> ident */
 static _Atomic uint32_t nidents;
 static _Atomic int cstack_wanted, cstack_done;
@@ -824,7 +825,7 @@ static int post(uint8_t *buf, int close, int status, int sig, const char *reason
                 unsigned wait_ms)
 {
     rw_writer *w = rw_st.w;
-    if (!w || atomic_load(&closed))
+    if (!w || atomic_load(&closed) || atomic_load(&finishing))
         return 0;
     rep.m.note = rep.note;
     size_t len = rewind__crash_report__get_packed_size(&rep.m);
@@ -1121,6 +1122,7 @@ rw_code rw_crash_install(const rw_crash_opts *o, rw_err *err)
         RW_TRY(set_handler(o->dump_signal, dump_handler, SA_RESTART, &prev_dump, err));
         dump_ours = 1;
     }
+    atomic_store(&finishing, 0);
     installed = 1;
     if (o->timeout_s > 0) {
         cstack_sig = SIGRTMIN + 7;
@@ -1185,6 +1187,20 @@ void rw_crash_uninstall(void)
     if (cstack_ours)
         restore_if_ours(cstack_sig, cstack_handler, &prev_cstack);
     dump_ours = cstack_ours = 0;
+    /* A handler already running on another thread may still post to the writer, which
+     * is about to be closed and freed: wait for it to finish, and let no later one post.
+     * A fatal report never ends; after twice its wait, the process is ending anyway. */
+    pid_t expected = 0;
+    int got = 0;
+    for (unsigned ms = 0; ms < 2 * CRASH_WAIT_MS; ms++) {
+        expected = 0;
+        if ((got = atomic_compare_exchange_strong(&owner, &expected, my_tid())))
+            break;
+        sleep_ms(1);
+    }
+    atomic_store(&finishing, 1);
+    if (got)
+        atomic_store(&owner, 0);
     installed = 0;
     /* The altstack, memfd, arena and capstone handle stay: a late signal on another
      * thread may still be running a handler; the process ends soon. */

@@ -4,9 +4,12 @@
  * everything appended comes back in order across many blocks and chunks; a process
  * killed with SIGKILL after the periodic flush leaves a trace whose recovered part is
  * exactly a prefix; a file size limit hit while writing leaves a valid trace up to the
- * last whole frame and the program is not killed or blocked.
+ * last whole frame and the program is not killed or blocked; dump requests from a
+ * signal handler complete whatever the interrupted thread was doing.
  */
 #include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,6 +318,78 @@ START_TEST(test_crash_request_completes_trace)
 }
 END_TEST
 
+/* Dump requests posted from a signal handler that interrupts a thread while it appends
+ * (tiny blocks and back-pressure: it is often inside the buffer's lock or a
+ * definition's) all complete: the writer thread never waits for a lock held by the
+ * interrupted thread. */
+static rw_writer *dump_w;
+static const uint8_t dump_payload[] = {0x08, 0x02};
+static _Atomic int dumps_ok, dumps_failed, producer_done;
+
+static void on_dump(int sig)
+{
+    (void)sig;
+    rw_crash_req req = {dump_payload, sizeof dump_payload, 0, 0, 0, "dump"};
+    if (rw_writer_crash(dump_w, &req, 2000))
+        atomic_fetch_add(&dumps_ok, 1);
+    else
+        atomic_fetch_add(&dumps_failed, 1);
+}
+
+static void *dump_producer(void *arg)
+{
+    (void)arg;
+    rw_stream *s = rw_writer_stream(dump_w);
+    rw_writer_def_thread(dump_w, 1, 1234, 99, "MainThread", 1);
+    rw_writer_def_file(dump_w, 1, "/x/prog.py", "a = 1\n", 6, 1);
+    rw_writer_def_code(dump_w, 1, 1, "f", "f", 10, 0, NULL, 0);
+    rw_stream_put(s, RW_REC(RW_K_THREAD, 1), 1);
+    for (uint32_t i = 0; !atomic_load(&producer_done); i++) {
+        rw_stream_put(s, RW_REC(RW_K_CALL, 2), 1 | (10ull << 32));
+        rw_stream_put(s, RW_REC(RW_K_RETURN, 3), 0);
+        if (i % 64 == 0)
+            rw_writer_def_name(dump_w, i / 64 + 1, "name");
+    }
+    return NULL;
+}
+
+START_TEST(test_dumps_while_appending)
+{
+    char *path = rw_test_path("dumps.rwd");
+    rw_writer_opts o;
+    rw_writer_opts_default(&o);
+    o.block_records = 16;
+    o.max_blocks = 2;
+    rw_err err;
+    ck_assert_int_eq(rw_writer_open(path, &o, 1, NULL, &dump_w, &err), RW_OK);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_dump;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR2, &sa, NULL);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, dump_producer, NULL), 0);
+    enum { NDUMPS = 200 };
+    for (int n = 1; n <= NDUMPS; n++) {
+        pthread_kill(th, SIGUSR2);
+        /* One at a time: the next signal only after this one's handler returned. */
+        while (atomic_load(&dumps_ok) + atomic_load(&dumps_failed) < n)
+            nanosleep(&(struct timespec){0, 100000}, NULL);
+    }
+    atomic_store(&producer_done, 1);
+    pthread_join(th, NULL);
+    signal(SIGUSR2, SIG_DFL);
+    int failed = atomic_load(&dumps_failed);
+    ck_assert_msg(failed == 0, "%d of %d dump requests timed out", failed, NDUMPS);
+    ck_assert_int_eq(rw_writer_close(dump_w, NULL, NULL, &err), RW_OK);
+    rw_reader *r;
+    ck_assert_msg(rw_reader_open(path, &r, &err) == RW_OK, "open: %s", err.msg);
+    ck_assert_uint_eq(rw_reader_ncrashes(r), NDUMPS);
+    rw_reader_free(r);
+    free(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("writer");
@@ -326,6 +401,7 @@ int main(void)
     tcase_add_test(tc, test_file_size_limit);
     tcase_add_test(tc, test_text_entries_cross_blocks);
     tcase_add_test(tc, test_crash_request_completes_trace);
+    tcase_add_test(tc, test_dumps_while_appending);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
