@@ -4,8 +4,9 @@
  * --commands files (like pdb's .pdbrc lines and -c options: a command that moves
  * the position ends that batch, and the rest run at the next stop), then from stdin,
  * with the "(rewind) " prompt, as pdb reads its "(Pdb) " prompt (with readline's
- * editing and history at a terminal, when built with it). The debugger itself
- * (replayer/debugger.h) prints everything else.
+ * editing and history at a terminal, when built with it). A breakpoint's command
+ * list ("commands") is read from the same stream, with pdb's "(com) " prompt on
+ * stdin. The debugger itself (replayer/debugger.h) prints everything else.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "reader.h"
 
 #define PROMPT "(rewind) "
+#define COM_PROMPT "(com) " /* while "commands" reads a breakpoint's list, as pdb */
 
 static const char USAGE[] =
     "usage: rewind replay [--at POS] [-x CMD]... [--commands FILE] [--no-rc] TRACE\n"
@@ -235,14 +237,17 @@ int rw_cmd_replay(int argc, char **argv)
                 }
             if (moved || rw_dbg_done(d))
                 continue;
-            rw_dbg_print_stop(d);
+            if (rw_dbg_interaction(d)) /* a breakpoint's command list resumed */
+                continue;
             need_entry = 0;
         }
         int moved;
         if (rw_dbg_pending(d, queued, sizeof queued))
             moved = rw_dbg_line(d, queued);
-        else if (read_line(PROMPT, &buf, &cap))
+        else if (read_line(rw_dbg_defining(d) ? COM_PROMPT : PROMPT, &buf, &cap))
             moved = rw_dbg_line(d, buf);
+        else if (rw_dbg_defining(d))
+            moved = rw_dbg_onecmd(d, "end"); /* then EOF at the usual prompt */
         else
             moved = rw_dbg_onecmd(d, "EOF");
         if (moved)

@@ -164,6 +164,18 @@ static uint32_t *line_base(tstate *t)
     return &t->orphan_line;
 }
 
+/* The code the decoder gives a LINE event (fill_top): the innermost Python frame's,
+ * 0 when there is none or frames were counted past RW_STACK_MAX. */
+static uint32_t top_code(const tstate *t)
+{
+    if (t->overflow)
+        return 0;
+    for (uint32_t i = t->st.depth; i-- > 0;)
+        if (!t->st.frames[i].is_c)
+            return t->st.frames[i].code;
+    return 0;
+}
+
 /* ---- growable columns ------------------------------------------------------- */
 
 #define COLUMN(T, name)                                                        \
@@ -266,6 +278,63 @@ static int64_t addr_code(uint64_t a, uint64_t pred)
  * so that starting a chunk costs nothing and a stale slot only loses a reference. */
 #define ENC_SLOTS 32768
 
+/* ---- line filter ------------------------------------------------------------ */
+
+/* The probes of (code, line): RW_FILTER_PROBES 21-bit numbers taken from one 64-bit
+ * mix; a filter of B bits tests each probe modulo B (B a power of two, so that a
+ * filter folds in half by OR-ing its halves). */
+static uint64_t filter_hash(uint32_t code, uint32_t line)
+{
+    uint64_t h = ((uint64_t)code << 32 | line) * 0x9e3779b97f4a7c15ull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return h;
+}
+
+void rw_filter_add(uint8_t *f, uint32_t code, uint32_t line)
+{
+    uint64_t h = filter_hash(code, line);
+    for (int i = 0; i < RW_FILTER_PROBES; i++, h >>= 21) {
+        uint32_t bit = (uint32_t)h & (RW_FILTER_MAX * 8 - 1);
+        f[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+    }
+}
+
+int rw_filter_valid(size_t len)
+{
+    return len >= RW_FILTER_MIN && len <= RW_FILTER_MAX && (len & (len - 1)) == 0;
+}
+
+int rw_filter_may_have(const uint8_t *filter, size_t len, uint32_t code, uint32_t line)
+{
+    if (!filter || !rw_filter_valid(len))
+        return 1;
+    uint64_t h = filter_hash(code, line);
+    for (int i = 0; i < RW_FILTER_PROBES; i++, h >>= 21) {
+        uint32_t bit = (uint32_t)h & (uint32_t)(len * 8 - 1);
+        if (!(filter[bit >> 3] & (1u << (bit & 7))))
+            return 0;
+    }
+    return 1;
+}
+
+size_t rw_filter_fold(uint8_t *f)
+{
+    size_t len = RW_FILTER_MAX;
+    while (len > RW_FILTER_MIN) {
+        size_t half = len / 2, ones = 0;
+        for (size_t i = 0; i < half; i++)
+            ones += (size_t)__builtin_popcount(f[i] | f[half + i]);
+        if (ones * 8 > half * 8 * 3)
+            break;
+        for (size_t i = 0; i < half; i++)
+            f[i] |= f[half + i];
+        len = half;
+    }
+    return len;
+}
+
 struct rw_encoder {
     unsigned time_shift;
     int line_times, c_line_times; /* option; its value for the current chunk */
@@ -303,6 +372,10 @@ struct rw_encoder {
     addrstate as;
     uint32_t prev_j;  /* j of the previous referring free */
     uint32_t *slots;  /* ENC_SLOTS entries, direct-mapped */
+
+    uint8_t filter[RW_FILTER_MAX]; /* the chunk's line filter */
+    uint8_t filter_out[RW_FILTER_MAX]; /* the last finished chunk's, folded */
+    uint64_t last_key;             /* the last (code, line) put in it, + 1 */
 };
 
 static void keyframe_free(Rewind__ThreadStack **key, size_t n)
@@ -384,6 +457,8 @@ static void chunk_reset(rw_encoder *e)
     e->c_thread = e->thread;
     for (uint32_t i = 0; i < e->stk.n; i++)
         e->stk.t[i].orphan_line = 0;
+    memset(e->filter, 0, sizeof e->filter);
+    e->last_key = 0;
 }
 
 rw_encoder *rw_encoder_new(unsigned time_shift)
@@ -603,6 +678,12 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
         *base = line;
         if (e->c_line_times)
             bad |= push_time(e, hi);
+        uint32_t code = top_code(t);
+        uint64_t key = ((uint64_t)code << 32 | line) + 1;
+        if (key != e->last_key) {
+            rw_filter_add(e->filter, code, line);
+            e->last_key = key;
+        }
         break;
     }
     case RW_K_RETURN:
@@ -740,6 +821,9 @@ rw_code rw_encoder_finish(rw_encoder *e, uint8_t **out, size_t *out_len, rw_chun
     info->record_count = e->kinds.n;
     info->first_tick = e->c_first_tick;
     info->last_tick = e->last_tick;
+    info->filter_len = (uint32_t)rw_filter_fold(e->filter);
+    memcpy(e->filter_out, e->filter, info->filter_len);
+    info->filter = e->filter_out;
     *out = buf;
     *out_len = len;
     chunk_reset(e);

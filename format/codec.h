@@ -46,7 +46,37 @@ typedef struct rw_chunk_info {
     uint64_t record_count;
     uint64_t first_tick;
     uint64_t last_tick;
+    /* The chunk's line filter (IndexEntry.line_filter), or NULL and 0 when it has
+     * none: then any line may be in the chunk. Borrowed: from the encoder, valid
+     * until its next call; from the reader, as long as the reader. */
+    const uint8_t *filter;
+    uint32_t filter_len;
 } rw_chunk_info;
+
+/* ---- line filter -------------------------------------------------------------- */
+
+/* A Bloom filter of the (code, line) pairs of a chunk's LINE events (the code is the
+ * innermost Python frame's, as the decoder reports it): a search for breakpoint
+ * lines skips the chunks whose filter rules them out without decoding them. Its
+ * length is a power of two from RW_FILTER_MIN to RW_FILTER_MAX bytes; each pair sets
+ * RW_FILTER_PROBES bits (docs/format.md gives the hash). */
+#define RW_FILTER_MIN 64
+#define RW_FILTER_MAX 4096
+#define RW_FILTER_PROBES 3
+
+/* Building one: rw_filter_add puts a pair in a zeroed buffer of RW_FILTER_MAX bytes;
+ * rw_filter_fold then halves it while it stays at most 3/8 full (about 5% false
+ * positives), so that a chunk running few lines gets a small filter, and returns the
+ * length of the filter, at the start of the buffer. */
+void rw_filter_add(uint8_t *f, uint32_t code, uint32_t line);
+size_t rw_filter_fold(uint8_t *f);
+
+/* 1 when a filter of this length is well formed (else it must be ignored). */
+int rw_filter_valid(size_t len);
+
+/* 0 when LINE events at (code, line) are certainly not in the chunk, 1 when they
+ * may be (always 1 for an absent or malformed filter). */
+int rw_filter_may_have(const uint8_t *filter, size_t len, uint32_t code, uint32_t line);
 
 /* ---- encoder ---------------------------------------------------------------- */
 

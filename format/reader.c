@@ -53,6 +53,7 @@ typedef struct cap_alloc {
 
 struct rw_reader {
     char *name;
+    uint8_t scan_filter[RW_FILTER_MAX]; /* the recovery scan's, for one chunk */
     int fd;              /* -1 when reading from mem */
     const uint8_t *mem;
     uint64_t size;
@@ -419,8 +420,19 @@ static rw_code add_chunk(rw_reader *r, const rw_chunk_info *info, uint64_t off,
         return frame_err(r, frame, off, &e, err);
     }
     RW_TRY(grow(&r->chunks, sizeof *r->chunks, &r->capchunks, r->nchunks + 1, err));
-    chunk_ent *c = &r->chunks[r->nchunks++];
+    chunk_ent *c = &r->chunks[r->nchunks];
     c->info = *info;
+    c->info.filter = NULL;
+    c->info.filter_len = 0;
+    if (info->filter && rw_filter_valid(info->filter_len)) { /* else: no filter */
+        uint8_t *f = malloc(info->filter_len);
+        if (!f)
+            return rw_err_set(err, RW_ENOMEM, "%s: out of memory for the index", r->name);
+        memcpy(f, info->filter, info->filter_len);
+        c->info.filter = f;
+        c->info.filter_len = info->filter_len;
+    }
+    r->nchunks++;
     c->offset = off;
     c->stored_len = stored_len;
     c->frame = frame > UINT32_MAX ? UINT32_MAX : (uint32_t)frame;
@@ -440,6 +452,8 @@ static void reset_loaded(rw_reader *r)
     for (size_t i = 0; i < r->ncrashes; i++)
         free_msg(r, r->crashes[i]);
     r->ncrashes = r->bad_crashes = 0;
+    for (size_t i = 0; i < r->nchunks; i++)
+        free((void *)r->chunks[i].info.filter);
     r->meta = NULL;
     r->end = NULL;
     r->ndefmsgs = 0;
@@ -547,7 +561,9 @@ static rw_code load_from_index(rw_reader *r, rw_err *err)
             break;
         case RW_FRAME_CHUNK: {
             rw_chunk_info info = {ie->first_event, ie->event_count, ie->record_count,
-                                  ie->first_tick, ie->last_tick};
+                                  ie->first_tick, ie->last_tick, ie->line_filter.data,
+                                  (uint32_t)(ie->line_filter.len > UINT32_MAX
+                                                 ? 0 : ie->line_filter.len)};
             rc = add_chunk(r, &info, ie->offset, ie->stored_len, i, err);
             break;
         }
@@ -595,13 +611,19 @@ static rw_code scan_chunk(rw_reader *r, const uint8_t *p, size_t len, size_t fra
         rc = rw_decoder_new(c, &lim, r->time_shift, &d, &e);
     if (rc == RW_OK) {
         *info = *rw_chunk_get_info(c);
+        memset(r->scan_filter, 0, sizeof r->scan_filter);
         rw_event ev;
         int n;
-        while ((n = rw_decoder_next(d, &ev, &e)) > 0)
+        while ((n = rw_decoder_next(d, &ev, &e)) > 0) {
             if (RW_IS_EVENT(ev.kind))
                 info->last_tick = ev.tick;
+            if (ev.kind == RW_K_LINE)
+                rw_filter_add(r->scan_filter, ev.code, ev.line);
+        }
         if (n < 0)
             rc = e.code;
+        info->filter_len = (uint32_t)rw_filter_fold(r->scan_filter);
+        info->filter = r->scan_filter;
     }
     rw_decoder_free(d);
     rw_chunk_free(c);

@@ -554,6 +554,10 @@ static int index_push(rw_writer *w, unsigned type, uint64_t offset, uint32_t sto
         e->record_count = ci->record_count;
         e->first_tick = ci->first_tick;
         e->last_tick = ci->last_tick;
+        if (ci->filter_len && (e->line_filter.data = malloc(ci->filter_len))) {
+            memcpy(e->line_filter.data, ci->filter, ci->filter_len);
+            e->line_filter.len = ci->filter_len;
+        }
     }
     return 0;
 }
@@ -829,6 +833,8 @@ static void writer_destroy(rw_writer *w)
     rw_encoder_free(w->enc);
     def_list_fini(&w->pending);
     def_list_fini(&w->taken);
+    for (size_t i = 0; i < w->nindex; i++)
+        free(w->index[i].line_filter.data);
     free(w->index);
     free(w->base_dir);
     while (w->free_list) {

@@ -138,8 +138,9 @@ static const rw_dbg_help pdb_texts[] = {
     "        message and then continue.  If none of the other commands\n"
     "        print anything, you will see no sign that the breakpoint was\n"
     "        reached.\n"
-    "        rewind: the commands run each time the breakpoint stops a forward\n"
-    "        command (step, next, continue, ...)."},
+    "        rewind: the list also runs when rcontinue stops at the breakpoint;\n"
+    "        the reverse commands and goto also end a list. Values (p, pp, ...)\n"
+    "        need a re-execution replay, which this build does not have yet."},
     {"condition",
     "condition bpnumber [condition]\n"
     "        Set a new condition for the breakpoint, an expression which\n"

@@ -10,6 +10,7 @@
  */
 #include "debugger.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -53,6 +54,17 @@ typedef struct alias {
     char *text;
 } alias;
 
+/* A breakpoint's command list (pdb's commands, commands_silent and commands_doprompt
+ * for one number). doprompt is 0 when the last line resumes (continue, step, ...):
+ * such a line can only be the last, since it ends the list being read. */
+typedef struct cmdlist {
+    int defined;          /* "commands N" ran for this number */
+    int silent;
+    int doprompt;
+    char **lines;         /* as stored by pdb: "name arg", aliases already expanded */
+    size_t n;
+} cmdlist;
+
 struct rw_dbg {
     const rw_reader *r;
     const rw_defs *defs;
@@ -87,6 +99,9 @@ struct rw_dbg {
 
     bp **bps;              /* by number; [0] unused; NULL = deleted */
     int nbps;              /* numbers 1..nbps-1 were given */
+    uint64_t *pairs;       /* where they can stop, for the line filter (bp_pairs) */
+    size_t npairs, cappairs;
+    int plain;             /* rw_dbg_set_plain_search */
 
     alias *aliases;
     size_t naliases;
@@ -96,6 +111,21 @@ struct rw_dbg {
     size_t nqueue;
     unsigned queued_runs; /* queued commands run since the queue was last empty */
     int done;
+
+    /* Breakpoint command lists, by breakpoint number (lists[n] for n < nlists). A
+     * list goes with its breakpoint when cleared; a temporary breakpoint's list runs
+     * after the breakpoint was deleted at the stop, then goes. */
+    cmdlist *lists;
+    int nlists;
+    int defining;         /* lines are list lines (pdb's commands_defining) */
+    int def_bnum;         /* ... of this number; 0 for "commands -K": pdb files that
+                           * list under -K, where it never runs (def_void) */
+    cmdlist def_void;
+    int currentbp;        /* bdb's currentbp: the last breakpoint that stopped a
+                           * search, until its list runs (0: none) */
+    int in_list;          /* running a list (until only checks its argument) */
+    int list_dir;         /* lists that resumed since the last prompt: the last */
+    unsigned list_turns;  /* direction (+1 / -1) and how often it reversed */
 };
 
 /* ---- output ------------------------------------------------------------------ */
@@ -592,6 +622,21 @@ static void bp_delete(rw_dbg *d, bp *b)
     free(b);
 }
 
+/* Empties a command list and forgets that it was defined. */
+static void cmdlist_clear(cmdlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->lines[i]);
+    free(l->lines);
+    memset(l, 0, sizeof *l);
+}
+
+/* The command list of breakpoint number n; NULL when none was defined. */
+static cmdlist *bp_list(rw_dbg *d, int n)
+{
+    return n > 0 && n < d->nlists && d->lists[n].defined ? &d->lists[n] : NULL;
+}
+
 /* The line a function breakpoint stops at: the function's first line after its
  * def line (CodeDef.lines when recorded); 0 when unknown (then the first line event
  * of each call). */
@@ -620,8 +665,9 @@ static int bp_checkfunc(rw_dbg *d, const bp *b, const rw_event *ev, const rw_fra
 }
 
 /* Does an enabled breakpoint match LINE event ev? Forward (count != 0): bdb's
- * effective(): counts hits, consumes ignore counts, and reports a temporary one to
- * delete in *del. Backward (count == 0): a pure test. Returns the breakpoint. */
+ * effective(): counts hits, consumes ignore counts, reports a temporary one to
+ * delete in *del, and makes the one that stops currentbp (break_here). Backward
+ * (count == 0): a pure test. Returns the breakpoint. */
 static bp *bp_effective(rw_dbg *d, const rw_event *ev, const rw_frame *fr, int count, int *del)
 {
     uint32_t f = code_file(d, ev->code);
@@ -658,6 +704,7 @@ static bp *bp_effective(rw_dbg *d, const rw_event *ev, const rw_frame *fr, int c
             /* The condition cannot be evaluated from the log: bdb stops, and does
              * not delete a temporary breakpoint. */
             *del = 0;
+            d->currentbp = b->number;
             return b;
         }
         if (b->ignore > 0) {
@@ -665,6 +712,7 @@ static bp *bp_effective(rw_dbg *d, const rw_event *ev, const rw_frame *fr, int c
             continue;
         }
         *del = 1;
+        d->currentbp = b->number; /* bdb's break_here; its list runs at the stop */
         return b;
     }
     return NULL;
@@ -976,6 +1024,11 @@ rw_code rw_dbg_new(const rw_reader *r, FILE *out, rw_dbg **dp, rw_err *err)
     return RW_OK;
 }
 
+void rw_dbg_set_plain_search(rw_dbg *d, int on)
+{
+    d->plain = on != 0;
+}
+
 void rw_dbg_free(rw_dbg *d)
 {
     if (!d)
@@ -997,6 +1050,7 @@ void rw_dbg_free(rw_dbg *d)
             free(d->bps[i]);
         }
     free(d->bps);
+    free(d->pairs);
     for (size_t i = 0; i < d->naliases; i++) {
         free(d->aliases[i].name);
         free(d->aliases[i].text);
@@ -1005,6 +1059,10 @@ void rw_dbg_free(rw_dbg *d)
     for (size_t i = 0; i < d->nqueue; i++)
         free(d->queue[i]);
     free(d->queue);
+    for (int i = 0; i < d->nlists; i++)
+        cmdlist_clear(&d->lists[i]);
+    free(d->lists);
+    cmdlist_clear(&d->def_void);
     free(d->lastcmd);
     free(d->evtext);
     free(d->raw.frames);
@@ -1159,6 +1217,8 @@ typedef struct fwd_ctx {
     int has_anchor;       /* return: the frame just below the returning one (Python or
                            * C), whose callee runs until the return */
     uint64_t anchor;
+    int bps_only;         /* continue: nothing but a breakpoint can stop it */
+    int no_bps;           /* breakpoints set aside (run_forward's frame search) */
 } fwd_ctx;
 
 static int same_frame(const rw_dbg *d, const fwd_ctx *c, const rw_frame *fr,
@@ -1195,7 +1255,7 @@ static int fwd_match(void *p, const rw_event *ev, const rw_stack *st)
         return 0;
     if (ev->thread != d->thread) {
         /* Other threads stop only at breakpoints (pdb would not see them at all). */
-        if (ev->kind != RW_K_LINE || !d->file_bps[code_file(d, ev->code)])
+        if (ev->kind != RW_K_LINE || c->no_bps || !d->file_bps[code_file(d, ev->code)])
             return 0;
         c->hit = bp_effective(d, ev, fr, 1, &c->deleted);
         return c->hit != NULL;
@@ -1208,6 +1268,8 @@ static int fwd_match(void *p, const rw_event *ev, const rw_stack *st)
     case RW_K_LINE:
         if (stop_here(c, is_s, ev->line))
             return 1;
+        if (c->no_bps)
+            return 0;
         c->hit = bp_effective(d, ev, fr, 1, &c->deleted);
         return c->hit != NULL;
     case RW_K_CALL:
@@ -1230,6 +1292,65 @@ static int fwd_match(void *p, const rw_event *ev, const rw_stack *st)
     default:
         return 0;
     }
+}
+
+static int push_pair(rw_dbg *d, uint32_t code, uint32_t line)
+{
+    if (d->npairs == d->cappairs) {
+        size_t cap = d->cappairs ? 2 * d->cappairs : 64;
+        uint64_t *v = realloc(d->pairs, cap * sizeof *v);
+        if (!v)
+            return -1;
+        d->pairs = v;
+        d->cappairs = cap;
+    }
+    d->pairs[d->npairs++] = (uint64_t)code << 32 | line;
+    return 0;
+}
+
+/* The (code, line) pairs of the LINE events at which an enabled breakpoint can stop
+ * (bp_effective, bp_checkfunc), for the timeline's line filter: a plain breakpoint at
+ * line L of a file stops at L in any code of the file; a function breakpoint at the
+ * first body line of a code of that name. Returns 0, and lists nothing, when a pair
+ * cannot be known (a function whose line starts were not recorded) or memory runs
+ * out: then every chunk is searched. */
+static int bp_pairs(rw_dbg *d)
+{
+    d->npairs = 0;
+    for (int i = 1; i < d->nbps; i++) {
+        const bp *b = d->bps[i];
+        if (!b || !b->enabled)
+            continue;
+        for (uint32_t id = 1; id < d->defs->ncodes; id++) {
+            const Rewind__CodeDef *c = code_def(d, id);
+            if (!c || code_file(d, id) != b->file)
+                continue;
+            uint32_t line = b->line;
+            if (b->funcname) {
+                if (strcmp(c->name, b->funcname))
+                    continue;
+                if (!(line = first_body_line(c)))
+                    return 0;
+            }
+            if (push_pair(d, id, line) < 0)
+                return 0;
+        }
+    }
+    /* No code can stop: a pair no event has keeps the filter on. */
+    return d->npairs || push_pair(d, 0, 0) == 0;
+}
+
+/* For a search that only breakpoints can stop (continue, rcontinue): the line filter
+ * on, so that chunks where no breakpoint line ran are not decoded. */
+static void filter_on(rw_dbg *d)
+{
+    if (!d->plain && bp_pairs(d))
+        rw_timeline_set_lines(d->tl, d->pairs, d->npairs);
+}
+
+static void filter_off(rw_dbg *d)
+{
+    rw_timeline_set_lines(d->tl, NULL, 0);
 }
 
 static int any_enabled_bp(const rw_dbg *d)
@@ -1263,16 +1384,46 @@ static int run_forward(rw_dbg *d, fwd_ctx *c)
     uint64_t found;
     rw_err e;
     rw_code rc;
-    /* next, until and return stop only in one frame (or its caller, once it has
-     * returned) when no breakpoint can stop them elsewhere: skip its callees. */
     uint64_t frame = c->has_anchor ? c->anchor : c->has_ret ? c->rframe : c->sframe.call_pos;
-    if (c->skind == S_FRAME && !code_is_gen(d, c->sframe.code) && !any_enabled_bp(d) &&
-        frame != NOPOS)
+    if (c->skind == S_FRAME && !code_is_gen(d, c->sframe.code) && frame != NOPOS &&
+        !d->plain) {
+        /* next, until and return stop in one frame (or its caller, once it has
+         * returned): find that stop with breakpoints set aside, skipping the frame's
+         * callees; then a breakpoint hit before it, anywhere, stops first. At one
+         * event the frame's own stop wins, as in bdb, so the hit is searched strictly
+         * before it (with the line filter). */
+        c->no_bps = 1;
         rc = rw_timeline_next_frame(d->tl, d->pos, window_end(d), d->thread, frame, fwd_match,
                                     c, &found, &e);
-    else
+        c->no_bps = 0;
+        if ((rc == RW_OK || rc == RW_ENOTFOUND) && any_enabled_bp(d)) {
+            fwd_ctx b = {0};
+            b.d = d;
+            b.skind = S_BOT;
+            b.stoplineno = -1;
+            uint64_t hit;
+            rw_err eb;
+            filter_on(d);
+            rw_code rb = rw_timeline_next(d->tl, d->pos, rc == RW_OK ? found : window_end(d),
+                                          RW_TL_EVENTS, fwd_match, &b, &hit, &eb);
+            filter_off(d);
+            if (rb == RW_OK) {
+                found = hit;
+                rc = RW_OK;
+                c->hit = b.hit;
+                c->deleted = b.deleted;
+            } else if (rb != RW_ENOTFOUND) {
+                rc = rb;
+                e = eb;
+            }
+        }
+    } else {
+        if (c->bps_only)
+            filter_on(d);
         rc = rw_timeline_next(d->tl, d->pos, window_end(d), RW_TL_EVENTS, fwd_match, c,
                               &found, &e);
+        filter_off(d);
+    }
     if (rc == RW_ENOTFOUND)
         return end_of_program(d);
     if (rc != RW_OK) {
@@ -1353,6 +1504,7 @@ static int cmd_continue(rw_dbg *d, const char *arg)
     fwd_ctx c = {0};
     c.skind = S_BOT;
     c.stoplineno = -1;
+    c.bps_only = 1;
     return run_forward(d, &c);
 }
 
@@ -1376,6 +1528,11 @@ static int cmd_until(rw_dbg *d, const char *arg)
     } else {
         lineno = (long long)f->line + 1;
     }
+    /* pdb 3.11 runs a command list's until and discards it (not a resuming command:
+     * the prompt after the list, or the list's resuming line, decides; CPython issue
+     * 68328). */
+    if (d->in_list)
+        return 0;
     fwd_ctx c = {0};
     set_frame(&c, d, d->curindex);
     c.has_ret = 1;
@@ -1453,12 +1610,17 @@ static int run_back(rw_dbg *d, rev_ctx *c, uint64_t begin, const char *none)
     c->d = d;
     rw_code rc;
     /* Searches within one frame skip its callees. */
-    if (c->mode == R_NEXT_SAME || c->mode == R_UNTIL || c->mode == R_NEXT_CALLER)
+    if ((c->mode == R_NEXT_SAME || c->mode == R_UNTIL || c->mode == R_NEXT_CALLER) &&
+        !d->plain)
         rc = rw_timeline_prev_frame(d->tl, rev_from(d), begin, d->thread,
                                     c->mode == R_NEXT_CALLER ? c->caller : c->frame, rev_match,
                                     c, &found, &e);
-    else
+    else {
+        if (c->mode == R_BREAK)
+            filter_on(d);
         rc = rw_timeline_prev(d->tl, rev_from(d), begin, rev_match, c, &found, &e);
+        filter_off(d);
+    }
     if (rc == RW_ENOTFOUND) {
         if (none)
             error(d, "%s", none);
@@ -2277,28 +2439,75 @@ static int cmd_tbreak(rw_dbg *d, const char *arg)
 }
 
 /* bdb's get_bpbynumber; prints the error and returns NULL. */
-static bp *get_bp(rw_dbg *d, const char *arg)
+/* An int literal (rw_dbg_parse_int's syntax) too large for a long long, which
+ * Python's int() takes: its value as %d prints it, in buf (cut to cap). Returns 0
+ * when s is no int literal. */
+static int big_int(const char *s, char *buf, size_t cap)
+{
+    size_t n = 0;
+    assert(cap > 1);
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s == '+' || *s == '-') {
+        if (*s == '-')
+            buf[n++] = '-';
+        s++;
+    }
+    if (!isdigit((unsigned char)*s))
+        return 0;
+    int lead = 1;
+    for (; *s && !isspace((unsigned char)*s); s++) {
+        if (*s == '_' && isdigit((unsigned char)s[-1]) && isdigit((unsigned char)s[1]))
+            continue;
+        if (!isdigit((unsigned char)*s))
+            return 0;
+        if (lead && *s == '0')
+            continue;
+        lead = 0;
+        if (n + 1 < cap)
+            buf[n++] = *s;
+    }
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s || lead)
+        return 0;
+    buf[n] = '\0';
+    return 1;
+}
+
+/* bdb's get_bpbynumber (numbers index Breakpoint.bpbynumber, a Python list: [0] is
+ * always None, negative numbers count from its end); prints "*** PREFIX" and its
+ * message and returns NULL when there is no such breakpoint. */
+static bp *bp_number(rw_dbg *d, const char *arg, const char *prefix)
 {
     long long n;
+    char big[512];
     if (!*arg) {
-        error(d, "Breakpoint number expected");
+        error(d, "%sBreakpoint number expected", prefix);
         return NULL;
     }
     if (rw_dbg_parse_int(arg, &n) < 0) {
-        error(d, "Non-numeric breakpoint number %s", arg);
+        if (big_int(arg, big, sizeof big))
+            error(d, "%sBreakpoint number %s out of range", prefix, big);
+        else
+            error(d, "%sNon-numeric breakpoint number %s", prefix, arg);
         return NULL;
     }
-    if (n < 0)
-        n += d->nbps;
-    if (n < 0 || n >= d->nbps) {
-        error(d, "Breakpoint number %lld out of range", n);
+    long long i = n < 0 ? n + d->nbps : n;
+    if (i < 0 || i >= d->nbps) {
+        error(d, "%sBreakpoint number %lld out of range", prefix, n);
         return NULL;
     }
-    if (n == 0 || !d->bps[n]) { /* bps is NULL until the first breakpoint */
-        error(d, "Breakpoint %lld already deleted", n);
+    if (i == 0 || !d->bps[i]) { /* bps is NULL until the first breakpoint */
+        error(d, "%sBreakpoint %lld already deleted", prefix, n);
         return NULL;
     }
-    return d->bps[n];
+    return d->bps[i];
+}
+
+static bp *get_bp(rw_dbg *d, const char *arg)
+{
+    return bp_number(d, arg, "");
 }
 
 static int for_each_number(rw_dbg *d, const char *arg, void (*fn)(rw_dbg *, bp *))
@@ -2335,6 +2544,8 @@ static void clear_one(rw_dbg *d, bp *b)
 {
     char s[4200];
     bp_str(b, d, s, sizeof s);
+    if (b->number < d->nlists)
+        cmdlist_clear(&d->lists[b->number]);
     bp_delete(d, b);
     msg(d, "Deleted %s", s);
 }
@@ -2440,6 +2651,57 @@ static int cmd_condition(rw_dbg *d, const char *arg)
         error(d, "condition: %s; the breakpoint stops at every hit, as pdb does when a "
                  "condition cannot be evaluated", VALUES_MSG);
     }
+    return 0;
+}
+
+/* ---- breakpoint command lists ------------------------------------------------------------ */
+
+/* pdb's do_commands: the lines that follow (read by the caller, which prompts
+ * "(com) " while rw_dbg_defining) are the list of breakpoint arg, the last one set
+ * by default, up to "end" or a resuming command (def_line). The list is emptied
+ * first, so "commands N" then "end" removes it. */
+static int cmd_commands(rw_dbg *d, const char *arg)
+{
+    static const char pfx[] = "cannot set commands: ";
+    long long n;
+    char num[512];
+    if (!*arg) {
+        n = d->nbps - 1; /* len(bdb.Breakpoint.bpbynumber) - 1 */
+    } else if (rw_dbg_parse_int(arg, &n) < 0) {
+        if (big_int(arg, num, sizeof num))
+            bp_number(d, num, pfx); /* out of range */
+        else
+            error(d, "Usage: commands [bnum]\n        ...\n        end");
+        return 0;
+    }
+    if (n == 0) {
+        /* get_bpbynumber(0): "not arg" holds for the int 0 */
+        error(d, "%sBreakpoint number expected", pfx);
+        return 0;
+    }
+    snprintf(num, sizeof num, "%lld", n);
+    if (!bp_number(d, num, pfx))
+        return 0;
+    cmdlist *l = &d->def_void;
+    if (n > 0) {
+        assert(n < d->nbps);
+        if (n >= d->nlists) {
+            cmdlist *nl = realloc(d->lists, (size_t)d->nbps * sizeof *nl);
+            if (!nl) {
+                error(d, "out of memory");
+                return 0;
+            }
+            memset(nl + d->nlists, 0, (size_t)(d->nbps - d->nlists) * sizeof *nl);
+            d->lists = nl;
+            d->nlists = d->nbps;
+        }
+        l = &d->lists[n];
+    }
+    cmdlist_clear(l);
+    l->defined = 1;
+    l->doprompt = 1;
+    d->defining = 1;
+    d->def_bnum = n > 0 ? (int)n : 0;
     return 0;
 }
 
@@ -2658,6 +2920,7 @@ static const command commands[] = {
     {"c", cmd_continue, NULL},
     {"cl", cmd_clear, NULL},
     {"clear", cmd_clear, NULL},
+    {"commands", cmd_commands, NULL},
     {"condition", cmd_condition, NULL},
     {"cont", cmd_continue, NULL},
     {"continue", cmd_continue, NULL},
@@ -2831,7 +3094,24 @@ static int statement(rw_dbg *d, const char *line)
     return 0;
 }
 
-int rw_dbg_onecmd(rw_dbg *d, const char *line)
+/* After rcontinue moved: when it stopped at a breakpoint hit, that breakpoint is
+ * currentbp, so that its command list runs as at a forward stop. (rcontinue's search
+ * leaves hit counts alone, so it does not go through bp_effective's counting path.) */
+static void note_rev_hit(rw_dbg *d)
+{
+    if (d->postmortem || d->ev.kind != RW_K_LINE)
+        return;
+    rw_frame tmp;
+    const rw_frame *fr = event_frame(&d->ev, &d->raw, &tmp);
+    int del = 0;
+    const bp *b = bp_effective(d, &d->ev, fr, 0, &del);
+    if (b)
+        d->currentbp = b->number;
+}
+
+/* cmd.Cmd's onecmd: runs one command line as typed. Returns 1 when the position
+ * moved. */
+static int run_cmd(rw_dbg *d, const char *line)
 {
     char name[64];
     size_t cap = strlen(line) + 1;
@@ -2846,7 +3126,7 @@ int rw_dbg_onecmd(rw_dbg *d, const char *line)
         if (d->lastcmd) {
             char *again = xstrdup(d->lastcmd);
             if (again)
-                rc = rw_dbg_onecmd(d, again);
+                rc = run_cmd(d, again);
             free(again);
         }
         free(arg);
@@ -2866,9 +3146,11 @@ int rw_dbg_onecmd(rw_dbg *d, const char *line)
         d->lastcmd = NULL;
     }
     const command *c = find_command(name);
-    if (c)
+    if (c) {
         rc = c->fn(d, arg);
-    else {
+        if (c->fn == cmd_rcontinue && rc)
+            note_rev_hit(d);
+    } else {
         char r[512];
         py_repr(name, r, sizeof r);
         error(d, "Unknown command %s: Python statements and expressions need a re-execution "
@@ -2876,6 +3158,176 @@ int rw_dbg_onecmd(rw_dbg *d, const char *line)
     }
     free(arg);
     return rc;
+}
+
+/* Does a list line naming c end the list being read? pdb 3.11's commands_resuming
+ * (continue, step, next, return, quit, jump and their other names; not until),
+ * plus the commands that move in time: the reverse ones and goto. */
+static int resumes(const command *c)
+{
+    static int (*const fns[])(rw_dbg *, const char *) = {
+        cmd_continue, cmd_step, cmd_next, cmd_return, cmd_quit, cmd_jump,
+        cmd_rstep, cmd_rnext, cmd_rreturn, cmd_rcontinue, cmd_runtil, cmd_goto,
+    };
+    for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
+        if (c->fn == fns[i])
+            return 1;
+    return 0;
+}
+
+/* The command a stored list line names; NULL when none. */
+static const command *line_command(const char *line)
+{
+    char name[64], arg[8];
+    if (rw_dbg_parseline(line, name, sizeof name, arg, sizeof arg) != RW_DBG_COMMAND)
+        return NULL;
+    return find_command(name);
+}
+
+/* pdb's handle_command_def: one line of the list being read. As cmd.Cmd.parseline
+ * splits it, a line with no command name (empty, "!..." or not starting with an
+ * identifier character) is skipped; "silent" marks the list, "end" ends it, any
+ * other command is stored as "name arg", and a resuming one also ends the list. The
+ * end of a list drops the commands queued behind ";;", as pdb does. */
+static int def_line(rw_dbg *d, const char *line)
+{
+    assert(d->defining && (d->def_bnum == 0 || d->def_bnum < d->nlists));
+    cmdlist *l = d->def_bnum > 0 ? &d->lists[d->def_bnum] : &d->def_void;
+    size_t cap = strlen(line) + 1, namecap = cap + sizeof "help"; /* "?" is "help" */
+    char *name = malloc(namecap), *arg = malloc(cap);
+    if (!name || !arg) {
+        error(d, "out of memory");
+    } else if (rw_dbg_parseline(line, name, namecap, arg, cap) == RW_DBG_COMMAND && *name) {
+        const command *c = find_command(name);
+        int end = !strcmp(name, "end");
+        if (!strcmp(name, "silent")) {
+            l->silent = 1;
+        } else if (!end) {
+            sbuf t = {0};
+            sb_add(&t, name, strlen(name));
+            if (*arg) {
+                sb_add(&t, " ", 1);
+                sb_add(&t, arg, strlen(arg));
+            }
+            char **v = t.oom ? NULL : realloc(l->lines, (l->n + 1) * sizeof *v);
+            if (v) {
+                l->lines = v;
+                l->lines[l->n++] = t.p;
+            } else {
+                free(t.p);
+                error(d, "out of memory");
+            }
+            if (c && resumes(c)) {
+                l->doprompt = 0;
+                end = 1;
+            }
+        }
+        if (end) {
+            d->defining = 0;
+            drop_queue(d);
+        }
+    }
+    free(name);
+    free(arg);
+    return 0;
+}
+
+int rw_dbg_onecmd(rw_dbg *d, const char *line)
+{
+    if (d->defining)
+        return def_line(d, line);
+    return run_cmd(d, line);
+}
+
+int rw_dbg_defining(const rw_dbg *d)
+{
+    return d->defining;
+}
+
+/* Lists that resume in opposite directions (one continues to a breakpoint whose
+ * list rcontinues to the first, ...) would go back and forth for ever without a
+ * prompt; pdb has no reverse commands, so cannot. A chain of resuming lists that
+ * changes direction this often stops at a prompt. */
+#define LIST_TURNS_MAX 1000
+
+int rw_dbg_interaction(rw_dbg *d)
+{
+    int num = d->currentbp;
+    cmdlist *l = NULL;
+    /* bp_commands runs from user_line: at line events only. */
+    if (num && d->ev.kind == RW_K_LINE && !d->postmortem && !d->at_end)
+        l = bp_list(d, num);
+    if (l && d->list_turns >= LIST_TURNS_MAX) {
+        error(d, "breakpoint command lists went back and forth %u times without a prompt "
+                 "(lists that resume in opposite directions?): stopped here",
+              d->list_turns);
+        d->currentbp = 0;
+        l = NULL;
+    }
+    if (!l) {
+        d->list_turns = 0;
+        d->list_dir = 0;
+        rw_dbg_print_stop(d);
+        return 0;
+    }
+    d->currentbp = 0;
+    /* A copy: the lines may clear or redefine the list. */
+    size_t n = l->n;
+    int silent = l->silent, doprompt = l->doprompt;
+    char **lines = n ? calloc(n, sizeof *lines) : NULL;
+    for (size_t i = 0; lines && i < n; i++)
+        lines[i] = xstrdup(l->lines[i]);
+    if (n && !lines) {
+        error(d, "out of memory");
+        rw_dbg_print_stop(d);
+        return 0;
+    }
+    /* pdb prints the stop after the list, before the program resumes: a resuming
+     * last line (which moves at once here) runs after the stop is printed. jump
+     * moves nothing here and prints its error in its turn. */
+    size_t last = n;
+    if (!doprompt && n) {
+        const command *c = line_command(lines[n - 1]);
+        if (c && c->fn != cmd_jump)
+            last = n - 1;
+    }
+    char *lastcmd_back = d->lastcmd; /* bp_commands keeps lastcmd */
+    d->lastcmd = NULL;
+    uint64_t from = d->pos;
+    int moved = 0;
+    d->in_list = 1;
+    /* A line that moves before the last (restart) ends the list, as pdb's Restart
+     * does; the new position is a new stop. */
+    for (size_t i = 0; i < last && !moved && !d->done; i++)
+        if (lines[i])
+            moved = run_cmd(d, lines[i]);
+    if (!moved && !d->done) {
+        if (!silent)
+            rw_dbg_print_stop(d);
+        if (last < n && lines[last])
+            moved = run_cmd(d, lines[last]);
+    }
+    d->in_list = 0;
+    free(d->lastcmd);
+    d->lastcmd = lastcmd_back;
+    for (size_t i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+    if (!d->bps[num]) /* a temporary breakpoint, deleted at this stop */
+        cmdlist_clear(&d->lists[num]);
+    if (d->done)
+        return 1;
+    if (!moved) {
+        d->list_turns = 0;
+        d->list_dir = 0;
+        return 0;
+    }
+    int dir = d->pos > from ? 1 : d->pos < from ? -1 : 0;
+    if (dir && d->list_dir && dir != d->list_dir)
+        d->list_turns++;
+    if (dir)
+        d->list_dir = dir;
+    return 1;
 }
 
 int rw_dbg_line(rw_dbg *d, const char *line)

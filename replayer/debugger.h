@@ -28,6 +28,11 @@ typedef int (*rw_dbg_input)(void *ctx, const char *prompt, char *buf, size_t cap
 rw_code rw_dbg_new(const rw_reader *r, FILE *out, rw_dbg **dp, rw_err *err);
 void rw_dbg_free(rw_dbg *d);
 
+/* on: every search decodes the chunks in order, without the line filter or skipping
+ * callees by keyframes: slow, and the reference the fast searches are tested against
+ * (they must stop at the same events and print the same). */
+void rw_dbg_set_plain_search(rw_dbg *d, int on);
+
 void rw_dbg_set_input(rw_dbg *d, rw_dbg_input fn, void *ctx);
 
 /* Moves to the starting point: the first line of the main program when at is NULL,
@@ -39,8 +44,23 @@ rw_code rw_dbg_start(rw_dbg *d, const char *at, rw_err *err);
 
 /* Runs one command line exactly as typed (no alias expansion, as pdb runs its rc
  * lines). Returns 1 when the command moved the position (a "resuming" command in
- * pdb's terms: the caller then starts a new interaction), 0 otherwise. */
+ * pdb's terms: the caller then starts a new interaction), 0 otherwise. While a
+ * breakpoint's command list is being read (rw_dbg_defining), the line is one of the
+ * list instead: stored, or ending the list ("end", a resuming command); 0. */
 int rw_dbg_onecmd(rw_dbg *d, const char *line);
+
+/* Non-zero while "commands" reads a breakpoint's command list: the caller prompts
+ * "(com) " (pdb's prompt then) and hands the lines over as usual; at the end of its
+ * input it passes "end" (pdb would read EOF lines for ever). */
+int rw_dbg_defining(const rw_dbg *d);
+
+/* Starts the interaction at a new stop (after rw_dbg_start and after each command
+ * that moved): pdb's bp_commands, then its interaction. When the breakpoint that
+ * stopped the last search has a command list and the stop is at a line, runs the
+ * list, prints the stop unless the list is silent, and returns 1 when the list
+ * resumed (the position moved, or quit ran: the caller starts a new interaction, or
+ * ends); otherwise prints the stop and returns 0: the caller prompts. */
+int rw_dbg_interaction(rw_dbg *d);
 
 /* Runs one line read at the prompt: empty = repeat the last command; aliases are
  * expanded and "a ;; b" queues b (rw_dbg_pending). Same return as rw_dbg_onecmd. */

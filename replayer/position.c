@@ -196,7 +196,7 @@ rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err
     if (!strcmp(spec, "@peak"))
         return rw_pos_peak(r, pos, NULL, err);
     if (!strcmp(spec, "@crash")) {
-        uint64_t at;
+        uint64_t at = 0;
         RW_TRY(rw_pos_crash(r, &at, NULL, err));
         *pos = at < n ? at : n;
         return RW_OK;

@@ -35,6 +35,9 @@ struct rw_timeline {
     slot cache[CACHE_SLOTS];
     uint64_t clock;
     uint64_t decodes;
+    const uint64_t *pairs; /* rw_timeline_set_lines */
+    size_t npairs;
+    uint64_t skips;
     char *text;            /* copy of the text of the event rw_timeline_at returned */
     size_t text_cap;
 };
@@ -87,6 +90,33 @@ uint64_t rw_timeline_nevents(const rw_timeline *t)
 uint64_t rw_timeline_decodes(const rw_timeline *t)
 {
     return t->decodes;
+}
+
+void rw_timeline_set_lines(rw_timeline *t, const uint64_t *pairs, size_t n)
+{
+    t->pairs = n ? pairs : NULL;
+    t->npairs = pairs ? n : 0;
+}
+
+uint64_t rw_timeline_skips(const rw_timeline *t)
+{
+    return t->skips;
+}
+
+/* 0 when the line filter rules chunk k out of the current search. */
+static int chunk_may_match(rw_timeline *t, size_t k)
+{
+    if (!t->pairs)
+        return 1;
+    const rw_chunk_info *ci = rw_reader_chunk(t->r, k);
+    if (!ci->filter_len)
+        return 1;
+    for (size_t i = 0; i < t->npairs; i++)
+        if (rw_filter_may_have(ci->filter, ci->filter_len, (uint32_t)(t->pairs[i] >> 32),
+                               (uint32_t)t->pairs[i]))
+            return 1;
+    t->skips++;
+    return 0;
 }
 
 /* Chunk k, from the cache or loaded into the least recently used slot. Borrowed
@@ -306,6 +336,8 @@ rw_code rw_timeline_next(rw_timeline *t, uint64_t from, uint64_t end, int flags,
         int stopped;
         if (rw_reader_chunk(t->r, k)->first_event >= end)
             break;
+        if (!chunk_may_match(t, k))
+            continue;
         RW_TRY(scan_chunk(t, k, search_fn, &s, &stopped, err));
         if (s.found) {
             *found = s.pos;
@@ -330,7 +362,7 @@ rw_code rw_timeline_prev(rw_timeline *t, uint64_t from, uint64_t begin, rw_tl_ma
     size_t k = chunk_of_event(t, from - 1);
     for (;;) {
         const rw_chunk_info *ci = rw_reader_chunk(t->r, k);
-        if (ci->event_count) {
+        if (ci->event_count && chunk_may_match(t, k)) {
             search_ctx s = {begin, from, 0, m, ctx, 0, 0, 0, 1};
             int stopped;
             RW_TRY(scan_chunk(t, k, search_fn, &s, &stopped, err));

@@ -79,4 +79,14 @@ rw_code rw_timeline_visit(rw_timeline *t, uint64_t from, uint64_t to, rw_tl_matc
 /* Chunks decoded so far (cache misses): what the benchmark reports. */
 uint64_t rw_timeline_decodes(const rw_timeline *t);
 
+/* Restricts rw_timeline_next and rw_timeline_prev to chunks whose line filter
+ * (codec.h) may hold one of the n (code << 32 | line) pairs: the others are skipped
+ * without being decoded. Only for a predicate that accepts nothing but LINE events at
+ * those pairs (continue and rcontinue between breakpoints). pairs is borrowed until
+ * the next call; rw_timeline_set_lines(t, NULL, 0) searches every chunk again. */
+void rw_timeline_set_lines(rw_timeline *t, const uint64_t *pairs, size_t n);
+
+/* Chunks the line filter let searches skip so far. */
+uint64_t rw_timeline_skips(const rw_timeline *t);
+
 #endif

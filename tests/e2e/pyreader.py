@@ -292,7 +292,8 @@ CHUNK = _s((1, "first_event", "uint64", S), (2, "event_count", "uint64", S),
 INDEX_ENTRY = _s((1, "type", "uint32", S), (2, "offset", "uint64", S),
                  (3, "stored_len", "uint32", S), (4, "first_event", "uint64", S),
                  (5, "event_count", "uint64", S), (6, "record_count", "uint64", S),
-                 (7, "first_tick", "uint64", S), (8, "last_tick", "uint64", S))
+                 (7, "first_tick", "uint64", S), (8, "last_tick", "uint64", S),
+                 (9, "line_filter", "bytes", S))
 INDEX = _s((1, "frames", INDEX_ENTRY, R), (2, "total_events", "uint64", S),
            (3, "total_records", "uint64", S))
 TRACEBACK_ENTRY = _s((1, "code", "uint32", S), (2, "line", "uint32", S))
@@ -357,6 +358,7 @@ class Trace:
         self.files, self.codes, self.cfuncs = {}, {}, {}
         self.threads, self.names = {}, {}
         self._events_seen = 0   # events of the chunks taken so far (for crash positions)
+        self.line_filters = {}  # chunk frame offset -> IndexEntry.line_filter
         self._read_header()
         try:
             self._load_from_index()
@@ -432,6 +434,8 @@ class Trace:
         elif fr.type == FRAME_CHUNK:
             # Records decode on demand; only the count is needed now, for crash positions.
             self._events_seen += entry["event_count"] if entry else self._chunk_event_count(fr)
+            if entry and entry["line_filter"]:
+                self.line_filters[fr.offset] = entry["line_filter"]
         else:
             return  # unknown types are skipped
         self.frames.append(fr)
@@ -487,6 +491,26 @@ class Trace:
                 self.recovered = f"{why} (frames before offset {off} recovered)"
                 break
             off = fr.end
+
+    # -- line filters
+
+    @staticmethod
+    def filter_may_have(filt, code, line):
+        """docs/format.md, "Line filter": False when the chunk whose filter this is has
+        certainly no LINE event at (code, line)."""
+        n = len(filt)
+        if n < 64 or n > 4096 or n & (n - 1):
+            return True  # no filter
+        m = (1 << 64) - 1
+        h = (((code << 32) | line) * 0x9e3779b97f4a7c15) & m
+        h ^= h >> 29
+        h = (h * 0xbf58476d1ce4e5b9) & m
+        h ^= h >> 32
+        for i in range(3):
+            b = (h >> (21 * i)) % (8 * n)
+            if not filt[b // 8] & (1 << (b % 8)):
+                return False
+        return True
 
     # -- records
 

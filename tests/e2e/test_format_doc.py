@@ -130,6 +130,25 @@ class FormatDocTest(rwtest.TestCase):
         self.check_same(trace, ours, theirs)
         self.assertGreaterEqual(len({r["thread"] for r in ours}), 3)
 
+    def test_line_filters(self):
+        """Every chunk's index entry has a line filter that holds each (code, line) of
+        its LINE events, and rules out most pairs the chunk never runs."""
+        prog = self.write("busy.py", BUSY)
+        trace, _, _ = self.read_both(prog)
+        self.assertEqual(len(trace.line_filters), len(trace.chunks()))
+        has = pyreader.Trace.filter_may_have
+        for fr in trace.chunks():
+            filt = trace.line_filters[fr.offset]
+            lines = {(r["code"], r["line"]) for r in
+                     trace.decode_chunk(pyreader.decode(pyreader.CHUNK, trace.payload(fr)))
+                     if r["kind"] == "line"}
+            self.assertTrue(lines)
+            for code, line in lines:
+                self.assertTrue(has(filt, code, line), (fr.offset, code, line))
+            absent = [(code, line) for code in trace.codes for line in range(5000, 5020)]
+            false_pos = sum(has(filt, code, line) for code, line in absent)
+            self.assertLess(false_pos, len(absent) / 4, fr.offset)
+
     def test_crash_report(self):
         prog = self.write("abort.py", "import os\n\ndef f():\n    os.abort()\n\nf()\n")
         # Under ASan, let SIGABRT reach rewind's handler rather than the sanitizer's.

@@ -2,8 +2,10 @@
  * of command lines (at most 64 run) fed to a fresh debugger over a small trace
  * written once with the writer API (a loop calling a function, with an exception),
  * after the pure parsers (rw_dbg_parseline, rw_dbg_parse_int, rw_dbg_expand) have seen
- * every line. Output goes to /dev/null: the target looks for crashes, leaks and
- * sanitizer reports, and for hangs (every command is bounded by the trace's size).
+ * every line; each stop runs its breakpoint's command list (rw_dbg_interaction), as
+ * the command line does. Output goes to /dev/null: the target looks for crashes,
+ * leaks and sanitizer reports, and for hangs (every command is bounded by the trace's
+ * size, a chain of resuming lists by it and by the debugger's back-and-forth limit).
  * Seeds: tests/fuzz/corpus/fuzz_debugger_cmd/.
  */
 #include <stdint.h>
@@ -145,9 +147,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rw_dbg_set_input(d, ask, &sc);
         char queued[512];
         while (sc.next < sc.n && !rw_dbg_done(d)) {
-            rw_dbg_line(d, sc.lines[sc.next++]);
-            while (rw_dbg_pending(d, queued, sizeof queued) && !rw_dbg_done(d))
-                rw_dbg_line(d, queued);
+            int moved = rw_dbg_line(d, sc.lines[sc.next++]);
+            for (;;) {
+                /* As cli/cmd_replay.c: each new stop runs its breakpoint's list. */
+                while (moved && !rw_dbg_done(d))
+                    moved = rw_dbg_interaction(d);
+                if (rw_dbg_done(d) || !rw_dbg_pending(d, queued, sizeof queued))
+                    break;
+                moved = rw_dbg_line(d, queued);
+            }
         }
     }
     rw_dbg_free(d);

@@ -239,6 +239,8 @@ static void gen_free(gen *g)
 typedef struct blob {
     uint8_t *p;
     size_t len;
+    uint8_t *filter; /* a copy of the chunk's line filter (encode_all) */
+    size_t filter_len;
 } blob;
 
 /* Encodes g into chunks of at most chunk_records; returns the number of chunks. */
@@ -257,6 +259,10 @@ static size_t encode_all(gen *g, rw_encoder *e, uint64_t chunk_records, blob *ou
             rw_chunk_info ci;
             ck_assert_uint_lt(n, max);
             ck_assert_int_eq(rw_encoder_finish(e, &out[n].p, &out[n].len, &ci, &err), RW_OK);
+            ck_assert(rw_filter_valid(ci.filter_len));
+            out[n].filter = malloc(ci.filter_len);
+            memcpy(out[n].filter, ci.filter, ci.filter_len);
+            out[n].filter_len = ci.filter_len;
             n++;
         }
     }
@@ -354,6 +360,12 @@ static void roundtrip(unsigned seed, size_t steps, uint64_t chunk_records, unsig
                 k++;
             ck_assert_uint_lt(k, g.nwant);
             check_event(&ev, &g.want[k], g.untimed[k], line_times, k, shift);
+            /* The line filter has every line the chunk runs (no false negative). */
+            if (ev.kind == RW_K_LINE)
+                ck_assert_msg(rw_filter_may_have(chunks[c].filter, chunks[c].filter_len,
+                                                 ev.code, ev.line),
+                              "event %zu: line %u of code %u not in the chunk's filter", k,
+                              ev.line, ev.code);
             k++;
         }
         while (skip && k < start[c + 1] &&
@@ -365,8 +377,23 @@ static void roundtrip(unsigned seed, size_t steps, uint64_t chunk_records, unsig
         rw_chunk_free(ch);
     }
     free(start);
+    /* And it rules out most lines the chunk does not run (lines past any the
+     * generator makes): at most about 5% false positives once folded (a filter that
+     * could not fold is fuller). */
+    size_t probes = 0, positives = 0;
     for (size_t c = 0; c < nch; c++)
+        for (uint32_t code = 1; code <= NCODES && chunks[c].filter_len < RW_FILTER_MAX; code++)
+            for (uint32_t line = 100000; line < 100050; line++, probes++)
+                positives += (size_t)rw_filter_may_have(chunks[c].filter,
+                                                        chunks[c].filter_len, code, line);
+    ck_assert_msg(positives * 10 <= probes, "%zu false positives in %zu probes", positives,
+                  probes);
+    if (chunk_records < 1000)
+        ck_assert_uint_gt(probes, 0); /* small chunks: their filters fold */
+    for (size_t c = 0; c < nch; c++) {
         free(chunks[c].p);
+        free(chunks[c].filter);
+    }
     rw_encoder_free(e);
     gen_free(&g);
 }

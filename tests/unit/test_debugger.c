@@ -352,6 +352,160 @@ START_TEST(test_next_rnext_over_calls)
 }
 END_TEST
 
+/* What rw_dbg_interaction printed at the current stop (static buffer); *moved gets
+ * its result. */
+static const char *interact(session *s, int *moved)
+{
+    static char out[8192];
+    fflush(s->out);
+    size_t before = s->len;
+    *moved = rw_dbg_interaction(s->d);
+    fflush(s->out);
+    size_t n = s->len - before;
+    if (n >= sizeof out)
+        n = sizeof out - 1;
+    memcpy(out, s->buf + before, n);
+    out[n] = '\0';
+    return out;
+}
+
+START_TEST(test_command_lists)
+{
+    session s;
+    open_session(&s);
+    int moved;
+    ck_assert_str_eq(interact(&s, &moved), "> /t/prog.py(1)<module>()\n-> def f(x):\n");
+    ck_assert_int_eq(moved, 0);
+    ck_assert_str_eq(run(&s, "commands"),
+                     "*** cannot set commands: Breakpoint number expected\n");
+    run(&s, "b 3");
+    ck_assert_str_eq(run(&s, "commands 2"),
+                     "*** cannot set commands: Breakpoint number 2 out of range\n");
+    ck_assert_str_eq(run(&s, "commands 1 2"), "*** Usage: commands [bnum]\n        ...\n"
+                                              "        end\n");
+    ck_assert_int_eq(rw_dbg_defining(s.d), 0);
+    /* silent, a line, and continue, which ends the list */
+    ck_assert_str_eq(run(&s, "commands"), "");
+    ck_assert_int_eq(rw_dbg_defining(s.d), 1);
+    ck_assert_str_eq(run(&s, "silent"), "");
+    ck_assert_str_eq(run(&s, ""), "");         /* skipped, not a repetition */
+    ck_assert_str_eq(run(&s, "  when  "), "");
+    ck_assert_str_eq(run(&s, "c"), "");
+    ck_assert_int_eq(rw_dbg_defining(s.d), 0);
+    ck_assert_str_eq(run(&s, "c"), "");
+    unsigned long long prev = 0;
+    for (int i = 0; i < LOOPS; i++) {
+        const char *o = interact(&s, &moved);
+        unsigned long long pos;
+        ck_assert_msg(sscanf(o, "event %llu", &pos) == 1, "%s", o);
+        ck_assert_uint_gt(pos, prev);
+        prev = pos;
+        ck_assert_int_eq(moved, 1);
+        ck_assert_int_eq(strstr(o, "The program finished") != NULL, i == LOOPS - 1);
+    }
+    /* the last hit's continue ran off the end: a --Return-- stop, no list */
+    ck_assert_str_eq(interact(&s, &moved), "> /t/prog.py(5)<module>()\n"
+                                           "-> for i in range(40):\n");
+    ck_assert_int_eq(moved, 0);
+    ck_assert(strstr(run(&s, "b"), "breakpoint already hit 40 times"));
+    /* rcontinue runs the list too; rstep to the line does not */
+    ck_assert_str_eq(run(&s, "commands 1"), "");
+    ck_assert_str_eq(run(&s, "w"), "");
+    ck_assert_str_eq(run(&s, "end"), "");
+    ck_assert_str_eq(run(&s, "rc"), "");
+    ck_assert_str_eq(interact(&s, &moved), "  /t/prog.py(6)<module>()\n-> f(i)\n"
+                                           "> /t/prog.py(3)f()\n-> return y\n"
+                                           "> /t/prog.py(3)f()\n-> return y\n");
+    ck_assert_int_eq(moved, 0);
+    ck_assert_str_eq(run(&s, "rs"), "");
+    ck_assert_str_eq(interact(&s, &moved), "> /t/prog.py(2)f()\n-> y = x\n");
+    /* an empty list is no list */
+    ck_assert_str_eq(run(&s, "commands 1"), "");
+    ck_assert_str_eq(run(&s, "end"), "");
+    run(&s, "c");
+    ck_assert_str_eq(interact(&s, &moved), "> /t/prog.py(3)f()\n-> return y\n");
+    /* lists that resume in opposite directions stop at a prompt */
+    run(&s, "b 2");
+    run(&s, "commands 1 ;; silent ;; rc");
+    ck_assert_int_eq(rw_dbg_defining(s.d), 1);
+    char queued[256];
+    while (rw_dbg_pending(s.d, queued, sizeof queued))
+        run(&s, queued);
+    ck_assert_int_eq(rw_dbg_defining(s.d), 0);
+    run(&s, "commands 2");
+    run(&s, "silent");
+    run(&s, "c");
+    run(&s, "restart");
+    ck_assert_str_eq(interact(&s, &moved), "> /t/prog.py(1)<module>()\n-> def f(x):\n");
+    ck_assert_str_eq(run(&s, "c"), "");
+    int n = 0;
+    const char *o;
+    do {
+        o = interact(&s, &moved);
+        ck_assert_int_lt(++n, 5000);
+    } while (moved);
+    ck_assert_msg(strstr(o, "*** breakpoint command lists went back and forth 1000 times"),
+                  "%s", o);
+    /* clearing a breakpoint drops its list; a temporary one runs its list once */
+    run(&s, "cl 1");
+    run(&s, "cl 2");
+    run(&s, "tbreak 2");
+    run(&s, "commands");
+    run(&s, "silent");
+    run(&s, "end");
+    ck_assert_str_eq(run(&s, "c"), "Deleted breakpoint 3 at /t/prog.py:2\n");
+    ck_assert_str_eq(interact(&s, &moved), "");
+    ck_assert_int_eq(moved, 0);
+    ck_assert_str_eq(run(&s, "commands 3"),
+                     "*** cannot set commands: Breakpoint 3 already deleted\n");
+    close_session(&s);
+}
+END_TEST
+
+/* The fast searches (the line filter, callees skipped by keyframes, next/return
+ * split into a frame search and a breakpoint search) stop where decoding every chunk
+ * in order does, and print the same: from every position, every moving command, with
+ * breakpoints in the callee and the caller (one with an ignore count). */
+START_TEST(test_fast_searches_match_plain)
+{
+    session a, b;
+    rw_err err;
+    open_session(&a);
+    b = a;
+    b.buf = NULL;
+    b.out = open_memstream(&b.buf, &b.len);
+    ck_assert_ptr_nonnull(b.out);
+    ck_assert_msg(rw_dbg_new(a.r, b.out, &b.d, &err) == RW_OK, "%s", err.msg);
+    ck_assert_msg(rw_dbg_start(b.d, NULL, &err) == RW_OK, "%s", err.msg);
+    rw_dbg_set_plain_search(b.d, 1);
+    static const char *const setup[] = {"b 3", "b 5", "ignore 2 3", "tbreak 2"};
+    for (size_t i = 0; i < sizeof setup / sizeof *setup; i++)
+        ck_assert_str_eq(run(&a, setup[i]), run(&b, setup[i]));
+    static const char *const cmds[] = {"n", "r", "unt", "unt 6", "c", "s",
+                                       "rn", "rr", "rc", "rs", "runtil"};
+    uint64_t n = rw_reader_nevents(a.r);
+    for (uint64_t p = 0; p < n; p++) {
+        for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+            char go[64], want[8192];
+            snprintf(go, sizeof go, "goto %llu", (unsigned long long)p);
+            run(&a, go);
+            run(&b, go);
+            snprintf(want, sizeof want, "%s", run(&b, cmds[i]));
+            const char *got = run(&a, cmds[i]);
+            ck_assert_msg(!strcmp(got, want), "at %llu, %s: fast printed\n%s\nplain\n%s",
+                          (unsigned long long)p, cmds[i], got, want);
+            ck_assert_msg(when(&a) == when(&b), "at %llu, %s: fast at %llu, plain at %llu",
+                          (unsigned long long)p, cmds[i], when(&a), when(&b));
+        }
+    }
+    ck_assert_str_eq(run(&a, "b"), run(&b, "b"));
+    rw_dbg_free(b.d);
+    fclose(b.out);
+    free(b.buf);
+    close_session(&a);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("debugger");
@@ -365,6 +519,8 @@ int main(void)
     tcase_add_test(tc, test_step_rstep_everywhere);
     tcase_add_test(tc, test_breakpoints_both_ways);
     tcase_add_test(tc, test_next_rnext_over_calls);
+    tcase_add_test(tc, test_command_lists);
+    tcase_add_test(tc, test_fast_searches_match_plain);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
