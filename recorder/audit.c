@@ -225,6 +225,14 @@ static int hook(const char *event, PyObject *args, void *data)
     rw_stream_put_text(rw_st.s, RW_REC(RW_K_AUDIT, t), name, text, len);
     if (!strcmp(event, "sys.excepthook"))
         on_excepthook(args, t);
+    /* The program installs its own trace or profile function (pdb, coverage,
+     * threading.settrace): it replaces rewind's in this thread, so the trace cannot
+     * be whole. Say so rather than lose events silently. */
+    if ((!strcmp(event, "sys.settrace") && rw_st.lines) ||
+        (!strcmp(event, "sys.setprofile") && (!rw_st.lines || rw_st.c_calls)))
+        rw_state_fail("the program called %s in thread %u at event %llu, which replaced "
+                      "rewind's hook there: that thread's later events are missing",
+                      event, rw_tls.thread, (unsigned long long)rw_st.nevents);
     rw_busy_leave(&b);
     return 0;
 }
