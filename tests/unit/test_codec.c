@@ -460,6 +460,7 @@ START_TEST(test_damaged_chunks)
     ck_assert_uint_gt(errors, 0);
     free(copy);
     free(chunks[0].p);
+    free(chunks[0].filter);
     rw_encoder_free(e);
     gen_free(&g);
 }
