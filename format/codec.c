@@ -836,8 +836,9 @@ rw_code rw_encoder_finish(rw_encoder *e, uint8_t **out, size_t *out_len, rw_chun
  * thread id; a hostile id must not make it allocate gigabytes). */
 #define UNCHECKED_THREADS_MAX (1u << 20)
 
-/* protobuf-c allocator that refuses to go past a budget, so that a hostile chunk
- * cannot make the decoder allocate without bound. Each block carries its size. */
+/* Allocator (for protobuf-c's keyframes and chunk_parse's arrays) that refuses to go
+ * past a budget, so that a hostile chunk cannot make the decoder allocate without
+ * bound. Each block carries its size. */
 typedef struct budget {
     size_t used, cap;
 } budget;
@@ -865,101 +866,531 @@ static void budget_free(void *data, void *ptr)
     free(p);
 }
 
+/* ---- chunk columns ---------------------------------------------------------- */
+
+/* Varint columns of a Chunk, by the order the decoder keeps its read pointers. */
+enum {
+    C_TIME, C_CALL_CODE, C_CALL_LINE, C_LINE_DELTA, C_CFUNC, C_EXC_TYPE, C_ALLOC_SIZE,
+    C_ADDR_DELTA, C_ADDR_LOW, C_SWITCH, C_AUDIT_NAME, C_ALLOC_REF, C_FREE_REF, NCOL
+};
+
+/* A column as stored: n varints of at most 10 bytes each, back to back, in len
+ * bytes (checked by rw_chunk_decode, so col_next needs no bounds). */
+typedef struct vcol {
+    const uint8_t *p;
+    size_t len, n;
+} vcol;
+
+/* A bytes value of a repeated field; p is NULL when len is 0 (as protobuf-c has it). */
+typedef struct ctext {
+    const uint8_t *p;
+    size_t len;
+} ctext;
+
+/* col_next for a varint of more than one byte. */
+static uint64_t col_next_long(const uint8_t **pp)
+{
+    const uint8_t *p = *pp;
+    uint64_t v = p[0] & 0x7f;
+    unsigned i = 1;
+    for (; p[i] & 0x80; i++)
+        v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+    v |= (uint64_t)p[i] << (7 * i); /* i <= 9: checked at decode */
+    *pp = p + i + 1;
+    return v;
+}
+
+/* Next value of a checked column, modulo 2^64; the caller knows one is left. */
+static inline uint64_t col_next(const uint8_t **pp)
+{
+    const uint8_t *p = *pp;
+    if (RW_LIKELY(p[0] < 0x80)) {
+        *pp = p + 1;
+        return p[0];
+    }
+    return col_next_long(pp);
+}
+
+static inline int32_t unzigzag32(uint64_t v)
+{
+    uint32_t u = (uint32_t)v;
+    return (int32_t)((u >> 1) ^ (0u - (u & 1)));
+}
+
+static inline int64_t unzigzag64(uint64_t v)
+{
+    return (int64_t)((v >> 1) ^ (0 - (v & 1)));
+}
+
 struct rw_chunk {
-    Rewind__Chunk *m;
+    uint8_t *buf;   /* the payload (owned): kinds, columns and texts point into it */
+    uint8_t *cat;   /* columns given in several pieces, each made contiguous (owned) */
+    uint64_t first_event, first_tick;
+    uint32_t thread;
+    int untimed_lines;
+    const uint8_t *kinds;
+    size_t nkinds;
+    vcol col[NCOL];
+    ctext *exc_message, *audit_args;
+    size_t n_exc_message, n_audit_args;
+    Rewind__ThreadStack **keyframe; /* unpacked by protobuf-c, under bud */
+    size_t n_keyframe;
     rw_chunk_info info;
     budget bud;
     ProtobufCAllocator alloc;
 };
 
-rw_code rw_chunk_decode(const uint8_t *payload, size_t len, rw_chunk **out, rw_err *err)
+/* ---- the Chunk wire format --------------------------------------------------- */
+
+/* rw_chunk_decode reads the Chunk message itself instead of unpacking it with
+ * protobuf-c: the varint columns stay packed in the payload and the decoder reads
+ * them in order (col_next), so a chunk costs no per-value unpacking or allocation,
+ * and the columns a decoder skips (allocations, under SKIP_ALLOCS) are only checked.
+ * It accepts what rewind__chunk__unpack accepts and rejects what it rejects: fields
+ * in any order, unknown fields skipped, a singular field given twice takes the last
+ * value, repeated scalars packed or not and split over several occurrences
+ * (concatenated), a wrong wire type for a known field is an error, and the same
+ * limits on tags and lengths (5 bytes) and varints (10 bytes; values truncated to
+ * the field's width). Keyframes, a few small submessages, still go through
+ * protobuf-c. */
+
+enum { WT_VARINT = 0, WT_64BIT = 1, WT_LEN = 2, WT_32BIT = 5 };
+
+#define F_LAST 23 /* highest Chunk field number */
+
+/* 1 + the column of each Chunk field number that holds one (0: none). */
+static const uint8_t field_col[F_LAST + 1] = {
+    [8] = 1 + C_TIME,        [9] = 1 + C_CALL_CODE,  [10] = 1 + C_CALL_LINE,
+    [11] = 1 + C_LINE_DELTA, [12] = 1 + C_CFUNC,     [13] = 1 + C_EXC_TYPE,
+    [15] = 1 + C_ALLOC_SIZE, [16] = 1 + C_ADDR_DELTA, [17] = 1 + C_ADDR_LOW,
+    [18] = 1 + C_SWITCH,     [19] = 1 + C_AUDIT_NAME, [21] = 1 + C_ALLOC_REF,
+    [22] = 1 + C_FREE_REF,
+};
+
+/* A field's key (protobuf-c's parse_tag_and_wiretype): bytes used, 0 when bad. */
+static size_t wire_tag(const uint8_t *p, size_t rem, uint32_t *tag, unsigned *wt)
 {
-    rw_chunk *c = calloc(1, sizeof *c);
-    if (!c)
-        return rw_err_set(err, RW_ENOMEM, "out of memory decoding a chunk");
-    /* Packed varints expand at most 8x (one byte -> one uint64); strings copy. */
-    c->bud.cap = len > (SIZE_MAX - (64u << 20)) / 16 ? SIZE_MAX : len * 16 + (64u << 20);
-    c->alloc.alloc = budget_alloc;
-    c->alloc.free = budget_free;
-    c->alloc.allocator_data = &c->bud;
-    Rewind__Chunk *m = rewind__chunk__unpack(&c->alloc, len, payload);
-    if (!m) {
-        free(c);
-        return rw_err_set(err, RW_ECORRUPT, "chunk message does not decode");
+    if ((p[0] & 0xf8) == 0)
+        return 0; /* field number 0 */
+    *wt = p[0] & 7;
+    uint32_t t = (p[0] & 0x7fu) >> 3;
+    if (!(p[0] & 0x80)) {
+        *tag = t;
+        return 1;
     }
-    c->m = m;
-    /* Count what each column must hold. */
-    size_t per[RW_KIND_MAX] = {0};
-    uint64_t events = 0;
-    for (size_t i = 0; i < m->kinds.len; i++) {
-        unsigned k = m->kinds.data[i];
-        if (!kind_valid(k)) {
-            rw_chunk_free(c);
-            return rw_err_set(err, RW_ECORRUPT, "chunk record %zu has unknown kind %u", i, k);
+    size_t max = rem < 5 ? rem : 5;
+    for (size_t i = 1; i < max; i++) {
+        t |= (uint32_t)(p[i] & 0x7f) << (4 + 7 * (i - 1));
+        if (!(p[i] & 0x80)) {
+            *tag = t;
+            return i + 1;
         }
-        per[k]++;
-        events += RW_IS_EVENT(k);
     }
-    const char *bad = NULL;
-    size_t nalloc = per[RW_K_ALLOC_RAW] + per[RW_K_ALLOC_MEM] + per[RW_K_ALLOC_OBJ];
-    size_t nfree = per[RW_K_FREE_RAW] + per[RW_K_FREE_MEM] + per[RW_K_FREE_OBJ];
-    if (m->record_count != m->kinds.len)
-        bad = "record_count";
-    else if (m->event_count != events)
-        bad = "event_count";
-    else if (m->n_time_delta != events - (m->untimed_lines ? per[RW_K_LINE] : 0))
-        bad = "time_delta";
-    else if (m->n_call_code != per[RW_K_CALL] || m->n_call_line != per[RW_K_CALL])
-        bad = "call_code/call_line";
-    else if (m->n_line_delta != per[RW_K_LINE])
-        bad = "line_delta";
-    else if (m->n_cfunc != per[RW_K_C_CALL])
-        bad = "cfunc";
-    else if (m->n_exc_type != per[RW_K_EXCEPTION] + per[RW_K_UNCAUGHT] ||
-             m->n_exc_message != m->n_exc_type)
-        bad = "exc_type/exc_message";
-    else if (m->n_alloc_size != nalloc)
-        bad = "alloc_size";
-    else if (m->n_alloc_ref != nalloc)
-        bad = "alloc_ref";
-    else if (m->n_free_ref != nfree)
-        bad = "free_ref";
-    else if (m->n_addr_delta > nalloc + nfree)
-        bad = "addr_delta";
-    else if (m->n_addr_low > m->n_addr_delta)
-        bad = "addr_low";
-    else if (m->n_switch_thread != per[RW_K_THREAD])
-        bad = "switch_thread";
-    else if (m->n_audit_name != per[RW_K_AUDIT] || m->n_audit_args != per[RW_K_AUDIT])
-        bad = "audit_name/audit_args";
-    else if (m->first_event > UINT64_MAX - events)
-        bad = "first_event";
-    if (bad) {
-        rw_chunk_free(c);
-        return rw_err_set(err, RW_ECORRUPT, "chunk column '%s' does not match its kinds", bad);
+    return 0;
+}
+
+/* Length of the varint at p (at most 10 bytes, within rem), 0 when bad. */
+static size_t wire_varint_len(const uint8_t *p, size_t rem)
+{
+    size_t max = rem < 10 ? rem : 10;
+    for (size_t i = 0; i < max; i++)
+        if (!(p[i] & 0x80))
+            return i + 1;
+    return 0;
+}
+
+/* Value of a well-formed varint of len bytes, modulo 2^64. */
+static uint64_t wire_varint(const uint8_t *p, size_t len)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++)
+        v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+    return v;
+}
+
+/* Length prefix (protobuf-c's scan_length_prefixed_data: at most 5 bytes, the
+ * value taken modulo 2^32): bytes used and *len, 0 when bad or past rem. */
+static size_t wire_len(const uint8_t *p, size_t rem, size_t *len)
+{
+    size_t max = rem < 5 ? rem : 5;
+    uint32_t v = 0;
+    for (size_t i = 0; i < max; i++) {
+        v |= (uint32_t)(p[i] & 0x7f) << (7 * i);
+        if (!(p[i] & 0x80)) {
+            if (v > rem - (i + 1))
+                return 0;
+            *len = v;
+            return i + 1;
+        }
     }
-    c->info.first_event = m->first_event;
-    c->info.event_count = m->event_count;
-    c->info.record_count = m->record_count;
-    c->info.first_tick = m->first_tick;
-    c->info.last_tick = m->first_tick; /* refined by a decoder pass; see reader */
-    *out = c;
-    return RW_OK;
+    return 0;
+}
+
+/* Checks that p[0..len) is a run of varints of at most 10 bytes each, as
+ * protobuf-c's packed parsing wants, and counts them. Returns -1 when it is not.
+ * Eight bytes at a time: a run of continuation bytes longer than 8 crosses a word
+ * boundary, so only the runs carried from word to word need counting. */
+static int packed_count(const uint8_t *p, size_t len, size_t *count)
+{
+    const uint64_t hi = UINT64_C(0x8080808080808080);
+    size_t n = 0, i = 0;
+    unsigned run = 0; /* continuation bytes since the last terminator */
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t t = ~w & hi; /* bit 8k + 7 set: byte k ends a varint */
+        if (!t) {
+            run += 8;
+            if (run >= 10)
+                return -1;
+            continue;
+        }
+        if (run + (unsigned)__builtin_ctzll(t) / 8 >= 10)
+            return -1;
+        run = 7 - (63 - (unsigned)__builtin_clzll(t)) / 8;
+        n += (size_t)(((t >> 7) * UINT64_C(0x0101010101010101)) >> 56); /* bytes in t */
+    }
+    for (; i < len; i++) {
+        if (p[i] & 0x80) {
+            if (++run >= 10)
+                return -1;
+        } else {
+            run = 0;
+            n++;
+        }
+    }
+    if (run)
+        return -1; /* the last varint does not end */
+    *count = n;
+    return 0;
+}
+
+/* State of a walk over the fields (chunk_walk). */
+typedef struct walk {
+    int pass;
+    unsigned pieces[NCOL]; /* non-empty occurrences of each column's field */
+    uint8_t *wr[NCOL];     /* pass 2: where the next piece of a split column goes */
+    size_t nexc, naudit, nkey;
+} walk;
+
+/* Walks the fields of the Chunk message in c->buf[0..len). Pass 1 checks every
+ * field, takes the scalars and sizes what the repeated fields hold (column pieces
+ * in c->col, texts and keyframes in c->n_*). Pass 2, needed when pass 1 found texts,
+ * keyframes or a column given in several pieces, fills the arrays sized by pass 1.
+ * Returns 0, or -1 when the message does not decode. */
+static int chunk_walk(rw_chunk *c, size_t len, walk *w)
+{
+    const uint8_t *p = c->buf, *end = c->buf + len;
+    while (p < end) {
+        uint32_t tag;
+        unsigned wt;
+        size_t used = wire_tag(p, (size_t)(end - p), &tag, &wt);
+        if (!used)
+            return -1;
+        p += used;
+        size_t rem = (size_t)(end - p);
+        const uint8_t *field = p; /* the field's bytes after its key */
+        const uint8_t *val = p;   /* its value (after a length prefix) */
+        size_t vlen = 0;
+        switch (wt) {
+        case WT_VARINT:
+            vlen = wire_varint_len(p, rem);
+            if (!vlen)
+                return -1;
+            break;
+        case WT_64BIT:
+        case WT_32BIT:
+            vlen = wt == WT_64BIT ? 8 : 4;
+            if (rem < vlen)
+                return -1;
+            break;
+        case WT_LEN: {
+            size_t hdr = wire_len(p, rem, &vlen);
+            if (!hdr)
+                return -1;
+            val = p + hdr;
+            break;
+        }
+        default:
+            return -1; /* groups and reserved wire types */
+        }
+        p = val + vlen;
+        if (tag > F_LAST)
+            continue; /* unknown field */
+        int k = field_col[tag] - 1;
+        if (k >= 0) {
+            vcol *col = &c->col[k];
+            if (w->pass == 2) {
+                if (w->pieces[k] > 1) {
+                    memcpy(w->wr[k], val, vlen);
+                    w->wr[k] += vlen;
+                }
+                continue;
+            }
+            if (wt == WT_LEN) {
+                size_t n;
+                if (packed_count(val, vlen, &n) < 0)
+                    return -1;
+                col->n += n;
+            } else if (wt == WT_VARINT) {
+                col->n++; /* one value, not packed */
+            } else {
+                return -1;
+            }
+            if (vlen) {
+                if (!w->pieces[k]++)
+                    col->p = val;
+                col->len += vlen;
+            }
+            continue;
+        }
+        switch (tag) {
+        case 1: case 2: case 3: case 4: case 5: {
+            if (wt != WT_VARINT)
+                return -1;
+            uint64_t v = wire_varint(val, vlen);
+            if (tag == 1)
+                c->first_event = v;
+            else if (tag == 2)
+                c->info.event_count = v;
+            else if (tag == 3)
+                c->info.record_count = v;
+            else if (tag == 4)
+                c->first_tick = v;
+            else
+                c->thread = (uint32_t)v;
+            break;
+        }
+        case 6: /* keyframe */
+            if (wt != WT_LEN)
+                return -1;
+            if (w->pass == 1) {
+                c->n_keyframe++;
+            } else {
+                Rewind__ThreadStack *ts = rewind__thread_stack__unpack(&c->alloc, vlen, val);
+                if (!ts)
+                    return -1;
+                c->keyframe[w->nkey++] = ts;
+            }
+            break;
+        case 7: /* kinds */
+            if (wt != WT_LEN)
+                return -1;
+            c->kinds = vlen ? val : NULL;
+            c->nkinds = vlen;
+            break;
+        case 14: case 20: { /* exc_message, audit_args */
+            if (wt != WT_LEN)
+                return -1;
+            ctext t = {vlen ? val : NULL, vlen};
+            if (tag == 14 && w->pass == 1)
+                c->n_exc_message++;
+            else if (tag == 14)
+                c->exc_message[w->nexc++] = t;
+            else if (w->pass == 1)
+                c->n_audit_args++;
+            else
+                c->audit_args[w->naudit++] = t;
+            break;
+        }
+        case 23: { /* untimed_lines: protobuf-c reads a bool from the field's bytes
+                    * whatever their wire type, true when any has a low bit set */
+            int on = 0;
+            for (const uint8_t *b = field; b < p; b++)
+                on |= (*b & 0x7f) != 0;
+            c->untimed_lines = on;
+            break;
+        }
+        default:
+            break; /* unknown field */
+        }
+    }
+    return 0;
+}
+
+/* Parses the payload c->buf[0..len) into c (see chunk_walk). */
+static int chunk_parse(rw_chunk *c, size_t len)
+{
+    walk w;
+    memset(&w, 0, sizeof w);
+    w.pass = 1;
+    if (chunk_walk(c, len, &w) < 0)
+        return -1;
+    size_t cat = 0;
+    for (int k = 0; k < NCOL; k++)
+        if (w.pieces[k] > 1)
+            cat += c->col[k].len;
+    if (!cat && !c->n_keyframe && !c->n_exc_message && !c->n_audit_args)
+        return 0;
+    /* Pass 2. Each array is at most a fixed multiple of the payload (an entry takes
+     * at least 2 bytes of it), and all count against the budget. */
+    if (cat && !(c->cat = budget_alloc(&c->bud, cat)))
+        return -1;
+    if (c->n_keyframe) {
+        if (!(c->keyframe = budget_alloc(&c->bud, c->n_keyframe * sizeof *c->keyframe)))
+            return -1;
+        memset(c->keyframe, 0, c->n_keyframe * sizeof *c->keyframe);
+    }
+    if (c->n_exc_message &&
+        !(c->exc_message = budget_alloc(&c->bud, c->n_exc_message * sizeof(ctext))))
+        return -1;
+    if (c->n_audit_args &&
+        !(c->audit_args = budget_alloc(&c->bud, c->n_audit_args * sizeof(ctext))))
+        return -1;
+    uint8_t *at = c->cat;
+    for (int k = 0; k < NCOL; k++) {
+        if (w.pieces[k] > 1) {
+            w.wr[k] = at;
+            c->col[k].p = at;
+            at += c->col[k].len;
+        }
+    }
+    w.pass = 2;
+    return chunk_walk(c, len, &w);
 }
 
 void rw_chunk_free(rw_chunk *c)
 {
     if (!c)
         return;
-    if (c->m)
-        rewind__chunk__free_unpacked(c->m, &c->alloc);
+    for (size_t i = 0; c->keyframe && i < c->n_keyframe; i++)
+        if (c->keyframe[i])
+            rewind__thread_stack__free_unpacked(c->keyframe[i], &c->alloc);
+    budget_free(&c->bud, c->keyframe);
+    budget_free(&c->bud, c->exc_message);
+    budget_free(&c->bud, c->audit_args);
+    budget_free(&c->bud, c->cat);
+    free(c->buf);
     free(c);
+}
+
+/* Counts the records of each kind in per[] (RW_KIND_MAX entries). Four tables, so
+ * that runs of one kind do not wait on one counter. */
+static void count_kinds(const uint8_t *k, size_t n, size_t *per)
+{
+    size_t t[4][256];
+    memset(t, 0, sizeof t);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        t[0][k[i]]++;
+        t[1][k[i + 1]]++;
+        t[2][k[i + 2]]++;
+        t[3][k[i + 3]]++;
+    }
+    for (; i < n; i++)
+        t[0][k[i]]++;
+    for (unsigned v = 0; v < 256; v++) {
+        size_t sum = t[0][v] + t[1][v] + t[2][v] + t[3][v];
+        if (v < RW_KIND_MAX)
+            per[v] = sum;
+        else if (sum)
+            per[RW_K_BLOB] += sum; /* invalid too */
+    }
+}
+
+/* Parses payload buf[0..len), which the new chunk owns from now on (freed on
+ * error too), and checks its columns against its kinds. */
+static rw_code chunk_decode(uint8_t *buf, size_t len, rw_chunk **out, rw_err *err)
+{
+    rw_chunk *c = calloc(1, sizeof *c);
+    if (!c) {
+        free(buf);
+        return rw_err_set(err, RW_ENOMEM, "out of memory decoding a chunk");
+    }
+    c->buf = buf;
+    /* What protobuf-c was allowed: packed varints expand at most 8x (one byte -> one
+     * uint64); strings copy. Keyframes and the arrays of chunk_parse count. */
+    c->bud.cap = len > (SIZE_MAX - (64u << 20)) / 16 ? SIZE_MAX : len * 16 + (64u << 20);
+    c->alloc.alloc = budget_alloc;
+    c->alloc.free = budget_free;
+    c->alloc.allocator_data = &c->bud;
+    if (chunk_parse(c, len) < 0) {
+        rw_chunk_free(c);
+        return rw_err_set(err, RW_ECORRUPT, "chunk message does not decode");
+    }
+    /* Count what each column must hold. */
+    size_t per[RW_KIND_MAX] = {0};
+    count_kinds(c->kinds, c->nkinds, per);
+    uint64_t events = 0, invalid = 0;
+    for (unsigned k = 0; k < RW_KIND_MAX; k++) {
+        if (!kind_valid(k))
+            invalid += per[k];
+        else if (RW_IS_EVENT(k))
+            events += per[k];
+    }
+    if (invalid) {
+        size_t i = 0;
+        while (kind_valid(c->kinds[i]))
+            i++;
+        unsigned k = c->kinds[i];
+        rw_chunk_free(c);
+        return rw_err_set(err, RW_ECORRUPT, "chunk record %zu has unknown kind %u", i, k);
+    }
+    const char *bad = NULL;
+    const vcol *col = c->col;
+    size_t nalloc = per[RW_K_ALLOC_RAW] + per[RW_K_ALLOC_MEM] + per[RW_K_ALLOC_OBJ];
+    size_t nfree = per[RW_K_FREE_RAW] + per[RW_K_FREE_MEM] + per[RW_K_FREE_OBJ];
+    if (c->info.record_count != c->nkinds)
+        bad = "record_count";
+    else if (c->info.event_count != events)
+        bad = "event_count";
+    else if (col[C_TIME].n != events - (c->untimed_lines ? per[RW_K_LINE] : 0))
+        bad = "time_delta";
+    else if (col[C_CALL_CODE].n != per[RW_K_CALL] || col[C_CALL_LINE].n != per[RW_K_CALL])
+        bad = "call_code/call_line";
+    else if (col[C_LINE_DELTA].n != per[RW_K_LINE])
+        bad = "line_delta";
+    else if (col[C_CFUNC].n != per[RW_K_C_CALL])
+        bad = "cfunc";
+    else if (col[C_EXC_TYPE].n != per[RW_K_EXCEPTION] + per[RW_K_UNCAUGHT] ||
+             c->n_exc_message != col[C_EXC_TYPE].n)
+        bad = "exc_type/exc_message";
+    else if (col[C_ALLOC_SIZE].n != nalloc)
+        bad = "alloc_size";
+    else if (col[C_ALLOC_REF].n != nalloc)
+        bad = "alloc_ref";
+    else if (col[C_FREE_REF].n != nfree)
+        bad = "free_ref";
+    else if (col[C_ADDR_DELTA].n > nalloc + nfree)
+        bad = "addr_delta";
+    else if (col[C_ADDR_LOW].n > col[C_ADDR_DELTA].n)
+        bad = "addr_low";
+    else if (col[C_SWITCH].n != per[RW_K_THREAD])
+        bad = "switch_thread";
+    else if (col[C_AUDIT_NAME].n != per[RW_K_AUDIT] || c->n_audit_args != per[RW_K_AUDIT])
+        bad = "audit_name/audit_args";
+    else if (c->first_event > UINT64_MAX - events)
+        bad = "first_event";
+    if (bad) {
+        rw_chunk_free(c);
+        return rw_err_set(err, RW_ECORRUPT, "chunk column '%s' does not match its kinds", bad);
+    }
+    c->info.first_event = c->first_event;
+    c->info.first_tick = c->first_tick;
+    c->info.last_tick = c->first_tick; /* refined by a decoder pass; see reader */
+    *out = c;
+    return RW_OK;
+}
+
+rw_code rw_chunk_decode(const uint8_t *payload, size_t len, rw_chunk **out, rw_err *err)
+{
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return rw_err_set(err, RW_ENOMEM, "out of memory decoding a chunk");
+    if (len)
+        memcpy(buf, payload, len);
+    return chunk_decode(buf, len, out, err);
+}
+
+rw_code rw_chunk_decode_take(uint8_t *payload, size_t len, rw_chunk **out, rw_err *err)
+{
+    return chunk_decode(payload, len, out, err);
 }
 
 const rw_chunk_info *rw_chunk_get_info(const rw_chunk *c) { return &c->info; }
 
 struct rw_decoder {
-    const Rewind__Chunk *m;
+    const rw_chunk *c;
     rw_id_limits lim;
     int check;
     unsigned flags;
@@ -971,15 +1402,19 @@ struct rw_decoder {
     addrstate as;
     uint32_t prev_j;
     size_t i; /* next record */
-    size_t i_time, i_code, i_line, i_cfunc, i_exc, i_size, i_addr, i_low, i_switch,
-        i_audit, i_aref, i_fref;
+    const uint8_t *rd[NCOL]; /* next value of each column */
+    size_t i_addr, i_low;    /* values taken from addr_delta and addr_low */
+    size_t i_exc, i_audit;   /* texts taken */
+    uint64_t timed;          /* bit k set: records of kind k take a time_delta */
+    int skip_lines;          /* SKIP_UNTIMED_LINES asked, and this chunk's lines untimed */
+    uint64_t lines_skipped;
 };
 
 static rw_code decode_err(rw_decoder *d, rw_err *err, const char *what)
 {
     d->failed = 1;
     return rw_err_set(err, RW_ECORRUPT, "chunk at event %llu, record %zu: %s",
-                      (unsigned long long)d->m->first_event, d->i, what);
+                      (unsigned long long)d->c->first_event, d->i, what);
 }
 
 rw_code rw_decoder_new(const rw_chunk *c, const rw_id_limits *lim, unsigned time_shift,
@@ -988,20 +1423,25 @@ rw_code rw_decoder_new(const rw_chunk *c, const rw_id_limits *lim, unsigned time
     rw_decoder *d = calloc(1, sizeof *d);
     if (!d)
         return rw_err_set(err, RW_ENOMEM, "out of memory for a decoder");
-    d->m = c->m;
+    d->c = c;
+    for (int k = 0; k < NCOL; k++)
+        d->rd[k] = c->col[k].p;
+    for (unsigned k = 0; RW_IS_EVENT(k); k++)
+        if (!(k == RW_K_LINE && c->untimed_lines))
+            d->timed |= UINT64_C(1) << k;
     d->time_shift = time_shift > 32 ? 32 : time_shift;
     if (lim) {
         d->lim = *lim;
         d->check = 1;
     }
-    d->pos = c->m->first_event;
-    d->q = c->m->first_tick >> d->time_shift;
-    d->thread = c->m->thread;
+    d->pos = c->first_event;
+    d->q = c->first_tick >> d->time_shift;
+    d->thread = c->thread;
     rw_code rc = RW_OK;
     if ((d->check && d->thread > d->lim.threads) || d->thread > UNCHECKED_THREADS_MAX)
         rc = decode_err(d, err, "start thread id out of range");
-    for (size_t i = 0; rc == RW_OK && i < c->m->n_keyframe; i++) {
-        const Rewind__ThreadStack *ts = c->m->keyframe[i];
+    for (size_t i = 0; rc == RW_OK && i < c->n_keyframe; i++) {
+        const Rewind__ThreadStack *ts = c->keyframe[i];
         if ((d->check && ts->thread > d->lim.threads) || ts->thread > UNCHECKED_THREADS_MAX) {
             rc = decode_err(d, err, "keyframe thread id out of range");
             break;
@@ -1055,10 +1495,25 @@ void rw_decoder_free(rw_decoder *d)
     free(d);
 }
 
+/* frame_close's rule, but the popped frame is returned in place (valid until the
+ * next push) rather than copied, NULL when nothing was popped: reading a copy back
+ * right after writing it stalled on store forwarding. */
+static inline const rw_frame *frame_close_ref(tstate *t, int is_c)
+{
+    rw_stack *st = &t->st;
+    if (t->overflow) {
+        t->overflow--;
+        return NULL;
+    }
+    if (st->depth && !st->frames[st->depth - 1].is_c == !is_c)
+        return &st->frames[--st->depth];
+    return NULL;
+}
+
 /* Fills the "where are we" fields of an event from the top Python frame; inside
  * frames counted past RW_STACK_MAX the code is unknown (0) and the line is the
  * orphan line. */
-static void fill_top(const tstate *t, rw_event *ev)
+static inline void fill_top(const tstate *t, rw_event *ev)
 {
     const rw_stack *st = &t->st;
     ev->depth = st->depth + t->overflow;
@@ -1079,19 +1534,25 @@ static void fill_top(const tstate *t, rw_event *ev)
 /* Reads an explicit address predicted by pred. */
 static int next_explicit(rw_decoder *d, uint64_t pred, uint64_t *addr, rw_err *err)
 {
-    if (d->i_addr >= d->m->n_addr_delta) {
+    if (d->i_addr >= d->c->col[C_ADDR_DELTA].n) {
         decode_err(d, err, "addr_delta column too short");
         return -1;
     }
-    int64_t v = d->m->addr_delta[d->i_addr++];
+    d->i_addr++;
+    int64_t v = unzigzag64(col_next(&d->rd[C_ADDR_DELTA]));
     uint64_t a = ((pred >> 3) + (uint64_t)(v >> 1)) << 3;
     if (v & 1) {
-        if (d->i_low >= d->m->n_addr_low || d->m->addr_low[d->i_low] > 7 ||
-            d->m->addr_low[d->i_low] == 0) {
+        if (d->i_low >= d->c->col[C_ADDR_LOW].n) {
             decode_err(d, err, "addr_low column too short or out of range");
             return -1;
         }
-        a |= d->m->addr_low[d->i_low++];
+        d->i_low++;
+        uint32_t low = (uint32_t)col_next(&d->rd[C_ADDR_LOW]);
+        if (low > 7 || low == 0) {
+            decode_err(d, err, "addr_low column too short or out of range");
+            return -1;
+        }
+        a |= low;
     }
     *addr = a;
     return 0;
@@ -1100,7 +1561,7 @@ static int next_explicit(rw_decoder *d, uint64_t pred, uint64_t *addr, rw_err *e
 static int decode_alloc(rw_decoder *d, uint64_t size, uint64_t *addr, rw_err *err)
 {
     addrstate *a = &d->as;
-    uint32_t k = d->m->alloc_ref[d->i_aref++];
+    uint32_t k = (uint32_t)col_next(&d->rd[C_ALLOC_REF]);
     if (k) {
         if (k > a->nrecent) {
             decode_err(d, err, "alloc_ref out of range");
@@ -1125,7 +1586,7 @@ static int decode_alloc(rw_decoder *d, uint64_t size, uint64_t *addr, rw_err *er
 static int decode_free(rw_decoder *d, uint64_t *addr, rw_err *err)
 {
     addrstate *a = &d->as;
-    uint32_t v = d->m->free_ref[d->i_fref++];
+    uint32_t v = (uint32_t)col_next(&d->rd[C_FREE_REF]);
     if (v) {
         uint64_t z = v - 1;
         int64_t dj = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
@@ -1145,25 +1606,64 @@ static int decode_free(rw_decoder *d, uint64_t *addr, rw_err *err)
     return 0;
 }
 
-void rw_decoder_set_flags(rw_decoder *d, unsigned flags) { d->flags = flags; }
-
-int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
+void rw_decoder_set_flags(rw_decoder *d, unsigned flags)
 {
-    const Rewind__Chunk *m = d->m;
+    d->flags = flags;
+    d->skip_lines = (flags & RW_DECODE_SKIP_UNTIMED_LINES) && d->c->untimed_lines;
+}
+
+uint64_t rw_decoder_lines_skipped(const rw_decoder *d) { return d->lines_skipped; }
+
+/* Index of the first record at or after i that is not an ALLOC_* or FREE_* (n if
+ * none). Eight kinds at a time: branching on each kind mispredicts on allocation-
+ * heavy traces. Kinds were checked (< 64) at decode, so the byte sums below carry
+ * nothing into the next byte. */
+static inline size_t skip_allocs(const uint8_t *kinds, size_t n, size_t i)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), hi = ones * 0x80;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, kinds + i, 8);
+        /* High bit of each byte: kind >= ALLOC_RAW, and kind > FREE_OBJ. */
+        uint64_t ge = w + ones * (0x80 - RW_K_ALLOC_RAW);
+        uint64_t gt = w + ones * (0x80 - RW_K_FREE_OBJ - 1);
+        uint64_t keep = ~(ge & ~gt) & hi;
+        if (keep)
+            return i + (unsigned)__builtin_ctzll(keep) / 8;
+    }
+    while (i < n && (unsigned)(kinds[i] - RW_K_ALLOC_RAW) <= RW_K_FREE_OBJ - RW_K_ALLOC_RAW)
+        i++;
+    return i;
+}
+
+/* Reads the time of an event of kind k into d->q (when its kind takes one). */
+static inline int next_time(rw_decoder *d, unsigned k, rw_err *err)
+{
+    if ((d->timed >> k) & 1) {
+        /* Columns were length-checked in rw_chunk_decode. */
+        uint64_t dt = col_next(&d->rd[C_TIME]);
+        if (RW_UNLIKELY(dt > (UINT64_MAX >> d->time_shift) - d->q)) {
+            decode_err(d, err, "time overflows");
+            return -1;
+        }
+        d->q += dt;
+    }
+    return 0;
+}
+
+/* rw_decoder_next for every record but the usual LINE: record d->i, which is not
+ * an allocation when they are skipped. */
+static __attribute__((noinline)) int next_record(rw_decoder *d, rw_event *ev, rw_err *err)
+{
+    const rw_chunk *c = d->c;
     if (RW_UNLIKELY(d->failed)) {
         rw_err_set(err, RW_ECORRUPT, "chunk at event %llu: decoding already failed",
-                   (unsigned long long)m->first_event);
+                   (unsigned long long)c->first_event);
         return -1;
     }
-    if (d->flags & RW_DECODE_SKIP_ALLOCS) {
-        /* Allocation columns are never read again in this mode. */
-        while (d->i < m->kinds.len && m->kinds.data[d->i] >= RW_K_ALLOC_RAW &&
-               m->kinds.data[d->i] <= RW_K_FREE_OBJ)
-            d->i++;
-    }
-    if (d->i >= m->kinds.len)
+    if (d->i >= c->nkinds)
         return 0;
-    unsigned k = m->kinds.data[d->i];
+    unsigned k = c->kinds[d->i];
     tstate *t = &d->stk.t[d->thread]; /* exists: ensured at start and on THREAD */
     /* Field by field: a memset (or a compound literal) of the event compiles to
      * `rep stos`, whose start-up cost was half of the decoder's time. */
@@ -1174,21 +1674,14 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
     ev->call_pos = ev->call_tick = ev->size = ev->addr = 0;
     ev->text = NULL;
     ev->text_len = 0;
-    if (RW_IS_EVENT(k) && !(k == RW_K_LINE && m->untimed_lines)) {
-        /* Columns were length-checked in rw_chunk_decode. */
-        uint64_t dt = m->time_delta[d->i_time++];
-        if (dt > (UINT64_MAX >> d->time_shift) - d->q) {
-            decode_err(d, err, "time overflows");
-            return -1;
-        }
-        d->q += dt;
-    }
+    if (next_time(d, k, err) < 0)
+        return -1;
     ev->tick = d->q << d->time_shift;
 
     switch (k) {
     case RW_K_CALL: {
-        uint32_t code = m->call_code[d->i_code];
-        int32_t dl = m->call_line[d->i_code++];
+        uint32_t code = (uint32_t)col_next(&d->rd[C_CALL_CODE]);
+        int32_t dl = unzigzag32(col_next(&d->rd[C_CALL_LINE]));
         if (d->check && (code == 0 || code > d->lim.codes)) {
             decode_err(d, err, "call code id out of range");
             return -1;
@@ -1215,37 +1708,39 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
         break;
     }
     case RW_K_LINE: {
+        uint32_t dl = (uint32_t)unzigzag32(col_next(&d->rd[C_LINE_DELTA]));
         uint32_t *base = line_base(t);
-        *base += (uint32_t)m->line_delta[d->i_line++];
+        *base += dl;
         fill_top(t, ev);
         ev->line = *base;
         break;
     }
     case RW_K_RETURN: {
-        rw_frame f;
         fill_top(t, ev);
-        frame_close(t, 0, &f);
-        ev->code = f.code;
-        ev->call_pos = f.call_pos;
-        ev->call_tick = f.call_tick;
+        const rw_frame *f = frame_close_ref(t, 0);
+        ev->code = f ? f->code : 0;
+        if (f) {
+            ev->call_pos = f->call_pos;
+            ev->call_tick = f->call_tick;
+        }
         break;
     }
     case RW_K_EXCEPTION:
     case RW_K_UNCAUGHT: {
-        uint32_t name = m->exc_type[d->i_exc];
-        const ProtobufCBinaryData *b = &m->exc_message[d->i_exc++];
+        uint32_t name = (uint32_t)col_next(&d->rd[C_EXC_TYPE]);
+        const ctext *b = &c->exc_message[d->i_exc++];
         if (d->check && name > d->lim.names) {
             decode_err(d, err, "exception name id out of range");
             return -1;
         }
         fill_top(t, ev);
         ev->name = name;
-        ev->text = (const char *)b->data;
+        ev->text = (const char *)b->p;
         ev->text_len = b->len;
         break;
     }
     case RW_K_C_CALL: {
-        uint32_t fn = m->cfunc[d->i_cfunc++];
+        uint32_t fn = (uint32_t)col_next(&d->rd[C_CFUNC]);
         if (d->check && (fn == 0 || fn > d->lim.cfuncs)) {
             decode_err(d, err, "c function id out of range");
             return -1;
@@ -1270,21 +1765,24 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
     }
     case RW_K_C_RETURN:
     case RW_K_C_EXCEPTION: {
-        rw_frame f;
         uint32_t depth = t->st.depth + t->overflow;
         int counted = t->overflow != 0;
-        frame_close(t, 1, &f);
+        const rw_frame *f = frame_close_ref(t, 1);
         fill_top(t, ev); /* the calling Python frame's line */
-        ev->code = f.code;
-        ev->call_pos = f.call_pos;
-        ev->call_tick = f.call_tick;
-        ev->depth = f.is_c || counted ? depth : 0;
+        if (f) {
+            ev->code = f->code;
+            ev->call_pos = f->call_pos;
+            ev->call_tick = f->call_tick;
+        } else {
+            ev->code = 0;
+        }
+        ev->depth = f || counted ? depth : 0;
         break;
     }
     case RW_K_ALLOC_RAW:
     case RW_K_ALLOC_MEM:
     case RW_K_ALLOC_OBJ:
-        ev->size = m->alloc_size[d->i_size++];
+        ev->size = col_next(&d->rd[C_ALLOC_SIZE]);
         if (decode_alloc(d, ev->size, &ev->addr, err) < 0)
             return -1;
         fill_top(t, ev);
@@ -1297,7 +1795,7 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
         fill_top(t, ev);
         break;
     case RW_K_THREAD: {
-        uint32_t th = m->switch_thread[d->i_switch++];
+        uint32_t th = (uint32_t)col_next(&d->rd[C_SWITCH]);
         if (d->check && th > d->lim.threads) {
             decode_err(d, err, "thread id out of range");
             return -1;
@@ -1315,15 +1813,15 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
         break;
     }
     case RW_K_AUDIT: {
-        uint32_t name = m->audit_name[d->i_audit];
-        const ProtobufCBinaryData *b = &m->audit_args[d->i_audit++];
+        uint32_t name = (uint32_t)col_next(&d->rd[C_AUDIT_NAME]);
+        const ctext *b = &c->audit_args[d->i_audit++];
         if (d->check && name > d->lim.names) {
             decode_err(d, err, "audit name id out of range");
             return -1;
         }
         fill_top(t, ev);
         ev->name = name;
-        ev->text = (const char *)b->data;
+        ev->text = (const char *)b->p;
         ev->text_len = b->len;
         break;
     }
@@ -1335,6 +1833,73 @@ int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
         d->pos++;
     d->i++;
     return 1;
+}
+
+/* SKIP_UNTIMED_LINES: applies the LINE records from d->i on to the stacks (as
+ * next_record does, with line_base), passing over allocations between them under
+ * SKIP_ALLOCS; leaves d->i at the next record to return. */
+static void skip_lines(rw_decoder *d)
+{
+    const rw_chunk *c = d->c;
+    size_t i = d->i;
+    while (i < c->nkinds) {
+        unsigned k = c->kinds[i];
+        if (k == RW_K_LINE) {
+            uint32_t *base = line_base(&d->stk.t[d->thread]);
+            *base += (uint32_t)unzigzag32(col_next(&d->rd[C_LINE_DELTA]));
+            d->pos++;
+            d->lines_skipped++;
+            i++;
+        } else if ((d->flags & RW_DECODE_SKIP_ALLOCS) &&
+                   (unsigned)(k - RW_K_ALLOC_RAW) <= RW_K_FREE_OBJ - RW_K_ALLOC_RAW) {
+            i = skip_allocs(c->kinds, c->nkinds, i);
+        } else {
+            break;
+        }
+    }
+    d->i = i;
+}
+
+int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err)
+{
+    const rw_chunk *c = d->c;
+    size_t i = d->i;
+    if (d->flags & RW_DECODE_SKIP_ALLOCS) {
+        /* Allocation columns are never read again in this mode. */
+        i = skip_allocs(c->kinds, c->nkinds, i);
+        d->i = i;
+    }
+    if (d->skip_lines && !d->failed) {
+        skip_lines(d);
+        i = d->i;
+    }
+    /* Two events in three are a LINE in a Python frame: decoded here, with none of
+     * next_record's switch (line_base and fill_top in short). */
+    if (RW_LIKELY(i < c->nkinds) && c->kinds[i] == RW_K_LINE && RW_LIKELY(!d->failed)) {
+        tstate *t = &d->stk.t[d->thread]; /* exists: ensured at start and on THREAD */
+        rw_stack *st = &t->st;
+        rw_frame *top = st->depth && !t->overflow ? &st->frames[st->depth - 1] : NULL;
+        if (RW_LIKELY(top && !top->is_c)) {
+            if (next_time(d, RW_K_LINE, err) < 0)
+                return -1;
+            uint32_t line = top->line + (uint32_t)unzigzag32(col_next(&d->rd[C_LINE_DELTA]));
+            top->line = line;
+            ev->kind = RW_K_LINE;
+            ev->thread = d->thread;
+            ev->pos = d->pos++;
+            ev->tick = d->q << d->time_shift;
+            ev->code = top->code;
+            ev->line = line;
+            ev->depth = st->depth;
+            ev->name = 0;
+            ev->call_pos = ev->call_tick = ev->size = ev->addr = 0;
+            ev->text = NULL;
+            ev->text_len = 0;
+            d->i = i + 1;
+            return 1;
+        }
+    }
+    return next_record(d, ev, err);
 }
 
 size_t rw_decoder_nstacks(const rw_decoder *d) { return d->stk.n; }

@@ -161,6 +161,9 @@ typedef struct rw_id_limits {
  * rw_chunk_free). Checks column lengths against the kinds column. RW_ECORRUPT with a
  * message naming the column when they disagree. */
 rw_code rw_chunk_decode(const uint8_t *payload, size_t len, rw_chunk **out, rw_err *err);
+/* Same, taking payload, a malloc'd buffer of len bytes: the chunk keeps it (its
+ * columns are read in place) and frees it, on error too. Saves a copy. */
+rw_code rw_chunk_decode_take(uint8_t *payload, size_t len, rw_chunk **out, rw_err *err);
 void rw_chunk_free(rw_chunk *c);
 const rw_chunk_info *rw_chunk_get_info(const rw_chunk *c);
 
@@ -180,7 +183,16 @@ void rw_decoder_free(rw_decoder *d);
  * that follow execution only: they go about twice as fast on allocation-heavy
  * traces). Positions are unaffected. */
 #define RW_DECODE_SKIP_ALLOCS 1u
+/* SKIP_UNTIMED_LINES: LINE events that carry no time of their own (recorded without
+ * --line-times: their tick is the previous event's) are applied to the shadow stacks
+ * but not returned, only counted by rw_decoder_lines_skipped (for analyses that need
+ * no more of them, like a profile without line times). Positions are unaffected: the
+ * next record's pos counts them. */
+#define RW_DECODE_SKIP_UNTIMED_LINES 2u
 void rw_decoder_set_flags(rw_decoder *d, unsigned flags);
+
+/* LINE events passed over so far under RW_DECODE_SKIP_UNTIMED_LINES. */
+uint64_t rw_decoder_lines_skipped(const rw_decoder *d);
 
 /* Decodes the next record into *ev. Returns 1 when a record was decoded, 0 at the end
  * of the chunk, and -1 (err filled, RW_ECORRUPT) when the chunk is inconsistent. */

@@ -928,8 +928,7 @@ rw_code rw_reader_load_chunk(const rw_reader *r, size_t i, rw_chunk **out, rw_er
         return frame_err(r, ce->frame, ce->offset, &e, err);
     }
     rw_chunk *c = NULL;
-    rw_code rc = rw_chunk_decode(p, h.raw_len, &c, &e);
-    free(p);
+    rw_code rc = rw_chunk_decode_take(p, h.raw_len, &c, &e); /* takes p */
     if (rc != RW_OK)
         return frame_err(r, ce->frame, ce->offset, &e, err);
     const rw_chunk_info *ci = rw_chunk_get_info(c);
@@ -1044,21 +1043,27 @@ void rw_cursor_free(rw_cursor *c)
     free(c);
 }
 
-/* Decodes one record of the loaded chunk, adding the file's context to errors. */
-static int cursor_decode(rw_cursor *c, rw_event *ev, rw_err *err)
+/* Makes the cursor broken after its decoder failed with e. */
+static __attribute__((noinline)) int cursor_fail(rw_cursor *c, const rw_err *e, rw_err *err)
+{
+    const chunk_ent *ce = &c->r->chunks[c->cur];
+    frame_err(c->r, ce->frame, ce->offset, e, &c->broken_err);
+    c->broken = 1;
+    cursor_unload(c);
+    if (err)
+        *err = c->broken_err;
+    return -1;
+}
+
+/* Decodes one record of the loaded chunk, adding the file's context to errors.
+ * Inline: it runs once per record. */
+static inline __attribute__((always_inline)) int cursor_decode(rw_cursor *c, rw_event *ev, rw_err *err)
 {
     rw_err e;
     int rc = rw_decoder_next(c->dec, ev, &e);
-    if (rc < 0) {
-        const chunk_ent *ce = &c->r->chunks[c->cur];
-        frame_err(c->r, ce->frame, ce->offset, &e, &c->broken_err);
-        c->broken = 1;
-        cursor_unload(c);
-        if (err)
-            *err = c->broken_err;
-        return -1;
-    }
-    if (rc > 0) {
+    if (RW_UNLIKELY(rc < 0))
+        return cursor_fail(c, &e, err);
+    if (RW_LIKELY(rc > 0)) {
         c->clean = RW_IS_EVENT(ev->kind);
         c->next_pos = ev->pos + (c->clean ? 1 : 0);
     }
@@ -1067,23 +1072,32 @@ static int cursor_decode(rw_cursor *c, rw_event *ev, rw_err *err)
 
 int rw_cursor_next(rw_cursor *c, rw_event *ev, rw_err *err)
 {
-    if (c->empty)
+    int rc;
+    /* The usual case first: a loaded chunk with records left (a cursor with a
+     * decoder is neither empty nor broken). */
+    if (RW_LIKELY(c->dec != NULL)) {
+        if (RW_LIKELY((rc = cursor_decode(c, ev, err)) != 0))
+            return rc;
+    } else if (c->empty) {
         return 0;
-    if (c->broken) {
+    } else if (c->broken) {
         if (err)
             *err = c->broken_err;
         return -1;
-    }
-    for (;;) {
-        if (!c->dec && cursor_load(c, c->cur, err) != RW_OK)
+    } else {
+        if (cursor_load(c, c->cur, err) != RW_OK)
             return -1;
-        int rc = cursor_decode(c, ev, err);
-        if (rc != 0)
+        if ((rc = cursor_decode(c, ev, err)) != 0)
             return rc;
+    }
+    /* The loaded chunk is done: on to the next ones. */
+    for (;;) {
         if (c->cur >= c->last)
             return 0; /* the decoder stays: its stacks are the final ones */
         if (cursor_load(c, c->cur + 1, err) != RW_OK)
             return -1;
+        if ((rc = cursor_decode(c, ev, err)) != 0)
+            return rc;
     }
 }
 

@@ -204,7 +204,7 @@ rw_code rw_cov_collect(const rw_reader *r, const rw_cov_opts *o, rw_cov **out, r
         goto fail;
     rw_event ev;
     int n;
-    uint64_t tick = 0;
+    uint64_t tick = 0, counted = 0; /* counted: lines_counted, kept in a register */
     while ((n = rw_cursor_next(cur, &ev, err)) == 1) {
         if (ev.pos >= to)
             break;
@@ -214,7 +214,7 @@ rw_code rw_cov_collect(const rw_reader *r, const rw_cov_opts *o, rw_cov **out, r
                 continue;
             if (count_line(&c->codes[ev.code], ev.line) < 0)
                 goto oom_cur;
-            c->lines_counted++;
+            counted++;
         } else if (ev.kind == RW_K_CALL) {
             if (RW_UNLIKELY(ev.code == 0 || ev.code >= c->ncodes))
                 continue;
@@ -232,6 +232,7 @@ rw_code rw_cov_collect(const rw_reader *r, const rw_cov_opts *o, rw_cov **out, r
         rc = err->code;
         goto fail;
     }
+    c->lines_counted += counted;
     rw_cursor_free(cur);
     *out = c;
     return RW_OK;

@@ -37,6 +37,7 @@ typedef struct cev {
     uint32_t line;
     uint32_t depth;
     uint32_t thread;
+    uint32_t folded; /* untimed LINE events just before this one, left out */
     uint8_t kind;
 } cev;
 
@@ -46,6 +47,8 @@ typedef struct cev {
 typedef struct slot {
     cev *v;
     size_t n, cap;
+    uint64_t folded;      /* LINE events left out (fold_lines), in all */
+    uint32_t tail_folded; /* of which after v[n - 1] */
     int ready;
     rw_code rc;
     rw_err err;
@@ -56,6 +59,10 @@ typedef struct pipe {
     size_t first, last;      /* inclusive chunk range */
     uint64_t from, to;       /* events kept: [from, to], to only for the clock */
     uint32_t ncodes;
+    /* Leave out a LINE event that has the tick of the event kept before it in its
+     * chunk (untimed lines): without line stats it only adds its calibration debt,
+     * which scan adds for it from cev.folded. Saves the scan most of its events. */
+    int fold_lines;
     rw_id_limits lim;
     pthread_t th[NWORKER];
     int nth;
@@ -67,18 +74,81 @@ typedef struct pipe {
     int stop;
 } pipe;
 
+/* Appends an event to sl, carrying the lines folded before it; NULL when sl is full
+ * (the chunk holds more events than its index says). */
+static cev *slot_push(slot *sl, size_t *n, uint32_t *folded)
+{
+    if (RW_UNLIKELY(*n == sl->cap))
+        return NULL;
+    cev *c = &sl->v[(*n)++];
+    sl->folded += *folded;
+    c->folded = *folded;
+    *folded = 0;
+    return c;
+}
+
+/* Fills a LINE event pushed by take_lines (slot_push has set its folded). Key, line
+ * and depth are only read with line stats, and then lines are never passed over. */
+static void line_cev(cev *c, uint64_t tick, uint64_t pos, uint32_t thread)
+{
+    c->tick = tick;
+    c->pos = pos;
+    c->kind = RW_K_LINE;
+    c->thread = thread;
+    c->key = c->line = c->depth = 0;
+}
+
+/* Takes the untimed LINE events at positions p .. p + run - 1, which the decoder
+ * passed over (RW_DECODE_SKIP_UNTIMED_LINES) and which all have the tick of the event
+ * before them, as decode_chunk's loop takes LINE events one by one: before `from`
+ * left out, the first kept unless it can fold, the others folded, and the first at
+ * or past `to` kept to end the window. Returns 1 when the window ended, -1 when sl is
+ * full, else 0. */
+static int take_lines(const pipe *pp, slot *sl, size_t *n, uint32_t *folded, uint64_t p,
+                      uint64_t run, uint64_t tick, uint32_t thread)
+{
+    uint64_t lo = p > pp->from ? p : pp->from, hi = p + run;
+    if (lo >= hi)
+        return 0;
+    uint64_t cut = hi < pp->to ? hi : pp->to; /* [lo, cut): inside the window */
+    if (cut > lo) {
+        uint64_t m = cut - lo;
+        if (!(*n && sl->v[*n - 1].tick == tick)) {
+            cev *c = slot_push(sl, n, folded);
+            if (!c)
+                return -1;
+            line_cev(c, tick, lo, thread);
+            m--;
+        }
+        *folded += (uint32_t)m; /* a chunk holds fewer than 2^32 records */
+    }
+    uint64_t q = lo > pp->to ? lo : pp->to;
+    if (q < hi) {
+        cev *c = slot_push(sl, n, folded);
+        if (!c)
+            return -1;
+        line_cev(c, tick, q, thread);
+        return 1;
+    }
+    return 0;
+}
+
 /* Decodes chunk i into sl (outside the lock). */
 static void decode_chunk(pipe *pp, size_t i, slot *sl)
 {
     rw_chunk *ch = NULL;
     rw_decoder *d = NULL;
     sl->n = 0;
+    sl->folded = 0;
+    sl->tail_folded = 0;
     sl->rc = rw_reader_load_chunk(pp->r, i, &ch, &sl->err);
     if (sl->rc == RW_OK)
         sl->rc = rw_decoder_new(ch, &pp->lim, rw_reader_time_shift(pp->r), &d, &sl->err);
+    const rw_chunk_info *ci = sl->rc == RW_OK ? rw_chunk_get_info(ch) : NULL;
     if (sl->rc == RW_OK) {
-        rw_decoder_set_flags(d, RW_DECODE_SKIP_ALLOCS); /* calls and returns only */
-        const rw_chunk_info *ci = rw_chunk_get_info(ch);
+        /* Calls and returns only; lines only as a count when they are folded. */
+        rw_decoder_set_flags(d, RW_DECODE_SKIP_ALLOCS |
+                                    (pp->fold_lines ? RW_DECODE_SKIP_UNTIMED_LINES : 0));
         size_t need = ci->event_count + 1;
         if (need > sl->cap) {
             cev *v = realloc(sl->v, need * sizeof *v);
@@ -93,15 +163,44 @@ static void decode_chunk(pipe *pp, size_t i, slot *sl)
     if (sl->rc == RW_OK) {
         const uint64_t from = pp->from, to = pp->to;
         const uint32_t ncodes = pp->ncodes;
+        const int fold = pp->fold_lines;
+        const unsigned shift = rw_reader_time_shift(pp->r);
+        const uint64_t end = ci->first_event + ci->event_count;
+        uint64_t tick = (ci->first_tick >> shift) << shift; /* of the last event decoded */
+        uint64_t skipped = 0; /* LINE events the decoder passed over, taken */
+        uint32_t thread = rw_decoder_thread(d); /* current after the last record */
         rw_event ev;
-        int k;
+        int k, full = 0;
         size_t n = 0;
-        while ((k = rw_decoder_next(d, &ev, &sl->err)) == 1) {
-            if (!RW_IS_EVENT(ev.kind) || ev.pos < from)
+        uint32_t folded = 0;
+        while ((k = rw_decoder_next(d, &ev, &sl->err)) >= 0) {
+            uint64_t run = rw_decoder_lines_skipped(d) - skipped;
+            if (run) { /* the events just before this record (or the chunk's end) */
+                skipped += run;
+                int t = take_lines(pp, sl, &n, &folded, (k ? ev.pos : end) - run, run, tick,
+                                   thread);
+                full = t < 0;
+                if (t != 0)
+                    break;
+            }
+            if (k == 0)
+                break;
+            thread = ev.thread;
+            if (!RW_IS_EVENT(ev.kind))
                 continue;
-            if (RW_UNLIKELY(n == sl->cap))
-                break; /* more events than the chunk said: checked below */
-            cev *c = &sl->v[n++];
+            tick = ev.tick;
+            if (ev.pos < from)
+                continue;
+            if (fold && ev.kind == RW_K_LINE && n && ev.tick == sl->v[n - 1].tick &&
+                ev.pos < to) {
+                folded++;
+                continue;
+            }
+            cev *c = slot_push(sl, &n, &folded);
+            if (!c) {
+                full = 1;
+                break;
+            }
             c->tick = ev.tick;
             c->pos = ev.pos;
             c->kind = ev.kind;
@@ -115,10 +214,12 @@ static void decode_chunk(pipe *pp, size_t i, slot *sl)
         }
         if (k < 0)
             sl->rc = sl->err.code;
-        else if (k == 1 && n == sl->cap && sl->v[n - 1].pos < to)
+        else if (full)
             sl->rc = rw_err_set(&sl->err, RW_ECORRUPT, "chunk %zu holds more events than its "
                                 "index says", i);
         sl->n = n;
+        sl->folded += folded;
+        sl->tail_folded = folded;
     }
     rw_decoder_free(d);
     rw_chunk_free(ch);
@@ -517,6 +618,7 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
     pp.from = from;
     pp.to = to;
     pp.ncodes = p->ncodes;
+    pp.fold_lines = !o->lines;
     pp.lim.codes = defs->ncodes ? defs->ncodes - 1 : 0;
     pp.lim.cfuncs = defs->ncfuncs ? defs->ncfuncs - 1 : 0;
     pp.lim.threads = defs->nthreads ? defs->nthreads - 1 : 0;
@@ -547,7 +649,10 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
             if (RW_LIKELY(started)) {
                 /* Untimed events (LINE when the recorder leaves lines untimed) carry
                  * the previous tick: their hook's cost is subtracted from the next
-                 * interval that has a length. */
+                 * interval that has a length. Folded lines add theirs one by one,
+                 * so that the sums stay those of the events taken one at a time. */
+                for (uint32_t j = 0; j < ev->folded; j++)
+                    debt += calib_ticks;
                 debt += calib_ticks;
                 if (ev->tick > last_tick) {
                     double dt = (double)(ev->tick - last_tick) - debt;
@@ -609,7 +714,9 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
             if (RW_UNLIKELY(p->oom))
                 break;
         }
-        n += sl->n - (done ? 1 : 0);
+        for (uint32_t j = 0; !done && j < sl->tail_folded; j++)
+            debt += calib_ticks;
+        n += sl->n - (done ? 1 : 0) + sl->folded;
         pipe_release(&pp, sl);
         if (o->progress)
             o->progress(o->progress_ctx, n, total);

@@ -1,7 +1,7 @@
 /* Fuzz target for the chunk codec's decoder: the input is a rewind.Chunk payload
  * (what a CHUNK frame holds once decompressed). Decodes it and walks every record
  * with id limits like a small trace's, then again with wide limits, no first
- * lines and a time shift. (Not with lim == NULL: unchecked thread ids make the
+ * lines and a time shift, then skipping allocations and untimed lines. (Not with lim == NULL: unchecked thread ids make the
  * decoder size its stack table by the id, up to 2^25 entries; readers of files
  * always pass limits.) Seeds: tests/fuzz/corpus/fuzz_chunk/,
  * the chunk payloads of raw-codec traces. */
@@ -12,12 +12,13 @@
 
 #define MAX_RECORDS (1u << 20)
 
-static void walk(const rw_chunk *c, const rw_id_limits *lim, unsigned shift)
+static void walk(const rw_chunk *c, const rw_id_limits *lim, unsigned shift, unsigned flags)
 {
     rw_decoder *d = NULL;
     rw_err err;
     if (rw_decoder_new(c, lim, shift, &d, &err) != RW_OK)
         return;
+    rw_decoder_set_flags(d, flags);
     rw_event ev;
     volatile uint64_t sink = 0;
     for (uint32_t n = 0; n < MAX_RECORDS && rw_decoder_next(d, &ev, &err) == 1; n++) {
@@ -41,9 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     static const uint32_t first_lines[4] = {0, 1, 3, 10};
     rw_id_limits lim = {3, 2, 2, 2, first_lines};
-    walk(c, &lim, 0);
+    walk(c, &lim, 0, 0);
     rw_id_limits wide = {1000, 1000, 1000, 1000, NULL};
-    walk(c, &wide, 3);
+    walk(c, &wide, 3, 0);
+    walk(c, &wide, 0, RW_DECODE_SKIP_ALLOCS | RW_DECODE_SKIP_UNTIMED_LINES);
     rw_chunk_free(c);
     return 0;
 }

@@ -622,6 +622,213 @@ START_TEST(test_stack_overflow_is_counted)
 }
 END_TEST
 
+/* ---- the Chunk wire format: what protobuf allows must decode the same ---------- */
+
+static size_t wire_get(const uint8_t *p, uint64_t *v)
+{
+    size_t i = 0;
+    *v = 0;
+    do
+        *v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+    while (p[i++] & 0x80);
+    return i;
+}
+
+static size_t wire_put(uint8_t *p, uint64_t v)
+{
+    size_t i = 0;
+    for (; v >= 0x80; v >>= 7)
+        p[i++] = (uint8_t)(v | 0x80);
+    p[i++] = (uint8_t)v;
+    return i;
+}
+
+/* Re-encodes a Chunk payload into out (room for 4 * len + 64 bytes): mode 0 writes
+ * every packed column unpacked (one field per value) after unknown fields of every
+ * wire type; mode 1 splits each packed column in two pieces around an empty one. */
+static size_t rewire(const uint8_t *p, size_t len, uint8_t *out, int mode)
+{
+    static const int packed[] = {8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19, 21, 22};
+    size_t o = 0;
+    if (mode == 0) {
+        o += wire_put(out + o, 99u << 3 | 0);
+        o += wire_put(out + o, 123456789);
+        o += wire_put(out + o, 100u << 3 | 1);
+        memset(out + o, 7, 8), o += 8;
+        o += wire_put(out + o, 101u << 3 | 2);
+        o += wire_put(out + o, 3);
+        memcpy(out + o, "abc", 3), o += 3;
+        o += wire_put(out + o, 102u << 3 | 5);
+        memset(out + o, 9, 4), o += 4;
+    }
+    for (size_t i = 0; i < len;) {
+        uint64_t key, n;
+        size_t start = i;
+        i += wire_get(p + i, &key);
+        unsigned tag = (unsigned)(key >> 3), wt = key & 7;
+        int is_packed = 0;
+        for (size_t k = 0; k < sizeof packed / sizeof *packed; k++)
+            is_packed |= wt == 2 && (int)tag == packed[k];
+        if (wt == 0) {
+            i += wire_get(p + i, &n);
+        } else {
+            ck_assert_uint_eq(wt, 2);
+            i += wire_get(p + i, &n);
+            i += n;
+        }
+        if (!is_packed) {
+            memcpy(out + o, p + start, i - start);
+            o += i - start;
+            continue;
+        }
+        const uint8_t *v = p + i - n, *end = p + i;
+        if (mode == 0) {
+            while (v < end) {
+                uint64_t x;
+                o += wire_put(out + o, (uint64_t)tag << 3);
+                v += wire_get(v, &x);
+                o += wire_put(out + o, x);
+            }
+        } else {
+            const uint8_t *mid = v;
+            for (size_t h = 0; h < n / 2; h++) {
+                uint64_t x;
+                mid += wire_get(mid, &x);
+            }
+            if (mid > end)
+                mid = end;
+            const uint8_t *piece[3][2] = {{v, mid}, {mid, mid}, {mid, end}};
+            for (int k = 0; k < 3; k++) {
+                o += wire_put(out + o, (uint64_t)tag << 3 | 2);
+                o += wire_put(out + o, (uint64_t)(piece[k][1] - piece[k][0]));
+                memcpy(out + o, piece[k][0], (size_t)(piece[k][1] - piece[k][0]));
+                o += (size_t)(piece[k][1] - piece[k][0]);
+            }
+        }
+    }
+    return o;
+}
+
+/* Decodes a chunk payload with decoder flags into a new array of events (*n of
+ * them); *skipped gets rw_decoder_lines_skipped at the end (when not NULL). */
+static rw_event *decode_events(const uint8_t *p, size_t len, const rw_id_limits *lim,
+                               unsigned flags, size_t *n, uint64_t *skipped)
+{
+    rw_chunk *ch;
+    rw_decoder *d;
+    rw_err err;
+    ck_assert_int_eq(rw_chunk_decode(p, len, &ch, &err), RW_OK);
+    ck_assert_int_eq(rw_decoder_new(ch, lim, 0, &d, &err), RW_OK);
+    rw_decoder_set_flags(d, flags);
+    size_t cap = rw_chunk_get_info(ch)->record_count + 1;
+    rw_event *v = malloc(cap * sizeof *v);
+    *n = 0;
+    int rc;
+    while (*n < cap && (rc = rw_decoder_next(d, &v[*n], &err)) == 1) {
+        v[*n].text = NULL; /* points into the chunk: compared by length only */
+        (*n)++;
+    }
+    ck_assert_int_eq(rc, 0);
+    if (skipped)
+        *skipped = rw_decoder_lines_skipped(d);
+    rw_decoder_free(d);
+    rw_chunk_free(ch);
+    return v;
+}
+
+static int same_event(const rw_event *x, const rw_event *y)
+{
+    return x->kind == y->kind && x->thread == y->thread && x->pos == y->pos &&
+           x->tick == y->tick && x->code == y->code && x->line == y->line &&
+           x->depth == y->depth && x->call_pos == y->call_pos &&
+           x->call_tick == y->call_tick && x->size == y->size && x->addr == y->addr &&
+           x->name == y->name && x->text_len == y->text_len;
+}
+
+/* The hand-written Chunk parser takes every encoding protobuf allows (unpacked or
+ * split columns, unknown fields) as protobuf-c did, and rejects what it rejected. */
+START_TEST(test_wire_variants)
+{
+    static gen g;
+    gen_run(&g, 11, 3000);
+    rw_encoder *e = rw_encoder_new(0);
+    blob chunks[4];
+    ck_assert_uint_eq(encode_all(&g, e, 100000, chunks, 4), 1);
+    rw_id_limits lim = {NCODES, NCFUNCS, NTHREADS, NNAMES, g.first_line};
+    size_t n0, n1;
+    rw_event *want = decode_events(chunks[0].p, chunks[0].len, &lim, 0, &n0, NULL);
+    ck_assert_uint_eq(n0, g.nwant);
+    uint8_t *alt = malloc(chunks[0].len * 4 + 64);
+    for (int mode = 0; mode < 2; mode++) {
+        size_t len = rewire(chunks[0].p, chunks[0].len, alt, mode);
+        rw_event *got = decode_events(alt, len, &lim, 0, &n1, NULL);
+        ck_assert_uint_eq(n1, n0);
+        for (size_t i = 0; i < n0; i++)
+            ck_assert_msg(same_event(&got[i], &want[i]), "mode %d, record %zu differs", mode,
+                          i);
+        free(got);
+    }
+    /* A varint of 11 bytes in a column, and kinds with a varint's wire type. */
+    static const uint8_t long_varint[] = {0x42, 11, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                          0x80, 0x80, 0x80, 0x80, 0x01};
+    static const uint8_t kinds_varint[] = {0x38, 0x01};
+    rw_chunk *ch;
+    rw_err err;
+    ck_assert_int_eq(rw_chunk_decode(long_varint, sizeof long_varint, &ch, &err), RW_ECORRUPT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "does not decode"));
+    ck_assert_int_eq(rw_chunk_decode(kinds_varint, sizeof kinds_varint, &ch, &err), RW_ECORRUPT);
+    free(alt);
+    free(want);
+    free(chunks[0].p);
+    free(chunks[0].filter);
+    rw_encoder_free(e);
+    gen_free(&g);
+}
+END_TEST
+
+/* SKIP_UNTIMED_LINES returns every other record as it was, counts the LINE events it
+ * passes over (all of them when lines are untimed, none when timed), and keeps the
+ * stacks exact: the lines other events report do not change. */
+START_TEST(test_skip_untimed_lines)
+{
+    for (int line_times = 0; line_times < 2; line_times++) {
+        static gen g;
+        gen_run(&g, 12, 3000);
+        rw_encoder *e = rw_encoder_new(0);
+        rw_encoder_set_line_times(e, line_times);
+        blob chunks[4];
+        ck_assert_uint_eq(encode_all(&g, e, 100000, chunks, 4), 1);
+        rw_id_limits lim = {NCODES, NCFUNCS, NTHREADS, NNAMES, g.first_line};
+        size_t n0, n1, lines = 0, k = 0;
+        uint64_t skipped;
+        rw_event *all = decode_events(chunks[0].p, chunks[0].len, &lim, 0, &n0, NULL);
+        rw_event *some = decode_events(chunks[0].p, chunks[0].len, &lim,
+                                       RW_DECODE_SKIP_UNTIMED_LINES | RW_DECODE_SKIP_ALLOCS,
+                                       &n1, &skipped);
+        for (size_t i = 0; i < n0; i++) {
+            if (RW_IS_ALLOC(all[i].kind) || RW_IS_FREE(all[i].kind))
+                continue;
+            if (all[i].kind == RW_K_LINE && !line_times) {
+                lines++;
+                continue;
+            }
+            ck_assert_uint_lt(k, n1);
+            ck_assert_msg(same_event(&some[k], &all[i]), "record %zu differs", i);
+            k++;
+        }
+        ck_assert_uint_eq(k, n1);
+        ck_assert_uint_gt(lines + line_times, 0);
+        ck_assert_uint_eq(skipped, lines);
+        free(all);
+        free(some);
+        free(chunks[0].p);
+        free(chunks[0].filter);
+        rw_encoder_free(e);
+        gen_free(&g);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("codec");
@@ -635,6 +842,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_column_mismatch);
     tcase_add_test(tc, test_unbalanced_stack);
     tcase_add_test(tc, test_stack_overflow_is_counted);
+    tcase_add_test(tc, test_wire_variants);
+    tcase_add_test(tc, test_skip_untimed_lines);
     suite_add_tcase(s, tc);
     return s;
 }
