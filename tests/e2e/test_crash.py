@@ -273,7 +273,11 @@ class Crash(rwtest.TestCase):
             for n in (1, 2):
                 # Signals do not queue: one at a time. A signal that arrives while the
                 # previous dump's handler is still finishing can coalesce with one
-                # pending, so it is sent again until its dump shows.
+                # pending, so it is sent again until its dump shows. The second is sent
+                # only once the program has run on after the first (a chunk written
+                # after it), else both could report the same moment.
+                if n == 2:
+                    self.wait_for_progress(trace)
                 self.wait_for_crashes(trace, n,
                                       resend=lambda: proc.send_signal(signal.SIGUSR1))
             out, err = proc.communicate("stop\n", timeout=WAIT_S)
@@ -298,20 +302,34 @@ class Crash(rwtest.TestCase):
             self.assertGreater(len(rep["c_frames"]), 0)
 
     @staticmethod
-    def count_crash_frames(trace):
-        """CRASH frames in a trace still being written, from frame headers alone
+    def frame_types(trace):
+        """Frame types of a trace still being written, from frame headers alone
         (docs/format.md: 32-byte file header, then 24-byte frame headers: magic "RWFR",
         type byte, ..., u32 stored_len at offset 8): decoding the whole growing file
         on every poll took longer than the test's patience."""
-        n = 0
+        types = []
         with open(trace, "rb") as f:
             f.seek(32)
             while True:
                 h = f.read(24)
                 if len(h) < 24 or h[:4] != b"RWFR":
-                    return n
-                n += h[4] == 6
+                    return types
+                types.append(h[4])
                 f.seek(int.from_bytes(h[8:12], "little"), os.SEEK_CUR)
+
+    @classmethod
+    def count_crash_frames(cls, trace):
+        return cls.frame_types(trace).count(6)  # CRASH
+
+    def wait_for_progress(self, trace):
+        """Waits for a CHUNK frame (3) after the last CRASH frame (6)."""
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            types = self.frame_types(trace)
+            if 6 in types and 3 in types[len(types) - types[::-1].index(6):]:
+                return
+            time.sleep(0.01)
+        self.fail(f"no chunk after the last dump in {trace} within {WAIT_S} s")
 
     def wait_for_crashes(self, trace, n, resend=None):
         deadline = time.monotonic() + WAIT_S
