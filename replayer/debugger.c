@@ -1549,6 +1549,7 @@ typedef struct rev_ctx {
     uint64_t frame;      /* call_pos of the frame of interest */
     uint64_t caller;     /* and of its caller */
     long long lineno;
+    const bp *hit;       /* R_BREAK: the breakpoint of the last match */
 } rev_ctx;
 
 enum { R_STEP, R_NEXT_SAME, R_NEXT_CALLER, R_UNTIL, R_BREAK, R_THREAD };
@@ -1583,7 +1584,10 @@ static int rev_match(void *p, const rw_event *ev, const rw_stack *st)
         if (ev->kind != RW_K_LINE)
             return 0;
         int del = 0;
-        return bp_effective(d, ev, fr, 0, &del) != NULL;
+        const bp *b = bp_effective(d, ev, fr, 0, &del);
+        if (b)
+            c->hit = b; /* the last match wins, as its position does */
+        return b != NULL;
     }
     default:
         return 0;
@@ -1688,6 +1692,10 @@ static int cmd_rcontinue(rw_dbg *d, const char *arg)
     rev_ctx c = {0};
     c.mode = R_BREAK;
     int rc = any_enabled_bp(d) ? run_back(d, &c, window_begin(d), NULL) : -1;
+    /* Stopped at a hit: its breakpoint is currentbp, so that its command list runs as
+     * at a forward stop (the backward search leaves hit counts alone). */
+    if (rc > 0 && c.hit)
+        d->currentbp = c.hit->number;
     if (rc >= 0)
         return rc;
     /* No earlier hit: the start of the program. */
@@ -1869,7 +1877,7 @@ static int cmd_thread(rw_dbg *d, const char *arg)
         error(d, "Invalid thread number (%s): 'thread' lists them", arg);
         return 0;
     }
-    rev_ctx c = {d, R_THREAD, (uint64_t)n, 0, 0};
+    rev_ctx c = {d, R_THREAD, (uint64_t)n, 0, 0, NULL};
     uint64_t found;
     rw_err e;
     uint64_t from = d->postmortem ? d->main_ret + 1 : d->pos + 1;
@@ -3094,21 +3102,6 @@ static int statement(rw_dbg *d, const char *line)
     return 0;
 }
 
-/* After rcontinue moved: when it stopped at a breakpoint hit, that breakpoint is
- * currentbp, so that its command list runs as at a forward stop. (rcontinue's search
- * leaves hit counts alone, so it does not go through bp_effective's counting path.) */
-static void note_rev_hit(rw_dbg *d)
-{
-    if (d->postmortem || d->ev.kind != RW_K_LINE)
-        return;
-    rw_frame tmp;
-    const rw_frame *fr = event_frame(&d->ev, &d->raw, &tmp);
-    int del = 0;
-    const bp *b = bp_effective(d, &d->ev, fr, 0, &del);
-    if (b)
-        d->currentbp = b->number;
-}
-
 /* cmd.Cmd's onecmd: runs one command line as typed. Returns 1 when the position
  * moved. */
 static int run_cmd(rw_dbg *d, const char *line)
@@ -3148,8 +3141,6 @@ static int run_cmd(rw_dbg *d, const char *line)
     const command *c = find_command(name);
     if (c) {
         rc = c->fn(d, arg);
-        if (c->fn == cmd_rcontinue && rc)
-            note_rev_hit(d);
     } else {
         char r[512];
         py_repr(name, r, sizeof r);

@@ -243,6 +243,14 @@ typedef struct blob {
     size_t filter_len;
 } blob;
 
+static void blobs_free(blob *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(b[i].p);
+        free(b[i].filter);
+    }
+}
+
 /* Encodes g into chunks of at most chunk_records; returns the number of chunks. */
 static size_t encode_all(gen *g, rw_encoder *e, uint64_t chunk_records, blob *out, size_t max)
 {
@@ -390,10 +398,7 @@ static void roundtrip(unsigned seed, size_t steps, uint64_t chunk_records, unsig
                   probes);
     if (chunk_records < 1000)
         ck_assert_uint_gt(probes, 0); /* small chunks: their filters fold */
-    for (size_t c = 0; c < nch; c++) {
-        free(chunks[c].p);
-        free(chunks[c].filter);
-    }
+    blobs_free(chunks, nch);
     rw_encoder_free(e);
     gen_free(&g);
 }
@@ -459,8 +464,7 @@ START_TEST(test_damaged_chunks)
     }
     ck_assert_uint_gt(errors, 0);
     free(copy);
-    free(chunks[0].p);
-    free(chunks[0].filter);
+    blobs_free(chunks, 1);
     rw_encoder_free(e);
     gen_free(&g);
 }
@@ -779,8 +783,7 @@ START_TEST(test_wire_variants)
     ck_assert_int_eq(rw_chunk_decode(kinds_varint, sizeof kinds_varint, &ch, &err), RW_ECORRUPT);
     free(alt);
     free(want);
-    free(chunks[0].p);
-    free(chunks[0].filter);
+    blobs_free(chunks, 1);
     rw_encoder_free(e);
     gen_free(&g);
 }
@@ -821,8 +824,7 @@ START_TEST(test_skip_untimed_lines)
         ck_assert_uint_eq(skipped, lines);
         free(all);
         free(some);
-        free(chunks[0].p);
-        free(chunks[0].filter);
+        blobs_free(chunks, 1);
         rw_encoder_free(e);
         gen_free(&g);
     }

@@ -188,13 +188,10 @@ static void close_session(session *s)
     free(s->path);
 }
 
-/* Runs cmd and returns what it printed (static buffer). */
-static const char *run(session *s, const char *cmd)
+/* What the session printed since offset before (static buffer, cut to 8K). */
+static const char *printed_since(session *s, size_t before)
 {
     static char out[8192];
-    fflush(s->out);
-    size_t before = s->len;
-    rw_dbg_line(s->d, cmd);
     fflush(s->out);
     size_t n = s->len - before;
     if (n >= sizeof out)
@@ -202,6 +199,15 @@ static const char *run(session *s, const char *cmd)
     memcpy(out, s->buf + before, n);
     out[n] = '\0';
     return out;
+}
+
+/* Runs cmd and returns what it printed (static buffer). */
+static const char *run(session *s, const char *cmd)
+{
+    fflush(s->out);
+    size_t before = s->len;
+    rw_dbg_line(s->d, cmd);
+    return printed_since(s, before);
 }
 
 static unsigned long long when(session *s)
@@ -356,17 +362,10 @@ END_TEST
  * its result. */
 static const char *interact(session *s, int *moved)
 {
-    static char out[8192];
     fflush(s->out);
     size_t before = s->len;
     *moved = rw_dbg_interaction(s->d);
-    fflush(s->out);
-    size_t n = s->len - before;
-    if (n >= sizeof out)
-        n = sizeof out - 1;
-    memcpy(out, s->buf + before, n);
-    out[n] = '\0';
-    return out;
+    return printed_since(s, before);
 }
 
 START_TEST(test_command_lists)
