@@ -913,9 +913,10 @@ static int main_match(void *p, const rw_event *ev, const rw_stack *st)
         const Rewind__CodeDef *cc = caller ? code_def(d, caller->code) : NULL;
         if (!cc || strcmp(cc->name, "_run_code"))
             return 0;
+        /* runpy is frozen in 3.11 builds ("<frozen runpy>"), a file in others. */
         const char *cp = file_path(d, code_file(d, caller->code));
         size_t n = strlen(cp);
-        return n >= 8 && !strcmp(cp + n - 8, "runpy.py");
+        return !strcmp(cp, "<frozen runpy>") || (n >= 8 && !strcmp(cp + n - 8, "runpy.py"));
     }
     if (!strcmp(m->kind, "command"))
         return !strcmp(file_path(d, f), "<string>");

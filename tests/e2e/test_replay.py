@@ -82,6 +82,24 @@ class Replay(rwtest.TestCase):
 
     # ---- forward commands, compared with pdb ----
 
+    def test_module_target(self):
+        """A program recorded with -m starts at its module's first line and steps as
+        `python3 -m pdb -m MODULE` does (runpy is frozen in 3.11: "<frozen runpy>")."""
+        self.prog("funcs.py")
+        rec = self.record(["-m", "funcs"], trace="mod.rwd")
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        commands = "".join(c + "\n" for c in ["w", "b fact", "c", "w", "n", "s", "w", "q"])
+        ours = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", rec.trace], cwd=self.tmp,
+                          stdin=commands)
+        self.assertEqual(ours.returncode, 0, ours.stderr)
+        theirs = rwtest.run([rwtest.python_bin(), "-m", "pdb", "-m", "funcs"], cwd=self.tmp,
+                            stdin=commands, env={"HOME": self.tmp})
+        ours, ours_ended = cut_at_end(ours.stdout, [OUR_END])
+        theirs, pdb_ended = cut_at_end(normalise_pdb(theirs.stdout), PDB_ENDS)
+        self.assertIn("funcs.py(1)<module>()", ours)
+        self.assertEqual(ours, theirs)
+        self.assertEqual(ours_ended, pdb_ended)
+
     def test_step_into_functions_and_recursion(self):
         self.same_as_pdb("funcs.py", ["s"] * 30 + ["w"])
 
