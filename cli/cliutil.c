@@ -10,6 +10,18 @@ int rw_cli_fail(const char *cmd, const rw_err *err)
     return RW_EXIT_FAIL;
 }
 
+rw_code rw_cli_open_trace(const char *cmd, const char *path, rw_reader **r, rw_err *err)
+{
+    RW_TRY(rw_reader_open(path, r, err));
+    const rw_recovery *rec = rw_reader_recovery(*r);
+    if (rec->used)
+        fprintf(stderr,
+                "rewind %s: %s is damaged: reading the first %llu events (%s); "
+                "'rewind verify' says more\n",
+                cmd, path, (unsigned long long)rec->events, rec->why);
+    return RW_OK;
+}
+
 /* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {

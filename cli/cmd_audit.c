@@ -160,7 +160,7 @@ int rw_cmd_audit(int argc, char **argv)
         status = RW_EXIT_USAGE;
         goto out;
     }
-    if (rw_reader_open(argv[optind], &r, &err) != RW_OK) {
+    if (rw_cli_open_trace(CMD, argv[optind], &r, &err) != RW_OK) {
         status = rw_cli_fail(CMD, &err);
         goto out;
     }

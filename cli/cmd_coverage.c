@@ -443,7 +443,7 @@ int rw_cmd_coverage(int argc, char **argv)
     }
     if (!count && !summary && !listfuncs && !trackcalls && !lcov)
         summary = 1;
-    if (rw_reader_open(argv[optind], &r, &err) != RW_OK) {
+    if (rw_cli_open_trace(CMD, argv[optind], &r, &err) != RW_OK) {
         status = rw_cli_fail(CMD, &err);
         goto out;
     }

@@ -87,7 +87,7 @@ int rw_cmd_export(int argc, char **argv)
         fprintf(stderr, "rewind export: -o OUT.json is required ('-' for standard output)\n");
         return RW_EXIT_USAGE;
     }
-    if (rw_reader_open(argv[optind], &r, &err) != RW_OK)
+    if (rw_cli_open_trace(CMD, argv[optind], &r, &err) != RW_OK)
         return rw_cli_fail(CMD, &err);
     uint64_t from = 0, to = rw_reader_nevents(r);
     if ((from_s && rw_pos_parse(r, from_s, &from, &err) != RW_OK) ||

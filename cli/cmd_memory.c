@@ -478,7 +478,7 @@ static int run(const opts *o)
     int status = RW_EXIT_OK;
     rw_progress prog;
 
-    if (rw_reader_open(o->file, &r, &err) != RW_OK)
+    if (rw_cli_open_trace(CMD, o->file, &r, &err) != RW_OK)
         return rw_cli_fail(CMD, &err);
     if (o->thread && o->thread >= rw_reader_defs(r)->nthreads) {
         fprintf(stderr, "rewind " CMD ": no thread %llu in %s (it has threads 1 to %u)\n",

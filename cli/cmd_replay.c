@@ -205,7 +205,7 @@ int rw_cmd_replay(int argc, char **argv)
 
     rw_err err;
     rw_reader *r;
-    if (rw_reader_open(trace, &r, &err) != RW_OK) {
+    if (rw_cli_open_trace("replay", trace, &r, &err) != RW_OK) {
         lines_free(&first);
         return rw_cli_fail("replay", &err);
     }

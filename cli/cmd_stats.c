@@ -391,7 +391,7 @@ int rw_cmd_stats(int argc, char **argv)
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
 
     rw_reader *r;
-    if (rw_reader_open(a.file, &r, &err) != RW_OK)
+    if (rw_cli_open_trace(CMD, a.file, &r, &err) != RW_OK)
         return rw_cli_fail(CMD, &err);
     rw_profile_opts o;
     rw_profile_opts_default(&o);

@@ -104,7 +104,7 @@ int rw_cmd_timeit(int argc, char **argv)
 
     rw_err err;
     rw_reader *r;
-    if (rw_reader_open(file, &r, &err) != RW_OK)
+    if (rw_cli_open_trace(CMD, file, &r, &err) != RW_OK)
         return rw_cli_fail(CMD, &err);
     int status = RW_EXIT_OK;
     rw_timeit_opts o;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "reader.h"
 
 /* Exit statuses of the analysis commands (record returns the program's own). */
 #define RW_EXIT_OK 0
@@ -29,6 +30,12 @@ int rw_cmd_replay(int argc, char **argv);
 
 /* Prints "rewind CMD: MSG" to stderr for an error value; returns RW_EXIT_FAIL. */
 int rw_cli_fail(const char *cmd, const rw_err *err);
+
+/* Opens the trace at path for command cmd (rw_reader_open). When only part of it could
+ * be read (a killed recording, a damaged file), says so on stderr, "rewind CMD: PATH is
+ * damaged: reading the first N events (why); ...", so that an analysis of the part is
+ * never taken for one of the whole run. */
+rw_code rw_cli_open_trace(const char *cmd, const char *path, rw_reader **r, rw_err *err);
 
 /* Writes s (n bytes) to out as a JSON string, quotes included; invalid UTF-8 becomes
  * U+FFFD. rw_cli_json_str does the same for a NUL-terminated s, and writes null for

@@ -382,6 +382,22 @@ class TestAllocations(RecordTestCase):
 
 
 class TestKilled(RecordTestCase):
+    def test_analyses_say_when_the_trace_is_damaged(self):
+        """An analysis of a trace read only in part (here its trailer is cut off, so
+        the index is lost and the frames are scanned) says so on stderr, and still
+        answers from what it could read."""
+        rec = self.record_ok(self.prog("recursion.py"))
+        with open(rec.trace, "r+b") as f:
+            f.truncate(os.path.getsize(rec.trace) - 16)
+        for argv in (["stats"], ["coverage"], ["memory"], ["audit"], ["replay", "-x", "q"]):
+            p = rwtest.run([rwtest.rewind_bin(), *argv, rec.trace], cwd=self.tmp, stdin="")
+            self.assertEqual(p.returncode, 0, (argv, p.stderr))
+            self.assertRegex(p.stderr, r"^rewind %s: \S+ is damaged: reading the first \d+ "
+                             r"events \(.*\); 'rewind verify' says more\n" % argv[0], argv)
+        full = self.record_ok(self.prog("recursion.py"), trace="whole.rwd")
+        p = rwtest.run([rwtest.rewind_bin(), "stats", full.trace], cwd=self.tmp)
+        self.assertNotIn("damaged", p.stderr)
+
     def test_sigkill_leaves_readable_trace(self):
         prog = self.prog("spin.py")
         trace = os.path.join(self.tmp, "killed.rwd")
