@@ -7,6 +7,10 @@
  */
 #include "codec.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,14 +207,59 @@ static uint32_t top_code(const tstate *t)
 
 COLUMN(uint8_t, col_u8)
 COLUMN(uint32_t, col_u32)
-COLUMN(int32_t, col_i32)
 COLUMN(uint64_t, col_u64)
-COLUMN(int64_t, col_i64)
 COLUMN(ProtobufCBinaryData, col_bin)
+
+/* A packed repeated varint field of the chunk, kept in wire form: the bytes that
+ * follow the field's tag and length. Encoding at push time makes packing a chunk
+ * a copy (protobuf-c sized and then encoded every value again, 16% of the writer
+ * thread on mix.py). */
+typedef struct col_vb {
+    uint8_t *v;
+    size_t n, cap; /* bytes */
+} col_vb;
+
+#define VARINT_MAX 10
+
+__attribute__((noinline)) static int col_vb_grow(col_vb *c)
+{
+    size_t cap = c->cap ? c->cap * 2 : 4096;
+    uint8_t *v = realloc(c->v, cap);
+    if (!v)
+        return -1;
+    c->v = v;
+    c->cap = cap;
+    return 0;
+}
+
+static inline int col_vb_push(col_vb *c, uint64_t x)
+{
+    if (RW_UNLIKELY(c->cap - c->n < VARINT_MAX) && col_vb_grow(c) < 0)
+        return -1;
+    uint8_t *p = c->v + c->n;
+    while (x >= 0x80) {
+        *p++ = (uint8_t)(x | 0x80);
+        x >>= 7;
+    }
+    *p++ = (uint8_t)x;
+    c->n = (size_t)(p - c->v);
+    return 0;
+}
+
+/* protobuf's sint32 and sint64 (zigzag). */
+static inline int col_vb_push_s32(col_vb *c, int32_t x)
+{
+    return col_vb_push(c, (uint32_t)(((uint32_t)x << 1) ^ (uint32_t)(x >> 31)));
+}
+
+static inline int col_vb_push_s64(col_vb *c, int64_t x)
+{
+    return col_vb_push(c, ((uint64_t)x << 1) ^ (uint64_t)(x >> 63));
+}
 
 /* ---- addresses (shared rules, see rewind.proto "Addresses") -------------------- */
 
-#define RECENT_N 32
+#define RECENT_N 32 /* recent_find keeps one bit per slot in a uint32_t */
 #define NCLASS 34
 #define FREE_REF_MAX (1u << 30) /* the encoder refers back at most this far */
 
@@ -256,6 +305,32 @@ static uint64_t recent_take(addrstate *a, unsigned k)
     return v;
 }
 
+/* 1 + the place of addr among the recent frees, most recent first (the smallest when
+ * it is there twice), or 0. Compares all the slots without a branch: the search
+ * usually fails, and a loop that stopped at the first match mispredicted its exit. */
+static unsigned recent_find(const addrstate *a, uint64_t addr)
+{
+    uint32_t hit = 0; /* bit s: slot s holds addr */
+#ifdef __SSE2__
+    /* Two slots per step; SSE2 has no 64-bit compare: both 32-bit halves equal. */
+    __m128i want = _mm_set1_epi64x((long long)addr);
+#pragma GCC unroll 16
+    for (unsigned s = 0; s < RECENT_N; s += 2) {
+        __m128i eq = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)&a->recent[s]), want);
+        eq = _mm_and_si128(eq, _mm_shuffle_epi32(eq, _MM_SHUFFLE(2, 3, 0, 1)));
+        hit |= (uint32_t)_mm_movemask_pd(_mm_castsi128_pd(eq)) << s;
+    }
+#else
+    for (unsigned s = 0; s < RECENT_N; s++)
+        hit |= (uint32_t)(a->recent[s] == addr) << s;
+#endif
+    /* Slot s is place (s - head) mod N: rotate so that bit i is place i. */
+    hit = (hit >> a->head) | (a->head ? hit << (RECENT_N - a->head) : 0);
+    if (a->nrecent < RECENT_N)
+        hit &= (1u << a->nrecent) - 1;
+    return hit ? (unsigned)__builtin_ctz(hit) + 1 : 0;
+}
+
 static void recent_push(addrstate *a, uint64_t addr)
 {
     a->head = (a->head - 1) & (RECENT_N - 1);
@@ -273,10 +348,17 @@ static int64_t addr_code(uint64_t a, uint64_t pred)
 
 /* ---- encoder ---------------------------------------------------------------- */
 
-/* Encoder-side index from an address to a position in addrstate.allocs: one 4-byte
- * slot per hash, checked against allocs itself (idx < len and allocs[idx] == addr),
- * so that starting a chunk costs nothing and a stale slot only loses a reference. */
+/* Encoder-side index from an address to its latest allocation: one slot per hash
+ * holding the address and the allocation's number counted over the whole trace, so
+ * that a lookup touches one slot, starting a chunk costs nothing, and a slot from an
+ * earlier chunk (number below the chunk's first) or another address only loses a
+ * reference. */
 #define ENC_SLOTS 32768
+
+typedef struct enc_slot {
+    uint64_t addr;
+    uint64_t seq; /* number of the allocation that returned addr */
+} enc_slot;
 
 /* ---- line filter ------------------------------------------------------------ */
 
@@ -353,25 +435,27 @@ struct rw_encoder {
     Rewind__ThreadStack **key;    /* keyframe captured at chunk start */
     size_t nkey;
     col_u8 kinds;
-    col_u64 time_delta;
-    col_u32 call_code;
-    col_i32 call_line;
-    col_i32 line_delta;
-    col_u32 cfunc;
-    col_u32 exc_type;
+    col_vb time_delta;
+    col_vb call_code;
+    col_vb call_line;  /* sint32 */
+    col_vb line_delta; /* sint32 */
+    col_vb cfunc;
+    col_vb exc_type;
     col_bin exc_message;
-    col_u64 alloc_size;
-    col_i64 addr_delta;
-    col_u32 addr_low;
-    col_u32 alloc_ref;
-    col_u32 free_ref;
-    col_u32 switch_thread;
-    col_u32 audit_name;
+    col_vb alloc_size;
+    col_vb addr_delta; /* sint64 */
+    col_vb addr_low;
+    col_vb alloc_ref;
+    col_vb free_ref;
+    col_vb switch_thread;
+    col_vb audit_name;
     col_bin audit_args;
 
     addrstate as;
     uint32_t prev_j;  /* j of the previous referring free */
-    uint32_t *slots;  /* ENC_SLOTS entries, direct-mapped */
+    enc_slot *slots;  /* ENC_SLOTS entries, direct-mapped */
+    uint64_t alloc_seq;   /* allocations encoded so far (the next one's number) */
+    uint64_t c_alloc_seq; /* number of the chunk's first allocation */
 
     uint8_t filter[RW_FILTER_MAX]; /* the chunk's line filter */
     uint8_t filter_out[RW_FILTER_MAX]; /* the last finished chunk's, folded */
@@ -444,6 +528,7 @@ static void chunk_reset(rw_encoder *e)
     e->addr_delta.n = e->addr_low.n = e->switch_thread.n = e->audit_name.n = 0;
     e->alloc_ref.n = e->free_ref.n = 0;
     addr_reset(&e->as);
+    e->c_alloc_seq = e->alloc_seq;
     e->prev_j = 0;
     e->c_line_times = e->line_times;
     for (size_t i = 0; i < e->exc_message.n; i++)
@@ -566,16 +651,16 @@ static int push_text(col_bin *c, const rw_rec *blob)
 /* Direct-mapped: a collision only loses a back reference (the address is then coded
  * explicitly). Small enough to stay in the L2 cache; a probing table sized to the
  * chunk missed the cache on every lookup (70% of the encoder's time on mix.py). */
-static uint32_t *slot_of_addr(rw_encoder *e, uint64_t addr)
+static enc_slot *slot_of_addr(rw_encoder *e, uint64_t addr)
 {
     return &e->slots[(size_t)((addr * 0x9E3779B97F4A7C15ull) >> 49) & (ENC_SLOTS - 1)];
 }
 
 static int push_explicit(rw_encoder *e, uint64_t addr, uint64_t pred)
 {
-    if (col_i64_push(&e->addr_delta, addr_code(addr, pred)) < 0)
+    if (col_vb_push_s64(&e->addr_delta, addr_code(addr, pred)) < 0)
         return -1;
-    if ((addr & 7) && col_u32_push(&e->addr_low, (uint32_t)(addr & 7)) < 0)
+    if ((addr & 7) && col_vb_push(&e->addr_low, (uint32_t)(addr & 7)) < 0)
         return -1;
     return 0;
 }
@@ -583,13 +668,8 @@ static int push_explicit(rw_encoder *e, uint64_t addr, uint64_t pred)
 static int encode_alloc(rw_encoder *e, uint64_t addr, uint64_t size)
 {
     addrstate *a = &e->as;
-    unsigned k = 0;
-    for (unsigned i = 0; i < a->nrecent; i++)
-        if (RECENT(a, i) == addr) {
-            k = i + 1;
-            break;
-        }
-    if (col_u32_push(&e->alloc_ref, k) < 0)
+    unsigned k = recent_find(a, addr);
+    if (col_vb_push(&e->alloc_ref, k) < 0)
         return -1;
     if (k) {
         recent_take(a, k);
@@ -600,23 +680,26 @@ static int encode_alloc(rw_encoder *e, uint64_t addr, uint64_t size)
         a->last[c] = addr;
     }
     a->prev_alloc = addr;
-    *slot_of_addr(e, addr) = (uint32_t)a->allocs.n;
-    return col_u64_push(&a->allocs, addr);
+    enc_slot *slot = slot_of_addr(e, addr);
+    slot->addr = addr;
+    slot->seq = e->alloc_seq++;
+    return 0;
 }
 
 static int encode_free(rw_encoder *e, uint64_t addr)
 {
     addrstate *a = &e->as;
     uint32_t j = 0, v = 0;
-    uint32_t idx = *slot_of_addr(e, addr);
-    if (idx < a->allocs.n && a->allocs.v[idx] == addr && a->allocs.n - idx <= FREE_REF_MAX)
-        j = (uint32_t)(a->allocs.n - idx);
+    const enc_slot *slot = slot_of_addr(e, addr);
+    if (slot->addr == addr && slot->seq >= e->c_alloc_seq &&
+        e->alloc_seq - slot->seq <= FREE_REF_MAX)
+        j = (uint32_t)(e->alloc_seq - slot->seq); /* allocs[len(allocs) - j] is addr */
     if (j) {
         int64_t dj = (int64_t)j - (int64_t)e->prev_j;
         v = 1 + (uint32_t)(((uint64_t)dj << 1) ^ (uint64_t)(dj >> 63));
         e->prev_j = j;
     }
-    if (col_u32_push(&e->free_ref, v) < 0)
+    if (col_vb_push(&e->free_ref, v) < 0)
         return -1;
     if (!j) {
         if (push_explicit(e, addr, a->prev_free) < 0)
@@ -636,7 +719,7 @@ static int push_time(rw_encoder *e, uint64_t tick)
         e->prev_q = q;
     if (tick > e->last_tick)
         e->last_tick = tick;
-    return col_u64_push(&e->time_delta, d);
+    return col_vb_push(&e->time_delta, d);
 }
 
 static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
@@ -666,15 +749,15 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
         } else {
             t->orphan_line = line; /* lines in counted frames go against this */
         }
-        bad |= col_u32_push(&e->call_code, code);
-        bad |= col_i32_push(&e->call_line, (int32_t)(line - first));
+        bad |= col_vb_push(&e->call_code, code);
+        bad |= col_vb_push_s32(&e->call_line, (int32_t)(line - first));
         bad |= push_time(e, hi);
         break;
     }
     case RW_K_LINE: {
         uint32_t *base = line_base(t);
         uint32_t line = (uint32_t)r->w1;
-        bad |= col_i32_push(&e->line_delta, (int32_t)(line - *base));
+        bad |= col_vb_push_s32(&e->line_delta, (int32_t)(line - *base));
         *base = line;
         if (e->c_line_times)
             bad |= push_time(e, hi);
@@ -692,7 +775,7 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
         break;
     case RW_K_EXCEPTION:
     case RW_K_UNCAUGHT:
-        bad |= col_u32_push(&e->exc_type, (uint32_t)r->w1);
+        bad |= col_vb_push(&e->exc_type, (uint32_t)r->w1);
         bad |= push_text(&e->exc_message, r + 1);
         if (k == RW_K_EXCEPTION)
             bad |= push_time(e, hi);
@@ -708,7 +791,7 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
             f->call_pos = e->events;
             f->call_tick = (hi >> e->time_shift) << e->time_shift;
         }
-        bad |= col_u32_push(&e->cfunc, (uint32_t)r->w1);
+        bad |= col_vb_push(&e->cfunc, (uint32_t)r->w1);
         bad |= push_time(e, hi);
         break;
     }
@@ -720,7 +803,7 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
     case RW_K_ALLOC_RAW:
     case RW_K_ALLOC_MEM:
     case RW_K_ALLOC_OBJ:
-        bad |= col_u64_push(&e->alloc_size, hi);
+        bad |= col_vb_push(&e->alloc_size, hi);
         bad |= encode_alloc(e, r->w1, hi);
         break;
     case RW_K_FREE_RAW:
@@ -735,10 +818,10 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
         e->thread = (uint32_t)r->w1;
         if (!stacks_get(&e->stk, e->thread))
             return rw_err_set(err, RW_ENOMEM, "encoder: out of memory for thread stacks");
-        bad |= col_u32_push(&e->switch_thread, e->thread);
+        bad |= col_vb_push(&e->switch_thread, e->thread);
         break;
     case RW_K_AUDIT:
-        bad |= col_u32_push(&e->audit_name, (uint32_t)r->w1);
+        bad |= col_vb_push(&e->audit_name, (uint32_t)r->w1);
         bad |= push_text(&e->audit_args, r + 1);
         break;
     default:
@@ -779,43 +862,124 @@ rw_code rw_encoder_feed(rw_encoder *e, const rw_rec *recs, size_t n, uint64_t ma
     return rc;
 }
 
+/* ---- chunk packing: the Chunk message in protobuf wire form, fields in number
+ * order with proto3's defaults left out, as protobuf-c packs it (a unit test compares
+ * the two byte for byte). */
+
+enum { WT_VARINT = 0, WT_64BIT = 1, WT_LEN = 2, WT_32BIT = 5 }; /* wire types */
+
+static size_t varint_size(uint64_t x)
+{
+    size_t n = 1;
+    while (x >= 0x80) {
+        x >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static uint8_t *put_varint(uint8_t *p, uint64_t x)
+{
+    while (x >= 0x80) {
+        *p++ = (uint8_t)(x | 0x80);
+        x >>= 7;
+    }
+    *p++ = (uint8_t)x;
+    return p;
+}
+
+/* Size of field `num` holding len bytes (tag, length, bytes). */
+static size_t len_field_size(unsigned num, size_t len)
+{
+    return varint_size((uint64_t)num << 3 | WT_LEN) + varint_size(len) + len;
+}
+
+static uint8_t *put_len_field(uint8_t *p, unsigned num, const void *data, size_t len)
+{
+    p = put_varint(p, (uint64_t)num << 3 | WT_LEN);
+    p = put_varint(p, len);
+    if (len)
+        memcpy(p, data, len);
+    return p + len;
+}
+
+static size_t varint_field_size(unsigned num, uint64_t x)
+{
+    return x ? varint_size((uint64_t)num << 3 | WT_VARINT) + varint_size(x) : 0;
+}
+
+static uint8_t *put_varint_field(uint8_t *p, unsigned num, uint64_t x)
+{
+    if (!x)
+        return p;
+    p = put_varint(p, (uint64_t)num << 3 | WT_VARINT);
+    return put_varint(p, x);
+}
+
+typedef struct packed_col {
+    unsigned num;
+    const col_vb *c; /* a varint column, or NULL */
+    const col_bin *b; /* a repeated bytes field, or NULL */
+} packed_col;
+
 rw_code rw_encoder_finish(rw_encoder *e, uint8_t **out, size_t *out_len, rw_chunk_info *info,
                           rw_err *err)
 {
-    Rewind__Chunk m;
-    rewind__chunk__init(&m);
-    m.first_event = e->c_first_event;
-    m.event_count = e->c_events;
-    m.record_count = e->kinds.n;
-    m.first_tick = e->c_first_tick;
-    m.thread = e->c_thread;
-    m.untimed_lines = !e->c_line_times;
-    m.n_keyframe = e->nkey;
-    m.keyframe = e->key;
-    m.kinds.len = e->kinds.n;
-    m.kinds.data = e->kinds.v;
-#define SETCOL(f) (m.n_##f = e->f.n, m.f = e->f.v)
-    SETCOL(time_delta);
-    SETCOL(call_code);
-    SETCOL(call_line);
-    SETCOL(line_delta);
-    SETCOL(cfunc);
-    SETCOL(exc_type);
-    SETCOL(exc_message);
-    SETCOL(alloc_size);
-    SETCOL(addr_delta);
-    SETCOL(addr_low);
-    SETCOL(alloc_ref);
-    SETCOL(free_ref);
-    SETCOL(switch_thread);
-    SETCOL(audit_name);
-    SETCOL(audit_args);
-#undef SETCOL
-    size_t len = rewind__chunk__get_packed_size(&m);
+    /* Fields 7 to 22, in number order; 7 (kinds) is written apart. */
+    const packed_col cols[] = {
+        {8, &e->time_delta, NULL},     {9, &e->call_code, NULL},
+        {10, &e->call_line, NULL},     {11, &e->line_delta, NULL},
+        {12, &e->cfunc, NULL},         {13, &e->exc_type, NULL},
+        {14, NULL, &e->exc_message},   {15, &e->alloc_size, NULL},
+        {16, &e->addr_delta, NULL},    {17, &e->addr_low, NULL},
+        {18, &e->switch_thread, NULL}, {19, &e->audit_name, NULL},
+        {20, NULL, &e->audit_args},    {21, &e->alloc_ref, NULL},
+        {22, &e->free_ref, NULL},
+    };
+    size_t len = varint_field_size(1, e->c_first_event) + varint_field_size(2, e->c_events) +
+                 varint_field_size(3, e->kinds.n) + varint_field_size(4, e->c_first_tick) +
+                 varint_field_size(5, e->c_thread);
+    for (size_t i = 0; i < e->nkey; i++)
+        len += len_field_size(6, rewind__thread_stack__get_packed_size(e->key[i]));
+    if (e->kinds.n)
+        len += len_field_size(7, e->kinds.n);
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        if (cols[i].c && cols[i].c->n)
+            len += len_field_size(cols[i].num, cols[i].c->n);
+        for (size_t j = 0; cols[i].b && j < cols[i].b->n; j++)
+            len += len_field_size(cols[i].num, cols[i].b->v[j].len);
+    }
+    len += varint_field_size(23, !e->c_line_times);
+
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf)
         return rw_err_set(err, RW_ENOMEM, "encoder: out of memory packing a chunk");
-    rewind__chunk__pack(&m, buf);
+    uint8_t *p = buf;
+    p = put_varint_field(p, 1, e->c_first_event);
+    p = put_varint_field(p, 2, e->c_events);
+    p = put_varint_field(p, 3, e->kinds.n);
+    p = put_varint_field(p, 4, e->c_first_tick);
+    p = put_varint_field(p, 5, e->c_thread);
+    for (size_t i = 0; i < e->nkey; i++) {
+        size_t n = rewind__thread_stack__get_packed_size(e->key[i]);
+        p = put_varint(p, 6u << 3 | WT_LEN);
+        p = put_varint(p, n);
+        p += rewind__thread_stack__pack(e->key[i], p);
+    }
+    if (e->kinds.n)
+        p = put_len_field(p, 7, e->kinds.v, e->kinds.n);
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        if (cols[i].c && cols[i].c->n)
+            p = put_len_field(p, cols[i].num, cols[i].c->v, cols[i].c->n);
+        for (size_t j = 0; cols[i].b && j < cols[i].b->n; j++)
+            p = put_len_field(p, cols[i].num, cols[i].b->v[j].data, cols[i].b->v[j].len);
+    }
+    p = put_varint_field(p, 23, !e->c_line_times);
+    if ((size_t)(p - buf) != len) {
+        free(buf);
+        return rw_err_set(err, RW_EINVAL, "encoder: chunk packed to %zu bytes, not %zu",
+                          (size_t)(p - buf), len);
+    }
     info->first_event = e->c_first_event;
     info->event_count = e->c_events;
     info->record_count = e->kinds.n;
@@ -953,8 +1117,6 @@ struct rw_chunk {
  * limits on tags and lengths (5 bytes) and varints (10 bytes; values truncated to
  * the field's width). Keyframes, a few small submessages, still go through
  * protobuf-c. */
-
-enum { WT_VARINT = 0, WT_64BIT = 1, WT_LEN = 2, WT_32BIT = 5 };
 
 #define F_LAST 23 /* highest Chunk field number */
 
