@@ -668,22 +668,24 @@ static void emit_chunk(rw_writer *w)
 
 /* ---- writer thread ------------------------------------------------------------ */
 
-static int block_has_work(rw_writer *w)
+static int head_sealed(rw_writer *w)
 {
-    rw_block *b = w->head;
-    return atomic_load_explicit(&b->sealed, memory_order_acquire) ||
-           atomic_load_explicit(&b->fill, memory_order_acquire) > w->head_idx;
+    return atomic_load_explicit(&w->head->sealed, memory_order_acquire);
 }
 
-/* Consumes everything visible in the blocks. Called without mu. */
 /* Consumes what is visible in the blocks, at most `budget` blocks (a producer faster
  * than this thread would otherwise keep it here forever), and returns early when a
- * crash request waits (unless this is the crash request's own pass). */
-static void consume_some(rw_writer *w, size_t budget, int for_crash)
+ * crash request waits (unless this is the crash request's own pass). Called without
+ * mu. With `partial` 0 it stops at the producer's block: reading that block while
+ * the producer writes it would bounce its cache lines (fill, and the records) between
+ * the two cores on every record. */
+static void consume_some(rw_writer *w, size_t budget, int for_crash, int partial)
 {
     for (; budget > 0; budget--) {
         rw_block *b = w->head;
         int sealed = atomic_load_explicit(&b->sealed, memory_order_acquire);
+        if (!sealed && !partial)
+            return;
         uint32_t fill = atomic_load_explicit(&b->fill, memory_order_acquire);
         take_defs(w);
         while (w->head_idx < fill) {
@@ -718,7 +720,7 @@ static void consume_some(rw_writer *w, size_t budget, int for_crash)
     }
 }
 
-static void consume(rw_writer *w) { consume_some(w, SIZE_MAX, 0); }
+static void consume(rw_writer *w, int partial) { consume_some(w, SIZE_MAX, 0, partial); }
 
 static int64_t ms_since(const struct timespec *t)
 {
@@ -736,7 +738,7 @@ static int do_crash(rw_writer *w, const rw_crash_req *req)
     /* Everything appended before the request, including what arrived since this
      * thread's last pass: at most every block there is, since the program may go on
      * appending (a dump) faster than this thread encodes. */
-    consume_some(w, w->opts.max_blocks + 1, 1);
+    consume_some(w, w->opts.max_blocks + 1, 1, 1);
     emit_chunk(w);
     take_defs(w);
     write_defs(w);
@@ -770,7 +772,7 @@ static void *writer_main(void *arg)
 
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->stop && w->flush_req == w->flush_done && !block_has_work(w) &&
+        while (!w->stop && w->flush_req == w->flush_done && !head_sealed(w) &&
                atomic_load(&w->crash_state) != 1) {
             uint32_t ms = w->opts.flush_ms && w->opts.flush_ms < CRASH_POLL_MS
                               ? w->opts.flush_ms : CRASH_POLL_MS;
@@ -786,9 +788,11 @@ static void *writer_main(void *arg)
         int stop = w->stop;
         pthread_mutex_unlock(&w->mu);
 
-        consume(w);
+        /* Sealed blocks only, unless everything must be written now. */
         int due = w->opts.flush_ms && ms_since(&w->last_emit) >= (int64_t)w->opts.flush_ms;
-        if (req != w->flush_done || stop || due) {
+        int all = req != w->flush_done || stop || due;
+        consume(w, all);
+        if (all) {
             emit_chunk(w);
             take_defs(w);
             write_defs(w);
@@ -1096,7 +1100,7 @@ rw_code rw_writer_close(rw_writer *w, Rewind__RunEnd *end, rw_writer_stats *st, 
         pthread_join(w->thread, NULL);
     /* Anything the thread saw before stop is consumed; consume again in case the
      * last fill was published after its final pass. */
-    consume(w);
+    consume(w, 1);
     emit_chunk(w);
     take_defs(w);
     write_defs(w);
