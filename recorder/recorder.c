@@ -409,8 +409,9 @@ static void finish(run *r, int status, int sig, const char *reason)
         snprintf(res->trace_msg, sizeof res->trace_msg, "%s", ws.lost);
     else if (res->trace_code != RW_OK)
         snprintf(res->trace_msg, sizeof res->trace_msg, "%s", err.msg);
-    else if (lost[0]) /* what the hooks could not record (RunEnd.lost) */
-        snprintf(res->trace_msg, sizeof res->trace_msg, "%s", lost);
+    else if (lost[0]) /* what the hooks could not record (RunEnd.lost), cut to fit */
+        snprintf(res->trace_msg, sizeof res->trace_msg, "%.*s",
+                 (int)sizeof res->trace_msg - 1, lost);
     rw_st.w = NULL;
     rw_st.s = NULL;
     res->events = ws.events ? ws.events : rw_st.nevents;

@@ -2259,7 +2259,7 @@ static uint32_t lookup_file(rw_dbg *d, const char *name)
 {
     const Rewind__Metadata *md = rw_reader_metadata(d->r);
     char *c = canonic(name, md ? md->cwd : NULL);
-    char with_py[4096];
+    char with_py[4096 + 4];
     snprintf(with_py, sizeof with_py, "%s%s", name, strstr(name, ".py") ? "" : ".py");
     char *c2 = canonic(with_py, md ? md->cwd : NULL);
     uint32_t found = 0;
