@@ -60,6 +60,9 @@ OTHER_CONFIGS = [
      [PY, "-m", "coverage", "run", "--data-file=" + TMP + "/.coverage", "{w}"], {}),
     ("C empty settrace", [PY, RUNWITH, "cfloor", "{w}"], {}),
     ("C empty setprofile", [PY, RUNWITH, "cprofile", "{w}"], {}),
+    # Every hook a full `rewind record` installs (settrace, setprofile, the RAW, MEM and
+    # OBJ allocators), each doing nothing: the floor of a full recording.
+    ("C empty, all hooks", [PY, RUNWITH, "cfull", "{w}"], {}),
 ]
 UNTRACED = ("untraced", [PY, "{w}"], {})
 

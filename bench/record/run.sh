@@ -1,8 +1,9 @@
 #!/bin/bash
 # Record-overhead benchmark (issue 4, "Measure"): times `rewind record` side by side with
 # cProfile, a trivial Python settrace, trace --count, tracemalloc (1 and 25 frames),
-# coverage.py's CTracer and the empty C trace/profile functions, on the four baseline
-# workloads, and writes bench/record/RESULTS.md (plus the raw results.json).
+# coverage.py's CTracer and the empty C trace/profile functions (alone, and all of
+# rewind's hooks together), on the four baseline workloads, and writes
+# bench/record/RESULTS.md (plus the raw results.json).
 #
 #   bench/record/run.sh [--rounds N] [--workloads calls.py,mix.py]
 #   REWIND=path/to/rewind   (default: build/rewind, built by scripts/build.sh if missing)
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
     --rounds=*) rounds=${1#*=}; shift ;;
     --workloads) workloads=$2; shift 2 ;;
     --workloads=*) workloads=${1#*=}; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -5,6 +5,7 @@ MODE:
   pytrace    sys.settrace(trivial Python tracer that returns itself)
   cfloor     ctracer_floor.start()          empty C trace function
   cprofile   ctracer_floor.start_profile()  empty C profile function
+  cfull      ctracer_floor.start_full()     both, plus pass-through allocators
 
 ctracer_floor is imported from $RW_BENCH_MODDIR (where run.sh built it), else from
 this directory.
@@ -26,7 +27,7 @@ def main():
     sys.path[0] = os.path.dirname(os.path.abspath(script))
     sys.path.append(os.environ.get("RW_BENCH_MODDIR") or here)
     ct = None
-    if mode in ("cfloor", "cprofile"):
+    if mode in ("cfloor", "cprofile", "cfull"):
         import ctracer_floor as ct
     if mode == "none":
         pass
@@ -36,6 +37,8 @@ def main():
         ct.start()
     elif mode == "cprofile":
         ct.start_profile()
+    elif mode == "cfull":
+        ct.start_full()
     else:
         raise SystemExit("runwith.py: unknown mode " + mode)
     try:
