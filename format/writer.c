@@ -103,6 +103,7 @@ static rw_block *block_new(uint32_t cap)
         return NULL;
     rw_block *b = p;
     b->cap = cap;
+    atomic_init(&b->pub, b->recs);
     return b;
 }
 
@@ -114,7 +115,7 @@ static void block_free(rw_block *b)
 static void block_reset(rw_block *b)
 {
     b->next = NULL;
-    atomic_store_explicit(&b->fill, 0, memory_order_relaxed);
+    atomic_store_explicit(&b->pub, b->recs, memory_order_relaxed);
     atomic_store_explicit(&b->sealed, 0, memory_order_relaxed);
 }
 
@@ -189,7 +190,7 @@ void rw_stream_refill(rw_stream *s, size_t need)
     }
     rw_block *old = s->blk;
     old->next = b;
-    atomic_store_explicit(&old->fill, (uint32_t)(s->cur - old->recs), memory_order_release);
+    atomic_store_explicit(&old->pub, s->cur, memory_order_release);
     atomic_store_explicit(&old->sealed, 1, memory_order_release);
     s->blk = b;
     s->cur = b->recs;
@@ -218,7 +219,7 @@ void rw_stream_put_text(rw_stream *s, uint64_t w0, uint64_t w1, const char *text
             memset((char *)&r[2] + len, 0, pad);
     }
     s->cur = r + need;
-    atomic_store_explicit(&s->blk->fill, (uint32_t)(s->cur - s->blk->recs), memory_order_release);
+    atomic_store_explicit(&s->blk->pub, s->cur, memory_order_release);
 }
 
 rw_stream *rw_writer_stream(rw_writer *w) { return &w->stream; }
@@ -677,7 +678,7 @@ static int head_sealed(rw_writer *w)
  * than this thread would otherwise keep it here forever), and returns early when a
  * crash request waits (unless this is the crash request's own pass). Called without
  * mu. With `partial` 0 it stops at the producer's block: reading that block while
- * the producer writes it would bounce its cache lines (fill, and the records) between
+ * the producer writes it would bounce its cache lines (pub, and the records) between
  * the two cores on every record. */
 static void consume_some(rw_writer *w, size_t budget, int for_crash, int partial)
 {
@@ -686,7 +687,7 @@ static void consume_some(rw_writer *w, size_t budget, int for_crash, int partial
         int sealed = atomic_load_explicit(&b->sealed, memory_order_acquire);
         if (!sealed && !partial)
             return;
-        uint32_t fill = atomic_load_explicit(&b->fill, memory_order_acquire);
+        uint32_t fill = rw_block_fill(b);
         take_defs(w);
         while (w->head_idx < fill) {
             size_t used = 0;
@@ -1091,7 +1092,7 @@ rw_code rw_writer_close(rw_writer *w, Rewind__RunEnd *end, rw_writer_stats *st, 
     /* Seal the producer's block so that the thread drains everything. */
     pthread_mutex_lock(&w->mu);
     rw_block *b = w->stream.blk;
-    atomic_store_explicit(&b->fill, (uint32_t)(w->stream.cur - b->recs), memory_order_release);
+    atomic_store_explicit(&b->pub, w->stream.cur, memory_order_release);
     w->stop = 1;
     w->flush_req++;
     pthread_cond_signal(&w->cv_work);

@@ -20,17 +20,23 @@
 
 typedef struct rw_writer rw_writer;
 
-/* A block of raw records. `fill` is written by the producer (release) and read by
- * the writer thread (acquire); records below it are immutable. Once `sealed` is set
- * the producer never touches the block again. */
+/* A block of raw records. `pub` (the end of the records published so far) is
+ * written by the producer (release) and read by the writer thread (acquire); records
+ * below it are immutable. Once `sealed` is set the producer never touches the block
+ * again. */
 typedef struct rw_block {
     struct rw_block *next;
-    _Atomic uint32_t fill;
+    _Atomic(rw_rec *) pub;
     _Atomic uint32_t sealed;
     uint32_t cap;
-    uint32_t pad;
     rw_rec recs[];
 } rw_block;
+
+/* Records published in b. */
+static inline uint32_t rw_block_fill(rw_block *b)
+{
+    return (uint32_t)(atomic_load_explicit(&b->pub, memory_order_acquire) - b->recs);
+}
 
 /* Producer side. Invariant: blk->recs <= cur <= end == blk->recs + blk->cap. */
 typedef struct rw_stream {
@@ -78,8 +84,22 @@ static inline void rw_stream_put(rw_stream *s, uint64_t w0, uint64_t w1)
     r->w0 = w0;
     r->w1 = w1;
     s->cur = r + 1;
-    atomic_store_explicit(&s->blk->fill, (uint32_t)(s->cur - s->blk->recs),
-                          memory_order_release);
+    atomic_store_explicit(&s->blk->pub, r + 1, memory_order_release);
+}
+
+/* rw_stream_put when the block has room; returns 0, appending nothing, when it is
+ * full (then call rw_stream_put). Nothing in it is a call, so a hook's fast path
+ * built on it needs no stack frame. */
+static inline int rw_stream_try_put(rw_stream *s, uint64_t w0, uint64_t w1)
+{
+    rw_rec *r = s->cur;
+    if (RW_UNLIKELY(r == s->end))
+        return 0;
+    r->w0 = w0;
+    r->w1 = w1;
+    s->cur = r + 1;
+    atomic_store_explicit(&s->blk->pub, r + 1, memory_order_release);
+    return 1;
 }
 
 /* Appends a record followed by its text (a BLOB entry), all in one block, published

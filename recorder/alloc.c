@@ -13,20 +13,25 @@
  */
 #include "recorder_int.h"
 
-typedef struct dom {
-    PyMemAllocatorEx prev;
-    int kalloc, kfree;
-    int raw; /* may be called without the GIL */
-} dom;
+enum { D_RAW, D_MEM, D_OBJ, ND };
 
-static dom doms[3];
+static PyMemAllocatorEx prev[ND]; /* the allocators we wrap */
+static const int kalloc[ND] = {RW_K_ALLOC_RAW, RW_K_ALLOC_MEM, RW_K_ALLOC_OBJ};
+static const int kfree[ND] = {RW_K_FREE_RAW, RW_K_FREE_MEM, RW_K_FREE_OBJ};
 
-static inline void rec(const dom *d, uint64_t w0, uint64_t w1, int is_alloc)
+/* The hooks below are generated per domain from always-inline bodies with the domain
+ * a constant: the wrapped allocator is then a fixed address and the record's kind an
+ * immediate, so the hook keeps one value (size or ptr) across the wrapped call
+ * instead of four, which halved its prologue (mix.py: 11.6M calls). */
+#define HOT static inline __attribute__((always_inline))
+
+HOT void rec(int d, uint64_t w0, uint64_t w1, int is_alloc)
 {
-    if (RW_UNLIKELY(!atomic_load_explicit(&rw_st.on, memory_order_relaxed)))
+    if (RW_UNLIKELY(rw_tls.busy) ||
+        RW_UNLIKELY(!atomic_load_explicit(&rw_st.on, memory_order_relaxed)))
         return;
     if (RW_LIKELY(rw_tls.thread != 0) &&
-        (!d->raw || _PyThreadState_UncheckedGet() == rw_tls.tstate)) {
+        (d != D_RAW || _PyThreadState_UncheckedGet() == rw_tls.tstate)) {
         if (RW_UNLIKELY(rw_tls.thread != rw_st.cur_thread) && !rw_state_switch(rw_tick()))
             return;
         if (RW_UNLIKELY(atomic_load_explicit(&rw_st.side_n, memory_order_relaxed) != 0))
@@ -38,60 +43,70 @@ static inline void rec(const dom *d, uint64_t w0, uint64_t w1, int is_alloc)
     }
 }
 
-static void *h_malloc(void *ctx, size_t size)
+HOT void *do_malloc(int d, size_t size)
 {
-    dom *d = ctx;
-    void *p = d->prev.malloc(d->prev.ctx, size);
-    if (p && !rw_tls.busy)
-        rec(d, RW_REC(d->kalloc, size), (uintptr_t)p, 1);
+    void *p = prev[d].malloc(prev[d].ctx, size);
+    if (RW_LIKELY(p != NULL))
+        rec(d, RW_REC(kalloc[d], size), (uintptr_t)p, 1);
     return p;
 }
 
-static void *h_calloc(void *ctx, size_t nelem, size_t elsize)
+HOT void *do_calloc(int d, size_t nelem, size_t elsize)
 {
-    dom *d = ctx;
-    void *p = d->prev.calloc(d->prev.ctx, nelem, elsize);
-    if (p && !rw_tls.busy)
-        rec(d, RW_REC(d->kalloc, nelem * elsize), (uintptr_t)p, 1); /* no overflow: it succeeded */
+    void *p = prev[d].calloc(prev[d].ctx, nelem, elsize);
+    if (RW_LIKELY(p != NULL))
+        rec(d, RW_REC(kalloc[d], nelem * elsize), (uintptr_t)p, 1); /* no overflow: it succeeded */
     return p;
 }
 
-static void *h_realloc(void *ctx, void *ptr, size_t size)
+HOT void *do_realloc(int d, void *ptr, size_t size)
 {
-    dom *d = ctx;
-    void *p = d->prev.realloc(d->prev.ctx, ptr, size);
-    if (p && !rw_tls.busy) {
+    void *p = prev[d].realloc(prev[d].ctx, ptr, size);
+    if (p) {
         /* Recorded after success: a failed realloc leaves the old block live. (With
          * RAW called by two threads at once, another thread could in theory be given
          * the old address before this free is recorded.) */
         if (ptr)
-            rec(d, RW_REC(d->kfree, 0), (uintptr_t)ptr, 0);
-        rec(d, RW_REC(d->kalloc, size), (uintptr_t)p, 1);
+            rec(d, RW_REC(kfree[d], 0), (uintptr_t)ptr, 0);
+        rec(d, RW_REC(kalloc[d], size), (uintptr_t)p, 1);
     }
     return p;
 }
 
-static void h_free(void *ctx, void *ptr)
+HOT void do_free(int d, void *ptr)
 {
-    dom *d = ctx;
-    if (ptr && !rw_tls.busy)
-        rec(d, RW_REC(d->kfree, 0), (uintptr_t)ptr, 0);
-    d->prev.free(d->prev.ctx, ptr);
+    if (RW_LIKELY(ptr != NULL))
+        rec(d, RW_REC(kfree[d], 0), (uintptr_t)ptr, 0);
+    prev[d].free(prev[d].ctx, ptr);
 }
+
+#define DOMAIN_HOOKS(d, name)                                                              \
+    static void *name##_malloc(void *ctx, size_t size) { return do_malloc(d, size); }     \
+    static void *name##_calloc(void *ctx, size_t nelem, size_t elsize)                    \
+    {                                                                                      \
+        return do_calloc(d, nelem, elsize);                                                \
+    }                                                                                      \
+    static void *name##_realloc(void *ctx, void *ptr, size_t size)                         \
+    {                                                                                      \
+        return do_realloc(d, ptr, size);                                                   \
+    }                                                                                      \
+    static void name##_free(void *ctx, void *ptr) { do_free(d, ptr); }
+
+DOMAIN_HOOKS(D_RAW, raw)
+DOMAIN_HOOKS(D_MEM, mem)
+DOMAIN_HOOKS(D_OBJ, obj)
 
 void rw_alloc_install(void)
 {
-    static const PyMemAllocatorDomain which[3] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM,
-                                                  PYMEM_DOMAIN_OBJ};
-    static const int kalloc[3] = {RW_K_ALLOC_RAW, RW_K_ALLOC_MEM, RW_K_ALLOC_OBJ};
-    static const int kfree[3] = {RW_K_FREE_RAW, RW_K_FREE_MEM, RW_K_FREE_OBJ};
-    for (int i = 0; i < 3; i++) {
-        dom *d = &doms[i];
-        PyMem_GetAllocator(which[i], &d->prev);
-        d->kalloc = kalloc[i];
-        d->kfree = kfree[i];
-        d->raw = which[i] == PYMEM_DOMAIN_RAW;
-        PyMemAllocatorEx mine = {d, h_malloc, h_calloc, h_realloc, h_free};
-        PyMem_SetAllocator(which[i], &mine);
+    static const PyMemAllocatorDomain which[ND] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM,
+                                                   PYMEM_DOMAIN_OBJ};
+    PyMemAllocatorEx mine[ND] = {
+        {NULL, raw_malloc, raw_calloc, raw_realloc, raw_free},
+        {NULL, mem_malloc, mem_calloc, mem_realloc, mem_free},
+        {NULL, obj_malloc, obj_calloc, obj_realloc, obj_free},
+    };
+    for (int d = 0; d < ND; d++) {
+        PyMem_GetAllocator(which[d], &prev[d]);
+        PyMem_SetAllocator(which[d], &mine[d]);
     }
 }
