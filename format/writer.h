@@ -73,23 +73,9 @@ rw_stream *rw_writer_stream(rw_writer *w);
  * an empty one, waiting for one when max_blocks are in use (never drops records). */
 void rw_stream_refill(rw_stream *s, size_t need);
 
-/* Appends one raw record. Hot path: no lock, no syscall, no allocation. */
-static inline void rw_stream_put(rw_stream *s, uint64_t w0, uint64_t w1)
-{
-    rw_rec *r = s->cur;
-    if (RW_UNLIKELY(r == s->end)) {
-        rw_stream_refill(s, 1);
-        r = s->cur;
-    }
-    r->w0 = w0;
-    r->w1 = w1;
-    s->cur = r + 1;
-    atomic_store_explicit(&s->blk->pub, r + 1, memory_order_release);
-}
-
-/* rw_stream_put when the block has room; returns 0, appending nothing, when it is
- * full (then call rw_stream_put). Nothing in it is a call, so a hook's fast path
- * built on it needs no stack frame. */
+/* Appends one raw record when the block has room; returns 0, appending nothing, when
+ * it is full. Nothing in it is a call, so a hook's fast path built on it needs no
+ * stack frame. */
 static inline int rw_stream_try_put(rw_stream *s, uint64_t w0, uint64_t w1)
 {
     rw_rec *r = s->cur;
@@ -100,6 +86,15 @@ static inline int rw_stream_try_put(rw_stream *s, uint64_t w0, uint64_t w1)
     s->cur = r + 1;
     atomic_store_explicit(&s->blk->pub, r + 1, memory_order_release);
     return 1;
+}
+
+/* Appends one raw record. Hot path: no lock, no syscall, no allocation. */
+static inline void rw_stream_put(rw_stream *s, uint64_t w0, uint64_t w1)
+{
+    if (RW_UNLIKELY(!rw_stream_try_put(s, w0, w1))) {
+        rw_stream_refill(s, 1);
+        rw_stream_try_put(s, w0, w1); /* an empty block has room */
+    }
 }
 
 /* Appends a record followed by its text (a BLOB entry), all in one block, published

@@ -74,10 +74,11 @@ static void clock_pair(int64_t *ns, uint64_t *tick)
         uint64_t a = rw_tick();
         int64_t t = now_ns(CLOCK_MONOTONIC);
         uint64_t b = rw_tick();
-        if (b >= a && b - a < best) {
-            best = b - a;
+        uint64_t span = b >= a ? b - a : UINT64_MAX; /* a tick going back: the worst */
+        if (i == 0 || span < best) {
+            best = span;
             *ns = t;
-            *tick = a + (b - a) / 2;
+            *tick = b >= a ? a + span / 2 : a;
         }
     }
 }
@@ -87,8 +88,8 @@ static void clock_pair(int64_t *ns, uint64_t *tick)
  * which every recording paid. */
 static double calibrate_tick(void)
 {
-    int64_t a = now_ns(CLOCK_MONOTONIC), b;
-    uint64_t ta = rw_tick(), tb;
+    int64_t a, b;
+    uint64_t ta, tb;
     clock_pair(&a, &ta);
     do
         clock_pair(&b, &tb);

@@ -41,6 +41,11 @@ typedef struct cf_slot {
     uint32_t id;
 } cf_slot;
 static cf_slot cf_cache[CF_CACHE]; /* (GIL) direct-mapped front of cfuncs */
+
+static inline cf_slot *cf_slot_of(const void *key)
+{
+    return &cf_cache[((uintptr_t)key >> 5) & (CF_CACHE - 1)];
+}
 static rw_ptrtab cfuncs;           /* (GIL) PyMethodDef * -> CFuncDef id */
 static uint32_t ncfuncs;
 
@@ -272,7 +277,7 @@ static uint32_t cfunc_define(PyCFunctionObject *fn)
             rw_state_fail("out of memory interning a C function");
         rw_writer_def_cfunc(rw_st.w, id, label, fn->m_ml->ml_name, module);
     }
-    cf_slot *slot = &cf_cache[((uintptr_t)key >> 5) & (CF_CACHE - 1)];
+    cf_slot *slot = cf_slot_of(key);
     slot->key = key;
     slot->id = id;
     return id;
@@ -281,7 +286,7 @@ static uint32_t cfunc_define(PyCFunctionObject *fn)
 static inline uint32_t cfunc_id(PyCFunctionObject *fn)
 {
     const void *key = fn->m_ml;
-    cf_slot *slot = &cf_cache[((uintptr_t)key >> 5) & (CF_CACHE - 1)];
+    const cf_slot *slot = cf_slot_of(key);
     if (RW_LIKELY(slot->key == key))
         return slot->id;
     return cfunc_define(fn);
@@ -321,13 +326,6 @@ static void exception_event(uint64_t t, PyObject *arg)
  * records, room in the block, a known C function) with no call in it, so that it
  * needs no stack frame. The slow paths do everything, the usual case included. */
 
-/* Can this thread append straight away? */
-static inline int may_append(void)
-{
-    return RW_LIKELY(rw_tls.thread == rw_st.cur_thread) &&
-           RW_LIKELY(atomic_load_explicit(&rw_st.side_n, memory_order_relaxed) == 0);
-}
-
 static __attribute__((noinline)) int trace_slow(PyFrameObject *f, int what, PyObject *arg)
 {
     if (RW_LIKELY(what == PyTrace_LINE)) {
@@ -366,7 +364,7 @@ static int trace_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
 {
     if (RW_UNLIKELY(!atomic_load_explicit(&rw_st.on, memory_order_relaxed)))
         return 0;
-    if (RW_LIKELY(what == PyTrace_LINE) && RW_LIKELY(!rw_st.line_times) && may_append()) {
+    if (RW_LIKELY(what == PyTrace_LINE) && RW_LIKELY(!rw_st.line_times) && rw_may_append()) {
         int line = f->f_lineno; /* call_trace() sets it just before calling us */
         if (RW_LIKELY(line > 0) &&
             RW_LIKELY(rw_stream_try_put(rw_st.s, RW_REC(RW_K_LINE, 0), (uint32_t)line))) {
@@ -415,9 +413,9 @@ static int profile_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
     if ((what == PyTrace_CALL || what == PyTrace_RETURN) && rw_st.lines)
         return 0; /* the trace function has them */
     if ((what == PyTrace_C_CALL || what == PyTrace_C_RETURN) && RW_LIKELY(rw_st.c_calls) &&
-        Py_IS_TYPE(arg, &PyCFunction_Type) && may_append()) {
+        Py_IS_TYPE(arg, &PyCFunction_Type) && rw_may_append()) {
         const void *key = ((PyCFunctionObject *)arg)->m_ml;
-        const cf_slot *slot = &cf_cache[((uintptr_t)key >> 5) & (CF_CACHE - 1)];
+        const cf_slot *slot = cf_slot_of(key);
         if (RW_LIKELY(slot->key == key)) {
             int kind = what == PyTrace_C_CALL ? RW_K_C_CALL : RW_K_C_RETURN;
             if (RW_LIKELY(rw_stream_try_put(rw_st.s, RW_REC(kind, rw_tick()), slot->id))) {

@@ -80,6 +80,14 @@ static inline int rw_emit_begin(uint64_t tick)
     return 1;
 }
 
+/* rw_emit_begin's usual case, with no call: the calling thread made the last record
+ * and the side buffer is empty, so a record may be appended straight away. */
+static inline int rw_may_append(void)
+{
+    return RW_LIKELY(rw_tls.thread == rw_st.cur_thread) &&
+           RW_LIKELY(atomic_load_explicit(&rw_st.side_n, memory_order_relaxed) == 0);
+}
+
 /* Appends one record to the side buffer (any thread, no GIL needed); is_alloc
  * counts it in side_nallocs. */
 void rw_side_put(uint64_t w0, uint64_t w1, int is_alloc);
