@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "reader.h"
+#include "scan.h"
 
 static void usage(FILE *out)
 {
@@ -161,14 +162,14 @@ typedef struct where {
     const Rewind__CFuncDef *cfunc;  /* C_* only */
 } where;
 
-static where locate(const rw_defs *d, const rw_cursor *c, const rw_event *ev)
+static where locate(const rw_defs *d, const rw_scan *c, const rw_event *ev)
 {
     where w = {NULL, NULL, 0, NULL};
     uint32_t code = ev->code, line = ev->line;
     if (ev->kind == RW_K_C_CALL || ev->kind == RW_K_C_RETURN || ev->kind == RW_K_C_EXCEPTION) {
         w.cfunc = ev->code < d->ncfuncs && ev->code ? d->cfuncs[ev->code] : NULL;
         code = line = 0;
-        const rw_stack *st = rw_cursor_stack(c, ev->thread);
+        const rw_stack *st = rw_scan_stack(c, ev->thread);
         for (uint32_t i = st ? st->depth : 0; i-- > 0;) {
             if (!st->frames[i].is_c) {
                 code = st->frames[i].code;
@@ -310,18 +311,21 @@ int rw_cmd_events(int argc, char **argv)
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     const rw_defs *d = rw_reader_defs(r);
-    rw_cursor *c = NULL;
+    /* --to is inclusive; without it the annotations after the last event come too. */
+    rw_scan_opts so = {
+        .from = o.from,
+        .to = o.has_to && o.to < UINT64_MAX ? o.to + 1 : UINT64_MAX,
+        .thread = o.thread,
+    };
+    rw_scan *c = NULL;
     int status = RW_EXIT_OK;
-    if (rw_cursor_new(r, 0, SIZE_MAX, &c, &err) != RW_OK ||
-        rw_cursor_seek(c, o.from, &err) != RW_OK) {
+    if (rw_scan_open(r, &so, &c, &err) != RW_OK) {
         status = rw_cli_fail("events", &err);
     } else {
         rw_event ev;
         int rc;
-        while ((rc = rw_cursor_next(c, &ev, &err)) == 1) {
-            if (o.has_to && ev.pos > o.to)
-                break;
-            if (!o.kinds[ev.kind] || (o.thread && ev.thread != o.thread))
+        while ((rc = rw_scan_next(c, &ev, &err)) == 1) {
+            if (!o.kinds[ev.kind])
                 continue;
             where w = locate(d, c, &ev);
             if (o.json)
@@ -334,7 +338,7 @@ int rw_cmd_events(int argc, char **argv)
             status = rw_cli_fail("events", &err);
         }
     }
-    rw_cursor_free(c);
+    rw_scan_close(c);
     rw_reader_free(r);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "rewind events: error writing the output\n");

@@ -1,4 +1,4 @@
-/* Audit events of a recording (audit.h): one cursor pass, filtering on kind, thread
+/* Audit events of a recording (audit.h): one scan (scan.h), filtering on kind, thread
  * and name globs. Name matching is done once per NameDef, not per record. */
 #include "audit.h"
 
@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "records.h"
+#include "scan.h"
 
 rw_code rw_audit_scan(const rw_reader *r, const rw_audit_opts *o, rw_audit_fn fn, void *ctx,
                       rw_err *err)
@@ -26,24 +27,24 @@ rw_code rw_audit_scan(const rw_reader *r, const rw_audit_opts *o, rw_audit_fn fn
         for (size_t k = 0; k < o->nmatch && !keep[i]; k++)
             keep[i] = fnmatch(o->match[k], name, 0) == 0;
     }
-    rw_cursor *c;
-    rw_code rc = rw_cursor_new(r, 0, SIZE_MAX, &c, err);
-    if (rc == RW_OK)
-        rw_cursor_set_flags(c, RW_DECODE_SKIP_ALLOCS); /* audit records only */
+    /* Annotations at pos == to happen before event `to`: inside a range ending there
+     * only when it is the end of the run. */
+    rw_scan_opts so = {
+        .from = o->from,
+        .to = to < nev ? to : UINT64_MAX,
+        .thread = o->thread,
+        .decode = RW_DECODE_SKIP_ALLOCS, /* audit records only */
+    };
+    rw_scan *s;
+    rw_code rc = rw_scan_open(r, &so, &s, err);
     if (rc != RW_OK) {
         free(keep);
         return rc;
     }
-    if (o->from && (rc = rw_cursor_seek(c, o->from, err)) != RW_OK)
-        goto out;
     rw_event ev;
     int n;
-    while ((n = rw_cursor_next(c, &ev, err)) == 1) {
-        /* Annotations at pos == to happen before event `to`: inside a range ending there
-         * only when it is the end of the run. */
-        if (ev.pos > to || (ev.pos == to && to < nev))
-            break;
-        if (ev.kind != RW_K_AUDIT || (o->thread && ev.thread != o->thread))
+    while ((n = rw_scan_next(s, &ev, err)) == 1) {
+        if (ev.kind != RW_K_AUDIT)
             continue;
         if (ev.name >= nn || !keep[ev.name])
             continue;
@@ -53,15 +54,14 @@ rw_code rw_audit_scan(const rw_reader *r, const rw_audit_opts *o, rw_audit_fn fn
             .name = ev.name && d->names[ev.name]->text ? d->names[ev.name]->text : "",
             .args = ev.text ? ev.text : "",
             .args_len = ev.text ? ev.text_len : 0,
-            .stack = rw_cursor_stack(c, ev.thread),
+            .stack = rw_scan_stack(s, ev.thread),
         };
         if (fn(ctx, &ae))
             break;
     }
     if (n < 0)
         rc = err->code;
-out:
-    rw_cursor_free(c);
+    rw_scan_close(s);
     free(keep);
     return rc;
 }

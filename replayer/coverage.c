@@ -9,10 +9,12 @@
  */
 #include "coverage.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "records.h"
+#include "scan.h"
 
 /* Counters of one code id: cnt[line - base] for base <= line < base + len. */
 typedef struct code_counts {
@@ -193,21 +195,22 @@ rw_code rw_cov_collect(const rw_reader *r, const rw_cov_opts *o, rw_cov **out, r
         *out = c;
         return RW_OK;
     }
-    rw_cursor *cur;
-    rw_code rc = rw_cursor_new(r, 0, SIZE_MAX, &cur, err);
+    rw_scan_opts so = {
+        .from = from,
+        .to = to,
+        .decode = RW_DECODE_SKIP_ALLOCS, /* lines only: allocations are noise */
+    };
+    rw_scan *cur;
+    rw_code rc = rw_scan_open(r, &so, &cur, err);
     if (rc != RW_OK) {
         rw_cov_free(c);
         return rc;
     }
-    rw_cursor_set_flags(cur, RW_DECODE_SKIP_ALLOCS); /* lines only: allocations are noise */
-    if (from && (rc = rw_cursor_seek(cur, from, err)) != RW_OK)
-        goto fail;
     rw_event ev;
     int n;
     uint64_t tick = 0, counted = 0; /* counted: lines_counted, kept in a register */
-    while ((n = rw_cursor_next(cur, &ev, err)) == 1) {
-        if (ev.pos >= to)
-            break;
+    while ((n = rw_scan_next(cur, &ev, err)) == 1) {
+        assert(ev.pos >= from && ev.pos < to);
         if (ev.kind == RW_K_LINE) {
             /* The decoder checked the frame's code id against the definitions. */
             if (RW_UNLIKELY(ev.code == 0 || ev.code >= c->ncodes))
@@ -220,7 +223,7 @@ rw_code rw_cov_collect(const rw_reader *r, const rw_cov_opts *o, rw_cov **out, r
                 continue;
             c->calls[ev.code]++;
             if (o->callers &&
-                pair_add(&c->pairs, caller_of(rw_cursor_stack(cur, ev.thread)), ev.code) < 0)
+                pair_add(&c->pairs, caller_of(rw_scan_stack(cur, ev.thread)), ev.code) < 0)
                 goto oom_cur;
         }
         if (o->progress && ++tick == 1u << 20) {
@@ -233,13 +236,13 @@ rw_code rw_cov_collect(const rw_reader *r, const rw_cov_opts *o, rw_cov **out, r
         goto fail;
     }
     c->lines_counted += counted;
-    rw_cursor_free(cur);
+    rw_scan_close(cur);
     *out = c;
     return RW_OK;
 oom_cur:
     rc = rw_err_set(err, RW_ENOMEM, "out of memory counting lines");
 fail:
-    rw_cursor_free(cur);
+    rw_scan_close(cur);
     rw_cov_free(c);
     return rc;
 oom:

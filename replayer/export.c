@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "records.h"
+#include "scan.h"
 
 typedef struct open_frame {
     uint32_t id;         /* CodeDef or CFuncDef id */
@@ -274,7 +275,7 @@ rw_code rw_export_write(const rw_reader *r, const rw_export_opts *o, FILE *out, 
     x.fcfunc = calloc(x.d->ncfuncs + 1, sizeof *x.fcfunc);
     x.forder = calloc((size_t)x.d->ncodes + x.d->ncfuncs + 2, sizeof *x.forder);
     rw_code rc = RW_OK;
-    rw_cursor *c = NULL;
+    rw_scan *c = NULL;
     if (!x.t || !x.fcode || !x.fcfunc || !x.forder) {
         rc = rw_err_set(err, RW_ENOMEM, "out of memory");
         goto out;
@@ -284,25 +285,25 @@ rw_code rw_export_write(const rw_reader *r, const rw_export_opts *o, FILE *out, 
         fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", out);
     double start = 0, stop = 0;
     if (rw_reader_nchunks(r) && o->from < to) {
-        if ((rc = rw_cursor_new(r, 0, SIZE_MAX, &c, err)) != RW_OK)
-            goto out;
-        rw_cursor_set_flags(c, RW_DECODE_SKIP_ALLOCS); /* calls only */
-        if (o->from && (rc = rw_cursor_seek(c, o->from, err)) != RW_OK)
+        rw_scan_opts so = {
+            .from = o->from,
+            .to = to,
+            .decode = RW_DECODE_SKIP_ALLOCS, /* calls only */
+        };
+        if ((rc = rw_scan_open(r, &so, &c, err)) != RW_OK)
             goto out;
         /* Frames open at the start of the range, opened at its first event's time. */
         int opened = !o->from;
         rw_event ev;
         int n;
         uint64_t tick = 0;
-        while ((n = rw_cursor_next(c, &ev, err)) == 1) {
-            if (ev.pos >= to)
-                break;
+        while ((n = rw_scan_next(c, &ev, err)) == 1) {
             double at = ts_us(&x, ev.tick);
             if (!opened) {
                 opened = 1;
                 start = at;
                 for (uint32_t th = 1; th < x.nthreads; th++) {
-                    const rw_stack *st = rw_cursor_stack(c, th);
+                    const rw_stack *st = rw_scan_stack(c, th);
                     for (uint32_t i = 0; st && i < st->depth; i++) {
                         /* The record just read may have changed this stack; frames it
                          * pushed are handled below as calls. */
@@ -387,7 +388,7 @@ rw_code rw_export_write(const rw_reader *r, const rw_export_opts *o, FILE *out, 
     else if (ferror(out))
         rc = rw_err_set(err, RW_EIO, "writing the timeline failed");
 out:
-    rw_cursor_free(c);
+    rw_scan_close(c);
     for (uint32_t th = 0; x.t && th < x.nthreads; th++) {
         free(x.t[th].st);
         free(x.t[th].ev);

@@ -18,6 +18,7 @@
 
 #include "addrmap.h"
 #include "records.h"
+#include "scan.h"
 
 /* Keys of statistics are interned with this total so that they never collide with
  * the tracebacks of blocks (whose total is at most 65535, like tracemalloc's). */
@@ -76,7 +77,7 @@ struct rw_mem {
     uint32_t ncache;
 
     /* replay state */
-    rw_cursor *cur;
+    rw_scan *cur;
     rw_event pending;      /* read but not applied (an event at or past the target) */
     int has_pending;
     int at_end;
@@ -301,7 +302,7 @@ static rw_code alloc_tb(rw_mem *m, const rw_event *ev, uint32_t *id, rw_err *err
         *id = m->cache[th].tb;
         return RW_OK;
     }
-    const rw_stack *st = rw_cursor_stack(m->cur, th);
+    const rw_stack *st = rw_scan_stack(m->cur, th);
     uint32_t n = 0, total = 0;
     if (st) {
         for (uint32_t i = st->depth; i-- > 0;) {
@@ -433,7 +434,7 @@ void rw_mem_free(rw_mem *m)
 {
     if (!m)
         return;
-    rw_cursor_free(m->cur);
+    rw_scan_close(m->cur);
     if (m->live.slots)
         rw_addrmap_fini(&m->live);
     free(m->file_canon);
@@ -563,13 +564,15 @@ static rw_code run(rw_mem *m, uint64_t pos, uint64_t stop_alloc, rw_err *err)
         return rw_err_set(err, RW_EINVAL, "position %llu is past the end (%llu events)",
                           (unsigned long long)pos, (unsigned long long)nev);
     if (!m->cur || pos < m->u.pos || stop_alloc < m->u.allocs) {
-        rw_cursor_free(m->cur);
+        rw_scan_close(m->cur);
         m->cur = NULL;
         rw_addrmap_fini(&m->live);
         if (rw_addrmap_init(&m->live) < 0)
             return oom(err);
         reset_state(m);
-        RW_TRY(rw_cursor_new(m->r, 0, SIZE_MAX, &m->cur, err));
+        rw_scan_opts so;
+        rw_scan_opts_default(&so);
+        RW_TRY(rw_scan_open(m->r, &so, &m->cur, err));
     }
     m->stop_alloc = stop_alloc;
     m->stopped = stop_alloc <= m->u.allocs;
@@ -584,7 +587,7 @@ static rw_code run(rw_mem *m, uint64_t pos, uint64_t stop_alloc, rw_err *err)
                 RW_TRY(flush_held(m, err));
                 break;
             }
-            int got = rw_cursor_next(m->cur, &ev, err);
+            int got = rw_scan_next(m->cur, &ev, err);
             if (got < 0)
                 return err->code;
             if (got == 0) {

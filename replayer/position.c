@@ -8,6 +8,7 @@
 
 #include "addrmap.h"
 #include "records.h"
+#include "scan.h"
 
 #define SPELLINGS "an event number, @start, @end, @exception, @peak, @crash, a time such " \
                   "as 1.5s " \
@@ -30,17 +31,18 @@ static double ns_per_tick(const rw_reader *r)
 /* Runs fn over every record of the trace, in order; stops when fn returns != 0. */
 typedef int (*visit_fn)(void *ctx, const rw_event *ev);
 
-static rw_code visit(const rw_reader *r, size_t first_chunk, visit_fn fn, void *ctx,
-                     rw_err *err)
+static rw_code visit(const rw_reader *r, visit_fn fn, void *ctx, rw_err *err)
 {
-    rw_cursor *c;
-    RW_TRY(rw_cursor_new(r, first_chunk, SIZE_MAX, &c, err));
+    rw_scan_opts so;
+    rw_scan_opts_default(&so);
+    rw_scan *s;
+    RW_TRY(rw_scan_open(r, &so, &s, err));
     rw_event ev;
     int rc;
-    while ((rc = rw_cursor_next(c, &ev, err)) == 1)
+    while ((rc = rw_scan_next(s, &ev, err)) == 1)
         if (fn(ctx, &ev))
             break;
-    rw_cursor_free(c);
+    rw_scan_close(s);
     return rc < 0 ? err->code : RW_OK;
 }
 
@@ -80,7 +82,7 @@ rw_code rw_pos_peak(const rw_reader *r, uint64_t *pos, uint64_t *bytes, rw_err *
     memset(&c, 0, sizeof c);
     if (rw_addrmap_init(&c.live) < 0)
         return rw_err_set(err, RW_ENOMEM, "out of memory finding the memory peak");
-    rw_code rc = visit(r, 0, peak_visit, &c, err);
+    rw_code rc = visit(r, peak_visit, &c, err);
     rw_addrmap_fini(&c.live);
     if (rc != RW_OK)
         return rc;
@@ -176,7 +178,7 @@ rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err
                 return rw_err_set(err, RW_ENOTFOUND, "time %s is past the end of the recording",
                                   spec);
             c.min_tick = start_tick(r) + (uint64_t)ticks;
-            RW_TRY(visit(r, 0, find_visit, &c, err));
+            RW_TRY(visit(r, find_visit, &c, err));
             if (!c.found)
                 return rw_err_set(err, RW_ENOTFOUND, "time %s is past the end of the recording",
                                   spec);
@@ -208,7 +210,7 @@ rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err
             return RW_OK;
         }
         find_ctx c = {.kind = RW_K_UNCAUGHT};
-        RW_TRY(visit(r, 0, find_visit, &c, err));
+        RW_TRY(visit(r, find_visit, &c, err));
         if (!c.found)
             return rw_err_set(err, RW_ENOTFOUND,
                               "@exception: the run ended without an uncaught exception");
@@ -245,7 +247,7 @@ rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err
         } else {
             find_ctx c = {.kind = RW_K_LINE, .line = (uint32_t)line, .codes = codes,
                           .ncodes = d->ncodes};
-            rc = visit(r, 0, find_visit, &c, err);
+            rc = visit(r, find_visit, &c, err);
             if (rc == RW_OK && !c.found)
                 rc = rw_err_set(err, RW_ENOTFOUND, "line %lu of %s never ran", line, file);
             if (rc == RW_OK)
@@ -268,12 +270,14 @@ rw_code rw_pos_time_ns(const rw_reader *r, uint64_t pos, double *ns, rw_err *err
         *ns = (double)(t - start_tick(r)) * ns_per_tick(r);
         return RW_OK;
     }
-    rw_cursor *c;
-    RW_TRY(rw_cursor_new(r, 0, SIZE_MAX, &c, err));
-    rw_code rc = rw_cursor_seek(c, pos, err);
+    rw_scan_opts so;
+    rw_scan_opts_default(&so);
+    so.from = pos;
+    rw_scan *c = NULL;
+    rw_code rc = rw_scan_open(r, &so, &c, err);
     rw_event ev;
     if (rc == RW_OK) {
-        int got = rw_cursor_next(c, &ev, err);
+        int got = rw_scan_next(c, &ev, err);
         if (got < 0)
             rc = err->code;
         else if (got == 0)
@@ -282,7 +286,7 @@ rw_code rw_pos_time_ns(const rw_reader *r, uint64_t pos, double *ns, rw_err *err
         else
             *ns = (double)(ev.tick - start_tick(r)) * ns_per_tick(r);
     }
-    rw_cursor_free(c);
+    rw_scan_close(c);
     return rc;
 }
 

@@ -7,10 +7,10 @@
  * (caller, callee) pair counted the same way. Entries are arrays indexed by a dense
  * key (CodeDef id, or ncodes + CFuncDef id), so the per-event work is a few array
  * updates: a subentry is found through a one-slot cache in the caller's entry, and
- * only on a miss through an open-addressed table. Two helper threads load and decode
- * the next chunks into compact event arrays (reused, one per slot) while this one
- * runs the state machine over the current one: decoding costs far more than the
- * profile itself.
+ * only on a miss through an open-addressed table. The scan runs in batches
+ * (scan.h): the pipeline's helper threads decode the next chunks into compact event
+ * arrays (fill_batch) while this thread runs the state machine over the current one
+ * (take_batch): decoding costs far more than the profile itself.
  *
  * Time is a virtual clock that advances by each event's tick delta minus the
  * recorder's measured per-event cost (never by less than zero), which is what
@@ -19,14 +19,14 @@
 #include "profile.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "records.h"
+#include "scan.h"
 
-/* ---- parallel chunk decoding ---------------------------------------------------- */
+/* ---- the chunks, decoded ahead (rw_scan_batches) --------------------------------- */
 
 /* One event as the scan needs it. key: CALL/RETURN the CodeDef id, C_* ncodes + the
  * CFuncDef id, LINE the CodeDef id. */
@@ -41,53 +41,39 @@ typedef struct cev {
     uint8_t kind;
 } cev;
 
-#define NSLOT 4   /* chunks decoded ahead at most */
-#define NWORKER 2 /* decoding threads */
-
-typedef struct slot {
+/* One chunk's events in the window, as a helper thread filled them. */
+typedef struct batch {
     cev *v;
     size_t n, cap;
     uint64_t folded;      /* LINE events left out (fold_lines), in all */
     uint32_t tail_folded; /* of which after v[n - 1] */
-    int ready;
-    rw_code rc;
-    rw_err err;
-} slot;
+} batch;
 
-typedef struct pipe {
-    const rw_reader *r;
-    size_t first, last;      /* inclusive chunk range */
+/* What the helper threads read (never write) while they fill batches. */
+typedef struct fill_ctx {
     uint64_t from, to;       /* events kept: [from, to], to only for the clock */
     uint32_t ncodes;
+    unsigned time_shift;
     /* Leave out a LINE event that has the tick of the event kept before it in its
      * chunk (untimed lines): without line stats it only adds its calibration debt,
      * which scan adds for it from cev.folded. Saves the scan most of its events. */
     int fold_lines;
-    rw_id_limits lim;
-    pthread_t th[NWORKER];
-    int nth;
-    pthread_mutex_t mu;      /* guards everything below */
-    pthread_cond_t cv;
-    slot s[NSLOT];           /* chunk i decodes into s[i % NSLOT] */
-    size_t next_claim;       /* next chunk a worker takes */
-    size_t next_take;        /* next chunk the consumer takes */
-    int stop;
-} pipe;
+} fill_ctx;
 
-/* Appends an event to sl, carrying the lines folded before it; NULL when sl is full
+/* Appends an event to b, carrying the lines folded before it; NULL when b is full
  * (the chunk holds more events than its index says). */
-static cev *slot_push(slot *sl, size_t *n, uint32_t *folded)
+static cev *batch_push(batch *b, size_t *n, uint32_t *folded)
 {
-    if (RW_UNLIKELY(*n == sl->cap))
+    if (RW_UNLIKELY(*n == b->cap))
         return NULL;
-    cev *c = &sl->v[(*n)++];
-    sl->folded += *folded;
+    cev *c = &b->v[(*n)++];
+    b->folded += *folded;
     c->folded = *folded;
     *folded = 0;
     return c;
 }
 
-/* Fills a LINE event pushed by take_lines (slot_push has set its folded). Key, line
+/* Fills a LINE event pushed by take_lines (batch_push has set its folded). Key, line
  * and depth are only read with line stats, and then lines are never passed over. */
 static void line_cev(cev *c, uint64_t tick, uint64_t pos, uint32_t thread)
 {
@@ -100,21 +86,21 @@ static void line_cev(cev *c, uint64_t tick, uint64_t pos, uint32_t thread)
 
 /* Takes the untimed LINE events at positions p .. p + run - 1, which the decoder
  * passed over (RW_DECODE_SKIP_UNTIMED_LINES) and which all have the tick of the event
- * before them, as decode_chunk's loop takes LINE events one by one: before `from`
+ * before them, as fill_batch's loop takes LINE events one by one: before `from`
  * left out, the first kept unless it can fold, the others folded, and the first at
- * or past `to` kept to end the window. Returns 1 when the window ended, -1 when sl is
+ * or past `to` kept to end the window. Returns 1 when the window ended, -1 when b is
  * full, else 0. */
-static int take_lines(const pipe *pp, slot *sl, size_t *n, uint32_t *folded, uint64_t p,
+static int take_lines(const fill_ctx *fc, batch *b, size_t *n, uint32_t *folded, uint64_t p,
                       uint64_t run, uint64_t tick, uint32_t thread)
 {
-    uint64_t lo = p > pp->from ? p : pp->from, hi = p + run;
+    uint64_t lo = p > fc->from ? p : fc->from, hi = p + run;
     if (lo >= hi)
         return 0;
-    uint64_t cut = hi < pp->to ? hi : pp->to; /* [lo, cut): inside the window */
+    uint64_t cut = hi < fc->to ? hi : fc->to; /* [lo, cut): inside the window */
     if (cut > lo) {
         uint64_t m = cut - lo;
-        if (!(*n && sl->v[*n - 1].tick == tick)) {
-            cev *c = slot_push(sl, n, folded);
+        if (!(*n && b->v[*n - 1].tick == tick)) {
+            cev *c = batch_push(b, n, folded);
             if (!c)
                 return -1;
             line_cev(c, tick, lo, thread);
@@ -122,9 +108,9 @@ static int take_lines(const pipe *pp, slot *sl, size_t *n, uint32_t *folded, uin
         }
         *folded += (uint32_t)m; /* a chunk holds fewer than 2^32 records */
     }
-    uint64_t q = lo > pp->to ? lo : pp->to;
+    uint64_t q = lo > fc->to ? lo : fc->to;
     if (q < hi) {
-        cev *c = slot_push(sl, n, folded);
+        cev *c = batch_push(b, n, folded);
         if (!c)
             return -1;
         line_cev(c, tick, q, thread);
@@ -133,170 +119,94 @@ static int take_lines(const pipe *pp, slot *sl, size_t *n, uint32_t *folded, uin
     return 0;
 }
 
-/* Decodes chunk i into sl (outside the lock). */
-static void decode_chunk(pipe *pp, size_t i, slot *sl)
+/* rw_scan_batch_ops.fill: decodes chunk i into *out, a batch reused from chunk to
+ * chunk. Runs on a helper thread. */
+static rw_code fill_batch(const void *ctx, size_t i, const rw_chunk_info *ci, rw_decoder *d,
+                          void **out, rw_err *err)
 {
-    rw_chunk *ch = NULL;
-    rw_decoder *d = NULL;
-    sl->n = 0;
-    sl->folded = 0;
-    sl->tail_folded = 0;
-    sl->rc = rw_reader_load_chunk(pp->r, i, &ch, &sl->err);
-    if (sl->rc == RW_OK)
-        sl->rc = rw_decoder_new(ch, &pp->lim, rw_reader_time_shift(pp->r), &d, &sl->err);
-    const rw_chunk_info *ci = sl->rc == RW_OK ? rw_chunk_get_info(ch) : NULL;
-    if (sl->rc == RW_OK) {
-        /* Calls and returns only; lines only as a count when they are folded. */
-        rw_decoder_set_flags(d, RW_DECODE_SKIP_ALLOCS |
-                                    (pp->fold_lines ? RW_DECODE_SKIP_UNTIMED_LINES : 0));
-        size_t need = ci->event_count + 1;
-        if (need > sl->cap) {
-            cev *v = realloc(sl->v, need * sizeof *v);
-            if (!v)
-                sl->rc = rw_err_set(&sl->err, RW_ENOMEM, "out of memory");
-            else {
-                sl->v = v;
-                sl->cap = need;
-            }
-        }
+    const fill_ctx *fc = ctx;
+    batch *b = *out;
+    if (!b) {
+        b = *out = calloc(1, sizeof *b);
+        if (!b)
+            return rw_err_set(err, RW_ENOMEM, "out of memory");
     }
-    if (sl->rc == RW_OK) {
-        const uint64_t from = pp->from, to = pp->to;
-        const uint32_t ncodes = pp->ncodes;
-        const int fold = pp->fold_lines;
-        const unsigned shift = rw_reader_time_shift(pp->r);
-        const uint64_t end = ci->first_event + ci->event_count;
-        uint64_t tick = (ci->first_tick >> shift) << shift; /* of the last event decoded */
-        uint64_t skipped = 0; /* LINE events the decoder passed over, taken */
-        uint32_t thread = rw_decoder_thread(d); /* current after the last record */
-        rw_event ev;
-        int k, full = 0;
-        size_t n = 0;
-        uint32_t folded = 0;
-        while ((k = rw_decoder_next(d, &ev, &sl->err)) >= 0) {
-            uint64_t run = rw_decoder_lines_skipped(d) - skipped;
-            if (run) { /* the events just before this record (or the chunk's end) */
-                skipped += run;
-                int t = take_lines(pp, sl, &n, &folded, (k ? ev.pos : end) - run, run, tick,
-                                   thread);
-                full = t < 0;
-                if (t != 0)
-                    break;
-            }
-            if (k == 0)
-                break;
-            thread = ev.thread;
-            if (!RW_IS_EVENT(ev.kind))
-                continue;
-            tick = ev.tick;
-            if (ev.pos < from)
-                continue;
-            if (fold && ev.kind == RW_K_LINE && n && ev.tick == sl->v[n - 1].tick &&
-                ev.pos < to) {
-                folded++;
-                continue;
-            }
-            cev *c = slot_push(sl, &n, &folded);
-            if (!c) {
-                full = 1;
-                break;
-            }
-            c->tick = ev.tick;
-            c->pos = ev.pos;
-            c->kind = ev.kind;
-            c->thread = ev.thread;
-            c->line = ev.line;
-            c->depth = ev.depth;
-            c->key = ev.kind >= RW_K_C_CALL && ev.kind <= RW_K_C_EXCEPTION ? ncodes + ev.code
-                                                                           : ev.code;
-            if (ev.pos >= to)
+    b->n = 0;
+    b->folded = 0;
+    b->tail_folded = 0;
+    size_t need = ci->event_count + 1;
+    if (need > b->cap) {
+        cev *v = realloc(b->v, need * sizeof *v);
+        if (!v)
+            return rw_err_set(err, RW_ENOMEM, "out of memory");
+        b->v = v;
+        b->cap = need;
+    }
+    const uint64_t from = fc->from, to = fc->to;
+    const uint32_t ncodes = fc->ncodes;
+    const int fold = fc->fold_lines;
+    const unsigned shift = fc->time_shift;
+    const uint64_t end = ci->first_event + ci->event_count;
+    uint64_t tick = (ci->first_tick >> shift) << shift; /* of the last event decoded */
+    uint64_t skipped = 0; /* LINE events the decoder passed over, taken */
+    uint32_t thread = rw_decoder_thread(d); /* current after the last record */
+    rw_event ev;
+    int k, full = 0;
+    size_t n = 0;
+    uint32_t folded = 0;
+    while ((k = rw_decoder_next(d, &ev, err)) >= 0) {
+        uint64_t run = rw_decoder_lines_skipped(d) - skipped;
+        if (run) { /* the events just before this record (or the chunk's end) */
+            skipped += run;
+            int t = take_lines(fc, b, &n, &folded, (k ? ev.pos : end) - run, run, tick, thread);
+            full = t < 0;
+            if (t != 0)
                 break;
         }
-        if (k < 0)
-            sl->rc = sl->err.code;
-        else if (full)
-            sl->rc = rw_err_set(&sl->err, RW_ECORRUPT, "chunk %zu holds more events than its "
-                                "index says", i);
-        sl->n = n;
-        sl->folded += folded;
-        sl->tail_folded = folded;
-    }
-    rw_decoder_free(d);
-    rw_chunk_free(ch);
-}
-
-static void *worker_main(void *arg)
-{
-    pipe *pp = arg;
-    pthread_mutex_lock(&pp->mu);
-    for (;;) {
-        while (!pp->stop && pp->next_claim <= pp->last &&
-               pp->next_claim - pp->next_take >= NSLOT)
-            pthread_cond_wait(&pp->cv, &pp->mu);
-        if (pp->stop || pp->next_claim > pp->last)
+        if (k == 0)
             break;
-        size_t i = pp->next_claim++;
-        slot *sl = &pp->s[i % NSLOT];
-        pthread_mutex_unlock(&pp->mu);
-        decode_chunk(pp, i, sl);
-        pthread_mutex_lock(&pp->mu);
-        sl->ready = 1;
-        pthread_cond_broadcast(&pp->cv);
-    }
-    pthread_mutex_unlock(&pp->mu);
-    return NULL;
-}
-
-static rw_code pipe_start(pipe *pp, rw_err *err)
-{
-    pthread_mutex_init(&pp->mu, NULL);
-    pthread_cond_init(&pp->cv, NULL);
-    pp->next_claim = pp->next_take = pp->first;
-    for (int i = 0; i < NWORKER; i++) {
-        if (pthread_create(&pp->th[i], NULL, worker_main, pp) != 0)
+        thread = ev.thread;
+        if (!RW_IS_EVENT(ev.kind))
+            continue;
+        tick = ev.tick;
+        if (ev.pos < from)
+            continue;
+        if (fold && ev.kind == RW_K_LINE && n && ev.tick == b->v[n - 1].tick && ev.pos < to) {
+            folded++;
+            continue;
+        }
+        cev *c = batch_push(b, &n, &folded);
+        if (!c) {
+            full = 1;
             break;
-        pp->nth++;
+        }
+        c->tick = ev.tick;
+        c->pos = ev.pos;
+        c->kind = ev.kind;
+        c->thread = ev.thread;
+        c->line = ev.line;
+        c->depth = ev.depth;
+        c->key = ev.kind >= RW_K_C_CALL && ev.kind <= RW_K_C_EXCEPTION ? ncodes + ev.code
+                                                                       : ev.code;
+        if (ev.pos >= to)
+            break;
     }
-    if (pp->nth == 0) {
-        pthread_cond_destroy(&pp->cv);
-        pthread_mutex_destroy(&pp->mu);
-        return rw_err_set(err, RW_ENOMEM, "cannot start a decoding thread");
-    }
+    b->n = n;
+    b->folded += folded;
+    b->tail_folded = folded;
+    if (k < 0)
+        return err->code;
+    if (full)
+        return rw_err_set(err, RW_ECORRUPT, "chunk %zu holds more events than its index says",
+                          i);
     return RW_OK;
 }
 
-/* Waits for the next chunk in order; *out is valid until pipe_release. */
-static slot *pipe_take(pipe *pp)
+static void free_batch(void *p)
 {
-    slot *sl = &pp->s[pp->next_take % NSLOT];
-    pthread_mutex_lock(&pp->mu);
-    while (!sl->ready)
-        pthread_cond_wait(&pp->cv, &pp->mu);
-    pthread_mutex_unlock(&pp->mu);
-    return sl;
-}
-
-static void pipe_release(pipe *pp, slot *sl)
-{
-    pthread_mutex_lock(&pp->mu);
-    sl->ready = 0;
-    pp->next_take++;
-    pthread_cond_broadcast(&pp->cv);
-    pthread_mutex_unlock(&pp->mu);
-}
-
-static void pipe_stop(pipe *pp)
-{
-    pthread_mutex_lock(&pp->mu);
-    pp->stop = 1;
-    pthread_cond_broadcast(&pp->cv);
-    pthread_mutex_unlock(&pp->mu);
-    for (int i = 0; i < pp->nth; i++)
-        pthread_join(pp->th[i], NULL);
-    for (int i = 0; i < NSLOT; i++)
-        free(pp->s[i].v);
-    pthread_cond_destroy(&pp->cv);
-    pthread_mutex_destroy(&pp->mu);
+    batch *b = p;
+    free(b->v);
+    free(b);
 }
 
 /* ---- the _lsprof state ---------------------------------------------------------- */
@@ -593,139 +503,151 @@ static void prof_fini(prof *p)
     free(p->tab);
 }
 
+/* The scan's state between chunks (rw_scan_batch_ops.take runs once per chunk). */
+typedef struct scan_state {
+    prof *p;
+    const rw_profile_opts *o;
+    uint64_t to;         /* the window's end */
+    uint64_t total;      /* events in the window, for progress */
+    double calib_ticks;  /* per-event cost subtracted from the clock */
+    uint64_t last_tick;  /* of the last event taken */
+    uint64_t n;          /* events scanned */
+    double debt;         /* calibration not yet subtracted */
+    int started;         /* an event was taken: last_tick is set */
+} scan_state;
+
+/* rw_scan_batch_ops.take: runs one chunk's events through the _lsprof state. Returns
+ * 1 once the window has ended. Kept in this file, with its helpers inlined: it is the
+ * per-event loop. */
+static int take_batch(void *ctx, size_t ci, void *bp, rw_err *err)
+{
+    (void)ci;
+    scan_state *ss = ctx;
+    prof *p = ss->p;
+    const batch *b = bp;
+    const uint32_t only = ss->o->thread;
+    const int lines = ss->o->lines;
+    const uint64_t to = ss->to;
+    const double calib_ticks = ss->calib_ticks;
+    uint64_t last_tick = ss->last_tick;
+    double debt = ss->debt;
+    int started = ss->started, done = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const cev *ev = &b->v[i];
+        /* The clock: each event ends the interval that began at the one before. */
+        if (RW_LIKELY(started)) {
+            /* Untimed events (LINE when the recorder leaves lines untimed) carry
+             * the previous tick: their hook's cost is subtracted from the next
+             * interval that has a length. Folded lines add theirs one by one,
+             * so that the sums stay those of the events taken one at a time. */
+            for (uint32_t j = 0; j < ev->folded; j++)
+                debt += calib_ticks;
+            debt += calib_ticks;
+            if (ev->tick > last_tick) {
+                double dt = (double)(ev->tick - last_tick) - debt;
+                if (dt > 0)
+                    p->now += dt;
+                debt = 0;
+            }
+        }
+        started = 1;
+        last_tick = ev->tick;
+        if (ev->pos >= to) {
+            done = 1; /* this event only closes the window's last interval */
+            break;
+        }
+        if (only && ev->thread != only)
+            continue;
+        tstate *t = thread_state(p, ev->thread);
+        if (RW_UNLIKELY(!t))
+            break;
+        switch (ev->kind) {
+        case RW_K_CALL:
+        case RW_K_C_CALL:
+            enter(p, t, ev->key);
+            if (lines && ev->kind == RW_K_CALL) {
+                lpend *lp = line_slot(p, t, ev->depth);
+                if (lp)
+                    lp->code = 0;
+            }
+            break;
+        case RW_K_RETURN:
+            leave(p, t, ev->key);
+            if (lines) {
+                lpend *lp = line_slot(p, t, ev->depth);
+                if (lp)
+                    line_close(p, lp);
+            }
+            break;
+        case RW_K_C_RETURN:
+        case RW_K_C_EXCEPTION:
+            leave(p, t, ev->key);
+            break;
+        case RW_K_LINE:
+            if (lines && ev->key) {
+                lpend *lp = line_slot(p, t, ev->depth);
+                if (lp) {
+                    line_close(p, lp);
+                    lstat *ls = line_stat(p, ev->key, ev->line);
+                    if (ls)
+                        ls->hits++;
+                    lp->code = ev->key;
+                    lp->line = ev->line;
+                    lp->t0 = p->now;
+                }
+            }
+            break;
+        default:
+            break;
+        }
+        if (RW_UNLIKELY(p->oom))
+            break;
+    }
+    for (uint32_t j = 0; !done && j < b->tail_folded; j++)
+        debt += calib_ticks;
+    ss->n += b->n - (done ? 1 : 0) + b->folded;
+    ss->last_tick = last_tick;
+    ss->debt = debt;
+    ss->started = started;
+    if (ss->o->progress)
+        ss->o->progress(ss->o->progress_ctx, ss->n, ss->total);
+    if (p->oom) {
+        rw_err_set(err, RW_ENOMEM, "out of memory while profiling");
+        return -1;
+    }
+    return done;
+}
+
 /* Runs the events of the window through p. */
 static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t to,
                     double calib_ticks, uint64_t *nevents, rw_err *err)
 {
     const rw_reader *r = p->r;
-    size_t nchunks = rw_reader_nchunks(r);
-    if (nchunks == 0)
-        return RW_OK;
-    size_t first = rw_reader_find_chunk(r, from);
-    size_t last = to >= rw_reader_nevents(r) ? nchunks - 1 : rw_reader_find_chunk(r, to);
-
-    const rw_defs *defs = p->defs;
-    uint32_t *first_lines = calloc(defs->ncodes ? defs->ncodes : 1, sizeof *first_lines);
-    if (!first_lines)
-        return rw_err_set(err, RW_ENOMEM, "out of memory");
-    for (uint32_t i = 1; i < defs->ncodes; i++)
-        first_lines[i] = defs->codes[i] ? defs->codes[i]->first_line : 0;
-    pipe pp;
-    memset(&pp, 0, sizeof pp);
-    pp.r = r;
-    pp.first = first;
-    pp.last = last;
-    pp.from = from;
-    pp.to = to;
-    pp.ncodes = p->ncodes;
-    pp.fold_lines = !o->lines;
-    pp.lim.codes = defs->ncodes ? defs->ncodes - 1 : 0;
-    pp.lim.cfuncs = defs->ncfuncs ? defs->ncfuncs - 1 : 0;
-    pp.lim.threads = defs->nthreads ? defs->nthreads - 1 : 0;
-    pp.lim.names = defs->nnames ? defs->nnames - 1 : 0;
-    pp.lim.code_first_line = first_lines;
-    rw_code rc = pipe_start(&pp, err);
-    if (rc != RW_OK) {
-        free(first_lines);
-        return rc;
-    }
-
-    const uint32_t only = o->thread;
-    const int lines = o->lines;
-    const uint64_t total = (to < rw_reader_nevents(r) ? to : rw_reader_nevents(r)) - from;
-    uint64_t last_tick = 0, n = 0;
-    double debt = 0;
-    int started = 0, done = 0;
-    for (size_t ci = first; ci <= last && !done && rc == RW_OK; ci++) {
-        slot *sl = pipe_take(&pp);
-        if (sl->rc != RW_OK) {
-            rc = sl->rc;
-            *err = sl->err;
-            break;
-        }
-        for (size_t i = 0; i < sl->n; i++) {
-            const cev *ev = &sl->v[i];
-            /* The clock: each event ends the interval that began at the one before. */
-            if (RW_LIKELY(started)) {
-                /* Untimed events (LINE when the recorder leaves lines untimed) carry
-                 * the previous tick: their hook's cost is subtracted from the next
-                 * interval that has a length. Folded lines add theirs one by one,
-                 * so that the sums stay those of the events taken one at a time. */
-                for (uint32_t j = 0; j < ev->folded; j++)
-                    debt += calib_ticks;
-                debt += calib_ticks;
-                if (ev->tick > last_tick) {
-                    double dt = (double)(ev->tick - last_tick) - debt;
-                    if (dt > 0)
-                        p->now += dt;
-                    debt = 0;
-                }
-            }
-            started = 1;
-            last_tick = ev->tick;
-            if (ev->pos >= to) {
-                done = 1; /* this event only closes the window's last interval */
-                break;
-            }
-            if (only && ev->thread != only)
-                continue;
-            tstate *t = thread_state(p, ev->thread);
-            if (RW_UNLIKELY(!t))
-                break;
-            switch (ev->kind) {
-            case RW_K_CALL:
-            case RW_K_C_CALL:
-                enter(p, t, ev->key);
-                if (lines && ev->kind == RW_K_CALL) {
-                    lpend *lp = line_slot(p, t, ev->depth);
-                    if (lp)
-                        lp->code = 0;
-                }
-                break;
-            case RW_K_RETURN:
-                leave(p, t, ev->key);
-                if (lines) {
-                    lpend *lp = line_slot(p, t, ev->depth);
-                    if (lp)
-                        line_close(p, lp);
-                }
-                break;
-            case RW_K_C_RETURN:
-            case RW_K_C_EXCEPTION:
-                leave(p, t, ev->key);
-                break;
-            case RW_K_LINE:
-                if (lines && ev->key) {
-                    lpend *lp = line_slot(p, t, ev->depth);
-                    if (lp) {
-                        line_close(p, lp);
-                        lstat *ls = line_stat(p, ev->key, ev->line);
-                        if (ls)
-                            ls->hits++;
-                        lp->code = ev->key;
-                        lp->line = ev->line;
-                        lp->t0 = p->now;
-                    }
-                }
-                break;
-            default:
-                break;
-            }
-            if (RW_UNLIKELY(p->oom))
-                break;
-        }
-        for (uint32_t j = 0; !done && j < sl->tail_folded; j++)
-            debt += calib_ticks;
-        n += sl->n - (done ? 1 : 0) + sl->folded;
-        pipe_release(&pp, sl);
-        if (o->progress)
-            o->progress(o->progress_ctx, n, total);
-        if (p->oom && rc == RW_OK)
-            rc = rw_err_set(err, RW_ENOMEM, "out of memory while profiling");
-    }
-    pipe_stop(&pp);
-    free(first_lines);
-    *nevents = n;
+    fill_ctx fc = {
+        .from = from,
+        .to = to,
+        .ncodes = p->ncodes,
+        .time_shift = rw_reader_time_shift(r),
+        .fold_lines = !o->lines,
+    };
+    scan_state ss = {
+        .p = p,
+        .o = o,
+        .to = to,
+        .total = (to < rw_reader_nevents(r) ? to : rw_reader_nevents(r)) - from,
+        .calib_ticks = calib_ticks,
+    };
+    /* Calls and returns only; lines only as a count when they are folded. */
+    const rw_scan_batch_ops ops = {
+        .decode = RW_DECODE_SKIP_ALLOCS | (fc.fold_lines ? RW_DECODE_SKIP_UNTIMED_LINES : 0),
+        .fill = fill_batch,
+        .take = take_batch,
+        .free_batch = free_batch,
+        .fill_ctx = &fc,
+        .take_ctx = &ss,
+    };
+    rw_code rc = rw_scan_batches(r, from, to, &ops, err);
+    *nevents = ss.n;
     return rc;
 }
 

@@ -5,8 +5,8 @@
  * C_CALL/C_RETURN/C_EXCEPTION for builtins) with _lsprof's algorithm; the result is a
  * list of functions labelled as cProfile labels them, merged by label, ready to sort
  * the way pstats sorts, to print (cli/) or to save in pstats' marshal format. Objects
- * here belong to one thread; rw_profile_run uses a helper thread of its own to load
- * chunks ahead of the one it scans.
+ * here belong to one thread; rw_profile_run decodes chunks ahead of the one it scans
+ * on the scan pipeline's helper threads (scan.h, batches).
  */
 #ifndef RW_PROFILE_H
 #define RW_PROFILE_H

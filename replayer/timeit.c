@@ -3,12 +3,14 @@
  * CodeDef id, so the pass does no lookup per event. */
 #include "timeit.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "records.h"
+#include "scan.h"
 
 #define CO_GENERATOR 0x0020
 #define CO_COROUTINE 0x0080
@@ -186,17 +188,15 @@ rw_code rw_timeit_run(const rw_reader *r, const rw_timeit_target *t, const rw_ti
                              ? m->calib_ns_per_event / ns_per_tick
                              : 0;
     memset(res, 0, sizeof *res);
-    size_t nchunks = rw_reader_nchunks(r);
-    if (nchunks == 0 || from == to)
+    if (rw_reader_nchunks(r) == 0 || from == to)
         return RW_OK;
-    size_t first = rw_reader_find_chunk(r, from);
-    while (first > 0 && rw_reader_chunk(r, first)->first_event >= from)
-        first--;
-    size_t last = to >= nev ? nchunks - 1 : rw_reader_find_chunk(r, to);
-
-    rw_cursor *c;
-    RW_TRY(rw_cursor_new(r, first, last, &c, err));
-    rw_cursor_set_flags(c, RW_DECODE_SKIP_ALLOCS); /* calls and returns only */
+    rw_scan_opts so = {
+        .from = from,
+        .to = to,
+        .decode = RW_DECODE_SKIP_ALLOCS, /* calls and returns only */
+    };
+    rw_scan *c;
+    RW_TRY(rw_scan_open(r, &so, &c, err));
     double *dur = NULL;
     size_t n = 0, cap = 0;
     double worst = -1, best = INFINITY, sum = 0;
@@ -204,14 +204,13 @@ rw_code rw_timeit_run(const rw_reader *r, const rw_timeit_target *t, const rw_ti
     int k;
     rw_code rc = RW_OK;
     uint64_t seen = 0;
-    while ((k = rw_cursor_next(c, &ev, err)) == 1) {
+    while ((k = rw_scan_next(c, &ev, err)) == 1) {
         if (!RW_IS_EVENT(ev.kind))
             continue;
-        if (ev.pos >= to)
-            break;
+        assert(ev.pos >= from && ev.pos < to);
         if (RW_UNLIKELY((++seen & 0xFFFFF) == 0) && o->progress)
             o->progress(o->progress_ctx, seen, nev);
-        if (ev.kind == RW_K_CALL && ev.pos >= from && ev.code < t->ncodes &&
+        if (ev.kind == RW_K_CALL && ev.code < t->ncodes &&
             t->is_target[ev.code]) {
             res->unfinished++; /* until its return is seen */
             continue;
@@ -247,7 +246,7 @@ rw_code rw_timeit_run(const rw_reader *r, const rw_timeit_target *t, const rw_ti
     }
     if (k < 0)
         rc = err->code;
-    rw_cursor_free(c);
+    rw_scan_close(c);
     if (rc == RW_OK && n > 0) {
         res->calls = n;
         res->total = sum;

@@ -1,0 +1,111 @@
+/* The scan pipeline: chunks -> decoded records -> a window of event positions and a
+ * thread filter -> the analysis. Every analysis runs on it (profile, memory, coverage,
+ * audit, export, timeit, position searches, the events command).
+ *
+ * Two modes share the window rule:
+ *  - the iterator (rw_scan_open, rw_scan_next, rw_scan_stack): records in global order
+ *    with the shadow stacks as they are after each one;
+ *  - batches (rw_scan_batches): helper threads load and decode the next chunks into the
+ *    analysis's own compact arrays while the caller's thread consumes the current one,
+ *    in chunk order (profile's column scan: decoding costs far more than its work).
+ * A scan belongs to the thread that opened it; the reader may be shared.
+ *
+ * The window is [from, to) over record positions (an event's number; for an
+ * annotation, the number of events before it). to is not capped: the annotations
+ * after the last event carry pos == rw_reader_nevents, so a window ending past the end
+ * (UINT64_MAX) keeps them and one ending at the end drops them.
+ */
+#ifndef RW_SCAN_H
+#define RW_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reader.h"
+
+typedef struct rw_scan_opts {
+    uint64_t from, to; /* window of positions [from, to), see above */
+    uint32_t thread;   /* ThreadDef id whose records are kept; 0 = every thread */
+    unsigned decode;   /* RW_DECODE_* flags (codec.h), e.g. RW_DECODE_SKIP_ALLOCS */
+} rw_scan_opts;
+
+/* Fills o with: every record of every thread, nothing skipped. */
+void rw_scan_opts_default(rw_scan_opts *o);
+
+/* ---- the iterator ----------------------------------------------------------------- */
+
+/* Private to this module; declared here so that rw_scan_next can be inlined in the
+ * analyses' per-event loops (a call less per event). Invariants: cur == NULL means
+ * the scan yields nothing more; while cur != NULL, every record it returned had
+ * from <= pos < end, and end <= the window's to. */
+typedef struct rw_scan {
+    rw_cursor *cur;
+    uint64_t from;   /* the window's start, for the asserts */
+    uint64_t end;    /* first position past the window; 0 once the scan has ended */
+    uint32_t thread; /* 0 = every thread */
+} rw_scan;
+
+/* Starts a scan of r over o's window, positioned before its first record (the first
+ * record whose pos is >= from: annotations before event `from` come first). A window
+ * that is empty (from >= to) or starts past the end (from > nevents) yields no record.
+ * Returns a new scan in *out (caller frees with rw_scan_close). Errors: RW_ENOMEM,
+ * RW_ECORRUPT / RW_EIO from loading the first chunk. */
+rw_code rw_scan_open(const rw_reader *r, const rw_scan_opts *o, rw_scan **out, rw_err *err);
+void rw_scan_close(rw_scan *s);
+
+/* Next record of the window: 1 = *ev filled, 0 = the window is done (and stays done),
+ * -1 = the trace is damaged there (err filled; the records before stay valid). Text in
+ * *ev is borrowed until the scan moves to another chunk. */
+static inline int rw_scan_next(rw_scan *s, rw_event *ev, rw_err *err)
+{
+    int rc;
+    if (RW_UNLIKELY(!s->cur))
+        return 0;
+    while ((rc = rw_cursor_next(s->cur, ev, err)) == 1) {
+        if (RW_UNLIKELY(ev->pos >= s->end)) {
+            s->end = 0; /* done: every later record is past the end too */
+            return 0;
+        }
+        if (s->thread && ev->thread != s->thread)
+            continue;
+        return 1;
+    }
+    return rc;
+}
+
+/* Shadow stack of thread after the last record returned (its own frame included for
+ * a CALL, still included for a RETURN). Borrowed; valid until the next rw_scan_next.
+ * NULL for a thread not seen yet. */
+static inline const rw_stack *rw_scan_stack(const rw_scan *s, uint32_t thread)
+{
+    return s->cur ? rw_cursor_stack(s->cur, thread) : NULL;
+}
+
+/* ---- batches ---------------------------------------------------------------------- */
+
+/* What an analysis gives rw_scan_batches. Each batch is the analysis's own buffer
+ * (one per pipeline slot, reused from chunk to chunk: *batch is NULL the first time,
+ * and what fill leaves there is passed back next time and to free_batch at the end). */
+typedef struct rw_scan_batch_ops {
+    unsigned decode; /* RW_DECODE_* flags for every chunk's decoder */
+    /* On a helper thread (several at once): turns chunk `index` (info ci, decoder d
+     * positioned before its first record) into *batch. fill_ctx is only read. */
+    rw_code (*fill)(const void *fill_ctx, size_t index, const rw_chunk_info *ci,
+                    rw_decoder *d, void **batch, rw_err *err);
+    /* On the caller's thread, once per chunk in order: 0 to go on, 1 to stop early,
+     * -1 on error (err filled). */
+    int (*take)(void *take_ctx, size_t index, void *batch, rw_err *err);
+    void (*free_batch)(void *batch);
+    const void *fill_ctx;
+    void *take_ctx;
+} rw_scan_batch_ops;
+
+/* Runs the chunks holding the events of [from, to) (to capped at the end) through
+ * ops: fill on helper threads a few chunks ahead, take in order. The decoders check
+ * ids against every definition of the trace. Returns RW_OK, take's error, or fill's
+ * for the first chunk that failed (RW_ECORRUPT, RW_EIO, RW_ENOMEM). An empty trace
+ * calls nothing. */
+rw_code rw_scan_batches(const rw_reader *r, uint64_t from, uint64_t to,
+                        const rw_scan_batch_ops *ops, rw_err *err);
+
+#endif
