@@ -9,7 +9,7 @@
 
 #include "audit.h"
 #include "commands.h"
-#include "export.h"
+#include "json.h"
 #include "position.h"
 #include "reader.h"
 
@@ -55,9 +55,9 @@ static int print_event(void *p, const rw_audit_event *ev)
     if (c->json) {
         printf("{\"pos\":%llu,\"thread\":%u,\"event\":", (unsigned long long)ev->pos,
                ev->thread);
-        rw_export_json_str(stdout, ev->name, strlen(ev->name));
+        rw_json_str(stdout, ev->name);
         fputs(",\"args\":", stdout);
-        rw_export_json_str(stdout, ev->args, ev->args_len);
+        rw_json_strn(stdout, ev->args, ev->args_len);
         if (c->stack) {
             fputs(",\"stack\":[", stdout);
             int first = 1;
@@ -69,9 +69,9 @@ static int print_event(void *p, const rw_audit_event *ev)
                 frame_info(d, f, &file, &name);
                 fputs(first ? "{\"file\":" : ",{\"file\":", stdout);
                 first = 0;
-                rw_export_json_str(stdout, file, strlen(file));
+                rw_json_str(stdout, file);
                 printf(",\"line\":%u,\"function\":", f->line);
-                rw_export_json_str(stdout, name, strlen(name));
+                rw_json_str(stdout, name);
                 fputc('}', stdout);
             }
             fputc(']', stdout);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "reader.h"
 #include "scan.h"
 
@@ -239,17 +240,17 @@ static void print_json(FILE *out, const rw_defs *d, const rw_event *ev, const wh
 {
     fprintf(out, "{\"pos\": %llu, \"kind\": \"%s\", \"thread\": %u, \"file\": ",
             (unsigned long long)ev->pos, rw_kind_name(ev->kind), ev->thread);
-    rw_cli_json_str(out, w->file ? w->file->path : NULL);
+    rw_json_str(out, w->file ? w->file->path : NULL);
     fprintf(out, ", \"func\": ");
     if (w->cfunc)
-        rw_cli_json_str(out, w->cfunc->label);
+        rw_json_str(out, w->cfunc->label);
     else
-        rw_cli_json_str(out, w->code ? w->code->name : NULL);
+        rw_json_str(out, w->code ? w->code->name : NULL);
     fprintf(out, ", \"qualname\": ");
     if (w->cfunc)
-        rw_cli_json_str(out, w->cfunc->name);
+        rw_json_str(out, w->cfunc->name);
     else
-        rw_cli_json_str(out, w->code ? w->code->qualname : NULL);
+        rw_json_str(out, w->code ? w->code->qualname : NULL);
     fprintf(out, ", \"line\": ");
     if (w->code)
         fprintf(out, "%u", w->line);
@@ -268,14 +269,14 @@ static void print_json(FILE *out, const rw_defs *d, const rw_event *ev, const wh
         fputs("null", out);
     fprintf(out, ", \"name\": ");
     if (RW_HAS_TEXT(ev->kind))
-        rw_cli_json_str(out, name_text(d, ev->name));
+        rw_json_str(out, name_text(d, ev->name));
     else if (ev->kind == RW_K_THREAD && ev->name < d->nthreads)
-        rw_cli_json_str(out, d->threads[ev->name]->name);
+        rw_json_str(out, d->threads[ev->name]->name);
     else
         fputs("null", out);
     fprintf(out, ", \"text\": ");
     if (RW_HAS_TEXT(ev->kind))
-        rw_cli_json_strn(out, ev->text ? ev->text : "", ev->text ? ev->text_len : 0);
+        rw_json_strn(out, ev->text ? ev->text : "", ev->text ? ev->text_len : 0);
     else
         fputs("null", out);
     fputs("}\n", out);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "records.h"
 #include "scan.h"
 
@@ -50,44 +51,10 @@ typedef struct exporter {
     int oom;
 } exporter;
 
-void rw_export_json_str(FILE *out, const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    fputc('"', out);
-    while (p < end) {
-        unsigned ch = *p;
-        if (ch == '"' || ch == '\\') {
-            fputc('\\', out);
-            fputc((int)ch, out);
-            p++;
-        } else if (ch < 0x20) {
-            fprintf(out, "\\u%04x", ch);
-            p++;
-        } else if (ch < 0x80) {
-            fputc((int)ch, out);
-            p++;
-        } else {
-            /* Copy a well-formed UTF-8 sequence, else one U+FFFD for the byte. */
-            size_t n = ch >= 0xF0 && ch < 0xF5 ? 4 : ch >= 0xE0 ? 3 : ch >= 0xC2 && ch < 0xE0 ? 2 : 0;
-            size_t k = 1;
-            if (n && (size_t)(end - p) >= n)
-                for (; k < n && (p[k] & 0xC0) == 0x80; k++)
-                    ;
-            if (n && k == n) {
-                fwrite(p, 1, n, out);
-                p += n;
-            } else {
-                fputs("\\ufffd", out);
-                p++;
-            }
-        }
-    }
-    fputc('"', out);
-}
-
+/* A string as JSON (json.h); NULL as "". */
 static void json_cstr(FILE *out, const char *s)
 {
-    rw_export_json_str(out, s ? s : "", s ? strlen(s) : 0);
+    rw_json_str(out, s ? s : "");
 }
 
 static double ts_us(const exporter *x, uint64_t tick)

@@ -29,8 +29,4 @@ typedef struct rw_export_opts {
  * when a write fails (message names what). out stays open. */
 rw_code rw_export_write(const rw_reader *r, const rw_export_opts *o, FILE *out, rw_err *err);
 
-/* Writes s[0..len) as a JSON string literal (quotes included): control characters
- * escaped, invalid UTF-8 bytes replaced by U+FFFD. */
-void rw_export_json_str(FILE *out, const char *s, size_t len);
-
 #endif
