@@ -1,6 +1,7 @@
 /* rewind coverage: line counts of a recording, printed and written the way
  * `python3 -m trace` does (.cover files, summary table, functions called, calling
- * relationships), plus an LCOV tracefile. The counting is replayer/coverage.c. */
+ * relationships), plus an LCOV tracefile. The counting is replayer/analysis/coverage.c,
+ * the LCOV writer replayer/analysis/lcov.c. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -11,6 +12,7 @@
 
 #include "commands.h"
 #include "coverage.h"
+#include "lcov.h"
 #include "position.h"
 #include "progress.h"
 #include "reader.h"
@@ -308,72 +310,6 @@ static void progress_cb(void *ctx, uint64_t done, uint64_t total)
     rw_progress_update(p, done);
 }
 
-static int write_lcov(const rw_reader *r, const rw_cov *cov, const rw_cov_file *files,
-                      const uint8_t *report, size_t nfiles, const char *out)
-{
-    FILE *f = fopen(out, "w");
-    if (!f) {
-        fprintf(stderr, "rewind coverage: cannot write %s: %s\n", out, strerror(errno));
-        return -1;
-    }
-    const rw_defs *d = rw_reader_defs(r);
-    fprintf(f, "TN:\n");
-    for (size_t k = 0; k < nfiles; k++) {
-        if (!report[k])
-            continue;
-        const rw_cov_file *cf = &files[k];
-        fprintf(f, "SF:%s\n", cf->path);
-        size_t fnf = 0, fnh = 0;
-        for (int pass = 0; pass < 2; pass++)
-            for (uint32_t i = 1; i < d->ncodes; i++) {
-                const Rewind__CodeDef *cd = d->codes[i];
-                if (!cd->file || cd->file >= d->nfiles || !d->files[cd->file]->path ||
-                    strcmp(d->files[cd->file]->path, cf->path) || !cd->name ||
-                    !strcmp(cd->name, "<module>"))
-                    continue;
-                const char *q = cd->qualname && *cd->qualname ? cd->qualname : cd->name;
-                /* Names must be unique in a record: qualify repeats (lambdas, redefinitions)
-                 * with their first line. */
-                int dup = 0;
-                for (uint32_t j = 1; j < i && !dup; j++) {
-                    const Rewind__CodeDef *o = d->codes[j];
-                    dup = o->file == cd->file && o->qualname && cd->qualname &&
-                          !strcmp(o->qualname, cd->qualname);
-                }
-                if (pass == 0) {
-                    if (dup)
-                        fprintf(f, "FN:%u,%s@%u\n", cd->first_line, q, cd->first_line);
-                    else
-                        fprintf(f, "FN:%u,%s\n", cd->first_line, q);
-                } else {
-                    uint64_t calls = rw_cov_calls(cov, i);
-                    if (dup)
-                        fprintf(f, "FNDA:%llu,%s@%u\n", (unsigned long long)calls, q,
-                                cd->first_line);
-                    else
-                        fprintf(f, "FNDA:%llu,%s\n", (unsigned long long)calls, q);
-                    fnf++;
-                    fnh += calls > 0;
-                }
-            }
-        fprintf(f, "FNF:%zu\nFNH:%zu\n", fnf, fnh);
-        size_t lf = 0, lh = 0;
-        for (uint32_t l = 1; l < cf->nlines; l++) {
-            if (!cf->hits[l] && !cf->exec[l])
-                continue;
-            fprintf(f, "DA:%u,%llu\n", l, (unsigned long long)cf->hits[l]);
-            lf++;
-            lh += cf->hits[l] > 0;
-        }
-        fprintf(f, "LF:%zu\nLH:%zu\nend_of_record\n", lf, lh);
-    }
-    if (fclose(f) != 0) {
-        fprintf(stderr, "rewind coverage: cannot write %s: %s\n", out, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
 int rw_cmd_coverage(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -575,8 +511,13 @@ int rw_cmd_coverage(int argc, char **argv)
                    rows[j].path);
     }
     free(rows);
-    if (lcov && write_lcov(r, cov, files, report, nfiles, lcov) < 0)
-        failed = 1;
+    if (lcov) {
+        rw_err lerr;
+        if (rw_lcov_write(r, cov, files, report, nfiles, lcov, &lerr) != RW_OK) {
+            fprintf(stderr, "rewind coverage: %s\n", lerr.msg);
+            failed = 1;
+        }
+    }
     if (fflush(stdout) != 0)
         failed = 1;
     status = failed ? RW_EXIT_FAIL : RW_EXIT_OK;

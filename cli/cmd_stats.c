@@ -4,13 +4,14 @@
 #include "commands.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "position.h"
 #include "profile.h"
+#include "pstats.h"
+#include "scan.h"
 #include "progress.h"
 #include "reader.h"
 
@@ -384,11 +385,8 @@ int rw_cmd_stats(int argc, char **argv)
     if (a.nsort == 0)
         rw_prof_sort_add(&sort, "cumulative", &err);
 
-    /* Chunks are decoded on helper threads, whose malloc arenas otherwise give every
-     * freed chunk buffer back to the kernel and fault it in again for the next one
-     * (a third of the run time on a 42M-event trace). */
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    /* Chunks are decoded on the scan's helper threads (scan.h). */
+    rw_scan_tune_malloc();
 
     rw_reader *r;
     if (rw_cli_open_trace(CMD, a.file, &r, &err) != RW_OK)

@@ -8,6 +8,7 @@
 #include "scan.h"
 
 #include <assert.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,4 +231,10 @@ rw_code rw_scan_batches(const rw_reader *r, uint64_t from, uint64_t to,
     pipe_stop(&pp);
     free(first_lines);
     return rc;
+}
+
+void rw_scan_tune_malloc(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "profile.h"
+#include "pstats.h"
 #include "reader.h"
 #include "testutil.h"
 #include "writer.h"

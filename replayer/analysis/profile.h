@@ -4,7 +4,8 @@
  * rw_profile_run makes one pass over the events (CALL/RETURN for Python frames,
  * C_CALL/C_RETURN/C_EXCEPTION for builtins) with _lsprof's algorithm; the result is a
  * list of functions labelled as cProfile labels them, merged by label, ready to sort
- * the way pstats sorts, to print (cli/) or to save in pstats' marshal format. Objects
+ * the way pstats sorts, to print (cli/) or to save in pstats' marshal format
+ * (pstats.h). Objects
  * here belong to one thread; rw_profile_run decodes chunks ahead of the one it scans
  * on the scan pipeline's helper threads (scan.h, batches).
  */
@@ -112,10 +113,5 @@ size_t *rw_profile_order(const rw_profile *p, const rw_prof_sort *s);
 /* func_std_string(): "file:line(name)", or "{label}" for C functions. Writes at most
  * cap bytes (NUL included) and returns the full length. */
 size_t rw_prof_func_name(const rw_prof_func *f, char *buf, size_t cap);
-
-/* Writes p in the format cProfile's -o writes (marshal of {(file, line, name): (cc,
- * nc, tt, ct, {caller: (nc, cc, tt, ct)})}), which pstats.Stats(path) loads. Errors:
- * RW_EIO naming path. */
-rw_code rw_profile_write_pstats(const rw_profile *p, const char *path, rw_err *err);
 
 #endif

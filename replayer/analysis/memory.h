@@ -180,6 +180,9 @@ void rw_mem_source_line(const rw_mem *m, uint32_t file, uint32_t line, char *buf
 /* tracemalloc._format_size(size, sign): "1.5 KiB", "+12 B", ... */
 void rw_mem_format_size(double size, int sign, char *buf, size_t len);
 
+/* A duration for the timeline's axis: "2.50s", "12.5ms", "3.0us", "80ns". */
+void rw_mem_format_time(double ns, char *buf, size_t len);
+
 /* str() of a Statistic (diff == 0) or StatisticDiff (diff != 0):
  * "file.py:12: size=1024 KiB, count=10, average=102 KiB". */
 void rw_mem_format_stat(const rw_mem *m, const rw_mem_stat *st, int diff, char *buf,

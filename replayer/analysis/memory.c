@@ -114,12 +114,13 @@ static const char *def_path(const rw_defs *d, uint32_t f)
     return d->files[f]->path;
 }
 
-static const rw_defs *g_sort_defs; /* qsort has no context argument */
-
-static int cmp_file_path(const void *a, const void *b)
+/* qsort_r comparator of FileDef ids (every one with a path) by path, then id; ctx is
+ * the rw_defs. */
+static int cmp_file_path(const void *a, const void *b, void *ctx)
 {
+    const rw_defs *d = ctx;
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    int c = strcmp(def_path(g_sort_defs, x), def_path(g_sort_defs, y));
+    int c = strcmp(def_path(d, x), def_path(d, y));
     return c ? c : (x > y) - (x < y);
 }
 
@@ -139,8 +140,7 @@ static rw_code load_defs(rw_mem *m, rw_err *err)
     for (uint32_t f = 1; f < d->nfiles; f++)
         if (def_path(d, f))
             order[n++] = f;
-    g_sort_defs = d;
-    qsort(order, n, sizeof *order, cmp_file_path);
+    qsort_r(order, n, sizeof *order, cmp_file_path, (void *)d);
     for (uint32_t i = 0; i < n; i++) {
         uint32_t f = order[i];
         if (i > 0 && !strcmp(def_path(d, order[i - 1]), def_path(d, f)))
@@ -892,32 +892,31 @@ static int cmp_tb(const rw_mem *m, uint32_t a, uint32_t b)
     return (na > nb) - (na < nb);
 }
 
-static const rw_mem *g_sort_mem; /* qsort has no context argument */
-
 #define CMP(x, y)                                                              \
     do {                                                                       \
         if ((x) != (y))                                                        \
             return (x) < (y) ? 1 : -1; /* descending */                        \
     } while (0)
 
-static int cmp_stat(const void *pa, const void *pb)
+/* qsort_r comparators of statistics, tracemalloc's order; ctx is the rw_mem. */
+static int cmp_stat(const void *pa, const void *pb, void *ctx)
 {
     const rw_mem_stat *a = pa, *b = pb;
     CMP(a->size, b->size);
     CMP(a->count, b->count);
-    return -cmp_tb(g_sort_mem, a->key, b->key);
+    return -cmp_tb(ctx, a->key, b->key);
 }
 
 static int64_t iabs(int64_t v) { return v < 0 ? -v : v; }
 
-static int cmp_diff(const void *pa, const void *pb)
+static int cmp_diff(const void *pa, const void *pb, void *ctx)
 {
     const rw_mem_stat *a = pa, *b = pb;
     CMP(iabs(a->size_diff), iabs(b->size_diff));
     CMP(a->size, b->size);
     CMP(iabs(a->count_diff), iabs(b->count_diff));
     CMP(a->count, b->count);
-    return -cmp_tb(g_sort_mem, a->key, b->key);
+    return -cmp_tb(ctx, a->key, b->key);
 }
 
 static rw_code stats_impl(rw_mem *m, const rw_mem_snapshot *s, const rw_mem_snapshot *old,
@@ -962,8 +961,7 @@ static rw_code stats_impl(rw_mem *m, const rw_mem_snapshot *s, const rw_mem_snap
             x->size_diff = b ? a[i].size - b[i].size : 0;
             x->count_diff = b ? a[i].count - b[i].count : 0;
         }
-        g_sort_mem = m;
-        qsort(st, k, sizeof *st, old ? cmp_diff : cmp_stat);
+        qsort_r(st, k, sizeof *st, old ? cmp_diff : cmp_stat, m);
         *out = st;
         *n = k;
     }
@@ -986,6 +984,18 @@ rw_code rw_mem_compare(rw_mem *m, const rw_mem_snapshot *newer, const rw_mem_sna
 }
 
 /* ---- text ----------------------------------------------------------------------- */
+
+void rw_mem_format_time(double ns, char *buf, size_t len)
+{
+    if (ns >= 1e9)
+        snprintf(buf, len, "%.2fs", ns / 1e9);
+    else if (ns >= 1e6)
+        snprintf(buf, len, "%.1fms", ns / 1e6);
+    else if (ns >= 1e3)
+        snprintf(buf, len, "%.1fus", ns / 1e3);
+    else
+        snprintf(buf, len, "%.0fns", ns);
+}
 
 void rw_mem_format_size(double size, int sign, char *buf, size_t len)
 {
