@@ -6,7 +6,7 @@
  * with the "(rewind) " prompt, as pdb reads its "(Pdb) " prompt (with readline's
  * editing and history at a terminal, when built with it). A breakpoint's command
  * list ("commands") is read from the same stream, with pdb's "(com) " prompt on
- * stdin. The debugger itself (replayer/debugger.h) prints everything else.
+ * stdin. The pdb front end (replayer/debugger/pdb.h) prints everything else.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 #endif
 
 #include "commands.h"
-#include "debugger.h"
+#include "pdb.h"
 #include "reader.h"
 
 #define PROMPT "(rewind) "
@@ -209,15 +209,15 @@ int rw_cmd_replay(int argc, char **argv)
         lines_free(&first);
         return rw_cli_fail("replay", &err);
     }
-    rw_dbg *d;
-    if (rw_dbg_new(r, stdout, &d, &err) != RW_OK) {
+    rw_pdb *d;
+    if (rw_pdb_new(r, stdout, &d, &err) != RW_OK) {
         rw_reader_free(r);
         lines_free(&first);
         return rw_cli_fail("replay", &err);
     }
-    rw_dbg_set_input(d, ask, NULL);
-    if (rw_dbg_start(d, at, &err) != RW_OK) {
-        rw_dbg_free(d);
+    rw_pdb_set_input(d, ask, NULL);
+    if (rw_pdb_start(d, at, &err) != RW_OK) {
+        rw_pdb_free(d);
         rw_reader_free(r);
         lines_free(&first);
         return rw_cli_fail("replay", &err);
@@ -227,36 +227,36 @@ int rw_cmd_replay(int argc, char **argv)
     size_t cap = 0;
     char queued[8192];
     int need_entry = 1;
-    while (!rw_dbg_done(d)) {
+    while (!rw_pdb_done(d)) {
         if (need_entry) {
             int moved = 0;
-            while (first.head < first.n && !rw_dbg_done(d))
-                if (rw_dbg_onecmd(d, first.v[first.head++])) {
+            while (first.head < first.n && !rw_pdb_done(d))
+                if (rw_pdb_onecmd(d, first.v[first.head++])) {
                     moved = 1;
                     break;
                 }
-            if (moved || rw_dbg_done(d))
+            if (moved || rw_pdb_done(d))
                 continue;
-            if (rw_dbg_interaction(d)) /* a breakpoint's command list resumed */
+            if (rw_pdb_interaction(d)) /* a breakpoint's command list resumed */
                 continue;
             need_entry = 0;
         }
         int moved;
-        if (rw_dbg_pending(d, queued, sizeof queued))
-            moved = rw_dbg_line(d, queued);
-        else if (read_line(rw_dbg_defining(d) ? COM_PROMPT : PROMPT, &buf, &cap))
-            moved = rw_dbg_line(d, buf);
-        else if (rw_dbg_defining(d))
-            moved = rw_dbg_onecmd(d, "end"); /* then EOF at the usual prompt */
+        if (rw_pdb_pending(d, queued, sizeof queued))
+            moved = rw_pdb_line(d, queued);
+        else if (read_line(rw_pdb_defining(d) ? COM_PROMPT : PROMPT, &buf, &cap))
+            moved = rw_pdb_line(d, buf);
+        else if (rw_pdb_defining(d))
+            moved = rw_pdb_onecmd(d, "end"); /* then EOF at the usual prompt */
         else
-            moved = rw_dbg_onecmd(d, "EOF");
+            moved = rw_pdb_onecmd(d, "EOF");
         if (moved)
             need_entry = 1;
     }
     fflush(stdout);
-    int status = rw_dbg_error(d) == RW_OK ? RW_EXIT_OK : RW_EXIT_FAIL;
+    int status = rw_pdb_error(d) == RW_OK ? RW_EXIT_OK : RW_EXIT_FAIL;
     free(buf);
-    rw_dbg_free(d);
+    rw_pdb_free(d);
     rw_reader_free(r);
     lines_free(&first);
     return status;

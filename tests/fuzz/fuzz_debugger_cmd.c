@@ -1,8 +1,8 @@
 /* Fuzz target for the debugger's command parser and commands: each input is a script
  * of command lines (at most 64 run) fed to a fresh debugger over a small trace
  * written once with the writer API (a loop calling a function, with an exception),
- * after the pure parsers (rw_dbg_parseline, rw_dbg_parse_int, rw_dbg_expand) have seen
- * every line; each stop runs its breakpoint's command list (rw_dbg_interaction), as
+ * after the pure parsers (rw_pdb_parseline, rw_pdb_parse_int, rw_pdb_expand) have seen
+ * every line; each stop runs its breakpoint's command list (rw_pdb_interaction), as
  * the command line does. Output goes to /dev/null: the target looks for crashes,
  * leaks and sanitizer reports, and for hangs (every command is bounded by the trace's
  * size, a chain of resuming lists by it and by the debugger's back-and-forth limit).
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "debugger.h"
+#include "pdb.h"
 #include "reader.h"
 #include "writer.h"
 
@@ -132,33 +132,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < sc.n; i++) {
         char name[64], *arg = malloc(strlen(sc.lines[i]) + 1), *rest = NULL;
         if (arg)
-            rw_dbg_parseline(sc.lines[i], name, sizeof name, arg, strlen(sc.lines[i]) + 1);
+            rw_pdb_parseline(sc.lines[i], name, sizeof name, arg, strlen(sc.lines[i]) + 1);
         free(arg);
         long long v;
-        rw_dbg_parse_int(sc.lines[i], &v);
-        free(rw_dbg_expand(sc.lines[i], names, texts, 3, &rest));
+        rw_pdb_parse_int(sc.lines[i], &v);
+        free(rw_pdb_expand(sc.lines[i], names, texts, 3, &rest));
         free(rest);
     }
     FILE *out = fopen("/dev/null", "w");
-    rw_dbg *d = NULL;
+    rw_pdb *d = NULL;
     rw_err err;
-    if (reader && out && rw_dbg_new(reader, out, &d, &err) == RW_OK &&
-        rw_dbg_start(d, NULL, &err) == RW_OK) {
-        rw_dbg_set_input(d, ask, &sc);
+    if (reader && out && rw_pdb_new(reader, out, &d, &err) == RW_OK &&
+        rw_pdb_start(d, NULL, &err) == RW_OK) {
+        rw_pdb_set_input(d, ask, &sc);
         char queued[512];
-        while (sc.next < sc.n && !rw_dbg_done(d)) {
-            int moved = rw_dbg_line(d, sc.lines[sc.next++]);
+        while (sc.next < sc.n && !rw_pdb_done(d)) {
+            int moved = rw_pdb_line(d, sc.lines[sc.next++]);
             for (;;) {
                 /* As cli/cmd_replay.c: each new stop runs its breakpoint's list. */
-                while (moved && !rw_dbg_done(d))
-                    moved = rw_dbg_interaction(d);
-                if (rw_dbg_done(d) || !rw_dbg_pending(d, queued, sizeof queued))
+                while (moved && !rw_pdb_done(d))
+                    moved = rw_pdb_interaction(d);
+                if (rw_pdb_done(d) || !rw_pdb_pending(d, queued, sizeof queued))
                     break;
-                moved = rw_dbg_line(d, queued);
+                moved = rw_pdb_line(d, queued);
             }
         }
     }
-    rw_dbg_free(d);
+    rw_pdb_free(d);
     if (out)
         fclose(out);
     free(sc.lines);

@@ -1,11 +1,11 @@
-/* Timeline (timeline.h): positions, shadow stacks and searches over decoded chunks.
+/* Navigator (nav.h): positions, shadow stacks and searches over decoded chunks.
  *
  * Every operation works chunk by chunk: a chunk is loaded (or taken from the cache),
  * a decoder runs over it from its keyframe, and the records are shown to a callback
  * with the shadow stack of their thread. Backward searches go chunk by chunk towards
  * the start, so a step back costs one or two chunk decodes however long the trace.
  */
-#include "timeline.h"
+#include "nav.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -26,7 +26,7 @@ typedef struct keyframe {
     rw_stack st;
 } keyframe;
 
-struct rw_timeline {
+struct rw_nav {
     const rw_reader *r;
     keyframe *kf;          /* by chunk number; NULL until the first keyframe read */
     rw_id_limits lim;
@@ -35,16 +35,16 @@ struct rw_timeline {
     slot cache[CACHE_SLOTS];
     uint64_t clock;
     uint64_t decodes;
-    const uint64_t *pairs; /* rw_timeline_set_lines */
+    const uint64_t *pairs; /* rw_nav_set_line_filter */
     size_t npairs;
     uint64_t skips;
-    char *text;            /* copy of the text of the event rw_timeline_at returned */
+    char *text;            /* copy of the text of the event rw_nav_at returned */
     size_t text_cap;
 };
 
-rw_code rw_timeline_new(const rw_reader *r, rw_timeline **out, rw_err *err)
+rw_code rw_nav_new(const rw_reader *r, rw_nav **out, rw_err *err)
 {
-    rw_timeline *t = calloc(1, sizeof *t);
+    rw_nav *t = calloc(1, sizeof *t);
     if (!t)
         return rw_err_set(err, RW_ENOMEM, "timeline: out of memory");
     const rw_defs *d = rw_reader_defs(r);
@@ -67,7 +67,7 @@ rw_code rw_timeline_new(const rw_reader *r, rw_timeline **out, rw_err *err)
     return RW_OK;
 }
 
-void rw_timeline_free(rw_timeline *t)
+void rw_nav_free(rw_nav *t)
 {
     if (!t)
         return;
@@ -82,29 +82,30 @@ void rw_timeline_free(rw_timeline *t)
     free(t);
 }
 
-uint64_t rw_timeline_nevents(const rw_timeline *t)
+uint64_t rw_nav_nevents(const rw_nav *t)
 {
     return rw_reader_nevents(t->r);
 }
 
-uint64_t rw_timeline_decodes(const rw_timeline *t)
+uint64_t rw_nav_decodes(const rw_nav *t)
 {
     return t->decodes;
 }
 
-void rw_timeline_set_lines(rw_timeline *t, const uint64_t *pairs, size_t n)
+void rw_nav_set_line_filter(rw_nav *t, const uint64_t *pairs, size_t n)
 {
+    assert(!n || pairs);
     t->pairs = n ? pairs : NULL;
     t->npairs = pairs ? n : 0;
 }
 
-uint64_t rw_timeline_skips(const rw_timeline *t)
+uint64_t rw_nav_skips(const rw_nav *t)
 {
     return t->skips;
 }
 
 /* 0 when the line filter rules chunk k out of the current search. */
-static int chunk_may_match(rw_timeline *t, size_t k)
+static int chunk_may_match(rw_nav *t, size_t k)
 {
     if (!t->pairs)
         return 1;
@@ -121,8 +122,9 @@ static int chunk_may_match(rw_timeline *t, size_t k)
 
 /* Chunk k, from the cache or loaded into the least recently used slot. Borrowed
  * until the next load. */
-static rw_code get_chunk(rw_timeline *t, size_t k, const rw_chunk **out, rw_err *err)
+static rw_code get_chunk(rw_nav *t, size_t k, const rw_chunk **out, rw_err *err)
 {
+    assert(k < rw_reader_nchunks(t->r));
     slot *victim = &t->cache[0];
     for (int i = 0; i < CACHE_SLOTS; i++) {
         slot *s = &t->cache[i];
@@ -147,7 +149,7 @@ static rw_code get_chunk(rw_timeline *t, size_t k, const rw_chunk **out, rw_err 
 
 /* The chunk holding event pos (pos < nevents): chunks without events (annotations
  * only) can share a first_event with the next one. */
-static size_t chunk_of_event(const rw_timeline *t, uint64_t pos)
+static size_t chunk_of_event(const rw_nav *t, uint64_t pos)
 {
     size_t k = rw_reader_find_chunk(t->r, pos);
     while (k > 0) {
@@ -161,7 +163,7 @@ static size_t chunk_of_event(const rw_timeline *t, uint64_t pos)
 
 /* The first chunk that may hold a record with position >= pos (annotations just
  * before event pos can sit at the tail of an earlier chunk). */
-static size_t first_chunk_for(const rw_timeline *t, uint64_t pos)
+static size_t first_chunk_for(const rw_nav *t, uint64_t pos)
 {
     size_t n = rw_reader_nchunks(t->r);
     if (!n)
@@ -178,7 +180,7 @@ typedef int (*chunk_fn)(void *ctx, const rw_event *ev, const rw_decoder *d);
 
 /* Runs fn over every record of chunk k in order until it returns non-zero.
  * *stopped says whether it did. */
-static rw_code scan_chunk(rw_timeline *t, size_t k, chunk_fn fn, void *ctx, int *stopped,
+static rw_code scan_chunk(rw_nav *t, size_t k, chunk_fn fn, void *ctx, int *stopped,
                           rw_err *err)
 {
     const rw_chunk *c;
@@ -206,7 +208,7 @@ static const rw_stack *stack_of(const rw_decoder *d, uint32_t thread)
     return s ? s : &no_stack;
 }
 
-/* ---- rw_timeline_at --------------------------------------------------------- */
+/* ---- rw_nav_at --------------------------------------------------------- */
 
 typedef struct at_ctx {
     uint64_t pos;
@@ -261,12 +263,12 @@ static int at_fn(void *p, const rw_event *ev, const rw_decoder *d)
     return 1;
 }
 
-rw_code rw_timeline_at(rw_timeline *t, uint64_t pos, rw_event *ev, rw_stack *st, rw_err *err)
+rw_code rw_nav_at(rw_nav *t, uint64_t pos, rw_event *ev, rw_stack *st, rw_err *err)
 {
-    if (pos >= rw_timeline_nevents(t))
+    if (pos >= rw_nav_nevents(t))
         return rw_err_set(err, RW_EINVAL, "position %llu is past the last event (%llu)",
                           (unsigned long long)pos,
-                          (unsigned long long)(rw_timeline_nevents(t) - 1));
+                          (unsigned long long)(rw_nav_nevents(t) - 1));
     at_ctx a = {pos, ev, st, 0, 0};
     int stopped;
     RW_TRY(scan_chunk(t, chunk_of_event(t, pos), at_fn, &a, &stopped, err));
@@ -295,7 +297,7 @@ rw_code rw_timeline_at(rw_timeline *t, uint64_t pos, rw_event *ev, rw_stack *st,
 typedef struct search_ctx {
     uint64_t lo, hi;      /* positions lo <= pos < hi are shown (lo > from) */
     int all;
-    rw_tl_match m;
+    rw_nav_match m;
     void *ctx;
     int found;
     uint64_t pos;
@@ -323,14 +325,14 @@ static int search_fn(void *p, const rw_event *ev, const rw_decoder *d)
     return 0;
 }
 
-rw_code rw_timeline_next(rw_timeline *t, uint64_t from, uint64_t end, int flags, rw_tl_match m,
+rw_code rw_nav_next(rw_nav *t, uint64_t from, uint64_t end, int flags, rw_nav_match m,
                          void *ctx, uint64_t *found, rw_err *err)
 {
     uint64_t lo = from == UINT64_MAX ? 0 : from + 1;
-    uint64_t n = rw_timeline_nevents(t);
+    uint64_t n = rw_nav_nevents(t);
     if (end > n + 1)
         end = n + 1;
-    search_ctx s = {lo, end, flags & RW_TL_ALL, m, ctx, 0, 0, 0, 0};
+    search_ctx s = {lo, end, flags & RW_NAV_ALL, m, ctx, 0, 0, 0, 0};
     size_t nchunks = rw_reader_nchunks(t->r);
     for (size_t k = first_chunk_for(t, lo); k < nchunks && lo < end; k++) {
         int stopped;
@@ -350,10 +352,10 @@ rw_code rw_timeline_next(rw_timeline *t, uint64_t from, uint64_t end, int flags,
                       (unsigned long long)(from == UINT64_MAX ? 0 : from));
 }
 
-rw_code rw_timeline_prev(rw_timeline *t, uint64_t from, uint64_t begin, rw_tl_match m,
+rw_code rw_nav_prev(rw_nav *t, uint64_t from, uint64_t begin, rw_nav_match m,
                          void *ctx, uint64_t *found, rw_err *err)
 {
-    uint64_t n = rw_timeline_nevents(t);
+    uint64_t n = rw_nav_nevents(t);
     if (from > n)
         from = n;
     if (from == 0 || begin >= from)
@@ -380,7 +382,7 @@ rw_code rw_timeline_prev(rw_timeline *t, uint64_t from, uint64_t begin, rw_tl_ma
 
 typedef struct visit_ctx {
     uint64_t from, to;
-    rw_tl_match fn;
+    rw_nav_match fn;
     void *ctx;
     int past;
 } visit_ctx;
@@ -397,7 +399,7 @@ static int visit_fn(void *p, const rw_event *ev, const rw_decoder *d)
     return v->fn(v->ctx, ev, stack_of(d, ev->thread));
 }
 
-rw_code rw_timeline_visit(rw_timeline *t, uint64_t from, uint64_t to, rw_tl_match fn, void *ctx,
+rw_code rw_nav_visit(rw_nav *t, uint64_t from, uint64_t to, rw_nav_match fn, void *ctx,
                           rw_err *err)
 {
     visit_ctx v = {from, to, fn, ctx, 0};
@@ -415,13 +417,14 @@ rw_code rw_timeline_visit(rw_timeline *t, uint64_t from, uint64_t to, rw_tl_matc
 
 /* ---- frame-confined searches -------------------------------------------------- */
 
-/* The stack of thread at the start of chunk k (borrowed, valid until the timeline is
+/* The stack of thread at the start of chunk k (borrowed, valid until the navigator is
  * freed or the entry is reloaded for another thread). Reads the chunk without putting
  * it in the cache, so that keyframe probes do not evict the chunks being stepped in. */
-static rw_code keyframe_of(rw_timeline *t, size_t k, uint32_t thread, const rw_stack **out,
+static rw_code keyframe_of(rw_nav *t, size_t k, uint32_t thread, const rw_stack **out,
                            rw_err *err)
 {
     size_t n = rw_reader_nchunks(t->r);
+    assert(k < n);
     if (!t->kf && !(t->kf = calloc(n, sizeof *t->kf)))
         return rw_err_set(err, RW_ENOMEM, "timeline: out of memory");
     keyframe *e = &t->kf[k];
@@ -468,11 +471,11 @@ static int runs_callee(const rw_stack *st, uint64_t frame_call, uint64_t callee)
     return callee && callee_of(st, frame_call) == callee;
 }
 
-rw_code rw_timeline_next_frame(rw_timeline *t, uint64_t from, uint64_t end, uint32_t thread,
-                               uint64_t frame_call, rw_tl_match m, void *ctx, uint64_t *found,
+rw_code rw_nav_next_in_frame(rw_nav *t, uint64_t from, uint64_t end, uint32_t thread,
+                               uint64_t frame_call, rw_nav_match m, void *ctx, uint64_t *found,
                                rw_err *err)
 {
-    uint64_t n = rw_timeline_nevents(t);
+    uint64_t n = rw_nav_nevents(t);
     if (end > n)
         end = n;
     size_t nchunks = rw_reader_nchunks(t->r);
@@ -515,6 +518,7 @@ rw_code rw_timeline_next_frame(rw_timeline *t, uint64_t from, uint64_t end, uint
                 good = probe;
                 step *= 2;
             }
+            assert(good < bad && bad <= nchunks);
             while (bad - good > 1) {
                 size_t mid = good + (bad - good) / 2;
                 RW_TRY(keyframe_of(t, mid, thread, &kf, err));
@@ -532,11 +536,11 @@ rw_code rw_timeline_next_frame(rw_timeline *t, uint64_t from, uint64_t end, uint
                       (unsigned long long)(from == UINT64_MAX ? 0 : from));
 }
 
-rw_code rw_timeline_prev_frame(rw_timeline *t, uint64_t from, uint64_t begin, uint32_t thread,
-                               uint64_t frame_call, rw_tl_match m, void *ctx, uint64_t *found,
+rw_code rw_nav_prev_in_frame(rw_nav *t, uint64_t from, uint64_t begin, uint32_t thread,
+                               uint64_t frame_call, rw_nav_match m, void *ctx, uint64_t *found,
                                rw_err *err)
 {
-    uint64_t n = rw_timeline_nevents(t);
+    uint64_t n = rw_nav_nevents(t);
     if (from > n)
         from = n;
     while (from > begin && from > 0) {

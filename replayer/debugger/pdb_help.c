@@ -5,11 +5,11 @@
  * replaying a recording differs from debugging a live program. Generated from
  * /usr/lib/python3.11/pdb.py; the reverse commands' texts are ours.
  */
-#include "dbg_help.h"
+#include "pdb_help.h"
 
 #include <string.h>
 
-static const rw_dbg_help pdb_texts[] = {
+static const rw_pdb_help pdb_texts[] = {
     {"EOF",
     "EOF\n"
     "        Handles the receipt of EOF as a command."},
@@ -419,7 +419,7 @@ static const rw_dbg_help pdb_texts[] = {
     "        context of most commands.  'bt' is an alias for this command."},
 };
 
-const char rw_dbg_help_exec[] =
+const char rw_pdb_help_exec[] =
     "(!) statement\n"
     "        Execute the (one-line) statement in the context of the current\n"
     "        stack frame.  The exclamation point can be omitted unless the\n"
@@ -431,7 +431,7 @@ const char rw_dbg_help_exec[] =
     "        rewind: a recording cannot be changed; statements need a re-execution\n"
     "        replay, which this build does not have yet.";
 
-static const rw_dbg_help rewind_texts[] = {
+static const rw_pdb_help rewind_texts[] = {
     {"rstep",
     "rs(tep)\n"
     "        Go back one step: to the previous event where 'step' could have\n"
@@ -481,7 +481,7 @@ static const rw_dbg_help rewind_texts[] = {
     "        before and after it (default 5), the current one marked with '=>'."},
 };
 
-const rw_dbg_help *rw_dbg_help_find(const char *name)
+const rw_pdb_help *rw_pdb_help_find(const char *name)
 {
     for (size_t i = 0; i < sizeof pdb_texts / sizeof *pdb_texts; i++)
         if (!strcmp(pdb_texts[i].name, name))

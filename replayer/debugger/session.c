@@ -1,0 +1,1678 @@
+/* Session engine (session.h): bdb's stepping rules replayed on the recorded events.
+ *
+ * Forward moves set bdb's (stopframe, returnframe, stoplineno) and a forward search
+ * stops at the first event where bdb's stop_here / break_here / return and exception
+ * rules would have stopped. Reverse moves search backwards for the mirror condition.
+ * Frames are named by the position of the CALL that opened them; a generator's frame,
+ * which lives across resumptions, by its code and the Python frame that resumes it
+ * (the log does not name generator objects). The searches themselves (chunk cache,
+ * line filter, callees skipped by keyframes) are the navigator's (nav.h).
+ */
+#include "session.h"
+
+#include <assert.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nav.h"
+#include "position.h"
+
+#define CO_GENERATOR_ANY (0x20 | 0x80 | 0x200) /* CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR */
+#define NOPOS UINT64_MAX
+
+typedef struct srcfile {
+    int loaded;
+    size_t n;             /* lines */
+    size_t *off;          /* n + 1 offsets into the source */
+} srcfile;
+
+/* Invariants: frames[0 .. nframes) is the stack at pos (nframes <= capframes);
+ * selected < nframes unless nframes == 0 (then 0); bps[1 .. nbps) are the
+ * breakpoints by number (NULL once deleted), bps[0] unused; file_bps[f] counts the
+ * live breakpoints of file f; main_call <= start_pos and main_call <= main_ret. */
+struct rw_session {
+    const rw_reader *r;
+    const rw_defs *defs;
+    rw_nav *nav;
+    const rw_values *values;
+
+    char **canon;          /* canonical path by FileDef id */
+    srcfile *src;
+    uint32_t *file_bps;    /* live breakpoints per FileDef id */
+
+    /* The main program: its frame's CALL and RETURN, its thread, its first line. */
+    uint32_t main_thread;
+    uint32_t main_file;
+    uint64_t main_call, main_ret;
+    uint64_t start_pos;
+
+    /* Where we are. */
+    uint64_t pos;
+    rw_event ev;
+    char *evtext;
+    rw_stack raw;          /* the thread's whole stack at pos, C frames included */
+    rw_session_frame *frames;
+    uint32_t nframes, capframes;
+    uint32_t selected;
+    uint32_t thread;       /* viewed thread */
+    int postmortem;
+    int at_end;            /* forward moves ran off the end of the program */
+
+    /* How the last move ended (rw_session_where). */
+    rw_stop_reason reason;
+    int moved;
+    int hit;               /* breakpoint number of a BREAKPOINT stop */
+    int deleted;
+    rw_breakpoint deleted_bp;
+    rw_session_crash crash;
+
+    rw_breakpoint **bps;   /* by number; [0] unused; NULL = deleted */
+    int nbps;              /* numbers 1..nbps-1 were given */
+    uint64_t *pairs;       /* where they can stop, for the line filter (bp_pairs) */
+    size_t npairs, cappairs;
+    int plain;             /* rw_session_set_plain_search */
+};
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+/* ---- definitions: files, sources, codes ---------------------------------------- */
+
+static const Rewind__CodeDef *code_def(const rw_session *s, uint32_t id)
+{
+    return id && id < s->defs->ncodes ? s->defs->codes[id] : NULL;
+}
+
+static uint32_t code_file(const rw_session *s, uint32_t id)
+{
+    const Rewind__CodeDef *c = code_def(s, id);
+    return c && c->file < s->defs->nfiles ? c->file : 0;
+}
+
+static const char *code_name(const rw_session *s, uint32_t id)
+{
+    const Rewind__CodeDef *c = code_def(s, id);
+    return c && c->name && *c->name ? c->name : "<lambda>";
+}
+
+static int code_is_gen(const rw_session *s, uint32_t id)
+{
+    const Rewind__CodeDef *c = code_def(s, id);
+    return c && (c->flags & CO_GENERATOR_ANY);
+}
+
+const char *rw_session_file_path(const rw_session *s, uint32_t f)
+{
+    return f && f < s->defs->nfiles && s->canon[f] ? s->canon[f] : "?";
+}
+
+const char *rw_session_file_recorded_path(const rw_session *s, uint32_t f)
+{
+    return f < s->defs->nfiles && s->defs->files[f] ? s->defs->files[f]->path : NULL;
+}
+
+static const char *exc_name(const rw_session *s, uint32_t name)
+{
+    return name && name < s->defs->nnames && s->defs->names[name] ? s->defs->names[name]->text
+                                                                   : "Exception";
+}
+
+/* A growable string, for canonic. */
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+    int oom;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+/* pdb's canonic(): <...> names unchanged, others made absolute (against the
+ * recording's working directory) and normalised. New string. */
+static char *canonic(const char *path, const char *cwd)
+{
+    size_t n = strlen(path);
+    if (n >= 2 && path[0] == '<' && path[n - 1] == '>')
+        return xstrdup(path);
+    sbuf b = {0};
+    if (path[0] != '/' && cwd && *cwd) {
+        sb_add(&b, cwd, strlen(cwd));
+        sb_add(&b, "/", 1);
+    }
+    sb_add(&b, path, n);
+    if (b.oom || !b.p)
+        return NULL;
+    /* normpath: collapse //, /./ and /x/../ */
+    char *out = malloc(b.n + 2);
+    if (!out) {
+        free(b.p);
+        return NULL;
+    }
+    size_t o = 0;
+    const char *p = b.p;
+    int abs = *p == '/';
+    if (abs)
+        out[o++] = '/';
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *s = p;
+        while (*p && *p != '/')
+            p++;
+        size_t l = (size_t)(p - s);
+        if (!l || (l == 1 && s[0] == '.'))
+            continue;
+        if (l == 2 && s[0] == '.' && s[1] == '.') {
+            size_t base = abs ? 1 : 0;
+            if (o > base) {
+                while (o > base && out[o - 1] != '/')
+                    o--;
+                if (o > base)
+                    o--;
+                continue;
+            }
+            if (abs)
+                continue;
+        }
+        if (o > (size_t)abs)
+            out[o++] = '/';
+        memcpy(out + o, s, l);
+        o += l;
+    }
+    if (!o)
+        out[o++] = '.';
+    out[o] = '\0';
+    free(b.p);
+    return out;
+}
+
+static const char *recording_cwd(const rw_session *s)
+{
+    const Rewind__Metadata *md = rw_reader_metadata(s->r);
+    return md ? md->cwd : NULL;
+}
+
+char *rw_session_canonic(const rw_session *s, const char *path)
+{
+    return canonic(path, recording_cwd(s));
+}
+
+uint32_t rw_session_lookup_file(const rw_session *s, const char *name)
+{
+    char *c = canonic(name, recording_cwd(s));
+    char with_py[4096 + 4];
+    snprintf(with_py, sizeof with_py, "%s%s", name, strstr(name, ".py") ? "" : ".py");
+    char *c2 = canonic(with_py, recording_cwd(s));
+    uint32_t found = 0;
+    for (uint32_t i = 1; i < s->defs->nfiles && !found; i++)
+        if (s->canon[i] && ((c && !strcmp(s->canon[i], c)) || (c2 && !strcmp(s->canon[i], c2))))
+            found = i;
+    size_t wl = strlen(with_py);
+    for (uint32_t i = 1; i < s->defs->nfiles && !found; i++) {
+        const char *p = s->canon[i];
+        size_t pl = p ? strlen(p) : 0;
+        if (p && pl > wl && p[pl - wl - 1] == '/' && !strcmp(p + pl - wl, with_py))
+            found = i;
+    }
+    free(c);
+    free(c2);
+    return found;
+}
+
+uint32_t rw_session_main_file(const rw_session *s)
+{
+    return s->main_file;
+}
+
+static srcfile *source_of(rw_session *s, uint32_t f)
+{
+    if (!f || f >= s->defs->nfiles || !s->defs->files[f])
+        return NULL;
+    srcfile *sf = &s->src[f];
+    if (sf->loaded)
+        return sf->n ? sf : NULL;
+    sf->loaded = 1;
+    const Rewind__FileDef *fd = s->defs->files[f];
+    if (!fd->has_source && !fd->source.len)
+        return NULL;
+    const char *t = (const char *)fd->source.data;
+    size_t len = fd->source.len, n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (t[i] == '\n')
+            n++;
+    if (len && t[len - 1] != '\n')
+        n++;
+    sf->off = malloc((n + 1) * sizeof *sf->off);
+    if (!sf->off)
+        return NULL;
+    size_t k = 0;
+    sf->off[k++] = 0;
+    for (size_t i = 0; i < len && k <= n; i++)
+        if (t[i] == '\n')
+            sf->off[k++] = i + 1;
+    if (k <= n)
+        sf->off[k] = len;
+    sf->off[n] = len;
+    sf->n = n;
+    return n ? sf : NULL;
+}
+
+int rw_session_source_line(rw_session *s, uint32_t f, long long line, char *buf, size_t cap)
+{
+    srcfile *sf = source_of(s, f);
+    if (!sf || line < 1 || (size_t)line > sf->n)
+        return 0;
+    const char *t = (const char *)s->defs->files[f]->source.data;
+    size_t a = sf->off[line - 1], b = sf->off[line];
+    assert(a <= b && b <= s->defs->files[f]->source.len);
+    while (b > a && (t[b - 1] == '\n' || t[b - 1] == '\r'))
+        b--;
+    size_t n = b - a;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(buf, t + a, n);
+    buf[n] = '\0';
+    return 1;
+}
+
+size_t rw_session_source_nlines(rw_session *s, uint32_t f)
+{
+    srcfile *sf = source_of(s, f);
+    return sf ? sf->n : 0;
+}
+
+int rw_session_code_info(const rw_session *s, uint32_t id, rw_session_code *out)
+{
+    const Rewind__CodeDef *c = code_def(s, id);
+    if (!c)
+        return 0;
+    out->name = code_name(s, id);
+    out->qualname = c->qualname;
+    out->file_id = code_file(s, id);
+    out->first_line = c->first_line;
+    out->arg_names = (const char *const *)c->arg_names;
+    out->n_arg_names = c->n_arg_names;
+    return 1;
+}
+
+uint32_t rw_session_find_code(const rw_session *s, const char *name, uint32_t prefer_file)
+{
+    const char *dot = strrchr(name, '.');
+    uint32_t best = 0;
+    for (int pass = 0; pass < 2 && !best; pass++)
+        for (uint32_t i = 1; i < s->defs->ncodes; i++) {
+            const Rewind__CodeDef *c = s->defs->codes[i];
+            if (!c || !strcmp(c->name, "<module>"))
+                continue;
+            int m = (c->qualname && !strcmp(c->qualname, name)) || !strcmp(c->name, name) ||
+                    (dot && !strcmp(c->name, dot + 1) && pass == 1);
+            if (!m)
+                continue;
+            if (c->file == prefer_file)
+                return i;
+            if (!best)
+                best = i;
+        }
+    return best;
+}
+
+static const Rewind__ThreadDef *thread_def(const rw_session *s, uint32_t id)
+{
+    const Rewind__RunEnd *e = rw_reader_end(s->r);
+    if (e)
+        for (size_t i = 0; i < e->n_threads; i++)
+            if (e->threads[i]->id == id)
+                return e->threads[i];
+    return id && id < s->defs->nthreads ? s->defs->threads[id] : NULL;
+}
+
+uint32_t rw_session_nthreads(const rw_session *s)
+{
+    return s->defs->nthreads;
+}
+
+int rw_session_thread_info(const rw_session *s, uint32_t id, rw_session_thread *out)
+{
+    const Rewind__ThreadDef *t = thread_def(s, id);
+    if (!t)
+        return 0;
+    out->name = t->name && *t->name ? t->name : "?";
+    out->ident = t->ident;
+    out->native_id = t->native_id;
+    out->is_main = t->is_main;
+    return 1;
+}
+
+void rw_session_run_info(const rw_session *s, rw_session_run *out)
+{
+    const Rewind__Metadata *md = rw_reader_metadata(s->r);
+    const Rewind__RunEnd *e = rw_reader_end(s->r);
+    out->target = md ? md->run_target : NULL;
+    out->argv = md ? (const char *const *)md->argv : NULL;
+    out->argc = md ? md->n_argv : 0;
+    out->has_end = e != NULL;
+    out->exit_status = e ? e->exit_status : 0;
+}
+
+rw_code rw_session_parse_position(const rw_session *s, const char *spec, uint64_t *pos,
+                                  rw_err *err)
+{
+    return rw_pos_parse(s->r, spec, pos, err);
+}
+
+uint64_t rw_session_nevents(const rw_session *s)
+{
+    return rw_nav_nevents(s->nav);
+}
+
+/* ---- breakpoints ---------------------------------------------------------------- */
+
+static void bp_delete(rw_session *s, rw_breakpoint *b)
+{
+    assert(b->number > 0 && b->number < s->nbps && s->bps[b->number] == b);
+    assert(s->file_bps[b->file_id] > 0);
+    s->file_bps[b->file_id]--;
+    s->bps[b->number] = NULL;
+    free(b->condition);
+    free(b->funcname);
+    free(b);
+}
+
+/* The line a function breakpoint stops at: the function's first line after its
+ * def line (CodeDef.lines when recorded); 0 when unknown (then the first line event
+ * of each call). */
+static uint32_t first_body_line(const Rewind__CodeDef *c)
+{
+    uint32_t best = 0;
+    for (size_t i = 0; i < c->n_lines; i++)
+        if (c->lines[i] > c->first_line && (!best || c->lines[i] < best))
+            best = c->lines[i];
+    return best;
+}
+
+/* bdb's checkfuncname for the LINE event ev in frame fr. */
+static int bp_checkfunc(const rw_session *s, const rw_breakpoint *b, const rw_event *ev,
+                        const rw_frame *fr)
+{
+    if (!b->funcname)
+        return b->line == ev->line;
+    const Rewind__CodeDef *c = code_def(s, ev->code);
+    if (!c || strcmp(c->name, b->funcname))
+        return 0;
+    uint32_t first = first_body_line(c);
+    if (first)
+        return ev->line == first;
+    /* Unknown line starts: the first line event of the call. */
+    return fr && fr->call_pos + 1 == ev->pos;
+}
+
+/* Does an enabled breakpoint match LINE event ev? Forward (count != 0): bdb's
+ * effective(): counts hits, consumes ignore counts and reports a temporary one to
+ * delete in *del. Backward (count == 0): a pure test. Returns the breakpoint. */
+static rw_breakpoint *bp_effective(rw_session *s, const rw_event *ev, const rw_frame *fr,
+                                   int count, int *del)
+{
+    uint32_t f = code_file(s, ev->code);
+    if (!f || !s->file_bps[f])
+        return NULL;
+    uint32_t line = ev->line;
+    int any = 0;
+    for (int i = 1; i < s->nbps; i++) {
+        rw_breakpoint *b = s->bps[i];
+        if (b && b->file_id == f && b->line == line)
+            any = 1;
+    }
+    if (!any) {
+        const Rewind__CodeDef *c = code_def(s, ev->code);
+        line = c ? c->first_line : 0;
+        for (int i = 1; i < s->nbps; i++) {
+            rw_breakpoint *b = s->bps[i];
+            if (b && b->file_id == f && b->line == line)
+                any = 1;
+        }
+        if (!any)
+            return NULL;
+    }
+    for (int i = 1; i < s->nbps; i++) {
+        rw_breakpoint *b = s->bps[i];
+        if (!b || b->file_id != f || b->line != line || !b->enabled)
+            continue;
+        if (!bp_checkfunc(s, b, ev, fr))
+            continue;
+        if (!count)
+            return b;
+        b->hits++;
+        if (b->condition) {
+            /* The condition cannot be evaluated from the log: bdb stops, and does
+             * not delete a temporary breakpoint. */
+            *del = 0;
+            return b;
+        }
+        if (b->ignore > 0) {
+            b->ignore--;
+            continue;
+        }
+        *del = 1;
+        return b; /* bdb's break_here */
+    }
+    return NULL;
+}
+
+rw_code rw_session_break_add(rw_session *s, uint32_t file_id, uint32_t line,
+                             const char *funcname, const char *cond, int temporary,
+                             int *number, rw_err *err)
+{
+    assert(file_id > 0 && file_id < s->defs->nfiles);
+    rw_breakpoint *b = calloc(1, sizeof *b);
+    rw_breakpoint **nb = realloc(s->bps, (size_t)(s->nbps + 1) * sizeof *nb);
+    if (nb)
+        s->bps = nb;
+    if (!b || !nb) {
+        free(b);
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    }
+    b->number = s->nbps;
+    b->file_id = file_id;
+    b->line = line;
+    b->temporary = temporary;
+    b->enabled = 1;
+    b->condition = cond ? xstrdup(cond) : NULL;
+    b->funcname = funcname ? xstrdup(funcname) : NULL;
+    s->bps[s->nbps++] = b;
+    s->file_bps[file_id]++;
+    *number = b->number;
+    return RW_OK;
+}
+
+int rw_session_break_limit(const rw_session *s)
+{
+    return s->nbps;
+}
+
+const rw_breakpoint *rw_session_break_get(const rw_session *s, int n)
+{
+    return n > 0 && n < s->nbps ? s->bps[n] : NULL;
+}
+
+static rw_breakpoint *bp_live(rw_session *s, int n)
+{
+    assert(n > 0 && n < s->nbps && s->bps[n]);
+    return s->bps[n];
+}
+
+void rw_session_break_delete(rw_session *s, int n)
+{
+    bp_delete(s, bp_live(s, n));
+}
+
+void rw_session_break_enable(rw_session *s, int n, int on)
+{
+    bp_live(s, n)->enabled = on != 0;
+}
+
+void rw_session_break_ignore(rw_session *s, int n, long long count)
+{
+    bp_live(s, n)->ignore = count;
+}
+
+rw_code rw_session_break_condition(rw_session *s, int n, const char *cond, rw_err *err)
+{
+    rw_breakpoint *b = bp_live(s, n);
+    char *c = NULL;
+    if (cond && !(c = xstrdup(cond)))
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    free(b->condition);
+    b->condition = c;
+    return RW_OK;
+}
+
+static int any_enabled_bp(const rw_session *s)
+{
+    for (int i = 1; i < s->nbps; i++)
+        if (s->bps[i] && s->bps[i]->enabled)
+            return 1;
+    return 0;
+}
+
+static int push_pair(rw_session *s, uint32_t code, uint32_t line)
+{
+    if (s->npairs == s->cappairs) {
+        size_t cap = s->cappairs ? 2 * s->cappairs : 64;
+        uint64_t *v = realloc(s->pairs, cap * sizeof *v);
+        if (!v)
+            return -1;
+        s->pairs = v;
+        s->cappairs = cap;
+    }
+    s->pairs[s->npairs++] = (uint64_t)code << 32 | line;
+    return 0;
+}
+
+/* The (code, line) pairs of the LINE events at which an enabled breakpoint can stop
+ * (bp_effective, bp_checkfunc), for the navigator's line filter: a plain breakpoint
+ * at line L of a file stops at L in any code of the file; a function breakpoint at
+ * the first body line of a code of that name. Returns 0, and lists nothing, when a
+ * pair cannot be known (a function whose line starts were not recorded) or memory
+ * runs out: then every chunk is searched. */
+static int bp_pairs(rw_session *s)
+{
+    s->npairs = 0;
+    for (int i = 1; i < s->nbps; i++) {
+        const rw_breakpoint *b = s->bps[i];
+        if (!b || !b->enabled)
+            continue;
+        for (uint32_t id = 1; id < s->defs->ncodes; id++) {
+            const Rewind__CodeDef *c = code_def(s, id);
+            if (!c || code_file(s, id) != b->file_id)
+                continue;
+            uint32_t line = b->line;
+            if (b->funcname) {
+                if (strcmp(c->name, b->funcname))
+                    continue;
+                if (!(line = first_body_line(c)))
+                    return 0;
+            }
+            if (push_pair(s, id, line) < 0)
+                return 0;
+        }
+    }
+    /* No code can stop: a pair no event has keeps the filter on. */
+    return s->npairs || push_pair(s, 0, 0) == 0;
+}
+
+/* For a search that only breakpoints can stop (continue, rcontinue): the line filter
+ * on, so that chunks where no breakpoint line ran are not decoded. */
+static void filter_on(rw_session *s)
+{
+    if (!s->plain && bp_pairs(s))
+        rw_nav_set_line_filter(s->nav, s->pairs, s->npairs);
+}
+
+static void filter_off(rw_session *s)
+{
+    rw_nav_set_line_filter(s->nav, NULL, 0);
+}
+
+/* ---- positions and stacks -------------------------------------------------------- */
+
+/* The Python frame an event belongs to in st (the stack after the record, as
+ * searches see it), or NULL. For RETURN, the popped frame, rebuilt in *tmp. */
+static const rw_frame *event_frame(const rw_event *ev, const rw_stack *st, rw_frame *tmp)
+{
+    switch (ev->kind) {
+    case RW_K_CALL:
+    case RW_K_LINE:
+    case RW_K_EXCEPTION:
+        for (uint32_t i = st->depth; i > 0; i--)
+            if (!st->frames[i - 1].is_c)
+                return &st->frames[i - 1];
+        return NULL;
+    case RW_K_RETURN:
+        tmp->code = ev->code;
+        tmp->line = ev->line;
+        tmp->call_pos = ev->call_pos;
+        tmp->call_tick = ev->call_tick;
+        tmp->is_c = 0;
+        return tmp;
+    default:
+        return NULL;
+    }
+}
+
+/* The Python caller of the frame at index i of st (the frame below it), or NULL. */
+static const rw_frame *caller_of(const rw_stack *st, uint32_t i)
+{
+    assert(i <= st->depth);
+    while (i > 0) {
+        i--;
+        if (!st->frames[i].is_c)
+            return &st->frames[i];
+    }
+    return NULL;
+}
+
+/* Index of fr in st (fr points into st->frames), or st->depth for a popped frame. */
+static uint32_t index_in(const rw_stack *st, const rw_frame *fr)
+{
+    if (fr >= st->frames && fr < st->frames + st->depth)
+        return (uint32_t)(fr - st->frames);
+    return st->depth;
+}
+
+static int in_window(const rw_session *s, const rw_event *ev)
+{
+    if (ev->thread != s->main_thread)
+        return 1;
+    return ev->pos >= s->main_call && ev->pos <= s->main_ret;
+}
+
+static int is_py_event(int kind)
+{
+    return kind == RW_K_CALL || kind == RW_K_LINE || kind == RW_K_RETURN ||
+           kind == RW_K_EXCEPTION;
+}
+
+static int grow_frames(rw_session *s, uint32_t need)
+{
+    if (need <= s->capframes)
+        return 0;
+    uint32_t cap = s->capframes ? s->capframes : 32;
+    while (cap < need)
+        cap *= 2;
+    rw_session_frame *p = realloc(s->frames, cap * sizeof *p);
+    if (!p)
+        return -1;
+    s->frames = p;
+    s->capframes = cap;
+    return 0;
+}
+
+static void set_frame(rw_session *s, rw_session_frame *p, uint32_t code, uint32_t line,
+                      uint64_t call_pos)
+{
+    p->code_id = code;
+    p->file_id = code_file(s, code);
+    p->file = rw_session_file_path(s, p->file_id);
+    p->function = code_name(s, code);
+    p->line = line;
+    p->call_pos = call_pos;
+}
+
+/* Moves to event pos: the event, its thread's stack, and the Python frames from the
+ * main program's frame up (in the main thread). Leaves postmortem and the end. */
+static rw_code load_pos(rw_session *s, uint64_t pos, rw_err *err)
+{
+    RW_TRY(rw_nav_at(s->nav, pos, &s->ev, &s->raw, err));
+    if (s->ev.text) {
+        char *t = malloc(s->ev.text_len + 1);
+        if (!t)
+            return rw_err_set(err, RW_ENOMEM, "out of memory");
+        memcpy(t, s->ev.text, s->ev.text_len);
+        t[s->ev.text_len] = '\0';
+        free(s->evtext);
+        s->evtext = t;
+        s->ev.text = t;
+    }
+    s->pos = pos;
+    s->thread = s->ev.thread;
+    s->postmortem = 0;
+    s->at_end = 0;
+    uint32_t first = 0;
+    if (s->ev.thread == s->main_thread)
+        for (uint32_t i = 0; i < s->raw.depth; i++)
+            if (s->raw.frames[i].call_pos == s->main_call && !s->raw.frames[i].is_c) {
+                first = i;
+                break;
+            }
+    s->nframes = 0;
+    if (grow_frames(s, s->raw.depth) < 0)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    for (uint32_t i = first; i < s->raw.depth; i++) {
+        const rw_frame *f = &s->raw.frames[i];
+        if (!f->is_c)
+            set_frame(s, &s->frames[s->nframes++], f->code, f->line, f->call_pos);
+    }
+    /* The CALL of a frame shows its def line, as f_lineno does at a call event. */
+    if (s->ev.kind == RW_K_CALL && s->nframes && s->ev.line)
+        s->frames[s->nframes - 1].line = s->ev.line;
+    s->selected = s->nframes ? s->nframes - 1 : 0;
+    assert(s->nframes <= s->raw.depth);
+    return RW_OK;
+}
+
+static rw_stop_reason reason_of_kind(int kind)
+{
+    switch (kind) {
+    case RW_K_CALL:
+        return RW_STOP_CALL;
+    case RW_K_RETURN:
+        return RW_STOP_RETURN;
+    case RW_K_EXCEPTION:
+        return RW_STOP_EXCEPTION;
+    default:
+        return RW_STOP_LINE;
+    }
+}
+
+static int has_uncaught(const rw_session *s)
+{
+    const Rewind__RunEnd *e = rw_reader_end(s->r);
+    return e && e->uncaught_type && *e->uncaught_type;
+}
+
+void rw_session_where(const rw_session *s, rw_stop *stop)
+{
+    assert(s->selected < s->nframes || s->selected == 0);
+    memset(stop, 0, sizeof *stop);
+    stop->reason = s->reason;
+    stop->moved = s->moved;
+    stop->pos = s->pos;
+    stop->thread = s->thread;
+    stop->event_kind = s->ev.kind;
+    stop->time_ns = rw_reader_tick_ns(s->r, s->ev.tick);
+    stop->frames = s->frames;
+    stop->nframes = s->nframes;
+    stop->selected = s->selected;
+    stop->postmortem = s->postmortem;
+    stop->at_end = s->at_end;
+    if (s->postmortem) {
+        const Rewind__RunEnd *e = rw_reader_end(s->r);
+        stop->has_exception = 1;
+        stop->exception.type = e->uncaught_type;
+        stop->exception.message = e->uncaught_message ? e->uncaught_message : "";
+    } else if (s->ev.kind == RW_K_EXCEPTION) {
+        stop->has_exception = 1;
+        stop->exception.type = exc_name(s, s->ev.name);
+        stop->exception.message = s->ev.text ? s->ev.text : "";
+    }
+    stop->returning = s->ev.kind == RW_K_RETURN;
+    stop->breakpoint = s->hit;
+    stop->deleted = s->deleted;
+    stop->deleted_bp = s->deleted_bp;
+    stop->crash = s->crash;
+}
+
+/* Ends a move: records how and fills *stop. */
+static rw_code report(rw_session *s, rw_stop *stop, rw_stop_reason reason, int moved)
+{
+    s->reason = reason;
+    s->moved = moved;
+    rw_session_where(s, stop);
+    return RW_OK;
+}
+
+/* Starts a move: forgets how the last one ended. */
+static void begin_move(rw_session *s)
+{
+    s->hit = 0;
+    s->deleted = 0;
+    memset(&s->deleted_bp, 0, sizeof s->deleted_bp);
+    memset(&s->crash, 0, sizeof s->crash);
+}
+
+/* Moves to pos and reports a stop at its event. */
+static rw_code stop_at(rw_session *s, uint64_t pos, rw_stop *stop, rw_err *err)
+{
+    RW_TRY(load_pos(s, pos, err));
+    return report(s, stop, reason_of_kind(s->ev.kind), 1);
+}
+
+/* ---- finding the main program ----------------------------------------------------- */
+
+typedef struct main_ctx {
+    rw_session *s;
+    const char *kind;
+    const char *target; /* canonical path for scripts */
+} main_ctx;
+
+static int main_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    main_ctx *m = p;
+    rw_session *s = m->s;
+    if (ev->kind != RW_K_CALL)
+        return 0;
+    const Rewind__CodeDef *c = code_def(s, ev->code);
+    if (!c || strcmp(c->name, "<module>"))
+        return 0;
+    uint32_t f = code_file(s, ev->code);
+    if (!strcmp(m->kind, "module")) {
+        rw_frame tmp;
+        const rw_frame *fr = event_frame(ev, st, &tmp);
+        const rw_frame *caller = fr ? caller_of(st, index_in(st, fr)) : NULL;
+        const Rewind__CodeDef *cc = caller ? code_def(s, caller->code) : NULL;
+        if (!cc || strcmp(cc->name, "_run_code"))
+            return 0;
+        /* runpy is frozen in 3.11 builds ("<frozen runpy>"), a file in others. */
+        const char *cp = rw_session_file_path(s, code_file(s, caller->code));
+        size_t n = strlen(cp);
+        return !strcmp(cp, "<frozen runpy>") || (n >= 8 && !strcmp(cp + n - 8, "runpy.py"));
+    }
+    if (!strcmp(m->kind, "command"))
+        return !strcmp(rw_session_file_path(s, f), "<string>");
+    return m->target && !strcmp(rw_session_file_path(s, f), m->target);
+}
+
+static int ret_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    (void)st;
+    const uint64_t *call = p;
+    return ev->kind == RW_K_RETURN && ev->call_pos == *call;
+}
+
+static int first_line_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    const uint64_t *frame_call = p;
+    rw_frame tmp;
+    const rw_frame *fr = event_frame(ev, st, &tmp);
+    return ev->kind == RW_K_LINE && ev->line > 0 && fr && fr->call_pos == *frame_call;
+}
+
+static rw_code find_main(rw_session *s, rw_err *err)
+{
+    const Rewind__Metadata *md = rw_reader_metadata(s->r);
+    main_ctx m = {s, md && md->run_kind && *md->run_kind ? md->run_kind : "script", NULL};
+    char *target = NULL;
+    if (!strcmp(m.kind, "script") && md && md->run_target) {
+        target = canonic(md->run_target, md->cwd);
+        m.target = target;
+    }
+    rw_code rc = rw_nav_next(s->nav, UINT64_MAX, NOPOS, RW_NAV_EVENTS, main_match, &m,
+                             &s->main_call, err);
+    free(target);
+    if (rc == RW_ENOTFOUND)
+        return rw_err_set(err, RW_ENOTFOUND,
+                          "the recording holds no event of the main program (%s %s)", m.kind,
+                          md && md->run_target ? md->run_target : "?");
+    RW_TRY(rc);
+    rw_event ev;
+    RW_TRY(rw_nav_at(s->nav, s->main_call, &ev, &s->raw, err));
+    s->main_thread = ev.thread;
+    s->main_file = code_file(s, ev.code);
+    /* Its return is near the end of the run: search backwards from there. */
+    uint64_t n = rw_nav_nevents(s->nav);
+    rc = rw_nav_prev(s->nav, n, s->main_call, ret_match, &s->main_call, &s->main_ret, err);
+    if (rc == RW_ENOTFOUND)
+        s->main_ret = n - 1;
+    else
+        RW_TRY(rc);
+    rc = rw_nav_next(s->nav, s->main_call, s->main_ret + 1, RW_NAV_EVENTS, first_line_match,
+                     &s->main_call, &s->start_pos, err);
+    if (rc == RW_ENOTFOUND)
+        s->start_pos = s->main_call;
+    else
+        RW_TRY(rc);
+    assert(s->main_call <= s->start_pos && s->main_call <= s->main_ret);
+    return RW_OK;
+}
+
+/* ---- life cycle ------------------------------------------------------------------- */
+
+rw_code rw_session_new(const rw_reader *r, rw_session **out, rw_err *err)
+{
+    rw_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    s->r = r;
+    s->defs = rw_reader_defs(r);
+    s->values = &rw_values_log_only;
+    s->nbps = 1;
+    rw_code rc = rw_nav_new(r, &s->nav, err);
+    if (rc != RW_OK) {
+        free(s);
+        return rc;
+    }
+    uint32_t nf = s->defs->nfiles ? s->defs->nfiles : 1;
+    s->canon = calloc(nf, sizeof *s->canon);
+    s->src = calloc(nf, sizeof *s->src);
+    s->file_bps = calloc(nf, sizeof *s->file_bps);
+    if (!s->canon || !s->src || !s->file_bps) {
+        rw_session_free(s);
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    }
+    for (uint32_t i = 1; i < s->defs->nfiles; i++) {
+        const Rewind__FileDef *f = s->defs->files[i];
+        if (f && f->path && !(s->canon[i] = canonic(f->path, recording_cwd(s)))) {
+            rw_session_free(s);
+            return rw_err_set(err, RW_ENOMEM, "out of memory");
+        }
+    }
+    if (!rw_nav_nevents(s->nav)) {
+        rw_session_free(s);
+        return rw_err_set(err, RW_ENOTFOUND, "the recording holds no events");
+    }
+    rc = find_main(s, err);
+    if (rc != RW_OK) {
+        rw_session_free(s);
+        return rc;
+    }
+    *out = s;
+    return RW_OK;
+}
+
+void rw_session_free(rw_session *s)
+{
+    if (!s)
+        return;
+    rw_nav_free(s->nav);
+    if (s->canon)
+        for (uint32_t i = 0; i < s->defs->nfiles; i++)
+            free(s->canon[i]);
+    if (s->src)
+        for (uint32_t i = 0; i < s->defs->nfiles; i++)
+            free(s->src[i].off);
+    free(s->canon);
+    free(s->src);
+    free(s->file_bps);
+    for (int i = 1; i < s->nbps; i++)
+        if (s->bps[i]) {
+            free(s->bps[i]->condition);
+            free(s->bps[i]->funcname);
+            free(s->bps[i]);
+        }
+    free(s->bps);
+    free(s->pairs);
+    free(s->evtext);
+    free(s->raw.frames);
+    free(s->frames);
+    free(s);
+}
+
+void rw_session_set_plain_search(rw_session *s, int on)
+{
+    s->plain = on != 0;
+}
+
+void rw_session_set_values(rw_session *s, const rw_values *v)
+{
+    s->values = v ? v : &rw_values_log_only;
+}
+
+void rw_session_select(rw_session *s, uint32_t i)
+{
+    assert(i < s->nframes);
+    s->selected = i;
+}
+
+/* ---- postmortem and the end ----------------------------------------------------- */
+
+/* The postmortem view: the traceback of the uncaught exception as the stack, at the
+ * position where sys.excepthook saw it. */
+static rw_code enter_postmortem(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    const Rewind__RunEnd *e = rw_reader_end(s->r);
+    if (!has_uncaught(s))
+        return rw_err_set(err, RW_ENOTFOUND, "the program raised no uncaught exception");
+    uint64_t n = rw_nav_nevents(s->nav);
+    uint64_t at = e->uncaught_pos && e->uncaught_pos < n ? e->uncaught_pos : s->main_ret;
+    RW_TRY(load_pos(s, at < n ? at : n - 1, err));
+    s->pos = at;
+    s->thread = s->main_thread;
+    s->nframes = 0;
+    if (e->n_uncaught_traceback > UINT32_MAX ||
+        grow_frames(s, (uint32_t)e->n_uncaught_traceback) < 0)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    for (size_t i = 0; i < e->n_uncaught_traceback; i++) {
+        const Rewind__TracebackEntry *t = e->uncaught_traceback[i];
+        set_frame(s, &s->frames[s->nframes++], t->code, t->line, 0);
+    }
+    s->selected = s->nframes ? s->nframes - 1 : 0;
+    s->postmortem = 1;
+    return report(s, stop, RW_STOP_UNCAUGHT, 1);
+}
+
+/* Where forward moves that run past the end of the program stop. */
+static rw_code end_of_program(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    if (s->thread != s->main_thread)
+        return report(s, stop, RW_STOP_THREAD_END, 0);
+    if (has_uncaught(s)) {
+        if (s->postmortem)
+            return report(s, stop, RW_STOP_UNCAUGHT, 0);
+        return enter_postmortem(s, stop, err);
+    }
+    if (s->at_end && s->pos == s->main_ret)
+        return report(s, stop, RW_STOP_END, 0);
+    RW_TRY(load_pos(s, s->main_ret, err));
+    s->at_end = 1;
+    return report(s, stop, RW_STOP_END, 1);
+}
+
+/* ---- forward moves: bdb's stopping rules ----------------------------------------- */
+
+enum { S_NONE, S_FRAME, S_BOT };
+
+typedef struct fwd_ctx {
+    rw_session *s;
+    int skind;            /* stopframe: none (step), a frame, or the bottom (continue) */
+    uint32_t scode;       /* stopframe's code when S_FRAME */
+    uint64_t scall;       /* ... and the position of its CALL */
+    uint64_t sparent;     /* its caller's call_pos (generator identity) */
+    int has_ret;          /* returnframe */
+    uint64_t rframe;
+    long long stoplineno;
+    int deleted;          /* a temporary breakpoint to delete at the stop */
+    rw_breakpoint *hit;
+    int has_anchor;       /* return: the frame just below the returning one (Python or
+                           * C), whose callee runs until the return */
+    uint64_t anchor;
+    int bps_only;         /* continue: nothing but a breakpoint can stop it */
+    int no_bps;           /* breakpoints set aside (run_forward's frame search) */
+} fwd_ctx;
+
+static int same_frame(const rw_session *s, const fwd_ctx *c, const rw_frame *fr,
+                      const rw_frame *caller)
+{
+    if (fr->call_pos == c->scall)
+        return 1;
+    /* A generator's frame lives across resumptions: same code, same resumer. */
+    if (fr->code == c->scode && code_is_gen(s, fr->code) && caller &&
+        caller->call_pos == c->sparent)
+        return 1;
+    return 0;
+}
+
+static int stop_here(const fwd_ctx *c, int is_sframe, uint32_t line)
+{
+    if (c->skind == S_FRAME && is_sframe) {
+        if (c->stoplineno == -1)
+            return 0;
+        return (long long)line >= c->stoplineno;
+    }
+    return c->skind == S_NONE;
+}
+
+static int fwd_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    fwd_ctx *c = p;
+    rw_session *s = c->s;
+    if (!is_py_event(ev->kind) || !in_window(s, ev))
+        return 0;
+    rw_frame tmp;
+    const rw_frame *fr = event_frame(ev, st, &tmp);
+    if (!fr)
+        return 0;
+    if (ev->thread != s->thread) {
+        /* Other threads stop only at breakpoints (pdb would not see them at all). */
+        if (ev->kind != RW_K_LINE || c->no_bps || !s->file_bps[code_file(s, ev->code)])
+            return 0;
+        c->hit = bp_effective(s, ev, fr, 1, &c->deleted);
+        return c->hit != NULL;
+    }
+    const rw_frame *caller = caller_of(st, index_in(st, fr));
+    int is_s = c->skind == S_FRAME && same_frame(s, c, fr, caller);
+    int gen = code_is_gen(s, fr->code);
+    uint32_t line = ev->kind == RW_K_RETURN ? ev->line : fr->line;
+    switch (ev->kind) {
+    case RW_K_LINE:
+        if (stop_here(c, is_s, ev->line))
+            return 1;
+        if (c->no_bps)
+            return 0;
+        c->hit = bp_effective(s, ev, fr, 1, &c->deleted);
+        return c->hit != NULL;
+    case RW_K_CALL:
+        if (!stop_here(c, is_s, line))
+            return 0;
+        return !(c->skind != S_NONE && gen);
+    case RW_K_RETURN:
+        if (stop_here(c, is_s, line) || (c->has_ret && fr->call_pos == c->rframe))
+            return !(c->skind != S_NONE && gen);
+        return 0;
+    case RW_K_EXCEPTION: {
+        const char *tn = exc_name(s, ev->name);
+        if (stop_here(c, is_s, line))
+            return !(gen && !strcmp(tn, "StopIteration"));
+        if (c->skind == S_FRAME && !is_s && code_is_gen(s, c->scode) &&
+            (!strcmp(tn, "StopIteration") || !strcmp(tn, "GeneratorExit")))
+            return 1;
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+static uint64_t window_end(const rw_session *s)
+{
+    return s->thread == s->main_thread ? s->main_ret + 1 : rw_nav_nevents(s->nav);
+}
+
+/* The caller (f_back) of frame i, NOPOS when none. */
+static uint64_t parent_call(const rw_session *s, uint32_t i)
+{
+    return i > 0 ? s->frames[i - 1].call_pos : NOPOS;
+}
+
+static rw_code run_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err)
+{
+    begin_move(s);
+    if (s->postmortem)
+        return end_of_program(s, stop, err);
+    c->s = s;
+    /* bdb: a next/until given at a --Return-- of the stop frame becomes a step. */
+    if (s->ev.kind == RW_K_RETURN && c->skind == S_FRAME && c->stoplineno != -1 &&
+        c->scall == s->ev.call_pos)
+        c->skind = S_NONE;
+    uint64_t found;
+    rw_err e;
+    rw_code rc;
+    uint64_t frame = c->has_anchor ? c->anchor : c->has_ret ? c->rframe : c->scall;
+    if (c->skind == S_FRAME && !code_is_gen(s, c->scode) && frame != NOPOS && !s->plain) {
+        /* next, until and return stop in one frame (or its caller, once it has
+         * returned): find that stop with breakpoints set aside, skipping the frame's
+         * callees; then a breakpoint hit before it, anywhere, stops first. At one
+         * event the frame's own stop wins, as in bdb, so the hit is searched strictly
+         * before it (with the line filter). */
+        c->no_bps = 1;
+        rc = rw_nav_next_in_frame(s->nav, s->pos, window_end(s), s->thread, frame, fwd_match,
+                                  c, &found, &e);
+        c->no_bps = 0;
+        if ((rc == RW_OK || rc == RW_ENOTFOUND) && any_enabled_bp(s)) {
+            fwd_ctx b = {0};
+            b.s = s;
+            b.skind = S_BOT;
+            b.stoplineno = -1;
+            uint64_t hit;
+            rw_err eb;
+            filter_on(s);
+            rw_code rb = rw_nav_next(s->nav, s->pos, rc == RW_OK ? found : window_end(s),
+                                     RW_NAV_EVENTS, fwd_match, &b, &hit, &eb);
+            filter_off(s);
+            if (rb == RW_OK) {
+                found = hit;
+                rc = RW_OK;
+                c->hit = b.hit;
+                c->deleted = b.deleted;
+            } else if (rb != RW_ENOTFOUND) {
+                rc = rb;
+                e = eb;
+            }
+        }
+    } else {
+        if (c->bps_only)
+            filter_on(s);
+        rc = rw_nav_next(s->nav, s->pos, window_end(s), RW_NAV_EVENTS, fwd_match, c, &found,
+                         &e);
+        filter_off(s);
+    }
+    if (rc == RW_ENOTFOUND)
+        return end_of_program(s, stop, err);
+    if (rc != RW_OK) {
+        *err = e;
+        return rc;
+    }
+    assert(found > s->pos);
+    if (c->hit) {
+        s->hit = c->hit->number;
+        if (c->deleted && c->hit->temporary) {
+            s->deleted = 1;
+            s->deleted_bp = *c->hit;
+            s->deleted_bp.condition = s->deleted_bp.funcname = NULL;
+            bp_delete(s, c->hit);
+        }
+    }
+    RW_TRY(load_pos(s, found, err));
+    return report(s, stop, s->hit ? RW_STOP_BREAKPOINT : reason_of_kind(s->ev.kind), 1);
+}
+
+static void stop_in_frame(fwd_ctx *c, const rw_session *s, uint32_t i)
+{
+    assert(i < s->nframes);
+    c->skind = S_FRAME;
+    c->scode = s->frames[i].code_id;
+    c->scall = s->frames[i].call_pos;
+    c->sparent = parent_call(s, i);
+}
+
+rw_code rw_session_step(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    fwd_ctx c = {0};
+    c.skind = S_NONE;
+    return run_forward(s, &c, stop, err);
+}
+
+rw_code rw_session_next(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    fwd_ctx c = {0};
+    if (!s->nframes)
+        return rw_session_step(s, stop, err);
+    stop_in_frame(&c, s, s->selected);
+    return run_forward(s, &c, stop, err);
+}
+
+rw_code rw_session_return(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    fwd_ctx c = {0};
+    if (!s->nframes)
+        return rw_session_step(s, stop, err);
+    const rw_session_frame *f = &s->frames[s->selected];
+    if (code_is_gen(s, f->code_id)) {
+        stop_in_frame(&c, s, s->selected);
+        c.stoplineno = -1;
+    } else if (s->selected > 0) {
+        stop_in_frame(&c, s, s->selected - 1);
+        c.has_ret = 1;
+        c.rframe = f->call_pos;
+        for (uint32_t i = 1; i < s->raw.depth; i++)
+            if (s->raw.frames[i].call_pos == f->call_pos && !s->raw.frames[i].is_c) {
+                c.has_anchor = 1;
+                c.anchor = s->raw.frames[i - 1].call_pos;
+            }
+    } else {
+        /* f_back is below the program (pdb's <string> frame): never seen. */
+        c.skind = S_FRAME;
+        c.scall = NOPOS;
+        c.scode = 0;
+        c.has_ret = 1;
+        c.rframe = f->call_pos;
+    }
+    return run_forward(s, &c, stop, err);
+}
+
+rw_code rw_session_continue(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    /* Without breakpoints bdb never stops (pdb even removes its trace function):
+     * no need to read the rest of the log. */
+    if (!any_enabled_bp(s)) {
+        begin_move(s);
+        return end_of_program(s, stop, err);
+    }
+    fwd_ctx c = {0};
+    c.skind = S_BOT;
+    c.stoplineno = -1;
+    c.bps_only = 1;
+    return run_forward(s, &c, stop, err);
+}
+
+rw_code rw_session_until(rw_session *s, long long lineno, rw_stop *stop, rw_err *err)
+{
+    if (!s->nframes)
+        return rw_session_step(s, stop, err);
+    fwd_ctx c = {0};
+    stop_in_frame(&c, s, s->selected);
+    c.has_ret = 1;
+    c.rframe = s->frames[s->selected].call_pos;
+    c.stoplineno = lineno;
+    return run_forward(s, &c, stop, err);
+}
+
+/* ---- reverse moves ------------------------------------------------------------------ */
+
+enum { R_STEP, R_NEXT_SAME, R_NEXT_CALLER, R_UNTIL, R_BREAK, R_THREAD };
+
+typedef struct rev_ctx {
+    rw_session *s;
+    int mode;
+    uint64_t frame;      /* call_pos of the frame of interest (R_THREAD: the thread) */
+    uint64_t caller;     /* and of its caller */
+    long long lineno;
+    const rw_breakpoint *hit; /* R_BREAK: the breakpoint of the last match */
+} rev_ctx;
+
+static int rev_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    rev_ctx *c = p;
+    rw_session *s = c->s;
+    if (!is_py_event(ev->kind))
+        return 0;
+    if (c->mode == R_THREAD)
+        return ev->thread == c->frame;
+    if ((ev->thread != s->thread && c->mode != R_BREAK) || !in_window(s, ev))
+        return 0;
+    rw_frame tmp;
+    const rw_frame *fr = event_frame(ev, st, &tmp);
+    if (!fr)
+        return 0;
+    switch (c->mode) {
+    case R_STEP:
+        return 1;
+    case R_NEXT_SAME:
+        return (ev->kind == RW_K_LINE || ev->kind == RW_K_EXCEPTION) && fr->call_pos == c->frame;
+    case R_NEXT_CALLER:
+        return (ev->kind == RW_K_LINE || ev->kind == RW_K_EXCEPTION) &&
+               fr->call_pos == c->caller;
+    case R_UNTIL:
+        return (ev->kind == RW_K_LINE && fr->call_pos == c->frame &&
+                (long long)ev->line <= c->lineno) ||
+               (ev->kind == RW_K_CALL && ev->pos == c->frame);
+    case R_BREAK: {
+        if (ev->kind != RW_K_LINE)
+            return 0;
+        int del = 0;
+        const rw_breakpoint *b = bp_effective(s, ev, fr, 0, &del);
+        if (b)
+            c->hit = b; /* the last match wins, as its position does */
+        return b != NULL;
+    }
+    default:
+        return 0;
+    }
+}
+
+static uint64_t window_begin(const rw_session *s)
+{
+    return s->thread == s->main_thread ? s->main_call : 0;
+}
+
+/* Where reverse searches start: the current event, or past the end in postmortem. */
+static uint64_t rev_from(const rw_session *s)
+{
+    if (s->postmortem)
+        return s->main_ret + 1;
+    return s->pos;
+}
+
+/* The backward search of c from rev_from down to begin: RW_OK with *found,
+ * RW_ENOTFOUND (err untouched), or an error. */
+static rw_code search_back(rw_session *s, rev_ctx *c, uint64_t begin, uint64_t *found,
+                           rw_err *err)
+{
+    rw_err e;
+    rw_code rc;
+    c->s = s;
+    /* Searches within one frame skip its callees. */
+    if ((c->mode == R_NEXT_SAME || c->mode == R_UNTIL || c->mode == R_NEXT_CALLER) &&
+        !s->plain)
+        rc = rw_nav_prev_in_frame(s->nav, rev_from(s), begin, s->thread,
+                                  c->mode == R_NEXT_CALLER ? c->caller : c->frame, rev_match,
+                                  c, found, &e);
+    else {
+        if (c->mode == R_BREAK)
+            filter_on(s);
+        rc = rw_nav_prev(s->nav, rev_from(s), begin, rev_match, c, found, &e);
+        filter_off(s);
+    }
+    if (rc != RW_OK && rc != RW_ENOTFOUND)
+        *err = e;
+    assert(rc != RW_OK || (*found >= begin && *found < rev_from(s)));
+    return rc;
+}
+
+/* Ends a reverse move whose search gave rc: a stop at found, or at the start. */
+static rw_code back_to(rw_session *s, rw_code rc, uint64_t found, rw_stop *stop, rw_err *err)
+{
+    if (rc == RW_ENOTFOUND)
+        return report(s, stop, RW_STOP_START, 0);
+    RW_TRY(rc);
+    return stop_at(s, found, stop, err);
+}
+
+rw_code rw_session_rstep(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    begin_move(s);
+    rev_ctx c = {0};
+    c.mode = R_STEP;
+    uint64_t found = 0;
+    rw_code rc = search_back(s, &c, window_begin(s), &found, err);
+    return back_to(s, rc, found, stop, err);
+}
+
+rw_code rw_session_rnext(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    if (s->postmortem || !s->nframes)
+        return rw_session_rstep(s, stop, err);
+    begin_move(s);
+    const rw_session_frame *f = &s->frames[s->selected];
+    rev_ctx c = {0};
+    c.mode = R_NEXT_SAME;
+    c.frame = f->call_pos;
+    uint64_t found = 0;
+    /* The current frame's earlier lines (not before its call). */
+    rw_code rc = search_back(s, &c, f->call_pos + 1 > window_begin(s) ? f->call_pos + 1 :
+                             window_begin(s), &found, err);
+    if (rc != RW_ENOTFOUND)
+        return back_to(s, rc, found, stop, err);
+    /* At its first line: the caller's line that made the call. */
+    if (s->selected == 0)
+        return report(s, stop, RW_STOP_START, 0);
+    c.mode = R_NEXT_CALLER;
+    c.caller = s->frames[s->selected - 1].call_pos;
+    rc = search_back(s, &c, c.caller, &found, err);
+    return back_to(s, rc, found, stop, err);
+}
+
+rw_code rw_session_rreturn(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    if (s->postmortem || !s->nframes)
+        return rw_session_rstep(s, stop, err);
+    begin_move(s);
+    const rw_session_frame *f = &s->frames[s->selected];
+    if (s->ev.kind == RW_K_CALL && s->selected == s->nframes - 1 && f->call_pos == s->pos)
+        return report(s, stop, RW_STOP_AT_CALL, 0);
+    return stop_at(s, f->call_pos, stop, err);
+}
+
+rw_code rw_session_rcontinue(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    begin_move(s);
+    rev_ctx c = {0};
+    c.mode = R_BREAK;
+    uint64_t found = 0;
+    rw_code rc = any_enabled_bp(s) ? search_back(s, &c, window_begin(s), &found, err)
+                                   : RW_ENOTFOUND;
+    if (rc == RW_OK) {
+        /* Stopped at a hit (the backward search leaves hit counts alone). */
+        assert(c.hit);
+        RW_TRY(load_pos(s, found, err));
+        s->hit = c.hit->number;
+        return report(s, stop, RW_STOP_BREAKPOINT, 1);
+    }
+    if (rc != RW_ENOTFOUND)
+        return rc;
+    /* No earlier hit: the start of the program. */
+    if (s->start_pos >= rev_from(s))
+        return report(s, stop, RW_STOP_START, 0);
+    RW_TRY(load_pos(s, s->start_pos, err));
+    return report(s, stop, RW_STOP_START, 1);
+}
+
+rw_code rw_session_runtil(rw_session *s, long long lineno, rw_stop *stop, rw_err *err)
+{
+    if (s->postmortem || !s->nframes)
+        return rw_session_rstep(s, stop, err);
+    begin_move(s);
+    const rw_session_frame *f = &s->frames[s->selected];
+    rev_ctx c = {0};
+    c.mode = R_UNTIL;
+    c.frame = f->call_pos;
+    c.lineno = lineno;
+    uint64_t found = 0;
+    rw_code rc = search_back(s, &c, f->call_pos, &found, err);
+    return back_to(s, rc, found, stop, err);
+}
+
+/* ---- goto, threads, the crash --------------------------------------------------------- */
+
+static int any_py_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    (void)p;
+    (void)st;
+    return is_py_event(ev->kind);
+}
+
+/* Python events of one thread (ctx: its ThreadDef id; 0: any thread). */
+static int thread_py_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    (void)st;
+    uint32_t want = *(const uint32_t *)p;
+    return is_py_event(ev->kind) && (want == 0 || ev->thread == want);
+}
+
+rw_code rw_session_start(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    begin_move(s);
+    return stop_at(s, s->start_pos, stop, err);
+}
+
+rw_code rw_session_goto(rw_session *s, uint64_t pos, rw_stop *stop, rw_err *err)
+{
+    begin_move(s);
+    uint64_t found;
+    uint64_t n = rw_nav_nevents(s->nav);
+    rw_code rc = pos < n ? rw_nav_next(s->nav, pos ? pos - 1 : UINT64_MAX, NOPOS,
+                                       RW_NAV_EVENTS, any_py_match, NULL, &found, err)
+                         : RW_ENOTFOUND;
+    if (rc == RW_ENOTFOUND)
+        rc = rw_nav_prev(s->nav, pos < n ? pos : n, 0, any_py_match, NULL, &found, err);
+    RW_TRY(rc);
+    return stop_at(s, found, stop, err);
+}
+
+rw_code rw_session_goto_uncaught(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    begin_move(s);
+    return enter_postmortem(s, stop, err);
+}
+
+/* The last fatal signal or timeout report (rw_pos_crash): the last Python event of
+ * the thread that got the signal (for a timeout, the main thread) before it, so that
+ * the stack there is the Python stack at the crash. */
+rw_code rw_session_goto_crash(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    begin_move(s);
+    uint64_t at, found, n = rw_nav_nevents(s->nav);
+    const Rewind__CrashReport *c;
+    RW_TRY(rw_pos_crash(s->r, &at, &c, err));
+    if (at > n)
+        at = n;
+    uint32_t thread = c->thread < s->defs->nthreads ? c->thread : 0;
+    rw_code rc = rw_nav_prev(s->nav, at, 0, thread_py_match, &thread, &found, err);
+    if (rc == RW_ENOTFOUND && thread) {
+        thread = 0; /* the thread ran no Python code: take any thread's last event */
+        rc = rw_nav_prev(s->nav, at, 0, thread_py_match, &thread, &found, err);
+    }
+    RW_TRY(rc);
+    RW_TRY(load_pos(s, found, err));
+    s->crash.timeout = c->kind == REWIND__CRASH_REPORT__KIND__TIMEOUT;
+    s->crash.timeout_s = (double)c->timeout_ms / 1000.0;
+    s->crash.hardware = c->fault_addr || (c->si_code > 0 && c->signal != SIGABRT);
+    s->crash.fault_addr = c->fault_addr;
+    s->crash.signal_name = c->signal_name;
+    return report(s, stop, RW_STOP_CRASH, 1);
+}
+
+rw_code rw_session_goto_thread(rw_session *s, uint32_t thread, rw_stop *stop, rw_err *err)
+{
+    begin_move(s);
+    rev_ctx c = {s, R_THREAD, thread, 0, 0, NULL};
+    uint64_t found;
+    uint64_t from = s->postmortem ? s->main_ret + 1 : s->pos + 1;
+    rw_code rc = rw_nav_prev(s->nav, from, 0, rev_match, &c, &found, err);
+    if (rc == RW_ENOTFOUND)
+        rc = rw_nav_next(s->nav, s->pos, NOPOS, RW_NAV_EVENTS, rev_match, &c, &found, err);
+    if (rc == RW_ENOTFOUND)
+        return rw_err_set(err, RW_ENOTFOUND, "Thread %u ran no Python code", thread);
+    RW_TRY(rc);
+    return stop_at(s, found, stop, err);
+}
+
+/* ---- visiting records ------------------------------------------------------------------ */
+
+typedef struct visit_ctx {
+    rw_session *s;
+    int exceptions_only;
+    int (*fn)(void *ctx, const rw_session_record *rec);
+    void *ctx;
+} visit_ctx;
+
+static int visit_one(void *p, const rw_event *ev, const rw_stack *st)
+{
+    visit_ctx *v = p;
+    rw_session *s = v->s;
+    if (v->exceptions_only && ev->kind != RW_K_EXCEPTION)
+        return 0;
+    rw_session_record r;
+    memset(&r, 0, sizeof r);
+    r.pos = ev->pos;
+    r.kind_name = rw_kind_name(ev->kind);
+    r.thread = ev->thread;
+    r.is_current = RW_IS_EVENT(ev->kind) && ev->pos == s->pos;
+    r.depth = ev->depth;
+    r.line = ev->line;
+    r.text = ev->text;
+    r.text_len = ev->text_len;
+    r.addr = ev->addr;
+    r.size = ev->size;
+    switch (ev->kind) {
+    case RW_K_CALL:
+    case RW_K_LINE:
+    case RW_K_RETURN:
+        r.cls = RW_REC_PYTHON;
+        r.file = rw_session_file_path(s, code_file(s, ev->code));
+        r.function = code_name(s, ev->code);
+        break;
+    case RW_K_EXCEPTION: {
+        rw_frame tmp;
+        const rw_frame *fr = event_frame(ev, st, &tmp);
+        uint32_t code = fr ? fr->code : ev->code;
+        r.cls = RW_REC_EXCEPTION;
+        r.name = exc_name(s, ev->name);
+        r.file = rw_session_file_path(s, code_file(s, code));
+        r.function = code_name(s, code);
+        break;
+    }
+    case RW_K_C_CALL:
+    case RW_K_C_RETURN:
+    case RW_K_C_EXCEPTION: {
+        const rw_defs *df = s->defs;
+        r.cls = RW_REC_C;
+        r.label = ev->code && ev->code < df->ncfuncs && df->cfuncs[ev->code]
+                      ? df->cfuncs[ev->code]->label : "?";
+        break;
+    }
+    case RW_K_AUDIT:
+        r.cls = RW_REC_AUDIT;
+        r.name = exc_name(s, ev->name);
+        break;
+    default:
+        r.cls = RW_IS_ALLOC(ev->kind) ? RW_REC_ALLOC : RW_IS_FREE(ev->kind) ? RW_REC_FREE
+                                                                            : RW_REC_OTHER;
+        break;
+    }
+    return v->fn(v->ctx, &r);
+}
+
+rw_code rw_session_visit(rw_session *s, uint64_t from, uint64_t to, int exceptions_only,
+                         int (*fn)(void *ctx, const rw_session_record *rec), void *ctx,
+                         rw_err *err)
+{
+    visit_ctx v = {s, exceptions_only, fn, ctx};
+    return rw_nav_visit(s->nav, from, to, visit_one, &v, err);
+}
+
+/* ---- values ------------------------------------------------------------------------------ */
+
+static void values_at(const rw_session *s, rw_values_at *at)
+{
+    at->pos = s->pos;
+    at->thread = s->thread;
+    at->frame_index = s->selected;
+    at->frame_call = s->nframes ? s->frames[s->selected].call_pos : 0;
+}
+
+rw_code rw_session_eval(rw_session *s, const char *expr, char **out, rw_err *err)
+{
+    rw_values_at at;
+    values_at(s, &at);
+    return s->values->eval(s->values->ctx, &at, expr, out, err);
+}
+
+rw_code rw_session_args(rw_session *s, char **out, rw_err *err)
+{
+    rw_values_at at;
+    values_at(s, &at);
+    return s->values->args(s->values->ctx, &at, out, err);
+}
+
+rw_code rw_session_retval(rw_session *s, char **out, rw_err *err)
+{
+    rw_values_at at;
+    values_at(s, &at);
+    return s->values->retval(s->values->ctx, &at, out, err);
+}

@@ -1,0 +1,683 @@
+/* Check suite for replayer/debugger/session: the session engine driven through its C
+ * API, without any pdb text. Three traces are written here with the writer API in
+ * chunks of a few records (so that searches cross chunk boundaries): a loop calling
+ * a function, a program that dies of an uncaught exception, and two threads. The
+ * tests assert on the stops the moves return: positions, reasons, stacks,
+ * exceptions, breakpoints, and that the fast searches stop where plain ones do. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reader.h"
+#include "session.h"
+#include "testutil.h"
+#include "writer.h"
+
+/* ---- traces -------------------------------------------------------------------- */
+
+static uint64_t tick;
+
+static void put(rw_stream *s, int kind, uint64_t w1)
+{
+    rw_stream_put(s, RW_REC(kind, tick++), w1);
+}
+
+static void call(rw_stream *s, uint32_t code, uint32_t line)
+{
+    put(s, RW_K_CALL, code | (uint64_t)line << 32);
+}
+
+/* Opens a writer on a new trace of "prog.py" (source src) in chunks of 7 records. */
+static rw_writer *open_trace(const char *name, const char *src, char **path)
+{
+    *path = rw_test_path(name);
+    rw_writer_opts o;
+    rw_writer_opts_default(&o);
+    o.chunk_records = 7;
+    o.flush_ms = 0;
+    Rewind__Metadata meta = REWIND__METADATA__INIT;
+    char *argv[] = {"prog.py"};
+    meta.n_argv = 1;
+    meta.argv = argv;
+    meta.cwd = "/t";
+    meta.run_kind = "script";
+    meta.run_target = "prog.py";
+    meta.ns_per_tick = 1.0;
+    rw_writer *w;
+    rw_err err;
+    ck_assert_msg(rw_writer_open(*path, &o, 1, &meta, &w, &err) == RW_OK, "%s", err.msg);
+    rw_writer_def_file(w, 1, "/t/prog.py", src, strlen(src), 1);
+    rw_writer_def_thread(w, 1, 1, 1, "MainThread", 1);
+    tick = 1;
+    return w;
+}
+
+static void close_trace(rw_writer *w, Rewind__RunEnd *end)
+{
+    rw_err err;
+    ck_assert_msg(rw_writer_close(w, end, NULL, &err) == RW_OK, "%s", err.msg);
+}
+
+/* The loop: event 0 is the module's CALL, 1 its line 1; iteration i has line 5 at
+ * 2 + 6i, line 6 at 3 + 6i, f's CALL at 4 + 6i, its lines 2 and 3 at 5 + 6i and
+ * 6 + 6i and its RETURN at 7 + 6i; then line 5 at 242 and the module's RETURN at 243. */
+#define LOOPS 40
+#define LOOP_END (2 + 6 * LOOPS + 1)
+
+static char *write_loop(void)
+{
+    static const char src[] = "def f(x):\n"             /* 1 */
+                              "    y = x\n"             /* 2 */
+                              "    return y\n"          /* 3 */
+                              "\n"                      /* 4 */
+                              "for i in range(40):\n"   /* 5 */
+                              "    f(i)\n";             /* 6 */
+    char *path;
+    rw_writer *w = open_trace("loop.rwd", src, &path);
+    const char *args[] = {"x"};
+    rw_writer_def_code(w, 1, 1, "<module>", "<module>", 1, 0, NULL, 0);
+    rw_writer_def_code(w, 2, 1, "f", "f", 1, 3, args, 1);
+    rw_stream *s = rw_writer_stream(w);
+    put(s, RW_K_THREAD, 1);
+    call(s, 1, 1);
+    put(s, RW_K_LINE, 1);
+    for (int i = 0; i < LOOPS; i++) {
+        put(s, RW_K_LINE, 5);
+        put(s, RW_K_LINE, 6);
+        call(s, 2, 1);
+        put(s, RW_K_LINE, 2);
+        put(s, RW_K_LINE, 3);
+        put(s, RW_K_RETURN, 0);
+    }
+    put(s, RW_K_LINE, 5);
+    put(s, RW_K_RETURN, 0);
+    Rewind__RunEnd end = REWIND__RUN_END__INIT;
+    end.stop_reason = "exit";
+    close_trace(w, &end);
+    return path;
+}
+
+/* The uncaught exception: 0 CALL <module>, 1 LINE 4, 2 CALL f, 3 LINE 2,
+ * 4 EXCEPTION ValueError('1') in f, 5 RETURN f, 6 EXCEPTION in <module>,
+ * 7 RETURN <module>. */
+static char *write_uncaught(void)
+{
+    static const char src[] = "def f(x):\n"              /* 1 */
+                              "    raise ValueError(x)\n" /* 2 */
+                              "\n"                       /* 3 */
+                              "f(1)\n";                  /* 4 */
+    char *path;
+    rw_writer *w = open_trace("uncaught.rwd", src, &path);
+    const char *args[] = {"x"};
+    rw_writer_def_code(w, 1, 1, "<module>", "<module>", 1, 0, NULL, 0);
+    rw_writer_def_code(w, 2, 1, "f", "f", 1, 3, args, 1);
+    rw_writer_def_name(w, 1, "ValueError");
+    rw_stream *s = rw_writer_stream(w);
+    put(s, RW_K_THREAD, 1);
+    call(s, 1, 1);
+    put(s, RW_K_LINE, 4);
+    call(s, 2, 1);
+    put(s, RW_K_LINE, 2);
+    rw_stream_put_text(s, RW_REC(RW_K_EXCEPTION, tick++), 1, "1", 1);
+    put(s, RW_K_RETURN, 0);
+    rw_stream_put_text(s, RW_REC(RW_K_EXCEPTION, tick++), 1, "1", 1);
+    put(s, RW_K_RETURN, 0);
+    Rewind__RunEnd end = REWIND__RUN_END__INIT;
+    end.stop_reason = "exception";
+    end.exit_status = 1;
+    end.uncaught_type = "ValueError";
+    end.uncaught_message = "1";
+    end.uncaught_pos = 7;
+    Rewind__TracebackEntry t0 = REWIND__TRACEBACK_ENTRY__INIT, t1 = REWIND__TRACEBACK_ENTRY__INIT;
+    t0.code = 1;
+    t0.line = 4;
+    t1.code = 2;
+    t1.line = 2;
+    Rewind__TracebackEntry *tb[] = {&t0, &t1};
+    end.n_uncaught_traceback = 2;
+    end.uncaught_traceback = tb;
+    close_trace(w, &end);
+    return path;
+}
+
+/* Two threads: 0 CALL <module> (t1), 1 LINE 5, 2 CALL g (t2), 3 LINE 2 (t2),
+ * 4 LINE 6 (t1), 5 LINE 3 (t2), 6 RETURN g (t2), 7 RETURN <module> (t1). */
+static char *write_threads(void)
+{
+    static const char src[] = "def g():\n"          /* 1 */
+                              "    a = 1\n"         /* 2 */
+                              "    b = 2\n"         /* 3 */
+                              "\n"                  /* 4 */
+                              "t = start(g)\n"      /* 5 */
+                              "t.join()\n";         /* 6 */
+    char *path;
+    rw_writer *w = open_trace("threads.rwd", src, &path);
+    rw_writer_def_code(w, 1, 1, "<module>", "<module>", 1, 0, NULL, 0);
+    rw_writer_def_code(w, 2, 1, "g", "g", 1, 0, NULL, 0);
+    rw_writer_def_thread(w, 2, 2, 2, "worker", 0);
+    rw_stream *s = rw_writer_stream(w);
+    put(s, RW_K_THREAD, 1);
+    call(s, 1, 1);
+    put(s, RW_K_LINE, 5);
+    put(s, RW_K_THREAD, 2);
+    call(s, 2, 1);
+    put(s, RW_K_LINE, 2);
+    put(s, RW_K_THREAD, 1);
+    put(s, RW_K_LINE, 6);
+    put(s, RW_K_THREAD, 2);
+    put(s, RW_K_LINE, 3);
+    put(s, RW_K_RETURN, 0);
+    put(s, RW_K_THREAD, 1);
+    put(s, RW_K_RETURN, 0);
+    Rewind__RunEnd end = REWIND__RUN_END__INIT;
+    end.stop_reason = "exit";
+    close_trace(w, &end);
+    return path;
+}
+
+typedef struct fixture {
+    char *path;
+    rw_reader *r;
+    rw_session *s;
+    rw_stop st;
+} fixture;
+
+static void open_fixture(fixture *f, char *(*write)(void))
+{
+    rw_err err;
+    f->path = write();
+    ck_assert_msg(rw_reader_open(f->path, &f->r, &err) == RW_OK, "%s", err.msg);
+    ck_assert_msg(rw_session_new(f->r, &f->s, &err) == RW_OK, "%s", err.msg);
+    ck_assert_msg(rw_session_start(f->s, &f->st, &err) == RW_OK, "%s", err.msg);
+}
+
+static void close_fixture(fixture *f)
+{
+    rw_session_free(f->s);
+    rw_reader_free(f->r);
+    free(f->path);
+}
+
+typedef rw_code (*move_fn)(rw_session *s, rw_stop *stop, rw_err *err);
+
+/* Runs a move that must succeed; returns the stop. */
+static const rw_stop *go(fixture *f, move_fn fn)
+{
+    rw_err err;
+    ck_assert_msg(fn(f->s, &f->st, &err) == RW_OK, "%s", err.msg);
+    return &f->st;
+}
+
+static const rw_stop *go_to(fixture *f, uint64_t pos)
+{
+    rw_err err;
+    ck_assert_msg(rw_session_goto(f->s, pos, &f->st, &err) == RW_OK, "%s", err.msg);
+    return &f->st;
+}
+
+/* The stop (expr, evaluated once) is at pos for reason, having moved. */
+#define ck_stop(expr, p, why)                                                   \
+    do {                                                                        \
+        const rw_stop *ck_st_ = (expr);                                         \
+        ck_assert_uint_eq(ck_st_->pos, (p));                                    \
+        ck_assert_int_eq(ck_st_->reason, (why));                                \
+        ck_assert_int_eq(ck_st_->moved, 1);                                     \
+    } while (0)
+
+/* ---- the loop ------------------------------------------------------------------ */
+
+START_TEST(test_start_and_frames)
+{
+    fixture f;
+    open_fixture(&f, write_loop);
+    const rw_stop *st = &f.st;
+    ck_stop(st, 1, RW_STOP_LINE);
+    ck_assert_uint_eq(st->thread, 1);
+    ck_assert_uint_eq(st->nframes, 1);
+    ck_assert_uint_eq(st->selected, 0);
+    ck_assert_str_eq(st->frames[0].file, "/t/prog.py");
+    ck_assert_str_eq(st->frames[0].function, "<module>");
+    ck_assert_uint_eq(st->frames[0].line, 1);
+    ck_assert_uint_eq(st->frames[0].call_pos, 0);
+    ck_assert_int_eq(st->has_exception, 0);
+    ck_stop(go(&f, rw_session_step), 2, RW_STOP_LINE);
+    ck_stop(go(&f, rw_session_step), 3, RW_STOP_LINE);
+    st = go(&f, rw_session_step);
+    ck_stop(st, 4, RW_STOP_CALL);
+    ck_assert_uint_eq(st->nframes, 2);
+    ck_assert_uint_eq(st->selected, 1);
+    ck_assert_str_eq(st->frames[1].function, "f");
+    ck_assert_uint_eq(st->frames[1].line, 1); /* the def line at its CALL */
+    ck_assert_uint_eq(st->frames[1].call_pos, 4);
+    ck_assert_uint_eq(st->frames[0].line, 6);
+    st = go(&f, rw_session_step);
+    ck_stop(st, 5, RW_STOP_LINE);
+    /* up: next in the caller's frame runs over the rest of f */
+    rw_session_select(f.s, 0);
+    rw_stop w;
+    rw_session_where(f.s, &w);
+    ck_assert_uint_eq(w.selected, 0);
+    ck_assert_uint_eq(w.pos, 5);
+    ck_stop(go(&f, rw_session_next), 8, RW_STOP_LINE);
+    ck_assert_uint_eq(f.st.nframes, 1);
+    ck_assert_uint_eq(f.st.frames[0].line, 5);
+    /* down again after a step into f */
+    go_to(&f, 6);
+    ck_assert_uint_eq(f.st.nframes, 2);
+    rw_session_select(f.s, 0);
+    rw_session_select(f.s, 1);
+    rw_session_where(f.s, &w);
+    ck_assert_uint_eq(w.selected, 1);
+    /* return: f's RETURN, with the frame still on the stack */
+    const rw_stop *r = go(&f, rw_session_return);
+    ck_stop(r, 7, RW_STOP_RETURN);
+    ck_assert_int_eq(r->returning, 1);
+    ck_assert_uint_eq(r->nframes, 2);
+    ck_assert_str_eq(r->frames[1].function, "f");
+    ck_stop(go(&f, rw_session_step), 8, RW_STOP_LINE);
+    close_fixture(&f);
+}
+END_TEST
+
+START_TEST(test_step_rstep_inverse)
+{
+    fixture f;
+    open_fixture(&f, write_loop);
+    static uint64_t pos[LOOP_END + 2];
+    int n = 0;
+    pos[n++] = f.st.pos;
+    for (;;) {
+        const rw_stop *st = go(&f, rw_session_step);
+        if (st->reason == RW_STOP_END)
+            break;
+        ck_assert_int_lt(n, LOOP_END + 1);
+        ck_assert_uint_gt(st->pos, pos[n - 1]);
+        pos[n++] = st->pos;
+    }
+    ck_assert_int_eq(n, 2 + LOOPS * 6 + 2 - 1);
+    /* off the end: the program's last RETURN, then nothing more */
+    ck_assert_uint_eq(f.st.pos, LOOP_END);
+    ck_assert_int_eq(f.st.moved, 1);
+    ck_assert_int_eq(f.st.at_end, 1);
+    const rw_stop *st = go(&f, rw_session_step);
+    ck_assert_int_eq(st->reason, RW_STOP_END);
+    ck_assert_int_eq(st->moved, 0);
+    ck_assert_uint_eq(st->pos, LOOP_END);
+    for (int i = n - 1; i > 0; i--)
+        ck_assert_uint_eq(go(&f, rw_session_rstep)->pos, pos[i - 1]);
+    ck_stop(go(&f, rw_session_rstep), 0, RW_STOP_CALL);
+    st = go(&f, rw_session_rstep);
+    ck_assert_int_eq(st->reason, RW_STOP_START);
+    ck_assert_int_eq(st->moved, 0);
+    ck_assert_uint_eq(st->pos, 0);
+    close_fixture(&f);
+}
+END_TEST
+
+START_TEST(test_next_rnext_rreturn)
+{
+    fixture f;
+    open_fixture(&f, write_loop);
+    uint64_t expect = 1;
+    for (int i = 0; i < 2 * LOOPS; i++) {
+        expect = i == 0 ? 2 : (i % 2 ? expect + 1 : expect + 5);
+        ck_stop(go(&f, rw_session_next), expect, RW_STOP_LINE);
+    }
+    ck_stop(go(&f, rw_session_next), 2 + 6 * LOOPS, RW_STOP_LINE);
+    ck_stop(go(&f, rw_session_next), LOOP_END, RW_STOP_RETURN);
+    ck_stop(go(&f, rw_session_rnext), 2 + 6 * LOOPS, RW_STOP_LINE);
+    for (int i = 2 * LOOPS; i > 0; i--) {
+        uint64_t want = 2 + 6 * (uint64_t)((i - 1) / 2) + (uint64_t)((i - 1) % 2);
+        ck_stop(go(&f, rw_session_rnext), want, RW_STOP_LINE);
+    }
+    ck_stop(go(&f, rw_session_rnext), 1, RW_STOP_LINE);
+    /* rnext at the first line of the program: nothing before */
+    const rw_stop *st = go(&f, rw_session_rnext);
+    ck_assert_int_eq(st->reason, RW_STOP_START);
+    ck_assert_int_eq(st->moved, 0);
+    /* rnext at f's first line goes to the caller's line of the call */
+    go_to(&f, 5);
+    ck_stop(go(&f, rw_session_rnext), 3, RW_STOP_LINE);
+    /* rreturn: the CALL of the selected frame, then no further */
+    go_to(&f, 7);
+    ck_stop(go(&f, rw_session_rreturn), 4, RW_STOP_CALL);
+    st = go(&f, rw_session_rreturn);
+    ck_assert_int_eq(st->reason, RW_STOP_AT_CALL);
+    ck_assert_int_eq(st->moved, 0);
+    ck_assert_uint_eq(st->pos, 4);
+    /* until a later line of the frame; runtil back to an earlier one */
+    rw_err err;
+    ck_assert(rw_session_start(f.s, &f.st, &err) == RW_OK);
+    ck_assert(rw_session_until(f.s, 6, &f.st, &err) == RW_OK);
+    ck_stop(&f.st, 3, RW_STOP_LINE);
+    go_to(&f, 9);
+    ck_assert(rw_session_runtil(f.s, 5, &f.st, &err) == RW_OK);
+    ck_stop(&f.st, 8, RW_STOP_LINE);
+    close_fixture(&f);
+}
+END_TEST
+
+START_TEST(test_breakpoints)
+{
+    fixture f;
+    open_fixture(&f, write_loop);
+    rw_err err;
+    int n1, n2;
+    ck_assert_int_eq(rw_session_break_limit(f.s), 1);
+    ck_assert_ptr_null(rw_session_break_get(f.s, 0));
+    ck_assert_ptr_null(rw_session_break_get(f.s, 1));
+    ck_assert(rw_session_break_add(f.s, 1, 3, NULL, NULL, 0, &n1, &err) == RW_OK);
+    ck_assert_int_eq(n1, 1);
+    ck_assert_int_eq(rw_session_break_limit(f.s), 2);
+    static uint64_t hits[LOOPS];
+    for (int i = 0; i < LOOPS; i++) {
+        const rw_stop *st = go(&f, rw_session_continue);
+        ck_stop(st, 6 + 6 * (uint64_t)i, RW_STOP_BREAKPOINT);
+        ck_assert_int_eq(st->breakpoint, 1);
+        ck_assert_uint_eq(st->nframes, 2);
+        ck_assert_uint_eq(st->frames[1].line, 3);
+        hits[i] = st->pos;
+    }
+    ck_assert_int_eq(rw_session_break_get(f.s, 1)->hits, LOOPS);
+    ck_assert_int_eq(go(&f, rw_session_continue)->reason, RW_STOP_END);
+    for (int i = LOOPS - 1; i >= 0; i--) {
+        const rw_stop *st = go(&f, rw_session_rcontinue);
+        ck_stop(st, hits[i], RW_STOP_BREAKPOINT);
+        ck_assert_int_eq(st->breakpoint, 1);
+    }
+    /* backwards counts no hits; before the first hit: the start of the program */
+    ck_assert_int_eq(rw_session_break_get(f.s, 1)->hits, LOOPS);
+    ck_stop(go(&f, rw_session_rcontinue), 1, RW_STOP_START);
+    const rw_stop *st = go(&f, rw_session_rcontinue);
+    ck_assert_int_eq(st->reason, RW_STOP_START);
+    ck_assert_int_eq(st->moved, 0);
+    /* ignore counts */
+    rw_session_break_ignore(f.s, 1, 2);
+    ck_stop(go(&f, rw_session_continue), hits[2], RW_STOP_BREAKPOINT);
+    /* a temporary breakpoint goes at its first stop */
+    ck_assert(rw_session_break_add(f.s, 1, 2, NULL, NULL, 1, &n2, &err) == RW_OK);
+    ck_assert_int_eq(n2, 2);
+    st = go(&f, rw_session_continue);
+    ck_stop(st, hits[3] - 1, RW_STOP_BREAKPOINT);
+    ck_assert_int_eq(st->breakpoint, 2);
+    ck_assert_int_eq(st->deleted, 1);
+    ck_assert_int_eq(st->deleted_bp.number, 2);
+    ck_assert_uint_eq(st->deleted_bp.line, 2);
+    ck_assert_ptr_null(rw_session_break_get(f.s, 2));
+    ck_assert_int_eq(rw_session_break_limit(f.s), 3);
+    /* next stops at a breakpoint in the callee */
+    go_to(&f, hits[5] - 3);
+    ck_assert_uint_eq(f.st.frames[f.st.selected].line, 6);
+    ck_stop(go(&f, rw_session_next), hits[5], RW_STOP_BREAKPOINT);
+    /* a disabled breakpoint stops neither way; continue then runs to the end */
+    rw_session_break_enable(f.s, 1, 0);
+    ck_stop(go(&f, rw_session_rcontinue), 1, RW_STOP_START);
+    st = go(&f, rw_session_continue);
+    ck_stop(st, LOOP_END, RW_STOP_END);
+    ck_assert_int_eq(st->at_end, 1);
+    st = go(&f, rw_session_continue);
+    ck_assert_int_eq(st->reason, RW_STOP_END);
+    ck_assert_int_eq(st->moved, 0);
+    /* a condition is kept (never evaluated: every hit stops) */
+    rw_session_break_enable(f.s, 1, 1);
+    ck_assert(rw_session_break_condition(f.s, 1, "x > 3", &err) == RW_OK);
+    ck_assert_str_eq(rw_session_break_get(f.s, 1)->condition, "x > 3");
+    rw_session_break_delete(f.s, 1);
+    ck_assert_ptr_null(rw_session_break_get(f.s, 1));
+    ck_assert_int_eq(rw_session_break_limit(f.s), 3);
+    close_fixture(&f);
+}
+END_TEST
+
+START_TEST(test_goto_and_lookups)
+{
+    fixture f;
+    open_fixture(&f, write_loop);
+    ck_stop(go_to(&f, 4), 4, RW_STOP_CALL);
+    ck_stop(go_to(&f, LOOP_END), LOOP_END, RW_STOP_RETURN);
+    ck_stop(go_to(&f, 100000), LOOP_END, RW_STOP_RETURN);
+    ck_stop(go_to(&f, 0), 0, RW_STOP_CALL);
+    ck_assert_uint_eq(rw_session_nevents(f.s), LOOP_END + 1);
+    uint64_t pos;
+    rw_err err;
+    ck_assert(rw_session_parse_position(f.s, "@end", &pos, &err) == RW_OK);
+    ck_assert(rw_session_parse_position(f.s, "bogus", &pos, &err) != RW_OK);
+    ck_assert_uint_eq(rw_session_lookup_file(f.s, "prog"), 1);
+    ck_assert_uint_eq(rw_session_lookup_file(f.s, "/t/prog.py"), 1);
+    ck_assert_uint_eq(rw_session_lookup_file(f.s, "other.py"), 0);
+    ck_assert_uint_eq(rw_session_find_code(f.s, "f", 1), 2);
+    ck_assert_uint_eq(rw_session_find_code(f.s, "<module>", 1), 0);
+    rw_session_code c;
+    ck_assert(rw_session_code_info(f.s, 2, &c));
+    ck_assert_str_eq(c.name, "f");
+    ck_assert_uint_eq(c.n_arg_names, 1);
+    ck_assert_str_eq(c.arg_names[0], "x");
+    ck_assert(!rw_session_code_info(f.s, 99, &c));
+    char line[64];
+    ck_assert_uint_eq(rw_session_source_nlines(f.s, 1), 6);
+    ck_assert(rw_session_source_line(f.s, 1, 3, line, sizeof line));
+    ck_assert_str_eq(line, "    return y");
+    ck_assert(!rw_session_source_line(f.s, 1, 7, line, sizeof line));
+    rw_session_thread t;
+    ck_assert(rw_session_thread_info(f.s, 1, &t));
+    ck_assert_str_eq(t.name, "MainThread");
+    char *canon = rw_session_canonic(f.s, "a/../prog.py");
+    ck_assert_str_eq(canon, "/t/prog.py");
+    free(canon);
+    close_fixture(&f);
+}
+END_TEST
+
+/* The fast searches (line filter, callees skipped by keyframes, next/return split in
+ * a frame search and a breakpoint search) stop where plain decoding does. */
+START_TEST(test_fast_matches_plain)
+{
+    fixture a, b;
+    rw_err err;
+    open_fixture(&a, write_loop);
+    b = a;
+    ck_assert(rw_session_new(a.r, &b.s, &err) == RW_OK);
+    rw_session_set_plain_search(b.s, 1);
+    int n;
+    for (int k = 0; k < 2; k++) {
+        fixture *x = k ? &b : &a;
+        ck_assert(rw_session_break_add(x->s, 1, 3, NULL, NULL, 0, &n, &err) == RW_OK);
+        ck_assert(rw_session_break_add(x->s, 1, 5, NULL, NULL, 0, &n, &err) == RW_OK);
+        rw_session_break_ignore(x->s, 2, 3);
+    }
+    static const move_fn moves[] = {rw_session_step,  rw_session_next,  rw_session_return,
+                                    rw_session_continue, rw_session_rstep, rw_session_rnext,
+                                    rw_session_rreturn, rw_session_rcontinue};
+    for (uint64_t p = 0; p <= LOOP_END; p++)
+        for (size_t i = 0; i < sizeof moves / sizeof *moves; i++) {
+            go_to(&a, p);
+            go_to(&b, p);
+            const rw_stop *sa = go(&a, moves[i]), *sb = go(&b, moves[i]);
+            ck_assert_msg(sa->pos == sb->pos && sa->reason == sb->reason &&
+                              sa->moved == sb->moved && sa->breakpoint == sb->breakpoint,
+                          "at %llu, move %zu: fast %llu/%d, plain %llu/%d",
+                          (unsigned long long)p, i, (unsigned long long)sa->pos, sa->reason,
+                          (unsigned long long)sb->pos, sb->reason);
+        }
+    ck_assert_int_eq(rw_session_break_get(a.s, 1)->hits, rw_session_break_get(b.s, 1)->hits);
+    rw_session_free(b.s);
+    close_fixture(&a);
+}
+END_TEST
+
+/* ---- values ------------------------------------------------------------------------ */
+
+static rw_values_at seen;
+
+static rw_code echo_eval(void *ctx, const rw_values_at *at, const char *expr, char **out,
+                         rw_err *err)
+{
+    (void)ctx, (void)err;
+    seen = *at;
+    *out = strdup(expr);
+    return RW_OK;
+}
+
+START_TEST(test_values_seam)
+{
+    fixture f;
+    open_fixture(&f, write_loop);
+    char *out = NULL;
+    rw_err err;
+    ck_assert_int_eq(rw_session_eval(f.s, "x", &out, &err), RW_EINVAL);
+    ck_assert_str_eq(err.msg, RW_VALUES_NEED_REEXEC);
+    ck_assert_int_eq(rw_session_args(f.s, &out, &err), RW_EINVAL);
+    ck_assert_int_eq(rw_session_retval(f.s, &out, &err), RW_EINVAL);
+    ck_assert_ptr_null(out);
+    rw_values v = rw_values_log_only;
+    v.eval = echo_eval;
+    rw_session_set_values(f.s, &v);
+    go_to(&f, 5);
+    rw_session_select(f.s, 0);
+    ck_assert_int_eq(rw_session_eval(f.s, "i + 1", &out, &err), RW_OK);
+    ck_assert_str_eq(out, "i + 1");
+    free(out);
+    ck_assert_uint_eq(seen.pos, 5);
+    ck_assert_uint_eq(seen.thread, 1);
+    ck_assert_uint_eq(seen.frame_index, 0);
+    ck_assert_uint_eq(seen.frame_call, 0);
+    rw_session_set_values(f.s, NULL);
+    ck_assert_int_eq(rw_session_eval(f.s, "x", &out, &err), RW_EINVAL);
+    close_fixture(&f);
+}
+END_TEST
+
+/* ---- the uncaught exception ------------------------------------------------------------ */
+
+START_TEST(test_uncaught_exception)
+{
+    fixture f;
+    open_fixture(&f, write_uncaught);
+    ck_stop(&f.st, 1, RW_STOP_LINE);
+    ck_stop(go(&f, rw_session_step), 2, RW_STOP_CALL);
+    ck_stop(go(&f, rw_session_step), 3, RW_STOP_LINE);
+    const rw_stop *st = go(&f, rw_session_step);
+    ck_stop(st, 4, RW_STOP_EXCEPTION);
+    ck_assert_int_eq(st->has_exception, 1);
+    ck_assert_str_eq(st->exception.type, "ValueError");
+    ck_assert_str_eq(st->exception.message, "1");
+    st = go(&f, rw_session_step);
+    ck_stop(st, 5, RW_STOP_RETURN);
+    ck_assert_int_eq(st->has_exception, 0);
+    /* the program's end is its uncaught exception: the postmortem view */
+    st = go(&f, rw_session_continue);
+    ck_stop(st, 7, RW_STOP_UNCAUGHT);
+    ck_assert_int_eq(st->postmortem, 1);
+    ck_assert_str_eq(st->exception.type, "ValueError");
+    ck_assert_str_eq(st->exception.message, "1");
+    ck_assert_uint_eq(st->nframes, 2);
+    ck_assert_str_eq(st->frames[0].function, "<module>");
+    ck_assert_uint_eq(st->frames[0].line, 4);
+    ck_assert_str_eq(st->frames[1].function, "f");
+    ck_assert_uint_eq(st->frames[1].line, 2);
+    ck_assert_uint_eq(st->selected, 1);
+    st = go(&f, rw_session_step);
+    ck_assert_int_eq(st->reason, RW_STOP_UNCAUGHT);
+    ck_assert_int_eq(st->moved, 0);
+    /* reverse moves go back from past the end */
+    ck_stop(go(&f, rw_session_rstep), 7, RW_STOP_RETURN);
+    ck_assert_int_eq(f.st.postmortem, 0);
+    ck_stop(go(&f, rw_session_rstep), 6, RW_STOP_EXCEPTION);
+    st = go(&f, rw_session_goto_uncaught);
+    ck_stop(st, 7, RW_STOP_UNCAUGHT);
+    ck_assert_int_eq(st->postmortem, 1);
+    rw_err err;
+    ck_assert_int_eq(rw_session_goto_crash(f.s, &f.st, &err), RW_ENOTFOUND);
+    rw_session_run run;
+    rw_session_run_info(f.s, &run);
+    ck_assert_int_eq(run.has_end, 1);
+    ck_assert_int_eq(run.exit_status, 1);
+    close_fixture(&f);
+}
+END_TEST
+
+START_TEST(test_no_uncaught_exception)
+{
+    fixture f;
+    open_fixture(&f, write_loop);
+    rw_err err;
+    ck_assert_int_eq(rw_session_goto_uncaught(f.s, &f.st, &err), RW_ENOTFOUND);
+    ck_assert_uint_eq(f.st.pos, 1);
+    close_fixture(&f);
+}
+END_TEST
+
+/* ---- threads -------------------------------------------------------------------------- */
+
+START_TEST(test_threads)
+{
+    fixture f;
+    open_fixture(&f, write_threads);
+    ck_stop(&f.st, 1, RW_STOP_LINE);
+    /* stepping in the main thread does not stop in the worker */
+    ck_stop(go(&f, rw_session_step), 4, RW_STOP_LINE);
+    ck_assert_uint_eq(f.st.thread, 1);
+    ck_stop(go(&f, rw_session_step), 7, RW_STOP_RETURN);
+    /* a breakpoint in the worker stops there from the main thread */
+    rw_err err;
+    int n;
+    ck_assert(rw_session_break_add(f.s, 1, 3, NULL, NULL, 0, &n, &err) == RW_OK);
+    ck_assert(rw_session_start(f.s, &f.st, &err) == RW_OK);
+    const rw_stop *st = go(&f, rw_session_continue);
+    ck_stop(st, 5, RW_STOP_BREAKPOINT);
+    ck_assert_uint_eq(st->thread, 2);
+    ck_assert_uint_eq(st->nframes, 1);
+    ck_assert_str_eq(st->frames[0].function, "g");
+    ck_assert_uint_eq(st->frames[0].call_pos, 2);
+    ck_stop(go(&f, rw_session_rstep), 3, RW_STOP_LINE);
+    ck_assert_uint_eq(f.st.thread, 2);
+    ck_stop(go(&f, rw_session_rstep), 2, RW_STOP_CALL);
+    ck_stop(go(&f, rw_session_step), 3, RW_STOP_LINE);
+    /* a step stops at the line before the breakpoint is looked at (bdb's order) */
+    ck_stop(go(&f, rw_session_step), 5, RW_STOP_LINE);
+    ck_stop(go(&f, rw_session_step), 6, RW_STOP_RETURN);
+    st = go(&f, rw_session_step);
+    ck_assert_int_eq(st->reason, RW_STOP_THREAD_END);
+    ck_assert_int_eq(st->moved, 0);
+    ck_assert_uint_eq(st->pos, 6);
+    /* switching threads: the thread's last event at or before here */
+    ck_assert(rw_session_goto_thread(f.s, 1, &f.st, &err) == RW_OK);
+    ck_stop(&f.st, 4, RW_STOP_LINE);
+    ck_assert_uint_eq(f.st.thread, 1);
+    ck_assert(rw_session_goto_thread(f.s, 2, &f.st, &err) == RW_OK);
+    ck_stop(&f.st, 3, RW_STOP_LINE);
+    ck_assert_uint_eq(rw_session_nthreads(f.s), 3);
+    rw_session_thread t;
+    ck_assert(rw_session_thread_info(f.s, 2, &t));
+    ck_assert_str_eq(t.name, "worker");
+    ck_assert_int_eq(t.is_main, 0);
+    close_fixture(&f);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("session");
+    TCase *tc = tcase_create("loop");
+    tcase_add_test(tc, test_start_and_frames);
+    tcase_add_test(tc, test_step_rstep_inverse);
+    tcase_add_test(tc, test_next_rnext_rreturn);
+    tcase_add_test(tc, test_breakpoints);
+    tcase_add_test(tc, test_goto_and_lookups);
+    tcase_add_test(tc, test_fast_matches_plain);
+    tcase_add_test(tc, test_values_seam);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("exception");
+    tcase_add_test(tc, test_uncaught_exception);
+    tcase_add_test(tc, test_no_uncaught_exception);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("threads");
+    tcase_add_test(tc, test_threads);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
