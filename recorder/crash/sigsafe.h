@@ -13,11 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The calling thread's kernel tid (what the report's owner field holds). */
 static inline pid_t rw_sigsafe_tid(void)
 {
     return (pid_t)syscall(SYS_gettid);
 }
 
+/* Sleeps ms milliseconds, resuming after signals. */
 static inline void rw_sigsafe_sleep_ms(unsigned ms)
 {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
@@ -25,6 +27,7 @@ static inline void rw_sigsafe_sleep_ms(unsigned ms)
         ;
 }
 
+/* Writes s to stderr whole (short writes and EINTR retried, errors dropped). */
 static inline void rw_sigsafe_put_str(const char *s)
 {
     size_t n = strlen(s);
@@ -48,6 +51,7 @@ static inline void rw_sigsafe_copy(char *dst, size_t cap, const char *src)
     dst[i] = '\0';
 }
 
+/* "SIGSEGV" and friends for the signals a report can name; "" for others. */
 static inline const char *rw_sigsafe_sig_name(int sig)
 {
     switch (sig) {
