@@ -2,7 +2,8 @@
  * records (records.h) as tracemalloc sees the calls.
  *
  * MEM and OBJ are called with the GIL held, so a recorded thread appends straight to
- * the stream. RAW may be called without the GIL: such calls (and calls from threads
+ * the stream (rec() is emit.h's rw_emit_begin, written out so that RAW can take the
+ * other branch). RAW may be called without the GIL: such calls (and calls from threads
  * the recorder does not know) go to the side buffer (state.h). A free is recorded
  * before the block is released and an allocation after it is obtained, so the stream
  * never shows an address handed out again before its free (realloc: see below).
@@ -11,11 +12,20 @@
  * not have called at that point either), so what is allocated or freed then is the
  * recorder's own temporaries.
  */
-#include "recorder_int.h"
+#include "alloc.h"
+
+#include "state.h"
+#include "threads.h"
 
 enum { D_RAW, D_MEM, D_OBJ, ND };
 
-static PyMemAllocatorEx prev[ND]; /* the allocators we wrap */
+/* Owner: this file; written once by rw_alloc_install (main thread, GIL held, before
+ * recording starts), read by every hook. Global because CPython calls the hooks with
+ * the ctx we give them, and the per-domain hooks below rather make the wrapped
+ * allocator a fixed address than load it through ctx. */
+static struct alloc_state {
+    PyMemAllocatorEx prev[ND]; /* the allocators we wrap, by domain */
+} alloc;
 static const int kalloc[ND] = {RW_K_ALLOC_RAW, RW_K_ALLOC_MEM, RW_K_ALLOC_OBJ};
 static const int kfree[ND] = {RW_K_FREE_RAW, RW_K_FREE_MEM, RW_K_FREE_OBJ};
 
@@ -32,7 +42,7 @@ HOT void rec(int d, uint64_t w0, uint64_t w1, int is_alloc)
         return;
     if (RW_LIKELY(rw_tls.thread != 0) &&
         (d != D_RAW || _PyThreadState_UncheckedGet() == rw_tls.tstate)) {
-        if (RW_UNLIKELY(rw_tls.thread != rw_st.cur_thread) && !rw_state_switch(rw_tick()))
+        if (RW_UNLIKELY(rw_tls.thread != rw_st.cur_thread) && !rw_threads_switch(rw_tick()))
             return;
         if (RW_UNLIKELY(atomic_load_explicit(&rw_st.side_n, memory_order_relaxed) != 0))
             rw_side_drain();
@@ -45,7 +55,7 @@ HOT void rec(int d, uint64_t w0, uint64_t w1, int is_alloc)
 
 HOT void *do_malloc(int d, size_t size)
 {
-    void *p = prev[d].malloc(prev[d].ctx, size);
+    void *p = alloc.prev[d].malloc(alloc.prev[d].ctx, size);
     if (RW_LIKELY(p != NULL))
         rec(d, RW_REC(kalloc[d], size), (uintptr_t)p, 1);
     return p;
@@ -53,7 +63,7 @@ HOT void *do_malloc(int d, size_t size)
 
 HOT void *do_calloc(int d, size_t nelem, size_t elsize)
 {
-    void *p = prev[d].calloc(prev[d].ctx, nelem, elsize);
+    void *p = alloc.prev[d].calloc(alloc.prev[d].ctx, nelem, elsize);
     if (RW_LIKELY(p != NULL))
         rec(d, RW_REC(kalloc[d], nelem * elsize), (uintptr_t)p, 1); /* no overflow: it succeeded */
     return p;
@@ -61,7 +71,7 @@ HOT void *do_calloc(int d, size_t nelem, size_t elsize)
 
 HOT void *do_realloc(int d, void *ptr, size_t size)
 {
-    void *p = prev[d].realloc(prev[d].ctx, ptr, size);
+    void *p = alloc.prev[d].realloc(alloc.prev[d].ctx, ptr, size);
     if (p) {
         /* Recorded after success: a failed realloc leaves the old block live. (With
          * RAW called by two threads at once, another thread could in theory be given
@@ -77,7 +87,7 @@ HOT void do_free(int d, void *ptr)
 {
     if (RW_LIKELY(ptr != NULL))
         rec(d, RW_REC(kfree[d], 0), (uintptr_t)ptr, 0);
-    prev[d].free(prev[d].ctx, ptr);
+    alloc.prev[d].free(alloc.prev[d].ctx, ptr);
 }
 
 #define DOMAIN_HOOKS(d, name)                                                              \
@@ -106,7 +116,7 @@ void rw_alloc_install(void)
         {NULL, obj_malloc, obj_calloc, obj_realloc, obj_free},
     };
     for (int d = 0; d < ND; d++) {
-        PyMem_GetAllocator(which[d], &prev[d]);
+        PyMem_GetAllocator(which[d], &alloc.prev[d]);
         PyMem_SetAllocator(which[d], &mine[d]);
     }
 }

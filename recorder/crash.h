@@ -3,7 +3,8 @@
  * Installed by rw_record_run (main thread, GIL held) once the writer is open. Fatal
  * signals, the --timeout timer and the dump signal each write a rewind.CrashReport
  * (CRASH frame) through rw_writer_crash. Everything the handlers use is allocated
- * here at install; the handlers themselves are async-signal-safe.
+ * at install; the handlers themselves are async-signal-safe. Implemented in
+ * recorder/crash/ (crash/crash_int.h maps its files).
  */
 #ifndef RW_CRASH_H
 #define RW_CRASH_H
@@ -23,8 +24,8 @@ typedef struct rw_crash_opts {
 
 /* Installs the fatal handlers (SIGSEGV, SIGFPE, SIGABRT, SIGBUS, SIGILL), the dump
  * signal's handler, a sigaltstack for the calling thread, SIGXFSZ ignored (as python3
- * does), and starts the timeout thread. Needs the GIL, rw_st.w open and
- * rw_source_init done (the code-id slot is taken from it). o is copied. Errors:
+ * does), and starts the timeout thread. Needs the GIL, rw_st.w open and rw_defs_init
+ * done (reports read code ids from its co_extra slot). o is copied. Errors:
  * RW_ENOMEM (memory, capstone), RW_EIO (sigaction, thread). */
 rw_code rw_crash_install(const rw_crash_opts *o, rw_err *err);
 
@@ -32,12 +33,8 @@ rw_code rw_crash_install(const rw_crash_opts *o, rw_err *err);
  * are still ours. Call before the trace is closed. Idempotent. */
 void rw_crash_uninstall(void);
 
-/* Remembers that ThreadDef id is the thread with this ident (threading.get_ident),
- * so that reports can name threads. Called by threads.c for every thread defined. */
-void rw_crash_note_thread(uint32_t id, uint64_t ident);
-
 /* Gives the calling thread its own alternate signal stack (so a stack overflow in it
- * can still be reported), and takes it away again. threads.c calls them around a
+ * can still be reported), and takes it away again. threadwrap.c calls them around a
  * new thread's target. */
 void rw_crash_thread_enter(void);
 void rw_crash_thread_leave(void);

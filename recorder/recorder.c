@@ -21,10 +21,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
+#include "audithook.h"
 #include "crash.h"
-#include "recorder_int.h"
+#include "defs.h"
+#include "pyhelp.h"
 #include "source.h"
+#include "state.h"
 #include "sysalloc.h"
+#include "threads.h"
+#include "threadwrap.h"
 
 extern char **environ;
 
@@ -492,7 +498,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     meta mt;
     memset(&mt, 0, sizeof mt);
     build_meta(&mt, o, &r, seed, ns_per_tick);
-    rw_code rc = rw_source_init(o->kind == RW_RUN_COMMAND ? o->target : NULL, err);
+    rw_code rc = rw_defs_init(o->kind == RW_RUN_COMMAND ? o->target : NULL, err);
     if (rc == RW_OK) {
         /* The hook's own cost, before the writer exists (scratch stream only). */
         rw_tls.thread = 1; /* the calibration does not define a thread */
@@ -519,9 +525,9 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     the_run = &r;
     Py_AtExit(at_exit);
     pthread_atfork(NULL, NULL, in_child);
-    rc = rw_audit_install(&r.uncaught, err);
+    rc = rw_audithook_install(&r.uncaught, err);
     if (rc == RW_OK)
-        rc = rw_threads_wrap(err);
+        rc = rw_threadwrap_install(err);
     if (rc != RW_OK) {
         rw_writer_close(rw_st.w, NULL, NULL, NULL);
         unlink(res->path);

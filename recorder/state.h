@@ -1,5 +1,8 @@
 /* The recorder's one hot-path state, and the per-thread part of it.
  *
+ * The bottom of recorder/'s include graph: it includes only format/'s writer.h, and
+ * every other recorder header may include it. Owner: state.c.
+ *
  * Global because CPython's hooks (trace/profile functions, allocator and audit hooks)
  * and libc wrappers are called without a context we control. Rules:
  *  - rw_st.s (the writer's stream) has one producer at a time: the thread holding the
@@ -23,15 +26,25 @@
 
 #define RW_SIDE_CAP 8192 /* side buffer records; more are dropped and counted */
 
-/* Per-thread state (initial-exec TLS: one segment load per access). */
-typedef struct rw_tl {
+/* Per-thread state (initial-exec TLS: one segment load per access). Each field is
+ * written by its own thread only: tstate and thread by rw_threads_define_current
+ * (threads.c), busy by whoever makes the recorder work in Python (pyhelp.h). Global
+ * because the hooks get no context; thread-local because every hook asks "which
+ * recorded thread am I?" and must not take a lock to find out. */
+typedef struct rw_thread_local {
     PyThreadState *tstate; /* this thread's tstate, set when its thread is defined */
     uint32_t thread;       /* ThreadDef id; 0 = not (yet) a recorded thread */
     int busy;              /* > 0: the recorder itself is working in this thread */
-} rw_tl;
+} rw_thread_local;
 
-extern __thread rw_tl rw_tls;
+extern __thread rw_thread_local rw_tls;
 
+/* The process-wide part. Written by: recorder.c (w, s, options, pid, on; before the
+ * hooks go in and at the end of the run), the hooks (GIL fields), any thread
+ * (side buffer, failure), the crash handlers (on, cleared when a report closed the
+ * trace). The layout is the hot path's: trace_fn, profile_fn and the allocation hooks
+ * read on, cur_thread, side_n, s and line_times at fixed offsets; keep the first
+ * fields where they are. */
 typedef struct rw_state {
     rw_stream *s;            /* (GIL) the writer's producer stream */
     rw_writer *w;            /* the writer; definitions may be added from any thread */
@@ -39,7 +52,7 @@ typedef struct rw_state {
     uint32_t cur_thread;     /* (GIL) ThreadDef id of the last record's thread */
     uint64_t nevents;        /* (GIL) events appended: the position of the next one */
     uint64_t nallocs;        /* (GIL) allocation records appended directly */
-    int lines;               /* options, fixed before recording starts */
+    int lines;               /* options, fixed before recording starts (recorder.c) */
     int allocations;
     int c_calls;
     int line_times;          /* read the clock for line events too */
@@ -63,36 +76,16 @@ static inline uint64_t rw_tick(void)
     return __rdtsc() & RW_TICK_MASK;
 }
 
-/* Slow paths of rw_emit_begin (state.c). rw_state_switch defines the calling thread
- * when it is unknown (events path only: needs the GIL and may run Python code), then
- * appends a THREAD record. Returns 0 when the thread cannot be recorded. */
-int rw_state_switch(uint64_t tick);
+/* Appends the side buffer's records to the stream and empties it. Needs the GIL
+ * (the caller is the stream's producer). */
 void rw_side_drain(void);
-
-/* Must precede every record the GIL holder appends: thread switch, then side records.
- * Returns 0 when nothing may be appended for this thread. */
-static inline int rw_emit_begin(uint64_t tick)
-{
-    if (RW_UNLIKELY(rw_tls.thread != rw_st.cur_thread) && !rw_state_switch(tick))
-        return 0;
-    if (RW_UNLIKELY(atomic_load_explicit(&rw_st.side_n, memory_order_relaxed) != 0))
-        rw_side_drain();
-    return 1;
-}
-
-/* rw_emit_begin's usual case, with no call: the calling thread made the last record
- * and the side buffer is empty, so a record may be appended straight away. */
-static inline int rw_may_append(void)
-{
-    return RW_LIKELY(rw_tls.thread == rw_st.cur_thread) &&
-           RW_LIKELY(atomic_load_explicit(&rw_st.side_n, memory_order_relaxed) == 0);
-}
 
 /* Appends one record to the side buffer (any thread, no GIL needed); is_alloc
  * counts it in side_nallocs. */
 void rw_side_put(uint64_t w0, uint64_t w1, int is_alloc);
 
-/* Records the first failure of a hook (sticky); later ones are ignored. */
+/* Records the first failure of a hook (sticky); later ones are ignored. Any thread;
+ * not async-signal-safe (vsnprintf). The cause is reported at exit in RunEnd.lost. */
 void rw_state_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -1,24 +1,32 @@
-/* Threads: the ThreadDef table, and the _thread.start_new_thread wrapper that makes
- * every new thread a recorded one before its target runs (CPython 3.11 has no hook
- * for thread creation; PyEval_SetTrace covers the calling thread only).
+/* The thread table (see threads.h): ThreadDefs in id order, the stream's thread
+ * switch, thread names read from threading, and the ident index for signal handlers.
  */
-#include "recorder_int.h"
+#include "threads.h"
 
-#include <stdio.h>
+#include <assert.h>
+#include <stdatomic.h>
 
-#include "crash.h"
-#include "source.h"
+#include "pyhelp.h"
+#include "state.h"
 #include "sysalloc.h"
 
 typedef struct thread_ent {
-    Rewind__ThreadDef def;   /* def.name owned (sysalloc) */
-    PyObject *thread_obj;    /* weak: never dereferenced after the thread ends */
+    Rewind__ThreadDef def; /* def.name owned (sysalloc) */
 } thread_ent;
 
-static thread_ent *threads;   /* (GIL) index = id - 1 */
-static size_t nthreads, cap_threads;
-static Rewind__ThreadDef **final_defs;
-static PyObject *orig_start;  /* strong: the original _thread.start_new_thread */
+/* The table. Owner: this file. Global because its writers get no context: a hook
+ * defines a thread on its first event (rw_threads_switch), and signal handlers read
+ * idents[] to name threads in a report.
+ * Invariant: ents[i].def.id == i + 1 for i < n; idents[i] is ents[i]'s ident for
+ * i < nidents (nidents == min(n, RW_THREADS_IDENT_CAP)). */
+static struct thread_table {
+    thread_ent *ents;               /* (GIL) index = id - 1; realloc'd, so handlers
+                                     * never read it: they read idents[] */
+    size_t n, cap;                  /* (GIL) */
+    Rewind__ThreadDef **final_defs; /* (GIL) rw_threads_final's array, owned */
+    _Atomic uint64_t idents[RW_THREADS_IDENT_CAP]; /* (GIL writes, any reader) */
+    _Atomic uint32_t nidents;       /* published after idents[nidents - 1] */
+} tab;
 
 static void set_name(thread_ent *e, const char *name)
 {
@@ -30,59 +38,77 @@ static void set_name(thread_ent *e, const char *name)
     e->def.name = copy;
 }
 
+/* Publishes id -> ident for the handlers: the slot first, then the count. */
+static void note_ident(uint32_t id, uint64_t ident)
+{
+    if (id == 0 || id > RW_THREADS_IDENT_CAP)
+        return;
+    atomic_store(&tab.idents[id - 1], ident);
+    uint32_t n = atomic_load(&tab.nidents);
+    while (n < id && !atomic_compare_exchange_weak(&tab.nidents, &n, id))
+        ;
+}
+
+uint32_t rw_threads_id_of_ident(uint64_t ident)
+{
+    uint32_t n = atomic_load(&tab.nidents);
+    for (uint32_t i = n; i > 0; i--) /* newest first: idents are reused */
+        if (atomic_load_explicit(&tab.idents[i - 1], memory_order_relaxed) == ident)
+            return i;
+    return 0;
+}
+
 uint32_t rw_threads_define_current(const char *name, int is_main)
 {
-    if (nthreads == cap_threads) {
-        size_t cap = cap_threads ? cap_threads * 2 : 16;
-        thread_ent *t = rw_sys_realloc(threads, cap * sizeof *t);
+    if (tab.n == tab.cap) {
+        size_t cap = tab.cap ? tab.cap * 2 : 16;
+        thread_ent *t = rw_sys_realloc(tab.ents, cap * sizeof *t);
         if (!t) {
             rw_state_fail("out of memory defining a thread");
             return 0;
         }
-        threads = t;
-        cap_threads = cap;
+        tab.ents = t;
+        tab.cap = cap;
     }
     PyThreadState *ts = PyThreadState_Get();
-    thread_ent *e = &threads[nthreads];
+    thread_ent *e = &tab.ents[tab.n];
     rewind__thread_def__init(&e->def);
-    e->thread_obj = NULL;
-    uint32_t id = (uint32_t)++nthreads;
+    uint32_t id = (uint32_t)++tab.n;
     e->def.id = id;
     e->def.ident = ts->thread_id;
     e->def.native_id = ts->native_thread_id;
     e->def.is_main = is_main;
     set_name(e, name);
     rw_writer_def_thread(rw_st.w, id, e->def.ident, e->def.native_id, e->def.name, is_main);
-    rw_crash_note_thread(id, e->def.ident);
+    note_ident(id, e->def.ident);
     rw_tls.tstate = ts;
     rw_tls.thread = id;
     return id;
 }
 
-/* The threading.Thread whose bound method `func` is (Thread._bootstrap), or NULL.
- * Borrowed reference. */
-static PyObject *thread_object_of(PyObject *func)
+int rw_threads_switch(uint64_t tick)
 {
-    if (!PyMethod_Check(func))
-        return NULL;
-    PyObject *self = PyMethod_GET_SELF(func);
-    PyObject *threading = PyDict_GetItemString(PyImport_GetModuleDict(), "threading");
-    if (!threading)
-        return NULL;
-    PyObject *cls = PyObject_GetAttrString(threading, "Thread");
-    if (!cls) {
-        PyErr_Clear();
-        return NULL;
+    if (rw_tls.thread == 0) {
+        /* A thread we did not start (its hooks were installed from outside, or it
+         * came from C): define it on its first event. */
+        if (rw_tls.busy || !rw_threads_define_current(NULL, 0))
+            return 0;
     }
-    int is = PyObject_IsInstance(self, cls);
-    Py_DECREF(cls);
-    if (is < 0)
-        PyErr_Clear();
-    return is > 0 ? self : NULL;
+    assert(rw_tls.thread >= 1 && rw_tls.thread <= tab.n);
+    if (atomic_load_explicit(&rw_st.side_n, memory_order_relaxed) != 0)
+        rw_side_drain();
+    rw_stream_put(rw_st.s, RW_REC(RW_K_THREAD, tick), rw_tls.thread);
+    rw_st.cur_thread = rw_tls.thread;
+    return 1;
 }
 
-/* Thread._name, read from the instance without running any Python code. */
-static int thread_name(PyObject *thread, char *buf, size_t cap)
+void rw_threads_set_name(uint32_t id, const char *name)
+{
+    assert(id >= 1 && id <= tab.n);
+    set_name(&tab.ents[id - 1], name);
+}
+
+int rw_threads_name_of(PyObject *thread, char *buf, size_t cap)
 {
     PyObject *dict = PyObject_GenericGetDict(thread, NULL);
     if (!dict) {
@@ -97,122 +123,6 @@ static int thread_name(PyObject *thread, char *buf, size_t cap)
     return ok;
 }
 
-/* Runs in the new thread: becomes a recorded thread, then calls the target. self is
- * the tuple (func, args, kwargs-or-None). */
-static PyObject *boot(PyObject *self, PyObject *unused)
-{
-    PyObject *func = PyTuple_GET_ITEM(self, 0), *args = PyTuple_GET_ITEM(self, 1);
-    PyObject *kwargs = PyTuple_GET_ITEM(self, 2);
-    char name[256];
-    rw_busy b;
-    rw_busy_enter(&b, 0);
-    PyObject *thread = thread_object_of(func);
-    int named = thread && thread_name(thread, name, sizeof name);
-    uint32_t id = rw_threads_define_current(named ? name : NULL, 0);
-    if (id)
-        threads[id - 1].thread_obj = thread;
-    rw_busy_leave(&b);
-    rw_source_install_current();
-    rw_crash_thread_enter(); /* its own signal stack: a crash in it can be reported */
-
-    PyObject *res = PyObject_Call(func, args, kwargs == Py_None ? NULL : kwargs);
-    rw_crash_thread_leave();
-
-    if (id && thread) {
-        /* The target has returned but the Thread object is still alive (func holds
-         * it): take its final name. */
-        rw_busy_enter(&b, 1);
-        if (thread_name(thread, name, sizeof name))
-            set_name(&threads[id - 1], name);
-        threads[id - 1].thread_obj = NULL;
-        rw_busy_leave(&b);
-    }
-    return res;
-}
-
-static PyMethodDef boot_def = {"start_new_thread_bootstrap", boot, METH_NOARGS, NULL};
-
-/* Replacement for _thread.start_new_thread(function, args[, kwargs]). Arguments it
- * does not accept are passed through unchanged so the original raises its own
- * error. */
-static PyObject *start_wrapper(PyObject *module, PyObject *fargs)
-{
-    Py_ssize_t n = PyTuple_GET_SIZE(fargs);
-    if (n < 2 || n > 3 || !PyCallable_Check(PyTuple_GET_ITEM(fargs, 0)) ||
-        !PyTuple_Check(PyTuple_GET_ITEM(fargs, 1)) ||
-        (n == 3 && !PyDict_Check(PyTuple_GET_ITEM(fargs, 2))))
-        return PyObject_Call(orig_start, fargs, NULL);
-    rw_tls.busy++;
-    PyObject *state = PyTuple_Pack(3, PyTuple_GET_ITEM(fargs, 0), PyTuple_GET_ITEM(fargs, 1),
-                                   n == 3 ? PyTuple_GET_ITEM(fargs, 2) : Py_None);
-    PyObject *bootfn = state ? PyCFunction_New(&boot_def, state) : NULL;
-    PyObject *empty = PyTuple_New(0);
-    rw_tls.busy--;
-    PyObject *res = NULL;
-    if (bootfn && empty)
-        res = PyObject_CallFunctionObjArgs(orig_start, bootfn, empty, NULL);
-    Py_XDECREF(state);
-    Py_XDECREF(bootfn);
-    Py_XDECREF(empty);
-    return res;
-}
-
-static PyMethodDef start_def = {
-    "start_new_thread", start_wrapper, METH_VARARGS,
-    "start_new_thread(function, args[, kwargs])\n(start_new() is an obsolete synonym)\n\n"
-    "Start a new thread and return its identifier (recorded by rewind)."};
-
-static PyObject *at_exit(PyObject *self, PyObject *unused)
-{
-    rw_busy b;
-    rw_busy_enter(&b, 1);
-    rw_threads_refresh_names();
-    rw_busy_leave(&b);
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef at_exit_def = {"rewind_thread_names", at_exit, METH_NOARGS, NULL};
-
-rw_code rw_threads_wrap(rw_err *err)
-{
-    PyObject *mod;
-    /* Thread names are read again at exit: the first atexit function registered
-     * runs last, when non-daemon threads have been joined and modules are intact. */
-    PyObject *atexit = PyImport_ImportModule("atexit");
-    PyObject *fn = PyCFunction_New(&at_exit_def, NULL);
-    PyObject *r = atexit && fn ? PyObject_CallMethod(atexit, "register", "O", fn) : NULL;
-    Py_XDECREF(r);
-    Py_XDECREF(fn);
-    Py_XDECREF(atexit);
-    if (!r)
-        goto fail;
-
-    mod = PyImport_ImportModule("_thread");
-    if (!mod)
-        goto fail;
-    orig_start = PyObject_GetAttrString(mod, "start_new_thread");
-    PyObject *modname = PyUnicode_FromString("_thread");
-    /* self = the module, like the builtin: cProfile then labels it
-     * "<built-in method _thread.start_new_thread>", as for the original. */
-    PyObject *wrapper = orig_start && modname ? PyCFunction_NewEx(&start_def, mod, modname) : NULL;
-    Py_XDECREF(modname);
-    if (!wrapper || PyObject_SetAttrString(mod, "start_new_thread", wrapper) < 0 ||
-        PyObject_SetAttrString(mod, "start_new", wrapper) < 0) {
-        Py_XDECREF(wrapper);
-        Py_DECREF(mod);
-        goto fail;
-    }
-    PyObject *threading = PyDict_GetItemString(PyImport_GetModuleDict(), "threading");
-    if (threading && PyObject_SetAttrString(threading, "_start_new_thread", wrapper) < 0)
-        PyErr_Clear();
-    Py_DECREF(wrapper);
-    Py_DECREF(mod);
-    return RW_OK;
-fail:
-    PyErr_Clear();
-    return rw_err_set(err, RW_EPYTHON, "cannot wrap _thread.start_new_thread");
-}
-
 void rw_threads_refresh_names(void)
 {
     PyObject *threading = PyDict_GetItemString(PyImport_GetModuleDict(), "threading");
@@ -220,12 +130,12 @@ void rw_threads_refresh_names(void)
         return;
     PyObject *active = PyObject_GetAttrString(threading, "_active");
     if (active && PyDict_Check(active)) {
-        for (size_t i = 0; i < nthreads; i++) {
-            PyObject *key = PyLong_FromUnsignedLongLong(threads[i].def.ident);
+        for (size_t i = 0; i < tab.n; i++) {
+            PyObject *key = PyLong_FromUnsignedLongLong(tab.ents[i].def.ident);
             PyObject *t = key ? PyDict_GetItemWithError(active, key) : NULL;
             char name[256];
-            if (t && thread_name(t, name, sizeof name))
-                set_name(&threads[i], name);
+            if (t && rw_threads_name_of(t, name, sizeof name))
+                set_name(&tab.ents[i], name);
             Py_XDECREF(key);
         }
     }
@@ -235,22 +145,24 @@ void rw_threads_refresh_names(void)
 
 Rewind__ThreadDef **rw_threads_final(size_t *n_out)
 {
-    rw_sys_free(final_defs);
-    final_defs = rw_sys_calloc(nthreads ? nthreads : 1, sizeof *final_defs);
-    *n_out = final_defs ? nthreads : 0;
-    for (size_t i = 0; final_defs && i < nthreads; i++)
-        final_defs[i] = &threads[i].def;
-    return final_defs;
+    rw_sys_free(tab.final_defs);
+    tab.final_defs = rw_sys_calloc(tab.n ? tab.n : 1, sizeof *tab.final_defs);
+    *n_out = tab.final_defs ? tab.n : 0;
+    for (size_t i = 0; tab.final_defs && i < tab.n; i++) {
+        assert(tab.ents[i].def.id == i + 1);
+        tab.final_defs[i] = &tab.ents[i].def;
+    }
+    return tab.final_defs;
 }
 
 void rw_threads_fini(void)
 {
-    for (size_t i = 0; i < nthreads; i++)
-        if (threads[i].def.name != protobuf_c_empty_string)
-            rw_sys_free(threads[i].def.name);
-    rw_sys_free(threads);
-    rw_sys_free(final_defs);
-    threads = NULL;
-    final_defs = NULL;
-    nthreads = cap_threads = 0;
+    for (size_t i = 0; i < tab.n; i++)
+        if (tab.ents[i].def.name != protobuf_c_empty_string)
+            rw_sys_free(tab.ents[i].def.name);
+    rw_sys_free(tab.ents);
+    rw_sys_free(tab.final_defs);
+    tab.ents = NULL;
+    tab.final_defs = NULL;
+    tab.n = tab.cap = 0;
 }

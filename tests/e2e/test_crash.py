@@ -261,6 +261,23 @@ class Crash(rwtest.TestCase):
         self.assertIn("PyThread_acquire_lock_timed", [f["symbol"] for f in rep["c_frames"]])
         self.assertEqual(tr.threads[rep["thread"]]["is_main"], True)
 
+    def test_report_names_every_thread(self):
+        """Each thread of a report carries the ThreadDef id of its ident (the lock-free
+        ident index the handlers read), and the thread that made the report too."""
+        prog = self.prog("deadlock.py")
+        rec = self.record(prog, options=["--timeout=2"])
+        self.assertEqual(rec.returncode, 124)
+        tr = self.trace(rec)
+        rep = self.only_report(tr, "timeout")
+        self.assertEqual(len(rep["threads"]), 3)
+        names = set()
+        for th in rep["threads"]:
+            self.assertIn(th["thread"], tr.threads)
+            self.assertEqual(tr.threads[th["thread"]]["ident"], th["ident"])
+            names.add(tr.threads[th["thread"]]["name"])
+        self.assertEqual(names, {"MainThread", "one", "two"})
+        self.assertEqual(tr.threads[rep["thread"]]["ident"], rep["thread_ident"])
+
     def test_dump_signal_during_busy_loop(self):
         prog = self.prog("busy.py")
         trace = os.path.join(self.tmp, "trace.rwd")

@@ -212,6 +212,49 @@ class TestEventsMatchSettrace(RecordTestCase):
         self.assertEqual({e[0] for e in got}, {"MainThread", "worker-0", "worker-1", "worker-2"})
 
 
+class TestDefinitions(RecordTestCase):
+    """Definitions are interned once per process, whichever thread sees them first."""
+
+    PROG = """\
+import threading
+
+def work(n):
+    for i in range(n):
+        try:
+            raise ValueError(len([i]))
+        except ValueError:
+            pass
+        sorted([2, 1])
+
+threads = [threading.Thread(target=work, args=(50,)) for _ in range(3)]
+for t in threads:
+    t.start()
+work(50)
+for t in threads:
+    t.join()
+print("ok")
+"""
+
+    def test_each_definition_once(self):
+        prog = self.write("defs_once.py", self.PROG)
+        rec = self.record_ok(prog, options=["-q"])
+        self.assertEqual(rec.stdout, "ok\n")
+        t = pyreader.Trace(rec.trace)
+        texts = [n["text"] for n in t.names.values()]
+        self.assertEqual(len(texts), len(set(texts)), texts)
+        self.assertIn("ValueError", texts)
+        paths = [f["path"] for f in t.files.values()]
+        self.assertEqual(len(paths), len(set(paths)), paths)
+        self.assertEqual(sum(1 for p in paths if p.endswith("defs_once.py")), 1)
+        labels = [c["label"] for c in t.cfuncs.values()]
+        for label in ("<built-in method builtins.len>", "<built-in method builtins.sorted>"):
+            self.assertEqual(labels.count(label), 1, labels)
+        work = [c for c in t.codes.values() if c["qualname"] == "work"]
+        self.assertEqual(len(work), 1)
+        self.assertIn(work[0]["file"], t.files)
+        self.assertEqual(len(t.threads), 4)
+
+
 class TestBehavesLikePython(RecordTestCase):
     """Output and exit status are those of python3."""
 

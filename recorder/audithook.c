@@ -1,20 +1,31 @@
 /* Audit hook: every audit event becomes an AUDIT record (event NameDef id + bounded
  * repr of its arguments); "sys.excepthook" also gives the UNCAUGHT record and the
  * details RunEnd reports. Events the recorder causes itself (rw_tls.busy) are not
- * recorded. The hook never runs user code: arguments are printed by builtins' own
- * reprs or as <TypeName object>, and trace events are off while it works.
+ * recorded. The hook runs no user code but an uncaught exception's __str__ (as
+ * printing its traceback would): arguments are printed by builtins' own reprs or as
+ * <TypeName object>, and trace events are off while it works.
  */
-#include "recorder_int.h"
+#include "audithook.h"
 
+#include <assert.h>
 #include <stdio.h>
+#include <string.h>
 
-#include "source.h"
+#include "defs.h"
+#include "emit.h"
+#include "pyhelp.h"
+#include "state.h"
 
 #define REPR_STR_MAX 200  /* characters of a str/bytes kept before repr */
 #define REPR_ITEMS_MAX 16 /* items of a container printed before "..." */
 #define REPR_DEPTH_MAX 3
 
-static rw_uncaught *uncaught; /* (GIL) where the excepthook details go */
+/* Owner: this file; written by the GIL holder inside the hook. Static rather than on
+ * the stack because the hook runs on whatever thread raised the event, whose stack
+ * may be small. (The rw_uncaught comes through the hook's userData.) */
+static struct audithook_state {
+    char text[RW_BLOB_MAX + 1]; /* (GIL) the repr of the event being recorded */
+} ah;
 
 typedef struct out {
     char *buf;
@@ -167,36 +178,36 @@ static void repr_bounded(out *o, PyObject *v, int depth)
     }
 }
 
-size_t rw_audit_repr(PyObject *args, char *buf, size_t cap)
+size_t rw_audithook_repr(PyObject *args, char *buf, size_t cap)
 {
+    assert(cap >= 16);
     out o = {buf, cap, 0};
     buf[0] = '\0';
     repr_bounded(&o, args, 0);
     return o.len;
 }
 
-static void on_excepthook(PyObject *args, uint64_t t)
+static void on_excepthook(rw_uncaught *uc, PyObject *args, uint64_t t)
 {
     /* args: (hook, type, value, traceback) */
     if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 4)
         return;
-    rw_uncaught *uc = uncaught;
     PyObject *type = PyTuple_GET_ITEM(args, 1), *value = PyTuple_GET_ITEM(args, 2);
     PyObject *tb = PyTuple_GET_ITEM(args, 3);
     rw_py_type_name(type, uc->type, sizeof uc->type);
     size_t len = value == Py_None ? 0 : rw_py_str(value, uc->message, sizeof uc->message);
     uc->message[len] = '\0';
-    uint32_t name = rw_name_id(uc->type);
+    uint32_t name = rw_defs_name_id(uc->type);
 
     /* Keep the outermost frames when the traceback is deeper than the table. */
     uc->ntb = 0;
-    for (PyObject *p = tb; p && PyTraceBack_Check(p) && uc->ntb < 64;
+    for (PyObject *p = tb; p && PyTraceBack_Check(p) && uc->ntb < RW_UNCAUGHT_TB_MAX;
          p = (PyObject *)((PyTracebackObject *)p)->tb_next) {
         PyTracebackObject *e = (PyTracebackObject *)p;
         PyCodeObject *co = PyFrame_GetCode(e->tb_frame);
         Rewind__TracebackEntry *te = &uc->tb[uc->ntb];
         rewind__traceback_entry__init(te);
-        te->code = rw_source_code_id(co);
+        te->code = rw_defs_code_id(co);
         te->line = e->tb_lineno > 0 ? (uint32_t)e->tb_lineno : 0;
         Py_DECREF(co);
         uc->tbp[uc->ntb] = te;
@@ -217,14 +228,13 @@ static int hook(const char *event, PyObject *args, void *data)
     /* The thread switch first: it may define the thread, which cannot happen busy. */
     if (!rw_emit_begin(t))
         return 0;
-    static char text[RW_BLOB_MAX + 1]; /* (GIL) */
     rw_busy b;
     rw_busy_enter(&b, 1);
-    uint32_t name = rw_name_id(event);
-    size_t len = rw_audit_repr(args, text, sizeof text);
-    rw_stream_put_text(rw_st.s, RW_REC(RW_K_AUDIT, t), name, text, len);
+    uint32_t name = rw_defs_name_id(event);
+    size_t len = rw_audithook_repr(args, ah.text, sizeof ah.text);
+    rw_stream_put_text(rw_st.s, RW_REC(RW_K_AUDIT, t), name, ah.text, len);
     if (!strcmp(event, "sys.excepthook"))
-        on_excepthook(args, t);
+        on_excepthook(data, args, t);
     /* The program installs its own trace or profile function (pdb, coverage,
      * threading.settrace): it replaces rewind's in this thread, so the trace cannot
      * be whole. Say so rather than lose events silently. */
@@ -237,11 +247,11 @@ static int hook(const char *event, PyObject *args, void *data)
     return 0;
 }
 
-rw_code rw_audit_install(rw_uncaught *uc, rw_err *err)
+rw_code rw_audithook_install(rw_uncaught *uc, rw_err *err)
 {
-    uncaught = uc;
+    assert(uc != NULL);
     rw_tls.busy++;
-    int rc = PySys_AddAuditHook(hook, NULL);
+    int rc = PySys_AddAuditHook(hook, uc);
     rw_tls.busy--;
     if (rc < 0) {
         PyErr_Clear();

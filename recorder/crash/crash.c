@@ -1,0 +1,233 @@
+/* Crash, hang and dump reports (see crash.h and docs/crashes.md): installs the
+ * handlers and holds the two that make reports, the fatal one (SIGSEGV, SIGFPE,
+ * SIGABRT, SIGBUS, SIGILL) and the dump signal's. The report itself, the stacks, the
+ * disassembly and the timeout thread are the other files of this folder
+ * (crash_int.h). Handlers are async-signal-safe: see crash_int.h for the rule.
+ */
+#include "crash_int.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sigsafe.h"
+#include "state.h"
+
+static const int fatal_sigs[] = {SIGSEGV, SIGFPE, SIGABRT, SIGBUS, SIGILL};
+#define NFATAL ((int)(sizeof fatal_sigs / sizeof fatal_sigs[0]))
+static const char *const fatal_names[] = {"Segmentation fault", "Floating point exception",
+                                          "Aborted", "Bus error", "Illegal instruction"};
+
+/* Owner: this file. Written by install and uninstall (main thread, GIL held) and by
+ * chain() in a handler (fatal_ours); read by handlers, which get no context. */
+static struct handlers_state {
+    int installed;
+    rw_crash_opts opts;
+    struct sigaction prev_fatal[NFATAL]; /* what each fatal signal did before us */
+    int fatal_ours[NFATAL];              /* our handler is (still) installed */
+    struct sigaction prev_dump;
+    int dump_ours;
+    _Atomic int dumps_stuck;             /* a dump timed out: its buffer may still be
+                                          * read by the writer, so no more dumps */
+} hs;
+
+static int fatal_index(int sig)
+{
+    for (int i = 0; i < NFATAL; i++)
+        if (fatal_sigs[i] == sig)
+            return i;
+    return -1;
+}
+
+/* Lets the signal do what it would have done without us: the previous handler (or
+ * default action) takes over. A hardware fault (si_code > 0) is left to happen again
+ * by returning (the faulting instruction runs again, and the previous handler gets
+ * the genuine siginfo); a sent signal is raised again (SA_NODEFER: at once).
+ * Async-signal-safe. */
+static void chain(int sig, const siginfo_t *si)
+{
+    int i = fatal_index(sig);
+    if (i >= 0 && hs.fatal_ours[i]) {
+        sigaction(sig, &hs.prev_fatal[i], NULL);
+        hs.fatal_ours[i] = 0;
+    }
+    if (si && si->si_code > 0 && sig != SIGABRT)
+        return;
+    raise(sig);
+}
+
+/* Fatal signal handler. Async-signal-safe. */
+static void fatal_handler(int sig, siginfo_t *si, void *ucv)
+{
+    int saved_errno = errno;
+    pid_t me = rw_sigsafe_tid(), owner = 0;
+    if (getpid() != rw_st.pid) {
+        chain(sig, si); /* a forked child: the trace and its writer are the parent's */
+    } else if ((owner = rw_crash_report_claim()) == 0) {
+        if (!rw_crash_closed()) {
+            rw_crash_report *r = rw_crash_report_begin(REWIND__CRASH_REPORT__KIND__FATAL_SIGNAL,
+                                                       sig, si, ucv);
+            PyThreadState *cur = rw_crash_pystack_current();
+            rw_crash_pystack_walk(r, cur);
+            rw_crash_cstack_capture(r, ucv);
+            if (si && si->si_code > 0)
+                rw_crash_disasm(r, r->m.pc);
+            else /* no faulting instruction: pc is just after the kill/tgkill syscall */
+                rw_crash_report_note(
+                    r, "the signal was sent (kill, raise, abort), not a hardware fault");
+            char header[80] = "Fatal Python error: ";
+            int fi = fatal_index(sig);
+            rw_sigsafe_copy(header + strlen(header), sizeof header - strlen(header),
+                            fi >= 0 ? fatal_names[fi] : "signal");
+            rw_sigsafe_copy(header + strlen(header), sizeof header - strlen(header), "\n\n");
+            rw_crash_pystack_text(r, header, cur, 1);
+            rw_crash_report_post(r, 0, 1, 128 + sig, sig, "signal", RW_CRASH_WAIT_MS);
+        }
+        chain(sig, si);
+        /* Still alive: the previous handler returned. */
+        rw_crash_report_release();
+    } else if (owner == me) {
+        chain(sig, si); /* a fault inside our own report */
+    } else {
+        /* Another thread is reporting and will end the process: let it. */
+        for (unsigned ms = 0; ms < 2 * RW_CRASH_WAIT_MS && rw_crash_report_claimed(); ms++)
+            rw_sigsafe_sleep_ms(1);
+        chain(sig, si);
+    }
+    errno = saved_errno;
+}
+
+/* Dump signal handler: every thread's stacks, recording goes on. Async-signal-safe. */
+static void dump_handler(int sig, siginfo_t *si, void *ucv)
+{
+    int saved_errno = errno;
+    if (getpid() != rw_st.pid) {
+        /* A forked child has no recording: the signal does what it did before us. */
+        sigaction(sig, &hs.prev_dump, NULL);
+        raise(sig);
+        errno = saved_errno;
+        return;
+    }
+    /* Another thread may still be finishing a report (a dump signal that arrives while
+     * a dump's handler runs goes to another thread, since the first blocks it): wait
+     * for it rather than lose this dump. A fatal report never ends: give up then. */
+    for (unsigned ms = 0; rw_crash_report_claim() != 0; ms++) {
+        if (ms >= 2 * RW_CRASH_DUMP_WAIT_MS) {
+            errno = saved_errno;
+            return;
+        }
+        rw_sigsafe_sleep_ms(1);
+    }
+    if (!rw_crash_closed() && !atomic_load(&hs.dumps_stuck)) {
+        rw_crash_report *r = rw_crash_report_begin(REWIND__CRASH_REPORT__KIND__DUMP, sig, si, ucv);
+        PyThreadState *cur = rw_crash_pystack_current();
+        rw_crash_pystack_walk(r, cur);
+        rw_crash_cstack_capture(r, ucv);
+        rw_crash_pystack_text(r, "", cur, 0);
+        if (!rw_crash_report_post(r, 1, 0, 0, 0, "dump", RW_CRASH_DUMP_WAIT_MS))
+            atomic_store(&hs.dumps_stuck, 1);
+    }
+    rw_crash_report_release();
+    errno = saved_errno;
+}
+
+/* ---- install ------------------------------------------------------------------------ */
+
+rw_code rw_crash_set_handler(int sig, void (*fn)(int, siginfo_t *, void *), int flags,
+                             struct sigaction *prev, rw_err *err)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = fn;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | flags;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, prev) < 0)
+        return rw_err_set(err, RW_EIO, "sigaction(%d): %s", sig, strerror(errno));
+    return RW_OK;
+}
+
+rw_code rw_crash_install(const rw_crash_opts *o, rw_err *err)
+{
+    if (hs.installed)
+        return RW_OK;
+    hs.opts = *o;
+    RW_TRY(rw_crash_pystack_setup(err));
+    RW_TRY(rw_crash_disasm_setup(err));
+    rw_crash_sigstack_install();
+
+    /* Warm up what handlers call so that no lazy binding or first-use setup happens
+     * inside one: libunwind's caches, the dynamic linker's symbol resolution. (Not
+     * the report's 8.6 MB, which a handler fills as it goes: faulting its pages in
+     * here cost every recording 6.5 ms.) */
+    rw_crash_report *r = rw_crash_report_open();
+    rw_crash_cstack_capture(r, NULL);
+    rw_crash_maps_read();
+
+    /* python3 ignores SIGXFSZ (a file size limit gives EFBIG); make sure of it. */
+    struct sigaction cur;
+    if (sigaction(SIGXFSZ, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL) {
+        struct sigaction ign;
+        memset(&ign, 0, sizeof ign);
+        ign.sa_handler = SIG_IGN;
+        sigaction(SIGXFSZ, &ign, NULL);
+    }
+
+    for (int i = 0; i < NFATAL; i++) {
+        RW_TRY(rw_crash_set_handler(fatal_sigs[i], fatal_handler, SA_NODEFER, &hs.prev_fatal[i],
+                                    err));
+        hs.fatal_ours[i] = 1;
+    }
+    if (o->dump_signal > 0) {
+        RW_TRY(rw_crash_set_handler(o->dump_signal, dump_handler, SA_RESTART, &hs.prev_dump,
+                                    err));
+        hs.dump_ours = 1;
+    }
+    hs.installed = 1;
+    rw_crash_sigstack_enable(1);
+    if (o->timeout_s > 0)
+        RW_TRY(rw_crash_timer_start(o, err));
+    return RW_OK;
+}
+
+void rw_crash_restore_if_ours(int sig, void (*fn)(int, siginfo_t *, void *),
+                              const struct sigaction *prev)
+{
+    struct sigaction cur;
+    if (sigaction(sig, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+        cur.sa_sigaction == fn)
+        sigaction(sig, prev, NULL);
+}
+
+void rw_crash_uninstall(void)
+{
+    if (!hs.installed)
+        return;
+    rw_crash_timer_stop();
+    for (int i = 0; i < NFATAL; i++)
+        if (hs.fatal_ours[i]) {
+            rw_crash_restore_if_ours(fatal_sigs[i], fatal_handler, &hs.prev_fatal[i]);
+            hs.fatal_ours[i] = 0;
+        }
+    if (hs.dump_ours)
+        rw_crash_restore_if_ours(hs.opts.dump_signal, dump_handler, &hs.prev_dump);
+    rw_crash_timer_restore();
+    hs.dump_ours = 0;
+    /* A handler already running on another thread may still post to the writer, which
+     * is about to be closed and freed: wait for it to finish, and let no later one post.
+     * A fatal report never ends; after twice its wait, the process is ending anyway. */
+    int got = 0;
+    for (unsigned ms = 0; ms < 2 * RW_CRASH_WAIT_MS; ms++) {
+        if ((got = rw_crash_report_claim() == 0))
+            break;
+        rw_sigsafe_sleep_ms(1);
+    }
+    rw_crash_report_shut();
+    if (got)
+        rw_crash_report_release();
+    hs.installed = 0;
+    rw_crash_sigstack_enable(0);
+    /* The altstack, memfd, arena and capstone handle stay: a late signal on another
+     * thread may still be running a handler; the process ends soon. */
+}

@@ -1,0 +1,155 @@
+/* The _thread.start_new_thread wrapper that makes every new thread a recorded one
+ * before its target runs (CPython 3.11 has no hook for thread creation;
+ * PyEval_SetTrace covers the calling thread only), and the atexit function that
+ * reads thread names one last time.
+ */
+#include "threadwrap.h"
+
+#include "crash.h"
+#include "pyhelp.h"
+#include "source.h"
+#include "state.h"
+#include "threads.h"
+
+/* Owner: this file; written once by rw_threadwrap_install (main thread, GIL). Global
+ * because the wrapper is a PyCFunction whose self is the _thread module (so that
+ * cProfile labels it as the original), which leaves no room for a context. */
+static struct threadwrap_state {
+    PyObject *orig_start; /* strong: the original _thread.start_new_thread */
+} wrap;
+
+/* The threading.Thread whose bound method `func` is (Thread._bootstrap), or NULL.
+ * Borrowed reference. */
+static PyObject *thread_object_of(PyObject *func)
+{
+    if (!PyMethod_Check(func))
+        return NULL;
+    PyObject *self = PyMethod_GET_SELF(func);
+    PyObject *threading = PyDict_GetItemString(PyImport_GetModuleDict(), "threading");
+    if (!threading)
+        return NULL;
+    PyObject *cls = PyObject_GetAttrString(threading, "Thread");
+    if (!cls) {
+        PyErr_Clear();
+        return NULL;
+    }
+    int is = PyObject_IsInstance(self, cls);
+    Py_DECREF(cls);
+    if (is < 0)
+        PyErr_Clear();
+    return is > 0 ? self : NULL;
+}
+
+/* Runs in the new thread: becomes a recorded thread, then calls the target. self is
+ * the tuple (func, args, kwargs-or-None). */
+static PyObject *boot(PyObject *self, PyObject *unused)
+{
+    PyObject *func = PyTuple_GET_ITEM(self, 0), *args = PyTuple_GET_ITEM(self, 1);
+    PyObject *kwargs = PyTuple_GET_ITEM(self, 2);
+    char name[256];
+    rw_busy b;
+    rw_busy_enter(&b, 0);
+    PyObject *thread = thread_object_of(func);
+    int named = thread && rw_threads_name_of(thread, name, sizeof name);
+    uint32_t id = rw_threads_define_current(named ? name : NULL, 0);
+    rw_busy_leave(&b);
+    rw_source_install_current();
+    rw_crash_thread_enter(); /* its own signal stack: a crash in it can be reported */
+
+    PyObject *res = PyObject_Call(func, args, kwargs == Py_None ? NULL : kwargs);
+    rw_crash_thread_leave();
+
+    if (id && thread) {
+        /* The target has returned but the Thread object is still alive (func holds
+         * it): take its final name. */
+        rw_busy_enter(&b, 1);
+        if (rw_threads_name_of(thread, name, sizeof name))
+            rw_threads_set_name(id, name);
+        rw_busy_leave(&b);
+    }
+    return res;
+}
+
+static PyMethodDef boot_def = {"start_new_thread_bootstrap", boot, METH_NOARGS, NULL};
+
+/* Replacement for _thread.start_new_thread(function, args[, kwargs]). Arguments it
+ * does not accept are passed through unchanged so the original raises its own
+ * error. */
+static PyObject *start_wrapper(PyObject *module, PyObject *fargs)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(fargs);
+    if (n < 2 || n > 3 || !PyCallable_Check(PyTuple_GET_ITEM(fargs, 0)) ||
+        !PyTuple_Check(PyTuple_GET_ITEM(fargs, 1)) ||
+        (n == 3 && !PyDict_Check(PyTuple_GET_ITEM(fargs, 2))))
+        return PyObject_Call(wrap.orig_start, fargs, NULL);
+    rw_tls.busy++;
+    PyObject *state = PyTuple_Pack(3, PyTuple_GET_ITEM(fargs, 0), PyTuple_GET_ITEM(fargs, 1),
+                                   n == 3 ? PyTuple_GET_ITEM(fargs, 2) : Py_None);
+    PyObject *bootfn = state ? PyCFunction_New(&boot_def, state) : NULL;
+    PyObject *empty = PyTuple_New(0);
+    rw_tls.busy--;
+    PyObject *res = NULL;
+    if (bootfn && empty)
+        res = PyObject_CallFunctionObjArgs(wrap.orig_start, bootfn, empty, NULL);
+    Py_XDECREF(state);
+    Py_XDECREF(bootfn);
+    Py_XDECREF(empty);
+    return res;
+}
+
+static PyMethodDef start_def = {
+    "start_new_thread", start_wrapper, METH_VARARGS,
+    "start_new_thread(function, args[, kwargs])\n(start_new() is an obsolete synonym)\n\n"
+    "Start a new thread and return its identifier (recorded by rewind)."};
+
+static PyObject *at_exit(PyObject *self, PyObject *unused)
+{
+    rw_busy b;
+    rw_busy_enter(&b, 1);
+    rw_threads_refresh_names();
+    rw_busy_leave(&b);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef at_exit_def = {"rewind_thread_names", at_exit, METH_NOARGS, NULL};
+
+rw_code rw_threadwrap_install(rw_err *err)
+{
+    PyObject *mod;
+    /* Thread names are read again at exit: the first atexit function registered
+     * runs last, when non-daemon threads have been joined and modules are intact. */
+    PyObject *atexit = PyImport_ImportModule("atexit");
+    PyObject *fn = PyCFunction_New(&at_exit_def, NULL);
+    PyObject *r = atexit && fn ? PyObject_CallMethod(atexit, "register", "O", fn) : NULL;
+    Py_XDECREF(r);
+    Py_XDECREF(fn);
+    Py_XDECREF(atexit);
+    if (!r)
+        goto fail;
+
+    mod = PyImport_ImportModule("_thread");
+    if (!mod)
+        goto fail;
+    wrap.orig_start = PyObject_GetAttrString(mod, "start_new_thread");
+    PyObject *modname = PyUnicode_FromString("_thread");
+    /* self = the module, like the builtin: cProfile then labels it
+     * "<built-in method _thread.start_new_thread>", as for the original. */
+    PyObject *wrapper =
+        wrap.orig_start && modname ? PyCFunction_NewEx(&start_def, mod, modname) : NULL;
+    Py_XDECREF(modname);
+    if (!wrapper || PyObject_SetAttrString(mod, "start_new_thread", wrapper) < 0 ||
+        PyObject_SetAttrString(mod, "start_new", wrapper) < 0) {
+        Py_XDECREF(wrapper);
+        Py_DECREF(mod);
+        goto fail;
+    }
+    PyObject *threading = PyDict_GetItemString(PyImport_GetModuleDict(), "threading");
+    if (threading && PyObject_SetAttrString(threading, "_start_new_thread", wrapper) < 0)
+        PyErr_Clear();
+    Py_DECREF(wrapper);
+    Py_DECREF(mod);
+    return RW_OK;
+fail:
+    PyErr_Clear();
+    return rw_err_set(err, RW_EPYTHON, "cannot wrap _thread.start_new_thread");
+}

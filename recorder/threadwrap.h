@@ -1,0 +1,16 @@
+/* Thread wrapper: every thread started through _thread (threading included) is
+ * defined (threads.h) and gets the event source installed before its target runs.
+ * Called once by rw_record_run, main thread, GIL held.
+ */
+#ifndef RW_THREADWRAP_H
+#define RW_THREADWRAP_H
+
+#include "error.h"
+
+/* Replaces _thread.start_new_thread (and start_new, and threading._start_new_thread
+ * when threading is already imported) with a wrapper that installs the event source
+ * in the new thread and defines it before its target runs. Also registers the atexit
+ * function that calls rw_threads_refresh_names. RW_EPYTHON when it cannot. */
+rw_code rw_threadwrap_install(rw_err *err);
+
+#endif
