@@ -96,91 +96,47 @@ static int print_event(void *p, const rw_audit_event *ev)
 
 int rw_cmd_audit(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"from", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'},
-        {"match", required_argument, 0, 'm'}, {"stack", no_argument, 0, 's'},
-        {"thread", required_argument, 0, 'T'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
-    const char *from_s = NULL, *to_s = NULL;
-    const char **match = NULL;
-    size_t nmatch = 0;
-    int stack = 0, json = 0, ch, status = RW_EXIT_FAIL;
-    unsigned long thread = 0;
+    const char *from_s = NULL, *to_s = NULL, *path = NULL;
+    rw_opt_list match = {0};
+    int stack = 0, json = 0, status = RW_EXIT_FAIL;
+    unsigned long long thread = 0;
     rw_reader *r = NULL;
     rw_err err = {0};
 
-    optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option group */
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'f': from_s = optarg; break;
-        case 't': to_s = optarg; break;
-        case 'm': {
-            const char **n = realloc(match, (nmatch + 1) * sizeof *n);
-            if (!n) {
-                fprintf(stderr, "rewind audit: out of memory\n");
-                goto out;
-            }
-            match = n;
-            match[nmatch++] = optarg;
-            break;
-        }
-        case 's': stack = 1; break;
-        case 'j': json = 1; break;
-        case 'T': {
-            char *end;
-            errno = 0;
-            thread = strtoul(optarg, &end, 10);
-            if (*end || errno || !thread || thread > UINT32_MAX || optarg[0] == '-') {
-                fprintf(stderr, "rewind audit: bad thread '%s': give a thread number (1 is "
-                                "the main thread)\n", optarg);
-                status = RW_EXIT_USAGE;
-                goto out;
-            }
-            break;
-        }
-        case 'h':
-            fputs(usage_text, stdout);
-            status = RW_EXIT_OK;
-            goto out;
-        case ':':
-            fprintf(stderr, "rewind audit: option %s needs a value: see --help\n",
-                    argv[optind - 1]);
-            status = RW_EXIT_USAGE;
-            goto out;
-        default:
-            fprintf(stderr, "rewind audit: unknown option '%s': see --help\n", argv[optind - 1]);
-            status = RW_EXIT_USAGE;
-            goto out;
-        }
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, optind >= argc ? "rewind audit: no trace file given: see --help\n"
-                                       : "rewind audit: one trace file expected: see --help\n");
-        status = RW_EXIT_USAGE;
+    const rw_opt opts[] = {
+        {.long_name = "from", .kind = RW_OPT_POS, .dst = &from_s},
+        {.long_name = "to", .kind = RW_OPT_POS, .dst = &to_s},
+        {.long_name = "match", .kind = RW_OPT_LIST, .dst = &match, .what = "a GLOB"},
+        {.long_name = "stack", .kind = RW_OPT_FLAG, .dst = &stack},
+        {.long_name = "thread", .kind = RW_OPT_UINT, .dst = &thread,
+         .what = "a thread number (1 is the main thread)", .min = 1, .max = UINT32_MAX},
+        {.long_name = "json", .kind = RW_OPT_FLAG, .dst = &json},
+    };
+    static const char *const argnames[] = {"the trace FILE"};
+    rw_cmdline cl = {.cmd = CMD, .usage_text = usage_text, .opts = opts,
+                     .nopts = sizeof opts / sizeof opts[0], .args = &path, .maxargs = 1,
+                     .argnames = argnames, .nrequired = 1};
+    int go = rw_opts_parse(&cl, argc, argv);
+    if (go != RW_OPTS_GO) {
+        status = go;
         goto out;
     }
-    if (rw_cli_open_trace(CMD, argv[optind], &r, &err) != RW_OK) {
+    if (rw_cli_open_trace(CMD, path, &r, &err) != RW_OK) {
         status = rw_cli_fail(CMD, &err);
         goto out;
     }
     uint64_t from = 0, to = rw_reader_nevents(r);
-    if ((from_s && rw_pos_parse(r, from_s, &from, &err) != RW_OK) ||
-        (to_s && rw_pos_parse(r, to_s, &to, &err) != RW_OK)) {
-        status = rw_cli_fail(CMD, &err);
+    if ((from_s && (status = rw_opts_position(CMD, r, "--from", from_s, &from))) ||
+        (to_s && (status = rw_opts_position(CMD, r, "--to", to_s, &to))) ||
+        (status = rw_opts_window(CMD, from, to)))
         goto out;
-    }
-    if (from > to) {
-        fprintf(stderr, "rewind audit: --from %llu is after --to %llu\n",
-                (unsigned long long)from, (unsigned long long)to);
-        goto out;
-    }
+    status = RW_EXIT_FAIL;
     if (thread >= rw_reader_defs(r)->nthreads) {
-        fprintf(stderr, "rewind audit: no thread %lu in %s (it has %u)\n", thread, argv[optind],
+        fprintf(stderr, "rewind audit: no thread %llu in %s (it has %u)\n", thread, path,
                 rw_reader_defs(r)->nthreads ? rw_reader_defs(r)->nthreads - 1 : 0);
         goto out;
     }
-    rw_audit_opts o = {.from = from, .to = to, .match = match, .nmatch = nmatch,
+    rw_audit_opts o = {.from = from, .to = to, .match = match.v, .nmatch = match.n,
                        .thread = (uint32_t)thread};
     actx c = {.r = r, .stack = stack, .json = json};
     if (rw_audit_scan(r, &o, print_event, &c, &err) != RW_OK) {
@@ -190,7 +146,7 @@ int rw_cmd_audit(int argc, char **argv)
     }
     status = fflush(stdout) == 0 ? RW_EXIT_OK : RW_EXIT_FAIL;
 out:
-    free(match);
+    rw_opt_list_free(&match);
     rw_reader_free(r);
     return status;
 }

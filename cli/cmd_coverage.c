@@ -312,88 +312,67 @@ static void progress_cb(void *ctx, uint64_t done, uint64_t total)
 
 int rw_cmd_coverage(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"count", no_argument, 0, 'c'},         {"coverdir", required_argument, 0, 'C'},
-        {"summary", no_argument, 0, 's'},       {"missing", no_argument, 0, 'm'},
-        {"listfuncs", no_argument, 0, 'l'},     {"trackcalls", no_argument, 0, 'T'},
-        {"ignore-module", required_argument, 0, 'M'},
-        {"ignore-dir", required_argument, 0, 'D'},
-        {"lcov", required_argument, 0, 'L'},    {"from", required_argument, 0, 'f'},
-        {"to", required_argument, 0, 't'},      {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
     int count = 0, summary = 0, missing = 0, listfuncs = 0, trackcalls = 0;
-    const char *coverdir = NULL, *lcov = NULL, *from_s = NULL, *to_s = NULL;
+    const char *coverdir = NULL, *lcov = NULL, *from_s = NULL, *to_s = NULL, *trace = NULL;
     strlist mods = {0}, dirs = {0}, syspath = {0};
-    int status = RW_EXIT_FAIL, ch;
+    int status = RW_EXIT_FAIL;
     rw_reader *r = NULL;
     rw_cov *cov = NULL;
     uint8_t *report = NULL;
     rw_err err = {0};
 
-    optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option group */
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":cC:smlTh", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'c': count = 1; break;
-        case 'C': coverdir = optarg; break;
-        case 's': summary = 1; break;
-        case 'm': missing = 1; break;
-        case 'l': listfuncs = 1; break;
-        case 'T': trackcalls = 1; break;
-        case 'M':
-            if (strlist_split(&mods, optarg, ',') < 0)
-                goto oom;
-            break;
-        case 'D': {
-            size_t before = dirs.n;
-            if (strlist_split(&dirs, optarg, ':') < 0)
-                goto oom;
-            for (size_t i = before; i < dirs.n; i++)
-                normpath(dirs.v[i]);
-            break;
-        }
-        case 'L': lcov = optarg; break;
-        case 'f': from_s = optarg; break;
-        case 't': to_s = optarg; break;
-        case 'h':
-            fputs(usage_text, stdout);
-            status = RW_EXIT_OK;
-            goto out;
-        case ':':
-            fprintf(stderr, "rewind coverage: option %s needs a value: see --help\n",
-                    argv[optind - 1]);
-            status = RW_EXIT_USAGE;
-            goto out;
-        default:
-            fprintf(stderr, "rewind coverage: unknown option '%s': see --help\n",
-                    argv[optind - 1]);
-            status = RW_EXIT_USAGE;
-            goto out;
-        }
+    rw_opt_list mods_arg = {0}, dirs_arg = {0};
+    const rw_opt opts[] = {
+        {.short_name = 'c', .long_name = "count", .kind = RW_OPT_FLAG, .dst = &count},
+        {.short_name = 'C', .long_name = "coverdir", .kind = RW_OPT_STR, .dst = &coverdir,
+         .what = "a directory"},
+        {.short_name = 's', .long_name = "summary", .kind = RW_OPT_FLAG, .dst = &summary},
+        {.short_name = 'm', .long_name = "missing", .kind = RW_OPT_FLAG, .dst = &missing},
+        {.short_name = 'l', .long_name = "listfuncs", .kind = RW_OPT_FLAG, .dst = &listfuncs},
+        {.short_name = 'T', .long_name = "trackcalls", .kind = RW_OPT_FLAG, .dst = &trackcalls},
+        {.long_name = "ignore-module", .kind = RW_OPT_LIST, .dst = &mods_arg,
+         .what = "module names (MOD,...)"},
+        {.long_name = "ignore-dir", .kind = RW_OPT_LIST, .dst = &dirs_arg,
+         .what = "directories (DIR:...)"},
+        {.long_name = "lcov", .kind = RW_OPT_STR, .dst = &lcov, .what = "a file name"},
+        {.long_name = "from", .kind = RW_OPT_POS, .dst = &from_s},
+        {.long_name = "to", .kind = RW_OPT_POS, .dst = &to_s},
+    };
+    static const char *const argnames[] = {"the trace FILE"};
+    rw_cmdline cl = {.cmd = CMD, .usage_text = usage_text, .opts = opts,
+                     .nopts = sizeof opts / sizeof opts[0], .args = &trace, .maxargs = 1,
+                     .argnames = argnames, .nrequired = 1};
+    int go = rw_opts_parse(&cl, argc, argv);
+    for (size_t i = 0; go == RW_OPTS_GO && i < mods_arg.n; i++)
+        if (strlist_split(&mods, mods_arg.v[i], ',') < 0)
+            go = -2;
+    for (size_t i = 0; go == RW_OPTS_GO && i < dirs_arg.n; i++) {
+        size_t before = dirs.n;
+        if (strlist_split(&dirs, dirs_arg.v[i], ':') < 0)
+            go = -2;
+        for (size_t k = before; go == RW_OPTS_GO && k < dirs.n; k++)
+            normpath(dirs.v[k]);
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, optind >= argc ? "rewind coverage: no trace file given: see --help\n"
-                                       : "rewind coverage: one trace file expected: see --help\n");
-        status = RW_EXIT_USAGE;
+    rw_opt_list_free(&mods_arg);
+    rw_opt_list_free(&dirs_arg);
+    if (go == -2)
+        goto oom;
+    if (go != RW_OPTS_GO) {
+        status = go;
         goto out;
     }
     if (!count && !summary && !listfuncs && !trackcalls && !lcov)
         summary = 1;
-    if (rw_cli_open_trace(CMD, argv[optind], &r, &err) != RW_OK) {
+    if (rw_cli_open_trace(CMD, trace, &r, &err) != RW_OK) {
         status = rw_cli_fail(CMD, &err);
         goto out;
     }
     uint64_t from = 0, to = rw_reader_nevents(r);
-    if ((from_s && rw_pos_parse(r, from_s, &from, &err) != RW_OK) ||
-        (to_s && rw_pos_parse(r, to_s, &to, &err) != RW_OK)) {
-        status = rw_cli_fail(CMD, &err);
+    if ((from_s && (status = rw_opts_position(CMD, r, "--from", from_s, &from))) ||
+        (to_s && (status = rw_opts_position(CMD, r, "--to", to_s, &to))) ||
+        (status = rw_opts_window(CMD, from, to)))
         goto out;
-    }
-    if (from > to) {
-        fprintf(stderr, "rewind coverage: --from %llu is after --to %llu\n",
-                (unsigned long long)from, (unsigned long long)to);
-        goto out;
-    }
+    status = RW_EXIT_FAIL;
     rw_progress prog;
     rw_progress_init(&prog, "coverage", to - from);
     rw_cov_opts o = {.from = from, .to = to, .callers = trackcalls, .progress = progress_cb,

@@ -37,28 +37,17 @@ static void usage(FILE *out)
 
 typedef struct opts {
     const char *path;
-    uint64_t from, to;
+    unsigned long long from, to;
     int has_to;
     uint32_t thread;   /* 0 = all */
     int json;
     uint8_t kinds[RW_KIND_MAX]; /* kinds[k]: print kind k */
 } opts;
 
-static int parse_u64(const char *s, uint64_t *out)
+/* --kinds K,...: RW_OPT_CALL into opts.kinds. */
+static int parse_kinds(void *dst, const char *list, char *why, size_t cap)
 {
-    if (!s || !*s || *s == '-' || *s == '+')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_kinds(const char *list, uint8_t *kinds)
-{
+    uint8_t *kinds = dst;
     memset(kinds, 0, RW_KIND_MAX);
     const char *p = list;
     while (*p) {
@@ -71,9 +60,7 @@ static int parse_kinds(const char *list, uint8_t *kinds)
                 found = k;
         }
         if (found < 0) {
-            fprintf(stderr, "rewind events: unknown kind '%.*s' in --kinds: see 'rewind "
-                            "events --help'\n",
-                    (int)n, p);
+            snprintf(why, cap, "unknown kind '%.*s'", (int)n, p);
             return -1;
         }
         kinds[found] = 1;
@@ -84,72 +71,34 @@ static int parse_kinds(const char *list, uint8_t *kinds)
     return 0;
 }
 
-/* Returns -1 (message printed) on a bad command line, 1 for --help, 0 otherwise. */
+/* Returns RW_OPTS_GO or the exit status (message printed). */
 static int parse_args(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
     memset(o->kinds, 1, sizeof o->kinds);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-            return 1;
-        if (!strcmp(a, "--json")) {
-            o->json = 1;
-            continue;
-        }
-        if (!strcmp(a, "--from") || !strcmp(a, "--to") || !strcmp(a, "--thread") ||
-            !strcmp(a, "--kinds")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "rewind events: %s needs a value\n", a);
-                return -1;
-            }
-            val = argv[++i];
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "rewind events: unknown option '%s': see 'rewind events --help'\n",
-                    a);
-            return -1;
-        } else {
-            if (o->path) {
-                fprintf(stderr, "rewind events: one FILE only ('%s' is extra)\n", a);
-                return -1;
-            }
-            o->path = a;
-            continue;
-        }
-        uint64_t v = 0;
-        if (!strcmp(a, "--kinds")) {
-            if (parse_kinds(val, o->kinds) < 0)
-                return -1;
-            continue;
-        }
-        if (parse_u64(val, &v) < 0) {
-            fprintf(stderr, "rewind events: %s wants a number, not '%s'\n", a, val);
-            return -1;
-        }
-        if (!strcmp(a, "--from")) {
-            o->from = v;
-        } else if (!strcmp(a, "--to")) {
-            o->to = v;
-            o->has_to = 1;
-        } else {
-            if (v == 0 || v > UINT32_MAX) {
-                fprintf(stderr, "rewind events: --thread wants a thread number (1, 2, ...)\n");
-                return -1;
-            }
-            o->thread = (uint32_t)v;
-        }
-    }
-    if (!o->path) {
-        fprintf(stderr, "rewind events: which trace? usage: rewind events [options] FILE\n");
-        return -1;
-    }
-    if (o->has_to && o->to < o->from) {
-        fprintf(stderr, "rewind events: --to %llu is before --from %llu\n",
-                (unsigned long long)o->to, (unsigned long long)o->from);
-        return -1;
-    }
-    return 0;
+    unsigned long long thread = 0;
+    const rw_opt table[] = {
+        {.long_name = "from", .kind = RW_OPT_UINT, .dst = &o->from, .what = "an event number",
+         .max = UINT64_MAX},
+        {.long_name = "to", .kind = RW_OPT_UINT, .dst = &o->to, .what = "an event number",
+         .max = UINT64_MAX, .seen = &o->has_to},
+        {.long_name = "thread", .kind = RW_OPT_UINT, .dst = &thread,
+         .what = "a thread number (1, 2, ...)", .min = 1, .max = UINT32_MAX},
+        {.long_name = "kinds", .kind = RW_OPT_CALL, .dst = o->kinds, .call = parse_kinds,
+         .what = "kinds such as call,line,return"},
+        {.long_name = "json", .kind = RW_OPT_FLAG, .dst = &o->json},
+    };
+    static const char *const argnames[] = {"the trace FILE"};
+    rw_cmdline cl = {.cmd = "events", .usage = usage, .opts = table,
+                     .nopts = sizeof table / sizeof table[0], .args = &o->path, .maxargs = 1,
+                     .argnames = argnames, .nrequired = 1};
+    int go = rw_opts_parse(&cl, argc, argv);
+    if (go != RW_OPTS_GO)
+        return go;
+    o->thread = (uint32_t)thread;
+    if (o->has_to && o->to < o->from)
+        return rw_opts_usage("events", "--to %llu is before --from %llu", o->to, o->from);
+    return RW_OPTS_GO;
 }
 
 /* ---- printing ------------------------------------------------------------------- */
@@ -286,12 +235,8 @@ int rw_cmd_events(int argc, char **argv)
 {
     opts o;
     int prc = parse_args(argc, argv, &o);
-    if (prc > 0) {
-        usage(stdout);
-        return RW_EXIT_OK;
-    }
-    if (prc < 0)
-        return RW_EXIT_USAGE;
+    if (prc != RW_OPTS_GO)
+        return prc;
 
     rw_reader *r = NULL;
     rw_err err = {0};
@@ -306,7 +251,7 @@ int rw_cmd_events(int argc, char **argv)
         fprintf(stderr, "rewind events: --from %llu is past the end (the trace has %llu events)\n",
                 (unsigned long long)o.from, (unsigned long long)nev);
         rw_reader_free(r);
-        return RW_EXIT_USAGE;
+        return RW_EXIT_FAIL; /* a position this trace does not have */
     }
 
     static char obuf[1 << 16];

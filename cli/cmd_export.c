@@ -37,69 +37,40 @@ static void progress_cb(void *ctx, uint64_t done, uint64_t total)
 
 int rw_cmd_export(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"format", required_argument, 0, 'F'}, {"output", required_argument, 0, 'o'},
-        {"from", required_argument, 0, 'f'},   {"to", required_argument, 0, 't'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *fmt = NULL, *outp = NULL, *from_s = NULL, *to_s = NULL;
-    int ch, status = RW_EXIT_FAIL;
+    const char *outp = NULL, *from_s = NULL, *to_s = NULL, *path = NULL;
+    int status = RW_EXIT_FAIL, format = -1;
     rw_reader *r = NULL;
     rw_err err = {0};
 
-    optind = 0; /* 0, not 1: glibc then also forgets a half-parsed option group */
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'F': fmt = optarg; break;
-        case 'o': outp = optarg; break;
-        case 'f': from_s = optarg; break;
-        case 't': to_s = optarg; break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return RW_EXIT_OK;
-        case ':':
-            fprintf(stderr, "rewind export: option %s needs a value: see --help\n",
-                    argv[optind - 1]);
-            return RW_EXIT_USAGE;
-        default:
-            fprintf(stderr, "rewind export: unknown option '%s': see --help\n", argv[optind - 1]);
-            return RW_EXIT_USAGE;
-        }
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, optind >= argc ? "rewind export: no trace file given: see --help\n"
-                                       : "rewind export: one trace file expected: see --help\n");
-        return RW_EXIT_USAGE;
-    }
-    rw_export_format f;
-    if (!fmt) {
-        fprintf(stderr, "rewind export: --format is required: chrome or speedscope\n");
-        return RW_EXIT_USAGE;
-    } else if (!strcmp(fmt, "chrome")) {
-        f = RW_EXPORT_CHROME;
-    } else if (!strcmp(fmt, "speedscope")) {
-        f = RW_EXPORT_SPEEDSCOPE;
-    } else {
-        fprintf(stderr, "rewind export: unknown format '%s': use chrome or speedscope\n", fmt);
-        return RW_EXIT_USAGE;
-    }
-    if (!outp) {
-        fprintf(stderr, "rewind export: -o OUT.json is required ('-' for standard output)\n");
-        return RW_EXIT_USAGE;
-    }
-    if (rw_cli_open_trace(CMD, argv[optind], &r, &err) != RW_OK)
+    static const char *const formats[] = {"chrome", "speedscope", NULL};
+    const rw_opt opts[] = {
+        {.long_name = "format", .kind = RW_OPT_CHOICE, .dst = &format, .choices = formats,
+         .what = "a format: chrome or speedscope"},
+        {.short_name = 'o', .long_name = "output", .kind = RW_OPT_NONEMPTY, .dst = &outp,
+         .what = "a file name ('-' for standard output)"},
+        {.long_name = "from", .kind = RW_OPT_POS, .dst = &from_s},
+        {.long_name = "to", .kind = RW_OPT_POS, .dst = &to_s},
+    };
+    static const char *const argnames[] = {"the trace FILE"};
+    rw_cmdline cl = {.cmd = CMD, .usage_text = usage_text, .opts = opts,
+                     .nopts = sizeof opts / sizeof opts[0], .args = &path, .maxargs = 1,
+                     .argnames = argnames, .nrequired = 1};
+    int go = rw_opts_parse(&cl, argc, argv);
+    if (go != RW_OPTS_GO)
+        return go;
+    if (format < 0)
+        return rw_opts_usage(CMD, "--format is required: chrome or speedscope");
+    rw_export_format f = format == 0 ? RW_EXPORT_CHROME : RW_EXPORT_SPEEDSCOPE;
+    if (!outp)
+        return rw_opts_usage(CMD, "-o OUT.json is required ('-' for standard output)");
+    if (rw_cli_open_trace(CMD, path, &r, &err) != RW_OK)
         return rw_cli_fail(CMD, &err);
     uint64_t from = 0, to = rw_reader_nevents(r);
-    if ((from_s && rw_pos_parse(r, from_s, &from, &err) != RW_OK) ||
-        (to_s && rw_pos_parse(r, to_s, &to, &err) != RW_OK)) {
-        status = rw_cli_fail(CMD, &err);
+    if ((from_s && (status = rw_opts_position(CMD, r, "--from", from_s, &from))) ||
+        (to_s && (status = rw_opts_position(CMD, r, "--to", to_s, &to))) ||
+        (status = rw_opts_window(CMD, from, to)))
         goto out;
-    }
-    if (from > to) {
-        fprintf(stderr, "rewind export: --from %llu is after --to %llu\n",
-                (unsigned long long)from, (unsigned long long)to);
-        goto out;
-    }
+    status = RW_EXIT_FAIL;
     FILE *out = strcmp(outp, "-") ? fopen(outp, "w") : stdout;
     if (!out) {
         fprintf(stderr, "rewind export: cannot write %s: %s\n", outp, strerror(errno));

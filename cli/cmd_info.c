@@ -565,30 +565,14 @@ int rw_cmd_info(int argc, char **argv)
 {
     const char *path = NULL;
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return RW_EXIT_OK;
-        }
-        if (!strcmp(argv[i], "--json")) {
-            json = 1;
-            continue;
-        }
-        if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "rewind info: unknown option '%s': see 'rewind info --help'\n",
-                    argv[i]);
-            return RW_EXIT_USAGE;
-        }
-        if (path) {
-            fprintf(stderr, "rewind info: one FILE only ('%s' is extra)\n", argv[i]);
-            return RW_EXIT_USAGE;
-        }
-        path = argv[i];
-    }
-    if (!path) {
-        fprintf(stderr, "rewind info: which trace? usage: rewind info [--json] FILE\n");
-        return RW_EXIT_USAGE;
-    }
+    const rw_opt opts[] = {{.long_name = "json", .kind = RW_OPT_FLAG, .dst = &json}};
+    static const char *const argnames[] = {"the trace FILE"};
+    rw_cmdline cl = {.cmd = "info", .usage = usage, .opts = opts,
+                     .nopts = sizeof opts / sizeof opts[0], .args = &path, .maxargs = 1,
+                     .argnames = argnames, .nrequired = 1};
+    int go = rw_opts_parse(&cl, argc, argv);
+    if (go != RW_OPTS_GO)
+        return go;
     rw_reader *r = NULL;
     rw_err err = {0};
     if (rw_reader_open(path, &r, &err) != RW_OK)

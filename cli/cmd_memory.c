@@ -62,14 +62,6 @@ static void usage(FILE *out)
         "  -h, --help          show this help\n");
 }
 
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "rewind " CMD ": ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see 'rewind memory --help')\n");
-    return RW_EXIT_USAGE;
-}
-
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 {
     char *end;
@@ -100,17 +92,15 @@ typedef struct opts {
 
 /* PATTERN[:LINE] -> filter: a trailing ":digits" is the line, as in tracemalloc's
  * command-line examples; anything else belongs to the pattern. */
-static int add_file_filter(opts *o, const char *arg, int inclusive)
+static int add_file_filter(opts *o, const char *arg, int inclusive, char *why, size_t cap)
 {
     if (o->nfilters == MAX_FILTERS)
-        return usage_error("too many filters (at most 64): '%s'", arg);
+        return snprintf(why, cap, "too many filters (at most %d)", MAX_FILTERS), -1;
     if (!*arg)
-        return usage_error("empty filter pattern%s", "");
+        return snprintf(why, cap, "empty filter pattern"), -1;
     char *pat = strdup(arg);
-    if (!pat) {
-        fprintf(stderr, "rewind " CMD ": out of memory\n");
-        return RW_EXIT_FAIL;
-    }
+    if (!pat)
+        return -2;
     rw_mem_filter *f = &o->filters[o->nfilters];
     memset(f, 0, sizeof *f);
     f->kind = RW_MEM_FILTER_FILE;
@@ -120,7 +110,7 @@ static int add_file_filter(opts *o, const char *arg, int inclusive)
         unsigned long long line;
         if (parse_uint(colon + 1, UINT32_MAX, &line) < 0 || line == 0) {
             free(pat);
-            return usage_error("bad line number in filter '%s'", arg);
+            return snprintf(why, cap, "bad line number"), -1;
         }
         f->lineno = (uint32_t)line;
         *colon = 0;
@@ -130,10 +120,10 @@ static int add_file_filter(opts *o, const char *arg, int inclusive)
     return 0;
 }
 
-static int add_domain_filter(opts *o, const char *arg, int inclusive)
+static int add_domain_filter(opts *o, const char *arg, int inclusive, char *why, size_t cap)
 {
     if (o->nfilters == MAX_FILTERS)
-        return usage_error("too many filters (at most 64): '%s'", arg);
+        return snprintf(why, cap, "too many filters (at most %d)", MAX_FILTERS), -1;
     rw_mem_filter *f = &o->filters[o->nfilters];
     memset(f, 0, sizeof *f);
     f->inclusive = inclusive;
@@ -145,114 +135,82 @@ static int add_domain_filter(opts *o, const char *arg, int inclusive)
         f->kind = RW_MEM_FILTER_DOMAIN;
         f->domain = (uint32_t)d;
     } else {
-        return usage_error("bad domain '%s': use a number, raw, mem or obj", arg);
+        return -1;
     }
     o->nfilters++;
     return 0;
 }
 
-/* Returns -1 when parsed, else the exit status to return. */
+/* The RW_OPT_CALL functions of --filter, --exclude, --domain, --exclude-domain. */
+static int filter_in(void *o, const char *v, char *why, size_t cap)
+{
+    return add_file_filter(o, v, 1, why, cap);
+}
+
+static int filter_out(void *o, const char *v, char *why, size_t cap)
+{
+    return add_file_filter(o, v, 0, why, cap);
+}
+
+static int domain_in(void *o, const char *v, char *why, size_t cap)
+{
+    return add_domain_filter(o, v, 1, why, cap);
+}
+
+static int domain_out(void *o, const char *v, char *why, size_t cap)
+{
+    return add_domain_filter(o, v, 0, why, cap);
+}
+
+/* Returns RW_OPTS_GO when parsed, else the exit status to return. */
 static int parse_args(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
     o->top = 10;
-    o->key = RW_MEM_BY_LINENO;
     o->limit_frames = RW_MEM_DEFAULT_FRAMES;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
-        /* --opt=value spelling */
-        char name[32];
-        const char *eq = a[0] == '-' && a[1] == '-' ? strchr(a, '=') : NULL;
-        int took = 0;
-        if (eq && (size_t)(eq - a) < sizeof name) {
-            memcpy(name, a, (size_t)(eq - a));
-            name[eq - a] = 0;
-            val = eq + 1;
-            a = name;
-        }
-#define NEED_VAL()                                                             \
-        do {                                                                   \
-            took = 1;                                                          \
-            if (!val) {                                                        \
-                if (i + 1 >= argc)                                             \
-                    return usage_error("option %s needs a value", a);          \
-                val = argv[++i];                                               \
-            }                                                                  \
-        } while (0)
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return RW_EXIT_OK;
-        } else if (!strcmp(a, "--at")) {
-            NEED_VAL();
-            o->at = val;
-        } else if (!strcmp(a, "--compare-to")) {
-            NEED_VAL();
-            o->compare_to = val;
-        } else if (!strcmp(a, "-n") || !strcmp(a, "--top")) {
-            NEED_VAL();
-            if (parse_uint(val, 1000000000, &o->top) < 0)
-                return usage_error("bad -n value '%s': use a count, 0 for all", val);
-        } else if (!strcmp(a, "--group-by")) {
-            NEED_VAL();
-            if (!strcmp(val, "lineno"))
-                o->key = RW_MEM_BY_LINENO;
-            else if (!strcmp(val, "filename"))
-                o->key = RW_MEM_BY_FILENAME;
-            else if (!strcmp(val, "traceback"))
-                o->key = RW_MEM_BY_TRACEBACK;
-            else
-                return usage_error("bad --group-by '%s': use lineno, filename or traceback",
-                                   val);
-        } else if (!strcmp(a, "--limit-frames")) {
-            NEED_VAL();
-            if (parse_uint(val, RW_MEM_MAX_FRAMES, &o->limit_frames) < 0 || !o->limit_frames)
-                return usage_error("bad --limit-frames '%s': use 1 to 4096", val);
-        } else if (!strcmp(a, "--cumulative")) {
-            o->cumulative = 1;
-        } else if (!strcmp(a, "--all-frames")) {
-            o->all_frames = 1;
-        } else if (!strcmp(a, "--filter") || !strcmp(a, "--exclude")) {
-            NEED_VAL();
-            int rc = add_file_filter(o, val, a[2] == 'f');
-            if (rc)
-                return rc;
-        } else if (!strcmp(a, "--domain") || !strcmp(a, "--exclude-domain")) {
-            NEED_VAL();
-            int rc = add_domain_filter(o, val, a[2] == 'd');
-            if (rc)
-                return rc;
-        } else if (!strcmp(a, "--thread")) {
-            NEED_VAL();
-            if (parse_uint(val, 0x0fffffff, &o->thread) < 0 || !o->thread)
-                return usage_error("bad --thread '%s': use a thread id from 'rewind info'",
-                                   val);
-        } else if (!strcmp(a, "--timeline")) {
-            o->timeline = 1;
-        } else if (!strcmp(a, "--plot")) {
-            NEED_VAL();
-            o->plot = val;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            NEED_VAL();
-            o->out = val;
-        } else if (a[0] == '-' && a[1]) {
-            return usage_error("unknown option '%s'", argv[i]);
-        } else if (!o->file) {
-            o->file = a;
-        } else {
-            return usage_error("unexpected argument '%s'", a);
-        }
-#undef NEED_VAL
-        if (eq && !took)
-            return usage_error("option %s takes no value", a);
-    }
-    if (!o->file)
-        return usage_error("missing the trace FILE%s", "");
+    int key = 0; /* index in keys */
+    static const char *const keys[] = {"lineno", "filename", "traceback", NULL};
+    static const rw_mem_key key_of[] = {RW_MEM_BY_LINENO, RW_MEM_BY_FILENAME,
+                                        RW_MEM_BY_TRACEBACK};
+    const rw_opt table[] = {
+        {.long_name = "at", .kind = RW_OPT_POS, .dst = &o->at},
+        {.long_name = "compare-to", .kind = RW_OPT_POS, .dst = &o->compare_to},
+        {.short_name = 'n', .long_name = "top", .kind = RW_OPT_UINT, .dst = &o->top,
+         .what = "a count (0 for all)", .max = 1000000000},
+        {.long_name = "group-by", .kind = RW_OPT_CHOICE, .dst = &key, .choices = keys,
+         .what = "lineno, filename or traceback"},
+        {.long_name = "limit-frames", .kind = RW_OPT_UINT, .dst = &o->limit_frames,
+         .what = "a number of frames from 1 to 4096", .min = 1, .max = RW_MEM_MAX_FRAMES},
+        {.long_name = "cumulative", .kind = RW_OPT_FLAG, .dst = &o->cumulative},
+        {.long_name = "all-frames", .kind = RW_OPT_FLAG, .dst = &o->all_frames},
+        {.long_name = "filter", .kind = RW_OPT_CALL, .dst = o, .call = filter_in,
+         .what = "a file name pattern, PATTERN[:LINE]"},
+        {.long_name = "exclude", .kind = RW_OPT_CALL, .dst = o, .call = filter_out,
+         .what = "a file name pattern, PATTERN[:LINE]"},
+        {.long_name = "domain", .kind = RW_OPT_CALL, .dst = o, .call = domain_in,
+         .what = "a domain: a number, raw, mem or obj"},
+        {.long_name = "exclude-domain", .kind = RW_OPT_CALL, .dst = o, .call = domain_out,
+         .what = "a domain: a number, raw, mem or obj"},
+        {.long_name = "thread", .kind = RW_OPT_UINT, .dst = &o->thread,
+         .what = "a thread id from 'rewind info'", .min = 1, .max = 0x0fffffff},
+        {.long_name = "timeline", .kind = RW_OPT_FLAG, .dst = &o->timeline},
+        {.long_name = "plot", .kind = RW_OPT_STR, .dst = &o->plot, .what = "a file name"},
+        {.short_name = 'o', .long_name = "output", .kind = RW_OPT_STR, .dst = &o->out,
+         .what = "a file name"},
+    };
+    static const char *const argnames[] = {"the trace FILE"};
+    rw_cmdline cl = {.cmd = CMD, .usage = usage, .opts = table,
+                     .nopts = sizeof table / sizeof table[0], .args = &o->file, .maxargs = 1,
+                     .argnames = argnames, .nrequired = 1};
+    int go = rw_opts_parse(&cl, argc, argv);
+    if (go != RW_OPTS_GO)
+        return go;
+    o->key = key_of[key];
     if (o->cumulative && o->key == RW_MEM_BY_TRACEBACK)
-        return usage_error("--cumulative cannot be used with --group-by traceback%s", "");
+        return rw_opts_usage(CMD, "--cumulative cannot be used with --group-by traceback");
     for (size_t i = 0; i < o->nfilters; i++)
         o->filters[i].all_frames = o->all_frames;
-    return -1;
+    return RW_OPTS_GO;
 }
 
 static void progress_cb(void *ctx, uint64_t done, uint64_t total)
@@ -411,12 +369,16 @@ static int run(const opts *o)
         return RW_EXIT_FAIL;
     }
     target at, cmp;
-    if (resolve(r, o->at ? o->at : "@end", &at, &err) != RW_OK ||
-        (o->compare_to && resolve(r, o->compare_to, &cmp, &err) != RW_OK)) {
+    const char *opt = "--at", *spec = o->at ? o->at : "@end";
+    rw_code prc = resolve(r, spec, &at, &err);
+    if (prc == RW_OK && o->compare_to) {
+        opt = "--compare-to";
+        spec = o->compare_to;
+        prc = resolve(r, spec, &cmp, &err);
+    }
+    if (prc != RW_OK) {
         rw_reader_free(r);
-        rw_cli_fail(CMD, &err);
-        /* A misspelt position is a usage error; one this trace lacks is bad input. */
-        return err.code == RW_EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
+        return rw_opts_position_fail(CMD, opt, spec, &err);
     }
     rw_progress_init(&prog, "rewind memory", rw_reader_nrecords(r));
     rw_mem_opts mo = {.max_frames = (uint32_t)o->limit_frames,
@@ -517,7 +479,7 @@ int rw_cmd_memory(int argc, char **argv)
 {
     opts o;
     int rc = parse_args(argc, argv, &o);
-    if (rc < 0)
+    if (rc == RW_OPTS_GO)
         rc = run(&o);
     for (size_t i = 0; i < o.nfilters; i++)
         free(o.patterns[i]);

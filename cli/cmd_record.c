@@ -42,42 +42,6 @@ static void usage(FILE *out)
             "The program's own exit status is rewind's exit status.\n");
 }
 
-/* "USR1", "SIGUSR1", "10" -> signal number; 0 for "none"; -1 when not a signal a
- * dump may use (the fatal ones, SIGKILL, SIGSTOP, unknown names). */
-static int parse_signal(const char *s)
-{
-    static const struct {
-        const char *name;
-        int sig;
-    } names[] = {{"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"QUIT", SIGQUIT}, {"HUP", SIGHUP},
-                 {"TERM", SIGTERM}, {"INT", SIGINT}, {"PWR", SIGPWR}, {"WINCH", SIGWINCH},
-                 {"ALRM", SIGALRM}, {"TRAP", SIGTRAP}, {"URG", SIGURG}};
-    if (!strcmp(s, "none"))
-        return 0;
-    if (!strncmp(s, "SIG", 3))
-        s += 3;
-    int sig = -1;
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s && !*end)
-        sig = v > 0 && v < NSIG ? (int)v : -1;
-    for (size_t i = 0; sig < 0 && i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(s, names[i].name))
-            sig = names[i].sig;
-    if (sig == SIGKILL || sig == SIGSTOP || sig == SIGSEGV || sig == SIGFPE || sig == SIGABRT ||
-        sig == SIGBUS || sig == SIGILL)
-        return -1;
-    return sig;
-}
-
-static int bad(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "rewind record: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, ": see 'rewind record --help'\n");
-    return RW_EXIT_USAGE;
-}
-
 /* Formats n with thousands separators. */
 static const char *grouped(unsigned long long n, char *buf, size_t cap)
 {
@@ -125,128 +89,111 @@ static void on_done(const rw_record_result *res, void *ctx)
             res->seconds, res->path, human_bytes(res->file_bytes, sz, sizeof sz));
 }
 
+/* The RW_OPT_CALL functions of -m and -c: what to run (both end the options). */
+static int run_module(void *dst, const char *mod, char *why, size_t cap)
+{
+    (void)why;
+    (void)cap;
+    rw_record_opts *o = dst;
+    if (!*mod)
+        return -1;
+    o->kind = RW_RUN_MODULE;
+    o->target = mod;
+    return 0;
+}
+
+static int run_command(void *dst, const char *code, char *why, size_t cap)
+{
+    (void)why;
+    (void)cap;
+    rw_record_opts *o = dst;
+    o->kind = RW_RUN_COMMAND;
+    o->target = code;
+    return 0;
+}
+
+/* Parses record's command line into o and s; o->redact is a new list (the strings
+ * are argv's), freed by the caller. Returns RW_OPTS_GO or the exit status. */
+static int parse(int argc, char **argv, rw_record_opts *o, summary *s, rw_opt_list *redact)
+{
+    rw_record_opts_init(o);
+    memset(s, 0, sizeof *s);
+    memset(redact, 0, sizeof *redact);
+    const char *script = NULL;
+    unsigned long long flush_ms = 0;
+    int have_flush = 0;
+    const rw_opt opts[] = {
+        {.short_name = 'o', .long_name = "output", .kind = RW_OPT_NONEMPTY, .dst = &o->output,
+         .what = "a FILE"},
+        {.long_name = "force", .kind = RW_OPT_FLAG, .dst = &o->force},
+        {.short_name = 'q', .long_name = "quiet", .kind = RW_OPT_FLAG, .dst = &s->quiet},
+        {.long_name = "no-lines", .kind = RW_OPT_CLEAR, .dst = &o->lines},
+        {.long_name = "no-allocations", .kind = RW_OPT_CLEAR, .dst = &o->allocations},
+        {.long_name = "no-c-calls", .kind = RW_OPT_CLEAR, .dst = &o->c_calls},
+        {.long_name = "line-times", .kind = RW_OPT_FLAG, .dst = &o->line_times},
+        {.long_name = "keep-env", .kind = RW_OPT_FLAG, .dst = &o->keep_env},
+        {.long_name = "redact", .kind = RW_OPT_LIST, .dst = redact, .what = "a PATTERN"},
+        {.long_name = "python", .kind = RW_OPT_STR, .dst = &o->python, .what = "a PATH"},
+        {.long_name = "flush-ms", .kind = RW_OPT_UINT, .dst = &flush_ms,
+         .what = "a number of milliseconds", .max = 3600000, .seen = &have_flush},
+        {.long_name = "timeout", .kind = RW_OPT_SECONDS, .dst = &o->timeout_s, .max = 10000000},
+        {.long_name = "dump-signal", .kind = RW_OPT_SIGNAL, .dst = &o->dump_signal},
+        {.short_name = 'm', .kind = RW_OPT_CALL, .dst = o, .call = run_module,
+         .what = "a module name", .flags = RW_OPT_STOP | RW_OPT_LITERAL},
+        {.short_name = 'c', .kind = RW_OPT_CALL, .dst = o, .call = run_command,
+         .what = "CODE", .flags = RW_OPT_STOP | RW_OPT_LITERAL},
+    };
+    static const char *const argnames[] = {"SCRIPT"};
+    rw_cmdline cl = {.cmd = "record", .usage = usage, .opts = opts,
+                     .nopts = sizeof opts / sizeof opts[0], .args = &script, .maxargs = 1,
+                     .argnames = argnames, .stop_at_arg = 1};
+    int go = rw_opts_parse(&cl, argc, argv);
+    if (go != RW_OPTS_GO)
+        return go;
+    if (have_flush)
+        o->flush_ms = (int)flush_ms;
+    if (script) {
+        o->kind = RW_RUN_SCRIPT;
+        o->target = script;
+    }
+    if (!o->target)
+        return rw_opts_usage("record", "nothing to run: give SCRIPT, -m MODULE or -c CODE");
+    o->nargs = argc - cl.next;
+    o->args = argv + cl.next;
+    o->redact = redact->v;
+    o->nredact = redact->n;
+    o->on_done = on_done;
+    o->ctx = s;
+    return RW_OPTS_GO;
+}
+
+int rw_cmd_record_check(int argc, char **argv)
+{
+    rw_record_opts o;
+    summary s;
+    rw_opt_list redact;
+    int go = parse(argc, argv, &o, &s, &redact);
+    rw_opt_list_free(&redact);
+    return go == RW_OPTS_GO ? RW_EXIT_OK : go;
+}
+
 int rw_cmd_record(int argc, char **argv)
 {
     rw_record_opts o;
-    rw_record_opts_init(&o);
-    const char **redact = calloc((size_t)argc + 1, sizeof *redact);
-    if (!redact) {
-        fprintf(stderr, "rewind record: out of memory\n");
-        return RW_EXIT_FAIL;
+    summary sum;
+    rw_opt_list redact;
+    int go = parse(argc, argv, &o, &sum, &redact);
+    if (go != RW_OPTS_GO) {
+        rw_opt_list_free(&redact);
+        return go;
     }
-    summary sum = {0};
-    int i = 1;
-    int have_target = 0;
-    for (; i < argc && !have_target; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
-        /* Options that take a value: "--opt VALUE" or "--opt=VALUE"; -o and -m/-c
-         * also accept the value glued on ("-ofile", "-mpkg"). */
-#define TAKES(name)                                                                     \
-    ((!strcmp(a, name) && (i + 1 < argc ? (val = argv[++i], 1) : (val = NULL, 1))) ||  \
-     (!strncmp(a, name "=", strlen(name) + 1) && (val = a + strlen(name) + 1, 1)))
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            free(redact);
-            return RW_EXIT_OK;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            sum.quiet = 1;
-        } else if (!strcmp(a, "--force")) {
-            o.force = 1;
-        } else if (!strcmp(a, "--no-lines")) {
-            o.lines = 0;
-        } else if (!strcmp(a, "--no-allocations")) {
-            o.allocations = 0;
-        } else if (!strcmp(a, "--no-c-calls")) {
-            o.c_calls = 0;
-        } else if (!strcmp(a, "--line-times")) {
-            o.line_times = 1;
-        } else if (!strcmp(a, "--keep-env")) {
-            o.keep_env = 1;
-        } else if (TAKES("--redact")) {
-            if (!val)
-                return free(redact), bad("%s needs a PATTERN", a);
-            redact[o.nredact++] = val;
-        } else if (TAKES("--python")) {
-            if (!val)
-                return free(redact), bad("%s needs a PATH", a);
-            o.python = val;
-        } else if (TAKES("--flush-ms")) {
-            char *end;
-            long v = val ? strtol(val, &end, 10) : -1;
-            if (!val || *end || end == val || v < 0 || v > 3600000)
-                return free(redact), bad("--flush-ms needs a number of milliseconds, not '%s'",
-                                         val ? val : "");
-            o.flush_ms = (int)v;
-        } else if (TAKES("--timeout")) {
-            char *end;
-            double v = val ? strtod(val, &end) : -1;
-            if (!val || *end || end == val || !(v > 0) || v > 1e7)
-                return free(redact), bad("--timeout needs a number of seconds, not '%s'",
-                                         val ? val : "");
-            o.timeout_s = v;
-        } else if (TAKES("--dump-signal")) {
-            int sig = val ? parse_signal(val) : -1;
-            if (sig < 0)
-                return free(redact),
-                       bad("--dump-signal needs a signal name or number (not a fatal one) "
-                           "or 'none', not '%s'", val ? val : "");
-            o.dump_signal = sig;
-        } else if (!strcmp(a, "-o") || !strncmp(a, "--output", 8) || !strncmp(a, "-o", 2)) {
-            if (!strcmp(a, "-o") || !strcmp(a, "--output"))
-                val = i + 1 < argc ? argv[++i] : NULL;
-            else if (!strncmp(a, "--output=", 9))
-                val = a + 9;
-            else if (a[1] == 'o')
-                val = a + 2;
-            else
-                return free(redact), bad("unknown option %s", a);
-            if (!val || !*val)
-                return free(redact), bad("%s needs a FILE", a);
-            o.output = val;
-        } else if (!strncmp(a, "-m", 2) || !strncmp(a, "-c", 2)) {
-            o.kind = a[1] == 'm' ? RW_RUN_MODULE : RW_RUN_COMMAND;
-            if (a[2])
-                o.target = a + 2;
-            else if (i + 1 < argc)
-                o.target = argv[++i];
-            else
-                return free(redact), bad("%s needs an argument", a);
-            have_target = 1;
-        } else if (!strcmp(a, "--")) {
-            if (i + 1 >= argc)
-                return free(redact), bad("%s", "no SCRIPT after --");
-            o.kind = RW_RUN_SCRIPT;
-            o.target = argv[++i];
-            have_target = 1;
-        } else if (a[0] == '-' && a[1]) {
-            return free(redact), bad("unknown option %s", a);
-        } else {
-            o.kind = RW_RUN_SCRIPT;
-            o.target = a;
-            have_target = 1;
-        }
-#undef TAKES
-    }
-    if (!have_target) {
-        free(redact);
-        fprintf(stderr, "rewind record: nothing to run: give SCRIPT, -m MODULE or -c CODE\n");
-        usage(stderr);
-        return RW_EXIT_USAGE;
-    }
-    if (o.kind == RW_RUN_MODULE && !o.target[0])
-        return free(redact), bad("%s", "-m needs a module name");
-    o.nargs = argc - i;
-    o.args = argv + i;
-    o.redact = redact;
-    o.on_done = on_done;
-    o.ctx = &sum;
 
     rw_record_result res;
     rw_err err = {0};
     rw_code rc = rw_record_run(&o, &res, &err);
-    free(redact);
+    rw_opt_list_free(&redact);
     if (rc != RW_OK) {
+        /* As python3: a script that cannot be found is a bad command line (2). */
         rw_cli_fail("record", &err);
         return rc == RW_ENOTFOUND || rc == RW_EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
     }

@@ -34,7 +34,8 @@ static const char USAGE[] =
     "                   (1.5s, 250ms) or FILE:LINE\n"
     "  -x CMD           run CMD first (repeatable), like pdb's -c\n"
     "  --commands FILE  run the commands of FILE first, one a line\n"
-    "  --no-rc          do not read ~/.rewindrc and ./.rewindrc\n";
+    "  --no-rc          do not read ~/.rewindrc and ./.rewindrc\n"
+    "  -h, --help       show this help\n";
 
 typedef struct lines {
     char **v;
@@ -145,50 +146,44 @@ static int ask(void *ctx, const char *prompt, char *out, size_t cap)
     return ok;
 }
 
+/* The RW_OPT_CALL functions of -x and --commands: both append to one list, in
+ * command-line order. */
+static int add_command(void *l, const char *cmd, char *why, size_t cap)
+{
+    (void)why;
+    (void)cap;
+    return lines_add(l, cmd, strlen(cmd)) < 0 ? -2 : 0;
+}
+
+static int add_commands_file(void *l, const char *path, char *why, size_t cap)
+{
+    if (lines_file(l, path, 1) == 0)
+        return 0;
+    snprintf(why, cap, "cannot read the commands file: check the path");
+    return -1;
+}
+
 int rw_cmd_replay(int argc, char **argv)
 {
     const char *at = NULL, *trace = NULL;
     lines first = {0}, cmds = {0};
     int rc_files = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(USAGE, stdout);
-            lines_free(&cmds);
-            return RW_EXIT_OK;
-        } else if (!strcmp(a, "--at") && i + 1 < argc) {
-            at = argv[++i];
-        } else if (!strncmp(a, "--at=", 5)) {
-            at = a + 5;
-        } else if (!strcmp(a, "-x") && i + 1 < argc) {
-            const char *c = argv[++i];
-            lines_add(&cmds, c, strlen(c));
-        } else if (!strcmp(a, "--commands") && i + 1 < argc) {
-            const char *path = argv[++i];
-            if (lines_file(&cmds, path, 1) < 0) {
-                fprintf(stderr, "rewind replay: %s: cannot read the commands file: check "
-                                "the path\n", path);
-                lines_free(&cmds);
-                return RW_EXIT_USAGE;
-            }
-        } else if (!strcmp(a, "--no-rc")) {
-            rc_files = 0;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "rewind replay: unknown option %s\n%s", a, USAGE);
-            lines_free(&cmds);
-            return RW_EXIT_USAGE;
-        } else if (!trace) {
-            trace = a;
-        } else {
-            fprintf(stderr, "rewind replay: one trace file only\n%s", USAGE);
-            lines_free(&cmds);
-            return RW_EXIT_USAGE;
-        }
-    }
-    if (!trace) {
-        fprintf(stderr, "rewind replay: no trace file given\n%s", USAGE);
+    const rw_opt opts[] = {
+        {.long_name = "at", .kind = RW_OPT_POS, .dst = &at},
+        {.short_name = 'x', .kind = RW_OPT_CALL, .dst = &cmds, .call = add_command,
+         .what = "a debugger command"},
+        {.long_name = "commands", .kind = RW_OPT_CALL, .dst = &cmds, .call = add_commands_file,
+         .what = "a FILE of commands"},
+        {.long_name = "no-rc", .kind = RW_OPT_CLEAR, .dst = &rc_files},
+    };
+    static const char *const argnames[] = {"the TRACE file"};
+    rw_cmdline cl = {.cmd = "replay", .usage_text = USAGE, .opts = opts,
+                     .nopts = sizeof opts / sizeof opts[0], .args = &trace, .maxargs = 1,
+                     .argnames = argnames, .nrequired = 1};
+    int go = rw_opts_parse(&cl, argc, argv);
+    if (go != RW_OPTS_GO) {
         lines_free(&cmds);
-        return RW_EXIT_USAGE;
+        return go;
     }
     if (rc_files) {
         const char *home = getenv("HOME");
@@ -220,7 +215,8 @@ int rw_cmd_replay(int argc, char **argv)
         rw_pdb_free(d);
         rw_reader_free(r);
         lines_free(&first);
-        return rw_cli_fail("replay", &err);
+        return at ? rw_opts_position_fail("replay", "--at", at, &err)
+                  : rw_cli_fail("replay", &err);
     }
 
     char *buf = NULL;

@@ -47,46 +47,6 @@ static void usage(FILE *out)
             "  -h, --help        show this help\n");
 }
 
-static int bad_usage(const char *msg, const char *arg)
-{
-    fprintf(stderr, "rewind " CMD ": %s%s%s: see 'rewind " CMD " --help'\n", msg,
-            arg ? " " : "", arg ? arg : "");
-    return RW_EXIT_USAGE;
-}
-
-/* "--opt VALUE" or "--opt=VALUE": the value, advancing *i; NULL when missing. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, int *matched)
-{
-    size_t len = strlen(name);
-    const char *a = argv[*i];
-    *matched = 0;
-    if (strncmp(a, name, len))
-        return NULL;
-    if (a[len] == '=') {
-        *matched = 1;
-        return a + len + 1;
-    }
-    if (a[len] != '\0')
-        return NULL;
-    *matched = 1;
-    if (*i + 1 >= argc)
-        return NULL;
-    return argv[++*i];
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || !*s || *s == '-')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static void on_progress(void *ctx, uint64_t done, uint64_t total)
 {
     rw_progress *p = ctx;
@@ -290,100 +250,62 @@ static void print_lines(FILE *out, rw_profile *p, int have_n, uint64_t n)
 
 typedef struct args {
     const char *file, *from, *to, *outfile;
-    const char *sort[RW_PROF_SORT_MAX];
-    int nsort;
+    rw_opt_list sort;
     int have_n, callers, callees, lines, calibrate, full_paths;
-    uint64_t n, thread;
+    unsigned long long n, thread;
 } args;
 
+/* Returns RW_OPTS_GO or the exit status (message printed). */
 static int parse(int argc, char **argv, args *a)
 {
     memset(a, 0, sizeof *a);
     a->calibrate = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        const char *v;
-        int m;
-        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
-            usage(stdout);
-            return -1;
-        }
-        if ((v = opt_value(argc, argv, &i, "--from", &m)), m) {
-            if (!v)
-                return bad_usage("--from needs a position", NULL);
-            a->from = v;
-        } else if ((v = opt_value(argc, argv, &i, "--to", &m)), m) {
-            if (!v)
-                return bad_usage("--to needs a position", NULL);
-            a->to = v;
-        } else if (((v = opt_value(argc, argv, &i, "--sort", &m)), m) ||
-                   ((v = opt_value(argc, argv, &i, "-s", &m)), m)) {
-            if (!v)
-                return bad_usage("--sort needs a key", NULL);
-            if (a->nsort == RW_PROF_SORT_MAX)
-                return bad_usage("too many sort keys", NULL);
-            a->sort[a->nsort++] = v;
-        } else if ((v = opt_value(argc, argv, &i, "-n", &m)), m) {
-            if (parse_u64(v, &a->n) < 0)
-                return bad_usage("-n needs a number of rows, not", v ? v : "nothing");
-            a->have_n = 1;
-        } else if ((v = opt_value(argc, argv, &i, "-o", &m)), m) {
-            if (!v || !*v)
-                return bad_usage("-o needs a file name", NULL);
-            a->outfile = v;
-        } else if ((v = opt_value(argc, argv, &i, "--thread", &m)), m) {
-            if (parse_u64(v, &a->thread) < 0 || a->thread == 0 || a->thread > UINT32_MAX)
-                return bad_usage("--thread needs a thread id (1, 2, ...), not",
-                                 v ? v : "nothing");
-        } else if (!strcmp(s, "--callers")) {
-            a->callers = 1;
-        } else if (!strcmp(s, "--callees")) {
-            a->callees = 1;
-        } else if (!strcmp(s, "--lines")) {
-            a->lines = 1;
-        } else if (!strcmp(s, "--no-calibration")) {
-            a->calibrate = 0;
-        } else if (!strcmp(s, "--full-paths")) {
-            a->full_paths = 1;
-        } else if (s[0] == '-' && s[1] != '\0') {
-            return bad_usage("unknown option", s);
-        } else if (!a->file) {
-            a->file = s;
-        } else {
-            return bad_usage("unexpected argument", s);
-        }
-    }
-    if (!a->file)
-        return bad_usage("missing the trace FILE", NULL);
+    const rw_opt opts[] = {
+        {.long_name = "from", .kind = RW_OPT_POS, .dst = &a->from},
+        {.long_name = "to", .kind = RW_OPT_POS, .dst = &a->to},
+        {.short_name = 's', .long_name = "sort", .kind = RW_OPT_LIST, .dst = &a->sort,
+         .what = "a sort key"},
+        {.short_name = 'n', .kind = RW_OPT_UINT, .dst = &a->n, .what = "a number of rows",
+         .max = UINT64_MAX, .seen = &a->have_n},
+        {.short_name = 'o', .kind = RW_OPT_NONEMPTY, .dst = &a->outfile,
+         .what = "a file name"},
+        {.long_name = "thread", .kind = RW_OPT_UINT, .dst = &a->thread,
+         .what = "a thread id (1, 2, ...)", .min = 1, .max = UINT32_MAX},
+        {.long_name = "callers", .kind = RW_OPT_FLAG, .dst = &a->callers},
+        {.long_name = "callees", .kind = RW_OPT_FLAG, .dst = &a->callees},
+        {.long_name = "lines", .kind = RW_OPT_FLAG, .dst = &a->lines},
+        {.long_name = "no-calibration", .kind = RW_OPT_CLEAR, .dst = &a->calibrate},
+        {.long_name = "full-paths", .kind = RW_OPT_FLAG, .dst = &a->full_paths},
+    };
+    static const char *const argnames[] = {"the trace FILE"};
+    rw_cmdline cl = {.cmd = CMD, .usage = usage, .opts = opts,
+                     .nopts = sizeof opts / sizeof opts[0], .args = &a->file, .maxargs = 1,
+                     .argnames = argnames, .nrequired = 1};
+    int go = rw_opts_parse(&cl, argc, argv);
+    if (go != RW_OPTS_GO)
+        return go;
+    if (a->sort.n > RW_PROF_SORT_MAX)
+        return rw_opts_usage(CMD, "too many sort keys (at most %d)", RW_PROF_SORT_MAX);
     if (a->lines && (a->callers || a->callees || a->outfile))
-        return bad_usage("--lines cannot be combined with --callers, --callees or -o", NULL);
-    return 0;
-}
-
-static int resolve(const rw_reader *r, const char *spec, uint64_t *pos, const char *what)
-{
-    rw_err e;
-    rw_code rc = rw_pos_parse(r, spec, pos, &e);
-    if (rc == RW_OK)
-        return 0;
-    fprintf(stderr, "rewind " CMD ": %s %s: %s\n", what, spec, e.msg);
-    return rc == RW_EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
+        return rw_opts_usage(CMD, "--lines cannot be combined with --callers, --callees or -o");
+    return RW_OPTS_GO;
 }
 
 int rw_cmd_stats(int argc, char **argv)
 {
     args a;
-    int rc = parse(argc, argv, &a);
-    if (rc)
-        return rc < 0 ? RW_EXIT_OK : rc;
+    int go = parse(argc, argv, &a);
     rw_prof_sort sort;
     memset(&sort, 0, sizeof sort);
     rw_err err;
-    for (int i = 0; i < a.nsort; i++)
-        if (rw_prof_sort_add(&sort, a.sort[i], &err) != RW_OK)
-            return bad_usage(err.msg, NULL);
-    if (a.nsort == 0)
+    for (size_t i = 0; go == RW_OPTS_GO && i < a.sort.n; i++)
+        if (rw_prof_sort_add(&sort, a.sort.v[i], &err) != RW_OK)
+            go = rw_opts_usage(CMD, "%s", err.msg);
+    if (go == RW_OPTS_GO && a.sort.n == 0)
         rw_prof_sort_add(&sort, "cumulative", &err);
+    rw_opt_list_free(&a.sort);
+    if (go != RW_OPTS_GO)
+        return go;
 
     /* Chunks are decoded on the scan's helper threads (scan.h). */
     rw_scan_tune_malloc();
@@ -397,9 +319,9 @@ int rw_cmd_stats(int argc, char **argv)
     o.lines = a.lines;
     o.thread = (uint32_t)a.thread;
     int status = RW_EXIT_OK;
-    if (a.from && (status = resolve(r, a.from, &o.from, "--from")))
+    if (a.from && (status = rw_opts_position(CMD, r, "--from", a.from, &o.from)))
         goto out_reader;
-    if (a.to && (status = resolve(r, a.to, &o.to, "--to")))
+    if (a.to && (status = rw_opts_position(CMD, r, "--to", a.to, &o.to)))
         goto out_reader;
     if (a.thread && a.thread >= rw_reader_defs(r)->nthreads) {
         fprintf(stderr, "rewind " CMD ": --thread %llu: the trace has no such thread "
@@ -417,9 +339,7 @@ int rw_cmd_stats(int argc, char **argv)
     rw_code code = rw_profile_run(r, &o, &p, &err);
     rw_progress_done(&prog);
     if (code != RW_OK) {
-        status = code == RW_EINVAL ? (fprintf(stderr, "rewind " CMD ": %s\n", err.msg),
-                                      RW_EXIT_USAGE)
-                                   : rw_cli_fail(CMD, &err);
+        status = rw_opts_fail(CMD, &err);
         goto out_reader;
     }
 

@@ -35,13 +35,6 @@ static void usage(FILE *out)
             "  -h, --help        show this help\n");
 }
 
-static int bad_usage(const char *msg, const char *arg)
-{
-    fprintf(stderr, "rewind " CMD ": %s%s%s: see 'rewind " CMD " --help'\n", msg,
-            arg ? " " : "", arg ? arg : "");
-    return RW_EXIT_USAGE;
-}
-
 static void on_progress(void *ctx, uint64_t done, uint64_t total)
 {
     rw_progress *p = ctx;
@@ -49,58 +42,23 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
     rw_progress_update(p, done);
 }
 
-static int resolve(const rw_reader *r, const char *spec, uint64_t *pos, const char *what)
-{
-    rw_err e;
-    rw_code rc = rw_pos_parse(r, spec, pos, &e);
-    if (rc == RW_OK)
-        return 0;
-    fprintf(stderr, "rewind " CMD ": %s %s: %s\n", what, spec, e.msg);
-    return rc == RW_EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
-}
-
 int rw_cmd_timeit(int argc, char **argv)
 {
-    const char *file = NULL, *fn = NULL, *from = NULL, *to = NULL;
+    const char *from = NULL, *to = NULL, *args[2] = {NULL, NULL};
     int calibrate = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
-            usage(stdout);
-            return RW_EXIT_OK;
-        }
-        const char **dst = NULL;
-        const char *v = NULL;
-        if (!strncmp(s, "--from", 6) && (s[6] == '\0' || s[6] == '='))
-            dst = &from;
-        else if (!strncmp(s, "--to", 4) && (s[4] == '\0' || s[4] == '='))
-            dst = &to;
-        if (dst) {
-            const char *eq = strchr(s, '=');
-            if (eq)
-                v = eq + 1;
-            else if (i + 1 < argc)
-                v = argv[++i];
-            if (!v || !*v)
-                return bad_usage(dst == &from ? "--from needs a position"
-                                              : "--to needs a position", NULL);
-            *dst = v;
-        } else if (!strcmp(s, "--no-calibration")) {
-            calibrate = 0;
-        } else if (s[0] == '-' && s[1] != '\0') {
-            return bad_usage("unknown option", s);
-        } else if (!file) {
-            file = s;
-        } else if (!fn) {
-            fn = s;
-        } else {
-            return bad_usage("unexpected argument", s);
-        }
-    }
-    if (!file)
-        return bad_usage("missing the trace FILE", NULL);
-    if (!fn)
-        return bad_usage("missing the FUNCTION to time", NULL);
+    const rw_opt opts[] = {
+        {.long_name = "from", .kind = RW_OPT_POS, .dst = &from},
+        {.long_name = "to", .kind = RW_OPT_POS, .dst = &to},
+        {.long_name = "no-calibration", .kind = RW_OPT_CLEAR, .dst = &calibrate},
+    };
+    static const char *const argnames[] = {"the trace FILE", "the FUNCTION to time"};
+    rw_cmdline cl = {.cmd = CMD, .usage = usage, .opts = opts,
+                     .nopts = sizeof opts / sizeof opts[0], .args = args, .maxargs = 2,
+                     .argnames = argnames, .nrequired = 2};
+    int go = rw_opts_parse(&cl, argc, argv);
+    if (go != RW_OPTS_GO)
+        return go;
+    const char *file = args[0], *fn = args[1];
 
     rw_err err;
     rw_reader *r;
@@ -112,12 +70,12 @@ int rw_cmd_timeit(int argc, char **argv)
     o.calibrate = calibrate;
     rw_timeit_target t;
     memset(&t, 0, sizeof t);
-    if (from && (status = resolve(r, from, &o.from, "--from")))
+    if (from && (status = rw_opts_position(CMD, r, "--from", from, &o.from)))
         goto out;
-    if (to && (status = resolve(r, to, &o.to, "--to")))
+    if (to && (status = rw_opts_position(CMD, r, "--to", to, &o.to)))
         goto out;
     if (rw_timeit_find(r, fn, &t, &err) != RW_OK) {
-        status = rw_cli_fail(CMD, &err);
+        status = rw_opts_fail(CMD, &err); /* an ambiguous name is a usage error */
         goto out;
     }
     rw_progress prog;
@@ -128,7 +86,7 @@ int rw_cmd_timeit(int argc, char **argv)
     rw_code rc = rw_timeit_run(r, &t, &o, &res, &err);
     rw_progress_done(&prog);
     if (rc != RW_OK) {
-        status = rw_cli_fail(CMD, &err);
+        status = rw_opts_fail(CMD, &err); /* an empty window is a usage error */
         goto out;
     }
 

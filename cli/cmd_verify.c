@@ -17,7 +17,9 @@ static void usage(FILE *out)
                  "Check a trace: the header, every frame's CRC, the index, and every chunk\n"
                  "decoded record by record. Prints 'FILE: OK, ...' and exits 0 when the trace\n"
                  "is intact; otherwise says what was damaged and how much is still readable,\n"
-                 "and exits 1.\n");
+                 "and exits 1.\n\n"
+                 "options:\n"
+                 "  -h, --help  show this help\n");
 }
 
 /* Walks the frames from the header up to `limit` bytes, checking each frame
@@ -112,26 +114,12 @@ static rw_code decode_all(const rw_reader *r, uint64_t *events, uint64_t *record
 int rw_cmd_verify(int argc, char **argv)
 {
     const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return RW_EXIT_OK;
-        }
-        if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "rewind verify: unknown option '%s': see 'rewind verify --help'\n",
-                    argv[i]);
-            return RW_EXIT_USAGE;
-        }
-        if (path) {
-            fprintf(stderr, "rewind verify: one FILE only ('%s' is extra)\n", argv[i]);
-            return RW_EXIT_USAGE;
-        }
-        path = argv[i];
-    }
-    if (!path) {
-        fprintf(stderr, "rewind verify: which trace? usage: rewind verify FILE\n");
-        return RW_EXIT_USAGE;
-    }
+    static const char *const argnames[] = {"the trace FILE"};
+    rw_cmdline cl = {.cmd = "verify", .usage = usage, .args = &path, .maxargs = 1,
+                     .argnames = argnames, .nrequired = 1};
+    int go = rw_opts_parse(&cl, argc, argv);
+    if (go != RW_OPTS_GO)
+        return go;
 
     rw_reader *r = NULL;
     rw_err err = {0};

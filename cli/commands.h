@@ -1,7 +1,7 @@
 /* Subcommands of the rewind command. Each takes the arguments after its own name
- * (argv[0] is the subcommand name) and returns the process exit status. Only cli/
- * prints and exits; each command reports failures as one line on stderr:
- * "rewind CMD: <what> : <what to do>". */
+ * (argv[0] is the subcommand name), parses them with options.h and returns the
+ * process exit status. Only cli/ prints and exits; each command reports a failure as
+ * one line on stderr: "rewind CMD: <what>: <what to do>". */
 #ifndef RW_CLI_COMMANDS_H
 #define RW_CLI_COMMANDS_H
 
@@ -11,10 +11,13 @@
 #include "error.h"
 #include "reader.h"
 
-/* Exit statuses of the analysis commands (record returns the program's own). */
-#define RW_EXIT_OK 0
-#define RW_EXIT_FAIL 1   /* the input was bad or an operation failed */
+/* Exit statuses of every command but record, which returns the program's own (the
+ * policy, README.md "Exit status", is spelt out in options.h). */
+#define RW_EXIT_OK 0     /* done */
+#define RW_EXIT_FAIL 1   /* the trace or the program had a problem, or a write failed */
 #define RW_EXIT_USAGE 2  /* the command line was bad */
+
+#include "options.h"
 
 int rw_cmd_record(int argc, char **argv);
 int rw_cmd_info(int argc, char **argv);
@@ -28,7 +31,13 @@ int rw_cmd_export(int argc, char **argv);
 int rw_cmd_timeit(int argc, char **argv);
 int rw_cmd_replay(int argc, char **argv);
 
-/* Prints "rewind CMD: MSG" to stderr for an error value; returns RW_EXIT_FAIL. */
+/* Parses record's command line as rw_cmd_record does and runs nothing: RW_EXIT_OK when
+ * it would record, else the status it would return, after the same message (help
+ * included). For the command-line fuzz target, which cannot start Python. */
+int rw_cmd_record_check(int argc, char **argv);
+
+/* Prints "rewind CMD: MSG" to stderr for an error value; returns RW_EXIT_FAIL.
+ * rw_opts_fail (options.h) also gives RW_EINVAL its usage status. */
 int rw_cli_fail(const char *cmd, const rw_err *err);
 
 /* Opens the trace at path for command cmd (rw_reader_open). When only part of it could

@@ -128,7 +128,7 @@ class AuditTest(rwtest.TestCase):
         for args, status in [(["audit"], 2), (["audit", self.rec.trace, "--nope"], 2),
                              (["audit", self.rec.trace, "--thread", "x"], 2),
                              (["audit", self.rec.trace, "--thread", "99"], 1),
-                             (["audit", self.rec.trace, "--to", "12zz"], 1),
+                             (["audit", self.rec.trace, "--to", "12zz"], 2),
                              (["audit", self.prog], 1)]:
             p = rwtest.rewind(*args, check=False)
             self.assertEqual(p.returncode, status, args)

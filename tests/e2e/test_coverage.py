@@ -125,8 +125,8 @@ class CoverageTest(rwtest.TestCase):
             (["coverage"], 2),
             (["coverage", self.rec.trace, "--bogus"], 2),
             (["coverage", self.rec.trace, "--coverdir"], 2),
-            (["coverage", self.rec.trace, "--from", "nowhere"], 1),
-            (["coverage", self.rec.trace, "--from", "@end", "--to", "@start"], 1),
+            (["coverage", self.rec.trace, "--from", "nowhere"], 2),
+            (["coverage", self.rec.trace, "--from", "@end", "--to", "@start"], 2),
             (["coverage", os.path.join(self.tmp, "missing.rwd")], 1),
         ]
         for args, status in cases:

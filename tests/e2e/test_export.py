@@ -114,7 +114,7 @@ class ExportTest(rwtest.TestCase):
                              (["export", self.rec.trace, "--format", "svg", "-o", out], 2),
                              (["export", self.rec.trace, "--format", "chrome"], 2),
                              (["export", self.rec.trace, "--format", "chrome", "-o", out,
-                               "--from", "@bogus"], 1),
+                               "--from", "@bogus"], 2),
                              (["export", self.prog, "--format", "chrome", "-o", out], 1)]:
             p = rwtest.rewind(*args, check=False)
             self.assertEqual(p.returncode, status, args)

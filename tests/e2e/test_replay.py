@@ -272,11 +272,13 @@ class Replay(rwtest.TestCase):
 
     def test_bad_start_positions(self):
         _, trace = self.prog("funcs.py")
-        for at, want in (("@exception", "no uncaught exception"), ("@crash", "crash record"),
-                         ("bogus", "FILE:LINE"), ("funcs.py:100", "")):
+        # A position this trace lacks is status 1, a misspelt one a usage error (2).
+        for at, want, status in (("@exception", "no uncaught exception", 1),
+                                 ("@crash", "crash record", 1), ("bogus", "FILE:LINE", 2),
+                                 ("funcs.py:100", "", 1)):
             proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", "--at", at, trace],
                               cwd=self.tmp)
-            self.assertEqual(proc.returncode, 1, at)
+            self.assertEqual(proc.returncode, status, at)
             self.assertIn(want, proc.stderr)
             self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
 

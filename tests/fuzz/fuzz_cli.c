@@ -1,12 +1,13 @@
-/* Fuzz target for the command lines of the analysis subcommands (and the position
- * specs they take): the input is split into arguments at newlines; the first names
- * the subcommand (info, verify, events, stats, memory, coverage, audit, export,
- * timeit), and an argument "@T" stands for a small trace written at start-up. The
- * subcommand then runs on it: any option combination must end in an exit status,
- * never a crash. Arguments holding '/' are refused so that output options only write
- * into the scratch directory the target runs in. `record` (which would run Python)
- * and `replay` (which reads commands from stdin; its parser has fuzz_debugger_cmd)
- * are left out. Seeds: tests/fuzz/corpus/fuzz_cli/.
+/* Fuzz target for the command lines of every subcommand (cli/options.h and each
+ * command's option table, and the position specs they take): the input is split into
+ * arguments at newlines; the first names the subcommand, and an argument "@T" stands
+ * for a small trace written at start-up. The subcommand then runs on it: any option
+ * combination must end in an exit status (0, 1 or 2; -h prints help), never a crash.
+ * `record` is parsed only (rw_cmd_record_check: running it would start Python);
+ * `replay` runs with standard input at end of file and HOME in the scratch directory,
+ * so that only -x and --commands feed it (its commands have fuzz_debugger_cmd).
+ * Arguments holding '/' are refused so that output options only write into the
+ * scratch directory the target runs in. Seeds: tests/fuzz/corpus/fuzz_cli/.
  */
 #include <fcntl.h>
 #include <ftw.h>
@@ -113,8 +114,9 @@ static int init(void)
     snprintf(trace_path, sizeof trace_path, "%s/t.rwd", scratch);
     if (make_trace() < 0)
         return 0;
-    if (!freopen("/dev/null", "w", stdout))
+    if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "r", stdin))
         return 0;
+    setenv("HOME", scratch, 1); /* replay reads $HOME/.rewindrc */
     ok = 1;
     return ok;
 }
@@ -129,7 +131,8 @@ static const cmd cmds[] = {
     {"events", rw_cmd_events},     {"stats", rw_cmd_stats},
     {"memory", rw_cmd_memory},     {"coverage", rw_cmd_coverage},
     {"audit", rw_cmd_audit},       {"export", rw_cmd_export},
-    {"timeit", rw_cmd_timeit},
+    {"timeit", rw_cmd_timeit},     {"replay", rw_cmd_replay},
+    {"record", rw_cmd_record_check},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -168,8 +171,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int rc = cmds[i].run(argc, argv);
         if (fchdir(home_fd) < 0)
             abort();
-        if (rc < 0 || rc > 255)
-            abort(); /* an exit status must be one */
+        if (rc < 0 || rc > 2)
+            abort(); /* the statuses of options.h: 0, 1 or 2 */
         fflush(stdout);
         break;
     }
