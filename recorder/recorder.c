@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "crash.h"
+#include "libc/libc.h"
 #include "recorder_int.h"
 #include "source.h"
 #include "sysalloc.h"
@@ -49,6 +50,7 @@ typedef struct run {
     uint64_t tick0;
     int64_t unix0;
     int finished;
+    int finalized; /* Py_FinalizeEx has run (Py_AtExit called) */
 } run;
 
 static run *the_run; /* set while a run is in progress (Py_AtExit has no context) */
@@ -378,6 +380,7 @@ static void finish(run *r, int status, int sig, const char *reason)
     if (r->finished || getpid() != rw_st.pid)
         return; /* closed already, or a forked child: the trace is the parent's */
     r->finished = 1;
+    status &= 0xFF; /* what the parent sees: exit(300) is 44 */
     atomic_store(&rw_st.on, 0);
     if (atomic_load(&rw_st.side_n))
         rw_side_drain();
@@ -448,9 +451,41 @@ static void at_exit(void)
     if (!r)
         return;
     atomic_store(&rw_st.on, 0);
+    r->finalized = 1;
     if (rw_source_interrupted()) {
         rw_crash_uninstall();
         finish(r, 128 + SIGINT, SIGINT, "signal");
+    }
+}
+
+/* The C library's way out (recorder/libc): close the trace before the process goes.
+ * exit() after Py_FinalizeEx is Py_Exit ending a SystemExit (script and -c modes);
+ * before it, a C extension's exit(). */
+static void on_libc_end(rw_libc_way way, int status, rw_libc_exec *ex)
+{
+    run *r = the_run;
+    if (!r)
+        return;
+    switch (way) {
+    case RW_LIBC_EXIT:
+        rw_crash_uninstall();
+        finish(r, status, 0, r->finalized ? "SystemExit" : "exit()");
+        break;
+    case RW_LIBC__EXIT:
+        if (rw_crash_closed())
+            return; /* the timeout's report closed the trace and ends the process */
+        rw_crash_uninstall();
+        finish(r, status, 0, "_exit");
+        break;
+    case RW_LIBC_EXEC:
+        (void)ex;
+        rw_crash_uninstall();
+        finish(r, 0, 0, "exec");
+        break;
+    case RW_LIBC_EXEC_FAILED:
+        fprintf(stderr, "rewind record: the exec failed (%s): the program goes on unrecorded\n",
+                strerror(errno));
+        break;
     }
 }
 
@@ -518,6 +553,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     rw_threads_define_current("MainThread", 1);
     the_run = &r;
     Py_AtExit(at_exit);
+    rw_libc_set_end(on_libc_end);
     pthread_atfork(NULL, NULL, in_child);
     rc = rw_audit_install(&r.uncaught, err);
     if (rc == RW_OK)
@@ -548,7 +584,10 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
 
     int status = Py_RunMain();
     rw_crash_uninstall();
-    finish(&r, status, 0, "exit");
+    /* -m mode hands a SystemExit's status back here (script and -c modes end in
+     * exit(), see on_libc_end). */
+    finish(&r, status, 0, status && !r.uncaught.seen ? "SystemExit" : "exit");
+    rw_libc_set_end(NULL);
     the_run = NULL;
     rw_threads_fini();
     return RW_OK;

@@ -1,0 +1,222 @@
+"""Every way a program ends leaves a closed trace (issue: exit paths).
+
+Each test runs the same program under python3 and under `rewind record`, checks that
+rewind exits exactly as python3 did (status, stdout, stderr), that the trace is complete
+(`rewind verify` passes, the END record is there) and says how the run ended, and that
+the program's last line is in the trace.
+"""
+
+import os
+import signal
+import sys
+import textwrap
+import unittest
+
+import rwtest
+
+
+def last_line_in(trace, path):
+    """The last LINE event of `path` in the trace, as (line, position)."""
+    last = None
+    for ev in rwtest.events(trace, "--kinds", "line"):
+        if ev["file"] == path:
+            last = (ev["line"], ev["pos"])
+    return last
+
+
+class Exits(rwtest.TestCase):
+
+    def same(self, target, args=(), stdin=None, prog_path=None):
+        """Runs target under python3 and rewind; asserts the same status and output;
+        returns (recording, info dict)."""
+        want = self.python(target, args, stdin=stdin)
+        rec = self.record(target, args, stdin=stdin, options=["-q"])
+        self.assertEqual((rec.returncode, rec.stdout, rec.stderr),
+                         (want.returncode, want.stdout, want.stderr))
+        v = rwtest.rewind("verify", rec.trace, check=False)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        return rec, rwtest.info(rec.trace)
+
+    def check_end(self, info, status, reason):
+        self.assertFalse(info["cut_short"], info)
+        self.assertEqual((info["exit_status"], info["stop_reason"]), (status, reason))
+
+    def prog(self, name, text):
+        return self.write(name, textwrap.dedent(text))
+
+    # ---- SystemExit, in every mode ------------------------------------------------
+
+    def test_sys_exit_status(self):
+        p = self.prog("ex.py", """\
+            import sys
+            print(42)
+            sys.exit(3)
+            """)
+        rec, info = self.same(p)
+        self.assertEqual(rec.returncode, 3)
+        self.check_end(info, 3, "SystemExit")
+        self.assertEqual(last_line_in(rec.trace, p)[0], 3)
+
+    def test_exit_quit_and_raise_at_depth(self):
+        cases = {
+            "exit()": 0,
+            "quit(4)": 4,
+            "raise SystemExit('going away')": 1,
+            "raise SystemExit(None)": 0,
+            "sys.exit(300)": 300 & 0xFF,
+        }
+        for call, status in cases.items():
+            with self.subTest(call=call):
+                p = self.prog("deep.py", f"""\
+                    import sys
+
+                    def inner():
+                        {call}
+
+                    def outer():
+                        try:
+                            inner()
+                        finally:
+                            print("finally ran")
+
+                    outer()
+                    print("not reached")
+                    """)
+                rec, info = self.same(p)
+                self.assertEqual(rec.returncode, status)
+                self.check_end(info, status, "SystemExit" if status else info["stop_reason"])
+                self.assertEqual(last_line_in(rec.trace, p)[0], 10)  # the finally clause
+
+    def test_command_mode(self):
+        rec, info = self.same(["-c", "import sys; print('c'); sys.exit('bye')"])
+        self.assertEqual(rec.returncode, 1)
+        self.assertIn("bye", rec.stderr)
+        self.check_end(info, 1, "SystemExit")
+
+    def test_module_mode(self):
+        self.prog("leave.py", "import sys\nprint('m')\nsys.exit(7)\n")
+        rec, info = self.same(["-m", "leave"])
+        self.assertEqual(rec.returncode, 7)
+        self.check_end(info, 7, "SystemExit")
+
+    def test_after_other_threads_ended(self):
+        p = self.prog("thr.py", """\
+            import sys, threading
+            out = []
+            ts = [threading.Thread(target=out.append, args=(i,)) for i in range(3)]
+            for t in ts: t.start()
+            for t in ts: t.join()
+            print(sorted(out))
+            sys.exit(2)
+            """)
+        rec, info = self.same(p)
+        self.check_end(info, 2, "SystemExit")
+        self.assertGreaterEqual(len(info["threads"]), 4)
+
+    def test_sys_exit_in_a_thread_ends_only_the_thread(self):
+        p = self.prog("thr_exit.py", """\
+            import sys, threading
+            t = threading.Thread(target=sys.exit, args=(5,))
+            t.start(); t.join()
+            print("main goes on")
+            """)
+        rec, info = self.same(p)
+        self.check_end(info, 0, "exit")
+
+    def test_unittest_main(self):
+        p = self.prog("ut.py", """\
+            import unittest
+
+            class T(unittest.TestCase):
+                def test_ok(self):
+                    self.assertEqual(1 + 1, 2)
+
+                def test_fails(self):
+                    self.assertEqual(1 + 1, 3)
+
+            unittest.main()
+            """)
+        want = self.python(p)
+        rec = self.record(p, options=["-q"])
+        self.assertEqual(rec.returncode, want.returncode)
+        self.assertEqual(rec.returncode, 1)
+        strip = lambda s: [l for l in s.splitlines() if not l.startswith("Ran ")]
+        self.assertEqual(strip(rec.stderr), strip(want.stderr))
+        info = rwtest.info(rec.trace)
+        self.check_end(info, 1, "SystemExit")
+        names = {e["qualname"] for e in rwtest.events(rec.trace, "--kinds", "call")}
+        self.assertTrue({"T.test_ok", "T.test_fails"} <= names)
+
+    def test_pytest_main(self):
+        want = self.python(["-c", "import pytest"])
+        if want.returncode:
+            self.skipTest("pytest is not installed")
+        self.prog("test_p.py", "def test_one():\n    assert 1 == 1\n")
+        p = self.prog("runp.py", """\
+            import sys, pytest
+            sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", "test_p.py"]))
+            """)
+        want = self.python(p)
+        rec = self.record(p, options=["-q"])
+        self.assertEqual(rec.returncode, want.returncode)
+        self.assertEqual(rec.returncode, 0)
+        self.assertIn("1 passed", rec.stdout)
+        info = rwtest.info(rec.trace)
+        self.assertFalse(info["cut_short"])
+        self.assertEqual(info["exit_status"], 0)
+
+    # ---- os._exit, C exit(), os.abort ----------------------------------------------
+
+    def test_os_exit(self):
+        p = self.prog("ox.py", """\
+            import os, sys
+            print("before", flush=True)
+            def leave():
+                os._exit(5)
+            leave()
+            """)
+        rec, info = self.same(p)
+        self.assertEqual(rec.returncode, 5)
+        self.check_end(info, 5, "_exit")
+        evs = rwtest.events(rec.trace)
+        self.assertEqual((evs[-1]["kind"], evs[-1]["qualname"], evs[-1]["line"]),
+                         ("c_call", "_exit", 4))
+
+    def test_os_exit_from_a_thread(self):
+        p = self.prog("ox_thr.py", """\
+            import os, threading, time
+            def bye():
+                os._exit(6)
+            threading.Thread(target=bye).start()
+            time.sleep(30)
+            """)
+        rec, info = self.same(p)
+        self.assertEqual(rec.returncode, 6)
+        self.check_end(info, 6, "_exit")
+
+    def test_c_exit(self):
+        # A C extension's exit(): ctypes calls libc's exit, which is ours.
+        p = self.prog("cexit.py", """\
+            import ctypes
+            print("x", flush=True)
+            ctypes.CDLL(None).exit(9)
+            """)
+        rec, info = self.same(p)
+        self.assertEqual(rec.returncode, 9)
+        self.check_end(info, 9, "exit()")
+
+    def test_os_abort(self):
+        p = self.prog("ab.py", "import os\nprint('a', flush=True)\nos.abort()\n")
+        want = self.python(p)
+        rec = self.record(p, options=["-q"])
+        self.assertEqual(rec.returncode, want.returncode)
+        self.assertEqual(rec.returncode, -signal.SIGABRT)
+        v = rwtest.rewind("verify", rec.trace, check=False)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        end = rwtest.info(rec.trace)
+        self.assertEqual((end["exit_status"], end["term_signal"]),
+                         (128 + signal.SIGABRT, signal.SIGABRT))
+
+
+if __name__ == "__main__":
+    unittest.main()
