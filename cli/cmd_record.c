@@ -24,6 +24,8 @@ static void usage(FILE *out)
             "  --no-c-calls      leave out c_call/c_return/c_exception events\n"
             "  --line-times      read the clock at every line event too (for per-line\n"
             "                    times in 'rewind stats --lines'; costs ~20 ns a line)\n"
+            "  --no-follow       do not record Python programs this one starts (children,\n"
+            "                    subprocesses, exec) into traces of their own\n"
             "  --keep-env        do not redact environment variables by the default patterns\n"
             "  --redact PATTERN  also redact variables whose name matches PATTERN\n"
             "                    (case-insensitive glob; repeatable). Default patterns:");
@@ -161,6 +163,12 @@ int rw_cmd_record(int argc, char **argv)
             o.c_calls = 0;
         } else if (!strcmp(a, "--line-times")) {
             o.line_times = 1;
+        } else if (!strcmp(a, "--no-follow")) {
+            o.follow = 0;
+        } else if (TAKES("--child-of")) { /* internal: a recorded run started this one */
+            if (!val)
+                return free(redact), bad("%s needs HOW:PID:TRACE", a);
+            o.child_of = val;
         } else if (!strcmp(a, "--keep-env")) {
             o.keep_env = 1;
         } else if (TAKES("--redact")) {

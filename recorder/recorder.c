@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "crash.h"
+#include "follow.h"
 #include "libc/libc.h"
 #include "recorder_int.h"
 #include "source.h"
@@ -39,6 +40,7 @@ void rw_record_opts_init(rw_record_opts *o)
     o->lines = o->allocations = o->c_calls = 1;
     o->flush_ms = -1;
     o->dump_signal = SIGUSR1;
+    o->follow = 1;
 }
 
 /* The run, from start to close. One per process (the hooks are global). */
@@ -51,6 +53,8 @@ typedef struct run {
     int64_t unix0;
     int finished;
     int finalized; /* Py_FinalizeEx has run (Py_AtExit called) */
+    Rewind__ExecInfo exec; /* stop_reason "exec": what ran instead */
+    int exec_set;
 } run;
 
 static run *the_run; /* set while a run is in progress (Py_AtExit has no context) */
@@ -249,6 +253,17 @@ static void build_meta(meta *mt, const rw_record_opts *o, const run *r, uint64_t
     rewind__metadata__init(m);
     rewind__record_options__init(&mt->opts);
     m->tool_version = "rewind " REWIND_VERSION;
+    /* --child-of HOW:PPID:PARENT_TRACE (follow.c) */
+    static char how[16];
+    const char *c1 = o->child_of ? strchr(o->child_of, ':') : NULL;
+    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (c2 && (size_t)(c1 - o->child_of) < sizeof how) {
+        memcpy(how, o->child_of, (size_t)(c1 - o->child_of));
+        how[c1 - o->child_of] = '\0';
+        m->started_by = how;
+        m->parent_pid = strtoll(c1 + 1, NULL, 10);
+        m->parent_trace = (char *)(c2 + 1);
+    }
 
     PyObject *sysargv = PySys_GetObject("argv"); /* borrowed */
     if (sysargv && PyList_Check(sysargv)) {
@@ -392,6 +407,8 @@ static void finish(run *r, int status, int sig, const char *reason)
     end.end_unix_ns = now_ns(CLOCK_REALTIME);
     end.end_tick = rw_tick();
     end.stop_reason = (char *)reason;
+    if (r->exec_set)
+        end.exec = &r->exec;
     if (r->uncaught.seen) {
         end.uncaught_type = r->uncaught.type;
         end.uncaught_message = r->uncaught.message;
@@ -458,6 +475,53 @@ static void at_exit(void)
     }
 }
 
+/* Fills r->exec from the exec about to happen and, when the new image is our Python,
+ * makes ex run it under `rewind record` into "<trace stem>.exec.rwd" (follow.h). The
+ * process is about to be replaced: what is allocated here is never freed. */
+static void describe_exec(run *r, rw_libc_exec *ex)
+{
+    enum { MAX_ARGS = 64, MAX_ARG = 500 };
+    Rewind__ExecInfo *e = &r->exec;
+    rewind__exec_info__init(e);
+    e->path = (char *)(ex->path ? ex->path : "");
+    size_t argc = 0;
+    while (ex->argv && ex->argv[argc])
+        argc++;
+    static char *args[MAX_ARGS];
+    static char argbuf[MAX_ARGS][MAX_ARG + 1];
+    for (size_t i = 0; i < argc && i < MAX_ARGS; i++) {
+        snprintf(argbuf[i], sizeof argbuf[i], "%s", ex->argv[i]);
+        args[i] = argbuf[i];
+    }
+    e->argv = args;
+    e->n_argv = argc < MAX_ARGS ? argc : MAX_ARGS;
+    e->trace = (char *)"";
+    e->not_followed = (char *)"";
+    r->exec_set = 1;
+    if (!ex->path)
+        return;
+    char **nargv = malloc((RW_FOLLOW_EXTRA_ARGS + argc + 1) * sizeof *nargv);
+    static char name[2 * PATH_MAX + 64];
+    const char *why = NULL;
+    const char *exe = nargv ? rw_follow_argv(ex->path, ex->argv, "exec", (long)getpid(), name,
+                                             sizeof name, nargv, RW_FOLLOW_EXTRA_ARGS + argc + 1,
+                                             &why)
+                            : NULL;
+    if (exe) {
+        e->trace = (char *)rw_follow_base(name);
+        ex->path = exe;
+        ex->argv = nargv;
+    } else {
+        free(nargv);
+        if (why)
+            e->not_followed = (char *)why;
+        else if (!r->o->follow)
+            e->not_followed = (char *)"--no-follow";
+        else
+            e->not_followed = (char *)"not Python";
+    }
+}
+
 /* The C library's way out (recorder/libc): close the trace before the process goes.
  * exit() after Py_FinalizeEx is Py_Exit ending a SystemExit (script and -c modes);
  * before it, a C extension's exit(). */
@@ -478,7 +542,7 @@ static void on_libc_end(rw_libc_way way, int status, rw_libc_exec *ex)
         finish(r, status, 0, "_exit");
         break;
     case RW_LIBC_EXEC:
-        (void)ex;
+        describe_exec(r, ex);
         rw_crash_uninstall();
         finish(r, 0, 0, "exec");
         break;
@@ -549,6 +613,13 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         return rc;
     }
     rw_st.s = rw_writer_stream(rw_st.w);
+    rc = rw_follow_init(res->path, python, o, err);
+    if (rc != RW_OK) {
+        rw_writer_close(rw_st.w, NULL, NULL, NULL);
+        unlink(res->path);
+        Py_FinalizeEx();
+        return rc;
+    }
 
     rw_threads_define_current("MainThread", 1);
     the_run = &r;

@@ -12,11 +12,13 @@
 #include "libc.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "follow.h"
 #include "state.h"
 
 typedef void (*exit_fn)(int);
@@ -87,19 +89,42 @@ void _Exit(int status)
  * decides whether to follow a Python image into a trace of its own and may hand back
  * another program to run). When the exec fails the process goes on unrecorded; the
  * trace already says "exec" and the recorder says so on stderr. */
+/* In a fork or vfork child of the recorded process (subprocess, multiprocessing's
+ * spawn): a Python image is run under `rewind record` into a trace of its own. Only
+ * the stack is written here: a vfork child shares the parent's memory. */
+static void follow_child(const char *path, char *const argv[], char *const envp[])
+{
+    size_t argc = 0;
+    while (argv && argv[argc])
+        argc++;
+    char name[2 * PATH_MAX + 64];
+    char *nargv[RW_FOLLOW_EXTRA_ARGS + argc + 1];
+    const char *why;
+    const char *exe = rw_follow_argv(path, argv, "subprocess", (long)syscall(SYS_getpid), name,
+                                     sizeof name, nargv, RW_FOLLOW_EXTRA_ARGS + argc + 1, &why);
+    if (exe)
+        real_execve(exe, nargv, envp); /* returns only when it failed: run it bare */
+}
+
 static int do_exec(const char *path, int fd, char *const argv[], char *const envp[])
 {
     if (!recording_here()) {
+        if (end_fn && rw_st.pid && path)
+            follow_child(path, argv, envp);
         if (fd >= 0)
             return real_fexecve(fd, argv, envp);
         return real_execve(path, argv, envp);
     }
+    /* os.execvp tries every folder of PATH: only an attempt that can succeed closes
+     * the trace. */
+    if (fd < 0 && access(path, X_OK) != 0)
+        return real_execve(path, argv, envp);
     rw_libc_exec ex = {path, fd, argv, envp};
     end_fn(RW_LIBC_EXEC, 0, &ex);
-    int rc;
+    int rc = -1;
     if (ex.path != path || ex.argv != argv || ex.envp != envp)
-        rc = real_execve(ex.path, ex.argv, ex.envp);
-    else if (fd >= 0)
+        rc = real_execve(ex.path, ex.argv, ex.envp); /* followed: under rewind record */
+    if (fd >= 0)
         rc = real_fexecve(fd, argv, envp);
     else
         rc = real_execve(path, argv, envp);
