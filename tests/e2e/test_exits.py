@@ -217,6 +217,77 @@ class Exits(rwtest.TestCase):
         self.assertEqual((end["exit_status"], end["term_signal"]),
                          (128 + signal.SIGABRT, signal.SIGABRT))
 
+    # ---- exec and children -----------------------------------------------------------
+
+    def test_exec_of_python_is_followed(self):
+        p = self.prog("ex_py.py", """\
+            import os, sys
+            print("parent", flush=True)
+            os.execv(sys.executable, [sys.executable, "-c",
+                     "import sys; print('new image', sys.argv[1:]); sys.exit(6)", "arg"])
+            """)
+        rec, info = self.same(p)
+        self.assertEqual(rec.returncode, 6)
+        self.check_end(info, 0, "exec")
+        ex = info["exec"]
+        self.assertEqual(ex["argv"][1:3], ["-c", "import sys; print('new image', sys.argv[1:]); sys.exit(6)"])
+        self.assertEqual(ex["trace"], "trace.exec.rwd")
+        child = rwtest.info(os.path.join(self.tmp, ex["trace"]))
+        self.assertEqual((child["exit_status"], child["stop_reason"]), (6, "SystemExit"))
+        self.assertEqual((child["started_by"], child["parent_pid"]), ("exec", info["pid"]))
+
+    def test_exec_of_another_program(self):
+        p = self.prog("ex_echo.py", """\
+            import os
+            print("parent", flush=True)
+            os.execvp("echo", ["echo", "from", "echo"])
+            """)
+        rec, info = self.same(p)
+        self.assertEqual(rec.stdout, "parent\nfrom echo\n")
+        self.check_end(info, 0, "exec")
+        self.assertTrue(info["exec"]["path"].endswith("/echo"), info["exec"])
+        self.assertEqual(info["exec"]["trace"], "")
+        self.assertEqual(info["exec"]["not_followed"], "not Python")
+
+    def test_failed_exec_goes_on(self):
+        p = self.prog("ex_fail.py", """\
+            import os
+            try:
+                os.execv("/nonexistent/prog", ["prog"])
+            except OSError as e:
+                print("failed:", e.errno)
+            """)
+        rec, info = self.same(p)
+        self.check_end(info, 0, "exit")
+
+    def test_subprocess_python_is_followed(self):
+        p = self.prog("sub.py", """\
+            import subprocess, sys
+            r = subprocess.run([sys.executable, "-c", "import sys; print('child'); sys.exit(4)"],
+                               capture_output=True, text=True)
+            print(repr(r.stdout), repr(r.stderr), r.returncode)
+            r = subprocess.run(["true"])
+            print(r.returncode)
+            """)
+        rec, info = self.same(p)
+        self.assertIn("'child\\n' '' 4", rec.stdout)
+        kids = [f for f in os.listdir(self.tmp) if f.startswith("trace.") and f != "trace.rwd"]
+        self.assertEqual(len(kids), 1, kids)
+        child = rwtest.info(os.path.join(self.tmp, kids[0]))
+        self.assertEqual((child["exit_status"], child["started_by"], child["parent_pid"]),
+                         (4, "subprocess", info["pid"]))
+        self.assertEqual(kids[0], "trace.%d.rwd" % child["pid"])
+
+    def test_no_follow(self):
+        p = self.prog("sub_nf.py", """\
+            import subprocess, sys
+            subprocess.run([sys.executable, "-c", "pass"])
+            """)
+        rec = self.record(p, options=["-q", "--no-follow"])
+        self.assertEqual(rec.returncode, 0)
+        self.assertEqual(sorted(f for f in os.listdir(self.tmp) if f.endswith(".rwd")),
+                         ["trace.rwd"])
+
 
 if __name__ == "__main__":
     unittest.main()
