@@ -422,6 +422,8 @@ static void print_text(FILE *out, const char *path, const rw_reader *r, const su
     fprintf(out, "python       %.*s\n",
             (int)(nl ? (size_t)(nl - m->python_version) : strlen(m->python_version)),
             m->python_version);
+    if (m->python_build && m->python_build[0])
+        fprintf(out, "python build %s\n", m->python_build);
     if (m->platform[0] || m->hostname[0])
         fprintf(out, "platform     %s%s%s\n", m->platform, m->hostname[0] ? " on " : "",
                 m->hostname);
@@ -554,6 +556,8 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
     rw_cli_json_str(out, m->python_version);
     fprintf(out, ", \"python_executable\": ");
     rw_cli_json_str(out, m->python_executable);
+    fprintf(out, ", \"python_build\": ");
+    rw_cli_json_str(out, m->python_build ? m->python_build : "");
     fprintf(out, ", \"platform\": ");
     rw_cli_json_str(out, m->platform);
     fprintf(out, ", \"hostname\": ");

@@ -192,6 +192,51 @@ static rw_code start_python(const rw_record_opts *o, const char *python, uint64_
     return RW_OK;
 }
 
+/* ---- the interpreter underneath ---------------------------------------------------------- */
+
+#ifndef RW_PY_STDLIB_STAMP
+#define RW_PY_STDLIB_STAMP 0 /* shared libpython: it and the stdlib are updated together */
+#endif
+#ifndef RW_PY_DEB_VERSION
+#define RW_PY_DEB_VERSION ""
+#endif
+
+static char python_build[128];
+
+/* The linked-in interpreter must go with the standard library it runs: after a Debian
+ * update of python3.11 the stdlib is new and the interpreter inside rewind is old
+ * (CMakeLists.txt records the stdlib's os.py time stamp at build). Needs the GIL. */
+static rw_code check_stdlib(int force, rw_err *err)
+{
+    snprintf(python_build, sizeof python_build, "%s%sstdlib %lld", RW_PY_DEB_VERSION,
+             RW_PY_DEB_VERSION[0] ? ", " : "", (long long)RW_PY_STDLIB_STAMP);
+    if (!RW_PY_STDLIB_STAMP)
+        return RW_OK;
+    PyObject *os = PyImport_AddModule("os"); /* borrowed; imported during start-up */
+    PyObject *file = os ? PyObject_GetAttrString(os, "__file__") : NULL;
+    const char *path = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
+    struct stat sb;
+    int same = !path || stat(path, &sb) != 0 || (long long)sb.st_mtime == RW_PY_STDLIB_STAMP;
+    char where[PATH_MAX] = "";
+    if (path)
+        snprintf(where, sizeof where, "%s", path);
+    Py_XDECREF(file);
+    PyErr_Clear();
+    if (same || force)
+        return RW_OK;
+    char *slash = strrchr(where, '/');
+    if (slash)
+        *slash = '\0';
+    char built[32], found[32];
+    time_t b = (time_t)RW_PY_STDLIB_STAMP, f = sb.st_mtime;
+    strftime(built, sizeof built, "%Y-%m-%d %H:%M", gmtime(&b));
+    strftime(found, sizeof found, "%Y-%m-%d %H:%M", gmtime(&f));
+    return rw_err_set(err, RW_EPYTHON,
+                      "python3.11 was updated after rewind was built: rebuild rewind "
+                      "(scripts/build.sh) or add --force (standard library of %s in %s; "
+                      "rewind's interpreter goes with the one of %s)", found, where, built);
+}
+
 /* ---- metadata ------------------------------------------------------------------------- */
 
 /* A Metadata message whose strings are owned by the recorder (sysalloc). */
@@ -253,6 +298,7 @@ static void build_meta(meta *mt, const rw_record_opts *o, const run *r, uint64_t
     rewind__metadata__init(m);
     rewind__record_options__init(&mt->opts);
     m->tool_version = "rewind " REWIND_VERSION;
+    m->python_build = python_build;
     /* --child-of HOW:PPID:PARENT_TRACE (follow.c) */
     static char how[16];
     const char *c1 = o->child_of ? strchr(o->child_of, ':') : NULL;
@@ -578,6 +624,11 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
 
     uint64_t seed = 0;
     RW_TRY(start_python(o, python, &seed, err));
+    rw_code checked = check_stdlib(o->force, err);
+    if (checked != RW_OK) {
+        Py_FinalizeEx();
+        return checked;
+    }
 
     rw_st.lines = o->lines;
     rw_st.allocations = o->allocations;

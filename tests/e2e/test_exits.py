@@ -289,5 +289,55 @@ class Exits(rwtest.TestCase):
                          ["trace.rwd"])
 
 
+class Interpreter(rwtest.TestCase):
+    """rewind links libpython: after python3.11 is updated, the installed standard
+    library is not the one its interpreter goes with, and recording refuses."""
+
+    def fake_home(self, touch):
+        """A PYTHONHOME whose stdlib is the system's, but for os.py, copied (with a
+        new time stamp when touch is set)."""
+        import shutil
+        home = os.path.join(self.tmp, "home")
+        lib = os.path.join(home, "lib", "python3.11")
+        os.makedirs(lib)
+        src = "/usr/lib/python3.11"
+        for name in os.listdir(src):
+            if name != "os.py":
+                os.symlink(os.path.join(src, name), os.path.join(lib, name))
+        shutil.copy2(os.path.join(src, "os.py"), os.path.join(lib, "os.py"))
+        if touch:
+            os.utime(os.path.join(lib, "os.py"), (1e9, 1e9))
+        return home
+
+    def test_the_build_is_recorded(self):
+        rec = self.record(["-c", "pass"], options=["-q"])
+        info = rwtest.info(rec.trace)
+        self.assertRegex(info["python_build"], r"stdlib \d+$")
+
+    def test_same_build_records(self):
+        home = self.fake_home(touch=False)
+        rec = self.record(["-c", "import os; print(os.__file__)"], options=["-q"],
+                          env={"PYTHONHOME": home})
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        self.assertTrue(rec.stdout.startswith(home), rec.stdout)
+
+    def test_updated_stdlib_is_refused(self):
+        if "stdlib 0" in rwtest.info(self.record(["-c", "pass"], options=["-q"]).trace)["python_build"]:
+            self.skipTest("rewind links the shared libpython: nothing to check")
+        home = self.fake_home(touch=True)
+        rec = self.record(["-c", "print('ran')"], options=["-q"], env={"PYTHONHOME": home})
+        self.assertEqual(rec.returncode, 1)
+        self.assertEqual(rec.stdout, "")
+        lines = rec.stderr.splitlines()
+        self.assertEqual(len(lines), 1, rec.stderr)
+        self.assertRegex(lines[0], r"^rewind record: python3.11 was updated after rewind was "
+                                   r"built: rebuild rewind \(scripts/build.sh\) or add --force")
+        self.assertIn(os.path.join(home, "lib", "python3.11"), lines[0])
+        self.assertFalse(os.path.exists(rec.trace))
+        rec = self.record(["-c", "print('ran')"], options=["-q", "--force"],
+                          env={"PYTHONHOME": home})
+        self.assertEqual((rec.returncode, rec.stdout), (0, "ran\n"))
+
+
 if __name__ == "__main__":
     unittest.main()
