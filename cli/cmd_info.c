@@ -13,6 +13,7 @@
 
 #include "container.h"
 #include "reader.h"
+#include "family.h"
 
 static void usage(FILE *out)
 {
@@ -322,6 +323,75 @@ static void json_crashes(FILE *out, const rw_reader *r)
     fprintf(out, "]");
 }
 
+/* "ended" line: which way out ended the run (RunEnd.stop_reason and friends). */
+static void print_ending(FILE *out, const Rewind__RunEnd *end)
+{
+    if (!end) {
+        fprintf(out, "ended        cut short (no end record)\n");
+        return;
+    }
+    const char *why = end->stop_reason;
+    fprintf(out, "ended        ");
+    if (!strcmp(why, "exec") && end->exec) {
+        const Rewind__ExecInfo *e = end->exec;
+        fprintf(out, "exec %s", e->path[0] ? e->path : "(a file descriptor)");
+        for (size_t i = 1; i < e->n_argv && i < 8; i++)
+            fprintf(out, " %s", e->argv[i]);
+        if (e->n_argv > 8)
+            fprintf(out, " ...");
+        if (e->trace[0])
+            fprintf(out, "\n             recorded into %s", e->trace);
+        else if (e->not_followed[0])
+            fprintf(out, " (not followed: %s)", e->not_followed);
+    } else if (end->term_signal) {
+        fprintf(out, "%s %s", !strcmp(why, "signal") || !why[0] ? "signal" : why,
+                signal_name(end->term_signal));
+        fprintf(out, " (exit status %d)", end->exit_status);
+    } else if (!strcmp(why, "_exit")) {
+        fprintf(out, "os._exit(%d)", end->exit_status);
+    } else if (!strcmp(why, "exit()")) {
+        fprintf(out, "exit(%d) called from C", end->exit_status);
+    } else {
+        fprintf(out, "exit status %d", end->exit_status);
+        if (!strcmp(why, "SystemExit"))
+            fprintf(out, end->exit_message && end->exit_message[0] ? " (SystemExit: %s)"
+                                                                    : " (SystemExit)",
+                    end->exit_message);
+        else if (why[0] && strcmp(why, "exit"))
+            fprintf(out, " (%s)", why);
+    }
+    fprintf(out, "\n");
+}
+
+/* "started by" and "children" lines (family.h). */
+static void print_family(FILE *out, const char *path, const rw_reader *r)
+{
+    const Rewind__Metadata *m = rw_reader_metadata(r);
+    if (m && m->started_by && m->started_by[0])
+        fprintf(out, "started by   %s of pid %" PRId64 " (%s)\n", m->started_by, m->parent_pid,
+                m->parent_trace);
+    rw_relative *kids;
+    size_t n;
+    rw_err err = {0};
+    if (rw_family_children(path, r, &kids, &n, &err) != RW_OK || !n)
+        return;
+    fprintf(out, "children     %zu recorded beside it (rewind info --child PID)\n", n);
+    for (size_t i = 0; i < n; i++) {
+        const rw_relative *c = &kids[i];
+        fprintf(out, "  pid %-8lld %-10s %s: ", (long long)c->pid, c->started_by, c->path);
+        if (!c->ended)
+            fprintf(out, "cut short\n");
+        else if (c->term_signal)
+            fprintf(out, "signal %s\n", signal_name(c->term_signal));
+        else
+            fprintf(out, "exit status %d%s%s%s\n", c->exit_status,
+                    c->stop_reason[0] && strcmp(c->stop_reason, "exit") ? " (" : "",
+                    c->stop_reason[0] && strcmp(c->stop_reason, "exit") ? c->stop_reason : "",
+                    c->stop_reason[0] && strcmp(c->stop_reason, "exit") ? ")" : "");
+    }
+    free(kids);
+}
+
 static void print_text(FILE *out, const char *path, const rw_reader *r, const summary *s)
 {
     const Rewind__Metadata *m = rw_reader_metadata(r);
@@ -352,6 +422,8 @@ static void print_text(FILE *out, const char *path, const rw_reader *r, const su
     fprintf(out, "python       %.*s\n",
             (int)(nl ? (size_t)(nl - m->python_version) : strlen(m->python_version)),
             m->python_version);
+    if (m->python_build && m->python_build[0])
+        fprintf(out, "python build %s\n", m->python_build);
     if (m->platform[0] || m->hostname[0])
         fprintf(out, "platform     %s%s%s\n", m->platform, m->hostname[0] ? " on " : "",
                 m->hostname);
@@ -365,17 +437,9 @@ static void print_text(FILE *out, const char *path, const rw_reader *r, const su
     uint64_t last = end ? end->end_tick : s->last_tick;
     format_duration(rw_reader_tick_ns(r, last), buf, sizeof buf);
     fprintf(out, "duration     %s%s\n", buf, end ? "" : " (up to the last recorded event)");
-    if (!end) {
-        fprintf(out, "ended        cut short (no end record)\n");
-    } else {
-        if (end->term_signal)
-            fprintf(out, "ended        killed by signal %d (%s)", end->term_signal,
-                    signal_name(end->term_signal));
-        else
-            fprintf(out, "ended        exit status %d", end->exit_status);
-        if (end->stop_reason[0])
-            fprintf(out, ", stop reason: %s", end->stop_reason);
-        fprintf(out, "\n");
+    print_ending(out, end);
+    print_family(out, path, r);
+    if (end) {
         if (end->lost[0])
             fprintf(out, "lost         %s\n", end->lost);
         if (end->dropped_frees)
@@ -424,6 +488,32 @@ static void print_text(FILE *out, const char *path, const rw_reader *r, const su
 
 /* ---- JSON ----------------------------------------------------------------------- */
 
+static void json_family(FILE *out, const char *path, const rw_reader *r)
+{
+    rw_relative *kids = NULL;
+    size_t n = 0;
+    rw_err err = {0};
+    rw_family_children(path, r, &kids, &n, &err);
+    fprintf(out, ", \"children\": [");
+    for (size_t i = 0; i < n; i++) {
+        const rw_relative *c = &kids[i];
+        fprintf(out, "%s{\"pid\": %lld, \"trace\": ", i ? ", " : "", (long long)c->pid);
+        rw_cli_json_str(out, c->path);
+        fprintf(out, ", \"started_by\": ");
+        rw_cli_json_str(out, c->started_by);
+        if (c->ended) {
+            fprintf(out, ", \"exit_status\": %d, \"term_signal\": %d, \"stop_reason\": ",
+                    c->exit_status, c->term_signal);
+            rw_cli_json_str(out, c->stop_reason);
+        } else {
+            fprintf(out, ", \"exit_status\": null, \"term_signal\": null, \"stop_reason\": null");
+        }
+        fprintf(out, ", \"damaged\": %s}", c->damaged ? "true" : "false");
+    }
+    fprintf(out, "]");
+    free(kids);
+}
+
 static void print_json(FILE *out, const char *path, const rw_reader *r, const summary *s)
 {
     const Rewind__Metadata *m = rw_reader_metadata(r);
@@ -466,6 +556,8 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
     rw_cli_json_str(out, m->python_version);
     fprintf(out, ", \"python_executable\": ");
     rw_cli_json_str(out, m->python_executable);
+    fprintf(out, ", \"python_build\": ");
+    rw_cli_json_str(out, m->python_build ? m->python_build : "");
     fprintf(out, ", \"platform\": ");
     rw_cli_json_str(out, m->platform);
     fprintf(out, ", \"hostname\": ");
@@ -476,6 +568,11 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
     fprintf(out, ", \"pid\": %" PRId64 ", \"start_unix_ns\": %" PRId64 ", \"start_time\": ", m->pid,
             m->start_unix_ns);
     rw_cli_json_str(out, buf);
+    fprintf(out, ", \"started_by\": ");
+    rw_cli_json_str(out, m->started_by ? m->started_by : "");
+    fprintf(out, ", \"parent_pid\": %" PRId64 ", \"parent_trace\": ", m->parent_pid);
+    rw_cli_json_str(out, m->parent_trace ? m->parent_trace : "");
+    json_family(out, path, r);
     uint64_t last = end ? end->end_tick : s->last_tick;
     fprintf(out, ", \"duration_ns\": %.0f", rw_reader_tick_ns(r, last));
     fprintf(out, ", \"cut_short\": %s", end ? "false" : "true");
@@ -483,11 +580,31 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
         fprintf(out, ", \"exit_status\": %d, \"term_signal\": %d, \"stop_reason\": ",
                 end->exit_status, end->term_signal);
         rw_cli_json_str(out, end->stop_reason);
+        fprintf(out, ", \"exit_message\": ");
+        rw_cli_json_str(out, end->exit_message ? end->exit_message : "");
+        fprintf(out, ", \"exec\": ");
+        if (end->exec) {
+            fprintf(out, "{\"path\": ");
+            rw_cli_json_str(out, end->exec->path);
+            fprintf(out, ", \"argv\": [");
+            for (size_t i = 0; i < end->exec->n_argv; i++) {
+                fputs(i ? ", " : "", out);
+                rw_cli_json_str(out, end->exec->argv[i]);
+            }
+            fprintf(out, "], \"trace\": ");
+            rw_cli_json_str(out, end->exec->trace);
+            fprintf(out, ", \"not_followed\": ");
+            rw_cli_json_str(out, end->exec->not_followed);
+            fprintf(out, "}");
+        } else {
+            fprintf(out, "null");
+        }
         fprintf(out, ", \"lost\": ");
         rw_cli_json_str(out, end->lost);
         fprintf(out, ", \"dropped_frees\": %llu", (unsigned long long)end->dropped_frees);
     } else {
         fprintf(out, ", \"exit_status\": null, \"term_signal\": null, \"stop_reason\": null, "
+                     "\"exit_message\": null, \"exec\": null, "
                      "\"lost\": null, \"dropped_frees\": null");
     }
     fprintf(out, ", \"events\": %llu, \"records\": %llu, \"chunks\": %zu",

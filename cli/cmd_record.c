@@ -17,13 +17,16 @@ static void usage(FILE *out)
             "options:\n"
             "  -o FILE           write the trace to FILE (default: <name>-N.rwd in the\n"
             "                    current directory, with the smallest N not taken)\n"
-            "  --force           let -o replace an existing file\n"
+            "  --force           let -o replace an existing file; record even when python3.11\n"
+            "                    was updated after rewind was built\n"
             "  -q                no summary line at exit\n"
             "  --no-lines        leave out line and exception events (faster)\n"
             "  --no-allocations  leave out allocations and frees\n"
             "  --no-c-calls      leave out c_call/c_return/c_exception events\n"
             "  --line-times      read the clock at every line event too (for per-line\n"
             "                    times in 'rewind stats --lines'; costs ~20 ns a line)\n"
+            "  --no-follow       do not record Python programs this one starts (children,\n"
+            "                    subprocesses, exec) into traces of their own\n"
             "  --keep-env        do not redact environment variables by the default patterns\n"
             "  --redact PATTERN  also redact variables whose name matches PATTERN\n"
             "                    (case-insensitive glob; repeatable). Default patterns:");
@@ -132,6 +135,10 @@ static int parse(int argc, char **argv, rw_record_opts *o, summary *s, rw_opt_li
         {.long_name = "no-c-calls", .kind = RW_OPT_CLEAR, .dst = &o->c_calls},
         {.long_name = "line-times", .kind = RW_OPT_FLAG, .dst = &o->line_times},
         {.long_name = "keep-env", .kind = RW_OPT_FLAG, .dst = &o->keep_env},
+        {.long_name = "no-follow", .kind = RW_OPT_CLEAR, .dst = &o->follow},
+        /* internal: a recorded run started this one (recorder/follow.h) */
+        {.long_name = "child-of", .kind = RW_OPT_NONEMPTY, .dst = &o->child_of,
+         .what = "HOW:PID:TRACE"},
         {.long_name = "redact", .kind = RW_OPT_LIST, .dst = redact, .what = "a PATTERN"},
         {.long_name = "python", .kind = RW_OPT_STR, .dst = &o->python, .what = "a PATH"},
         {.long_name = "flush-ms", .kind = RW_OPT_UINT, .dst = &flush_ms,

@@ -25,6 +25,8 @@
 #include "audithook.h"
 #include "crash.h"
 #include "defs.h"
+#include "follow.h"
+#include "libc/libc.h"
 #include "pyhelp.h"
 #include "source.h"
 #include "state.h"
@@ -44,6 +46,7 @@ void rw_record_opts_init(rw_record_opts *o)
     o->lines = o->allocations = o->c_calls = 1;
     o->flush_ms = -1;
     o->dump_signal = SIGUSR1;
+    o->follow = 1;
 }
 
 /* The run, from start to close. One per process (the hooks are global). */
@@ -55,6 +58,9 @@ typedef struct run {
     uint64_t tick0;
     int64_t unix0;
     int finished;
+    int finalized; /* Py_FinalizeEx has run (Py_AtExit called) */
+    Rewind__ExecInfo exec; /* stop_reason "exec": what ran instead */
+    int exec_set;
 } run;
 
 static run *the_run; /* set while a run is in progress (Py_AtExit has no context) */
@@ -192,6 +198,51 @@ static rw_code start_python(const rw_record_opts *o, const char *python, uint64_
     return RW_OK;
 }
 
+/* ---- the interpreter underneath ---------------------------------------------------------- */
+
+#ifndef RW_PY_STDLIB_STAMP
+#define RW_PY_STDLIB_STAMP 0 /* shared libpython: it and the stdlib are updated together */
+#endif
+#ifndef RW_PY_DEB_VERSION
+#define RW_PY_DEB_VERSION ""
+#endif
+
+static char python_build[128];
+
+/* The linked-in interpreter must go with the standard library it runs: after a Debian
+ * update of python3.11 the stdlib is new and the interpreter inside rewind is old
+ * (CMakeLists.txt records the stdlib's os.py time stamp at build). Needs the GIL. */
+static rw_code check_stdlib(int force, rw_err *err)
+{
+    snprintf(python_build, sizeof python_build, "%s%sstdlib %lld", RW_PY_DEB_VERSION,
+             RW_PY_DEB_VERSION[0] ? ", " : "", (long long)RW_PY_STDLIB_STAMP);
+    if (!RW_PY_STDLIB_STAMP)
+        return RW_OK;
+    PyObject *os = PyImport_AddModule("os"); /* borrowed; imported during start-up */
+    PyObject *file = os ? PyObject_GetAttrString(os, "__file__") : NULL;
+    const char *path = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
+    struct stat sb;
+    int same = !path || stat(path, &sb) != 0 || (long long)sb.st_mtime == RW_PY_STDLIB_STAMP;
+    char where[PATH_MAX] = "";
+    if (path)
+        snprintf(where, sizeof where, "%s", path);
+    Py_XDECREF(file);
+    PyErr_Clear();
+    if (same || force)
+        return RW_OK;
+    char *slash = strrchr(where, '/');
+    if (slash)
+        *slash = '\0';
+    char built[32], found[32];
+    time_t b = (time_t)RW_PY_STDLIB_STAMP, f = sb.st_mtime;
+    strftime(built, sizeof built, "%Y-%m-%d %H:%M", gmtime(&b));
+    strftime(found, sizeof found, "%Y-%m-%d %H:%M", gmtime(&f));
+    return rw_err_set(err, RW_EPYTHON,
+                      "python3.11 was updated after rewind was built: rebuild rewind "
+                      "(scripts/build.sh) or add --force (standard library of %s in %s; "
+                      "rewind's interpreter goes with the one of %s)", found, where, built);
+}
+
 /* ---- metadata ------------------------------------------------------------------------- */
 
 /* A Metadata message whose strings are owned by the recorder (sysalloc). */
@@ -253,6 +304,18 @@ static void build_meta(meta *mt, const rw_record_opts *o, const run *r, uint64_t
     rewind__metadata__init(m);
     rewind__record_options__init(&mt->opts);
     m->tool_version = "rewind " REWIND_VERSION;
+    m->python_build = python_build;
+    /* --child-of HOW:PPID:PARENT_TRACE (follow.c) */
+    static char how[16];
+    const char *c1 = o->child_of ? strchr(o->child_of, ':') : NULL;
+    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (c2 && (size_t)(c1 - o->child_of) < sizeof how) {
+        memcpy(how, o->child_of, (size_t)(c1 - o->child_of));
+        how[c1 - o->child_of] = '\0';
+        m->started_by = how;
+        m->parent_pid = strtoll(c1 + 1, NULL, 10);
+        m->parent_trace = (char *)(c2 + 1);
+    }
 
     PyObject *sysargv = PySys_GetObject("argv"); /* borrowed */
     if (sysargv && PyList_Check(sysargv)) {
@@ -384,6 +447,7 @@ static void finish(run *r, int status, int sig, const char *reason)
     if (r->finished || getpid() != rw_st.pid)
         return; /* closed already, or a forked child: the trace is the parent's */
     r->finished = 1;
+    status &= 0xFF; /* what the parent sees: exit(300) is 44 */
     atomic_store(&rw_st.on, 0);
     if (atomic_load(&rw_st.side_n))
         rw_side_drain();
@@ -395,6 +459,8 @@ static void finish(run *r, int status, int sig, const char *reason)
     end.end_unix_ns = now_ns(CLOCK_REALTIME);
     end.end_tick = rw_tick();
     end.stop_reason = (char *)reason;
+    if (r->exec_set)
+        end.exec = &r->exec;
     if (r->uncaught.seen) {
         end.uncaught_type = r->uncaught.type;
         end.uncaught_message = r->uncaught.message;
@@ -454,9 +520,88 @@ static void at_exit(void)
     if (!r)
         return;
     atomic_store(&rw_st.on, 0);
+    r->finalized = 1;
     if (rw_source_interrupted()) {
         rw_crash_uninstall();
         finish(r, 128 + SIGINT, SIGINT, "signal");
+    }
+}
+
+/* Fills r->exec from the exec about to happen and, when the new image is our Python,
+ * makes ex run it under `rewind record` into "<trace stem>.exec.rwd" (follow.h). The
+ * process is about to be replaced: what is allocated here is never freed. */
+static void describe_exec(run *r, rw_libc_exec *ex)
+{
+    enum { MAX_ARGS = 64, MAX_ARG = 500 };
+    Rewind__ExecInfo *e = &r->exec;
+    rewind__exec_info__init(e);
+    e->path = (char *)(ex->path ? ex->path : "");
+    size_t argc = 0;
+    while (ex->argv && ex->argv[argc])
+        argc++;
+    static char *args[MAX_ARGS];
+    static char argbuf[MAX_ARGS][MAX_ARG + 1];
+    for (size_t i = 0; i < argc && i < MAX_ARGS; i++) {
+        snprintf(argbuf[i], sizeof argbuf[i], "%s", ex->argv[i]);
+        args[i] = argbuf[i];
+    }
+    e->argv = args;
+    e->n_argv = argc < MAX_ARGS ? argc : MAX_ARGS;
+    e->trace = (char *)"";
+    e->not_followed = (char *)"";
+    r->exec_set = 1;
+    if (!ex->path)
+        return;
+    char **nargv = malloc((RW_FOLLOW_EXTRA_ARGS + argc + 1) * sizeof *nargv);
+    static char name[2 * PATH_MAX + 64];
+    const char *why = NULL;
+    const char *exe = nargv ? rw_follow_argv(ex->path, ex->argv, "exec", (long)getpid(), name,
+                                             sizeof name, nargv, RW_FOLLOW_EXTRA_ARGS + argc + 1,
+                                             &why)
+                            : NULL;
+    if (exe) {
+        e->trace = (char *)rw_follow_base(name);
+        ex->path = exe;
+        ex->argv = nargv;
+    } else {
+        free(nargv);
+        if (why)
+            e->not_followed = (char *)why;
+        else if (!r->o->follow)
+            e->not_followed = (char *)"--no-follow";
+        else
+            e->not_followed = (char *)"not Python";
+    }
+}
+
+/* The C library's way out (recorder/libc): close the trace before the process goes.
+ * exit() after Py_FinalizeEx is Py_Exit ending a SystemExit (script and -c modes);
+ * before it, a C extension's exit(). */
+static void on_libc_end(rw_libc_way way, int status, rw_libc_exec *ex)
+{
+    run *r = the_run;
+    if (!r)
+        return;
+    switch (way) {
+    case RW_LIBC_EXIT:
+        rw_crash_uninstall();
+        finish(r, status, 0, r->finalized ? "SystemExit" : "exit()");
+        break;
+    case RW_LIBC__EXIT:
+        if (rw_crash_closed())
+            return; /* the timeout's report closed the trace and ends the process */
+        rw_crash_uninstall();
+        finish(r, status, 0, "_exit");
+        break;
+    case RW_LIBC_EXEC:
+        describe_exec(r, ex);
+        rw_crash_uninstall();
+        finish(r, 0, 0, "exec");
+        break;
+    case RW_LIBC_EXEC_FAILED:
+        fprintf(stderr, "rewind record: the exec failed (%s): the program goes on unrecorded\n",
+                strerror(errno));
+        break;
     }
 }
 
@@ -485,6 +630,11 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
 
     uint64_t seed = 0;
     RW_TRY(start_python(o, python, &seed, err));
+    rw_code checked = check_stdlib(o->force, err);
+    if (checked != RW_OK) {
+        Py_FinalizeEx();
+        return checked;
+    }
 
     rw_st.lines = o->lines;
     rw_st.allocations = o->allocations;
@@ -520,10 +670,18 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         return rc;
     }
     rw_st.s = rw_writer_stream(rw_st.w);
+    rc = rw_follow_init(res->path, python, o, err);
+    if (rc != RW_OK) {
+        rw_writer_close(rw_st.w, NULL, NULL, NULL);
+        unlink(res->path);
+        Py_FinalizeEx();
+        return rc;
+    }
 
     rw_threads_define_current("MainThread", 1);
     the_run = &r;
     Py_AtExit(at_exit);
+    rw_libc_set_end(on_libc_end);
     pthread_atfork(NULL, NULL, in_child);
     rc = rw_audithook_install(&r.uncaught, err);
     if (rc == RW_OK)
@@ -554,7 +712,10 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
 
     int status = Py_RunMain();
     rw_crash_uninstall();
-    finish(&r, status, 0, "exit");
+    /* -m mode hands a SystemExit's status back here (script and -c modes end in
+     * exit(), see on_libc_end). */
+    finish(&r, status, 0, status && !r.uncaught.seen ? "SystemExit" : "exit");
+    rw_libc_set_end(NULL);
     the_run = NULL;
     rw_threads_fini();
     return RW_OK;

@@ -52,6 +52,10 @@ typedef struct rw_record_opts {
                                  * thread's stacks in the trace (exit status 124) */
     int dump_signal;            /* signal that dumps every thread's stacks into the
                                  * trace (default SIGUSR1); 0: none */
+    int follow;                 /* record Python children and exec'd Python images into
+                                 * traces of their own (default 1) */
+    const char *child_of;       /* "HOW:PPID:PARENT_TRACE" when a recorded run started
+                                 * this one (follow.h), else NULL */
     /* Called exactly once when the trace is closed, in the recording process, before
      * rw_record_run returns or (unhandled KeyboardInterrupt) before the process kills
      * itself with SIGINT. */

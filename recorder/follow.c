@@ -1,0 +1,231 @@
+/* Following Python programs started by the recorded one into traces of their own
+ * (follow.h). Everything is prepared by rw_follow_init; rw_follow_argv only reads it,
+ * because it runs in vfork children, between fork and exec. */
+#include "follow.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Prepared once by rw_follow_init (main thread, before the program runs); read-only
+ * afterwards. */
+static struct follow {
+    int on;
+    char rewind_exe[PATH_MAX];     /* /proc/self/exe */
+    char stem[PATH_MAX];           /* absolute trace path without ".rwd" */
+    char parent_trace[PATH_MAX];   /* absolute trace path */
+    char pids[24];                 /* this process's pid, as text */
+    char *python_paths[8];         /* paths that name our interpreter */
+    size_t npython;
+    char *opts[RW_FOLLOW_EXTRA_ARGS]; /* options passed on to the child's record */
+    size_t nopts;
+} fl;
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int add_opt(const char *s)
+{
+    if (fl.nopts + 1 >= RW_FOLLOW_EXTRA_ARGS - 12)
+        return 0;
+    char *d = dup_or_null(s);
+    if (!d)
+        return -1;
+    fl.opts[fl.nopts++] = d;
+    return 1;
+}
+
+static void add_python_path(const char *p, const char *real)
+{
+    char r[PATH_MAX];
+    if (fl.npython >= sizeof fl.python_paths / sizeof fl.python_paths[0])
+        return;
+    if (!realpath(p, r) || strcmp(r, real))
+        return;
+    for (size_t i = 0; i < fl.npython; i++)
+        if (!strcmp(fl.python_paths[i], p))
+            return;
+    char *d = strdup(p);
+    if (d)
+        fl.python_paths[fl.npython++] = d;
+}
+
+rw_code rw_follow_init(const char *trace, const char *python, const rw_record_opts *o,
+                       rw_err *err)
+{
+    memset(&fl, 0, sizeof fl);
+    if (!o->follow)
+        return RW_OK;
+    ssize_t n = readlink("/proc/self/exe", fl.rewind_exe, sizeof fl.rewind_exe - 1);
+    if (n <= 0)
+        return RW_OK; /* no /proc: nothing is followed (rw_follow_argv says so) */
+    fl.rewind_exe[n] = '\0';
+    char abs[PATH_MAX];
+    if (trace[0] == '/') {
+        snprintf(abs, sizeof abs, "%s", trace);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd))
+            return RW_OK;
+        if ((size_t)snprintf(abs, sizeof abs, "%s/%s", cwd, trace) >= sizeof abs)
+            return RW_OK;
+    }
+    snprintf(fl.parent_trace, sizeof fl.parent_trace, "%s", abs);
+    size_t len = strlen(abs);
+    if (len > 4 && !strcmp(abs + len - 4, ".rwd"))
+        abs[len - 4] = '\0';
+    snprintf(fl.stem, sizeof fl.stem, "%s", abs);
+    snprintf(fl.pids, sizeof fl.pids, "%ld", (long)getpid());
+
+    char real[PATH_MAX];
+    if (!realpath(python, real))
+        return RW_OK;
+    static const char *const usual[] = {"/usr/bin/python3", "/usr/bin/python3.11",
+                                        "/bin/python3", "/bin/python3.11",
+                                        "/usr/local/bin/python3", "/usr/local/bin/python3.11"};
+    add_python_path(python, real);
+    add_python_path(real, real);
+    for (size_t i = 0; i < sizeof usual / sizeof usual[0]; i++)
+        add_python_path(usual[i], real);
+
+    int ok = add_opt("-q") > 0 && add_opt("--force") > 0;
+    if (ok && !o->lines)
+        ok = add_opt("--no-lines") > 0;
+    if (ok && !o->allocations)
+        ok = add_opt("--no-allocations") > 0;
+    if (ok && !o->c_calls)
+        ok = add_opt("--no-c-calls") > 0;
+    if (ok && o->line_times)
+        ok = add_opt("--line-times") > 0;
+    if (ok && o->keep_env)
+        ok = add_opt("--keep-env") > 0;
+    for (size_t i = 0; ok && i < o->nredact; i++)
+        ok = add_opt("--redact") > 0 && add_opt(o->redact[i]) > 0;
+    char num[32];
+    if (ok && o->flush_ms >= 0) {
+        snprintf(num, sizeof num, "%d", o->flush_ms);
+        ok = add_opt("--flush-ms") > 0 && add_opt(num) > 0;
+    }
+    snprintf(num, sizeof num, "%d", o->dump_signal);
+    if (ok)
+        ok = add_opt("--dump-signal") > 0 && add_opt(o->dump_signal ? num : "none") > 0;
+    if (!ok) {
+        for (size_t i = 0; i < fl.nopts; i++)
+            free(fl.opts[i]);
+        fl.nopts = 0;
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    }
+    fl.on = fl.npython > 0;
+    return RW_OK;
+}
+
+/* Async-signal-safe string helpers for rw_follow_argv. */
+static size_t put(char *dst, size_t at, size_t cap, const char *s)
+{
+    while (*s && at + 1 < cap)
+        dst[at++] = *s++;
+    dst[at < cap ? at : cap - 1] = '\0';
+    return at;
+}
+
+static size_t put_long(char *dst, size_t at, size_t cap, long v)
+{
+    char tmp[24];
+    size_t n = 0;
+    unsigned long u = v < 0 ? (unsigned long)-v : (unsigned long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u && n < sizeof tmp);
+    if (v < 0 && at + 1 < cap)
+        dst[at++] = '-';
+    while (n && at + 1 < cap)
+        dst[at++] = tmp[--n];
+    dst[at < cap ? at : cap - 1] = '\0';
+    return at;
+}
+
+static int is_our_python(const char *path)
+{
+    for (size_t i = 0; path && i < fl.npython; i++)
+        if (!strcmp(path, fl.python_paths[i]))
+            return 1;
+    return 0;
+}
+
+const char *rw_follow_argv(const char *path, char *const argv[], const char *how, long pid,
+                           char *name, size_t cap, char **out, size_t outcap,
+                           const char **why)
+{
+    *why = NULL;
+    if (!fl.on || !is_our_python(path))
+        return NULL;
+    if (!argv || !argv[0] || !argv[1]) {
+        *why = "an interactive interpreter (no script) is not recorded";
+        return NULL;
+    }
+    const char *a1 = argv[1];
+    if (a1[0] == '-' && strcmp(a1, "-c") && strcmp(a1, "-m")) {
+        *why = "interpreter options before the program are not passed on by rewind record";
+        return NULL;
+    }
+    if (a1[0] == '-' && !argv[2]) {
+        *why = "-c or -m without its argument";
+        return NULL;
+    }
+    size_t argc = 0;
+    while (argv[argc])
+        argc++;
+    if (fl.nopts + 8 + argc + 1 > outcap) {
+        *why = "too many arguments to follow";
+        return NULL;
+    }
+    size_t at = put(name, 0, cap, fl.stem);
+    at = put(name, at, cap, ".");
+    if (!strcmp(how, "exec"))
+        at = put(name, at, cap, "exec");
+    else
+        at = put_long(name, at, cap, pid);
+    at = put(name, at, cap, ".rwd");
+    if (at + 1 >= cap) {
+        *why = "the trace name is too long";
+        return NULL;
+    }
+    /* "--child-of HOW:PPID:PARENT" tells the new recording where it came from. */
+    char *child_of = name + at + 1;
+    size_t ccap = cap - at - 1;
+    size_t c = put(child_of, 0, ccap, how);
+    c = put(child_of, c, ccap, ":");
+    c = put(child_of, c, ccap, fl.pids);
+    c = put(child_of, c, ccap, ":");
+    c = put(child_of, c, ccap, fl.parent_trace);
+    if (c + 1 >= ccap) {
+        *why = "the trace name is too long";
+        return NULL;
+    }
+    size_t k = 0;
+    out[k++] = fl.rewind_exe;
+    out[k++] = (char *)"record";
+    for (size_t i = 0; i < fl.nopts; i++)
+        out[k++] = fl.opts[i];
+    out[k++] = (char *)"--child-of";
+    out[k++] = child_of;
+    out[k++] = (char *)"--python";
+    out[k++] = (char *)path;
+    out[k++] = (char *)"-o";
+    out[k++] = name;
+    for (size_t i = 1; i < argc; i++)
+        out[k++] = argv[i];
+    out[k] = NULL;
+    return fl.rewind_exe;
+}
+
+const char *rw_follow_base(const char *name)
+{
+    const char *slash = strrchr(name, '/');
+    return slash ? slash + 1 : name;
+}

@@ -1,0 +1,42 @@
+/* Following: a Python program that the recorded one starts (exec of a Python image,
+ * subprocess running python3 or sys.executable) is recorded into a trace of its own,
+ * named from this one ("run.rwd" -> "run.<pid>.rwd", an exec -> "run.exec.rwd"), by
+ * running it under `rewind record` instead of the bare interpreter.
+ *
+ * rw_follow_init runs once in the recording process (main thread, before the program);
+ * everything it prepares is read-only afterwards, so that the functions below can run
+ * in a vfork child, where nothing may be allocated, locked or written to shared memory:
+ * they only read what was prepared and write into the caller's (stack) buffers.
+ */
+#ifndef RW_FOLLOW_H
+#define RW_FOLLOW_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "recorder.h"
+
+/* Arguments rw_follow_argv adds in front of the program's own, at most. */
+#define RW_FOLLOW_EXTRA_ARGS 48
+
+/* Prepares following for the run recording into trace (its path as given) with the
+ * interpreter python (its path as given), passing on o's recording options. When
+ * o->follow is 0 nothing is followed. Errors: RW_ENOMEM. */
+rw_code rw_follow_init(const char *trace, const char *python, const rw_record_opts *o,
+                       rw_err *err);
+
+/* Builds, in out[0..outcap), the argv that records the program `path argv` (an exec
+ * that is about to happen) into a trace of its own, and returns the path to exec
+ * instead (the rewind executable); NULL when it is not followed, with *why (a static
+ * string) saying why, or NULL when the image is not Python at all. how is "exec" (the
+ * recorded process itself execs: the new trace is "<stem>.exec.rwd") or "subprocess"
+ * (a child of the recorded process: "<stem>.<pid>.rwd"). The child trace's path is
+ * written to name (cap bytes). Async-signal-safe and vfork-safe. */
+const char *rw_follow_argv(const char *path, char *const argv[], const char *how, long pid,
+                           char *name, size_t cap, char **out, size_t outcap,
+                           const char **why);
+
+/* The part of a child trace's path after the folder (for ExecInfo.trace). */
+const char *rw_follow_base(const char *name);
+
+#endif

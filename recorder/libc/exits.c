@@ -1,0 +1,151 @@
+/* The C library's ways out of a process, wrapped so that every one of them closes the
+ * trace first (DESIGN.md, "Every way a process ends closes its trace").
+ *
+ * The rewind executable exports these definitions (-rdynamic), so the dynamic linker
+ * binds libpython's and every extension module's calls to them; with the static
+ * libpython the link binds them directly. Each wrapper does nothing of its own unless
+ * a recording is in progress in this very process (not a fork or vfork child, whose
+ * trace is not this one): then it ends the recording with the exit path named, and
+ * calls the C library's function. Rules for this folder: recorder/libc/README.
+ */
+
+#include "libc.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "follow.h"
+#include "state.h"
+
+typedef void (*exit_fn)(int);
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*execv_fn)(const char *, char *const[]);
+typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+
+/* The C library's functions, looked up once before main (a vfork child must not call
+ * dlsym). Written before any thread exists, read-only afterwards. */
+static exit_fn real_exit;
+static exit_fn real__exit;
+static execve_fn real_execve;
+static execv_fn real_execv;
+static fexecve_fn real_fexecve;
+
+/* Ends the recording (rw_record_end), set by the recorder while a run is in progress;
+ * NULL otherwise. Written by the main thread only. */
+static rw_libc_end_fn end_fn;
+
+__attribute__((constructor)) static void find_real(void)
+{
+    real_exit = (exit_fn)dlsym(RTLD_NEXT, "exit");
+    real__exit = (exit_fn)dlsym(RTLD_NEXT, "_exit");
+    real_execve = (execve_fn)dlsym(RTLD_NEXT, "execve");
+    real_execv = (execv_fn)dlsym(RTLD_NEXT, "execv");
+    real_fexecve = (fexecve_fn)dlsym(RTLD_NEXT, "fexecve");
+}
+
+void rw_libc_set_end(rw_libc_end_fn fn)
+{
+    end_fn = fn;
+}
+
+/* 1 when this process is the recorded one and its trace is still open. The pid test
+ * is a system call on purpose: after vfork the child shares our memory, and glibc no
+ * longer caches the pid. */
+static int recording_here(void)
+{
+    return end_fn && rw_st.pid && (pid_t)syscall(SYS_getpid) == rw_st.pid;
+}
+
+void exit(int status)
+{
+    if (recording_here())
+        end_fn(RW_LIBC_EXIT, status, NULL);
+    if (!real_exit)
+        syscall(SYS_exit_group, status);
+    real_exit(status);
+    __builtin_unreachable();
+}
+
+void _exit(int status)
+{
+    if (recording_here())
+        end_fn(RW_LIBC__EXIT, status, NULL);
+    if (real__exit)
+        real__exit(status);
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}
+
+void _Exit(int status)
+{
+    _exit(status);
+}
+
+/* exec: the trace is closed before the new image replaces this one (the recorder
+ * decides whether to follow a Python image into a trace of its own and may hand back
+ * another program to run). When the exec fails the process goes on unrecorded; the
+ * trace already says "exec" and the recorder says so on stderr. */
+/* In a fork or vfork child of the recorded process (subprocess, multiprocessing's
+ * spawn): a Python image is run under `rewind record` into a trace of its own. Only
+ * the stack is written here: a vfork child shares the parent's memory. */
+static void follow_child(const char *path, char *const argv[], char *const envp[])
+{
+    size_t argc = 0;
+    while (argv && argv[argc])
+        argc++;
+    char name[2 * PATH_MAX + 64];
+    char *nargv[RW_FOLLOW_EXTRA_ARGS + argc + 1];
+    const char *why;
+    const char *exe = rw_follow_argv(path, argv, "subprocess", (long)syscall(SYS_getpid), name,
+                                     sizeof name, nargv, RW_FOLLOW_EXTRA_ARGS + argc + 1, &why);
+    if (exe)
+        real_execve(exe, nargv, envp); /* returns only when it failed: run it bare */
+}
+
+static int do_exec(const char *path, int fd, char *const argv[], char *const envp[])
+{
+    if (!recording_here()) {
+        if (end_fn && rw_st.pid && path)
+            follow_child(path, argv, envp);
+        if (fd >= 0)
+            return real_fexecve(fd, argv, envp);
+        return real_execve(path, argv, envp);
+    }
+    /* os.execvp tries every folder of PATH: only an attempt that can succeed closes
+     * the trace. */
+    if (fd < 0 && access(path, X_OK) != 0)
+        return real_execve(path, argv, envp);
+    rw_libc_exec ex = {path, fd, argv, envp};
+    end_fn(RW_LIBC_EXEC, 0, &ex);
+    int rc = -1;
+    if (ex.path != path || ex.argv != argv || ex.envp != envp)
+        rc = real_execve(ex.path, ex.argv, ex.envp); /* followed: under rewind record */
+    if (fd >= 0)
+        rc = real_fexecve(fd, argv, envp);
+    else
+        rc = real_execve(path, argv, envp);
+    int saved = errno;
+    end_fn(RW_LIBC_EXEC_FAILED, 0, &ex);
+    errno = saved;
+    return rc;
+}
+
+int execve(const char *path, char *const argv[], char *const envp[])
+{
+    return do_exec(path, -1, argv, envp);
+}
+
+int execv(const char *path, char *const argv[])
+{
+    extern char **environ;
+    return do_exec(path, -1, argv, environ);
+}
+
+int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    return do_exec(NULL, fd, argv, envp);
+}

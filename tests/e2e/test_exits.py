@@ -1,0 +1,343 @@
+"""Every way a program ends leaves a closed trace (issue: exit paths).
+
+Each test runs the same program under python3 and under `rewind record`, checks that
+rewind exits exactly as python3 did (status, stdout, stderr), that the trace is complete
+(`rewind verify` passes, the END record is there) and says how the run ended, and that
+the program's last line is in the trace.
+"""
+
+import os
+import signal
+import sys
+import textwrap
+import unittest
+
+import rwtest
+
+
+def last_line_in(trace, path):
+    """The last LINE event of `path` in the trace, as (line, position)."""
+    last = None
+    for ev in rwtest.events(trace, "--kinds", "line"):
+        if ev["file"] == path:
+            last = (ev["line"], ev["pos"])
+    return last
+
+
+class Exits(rwtest.TestCase):
+
+    def same(self, target, args=(), stdin=None, prog_path=None):
+        """Runs target under python3 and rewind; asserts the same status and output;
+        returns (recording, info dict)."""
+        want = self.python(target, args, stdin=stdin)
+        rec = self.record(target, args, stdin=stdin, options=["-q"])
+        self.assertEqual((rec.returncode, rec.stdout, rec.stderr),
+                         (want.returncode, want.stdout, want.stderr))
+        v = rwtest.rewind("verify", rec.trace, check=False)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        return rec, rwtest.info(rec.trace)
+
+    def check_end(self, info, status, reason):
+        self.assertFalse(info["cut_short"], info)
+        self.assertEqual((info["exit_status"], info["stop_reason"]), (status, reason))
+
+    def prog(self, name, text):
+        return self.write(name, textwrap.dedent(text))
+
+    # ---- SystemExit, in every mode ------------------------------------------------
+
+    def test_sys_exit_status(self):
+        p = self.prog("ex.py", """\
+            import sys
+            print(42)
+            sys.exit(3)
+            """)
+        rec, info = self.same(p)
+        self.assertEqual(rec.returncode, 3)
+        self.check_end(info, 3, "SystemExit")
+        self.assertEqual(last_line_in(rec.trace, p)[0], 3)
+
+    def test_exit_quit_and_raise_at_depth(self):
+        cases = {
+            "exit()": 0,
+            "quit(4)": 4,
+            "raise SystemExit('going away')": 1,
+            "raise SystemExit(None)": 0,
+            "sys.exit(300)": 300 & 0xFF,
+        }
+        for call, status in cases.items():
+            with self.subTest(call=call):
+                p = self.prog("deep.py", f"""\
+                    import sys
+
+                    def inner():
+                        {call}
+
+                    def outer():
+                        try:
+                            inner()
+                        finally:
+                            print("finally ran")
+
+                    outer()
+                    print("not reached")
+                    """)
+                rec, info = self.same(p)
+                self.assertEqual(rec.returncode, status)
+                self.check_end(info, status, "SystemExit" if status else info["stop_reason"])
+                self.assertEqual(last_line_in(rec.trace, p)[0], 10)  # the finally clause
+
+    def test_command_mode(self):
+        rec, info = self.same(["-c", "import sys; print('c'); sys.exit('bye')"])
+        self.assertEqual(rec.returncode, 1)
+        self.assertIn("bye", rec.stderr)
+        self.check_end(info, 1, "SystemExit")
+
+    def test_module_mode(self):
+        self.prog("leave.py", "import sys\nprint('m')\nsys.exit(7)\n")
+        rec, info = self.same(["-m", "leave"])
+        self.assertEqual(rec.returncode, 7)
+        self.check_end(info, 7, "SystemExit")
+
+    def test_after_other_threads_ended(self):
+        p = self.prog("thr.py", """\
+            import sys, threading
+            out = []
+            ts = [threading.Thread(target=out.append, args=(i,)) for i in range(3)]
+            for t in ts: t.start()
+            for t in ts: t.join()
+            print(sorted(out))
+            sys.exit(2)
+            """)
+        rec, info = self.same(p)
+        self.check_end(info, 2, "SystemExit")
+        self.assertGreaterEqual(len(info["threads"]), 4)
+
+    def test_sys_exit_in_a_thread_ends_only_the_thread(self):
+        p = self.prog("thr_exit.py", """\
+            import sys, threading
+            t = threading.Thread(target=sys.exit, args=(5,))
+            t.start(); t.join()
+            print("main goes on")
+            """)
+        rec, info = self.same(p)
+        self.check_end(info, 0, "exit")
+
+    def test_unittest_main(self):
+        p = self.prog("ut.py", """\
+            import unittest
+
+            class T(unittest.TestCase):
+                def test_ok(self):
+                    self.assertEqual(1 + 1, 2)
+
+                def test_fails(self):
+                    self.assertEqual(1 + 1, 3)
+
+            unittest.main()
+            """)
+        want = self.python(p)
+        rec = self.record(p, options=["-q"])
+        self.assertEqual(rec.returncode, want.returncode)
+        self.assertEqual(rec.returncode, 1)
+        strip = lambda s: [l for l in s.splitlines() if not l.startswith("Ran ")]
+        self.assertEqual(strip(rec.stderr), strip(want.stderr))
+        info = rwtest.info(rec.trace)
+        self.check_end(info, 1, "SystemExit")
+        names = {e["qualname"] for e in rwtest.events(rec.trace, "--kinds", "call")}
+        self.assertTrue({"T.test_ok", "T.test_fails"} <= names)
+
+    def test_pytest_main(self):
+        want = self.python(["-c", "import pytest"])
+        if want.returncode:
+            self.skipTest("pytest is not installed")
+        self.prog("test_p.py", "def test_one():\n    assert 1 == 1\n")
+        p = self.prog("runp.py", """\
+            import sys, pytest
+            sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", "test_p.py"]))
+            """)
+        want = self.python(p)
+        rec = self.record(p, options=["-q"])
+        self.assertEqual(rec.returncode, want.returncode)
+        self.assertEqual(rec.returncode, 0)
+        self.assertIn("1 passed", rec.stdout)
+        info = rwtest.info(rec.trace)
+        self.assertFalse(info["cut_short"])
+        self.assertEqual(info["exit_status"], 0)
+
+    # ---- os._exit, C exit(), os.abort ----------------------------------------------
+
+    def test_os_exit(self):
+        p = self.prog("ox.py", """\
+            import os, sys
+            print("before", flush=True)
+            def leave():
+                os._exit(5)
+            leave()
+            """)
+        rec, info = self.same(p)
+        self.assertEqual(rec.returncode, 5)
+        self.check_end(info, 5, "_exit")
+        evs = rwtest.events(rec.trace)
+        self.assertEqual((evs[-1]["kind"], evs[-1]["qualname"], evs[-1]["line"]),
+                         ("c_call", "_exit", 4))
+
+    def test_os_exit_from_a_thread(self):
+        p = self.prog("ox_thr.py", """\
+            import os, threading, time
+            def bye():
+                os._exit(6)
+            threading.Thread(target=bye).start()
+            time.sleep(30)
+            """)
+        rec, info = self.same(p)
+        self.assertEqual(rec.returncode, 6)
+        self.check_end(info, 6, "_exit")
+
+    def test_c_exit(self):
+        # A C extension's exit(): ctypes calls libc's exit, which is ours.
+        p = self.prog("cexit.py", """\
+            import ctypes
+            print("x", flush=True)
+            ctypes.CDLL(None).exit(9)
+            """)
+        rec, info = self.same(p)
+        self.assertEqual(rec.returncode, 9)
+        self.check_end(info, 9, "exit()")
+
+    def test_os_abort(self):
+        p = self.prog("ab.py", "import os\nprint('a', flush=True)\nos.abort()\n")
+        want = self.python(p)
+        rec = self.record(p, options=["-q"])
+        self.assertEqual(rec.returncode, want.returncode)
+        self.assertEqual(rec.returncode, -signal.SIGABRT)
+        v = rwtest.rewind("verify", rec.trace, check=False)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        end = rwtest.info(rec.trace)
+        self.assertEqual((end["exit_status"], end["term_signal"]),
+                         (128 + signal.SIGABRT, signal.SIGABRT))
+
+    # ---- exec and children -----------------------------------------------------------
+
+    def test_exec_of_python_is_followed(self):
+        p = self.prog("ex_py.py", """\
+            import os, sys
+            print("parent", flush=True)
+            os.execv(sys.executable, [sys.executable, "-c",
+                     "import sys; print('new image', sys.argv[1:]); sys.exit(6)", "arg"])
+            """)
+        rec, info = self.same(p)
+        self.assertEqual(rec.returncode, 6)
+        self.check_end(info, 0, "exec")
+        ex = info["exec"]
+        self.assertEqual(ex["argv"][1:3], ["-c", "import sys; print('new image', sys.argv[1:]); sys.exit(6)"])
+        self.assertEqual(ex["trace"], "trace.exec.rwd")
+        child = rwtest.info(os.path.join(self.tmp, ex["trace"]))
+        self.assertEqual((child["exit_status"], child["stop_reason"]), (6, "SystemExit"))
+        self.assertEqual((child["started_by"], child["parent_pid"]), ("exec", info["pid"]))
+
+    def test_exec_of_another_program(self):
+        p = self.prog("ex_echo.py", """\
+            import os
+            print("parent", flush=True)
+            os.execvp("echo", ["echo", "from", "echo"])
+            """)
+        rec, info = self.same(p)
+        self.assertEqual(rec.stdout, "parent\nfrom echo\n")
+        self.check_end(info, 0, "exec")
+        self.assertTrue(info["exec"]["path"].endswith("/echo"), info["exec"])
+        self.assertEqual(info["exec"]["trace"], "")
+        self.assertEqual(info["exec"]["not_followed"], "not Python")
+
+    def test_failed_exec_goes_on(self):
+        p = self.prog("ex_fail.py", """\
+            import os
+            try:
+                os.execv("/nonexistent/prog", ["prog"])
+            except OSError as e:
+                print("failed:", e.errno)
+            """)
+        rec, info = self.same(p)
+        self.check_end(info, 0, "exit")
+
+    def test_subprocess_python_is_followed(self):
+        p = self.prog("sub.py", """\
+            import subprocess, sys
+            r = subprocess.run([sys.executable, "-c", "import sys; print('child'); sys.exit(4)"],
+                               capture_output=True, text=True)
+            print(repr(r.stdout), repr(r.stderr), r.returncode)
+            r = subprocess.run(["true"])
+            print(r.returncode)
+            """)
+        rec, info = self.same(p)
+        self.assertIn("'child\\n' '' 4", rec.stdout)
+        kids = [f for f in os.listdir(self.tmp) if f.startswith("trace.") and f != "trace.rwd"]
+        self.assertEqual(len(kids), 1, kids)
+        child = rwtest.info(os.path.join(self.tmp, kids[0]))
+        self.assertEqual((child["exit_status"], child["started_by"], child["parent_pid"]),
+                         (4, "subprocess", info["pid"]))
+        self.assertEqual(kids[0], "trace.%d.rwd" % child["pid"])
+
+    def test_no_follow(self):
+        p = self.prog("sub_nf.py", """\
+            import subprocess, sys
+            subprocess.run([sys.executable, "-c", "pass"])
+            """)
+        rec = self.record(p, options=["-q", "--no-follow"])
+        self.assertEqual(rec.returncode, 0)
+        self.assertEqual(sorted(f for f in os.listdir(self.tmp) if f.endswith(".rwd")),
+                         ["trace.rwd"])
+
+
+class Interpreter(rwtest.TestCase):
+    """rewind links libpython: after python3.11 is updated, the installed standard
+    library is not the one its interpreter goes with, and recording refuses."""
+
+    def fake_home(self, touch):
+        """A PYTHONHOME whose stdlib is the system's, but for os.py, copied (with a
+        new time stamp when touch is set)."""
+        import shutil
+        home = os.path.join(self.tmp, "home")
+        lib = os.path.join(home, "lib", "python3.11")
+        os.makedirs(lib)
+        src = "/usr/lib/python3.11"
+        for name in os.listdir(src):
+            if name != "os.py":
+                os.symlink(os.path.join(src, name), os.path.join(lib, name))
+        shutil.copy2(os.path.join(src, "os.py"), os.path.join(lib, "os.py"))
+        if touch:
+            os.utime(os.path.join(lib, "os.py"), (1e9, 1e9))
+        return home
+
+    def test_the_build_is_recorded(self):
+        rec = self.record(["-c", "pass"], options=["-q"])
+        info = rwtest.info(rec.trace)
+        self.assertRegex(info["python_build"], r"stdlib \d+$")
+
+    def test_same_build_records(self):
+        home = self.fake_home(touch=False)
+        rec = self.record(["-c", "import os; print(os.__file__)"], options=["-q"],
+                          env={"PYTHONHOME": home})
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        self.assertTrue(rec.stdout.startswith(home), rec.stdout)
+
+    def test_updated_stdlib_is_refused(self):
+        if "stdlib 0" in rwtest.info(self.record(["-c", "pass"], options=["-q"]).trace)["python_build"]:
+            self.skipTest("rewind links the shared libpython: nothing to check")
+        home = self.fake_home(touch=True)
+        rec = self.record(["-c", "print('ran')"], options=["-q"], env={"PYTHONHOME": home})
+        self.assertEqual(rec.returncode, 1)
+        self.assertEqual(rec.stdout, "")
+        lines = rec.stderr.splitlines()
+        self.assertEqual(len(lines), 1, rec.stderr)
+        self.assertRegex(lines[0], r"^rewind record: python3.11 was updated after rewind was "
+                                   r"built: rebuild rewind \(scripts/build.sh\) or add --force")
+        self.assertIn(os.path.join(home, "lib", "python3.11"), lines[0])
+        self.assertFalse(os.path.exists(rec.trace))
+        rec = self.record(["-c", "print('ran')"], options=["-q", "--force"],
+                          env={"PYTHONHOME": home})
+        self.assertEqual((rec.returncode, rec.stdout), (0, "ran\n"))
+
+
+if __name__ == "__main__":
+    unittest.main()
