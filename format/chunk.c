@@ -8,6 +8,7 @@
  */
 #include "codec.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -350,7 +351,12 @@ static int chunk_parse(rw_chunk *c, size_t len)
         }
     }
     w.pass = 2;
-    return chunk_walk(c, len, &w);
+    if (chunk_walk(c, len, &w) < 0)
+        return -1;
+    /* Pass 2 walked the same bytes as pass 1: it filled exactly what pass 1 sized. */
+    assert(w.nkey == c->n_keyframe && w.nexc == c->n_exc_message &&
+           w.naudit == c->n_audit_args);
+    return 0;
 }
 
 void rw_chunk_free(rw_chunk *c)

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include "alloc.h"
 #include "codec_varint.h"
 #include "rewind.pb-c.h"
 
@@ -21,7 +22,7 @@
     __attribute__((noinline, unused)) static int name##_grow(name *c)                  \
     {                                                                          \
         size_t cap = c->cap ? c->cap * 2 : 1024;                               \
-        T *v = realloc(c->v, cap * sizeof *v);                                 \
+        T *v = rw_realloc(c->v, cap * sizeof *v);                                 \
         if (!v)                                                                \
             return -1;                                                         \
         c->v = v;                                                              \
@@ -52,7 +53,7 @@ typedef struct col_vb {
 __attribute__((noinline, unused)) static int col_vb_grow(col_vb *c)
 {
     size_t cap = c->cap ? c->cap * 2 : 4096;
-    uint8_t *v = realloc(c->v, cap);
+    uint8_t *v = rw_realloc(c->v, cap);
     if (!v)
         return -1;
     c->v = v;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "codec.h"
 
 /* Per-thread state both sides keep: the stack plus the line base used when a LINE
@@ -38,7 +39,7 @@ __attribute__((unused)) static tstate *stacks_get(stacks *s, uint32_t thread)
                 return NULL;
             n *= 2;
         }
-        tstate *t = realloc(s->t, (size_t)n * sizeof *t);
+        tstate *t = rw_realloc(s->t, (size_t)n * sizeof *t);
         if (!t)
             return NULL;
         memset(t + s->n, 0, (size_t)(n - s->n) * sizeof *t);
@@ -65,7 +66,7 @@ __attribute__((unused)) static rw_frame *stack_push(rw_stack *st)
         if (st->cap >= RW_STACK_MAX)
             return NULL;
         uint32_t cap = st->cap ? st->cap * 2 : 64;
-        rw_frame *f = realloc(st->frames, (size_t)cap * sizeof *f);
+        rw_frame *f = rw_realloc(st->frames, (size_t)cap * sizeof *f);
         if (!f)
             return NULL;
         st->frames = f;

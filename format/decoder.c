@@ -9,6 +9,7 @@
  */
 #include "codec.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -297,7 +298,8 @@ static __attribute__((noinline)) int next_record(rw_decoder *d, rw_event *ev, rw
     if (d->i >= c->nkinds)
         return 0;
     unsigned k = c->kinds[d->i];
-    tstate *t = &d->stk.t[d->thread]; /* exists: ensured at start and on THREAD */
+    assert(d->thread < d->stk.n); /* ensured at start and on THREAD */
+    tstate *t = &d->stk.t[d->thread];
     /* Field by field: a memset (or a compound literal) of the event compiles to
      * `rep stos`, whose start-up cost was half of the decoder's time. */
     ev->kind = (uint8_t)k;
@@ -361,6 +363,7 @@ static __attribute__((noinline)) int next_record(rw_decoder *d, rw_event *ev, rw
     case RW_K_EXCEPTION:
     case RW_K_UNCAUGHT: {
         uint32_t name = (uint32_t)col_next(&d->rd[C_EXC_TYPE]);
+        assert(d->i_exc < c->n_exc_message); /* counted against the kinds at decode */
         const ctext *b = &c->exc_message[d->i_exc++];
         if (d->check && name > d->lim.names) {
             decode_err(d, err, "exception name id out of range");
@@ -447,6 +450,7 @@ static __attribute__((noinline)) int next_record(rw_decoder *d, rw_event *ev, rw
     }
     case RW_K_AUDIT: {
         uint32_t name = (uint32_t)col_next(&d->rd[C_AUDIT_NAME]);
+        assert(d->i_audit < c->n_audit_args);
         const ctext *b = &c->audit_args[d->i_audit++];
         if (d->check && name > d->lim.names) {
             decode_err(d, err, "audit name id out of range");
@@ -465,6 +469,8 @@ static __attribute__((noinline)) int next_record(rw_decoder *d, rw_event *ev, rw
     if (RW_IS_EVENT(k))
         d->pos++;
     d->i++;
+    /* Positions only grow, one per event, from the chunk's first_event. */
+    assert(d->pos >= c->first_event && d->pos - c->first_event <= d->i);
     return 1;
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "codec_addr.h"
 #include "codec_column.h"
 #include "codec_stacks.h"
@@ -106,25 +107,25 @@ static int keyframe_capture(rw_encoder *e)
             n++;
     if (!n)
         return 0;
-    e->key = calloc(n, sizeof *e->key);
+    e->key = rw_calloc(n, sizeof *e->key);
     if (!e->key)
         return -1;
     for (uint32_t i = 0; i < e->stk.n; i++) {
         rw_stack *st = &e->stk.t[i].st;
         if (!st->depth && !e->stk.t[i].overflow)
             continue;
-        Rewind__ThreadStack *ts = malloc(sizeof *ts);
+        Rewind__ThreadStack *ts = rw_malloc(sizeof *ts);
         if (!ts)
             return -1;
         rewind__thread_stack__init(ts);
         e->key[e->nkey++] = ts;
         ts->thread = i;
         ts->overflow = e->stk.t[i].overflow;
-        ts->frames = calloc(st->depth ? st->depth : 1, sizeof *ts->frames);
+        ts->frames = rw_calloc(st->depth ? st->depth : 1, sizeof *ts->frames);
         if (!ts->frames)
             return -1;
         for (uint32_t j = 0; j < st->depth; j++) {
-            Rewind__StackFrame *f = malloc(sizeof *f);
+            Rewind__StackFrame *f = rw_malloc(sizeof *f);
             if (!f)
                 return -1;
             rewind__stack_frame__init(f);
@@ -166,10 +167,10 @@ static void chunk_reset(rw_encoder *e)
 
 rw_encoder *rw_encoder_new(unsigned time_shift)
 {
-    rw_encoder *e = calloc(1, sizeof *e);
+    rw_encoder *e = rw_calloc(1, sizeof *e);
     if (!e)
         return NULL;
-    e->slots = calloc(ENC_SLOTS, sizeof *e->slots);
+    e->slots = rw_calloc(ENC_SLOTS, sizeof *e->slots);
     if (!e->slots) {
         free(e);
         return NULL;
@@ -221,7 +222,7 @@ rw_code rw_encoder_def_code(rw_encoder *e, uint32_t id, uint32_t first_line)
         uint32_t n = e->nfirst ? e->nfirst : 256;
         while (n <= id)
             n *= 2;
-        uint32_t *v = realloc(e->first_line, (size_t)n * sizeof *v);
+        uint32_t *v = rw_realloc(e->first_line, (size_t)n * sizeof *v);
         if (!v)
             return RW_ENOMEM;
         memset(v + e->nfirst, 0, (size_t)(n - e->nfirst) * sizeof *v);
@@ -255,7 +256,7 @@ static int push_text(col_bin *c, const rw_rec *blob)
 {
     size_t len = (size_t)RW_REC_HI(blob->w0);
     ProtobufCBinaryData b = {len, NULL};
-    b.data = malloc(len ? len : 1);
+    b.data = rw_malloc(len ? len : 1);
     if (!b.data)
         return -1;
     memcpy(b.data, blob + 1, len);
@@ -547,7 +548,7 @@ rw_code rw_encoder_finish(rw_encoder *e, uint8_t **out, size_t *out_len, rw_chun
     }
     len += varint_field_size(23, !e->c_line_times);
 
-    uint8_t *buf = malloc(len ? len : 1);
+    uint8_t *buf = rw_malloc(len ? len : 1);
     if (!buf)
         return rw_err_set(err, RW_ENOMEM, "encoder: out of memory packing a chunk");
     uint8_t *p = buf;

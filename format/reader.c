@@ -425,6 +425,8 @@ static rw_code add_chunk(rw_reader *r, const rw_chunk_info *info, uint64_t off,
         return frame_err(r, frame, off, &e, err);
     }
     RW_TRY(grow(&r->chunks, sizeof *r->chunks, &r->capchunks, r->nchunks + 1, err));
+    /* Checked above: chunks tile the event numbers in file order. */
+    assert(info->first_event == r->nevents && info->event_count <= info->record_count);
     chunk_ent *c = &r->chunks[r->nchunks];
     c->info = *info;
     c->info.filter = NULL;
@@ -905,6 +907,7 @@ size_t rw_reader_find_chunk(const rw_reader *r, uint64_t pos)
         else
             hi = mid;
     }
+    assert(r->nchunks == 0 || lo < r->nchunks);
     return lo;
 }
 
@@ -1093,15 +1096,27 @@ static inline __attribute__((always_inline)) int cursor_decode(rw_cursor *c, rw_
     if (RW_UNLIKELY(rc < 0))
         return cursor_fail(c, &e, err);
     if (RW_LIKELY(rc > 0)) {
+        assert(ev->pos == c->next_pos); /* records come in position order */
         c->clean = RW_IS_EVENT(ev->kind);
         c->next_pos = ev->pos + (c->clean ? 1 : 0);
     }
     return rc;
 }
 
+/* The cursor's invariants (see struct rw_cursor), for asserts. */
+__attribute__((unused)) static int cursor_ok(const rw_cursor *c)
+{
+    const rw_reader *r = c->r;
+    if (c->empty)
+        return !c->dec && c->first == r->nchunks;
+    return c->first <= c->last && c->last < r->nchunks && c->first <= c->cur &&
+           c->cur <= c->last && (!c->dec || c->chunk) && !(c->dec && c->broken);
+}
+
 int rw_cursor_next(rw_cursor *c, rw_event *ev, rw_err *err)
 {
     int rc;
+    assert(cursor_ok(c));
     /* The usual case first: a loaded chunk with records left (a cursor with a
      * decoder is neither empty nor broken). */
     if (RW_LIKELY(c->dec != NULL)) {
@@ -1133,6 +1148,7 @@ int rw_cursor_next(rw_cursor *c, rw_event *ev, rw_err *err)
 rw_code rw_cursor_seek(rw_cursor *c, uint64_t pos, rw_err *err)
 {
     const rw_reader *r = c->r;
+    assert(cursor_ok(c));
     if (c->empty) {
         if (pos == r->nevents)
             return RW_OK;
