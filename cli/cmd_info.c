@@ -140,20 +140,10 @@ static void count_kinds(const rw_reader *r, summary *s)
     s->counted = 1;
 }
 
-static const Rewind__ThreadDef *final_thread(const Rewind__RunEnd *end, uint32_t id)
-{
-    for (size_t i = 0; end && i < end->n_threads; i++)
-        if (end->threads[i]->id == id)
-            return end->threads[i];
-    return NULL;
-}
-
 static const char *thread_name(const rw_defs *d, const Rewind__RunEnd *end, uint32_t id)
 {
-    const Rewind__ThreadDef *t = final_thread(end, id);
-    if (t && t->name[0])
-        return t->name;
-    return id < d->nthreads ? d->threads[id]->name : "";
+    const char *name = rw_defs_thread_name(d, end, id);
+    return name ? name : "";
 }
 
 /* ---- text ----------------------------------------------------------------------- */
@@ -164,11 +154,11 @@ static void print_traceback(FILE *out, const rw_defs *d, const Rewind__RunEnd *e
         fprintf(out, "Traceback (most recent call last):\n");
     for (size_t i = 0; i < end->n_uncaught_traceback; i++) {
         const Rewind__TracebackEntry *te = end->uncaught_traceback[i];
-        const Rewind__CodeDef *code = te->code < d->ncodes ? d->codes[te->code] : NULL;
-        const Rewind__FileDef *file = code ? d->files[code->file] : NULL;
-        fprintf(out, "  File \"%s\", line %u, in %s\n",
-                file && file->path[0] ? file->path : "<unknown>", te->line,
-                code && code->name[0] ? code->name : "<unknown>");
+        const Rewind__CodeDef *code = rw_defs_code(d, te->code);
+        const Rewind__FileDef *file = code ? rw_defs_file(d, code->file) : NULL;
+        const char *path = rw_defs_code_path(d, te->code), *name = rw_defs_code_name(d, te->code);
+        fprintf(out, "  File \"%s\", line %u, in %s\n", path ? path : "<unknown>", te->line,
+                name ? name : "<unknown>");
         size_t n;
         const char *src = source_line(file, te->line, &n);
         if (n)
@@ -653,8 +643,8 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
         fprintf(out, ", \"pos\": %llu, \"traceback\": [", (unsigned long long)end->uncaught_pos);
         for (size_t i = 0; i < end->n_uncaught_traceback; i++) {
             const Rewind__TracebackEntry *te = end->uncaught_traceback[i];
-            const Rewind__CodeDef *code = te->code < d->ncodes ? d->codes[te->code] : NULL;
-            const Rewind__FileDef *file = code ? d->files[code->file] : NULL;
+            const Rewind__CodeDef *code = rw_defs_code(d, te->code);
+            const Rewind__FileDef *file = code ? rw_defs_file(d, code->file) : NULL;
             fprintf(out, "%s{\"file\": ", i ? ", " : "");
             rw_cli_json_str(out, file ? file->path : NULL);
             fprintf(out, ", \"line\": %u, \"func\": ", te->line);

@@ -6,6 +6,12 @@
  * for one chunk, starting from the chunk's keyframe, so chunks decode independently.
  * Neither knows anything of Python. Objects here are not thread-safe; use one per
  * thread.
+ *
+ * Files: encoder.c (the encoder and the Chunk message it writes), chunk.c (the Chunk
+ * parser, rw_chunk_decode), decoder.c (the decoder); their shared privates are
+ * codec_varint.h (varints), codec_column.h (growable columns), codec_stacks.h (shadow
+ * stack rules), codec_addr.h (address coding) and codec_chunk.h (a parsed chunk's
+ * layout); filter.h is the line filter.
  */
 #ifndef RW_CODEC_H
 #define RW_CODEC_H
@@ -14,6 +20,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "filter.h"
 #include "records.h"
 
 /* Deepest shadow stack kept: frames opened beyond it (a runaway recursion under a
@@ -52,31 +59,6 @@ typedef struct rw_chunk_info {
     const uint8_t *filter;
     uint32_t filter_len;
 } rw_chunk_info;
-
-/* ---- line filter -------------------------------------------------------------- */
-
-/* A Bloom filter of the (code, line) pairs of a chunk's LINE events (the code is the
- * innermost Python frame's, as the decoder reports it): a search for breakpoint
- * lines skips the chunks whose filter rules them out without decoding them. Its
- * length is a power of two from RW_FILTER_MIN to RW_FILTER_MAX bytes; each pair sets
- * RW_FILTER_PROBES bits (docs/format.md gives the hash). */
-#define RW_FILTER_MIN 64
-#define RW_FILTER_MAX 4096
-#define RW_FILTER_PROBES 3
-
-/* Building one: rw_filter_add puts a pair in a zeroed buffer of RW_FILTER_MAX bytes;
- * rw_filter_fold then halves it while it stays at most 3/8 full (about 5% false
- * positives), so that a chunk running few lines gets a small filter, and returns the
- * length of the filter, at the start of the buffer. */
-void rw_filter_add(uint8_t *f, uint32_t code, uint32_t line);
-size_t rw_filter_fold(uint8_t *f);
-
-/* 1 when a filter of this length is well formed (else it must be ignored). */
-int rw_filter_valid(size_t len);
-
-/* 0 when LINE events at (code, line) are certainly not in the chunk, 1 when they
- * may be (always 1 for an absent or malformed filter). */
-int rw_filter_may_have(const uint8_t *filter, size_t len, uint32_t code, uint32_t line);
 
 /* ---- encoder ---------------------------------------------------------------- */
 

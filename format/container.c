@@ -12,6 +12,8 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "alloc.h"
+
 /* ---- little-endian helpers ------------------------------------------------------ */
 
 static void put16(uint8_t *p, uint16_t v)
@@ -177,7 +179,7 @@ rw_code rw_frame_build(unsigned type, const void *payload, size_t len, int level
         return rw_err_set(err, RW_EINVAL, "%s frame payload of %zu bytes exceeds the %u-byte limit",
                           rw_frame_type_name(type), len, RW_FRAME_MAX);
     size_t cap = RW_FRAME_HEADER_LEN + (level > 0 ? ZSTD_compressBound(len) : len);
-    uint8_t *buf = malloc(cap ? cap : 1);
+    uint8_t *buf = rw_malloc(cap ? cap : 1);
     if (!buf)
         return rw_err_set(err, RW_ENOMEM, "out of memory building a %zu-byte %s frame", len,
                           rw_frame_type_name(type));
@@ -262,7 +264,7 @@ rw_code rw_frame_payload_decode(const rw_frame_header *h, const uint8_t *stored,
     } else {
         return rw_err_set(err, RW_ECORRUPT, "unknown payload codec %u", h->codec);
     }
-    uint8_t *buf = malloc(h->raw_len ? h->raw_len : 1);
+    uint8_t *buf = rw_malloc(h->raw_len ? h->raw_len : 1);
     if (!buf)
         return rw_err_set(err, RW_ENOMEM, "out of memory for a %u-byte frame payload",
                           h->raw_len);

@@ -37,7 +37,7 @@ enum rw_frame_type {
     RW_FRAME_CHUNK = 3,
     RW_FRAME_INDEX = 4,
     RW_FRAME_END = 5,
-    RW_FRAME_CRASH = 6, /* reserved for crash reports */
+    RW_FRAME_CRASH = 6, /* crash, timeout and dump reports (rewind.CrashReport) */
 };
 
 enum rw_codec { RW_CODEC_RAW = 0, RW_CODEC_ZSTD = 1 };

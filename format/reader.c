@@ -14,6 +14,7 @@
  */
 #include "reader.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -39,7 +40,7 @@ typedef struct chunk_ent {
     uint64_t offset;     /* of the frame header */
     uint32_t stored_len;
     uint32_t frame;      /* frame number in file order (0 = METADATA) */
-    rw_id_limits lim;    /* definitions that precede the chunk */
+    rw_id_limits lim;    /* definitions that precede the chunk (code_first_line unset) */
 } chunk_ent;
 
 /* Counting allocator handed to protobuf-c. Each block carries its size in a
@@ -389,10 +390,14 @@ static rw_code load_crash(rw_reader *r, const uint8_t *p, size_t len, uint64_t p
     return RW_OK;
 }
 
+/* The id limits of a chunk that comes after the definitions loaded so far (the rule
+ * of rw_reader_chunk_limits: what precedes the chunk in the file). */
 static rw_id_limits current_limits(const rw_reader *r)
 {
+    assert(r->defs.ncodes >= 1 && r->defs.ncfuncs >= 1 && r->defs.nthreads >= 1 &&
+           r->defs.nnames >= 1); /* init_tables put the placeholders in */
     rw_id_limits l = {r->defs.ncodes - 1, r->defs.ncfuncs - 1, r->defs.nthreads - 1,
-                      r->defs.nnames - 1, NULL};
+                      r->defs.nnames - 1, r->first_lines};
     return l;
 }
 
@@ -420,6 +425,8 @@ static rw_code add_chunk(rw_reader *r, const rw_chunk_info *info, uint64_t off,
         return frame_err(r, frame, off, &e, err);
     }
     RW_TRY(grow(&r->chunks, sizeof *r->chunks, &r->capchunks, r->nchunks + 1, err));
+    /* Checked above: chunks tile the event numbers in file order. */
+    assert(info->first_event == r->nevents && info->event_count <= info->record_count);
     chunk_ent *c = &r->chunks[r->nchunks];
     c->info = *info;
     c->info.filter = NULL;
@@ -437,6 +444,7 @@ static rw_code add_chunk(rw_reader *r, const rw_chunk_info *info, uint64_t off,
     c->stored_len = stored_len;
     c->frame = frame > UINT32_MAX ? UINT32_MAX : (uint32_t)frame;
     c->lim = current_limits(r);
+    c->lim.code_first_line = NULL; /* r->first_lines may move; rw_reader_chunk_limits */
     r->nevents += info->event_count;
     r->nrecords += info->record_count;
     return RW_OK;
@@ -605,7 +613,6 @@ static rw_code scan_chunk(rw_reader *r, const uint8_t *p, size_t len, size_t fra
     rw_decoder *d = NULL;
     rw_err e;
     rw_id_limits lim = current_limits(r);
-    lim.code_first_line = r->first_lines;
     rw_code rc = rw_chunk_decode(p, len, &c, &e);
     if (rc == RW_OK)
         rc = rw_decoder_new(c, &lim, r->time_shift, &d, &e);
@@ -900,15 +907,43 @@ size_t rw_reader_find_chunk(const rw_reader *r, uint64_t pos)
         else
             hi = mid;
     }
+    assert(r->nchunks == 0 || lo < r->nchunks);
     return lo;
+}
+
+rw_timebase rw_reader_timebase(const rw_reader *r)
+{
+    return rw_timebase_of(r->meta, r->nchunks ? r->chunks[0].info.first_tick : 0);
 }
 
 double rw_reader_tick_ns(const rw_reader *r, uint64_t tick)
 {
-    uint64_t start = r->meta ? r->meta->start_tick : 0;
-    double npt = r->meta ? r->meta->ns_per_tick : 1.0;
-    double d = tick >= start ? (double)(tick - start) : -(double)(start - tick);
-    return d * npt;
+    rw_timebase tb = rw_reader_timebase(r);
+    return rw_timebase_ns(&tb, tick);
+}
+
+void rw_reader_chunk_limits(const rw_reader *r, size_t i, rw_id_limits *out)
+{
+    assert(i < r->nchunks);
+    *out = r->chunks[i].lim;
+    out->code_first_line = r->first_lines;
+    /* The chunk's limits are those of a prefix of the tables. */
+    assert(out->codes < r->defs.ncodes && out->cfuncs < r->defs.ncfuncs &&
+           out->threads < r->defs.nthreads && out->names < r->defs.nnames);
+}
+
+rw_code rw_reader_decoder_new(const rw_reader *r, size_t i, const rw_chunk *c,
+                              rw_decoder **out, rw_err *err)
+{
+    if (i >= r->nchunks)
+        return rw_err_set(err, RW_EINVAL, "%s: no chunk %zu (the trace has %zu)", r->name, i,
+                          r->nchunks);
+    rw_id_limits lim;
+    rw_reader_chunk_limits(r, i, &lim);
+    rw_err e;
+    if (rw_decoder_new(c, &lim, r->time_shift, out, &e) != RW_OK)
+        return frame_err(r, r->chunks[i].frame, r->chunks[i].offset, &e, err);
+    return RW_OK;
 }
 
 rw_code rw_reader_load_chunk(const rw_reader *r, size_t i, rw_chunk **out, rw_err *err)
@@ -986,13 +1021,10 @@ static rw_code cursor_load(rw_cursor *c, size_t i, rw_err *err)
     rw_chunk *ch = NULL;
     RW_TRY(rw_reader_load_chunk(r, i, &ch, err));
     rw_decoder *d = NULL;
-    rw_err e;
-    rw_id_limits lim = r->chunks[i].lim;
-    lim.code_first_line = r->first_lines;
-    rw_code rc = rw_decoder_new(ch, &lim, r->time_shift, &d, &e);
+    rw_code rc = rw_reader_decoder_new(r, i, ch, &d, err);
     if (rc != RW_OK) {
         rw_chunk_free(ch);
-        return frame_err(r, r->chunks[i].frame, r->chunks[i].offset, &e, err);
+        return rc;
     }
     rw_decoder_set_flags(d, c->flags);
     c->chunk = ch;
@@ -1064,15 +1096,27 @@ static inline __attribute__((always_inline)) int cursor_decode(rw_cursor *c, rw_
     if (RW_UNLIKELY(rc < 0))
         return cursor_fail(c, &e, err);
     if (RW_LIKELY(rc > 0)) {
+        assert(ev->pos == c->next_pos); /* records come in position order */
         c->clean = RW_IS_EVENT(ev->kind);
         c->next_pos = ev->pos + (c->clean ? 1 : 0);
     }
     return rc;
 }
 
+/* The cursor's invariants (see struct rw_cursor), for asserts. */
+__attribute__((unused)) static int cursor_ok(const rw_cursor *c)
+{
+    const rw_reader *r = c->r;
+    if (c->empty)
+        return !c->dec && c->first == r->nchunks;
+    return c->first <= c->last && c->last < r->nchunks && c->first <= c->cur &&
+           c->cur <= c->last && (!c->dec || c->chunk) && !(c->dec && c->broken);
+}
+
 int rw_cursor_next(rw_cursor *c, rw_event *ev, rw_err *err)
 {
     int rc;
+    assert(cursor_ok(c));
     /* The usual case first: a loaded chunk with records left (a cursor with a
      * decoder is neither empty nor broken). */
     if (RW_LIKELY(c->dec != NULL)) {
@@ -1104,6 +1148,7 @@ int rw_cursor_next(rw_cursor *c, rw_event *ev, rw_err *err)
 rw_code rw_cursor_seek(rw_cursor *c, uint64_t pos, rw_err *err)
 {
     const rw_reader *r = c->r;
+    assert(cursor_ok(c));
     if (c->empty) {
         if (pos == r->nevents)
             return RW_OK;

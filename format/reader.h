@@ -16,6 +16,7 @@
 #include "codec.h"
 #include "error.h"
 #include "rewind.pb-c.h"
+#include "vocab.h"
 
 typedef struct rw_reader rw_reader;
 
@@ -52,19 +53,8 @@ const Rewind__RunEnd *rw_reader_end(const rw_reader *r);
 size_t rw_reader_ncrashes(const rw_reader *r);
 const Rewind__CrashReport *rw_reader_crash(const rw_reader *r, size_t i, uint64_t *pos);
 
-/* Definitions, indexed by id (index 0 is an empty placeholder). Borrowed. */
-typedef struct rw_defs {
-    Rewind__FileDef **files;
-    uint32_t nfiles;     /* ids 1..nfiles-1 are valid */
-    Rewind__CodeDef **codes;
-    uint32_t ncodes;
-    Rewind__CFuncDef **cfuncs;
-    uint32_t ncfuncs;
-    Rewind__ThreadDef **threads;
-    uint32_t nthreads;
-    Rewind__NameDef **names;
-    uint32_t nnames;
-} rw_defs;
+/* Definitions, indexed by id (vocab.h: rw_defs and its bounded lookups). Borrowed;
+ * valid until rw_reader_free. */
 const rw_defs *rw_reader_defs(const rw_reader *r);
 
 /* Chunks, in order. */
@@ -80,6 +70,23 @@ size_t rw_reader_find_chunk(const rw_reader *r, uint64_t pos);
 /* Reads, checks and decodes chunk i into a new chunk (caller frees with
  * rw_chunk_free). Thread-safe. */
 rw_code rw_reader_load_chunk(const rw_reader *r, size_t i, rw_chunk **out, rw_err *err);
+
+/* The id limits chunk i is decoded against: the one rule every reader of the trace
+ * follows. An id a chunk uses is valid when 1 <= id <= the number of definitions of
+ * its table that DEFINITIONS frames before the chunk (in file order) hold; thread and
+ * name ids may also be 0 ("unknown"). This is the schema's "every id a chunk uses is
+ * defined in a DEFINITIONS frame that precedes the chunk" (rewind.proto): an id that
+ * only a later frame defines makes the chunk corrupt for every command alike. The
+ * first-line array covers every code of the file and is borrowed from the reader.
+ * i must be < rw_reader_nchunks (asserted). */
+void rw_reader_chunk_limits(const rw_reader *r, size_t i, rw_id_limits *out);
+
+/* A new decoder over chunk c, which is chunk i of this reader as rw_reader_load_chunk
+ * returned it, with that chunk's id limits (rw_reader_chunk_limits) and the file's
+ * time shift: the way to decode a chunk outside a cursor. Errors are prefixed with
+ * the file, frame and offset. Caller frees with rw_decoder_free; c must outlive it. */
+rw_code rw_reader_decoder_new(const rw_reader *r, size_t i, const rw_chunk *c,
+                              rw_decoder **out, rw_err *err);
 
 /* ---- cursor ------------------------------------------------------------------ */
 
@@ -109,7 +116,11 @@ rw_code rw_cursor_seek(rw_cursor *c, uint64_t pos, rw_err *err);
 const rw_stack *rw_cursor_stack(const rw_cursor *c, uint32_t thread);
 uint32_t rw_cursor_thread(const rw_cursor *c);
 
-/* Absolute tick -> nanoseconds since the start of the recording. */
+/* The trace's time base (vocab.h: rw_timebase_of over its metadata and first chunk). */
+rw_timebase rw_reader_timebase(const rw_reader *r);
+
+/* Absolute tick -> nanoseconds since the start of the recording, by
+ * rw_reader_timebase's rule. */
 double rw_reader_tick_ns(const rw_reader *r, uint64_t tick);
 
 #endif

@@ -9,10 +9,13 @@
  * Durability: frames are appended whole; when a write fails (disk full, file size
  * limit, EIO) the file is cut back to the end of the last whole frame, the failure is
  * kept, and records are consumed and dropped from then on so that the program never
- * blocks. A reader then recovers everything up to that frame.
+ * blocks. A reader then recovers everything up to that frame. Out of memory anywhere
+ * on the writer's side (a definition, the encoder, a frame, the index) ends the
+ * recording the same way (stop_oom), never the program: nothing here aborts or exits.
  */
 #include "writer.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -25,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "codec.h"
 #include "container.h"
 
@@ -56,6 +60,7 @@ struct rw_writer {
 
     pthread_mutex_t defs_mu;
     def_list pending;        /* added by producers (defs_mu) */
+    int defs_lost;           /* a definition could not be recorded (defs_mu; sticky) */
     def_list taken;          /* taken by the writer, not written yet (writer only) */
 
     rw_encoder *enc;
@@ -66,7 +71,7 @@ struct rw_writer {
 
     rw_code first_rc;
     rw_err first_err;
-    int failed;              /* writes stopped */
+    int failed;              /* writes stopped (sticky; set by stop_writing) */
     uint64_t failed_at_event;
     uint64_t events_written;  /* events of the chunks written whole */
 
@@ -181,13 +186,10 @@ void rw_stream_refill(rw_stream *s, size_t need)
 {
     rw_writer *w = s->w;
     producer_lock(&w->mu);
+    /* Never NULL: the writer owns at least one block from rw_writer_open on, so
+     * take_block waits for one to come back when no new one can be mapped. */
     rw_block *b = take_block(w);
-    if (!b) {
-        /* Not even one block can be mapped: we cannot go on without dropping
-         * records, and dropping is never allowed. */
-        fprintf(stderr, "rewind: out of memory for the trace buffer; stopping\n");
-        abort();
-    }
+    assert(b != NULL);
     rw_block *old = s->blk;
     old->next = b;
     atomic_store_explicit(&old->pub, s->cur, memory_order_release);
@@ -226,14 +228,15 @@ rw_stream *rw_writer_stream(rw_writer *w) { return &w->stream; }
 
 /* ---- definitions -------------------------------------------------------------- */
 
-static char *xstrdup(const char *s) { return strdup(s ? s : ""); }
+static char *xstrdup(const char *s) { return rw_strdup(s ? s : ""); }
 
-/* Grows a protobuf-c repeated message-pointer field by one slot. */
+/* Grows a protobuf-c repeated message-pointer field by one slot; jumps to `oom` when
+ * out of memory. */
 #define DEF_PUSH(list, field, capfield, item)                                        \
     do {                                                                             \
         if ((list)->d.n_##field == (list)->capfield) {                               \
             size_t cap_ = (list)->capfield ? (list)->capfield * 2 : 64;              \
-            void *v_ = realloc((list)->d.field, cap_ * sizeof *(list)->d.field);     \
+            void *v_ = rw_realloc((list)->d.field, cap_ * sizeof *(list)->d.field);  \
             if (!v_)                                                                 \
                 goto oom;                                                            \
             (list)->d.field = v_;                                                    \
@@ -253,37 +256,67 @@ static int def_list_empty(const def_list *l)
     return !l->d.n_files && !l->d.n_codes && !l->d.n_cfuncs && !l->d.n_threads && !l->d.n_names;
 }
 
+/* Frees one definition and its strings (NULL: nothing). */
+static void file_def_free(Rewind__FileDef *f)
+{
+    if (!f)
+        return;
+    free(f->path);
+    free(f->source.data);
+    free(f);
+}
+
+static void code_def_free(Rewind__CodeDef *c)
+{
+    if (!c)
+        return;
+    free(c->name);
+    free(c->qualname);
+    for (size_t j = 0; j < c->n_arg_names; j++)
+        free(c->arg_names[j]);
+    free(c->arg_names);
+    free(c->lines);
+    free(c);
+}
+
+static void cfunc_def_free(Rewind__CFuncDef *c)
+{
+    if (!c)
+        return;
+    free(c->label);
+    free(c->name);
+    free(c->module);
+    free(c);
+}
+
+static void thread_def_free(Rewind__ThreadDef *t)
+{
+    if (!t)
+        return;
+    free(t->name);
+    free(t);
+}
+
+static void name_def_free(Rewind__NameDef *n)
+{
+    if (!n)
+        return;
+    free(n->text);
+    free(n);
+}
+
 static void def_list_clear(def_list *l)
 {
-    for (size_t i = 0; i < l->d.n_files; i++) {
-        free(l->d.files[i]->path);
-        free(l->d.files[i]->source.data);
-        free(l->d.files[i]);
-    }
-    for (size_t i = 0; i < l->d.n_codes; i++) {
-        Rewind__CodeDef *c = l->d.codes[i];
-        free(c->name);
-        free(c->qualname);
-        for (size_t j = 0; j < c->n_arg_names; j++)
-            free(c->arg_names[j]);
-        free(c->arg_names);
-        free(c->lines);
-        free(c);
-    }
-    for (size_t i = 0; i < l->d.n_cfuncs; i++) {
-        free(l->d.cfuncs[i]->label);
-        free(l->d.cfuncs[i]->name);
-        free(l->d.cfuncs[i]->module);
-        free(l->d.cfuncs[i]);
-    }
-    for (size_t i = 0; i < l->d.n_threads; i++) {
-        free(l->d.threads[i]->name);
-        free(l->d.threads[i]);
-    }
-    for (size_t i = 0; i < l->d.n_names; i++) {
-        free(l->d.names[i]->text);
-        free(l->d.names[i]);
-    }
+    for (size_t i = 0; i < l->d.n_files; i++)
+        file_def_free(l->d.files[i]);
+    for (size_t i = 0; i < l->d.n_codes; i++)
+        code_def_free(l->d.codes[i]);
+    for (size_t i = 0; i < l->d.n_cfuncs; i++)
+        cfunc_def_free(l->d.cfuncs[i]);
+    for (size_t i = 0; i < l->d.n_threads; i++)
+        thread_def_free(l->d.threads[i]);
+    for (size_t i = 0; i < l->d.n_names; i++)
+        name_def_free(l->d.names[i]);
     l->d.n_files = l->d.n_codes = l->d.n_cfuncs = l->d.n_threads = l->d.n_names = 0;
 }
 
@@ -316,162 +349,202 @@ oom:
     return -1;
 }
 
-static void def_oom(rw_writer *w)
+/* A definition could not be recorded (out of memory): from now on every definition
+ * is dropped, and the writer thread ends the trace before the first record that may
+ * use one (take_defs). A lost definition must not end the program, and a trace with
+ * a hole in its definitions would not read. defs_mu held; releases it. */
+static void def_lost(rw_writer *w)
 {
+    w->defs_lost = 1;
     producer_unlock(&w->defs_mu);
-    fprintf(stderr, "rewind: out of memory recording a definition; stopping\n");
-    abort();
 }
+
+/* Each rw_writer_def_* builds its definition outside the lock, then appends it to
+ * the pending list, unless an allocation failed or a definition was lost before
+ * (then it frees what it built and def_lost makes the loss sticky). */
 
 void rw_writer_def_file(rw_writer *w, uint32_t id, const char *path, const char *source,
                         size_t source_len, int has_source)
 {
-    Rewind__FileDef *f = malloc(sizeof *f);
-    producer_lock(&w->defs_mu);
-    if (!f)
-        goto oom;
-    rewind__file_def__init(f);
-    f->id = id;
-    f->path = xstrdup(path);
-    f->has_source = has_source && source;
-    if (f->has_source) {
-        f->source.data = malloc(source_len ? source_len : 1);
-        if (!f->source.data)
-            goto oom;
-        memcpy(f->source.data, source, source_len);
-        f->source.len = source_len;
+    Rewind__FileDef *f = rw_malloc(sizeof *f);
+    int ok = f != NULL;
+    if (ok) {
+        rewind__file_def__init(f);
+        f->id = id;
+        f->path = xstrdup(path);
+        f->has_source = has_source && source;
+        ok = f->path != NULL;
+        if (ok && f->has_source) {
+            f->source.data = rw_malloc(source_len ? source_len : 1);
+            ok = f->source.data != NULL;
+            if (ok) {
+                memcpy(f->source.data, source, source_len);
+                f->source.len = source_len;
+            }
+        }
     }
+    producer_lock(&w->defs_mu);
+    if (!ok || w->defs_lost)
+        goto oom;
     DEF_PUSH(&w->pending, files, cap_files, f);
     producer_unlock(&w->defs_mu);
     return;
 oom:
-    def_oom(w);
+    def_lost(w);
+    file_def_free(f);
 }
 
 void rw_writer_def_file_lazy(rw_writer *w, uint32_t id, const char *path)
 {
-    Rewind__FileDef *f = malloc(sizeof *f);
+    Rewind__FileDef *f = rw_malloc(sizeof *f);
+    int ok = f != NULL;
+    if (ok) {
+        rewind__file_def__init(f);
+        f->id = id;
+        f->path = xstrdup(path);
+        f->has_source = 1; /* "read me": resolved by the writer thread */
+        f->source.data = NULL;
+        ok = f->path != NULL;
+    }
     producer_lock(&w->defs_mu);
-    if (!f)
+    if (!ok || w->defs_lost)
         goto oom;
-    rewind__file_def__init(f);
-    f->id = id;
-    f->path = xstrdup(path);
-    f->has_source = 1; /* "read me": resolved by the writer thread */
-    f->source.data = NULL;
     DEF_PUSH(&w->pending, files, cap_files, f);
     producer_unlock(&w->defs_mu);
     return;
 oom:
-    def_oom(w);
+    def_lost(w);
+    file_def_free(f);
 }
 
 void rw_writer_def_code(rw_writer *w, uint32_t id, uint32_t file, const char *name,
                         const char *qualname, uint32_t first_line, uint32_t flags,
                         const char *const *arg_names, size_t nargs)
 {
-    Rewind__CodeDef *c = malloc(sizeof *c);
-    producer_lock(&w->defs_mu);
-    if (!c)
-        goto oom;
-    rewind__code_def__init(c);
-    c->id = id;
-    c->file = file;
-    c->name = xstrdup(name);
-    c->qualname = xstrdup(qualname);
-    c->first_line = first_line;
-    c->flags = flags;
-    if (nargs) {
-        c->arg_names = calloc(nargs, sizeof *c->arg_names);
-        if (!c->arg_names)
-            goto oom;
-        for (size_t i = 0; i < nargs; i++)
-            c->arg_names[c->n_arg_names++] = xstrdup(arg_names[i]);
+    Rewind__CodeDef *c = rw_malloc(sizeof *c);
+    int ok = c != NULL;
+    if (ok) {
+        rewind__code_def__init(c);
+        c->id = id;
+        c->file = file;
+        c->name = xstrdup(name);
+        c->qualname = xstrdup(qualname);
+        c->first_line = first_line;
+        c->flags = flags;
+        ok = c->name && c->qualname;
+        if (ok && nargs) {
+            c->arg_names = rw_calloc(nargs, sizeof *c->arg_names);
+            ok = c->arg_names != NULL;
+            for (size_t i = 0; ok && i < nargs; i++)
+                ok = (c->arg_names[c->n_arg_names++] = xstrdup(arg_names[i])) != NULL;
+        }
     }
+    producer_lock(&w->defs_mu);
+    if (!ok || w->defs_lost)
+        goto oom;
     DEF_PUSH(&w->pending, codes, cap_codes, c);
     producer_unlock(&w->defs_mu);
     return;
 oom:
-    def_oom(w);
+    def_lost(w);
+    code_def_free(c);
 }
 
 void rw_writer_def_code_lines(rw_writer *w, uint32_t id, const uint32_t *lines, size_t n,
                               uint32_t parent)
 {
+    uint32_t *v = NULL;
+    if (n && !(v = rw_malloc(n * sizeof *v))) {
+        producer_lock(&w->defs_mu);
+        def_lost(w); /* the code's lines would be wrong: lose it as a whole */
+        return;
+    }
+    if (n)
+        memcpy(v, lines, n * sizeof *v);
     producer_lock(&w->defs_mu);
     size_t nc = w->pending.d.n_codes;
     Rewind__CodeDef *c = nc ? w->pending.d.codes[nc - 1] : NULL;
     if (c && c->id == id) {
         c->parent = parent;
         if (n) {
-            uint32_t *v = malloc(n * sizeof *v);
-            if (!v)
-                goto oom;
-            memcpy(v, lines, n * sizeof *v);
             free(c->lines);
             c->lines = v;
             c->n_lines = n;
+            v = NULL;
         }
     }
     producer_unlock(&w->defs_mu);
-    return;
-oom:
-    def_oom(w);
+    free(v);
 }
 
 void rw_writer_def_cfunc(rw_writer *w, uint32_t id, const char *label, const char *name,
                          const char *module)
 {
-    Rewind__CFuncDef *c = malloc(sizeof *c);
+    Rewind__CFuncDef *c = rw_malloc(sizeof *c);
+    int ok = c != NULL;
+    if (ok) {
+        rewind__cfunc_def__init(c);
+        c->id = id;
+        c->label = xstrdup(label);
+        c->name = xstrdup(name);
+        c->module = xstrdup(module);
+        ok = c->label && c->name && c->module;
+    }
     producer_lock(&w->defs_mu);
-    if (!c)
+    if (!ok || w->defs_lost)
         goto oom;
-    rewind__cfunc_def__init(c);
-    c->id = id;
-    c->label = xstrdup(label);
-    c->name = xstrdup(name);
-    c->module = xstrdup(module);
     DEF_PUSH(&w->pending, cfuncs, cap_cfuncs, c);
     producer_unlock(&w->defs_mu);
     return;
 oom:
-    def_oom(w);
+    def_lost(w);
+    cfunc_def_free(c);
 }
 
 void rw_writer_def_thread(rw_writer *w, uint32_t id, uint64_t ident, uint64_t native_id,
                           const char *name, int is_main)
 {
-    Rewind__ThreadDef *t = malloc(sizeof *t);
+    Rewind__ThreadDef *t = rw_malloc(sizeof *t);
+    int ok = t != NULL;
+    if (ok) {
+        rewind__thread_def__init(t);
+        t->id = id;
+        t->ident = ident;
+        t->native_id = native_id;
+        t->name = xstrdup(name);
+        t->is_main = is_main != 0;
+        ok = t->name != NULL;
+    }
     producer_lock(&w->defs_mu);
-    if (!t)
+    if (!ok || w->defs_lost)
         goto oom;
-    rewind__thread_def__init(t);
-    t->id = id;
-    t->ident = ident;
-    t->native_id = native_id;
-    t->name = xstrdup(name);
-    t->is_main = is_main != 0;
     DEF_PUSH(&w->pending, threads, cap_threads, t);
     producer_unlock(&w->defs_mu);
     return;
 oom:
-    def_oom(w);
+    def_lost(w);
+    thread_def_free(t);
 }
 
 void rw_writer_def_name(rw_writer *w, uint32_t id, const char *text)
 {
-    Rewind__NameDef *n = malloc(sizeof *n);
+    Rewind__NameDef *n = rw_malloc(sizeof *n);
+    int ok = n != NULL;
+    if (ok) {
+        rewind__name_def__init(n);
+        n->id = id;
+        n->text = xstrdup(text);
+        ok = n->text != NULL;
+    }
     producer_lock(&w->defs_mu);
-    if (!n)
+    if (!ok || w->defs_lost)
         goto oom;
-    rewind__name_def__init(n);
-    n->id = id;
-    n->text = xstrdup(text);
     DEF_PUSH(&w->pending, names, cap_names, n);
     producer_unlock(&w->defs_mu);
     return;
 oom:
-    def_oom(w);
+    def_lost(w);
+    name_def_free(n);
 }
 
 /* Reads a lazily defined file's source (writer thread). Leaves has_source = 0 when
@@ -497,7 +570,7 @@ static void load_source(rw_writer *w, Rewind__FileDef *f)
         return;
     }
     size_t len = (size_t)st.st_size, got = 0;
-    uint8_t *data = malloc(len ? len : 1);
+    uint8_t *data = rw_malloc(len ? len : 1);
     if (!data) {
         close(fd);
         return;
@@ -533,12 +606,30 @@ static void fail(rw_writer *w, rw_code rc, const char *fmt, ...)
     w->first_rc = rc;
 }
 
+/* Stops all further writes (sticky): the file ends with the last whole frame, and the
+ * events in it are those of the chunks written so far. */
+static void stop_writing(rw_writer *w)
+{
+    if (w->failed)
+        return;
+    w->failed = 1;
+    w->failed_at_event = w->events_written;
+}
+
+/* Out of memory on the writer thread: ends the recording cleanly, saying where. */
+static void stop_oom(rw_writer *w, const char *what)
+{
+    fail(w, RW_ENOMEM, "out of memory after %llu events: the trace ends there (%s)",
+         (unsigned long long)w->events_written, what);
+    stop_writing(w);
+}
+
 static int index_push(rw_writer *w, unsigned type, uint64_t offset, uint32_t stored,
                       const rw_chunk_info *ci)
 {
     if (w->nindex == w->capindex) {
         size_t cap = w->capindex ? w->capindex * 2 : 256;
-        Rewind__IndexEntry *v = realloc(w->index, cap * sizeof *v);
+        Rewind__IndexEntry *v = rw_realloc(w->index, cap * sizeof *v);
         if (!v)
             return -1;
         w->index = v;
@@ -555,7 +646,7 @@ static int index_push(rw_writer *w, unsigned type, uint64_t offset, uint32_t sto
         e->record_count = ci->record_count;
         e->first_tick = ci->first_tick;
         e->last_tick = ci->last_tick;
-        if (ci->filter_len && (e->line_filter.data = malloc(ci->filter_len))) {
+        if (ci->filter_len && (e->line_filter.data = rw_malloc(ci->filter_len))) {
             memcpy(e->line_filter.data, ci->filter, ci->filter_len);
             e->line_filter.len = ci->filter_len;
         }
@@ -574,8 +665,12 @@ static void write_frame(rw_writer *w, unsigned type, const uint8_t *payload, siz
     size_t flen;
     rw_err err;
     if (rw_frame_build(type, payload, len, w->opts.zstd_level, &frame, &flen, &err) != RW_OK) {
-        fail(w, err.code, "%s", err.msg);
-        w->failed = 1;
+        if (err.code == RW_ENOMEM) {
+            stop_oom(w, err.msg);
+        } else {
+            fail(w, err.code, "%s", err.msg);
+            stop_writing(w);
+        }
         return;
     }
     size_t done = 0;
@@ -587,8 +682,7 @@ static void write_frame(rw_writer *w, unsigned type, const uint8_t *payload, siz
             int e = n < 0 ? errno : ENOSPC;
             fail(w, RW_EIO, "writing the trace at byte %llu: %s",
                  (unsigned long long)(w->offset + done), strerror(e));
-            w->failed = 1;
-            w->failed_at_event = w->events_written;
+            stop_writing(w);
             if (ftruncate(w->fd, (off_t)w->offset) < 0) {
                 /* The torn frame stays; readers stop at it (CRC). */
             }
@@ -598,12 +692,16 @@ static void write_frame(rw_writer *w, unsigned type, const uint8_t *payload, siz
         done += (size_t)n;
     }
     free(frame);
-    if (index_push(w, type, w->offset, (uint32_t)(flen - RW_FRAME_HEADER_LEN), ci) < 0) {
-        fail(w, RW_ENOMEM, "out of memory for the trace index");
-    }
+    /* Chunks are written in order and whole: each continues the numbering. */
+    assert(!ci || ci->first_event == w->events_written);
+    int indexed = index_push(w, type, w->offset, (uint32_t)(flen - RW_FRAME_HEADER_LEN), ci) == 0;
     w->offset += flen;
     if (ci)
         w->events_written = ci->first_event + ci->event_count;
+    /* The frame is whole, but an index without it would be wrong: end here (a reader
+     * finds no index and scans, up to this frame). */
+    if (!indexed)
+        stop_oom(w, "the trace index");
     atomic_store_explicit(&w->st_bytes, w->offset, memory_order_relaxed);
 }
 
@@ -618,10 +716,9 @@ static void write_defs(rw_writer *w)
             load_source(w, f);
     }
     size_t len = rewind__definitions__get_packed_size(&w->taken.d);
-    uint8_t *buf = malloc(len ? len : 1);
+    uint8_t *buf = rw_malloc(len ? len : 1);
     if (!buf) {
-        fail(w, RW_ENOMEM, "out of memory writing definitions");
-        w->failed = 1;
+        stop_oom(w, "writing definitions");
         return;
     }
     rewind__definitions__pack(&w->taken.d, buf);
@@ -630,21 +727,36 @@ static void write_defs(rw_writer *w)
     def_list_clear(&w->taken);
 }
 
-/* Moves pending definitions to `taken` and tells the encoder the first lines. */
+static void emit_chunk(rw_writer *w);
+
+/* Moves pending definitions to `taken` and tells the encoder the first lines. When a
+ * producer lost a definition (def_lost), ends the trace: the records fed so far were
+ * all published before this call's lock, so before the loss, and cannot use the lost
+ * id (a definition comes before the records that use it); they are written, and
+ * nothing after them. */
 static void take_defs(rw_writer *w)
 {
     pthread_mutex_lock(&w->defs_mu);
     size_t c0 = w->taken.d.n_codes;
     int bad = def_list_move(&w->taken, &w->pending);
+    int lost = w->defs_lost;
     pthread_mutex_unlock(&w->defs_mu);
     if (bad) {
-        fail(w, RW_ENOMEM, "out of memory collecting definitions");
+        stop_oom(w, "collecting definitions");
         return;
     }
-    for (size_t i = c0; i < w->taken.d.n_codes; i++)
+    for (size_t i = c0; i < w->taken.d.n_codes; i++) {
         if (rw_encoder_def_code(w->enc, w->taken.d.codes[i]->id,
-                                w->taken.d.codes[i]->first_line) != RW_OK)
-            fail(w, RW_ENOMEM, "out of memory for code definitions");
+                                w->taken.d.codes[i]->first_line) != RW_OK) {
+            /* CALL lines of that code would be stored against the wrong base. */
+            stop_oom(w, "code definitions");
+            return;
+        }
+    }
+    if (lost && !w->failed) {
+        emit_chunk(w);
+        stop_oom(w, "recording a definition");
+    }
 }
 
 static void emit_chunk(rw_writer *w)
@@ -656,8 +768,12 @@ static void emit_chunk(rw_writer *w)
     rw_chunk_info ci;
     rw_err err;
     if (rw_encoder_finish(w->enc, &buf, &len, &ci, &err) != RW_OK) {
-        fail(w, err.code, "%s", err.msg);
-        w->failed = 1;
+        if (err.code == RW_ENOMEM) {
+            stop_oom(w, err.msg);
+        } else {
+            fail(w, err.code, "%s", err.msg);
+            stop_writing(w);
+        }
         return;
     }
     write_defs(w);
@@ -696,12 +812,23 @@ static void consume_some(rw_writer *w, size_t budget, int for_crash, int partial
                                          w->opts.chunk_records, &used, &err);
             w->head_idx += (uint32_t)used;
             if (rc != RW_OK) {
-                fail(w, rc, "%s", err.msg);
-                w->failed = 1;
+                if (rc == RW_ENOMEM) {
+                    stop_oom(w, err.msg);
+                } else {
+                    fail(w, rc, "%s", err.msg);
+                    stop_writing(w);
+                }
                 w->head_idx = fill; /* drop the rest of this block */
             }
-            if (rw_encoder_pending(w->enc) >= w->opts.chunk_records)
+            if (rw_encoder_pending(w->enc) >= w->opts.chunk_records) {
                 emit_chunk(w);
+                if (rw_encoder_pending(w->enc) >= w->opts.chunk_records) {
+                    /* The chunk could not be finished (out of memory): writes have
+                     * stopped and the full encoder takes no more; drop the rest. */
+                    assert(w->failed);
+                    w->head_idx = fill;
+                }
+            }
         }
         atomic_store_explicit(&w->st_events, rw_encoder_events(w->enc), memory_order_relaxed);
         atomic_store_explicit(&w->st_records, rw_encoder_records(w->enc), memory_order_relaxed);
@@ -759,7 +886,7 @@ static int do_crash(rw_writer *w, const rw_crash_req *req)
     end.end_unix_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     write_tail(w, &end);
     w->closed = 1;
-    w->failed = 1; /* nothing may be written after the trailer */
+    stop_writing(w); /* nothing may be written after the trailer */
     return 1;
 }
 
@@ -865,7 +992,7 @@ static void writer_destroy(rw_writer *w)
 rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwrite,
                        Rewind__Metadata *meta, rw_writer **out, rw_err *err)
 {
-    rw_writer *w = calloc(1, sizeof *w);
+    rw_writer *w = rw_calloc(1, sizeof *w);
     if (!w)
         return rw_err_set(err, RW_ENOMEM, "out of memory opening %s", path);
     w->fd = -1;
@@ -881,8 +1008,10 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
         w->opts.chunk_records = 262144;
     if (w->opts.time_shift > 32)
         w->opts.time_shift = 32;
-    if (w->opts.base_dir)
-        w->base_dir = strdup(w->opts.base_dir);
+    if (w->opts.base_dir && !(w->base_dir = rw_strdup(w->opts.base_dir))) {
+        free(w);
+        return rw_err_set(err, RW_ENOMEM, "out of memory opening %s", path);
+    }
     w->opts.base_dir = NULL;
     pthread_mutex_init(&w->mu, NULL);
     pthread_mutex_init(&w->defs_mu, NULL);
@@ -943,7 +1072,7 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
     meta->options->time_shift = w->opts.time_shift;
     meta->options->line_times = w->opts.line_times != 0;
     size_t len = rewind__metadata__get_packed_size(meta);
-    uint8_t *buf = malloc(len ? len : 1);
+    uint8_t *buf = rw_malloc(len ? len : 1);
     if (!buf) {
         if (meta->options == &ropt)
             meta->options = NULL;
@@ -982,18 +1111,22 @@ static void write_tail(rw_writer *w, Rewind__RunEnd *end)
         end->n_kind_counts = RW_K_UNCAUGHT + 1;
         end->kind_counts = counts;
         size_t len = rewind__run_end__get_packed_size(end);
-        uint8_t *buf = malloc(len ? len : 1);
+        uint8_t *buf = rw_malloc(len ? len : 1);
         if (buf) {
             rewind__run_end__pack(end, buf);
             write_frame(w, RW_FRAME_END, buf, len, NULL);
             free(buf);
+        } else {
+            stop_oom(w, "writing the end record");
         }
         end->n_kind_counts = 0;
         end->kind_counts = NULL;
     }
     if (!w->failed) {
         Rewind__Index idx = REWIND__INDEX__INIT;
-        Rewind__IndexEntry **ptrs = malloc((w->nindex + 1) * sizeof *ptrs);
+        Rewind__IndexEntry **ptrs = rw_malloc((w->nindex + 1) * sizeof *ptrs);
+        if (!ptrs)
+            stop_oom(w, "writing the trace index");
         if (ptrs) {
             for (size_t i = 0; i < w->nindex; i++)
                 ptrs[i] = &w->index[i];
@@ -1002,7 +1135,9 @@ static void write_tail(rw_writer *w, Rewind__RunEnd *end)
             idx.total_events = nevents;
             idx.total_records = nrecords;
             size_t len = rewind__index__get_packed_size(&idx);
-            uint8_t *buf = malloc(len ? len : 1);
+            uint8_t *buf = rw_malloc(len ? len : 1);
+            if (!buf)
+                stop_oom(w, "writing the trace index");
             if (buf) {
                 uint64_t at = w->offset;
                 rewind__index__pack(&idx, buf);

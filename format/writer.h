@@ -5,7 +5,8 @@
  * no allocation). Full blocks go to the writer thread, which encodes them into
  * columnar chunks (format/codec.h), compresses them and appends frames to the file.
  * A periodic flush (opts.flush_ms) bounds what a SIGKILL can lose. The writer
- * allocates with the libc allocator only.
+ * allocates with the libc allocator only, through format/alloc.h (which tests can make
+ * fail: out of memory ends the recording with an error, never the program).
  */
 #ifndef RW_WRITER_H
 #define RW_WRITER_H
@@ -103,7 +104,9 @@ void rw_stream_put_text(rw_stream *s, uint64_t w0, uint64_t w1, const char *text
 
 /* Definitions. Each copies its strings; callable from any thread (a mutex guards the
  * pending list). A definition must be added before the first record that uses its id;
- * ids are dense per table, starting at 1. */
+ * ids are dense per table, starting at 1. One that cannot be recorded (out of memory)
+ * ends the trace before the first record that could use it; the program goes on, its
+ * later records and definitions are dropped, and rw_writer_close says so. */
 void rw_writer_def_file(rw_writer *w, uint32_t id, const char *path, const char *source,
                         size_t source_len, int has_source);
 /* Like rw_writer_def_file with source == NULL: the writer thread reads the file
@@ -155,7 +158,7 @@ typedef struct rw_writer_stats {
     uint64_t records;
     uint64_t bytes_written;
     uint64_t chunks;
-    int failed;              /* a write failed: see lost */
+    int failed;              /* writing stopped (a failed write, out of memory): see lost */
     char lost[200];
 } rw_writer_stats;
 void rw_writer_get_stats(rw_writer *w, rw_writer_stats *st);
@@ -164,7 +167,10 @@ void rw_writer_get_stats(rw_writer *w, rw_writer_stats *st);
  * the trailer, stops the thread, closes the file and frees w. end may be NULL (no END
  * frame: the run was cut short). Final counters go to *st when st is not NULL.
  * Returns the first error seen while writing, if any, after still closing what it
- * can. */
+ * can. A failed write (RW_EIO) and running out of memory on the writer's side
+ * (RW_ENOMEM: "out of memory after N events: the trace ends there (...)") both end
+ * the recording early: the file stays readable up to its last whole chunk, which
+ * holds the first N events, and the stats say failed and what was lost. */
 rw_code rw_writer_close(rw_writer *w, Rewind__RunEnd *end, rw_writer_stats *st, rw_err *err);
 
 #endif

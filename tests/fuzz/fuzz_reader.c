@@ -1,6 +1,9 @@
 /* Fuzz target for the trace reader: opens the input as a trace file image, reads
  * every record, seeks a few positions and looks at the stacks there.
  *
+ * It also decodes each chunk through rw_reader_decoder_new and looks every definition
+ * id (and ids past the tables) up through vocab.h.
+ *
  * Each input runs twice: as given, and with every CRC it holds recomputed (frame
  * headers, payloads, the file header and the trailer), so that mutations get past
  * the CRC checks into the zstd, protobuf, index, definitions and chunk decoders
@@ -74,6 +77,34 @@ static void exercise(const uint8_t *data, size_t size)
     const rw_defs *d = rw_reader_defs(r);
     for (uint32_t i = 1; i < d->ncodes; i++)
         (void)d->files[d->codes[i]->file]->path;
+    /* The vocabulary's lookups on every id the trace has, and past them. */
+    const Rewind__RunEnd *end = rw_reader_end(r);
+    size_t textlen = 0;
+    for (uint32_t i = 0; i <= d->ncodes + 1 && i < 4096; i++) {
+        const char *t[] = {rw_defs_code_path(d, i), rw_defs_code_name(d, i),
+                           rw_defs_code_qualname(d, i), rw_defs_cfunc_label(d, i),
+                           rw_defs_name_text(d, i), rw_defs_thread_name(d, end, i)};
+        for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
+            textlen += t[k] ? strlen(t[k]) : 0;
+        textlen += rw_defs_code_first_line(d, i) + rw_defs_code_file(d, i);
+    }
+    rw_timebase tb = rw_reader_timebase(r);
+    (void)rw_timebase_tick_at(&tb, rw_timebase_ns(&tb, 12345));
+    /* Every chunk through a decoder with the chunk's limits (what replay and stats use). */
+    for (size_t i = 0; i < rw_reader_nchunks(r) && i < 64; i++) {
+        rw_chunk *ch = NULL;
+        rw_decoder *dec = NULL;
+        if (rw_reader_load_chunk(r, i, &ch, &err) == RW_OK &&
+            rw_reader_decoder_new(r, i, ch, &dec, &err) == RW_OK) {
+            rw_event ev;
+            for (uint64_t n = 0; n < MAX_RECORDS && rw_decoder_next(dec, &ev, &err) == 1; n++)
+                ;
+        }
+        rw_decoder_free(dec);
+        rw_chunk_free(ch);
+    }
+    volatile size_t text_sink = textlen;
+    (void)text_sink;
 
     rw_cursor *c = NULL;
     if (rw_cursor_new(r, 0, SIZE_MAX, &c, &err) == RW_OK) {

@@ -5,7 +5,9 @@
  * killed with SIGKILL after the periodic flush leaves a trace whose recovered part is
  * exactly a prefix; a file size limit hit while writing leaves a valid trace up to the
  * last whole frame and the program is not killed or blocked; dump requests from a
- * signal handler complete whatever the interrupted thread was doing.
+ * signal handler complete whatever the interrupted thread was doing; running out of
+ * memory at any allocation (format/alloc.h's failure switch) ends the trace cleanly
+ * at its last whole chunk and says so.
  */
 #include <check.h>
 #include <pthread.h>
@@ -19,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "reader.h"
 #include "testutil.h"
 #include "writer.h"
@@ -219,6 +222,99 @@ START_TEST(test_file_size_limit)
 }
 END_TEST
 
+/* The N of "out of memory after N events" in msg. */
+static uint64_t events_said(const char *msg)
+{
+    const char *p = strstr(msg, "out of memory after ");
+    ck_assert_msg(p != NULL, "%s", msg);
+    ck_assert_msg(strstr(msg, " events: the trace ends there"), "%s", msg);
+    return strtoull(p + strlen("out of memory after "), NULL, 10);
+}
+
+START_TEST(test_out_of_memory_ends_the_trace)
+{
+    char *path = rw_test_path("oom.rwd");
+    rw_writer_opts o;
+    rw_writer_opts_default(&o);
+    o.chunk_records = 2000;
+    o.flush_ms = 0;
+    rw_writer *w;
+    rw_err err;
+    ck_assert_int_eq(rw_writer_open(path, &o, 1, NULL, &w, &err), RW_OK);
+    uint64_t events;
+    write_stream(w, 3000, &events);
+    ck_assert_int_eq(rw_writer_flush(w, &err), RW_OK);
+    /* From here every allocation fails: the definitions below are lost, and so is
+     * everything after them, but the program goes on. */
+    rw_alloc_fail_after(0);
+    uint64_t more;
+    write_stream(w, 3000, &more);
+    rw_writer_stats st;
+    Rewind__RunEnd end = REWIND__RUN_END__INIT;
+    rw_code rc = rw_writer_close(w, &end, &st, &err);
+    rw_alloc_fail_after(-1);
+    ck_assert_int_eq(rc, RW_ENOMEM);
+    ck_assert_uint_eq(events_said(err.msg), events);
+    ck_assert_int_eq(st.failed, 1);
+    ck_assert_msg(strstr(st.lost, "out of memory after"), "%s", st.lost);
+    uint64_t ne, nr;
+    int recovered;
+    read_all(path, &ne, &nr, &recovered);
+    ck_assert_uint_eq(ne, events);
+    ck_assert_int_eq(recovered, 1); /* no index: the reader scanned */
+    free(path);
+}
+END_TEST
+
+/* One small recording with the k-th allocation (and all after it) failing, for every
+ * k up to the number a whole recording makes: never a crash, and either a whole trace
+ * or an error that says where the trace ends, which the file confirms. */
+START_TEST(test_out_of_memory_at_every_allocation)
+{
+    char *path = rw_test_path("oom-k.rwd");
+    rw_writer_opts o;
+    rw_writer_opts_default(&o);
+    o.chunk_records = 300;
+    o.flush_ms = 0;
+    long total = -1;
+    for (long k = -1; k < total || total < 0; k++) {
+        rw_alloc_fail_after(k < 0 ? -1 : k); /* k = -1: count the allocations */
+        rw_writer *w;
+        rw_err err = {0};
+        rw_code rc = rw_writer_open(path, &o, 1, NULL, &w, &err);
+        if (rc != RW_OK) {
+            rw_alloc_fail_after(-1);
+            ck_assert_msg(rc == RW_ENOMEM, "k=%ld: %s", k, err.msg);
+            continue;
+        }
+        uint64_t events;
+        write_stream(w, 400, &events);
+        rw_writer_stats st;
+        Rewind__RunEnd end = REWIND__RUN_END__INIT;
+        rc = rw_writer_close(w, &end, &st, &err);
+        long made = rw_alloc_fail_after(-1);
+        if (k < 0) {
+            ck_assert_int_eq(rc, RW_OK);
+            total = made;
+            ck_assert_int_gt(total, 10);
+            continue;
+        }
+        uint64_t ne, nr;
+        int recovered;
+        read_all(path, &ne, &nr, &recovered);
+        if (rc == RW_OK) {
+            ck_assert_uint_eq(ne, events);
+            continue;
+        }
+        ck_assert_msg(rc == RW_ENOMEM, "k=%ld: %s", k, err.msg);
+        ck_assert_msg(st.failed, "k=%ld", k);
+        ck_assert_msg(events_said(err.msg) == ne, "k=%ld: %s, file holds %llu", k, err.msg,
+                      (unsigned long long)ne);
+    }
+    free(path);
+}
+END_TEST
+
 START_TEST(test_text_entries_cross_blocks)
 {
     char *path = rw_test_path("texts.rwd");
@@ -402,6 +498,8 @@ int main(void)
     tcase_add_test(tc, test_text_entries_cross_blocks);
     tcase_add_test(tc, test_crash_request_completes_trace);
     tcase_add_test(tc, test_dumps_while_appending);
+    tcase_add_test(tc, test_out_of_memory_ends_the_trace);
+    tcase_add_test(tc, test_out_of_memory_at_every_allocation);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,26 @@
+/* The allocator of the writer's side of format/ (writer, encoder, frame building), in
+ * one place so that tests can make it fail, as Lua's ltests and Redis's sdsalloc.h
+ * do. In normal runs rw_malloc is malloc plus one relaxed atomic load; a test calls
+ * rw_alloc_fail_after to make allocations fail from some point on and checks that
+ * every caller turns that into an error value instead of a crash. Thread-safe.
+ * rw_free is free (provided so that every block this module's callers free is paired
+ * visibly with its allocator).
+ */
+#ifndef RW_ALLOC_H
+#define RW_ALLOC_H
+
+#include <stddef.h>
+
+void *rw_malloc(size_t n);
+void *rw_calloc(size_t n, size_t size);
+void *rw_realloc(void *p, size_t n);
+char *rw_strdup(const char *s);
+void rw_free(void *p);
+
+/* Test hook: after n more successful allocations through the functions above (in any
+ * thread), every one fails (returns NULL) until the hook is reset; n < 0 resets it
+ * (the default: nothing fails). Returns the number of allocations made since the
+ * previous call, so that a test can first count how many a run makes. */
+long rw_alloc_fail_after(long n);
+
+#endif
