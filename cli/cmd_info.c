@@ -181,6 +181,8 @@ static const char *crash_kind(const Rewind__CrashReport *c)
         return "timeout";
     case REWIND__CRASH_REPORT__KIND__DUMP:
         return "stack dump";
+    case REWIND__CRASH_REPORT__KIND__TERMINATED:
+        return "terminated";
     default:
         return "report";
     }
@@ -254,9 +256,9 @@ static void json_crashes(FILE *out, const rw_reader *r)
     for (size_t i = 0; i < n; i++) {
         uint64_t pos;
         const Rewind__CrashReport *c = rw_reader_crash(r, i, &pos);
-        static const char *const kinds[] = {"fatal_signal", "timeout", "dump"};
+        static const char *const kinds[] = {"fatal_signal", "timeout", "dump", "terminated"};
         fprintf(out, "%s{\"kind\": \"%s\", \"pos\": %llu, \"signal\": %d, \"signal_name\": ",
-                i ? ", " : "", (unsigned)c->kind < 3 ? kinds[c->kind] : "unknown",
+                i ? ", " : "", (unsigned)c->kind < 4 ? kinds[c->kind] : "unknown",
                 (unsigned long long)pos, c->signal);
         rw_cli_json_str(out, c->signal_name);
         fprintf(out, ", \"si_code\": %d, \"fault_addr\": %llu, \"pc\": %llu, \"thread\": %u, "

@@ -298,7 +298,8 @@ rw_code rw_pos_crash(const rw_reader *r, uint64_t *pos, const Rewind__CrashRepor
         uint64_t at;
         const Rewind__CrashReport *c = rw_reader_crash(r, i - 1, &at);
         if (c->kind == REWIND__CRASH_REPORT__KIND__FATAL_SIGNAL ||
-            c->kind == REWIND__CRASH_REPORT__KIND__TIMEOUT) {
+            c->kind == REWIND__CRASH_REPORT__KIND__TIMEOUT ||
+            c->kind == REWIND__CRASH_REPORT__KIND__TERMINATED) {
             *pos = at;
             if (rep)
                 *rep = c;

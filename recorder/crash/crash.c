@@ -20,6 +20,13 @@ static const int fatal_sigs[] = {SIGSEGV, SIGFPE, SIGABRT, SIGBUS, SIGILL};
 static const char *const fatal_names[] = {"Segmentation fault", "Floating point exception",
                                           "Aborted", "Bus error", "Illegal instruction"};
 
+/* Signals whose default action ends the process without Python hearing of them: the
+ * trace is closed with every thread's stacks, then the signal does what it would
+ * have done. Only taken when nobody set a disposition before us (nohup's SIG_IGN
+ * stays). SIGINT is Python's own (KeyboardInterrupt; recorder.c closes the trace). */
+static const int term_sigs[] = {SIGTERM, SIGHUP, SIGQUIT};
+#define NTERM ((int)(sizeof term_sigs / sizeof term_sigs[0]))
+
 /* Owner: this file. Written by install and uninstall (main thread, GIL held) and by
  * chain() in a handler (fatal_ours); read by handlers, which get no context. */
 static struct handlers_state {
@@ -27,6 +34,8 @@ static struct handlers_state {
     rw_crash_opts opts;
     struct sigaction prev_fatal[NFATAL]; /* what each fatal signal did before us */
     int fatal_ours[NFATAL];              /* our handler is (still) installed */
+    struct sigaction prev_term[NTERM];   /* SIG_DFL, when ours */
+    int term_ours[NTERM];
     struct sigaction prev_dump;
     int dump_ours;
     _Atomic int dumps_stuck;             /* a dump timed out: its buffer may still be
@@ -96,6 +105,40 @@ static void fatal_handler(int sig, siginfo_t *si, void *ucv)
             rw_sigsafe_sleep_ms(1);
         chain(sig, si);
     }
+    errno = saved_errno;
+}
+
+/* Terminating signal handler (SIGTERM, SIGHUP, SIGQUIT): a TERMINATED report with
+ * every thread's stacks closes the trace, then the default action ends the process as
+ * it would have without us. Async-signal-safe. */
+static void term_handler(int sig, siginfo_t *si, void *ucv)
+{
+    int saved_errno = errno;
+    int i = 0;
+    while (i < NTERM && term_sigs[i] != sig)
+        i++;
+    if (getpid() == rw_st.pid && rw_crash_report_claim() == 0) {
+        if (!rw_crash_closed()) {
+            rw_crash_report *r =
+                rw_crash_report_begin(REWIND__CRASH_REPORT__KIND__TERMINATED, sig, si, ucv);
+            PyThreadState *cur = rw_crash_pystack_current();
+            rw_crash_pystack_walk(r, cur);
+            rw_crash_cstack_capture(r, ucv);
+            char header[80] = "Terminated by ";
+            rw_sigsafe_copy(header + strlen(header), sizeof header - strlen(header),
+                            rw_sigsafe_sig_name(sig));
+            rw_sigsafe_copy(header + strlen(header), sizeof header - strlen(header), "\n\n");
+            rw_crash_pystack_text(r, header, cur, 0);
+            rw_crash_report_post(r, 0, 1, 128 + sig, sig, "signal", RW_CRASH_WAIT_MS);
+        }
+        rw_crash_report_release();
+    }
+    /* What it would have done: the previous disposition (the default action). */
+    if (i < NTERM && hs.term_ours[i]) {
+        sigaction(sig, &hs.prev_term[i], NULL);
+        hs.term_ours[i] = 0;
+    }
+    raise(sig);
     errno = saved_errno;
 }
 
@@ -179,6 +222,15 @@ rw_code rw_crash_install(const rw_crash_opts *o, rw_err *err)
                                     err));
         hs.fatal_ours[i] = 1;
     }
+    for (int i = 0; i < NTERM; i++) {
+        struct sigaction was;
+        if (term_sigs[i] == o->dump_signal || sigaction(term_sigs[i], NULL, &was) != 0 ||
+            (was.sa_flags & SA_SIGINFO) || was.sa_handler != SIG_DFL)
+            continue;
+        RW_TRY(rw_crash_set_handler(term_sigs[i], term_handler, SA_NODEFER, &hs.prev_term[i],
+                                    err));
+        hs.term_ours[i] = 1;
+    }
     if (o->dump_signal > 0) {
         RW_TRY(rw_crash_set_handler(o->dump_signal, dump_handler, SA_RESTART, &hs.prev_dump,
                                     err));
@@ -209,6 +261,11 @@ void rw_crash_uninstall(void)
         if (hs.fatal_ours[i]) {
             rw_crash_restore_if_ours(fatal_sigs[i], fatal_handler, &hs.prev_fatal[i]);
             hs.fatal_ours[i] = 0;
+        }
+    for (int i = 0; i < NTERM; i++)
+        if (hs.term_ours[i]) {
+            rw_crash_restore_if_ours(term_sigs[i], term_handler, &hs.prev_term[i]);
+            hs.term_ours[i] = 0;
         }
     if (hs.dump_ours)
         rw_crash_restore_if_ours(hs.opts.dump_signal, dump_handler, &hs.prev_dump);

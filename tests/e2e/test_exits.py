@@ -15,11 +15,11 @@ import unittest
 import rwtest
 
 
-def last_line_in(trace, path):
-    """The last LINE event of `path` in the trace, as (line, position)."""
+def last_line_in(trace, path, thread=None):
+    """The last LINE event of `path` in the trace (of one thread), as (line, position)."""
     last = None
     for ev in rwtest.events(trace, "--kinds", "line"):
-        if ev["file"] == path:
+        if ev["file"] == path and thread in (None, ev["thread"]):
             last = (ev["line"], ev["pos"])
     return last
 
@@ -287,6 +287,57 @@ class Exits(rwtest.TestCase):
         self.assertEqual(rec.returncode, 0)
         self.assertEqual(sorted(f for f in os.listdir(self.tmp) if f.endswith(".rwd")),
                          ["trace.rwd"])
+
+    # ---- signals -------------------------------------------------------------------------
+
+    SLEEPER = """\
+        import signal, sys, threading, time
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # even if inherited ignored
+        def worker():
+            while True:
+                time.sleep(0.01)
+        threading.Thread(target=worker, daemon=True).start()
+        def deep(n):
+            if n == 0:
+                print("ready", flush=True)
+                time.sleep(60)
+                return
+            deep(n - 1)
+        deep(3)
+        """
+
+    def killed(self, argv, sig):
+        """Runs argv until it prints 'ready', sends sig; returns (status, stdout, stderr)."""
+        import subprocess
+        dfl = lambda: signal.signal(signal.SIGQUIT, signal.SIG_DFL)  # not a shell's SIG_IGN
+        p = subprocess.Popen(argv, cwd=self.tmp, stdin=subprocess.DEVNULL, preexec_fn=dfl,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=rwtest.clean_env())
+        line = p.stdout.readline()
+        self.assertEqual(line, "ready\n")
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=120)
+        return p.returncode, line + out, err
+
+    def test_terminating_signals(self):
+        p = self.prog("sleeper.py", self.SLEEPER)
+        trace = os.path.join(self.tmp, "trace.rwd")
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGINT):
+            with self.subTest(sig=sig.name):
+                want = self.killed([rwtest.python_bin(), p], sig)
+                got = self.killed([rwtest.rewind_bin(), "record", "-q", "--force", "-o", trace, p],
+                                  sig)
+                self.assertEqual(got, want)
+                v = rwtest.rewind("verify", trace, check=False)
+                self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+                info = rwtest.info(trace)
+                self.assertEqual((info["exit_status"], info["term_signal"], info["stop_reason"]),
+                                 (128 + sig, sig, "signal"))
+                # The main thread was in deep(0)'s sleep: its last line is in the trace.
+                self.assertEqual(last_line_in(trace, p, thread=1)[0], 10)
+                if sig != signal.SIGINT:
+                    rep = info["crashes"][-1]
+                    self.assertEqual((rep["kind"], rep["signal_name"]), ("terminated", sig.name))
 
 
 class Interpreter(rwtest.TestCase):
