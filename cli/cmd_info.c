@@ -700,11 +700,28 @@ int rw_cmd_info(int argc, char **argv)
     size_t nch = rw_reader_nchunks(r);
     s.last_tick = nch ? rw_reader_chunk(r, nch - 1)->last_tick : 0;
     const rw_recovery *rec = rw_reader_recovery(r);
+    int damaged = rec->used;
     if (rec->used)
         fprintf(stderr,
                 "rewind info: %s is damaged: showing the first %llu events (%s); "
                 "'rewind verify' says more\n",
                 path, (unsigned long long)rec->events, rec->why);
+    /* The index can be intact and a chunk not: every chunk's CRC, as verify does
+     * (without decoding them). */
+    for (size_t i = 0; i < nch && !damaged; i++) {
+        rw_err cerr = {0};
+        if (rw_reader_check_chunk(r, i, &cerr) != RW_OK) {
+            fprintf(stderr, "rewind info: %s is damaged: %s; the events from %llu on cannot be "
+                            "read; 'rewind verify' says more\n",
+                    path, cerr.msg, (unsigned long long)rw_reader_chunk(r, i)->first_event);
+            damaged = 1;
+        }
+    }
+    if (!rw_reader_nevents(r) && !damaged) {
+        fprintf(stderr, "rewind info: %s holds no events: the recording ended before the "
+                        "program ran\n", path);
+        damaged = 1;
+    }
 
     if (json)
         print_json(stdout, path, r, &s);
@@ -715,5 +732,5 @@ int rw_cmd_info(int argc, char **argv)
         fprintf(stderr, "rewind info: error writing the output\n");
         return RW_EXIT_FAIL;
     }
-    return RW_EXIT_OK;
+    return damaged ? RW_EXIT_FAIL : RW_EXIT_OK;
 }

@@ -137,14 +137,21 @@ rw_code rw_header_decode(const uint8_t in[RW_HEADER_LEN], uint64_t *file_id, rw_
     if (memcmp(in, RW_MAGIC, 8) != 0)
         return rw_err_set(err, RW_ECORRUPT, "not a rewind trace (bad magic)");
     unsigned version = get16(in + 8);
-    /* Checked before the CRC: a later version may lay its header out differently,
-     * and "written by a newer rewind" is the useful message then. */
+    /* Every version keeps these 32 bytes and their CRC (docs/format.md): a header that
+     * fails it is damaged, whatever version it names; one that passes it and names
+     * another version was written by another rewind. */
+    if (get32(in + 28) != rw_crc32c(0, in, 28))
+        return rw_err_set(err, RW_ECORRUPT,
+                          version != RW_FORMAT_VERSION
+                              ? "not a rewind trace, or its header is damaged (bad CRC; it "
+                                "says format version %u)"
+                              : "damaged file header (bad CRC)",
+                          version);
     if (version != RW_FORMAT_VERSION)
         return rw_err_set(err, RW_EVERSION,
-                          "trace format version %u; this rewind reads version %u", version,
+                          "trace format version %u, written by %s rewind; this one reads "
+                          "version %u", version, version > RW_FORMAT_VERSION ? "a newer" : "an older",
                           RW_FORMAT_VERSION);
-    if (get32(in + 28) != rw_crc32c(0, in, 28))
-        return rw_err_set(err, RW_ECORRUPT, "damaged file header (bad CRC)");
     if (get16(in + 10) != RW_HEADER_LEN || get32(in + 12) != 0 || get32(in + 24) != 0)
         return rw_err_set(err, RW_ECORRUPT,
                           "damaged file header (header length %u, flags %#x, reserved %#x)",
@@ -235,8 +242,7 @@ rw_code rw_frame_header_decode(const uint8_t in[RW_FRAME_HEADER_LEN], rw_frame_h
     return RW_OK;
 }
 
-rw_code rw_frame_payload_decode(const rw_frame_header *h, const uint8_t *stored, uint8_t **out,
-                                rw_err *err)
+rw_code rw_frame_payload_check(const rw_frame_header *h, const uint8_t *stored, rw_err *err)
 {
     /* The header may come from a caller that did not use rw_frame_header_decode:
      * re-check the bounds that size the allocation. */
@@ -264,6 +270,13 @@ rw_code rw_frame_payload_decode(const rw_frame_header *h, const uint8_t *stored,
     } else {
         return rw_err_set(err, RW_ECORRUPT, "unknown payload codec %u", h->codec);
     }
+    return RW_OK;
+}
+
+rw_code rw_frame_payload_decode(const rw_frame_header *h, const uint8_t *stored, uint8_t **out,
+                                rw_err *err)
+{
+    RW_TRY(rw_frame_payload_check(h, stored, err));
     uint8_t *buf = rw_malloc(h->raw_len ? h->raw_len : 1);
     if (!buf)
         return rw_err_set(err, RW_ENOMEM, "out of memory for a %u-byte frame payload",

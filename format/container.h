@@ -72,6 +72,10 @@ rw_code rw_frame_build(unsigned type, const void *payload, size_t len, int level
 rw_code rw_frame_header_decode(const uint8_t in[RW_FRAME_HEADER_LEN], rw_frame_header *h,
                                rw_err *err);
 
+/* Checks the payload: its CRC, its codec, and for zstd that the frame's own header
+ * agrees with the lengths, without decompressing. RW_ECORRUPT on any mismatch. */
+rw_code rw_frame_payload_check(const rw_frame_header *h, const uint8_t *stored, rw_err *err);
+
 /* Checks the payload CRC and decompresses it: *out gets a new malloc'd buffer of
  * h->raw_len bytes (caller frees). RW_ECORRUPT on any mismatch. */
 rw_code rw_frame_payload_decode(const rw_frame_header *h, const uint8_t *stored,

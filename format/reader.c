@@ -253,6 +253,53 @@ static rw_code read_frame(const rw_reader *r, uint64_t off, size_t frame, rw_fra
     return RW_OK;
 }
 
+rw_code rw_reader_check_chunk(const rw_reader *r, size_t i, rw_err *err)
+{
+    assert(i < r->nchunks);
+    const chunk_ent *c = &r->chunks[i];
+    rw_err e = {0};
+    uint8_t hb[RW_FRAME_HEADER_LEN];
+    rw_frame_header h;
+    if (c->offset > r->size || r->size - c->offset < RW_FRAME_HEADER_LEN) {
+        rw_err_set(&e, RW_ECORRUPT, "truncated frame header");
+        return frame_err(r, c->frame, c->offset, &e, err);
+    }
+    RW_TRY(read_at(r, c->offset, hb, sizeof hb, err));
+    if (rw_frame_header_decode(hb, &h, &e) != RW_OK)
+        return frame_err(r, c->frame, c->offset, &e, err);
+    uint64_t body = c->offset + RW_FRAME_HEADER_LEN;
+    if (h.type != RW_FRAME_CHUNK || h.stored_len > r->size - body) {
+        rw_err_set(&e, RW_ECORRUPT, h.type != RW_FRAME_CHUNK ? "not a chunk frame"
+                                                            : "truncated chunk frame");
+        return frame_err(r, c->frame, c->offset, &e, err);
+    }
+    const uint8_t *stored = r->fd < 0 ? r->mem + body : NULL;
+    uint8_t *owned = NULL;
+    if (!stored) {
+        owned = malloc(h.stored_len ? h.stored_len : 1);
+        if (!owned)
+            return rw_err_set(err, RW_ENOMEM, "%s: out of memory for %u bytes", r->name,
+                              h.stored_len);
+        rw_code rc = read_at(r, body, owned, h.stored_len, err);
+        if (rc != RW_OK) {
+            free(owned);
+            return rc;
+        }
+        stored = owned;
+    }
+    rw_code rc = rw_frame_payload_check(&h, stored, &e);
+    free(owned);
+    if (rc != RW_OK) {
+        char what[sizeof e.msg + 96];
+        snprintf(what, sizeof what, "chunk %zu (events %llu to %llu): %.180s", i,
+                 (unsigned long long)c->info.first_event,
+                 (unsigned long long)(c->info.first_event + c->info.event_count), e.msg);
+        rw_err_set(&e, rc, "%s", what);
+        return frame_err(r, c->frame, c->offset, &e, err);
+    }
+    return RW_OK;
+}
+
 /* ---- loading messages ----------------------------------------------------------- */
 
 static rw_code bad_msg(rw_reader *r, size_t frame, uint64_t off, const char *what, rw_err *err)
@@ -803,18 +850,24 @@ rw_code rw_reader_open(const char *path, rw_reader **out, rw_err *err)
     rw_reader *r = reader_alloc(path);
     if (!r)
         return rw_err_set(err, RW_ENOMEM, "%s: out of memory", path);
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0) {
-        rw_code rc = rw_err_set(err, RW_EIO, "%s: %s", path, strerror(errno));
-        rw_reader_free(r);
-        return rc;
-    }
+    /* O_NONBLOCK: a FIFO with no writer must not hang the open (it is refused just
+     * below); it changes nothing for a regular file's reads. */
+    r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     struct stat st;
+    int open_errno = errno;
     const char *bad = NULL;
-    if (fstat(r->fd, &st) != 0)
-        bad = strerror(errno);
+    if (r->fd < 0 ? stat(path, &st) != 0 || S_ISREG(st.st_mode) : fstat(r->fd, &st) != 0)
+        bad = strerror(r->fd < 0 ? open_errno : errno); /* a socket cannot be opened: */
+    else if (S_ISDIR(st.st_mode))                      /* say what it is instead */
+        bad = "is a directory, not a regular file: give the path of a .rwd trace";
+    else if (S_ISFIFO(st.st_mode))
+        bad = "is a FIFO (named pipe), not a regular file: save the trace to a file first";
+    else if (S_ISSOCK(st.st_mode))
+        bad = "is a socket, not a regular file: give the path of a .rwd trace";
+    else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+        bad = "is a device, not a regular file: give the path of a .rwd trace";
     else if (!S_ISREG(st.st_mode))
-        bad = "not a regular file";
+        bad = "is not a regular file";
     if (bad) {
         rw_code rc = rw_err_set(err, RW_EIO, "%s: %s", path, bad);
         rw_reader_free(r);

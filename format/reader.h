@@ -57,6 +57,12 @@ const Rewind__CrashReport *rw_reader_crash(const rw_reader *r, size_t i, uint64_
  * valid until rw_reader_free. */
 const rw_defs *rw_reader_defs(const rw_reader *r);
 
+/* Checks chunk i's frame as stored (header, bounds, payload CRC, zstd framing)
+ * without decoding it: RW_OK, or RW_ECORRUPT naming the frame, its offset and the
+ * chunk's events. Reading a whole trace this way costs a CRC pass over the file
+ * (`rewind info` does it). Thread-safe. */
+rw_code rw_reader_check_chunk(const rw_reader *r, size_t i, rw_err *err);
+
 /* Chunks, in order. */
 size_t rw_reader_nchunks(const rw_reader *r);
 const rw_chunk_info *rw_reader_chunk(const rw_reader *r, size_t i);

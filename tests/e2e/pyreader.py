@@ -380,10 +380,12 @@ class Trace:
         if len(d) < HEADER_LEN or d[:8] != MAGIC:
             raise FormatError("not a rewind trace (bad magic)")
         version, header_len, flags = struct.unpack_from("<HHI", d, 8)
+        (crc,) = struct.unpack_from("<I", d, 28)
+        if crc != crc32c(d[:28]):
+            raise FormatError("not a rewind trace, or its header is damaged")
         if version != FORMAT_VERSION:
             raise FormatError(f"format version {version}, this reader reads {FORMAT_VERSION}")
-        (crc,) = struct.unpack_from("<I", d, 28)
-        if crc != crc32c(d[:28]) or header_len != HEADER_LEN:
+        if header_len != HEADER_LEN:
             raise FormatError("damaged file header")
         (self.file_id,) = struct.unpack_from("<Q", d, 16)
 

@@ -90,9 +90,20 @@ START_TEST(header_errors)
     ck_assert_ptr_nonnull(strstr(err.msg, "not a rewind trace"));
 
     memcpy(bad, h, sizeof h);
-    bad[8] = 2; /* version 2 */
+    bad[8] = 2; /* version 2, written by a newer rewind: the same 32 bytes, a valid CRC */
+    uint32_t crc = rw_crc32c(0, bad, 28);
+    memcpy(bad + 28, &crc, 4); /* little-endian, as the header stores it */
     ck_assert_int_eq(rw_header_decode(bad, &id, &err), RW_EVERSION);
     ck_assert_ptr_nonnull(strstr(err.msg, "version 2"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "newer"));
+
+    /* The magic but a damaged header that names another version is no trace of a
+     * newer rewind: "version 47978" would mislead. */
+    memcpy(bad, h, sizeof h);
+    bad[8] = 0x6a;
+    bad[9] = 0xbb;
+    ck_assert_int_eq(rw_header_decode(bad, &id, &err), RW_ECORRUPT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "not a rewind trace, or its header is damaged"));
 
     /* Every single-bit flip outside the magic and version is caught by the CRC. */
     for (int byte = 10; byte < RW_HEADER_LEN; byte++) {

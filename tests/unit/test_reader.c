@@ -885,7 +885,9 @@ START_TEST(wrong_version_and_not_a_trace)
     write_trace(path, 50, 64, 3, 1, 1, &g);
     size_t len = 0;
     uint8_t *buf = rw_test_read_file(path, &len);
-    buf[8] = 9;
+    buf[8] = 9; /* a newer version's header: same layout, CRC made right */
+    uint32_t crc = rw_crc32c(0, buf, 28);
+    memcpy(buf + 28, &crc, 4);
     rw_reader *r = NULL;
     rw_err err = {0};
     ck_assert_int_eq(rw_reader_open_mem(buf, len, "ver.rwd", &r, &err), RW_EVERSION);
