@@ -14,6 +14,7 @@
 #include "defs.h"
 #include "emit.h"
 #include "pyhelp.h"
+#include "secrets.h"
 #include "state.h"
 
 #define REPR_STR_MAX 200  /* characters of a str/bytes kept before repr */
@@ -197,6 +198,7 @@ static void on_excepthook(rw_uncaught *uc, PyObject *args, uint64_t t)
     rw_py_type_name(type, uc->type, sizeof uc->type);
     size_t len = value == Py_None ? 0 : rw_py_str(value, uc->message, sizeof uc->message);
     uc->message[len] = '\0';
+    len = rw_secrets_scrub(uc->message, len, sizeof uc->message);
     uint32_t name = rw_defs_name_id(uc->type);
 
     /* Keep the outermost frames when the traceback is deeper than the table. */
@@ -232,6 +234,7 @@ static int hook(const char *event, PyObject *args, void *data)
     rw_busy_enter(&b, 1);
     uint32_t name = rw_defs_name_id(event);
     size_t len = rw_audithook_repr(args, ah.text, sizeof ah.text);
+    len = rw_secrets_scrub(ah.text, len, sizeof ah.text);
     rw_stream_put_text(rw_st.s, RW_REC(RW_K_AUDIT, t), name, ah.text, len);
     if (!strcmp(event, "sys.excepthook"))
         on_excepthook(data, args, t);

@@ -28,6 +28,7 @@
 #include "follow.h"
 #include "libc/libc.h"
 #include "pyhelp.h"
+#include "secrets.h"
 #include "source.h"
 #include "state.h"
 #include "sysalloc.h"
@@ -37,7 +38,8 @@
 extern char **environ;
 
 const char *const rw_record_default_redact[] = {
-    "*TOKEN*", "*SECRET*", "*PASSWORD*", "*PASSWD*", "*KEY*", "*CREDENTIAL*", "*AUTH*", NULL,
+    "*PASS*",    "*SECRET*", "*TOKEN*",   "*KEY*",     "*AUTH*",    "*CREDENTIAL*",
+    "*COOKIE*",  "*SESSION*", "*DSN*",    "*WEBHOOK*", "*PRIVATE*", NULL,
 };
 
 void rw_record_opts_init(rw_record_opts *o)
@@ -282,19 +284,19 @@ static char *pystr(meta *mt, PyObject *o)
 
 static int redacted(const char *name, size_t len, const rw_record_opts *o)
 {
-    char n[512];
-    if (len >= sizeof n)
-        len = sizeof n - 1;
-    memcpy(n, name, len);
-    n[len] = '\0';
-    if (!o->keep_env)
-        for (const char *const *p = rw_record_default_redact; *p; p++)
-            if (!fnmatch(*p, n, FNM_CASEFOLD))
-                return 1;
-    for (size_t i = 0; i < o->nredact; i++)
-        if (!fnmatch(o->redact[i], n, FNM_CASEFOLD))
-            return 1;
-    return 0;
+    return rw_secrets_name_is_secret(name, len, o->keep_env, o->redact, o->nredact);
+}
+
+/* A copy of text with the run's secrets scrubbed (secrets.h), kept by mt. */
+static char *scrubbed(meta *mt, const char *text)
+{
+    size_t len = strlen(text), cap = len + 1 + 16 * (sizeof RW_SECRETS_MARK);
+    char *buf = rw_sys_malloc(cap);
+    if (!buf)
+        return (char *)"";
+    memcpy(buf, text, len + 1);
+    rw_secrets_scrub(buf, len, cap);
+    return keep(mt, buf);
 }
 
 static void build_meta(meta *mt, const rw_record_opts *o, const run *r, uint64_t seed,
@@ -325,6 +327,19 @@ static void build_meta(meta *mt, const rw_record_opts *o, const run *r, uint64_t
             for (size_t i = 0; i < n; i++)
                 m->argv[i] = pystr(mt, PyList_GET_ITEM(sysargv, (Py_ssize_t)i));
             m->n_argv = n;
+            /* --password VALUE, --token=VALUE, URL passwords, values of secret
+             * variables: scrubbed (secrets.h). */
+            for (size_t i = 0; i < n; i++) {
+                size_t keep_len;
+                if (rw_secrets_arg_is_secret(m->argv, (int)i, &keep_len)) {
+                    char buf[600];
+                    snprintf(buf, sizeof buf, "%.*s%s", (int)(keep_len < 500 ? keep_len : 500),
+                             m->argv[i], RW_SECRETS_MARK);
+                    m->argv[i] = keep(mt, rw_sys_strdup(buf));
+                } else {
+                    m->argv[i] = scrubbed(mt, m->argv[i]);
+                }
+            }
         }
     }
     char cwd[PATH_MAX];
@@ -364,7 +379,7 @@ static void build_meta(meta *mt, const rw_record_opts *o, const run *r, uint64_t
             }
             v->name = keep(mt, name);
             v->redacted = redacted(e, nlen, o);
-            v->value = v->redacted || !eq ? (char *)"" : keep(mt, rw_sys_strdup(eq + 1));
+            v->value = v->redacted || !eq ? (char *)"" : scrubbed(mt, eq + 1);
             mt->envp[i] = v;
         }
         m->n_env = nenv;
@@ -378,7 +393,7 @@ static void build_meta(meta *mt, const rw_record_opts *o, const run *r, uint64_t
     m->options = &mt->opts;
     static const char *const kinds[] = {"script", "module", "command"};
     m->run_kind = (char *)kinds[o->kind];
-    m->run_target = (char *)o->target;
+    m->run_target = scrubbed(mt, o->target);
 
     size_t np = 0;
     const char *pats[64];
@@ -542,7 +557,13 @@ static void describe_exec(run *r, rw_libc_exec *ex)
     static char *args[MAX_ARGS];
     static char argbuf[MAX_ARGS][MAX_ARG + 1];
     for (size_t i = 0; i < argc && i < MAX_ARGS; i++) {
-        snprintf(argbuf[i], sizeof argbuf[i], "%s", ex->argv[i]);
+        size_t keep_len;
+        if (rw_secrets_arg_is_secret((char **)ex->argv, (int)i, &keep_len))
+            snprintf(argbuf[i], sizeof argbuf[i], "%.*s%s", (int)(keep_len < 400 ? keep_len : 400),
+                     ex->argv[i], RW_SECRETS_MARK);
+        else
+            snprintf(argbuf[i], sizeof argbuf[i], "%s", ex->argv[i]);
+        rw_secrets_scrub(argbuf[i], strlen(argbuf[i]), sizeof argbuf[i]);
         args[i] = argbuf[i];
     }
     e->argv = args;
@@ -647,6 +668,18 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
 
     meta mt;
     memset(&mt, 0, sizeof mt);
+    {
+        /* The secrets to scrub from everything written from now on (secrets.h). */
+        int nargs = o->nargs + 1;
+        char **args = rw_sys_calloc((size_t)nargs + 1, sizeof *args);
+        if (args) {
+            args[0] = (char *)o->target;
+            for (int i = 0; i < o->nargs; i++)
+                args[i + 1] = o->args[i];
+            rw_secrets_init(environ, o->keep_env, o->redact, o->nredact, nargs, args);
+            rw_sys_free(args);
+        }
+    }
     build_meta(&mt, o, &r, seed, ns_per_tick);
     rw_code rc = rw_defs_init(o->kind == RW_RUN_COMMAND ? o->target : NULL, err);
     if (rc == RW_OK) {

@@ -22,6 +22,7 @@
 #include "defs.h"
 #include "emit.h"
 #include "pyhelp.h"
+#include "secrets.h"
 #include "state.h"
 #include "sysalloc.h"
 
@@ -52,6 +53,7 @@ static void exception_event(uint64_t t, PyObject *arg)
             len = rw_py_str(value, msg, sizeof msg);
     }
     rw_busy_leave(&b);
+    len = rw_secrets_scrub(msg, len, sizeof msg);
     rw_stream_put_text(rw_st.s, RW_REC(RW_K_EXCEPTION, t), name, msg, len);
 }
 
