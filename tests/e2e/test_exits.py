@@ -327,7 +327,11 @@ class Exits(rwtest.TestCase):
                 want = self.killed([rwtest.python_bin(), p], sig)
                 got = self.killed([rwtest.rewind_bin(), "record", "-q", "--force", "-o", trace, p],
                                   sig)
-                self.assertEqual(got, want)
+                # The signal may land on line 9 or 10 of deep(): the KeyboardInterrupt
+                # traceback's last frame may differ between the two runs, nothing else.
+                self.assertEqual(got[:2], want[:2])
+                self.assertEqual(got[2].splitlines()[-1:], want[2].splitlines()[-1:])
+                self.assertEqual(got[2].splitlines()[:5], want[2].splitlines()[:5])
                 v = rwtest.rewind("verify", trace, check=False)
                 self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
                 info = rwtest.info(trace)
