@@ -474,6 +474,8 @@ static void finish(run *r, int status, int sig, const char *reason)
     end.end_unix_ns = now_ns(CLOCK_REALTIME);
     end.end_tick = rw_tick();
     end.stop_reason = (char *)reason;
+    if (!strcmp(reason, "SystemExit"))
+        end.exit_message = (char *)rw_source_exit_message();
     if (r->exec_set)
         end.exec = &r->exec;
     if (r->uncaught.seen) {

@@ -27,4 +27,8 @@ double rw_source_calibrate(void);
  * KeyboardInterrupt went unhandled (Py_RunMain does that after finalising). */
 int rw_source_interrupted(void);
 
+/* str() of the code of the last SystemExit raised, when it was neither an int nor
+ * None ("" otherwise): what python3 prints on stderr as it exits. GIL. */
+const char *rw_source_exit_message(void);
+
 #endif

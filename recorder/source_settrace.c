@@ -37,6 +37,15 @@ static inline uint32_t pyframe_line(PyFrameObject *f)
     return line > 0 ? (uint32_t)line : 0;
 }
 
+/* str() of the last SystemExit's code when it is not an int or None (python3 prints
+ * it on stderr): RunEnd.exit_message. Written with the GIL by exception_event. */
+static char exit_message[512];
+
+const char *rw_source_exit_message(void)
+{
+    return exit_message;
+}
+
 static void exception_event(uint64_t t, PyObject *arg)
 {
     char type[256];
@@ -51,6 +60,16 @@ static void exception_event(uint64_t t, PyObject *arg)
         PyObject *value = PyTuple_GET_ITEM(arg, 1);
         if (value != Py_None)
             len = rw_py_str(value, msg, sizeof msg);
+        if (PyTuple_GET_ITEM(arg, 0) == PyExc_SystemExit) {
+            PyObject *code = value != Py_None ? PyObject_GetAttrString(value, "code") : NULL;
+            exit_message[0] = '\0';
+            if (code && code != Py_None && !PyLong_Check(code)) {
+                size_t n = rw_py_str(code, exit_message, sizeof exit_message);
+                rw_secrets_scrub(exit_message, n, sizeof exit_message);
+            }
+            Py_XDECREF(code);
+            PyErr_Clear();
+        }
     }
     rw_busy_leave(&b);
     len = rw_secrets_scrub(msg, len, sizeof msg);

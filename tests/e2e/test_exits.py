@@ -55,6 +55,9 @@ class Exits(rwtest.TestCase):
         rec, info = self.same(p)
         self.assertEqual(rec.returncode, 3)
         self.check_end(info, 3, "SystemExit")
+        self.assertEqual(info["exit_message"], "")
+        self.assertIn("ended        exit status 3 (SystemExit)\n",
+                      rwtest.rewind("info", rec.trace).stdout)
         self.assertEqual(last_line_in(rec.trace, p)[0], 3)
 
     def test_exit_quit_and_raise_at_depth(self):
@@ -92,6 +95,9 @@ class Exits(rwtest.TestCase):
         self.assertEqual(rec.returncode, 1)
         self.assertIn("bye", rec.stderr)
         self.check_end(info, 1, "SystemExit")
+        self.assertEqual(info["exit_message"], "bye")
+        text = rwtest.rewind("info", rec.trace).stdout
+        self.assertIn("ended        exit status 1 (SystemExit: bye)\n", text)
 
     def test_module_mode(self):
         self.prog("leave.py", "import sys\nprint('m')\nsys.exit(7)\n")
