@@ -170,8 +170,12 @@ static rw_code scan_chunk(rw_nav *nav, size_t k, chunk_fn fn, void *ctx, int *st
     RW_TRY(rw_reader_decoder_new(nav->r, k, c, &d, err));
     rw_event ev;
     int rc;
+    uint64_t last = 0; /* records come in position order (the decoder numbers them) */
     *stopped = 0;
     while ((rc = rw_decoder_next(d, &ev, err)) == 1) {
+        assert(ev.pos >= last);
+        last = ev.pos;
+        (void)last;
         if (fn(ctx, &ev, d)) {
             *stopped = 1;
             break;
@@ -255,6 +259,7 @@ rw_code rw_nav_at(rw_nav *nav, uint64_t pos, rw_event *ev, rw_stack *st, rw_err 
     RW_TRY(scan_chunk(nav, chunk_of_event(nav, pos), at_fn, &a, &stopped, err));
     if (a.oom)
         return rw_err_set(err, RW_ENOMEM, "out of memory");
+    assert(!a.found || (st->depth <= st->cap && ev->pos == pos));
     if (!a.found)
         return rw_err_set(err, RW_ECORRUPT, "event %llu is not in the chunk the index names",
                           (unsigned long long)pos);
@@ -323,6 +328,7 @@ rw_code rw_nav_next(rw_nav *nav, uint64_t from, uint64_t end, int flags, rw_nav_
             continue;
         RW_TRY(scan_chunk(nav, k, search_fn, &s, &stopped, err));
         if (s.found) {
+            assert(s.pos >= lo && s.pos < end);
             *found = s.pos;
             return RW_OK;
         }
@@ -350,6 +356,7 @@ rw_code rw_nav_prev(rw_nav *nav, uint64_t from, uint64_t begin, rw_nav_match m, 
             int stopped;
             RW_TRY(scan_chunk(nav, k, search_fn, &s, &stopped, err));
             if (s.found) {
+                assert(s.pos >= begin && s.pos < from);
                 *found = s.pos;
                 return RW_OK;
             }
@@ -473,6 +480,7 @@ rw_code rw_nav_next_in_frame(rw_nav *nav, uint64_t from, uint64_t end, uint32_t 
         int stopped;
         RW_TRY(scan_chunk(nav, k, search_fn, &s, &stopped, err));
         if (s.found) {
+            assert(s.pos >= lo && s.pos < end);
             *found = s.pos;
             return RW_OK;
         }
@@ -531,6 +539,7 @@ rw_code rw_nav_prev_in_frame(rw_nav *nav, uint64_t from, uint64_t begin, uint32_
         int stopped;
         RW_TRY(scan_chunk(nav, k, search_fn, &s, &stopped, err));
         if (s.found) {
+            assert(s.pos >= begin && s.pos < from);
             *found = s.pos;
             return RW_OK;
         }

@@ -750,9 +750,40 @@ void rw_session_where(const rw_session *s, rw_stop *stop)
     stop->crash = s->crash;
 }
 
+#ifndef NDEBUG
+/* The invariants of struct rw_session, for asserts after each move: 1 when they
+ * hold. Costs O(files + breakpoints). */
+static int session_ok(const rw_session *s)
+{
+    uint64_t n = rw_nav_nevents(s->nav);
+    if (s->pos >= n || s->main_ret >= n || s->main_call > s->start_pos ||
+        s->main_call > s->main_ret)
+        return 0;
+    if (s->nframes > s->capframes || (!s->postmortem && s->nframes > s->raw.depth))
+        return 0;
+    if (s->nframes ? s->selected >= s->nframes : s->selected != 0)
+        return 0;
+    if (s->nbps < 1 || s->nfiles < 1)
+        return 0;
+    uint64_t live = 0, counted = 0;
+    for (int i = 1; i < s->nbps; i++) {
+        const rw_breakpoint *b = s->bps[i];
+        if (!b)
+            continue;
+        if (b->number != i || !b->file_id || b->file_id >= s->nfiles || !s->file_bps[b->file_id])
+            return 0;
+        live++;
+    }
+    for (uint32_t f = 0; f < s->nfiles; f++)
+        counted += s->file_bps[f];
+    return live == counted;
+}
+#endif
+
 /* Ends a move: records how and fills *stop. */
 static rw_code report(rw_session *s, rw_stop *stop, rw_stop_reason reason, int moved)
 {
+    assert(session_ok(s));
     s->reason = reason;
     s->moved = moved;
     rw_session_where(s, stop);
