@@ -29,9 +29,6 @@ typedef struct keyframe {
 struct rw_nav {
     const rw_reader *r;
     keyframe *kf;          /* by chunk number; NULL until the first keyframe read */
-    rw_id_limits lim;
-    uint32_t *first_lines; /* CodeDef.first_line by id, for the decoder */
-    unsigned time_shift;
     slot cache[CACHE_SLOTS];
     uint64_t clock;
     uint64_t decodes;
@@ -44,92 +41,76 @@ struct rw_nav {
 
 rw_code rw_nav_new(const rw_reader *r, rw_nav **out, rw_err *err)
 {
-    rw_nav *t = calloc(1, sizeof *t);
-    if (!t)
-        return rw_err_set(err, RW_ENOMEM, "timeline: out of memory");
-    const rw_defs *d = rw_reader_defs(r);
-    t->r = r;
-    t->time_shift = rw_reader_time_shift(r);
-    t->first_lines = calloc(d->ncodes ? d->ncodes : 1, sizeof *t->first_lines);
-    if (!t->first_lines) {
-        free(t);
-        return rw_err_set(err, RW_ENOMEM, "timeline: out of memory");
-    }
-    for (uint32_t i = 1; i < d->ncodes; i++)
-        if (d->codes[i])
-            t->first_lines[i] = d->codes[i]->first_line;
-    t->lim.codes = d->ncodes ? d->ncodes - 1 : 0;
-    t->lim.cfuncs = d->ncfuncs ? d->ncfuncs - 1 : 0;
-    t->lim.threads = d->nthreads ? d->nthreads - 1 : 0;
-    t->lim.names = d->nnames ? d->nnames - 1 : 0;
-    t->lim.code_first_line = t->first_lines;
-    *out = t;
+    rw_nav *nav = calloc(1, sizeof *nav);
+    if (!nav)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    nav->r = r;
+    *out = nav;
     return RW_OK;
 }
 
-void rw_nav_free(rw_nav *t)
+void rw_nav_free(rw_nav *nav)
 {
-    if (!t)
+    if (!nav)
         return;
     for (int i = 0; i < CACHE_SLOTS; i++)
-        rw_chunk_free(t->cache[i].chunk);
-    if (t->kf)
-        for (size_t i = 0; i < rw_reader_nchunks(t->r); i++)
-            free(t->kf[i].st.frames);
-    free(t->kf);
-    free(t->first_lines);
-    free(t->text);
-    free(t);
+        rw_chunk_free(nav->cache[i].chunk);
+    if (nav->kf)
+        for (size_t i = 0; i < rw_reader_nchunks(nav->r); i++)
+            free(nav->kf[i].st.frames);
+    free(nav->kf);
+    free(nav->text);
+    free(nav);
 }
 
-uint64_t rw_nav_nevents(const rw_nav *t)
+uint64_t rw_nav_nevents(const rw_nav *nav)
 {
-    return rw_reader_nevents(t->r);
+    return rw_reader_nevents(nav->r);
 }
 
-uint64_t rw_nav_decodes(const rw_nav *t)
+uint64_t rw_nav_decodes(const rw_nav *nav)
 {
-    return t->decodes;
+    return nav->decodes;
 }
 
-void rw_nav_set_line_filter(rw_nav *t, const uint64_t *pairs, size_t n)
+void rw_nav_set_line_filter(rw_nav *nav, const uint64_t *pairs, size_t n)
 {
     assert(!n || pairs);
-    t->pairs = n ? pairs : NULL;
-    t->npairs = pairs ? n : 0;
+    nav->pairs = n ? pairs : NULL;
+    nav->npairs = pairs ? n : 0;
 }
 
-uint64_t rw_nav_skips(const rw_nav *t)
+uint64_t rw_nav_skips(const rw_nav *nav)
 {
-    return t->skips;
+    return nav->skips;
 }
 
 /* 0 when the line filter rules chunk k out of the current search. */
-static int chunk_may_match(rw_nav *t, size_t k)
+static int chunk_may_match(rw_nav *nav, size_t k)
 {
-    if (!t->pairs)
+    if (!nav->pairs)
         return 1;
-    const rw_chunk_info *ci = rw_reader_chunk(t->r, k);
+    const rw_chunk_info *ci = rw_reader_chunk(nav->r, k);
     if (!ci->filter_len)
         return 1;
-    for (size_t i = 0; i < t->npairs; i++)
-        if (rw_filter_may_have(ci->filter, ci->filter_len, (uint32_t)(t->pairs[i] >> 32),
-                               (uint32_t)t->pairs[i]))
+    for (size_t i = 0; i < nav->npairs; i++)
+        if (rw_filter_may_have(ci->filter, ci->filter_len, (uint32_t)(nav->pairs[i] >> 32),
+                               (uint32_t)nav->pairs[i]))
             return 1;
-    t->skips++;
+    nav->skips++;
     return 0;
 }
 
 /* Chunk k, from the cache or loaded into the least recently used slot. Borrowed
  * until the next load. */
-static rw_code get_chunk(rw_nav *t, size_t k, const rw_chunk **out, rw_err *err)
+static rw_code get_chunk(rw_nav *nav, size_t k, const rw_chunk **out, rw_err *err)
 {
-    assert(k < rw_reader_nchunks(t->r));
-    slot *victim = &t->cache[0];
+    assert(k < rw_reader_nchunks(nav->r));
+    slot *victim = &nav->cache[0];
     for (int i = 0; i < CACHE_SLOTS; i++) {
-        slot *s = &t->cache[i];
+        slot *s = &nav->cache[i];
         if (s->chunk && s->index == k) {
-            s->used = ++t->clock;
+            s->used = ++nav->clock;
             *out = s->chunk;
             return RW_OK;
         }
@@ -137,23 +118,23 @@ static rw_code get_chunk(rw_nav *t, size_t k, const rw_chunk **out, rw_err *err)
             victim = s;
     }
     rw_chunk *c;
-    RW_TRY(rw_reader_load_chunk(t->r, k, &c, err));
-    t->decodes++;
+    RW_TRY(rw_reader_load_chunk(nav->r, k, &c, err));
+    nav->decodes++;
     rw_chunk_free(victim->chunk);
     victim->chunk = c;
     victim->index = k;
-    victim->used = ++t->clock;
+    victim->used = ++nav->clock;
     *out = c;
     return RW_OK;
 }
 
 /* The chunk holding event pos (pos < nevents): chunks without events (annotations
  * only) can share a first_event with the next one. */
-static size_t chunk_of_event(const rw_nav *t, uint64_t pos)
+static size_t chunk_of_event(const rw_nav *nav, uint64_t pos)
 {
-    size_t k = rw_reader_find_chunk(t->r, pos);
+    size_t k = rw_reader_find_chunk(nav->r, pos);
     while (k > 0) {
-        const rw_chunk_info *ci = rw_reader_chunk(t->r, k);
+        const rw_chunk_info *ci = rw_reader_chunk(nav->r, k);
         if (ci->event_count && pos >= ci->first_event && pos < ci->first_event + ci->event_count)
             break;
         k--;
@@ -163,15 +144,15 @@ static size_t chunk_of_event(const rw_nav *t, uint64_t pos)
 
 /* The first chunk that may hold a record with position >= pos (annotations just
  * before event pos can sit at the tail of an earlier chunk). */
-static size_t first_chunk_for(const rw_nav *t, uint64_t pos)
+static size_t first_chunk_for(const rw_nav *nav, uint64_t pos)
 {
-    size_t n = rw_reader_nchunks(t->r);
+    size_t n = rw_reader_nchunks(nav->r);
     if (!n)
         return 0;
-    size_t k = rw_reader_find_chunk(t->r, pos);
+    size_t k = rw_reader_find_chunk(nav->r, pos);
     if (k >= n)
         k = n - 1;
-    while (k > 0 && rw_reader_chunk(t->r, k)->first_event >= pos)
+    while (k > 0 && rw_reader_chunk(nav->r, k)->first_event >= pos)
         k--;
     return k;
 }
@@ -180,17 +161,21 @@ typedef int (*chunk_fn)(void *ctx, const rw_event *ev, const rw_decoder *d);
 
 /* Runs fn over every record of chunk k in order until it returns non-zero.
  * *stopped says whether it did. */
-static rw_code scan_chunk(rw_nav *t, size_t k, chunk_fn fn, void *ctx, int *stopped,
+static rw_code scan_chunk(rw_nav *nav, size_t k, chunk_fn fn, void *ctx, int *stopped,
                           rw_err *err)
 {
     const rw_chunk *c;
-    RW_TRY(get_chunk(t, k, &c, err));
+    RW_TRY(get_chunk(nav, k, &c, err));
     rw_decoder *d;
-    RW_TRY(rw_decoder_new(c, &t->lim, t->time_shift, &d, err));
+    RW_TRY(rw_reader_decoder_new(nav->r, k, c, &d, err));
     rw_event ev;
     int rc;
+    uint64_t last = 0; /* records come in position order (the decoder numbers them) */
     *stopped = 0;
     while ((rc = rw_decoder_next(d, &ev, err)) == 1) {
+        assert(ev.pos >= last);
+        last = ev.pos;
+        (void)last;
         if (fn(ctx, &ev, d)) {
             *stopped = 1;
             break;
@@ -263,31 +248,32 @@ static int at_fn(void *p, const rw_event *ev, const rw_decoder *d)
     return 1;
 }
 
-rw_code rw_nav_at(rw_nav *t, uint64_t pos, rw_event *ev, rw_stack *st, rw_err *err)
+rw_code rw_nav_at(rw_nav *nav, uint64_t pos, rw_event *ev, rw_stack *st, rw_err *err)
 {
-    if (pos >= rw_nav_nevents(t))
+    if (pos >= rw_nav_nevents(nav))
         return rw_err_set(err, RW_EINVAL, "position %llu is past the last event (%llu)",
                           (unsigned long long)pos,
-                          (unsigned long long)(rw_nav_nevents(t) - 1));
+                          (unsigned long long)(rw_nav_nevents(nav) - 1));
     at_ctx a = {pos, ev, st, 0, 0};
     int stopped;
-    RW_TRY(scan_chunk(t, chunk_of_event(t, pos), at_fn, &a, &stopped, err));
+    RW_TRY(scan_chunk(nav, chunk_of_event(nav, pos), at_fn, &a, &stopped, err));
     if (a.oom)
-        return rw_err_set(err, RW_ENOMEM, "timeline: out of memory");
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    assert(!a.found || (st->depth <= st->cap && ev->pos == pos));
     if (!a.found)
         return rw_err_set(err, RW_ECORRUPT, "event %llu is not in the chunk the index names",
                           (unsigned long long)pos);
     if (ev->text) {
-        if (ev->text_len + 1 > t->text_cap) {
-            char *p = realloc(t->text, ev->text_len + 1);
+        if (ev->text_len + 1 > nav->text_cap) {
+            char *p = realloc(nav->text, ev->text_len + 1);
             if (!p)
-                return rw_err_set(err, RW_ENOMEM, "timeline: out of memory");
-            t->text = p;
-            t->text_cap = ev->text_len + 1;
+                return rw_err_set(err, RW_ENOMEM, "out of memory");
+            nav->text = p;
+            nav->text_cap = ev->text_len + 1;
         }
-        memcpy(t->text, ev->text, ev->text_len);
-        t->text[ev->text_len] = '\0';
-        ev->text = t->text;
+        memcpy(nav->text, ev->text, ev->text_len);
+        nav->text[ev->text_len] = '\0';
+        ev->text = nav->text;
     }
     return RW_OK;
 }
@@ -325,23 +311,24 @@ static int search_fn(void *p, const rw_event *ev, const rw_decoder *d)
     return 0;
 }
 
-rw_code rw_nav_next(rw_nav *t, uint64_t from, uint64_t end, int flags, rw_nav_match m,
-                         void *ctx, uint64_t *found, rw_err *err)
+rw_code rw_nav_next(rw_nav *nav, uint64_t from, uint64_t end, int flags, rw_nav_match m,
+                    void *ctx, uint64_t *found, rw_err *err)
 {
     uint64_t lo = from == UINT64_MAX ? 0 : from + 1;
-    uint64_t n = rw_nav_nevents(t);
+    uint64_t n = rw_nav_nevents(nav);
     if (end > n + 1)
         end = n + 1;
     search_ctx s = {lo, end, flags & RW_NAV_ALL, m, ctx, 0, 0, 0, 0};
-    size_t nchunks = rw_reader_nchunks(t->r);
-    for (size_t k = first_chunk_for(t, lo); k < nchunks && lo < end; k++) {
+    size_t nchunks = rw_reader_nchunks(nav->r);
+    for (size_t k = first_chunk_for(nav, lo); k < nchunks && lo < end; k++) {
         int stopped;
-        if (rw_reader_chunk(t->r, k)->first_event >= end)
+        if (rw_reader_chunk(nav->r, k)->first_event >= end)
             break;
-        if (!chunk_may_match(t, k))
+        if (!chunk_may_match(nav, k))
             continue;
-        RW_TRY(scan_chunk(t, k, search_fn, &s, &stopped, err));
+        RW_TRY(scan_chunk(nav, k, search_fn, &s, &stopped, err));
         if (s.found) {
+            assert(s.pos >= lo && s.pos < end);
             *found = s.pos;
             return RW_OK;
         }
@@ -352,23 +339,24 @@ rw_code rw_nav_next(rw_nav *t, uint64_t from, uint64_t end, int flags, rw_nav_ma
                       (unsigned long long)(from == UINT64_MAX ? 0 : from));
 }
 
-rw_code rw_nav_prev(rw_nav *t, uint64_t from, uint64_t begin, rw_nav_match m,
-                         void *ctx, uint64_t *found, rw_err *err)
+rw_code rw_nav_prev(rw_nav *nav, uint64_t from, uint64_t begin, rw_nav_match m, void *ctx,
+                    uint64_t *found, rw_err *err)
 {
-    uint64_t n = rw_nav_nevents(t);
+    uint64_t n = rw_nav_nevents(nav);
     if (from > n)
         from = n;
     if (from == 0 || begin >= from)
         return rw_err_set(err, RW_ENOTFOUND, "no match before event %llu",
                           (unsigned long long)from);
-    size_t k = chunk_of_event(t, from - 1);
+    size_t k = chunk_of_event(nav, from - 1);
     for (;;) {
-        const rw_chunk_info *ci = rw_reader_chunk(t->r, k);
-        if (ci->event_count && chunk_may_match(t, k)) {
+        const rw_chunk_info *ci = rw_reader_chunk(nav->r, k);
+        if (ci->event_count && chunk_may_match(nav, k)) {
             search_ctx s = {begin, from, 0, m, ctx, 0, 0, 0, 1};
             int stopped;
-            RW_TRY(scan_chunk(t, k, search_fn, &s, &stopped, err));
+            RW_TRY(scan_chunk(nav, k, search_fn, &s, &stopped, err));
             if (s.found) {
+                assert(s.pos >= begin && s.pos < from);
                 *found = s.pos;
                 return RW_OK;
             }
@@ -399,16 +387,16 @@ static int visit_fn(void *p, const rw_event *ev, const rw_decoder *d)
     return v->fn(v->ctx, ev, stack_of(d, ev->thread));
 }
 
-rw_code rw_nav_visit(rw_nav *t, uint64_t from, uint64_t to, rw_nav_match fn, void *ctx,
-                          rw_err *err)
+rw_code rw_nav_visit(rw_nav *nav, uint64_t from, uint64_t to, rw_nav_match fn, void *ctx,
+                     rw_err *err)
 {
     visit_ctx v = {from, to, fn, ctx, 0};
-    size_t nchunks = rw_reader_nchunks(t->r);
-    for (size_t k = first_chunk_for(t, from); k < nchunks; k++) {
+    size_t nchunks = rw_reader_nchunks(nav->r);
+    for (size_t k = first_chunk_for(nav, from); k < nchunks; k++) {
         int stopped;
-        if (rw_reader_chunk(t->r, k)->first_event > to)
+        if (rw_reader_chunk(nav->r, k)->first_event > to)
             break;
-        RW_TRY(scan_chunk(t, k, visit_fn, &v, &stopped, err));
+        RW_TRY(scan_chunk(nav, k, visit_fn, &v, &stopped, err));
         if (stopped)
             break;
     }
@@ -420,31 +408,31 @@ rw_code rw_nav_visit(rw_nav *t, uint64_t from, uint64_t to, rw_nav_match fn, voi
 /* The stack of thread at the start of chunk k (borrowed, valid until the navigator is
  * freed or the entry is reloaded for another thread). Reads the chunk without putting
  * it in the cache, so that keyframe probes do not evict the chunks being stepped in. */
-static rw_code keyframe_of(rw_nav *t, size_t k, uint32_t thread, const rw_stack **out,
+static rw_code keyframe_of(rw_nav *nav, size_t k, uint32_t thread, const rw_stack **out,
                            rw_err *err)
 {
-    size_t n = rw_reader_nchunks(t->r);
+    size_t n = rw_reader_nchunks(nav->r);
     assert(k < n);
-    if (!t->kf && !(t->kf = calloc(n, sizeof *t->kf)))
-        return rw_err_set(err, RW_ENOMEM, "timeline: out of memory");
-    keyframe *e = &t->kf[k];
+    if (!nav->kf && !(nav->kf = calloc(n, sizeof *nav->kf)))
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    keyframe *e = &nav->kf[k];
     if (!e->loaded || e->thread != thread) {
         rw_chunk *c = NULL;
         const rw_chunk *cc = NULL;
         for (int i = 0; i < CACHE_SLOTS; i++)
-            if (t->cache[i].chunk && t->cache[i].index == k)
-                cc = t->cache[i].chunk;
+            if (nav->cache[i].chunk && nav->cache[i].index == k)
+                cc = nav->cache[i].chunk;
         if (!cc) {
-            RW_TRY(rw_reader_load_chunk(t->r, k, &c, err));
-            t->decodes++;
+            RW_TRY(rw_reader_load_chunk(nav->r, k, &c, err));
+            nav->decodes++;
             cc = c;
         }
         rw_decoder *d;
-        rw_code rc = rw_decoder_new(cc, &t->lim, t->time_shift, &d, err);
+        rw_code rc = rw_reader_decoder_new(nav->r, k, cc, &d, err);
         if (rc == RW_OK) {
             const rw_stack *s = stack_of(d, thread);
             if (copy_stack(&e->st, s, 0) < 0)
-                rc = rw_err_set(err, RW_ENOMEM, "timeline: out of memory");
+                rc = rw_err_set(err, RW_ENOMEM, "out of memory");
             rw_decoder_free(d);
         }
         rw_chunk_free(c);
@@ -471,27 +459,28 @@ static int runs_callee(const rw_stack *st, uint64_t frame_call, uint64_t callee)
     return callee && callee_of(st, frame_call) == callee;
 }
 
-rw_code rw_nav_next_in_frame(rw_nav *t, uint64_t from, uint64_t end, uint32_t thread,
-                               uint64_t frame_call, rw_nav_match m, void *ctx, uint64_t *found,
-                               rw_err *err)
+rw_code rw_nav_next_in_frame(rw_nav *nav, uint64_t from, uint64_t end, uint32_t thread,
+                             uint64_t frame_call, rw_nav_match m, void *ctx, uint64_t *found,
+                             rw_err *err)
 {
-    uint64_t n = rw_nav_nevents(t);
+    uint64_t n = rw_nav_nevents(nav);
     if (end > n)
         end = n;
-    size_t nchunks = rw_reader_nchunks(t->r);
+    size_t nchunks = rw_reader_nchunks(nav->r);
     uint64_t lo = from == UINT64_MAX ? 0 : from + 1;
     if (lo >= end)
         return rw_err_set(err, RW_ENOTFOUND, "no match after event %llu",
                           (unsigned long long)lo);
-    size_t k = chunk_of_event(t, lo);
+    size_t k = chunk_of_event(nav, lo);
     while (k < nchunks) {
-        const rw_chunk_info *ci = rw_reader_chunk(t->r, k);
+        const rw_chunk_info *ci = rw_reader_chunk(nav->r, k);
         if (ci->first_event >= end)
             break;
         search_ctx s = {lo, end, 0, m, ctx, 0, 0, 0, 0};
         int stopped;
-        RW_TRY(scan_chunk(t, k, search_fn, &s, &stopped, err));
+        RW_TRY(scan_chunk(nav, k, search_fn, &s, &stopped, err));
         if (s.found) {
+            assert(s.pos >= lo && s.pos < end);
             *found = s.pos;
             return RW_OK;
         }
@@ -501,7 +490,7 @@ rw_code rw_nav_next_in_frame(rw_nav *t, uint64_t from, uint64_t end, uint32_t th
          * keyframe no longer shows it (it returned in the chunk before), galloping
          * then bisecting over keyframes. */
         const rw_stack *kf;
-        RW_TRY(keyframe_of(t, k + 1, thread, &kf, err));
+        RW_TRY(keyframe_of(nav, k + 1, thread, &kf, err));
         uint64_t callee = callee_of(kf, frame_call);
         size_t next = k + 1;
         if (callee) {
@@ -510,7 +499,7 @@ rw_code rw_nav_next_in_frame(rw_nav *t, uint64_t from, uint64_t end, uint32_t th
                 size_t probe = good + step;
                 if (probe >= nchunks)
                     break;
-                RW_TRY(keyframe_of(t, probe, thread, &kf, err));
+                RW_TRY(keyframe_of(nav, probe, thread, &kf, err));
                 if (!runs_callee(kf, frame_call, callee)) {
                     bad = probe;
                     break;
@@ -521,7 +510,7 @@ rw_code rw_nav_next_in_frame(rw_nav *t, uint64_t from, uint64_t end, uint32_t th
             assert(good < bad && bad <= nchunks);
             while (bad - good > 1) {
                 size_t mid = good + (bad - good) / 2;
-                RW_TRY(keyframe_of(t, mid, thread, &kf, err));
+                RW_TRY(keyframe_of(nav, mid, thread, &kf, err));
                 if (runs_callee(kf, frame_call, callee))
                     good = mid;
                 else
@@ -529,27 +518,28 @@ rw_code rw_nav_next_in_frame(rw_nav *t, uint64_t from, uint64_t end, uint32_t th
             }
             next = good; /* the callee returns in chunk good (or never) */
         }
-        lo = rw_reader_chunk(t->r, next)->first_event;
+        lo = rw_reader_chunk(nav->r, next)->first_event;
         k = next;
     }
     return rw_err_set(err, RW_ENOTFOUND, "no match after event %llu",
                       (unsigned long long)(from == UINT64_MAX ? 0 : from));
 }
 
-rw_code rw_nav_prev_in_frame(rw_nav *t, uint64_t from, uint64_t begin, uint32_t thread,
-                               uint64_t frame_call, rw_nav_match m, void *ctx, uint64_t *found,
-                               rw_err *err)
+rw_code rw_nav_prev_in_frame(rw_nav *nav, uint64_t from, uint64_t begin, uint32_t thread,
+                             uint64_t frame_call, rw_nav_match m, void *ctx, uint64_t *found,
+                             rw_err *err)
 {
-    uint64_t n = rw_nav_nevents(t);
+    uint64_t n = rw_nav_nevents(nav);
     if (from > n)
         from = n;
     while (from > begin && from > 0) {
-        size_t k = chunk_of_event(t, from - 1);
-        const rw_chunk_info *ci = rw_reader_chunk(t->r, k);
+        size_t k = chunk_of_event(nav, from - 1);
+        const rw_chunk_info *ci = rw_reader_chunk(nav->r, k);
         search_ctx s = {begin, from, 0, m, ctx, 0, 0, 0, 1};
         int stopped;
-        RW_TRY(scan_chunk(t, k, search_fn, &s, &stopped, err));
+        RW_TRY(scan_chunk(nav, k, search_fn, &s, &stopped, err));
         if (s.found) {
+            assert(s.pos >= begin && s.pos < from);
             *found = s.pos;
             return RW_OK;
         }
@@ -558,7 +548,7 @@ rw_code rw_nav_prev_in_frame(rw_nav *t, uint64_t from, uint64_t begin, uint32_t 
         /* A callee running at the start of chunk k began at its call: nothing of the
          * frame's own happened between that call and here. */
         const rw_stack *kf;
-        RW_TRY(keyframe_of(t, k, thread, &kf, err));
+        RW_TRY(keyframe_of(nav, k, thread, &kf, err));
         uint64_t callee = callee_of(kf, frame_call);
         from = callee && callee < ci->first_event ? callee : ci->first_event;
     }

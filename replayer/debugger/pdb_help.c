@@ -1,4 +1,4 @@
-/* Help texts of the debugger's commands (dbg_help.h).
+/* Help texts of the debugger's commands (pdb_help.h).
  *
  * The pdb texts are CPython 3.11's Lib/pdb.py docstrings, verbatim (help prints them
  * as pdb does, with their indentation), each followed by a "rewind:" note where

@@ -22,25 +22,37 @@
 #define CO_GENERATOR_ANY (0x20 | 0x80 | 0x200) /* CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR */
 #define NOPOS UINT64_MAX
 
+/* The lines of one recorded source: line i (1-based) is the bytes off[i-1] ..
+ * off[i] of FileDef.source (0 = off[0] <= off[1] <= ... <= off[n] = its length). */
 typedef struct srcfile {
     int loaded;
     size_t n;             /* lines */
     size_t *off;          /* n + 1 offsets into the source */
 } srcfile;
 
-/* Invariants: frames[0 .. nframes) is the stack at pos (nframes <= capframes);
- * selected < nframes unless nframes == 0 (then 0); bps[1 .. nbps) are the
- * breakpoints by number (NULL once deleted), bps[0] unused; file_bps[f] counts the
- * live breakpoints of file f; main_call <= start_pos and main_call <= main_ret. */
+/* Invariants (session_ok checks them after every move):
+ *  - frames[0 .. nframes) is the Python stack at pos, nframes <= capframes and
+ *    nframes <= raw.depth (postmortem: the traceback instead); selected < nframes,
+ *    or 0 when nframes == 0;
+ *  - pos < the number of events, except in the postmortem view, where it may be
+ *    the number of events (the uncaught exception seen after the last one);
+ *  - bps[1 .. nbps) are the breakpoints by number (NULL once deleted), bps[0] is
+ *    unused, nbps >= 1; a live bps[i] has number i and a file_id in 1 .. nfiles-1;
+ *    file_bps[f] counts the live breakpoints of file f;
+ *  - main_call <= start_pos and main_call <= main_ret < the number of events. */
 struct rw_session {
     const rw_reader *r;
     const rw_defs *defs;
+    rw_timebase tb;        /* the trace's time base, for stop times */
     rw_nav *nav;
     const rw_values *values;
 
-    char **canon;          /* canonical path by FileDef id */
+    /* Per-file tables, indexed by FileDef id 0 .. nfiles-1 (nfiles = defs->nfiles,
+     * at least 1). */
+    uint32_t nfiles;
+    char **canon;          /* canonical path (NULL when the file has no path) */
     srcfile *src;
-    uint32_t *file_bps;    /* live breakpoints per FileDef id */
+    uint32_t *file_bps;    /* live breakpoints */
 
     /* The main program: its frame's CALL and RETURN, its thread, its first line. */
     uint32_t main_thread;
@@ -86,21 +98,26 @@ static char *xstrdup(const char *s)
 
 /* ---- definitions: files, sources, codes ---------------------------------------- */
 
+/* Every look into the trace's definitions goes through vocab.h's bounded lookups, so
+ * an id past its table reads as unknown here as in every other command. */
+
+/* The CodeDef of id; NULL for id 0 or an id past the table. */
 static const Rewind__CodeDef *code_def(const rw_session *s, uint32_t id)
 {
-    return id && id < s->defs->ncodes ? s->defs->codes[id] : NULL;
+    return id ? rw_defs_code(s->defs, id) : NULL;
 }
 
+/* Its FileDef id; 0 when the code or its file is unknown. */
 static uint32_t code_file(const rw_session *s, uint32_t id)
 {
-    const Rewind__CodeDef *c = code_def(s, id);
-    return c && c->file < s->defs->nfiles ? c->file : 0;
+    return rw_defs_code_file(s->defs, id);
 }
 
+/* Its name as pdb prints it: a code without one is a lambda. */
 static const char *code_name(const rw_session *s, uint32_t id)
 {
-    const Rewind__CodeDef *c = code_def(s, id);
-    return c && c->name && *c->name ? c->name : "<lambda>";
+    const char *name = rw_defs_code_name(s->defs, id);
+    return name ? name : "<lambda>";
 }
 
 static int code_is_gen(const rw_session *s, uint32_t id)
@@ -111,105 +128,33 @@ static int code_is_gen(const rw_session *s, uint32_t id)
 
 const char *rw_session_file_path(const rw_session *s, uint32_t f)
 {
-    return f && f < s->defs->nfiles && s->canon[f] ? s->canon[f] : "?";
+    return f && f < s->nfiles && s->canon[f] ? s->canon[f] : "?";
 }
 
 const char *rw_session_file_recorded_path(const rw_session *s, uint32_t f)
 {
-    return f < s->defs->nfiles && s->defs->files[f] ? s->defs->files[f]->path : NULL;
+    const Rewind__FileDef *fd = rw_defs_file(s->defs, f);
+    return fd ? fd->path : NULL;
 }
 
-static const char *exc_name(const rw_session *s, uint32_t name)
+/* The text of a name (an exception type, an audit event); "Exception" when unknown. */
+static const char *name_text(const rw_session *s, uint32_t name)
 {
-    return name && name < s->defs->nnames && s->defs->names[name] ? s->defs->names[name]->text
-                                                                   : "Exception";
+    const char *text = rw_defs_name_text(s->defs, name);
+    return text ? text : "Exception";
 }
 
-/* A growable string, for canonic. */
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-/* pdb's canonic(): <...> names unchanged, others made absolute (against the
- * recording's working directory) and normalised. New string. */
+/* pdb's canonic() (bdb.Bdb.canonic: os.path.abspath, then normcase, which is the
+ * identity on POSIX), with the recording's working directory as the current one:
+ * a "<...>" name (<string>, <frozen runpy>) unchanged, any other path made absolute
+ * against cwd and normalised (vocab.h: rw_path_abspath). New string, caller frees;
+ * NULL when out of memory. */
 static char *canonic(const char *path, const char *cwd)
 {
     size_t n = strlen(path);
     if (n >= 2 && path[0] == '<' && path[n - 1] == '>')
         return xstrdup(path);
-    sbuf b = {0};
-    if (path[0] != '/' && cwd && *cwd) {
-        sb_add(&b, cwd, strlen(cwd));
-        sb_add(&b, "/", 1);
-    }
-    sb_add(&b, path, n);
-    if (b.oom || !b.p)
-        return NULL;
-    /* normpath: collapse //, /./ and /x/../ */
-    char *out = malloc(b.n + 2);
-    if (!out) {
-        free(b.p);
-        return NULL;
-    }
-    size_t o = 0;
-    const char *p = b.p;
-    int abs = *p == '/';
-    if (abs)
-        out[o++] = '/';
-    while (*p) {
-        while (*p == '/')
-            p++;
-        const char *s = p;
-        while (*p && *p != '/')
-            p++;
-        size_t l = (size_t)(p - s);
-        if (!l || (l == 1 && s[0] == '.'))
-            continue;
-        if (l == 2 && s[0] == '.' && s[1] == '.') {
-            size_t base = abs ? 1 : 0;
-            if (o > base) {
-                while (o > base && out[o - 1] != '/')
-                    o--;
-                if (o > base)
-                    o--;
-                continue;
-            }
-            if (abs)
-                continue;
-        }
-        if (o > (size_t)abs)
-            out[o++] = '/';
-        memcpy(out + o, s, l);
-        o += l;
-    }
-    if (!o)
-        out[o++] = '.';
-    out[o] = '\0';
-    free(b.p);
-    return out;
+    return rw_path_abspath(path, cwd);
 }
 
 static const char *recording_cwd(const rw_session *s)
@@ -230,11 +175,11 @@ uint32_t rw_session_lookup_file(const rw_session *s, const char *name)
     snprintf(with_py, sizeof with_py, "%s%s", name, strstr(name, ".py") ? "" : ".py");
     char *c2 = canonic(with_py, recording_cwd(s));
     uint32_t found = 0;
-    for (uint32_t i = 1; i < s->defs->nfiles && !found; i++)
+    for (uint32_t i = 1; i < s->nfiles && !found; i++)
         if (s->canon[i] && ((c && !strcmp(s->canon[i], c)) || (c2 && !strcmp(s->canon[i], c2))))
             found = i;
     size_t wl = strlen(with_py);
-    for (uint32_t i = 1; i < s->defs->nfiles && !found; i++) {
+    for (uint32_t i = 1; i < s->nfiles && !found; i++) {
         const char *p = s->canon[i];
         size_t pl = p ? strlen(p) : 0;
         if (p && pl > wl && p[pl - wl - 1] == '/' && !strcmp(p + pl - wl, with_py))
@@ -250,15 +195,18 @@ uint32_t rw_session_main_file(const rw_session *s)
     return s->main_file;
 }
 
+/* The line offsets of file f's recorded source, split on '\n' (computed at the
+ * first use); NULL when f is unknown or has no recorded source. */
 static srcfile *source_of(rw_session *s, uint32_t f)
 {
-    if (!f || f >= s->defs->nfiles || !s->defs->files[f])
+    const Rewind__FileDef *fd = f ? rw_defs_file(s->defs, f) : NULL;
+    if (!fd)
         return NULL;
+    assert(f < s->nfiles);
     srcfile *sf = &s->src[f];
     if (sf->loaded)
         return sf->n ? sf : NULL;
     sf->loaded = 1;
-    const Rewind__FileDef *fd = s->defs->files[f];
     if (!fd->has_source && !fd->source.len)
         return NULL;
     const char *t = (const char *)fd->source.data;
@@ -288,9 +236,10 @@ int rw_session_source_line(rw_session *s, uint32_t f, long long line, char *buf,
     srcfile *sf = source_of(s, f);
     if (!sf || line < 1 || (size_t)line > sf->n)
         return 0;
-    const char *t = (const char *)s->defs->files[f]->source.data;
+    const Rewind__FileDef *fd = rw_defs_file(s->defs, f);
+    const char *t = (const char *)fd->source.data;
     size_t a = sf->off[line - 1], b = sf->off[line];
-    assert(a <= b && b <= s->defs->files[f]->source.len);
+    assert(a <= b && b <= fd->source.len);
     while (b > a && (t[b - 1] == '\n' || t[b - 1] == '\r'))
         b--;
     size_t n = b - a;
@@ -327,7 +276,7 @@ uint32_t rw_session_find_code(const rw_session *s, const char *name, uint32_t pr
     uint32_t best = 0;
     for (int pass = 0; pass < 2 && !best; pass++)
         for (uint32_t i = 1; i < s->defs->ncodes; i++) {
-            const Rewind__CodeDef *c = s->defs->codes[i];
+            const Rewind__CodeDef *c = code_def(s, i);
             if (!c || !strcmp(c->name, "<module>"))
                 continue;
             int m = (c->qualname && !strcmp(c->qualname, name)) || !strcmp(c->name, name) ||
@@ -342,14 +291,16 @@ uint32_t rw_session_find_code(const rw_session *s, const char *name, uint32_t pr
     return best;
 }
 
+/* What the trace says of thread id: its record in the END frame (RunEnd.threads) when
+ * there is one, else its definition; NULL when neither knows it. */
 static const Rewind__ThreadDef *thread_def(const rw_session *s, uint32_t id)
 {
     const Rewind__RunEnd *e = rw_reader_end(s->r);
     if (e)
         for (size_t i = 0; i < e->n_threads; i++)
-            if (e->threads[i]->id == id)
+            if (e->threads[i] && e->threads[i]->id == id)
                 return e->threads[i];
-    return id && id < s->defs->nthreads ? s->defs->threads[id] : NULL;
+    return id ? rw_defs_thread(s->defs, id) : NULL;
 }
 
 uint32_t rw_session_nthreads(const rw_session *s)
@@ -362,7 +313,8 @@ int rw_session_thread_info(const rw_session *s, uint32_t id, rw_session_thread *
     const Rewind__ThreadDef *t = thread_def(s, id);
     if (!t)
         return 0;
-    out->name = t->name && *t->name ? t->name : "?";
+    const char *name = rw_defs_thread_name(s->defs, rw_reader_end(s->r), id);
+    out->name = name ? name : "?";
     out->ident = t->ident;
     out->native_id = t->native_id;
     out->is_main = t->is_main;
@@ -488,7 +440,7 @@ rw_code rw_session_break_add(rw_session *s, uint32_t file_id, uint32_t line,
                              const char *funcname, const char *cond, int temporary,
                              int *number, rw_err *err)
 {
-    assert(file_id > 0 && file_id < s->defs->nfiles);
+    assert(file_id > 0 && file_id < s->nfiles && rw_defs_file(s->defs, file_id));
     rw_breakpoint *b = calloc(1, sizeof *b);
     rw_breakpoint **nb = realloc(s->bps, (size_t)(s->nbps + 1) * sizeof *nb);
     if (nb)
@@ -775,7 +727,7 @@ void rw_session_where(const rw_session *s, rw_stop *stop)
     stop->pos = s->pos;
     stop->thread = s->thread;
     stop->event_kind = s->ev.kind;
-    stop->time_ns = rw_reader_tick_ns(s->r, s->ev.tick);
+    stop->time_ns = rw_timebase_ns(&s->tb, s->ev.tick);
     stop->frames = s->frames;
     stop->nframes = s->nframes;
     stop->selected = s->selected;
@@ -788,7 +740,7 @@ void rw_session_where(const rw_session *s, rw_stop *stop)
         stop->exception.message = e->uncaught_message ? e->uncaught_message : "";
     } else if (s->ev.kind == RW_K_EXCEPTION) {
         stop->has_exception = 1;
-        stop->exception.type = exc_name(s, s->ev.name);
+        stop->exception.type = name_text(s, s->ev.name);
         stop->exception.message = s->ev.text ? s->ev.text : "";
     }
     stop->returning = s->ev.kind == RW_K_RETURN;
@@ -798,9 +750,40 @@ void rw_session_where(const rw_session *s, rw_stop *stop)
     stop->crash = s->crash;
 }
 
+#ifndef NDEBUG
+/* The invariants of struct rw_session, for asserts after each move: 1 when they
+ * hold. Costs O(files + breakpoints). */
+static int session_ok(const rw_session *s)
+{
+    uint64_t n = rw_nav_nevents(s->nav);
+    if (s->pos >= n || s->main_ret >= n || s->main_call > s->start_pos ||
+        s->main_call > s->main_ret)
+        return 0;
+    if (s->nframes > s->capframes || (!s->postmortem && s->nframes > s->raw.depth))
+        return 0;
+    if (s->nframes ? s->selected >= s->nframes : s->selected != 0)
+        return 0;
+    if (s->nbps < 1 || s->nfiles < 1)
+        return 0;
+    uint64_t live = 0, counted = 0;
+    for (int i = 1; i < s->nbps; i++) {
+        const rw_breakpoint *b = s->bps[i];
+        if (!b)
+            continue;
+        if (b->number != i || !b->file_id || b->file_id >= s->nfiles || !s->file_bps[b->file_id])
+            return 0;
+        live++;
+    }
+    for (uint32_t f = 0; f < s->nfiles; f++)
+        counted += s->file_bps[f];
+    return live == counted;
+}
+#endif
+
 /* Ends a move: records how and fills *stop. */
 static rw_code report(rw_session *s, rw_stop *stop, rw_stop_reason reason, int moved)
 {
+    assert(session_ok(s));
     s->reason = reason;
     s->moved = moved;
     rw_session_where(s, stop);
@@ -920,6 +903,7 @@ rw_code rw_session_new(const rw_reader *r, rw_session **out, rw_err *err)
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     s->r = r;
     s->defs = rw_reader_defs(r);
+    s->tb = rw_reader_timebase(r);
     s->values = &rw_values_log_only;
     s->nbps = 1;
     rw_code rc = rw_nav_new(r, &s->nav, err);
@@ -927,16 +911,16 @@ rw_code rw_session_new(const rw_reader *r, rw_session **out, rw_err *err)
         free(s);
         return rc;
     }
-    uint32_t nf = s->defs->nfiles ? s->defs->nfiles : 1;
-    s->canon = calloc(nf, sizeof *s->canon);
-    s->src = calloc(nf, sizeof *s->src);
-    s->file_bps = calloc(nf, sizeof *s->file_bps);
+    s->nfiles = s->defs->nfiles ? s->defs->nfiles : 1;
+    s->canon = calloc(s->nfiles, sizeof *s->canon);
+    s->src = calloc(s->nfiles, sizeof *s->src);
+    s->file_bps = calloc(s->nfiles, sizeof *s->file_bps);
     if (!s->canon || !s->src || !s->file_bps) {
         rw_session_free(s);
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     }
-    for (uint32_t i = 1; i < s->defs->nfiles; i++) {
-        const Rewind__FileDef *f = s->defs->files[i];
+    for (uint32_t i = 1; i < s->nfiles; i++) {
+        const Rewind__FileDef *f = rw_defs_file(s->defs, i);
         if (f && f->path && !(s->canon[i] = canonic(f->path, recording_cwd(s)))) {
             rw_session_free(s);
             return rw_err_set(err, RW_ENOMEM, "out of memory");
@@ -961,10 +945,10 @@ void rw_session_free(rw_session *s)
         return;
     rw_nav_free(s->nav);
     if (s->canon)
-        for (uint32_t i = 0; i < s->defs->nfiles; i++)
+        for (uint32_t i = 0; i < s->nfiles; i++)
             free(s->canon[i]);
     if (s->src)
-        for (uint32_t i = 0; i < s->defs->nfiles; i++)
+        for (uint32_t i = 0; i < s->nfiles; i++)
             free(s->src[i].off);
     free(s->canon);
     free(s->src);
@@ -1125,7 +1109,7 @@ static int fwd_match(void *p, const rw_event *ev, const rw_stack *st)
             return !(c->skind != S_NONE && gen);
         return 0;
     case RW_K_EXCEPTION: {
-        const char *tn = exc_name(s, ev->name);
+        const char *tn = name_text(s, ev->name);
         if (stop_here(c, is_s, line))
             return !(gen && !strcmp(tn, "StopIteration"));
         if (c->skind == S_FRAME && !is_s && code_is_gen(s, c->scode) &&
@@ -1541,7 +1525,7 @@ rw_code rw_session_goto_crash(rw_session *s, rw_stop *stop, rw_err *err)
     RW_TRY(rw_pos_crash(s->r, &at, &c, err));
     if (at > n)
         at = n;
-    uint32_t thread = c->thread < s->defs->nthreads ? c->thread : 0;
+    uint32_t thread = rw_defs_thread(s->defs, c->thread) ? c->thread : 0;
     rw_code rc = rw_nav_prev(s->nav, at, 0, thread_py_match, &thread, &found, err);
     if (rc == RW_ENOTFOUND && thread) {
         thread = 0; /* the thread ran no Python code: take any thread's last event */
@@ -1612,7 +1596,7 @@ static int visit_one(void *p, const rw_event *ev, const rw_stack *st)
         const rw_frame *fr = event_frame(ev, st, &tmp);
         uint32_t code = fr ? fr->code : ev->code;
         r.cls = RW_REC_EXCEPTION;
-        r.name = exc_name(s, ev->name);
+        r.name = name_text(s, ev->name);
         r.file = rw_session_file_path(s, code_file(s, code));
         r.function = code_name(s, code);
         break;
@@ -1620,15 +1604,14 @@ static int visit_one(void *p, const rw_event *ev, const rw_stack *st)
     case RW_K_C_CALL:
     case RW_K_C_RETURN:
     case RW_K_C_EXCEPTION: {
-        const rw_defs *df = s->defs;
+        const char *label = rw_defs_cfunc_label(s->defs, ev->code);
         r.cls = RW_REC_C;
-        r.label = ev->code && ev->code < df->ncfuncs && df->cfuncs[ev->code]
-                      ? df->cfuncs[ev->code]->label : "?";
+        r.label = label ? label : "?";
         break;
     }
     case RW_K_AUDIT:
         r.cls = RW_REC_AUDIT;
-        r.name = exc_name(s, ev->name);
+        r.name = name_text(s, ev->name);
         break;
     default:
         r.cls = RW_IS_ALLOC(ev->kind) ? RW_REC_ALLOC : RW_IS_FREE(ev->kind) ? RW_REC_FREE

@@ -130,6 +130,39 @@ class Replay(rwtest.TestCase):
                                       "funcs.py"), "c", "c", "cl %s:8" %
                                       os.path.join(self.tmp, "funcs.py"), "c", "b", "c"])
 
+    def test_breakpoints_on_relative_paths(self):
+        """A file named by a path relative to the working directory ("../lib.py",
+        "./main.py", "../sub/main.py") is found and named as pdb names it: bdb's canonic
+        is os.path.abspath against the working directory, which for a replay is the
+        recording's; clear takes the same paths."""
+        self.write("lib.py", "def twice(x):\n    y = x * 2\n    return y\n")
+        main = self.write("sub/main.py",
+                          "import os, sys\n"
+                          "sys.path.insert(0, os.path.dirname(os.path.dirname("
+                          "os.path.abspath(__file__))))\n"
+                          "import lib\n"
+                          "total = lib.twice(1)\n"
+                          "total += lib.twice(2)\n"
+                          "print(total)\n")
+        sub = os.path.dirname(main)
+        rec = self.record(main, trace="rel.rwd", cwd=sub)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        commands = "".join(c + "\n" for c in [
+            "b ../lib.py:2", "b ./main.py:5", "b ../sub/main.py:6", "b ../nosuch.py:1",
+            "b ../lib:3", "b", "c", "w", "c", "c", "cl ../lib.py:2", "cl ./main.py:9",
+            "cl ../sub/main.py:5", "b", "c", "q"])
+        ours = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", rec.trace], cwd=sub,
+                          stdin=commands)
+        self.assertEqual(ours.returncode, 0, ours.stderr)
+        theirs = rwtest.run([rwtest.python_bin(), "-m", "pdb", "main.py"], cwd=sub,
+                            stdin=commands, env={"HOME": self.tmp})
+        ours, ours_ended = cut_at_end(ours.stdout, [OUR_END])
+        theirs, pdb_ended = cut_at_end(normalise_pdb(theirs.stdout), PDB_ENDS)
+        self.assertIn("Breakpoint 1 at %s:2" % os.path.join(self.tmp, "lib.py"), ours)
+        self.assertIn("Breakpoint 3 at %s:6" % main, ours)
+        self.assertEqual(ours, theirs)
+        self.assertEqual(ours_ended, pdb_ended)
+
     def test_bad_commands_and_arguments(self):
         self.same_as_pdb("funcs.py", [
             "b 4", "b 100", "b 19", "b nosuchfile.py:3", "b funcs.py:x", "unt x", "unt 1", "l x", "l 1,2,3", "disable x", "disable 99",

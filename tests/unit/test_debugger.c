@@ -1,17 +1,17 @@
-/* Check suite for replayer/debugger and replayer/timeline: the command-line parser
- * (pdb's parseline, int(), alias expansion and ";;"), and the debugger on a trace
- * written here with the writer API in chunks of a few records, so that backward
- * searches cross many chunk boundaries: step/rstep are inverses at every position,
- * rcontinue finds every earlier breakpoint hit, and the stops print as pdb does. */
+/* Check suite for the pdb front end (replayer/debugger/pdb.h) and, through it, the
+ * session engine and its navigator: the command-line parser (pdb's parseline, int(),
+ * alias expansion and ";;"), and the debugger on a trace written here with the writer
+ * API in chunks of a few records, so that backward searches cross many chunk
+ * boundaries: step/rstep are inverses at every position, rcontinue finds every
+ * earlier breakpoint hit, and the stops print as pdb does. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "debugger.h"
+#include "pdb.h"
 #include "reader.h"
 #include "testutil.h"
-#include "timeline.h"
 #include "writer.h"
 
 /* ---- parser ------------------------------------------------------------------ */
@@ -19,29 +19,29 @@
 START_TEST(test_parseline)
 {
     char name[16], arg[64];
-    ck_assert_int_eq(rw_dbg_parseline("   ", name, sizeof name, arg, sizeof arg), RW_DBG_EMPTY);
-    ck_assert_int_eq(rw_dbg_parseline("", name, sizeof name, arg, sizeof arg), RW_DBG_EMPTY);
-    ck_assert_int_eq(rw_dbg_parseline("  b  7 , x > 1  ", name, sizeof name, arg, sizeof arg),
-                     RW_DBG_COMMAND);
+    ck_assert_int_eq(rw_pdb_parseline("   ", name, sizeof name, arg, sizeof arg), RW_PDB_EMPTY);
+    ck_assert_int_eq(rw_pdb_parseline("", name, sizeof name, arg, sizeof arg), RW_PDB_EMPTY);
+    ck_assert_int_eq(rw_pdb_parseline("  b  7 , x > 1  ", name, sizeof name, arg, sizeof arg),
+                     RW_PDB_COMMAND);
     ck_assert_str_eq(name, "b");
     ck_assert_str_eq(arg, "7 , x > 1");
-    ck_assert_int_eq(rw_dbg_parseline("?step", name, sizeof name, arg, sizeof arg),
-                     RW_DBG_COMMAND);
+    ck_assert_int_eq(rw_pdb_parseline("?step", name, sizeof name, arg, sizeof arg),
+                     RW_PDB_COMMAND);
     ck_assert_str_eq(name, "help");
     ck_assert_str_eq(arg, "step");
-    ck_assert_int_eq(rw_dbg_parseline("!x = 1", name, sizeof name, arg, sizeof arg),
-                     RW_DBG_STATEMENT);
+    ck_assert_int_eq(rw_pdb_parseline("!x = 1", name, sizeof name, arg, sizeof arg),
+                     RW_PDB_STATEMENT);
     ck_assert_str_eq(arg, "x = 1");
-    ck_assert_int_eq(rw_dbg_parseline("(1)", name, sizeof name, arg, sizeof arg),
-                     RW_DBG_STATEMENT);
+    ck_assert_int_eq(rw_pdb_parseline("(1)", name, sizeof name, arg, sizeof arg),
+                     RW_PDB_STATEMENT);
     /* "p(x)": the name stops at the first non-identifier character, as in cmd.py */
-    ck_assert_int_eq(rw_dbg_parseline("p(x)", name, sizeof name, arg, sizeof arg),
-                     RW_DBG_COMMAND);
+    ck_assert_int_eq(rw_pdb_parseline("p(x)", name, sizeof name, arg, sizeof arg),
+                     RW_PDB_COMMAND);
     ck_assert_str_eq(name, "p");
     ck_assert_str_eq(arg, "(x)");
     /* names and arguments longer than the buffers are cut, never overrun */
-    ck_assert_int_eq(rw_dbg_parseline("abcdefghijklmnopqrstuvwxyz 1", name, sizeof name, arg,
-                                      sizeof arg), RW_DBG_COMMAND);
+    ck_assert_int_eq(rw_pdb_parseline("abcdefghijklmnopqrstuvwxyz 1", name, sizeof name, arg,
+                                      sizeof arg), RW_PDB_COMMAND);
     ck_assert_uint_eq(strlen(name), sizeof name - 1);
 }
 END_TEST
@@ -49,20 +49,20 @@ END_TEST
 START_TEST(test_parse_int)
 {
     long long v;
-    ck_assert_int_eq(rw_dbg_parse_int(" 12 ", &v), 0);
+    ck_assert_int_eq(rw_pdb_parse_int(" 12 ", &v), 0);
     ck_assert_int_eq(v, 12);
-    ck_assert_int_eq(rw_dbg_parse_int("-3", &v), 0);
+    ck_assert_int_eq(rw_pdb_parse_int("-3", &v), 0);
     ck_assert_int_eq(v, -3);
-    ck_assert_int_eq(rw_dbg_parse_int("+1_000", &v), 0);
+    ck_assert_int_eq(rw_pdb_parse_int("+1_000", &v), 0);
     ck_assert_int_eq(v, 1000);
-    ck_assert_int_eq(rw_dbg_parse_int("1__0", &v), -1);
-    ck_assert_int_eq(rw_dbg_parse_int("_1", &v), -1);
-    ck_assert_int_eq(rw_dbg_parse_int("1_", &v), -1);
-    ck_assert_int_eq(rw_dbg_parse_int("", &v), -1);
-    ck_assert_int_eq(rw_dbg_parse_int("x", &v), -1);
-    ck_assert_int_eq(rw_dbg_parse_int("1 2", &v), -1);
-    ck_assert_int_eq(rw_dbg_parse_int("99999999999999999999", &v), -1);
-    ck_assert_int_eq(rw_dbg_parse_int("9223372036854775807", &v), 0);
+    ck_assert_int_eq(rw_pdb_parse_int("1__0", &v), -1);
+    ck_assert_int_eq(rw_pdb_parse_int("_1", &v), -1);
+    ck_assert_int_eq(rw_pdb_parse_int("1_", &v), -1);
+    ck_assert_int_eq(rw_pdb_parse_int("", &v), -1);
+    ck_assert_int_eq(rw_pdb_parse_int("x", &v), -1);
+    ck_assert_int_eq(rw_pdb_parse_int("1 2", &v), -1);
+    ck_assert_int_eq(rw_pdb_parse_int("99999999999999999999", &v), -1);
+    ck_assert_int_eq(rw_pdb_parse_int("9223372036854775807", &v), 0);
 }
 END_TEST
 
@@ -71,33 +71,33 @@ START_TEST(test_expand)
     const char *names[] = {"ss", "pi", "loop", "two"};
     const char *texts[] = {"step ;; step", "p %1.%2 %* %3", "loop again", "ss"};
     char *rest;
-    char *x = rw_dbg_expand("ss", names, texts, 4, &rest);
+    char *x = rw_pdb_expand("ss", names, texts, 4, &rest);
     ck_assert_str_eq(x, "step");
     ck_assert_str_eq(rest, "step");
     free(x);
     free(rest);
-    x = rw_dbg_expand("pi a b", names, texts, 4, &rest);
+    x = rw_pdb_expand("pi a b", names, texts, 4, &rest);
     ck_assert_str_eq(x, "p a.b a b %3");
     ck_assert_ptr_null(rest);
     free(x);
     /* aliases nest through the first word */
-    x = rw_dbg_expand("two", names, texts, 4, &rest);
+    x = rw_pdb_expand("two", names, texts, 4, &rest);
     ck_assert_str_eq(x, "step");
     ck_assert_str_eq(rest, "step");
     free(x);
     free(rest);
     /* an alias command keeps its ";;" */
-    x = rw_dbg_expand("alias xx n ;; n", names, texts, 4, &rest);
+    x = rw_pdb_expand("alias xx n ;; n", names, texts, 4, &rest);
     ck_assert_str_eq(x, "alias xx n ;; n");
     ck_assert_ptr_null(rest);
     free(x);
-    x = rw_dbg_expand("n ;;   l ;; w", NULL, NULL, 0, &rest);
+    x = rw_pdb_expand("n ;;   l ;; w", NULL, NULL, 0, &rest);
     ck_assert_str_eq(x, "n");
     ck_assert_str_eq(rest, "l ;; w");
     free(x);
     free(rest);
     /* a self-naming alias ends with NULL instead of looping */
-    ck_assert_ptr_null(rw_dbg_expand("loop", names, texts, 4, &rest));
+    ck_assert_ptr_null(rw_pdb_expand("loop", names, texts, 4, &rest));
     ck_assert_ptr_null(rest);
 }
 END_TEST
@@ -160,7 +160,7 @@ static char *write_trace(void)
 
 typedef struct session {
     rw_reader *r;
-    rw_dbg *d;
+    rw_pdb *d;
     char *buf;
     size_t len;
     FILE *out;
@@ -175,13 +175,13 @@ static void open_session(session *s)
     ck_assert_uint_gt(rw_reader_nchunks(s->r), 20);
     s->out = open_memstream(&s->buf, &s->len);
     ck_assert_ptr_nonnull(s->out);
-    ck_assert_msg(rw_dbg_new(s->r, s->out, &s->d, &err) == RW_OK, "%s", err.msg);
-    ck_assert_msg(rw_dbg_start(s->d, NULL, &err) == RW_OK, "%s", err.msg);
+    ck_assert_msg(rw_pdb_new(s->r, s->out, &s->d, &err) == RW_OK, "%s", err.msg);
+    ck_assert_msg(rw_pdb_start(s->d, NULL, &err) == RW_OK, "%s", err.msg);
 }
 
 static void close_session(session *s)
 {
-    rw_dbg_free(s->d);
+    rw_pdb_free(s->d);
     fclose(s->out);
     free(s->buf);
     rw_reader_free(s->r);
@@ -206,7 +206,7 @@ static const char *run(session *s, const char *cmd)
 {
     fflush(s->out);
     size_t before = s->len;
-    rw_dbg_line(s->d, cmd);
+    rw_pdb_line(s->d, cmd);
     return printed_since(s, before);
 }
 
@@ -221,7 +221,7 @@ START_TEST(test_start_and_print)
 {
     session s;
     open_session(&s);
-    rw_dbg_print_stop(s.d);
+    rw_pdb_print_stop(s.d);
     ck_assert_str_eq(run(&s, "w"), "> /t/prog.py(1)<module>()\n-> def f(x):\n");
     ck_assert_str_eq(run(&s, "s"), "");
     ck_assert_str_eq(run(&s, "s"), "");
@@ -358,13 +358,13 @@ START_TEST(test_next_rnext_over_calls)
 }
 END_TEST
 
-/* What rw_dbg_interaction printed at the current stop (static buffer); *moved gets
+/* What rw_pdb_interaction printed at the current stop (static buffer); *moved gets
  * its result. */
 static const char *interact(session *s, int *moved)
 {
     fflush(s->out);
     size_t before = s->len;
-    *moved = rw_dbg_interaction(s->d);
+    *moved = rw_pdb_interaction(s->d);
     return printed_since(s, before);
 }
 
@@ -382,15 +382,15 @@ START_TEST(test_command_lists)
                      "*** cannot set commands: Breakpoint number 2 out of range\n");
     ck_assert_str_eq(run(&s, "commands 1 2"), "*** Usage: commands [bnum]\n        ...\n"
                                               "        end\n");
-    ck_assert_int_eq(rw_dbg_defining(s.d), 0);
+    ck_assert_int_eq(rw_pdb_defining(s.d), 0);
     /* silent, a line, and continue, which ends the list */
     ck_assert_str_eq(run(&s, "commands"), "");
-    ck_assert_int_eq(rw_dbg_defining(s.d), 1);
+    ck_assert_int_eq(rw_pdb_defining(s.d), 1);
     ck_assert_str_eq(run(&s, "silent"), "");
     ck_assert_str_eq(run(&s, ""), "");         /* skipped, not a repetition */
     ck_assert_str_eq(run(&s, "  when  "), "");
     ck_assert_str_eq(run(&s, "c"), "");
-    ck_assert_int_eq(rw_dbg_defining(s.d), 0);
+    ck_assert_int_eq(rw_pdb_defining(s.d), 0);
     ck_assert_str_eq(run(&s, "c"), "");
     unsigned long long prev = 0;
     for (int i = 0; i < LOOPS; i++) {
@@ -426,11 +426,11 @@ START_TEST(test_command_lists)
     /* lists that resume in opposite directions stop at a prompt */
     run(&s, "b 2");
     run(&s, "commands 1 ;; silent ;; rc");
-    ck_assert_int_eq(rw_dbg_defining(s.d), 1);
+    ck_assert_int_eq(rw_pdb_defining(s.d), 1);
     char queued[256];
-    while (rw_dbg_pending(s.d, queued, sizeof queued))
+    while (rw_pdb_pending(s.d, queued, sizeof queued))
         run(&s, queued);
-    ck_assert_int_eq(rw_dbg_defining(s.d), 0);
+    ck_assert_int_eq(rw_pdb_defining(s.d), 0);
     run(&s, "commands 2");
     run(&s, "silent");
     run(&s, "c");
@@ -474,9 +474,9 @@ START_TEST(test_fast_searches_match_plain)
     b.buf = NULL;
     b.out = open_memstream(&b.buf, &b.len);
     ck_assert_ptr_nonnull(b.out);
-    ck_assert_msg(rw_dbg_new(a.r, b.out, &b.d, &err) == RW_OK, "%s", err.msg);
-    ck_assert_msg(rw_dbg_start(b.d, NULL, &err) == RW_OK, "%s", err.msg);
-    rw_dbg_set_plain_search(b.d, 1);
+    ck_assert_msg(rw_pdb_new(a.r, b.out, &b.d, &err) == RW_OK, "%s", err.msg);
+    ck_assert_msg(rw_pdb_start(b.d, NULL, &err) == RW_OK, "%s", err.msg);
+    rw_session_set_plain_search(rw_pdb_session(b.d), 1);
     static const char *const setup[] = {"b 3", "b 5", "ignore 2 3", "tbreak 2"};
     for (size_t i = 0; i < sizeof setup / sizeof *setup; i++)
         ck_assert_str_eq(run(&a, setup[i]), run(&b, setup[i]));
@@ -498,7 +498,7 @@ START_TEST(test_fast_searches_match_plain)
         }
     }
     ck_assert_str_eq(run(&a, "b"), run(&b, "b"));
-    rw_dbg_free(b.d);
+    rw_pdb_free(b.d);
     fclose(b.out);
     free(b.buf);
     close_session(&a);

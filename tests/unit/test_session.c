@@ -469,6 +469,62 @@ START_TEST(test_goto_and_lookups)
 }
 END_TEST
 
+/* What the session tells of the trace goes through the vocabulary (format/vocab.h):
+ * ids past their tables read as unknown, paths are pdb's canonic against the
+ * recording's cwd (posixpath.abspath), stop times follow the trace's time base. */
+START_TEST(test_vocabulary)
+{
+    fixture f;
+    open_fixture(&f, write_loop);
+    /* ids 0 and past the tables */
+    rw_session_code c;
+    ck_assert(!rw_session_code_info(f.s, 0, &c));
+    ck_assert(!rw_session_code_info(f.s, 3, &c));
+    ck_assert(!rw_session_code_info(f.s, UINT32_MAX, &c));
+    ck_assert_str_eq(rw_session_file_path(f.s, 0), "?");
+    ck_assert_str_eq(rw_session_file_path(f.s, 2), "?");
+    ck_assert_str_eq(rw_session_file_path(f.s, UINT32_MAX), "?");
+    ck_assert_str_eq(rw_session_file_recorded_path(f.s, 1), "/t/prog.py");
+    ck_assert_ptr_null(rw_session_file_recorded_path(f.s, 2));
+    rw_session_thread t;
+    ck_assert(!rw_session_thread_info(f.s, 0, &t));
+    ck_assert(!rw_session_thread_info(f.s, 2, &t));
+    char line[64];
+    ck_assert_uint_eq(rw_session_source_nlines(f.s, 0), 0);
+    ck_assert_uint_eq(rw_session_source_nlines(f.s, 2), 0);
+    ck_assert(!rw_session_source_line(f.s, 2, 1, line, sizeof line));
+    /* canonic: <...> names unchanged, others posixpath.abspath against /t */
+    static const char *const canon[][2] = {
+        {"<string>", "<string>"},     {"<>", "<>"},
+        {"<frozen runpy>", "<frozen runpy>"},
+        {"../x.py", "/x.py"},         {"./prog.py", "/t/prog.py"},
+        {"../t/prog.py", "/t/prog.py"}, {"", "/t"},
+        {"a//b/./../c.py", "/t/a/c.py"}, {"/../../t/prog.py", "/t/prog.py"},
+        {"//t/prog.py", "//t/prog.py"}, {"<", "/t/<"},
+    };
+    for (size_t i = 0; i < sizeof canon / sizeof *canon; i++) {
+        char *got = rw_session_canonic(f.s, canon[i][0]);
+        ck_assert_msg(got && !strcmp(got, canon[i][1]), "%s -> %s, not %s", canon[i][0],
+                      got ? got : "NULL", canon[i][1]);
+        free(got);
+    }
+    /* relative names, as break takes them */
+    ck_assert_uint_eq(rw_session_lookup_file(f.s, "../t/prog.py"), 1);
+    ck_assert_uint_eq(rw_session_lookup_file(f.s, "./prog"), 1);
+    ck_assert_uint_eq(rw_session_lookup_file(f.s, "../prog.py"), 0);
+    /* stop times: the trace's time base over the event's tick. Ticks here count
+     * records from 1; LINE events take the previous event's tick (no --line-times):
+     * the module's CALL (event 0) has tick 2, f's first CALL (event 4) tick 6. */
+    rw_timebase tb = rw_reader_timebase(f.r);
+    ck_assert(tb.ns_per_tick == 1.0);
+    double t0 = go_to(&f, 0)->time_ns;
+    ck_assert(t0 == rw_timebase_ns(&tb, 2));
+    ck_assert(go_to(&f, 1)->time_ns == t0);
+    ck_assert(go_to(&f, 4)->time_ns - t0 == 4.0);
+    close_fixture(&f);
+}
+END_TEST
+
 /* The fast searches (line filter, callees skipped by keyframes, next/return split in
  * a frame search and a breakpoint search) stop where plain decoding does. */
 START_TEST(test_fast_matches_plain)
@@ -665,6 +721,7 @@ int main(void)
     tcase_add_test(tc, test_next_rnext_rreturn);
     tcase_add_test(tc, test_breakpoints);
     tcase_add_test(tc, test_goto_and_lookups);
+    tcase_add_test(tc, test_vocabulary);
     tcase_add_test(tc, test_fast_matches_plain);
     tcase_add_test(tc, test_values_seam);
     suite_add_tcase(s, tc);
