@@ -32,6 +32,25 @@ rw_code rw_defs_init(const char *command_text, rw_err *err)
     return RW_OK;
 }
 
+rw_code rw_defs_restart(rw_err *err)
+{
+    rw_ptrtab_fini(&rw_defs.cfuncs);
+    rw_strtab_fini(&rw_defs.files);
+    rw_strtab_fini(&rw_defs.names);
+    memset(&rw_defs.cfuncs, 0, sizeof rw_defs.cfuncs);
+    memset(&rw_defs.files, 0, sizeof rw_defs.files);
+    memset(&rw_defs.names, 0, sizeof rw_defs.names);
+    memset(rw_defs.cf_cache, 0, sizeof rw_defs.cf_cache);
+    rw_defs.ncodes = rw_defs.ncfuncs = 0;
+    /* Code objects keep the parent's ids in the old slot: a new slot starts them all
+     * afresh, and each is defined again on first sight. */
+    Py_ssize_t slot = _PyEval_RequestCodeExtraIndex(free_extra);
+    if (slot < 0)
+        return rw_err_set(err, RW_EPYTHON, "no code object extra slot left for a new trace");
+    rw_defs.extra_index = slot;
+    return RW_OK;
+}
+
 /* FileDef id of a code object's co_filename, defined on first sight: with the
  * command's text for "<string>" of a -c run, else lazily (the writer thread reads
  * the file when it writes the definition). */

@@ -53,6 +53,11 @@ extern rw_defs_state rw_defs;
  * initialised and before anything else here. RW_EPYTHON when no slot is left. */
 rw_code rw_defs_init(const char *command_text, rw_err *err);
 
+/* Forgets every definition, for a new trace in a forked child: the tables empty and
+ * a new co_extra slot, so that ids start again from 1 as the child's trace defines
+ * them. Single thread, GIL held, recording off. RW_EPYTHON when no slot is left. */
+rw_code rw_defs_restart(rw_err *err);
+
 /* ---- code objects --------------------------------------------------------------- */
 
 /* Mirror of _PyCodeObjectExtra (Objects/codeobject.c, 3.11), which no header

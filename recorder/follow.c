@@ -229,3 +229,11 @@ const char *rw_follow_base(const char *name)
     const char *slash = strrchr(name, '/');
     return slash ? slash + 1 : name;
 }
+
+void rw_follow_child_trace(long pid, char *name, size_t cap)
+{
+    size_t at = put(name, 0, cap, fl.stem[0] ? fl.stem : "rewind-child");
+    at = put(name, at, cap, ".");
+    at = put_long(name, at, cap, pid);
+    put(name, at, cap, ".rwd");
+}

@@ -36,6 +36,9 @@ const char *rw_follow_argv(const char *path, char *const argv[], const char *how
                            char *name, size_t cap, char **out, size_t outcap,
                            const char **why);
 
+/* The path of the trace of the forked child pid: "<stem>.<pid>.rwd". */
+void rw_follow_child_trace(long pid, char *name, size_t cap);
+
 /* The part of a child trace's path after the folder (for ExecInfo.trace). */
 const char *rw_follow_base(const char *name);
 

@@ -51,6 +51,8 @@ void rw_record_opts_init(rw_record_opts *o)
     o->follow = 1;
 }
 
+#define RW_MAX_CHILDREN 1024 /* children listed in RunEnd; more are only found by name */
+
 /* The run, from start to close. One per process (the hooks are global). */
 typedef struct run {
     const rw_record_opts *o;
@@ -63,6 +65,17 @@ typedef struct run {
     int finalized; /* Py_FinalizeEx has run (Py_AtExit called) */
     Rewind__ExecInfo exec; /* stop_reason "exec": what ran instead */
     int exec_set;
+    /* What a forked child needs to open a trace of its own (start_child). */
+    uint64_t seed;
+    double ns_per_tick, calib_ns;
+    char python[PATH_MAX];
+    int is_child;          /* this process is a fork child recording its own trace */
+    /* The children this run forked (RunEnd.children), appended by on_libc_end from
+     * the thread that forked. */
+    _Atomic size_t nchildren;
+    Rewind__ChildRun children[RW_MAX_CHILDREN];
+    Rewind__ChildRun *childp[RW_MAX_CHILDREN];
+    char child_trace[RW_MAX_CHILDREN][64];
 } run;
 
 static run *the_run; /* set while a run is in progress (Py_AtExit has no context) */
@@ -457,10 +470,34 @@ static rw_code pick_output(const rw_record_opts *o, char *out, size_t cap, rw_er
 
 /* ---- end of the run -------------------------------------------------------------------- */
 
+/* The terminating signals, held while a trace opens or closes: arriving then, one
+ * would cut the trace short (the handlers are already gone, or not yet able to
+ * record); held, it acts as soon as the trace is whole. */
+static void hold_term_signals(sigset_t *was)
+{
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigaddset(&term, SIGHUP);
+    sigaddset(&term, SIGQUIT);
+    sigaddset(&term, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &term, was);
+}
+
+static void finish_trace(run *r, int status, int sig, const char *reason);
+
 static void finish(run *r, int status, int sig, const char *reason)
 {
     if (r->finished || getpid() != rw_st.pid)
         return; /* closed already, or a forked child: the trace is the parent's */
+    sigset_t was;
+    hold_term_signals(&was);
+    finish_trace(r, status, sig, reason);
+    pthread_sigmask(SIG_SETMASK, &was, NULL);
+}
+
+static void finish_trace(run *r, int status, int sig, const char *reason)
+{
     r->finished = 1;
     status &= 0xFF; /* what the parent sees: exit(300) is 44 */
     atomic_store(&rw_st.on, 0);
@@ -478,6 +515,9 @@ static void finish(run *r, int status, int sig, const char *reason)
         end.exit_message = (char *)rw_source_exit_message();
     if (r->exec_set)
         end.exec = &r->exec;
+    size_t nkids = atomic_load(&r->nchildren);
+    end.n_children = nkids < RW_MAX_CHILDREN ? nkids : RW_MAX_CHILDREN;
+    end.children = r->childp;
     if (r->uncaught.seen) {
         end.uncaught_type = r->uncaught.type;
         end.uncaught_message = r->uncaught.message;
@@ -525,7 +565,7 @@ static void finish(run *r, int status, int sig, const char *reason)
     res->events = ws.events ? ws.events : rw_st.nevents;
     struct stat sb;
     res->file_bytes = stat(res->path, &sb) == 0 ? (uint64_t)sb.st_size : ws.bytes_written;
-    if (r->o->on_done)
+    if (r->o->on_done && !r->is_child) /* a child's stderr is the program's */
         r->o->on_done(res, r->o->ctx);
 }
 
@@ -621,6 +661,28 @@ static void on_libc_end(rw_libc_way way, int status, rw_libc_exec *ex)
         rw_crash_uninstall();
         finish(r, 0, 0, "exec");
         break;
+    case RW_LIBC_FORKED: {
+        /* In the parent, right after fork(): remember the child. Its own trace is
+         * opened by after_fork_child if it runs Python (os.fork, multiprocessing); a
+         * C-level fork that execs (subprocess) is followed by the exec wrapper. */
+        size_t i = atomic_fetch_add(&r->nchildren, 1);
+        if (i >= RW_MAX_CHILDREN)
+            break;
+        Rewind__ChildRun *c = &r->children[i];
+        rewind__child_run__init(c);
+        c->pid = status;
+        c->pos = rw_st.nevents;
+        if (r->o->follow) {
+            char name[PATH_MAX];
+            rw_follow_child_trace(status, name, sizeof name);
+            snprintf(r->child_trace[i], sizeof r->child_trace[i], "%s", rw_follow_base(name));
+            c->trace = r->child_trace[i];
+        } else {
+            c->not_followed = (char *)"--no-follow";
+        }
+        r->childp[i] = c;
+        break;
+    }
     case RW_LIBC_EXEC_FAILED:
         fprintf(stderr, "rewind record: the exec failed (%s): the program goes on unrecorded\n",
                 strerror(errno));
@@ -632,6 +694,123 @@ static void on_libc_end(rw_libc_way way, int status, rw_libc_exec *ex)
 static void in_child(void)
 {
     atomic_store(&rw_st.on, 0);
+}
+
+/* Writer options of the run's recordings. */
+static void writer_opts(const rw_record_opts *o, const char *cwd, rw_writer_opts *wo)
+{
+    rw_writer_opts_default(wo);
+    if (o->flush_ms >= 0)
+        wo->flush_ms = (uint32_t)o->flush_ms;
+    wo->line_times = o->line_times;
+    wo->base_dir = cwd;
+}
+
+static void start_child_trace(run *r);
+
+/* A forked child that runs Python (os.fork, multiprocessing's fork and forkserver
+ * methods) records into a trace of its own, "<stem>.<pid>.rwd" (follow.h): the
+ * parent's writer, thread table and definitions are left behind, new ones start, and
+ * the child's trace opens with the stack it was forked in. Runs in the child as
+ * os.register_at_fork's after_in_child, single-threaded, GIL held, recording off. On
+ * failure the child runs on unrecorded and says so once on stderr. */
+static void start_child(run *r)
+{
+    /* A child is often told to end as soon as it starts (Pool.terminate). */
+    sigset_t was;
+    hold_term_signals(&was);
+    start_child_trace(r);
+    pthread_sigmask(SIG_SETMASK, &was, NULL);
+}
+
+static void start_child_trace(run *r)
+{
+    char path[PATH_MAX];
+    pid_t pid = getpid();
+    rw_follow_child_trace(pid, path, sizeof path);
+    int64_t parent_pid = rw_st.pid;
+    char parent_trace[PATH_MAX];
+    snprintf(parent_trace, sizeof parent_trace, "%s", r->res->path);
+
+    rw_err err = {0};
+    rw_code rc = rw_defs_restart(&err);
+    rw_threads_restart();
+    rw_st.w = NULL;
+    rw_st.s = NULL;
+    rw_st.cur_thread = 0;
+    rw_st.nevents = rw_st.nallocs = 0;
+    atomic_store(&rw_st.side_n, 0);
+    atomic_flag_clear(&rw_st.side_lock);
+    rw_st.side_dropped = rw_st.side_nallocs = 0;
+    atomic_store(&rw_st.failed, 0);
+    rw_st.failure[0] = '\0';
+    rw_st.pid = pid;
+
+    r->unix0 = now_ns(CLOCK_REALTIME);
+    r->tick0 = rw_tick();
+    meta mt;
+    memset(&mt, 0, sizeof mt);
+    build_meta(&mt, r->o, r, r->seed, r->ns_per_tick);
+    mt.m.calib_ns_per_event = r->calib_ns;
+    mt.m.started_by = (char *)"fork";
+    mt.m.parent_pid = parent_pid;
+    mt.m.parent_trace = parent_trace;
+    rw_writer_opts wo;
+    writer_opts(r->o, mt.m.cwd, &wo);
+    if (rc == RW_OK)
+        rc = rw_writer_open(path, &wo, 1, &mt.m, &rw_st.w, &err);
+    free_meta(&mt);
+    if (rc != RW_OK) {
+        fprintf(stderr, "rewind record: the forked child %ld is not recorded: %s\n", (long)pid,
+                err.msg);
+        rw_st.w = NULL;
+        return;
+    }
+    rw_st.s = rw_writer_stream(rw_st.w);
+    snprintf(r->res->path, sizeof r->res->path, "%s", path);
+    rw_follow_init(path, r->python, r->o, &err); /* its own children: "<stem>.<pid>.<pid>" */
+    r->is_child = 1;
+    r->finished = r->finalized = 0;
+    r->exec_set = 0;
+    atomic_store(&r->nchildren, 0);
+    memset(&r->uncaught, 0, sizeof r->uncaught);
+    clock_gettime(CLOCK_MONOTONIC, &r->t0);
+    rw_threads_define_current(NULL, 1);
+    rw_source_seed_stack();
+    atomic_store(&rw_st.on, 1);
+}
+
+static PyObject *after_fork_child(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    run *r = the_run;
+    if (r && !r->finished && r->o->follow && !rw_crash_closed())
+        start_child(r);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef after_fork_def = {"_rewind_after_fork_child", after_fork_child, METH_NOARGS,
+                                     NULL};
+
+/* os.register_at_fork(after_in_child=...): Python calls it in a child of os.fork. */
+static rw_code register_at_fork(rw_err *err)
+{
+    PyObject *os = PyImport_ImportModule("os");
+    PyObject *fn = PyCFunction_New(&after_fork_def, NULL);
+    PyObject *reg = os ? PyObject_GetAttrString(os, "register_at_fork") : NULL;
+    PyObject *args = PyTuple_New(0);
+    PyObject *kw = fn ? Py_BuildValue("{s:O}", "after_in_child", fn) : NULL;
+    PyObject *res = reg && args && kw ? PyObject_Call(reg, args, kw) : NULL;
+    int ok = res != NULL;
+    Py_XDECREF(res);
+    Py_XDECREF(kw);
+    Py_XDECREF(args);
+    Py_XDECREF(reg);
+    Py_XDECREF(fn);
+    Py_XDECREF(os);
+    PyErr_Clear();
+    return ok ? RW_OK : rw_err_set(err, RW_EPYTHON, "os.register_at_fork failed");
 }
 
 rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *err)
@@ -691,12 +870,12 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         rw_tls.thread = 0;
     }
 
+    r.seed = seed;
+    r.ns_per_tick = ns_per_tick;
+    r.calib_ns = mt.m.calib_ns_per_event;
+    snprintf(r.python, sizeof r.python, "%s", python);
     rw_writer_opts wo;
-    rw_writer_opts_default(&wo);
-    if (o->flush_ms >= 0)
-        wo.flush_ms = (uint32_t)o->flush_ms;
-    wo.line_times = o->line_times;
-    wo.base_dir = mt.m.cwd;
+    writer_opts(o, mt.m.cwd, &wo);
     if (rc == RW_OK)
         rc = rw_writer_open(res->path, &wo, o->force, &mt.m, &rw_st.w, err);
     free_meta(&mt);
@@ -721,6 +900,8 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     rc = rw_audithook_install(&r.uncaught, err);
     if (rc == RW_OK)
         rc = rw_threadwrap_install(err);
+    if (rc == RW_OK)
+        rc = register_at_fork(err);
     if (rc != RW_OK) {
         rw_writer_close(rw_st.w, NULL, NULL, NULL);
         unlink(res->path);

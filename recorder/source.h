@@ -27,6 +27,12 @@ double rw_source_calibrate(void);
  * KeyboardInterrupt went unhandled (Py_RunMain does that after finalising). */
 int rw_source_interrupted(void);
 
+/* A new trace in a forked child starts in the middle of the program: writes one CALL
+ * (and, with lines, one LINE at the current line) for every Python frame of the
+ * calling thread, outermost first, so that the trace's stacks are whole from its first
+ * event. Needs the GIL and the new writer's stream. */
+void rw_source_seed_stack(void);
+
 /* str() of the code of the last SystemExit raised, when it was neither an int nor
  * None ("" otherwise): what python3 prints on stderr as it exits. GIL. */
 const char *rw_source_exit_message(void);

@@ -181,6 +181,38 @@ static int profile_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
     return profile_slow(obj, f, what, arg);
 }
 
+void rw_source_seed_stack(void)
+{
+    enum { MAX_SEED = 4096 };
+    PyFrameObject *stack[MAX_SEED];
+    size_t n = 0;
+    PyFrameObject *f = PyEval_GetFrame(); /* borrowed */
+    Py_XINCREF(f);
+    while (f && n < MAX_SEED) {
+        stack[n++] = f;
+        f = PyFrame_GetBack(f); /* new reference */
+    }
+    Py_XDECREF(f);
+    uint64_t t = rw_tick();
+    for (size_t i = n; i-- > 0;) {
+        f = stack[i];
+        if (rw_emit_begin(t)) {
+            PyCodeObject *co = PyFrame_GetCode(f);
+            uint32_t id = rw_defs_code_id(co);
+            uint32_t first = co->co_firstlineno > 0 ? (uint32_t)co->co_firstlineno : 0;
+            Py_DECREF(co);
+            rw_stream_put(rw_st.s, RW_REC(RW_K_CALL, t), id | ((uint64_t)first << 32));
+            rw_st.nevents++;
+            if (rw_st.lines) {
+                int line = PyFrame_GetLineNumber(f);
+                rw_stream_put(rw_st.s, RW_REC(RW_K_LINE, t), line > 0 ? (uint32_t)line : 0);
+                rw_st.nevents++;
+            }
+        }
+        Py_DECREF(f);
+    }
+}
+
 /* ---- installation ----------------------------------------------------------------- */
 
 static void install(PyThreadState *ts)

@@ -155,6 +155,14 @@ Rewind__ThreadDef **rw_threads_final(size_t *n_out)
     return tab.final_defs;
 }
 
+void rw_threads_restart(void)
+{
+    rw_threads_fini();
+    atomic_store(&tab.nidents, 0);
+    rw_tls.thread = 0;
+    rw_tls.tstate = NULL;
+}
+
 void rw_threads_fini(void)
 {
     for (size_t i = 0; i < tab.n; i++)

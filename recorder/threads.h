@@ -48,6 +48,9 @@ uint32_t rw_threads_id_of_ident(uint64_t ident);
 /* The final thread table for RunEnd.threads: n_out entries, owned by the thread
  * table (valid until rw_threads_fini). */
 Rewind__ThreadDef **rw_threads_final(size_t *n_out);
+/* Empties the table for a new trace in a forked child (the other threads are gone;
+ * the caller defines the current one again). Single thread, GIL held, recording off. */
+void rw_threads_restart(void);
 void rw_threads_fini(void);
 
 #endif

@@ -25,6 +25,7 @@ typedef void (*exit_fn)(int);
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
 typedef int (*execv_fn)(const char *, char *const[]);
 typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+typedef pid_t (*fork_fn)(void);
 
 /* The C library's functions, looked up once before main (a vfork child must not call
  * dlsym). Written before any thread exists, read-only afterwards. */
@@ -33,6 +34,7 @@ static exit_fn real__exit;
 static execve_fn real_execve;
 static execv_fn real_execv;
 static fexecve_fn real_fexecve;
+static fork_fn real_fork;
 
 /* Ends the recording (rw_record_end), set by the recorder while a run is in progress;
  * NULL otherwise. Written by the main thread only. */
@@ -45,6 +47,7 @@ __attribute__((constructor)) static void find_real(void)
     real_execve = (execve_fn)dlsym(RTLD_NEXT, "execve");
     real_execv = (execv_fn)dlsym(RTLD_NEXT, "execv");
     real_fexecve = (fexecve_fn)dlsym(RTLD_NEXT, "fexecve");
+    real_fork = (fork_fn)dlsym(RTLD_NEXT, "fork");
 }
 
 void rw_libc_set_end(rw_libc_end_fn fn)
@@ -148,4 +151,15 @@ int execv(const char *path, char *const argv[])
 int fexecve(int fd, char *const argv[], char *const envp[])
 {
     return do_exec(NULL, fd, argv, envp);
+}
+
+/* fork: the parent notes the child (RunEnd.children); a child that runs Python opens
+ * its own trace from os.register_at_fork (recorder.c), not here: between fork and
+ * exec a child may only make async-signal-safe calls. */
+pid_t fork(void)
+{
+    pid_t pid = real_fork ? real_fork() : (pid_t)syscall(SYS_fork);
+    if (pid > 0 && recording_here())
+        end_fn(RW_LIBC_FORKED, (int)pid, NULL);
+    return pid;
 }

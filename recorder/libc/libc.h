@@ -12,6 +12,7 @@ typedef enum rw_libc_way {
     RW_LIBC__EXIT,       /* _exit(status) / _Exit: os._exit, or C code */
     RW_LIBC_EXEC,        /* execve/execv/fexecve about to run (ex filled) */
     RW_LIBC_EXEC_FAILED, /* the exec returned: the process goes on, unrecorded */
+    RW_LIBC_FORKED,      /* fork() returned in the parent: status is the child's pid */
 } rw_libc_way;
 
 /* An exec about to happen. The callback may replace path, argv and envp (to follow a
