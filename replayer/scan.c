@@ -85,17 +85,18 @@ typedef struct pipe {
 } pipe;
 
 /* The reader's words for chunk i, which a fill found damaged: a cursor over that
- * chunk alone (same limits, same flags) fails at the same record, with the message
- * every command that reads through a cursor prints (file, frame, offset). The fill's
- * own message stays when the cursor reads the chunk through (a damage only the
- * analysis sees). Cold: once per failed scan. */
-static void reader_words(const rw_reader *r, size_t i, unsigned flags, rw_err *err)
+ * chunk alone (same limits) fails at the first damaged record, with the message every
+ * command that reads through a cursor prints (file, frame, offset). It decodes every
+ * record, as `rewind events` does (a cursor cannot skip untimed lines, which
+ * RW_DECODE_SKIP_UNTIMED_LINES does: positions would jump). The fill's own message
+ * stays when the cursor reads the chunk through (a damage only the analysis sees).
+ * Cold: once per failed scan. */
+static void reader_words(const rw_reader *r, size_t i, rw_err *err)
 {
     rw_cursor *c;
     rw_err e;
     if (rw_cursor_new(r, i, i, &c, &e) != RW_OK)
         return;
-    rw_cursor_set_flags(c, flags);
     rw_event ev;
     int rc;
     while ((rc = rw_cursor_next(c, &ev, &e)) == 1)
@@ -120,7 +121,7 @@ static void fill_slot(pipe *pp, size_t i, slot *sl)
         sl->rc = pp->ops->fill(pp->ops->fill_ctx, i, rw_chunk_get_info(ch), d, &sl->batch,
                                &sl->err);
         if (sl->rc == RW_ECORRUPT)
-            reader_words(pp->r, i, pp->ops->decode, &sl->err);
+            reader_words(pp->r, i, &sl->err);
     }
     rw_decoder_free(d);
     rw_chunk_free(ch);

@@ -1,7 +1,7 @@
 """Chunks that use ids out of range get the same answer from every read command.
 
-A real recording (three chunks) is rewritten with tracerewrite.py so that its middle
-chunk uses an id it may not: an id that only a DEFINITIONS frame after the chunk
+A real recording (three chunks) is rewritten with tracerewrite.py so that a chunk
+after the first uses an id it may not: an id that only a DEFINITIONS frame after the chunk
 defines, a code, C function or exception name id past its table, a code id of 0, a
 start thread id past the table. The file is otherwise valid (CRCs, index, trailer).
 Every command that reads the chunks must then say the same thing: status 1, never a
@@ -73,18 +73,21 @@ class HostileIds(unittest.TestCase):
         prog = os.path.join(cls.tmp, "prog.py")
         with open(prog, "w") as f:
             f.write(PROG)
-        rec = rwtest.record(prog, options=["--no-allocations", "-q"])
+        # --flush-ms 0: chunks end every 262144 records only, not on a timer.
+        rec = rwtest.record(prog, options=["--no-allocations", "-q", "--flush-ms", "0"])
         assert rec.returncode == 0, rec.stderr
         cls.frames, cls.header = tr.load(rec.trace)
         chunks = [i for i, f in enumerate(cls.frames) if f.type == pr.FRAME_CHUNK]
-        assert len(chunks) >= 3, f"want three chunks, the recording has {len(chunks)}"
-        cls.victim = chunks[1]
-        # The DEFINITIONS frame just before the middle chunk: what it needs first.
-        before = cls.victim - 1
-        assert cls.frames[before].type == pr.FRAME_DEFINITIONS, "no definitions before chunk 1"
-        cls.defs_before = before
+        # The victim: the first chunk after the first that a DEFINITIONS frame precedes
+        # (the second thread's definition, new C functions and names come just before
+        # the chunk that first uses them).
+        k = next((k for k in range(1, len(chunks))
+                  if cls.frames[chunks[k] - 1].type == pr.FRAME_DEFINITIONS), None)
+        assert k is not None, f"no chunk after the first follows definitions: {chunks}"
+        cls.victim = chunks[k]
+        cls.defs_before = cls.victim - 1
         cls.records_before = sum(
-            next(x[2] for x in cls.frames[i].entry if x[0] == 6) for i in chunks[:1])
+            next(x[2] for x in cls.frames[i].entry if x[0] == 6) for i in chunks[:k])
 
     @classmethod
     def tearDownClass(cls):
