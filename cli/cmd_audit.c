@@ -2,7 +2,6 @@
  * request, the Python stack; filtered by name globs and thread. The scan is
  * replayer/audit.c. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +40,9 @@ typedef struct actx {
 static void frame_info(const rw_defs *d, const rw_frame *f, const char **file,
                        const char **name)
 {
-    const Rewind__CodeDef *cd = f->code < d->ncodes ? d->codes[f->code] : NULL;
-    *file = cd && cd->file && cd->file < d->nfiles && d->files[cd->file]->path
-                ? d->files[cd->file]->path : "?";
+    const Rewind__CodeDef *cd = rw_defs_code(d, f->code);
+    const Rewind__FileDef *fd = cd && cd->file ? rw_defs_file(d, cd->file) : NULL;
+    *file = fd && fd->path ? fd->path : "?";
     *name = cd && cd->name ? cd->name : "?";
 }
 

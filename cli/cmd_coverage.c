@@ -3,7 +3,6 @@
  * relationships), plus an LCOV tracefile. The counting is replayer/analysis/coverage.c,
  * the LCOV writer replayer/analysis/lcov.c. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "position.h"
 #include "progress.h"
 #include "reader.h"
+#include "source_text.h"
 
 #define CMD "coverage"
 
@@ -88,44 +88,6 @@ static void strlist_free(strlist *l)
     free(l->v);
 }
 
-/* os.path.normpath for absolute or relative POSIX paths, in place. */
-static void normpath(char *p)
-{
-    int abs = p[0] == '/';
-    char *parts[PATH_MAX / 2];
-    size_t np = 0;
-    char *save = NULL, *tok;
-    char *copy = strdup(p);
-    if (!copy)
-        return;
-    for (tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
-        if (!strcmp(tok, "."))
-            continue;
-        if (!strcmp(tok, "..") && np && strcmp(parts[np - 1], "..")) {
-            np--;
-            continue;
-        }
-        if (!strcmp(tok, "..") && abs)
-            continue;
-        if (np < sizeof parts / sizeof parts[0])
-            parts[np++] = tok;
-    }
-    char *o = p;
-    if (abs)
-        *o++ = '/';
-    for (size_t i = 0; i < np; i++) {
-        size_t l = strlen(parts[i]);
-        if (i)
-            *o++ = '/';
-        memmove(o, parts[i], l);
-        o += l;
-    }
-    if (o == p)
-        *o++ = '.';
-    *o = 0;
-    free(copy);
-}
-
 static int mkdirs(const char *dir)
 {
     char buf[PATH_MAX];
@@ -154,17 +116,18 @@ static int build_syspath(const rw_reader *r, strlist *sp)
     char buf[PATH_MAX];
     if (m && m->run_kind && !strcmp(m->run_kind, "script") && m->run_target &&
         *m->run_target) {
-        if (m->run_target[0] == '/')
-            snprintf(buf, sizeof buf, "%s", m->run_target);
-        else
-            snprintf(buf, sizeof buf, "%s/%s", cwd, m->run_target);
-        normpath(buf);
-        char *slash = strrchr(buf, '/');
-        if (slash && slash != buf)
+        /* The script's directory: os.path.dirname(os.path.abspath(script)). */
+        char *dir = rw_path_abspath(m->run_target, cwd);
+        if (!dir)
+            return -1;
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir)
             *slash = 0;
         else if (slash)
             slash[1] = 0;
-        if (strlist_add(sp, buf, strlen(buf)) < 0)
+        int rc = strlist_add(sp, dir, strlen(dir));
+        free(dir);
+        if (rc < 0)
             return -1;
     } else if (*cwd && strlist_add(sp, cwd, strlen(cwd)) < 0) {
         return -1;
@@ -221,12 +184,13 @@ static int pair3_qcmp(const void *a, const void *b)
 
 static void func3_of(const rw_defs *d, uint32_t code, func3 *f)
 {
-    const Rewind__CodeDef *cd = d->codes[code];
-    const char *path = cd->file && cd->file < d->nfiles && d->files[cd->file]->path
-                           ? d->files[cd->file]->path : "";
+    const Rewind__CodeDef *cd = rw_defs_code(d, code);
+    const Rewind__FileDef *fd = cd && cd->file ? rw_defs_file(d, cd->file) : NULL;
+    const char *path = fd && fd->path ? fd->path : "";
     f->file = path;
     rw_cov_modname(path, f->mod, sizeof f->mod);
-    rw_cov_funcname(cd->name ? cd->name : "", cd->qualname, f->func, sizeof f->func);
+    rw_cov_funcname(cd && cd->name ? cd->name : "", cd ? cd->qualname : NULL, f->func,
+                    sizeof f->func);
 }
 
 static int print_listfuncs(const rw_reader *r, const rw_cov *cov)
@@ -350,8 +314,16 @@ int rw_cmd_coverage(int argc, char **argv)
         size_t before = dirs.n;
         if (strlist_split(&dirs, dirs_arg.v[i], ':') < 0)
             go = -2;
-        for (size_t k = before; go == RW_OPTS_GO && k < dirs.n; k++)
-            normpath(dirs.v[k]);
+        for (size_t k = before; go == RW_OPTS_GO && k < dirs.n; k++) {
+            /* trace's _Ignore keeps os.path.normpath of each directory. */
+            char *n = rw_path_normpath(dirs.v[k]);
+            if (!n) {
+                go = -2;
+                break;
+            }
+            free(dirs.v[k]);
+            dirs.v[k] = n;
+        }
     }
     rw_opt_list_free(&mods_arg);
     rw_opt_list_free(&dirs_arg);
@@ -416,8 +388,9 @@ int rw_cmd_coverage(int argc, char **argv)
         report[k] = 1;
         if (!count && !summary)
             continue;
-        const Rewind__FileDef *fd = d->files[cf->file];
-        if (!fd->has_source) {
+        const char *src;
+        size_t srclen;
+        if (!rw_source_text_of_file(d, cf->file, &src, &srclen)) {
             fprintf(stderr, "rewind coverage: %s: its source is not in the trace: no report\n",
                     cf->path);
             continue;
@@ -463,8 +436,8 @@ int rw_cmd_coverage(int argc, char **argv)
             continue;
         }
         size_t n_hits, n_lines;
-        int wr = rw_cov_write_cover(out, (const char *)fd->source.data, fd->source.len,
-                                    cf->hits, cf->exec, cf->nlines, missing, &n_hits, &n_lines);
+        int wr = rw_cov_write_cover(out, src, srclen, cf->hits, cf->exec, cf->nlines, missing,
+                                    &n_hits, &n_lines);
         if (fclose(out) != 0 || wr < 0) {
             fprintf(stderr, "rewind coverage: cannot write %s: %s\n", cover, strerror(errno));
             failed = 1;

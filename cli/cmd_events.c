@@ -117,7 +117,7 @@ static where locate(const rw_defs *d, const rw_scan *c, const rw_event *ev)
     where w = {NULL, NULL, 0, NULL};
     uint32_t code = ev->code, line = ev->line;
     if (ev->kind == RW_K_C_CALL || ev->kind == RW_K_C_RETURN || ev->kind == RW_K_C_EXCEPTION) {
-        w.cfunc = ev->code < d->ncfuncs && ev->code ? d->cfuncs[ev->code] : NULL;
+        w.cfunc = ev->code ? rw_defs_cfunc(d, ev->code) : NULL;
         code = line = 0;
         const rw_stack *st = rw_scan_stack(c, ev->thread);
         for (uint32_t i = st ? st->depth : 0; i-- > 0;) {
@@ -128,9 +128,10 @@ static where locate(const rw_defs *d, const rw_scan *c, const rw_event *ev)
             }
         }
     }
-    if (code && code < d->ncodes) {
-        w.code = d->codes[code];
-        w.file = d->files[w.code->file];
+    if (code && (w.code = rw_defs_code(d, code))) {
+        w.file = rw_defs_file(d, w.code->file);
+        if (!w.file)
+            w.file = rw_defs_file(d, 0); /* a file past the table: the empty placeholder */
         w.line = line;
     }
     return w;
@@ -138,7 +139,15 @@ static where locate(const rw_defs *d, const rw_scan *c, const rw_event *ev)
 
 static const char *name_text(const rw_defs *d, uint32_t id)
 {
-    return id && id < d->nnames ? d->names[id]->text : "?";
+    const Rewind__NameDef *n = id ? rw_defs_name(d, id) : NULL;
+    return n ? n->text : "?";
+}
+
+/* The name a THREAD record's thread was defined with, NULL past the table. */
+static const char *thread_def_name(const rw_defs *d, uint32_t id)
+{
+    const Rewind__ThreadDef *t = rw_defs_thread(d, id);
+    return t ? t->name : NULL;
 }
 
 static void print_text(FILE *out, const rw_defs *d, const rw_event *ev, const where *w)
@@ -175,7 +184,8 @@ static void print_text(FILE *out, const rw_defs *d, const rw_event *ev, const wh
         fprintf(out, " %#llx", (unsigned long long)ev->addr);
         break;
     case RW_K_THREAD: {
-        const char *name = ev->name < d->nthreads ? d->threads[ev->name]->name : "";
+        const char *name = thread_def_name(d, ev->name);
+        name = name ? name : "";
         fprintf(out, " now running%s%s", name[0] ? " " : "", name);
         break;
     }
@@ -219,8 +229,8 @@ static void print_json(FILE *out, const rw_defs *d, const rw_event *ev, const wh
     fprintf(out, ", \"name\": ");
     if (RW_HAS_TEXT(ev->kind))
         rw_json_str(out, name_text(d, ev->name));
-    else if (ev->kind == RW_K_THREAD && ev->name < d->nthreads)
-        rw_json_str(out, d->threads[ev->name]->name);
+    else if (ev->kind == RW_K_THREAD && thread_def_name(d, ev->name))
+        rw_json_str(out, thread_def_name(d, ev->name));
     else
         fputs("null", out);
     fprintf(out, ", \"text\": ");

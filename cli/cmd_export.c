@@ -1,7 +1,6 @@
 /* rewind export: a timeline of the calls of every thread, as Chrome trace events
  * (Perfetto, chrome://tracing) or a speedscope file. The work is replayer/export.c. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -14,6 +14,9 @@
 #include "container.h"
 #include "reader.h"
 #include "family.h"
+#include "json.h"
+#include "scan.h"
+#include "source_text.h"
 
 static void usage(FILE *out)
 {
@@ -85,25 +88,18 @@ static void format_duration(double ns, char *buf, size_t len)
         snprintf(buf, len, "%.3f s", ns / 1e9);
 }
 
-/* Line `line` (1-based) of a source text, without surrounding whitespace, as
- * Python's traceback prints it. *len = 0 when there is no such line. */
-static const char *source_line(const Rewind__FileDef *f, uint32_t line, size_t *len)
+/* Line `line` (1-based) of the recorded source of FileDef file, without surrounding
+ * whitespace, as Python's traceback prints it. *len = 0 when there is no such line. */
+static const char *source_line(const rw_defs *d, uint32_t file, uint32_t line, size_t *len)
 {
+    const char *text;
+    size_t n;
+    rw_source_text_line l;
     *len = 0;
-    if (!f || !f->has_source || line == 0)
+    if (!rw_source_text_of_file(d, file, &text, &n) ||
+        !rw_source_text_find(text, n, RW_SOURCE_TEXT_LF, line, &l))
         return NULL;
-    const char *s = (const char *)f->source.data, *end = s + f->source.len;
-    for (uint32_t n = 1; n < line && s < end; n++) {
-        const char *nl = memchr(s, '\n', (size_t)(end - s));
-        if (!nl)
-            return NULL;
-        s = nl + 1;
-    }
-    if (s >= end)
-        return NULL;
-    const char *e = memchr(s, '\n', (size_t)(end - s));
-    if (!e)
-        e = end;
+    const char *s = l.s, *e = l.s + l.len;
     while (s < e && (*s == ' ' || *s == '\t' || *s == '\f'))
         s++;
     while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
@@ -123,20 +119,22 @@ typedef struct summary {
 /* Counts records per kind by reading every chunk. */
 static void count_kinds(const rw_reader *r, summary *s)
 {
-    rw_cursor *c = NULL;
+    rw_scan *c = NULL;
+    rw_scan_opts so;
     rw_err err = {0};
+    rw_scan_opts_default(&so); /* every record, annotations after the last event too */
     s->from_scan = 1;
-    if (rw_cursor_new(r, 0, SIZE_MAX, &c, &err) != RW_OK) {
+    if (rw_scan_open(r, &so, &c, &err) != RW_OK) {
         snprintf(s->scan_err, sizeof s->scan_err, "%s", err.msg);
         return;
     }
     rw_event ev;
     int rc;
-    while ((rc = rw_cursor_next(c, &ev, &err)) == 1)
+    while ((rc = rw_scan_next(c, &ev, &err)) == 1)
         s->kinds[ev.kind]++;
     if (rc < 0)
         snprintf(s->scan_err, sizeof s->scan_err, "%s", err.msg);
-    rw_cursor_free(c);
+    rw_scan_close(c);
     s->counted = 1;
 }
 
@@ -155,12 +153,11 @@ static void print_traceback(FILE *out, const rw_defs *d, const Rewind__RunEnd *e
     for (size_t i = 0; i < end->n_uncaught_traceback; i++) {
         const Rewind__TracebackEntry *te = end->uncaught_traceback[i];
         const Rewind__CodeDef *code = rw_defs_code(d, te->code);
-        const Rewind__FileDef *file = code ? rw_defs_file(d, code->file) : NULL;
         const char *path = rw_defs_code_path(d, te->code), *name = rw_defs_code_name(d, te->code);
         fprintf(out, "  File \"%s\", line %u, in %s\n", path ? path : "<unknown>", te->line,
                 name ? name : "<unknown>");
         size_t n;
-        const char *src = source_line(file, te->line, &n);
+        const char *src = source_line(d, code ? code->file : 0, te->line, &n);
         if (n)
             fprintf(out, "    %.*s\n", (int)n, src);
     }
@@ -260,15 +257,15 @@ static void json_crashes(FILE *out, const rw_reader *r)
         fprintf(out, "%s{\"kind\": \"%s\", \"pos\": %llu, \"signal\": %d, \"signal_name\": ",
                 i ? ", " : "", (unsigned)c->kind < 4 ? kinds[c->kind] : "unknown",
                 (unsigned long long)pos, c->signal);
-        rw_cli_json_str(out, c->signal_name);
+        rw_json_str(out, c->signal_name);
         fprintf(out, ", \"si_code\": %d, \"fault_addr\": %llu, \"pc\": %llu, \"thread\": %u, "
                      "\"thread_ident\": %llu, \"timeout_ms\": %llu, \"unix_ns\": %lld, \"note\": ",
                 c->si_code, (unsigned long long)c->fault_addr, (unsigned long long)c->pc,
                 c->thread, (unsigned long long)c->thread_ident,
                 (unsigned long long)c->timeout_ms, (long long)c->unix_ns);
-        rw_cli_json_str(out, c->note);
+        rw_json_str(out, c->note);
         fprintf(out, ", \"text\": ");
-        rw_cli_json_str(out, c->text);
+        rw_json_str(out, c->text);
         fprintf(out, ", \"threads\": [");
         for (size_t t = 0; t < c->n_threads; t++) {
             const Rewind__CrashThread *th = c->threads[t];
@@ -279,9 +276,9 @@ static void json_crashes(FILE *out, const rw_reader *r)
             for (size_t k = 0; k < th->n_frames; k++) {
                 const Rewind__CrashFrame *f = th->frames[k];
                 fprintf(out, "%s{\"code\": %u, \"file\": ", k ? ", " : "", f->code);
-                rw_cli_json_str(out, f->filename);
+                rw_json_str(out, f->filename);
                 fprintf(out, ", \"line\": %d, \"func\": ", f->line);
-                rw_cli_json_str(out, f->name);
+                rw_json_str(out, f->name);
                 fprintf(out, "}");
             }
             fprintf(out, "]}");
@@ -291,9 +288,9 @@ static void json_crashes(FILE *out, const rw_reader *r)
             const Rewind__CrashCFrame *f = c->c_frames[k];
             fprintf(out, "%s{\"pc\": %llu, \"symbol\": ", k ? ", " : "",
                     (unsigned long long)f->pc);
-            rw_cli_json_str(out, f->symbol);
+            rw_json_str(out, f->symbol);
             fprintf(out, ", \"offset\": %llu, \"module\": ", (unsigned long long)f->offset);
-            rw_cli_json_str(out, f->module);
+            rw_json_str(out, f->module);
             fprintf(out, ", \"module_base\": %llu, \"signal_frame\": %s}",
                     (unsigned long long)f->module_base, f->signal_frame ? "true" : "false");
         }
@@ -305,9 +302,9 @@ static void json_crashes(FILE *out, const rw_reader *r)
             for (size_t b = 0; b < in->bytes.len; b++)
                 fprintf(out, "%02x", in->bytes.data[b]);
             fprintf(out, "\", \"mnemonic\": ");
-            rw_cli_json_str(out, in->mnemonic);
+            rw_json_str(out, in->mnemonic);
             fprintf(out, ", \"operands\": ");
-            rw_cli_json_str(out, in->operands);
+            rw_json_str(out, in->operands);
             fprintf(out, ", \"faulting\": %s}", in->faulting ? "true" : "false");
         }
         fprintf(out, "]}");
@@ -455,14 +452,14 @@ static void print_text(FILE *out, const char *path, const rw_reader *r, const su
         fprintf(out, "unreadable   %s\n", s->scan_err);
     fprintf(out, "threads      %u\n", d->nthreads - 1);
     for (uint32_t i = 1; i < d->nthreads; i++) {
-        const Rewind__ThreadDef *t = d->threads[i];
+        const Rewind__ThreadDef *t = rw_defs_thread(d, i);
         fprintf(out, "  t%-3u ident %llu, native id %llu, %s%s\n", i,
                 (unsigned long long)t->ident, (unsigned long long)t->native_id,
                 thread_name(d, end, i), t->is_main ? " (main)" : "");
     }
     fprintf(out, "files        %u\n", d->nfiles - 1);
     for (uint32_t i = 1; i < d->nfiles; i++) {
-        const Rewind__FileDef *f = d->files[i];
+        const Rewind__FileDef *f = rw_defs_file(d, i);
         if (f->has_source)
             fprintf(out, "  %s (%zu bytes of source)\n", f->path, f->source.len);
         else
@@ -490,13 +487,13 @@ static void json_family(FILE *out, const char *path, const rw_reader *r)
     for (size_t i = 0; i < n; i++) {
         const rw_relative *c = &kids[i];
         fprintf(out, "%s{\"pid\": %lld, \"trace\": ", i ? ", " : "", (long long)c->pid);
-        rw_cli_json_str(out, c->path);
+        rw_json_str(out, c->path);
         fprintf(out, ", \"started_by\": ");
-        rw_cli_json_str(out, c->started_by);
+        rw_json_str(out, c->started_by);
         if (c->ended) {
             fprintf(out, ", \"exit_status\": %d, \"term_signal\": %d, \"stop_reason\": ",
                     c->exit_status, c->term_signal);
-            rw_cli_json_str(out, c->stop_reason);
+            rw_json_str(out, c->stop_reason);
         } else {
             fprintf(out, ", \"exit_status\": null, \"term_signal\": null, \"stop_reason\": null");
         }
@@ -516,7 +513,7 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
     char buf[64];
 
     fprintf(out, "{\"file\": ");
-    rw_cli_json_str(out, path);
+    rw_json_str(out, path);
     fprintf(out, ", \"format_version\": %u, \"file_bytes\": %llu, \"bytes_per_event\": ",
             RW_FORMAT_VERSION, (unsigned long long)size);
     if (nev)
@@ -528,42 +525,42 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
         fprintf(out, "{\"chunks\": %llu, \"events\": %llu, \"good_bytes\": %llu, \"why\": ",
                 (unsigned long long)rec->chunks, (unsigned long long)rec->events,
                 (unsigned long long)rec->good_bytes);
-        rw_cli_json_str(out, rec->why);
+        rw_json_str(out, rec->why);
         fprintf(out, "}");
     } else {
         fprintf(out, "null");
     }
     fprintf(out, ", \"run_kind\": ");
-    rw_cli_json_str(out, m->run_kind);
+    rw_json_str(out, m->run_kind);
     fprintf(out, ", \"run_target\": ");
-    rw_cli_json_str(out, m->run_target);
+    rw_json_str(out, m->run_target);
     fprintf(out, ", \"argv\": [");
     for (size_t i = 0; i < m->n_argv; i++) {
         fputs(i ? ", " : "", out);
-        rw_cli_json_str(out, m->argv[i]);
+        rw_json_str(out, m->argv[i]);
     }
     fprintf(out, "], \"cwd\": ");
-    rw_cli_json_str(out, m->cwd);
+    rw_json_str(out, m->cwd);
     fprintf(out, ", \"python_version\": ");
-    rw_cli_json_str(out, m->python_version);
+    rw_json_str(out, m->python_version);
     fprintf(out, ", \"python_executable\": ");
-    rw_cli_json_str(out, m->python_executable);
+    rw_json_str(out, m->python_executable);
     fprintf(out, ", \"python_build\": ");
-    rw_cli_json_str(out, m->python_build ? m->python_build : "");
+    rw_json_str(out, m->python_build ? m->python_build : "");
     fprintf(out, ", \"platform\": ");
-    rw_cli_json_str(out, m->platform);
+    rw_json_str(out, m->platform);
     fprintf(out, ", \"hostname\": ");
-    rw_cli_json_str(out, m->hostname);
+    rw_json_str(out, m->hostname);
     fprintf(out, ", \"tool_version\": ");
-    rw_cli_json_str(out, m->tool_version);
+    rw_json_str(out, m->tool_version);
     format_time(m->start_unix_ns, buf, sizeof buf);
     fprintf(out, ", \"pid\": %" PRId64 ", \"start_unix_ns\": %" PRId64 ", \"start_time\": ", m->pid,
             m->start_unix_ns);
-    rw_cli_json_str(out, buf);
+    rw_json_str(out, buf);
     fprintf(out, ", \"started_by\": ");
-    rw_cli_json_str(out, m->started_by ? m->started_by : "");
+    rw_json_str(out, m->started_by ? m->started_by : "");
     fprintf(out, ", \"parent_pid\": %" PRId64 ", \"parent_trace\": ", m->parent_pid);
-    rw_cli_json_str(out, m->parent_trace ? m->parent_trace : "");
+    rw_json_str(out, m->parent_trace ? m->parent_trace : "");
     json_family(out, path, r);
     uint64_t last = end ? end->end_tick : s->last_tick;
     fprintf(out, ", \"duration_ns\": %.0f", rw_reader_tick_ns(r, last));
@@ -571,28 +568,28 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
     if (end) {
         fprintf(out, ", \"exit_status\": %d, \"term_signal\": %d, \"stop_reason\": ",
                 end->exit_status, end->term_signal);
-        rw_cli_json_str(out, end->stop_reason);
+        rw_json_str(out, end->stop_reason);
         fprintf(out, ", \"exit_message\": ");
-        rw_cli_json_str(out, end->exit_message ? end->exit_message : "");
+        rw_json_str(out, end->exit_message ? end->exit_message : "");
         fprintf(out, ", \"exec\": ");
         if (end->exec) {
             fprintf(out, "{\"path\": ");
-            rw_cli_json_str(out, end->exec->path);
+            rw_json_str(out, end->exec->path);
             fprintf(out, ", \"argv\": [");
             for (size_t i = 0; i < end->exec->n_argv; i++) {
                 fputs(i ? ", " : "", out);
-                rw_cli_json_str(out, end->exec->argv[i]);
+                rw_json_str(out, end->exec->argv[i]);
             }
             fprintf(out, "], \"trace\": ");
-            rw_cli_json_str(out, end->exec->trace);
+            rw_json_str(out, end->exec->trace);
             fprintf(out, ", \"not_followed\": ");
-            rw_cli_json_str(out, end->exec->not_followed);
+            rw_json_str(out, end->exec->not_followed);
             fprintf(out, "}");
         } else {
             fprintf(out, "null");
         }
         fprintf(out, ", \"lost\": ");
-        rw_cli_json_str(out, end->lost);
+        rw_json_str(out, end->lost);
         fprintf(out, ", \"dropped_frees\": %llu", (unsigned long long)end->dropped_frees);
     } else {
         fprintf(out, ", \"exit_status\": null, \"term_signal\": null, \"stop_reason\": null, "
@@ -618,46 +615,46 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
             (unsigned long long)allocs, (unsigned long long)s->kinds[RW_K_AUDIT],
             (unsigned long long)s->kinds[RW_K_EXCEPTION]);
     fprintf(out, ", \"unreadable\": ");
-    rw_cli_json_str(out, s->scan_err[0] ? s->scan_err : NULL);
+    rw_json_str(out, s->scan_err[0] ? s->scan_err : NULL);
     fprintf(out, ", \"threads\": [");
     for (uint32_t i = 1; i < d->nthreads; i++) {
-        const Rewind__ThreadDef *t = d->threads[i];
+        const Rewind__ThreadDef *t = rw_defs_thread(d, i);
         fprintf(out, "%s{\"id\": %u, \"ident\": %llu, \"native_id\": %llu, \"name\": ",
                 i > 1 ? ", " : "", i, (unsigned long long)t->ident,
                 (unsigned long long)t->native_id);
-        rw_cli_json_str(out, thread_name(d, end, i));
+        rw_json_str(out, thread_name(d, end, i));
         fprintf(out, ", \"is_main\": %s}", t->is_main ? "true" : "false");
     }
     fprintf(out, "], \"files\": [");
     for (uint32_t i = 1; i < d->nfiles; i++) {
-        const Rewind__FileDef *f = d->files[i];
+        const Rewind__FileDef *f = rw_defs_file(d, i);
         fprintf(out, "%s{\"id\": %u, \"path\": ", i > 1 ? ", " : "", i);
-        rw_cli_json_str(out, f->path);
+        rw_json_str(out, f->path);
         fprintf(out, ", \"has_source\": %s, \"source_bytes\": %zu}",
                 f->has_source ? "true" : "false", f->has_source ? f->source.len : 0);
     }
     fprintf(out, "], \"uncaught\": ");
     if (end && end->uncaught_type[0]) {
         fprintf(out, "{\"type\": ");
-        rw_cli_json_str(out, end->uncaught_type);
+        rw_json_str(out, end->uncaught_type);
         fprintf(out, ", \"message\": ");
-        rw_cli_json_str(out, end->uncaught_message);
+        rw_json_str(out, end->uncaught_message);
         fprintf(out, ", \"pos\": %llu, \"traceback\": [", (unsigned long long)end->uncaught_pos);
         for (size_t i = 0; i < end->n_uncaught_traceback; i++) {
             const Rewind__TracebackEntry *te = end->uncaught_traceback[i];
             const Rewind__CodeDef *code = rw_defs_code(d, te->code);
             const Rewind__FileDef *file = code ? rw_defs_file(d, code->file) : NULL;
             fprintf(out, "%s{\"file\": ", i ? ", " : "");
-            rw_cli_json_str(out, file ? file->path : NULL);
+            rw_json_str(out, file ? file->path : NULL);
             fprintf(out, ", \"line\": %u, \"func\": ", te->line);
-            rw_cli_json_str(out, code ? code->name : NULL);
+            rw_json_str(out, code ? code->name : NULL);
             fprintf(out, ", \"qualname\": ");
-            rw_cli_json_str(out, code ? code->qualname : NULL);
+            rw_json_str(out, code ? code->qualname : NULL);
             size_t n;
-            const char *src = source_line(file, te->line, &n);
+            const char *src = source_line(d, code ? code->file : 0, te->line, &n);
             fprintf(out, ", \"source\": ");
             if (n)
-                rw_cli_json_strn(out, src, n);
+                rw_json_strn(out, src, n);
             else
                 fprintf(out, "null");
             fprintf(out, "}");

@@ -11,7 +11,6 @@
 #include "position.h"
 #include "profile.h"
 #include "pstats.h"
-#include "scan.h"
 #include "progress.h"
 #include "reader.h"
 
@@ -306,9 +305,6 @@ int rw_cmd_stats(int argc, char **argv)
     rw_opt_list_free(&a.sort);
     if (go != RW_OPTS_GO)
         return go;
-
-    /* Chunks are decoded on the scan's helper threads (scan.h). */
-    rw_scan_tune_malloc();
 
     rw_reader *r;
     if (rw_cli_open_trace(CMD, a.file, &r, &err) != RW_OK)

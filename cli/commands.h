@@ -46,10 +46,4 @@ int rw_cli_fail(const char *cmd, const rw_err *err);
  * never taken for one of the whole run. */
 rw_code rw_cli_open_trace(const char *cmd, const char *path, rw_reader **r, rw_err *err);
 
-/* Writes s (n bytes) to out as a JSON string, quotes included; invalid UTF-8 becomes
- * U+FFFD. rw_cli_json_str does the same for a NUL-terminated s, and writes null for
- * NULL. Shared by info and events. */
-void rw_cli_json_strn(FILE *out, const char *s, size_t n);
-void rw_cli_json_str(FILE *out, const char *s);
-
 #endif

@@ -4,9 +4,10 @@
  * in; the table below names them. Exit statuses: options.h and README.md. */
 #include "commands.h"
 
-#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "scan.h"
 
 typedef struct command {
     const char *name;
@@ -53,13 +54,10 @@ int main(int argc, char **argv)
         printf("rewind %s\n", REWIND_VERSION);
         return RW_EXIT_OK;
     }
-    /* Analyses decode chunk after chunk into buffers of a few MB: keep them in the
-     * heap for reuse instead of mapping and zeroing fresh pages for each chunk. Not
-     * for record: the recorded program's own malloc must behave as under python3. */
-    if (strcmp(name, "record")) {
-        mallopt(M_MMAP_THRESHOLD, 64 << 20);
-        mallopt(M_TRIM_THRESHOLD, 256 << 20);
-    }
+    /* Analyses decode chunk after chunk into buffers of a few MB (scan.h). Not for
+     * record: the recorded program's own malloc must behave as under python3. */
+    if (strcmp(name, "record"))
+        rw_scan_tune_malloc();
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (!strcmp(commands[i].name, name))
             return commands[i].run(argc - 1, argv + 1);

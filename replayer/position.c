@@ -14,20 +14,6 @@
                   "as 1.5s " \
                   "or 250ms, or FILE:LINE"
 
-static uint64_t start_tick(const rw_reader *r)
-{
-    const Rewind__Metadata *m = rw_reader_metadata(r);
-    if (m && m->start_tick)
-        return m->start_tick;
-    return rw_reader_nchunks(r) ? rw_reader_chunk(r, 0)->first_tick : 0;
-}
-
-static double ns_per_tick(const rw_reader *r)
-{
-    const Rewind__Metadata *m = rw_reader_metadata(r);
-    return m && m->ns_per_tick > 0 ? m->ns_per_tick : 1.0;
-}
-
 /* Runs fn over every record of the trace, in order; stops when fn returns != 0. */
 typedef int (*visit_fn)(void *ctx, const rw_event *ev);
 
@@ -173,11 +159,11 @@ rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err
         double ns;
         if (parse_time(spec, &ns) == RW_OK) {
             find_ctx c = {.kind = -1};
-            double ticks = ns / ns_per_tick(r);
-            if (!(ticks < 9.0e18)) /* also NaN; past any 56-bit tick */
+            rw_timebase tb = rw_reader_timebase(r);
+            if (!(rw_timebase_ticks(&tb, ns) < 9.0e18)) /* also NaN; past any 56-bit tick */
                 return rw_err_set(err, RW_ENOTFOUND, "time %s is past the end of the recording",
                                   spec);
-            c.min_tick = start_tick(r) + (uint64_t)ticks;
+            c.min_tick = rw_timebase_tick_at(&tb, ns);
             RW_TRY(visit(r, find_visit, &c, err));
             if (!c.found)
                 return rw_err_set(err, RW_ENOTFOUND, "time %s is past the end of the recording",
@@ -237,8 +223,8 @@ rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err
         }
         int any = 0;
         for (uint32_t i = 1; i < d->ncodes; i++) {
-            uint32_t f = d->codes[i]->file;
-            if (f && f < d->nfiles && d->files[f]->path && path_matches(d->files[f]->path, file))
+            const char *path = rw_defs_code_path(d, i);
+            if (path && path_matches(path, file))
                 any = codes[i] = 1;
         }
         rw_code rc = RW_OK;
@@ -262,12 +248,13 @@ rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err
 
 rw_code rw_pos_time_ns(const rw_reader *r, uint64_t pos, double *ns, rw_err *err)
 {
+    rw_timebase tb = rw_reader_timebase(r);
     if (pos >= rw_reader_nevents(r)) {
         const Rewind__RunEnd *e = rw_reader_end(r);
         uint64_t t = e && e->end_tick ? e->end_tick
                      : rw_reader_nchunks(r) ? rw_reader_chunk(r, rw_reader_nchunks(r) - 1)->last_tick
-                                            : start_tick(r);
-        *ns = (double)(t - start_tick(r)) * ns_per_tick(r);
+                                            : tb.start_tick;
+        *ns = rw_timebase_ns(&tb, t);
         return RW_OK;
     }
     rw_scan_opts so;
@@ -284,7 +271,7 @@ rw_code rw_pos_time_ns(const rw_reader *r, uint64_t pos, double *ns, rw_err *err
             rc = rw_err_set(err, RW_ENOTFOUND, "position %llu not found",
                             (unsigned long long)pos);
         else
-            *ns = (double)(ev.tick - start_tick(r)) * ns_per_tick(r);
+            *ns = rw_timebase_ns(&tb, ev.tick);
     }
     rw_scan_close(c);
     return rc;

@@ -74,7 +74,6 @@ typedef struct pipe {
     const rw_reader *r;
     const rw_scan_batch_ops *ops;
     size_t first, last; /* inclusive chunk range */
-    rw_id_limits lim;
     pthread_t th[NWORKER];
     int nth;
     pthread_mutex_t mu; /* guards everything below */
@@ -85,17 +84,44 @@ typedef struct pipe {
     int stop;
 } pipe;
 
-/* Loads chunk i and has the analysis fill sl from it (outside the lock). */
+/* The reader's words for chunk i, which a fill found damaged: a cursor over that
+ * chunk alone (same limits) fails at the first damaged record, with the message every
+ * command that reads through a cursor prints (file, frame, offset). It decodes every
+ * record, as `rewind events` does (a cursor cannot skip untimed lines, which
+ * RW_DECODE_SKIP_UNTIMED_LINES does: positions would jump). The fill's own message
+ * stays when the cursor reads the chunk through (a damage only the analysis sees).
+ * Cold: once per failed scan. */
+static void reader_words(const rw_reader *r, size_t i, rw_err *err)
+{
+    rw_cursor *c;
+    rw_err e;
+    if (rw_cursor_new(r, i, i, &c, &e) != RW_OK)
+        return;
+    rw_event ev;
+    int rc;
+    while ((rc = rw_cursor_next(c, &ev, &e)) == 1)
+        ;
+    if (rc < 0 && e.code == RW_ECORRUPT)
+        *err = e;
+    rw_cursor_free(c);
+}
+
+/* Loads chunk i and has the analysis fill sl from it (outside the lock). The decoder
+ * is the reader's (rw_reader_decoder_new): the chunk's own id limits, as a cursor
+ * has, so that a chunk is accepted or rejected alike by every command. */
 static void fill_slot(pipe *pp, size_t i, slot *sl)
 {
     rw_chunk *ch = NULL;
     rw_decoder *d = NULL;
     sl->rc = rw_reader_load_chunk(pp->r, i, &ch, &sl->err);
     if (sl->rc == RW_OK)
-        sl->rc = rw_decoder_new(ch, &pp->lim, rw_reader_time_shift(pp->r), &d, &sl->err);
+        sl->rc = rw_reader_decoder_new(pp->r, i, ch, &d, &sl->err);
     if (sl->rc == RW_OK) {
         rw_decoder_set_flags(d, pp->ops->decode);
-        sl->rc = pp->ops->fill(pp->ops->fill_ctx, i, rw_chunk_get_info(ch), d, &sl->batch, &sl->err);
+        sl->rc = pp->ops->fill(pp->ops->fill_ctx, i, rw_chunk_get_info(ch), d, &sl->batch,
+                               &sl->err);
+        if (sl->rc == RW_ECORRUPT)
+            reader_words(pp->r, i, &sl->err);
     }
     rw_decoder_free(d);
     rw_chunk_free(ch);
@@ -189,29 +215,14 @@ rw_code rw_scan_batches(const rw_reader *r, uint64_t from, uint64_t to,
     size_t last = to >= nev ? nchunks - 1 : rw_reader_find_chunk(r, to);
     assert(first <= last && last < nchunks);
 
-    /* Ids are checked against every definition of the trace. */
-    const rw_defs *defs = rw_reader_defs(r);
-    uint32_t *first_lines = calloc(defs->ncodes ? defs->ncodes : 1, sizeof *first_lines);
-    if (!first_lines)
-        return rw_err_set(err, RW_ENOMEM, "out of memory");
-    for (uint32_t i = 1; i < defs->ncodes; i++)
-        first_lines[i] = defs->codes[i] ? defs->codes[i]->first_line : 0;
     pipe pp;
     memset(&pp, 0, sizeof pp);
     pp.r = r;
     pp.ops = ops;
     pp.first = first;
     pp.last = last;
-    pp.lim.codes = defs->ncodes ? defs->ncodes - 1 : 0;
-    pp.lim.cfuncs = defs->ncfuncs ? defs->ncfuncs - 1 : 0;
-    pp.lim.threads = defs->nthreads ? defs->nthreads - 1 : 0;
-    pp.lim.names = defs->nnames ? defs->nnames - 1 : 0;
-    pp.lim.code_first_line = first_lines;
-    rw_code rc = pipe_start(&pp, err);
-    if (rc != RW_OK) {
-        free(first_lines);
-        return rc;
-    }
+    RW_TRY(pipe_start(&pp, err));
+    rw_code rc = RW_OK;
     for (size_t ci = first; ci <= last; ci++) {
         slot *sl = pipe_take(&pp);
         if (sl->rc != RW_OK) {
@@ -229,7 +240,6 @@ rw_code rw_scan_batches(const rw_reader *r, uint64_t from, uint64_t to,
             break;
     }
     pipe_stop(&pp);
-    free(first_lines);
     return rc;
 }
 

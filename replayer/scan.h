@@ -101,10 +101,12 @@ typedef struct rw_scan_batch_ops {
 } rw_scan_batch_ops;
 
 /* Runs the chunks holding the events of [from, to) (to capped at the end) through
- * ops: fill on helper threads a few chunks ahead, take in order. The decoders check
- * ids against every definition of the trace. Returns RW_OK, take's error, or fill's
- * for the first chunk that failed (RW_ECORRUPT, RW_EIO, RW_ENOMEM). An empty trace
- * calls nothing. */
+ * ops: fill on helper threads a few chunks ahead, take in order. Each chunk's decoder
+ * is the reader's (rw_reader_decoder_new: the chunk's own id limits), as under the
+ * iterator, so both modes accept and reject the same chunks. Returns RW_OK, take's
+ * error, or fill's for the first chunk that failed (RW_ECORRUPT, RW_EIO, RW_ENOMEM);
+ * a damaged chunk is reported in the reader's words (file, frame, offset), as by the
+ * iterator. An empty trace calls nothing. */
 rw_code rw_scan_batches(const rw_reader *r, uint64_t from, uint64_t to,
                         const rw_scan_batch_ops *ops, rw_err *err);
 

@@ -2,6 +2,7 @@
  * and name globs. Name matching is done once per NameDef, not per record. */
 #include "audit.h"
 
+#include <assert.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 
@@ -22,7 +23,8 @@ rw_code rw_audit_scan(const rw_reader *r, const rw_audit_opts *o, rw_audit_fn fn
     if (!keep)
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < nn; i++) {
-        const char *name = i && d->names[i]->text ? d->names[i]->text : "";
+        const char *name = rw_defs_name_text(d, i);
+        name = name ? name : "";
         keep[i] = o->nmatch == 0;
         for (size_t k = 0; k < o->nmatch && !keep[i]; k++)
             keep[i] = fnmatch(o->match[k], name, 0) == 0;
@@ -46,12 +48,14 @@ rw_code rw_audit_scan(const rw_reader *r, const rw_audit_opts *o, rw_audit_fn fn
     while ((n = rw_scan_next(s, &ev, err)) == 1) {
         if (ev.kind != RW_K_AUDIT)
             continue;
+        assert(ev.pos >= o->from && ev.pos <= to); /* the window, annotations at its end */
         if (ev.name >= nn || !keep[ev.name])
             continue;
+        const char *name = rw_defs_name_text(d, ev.name);
         rw_audit_event ae = {
             .pos = ev.pos,
             .thread = ev.thread,
-            .name = ev.name && d->names[ev.name]->text ? d->names[ev.name]->text : "",
+            .name = name ? name : "",
             .args = ev.text ? ev.text : "",
             .args_len = ev.text ? ev.text_len : 0,
             .stack = rw_scan_stack(s, ev.thread),

@@ -15,6 +15,7 @@
 
 #include "records.h"
 #include "scan.h"
+#include "source_text.h"
 
 /* Counters of one code id: cnt[line - base] for base <= line < base + len. */
 typedef struct code_counts {
@@ -188,7 +189,7 @@ rw_code rw_cov_collect(const rw_reader *r, const rw_cov_opts *o, rw_cov **out, r
     if (!c->codes || !c->calls)
         goto oom;
     for (uint32_t i = 1; i < d->ncodes; i++)
-        if (code_init(&c->codes[i], d->codes[i]) != RW_OK)
+        if (code_init(&c->codes[i], rw_defs_code(d, i)) != RW_OK)
             goto oom;
 
     if (from >= to || !rw_reader_nchunks(r)) {
@@ -277,12 +278,18 @@ const rw_cov_pair *rw_cov_pairs(const rw_cov *c, size_t *n)
 
 /* ---- per-file view -------------------------------------------------------------- */
 
+/* The path of FileDef f as the per-file view names it ("" when it has none). */
+static const char *file_path(const rw_defs *d, uint32_t f)
+{
+    const Rewind__FileDef *fd = rw_defs_file(d, f);
+    return fd && fd->path ? fd->path : "";
+}
+
 static int cmp_path(const void *a, const void *b, void *ctx)
 {
     const rw_defs *d = ctx;
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    int s = strcmp(d->files[x]->path ? d->files[x]->path : "",
-                   d->files[y]->path ? d->files[y]->path : "");
+    int s = strcmp(file_path(d, x), file_path(d, y));
     return s ? s : (x > y) - (x < y);
 }
 
@@ -309,17 +316,16 @@ rw_code rw_cov_files(rw_cov *c, const rw_cov_file **files, size_t *n, rw_err *er
         canon[f] = f;
         if (k) {
             uint32_t p = idx[k - 1];
-            const char *a = d->files[p]->path ? d->files[p]->path : "";
-            const char *b = d->files[f]->path ? d->files[f]->path : "";
-            if (!strcmp(a, b))
+            if (!strcmp(file_path(d, p), file_path(d, f)))
                 canon[f] = canon[p];
         }
     }
     /* Which files were hit, and how many lines each needs. */
     for (uint32_t i = 1; i < c->ncodes; i++) {
-        uint32_t f = d->codes[i]->file;
-        if (!f || f >= nf)
+        uint32_t f = rw_defs_code_file(d, i); /* 0 when unknown or past the table */
+        if (!f)
             continue;
+        assert(f < nf);
         f = canon[f];
         const code_counts *cc = &c->codes[i];
         uint32_t top = cc->base + cc->len - 1;
@@ -330,8 +336,8 @@ rw_code rw_cov_files(rw_cov *c, const rw_cov_file **files, size_t *n, rw_err *er
         slot[f] = -1;
     size_t nout = 0;
     for (uint32_t i = 1; i < c->ncodes; i++) {
-        uint32_t f = d->codes[i]->file;
-        if (!f || f >= nf)
+        uint32_t f = rw_defs_code_file(d, i);
+        if (!f)
             continue;
         const code_counts *cc = &c->codes[i];
         for (uint32_t k = 0; k < cc->len; k++)
@@ -352,11 +358,13 @@ rw_code rw_cov_files(rw_cov *c, const rw_cov_file **files, size_t *n, rw_err *er
         slot[f] = (int32_t)j;
         rw_cov_file *cf = &c->files[j++];
         c->nfiles = j;
-        const Rewind__FileDef *fd = d->files[f];
         cf->file = f;
-        cf->path = fd->path ? fd->path : "";
-        size_t srclines = fd->has_source ? rw_cov_count_lines((const char *)fd->source.data,
-                                                              fd->source.len) : 0;
+        cf->path = file_path(d, f);
+        const char *src;
+        size_t srclen;
+        size_t srclines = rw_source_text_of_file(d, f, &src, &srclen)
+                              ? rw_source_text_count(src, srclen, RW_SOURCE_TEXT_UNIVERSAL)
+                              : 0;
         size_t nl = (size_t)maxl[f] + 1;
         if (srclines + 1 > nl)
             nl = srclines + 1;
@@ -367,14 +375,14 @@ rw_code rw_cov_files(rw_cov *c, const rw_cov_file **files, size_t *n, rw_err *er
             goto oom;
     }
     for (uint32_t i = 1; i < c->ncodes; i++) {
-        uint32_t f = d->codes[i]->file;
-        if (!f || f >= nf || slot[canon[f]] < 0)
+        uint32_t f = rw_defs_code_file(d, i);
+        if (!f || slot[canon[f]] < 0)
             continue;
         rw_cov_file *cf = &c->files[slot[canon[f]]];
         const code_counts *cc = &c->codes[i];
         for (uint32_t k = 0; k < cc->len; k++)
             cf->hits[cc->base + k] += cc->cnt[k];
-        const Rewind__CodeDef *cd = d->codes[i];
+        const Rewind__CodeDef *cd = rw_defs_code(d, i);
         if (cd->n_lines)
             cf->has_lines = 1;
         for (size_t k = 0; k < cd->n_lines; k++)
@@ -384,13 +392,14 @@ rw_code rw_cov_files(rw_cov *c, const rw_cov_file **files, size_t *n, rw_err *er
     /* Docstring lines are not executable (trace's _find_strings). */
     for (size_t k = 0; k < c->nfiles; k++) {
         rw_cov_file *cf = &c->files[k];
-        const Rewind__FileDef *fd = d->files[cf->file];
-        if (!fd->has_source)
+        const char *src;
+        size_t srclen;
+        if (!rw_source_text_of_file(d, cf->file, &src, &srclen))
             continue;
         uint8_t *strs = calloc(cf->nlines, 1);
         if (!strs)
             goto oom;
-        rw_cov_docstrings((const char *)fd->source.data, fd->source.len, strs, cf->nlines);
+        rw_cov_docstrings(src, srclen, strs, cf->nlines);
         for (uint32_t l = 0; l < cf->nlines; l++)
             if (strs[l])
                 cf->exec[l] = 0;
@@ -416,18 +425,7 @@ oom:
 
 size_t rw_cov_count_lines(const char *src, size_t len)
 {
-    size_t n = 0, i = 0;
-    while (i < len) {
-        n++;
-        while (i < len && src[i] != '\n' && src[i] != '\r')
-            i++;
-        if (i < len) {
-            if (src[i] == '\r' && i + 1 < len && src[i + 1] == '\n')
-                i++;
-            i++;
-        }
-    }
-    return n;
+    return rw_source_text_count(src, len, RW_SOURCE_TEXT_UNIVERSAL);
 }
 
 /* Tokens the docstring rule tells apart. */
@@ -617,21 +615,14 @@ int rw_cov_write_cover(FILE *out, const char *src, size_t len, const uint64_t *h
                        const uint8_t *exec, size_t nlines, int show_missing,
                        size_t *n_hits, size_t *n_lines)
 {
-    size_t i = 0, lineno = 0, nh = 0, nl = 0;
+    size_t off = 0, lineno = 0, nh = 0, nl = 0;
     int bom = len >= 3 && (unsigned char)src[0] == 0xEF && (unsigned char)src[1] == 0xBB &&
               (unsigned char)src[2] == 0xBF;
-    while (i < len) {
+    rw_source_text_line line; /* trace.py reads the source with universal newlines */
+    while (rw_source_text_next(src, len, RW_SOURCE_TEXT_UNIVERSAL, &off, &line)) {
         lineno++;
-        size_t s = i;
-        while (i < len && src[i] != '\n' && src[i] != '\r')
-            i++;
-        size_t e = i;
-        int has_end = i < len;
-        if (has_end) {
-            if (src[i] == '\r' && i + 1 < len && src[i + 1] == '\n')
-                i++;
-            i++;
-        }
+        size_t s = (size_t)(line.s - src), e = s + line.len;
+        int has_end = line.eol_len > 0;
         uint64_t h = lineno < nlines ? hits[lineno] : 0;
         if (h) {
             fprintf(out, "%5llu: ", (unsigned long long)h);

@@ -8,6 +8,7 @@
  */
 #include "export.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ typedef struct tstate {
 typedef struct exporter {
     const rw_reader *r;
     const rw_defs *d;
+    rw_timebase tb;      /* the trace's (rw_reader_timebase) */
     const rw_export_opts *o;
     FILE *out;
     tstate *t;           /* by ThreadDef id */
@@ -59,14 +61,16 @@ static void json_cstr(FILE *out, const char *s)
 
 static double ts_us(const exporter *x, uint64_t tick)
 {
-    return rw_reader_tick_ns(x->r, tick) / 1000.0;
+    return rw_timebase_ns(&x->tb, tick) / 1000.0;
 }
 
 static const char *frame_name(const exporter *x, uint32_t id, int is_c)
 {
-    if (is_c)
-        return id < x->d->ncfuncs && x->d->cfuncs[id]->label ? x->d->cfuncs[id]->label : "?";
-    const Rewind__CodeDef *cd = id < x->d->ncodes ? x->d->codes[id] : NULL;
+    if (is_c) {
+        const Rewind__CFuncDef *cf = rw_defs_cfunc(x->d, id);
+        return cf && cf->label ? cf->label : "?";
+    }
+    const Rewind__CodeDef *cd = rw_defs_code(x->d, id);
     if (!cd)
         return "?";
     return cd->qualname && *cd->qualname ? cd->qualname : cd->name ? cd->name : "?";
@@ -74,10 +78,8 @@ static const char *frame_name(const exporter *x, uint32_t id, int is_c)
 
 static const char *code_path(const exporter *x, uint32_t id)
 {
-    const Rewind__CodeDef *cd = id < x->d->ncodes ? x->d->codes[id] : NULL;
-    if (!cd || !cd->file || cd->file >= x->d->nfiles || !x->d->files[cd->file]->path)
-        return "";
-    return x->d->files[cd->file]->path;
+    const char *path = rw_defs_code_path(x->d, id);
+    return path ? path : "";
 }
 
 static tstate *thread_of(exporter *x, uint32_t th)
@@ -87,6 +89,8 @@ static tstate *thread_of(exporter *x, uint32_t th)
 
 static uint32_t sp_frame(exporter *x, uint32_t id, int is_c)
 {
+    /* The decoder checked the id against the definitions, which the maps cover. */
+    assert(id < (is_c ? x->d->ncfuncs : x->d->ncodes) + 1);
     uint32_t *slot = is_c ? &x->fcfunc[id] : &x->fcode[id];
     if (!*slot) {
         x->forder[x->nframes] = id | (is_c ? 1u << 31 : 0);
@@ -110,10 +114,9 @@ static void emit(exporter *x, uint32_t th, const open_frame *f, int open, double
                 open ? 'B' : 'E', at, x->pid, th, f->is_c ? "c" : "python");
         json_cstr(x->out, frame_name(x, f->id, f->is_c));
         if (open && !f->is_c) {
-            const Rewind__CodeDef *cd = x->d->codes[f->id];
             fputs(",\"args\":{\"file\":", x->out);
             json_cstr(x->out, code_path(x, f->id));
-            fprintf(x->out, ",\"line\":%u}", cd->first_line);
+            fprintf(x->out, ",\"line\":%u}", rw_defs_code_first_line(x->d, f->id));
         }
         fputc('}', x->out);
         return;
@@ -174,12 +177,9 @@ static void pop_to(exporter *x, uint32_t th, int is_c, uint64_t call_pos, double
 
 static const char *thread_name(const exporter *x, uint32_t th)
 {
-    const Rewind__RunEnd *end = rw_reader_end(x->r);
-    for (size_t i = 0; end && i < end->n_threads; i++)
-        if (end->threads[i]->id == th && end->threads[i]->name && *end->threads[i]->name)
-            return end->threads[i]->name;
-    if (th && th < x->d->nthreads && x->d->threads[th]->name && *x->d->threads[th]->name)
-        return x->d->threads[th]->name;
+    const char *name = rw_defs_thread_name(x->d, rw_reader_end(x->r), th);
+    if (name)
+        return name;
     return th == 1 ? "MainThread" : "thread";
 }
 
@@ -199,7 +199,7 @@ static void write_speedscope(exporter *x, double start, double stop)
         if (!is_c) {
             fputs(",\"file\":", out);
             json_cstr(out, code_path(x, id));
-            fprintf(out, ",\"line\":%u", x->d->codes[id]->first_line);
+            fprintf(out, ",\"line\":%u", rw_defs_code_first_line(x->d, id));
         }
         fputc('}', out);
     }
@@ -231,6 +231,7 @@ rw_code rw_export_write(const rw_reader *r, const rw_export_opts *o, FILE *out, 
     memset(&x, 0, sizeof x);
     x.r = r;
     x.d = rw_reader_defs(r);
+    x.tb = rw_reader_timebase(r);
     x.o = o;
     x.out = out;
     x.first_chrome = 1;

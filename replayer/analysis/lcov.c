@@ -22,9 +22,9 @@ rw_code rw_lcov_write(const rw_reader *r, const rw_cov *cov, const rw_cov_file *
         size_t fnf = 0, fnh = 0;
         for (int pass = 0; pass < 2; pass++)
             for (uint32_t i = 1; i < d->ncodes; i++) {
-                const Rewind__CodeDef *cd = d->codes[i];
-                if (!cd->file || cd->file >= d->nfiles || !d->files[cd->file]->path ||
-                    strcmp(d->files[cd->file]->path, cf->path) || !cd->name ||
+                const Rewind__CodeDef *cd = rw_defs_code(d, i);
+                const Rewind__FileDef *fd = cd->file ? rw_defs_file(d, cd->file) : NULL;
+                if (!fd || !fd->path || strcmp(fd->path, cf->path) || !cd->name ||
                     !strcmp(cd->name, "<module>"))
                     continue;
                 const char *q = cd->qualname && *cd->qualname ? cd->qualname : cd->name;
@@ -32,7 +32,7 @@ rw_code rw_lcov_write(const rw_reader *r, const rw_cov *cov, const rw_cov_file *
                  * with their first line. */
                 int dup = 0;
                 for (uint32_t j = 1; j < i && !dup; j++) {
-                    const Rewind__CodeDef *o = d->codes[j];
+                    const Rewind__CodeDef *o = rw_defs_code(d, j);
                     dup = o->file == cd->file && o->qualname && cd->qualname &&
                           !strcmp(o->qualname, cd->qualname);
                 }

@@ -19,6 +19,7 @@
 #include "addrmap.h"
 #include "records.h"
 #include "scan.h"
+#include "source_text.h"
 
 /* Keys of statistics are interned with this total so that they never collide with
  * the tracebacks of blocks (whose total is at most 65535, like tracemalloc's). */
@@ -93,8 +94,8 @@ struct rw_mem {
     uint8_t *code_seen;    /* CodeDef id -> a CALL of it was replayed */
 
     /* timeline */
-    uint64_t t0, span_ticks;
-    double ns_per_tick;
+    rw_timebase timebase;  /* the trace's; samples run from its start_tick */
+    uint64_t span_ticks;
     uint64_t *tl_max, *tl_last;
     uint8_t *tl_seen;
     uint64_t *tl_out_max, *tl_out_last;
@@ -107,11 +108,11 @@ static rw_code oom(rw_err *err)
 
 /* ---- definitions --------------------------------------------------------------- */
 
+/* The path of FileDef f, NULL for an unknown file (0 or past the table). */
 static const char *def_path(const rw_defs *d, uint32_t f)
 {
-    if (f == 0 || f >= d->nfiles || !d->files[f] || !d->files[f]->path)
-        return NULL;
-    return d->files[f]->path;
+    const Rewind__FileDef *fd = f ? rw_defs_file(d, f) : NULL;
+    return fd ? fd->path : NULL;
 }
 
 /* qsort_r comparator of FileDef ids (every one with a path) by path, then id; ctx is
@@ -155,8 +156,7 @@ static rw_code load_defs(rw_mem *m, rw_err *err)
     if (!m->code_file)
         return oom(err);
     for (uint32_t c = 1; c < d->ncodes; c++) {
-        uint32_t f = d->codes[c] ? d->codes[c]->file : 0;
-        m->code_file[c] = f < d->nfiles ? m->file_canon[f] : 0;
+        m->code_file[c] = m->file_canon[rw_defs_code_file(d, c)];
     }
     return RW_OK;
 }
@@ -169,27 +169,23 @@ const char *rw_mem_file_path(const rw_mem *m, uint32_t file)
 
 void rw_mem_source_line(const rw_mem *m, uint32_t file, uint32_t line, char *buf, size_t len)
 {
-    const rw_defs *d = rw_reader_defs(m->r);
+    const char *text;
+    size_t n;
+    rw_source_text_line l;
+    if (len == 0)
+        return;
     buf[0] = 0;
-    if (!def_path(d, file) || line == 0 || !d->files[file]->has_source || len == 0)
+    /* linecache.getline(...).strip(): lines end at "\n", whitespace goes both sides. */
+    if (!rw_source_text_of_file(rw_reader_defs(m->r), file, &text, &n) ||
+        !rw_source_text_find(text, n, RW_SOURCE_TEXT_LF, line, &l))
         return;
-    const char *s = (const char *)d->files[file]->source.data;
-    size_t n = d->files[file]->source.len;
-    size_t i = 0;
-    for (uint32_t l = 1; l < line && i < n; i++)
-        if (s[i] == '\n')
-            l++;
-    if (i >= n)
-        return;
-    size_t e = i;
-    while (e < n && s[e] != '\n')
-        e++;
-    while (i < e && isspace((unsigned char)s[i]))
-        i++;
-    while (e > i && isspace((unsigned char)s[e - 1]))
+    const char *s = l.s, *e = l.s + l.len;
+    while (s < e && isspace((unsigned char)*s))
+        s++;
+    while (e > s && isspace((unsigned char)e[-1]))
         e--;
-    size_t k = e - i < len - 1 ? e - i : len - 1;
-    memcpy(buf, s + i, k);
+    size_t k = (size_t)(e - s) < len - 1 ? (size_t)(e - s) : len - 1;
+    memcpy(buf, s, k);
     buf[k] = 0;
 }
 
@@ -343,14 +339,6 @@ static rw_code alloc_tb(rw_mem *m, const rw_event *ev, uint32_t *id, rw_err *err
 
 /* ---- lifetime and replay -------------------------------------------------------- */
 
-static uint64_t start_tick(const rw_reader *r)
-{
-    const Rewind__Metadata *md = rw_reader_metadata(r);
-    if (md && md->start_tick)
-        return md->start_tick;
-    return rw_reader_nchunks(r) ? rw_reader_chunk(r, 0)->first_tick : 0;
-}
-
 static uint64_t end_tick(const rw_reader *r)
 {
     const Rewind__RunEnd *e = rw_reader_end(r);
@@ -420,11 +408,9 @@ rw_code rw_mem_new(const rw_reader *r, const rw_mem_opts *opts, rw_mem **out, rw
             return oom(err);
         }
     }
-    m->t0 = start_tick(r);
+    m->timebase = rw_reader_timebase(r);
     uint64_t t1 = end_tick(r);
-    m->span_ticks = t1 > m->t0 ? t1 - m->t0 : 0;
-    const Rewind__Metadata *md = rw_reader_metadata(r);
-    m->ns_per_tick = md && md->ns_per_tick > 0 ? md->ns_per_tick : 1.0;
+    m->span_ticks = t1 > m->timebase.start_tick ? t1 - m->timebase.start_tick : 0;
     reset_state(m);
     *out = m;
     return RW_OK;
@@ -458,7 +444,7 @@ static void timeline_note(rw_mem *m, uint64_t tick)
     if (!m->tl_max)
         return;
     uint64_t n = m->o.timeline_buckets;
-    uint64_t dt = tick > m->t0 ? tick - m->t0 : 0;
+    uint64_t dt = tick > m->timebase.start_tick ? tick - m->timebase.start_tick : 0;
     uint64_t b = m->span_ticks ? (uint64_t)((double)dt / (double)(m->span_ticks + 1) * (double)n)
                                : 0;
     if (b >= n)
@@ -534,7 +520,8 @@ static void decide_held(rw_mem *m, const rw_event *ev)
     if (ev->kind == RW_K_CALL && undecided && !m->o.keep_tracer_allocs) {
         const rw_defs *d = rw_reader_defs(m->r);
         uint32_t c = ev->code;
-        int genlike = c < d->ncodes && d->codes[c] && (d->codes[c]->flags & CO_GENLIKE);
+        const Rewind__CodeDef *cd = rw_defs_code(d, c);
+        int genlike = cd && (cd->flags & CO_GENLIKE);
         int first = c < m->ncodes && !m->code_seen[c];
         held_alloc *h = m->held;
         int n = m->nheld;
@@ -670,7 +657,7 @@ void rw_mem_get_timeline(rw_mem *m, rw_mem_timeline *t)
         m->tl_out_last[i] = prev;
     }
     t->n = n;
-    t->span_ns = (double)m->span_ticks * m->ns_per_tick;
+    t->span_ns = rw_timebase_span_ns(&m->timebase, (double)m->span_ticks);
     t->max = m->tl_out_max;
     t->last = m->tl_out_last;
 }
@@ -714,8 +701,11 @@ void rw_mem_snapshot_free(rw_mem_snapshot *s)
     free(s);
 }
 
-/* _normalize_filename: os.path.normcase is the identity on POSIX; "x.pyc" -> "x.py". */
-static char *normalize(const char *name)
+/* tracemalloc's _normalize_filename as a new string (NULL when out of memory):
+ * os.path.normcase is the identity on POSIX, and "x.pyc" becomes "x.py". Not a path
+ * normalisation (vocab.h's rw_path_normpath): tracemalloc compares file names as the
+ * interpreter gave them, "./" and ".." included. */
+static char *tracemalloc_filename(const char *name)
 {
     size_t n = strlen(name);
     char *s = strdup(name);
@@ -732,7 +722,7 @@ static int frame_match(const rw_mem *m, const rw_mem_filter *f, const char *pat,
     size_t n = strlen(path);
     int ok;
     if (n >= 4 && !strcmp(path + n - 4, ".pyc")) {
-        char *p = normalize(path);
+        char *p = tracemalloc_filename(path);
         ok = p && fnmatch(pat, p, FNM_NOESCAPE) == 0;
         free(p);
     } else {
@@ -780,8 +770,8 @@ rw_code rw_mem_snapshot_filter(rw_mem *m, rw_mem_snapshot *s, const rw_mem_filte
     }
     rw_code rc = RW_OK;
     for (size_t i = 0; i < nf; i++)
-        if (f[i].kind == RW_MEM_FILTER_FILE && !(pats[i] = normalize(f[i].pattern ? f[i].pattern
-                                                                                  : "*")))
+        if (f[i].kind == RW_MEM_FILTER_FILE &&
+            !(pats[i] = tracemalloc_filename(f[i].pattern ? f[i].pattern : "*")))
             rc = oom(err);
     int any_incl = 0;
     for (size_t i = 0; i < nf; i++)

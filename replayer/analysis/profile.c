@@ -749,11 +749,13 @@ static rw_code merge_labels(rw_profile *p, rw_err *err)
     return RW_OK;
 }
 
-static const char *code_file(const rw_defs *defs, const Rewind__CodeDef *cd)
+/* The file pstats names for a code: its FileDef's path ("" for file 0, as the
+ * placeholder has it), "?" for a code or file past the tables. */
+static const char *code_file(const rw_defs *defs, uint32_t code)
 {
-    if (cd && cd->file < defs->nfiles && defs->files[cd->file] && defs->files[cd->file]->path)
-        return defs->files[cd->file]->path;
-    return "?";
+    const Rewind__CodeDef *cd = rw_defs_code(defs, code);
+    const Rewind__FileDef *fd = cd ? rw_defs_file(defs, cd->file) : NULL;
+    return fd && fd->path ? fd->path : "?";
 }
 
 static int cmp_line(const void *a, const void *b)
@@ -776,7 +778,7 @@ static rw_code build_lines(prof *p, rw_profile *out, double factor, rw_err *err)
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     size_t k = 0;
     for (uint32_t c = 1; c < p->ncodes; c++) {
-        const char *file = code_file(p->defs, p->defs->codes[c]);
+        const char *file = code_file(p->defs, c);
         for (uint32_t l = 0; l < p->lines[c].n; l++) {
             const lstat *ls = &p->lines[c].v[l];
             if (!ls->hits && !(ls->time > 0))
@@ -817,12 +819,12 @@ static rw_code build(prof *p, rw_profile *out, double factor, rw_err *err)
         const entry *e = &p->e[key];
         rw_prof_func *f = &out->funcs[i];
         if (key < p->ncodes) {
-            const Rewind__CodeDef *cd = defs->codes[key];
-            f->file = code_file(defs, cd);
+            const Rewind__CodeDef *cd = rw_defs_code(defs, key);
+            f->file = code_file(defs, key);
             f->line = cd ? cd->first_line : 0;
             f->name = cd && cd->name ? cd->name : "?";
         } else {
-            const Rewind__CFuncDef *cf = defs->cfuncs[key - p->ncodes];
+            const Rewind__CFuncDef *cf = rw_defs_cfunc(defs, key - p->ncodes);
             f->file = "~";
             f->line = 0;
             f->name = cf && cf->label ? cf->label : "?";
@@ -867,7 +869,7 @@ rw_code rw_profile_run(const rw_reader *r, const rw_profile_opts *o, rw_profile 
         return rw_err_set(err, RW_EINVAL, "the window is empty: --from %llu is after --to %llu",
                           (unsigned long long)from, (unsigned long long)to);
     const Rewind__Metadata *m = rw_reader_metadata(r);
-    double ns_per_tick = m && m->ns_per_tick > 0 ? m->ns_per_tick : 1.0;
+    const rw_timebase tb = rw_reader_timebase(r);
     double calib_ns = o->calibrate && m && m->calib_ns_per_event > 0 ? m->calib_ns_per_event : 0;
 
     prof p;
@@ -889,7 +891,7 @@ rw_code rw_profile_run(const rw_reader *r, const rw_profile_opts *o, rw_profile 
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     }
     uint64_t n = 0;
-    rw_code rc = scan(&p, o, from, to, calib_ns / ns_per_tick, &n, err);
+    rw_code rc = scan(&p, o, from, to, rw_timebase_ticks(&tb, calib_ns), &n, err);
     if (rc == RW_OK) {
         /* flush_unmatched: what is still running stops at the window's end. */
         for (uint32_t i = 0; i < p.nt; i++) {
@@ -901,7 +903,7 @@ rw_code rw_profile_run(const rw_reader *r, const rw_profile_opts *o, rw_profile 
         }
         res->events = n;
         res->calib_ns = calib_ns;
-        double factor = ns_per_tick * 1e-9;
+        double factor = rw_timebase_span_ns(&tb, 1.0) * 1e-9; /* virtual ticks -> s */
         rc = build(&p, res, factor, err);
         if (rc == RW_OK && o->lines)
             rc = build_lines(&p, res, factor, err);

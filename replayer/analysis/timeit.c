@@ -16,11 +16,12 @@
 #define CO_COROUTINE 0x0080
 #define CO_ASYNC_GENERATOR 0x0200
 
+/* The path of cd's file ("" for file 0, as the placeholder has it), "?" for a file
+ * past the table. */
 static const char *file_of(const rw_defs *d, const Rewind__CodeDef *cd)
 {
-    if (cd->file < d->nfiles && d->files[cd->file] && d->files[cd->file]->path)
-        return d->files[cd->file]->path;
-    return "?";
+    const Rewind__FileDef *fd = rw_defs_file(d, cd->file);
+    return fd && fd->path ? fd->path : "?";
 }
 
 /* path equals suffix, or ends with "/" + suffix. */
@@ -111,7 +112,7 @@ rw_code rw_timeit_find(const rw_reader *r, const char *spec, rw_timeit_target *t
     int nfound = 0, distinct = 0;
     for (int h = 0; h < nhow && !distinct; h++) {
         for (uint32_t i = 1; i < d->ncodes; i++) {
-            const Rewind__CodeDef *cd = d->codes[i];
+            const Rewind__CodeDef *cd = rw_defs_code(d, i);
             if (!cd || !matches(d, cd, spec, hows[h], main_path))
                 continue;
             map[i] = 1;
@@ -183,9 +184,9 @@ rw_code rw_timeit_run(const rw_reader *r, const rw_timeit_target *t, const rw_ti
         return rw_err_set(err, RW_EINVAL, "the window is empty: --from %llu is after --to %llu",
                           (unsigned long long)from, (unsigned long long)to);
     const Rewind__Metadata *m = rw_reader_metadata(r);
-    double ns_per_tick = m && m->ns_per_tick > 0 ? m->ns_per_tick : 1.0;
+    const rw_timebase tb = rw_reader_timebase(r);
     double calib_ticks = o->calibrate && m && m->calib_ns_per_event > 0
-                             ? m->calib_ns_per_event / ns_per_tick
+                             ? rw_timebase_ticks(&tb, m->calib_ns_per_event)
                              : 0;
     memset(res, 0, sizeof *res);
     if (rw_reader_nchunks(r) == 0 || from == to)
@@ -221,7 +222,7 @@ rw_code rw_timeit_run(const rw_reader *r, const rw_timeit_target *t, const rw_ti
         res->unfinished--;
         double ticks = ev.tick > ev.call_tick ? (double)(ev.tick - ev.call_tick) : 0;
         ticks -= calib_ticks * (double)(ev.pos - ev.call_pos);
-        double s = ticks > 0 ? ticks * ns_per_tick * 1e-9 : 0;
+        double s = ticks > 0 ? rw_timebase_span_ns(&tb, ticks) * 1e-9 : 0;
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 1024;
             double *v = realloc(dur, nc * sizeof *v);
