@@ -359,11 +359,29 @@ static void print_family(FILE *out, const char *path, const rw_reader *r)
     if (m && m->started_by && m->started_by[0])
         fprintf(out, "started by   %s of pid %" PRId64 " (%s)\n", m->started_by, m->parent_pid,
                 m->parent_trace);
+    /* Children the run forked but that have no trace of their own. */
+    const Rewind__RunEnd *end = rw_reader_end(r);
     rw_relative *kids;
     size_t n;
     rw_err err = {0};
-    if (rw_family_children(path, r, &kids, &n, &err) != RW_OK || !n)
+    if (rw_family_children(path, r, &kids, &n, &err) != RW_OK)
+        n = 0, kids = NULL;
+    for (size_t i = 0; end && i < end->n_children; i++) {
+        const Rewind__ChildRun *c = end->children[i];
+        int found = 0;
+        for (size_t k = 0; k < n && !found; k++)
+            found = kids[k].pid == c->pid;
+        if (!found)
+            fprintf(out, "child        pid %d, forked at event %llu: %s%s\n", c->pid,
+                    (unsigned long long)c->pos,
+                    c->not_followed[0] ? "not followed: " : "",
+                    c->not_followed[0] ? c->not_followed
+                        : "no trace of its own (it ran no Python, or exec'd another program)");
+    }
+    if (!n) {
+        free(kids);
         return;
+    }
     fprintf(out, "children     %zu recorded beside it (rewind info --child PID)\n", n);
     for (size_t i = 0; i < n; i++) {
         const rw_relative *c = &kids[i];

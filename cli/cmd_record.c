@@ -36,6 +36,8 @@ static void usage(FILE *out)
             "\n"
             "  --python PATH     use this python3.11's setup (venv, sys.executable, prefix);\n"
             "                    default: $VIRTUAL_ENV/bin/python3 if set, else /usr/bin/python3\n"
+            "  --python-flag OPT give the interpreter one of python3's options (-B, -u, -E,\n"
+            "                    -X dev as two flags, ...); repeatable\n"
             "  --flush-ms N      make buffered records durable every N ms (0: only at exit)\n"
             "  --timeout SECONDS when the time is up, record every thread's stacks, close\n"
             "                    the trace and exit with status 124 (for hung tests)\n"
@@ -117,11 +119,13 @@ static int run_command(void *dst, const char *code, char *why, size_t cap)
 
 /* Parses record's command line into o and s; o->redact is a new list (the strings
  * are argv's), freed by the caller. Returns RW_OPTS_GO or the exit status. */
-static int parse(int argc, char **argv, rw_record_opts *o, summary *s, rw_opt_list *redact)
+static int parse(int argc, char **argv, rw_record_opts *o, summary *s, rw_opt_list *redact,
+                 rw_opt_list *pyflags)
 {
     rw_record_opts_init(o);
     memset(s, 0, sizeof *s);
     memset(redact, 0, sizeof *redact);
+    memset(pyflags, 0, sizeof *pyflags);
     const char *script = NULL;
     unsigned long long flush_ms = 0;
     int have_flush = 0;
@@ -141,6 +145,8 @@ static int parse(int argc, char **argv, rw_record_opts *o, summary *s, rw_opt_li
          .what = "HOW:PID:TRACE"},
         {.long_name = "redact", .kind = RW_OPT_LIST, .dst = redact, .what = "a PATTERN"},
         {.long_name = "python", .kind = RW_OPT_STR, .dst = &o->python, .what = "a PATH"},
+        {.long_name = "python-flag", .kind = RW_OPT_LIST, .dst = pyflags,
+         .what = "an interpreter option"},
         {.long_name = "flush-ms", .kind = RW_OPT_UINT, .dst = &flush_ms,
          .what = "a number of milliseconds", .max = 3600000, .seen = &have_flush},
         {.long_name = "timeout", .kind = RW_OPT_SECONDS, .dst = &o->timeout_s, .max = 10000000},
@@ -169,6 +175,8 @@ static int parse(int argc, char **argv, rw_record_opts *o, summary *s, rw_opt_li
     o->args = argv + cl.next;
     o->redact = redact->v;
     o->nredact = redact->n;
+    o->py_flags = pyflags->v;
+    o->npy_flags = pyflags->n;
     o->on_done = on_done;
     o->ctx = s;
     return RW_OPTS_GO;
@@ -178,9 +186,10 @@ int rw_cmd_record_check(int argc, char **argv)
 {
     rw_record_opts o;
     summary s;
-    rw_opt_list redact;
-    int go = parse(argc, argv, &o, &s, &redact);
+    rw_opt_list redact, pyflags;
+    int go = parse(argc, argv, &o, &s, &redact, &pyflags);
     rw_opt_list_free(&redact);
+    rw_opt_list_free(&pyflags);
     return go == RW_OPTS_GO ? RW_EXIT_OK : go;
 }
 
@@ -188,10 +197,11 @@ int rw_cmd_record(int argc, char **argv)
 {
     rw_record_opts o;
     summary sum;
-    rw_opt_list redact;
-    int go = parse(argc, argv, &o, &sum, &redact);
+    rw_opt_list redact, pyflags;
+    int go = parse(argc, argv, &o, &sum, &redact, &pyflags);
     if (go != RW_OPTS_GO) {
         rw_opt_list_free(&redact);
+        rw_opt_list_free(&pyflags);
         return go;
     }
 
@@ -199,6 +209,7 @@ int rw_cmd_record(int argc, char **argv)
     rw_err err = {0};
     rw_code rc = rw_record_run(&o, &res, &err);
     rw_opt_list_free(&redact);
+    rw_opt_list_free(&pyflags);
     if (rc != RW_OK) {
         /* As python3: a script that cannot be found is a bad command line (2). */
         rw_cli_fail("record", &err);

@@ -168,19 +168,34 @@ const char *rw_follow_argv(const char *path, char *const argv[], const char *how
         *why = "an interactive interpreter (no script) is not recorded";
         return NULL;
     }
-    const char *a1 = argv[1];
-    if (a1[0] == '-' && strcmp(a1, "-c") && strcmp(a1, "-m")) {
-        *why = "interpreter options before the program are not passed on by rewind record";
+    /* python3's own options before the program (multiprocessing's spawn passes -B,
+     * -E, -X ... as the parent had them): handed on with --python-flag. */
+    size_t first = 1;
+    while (argv[first] && argv[first][0] == '-' && argv[first][1] &&
+           strcmp(argv[first], "--") && strncmp(argv[first], "-c", 2) &&
+           strncmp(argv[first], "-m", 2)) {
+        if (!strcmp(argv[first], "-X") || !strcmp(argv[first], "-W")) {
+            if (!argv[first + 1])
+                break;
+            first++;
+        }
+        first++;
+    }
+    const char *a1 = argv[first];
+    if (!a1 || !strcmp(a1, "-")) {
+        *why = "an interactive interpreter or a program from standard input is not recorded";
         return NULL;
     }
-    if (a1[0] == '-' && !argv[2]) {
+    if (!strcmp(a1, "--"))
+        a1 = argv[++first];
+    if (!a1 || ((!strcmp(a1, "-c") || !strcmp(a1, "-m")) && !argv[first + 1])) {
         *why = "-c or -m without its argument";
         return NULL;
     }
     size_t argc = 0;
     while (argv[argc])
         argc++;
-    if (fl.nopts + 8 + argc + 1 > outcap) {
+    if (fl.nopts + 8 + 2 * argc + 1 > outcap) {
         *why = "too many arguments to follow";
         return NULL;
     }
@@ -216,9 +231,15 @@ const char *rw_follow_argv(const char *path, char *const argv[], const char *how
     out[k++] = child_of;
     out[k++] = (char *)"--python";
     out[k++] = (char *)path;
+    for (size_t i = 1; i < first; i++) {
+        out[k++] = (char *)"--python-flag";
+        out[k++] = argv[i];
+    }
     out[k++] = (char *)"-o";
     out[k++] = name;
-    for (size_t i = 1; i < argc; i++)
+    if (argv[first][0] == '-' && argv[first][1] != 'c' && argv[first][1] != 'm')
+        out[k++] = (char *)"--"; /* a script named like an option */
+    for (size_t i = first; i < argc; i++)
         out[k++] = argv[i];
     out[k] = NULL;
     return fl.rewind_exe;

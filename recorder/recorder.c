@@ -170,10 +170,12 @@ static rw_code start_python(const rw_record_opts *o, const char *python, uint64_
                             rw_err *err)
 {
     size_t n = 0;
-    char **argv = rw_sys_calloc((size_t)o->nargs + 4, sizeof *argv);
+    char **argv = rw_sys_calloc((size_t)o->nargs + o->npy_flags + 4, sizeof *argv);
     if (!argv)
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     argv[n++] = (char *)python;
+    for (size_t i = 0; i < o->npy_flags; i++)
+        argv[n++] = (char *)o->py_flags[i];
     if (o->kind == RW_RUN_MODULE)
         argv[n++] = "-m";
     else if (o->kind == RW_RUN_COMMAND)
@@ -615,11 +617,11 @@ static void describe_exec(run *r, rw_libc_exec *ex)
     r->exec_set = 1;
     if (!ex->path)
         return;
-    char **nargv = malloc((RW_FOLLOW_EXTRA_ARGS + argc + 1) * sizeof *nargv);
+    char **nargv = malloc((RW_FOLLOW_EXTRA_ARGS + 2 * argc + 1) * sizeof *nargv);
     static char name[2 * PATH_MAX + 64];
     const char *why = NULL;
     const char *exe = nargv ? rw_follow_argv(ex->path, ex->argv, "exec", (long)getpid(), name,
-                                             sizeof name, nargv, RW_FOLLOW_EXTRA_ARGS + argc + 1,
+                                             sizeof name, nargv, RW_FOLLOW_EXTRA_ARGS + 2 * argc + 1,
                                              &why)
                             : NULL;
     if (exe) {

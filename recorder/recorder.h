@@ -47,6 +47,9 @@ typedef struct rw_record_opts {
     const char *const *redact;  /* extra patterns */
     size_t nredact;
     const char *python;         /* interpreter whose setup to use; NULL: see docs */
+    const char *const *py_flags;/* python3's own options (-B, -u, -X dev, ...), given to
+                                 * the interpreter before the program */
+    size_t npy_flags;
     int flush_ms;               /* < 0: the writer's default */
     double timeout_s;           /* > 0: end the run after this many seconds, with every
                                  * thread's stacks in the trace (exit status 124) */

@@ -101,10 +101,10 @@ static void follow_child(const char *path, char *const argv[], char *const envp[
     while (argv && argv[argc])
         argc++;
     char name[2 * PATH_MAX + 64];
-    char *nargv[RW_FOLLOW_EXTRA_ARGS + argc + 1];
+    char *nargv[RW_FOLLOW_EXTRA_ARGS + 2 * argc + 1];
     const char *why;
     const char *exe = rw_follow_argv(path, argv, "subprocess", (long)syscall(SYS_getpid), name,
-                                     sizeof name, nargv, RW_FOLLOW_EXTRA_ARGS + argc + 1, &why);
+                                     sizeof name, nargv, RW_FOLLOW_EXTRA_ARGS + 2 * argc + 1, &why);
     if (exe)
         real_execve(exe, nargv, envp); /* returns only when it failed: run it bare */
 }

@@ -259,7 +259,9 @@ METADATA = _s((1, "format_version", "uint32", S), (2, "tool_version", "string", 
               (13, "pid", "int64", S), (14, "env", ENV_VAR, R),
               (15, "options", RECORD_OPTIONS, S), (16, "run_kind", "string", S),
               (17, "run_target", "string", S), (18, "redact_patterns", "string", R),
-              (19, "calib_ns_per_event", "double", S))
+              (19, "calib_ns_per_event", "double", S), (20, "started_by", "string", S),
+              (21, "parent_pid", "int64", S), (22, "parent_trace", "string", S),
+              (23, "python_build", "string", S))
 FILE_DEF = _s((1, "id", "uint32", S), (2, "path", "string", S), (3, "source", "bytes", S),
               (4, "has_source", "bool", S))
 CODE_DEF = _s((1, "id", "uint32", S), (2, "file", "uint32", S), (3, "name", "string", S),
@@ -297,6 +299,10 @@ INDEX_ENTRY = _s((1, "type", "uint32", S), (2, "offset", "uint64", S),
 INDEX = _s((1, "frames", INDEX_ENTRY, R), (2, "total_events", "uint64", S),
            (3, "total_records", "uint64", S))
 TRACEBACK_ENTRY = _s((1, "code", "uint32", S), (2, "line", "uint32", S))
+EXEC_INFO = _s((1, "path", "string", S), (2, "argv", "string", R), (3, "trace", "string", S),
+               (4, "not_followed", "string", S))
+CHILD_RUN = _s((1, "pid", "int32", S), (2, "pos", "uint64", S), (3, "trace", "string", S),
+               (4, "not_followed", "string", S), (5, "command", "string", S))
 RUN_END = _s((1, "exit_status", "int32", S), (2, "term_signal", "int32", S),
              (3, "end_unix_ns", "int64", S), (4, "end_tick", "uint64", S),
              (5, "events", "uint64", S), (6, "records", "uint64", S),
@@ -304,7 +310,8 @@ RUN_END = _s((1, "exit_status", "int32", S), (2, "term_signal", "int32", S),
              (9, "uncaught_message", "string", S), (10, "uncaught_pos", "uint64", S),
              (11, "uncaught_traceback", TRACEBACK_ENTRY, R), (12, "threads", THREAD_DEF, R),
              (13, "lost", "string", S), (14, "dropped_frees", "uint64", S),
-             (15, "stop_reason", "string", S))
+             (15, "stop_reason", "string", S), (16, "exit_message", "string", S),
+             (17, "exec", EXEC_INFO, S), (18, "children", CHILD_RUN, R))
 CRASH_FRAME = _s((1, "code", "uint32", S), (2, "filename", "string", S), (3, "name", "string", S),
                  (4, "line", "int32", S))
 CRASH_THREAD = _s((1, "thread", "uint32", S), (2, "ident", "uint64", S), (3, "current", "bool", S),
@@ -315,7 +322,7 @@ CRASH_C_FRAME = _s((1, "pc", "uint64", S), (2, "symbol", "string", S), (3, "offs
 CRASH_INSN = _s((1, "address", "uint64", S), (2, "bytes", "bytes", S),
                 (3, "mnemonic", "string", S), (4, "operands", "string", S),
                 (5, "faulting", "bool", S))
-CRASH_KINDS = {0: "fatal_signal", 1: "timeout", 2: "dump"}
+CRASH_KINDS = {0: "fatal_signal", 1: "timeout", 2: "dump", 3: "terminated"}
 CRASH_REPORT = _s((1, "kind", "enum", S), (2, "signal", "int32", S),
                   (3, "signal_name", "string", S), (4, "si_code", "int32", S),
                   (5, "fault_addr", "uint64", S), (6, "pc", "uint64", S),

@@ -12,6 +12,7 @@ import sys
 import textwrap
 import unittest
 
+import pyreader
 import rwtest
 
 
@@ -293,6 +294,108 @@ class Exits(rwtest.TestCase):
         self.assertEqual(rec.returncode, 0)
         self.assertEqual(sorted(f for f in os.listdir(self.tmp) if f.endswith(".rwd")),
                          ["trace.rwd"])
+
+
+    # ---- forked children -------------------------------------------------------------
+
+    def children(self, info):
+        return {c["pid"]: c for c in info["children"]}
+
+    def test_os_fork_child_is_recorded(self):
+        p = self.prog("forker.py", """\
+            import os
+
+            def square(n):
+                return n * n
+
+            def in_child():
+                print("child", square(7), flush=True)
+                return 3
+
+            pid = os.fork()
+            if pid == 0:
+                os._exit(in_child())
+            _, st = os.waitpid(pid, 0)
+            print("parent saw", os.waitstatus_to_exitcode(st))
+            """)
+        rec, info = self.same(p)
+        kids = self.children(info)
+        self.assertEqual(len(kids), 1, info["children"])
+        (pid, kid), = kids.items()
+        self.assertEqual(os.path.basename(kid["trace"]), "trace.%d.rwd" % pid)
+        self.assertEqual((kid["started_by"], kid["exit_status"], kid["stop_reason"]),
+                         ("fork", 3, "_exit"))
+        child = os.path.join(self.tmp, "trace.%d.rwd" % pid)
+        v = rwtest.rewind("verify", child, check=False)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        cinfo = rwtest.info(child)
+        self.assertEqual((cinfo["pid"], cinfo["parent_pid"], cinfo["started_by"]),
+                         (pid, info["pid"], "fork"))
+        # The child's trace opens with the stack it was forked in, then runs on: its
+        # lines are the child's branch only, and its frames resolve to the program.
+        evs = [e for e in rwtest.events(child) if e["kind"] != "thread"]
+        self.assertEqual((evs[0]["kind"], evs[0]["qualname"]), ("call", "<module>"))
+        lines = [e["line"] for e in evs if e["kind"] == "line" and e["file"] == p]
+        self.assertIn(12, lines)       # os._exit(in_child())
+        self.assertIn(7, lines)        # print("child", ...) inside in_child
+        self.assertNotIn(14, lines)    # the parent's branch
+        calls = [e["qualname"] for e in evs if e["kind"] == "call"]
+        self.assertIn("square", calls)
+        # The parent lists the child in its END record with where it was forked.
+        end = pyreader.Trace(rec.trace).end
+        self.assertEqual([c["pid"] for c in end["children"]], [pid])
+
+    def test_multiprocessing_children(self):
+        for method in ("fork", "forkserver", "spawn"):
+            with self.subTest(method=method):
+                sub = os.path.join(self.tmp, method)
+                os.makedirs(sub)
+                p = os.path.join(sub, "mp.py")
+                with open(p, "w") as f:
+                    f.write(textwrap.dedent(f"""\
+                        import multiprocessing as mp
+
+                        def work(n):
+                            return n * n
+
+                        if __name__ == "__main__":
+                            ctx = mp.get_context({method!r})
+                            with ctx.Pool(2) as pool:
+                                print(pool.map(work, range(6)))
+                        """))
+                want = rwtest.python(p, cwd=sub)
+                rec = rwtest.record(p, cwd=sub, options=["-q"])
+                self.assertEqual((rec.returncode, rec.stdout, rec.stderr),
+                                 (want.returncode, want.stdout, want.stderr))
+                info = rwtest.info(rec.trace)
+                traces = sorted(f for f in os.listdir(sub) if f.endswith(".rwd"))
+                self.assertGreater(len(traces), 1, traces)
+                # Every trace of the family is closed, and some child ran work().
+                worked = False
+                for t in traces:
+                    path = os.path.join(sub, t)
+                    v = rwtest.rewind("verify", path, check=False)
+                    self.assertEqual(v.returncode, 0, t + ": " + v.stdout + v.stderr)
+                    calls = {e["qualname"] for e in rwtest.events(path, "--kinds", "call")}
+                    worked |= t != "trace.rwd" and "work" in calls
+                self.assertTrue(worked, traces)
+                if method == "fork":
+                    self.assertEqual(len(info["children"]), 2, info["children"])
+
+    def test_no_follow_leaves_children_unrecorded(self):
+        p = self.prog("forker_nf.py", """\
+            import os
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            os.waitpid(pid, 0)
+            """)
+        rec = self.record(p, options=["-q", "--no-follow"])
+        self.assertEqual(rec.returncode, 0)
+        self.assertEqual([f for f in os.listdir(self.tmp) if f.endswith(".rwd")], ["trace.rwd"])
+        end = pyreader.Trace(rec.trace).end
+        self.assertEqual([c["not_followed"] for c in end["children"]], ["--no-follow"])
+        self.assertIn("not followed: --no-follow", rwtest.rewind("info", rec.trace).stdout)
 
     # ---- signals -------------------------------------------------------------------------
 
