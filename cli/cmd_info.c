@@ -14,6 +14,7 @@
 #include "container.h"
 #include "reader.h"
 #include "family.h"
+#include "info_reveals.h"
 #include "json.h"
 #include "scan.h"
 #include "source_text.h"
@@ -21,13 +22,16 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: rewind info [--json] FILE\n\n"
+            "usage: rewind info [--json] [--reveals] [--child PID] FILE\n\n"
             "Show what a trace holds: the program, its arguments and working directory,\n"
             "the Python version, start time and duration, how the run ended (exit status,\n"
             "signal, the uncaught exception with its traceback), the number of events of\n"
             "each kind, allocations, audit events, exceptions, threads and source files.\n\n"
             "options:\n"
             "  --json      one JSON object instead of text\n"
+            "  --reveals   what the trace would disclose if shared: host, user names,\n"
+            "              environment, command line, sources, files opened, peers\n"
+            "  --child PID the trace of the child PID that this run started (beside it)\n"
             "  -h, --help  show this help\n");
 }
 
@@ -688,8 +692,13 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
 int rw_cmd_info(int argc, char **argv)
 {
     const char *path = NULL;
-    int json = 0;
-    const rw_opt opts[] = {{.long_name = "json", .kind = RW_OPT_FLAG, .dst = &json}};
+    int json = 0, reveals = 0;
+    unsigned long long child = 0;
+    int have_child = 0;
+    const rw_opt opts[] = {{.long_name = "json", .kind = RW_OPT_FLAG, .dst = &json},
+                           {.long_name = "reveals", .kind = RW_OPT_FLAG, .dst = &reveals},
+                           {.long_name = "child", .kind = RW_OPT_UINT, .dst = &child,
+                            .what = "a process id", .max = 4194304, .seen = &have_child}};
     static const char *const argnames[] = {"the trace FILE"};
     rw_cmdline cl = {.cmd = "info", .usage = usage, .opts = opts,
                      .nopts = sizeof opts / sizeof opts[0], .args = &path, .maxargs = 1,
@@ -699,8 +708,20 @@ int rw_cmd_info(int argc, char **argv)
         return go;
     rw_reader *r = NULL;
     rw_err err = {0};
-    if (rw_reader_open(path, &r, &err) != RW_OK)
+    char child_path[4096];
+    if (have_child) {
+        if (rw_family_open_child(path, (int64_t)child, child_path, sizeof child_path, &r,
+                                 &err) != RW_OK)
+            return rw_cli_fail("info", &err);
+        path = child_path;
+    } else if (rw_reader_open(path, &r, &err) != RW_OK) {
         return rw_cli_fail("info", &err);
+    }
+    if (reveals) {
+        int rc = rw_cli_print_reveals(stdout, path, r, json);
+        rw_reader_free(r);
+        return rc;
+    }
 
     summary s;
     memset(&s, 0, sizeof s);

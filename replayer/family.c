@@ -135,3 +135,14 @@ rw_code rw_family_child_path(const char *trace_path, const rw_reader *r, int64_t
     return rw_err_set(err, RW_ENOTFOUND, "%s: no child with pid %lld (children: %s)", trace_path,
                       (long long)pid, list);
 }
+
+rw_code rw_family_open_child(const char *trace_path, int64_t pid, char *buf, size_t cap,
+                             rw_reader **out, rw_err *err)
+{
+    rw_reader *parent = NULL;
+    RW_TRY(rw_reader_open(trace_path, &parent, err));
+    rw_code rc = rw_family_child_path(trace_path, parent, pid, buf, cap, err);
+    rw_reader_free(parent);
+    RW_TRY(rc);
+    return rw_reader_open(buf, out, err);
+}

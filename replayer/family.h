@@ -34,4 +34,10 @@ rw_code rw_family_children(const char *trace_path, const rw_reader *r, rw_relati
 rw_code rw_family_child_path(const char *trace_path, const rw_reader *r, int64_t pid,
                              char *buf, size_t cap, rw_err *err);
 
+/* Opens the trace of trace_path's child pid: its path goes to buf, a new reader to *out
+ * (caller frees). RW_ENOTFOUND (listing the children there are), or the reader's
+ * errors on the child's trace. */
+rw_code rw_family_open_child(const char *trace_path, int64_t pid, char *buf, size_t cap,
+                             rw_reader **out, rw_err *err);
+
 #endif

@@ -344,6 +344,11 @@ class Exits(rwtest.TestCase):
         # The parent lists the child in its END record with where it was forked.
         end = pyreader.Trace(rec.trace).end
         self.assertEqual([c["pid"] for c in end["children"]], [pid])
+        # --child PID opens the child's trace from the parent's.
+        self.assertEqual(rwtest.info(rec.trace, "--child", str(pid))["pid"], pid)
+        p2 = rwtest.rewind("info", rec.trace, "--child", "1", check=False)
+        self.assertEqual(p2.returncode, 1)
+        self.assertIn("no child with pid 1 (children: %d)" % pid, p2.stderr)
 
     def test_multiprocessing_children(self):
         for method in ("fork", "forkserver", "spawn"):

@@ -95,6 +95,32 @@ class Secrets(rwtest.TestCase):
         child = os.path.join(self.tmp, info["exec"]["trace"])
         self.assert_clean(child)
 
+    def test_reveals(self):
+        prog = self.write("talks.py", """\
+import os, socket, subprocess
+open(os.path.join(os.path.dirname(__file__), "data.txt"), "w").write("x")
+try:
+    socket.create_connection(("127.0.0.1", 9), timeout=0.5)
+except OSError:
+    pass
+subprocess.run(["true", "--flag"])
+""")
+        rec = self.record(prog, options=["-q"], env={**ENV, "HOME": "/home/alice"})
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        p = rwtest.rewind("info", "--reveals", "--json", rec.trace)
+        rv = rwtest.parse_json_output(p.stdout)
+        self.assertIn("alice", rv["users"])
+        self.assertTrue({"GITHUB_TOKEN", "DB_PASS", "PGPASS", "SENTRY_DSN"} <= set(rv["env_redacted"]))
+        self.assertIn("HARMLESS_URL", rv["env_kept"])
+        self.assertIn(prog, rv["sources"])
+        self.assertTrue(any("data.txt" in f for f in rv["files_opened"]), rv["files_opened"])
+        self.assertIn("('127.0.0.1', 9)", rv["peers"])
+        self.assertIn("['true', '--flag']", rv["programs_run"])
+        text = rwtest.rewind("info", "--reveals", rec.trace).stdout
+        self.assertIn("what ", text)
+        self.assertIn("redacted", text)
+        self.assertEqual(set(CANARY.findall(p.stdout + text)), set())
+
 
 if __name__ == "__main__":
     unittest.main()
