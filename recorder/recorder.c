@@ -932,7 +932,8 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     rw_crash_uninstall();
     /* -m mode hands a SystemExit's status back here (script and -c modes end in
      * exit(), see on_libc_end). */
-    finish(&r, status, 0, status && !r.uncaught.seen ? "SystemExit" : "exit");
+    int system_exit = !r.uncaught.seen && (status || rw_source_system_exit_seen());
+    finish(&r, status, 0, system_exit ? "SystemExit" : "exit");
     rw_libc_set_end(NULL);
     the_run = NULL;
     rw_threads_fini();

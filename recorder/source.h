@@ -37,4 +37,7 @@ void rw_source_seed_stack(void);
  * None ("" otherwise): what python3 prints on stderr as it exits. GIL. */
 const char *rw_source_exit_message(void);
 
+/* 1 once a SystemExit has been raised (with lines on). GIL. */
+int rw_source_system_exit_seen(void);
+
 #endif

@@ -40,10 +40,16 @@ static inline uint32_t pyframe_line(PyFrameObject *f)
 /* str() of the last SystemExit's code when it is not an int or None (python3 prints
  * it on stderr): RunEnd.exit_message. Written with the GIL by exception_event. */
 static char exit_message[512];
+static int system_exit_seen; /* a SystemExit was raised (and may still be unwinding) */
 
 const char *rw_source_exit_message(void)
 {
     return exit_message;
+}
+
+int rw_source_system_exit_seen(void)
+{
+    return system_exit_seen;
 }
 
 static void exception_event(uint64_t t, PyObject *arg)
@@ -63,6 +69,7 @@ static void exception_event(uint64_t t, PyObject *arg)
         if (PyTuple_GET_ITEM(arg, 0) == PyExc_SystemExit) {
             PyObject *code = value != Py_None ? PyObject_GetAttrString(value, "code") : NULL;
             exit_message[0] = '\0';
+            system_exit_seen |= rw_tls.thread == 1; /* the main thread's only */
             if (code && code != Py_None && !PyLong_Check(code)) {
                 size_t n = rw_py_str(code, exit_message, sizeof exit_message);
                 rw_secrets_scrub(exit_message, n, sizeof exit_message);
