@@ -1,6 +1,9 @@
-/* rw_record_run: configure the embedded interpreter like python3, open the trace,
- * install the hooks, run the program with Py_RunMain, and close the trace with the
- * run's end (exit status, uncaught exception, thread names).
+/* rw_record_run, the run's life: start the embedded interpreter like python3
+ * (pysetup.c), open the trace (meta.c for its metadata), install the hooks, run the
+ * program with Py_RunMain, and close the trace on every way out: the program's return,
+ * exit()/_exit()/exec (recorder/libc), a signal's report (crash/), a fork child's own
+ * trace (start_child). The run's end records the exit status, how it ended, the
+ * uncaught exception, the threads and the children.
  *
  * Order: Py_InitializeFromConfig (site runs unrecorded), then the writer is opened
  * (its metadata needs sys.executable and friends), then the hooks go in, then
@@ -10,14 +13,11 @@
 #include "recorder.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
-#include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,7 +27,9 @@
 #include "defs.h"
 #include "follow.h"
 #include "libc/libc.h"
+#include "meta.h"
 #include "pyhelp.h"
+#include "pysetup.h"
 #include "secrets.h"
 #include "source.h"
 #include "state.h"
@@ -122,318 +124,6 @@ static double calibrate_tick(void)
         clock_pair(&b, &tb);
     while (b - a < 1000000);
     return tb > ta ? (double)(b - a) / (double)(tb - ta) : 1.0;
-}
-
-/* ---- interpreter setup ---------------------------------------------------------------- */
-
-/* python3 resolves to the venv's interpreter when one is active (its bin/ comes first
- * in PATH); otherwise we use Debian's, whose libpython we embed. */
-static rw_code pick_python(const char *want, char *out, size_t cap, rw_err *err)
-{
-    const char *venv = getenv("VIRTUAL_ENV");
-    if (want) {
-        snprintf(out, cap, "%s", want);
-    } else if (venv && *venv) {
-        snprintf(out, cap, "%s/bin/python3", venv);
-        if (access(out, X_OK) != 0)
-            snprintf(out, cap, "/usr/bin/python3");
-    } else {
-        snprintf(out, cap, "/usr/bin/python3");
-    }
-    if (access(out, X_OK) != 0)
-        return rw_err_set(err, RW_ENOTFOUND, "%s: %s: give an executable python3.11 with --python",
-                          out, strerror(errno));
-    /* We embed libpython3.11: an interpreter of another minor version would bring a
-     * standard library this one cannot run. */
-    char real[PATH_MAX];
-    if (realpath(out, real)) {
-        const char *base = strrchr(real, '/');
-        base = base ? base + 1 : real;
-        if (!strncmp(base, "python3.", 8) && strncmp(base, "python3.11", 10))
-            return rw_err_set(err, RW_EINVAL,
-                              "%s is %s, but rewind embeds Python 3.11: use a 3.11 interpreter",
-                              out, base);
-    }
-    return RW_OK;
-}
-
-static rw_code status_err(PyStatus st, rw_err *err)
-{
-    if (PyStatus_IsExit(st))
-        return rw_err_set(err, RW_EINVAL, "the interpreter refused the command line (status %d)",
-                          st.exitcode);
-    return rw_err_set(err, RW_EPYTHON, "cannot start the interpreter: %s%s%s",
-                      st.func ? st.func : "", st.func ? ": " : "", st.err_msg ? st.err_msg : "?");
-}
-
-static rw_code start_python(const rw_record_opts *o, const char *python, uint64_t *seed,
-                            rw_err *err)
-{
-    size_t n = 0;
-    char **argv = rw_sys_calloc((size_t)o->nargs + o->npy_flags + 4, sizeof *argv);
-    if (!argv)
-        return rw_err_set(err, RW_ENOMEM, "out of memory");
-    argv[n++] = (char *)python;
-    for (size_t i = 0; i < o->npy_flags; i++)
-        argv[n++] = (char *)o->py_flags[i];
-    if (o->kind == RW_RUN_MODULE)
-        argv[n++] = "-m";
-    else if (o->kind == RW_RUN_COMMAND)
-        argv[n++] = "-c";
-    else if (o->target[0] == '-')
-        argv[n++] = "--"; /* a script named like an option */
-    argv[n++] = (char *)o->target;
-    for (int i = 0; i < o->nargs; i++)
-        argv[n++] = o->args[i];
-
-    PyConfig config;
-    PyConfig_InitPythonConfig(&config);
-    config.parse_argv = 1;
-    PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, python);
-    if (!PyStatus_Exception(st))
-        st = PyConfig_SetBytesArgv(&config, (Py_ssize_t)n, argv);
-    if (!PyStatus_Exception(st))
-        st = PyConfig_Read(&config);
-    if (!PyStatus_Exception(st)) {
-        /* Choose the hash seed when python3 would pick a random one, so that the run
-         * can be repeated: it is in the trace's metadata. */
-        if (!config.use_hash_seed) {
-            uint32_t r = 0;
-            while (r == 0)
-                if (getrandom(&r, sizeof r, 0) != sizeof r)
-                    r = (uint32_t)now_ns(CLOCK_REALTIME) | 1;
-            config.use_hash_seed = 1;
-            config.hash_seed = r;
-        }
-        *seed = config.hash_seed;
-        st = Py_InitializeFromConfig(&config);
-    }
-    PyConfig_Clear(&config);
-    rw_sys_free(argv);
-    if (PyStatus_Exception(st))
-        return status_err(st, err);
-    return RW_OK;
-}
-
-/* ---- the interpreter underneath ---------------------------------------------------------- */
-
-#ifndef RW_PY_STDLIB_STAMP
-#define RW_PY_STDLIB_STAMP 0 /* shared libpython: it and the stdlib are updated together */
-#endif
-#ifndef RW_PY_DEB_VERSION
-#define RW_PY_DEB_VERSION ""
-#endif
-
-static char python_build[128];
-
-/* The linked-in interpreter must go with the standard library it runs: after a Debian
- * update of python3.11 the stdlib is new and the interpreter inside rewind is old
- * (CMakeLists.txt records the stdlib's os.py time stamp at build). Needs the GIL. */
-static rw_code check_stdlib(int force, rw_err *err)
-{
-    snprintf(python_build, sizeof python_build, "%s%sstdlib %lld", RW_PY_DEB_VERSION,
-             RW_PY_DEB_VERSION[0] ? ", " : "", (long long)RW_PY_STDLIB_STAMP);
-    if (!RW_PY_STDLIB_STAMP)
-        return RW_OK;
-    PyObject *os = PyImport_AddModule("os"); /* borrowed; imported during start-up */
-    PyObject *file = os ? PyObject_GetAttrString(os, "__file__") : NULL;
-    const char *path = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
-    struct stat sb;
-    int same = !path || stat(path, &sb) != 0 || (long long)sb.st_mtime == RW_PY_STDLIB_STAMP;
-    char where[PATH_MAX] = "";
-    if (path)
-        snprintf(where, sizeof where, "%s", path);
-    Py_XDECREF(file);
-    PyErr_Clear();
-    if (same || force)
-        return RW_OK;
-    char *slash = strrchr(where, '/');
-    if (slash)
-        *slash = '\0';
-    char built[32], found[32];
-    time_t b = (time_t)RW_PY_STDLIB_STAMP, f = sb.st_mtime;
-    strftime(built, sizeof built, "%Y-%m-%d %H:%M", gmtime(&b));
-    strftime(found, sizeof found, "%Y-%m-%d %H:%M", gmtime(&f));
-    return rw_err_set(err, RW_EPYTHON,
-                      "python3.11 was updated after rewind was built: rebuild rewind "
-                      "(scripts/build.sh) or add --force (standard library of %s in %s; "
-                      "rewind's interpreter goes with the one of %s)", found, where, built);
-}
-
-/* ---- metadata ------------------------------------------------------------------------- */
-
-/* A Metadata message whose strings are owned by the recorder (sysalloc). */
-typedef struct meta {
-    Rewind__Metadata m;
-    Rewind__RecordOptions opts;
-    Rewind__EnvVar *env;
-    Rewind__EnvVar **envp;
-    char **strings; /* everything to free */
-    size_t nstrings, capstrings;
-} meta;
-
-static char *keep(meta *mt, char *s)
-{
-    if (!s)
-        return (char *)"";
-    if (mt->nstrings == mt->capstrings) {
-        size_t cap = mt->capstrings ? mt->capstrings * 2 : 64;
-        char **p = rw_sys_realloc(mt->strings, cap * sizeof *p);
-        if (!p) {
-            rw_sys_free(s);
-            return (char *)"";
-        }
-        mt->strings = p;
-        mt->capstrings = cap;
-    }
-    mt->strings[mt->nstrings++] = s;
-    return s;
-}
-
-static char *pystr(meta *mt, PyObject *o)
-{
-    char buf[4096];
-    rw_py_str(o, buf, sizeof buf);
-    return keep(mt, rw_sys_strdup(buf));
-}
-
-static int redacted(const char *name, size_t len, const rw_record_opts *o)
-{
-    return rw_secrets_name_is_secret(name, len, o->keep_env, o->redact, o->nredact);
-}
-
-/* A copy of text with the run's secrets scrubbed (secrets.h), kept by mt. */
-static char *scrubbed(meta *mt, const char *text)
-{
-    size_t len = strlen(text), cap = len + 1 + 16 * (sizeof RW_SECRETS_MARK);
-    char *buf = rw_sys_malloc(cap);
-    if (!buf)
-        return (char *)"";
-    memcpy(buf, text, len + 1);
-    rw_secrets_scrub(buf, len, cap);
-    return keep(mt, buf);
-}
-
-static void build_meta(meta *mt, const rw_record_opts *o, const run *r, uint64_t seed,
-                       double ns_per_tick)
-{
-    Rewind__Metadata *m = &mt->m;
-    rewind__metadata__init(m);
-    rewind__record_options__init(&mt->opts);
-    m->tool_version = "rewind " REWIND_VERSION;
-    m->python_build = python_build;
-    /* --child-of HOW:PPID:PARENT_TRACE (follow.c) */
-    static char how[16];
-    const char *c1 = o->child_of ? strchr(o->child_of, ':') : NULL;
-    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-    if (c2 && (size_t)(c1 - o->child_of) < sizeof how) {
-        memcpy(how, o->child_of, (size_t)(c1 - o->child_of));
-        how[c1 - o->child_of] = '\0';
-        m->started_by = how;
-        m->parent_pid = strtoll(c1 + 1, NULL, 10);
-        m->parent_trace = (char *)(c2 + 1);
-    }
-
-    PyObject *sysargv = PySys_GetObject("argv"); /* borrowed */
-    if (sysargv && PyList_Check(sysargv)) {
-        size_t n = (size_t)PyList_GET_SIZE(sysargv);
-        m->argv = rw_sys_calloc(n ? n : 1, sizeof *m->argv);
-        if (m->argv) {
-            for (size_t i = 0; i < n; i++)
-                m->argv[i] = pystr(mt, PyList_GET_ITEM(sysargv, (Py_ssize_t)i));
-            m->n_argv = n;
-            /* --password VALUE, --token=VALUE, URL passwords, values of secret
-             * variables: scrubbed (secrets.h). */
-            for (size_t i = 0; i < n; i++) {
-                size_t keep_len;
-                if (rw_secrets_arg_is_secret(m->argv, (int)i, &keep_len)) {
-                    char buf[600];
-                    snprintf(buf, sizeof buf, "%.*s%s", (int)(keep_len < 500 ? keep_len : 500),
-                             m->argv[i], RW_SECRETS_MARK);
-                    m->argv[i] = keep(mt, rw_sys_strdup(buf));
-                } else {
-                    m->argv[i] = scrubbed(mt, m->argv[i]);
-                }
-            }
-        }
-    }
-    char cwd[PATH_MAX];
-    m->cwd = keep(mt, rw_sys_strdup(getcwd(cwd, sizeof cwd) ? cwd : ""));
-    m->python_version = (char *)Py_GetVersion();
-    PyObject *exe = PySys_GetObject("executable");
-    if (exe)
-        m->python_executable = pystr(mt, exe);
-    struct utsname u;
-    if (uname(&u) == 0) {
-        char plat[600];
-        snprintf(plat, sizeof plat, "%s %s %s", u.sysname, u.release, u.machine);
-        m->platform = keep(mt, rw_sys_strdup(plat));
-        m->hostname = keep(mt, rw_sys_strdup(u.nodename));
-    }
-    m->start_unix_ns = r->unix0;
-    m->start_tick = r->tick0;
-    m->ns_per_tick = ns_per_tick;
-    m->hash_seed = seed;
-    m->pid = getpid();
-
-    size_t nenv = 0;
-    while (environ[nenv])
-        nenv++;
-    mt->env = rw_sys_calloc(nenv ? nenv : 1, sizeof *mt->env);
-    mt->envp = rw_sys_calloc(nenv ? nenv : 1, sizeof *mt->envp);
-    if (mt->env && mt->envp) {
-        for (size_t i = 0; i < nenv; i++) {
-            const char *e = environ[i], *eq = strchr(e, '=');
-            size_t nlen = eq ? (size_t)(eq - e) : strlen(e);
-            Rewind__EnvVar *v = &mt->env[i];
-            rewind__env_var__init(v);
-            char *name = rw_sys_malloc(nlen + 1);
-            if (name) {
-                memcpy(name, e, nlen);
-                name[nlen] = '\0';
-            }
-            v->name = keep(mt, name);
-            v->redacted = redacted(e, nlen, o);
-            v->value = v->redacted || !eq ? (char *)"" : scrubbed(mt, eq + 1);
-            mt->envp[i] = v;
-        }
-        m->n_env = nenv;
-        m->env = mt->envp;
-    }
-
-    mt->opts.lines = o->lines;
-    mt->opts.allocations = o->allocations;
-    mt->opts.c_calls = o->c_calls;
-    mt->opts.line_times = o->line_times;
-    m->options = &mt->opts;
-    static const char *const kinds[] = {"script", "module", "command"};
-    m->run_kind = (char *)kinds[o->kind];
-    m->run_target = scrubbed(mt, o->target);
-
-    size_t np = 0;
-    const char *pats[64];
-    if (!o->keep_env)
-        for (const char *const *p = rw_record_default_redact; *p && np < 64; p++)
-            pats[np++] = *p;
-    for (size_t i = 0; i < o->nredact && np < 64; i++)
-        pats[np++] = o->redact[i];
-    m->redact_patterns = rw_sys_calloc(np ? np : 1, sizeof *m->redact_patterns);
-    if (m->redact_patterns) {
-        for (size_t i = 0; i < np; i++)
-            m->redact_patterns[i] = (char *)pats[i];
-        m->n_redact_patterns = np;
-    }
-}
-
-static void free_meta(meta *mt)
-{
-    for (size_t i = 0; i < mt->nstrings; i++)
-        rw_sys_free(mt->strings[i]);
-    rw_sys_free(mt->strings);
-    rw_sys_free(mt->m.argv);
-    rw_sys_free(mt->m.redact_patterns);
-    rw_sys_free(mt->env);
-    rw_sys_free(mt->envp);
 }
 
 /* ---- output file ----------------------------------------------------------------------- */
@@ -750,9 +440,9 @@ static void start_child_trace(run *r)
 
     r->unix0 = now_ns(CLOCK_REALTIME);
     r->tick0 = rw_tick();
-    meta mt;
+    rw_meta mt;
     memset(&mt, 0, sizeof mt);
-    build_meta(&mt, r->o, r, r->seed, r->ns_per_tick);
+    rw_meta_build(&mt, r->o, r->unix0, r->tick0, r->seed, r->ns_per_tick);
     mt.m.calib_ns_per_event = r->calib_ns;
     mt.m.started_by = (char *)"fork";
     mt.m.parent_pid = parent_pid;
@@ -761,7 +451,7 @@ static void start_child_trace(run *r)
     writer_opts(r->o, mt.m.cwd, &wo);
     if (rc == RW_OK)
         rc = rw_writer_open(path, &wo, 1, &mt.m, &rw_st.w, &err);
-    free_meta(&mt);
+    rw_meta_free(&mt);
     if (rc != RW_OK) {
         fprintf(stderr, "rewind record: the forked child %ld is not recorded: %s\n", (long)pid,
                 err.msg);
@@ -824,7 +514,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     r.res = res;
 
     char python[PATH_MAX];
-    RW_TRY(pick_python(o->python, python, sizeof python, err));
+    RW_TRY(rw_pysetup_pick(o->python, python, sizeof python, err));
     if (o->kind == RW_RUN_SCRIPT) {
         struct stat sb;
         if (stat(o->target, &sb) != 0)
@@ -833,8 +523,8 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     RW_TRY(pick_output(o, res->path, sizeof res->path, err));
 
     uint64_t seed = 0;
-    RW_TRY(start_python(o, python, &seed, err));
-    rw_code checked = check_stdlib(o->force, err);
+    RW_TRY(rw_pysetup_start(o, python, &seed, err));
+    rw_code checked = rw_pysetup_check_stdlib(o->force, err);
     if (checked != RW_OK) {
         Py_FinalizeEx();
         return checked;
@@ -849,7 +539,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     r.unix0 = now_ns(CLOCK_REALTIME);
     r.tick0 = rw_tick();
 
-    meta mt;
+    rw_meta mt;
     memset(&mt, 0, sizeof mt);
     {
         /* The secrets to scrub from everything written from now on (secrets.h). */
@@ -863,7 +553,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
             rw_sys_free(args);
         }
     }
-    build_meta(&mt, o, &r, seed, ns_per_tick);
+    rw_meta_build(&mt, o, r.unix0, r.tick0, seed, ns_per_tick);
     rw_code rc = rw_defs_init(o->kind == RW_RUN_COMMAND ? o->target : NULL, err);
     if (rc == RW_OK) {
         /* The hook's own cost, before the writer exists (scratch stream only). */
@@ -880,7 +570,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     writer_opts(o, mt.m.cwd, &wo);
     if (rc == RW_OK)
         rc = rw_writer_open(res->path, &wo, o->force, &mt.m, &rw_st.w, err);
-    free_meta(&mt);
+    rw_meta_free(&mt);
     if (rc != RW_OK) {
         Py_FinalizeEx();
         return rc;

@@ -1,0 +1,154 @@
+/* The interpreter rewind embeds (pysetup.h): setup, start, and the build check. */
+#include "pysetup.h"
+
+#include <Python.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sysalloc.h"
+
+/* python3 resolves to the venv's interpreter when one is active (its bin/ comes first
+ * in PATH); otherwise we use Debian's, whose libpython we embed. */
+rw_code rw_pysetup_pick(const char *want, char *out, size_t cap, rw_err *err)
+{
+    const char *venv = getenv("VIRTUAL_ENV");
+    if (want) {
+        snprintf(out, cap, "%s", want);
+    } else if (venv && *venv) {
+        snprintf(out, cap, "%s/bin/python3", venv);
+        if (access(out, X_OK) != 0)
+            snprintf(out, cap, "/usr/bin/python3");
+    } else {
+        snprintf(out, cap, "/usr/bin/python3");
+    }
+    if (access(out, X_OK) != 0)
+        return rw_err_set(err, RW_ENOTFOUND, "%s: %s: give an executable python3.11 with --python",
+                          out, strerror(errno));
+    /* We embed libpython3.11: an interpreter of another minor version would bring a
+     * standard library this one cannot run. */
+    char real[PATH_MAX];
+    if (realpath(out, real)) {
+        const char *base = strrchr(real, '/');
+        base = base ? base + 1 : real;
+        if (!strncmp(base, "python3.", 8) && strncmp(base, "python3.11", 10))
+            return rw_err_set(err, RW_EINVAL,
+                              "%s is %s, but rewind embeds Python 3.11: use a 3.11 interpreter",
+                              out, base);
+    }
+    return RW_OK;
+}
+
+static rw_code status_err(PyStatus st, rw_err *err)
+{
+    if (PyStatus_IsExit(st))
+        return rw_err_set(err, RW_EINVAL, "the interpreter refused the command line (status %d)",
+                          st.exitcode);
+    return rw_err_set(err, RW_EPYTHON, "cannot start the interpreter: %s%s%s",
+                      st.func ? st.func : "", st.func ? ": " : "", st.err_msg ? st.err_msg : "?");
+}
+
+rw_code rw_pysetup_start(const rw_record_opts *o, const char *python, uint64_t *seed,
+                            rw_err *err)
+{
+    size_t n = 0;
+    char **argv = rw_sys_calloc((size_t)o->nargs + o->npy_flags + 4, sizeof *argv);
+    if (!argv)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    argv[n++] = (char *)python;
+    for (size_t i = 0; i < o->npy_flags; i++)
+        argv[n++] = (char *)o->py_flags[i];
+    if (o->kind == RW_RUN_MODULE)
+        argv[n++] = "-m";
+    else if (o->kind == RW_RUN_COMMAND)
+        argv[n++] = "-c";
+    else if (o->target[0] == '-')
+        argv[n++] = "--"; /* a script named like an option */
+    argv[n++] = (char *)o->target;
+    for (int i = 0; i < o->nargs; i++)
+        argv[n++] = o->args[i];
+
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    config.parse_argv = 1;
+    PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, python);
+    if (!PyStatus_Exception(st))
+        st = PyConfig_SetBytesArgv(&config, (Py_ssize_t)n, argv);
+    if (!PyStatus_Exception(st))
+        st = PyConfig_Read(&config);
+    if (!PyStatus_Exception(st)) {
+        /* Choose the hash seed when python3 would pick a random one, so that the run
+         * can be repeated: it is in the trace's metadata. */
+        if (!config.use_hash_seed) {
+            uint32_t r = 0;
+            while (r == 0)
+                if (getrandom(&r, sizeof r, 0) != sizeof r)
+                    r = (uint32_t)time(NULL) | 1;
+            config.use_hash_seed = 1;
+            config.hash_seed = r;
+        }
+        *seed = config.hash_seed;
+        st = Py_InitializeFromConfig(&config);
+    }
+    PyConfig_Clear(&config);
+    rw_sys_free(argv);
+    if (PyStatus_Exception(st))
+        return status_err(st, err);
+    return RW_OK;
+}
+
+#ifndef RW_PY_STDLIB_STAMP
+#define RW_PY_STDLIB_STAMP 0 /* shared libpython: it and the stdlib are updated together */
+#endif
+#ifndef RW_PY_DEB_VERSION
+#define RW_PY_DEB_VERSION ""
+#endif
+
+static char python_build[128]; /* set by rw_pysetup_check_stdlib; read-only after */
+
+const char *rw_pysetup_build(void)
+{
+    return python_build;
+}
+
+/* The linked-in interpreter must go with the standard library it runs: after a Debian
+ * update of python3.11 the stdlib is new and the interpreter inside rewind is old
+ * (CMakeLists.txt records the stdlib's os.py time stamp at build). Needs the GIL. */
+rw_code rw_pysetup_check_stdlib(int force, rw_err *err)
+{
+    snprintf(python_build, sizeof python_build, "%s%sstdlib %lld", RW_PY_DEB_VERSION,
+             RW_PY_DEB_VERSION[0] ? ", " : "", (long long)RW_PY_STDLIB_STAMP);
+    if (!RW_PY_STDLIB_STAMP)
+        return RW_OK;
+    PyObject *os = PyImport_AddModule("os"); /* borrowed; imported during start-up */
+    PyObject *file = os ? PyObject_GetAttrString(os, "__file__") : NULL;
+    const char *path = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
+    struct stat sb;
+    int same = !path || stat(path, &sb) != 0 || (long long)sb.st_mtime == RW_PY_STDLIB_STAMP;
+    char where[PATH_MAX] = "";
+    if (path)
+        snprintf(where, sizeof where, "%s", path);
+    Py_XDECREF(file);
+    PyErr_Clear();
+    if (same || force)
+        return RW_OK;
+    char *slash = strrchr(where, '/');
+    if (slash)
+        *slash = '\0';
+    char built[32], found[32];
+    time_t b = (time_t)RW_PY_STDLIB_STAMP, f = sb.st_mtime;
+    strftime(built, sizeof built, "%Y-%m-%d %H:%M", gmtime(&b));
+    strftime(found, sizeof found, "%Y-%m-%d %H:%M", gmtime(&f));
+    return rw_err_set(err, RW_EPYTHON,
+                      "python3.11 was updated after rewind was built: rebuild rewind "
+                      "(scripts/build.sh) or add --force (standard library of %s in %s; "
+                      "rewind's interpreter goes with the one of %s)", found, where, built);
+}
+
