@@ -191,7 +191,8 @@ def sanitized():
     """True when the rewind under test is an ASan build (its shadow memory makes RSS
     meaningless)."""
     with open(rwtest.rewind_bin(), "rb") as f:
-        return b"AddressSanitizer" in f.read()
+        data = f.read()
+    return b"__asan_init" in data or b"__ubsan_handle" in data
 
 
 def max_rss_of(argv):
