@@ -438,14 +438,16 @@ static int run(const opts *o)
            at.is_peak ? ", at the instant of the peak" : "");
     printf("Traced memory: current %s, peak %s at position %llu\n", cur, peak,
            (unsigned long long)u.peak_pos);
-    uint64_t sel = 0;
-    for (size_t i = 0; i < snap->n; i++)
+    uint64_t sel = 0, nsel = 0;
+    for (size_t i = 0; i < snap->n; i++) {
         sel += snap->traces[i].size;
+        nsel += snap->traces[i].count;
+    }
     char selb[64];
     size_both(sel, selb, sizeof selb);
     printf("Traces: %llu blocks", (unsigned long long)u.blocks);
     if (o->nfilters || o->thread)
-        printf(", %zu selected by the filters (%s)", snap->n, selb);
+        printf(", %llu selected by the filters (%s)", (unsigned long long)nsel, selb);
     printf("; traceback limit %u frames\n", (unsigned)o->limit_frames);
     if (o->compare_to)
         printf("Compared to position %llu (%s)\n", (unsigned long long)old->pos, cmp.spec);

@@ -3,16 +3,23 @@
  * Each thread keeps its own stack of the frames this export has opened, so closes
  * always match the innermost open frame: a RETURN closes every frame above the
  * Python frame it returns from (C calls left open by an exception), a C_RETURN whose
- * call is not open is ignored. Chrome events stream out as they come; speedscope
- * needs one profile per thread, so its events are buffered per thread.
+ * call is not open is ignored. Chrome and Perfetto events stream out as they come
+ * (Perfetto's through perfetto.c); speedscope needs one profile per thread, so its
+ * events are buffered per thread, and the bytes they will take are counted as they
+ * are buffered. The output goes through a counting stream (fopencookie) so that the
+ * bound on its size is checked before every event whatever the format.
  */
 #include "export.h"
 
 #include <assert.h>
+#include <math.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "json.h"
+#include "perfetto.h"
 #include "records.h"
 #include "scan.h"
 
@@ -51,7 +58,27 @@ typedef struct exporter {
     long long pid;
     int first_chrome;
     int oom;
+    rw_pf *pf;           /* perfetto only */
+    uint64_t written;    /* bytes through the counting stream */
+    uint64_t pending;    /* speedscope: bytes its buffered events will take */
+    FILE *real;          /* the caller's stream, under out */
 } exporter;
+
+/* The counting stream's write: forwards to the caller's stream. */
+static ssize_t count_write(void *cookie, const char *data, size_t n)
+{
+    exporter *x = cookie;
+    size_t w = fwrite(data, 1, n, x->real);
+    x->written += w;
+    return w == n ? (ssize_t)n : -1;
+}
+
+/* Bytes out so far (through the stream or in its buffer), or that will be: what the
+ * bound is checked against. */
+static uint64_t out_bytes(const exporter *x)
+{
+    return x->written + __fpending(x->out) + x->pending;
+}
 
 /* A string as JSON (json.h); NULL as "". */
 static void json_cstr(FILE *out, const char *s)
@@ -99,14 +126,31 @@ static uint32_t sp_frame(exporter *x, uint32_t id, int is_c)
     return *slot - 1;
 }
 
+static const char *thread_name(const exporter *x, uint32_t th);
+
 static void emit(exporter *x, uint32_t th, const open_frame *f, int open, double at)
 {
     tstate *t = thread_of(x, th);
     if (!t->seen) {
         t->seen = 1;
         t->first = at;
+        if (x->pf)
+            rw_pf_thread(x->pf, th, thread_name(x, th));
     }
     t->last = at;
+    if (x->pf) {
+        uint64_t ns = at > 0 ? (uint64_t)llround(at * 1000.0) : 0;
+        if (!open) {
+            rw_pf_end(x->pf, th, ns);
+            return;
+        }
+        uint32_t before = x->nframes;
+        uint32_t iid = sp_frame(x, f->id, f->is_c) + 1;
+        rw_pf_begin(x->pf, th, ns, iid,
+                    x->nframes != before ? frame_name(x, f->id, f->is_c) : NULL,
+                    f->is_c ? RW_PF_CAT_C : RW_PF_CAT_PYTHON);
+        return;
+    }
     if (x->o->format == RW_EXPORT_CHROME) {
         fputs(x->first_chrome ? "\n" : ",\n", x->out);
         x->first_chrome = 0;
@@ -135,6 +179,10 @@ static void emit(exporter *x, uint32_t th, const open_frame *f, int open, double
     e->at = at;
     e->frame = sp_frame(x, f->id, f->is_c);
     e->open = (uint8_t)open;
+    char tmp[96]; /* as write_speedscope will print it */
+    int k = snprintf(tmp, sizeof tmp, ",{\"type\":\"O\",\"frame\":%u,\"at\":%.3f}", e->frame,
+                     e->at);
+    x->pending += k > 0 ? (uint64_t)k : 0;
 }
 
 static void push(exporter *x, uint32_t th, uint32_t id, int is_c, uint64_t call_pos, double at)
@@ -225,7 +273,8 @@ static void write_speedscope(exporter *x, double start, double stop)
     fputs("\n]}\n", out);
 }
 
-rw_code rw_export_write(const rw_reader *r, const rw_export_opts *o, FILE *out, rw_err *err)
+rw_code rw_export_write(const rw_reader *r, const rw_export_opts *o, FILE *caller_out,
+                        rw_export_result *res, rw_err *err)
 {
     exporter x;
     memset(&x, 0, sizeof x);
@@ -233,8 +282,14 @@ rw_code rw_export_write(const rw_reader *r, const rw_export_opts *o, FILE *out, 
     x.d = rw_reader_defs(r);
     x.tb = rw_reader_timebase(r);
     x.o = o;
+    x.real = caller_out;
+    cookie_io_functions_t io = {.write = count_write};
+    FILE *out = fopencookie(&x, "w", io);
+    if (!out)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
     x.out = out;
     x.first_chrome = 1;
+    rw_export_result result = {0};
     const Rewind__Metadata *m = rw_reader_metadata(r);
     x.pid = m ? m->pid : 0;
     x.nthreads = x.d->nthreads ? x.d->nthreads : 1;
@@ -249,8 +304,16 @@ rw_code rw_export_write(const rw_reader *r, const rw_export_opts *o, FILE *out, 
         goto out;
     }
     uint64_t nev = rw_reader_nevents(r), to = o->to < nev ? o->to : nev;
-    if (o->format == RW_EXPORT_CHROME)
+    result.end_pos = to;
+    if (o->format == RW_EXPORT_CHROME) {
         fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", out);
+    } else if (o->format == RW_EXPORT_PERFETTO) {
+        x.pf = rw_pf_new(out, x.pid, m && m->run_target ? m->run_target : "python");
+        if (!x.pf) {
+            rc = rw_err_set(err, RW_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
     double start = 0, stop = 0;
     if (rw_reader_nchunks(r) && o->from < to) {
         rw_scan_opts so = {
@@ -266,6 +329,11 @@ rw_code rw_export_write(const rw_reader *r, const rw_export_opts *o, FILE *out, 
         int n;
         uint64_t tick = 0;
         while ((n = rw_scan_next(c, &ev, err)) == 1) {
+            if (o->max_bytes && out_bytes(&x) >= o->max_bytes && RW_IS_EVENT(ev.kind)) {
+                result.stopped = 1;
+                result.stop_pos = ev.pos;
+                break;
+            }
             double at = ts_us(&x, ev.tick);
             if (!opened) {
                 opened = 1;
@@ -312,7 +380,7 @@ rw_code rw_export_write(const rw_reader *r, const rw_export_opts *o, FILE *out, 
             default:
                 break;
             }
-            if (x.oom) {
+            if (x.oom || (x.pf && rw_pf_failed(x.pf))) {
                 rc = rw_err_set(err, RW_ENOMEM, "out of memory for the timeline");
                 goto out;
             }
@@ -348,14 +416,19 @@ rw_code rw_export_write(const rw_reader *r, const rw_export_opts *o, FILE *out, 
             fputs("}}", out);
         }
         fputs("\n]}\n", out);
-    } else {
+    } else if (o->format == RW_EXPORT_SPEEDSCOPE) {
         write_speedscope(&x, start, stop);
     }
-    if (x.oom)
+    if (x.oom || (x.pf && rw_pf_failed(x.pf)))
         rc = rw_err_set(err, RW_ENOMEM, "out of memory for the timeline");
-    else if (ferror(out))
+    else if (fflush(out) != 0 || ferror(out) || ferror(caller_out))
         rc = rw_err_set(err, RW_EIO, "writing the timeline failed");
 out:
+    fclose(out); /* the counting stream; the caller's stays open */
+    result.bytes = x.written;
+    if (rc == RW_OK && res)
+        *res = result;
+    rw_pf_free(x.pf);
     rw_scan_close(c);
     for (uint32_t th = 0; x.t && th < x.nthreads; th++) {
         free(x.t[th].st);

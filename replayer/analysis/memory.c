@@ -1,8 +1,10 @@
 /* Memory analysis (memory.h): tracemalloc rebuilt from the allocation records.
  *
  * One forward pass over the records keeps every live block in an rw_addrmap whose
- * aux packs the block's interned traceback id, its thread and its allocator domain.
- * Tracebacks are interned by content ((file, line) frames plus total_nframe) in one
+ * aux is the block's allocation site: an interned (traceback, thread, allocator
+ * domain), shared by every block allocated there, so that a live block costs only
+ * its map entry (addrmap.h: at most 24 bytes, with address and size). Snapshots
+ * hold one entry per site, never one per block. Tracebacks are interned by content ((file, line) frames plus total_nframe) in one
  * table shared by the blocks and by the statistic keys (which are tracebacks too, as
  * in tracemalloc: a lineno key is a one-frame traceback). Allocations in a row on one
  * thread with no event between them share a stack, so the traceback is computed once
@@ -10,6 +12,7 @@
  */
 #include "memory.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -27,12 +30,13 @@
 #define TOTAL_MAX 65535u
 #define PROGRESS_EVERY (1u << 18)
 
-/* aux of a live block: traceback id (bits 0..31), thread (32..59), domain (60..61). */
-#define AUX(tb, th, dom) ((uint64_t)(tb) | ((uint64_t)((th) & 0x0fffffffu) << 32) | \
-                          ((uint64_t)(dom) << 60))
-#define AUX_TB(a) ((uint32_t)(a))
-#define AUX_THREAD(a) ((uint32_t)(((a) >> 32) & 0x0fffffffu))
-#define AUX_DOM(a) ((uint8_t)(((a) >> 60) & 3))
+/* An allocation site: what tracemalloc and the filters know of a block besides its
+ * address and size. */
+typedef struct site {
+    uint32_t tb;
+    uint32_t thread;
+    uint8_t dom;
+} site;
 
 typedef struct tb_ent {
     uint64_t hash;
@@ -43,14 +47,17 @@ typedef struct tb_ent {
 
 typedef struct held_alloc {
     rw_event ev;
-    uint32_t tb;   /* taken when read: the cursor's stacks move on */
+    uint32_t site; /* taken when read: the cursor's stacks move on */
     int keep;
 } held_alloc;
 
-/* Last traceback computed for a thread: valid for allocations at the same position. */
+/* Last traceback computed for a thread: valid for allocations at the same position;
+ * with the site of that traceback in each allocator domain (NO_SITE = not yet). */
+#define NO_SITE UINT32_MAX
 typedef struct th_cache {
     uint64_t pos;
     uint32_t tb;
+    uint32_t site[3];
     int valid;
 } th_cache;
 
@@ -76,6 +83,13 @@ struct rw_mem {
 
     th_cache *cache;
     uint32_t ncache;
+
+    /* interned allocation sites: the aux of live blocks. Invariant: every id in
+     * site_idx is < nsites. */
+    site *sites;
+    uint32_t nsites, capsites;
+    uint32_t *site_idx;    /* open addressing: site id + 1, 0 = empty */
+    size_t site_mask;
 
     /* replay state */
     rw_scan *cur;
@@ -334,6 +348,83 @@ static rw_code alloc_tb(rw_mem *m, const rw_event *ev, uint32_t *id, rw_err *err
     m->cache[th].valid = 1;
     m->cache[th].pos = ev->pos;
     m->cache[th].tb = *id;
+    for (int d = 0; d < 3; d++)
+        m->cache[th].site[d] = NO_SITE;
+    return RW_OK;
+}
+
+static uint64_t hash_site(const site *s)
+{
+    uint64_t h = ((uint64_t)s->tb << 32 | s->thread) * 0x9E3779B97F4A7C15ull;
+    return (h ^ (h >> 31) ^ s->dom) * 0xff51afd7ed558ccdull;
+}
+
+static int site_idx_grow(rw_mem *m)
+{
+    size_t ncap = m->site_idx ? (m->site_mask + 1) * 2 : 256;
+    uint32_t *ni = calloc(ncap, sizeof *ni);
+    if (!ni)
+        return -1;
+    for (uint32_t id = 0; id < m->nsites; id++) {
+        size_t j = (size_t)hash_site(&m->sites[id]) & (ncap - 1);
+        while (ni[j])
+            j = (j + 1) & (ncap - 1);
+        ni[j] = id + 1;
+    }
+    free(m->site_idx);
+    m->site_idx = ni;
+    m->site_mask = ncap - 1;
+    return 0;
+}
+
+/* Interns the site (tb, thread, dom); *id gets its id. */
+static rw_code intern_site(rw_mem *m, uint32_t tb, uint32_t thread, uint8_t dom, uint32_t *id,
+                           rw_err *err)
+{
+    site k = {tb, thread, dom};
+    uint64_t h = hash_site(&k);
+    if (m->site_idx)
+        for (size_t j = (size_t)h & m->site_mask; m->site_idx[j];
+             j = (j + 1) & m->site_mask) {
+            const site *x = &m->sites[m->site_idx[j] - 1];
+            if (x->tb == tb && x->thread == thread && x->dom == dom) {
+                *id = m->site_idx[j] - 1;
+                return RW_OK;
+            }
+        }
+    if (m->nsites == NO_SITE - 1)
+        return rw_err_set(err, RW_ENOMEM, "too many distinct allocation sites");
+    if ((size_t)(m->nsites + 1) * 2 > (m->site_idx ? m->site_mask + 1 : 0) &&
+        site_idx_grow(m) < 0)
+        return oom(err);
+    if (m->nsites == m->capsites) {
+        uint32_t nc = m->capsites ? m->capsites * 2 : 256;
+        site *ns = realloc(m->sites, (size_t)nc * sizeof *ns);
+        if (!ns)
+            return oom(err);
+        m->sites = ns;
+        m->capsites = nc;
+    }
+    m->sites[m->nsites] = k;
+    size_t j = (size_t)h & m->site_mask;
+    while (m->site_idx[j])
+        j = (j + 1) & m->site_mask;
+    m->site_idx[j] = m->nsites + 1;
+    *id = m->nsites++;
+    return RW_OK;
+}
+
+/* The site of an allocation (record ev, read now: the cursor's stacks are ev's). */
+static rw_code alloc_site(rw_mem *m, const rw_event *ev, uint32_t *id, rw_err *err)
+{
+    uint32_t tb;
+    RW_TRY(alloc_tb(m, ev, &tb, err));
+    uint8_t dom = (uint8_t)(ev->kind - RW_K_ALLOC_RAW);
+    /* alloc_tb left the thread's cache valid for ev. */
+    uint32_t *c = &m->cache[ev->thread].site[dom];
+    if (*c == NO_SITE)
+        RW_TRY(intern_site(m, tb, ev->thread, dom, c, err));
+    *id = *c;
     return RW_OK;
 }
 
@@ -421,8 +512,9 @@ void rw_mem_free(rw_mem *m)
     if (!m)
         return;
     rw_scan_close(m->cur);
-    if (m->live.slots)
-        rw_addrmap_fini(&m->live);
+    rw_addrmap_fini(&m->live);
+    free(m->sites);
+    free(m->site_idx);
     free(m->file_canon);
     free(m->code_file);
     free(m->tbs);
@@ -458,12 +550,11 @@ static void timeline_note(rw_mem *m, uint64_t tick)
 static rw_code apply_alloc(rw_mem *m, const held_alloc *h, rw_err *err)
 {
     const rw_event *ev = &h->ev;
-    uint32_t tb = h->tb;
     rw_addrmap_ent old;
-    uint8_t dom = (uint8_t)(ev->kind - RW_K_ALLOC_RAW);
-    if (rw_addrmap_put(&m->live, ev->addr, ev->size, AUX(tb, ev->thread, dom), &old) < 0)
+    size_t before = m->live.count;
+    if (rw_addrmap_put(&m->live, ev->addr, ev->size, h->site, &old) < 0)
         return oom(err);
-    if (old.addr) {
+    if (m->live.count == before) { /* replaced a live block */
         m->u.current -= old.size;
         m->u.blocks--;
     }
@@ -596,7 +687,7 @@ static rw_code run(rw_mem *m, uint64_t pos, uint64_t stop_alloc, rw_err *err)
                 m->nheld = 1;
                 RW_TRY(apply_alloc(m, &first, err));
             }
-            RW_TRY(alloc_tb(m, &ev, &m->held[m->nheld].tb, err));
+            RW_TRY(alloc_site(m, &ev, &m->held[m->nheld].site, err));
             m->held[m->nheld].ev = ev;
             m->held[m->nheld].keep = 0;
             m->nheld++;
@@ -637,6 +728,8 @@ void rw_mem_get_usage(const rw_mem *m, rw_mem_usage *u)
 {
     *u = m->u;
     u->tracebacks = m->ntb;
+    u->sites = m->nsites;
+    u->map_bytes = rw_addrmap_bytes(&m->live);
 }
 
 void rw_mem_get_timeline(rw_mem *m, rw_mem_timeline *t)
@@ -664,30 +757,54 @@ void rw_mem_get_timeline(rw_mem *m, rw_mem_timeline *t)
 
 /* ---- snapshots and filters ------------------------------------------------------ */
 
+typedef struct acc2 {
+    uint64_t size, count;
+} acc2;
+
 rw_code rw_mem_snapshot_take(const rw_mem *m, uint32_t thread, rw_mem_snapshot **out,
                              rw_err *err)
 {
+    /* Per site: the blocks and bytes live there. */
+    size_t ns = m->nsites ? m->nsites : 1;
     rw_mem_snapshot *s = calloc(1, sizeof *s);
-    if (!s)
+    acc2 *a = calloc(ns, sizeof *a);
+    if (!s || !a) {
+        free(s);
+        free(a);
         return oom(err);
-    s->traces = malloc((m->live.count ? m->live.count : 1) * sizeof *s->traces);
+    }
+    rw_addrmap_iter it = {0};
+    rw_addrmap_ent e;
+    size_t used = 0;
+    while (rw_addrmap_next(&m->live, &it, &e)) {
+        assert(e.aux < m->nsites);
+        if (thread && m->sites[e.aux].thread != thread)
+            continue;
+        used += !a[e.aux].count;
+        a[e.aux].count++;
+        a[e.aux].size += e.size;
+    }
+    s->traces = malloc((used ? used : 1) * sizeof *s->traces);
     if (!s->traces) {
         free(s);
+        free(a);
         return oom(err);
     }
-    for (size_t i = 0; i <= m->live.mask; i++) {
-        const rw_addrmap_ent *e = &m->live.slots[i];
-        if (!e->addr)
-            continue;
-        if (thread && AUX_THREAD(e->aux) != thread)
+    for (uint32_t i = 0; i < m->nsites; i++) {
+        if (!a[i].count)
             continue;
         rw_mem_trace *t = &s->traces[s->n++];
-        t->size = e->size;
-        t->tb = AUX_TB(e->aux);
-        t->thread = AUX_THREAD(e->aux);
-        t->adomain = AUX_DOM(e->aux);
+        t->size = a[i].size;
+        t->count = a[i].count;
+        t->site = i;
+        t->tb = m->sites[i].tb;
+        t->thread = m->sites[i].thread;
+        t->adomain = m->sites[i].dom;
     }
+    free(a);
     s->pos = m->u.pos;
+    s->allocs = m->u.allocs;
+    s->frees = m->u.frees;
     s->traceback_limit = m->o.max_frames;
     *out = s;
     return RW_OK;
@@ -839,7 +956,7 @@ static rw_code group(rw_mem *m, const rw_mem_snapshot *s, rw_mem_key kt, int cum
             RW_TRY(key_of(m, t->tb, kt, &key, err));
             if (a) {
                 a[key].size += (int64_t)t->size;
-                a[key].count++;
+                a[key].count += (int64_t)t->count;
             }
             continue;
         }
@@ -856,7 +973,7 @@ static rw_code group(rw_mem *m, const rw_mem_snapshot *s, rw_mem_key kt, int cum
             fr = rw_mem_tb_frames(m, t->tb, &n); /* interning may have moved it */
             if (a) {
                 a[key].size += (int64_t)t->size;
-                a[key].count++;
+                a[key].count += (int64_t)t->count;
             }
         }
     }
@@ -1127,13 +1244,24 @@ static void pk_global(pk *p, const char *module, const char *name)
 rw_code rw_mem_snapshot_dump(const rw_mem *m, const rw_mem_snapshot *s, const char *path,
                              rw_err *err)
 {
+    /* The blocks are those of the live map: it must still be in the snapshot's state
+     * (state is a function of (pos, allocs, frees): replay is deterministic). */
+    if (s->pos != m->u.pos || s->allocs != m->u.allocs || s->frees != m->u.frees)
+        return rw_err_set(err, RW_EINVAL, "the analysis moved since the snapshot was taken "
+                                          "(at position %llu, now %llu)",
+                          (unsigned long long)s->pos, (unsigned long long)m->u.pos);
     uint32_t *tb_memo = malloc((m->ntb ? m->ntb : 1) * sizeof *tb_memo);
     uint32_t *file_memo = malloc((m->nfiles + 1) * sizeof *file_memo);
-    if (!tb_memo || !file_memo) {
+    uint8_t *keep = calloc(m->nsites ? m->nsites : 1, 1);
+    if (!tb_memo || !file_memo || !keep) {
         free(tb_memo);
         free(file_memo);
+        free(keep);
         return oom(err);
     }
+    for (size_t j = 0; j < s->n; j++)
+        if (s->traces[j].site < m->nsites)
+            keep[s->traces[j].site] = 1;
     for (uint32_t i = 0; i < m->ntb; i++)
         tb_memo[i] = MEMO_NONE;
     for (uint32_t i = 0; i <= m->nfiles; i++)
@@ -1143,6 +1271,7 @@ rw_code rw_mem_snapshot_dump(const rw_mem *m, const rw_mem_snapshot *s, const ch
     if (!p.f) {
         free(tb_memo);
         free(file_memo);
+        free(keep);
         return rw_err_set(err, RW_EIO, "%s: cannot create: %s", path, strerror(errno));
     }
     static const uint8_t proto[2] = {0x80, 2};
@@ -1170,21 +1299,26 @@ rw_code rw_mem_snapshot_dump(const rw_mem *m, const rw_mem_snapshot *s, const ch
     pk_put(&p);
     pk_op(&p, ']');    /* EMPTY_LIST: take_snapshot() gives a list too */
     pk_put(&p);
-    for (size_t j = 0; j < s->n; j++) {
-        if (j % 1000 == 0) {
-            if (j)
+    rw_addrmap_iter it = {0};
+    rw_addrmap_ent e;
+    size_t j = 0;
+    while (rw_addrmap_next(&m->live, &it, &e)) {
+        if (!keep[e.aux])
+            continue;
+        if (j++ % 1000 == 0) {
+            if (j > 1)
                 pk_op(&p, 'e'); /* APPENDS */
             pk_op(&p, '(');
         }
-        const rw_mem_trace *t = &s->traces[j];
+        uint32_t tb = m->sites[e.aux].tb;
         pk_op(&p, '(');
         pk_uint(&p, 0); /* tracemalloc domain */
-        pk_uint(&p, t->size);
-        if (tb_memo[t->tb] != MEMO_NONE) {
-            pk_get(&p, tb_memo[t->tb]);
+        pk_uint(&p, e.size);
+        if (tb_memo[tb] != MEMO_NONE) {
+            pk_get(&p, tb_memo[tb]);
         } else {
             uint32_t n;
-            const rw_mem_frame *fr = rw_mem_tb_frames(m, t->tb, &n);
+            const rw_mem_frame *fr = rw_mem_tb_frames(m, tb, &n);
             pk_op(&p, '(');
             for (uint32_t i = 0; i < n; i++) {
                 uint32_t fid = fr[i].file <= m->nfiles ? fr[i].file : 0;
@@ -1198,12 +1332,12 @@ rw_code rw_mem_snapshot_dump(const rw_mem *m, const rw_mem_snapshot *s, const ch
                 pk_op(&p, 0x86); /* TUPLE2 */
             }
             pk_op(&p, 't'); /* TUPLE */
-            tb_memo[t->tb] = pk_put(&p);
+            tb_memo[tb] = pk_put(&p);
         }
-        pk_uint(&p, rw_mem_tb_total(m, t->tb));
+        pk_uint(&p, rw_mem_tb_total(m, tb));
         pk_op(&p, 't');
     }
-    if (s->n)
+    if (j)
         pk_op(&p, 'e');
     pk_op(&p, 's');    /* SETITEM: {'_traces': [...]} */
     pk_op(&p, 'b');    /* BUILD the _Traces */
@@ -1215,6 +1349,7 @@ rw_code rw_mem_snapshot_dump(const rw_mem *m, const rw_mem_snapshot *s, const ch
     pk_op(&p, '.');    /* STOP */
     free(tb_memo);
     free(file_memo);
+    free(keep);
     int bad = p.failed | (fclose(p.f) != 0);
     if (bad)
         return rw_err_set(err, RW_EIO, "%s: write failed: %s", path, strerror(errno));

@@ -78,26 +78,35 @@ typedef struct rw_mem_usage {
     uint64_t allocs, frees, ignored_frees;
     uint64_t tracer_allocs;   /* allocations of tracing mode itself, left out */
     uint64_t tracebacks;      /* distinct tracebacks interned */
+    uint64_t sites;           /* distinct allocation sites (traceback, thread, domain) */
+    uint64_t map_bytes;       /* heap held by the live-block map (addrmap.h) */
 } rw_mem_usage;
 void rw_mem_get_usage(const rw_mem *m, rw_mem_usage *u);
 
 /* ---- snapshots --------------------------------------------------------------- */
 
-/* One live block. tb is a traceback id of m (rw_mem_tb_*). */
+/* The live blocks of one allocation site: count blocks of size bytes in all, all
+ * allocated with traceback tb (an id of m, rw_mem_tb_*) by one thread in one
+ * allocator domain. tracemalloc's statistics and filters see nothing else of a
+ * block, so a snapshot holds one of these per site, not one per block. */
 typedef struct rw_mem_trace {
-    uint64_t size;
+    uint64_t size;     /* bytes of the count blocks */
+    uint64_t count;    /* >= 1 */
     uint32_t tb;
     uint32_t thread;   /* ThreadDef id of the allocating thread */
+    uint32_t site;     /* site id of m */
     uint8_t adomain;   /* RW_MEM_RAW/MEM/OBJ */
 } rw_mem_trace;
 
-/* The traced blocks at one position (tracemalloc.take_snapshot()). The traces are in
- * no particular order. Tracebacks are ids of the rw_mem that took it, which must
- * outlive the snapshot. */
+/* The traced blocks at one position (tracemalloc.take_snapshot()), grouped by site:
+ * its memory is bounded by the sites, not the blocks. The traces are in no
+ * particular order. Tracebacks and sites are ids of the rw_mem that took it, which
+ * must outlive the snapshot. */
 typedef struct rw_mem_snapshot {
     rw_mem_trace *traces;
     size_t n;
     uint64_t pos;
+    uint64_t allocs, frees;  /* the analysis's state when taken (rw_mem_usage) */
     uint32_t traceback_limit;
 } rw_mem_snapshot;
 
@@ -192,7 +201,8 @@ void rw_mem_format_stat(const rw_mem *m, const rw_mem_stat *st, int diff, char *
 
 /* Writes s as a pickle that tracemalloc.Snapshot.load(path) returns as an equal
  * Snapshot (protocol 2; traces as (0, size, frames most recent first, total_nframe)).
- * RW_EIO names the file. */
+ * The blocks come from m's live map, so m must still be in the state s was taken in
+ * (RW_EINVAL if it moved since). RW_EIO names the file. */
 rw_code rw_mem_snapshot_dump(const rw_mem *m, const rw_mem_snapshot *s, const char *path,
                              rw_err *err);
 

@@ -3,6 +3,7 @@ closes balance per thread, times never go back, and the program's calls are ther
 
 import json
 import os
+import re
 import subprocess
 import unittest
 
@@ -120,6 +121,202 @@ class ExportTest(rwtest.TestCase):
             self.assertEqual(p.returncode, status, args)
             self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
             self.assertTrue(p.stderr.startswith("rewind export: "), p.stderr)
+
+    # ---- bounded output ----------------------------------------------------------
+
+    def export_limited(self, fmt, size, *opts):
+        out = os.path.join(self.tmp, f"{fmt}-limited.out")
+        p = rwtest.rewind("export", self.rec.trace, "--format", fmt, "-o", out,
+                          "--max-size", size, *opts, check=False)
+        with open(out, "rb") as f:
+            return p, f.read()
+
+    def check_stopped(self, p):
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertRegex(p.stderr, r"^rewind export: stopped at [\d.]+ (bytes|KiB|MiB|GiB) "
+                                   r"at event \d+ of \d+: raise --max-size or narrow "
+                                   r"--from/--to$")
+        n, total = map(int, re.search(r"event (\d+) of (\d+)", p.stderr).groups())
+        self.assertLess(n, total)
+
+    def test_max_size_stops_with_valid_json(self):
+        full = self.export("chrome")
+        p, data = self.export_limited("chrome", "4K")
+        self.check_stopped(p)
+        doc = json.loads(data)
+        names, _, evs = self.check_chrome(doc)  # balanced, named threads
+        self.assertLess(len(evs), len(full["traceEvents"]))
+        self.assertTrue(names)
+        # The bound is checked before each event: over it by the closing part only.
+        self.assertLess(len(data), 4096 + 4096)
+        p, data = self.export_limited("speedscope", "2K")
+        self.check_stopped(p)
+        doc = json.loads(data)
+        for prof in doc["profiles"]:
+            opened = sum(e["type"] == "O" for e in prof["events"])
+            self.assertEqual(2 * opened, len(prof["events"]))
+
+    def test_max_size_values(self):
+        full = self.export("chrome")
+        for size in ("0", "1G", "2GiB", "500M", "64MB", "1048576", "1T"):
+            p, data = self.export_limited("chrome", size)
+            self.assertEqual(p.returncode, 0, (size, p.stderr))
+            self.assertEqual(len(json.loads(data)["traceEvents"]), len(full["traceEvents"]))
+        out = os.path.join(self.tmp, "x.json")
+        for bad in ("", "-1", "1X", "K", "1.5G", "99999999999999999999", "20000000000T"):
+            p = rwtest.rewind("export", self.rec.trace, "--format", "chrome", "-o", out,
+                              "--max-size", bad, check=False)
+            self.assertEqual(p.returncode, 2, (bad, p.stderr))
+            self.assertTrue(p.stderr.startswith("rewind export: "), p.stderr)
+
+    # ---- perfetto ---------------------------------------------------------------
+
+    def perfetto(self, *opts):
+        out = os.path.join(self.tmp, "trace.pftrace")
+        rwtest.rewind("export", self.rec.trace, "--format", "perfetto", "-o", out, *opts)
+        with open(out, "rb") as f:
+            return f.read()
+
+    def test_perfetto_matches_chrome(self):
+        data = self.perfetto()
+        tracks, evs = decode_perfetto(data)
+        # Per thread, the same opens and closes with the same names and times as the
+        # JSON export; slices nest.
+        chrome = [e for e in self.export("chrome")["traceEvents"] if e["ph"] != "M"]
+        want = {}
+        for e in chrome:
+            want.setdefault(e["tid"], []).append((e["ph"], e["name"], e["ts"]))
+        got = {}
+        for ts, typ, track, name in evs:
+            tid = tracks[track]["tid"]
+            stack = got.setdefault(tid, ([], []))
+            if typ == 1:
+                stack[0].append(name)
+                stack[1].append(("B", name, ts / 1000))
+            else:
+                self.assertEqual(typ, 2)
+                self.assertTrue(stack[0], "an end with no open slice")
+                stack[1].append(("E", stack[0].pop(), ts / 1000))
+        for tid, (st, _) in got.items():
+            self.assertEqual(st, [], tid)
+        self.assertEqual(sorted(got), sorted(want))
+        for tid in want:
+            seq = got[tid][1]
+            self.assertEqual([x[:2] for x in seq], [x[:2] for x in want[tid]], tid)
+            for (_, _, a), (_, _, b) in zip(seq, want[tid]):
+                self.assertAlmostEqual(a, b, delta=0.002)
+        names = {t["name"] for t in tracks.values() if "tid" in t}
+        self.assertIn("helper-thread", names)
+        self.assertLess(len(data), os.path.getsize(os.path.join(self.tmp, "chrome.json")) / 2)
+
+    def test_perfetto_max_size(self):
+        full = self.perfetto()
+        p, data = self.export_limited("perfetto", "1K")
+        self.check_stopped(p)
+        tracks, evs = decode_perfetto(data)
+        depth = {}
+        for _, typ, track, _ in evs:
+            depth[track] = depth.get(track, 0) + (1 if typ == 1 else -1)
+            self.assertGreaterEqual(depth[track], 0)
+        self.assertTrue(all(d == 0 for d in depth.values()), depth)
+        self.assertLess(len(data), len(full))
+
+
+# ---- an independent reader of Perfetto's protobuf trace --------------------------------
+# Wire format only (no protobuf package offline): a message is (key varint, value)*,
+# key = field << 3 | wire type; types 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32.
+
+def pb_fields(buf):
+    """[(field, wire type, value)] of one message; value an int or bytes."""
+    out, i = [], 0
+
+    def varint():
+        nonlocal i
+        v = shift = 0
+        while True:
+            b = buf[i]
+            i += 1
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return v
+
+    while i < len(buf):
+        key = varint()
+        field, wt = key >> 3, key & 7
+        if wt == 0:
+            val = varint()
+        elif wt == 2:
+            n = varint()
+            val = bytes(buf[i:i + n])
+            if len(val) != n:
+                raise ValueError("truncated field")
+            i += n
+        elif wt == 1:
+            val = int.from_bytes(buf[i:i + 8], "little")
+            i += 8
+        elif wt == 5:
+            val = int.from_bytes(buf[i:i + 4], "little")
+            i += 4
+        else:
+            raise ValueError(f"wire type {wt}")
+        out.append((field, wt, val))
+    return out
+
+
+def pb_dict(buf):
+    d = {}
+    for f, _, v in pb_fields(buf):
+        d.setdefault(f, []).append(v)
+    return d
+
+
+def decode_perfetto(data):
+    """({track uuid: {name, tid, pid}}, [(ts ns, type, track uuid, name)]) of a Trace:
+    TracePacket = Trace.1; in a packet timestamp 8, trusted_packet_sequence_id 10,
+    track_event 11, interned_data 12, sequence_flags 13, track_descriptor 60."""
+    tracks, evs, names, cats = {}, [], {}, {}
+    cleared = False
+    for field, wt, pkt in pb_fields(data):
+        assert field == 1 and wt == 2, (field, wt)
+        p = pb_dict(pkt)
+        assert p.get(10) == [1], p  # one sequence
+        flags = p.get(13, [0])[0]
+        if flags & 1:
+            cleared = True
+        for idata in p.get(12, []):
+            d = pb_dict(idata)
+            for c in d.get(1, []):   # event_categories {iid 1, name 2}
+                c = pb_dict(c)
+                cats[c[1][0]] = c[2][0].decode()
+            for n in d.get(2, []):   # event_names {iid 1, name 2}
+                n = pb_dict(n)
+                assert n[1][0] not in names, "iid interned twice"
+                names[n[1][0]] = n[2][0].decode("utf-8", "replace")
+        for td in p.get(60, []):     # TrackDescriptor {uuid 1, name 2, process 3, thread 4}
+            td = pb_dict(td)
+            t = {}
+            if 3 in td:
+                pd = pb_dict(td[3][0])
+                t = {"pid": pd[1][0], "name": pd.get(6, [b""])[0].decode()}
+            if 4 in td:
+                th = pb_dict(td[4][0])
+                t = {"pid": th[1][0], "tid": th[2][0],
+                     "name": th.get(5, [b""])[0].decode("utf-8", "replace")}
+                assert td[5][0] in tracks  # parent_uuid: the process track
+            tracks[td[1][0]] = t
+        for te in p.get(11, []):     # TrackEvent {category_iids 3, type 9, name_iid 10,
+            assert cleared and flags & 2  # track_uuid 11}
+            te = pb_dict(te)
+            typ, track = te[9][0], te[11][0]
+            assert track in tracks and "tid" in tracks[track]
+            name = None
+            if typ == 1:
+                name = names[te[10][0]]
+                assert cats[te[3][0]] in ("python", "c")
+            evs.append((p[8][0], typ, track, name))
+    return tracks, evs
 
 
 # A program whose strings are not all valid UTF-8 in the trace: the script's own name

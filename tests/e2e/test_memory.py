@@ -187,5 +187,60 @@ class MemoryVsTracemalloc(rwtest.TestCase):
         self.assertIn("usage: rewind memory", p.stdout)
 
 
+def sanitized():
+    """True when the rewind under test is an ASan build (its shadow memory makes RSS
+    meaningless)."""
+    with open(rwtest.rewind_bin(), "rb") as f:
+        data = f.read()
+    return b"__asan_init" in data or b"__ubsan_handle" in data
+
+
+def max_rss_of(argv):
+    """Maximum resident set size, in bytes, of argv run alone: measured in a fresh
+    Python child so that RUSAGE_CHILDREN sees that one process only."""
+    code = (
+        "import resource, subprocess, sys\n"
+        "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
+        "sys.stdout.write(p.stdout.decode(errors='replace'))\n"
+        "sys.stderr.write('MAXRSS %d %d\\n' % (p.returncode,\n"
+        "                 resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    )
+    p = rwtest.run([rwtest.python_bin(), "-c", code, *argv], check=True)
+    m = re.search(r"MAXRSS (-?\d+) (\d+)", p.stderr)
+    assert m, p.stderr
+    return int(m.group(1)), int(m.group(2)) * 1024, p.stdout
+
+
+class MemoryIsBoundedByLiveBlocks(rwtest.TestCase):
+    """A read command's memory is bounded by what it must hold: for `rewind memory`,
+    the blocks live at the position, at most 24 bytes each (docs/memory.md)."""
+
+    LIVE = 2_000_000
+    PER_BLOCK = 24
+    # What the map's own growth may add beyond the baseline run's: a segment growing
+    # (both copies), allocator rounding, the decoder's buffers at a later chunk.
+    SLACK = 8 << 20
+
+    def test_rss_of_two_million_live_blocks(self):
+        if sanitized():
+            self.skipTest("RSS means nothing under AddressSanitizer")
+        prog = self.write("live.py", f"x = [object() for _ in range({self.LIVE})]\n"
+                                     "y = len(x)\n")
+        rec = self.record(prog)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        rc, base, _ = max_rss_of([rwtest.rewind_bin(), "memory", rec.trace, "--at", "@start"])
+        self.assertEqual(rc, 0)
+        rc, rss, out = max_rss_of([rwtest.rewind_bin(), "memory", rec.trace,
+                                   "--at", "live.py:2", "--compare-to", "@start"])
+        self.assertEqual(rc, 0, out)
+        blocks = int(re.search(r"Traces: (\d+) blocks", out).group(1))
+        self.assertGreaterEqual(blocks, self.LIVE)
+        bound = base + self.PER_BLOCK * blocks + self.SLACK
+        self.assertLessEqual(rss, bound,
+                             f"{rss >> 20} MiB for {blocks} live blocks "
+                             f"({(rss - base) / blocks:.1f} B each over the "
+                             f"{base >> 20} MiB baseline)")
+
+
 if __name__ == "__main__":
     unittest.main()
