@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+
 /* Trace */
 #define F_TRACE_PACKET 1
 /* TracePacket */
@@ -112,9 +114,39 @@ static void f_bytes(rw_pf *p, buf *b, uint32_t field, const void *data, size_t n
     put(p, b, data, n);
 }
 
+/* A string field. Protobuf strings must be UTF-8 and names from a trace need not be:
+ * each invalid byte becomes U+FFFD, as the JSON export does (replayer/json.h). */
 static void f_str(rw_pf *p, buf *b, uint32_t field, const char *s)
 {
-    f_bytes(p, b, field, s ? s : "", s ? strlen(s) : 0);
+    size_t n = s ? strlen(s) : 0, i = 0, seq;
+    while (i < n && (seq = rw_utf8_seq_len((const unsigned char *)s + i, n - i)) > 0)
+        i += seq;
+    if (i == n) {
+        f_bytes(p, b, field, s ? s : "", n);
+        return;
+    }
+    char small[512];
+    char *t = n * 3 < sizeof small ? small : malloc(n * 3 + 1);
+    if (!t) {
+        f_bytes(p, b, field, "?", 1);
+        return;
+    }
+    size_t o = 0;
+    for (i = 0; i < n;) {
+        seq = rw_utf8_seq_len((const unsigned char *)s + i, n - i);
+        if (seq) {
+            memcpy(t + o, s + i, seq);
+            o += seq;
+            i += seq;
+        } else {
+            memcpy(t + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        }
+    }
+    f_bytes(p, b, field, t, o);
+    if (t != small)
+        free(t);
 }
 
 /* Appends inner to b as field `field`, then empties inner. */

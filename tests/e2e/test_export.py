@@ -293,7 +293,7 @@ def decode_perfetto(data):
             for n in d.get(2, []):   # event_names {iid 1, name 2}
                 n = pb_dict(n)
                 assert n[1][0] not in names, "iid interned twice"
-                names[n[1][0]] = n[2][0].decode("utf-8", "replace")
+                names[n[1][0]] = n[2][0].decode("utf-8")  # strict: protobuf strings
         for td in p.get(60, []):     # TrackDescriptor {uuid 1, name 2, process 3, thread 4}
             td = pb_dict(td)
             t = {}
@@ -303,7 +303,7 @@ def decode_perfetto(data):
             if 4 in td:
                 th = pb_dict(td[4][0])
                 t = {"pid": th[1][0], "tid": th[2][0],
-                     "name": th.get(5, [b""])[0].decode("utf-8", "replace")}
+                     "name": th.get(5, [b""])[0].decode("utf-8")}
                 assert td[5][0] in tracks  # parent_uuid: the process track
             tracks[td[1][0]] = t
         for te in p.get(11, []):     # TrackEvent {category_iids 3, type 9, name_iid 10,
@@ -389,6 +389,15 @@ class InvalidUtf8Test(rwtest.TestCase):
         doc = self.load(open(os.path.join(self.tmp, "chrome.json"), "rb").read())
         meta = [e for e in doc["traceEvents"] if e["ph"] == "M"]
         self.assertEqual(meta[0]["args"]["name"], "bad\ufffd\ufffd\ufffd_\ufffd\ufffd.py")
+
+    def test_export_perfetto(self):
+        """Protobuf strings must be UTF-8 too: decode_perfetto decodes them strictly."""
+        out = os.path.join(self.tmp, "t.perfetto-trace")
+        rwtest.rewind("export", self.rec.trace, "--format", "perfetto", "-o", out)
+        with open(out, "rb") as f:
+            tracks, evs = decode_perfetto(f.read())
+        self.assertTrue(any(name == "work" or (name and name.endswith("work"))
+                            for _, _, _, name in evs), evs[:5])
 
     def test_events_json(self):
         evs = self.load(self.rewind_bytes("events", self.rec.trace, "--json"), lines=True)
