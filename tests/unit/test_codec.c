@@ -848,30 +848,12 @@ START_TEST(test_skip_untimed_lines)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("codec");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_roundtrip_small_chunks);
-    tcase_add_test(tc, test_roundtrip_one_chunk);
-    tcase_add_test(tc, test_roundtrip_time_shift);
-    tcase_add_test(tc, test_roundtrip_many_seeds);
-    tcase_add_test(tc, test_damaged_chunks);
-    tcase_add_test(tc, test_column_mismatch);
-    tcase_add_test(tc, test_unbalanced_stack);
-    tcase_add_test(tc, test_stack_overflow_is_counted);
-    tcase_add_test(tc, test_wire_variants);
-    tcase_add_test(tc, test_skip_untimed_lines);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *tests[] = {test_roundtrip_small_chunks, test_roundtrip_one_chunk,
+                            test_roundtrip_time_shift, test_roundtrip_many_seeds,
+                            test_damaged_chunks, test_column_mismatch, test_unbalanced_stack,
+                            test_stack_overflow_is_counted, test_wire_variants,
+                            test_skip_untimed_lines};
+    return rw_test_main("codec", "core", 120, tests, RW_TEST_N(tests));
 }

@@ -117,26 +117,10 @@ static const char SOURCE[] = "def f(x):\n"          /* 1 */
 static char *write_trace(void)
 {
     char *path = rw_test_path("dbg.rwd");
-    rw_writer_opts o;
-    rw_writer_opts_default(&o);
-    o.chunk_records = 7;
-    o.flush_ms = 0;
-    Rewind__Metadata meta = REWIND__METADATA__INIT;
-    char *argv[] = {"prog.py"};
-    meta.n_argv = 1;
-    meta.argv = argv;
-    meta.cwd = "/t";
-    meta.run_kind = "script";
-    meta.run_target = "prog.py";
-    meta.ns_per_tick = 1.0;
-    rw_writer *w;
-    rw_err err;
-    ck_assert_msg(rw_writer_open(path, &o, 1, &meta, &w, &err) == RW_OK, "%s", err.msg);
-    rw_writer_def_file(w, 1, "/t/prog.py", SOURCE, sizeof SOURCE - 1, 1);
+    rw_writer *w = rw_test_script_trace(path, 7, SOURCE, sizeof SOURCE - 1);
     const char *args[] = {"x"};
     rw_writer_def_code(w, 1, 1, "<module>", "<module>", 1, 0, NULL, 0);
     rw_writer_def_code(w, 2, 1, "f", "f", 1, 3, args, 1);
-    rw_writer_def_thread(w, 1, 1, 1, "MainThread", 1);
     rw_stream *s = rw_writer_stream(w);
     uint64_t t = 1;
     rw_stream_put(s, RW_REC(RW_K_THREAD, t), 1);
@@ -154,7 +138,7 @@ static char *write_trace(void)
     rw_stream_put(s, RW_REC(RW_K_RETURN, t++), 0);
     Rewind__RunEnd end = REWIND__RUN_END__INIT;
     end.stop_reason = "exit";
-    ck_assert_msg(rw_writer_close(w, &end, NULL, &err) == RW_OK, "%s", err.msg);
+    rw_test_writer_close(w, &end);
     return path;
 }
 
@@ -507,23 +491,12 @@ END_TEST
 
 int main(void)
 {
+    const TTest *parser_tests[] = {test_parseline, test_parse_int, test_expand};
+    const TTest *session_tests[] = {test_start_and_print, test_step_rstep_everywhere,
+                                    test_breakpoints_both_ways, test_next_rnext_over_calls,
+                                    test_command_lists, test_fast_searches_match_plain};
     Suite *s = suite_create("debugger");
-    TCase *tc = tcase_create("parser");
-    tcase_add_test(tc, test_parseline);
-    tcase_add_test(tc, test_parse_int);
-    tcase_add_test(tc, test_expand);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("session");
-    tcase_add_test(tc, test_start_and_print);
-    tcase_add_test(tc, test_step_rstep_everywhere);
-    tcase_add_test(tc, test_breakpoints_both_ways);
-    tcase_add_test(tc, test_next_rnext_over_calls);
-    tcase_add_test(tc, test_command_lists);
-    tcase_add_test(tc, test_fast_searches_match_plain);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    rw_test_add_case(s, "parser", 0, parser_tests, RW_TEST_N(parser_tests));
+    rw_test_add_case(s, "session", 0, session_tests, RW_TEST_N(session_tests));
+    return rw_test_run(s);
 }
