@@ -66,38 +66,38 @@ START_TEST(test_parse_int)
 }
 END_TEST
 
+/* The aliases test_expand defines: alias name, then its text. */
+static const char *const alias_names[] = {"ss", "pi", "loop", "two"};
+static const char *const alias_texts[] = {"step ;; step", "p %1.%2 %* %3", "loop again", "ss"};
+
+/* rw_pdb_expand(line), with the aliases above or with none, gives want and the rest of
+ * the line after a ";;" want_rest (NULL: no rest). */
+static void expands(const char *line, int aliases, const char *want, const char *want_rest)
+{
+    char *rest;
+    char *x = rw_pdb_expand(line, aliases ? alias_names : NULL, aliases ? alias_texts : NULL,
+                            aliases ? 4 : 0, &rest);
+    ck_assert_str_eq(x, want);
+    if (want_rest)
+        ck_assert_str_eq(rest, want_rest);
+    else
+        ck_assert_ptr_null(rest);
+    free(x);
+    free(rest);
+}
+
 START_TEST(test_expand)
 {
-    const char *names[] = {"ss", "pi", "loop", "two"};
-    const char *texts[] = {"step ;; step", "p %1.%2 %* %3", "loop again", "ss"};
-    char *rest;
-    char *x = rw_pdb_expand("ss", names, texts, 4, &rest);
-    ck_assert_str_eq(x, "step");
-    ck_assert_str_eq(rest, "step");
-    free(x);
-    free(rest);
-    x = rw_pdb_expand("pi a b", names, texts, 4, &rest);
-    ck_assert_str_eq(x, "p a.b a b %3");
-    ck_assert_ptr_null(rest);
-    free(x);
+    expands("ss", 1, "step", "step");
+    expands("pi a b", 1, "p a.b a b %3", NULL);
     /* aliases nest through the first word */
-    x = rw_pdb_expand("two", names, texts, 4, &rest);
-    ck_assert_str_eq(x, "step");
-    ck_assert_str_eq(rest, "step");
-    free(x);
-    free(rest);
+    expands("two", 1, "step", "step");
     /* an alias command keeps its ";;" */
-    x = rw_pdb_expand("alias xx n ;; n", names, texts, 4, &rest);
-    ck_assert_str_eq(x, "alias xx n ;; n");
-    ck_assert_ptr_null(rest);
-    free(x);
-    x = rw_pdb_expand("n ;;   l ;; w", NULL, NULL, 0, &rest);
-    ck_assert_str_eq(x, "n");
-    ck_assert_str_eq(rest, "l ;; w");
-    free(x);
-    free(rest);
+    expands("alias xx n ;; n", 1, "alias xx n ;; n", NULL);
+    expands("n ;;   l ;; w", 0, "n", "l ;; w");
     /* a self-naming alias ends with NULL instead of looping */
-    ck_assert_ptr_null(rw_pdb_expand("loop", names, texts, 4, &rest));
+    char *rest;
+    ck_assert_ptr_null(rw_pdb_expand("loop", alias_names, alias_texts, 4, &rest));
     ck_assert_ptr_null(rest);
 }
 END_TEST
@@ -136,9 +136,7 @@ static char *write_trace(void)
     }
     rw_stream_put(s, RW_REC(RW_K_LINE, t++), 5);
     rw_stream_put(s, RW_REC(RW_K_RETURN, t++), 0);
-    Rewind__RunEnd end = REWIND__RUN_END__INIT;
-    end.stop_reason = "exit";
-    rw_test_writer_close(w, &end);
+    rw_test_writer_exit(w);
     return path;
 }
 

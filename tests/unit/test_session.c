@@ -69,9 +69,7 @@ static char *write_loop(void)
     }
     put(s, RW_K_LINE, 5);
     put(s, RW_K_RETURN, 0);
-    Rewind__RunEnd end = REWIND__RUN_END__INIT;
-    end.stop_reason = "exit";
-    rw_test_writer_close(w, &end);
+    rw_test_writer_exit(w);
     return path;
 }
 
@@ -147,9 +145,7 @@ static char *write_threads(void)
     put(s, RW_K_RETURN, 0);
     put(s, RW_K_THREAD, 1);
     put(s, RW_K_RETURN, 0);
-    Rewind__RunEnd end = REWIND__RUN_END__INIT;
-    end.stop_reason = "exit";
-    rw_test_writer_close(w, &end);
+    rw_test_writer_exit(w);
     return path;
 }
 

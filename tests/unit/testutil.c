@@ -139,6 +139,13 @@ void rw_test_writer_close(rw_writer *w, Rewind__RunEnd *end)
     REQUIRE(rw_writer_close(w, end, NULL, &err) == RW_OK, "%s", err.msg);
 }
 
+void rw_test_writer_exit(rw_writer *w)
+{
+    Rewind__RunEnd end = REWIND__RUN_END__INIT;
+    end.stop_reason = "exit";
+    rw_test_writer_close(w, &end);
+}
+
 rw_writer *rw_test_script_trace(const char *path, uint32_t chunk_records, const char *src,
                                 size_t len)
 {

@@ -43,6 +43,9 @@ rw_writer *rw_test_writer_open(const char *path, uint32_t chunk_records,
 /* Closes w with end (NULL: no run end); fails the running test unless that succeeds. */
 void rw_test_writer_close(rw_writer *w, Rewind__RunEnd *end);
 
+/* Closes w with a run end that says only that the program exited (stop reason "exit"). */
+void rw_test_writer_exit(rw_writer *w);
+
 /* Opens a writer (rw_test_writer_open) on the trace of a script "prog.py" run in /t,
  * one tick a nanosecond, whose file 1 is "/t/prog.py" holding src (len bytes) and
  * whose thread 1 is MainThread; the caller defines the codes and writes the events. */
