@@ -43,6 +43,13 @@ static const char *text(const char *s)
     return s && *s ? s : NULL;
 }
 
+/* The definition of code when code is a defined id (not 0, inside the table), or NULL:
+ * what every rw_defs_code_* accessor starts from. */
+static const Rewind__CodeDef *code_def(const rw_defs *d, uint32_t code)
+{
+    return code ? rw_defs_code(d, code) : NULL;
+}
+
 const char *rw_defs_file_path(const rw_defs *d, uint32_t file)
 {
     const Rewind__FileDef *f = file ? rw_defs_file(d, file) : NULL;
@@ -56,13 +63,13 @@ const char *rw_defs_code_path(const rw_defs *d, uint32_t code)
 
 const char *rw_defs_code_name(const rw_defs *d, uint32_t code)
 {
-    const Rewind__CodeDef *c = code ? rw_defs_code(d, code) : NULL;
+    const Rewind__CodeDef *c = code_def(d, code);
     return c ? text(c->name) : NULL;
 }
 
 const char *rw_defs_code_qualname(const rw_defs *d, uint32_t code)
 {
-    const Rewind__CodeDef *c = code ? rw_defs_code(d, code) : NULL;
+    const Rewind__CodeDef *c = code_def(d, code);
     return c ? text(c->qualname) : NULL;
 }
 
@@ -80,13 +87,13 @@ const char *rw_defs_name_text(const rw_defs *d, uint32_t name)
 
 uint32_t rw_defs_code_first_line(const rw_defs *d, uint32_t code)
 {
-    const Rewind__CodeDef *c = code ? rw_defs_code(d, code) : NULL;
+    const Rewind__CodeDef *c = code_def(d, code);
     return c ? c->first_line : 0;
 }
 
 uint32_t rw_defs_code_file(const rw_defs *d, uint32_t code)
 {
-    const Rewind__CodeDef *c = code ? rw_defs_code(d, code) : NULL;
+    const Rewind__CodeDef *c = code_def(d, code);
     return c && c->file < d->nfiles ? c->file : 0;
 }
 

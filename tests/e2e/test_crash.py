@@ -87,6 +87,30 @@ class Crash(rwtest.TestCase):
         self.assertEqual(without_idents(rep["text"]), without_idents(py.stderr[start:]))
         return py
 
+    def raised_signal(self, name, sig):
+        """Records prog name, killed by signal sig that it sends itself: rewind dies of sig
+        as python3 does, with faulthandler's text as the one fatal_signal report of a
+        trace closed properly. Returns the report."""
+        prog = self.prog(name)
+        rec = self.record(prog)
+        tr = self.trace(rec)
+        rep = self.only_report(tr, "fatal_signal")
+        py = self.same_as_faulthandler(prog, rep)
+        self.assertEqual(rec.returncode, -sig)
+        self.assertEqual(rec.returncode, py.returncode)
+        self.check_closed(tr, 128 + sig, sig, "signal")
+        return rep
+
+    def record_until_ready(self, name):
+        """Starts recording prog name into trace.rwd, its stdin, stdout and stderr piped.
+        Returns the process and the trace's path; the caller reads the program's "ready"."""
+        trace = os.path.join(self.tmp, "trace.rwd")
+        argv = [rwtest.rewind_bin(), "record", "-q", "-o", trace, self.prog(name)]
+        proc = subprocess.Popen(argv, cwd=self.tmp, env=rwtest.clean_env(SAN_ENV),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        return proc, trace
+
     def test_segv_null_dereference(self):
         prog = self.prog("segv.py")
         rec = self.record(prog)
@@ -188,14 +212,7 @@ class Crash(rwtest.TestCase):
         self.assertGreater(len(rep["c_frames"]), 50)  # deep in the C encoder
 
     def test_abort(self):
-        prog = self.prog("abort.py")
-        rec = self.record(prog)
-        tr = self.trace(rec)
-        rep = self.only_report(tr, "fatal_signal")
-        py = self.same_as_faulthandler(prog, rep)
-        self.assertEqual(rec.returncode, -signal.SIGABRT)
-        self.assertEqual(rec.returncode, py.returncode)
-        self.check_closed(tr, 128 + signal.SIGABRT, signal.SIGABRT, "signal")
+        rep = self.raised_signal("abort.py", signal.SIGABRT)
         self.assertEqual(rep["signal_name"], "SIGABRT")
         self.assertLessEqual(rep["si_code"], 0)  # raised by abort(), not a fault
         self.assertEqual(rep["note"], "the signal was sent (kill, raise, abort), not a hardware "
@@ -206,14 +223,7 @@ class Crash(rwtest.TestCase):
         self.assertEqual(py_frames(current)[0][1:], (6, "give_up"))
 
     def test_raised_sigfpe(self):
-        prog = self.prog("fpe.py")
-        rec = self.record(prog)
-        tr = self.trace(rec)
-        rep = self.only_report(tr, "fatal_signal")
-        py = self.same_as_faulthandler(prog, rep)
-        self.assertEqual(rec.returncode, -signal.SIGFPE)
-        self.assertEqual(rec.returncode, py.returncode)
-        self.check_closed(tr, 128 + signal.SIGFPE, signal.SIGFPE, "signal")
+        rep = self.raised_signal("fpe.py", signal.SIGFPE)
         self.assertEqual(rep["si_code"], 0)  # SI_USER: kill()
         self.assertEqual(rep["fault_addr"], 0)
         self.assertTrue(rep["text"].startswith("Fatal Python error: Floating point exception\n"))
@@ -279,12 +289,7 @@ class Crash(rwtest.TestCase):
         self.assertEqual(tr.threads[rep["thread"]]["ident"], rep["thread_ident"])
 
     def test_dump_signal_during_busy_loop(self):
-        prog = self.prog("busy.py")
-        trace = os.path.join(self.tmp, "trace.rwd")
-        proc = subprocess.Popen([rwtest.rewind_bin(), "record", "-q", "-o", trace, prog],
-                                cwd=self.tmp, env=rwtest.clean_env(SAN_ENV),
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        proc, trace = self.record_until_ready("busy.py")
         try:
             self.assertEqual(proc.stdout.readline(), "ready\n")
             for n in (1, 2):
@@ -379,12 +384,7 @@ class Crash(rwtest.TestCase):
             self.assertIn("--dump-signal", proc.stderr)
 
     def test_sigkill_leaves_readable_prefix(self):
-        prog = self.prog("killed.py")
-        trace = os.path.join(self.tmp, "trace.rwd")
-        proc = subprocess.Popen([rwtest.rewind_bin(), "record", "-q", "-o", trace, prog],
-                                cwd=self.tmp, env=rwtest.clean_env(SAN_ENV),
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        proc, trace = self.record_until_ready("killed.py")
         try:
             self.assertEqual(proc.stdout.readline(), "ready\n")
             proc.kill()

@@ -101,6 +101,18 @@ static const char *new_text(gen *g)
     return t;
 }
 
+/* An event of kind (EXCEPTION or AUDIT) with a random name and a new text. */
+static void text_event(gen *g, unsigned kind)
+{
+    uint32_t name = 1 + rnd(g, NNAMES);
+    const char *t = new_text(g);
+    put_text(g, RW_REC(kind, g->tick), name, t);
+    rw_event *e = want(g, kind);
+    e->name = name;
+    e->text = t;
+    e->text_len = strlen(t);
+}
+
 /* One step of a plausible program. */
 static void step(gen *g)
 {
@@ -181,24 +193,12 @@ static void step(gen *g)
         return;
     }
     if (r < 73 && d > 0 && !top_c) { /* exception */
-        uint32_t name = 1 + rnd(g, NNAMES);
-        const char *t = new_text(g);
-        put_text(g, RW_REC(RW_K_EXCEPTION, g->tick), name, t);
-        rw_event *e = want(g, RW_K_EXCEPTION);
-        e->name = name;
-        e->text = t;
-        e->text_len = strlen(t);
+        text_event(g, RW_K_EXCEPTION);
         g->pos++;
         return;
     }
     if (r < 76) { /* audit */
-        uint32_t name = 1 + rnd(g, NNAMES);
-        const char *t = new_text(g);
-        put_text(g, RW_REC(RW_K_AUDIT, g->tick), name, t);
-        rw_event *e = want(g, RW_K_AUDIT);
-        e->name = name;
-        e->text = t;
-        e->text_len = strlen(t);
+        text_event(g, RW_K_AUDIT);
         return;
     }
     /* line in the top Python frame (or an orphan line when there is none) */
@@ -534,6 +534,32 @@ START_TEST(test_column_mismatch)
 }
 END_TEST
 
+/* A chunk finished by an encoder and read back: its bytes, the decoded chunk and a
+ * decoder over it. */
+typedef struct readback {
+    uint8_t *p;
+    size_t len;
+    rw_chunk *ch;
+    rw_decoder *d;
+} readback;
+
+/* Finishes e's chunk and opens a decoder on it with lim, asserting that each step works. */
+static void read_back(rw_encoder *e, const rw_id_limits *lim, readback *rb)
+{
+    rw_err err;
+    rw_chunk_info ci;
+    ck_assert_int_eq(rw_encoder_finish(e, &rb->p, &rb->len, &ci, &err), RW_OK);
+    ck_assert_int_eq(rw_chunk_decode(rb->p, rb->len, &rb->ch, &err), RW_OK);
+    ck_assert_int_eq(rw_decoder_new(rb->ch, lim, 0, &rb->d, &err), RW_OK);
+}
+
+static void readback_free(readback *rb)
+{
+    rw_decoder_free(rb->d);
+    rw_chunk_free(rb->ch);
+    free(rb->p);
+}
+
 /* A RETURN or C_RETURN with nothing to pop (recording started mid-frame) is kept
  * and decodes the same way. */
 START_TEST(test_unbalanced_stack)
@@ -547,30 +573,22 @@ START_TEST(test_unbalanced_stack)
     uint32_t first[2] = {0, 9};
     rw_encoder_def_code(e, 1, 9);
     ck_assert_int_eq(rw_encoder_feed(e, recs, 6, 100, &used, &err), RW_OK);
-    uint8_t *p;
-    size_t len;
-    rw_chunk_info ci;
-    ck_assert_int_eq(rw_encoder_finish(e, &p, &len, &ci, &err), RW_OK);
-    rw_chunk *ch;
-    rw_decoder *d;
-    ck_assert_int_eq(rw_chunk_decode(p, len, &ch, &err), RW_OK);
     rw_id_limits lim = {1, 2, 0, 0, first};
-    ck_assert_int_eq(rw_decoder_new(ch, &lim, 0, &d, &err), RW_OK);
+    readback rb;
+    read_back(e, &lim, &rb);
     rw_event ev;
     uint32_t lines[6];
     for (int i = 0; i < 6; i++) {
-        ck_assert_int_eq(rw_decoder_next(d, &ev, &err), 1);
+        ck_assert_int_eq(rw_decoder_next(rb.d, &ev, &err), 1);
         lines[i] = ev.line;
     }
-    ck_assert_int_eq(rw_decoder_next(d, &ev, &err), 0);
+    ck_assert_int_eq(rw_decoder_next(rb.d, &ev, &err), 0);
     ck_assert_uint_eq(lines[0], 40);
     ck_assert_uint_eq(lines[3], 7);
     ck_assert_uint_eq(lines[4], 9);
     ck_assert_uint_eq(lines[5], 10);
     ck_assert_uint_eq(ev.depth, 1);
-    rw_decoder_free(d);
-    rw_chunk_free(ch);
-    free(p);
+    readback_free(&rb);
     rw_encoder_free(e);
 }
 END_TEST
@@ -612,17 +630,11 @@ START_TEST(test_stack_overflow_is_counted)
         rw_err err;
         ck_assert_int_eq(rw_encoder_feed(e, recs + i, k - i, 700000, &used, &err), RW_OK);
         i += used;
-        uint8_t *p;
-        size_t len;
-        rw_chunk_info ci;
-        ck_assert_int_eq(rw_encoder_finish(e, &p, &len, &ci, &err), RW_OK);
-        rw_chunk *ch;
-        rw_decoder *d;
-        ck_assert_int_eq(rw_chunk_decode(p, len, &ch, &err), RW_OK);
-        ck_assert_int_eq(rw_decoder_new(ch, &lim, 0, &d, &err), RW_OK);
+        readback rb;
+        read_back(e, &lim, &rb);
         rw_event ev;
         int rc;
-        while ((rc = rw_decoder_next(d, &ev, &err)) == 1) {
+        while ((rc = rw_decoder_next(rb.d, &ev, &err)) == 1) {
             if (ev.kind == RW_K_LINE || ev.kind == RW_K_CALL)
                 ck_assert_msg(ev.line == want_line[idx], "record %zu: line %u, want %u", idx,
                               ev.line, want_line[idx]);
@@ -631,9 +643,7 @@ START_TEST(test_stack_overflow_is_counted)
             idx++;
         }
         ck_assert_int_eq(rc, 0);
-        rw_decoder_free(d);
-        rw_chunk_free(ch);
-        free(p);
+        readback_free(&rb);
     }
     ck_assert_uint_eq(idx, k);
     rw_encoder_free(e);
@@ -848,30 +858,12 @@ START_TEST(test_skip_untimed_lines)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("codec");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_roundtrip_small_chunks);
-    tcase_add_test(tc, test_roundtrip_one_chunk);
-    tcase_add_test(tc, test_roundtrip_time_shift);
-    tcase_add_test(tc, test_roundtrip_many_seeds);
-    tcase_add_test(tc, test_damaged_chunks);
-    tcase_add_test(tc, test_column_mismatch);
-    tcase_add_test(tc, test_unbalanced_stack);
-    tcase_add_test(tc, test_stack_overflow_is_counted);
-    tcase_add_test(tc, test_wire_variants);
-    tcase_add_test(tc, test_skip_untimed_lines);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *tests[] = {test_roundtrip_small_chunks, test_roundtrip_one_chunk,
+                            test_roundtrip_time_shift, test_roundtrip_many_seeds,
+                            test_damaged_chunks, test_column_mismatch, test_unbalanced_stack,
+                            test_stack_overflow_is_counted, test_wire_variants,
+                            test_skip_untimed_lines};
+    return rw_test_main("codec", "core", 120, tests, RW_TEST_N(tests));
 }

@@ -310,22 +310,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("container");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, crc_known_vectors);
-    tcase_add_test(tc, crc_split_and_alignment);
-    tcase_add_test(tc, header_round_trip);
-    tcase_add_test(tc, header_errors);
-    tcase_add_test(tc, frame_round_trip_codecs);
-    tcase_add_test(tc, frame_build_rejects);
-    tcase_add_test(tc, frame_corruption);
-    tcase_add_test(tc, frame_header_bounds);
-    tcase_add_test(tc, trailer_round_trip_and_errors);
-    tcase_add_test(tc, frame_type_names);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *tests[] = {crc_known_vectors, crc_split_and_alignment, header_round_trip,
+                            header_errors, frame_round_trip_codecs, frame_build_rejects,
+                            frame_corruption, frame_header_bounds, trailer_round_trip_and_errors,
+                            frame_type_names};
+    return rw_test_main("container", "core", 0, tests, RW_TEST_N(tests));
 }

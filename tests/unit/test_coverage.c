@@ -2,6 +2,7 @@
  * (trace's _find_strings), .cover formatting (write_results_file), module names and
  * the ignore rules, on small inputs whose expected results come from trace.py. */
 #include "coverage.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -149,17 +150,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("coverage");
-    TCase *tc = tcase_create("trace helpers");
-    tcase_add_test(tc, docstrings);
-    tcase_add_test(tc, count_lines);
-    tcase_add_test(tc, cover_format);
-    tcase_add_test(tc, names);
-    tcase_add_test(tc, ignore);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    const TTest *tests[] = {docstrings, count_lines, cover_format, names, ignore};
+    return rw_test_main("coverage", "trace helpers", 0, tests, RW_TEST_N(tests));
 }

@@ -66,38 +66,38 @@ START_TEST(test_parse_int)
 }
 END_TEST
 
+/* The aliases test_expand defines: alias name, then its text. */
+static const char *const alias_names[] = {"ss", "pi", "loop", "two"};
+static const char *const alias_texts[] = {"step ;; step", "p %1.%2 %* %3", "loop again", "ss"};
+
+/* rw_pdb_expand(line), with the aliases above or with none, gives want and the rest of
+ * the line after a ";;" want_rest (NULL: no rest). */
+static void expands(const char *line, int aliases, const char *want, const char *want_rest)
+{
+    char *rest;
+    char *x = rw_pdb_expand(line, aliases ? alias_names : NULL, aliases ? alias_texts : NULL,
+                            aliases ? 4 : 0, &rest);
+    ck_assert_str_eq(x, want);
+    if (want_rest)
+        ck_assert_str_eq(rest, want_rest);
+    else
+        ck_assert_ptr_null(rest);
+    free(x);
+    free(rest);
+}
+
 START_TEST(test_expand)
 {
-    const char *names[] = {"ss", "pi", "loop", "two"};
-    const char *texts[] = {"step ;; step", "p %1.%2 %* %3", "loop again", "ss"};
-    char *rest;
-    char *x = rw_pdb_expand("ss", names, texts, 4, &rest);
-    ck_assert_str_eq(x, "step");
-    ck_assert_str_eq(rest, "step");
-    free(x);
-    free(rest);
-    x = rw_pdb_expand("pi a b", names, texts, 4, &rest);
-    ck_assert_str_eq(x, "p a.b a b %3");
-    ck_assert_ptr_null(rest);
-    free(x);
+    expands("ss", 1, "step", "step");
+    expands("pi a b", 1, "p a.b a b %3", NULL);
     /* aliases nest through the first word */
-    x = rw_pdb_expand("two", names, texts, 4, &rest);
-    ck_assert_str_eq(x, "step");
-    ck_assert_str_eq(rest, "step");
-    free(x);
-    free(rest);
+    expands("two", 1, "step", "step");
     /* an alias command keeps its ";;" */
-    x = rw_pdb_expand("alias xx n ;; n", names, texts, 4, &rest);
-    ck_assert_str_eq(x, "alias xx n ;; n");
-    ck_assert_ptr_null(rest);
-    free(x);
-    x = rw_pdb_expand("n ;;   l ;; w", NULL, NULL, 0, &rest);
-    ck_assert_str_eq(x, "n");
-    ck_assert_str_eq(rest, "l ;; w");
-    free(x);
-    free(rest);
+    expands("alias xx n ;; n", 1, "alias xx n ;; n", NULL);
+    expands("n ;;   l ;; w", 0, "n", "l ;; w");
     /* a self-naming alias ends with NULL instead of looping */
-    ck_assert_ptr_null(rw_pdb_expand("loop", names, texts, 4, &rest));
+    char *rest;
+    ck_assert_ptr_null(rw_pdb_expand("loop", alias_names, alias_texts, 4, &rest));
     ck_assert_ptr_null(rest);
 }
 END_TEST
@@ -117,26 +117,10 @@ static const char SOURCE[] = "def f(x):\n"          /* 1 */
 static char *write_trace(void)
 {
     char *path = rw_test_path("dbg.rwd");
-    rw_writer_opts o;
-    rw_writer_opts_default(&o);
-    o.chunk_records = 7;
-    o.flush_ms = 0;
-    Rewind__Metadata meta = REWIND__METADATA__INIT;
-    char *argv[] = {"prog.py"};
-    meta.n_argv = 1;
-    meta.argv = argv;
-    meta.cwd = "/t";
-    meta.run_kind = "script";
-    meta.run_target = "prog.py";
-    meta.ns_per_tick = 1.0;
-    rw_writer *w;
-    rw_err err;
-    ck_assert_msg(rw_writer_open(path, &o, 1, &meta, &w, &err) == RW_OK, "%s", err.msg);
-    rw_writer_def_file(w, 1, "/t/prog.py", SOURCE, sizeof SOURCE - 1, 1);
+    rw_writer *w = rw_test_script_trace(path, 7, SOURCE, sizeof SOURCE - 1);
     const char *args[] = {"x"};
     rw_writer_def_code(w, 1, 1, "<module>", "<module>", 1, 0, NULL, 0);
     rw_writer_def_code(w, 2, 1, "f", "f", 1, 3, args, 1);
-    rw_writer_def_thread(w, 1, 1, 1, "MainThread", 1);
     rw_stream *s = rw_writer_stream(w);
     uint64_t t = 1;
     rw_stream_put(s, RW_REC(RW_K_THREAD, t), 1);
@@ -152,9 +136,7 @@ static char *write_trace(void)
     }
     rw_stream_put(s, RW_REC(RW_K_LINE, t++), 5);
     rw_stream_put(s, RW_REC(RW_K_RETURN, t++), 0);
-    Rewind__RunEnd end = REWIND__RUN_END__INIT;
-    end.stop_reason = "exit";
-    ck_assert_msg(rw_writer_close(w, &end, NULL, &err) == RW_OK, "%s", err.msg);
+    rw_test_writer_exit(w);
     return path;
 }
 
@@ -507,23 +489,12 @@ END_TEST
 
 int main(void)
 {
+    const TTest *parser_tests[] = {test_parseline, test_parse_int, test_expand};
+    const TTest *session_tests[] = {test_start_and_print, test_step_rstep_everywhere,
+                                    test_breakpoints_both_ways, test_next_rnext_over_calls,
+                                    test_command_lists, test_fast_searches_match_plain};
     Suite *s = suite_create("debugger");
-    TCase *tc = tcase_create("parser");
-    tcase_add_test(tc, test_parseline);
-    tcase_add_test(tc, test_parse_int);
-    tcase_add_test(tc, test_expand);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("session");
-    tcase_add_test(tc, test_start_and_print);
-    tcase_add_test(tc, test_step_rstep_everywhere);
-    tcase_add_test(tc, test_breakpoints_both_ways);
-    tcase_add_test(tc, test_next_rnext_over_calls);
-    tcase_add_test(tc, test_command_lists);
-    tcase_add_test(tc, test_fast_searches_match_plain);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    rw_test_add_case(s, "parser", 0, parser_tests, RW_TEST_N(parser_tests));
+    rw_test_add_case(s, "session", 0, session_tests, RW_TEST_N(session_tests));
+    return rw_test_run(s);
 }

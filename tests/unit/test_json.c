@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "testutil.h"
 
 /* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing past U+10FFFF. */
 static int strict_utf8(const unsigned char *s, size_t n)
@@ -250,17 +251,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("json");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_valid_round_trips);
-    tcase_add_test(tc, test_control_characters);
-    tcase_add_test(tc, test_invalid_bytes);
-    tcase_add_test(tc, test_null_and_cstr);
-    tcase_add_test(tc, test_random_bytes);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *tests[] = {test_valid_round_trips, test_control_characters, test_invalid_bytes,
+                            test_null_and_cstr, test_random_bytes};
+    return rw_test_main("json", "core", 0, tests, RW_TEST_N(tests));
 }

@@ -384,19 +384,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("profile");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, recursion_and_c_calls);
-    tcase_add_test(tc, window_and_open_frames);
-    tcase_add_test(tc, calibration);
-    tcase_add_test(tc, equal_labels_merge);
-    tcase_add_test(tc, lines);
-    tcase_add_test(tc, sort_keys_as_pstats);
-    tcase_add_test(tc, marshal_file);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *tests[] = {recursion_and_c_calls, window_and_open_frames, calibration,
+                            equal_labels_merge, lines, sort_keys_as_pstats, marshal_file};
+    return rw_test_main("profile", "core", 0, tests, RW_TEST_N(tests));
 }

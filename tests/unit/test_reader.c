@@ -1157,28 +1157,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("reader");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, round_trip_every_record);
-    tcase_add_test(tc, round_trip_untimed_lines);
-    tcase_add_test(tc, skip_allocations);
-    tcase_add_test(tc, round_trip_raw_frames_and_one_chunk);
-    tcase_add_test(tc, seek_every_event);
-    tcase_add_test(tc, cut_at_every_byte);
-    tcase_add_test(tc, flip_every_byte);
-    tcase_add_test(tc, missing_footer);
-    tcase_add_test(tc, index_lies_are_caught);
-    tcase_add_test(tc, cut_short_without_end);
-    tcase_add_test(tc, wrong_version_and_not_a_trace);
-    tcase_add_test(tc, definitions_must_be_dense);
-    tcase_add_test(tc, chunk_must_continue_numbering);
-    tcase_add_test(tc, empty_trace);
-    tcase_add_test(tc, load_chunk_from_threads);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *tests[] = {round_trip_every_record, round_trip_untimed_lines, skip_allocations,
+                            round_trip_raw_frames_and_one_chunk, seek_every_event,
+                            cut_at_every_byte, flip_every_byte, missing_footer,
+                            index_lies_are_caught, cut_short_without_end,
+                            wrong_version_and_not_a_trace, definitions_must_be_dense,
+                            chunk_must_continue_numbering, empty_trace, load_chunk_from_threads};
+    return rw_test_main("reader", "core", 300, tests, RW_TEST_N(tests));
 }

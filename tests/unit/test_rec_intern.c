@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "intern.h"
+#include "testutil.h"
 
 #define N 3000
 
@@ -73,15 +74,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("rec_intern");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_strtab_dense_and_stable);
-    tcase_add_test(tc, test_strtab_length_not_prefix);
-    tcase_add_test(tc, test_ptrtab);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *tests[] = {test_strtab_dense_and_stable, test_strtab_length_not_prefix,
+                            test_ptrtab};
+    return rw_test_main("rec_intern", "core", 0, tests, RW_TEST_N(tests));
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "secrets.h"
+#include "testutil.h"
 
 static size_t scrub(char *buf, size_t cap)
 {
@@ -89,16 +90,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("rec_secrets");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_names);
-    tcase_add_test(tc, test_options);
-    tcase_add_test(tc, test_values_and_urls);
-    tcase_add_test(tc, test_bounds);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *tests[] = {test_names, test_options, test_values_and_urls, test_bounds};
+    return rw_test_main("rec_secrets", "core", 0, tests, RW_TEST_N(tests));
 }

@@ -32,31 +32,8 @@ static void call(rw_stream *s, uint32_t code, uint32_t line)
 static rw_writer *open_trace(const char *name, const char *src, char **path)
 {
     *path = rw_test_path(name);
-    rw_writer_opts o;
-    rw_writer_opts_default(&o);
-    o.chunk_records = 7;
-    o.flush_ms = 0;
-    Rewind__Metadata meta = REWIND__METADATA__INIT;
-    char *argv[] = {"prog.py"};
-    meta.n_argv = 1;
-    meta.argv = argv;
-    meta.cwd = "/t";
-    meta.run_kind = "script";
-    meta.run_target = "prog.py";
-    meta.ns_per_tick = 1.0;
-    rw_writer *w;
-    rw_err err;
-    ck_assert_msg(rw_writer_open(*path, &o, 1, &meta, &w, &err) == RW_OK, "%s", err.msg);
-    rw_writer_def_file(w, 1, "/t/prog.py", src, strlen(src), 1);
-    rw_writer_def_thread(w, 1, 1, 1, "MainThread", 1);
     tick = 1;
-    return w;
-}
-
-static void close_trace(rw_writer *w, Rewind__RunEnd *end)
-{
-    rw_err err;
-    ck_assert_msg(rw_writer_close(w, end, NULL, &err) == RW_OK, "%s", err.msg);
+    return rw_test_script_trace(*path, 7, src, strlen(src));
 }
 
 /* The loop: event 0 is the module's CALL, 1 its line 1; iteration i has line 5 at
@@ -92,9 +69,7 @@ static char *write_loop(void)
     }
     put(s, RW_K_LINE, 5);
     put(s, RW_K_RETURN, 0);
-    Rewind__RunEnd end = REWIND__RUN_END__INIT;
-    end.stop_reason = "exit";
-    close_trace(w, &end);
+    rw_test_writer_exit(w);
     return path;
 }
 
@@ -137,7 +112,7 @@ static char *write_uncaught(void)
     Rewind__TracebackEntry *tb[] = {&t0, &t1};
     end.n_uncaught_traceback = 2;
     end.uncaught_traceback = tb;
-    close_trace(w, &end);
+    rw_test_writer_close(w, &end);
     return path;
 }
 
@@ -170,9 +145,7 @@ static char *write_threads(void)
     put(s, RW_K_RETURN, 0);
     put(s, RW_K_THREAD, 1);
     put(s, RW_K_RETURN, 0);
-    Rewind__RunEnd end = REWIND__RUN_END__INIT;
-    end.stop_reason = "exit";
-    close_trace(w, &end);
+    rw_test_writer_exit(w);
     return path;
 }
 
@@ -714,27 +687,14 @@ END_TEST
 
 int main(void)
 {
+    const TTest *loop_tests[] = {test_start_and_frames, test_step_rstep_inverse,
+                                 test_next_rnext_rreturn, test_breakpoints, test_goto_and_lookups,
+                                 test_vocabulary, test_fast_matches_plain, test_values_seam};
+    const TTest *exception_tests[] = {test_uncaught_exception, test_no_uncaught_exception};
+    const TTest *threads_tests[] = {test_threads};
     Suite *s = suite_create("session");
-    TCase *tc = tcase_create("loop");
-    tcase_add_test(tc, test_start_and_frames);
-    tcase_add_test(tc, test_step_rstep_inverse);
-    tcase_add_test(tc, test_next_rnext_rreturn);
-    tcase_add_test(tc, test_breakpoints);
-    tcase_add_test(tc, test_goto_and_lookups);
-    tcase_add_test(tc, test_vocabulary);
-    tcase_add_test(tc, test_fast_matches_plain);
-    tcase_add_test(tc, test_values_seam);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("exception");
-    tcase_add_test(tc, test_uncaught_exception);
-    tcase_add_test(tc, test_no_uncaught_exception);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("threads");
-    tcase_add_test(tc, test_threads);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    rw_test_add_case(s, "loop", 0, loop_tests, RW_TEST_N(loop_tests));
+    rw_test_add_case(s, "exception", 0, exception_tests, RW_TEST_N(exception_tests));
+    rw_test_add_case(s, "threads", 0, threads_tests, RW_TEST_N(threads_tests));
+    return rw_test_run(s);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "source_text.h"
+#include "testutil.h"
 
 typedef struct text_case {
     const char *text;
@@ -127,15 +128,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("source_text");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_walk_matches_python);
-    tcase_add_test(tc, test_find_and_index_agree);
-    tcase_add_test(tc, test_file_lookup_is_bounded);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *tests[] = {test_walk_matches_python, test_find_and_index_agree,
+                            test_file_lookup_is_bounded};
+    return rw_test_main("source_text", "core", 0, tests, RW_TEST_N(tests));
 }

@@ -503,20 +503,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("vocab");
-    TCase *tc = tcase_create("vocab");
-    tcase_add_test(tc, lookups_are_bounded);
-    tcase_add_test(tc, texts_are_null_when_unknown);
-    tcase_add_test(tc, thread_names_prefer_the_final_one);
-    tcase_add_test(tc, time_base_fallbacks);
-    tcase_add_test(tc, normpath_is_posixpath);
-    tcase_add_test(tc, abspath_joins_the_recording_cwd);
-    tcase_add_test(tc, chunk_limits_are_what_precedes_the_chunk);
-    tcase_add_test(tc, reader_time_base);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    const TTest *tests[] = {lookups_are_bounded, texts_are_null_when_unknown,
+                            thread_names_prefer_the_final_one, time_base_fallbacks,
+                            normpath_is_posixpath, abspath_joins_the_recording_cwd,
+                            chunk_limits_are_what_precedes_the_chunk, reader_time_base};
+    return rw_test_main("vocab", "vocab", 0, tests, RW_TEST_N(tests));
 }

@@ -488,22 +488,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("writer");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_many_blocks_roundtrip);
-    tcase_add_test(tc, test_flush_makes_records_readable);
-    tcase_add_test(tc, test_sigkill_leaves_readable_prefix);
-    tcase_add_test(tc, test_file_size_limit);
-    tcase_add_test(tc, test_text_entries_cross_blocks);
-    tcase_add_test(tc, test_crash_request_completes_trace);
-    tcase_add_test(tc, test_dumps_while_appending);
-    tcase_add_test(tc, test_out_of_memory_ends_the_trace);
-    tcase_add_test(tc, test_out_of_memory_at_every_allocation);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *tests[] = {test_many_blocks_roundtrip, test_flush_makes_records_readable,
+                            test_sigkill_leaves_readable_prefix, test_file_size_limit,
+                            test_text_entries_cross_blocks, test_crash_request_completes_trace,
+                            test_dumps_while_appending, test_out_of_memory_ends_the_trace,
+                            test_out_of_memory_at_every_allocation};
+    return rw_test_main("writer", "core", 120, tests, RW_TEST_N(tests));
 }

@@ -1,4 +1,5 @@
-/* Helpers shared by the Check suites: scratch directory, whole-file reads and writes.
+/* Helpers shared by the Check suites: scratch directory, whole-file reads and writes,
+ * traces written with the writer API, running a suite.
  * See testutil.h. Test code only: it may abort the running test on OS errors. */
 #include "testutil.h"
 
@@ -116,4 +117,76 @@ uint8_t *rw_test_read_file(const char *path, size_t *len)
     close(fd);
     errno = saved;
     return NULL;
+}
+
+rw_writer *rw_test_writer_open(const char *path, uint32_t chunk_records,
+                               Rewind__Metadata *meta)
+{
+    rw_writer_opts o;
+    rw_writer_opts_default(&o);
+    o.flush_ms = 0;
+    if (chunk_records)
+        o.chunk_records = chunk_records;
+    rw_writer *w;
+    rw_err err;
+    REQUIRE(rw_writer_open(path, &o, 1, meta, &w, &err) == RW_OK, "%s", err.msg);
+    return w;
+}
+
+void rw_test_writer_close(rw_writer *w, Rewind__RunEnd *end)
+{
+    rw_err err;
+    REQUIRE(rw_writer_close(w, end, NULL, &err) == RW_OK, "%s", err.msg);
+}
+
+void rw_test_writer_exit(rw_writer *w)
+{
+    Rewind__RunEnd end = REWIND__RUN_END__INIT;
+    end.stop_reason = "exit";
+    rw_test_writer_close(w, &end);
+}
+
+rw_writer *rw_test_script_trace(const char *path, uint32_t chunk_records, const char *src,
+                                size_t len)
+{
+    Rewind__Metadata meta = REWIND__METADATA__INIT;
+    char *argv[] = {"prog.py"};
+    meta.n_argv = 1;
+    meta.argv = argv;
+    meta.cwd = "/t";
+    meta.run_kind = "script";
+    meta.run_target = "prog.py";
+    meta.ns_per_tick = 1.0;
+    rw_writer *w = rw_test_writer_open(path, chunk_records, &meta);
+    rw_writer_def_file(w, 1, "/t/prog.py", src, len, 1);
+    rw_writer_def_thread(w, 1, 1, 1, "MainThread", 1);
+    return w;
+}
+
+void rw_test_add_case(Suite *s, const char *name, int timeout, const TTest *const *tests,
+                      size_t n)
+{
+    TCase *tc = tcase_create(name);
+    if (timeout > 0)
+        tcase_set_timeout(tc, timeout);
+    for (size_t i = 0; i < n; i++)
+        tcase_add_test(tc, tests[i]);
+    suite_add_tcase(s, tc);
+}
+
+int rw_test_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+int rw_test_main(const char *suite, const char *tcase, int timeout, const TTest *const *tests,
+                 size_t n)
+{
+    Suite *s = suite_create(suite);
+    rw_test_add_case(s, tcase, timeout, tests, n);
+    return rw_test_run(s);
 }
