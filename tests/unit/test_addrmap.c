@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "addrmap.h"
+#include "testutil.h"
 
 #define N 5000
 
@@ -173,16 +174,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("addrmap");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_against_model);
-    tcase_add_test(tc, test_overflow_against_model);
-    tcase_add_test(tc, test_bytes_per_entry);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *tests[] = {test_against_model, test_overflow_against_model,
+                            test_bytes_per_entry};
+    return rw_test_main("addrmap", "core", 60, tests, RW_TEST_N(tests));
 }

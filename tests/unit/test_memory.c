@@ -429,20 +429,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("memory");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_usage_at_positions);
-    tcase_add_test(tc, test_statistics);
-    tcase_add_test(tc, test_filters);
-    tcase_add_test(tc, test_compare);
-    tcase_add_test(tc, test_limit_and_keep_tracer);
-    tcase_add_test(tc, test_timeline);
-    tcase_add_test(tc, test_pickle);
-    tcase_add_test(tc, test_format_size);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    const TTest *tests[] = {test_usage_at_positions, test_statistics, test_filters,
+                            test_compare, test_limit_and_keep_tracer, test_timeline,
+                            test_pickle, test_format_size};
+    return rw_test_main("memory", "core", 0, tests, RW_TEST_N(tests));
 }
