@@ -18,16 +18,16 @@
 
 #include "nav.h"
 #include "position.h"
+#include "source_text.h"
 
 #define CO_GENERATOR_ANY (0x20 | 0x80 | 0x200) /* CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR */
 #define NOPOS UINT64_MAX
 
-/* The lines of one recorded source: line i (1-based) is the bytes off[i-1] ..
- * off[i] of FileDef.source (0 = off[0] <= off[1] <= ... <= off[n] = its length). */
+/* The lines of one recorded source (replayer/source_text.h), indexed at first use. */
 typedef struct srcfile {
     int loaded;
-    size_t n;             /* lines */
-    size_t *off;          /* n + 1 offsets into the source */
+    rw_source_text text;  /* split on '\n' only, as pdb's linecache does not (a lone
+                           * '\r' is no line break here: docs/replay.md) */
 } srcfile;
 
 /* Invariants (session_ok checks them after every move):
@@ -195,8 +195,8 @@ uint32_t rw_session_main_file(const rw_session *s)
     return s->main_file;
 }
 
-/* The line offsets of file f's recorded source, split on '\n' (computed at the
- * first use); NULL when f is unknown or has no recorded source. */
+/* File f's recorded source as lines (indexed at the first use); NULL when f is unknown
+ * or has no recorded source. */
 static srcfile *source_of(rw_session *s, uint32_t f)
 {
     const Rewind__FileDef *fd = f ? rw_defs_file(s->defs, f) : NULL;
@@ -205,47 +205,29 @@ static srcfile *source_of(rw_session *s, uint32_t f)
     assert(f < s->nfiles);
     srcfile *sf = &s->src[f];
     if (sf->loaded)
-        return sf->n ? sf : NULL;
+        return sf->text.n ? sf : NULL;
     sf->loaded = 1;
     if (!fd->has_source && !fd->source.len)
         return NULL;
-    const char *t = (const char *)fd->source.data;
-    size_t len = fd->source.len, n = 0;
-    for (size_t i = 0; i < len; i++)
-        if (t[i] == '\n')
-            n++;
-    if (len && t[len - 1] != '\n')
-        n++;
-    sf->off = malloc((n + 1) * sizeof *sf->off);
-    if (!sf->off)
-        return NULL;
-    size_t k = 0;
-    sf->off[k++] = 0;
-    for (size_t i = 0; i < len && k <= n; i++)
-        if (t[i] == '\n')
-            sf->off[k++] = i + 1;
-    if (k <= n)
-        sf->off[k] = len;
-    sf->off[n] = len;
-    sf->n = n;
-    return n ? sf : NULL;
+    rw_err err = {0};
+    if (rw_source_text_init(&sf->text, (const char *)fd->source.data, fd->source.len,
+                            RW_SOURCE_TEXT_LF, &err) != RW_OK)
+        return NULL; /* out of memory: shown as a file without source */
+    return sf->text.n ? sf : NULL;
 }
 
 int rw_session_source_line(rw_session *s, uint32_t f, long long line, char *buf, size_t cap)
 {
     srcfile *sf = source_of(s, f);
-    if (!sf || line < 1 || (size_t)line > sf->n)
+    rw_source_text_line ln;
+    if (!sf || line < 1 || !rw_source_text_line_at(&sf->text, (uint64_t)line, &ln))
         return 0;
-    const Rewind__FileDef *fd = rw_defs_file(s->defs, f);
-    const char *t = (const char *)fd->source.data;
-    size_t a = sf->off[line - 1], b = sf->off[line];
-    assert(a <= b && b <= fd->source.len);
-    while (b > a && (t[b - 1] == '\n' || t[b - 1] == '\r'))
-        b--;
-    size_t n = b - a;
+    size_t n = ln.len;
+    while (n && ln.s[n - 1] == '\r')
+        n--;
     if (n >= cap)
         n = cap - 1;
-    memcpy(buf, t + a, n);
+    memcpy(buf, ln.s, n);
     buf[n] = '\0';
     return 1;
 }
@@ -253,7 +235,7 @@ int rw_session_source_line(rw_session *s, uint32_t f, long long line, char *buf,
 size_t rw_session_source_nlines(rw_session *s, uint32_t f)
 {
     srcfile *sf = source_of(s, f);
-    return sf ? sf->n : 0;
+    return sf ? sf->text.n : 0;
 }
 
 int rw_session_code_info(const rw_session *s, uint32_t id, rw_session_code *out)
@@ -949,7 +931,7 @@ void rw_session_free(rw_session *s)
             free(s->canon[i]);
     if (s->src)
         for (uint32_t i = 0; i < s->nfiles; i++)
-            free(s->src[i].off);
+            rw_source_text_fini(&s->src[i].text);
     free(s->canon);
     free(s->src);
     free(s->file_bps);
