@@ -11,6 +11,7 @@
 #include "json.h"
 #include "position.h"
 #include "reader.h"
+#include "term.h"
 
 #define CMD "audit"
 
@@ -120,6 +121,8 @@ int rw_cmd_audit(int argc, char **argv)
         status = go;
         goto out;
     }
+    if (json)
+        rw_term_stdout_unfiltered(); /* escaped by json.h, byte for byte (term.h) */
     if (rw_cli_open_trace(CMD, path, &r, &err) != RW_OK) {
         status = rw_cli_fail(CMD, &err);
         goto out;

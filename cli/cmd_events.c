@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "term.h"
 #include "reader.h"
 #include "scan.h"
 
@@ -247,15 +248,13 @@ int rw_cmd_events(int argc, char **argv)
     int prc = parse_args(argc, argv, &o);
     if (prc != RW_OPTS_GO)
         return prc;
+    if (o.json)
+        rw_term_stdout_unfiltered(); /* escaped by json.h, byte for byte (term.h) */
 
     rw_reader *r = NULL;
     rw_err err = {0};
-    if (rw_reader_open(o.path, &r, &err) != RW_OK)
+    if (rw_cli_open_trace("events", o.path, &r, &err) != RW_OK)
         return rw_cli_fail("events", &err);
-    const rw_recovery *rec = rw_reader_recovery(r);
-    if (rec->used)
-        fprintf(stderr, "rewind events: %s is damaged: showing the first %llu events (%s)\n",
-                o.path, (unsigned long long)rec->events, rec->why);
     uint64_t nev = rw_reader_nevents(r);
     if (o.from > nev) {
         fprintf(stderr, "rewind events: --from %llu is past the end (the trace has %llu events)\n",

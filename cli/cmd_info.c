@@ -13,6 +13,7 @@
 
 #include "container.h"
 #include "reader.h"
+#include "term.h"
 #include "family.h"
 #include "info_reveals.h"
 #include "json.h"
@@ -706,6 +707,8 @@ int rw_cmd_info(int argc, char **argv)
     int go = rw_opts_parse(&cl, argc, argv);
     if (go != RW_OPTS_GO)
         return go;
+    if (json)
+        rw_term_stdout_unfiltered(); /* escaped by json.h, byte for byte (term.h) */
     rw_reader *r = NULL;
     rw_err err = {0};
     char child_path[4096];
@@ -736,12 +739,19 @@ int rw_cmd_info(int argc, char **argv)
     size_t nch = rw_reader_nchunks(r);
     s.last_tick = nch ? rw_reader_chunk(r, nch - 1)->last_tick : 0;
     const rw_recovery *rec = rw_reader_recovery(r);
-    int damaged = rec->used;
-    if (rec->used)
+    int damaged = 0;
+    if (!rw_reader_nevents(r)) {
+        rw_err nerr;
+        rw_cli_no_events(path, r, &nerr);
+        fprintf(stderr, "rewind info: %s\n", nerr.msg);
+        damaged = 1;
+    } else if (rec->used) {
+        damaged = 1;
         fprintf(stderr,
                 "rewind info: %s is damaged: showing the first %llu events (%s); "
                 "'rewind verify' says more\n",
                 path, (unsigned long long)rec->events, rec->why);
+    }
     /* The index can be intact and a chunk not: every chunk's CRC, as verify does
      * (without decoding them). */
     for (size_t i = 0; i < nch && !damaged; i++) {
@@ -752,11 +762,6 @@ int rw_cmd_info(int argc, char **argv)
                     path, cerr.msg, (unsigned long long)rw_reader_chunk(r, i)->first_event);
             damaged = 1;
         }
-    }
-    if (!rw_reader_nevents(r) && !damaged) {
-        fprintf(stderr, "rewind info: %s holds no events: the recording ended before the "
-                        "program ran\n", path);
-        damaged = 1;
     }
 
     if (json)

@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "pdb.h"
 #include "reader.h"
+#include "term.h"
 
 #define PROMPT "(rewind) "
 #define COM_PROMPT "(com) " /* while "commands" reads a breakpoint's list, as pdb */
@@ -100,6 +101,9 @@ static int read_line(const char *prompt, char **buf, size_t *cap)
 #ifdef RW_HAVE_READLINE
     if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
         fflush(stdout);
+        /* readline's own control sequences go to the terminal unfiltered (term.h);
+         * everything the debugger prints goes through stdout, filtered. */
+        rl_outstream = rw_term_raw_stdout();
         char *l = readline(prompt);
         if (!l)
             return 0;
@@ -211,6 +215,13 @@ int rw_cmd_replay(int argc, char **argv)
         return rw_cli_fail("replay", &err);
     }
     rw_pdb_set_input(d, ask, NULL);
+    /* Damage in chunks a move jumps over is found in the background (pdb.h). */
+    if (rw_pdb_check_trace(d, &err) != RW_OK) {
+        rw_pdb_free(d);
+        rw_reader_free(r);
+        lines_free(&first);
+        return rw_cli_fail("replay", &err);
+    }
     if (rw_pdb_start(d, at, &err) != RW_OK) {
         rw_pdb_free(d);
         rw_reader_free(r);
@@ -238,6 +249,7 @@ int rw_cmd_replay(int argc, char **argv)
             need_entry = 0;
         }
         int moved;
+        rw_pdb_poll_damage(d);
         if (rw_pdb_pending(d, queued, sizeof queued))
             moved = rw_pdb_line(d, queued);
         else if (read_line(rw_pdb_defining(d) ? COM_PROMPT : PROMPT, &buf, &cap))
@@ -249,8 +261,11 @@ int rw_cmd_replay(int argc, char **argv)
         if (moved)
             need_entry = 1;
     }
+    const rw_err *damage = rw_pdb_damage(d); /* waits for the background check */
     fflush(stdout);
-    int status = rw_pdb_error(d) == RW_OK ? RW_EXIT_OK : RW_EXIT_FAIL;
+    int status = rw_pdb_error(d) == RW_OK && !damage ? RW_EXIT_OK : RW_EXIT_FAIL;
+    if (damage)
+        fprintf(stderr, "rewind replay: %s\n", damage->msg);
     free(buf);
     rw_pdb_free(d);
     rw_reader_free(r);

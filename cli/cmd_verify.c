@@ -10,6 +10,7 @@
 
 #include "container.h"
 #include "reader.h"
+#include "scan.h"
 
 static void usage(FILE *out)
 {
@@ -146,8 +147,17 @@ int rw_cmd_verify(int argc, char **argv)
                         path, (unsigned long long)end->events, (unsigned long long)end->records,
                         (unsigned long long)events, (unsigned long long)records);
 
+    if (rc != RW_OK)
+        rw_scan_explain_damage(r, &err); /* the words every command uses */
+    uint64_t intact = rw_reader_nevents(r);
+    if (rc != RW_OK && !rw_scan_damage_at(r, &err, &intact))
+        intact = UINT64_MAX; /* not known */
     int status;
-    if (rc != RW_OK) {
+    if (rc == RW_OK && rw_reader_nevents(r) == 0) {
+        rw_cli_no_events(path, r, &err);
+        printf("%s: damaged: %s\n", path, err.msg + strlen(path) + 1);
+        status = RW_EXIT_FAIL;
+    } else if (rc != RW_OK) {
         /* Damage the open did not see (the index was fine), e.g. a chunk's CRC. */
         const char *msg = err.msg;
         size_t pl = strlen(path);
@@ -172,6 +182,16 @@ int rw_cmd_verify(int argc, char **argv)
                (unsigned long long)nframes, rw_reader_nchunks(r), (unsigned long long)events,
                (unsigned long long)records);
         status = RW_EXIT_OK;
+    }
+    if (status != RW_EXIT_OK) {
+        /* The report is on stdout; stderr says it too, as every read command does. */
+        if (rw_reader_nevents(r) == 0)
+            fprintf(stderr, "rewind verify: %s holds no events\n", path);
+        else if (rc != RW_OK && intact == UINT64_MAX)
+            fprintf(stderr, "rewind verify: %s\n", err.msg);
+        else
+            fprintf(stderr, "rewind verify: %s is damaged: the first %llu events can be read\n",
+                    path, (unsigned long long)(rc != RW_OK ? intact : rec->events));
     }
     rw_reader_free(r);
     if (fflush(stdout) != 0)

@@ -40,10 +40,29 @@ int rw_cmd_record_check(int argc, char **argv);
  * rw_opts_fail (options.h) also gives RW_EINVAL its usage status. */
 int rw_cli_fail(const char *cmd, const rw_err *err);
 
-/* Opens the trace at path for command cmd (rw_reader_open). When only part of it could
- * be read (a killed recording, a damaged file), says so on stderr, "rewind CMD: PATH is
- * damaged: reading the first N events (why); ...", so that an analysis of the part is
- * never taken for one of the whole run. */
+/* The rule for a damaged trace, the same for every read command (README.md "Exit
+ * status"): what can be shown is shown, one line on stderr says the trace is damaged and
+ * how much of it was read, and the status is RW_EXIT_FAIL; a trace with no events is an
+ * error (one line, RW_EXIT_FAIL), never an empty report.
+ *
+ * rw_cli_open_trace opens the trace at path for command cmd (rw_reader_open). A trace
+ * with no events gives RW_ECORRUPT (rw_cli_no_events' words) and no reader. When only
+ * part of it could be read (a killed recording, a damaged file) it says so on stderr,
+ * "rewind CMD: PATH is damaged: reading the first N events (why); ...", so that an
+ * analysis of the part is never taken for one of the whole run, and marks the trace
+ * damaged for rw_cli_status. A chunk found damaged later (its CRC, its decoding) is an
+ * error from the scan, in rw_scan_explain_damage's words (replayer/scan.h): the command
+ * prints it with rw_cli_fail and returns RW_EXIT_FAIL. */
 rw_code rw_cli_open_trace(const char *cmd, const char *path, rw_reader **r, rw_err *err);
+
+/* Fills err with "PATH holds no events: ..." (RW_ECORRUPT) for r; returns its code. */
+rw_code rw_cli_no_events(const char *path, const rw_reader *r, rw_err *err);
+
+/* Marks the trace damaged for a command that opens it on its own and has said so. */
+void rw_cli_set_damaged(void);
+
+/* The exit status of a command that returned status: RW_EXIT_FAIL instead of
+ * RW_EXIT_OK when its trace was damaged (main applies it to every command). */
+int rw_cli_status(int status);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "scan.h"
+#include "term.h"
 
 typedef struct command {
     const char *name;
@@ -58,9 +59,17 @@ int main(int argc, char **argv)
      * record: the recorded program's own malloc must behave as under python3. */
     if (strcmp(name, "record"))
         rw_scan_tune_malloc();
+    /* Text from a trace never reaches the terminal as control characters (term.h).
+     * record's output is the program's own, as under python3; export's stdout is a
+     * file format (JSON escaped by json.h, or binary), kept byte for byte. */
+    if (strcmp(name, "record")) {
+        rw_term_install();
+        if (!strcmp(name, "export"))
+            rw_term_stdout_unfiltered();
+    }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (!strcmp(commands[i].name, name))
-            return commands[i].run(argc - 1, argv + 1);
+            return rw_cli_status(commands[i].run(argc - 1, argv + 1));
     }
     fprintf(stderr, "rewind: unknown command '%s': run 'rewind --help' for the list\n", name);
     return RW_EXIT_USAGE;

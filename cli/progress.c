@@ -1,6 +1,8 @@
 /* Progress bar (progress.h). */
 #include "progress.h"
 
+#include "term.h"
+
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,15 +40,20 @@ void rw_progress_update(rw_progress *p, uint64_t done)
     for (int i = 0; i < width; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[width] = 0;
-    fprintf(stderr, "\r%s [%s] %3d%%", p->label, bar, (int)(f * 100));
+    /* Its \r must reach the terminal as it is: below the filter (term.h). */
+    FILE *err = rw_term_raw_stderr();
     fflush(stderr);
+    fprintf(err, "\r%s [%s] %3d%%", p->label, bar, (int)(f * 100));
+    fflush(err);
 }
 
 void rw_progress_done(rw_progress *p)
 {
     if (p->shown) {
-        fprintf(stderr, "\r%*s\r", 50, "");
+        FILE *err = rw_term_raw_stderr();
         fflush(stderr);
+        fprintf(err, "\r%*s\r", 50, "");
+        fflush(err);
     }
     p->shown = 0;
 }

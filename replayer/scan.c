@@ -10,6 +10,7 @@
 #include <assert.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@ rw_code rw_scan_open(const rw_reader *r, const rw_scan_opts *o, rw_scan **out, r
     rw_scan *s = calloc(1, sizeof *s);
     if (!s)
         return rw_err_set(err, RW_ENOMEM, "out of memory");
+    s->r = r;
     s->from = o->from;
     s->thread = o->thread;
     if (o->from >= o->to || o->from > rw_reader_nevents(r)) {
@@ -43,7 +45,7 @@ rw_code rw_scan_open(const rw_reader *r, const rw_scan_opts *o, rw_scan **out, r
     }
     if (rc != RW_OK) {
         rw_scan_close(s);
-        return rc;
+        return rw_scan_explain_damage(r, err);
     }
     assert(s->from < s->end);
     *out = s;
@@ -226,8 +228,8 @@ rw_code rw_scan_batches(const rw_reader *r, uint64_t from, uint64_t to,
     for (size_t ci = first; ci <= last; ci++) {
         slot *sl = pipe_take(&pp);
         if (sl->rc != RW_OK) {
-            rc = sl->rc;
             *err = sl->err;
+            rc = rw_scan_explain_damage(r, err);
             break;
         }
         int t = ops->take(ops->take_ctx, ci, sl->batch, err);
@@ -241,6 +243,184 @@ rw_code rw_scan_batches(const rw_reader *r, uint64_t from, uint64_t to,
     }
     pipe_stop(&pp);
     return rc;
+}
+
+/* ---- damage ---------------------------------------------------------------------- */
+
+#define INTACT_WORDS "; the first %llu events are intact"
+
+/* "frame N at offset O: " in msg: 1 and its end in *rest. */
+static int frame_words(const char *msg, const char **rest)
+{
+    for (const char *p = strstr(msg, "frame "); p; p = strstr(p + 1, "frame ")) {
+        unsigned long long n, o;
+        int len = 0;
+        if (sscanf(p, "frame %llu at offset %llu: %n", &n, &o, &len) == 2 && len > 0) {
+            *rest = p + len;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int rw_scan_damage_at(const rw_reader *r, const rw_err *err, uint64_t *first)
+{
+    const char *rest;
+    if ((err->code != RW_ECORRUPT && err->code != RW_EIO) || !frame_words(err->msg, &rest))
+        return 0;
+    unsigned long long e;
+    size_t n = rw_reader_nchunks(r);
+    if (sscanf(rest, "chunk at event %llu", &e) == 1) {
+        for (size_t i = 0; i < n; i++)
+            if (rw_reader_chunk(r, i)->first_event == e) {
+                *first = e;
+                return 1;
+            }
+        return 0;
+    }
+    /* A load error: the chunk whose stored frame fails with the same frame words. */
+    size_t plen = (size_t)(rest - err->msg);
+    for (size_t i = 0; i < n; i++) {
+        rw_err ce = {0};
+        if (rw_reader_check_chunk(r, i, &ce) != RW_OK && !strncmp(ce.msg, err->msg, plen)) {
+            *first = rw_reader_chunk(r, i)->first_event;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+rw_code rw_scan_explain_damage(const rw_reader *r, rw_err *err)
+{
+    uint64_t first;
+    if (strstr(err->msg, "events are intact") || !rw_scan_damage_at(r, err, &first))
+        return err->code;
+    size_t len = strlen(err->msg);
+    snprintf(err->msg + len, sizeof err->msg - len, INTACT_WORDS, (unsigned long long)first);
+    return err->code;
+}
+
+/* ---- the background check ----------------------------------------------------------- */
+
+struct rw_scan_check {
+    const rw_reader *r;
+    pthread_t th;
+    pthread_mutex_t mu; /* guards everything below */
+    pthread_cond_t cv;
+    int stop;  /* set by rw_scan_check_free */
+    int ended; /* the thread is done */
+    int found;
+    uint64_t first;
+    rw_err err;
+};
+
+/* Decodes chunk i to its end. */
+static rw_code check_one(const rw_reader *r, size_t i, rw_err *err)
+{
+    rw_chunk *c = NULL;
+    rw_decoder *d = NULL;
+    rw_code rc = rw_reader_load_chunk(r, i, &c, err);
+    if (rc == RW_OK)
+        rc = rw_reader_decoder_new(r, i, c, &d, err);
+    if (rc == RW_OK) {
+        rw_event ev;
+        int k;
+        while ((k = rw_decoder_next(d, &ev, err)) == 1)
+            ;
+        if (k < 0)
+            rc = err->code;
+    }
+    rw_decoder_free(d);
+    rw_chunk_free(c);
+    return rc;
+}
+
+static void *check_main(void *p)
+{
+    rw_scan_check *c = p;
+    size_t n = rw_reader_nchunks(c->r);
+    for (size_t i = 0; i < n; i++) {
+        pthread_mutex_lock(&c->mu);
+        int stop = c->stop;
+        pthread_mutex_unlock(&c->mu);
+        if (stop)
+            break;
+        rw_err e = {0};
+        if (check_one(c->r, i, &e) != RW_OK) {
+            uint64_t first = rw_reader_chunk(c->r, i)->first_event;
+            if (!strstr(e.msg, "events are intact")) {
+                size_t len = strlen(e.msg);
+                snprintf(e.msg + len, sizeof e.msg - len, INTACT_WORDS,
+                         (unsigned long long)first);
+            }
+            pthread_mutex_lock(&c->mu);
+            c->found = 1;
+            c->first = first;
+            c->err = e;
+            pthread_mutex_unlock(&c->mu);
+            break;
+        }
+    }
+    pthread_mutex_lock(&c->mu);
+    c->ended = 1;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+rw_code rw_scan_check_start(const rw_reader *r, rw_scan_check **out, rw_err *err)
+{
+    rw_scan_check *c = calloc(1, sizeof *c);
+    if (!c)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    c->r = r;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    if (pthread_create(&c->th, NULL, check_main, c) != 0) {
+        pthread_cond_destroy(&c->cv);
+        pthread_mutex_destroy(&c->mu);
+        free(c);
+        return rw_err_set(err, RW_EIO, "cannot start a thread");
+    }
+    *out = c;
+    return RW_OK;
+}
+
+static int check_result(rw_scan_check *c, int wait, uint64_t *first, rw_err *err)
+{
+    pthread_mutex_lock(&c->mu);
+    while (wait && !c->ended)
+        pthread_cond_wait(&c->cv, &c->mu);
+    int found = c->found;
+    if (found) {
+        *first = c->first;
+        *err = c->err;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return found;
+}
+
+int rw_scan_check_poll(rw_scan_check *c, uint64_t *first, rw_err *err)
+{
+    return check_result(c, 0, first, err);
+}
+
+int rw_scan_check_wait(rw_scan_check *c, uint64_t *first, rw_err *err)
+{
+    return check_result(c, 1, first, err);
+}
+
+void rw_scan_check_free(rw_scan_check *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->stop = 1;
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->th, NULL);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
 }
 
 void rw_scan_tune_malloc(void)

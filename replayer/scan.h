@@ -39,6 +39,7 @@ void rw_scan_opts_default(rw_scan_opts *o);
  * the scan yields nothing more; while cur != NULL, every record it returned had
  * from <= pos < end, and end <= the window's to. */
 typedef struct rw_scan {
+    const rw_reader *r; /* for rw_scan_explain_damage on the error path */
     rw_cursor *cur;
     uint64_t from;   /* the window's start, for the asserts */
     uint64_t end;    /* first position past the window; 0 once the scan has ended */
@@ -53,9 +54,13 @@ typedef struct rw_scan {
 rw_code rw_scan_open(const rw_reader *r, const rw_scan_opts *o, rw_scan **out, rw_err *err);
 void rw_scan_close(rw_scan *s);
 
+/* See "damage" below; declared first for rw_scan_next. */
+rw_code rw_scan_explain_damage(const rw_reader *r, rw_err *err);
+
 /* Next record of the window: 1 = *ev filled, 0 = the window is done (and stays done),
- * -1 = the trace is damaged there (err filled; the records before stay valid). Text in
- * *ev is borrowed until the scan moves to another chunk. */
+ * -1 = the trace is damaged there (err filled, rw_scan_explain_damage's words; the
+ * records before stay valid). Text in *ev is borrowed until the scan moves to another
+ * chunk. */
 static inline int rw_scan_next(rw_scan *s, rw_event *ev, rw_err *err)
 {
     int rc;
@@ -70,6 +75,8 @@ static inline int rw_scan_next(rw_scan *s, rw_event *ev, rw_err *err)
             continue;
         return 1;
     }
+    if (RW_UNLIKELY(rc < 0))
+        rw_scan_explain_damage(s->r, err); /* cold: once, at the end of the scan */
     return rc;
 }
 
@@ -109,6 +116,39 @@ typedef struct rw_scan_batch_ops {
  * iterator. An empty trace calls nothing. */
 rw_code rw_scan_batches(const rw_reader *r, uint64_t from, uint64_t to,
                         const rw_scan_batch_ops *ops, rw_err *err);
+
+/* ---- damage ---------------------------------------------------------------------- */
+
+/* The one way every reader of chunks says how much of a damaged trace is intact. For an
+ * error about a damaged chunk (RW_ECORRUPT or RW_EIO naming "frame N at offset O" as the
+ * reader and the decoder word them), rw_scan_damage_at finds that chunk's first event
+ * (the events before it are intact): 1 and *first, else 0 (another error, or no chunk of
+ * r matches). A decoder error names it ("chunk at event E"); a load error (bad CRC,
+ * zstd) only names the frame, so the chunks' CRCs are checked up to the one that fails
+ * the same way (a CRC pass over the file on the error path, as `rewind info` makes).
+ * rw_scan_explain_damage appends "; the first E events are intact" to such an error
+ * (once: a second call leaves it alone) and returns err->code. The scan's iterator and
+ * batches call it on their errors; commands that read chunks otherwise call it too. */
+int rw_scan_damage_at(const rw_reader *r, const rw_err *err, uint64_t *first);
+
+/* ---- the background check ----------------------------------------------------------- */
+
+/* Decodes every chunk of r on a thread of its own and keeps the first damaged one: for
+ * a reader that jumps over chunks without decoding them (the debugger's continue and
+ * goto), so that damage it runs over is still found and said. The reader must outlive
+ * the check. Errors: RW_ENOMEM, RW_EIO (no thread). */
+typedef struct rw_scan_check rw_scan_check;
+rw_code rw_scan_check_start(const rw_reader *r, rw_scan_check **out, rw_err *err);
+
+/* 1 when the check found a damaged chunk: its first event in *first and the error in
+ * *err (explained as by rw_scan_explain_damage); 0 while it runs or when every chunk
+ * decoded. rw_scan_check_poll never blocks; rw_scan_check_wait waits for the end. */
+int rw_scan_check_poll(rw_scan_check *c, uint64_t *first, rw_err *err);
+int rw_scan_check_wait(rw_scan_check *c, uint64_t *first, rw_err *err);
+
+/* Stops the check where it is (without decoding the rest), joins and frees it. NULL is
+ * a no-op. */
+void rw_scan_check_free(rw_scan_check *c);
 
 /* ---- process set-up ------------------------------------------------------------- */
 

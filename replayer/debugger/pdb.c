@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "pdb_help.h"
+#include "scan.h"
 
 typedef struct alias {
     char *name;
@@ -64,6 +65,14 @@ struct rw_pdb {
     int in_list;          /* running a list (until only checks its argument) */
     int list_dir;         /* lists that resumed since the last prompt: the last */
     unsigned list_turns;  /* direction (+1 / -1) and how often it reversed */
+
+    /* A damaged trace: the first damage met (by a command or the background check),
+     * said once as "*** the trace is damaged after event N: ..." (damage_said). */
+    const rw_reader *r;
+    rw_scan_check *check; /* NULL unless rw_pdb_check_trace ran */
+    int damaged, damage_said;
+    uint64_t damage_first;
+    rw_err damage;
 };
 
 /* ---- output ------------------------------------------------------------------ */
@@ -91,10 +100,47 @@ static void error(rw_pdb *pdb, const char *fmt, ...)
 
 /* Prints an error; a damaged or unreadable trace (not a bad command) also makes
  * the session end with a failure status. */
+static void print_damage(rw_pdb *pdb, uint64_t first, const rw_err *e)
+{
+    if (first)
+        error(pdb, "the trace is damaged after event %llu: %s", (unsigned long long)(first - 1),
+              e->msg);
+    else
+        error(pdb, "the trace is damaged from its first event: %s", e->msg);
+}
+
+static void say_damage(rw_pdb *pdb)
+{
+    if (!pdb->damage_said)
+        print_damage(pdb, pdb->damage_first, &pdb->damage);
+    pdb->damage_said = 1;
+}
+
+/* Keeps the first damage found (at first, or earlier in the trace than the one kept). */
+static void note_damage(rw_pdb *pdb, uint64_t first, const rw_err *e)
+{
+    if (pdb->damaged && first >= pdb->damage_first)
+        return;
+    pdb->damaged = 1;
+    pdb->damage_said = 0;
+    pdb->damage_first = first;
+    pdb->damage = *e;
+}
+
 static void fail(rw_pdb *pdb, const rw_err *e)
 {
+    uint64_t first;
     if (e->code != RW_EINVAL && e->code != RW_ENOTFOUND)
         pdb->last_err = e->code;
+    if (rw_scan_damage_at(pdb->r, e, &first)) {
+        rw_err x = *e;
+        rw_scan_explain_damage(pdb->r, &x);
+        note_damage(pdb, first, &x);
+        if (pdb->damage_first == first)
+            pdb->damage_said = 1;
+        print_damage(pdb, first, &x);
+        return;
+    }
     error(pdb, "%s", e->msg);
 }
 
@@ -585,6 +631,7 @@ rw_code rw_pdb_new(const rw_reader *r, FILE *out, rw_pdb **out_pdb, rw_err *err)
     if (!pdb)
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     pdb->out = out;
+    pdb->r = r;
     rw_code rc = rw_session_new(r, &pdb->s, err);
     if (rc != RW_OK) {
         free(pdb);
@@ -601,6 +648,7 @@ void rw_pdb_free(rw_pdb *pdb)
 {
     if (!pdb)
         return;
+    rw_scan_check_free(pdb->check);
     rw_session_free(pdb->s);
     for (size_t i = 0; i < pdb->naliases; i++) {
         free(pdb->aliases[i].name);
@@ -637,6 +685,39 @@ int rw_pdb_done(const rw_pdb *pdb)
 rw_code rw_pdb_error(const rw_pdb *pdb)
 {
     return pdb->last_err;
+}
+
+rw_code rw_pdb_check_trace(rw_pdb *pdb, rw_err *err)
+{
+    if (pdb->check)
+        return RW_OK;
+    return rw_scan_check_start(pdb->r, &pdb->check, err);
+}
+
+/* What the background check found, kept; wait: until it ends. */
+static void take_check(rw_pdb *pdb, int wait)
+{
+    uint64_t first;
+    rw_err e;
+    if (pdb->check && (wait ? rw_scan_check_wait(pdb->check, &first, &e)
+                            : rw_scan_check_poll(pdb->check, &first, &e)))
+        note_damage(pdb, first, &e);
+}
+
+void rw_pdb_poll_damage(rw_pdb *pdb)
+{
+    take_check(pdb, 0);
+    if (pdb->damaged)
+        say_damage(pdb);
+}
+
+const rw_err *rw_pdb_damage(rw_pdb *pdb)
+{
+    take_check(pdb, 1);
+    if (!pdb->damaged)
+        return NULL;
+    say_damage(pdb);
+    return &pdb->damage;
 }
 
 /* ---- moving: step, next, return, continue, until and the reverse commands ------------- */

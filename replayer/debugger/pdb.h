@@ -79,6 +79,20 @@ int rw_pdb_done(const rw_pdb *p);
  * RW_OK when none. */
 rw_code rw_pdb_error(const rw_pdb *p);
 
+/* A damaged trace. A command that meets a damaged chunk says so in pdb's style,
+ * "*** the trace is damaged after event N: <the reader's words>; the first N+1 events
+ * are intact", and the session's status becomes a failure (rw_pdb_error). Moves that
+ * jump over chunks without decoding them (continue without breakpoints, goto, the line
+ * filter's skips) cannot meet them: rw_pdb_check_trace starts decoding every chunk on
+ * a thread of its own (replayer/scan.h, rw_scan_check), rw_pdb_poll_damage says at
+ * once (never blocking) damage that check or a command found and was not said yet (the
+ * caller calls it before each prompt), and rw_pdb_damage, at the end, waits for the
+ * check, says what is left to say and returns the first damage (borrowed, valid until
+ * rw_pdb_free), or NULL for an intact trace. */
+rw_code rw_pdb_check_trace(rw_pdb *p, rw_err *err);
+void rw_pdb_poll_damage(rw_pdb *p);
+const rw_err *rw_pdb_damage(rw_pdb *p);
+
 /* ---- the command-line parser (pure; unit tests and the fuzz target use it) ---- */
 
 /* How pdb's cmd.Cmd.parseline splits a line: leading and trailing whitespace go;

@@ -3,6 +3,7 @@ line and a non-zero status at once, never a hang, a crash or a silent success
 (issue: exit paths and hostile traces)."""
 
 import os
+import re
 import socket
 import stat
 import struct
@@ -101,6 +102,63 @@ class DamagedChunk(rwtest.TestCase):
         self.assertIn("program", p.stdout)  # what could be read is still shown
         v = run_cmd(["verify"], rec.trace)
         self.assertEqual(v.returncode, 1)
+
+
+
+class DamagedEveryCommand(rwtest.TestCase):
+    """Every read command on a trace cut short, a trace with one flipped byte in a
+    chunk's payload, and a trace with no events: status 1 and one line on stderr that
+    says so and how much was read, whatever part of it could still be shown."""
+
+    PROG = ("def f(i):\n    return i * 2\n\n"
+            "t = 0\nfor i in range(300000):\n    t += f(i)\nprint(t)\n")
+
+    def setUp(self):
+        super().setUp()
+        rec = self.record(self.write("busy.py", self.PROG), options=["-q"])
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        self.trace = rec.trace
+        self.frames = pyreader.Trace(rec.trace).frames
+        with open(rec.trace, "rb") as f:
+            self.data = f.read()
+
+    def variant(self, name, data):
+        path = os.path.join(self.tmp, name + ".rwd")
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def check_all(self, path, pattern):
+        for args in READ_COMMANDS:
+            with self.subTest(cmd=" ".join(args)):
+                p = run_cmd(args, path, timeout=60)
+                self.assertEqual(p.returncode, 1, p.stderr)
+                ours = [l for l in p.stderr.splitlines() if l.startswith(f"rewind {args[0]}: ")]
+                self.assertTrue(ours, p.stderr)
+                self.assertTrue(any(re.search(pattern, l) for l in ours), p.stderr)
+
+    def test_cut_short(self):
+        chunks = [fr for fr in self.frames if fr.type == 3]
+        self.assertGreaterEqual(len(chunks), 4)
+        victim = chunks[len(chunks) // 2]
+        path = self.variant("cut", self.data[:victim.offset + 24 + victim.stored_len // 2])
+        self.check_all(path, r"is damaged: (reading|showing) the first [1-9]\d* events|"
+                             r"is damaged: the first [1-9]\d* events can be read")
+
+    def test_flipped_byte_in_a_chunk(self):
+        chunks = [fr for fr in self.frames if fr.type == 3]
+        victim = chunks[len(chunks) // 2]
+        data = bytearray(self.data)
+        data[victim.offset + 24 + victim.stored_len // 2] ^= 0x40
+        path = self.variant("flip", bytes(data))
+        self.check_all(path, r"bad CRC.*(the first [1-9]\d* events are intact|"
+                             r"the events from [1-9]\d* on cannot be read)|"
+                             r"is damaged: the first [1-9]\d* events can be read")
+
+    def test_no_events(self):
+        first_chunk = next(fr for fr in self.frames if fr.type == 3)
+        path = self.variant("zero", self.data[:first_chunk.offset])
+        self.check_all(path, r"holds no events")
 
 
 if __name__ == "__main__":
