@@ -19,6 +19,7 @@
 #endif
 
 #include "commands.h"
+#include "family.h"
 #include "pdb.h"
 #include "reader.h"
 #include "term.h"
@@ -27,7 +28,8 @@
 #define COM_PROMPT "(com) " /* while "commands" reads a breakpoint's list, as pdb */
 
 static const char USAGE[] =
-    "usage: rewind replay [--at POS] [-x CMD]... [--commands FILE] [--no-rc] TRACE\n"
+    "usage: rewind replay [--at POS] [-x CMD]... [--commands FILE] [--no-rc] [--child PID]\n"
+    "                     TRACE\n"
     "\n"
     "Time-travel debugger with pdb's commands, forwards and backwards.\n"
     "  --at POS         start at POS instead of the first line of the program: an event\n"
@@ -36,6 +38,8 @@ static const char USAGE[] =
     "  -x CMD           run CMD first (repeatable), like pdb's -c\n"
     "  --commands FILE  run the commands of FILE first, one a line\n"
     "  --no-rc          do not read ~/.rewindrc and ./.rewindrc\n"
+    "  --child PID      debug the child PID that this run started (its trace is beside\n"
+    "                   TRACE: rewind info TRACE lists them)\n"
     "  -h, --help       show this help\n";
 
 typedef struct lines {
@@ -172,6 +176,8 @@ int rw_cmd_replay(int argc, char **argv)
     const char *at = NULL, *trace = NULL;
     lines first = {0}, cmds = {0};
     int rc_files = 1;
+    unsigned long long child = 0;
+    int have_child = 0;
     const rw_opt opts[] = {
         {.long_name = "at", .kind = RW_OPT_POS, .dst = &at},
         {.short_name = 'x', .kind = RW_OPT_CALL, .dst = &cmds, .call = add_command,
@@ -179,6 +185,8 @@ int rw_cmd_replay(int argc, char **argv)
         {.long_name = "commands", .kind = RW_OPT_CALL, .dst = &cmds, .call = add_commands_file,
          .what = "a FILE of commands"},
         {.long_name = "no-rc", .kind = RW_OPT_CLEAR, .dst = &rc_files},
+        {.long_name = "child", .kind = RW_OPT_UINT, .dst = &child, .what = "a process id",
+         .max = 4194304, .seen = &have_child},
     };
     static const char *const argnames[] = {"the TRACE file"};
     rw_cmdline cl = {.cmd = "replay", .usage_text = USAGE, .opts = opts,
@@ -204,6 +212,21 @@ int rw_cmd_replay(int argc, char **argv)
 
     rw_err err;
     rw_reader *r;
+    char child_path[4096];
+    if (have_child) { /* the trace of a child this run started, beside it (family.h) */
+        rw_reader *parent;
+        rw_code crc = rw_reader_open(trace, &parent, &err);
+        if (crc == RW_OK) {
+            crc = rw_family_child_path(trace, parent, (int64_t)child, child_path,
+                                       sizeof child_path, &err);
+            rw_reader_free(parent);
+        }
+        if (crc != RW_OK) {
+            lines_free(&first);
+            return rw_cli_fail("replay", &err);
+        }
+        trace = child_path;
+    }
     if (rw_cli_open_trace("replay", trace, &r, &err) != RW_OK) {
         lines_free(&first);
         return rw_cli_fail("replay", &err);

@@ -346,6 +346,11 @@ class Exits(rwtest.TestCase):
         self.assertEqual([c["pid"] for c in end["children"]], [pid])
         # --child PID opens the child's trace from the parent's.
         self.assertEqual(rwtest.info(rec.trace, "--child", str(pid))["pid"], pid)
+        r = rwtest.run([rwtest.rewind_bin(), "replay", rec.trace, "--child", str(pid)],
+                       stdin="where\nquit\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("forker.py", r.stdout)
+        self.assertIn("<module>()", r.stdout)
         p2 = rwtest.rewind("info", rec.trace, "--child", "1", check=False)
         self.assertEqual(p2.returncode, 1)
         self.assertIn("no child with pid 1 (children: %d)" % pid, p2.stderr)
