@@ -16,6 +16,7 @@ packages=(
   check                  # Check unit-test framework
   clang libclang-rt-14-dev # libFuzzer and sanitizer runtimes for the fuzz targets
   python3 python3-pytest # end-to-end tests record `-m pytest` runs
+  libpython3.11-testsuite  # CPython's own test modules, recorded by the e2e tests
   zstd                   # the CLI: tests/e2e/pyreader.py falls back to it
   # benchmarks (bench/record)
   python3-coverage hyperfine util-linux

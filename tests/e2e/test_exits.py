@@ -407,6 +407,26 @@ class Exits(rwtest.TestCase):
         self.assertEqual([c["not_followed"] for c in end["children"]], ["--no-follow"])
         self.assertIn("not followed: --no-follow", rwtest.rewind("info", rec.trace).stdout)
 
+    # ---- real code: CPython's own test modules ------------------------------------------
+
+    def test_cpython_test_modules(self):
+        """unittest.main() in -m mode, on CPython's own tests (Debian's
+        libpython3.11-testsuite, installed by scripts/install-deps.sh): the same status
+        and summary as python3, a verified trace that ends in SystemExit."""
+        for mod in ("test.test_bisect", "test.test_fnmatch", "test.test_textwrap"):
+            with self.subTest(mod=mod):
+                want = self.python(["-m", mod])
+                self.assertNotIn("No module named", want.stderr,
+                                 "install libpython3.11-testsuite (scripts/install-deps.sh)")
+                rec = self.record(["-m", mod], options=["-q", "--force"])
+                self.assertEqual(rec.returncode, want.returncode, rec.stderr[-2000:])
+                self.assertEqual(rec.stderr.splitlines()[-1], want.stderr.splitlines()[-1])
+                v = rwtest.rewind("verify", rec.trace, check=False)
+                self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+                info = rwtest.info(rec.trace)
+                self.assertEqual((info["exit_status"], info["stop_reason"]),
+                                 (want.returncode, "SystemExit"))
+
     # ---- signals -------------------------------------------------------------------------
 
     SLEEPER = """\
