@@ -72,6 +72,7 @@ typedef struct run {
     double ns_per_tick, calib_ns;
     char python[PATH_MAX];
     int is_child;          /* this process is a fork child recording its own trace */
+    pthread_t child_thread;/* is_child: the thread that forked, the child's only one */
     /* The children this run forked (RunEnd.children), appended by on_libc_end from
      * the thread that forked. */
     _Atomic size_t nchildren;
@@ -342,6 +343,10 @@ static void on_libc_end(rw_libc_way way, int status, rw_libc_exec *ex)
         rw_crash_uninstall();
         finish(r, status, 0, r->finalized ? "SystemExit" : "exit()");
         break;
+    case RW_LIBC_ATEXIT:
+        rw_crash_uninstall();
+        finish(r, status, 0, "exit");
+        break;
     case RW_LIBC__EXIT:
         if (rw_crash_closed())
             return; /* the timeout's report closed the trace and ends the process */
@@ -462,6 +467,7 @@ static void start_child_trace(run *r)
     snprintf(r->res->path, sizeof r->res->path, "%s", path);
     rw_follow_init(path, r->python, r->o, &err); /* its own children: "<stem>.<pid>.<pid>" */
     r->is_child = 1;
+    r->child_thread = pthread_self();
     r->finished = r->finalized = 0;
     r->exec_set = 0;
     atomic_store(&r->nchildren, 0);
@@ -470,6 +476,19 @@ static void start_child_trace(run *r)
     rw_threads_define_current(NULL, 1);
     rw_source_seed_stack();
     atomic_store(&rw_st.on, 1);
+}
+
+/* A fork child forked from a thread other than the main one ends when that thread's
+ * target returns: glibc then ends the process without exit() (the last thread), and
+ * our writer thread would keep it alive. Close the trace first (threadwrap.h). */
+static void thread_done(void)
+{
+    run *r = the_run;
+    if (r && r->is_child && !r->finished && getpid() == rw_st.pid &&
+        pthread_equal(pthread_self(), r->child_thread)) {
+        rw_crash_uninstall();
+        finish(r, 0, 0, "exit");
+    }
 }
 
 static PyObject *after_fork_child(PyObject *self, PyObject *unused)
@@ -594,6 +613,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         rc = rw_threadwrap_install(err);
     if (rc == RW_OK)
         rc = register_at_fork(err);
+    rw_threadwrap_set_done_hook(thread_done);
     if (rc != RW_OK) {
         rw_writer_close(rw_st.w, NULL, NULL, NULL);
         unlink(res->path);

@@ -105,7 +105,8 @@ int rw_threads_switch(uint64_t tick)
 void rw_threads_set_name(uint32_t id, const char *name)
 {
     assert(id >= 1 && id <= tab.n);
-    set_name(&tab.ents[id - 1], name);
+    if (id >= 1 && id <= tab.n) /* not if a fork child's table was emptied since */
+        set_name(&tab.ents[id - 1], name);
 }
 
 int rw_threads_name_of(PyObject *thread, char *buf, size_t cap)

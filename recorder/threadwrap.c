@@ -40,6 +40,10 @@ static PyObject *thread_object_of(PyObject *func)
     return is > 0 ? self : NULL;
 }
 
+/* The recorder's hook for a thread whose target has returned (main thread writes it
+ * before any thread starts; read-only after). */
+static void (*done_hook)(void);
+
 /* Runs in the new thread: becomes a recorded thread, then calls the target. self is
  * the tuple (func, args, kwargs-or-None). */
 static PyObject *boot(PyObject *self, PyObject *unused)
@@ -59,6 +63,9 @@ static PyObject *boot(PyObject *self, PyObject *unused)
     PyObject *res = PyObject_Call(func, args, kwargs == Py_None ? NULL : kwargs);
     rw_crash_thread_leave();
 
+    /* The thread's id now: a fork in the target started a new trace in a child, whose
+     * table knows this thread by another id (rw_threads_restart). */
+    id = id ? rw_tls.thread : 0;
     if (id && thread) {
         /* The target has returned but the Thread object is still alive (func holds
          * it): take its final name. */
@@ -67,7 +74,14 @@ static PyObject *boot(PyObject *self, PyObject *unused)
             rw_threads_set_name(id, name);
         rw_busy_leave(&b);
     }
+    if (done_hook)
+        done_hook();
     return res;
+}
+
+void rw_threadwrap_set_done_hook(void (*fn)(void))
+{
+    done_hook = fn;
 }
 
 static PyMethodDef boot_def = {"start_new_thread_bootstrap", boot, METH_NOARGS, NULL};

@@ -13,4 +13,9 @@
  * function that calls rw_threads_refresh_names. RW_EPYTHON when it cannot. */
 rw_code rw_threadwrap_install(rw_err *err);
 
+/* Called in a thread started through the wrapper once its target has returned, with
+ * the GIL: the recorder closes a forked child's trace there when this thread is the
+ * child's only thread (its process ends with it, without exit()). NULL: nothing. */
+void rw_threadwrap_set_done_hook(void (*fn)(void));
+
 #endif

@@ -50,17 +50,29 @@ __attribute__((constructor)) static void find_real(void)
     real_fork = (fork_fn)dlsym(RTLD_NEXT, "fork");
 }
 
-void rw_libc_set_end(rw_libc_end_fn fn)
-{
-    end_fn = fn;
-}
-
 /* 1 when this process is the recorded one and its trace is still open. The pid test
  * is a system call on purpose: after vfork the child shares our memory, and glibc no
  * longer caches the pid. */
 static int recording_here(void)
 {
     return end_fn && rw_st.pid && (pid_t)syscall(SYS_getpid) == rw_st.pid;
+}
+
+/* atexit: an exit that did not come through our exit() (glibc's own, when the last
+ * thread of a process ends) still closes the trace. After our wrapper it finds the
+ * trace closed and does nothing. */
+static void at_libc_exit(void)
+{
+    if (recording_here())
+        end_fn(RW_LIBC_ATEXIT, 0, NULL);
+}
+
+void rw_libc_set_end(rw_libc_end_fn fn)
+{
+    static int registered;
+    if (fn && !registered)
+        registered = atexit(at_libc_exit) == 0;
+    end_fn = fn;
 }
 
 void exit(int status)

@@ -13,6 +13,9 @@ typedef enum rw_libc_way {
     RW_LIBC_EXEC,        /* execve/execv/fexecve about to run (ex filled) */
     RW_LIBC_EXEC_FAILED, /* the exec returned: the process goes on, unrecorded */
     RW_LIBC_FORKED,      /* fork() returned in the parent: status is the child's pid */
+    RW_LIBC_ATEXIT,      /* the C library's atexit handlers run, and no wrapper saw an
+                          * exit: the last thread of the process ended (glibc calls its
+                          * own exit(0) then), status 0 */
 } rw_libc_way;
 
 /* An exec about to happen. The callback may replace path, argv and envp (to follow a

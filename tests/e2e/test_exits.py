@@ -355,6 +355,53 @@ class Exits(rwtest.TestCase):
         self.assertEqual(p2.returncode, 1)
         self.assertIn("no child with pid 1 (children: %d)" % pid, p2.stderr)
 
+    def test_fork_in_a_thread_and_grandchildren(self):
+        """A child forked from a thread ends when that thread does (no exit(): the
+        C library ends the last thread's process); its own child is named from it."""
+        p = self.prog("forker_thr.py", """\
+            import os, threading, time
+
+            stop = False
+            def busy():
+                while not stop:
+                    time.sleep(0.001)
+            t = threading.Thread(target=busy)
+            t.start()
+
+            def fork_in_thread():
+                pid = os.fork()
+                if pid == 0:
+                    gp = os.fork()
+                    if gp == 0:
+                        print("grandchild", flush=True)
+                        os._exit(7)
+                    os.waitpid(gp, 0)
+                    raise ValueError("child fails")
+                os.waitpid(pid, 0)
+
+            th = threading.Thread(target=fork_in_thread)
+            th.start()
+            th.join()
+            stop = True
+            t.join()
+            print("parent done")
+            """)
+        rec, info = self.same(p)
+        (kid,) = info["children"]
+        self.assertEqual((kid["exit_status"], kid["stop_reason"]), (0, "exit"))
+        child = kid["trace"]
+        cinfo = rwtest.info(child)
+        (grandkid,) = cinfo["children"]
+        self.assertEqual(os.path.basename(grandkid["trace"]),
+                         "trace.%d.%d.rwd" % (kid["pid"], grandkid["pid"]))
+        self.assertEqual((grandkid["exit_status"], grandkid["stop_reason"]), (7, "_exit"))
+        for t in (child, grandkid["trace"]):
+            v = rwtest.rewind("verify", t, check=False)
+            self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        excs = [e for e in rwtest.events(child, "--kinds", "exception")
+                if e["text"] and "child fails" in e["text"]]
+        self.assertTrue(excs)
+
     def test_multiprocessing_children(self):
         for method in ("fork", "forkserver", "spawn"):
             with self.subTest(method=method):
