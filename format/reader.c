@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "container.h"
 #include "records.h"
@@ -253,6 +254,74 @@ static rw_code read_frame(const rw_reader *r, uint64_t off, size_t frame, rw_fra
     return RW_OK;
 }
 
+/* The first fields of a Chunk message (first_event 1, event_count 2, record_count 3,
+ * first_tick 4: the writer puts them first) against the index entry, from the first
+ * bytes of the payload only: a chunk whose CRC is right can still say other counts
+ * than the index (a file made up by hand). */
+static rw_code check_chunk_head(const chunk_ent *c, const rw_frame_header *h,
+                                const uint8_t *stored, rw_err *e)
+{
+    uint8_t head[64];
+    size_t n = 0;
+    if (h->codec == RW_CODEC_RAW) {
+        n = h->stored_len < sizeof head ? h->stored_len : sizeof head;
+        memcpy(head, stored, n);
+    } else {
+        ZSTD_DStream *z = ZSTD_createDStream();
+        if (!z)
+            return RW_OK; /* out of memory: the CRC check stands alone */
+        ZSTD_inBuffer in = {stored, h->stored_len, 0};
+        ZSTD_outBuffer out = {head, sizeof head, 0};
+        size_t zr = ZSTD_initDStream(z);
+        while (!ZSTD_isError(zr) && out.pos < out.size && in.pos < in.size)
+            zr = ZSTD_decompressStream(z, &out, &in);
+        ZSTD_freeDStream(z);
+        if (ZSTD_isError(zr))
+            return rw_err_set(e, RW_ECORRUPT, "zstd: %s", ZSTD_getErrorName(zr));
+        n = out.pos;
+    }
+    uint64_t got[5] = {0};
+    int seen[5] = {0};
+    size_t at = 0;
+    while (at < n) {
+        uint64_t key = 0, v = 0;
+        int shift = 0;
+        while (at < n && shift < 64) {
+            key |= (uint64_t)(head[at] & 0x7f) << shift;
+            shift += 7;
+            if (!(head[at++] & 0x80))
+                break;
+        }
+        if ((key & 7) != 0 || (key >> 3) < 1 || (key >> 3) > 4)
+            break; /* past the counts (or not a varint field): done */
+        shift = 0;
+        int complete = 0;
+        while (at < n && shift < 64) {
+            v |= (uint64_t)(head[at] & 0x7f) << shift;
+            shift += 7;
+            if (!(head[at++] & 0x80)) {
+                complete = 1;
+                break;
+            }
+        }
+        if (!complete)
+            break;
+        got[key >> 3] = v;
+        seen[key >> 3] = 1;
+    }
+    const uint64_t want[5] = {0, c->info.first_event, c->info.event_count,
+                              c->info.record_count, c->info.first_tick};
+    for (int f = 1; f <= 4; f++)
+        if (got[f] != want[f] && (seen[f] || want[f]))
+            return rw_err_set(e, RW_ECORRUPT,
+                              "chunk holds events %llu+%llu (%llu records), the index says "
+                              "%llu+%llu (%llu)",
+                              (unsigned long long)got[1], (unsigned long long)got[2],
+                              (unsigned long long)got[3], (unsigned long long)want[1],
+                              (unsigned long long)want[2], (unsigned long long)want[3]);
+    return RW_OK;
+}
+
 rw_code rw_reader_check_chunk(const rw_reader *r, size_t i, rw_err *err)
 {
     assert(i < r->nchunks);
@@ -288,6 +357,8 @@ rw_code rw_reader_check_chunk(const rw_reader *r, size_t i, rw_err *err)
         stored = owned;
     }
     rw_code rc = rw_frame_payload_check(&h, stored, &e);
+    if (rc == RW_OK)
+        rc = check_chunk_head(c, &h, stored, &e);
     free(owned);
     if (rc != RW_OK) {
         char what[sizeof e.msg + 96];

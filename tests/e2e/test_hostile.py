@@ -161,5 +161,47 @@ class DamagedEveryCommand(rwtest.TestCase):
         self.check_all(path, r"holds no events")
 
 
+class HugeCounts(rwtest.TestCase):
+    """Counts that a stranger's file can make up (2**62 events and records in an index
+    entry, or in a chunk whose CRC is right): every read command answers within
+    seconds, without a crash (an allocation by the count would end in one), and says
+    the trace is damaged."""
+
+    def test_made_up_counts(self):
+        import tracerewrite
+        prog = self.write("p.py", "def f(n):\n    return n\nfor i in range(3000):\n    f(i)\n")
+        rec = self.record(prog, options=["-q"])
+        frames, header = tracerewrite.load(rec.trace)
+        chunk = next(f for f in frames if f.type == 3)
+        huge = 1 << 62
+        for where in ("index", "chunk"):
+            with self.subTest(where=where):
+                if where == "index":
+                    saved = chunk.entry
+                    chunk.entry = [[n, w, huge if n in (5, 6) else v] for n, w, v in chunk.entry]
+                else:
+                    saved = chunk.payload
+                    fs = tracerewrite.fields(chunk.payload)
+                    chunk.payload = tracerewrite.encode(
+                        [[n, w, huge if n in (2, 3) else v] for n, w, v in fs])
+                bad = os.path.join(self.tmp, f"huge-{where}.rwd")
+                tracerewrite.save(header, frames, bad)
+                if where == "index":
+                    chunk.entry = saved
+                else:
+                    chunk.payload = saved
+                for args in READ_COMMANDS:
+                    argv = [rwtest.rewind_bin(), args[0], bad, *args[1:]]
+                    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                    out, errout = p.communicate(timeout=20)  # within seconds
+                    code = p.returncode
+                    errtext = errout.decode(errors="replace")
+                    self.assertNotEqual(code, 0, (args, out[-500:]))
+                    self.assertGreaterEqual(code, 0, (args, errtext[-2000:]))  # no signal
+                    self.assertIn("rewind " + args[0] + ": ", errtext)
+
+
+
 if __name__ == "__main__":
     unittest.main()
