@@ -12,8 +12,8 @@
 #include "libc.h"
 
 #include <dlfcn.h>
-#include <limits.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,7 +23,6 @@
 
 typedef void (*exit_fn)(int);
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
-typedef int (*execv_fn)(const char *, char *const[]);
 typedef int (*fexecve_fn)(int, char *const[], char *const[]);
 typedef pid_t (*fork_fn)(void);
 
@@ -32,12 +31,11 @@ typedef pid_t (*fork_fn)(void);
 static exit_fn real_exit;
 static exit_fn real__exit;
 static execve_fn real_execve;
-static execv_fn real_execv;
 static fexecve_fn real_fexecve;
 static fork_fn real_fork;
 
-/* Ends the recording (rw_record_end), set by the recorder while a run is in progress;
- * NULL otherwise. Written by the main thread only. */
+/* Ends the recording (recorder.c's on_libc_end), set by the recorder while a run is in
+ * progress; NULL otherwise. Written by the main thread only. */
 static rw_libc_end_fn end_fn;
 
 __attribute__((constructor)) static void find_real(void)
@@ -45,7 +43,6 @@ __attribute__((constructor)) static void find_real(void)
     real_exit = (exit_fn)dlsym(RTLD_NEXT, "exit");
     real__exit = (exit_fn)dlsym(RTLD_NEXT, "_exit");
     real_execve = (execve_fn)dlsym(RTLD_NEXT, "execve");
-    real_execv = (execv_fn)dlsym(RTLD_NEXT, "execv");
     real_fexecve = (fexecve_fn)dlsym(RTLD_NEXT, "fexecve");
     real_fork = (fork_fn)dlsym(RTLD_NEXT, "fork");
 }
