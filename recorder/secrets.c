@@ -243,8 +243,10 @@ size_t rw_secrets_scrub(char *buf, size_t len, size_t cap)
         len = replace(buf, len, cap, pos, plen);
         at = pos + sizeof RW_SECRETS_MARK - 1;
     }
-    /* A text cut short (a bounded str()) may end in the first bytes of a secret. */
-    for (size_t s = 0; s < sec.n; s++)
+    /* A text cut short (a bounded str(): it then fills the buffer but for a partial
+     * UTF-8 character) may end in the first bytes of a secret. Only such a text: the
+     * search is quadratic in a secret's length. */
+    for (size_t s = 0; len + 4 >= cap && s < sec.n; s++)
         for (size_t k = sec.len[s] - 1 < len ? sec.len[s] - 1 : len; k >= 3; k--)
             if (!memcmp(buf + len - k, sec.value[s], k)) {
                 len = replace(buf, len, cap, len - k, k);
