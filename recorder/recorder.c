@@ -78,7 +78,7 @@ typedef struct run {
     _Atomic size_t nchildren;
     Rewind__ChildRun children[RW_MAX_CHILDREN];
     Rewind__ChildRun *childp[RW_MAX_CHILDREN];
-    char child_trace[RW_MAX_CHILDREN][64];
+    char child_trace[RW_MAX_CHILDREN][256]; /* a file name (NAME_MAX) */
 } run;
 
 static run *the_run; /* set while a run is in progress (Py_AtExit has no context) */
@@ -209,7 +209,12 @@ static void finish_trace(run *r, int status, int sig, const char *reason)
     if (r->exec_set)
         end.exec = &r->exec;
     size_t nkids = atomic_load(&r->nchildren);
-    end.n_children = nkids < RW_MAX_CHILDREN ? nkids : RW_MAX_CHILDREN;
+    if (nkids > RW_MAX_CHILDREN)
+        nkids = RW_MAX_CHILDREN;
+    atomic_thread_fence(memory_order_acquire);
+    end.n_children = 0;
+    while (end.n_children < nkids && r->childp[end.n_children])
+        end.n_children++;
     end.children = r->childp;
     if (r->uncaught.seen) {
         end.uncaught_type = r->uncaught.type;
@@ -338,25 +343,23 @@ static void on_libc_end(rw_libc_way way, int status, rw_libc_exec *ex)
     run *r = the_run;
     if (!r)
         return;
+    const char *reason = NULL; /* the ways out: the trace is closed below */
     switch (way) {
     case RW_LIBC_EXIT:
-        rw_crash_uninstall();
-        finish(r, status, 0, r->finalized ? "SystemExit" : "exit()");
+        reason = r->finalized ? "SystemExit" : "exit()";
         break;
     case RW_LIBC_ATEXIT:
-        rw_crash_uninstall();
-        finish(r, status, 0, "exit");
+        reason = "exit";
         break;
     case RW_LIBC__EXIT:
         if (rw_crash_closed())
             return; /* the timeout's report closed the trace and ends the process */
-        rw_crash_uninstall();
-        finish(r, status, 0, "_exit");
+        reason = "_exit";
         break;
     case RW_LIBC_EXEC:
         describe_exec(r, ex);
-        rw_crash_uninstall();
-        finish(r, 0, 0, "exec");
+        reason = "exec";
+        status = 0;
         break;
     case RW_LIBC_FORKED: {
         /* In the parent, right after fork(): remember the child. Its own trace is
@@ -377,13 +380,18 @@ static void on_libc_end(rw_libc_way way, int status, rw_libc_exec *ex)
         } else {
             c->not_followed = (char *)"--no-follow";
         }
-        r->childp[i] = c;
+        atomic_thread_fence(memory_order_release);
+        r->childp[i] = c; /* published last: finish stops at the first unpublished one */
         break;
     }
     case RW_LIBC_EXEC_FAILED:
         fprintf(stderr, "rewind record: the exec failed (%s): the program goes on unrecorded\n",
                 strerror(errno));
         break;
+    }
+    if (reason) {
+        rw_crash_uninstall();
+        finish(r, status, 0, reason);
     }
 }
 
@@ -471,6 +479,7 @@ static void start_child_trace(run *r)
     r->finished = r->finalized = 0;
     r->exec_set = 0;
     atomic_store(&r->nchildren, 0);
+    memset(r->childp, 0, sizeof r->childp); /* the parent's children are not ours */
     memset(&r->uncaught, 0, sizeof r->uncaught);
     clock_gettime(CLOCK_MONOTONIC, &r->t0);
     rw_threads_define_current(NULL, 1);
