@@ -395,11 +395,10 @@ static void print_family(FILE *out, const char *path, const rw_reader *r)
             fprintf(out, "cut short\n");
         else if (c->term_signal)
             fprintf(out, "signal %s\n", signal_name(c->term_signal));
+        else if (c->stop_reason[0] && strcmp(c->stop_reason, "exit"))
+            fprintf(out, "exit status %d (%s)\n", c->exit_status, c->stop_reason);
         else
-            fprintf(out, "exit status %d%s%s%s\n", c->exit_status,
-                    c->stop_reason[0] && strcmp(c->stop_reason, "exit") ? " (" : "",
-                    c->stop_reason[0] && strcmp(c->stop_reason, "exit") ? c->stop_reason : "",
-                    c->stop_reason[0] && strcmp(c->stop_reason, "exit") ? ")" : "");
+            fprintf(out, "exit status %d\n", c->exit_status);
     }
     free(kids);
 }
