@@ -19,7 +19,8 @@ typedef struct rw_relative {
     int exit_status;
     int term_signal;
     char stop_reason[32];
-    int damaged;           /* it could not be opened, or has no END record */
+    int damaged;           /* it could not be opened, or was read by recovery (cut short
+                            * or damaged; ended says whether it has an END record) */
 } rw_relative;
 
 /* Finds the traces that trace_path's run started (not the exec'd image, which

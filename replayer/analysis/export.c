@@ -179,10 +179,12 @@ static void emit(exporter *x, uint32_t th, const open_frame *f, int open, double
     e->at = at;
     e->frame = sp_frame(x, f->id, f->is_c);
     e->open = (uint8_t)open;
-    char tmp[96]; /* as write_speedscope will print it */
-    int k = snprintf(tmp, sizeof tmp, ",{\"type\":\"O\",\"frame\":%u,\"at\":%.3f}", e->frame,
-                     e->at);
-    x->pending += k > 0 ? (uint64_t)k : 0;
+    if (x->o->max_bytes) { /* the size bound: count what write_speedscope will print */
+        char tmp[96];
+        int k = snprintf(tmp, sizeof tmp, ",{\"type\":\"O\",\"frame\":%u,\"at\":%.3f}",
+                         e->frame, e->at);
+        x->pending += k > 0 ? (uint64_t)k : 0;
+    }
 }
 
 static void push(exporter *x, uint32_t th, uint32_t id, int is_c, uint64_t call_pos, double at)

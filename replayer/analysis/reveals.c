@@ -100,7 +100,7 @@ typedef struct scan_ctx {
     int oom;
 } scan_ctx;
 
-static int prefix_of(const char *name, const char *const *names)
+static int one_of(const char *name, const char *const *names)
 {
     for (; *names; names++)
         if (!strcmp(name, *names))
@@ -120,11 +120,11 @@ static int on_audit(void *vctx, const rw_audit_event *ev)
     const char *s;
     size_t len;
     rw_reveal_list *l = NULL;
-    if (prefix_of(ev->name, opens))
+    if (one_of(ev->name, opens))
         l = &c->v->opened;
-    else if (prefix_of(ev->name, peers))
+    else if (one_of(ev->name, peers))
         l = &c->v->peers;
-    else if (prefix_of(ev->name, programs))
+    else if (one_of(ev->name, programs))
         l = &c->v->programs;
     if (!l)
         return 0;

@@ -169,15 +169,6 @@ static void py_repr(const char *s, char *buf, size_t cap)
     buf[n] = '\0';
 }
 
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 static const char *strip(char *s)
 {
     while (isspace((unsigned char)*s))
@@ -349,7 +340,7 @@ static char *replace_all(const char *s, const char *pat, const char *rep)
     sb_add(&b, s, strlen(s));
     if (b.oom || !b.p) {
         free(b.p);
-        return b.oom ? NULL : xstrdup("");
+        return b.oom ? NULL : strdup("");
     }
     return b.p;
 }
@@ -369,12 +360,12 @@ char *rw_pdb_expand(const char *line, const char *const *names, const char *cons
                     size_t n, char **rest)
 {
     *rest = NULL;
-    char *cur = xstrdup(line);
+    char *cur = strdup(line);
     if (!cur)
         return NULL;
     int rounds = 0;
     for (;;) {
-        char *copy = xstrdup(cur);
+        char *copy = strdup(cur);
         if (!copy) {
             free(cur);
             return NULL;
@@ -393,7 +384,7 @@ char *rw_pdb_expand(const char *line, const char *const *names, const char *cons
                     const char *nx = m + 2;
                     while (isspace((unsigned char)*nx))
                         nx++;
-                    *rest = xstrdup(nx);
+                    *rest = strdup(nx);
                     if (!*rest) {
                         free(cur);
                         return NULL;
@@ -411,7 +402,7 @@ char *rw_pdb_expand(const char *line, const char *const *names, const char *cons
             free(cur);
             return NULL;
         }
-        char *next = xstrdup(a);
+        char *next = strdup(a);
         for (size_t i = 1; next && i < nw; i++) {
             char pat[32];
             snprintf(pat, sizeof pat, "%%%zu", i);
@@ -1064,7 +1055,7 @@ static void print_lines(rw_pdb *pdb, uint32_t f, long long first, long long last
 static int cmd_list(rw_pdb *pdb, const char *arg)
 {
     free(pdb->lastcmd);
-    pdb->lastcmd = xstrdup("list");
+    pdb->lastcmd = strdup("list");
     if (!pdb->stop.nframes) {
         error(pdb, "No Python frame here");
         return 0;
@@ -1856,7 +1847,7 @@ static int cmd_alias(rw_pdb *pdb, const char *arg)
         return 0;
     }
     alias *na = realloc(pdb->aliases, (pdb->naliases + 1) * sizeof *na);
-    char *name = xstrdup(w[0]);
+    char *name = strdup(w[0]);
     if (!na || !name) {
         free(t.p);
         free(name);
@@ -2112,7 +2103,7 @@ static int run_cmd(rw_pdb *pdb, const char *line)
     int rc = 0;
     if (k == RW_PDB_EMPTY) {
         if (pdb->lastcmd) {
-            char *again = xstrdup(pdb->lastcmd);
+            char *again = strdup(pdb->lastcmd);
             if (again)
                 rc = run_cmd(pdb, again);
             free(again);
@@ -2126,7 +2117,7 @@ static int run_cmd(rw_pdb *pdb, const char *line)
         return rc;
     }
     /* cmd.Cmd: the line becomes lastcmd (EOF resets it). */
-    char *copy = xstrdup(line);
+    char *copy = strdup(line);
     free(pdb->lastcmd);
     pdb->lastcmd = copy;
     if (!strcmp(name, "EOF")) {
@@ -2262,7 +2253,7 @@ int rw_pdb_interaction(rw_pdb *pdb)
     int silent = l->silent, doprompt = l->doprompt;
     char **lines = n ? calloc(n, sizeof *lines) : NULL;
     for (size_t i = 0; lines && i < n; i++)
-        lines[i] = xstrdup(l->lines[i]);
+        lines[i] = strdup(l->lines[i]);
     if (n && !lines) {
         error(pdb, "out of memory");
         rw_pdb_print_stop(pdb);

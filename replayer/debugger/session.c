@@ -87,15 +87,6 @@ struct rw_session {
     int plain;             /* rw_session_set_plain_search */
 };
 
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 /* ---- definitions: files, sources, codes ---------------------------------------- */
 
 /* Every look into the trace's definitions goes through vocab.h's bounded lookups, so
@@ -153,7 +144,7 @@ static char *canonic(const char *path, const char *cwd)
 {
     size_t n = strlen(path);
     if (n >= 2 && path[0] == '<' && path[n - 1] == '>')
-        return xstrdup(path);
+        return strdup(path);
     return rw_path_abspath(path, cwd);
 }
 
@@ -207,11 +198,12 @@ static srcfile *source_of(rw_session *s, uint32_t f)
     if (sf->loaded)
         return sf->text.n ? sf : NULL;
     sf->loaded = 1;
-    if (!fd->has_source && !fd->source.len)
+    const char *text;
+    size_t len;
+    if (!rw_source_text_of_file(s->defs, f, &text, &len))
         return NULL;
     rw_err err = {0};
-    if (rw_source_text_init(&sf->text, (const char *)fd->source.data, fd->source.len,
-                            RW_SOURCE_TEXT_LF, &err) != RW_OK)
+    if (rw_source_text_init(&sf->text, text, len, RW_SOURCE_TEXT_LF, &err) != RW_OK)
         return NULL; /* out of memory: shown as a file without source */
     return sf->text.n ? sf : NULL;
 }
@@ -436,8 +428,8 @@ rw_code rw_session_break_add(rw_session *s, uint32_t file_id, uint32_t line,
     b->line = line;
     b->temporary = temporary;
     b->enabled = 1;
-    b->condition = cond ? xstrdup(cond) : NULL;
-    b->funcname = funcname ? xstrdup(funcname) : NULL;
+    b->condition = cond ? strdup(cond) : NULL;
+    b->funcname = funcname ? strdup(funcname) : NULL;
     s->bps[s->nbps++] = b;
     s->file_bps[file_id]++;
     *number = b->number;
@@ -479,7 +471,7 @@ rw_code rw_session_break_condition(rw_session *s, int n, const char *cond, rw_er
 {
     rw_breakpoint *b = bp_live(s, n);
     char *c = NULL;
-    if (cond && !(c = xstrdup(cond)))
+    if (cond && !(c = strdup(cond)))
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     free(b->condition);
     b->condition = c;
