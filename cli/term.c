@@ -233,8 +233,6 @@ int rw_term_install(void)
     else
         setvbuf(cooked[0], NULL, _IOFBF, BUFSIZ);
     setvbuf(cooked[1], NULL, _IONBF, 0);
-    /* The filters buffer; the streams below pass their writes straight on. */
-    setvbuf(raw[0], NULL, _IONBF, 0);
     stdout = cooked[0];
     stderr = cooked[1];
     installed = 1;

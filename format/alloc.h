@@ -1,6 +1,7 @@
 /* The allocator of the writer's side of format/ (writer, encoder, frame building), in
  * one place so that tests can make it fail, as Lua's ltests and Redis's sdsalloc.h
- * do. In normal runs rw_malloc is malloc plus one relaxed atomic load; a test calls
+ * do. In normal runs rw_malloc is malloc plus one atomic count of the allocations
+ * made (a fetch-add; these are not hot-path allocations); a test calls
  * rw_alloc_fail_after to make allocations fail from some point on and checks that
  * every caller turns that into an error value instead of a crash. Thread-safe.
  * rw_free is free (provided so that every block this module's callers free is paired

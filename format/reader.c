@@ -337,9 +337,11 @@ rw_code rw_reader_check_chunk(const rw_reader *r, size_t i, rw_err *err)
     if (rw_frame_header_decode(hb, &h, &e) != RW_OK)
         return frame_err(r, c->frame, c->offset, &e, err);
     uint64_t body = c->offset + RW_FRAME_HEADER_LEN;
-    if (h.type != RW_FRAME_CHUNK || h.stored_len > r->size - body) {
+    if (h.type != RW_FRAME_CHUNK || h.stored_len != c->stored_len ||
+        h.stored_len > r->size - body) {
         rw_err_set(&e, RW_ECORRUPT, h.type != RW_FRAME_CHUNK ? "not a chunk frame"
-                                                            : "truncated chunk frame");
+                   : h.stored_len != c->stored_len ? "the chunk frame's length is not the index's"
+                                                   : "truncated chunk frame");
         return frame_err(r, c->frame, c->offset, &e, err);
     }
     const uint8_t *stored = r->fd < 0 ? r->mem + body : NULL;

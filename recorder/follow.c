@@ -114,9 +114,14 @@ rw_code rw_follow_init(const char *trace, const char *python, const rw_record_op
     if (ok)
         ok = add_opt("--dump-signal") > 0 && add_opt(o->dump_signal ? num : "none") > 0;
     if (!ok) {
+        int full = fl.nopts + 1 >= RW_FOLLOW_EXTRA_ARGS - 12; /* else out of memory */
         for (size_t i = 0; i < fl.nopts; i++)
             free(fl.opts[i]);
         fl.nopts = 0;
+        if (full)
+            return rw_err_set(err, RW_EINVAL,
+                              "too many --redact patterns to pass on to the Python programs "
+                              "this one starts: give fewer, or --no-follow");
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     }
     fl.on = fl.npython > 0;

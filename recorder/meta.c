@@ -89,16 +89,10 @@ void rw_meta_build(rw_meta *mt, const rw_record_opts *o, int64_t unix0, uint64_t
             m->n_argv = n;
             /* --password VALUE, --token=VALUE, URL passwords, values of secret
              * variables: scrubbed (secrets.h). */
-            for (size_t i = 0; i < n; i++) {
-                size_t keep_len;
-                if (rw_secrets_arg_is_secret(m->argv, (int)i, &keep_len)) {
-                    char buf[600];
-                    snprintf(buf, sizeof buf, "%.*s%s", (int)(keep_len < 500 ? keep_len : 500),
-                             m->argv[i], RW_SECRETS_MARK);
-                    m->argv[i] = keep(mt, rw_sys_strdup(buf));
-                } else {
-                    m->argv[i] = scrubbed(mt, m->argv[i]);
-                }
+            for (size_t i = n; i-- > 0;) { /* last first: argv[i-1] is still the original */
+                char buf[4096 + 16 * sizeof RW_SECRETS_MARK];
+                rw_secrets_scrub_arg(m->argv, (int)i, buf, sizeof buf);
+                m->argv[i] = keep(mt, rw_sys_strdup(buf));
             }
         }
     }

@@ -163,9 +163,11 @@ static rw_code pick_output(const rw_record_opts *o, char *out, size_t cap, rw_er
 
 /* ---- end of the run -------------------------------------------------------------------- */
 
-/* The terminating signals, held while a trace opens or closes: arriving then, one
- * would cut the trace short (the handlers are already gone, or not yet able to
- * record); held, it acts as soon as the trace is whole. */
+/* The terminating signals, held in the calling thread while a trace opens or closes:
+ * arriving then, one would cut the trace short (the handlers are already gone, or not
+ * yet able to record); held, it acts as soon as the trace is whole. Only for this
+ * thread: a signal the kernel gives another thread of the process then still acts at
+ * once (the usual case at exit is a single thread). */
 static void hold_term_signals(sigset_t *was)
 {
     sigset_t term;
@@ -297,13 +299,7 @@ static void describe_exec(run *r, rw_libc_exec *ex)
     static char *args[MAX_ARGS];
     static char argbuf[MAX_ARGS][MAX_ARG + 1];
     for (size_t i = 0; i < argc && i < MAX_ARGS; i++) {
-        size_t keep_len;
-        if (rw_secrets_arg_is_secret((char **)ex->argv, (int)i, &keep_len))
-            snprintf(argbuf[i], sizeof argbuf[i], "%.*s%s", (int)(keep_len < 400 ? keep_len : 400),
-                     ex->argv[i], RW_SECRETS_MARK);
-        else
-            snprintf(argbuf[i], sizeof argbuf[i], "%s", ex->argv[i]);
-        rw_secrets_scrub(argbuf[i], strlen(argbuf[i]), sizeof argbuf[i]);
+        rw_secrets_scrub_arg(ex->argv, (int)i, argbuf[i], sizeof argbuf[i]);
         args[i] = argbuf[i];
     }
     e->argv = args;
@@ -442,6 +438,7 @@ static void start_child_trace(run *r)
     rw_threads_restart();
     rw_st.w = NULL;
     rw_st.s = NULL;
+    r->finished = 1; /* until the child's trace is open: nothing to close before */
     rw_st.cur_thread = 0;
     rw_st.nevents = rw_st.nallocs = 0;
     atomic_store(&rw_st.side_n, 0);
@@ -449,7 +446,6 @@ static void start_child_trace(run *r)
     rw_st.side_dropped = rw_st.side_nallocs = 0;
     atomic_store(&rw_st.failed, 0);
     rw_st.failure[0] = '\0';
-    rw_st.pid = pid;
 
     r->unix0 = now_ns(CLOCK_REALTIME);
     r->tick0 = rw_tick();
@@ -472,6 +468,7 @@ static void start_child_trace(run *r)
         return;
     }
     rw_st.s = rw_writer_stream(rw_st.w);
+    rw_st.pid = pid; /* the handlers and wrappers now act for this process's trace */
     snprintf(r->res->path, sizeof r->res->path, "%s", path);
     rw_follow_init(path, r->python, r->o, &err); /* its own children: "<stem>.<pid>.<pid>" */
     r->is_child = 1;
@@ -605,37 +602,32 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     }
     rw_st.s = rw_writer_stream(rw_st.w);
     rc = rw_follow_init(res->path, python, o, err);
-    if (rc != RW_OK) {
-        rw_writer_close(rw_st.w, NULL, NULL, NULL);
-        unlink(res->path);
-        Py_FinalizeEx();
-        return rc;
+    if (rc == RW_OK) {
+        rw_threads_define_current("MainThread", 1);
+        the_run = &r;
+        Py_AtExit(at_exit);
+        rw_libc_set_end(on_libc_end);
+        pthread_atfork(NULL, NULL, in_child);
+        rc = rw_audithook_install(&r.uncaught, err);
     }
-
-    rw_threads_define_current("MainThread", 1);
-    the_run = &r;
-    Py_AtExit(at_exit);
-    rw_libc_set_end(on_libc_end);
-    pthread_atfork(NULL, NULL, in_child);
-    rc = rw_audithook_install(&r.uncaught, err);
     if (rc == RW_OK)
         rc = rw_threadwrap_install(err);
     if (rc == RW_OK)
         rc = register_at_fork(err);
     rw_threadwrap_set_done_hook(thread_done);
-    if (rc != RW_OK) {
-        rw_writer_close(rw_st.w, NULL, NULL, NULL);
-        unlink(res->path);
-        Py_FinalizeEx();
-        return rc;
-    }
     if (rc == RW_OK) {
         rw_crash_opts co = {res->path, o->timeout_s, o->dump_signal};
         rc = rw_crash_install(&co, err);
     }
     if (rc != RW_OK) {
+        /* Nothing ran: no trace. Disarm what was armed, so that the exit that follows
+         * does not close a trace that is gone. */
+        rw_libc_set_end(NULL);
+        the_run = NULL;
         rw_crash_uninstall();
         rw_writer_close(rw_st.w, NULL, NULL, NULL);
+        rw_st.w = NULL;
+        rw_st.s = NULL;
         unlink(res->path);
         Py_FinalizeEx();
         return rc;

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "recorder.h"
@@ -261,4 +262,16 @@ size_t rw_secrets_scrub(char *buf, size_t len, size_t cap)
         at = pos + (plen ? sizeof RW_SECRETS_MARK - 1 : 1);
     }
     return len;
+}
+
+size_t rw_secrets_scrub_arg(char *const *argv, int i, char *out, size_t cap)
+{
+    size_t keep;
+    if (rw_secrets_arg_is_secret((char **)argv, i, &keep)) {
+        int n = snprintf(out, cap, "%.*s%s", (int)(keep < cap / 2 ? keep : cap / 2), argv[i],
+                         RW_SECRETS_MARK);
+        return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+    }
+    snprintf(out, cap, "%s", argv[i]);
+    return rw_secrets_scrub(out, strlen(out), cap);
 }

@@ -40,4 +40,9 @@ size_t rw_secrets_scrub(char *buf, size_t len, size_t cap);
  * ("--password=" or 0). */
 int rw_secrets_arg_is_secret(char **argv, int i, size_t *keep);
 
+/* argv[i] as a trace may keep it, into out (cap bytes): the value of a secret option
+ * replaced by RW_SECRETS_MARK (its "--token=" kept), anything else scrubbed. argv[i-1]
+ * must still be the original. Returns the length. */
+size_t rw_secrets_scrub_arg(char *const *argv, int i, char *out, size_t cap);
+
 #endif

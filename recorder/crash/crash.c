@@ -117,7 +117,16 @@ static void term_handler(int sig, siginfo_t *si, void *ucv)
     int i = 0;
     while (i < NTERM && term_sigs[i] != sig)
         i++;
-    if (getpid() == rw_st.pid && rw_crash_report_claim() == 0) {
+    /* Another thread may be making a dump or the timeout's report: wait for it (as the
+     * dump handler does) rather than end the process with the trace open. */
+    int claimed = 0;
+    for (unsigned ms = 0; getpid() == rw_st.pid && ms < 2 * RW_CRASH_DUMP_WAIT_MS; ms++) {
+        pid_t owner = rw_crash_report_claim();
+        if ((claimed = owner == 0) || owner == rw_sigsafe_tid())
+            break;
+        rw_sigsafe_sleep_ms(1);
+    }
+    if (claimed) {
         if (!rw_crash_closed()) {
             rw_crash_report *r =
                 rw_crash_report_begin(REWIND__CRASH_REPORT__KIND__TERMINATED, sig, si, ucv);

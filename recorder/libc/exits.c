@@ -4,9 +4,10 @@
  * The rewind executable exports these definitions (-rdynamic), so the dynamic linker
  * binds libpython's and every extension module's calls to them; with the static
  * libpython the link binds them directly. Each wrapper does nothing of its own unless
- * a recording is in progress in this very process (not a fork or vfork child, whose
- * trace is not this one): then it ends the recording with the exit path named, and
- * calls the C library's function. Rules for this folder: recorder/libc/README.
+ * a recording is in progress in this very process: then it ends the recording with the
+ * exit path named, and calls the C library's function. In a fork or vfork child of the
+ * recorded process (whose trace is not this one) only exec acts: a Python image is run
+ * under `rewind record` instead (follow.h). Rules for this folder: recorder/libc/README.
  */
 
 #include "libc.h"
@@ -133,9 +134,11 @@ static int do_exec(const char *path, int fd, char *const argv[], char *const env
         return real_execve(path, argv, envp);
     rw_libc_exec ex = {path, fd, argv, envp};
     end_fn(RW_LIBC_EXEC, 0, &ex);
-    int rc = -1;
+    /* Followed: under rewind record. Should that exec fail, the bare one below runs the
+     * program unrecorded, and the closed trace names an exec trace that never came. */
     if (ex.path != path || ex.argv != argv || ex.envp != envp)
-        rc = real_execve(ex.path, ex.argv, ex.envp); /* followed: under rewind record */
+        real_execve(ex.path, ex.argv, ex.envp);
+    int rc;
     if (fd >= 0)
         rc = real_fexecve(fd, argv, envp);
     else

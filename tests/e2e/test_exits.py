@@ -499,6 +499,11 @@ class Exits(rwtest.TestCase):
         p = subprocess.Popen(argv, cwd=self.tmp, stdin=subprocess.DEVNULL, preexec_fn=dfl,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              env=rwtest.clean_env())
+        import select
+        if not select.select([p.stdout], [], [], 120)[0]:  # never "ready": fail, not hang
+            p.kill()
+            out, err = p.communicate()
+            self.fail(f"{argv} printed nothing: {out!r} {err!r}")
         line = p.stdout.readline()
         self.assertEqual(line, "ready\n")
         p.send_signal(sig)

@@ -191,13 +191,9 @@ class HugeCounts(rwtest.TestCase):
                 else:
                     chunk.payload = saved
                 for args in READ_COMMANDS:
-                    argv = [rwtest.rewind_bin(), args[0], bad, *args[1:]]
-                    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                    out, errout = p.communicate(timeout=20)  # within seconds
-                    code = p.returncode
-                    errtext = errout.decode(errors="replace")
-                    self.assertNotEqual(code, 0, (args, out[-500:]))
+                    p = run_cmd(args, bad, timeout=60)  # killed if it hangs
+                    code, errtext = p.returncode, p.stderr
+                    self.assertNotEqual(code, 0, (args, p.stdout[-500:]))
                     self.assertGreaterEqual(code, 0, (args, errtext[-2000:]))  # no signal
                     self.assertIn("rewind " + args[0] + ": ", errtext)
 
