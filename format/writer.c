@@ -174,8 +174,6 @@ static rw_block *take_block(rw_writer *w)
                 w->nblocks++;
                 return b;
             }
-            if (w->nblocks == 0)
-                return NULL;
         }
         pthread_cond_signal(&w->cv_work);
         pthread_cond_wait(&w->cv_free, &w->mu);
@@ -186,8 +184,8 @@ void rw_stream_refill(rw_stream *s, size_t need)
 {
     rw_writer *w = s->w;
     producer_lock(&w->mu);
-    /* Never NULL: the writer owns at least one block from rw_writer_open on, so
-     * take_block waits for one to come back when no new one can be mapped. */
+    /* Never NULL: rw_writer_open maps a spare beside the stream's block, so when no
+     * new one can be mapped take_block waits for one the writer thread gives back. */
     rw_block *b = take_block(w);
     assert(b != NULL);
     rw_block *old = s->blk;
@@ -1025,14 +1023,19 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
     w->enc = rw_encoder_new(w->opts.time_shift);
     if (w->enc)
         rw_encoder_set_line_times(w->enc, w->opts.line_times);
+    /* The stream's block and a spare: the producer never waits on the one block it
+     * holds itself (take_block's promise to rw_stream_refill). */
     rw_block *b = block_new(w->opts.block_records);
-    if (!w->enc || !b) {
+    rw_block *spare = b ? block_new(w->opts.block_records) : NULL;
+    if (!w->enc || !b || !spare) {
         if (b)
             block_free(b);
         writer_destroy(w);
         return rw_err_set(err, RW_ENOMEM, "out of memory for the trace buffer");
     }
-    w->nblocks = 1;
+    spare->next = NULL;
+    w->free_list = spare;
+    w->nblocks = 2;
     w->head = b;
     w->stream.blk = b;
     w->stream.cur = b->recs;

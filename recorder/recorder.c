@@ -181,13 +181,18 @@ static void hold_term_signals(sigset_t *was)
 
 static void finish_trace(run *r, int status, int sig, const char *reason);
 
+/* Closes the run's trace (once): the crash, hang and terminating-signal handlers go
+ * first, with the terminating signals held from before they go until the trace is
+ * whole. */
 static void finish(run *r, int status, int sig, const char *reason)
 {
-    if (r->finished || getpid() != rw_st.pid)
-        return; /* closed already, or a forked child: the trace is the parent's */
+    if (getpid() != rw_st.pid)
+        return; /* a forked child without a trace of its own: the trace is the parent's */
     sigset_t was;
     hold_term_signals(&was);
-    finish_trace(r, status, sig, reason);
+    rw_crash_uninstall();
+    if (!r->finished)
+        finish_trace(r, status, sig, reason);
     pthread_sigmask(SIG_SETMASK, &was, NULL);
 }
 
@@ -279,7 +284,6 @@ static void at_exit(void)
     atomic_store(&rw_st.on, 0);
     r->finalized = 1;
     if (rw_source_interrupted()) {
-        rw_crash_uninstall();
         finish(r, 128 + SIGINT, SIGINT, "signal");
     }
 }
@@ -386,7 +390,6 @@ static void on_libc_end(rw_libc_way way, int status, rw_libc_exec *ex)
         break;
     }
     if (reason) {
-        rw_crash_uninstall();
         finish(r, status, 0, reason);
     }
 }
@@ -492,7 +495,6 @@ static void thread_done(void)
     run *r = the_run;
     if (r && r->is_child && !r->finished && getpid() == rw_st.pid &&
         pthread_equal(pthread_self(), r->child_thread)) {
-        rw_crash_uninstall();
         finish(r, 0, 0, "exit");
     }
 }
@@ -640,7 +642,6 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     rw_source_install_others();
 
     int status = Py_RunMain();
-    rw_crash_uninstall();
     /* -m mode hands a SystemExit's status back here (script and -c modes end in
      * exit(), see on_libc_end). */
     int system_exit = !r.uncaught.seen && (status || rw_source_system_exit_seen());
