@@ -7,6 +7,7 @@ import re
 import subprocess
 import unittest
 
+import pyreader
 import rwtest
 
 PROG = r'''
@@ -228,41 +229,9 @@ class ExportTest(rwtest.TestCase):
 # key = field << 3 | wire type; types 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32.
 
 def pb_fields(buf):
-    """[(field, wire type, value)] of one message; value an int or bytes."""
-    out, i = [], 0
-
-    def varint():
-        nonlocal i
-        v = shift = 0
-        while True:
-            b = buf[i]
-            i += 1
-            v |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return v
-
-    while i < len(buf):
-        key = varint()
-        field, wt = key >> 3, key & 7
-        if wt == 0:
-            val = varint()
-        elif wt == 2:
-            n = varint()
-            val = bytes(buf[i:i + n])
-            if len(val) != n:
-                raise ValueError("truncated field")
-            i += n
-        elif wt == 1:
-            val = int.from_bytes(buf[i:i + 8], "little")
-            i += 8
-        elif wt == 5:
-            val = int.from_bytes(buf[i:i + 4], "little")
-            i += 4
-        else:
-            raise ValueError(f"wire type {wt}")
-        out.append((field, wt, val))
-    return out
+    """(field, wire type, value) of each field of a protobuf message (pyreader's reader,
+    written from docs/format.md, serves Perfetto's messages as well)."""
+    return list(pyreader.wire_fields(buf))
 
 
 def pb_dict(buf):

@@ -2,11 +2,11 @@
 payload editable as protobuf wire fields, written back as a valid file (RAW frames,
 CRCs, a rebuilt index and trailer), so that only the damage a test makes is there.
 
-    frames = tracerewrite.load("t.rwd")     # [Frame(type, payload, entry)], no INDEX
+    frames, header = tracerewrite.load("t.rwd")   # [Frame(type, payload, entry)], no INDEX
     fields = tracerewrite.fields(frames[3].payload)
     ...edit the list of [num, wire_type, value]...
     frames[3].payload = tracerewrite.encode(fields)
-    tracerewrite.save("t.rwd", frames, "bad.rwd")
+    tracerewrite.save(header, frames, "bad.rwd")
 
 Built on pyreader.py (written from docs/format.md); only the standard library.
 """
