@@ -102,6 +102,13 @@ static inline void rw_stream_put(rw_stream *s, uint64_t w0, uint64_t w1)
  * at once. len is cut to RW_BLOB_MAX. */
 void rw_stream_put_text(rw_stream *s, uint64_t w0, uint64_t w1, const char *text, size_t len);
 
+/* Logs one input record (format/inputs.h), copying its key and data. Any thread (a
+ * mutex guards the pending inputs; no GIL needed). The writer thread writes pending
+ * inputs as INPUTS frames in the order they were given, before the next chunk frame,
+ * on every flush and at close. Out of memory ends the trace like a lost definition. */
+typedef struct rw_input rw_input;
+void rw_writer_input(rw_writer *w, const rw_input *in);
+
 /* Definitions. Each copies its strings; callable from any thread (a mutex guards the
  * pending list). A definition must be added before the first record that uses its id;
  * ids are dense per table, starting at 1. One that cannot be recorded (out of memory)

@@ -1,0 +1,311 @@
+/* Input capture's core (input.h): the records' way to the writer when recording, and
+ * the per-thread queues that answer the wrappers when replaying.
+ *
+ * Record: a record goes straight to the writer (rw_writer_input copies it under the
+ * writer's own mutex); before the writer exists (the interpreter's start-up) records
+ * are kept in a list here and handed over by rw_in_attach_writer.
+ * Replay: the trace's records come in the order they were logged, every thread's
+ * mixed; a thread asking for its next record pulls records from the file until it
+ * finds one of its own, queueing the others' on the way. The queues hold copies.
+ */
+#include "input.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "reader.h"
+#include "sysalloc.h"
+#include "writer.h"
+
+_Atomic int rw_in_global;
+__thread rw_in_tls_t rw_in_tls;
+
+#define MAX_STREAMS 4096 /* threads a replay tells apart; later ones diverge */
+#define RECENT 16        /* records kept for a divergence report */
+
+/* An owned copy of a record (key and data follow the struct). */
+typedef struct owned {
+    struct owned *next;
+    rw_input in;
+} owned;
+
+/* The core's state. Written by: rw_in_start/stop/attach (main thread, before and after
+ * the program runs, or with the program's threads stopped), rw_in_put_flags and
+ * rw_in_take (any program thread, under mu). Global because wrappers get no context. */
+static struct input_state {
+    pthread_mutex_t mu;
+    rw_writer *w;            /* record: where records go; NULL: keep them in kept */
+    owned *kept, **kept_tail;/* record: records logged before the writer exists */
+    _Atomic uint32_t next_stream;
+    /* Replay. */
+    rw_inputs_iter *it;
+    int at_end;              /* the iterator gave its last record */
+    owned *head[MAX_STREAMS], *tail[MAX_STREAMS]; /* queued records per stream */
+    owned *last[MAX_STREAMS];                     /* the record a thread took last */
+    owned *recent[RECENT];   /* copies without data, newest at recent_n - 1 (mod) */
+    size_t recent_n;
+    rw_in_diverge_fn diverge;
+} in = {.mu = PTHREAD_MUTEX_INITIALIZER, .next_stream = 2};
+
+static owned *copy_input(const rw_input *src, int with_data)
+{
+    size_t dlen = with_data ? src->data_len : 0;
+    owned *o = rw_sys_malloc(sizeof *o + src->key_len + dlen + 1);
+    if (!o)
+        return NULL;
+    o->next = NULL;
+    o->in = *src;
+    uint8_t *p = (uint8_t *)(o + 1);
+    if (src->key_len)
+        memcpy(p, src->key, src->key_len);
+    o->in.key = p;
+    p += src->key_len;
+    if (dlen)
+        memcpy(p, src->data, dlen);
+    p[dlen] = 0;
+    o->in.data = p;
+    o->in.data_len = dlen;
+    return o;
+}
+
+void rw_in_put_flags(uint32_t call, int64_t result, int err, const rw_in_key *k,
+                     const void *data, size_t len, uint32_t flags)
+{
+    int saved = errno;
+    rw_input r = {
+        .thread = rw_in_tls.thread,
+        .call = call,
+        .seq = rw_in_tls.seq++,
+        .position = rw_st.nevents, /* racy without the GIL: a place, not an identity */
+        .result = result,
+        .err = err,
+        .flags = flags,
+        .key = k ? k->b : NULL,
+        .key_len = k ? k->n : 0,
+        .data = data,
+        .data_len = data ? len : 0,
+    };
+    pthread_mutex_lock(&in.mu);
+    if (in.w) {
+        rw_writer_input(in.w, &r);
+    } else {
+        owned *o = copy_input(&r, 1);
+        if (o) {
+            *in.kept_tail = o;
+            in.kept_tail = &o->next;
+        } else {
+            rw_state_fail("out of memory logging an input (%s)", rw_call_name(call));
+        }
+    }
+    pthread_mutex_unlock(&in.mu);
+    errno = saved;
+}
+
+static void free_list(owned *o)
+{
+    while (o) {
+        owned *n = o->next;
+        rw_sys_free(o);
+        o = n;
+    }
+}
+
+void rw_in_start(int mode, rw_reader *replay_from)
+{
+    pthread_mutex_lock(&in.mu);
+    in.kept_tail = &in.kept;
+    if (mode == RW_IN_REPLAY) {
+        rw_err err = {0};
+        if (rw_inputs_iter_open(replay_from, &in.it, &err) != RW_OK) {
+            fprintf(stderr, "rewind: cannot read the trace's inputs: %s\n", err.msg);
+            in.at_end = 1;
+        }
+    }
+    pthread_mutex_unlock(&in.mu);
+    rw_in_tls.thread = 1;
+    rw_in_tls.seq = 0;
+    atomic_store(&rw_in_global, mode);
+}
+
+void rw_in_attach_writer(rw_writer *w)
+{
+    pthread_mutex_lock(&in.mu);
+    in.w = w;
+    if (w) {
+        for (owned *o = in.kept; o; o = o->next)
+            rw_writer_input(w, &o->in);
+        free_list(in.kept);
+        in.kept = NULL;
+        in.kept_tail = &in.kept;
+    }
+    pthread_mutex_unlock(&in.mu);
+}
+
+void rw_in_stop(void)
+{
+    atomic_store(&rw_in_global, RW_IN_OFF);
+}
+
+void rw_in_restart_child(void)
+{
+    /* Only this thread runs: the mutex may have been held by a thread that is gone. */
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    in.mu = fresh;
+    free_list(in.kept);
+    in.kept = NULL;
+    in.kept_tail = &in.kept;
+    in.w = NULL;
+    atomic_store(&in.next_stream, 2);
+    rw_in_tls.thread = 1;
+    rw_in_tls.seq = 0;
+}
+
+uint32_t rw_in_thread_next(void)
+{
+    return atomic_fetch_add(&in.next_stream, 1);
+}
+
+void rw_in_thread_enter(uint32_t stream)
+{
+    rw_in_tls.thread = stream;
+    rw_in_tls.seq = 0;
+}
+
+void rw_in_set_diverge(rw_in_diverge_fn fn)
+{
+    in.diverge = fn;
+}
+
+size_t rw_in_recent(const rw_input **out, size_t cap)
+{
+    size_t n = in.recent_n < RECENT ? in.recent_n : RECENT;
+    if (n > cap)
+        n = cap;
+    for (size_t i = 0; i < n; i++) {
+        owned *o = in.recent[(in.recent_n - n + i) % RECENT];
+        out[i] = &o->in;
+    }
+    return n;
+}
+
+static void remember(const rw_input *r)
+{
+    owned *o = copy_input(r, 0);
+    if (!o)
+        return;
+    size_t slot = in.recent_n % RECENT;
+    rw_sys_free(in.recent[slot]);
+    in.recent[slot] = o;
+    in.recent_n++;
+}
+
+/* Pulls records from the file until stream s has one queued (mu held). 0 when the
+ * file has no more. */
+static int fill(uint32_t s)
+{
+    while (!in.head[s]) {
+        if (in.at_end || !in.it)
+            return 0;
+        rw_input r;
+        rw_err err = {0};
+        int got = rw_inputs_iter_next(in.it, &r, &err);
+        if (got <= 0) {
+            in.at_end = 1;
+            return 0;
+        }
+        if (r.thread == 0 || r.thread >= MAX_STREAMS)
+            continue;
+        owned *o = copy_input(&r, 1);
+        if (!o)
+            return 0;
+        if (in.tail[r.thread])
+            in.tail[r.thread]->next = o;
+        else
+            in.head[r.thread] = o;
+        in.tail[r.thread] = o;
+    }
+    return 1;
+}
+
+static void key_text(const uint8_t *k, size_t n, char *out, size_t cap)
+{
+    size_t o = 0, i = 0;
+    out[0] = '\0';
+    for (; i + 8 <= n && i < 8 * 4; i += 8) {
+        int64_t v;
+        memcpy(&v, k + i, 8);
+        o += (size_t)snprintf(out + o, cap - o, "%s%lld", o ? ", " : "", (long long)v);
+        if (o >= cap)
+            return;
+    }
+    /* A trailing string (a path): shown when printable. */
+    size_t rest = n - i;
+    int printable = rest > 0;
+    for (size_t j = i; j < n && printable; j++)
+        printable = k[j] >= 0x20 && k[j] < 0x7f;
+    if (printable && o < cap)
+        snprintf(out + o, cap - o, "%s'%.*s'", o ? ", " : "", (int)(rest > 200 ? 200 : rest),
+                 (const char *)k + i);
+}
+
+static void diverged(const char *what, const rw_input *expected)
+{
+    rw_in_diverge_fn fn = in.diverge;
+    if (fn)
+        fn(what, expected);
+    fprintf(stderr, "rewind: the replay diverged from the recording: %s\n", what);
+    _exit(3);
+}
+
+const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
+{
+    uint32_t s = rw_in_tls.thread;
+    char msg[700];
+    pthread_mutex_lock(&in.mu);
+    if (s >= MAX_STREAMS) {
+        pthread_mutex_unlock(&in.mu);
+        snprintf(msg, sizeof msg, "thread stream %u is beyond what a replay follows", s);
+        diverged(msg, NULL);
+    }
+    rw_sys_free(in.last[s]);
+    in.last[s] = NULL;
+    if (!fill(s)) {
+        pthread_mutex_unlock(&in.mu);
+        char seen[300];
+        key_text(k ? k->b : NULL, k ? k->n : 0, seen, sizeof seen);
+        snprintf(msg, sizeof msg,
+                 "thread %u called %s(%s), its call number %llu, but the recording has no "
+                 "more inputs for that thread",
+                 s, rw_call_name(call) ? rw_call_name(call) : "?", seen,
+                 (unsigned long long)rw_in_tls.seq);
+        diverged(msg, NULL);
+    }
+    owned *o = in.head[s];
+    in.head[s] = o->next;
+    if (!in.head[s])
+        in.tail[s] = NULL;
+    o->next = NULL;
+    in.last[s] = o;
+    remember(&o->in);
+    pthread_mutex_unlock(&in.mu);
+    rw_in_tls.seq++;
+
+    int same = o->in.call == call &&
+               (!k || (o->in.key_len == k->n && !memcmp(o->in.key, k->b, k->n)));
+    if (!same) {
+        char want[300], seen[300];
+        key_text(o->in.key, o->in.key_len, want, sizeof want);
+        key_text(k ? k->b : NULL, k ? k->n : 0, seen, sizeof seen);
+        snprintf(msg, sizeof msg,
+                 "thread %u, input %llu (recorded at event %llu): the recording has %s(%s), "
+                 "the replay called %s(%s)",
+                 s, (unsigned long long)o->in.seq, (unsigned long long)o->in.position,
+                 rw_call_name(o->in.call) ? rw_call_name(o->in.call) : "?", want,
+                 rw_call_name(call) ? rw_call_name(call) : "?", seen);
+        diverged(msg, &o->in);
+    }
+    return &o->in;
+}

@@ -1,0 +1,182 @@
+/* Input capture, the core every C-library wrapper uses (DESIGN.md, "Nondeterministic
+ * inputs"; format/inputs.h for the record and the call numbers).
+ *
+ * A wrapper asks rw_in_mode() first:
+ *  - RW_IN_OFF: call the C library and return (not a program thread, rewind's own
+ *    code, no recording): this is also the case in every process rewind is not
+ *    recording or replaying.
+ *  - RW_IN_RECORD: call the C library, then rw_in_put() the result, errno, key and the
+ *    bytes the call produced; return what the C library returned, errno as it left it.
+ *  - RW_IN_REPLAY: perform nothing: g = rw_in_take(call, &key) gives the recorded
+ *    record (the thread's next one; a different call or key is a divergence and
+ *    rw_in_take does not return); copy g->data where the call would have written,
+ *    then `errno = g->err` and return g->result.
+ *
+ *     ssize_t read(int fd, void *buf, size_t n)
+ *     {
+ *         int m = rw_in_mode();
+ *         if (m == RW_IN_OFF)
+ *             return real.read(fd, buf, n);
+ *         rw_in_key k;
+ *         rw_in_key_init(&k);
+ *         rw_in_key_i64(&k, fd);
+ *         rw_in_key_i64(&k, (int64_t)n);
+ *         if (m == RW_IN_REPLAY) {
+ *             const rw_input *g = rw_in_take(RW_CALL_READ, &k);
+ *             memcpy(buf, g->data, g->data_len <= n ? g->data_len : n);
+ *             return rw_in_return(g);
+ *         }
+ *         ssize_t r = real.read(fd, buf, n);
+ *         int e = errno;
+ *         rw_in_put(RW_CALL_READ, r, e, &k, buf, r > 0 ? (size_t)r : 0);
+ *         errno = e;
+ *         return r;
+ *     }
+ *
+ * Threads: each program thread has its own input stream (rw_in_thread): the main
+ * thread is 1 from rw_in_start, a thread started through _thread gets the next number
+ * (threadwrap.c), in start order, which the run token makes the same in replay. A
+ * thread with stream 0 (rewind's writer thread, threads C code made) is never logged.
+ *
+ * rewind's own code that calls wrapped functions from a program thread (opening the
+ * trace, the summary line, crash reports) brackets itself in rw_in_pause()/
+ * rw_in_resume(): nothing in between is logged or replayed.
+ *
+ * Owner: input.c. Async-signal-safety: rw_in_mode is; rw_in_put and rw_in_take take
+ * a lock and allocate, so a signal handler that calls wrapped functions must pause.
+ */
+#ifndef RW_LIBC_INPUT_H
+#define RW_LIBC_INPUT_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "inputs.h"
+#include "state.h"
+
+enum { RW_IN_OFF = 0, RW_IN_RECORD = 1, RW_IN_REPLAY = 2 };
+
+/* Process-wide mode: RW_IN_OFF until rw_in_start. Written by the main thread
+ * (rw_in_start/rw_in_stop), read by every wrapper. */
+extern _Atomic int rw_in_global;
+
+/* Per thread: the input stream (0 = not logged) and the pause depth. */
+typedef struct rw_in_tls {
+    uint32_t thread;
+    uint32_t paused;
+    uint64_t seq; /* records this thread logged or took */
+} rw_in_tls_t;
+extern __thread rw_in_tls_t rw_in_tls;
+
+/* What a wrapper must do for the calling thread, now. Cheap: two TLS loads and one
+ * relaxed load. */
+static inline int rw_in_mode(void)
+{
+    if (RW_LIKELY(rw_in_tls.thread == 0) || rw_in_tls.paused || rw_tls.busy)
+        return RW_IN_OFF;
+    return atomic_load_explicit(&rw_in_global, memory_order_relaxed);
+}
+
+static inline void rw_in_pause(void)
+{
+    rw_in_tls.paused++;
+}
+
+static inline void rw_in_resume(void)
+{
+    rw_in_tls.paused--;
+}
+
+/* The identifying arguments of a call, built on the stack (no allocation). */
+typedef struct rw_in_key {
+    size_t n;
+    uint8_t b[RW_INPUT_KEY_MAX];
+} rw_in_key;
+
+static inline void rw_in_key_init(rw_in_key *k)
+{
+    k->n = 0;
+}
+
+static inline void rw_in_key_i64(rw_in_key *k, int64_t v)
+{
+    if (k->n + 8 <= sizeof k->b) {
+        memcpy(k->b + k->n, &v, 8);
+        k->n += 8;
+    }
+}
+
+/* Appends s (NULL as ""), cut to what fits; the last part of a key. */
+static inline void rw_in_key_str(rw_in_key *k, const char *s)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (len > sizeof k->b - k->n)
+        len = sizeof k->b - k->n;
+    if (len)
+        memcpy(k->b + k->n, s, len);
+    k->n += len;
+}
+
+/* Record mode: logs one call of the calling thread. data may be NULL (len 0). Keeps
+ * errno. flags: RW_INPUT_F_*. */
+void rw_in_put_flags(uint32_t call, int64_t result, int err, const rw_in_key *k,
+                     const void *data, size_t len, uint32_t flags);
+
+static inline void rw_in_put(uint32_t call, int64_t result, int err, const rw_in_key *k,
+                             const void *data, size_t len)
+{
+    rw_in_put_flags(call, result, err, k, data, len, 0);
+}
+
+/* Replay mode: the calling thread's next record, which must be `call` with key k
+ * (k may be NULL: not compared). On a mismatch, or when the thread's records are
+ * used up, reports the divergence (rw_in_set_diverge) and does not return. The
+ * record and its bytes stay valid until this thread's next rw_in_take. */
+const rw_input *rw_in_take(uint32_t call, const rw_in_key *k);
+
+/* Sets errno from g and returns its result (the end of a replayed call). */
+static inline int64_t rw_in_return(const rw_input *g)
+{
+    errno = g->err;
+    return g->result;
+}
+
+/* Where the records go and come from. */
+typedef struct rw_writer rw_writer;
+typedef struct rw_reader rw_reader;
+
+/* Starts input capture in this process: mode RW_IN_RECORD or RW_IN_REPLAY; the
+ * calling (main) thread becomes stream 1. Record: records are kept in memory until
+ * rw_in_attach_writer. Replay: records are read from r (which must stay open). */
+void rw_in_start(int mode, rw_reader *replay_from);
+
+/* Record: from now on records go to w (those kept so far first). NULL detaches
+ * (records are kept again, e.g. while a fork child opens its own trace). */
+void rw_in_attach_writer(rw_writer *w);
+
+/* Stops capture (every wrapper calls through from now on). */
+void rw_in_stop(void);
+
+/* In a fork child that records a trace of its own: the parent's kept records are
+ * dropped, the calling thread is stream 1 again, the others are gone. */
+void rw_in_restart_child(void);
+
+/* Threads: the next stream number, taken by the thread that starts a new one (GIL
+ * held, so the order is the run's), and set by the new thread before it runs. */
+uint32_t rw_in_thread_next(void);
+void rw_in_thread_enter(uint32_t stream);
+
+/* Replay: what to do on a divergence. fn gets a one-line description (expected and
+ * seen call, the thread, the record's position and seq) and must not return; default:
+ * print it on stderr and _exit(3). */
+typedef void (*rw_in_diverge_fn)(const char *what, const rw_input *expected);
+void rw_in_set_diverge(rw_in_diverge_fn fn);
+
+/* Replay: the last records taken by any thread (newest last), for divergence
+ * reports: up to cap of them into out; returns how many. Pointers valid until the
+ * next take. */
+size_t rw_in_recent(const rw_input **out, size_t cap);
+
+#endif

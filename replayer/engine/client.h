@@ -1,0 +1,62 @@
+/* The front end's side of the re-execution engine (DESIGN.md, "Replaying": values).
+ *
+ * rw_engine_open starts an engine process: the rewind executable itself in its hidden
+ * engine mode (cli/cmd_engine.c), which embeds the same interpreter as the recorder
+ * and runs the recorded program from the trace with every input answered from the log
+ * (recorder/libc/input.h) and nothing performed. The two talk over a pipe pair with
+ * the protocol of docs/engine-protocol.md. The engine only runs forwards: a position
+ * behind it restarts it from the program's start.
+ *
+ * Owner: replayer/engine/client.c. Not thread-safe: one caller per rw_engine.
+ */
+#ifndef RW_ENGINE_CLIENT_H
+#define RW_ENGINE_CLIENT_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+typedef struct rw_engine rw_engine;
+
+/* Starts an engine for the trace at path. RW_EPYTHON with a one-line reason when the
+ * trace cannot be re-executed here (another Python build, no inputs in the trace, a
+ * missing extension module): the log-only commands keep working without it. */
+rw_code rw_engine_open(const char *trace_path, rw_engine **out, rw_err *err);
+
+/* Ends the engine process (and any fork of it). NULL is fine. */
+void rw_engine_close(rw_engine *e);
+
+/* Runs the engine to event number pos: it stops in the hook of that event, with the
+ * program's state exactly as pdb would see it there. On a divergence (the re-run does
+ * not match the log) returns RW_ECORRUPT with the report in err->msg; the engine is
+ * then unusable until a goto to an earlier position restarts it. */
+rw_code rw_engine_goto(rw_engine *e, uint64_t pos, rw_err *err);
+
+/* The position the engine is stopped at (UINT64_MAX before the first goto). */
+uint64_t rw_engine_pos(const rw_engine *e);
+
+/* What to ask at the stop. Each runs in a throwaway fork of the engine, so nothing
+ * changes the recording's future, except that INTERACT_* keep one fork for a series
+ * of statements. */
+typedef enum rw_engine_op {
+    RW_ENGINE_P,          /* text = expression: repr(value), as pdb's p */
+    RW_ENGINE_PP,         /* pprint.pformat(value), as pdb's pp */
+    RW_ENGINE_WHATIS,     /* pdb's whatis text */
+    RW_ENGINE_EXEC,       /* text = statement(s), as pdb's !stmt: what it printed */
+    RW_ENGINE_ARGS,       /* pdb's args lines */
+    RW_ENGINE_RETVAL,     /* repr of the return value at a return event */
+    RW_ENGINE_SOURCE,     /* text = expression: pdb's source listing of the object */
+    RW_ENGINE_TRUTH,      /* text = expression: "1" when true, "0" when false */
+    RW_ENGINE_INTERACT_BEGIN,
+    RW_ENGINE_INTERACT_LINE, /* text = one line of an interactive console */
+    RW_ENGINE_INTERACT_END,
+} rw_engine_op;
+
+/* Asks op about frame `frame` of the stopped thread (0 = outermost, as
+ * rw_values_at.frame_index; UINT32_MAX = the newest) and returns its text output in
+ * *out (caller frees). *raised is set when the evaluation raised: *out is then pdb's
+ * error text without the "*** " prefix ("NameError: name 'x' is not defined"). */
+rw_code rw_engine_ask(rw_engine *e, rw_engine_op op, uint32_t frame, const char *text,
+                      char **out, int *raised, rw_err *err);
+
+#endif
