@@ -737,7 +737,8 @@ int rw_cmd_info(int argc, char **argv)
     }
     if (inputs) {
         const rw_recovery *rec = rw_reader_recovery(r);
-        if (rec->used)
+        int recovered = rec->used;
+        if (recovered)
             fprintf(stderr, "rewind info: %s is damaged: showing the inputs of its first %llu "
                             "bytes (%s); 'rewind verify' says more\n",
                     path, (unsigned long long)rec->good_bytes, rec->why);
@@ -747,7 +748,7 @@ int rw_cmd_info(int argc, char **argv)
             fprintf(stderr, "rewind info: error writing the output\n");
             return RW_EXIT_FAIL;
         }
-        return rc || rec->used ? RW_EXIT_FAIL : RW_EXIT_OK;
+        return rc || recovered ? RW_EXIT_FAIL : RW_EXIT_OK;
     }
 
     summary s;

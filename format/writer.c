@@ -89,8 +89,12 @@ struct rw_writer {
     in_node *in_head, **in_tail; /* pending inputs, in the order given (in_mu) */
     size_t in_bytes;         /* their size (in_mu) */
     int in_lost;             /* an input could not be copied (in_mu; sticky) */
-    int in_done;             /* no more are taken: dropped, never waited for (in_mu) */
+    _Atomic int in_done;     /* no more are taken: dropped, never waited for */
     int in_stopping;         /* writer: ending the trace for a lost input */
+    int in_crash;            /* writer: 1 in a crash request, 2 when in_mu was not free */
+    in_node *in_taken;       /* writer: taken from the pending ones, not written yet */
+    in_node *in_written;     /* writer: written, to hand back to the producers */
+    in_node *in_recycle;     /* written, freed by the next producer (in_mu) */
     int in_wake;             /* a producer waits for room: write inputs now (mu) */
     unsigned gen;            /* fork generation at open (fork_gen) */
 
@@ -604,6 +608,8 @@ static void inputs_wake(rw_writer *w)
     producer_unlock(&w->mu);
 }
 
+static void free_inputs(in_node *n);
+
 void rw_writer_input(rw_writer *w, const rw_input *in)
 {
     if (atomic_load_explicit(&fork_gen, memory_order_relaxed) != w->gen)
@@ -637,18 +643,32 @@ void rw_writer_input(rw_writer *w, const rw_input *in)
         n->in.data = p + klen;
         n->in.data_len = dlen;
     }
-    producer_lock(&w->in_mu);
+    /* A plain lock, signals not blocked (a record's cost stays one lock and one
+     * malloc): the writer thread, which a signal handler on this very thread may be
+     * waiting for (rw_writer_crash), never waits for in_mu (inputs_lock), nor frees a
+     * node (the producers do, below: a node is in its producer's malloc arena, whose
+     * lock this thread may hold). Nothing in here faults; the wait releases it. */
+    pthread_mutex_lock(&w->in_mu);
+    in_node *done = w->in_recycle;
+    w->in_recycle = NULL;
     if (!n)
         w->in_lost = 1; /* the writer thread ends the trace (write_inputs) */
     /* Room: wait for the writer thread to take the pending ones. One record bigger
      * than the bound goes alone. */
     while (n && !w->in_done && !w->in_lost && w->in_bytes &&
            w->in_bytes + size > INPUTS_PENDING_MAX) {
-        producer_unlock(&w->in_mu);
+        pthread_mutex_unlock(&w->in_mu);
         inputs_wake(w);
-        producer_lock(&w->in_mu);
-        if (!w->in_done && w->in_bytes && w->in_bytes + size > INPUTS_PENDING_MAX)
-            pthread_cond_wait(&w->cv_in, &w->in_mu);
+        pthread_mutex_lock(&w->in_mu);
+        if (!w->in_done && w->in_bytes && w->in_bytes + size > INPUTS_PENDING_MAX) {
+            /* Timed: a closing crash request may set in_done without the lock. */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 50 * 1000000L;
+            ts.tv_sec += ts.tv_nsec / 1000000000L;
+            ts.tv_nsec %= 1000000000L;
+            pthread_cond_timedwait(&w->cv_in, &w->in_mu, &ts);
+        }
     }
     if (n && !w->in_done && !w->in_lost) {
         *w->in_tail = n;
@@ -656,8 +676,9 @@ void rw_writer_input(rw_writer *w, const rw_input *in)
         w->in_bytes += size;
         n = NULL;
     }
-    producer_unlock(&w->in_mu);
+    pthread_mutex_unlock(&w->in_mu);
     free(n);
+    free_inputs(done);
 }
 
 static void free_inputs(in_node *n)
@@ -902,39 +923,66 @@ oom:
  * the program never waits for a writer that writes nothing. When a producer could
  * not copy one (out of memory), ends the trace as take_defs does for a definition:
  * the inputs before the loss and the events fed so far are written, nothing after. */
+static int inputs_lock(rw_writer *w);
+
 static void write_inputs(rw_writer *w)
 {
-    pthread_mutex_lock(&w->in_mu);
-    in_node *h = w->in_head;
-    w->in_head = NULL;
-    w->in_tail = &w->in_head;
-    w->in_bytes = 0;
-    int lost = w->in_lost;
-    if (w->failed)
-        w->in_done = 1;
-    pthread_cond_broadcast(&w->cv_in);
-    pthread_mutex_unlock(&w->in_mu);
-    while (h) {
-        size_t n = 0, est = 0;
-        in_node *e = h;
-        while (e && (n == 0 || est + INPUT_OVERHEAD + e->in.key_len + e->in.data_len <=
-                                   INPUTS_FRAME_TARGET)) {
-            est += INPUT_OVERHEAD + e->in.key_len + e->in.data_len;
-            n++;
-            e = e->next;
+    /* Two rounds at most: what a crash request left (in_taken), then what is pending
+     * now. A producer faster than this thread waits at the bound instead of keeping it
+     * here. */
+    for (int round = 0; round < 2; round++) {
+        if (!inputs_lock(w))
+            return; /* a crash request waits, or cannot have the lock: a later pass */
+        /* Hand the inputs written last time back to the producers, who free them. */
+        if (w->in_written) {
+            in_node *t = w->in_written;
+            while (t->next)
+                t = t->next;
+            t->next = w->in_recycle;
+            w->in_recycle = w->in_written;
+            w->in_written = NULL;
         }
-        if (!w->failed)
-            write_input_frame(w, h, n);
-        while (h != e) {
-            in_node *next = h->next;
-            free(h);
-            h = next;
+        if (!w->in_taken) {
+            w->in_taken = w->in_head;
+            w->in_head = NULL;
+            w->in_tail = &w->in_head;
+            w->in_bytes = 0;
+            pthread_cond_broadcast(&w->cv_in);
         }
-    }
-    if (lost && !w->failed && !w->in_stopping) {
-        w->in_stopping = 1;
-        emit_chunk(w);
-        stop_oom(w, "recording an input");
+        int lost = w->in_lost;
+        if (w->failed)
+            w->in_done = 1;
+        pthread_mutex_unlock(&w->in_mu);
+        if (!w->in_taken) {
+            if (lost && !w->failed && !w->in_stopping) {
+                w->in_stopping = 1;
+                emit_chunk(w);
+                stop_oom(w, "recording an input");
+            }
+            return;
+        }
+        while (w->in_taken) {
+            /* A dump waits for this thread: it comes first, the rest after it. */
+            if (!w->in_crash && atomic_load(&w->crash_state) == 1)
+                return;
+            in_node *h = w->in_taken, *e = h;
+            size_t n = 0, est = 0;
+            while (e && (n == 0 || est + INPUT_OVERHEAD + e->in.key_len + e->in.data_len <=
+                                       INPUTS_FRAME_TARGET)) {
+                est += INPUT_OVERHEAD + e->in.key_len + e->in.data_len;
+                n++;
+                e = e->next;
+            }
+            if (!w->failed)
+                write_input_frame(w, h, n);
+            while (h != e) {
+                in_node *next = h->next;
+                h->next = w->in_written;
+                w->in_written = h;
+                h = next;
+            }
+            w->in_taken = e;
+        }
     }
 }
 
@@ -942,10 +990,38 @@ static void write_inputs(rw_writer *w)
  * producers drop them instead of waiting for room. */
 static void inputs_done(rw_writer *w)
 {
-    pthread_mutex_lock(&w->in_mu);
-    w->in_done = 1;
-    pthread_cond_broadcast(&w->cv_in);
-    pthread_mutex_unlock(&w->in_mu);
+    atomic_store(&w->in_done, 1);
+    if (inputs_lock(w)) {
+        pthread_cond_broadcast(&w->cv_in);
+        pthread_mutex_unlock(&w->in_mu);
+    }
+}
+
+/* Takes in_mu on the writer thread: 1 when held. A producer holds it for a few
+ * instructions, but a producer interrupted by a dump or termination signal holds it
+ * until its handler returns, and the handler waits for this thread (producers do not
+ * block signals for it). So: never block on it. Outside a crash request, try until
+ * it is free or a crash request comes (0: that request is carried out first); in
+ * one, try for at most CRASH_INPUTS_MS, once per request. The inputs stay pending, in
+ * order, for a later pass. */
+#define CRASH_INPUTS_MS 100
+static int inputs_lock(rw_writer *w)
+{
+    if (!w->in_crash) {
+        while (pthread_mutex_trylock(&w->in_mu) != 0) {
+            if (atomic_load(&w->crash_state) == 1)
+                return 0;
+            nanosleep(&(struct timespec){0, 20000L}, NULL);
+        }
+        return 1;
+    }
+    for (int i = 0; w->in_crash == 1 && i < CRASH_INPUTS_MS * 10; i++) {
+        if (pthread_mutex_trylock(&w->in_mu) == 0)
+            return 1;
+        nanosleep(&(struct timespec){0, 100000L}, NULL);
+    }
+    w->in_crash = 2;
+    return 0;
 }
 
 /* Moves pending definitions to `taken` and tells the encoder the first lines. When a
@@ -1078,10 +1154,21 @@ static int64_t ms_since(const struct timespec *t)
 }
 
 static void write_tail(rw_writer *w, Rewind__RunEnd *end);
+static int do_crash_work(rw_writer *w, const rw_crash_req *req);
 
 /* Carries out a crash request on the writer thread. Returns 1 when it closed the
  * trace. */
 static int do_crash(rw_writer *w, const rw_crash_req *req)
+{
+    /* Inputs before a closing report (the process ends); a dump leaves them to the
+     * next pass, so that the thread waiting for it waits for no backlog of them. */
+    w->in_crash = req->close ? 1 : 2;
+    int closed = do_crash_work(w, req);
+    w->in_crash = 0;
+    return closed;
+}
+
+static int do_crash_work(rw_writer *w, const rw_crash_req *req)
 {
     /* Everything appended before the request, including what arrived since this
      * thread's last pass: at most every block there is, since the program may go on
@@ -1191,6 +1278,9 @@ static void writer_destroy(rw_writer *w)
     def_list_fini(&w->pending);
     def_list_fini(&w->taken);
     free_inputs(w->in_head);
+    free_inputs(w->in_taken);
+    free_inputs(w->in_written);
+    free_inputs(w->in_recycle);
     for (size_t i = 0; i < w->nindex; i++)
         free(w->index[i].line_filter.data);
     free(w->index);

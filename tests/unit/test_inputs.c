@@ -12,6 +12,7 @@
 #include <check.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,13 +49,15 @@ static void make_input(rw_input *in, uint32_t t, uint64_t i, uint8_t *key, uint8
     in->data_len = dlen;
 }
 
-static size_t dlen_of(uint64_t i) { return (size_t)(i % 97) * 13; }
+/* Thread 6's records (test_dumps_while_logging) are bigger than what malloc keeps in
+ * its per-thread caches, so that freeing one takes its arena's lock. */
+static size_t dlen_of(uint32_t t, uint64_t i) { return t == 6 ? 1200 : (size_t)(i % 97) * 13; }
 
 static void check_input(const rw_input *in, uint32_t t, uint64_t i)
 {
     uint8_t key[16], data[97 * 13];
     rw_input want;
-    make_input(&want, t, i, key, data, dlen_of(i));
+    make_input(&want, t, i, key, data, dlen_of(t, i));
     ck_assert_uint_eq(in->thread, t);
     ck_assert_uint_eq(in->call, RW_CALL_READ);
     ck_assert_uint_eq(in->seq, i);
@@ -73,7 +76,7 @@ static void log_one(rw_writer *w, uint32_t t, uint64_t i)
 {
     uint8_t key[16], data[97 * 13];
     rw_input in;
-    make_input(&in, t, i, key, data, dlen_of(i));
+    make_input(&in, t, i, key, data, dlen_of(t, i));
     rw_writer_input(w, &in);
 }
 
@@ -439,6 +442,76 @@ START_TEST(test_crash_writes_inputs)
 }
 END_TEST
 
+/* Dump requests from a signal handler that interrupts a thread while it logs inputs
+ * all complete (the writer thread never waits long for a lock that thread holds), and
+ * every input is in the file, in order. */
+static rw_writer *dump_w;
+static const uint8_t dump_payload[] = {0x08, 0x02};
+static _Atomic int dumps_ok, dumps_failed, producer_done;
+static _Atomic uint64_t dump_logged;
+
+static void on_dump(int sig)
+{
+    (void)sig;
+    rw_crash_req req = {dump_payload, sizeof dump_payload, 0, 0, 0, "dump"};
+    if (rw_writer_crash(dump_w, &req, 2000))
+        atomic_fetch_add(&dumps_ok, 1);
+    else
+        atomic_fetch_add(&dumps_failed, 1);
+}
+
+static void *dump_producer(void *arg)
+{
+    (void)arg;
+    uint64_t i = 0;
+    /* As fast as they come, so that the signals often land while this thread holds
+     * the inputs' lock or malloc's. */
+    for (; !atomic_load(&producer_done); i++) {
+        log_one(dump_w, 6, i);
+        if (i >= 50000) /* enough to read back */
+            nanosleep(&(struct timespec){0, 200000}, NULL);
+    }
+    atomic_store(&dump_logged, i);
+    return NULL;
+}
+
+START_TEST(test_dumps_while_logging)
+{
+    char *path = rw_test_path("dumps.rwd");
+    rw_writer_opts o;
+    rw_writer_opts_default(&o);
+    o.flush_ms = 2;
+    rw_err err;
+    ck_assert_int_eq(rw_writer_open(path, &o, 1, NULL, &dump_w, &err), RW_OK);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_dump;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR2, &sa, NULL);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, dump_producer, NULL), 0);
+    enum { NDUMPS = 100 };
+    for (int n = 1; n <= NDUMPS; n++) {
+        pthread_kill(th, SIGUSR2);
+        while (atomic_load(&dumps_ok) + atomic_load(&dumps_failed) < n)
+            nanosleep(&(struct timespec){0, 100000}, NULL);
+    }
+    atomic_store(&producer_done, 1);
+    pthread_join(th, NULL);
+    signal(SIGUSR2, SIG_DFL);
+    ck_assert_int_eq(atomic_load(&dumps_failed), 0);
+    rw_test_writer_exit(dump_w);
+    uint64_t per[8];
+    ck_assert_uint_eq(read_inputs(path, per, NULL), atomic_load(&dump_logged));
+    ck_assert_uint_eq(per[6], atomic_load(&dump_logged));
+    rw_reader *r;
+    ck_assert_int_eq(rw_reader_open(path, &r, &err), RW_OK);
+    ck_assert_uint_eq(rw_reader_ncrashes(r), NDUMPS);
+    rw_reader_free(r);
+    free(path);
+}
+END_TEST
+
 /* Out of memory copying an input ends the trace, which says so; the records before
  * it are there. */
 START_TEST(test_out_of_memory)
@@ -677,6 +750,7 @@ int main(void)
                             test_big_records,
                             test_fork_child_is_not_logged,
                             test_crash_writes_inputs,
+                            test_dumps_while_logging,
                             test_out_of_memory,
                             test_out_of_memory_at_every_allocation,
                             test_truncated_file,
