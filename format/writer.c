@@ -5,7 +5,9 @@
  * flush/stop requests and the free list; `defs_mu` guards the pending definitions;
  * `in_mu` the pending inputs (rw_writer_input: any thread; written as INPUTS frames
  * before the next chunk, on every flush, when they pass INPUTS_PENDING_MAX, before a
- * crash report and at close). No thread holds two of these locks at once.
+ * closing crash report and at close). No thread holds two of these locks at once.
+ * The writer thread never blocks on in_mu and never frees a producer's node (see
+ * rw_writer_input and inputs_lock): a signal handler on a producer may wait for it.
  * The file descriptor and the index belong to the writer thread while it runs and to
  * the closing thread after it has been joined.
  *
@@ -660,15 +662,10 @@ void rw_writer_input(rw_writer *w, const rw_input *in)
         pthread_mutex_unlock(&w->in_mu);
         inputs_wake(w);
         pthread_mutex_lock(&w->in_mu);
-        if (!w->in_done && w->in_bytes && w->in_bytes + size > INPUTS_PENDING_MAX) {
-            /* Timed: a closing crash request may set in_done without the lock. */
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 50 * 1000000L;
-            ts.tv_sec += ts.tv_nsec / 1000000000L;
-            ts.tv_nsec %= 1000000000L;
-            pthread_cond_timedwait(&w->cv_in, &w->in_mu, &ts);
-        }
+        /* Untimed: a timeout would need the clock, a call the wrappers log, from
+         * inside the logging of a call. inputs_done wakes it. */
+        if (!w->in_done && w->in_bytes && w->in_bytes + size > INPUTS_PENDING_MAX)
+            pthread_cond_wait(&w->cv_in, &w->in_mu);
     }
     if (n && !w->in_done && !w->in_lost) {
         *w->in_tail = n;
@@ -987,7 +984,9 @@ static void write_inputs(rw_writer *w)
 }
 
 /* No more inputs are taken (the writer thread is gone or the file is finished):
- * producers drop them instead of waiting for room. */
+ * producers drop them instead of waiting for room. In a closing crash request the lock
+ * may not come (inputs_lock): a producer waiting for room then waits for the end of
+ * the process, which that request is for. */
 static void inputs_done(rw_writer *w)
 {
     atomic_store(&w->in_done, 1);

@@ -105,7 +105,8 @@ void rw_stream_put_text(rw_stream *s, uint64_t w0, uint64_t w1, const char *text
 /* Logs one input record (format/inputs.h), copying its key and data. Any thread (a
  * mutex guards the pending inputs; no GIL needed). The writer thread writes pending
  * inputs as INPUTS frames in the order they were given, before the next chunk frame,
- * on every flush (the periodic one too), before a crash report and at close. When the
+ * on every flush (the periodic one too), before a closing crash report and at close
+ * (a dump leaves them to the next pass). When the
  * pending inputs pass 32 MiB the caller waits for the writer thread to take them, as
  * for a full block; none is dropped while the trace is being written. Data beyond
  * RW_INPUT_DATA_MAX (a key beyond RW_INPUT_KEY_MAX) is cut, with

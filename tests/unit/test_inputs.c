@@ -2,8 +2,9 @@
  * the INPUTS frames it writes, rw_inputs_iter reading them back.
  *
  * Records logged from several threads come back exactly, each thread's in its own
- * order and all of them in the order they were given; periodic flushes, crash
- * requests and close all write what is pending; a producer over the pending bound
+ * order and all of them in the order they were given; periodic flushes, closing crash
+ * requests and close all write what is pending, and dumps from a signal handler on a
+ * thread that is logging never wait for it; a producer over the pending bound
  * waits and loses nothing; big keys are cut and flagged; a fork child's records never
  * reach the parent's file; out of memory ends the trace and says so. On the reading
  * side: no inputs, a file cut anywhere, a damaged frame in an indexed file (the
