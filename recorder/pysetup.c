@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "detalloc.h"
 #include "sysalloc.h"
 
 /* python3 resolves to the venv's interpreter when one is active (its bin/ comes first
@@ -95,6 +96,7 @@ rw_code rw_pysetup_start(const rw_record_opts *o, const char *python, uint64_t *
             config.hash_seed = r;
         }
         *seed = config.hash_seed;
+        rw_detalloc_after_preinit(); /* PYTHONMALLOC, -X dev: Python's memory stays ours */
         st = Py_InitializeFromConfig(&config);
     }
     PyConfig_Clear(&config);
