@@ -3,8 +3,10 @@
  * performs each call and logs it; replay mode performs nothing (no child is made, no
  * signal sent) and answers from the log.
  *
- * Wraps: vfork posix_spawn posix_spawnp waitpid wait wait3 wait4 waitid kill killpg
- * tgkill, all imported by libpython 3.11 but tgkill (wrapped for C extensions). fork
+ * Wraps: vfork posix_spawn posix_spawnp system forkpty waitpid wait wait3 wait4 waitid
+ * kill killpg tgkill, all imported by libpython 3.11 (os.system, pty.fork) but tgkill
+ * (wrapped for C extensions). glibc's system and forkpty make their child with its
+ * internals (no wrapper sees it): they are logged whole. fork
  * and execve are exits.c's (they close the trace); pipe/pipe2 are files.c's, syscall()
  * (pidfd_open, pidfd_send_signal) ident.c's.
  *
@@ -18,6 +20,9 @@
  *              ("/bin/echo echo hi")                     or -1 with err
  *                                                        the error
  *                                                        number returned
+ * SYSTEM       the command                               its status    -
+ * FORKPTY      name asked (0/1), termios given (0/1),    child's pid   i64 master fd, then
+ *              winsize given (0/1)                       or -1         the name (asked for)
  * WAIT         kind (0 waitpid, 1 wait, 2 wait3, 3       pid           i64 status; then
  *              wait4), pid (-1 for wait/wait3),                        struct rusage when
  *              options, status asked (0/1), rusage                     asked for
@@ -39,6 +44,7 @@
 #include "input.h"
 
 #include <dlfcn.h>
+#include <pty.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -66,6 +72,8 @@ static struct proc_state {
     int (*kill)(pid_t, int);
     int (*killpg)(pid_t, int);
     int (*tgkill)(pid_t, pid_t, int);
+    int (*system)(const char *);
+    pid_t (*forkpty)(int *, char *, const struct termios *, const struct winsize *);
 } proc;
 
 #define RESOLVE(name) proc.name = (__typeof__(proc.name))dlsym(RTLD_NEXT, #name)
@@ -82,6 +90,8 @@ __attribute__((constructor)) static void proc_resolve(void)
     RESOLVE(kill);
     RESOLVE(killpg);
     RESOLVE(tgkill);
+    RESOLVE(system);
+    RESOLVE(forkpty);
 }
 
 /* ---- vfork ---- */
@@ -191,6 +201,77 @@ int posix_spawnp(pid_t *restrict pid, const char *restrict file,
                  char *const argv[restrict], char *const envp[restrict])
 {
     return do_spawn(proc.posix_spawnp, pid, file, fa, attr, argv, envp);
+}
+
+/* os.system: the shell is not run in replay. */
+int system(const char *command)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return proc.system(command);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_str(&k, command);
+    if (m == RW_IN_REPLAY)
+        return (int)rw_in_return(rw_in_take(RW_CALL_SYSTEM, &k));
+    int r = proc.system(command);
+    int e = errno;
+    rw_in_put(RW_CALL_SYSTEM, r, e, &k, NULL, 0);
+    errno = e;
+    return r;
+}
+
+/* pty.fork, os.forkpty: the child runs Python on, with capture off until the
+ * recorder restarts it there (as after fork). */
+pid_t forkpty(int *amaster, char *name, const struct termios *termp,
+              const struct winsize *winp)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return proc.forkpty(amaster, name, termp, winp);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, name != NULL);
+    rw_in_key_i64(&k, termp != NULL);
+    rw_in_key_i64(&k, winp != NULL);
+    if (m == RW_IN_REPLAY) {
+        const rw_input *g = rw_in_take(RW_CALL_FORKPTY, &k);
+        if (g->result > 0) {
+            int64_t fd = -1;
+            if (g->data_len >= 8)
+                memcpy(&fd, g->data, 8);
+            if (amaster)
+                *amaster = (int)fd;
+            if (name) {
+                /* The C library's contract: a buffer large enough for the name. */
+                size_t n = g->data_len > 8 ? g->data_len - 8 : 0;
+                memcpy(name, g->data + 8, n);
+                name[n] = '\0';
+            }
+        }
+        return (pid_t)rw_in_return(g);
+    }
+    pid_t pid = proc.forkpty(amaster, name, termp, winp);
+    int e = errno;
+    if (pid == 0) {
+        rw_in_tls.thread = 0;
+        return 0;
+    }
+    uint8_t data[8 + 256];
+    size_t n = 0;
+    if (pid > 0) {
+        int64_t fd = amaster ? *amaster : -1;
+        memcpy(data, &fd, 8);
+        n = 8;
+        if (name) {
+            size_t len = strnlen(name, 256);
+            memcpy(data + 8, name, len);
+            n += len;
+        }
+    }
+    rw_in_put(RW_CALL_FORKPTY, pid, e, &k, data, n);
+    errno = e;
+    return pid;
 }
 
 /* ---- waiting ---- */

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pty.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -442,6 +443,22 @@ static void proc_scenario(obs *o, int recording)
     memset(&si, 0, sizeof si);
     see(o, "waitid %d\n", waitid(P_PID, (id_t)sp, &si, WEXITED));
     see(o, "signalled %d code %d pid-ok %d\n", si.si_status, si.si_code, si.si_pid == sp);
+    int sys = system("exit 5");
+    see(o, "system %d\n", WEXITSTATUS(sys));
+
+    int master = -1;
+    char tty[64] = "";
+    c = forkpty(&master, tty, NULL, NULL);
+    if (c == 0) {
+        (void)!write(1, "from the pty\n", 13);
+        _exit(0);
+    }
+    char line[64] = "";
+    ssize_t got = read(master, line, sizeof line - 1); /* files.c's: not replayed here */
+    w = waitpid(c, &st, 0);
+    see(o, "forkpty %d master-ok %d tty %.8s waited %d\n", c > 0, master >= 0, tty, w == c);
+    (void)got;
+
     w = waitpid(-1, &st, WNOHANG);
     see(o, "no child %d errno %d\n", w, errno);
     (void)recording;
@@ -454,6 +471,8 @@ START_TEST(test_children)
     ck_assert_ptr_nonnull(strstr(rec.s, "fork waited 1 exited 1 status 7"));
     ck_assert_ptr_nonnull(strstr(rec.s, "vfork waited 1 status 3"));
     ck_assert_ptr_nonnull(strstr(rec.s, "signalled 15 code 2 pid-ok 1"));
+    ck_assert_ptr_nonnull(strstr(rec.s, "system 5"));
+    ck_assert_ptr_nonnull(strstr(rec.s, "forkpty 1 master-ok 1 tty /dev/pts waited 1"));
     /* The children's own calls (exec, _exit) are not the recorded process's. */
     ck_assert_uint_eq(count_call(RW_CALL_FORK), 2);
     ck_assert_uint_eq(count_call(RW_CALL_EXECVE), 0);
