@@ -170,6 +170,7 @@ static int do_exec(const char *path, int fd, char *const argv[], char *const env
     if (m == RW_IN_REPLAY)
         return replay_exec(path, fd);
     if (!recording_here()) {
+        rw_proc_note_exec(path, argv);
         if (end_fn && rw_st.pid && path)
             follow_child(path, argv, envp);
         if (fd >= 0)

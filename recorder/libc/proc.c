@@ -14,8 +14,10 @@
  * little-endian int64):
  *
  * call         key                                       result        data
- * FORK         (empty)                                   child's pid   -
- *              (vfork here; fork in exits.c)             or -1
+ * FORK         (empty)                                   child's pid   vfork: what the child
+ *              (vfork here; fork in exits.c)             or -1         exec'd, its path and
+ *                                                                      argv joined by spaces
+ *                                                                      (none: it did not)
  * POSIX_SPAWN  the path and argv joined by spaces        child's pid,  -
  *              ("/bin/echo echo hi")                     or -1 with err
  *                                                        the error
@@ -42,6 +44,7 @@
  * recorder/libc/README.md.
  */
 #include "input.h"
+#include "libc.h"
 
 #include <dlfcn.h>
 #include <pty.h>
@@ -96,13 +99,43 @@ __attribute__((constructor)) static void proc_resolve(void)
 
 /* ---- vfork ---- */
 
+/* The exec a vfork child made, noted by exits.c's exec wrapper in the child (which
+ * shares this thread's memory, thread-local storage included, until it execs) and
+ * logged by the parent with the pid. Armed by the parent around the system call. */
+static __thread struct vfork_exec {
+    int armed;
+    size_t n;
+    char text[1024];
+} vfork_exec;
+
+static void note(const char *s)
+{
+    while (s && *s && vfork_exec.n < sizeof vfork_exec.text)
+        vfork_exec.text[vfork_exec.n++] = *s++;
+}
+
+void rw_proc_note_exec(const char *path, char *const argv[])
+{
+    if (!vfork_exec.armed)
+        return;
+    vfork_exec.n = 0; /* the last attempt is the one that ran (execvp tries a PATH) */
+    note(path);
+    for (size_t i = 0; argv && argv[i]; i++) {
+        note(" ");
+        note(argv[i]);
+    }
+}
+
 /* Called by the vfork stub before the system call: the mode; in record mode capture
  * is paused until rw_proc_vfork_after. Not part of any header: the stub's only. */
 __attribute__((visibility("hidden"), used)) int rw_proc_vfork_before(void)
 {
     int m = rw_in_mode();
-    if (m == RW_IN_RECORD)
+    if (m == RW_IN_RECORD) {
         rw_in_pause();
+        vfork_exec.n = 0;
+        vfork_exec.armed = 1;
+    }
     return m;
 }
 
@@ -123,10 +156,11 @@ __attribute__((visibility("hidden"), used)) pid_t rw_proc_vfork_after(long raw, 
         errno = (int)-raw;
     if (m == RW_IN_RECORD) {
         int e = errno;
+        vfork_exec.armed = 0;
         rw_in_resume();
         rw_in_key k;
         rw_in_key_init(&k);
-        rw_in_put(RW_CALL_FORK, pid, e, &k, NULL, 0);
+        rw_in_put(RW_CALL_FORK, pid, e, &k, vfork_exec.text, pid > 0 ? vfork_exec.n : 0);
         errno = e;
     }
     return pid;

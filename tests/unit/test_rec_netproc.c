@@ -463,6 +463,18 @@ START_TEST(test_children)
     ck_assert_uint_eq(count_call(RW_CALL_FORK), 2);
     ck_assert_uint_eq(count_call(RW_CALL_EXECVE), 0);
     ck_assert_uint_eq(count_call(RW_CALL_POSIX_SPAWN), 1);
+    /* vfork's FORK says what the child ran; fork's, whose child did not exec, nothing. */
+    int vforks = 0;
+    for (size_t i = 0; i < nrecs; i++) {
+        if (recs[i].call != RW_CALL_FORK)
+            continue;
+        if (recs[i].data_len) {
+            ck_assert_uint_eq(recs[i].data_len, 20);
+            ck_assert_mem_eq(recs[i].data, "/bin/sh sh -c exit 3", 20);
+            vforks++;
+        }
+    }
+    ck_assert_int_eq(vforks, 1);
     for (size_t i = 0; i < nrecs; i++)
         if (recs[i].call == RW_CALL_POSIX_SPAWN)
             ck_assert(recs[i].key_len == 14 && !memcmp(recs[i].key, "sleep sleep 60", 14));
