@@ -81,6 +81,19 @@ static struct clock_state {
 
 #define FIND(name) cst.real.name = (__typeof__(cst.real.name))dlsym(RTLD_NEXT, #name)
 
+/* The C library's name: resolved before main, or on the first call when a wrapper runs
+ * before the constructors (a sanitizer's run-time calls getrlimit while it loads). */
+#define REAL(name)                                                                       \
+    (RW_LIKELY(cst.real.name != NULL)                                                \
+         ? cst.real.name                                                            \
+         : (__typeof__(cst.real.name))late((void **)&cst.real.name, #name))
+
+static void *late(void **slot, const char *name)
+{
+    *slot = dlsym(RTLD_NEXT, name);
+    return *slot;
+}
+
 /* Early (priority 101): before any other constructor could read a clock. */
 __attribute__((constructor(101))) static void find_real(void)
 {
@@ -121,7 +134,7 @@ int clock_gettime(clockid_t clock, struct timespec *tp)
 {
     int m = clock_mode();
     if (RW_LIKELY(m == RW_IN_OFF))
-        return cst.real.clock_gettime(clock, tp);
+        return REAL(clock_gettime)(clock, tp);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, clock);
@@ -130,7 +143,7 @@ int clock_gettime(clockid_t clock, struct timespec *tp)
         give(tp, sizeof *tp, g);
         return (int)rw_in_return(g);
     }
-    int r = cst.real.clock_gettime(clock, tp);
+    int r = REAL(clock_gettime)(clock, tp);
     int e = errno;
     rw_in_put(RW_CALL_CLOCK_GETTIME, r, e, &k, r == 0 ? tp : NULL, sizeof *tp);
     errno = e;
@@ -141,7 +154,7 @@ int clock_getres(clockid_t clock, struct timespec *res)
 {
     int m = clock_mode();
     if (m == RW_IN_OFF)
-        return cst.real.clock_getres(clock, res);
+        return REAL(clock_getres)(clock, res);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, clock);
@@ -150,7 +163,7 @@ int clock_getres(clockid_t clock, struct timespec *res)
         give(res, sizeof *res, g);
         return (int)rw_in_return(g);
     }
-    int r = cst.real.clock_getres(clock, res);
+    int r = REAL(clock_getres)(clock, res);
     int e = errno;
     rw_in_put(RW_CALL_CLOCK_GETRES, r, e, &k, r == 0 && res ? res : NULL, sizeof *res);
     errno = e;
@@ -161,7 +174,7 @@ int gettimeofday(struct timeval *restrict tv, void *restrict tz)
 {
     int m = clock_mode();
     if (m == RW_IN_OFF)
-        return cst.real.gettimeofday(tv, tz);
+        return REAL(gettimeofday)(tv, tz);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_GETTIMEOFDAY, NULL);
         give(tv, sizeof *tv, g);
@@ -169,7 +182,7 @@ int gettimeofday(struct timeval *restrict tv, void *restrict tz)
             memcpy(tz, g->data + sizeof *tv, sizeof(struct timezone));
         return (int)rw_in_return(g);
     }
-    int r = cst.real.gettimeofday(tv, tz);
+    int r = REAL(gettimeofday)(tv, tz);
     int e = errno;
     unsigned char d[sizeof(struct timeval) + sizeof(struct timezone)] = {0};
     memcpy(d, tv, sizeof *tv); /* declared nonnull */
@@ -187,7 +200,7 @@ time_t time(time_t *t)
 {
     int m = clock_mode();
     if (RW_LIKELY(m == RW_IN_OFF))
-        return cst.real.time(t);
+        return REAL(time)(t);
     rw_in_key k;
     rw_in_key_init(&k);
     if (m == RW_IN_REPLAY) {
@@ -196,7 +209,7 @@ time_t time(time_t *t)
             *t = r;
         return r;
     }
-    time_t r = cst.real.time(t);
+    time_t r = REAL(time)(t);
     rw_in_put(RW_CALL_TIME, r, errno, &k, NULL, 0);
     return r;
 }
@@ -205,7 +218,7 @@ clock_t times(struct tms *buf)
 {
     int m = clock_mode();
     if (m == RW_IN_OFF)
-        return cst.real.times(buf);
+        return REAL(times)(buf);
     rw_in_key k;
     rw_in_key_init(&k);
     if (m == RW_IN_REPLAY) {
@@ -213,7 +226,7 @@ clock_t times(struct tms *buf)
         give(buf, sizeof *buf, g);
         return (clock_t)rw_in_return(g);
     }
-    clock_t r = cst.real.times(buf);
+    clock_t r = REAL(times)(buf);
     int e = errno;
     rw_in_put(RW_CALL_TIMES, r, e, &k, r != (clock_t)-1 ? buf : NULL, sizeof *buf);
     errno = e;
@@ -224,12 +237,12 @@ clock_t clock(void)
 {
     int m = clock_mode();
     if (m == RW_IN_OFF)
-        return cst.real.clock();
+        return REAL(clock)();
     rw_in_key k;
     rw_in_key_init(&k);
     if (m == RW_IN_REPLAY)
         return (clock_t)rw_in_return(rw_in_take(RW_CALL_CLOCK, &k));
-    clock_t r = cst.real.clock();
+    clock_t r = REAL(clock)();
     int e = errno;
     rw_in_put(RW_CALL_CLOCK, r, e, &k, NULL, 0);
     errno = e;
@@ -240,7 +253,7 @@ int getrusage(__rusage_who_t who, struct rusage *usage)
 {
     int m = clock_mode();
     if (m == RW_IN_OFF)
-        return cst.real.getrusage(who, usage);
+        return REAL(getrusage)(who, usage);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, who);
@@ -249,7 +262,7 @@ int getrusage(__rusage_who_t who, struct rusage *usage)
         give(usage, sizeof *usage, g);
         return (int)rw_in_return(g);
     }
-    int r = cst.real.getrusage(who, usage);
+    int r = REAL(getrusage)(who, usage);
     int e = errno;
     rw_in_put(RW_CALL_GETRUSAGE, r, e, &k, r == 0 ? usage : NULL, sizeof *usage);
     errno = e;
@@ -271,7 +284,7 @@ int nanosleep(const struct timespec *req, struct timespec *rem)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return cst.real.nanosleep(req, rem);
+        return REAL(nanosleep)(req, rem);
     rw_in_key k;
     sleep_key(&k, -1, 0, req);
     if (m == RW_IN_REPLAY) {
@@ -279,7 +292,7 @@ int nanosleep(const struct timespec *req, struct timespec *rem)
         give(rem, sizeof *rem, g);
         return (int)rw_in_return(g);
     }
-    int r = cst.real.nanosleep(req, rem);
+    int r = REAL(nanosleep)(req, rem);
     int e = errno;
     rw_in_put(RW_CALL_SLEEP, r, e, &k, r != 0 ? rem : NULL, sizeof *rem);
     errno = e;
@@ -291,7 +304,7 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return cst.real.clock_nanosleep(clock, flags, req, rem);
+        return REAL(clock_nanosleep)(clock, flags, req, rem);
     rw_in_key k;
     sleep_key(&k, clock, flags, req);
     if (m == RW_IN_REPLAY) {
@@ -299,7 +312,7 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
         give(rem, sizeof *rem, g);
         return (int)rw_in_return(g);
     }
-    int r = cst.real.clock_nanosleep(clock, flags, req, rem);
+    int r = REAL(clock_nanosleep)(clock, flags, req, rem);
     int e = errno;
     rw_in_put(RW_CALL_SLEEP, r, e, &k, r != 0 ? rem : NULL, sizeof *rem);
     errno = e;
@@ -384,7 +397,7 @@ static struct tm *local(int m, const time_t *t, struct tm *out, int reentrant)
             tm_unpack(out, g);
         return rw_in_return(g) ? out : NULL;
     }
-    struct tm *r = reentrant ? cst.real.localtime_r(t, out) : cst.real.localtime(t);
+    struct tm *r = reentrant ? REAL(localtime_r)(t, out) : REAL(localtime)(t);
     int e = errno;
     unsigned char d[TM_DATA];
     size_t n = r ? tm_pack(d, sizeof d, r) : 0;
@@ -397,7 +410,7 @@ struct tm *localtime_r(const time_t *restrict t, struct tm *restrict tm)
 {
     int m = clock_mode();
     if (m == RW_IN_OFF)
-        return cst.real.localtime_r(t, tm);
+        return REAL(localtime_r)(t, tm);
     return local(m, t, tm, 1);
 }
 
@@ -405,7 +418,7 @@ struct tm *localtime(const time_t *t)
 {
     int m = clock_mode();
     if (m == RW_IN_OFF)
-        return cst.real.localtime(t);
+        return REAL(localtime)(t);
     return local(m, t, &cst.local_tm, 0);
 }
 
@@ -413,7 +426,7 @@ time_t mktime(struct tm *tm)
 {
     int m = clock_mode();
     if (m == RW_IN_OFF)
-        return cst.real.mktime(tm);
+        return REAL(mktime)(tm);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, tm->tm_sec);
@@ -429,7 +442,7 @@ time_t mktime(struct tm *tm)
             tm_unpack(tm, g);
         return (time_t)rw_in_return(g);
     }
-    time_t r = cst.real.mktime(tm);
+    time_t r = REAL(mktime)(tm);
     int e = errno;
     unsigned char d[TM_DATA];
     size_t n = tm_pack(d, sizeof d, tm);
@@ -442,7 +455,7 @@ void tzset(void)
 {
     int m = clock_mode();
     if (m == RW_IN_OFF) {
-        cst.real.tzset();
+        REAL(tzset)();
         return;
     }
     rw_in_key k;
@@ -467,7 +480,7 @@ void tzset(void)
         }
         return;
     }
-    cst.real.tzset();
+    REAL(tzset)();
     int e = errno;
     unsigned char d[sizeof w + 2 * ZONE_LEN];
     w[0] = timezone;

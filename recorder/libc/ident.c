@@ -146,6 +146,19 @@ static struct ident_state {
 
 #define FIND(name) ist.real.name = (__typeof__(ist.real.name))dlsym(RTLD_NEXT, #name)
 
+/* The C library's name: resolved before main, or on the first call when a wrapper runs
+ * before the constructors (a sanitizer's run-time calls getrlimit while it loads). */
+#define REAL(name)                                                                       \
+    (RW_LIKELY(ist.real.name != NULL)                                                \
+         ? ist.real.name                                                            \
+         : (__typeof__(ist.real.name))late((void **)&ist.real.name, #name))
+
+static void *late(void **slot, const char *name)
+{
+    *slot = dlsym(RTLD_NEXT, name);
+    return *slot;
+}
+
 /* Early (priority 101): exits.c's wrappers call syscall() from any context. */
 __attribute__((constructor(101))) static void find_real(void)
 {
@@ -244,7 +257,7 @@ static long raw_syscall(long n, long a, long b, long c, long d, long e, long f)
 
 static long pass(long n, const long *a)
 {
-    if (RW_UNLIKELY(!ist.real.syscall))
+    if (RW_UNLIKELY(!ist.real.syscall)) /* no dlsym here: a vfork child may call */
         return raw_syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
     return ist.real.syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
@@ -319,7 +332,7 @@ ssize_t getrandom(void *buf, size_t count, unsigned flags)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.getrandom(buf, count, flags);
+        return REAL(getrandom)(buf, count, flags);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, (int64_t)count);
@@ -329,7 +342,7 @@ ssize_t getrandom(void *buf, size_t count, unsigned flags)
         give(buf, count, g);
         return (ssize_t)rw_in_return(g);
     }
-    ssize_t r = ist.real.getrandom(buf, count, flags);
+    ssize_t r = REAL(getrandom)(buf, count, flags);
     int e = errno;
     rw_in_put(RW_CALL_GETRANDOM, r, e, &k, r > 0 ? buf : NULL, r > 0 ? (size_t)r : 0);
     errno = e;
@@ -344,14 +357,14 @@ ssize_t getrandom(void *buf, size_t count, unsigned flags)
     {                                                                                    \
         int m = rw_in_mode();                                                            \
         if (m == RW_IN_OFF)                                                              \
-            return ist.real.name();                                                      \
+            return REAL(name)();                                                      \
         rw_in_key k;                                                                     \
         rw_in_key_init(&k);                                                              \
         if ((which) >= 0)                                                                \
             rw_in_key_i64(&k, (which));                                                  \
         if (m == RW_IN_REPLAY)                                                           \
             return (type)rw_in_return(rw_in_take(RW_CALL_##CALL, &k));                   \
-        type r = ist.real.name();                                                        \
+        type r = REAL(name)();                                                        \
         rw_in_put(RW_CALL_##CALL, (int64_t)r, errno, &k, NULL, 0);                       \
         return r;                                                                        \
     }
@@ -368,7 +381,7 @@ int getgroups(int size, gid_t list[])
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.getgroups(size, list);
+        return REAL(getgroups)(size, list);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, size);
@@ -378,7 +391,7 @@ int getgroups(int size, gid_t list[])
             give(list, (size_t)size * sizeof *list, g);
         return (int)rw_in_return(g);
     }
-    int r = ist.real.getgroups(size, list);
+    int r = REAL(getgroups)(size, list);
     int e = errno;
     rw_in_put(RW_CALL_GETGROUPS, r, e, &k, size > 0 && r > 0 ? list : NULL,
               r > 0 ? (size_t)r * sizeof *list : 0);
@@ -392,7 +405,7 @@ char *getlogin(void)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.getlogin();
+        return REAL(getlogin)();
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, 0);
@@ -404,7 +417,7 @@ char *getlogin(void)
         rw_in_return(g);
         return ist.login;
     }
-    char *r = ist.real.getlogin();
+    char *r = REAL(getlogin)();
     int e = errno;
     rw_in_put(RW_CALL_GETLOGIN, r != NULL, e, &k, r, slen(r));
     errno = e;
@@ -415,7 +428,7 @@ int getlogin_r(char *buf, size_t n)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.getlogin_r(buf, n);
+        return REAL(getlogin_r)(buf, n);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, 1);
@@ -426,7 +439,7 @@ int getlogin_r(char *buf, size_t n)
             give_str(buf, n, g);
         return (int)rw_in_return(g);
     }
-    int r = ist.real.getlogin_r(buf, n);
+    int r = REAL(getlogin_r)(buf, n);
     int e = errno;
     rw_in_put(RW_CALL_GETLOGIN, r, e, &k, r == 0 ? buf : NULL, r == 0 ? strnlen(buf, n) : 0);
     errno = e;
@@ -437,7 +450,7 @@ int uname(struct utsname *buf)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.uname(buf);
+        return REAL(uname)(buf);
     rw_in_key k;
     rw_in_key_init(&k);
     if (m == RW_IN_REPLAY) {
@@ -445,7 +458,7 @@ int uname(struct utsname *buf)
         give(buf, sizeof *buf, g);
         return (int)rw_in_return(g);
     }
-    int r = ist.real.uname(buf);
+    int r = REAL(uname)(buf);
     int e = errno;
     rw_in_put(RW_CALL_UNAME, r, e, &k, r == 0 ? buf : NULL, sizeof *buf);
     errno = e;
@@ -456,7 +469,7 @@ int gethostname(char *name, size_t len)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.gethostname(name, len);
+        return REAL(gethostname)(name, len);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, (int64_t)len);
@@ -465,7 +478,7 @@ int gethostname(char *name, size_t len)
         give(name, len, g);
         return (int)rw_in_return(g);
     }
-    int r = ist.real.gethostname(name, len);
+    int r = REAL(gethostname)(name, len);
     int e = errno;
     size_t n = r == 0 ? strnlen(name, len) : 0;
     if (r == 0 && n < len)
@@ -479,7 +492,7 @@ char *ttyname(int fd)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.ttyname(fd);
+        return REAL(ttyname)(fd);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, 0);
@@ -490,7 +503,7 @@ char *ttyname(int fd)
             give_str(ist.tty, sizeof ist.tty, g);
         return rw_in_return(g) ? ist.tty : NULL;
     }
-    char *r = ist.real.ttyname(fd);
+    char *r = REAL(ttyname)(fd);
     int e = errno;
     rw_in_put(RW_CALL_TTYNAME, r != NULL, e, &k, r, slen(r));
     errno = e;
@@ -501,7 +514,7 @@ int ttyname_r(int fd, char *buf, size_t len)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.ttyname_r(fd, buf, len);
+        return REAL(ttyname_r)(fd, buf, len);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, 1);
@@ -513,7 +526,7 @@ int ttyname_r(int fd, char *buf, size_t len)
             give_str(buf, len, g);
         return (int)rw_in_return(g);
     }
-    int r = ist.real.ttyname_r(fd, buf, len);
+    int r = REAL(ttyname_r)(fd, buf, len);
     int e = errno;
     rw_in_put(RW_CALL_TTYNAME, r, e, &k, r == 0 ? buf : NULL, r == 0 ? strnlen(buf, len) : 0);
     errno = e;
@@ -524,7 +537,7 @@ char *ctermid(char *s)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.ctermid(s);
+        return REAL(ctermid)(s);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, s != NULL);
@@ -535,7 +548,7 @@ char *ctermid(char *s)
         rw_in_return(g);
         return out;
     }
-    char *r = ist.real.ctermid(s);
+    char *r = REAL(ctermid)(s);
     int e = errno;
     rw_in_put(RW_CALL_CTERMID, 1, e, &k, r, slen(r));
     errno = e;
@@ -548,14 +561,14 @@ int getpriority(__priority_which_t which, id_t who)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.getpriority(which, who);
+        return REAL(getpriority)(which, who);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, which);
     rw_in_key_i64(&k, who);
     if (m == RW_IN_REPLAY)
         return (int)rw_in_return(rw_in_take(RW_CALL_GETPRIORITY, &k));
-    int r = ist.real.getpriority(which, who);
+    int r = REAL(getpriority)(which, who);
     rw_in_put(RW_CALL_GETPRIORITY, r, errno, &k, NULL, 0);
     return r;
 }
@@ -564,7 +577,7 @@ int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *mask)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.sched_getaffinity(pid, size, mask);
+        return REAL(sched_getaffinity)(pid, size, mask);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, pid);
@@ -574,7 +587,7 @@ int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *mask)
         give(mask, size, g);
         return (int)rw_in_return(g);
     }
-    int r = ist.real.sched_getaffinity(pid, size, mask);
+    int r = REAL(sched_getaffinity)(pid, size, mask);
     int e = errno;
     rw_in_put(RW_CALL_SCHED_GETAFFINITY, r, e, &k, r == 0 ? mask : NULL, size);
     errno = e;
@@ -585,13 +598,13 @@ int sched_getscheduler(pid_t pid)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.sched_getscheduler(pid);
+        return REAL(sched_getscheduler)(pid);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, pid);
     if (m == RW_IN_REPLAY)
         return (int)rw_in_return(rw_in_take(RW_CALL_SCHED_GETSCHEDULER, &k));
-    int r = ist.real.sched_getscheduler(pid);
+    int r = REAL(sched_getscheduler)(pid);
     rw_in_put(RW_CALL_SCHED_GETSCHEDULER, r, errno, &k, NULL, 0);
     return r;
 }
@@ -613,20 +626,20 @@ static long sysconf_of(long (*real)(int), int name)
 
 long sysconf(int name)
 {
-    return sysconf_of(ist.real.sysconf, name);
+    return sysconf_of(REAL(sysconf), name);
 }
 
 /* What PTHREAD_STACK_MIN and CLK_TCK expand to. */
 long __sysconf(int name)
 {
-    return sysconf_of(ist.real.__sysconf, name);
+    return sysconf_of(REAL(__sysconf), name);
 }
 
 size_t confstr(int name, char *buf, size_t len)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.confstr(name, buf, len);
+        return REAL(confstr)(name, buf, len);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, name);
@@ -636,7 +649,7 @@ size_t confstr(int name, char *buf, size_t len)
         give(buf, len, g);
         return (size_t)rw_in_return(g);
     }
-    size_t r = ist.real.confstr(name, buf, len);
+    size_t r = REAL(confstr)(name, buf, len);
     int e = errno;
     size_t n = buf && r ? (r < len ? r : len) : 0;
     rw_in_put(RW_CALL_CONFSTR, (int64_t)r, e, &k, n ? buf : NULL, n);
@@ -648,7 +661,7 @@ long pathconf(const char *path, int name)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.pathconf(path, name);
+        return REAL(pathconf)(path, name);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, 0);
@@ -656,7 +669,7 @@ long pathconf(const char *path, int name)
     rw_in_key_str(&k, path);
     if (m == RW_IN_REPLAY)
         return (long)rw_in_return(rw_in_take(RW_CALL_PATHCONF, &k));
-    long r = ist.real.pathconf(path, name);
+    long r = REAL(pathconf)(path, name);
     rw_in_put(RW_CALL_PATHCONF, r, errno, &k, NULL, 0);
     return r;
 }
@@ -665,7 +678,7 @@ long fpathconf(int fd, int name)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.fpathconf(fd, name);
+        return REAL(fpathconf)(fd, name);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, 1);
@@ -673,7 +686,7 @@ long fpathconf(int fd, int name)
     rw_in_key_i64(&k, name);
     if (m == RW_IN_REPLAY)
         return (long)rw_in_return(rw_in_take(RW_CALL_PATHCONF, &k));
-    long r = ist.real.fpathconf(fd, name);
+    long r = REAL(fpathconf)(fd, name);
     rw_in_put(RW_CALL_PATHCONF, r, errno, &k, NULL, 0);
     return r;
 }
@@ -696,18 +709,21 @@ static int rlimit_of(int m, int form, pid_t pid, __rlimit_resource_t res,
         give(old, sizeof *old, g);
         return (int)rw_in_return(g);
     }
-    int r = form ? ist.real.prlimit64(pid, res, nw, old) : ist.real.getrlimit64(res, old);
+    int r = form ? REAL(prlimit64)(pid, res, nw, old) : REAL(getrlimit64)(res, old);
     int e = errno;
     rw_in_put(RW_CALL_GETRLIMIT, r, e, &k, r == 0 && old ? old : NULL, sizeof *old);
     errno = e;
     return r;
 }
 
+/* getrlimit64 and prlimit64 go to the system call while the constructors have not run:
+ * a sanitizer's run-time asks for limits while it loads, when dlsym cannot be called. */
 int getrlimit64(__rlimit_resource_t res, struct rlimit64 *rlim)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.getrlimit64(res, rlim);
+        return ist.real.getrlimit64 ? ist.real.getrlimit64(res, rlim)
+                                    : (int)raw_syscall(SYS_prlimit64, 0, res, 0, (long)rlim, 0, 0);
     return rlimit_of(m, 0, 0, res, NULL, rlim);
 }
 
@@ -716,7 +732,9 @@ int prlimit64(pid_t pid, __rlimit_resource_t res, const struct rlimit64 *nw,
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.prlimit64(pid, res, nw, old);
+        return ist.real.prlimit64 ? ist.real.prlimit64(pid, res, nw, old)
+                                  : (int)raw_syscall(SYS_prlimit64, pid, res, (long)nw,
+                                                     (long)old, 0, 0);
     return rlimit_of(m, 1, pid, res, nw, old);
 }
 
@@ -741,7 +759,7 @@ int getloadavg(double loadavg[], int nelem)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.getloadavg(loadavg, nelem);
+        return REAL(getloadavg)(loadavg, nelem);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, nelem);
@@ -751,7 +769,7 @@ int getloadavg(double loadavg[], int nelem)
             give(loadavg, (size_t)nelem * sizeof *loadavg, g);
         return (int)rw_in_return(g);
     }
-    int r = ist.real.getloadavg(loadavg, nelem);
+    int r = REAL(getloadavg)(loadavg, nelem);
     int e = errno;
     rw_in_put(RW_CALL_GETLOADAVG, r, e, &k, r > 0 ? loadavg : NULL,
               r > 0 ? (size_t)r * sizeof *loadavg : 0);
@@ -920,7 +938,7 @@ static struct passwd *pw_static(int m, int form, uid_t uid, const char *name)
         rw_in_return(g);
         return found ? &ist.pw : NULL;
     }
-    struct passwd *r = form ? ist.real.getpwnam(name) : ist.real.getpwuid(uid);
+    struct passwd *r = form ? REAL(getpwnam)(name) : REAL(getpwuid)(uid);
     int e = errno;
     unsigned char d[ENTRY_MAX];
     int trunc = 0;
@@ -947,8 +965,8 @@ static int pw_r(int m, int form, uid_t uid, const char *name, struct passwd *pw,
         }
         return r;
     }
-    int r = form == 3 ? ist.real.getpwnam_r(name, pw, buf, buflen, result)
-                      : ist.real.getpwuid_r(uid, pw, buf, buflen, result);
+    int r = form == 3 ? REAL(getpwnam_r)(name, pw, buf, buflen, result)
+                      : REAL(getpwuid_r)(uid, pw, buf, buflen, result);
     int e = errno;
     unsigned char d[ENTRY_MAX];
     int trunc = 0;
@@ -962,7 +980,7 @@ struct passwd *getpwuid(uid_t uid)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.getpwuid(uid);
+        return REAL(getpwuid)(uid);
     return pw_static(m, 0, uid, NULL);
 }
 
@@ -970,7 +988,7 @@ struct passwd *getpwnam(const char *name)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.getpwnam(name);
+        return REAL(getpwnam)(name);
     return pw_static(m, 2, 0, name);
 }
 
@@ -979,7 +997,7 @@ int getpwuid_r(uid_t uid, struct passwd *restrict pw, char *restrict buf, size_t
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.getpwuid_r(uid, pw, buf, buflen, result);
+        return REAL(getpwuid_r)(uid, pw, buf, buflen, result);
     return pw_r(m, 1, uid, NULL, pw, buf, buflen, result);
 }
 
@@ -988,7 +1006,7 @@ int getpwnam_r(const char *restrict name, struct passwd *restrict pw, char *rest
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.getpwnam_r(name, pw, buf, buflen, result);
+        return REAL(getpwnam_r)(name, pw, buf, buflen, result);
     return pw_r(m, 3, 0, name, pw, buf, buflen, result);
 }
 
@@ -1004,7 +1022,7 @@ static struct group *gr_static(int m, int form, gid_t gid, const char *name)
         rw_in_return(g);
         return found ? &ist.gr : NULL;
     }
-    struct group *r = form ? ist.real.getgrnam(name) : ist.real.getgrgid(gid);
+    struct group *r = form ? REAL(getgrnam)(name) : REAL(getgrgid)(gid);
     int e = errno;
     unsigned char d[ENTRY_MAX];
     int trunc = 0;
@@ -1031,8 +1049,8 @@ static int gr_r(int m, int form, gid_t gid, const char *name, struct group *gr, 
         }
         return r;
     }
-    int r = form == 3 ? ist.real.getgrnam_r(name, gr, buf, buflen, result)
-                      : ist.real.getgrgid_r(gid, gr, buf, buflen, result);
+    int r = form == 3 ? REAL(getgrnam_r)(name, gr, buf, buflen, result)
+                      : REAL(getgrgid_r)(gid, gr, buf, buflen, result);
     int e = errno;
     unsigned char d[ENTRY_MAX];
     int trunc = 0;
@@ -1046,7 +1064,7 @@ struct group *getgrgid(gid_t gid)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.getgrgid(gid);
+        return REAL(getgrgid)(gid);
     return gr_static(m, 0, gid, NULL);
 }
 
@@ -1054,7 +1072,7 @@ struct group *getgrnam(const char *name)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.getgrnam(name);
+        return REAL(getgrnam)(name);
     return gr_static(m, 2, 0, name);
 }
 
@@ -1063,7 +1081,7 @@ int getgrgid_r(gid_t gid, struct group *restrict gr, char *restrict buf, size_t 
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.getgrgid_r(gid, gr, buf, buflen, result);
+        return REAL(getgrgid_r)(gid, gr, buf, buflen, result);
     return gr_r(m, 1, gid, NULL, gr, buf, buflen, result);
 }
 
@@ -1072,7 +1090,7 @@ int getgrnam_r(const char *restrict name, struct group *restrict gr, char *restr
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.getgrnam_r(name, gr, buf, buflen, result);
+        return REAL(getgrnam_r)(name, gr, buf, buflen, result);
     return gr_r(m, 3, 0, name, gr, buf, buflen, result);
 }
 
@@ -1082,18 +1100,18 @@ int getgrnam_r(const char *restrict name, struct group *restrict gr, char *restr
  * (see the file's opening comment). */
 static void follow_locale(int category, const char *name)
 {
-    if (ist.real.setlocale(category, name))
+    if (REAL(setlocale)(category, name))
         return;
     if (strstr(name, "UTF-8") || strstr(name, "utf8") || strstr(name, "UTF8") ||
         strstr(name, "utf-8"))
-        ist.real.setlocale(category, "C.UTF-8");
+        REAL(setlocale)(category, "C.UTF-8");
 }
 
 char *setlocale(int category, const char *locale)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.setlocale(category, locale);
+        return REAL(setlocale)(category, locale);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, category);
@@ -1109,7 +1127,7 @@ char *setlocale(int category, const char *locale)
         rw_in_return(g);
         return s;
     }
-    char *r = ist.real.setlocale(category, locale);
+    char *r = REAL(setlocale)(category, locale);
     int e = errno;
     rw_in_put(RW_CALL_SETLOCALE, r != NULL, e, &k, r, slen(r));
     errno = e;
@@ -1120,7 +1138,7 @@ char *nl_langinfo(nl_item item)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return ist.real.nl_langinfo(item);
+        return REAL(nl_langinfo)(item);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, item);
@@ -1130,7 +1148,7 @@ char *nl_langinfo(nl_item item)
         rw_in_return(g);
         return s;
     }
-    char *r = ist.real.nl_langinfo(item);
+    char *r = REAL(nl_langinfo)(item);
     int e = errno;
     rw_in_put(RW_CALL_NL_LANGINFO, 1, e, &k, r, slen(r));
     errno = e;

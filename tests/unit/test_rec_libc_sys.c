@@ -35,6 +35,14 @@ extern int plain_getrlimit(int res, struct rlimit64 *rlim) __asm__("getrlimit");
 /* The C library's function called name, of the type of the wrapper name. */
 #define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
 
+/* The interpreter is never finalised: its memory is not a leak of ours (sanitizer
+ * builds read this hook). */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libpython3.11.so\n";
+}
+
 /* The interpreter up with this thread holding the GIL (clock reads are logged only
  * then), input capture recording. */
 static void begin(void)
