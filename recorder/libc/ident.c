@@ -5,10 +5,11 @@
  * Wraps: getrandom, syscall (the only definition: SYS_getrandom, SYS_gettid,
  * SYS_getdents64, SYS_pidfd_open and SYS_pidfd_send_signal are inputs, every other
  * number passes through untouched in both modes), getpid, getppid, gettid, getuid,
- * geteuid, getgid, getegid, getgroups, getlogin, getlogin_r, uname, gethostname,
- * ttyname, ttyname_r, ctermid, getpriority, sched_getaffinity, sched_getscheduler,
- * sysconf, __sysconf, confstr, pathconf, fpathconf, getrlimit, getrlimit64, prlimit,
- * prlimit64, getloadavg, getpwuid(_r), getpwnam(_r), getgrgid(_r), getgrnam(_r),
+ * geteuid, getgid, getegid, getgroups, getgrouplist, getlogin, getlogin_r, uname,
+ * gethostname, ttyname, ttyname_r, ctermid, getpriority, sched_getaffinity,
+ * sched_getscheduler, sysconf, __sysconf, confstr, pathconf, fpathconf, getrlimit,
+ * getrlimit64, prlimit, prlimit64, getloadavg, getpwuid(_r), getpwnam(_r), getpwent,
+ * getgrgid(_r), getgrnam(_r), getgrent,
  * setlocale, nl_langinfo. NSS and locale functions read files through glibc's internals
  * (research/reexecution.md, section 2): the outer functions are what is logged.
  *
@@ -24,7 +25,9 @@
  *   PIDFD_SEND_SIGNAL  pidfd, sig, info given, flags  0 or -1          -
  *   GETPID, GETPPID    -                              the pid          -
  *   GETID              0 uid, 1 euid, 2 gid, 3 egid   the id           -
- *   GETGROUPS          size                           count or -1      gid_t[count] (size > 0)
+ *   GETGROUPS          0, size                        count or -1      gid_t[count] (size > 0)
+ *                      1, group, *ngroups, then user  (getgrouplist)   int32 *ngroups after,
+ *                                                                      gid_t[] (what fit)
  *   GETLOGIN           form 0 / form 1, size (_r)     1/0 / error nr   s
  *   UNAME              -                              0 or -1          struct utsname
  *   GETHOSTNAME        len                            0 or -1          the bytes written
@@ -40,8 +43,9 @@
  *                      resource, new given (prlimit)                   old one, when asked)
  *   GETLOADAVG         nelem                          count or -1      double[count]
  *   GETPW              form (0 getpwuid, 1 _r, 2      1/0 / error nr   pw (none: not found)
- *                      getpwnam, 3 _r), uid, buflen
- *                      (_r), then the name (by name)
+ *                      getpwnam, 3 _r, 4 getpwent),
+ *                      uid, buflen (_r), then the
+ *                      name (by name)
  *   GETGR              as GETPW with gid              as GETPW         gr
  *   SETLOCALE          category, locale given,        1/0              s (the result)
  *                      then the locale
@@ -103,6 +107,7 @@ static struct ident_state {
         gid_t (*getgid)(void);
         gid_t (*getegid)(void);
         int (*getgroups)(int, gid_t *);
+        int (*getgrouplist)(const char *, gid_t, gid_t *, int *);
         char *(*getlogin)(void);
         int (*getlogin_r)(char *, size_t);
         int (*uname)(struct utsname *);
@@ -126,6 +131,8 @@ static struct ident_state {
         struct passwd *(*getpwnam)(const char *);
         int (*getpwuid_r)(uid_t, struct passwd *, char *, size_t, struct passwd **);
         int (*getpwnam_r)(const char *, struct passwd *, char *, size_t, struct passwd **);
+        struct passwd *(*getpwent)(void);
+        struct group *(*getgrent)(void);
         struct group *(*getgrgid)(gid_t);
         struct group *(*getgrnam)(const char *);
         int (*getgrgid_r)(gid_t, struct group *, char *, size_t, struct group **);
@@ -172,6 +179,7 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(getgid);
     FIND(getegid);
     FIND(getgroups);
+    FIND(getgrouplist);
     FIND(getlogin);
     FIND(getlogin_r);
     FIND(uname);
@@ -194,6 +202,8 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(getpwnam);
     FIND(getpwuid_r);
     FIND(getpwnam_r);
+    FIND(getpwent);
+    FIND(getgrent);
     FIND(getgrgid);
     FIND(getgrnam);
     FIND(getgrgid_r);
@@ -384,6 +394,7 @@ int getgroups(int size, gid_t list[])
         return REAL(getgroups)(size, list);
     rw_in_key k;
     rw_in_key_init(&k);
+    rw_in_key_i64(&k, 0);
     rw_in_key_i64(&k, size);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_GETGROUPS, &k);
@@ -395,6 +406,46 @@ int getgroups(int size, gid_t list[])
     int e = errno;
     rw_in_put(RW_CALL_GETGROUPS, r, e, &k, size > 0 && r > 0 ? list : NULL,
               r > 0 ? (size_t)r * sizeof *list : 0);
+    errno = e;
+    return r;
+}
+
+int getgrouplist(const char *user, gid_t group, gid_t *groups, int *ngroups)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return REAL(getgrouplist)(user, group, groups, ngroups);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, 1);
+    rw_in_key_i64(&k, group);
+    rw_in_key_i64(&k, *ngroups);
+    rw_in_key_str(&k, user);
+    int cap = *ngroups;
+    if (m == RW_IN_REPLAY) {
+        const rw_input *g = rw_in_take(RW_CALL_GETGROUPS, &k);
+        int32_t n = 0;
+        if (g->data_len >= sizeof n) {
+            memcpy(&n, g->data, sizeof n);
+            size_t have = (g->data_len - sizeof n) / sizeof *groups;
+            size_t fit = cap > 0 ? (size_t)cap : 0;
+            if (have)
+                memcpy(groups, g->data + sizeof n, (have < fit ? have : fit) * sizeof *groups);
+        }
+        *ngroups = n;
+        return (int)rw_in_return(g);
+    }
+    int r = REAL(getgrouplist)(user, group, groups, ngroups);
+    int e = errno;
+    unsigned char d[sizeof(int32_t) + 1024 * sizeof(gid_t)];
+    int32_t n = *ngroups;
+    size_t len = n < cap ? (size_t)n : (size_t)(cap > 0 ? cap : 0);
+    if (len > 1024)
+        len = 1024;
+    memcpy(d, &n, sizeof n);
+    if (r >= 0 && len)
+        memcpy(d + sizeof n, groups, len * sizeof *groups);
+    rw_in_put(RW_CALL_GETGROUPS, r, e, &k, d, sizeof n + (r >= 0 ? len * sizeof *groups : 0));
     errno = e;
     return r;
 }
@@ -906,11 +957,14 @@ static int gr_fill(const rw_input *g, struct group *gr, char *buf, size_t cap)
     return 0;
 }
 
-/* The key of a GETPW/GETGR call: form, id, buflen (the _r forms), name (by name). */
+/* The key of a GETPW/GETGR call: form, id, buflen (the _r forms), name (by name);
+ * form 4 (getpwent, getgrent) alone. */
 static void nss_key(rw_in_key *k, int form, int64_t id, size_t buflen, const char *name)
 {
     rw_in_key_init(k);
     rw_in_key_i64(k, form);
+    if (form == 4)
+        return;
     if (!(form & 2))
         rw_in_key_i64(k, id);
     if (form & 1)
@@ -926,7 +980,7 @@ static void nss_put(uint32_t call, int64_t r, int e, const rw_in_key *k,
     rw_in_put_flags(call, r, e, k, n ? d : NULL, n, trunc ? RW_INPUT_F_TRUNCATED : 0);
 }
 
-/* getpwuid (form 0) and getpwnam (2) in the logged mode m. */
+/* getpwuid (form 0), getpwnam (2) and getpwent (4) in the logged mode m. */
 static struct passwd *pw_static(int m, int form, uid_t uid, const char *name)
 {
     rw_in_key k;
@@ -938,7 +992,8 @@ static struct passwd *pw_static(int m, int form, uid_t uid, const char *name)
         rw_in_return(g);
         return found ? &ist.pw : NULL;
     }
-    struct passwd *r = form ? REAL(getpwnam)(name) : REAL(getpwuid)(uid);
+    struct passwd *r = form == 4 ? REAL(getpwent)()
+                       : form ? REAL(getpwnam)(name) : REAL(getpwuid)(uid);
     int e = errno;
     unsigned char d[ENTRY_MAX];
     int trunc = 0;
@@ -992,6 +1047,16 @@ struct passwd *getpwnam(const char *name)
     return pw_static(m, 2, 0, name);
 }
 
+/* pwd.getpwall: setpwent and endpwent are not wrapped (they tell nothing; a replay
+ * that performs them reads the local database and ignores it). */
+struct passwd *getpwent(void)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return REAL(getpwent)();
+    return pw_static(m, 4, 0, NULL);
+}
+
 int getpwuid_r(uid_t uid, struct passwd *restrict pw, char *restrict buf, size_t buflen,
                struct passwd **restrict result)
 {
@@ -1010,7 +1075,7 @@ int getpwnam_r(const char *restrict name, struct passwd *restrict pw, char *rest
     return pw_r(m, 3, 0, name, pw, buf, buflen, result);
 }
 
-/* getgrgid (form 0) and getgrnam (2) in the logged mode m. */
+/* getgrgid (form 0), getgrnam (2) and getgrent (4) in the logged mode m. */
 static struct group *gr_static(int m, int form, gid_t gid, const char *name)
 {
     rw_in_key k;
@@ -1022,7 +1087,8 @@ static struct group *gr_static(int m, int form, gid_t gid, const char *name)
         rw_in_return(g);
         return found ? &ist.gr : NULL;
     }
-    struct group *r = form ? REAL(getgrnam)(name) : REAL(getgrgid)(gid);
+    struct group *r = form == 4 ? REAL(getgrent)()
+                      : form ? REAL(getgrnam)(name) : REAL(getgrgid)(gid);
     int e = errno;
     unsigned char d[ENTRY_MAX];
     int trunc = 0;
@@ -1074,6 +1140,14 @@ struct group *getgrnam(const char *name)
     if (m == RW_IN_OFF)
         return REAL(getgrnam)(name);
     return gr_static(m, 2, 0, name);
+}
+
+struct group *getgrent(void)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return REAL(getgrent)();
+    return gr_static(m, 4, 0, NULL);
 }
 
 int getgrgid_r(gid_t gid, struct group *restrict gr, char *restrict buf, size_t buflen,

@@ -15,6 +15,8 @@
 #include <locale.h>
 #include <pwd.h>
 #include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "libc/input.h"
+#include "reader.h"
 #include "testutil.h"
 
 /* The symbol getrlimit (the header renames the C name to getrlimit64). */
@@ -301,6 +304,17 @@ START_TEST(test_ids)
     LOGS(1, nb = getgroups(256, b));
     ck_assert_int_eq(na, nb);
     ck_assert(nb < 0 || memcmp(a, b, (size_t)nb * sizeof *a) == 0);
+
+    int ga = 256, gb = 256;
+    int ra = REAL(getgrouplist)("root", 0, a, &ga), rb;
+    LOGS(1, rb = getgrouplist("root", 0, b, &gb));
+    ck_assert_int_eq(ra, rb);
+    ck_assert_int_eq(ga, gb);
+    ck_assert(memcmp(a, b, (size_t)ga * sizeof *a) == 0);
+    int one = 0;
+    LOGS(1, rb = getgrouplist("root", 0, b, &one));
+    ck_assert_int_eq(rb, -1);
+    ck_assert_int_eq(one, ga);
 }
 END_TEST
 
@@ -422,6 +436,17 @@ START_TEST(test_users_and_groups)
     ck_assert_str_eq(gr.gr_name, "root");
     LOGS(1, ck_assert_int_eq(getgrnam_r("root", &gr, buf, sizeof buf, &gres), 0));
     ck_assert_int_eq(gr.gr_gid, 0);
+
+    setpwent();
+    LOGS(1, p = getpwent());
+    ck_assert_ptr_nonnull(p);
+    ck_assert_str_eq(p->pw_name, "root");
+    endpwent();
+    setgrent();
+    LOGS(1, g = getgrent());
+    ck_assert_ptr_nonnull(g);
+    ck_assert_str_eq(g->gr_name, "root");
+    endgrent();
 }
 END_TEST
 
