@@ -465,6 +465,220 @@ START_TEST(test_locale)
 }
 END_TEST
 
+/* ---- record, then replay from the trace ---- */
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
+/* What one pass of calls saw; the replay pass must see the same. */
+typedef struct seen {
+    struct timespec rt, mono, rem;
+    struct timeval tv;
+    time_t t;
+    int sleep_r, sleep_err, clock_bad_r, clock_bad_err;
+    struct tm lt;
+    char zone[16];
+    char tzname0[16], tzname1[16];
+    long tz;
+    int daylight;
+    time_t mk;
+    unsigned char rnd[16], rnd2[8];
+    pid_t pid;
+    long tid;
+    struct utsname un;
+    char host[256];
+    char user[64], home[256];
+    int pw_r;
+    char gr_name[64];
+    char loc[256];
+    char codeset[64];
+    long cpus;
+    struct rlimit64 nofile;
+} seen;
+
+static void pass(seen *v, int record)
+{
+    memset(v, 0, sizeof *v);
+    clock_gettime(CLOCK_REALTIME, &v->rt);
+    clock_gettime(CLOCK_MONOTONIC, &v->mono);
+    errno = 0;
+    v->clock_bad_r = clock_gettime((clockid_t)12345, &v->mono);
+    v->clock_bad_err = errno;
+    gettimeofday(&v->tv, NULL);
+    v->t = time(NULL);
+
+    /* A one-hour sleep: the recording's is cut short by a signal; a replay that slept
+     * would outlast the test's time limit. */
+    struct sigaction sa = {.sa_handler = on_alarm}, old;
+    sigaction(SIGALRM, &sa, &old);
+    if (record) {
+        struct itimerval it = {.it_value = {0, 20000}};
+        setitimer(ITIMER_REAL, &it, NULL);
+    }
+    struct timespec hour = {3600, 0};
+    errno = 0;
+    v->sleep_r = nanosleep(&hour, &v->rem);
+    v->sleep_err = errno;
+    sigaction(SIGALRM, &old, NULL);
+
+    tzset();
+    snprintf(v->tzname0, sizeof v->tzname0, "%s", tzname[0]);
+    snprintf(v->tzname1, sizeof v->tzname1, "%s", tzname[1]);
+    v->tz = timezone;
+    v->daylight = daylight;
+    time_t when = 1690000000;
+    localtime_r(&when, &v->lt);
+    snprintf(v->zone, sizeof v->zone, "%s", v->lt.tm_zone);
+    v->lt.tm_zone = v->zone;
+    struct tm m = v->lt;
+    m.tm_mday += 100;
+    v->mk = mktime(&m);
+
+    getrandom(v->rnd, sizeof v->rnd, 0);
+    syscall(SYS_getrandom, v->rnd2, sizeof v->rnd2, 0);
+    v->pid = getpid();
+    v->tid = syscall(SYS_gettid);
+    uname(&v->un);
+    gethostname(v->host, sizeof v->host);
+    struct passwd pw, *res;
+    char buf[1024];
+    v->pw_r = getpwuid_r(0, &pw, buf, sizeof buf, &res);
+    snprintf(v->user, sizeof v->user, "%s", res ? res->pw_name : "-");
+    snprintf(v->home, sizeof v->home, "%s", res ? res->pw_dir : "-");
+    struct group *g = getgrgid(0);
+    snprintf(v->gr_name, sizeof v->gr_name, "%s", g ? g->gr_name : "-");
+    char *l = setlocale(LC_ALL, "");
+    snprintf(v->loc, sizeof v->loc, "%s", l ? l : "-");
+    snprintf(v->codeset, sizeof v->codeset, "%s", nl_langinfo(CODESET));
+    v->cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    getrlimit64(RLIMIT_NOFILE, &v->nofile);
+}
+
+static void check_same(const seen *a, const seen *b)
+{
+    ck_assert_int_eq(ns(&a->rt), ns(&b->rt));
+    ck_assert_int_eq(ns(&a->mono), ns(&b->mono));
+    ck_assert_int_eq(a->clock_bad_r, b->clock_bad_r);
+    ck_assert_int_eq(a->clock_bad_err, b->clock_bad_err);
+    ck_assert(a->tv.tv_sec == b->tv.tv_sec && a->tv.tv_usec == b->tv.tv_usec);
+    ck_assert_int_eq(a->t, b->t);
+    ck_assert_int_eq(a->sleep_r, b->sleep_r);
+    ck_assert_int_eq(a->sleep_err, b->sleep_err);
+    ck_assert_int_eq(ns(&a->rem), ns(&b->rem));
+    ck_assert_str_eq(a->tzname0, b->tzname0);
+    ck_assert_str_eq(a->tzname1, b->tzname1);
+    ck_assert_int_eq(a->tz, b->tz);
+    ck_assert_int_eq(a->daylight, b->daylight);
+    check_tm(&a->lt, &b->lt);
+    ck_assert_str_eq(a->zone, b->zone);
+    ck_assert_int_eq(a->mk, b->mk);
+    ck_assert(memcmp(a->rnd, b->rnd, sizeof a->rnd) == 0);
+    ck_assert(memcmp(a->rnd2, b->rnd2, sizeof a->rnd2) == 0);
+    ck_assert_int_eq(a->pid, b->pid);
+    ck_assert_int_eq(a->tid, b->tid);
+    ck_assert(memcmp(&a->un, &b->un, sizeof a->un) == 0);
+    ck_assert_str_eq(a->host, b->host);
+    ck_assert_int_eq(a->pw_r, b->pw_r);
+    ck_assert_str_eq(a->user, b->user);
+    ck_assert_str_eq(a->home, b->home);
+    ck_assert_str_eq(a->gr_name, b->gr_name);
+    ck_assert_str_eq(a->loc, b->loc);
+    ck_assert_str_eq(a->codeset, b->codeset);
+    ck_assert_int_eq(a->cpus, b->cpus);
+    ck_assert(a->nofile.rlim_cur == b->nofile.rlim_cur);
+}
+
+/* Records a pass into a trace at path, in TZ=PARIS. */
+static void record_pass(const char *path, seen *v)
+{
+    setenv("TZ", PARIS, 1);
+    rw_writer *w = rw_test_writer_open(path, 0, NULL); /* reads clocks: before capture */
+    begin();
+    rw_in_attach_writer(w);
+    pass(v, 1);
+    rw_in_stop();
+    rw_in_attach_writer(NULL);
+    rw_test_writer_exit(w);
+}
+
+static rw_reader *open_trace(const char *path)
+{
+    rw_reader *r = NULL;
+    rw_err err = {0};
+    ck_assert_msg(rw_reader_open(path, &r, &err) == RW_OK, "%s", err.msg);
+    return r;
+}
+
+START_TEST(test_replay_same_values)
+{
+    char *path = rw_test_path("values.rwd");
+    seen rec, rep;
+    record_pass(path, &rec);
+    ck_assert_int_eq(rec.sleep_r, -1);
+    ck_assert_int_eq(rec.sleep_err, EINTR);
+    ck_assert_str_eq(rec.tzname0, "CET");
+
+    /* Another zone where the replay runs: the replay still answers the recorded one. */
+    setenv("TZ", "UTC0", 1);
+    REAL(tzset)();
+    rw_reader *r = open_trace(path);
+    rw_in_start(RW_IN_REPLAY, r);
+    pass(&rep, 0);
+    rw_in_stop();
+    check_same(&rec, &rep);
+    ck_assert_str_eq(tzname[0], "CET");
+    rw_reader_free(r);
+    free(path);
+}
+END_TEST
+
+static jmp_buf diverged_at;
+static char diverged_what[700];
+
+static void on_diverge(const char *what, const rw_input *expected)
+{
+    (void)expected;
+    snprintf(diverged_what, sizeof diverged_what, "%s", what);
+    longjmp(diverged_at, 1);
+}
+
+START_TEST(test_replay_divergence)
+{
+    char *path = rw_test_path("diverge.rwd");
+    rw_writer *w = rw_test_writer_open(path, 0, NULL);
+    begin();
+    rw_in_attach_writer(w);
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    getpid();
+    rw_in_stop();
+    rw_in_attach_writer(NULL);
+    rw_test_writer_exit(w);
+
+    rw_reader *r = open_trace(path);
+    rw_in_set_diverge(on_diverge);
+    rw_in_start(RW_IN_REPLAY, r);
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if (!setjmp(diverged_at)) {
+        getppid(); /* the recording called getpid here */
+        ck_abort_msg("no divergence reported");
+    }
+    rw_in_stop();
+    ck_assert_msg(strstr(diverged_what, "getpid") && strstr(diverged_what, "getppid"), "%s",
+                  diverged_what);
+    if (!setjmp(diverged_at)) {
+        rw_in_start(RW_IN_REPLAY, open_trace(path));
+        clock_gettime(CLOCK_REALTIME, &t); /* the recording read the monotonic clock */
+        ck_abort_msg("no divergence reported");
+    }
+    rw_in_stop();
+    ck_assert_msg(strstr(diverged_what, "clock_gettime"), "%s", diverged_what);
+    free(path);
+}
+END_TEST
+
 /* ns per call of fn over n calls. */
 static double per_call(int (*fn)(clockid_t, struct timespec *), int n)
 {
@@ -477,10 +691,11 @@ static double per_call(int (*fn)(clockid_t, struct timespec *), int n)
 }
 
 /* The cost of clock_gettime: the C library's, the wrapper's with capture off and while
- * recording (best of 5 rounds), printed for the record (no assertion on time). */
+ * recording into a trace (best of 5 rounds), printed for the record (no assertion on
+ * time). */
 START_TEST(test_clock_cost)
 {
-    enum { N = 100000, ROUNDS = 5 };
+    enum { N = 100000, NREC = 2000, ROUNDS = 5 };
     int (*real)(clockid_t, struct timespec *) = REAL(clock_gettime);
     double direct = 1e9, off = 1e9, rec = 1e9;
     for (int r = 0; r < ROUNDS; r++) {
@@ -488,12 +703,19 @@ START_TEST(test_clock_cost)
         direct = d < direct ? d : direct;
         off = o < off ? o : off;
     }
+    char *path = rw_test_path("cost.rwd");
+    rw_writer *w = rw_test_writer_open(path, 0, NULL);
     begin();
+    rw_in_attach_writer(w);
     for (int r = 0; r < ROUNDS; r++) {
-        double c = per_call(clock_gettime, N);
+        double c = per_call(clock_gettime, NREC);
         rec = c < rec ? c : rec;
     }
-    ck_assert_uint_eq(rw_in_tls.seq >= N * ROUNDS, 1);
+    ck_assert_uint_eq(rw_in_tls.seq, NREC * ROUNDS);
+    rw_in_stop();
+    rw_in_attach_writer(NULL);
+    rw_test_writer_exit(w);
+    free(path);
     fprintf(stderr, "clock_gettime: libc %.1f ns, wrapper off %.1f ns, recording %.1f ns\n",
             direct, off, rec);
 }
@@ -509,5 +731,7 @@ int main(void)
                                   test_system, test_users_and_groups, test_locale};
     rw_test_add_case(s, "clock", 0, clock_tests, RW_TEST_N(clock_tests));
     rw_test_add_case(s, "ident", 0, ident_tests, RW_TEST_N(ident_tests));
+    const TTest *replay_tests[] = {test_replay_same_values, test_replay_divergence};
+    rw_test_add_case(s, "replay", 0, replay_tests, RW_TEST_N(replay_tests));
     return rw_test_run(s);
 }
