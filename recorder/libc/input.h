@@ -79,6 +79,14 @@ static inline int rw_in_mode(void)
     return atomic_load_explicit(&rw_in_global, memory_order_relaxed);
 }
 
+/* Whether the calling thread holds the GIL: its recorded tstate is the interpreter's
+ * current one. Clock reads are logged only then (clock.c): the interpreter itself reads
+ * the clock while it waits for the GIL or for a lock, as often as timing decides. */
+static inline int rw_in_gil_held(void)
+{
+    return rw_tls.tstate && _PyThreadState_UncheckedGet() == rw_tls.tstate;
+}
+
 static inline void rw_in_pause(void)
 {
     rw_in_tls.paused++;
