@@ -10,21 +10,24 @@ struct rw_check {
     const rw_reader *rec;
     rw_cursor *rc;       /* over the recording, only forwards */
     uint64_t next;       /* first position not compared yet (its annotations neither) */
-    int compare_addrs;
+    int compare_allocs;
 };
 
-rw_code rw_check_new(const rw_reader *recorded, int compare_addrs, rw_check **out, rw_err *err)
+rw_code rw_check_new(const rw_reader *recorded, int compare_allocs, rw_check **out,
+                     rw_err *err)
 {
     rw_check *c = calloc(1, sizeof *c);
     if (!c)
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     c->rec = recorded;
-    c->compare_addrs = compare_addrs;
+    c->compare_allocs = compare_allocs;
     rw_code rc = rw_cursor_new(recorded, 0, SIZE_MAX, &c->rc, err);
     if (rc != RW_OK) {
         free(c);
         return rc;
     }
+    if (!compare_allocs)
+        rw_cursor_set_flags(c->rc, RW_DECODE_SKIP_ALLOCS);
     *out = c;
     return RW_OK;
 }
@@ -85,9 +88,9 @@ static int same(const rw_check *c, const rw_event *a, const rw_event *b)
         return a->code == b->code && a->line == b->line && a->thread == b->thread &&
                (a->kind != RW_K_EXCEPTION || a->name == b->name);
     if (RW_IS_ALLOC(a->kind))
-        return a->size == b->size && (!c->compare_addrs || a->addr == b->addr);
+        return a->size == b->size && a->addr == b->addr;
     if (RW_IS_FREE(a->kind))
-        return !c->compare_addrs || a->addr == b->addr;
+        return a->addr == b->addr;
     return a->name == b->name;
 }
 
@@ -101,8 +104,11 @@ int rw_check_upto(rw_check *c, const char *engine_path, uint64_t upto, uint64_t 
     if (rw_reader_open(engine_path, &er, err) != RW_OK)
         return -1;
     int result = -1;
-    if (rw_cursor_new(er, 0, SIZE_MAX, &ec, err) != RW_OK ||
-        rw_cursor_seek(ec, c->next, err) != RW_OK)
+    if (rw_cursor_new(er, 0, SIZE_MAX, &ec, err) != RW_OK)
+        goto out;
+    if (!c->compare_allocs)
+        rw_cursor_set_flags(ec, RW_DECODE_SKIP_ALLOCS);
+    if (rw_cursor_seek(ec, c->next, err) != RW_OK)
         goto out;
     const rw_defs *rd = rw_reader_defs(c->rec), *ed = rw_reader_defs(er);
     for (;;) {

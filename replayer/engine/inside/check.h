@@ -3,8 +3,10 @@
  * shown). Both are read with format/'s reader and decoder; the check is incremental
  * (the engine only runs forwards): each call compares from where the last one stopped
  * through the event asked for. Compared: every record's kind; events' code, line and
- * thread; exception, audit and thread records' name; allocations' size, and their
- * addresses when the recording's were fixed (compare_addrs).
+ * thread; exception, audit and thread records' name; and, when the recording's memory
+ * was deterministic (compare_allocs: a fixed allocator, randomisation off), every
+ * allocation's and free's kind, size and address. Without it the allocation records
+ * are skipped on both sides: their order and addresses vary from run to run.
  * Owner: check.c. Main thread of the engine, inputs paused.
  */
 #ifndef RW_ENGINE_CHECK_H
@@ -19,7 +21,8 @@
 typedef struct rw_check rw_check;
 
 /* A new check of recorded (borrowed; must outlive it). */
-rw_code rw_check_new(const rw_reader *recorded, int compare_addrs, rw_check **out, rw_err *err);
+rw_code rw_check_new(const rw_reader *recorded, int compare_allocs, rw_check **out,
+                     rw_err *err);
 void rw_check_free(rw_check *c);
 
 /* Compares the engine's trace at engine_path (flushed through event upto) with the

@@ -161,11 +161,16 @@ static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text
         return;
     }
     PyFrameObject *f = frames[ix];
-    PyObject *g = PyDict_New(), *extra = PyDict_New();
-    if (g)
-        PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins());
-    PyObject *r = g ? PyRun_String(rw_engine_evalpy, Py_file_input, g, g) : NULL;
-    Py_XDECREF(r);
+    /* The helper's module, made once per fork (an interact fork keeps its console). */
+    static PyObject *g;
+    if (!g) {
+        g = PyDict_New();
+        if (g)
+            PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins());
+        PyObject *r = g ? PyRun_String(rw_engine_evalpy, Py_file_input, g, g) : NULL;
+        Py_XDECREF(r);
+    }
+    PyObject *extra = PyDict_New();
     if (ix == 0 && extra && st->arg) {
         if (st->what == PyTrace_RETURN)
             PyDict_SetItemString(extra, "__return__", st->arg);
@@ -206,7 +211,6 @@ static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text
     Py_XDECREF(t);
     Py_XDECREF(sources);
     Py_XDECREF(extra);
-    Py_XDECREF(g);
     PyErr_Clear();
 }
 
@@ -520,8 +524,10 @@ static rw_code setup(const char *trace, rw_err *err)
     if (access(md->python_program, X_OK) != 0)
         return rw_err_set(err, RW_EPYTHON, "%s was recorded with %s, which is not here", trace,
                           md->python_program);
-    RW_TRY(rw_check_new(E.rec, md->aslr_off && 0 /* DETALLOC: when addresses are fixed */,
-                        &E.check, err));
+    /* DETALLOC: allocations are compared once the recording's memory is deterministic
+     * (recorder/detalloc.h, another helper of issue 14): `md->aslr_off` then, with the
+     * engine's own allocator installed. */
+    RW_TRY(rw_check_new(E.rec, 0, &E.check, err));
     return RW_OK;
 }
 
