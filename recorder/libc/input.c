@@ -149,6 +149,32 @@ void rw_in_stop(void)
     atomic_store(&rw_in_global, RW_IN_OFF);
 }
 
+void rw_in_eval_mode(void)
+{
+    if (rw_in_tls.thread == 0)
+        rw_in_tls.thread = 1;
+    rw_in_tls.paused = 0;
+    atomic_store(&rw_in_global, RW_IN_EVAL);
+}
+
+/* What a refused call (RW_IN_EVAL) returns: NULL for the calls that return a pointer,
+ * -1 for the others; errno EPERM. */
+static const rw_input *refusal(uint32_t call)
+{
+    static __thread rw_input no;
+    int ptr = call == RW_CALL_OPENDIR || call == RW_CALL_FDOPENDIR || call == RW_CALL_READDIR ||
+              call == RW_CALL_FOPEN || call == RW_CALL_REALPATH || call == RW_CALL_GETLOGIN ||
+              call == RW_CALL_CTERMID || call == RW_CALL_LOCALTIME || call == RW_CALL_SETLOCALE;
+    memset(&no, 0, sizeof no);
+    no.thread = rw_in_tls.thread;
+    no.call = call;
+    no.result = ptr ? 0 : -1;
+    no.err = EPERM;
+    no.data = (const uint8_t *)"";
+    no.key = (const uint8_t *)"";
+    return &no;
+}
+
 void rw_in_restart_child(void)
 {
     /* Only this thread runs: the mutex may have been held by a thread that is gone. */
@@ -262,6 +288,8 @@ static void diverged(const char *what, const rw_input *expected)
 
 const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
 {
+    if (RW_UNLIKELY(atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL))
+        return refusal(call);
     uint32_t s = rw_in_tls.thread;
     char msg[700];
     pthread_mutex_lock(&in.mu);
