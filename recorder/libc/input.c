@@ -75,6 +75,7 @@ void rw_in_put_flags(uint32_t call, int64_t result, int err, const rw_in_key *k,
                      const void *data, size_t len, uint32_t flags)
 {
     int saved = errno;
+    rw_in_pause(); /* the writer may call wrapped functions (write) */
     rw_input r = {
         .thread = rw_in_tls.thread,
         .call = call,
@@ -101,6 +102,7 @@ void rw_in_put_flags(uint32_t call, int64_t result, int err, const rw_in_key *k,
         }
     }
     pthread_mutex_unlock(&in.mu);
+    rw_in_resume();
     errno = saved;
 }
 
@@ -260,10 +262,19 @@ static void diverged(const char *what, const rw_input *expected)
     _exit(3);
 }
 
+void rw_in_diverge(const char *what, const rw_input *expected)
+{
+    rw_in_pause(); /* for good: the thread never comes back */
+    diverged(what, expected);
+    _exit(3);
+}
+
 const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
 {
     uint32_t s = rw_in_tls.thread;
     char msg[700];
+    rw_in_pause(); /* the reader calls wrapped functions (pread); a divergence never
+                    * comes back, so the thread stays paused then */
     pthread_mutex_lock(&in.mu);
     if (s >= MAX_STREAMS) {
         pthread_mutex_unlock(&in.mu);
@@ -292,6 +303,7 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
     remember(&o->in);
     pthread_mutex_unlock(&in.mu);
     rw_in_tls.seq++;
+    rw_in_resume();
 
     int same = o->in.call == call &&
                (!k || (o->in.key_len == k->n && !memcmp(o->in.key, k->b, k->n)));
