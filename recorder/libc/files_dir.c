@@ -36,7 +36,9 @@ typedef struct fake_dir {
 /* The file's state. Global because wrappers get no context. real: written once
  * (constructor or first call). The rest is guarded by mu (these calls are not
  * async-signal-safe in the C library either):
- *  - next: handle numbers given so far, in both modes (the same order in replay).
+ *  - next: the last handle number given; it starts again from 1 whenever no followed
+ *    stream is open, so that the numbers depend only on the calls (the same in replay,
+ *    and in a test that records and replays in one process).
  *  - rec[0..nrec): record, the streams opened in record mode and their numbers.
  *  - pool: replay, the streams handed out (used = 1). */
 static struct dir_state {
@@ -59,6 +61,7 @@ static struct dir_state {
     } rec[DIRS];
     size_t nrec;
     fake_dir pool[DIRS];
+    size_t nfake; /* pool entries in use */
 } dst = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static void resolve(void)
@@ -117,6 +120,8 @@ static DIR *opened(int m, uint32_t call, const rw_in_key *k, DIR *d, int e, int 
             if (!dst.pool[i].used)
                 f = &dst.pool[i];
         if (f) {
+            if (dst.nfake++ == 0)
+                dst.next = 0;
             memset(f, 0, sizeof *f);
             f->used = 1;
             f->fd = (int)fd;
@@ -133,6 +138,8 @@ static DIR *opened(int m, uint32_t call, const rw_in_key *k, DIR *d, int e, int 
     if (d) {
         fd = REAL(dirfd)(d);
         pthread_mutex_lock(&dst.mu);
+        if (dst.nrec == 0)
+            dst.next = 0;
         int64_t num = ++dst.next;
         if (dst.nrec < DIRS) { /* beyond: its entries are not logged (nor replayed) */
             dst.rec[dst.nrec].d = d;
@@ -251,6 +258,14 @@ struct dirent64 *readdir64(DIR *d)
     return readdir_any(d, 1);
 }
 
+static void release(fake_dir *f)
+{
+    pthread_mutex_lock(&dst.mu);
+    f->used = 0;
+    dst.nfake--;
+    pthread_mutex_unlock(&dst.mu);
+}
+
 int closedir(DIR *d)
 {
     fake_dir *f = fake_of(d);
@@ -263,15 +278,11 @@ int closedir(DIR *d)
             if (f->from_fd)
                 rw_files_set_local(f->fd, -1);
             r = (int)g->result;
-            pthread_mutex_lock(&dst.mu);
-            f->used = 0;
-            pthread_mutex_unlock(&dst.mu);
+            release(f);
             rw_in_return(g);
             return r;
         }
-        pthread_mutex_lock(&dst.mu);
-        f->used = 0;
-        pthread_mutex_unlock(&dst.mu);
+        release(f);
         return r;
     }
     int m = rw_in_mode();

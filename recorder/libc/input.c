@@ -20,6 +20,14 @@
 #include "sysalloc.h"
 #include "writer.h"
 
+#include "files_int.h"
+
+/* The wrappers (libc/files*.c, ...) are archive members that the program does not
+ * name: an executable that captures inputs links this file, so it names them. */
+__attribute__((used)) static int (*const keep_linked[])(const char *) = {
+    rw_files_install_path,
+};
+
 _Atomic int rw_in_global;
 __thread rw_in_tls_t rw_in_tls;
 
