@@ -20,6 +20,14 @@
 #include "sysalloc.h"
 #include "writer.h"
 
+#include "files_int.h"
+
+/* The wrappers (libc/files*.c, ...) are archive members that the program does not
+ * name: an executable that captures inputs links this file, so it names them. */
+__attribute__((used)) static int (*const keep_linked[])(const char *) = {
+    rw_files_install_path,
+};
+
 _Atomic int rw_in_global;
 __thread rw_in_tls_t rw_in_tls;
 
@@ -75,6 +83,7 @@ void rw_in_put_flags(uint32_t call, int64_t result, int err, const rw_in_key *k,
                      const void *data, size_t len, uint32_t flags)
 {
     int saved = errno;
+    rw_in_pause(); /* the writer may call wrapped functions (write) */
     rw_input r = {
         .thread = rw_in_tls.thread,
         .call = call,
@@ -101,6 +110,7 @@ void rw_in_put_flags(uint32_t call, int64_t result, int err, const rw_in_key *k,
         }
     }
     pthread_mutex_unlock(&in.mu);
+    rw_in_resume();
     errno = saved;
 }
 
@@ -286,12 +296,21 @@ static void diverged(const char *what, const rw_input *expected)
     _exit(3);
 }
 
+void rw_in_diverge(const char *what, const rw_input *expected)
+{
+    rw_in_pause(); /* for good: the thread never comes back */
+    diverged(what, expected);
+    _exit(3);
+}
+
 const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
 {
     if (RW_UNLIKELY(atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL))
         return refusal(call);
     uint32_t s = rw_in_tls.thread;
     char msg[700];
+    rw_in_pause(); /* the reader calls wrapped functions (pread); a divergence never
+                    * comes back, so the thread stays paused then */
     pthread_mutex_lock(&in.mu);
     if (s >= MAX_STREAMS) {
         pthread_mutex_unlock(&in.mu);
@@ -320,6 +339,7 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
     remember(&o->in);
     pthread_mutex_unlock(&in.mu);
     rw_in_tls.seq++;
+    rw_in_resume();
 
     int same = o->in.call == call &&
                (!k || (o->in.key_len == k->n && !memcmp(o->in.key, k->b, k->n)));

@@ -193,6 +193,11 @@ void rw_in_thread_enter(uint32_t stream);
 typedef void (*rw_in_diverge_fn)(const char *what, const rw_input *expected);
 void rw_in_set_diverge(rw_in_diverge_fn fn);
 
+/* Replay: reports a divergence a wrapper found itself (what: one line saying what the
+ * replay saw; expected: the record it was answering, or NULL) as rw_in_take does; does
+ * not return. */
+void rw_in_diverge(const char *what, const rw_input *expected) __attribute__((noreturn));
+
 /* Replay: the last records taken by any thread (newest last), for divergence
  * reports: up to cap of them into out; returns how many. Pointers valid until the
  * next take. */
