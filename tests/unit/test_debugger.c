@@ -219,8 +219,9 @@ START_TEST(test_start_and_print)
     ck_assert_str_eq(run(&s, "u"), "> /t/prog.py(6)<module>()\n-> f(i)\n");
     ck_assert_str_eq(run(&s, "u"), "*** Oldest frame\n");
     ck_assert_str_eq(run(&s, "frobnicate"),
-                     "*** Unknown command 'frobnicate': Python statements and expressions "
-                     "need a re-execution replay, which this build does not have yet\n");
+                     "*** Unknown command 'frobnicate': as a Python statement it cannot run "
+                     "here: values need a re-execution replay, which this build does not "
+                     "have yet\n");
     close_session(&s);
 }
 END_TEST
