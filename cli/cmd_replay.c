@@ -264,6 +264,8 @@ int rw_cmd_replay(int argc, char **argv)
             return rw_cli_fail("replay", &err);
         }
         rw_session_set_values(rw_pdb_session(d), vals);
+    } else {
+        rw_session_set_values(rw_pdb_session(d), &rw_values_off);
     }
     /* Damage in chunks a move jumps over is found in the background (pdb.h). */
     if (rw_pdb_check_trace(d, &err) != RW_OK) {

@@ -30,6 +30,21 @@ static const char *log_why(void *ctx)
 
 const rw_values rw_values_log_only = {NULL, log_ask, log_why};
 
+static rw_code off_ask(void *ctx, const rw_values_at *at, rw_values_op op, const char *text,
+                       char **out, int *raised, rw_err *err)
+{
+    (void)ctx, (void)at, (void)op, (void)text, (void)out, (void)raised;
+    return rw_err_set(err, RW_EINVAL, "%s", RW_VALUES_OFF);
+}
+
+static const char *off_why(void *ctx)
+{
+    (void)ctx;
+    return RW_VALUES_OFF;
+}
+
+const rw_values rw_values_off = {NULL, off_ask, off_why};
+
 /* ---- engine-backed ------------------------------------------------------------------- */
 
 typedef struct engine_values {

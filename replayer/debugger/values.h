@@ -65,6 +65,10 @@ typedef struct rw_values {
 /* The provider of a log-only replay: knows no value. */
 extern const rw_values rw_values_log_only;
 
+/* The provider of a replay told not to re-execute (replay --no-values). */
+#define RW_VALUES_OFF "values are off: this replay was started with --no-values"
+extern const rw_values rw_values_off;
+
 /* A provider backed by a re-execution engine for the trace at trace_path, started at
  * the first question (or by rw_values_engine_start). When the engine cannot start
  * (another Python build, a trace without inputs, a build without the engine) every
