@@ -372,9 +372,7 @@ static const rw_pdb_help pdb_texts[] = {
     {"tbreak",
     "tbreak [ ([filename:]lineno | function) [, condition] ]\n"
     "        Same arguments as break, but sets a temporary breakpoint: it\n"
-    "        is automatically deleted when first hit.\n"
-    "        rewind: the condition is evaluated at each hit by re-executing the\n"
-    "        recording; without values the breakpoint stops at every hit."},
+    "        is automatically deleted when first hit."},
     {"u",
     "u(p) [count]\n"
     "        Move the current frame count (default one) levels up in the\n"
