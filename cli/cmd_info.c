@@ -1,4 +1,4 @@
-/* rewind info FILE [--json]: what a trace holds: the program and its environment,
+/* rewind info FILE [--json] [--reveals | --inputs]: what a trace holds: the program and its environment,
  * start time and duration, how it ended (exit status, signal, uncaught exception,
  * crash, timeout and dump reports as faulthandler prints them with C frames and code
  * with a Python-style traceback from the embedded sources), counts per record kind,
@@ -15,6 +15,7 @@
 #include "reader.h"
 #include "term.h"
 #include "family.h"
+#include "info_inputs.h"
 #include "info_reveals.h"
 #include "json.h"
 #include "scan.h"
@@ -23,7 +24,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: rewind info [--json] [--reveals] [--child PID] FILE\n\n"
+            "usage: rewind info [--json] [--reveals | --inputs] [--child PID] FILE\n\n"
             "Show what a trace holds: the program, its arguments and working directory,\n"
             "the Python version, start time and duration, how the run ended (exit status,\n"
             "signal, the uncaught exception with its traceback), the number of events of\n"
@@ -32,6 +33,10 @@ static void usage(FILE *out)
             "  --json      one JSON object instead of text\n"
             "  --reveals   what the trace would disclose if shared: host, user names,\n"
             "              environment, command line, sources, files opened, peers\n"
+            "  --inputs    what the trace holds from outside the program: files read\n"
+            "              and their sizes, directories listed, environment, network\n"
+            "              peers, child processes, stdin, clock and random reads, and\n"
+            "              what the program wrote to stdout and stderr\n"
             "  --child PID the trace of the child PID that this run started (beside it)\n"
             "  -h, --help  show this help\n");
 }
@@ -692,11 +697,12 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
 int rw_cmd_info(int argc, char **argv)
 {
     const char *path = NULL;
-    int json = 0, reveals = 0;
+    int json = 0, reveals = 0, inputs = 0;
     unsigned long long child = 0;
     int have_child = 0;
     const rw_opt opts[] = {{.long_name = "json", .kind = RW_OPT_FLAG, .dst = &json},
                            {.long_name = "reveals", .kind = RW_OPT_FLAG, .dst = &reveals},
+                           {.long_name = "inputs", .kind = RW_OPT_FLAG, .dst = &inputs},
                            {.long_name = "child", .kind = RW_OPT_UINT, .dst = &child,
                             .what = "a process id", .max = 4194304, .seen = &have_child}};
     static const char *const argnames[] = {"the trace FILE"};
@@ -719,10 +725,29 @@ int rw_cmd_info(int argc, char **argv)
     } else if (rw_reader_open(path, &r, &err) != RW_OK) {
         return rw_cli_fail("info", &err);
     }
+    if (reveals && inputs) {
+        rw_reader_free(r);
+        fprintf(stderr, "rewind info: --reveals and --inputs cannot be combined\n");
+        return RW_EXIT_USAGE;
+    }
     if (reveals) {
         int rc = rw_cli_print_reveals(stdout, path, r, json);
         rw_reader_free(r);
         return rc;
+    }
+    if (inputs) {
+        const rw_recovery *rec = rw_reader_recovery(r);
+        if (rec->used)
+            fprintf(stderr, "rewind info: %s is damaged: showing the inputs of its first %llu "
+                            "bytes (%s); 'rewind verify' says more\n",
+                    path, (unsigned long long)rec->good_bytes, rec->why);
+        int rc = rw_cli_print_inputs(stdout, path, r, json);
+        rw_reader_free(r);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "rewind info: error writing the output\n");
+            return RW_EXIT_FAIL;
+        }
+        return rc || rec->used ? RW_EXIT_FAIL : RW_EXIT_OK;
     }
 
     summary s;

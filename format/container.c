@@ -114,6 +114,7 @@ const char *rw_frame_type_name(unsigned type)
     case RW_FRAME_INDEX: return "index";
     case RW_FRAME_END: return "end";
     case RW_FRAME_CRASH: return "crash";
+    case RW_FRAME_INPUTS: return "inputs";
     }
     return "unknown";
 }

@@ -38,6 +38,7 @@ enum rw_frame_type {
     RW_FRAME_INDEX = 4,
     RW_FRAME_END = 5,
     RW_FRAME_CRASH = 6, /* crash, timeout and dump reports (rewind.CrashReport) */
+    RW_FRAME_INPUTS = 7, /* input records (rewind.Inputs, format/inputs.h) */
 };
 
 enum rw_codec { RW_CODEC_RAW = 0, RW_CODEC_ZSTD = 1 };

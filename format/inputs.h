@@ -184,6 +184,9 @@ enum rw_input_flags {
 };
 
 #define RW_INPUT_KEY_MAX 4352 /* 32 int64 and a PATH_MAX string */
+/* Bytes of data one record keeps: the writer cuts more (RW_INPUT_F_TRUNCATED) so that
+ * any record fits in one frame (RW_FRAME_MAX, container.h, less room for the rest). */
+#define RW_INPUT_DATA_MAX ((256u << 20) - (64u << 10))
 
 typedef struct rw_input {
     uint32_t thread;

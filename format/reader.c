@@ -11,6 +11,9 @@
  * load chunks at once. Messages this file unpacks go through a counting allocator
  * that caps each unpack at a multiple of its payload size, so a hostile payload cannot
  * make protobuf-c allocate without bound.
+ *
+ * INPUTS frames (inputs.h) are only located at open (from the index, or by the scan);
+ * rw_inputs_iter reads them one at a time and unpacks their records one at a time.
  */
 #include "reader.h"
 
@@ -25,6 +28,7 @@
 #include <zstd.h>
 
 #include "container.h"
+#include "inputs.h"
 #include "records.h"
 
 /* Per-unpack allocation budget: protobuf-c may expand a payload (a 2-byte empty
@@ -35,6 +39,12 @@
 
 /* Largest time_shift accepted from Metadata.options (the decoder's own bound). */
 #define TIME_SHIFT_MAX 32
+
+typedef struct inputs_ent {
+    uint64_t offset;     /* of the frame header */
+    uint32_t stored_len;
+    uint32_t frame;      /* frame number in file order */
+} inputs_ent;
 
 typedef struct chunk_ent {
     rw_chunk_info info;
@@ -83,6 +93,8 @@ struct rw_reader {
 
     chunk_ent *chunks;
     size_t nchunks, capchunks;
+    inputs_ent *inputs;  /* INPUTS frames, file order */
+    size_t ninputs, capinputs;
     uint64_t nevents, nrecords;
     rw_recovery rec;
     cap_alloc alloc;
@@ -570,6 +582,18 @@ static rw_code add_chunk(rw_reader *r, const rw_chunk_info *info, uint64_t off,
     return RW_OK;
 }
 
+/* Remembers where an INPUTS frame is (read by rw_inputs_iter). */
+static rw_code add_inputs(rw_reader *r, uint64_t off, uint32_t stored_len, size_t frame,
+                          rw_err *err)
+{
+    RW_TRY(grow(&r->inputs, sizeof *r->inputs, &r->capinputs, r->ninputs + 1, err));
+    inputs_ent *e = &r->inputs[r->ninputs++];
+    e->offset = off;
+    e->stored_len = stored_len;
+    e->frame = frame > UINT32_MAX ? UINT32_MAX : (uint32_t)frame;
+    return RW_OK;
+}
+
 /* Drops everything loaded after the header, for a fresh start by scanning. */
 static void reset_loaded(rw_reader *r)
 {
@@ -587,6 +611,7 @@ static void reset_loaded(rw_reader *r)
     r->ndefmsgs = 0;
     r->defs.nfiles = r->defs.ncodes = r->defs.ncfuncs = r->defs.nthreads = r->defs.nnames = 1;
     r->nchunks = 0;
+    r->ninputs = 0;
     r->nevents = r->nrecords = 0;
     r->time_shift = 0;
 }
@@ -706,6 +731,9 @@ static rw_code load_from_index(rw_reader *r, rw_err *err)
             free(fp);
             break;
         }
+        case RW_FRAME_INPUTS:
+            rc = add_inputs(r, ie->offset, ie->stored_len, i, err);
+            break;
         default: /* unknown or reserved types are skipped, as the schema demands */
             break;
         }
@@ -802,6 +830,8 @@ static rw_code scan(rw_reader *r, const char *index_why, rw_err *err)
                 rc = load_end(r, p, h.raw_len, frame, off, &e);
             } else if (h.type == RW_FRAME_CRASH) {
                 rc = load_crash(r, p, h.raw_len, r->nevents, &e);
+            } else if (h.type == RW_FRAME_INPUTS) {
+                rc = add_inputs(r, off, h.stored_len, frame, &e);
             } else if (h.type == RW_FRAME_CHUNK) {
                 rw_chunk_info info;
                 rc = scan_chunk(r, p, h.raw_len, frame, off, &info, &e);
@@ -989,6 +1019,7 @@ void rw_reader_free(rw_reader *r)
     free(r->defs.names);
     free(r->first_lines);
     free(r->chunks);
+    free(r->inputs);
     free(r->crashes);
     free(r->crash_pos);
     free(r->name);
@@ -1320,4 +1351,191 @@ const rw_stack *rw_cursor_stack(const rw_cursor *c, uint32_t thread)
 uint32_t rw_cursor_thread(const rw_cursor *c)
 {
     return c->dec ? rw_decoder_thread(c->dec) : 0;
+}
+
+/* ---- inputs --------------------------------------------------------------------- */
+
+struct rw_inputs_iter {
+    const rw_reader *r;
+    size_t next;             /* next entry of r->inputs to read */
+    size_t frame_no;         /* file frame number of the payload, for messages */
+    uint64_t frame_off;
+    uint8_t *payload;        /* the current frame's Inputs message */
+    size_t len, pos;         /* its length, and where the next field starts */
+    Rewind__Input *cur;      /* the record given last */
+    cap_alloc alloc;
+    rw_code failed;          /* sticky: RW_OK until an error */
+    rw_err fail_err;
+};
+
+rw_code rw_inputs_iter_open(const rw_reader *r, rw_inputs_iter **out, rw_err *err)
+{
+    rw_inputs_iter *it = calloc(1, sizeof *it);
+    if (!it)
+        return rw_err_set(err, RW_ENOMEM, "%s: out of memory", r->name);
+    it->r = r;
+    it->alloc.pa.alloc = cap_alloc_fn;
+    it->alloc.pa.free = cap_free_fn;
+    it->alloc.pa.allocator_data = &it->alloc;
+    *out = it;
+    return RW_OK;
+}
+
+void rw_inputs_iter_free(rw_inputs_iter *it)
+{
+    if (!it)
+        return;
+    if (it->cur)
+        protobuf_c_message_free_unpacked(&it->cur->base, &it->alloc.pa);
+    free(it->payload);
+    free(it);
+}
+
+/* A protobuf varint at p[*pos..len). 0 when malformed or cut. */
+static int pb_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (*pos >= len)
+            return 0;
+        uint8_t b = p[(*pos)++];
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int iter_fail(rw_inputs_iter *it, rw_err *err, const char *what)
+{
+    const rw_reader *r = it->r;
+    it->failed = RW_ECORRUPT;
+    rw_err_set(&it->fail_err, RW_ECORRUPT, "%s: inputs frame %zu at offset %llu: %s", r->name,
+               it->frame_no, (unsigned long long)it->frame_off, what);
+    if (err)
+        *err = it->fail_err;
+    return -1;
+}
+
+/* The next Input submessage of the current payload: its bytes in [*at, *at + *n), or
+ * 0 at the end of the payload, -1 when the payload is malformed. Other top-level
+ * fields are skipped (unknown fields of a later version). */
+static int next_record(rw_inputs_iter *it, size_t *at, size_t *n)
+{
+    const uint8_t *p = it->payload;
+    while (it->pos < it->len) {
+        uint64_t tag, v;
+        if (!pb_varint(p, it->len, &it->pos, &tag) || (tag >> 3) == 0)
+            return -1;
+        switch (tag & 7) {
+        case 0:
+            if (!pb_varint(p, it->len, &it->pos, &v))
+                return -1;
+            break;
+        case 1:
+        case 5: {
+            size_t w = (tag & 7) == 1 ? 8 : 4;
+            if (it->len - it->pos < w)
+                return -1;
+            it->pos += w;
+            break;
+        }
+        case 2:
+            if (!pb_varint(p, it->len, &it->pos, &v) || v > it->len - it->pos)
+                return -1;
+            if ((tag >> 3) == 1) {
+                *at = it->pos;
+                *n = (size_t)v;
+                it->pos += (size_t)v;
+                return 1;
+            }
+            it->pos += (size_t)v;
+            break;
+        default: /* groups: not in this schema */
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Loads the next INPUTS frame: 1, 0 when there is none, -1 on error. */
+static int load_inputs_frame(rw_inputs_iter *it, rw_err *err)
+{
+    const rw_reader *r = it->r;
+    free(it->payload);
+    it->payload = NULL;
+    it->len = it->pos = 0;
+    if (it->next >= r->ninputs)
+        return 0;
+    const inputs_ent *e = &r->inputs[it->next++];
+    it->frame_no = e->frame;
+    it->frame_off = e->offset;
+    rw_frame_header h;
+    uint8_t *p = NULL;
+    rw_err fe = {0};
+    rw_code rc = read_frame(r, e->offset, e->frame, &h, &p, &fe);
+    if (rc != RW_OK) {
+        it->failed = rc;
+        it->fail_err = fe;
+        if (err)
+            *err = fe;
+        return -1;
+    }
+    if (h.type != RW_FRAME_INPUTS || h.stored_len != e->stored_len) {
+        free(p);
+        return iter_fail(it, err, "the index points at another frame");
+    }
+    it->payload = p;
+    it->len = h.raw_len;
+    return 1;
+}
+
+int rw_inputs_iter_next(rw_inputs_iter *it, rw_input *in, rw_err *err)
+{
+    if (it->failed != RW_OK) {
+        if (err)
+            *err = it->fail_err;
+        return -1;
+    }
+    if (it->cur) {
+        protobuf_c_message_free_unpacked(&it->cur->base, &it->alloc.pa);
+        it->cur = NULL;
+    }
+    for (;;) {
+        size_t at = 0, n = 0;
+        int got = it->payload ? next_record(it, &at, &n) : 0;
+        if (got < 0)
+            return iter_fail(it, err, "malformed Inputs message");
+        if (got == 0) {
+            int lf = load_inputs_frame(it, err);
+            if (lf <= 0)
+                return lf;
+            continue;
+        }
+        /* Bounded by the record's own bytes (each record unpacks alone). */
+        it->alloc.cap = it->alloc.used + (size_t)UNPACK_FACTOR * n + 4096;
+        it->alloc.hit = 0;
+        Rewind__Input *m = rewind__input__unpack(&it->alloc.pa, n, it->payload + at);
+        if (!m)
+            return iter_fail(it, err, it->alloc.hit ? "a record would need too much memory"
+                                                    : "malformed Input record");
+        it->cur = m;
+        if (m->key.len > RW_INPUT_KEY_MAX || m->data.len > RW_INPUT_DATA_MAX)
+            return iter_fail(it, err, "a record's key or data is longer than the format allows");
+        static const uint8_t none[1];
+        in->thread = m->thread;
+        in->call = m->call;
+        in->seq = m->seq;
+        in->position = m->position;
+        in->result = m->result;
+        in->err = m->err;
+        in->flags = m->flags;
+        in->key = m->key.len ? m->key.data : none;
+        in->key_len = m->key.len;
+        in->data = m->data.len ? m->data.data : none;
+        in->data_len = m->data.len;
+        return 1;
+    }
 }

@@ -2,7 +2,10 @@
  *
  * Threads: the producer appends to the tail block; the writer thread consumes from
  * the head block, encodes, compresses and writes. `mu` guards the block lists, the
- * flush/stop requests and the free list; `defs_mu` guards the pending definitions.
+ * flush/stop requests and the free list; `defs_mu` guards the pending definitions;
+ * `in_mu` the pending inputs (rw_writer_input: any thread; written as INPUTS frames
+ * before the next chunk, on every flush, when they pass INPUTS_PENDING_MAX, before a
+ * crash report and at close). No thread holds two of these locks at once.
  * The file descriptor and the index belong to the writer thread while it runs and to
  * the closing thread after it has been joined.
  *
@@ -31,8 +34,26 @@
 #include "alloc.h"
 #include "codec.h"
 #include "container.h"
+#include "inputs.h"
 
 #define SOURCE_MAX (16u << 20) /* bigger sources are not embedded */
+
+/* Inputs: a producer waits for the writer thread when the pending ones pass this
+ * (never drops one); an INPUTS frame holds about this much (more for one big record). */
+#define INPUTS_PENDING_MAX (32u << 20)
+#define INPUTS_FRAME_TARGET (4u << 20)
+/* Bound on the packed size of an Input besides its key and data bytes (every field at
+ * its longest varint, the tags and the length prefixes, and the Inputs field's). */
+#define INPUT_OVERHEAD 96
+_Static_assert(INPUT_OVERHEAD + RW_INPUT_KEY_MAX + RW_INPUT_DATA_MAX <= RW_FRAME_MAX,
+               "one input record fits in one frame");
+
+/* A pending input: the record, its key and data right after it. */
+typedef struct in_node {
+    struct in_node *next;
+    size_t size; /* of the node, for the pending bound */
+    rw_input in;
+} in_node;
 
 typedef struct def_list {
     Rewind__Definitions d;   /* arrays grow with the lists below */
@@ -63,6 +84,16 @@ struct rw_writer {
     int defs_lost;           /* a definition could not be recorded (defs_mu; sticky) */
     def_list taken;          /* taken by the writer, not written yet (writer only) */
 
+    pthread_mutex_t in_mu;
+    pthread_cond_t cv_in;    /* producers wait for room in the pending inputs */
+    in_node *in_head, **in_tail; /* pending inputs, in the order given (in_mu) */
+    size_t in_bytes;         /* their size (in_mu) */
+    int in_lost;             /* an input could not be copied (in_mu; sticky) */
+    int in_done;             /* no more are taken: dropped, never waited for (in_mu) */
+    int in_stopping;         /* writer: ending the trace for a lost input */
+    int in_wake;             /* a producer waits for room: write inputs now (mu) */
+    unsigned gen;            /* fork generation at open (fork_gen) */
+
     rw_encoder *enc;
     Rewind__IndexEntry *index;
     size_t nindex, capindex;
@@ -75,7 +106,7 @@ struct rw_writer {
     uint64_t failed_at_event;
     uint64_t events_written;  /* events of the chunks written whole */
 
-    _Atomic uint64_t st_events, st_records, st_bytes, st_chunks;
+    _Atomic uint64_t st_events, st_records, st_bytes, st_chunks, st_inputs;
 
     /* Crash path: 0 idle, 1 posted (crash_req valid), 2 being done, 3 done. */
     _Atomic int crash_state;
@@ -545,6 +576,99 @@ oom:
     name_def_free(n);
 }
 
+/* ---- inputs ------------------------------------------------------------------ */
+
+/* Forks seen by this process (pthread_atfork): a writer belongs to the process that
+ * opened it. A fork child has the parent's writer in its memory but not its thread;
+ * its inputs must neither reach the parent's file nor wait for room forever. */
+static _Atomic unsigned fork_gen;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void fork_child(void)
+{
+    atomic_fetch_add_explicit(&fork_gen, 1, memory_order_relaxed);
+}
+
+static void fork_init(void)
+{
+    pthread_atfork(NULL, NULL, fork_child);
+}
+
+/* Tells the writer thread that a producer waits for room (takes mu; call without
+ * in_mu). */
+static void inputs_wake(rw_writer *w)
+{
+    producer_lock(&w->mu);
+    w->in_wake = 1;
+    pthread_cond_signal(&w->cv_work);
+    producer_unlock(&w->mu);
+}
+
+void rw_writer_input(rw_writer *w, const rw_input *in)
+{
+    if (atomic_load_explicit(&fork_gen, memory_order_relaxed) != w->gen)
+        return;
+    size_t klen = in->key ? in->key_len : 0, dlen = in->data ? in->data_len : 0;
+    uint32_t flags = in->flags;
+    if (klen > RW_INPUT_KEY_MAX) {
+        klen = RW_INPUT_KEY_MAX;
+        flags |= RW_INPUT_F_TRUNCATED;
+    }
+    if (dlen > RW_INPUT_DATA_MAX) {
+        dlen = RW_INPUT_DATA_MAX;
+        flags |= RW_INPUT_F_TRUNCATED;
+    }
+    /* Copied before the lock: a fault in the caller's memory never happens with it
+     * held (the crash path takes it). */
+    size_t size = sizeof(in_node) + klen + dlen;
+    in_node *n = rw_malloc(size);
+    if (n) {
+        n->next = NULL;
+        n->size = size;
+        n->in = *in;
+        n->in.flags = flags;
+        uint8_t *p = (uint8_t *)(n + 1);
+        if (klen)
+            memcpy(p, in->key, klen);
+        n->in.key = p;
+        n->in.key_len = klen;
+        if (dlen)
+            memcpy(p + klen, in->data, dlen);
+        n->in.data = p + klen;
+        n->in.data_len = dlen;
+    }
+    producer_lock(&w->in_mu);
+    if (!n)
+        w->in_lost = 1; /* the writer thread ends the trace (write_inputs) */
+    /* Room: wait for the writer thread to take the pending ones. One record bigger
+     * than the bound goes alone. */
+    while (n && !w->in_done && !w->in_lost && w->in_bytes &&
+           w->in_bytes + size > INPUTS_PENDING_MAX) {
+        producer_unlock(&w->in_mu);
+        inputs_wake(w);
+        producer_lock(&w->in_mu);
+        if (!w->in_done && w->in_bytes && w->in_bytes + size > INPUTS_PENDING_MAX)
+            pthread_cond_wait(&w->cv_in, &w->in_mu);
+    }
+    if (n && !w->in_done && !w->in_lost) {
+        *w->in_tail = n;
+        w->in_tail = &n->next;
+        w->in_bytes += size;
+        n = NULL;
+    }
+    producer_unlock(&w->in_mu);
+    free(n);
+}
+
+static void free_inputs(in_node *n)
+{
+    while (n) {
+        in_node *next = n->next;
+        free(n);
+        n = next;
+    }
+}
+
 /* Reads a lazily defined file's source (writer thread). Leaves has_source = 0 when
  * the file cannot be read or is too big. */
 static void load_source(rw_writer *w, Rewind__FileDef *f)
@@ -727,6 +851,103 @@ static void write_defs(rw_writer *w)
 
 static void emit_chunk(rw_writer *w);
 
+/* Writes n inputs from h as one INPUTS frame. */
+static void write_input_frame(rw_writer *w, const in_node *h, size_t n)
+{
+    Rewind__Input *msgs = rw_malloc(n * sizeof *msgs);
+    Rewind__Input **ptrs = rw_malloc(n * sizeof *ptrs);
+    uint8_t *buf = NULL;
+    if (!msgs || !ptrs)
+        goto oom;
+    for (size_t i = 0; i < n; i++, h = h->next) {
+        Rewind__Input *m = &msgs[i];
+        rewind__input__init(m);
+        m->thread = h->in.thread;
+        m->seq = h->in.seq;
+        m->position = h->in.position;
+        m->call = h->in.call;
+        m->result = h->in.result;
+        m->err = h->in.err;
+        m->flags = h->in.flags;
+        m->key.data = (uint8_t *)h->in.key;
+        m->key.len = h->in.key_len;
+        m->data.data = (uint8_t *)h->in.data;
+        m->data.len = h->in.data_len;
+        ptrs[i] = m;
+    }
+    Rewind__Inputs msg = REWIND__INPUTS__INIT;
+    msg.n_inputs = n;
+    msg.inputs = ptrs;
+    size_t len = rewind__inputs__get_packed_size(&msg);
+    buf = rw_malloc(len ? len : 1);
+    if (!buf)
+        goto oom;
+    rewind__inputs__pack(&msg, buf);
+    write_frame(w, RW_FRAME_INPUTS, buf, len, NULL);
+    if (!w->failed)
+        atomic_fetch_add_explicit(&w->st_inputs, n, memory_order_relaxed);
+    free(buf);
+    free(ptrs);
+    free(msgs);
+    return;
+oom:
+    free(buf);
+    free(ptrs);
+    free(msgs);
+    stop_oom(w, "writing inputs");
+}
+
+/* Takes the pending inputs and writes them as INPUTS frames, in the order they were
+ * given. Once writes have stopped they are dropped, and so are later ones (in_done):
+ * the program never waits for a writer that writes nothing. When a producer could
+ * not copy one (out of memory), ends the trace as take_defs does for a definition:
+ * the inputs before the loss and the events fed so far are written, nothing after. */
+static void write_inputs(rw_writer *w)
+{
+    pthread_mutex_lock(&w->in_mu);
+    in_node *h = w->in_head;
+    w->in_head = NULL;
+    w->in_tail = &w->in_head;
+    w->in_bytes = 0;
+    int lost = w->in_lost;
+    if (w->failed)
+        w->in_done = 1;
+    pthread_cond_broadcast(&w->cv_in);
+    pthread_mutex_unlock(&w->in_mu);
+    while (h) {
+        size_t n = 0, est = 0;
+        in_node *e = h;
+        while (e && (n == 0 || est + INPUT_OVERHEAD + e->in.key_len + e->in.data_len <=
+                                   INPUTS_FRAME_TARGET)) {
+            est += INPUT_OVERHEAD + e->in.key_len + e->in.data_len;
+            n++;
+            e = e->next;
+        }
+        if (!w->failed)
+            write_input_frame(w, h, n);
+        while (h != e) {
+            in_node *next = h->next;
+            free(h);
+            h = next;
+        }
+    }
+    if (lost && !w->failed && !w->in_stopping) {
+        w->in_stopping = 1;
+        emit_chunk(w);
+        stop_oom(w, "recording an input");
+    }
+}
+
+/* No more inputs are taken (the writer thread is gone or the file is finished):
+ * producers drop them instead of waiting for room. */
+static void inputs_done(rw_writer *w)
+{
+    pthread_mutex_lock(&w->in_mu);
+    w->in_done = 1;
+    pthread_cond_broadcast(&w->cv_in);
+    pthread_mutex_unlock(&w->in_mu);
+}
+
 /* Moves pending definitions to `taken` and tells the encoder the first lines. When a
  * producer lost a definition (def_lost), ends the trace: the records fed so far were
  * all published before this call's lock, so before the loss, and cannot use the lost
@@ -775,6 +996,7 @@ static void emit_chunk(rw_writer *w)
         return;
     }
     write_defs(w);
+    write_inputs(w);
     write_frame(w, RW_FRAME_CHUNK, buf, len, &ci);
     free(buf);
     clock_gettime(CLOCK_MONOTONIC, &w->last_emit);
@@ -868,6 +1090,7 @@ static int do_crash(rw_writer *w, const rw_crash_req *req)
     emit_chunk(w);
     take_defs(w);
     write_defs(w);
+    write_inputs(w);
     uint64_t at = w->offset;
     size_t before = w->nindex;
     write_frame(w, RW_FRAME_CRASH, req->payload, req->len, NULL);
@@ -885,6 +1108,7 @@ static int do_crash(rw_writer *w, const rw_crash_req *req)
     write_tail(w, &end);
     w->closed = 1;
     stop_writing(w); /* nothing may be written after the trailer */
+    inputs_done(w);
     return 1;
 }
 
@@ -898,7 +1122,7 @@ static void *writer_main(void *arg)
 
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->stop && w->flush_req == w->flush_done && !head_sealed(w) &&
+        while (!w->stop && w->flush_req == w->flush_done && !head_sealed(w) && !w->in_wake &&
                atomic_load(&w->crash_state) != 1) {
             uint32_t ms = w->opts.flush_ms && w->opts.flush_ms < CRASH_POLL_MS
                               ? w->opts.flush_ms : CRASH_POLL_MS;
@@ -911,7 +1135,8 @@ static void *writer_main(void *arg)
                 break; /* timeout: periodic flush, crash requests */
         }
         uint64_t req = w->flush_req;
-        int stop = w->stop;
+        int stop = w->stop, in_wake = w->in_wake;
+        w->in_wake = 0;
         pthread_mutex_unlock(&w->mu);
 
         /* Sealed blocks only, unless everything must be written now. */
@@ -923,6 +1148,8 @@ static void *writer_main(void *arg)
             take_defs(w);
             write_defs(w);
         }
+        if (all || in_wake)
+            write_inputs(w);
         int crash_closed = 0;
         if (atomic_load(&w->crash_state) == 1) {
             atomic_store(&w->crash_state, 2);
@@ -963,6 +1190,7 @@ static void writer_destroy(rw_writer *w)
     rw_encoder_free(w->enc);
     def_list_fini(&w->pending);
     def_list_fini(&w->taken);
+    free_inputs(w->in_head);
     for (size_t i = 0; i < w->nindex; i++)
         free(w->index[i].line_filter.data);
     free(w->index);
@@ -979,6 +1207,8 @@ static void writer_destroy(rw_writer *w)
     }
     pthread_mutex_destroy(&w->mu);
     pthread_mutex_destroy(&w->defs_mu);
+    pthread_mutex_destroy(&w->in_mu);
+    pthread_cond_destroy(&w->cv_in);
     pthread_cond_destroy(&w->cv_work);
     pthread_cond_destroy(&w->cv_free);
     pthread_cond_destroy(&w->cv_done);
@@ -1013,6 +1243,11 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
     w->opts.base_dir = NULL;
     pthread_mutex_init(&w->mu, NULL);
     pthread_mutex_init(&w->defs_mu, NULL);
+    pthread_mutex_init(&w->in_mu, NULL);
+    pthread_cond_init(&w->cv_in, NULL);
+    w->in_tail = &w->in_head;
+    pthread_once(&fork_once, fork_init);
+    w->gen = atomic_load(&fork_gen);
     pthread_cond_init(&w->cv_work, NULL);
     pthread_cond_init(&w->cv_free, NULL);
     pthread_cond_init(&w->cv_done, NULL);
@@ -1218,6 +1453,7 @@ void rw_writer_get_stats(rw_writer *w, rw_writer_stats *st)
     st->records = atomic_load_explicit(&w->st_records, memory_order_relaxed);
     st->bytes_written = atomic_load_explicit(&w->st_bytes, memory_order_relaxed);
     st->chunks = atomic_load_explicit(&w->st_chunks, memory_order_relaxed);
+    st->inputs = atomic_load_explicit(&w->st_inputs, memory_order_relaxed);
     st->failed = w->failed;
     if (w->failed)
         snprintf(st->lost, sizeof st->lost,
@@ -1243,6 +1479,8 @@ rw_code rw_writer_close(rw_writer *w, Rewind__RunEnd *end, rw_writer_stats *st, 
     emit_chunk(w);
     take_defs(w);
     write_defs(w);
+    write_inputs(w);
+    inputs_done(w);
 
     rw_writer_stats local;
     rw_writer_get_stats(w, &local);

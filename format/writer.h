@@ -105,7 +105,14 @@ void rw_stream_put_text(rw_stream *s, uint64_t w0, uint64_t w1, const char *text
 /* Logs one input record (format/inputs.h), copying its key and data. Any thread (a
  * mutex guards the pending inputs; no GIL needed). The writer thread writes pending
  * inputs as INPUTS frames in the order they were given, before the next chunk frame,
- * on every flush and at close. Out of memory ends the trace like a lost definition. */
+ * on every flush (the periodic one too), before a crash report and at close. When the
+ * pending inputs pass 32 MiB the caller waits for the writer thread to take them, as
+ * for a full block; none is dropped while the trace is being written. Data beyond
+ * RW_INPUT_DATA_MAX (a key beyond RW_INPUT_KEY_MAX) is cut, with
+ * RW_INPUT_F_TRUNCATED. Out of memory ends the trace like a lost definition. In a
+ * fork child of the process that opened w (pthread_atfork), and once the trace is
+ * finished or writes have stopped, records are dropped without waiting. Not
+ * async-signal-safe. */
 typedef struct rw_input rw_input;
 void rw_writer_input(rw_writer *w, const rw_input *in);
 
@@ -165,6 +172,7 @@ typedef struct rw_writer_stats {
     uint64_t records;
     uint64_t bytes_written;
     uint64_t chunks;
+    uint64_t inputs;         /* input records written */
     int failed;              /* writing stopped (a failed write, out of memory): see lost */
     char lost[200];
 } rw_writer_stats;

@@ -33,6 +33,7 @@ FRAME_MAGIC = b"RWFR"
 TRAILER_MAGIC = b"RWIX"
 FRAME_MAX = 256 << 20
 FRAME_METADATA, FRAME_DEFINITIONS, FRAME_CHUNK, FRAME_INDEX, FRAME_END, FRAME_CRASH = 1, 2, 3, 4, 5, 6
+FRAME_INPUTS = 7
 CODEC_RAW, CODEC_ZSTD = 0, 1
 
 KIND_NAMES = {0: "call", 1: "line", 2: "return", 3: "exception", 4: "c_call",
@@ -331,6 +332,11 @@ CRASH_REPORT = _s((1, "kind", "enum", S), (2, "signal", "int32", S),
                   (11, "instructions", CRASH_INSN, R), (12, "text", "string", S),
                   (13, "unix_ns", "int64", S), (14, "timeout_ms", "uint64", S),
                   (15, "note", "string", S))
+INPUT = _s((1, "thread", "uint32", S), (2, "seq", "uint64", S), (3, "position", "uint64", S),
+           (4, "call", "uint32", S), (5, "result", "sint64", S), (6, "err", "int32", S),
+           (7, "flags", "uint32", S), (8, "key", "bytes", S), (9, "data", "bytes", S))
+INPUTS = _s((1, "inputs", INPUT, R))
+INPUT_INSTALL, INPUT_TRUNCATED, INPUT_SCRUBBED = 1, 2, 4
 
 
 # ---- the container ------------------------------------------------------------------
@@ -358,7 +364,8 @@ class Trace:
             self.data = f.read()
         self.path = path
         self.recovered = None   # None, or why the frame scan stopped
-        self.frames = []        # Frame objects of METADATA, DEFINITIONS, CHUNK, END
+        self.frames = []        # Frame objects of METADATA, DEFINITIONS, CHUNK, END, CRASH,
+                                # INPUTS
         self.metadata = None
         self.end = None
         self.crashes = []       # CrashReport dicts, plus "pos": the events before each
@@ -440,6 +447,8 @@ class Trace:
             report["kind"] = CRASH_KINDS.get(report["kind"], report["kind"])
             report["pos"] = entry["first_event"] if entry else self._events_seen
             self.crashes.append(report)
+        elif fr.type == FRAME_INPUTS:
+            pass  # decoded on demand (inputs())
         elif fr.type == FRAME_CHUNK:
             # Records decode on demand; only the count is needed now, for crash positions.
             self._events_seen += entry["event_count"] if entry else self._chunk_event_count(fr)
@@ -525,6 +534,13 @@ class Trace:
 
     def chunks(self):
         return [fr for fr in self.frames if fr.type == FRAME_CHUNK]
+
+    def inputs(self):
+        """Every input record (docs/format.md, "Inputs"), in the order they were logged:
+        the INPUTS frames in file order, each record as a dict of INPUT's fields."""
+        for fr in self.frames:
+            if fr.type == FRAME_INPUTS:
+                yield from decode(INPUTS, self.payload(fr))["inputs"]
 
     def records(self):
         """Yields every record of the trace in global order (see decode_chunk)."""

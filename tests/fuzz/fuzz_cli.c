@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "inputs.h"
 #include "writer.h"
 
 #define MAX_ARGS 24
@@ -74,6 +75,18 @@ static int make_trace(void)
     rw_stream_put(s, RW_REC(RW_K_CALL, t), 1 | (1ull << 32));
     rw_stream_put(s, RW_REC(RW_K_LINE, t), 5);
     rw_stream_put_text(s, RW_REC(RW_K_AUDIT, t), 2, "('prog.py', 'r')", 16);
+    /* Inputs for info --inputs: open("data.txt") = 3, then a read of it. */
+    uint8_t key[40] = {0};
+    int64_t kv[3] = {-100, 0, 0};
+    memcpy(key, kv, sizeof kv);
+    memcpy(key + 24, "data.txt", 8);
+    rw_input in = {.thread = 1, .call = RW_CALL_OPEN, .result = 3, .key = key, .key_len = 32};
+    rw_writer_input(w, &in);
+    kv[0] = 3, kv[1] = 4096;
+    memcpy(key, kv, 16);
+    in = (rw_input){.thread = 1, .seq = 1, .call = RW_CALL_READ, .result = 5, .key = key,
+                    .key_len = 16, .data = (const uint8_t *)"hello", .data_len = 5};
+    rw_writer_input(w, &in);
     for (int i = 0; i < 3; i++) {
         rw_stream_put(s, RW_REC(RW_K_LINE, t += 10), 6);
         rw_stream_put(s, RW_REC(RW_K_CALL, t += 10), 2 | (1ull << 32));

@@ -1,8 +1,9 @@
 /* Fuzz target for the trace reader: opens the input as a trace file image, reads
  * every record, seeks a few positions and looks at the stacks there.
  *
- * It also decodes each chunk through rw_reader_decoder_new and looks every definition
- * id (and ids past the tables) up through vocab.h.
+ * It also decodes each chunk through rw_reader_decoder_new, looks every definition
+ * id (and ids past the tables) up through vocab.h, and reads every input record
+ * (rw_inputs_iter).
  *
  * Each input runs twice: as given, and with every CRC it holds recomputed (frame
  * headers, payloads, the file header and the trailer), so that mutations get past
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "container.h"
+#include "inputs.h"
 #include "reader.h"
 
 /* Bounds the work per input (a small zstd frame can expand to RW_FRAME_MAX). */
@@ -105,6 +107,25 @@ static void exercise(const uint8_t *data, size_t size)
     }
     volatile size_t text_sink = textlen;
     (void)text_sink;
+
+    /* Every input record, touching its bytes. */
+    rw_inputs_iter *it = NULL;
+    if (rw_inputs_iter_open(r, &it, &err) == RW_OK) {
+        rw_input in;
+        uint64_t n = 0, sum = 0;
+        while (n < MAX_RECORDS && rw_inputs_iter_next(it, &in, &err) == 1) {
+            n++;
+            sum += in.thread + in.call + in.seq + (uint64_t)in.result + in.flags;
+            if (in.key_len)
+                sum += in.key[0] + in.key[in.key_len - 1];
+            if (in.data_len)
+                sum += in.data[0] + in.data[in.data_len - 1];
+            (void)rw_call_name(in.call);
+        }
+        volatile uint64_t sink = sum;
+        (void)sink;
+        rw_inputs_iter_free(it);
+    }
 
     rw_cursor *c = NULL;
     if (rw_cursor_new(r, 0, SIZE_MAX, &c, &err) == RW_OK) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "container.h"
+#include "inputs.h"
 #include "writer.h"
 
 static uint32_t rng = 12345;
@@ -37,8 +38,61 @@ static const char source[] = "import os\n"
 
 /* A program in <module> that calls f(i) in a loop, with len() calls, allocations,
  * an audit event, a second thread, and an uncaught ValueError. */
+/* Input records as the wrappers log them (docs/format.md, "Inputs"): an open, reads,
+ * a directory listing, a clock, a connect, stdout; with_inputs of them, one each. */
+static void put_inputs(rw_writer *w, int k, uint64_t pos)
+{
+    static uint64_t seq;
+    uint8_t key[64], data[40];
+    int64_t v[4];
+    rw_input in = {.thread = 1, .seq = seq++, .position = pos, .key = key, .data = data};
+    switch (k % 6) {
+    case 0: /* open("/t/data.txt", O_RDONLY) = 3 */
+        v[0] = -100, v[1] = 0, v[2] = 0;
+        memcpy(key, v, 24);
+        memcpy(key + 24, "/t/data.txt", 11);
+        in.call = RW_CALL_OPEN, in.key_len = 35, in.result = 3;
+        break;
+    case 1: /* read(3, 4096) = 12 */
+        v[0] = 3, v[1] = 4096;
+        memcpy(key, v, 16);
+        memcpy(data, "hello world\n", 12);
+        in.call = RW_CALL_READ, in.key_len = 16, in.result = 12, in.data_len = 12;
+        break;
+    case 2: /* readdir(1): an entry "a.py" */
+        v[0] = 1;
+        memcpy(key, v, 8);
+        v[0] = 1234;
+        memcpy(data, v, 8);
+        data[8] = 8;
+        memcpy(data + 9, "a.py", 4);
+        in.call = RW_CALL_READDIR, in.key_len = 8, in.result = 1, in.data_len = 13;
+        break;
+    case 3: /* clock_gettime(CLOCK_MONOTONIC) */
+        v[0] = 1;
+        memcpy(key, v, 8);
+        v[0] = 1700000000, v[1] = 123456789;
+        memcpy(data, v, 16);
+        in.call = RW_CALL_CLOCK_GETTIME, in.key_len = 8, in.data_len = 16;
+        break;
+    case 4: /* connect(4, 127.0.0.1:8080) = -1 ECONNREFUSED */
+        v[0] = 4;
+        memcpy(key, v, 8);
+        memcpy(key + 8, "127.0.0.1:8080", 14);
+        in.call = RW_CALL_CONNECT, in.key_len = 22, in.result = -1, in.err = 111;
+        break;
+    default: /* write(1, "out\n") */
+        v[0] = 1, v[1] = 4;
+        memcpy(key, v, 16);
+        memcpy(data, "out\n", 4);
+        in.call = RW_CALL_WRITE, in.key_len = 16, in.result = 4, in.data_len = 4;
+        break;
+    }
+    rw_writer_input(w, &in);
+}
+
 static int write_trace(const char *path, size_t nrecs, uint32_t chunk_records, int level,
-                       int with_end, int line_times)
+                       int with_end, int line_times, int with_inputs)
 {
     rw_writer_opts o;
     rw_writer_opts_default(&o);
@@ -97,6 +151,11 @@ static int write_trace(const char *path, size_t nrecs, uint32_t chunk_records, i
         rw_stream_put(s, RW_REC(RW_K_LINE, tick += 1), 7);
         rw_stream_put(s, RW_REC(RW_K_RETURN, tick += 1), 0);
         n += 9;
+        if (with_inputs && (n / 9) % 3 == 0) {
+            put_inputs(w, (int)(n / 27), n);
+            if ((n / 9) % 9 == 0)
+                rw_writer_flush(w, &err); /* more than one INPUTS frame */
+        }
         if (rnd(8) == 0) {
             /* The worker thread runs f once. */
             rw_stream_put(s, RW_REC(RW_K_THREAD, tick), 2);
@@ -179,24 +238,26 @@ int main(int argc, char **argv)
     char path[4096];
     if (argc > 2) {
         snprintf(path, sizeof path, "%s/demo.rwd", dir);
-        return write_trace(path, strtoull(argv[2], NULL, 10), 262144, 3, 1, 0) ? 1 : 0;
+        return write_trace(path, strtoull(argv[2], NULL, 10), 262144, 3, 1, 0, 1) ? 1 : 0;
     }
     static const struct {
         const char *name;
         size_t recs;
         uint32_t chunk;
-        int level, end, line_times;
+        int level, end, line_times, inputs;
     } seeds[] = {
-        {"small.rwd", 60, 16, 3, 1, 0},
-        {"raw.rwd", 40, 12, 0, 1, 0},
-        {"noend.rwd", 50, 20, 3, 0, 0},
-        {"onechunk.rwd", 120, 4096, 3, 1, 0},
-        {"timed.rwd", 60, 16, 0, 1, 1},
+        {"small.rwd", 60, 16, 3, 1, 0, 0},
+        {"raw.rwd", 40, 12, 0, 1, 0, 0},
+        {"noend.rwd", 50, 20, 3, 0, 0, 0},
+        {"onechunk.rwd", 120, 4096, 3, 1, 0, 0},
+        {"timed.rwd", 60, 16, 0, 1, 1, 0},
+        {"inputs.rwd", 200, 32, 3, 1, 0, 1},
+        {"inputs-raw.rwd", 200, 32, 0, 1, 0, 1},
     };
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, seeds[i].name);
         if (write_trace(path, seeds[i].recs, seeds[i].chunk, seeds[i].level, seeds[i].end,
-                        seeds[i].line_times))
+                        seeds[i].line_times, seeds[i].inputs))
             return 1;
     }
     /* Damaged variants of small.rwd and raw.rwd. */
@@ -218,6 +279,15 @@ int main(int argc, char **argv)
         return 1;
     b[len * 2 / 3] ^= 0x01; /* a raw payload byte: the CRC must catch it */
     bad |= spit(dir, "raw-flipped.rwd", b, len);
+    free(b);
+    /* inputs-raw.rwd without its footer (the scan finds the INPUTS frames) and cut
+     * in its middle. */
+    snprintf(path, sizeof path, "%s/inputs-raw.rwd", dir);
+    b = slurp(path, &len);
+    if (!b)
+        return 1;
+    bad |= spit(dir, "inputs-raw-notrailer.rwd", b, len - RW_TRAILER_LEN);
+    bad |= spit(dir, "inputs-raw-cut-half.rwd", b, len / 2);
     free(b);
     return bad ? 1 : 0;
 }
