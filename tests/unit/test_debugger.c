@@ -12,6 +12,7 @@
 #include "pdb.h"
 #include "reader.h"
 #include "testutil.h"
+#include "inputs.h"
 #include "writer.h"
 
 /* ---- parser ------------------------------------------------------------------ */
@@ -752,13 +753,72 @@ START_TEST(test_program_output)
 }
 END_TEST
 
+/* rw_outputs_load reads the WRITE records to fds 1 and 2 from the trace's inputs
+ * (what was written of what was given), and leaves other calls and fds out. */
+START_TEST(test_outputs_from_inputs)
+{
+    char *path = rw_test_path("out.rwd");
+    rw_writer *w = rw_test_script_trace(path, 7, SOURCE, sizeof SOURCE - 1);
+    rw_writer_def_code(w, 1, 1, "<module>", "<module>", 1, 0, NULL, 0);
+    static const struct { uint32_t call; int64_t fd, result; uint64_t pos; const char *data; }
+    recs[] = {{RW_CALL_WRITE, 1, 6, 1, "hello\nNOT"}, {RW_CALL_WRITE, 5, 3, 1, "file"},
+              {RW_CALL_READ, 1, 3, 2, "abc"}, {RW_CALL_WRITE, 2, 4, 2, "oops"}};
+    for (size_t i = 0; i < sizeof recs / sizeof *recs; i++) {
+        uint8_t key[16];
+        int64_t k[2] = {recs[i].fd, (int64_t)strlen(recs[i].data)};
+        for (int j = 0; j < 16; j++)
+            key[j] = (uint8_t)((uint64_t)k[j / 8] >> (8 * (j % 8)));
+        rw_input in = {1, recs[i].call, i, recs[i].pos, recs[i].result, 0, 0, key, 16,
+                       (const uint8_t *)recs[i].data, strlen(recs[i].data)};
+        rw_writer_input(w, &in);
+    }
+    rw_stream *st = rw_writer_stream(w);
+    rw_stream_put(st, RW_REC(RW_K_THREAD, 1), 1);
+    rw_stream_put(st, RW_REC(RW_K_CALL, 1), 1 | (uint64_t)1 << 32);
+    rw_stream_put(st, RW_REC(RW_K_LINE, 2), 1);
+    rw_stream_put(st, RW_REC(RW_K_RETURN, 3), 0);
+    rw_test_writer_exit(w);
+    rw_reader *r;
+    rw_err err;
+    ck_assert_msg(rw_reader_open(path, &r, &err) == RW_OK, "%s", err.msg);
+    rw_outputs *o;
+    ck_assert_msg(rw_outputs_load(r, &o, &err) == RW_OK, "%s", err.msg);
+    ck_assert_uint_eq(rw_outputs_count(o), 2);
+    rw_outputs_free(o);
+    char *buf = NULL, *ebuf = NULL;
+    size_t len = 0, elen = 0;
+    FILE *out = open_memstream(&buf, &len), *eout = open_memstream(&ebuf, &elen);
+    rw_pdb *d;
+    ck_assert_msg(rw_pdb_new(r, out, &d, &err) == RW_OK, "%s", err.msg);
+    ck_assert_msg(rw_pdb_start(d, "0", &err) == RW_OK, "%s", err.msg);
+    rw_pdb_set_outputs(d, NULL, eout);
+    /* set_outputs(NULL) means none: load them again through a new front end */
+    rw_pdb_free(d);
+    ck_assert_msg(rw_pdb_new(r, out, &d, &err) == RW_OK, "%s", err.msg);
+    ck_assert_msg(rw_pdb_start(d, "0", &err) == RW_OK, "%s", err.msg);
+    fflush(out);
+    size_t before = len;
+    rw_pdb_line(d, "s");
+    fflush(out);
+    ck_assert_str_eq(buf + before, "hello\n");
+    rw_pdb_free(d);
+    fclose(out);
+    fclose(eout);
+    free(buf);
+    free(ebuf);
+    rw_reader_free(r);
+    free(path);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *parser_tests[] = {test_parseline, test_parse_int, test_expand};
     const TTest *session_tests[] = {test_start_and_print, test_step_rstep_everywhere,
                                     test_breakpoints_both_ways, test_next_rnext_over_calls,
                                     test_command_lists, test_fast_searches_match_plain,
-                                    test_value_commands, test_program_output};
+                                    test_value_commands, test_program_output,
+                                    test_outputs_from_inputs};
     Suite *s = suite_create("debugger");
     rw_test_add_case(s, "parser", 0, parser_tests, RW_TEST_N(parser_tests));
     rw_test_add_case(s, "session", 0, session_tests, RW_TEST_N(session_tests));
