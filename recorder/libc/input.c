@@ -127,6 +127,11 @@ void rw_in_start(int mode, rw_reader *replay_from)
 {
     pthread_mutex_lock(&in.mu);
     in.kept_tail = &in.kept;
+    if (in.it) { /* a second start in this process: the first one's reader is done */
+        rw_inputs_iter_free(in.it);
+        in.it = NULL;
+    }
+    in.at_end = 0;
     if (mode == RW_IN_REPLAY) {
         rw_err err = {0};
         if (rw_inputs_iter_open(replay_from, &in.it, &err) != RW_OK) {
