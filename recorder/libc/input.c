@@ -276,6 +276,11 @@ static void key_text(const uint8_t *k, size_t n, char *out, size_t cap)
     size_t o = 0, i = 0;
     out[0] = '\0';
     for (; i + 8 <= n && i < 8 * 4; i += 8) {
+        int text = 1; /* eight printable bytes: the key's string has begun */
+        for (size_t j = i; j < i + 8 && text; j++)
+            text = k[j] >= 0x20 && k[j] < 0x7f;
+        if (text)
+            break;
         int64_t v;
         memcpy(&v, k + i, 8);
         o += (size_t)snprintf(out + o, cap - o, "%s%lld", o ? ", " : "", (long long)v);
