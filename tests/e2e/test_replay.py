@@ -257,14 +257,14 @@ class Replay(rwtest.TestCase):
         _, trace = self.prog("funcs.py")
         path = os.path.join(self.tmp, "funcs.py")
         # a list begun in -x lines goes on on stdin, with the (com) prompt there
-        proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", "-x", "b 3", "-x",
-                           "commands", "-x", "silent", trace], cwd=self.tmp,
+        proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", "--no-values", "-x",
+                           "b 3", "-x", "commands", "-x", "silent", trace], cwd=self.tmp,
                           stdin="p a\nend\nc\n")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stdout, (
             "Breakpoint 1 at %s:3\n> %s(1)<module>()\n-> def add(a, b):\n(com) (com) "
-            "(rewind) *** p: values need a re-execution replay, which this build does not "
-            "have yet; the log shows: add() at %s:3\n(rewind) \n") % (path, path, path))
+            "(rewind) *** p: values are off: this replay was started with --no-values; the "
+            "log shows: add() at %s:3\n(rewind) \n") % (path, path, path))
         # the end of input ends a list being read, then the session
         out = self.replay("funcs.py", ["b 3", "commands", "w"])
         self.assertTrue(out.endswith("(com) (com) (rewind) \n"), out)
