@@ -137,7 +137,7 @@ class EngineTest(rwtest.TestCase):
         self.assertEqual(replies[7][:2], ("value", 0))
         self.assertEqual(replies[7][2].splitlines()[0], "  1  \tdef f(n):")
         self.assertEqual(len(replies[7][2].splitlines()), 5)
-        self.assertEqual(replies[8], ("value", 0, "40"))
+        self.assertEqual(replies[8], ("value", 0, "40\n"))
         self.assertEqual(replies[9], ("value", 0, "4"))  # a throwaway fork: unchanged
         self.assertEqual(replies[10], ("value", 0, "1"))
         self.assertEqual(replies[11], ("value", 0, "0"))
@@ -146,12 +146,12 @@ class EngineTest(rwtest.TestCase):
         # Frames: 0 <module>, 1 <listcomp>, 2 f (the recorded stack's Python frames).
         self.assertEqual(replies[14], ("value", 1, "NameError: name 'n' is not defined"))
         self.assertEqual(replies[15], ("value", 0, "4"))
-        self.assertEqual(replies[16], ("value", 0, "*interactive*"))
+        self.assertEqual(replies[16], ("value", 0, "*interactive*\n"))
         self.assertEqual(replies[17], ("value", 2, ""))
         self.assertEqual(replies[18], ("value", 2, ""))
         self.assertEqual(replies[19], ("value", 0, ""))
-        self.assertEqual(replies[20], ("value", 0, "5"))
-        self.assertEqual(replies[21], ("value", 0, "now exiting InteractiveConsole..."))
+        self.assertEqual(replies[20], ("value", 0, "5\n"))
+        self.assertEqual(replies[21], ("value", 0, "now exiting InteractiveConsole...\n"))
 
     def test_past_the_end_and_bad_frames(self):
         last = self.evs[-1]["pos"]
