@@ -7,10 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detalloc.h"
 #include "server.h"
 
 int rw_cmd_engine(int argc, char **argv)
 {
+    /* First, as record does (cmd_record.c): no address-space randomisation (this may
+     * re-execute rewind; argv[-1] is the process's argv[0]) and Python's memory at the
+     * fixed address, so that the program's objects land where they did. */
+    rw_detalloc_no_aslr_reexec(argv - 1);
+    rw_err derr = {0};
+    (void)rw_detalloc_install(&derr);
+
     const char *trace = NULL;
     long in = -1, out = -1;
     for (int i = 1; i < argc; i++) {
@@ -36,8 +44,5 @@ int rw_cmd_engine(int argc, char **argv)
                         "starts it)\n");
         return RW_EXIT_USAGE;
     }
-    /* DETALLOC: rw_detalloc_install() (recorder/detalloc.h, another helper of issue 14)
-     * goes first here, and the re-exec with address-space randomisation off that
-     * `record` does, once it lands on main. */
     return rw_engine_serve(trace, (int)in, (int)out);
 }

@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "detalloc.h"
 #include "pyhelp.h"
 #include "pysetup.h"
 #include "secrets.h"
@@ -158,11 +159,8 @@ void rw_meta_build(rw_meta *mt, const rw_record_opts *o, int64_t unix0, uint64_t
             m->n_python_flags = o->npy_flags;
         }
     }
-#ifdef RW_HAVE_DETALLOC
-    /* DETALLOC: recorder/detalloc.h (another helper of issue 14) says whether this
-     * process runs with address-space randomisation off. */
-    m->aslr_off = rw_detalloc_aslr_off();
-#endif
+    /* Addresses repeat in a re-execution only when both hold (detalloc.h). */
+    m->aslr_off = rw_detalloc_aslr_off() && rw_detalloc_global() != NULL;
 
     size_t np = 0;
     const char *pats[64];

@@ -137,7 +137,7 @@ class EngineTest(rwtest.TestCase):
         self.assertEqual(replies[7][:2], ("value", 0))
         self.assertEqual(replies[7][2].splitlines()[0], "  1  \tdef f(n):")
         self.assertEqual(len(replies[7][2].splitlines()), 5)
-        self.assertEqual(replies[8], ("value", 0, "40"))
+        self.assertEqual(replies[8], ("value", 0, "40\n"))
         self.assertEqual(replies[9], ("value", 0, "4"))  # a throwaway fork: unchanged
         self.assertEqual(replies[10], ("value", 0, "1"))
         self.assertEqual(replies[11], ("value", 0, "0"))
@@ -146,12 +146,12 @@ class EngineTest(rwtest.TestCase):
         # Frames: 0 <module>, 1 <listcomp>, 2 f (the recorded stack's Python frames).
         self.assertEqual(replies[14], ("value", 1, "NameError: name 'n' is not defined"))
         self.assertEqual(replies[15], ("value", 0, "4"))
-        self.assertEqual(replies[16], ("value", 0, "*interactive*"))
+        self.assertEqual(replies[16], ("value", 0, "*interactive*\n"))
         self.assertEqual(replies[17], ("value", 2, ""))
         self.assertEqual(replies[18], ("value", 2, ""))
         self.assertEqual(replies[19], ("value", 0, ""))
-        self.assertEqual(replies[20], ("value", 0, "5"))
-        self.assertEqual(replies[21], ("value", 0, "now exiting InteractiveConsole..."))
+        self.assertEqual(replies[20], ("value", 0, "5\n"))
+        self.assertEqual(replies[21], ("value", 0, "now exiting InteractiveConsole...\n"))
 
     def test_past_the_end_and_bad_frames(self):
         last = self.evs[-1]["pos"]
@@ -179,7 +179,10 @@ class DivergenceTest(rwtest.TestCase):
                 fs = tracerewrite.fields(fr.payload)
                 for f in fs:
                     if f[0] == 17:
-                        f[2] = b"a = 1\nb = 2\n\nc = a + b\nd = c * 2\n"
+                        # As long as the original (its allocations are the same
+                        # size), third statement one line down.
+                        f[2] = b"a = 1\nb = 2\n\nc = a +b\nd = c * 2\n"
+                        self.assertEqual(len(f[2]), len(code))
                 fr.payload = tracerewrite.encode(fs)
         bad = os.path.join(self.tmp, "bad.rwd")
         tracerewrite.save(header, frames, bad)
@@ -215,10 +218,6 @@ class PortableTest(rwtest.TestCase):
         self.assertEqual(replies, [("stopped", at4[0]),
                                    ("value", 0, repr(([x ** 2 for x in range(6)], "replay")))])
 
-    @unittest.skipUnless(
-        b" T open64" in subprocess.run(["nm", "--defined-only", rwtest.rewind_bin()],
-                                       capture_output=True).stdout,
-        "the file wrappers (recorder/libc/files.c) are not in this build yet")
     def test_script_with_sources_deleted(self):
         work = os.path.join(self.tmp, "work")
         os.mkdir(work)
@@ -234,7 +233,7 @@ class PortableTest(rwtest.TestCase):
         evs = rwtest.events(trace)
         rets = [e["pos"] for e in evs if e.get("kind") == "return" and e.get("line") == 5]
         replies = drive(trace, [f"goto {rets[-1]}", "retval top"], cwd=elsewhere)
-        self.assertEqual(replies, [("stopped", rets[-1]), ("value", 0, "30")])
+        self.assertEqual(replies, [("stopped", rets[-1]), ("value", 0, "14")])
 
 
 if __name__ == "__main__":

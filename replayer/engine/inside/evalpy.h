@@ -8,12 +8,15 @@
  * rw_engine_op; extra is {'__return__': v} at a return event, {'__exception__': (t, v)}
  * at an exception event (as pdb sets them in the frame's locals); sources maps a
  * file's path to its recorded text (linecache, for source). Output the evaluation
- * prints goes into text. */
+ * prints goes into text: as printed (its last newline too) for EXEC, SOURCE and
+ * INTERACT_*, without the last newline for the others (a value, pdb's message()). Its imports are made before the evaluation, with the inputs
+ * paused (server.c): an expression may use what they bring (reprlib for pdb's
+ * --Return-- line) although imports of its own are refused in RW_IN_EVAL. */
 #ifndef RW_ENGINE_EVALPY_H
 #define RW_ENGINE_EVALPY_H
 
 static const char rw_engine_evalpy[] =
-"import sys, io, traceback, pprint, inspect, linecache, code as _code\n"
+"import sys, io, traceback, pprint, reprlib, inspect, linecache, code as _code\n"
 "P, PP, WHATIS, EXEC, ARGS, RETVAL, SOURCE, TRUTH, IBEGIN, ILINE, IEND = range(11)\n"
 "class _Err(Exception):\n"
 "    pass\n"
@@ -135,7 +138,7 @@ static const char rw_engine_evalpy[] =
 "    s = out.getvalue()\n"
 "    if raised == 1:\n"
 "        s = s + err\n"
-"    elif s.endswith('\\n'):\n"
+"    elif op in (P, PP, WHATIS, ARGS, RETVAL, TRUTH) and s.endswith('\\n'):\n"
 "        s = s[:-1]\n"
 "    return raised, s\n";
 

@@ -31,6 +31,7 @@
 
 #include "check.h"
 #include "client.h"
+#include "detalloc.h"
 #include "evalpy.h"
 #include "libc/input.h"
 #include "libc/libc.h"
@@ -164,11 +165,16 @@ static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text
     /* The helper's module, made once per fork (an interact fork keeps its console). */
     static PyObject *g;
     if (!g) {
+        /* Its imports (pprint, inspect, code, ...) read the local standard library for
+         * real: this is the engine's own work, not the program's, and happens in the
+         * throwaway fork only. The evaluation itself runs refused (RW_IN_EVAL). */
+        rw_in_pause();
         g = PyDict_New();
         if (g)
             PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins());
         PyObject *r = g ? PyRun_String(rw_engine_evalpy, Py_file_input, g, g) : NULL;
         Py_XDECREF(r);
+        rw_in_resume();
     }
     PyObject *extra = PyDict_New();
     if (ix == 0 && extra && st->arg) {
@@ -524,10 +530,9 @@ static rw_code setup(const char *trace, rw_err *err)
     if (access(md->python_program, X_OK) != 0)
         return rw_err_set(err, RW_EPYTHON, "%s was recorded with %s, which is not here", trace,
                           md->python_program);
-    /* DETALLOC: allocations are compared once the recording's memory is deterministic
-     * (recorder/detalloc.h, another helper of issue 14): `md->aslr_off` then, with the
-     * engine's own allocator installed. */
-    RW_TRY(rw_check_new(E.rec, 0, &E.check, err));
+    /* Allocations are compared when both runs' memory is deterministic (detalloc.h). */
+    int fixed = md->aslr_off && rw_detalloc_aslr_off() && rw_detalloc_global() != NULL;
+    RW_TRY(rw_check_new(E.rec, fixed, &E.check, err));
     return RW_OK;
 }
 
