@@ -81,6 +81,7 @@
  * descriptor is used by one thread at a time in any program that works).
  */
 #include "files_int.h"
+#include "secrets.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -1124,6 +1125,24 @@ static int output_fd(int fd)
     return fd == 1 || fd == 2;
 }
 
+/* Logs a write to fd 1 or 2 with its bytes scrubbed of the run's secrets (what the
+ * program printed is shown by a replay and leaves with the trace, secrets.h); the
+ * result and errno stay the real ones. */
+static int64_t log_output(uint32_t call, const rw_in_key *k, int64_t r, int e,
+                          const void *buf, size_t len)
+{
+    size_t cap = len * 2 + 64;
+    char *d = len ? rw_sys_malloc(cap) : NULL;
+    if (d) {
+        memcpy(d, buf, len);
+        len = rw_secrets_scrub(d, len, cap);
+    }
+    rw_in_put_flags(call, r, e, k, d, d ? len : 0, len && !d ? RW_INPUT_F_TRUNCATED : 0);
+    rw_sys_free(d);
+    errno = e;
+    return r;
+}
+
 ssize_t write(int fd, const void *buf, size_t n)
 {
     int m = rw_in_mode();
@@ -1135,8 +1154,9 @@ ssize_t write(int fd, const void *buf, size_t n)
         return (ssize_t)rw_files_replayed(RW_CALL_WRITE, &k, NULL, 0);
     ssize_t r = REAL(write)(fd, buf, n);
     int e = errno;
-    return (ssize_t)rw_files_logged(RW_CALL_WRITE, &k, r, e, buf,
-                                    output_fd(fd) && r > 0 ? (size_t)r : 0);
+    if (output_fd(fd))
+        return (ssize_t)log_output(RW_CALL_WRITE, &k, r, e, buf, r > 0 ? (size_t)r : 0);
+    return (ssize_t)rw_files_logged(RW_CALL_WRITE, &k, r, e, buf, 0);
 }
 
 static ssize_t pwrite_any(int fd, const void *buf, size_t n, off_t off)
@@ -1150,8 +1170,9 @@ static ssize_t pwrite_any(int fd, const void *buf, size_t n, off_t off)
         return (ssize_t)rw_files_replayed(RW_CALL_PWRITE, &k, NULL, 0);
     ssize_t r = REAL(pwrite64)(fd, buf, n, off);
     int e = errno;
-    return (ssize_t)rw_files_logged(RW_CALL_PWRITE, &k, r, e, buf,
-                                    output_fd(fd) && r > 0 ? (size_t)r : 0);
+    if (output_fd(fd))
+        return (ssize_t)log_output(RW_CALL_PWRITE, &k, r, e, buf, r > 0 ? (size_t)r : 0);
+    return (ssize_t)rw_files_logged(RW_CALL_PWRITE, &k, r, e, buf, 0);
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
@@ -1178,9 +1199,14 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
     uint8_t *d = NULL;
     if (output_fd(fd) && r > 0 && (d = rw_sys_malloc((size_t)r)) != NULL)
         iov_gather(iov, cnt, d, (size_t)r);
-    rw_in_put_flags(RW_CALL_WRITEV, r, e, &k, d, d ? (size_t)r : 0,
-                    output_fd(fd) && r > 0 && !d ? RW_INPUT_F_TRUNCATED : 0);
-    rw_sys_free(d);
+    if (d) {
+        log_output(RW_CALL_WRITEV, &k, r, e, d, (size_t)r);
+        rw_sys_free(d);
+        errno = e;
+        return r;
+    }
+    rw_in_put_flags(RW_CALL_WRITEV, r, e, &k, NULL, 0,
+                    output_fd(fd) && r > 0 ? RW_INPUT_F_TRUNCATED : 0);
     errno = e;
     return r;
 }

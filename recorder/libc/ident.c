@@ -435,7 +435,9 @@ int getgrouplist(const char *user, gid_t group, gid_t *groups, int *ngroups)
         *ngroups = n;
         return (int)rw_in_return(g);
     }
+    rw_in_pause(); /* its own file and NSS reads are not inputs */
     int r = REAL(getgrouplist)(user, group, groups, ngroups);
+    rw_in_resume();
     int e = errno;
     unsigned char d[sizeof(int32_t) + 1024 * sizeof(gid_t)];
     int32_t n = *ngroups;
@@ -468,7 +470,9 @@ char *getlogin(void)
         rw_in_return(g);
         return ist.login;
     }
+    rw_in_pause(); /* its own file and NSS reads are not inputs */
     char *r = REAL(getlogin)();
+    rw_in_resume();
     int e = errno;
     rw_in_put(RW_CALL_GETLOGIN, r != NULL, e, &k, r, slen(r));
     errno = e;
@@ -490,7 +494,9 @@ int getlogin_r(char *buf, size_t n)
             give_str(buf, n, g);
         return (int)rw_in_return(g);
     }
+    rw_in_pause(); /* its own file and NSS reads are not inputs */
     int r = REAL(getlogin_r)(buf, n);
+    rw_in_resume();
     int e = errno;
     rw_in_put(RW_CALL_GETLOGIN, r, e, &k, r == 0 ? buf : NULL, r == 0 ? strnlen(buf, n) : 0);
     errno = e;
@@ -554,7 +560,9 @@ char *ttyname(int fd)
             give_str(ist.tty, sizeof ist.tty, g);
         return rw_in_return(g) ? ist.tty : NULL;
     }
+    rw_in_pause(); /* its own file and NSS reads are not inputs */
     char *r = REAL(ttyname)(fd);
+    rw_in_resume();
     int e = errno;
     rw_in_put(RW_CALL_TTYNAME, r != NULL, e, &k, r, slen(r));
     errno = e;
@@ -577,7 +585,9 @@ int ttyname_r(int fd, char *buf, size_t len)
             give_str(buf, len, g);
         return (int)rw_in_return(g);
     }
+    rw_in_pause(); /* its own file and NSS reads are not inputs */
     int r = REAL(ttyname_r)(fd, buf, len);
+    rw_in_resume();
     int e = errno;
     rw_in_put(RW_CALL_TTYNAME, r, e, &k, r == 0 ? buf : NULL, r == 0 ? strnlen(buf, len) : 0);
     errno = e;
@@ -599,7 +609,9 @@ char *ctermid(char *s)
         rw_in_return(g);
         return out;
     }
+    rw_in_pause(); /* its own file and NSS reads are not inputs */
     char *r = REAL(ctermid)(s);
+    rw_in_resume();
     int e = errno;
     rw_in_put(RW_CALL_CTERMID, 1, e, &k, r, slen(r));
     errno = e;
@@ -992,8 +1004,10 @@ static struct passwd *pw_static(int m, int form, uid_t uid, const char *name)
         rw_in_return(g);
         return found ? &ist.pw : NULL;
     }
+    rw_in_pause(); /* its own file and NSS reads are not inputs */
     struct passwd *r = form == 4 ? REAL(getpwent)()
                        : form ? REAL(getpwnam)(name) : REAL(getpwuid)(uid);
+    rw_in_resume();
     int e = errno;
     unsigned char d[ENTRY_MAX];
     int trunc = 0;
@@ -1020,8 +1034,10 @@ static int pw_r(int m, int form, uid_t uid, const char *name, struct passwd *pw,
         }
         return r;
     }
+    rw_in_pause(); /* its own file and NSS reads are not inputs */
     int r = form == 3 ? REAL(getpwnam_r)(name, pw, buf, buflen, result)
                       : REAL(getpwuid_r)(uid, pw, buf, buflen, result);
+    rw_in_resume();
     int e = errno;
     unsigned char d[ENTRY_MAX];
     int trunc = 0;
@@ -1087,8 +1103,10 @@ static struct group *gr_static(int m, int form, gid_t gid, const char *name)
         rw_in_return(g);
         return found ? &ist.gr : NULL;
     }
+    rw_in_pause(); /* its own file and NSS reads are not inputs */
     struct group *r = form == 4 ? REAL(getgrent)()
                       : form ? REAL(getgrnam)(name) : REAL(getgrgid)(gid);
+    rw_in_resume();
     int e = errno;
     unsigned char d[ENTRY_MAX];
     int trunc = 0;
@@ -1115,8 +1133,10 @@ static int gr_r(int m, int form, gid_t gid, const char *name, struct group *gr, 
         }
         return r;
     }
+    rw_in_pause(); /* its own file and NSS reads are not inputs */
     int r = form == 3 ? REAL(getgrnam_r)(name, gr, buf, buflen, result)
                       : REAL(getgrgid_r)(gid, gr, buf, buflen, result);
+    rw_in_resume();
     int e = errno;
     unsigned char d[ENTRY_MAX];
     int trunc = 0;
