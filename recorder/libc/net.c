@@ -1846,7 +1846,9 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     rw_in_key_i64(&k, op);
     rw_in_key_i64(&k, fd);
     rw_in_key_i64(&k, ev ? (int64_t)ev->events : 0);
-    rw_in_key_i64(&k, ev ? (int64_t)ev->data.u64 : 0);
+    /* The data's low 32 bits only: Python's select.epoll sets data.fd and leaves the
+     * other half of the union as the stack had it. */
+    rw_in_key_i64(&k, ev ? (int64_t)(ev->data.u64 & 0xffffffffu) : 0);
     if (m == RW_IN_REPLAY)
         return (int)rw_in_return(rw_in_take(RW_CALL_EPOLL_CTL, &k));
     int r = net.epoll_ctl(epfd, op, fd, ev);
