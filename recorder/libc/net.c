@@ -1008,6 +1008,11 @@ static size_t align8(size_t n)
 
 /* ---- name look-ups ---- */
 
+/* A look-up is logged whole: while the C library performs it, capture is paused, for
+ * the NSS modules it loads (libnss_systemd, libnss_resolve, ...) make socket calls of
+ * their own through these very wrappers, which are not the program's and which a
+ * replay, answering the look-up from the log, never makes. */
+
 static void enc_addrinfo(wbuf *w, const void *ctx)
 {
     const struct addrinfo *list = ctx;
@@ -1115,7 +1120,9 @@ int getaddrinfo(const char *restrict node, const char *restrict service,
         }
         return (int)rw_in_return(g);
     }
+    rw_in_pause();
     int r = net.getaddrinfo(node, service, hints, res);
+    rw_in_resume();
     int e = errno;
     if (r == 0)
         put_encoded(RW_CALL_GETADDRINFO, r, e, &k, enc_addrinfo, *res);
@@ -1181,7 +1188,9 @@ int getnameinfo(const struct sockaddr *restrict sa, socklen_t salen, char *restr
         }
         return (int)rw_in_return(g);
     }
+    rw_in_pause();
     int r = net.getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+    rw_in_resume();
     int e = errno;
     if (r == 0) {
         nameinfo_ctx a = {host && hostlen ? host : NULL, serv && servlen ? serv : NULL};
@@ -1323,7 +1332,9 @@ int gethostbyname_r(const char *restrict name, struct hostent *restrict ret,
     if (m == RW_IN_REPLAY)
         return replay_hostent(rw_in_take(RW_CALL_GETHOSTBY, &k), ret, buf, buflen, result,
                               h_errnop);
+    rw_in_pause();
     int r = net.gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
+    rw_in_resume();
     int e = errno;
     hostent_ctx a = {h_errnop ? *h_errnop : 0, r == 0 ? *result : NULL};
     put_encoded(RW_CALL_GETHOSTBY, r, e, &k, enc_hostent, &a);
@@ -1350,7 +1361,9 @@ int gethostbyaddr_r(const void *restrict addr, socklen_t len, int type,
     if (m == RW_IN_REPLAY)
         return replay_hostent(rw_in_take(RW_CALL_GETHOSTBY, &k), ret, buf, buflen, result,
                               h_errnop);
+    rw_in_pause();
     int r = net.gethostbyaddr_r(addr, len, type, ret, buf, buflen, result, h_errnop);
+    rw_in_resume();
     int e = errno;
     hostent_ctx a = {h_errnop ? *h_errnop : 0, r == 0 ? *result : NULL};
     put_encoded(RW_CALL_GETHOSTBY, r, e, &k, enc_hostent, &a);
@@ -1404,7 +1417,9 @@ static struct servent *do_servby(int kind, const char *name, int port, const cha
         rw_in_return(g);
         return &net.serv;
     }
+    rw_in_pause();
     struct servent *r = kind ? net.getservbyport(port, proto) : net.getservbyname(name, proto);
+    rw_in_resume();
     int e = errno;
     if (r)
         put_encoded(RW_CALL_GETSERVBY, 1, e, &k, enc_servent, r);
@@ -1460,7 +1475,9 @@ struct protoent *getprotobyname(const char *name)
         rw_in_return(g);
         return &net.proto;
     }
+    rw_in_pause();
     struct protoent *r = net.getprotobyname(name);
+    rw_in_resume();
     int e = errno;
     if (r)
         put_encoded(RW_CALL_GETPROTOBY, 1, e, &k, enc_protoent, r);
@@ -1538,7 +1555,9 @@ struct if_nameindex *if_nameindex(void)
             errno = ENOBUFS;
         return v;
     }
+    rw_in_pause();
     struct if_nameindex *r = net.if_nameindex();
+    rw_in_resume();
     int e = errno;
     if (r)
         put_encoded(RW_CALL_IF_NAMEINDEX, 1, e, &k, enc_ifs, r);
@@ -1566,7 +1585,9 @@ unsigned if_nametoindex(const char *name)
     rw_in_key_str(&k, name);
     if (m == RW_IN_REPLAY)
         return (unsigned)rw_in_return(rw_in_take(RW_CALL_IF_NAMEINDEX, &k));
+    rw_in_pause();
     unsigned r = net.if_nametoindex(name);
+    rw_in_resume();
     int e = errno;
     rw_in_put(RW_CALL_IF_NAMEINDEX, r, e, &k, NULL, 0);
     errno = e;
@@ -1593,7 +1614,9 @@ char *if_indextoname(unsigned index, char name[IF_NAMESIZE])
         rw_in_return(g);
         return name;
     }
+    rw_in_pause();
     char *r = net.if_indextoname(index, name);
+    rw_in_resume();
     int e = errno;
     if (r) {
         /* One "str": the name. */
