@@ -75,8 +75,8 @@
  *              timeout in µs (-1 NULL)                                select with a timeout:
  *                                                                     i64 sec, i64 usec left
  * EPOLL_CREATE kind (0 epoll_create, 1 epoll_create1), arg fd         -
- * EPOLL_CTL    epfd, op, fd, events, data.u64 (0 and 0    0/-1        -
- *              without an event)
+ * EPOLL_CTL    epfd, op, fd, events (0 without an event)  0/-1        -
+ *              (not data: callers set part of the union)
  * EPOLL_WAIT   kind (0 epoll_wait, 1 epoll_pwait), epfd,  n           n struct epoll_event
  *              maxevents, timeout                                     (12 bytes each)
  * EVENTFD      initval, flags                             fd          -
@@ -1008,6 +1008,11 @@ static size_t align8(size_t n)
 
 /* ---- name look-ups ---- */
 
+/* A look-up is logged whole: while the C library performs it, capture is paused, for
+ * the NSS modules it loads (libnss_systemd, libnss_resolve, ...) make socket calls of
+ * their own through these very wrappers, which are not the program's and which a
+ * replay, answering the look-up from the log, never makes. */
+
 static void enc_addrinfo(wbuf *w, const void *ctx)
 {
     const struct addrinfo *list = ctx;
@@ -1115,7 +1120,7 @@ int getaddrinfo(const char *restrict node, const char *restrict service,
         }
         return (int)rw_in_return(g);
     }
-    rw_in_pause(); /* its own file and NSS reads are not inputs */
+    rw_in_pause();
     int r = net.getaddrinfo(node, service, hints, res);
     rw_in_resume();
     int e = errno;
@@ -1183,7 +1188,7 @@ int getnameinfo(const struct sockaddr *restrict sa, socklen_t salen, char *restr
         }
         return (int)rw_in_return(g);
     }
-    rw_in_pause(); /* its own file and NSS reads are not inputs */
+    rw_in_pause();
     int r = net.getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
     rw_in_resume();
     int e = errno;
@@ -1327,7 +1332,7 @@ int gethostbyname_r(const char *restrict name, struct hostent *restrict ret,
     if (m == RW_IN_REPLAY)
         return replay_hostent(rw_in_take(RW_CALL_GETHOSTBY, &k), ret, buf, buflen, result,
                               h_errnop);
-    rw_in_pause(); /* its own file and NSS reads are not inputs */
+    rw_in_pause();
     int r = net.gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
     rw_in_resume();
     int e = errno;
@@ -1356,7 +1361,7 @@ int gethostbyaddr_r(const void *restrict addr, socklen_t len, int type,
     if (m == RW_IN_REPLAY)
         return replay_hostent(rw_in_take(RW_CALL_GETHOSTBY, &k), ret, buf, buflen, result,
                               h_errnop);
-    rw_in_pause(); /* its own file and NSS reads are not inputs */
+    rw_in_pause();
     int r = net.gethostbyaddr_r(addr, len, type, ret, buf, buflen, result, h_errnop);
     rw_in_resume();
     int e = errno;
@@ -1412,7 +1417,7 @@ static struct servent *do_servby(int kind, const char *name, int port, const cha
         rw_in_return(g);
         return &net.serv;
     }
-    rw_in_pause(); /* its own file and NSS reads are not inputs */
+    rw_in_pause();
     struct servent *r = kind ? net.getservbyport(port, proto) : net.getservbyname(name, proto);
     rw_in_resume();
     int e = errno;
@@ -1470,7 +1475,7 @@ struct protoent *getprotobyname(const char *name)
         rw_in_return(g);
         return &net.proto;
     }
-    rw_in_pause(); /* its own file and NSS reads are not inputs */
+    rw_in_pause();
     struct protoent *r = net.getprotobyname(name);
     rw_in_resume();
     int e = errno;
@@ -1550,7 +1555,7 @@ struct if_nameindex *if_nameindex(void)
             errno = ENOBUFS;
         return v;
     }
-    rw_in_pause(); /* its own file and NSS reads are not inputs */
+    rw_in_pause();
     struct if_nameindex *r = net.if_nameindex();
     rw_in_resume();
     int e = errno;
@@ -1580,7 +1585,9 @@ unsigned if_nametoindex(const char *name)
     rw_in_key_str(&k, name);
     if (m == RW_IN_REPLAY)
         return (unsigned)rw_in_return(rw_in_take(RW_CALL_IF_NAMEINDEX, &k));
+    rw_in_pause();
     unsigned r = net.if_nametoindex(name);
+    rw_in_resume();
     int e = errno;
     rw_in_put(RW_CALL_IF_NAMEINDEX, r, e, &k, NULL, 0);
     errno = e;
@@ -1607,7 +1614,9 @@ char *if_indextoname(unsigned index, char name[IF_NAMESIZE])
         rw_in_return(g);
         return name;
     }
+    rw_in_pause();
     char *r = net.if_indextoname(index, name);
+    rw_in_resume();
     int e = errno;
     if (r) {
         /* One "str": the name. */
@@ -1846,9 +1855,8 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     rw_in_key_i64(&k, op);
     rw_in_key_i64(&k, fd);
     rw_in_key_i64(&k, ev ? (int64_t)ev->events : 0);
-    /* The data's low 32 bits only: Python's select.epoll sets data.fd and leaves the
-     * other half of the union as the stack had it. */
-    rw_in_key_i64(&k, ev ? (int64_t)(ev->data.u64 & 0xffffffffu) : 0);
+    /* Not ev->data: select.epoll sets data.fd only, and the rest of the union is
+     * whatever the stack held. */
     if (m == RW_IN_REPLAY)
         return (int)rw_in_return(rw_in_take(RW_CALL_EPOLL_CTL, &k));
     int r = net.epoll_ctl(epfd, op, fd, ev);

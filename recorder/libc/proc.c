@@ -216,7 +216,9 @@ static int do_spawn(spawn_fn real, pid_t *pid, const char *path,
         return g->err;
     }
     pid_t own;
+    rw_in_pause(); /* logged whole (see system) */
     int rc = real(pid ? pid : &own, path, fa, attr, argv, envp);
+    rw_in_resume();
     int e = errno;
     rw_in_put(RW_CALL_POSIX_SPAWN, rc == 0 ? (pid ? *pid : own) : -1, rc, &k, NULL, 0);
     errno = e;
@@ -248,7 +250,9 @@ int system(const char *command)
     rw_in_key_str(&k, command);
     if (m == RW_IN_REPLAY)
         return (int)rw_in_return(rw_in_take(RW_CALL_SYSTEM, &k));
+    rw_in_pause(); /* logged whole: nothing the C library does inside is the program's */
     int r = proc.system(command);
+    rw_in_resume();
     int e = errno;
     rw_in_put(RW_CALL_SYSTEM, r, e, &k, NULL, 0);
     errno = e;
@@ -285,7 +289,9 @@ pid_t forkpty(int *amaster, char *name, const struct termios *termp,
         }
         return (pid_t)rw_in_return(g);
     }
+    rw_in_pause(); /* logged whole; resumed in the child too */
     pid_t pid = proc.forkpty(amaster, name, termp, winp);
+    rw_in_resume();
     int e = errno;
     if (pid == 0) {
         rw_in_tls.thread = 0;
