@@ -737,18 +737,18 @@ int rw_cmd_info(int argc, char **argv)
     }
     if (inputs) {
         const rw_recovery *rec = rw_reader_recovery(r);
-        int recovered = rec->used;
-        if (recovered)
+        if (rec->used)
             fprintf(stderr, "rewind info: %s is damaged: showing the inputs of its first %llu "
                             "bytes (%s); 'rewind verify' says more\n",
                     path, (unsigned long long)rec->good_bytes, rec->why);
         int rc = rw_cli_print_inputs(stdout, path, r, json);
+        int damaged = rec->used; /* rec belongs to r */
         rw_reader_free(r);
         if (fflush(stdout) != 0 || ferror(stdout)) {
             fprintf(stderr, "rewind info: error writing the output\n");
             return RW_EXIT_FAIL;
         }
-        return rc || recovered ? RW_EXIT_FAIL : RW_EXIT_OK;
+        return rc || damaged ? RW_EXIT_FAIL : RW_EXIT_OK;
     }
 
     summary s;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detalloc.h"
 #include "recorder.h"
 
 static void usage(FILE *out)
@@ -195,6 +196,16 @@ int rw_cmd_record_check(int argc, char **argv)
 
 int rw_cmd_record(int argc, char **argv)
 {
+    /* Before anything else: the recorded process runs without address-space
+     * randomisation (this may re-execute rewind: main passes argv + 1, so argv[-1] is
+     * the process's argv[0]), and Python's memory comes from the private region at a
+     * fixed address, so that object addresses repeat in a replay (detalloc.h). Neither
+     * is fatal: without them the recording works and only its addresses will not
+     * repeat (rw_detalloc_aslr_off, rw_detalloc_global say so). */
+    rw_detalloc_no_aslr_reexec(argv - 1);
+    rw_err derr = {0};
+    (void)rw_detalloc_install(&derr);
+
     rw_record_opts o;
     summary sum;
     rw_opt_list redact, pyflags;

@@ -7,6 +7,13 @@
  * editing and history at a terminal, when built with it). A breakpoint's command
  * list ("commands") is read from the same stream, with pdb's "(com) " prompt on
  * stdin. The pdb front end (replayer/debugger/pdb.h) prints everything else.
+ *
+ * Values (p, display, conditions, ...) come from a re-execution engine
+ * (replayer/debugger/values.h), started at the first question that needs one: by
+ * default when it can start (the trace has inputs and this Python build runs it), with
+ * the log-only commands working and the value commands saying why when it cannot;
+ * --values requires it (the replay fails at once with the reason); --no-values never
+ * starts it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +36,7 @@
 
 static const char USAGE[] =
     "usage: rewind replay [--at POS] [-x CMD]... [--commands FILE] [--no-rc] [--child PID]\n"
-    "                     TRACE\n"
+    "                     [--values | --no-values] TRACE\n"
     "\n"
     "Time-travel debugger with pdb's commands, forwards and backwards.\n"
     "  --at POS         start at POS instead of the first line of the program: an event\n"
@@ -40,6 +47,11 @@ static const char USAGE[] =
     "  --no-rc          do not read ~/.rewindrc and ./.rewindrc\n"
     "  --child PID      debug the child PID that this run started (its trace is beside\n"
     "                   TRACE: rewind info TRACE lists them)\n"
+    "  --values         values (p, display, conditions, ...) must be available: fail\n"
+    "                   at once, saying why, when the recording cannot be re-executed\n"
+    "                   here (by default the log-only commands work and the value\n"
+    "                   commands say why)\n"
+    "  --no-values      do not re-execute the recording: log-only commands\n"
     "  -h, --help       show this help\n";
 
 typedef struct lines {
@@ -178,6 +190,7 @@ int rw_cmd_replay(int argc, char **argv)
     int rc_files = 1;
     unsigned long long child = 0;
     int have_child = 0;
+    int values = 2; /* 1: --values, 0: --no-values, 2: when the engine can start */
     const rw_opt opts[] = {
         {.long_name = "at", .kind = RW_OPT_POS, .dst = &at},
         {.short_name = 'x', .kind = RW_OPT_CALL, .dst = &cmds, .call = add_command,
@@ -187,6 +200,8 @@ int rw_cmd_replay(int argc, char **argv)
         {.long_name = "no-rc", .kind = RW_OPT_CLEAR, .dst = &rc_files},
         {.long_name = "child", .kind = RW_OPT_UINT, .dst = &child, .what = "a process id",
          .max = 4194304, .seen = &have_child},
+        {.long_name = "values", .kind = RW_OPT_FLAG, .dst = &values},
+        {.long_name = "no-values", .kind = RW_OPT_CLEAR, .dst = &values},
     };
     static const char *const argnames[] = {"the TRACE file"};
     rw_cmdline cl = {.cmd = "replay", .usage_text = USAGE, .opts = opts,
@@ -238,15 +253,31 @@ int rw_cmd_replay(int argc, char **argv)
         return rw_cli_fail("replay", &err);
     }
     rw_pdb_set_input(d, ask, NULL);
+    rw_values *vals = NULL;
+    if (values) {
+        if (rw_values_engine_new(trace, &vals, &err) != RW_OK ||
+            (values == 1 && rw_values_engine_start(vals, &err) != RW_OK)) {
+            rw_values_engine_free(vals);
+            rw_pdb_free(d);
+            rw_reader_free(r);
+            lines_free(&first);
+            return rw_cli_fail("replay", &err);
+        }
+        rw_session_set_values(rw_pdb_session(d), vals);
+    } else {
+        rw_session_set_values(rw_pdb_session(d), &rw_values_off);
+    }
     /* Damage in chunks a move jumps over is found in the background (pdb.h). */
     if (rw_pdb_check_trace(d, &err) != RW_OK) {
         rw_pdb_free(d);
+        rw_values_engine_free(vals);
         rw_reader_free(r);
         lines_free(&first);
         return rw_cli_fail("replay", &err);
     }
     if (rw_pdb_start(d, at, &err) != RW_OK) {
         rw_pdb_free(d);
+        rw_values_engine_free(vals);
         rw_reader_free(r);
         lines_free(&first);
         return at ? rw_opts_position_fail("replay", "--at", at, &err)
@@ -291,6 +322,7 @@ int rw_cmd_replay(int argc, char **argv)
         fprintf(stderr, "rewind replay: %s\n", damage->msg);
     free(buf);
     rw_pdb_free(d);
+    rw_values_engine_free(vals);
     rw_reader_free(r);
     lines_free(&first);
     return status;

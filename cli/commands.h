@@ -30,6 +30,8 @@ int rw_cmd_audit(int argc, char **argv);
 int rw_cmd_export(int argc, char **argv);
 int rw_cmd_timeit(int argc, char **argv);
 int rw_cmd_replay(int argc, char **argv);
+/* Hidden: the re-execution engine (replayer/engine/client.h starts it). */
+int rw_cmd_engine(int argc, char **argv);
 
 /* Parses record's command line as rw_cmd_record does and runs nothing: RW_EXIT_OK when
  * it would record, else the status it would return, after the same message (help

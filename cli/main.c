@@ -57,16 +57,21 @@ int main(int argc, char **argv)
     }
     /* Analyses decode chunk after chunk into buffers of a few MB (scan.h). Not for
      * record: the recorded program's own malloc must behave as under python3. */
-    if (strcmp(name, "record"))
+    int runs_python = !strcmp(name, "record") || !strcmp(name, "__engine");
+    if (!runs_python)
         rw_scan_tune_malloc();
     /* Text from a trace never reaches the terminal as control characters (term.h).
      * record's output is the program's own, as under python3; export's stdout is a
      * file format (JSON escaped by json.h, or binary), kept byte for byte. */
-    if (strcmp(name, "record")) {
+    if (!runs_python) {
         rw_term_install();
         if (!strcmp(name, "export"))
             rw_term_stdout_unfiltered();
     }
+    /* The engine the debugger starts: the same path as record (its program's malloc
+     * and terminal as under python3), not listed above. */
+    if (!strcmp(name, "__engine"))
+        return rw_cmd_engine(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (!strcmp(commands[i].name, name))
             return rw_cli_status(commands[i].run(argc - 1, argv + 1));

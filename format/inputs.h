@@ -161,6 +161,8 @@
     X(PIDFD_OPEN, 196, "pidfd_open")                                                       \
     X(PIDFD_SEND_SIGNAL, 197, "pidfd_send_signal")                                         \
     X(SIGACTION, 198, "sigaction")                                                         \
+    X(SYSTEM, 199, "system")       /* key: the command; result: its status */              \
+    X(FORKPTY, 200, "forkpty")     /* result: the child's pid; data: the master fd */      \
     /* output and signals */                                                               \
     X(OUTPUT, 220, "output")       /* what fd 1 or 2 was given (no call of its own) */     \
     X(SIGNAL, 221, "signal")       /* a signal handler ran (replay delivers it there) */

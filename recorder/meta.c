@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "detalloc.h"
 #include "pyhelp.h"
 #include "pysetup.h"
 #include "secrets.h"
@@ -134,6 +135,8 @@ void rw_meta_build(rw_meta *mt, const rw_record_opts *o, int64_t unix0, uint64_t
             v->name = keep(mt, name);
             v->redacted = redacted(e, nlen, o);
             v->value = v->redacted || !eq ? (char *)"" : scrubbed(mt, eq + 1);
+            if (v->redacted && eq)
+                v->value_len = (uint32_t)strlen(eq + 1);
             mt->envp[i] = v;
         }
         m->n_env = nenv;
@@ -148,6 +151,16 @@ void rw_meta_build(rw_meta *mt, const rw_record_opts *o, int64_t unix0, uint64_t
     static const char *const kinds[] = {"script", "module", "command"};
     m->run_kind = (char *)kinds[o->kind];
     m->run_target = scrubbed(mt, o->target);
+    if (o->npy_flags) {
+        m->python_flags = rw_sys_calloc(o->npy_flags, sizeof *m->python_flags);
+        if (m->python_flags) {
+            for (size_t i = 0; i < o->npy_flags; i++)
+                m->python_flags[i] = (char *)o->py_flags[i];
+            m->n_python_flags = o->npy_flags;
+        }
+    }
+    /* Addresses repeat in a re-execution only when both hold (detalloc.h). */
+    m->aslr_off = rw_detalloc_aslr_off() && rw_detalloc_global() != NULL;
 
     size_t np = 0;
     const char *pats[64];
@@ -171,6 +184,7 @@ void rw_meta_free(rw_meta *mt)
     rw_sys_free(mt->strings);
     rw_sys_free(mt->m.argv);
     rw_sys_free(mt->m.redact_patterns);
+    rw_sys_free(mt->m.python_flags);
     rw_sys_free(mt->env);
     rw_sys_free(mt->envp);
 }

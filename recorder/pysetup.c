@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "detalloc.h"
+#include "libc/input.h"
 #include "sysalloc.h"
 
 /* python3 resolves to the venv's interpreter when one is active (its bin/ comes first
@@ -86,15 +88,21 @@ rw_code rw_pysetup_start(const rw_record_opts *o, const char *python, uint64_t *
     if (!PyStatus_Exception(st)) {
         /* Choose the hash seed when python3 would pick a random one, so that the run
          * can be repeated: it is in the trace's metadata. */
-        if (!config.use_hash_seed) {
+        if (*seed) { /* a re-execution: the recorded one */
+            config.use_hash_seed = 1;
+            config.hash_seed = (unsigned long)*seed;
+        } else if (!config.use_hash_seed) {
             uint32_t r = 0;
+            rw_in_pause(); /* rewind's own choice, not the program's input */
             while (r == 0)
                 if (getrandom(&r, sizeof r, 0) != sizeof r)
                     r = (uint32_t)time(NULL) | 1;
+            rw_in_resume();
             config.use_hash_seed = 1;
             config.hash_seed = r;
         }
         *seed = config.hash_seed;
+        rw_detalloc_after_preinit(); /* PYTHONMALLOC, -X dev: Python's memory stays ours */
         st = Py_InitializeFromConfig(&config);
     }
     PyConfig_Clear(&config);

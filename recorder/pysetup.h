@@ -18,7 +18,8 @@ rw_code rw_pysetup_pick(const char *want, char *out, size_t cap, rw_err *err);
 
 /* Initialises the embedded interpreter for o's program as `python OPTIONS PROGRAM ARGS`
  * (o->py_flags first), with a hash seed chosen (and returned in *seed) when python3
- * would pick a random one. RW_EINVAL (the command line was refused), RW_EPYTHON. */
+ * would pick a random one; a re-execution passes the recorded seed in *seed (nonzero:
+ * used as is). RW_EINVAL (the command line was refused), RW_EPYTHON. */
 rw_code rw_pysetup_start(const rw_record_opts *o, const char *python, uint64_t *seed,
                          rw_err *err);
 

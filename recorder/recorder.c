@@ -9,6 +9,12 @@
  * (its metadata needs sys.executable and friends), then the hooks go in, then
  * Py_RunMain. Startup allocations are therefore not in the trace; a reader ignores
  * the frees of blocks it never saw allocated, as tracemalloc does.
+ *
+ * Inputs (libc/input.h) are captured from just before the interpreter starts (its
+ * start-up reads are inputs too) to the trace's close; rewind's own work in between
+ * (the metadata, the trace's opening and closing, the summary line) is paused. The
+ * re-execution engine (rw_record_engine) runs this same path with the inputs answered
+ * from the recorded trace, so that the program starts on the same heap.
  */
 #include "recorder.h"
 
@@ -26,6 +32,7 @@
 #include "crash.h"
 #include "defs.h"
 #include "follow.h"
+#include "libc/input.h"
 #include "libc/libc.h"
 #include "meta.h"
 #include "pyhelp.h"
@@ -189,11 +196,13 @@ static void finish(run *r, int status, int sig, const char *reason)
     if (getpid() != rw_st.pid)
         return; /* a forked child without a trace of its own: the trace is the parent's */
     sigset_t was;
+    rw_in_pause();
     hold_term_signals(&was);
     rw_crash_uninstall();
     if (!r->finished)
         finish_trace(r, status, sig, reason);
     pthread_sigmask(SIG_SETMASK, &was, NULL);
+    rw_in_resume();
 }
 
 static void finish_trace(run *r, int status, int sig, const char *reason)
@@ -253,6 +262,10 @@ static void finish_trace(run *r, int status, int sig, const char *reason)
     memset(&ws, 0, sizeof ws);
     rw_err err = {0};
     res->trace_code = rw_writer_close(rw_st.w, &end, &ws, &err);
+    /* The inputs logged so far went with the close; what the process does after it
+     * (Py_FinalizeEx's reads) is not the recorded program's any more. */
+    rw_in_attach_writer(NULL);
+    rw_in_stop();
     /* ws.lost says what was lost (the events after #N); the error alone does not. */
     if (rw_crash_closed())
         snprintf(res->trace_msg, sizeof res->trace_msg,
@@ -394,10 +407,13 @@ static void on_libc_end(rw_libc_way way, int status, rw_libc_exec *ex)
     }
 }
 
-/* A forked child must never write to the parent's trace. */
+/* A forked child must never write to the parent's trace, nor log inputs into it (a
+ * child that runs Python starts both again in start_child_trace). */
 static void in_child(void)
 {
     atomic_store(&rw_st.on, 0);
+    rw_in_restart_child();
+    rw_in_stop();
 }
 
 /* Writer options of the run's recordings. */
@@ -422,9 +438,11 @@ static void start_child(run *r)
 {
     /* A child is often told to end as soon as it starts (Pool.terminate). */
     sigset_t was;
+    rw_in_pause();
     hold_term_signals(&was);
     start_child_trace(r);
     pthread_sigmask(SIG_SETMASK, &was, NULL);
+    rw_in_resume();
 }
 
 static void start_child_trace(run *r)
@@ -439,6 +457,9 @@ static void start_child_trace(run *r)
     rw_err err = {0};
     rw_code rc = rw_defs_restart(&err);
     rw_threads_restart();
+    /* Inputs: the child's own, from here, kept until its writer is open. */
+    rw_in_restart_child();
+    rw_in_start(RW_IN_RECORD, NULL);
     rw_st.w = NULL;
     rw_st.s = NULL;
     r->finished = 1; /* until the child's trace is open: nothing to close before */
@@ -468,9 +489,11 @@ static void start_child_trace(run *r)
         fprintf(stderr, "rewind record: the forked child %ld is not recorded: %s\n", (long)pid,
                 err.msg);
         rw_st.w = NULL;
+        rw_in_stop();
         return;
     }
     rw_st.s = rw_writer_stream(rw_st.w);
+    rw_in_attach_writer(rw_st.w);
     rw_st.pid = pid; /* the handlers and wrappers now act for this process's trace */
     snprintf(r->res->path, sizeof r->res->path, "%s", path);
     rw_follow_init(path, r->python, r->o, &err); /* its own children: "<stem>.<pid>.<pid>" */
@@ -540,19 +563,42 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     r.o = o;
     r.res = res;
 
+    const rw_record_engine *eng = o->engine;
     char python[PATH_MAX];
-    RW_TRY(rw_pysetup_pick(o->python, python, sizeof python, err));
-    if (o->kind == RW_RUN_SCRIPT) {
-        struct stat sb;
-        if (stat(o->target, &sb) != 0)
-            return rw_err_set(err, RW_ENOTFOUND, "%s: %s", o->target, strerror(errno));
+    if (eng) {
+        /* The recorded interpreter; the script comes from the log, not from here. */
+        snprintf(python, sizeof python, "%s", eng->python);
+    } else {
+        RW_TRY(rw_pysetup_pick(o->python, python, sizeof python, err));
+        if (o->kind == RW_RUN_SCRIPT) {
+            struct stat sb;
+            if (stat(o->target, &sb) != 0)
+                return rw_err_set(err, RW_ENOTFOUND, "%s: %s", o->target, strerror(errno));
+        }
     }
     RW_TRY(pick_output(o, res->path, sizeof res->path, err));
 
-    uint64_t seed = 0;
-    RW_TRY(rw_pysetup_start(o, python, &seed, err));
+    uint64_t seed = eng ? eng->hash_seed : 0;
+    rw_in_start(eng ? RW_IN_REPLAY : RW_IN_RECORD, eng ? eng->replay : NULL);
+    rw_code started = rw_pysetup_start(o, python, &seed, err);
+    if (started != RW_OK) {
+        rw_in_stop();
+        return started;
+    }
+    /* From here to Py_RunMain, everything is rewind's own work: its libc calls (the
+     * metadata's getcwd and uname, the trace's opening, the clock's calibration) are
+     * neither logged nor answered from the log. The Python-visible work in between is
+     * the same in both modes. */
+    rw_in_pause();
     rw_code checked = rw_pysetup_check_stdlib(o->force, err);
+    if (checked == RW_OK && eng && eng->python_build && eng->python_build[0] &&
+        strcmp(eng->python_build, rw_pysetup_build()))
+        checked = rw_err_set(err, RW_EPYTHON,
+                             "the trace was recorded with another Python build (%s; this "
+                             "rewind embeds %s)", eng->python_build, rw_pysetup_build());
     if (checked != RW_OK) {
+        rw_in_stop();
+        rw_in_resume();
         Py_FinalizeEx();
         return checked;
     }
@@ -581,6 +627,8 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         }
     }
     rw_meta_build(&mt, o, r.unix0, r.tick0, seed, ns_per_tick);
+    mt.m.python_program = python;
+    mt.m.inputs = 1;
     rw_code rc = rw_defs_init(o->kind == RW_RUN_COMMAND ? o->target : NULL, err);
     if (rc == RW_OK) {
         /* The hook's own cost, before the writer exists (scratch stream only). */
@@ -599,10 +647,14 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         rc = rw_writer_open(res->path, &wo, o->force, &mt.m, &rw_st.w, err);
     rw_meta_free(&mt);
     if (rc != RW_OK) {
+        rw_in_stop();
+        rw_in_resume();
         Py_FinalizeEx();
         return rc;
     }
     rw_st.s = rw_writer_stream(rw_st.w);
+    if (!eng)
+        rw_in_attach_writer(rw_st.w); /* the start-up's inputs first */
     rc = rw_follow_init(res->path, python, o, err);
     if (rc == RW_OK) {
         rw_threads_define_current("MainThread", 1);
@@ -627,25 +679,32 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         rw_libc_set_end(NULL);
         the_run = NULL;
         rw_crash_uninstall();
+        rw_in_attach_writer(NULL);
+        rw_in_stop();
         rw_writer_close(rw_st.w, NULL, NULL, NULL);
         rw_st.w = NULL;
         rw_st.s = NULL;
         unlink(res->path);
+        rw_in_resume();
         Py_FinalizeEx();
         return rc;
     }
     if (o->allocations)
         rw_alloc_install();
+    if (eng)
+        rw_source_set_hooks(eng->trace, eng->profile);
     clock_gettime(CLOCK_MONOTONIC, &r.t0);
     atomic_store(&rw_st.on, 1);
     rw_source_install_current();
     rw_source_install_others();
+    rw_in_resume();
 
     int status = Py_RunMain();
     /* -m mode hands a SystemExit's status back here (script and -c modes end in
      * exit(), see on_libc_end). */
     int system_exit = !r.uncaught.seen && (status || rw_source_system_exit_seen());
     finish(&r, status, 0, system_exit ? "SystemExit" : "exit");
+    rw_in_stop();
     rw_libc_set_end(NULL);
     the_run = NULL;
     rw_threads_fini();

@@ -32,6 +32,27 @@ typedef struct rw_record_result {
     char trace_msg[256];
 } rw_record_result;
 
+/* Engine mode (cli/cmd_engine.c, DESIGN.md "Replaying"): rw_record_run re-executes a
+ * recorded run instead of recording a new one. The path is the recording's, with these
+ * differences only: the inputs are answered from `replay` (recorder/libc/input.h,
+ * RW_IN_REPLAY), the interpreter is the recorded one (python, hash_seed; the caller has
+ * set the environment and cwd from the trace), the trace goes to o->output (the
+ * engine's own, which it compares with the recorded one), and trace/profile replace the
+ * event source's hook functions (source.h: rw_source_set_hooks) so that the engine can
+ * stop in the hook of an event. */
+typedef struct rw_reader rw_reader;
+struct _object;
+struct _frame;
+typedef struct rw_record_engine {
+    rw_reader *replay;          /* the recorded trace (stays open for the run) */
+    const char *python;         /* Metadata.python_program */
+    const char *python_build;   /* Metadata.python_build: refused when ours differs */
+    uint64_t hash_seed;         /* Metadata.hash_seed */
+    /* Py_tracefunc's (PyObject is struct _object, PyFrameObject struct _frame) */
+    int (*trace)(struct _object *, struct _frame *, int, struct _object *);
+    int (*profile)(struct _object *, struct _frame *, int, struct _object *);
+} rw_record_engine;
+
 typedef struct rw_record_opts {
     rw_run_kind kind;
     const char *target;
@@ -64,6 +85,7 @@ typedef struct rw_record_opts {
      * itself with SIGINT. */
     void (*on_done)(const rw_record_result *res, void *ctx);
     void *ctx;
+    const rw_record_engine *engine; /* NULL: record (the default) */
 } rw_record_opts;
 
 /* Default redaction patterns: case-insensitive globs on variable names. NULL-ended. */

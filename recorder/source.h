@@ -12,6 +12,16 @@
 
 #include <Python.h>
 
+/* The hook functions of this source (Py_tracefunc), for an engine that wraps them. */
+int rw_source_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg);
+int rw_source_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *arg);
+
+/* Engine mode (recorder.h, rw_record_engine): from now on install() puts trace and
+ * profile in place of the recorder's own; they must call rw_source_trace and
+ * rw_source_profile for every call. NULL, NULL: the recorder's own. Before any install;
+ * recording never calls it, so its hooks pay nothing. */
+void rw_source_set_hooks(Py_tracefunc trace, Py_tracefunc profile);
+
 /* Starts delivering events of the calling thread to the recorder. */
 void rw_source_install_current(void);
 

@@ -220,16 +220,36 @@ void rw_source_seed_stack(void)
     }
 }
 
+int rw_source_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
+{
+    return trace_fn(obj, f, what, arg);
+}
+
+int rw_source_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
+{
+    return profile_fn(obj, f, what, arg);
+}
+
 /* ---- installation ----------------------------------------------------------------- */
+
+/* The functions install() puts in place: the recorder's, or an engine's (written once
+ * by the main thread before the first install). */
+static Py_tracefunc installed_trace = trace_fn, installed_profile = profile_fn;
+
+void rw_source_set_hooks(Py_tracefunc trace, Py_tracefunc profile)
+{
+    installed_trace = trace ? trace : trace_fn;
+    installed_profile = profile ? profile : profile_fn;
+}
 
 static void install(PyThreadState *ts)
 {
     /* busy: our own sys.settrace/sys.setprofile audit events are not recorded. */
     rw_tls.busy++;
     if (rw_st.lines)
-        _PyEval_SetTrace(ts, trace_fn, NULL);
+        _PyEval_SetTrace(ts, installed_trace, NULL);
     if (!rw_st.lines || rw_st.c_calls)
-        _PyEval_SetProfile(ts, profile_fn, NULL);
+        _PyEval_SetProfile(ts, installed_profile, NULL);
     if (PyErr_Occurred())
         PyErr_Clear();
     rw_tls.busy--;

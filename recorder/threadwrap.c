@@ -6,6 +6,7 @@
 #include "threadwrap.h"
 
 #include "crash.h"
+#include "libc/input.h"
 #include "pyhelp.h"
 #include "source.h"
 #include "state.h"
@@ -45,11 +46,14 @@ static PyObject *thread_object_of(PyObject *func)
 static void (*done_hook)(void);
 
 /* Runs in the new thread: becomes a recorded thread, then calls the target. self is
- * the tuple (func, args, kwargs-or-None). */
+ * the tuple (func, args, kwargs-or-None, input stream number). */
 static PyObject *boot(PyObject *self, PyObject *unused)
 {
     PyObject *func = PyTuple_GET_ITEM(self, 0), *args = PyTuple_GET_ITEM(self, 1);
     PyObject *kwargs = PyTuple_GET_ITEM(self, 2);
+    /* Its inputs are logged (or replayed) as their own stream, numbered in start
+     * order (libc/input.h). */
+    rw_in_thread_enter((uint32_t)PyLong_AsUnsignedLong(PyTuple_GET_ITEM(self, 3)));
     char name[256];
     rw_busy b;
     rw_busy_enter(&b, 0);
@@ -97,8 +101,12 @@ static PyObject *start_wrapper(PyObject *module, PyObject *fargs)
         (n == 3 && !PyDict_Check(PyTuple_GET_ITEM(fargs, 2))))
         return PyObject_Call(wrap.orig_start, fargs, NULL);
     rw_tls.busy++;
-    PyObject *state = PyTuple_Pack(3, PyTuple_GET_ITEM(fargs, 0), PyTuple_GET_ITEM(fargs, 1),
-                                   n == 3 ? PyTuple_GET_ITEM(fargs, 2) : Py_None);
+    /* The stream number is taken here, with the GIL, so that threads are numbered in
+     * the order the program started them, in the recording and in its replay. */
+    PyObject *stream = PyLong_FromUnsignedLong(rw_in_thread_next());
+    PyObject *state = stream ? PyTuple_Pack(4, PyTuple_GET_ITEM(fargs, 0), PyTuple_GET_ITEM(fargs, 1),
+                                   n == 3 ? PyTuple_GET_ITEM(fargs, 2) : Py_None, stream) : NULL;
+    Py_XDECREF(stream);
     PyObject *bootfn = state ? PyCFunction_New(&boot_def, state) : NULL;
     PyObject *empty = PyTuple_New(0);
     rw_tls.busy--;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "libc/input.h"
 #include "sigsafe.h"
 #include "state.h"
 
@@ -71,6 +72,7 @@ static void chain(int sig, const siginfo_t *si)
 static void fatal_handler(int sig, siginfo_t *si, void *ucv)
 {
     int saved_errno = errno;
+    rw_in_pause(); /* rewind's own calls: not the program's inputs */
     pid_t me = rw_sigsafe_tid(), owner = 0;
     if (getpid() != rw_st.pid) {
         chain(sig, si); /* a forked child: the trace and its writer are the parent's */
@@ -105,6 +107,7 @@ static void fatal_handler(int sig, siginfo_t *si, void *ucv)
             rw_sigsafe_sleep_ms(1);
         chain(sig, si);
     }
+    rw_in_resume();
     errno = saved_errno;
 }
 
@@ -114,6 +117,7 @@ static void fatal_handler(int sig, siginfo_t *si, void *ucv)
 static void term_handler(int sig, siginfo_t *si, void *ucv)
 {
     int saved_errno = errno;
+    rw_in_pause(); /* rewind's own calls: not the program's inputs */
     int i = 0;
     while (i < NTERM && term_sigs[i] != sig)
         i++;
@@ -148,6 +152,7 @@ static void term_handler(int sig, siginfo_t *si, void *ucv)
         hs.term_ours[i] = 0;
     }
     raise(sig);
+    rw_in_resume();
     errno = saved_errno;
 }
 
@@ -155,10 +160,12 @@ static void term_handler(int sig, siginfo_t *si, void *ucv)
 static void dump_handler(int sig, siginfo_t *si, void *ucv)
 {
     int saved_errno = errno;
+    rw_in_pause(); /* rewind's own calls: not the program's inputs */
     if (getpid() != rw_st.pid) {
         /* A forked child has no recording: the signal does what it did before us. */
         sigaction(sig, &hs.prev_dump, NULL);
         raise(sig);
+        rw_in_resume();
         errno = saved_errno;
         return;
     }
@@ -167,6 +174,7 @@ static void dump_handler(int sig, siginfo_t *si, void *ucv)
      * for it rather than lose this dump. A fatal report never ends: give up then. */
     for (unsigned ms = 0; rw_crash_report_claim() != 0; ms++) {
         if (ms >= 2 * RW_CRASH_DUMP_WAIT_MS) {
+            rw_in_resume();
             errno = saved_errno;
             return;
         }
@@ -182,6 +190,7 @@ static void dump_handler(int sig, siginfo_t *si, void *ucv)
             atomic_store(&hs.dumps_stuck, 1);
     }
     rw_crash_report_release();
+    rw_in_resume();
     errno = saved_errno;
 }
 

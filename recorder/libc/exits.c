@@ -8,6 +8,12 @@
  * exit path named, and calls the C library's function. In a fork or vfork child of the
  * recorded process (whose trace is not this one) only exec acts: a Python image is run
  * under `rewind record` instead (follow.h). Rules for this folder: recorder/libc/README.
+ *
+ * Inputs (input.h; the layout beside the others in proc.c): fork logs FORK (key
+ * empty, result the child's pid or -1) in the parent; in replay no child is made and
+ * the parent gets the recorded pid. A failed exec of the recorded process that left
+ * the trace open logs EXECVE (key: the path, "/dev/fd/N" for fexecve; result -1, err
+ * its errno); in replay nothing is executed: the same steps are answered from the log.
  */
 
 #include "libc.h"
@@ -15,11 +21,13 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "follow.h"
+#include "input.h"
 #include "state.h"
 
 typedef void (*exit_fn)(int);
@@ -119,19 +127,60 @@ static void follow_child(const char *path, char *const argv[], char *const envp[
         real_execve(exe, nargv, envp); /* returns only when it failed: run it bare */
 }
 
+/* EXECVE's key: the path, or /dev/fd/N for fexecve. */
+static void exec_key(rw_in_key *k, const char *path, int fd)
+{
+    char fdpath[32];
+    if (fd >= 0) {
+        snprintf(fdpath, sizeof fdpath, "/dev/fd/%d", fd);
+        path = fdpath;
+    }
+    rw_in_key_init(k);
+    rw_in_key_str(k, path);
+}
+
+/* Record: logs an exec that returned (failed) with rc; keeps errno. */
+static int exec_failed(int m, const char *path, int fd, int rc)
+{
+    if (m == RW_IN_RECORD) {
+        int e = errno;
+        rw_in_key k;
+        exec_key(&k, path, fd);
+        rw_in_put(RW_CALL_EXECVE, rc, e, &k, NULL, 0);
+        errno = e;
+    }
+    return rc;
+}
+
+/* Replay: the recording's steps (the same wrapped calls, in the same order), answered
+ * from the log; nothing is executed. An exec that succeeded in the recording has no
+ * EXECVE record (its trace ended there): reaching it is a divergence. */
+static int replay_exec(const char *path, int fd)
+{
+    if (recording_here() && fd < 0)
+        (void)access(path, X_OK);
+    rw_in_key k;
+    exec_key(&k, path, fd);
+    return (int)rw_in_return(rw_in_take(RW_CALL_EXECVE, &k));
+}
+
 static int do_exec(const char *path, int fd, char *const argv[], char *const envp[])
 {
+    int m = rw_in_mode(); /* off in fork and vfork children: they are not replayed */
+    if (m == RW_IN_REPLAY)
+        return replay_exec(path, fd);
     if (!recording_here()) {
+        rw_proc_note_exec(path, argv);
         if (end_fn && rw_st.pid && path)
             follow_child(path, argv, envp);
         if (fd >= 0)
-            return real_fexecve(fd, argv, envp);
-        return real_execve(path, argv, envp);
+            return exec_failed(m, path, fd, real_fexecve(fd, argv, envp));
+        return exec_failed(m, path, fd, real_execve(path, argv, envp));
     }
     /* os.execvp tries every folder of PATH: only an attempt that can succeed closes
      * the trace. */
     if (fd < 0 && access(path, X_OK) != 0)
-        return real_execve(path, argv, envp);
+        return exec_failed(m, path, fd, real_execve(path, argv, envp));
     rw_libc_exec ex = {path, fd, argv, envp};
     end_fn(RW_LIBC_EXEC, 0, &ex);
     /* Followed: under rewind record. Should that exec fail, the bare one below runs the
@@ -167,11 +216,33 @@ int fexecve(int fd, char *const argv[], char *const envp[])
 
 /* fork: the parent notes the child (RunEnd.children); a child that runs Python opens
  * its own trace from os.register_at_fork (recorder.c), not here: between fork and
- * exec a child may only make async-signal-safe calls. */
+ * exec a child may only make async-signal-safe calls. Input capture is off in the
+ * child (its calls are not the recorded process's) until the recorder restarts it
+ * there (rw_in_restart_child). In replay the parent gets the recorded pid and no
+ * child exists. */
 pid_t fork(void)
 {
-    pid_t pid = real_fork ? real_fork() : (pid_t)syscall(SYS_fork);
+    int m = rw_in_mode();
+    rw_in_key k;
+    rw_in_key_init(&k);
+    pid_t pid;
+    int e;
+    if (m == RW_IN_REPLAY) {
+        pid = (pid_t)rw_in_return(rw_in_take(RW_CALL_FORK, &k));
+        e = errno;
+    } else {
+        pid = real_fork ? real_fork() : (pid_t)syscall(SYS_fork);
+        e = errno;
+        if (m == RW_IN_RECORD) {
+            if (pid == 0) {
+                rw_in_tls.thread = 0;
+                return pid;
+            }
+            rw_in_put(RW_CALL_FORK, pid, e, &k, NULL, 0);
+        }
+    }
     if (pid > 0 && recording_here())
         end_fn(RW_LIBC_FORKED, (int)pid, NULL);
+    errno = e;
     return pid;
 }

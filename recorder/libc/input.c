@@ -20,6 +20,14 @@
 #include "sysalloc.h"
 #include "writer.h"
 
+#include "files_int.h"
+
+/* The wrappers (libc/files*.c, ...) are archive members that the program does not
+ * name: an executable that captures inputs links this file, so it names them. */
+__attribute__((used)) static int (*const keep_linked[])(const char *) = {
+    rw_files_install_path,
+};
+
 _Atomic int rw_in_global;
 __thread rw_in_tls_t rw_in_tls;
 
@@ -75,6 +83,7 @@ void rw_in_put_flags(uint32_t call, int64_t result, int err, const rw_in_key *k,
                      const void *data, size_t len, uint32_t flags)
 {
     int saved = errno;
+    rw_in_pause(); /* the writer may call wrapped functions (write) */
     rw_input r = {
         .thread = rw_in_tls.thread,
         .call = call,
@@ -101,6 +110,7 @@ void rw_in_put_flags(uint32_t call, int64_t result, int err, const rw_in_key *k,
         }
     }
     pthread_mutex_unlock(&in.mu);
+    rw_in_resume();
     errno = saved;
 }
 
@@ -117,6 +127,11 @@ void rw_in_start(int mode, rw_reader *replay_from)
 {
     pthread_mutex_lock(&in.mu);
     in.kept_tail = &in.kept;
+    if (in.it) { /* a second start in this process: the first one's reader is done */
+        rw_inputs_iter_free(in.it);
+        in.it = NULL;
+    }
+    in.at_end = 0;
     if (mode == RW_IN_REPLAY) {
         rw_err err = {0};
         if (rw_inputs_iter_open(replay_from, &in.it, &err) != RW_OK) {
@@ -147,6 +162,32 @@ void rw_in_attach_writer(rw_writer *w)
 void rw_in_stop(void)
 {
     atomic_store(&rw_in_global, RW_IN_OFF);
+}
+
+void rw_in_eval_mode(void)
+{
+    if (rw_in_tls.thread == 0)
+        rw_in_tls.thread = 1;
+    rw_in_tls.paused = 0;
+    atomic_store(&rw_in_global, RW_IN_EVAL);
+}
+
+/* What a refused call (RW_IN_EVAL) returns: NULL for the calls that return a pointer,
+ * -1 for the others; errno EPERM. */
+static const rw_input *refusal(uint32_t call)
+{
+    static __thread rw_input no;
+    int ptr = call == RW_CALL_OPENDIR || call == RW_CALL_FDOPENDIR || call == RW_CALL_READDIR ||
+              call == RW_CALL_FOPEN || call == RW_CALL_REALPATH || call == RW_CALL_GETLOGIN ||
+              call == RW_CALL_CTERMID || call == RW_CALL_LOCALTIME || call == RW_CALL_SETLOCALE;
+    memset(&no, 0, sizeof no);
+    no.thread = rw_in_tls.thread;
+    no.call = call;
+    no.result = ptr ? 0 : -1;
+    no.err = EPERM;
+    no.data = (const uint8_t *)"";
+    no.key = (const uint8_t *)"";
+    return &no;
 }
 
 void rw_in_restart_child(void)
@@ -235,6 +276,11 @@ static void key_text(const uint8_t *k, size_t n, char *out, size_t cap)
     size_t o = 0, i = 0;
     out[0] = '\0';
     for (; i + 8 <= n && i < 8 * 4; i += 8) {
+        int text = 1; /* eight printable bytes: the key's string has begun */
+        for (size_t j = i; j < i + 8 && text; j++)
+            text = k[j] >= 0x20 && k[j] < 0x7f;
+        if (text)
+            break;
         int64_t v;
         memcpy(&v, k + i, 8);
         o += (size_t)snprintf(out + o, cap - o, "%s%lld", o ? ", " : "", (long long)v);
@@ -260,10 +306,21 @@ static void diverged(const char *what, const rw_input *expected)
     _exit(3);
 }
 
+void rw_in_diverge(const char *what, const rw_input *expected)
+{
+    rw_in_pause(); /* for good: the thread never comes back */
+    diverged(what, expected);
+    _exit(3);
+}
+
 const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
 {
+    if (RW_UNLIKELY(atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL))
+        return refusal(call);
     uint32_t s = rw_in_tls.thread;
     char msg[700];
+    rw_in_pause(); /* the reader calls wrapped functions (pread); a divergence never
+                    * comes back, so the thread stays paused then */
     pthread_mutex_lock(&in.mu);
     if (s >= MAX_STREAMS) {
         pthread_mutex_unlock(&in.mu);
@@ -292,6 +349,7 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
     remember(&o->in);
     pthread_mutex_unlock(&in.mu);
     rw_in_tls.seq++;
+    rw_in_resume();
 
     int same = o->in.call == call &&
                (!k || (o->in.key_len == k->n && !memcmp(o->in.key, k->b, k->n)));

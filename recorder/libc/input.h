@@ -56,7 +56,12 @@
 #include "inputs.h"
 #include "state.h"
 
-enum { RW_IN_OFF = 0, RW_IN_RECORD = 1, RW_IN_REPLAY = 2 };
+/* RW_IN_EVAL: a throwaway fork of the engine evaluating an expression for the
+ * debugger (p, !stmt). Nothing may be performed and the log must not be consumed:
+ * wrappers see RW_IN_REPLAY (rw_in_mode maps it), and rw_in_take answers every call
+ * with a refusal (result -1, or 0 for the calls that return a pointer, errno EPERM, no
+ * data) without looking at the log. So no wrapper needs to know about it. */
+enum { RW_IN_OFF = 0, RW_IN_RECORD = 1, RW_IN_REPLAY = 2, RW_IN_EVAL = 3 };
 
 /* Process-wide mode: RW_IN_OFF until rw_in_start. Written by the main thread
  * (rw_in_start/rw_in_stop), read by every wrapper. */
@@ -76,7 +81,16 @@ static inline int rw_in_mode(void)
 {
     if (RW_LIKELY(rw_in_tls.thread == 0) || rw_in_tls.paused || rw_tls.busy)
         return RW_IN_OFF;
-    return atomic_load_explicit(&rw_in_global, memory_order_relaxed);
+    int m = atomic_load_explicit(&rw_in_global, memory_order_relaxed);
+    return m == RW_IN_EVAL ? RW_IN_REPLAY : m;
+}
+
+/* Whether the calling thread holds the GIL: its recorded tstate is the interpreter's
+ * current one. Clock reads are logged only then (clock.c): the interpreter itself reads
+ * the clock while it waits for the GIL or for a lock, as often as timing decides. */
+static inline int rw_in_gil_held(void)
+{
+    return rw_tls.tstate && _PyThreadState_UncheckedGet() == rw_tls.tstate;
 }
 
 static inline void rw_in_pause(void)
@@ -159,6 +173,11 @@ void rw_in_attach_writer(rw_writer *w);
 /* Stops capture (every wrapper calls through from now on). */
 void rw_in_stop(void);
 
+/* In the engine's throwaway fork (RW_IN_EVAL above), for the calling thread, which
+ * becomes a logged one if it was not: every wrapped call it makes from now on is
+ * refused with EPERM. The process must never go back to replaying. */
+void rw_in_eval_mode(void);
+
 /* In a fork child that records a trace of its own: the parent's kept records are
  * dropped, the calling thread is stream 1 again, the others are gone. */
 void rw_in_restart_child(void);
@@ -173,6 +192,11 @@ void rw_in_thread_enter(uint32_t stream);
  * print it on stderr and _exit(3). */
 typedef void (*rw_in_diverge_fn)(const char *what, const rw_input *expected);
 void rw_in_set_diverge(rw_in_diverge_fn fn);
+
+/* Replay: reports a divergence a wrapper found itself (what: one line saying what the
+ * replay saw; expected: the record it was answering, or NULL) as rw_in_take does; does
+ * not return. */
+void rw_in_diverge(const char *what, const rw_input *expected) __attribute__((noreturn));
 
 /* Replay: the last records taken by any thread (newest last), for divergence
  * reports: up to cap of them into out; returns how many. Pointers valid until the

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "output.h"
 #include "pdb_help.h"
 #include "scan.h"
 
@@ -32,6 +33,16 @@ typedef struct cmdlist {
     char **lines;         /* as stored by pdb: "name arg", aliases already expanded */
     size_t n;
 } cmdlist;
+
+/* A display of frame `frame` (the position of its CALL, pdb's frame object): its
+ * expression, and the last value pdb holds: its repr (or "** raised E **") and the
+ * object's id ("" for an error), which tells a changed object from another one. */
+typedef struct display {
+    uint64_t frame;
+    char *expr;
+    char *repr;
+    char *id;
+} display;
 
 struct rw_pdb {
     rw_session *s;
@@ -73,7 +84,21 @@ struct rw_pdb {
     int damaged, damage_said;
     uint64_t damage_first;
     rw_err damage;
+
+    /* pdb's displaying dict: (frame, expression) -> the last value (display). */
+    display *displays;
+    size_t ndisplays;
+
+    /* The program's recorded output, shown as forward moves pass it: loaded at the
+     * first such move (outputs_tried), to out (fd 1) and err_out (fd 2). fwd_from is
+     * where the forward move being made started (NOPOS: not one). */
+    rw_outputs *outputs;
+    int outputs_tried;
+    FILE *err_out;
+    uint64_t fwd_from;
 };
+
+#define NOPOS UINT64_MAX
 
 /* ---- output ------------------------------------------------------------------ */
 
@@ -452,7 +477,8 @@ static int source_line(rw_pdb *pdb, uint32_t f, long long line, char *buf, size_
     return rw_session_source_line(pdb->s, f, line, buf, cap);
 }
 
-/* The frame of the current stop the way format_stack_entry prints it. */
+/* The frame of the current stop the way format_stack_entry prints it: "->" and
+ * reprlib.repr of the return value on the returning frame, when values can be had. */
 static void print_entry(rw_pdb *pdb, uint32_t i, const char *prefix)
 {
     assert(i < pdb->stop.nframes);
@@ -460,6 +486,16 @@ static void print_entry(rw_pdb *pdb, uint32_t i, const char *prefix)
     char line[4096];
     fprintf(pdb->out, "%s%s(%u)%s()", i == pdb->stop.selected ? "> " : prefix, f->file,
             f->line, f->function);
+    if (pdb->stop.returning && !pdb->stop.postmortem && i + 1 == pdb->stop.nframes &&
+        !rw_session_values_why(pdb->s)) {
+        char *rv = NULL;
+        int raised = 0;
+        rw_err e;
+        if (rw_session_value(pdb->s, i, RW_VALUES_RETVAL_SHORT, "", &rv, &raised, &e) ==
+                RW_OK && !raised)
+            fprintf(pdb->out, "->%s", rv);
+        free(rv);
+    }
     if (source_line(pdb, f->file_id, f->line, line, sizeof line))
         fprintf(pdb->out, "\n-> %s", strip(line));
     fputc('\n', pdb->out);
@@ -537,6 +573,43 @@ static void print_crash(rw_pdb *pdb)
     print_kind(pdb);
 }
 
+/* ---- the program's output ---- */
+
+static int put_piece(void *ctx, const rw_output_piece *p)
+{
+    rw_pdb *pdb = ctx;
+    FILE *f = p->fd == 2 ? pdb->err_out : pdb->out;
+    if (f != pdb->out)
+        fflush(pdb->out);
+    fwrite(p->bytes, 1, p->len, f);
+    if (f != pdb->out)
+        fflush(f);
+    return 0;
+}
+
+/* Prints what the program wrote to fds 1 and 2 between events from (excluded) and to,
+ * as pdb's terminal shows it between two stops. */
+static void show_output(rw_pdb *pdb, uint64_t from, uint64_t to)
+{
+    if (!pdb->outputs_tried) {
+        rw_err e;
+        pdb->outputs_tried = 1;
+        if (rw_outputs_load(pdb->r, &pdb->outputs, &e) != RW_OK)
+            error(pdb, "the program's output cannot be shown: %s", e.msg);
+    }
+    if (pdb->outputs)
+        rw_outputs_between(pdb->outputs, from, to, put_piece, pdb);
+}
+
+void rw_pdb_set_outputs(rw_pdb *pdb, rw_outputs *o, FILE *err_out)
+{
+    rw_outputs_free(pdb->outputs);
+    pdb->outputs = o;
+    pdb->outputs_tried = 1;
+    if (err_out)
+        pdb->err_out = err_out;
+}
+
 /* Drops the commands queued behind ';;' (pdb drops its command queue when the
  * program ends): a queue that re-queues itself, such as a self-referring alias,
  * must end once the recording does. */
@@ -553,12 +626,19 @@ static const char START_MSG[] = "At the start of the program: nothing before thi
  * error. Returns 1 when the position moved. */
 static int moved_to(rw_pdb *pdb, rw_code rc, const rw_err *e)
 {
+    uint64_t from = pdb->fwd_from;
+    pdb->fwd_from = NOPOS;
     if (rc != RW_OK) {
         refresh(pdb);
         fail(pdb, e);
         return 0;
     }
     const rw_stop *st = &pdb->stop;
+    if (from != NOPOS && st->moved && (st->pos > from || st->reason == RW_STOP_END))
+        show_output(pdb, from, st->reason == RW_STOP_END ? NOPOS : st->pos);
+    if (st->cond_failed)
+        error(pdb, "the condition of breakpoint %d could not be evaluated (%s): stopped here, "
+                 "as pdb does", st->cond_breakpoint, st->cond_why);
     if (st->moved)
         pdb->lineno = 0;
     if (st->reason == RW_STOP_BREAKPOINT)
@@ -623,6 +703,8 @@ rw_code rw_pdb_new(const rw_reader *r, FILE *out, rw_pdb **out_pdb, rw_err *err)
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     pdb->out = out;
     pdb->r = r;
+    pdb->err_out = stderr;
+    pdb->fwd_from = NOPOS;
     rw_code rc = rw_session_new(r, &pdb->s, err);
     if (rc != RW_OK) {
         free(pdb);
@@ -634,6 +716,8 @@ rw_code rw_pdb_new(const rw_reader *r, FILE *out, rw_pdb **out_pdb, rw_err *err)
 }
 
 static void cmdlist_clear(cmdlist *l);
+static void display_free(display *d);
+static int value(rw_pdb *pdb, const char *cmd, rw_values_op op, const char *text, char **out);
 
 void rw_pdb_free(rw_pdb *pdb)
 {
@@ -654,6 +738,10 @@ void rw_pdb_free(rw_pdb *pdb)
     free(pdb->lists);
     cmdlist_clear(&pdb->def_void);
     free(pdb->lastcmd);
+    for (size_t i = 0; i < pdb->ndisplays; i++)
+        display_free(&pdb->displays[i]);
+    free(pdb->displays);
+    rw_outputs_free(pdb->outputs);
     free(pdb);
 }
 
@@ -718,6 +806,9 @@ typedef rw_code (*move_fn)(rw_session *s, rw_stop *stop, rw_err *err);
 static int move(rw_pdb *pdb, move_fn fn)
 {
     rw_err e;
+    if (fn == rw_session_step || fn == rw_session_next || fn == rw_session_return ||
+        fn == rw_session_continue)
+        pdb->fwd_from = pdb->stop.pos;
     rw_code rc = fn(pdb->s, &pdb->stop, &e);
     return moved_to(pdb, rc, &e);
 }
@@ -772,6 +863,7 @@ static int cmd_until(rw_pdb *pdb, const char *arg)
     if (pdb->in_list)
         return 0;
     rw_err e;
+    pdb->fwd_from = pdb->stop.pos;
     rw_code rc = rw_session_until(pdb->s, lineno, &pdb->stop, &e);
     return moved_to(pdb, rc, &e);
 }
@@ -1184,18 +1276,22 @@ static int cmd_source(rw_pdb *pdb, const char *arg)
         error(pdb, "source needs a function name");
         return 0;
     }
+    const char *why = rw_session_values_why(pdb->s);
+    if (!why) {
+        /* pdb's: the object the expression gives, its getsourcelines. */
+        char *out;
+        if (value(pdb, "source", RW_VALUES_SOURCE, arg, &out))
+            fputs(out, pdb->out);
+        free(out);
+        return 0;
+    }
+    /* Without values: a function that ran, by name, from the recorded source. */
     uint32_t code = find_code(pdb, arg);
     if (!code) {
-        /* Other objects are values: the provider would name them. */
-        char r[512], *val = NULL;
-        rw_err ve;
-        if (rw_session_eval(pdb->s, arg, &val, &ve) == RW_OK) {
-            free(val);
-            snprintf(ve.msg, sizeof ve.msg, "its value is no function");
-        }
+        char r[512];
         py_repr(arg, r, sizeof r);
         error(pdb, "source: no function named %s ran in this recording (%s to look at "
-                 "other objects)", r, ve.msg);
+                 "other objects)", r, why);
         return 0;
     }
     rw_session_code c;
@@ -1362,9 +1458,10 @@ static int do_break(rw_pdb *pdb, const char *argin, int temporary)
     }
     const rw_breakpoint *b = rw_session_break_get(pdb->s, number);
     msg(pdb, "Breakpoint %d at %s:%u", b->number, rw_session_file_path(pdb->s, file), b->line);
-    if (b->condition)
+    const char *why;
+    if (b->condition && (why = rw_session_values_why(pdb->s)))
         error(pdb, "condition: %s; this breakpoint stops at every hit, as pdb does when a "
-                 "condition cannot be evaluated", RW_VALUES_NEED_REEXEC);
+                 "condition cannot be evaluated", why);
     return 0;
 }
 
@@ -1603,8 +1700,10 @@ static int cmd_condition(rw_pdb *pdb, const char *arg)
         msg(pdb, "Breakpoint %d is now unconditional.", b->number);
     } else {
         msg(pdb, "New condition set for breakpoint %d.", b->number);
-        error(pdb, "condition: %s; the breakpoint stops at every hit, as pdb does when a "
-                 "condition cannot be evaluated", RW_VALUES_NEED_REEXEC);
+        const char *why = rw_session_values_why(pdb->s);
+        if (why)
+            error(pdb, "condition: %s; the breakpoint stops at every hit, as pdb does when "
+                     "a condition cannot be evaluated", why);
     }
     return 0;
 }
@@ -1698,55 +1797,294 @@ static void log_shows(rw_pdb *pdb, const char *cmd, const char *why)
     }
 }
 
-static int cmd_values(rw_pdb *pdb, const char *arg, const char *name)
+/* pdb's message(): the text and a newline (one is not doubled). */
+static void put_msg(rw_pdb *pdb, const char *s)
 {
-    char *val = NULL;
+    size_t n = strlen(s);
+    fputs(s, pdb->out);
+    if (!n || s[n - 1] != '\n')
+        fputc('\n', pdb->out);
+}
+
+/* pdb's error() of an exception line ("NameError: name 'x' is not defined"). */
+static void put_raised(rw_pdb *pdb, const char *s)
+{
+    size_t n = strlen(s);
+    while (n && s[n - 1] == '\n')
+        n--;
+    fprintf(pdb->out, "*** %.*s\n", (int)n, s);
+}
+
+/* Asks op in the selected frame for command cmd: 1 with the answer in *out (caller
+ * frees); 0 when it raised or there are no values, which it printed: pdb's "*** "
+ * line, or the one line saying why (log_shows). */
+static int value(rw_pdb *pdb, const char *cmd, rw_values_op op, const char *text, char **out)
+{
+    int raised = 0;
     rw_err e;
-    if (rw_session_eval(pdb->s, arg, &val, &e) == RW_OK) {
-        msg(pdb, "%s", val);
-        free(val);
+    *out = NULL;
+    if (rw_session_value(pdb->s, RW_SESSION_SELECTED, op, text, out, &raised, &e) != RW_OK) {
+        log_shows(pdb, cmd, e.msg);
         return 0;
     }
-    log_shows(pdb, name, e.msg);
+    if (raised) {
+        put_raised(pdb, *out);
+        free(*out);
+        *out = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+static int cmd_msg_value(rw_pdb *pdb, const char *arg, const char *cmd, rw_values_op op)
+{
+    char *val;
+    if (value(pdb, cmd, op, arg, &val))
+        put_msg(pdb, val);
+    free(val);
     return 0;
 }
 
-static int cmd_p(rw_pdb *pdb, const char *arg) { return cmd_values(pdb, arg, "p"); }
-static int cmd_pp(rw_pdb *pdb, const char *arg) { return cmd_values(pdb, arg, "pp"); }
-static int cmd_whatis(rw_pdb *pdb, const char *arg) { return cmd_values(pdb, arg, "whatis"); }
+static int cmd_p(rw_pdb *pdb, const char *arg) { return cmd_msg_value(pdb, arg, "p", RW_VALUES_P); }
+static int cmd_pp(rw_pdb *pdb, const char *arg)
+{
+    return cmd_msg_value(pdb, arg, "pp", RW_VALUES_PP);
+}
+static int cmd_whatis(rw_pdb *pdb, const char *arg)
+{
+    return cmd_msg_value(pdb, arg, "whatis", RW_VALUES_WHATIS);
+}
+
+static int cmd_debug(rw_pdb *pdb, const char *arg)
+{
+    (void)arg;
+    error(pdb, "debug: a recursive debugger is not part of a replay ('p', 'pp' and '!' "
+             "evaluate in the recorded program; 'interact' starts a console there)");
+    return 0;
+}
+
+/* pdb's do_interact: code.interact on the frame's names, in a fork of the engine that
+ * lives until the console ends (end of input). */
 static int cmd_interact(rw_pdb *pdb, const char *arg)
 {
-    return cmd_values(pdb, arg, "interact");
+    char *out;
+    if (!value(pdb, "interact", RW_VALUES_INTERACT_BEGIN, arg, &out))
+        return 0;
+    fputs(out, pdb->out);
+    free(out);
+    char line[8192];
+    while (pdb->input && pdb->input(pdb->input_ctx, ">>> ", line, sizeof line)) {
+        int raised;
+        rw_err e;
+        if (rw_session_value(pdb->s, RW_SESSION_SELECTED, RW_VALUES_INTERACT_LINE, line, &out,
+                             &raised, &e) != RW_OK) {
+            error(pdb, "interact: %s", e.msg);
+            break;
+        }
+        fputs(out, pdb->out);
+        free(out);
+    }
+    int raised;
+    rw_err e;
+    if (rw_session_value(pdb->s, RW_SESSION_SELECTED, RW_VALUES_INTERACT_END, "", &out,
+                         &raised, &e) == RW_OK) {
+        fputs(out, pdb->out);
+        free(out);
+    }
+    return 0;
 }
-static int cmd_debug(rw_pdb *pdb, const char *arg) { return cmd_values(pdb, arg, "debug"); }
+
+/* ---- display: pdb's displaying dict, by frame ---- */
+
+static uint64_t cur_frame_key(const rw_pdb *pdb)
+{
+    return pdb->stop.nframes ? selected_frame(pdb)->call_pos : UINT64_MAX;
+}
+
+static void display_free(display *d)
+{
+    free(d->expr);
+    free(d->repr);
+    free(d->id);
+}
+
+/* id() of expr's value in the selected frame (a new string); "" when it cannot be
+ * had; NULL when out of memory. */
+static char *value_id(rw_pdb *pdb, const char *expr)
+{
+    sbuf x = {0};
+    char *id = NULL;
+    int raised = 0;
+    rw_err e;
+    sb_add(&x, "id((", 4);
+    sb_add(&x, expr, strlen(expr));
+    sb_add(&x, "\n))", 3);
+    if (x.oom || rw_session_value(pdb->s, RW_SESSION_SELECTED, RW_VALUES_P, x.p, &id, &raised,
+                                  &e) != RW_OK || raised) {
+        free(id);
+        id = strdup("");
+    }
+    free(x.p);
+    return id;
+}
+
+/* _getval_except: the repr of expr in the selected frame, or "** raised E **"; and the
+ * object's id when want_id and it did not raise (else ""). 0 when there are no values
+ * (why in e). */
+static int getval_except(rw_pdb *pdb, const char *expr, int want_id, char **repr, char **id,
+                         rw_err *e)
+{
+    int raised;
+    *repr = *id = NULL;
+    if (rw_session_value(pdb->s, RW_SESSION_SELECTED, RW_VALUES_P, expr, repr, &raised, e) !=
+        RW_OK)
+        return 0;
+    if (raised) {
+        size_t n = strlen(*repr);
+        while (n && (*repr)[n - 1] == '\n')
+            (*repr)[--n] = '\0';
+        char *t = malloc(n + sizeof "** raised  **");
+        if (t)
+            sprintf(t, "** raised %s **", *repr);
+        free(*repr);
+        *repr = t;
+        *id = strdup("");
+    } else if (want_id) {
+        *id = value_id(pdb, expr);
+    } else {
+        *id = strdup("");
+    }
+    if (!*repr || !*id) {
+        free(*repr);
+        free(*id);
+        *repr = *id = NULL;
+        rw_err_set(e, RW_ENOMEM, "out of memory");
+        return 0;
+    }
+    return 1;
+}
 
 static int cmd_display(rw_pdb *pdb, const char *arg)
 {
+    uint64_t key = cur_frame_key(pdb);
     if (!*arg) {
         msg(pdb, "Currently displaying:");
+        for (size_t i = 0; i < pdb->ndisplays; i++)
+            if (pdb->displays[i].frame == key)
+                msg(pdb, "%s: %s", pdb->displays[i].expr, pdb->displays[i].repr);
         return 0;
     }
-    return cmd_values(pdb, arg, "display");
+    char *repr, *id;
+    rw_err e;
+    if (!getval_except(pdb, arg, 1, &repr, &id, &e)) {
+        log_shows(pdb, "display", e.msg);
+        return 0;
+    }
+    msg(pdb, "display %s: %s", arg, repr);
+    for (size_t i = 0; i < pdb->ndisplays; i++)
+        if (pdb->displays[i].frame == key && !strcmp(pdb->displays[i].expr, arg)) {
+            free(pdb->displays[i].repr);
+            free(pdb->displays[i].id);
+            pdb->displays[i].repr = repr;
+            pdb->displays[i].id = id;
+            return 0;
+        }
+    display *v = realloc(pdb->displays, (pdb->ndisplays + 1) * sizeof *v);
+    char *ex = strdup(arg);
+    if (!v || !ex) {
+        if (v)
+            pdb->displays = v;
+        free(ex);
+        free(repr);
+        free(id);
+        error(pdb, "out of memory");
+        return 0;
+    }
+    pdb->displays = v;
+    pdb->displays[pdb->ndisplays++] = (display){key, ex, repr, id};
+    return 0;
 }
 
 static int cmd_undisplay(rw_pdb *pdb, const char *arg)
 {
-    if (*arg)
+    uint64_t key = cur_frame_key(pdb);
+    int found = 0;
+    for (size_t i = 0; i < pdb->ndisplays;) {
+        display *d = &pdb->displays[i];
+        if (d->frame == key && (!*arg || !strcmp(d->expr, arg))) {
+            display_free(d);
+            memmove(d, d + 1, (pdb->ndisplays - i - 1) * sizeof *d);
+            pdb->ndisplays--;
+            found = 1;
+        } else {
+            i++;
+        }
+    }
+    if (*arg && !found)
         error(pdb, "not displaying %s", arg);
     return 0;
 }
 
+/* pdb's preloop, at each stop: the displays of the current frame whose value changed
+ * ("newvalue is not oldvalue and newvalue != oldvalue": another repr, and not the same
+ * object changed in place). */
+static void show_displays(rw_pdb *pdb)
+{
+    uint64_t key = cur_frame_key(pdb);
+    for (size_t i = 0; i < pdb->ndisplays; i++) {
+        display *d = &pdb->displays[i];
+        if (d->frame != key)
+            continue;
+        char *repr, *id;
+        rw_err e;
+        if (!getval_except(pdb, d->expr, 0, &repr, &id, &e)) {
+            log_shows(pdb, "display", e.msg);
+            return;
+        }
+        if (strcmp(repr, d->repr)) {
+            if (strncmp(repr, "** raised ", 10)) {
+                free(id);
+                id = value_id(pdb, d->expr);
+            }
+            if (id && *id && d->id && !strcmp(id, d->id)) {
+                /* The object pdb holds, changed in place: pdb shows nothing. */
+                free(d->repr);
+                d->repr = repr;
+            } else {
+                msg(pdb, "display %s: %s  [old: %s]", d->expr, repr, d->repr);
+                free(d->repr);
+                free(d->id);
+                d->repr = repr;
+                d->id = id ? id : strdup("");
+                id = NULL;
+            }
+            free(id);
+        } else {
+            free(repr);
+            free(id);
+        }
+    }
+}
+
 static int cmd_args(rw_pdb *pdb, const char *arg)
 {
-    if (!pdb->stop.nframes)
-        return cmd_values(pdb, arg, "args");
+    (void)arg;
+    if (!pdb->stop.nframes) {
+        log_shows(pdb, "args", "no Python frame here");
+        return 0;
+    }
     rw_session_code c;
     if (!rw_session_code_info(pdb->s, selected_frame(pdb)->code_id, &c) || !c.n_arg_names)
         return 0;
     char *val = NULL;
+    int raised;
     rw_err e;
-    if (rw_session_args(pdb->s, &val, &e) == RW_OK) {
-        fputs(val, pdb->out);
+    if (rw_session_value(pdb->s, RW_SESSION_SELECTED, RW_VALUES_ARGS, "", &val, &raised, &e) ==
+        RW_OK) {
+        if (raised)
+            put_raised(pdb, val);
+        else if (*val)
+            put_msg(pdb, val);
         free(val);
         return 0;
     }
@@ -1759,15 +2097,20 @@ static int cmd_args(rw_pdb *pdb, const char *arg)
 static int cmd_retval(rw_pdb *pdb, const char *arg)
 {
     (void)arg;
-    if (!pdb->stop.nframes || pdb->stop.event_kind != RW_K_RETURN ||
+    if (!pdb->stop.nframes || pdb->stop.event_kind != RW_K_RETURN || pdb->stop.postmortem ||
         pdb->stop.selected + 1 != pdb->stop.nframes) {
         error(pdb, "Not yet returned!");
         return 0;
     }
     char *val = NULL;
+    int raised;
     rw_err e;
-    if (rw_session_retval(pdb->s, &val, &e) == RW_OK) {
-        msg(pdb, "%s", val);
+    if (rw_session_value(pdb->s, RW_SESSION_SELECTED, RW_VALUES_RETVAL, "", &val, &raised, &e) ==
+        RW_OK) {
+        if (raised)
+            put_raised(pdb, val);
+        else
+            put_msg(pdb, val);
         free(val);
         return 0;
     }
@@ -2080,11 +2423,32 @@ static int cmd_help(rw_pdb *pdb, const char *arg)
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
-static int statement(rw_pdb *pdb, const char *line)
+/* pdb's default(): a line that names no command runs as a Python statement in the
+ * selected frame ("!" forces it), in a throwaway fork of the engine: what it printed
+ * (expressions' values too, by pdb's displayhook), or pdb's error line. unknown: the
+ * command name, for the message when there are no values. */
+static int statement(rw_pdb *pdb, const char *code, const char *unknown)
 {
-    (void)line;
-    error(pdb, "a recording cannot be changed, and Python statements and expressions need a "
-             "re-execution replay, which this build does not have yet");
+    char *out = NULL;
+    int raised = 0;
+    rw_err e;
+    if (rw_session_value(pdb->s, RW_SESSION_SELECTED, RW_VALUES_EXEC, code, &out, &raised,
+                         &e) != RW_OK) {
+        if (unknown) {
+            char r[512];
+            py_repr(unknown, r, sizeof r);
+            error(pdb, "Unknown command %s: as a Python statement it cannot run here: %s", r,
+                  e.msg);
+        } else {
+            error(pdb, "Python statements cannot run here: %s", e.msg);
+        }
+        return 0;
+    }
+    if (raised)
+        put_raised(pdb, out);
+    else
+        fputs(out, pdb->out);
+    free(out);
     return 0;
 }
 
@@ -2112,7 +2476,7 @@ static int run_cmd(rw_pdb *pdb, const char *line)
         return rc;
     }
     if (k == RW_PDB_STATEMENT) {
-        rc = statement(pdb, line);
+        rc = statement(pdb, arg, NULL);
         free(arg);
         return rc;
     }
@@ -2128,10 +2492,20 @@ static int run_cmd(rw_pdb *pdb, const char *line)
     if (c) {
         rc = c->fn(pdb, arg);
     } else {
-        char r[512];
-        py_repr(name, r, sizeof r);
-        error(pdb, "Unknown command %s: Python statements and expressions need a re-execution "
-                 "replay, which this build does not have yet", r);
+        /* cmd.Cmd hands default() the stripped line. */
+        char *code = strdup(line);
+        if (code) {
+            char *t = code;
+            while (isspace((unsigned char)*t))
+                t++;
+            size_t n = strlen(t);
+            while (n && isspace((unsigned char)t[n - 1]))
+                t[--n] = '\0';
+            rc = statement(pdb, t, name);
+        } else {
+            error(pdb, "out of memory");
+        }
+        free(code);
     }
     free(arg);
     return rc;
@@ -2245,6 +2619,7 @@ int rw_pdb_interaction(rw_pdb *pdb)
         pdb->list_turns = 0;
         pdb->list_dir = 0;
         rw_pdb_print_stop(pdb);
+        show_displays(pdb);
         return 0;
     }
     pdb->currentbp = 0;
@@ -2297,6 +2672,8 @@ int rw_pdb_interaction(rw_pdb *pdb)
     if (!moved) {
         pdb->list_turns = 0;
         pdb->list_dir = 0;
+        if (doprompt)
+            show_displays(pdb); /* pdb's _cmdloop, after the list */
         return 0;
     }
     int dir = pdb->stop.pos > from ? 1 : pdb->stop.pos < from ? -1 : 0;

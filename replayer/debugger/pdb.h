@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "output.h"
 #include "reader.h"
 #include "session.h"
 
@@ -35,6 +36,14 @@ rw_session *rw_pdb_session(rw_pdb *p);
 
 void rw_pdb_set_input(rw_pdb *p, rw_pdb_input fn, void *ctx);
 
+/* The program's recorded output (output.h) that forward moves (step, next, return,
+ * continue, until) print as they pass it, before the stop they print: what went to
+ * fd 1 to the front end's FILE, what went to fd 2 to err_out (stderr by default).
+ * Loaded from the trace at the first forward move unless set here (o is then the
+ * front end's; NULL: none; err_out NULL keeps stderr). Backward moves, goto and
+ * thread print none. */
+void rw_pdb_set_outputs(rw_pdb *p, rw_outputs *o, FILE *err_out);
+
 /* Moves to the starting point: the first line of the main program when at is NULL,
  * else a position spec (replayer/position.h, plus @crash); @exception gives the
  * postmortem view of the uncaught exception and prints it as pdb's post_mortem
@@ -55,7 +64,8 @@ int rw_pdb_onecmd(rw_pdb *p, const char *line);
 int rw_pdb_defining(const rw_pdb *p);
 
 /* Starts the interaction at a new stop (after rw_pdb_start and after each command
- * that moved): pdb's bp_commands, then its interaction. When the breakpoint that
+ * that moved): pdb's bp_commands, then its interaction, with its preloop (the
+ * displays of the current frame whose value changed). When the breakpoint that
  * stopped the last search has a command list and the stop is at a line, runs the
  * list, prints the stop unless the list is silent, and returns 1 when the list
  * resumed (the position moved, or quit ran: the caller starts a new interaction, or

@@ -16,8 +16,8 @@ static const rw_pdb_help pdb_texts[] = {
     {"a",
     "a(rgs)\n"
     "        Print the argument list of the current function.\n"
-    "        rewind: shows the argument names (from the recording); their values\n"
-    "        need a re-execution replay, which this build does not have yet."},
+    "        rewind: values come from re-executing the recording (help p); without\n"
+    "        it, the argument names from the recording and why."},
     {"alias",
     "alias [name [command [parameter parameter ...] ]]\n"
     "        Create an alias called 'name' that executes 'command'.  The\n"
@@ -44,8 +44,8 @@ static const rw_pdb_help pdb_texts[] = {
     {"args",
     "a(rgs)\n"
     "        Print the argument list of the current function.\n"
-    "        rewind: shows the argument names (from the recording); their values\n"
-    "        need a re-execution replay, which this build does not have yet."},
+    "        rewind: values come from re-executing the recording (help p); without\n"
+    "        it, the argument names from the recording and why."},
     {"b",
     "b(reak) [ ([filename:]lineno | function) [, condition] ]\n"
     "        Without argument, list all breaks.\n"
@@ -60,8 +60,8 @@ static const rw_pdb_help pdb_texts[] = {
     "        to specify a breakpoint in another file (probably one that\n"
     "        hasn't been loaded yet).  The file is searched for on\n"
     "        sys.path; the .py suffix may be omitted.\n"
-    "        rewind: a condition needs values, so a conditional breakpoint stops at\n"
-    "        every hit, as pdb does when a condition cannot be evaluated."},
+    "        rewind: the condition is evaluated at each hit by re-executing the\n"
+    "        recording; without values the breakpoint stops at every hit."},
     {"break",
     "b(reak) [ ([filename:]lineno | function) [, condition] ]\n"
     "        Without argument, list all breaks.\n"
@@ -76,8 +76,8 @@ static const rw_pdb_help pdb_texts[] = {
     "        to specify a breakpoint in another file (probably one that\n"
     "        hasn't been loaded yet).  The file is searched for on\n"
     "        sys.path; the .py suffix may be omitted.\n"
-    "        rewind: a condition needs values, so a conditional breakpoint stops at\n"
-    "        every hit, as pdb does when a condition cannot be evaluated."},
+    "        rewind: the condition is evaluated at each hit by re-executing the\n"
+    "        recording; without values the breakpoint stops at every hit."},
     {"bt",
     "w(here)\n"
     "        Print a stack trace, with the most recent frame at the bottom.\n"
@@ -87,7 +87,8 @@ static const rw_pdb_help pdb_texts[] = {
     "c(ont(inue))\n"
     "        Continue execution, only stop when a breakpoint is encountered.\n"
     "        rewind: stops at the end of the recording if no breakpoint is hit;\n"
-    "        'rcontinue' goes back to the previous breakpoint hit."},
+    "        'rcontinue' goes back to the previous breakpoint hit.\n"
+    "        The program's output shows as the replay passes it (not backwards)."},
     {"cl",
     "cl(ear) filename:lineno\n"
     "cl(ear) [bpnumber [bpnumber...]]\n"
@@ -139,26 +140,27 @@ static const rw_pdb_help pdb_texts[] = {
     "        print anything, you will see no sign that the breakpoint was\n"
     "        reached.\n"
     "        rewind: the list also runs when rcontinue stops at the breakpoint;\n"
-    "        the reverse commands and goto also end a list. Values (p, pp, ...)\n"
-    "        need a re-execution replay, which this build does not have yet."},
+    "        the reverse commands and goto also end a list."},
     {"condition",
     "condition bpnumber [condition]\n"
     "        Set a new condition for the breakpoint, an expression which\n"
     "        must evaluate to true before the breakpoint is honored.  If\n"
     "        condition is absent, any existing condition is removed; i.e.,\n"
     "        the breakpoint is made unconditional.\n"
-    "        rewind: conditions need a re-execution replay; a conditional breakpoint\n"
-    "        stops at every hit, as pdb does when a condition cannot be evaluated."},
+    "        rewind: the condition is evaluated at each hit by re-executing the\n"
+    "        recording; without values the breakpoint stops at every hit."},
     {"cont",
     "c(ont(inue))\n"
     "        Continue execution, only stop when a breakpoint is encountered.\n"
     "        rewind: stops at the end of the recording if no breakpoint is hit;\n"
-    "        'rcontinue' goes back to the previous breakpoint hit."},
+    "        'rcontinue' goes back to the previous breakpoint hit.\n"
+    "        The program's output shows as the replay passes it (not backwards)."},
     {"continue",
     "c(ont(inue))\n"
     "        Continue execution, only stop when a breakpoint is encountered.\n"
     "        rewind: stops at the end of the recording if no breakpoint is hit;\n"
-    "        'rcontinue' goes back to the previous breakpoint hit."},
+    "        'rcontinue' goes back to the previous breakpoint hit.\n"
+    "        The program's output shows as the replay passes it (not backwards)."},
     {"d",
     "d(own) [count]\n"
     "        Move the current frame count (default one) levels down in the\n"
@@ -168,8 +170,8 @@ static const rw_pdb_help pdb_texts[] = {
     "        Enter a recursive debugger that steps through the code\n"
     "        argument (which is an arbitrary expression or statement to be\n"
     "        executed in the current environment).\n"
-    "        rewind: values need a re-execution replay, which this build does not\n"
-    "        have yet; the command says so and shows what the log knows."},
+    "        rewind: a recursive debugger is not offered ('p', '!' and 'interact'\n"
+    "        evaluate in the recorded program)."},
     {"disable",
     "disable bpnumber [bpnumber ...]\n"
     "        Disables the breakpoints given as a space separated list of\n"
@@ -184,8 +186,8 @@ static const rw_pdb_help pdb_texts[] = {
     "        stops in the current frame.\n"
     "\n"
     "        Without expression, list all display expressions for the current frame.\n"
-    "        rewind: values need a re-execution replay, which this build does not\n"
-    "        have yet; the command says so and shows what the log knows."},
+    "        rewind: values come from re-executing the recording; as in pdb, the\n"
+    "        same object changed in place is not shown again."},
     {"down",
     "d(own) [count]\n"
     "        Move the current frame count (default one) levels down in the\n"
@@ -224,8 +226,8 @@ static const rw_pdb_help pdb_texts[] = {
     "\n"
     "        Start an interactive interpreter whose global namespace\n"
     "        contains all the (global and local) names found in the current scope.\n"
-    "        rewind: values need a re-execution replay, which this build does not\n"
-    "        have yet; the command says so and shows what the log knows."},
+    "        rewind: the console runs in a throwaway copy of the recorded program:\n"
+    "        nothing it does changes the replay."},
     {"j",
     "j(ump) lineno\n"
     "        Set the next line that will be executed.  Only available in\n"
@@ -286,22 +288,24 @@ static const rw_pdb_help pdb_texts[] = {
     "n(ext)\n"
     "        Continue execution until the next line in the current function\n"
     "        is reached or it returns.\n"
-    "        rewind: 'rnext' goes back to the previous line of the current function."},
+    "        rewind: 'rnext' goes back to the previous line of the current function.\n"
+    "        The program's output shows as the replay passes it (not backwards)."},
     {"next",
     "n(ext)\n"
     "        Continue execution until the next line in the current function\n"
     "        is reached or it returns.\n"
-    "        rewind: 'rnext' goes back to the previous line of the current function."},
+    "        rewind: 'rnext' goes back to the previous line of the current function.\n"
+    "        The program's output shows as the replay passes it (not backwards)."},
     {"p",
     "p expression\n"
     "        Print the value of the expression.\n"
-    "        rewind: values need a re-execution replay, which this build does not\n"
-    "        have yet; the command says so and shows what the log knows."},
+    "        rewind: values come from re-executing the recording, in a throwaway\n"
+    "        copy: nothing evaluated changes the replay.  Without values the\n"
+    "        command says why in one line, with what the log knows."},
     {"pp",
     "pp expression\n"
     "        Pretty-print the value of the expression.\n"
-    "        rewind: values need a re-execution replay, which this build does not\n"
-    "        have yet; the command says so and shows what the log knows."},
+    "        rewind: values come from re-executing the recording (help p)."},
     {"q",
     "q(uit)\n"
     "exit\n"
@@ -315,7 +319,8 @@ static const rw_pdb_help pdb_texts[] = {
     {"r",
     "r(eturn)\n"
     "        Continue execution until the current function returns.\n"
-    "        rewind: 'rreturn' goes back to the call of the current function."},
+    "        rewind: 'rreturn' goes back to the call of the current function.\n"
+    "        The program's output shows as the replay passes it (not backwards)."},
     {"restart",
     "run [args...]\n"
     "        Restart the debugged python program. If a string is supplied\n"
@@ -327,12 +332,12 @@ static const rw_pdb_help pdb_texts[] = {
     {"return",
     "r(eturn)\n"
     "        Continue execution until the current function returns.\n"
-    "        rewind: 'rreturn' goes back to the call of the current function."},
+    "        rewind: 'rreturn' goes back to the call of the current function.\n"
+    "        The program's output shows as the replay passes it (not backwards)."},
     {"retval",
     "retval\n"
     "        Print the return value for the last return of a function.\n"
-    "        rewind: the return value needs a re-execution replay, which this build\n"
-    "        does not have yet."},
+    "        rewind: values come from re-executing the recording (help p)."},
     {"run",
     "run [args...]\n"
     "        Restart the debugged python program. If a string is supplied\n"
@@ -344,25 +349,26 @@ static const rw_pdb_help pdb_texts[] = {
     {"rv",
     "retval\n"
     "        Print the return value for the last return of a function.\n"
-    "        rewind: the return value needs a re-execution replay, which this build\n"
-    "        does not have yet."},
+    "        rewind: values come from re-executing the recording (help p)."},
     {"s",
     "s(tep)\n"
     "        Execute the current line, stop at the first possible occasion\n"
     "        (either in a function that is called or in the current\n"
     "        function).\n"
-    "        rewind: 'rstep' goes back one step."},
+    "        rewind: 'rstep' goes back one step.\n"
+    "        The program's output shows as the replay passes it (not backwards)."},
     {"source",
     "source expression\n"
     "        Try to get source code for the given object and display it.\n"
-    "        rewind: the expression must name a function that ran; its source comes\n"
-    "        from the recording."},
+    "        rewind: the object comes from re-executing the recording; without\n"
+    "        values, a function that ran, named, from the recorded source."},
     {"step",
     "s(tep)\n"
     "        Execute the current line, stop at the first possible occasion\n"
     "        (either in a function that is called or in the current\n"
     "        function).\n"
-    "        rewind: 'rstep' goes back one step."},
+    "        rewind: 'rstep' goes back one step.\n"
+    "        The program's output shows as the replay passes it (not backwards)."},
     {"tbreak",
     "tbreak [ ([filename:]lineno | function) [, condition] ]\n"
     "        Same arguments as break, but sets a temporary breakpoint: it\n"
@@ -380,8 +386,7 @@ static const rw_pdb_help pdb_texts[] = {
     "        Do not display the expression any more in the current frame.\n"
     "\n"
     "        Without expression, clear all display expressions for the current frame.\n"
-    "        rewind: values need a re-execution replay, which this build does not\n"
-    "        have yet; the command says so and shows what the log knows."},
+    "        rewind: the displays are the replay's, by frame, as pdb's."},
     {"unt",
     "unt(il) [lineno]\n"
     "        Without argument, continue execution until the line with a\n"
@@ -389,7 +394,8 @@ static const rw_pdb_help pdb_texts[] = {
     "        number, continue execution until a line with a number greater\n"
     "        or equal to that is reached.  In both cases, also stop when\n"
     "        the current frame returns.\n"
-    "        rewind: 'runtil' is its mirror, backwards."},
+    "        rewind: 'runtil' is its mirror, backwards.\n"
+    "        The program's output shows as the replay passes it (not backwards)."},
     {"until",
     "unt(il) [lineno]\n"
     "        Without argument, continue execution until the line with a\n"
@@ -397,7 +403,8 @@ static const rw_pdb_help pdb_texts[] = {
     "        number, continue execution until a line with a number greater\n"
     "        or equal to that is reached.  In both cases, also stop when\n"
     "        the current frame returns.\n"
-    "        rewind: 'runtil' is its mirror, backwards."},
+    "        rewind: 'runtil' is its mirror, backwards.\n"
+    "        The program's output shows as the replay passes it (not backwards)."},
     {"up",
     "u(p) [count]\n"
     "        Move the current frame count (default one) levels up in the\n"
@@ -410,8 +417,7 @@ static const rw_pdb_help pdb_texts[] = {
     {"whatis",
     "whatis arg\n"
     "        Print the type of the argument.\n"
-    "        rewind: values need a re-execution replay, which this build does not\n"
-    "        have yet; the command says so and shows what the log knows."},
+    "        rewind: values come from re-executing the recording (help p)."},
     {"where",
     "w(here)\n"
     "        Print a stack trace, with the most recent frame at the bottom.\n"
@@ -428,8 +434,9 @@ const char rw_pdb_help_exec[] =
     "        with a 'global' command, e.g.:\n"
     "        (Pdb) global list_options; list_options = ['-l']\n"
     "        (Pdb)\n"
-    "        rewind: a recording cannot be changed; statements need a re-execution\n"
-    "        replay, which this build does not have yet.";
+    "        rewind: the statement runs in a throwaway copy of the recorded\n"
+    "        program (re-executed to this position): what it prints shows, its\n"
+    "        changes do not last.";
 
 static const rw_pdb_help rewind_texts[] = {
     {"rstep",

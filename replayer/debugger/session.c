@@ -79,6 +79,9 @@ struct rw_session {
     int deleted;
     rw_breakpoint deleted_bp;
     rw_session_crash crash;
+    rw_err cond_err;       /* a condition the provider could not evaluate in the last
+                            * move (cond_err.code != RW_OK) */
+    int cond_bp;           /* ... of this breakpoint */
 
     rw_breakpoint **bps;   /* by number; [0] unused; NULL = deleted */
     int nbps;              /* numbers 1..nbps-1 were given */
@@ -358,9 +361,34 @@ static int bp_checkfunc(const rw_session *s, const rw_breakpoint *b, const rw_ev
     return fr && fr->call_pos + 1 == ev->pos;
 }
 
+/* bdb's eval of a breakpoint's condition in the newest frame of LINE event ev, asked of
+ * the values provider: 1 true, 0 false, -1 when it cannot be had (it raised, or the
+ * provider has no values: bdb then stops). A provider that has values but fails (a
+ * divergence) is noted in cond_err for the front end. */
+static int bp_cond(rw_session *s, const rw_breakpoint *b, const rw_event *ev)
+{
+    rw_values_at at = {ev->pos, ev->thread, 0, RW_VALUES_NEWEST};
+    char *out = NULL;
+    int raised = 0;
+    rw_err e;
+    rw_code rc = s->values->ask(s->values->ctx, &at, RW_VALUES_TRUTH, b->condition, &out,
+                                &raised, &e);
+    if (rc != RW_OK) {
+        if (s->cond_err.code == RW_OK && !s->values->why(s->values->ctx)) {
+            s->cond_err = e;
+            s->cond_bp = b->number;
+        }
+        return -1;
+    }
+    int v = raised ? -1 : out && !strcmp(out, "1");
+    free(out);
+    return v;
+}
+
 /* Does an enabled breakpoint match LINE event ev? Forward (count != 0): bdb's
- * effective(): counts hits, consumes ignore counts and reports a temporary one to
- * delete in *del. Backward (count == 0): a pure test. Returns the breakpoint. */
+ * effective(): counts hits, evaluates conditions, consumes ignore counts and reports a
+ * temporary one to delete in *del. Backward (count == 0): a pure test that takes
+ * conditions as true (rev_match evaluates them). Returns the breakpoint. */
 static rw_breakpoint *bp_effective(rw_session *s, const rw_event *ev, const rw_frame *fr,
                                    int count, int *del)
 {
@@ -395,10 +423,16 @@ static rw_breakpoint *bp_effective(rw_session *s, const rw_event *ev, const rw_f
             return b;
         b->hits++;
         if (b->condition) {
-            /* The condition cannot be evaluated from the log: bdb stops, and does
-             * not delete a temporary breakpoint. */
-            *del = 0;
-            return b;
+            /* The ignore count applies to the hits where the condition is true; a
+             * condition that cannot be evaluated stops, and does not delete a
+             * temporary breakpoint. */
+            int v = bp_cond(s, b, ev);
+            if (v < 0) {
+                *del = 0;
+                return b;
+            }
+            if (!v)
+                continue;
         }
         if (b->ignore > 0) {
             b->ignore--;
@@ -722,6 +756,9 @@ void rw_session_where(const rw_session *s, rw_stop *stop)
     stop->deleted = s->deleted;
     stop->deleted_bp = s->deleted_bp;
     stop->crash = s->crash;
+    stop->cond_failed = s->cond_err.code != RW_OK;
+    stop->cond_breakpoint = s->cond_bp;
+    stop->cond_why = s->cond_err.msg;
 }
 
 #ifndef NDEBUG
@@ -771,6 +808,8 @@ static void begin_move(rw_session *s)
     s->deleted = 0;
     memset(&s->deleted_bp, 0, sizeof s->deleted_bp);
     memset(&s->crash, 0, sizeof s->crash);
+    memset(&s->cond_err, 0, sizeof s->cond_err);
+    s->cond_bp = 0;
 }
 
 /* Moves to pos and reports a stop at its event. */
@@ -1264,6 +1303,13 @@ rw_code rw_session_until(rw_session *s, long long lineno, rw_stop *stop, rw_err 
 
 enum { R_STEP, R_NEXT_SAME, R_NEXT_CALLER, R_UNTIL, R_BREAK, R_THREAD };
 
+/* A conditional hit rcontinue passed, to evaluate afterwards (rev_match). */
+typedef struct cond_cand {
+    uint64_t pos;
+    uint32_t thread;
+    int number;          /* the breakpoint */
+} cond_cand;
+
 typedef struct rev_ctx {
     rw_session *s;
     int mode;
@@ -1271,7 +1317,60 @@ typedef struct rev_ctx {
     uint64_t caller;     /* and of its caller */
     long long lineno;
     const rw_breakpoint *hit; /* R_BREAK: the breakpoint of the last match */
+    int defer;           /* R_BREAK: conditions are evaluated after the search */
+    cond_cand *cands;    /* ... the conditional hits passed */
+    size_t ncands, capcands;
+    int oom;
 } rev_ctx;
+
+static int cand_cmp(const void *a, const void *b)
+{
+    const cond_cand *x = a, *y = b;
+    if (x->pos != y->pos)
+        return x->pos < y->pos ? -1 : 1;
+    return x->number - y->number;
+}
+
+/* R_BREAK with a provider that has values: a line whose only matching breakpoints are
+ * conditional is kept and the search goes on, to the first line with an unconditional
+ * one; rw_session_rcontinue then evaluates the kept ones oldest first,
+ * so that the engine runs forwards once. Returns 1 when the line stops the search. */
+static int rev_break(rev_ctx *c, const rw_event *ev, const rw_frame *fr)
+{
+    rw_session *s = c->s;
+    int del = 0;
+    const rw_breakpoint *b = bp_effective(s, ev, fr, 0, &del);
+    if (!b)
+        return 0;
+    if (!c->defer) {
+        c->hit = b; /* the last match wins, as its position does */
+        return 1;
+    }
+    uint32_t f = b->file_id, line = b->line;
+    for (int i = 1; i < s->nbps; i++) {
+        rw_breakpoint *o = s->bps[i];
+        if (!o || o->file_id != f || o->line != line || !o->enabled ||
+            !bp_checkfunc(s, o, ev, fr))
+            continue;
+        if (!o->condition) {
+            c->hit = o;
+            return 1;
+        }
+        if (c->ncands == c->capcands) {
+            size_t cap = c->capcands ? 2 * c->capcands : 16;
+            cond_cand *v = realloc(c->cands, cap * sizeof *v);
+            if (!v) {
+                c->oom = 1;
+                c->hit = o;
+                return 1;
+            }
+            c->cands = v;
+            c->capcands = cap;
+        }
+        c->cands[c->ncands++] = (cond_cand){ev->pos, ev->thread, o->number};
+    }
+    return 0;
+}
 
 static int rev_match(void *p, const rw_event *ev, const rw_stack *st)
 {
@@ -1299,15 +1398,8 @@ static int rev_match(void *p, const rw_event *ev, const rw_stack *st)
         return (ev->kind == RW_K_LINE && fr->call_pos == c->frame &&
                 (long long)ev->line <= c->lineno) ||
                (ev->kind == RW_K_CALL && ev->pos == c->frame);
-    case R_BREAK: {
-        if (ev->kind != RW_K_LINE)
-            return 0;
-        int del = 0;
-        const rw_breakpoint *b = bp_effective(s, ev, fr, 0, &del);
-        if (b)
-            c->hit = b; /* the last match wins, as its position does */
-        return b != NULL;
-    }
+    case R_BREAK:
+        return ev->kind == RW_K_LINE && rev_break(c, ev, fr);
     default:
         return 0;
     }
@@ -1411,9 +1503,50 @@ rw_code rw_session_rcontinue(rw_session *s, rw_stop *stop, rw_err *err)
     begin_move(s);
     rev_ctx c = {0};
     c.mode = R_BREAK;
+    c.defer = !s->values->why(s->values->ctx);
     uint64_t found = 0;
     rw_code rc = any_enabled_bp(s) ? search_back(s, &c, window_begin(s), &found, err)
                                    : RW_ENOTFOUND;
+    if (rc == RW_OK && c.oom) {
+        free(c.cands);
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    }
+    /* The conditional hits after the unconditional one (or the start), oldest first
+     * (the navigator may show a chunk's events in either order): the last whose
+     * condition is true (or cannot be evaluated) wins. */
+    if (rc == RW_OK || rc == RW_ENOTFOUND) {
+        size_t m = 0;
+        for (size_t i = 0; i < c.ncands; i++)
+            if (rc != RW_OK || c.cands[i].pos > found)
+                c.cands[m++] = c.cands[i];
+        if (m)
+            qsort(c.cands, m, sizeof *c.cands, cand_cmp);
+        c.ncands = m;
+        size_t i = 0;
+        while (i < c.ncands) {
+            /* One line's entries are cands[i .. j), by breakpoint number: the first
+             * true one stops there. */
+            size_t j = i + 1;
+            while (j < c.ncands && c.cands[j].pos == c.cands[i].pos)
+                j++;
+            for (size_t k = i; k < j; k++) {
+                if (k > i && c.cands[k].number == c.cands[k - 1].number)
+                    continue; /* seen twice */
+                const rw_breakpoint *b = rw_session_break_get(s, c.cands[k].number);
+                rw_event ev = {0};
+                ev.pos = c.cands[k].pos;
+                ev.thread = c.cands[k].thread;
+                if (b && bp_cond(s, b, &ev) != 0) {
+                    found = c.cands[k].pos;
+                    c.hit = b;
+                    rc = RW_OK;
+                    break;
+                }
+            }
+            i = j;
+        }
+    }
+    free(c.cands);
     if (rc == RW_OK) {
         /* Stopped at a hit (the backward search leaves hit counts alone). */
         assert(c.hit);
@@ -1518,7 +1651,10 @@ rw_code rw_session_goto_crash(rw_session *s, rw_stop *stop, rw_err *err)
 rw_code rw_session_goto_thread(rw_session *s, uint32_t thread, rw_stop *stop, rw_err *err)
 {
     begin_move(s);
-    rev_ctx c = {s, R_THREAD, thread, 0, 0, NULL};
+    rev_ctx c = {0};
+    c.s = s;
+    c.mode = R_THREAD;
+    c.frame = thread;
     uint64_t found;
     uint64_t from = s->postmortem ? s->main_ret + 1 : s->pos + 1;
     rw_code rc = rw_nav_prev(s->nav, from, 0, rev_match, &c, &found, err);
@@ -1605,31 +1741,27 @@ rw_code rw_session_visit(rw_session *s, uint64_t from, uint64_t to, int exceptio
 
 /* ---- values ------------------------------------------------------------------------------ */
 
-static void values_at(const rw_session *s, rw_values_at *at)
+rw_code rw_session_value(rw_session *s, uint32_t frame, rw_values_op op, const char *text,
+                         char **out, int *raised, rw_err *err)
 {
-    at->pos = s->pos;
-    at->thread = s->thread;
-    at->frame_index = s->selected;
-    at->frame_call = s->nframes ? s->frames[s->selected].call_pos : 0;
+    *out = NULL;
+    *raised = 0;
+    if (s->postmortem)
+        return rw_err_set(err, RW_EINVAL, "values are not kept past the uncaught exception: "
+                          "'exceptions' lists where it was raised, 'goto N' goes there");
+    if (frame == RW_SESSION_SELECTED || frame >= s->nframes)
+        frame = s->selected;
+    rw_values_at at;
+    at.pos = s->pos;
+    at.thread = s->thread;
+    /* The newest frame by name: the engine's stack may hold frames below the main
+     * program's, which the session does not show. */
+    at.frame_index = frame + 1 >= s->nframes ? RW_VALUES_NEWEST : frame;
+    at.frame_call = s->nframes ? s->frames[frame].call_pos : 0;
+    return s->values->ask(s->values->ctx, &at, op, text ? text : "", out, raised, err);
 }
 
-rw_code rw_session_eval(rw_session *s, const char *expr, char **out, rw_err *err)
+const char *rw_session_values_why(rw_session *s)
 {
-    rw_values_at at;
-    values_at(s, &at);
-    return s->values->eval(s->values->ctx, &at, expr, out, err);
-}
-
-rw_code rw_session_args(rw_session *s, char **out, rw_err *err)
-{
-    rw_values_at at;
-    values_at(s, &at);
-    return s->values->args(s->values->ctx, &at, out, err);
-}
-
-rw_code rw_session_retval(rw_session *s, char **out, rw_err *err)
-{
-    rw_values_at at;
-    values_at(s, &at);
-    return s->values->retval(s->values->ctx, &at, out, err);
+    return s->values->why(s->values->ctx);
 }

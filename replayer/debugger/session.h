@@ -6,8 +6,10 @@
  * threads). Each move fills an rw_stop; nothing here prints or formats text for a
  * user: front ends (pdb.h today, an editor protocol later) do.
  *
- * Values (p, args, retval) are asked of an rw_values provider (values.h) through the
- * session. One session per thread; the reader it reads may be shared.
+ * Values (p, args, retval, conditions) are asked of an rw_values provider (values.h)
+ * through the session: a breakpoint's condition at each hit, during the search (the
+ * log finds the candidate lines; the provider evaluates there). One session per
+ * thread; the reader it reads may be shared.
  */
 #ifndef RW_SESSION_H
 #define RW_SESSION_H
@@ -75,7 +77,8 @@ typedef struct rw_breakpoint {
     uint32_t line;
     int temporary;         /* deleted at the first stop it makes */
     int enabled;
-    char *condition;       /* NULL when none; never evaluated (stops at every hit) */
+    char *condition;       /* NULL when none; evaluated by the values provider at each
+                            * hit (a hit whose condition cannot be evaluated stops) */
     char *funcname;        /* a function breakpoint: the code's name; else NULL */
     long long ignore;      /* hits still to ignore */
     long long hits;
@@ -106,6 +109,11 @@ typedef struct rw_stop {
     int deleted;           /* a temporary breakpoint was deleted by this move ... */
     rw_breakpoint deleted_bp; /* ... a copy of it (condition and funcname NULL) */
     rw_session_crash crash; /* RW_STOP_CRASH */
+    int cond_failed;       /* the provider has values but could not evaluate the
+                            * condition of breakpoint cond_breakpoint during this move
+                            * (the search stopped there): cond_why says why */
+    int cond_breakpoint;
+    const char *cond_why;
 } rw_stop;
 
 /* ---- life cycle ---- */
@@ -288,10 +296,18 @@ rw_code rw_session_visit(rw_session *s, uint64_t from, uint64_t to, int exceptio
                          int (*fn)(void *ctx, const rw_session_record *rec), void *ctx,
                          rw_err *err);
 
-/* ---- values, through the provider (values.h), at the current position in the
- * selected frame. *out is a new string, caller frees. ---- */
-rw_code rw_session_eval(rw_session *s, const char *expr, char **out, rw_err *err);
-rw_code rw_session_args(rw_session *s, char **out, rw_err *err);
-rw_code rw_session_retval(rw_session *s, char **out, rw_err *err);
+/* ---- values, through the provider (values.h) ---- */
+
+#define RW_SESSION_SELECTED UINT32_MAX
+
+/* Asks op (text: its expression or statement) at the current position in frame
+ * `frame` of the stack (RW_SESSION_SELECTED: the selected one); as rw_values.ask:
+ * RW_OK with *out (a new string, caller frees) and *raised, or an error whose message
+ * says why there are no values (the provider's reason; in the postmortem view, which
+ * no re-execution reaches, RW_EINVAL). */
+rw_code rw_session_value(rw_session *s, uint32_t frame, rw_values_op op, const char *text,
+                         char **out, int *raised, rw_err *err);
+/* The provider's reason when it has no values at all; NULL when it has. */
+const char *rw_session_values_why(rw_session *s);
 
 #endif

@@ -1,30 +1,189 @@
-/* The log-only values provider (values.h): every question gets the same answer. */
+/* Values providers (values.h): the log-only one, which knows no value, and the one
+ * backed by a re-execution engine (replayer/engine/client.h), started at the first
+ * question. A build without the engine's client (RW_HAVE_ENGINE_CLIENT unset) gets an
+ * engine provider that answers as the log-only one does.
+ */
 #include "values.h"
 
-#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-static rw_code no_value(rw_err *err)
+#ifdef RW_HAVE_ENGINE_CLIENT
+#include "client.h"
+#endif
+
+/* ---- log-only ---------------------------------------------------------------------- */
+
+static rw_code log_ask(void *ctx, const rw_values_at *at, rw_values_op op, const char *text,
+                       char **out, int *raised, rw_err *err)
 {
+    (void)ctx, (void)at, (void)op, (void)text, (void)out, (void)raised;
     return rw_err_set(err, RW_EINVAL, "%s", RW_VALUES_NEED_REEXEC);
 }
 
-static rw_code log_eval(void *ctx, const rw_values_at *at, const char *expr, char **out,
-                        rw_err *err)
+static const char *log_why(void *ctx)
 {
-    (void)ctx, (void)at, (void)expr, (void)out;
-    return no_value(err);
+    (void)ctx;
+    return RW_VALUES_NEED_REEXEC;
 }
 
-static rw_code log_args(void *ctx, const rw_values_at *at, char **out, rw_err *err)
+const rw_values rw_values_log_only = {NULL, log_ask, log_why};
+
+static rw_code off_ask(void *ctx, const rw_values_at *at, rw_values_op op, const char *text,
+                       char **out, int *raised, rw_err *err)
 {
-    (void)ctx, (void)at, (void)out;
-    return no_value(err);
+    (void)ctx, (void)at, (void)op, (void)text, (void)out, (void)raised;
+    return rw_err_set(err, RW_EINVAL, "%s", RW_VALUES_OFF);
 }
 
-static rw_code log_retval(void *ctx, const rw_values_at *at, char **out, rw_err *err)
+static const char *off_why(void *ctx)
 {
-    (void)ctx, (void)at, (void)out;
-    return no_value(err);
+    (void)ctx;
+    return RW_VALUES_OFF;
 }
 
-const rw_values rw_values_log_only = {NULL, log_eval, log_args, log_retval};
+const rw_values rw_values_off = {NULL, off_ask, off_why};
+
+/* ---- engine-backed ------------------------------------------------------------------- */
+
+typedef struct engine_values {
+    rw_values v;           /* first: the provider handed out */
+    char *path;
+    int tried;             /* the engine was started (or failed to start) */
+    rw_err open_err;       /* why it could not start */
+#ifdef RW_HAVE_ENGINE_CLIENT
+    rw_engine *e;
+#endif
+} engine_values;
+
+static rw_code start(engine_values *ev, rw_err *err)
+{
+    if (!ev->tried) {
+        ev->tried = 1;
+        memset(&ev->open_err, 0, sizeof ev->open_err);
+#ifdef RW_HAVE_ENGINE_CLIENT
+        if (rw_engine_open(ev->path, &ev->e, &ev->open_err) != RW_OK)
+            ev->e = NULL;
+#else
+        rw_err_set(&ev->open_err, RW_EPYTHON, "%s", RW_VALUES_NEED_REEXEC);
+#endif
+    }
+    if (ev->open_err.code != RW_OK) {
+        *err = ev->open_err;
+        return ev->open_err.code;
+    }
+    return RW_OK;
+}
+
+void rw_values_reprlib_cut(char *s)
+{
+    size_t n = strlen(s);
+    if (!n || strchr("[({", s[0]) || !strncmp(s, "set(", 4) || !strncmp(s, "frozenset(", 10) ||
+        !strncmp(s, "deque(", 6))
+        return;
+    size_t k = s[0] == '-' ? 1 : 0, max = 30, i = 13, j = 14;
+    if (k < n && strspn(s + k, "0123456789") == n - k) {
+        max = 40;
+        i = 18;
+        j = 19;
+    }
+    if (n <= max)
+        return;
+    memmove(s + i + 3, s + n - j, j + 1);
+    memcpy(s + i, "...", 3);
+}
+
+#ifdef RW_HAVE_ENGINE_CLIENT
+static const rw_engine_op engine_op[] = {
+    [RW_VALUES_P] = RW_ENGINE_P,
+    [RW_VALUES_PP] = RW_ENGINE_PP,
+    [RW_VALUES_WHATIS] = RW_ENGINE_WHATIS,
+    [RW_VALUES_EXEC] = RW_ENGINE_EXEC,
+    [RW_VALUES_ARGS] = RW_ENGINE_ARGS,
+    [RW_VALUES_RETVAL] = RW_ENGINE_RETVAL,
+    [RW_VALUES_RETVAL_SHORT] = RW_ENGINE_RETVAL,
+    [RW_VALUES_SOURCE] = RW_ENGINE_SOURCE,
+    [RW_VALUES_TRUTH] = RW_ENGINE_TRUTH,
+    [RW_VALUES_INTERACT_BEGIN] = RW_ENGINE_INTERACT_BEGIN,
+    [RW_VALUES_INTERACT_LINE] = RW_ENGINE_INTERACT_LINE,
+    [RW_VALUES_INTERACT_END] = RW_ENGINE_INTERACT_END,
+};
+#endif
+
+static rw_code engine_ask(void *ctx, const rw_values_at *at, rw_values_op op, const char *text,
+                          char **out, int *raised, rw_err *err)
+{
+    engine_values *ev = ctx;
+    *out = NULL;
+    *raised = 0;
+    RW_TRY(start(ev, err));
+#ifdef RW_HAVE_ENGINE_CLIENT
+    if (op != RW_VALUES_INTERACT_LINE && op != RW_VALUES_INTERACT_END &&
+        rw_engine_pos(ev->e) != at->pos)
+        RW_TRY(rw_engine_goto(ev->e, at->pos, err));
+    if (op == RW_VALUES_RETVAL_SHORT) {
+        /* pdb prints reprlib.repr(frame.f_locals['__return__']): the engine puts the
+         * return value there at a RETURN stop, as pdb's user_return does. */
+        rw_code rc = rw_engine_ask(ev->e, RW_ENGINE_EXEC, at->frame_index,
+                                   "print(__import__('reprlib').repr(__return__))", out,
+                                   raised, err);
+        if (rc == RW_OK && !*raised) {
+            size_t n = strlen(*out);
+            while (n && (*out)[n - 1] == '\n')
+                (*out)[--n] = '\0';
+            return RW_OK;
+        }
+        free(*out);
+        *out = NULL;
+        *raised = 0;
+    }
+    RW_TRY(rw_engine_ask(ev->e, engine_op[op], at->frame_index, text, out, raised, err));
+    if (op == RW_VALUES_RETVAL_SHORT && !*raised)
+        rw_values_reprlib_cut(*out);
+    return RW_OK;
+#else
+    (void)at, (void)op, (void)text;
+    return rw_err_set(err, RW_EPYTHON, "%s", RW_VALUES_NEED_REEXEC);
+#endif
+}
+
+static const char *engine_why(void *ctx)
+{
+    engine_values *ev = ctx;
+    rw_err e;
+    if (start(ev, &e) != RW_OK)
+        return ev->open_err.msg;
+    return NULL;
+}
+
+rw_code rw_values_engine_new(const char *trace_path, rw_values **out, rw_err *err)
+{
+    engine_values *ev = calloc(1, sizeof *ev);
+    if (!ev || !(ev->path = strdup(trace_path))) {
+        free(ev);
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    }
+    ev->v.ctx = ev;
+    ev->v.ask = engine_ask;
+    ev->v.why = engine_why;
+    *out = &ev->v;
+    return RW_OK;
+}
+
+rw_code rw_values_engine_start(rw_values *v, rw_err *err)
+{
+    return start(v->ctx, err);
+}
+
+void rw_values_engine_free(rw_values *v)
+{
+    if (!v)
+        return;
+    engine_values *ev = v->ctx;
+#ifdef RW_HAVE_ENGINE_CLIENT
+    rw_engine_close(ev->e);
+#endif
+    free(ev->path);
+    free(ev);
+}

@@ -28,9 +28,16 @@ void rw_engine_close(rw_engine *e);
 
 /* Runs the engine to event number pos: it stops in the hook of that event, with the
  * program's state exactly as pdb would see it there. On a divergence (the re-run does
- * not match the log) returns RW_ECORRUPT with the report in err->msg; the engine is
- * then unusable until a goto to an earlier position restarts it. */
+ * not match the log) returns RW_ECORRUPT with the report in err->msg (cut to fit:
+ * rw_engine_report has it whole); the engine is then unusable until a goto restarts
+ * it (any goto after a divergence does). RW_EINVAL when the program ended before pos,
+ * RW_EIO when the engine process was lost (the next goto starts a new one). */
 rw_code rw_engine_goto(rw_engine *e, uint64_t pos, rw_err *err);
+
+/* The last divergence report, whole ("" if none): several lines, the first one
+ * "the replay diverged from the recording at event N: ...". Borrowed until the next
+ * goto. */
+const char *rw_engine_report(const rw_engine *e);
 
 /* The position the engine is stopped at (UINT64_MAX before the first goto). */
 uint64_t rw_engine_pos(const rw_engine *e);
@@ -55,7 +62,9 @@ typedef enum rw_engine_op {
 /* Asks op about frame `frame` of the stopped thread (0 = outermost, as
  * rw_values_at.frame_index; UINT32_MAX = the newest) and returns its text output in
  * *out (caller frees). *raised is set when the evaluation raised: *out is then pdb's
- * error text without the "*** " prefix ("NameError: name 'x' is not defined"). */
+ * error text without the "*** " prefix ("NameError: name 'x' is not defined").
+ * INTERACT_LINE sets *raised to 2 when the console wants more lines (pdb's "..."
+ * prompt); what the line printed is in *out either way. */
 rw_code rw_engine_ask(rw_engine *e, rw_engine_op op, uint32_t frame, const char *text,
                       char **out, int *raised, rw_err *err);
 

@@ -246,7 +246,8 @@ def _s(*fields):
 
 
 R, S = True, False
-ENV_VAR = _s((1, "name", "string", S), (2, "value", "string", S), (3, "redacted", "bool", S))
+ENV_VAR = _s((1, "name", "string", S), (2, "value", "string", S), (3, "redacted", "bool", S),
+             (4, "value_len", "uint32", S))
 RECORD_OPTIONS = _s((1, "lines", "bool", S), (2, "allocations", "bool", S),
                     (3, "c_calls", "bool", S), (4, "flush_ms", "uint32", S),
                     (5, "chunk_records", "uint32", S), (6, "zstd_level", "int32", S),
@@ -262,7 +263,9 @@ METADATA = _s((1, "format_version", "uint32", S), (2, "tool_version", "string", 
               (17, "run_target", "string", S), (18, "redact_patterns", "string", R),
               (19, "calib_ns_per_event", "double", S), (20, "started_by", "string", S),
               (21, "parent_pid", "int64", S), (22, "parent_trace", "string", S),
-              (23, "python_build", "string", S))
+              (23, "python_build", "string", S), (24, "python_program", "string", S),
+              (25, "python_flags", "string", R), (26, "aslr_off", "bool", S),
+              (27, "inputs", "bool", S))
 FILE_DEF = _s((1, "id", "uint32", S), (2, "path", "string", S), (3, "source", "bytes", S),
               (4, "has_source", "bool", S))
 CODE_DEF = _s((1, "id", "uint32", S), (2, "file", "uint32", S), (3, "name", "string", S),

@@ -8,8 +8,8 @@ after these normalisations (and no others):
   - the prompt: pdb's "(Pdb) " is rewind's "(rewind) ";
   - where: pdb lists frames below the program (bdb.py's run() with its "-> exec(cmd,
     globals, locals)" line, and "<string>(1)<module>()"); the recording has none;
-  - return values: at a --Return-- pdb prints "func()->VALUE"; values need a
-    re-execution replay, so rewind prints "func()";
+  - return values: at a --Return-- pdb prints "func()->VALUE", and so does rewind when
+    it has values (test_values_pdb compares them): both are cut to "func()";
   - the end of the program: pdb steps into "<string>(1)<module>()" and restarts the
     program ("The program finished and will be restarted"); a recording ends. Both
     transcripts are cut where the program ends, after checking that it ends at the
@@ -75,7 +75,7 @@ class Replay(rwtest.TestCase):
 
     def same_as_pdb(self, name, commands):
         commands = list(commands) + ["q"]
-        ours, ours_ended = cut_at_end(self.replay(name, commands), [OUR_END])
+        ours, ours_ended = cut_at_end(normalise_pdb(self.replay(name, commands)), [OUR_END])
         theirs, pdb_ended = cut_at_end(self.pdb(name, commands), PDB_ENDS)
         self.assertEqual(ours, theirs)
         self.assertEqual(ours_ended, pdb_ended)
@@ -94,7 +94,7 @@ class Replay(rwtest.TestCase):
         self.assertEqual(ours.returncode, 0, ours.stderr)
         theirs = rwtest.run([rwtest.python_bin(), "-m", "pdb", "-m", "funcs"], cwd=self.tmp,
                             stdin=commands, env={"HOME": self.tmp})
-        ours, ours_ended = cut_at_end(ours.stdout, [OUR_END])
+        ours, ours_ended = cut_at_end(normalise_pdb(ours.stdout), [OUR_END])
         theirs, pdb_ended = cut_at_end(normalise_pdb(theirs.stdout), PDB_ENDS)
         self.assertIn("funcs.py(1)<module>()", ours)
         self.assertEqual(ours, theirs)
@@ -156,7 +156,7 @@ class Replay(rwtest.TestCase):
         self.assertEqual(ours.returncode, 0, ours.stderr)
         theirs = rwtest.run([rwtest.python_bin(), "-m", "pdb", "main.py"], cwd=sub,
                             stdin=commands, env={"HOME": self.tmp})
-        ours, ours_ended = cut_at_end(ours.stdout, [OUR_END])
+        ours, ours_ended = cut_at_end(normalise_pdb(ours.stdout), [OUR_END])
         theirs, pdb_ended = cut_at_end(normalise_pdb(theirs.stdout), PDB_ENDS)
         self.assertIn("Breakpoint 1 at %s:2" % os.path.join(self.tmp, "lib.py"), ours)
         self.assertIn("Breakpoint 3 at %s:6" % main, ours)
@@ -224,8 +224,7 @@ class Replay(rwtest.TestCase):
         ours = self.replay("funcs.py", ["help commands", "q"])
         theirs = self.pdb("funcs.py", ["help commands", "q"])
         note = ("        rewind: the list also runs when rcontinue stops at the breakpoint;\n"
-                "        the reverse commands and goto also end a list. Values (p, pp, ...)\n"
-                "        need a re-execution replay, which this build does not have yet.\n")
+                "        the reverse commands and goto also end a list.\n")
         self.assertIn(note, ours)
         self.assertEqual(ours.replace(note, ""), theirs)
 
@@ -258,14 +257,14 @@ class Replay(rwtest.TestCase):
         _, trace = self.prog("funcs.py")
         path = os.path.join(self.tmp, "funcs.py")
         # a list begun in -x lines goes on on stdin, with the (com) prompt there
-        proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", "-x", "b 3", "-x",
-                           "commands", "-x", "silent", trace], cwd=self.tmp,
+        proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", "--no-values", "-x",
+                           "b 3", "-x", "commands", "-x", "silent", trace], cwd=self.tmp,
                           stdin="p a\nend\nc\n")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stdout, (
             "Breakpoint 1 at %s:3\n> %s(1)<module>()\n-> def add(a, b):\n(com) (com) "
-            "(rewind) *** p: values need a re-execution replay, which this build does not "
-            "have yet; the log shows: add() at %s:3\n(rewind) \n") % (path, path, path))
+            "(rewind) *** p: values are off: this replay was started with --no-values; the "
+            "log shows: add() at %s:3\n(rewind) \n") % (path, path, path))
         # the end of input ends a list being read, then the session
         out = self.replay("funcs.py", ["b 3", "commands", "w"])
         self.assertTrue(out.endswith("(com) (com) (rewind) \n"), out)
@@ -280,14 +279,14 @@ class Replay(rwtest.TestCase):
 
     def test_values_say_what_the_log_knows(self):
         out = self.replay("funcs.py", ["b add", "c", "args", "p a", "retval", "!a = 3",
-                                       "jump 3"])
-        self.assertIn("*** args: values need a re-execution replay, which this build does "
-                      "not have yet; the log shows the names:\na\nb\n", out)
-        self.assertIn("*** p: values need a re-execution replay", out)
+                                       "jump 3"], "--no-values")
+        off = "values are off: this replay was started with --no-values"
+        self.assertIn("*** args: %s; the log shows the names:\na\nb\n" % off, out)
+        self.assertIn("*** p: %s; the log shows: add() at " % off, out)
         self.assertIn("*** Not yet returned!", out)
         top = self.replay("funcs.py", ["u", "d"])
         self.assertIn("(rewind) *** Oldest frame\n(rewind) *** Newest frame\n", top)
-        self.assertIn("*** a recording cannot be changed", out)
+        self.assertIn("*** Python statements cannot run here: %s" % off, out)
         self.assertIn("*** jump: a recording cannot be changed", out)
 
     def test_postmortem(self):
@@ -319,14 +318,15 @@ class Replay(rwtest.TestCase):
         _, trace = self.prog("funcs.py")
         self.write("cmds.txt", "# a comment\nb fact\n\nc\n")
         self.write(".rewindrc", "alias ww where\n")
-        proc = rwtest.run([rwtest.rewind_bin(), "replay", "-x", "ww", "--commands",
-                           "cmds.txt", "-x", "w", trace], cwd=self.tmp, stdin="q\n",
+        proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-values", "-x", "ww",
+                           "--commands", "cmds.txt", "-x", "w", trace], cwd=self.tmp,
+                          stdin="q\n",
                           env={"HOME": self.tmp})
         path = os.path.join(self.tmp, "funcs.py")
         # rc lines run as typed, without alias expansion, as pdb runs .pdbrc lines
         self.assertEqual(proc.stdout.splitlines()[:3], [
-            "*** Unknown command 'ww': Python statements and expressions need a "
-            "re-execution replay, which this build does not have yet",
+            "*** Unknown command 'ww': as a Python statement it cannot run here: values "
+            "are off: this replay was started with --no-values",
             "Breakpoint 1 at %s:6" % path, "  %s(21)<module>()" % path])
         self.assertIn("> %s(7)fact()\n-> if n <= 1:\n(rewind) " % path, proc.stdout)
 

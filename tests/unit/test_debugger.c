@@ -12,6 +12,7 @@
 #include "pdb.h"
 #include "reader.h"
 #include "testutil.h"
+#include "inputs.h"
 #include "writer.h"
 
 /* ---- parser ------------------------------------------------------------------ */
@@ -219,8 +220,9 @@ START_TEST(test_start_and_print)
     ck_assert_str_eq(run(&s, "u"), "> /t/prog.py(6)<module>()\n-> f(i)\n");
     ck_assert_str_eq(run(&s, "u"), "*** Oldest frame\n");
     ck_assert_str_eq(run(&s, "frobnicate"),
-                     "*** Unknown command 'frobnicate': Python statements and expressions "
-                     "need a re-execution replay, which this build does not have yet\n");
+                     "*** Unknown command 'frobnicate': as a Python statement it cannot run "
+                     "here: values need a re-execution replay, which this build does not "
+                     "have yet\n");
     close_session(&s);
 }
 END_TEST
@@ -487,12 +489,336 @@ START_TEST(test_fast_searches_match_plain)
 }
 END_TEST
 
+/* ---- values, from a fake provider ------------------------------------------------ */
+
+/* The values of SOURCE's run by position: iteration k runs events 2 + 6k (line 5) ..
+ * 7 + 6k (f's return); in f (the newest frame at 4 + 6k .. 7 + 6k) x = k, and y = k
+ * from line 3 on; the module has i = k from line 6 on, and lst, one list that grows
+ * in place (its id never changes). */
+static int fake_lookup(const rw_values_at *at, const char *name, long long *v, int *is_list)
+{
+    long long k = at->pos < 2 ? -1 : (long long)(at->pos - 2) / 6;
+    uint64_t base = 2 + 6 * (uint64_t)(k < 0 ? 0 : k);
+    int in_f = at->frame_index == RW_VALUES_NEWEST && k >= 0 && at->pos >= base + 2 &&
+               at->pos < 242;
+    *is_list = 0;
+    if (in_f && !strcmp(name, "x")) {
+        *v = k;
+        return 1;
+    }
+    if (in_f && !strcmp(name, "y") && at->pos >= base + 4) {
+        *v = k;
+        return 1;
+    }
+    long long i = k >= 0 && at->pos >= base + 1 ? k : k - 1;
+    if (!strcmp(name, "i") && i >= 0) {
+        *v = i;
+        return 1;
+    }
+    if (!strcmp(name, "lst")) {
+        *v = i;
+        *is_list = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static char *fake_repr(long long v, int is_list)
+{
+    char buf[1024];
+    size_t n = 0;
+    if (!is_list) {
+        snprintf(buf, sizeof buf, "%lld", v);
+        return strdup(buf);
+    }
+    buf[n++] = '[';
+    for (long long j = 0; j <= v && n < 900; j++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%lld", j ? ", " : "", j);
+    snprintf(buf + n, sizeof buf - n, "]");
+    return strdup(buf);
+}
+
+static int fake_interacting;
+
+static rw_code fake_ask(void *ctx, const rw_values_at *at, rw_values_op op, const char *text,
+                        char **out, int *raised, rw_err *err)
+{
+    (void)ctx, (void)err;
+    char name[64] = "", buf[256];
+    long long v = 0, n;
+    int is_list;
+    *raised = 0;
+    *out = NULL;
+    switch (op) {
+    case RW_VALUES_ARGS:
+        if (!fake_lookup(at, "x", &v, &is_list))
+            return rw_err_set(err, RW_EINVAL, "no f here");
+        snprintf(buf, sizeof buf, "x = %lld\n", v);
+        *out = strdup(buf);
+        return RW_OK;
+    case RW_VALUES_RETVAL:
+    case RW_VALUES_RETVAL_SHORT:
+        fake_lookup(at, "y", &v, &is_list);
+        *out = fake_repr(v, 0);
+        return RW_OK;
+    case RW_VALUES_SOURCE:
+        *out = strdup(!strcmp(text, "f") ? "  1  \tdef f(x):\n  2  \t    y = x\n" : "");
+        return RW_OK;
+    case RW_VALUES_INTERACT_BEGIN:
+        fake_interacting = 1;
+        *out = strdup("*interactive*\n");
+        return RW_OK;
+    case RW_VALUES_INTERACT_LINE:
+        snprintf(buf, sizeof buf, "said %s\n", text);
+        *out = strdup(buf);
+        return RW_OK;
+    case RW_VALUES_INTERACT_END:
+        fake_interacting = 0;
+        *out = strdup("now exiting InteractiveConsole...\n");
+        return RW_OK;
+    default:
+        break;
+    }
+    const char *expr = text;
+    if (op == RW_VALUES_EXEC) {
+        if (!strcmp(text, "z = 1")) {
+            *out = strdup("");
+            return RW_OK;
+        }
+        if (sscanf(text, "print(%63[a-z])", name) != 1)
+            snprintf(name, sizeof name, "%s", text);
+        expr = name;
+    }
+    if (op == RW_VALUES_TRUTH) {
+        ck_assert_int_eq(sscanf(text, "%63s == %lld", name, &n), 2);
+        expr = name;
+    }
+    int want_id = sscanf(expr, "id((%63[a-z]", name) == 1;
+    if (!want_id && expr != name)
+        snprintf(name, sizeof name, "%s", expr);
+    if (!fake_lookup(at, name, &v, &is_list)) {
+        *raised = 1;
+        snprintf(buf, sizeof buf, "NameError: name '%s' is not defined", name);
+        *out = strdup(buf);
+        return RW_OK;
+    }
+    if (want_id) {
+        snprintf(buf, sizeof buf, "%lld", is_list ? 1000 : 2000 + v);
+        *out = strdup(buf);
+    } else if (op == RW_VALUES_TRUTH) {
+        *out = strdup(v == n ? "1" : "0");
+    } else if (op == RW_VALUES_WHATIS) {
+        *out = strdup(is_list ? "<class 'list'>" : "<class 'int'>");
+    } else {
+        char *r = fake_repr(v, is_list);
+        snprintf(buf, sizeof buf, "%s%s%s", op == RW_VALUES_PP ? "pp " : "", r,
+                 op == RW_VALUES_EXEC ? "\n" : "");
+        free(r);
+        *out = strdup(buf);
+    }
+    return RW_OK;
+}
+
+static const char *fake_why(void *ctx)
+{
+    (void)ctx;
+    return NULL;
+}
+
+static const rw_values fake = {NULL, fake_ask, fake_why};
+
+static int fake_input(void *ctx, const char *prompt, char *buf, size_t cap)
+{
+    int *left = ctx;
+    ck_assert_str_eq(prompt, ">>> ");
+    if (!*left)
+        return 0;
+    snprintf(buf, cap, "line%d", (*left)--);
+    return 1;
+}
+
+START_TEST(test_value_commands)
+{
+    session s;
+    int moved, left = 2;
+    open_session(&s);
+    rw_session_set_values(rw_pdb_session(s.d), &fake);
+    rw_pdb_set_input(s.d, fake_input, &left);
+    ck_assert_str_eq(run(&s, "p i"), "*** NameError: name 'i' is not defined\n");
+    ck_assert_str_eq(run(&s, "until 6"), "");
+    ck_assert_str_eq(run(&s, "p i"), "0\n");
+    ck_assert_str_eq(run(&s, "display i"), "display i: 0\n");
+    ck_assert_str_eq(run(&s, "display lst"), "display lst: [0]\n");
+    ck_assert_str_eq(run(&s, "display"), "Currently displaying:\ni: 0\nlst: [0]\n");
+    ck_assert_str_eq(run(&s, "s"), "--Call--\n");
+    /* another frame: no displays of its own */
+    ck_assert_str_eq(interact(&s, &moved), "> /t/prog.py(1)f()\n-> def f(x):\n");
+    ck_assert_str_eq(run(&s, "display"), "Currently displaying:\n");
+    ck_assert_str_eq(run(&s, "s"), "");
+    ck_assert_str_eq(run(&s, "args"), "x = 0\n");
+    ck_assert_str_eq(run(&s, "p x"), "0\n");
+    ck_assert_str_eq(run(&s, "pp x"), "pp 0\n");
+    ck_assert_str_eq(run(&s, "whatis x"), "<class 'int'>\n");
+    ck_assert_str_eq(run(&s, "p y"), "*** NameError: name 'y' is not defined\n");
+    ck_assert_str_eq(run(&s, "retval"), "*** Not yet returned!\n");
+    ck_assert_str_eq(run(&s, "!print(x)"), "0\n");
+    ck_assert_str_eq(run(&s, "print(x)"), "0\n");
+    ck_assert_str_eq(run(&s, "!z = 1"), "");
+    ck_assert_str_eq(run(&s, "frob"), "*** NameError: name 'frob' is not defined\n");
+    ck_assert_str_eq(run(&s, "source f"), "  1  \tdef f(x):\n  2  \t    y = x\n");
+    ck_assert_str_eq(run(&s, "interact"), "*interactive*\nsaid line2\nsaid line1\n"
+                                          "now exiting InteractiveConsole...\n");
+    ck_assert_int_eq(fake_interacting, 0);
+    /* up: the module's frame */
+    ck_assert_str_eq(run(&s, "u"), "> /t/prog.py(6)<module>()\n-> f(i)\n");
+    ck_assert_str_eq(run(&s, "p x"), "*** NameError: name 'x' is not defined\n");
+    ck_assert_str_eq(run(&s, "p i"), "0\n");
+    ck_assert_str_eq(run(&s, "d"), "> /t/prog.py(2)f()\n-> y = x\n");
+    /* the return: "->" and the value on the returning frame */
+    ck_assert_str_eq(run(&s, "r"), "--Return--\n");
+    ck_assert_str_eq(interact(&s, &moved), "> /t/prog.py(3)f()->0\n-> return y\n");
+    ck_assert_str_eq(run(&s, "retval"), "0\n");
+    ck_assert_str_eq(run(&s, "rv"), "0\n");
+    ck_assert_str_eq(run(&s, "w"), "  /t/prog.py(6)<module>()\n-> f(i)\n"
+                                   "> /t/prog.py(3)f()->0\n-> return y\n");
+    ck_assert_str_eq(run(&s, "u"), "> /t/prog.py(6)<module>()\n-> f(i)\n");
+    ck_assert_str_eq(run(&s, "retval"), "*** Not yet returned!\n");
+    /* back in the module: i changed, lst changed in place (pdb holds that object) */
+    ck_assert_str_eq(run(&s, "n"), "");
+    ck_assert_str_eq(interact(&s, &moved), "> /t/prog.py(5)<module>()\n"
+                                           "-> for i in range(40):\n");
+    ck_assert_str_eq(run(&s, "n"), "");
+    ck_assert_str_eq(interact(&s, &moved), "> /t/prog.py(6)<module>()\n-> f(i)\n"
+                                           "display i: 1  [old: 0]\n");
+    ck_assert_str_eq(run(&s, "display"), "Currently displaying:\ni: 1\nlst: [0, 1]\n");
+    ck_assert_str_eq(run(&s, "undisplay lst"), "");
+    ck_assert_str_eq(run(&s, "undisplay lst"), "*** not displaying lst\n");
+    ck_assert_str_eq(run(&s, "undisplay"), "");
+    ck_assert_str_eq(run(&s, "display"), "Currently displaying:\n");
+    /* conditional breakpoints: evaluated at each hit; no warning */
+    ck_assert_str_eq(run(&s, "b 3, x == 5"), "Breakpoint 1 at /t/prog.py:3\n");
+    ck_assert_str_eq(run(&s, "c"), "");
+    ck_assert_uint_eq(when(&s), 6 + 6 * 5);
+    ck_assert_str_eq(run(&s, "condition 1 x == 7"), "New condition set for breakpoint 1.\n");
+    ck_assert_str_eq(run(&s, "commands 1"), "");
+    ck_assert_str_eq(run(&s, "p y"), "");
+    ck_assert_str_eq(run(&s, "end"), "");
+    ck_assert_str_eq(run(&s, "c"), "");
+    ck_assert_str_eq(interact(&s, &moved), "7\n> /t/prog.py(3)f()\n-> return y\n");
+    ck_assert(strstr(run(&s, "b"), "\tstop only if x == 7\n\tbreakpoint already hit 7 times"));
+    ck_assert_str_eq(run(&s, "rc"),
+                     "No breakpoint hit before this: back to the start of the program\n");
+    run(&s, "goto 100");
+    ck_assert_str_eq(run(&s, "condition 1 x == 2"), "New condition set for breakpoint 1.\n");
+    ck_assert_str_eq(run(&s, "rc"), "");
+    ck_assert_uint_eq(when(&s), 6 + 6 * 2);
+    ck_assert_str_eq(run(&s, "condition 1"), "Breakpoint 1 is now unconditional.\n");
+    close_session(&s);
+}
+END_TEST
+
+/* The program's output shows as forward moves pass it, before the stop; not backwards,
+ * nor by goto. */
+START_TEST(test_program_output)
+{
+    session s;
+    open_session(&s);
+    char *ebuf = NULL;
+    size_t elen = 0;
+    FILE *eout = open_memstream(&ebuf, &elen);
+    rw_outputs *o;
+    rw_err err;
+    ck_assert(rw_outputs_new(&o, &err) == RW_OK);
+    ck_assert(rw_outputs_add(o, 4, 1, "hello\n", 6, &err) == RW_OK);
+    ck_assert(rw_outputs_add(o, 5, 2, "warn\n", 5, &err) == RW_OK);
+    ck_assert(rw_outputs_add(o, 5, 1, "more", 4, &err) == RW_OK);
+    ck_assert(rw_outputs_add(o, 244, 1, "bye\n", 4, &err) == RW_OK);
+    ck_assert(rw_outputs_add(o, 3, 1, "x", 1, &err) == RW_EINVAL);
+    rw_pdb_set_outputs(s.d, o, eout);
+    ck_assert_str_eq(run(&s, "s"), "");
+    ck_assert_str_eq(run(&s, "s"), "");
+    ck_assert_str_eq(run(&s, "s"), "hello\n--Call--\n");
+    ck_assert_str_eq(run(&s, "rs"), "");
+    ck_assert_str_eq(run(&s, "goto 5"), "");
+    ck_assert_str_eq(run(&s, "goto 3"), "");
+    ck_assert_str_eq(run(&s, "n"), "hello\nmore");
+    fflush(eout);
+    ck_assert_str_eq(ebuf, "warn\n");
+    ck_assert(strstr(run(&s, "goto 240"), ""));
+    const char *end = run(&s, "c");
+    ck_assert_msg(!strncmp(end, "bye\nThe program finished", 24), "%s", end);
+    close_session(&s);
+    fclose(eout);
+    free(ebuf);
+}
+END_TEST
+
+/* rw_outputs_load reads the WRITE records to fds 1 and 2 from the trace's inputs
+ * (what was written of what was given), and leaves other calls and fds out. */
+START_TEST(test_outputs_from_inputs)
+{
+    char *path = rw_test_path("out.rwd");
+    rw_writer *w = rw_test_script_trace(path, 7, SOURCE, sizeof SOURCE - 1);
+    rw_writer_def_code(w, 1, 1, "<module>", "<module>", 1, 0, NULL, 0);
+    static const struct { uint32_t call; int64_t fd, result; uint64_t pos; const char *data; }
+    recs[] = {{RW_CALL_WRITE, 1, 6, 1, "hello\nNOT"}, {RW_CALL_WRITE, 5, 3, 1, "file"},
+              {RW_CALL_READ, 1, 3, 2, "abc"}, {RW_CALL_WRITE, 2, 4, 2, "oops"}};
+    for (size_t i = 0; i < sizeof recs / sizeof *recs; i++) {
+        uint8_t key[16];
+        int64_t k[2] = {recs[i].fd, (int64_t)strlen(recs[i].data)};
+        for (int j = 0; j < 16; j++)
+            key[j] = (uint8_t)((uint64_t)k[j / 8] >> (8 * (j % 8)));
+        rw_input in = {1, recs[i].call, i, recs[i].pos, recs[i].result, 0, 0, key, 16,
+                       (const uint8_t *)recs[i].data, strlen(recs[i].data)};
+        rw_writer_input(w, &in);
+    }
+    rw_stream *st = rw_writer_stream(w);
+    rw_stream_put(st, RW_REC(RW_K_THREAD, 1), 1);
+    rw_stream_put(st, RW_REC(RW_K_CALL, 1), 1 | (uint64_t)1 << 32);
+    rw_stream_put(st, RW_REC(RW_K_LINE, 2), 1);
+    rw_stream_put(st, RW_REC(RW_K_RETURN, 3), 0);
+    rw_test_writer_exit(w);
+    rw_reader *r;
+    rw_err err;
+    ck_assert_msg(rw_reader_open(path, &r, &err) == RW_OK, "%s", err.msg);
+    rw_outputs *o;
+    ck_assert_msg(rw_outputs_load(r, &o, &err) == RW_OK, "%s", err.msg);
+    ck_assert_uint_eq(rw_outputs_count(o), 2);
+    rw_outputs_free(o);
+    char *buf = NULL, *ebuf = NULL;
+    size_t len = 0, elen = 0;
+    FILE *out = open_memstream(&buf, &len), *eout = open_memstream(&ebuf, &elen);
+    rw_pdb *d;
+    ck_assert_msg(rw_pdb_new(r, out, &d, &err) == RW_OK, "%s", err.msg);
+    ck_assert_msg(rw_pdb_start(d, "0", &err) == RW_OK, "%s", err.msg);
+    rw_pdb_set_outputs(d, NULL, eout);
+    /* set_outputs(NULL) means none: load them again through a new front end */
+    rw_pdb_free(d);
+    ck_assert_msg(rw_pdb_new(r, out, &d, &err) == RW_OK, "%s", err.msg);
+    ck_assert_msg(rw_pdb_start(d, "0", &err) == RW_OK, "%s", err.msg);
+    fflush(out);
+    size_t before = len;
+    rw_pdb_line(d, "s");
+    fflush(out);
+    ck_assert_str_eq(buf + before, "hello\n");
+    rw_pdb_free(d);
+    fclose(out);
+    fclose(eout);
+    free(buf);
+    free(ebuf);
+    rw_reader_free(r);
+    free(path);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *parser_tests[] = {test_parseline, test_parse_int, test_expand};
     const TTest *session_tests[] = {test_start_and_print, test_step_rstep_everywhere,
                                     test_breakpoints_both_ways, test_next_rnext_over_calls,
-                                    test_command_lists, test_fast_searches_match_plain};
+                                    test_command_lists, test_fast_searches_match_plain,
+                                    test_value_commands, test_program_output,
+                                    test_outputs_from_inputs};
     Suite *s = suite_create("debugger");
     rw_test_add_case(s, "parser", 0, parser_tests, RW_TEST_N(parser_tests));
     rw_test_add_case(s, "session", 0, session_tests, RW_TEST_N(session_tests));

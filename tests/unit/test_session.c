@@ -537,42 +537,147 @@ END_TEST
 
 /* ---- values ------------------------------------------------------------------------ */
 
+/* A fake provider over write_loop's program: at an event of iteration k (events
+ * 2 + 6k .. 7 + 6k), "x" is k; TRUTH of "eq N" is k == N, of "ge N" k >= N, of "raise"
+ * raises. It keeps the positions it was asked at. */
 static rw_values_at seen;
+static uint64_t asked[256];
+static size_t nasked;
 
-static rw_code echo_eval(void *ctx, const rw_values_at *at, const char *expr, char **out,
-                         rw_err *err)
+static long long iteration(uint64_t pos)
+{
+    return pos < 2 ? -1 : (long long)(pos - 2) / 6;
+}
+
+static rw_code fake_ask(void *ctx, const rw_values_at *at, rw_values_op op, const char *text,
+                        char **out, int *raised, rw_err *err)
 {
     (void)ctx, (void)err;
     seen = *at;
-    *out = strdup(expr);
+    if (nasked < 256)
+        asked[nasked++] = at->pos;
+    char buf[128];
+    long long k = iteration(at->pos), n = 0;
+    *raised = 0;
+    if (op == RW_VALUES_TRUTH) {
+        if (!strcmp(text, "raise")) {
+            *raised = 1;
+            snprintf(buf, sizeof buf, "NameError: name 'z' is not defined");
+        } else if (sscanf(text, "eq %lld", &n) == 1) {
+            snprintf(buf, sizeof buf, "%d", k == n);
+        } else {
+            ck_assert_int_eq(sscanf(text, "ge %lld", &n), 1);
+            snprintf(buf, sizeof buf, "%d", k >= n);
+        }
+    } else {
+        snprintf(buf, sizeof buf, "%s", text);
+    }
+    *out = strdup(buf);
     return RW_OK;
 }
+
+static const char *fake_why(void *ctx)
+{
+    (void)ctx;
+    return NULL;
+}
+
+static const rw_values fake = {NULL, fake_ask, fake_why};
 
 START_TEST(test_values_seam)
 {
     fixture f;
     open_fixture(&f, write_loop);
     char *out = NULL;
+    int raised = 0;
     rw_err err;
-    ck_assert_int_eq(rw_session_eval(f.s, "x", &out, &err), RW_EINVAL);
+    ck_assert_int_eq(rw_session_value(f.s, RW_SESSION_SELECTED, RW_VALUES_P, "x", &out, &raised,
+                                      &err), RW_EINVAL);
     ck_assert_str_eq(err.msg, RW_VALUES_NEED_REEXEC);
-    ck_assert_int_eq(rw_session_args(f.s, &out, &err), RW_EINVAL);
-    ck_assert_int_eq(rw_session_retval(f.s, &out, &err), RW_EINVAL);
+    ck_assert_str_eq(rw_session_values_why(f.s), RW_VALUES_NEED_REEXEC);
     ck_assert_ptr_null(out);
-    rw_values v = rw_values_log_only;
-    v.eval = echo_eval;
-    rw_session_set_values(f.s, &v);
+    rw_session_set_values(f.s, &fake);
+    ck_assert_ptr_null(rw_session_values_why(f.s));
     go_to(&f, 5);
     rw_session_select(f.s, 0);
-    ck_assert_int_eq(rw_session_eval(f.s, "i + 1", &out, &err), RW_OK);
+    ck_assert_int_eq(rw_session_value(f.s, RW_SESSION_SELECTED, RW_VALUES_P, "i + 1", &out,
+                                      &raised, &err), RW_OK);
     ck_assert_str_eq(out, "i + 1");
     free(out);
     ck_assert_uint_eq(seen.pos, 5);
     ck_assert_uint_eq(seen.thread, 1);
     ck_assert_uint_eq(seen.frame_index, 0);
     ck_assert_uint_eq(seen.frame_call, 0);
+    /* the newest frame goes by name (the engine may see frames below the program) */
+    rw_session_select(f.s, 1);
+    ck_assert_int_eq(rw_session_value(f.s, RW_SESSION_SELECTED, RW_VALUES_P, "x", &out,
+                                      &raised, &err), RW_OK);
+    free(out);
+    ck_assert_uint_eq(seen.frame_index, RW_VALUES_NEWEST);
+    ck_assert_uint_eq(seen.frame_call, 4);
+    ck_assert_int_eq(rw_session_value(f.s, 0, RW_VALUES_P, "i", &out, &raised, &err), RW_OK);
+    free(out);
+    ck_assert_uint_eq(seen.frame_index, 0);
     rw_session_set_values(f.s, NULL);
-    ck_assert_int_eq(rw_session_eval(f.s, "x", &out, &err), RW_EINVAL);
+    ck_assert_int_eq(rw_session_value(f.s, RW_SESSION_SELECTED, RW_VALUES_P, "x", &out, &raised,
+                                      &err), RW_EINVAL);
+    close_fixture(&f);
+}
+END_TEST
+
+/* Conditions are evaluated at each hit the log finds, forwards as bdb's effective()
+ * does (hits counted, ignore counts only where true, a condition that raises stops and
+ * keeps a temporary breakpoint), and backwards with the engine running forwards. */
+START_TEST(test_conditions)
+{
+    fixture f;
+    open_fixture(&f, write_loop);
+    rw_session_set_values(f.s, &fake);
+    int n1, n2;
+    rw_err err;
+    ck_assert(rw_session_break_add(f.s, 1, 3, NULL, "eq 5", 0, &n1, &err) == RW_OK);
+    ck_stop(go(&f, rw_session_continue), 6 + 6 * 5, RW_STOP_BREAKPOINT);
+    ck_assert_int_eq(f.st.breakpoint, n1);
+    ck_assert_int_eq(f.st.cond_failed, 0);
+    ck_assert_int_eq(rw_session_break_get(f.s, n1)->hits, 6);
+    /* asked at each hit, in order, in the newest frame */
+    ck_assert_uint_eq(nasked, 6);
+    for (size_t i = 0; i < nasked; i++)
+        ck_assert_uint_eq(asked[i], 6 + 6 * i);
+    ck_assert_uint_eq(seen.frame_index, RW_VALUES_NEWEST);
+    ck_assert_int_eq(go(&f, rw_session_continue)->reason, RW_STOP_END);
+    /* ignore counts apply where the condition is true */
+    ck_assert(rw_session_break_condition(f.s, n1, "ge 10", &err) == RW_OK);
+    rw_session_break_ignore(f.s, n1, 2);
+    go(&f, rw_session_start);
+    ck_stop(go(&f, rw_session_continue), 6 + 6 * 12, RW_STOP_BREAKPOINT);
+    /* backwards: the last hit whose condition is true, the engine asked forwards */
+    ck_assert(rw_session_break_condition(f.s, n1, "eq 3", &err) == RW_OK);
+    nasked = 0;
+    ck_stop(go(&f, rw_session_rcontinue), 6 + 6 * 3, RW_STOP_BREAKPOINT);
+    ck_assert_uint_eq(nasked, 12);
+    for (size_t i = 1; i < nasked; i++)
+        ck_assert_uint_gt(asked[i], asked[i - 1]);
+    ck_assert_int_eq(go(&f, rw_session_rcontinue)->reason, RW_STOP_START);
+    /* an unconditional breakpoint bounds the backward search */
+    ck_assert(rw_session_break_add(f.s, 1, 2, NULL, NULL, 0, &n2, &err) == RW_OK);
+    go_to(&f, 6 + 6 * 20);
+    nasked = 0;
+    ck_stop(go(&f, rw_session_rcontinue), 5 + 6 * 20, RW_STOP_BREAKPOINT);
+    ck_assert_int_eq(f.st.breakpoint, n2);
+    ck_assert_uint_eq(nasked, 0);
+    rw_session_break_delete(f.s, n2);
+    /* a condition that raises stops at the first hit; a temporary one stays */
+    rw_session_break_delete(f.s, n1);
+    ck_assert(rw_session_break_add(f.s, 1, 3, NULL, "raise", 1, &n2, &err) == RW_OK);
+    go(&f, rw_session_start);
+    ck_stop(go(&f, rw_session_continue), 6, RW_STOP_BREAKPOINT);
+    ck_assert_int_eq(f.st.deleted, 0);
+    ck_assert_ptr_nonnull(rw_session_break_get(f.s, n2));
+    /* without values every hit stops */
+    rw_session_set_values(f.s, NULL);
+    ck_assert(rw_session_break_condition(f.s, n2, "eq 5", &err) == RW_OK);
+    ck_stop(go(&f, rw_session_continue), 12, RW_STOP_BREAKPOINT);
     close_fixture(&f);
 }
 END_TEST
@@ -689,7 +794,8 @@ int main(void)
 {
     const TTest *loop_tests[] = {test_start_and_frames, test_step_rstep_inverse,
                                  test_next_rnext_rreturn, test_breakpoints, test_goto_and_lookups,
-                                 test_vocabulary, test_fast_matches_plain, test_values_seam};
+                                 test_vocabulary, test_fast_matches_plain, test_values_seam,
+                                 test_conditions};
     const TTest *exception_tests[] = {test_uncaught_exception, test_no_uncaught_exception};
     const TTest *threads_tests[] = {test_threads};
     Suite *s = suite_create("session");

@@ -1,0 +1,323 @@
+/* Input capture for directory streams (files.c has the rules and the other file calls).
+ * Record: the C library's DIR, each one opened in record mode numbered (1, 2, ... in
+ * opening order, the handle a READDIR key names). Replay: DIR handles of our own from a
+ * fixed pool, never dereferenced by anyone but these wrappers; every entry comes from
+ * the log.
+ *
+ * Wraps: opendir fdopendir readdir readdir64 closedir dirfd rewinddir.
+ *
+ *   call        key          result                 data
+ *   OPENDIR     path         1, or 0 (errno)        int64 dirfd of the stream
+ *   FDOPENDIR   fd           1, or 0 (errno)        int64 fd
+ *   READDIR     handle       1 per entry, 0 at the  d_ino (8 bytes), d_type (1 byte),
+ *                            end or on an error     the name
+ *   CLOSEDIR    handle       0/-1                   -
+ * dirfd and rewinddir log nothing: the stream's descriptor is in its OPENDIR record,
+ * and rewinddir has no result (the READDIR records that follow say what it did).
+ */
+#include "files_int.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stddef.h>
+
+#define DIRS 256 /* streams open at once that are followed (record) or served (replay) */
+
+/* A replayed stream. */
+typedef struct fake_dir {
+    int used;
+    int fd;      /* the recorded descriptor */
+    int from_fd; /* fdopendir: closing the stream closes the program's fd */
+    int64_t num;
+    struct dirent64 ent; /* what readdir returned last */
+} fake_dir;
+
+/* The file's state. Global because wrappers get no context. real: written once
+ * (constructor or first call). The rest is guarded by mu (these calls are not
+ * async-signal-safe in the C library either):
+ *  - next: the last handle number given; it starts again from 1 whenever no followed
+ *    stream is open, so that the numbers depend only on the calls (the same in replay,
+ *    and in a test that records and replays in one process).
+ *  - rec[0..nrec): record, the streams opened in record mode and their numbers.
+ *  - pool: replay, the streams handed out (used = 1). */
+static struct dir_state {
+    struct {
+        __typeof__(opendir) *opendir;
+        __typeof__(fdopendir) *fdopendir;
+        __typeof__(readdir) *readdir;
+        __typeof__(readdir64) *readdir64;
+        __typeof__(closedir) *closedir;
+        __typeof__(dirfd) *dirfd;
+        __typeof__(rewinddir) *rewinddir;
+    } real;
+    pthread_mutex_t mu;
+    int64_t next;
+    struct {
+        DIR *d;
+        int64_t num;
+        int fd;
+        int from_fd;
+    } rec[DIRS];
+    size_t nrec;
+    fake_dir pool[DIRS];
+    size_t nfake; /* pool entries in use */
+} dst = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void resolve(void)
+{
+    dst.real.opendir = (__typeof__(opendir) *)dlsym(RTLD_NEXT, "opendir");
+    dst.real.fdopendir = (__typeof__(fdopendir) *)dlsym(RTLD_NEXT, "fdopendir");
+    dst.real.readdir = (__typeof__(readdir) *)dlsym(RTLD_NEXT, "readdir");
+    dst.real.readdir64 = (__typeof__(readdir64) *)dlsym(RTLD_NEXT, "readdir64");
+    dst.real.closedir = (__typeof__(closedir) *)dlsym(RTLD_NEXT, "closedir");
+    dst.real.dirfd = (__typeof__(dirfd) *)dlsym(RTLD_NEXT, "dirfd");
+    dst.real.rewinddir = (__typeof__(rewinddir) *)dlsym(RTLD_NEXT, "rewinddir");
+}
+
+__attribute__((constructor)) static void dir_init(void)
+{
+    resolve();
+}
+
+#define REAL(n) (RW_LIKELY(dst.real.n != NULL) ? dst.real.n : (resolve(), dst.real.n))
+
+/* The replayed stream d is, or NULL when d is the C library's. */
+static fake_dir *fake_of(DIR *d)
+{
+    uintptr_t p = (uintptr_t)d, lo = (uintptr_t)&dst.pool[0];
+    if (p < lo || p >= (uintptr_t)&dst.pool[DIRS])
+        return NULL;
+    return (fake_dir *)d;
+}
+
+/* Record: the number of stream d (0: not followed), and its slot. */
+static int64_t rec_find(DIR *d, size_t *slot)
+{
+    for (size_t i = 0; i < dst.nrec; i++)
+        if (dst.rec[i].d == d) {
+            if (slot)
+                *slot = i;
+            return dst.rec[i].num;
+        }
+    return 0;
+}
+
+/* The end of opendir/fdopendir. Record: d is the C library's result; replay: d is
+ * ignored and the record decides. */
+static DIR *opened(int m, uint32_t call, const rw_in_key *k, DIR *d, int e, int from_fd)
+{
+    if (m == RW_IN_REPLAY) {
+        const rw_input *g = rw_in_take(call, k);
+        if (!g->result)
+            return (DIR *)(rw_in_return(g), NULL);
+        int64_t fd = -1;
+        if (g->data_len == sizeof fd)
+            memcpy(&fd, g->data, sizeof fd);
+        pthread_mutex_lock(&dst.mu);
+        fake_dir *f = NULL;
+        for (size_t i = 0; i < DIRS && !f; i++)
+            if (!dst.pool[i].used)
+                f = &dst.pool[i];
+        if (f) {
+            if (dst.nfake++ == 0)
+                dst.next = 0;
+            memset(f, 0, sizeof *f);
+            f->used = 1;
+            f->fd = (int)fd;
+            f->from_fd = from_fd;
+            f->num = ++dst.next;
+        }
+        pthread_mutex_unlock(&dst.mu);
+        if (!f)
+            rw_in_diverge("the replay has more directory streams open than it can serve", g);
+        rw_in_return(g);
+        return (DIR *)f;
+    }
+    int64_t fd = -1;
+    if (d) {
+        fd = REAL(dirfd)(d);
+        pthread_mutex_lock(&dst.mu);
+        if (dst.nrec == 0)
+            dst.next = 0;
+        int64_t num = ++dst.next;
+        if (dst.nrec < DIRS) { /* beyond: its entries are not logged (nor replayed) */
+            dst.rec[dst.nrec].d = d;
+            dst.rec[dst.nrec].num = num;
+            dst.rec[dst.nrec].fd = (int)fd;
+            dst.rec[dst.nrec].from_fd = from_fd;
+            dst.nrec++;
+        }
+        pthread_mutex_unlock(&dst.mu);
+    }
+    rw_in_put(call, d != NULL, e, k, d ? &fd : NULL, d ? sizeof fd : 0);
+    errno = e;
+    return d;
+}
+
+DIR *opendir(const char *path)
+{
+    int m = rw_in_mode();
+    if (RW_LIKELY(m == RW_IN_OFF))
+        return REAL(opendir)(path);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_str(&k, path);
+    if (m == RW_IN_REPLAY)
+        return opened(m, RW_CALL_OPENDIR, &k, NULL, 0, 0);
+    DIR *d = REAL(opendir)(path);
+    return opened(m, RW_CALL_OPENDIR, &k, d, errno, 0);
+}
+
+DIR *fdopendir(int fd)
+{
+    int m = rw_in_mode();
+    if (RW_LIKELY(m == RW_IN_OFF))
+        return REAL(fdopendir)(fd);
+    rw_in_key k;
+    KEY(&k, fd);
+    if (m == RW_IN_REPLAY)
+        return opened(m, RW_CALL_FDOPENDIR, &k, NULL, 0, 1);
+    DIR *d = REAL(fdopendir)(fd);
+    return opened(m, RW_CALL_FDOPENDIR, &k, d, errno, 1);
+}
+
+/* The entry data: d_ino, d_type, the name. */
+#define ENT_HEAD 9
+
+static struct dirent64 *replay_entry(fake_dir *f)
+{
+    rw_in_key k;
+    KEY(&k, f->num);
+    const rw_input *g = rw_in_take(RW_CALL_READDIR, &k);
+    if (!g->result || g->data_len < ENT_HEAD)
+        return (struct dirent64 *)(rw_in_return(g), NULL);
+    uint64_t ino;
+    memcpy(&ino, g->data, 8);
+    size_t len = g->data_len - ENT_HEAD;
+    if (len >= sizeof f->ent.d_name)
+        len = sizeof f->ent.d_name - 1;
+    memset(&f->ent, 0, offsetof(struct dirent64, d_name));
+    f->ent.d_ino = ino;
+    f->ent.d_type = g->data[8];
+    f->ent.d_reclen = sizeof f->ent;
+    memcpy(f->ent.d_name, g->data + ENT_HEAD, len);
+    f->ent.d_name[len] = '\0';
+    rw_in_return(g);
+    return &f->ent;
+}
+
+static void record_entry(int64_t num, const struct dirent64 *ent, int e)
+{
+    rw_in_key k;
+    KEY(&k, num);
+    uint8_t buf[ENT_HEAD + sizeof ent->d_name];
+    size_t len = 0;
+    if (ent) {
+        uint64_t ino = ent->d_ino;
+        memcpy(buf, &ino, 8);
+        buf[8] = ent->d_type;
+        len = strnlen(ent->d_name, sizeof ent->d_name);
+        memcpy(buf + ENT_HEAD, ent->d_name, len);
+        len += ENT_HEAD;
+    }
+    rw_in_put(RW_CALL_READDIR, ent != NULL, e, &k, ent ? buf : NULL, len);
+    errno = e;
+}
+
+/* readdir and readdir64 (the same struct on x86_64). */
+static struct dirent64 *readdir_any(DIR *d, int is64)
+{
+    fake_dir *f = fake_of(d);
+    if (f)
+        return rw_in_mode() == RW_IN_REPLAY ? replay_entry(f) : NULL;
+    int m = rw_in_mode();
+    if (m == RW_IN_RECORD) {
+        pthread_mutex_lock(&dst.mu);
+        int64_t num = rec_find(d, NULL);
+        pthread_mutex_unlock(&dst.mu);
+        if (num) {
+            struct dirent64 *ent = is64 ? REAL(readdir64)(d)
+                                        : (struct dirent64 *)(void *)REAL(readdir)(d);
+            record_entry(num, ent, errno);
+            return ent;
+        }
+    }
+    return is64 ? REAL(readdir64)(d) : (struct dirent64 *)(void *)REAL(readdir)(d);
+}
+
+_Static_assert(sizeof(struct dirent) == sizeof(struct dirent64), "dirent64 is dirent");
+
+struct dirent *readdir(DIR *d)
+{
+    return (struct dirent *)(void *)readdir_any(d, 0);
+}
+
+struct dirent64 *readdir64(DIR *d)
+{
+    return readdir_any(d, 1);
+}
+
+static void release(fake_dir *f)
+{
+    pthread_mutex_lock(&dst.mu);
+    f->used = 0;
+    dst.nfake--;
+    pthread_mutex_unlock(&dst.mu);
+}
+
+int closedir(DIR *d)
+{
+    fake_dir *f = fake_of(d);
+    if (f) {
+        int r = 0;
+        if (rw_in_mode() == RW_IN_REPLAY) {
+            rw_in_key k;
+            KEY(&k, f->num);
+            const rw_input *g = rw_in_take(RW_CALL_CLOSEDIR, &k);
+            if (f->from_fd)
+                rw_files_set_local(f->fd, -1);
+            r = (int)g->result;
+            release(f);
+            rw_in_return(g);
+            return r;
+        }
+        release(f);
+        return r;
+    }
+    int m = rw_in_mode();
+    int64_t num = 0;
+    int fd = -1;
+    if (m == RW_IN_RECORD || dst.nrec) {
+        size_t slot;
+        pthread_mutex_lock(&dst.mu);
+        num = rec_find(d, &slot);
+        if (num) {
+            fd = dst.rec[slot].fd;
+            dst.rec[slot] = dst.rec[--dst.nrec];
+        }
+        pthread_mutex_unlock(&dst.mu);
+    }
+    int r = REAL(closedir)(d);
+    int e = errno;
+    if (num && m == RW_IN_RECORD) {
+        rw_in_key k;
+        KEY(&k, num);
+        rw_files_mark(fd, 0);
+        return (int)rw_files_logged(RW_CALL_CLOSEDIR, &k, r, e, NULL, 0);
+    }
+    errno = e;
+    return r;
+}
+
+int dirfd(DIR *d)
+{
+    fake_dir *f = fake_of(d);
+    return f ? f->fd : REAL(dirfd)(d);
+}
+
+void rewinddir(DIR *d)
+{
+    if (!fake_of(d))
+        REAL(rewinddir)(d);
+}

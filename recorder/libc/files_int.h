@@ -1,0 +1,77 @@
+/* Privates shared by the file wrappers (files.c: descriptors and paths; files_dir.c:
+ * DIR streams; files_stdio.c: FILE streams): the key and record helpers, and the one
+ * table they share, which descriptors refer to a file of the Python installation
+ * (logged by reference, RW_INPUT_F_INSTALL). Owner of the table: files.c.
+ */
+#ifndef RW_LIBC_FILES_INT_H
+#define RW_LIBC_FILES_INT_H
+
+#include "input.h"
+
+#include <stdint.h>
+
+/* A key of int64s, an expression: KEY(&k, a, b, c) starts k with a, b, c; KEYP(&k,
+ * path, a, b) adds the path. */
+static inline void rw_files_key_ints(rw_in_key *k, const int64_t *v, size_t n)
+{
+    rw_in_key_init(k);
+    for (size_t i = 0; i < n; i++)
+        rw_in_key_i64(k, v[i]);
+}
+
+#define KEY(k, ...)                                                                        \
+    rw_files_key_ints(k, (const int64_t[]){__VA_ARGS__},                                   \
+                      sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
+#define KEYP(k, path, ...) (KEY(k, __VA_ARGS__), rw_in_key_str(k, path))
+
+/* Replay: takes the thread's next record (call, key k), copies its data (at most cap
+ * bytes) to out when out is not NULL, sets errno and returns the recorded result. */
+static inline int64_t rw_files_replayed(uint32_t call, const rw_in_key *k, void *out,
+                                        size_t cap)
+{
+    const rw_input *g = rw_in_take(call, k);
+    if (out && g->data_len)
+        memcpy(out, g->data, g->data_len < cap ? g->data_len : cap);
+    return rw_in_return(g);
+}
+
+/* Record: logs the call's result r, errno e and len bytes of data, sets errno to e and
+ * returns r. */
+static inline int64_t rw_files_logged(uint32_t call, const rw_in_key *k, int64_t r, int e,
+                                      const void *data, size_t len)
+{
+    rw_in_put(call, r, e, k, data, len);
+    errno = e;
+    return r;
+}
+
+/* 1 when path names a file of the Python installation rewind embeds (its standard
+ * library directory and lib-dynload, not site-packages or dist-packages): absolute,
+ * without "..". */
+int rw_files_install_path(const char *path);
+
+/* Record: marks fd as an installation file opened read-only (install 1) or not (0).
+ * Replay: recorded fd `fd` is now answered by the real local descriptor lfd (-1:
+ * none); an older local descriptor for fd is closed. Out-of-range fds are ignored. */
+void rw_files_mark(int fd, int install);
+void rw_files_set_local(int fd, int lfd);
+
+/* Record: 1 when fd was marked. Replay: the local descriptor of fd, or -1. */
+int rw_files_is_install(int fd);
+int rw_files_local(int fd);
+
+/* Replay: forgets the local descriptor of fd without closing it (it now belongs to a
+ * FILE or DIR of the real C library), and returns it (-1 when none). */
+int rw_files_take_local(int fd);
+
+/* Record: the bytes of regular file fd from offset off to its end, read with the C
+ * library's pread (the file position does not move), in a new buffer (caller frees
+ * with rw_sys_free) and *len; NULL when fd is not a regular file or cannot be read
+ * (*len 0). */
+uint8_t *rw_files_read_rest(int fd, int64_t off, size_t *len);
+
+/* Replay: reports that the replay cannot go on (what, printf-like) and does not
+ * return. */
+void rw_files_diverge(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

@@ -1,0 +1,244 @@
+/* The front end's side of the engine (client.h): spawn `rewind __engine`, the
+ * protocol's requests and replies (proto.h), restart when asked to go back. */
+#include "client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+struct rw_engine {
+    char *trace;
+    pid_t pid;
+    int fd;              /* our end of the socket pair */
+    uint64_t pos;        /* UINT64_MAX: not stopped yet */
+    int broken;          /* diverged, ended or lost: the next goto restarts */
+    char *report;        /* the last divergence report, whole */
+};
+
+static void stop_process(rw_engine *e)
+{
+    if (e->fd >= 0) {
+        close(e->fd);
+        e->fd = -1;
+    }
+    if (e->pid > 0) {
+        kill(e->pid, SIGKILL);
+        while (waitpid(e->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        e->pid = -1;
+    }
+    e->pos = UINT64_MAX;
+}
+
+/* The rewind executable to start: the one running (an engine is this program in
+ * another mode), REWIND_ENGINE_EXE for tests that drive a client from another one. */
+static const char *engine_exe(void)
+{
+    const char *exe = getenv("REWIND_ENGINE_EXE");
+    return exe && *exe ? exe : "/proc/self/exe";
+}
+
+static rw_code start(rw_engine *e, rw_err *err)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return rw_err_set(err, RW_EPYTHON, "cannot start the engine: socketpair: %s",
+                          strerror(errno));
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return rw_err_set(err, RW_EPYTHON, "cannot start the engine: fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        /* The engine dies with its client. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        int fd = fcntl(sv[1], F_DUPFD, 3); /* without CLOEXEC */
+        char fds[16];
+        snprintf(fds, sizeof fds, "%d", fd < 0 ? sv[1] : fd);
+        /* Its stdin is not the user's terminal; stdout and stderr stay ours (what the
+         * program writes in replay is answered from the log, not shown from here). */
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            /* Until the program's writes are all answered from the log, what it prints
+             * in the engine goes nowhere; REWIND_ENGINE_DEBUG keeps the engine's stderr. */
+            dup2(null, 1);
+            if (!getenv("REWIND_ENGINE_DEBUG"))
+                dup2(null, 2);
+            close(null);
+        }
+        const char *exe = engine_exe();
+        execl(exe, "rewind", "__engine", e->trace, "--fd-in", fds, "--fd-out", fds,
+              (char *)NULL);
+        _exit(127);
+    }
+    close(sv[1]);
+    e->pid = pid;
+    e->fd = sv[0];
+    e->pos = UINT64_MAX;
+    e->broken = 0;
+    uint8_t *buf;
+    rw_eproto_msg m;
+    rw_err rerr = {0};
+    rw_code rc = rw_eproto_recv(e->fd, &buf, &m, &rerr);
+    if (rc != RW_OK) {
+        stop_process(e);
+        return rw_err_set(err, RW_EPYTHON, "the engine did not start (%s)", rerr.msg);
+    }
+    if (m.type == RW_EP_READY) {
+        free(buf);
+        return RW_OK;
+    }
+    rw_err_set(err, RW_EPYTHON, "%.*s", (int)(m.type == RW_EP_ERROR ? m.text_len : 0),
+               m.type == RW_EP_ERROR ? m.text : "the engine answered out of turn");
+    free(buf);
+    stop_process(e);
+    return RW_EPYTHON;
+}
+
+rw_code rw_engine_open(const char *trace_path, rw_engine **out, rw_err *err)
+{
+    rw_engine *e = calloc(1, sizeof *e);
+    if (!e || !(e->trace = strdup(trace_path))) {
+        free(e);
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    }
+    e->fd = -1;
+    e->pid = -1;
+    e->pos = UINT64_MAX;
+    rw_code rc = start(e, err);
+    if (rc != RW_OK) {
+        free(e->trace);
+        free(e);
+        return rc;
+    }
+    *out = e;
+    return RW_OK;
+}
+
+void rw_engine_close(rw_engine *e)
+{
+    if (!e)
+        return;
+    if (e->fd >= 0) {
+        rw_eproto_msg q = {.type = RW_EP_QUIT};
+        rw_eproto_send(e->fd, &q, NULL);
+    }
+    stop_process(e);
+    free(e->report);
+    free(e->trace);
+    free(e);
+}
+
+uint64_t rw_engine_pos(const rw_engine *e)
+{
+    return e->pos;
+}
+
+const char *rw_engine_report(const rw_engine *e)
+{
+    return e->report ? e->report : "";
+}
+
+/* Sends req and reads one reply into *buf/m. A lost engine is RW_EIO, and leaves e
+ * needing a restart. */
+static rw_code exchange(rw_engine *e, const rw_eproto_msg *req, uint8_t **buf, rw_eproto_msg *m,
+                        rw_err *err)
+{
+    rw_err ioerr = {0};
+    if (e->fd < 0 || rw_eproto_send(e->fd, req, &ioerr) != RW_OK ||
+        rw_eproto_recv(e->fd, buf, m, &ioerr) != RW_OK) {
+        int status = 0;
+        if (e->pid > 0 && waitpid(e->pid, &status, WNOHANG) == e->pid) {
+            e->pid = -1;
+            if (WIFSIGNALED(status))
+                snprintf(ioerr.msg, sizeof ioerr.msg, "it died of signal %d",
+                         WTERMSIG(status));
+            else
+                snprintf(ioerr.msg, sizeof ioerr.msg, "it exited with status %d",
+                         WEXITSTATUS(status));
+        }
+        stop_process(e);
+        e->broken = 1;
+        return rw_err_set(err, RW_EIO, "the engine was lost (%s)", ioerr.msg);
+    }
+    return RW_OK;
+}
+
+rw_code rw_engine_goto(rw_engine *e, uint64_t pos, rw_err *err)
+{
+    if (e->broken || e->fd < 0 || (e->pos != UINT64_MAX && pos < e->pos)) {
+        stop_process(e);
+        RW_TRY(start(e, err));
+    }
+    rw_eproto_msg req = {.type = RW_EP_GOTO, .pos = pos};
+    uint8_t *buf = NULL;
+    rw_eproto_msg m;
+    RW_TRY(exchange(e, &req, &buf, &m, err));
+    rw_code rc = RW_OK;
+    switch (m.type) {
+    case RW_EP_STOPPED:
+        e->pos = m.pos;
+        break;
+    case RW_EP_DIVERGED:
+        free(e->report);
+        e->report = strndup(m.text, m.text_len);
+        e->broken = 1;
+        rc = rw_err_set(err, RW_ECORRUPT, "%.*s", (int)m.text_len, m.text);
+        break;
+    case RW_EP_ENDED:
+        e->broken = 1;
+        rc = rw_err_set(err, RW_EINVAL, "%.*s", (int)m.text_len, m.text);
+        break;
+    case RW_EP_ERROR:
+        rc = rw_err_set(err, RW_EINVAL, "the engine: %.*s", (int)m.text_len, m.text);
+        break;
+    default:
+        e->broken = 1;
+        rc = rw_err_set(err, RW_ECORRUPT, "the engine answered '%c' to a goto", m.type);
+    }
+    free(buf);
+    return rc;
+}
+
+rw_code rw_engine_ask(rw_engine *e, rw_engine_op op, uint32_t frame, const char *text,
+                      char **out, int *raised, rw_err *err)
+{
+    if (e->fd < 0 || e->broken || e->pos == UINT64_MAX)
+        return rw_err_set(err, RW_EINVAL, "the engine is not stopped anywhere");
+    rw_eproto_msg req = {.type = RW_EP_ASK, .op = (uint8_t)op, .frame = frame,
+                         .text = text ? text : "", .text_len = text ? strlen(text) : 0};
+    uint8_t *buf = NULL;
+    rw_eproto_msg m;
+    RW_TRY(exchange(e, &req, &buf, &m, err));
+    rw_code rc = RW_OK;
+    if (m.type == RW_EP_VALUE) {
+        char *s = strndup(m.text, m.text_len);
+        if (!s) {
+            rc = rw_err_set(err, RW_ENOMEM, "out of memory");
+        } else {
+            *out = s;
+            *raised = m.raised;
+        }
+    } else if (m.type == RW_EP_ERROR) {
+        rc = rw_err_set(err, RW_EINVAL, "%.*s", (int)m.text_len, m.text);
+    } else {
+        e->broken = 1;
+        rc = rw_err_set(err, RW_ECORRUPT, "the engine answered '%c' to a question", m.type);
+    }
+    free(buf);
+    return rc;
+}

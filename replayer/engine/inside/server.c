@@ -1,0 +1,628 @@
+/* The engine process (server.h): set-up from the trace, the stop check in the hooks,
+ * the request loop at a stop, the throwaway forks that evaluate.
+ *
+ * The stop check: the event source's hook functions are replaced by eng_trace and
+ * eng_profile (rw_record_engine), which call the recorder's and then compare
+ * rw_st.nevents, the position of the next event, with the target: the recording's
+ * hot path is untouched, and the engine pays one compare per event.
+ *
+ * Everything the engine does for itself while the program runs (the pipe, reading
+ * the traces, forking) is bracketed with rw_in_pause so that none of it is answered
+ * from the log, and none of it touches Python: Python-visible work happens only in
+ * the forks, so the run goes on exactly as recorded.
+ */
+#include <Python.h>
+
+#include "server.h"
+
+#include "frameobject.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "client.h"
+#include "detalloc.h"
+#include "evalpy.h"
+#include "libc/input.h"
+#include "libc/libc.h"
+#include "proto.h"
+#include "reader.h"
+#include "recorder.h"
+#include "source.h"
+#include "state.h"
+
+/* The engine's state: one per process (the hooks get no context). Written by the
+ * thread that holds the GIL (the stop check, the loop at a stop) and by
+ * rw_engine_serve before the program runs. */
+static struct engine {
+    int in, out;
+    rw_reader *rec;
+    uint64_t target;      /* stop in the hook of this event */
+    char epath[64];       /* the engine's own trace (a memfd) */
+    rw_check *check;
+    int ended;            /* ENDED was sent */
+    int goto_pending;     /* a GOTO awaits its answer (STOPPED, DIVERGED, ENDED, ERROR) */
+    pid_t ia_pid;         /* the interact fork, or 0 */
+    int ia_fd;
+} E = {.target = UINT64_MAX, .ia_fd = -1};
+
+/* Ends the engine now, from anywhere: nothing of the run is worth closing. */
+static _Noreturn void die(int status)
+{
+    rw_in_pause();
+    rw_libc_set_end(NULL);
+    if (E.ia_pid > 0)
+        kill(E.ia_pid, SIGKILL);
+    _exit(status);
+}
+
+static void send_msg(uint8_t type, uint64_t pos, const char *text)
+{
+    rw_eproto_msg m = {.type = type, .pos = pos, .text = text ? text : "",
+                       .text_len = text ? strlen(text) : 0};
+    if (rw_eproto_send(E.out, &m, NULL) != RW_OK)
+        die(0); /* the client is gone */
+}
+
+static void send_value(int raised, const char *text, size_t len)
+{
+    rw_eproto_msg m = {.type = RW_EP_VALUE, .raised = (uint8_t)raised, .text = text,
+                       .text_len = len};
+    if (rw_eproto_send(E.out, &m, NULL) != RW_OK)
+        die(0);
+}
+
+/* After a divergence or the program's end: answers the pending goto, then every
+ * later one, with this message until the client goes. */
+static _Noreturn void serve_dead(uint8_t type, uint64_t pos, const char *text)
+{
+    if (E.goto_pending) {
+        E.goto_pending = 0;
+        send_msg(type, pos, text);
+    }
+    for (;;) {
+        uint8_t *buf;
+        rw_eproto_msg m;
+        if (rw_eproto_recv(E.in, &buf, &m, NULL) != RW_OK)
+            die(0);
+        uint8_t t = m.type;
+        free(buf);
+        if (t == RW_EP_QUIT)
+            die(0);
+        if (t == RW_EP_GOTO)
+            send_msg(type, pos, text);
+        else
+            send_msg(RW_EP_ERROR, 0, "the engine is not stopped anywhere");
+    }
+}
+
+/* ---- evaluation in a throwaway fork ---------------------------------------------- */
+
+/* The newest frame of the stop and what the hook was given. */
+typedef struct stop {
+    PyFrameObject *frame;
+    int what;
+    PyObject *arg;
+    uint64_t pos;
+} stop;
+
+/* {path: [lines]} of every recorded file with its text (for `source`). */
+static PyObject *recorded_sources(void)
+{
+    PyObject *d = PyDict_New();
+    const rw_defs *defs = rw_reader_defs(E.rec);
+    for (uint32_t id = 1; d; id++) {
+        const Rewind__FileDef *f = rw_defs_file(defs, id);
+        if (!f)
+            break;
+        if (!f->has_source || !f->path)
+            continue;
+        PyObject *text = PyUnicode_DecodeUTF8((const char *)f->source.data,
+                                              (Py_ssize_t)f->source.len, "replace");
+        PyObject *lines = text ? PyUnicode_Splitlines(text, 1) : NULL;
+        if (lines)
+            PyDict_SetItemString(d, f->path, lines);
+        Py_XDECREF(lines);
+        Py_XDECREF(text);
+        PyErr_Clear();
+    }
+    return d;
+}
+
+/* Runs op in this (forked) process: returns a new (raised, text) pair in *raised,
+ * *text (malloc'd). GIL held. */
+static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text, size_t len,
+                     int *raised, char **out)
+{
+    *raised = 1;
+    *out = NULL;
+    /* The frame: 0 = outermost of the stopped thread (references kept: a throwaway). */
+    PyFrameObject *frames[4096];
+    size_t n = 0;
+    PyFrameObject *cur = st->frame;
+    Py_XINCREF(cur);
+    while (cur && n < 4096) {
+        frames[n++] = cur;
+        cur = PyFrame_GetBack(cur); /* new reference */
+    }
+    Py_XDECREF(cur);
+    size_t ix = frame_ix == UINT32_MAX ? 0 : frame_ix < n ? n - 1 - frame_ix : SIZE_MAX;
+    if (ix == SIZE_MAX) {
+        *out = strdup("no such frame");
+        return;
+    }
+    PyFrameObject *f = frames[ix];
+    /* The helper's module, made once per fork (an interact fork keeps its console). */
+    static PyObject *g;
+    if (!g) {
+        /* Its imports (pprint, inspect, code, ...) read the local standard library for
+         * real: this is the engine's own work, not the program's, and happens in the
+         * throwaway fork only. The evaluation itself runs refused (RW_IN_EVAL). */
+        rw_in_pause();
+        g = PyDict_New();
+        if (g)
+            PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins());
+        PyObject *r = g ? PyRun_String(rw_engine_evalpy, Py_file_input, g, g) : NULL;
+        Py_XDECREF(r);
+        rw_in_resume();
+    }
+    PyObject *extra = PyDict_New();
+    if (ix == 0 && extra && st->arg) {
+        if (st->what == PyTrace_RETURN)
+            PyDict_SetItemString(extra, "__return__", st->arg);
+        else if (st->what == PyTrace_EXCEPTION && PyTuple_Check(st->arg) &&
+                 PyTuple_GET_SIZE(st->arg) >= 2) {
+            PyObject *te = PyTuple_GetSlice(st->arg, 0, 2);
+            if (te)
+                PyDict_SetItemString(extra, "__exception__", te);
+            Py_XDECREF(te);
+        }
+    }
+    PyObject *sources = op == RW_ENGINE_SOURCE ? recorded_sources() : PyDict_New();
+    PyObject *fn = g ? PyDict_GetItemString(g, "run") : NULL;
+    PyObject *t = PyUnicode_DecodeUTF8(text, (Py_ssize_t)len, "surrogateescape");
+    PyObject *res = fn && t && extra && sources
+                        ? PyObject_CallFunction(fn, "OiOOO", (PyObject *)f, op, t, extra, sources)
+                        : NULL;
+    if (res && op == RW_ENGINE_EXEC)
+        PyFrame_LocalsToFast(f, 0); /* as pdb's !stmt: assignments reach the frame */
+    PyObject *s = NULL;
+    if (res && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 2) {
+        *raised = (int)PyLong_AsLong(PyTuple_GET_ITEM(res, 0));
+        s = PyUnicode_AsEncodedString(PyTuple_GET_ITEM(res, 1), "utf-8", "backslashreplace");
+    }
+    if (s) {
+        *out = strndup(PyBytes_AS_STRING(s), (size_t)PyBytes_GET_SIZE(s));
+    } else {
+        *raised = 1;
+        *out = strdup("the engine could not evaluate this");
+        PyErr_Clear();
+    }
+    if (*raised == 1 && *out && !(*out)[0]) {
+        free(*out);
+        *out = strdup("the evaluation failed");
+    }
+    Py_XDECREF(s);
+    Py_XDECREF(res);
+    Py_XDECREF(t);
+    Py_XDECREF(sources);
+    Py_XDECREF(extra);
+    PyErr_Clear();
+}
+
+/* In the fork: nothing recorded, nothing performed, nothing taken from the log. */
+static void become_throwaway(void)
+{
+    /* The hooks stay, but record nothing (the recorder's are off, and the stop
+     * check's target is past everything); the exits close no trace. */
+    atomic_store(&rw_st.on, 0);
+    rw_libc_set_end(NULL);
+}
+
+static void child_reply(int fd, int raised, const char *text)
+{
+    rw_in_pause();
+    rw_eproto_msg m = {.type = RW_EP_VALUE, .raised = (uint8_t)raised, .text = text,
+                       .text_len = strlen(text)};
+    rw_eproto_send(fd, &m, NULL);
+    rw_in_resume();
+}
+
+/* Forks a throwaway copy of the engine that evaluates op and replies on a socket; for
+ * INTERACT_BEGIN the copy stays and serves lines until INTERACT_END. Returns the pid
+ * and our end of the socket, or -1 (errno). GIL held (the copy has it too). */
+static pid_t fork_eval(const stop *st, int op, uint32_t frame, const char *text, size_t len,
+                       int *fd_out)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return -1;
+    pid_t pid = _Fork(); /* no atfork handlers: the copy must not start a trace */
+    if (pid < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return -1;
+    }
+    if (pid > 0) {
+        close(sv[1]);
+        *fd_out = sv[0];
+        return pid;
+    }
+    close(sv[0]);
+    become_throwaway();
+    rw_in_eval_mode();
+    int raised;
+    char *out;
+    evaluate(st, op, frame, text, len, &raised, &out);
+    child_reply(sv[1], raised, out ? out : "");
+    free(out);
+    while (op == RW_ENGINE_INTERACT_BEGIN) {
+        uint8_t *buf;
+        rw_eproto_msg m;
+        rw_in_pause();
+        rw_code rc = rw_eproto_recv(sv[1], &buf, &m, NULL);
+        rw_in_resume();
+        if (rc != RW_OK || m.type != RW_EP_ASK) {
+            free(buf);
+            break;
+        }
+        evaluate(st, m.op, frame, m.text, m.text_len, &raised, &out);
+        free(buf);
+        child_reply(sv[1], raised, out ? out : "");
+        free(out);
+        if (m.op == RW_ENGINE_INTERACT_END)
+            break;
+    }
+    _exit(0);
+}
+
+/* Reads the fork's reply and forwards it to the client. */
+static void forward_reply(pid_t pid, int fd, int wait_exit)
+{
+    uint8_t *buf;
+    rw_eproto_msg m;
+    rw_code rc = rw_eproto_recv(fd, &buf, &m, NULL);
+    if (rc == RW_OK && m.type == RW_EP_VALUE) {
+        send_value(m.raised, m.text, m.text_len);
+    } else {
+        int status = 0;
+        waitpid(pid, &status, 0);
+        wait_exit = 0;
+        char why[128];
+        if (WIFSIGNALED(status))
+            snprintf(why, sizeof why, "the evaluation crashed (signal %d)", WTERMSIG(status));
+        else
+            snprintf(why, sizeof why, "the evaluation ended without an answer");
+        send_msg(RW_EP_ERROR, 0, why);
+    }
+    free(buf);
+    if (wait_exit) {
+        close(fd);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+}
+
+static void interact_end(void)
+{
+    if (E.ia_pid > 0) {
+        close(E.ia_fd);
+        kill(E.ia_pid, SIGKILL);
+        waitpid(E.ia_pid, NULL, 0);
+    }
+    E.ia_pid = 0;
+    E.ia_fd = -1;
+}
+
+static void ask(const stop *st, const rw_eproto_msg *m)
+{
+    if (m->op == RW_ENGINE_INTERACT_LINE || m->op == RW_ENGINE_INTERACT_END) {
+        if (E.ia_pid <= 0) {
+            send_msg(RW_EP_ERROR, 0, "no interactive console is open");
+            return;
+        }
+        if (rw_eproto_send(E.ia_fd, m, NULL) != RW_OK) {
+            interact_end();
+            send_msg(RW_EP_ERROR, 0, "the interactive console is gone");
+            return;
+        }
+        int end = m->op == RW_ENGINE_INTERACT_END;
+        forward_reply(E.ia_pid, E.ia_fd, 0);
+        if (end)
+            interact_end();
+        return;
+    }
+    if (m->op == RW_ENGINE_INTERACT_BEGIN)
+        interact_end();
+    int fd;
+    pid_t pid = fork_eval(st, m->op, m->frame, m->text, m->text_len, &fd);
+    if (pid < 0) {
+        char why[128];
+        snprintf(why, sizeof why, "cannot fork to evaluate: %s", strerror(errno));
+        send_msg(RW_EP_ERROR, 0, why);
+        return;
+    }
+    if (m->op == RW_ENGINE_INTERACT_BEGIN) {
+        E.ia_pid = pid;
+        E.ia_fd = fd;
+        forward_reply(pid, fd, 0);
+    } else {
+        forward_reply(pid, fd, 1);
+    }
+}
+
+/* ---- the stop -------------------------------------------------------------------- */
+
+static void report_divergence(uint64_t where, const char *what)
+{
+    /* The report: what differs, then the last inputs the replay consumed. */
+    size_t cap = 16384, n = 0;
+    char *rep = malloc(cap);
+    if (!rep)
+        die(1);
+    n += (size_t)snprintf(rep + n, cap - n, "%s", what);
+    const rw_input *recent[8];
+    size_t k = rw_in_recent(recent, 8);
+    if (k)
+        n += (size_t)snprintf(rep + n, cap - n, "\nthe last inputs consumed (oldest first):");
+    else
+        n += (size_t)snprintf(rep + n, cap - n, "\nno input was consumed before it");
+    for (size_t i = 0; i < k && n < cap; i++) {
+        const char *name = rw_call_name(recent[i]->call);
+        n += (size_t)snprintf(rep + n, cap - n,
+                              "\n  %s = %" PRId64 "%s%s (thread %u, input %" PRIu64
+                              ", before event %" PRIu64 ")",
+                              name ? name : "?", recent[i]->result, recent[i]->err ? ", errno " : "",
+                              recent[i]->err ? strerror(recent[i]->err) : "", recent[i]->thread,
+                              recent[i]->seq, recent[i]->position);
+    }
+    serve_dead(RW_EP_DIVERGED, where, rep);
+}
+
+/* rw_in_set_diverge: an input the run asked for is not the recorded one. */
+static void on_input_divergence(const char *what, const rw_input *expected)
+{
+    (void)expected;
+    rw_in_pause();
+    char msg[1024];
+    snprintf(msg, sizeof msg, "the replay diverged from the recording at event %" PRIu64 ": %s",
+             rw_st.nevents, what);
+    report_divergence(rw_st.nevents, msg);
+}
+
+/* Serves the client at a stop until it asks to go on (sets E.target). GIL held. */
+static void at_stop(PyFrameObject *f, int what, PyObject *arg)
+{
+    rw_in_pause();
+    int saved_errno = errno;
+    stop st = {f, what, arg, rw_st.nevents - 1};
+    E.target = UINT64_MAX;
+    rw_err err = {0};
+    if (rw_writer_flush(rw_st.w, &err) != RW_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "the engine's own trace failed: %s", err.msg);
+        serve_dead(RW_EP_ERROR, 0, msg);
+    }
+    char report[2048];
+    uint64_t where = 0;
+    int d = rw_check_upto(E.check, E.epath, st.pos, &where, report, sizeof report, &err);
+    if (d < 0) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "the engine cannot compare its run with the log: %s", err.msg);
+        serve_dead(RW_EP_ERROR, 0, msg);
+    }
+    if (d > 0)
+        report_divergence(where, report);
+    E.goto_pending = 0;
+    send_msg(RW_EP_STOPPED, st.pos, NULL);
+    for (;;) {
+        uint8_t *buf;
+        rw_eproto_msg m;
+        if (rw_eproto_recv(E.in, &buf, &m, NULL) != RW_OK)
+            die(0);
+        if (m.type == RW_EP_QUIT)
+            die(0);
+        if (m.type == RW_EP_GOTO) {
+            uint64_t p = m.pos;
+            free(buf);
+            if (p > st.pos) {
+                interact_end();
+                E.target = p;
+                E.goto_pending = 1;
+                break;
+            }
+            if (p == st.pos) {
+                send_msg(RW_EP_STOPPED, st.pos, NULL);
+            } else {
+                char msg[128];
+                snprintf(msg, sizeof msg, "the engine is at event %" PRIu64
+                         ", past %" PRIu64 ": start a new one", st.pos, p);
+                send_msg(RW_EP_ERROR, 0, msg);
+            }
+            continue;
+        }
+        if (m.type == RW_EP_ASK)
+            ask(&st, &m);
+        else
+            send_msg(RW_EP_ERROR, 0, "unexpected request");
+        free(buf);
+    }
+    errno = saved_errno;
+    rw_in_resume();
+}
+
+static int eng_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
+{
+    int rc = rw_source_trace(obj, f, what, arg);
+    if (RW_UNLIKELY(rw_st.nevents > E.target))
+        at_stop(f, what, arg);
+    return rc;
+}
+
+static int eng_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
+{
+    int rc = rw_source_profile(obj, f, what, arg);
+    if (RW_UNLIKELY(rw_st.nevents > E.target))
+        at_stop(f, what, arg);
+    return rc;
+}
+
+/* ---- set-up ---------------------------------------------------------------------- */
+
+/* rw_record_opts.on_done: the program ended (the trace is closed). */
+static void on_done(const rw_record_result *res, void *ctx)
+{
+    (void)ctx;
+    rw_in_pause();
+    char msg[200];
+    snprintf(msg, sizeof msg, "the program ended after %" PRIu64 " events", res->events);
+    E.ended = 1;
+    serve_dead(RW_EP_ENDED, res->events, msg);
+}
+
+/* The recorded environment, with a stand-in of the same length for a redacted value. */
+static void set_environment(const Rewind__Metadata *md)
+{
+    clearenv();
+    for (size_t i = 0; i < md->n_env; i++) {
+        const Rewind__EnvVar *v = md->env[i];
+        if (!v->name || !v->name[0] || strchr(v->name, '='))
+            continue;
+        if (v->redacted) {
+            size_t n = v->value_len < 65536 ? v->value_len : 65536;
+            char *s = malloc(n + 1);
+            if (!s)
+                continue;
+            memset(s, '*', n);
+            s[n] = '\0';
+            setenv(v->name, s, 1);
+            free(s);
+        } else {
+            setenv(v->name, v->value ? v->value : "", 1);
+        }
+    }
+}
+
+static rw_code setup(const char *trace, rw_err *err)
+{
+    RW_TRY(rw_reader_open(trace, &E.rec, err));
+    const Rewind__Metadata *md = rw_reader_metadata(E.rec);
+    if (!md || !md->inputs || !md->python_program || !md->python_program[0])
+        return rw_err_set(err, RW_EPYTHON,
+                          "%s was recorded without input capture: it cannot be re-executed "
+                          "(values need a trace recorded by this version of rewind)", trace);
+    if (md->started_by && md->started_by[0] && !strcmp(md->started_by, "fork"))
+        return rw_err_set(err, RW_EPYTHON,
+                          "%s is a forked child's trace, which starts in the middle of a "
+                          "program: it cannot be re-executed on its own", trace);
+    if (!md->run_kind || !md->run_target)
+        return rw_err_set(err, RW_ECORRUPT, "%s: the metadata does not say what ran", trace);
+    if (access(md->python_program, X_OK) != 0)
+        return rw_err_set(err, RW_EPYTHON, "%s was recorded with %s, which is not here", trace,
+                          md->python_program);
+    /* Allocations are compared when both runs' memory is deterministic (detalloc.h). */
+    int fixed = md->aslr_off && rw_detalloc_aslr_off() && rw_detalloc_global() != NULL;
+    RW_TRY(rw_check_new(E.rec, fixed, &E.check, err));
+    return RW_OK;
+}
+
+int rw_engine_serve(const char *trace, int fd_in, int fd_out)
+{
+    E.in = fd_in;
+    E.out = fd_out;
+    signal(SIGPIPE, SIG_DFL);
+    rw_err err = {0};
+    if (setup(trace, &err) != RW_OK) {
+        send_msg(RW_EP_ERROR, 0, err.msg);
+        return 1;
+    }
+    const Rewind__Metadata *md = rw_reader_metadata(E.rec);
+    send_msg(RW_EP_READY, rw_reader_nevents(E.rec), "rewind " REWIND_VERSION);
+
+    /* The first goto says where to stop; the run starts then. */
+    for (;;) {
+        uint8_t *buf;
+        rw_eproto_msg m;
+        if (rw_eproto_recv(E.in, &buf, &m, NULL) != RW_OK)
+            return 0;
+        uint8_t t = m.type;
+        uint64_t p = m.pos;
+        free(buf);
+        if (t == RW_EP_QUIT)
+            return 0;
+        if (t == RW_EP_GOTO) {
+            E.target = p;
+            E.goto_pending = 1;
+            break;
+        }
+        send_msg(RW_EP_ERROR, 0, "the engine is not stopped anywhere");
+    }
+
+    int mfd = memfd_create("rewind-engine-trace", MFD_CLOEXEC);
+    if (mfd < 0) {
+        snprintf(err.msg, sizeof err.msg, "memfd_create: %s", strerror(errno));
+        serve_dead(RW_EP_ERROR, 0, err.msg);
+    }
+    snprintf(E.epath, sizeof E.epath, "/proc/self/fd/%d", mfd);
+    set_environment(md);
+    if (md->cwd && md->cwd[0])
+        (void)!chdir(md->cwd); /* for what is not answered from the log yet */
+
+    rw_record_opts o;
+    rw_record_opts_init(&o);
+    static const char *const kinds[] = {"script", "module", "command"};
+    for (int k = 0; k < 3; k++)
+        if (!strcmp(md->run_kind, kinds[k]))
+            o.kind = (rw_run_kind)k;
+    o.target = md->run_target;
+    o.nargs = md->n_argv > 1 ? (int)md->n_argv - 1 : 0;
+    o.args = md->n_argv > 1 ? md->argv + 1 : NULL;
+    o.output = E.epath;
+    o.force = 1;
+    if (md->options) {
+        o.lines = md->options->lines;
+        o.allocations = md->options->allocations;
+        o.c_calls = md->options->c_calls;
+        o.line_times = md->options->line_times;
+    }
+    o.keep_env = 1; /* the recorded patterns are complete */
+    o.redact = (const char *const *)md->redact_patterns;
+    o.nredact = md->n_redact_patterns;
+    o.py_flags = (const char *const *)md->python_flags;
+    o.npy_flags = md->n_python_flags;
+    o.flush_ms = 0;
+    o.dump_signal = 0;
+    o.follow = 0;
+    o.on_done = on_done;
+    rw_record_engine eng = {
+        .replay = E.rec,
+        .python = md->python_program,
+        .python_build = md->python_build,
+        .hash_seed = md->hash_seed,
+        .trace = eng_trace,
+        .profile = eng_profile,
+    };
+    o.engine = &eng;
+    rw_in_set_diverge(on_input_divergence);
+
+    rw_record_result res;
+    rw_code rc = rw_record_run(&o, &res, &err);
+    if (rc != RW_OK)
+        serve_dead(RW_EP_ERROR, 0, err.msg);
+    if (!E.ended) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "the program ended after %" PRIu64 " events", rw_st.nevents);
+        serve_dead(RW_EP_ENDED, rw_st.nevents, msg);
+    }
+    return 0;
+}

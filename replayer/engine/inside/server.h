@@ -1,0 +1,15 @@
+/* The engine process (DESIGN.md, "Replaying"; docs/engine-protocol.md): re-executes a
+ * recorded run through the recorder's own path (recorder.h, rw_record_engine) with
+ * every input answered from the trace, stops in the hook of the event a client asks
+ * for, checks the run against the log (check.h) and answers questions about the
+ * program's state in a throwaway fork. Called by cli/cmd_engine.c, once per process.
+ */
+#ifndef RW_ENGINE_SERVER_H
+#define RW_ENGINE_SERVER_H
+
+/* Serves the client on fd_in/fd_out (may be one socket) for the trace at path;
+ * returns the process's exit status (the program's end, a lost client and a
+ * divergence all end the process from inside, with status 0). */
+int rw_engine_serve(const char *trace, int fd_in, int fd_out);
+
+#endif

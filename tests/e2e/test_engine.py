@@ -1,0 +1,240 @@
+"""The re-execution engine (rewind __engine, replayer/engine/client.h) driven through
+its client by tests/tools/engine_drive: values at positions forwards and backwards,
+pdb's texts for p, pp, whatis, args, retval, source and errors, a divergence injected
+on purpose, and a replay from another directory with the program's files gone.
+
+Positions come from `rewind events`, so the values are checked at the very events the
+debugger would ask about."""
+
+import os
+import shutil
+import subprocess
+import unittest
+
+import pyreader as pr
+import rwtest
+import tracerewrite
+
+PROG = '''\
+def f(n):
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+xs = [f(k) for k in range(5)]
+names = {"b": 2, "a": 1}
+print(xs, sorted(names))
+'''
+
+
+def drive_bin():
+    path = os.environ.get("ENGINE_DRIVE") or os.path.join(rwtest.TOP, "build", "tests",
+                                                          "engine_drive")
+    if not os.access(path, os.X_OK):
+        raise unittest.SkipTest(f"engine_drive not built at {path}")
+    return path
+
+
+def drive(trace, commands, cwd=None, timeout=120):
+    """Runs engine_drive on trace with commands (lines); returns the replies, one per
+    command: ("stopped", pos) | ("value", raised, text) | ("error", text)."""
+    env = rwtest.clean_env({"REWIND_ENGINE_EXE": rwtest.rewind_bin()})
+    proc = subprocess.run([drive_bin(), trace], input="".join(c + "\n" for c in commands),
+                          capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
+    out = proc.stdout
+    replies = []
+    lines = out.split("\n")
+    i = 0
+    if lines and lines[0] == "open":
+        i = 1
+    else:
+        raise AssertionError(f"the engine did not open: {out!r} {proc.stderr!r}")
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if line.startswith("stopped "):
+            replies.append(("stopped", int(line.split()[1])))
+        elif line.startswith("value "):
+            _, raised, n = line.split()
+            n = int(n)
+            rest = "\n".join(lines[i:])
+            text = rest[:n]
+            consumed = text.count("\n") + 1
+            i += consumed
+            replies.append(("value", int(raised), text))
+        elif line.startswith("error "):
+            text = line[len("error "):]
+            if i < len(lines) and lines[i].startswith("report "):
+                n = int(lines[i].split()[1])
+                rest = "\n".join(lines[i + 1:])
+                text = rest[:n]
+                i += 1 + text.count("\n") + 1
+            replies.append(("error", text))
+        elif line:
+            raise AssertionError(f"unexpected output {line!r} in {out!r}")
+    return replies
+
+
+class EngineTest(rwtest.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        drive_bin()
+        self.prog = self.write("prog.py", PROG)
+        rec = self.record(self.prog)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        self.trace = rec.trace
+        self.evs = rwtest.events(self.trace)
+
+    def where(self, kind, line, func):
+        return [e["pos"] for e in self.evs if e.get("kind") == kind and e.get("line") == line
+                and e.get("func") == func]
+
+    def test_values_forwards_and_backwards(self):
+        # line 4 of f runs for k = 1..4 (i in range(k)): the values there, in order.
+        at4 = self.where("line", 4, "f")
+        self.assertEqual(len(at4), 0 + 1 + 2 + 3 + 4, self.evs[:5])
+        rets = self.where("return", 5, "f")
+        self.assertEqual(len(rets), 5)
+        cmds = []
+        expect = []
+        seen = [(k, i) for k in range(5) for i in range(k)]
+        for pos, (k, i) in zip(at4, seen):
+            cmds += [f"goto {pos}", "p top (n, i, total)"]
+            total = sum(j * j for j in range(i))
+            expect += [("stopped", pos), ("value", 0, repr((k, i, total)))]
+        # Backwards: the engine restarts and runs forward again.
+        back = at4[2]
+        cmds += [f"goto {back}", "p top i", "args top", "p 0 f.__name__"]
+        expect += [("stopped", back), ("value", 0, repr(seen[2][1])),
+                   ("value", 0, f"n = {seen[2][0]}"), ("value", 0, "'f'")]
+        for k, pos in enumerate(rets):
+            cmds += [f"goto {pos}", "retval top", "p top __return__"]
+            r = repr(sum(j * j for j in range(k)))
+            expect += [("stopped", pos), ("value", 0, r), ("value", 0, r)]
+        self.assertEqual(drive(self.trace, cmds), expect)
+
+    def test_pdb_texts(self):
+        at4 = self.where("line", 4, "f")
+        pos = at4[-1]
+        replies = drive(self.trace, [
+            f"goto {pos}", "p top nope", "pp top {'k%d' % j: list(range(j)) for j in range(5)}",
+            "whatis top f", "whatis top n", "whatis top int", "retval top",
+            "source top f", "exec top print(n * 10); n = 1", "p top n", "truth top n > 3",
+            "truth top n > 30", "exec top 1/0", "p 0 xs", "p 1 (k, n)", "p 2 n",
+            "ibegin top", "iline top def g():", "iline top     return n + 1",
+            "iline top ", "iline top print(g())", "iend top"])
+        self.assertEqual(replies[0], ("stopped", pos))
+        self.assertEqual(replies[1], ("value", 1, "NameError: name 'nope' is not defined"))
+        import pprint
+        self.assertEqual(replies[2], ("value", 0, pprint.pformat(
+            {'k%d' % j: list(range(j)) for j in range(5)})))
+        self.assertEqual(replies[3], ("value", 0, "Function f"))
+        self.assertEqual(replies[4], ("value", 0, "<class 'int'>"))
+        self.assertEqual(replies[5], ("value", 0, "Class builtins.int"))
+        self.assertEqual(replies[6], ("value", 1, "Not yet returned!"))
+        self.assertEqual(replies[7][:2], ("value", 0))
+        self.assertEqual(replies[7][2].splitlines()[0], "  1  \tdef f(n):")
+        self.assertEqual(len(replies[7][2].splitlines()), 5)
+        self.assertEqual(replies[8], ("value", 0, "40\n"))
+        self.assertEqual(replies[9], ("value", 0, "4"))  # a throwaway fork: unchanged
+        self.assertEqual(replies[10], ("value", 0, "1"))
+        self.assertEqual(replies[11], ("value", 0, "0"))
+        self.assertEqual(replies[12], ("value", 1, "ZeroDivisionError: division by zero"))
+        self.assertEqual(replies[13], ("value", 1, "NameError: name 'xs' is not defined"))
+        # Frames: 0 <module>, 1 <listcomp>, 2 f (the recorded stack's Python frames).
+        self.assertEqual(replies[14], ("value", 1, "NameError: name 'n' is not defined"))
+        self.assertEqual(replies[15], ("value", 0, "4"))
+        self.assertEqual(replies[16], ("value", 0, "*interactive*\n"))
+        self.assertEqual(replies[17], ("value", 2, ""))
+        self.assertEqual(replies[18], ("value", 2, ""))
+        self.assertEqual(replies[19], ("value", 0, ""))
+        self.assertEqual(replies[20], ("value", 0, "5\n"))
+        self.assertEqual(replies[21], ("value", 0, "now exiting InteractiveConsole...\n"))
+
+    def test_past_the_end_and_bad_frames(self):
+        last = self.evs[-1]["pos"]
+        replies = drive(self.trace, [f"goto {last + 100}", "goto 1", "p 99 1"])
+        self.assertEqual(replies[0][0], "error")
+        self.assertIn("the program ended after", replies[0][1])
+        self.assertEqual(replies[1], ("stopped", 1))
+        self.assertEqual(replies[2], ("value", 1, "no such frame"))
+
+
+class DivergenceTest(rwtest.TestCase):
+
+    def test_changed_program_is_reported_at_its_position(self):
+        code = "a = 1\nb = 2\nc = a + b\nd = c * 2\n"
+        rec = self.record(["-c", code])
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        evs = rwtest.events(rec.trace)
+        lines = [e for e in evs if e.get("kind") == "line" and e.get("file") == "<string>"]
+        self.assertEqual([e["line"] for e in lines], [1, 2, 3, 4], lines)
+        # The -c program comes from the metadata: give the replay another one, whose
+        # third statement is on line 4.
+        frames, header = tracerewrite.load(rec.trace)
+        for fr in frames:
+            if fr.type == pr.FRAME_METADATA:
+                fs = tracerewrite.fields(fr.payload)
+                for f in fs:
+                    if f[0] == 17:
+                        # As long as the original (its allocations are the same
+                        # size), third statement one line down.
+                        f[2] = b"a = 1\nb = 2\n\nc = a +b\nd = c * 2\n"
+                        self.assertEqual(len(f[2]), len(code))
+                fr.payload = tracerewrite.encode(fs)
+        bad = os.path.join(self.tmp, "bad.rwd")
+        tracerewrite.save(header, frames, bad)
+        pos = lines[2]["pos"]
+        replies = drive(bad, [f"goto {lines[3]['pos']}", "p top a"])
+        self.assertEqual(replies[0][0], "error", replies)
+        report = replies[0][1]
+        self.assertIn(f"the replay diverged from the recording at event {pos}:", report)
+        self.assertIn("the recording has line <module> at <string>:3", report)
+        self.assertIn("the replay line <module> at <string>:4", report)
+        self.assertEqual(replies[1][0], "error")
+        # A goto behind restarts, and the start agrees.
+        replies = drive(bad, [f"goto {lines[1]['pos']}", "p top a"])
+        self.assertEqual(replies, [("stopped", lines[1]["pos"]), ("value", 0, "1")])
+
+
+class PortableTest(rwtest.TestCase):
+
+    def test_command_from_another_directory(self):
+        work = os.path.join(self.tmp, "work")
+        os.mkdir(work)
+        code = "import sys\nvals = [x ** 2 for x in range(6)]\nword = 'replay'\nn = len(vals)\n"
+        rec = rwtest.record(["-c", code], cwd=work)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        elsewhere = os.path.join(self.tmp, "elsewhere")
+        os.mkdir(elsewhere)
+        trace = shutil.copy(rec.trace, os.path.join(elsewhere, "copy.rwd"))
+        shutil.rmtree(work)
+        evs = rwtest.events(trace)
+        at4 = [e["pos"] for e in evs if e.get("kind") == "line" and e.get("line") == 4
+               and e.get("file") == "<string>"]
+        replies = drive(trace, [f"goto {at4[0]}", "p top (vals, word)"], cwd=elsewhere)
+        self.assertEqual(replies, [("stopped", at4[0]),
+                                   ("value", 0, repr(([x ** 2 for x in range(6)], "replay")))])
+
+    def test_script_with_sources_deleted(self):
+        work = os.path.join(self.tmp, "work")
+        os.mkdir(work)
+        prog = os.path.join(work, "prog.py")
+        with open(prog, "w") as f:
+            f.write(PROG)
+        rec = rwtest.record(prog, cwd=work)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        elsewhere = os.path.join(self.tmp, "elsewhere")
+        os.mkdir(elsewhere)
+        trace = shutil.copy(rec.trace, os.path.join(elsewhere, "copy.rwd"))
+        shutil.rmtree(work)
+        evs = rwtest.events(trace)
+        rets = [e["pos"] for e in evs if e.get("kind") == "return" and e.get("line") == 5]
+        replies = drive(trace, [f"goto {rets[-1]}", "retval top"], cwd=elsewhere)
+        self.assertEqual(replies, [("stopped", rets[-1]), ("value", 0, "14")])
+
+
+if __name__ == "__main__":
+    unittest.main()

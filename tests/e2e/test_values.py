@@ -1,0 +1,184 @@
+"""Values by re-execution (issue 14): programs whose state depends on the outside
+(time, randomness, addresses, files, stdin, the environment, sockets, children,
+threads) are recorded, their trace copied to another directory, their sources and data
+deleted, and `rewind replay` must show with `p` the values the recording printed, at
+every marked line, forwards and after reverse commands, writing nothing.
+
+A program under progs_values/ marks a line with `# rw-value: EXPR`; that line prints
+"RWVAL <its line number> <repr(EXPR)>" while recording (the expected values). The
+replay breaks on every marked line, continues through the run and prints EXPR at each
+stop, then goes back with rcontinue and prints again.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+import unittest
+
+import rwtest
+
+PROGS = os.path.join(rwtest.HERE, "progs_values")
+SEP = "RW-SEP"
+
+
+def markers(path):
+    """{line: expr} of a program's `# rw-value:` lines."""
+    out = {}
+    with open(path) as f:
+        for n, text in enumerate(f, 1):
+            m = re.search(r"#\s*rw-value:\s*(.+?)\s*$", text)
+            if m:
+                out[n] = m.group(1)
+    return out
+
+
+def recorded_values(stdout):
+    """[(line, repr)] in the order the recording printed them."""
+    vals = []
+    for text in stdout.splitlines():
+        if text.startswith("RWVAL "):
+            _, line, rep = text.split(" ", 2)
+            vals.append((int(line), rep))
+    return vals
+
+
+def answers(output):
+    """What each `p` printed: the text before each separator, minus the debugger's own
+    lines (prompts, stop headers, the program's replayed output)."""
+    parts = output.split(repr(SEP))
+    res = []
+    for part in parts[:-1]:
+        lines = []
+        for text in part.splitlines():
+            text = re.sub(r"^(\(rewind\) )+", "", text)
+            if (not text or text.startswith("> ") or text.startswith("-> ")
+                    or text.startswith("RWVAL ") or text.startswith("--Return--")
+                    or re.match(r"^[A-Za-z_]\w*=", text)
+                    or text.startswith("Breakpoint ")):
+                continue
+            lines.append(text)
+        res.append(lines[-1] if lines else "")
+    return res
+
+
+class Values(rwtest.TestCase):
+    def replay_check(self, name, stdin=None, env=None, setup=None, extra=()):
+        src = os.path.join(PROGS, name)
+        marks = markers(src)
+        self.assertTrue(marks, f"{name} has no rw-value markers")
+        rec_dir = tempfile.mkdtemp(prefix="rwv-rec-")
+        play_dir = tempfile.mkdtemp(prefix="rwv-play-")
+        self.addCleanup(shutil.rmtree, play_dir, True)
+        try:
+            prog = os.path.join(rec_dir, name)
+            shutil.copy(src, prog)
+            for extra_file in extra:
+                shutil.copy(os.path.join(PROGS, extra_file), rec_dir)
+            if setup:
+                setup(rec_dir)
+            trace = os.path.join(rec_dir, "t.rwd")
+            rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", trace, prog], cwd=rec_dir,
+                             stdin=stdin, env=env)
+            self.assertEqual(rec.returncode, 0, rec.stderr)
+            expected = recorded_values(rec.stdout)
+            self.assertTrue(expected, rec.stdout)
+            shutil.copy(trace, play_dir)
+        finally:
+            shutil.rmtree(rec_dir, True)  # sources, data, everything the run made
+        cmds = [f"break {line}" for line in sorted(marks)]
+        for line, _ in expected:
+            cmds += ["continue", f"p {marks[line]}", f"p {SEP!r}"]
+        back = list(reversed(expected[:-1]))
+        for line, _ in back:
+            cmds += ["rcontinue", f"p {marks[line]}", f"p {SEP!r}"]
+        cmds.append("quit")
+        before = sorted(os.listdir(play_dir))
+        out = rwtest.run([rwtest.rewind_bin(), "replay", "t.rwd"], cwd=play_dir,
+                         stdin="\n".join(cmds) + "\n", env={"RW_VALUES_ENV": "changed"})
+        got = answers(out.stdout)
+        want = [rep for _, rep in expected] + [rep for _, rep in back]
+        self.assertEqual(got, want, out.stdout[-3000:] + out.stderr[-2000:])
+        self.assertEqual(sorted(os.listdir(play_dir)), before, "the replay wrote files")
+
+    def stop_check(self, name, stdin=None):
+        """A program that prints `name=repr` for each value and marks one line
+        `# STOP`: the replay, from another directory with the program gone, breaks
+        there and must print the same repr for every name; then it goes back a few
+        steps and forwards again (a new engine) and must print them again."""
+        src = os.path.join(PROGS, name)
+        with open(src) as f:
+            text = f.read()
+        stop = [n for n, t in enumerate(text.splitlines(), 1) if re.search(r"#\s*STOP\s*$", t)]
+        # The docstring says which expression prints as which name when it is not the
+        # name itself ("p lt.tm_zone -> the zone printed as zone=").
+        exprs = {m.group(2): m.group(1) for m in
+                 re.finditer(r"^\s+p (\S+)\s+->.*?printed as (\w+)=", text, re.M)}
+        self.assertEqual(len(stop), 1, f"{name}: one line marked STOP")
+        rec_dir = tempfile.mkdtemp(prefix="rwv-rec-")
+        play_dir = tempfile.mkdtemp(prefix="rwv-play-")
+        self.addCleanup(shutil.rmtree, play_dir, True)
+        try:
+            prog = os.path.join(rec_dir, name)
+            shutil.copy(src, prog)
+            trace = os.path.join(rec_dir, "t.rwd")
+            rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", trace, prog], cwd=rec_dir,
+                             stdin=stdin, env={"PYTHONUNBUFFERED": "1"})
+            self.assertEqual(rec.returncode, 0, rec.stderr)
+            for extra in os.listdir(rec_dir):  # children's traces go along
+                if extra.endswith(".rwd"):
+                    shutil.copy(os.path.join(rec_dir, extra), play_dir)
+        finally:
+            shutil.rmtree(rec_dir, True)
+        values = []
+        for text in rec.stdout.splitlines():
+            m = re.match(r"^([A-Za-z_]\w*)=(.*)$", text)
+            if m:
+                values.append((m.group(1), m.group(2)))
+        self.assertTrue(values, rec.stdout)
+        cmds = [f"break {stop[0]}", "continue"]
+        for var, _ in values:
+            cmds += [f"p {exprs.get(var, var)}", f"p {SEP!r}"]
+        cmds += ["rstep", "rstep", "rstep", "continue"]
+        for var, _ in values:
+            cmds += [f"p {exprs.get(var, var)}", f"p {SEP!r}"]
+        cmds.append("quit")
+        before = sorted(os.listdir(play_dir))
+        out = rwtest.run([rwtest.rewind_bin(), "replay", "t.rwd"], cwd=play_dir,
+                         stdin="\n".join(cmds) + "\n")
+        got = [g for g in answers(out.stdout)]
+        want = [rep for _, rep in values] * 2
+        # The program's own replayed output ("name=...") is not an answer.
+        self.assertEqual(got, want, out.stdout[-3000:] + out.stderr[-2000:])
+        self.assertEqual(sorted(os.listdir(play_dir)), before, "the replay wrote files")
+
+    def test_time(self):
+        self.stop_check("time_values.py")
+
+    def test_random(self):
+        self.stop_check("random_values.py")
+
+    def test_identity(self):
+        self.stop_check("ident_values.py")
+
+    def test_files(self):
+        self.stop_check("files_values.py", stdin="some input\nfrom stdin\n")
+
+    def test_tcp_server_thread(self):
+        self.stop_check("net_tcp_thread.py")
+
+    def test_select_poll(self):
+        self.stop_check("select_poll.py")
+
+    def test_subprocess(self):
+        self.stop_check("subprocess_output.py")
+
+    def test_outside_and_addresses(self):
+        self.replay_check("v_mixed.py", env={"RW_VALUES_ENV": "recorded"})
+
+    def test_files_deleted_and_stdin(self):
+        self.replay_check("v_files.py", stdin="a line from stdin\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
