@@ -429,6 +429,14 @@ static void add_record(inputs_summary *s, const rw_input *in)
             close_dir_stream(s, v);
         return;
     case RW_CALL_FORK:
+    case RW_CALL_FORKPTY:
+        /* vfork's data: what the child exec'd, path and argv joined by spaces */
+        if (in->call == RW_CALL_FORK && in->result > 0 && in->data_len &&
+            !memchr(in->data, '\0', in->data_len)) {
+            ent *e = tab_get(&s->spawns, (const char *)in->data, in->data_len);
+            if (e)
+                e->a++;
+        }
         if (in->result > 0) {
             if (s->nforks == s->capforks) {
                 size_t cap = s->capforks ? s->capforks * 2 : 16;
@@ -444,6 +452,7 @@ static void add_record(inputs_summary *s, const rw_input *in)
         }
         return;
     case RW_CALL_POSIX_SPAWN:
+    case RW_CALL_SYSTEM:
     case RW_CALL_EXECVE: {
         if (!key_str(in, 0, &str, &n)) {
             s->unreadable++;
@@ -561,7 +570,7 @@ static void print_text(FILE *out, const char *path, const inputs_summary *s,
     for (size_t i = 0; i < s->peers.n && i < SHOW; i++)
         fprintf(out, "  %-13s %s\n", peer_how(s->peers.e[i].how), s->peers.e[i].s);
     more(out, s->peers.n < SHOW ? s->peers.n : SHOW, s->peers.n, s->peers.dropped);
-    fprintf(out, "%-14s %zu%s forks, %zu%s commands spawned", "processes", s->nforks,
+    fprintf(out, "%-14s %zu%s forks, %zu%s commands run", "processes", s->nforks,
             s->more_forks ? "+" : "", s->spawns.n, s->spawns.dropped ? "+" : "");
     if (s->execs.n)
         fprintf(out, ", %zu failed execs", s->execs.n);
@@ -569,7 +578,7 @@ static void print_text(FILE *out, const char *path, const inputs_summary *s,
     for (size_t i = 0; i < s->nforks && i < SHOW; i++)
         fprintf(out, "  fork          pid %" PRId64 "\n", s->forks[i]);
     for (size_t i = 0; i < s->spawns.n && i < SHOW; i++)
-        fprintf(out, "  spawn         %s\n", s->spawns.e[i].s);
+        fprintf(out, "  command       %s\n", s->spawns.e[i].s);
     for (size_t i = 0; i < s->execs.n && i < SHOW; i++)
         fprintf(out, "  exec (failed) %s\n", s->execs.e[i].s);
     fprintf(out, "%-14s %" PRIu64 " bytes\n", "stdin", s->stdin_bytes);

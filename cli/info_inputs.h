@@ -2,7 +2,8 @@
  * records, format/inputs.h, and the environment of its metadata), so that a user
  * knows what sharing it reveals: files read and their sizes, the Python installation's
  * files (counted, not stored), directories listed, the environment, network peers,
- * child processes, bytes of stdin and pipes, clock and random reads, what the program
+ * child processes (forks, and the commands run: posix_spawn, system, what a vfork
+ * child exec'd), bytes of stdin and pipes, clock and random reads, what the program
  * wrote to stdout and stderr, and a count of every other call. Printed as text or
  * JSON.
  *

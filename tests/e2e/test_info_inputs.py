@@ -10,6 +10,8 @@ log real inputs are tested where they live), in a frame of their own before END,
 records the recorder logs itself come first and take nothing away from these checks."""
 
 import json
+import os
+import re
 import struct
 import unittest
 
@@ -20,6 +22,7 @@ import tracerewrite as tr
 OPEN, READ, CLOSE, OPENDIR, READDIR, CLOSEDIR = 1, 2, 18, 14, 16, 17
 WRITE, CLOCK_GETTIME, GETRANDOM, STAT = 23, 80, 100, 6
 SOCKET, CONNECT, ACCEPT, BIND, FORK, POSIX_SPAWN, EXECVE = 140, 142, 143, 144, 190, 191, 192
+SYSTEM = 199
 T = 99  # an input stream no real thread of the recording has
 
 
@@ -59,6 +62,8 @@ def records():
         rec(BIND, key(6, s=b"[::1]:9000")),
         rec(ACCEPT, key(6, 0, 1), 7, peer),
         rec(FORK, b"", 4321),
+        rec(FORK, b"", 4322, b"/bin/true true"),  # a vfork child that exec'd
+        rec(SYSTEM, key(s=b"echo hi"), 0),
         rec(POSIX_SPAWN, key(s=b"/bin/ls ls -l /t")),
         rec(EXECVE, key(s=b"/no/such/prog"), -1, err=2),
         rec(READ, key(0, 1024), 6, b"typed\n"),
@@ -117,6 +122,9 @@ class InfoInputsTest(rwtest.TestCase):
         self.assertGreaterEqual(out["network_bytes_received"], 7)
         self.assertIn(4321, out["forks"])
         self.assertIn("/bin/ls ls -l /t", out["spawns"])
+        self.assertIn(4322, out["forks"])
+        self.assertIn("/bin/true true", out["spawns"])
+        self.assertIn("echo hi", out["spawns"])
         self.assertIn("/no/such/prog", out["failed_execs"])
         self.assertGreaterEqual(out["stdin_bytes"], 6)
         self.assertGreaterEqual(out["clock_reads"], 2)
@@ -136,7 +144,7 @@ class InfoInputsTest(rwtest.TestCase):
         self.assertTrue(any(l.split() == ["2", "entries", "/t/dir"] for l in lines), p.stdout)
         self.assertIn("connected to  127.0.0.1:8080", p.stdout)
         self.assertIn("accepted from 10.1.2.3:5555", p.stdout)
-        self.assertIn("spawn         /bin/ls ls -l /t", p.stdout)
+        self.assertIn("command       /bin/ls ls -l /t", p.stdout)
         self.assertIn("pid 4321", p.stdout)
         self.assertIn("AWS_SECRET_ACCESS_KEY", p.stdout)
         self.assertNotIn("canary", p.stdout)
@@ -182,6 +190,19 @@ class InfoInputsTest(rwtest.TestCase):
     def test_reveals_and_inputs_exclusive(self):
         p = rwtest.rewind("info", "--inputs", "--reveals", self.trace, check=False)
         self.assertEqual(p.returncode, 2)
+
+
+class CallNumbersDocTest(unittest.TestCase):
+    def test_every_call_is_in_the_docs(self):
+        """docs/format.md lists every call of format/inputs.h with its number and name."""
+        top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        with open(os.path.join(top, "format", "inputs.h")) as f:
+            calls = re.findall(r'X\((\w+), (\d+), "(\w+)"\)', f.read())
+        with open(os.path.join(top, "docs", "format.md")) as f:
+            doc = f.read()
+        self.assertGreater(len(calls), 100)
+        for _, num, name in calls:
+            self.assertIn(f"{num} `{name}`", doc, "add it to docs/format.md, section 3.7")
 
 
 if __name__ == "__main__":
