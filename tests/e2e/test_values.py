@@ -170,6 +170,9 @@ class Values(rwtest.TestCase):
     def test_select_poll(self):
         self.stop_check("select_poll.py")
 
+    def test_threads_race(self):
+        self.stop_check("threads_race.py")
+
     def test_subprocess(self):
         self.stop_check("subprocess_output.py")
 

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -54,6 +56,11 @@ static struct engine {
     int goto_pending;     /* a GOTO awaits its answer (STOPPED, DIVERGED, ENDED, ERROR) */
     pid_t ia_pid;         /* the interact fork, or 0 */
     int ia_fd;
+    /* The recorded thread order (multi-threaded recordings only): sched_pos[i] is the
+     * first event of a run of events of thread sched_thread[i]. */
+    uint64_t *sched_pos;
+    uint32_t *sched_thread;
+    size_t nsched, sched_i; /* sched_i: the run rw_st.nevents is in (moves forwards) */
 } E = {.target = UINT64_MAX, .ia_fd = -1};
 
 /* Ends the engine now, from anywhere: nothing of the run is worth closing. */
@@ -461,8 +468,97 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
     rw_in_resume();
 }
 
+/* ---- the run token: threads take turns as recorded ---------------------------------- */
+
+/* The recorded thread of event pos (0 past the end). */
+static uint32_t sched_thread_at(uint64_t pos)
+{
+    while (E.sched_i + 1 < E.nsched && E.sched_pos[E.sched_i + 1] <= pos)
+        E.sched_i++;
+    return E.nsched ? E.sched_thread[E.sched_i] : 0;
+}
+
+/* Reads the recorded order of the threads' events: one entry per switch. A
+ * single-threaded recording has none and pays nothing. */
+static rw_code sched_load(rw_err *err)
+{
+    const rw_defs *d = rw_reader_defs(E.rec);
+    if (!d || d->nthreads < 2)
+        return RW_OK;
+    rw_cursor *c;
+    RW_TRY(rw_cursor_new(E.rec, 0, SIZE_MAX, &c, err));
+    rw_cursor_set_flags(c, RW_DECODE_SKIP_ALLOCS);
+    size_t cap = 0;
+    uint32_t last = 0;
+    rw_event ev;
+    int got;
+    while ((got = rw_cursor_next(c, &ev, err)) == 1) {
+        if (!RW_IS_EVENT(ev.kind) || ev.thread == last)
+            continue;
+        if (E.nsched == cap) {
+            cap = cap ? 2 * cap : 1024;
+            uint64_t *np = realloc(E.sched_pos, cap * sizeof *np);
+            uint32_t *nt = np ? realloc(E.sched_thread, cap * sizeof *nt) : NULL;
+            if (np)
+                E.sched_pos = np;
+            if (!np || !nt) {
+                rw_cursor_free(c);
+                return rw_err_set(err, RW_ENOMEM, "out of memory reading the threads' order");
+            }
+            E.sched_thread = nt;
+        }
+        E.sched_pos[E.nsched] = ev.pos;
+        E.sched_thread[E.nsched++] = ev.thread;
+        last = ev.thread;
+    }
+    rw_cursor_free(c);
+    return got < 0 ? RW_ECORRUPT : RW_OK;
+}
+
+/* Before an event of the calling thread: waits, without the GIL, until the recorded
+ * order says the next event is this thread's (DESIGN.md: the run token). The other
+ * threads run meanwhile: the one whose turn it is takes the GIL. A thread that never
+ * comes is a divergence. */
+static void sched_wait(void)
+{
+    uint32_t me = rw_tls.thread;
+    if (!me || sched_thread_at(rw_st.nevents) == me || sched_thread_at(rw_st.nevents) == 0)
+        return;
+    rw_in_pause();
+    int saved_errno = errno;
+    struct timespec nap = {0, 20000};
+    for (unsigned spins = 0; sched_thread_at(rw_st.nevents) != me; spins++) {
+        if (spins > 250000) { /* about 10 s with nobody making progress */
+            char msg[300];
+            uint32_t want = sched_thread_at(rw_st.nevents);
+            snprintf(msg, sizeof msg,
+                     "the replay diverged from the recording at event %" PRIu64
+                     ": the recording has an event of thread %u next, which never came "
+                     "(thread %u was waiting for its turn)",
+                     rw_st.nevents, want, me);
+            report_divergence(rw_st.nevents, msg);
+        }
+        uint64_t before = rw_st.nevents;
+        PyThreadState *ts = PyEval_SaveThread();
+        if (spins < 50)
+            sched_yield();
+        else
+            nanosleep(&nap, NULL);
+        PyEval_RestoreThread(ts);
+        if (rw_st.nevents != before)
+            spins = 0;
+    }
+    errno = saved_errno;
+    rw_in_resume();
+}
+
+/* Only the callbacks that make an event wait for their turn: the profile function's
+ * Python calls and returns make none (the trace function has them), nor do lines
+ * when the recording had no line events. */
 static int eng_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
 {
+    if (RW_UNLIKELY(E.nsched != 0) && (what != PyTrace_LINE || rw_st.lines))
+        sched_wait();
     int rc = rw_source_trace(obj, f, what, arg);
     if (RW_UNLIKELY(rw_st.nevents > E.target))
         at_stop(f, what, arg);
@@ -471,6 +567,8 @@ static int eng_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
 
 static int eng_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
 {
+    if (RW_UNLIKELY(E.nsched != 0) && what >= PyTrace_C_CALL && rw_st.c_calls)
+        sched_wait();
     int rc = rw_source_profile(obj, f, what, arg);
     if (RW_UNLIKELY(rw_st.nevents > E.target))
         at_stop(f, what, arg);
@@ -532,7 +630,14 @@ static rw_code setup(const char *trace, rw_err *err)
                           md->python_program);
     /* Allocations are compared when both runs' memory is deterministic (detalloc.h). */
     int fixed = md->aslr_off && rw_detalloc_aslr_off() && rw_detalloc_global() != NULL;
+    /* With several threads, allocations made without the GIL, or between a thread's
+     * return from C and its next event, interleave as the scheduler decides: only
+     * the events' order is enforced (sched_wait), so addresses are not compared. */
+    const rw_defs *defs = rw_reader_defs(E.rec);
+    if (defs && defs->nthreads > 1)
+        fixed = 0;
     RW_TRY(rw_check_new(E.rec, fixed, &E.check, err));
+    RW_TRY(sched_load(err));
     return RW_OK;
 }
 
