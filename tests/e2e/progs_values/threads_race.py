@@ -17,11 +17,11 @@ total = 0
 def work(name):
     global total
     n = 0
-    for i in range(30000):
+    for i in range(200000):
         n += 1
         t = total
         total = t + 1
-        if i % 3000 == 0:
+        if i % 20000 == 0:
             order.append((name, i))
     counts[name] = n
 
