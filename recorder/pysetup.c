@@ -121,8 +121,16 @@ rw_code rw_pysetup_start(const rw_record_opts *o, const char *python, uint64_t *
 
 static char python_build[128]; /* set by rw_pysetup_check_stdlib; read-only after */
 
+static void build_fill(void)
+{
+    snprintf(python_build, sizeof python_build, "%s%sstdlib %lld", RW_PY_DEB_VERSION,
+             RW_PY_DEB_VERSION[0] ? ", " : "", (long long)RW_PY_STDLIB_STAMP);
+}
+
 const char *rw_pysetup_build(void)
 {
+    if (!python_build[0])
+        build_fill();
     return python_build;
 }
 
@@ -131,8 +139,7 @@ const char *rw_pysetup_build(void)
  * (CMakeLists.txt records the stdlib's os.py time stamp at build). Needs the GIL. */
 rw_code rw_pysetup_check_stdlib(int force, rw_err *err)
 {
-    snprintf(python_build, sizeof python_build, "%s%sstdlib %lld", RW_PY_DEB_VERSION,
-             RW_PY_DEB_VERSION[0] ? ", " : "", (long long)RW_PY_STDLIB_STAMP);
+    build_fill();
     if (!RW_PY_STDLIB_STAMP)
         return RW_OK;
     PyObject *os = PyImport_AddModule("os"); /* borrowed; imported during start-up */

@@ -199,6 +199,24 @@ class DivergenceTest(rwtest.TestCase):
         self.assertEqual(replies, [("stopped", lines[1]["pos"]), ("value", 0, "1")])
 
 
+    def test_another_python_build_is_refused(self):
+        rec = self.record(["-c", "x = 1\n"])
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        frames, header = tracerewrite.load(rec.trace)
+        for fr in frames:
+            if fr.type == pr.FRAME_METADATA:
+                fs = tracerewrite.fields(fr.payload)
+                for f in fs:
+                    if f[0] == 23:  # python_build
+                        f[2] = b"3.11.9-1, stdlib 1"
+                fr.payload = tracerewrite.encode(fs)
+        other = os.path.join(self.tmp, "other.rwd")
+        tracerewrite.save(header, frames, other)
+        out = rwtest.run([rwtest.rewind_bin(), "replay", other], stdin="n\np x\nq\n")
+        self.assertIn("was recorded with another Python build (3.11.9-1, stdlib 1)", out.stdout)
+        self.assertEqual(out.returncode, 0, out.stderr)  # log-only commands still work
+
+
 class PortableTest(rwtest.TestCase):
 
     def test_command_from_another_directory(self):

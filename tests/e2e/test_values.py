@@ -176,6 +176,17 @@ class Values(rwtest.TestCase):
     def test_subprocess(self):
         self.stop_check("subprocess_output.py")
 
+    def test_info_inputs_of_a_real_run(self):
+        """`rewind info --inputs` on a recorded run names what it read from outside."""
+        prog = self.copy(os.path.join(PROGS, "v_files.py"))
+        rec = self.record(prog, stdin="a line from stdin\n")
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        out = rwtest.rewind("info", "--inputs", rec.trace).stdout
+        self.assertRegex(out, r"\d+ bytes\s+\S*vdir/a\.txt")
+        self.assertRegex(out, r"stdin\s+18 bytes")
+        self.assertRegex(out, r"\d+ entries\s+\S*vdir")
+        self.assertRegex(out, r"installation\s+\d+ files of the Python installation")
+
     def test_outside_and_addresses(self):
         self.replay_check("v_mixed.py", env={"RW_VALUES_ENV": "recorded"})
 

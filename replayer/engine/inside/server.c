@@ -38,6 +38,7 @@
 #include "libc/input.h"
 #include "libc/libc.h"
 #include "proto.h"
+#include "pysetup.h"
 #include "reader.h"
 #include "recorder.h"
 #include "source.h"
@@ -625,6 +626,11 @@ static rw_code setup(const char *trace, rw_err *err)
                           "program: it cannot be re-executed on its own", trace);
     if (!md->run_kind || !md->run_target)
         return rw_err_set(err, RW_ECORRUPT, "%s: the metadata does not say what ran", trace);
+    if (md->python_build && md->python_build[0] && strcmp(md->python_build, rw_pysetup_build()))
+        return rw_err_set(err, RW_EPYTHON,
+                          "%s was recorded with another Python build (%s) than this rewind's "
+                          "(%s): it cannot be re-executed here", trace, md->python_build,
+                          rw_pysetup_build());
     if (access(md->python_program, X_OK) != 0)
         return rw_err_set(err, RW_EPYTHON, "%s was recorded with %s, which is not here", trace,
                           md->python_program);
