@@ -18,6 +18,7 @@ packages=(
   python3 python3-pytest # end-to-end tests record `-m pytest` runs
   libpython3.11-testsuite  # CPython's own test modules, recorded by the e2e tests
   zstd                   # the CLI: tests/e2e/pyreader.py falls back to it
+  strace                 # tests/e2e/test_values.py: a replay performs nothing
   # benchmarks (bench/record)
   python3-coverage hyperfine util-linux
 )

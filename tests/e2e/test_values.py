@@ -43,6 +43,26 @@ def recorded_values(stdout):
     return vals
 
 
+FORBIDDEN = re.compile(
+    r"^\d+\s+(?:"
+    r"(?:open|openat|openat2|creat)\((?:AT_FDCWD, )?\"(?!/dev/|/proc/)[^\"]*\", [^)]*(?:O_WRONLY|O_RDWR|O_CREAT|O_TRUNC)"
+    r"|(?:unlink|unlinkat|rename|renameat|renameat2|mkdir|mkdirat|rmdir|symlink|symlinkat|link|linkat|truncate|ftruncate|chmod|fchmodat|utimensat)\("
+    r"|connect\(\d+, \{sa_family=AF_INET"
+    r"|(?:execve)\(\"(?!/proc/self/exe)"
+    r"|(?:fork|vfork)\("
+    r")", re.M)
+
+
+def performed(strace_log):
+    """The lines of an strace log where the replay did something to the world (the
+    replay starting rewind itself, its engine, is not)."""
+    with open(strace_log, errors="replace") as f:
+        text = f.read()
+    own = 'execve("%s"' % os.path.realpath(rwtest.rewind_bin())
+    return [m.group(0) for m in re.finditer(FORBIDDEN.pattern + r".*$", text, re.M)
+            if own not in m.group(0) and 'execve("%s"' % rwtest.rewind_bin() not in m.group(0)]
+
+
 def answers(output):
     """What each `p` printed: the text before each separator, minus the debugger's own
     lines (prompts, stop headers, the program's replayed output)."""
@@ -144,8 +164,18 @@ class Values(rwtest.TestCase):
             cmds += [f"p {exprs.get(var, var)}", f"p {SEP!r}"]
         cmds.append("quit")
         before = sorted(os.listdir(play_dir))
-        out = rwtest.run([rwtest.rewind_bin(), "replay", "t.rwd"], cwd=play_dir,
-                         stdin="\n".join(cmds) + "\n")
+        argv = [rwtest.rewind_bin(), "replay", "t.rwd"]
+        log = None
+        if shutil.which("strace"):
+            # Every file, network and process call of the replay and its engine: it
+            # must create, change, remove, connect and start nothing.
+            log = tempfile.mktemp(prefix="rwv-strace-")
+            self.addCleanup(lambda: os.path.exists(log) and os.unlink(log))
+            argv = ["strace", "-f", "-qq", "-o", log,
+                    "-e", "trace=%file,%network,%process"] + argv
+        out = rwtest.run(argv, cwd=play_dir, stdin="\n".join(cmds) + "\n")
+        if log:
+            self.assertEqual(performed(log), [], "the replay acted on the world")
         got = [g for g in answers(out.stdout)]
         want = [rep for _, rep in values] * 2
         # The program's own replayed output ("name=...") is not an answer.
