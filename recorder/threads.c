@@ -3,6 +3,8 @@
  */
 #include "threads.h"
 
+#include "libc/input.h"
+
 #include <assert.h>
 #include <stdatomic.h>
 
@@ -78,12 +80,18 @@ uint32_t rw_threads_define_current(const char *name, int is_main)
     e->def.ident = ts->thread_id;
     e->def.native_id = ts->native_thread_id;
     e->def.is_main = is_main;
+    e->def.input_stream = rw_in_tls.thread; /* the engine defines threads in this order */
     set_name(e, name);
     rw_writer_def_thread(rw_st.w, id, e->def.ident, e->def.native_id, e->def.name, is_main);
     note_ident(id, e->def.ident);
     rw_tls.tstate = ts;
     rw_tls.thread = id;
     return id;
+}
+
+uint32_t rw_threads_count(void)
+{
+    return (uint32_t)tab.n;
 }
 
 int rw_threads_switch(uint64_t tick)

@@ -28,6 +28,9 @@ int rw_threads_switch(uint64_t tick);
  * out of memory. */
 uint32_t rw_threads_define_current(const char *name, int is_main);
 
+/* Threads defined so far (the last id). GIL. */
+uint32_t rw_threads_count(void);
+
 /* Renames thread id (1 <= id <= threads defined). Out of memory keeps the old name. */
 void rw_threads_set_name(uint32_t id, const char *name);
 

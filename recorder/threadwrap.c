@@ -41,9 +41,16 @@ static PyObject *thread_object_of(PyObject *func)
     return is > 0 ? self : NULL;
 }
 
-/* The recorder's hook for a thread whose target has returned (main thread writes it
- * before any thread starts; read-only after). */
+/* The recorder's hook for a thread whose target has returned, and the engine's gate
+ * before a thread is defined (main thread writes them before any thread starts;
+ * read-only after). */
 static void (*done_hook)(void);
+static void (*define_gate)(uint32_t stream);
+
+void rw_threadwrap_set_define_gate(void (*fn)(uint32_t stream))
+{
+    define_gate = fn;
+}
 
 /* Runs in the new thread: becomes a recorded thread, then calls the target. self is
  * the tuple (func, args, kwargs-or-None, input stream number). */
@@ -53,7 +60,10 @@ static PyObject *boot(PyObject *self, PyObject *unused)
     PyObject *kwargs = PyTuple_GET_ITEM(self, 2);
     /* Its inputs are logged (or replayed) as their own stream, numbered in start
      * order (libc/input.h). */
-    rw_in_thread_enter((uint32_t)PyLong_AsUnsignedLong(PyTuple_GET_ITEM(self, 3)));
+    uint32_t stream = (uint32_t)PyLong_AsUnsignedLong(PyTuple_GET_ITEM(self, 3));
+    rw_in_thread_enter(stream);
+    if (define_gate)
+        define_gate(stream);
     char name[256];
     rw_busy b;
     rw_busy_enter(&b, 0);

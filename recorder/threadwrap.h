@@ -5,6 +5,8 @@
 #ifndef RW_THREADWRAP_H
 #define RW_THREADWRAP_H
 
+#include <stdint.h>
+
 #include "error.h"
 
 /* Replaces _thread.start_new_thread (and start_new, and threading._start_new_thread
@@ -17,5 +19,10 @@ rw_code rw_threadwrap_install(rw_err *err);
  * the GIL: the recorder closes a forked child's trace there when this thread is the
  * child's only thread (its process ends with it, without exit()). NULL: nothing. */
 void rw_threadwrap_set_done_hook(void (*fn)(void));
+
+/* Called in a thread started through the wrapper before it is defined, with the GIL
+ * and its input stream number: the engine makes threads take their recorded ids there
+ * (a thread's id is its rank of definition). NULL: nothing. */
+void rw_threadwrap_set_define_gate(void (*fn)(uint32_t stream));
 
 #endif

@@ -275,7 +275,8 @@ CODE_DEF = _s((1, "id", "uint32", S), (2, "file", "uint32", S), (3, "name", "str
 CFUNC_DEF = _s((1, "id", "uint32", S), (2, "label", "string", S), (3, "name", "string", S),
                (4, "module", "string", S))
 THREAD_DEF = _s((1, "id", "uint32", S), (2, "ident", "uint64", S), (3, "native_id", "uint64", S),
-                (4, "name", "string", S), (5, "is_main", "bool", S))
+                (4, "name", "string", S), (5, "is_main", "bool", S),
+                (6, "input_stream", "uint32", S))
 NAME_DEF = _s((1, "id", "uint32", S), (2, "text", "string", S))
 DEFINITIONS = _s((1, "files", FILE_DEF, R), (2, "codes", CODE_DEF, R),
                  (3, "cfuncs", CFUNC_DEF, R), (4, "threads", THREAD_DEF, R),

@@ -43,6 +43,8 @@
 #include "recorder.h"
 #include "source.h"
 #include "state.h"
+#include "threadwrap.h"
+#include "threads.h"
 
 /* The engine's state: one per process (the hooks get no context). Written by the
  * thread that holds the GIL (the stop check, the loop at a stop) and by
@@ -62,6 +64,8 @@ static struct engine {
     uint64_t *sched_pos;
     uint32_t *sched_thread;
     size_t nsched, sched_i; /* sched_i: the run rw_st.nevents is in (moves forwards) */
+    uint32_t *stream_id;    /* input stream -> the recorded thread id (RunEnd.threads) */
+    uint32_t nstream_ids;
 } E = {.target = UINT64_MAX, .ia_fd = -1};
 
 /* Ends the engine now, from anywhere: nothing of the run is worth closing. */
@@ -556,6 +560,67 @@ static void sched_wait(void)
 /* Only the callbacks that make an event wait for their turn: the profile function's
  * Python calls and returns make none (the trace function has them), nor do lines
  * when the recording had no line events. */
+/* Thread ids are ranks of definition: a new thread waits, before it is defined, until
+ * the threads recorded before it are (threadwrap.h's gate; GIL held). Threads started
+ * by two threads at once would otherwise take each other's ids. */
+static void define_gate(uint32_t stream)
+{
+    if (stream >= E.nstream_ids || !E.stream_id[stream])
+        return;
+    uint32_t want = E.stream_id[stream];
+    if (rw_threads_count() + 1 >= want)
+        return;
+    rw_in_pause();
+    int saved_errno = errno;
+    struct timespec nap = {0, 20000};
+    for (unsigned spins = 0; rw_threads_count() + 1 < want; spins++) {
+        if (spins > 250000) {
+            char msg[300];
+            snprintf(msg, sizeof msg,
+                     "the replay diverged from the recording at event %" PRIu64
+                     ": thread %u was recorded after %u others, which never all started",
+                     rw_st.nevents, want, want - 1);
+            report_divergence(rw_st.nevents, msg);
+        }
+        uint32_t before = rw_threads_count();
+        PyThreadState *ts = PyEval_SaveThread();
+        if (spins < 50)
+            sched_yield();
+        else
+            nanosleep(&nap, NULL);
+        PyEval_RestoreThread(ts);
+        if (rw_threads_count() != before)
+            spins = 0;
+    }
+    errno = saved_errno;
+    rw_in_resume();
+}
+
+/* Which recorded thread each input stream was (from the run's end: a trace cut short
+ * has none, and threads are then defined in the order they come). */
+static rw_code streams_load(rw_err *err)
+{
+    const Rewind__RunEnd *end = rw_reader_end(E.rec);
+    if (!end || end->n_threads < 2)
+        return RW_OK;
+    uint32_t max = 0;
+    for (size_t i = 0; i < end->n_threads; i++)
+        if (end->threads[i]->input_stream > max && end->threads[i]->input_stream < (1u << 20))
+            max = end->threads[i]->input_stream;
+    if (!max)
+        return RW_OK;
+    E.stream_id = calloc((size_t)max + 1, sizeof *E.stream_id);
+    if (!E.stream_id)
+        return rw_err_set(err, RW_ENOMEM, "out of memory reading the threads");
+    E.nstream_ids = max + 1;
+    for (size_t i = 0; i < end->n_threads; i++) {
+        uint32_t st = end->threads[i]->input_stream;
+        if (st && st <= max)
+            E.stream_id[st] = end->threads[i]->id;
+    }
+    return RW_OK;
+}
+
 static int eng_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
 {
     if (RW_UNLIKELY(E.nsched != 0) && (what != PyTrace_LINE || rw_st.lines))
@@ -644,6 +709,7 @@ static rw_code setup(const char *trace, rw_err *err)
         fixed = 0;
     RW_TRY(rw_check_new(E.rec, fixed, &E.check, err));
     RW_TRY(sched_load(err));
+    RW_TRY(streams_load(err));
     return RW_OK;
 }
 
@@ -725,6 +791,8 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     };
     o.engine = &eng;
     rw_in_set_diverge(on_input_divergence);
+    if (E.nstream_ids)
+        rw_threadwrap_set_define_gate(define_gate);
 
     rw_record_result res;
     rw_code rc = rw_record_run(&o, &res, &err);
