@@ -1808,40 +1808,33 @@ int pselect(int nfds, fd_set *restrict r, fd_set *restrict w, fd_set *restrict x
     return res;
 }
 
-int epoll_create(int size)
+/* epoll_create (form 0, arg = size) and epoll_create1 (form 1, arg = flags). */
+static int epoll_create_any(int form, int arg)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
-        return net.epoll_create(size);
+        return form ? net.epoll_create1(arg) : net.epoll_create(arg);
     rw_in_key k;
     rw_in_key_init(&k);
-    rw_in_key_i64(&k, 0);
-    rw_in_key_i64(&k, size);
+    rw_in_key_i64(&k, form);
+    rw_in_key_i64(&k, arg);
     if (m == RW_IN_REPLAY)
         return (int)rw_in_return(rw_in_take(RW_CALL_EPOLL_CREATE, &k));
-    int r = net.epoll_create(size);
+    int r = form ? net.epoll_create1(arg) : net.epoll_create(arg);
     int e = errno;
     rw_in_put(RW_CALL_EPOLL_CREATE, r, e, &k, NULL, 0);
     errno = e;
     return r;
 }
 
+int epoll_create(int size)
+{
+    return epoll_create_any(0, size);
+}
+
 int epoll_create1(int flags)
 {
-    int m = rw_in_mode();
-    if (m == RW_IN_OFF)
-        return net.epoll_create1(flags);
-    rw_in_key k;
-    rw_in_key_init(&k);
-    rw_in_key_i64(&k, 1);
-    rw_in_key_i64(&k, flags);
-    if (m == RW_IN_REPLAY)
-        return (int)rw_in_return(rw_in_take(RW_CALL_EPOLL_CREATE, &k));
-    int r = net.epoll_create1(flags);
-    int e = errno;
-    rw_in_put(RW_CALL_EPOLL_CREATE, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return epoll_create_any(1, flags);
 }
 
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)

@@ -520,80 +520,80 @@ static rw_code sched_load(rw_err *err)
     return got < 0 ? RW_ECORRUPT : RW_OK;
 }
 
-/* Before an event of the calling thread: waits, without the GIL, until the recorded
- * order says the next event is this thread's (DESIGN.md: the run token). The other
- * threads run meanwhile: the one whose turn it is takes the GIL. A thread that never
- * comes is a divergence. */
-static void sched_wait(void)
+/* Gives up the GIL until ready(arg) (GIL held on entry and on return; inputs paused).
+ * Other threads run meanwhile. When nothing moves for about 10 s (no event, no new
+ * thread) the wait is a divergence, described by stuck(arg). */
+static void wait_turn(int (*ready)(uint32_t), uint32_t arg,
+                      void (*stuck)(uint32_t, char *, size_t))
 {
-    uint32_t me = rw_tls.thread;
-    if (!me || sched_thread_at(rw_st.nevents) == me || sched_thread_at(rw_st.nevents) == 0)
-        return;
     rw_in_pause();
     int saved_errno = errno;
     struct timespec nap = {0, 20000};
-    for (unsigned spins = 0; sched_thread_at(rw_st.nevents) != me; spins++) {
-        if (spins > 250000) { /* about 10 s with nobody making progress */
+    for (unsigned spins = 0; !ready(arg); spins++) {
+        if (spins > 250000) {
             char msg[300];
-            uint32_t want = sched_thread_at(rw_st.nevents);
-            snprintf(msg, sizeof msg,
-                     "the replay diverged from the recording at event %" PRIu64
-                     ": the recording has an event of thread %u next, which never came "
-                     "(thread %u was waiting for its turn)",
-                     rw_st.nevents, want, me);
+            stuck(arg, msg, sizeof msg);
             report_divergence(rw_st.nevents, msg);
         }
-        uint64_t before = rw_st.nevents;
+        uint64_t before = rw_st.nevents + rw_threads_count();
         PyThreadState *ts = PyEval_SaveThread();
         if (spins < 50)
             sched_yield();
         else
             nanosleep(&nap, NULL);
         PyEval_RestoreThread(ts);
-        if (rw_st.nevents != before)
+        if (rw_st.nevents + rw_threads_count() != before)
             spins = 0;
     }
     errno = saved_errno;
     rw_in_resume();
 }
 
-/* Only the callbacks that make an event wait for their turn: the profile function's
- * Python calls and returns make none (the trace function has them), nor do lines
- * when the recording had no line events. */
+static int my_turn(uint32_t me)
+{
+    uint32_t want = sched_thread_at(rw_st.nevents);
+    return want == me || want == 0;
+}
+
+static void turn_never_came(uint32_t me, char *msg, size_t cap)
+{
+    snprintf(msg, cap,
+             "the replay diverged from the recording at event %" PRIu64
+             ": the recording has an event of thread %u next, which never came "
+             "(thread %u was waiting for its turn)",
+             rw_st.nevents, sched_thread_at(rw_st.nevents), me);
+}
+
+/* Before an event of the calling thread: waits, without the GIL, until the recorded
+ * order says the next event is this thread's (DESIGN.md: the run token). The thread
+ * whose turn it is takes the GIL meanwhile. */
+static void sched_wait(void)
+{
+    uint32_t me = rw_tls.thread;
+    if (me && !my_turn(me))
+        wait_turn(my_turn, me, turn_never_came);
+}
+
+static int earlier_defined(uint32_t want)
+{
+    return rw_threads_count() + 1 >= want;
+}
+
+static void earlier_never_came(uint32_t want, char *msg, size_t cap)
+{
+    snprintf(msg, cap,
+             "the replay diverged from the recording at event %" PRIu64
+             ": thread %u was recorded after %u others, which never all started",
+             rw_st.nevents, want, want - 1);
+}
+
 /* Thread ids are ranks of definition: a new thread waits, before it is defined, until
  * the threads recorded before it are (threadwrap.h's gate; GIL held). Threads started
  * by two threads at once would otherwise take each other's ids. */
 static void define_gate(uint32_t stream)
 {
-    if (stream >= E.nstream_ids || !E.stream_id[stream])
-        return;
-    uint32_t want = E.stream_id[stream];
-    if (rw_threads_count() + 1 >= want)
-        return;
-    rw_in_pause();
-    int saved_errno = errno;
-    struct timespec nap = {0, 20000};
-    for (unsigned spins = 0; rw_threads_count() + 1 < want; spins++) {
-        if (spins > 250000) {
-            char msg[300];
-            snprintf(msg, sizeof msg,
-                     "the replay diverged from the recording at event %" PRIu64
-                     ": thread %u was recorded after %u others, which never all started",
-                     rw_st.nevents, want, want - 1);
-            report_divergence(rw_st.nevents, msg);
-        }
-        uint32_t before = rw_threads_count();
-        PyThreadState *ts = PyEval_SaveThread();
-        if (spins < 50)
-            sched_yield();
-        else
-            nanosleep(&nap, NULL);
-        PyEval_RestoreThread(ts);
-        if (rw_threads_count() != before)
-            spins = 0;
-    }
-    errno = saved_errno;
-    rw_in_resume();
+    if (stream < E.nstream_ids && E.stream_id[stream] && !earlier_defined(E.stream_id[stream]))
+        wait_turn(earlier_defined, E.stream_id[stream], earlier_never_came);
 }
 
 /* Which recorded thread each input stream was (from the run's end: a trace cut short
