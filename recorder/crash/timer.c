@@ -4,6 +4,7 @@
  * 124. Its texts are formatted when armed, so that the report path allocates nothing.
  */
 #include "crash_int.h"
+#include "libc/input.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -45,11 +46,13 @@ static void cstack_handler(int sig, siginfo_t *si, void *ucv)
     (void)sig;
     (void)si;
     int saved_errno = errno;
+    rw_in_pause(); /* libunwind's reads (/proc/self/maps) are rewind's, not inputs */
     if (atomic_load(&tm.cstack_wanted)) {
         rw_crash_cstack_capture(tm.rep, ucv);
         tm.rep->m.pc = (uint64_t)((const ucontext_t *)ucv)->uc_mcontext.gregs[REG_RIP];
         atomic_store(&tm.cstack_done, 1);
     }
+    rw_in_resume();
     errno = saved_errno;
 }
 

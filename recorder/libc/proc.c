@@ -166,6 +166,15 @@ __attribute__((visibility("hidden"), used)) pid_t rw_proc_vfork_after(long raw, 
     return pid;
 }
 
+/* Under AddressSanitizer the child must not share our stack: its shadow memory would
+ * be the parent's too (ASan's own vfork interceptor, which this replaces, handles that),
+ * so the stub makes a plain fork, which _posixsubprocess's child does not tell apart. */
+#if defined(__SANITIZE_ADDRESS__) || defined(RW_SANITIZE)
+#define RW_VFORK_NR SYS_fork
+#else
+#define RW_VFORK_NR SYS_vfork
+#endif
+
 #if defined(__x86_64__)
 /* pid_t vfork(void). Stack at entry: the return address. */
 __asm__(".text\n"
@@ -179,7 +188,7 @@ __asm__(".text\n"
         "    je rw_proc_vfork_replay\n"
         "    mov %eax, %esi\n" /* the mode survives the system call in both tasks */
         "    pop %rdi\n"       /* the return address, out of the child's way */
-        "    mov $" STR(SYS_vfork) ", %eax\n"
+        "    mov $" STR(RW_VFORK_NR) ", %eax\n"
         "    syscall\n"
         "    push %rdi\n"
         "    test %rax, %rax\n"

@@ -32,6 +32,12 @@ void rw_check_free(rw_check *c);
 int rw_check_upto(rw_check *c, const char *engine_path, uint64_t upto, uint64_t *where,
                   char *report, size_t cap, rw_err *err);
 
+/* rw_check_upto, or with partial set, a pass while the engine runs: the end of the
+ * engine's trace (still being written) is not a divergence, the check stops at the
+ * last event compared whole and the next call goes on from there. */
+int rw_check_run(rw_check *c, const char *engine_path, uint64_t upto, int partial,
+                 uint64_t *where, char *report, size_t cap, rw_err *err);
+
 /* Describes ev as read from a trace with definitions d ("call f at a.py:3"). */
 void rw_check_describe(const rw_defs *d, const rw_event *ev, char *out, size_t cap);
 

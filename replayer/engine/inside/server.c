@@ -19,8 +19,10 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +68,17 @@ static struct engine {
     size_t nsched, sched_i; /* sched_i: the run rw_st.nevents is in (moves forwards) */
     uint32_t *stream_id;    /* input stream -> the recorded thread id (RunEnd.threads) */
     uint32_t nstream_ids;
-} E = {.target = UINT64_MAX, .ia_fd = -1};
+    /* The background check (check_main): it compares the engine's trace with the log
+     * while the program runs, on the other core, so that a stop has only the rest to
+     * compare. check_mu guards E.check; a stop holds it until the run goes on, so that
+     * the thread is never inside malloc when an evaluation forks. */
+    pthread_mutex_t check_mu;
+    pthread_t checker;
+    int checker_on;
+    _Atomic int bg_div;     /* the background check found a divergence (bg_where/report) */
+    uint64_t bg_where;
+    char bg_report[2048];
+} E = {.target = UINT64_MAX, .ia_fd = -1, .check_mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* Ends the engine now, from anywhere: nothing of the run is worth closing. */
 static _Noreturn void die(int status)
@@ -427,6 +439,9 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
     }
     char report[2048];
     uint64_t where = 0;
+    pthread_mutex_lock(&E.check_mu); /* held while stopped: see check_mu */
+    if (atomic_load(&E.bg_div))
+        report_divergence(E.bg_where, E.bg_report);
     int d = rw_check_upto(E.check, E.epath, st.pos, &where, report, sizeof report, &err);
     if (d < 0) {
         char msg[400];
@@ -451,6 +466,7 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
                 interact_end();
                 E.target = p;
                 E.goto_pending = 1;
+                pthread_mutex_unlock(&E.check_mu);
                 break;
             }
             if (p == st.pos) {
@@ -621,12 +637,42 @@ static rw_code streams_load(rw_err *err)
     return RW_OK;
 }
 
+/* The background check: every 200 ms, compares what the engine's trace holds so far
+ * (the writer thread appends whole chunks to it) with the log. Not a program thread:
+ * its reads are real, it touches no Python. A divergence it finds stops the run at the
+ * next event (eng_trace). */
+static void *check_main(void *unused)
+{
+    (void)unused;
+    struct timespec nap = {0, 200 * 1000 * 1000};
+    for (;;) {
+        nanosleep(&nap, NULL);
+        pthread_mutex_lock(&E.check_mu);
+        if (!atomic_load(&E.bg_div)) {
+            rw_err err = {0};
+            uint64_t where = 0;
+            int d = rw_check_run(E.check, E.epath, UINT64_MAX, 1, &where, E.bg_report,
+                                 sizeof E.bg_report, &err);
+            if (d > 0) {
+                E.bg_where = where;
+                atomic_store(&E.bg_div, 1);
+            }
+        }
+        pthread_mutex_unlock(&E.check_mu);
+    }
+    return NULL;
+}
+
+/* Only the callbacks that make an event wait for their turn: the profile function's
+ * Python calls and returns make none (the trace function has them), nor do lines
+ * when the recording had no line events. */
 static int eng_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
 {
     if (RW_UNLIKELY(E.nsched != 0) && (what != PyTrace_LINE || rw_st.lines))
         sched_wait();
     int rc = rw_source_trace(obj, f, what, arg);
-    if (RW_UNLIKELY(rw_st.nevents > E.target))
+    if (RW_UNLIKELY(rw_st.nevents > E.target) ||
+        RW_UNLIKELY(atomic_load_explicit(&E.bg_div, memory_order_relaxed)))
         at_stop(f, what, arg);
     return rc;
 }
@@ -636,7 +682,8 @@ static int eng_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
     if (RW_UNLIKELY(E.nsched != 0) && what >= PyTrace_C_CALL && rw_st.c_calls)
         sched_wait();
     int rc = rw_source_profile(obj, f, what, arg);
-    if (RW_UNLIKELY(rw_st.nevents > E.target))
+    if (RW_UNLIKELY(rw_st.nevents > E.target) ||
+        RW_UNLIKELY(atomic_load_explicit(&E.bg_div, memory_order_relaxed)))
         at_stop(f, what, arg);
     return rc;
 }
@@ -795,6 +842,8 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
         rw_threadwrap_set_define_gate(define_gate);
 
     rw_record_result res;
+    /* The background check runs beside the program (check_main). */
+    E.checker_on = pthread_create(&E.checker, NULL, check_main, NULL) == 0;
     rw_code rc = rw_record_run(&o, &res, &err);
     if (rc != RW_OK)
         serve_dead(RW_EP_ERROR, 0, err.msg);
