@@ -168,7 +168,8 @@ __attribute__((visibility("hidden"), used)) pid_t rw_proc_vfork_after(long raw, 
 
 /* Under AddressSanitizer the child must not share our stack: its shadow memory would
  * be the parent's too (ASan's own vfork interceptor, which this replaces, handles that),
- * so the stub makes a plain fork, which _posixsubprocess's child does not tell apart. */
+ * so the stub makes a plain fork, which _posixsubprocess's child does not tell apart.
+ * The FORK record then cannot say what the child exec'd (the note is in its memory). */
 #if defined(__SANITIZE_ADDRESS__) || defined(RW_SANITIZE)
 #define RW_VFORK_NR SYS_fork
 #else

@@ -473,7 +473,11 @@ START_TEST(test_children)
             vforks++;
         }
     }
+#if defined(__SANITIZE_ADDRESS__) || defined(RW_SANITIZE)
+    ck_assert_int_eq(vforks, 0); /* vfork is a fork under ASan (proc.c): no shared note */
+#else
     ck_assert_int_eq(vforks, 1);
+#endif
     for (size_t i = 0; i < nrecs; i++)
         if (recs[i].call == RW_CALL_POSIX_SPAWN)
             ck_assert(recs[i].key_len == 14 && !memcmp(recs[i].key, "sleep sleep 60", 14));
