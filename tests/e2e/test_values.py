@@ -83,104 +83,85 @@ def answers(output):
 
 
 class Values(rwtest.TestCase):
-    def replay_check(self, name, stdin=None, env=None, setup=None, extra=()):
-        src = os.path.join(PROGS, name)
-        marks = markers(src)
-        self.assertTrue(marks, f"{name} has no rw-value markers")
+    def record_elsewhere(self, name, stdin=None, env=None):
+        """Records progs_values/NAME in a directory of its own, copies the trace (and any
+        child's) to another one, and deletes the first with everything the run made.
+        Returns (the recording's result, the directory with the traces)."""
         rec_dir = tempfile.mkdtemp(prefix="rwv-rec-")
         play_dir = tempfile.mkdtemp(prefix="rwv-play-")
         self.addCleanup(shutil.rmtree, play_dir, True)
         try:
             prog = os.path.join(rec_dir, name)
-            shutil.copy(src, prog)
-            for extra_file in extra:
-                shutil.copy(os.path.join(PROGS, extra_file), rec_dir)
-            if setup:
-                setup(rec_dir)
-            trace = os.path.join(rec_dir, "t.rwd")
-            rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", trace, prog], cwd=rec_dir,
-                             stdin=stdin, env=env)
+            shutil.copy(os.path.join(PROGS, name), prog)
+            rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", os.path.join(rec_dir, "t.rwd"),
+                              prog], cwd=rec_dir, stdin=stdin,
+                             env=dict(env or {}, PYTHONUNBUFFERED="1",
+                                      PYTHONHASHSEED="random"))  # str hashes vary
             self.assertEqual(rec.returncode, 0, rec.stderr)
-            expected = recorded_values(rec.stdout)
-            self.assertTrue(expected, rec.stdout)
-            shutil.copy(trace, play_dir)
+            for made in os.listdir(rec_dir):
+                if made.endswith(".rwd"):
+                    shutil.copy(os.path.join(rec_dir, made), play_dir)
         finally:
-            shutil.rmtree(rec_dir, True)  # sources, data, everything the run made
+            shutil.rmtree(rec_dir, True)
+        return rec, play_dir
+
+    def replay_answers(self, play_dir, cmds, env=None):
+        """Runs `rewind replay t.rwd` in play_dir with cmds (under strace when there is
+        one: it must create, change, remove, connect and start nothing, and no file may
+        appear) and returns what each `p` printed."""
+        before = sorted(os.listdir(play_dir))
+        argv = [rwtest.rewind_bin(), "replay", "t.rwd"]
+        log = None
+        if shutil.which("strace"):
+            log = tempfile.mktemp(prefix="rwv-strace-")
+            self.addCleanup(lambda: os.path.exists(log) and os.unlink(log))
+            argv = ["strace", "-f", "-qq", "-o", log,
+                    "-e", "trace=%file,%network,%process"] + argv
+        out = rwtest.run(argv, cwd=play_dir, stdin="\n".join(cmds + ["quit"]) + "\n", env=env)
+        if log:
+            self.assertEqual(performed(log), [], "the replay acted on the world")
+        self.assertEqual(sorted(os.listdir(play_dir)), before, "the replay wrote files")
+        return answers(out.stdout), out.stdout[-3000:] + out.stderr[-2000:]
+
+    def replay_check(self, name, stdin=None, env=None):
+        """Markers (`# rw-value: EXPR`): p EXPR at every hit, forwards, then backwards
+        with rcontinue; the environment is changed for the replay."""
+        marks = markers(os.path.join(PROGS, name))
+        self.assertTrue(marks, f"{name} has no rw-value markers")
+        rec, play_dir = self.record_elsewhere(name, stdin=stdin, env=env)
+        expected = recorded_values(rec.stdout)
+        self.assertTrue(expected, rec.stdout)
         cmds = [f"break {line}" for line in sorted(marks)]
         for line, _ in expected:
             cmds += ["continue", f"p {marks[line]}", f"p {SEP!r}"]
         back = list(reversed(expected[:-1]))
         for line, _ in back:
             cmds += ["rcontinue", f"p {marks[line]}", f"p {SEP!r}"]
-        cmds.append("quit")
-        before = sorted(os.listdir(play_dir))
-        out = rwtest.run([rwtest.rewind_bin(), "replay", "t.rwd"], cwd=play_dir,
-                         stdin="\n".join(cmds) + "\n", env={"RW_VALUES_ENV": "changed"})
-        got = answers(out.stdout)
-        want = [rep for _, rep in expected] + [rep for _, rep in back]
-        self.assertEqual(got, want, out.stdout[-3000:] + out.stderr[-2000:])
-        self.assertEqual(sorted(os.listdir(play_dir)), before, "the replay wrote files")
+        got, why = self.replay_answers(play_dir, cmds, env={"RW_VALUES_ENV": "changed"})
+        self.assertEqual(got, [rep for _, rep in expected] + [rep for _, rep in back], why)
 
     def stop_check(self, name, stdin=None):
         """A program that prints `name=repr` for each value and marks one line
         `# STOP`: the replay, from another directory with the program gone, breaks
         there and must print the same repr for every name; then it goes back a few
         steps and forwards again (a new engine) and must print them again."""
-        src = os.path.join(PROGS, name)
-        with open(src) as f:
+        with open(os.path.join(PROGS, name)) as f:
             text = f.read()
         stop = [n for n, t in enumerate(text.splitlines(), 1) if re.search(r"#\s*STOP\s*$", t)]
+        self.assertEqual(len(stop), 1, f"{name}: one line marked STOP")
         # The docstring says which expression prints as which name when it is not the
         # name itself ("p lt.tm_zone -> the zone printed as zone=").
         exprs = {m.group(2): m.group(1) for m in
                  re.finditer(r"^\s+p (\S+)\s+->.*?printed as (\w+)=", text, re.M)}
-        self.assertEqual(len(stop), 1, f"{name}: one line marked STOP")
-        rec_dir = tempfile.mkdtemp(prefix="rwv-rec-")
-        play_dir = tempfile.mkdtemp(prefix="rwv-play-")
-        self.addCleanup(shutil.rmtree, play_dir, True)
-        try:
-            prog = os.path.join(rec_dir, name)
-            shutil.copy(src, prog)
-            trace = os.path.join(rec_dir, "t.rwd")
-            rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", trace, prog], cwd=rec_dir,
-                             stdin=stdin, env={"PYTHONUNBUFFERED": "1"})
-            self.assertEqual(rec.returncode, 0, rec.stderr)
-            for extra in os.listdir(rec_dir):  # children's traces go along
-                if extra.endswith(".rwd"):
-                    shutil.copy(os.path.join(rec_dir, extra), play_dir)
-        finally:
-            shutil.rmtree(rec_dir, True)
-        values = []
-        for text in rec.stdout.splitlines():
-            m = re.match(r"^([A-Za-z_]\w*)=(.*)$", text)
-            if m:
-                values.append((m.group(1), m.group(2)))
+        rec, play_dir = self.record_elsewhere(name, stdin=stdin)
+        values = [m.groups() for m in re.finditer(r"^([A-Za-z_]\w*)=(.*)$", rec.stdout, re.M)]
         self.assertTrue(values, rec.stdout)
-        cmds = [f"break {stop[0]}", "continue"]
+        ps = []
         for var, _ in values:
-            cmds += [f"p {exprs.get(var, var)}", f"p {SEP!r}"]
-        cmds += ["rstep", "rstep", "rstep", "continue"]
-        for var, _ in values:
-            cmds += [f"p {exprs.get(var, var)}", f"p {SEP!r}"]
-        cmds.append("quit")
-        before = sorted(os.listdir(play_dir))
-        argv = [rwtest.rewind_bin(), "replay", "t.rwd"]
-        log = None
-        if shutil.which("strace"):
-            # Every file, network and process call of the replay and its engine: it
-            # must create, change, remove, connect and start nothing.
-            log = tempfile.mktemp(prefix="rwv-strace-")
-            self.addCleanup(lambda: os.path.exists(log) and os.unlink(log))
-            argv = ["strace", "-f", "-qq", "-o", log,
-                    "-e", "trace=%file,%network,%process"] + argv
-        out = rwtest.run(argv, cwd=play_dir, stdin="\n".join(cmds) + "\n")
-        if log:
-            self.assertEqual(performed(log), [], "the replay acted on the world")
-        got = [g for g in answers(out.stdout)]
-        want = [rep for _, rep in values] * 2
-        # The program's own replayed output ("name=...") is not an answer.
-        self.assertEqual(got, want, out.stdout[-3000:] + out.stderr[-2000:])
-        self.assertEqual(sorted(os.listdir(play_dir)), before, "the replay wrote files")
+            ps += [f"p {exprs.get(var, var)}", f"p {SEP!r}"]
+        cmds = [f"break {stop[0]}", "continue"] + ps + ["rstep", "rstep", "rstep", "continue"] + ps
+        got, why = self.replay_answers(play_dir, cmds)
+        self.assertEqual(got, [rep for _, rep in values] * 2, why)
 
     def test_time(self):
         self.stop_check("time_values.py")
