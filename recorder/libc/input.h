@@ -75,13 +75,16 @@ typedef struct rw_in_tls {
 } rw_in_tls_t;
 extern __thread rw_in_tls_t rw_in_tls;
 
-/* What a wrapper must do for the calling thread, now. Cheap: two TLS loads and one
- * relaxed load. */
+/* What a wrapper must do for the calling thread, now. Cheap: one relaxed load, and
+ * while capture is on two TLS loads. The process-wide mode comes first: a wrapper may
+ * run before the thread-local storage is usable (a sanitizer's start-up calls
+ * getrlimit and open before the program's constructors). */
 static inline int rw_in_mode(void)
 {
-    if (RW_LIKELY(rw_in_tls.thread == 0) || rw_in_tls.paused || rw_tls.busy)
-        return RW_IN_OFF;
     int m = atomic_load_explicit(&rw_in_global, memory_order_relaxed);
+    if (RW_LIKELY(m == RW_IN_OFF) || RW_LIKELY(rw_in_tls.thread == 0) || rw_in_tls.paused ||
+        rw_tls.busy)
+        return RW_IN_OFF;
     return m == RW_IN_EVAL ? RW_IN_REPLAY : m;
 }
 
