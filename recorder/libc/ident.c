@@ -248,7 +248,11 @@ static size_t slen(const char *s)
 /* ---- syscall() ---- */
 
 /* The system call itself, for a syscall() made before find_real ran. */
-static long raw_syscall(long n, long a, long b, long c, long d, long e, long f)
+/* Not instrumented by AddressSanitizer: some callers run before its shadow memory
+ * exists (getrlimit64 below). */
+#define NO_ASAN __attribute__((no_sanitize("address")))
+
+NO_ASAN static long raw_syscall(long n, long a, long b, long c, long d, long e, long f)
 {
     long ret;
     register long r10 __asm__("r10") = d;
@@ -783,8 +787,10 @@ static int rlimit_of(int m, int form, pid_t pid, __rlimit_resource_t res,
 }
 
 /* getrlimit64 and prlimit64 go to the system call while the constructors have not run:
- * a sanitizer's run-time asks for limits while it loads, when dlsym cannot be called. */
-int getrlimit64(__rlimit_resource_t res, struct rlimit64 *rlim)
+ * a sanitizer's run-time asks for limits while it loads, when dlsym cannot be called
+ * and, under AddressSanitizer, before its shadow memory exists: these four are not
+ * instrumented. */
+NO_ASAN int getrlimit64(__rlimit_resource_t res, struct rlimit64 *rlim)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
@@ -793,7 +799,7 @@ int getrlimit64(__rlimit_resource_t res, struct rlimit64 *rlim)
     return rlimit_of(m, 0, 0, res, NULL, rlim);
 }
 
-int prlimit64(pid_t pid, __rlimit_resource_t res, const struct rlimit64 *nw,
+NO_ASAN int prlimit64(pid_t pid, __rlimit_resource_t res, const struct rlimit64 *nw,
               struct rlimit64 *old)
 {
     int m = rw_in_mode();
@@ -808,14 +814,14 @@ int prlimit64(pid_t pid, __rlimit_resource_t res, const struct rlimit64 *nw,
  * and prlimit to their *64 forms under _FILE_OFFSET_BITS=64, so they are defined
  * under their symbol names. */
 int getrlimit_plain(__rlimit_resource_t res, struct rlimit64 *rlim) __asm__("getrlimit");
-int getrlimit_plain(__rlimit_resource_t res, struct rlimit64 *rlim)
+NO_ASAN int getrlimit_plain(__rlimit_resource_t res, struct rlimit64 *rlim)
 {
     return getrlimit64(res, rlim);
 }
 
 int prlimit_plain(pid_t pid, __rlimit_resource_t res, const struct rlimit64 *nw,
                   struct rlimit64 *old) __asm__("prlimit");
-int prlimit_plain(pid_t pid, __rlimit_resource_t res, const struct rlimit64 *nw,
+NO_ASAN int prlimit_plain(pid_t pid, __rlimit_resource_t res, const struct rlimit64 *nw,
                   struct rlimit64 *old)
 {
     return prlimit64(pid, res, nw, old);
