@@ -790,9 +790,14 @@ static int rlimit_of(int m, int form, pid_t pid, __rlimit_resource_t res,
  * a sanitizer's run-time asks for limits while it loads, when dlsym cannot be called
  * and, under AddressSanitizer, before its shadow memory exists: these four are not
  * instrumented. */
+/* rw_in_mode, but read here first: it may be an instrumented out-of-line copy. */
+#define EARLY_MODE()                                                                       \
+    (atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_OFF ? RW_IN_OFF    \
+                                                                            : rw_in_mode())
+
 NO_ASAN int getrlimit64(__rlimit_resource_t res, struct rlimit64 *rlim)
 {
-    int m = rw_in_mode();
+    int m = EARLY_MODE();
     if (m == RW_IN_OFF)
         return ist.real.getrlimit64 ? ist.real.getrlimit64(res, rlim)
                                     : (int)raw_syscall(SYS_prlimit64, 0, res, 0, (long)rlim, 0, 0);
@@ -802,7 +807,7 @@ NO_ASAN int getrlimit64(__rlimit_resource_t res, struct rlimit64 *rlim)
 NO_ASAN int prlimit64(pid_t pid, __rlimit_resource_t res, const struct rlimit64 *nw,
               struct rlimit64 *old)
 {
-    int m = rw_in_mode();
+    int m = EARLY_MODE();
     if (m == RW_IN_OFF)
         return ist.real.prlimit64 ? ist.real.prlimit64(pid, res, nw, old)
                                   : (int)raw_syscall(SYS_prlimit64, pid, res, (long)nw,
