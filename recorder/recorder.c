@@ -261,11 +261,13 @@ static void finish_trace(run *r, int status, int sig, const char *reason)
     rw_writer_stats ws;
     memset(&ws, 0, sizeof ws);
     rw_err err = {0};
-    res->trace_code = rw_writer_close(rw_st.w, &end, &ws, &err);
-    /* The inputs logged so far went with the close; what the process does after it
-     * (Py_FinalizeEx's reads) is not the recorded program's any more. */
-    rw_in_attach_writer(NULL);
+    /* Capture ends before the writer goes: another thread of the program (a Pool's
+     * handler threads, a daemon) may be logging a call right now, and must not reach a
+     * closed writer. attach(NULL) waits for a call being logged. What the process does
+     * after this (Py_FinalizeEx's reads) is not the recorded program's any more. */
     rw_in_stop();
+    rw_in_attach_writer(NULL);
+    res->trace_code = rw_writer_close(rw_st.w, &end, &ws, &err);
     /* ws.lost says what was lost (the events after #N); the error alone does not. */
     if (rw_crash_closed())
         snprintf(res->trace_msg, sizeof res->trace_msg,
