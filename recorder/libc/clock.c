@@ -121,13 +121,6 @@ static inline int clock_mode(void)
     return m;
 }
 
-/* Copies the logged bytes into dst (up to cap), when there is somewhere to put them. */
-static void give(void *dst, size_t cap, const rw_input *g)
-{
-    if (dst && g->data_len)
-        memcpy(dst, g->data, g->data_len < cap ? g->data_len : cap);
-}
-
 /* ---- clocks ---- */
 
 int clock_gettime(clockid_t clock, struct timespec *tp)
@@ -140,7 +133,7 @@ int clock_gettime(clockid_t clock, struct timespec *tp)
     rw_in_key_i64(&k, clock);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_CLOCK_GETTIME, &k);
-        give(tp, sizeof *tp, g);
+        rw_in_give(tp, sizeof *tp, g);
         return (int)rw_in_return(g);
     }
     int r = REAL(clock_gettime)(clock, tp);
@@ -160,7 +153,7 @@ int clock_getres(clockid_t clock, struct timespec *res)
     rw_in_key_i64(&k, clock);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_CLOCK_GETRES, &k);
-        give(res, sizeof *res, g);
+        rw_in_give(res, sizeof *res, g);
         return (int)rw_in_return(g);
     }
     int r = REAL(clock_getres)(clock, res);
@@ -177,7 +170,7 @@ int gettimeofday(struct timeval *restrict tv, void *restrict tz)
         return REAL(gettimeofday)(tv, tz);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_GETTIMEOFDAY, NULL);
-        give(tv, sizeof *tv, g);
+        rw_in_give(tv, sizeof *tv, g);
         if (tz && g->data_len >= sizeof *tv + sizeof(struct timezone))
             memcpy(tz, g->data + sizeof *tv, sizeof(struct timezone));
         return (int)rw_in_return(g);
@@ -223,7 +216,7 @@ clock_t times(struct tms *buf)
     rw_in_key_init(&k);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_TIMES, &k);
-        give(buf, sizeof *buf, g);
+        rw_in_give(buf, sizeof *buf, g);
         return (clock_t)rw_in_return(g);
     }
     clock_t r = REAL(times)(buf);
@@ -259,7 +252,7 @@ int getrusage(__rusage_who_t who, struct rusage *usage)
     rw_in_key_i64(&k, who);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_GETRUSAGE, &k);
-        give(usage, sizeof *usage, g);
+        rw_in_give(usage, sizeof *usage, g);
         return (int)rw_in_return(g);
     }
     int r = REAL(getrusage)(who, usage);
@@ -289,7 +282,7 @@ int nanosleep(const struct timespec *req, struct timespec *rem)
     sleep_key(&k, -1, 0, req);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_SLEEP, &k);
-        give(rem, sizeof *rem, g);
+        rw_in_give(rem, sizeof *rem, g);
         return (int)rw_in_return(g);
     }
     int r = REAL(nanosleep)(req, rem);
@@ -309,7 +302,7 @@ int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
     sleep_key(&k, clock, flags, req);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_SLEEP, &k);
-        give(rem, sizeof *rem, g);
+        rw_in_give(rem, sizeof *rem, g);
         return (int)rw_in_return(g);
     }
     int r = REAL(clock_nanosleep)(clock, flags, req, rem);

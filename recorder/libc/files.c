@@ -299,9 +299,9 @@ static ssize_t local_checked(int fd, const rw_input *g, ssize_t r)
     rw_in_key k_;                                                                          \
     keyexpr;                                                                               \
     if (m_ == RW_IN_REPLAY)                                                                \
-        return (int)rw_files_replayed(call, &k_, NULL, 0);                                 \
+        return (int)rw_in_replayed(call, &k_, NULL, 0);                                 \
     int r_ = realexpr;                                                                     \
-    return (int)rw_files_logged(call, &k_, r_, errno, NULL, 0)
+    return (int)rw_in_logged(call, &k_, r_, errno, NULL, 0)
 
 /* A call of type T that fills out (cap bytes); lenexpr (in terms of r_) is how many
  * bytes to log. */
@@ -312,10 +312,10 @@ static ssize_t local_checked(int fd, const rw_input *g, ssize_t r)
     rw_in_key k_;                                                                          \
     keyexpr;                                                                               \
     if (m_ == RW_IN_REPLAY)                                                                \
-        return (T)rw_files_replayed(call, &k_, out, cap);                                  \
+        return (T)rw_in_replayed(call, &k_, out, cap);                                  \
     T r_ = realexpr;                                                                       \
     int e_ = errno;                                                                        \
-    return (T)rw_files_logged(call, &k_, r_, e_, out, lenexpr)
+    return (T)rw_in_logged(call, &k_, r_, e_, out, lenexpr)
 
 /* Two paths: strlen(a) as the last int, then a and b. */
 static void key_two(rw_in_key *k, const char *a, const char *b)
@@ -626,7 +626,7 @@ static off_t lseek_any(int fd, off_t off, int whence)
         return (off_t)rw_in_return(g);
     }
     off_t r = REAL(lseek64)(fd, off, whence);
-    return (off_t)rw_files_logged(RW_CALL_LSEEK, &k, r, errno, NULL, 0);
+    return (off_t)rw_in_logged(RW_CALL_LSEEK, &k, r, errno, NULL, 0);
 }
 
 off_t lseek(int fd, off_t off, int whence)
@@ -877,7 +877,7 @@ int close(int fd)
     int r = REAL(close)(fd);
     int e = errno;
     rw_files_mark(fd, 0);
-    return (int)rw_files_logged(RW_CALL_CLOSE, &k, r, e, NULL, 0);
+    return (int)rw_in_logged(RW_CALL_CLOSE, &k, r, e, NULL, 0);
 }
 
 int close_range(unsigned int first, unsigned int last, int flags)
@@ -900,7 +900,7 @@ int close_range(unsigned int first, unsigned int last, int flags)
     if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
         for (unsigned int fd = first; fd <= end; fd++)
             rw_files_mark((int)fd, 0);
-    return (int)rw_files_logged(RW_CALL_CLOSE, &k, r, e, NULL, 0);
+    return (int)rw_in_logged(RW_CALL_CLOSE, &k, r, e, NULL, 0);
 }
 
 /* After a dup of fd into nfd (the result): the installation state follows. */
@@ -937,7 +937,7 @@ static int dup_any(int fd, int newfd, int flags)
                                                      : REAL(dup3)(fd, newfd, flags);
     int e = errno;
     dup_record(fd, r);
-    return (int)rw_files_logged(RW_CALL_DUP, &k, r, e, NULL, 0);
+    return (int)rw_in_logged(RW_CALL_DUP, &k, r, e, NULL, 0);
 }
 
 int dup(int fd)
@@ -1013,7 +1013,7 @@ static int fcntl_any(int fd, int cmd, void *arg)
     int e = errno;
     if (dupping)
         dup_record(fd, r);
-    return (int)rw_files_logged(RW_CALL_FCNTL, &k, r, e, arg, r >= 0 && arg ? out : 0);
+    return (int)rw_in_logged(RW_CALL_FCNTL, &k, r, e, arg, r >= 0 && arg ? out : 0);
 }
 
 int fcntl(int fd, int cmd, ...)
@@ -1071,10 +1071,10 @@ int ioctl(int fd, unsigned long req, ...)
     rw_in_key k;
     KEY(&k, fd, (int64_t)req);
     if (m == RW_IN_REPLAY)
-        return (int)rw_files_replayed(RW_CALL_IOCTL, &k, out ? arg : NULL, out);
+        return (int)rw_in_replayed(RW_CALL_IOCTL, &k, out ? arg : NULL, out);
     int r = REAL(ioctl)(fd, req, arg);
     int e = errno;
-    return (int)rw_files_logged(RW_CALL_IOCTL, &k, r, e, out ? arg : NULL,
+    return (int)rw_in_logged(RW_CALL_IOCTL, &k, r, e, out ? arg : NULL,
                                 r >= 0 && arg ? out : 0);
 }
 
@@ -1105,7 +1105,7 @@ static int pipe_any(int fds[2], int flags)
         rw_files_mark(fds[0], 0);
         rw_files_mark(fds[1], 0);
     }
-    return (int)rw_files_logged(RW_CALL_PIPE, &k, r, e, fds, r == 0 ? 2 * sizeof(int) : 0);
+    return (int)rw_in_logged(RW_CALL_PIPE, &k, r, e, fds, r == 0 ? 2 * sizeof(int) : 0);
 }
 
 int pipe(int fds[2])
@@ -1151,12 +1151,12 @@ ssize_t write(int fd, const void *buf, size_t n)
     rw_in_key k;
     KEY(&k, fd, (int64_t)n);
     if (m == RW_IN_REPLAY)
-        return (ssize_t)rw_files_replayed(RW_CALL_WRITE, &k, NULL, 0);
+        return (ssize_t)rw_in_replayed(RW_CALL_WRITE, &k, NULL, 0);
     ssize_t r = REAL(write)(fd, buf, n);
     int e = errno;
     if (output_fd(fd))
         return (ssize_t)log_output(RW_CALL_WRITE, &k, r, e, buf, r > 0 ? (size_t)r : 0);
-    return (ssize_t)rw_files_logged(RW_CALL_WRITE, &k, r, e, buf, 0);
+    return (ssize_t)rw_in_logged(RW_CALL_WRITE, &k, r, e, buf, 0);
 }
 
 static ssize_t pwrite_any(int fd, const void *buf, size_t n, off_t off)
@@ -1167,12 +1167,12 @@ static ssize_t pwrite_any(int fd, const void *buf, size_t n, off_t off)
     rw_in_key k;
     KEY(&k, fd, (int64_t)n, (int64_t)off);
     if (m == RW_IN_REPLAY)
-        return (ssize_t)rw_files_replayed(RW_CALL_PWRITE, &k, NULL, 0);
+        return (ssize_t)rw_in_replayed(RW_CALL_PWRITE, &k, NULL, 0);
     ssize_t r = REAL(pwrite64)(fd, buf, n, off);
     int e = errno;
     if (output_fd(fd))
         return (ssize_t)log_output(RW_CALL_PWRITE, &k, r, e, buf, r > 0 ? (size_t)r : 0);
-    return (ssize_t)rw_files_logged(RW_CALL_PWRITE, &k, r, e, buf, 0);
+    return (ssize_t)rw_in_logged(RW_CALL_PWRITE, &k, r, e, buf, 0);
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
@@ -1193,7 +1193,7 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
     rw_in_key k;
     KEY(&k, fd, (int64_t)iov_total(iov, cnt));
     if (m == RW_IN_REPLAY)
-        return (ssize_t)rw_files_replayed(RW_CALL_WRITEV, &k, NULL, 0);
+        return (ssize_t)rw_in_replayed(RW_CALL_WRITEV, &k, NULL, 0);
     ssize_t r = REAL(writev)(fd, iov, cnt);
     int e = errno;
     uint8_t *d = NULL;
@@ -1392,9 +1392,9 @@ mode_t umask(mode_t mask)
     rw_in_key k;
     KEY(&k, (int64_t)mask);
     if (m == RW_IN_REPLAY)
-        return (mode_t)rw_files_replayed(RW_CALL_UMASK, &k, NULL, 0);
+        return (mode_t)rw_in_replayed(RW_CALL_UMASK, &k, NULL, 0);
     mode_t r = REAL(umask)(mask);
-    return (mode_t)rw_files_logged(RW_CALL_UMASK, &k, r, errno, NULL, 0);
+    return (mode_t)rw_in_logged(RW_CALL_UMASK, &k, r, errno, NULL, 0);
 }
 
 int chdir(const char *path)
@@ -1570,7 +1570,7 @@ ssize_t copy_file_range(int in, off64_t *inoff, int out, off64_t *outoff, size_t
     int e = errno;
     after[0] = inoff ? *inoff : -1;
     after[1] = outoff ? *outoff : -1;
-    return (ssize_t)rw_files_logged(RW_CALL_COPY_FILE_RANGE, &k, r, e, after, sizeof after);
+    return (ssize_t)rw_in_logged(RW_CALL_COPY_FILE_RANGE, &k, r, e, after, sizeof after);
 }
 
 static ssize_t sendfile_any(int out, int in, off_t *off, size_t count)
@@ -1595,7 +1595,7 @@ static ssize_t sendfile_any(int out, int in, off_t *off, size_t count)
     ssize_t r = REAL(sendfile64)(out, in, off, count);
     int e = errno;
     after = off ? (int64_t)*off : -1;
-    return (ssize_t)rw_files_logged(RW_CALL_SENDFILE, &k, r, e, &after, sizeof after);
+    return (ssize_t)rw_in_logged(RW_CALL_SENDFILE, &k, r, e, &after, sizeof after);
 }
 
 ssize_t sendfile(int out, int in, off_t *off, size_t count)

@@ -304,7 +304,7 @@ int closedir(DIR *d)
         rw_in_key k;
         KEY(&k, num);
         rw_files_mark(fd, 0);
-        return (int)rw_files_logged(RW_CALL_CLOSEDIR, &k, r, e, NULL, 0);
+        return (int)rw_in_logged(RW_CALL_CLOSEDIR, &k, r, e, NULL, 0);
     }
     errno = e;
     return r;

@@ -24,27 +24,6 @@ static inline void rw_files_key_ints(rw_in_key *k, const int64_t *v, size_t n)
                       sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
 #define KEYP(k, path, ...) (KEY(k, __VA_ARGS__), rw_in_key_str(k, path))
 
-/* Replay: takes the thread's next record (call, key k), copies its data (at most cap
- * bytes) to out when out is not NULL, sets errno and returns the recorded result. */
-static inline int64_t rw_files_replayed(uint32_t call, const rw_in_key *k, void *out,
-                                        size_t cap)
-{
-    const rw_input *g = rw_in_take(call, k);
-    if (out && g->data_len)
-        memcpy(out, g->data, g->data_len < cap ? g->data_len : cap);
-    return rw_in_return(g);
-}
-
-/* Record: logs the call's result r, errno e and len bytes of data, sets errno to e and
- * returns r. */
-static inline int64_t rw_files_logged(uint32_t call, const rw_in_key *k, int64_t r, int e,
-                                      const void *data, size_t len)
-{
-    rw_in_put(call, r, e, k, data, len);
-    errno = e;
-    return r;
-}
-
 /* 1 when path names a file of the Python installation rewind embeds (its standard
  * library directory and lib-dynload, not site-packages or dist-packages): absolute,
  * without "..". */

@@ -357,10 +357,10 @@ int fclose(FILE *f)
     rw_in_key k;
     KEY(&k, fd);
     if (m == RW_IN_REPLAY && replay)
-        return (int)rw_files_replayed(RW_CALL_FCLOSE, &k, NULL, 0);
+        return (int)rw_in_replayed(RW_CALL_FCLOSE, &k, NULL, 0);
     if (m == RW_IN_RECORD && !replay) {
         rw_files_mark(fd, 0);
-        return (int)rw_files_logged(RW_CALL_FCLOSE, &k, r, e, NULL, 0);
+        return (int)rw_in_logged(RW_CALL_FCLOSE, &k, r, e, NULL, 0);
     }
     errno = e;
     return r;

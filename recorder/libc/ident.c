@@ -212,13 +212,6 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(nl_langinfo);
 }
 
-/* Copies the logged bytes into dst (up to cap), when there is somewhere to put them. */
-static void give(void *dst, size_t cap, const rw_input *g)
-{
-    if (dst && g->data_len)
-        memcpy(dst, g->data, g->data_len < cap ? g->data_len : cap);
-}
-
 /* The logged string into dst (cap bytes, NUL-terminated, cut to fit). */
 static void give_str(char *dst, size_t cap, const rw_input *g)
 {
@@ -283,7 +276,7 @@ static long logged_syscall(int m, uint32_t call, const rw_in_key *k, long n, con
 {
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(call, k);
-        give(out, count, g);
+        rw_in_give(out, count, g);
         return (long)rw_in_return(g);
     }
     long r = pass(n, a);
@@ -356,7 +349,7 @@ ssize_t getrandom(void *buf, size_t count, unsigned flags)
     rw_in_key_i64(&k, flags);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_GETRANDOM, &k);
-        give(buf, count, g);
+        rw_in_give(buf, count, g);
         return (ssize_t)rw_in_return(g);
     }
     ssize_t r = REAL(getrandom)(buf, count, flags);
@@ -406,7 +399,7 @@ int getgroups(int size, gid_t list[])
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_GETGROUPS, &k);
         if (size > 0)
-            give(list, (size_t)size * sizeof *list, g);
+            rw_in_give(list, (size_t)size * sizeof *list, g);
         return (int)rw_in_return(g);
     }
     int r = REAL(getgroups)(size, list);
@@ -519,7 +512,7 @@ int uname(struct utsname *buf)
     rw_in_key_init(&k);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_UNAME, &k);
-        give(buf, sizeof *buf, g);
+        rw_in_give(buf, sizeof *buf, g);
         return (int)rw_in_return(g);
     }
     int r = REAL(uname)(buf);
@@ -539,7 +532,7 @@ int gethostname(char *name, size_t len)
     rw_in_key_i64(&k, (int64_t)len);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_GETHOSTNAME, &k);
-        give(name, len, g);
+        rw_in_give(name, len, g);
         return (int)rw_in_return(g);
     }
     int r = REAL(gethostname)(name, len);
@@ -654,7 +647,7 @@ int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *mask)
     rw_in_key_i64(&k, (int64_t)size);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_SCHED_GETAFFINITY, &k);
-        give(mask, size, g);
+        rw_in_give(mask, size, g);
         return (int)rw_in_return(g);
     }
     int r = REAL(sched_getaffinity)(pid, size, mask);
@@ -716,7 +709,7 @@ size_t confstr(int name, char *buf, size_t len)
     rw_in_key_i64(&k, (int64_t)len);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_CONFSTR, &k);
-        give(buf, len, g);
+        rw_in_give(buf, len, g);
         return (size_t)rw_in_return(g);
     }
     size_t r = REAL(confstr)(name, buf, len);
@@ -776,7 +769,7 @@ static int rlimit_of(int m, int form, pid_t pid, __rlimit_resource_t res,
         rw_in_key_i64(&k, nw != NULL);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_GETRLIMIT, &k);
-        give(old, sizeof *old, g);
+        rw_in_give(old, sizeof *old, g);
         return (int)rw_in_return(g);
     }
     int r = form ? REAL(prlimit64)(pid, res, nw, old) : REAL(getrlimit64)(res, old);
@@ -843,7 +836,7 @@ int getloadavg(double loadavg[], int nelem)
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_GETLOADAVG, &k);
         if (nelem > 0)
-            give(loadavg, (size_t)nelem * sizeof *loadavg, g);
+            rw_in_give(loadavg, (size_t)nelem * sizeof *loadavg, g);
         return (int)rw_in_return(g);
     }
     int r = REAL(getloadavg)(loadavg, nelem);

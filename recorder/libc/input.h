@@ -160,6 +160,34 @@ static inline int64_t rw_in_return(const rw_input *g)
     return g->result;
 }
 
+/* Replay: takes the thread's next record (call, key k), copies its data (at most cap
+ * bytes) to out when out is not NULL, sets errno and returns the recorded result. */
+static inline int64_t rw_in_replayed(uint32_t call, const rw_in_key *k, void *out, size_t cap)
+{
+    const rw_input *g = rw_in_take(call, k);
+    if (out && g->data_len)
+        memcpy(out, g->data, g->data_len < cap ? g->data_len : cap);
+    return rw_in_return(g);
+}
+
+/* Record: logs the call's result r, errno e and len bytes of data, sets errno to e and
+ * returns r. */
+static inline int64_t rw_in_logged(uint32_t call, const rw_in_key *k, int64_t r, int e,
+                                   const void *data, size_t len)
+{
+    rw_in_put(call, r, e, k, data, len);
+    errno = e;
+    return r;
+}
+
+/* Copies a taken record's bytes into dst (up to cap), when there is somewhere to put
+ * them. */
+static inline void rw_in_give(void *dst, size_t cap, const rw_input *g)
+{
+    if (dst && g->data_len)
+        memcpy(dst, g->data, g->data_len < cap ? g->data_len : cap);
+}
+
 /* Where the records go and come from. */
 typedef struct rw_writer rw_writer;
 typedef struct rw_reader rw_reader;

@@ -449,10 +449,7 @@ int socket(int domain, int type, int protocol)
     if (m == RW_IN_REPLAY)
         return (int)rw_in_return(rw_in_take(RW_CALL_SOCKET, &k));
     int r = net.socket(domain, type, protocol);
-    int e = errno;
-    rw_in_put(RW_CALL_SOCKET, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return (int)rw_in_logged(RW_CALL_SOCKET, &k, r, errno, NULL, 0);
 }
 
 int socketpair(int domain, int type, int protocol, int sv[2])
@@ -800,10 +797,7 @@ static ssize_t do_send(int fd, const void *buf, size_t n, int flags,
     if (m == RW_IN_REPLAY)
         return (ssize_t)rw_in_return(rw_in_take(RW_CALL_SEND, &k));
     ssize_t r = tocall ? net.sendto(fd, buf, n, flags, sa, len) : net.send(fd, buf, n, flags);
-    int e = errno;
-    rw_in_put(RW_CALL_SEND, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return (ssize_t)rw_in_logged(RW_CALL_SEND, &k, r, errno, NULL, 0);
 }
 
 ssize_t send(int fd, const void *buf, size_t n, int flags)
@@ -836,10 +830,7 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
     if (m == RW_IN_REPLAY)
         return (ssize_t)rw_in_return(rw_in_take(RW_CALL_SENDMSG, &k));
     ssize_t r = net.sendmsg(fd, msg, flags);
-    int e = errno;
-    rw_in_put(RW_CALL_SENDMSG, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return (ssize_t)rw_in_logged(RW_CALL_SENDMSG, &k, r, errno, NULL, 0);
 }
 
 typedef struct opt_ctx {
@@ -909,10 +900,7 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
     if (m == RW_IN_REPLAY)
         return (int)rw_in_return(rw_in_take(RW_CALL_SETSOCKOPT, &k));
     int r = net.setsockopt(fd, level, name, val, len);
-    int e = errno;
-    rw_in_put(RW_CALL_SETSOCKOPT, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return (int)rw_in_logged(RW_CALL_SETSOCKOPT, &k, r, errno, NULL, 0);
 }
 
 static void enc_addr(wbuf *w, const void *ctx)
@@ -1821,10 +1809,7 @@ static int epoll_create_any(int form, int arg)
     if (m == RW_IN_REPLAY)
         return (int)rw_in_return(rw_in_take(RW_CALL_EPOLL_CREATE, &k));
     int r = form ? net.epoll_create1(arg) : net.epoll_create(arg);
-    int e = errno;
-    rw_in_put(RW_CALL_EPOLL_CREATE, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return (int)rw_in_logged(RW_CALL_EPOLL_CREATE, &k, r, errno, NULL, 0);
 }
 
 int epoll_create(int size)
@@ -1853,10 +1838,7 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     if (m == RW_IN_REPLAY)
         return (int)rw_in_return(rw_in_take(RW_CALL_EPOLL_CTL, &k));
     int r = net.epoll_ctl(epfd, op, fd, ev);
-    int e = errno;
-    rw_in_put(RW_CALL_EPOLL_CTL, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return (int)rw_in_logged(RW_CALL_EPOLL_CTL, &k, r, errno, NULL, 0);
 }
 
 /* epoll_wait (mask unused) and epoll_pwait. */
@@ -1912,8 +1894,5 @@ int eventfd(unsigned initval, int flags)
     if (m == RW_IN_REPLAY)
         return (int)rw_in_return(rw_in_take(RW_CALL_EVENTFD, &k));
     int r = net.eventfd(initval, flags);
-    int e = errno;
-    rw_in_put(RW_CALL_EVENTFD, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return (int)rw_in_logged(RW_CALL_EVENTFD, &k, r, errno, NULL, 0);
 }

@@ -57,7 +57,8 @@
 #include <unistd.h>
 
 #define STR_(x) #x
-#define STR(x) STR_(x) /* a macro's value as a string (SYS_vfork in the stub) */
+/* A macro's value as a string (the system call number in the assembly vfork). */
+#define STR(x) STR_(x)
 
 typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
                         const posix_spawnattr_t *, char *const[], char *const[]);
@@ -126,8 +127,9 @@ void rw_proc_note_exec(const char *path, char *const argv[])
     }
 }
 
-/* Called by the vfork stub before the system call: the mode; in record mode capture
- * is paused until rw_proc_vfork_after. Not part of any header: the stub's only. */
+/* Called by the assembly vfork below before the system call: the mode; in record mode
+ * capture is paused until rw_proc_vfork_after. Not part of any header: the assembly
+ * vfork is its only caller. */
 __attribute__((visibility("hidden"), used)) int rw_proc_vfork_before(void)
 {
     int m = rw_in_mode();
@@ -168,7 +170,7 @@ __attribute__((visibility("hidden"), used)) pid_t rw_proc_vfork_after(long raw, 
 
 /* Under AddressSanitizer the child must not share our stack: its shadow memory would
  * be the parent's too (ASan's own vfork interceptor, which this replaces, handles that),
- * so the stub makes a plain fork, which _posixsubprocess's child does not tell apart.
+ * so the assembly vfork makes a plain fork, which _posixsubprocess's child does not tell apart.
  * The FORK record then cannot say what the child exec'd (the note is in its memory). */
 #if defined(__SANITIZE_ADDRESS__) || defined(RW_SANITIZE)
 #define RW_VFORK_NR SYS_fork
@@ -456,10 +458,7 @@ static int do_kill(int kind, pid_t pid, pid_t tid, int sig)
     int r = kind == K_KILL     ? proc.kill(pid, sig)
             : kind == K_KILLPG ? proc.killpg(pid, sig)
                                : proc.tgkill(pid, tid, sig);
-    int e = errno;
-    rw_in_put(RW_CALL_KILL, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return (int)rw_in_logged(RW_CALL_KILL, &k, r, errno, NULL, 0);
 }
 
 int kill(pid_t pid, int sig)
