@@ -76,6 +76,10 @@ static PyObject *boot(PyObject *self, PyObject *unused)
 
     PyObject *res = PyObject_Call(func, args, kwargs == Py_None ? NULL : kwargs);
     rw_crash_thread_leave();
+    /* What the thread does from here (its teardown: the C library's, a sanitizer's) is
+     * not the program's input, and happens before or after the trace closes as timing
+     * decides: no longer logged or replayed. */
+    rw_in_thread_enter(0);
 
     /* The thread's id now: a fork in the target started a new trace in a child, whose
      * table knows this thread by another id (rw_threads_restart). */
