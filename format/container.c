@@ -178,29 +178,53 @@ static void frame_header_encode(uint8_t *out, unsigned type, unsigned codec, uin
     put32(out + 20, rw_crc32c(0, out, 20));
 }
 
-rw_code rw_frame_build(unsigned type, const void *payload, size_t len, int level,
-                       uint8_t **out, size_t *out_len, rw_err *err)
+static size_t frame_cap(size_t len, int level)
+{
+    return RW_FRAME_HEADER_LEN + (level > 0 ? ZSTD_compressBound(len) : len);
+}
+
+int rw_frame_buf_reserve(rw_frame_buf *fb, size_t len, int level)
+{
+    if (level > 0 && !fb->cctx && !(fb->cctx = ZSTD_createCCtx()))
+        return -1;
+    size_t cap = frame_cap(len, level);
+    if (cap <= fb->cap)
+        return 0;
+    uint8_t *b = rw_realloc(fb->buf, cap);
+    if (!b)
+        return -1;
+    fb->buf = b;
+    fb->cap = cap;
+    return 0;
+}
+
+void rw_frame_buf_free(rw_frame_buf *fb)
+{
+    free(fb->buf);
+    ZSTD_freeCCtx(fb->cctx);
+    memset(fb, 0, sizeof *fb);
+}
+
+rw_code rw_frame_build_in(rw_frame_buf *fb, unsigned type, const void *payload, size_t len,
+                          int level, size_t *out_len, rw_err *err)
 {
     if (type == 0 || type > 255)
         return rw_err_set(err, RW_EINVAL, "frame type %u out of range", type);
     if (len > RW_FRAME_MAX)
         return rw_err_set(err, RW_EINVAL, "%s frame payload of %zu bytes exceeds the %u-byte limit",
                           rw_frame_type_name(type), len, RW_FRAME_MAX);
-    size_t cap = RW_FRAME_HEADER_LEN + (level > 0 ? ZSTD_compressBound(len) : len);
-    uint8_t *buf = rw_malloc(cap ? cap : 1);
-    if (!buf)
+    if (rw_frame_buf_reserve(fb, len, level) != 0)
         return rw_err_set(err, RW_ENOMEM, "out of memory building a %zu-byte %s frame", len,
                           rw_frame_type_name(type));
+    uint8_t *buf = fb->buf;
+    size_t cap = fb->cap;
     unsigned codec = RW_CODEC_RAW;
     size_t stored = len;
     if (level > 0 && len > 0) {
-        size_t z = ZSTD_compress(buf + RW_FRAME_HEADER_LEN, cap - RW_FRAME_HEADER_LEN, payload,
-                                 len, level);
-        if (ZSTD_isError(z)) {
-            rw_code rc = rw_err_set(err, RW_ENOMEM, "zstd: %s", ZSTD_getErrorName(z));
-            free(buf);
-            return rc;
-        }
+        size_t z = ZSTD_compressCCtx(fb->cctx, buf + RW_FRAME_HEADER_LEN,
+                                     cap - RW_FRAME_HEADER_LEN, payload, len, level);
+        if (ZSTD_isError(z))
+            return rw_err_set(err, RW_ENOMEM, "zstd: %s", ZSTD_getErrorName(z));
         if (z < len) {
             codec = RW_CODEC_ZSTD;
             stored = z;
@@ -210,8 +234,21 @@ rw_code rw_frame_build(unsigned type, const void *payload, size_t len, int level
         memcpy(buf + RW_FRAME_HEADER_LEN, payload, len);
     frame_header_encode(buf, type, codec, (uint32_t)stored, (uint32_t)len,
                         rw_crc32c(0, buf + RW_FRAME_HEADER_LEN, stored));
-    *out = buf;
     *out_len = RW_FRAME_HEADER_LEN + stored;
+    return RW_OK;
+}
+
+rw_code rw_frame_build(unsigned type, const void *payload, size_t len, int level,
+                       uint8_t **out, size_t *out_len, rw_err *err)
+{
+    rw_frame_buf fb = {0};
+    rw_code rc = rw_frame_build_in(&fb, type, payload, len, level, out_len, err);
+    ZSTD_freeCCtx(fb.cctx);
+    if (rc != RW_OK) {
+        free(fb.buf);
+        return rc;
+    }
+    *out = fb.buf; /* at least the header: never NULL on success */
     return RW_OK;
 }
 

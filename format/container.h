@@ -69,6 +69,24 @@ rw_code rw_header_decode(const uint8_t in[RW_HEADER_LEN], uint64_t *file_id, rw_
 rw_code rw_frame_build(unsigned type, const void *payload, size_t len, int level,
                        uint8_t **out, size_t *out_len, rw_err *err);
 
+/* A frame builder that keeps its buffer and zstd context from one frame to the next:
+ * once it has grown to the largest frame it allocates nothing (the writer thread builds
+ * every frame in one; writer.c says why allocating there matters). Zero-initialise. */
+typedef struct rw_frame_buf {
+    uint8_t *buf;
+    size_t cap;
+    void *cctx; /* ZSTD_CCtx, made on first use */
+} rw_frame_buf;
+
+/* As rw_frame_build, into fb->buf (valid until the next call or rw_frame_buf_free). */
+rw_code rw_frame_build_in(rw_frame_buf *fb, unsigned type, const void *payload, size_t len,
+                          int level, size_t *out_len, rw_err *err);
+
+/* Makes room for a frame of up to `len` payload bytes now (0 on success). */
+int rw_frame_buf_reserve(rw_frame_buf *fb, size_t len, int level);
+
+void rw_frame_buf_free(rw_frame_buf *fb);
+
 /* Parses and checks a 24-byte frame header (magic, header CRC, bounds). */
 rw_code rw_frame_header_decode(const uint8_t in[RW_FRAME_HEADER_LEN], rw_frame_header *h,
                                rw_err *err);

@@ -100,6 +100,18 @@ struct rw_writer {
     int in_wake;             /* a producer waits for room: write inputs now (mu) */
     unsigned gen;            /* fork generation at open (fork_gen) */
 
+    /* The writer thread's scratch, kept from one frame to the next: once grown it
+     * allocates nothing per frame. That matters beyond speed: a producer interrupted
+     * by a dump signal inside malloc holds an allocator lock (ASan's size-class
+     * locks are shared by all threads; glibc's arenas are when threads outnumber
+     * them) until its handler returns, and the handler waits for this thread. */
+    rw_frame_buf fb;         /* frames: buffer and zstd context */
+    uint8_t *pack;           /* protobuf payloads (definitions, inputs) */
+    size_t pack_cap;
+    Rewind__Input *in_msgs;  /* an INPUTS frame's messages */
+    Rewind__Input **in_ptrs;
+    size_t in_cap;
+
     rw_encoder *enc;
     Rewind__IndexEntry *index;
     size_t nindex, capindex;
@@ -801,10 +813,10 @@ static void write_frame(rw_writer *w, unsigned type, const uint8_t *payload, siz
 {
     if (w->failed)
         return;
-    uint8_t *frame;
     size_t flen;
     rw_err err;
-    if (rw_frame_build(type, payload, len, w->opts.zstd_level, &frame, &flen, &err) != RW_OK) {
+    if (rw_frame_build_in(&w->fb, type, payload, len, w->opts.zstd_level, &flen, &err) !=
+        RW_OK) {
         if (err.code == RW_ENOMEM) {
             stop_oom(w, err.msg);
         } else {
@@ -813,6 +825,7 @@ static void write_frame(rw_writer *w, unsigned type, const uint8_t *payload, siz
         }
         return;
     }
+    const uint8_t *frame = w->fb.buf;
     size_t done = 0;
     while (done < flen) {
         ssize_t n = pwrite(w->fd, frame + done, flen - done, (off_t)(w->offset + done));
@@ -826,12 +839,10 @@ static void write_frame(rw_writer *w, unsigned type, const uint8_t *payload, siz
             if (ftruncate(w->fd, (off_t)w->offset) < 0) {
                 /* The torn frame stays; readers stop at it (CRC). */
             }
-            free(frame);
             return;
         }
         done += (size_t)n;
     }
-    free(frame);
     /* Chunks are written in order and whole: each continues the numbering. */
     assert(!ci || ci->first_event == w->events_written);
     int indexed = index_push(w, type, w->offset, (uint32_t)(flen - RW_FRAME_HEADER_LEN), ci) == 0;
@@ -845,6 +856,22 @@ static void write_frame(rw_writer *w, unsigned type, const uint8_t *payload, siz
     atomic_store_explicit(&w->st_bytes, w->offset, memory_order_relaxed);
 }
 
+/* Room for a payload of len bytes in w->pack (NULL: out of memory). */
+static uint8_t *pack_room(rw_writer *w, size_t len)
+{
+    if (len > w->pack_cap || !w->pack) {
+        size_t cap = w->pack_cap ? w->pack_cap : 4096;
+        while (cap < len)
+            cap *= 2;
+        uint8_t *p = rw_realloc(w->pack, cap);
+        if (!p)
+            return NULL;
+        w->pack = p;
+        w->pack_cap = cap;
+    }
+    return w->pack;
+}
+
 /* Writes the definitions taken so far (sources of lazy files are read now). */
 static void write_defs(rw_writer *w)
 {
@@ -856,14 +883,13 @@ static void write_defs(rw_writer *w)
             load_source(w, f);
     }
     size_t len = rewind__definitions__get_packed_size(&w->taken.d);
-    uint8_t *buf = rw_malloc(len ? len : 1);
+    uint8_t *buf = pack_room(w, len);
     if (!buf) {
         stop_oom(w, "writing definitions");
         return;
     }
     rewind__definitions__pack(&w->taken.d, buf);
     write_frame(w, RW_FRAME_DEFINITIONS, buf, len, NULL);
-    free(buf);
     def_list_clear(&w->taken);
 }
 
@@ -872,11 +898,22 @@ static void emit_chunk(rw_writer *w);
 /* Writes n inputs from h as one INPUTS frame. */
 static void write_input_frame(rw_writer *w, const in_node *h, size_t n)
 {
-    Rewind__Input *msgs = rw_malloc(n * sizeof *msgs);
-    Rewind__Input **ptrs = rw_malloc(n * sizeof *ptrs);
-    uint8_t *buf = NULL;
-    if (!msgs || !ptrs)
-        goto oom;
+    if (n > w->in_cap) {
+        size_t cap = w->in_cap ? w->in_cap : 256;
+        while (cap < n)
+            cap *= 2;
+        Rewind__Input *m = rw_realloc(w->in_msgs, cap * sizeof *m);
+        if (m)
+            w->in_msgs = m;
+        Rewind__Input **p = m ? rw_realloc(w->in_ptrs, cap * sizeof *p) : NULL;
+        if (p)
+            w->in_ptrs = p;
+        if (!m || !p)
+            goto oom;
+        w->in_cap = cap;
+    }
+    Rewind__Input *msgs = w->in_msgs;
+    Rewind__Input **ptrs = w->in_ptrs;
     for (size_t i = 0; i < n; i++, h = h->next) {
         Rewind__Input *m = &msgs[i];
         rewind__input__init(m);
@@ -897,21 +934,15 @@ static void write_input_frame(rw_writer *w, const in_node *h, size_t n)
     msg.n_inputs = n;
     msg.inputs = ptrs;
     size_t len = rewind__inputs__get_packed_size(&msg);
-    buf = rw_malloc(len ? len : 1);
+    uint8_t *buf = pack_room(w, len);
     if (!buf)
         goto oom;
     rewind__inputs__pack(&msg, buf);
     write_frame(w, RW_FRAME_INPUTS, buf, len, NULL);
     if (!w->failed)
         atomic_fetch_add_explicit(&w->st_inputs, n, memory_order_relaxed);
-    free(buf);
-    free(ptrs);
-    free(msgs);
     return;
 oom:
-    free(buf);
-    free(ptrs);
-    free(msgs);
     stop_oom(w, "writing inputs");
 }
 
@@ -1294,6 +1325,10 @@ static void writer_destroy(rw_writer *w)
         block_free(b);
         b = n;
     }
+    rw_frame_buf_free(&w->fb);
+    free(w->pack);
+    free(w->in_msgs);
+    free(w->in_ptrs);
     pthread_mutex_destroy(&w->mu);
     pthread_mutex_destroy(&w->defs_mu);
     pthread_mutex_destroy(&w->in_mu);
@@ -1399,8 +1434,10 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
     meta->options->time_shift = w->opts.time_shift;
     meta->options->line_times = w->opts.line_times != 0;
     size_t len = rewind__metadata__get_packed_size(meta);
-    uint8_t *buf = rw_malloc(len ? len : 1);
-    if (!buf) {
+    /* The scratch starts at a size most frames fit in (writer thread: no allocation
+     * per frame; see rw_writer). */
+    uint8_t *buf = pack_room(w, len > 65536 ? len : 65536);
+    if (!buf || rw_frame_buf_reserve(&w->fb, 65536, w->opts.zstd_level) != 0) {
         if (meta->options == &ropt)
             meta->options = NULL;
         writer_destroy(w);
@@ -1410,7 +1447,6 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
     if (meta->options == &ropt)
         meta->options = NULL;
     write_frame(w, RW_FRAME_METADATA, buf, len, NULL);
-    free(buf);
     if (w->failed) {
         rw_err e = w->first_err;
         writer_destroy(w);
@@ -1438,11 +1474,10 @@ static void write_tail(rw_writer *w, Rewind__RunEnd *end)
         end->n_kind_counts = RW_K_UNCAUGHT + 1;
         end->kind_counts = counts;
         size_t len = rewind__run_end__get_packed_size(end);
-        uint8_t *buf = rw_malloc(len ? len : 1);
+        uint8_t *buf = pack_room(w, len);
         if (buf) {
             rewind__run_end__pack(end, buf);
             write_frame(w, RW_FRAME_END, buf, len, NULL);
-            free(buf);
         } else {
             stop_oom(w, "writing the end record");
         }
@@ -1462,14 +1497,13 @@ static void write_tail(rw_writer *w, Rewind__RunEnd *end)
             idx.total_events = nevents;
             idx.total_records = nrecords;
             size_t len = rewind__index__get_packed_size(&idx);
-            uint8_t *buf = rw_malloc(len ? len : 1);
+            uint8_t *buf = pack_room(w, len);
             if (!buf)
                 stop_oom(w, "writing the trace index");
             if (buf) {
                 uint64_t at = w->offset;
                 rewind__index__pack(&idx, buf);
                 write_frame(w, RW_FRAME_INDEX, buf, len, NULL);
-                free(buf);
                 if (!w->failed) {
                     uint8_t tr[RW_TRAILER_LEN];
                     rw_trailer_encode(tr, at);
