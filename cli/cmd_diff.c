@@ -346,10 +346,19 @@ static rw_code show_side(FILE *out, const char *label, const rw_reader *r,
     return rc;
 }
 
+/* Whether two kept inputs differ in what they answered (the kept bytes only). */
+static int input_differs(const rw_diff_input *x, const rw_diff_input *y)
+{
+    return x->call == y->call &&
+           (x->result != y->result || x->err != y->err || x->data_len != y->data_len ||
+            memcmp(x->data, y->data, kept(x->data_len)));
+}
+
 static void show_inputs_text(FILE *out, const char *const label[2], const rw_diff_inputs *in,
                              const rw_diff_side *side[2], uint64_t want)
 {
-    for (int i = 0; i < 2; i++) {
+    int marks = 0;
+    for (int i = 0; i < 2 && want; i++) {
         if (!side[i]->stream) {
             fprintf(out, "%s: the inputs of this thread are not known (no input stream)\n",
                     label[i]);
@@ -361,19 +370,29 @@ static void show_inputs_text(FILE *out, const char *const label[2], const rw_dif
             fprintf(out, ", the last %zu", in->n[i]);
         fprintf(out, ")%s\n", in->n[i] ? ":" : "");
         for (size_t k = 0; k < in->n[i]; k++) {
-            fputs("  ", out);
+            /* "*": the other run's input as far from the difference answered otherwise;
+             * "~" for a clock or an id, which differ in every run */
+            size_t from_end = in->n[i] - 1 - k;
+            const rw_diff_input *x = &in->last[i][k];
+            int mark = from_end < in->n[!i] &&
+                       input_differs(x, &in->last[!i][in->n[!i] - 1 - from_end]);
+            fputs(!mark ? "  " : rw_diff_run_specific(x->call) ? "~ " : "* ", out);
+            marks |= mark;
             print_input(out, &in->last[i][k]);
             fputc('\n', out);
         }
     }
-    (void)want;
+    if (marks)
+        fputs("(* answered otherwise in the other run; ~ a clock or an id, which differ in "
+              "every run)\n", out);
     if (!side[0]->stream || !side[1]->stream)
         return;
     if (!in->found) {
-        fprintf(out, "the two threads' inputs before the difference are the same\n");
+        fprintf(out, "the two threads' inputs before the difference are the same (start-up, "
+                     "clocks and ids aside)\n");
         return;
     }
-    fprintf(out, "first input that differs between the runs:\n");
+    fprintf(out, "first input of the thread that differs between the runs (start-up, clocks and ids aside):\n");
     for (int i = 0; i < 2; i++) {
         fprintf(out, "  %s: ", label[i]);
         if (in->has[i])

@@ -85,7 +85,8 @@ typedef struct rw_diff_inputs {
     rw_diff_input *last[2];
     size_t n[2];
     /* The first record at which the two streams disagree (call, key, result, errno or
-     * data), counted from each stream's start: found = 1 with first[i] the record of
+     * data; for clocks, sleeps and process and thread ids, whose answers differ in
+     * every run, the call only), counted from each stream's start: found = 1 with first[i] the record of
      * run i, or has[i] = 0 when run i's stream had no record there (it ended first). */
     int found;
     int has[2];
@@ -102,5 +103,8 @@ rw_code rw_diff_read_inputs(const rw_reader *a, uint32_t sa, uint64_t upto_a,
                             const rw_reader *b, uint32_t sb, uint64_t upto_b, size_t keep,
                             rw_diff_inputs *out, rw_err *err);
 void rw_diff_inputs_fini(rw_diff_inputs *in);
+
+/* 1 for the calls whose answers differ in every run (clocks, process and thread ids). */
+int rw_diff_run_specific(uint32_t call);
 
 #endif
