@@ -171,6 +171,25 @@ static void print_input(FILE *out, const rw_diff_input *in)
             text_preview(out, in->data, dn > 32 ? 32 : dn, in->data_len);
         }
         break;
+    case RW_CALL_STAT:
+    case RW_CALL_LSTAT:
+    case RW_CALL_FSTAT:
+    case RW_CALL_FSTATAT: {
+        /* key: a path, an fd, or dirfd, flags and a path (files.c) */
+        size_t off = in->call == RW_CALL_FSTATAT ? 16 : 0;
+        if (in->call == RW_CALL_FSTAT && kn >= 8)
+            fprintf(out, "(fd %" PRId64 ")", le64(in->key));
+        else if (kn > off && !memchr(in->key + off, '\0', kn - off)) {
+            fputc('(', out);
+            text_preview(out, in->key + off, kn - off, in->key_len - off);
+            fputc(')', out);
+        }
+        fprintf(out, " = %" PRId64, in->result);
+        if (in->data_len == 144 && dn == 144) /* x86-64 struct stat: st_size, st_mtim */
+            fprintf(out, ": size %" PRId64 ", mtime %" PRId64 ".%09" PRId64, le64(in->data + 48),
+                    le64(in->data + 88), le64(in->data + 96));
+        break;
+    }
     case RW_CALL_OPEN:
         if (kn > 24 && !memchr(in->key + 24, '\0', kn - 24)) {
             fputc('(', out);
@@ -324,8 +343,16 @@ static rw_code show_side(FILE *out, const char *label, const rw_reader *r,
                 fputs(", {\"role\": \"stack\", \"frames\": [", out);
             else
                 fputs("  stack (most recent call last):\n", out);
-            for (uint32_t i = 0; st && i < st->depth && i < RW_STACK_MAX; i++)
+            /* a deep recursion: the outermost 10 and innermost 20 frames in text */
+            uint32_t depth = st ? (st->depth < RW_STACK_MAX ? st->depth : RW_STACK_MAX) : 0;
+            for (uint32_t i = 0; i < depth; i++) {
+                if (!json && depth > 40 && i == 10) {
+                    fprintf(out, "    ... %u frames ...\n", depth - 30);
+                    i = depth - 21;
+                    continue;
+                }
                 print_frame(out, d, &st->frames[i], json, i == 0);
+            }
             if (json)
                 fputs("]}", out);
             printed_stack = 1;
@@ -351,7 +378,7 @@ static int input_differs(const rw_diff_input *x, const rw_diff_input *y)
 {
     return x->call == y->call &&
            (x->result != y->result || x->err != y->err || x->data_len != y->data_len ||
-            memcmp(x->data, y->data, kept(x->data_len)));
+            !rw_diff_same_data(x->call, x->data, y->data, kept(x->data_len)));
 }
 
 static void show_inputs_text(FILE *out, const char *const label[2], const rw_diff_inputs *in,
@@ -484,6 +511,9 @@ int rw_cmd_diff(int argc, char **argv)
             rw_cli_fail("diff", &err);
         goto done;
     }
+    if (res.damage.code != RW_OK)
+        fprintf(stderr, "rewind diff: %s (the difference shown was found before it)\n",
+                res.damage.msg);
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     FILE *out = stdout;

@@ -490,6 +490,7 @@ rw_code rw_diff_run(const rw_reader *a, const rw_reader *b, const rw_diff_opts *
         so.thread = only[s];
         rc = rw_scan_open(D.s[s].r, &so, &D.s[s].scan, err);
     }
+    rw_err late = {0};
     rw_event ev;
     int turn = 0;
     unsigned tick = 0;
@@ -514,6 +515,8 @@ rw_code rw_diff_run(const rw_reader *a, const rw_reader *b, const rw_diff_opts *
         if (n < 0 || take(&D, s, &ev, err) < 0) {
             if (!D.found)
                 rc = err->code;
+            else
+                late = *err;
             break; /* after a difference: what was found stands */
         }
         if (s == 0)
@@ -524,6 +527,7 @@ rw_code rw_diff_run(const rw_reader *a, const rw_reader *b, const rw_diff_opts *
         memset(out, 0, sizeof *out);
         out->differ = D.found;
         out->compared = D.compared;
+        out->damage = late;
         if (D.found) {
             out->a = D.best_side[0];
             out->b = D.best_side[1];
@@ -561,6 +565,15 @@ int rw_diff_run_specific(uint32_t call)
            call == RW_CALL_GETTID;
 }
 
+int rw_diff_same_data(uint32_t call, const uint8_t *x, const uint8_t *y, size_t n)
+{
+    int is_stat = call == RW_CALL_STAT || call == RW_CALL_LSTAT || call == RW_CALL_FSTAT ||
+                  call == RW_CALL_FSTATAT;
+    if (is_stat && n == 144) /* x86-64 struct stat: st_atim at 72..88 */
+        return !memcmp(x, y, 72) && !memcmp(x + 88, y + 88, n - 88);
+    return !n || !memcmp(x, y, n);
+}
+
 static int same_input(const rw_input *x, const rw_input *y)
 {
     if (x->call == y->call && rw_diff_run_specific(x->call))
@@ -568,7 +581,7 @@ static int same_input(const rw_input *x, const rw_input *y)
     return x->call == y->call && x->result == y->result && x->err == y->err &&
            x->key_len == y->key_len && x->data_len == y->data_len &&
            (!x->key_len || !memcmp(x->key, y->key, x->key_len)) &&
-           (!x->data_len || !memcmp(x->data, y->data, x->data_len));
+           rw_diff_same_data(x->call, x->data, y->data, x->data_len);
 }
 
 typedef struct in_side {

@@ -46,6 +46,10 @@ typedef struct rw_diff_result {
     uint64_t compared;   /* pairs of events compared equal (all threads) */
     uint64_t thread_equal; /* of them, in the thread that differs */
     rw_diff_side a, b;   /* valid when differ */
+    /* A chunk found damaged after the difference (what was found stands, but an
+     * earlier difference in another thread may have been missed): its error, else
+     * code RW_OK. */
+    rw_err damage;
 } rw_diff_result;
 
 /* Compares the events of a and b (both with at least one event) by the rules above and
@@ -64,7 +68,7 @@ uint32_t rw_diff_thread_stream(const rw_reader *r, uint32_t thread);
 
 /* ---- inputs ---------------------------------------------------------------------- */
 
-#define RW_DIFF_KEEP 64 /* bytes of an input's key and data kept in an rw_diff_input */
+#define RW_DIFF_KEEP 160 /* bytes of an input's key and data kept (a struct stat: 144) */
 
 /* One input record, copied (format/inputs.h's rw_input, with key and data cut to
  * RW_DIFF_KEEP bytes; key_len and data_len are the whole lengths). */
@@ -85,8 +89,8 @@ typedef struct rw_diff_inputs {
     rw_diff_input *last[2];
     size_t n[2];
     /* The first record at which the two streams disagree (call, key, result, errno or
-     * data; for clocks, sleeps and process and thread ids, whose answers differ in
-     * every run, the call only), counted from each stream's start: found = 1 with first[i] the record of
+     * data, rw_diff_same_data's way; for clocks, sleeps and process and thread ids,
+     * whose answers differ in every run, the call only), counted from each stream's start: found = 1 with first[i] the record of
      * run i, or has[i] = 0 when run i's stream had no record there (it ended first). */
     int found;
     int has[2];
@@ -103,6 +107,10 @@ rw_code rw_diff_read_inputs(const rw_reader *a, uint32_t sa, uint64_t upto_a,
                             const rw_reader *b, uint32_t sb, uint64_t upto_b, size_t keep,
                             rw_diff_inputs *out, rw_err *err);
 void rw_diff_inputs_fini(rw_diff_inputs *in);
+
+/* 1 when call's data x and y (n bytes each) say the same: byte for byte, but for a
+ * struct stat the access time (reading a file changes it) does not count. */
+int rw_diff_same_data(uint32_t call, const uint8_t *x, const uint8_t *y, size_t n);
 
 /* 1 for the calls whose answers differ in every run (clocks, process and thread ids). */
 int rw_diff_run_specific(uint32_t call);
