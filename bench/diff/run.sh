@@ -6,13 +6,13 @@
 # wall time). For reference, `rewind events --kinds exception` on one trace (a scan that
 # decodes every chunk and prints almost nothing) is timed the same way.
 #   bench/diff/run.sh [--rounds N] [--workload calls.py] [--scale N] [--rewind PATH]
-# --scale N runs the workload N times in one recording (default 3: calls.py gives
-# about 35M events). Run on an idle machine from a release build (scripts/build.sh).
+# --scale N runs the workload N times in one recording (default 1: calls.py gives
+# about 42M events). Run on an idle machine from a release build (scripts/build.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=3
 workload=calls.py
-scale=3
+scale=1
 rewind=./build/rewind
 while [ $# -gt 0 ]; do
   case "$1" in

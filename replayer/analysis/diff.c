@@ -406,6 +406,34 @@ static int take(differ *D, int s, const rw_event *ev, rw_err *err)
     return q_push(D, p, s, &it, err);
 }
 
+/* The common case, one event of each run in the same thread pair with nothing waiting:
+ * compared at once, without the queue. 1 when done so, 0 to take them one by one. */
+static int take_pair_fast(differ *D, const rw_event *ea, const rw_event *eb)
+{
+    const side_state *A = &D->s[0], *B = &D->s[1];
+    if (ea->thread >= A->nthreads || eb->thread >= B->nthreads)
+        return 0;
+    uint32_t pi = A->pair_of[ea->thread];
+    if (pi != B->pair_of[eb->thread])
+        return 0;
+    pair *p = &D->pairs[pi - 1];
+    if (p->qn || p->diverged || !p->t[0] || !p->t[1])
+        return 0;
+    item x = make_item(A, ea), y = make_item(B, eb);
+    if (same(&x, &y)) {
+        p->has_common = 1;
+        p->common[0] = x.pos;
+        p->common[1] = y.pos;
+        p->equal++;
+        D->compared++;
+    } else {
+        int has[2] = {1, 1};
+        uint64_t pos[2] = {x.pos, y.pos};
+        candidate(D, p, has, pos);
+    }
+    return 1;
+}
+
 /* Whether an event of run a before the best difference still waits for run b. */
 static int a_waits_before(const differ *D)
 {
@@ -496,6 +524,35 @@ rw_code rw_diff_run(const rw_reader *a, const rw_reader *b, const rw_diff_opts *
     unsigned tick = 0;
     while (rc == RW_OK) {
         int s;
+        if (!D.found && !D.s[0].done && !D.s[1].done) {
+            /* one event of each run, a's first */
+            rw_event eb;
+            int na = next_event(&D.s[0], &ev, err), nb = 0;
+            if (na == 0) {
+                D.s[0].done = 1;
+                continue;
+            }
+            if (na > 0) {
+                D.a_at = ev.pos;
+                nb = next_event(&D.s[1], &eb, err);
+            }
+            if (na < 0 || nb < 0) {
+                rc = err->code;
+                break;
+            }
+            if (nb == 0)
+                D.s[1].done = 1;
+            else if (take_pair_fast(&D, &ev, &eb))
+                continue;
+            if (take(&D, 0, &ev, err) < 0 || (nb && take(&D, 1, &eb, err) < 0)) {
+                if (!D.found)
+                    rc = err->code;
+                else
+                    late = *err;
+                break;
+            }
+            continue;
+        }
         if (D.found && (D.s[0].done || D.a_at >= D.rank)) {
             /* run b alone, while an earlier event of run a may still differ */
             if (D.s[1].done || ((++tick & 255) == 0 && !a_waits_before(&D)))
