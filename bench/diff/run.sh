@@ -42,27 +42,31 @@ ea=$(ev "$work/a.rwd"); eb=$(ev "$work/b.rwd")
 echo "workload $workload x$scale: $ea and $eb events, $(stat -c %s "$work/a.rwd") and $(stat -c %s "$work/b.rwd") bytes"
 "$rewind" diff "$work/a.rwd" "$work/b.rwd" | head -3 || true
 
-measure() { # prints the min wall time of the command over the rounds
+measure() { # prints the min wall and the min user+sys CPU time over the rounds: "wall cpu"
   "$py" - "$rounds" "$@" <<'PY'
-import subprocess, sys, time
+import os, subprocess, sys, time
 rounds = int(sys.argv[1]); cmd = sys.argv[2:]
-best = None
+best_w = best_c = None
 for _ in range(rounds):
     t = time.perf_counter()
-    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
     w = time.perf_counter() - t
-    if p.returncode not in (0, 1):
-        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}")
-    best = w if best is None else min(best, w)
-print(f"{best:.3f}")
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        sys.exit(f"failed: {' '.join(cmd)}")
+    c = ru.ru_utime + ru.ru_stime
+    best_w = w if best_w is None else min(best_w, w)
+    best_c = c if best_c is None else min(best_c, c)
+print(f"{best_w:.3f} {best_c:.3f}")
 PY
 }
 rate() { "$py" -c "import sys; print(f'{($1) / $2 / 1e6:.1f}')"; }
-printf '%-34s %8s %12s\n' "command" "wall s" "M events/s"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (wall times need an idle machine; CPU times less so)"
+printf '%-38s %8s %8s %14s %14s\n' "command" "wall s" "cpu s" "M ev/s (wall)" "M ev/s (cpu)"
 for pin in "taskset -c 1" ""; do
   label=${pin:+pinned}; label=${label:-unpinned}
-  t=$(measure $pin "$rewind" diff "$work/a.rwd" "$work/b.rwd")
-  printf '%-34s %8s %12s\n' "diff A B ($label)" "$t" "$(rate "$ea + $eb" "$t")"
-  t=$(measure $pin "$rewind" events --kinds exception "$work/a.rwd")
-  printf '%-34s %8s %12s\n' "events --kinds exception A ($label)" "$t" "$(rate "$ea" "$t")"
+  read -r w c < <(measure $pin "$rewind" diff "$work/a.rwd" "$work/b.rwd")
+  printf '%-38s %8s %8s %14s %14s\n' "diff A B ($label)" "$w" "$c" "$(rate "$ea + $eb" "$w")" "$(rate "$ea + $eb" "$c")"
+  read -r w c < <(measure $pin "$rewind" events --kinds exception "$work/a.rwd")
+  printf '%-38s %8s %8s %14s %14s\n' "events --kinds exception A ($label)" "$w" "$c" "$(rate "$ea" "$w")" "$(rate "$ea" "$c")"
 done
