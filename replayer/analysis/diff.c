@@ -14,6 +14,7 @@
  */
 #include "diff.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,10 +138,151 @@ typedef struct pair {
     uint64_t equal;
 } pair;
 
+/* ---- run b's decoder on a thread of its own ---------------------------------------------- */
+
+/* The fields of an event the comparison reads. */
+typedef struct bev {
+    uint64_t pos;
+    uint32_t thread, code, line, name;
+    uint8_t kind;
+} bev;
+
+enum { BATCH = 8192, NBATCH = 4 };
+
+/* Run b's scan, decoded on a helper thread into a ring of NBATCH batches of events
+ * (annotations left out) that the comparing thread takes in order: decoding is most of
+ * the work, and the two runs' decoding then overlap. Slots: the producer fills slot
+ * (head + count) % NBATCH while count < NBATCH, the consumer reads slot head while
+ * count > 0; count, head, ended and stop are guarded by mu. */
+typedef struct feeder {
+    rw_scan *scan;     /* used by the producer only once started */
+    pthread_t th;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bev *buf[NBATCH];
+    size_t len[NBATCH];
+    size_t head, count;
+    int ended, end_rc; /* the producer is done: end_rc 0 (end) or -1 (err) */
+    rw_err err;
+    int stop;          /* the consumer wants no more */
+    int have;          /* the consumer holds slot head, at idx */
+    size_t idx;
+} feeder;
+
+static void *feeder_main(void *arg)
+{
+    feeder *f = arg;
+    int rc = 1;
+    rw_err err = {0};
+    while (rc == 1) {
+        pthread_mutex_lock(&f->mu);
+        while (f->count == NBATCH && !f->stop)
+            pthread_cond_wait(&f->cv, &f->mu);
+        size_t slot = (f->head + f->count) % NBATCH;
+        int stop = f->stop;
+        pthread_mutex_unlock(&f->mu);
+        if (stop)
+            break;
+        bev *b = f->buf[slot];
+        size_t n = 0;
+        rw_event ev;
+        while (n < BATCH && (rc = rw_scan_next(f->scan, &ev, &err)) == 1) {
+            if (!RW_IS_EVENT(ev.kind))
+                continue;
+            b[n++] = (bev){ev.pos, ev.thread, ev.code, ev.line, ev.name, ev.kind};
+        }
+        pthread_mutex_lock(&f->mu);
+        if (n) {
+            f->len[slot] = n;
+            f->count++;
+        }
+        if (rc != 1) {
+            f->ended = 1;
+            f->end_rc = rc < 0 ? -1 : 0;
+            f->err = err;
+        }
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
+    }
+    return NULL;
+}
+
+/* Starts the producer over scan (taken). RW_OK, or RW_ENOMEM / RW_EIO. */
+static rw_code feeder_start(feeder *f, rw_scan *scan, rw_err *err)
+{
+    memset(f, 0, sizeof *f);
+    f->scan = scan;
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    for (int i = 0; i < NBATCH; i++)
+        if (!(f->buf[i] = malloc(BATCH * sizeof *f->buf[i])))
+            return rw_err_set(err, RW_ENOMEM, "out of memory for the decoding buffers");
+    if (pthread_create(&f->th, NULL, feeder_main, f) != 0)
+        return rw_err_set(err, RW_EIO, "cannot start a decoding thread");
+    f->started = 1;
+    return RW_OK;
+}
+
+/* Next event of run b: 1, 0 at the end, -1 (err filled). */
+static int feeder_next(feeder *f, rw_event *ev, rw_err *err)
+{
+    for (;;) {
+        if (f->have && f->idx < f->len[f->head]) {
+            const bev *b = &f->buf[f->head][f->idx++];
+            ev->pos = b->pos;
+            ev->thread = b->thread;
+            ev->code = b->code;
+            ev->line = b->line;
+            ev->name = b->name;
+            ev->kind = b->kind;
+            return 1;
+        }
+        pthread_mutex_lock(&f->mu);
+        if (f->have) { /* give the slot back */
+            f->head = (f->head + 1) % NBATCH;
+            f->count--;
+            f->have = 0;
+            pthread_cond_broadcast(&f->cv);
+        }
+        while (!f->count && !f->ended)
+            pthread_cond_wait(&f->cv, &f->mu);
+        if (f->count) {
+            f->have = 1;
+            f->idx = 0;
+            pthread_mutex_unlock(&f->mu);
+            continue;
+        }
+        int rc = f->end_rc;
+        if (rc < 0)
+            *err = f->err;
+        pthread_mutex_unlock(&f->mu);
+        return rc;
+    }
+}
+
+/* Stops and joins the producer, frees the batches and the scan. */
+static void feeder_fini(feeder *f)
+{
+    if (f->started) {
+        pthread_mutex_lock(&f->mu);
+        f->stop = 1;
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
+        pthread_join(f->th, NULL);
+    }
+    for (int i = 0; i < NBATCH; i++)
+        free(f->buf[i]);
+    rw_scan_close(f->scan);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+}
+
 typedef struct side_state {
     const rw_reader *r;
     const rw_defs *d;
-    rw_scan *scan;
+    rw_scan *scan;      /* run a's; run b's is in feed */
+    feeder *feed;
     int done;
     uint32_t *code_canon, *cfunc_canon, *name_canon; /* by id; 0 = unknown */
     uint32_t ncodes, ncfuncs, nnames;
@@ -462,6 +604,8 @@ static void resolve_end(differ *D)
 /* Next event (not annotation) of run s: 1, 0 at its end, -1 on error. */
 static int next_event(side_state *S, rw_event *ev, rw_err *err)
 {
+    if (S->feed)
+        return feeder_next(S->feed, ev, err);
     int rc;
     while ((rc = rw_scan_next(S->scan, ev, err)) == 1)
         if (RW_IS_EVENT(ev->kind))
@@ -472,7 +616,12 @@ static int next_event(side_state *S, rw_event *ev, rw_err *err)
 static void differ_fini(differ *D)
 {
     for (int s = 0; s < 2; s++) {
-        rw_scan_close(D->s[s].scan);
+        if (D->s[s].feed) {
+            feeder_fini(D->s[s].feed); /* closes its scan */
+            free(D->s[s].feed);
+        } else {
+            rw_scan_close(D->s[s].scan);
+        }
         free(D->s[s].code_canon);
         free(D->s[s].cfunc_canon);
         free(D->s[s].name_canon);
@@ -517,6 +666,16 @@ rw_code rw_diff_run(const rw_reader *a, const rw_reader *b, const rw_diff_opts *
         so.decode = RW_DECODE_SKIP_ALLOCS;
         so.thread = only[s];
         rc = rw_scan_open(D.s[s].r, &so, &D.s[s].scan, err);
+    }
+    if (rc == RW_OK) { /* run b decoded on a thread of its own */
+        feeder *f = calloc(1, sizeof *f);
+        if (!f) {
+            rc = rw_err_set(err, RW_ENOMEM, "out of memory");
+        } else {
+            D.s[1].feed = f;
+            rc = feeder_start(f, D.s[1].scan, err);
+            D.s[1].scan = NULL;
+        }
     }
     rw_err late = {0};
     rw_event ev;
