@@ -353,6 +353,15 @@ static rw_code show_side(FILE *out, const char *label, const rw_reader *r,
                 }
                 print_frame(out, d, &st->frames[i], json, i == 0);
             }
+            /* A return leaves the stack without its frame: shown, as where it returns
+             * from is what differs. */
+            int ret = ev.kind == RW_K_RETURN || ev.kind == RW_K_C_RETURN ||
+                      ev.kind == RW_K_C_EXCEPTION;
+            if (ret && ev.depth > depth) {
+                rw_frame f = {.code = ev.code, .is_c = ev.kind != RW_K_RETURN,
+                              .line = ev.kind == RW_K_RETURN ? ev.line : 0};
+                print_frame(out, d, &f, json, depth == 0);
+            }
             if (json)
                 fputs("]}", out);
             printed_stack = 1;

@@ -117,11 +117,13 @@ class Diff(rwtest.TestCase):
         parse = marked_line(prog, "PARSE")
         code, js = self.diff_json(ok.trace, bad.trace)
         self.assertEqual(code, 1)
-        a, _ = self.differing(js["runs"][0])
+        a, astack = self.differing(js["runs"][0])
         b, bstack = self.differing(js["runs"][1])
         self.assertEqual((a["kind"], a["line"]), ("return", parse))
         self.assertEqual((b["kind"], b["line"], b["name"]), ("exception", parse, "ValueError"))
         self.assertEqual([f["func"] for f in bstack], ["<module>", "main", "parse"])
+        # where the return comes from is shown too
+        self.assertEqual([(f["func"], f["line"]) for f in astack][-1], ("parse", parse))
         after = [e["event"] for e in js["runs"][1]["events"] if e["role"] == "after"]
         self.assertEqual(after[0]["line"], marked_line(prog, "PARSE") + 1)  # except ...:
         p = self.diff("--context", "2", ok.trace, bad.trace)
