@@ -242,6 +242,16 @@ static void print_json(FILE *out, const rw_defs *d, const rw_event *ev, const wh
     fputs("}\n", out);
 }
 
+void rw_cli_print_event(FILE *out, const rw_defs *d, const struct rw_scan *c,
+                        const rw_event *ev, int json)
+{
+    where w = locate(d, c, ev);
+    if (json)
+        print_json(out, d, ev, &w);
+    else
+        print_text(out, d, ev, &w);
+}
+
 int rw_cmd_events(int argc, char **argv)
 {
     opts o;

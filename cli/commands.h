@@ -30,6 +30,7 @@ int rw_cmd_audit(int argc, char **argv);
 int rw_cmd_export(int argc, char **argv);
 int rw_cmd_timeit(int argc, char **argv);
 int rw_cmd_replay(int argc, char **argv);
+int rw_cmd_diff(int argc, char **argv);
 /* Hidden: the re-execution engine (replayer/engine/client.h starts it). */
 int rw_cmd_engine(int argc, char **argv);
 
@@ -37,6 +38,13 @@ int rw_cmd_engine(int argc, char **argv);
  * it would record, else the status it would return, after the same message (help
  * included). For the command-line fuzz target, which cannot start Python. */
 int rw_cmd_record_check(int argc, char **argv);
+
+/* Prints one record ev of scan c (the scan that returned it: C events are placed at its
+ * stack's top Python frame) as `rewind events` does: its text line, or with json its
+ * JSON object and a newline (cmd_events.c). */
+struct rw_scan;
+void rw_cli_print_event(FILE *out, const rw_defs *d, const struct rw_scan *c,
+                        const rw_event *ev, int json);
 
 /* Prints "rewind CMD: MSG" to stderr for an error value; returns RW_EXIT_FAIL.
  * rw_opts_fail (options.h) also gives RW_EINVAL its usage status. */

@@ -28,6 +28,7 @@ static const command commands[] = {
     {"export", rw_cmd_export, "export a timeline for Perfetto / chrome://tracing / speedscope"},
     {"timeit", rw_cmd_timeit, "timeit-style statistics of every call of one function"},
     {"replay", rw_cmd_replay, "time-travel debugger with pdb's commands, both directions"},
+    {"diff", rw_cmd_diff, "where two runs of a program part: both stacks, inputs, events"},
 };
 
 static void usage(FILE *out)

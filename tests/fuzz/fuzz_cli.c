@@ -146,6 +146,7 @@ static const cmd cmds[] = {
     {"audit", rw_cmd_audit},       {"export", rw_cmd_export},
     {"timeit", rw_cmd_timeit},     {"replay", rw_cmd_replay},
     {"record", rw_cmd_record_check},
+    {"diff", rw_cmd_diff},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
