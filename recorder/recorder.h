@@ -80,6 +80,9 @@ typedef struct rw_record_opts {
                                  * traces of their own (default 1) */
     const char *child_of;       /* "HOW:PPID:PARENT_TRACE" when a recorded run started
                                  * this one (follow.h), else NULL */
+    uint64_t chaos_seed;        /* != 0: --chaos, perturbing thread hand-overs, the order
+                                 * of ready descriptors and the clocks from this seed
+                                 * (chaos.h; Metadata.chaos_seed) */
     /* Called exactly once when the trace is closed, in the recording process, before
      * rw_record_run returns or (unhandled KeyboardInterrupt) before the process kills
      * itself with SIGINT. */
