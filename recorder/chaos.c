@@ -22,8 +22,8 @@ enum { S_CLOCK, S_READY, S_SWITCH, S_HELPER, NSTREAMS };
 #define SWITCH_MIN_US 10     /* the switch interval drawn: 10 µs .. 1 ms, log-uniform */
 #define SWITCH_SPAN 100      /* max / min */
 #define DROP_MAX_US 50       /* a hand-over gives the GIL up for at most 50 µs */
-#define HELPER_MIN_US 200    /* the helper schedules a hand-over every 0.2 .. 3 ms */
-#define HELPER_MAX_US 3000
+#define HELPER_MIN_US 50     /* the helper forces a hand-over every 50 µs .. 1 ms */
+#define HELPER_MAX_US 1000
 
 /* Chaos state. seed: set once by rw_chaos_start before the program runs (0: off),
  * read by every thread. count: each family's draws so far (atomic: poll and epoll are
@@ -169,32 +169,18 @@ static unsigned long interval_us(uint64_t r)
     return (unsigned long)us;
 }
 
-/* A pending call: runs in the main thread between two bytecodes, GIL held. Redraws
- * the switch interval, and (when the program has other threads) gives the GIL up for
- * a moment, so that a waiting thread takes it here. Nothing it does is logged. */
-static int hand_over(void *unused)
+/* The helper thread: runs no Python code and makes no event; every signal blocked.
+ * At random moments it asks for the GIL with its own thread state: the holder, any
+ * program thread, is made to drop it at its next eval-breaker check (a call, a
+ * backward jump), wherever that falls; the helper redraws the switch interval, keeps
+ * the GIL a few microseconds so that the program's other threads queue up, and lets
+ * it go to whichever of them the kernel wakes. It ends when the interpreter
+ * finalises (a thread taking the GIL then is ended by CPython itself). */
+static void *helper_main(void *arg)
 {
-    (void)unused;
-    if (!rw_chaos_active())
-        return 0;
-    uint64_t r = draw(S_SWITCH);
-    _PyEval_SetSwitchInterval(interval_us(r));
-    if (rw_threads_count() > 1 && (r & 1)) {
-        rw_in_pause();
-        PyThreadState *ts = PyEval_SaveThread();
-        struct timespec nap = {0, (long)below(r >> 1, DROP_MAX_US + 1) * 1000};
-        nanosleep(&nap, NULL);
-        PyEval_RestoreThread(ts);
-        rw_in_resume();
-    }
-    return 0;
-}
-
-/* The helper thread: no Python, no thread state, every signal blocked. Asks for a
- * hand-over at random moments until the interpreter finalises. */
-static void *helper_main(void *unused)
-{
-    (void)unused;
+    PyThreadState *ts = arg;
+    ts->thread_id = PyThread_get_thread_ident(); /* it was made in the main thread */
+    ts->native_thread_id = PyThread_get_thread_native_id();
     while (!_Py_IsFinalizing()) {
         uint64_t r = draw(S_HELPER);
         long us = HELPER_MIN_US + (long)below(r, HELPER_MAX_US - HELPER_MIN_US + 1);
@@ -202,25 +188,38 @@ static void *helper_main(void *unused)
         nanosleep(&nap, NULL);
         if (_Py_IsFinalizing())
             break;
-        (void)Py_AddPendingCall(hand_over, NULL); /* a full queue skips one */
+        PyEval_RestoreThread(ts);
+        _PyEval_SetSwitchInterval(interval_us(draw(S_SWITCH)));
+        struct timespec hold = {0, (long)below(r >> 20, DROP_MAX_US + 1) * 1000};
+        nanosleep(&hold, NULL);
+        PyEval_SaveThread();
     }
     return NULL;
 }
 
-void rw_chaos_start(uint64_t seed)
+void rw_chaos_start(uint64_t seed, int replaying)
 {
     if (!seed)
         return;
+    /* The helper's thread state, made here in both modes: its block comes from
+     * Python's allocator, which must hand out the same addresses to a replay. */
+    PyThreadState *ts = PyThreadState_New(PyThreadState_Get()->interp);
     atomic_store(&C.seed, seed);
     _PyEval_SetSwitchInterval(interval_us(draw(S_SWITCH)));
+    if (replaying) {
+        atomic_store(&C.seed, 0); /* a replay answers every value from the log */
+        return;
+    }
+    if (!ts)
+        return;
     sigset_t all, was;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &was);
     pthread_attr_t at;
     pthread_attr_init(&at);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&at, 64 * 1024);
-    (void)pthread_create(&C.helper, &at, helper_main, NULL);
+    pthread_attr_setstacksize(&at, 256 * 1024);
+    (void)pthread_create(&C.helper, &at, helper_main, ts);
     pthread_attr_destroy(&at);
     pthread_sigmask(SIG_SETMASK, &was, NULL);
 }

@@ -1,8 +1,9 @@
 /* Chaos mode (`rewind record --chaos`): perturbs, from one seed, what a program may not
  * rely on, so that rare interleavings and timings show up sooner:
- *   - thread hand-overs: the GIL's switch interval is redrawn (10 µs to 1 ms) at
- *     random moments, and at those moments the main thread gives the GIL up for a few
- *     microseconds (a pending call run between two bytecodes);
+ *   - thread hand-overs: at random moments (every 50 µs to 1 ms) a helper thread takes
+ *     the GIL for a few microseconds, so that whichever thread holds it gives it up
+ *     at its next call or backward jump and the threads queue up again; the switch
+ *     interval is redrawn each time (10 µs to 1 ms);
  *   - readiness: the events epoll_wait returns are shuffled, and when poll or select
  *     report several ready descriptors some are held back (reported at a later call,
  *     as if they became ready just after), one always kept;
@@ -29,9 +30,11 @@
 #include <time.h>
 
 /* Turns chaos on with seed (!= 0): the first switch interval, the helper thread that
- * schedules hand-overs. Needs the GIL. A helper thread that cannot start leaves the
- * other perturbations on. */
-void rw_chaos_start(uint64_t seed);
+ * forces hand-overs. Needs the GIL. A helper thread that cannot start leaves the other
+ * perturbations on. replaying (the re-execution engine of a chaos trace): only makes
+ * what the recording allocated here (the helper's thread state), at the same point
+ * of the run, so that addresses repeat; nothing is perturbed. */
+void rw_chaos_start(uint64_t seed, int replaying);
 
 /* 1 when chaos is on (any thread; one relaxed load). */
 int rw_chaos_active(void);

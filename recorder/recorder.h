@@ -48,6 +48,8 @@ typedef struct rw_record_engine {
     const char *python;         /* Metadata.python_program */
     const char *python_build;   /* Metadata.python_build: refused when ours differs */
     uint64_t hash_seed;         /* Metadata.hash_seed */
+    uint64_t chaos_seed;        /* Metadata.chaos_seed (chaos.h: what chaos allocated is
+                                 * allocated again, nothing is perturbed) */
     /* Py_tracefunc's (PyObject is struct _object, PyFrameObject struct _frame) */
     int (*trace)(struct _object *, struct _frame *, int, struct _object *);
     int (*profile)(struct _object *, struct _frame *, int, struct _object *);
