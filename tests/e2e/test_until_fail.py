@@ -43,9 +43,11 @@ class UntilFail(rwtest.TestCase):
         self.assertRegex(lines[-1], r" in \d+\.\d\d s")
         return len(lines)
 
-    def values_at(self, trace, func, line, exprs):
-        """`p EXPR` by re-execution at the last line event of func at line."""
-        evs = rwtest.events(trace, "--kinds", "line")
+    def values_at(self, trace, func, line, exprs, before=None):
+        """`p EXPR` by re-execution at the last line event of func at line (before
+        position `before`, looking at the 20,000 events up to it)."""
+        window = [] if before is None else ["--from", max(0, before - 20000), "--to", before]
+        evs = rwtest.events(trace, "--kinds", "line", *window)
         hits = [e["pos"] for e in evs if e["func"] == func and e["line"] == line]
         self.assertTrue(hits, f"no line {line} of {func} in {trace}")
         cmds = [f"goto {hits[-1]}"] + [f"p {e}" for e in exprs] + ["quit"]
@@ -90,7 +92,7 @@ class UntilFail(rwtest.TestCase):
         exc = self.last_exception(trace, "test_concurrent_deposits")
         self.assertIn(m.group(1) + " != 10000", exc["text"])
         balance, = self.values_at(trace, "test_concurrent_deposits", exc["line"],
-                                  ["account.balance"])
+                                  ["account.balance"], before=exc["pos"])
         self.assertEqual(balance, m.group(1))
 
     def test_race_fails_and_replays(self):
@@ -121,7 +123,8 @@ class UntilFail(rwtest.TestCase):
         self.assertTrue(m, exc["text"])
         # The extra request was allowed because the window moved on: the replay sees it.
         extra, current, used = self.values_at(trace, "test_limit_per_window", exc["line"],
-                                              ["extra", "limiter.current", "limiter.used"])
+                                              ["extra", "limiter.current", "limiter.used"],
+                                              before=exc["pos"])
         self.assertEqual((extra, current, used), ("True", m.group(1), m.group(2)))
 
     def test_time_fails_keep_all(self):
