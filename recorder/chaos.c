@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "libc/input.h"
-#include "threads.h"
 
 /* The draws' families: each has its own counter, so that the descriptor and clock
  * choices depend only on the seed and on the rank of the call in its family. */
@@ -58,6 +57,15 @@ static uint64_t draw(int s)
 static uint64_t below(uint64_t r, uint64_t n)
 {
     return n ? r % n : 0;
+}
+
+void rw_chaos_set_seed(uint64_t seed)
+{
+    for (int i = 0; i < NSTREAMS; i++)
+        atomic_store(&C.count[i], 0);
+    for (int i = 0; i < NCLOCKS; i++)
+        atomic_store(&C.last[i], 0);
+    atomic_store(&C.seed, seed);
 }
 
 int rw_chaos_active(void)
@@ -204,10 +212,10 @@ void rw_chaos_start(uint64_t seed, int replaying)
     /* The helper's thread state, made here in both modes: its block comes from
      * Python's allocator, which must hand out the same addresses to a replay. */
     PyThreadState *ts = PyThreadState_New(PyThreadState_Get()->interp);
-    atomic_store(&C.seed, seed);
+    rw_chaos_set_seed(seed);
     _PyEval_SetSwitchInterval(interval_us(draw(S_SWITCH)));
     if (replaying) {
-        atomic_store(&C.seed, 0); /* a replay answers every value from the log */
+        rw_chaos_set_seed(0); /* a replay answers every value from the log */
         return;
     }
     if (!ts)

@@ -36,6 +36,11 @@
  * of the run, so that addresses repeat; nothing is perturbed. */
 void rw_chaos_start(uint64_t seed, int replaying);
 
+/* Sets the seed of the value perturbations (clocks, readiness) and starts their draws
+ * again from the first; 0 turns them off. rw_chaos_start calls it; tests call it
+ * alone (no interpreter needed). Before the program runs, or with the GIL held. */
+void rw_chaos_set_seed(uint64_t seed);
+
 /* 1 when chaos is on (any thread; one relaxed load). */
 int rw_chaos_active(void);
 
