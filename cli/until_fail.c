@@ -304,6 +304,11 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
     double t_start = now_s();
     unsigned long long k = 1;
     for (; k <= u->attempts; k++) {
+        if (interrupted) { /* Ctrl-C between two attempts */
+            fprintf(stderr, "rewind: interrupted after %llu attempts\n", k - 1);
+            status = 130;
+            break;
+        }
         attempt_path(base, u->keep_all, k, path, sizeof path);
         uint64_t seed = 0;
         if (u->chaos) {
@@ -366,6 +371,9 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
         if (u->chaos)
             snprintf(seedtxt, sizeof seedtxt, ", chaos seed %llu", (unsigned long long)seed);
         if (interrupted) {
+            replay_output(out_fd, STDOUT_FILENO);
+            if (err_fd != out_fd)
+                replay_output(err_fd, STDERR_FILENO);
             fprintf(stderr, "rewind: attempt %llu/%llu interrupted after %.2f s%s; its trace "
                             "is kept: %s\n", k, u->attempts, t1 - t0, seedtxt, path);
             status = 130;
