@@ -51,8 +51,6 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
-static int result_fd = -1; /* the attempt's end of the result pipe */
-
 static void write_all(int fd, const void *p, size_t n)
 {
     const char *c = p;
@@ -71,12 +69,12 @@ static void write_all(int fd, const void *p, size_t n)
  * attempt's stderr is the program's). */
 static void child_done(const rw_record_result *res, void *ctx)
 {
-    (void)ctx;
+    const int *fd = ctx; /* the attempt's end of the result pipe */
     static uf_msg m;
     memset(&m, 0, sizeof m);
     m.kind = UF_DONE;
     m.res = *res;
-    write_all(result_fd, &m, sizeof m);
+    write_all(*fd, &m, sizeof m);
 }
 
 static double now_s(void)
@@ -218,9 +216,10 @@ static _Noreturn void run_attempt(rw_record_opts *o, int out_fd, int err_fd, int
         dup2(out_fd, STDOUT_FILENO);
     if (err_fd >= 0)
         dup2(err_fd, STDERR_FILENO);
-    result_fd = res_fd;
+    static int fd;
+    fd = res_fd;
     o->on_done = child_done;
-    o->ctx = NULL;
+    o->ctx = &fd;
     rw_record_result res;
     rw_err err = {0};
     rw_code rc = rw_record_run(o, &res, &err);
