@@ -405,9 +405,14 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
         char ev[40] = "?";
         if (m.kind == UF_DONE)
             grouped(m.res.events, ev, sizeof ev);
-        fprintf(stderr, "rewind: attempt %llu of %llu failed%s; its trace: %s (%s events, "
-                        "%.1f MB)", k, u->attempts, seedtxt, path, ev,
-                stat(path, &sb) == 0 ? (double)sb.st_size / (1024.0 * 1024.0) : 0.0);
+        double kb = stat(path, &sb) == 0 ? (double)sb.st_size / 1024.0 : 0.0;
+        char size[32];
+        if (kb < 1024)
+            snprintf(size, sizeof size, "%.1f kB", kb);
+        else
+            snprintf(size, sizeof size, "%.1f MB", kb / 1024.0);
+        fprintf(stderr, "rewind: attempt %llu of %llu failed%s; its trace: %s (%s events, %s)",
+                k, u->attempts, seedtxt, path, ev, size);
         if (u->keep_all && k > 1) {
             char last[PATH_MAX];
             attempt_path(base, 1, k - 1, last, sizeof last);
