@@ -450,6 +450,9 @@ static void print_text(FILE *out, const char *path, const rw_reader *r, const su
     if (m->tool_version[0])
         fprintf(out, ", by %s", m->tool_version);
     fprintf(out, "\n");
+    if (m->chaos_seed) /* rewind record --chaos (docs/recording.md) */
+        fprintf(out, "chaos        seed %" PRIu64 " (--chaos-seed %" PRIu64 " repeats it)\n",
+                m->chaos_seed, m->chaos_seed);
     uint64_t last = end ? end->end_tick : s->last_tick;
     format_duration(rw_reader_tick_ns(r, last), buf, sizeof buf);
     fprintf(out, "duration     %s%s\n", buf, end ? "" : " (up to the last recorded event)");
@@ -586,6 +589,7 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
     rw_json_str(out, buf);
     fprintf(out, ", \"started_by\": ");
     rw_json_str(out, m->started_by ? m->started_by : "");
+    fprintf(out, ", \"chaos_seed\": %" PRIu64, m->chaos_seed);
     fprintf(out, ", \"parent_pid\": %" PRId64 ", \"parent_trace\": ", m->parent_pid);
     rw_json_str(out, m->parent_trace ? m->parent_trace : "");
     json_family(out, path, r);

@@ -9,6 +9,7 @@
 
 #include "detalloc.h"
 #include "recorder.h"
+#include "until_fail.h"
 
 static void usage(FILE *out)
 {
@@ -44,8 +45,21 @@ static void usage(FILE *out)
             "                    the trace and exit with status 124 (for hung tests)\n"
             "  --dump-signal SIG record every thread's stacks when SIG arrives and go on\n"
             "                    (default USR1; a name, a number or 'none')\n"
+            "  --until-fail N    run the program up to N times, one trace each, until a run\n"
+            "                    fails (non-zero exit, signal, --timeout); keep that run's\n"
+            "                    trace and show its output; exit with its status (0 and\n"
+            "                    no trace when all N pass)\n"
+            "  --keep WHICH      with --until-fail: 'failing' (default: every attempt\n"
+            "                    records to FILE, a passing one is removed) or 'all'\n"
+            "                    (attempt K records to FILE.K.rwd, all kept)\n"
+            "  --chaos           perturb what is legitimately nondeterministic: thread\n"
+            "                    hand-over points, the order of ready descriptors, small\n"
+            "                    forward clock skews; the seed is in the trace\n"
+            "  --chaos-seed S    --chaos from seed S (1 or more); with --until-fail,\n"
+            "                    attempt K uses S+K-1 (default: a random seed per run)\n"
             "  -h, --help        show this help\n\n"
-            "The program's own exit status is rewind's exit status.\n");
+            "The program's own exit status is rewind's exit status.\n"
+            "See docs/recording.md and docs/flaky-tests.md.\n");
 }
 
 /* Formats n with thousands separators. */
@@ -78,6 +92,11 @@ static const char *human_bytes(unsigned long long n, char *buf, size_t cap)
 
 typedef struct summary {
     int quiet;
+    /* --until-fail, --keep, --chaos, --chaos-seed */
+    unsigned long long until_fail;
+    int have_until_fail, keep, have_keep, chaos;
+    unsigned long long chaos_seed;
+    int have_seed;
 } summary;
 
 static void on_done(const rw_record_result *res, void *ctx)
@@ -90,9 +109,12 @@ static void on_done(const rw_record_result *res, void *ctx)
     if (s->quiet)
         return;
     char ev[40], al[40], sz[40];
-    fprintf(stderr, "rewind: recorded %s events, %s allocations in %.2f s -> %s (%s)\n",
+    char chaos[48] = "";
+    if (s->chaos_seed)
+        snprintf(chaos, sizeof chaos, ", chaos seed %llu", s->chaos_seed);
+    fprintf(stderr, "rewind: recorded %s events, %s allocations in %.2f s -> %s (%s%s)\n",
             grouped(res->events, ev, sizeof ev), grouped(res->allocations, al, sizeof al),
-            res->seconds, res->path, human_bytes(res->file_bytes, sz, sizeof sz));
+            res->seconds, res->path, human_bytes(res->file_bytes, sz, sizeof sz), chaos);
 }
 
 /* The RW_OPT_CALL functions of -m and -c: what to run (both end the options). */
@@ -128,6 +150,7 @@ static int parse(int argc, char **argv, rw_record_opts *o, summary *s, rw_opt_li
     memset(redact, 0, sizeof *redact);
     memset(pyflags, 0, sizeof *pyflags);
     const char *script = NULL;
+    static const char *const keeps[] = {"failing", "all", NULL};
     unsigned long long flush_ms = 0;
     int have_flush = 0;
     const rw_opt opts[] = {
@@ -152,6 +175,15 @@ static int parse(int argc, char **argv, rw_record_opts *o, summary *s, rw_opt_li
          .what = "a number of milliseconds", .max = 3600000, .seen = &have_flush},
         {.long_name = "timeout", .kind = RW_OPT_SECONDS, .dst = &o->timeout_s, .max = 10000000},
         {.long_name = "dump-signal", .kind = RW_OPT_SIGNAL, .dst = &o->dump_signal},
+        {.long_name = "until-fail", .kind = RW_OPT_UINT, .dst = &s->until_fail,
+         .what = "a number of attempts (1 to 1000000)", .min = 1, .max = 1000000,
+         .seen = &s->have_until_fail},
+        {.long_name = "keep", .kind = RW_OPT_CHOICE, .dst = &s->keep, .choices = keeps,
+         .seen = &s->have_keep},
+        {.long_name = "chaos", .kind = RW_OPT_FLAG, .dst = &s->chaos},
+        {.long_name = "chaos-seed", .kind = RW_OPT_UINT, .dst = &s->chaos_seed,
+         .what = "a seed (1 to 2^53-1)", .min = 1, .max = (1ull << 53) - 1,
+         .seen = &s->have_seed},
         {.short_name = 'm', .kind = RW_OPT_CALL, .dst = o, .call = run_module,
          .what = "a module name", .flags = RW_OPT_STOP | RW_OPT_LITERAL},
         {.short_name = 'c', .kind = RW_OPT_CALL, .dst = o, .call = run_command,
@@ -172,6 +204,12 @@ static int parse(int argc, char **argv, rw_record_opts *o, summary *s, rw_opt_li
     }
     if (!o->target)
         return rw_opts_usage("record", "nothing to run: give SCRIPT, -m MODULE or -c CODE");
+    if (s->have_keep && !s->have_until_fail)
+        return rw_opts_usage("record", "--keep goes with --until-fail N");
+    if (s->have_seed)
+        s->chaos = 1;
+    if (o->child_of && (s->have_until_fail || s->chaos))
+        return rw_opts_usage("record", "--until-fail and --chaos are not for --child-of");
     o->nargs = argc - cl.next;
     o->args = argv + cl.next;
     o->redact = redact->v;
@@ -214,6 +252,21 @@ int rw_cmd_record(int argc, char **argv)
         rw_opt_list_free(&redact);
         rw_opt_list_free(&pyflags);
         return go;
+    }
+
+    if (sum.have_until_fail) {
+        rw_until_fail u = {.attempts = sum.until_fail, .keep_all = sum.keep == 1,
+                           .chaos = sum.chaos, .chaos_seed = sum.chaos_seed,
+                           .quiet = sum.quiet};
+        int st = rw_until_fail_run(&u, &o);
+        rw_opt_list_free(&redact);
+        rw_opt_list_free(&pyflags);
+        return st;
+    }
+    if (sum.chaos) {
+        if (!sum.chaos_seed)
+            sum.chaos_seed = rw_until_fail_random_seed();
+        o.chaos_seed = sum.chaos_seed;
     }
 
     rw_record_result res;

@@ -161,6 +161,7 @@ void rw_meta_build(rw_meta *mt, const rw_record_opts *o, int64_t unix0, uint64_t
     }
     /* Addresses repeat in a re-execution only when both hold (detalloc.h). */
     m->aslr_off = rw_detalloc_aslr_off() && rw_detalloc_global() != NULL;
+    m->chaos_seed = o->chaos_seed; /* 0 unless --chaos (chaos.h) */
 
     size_t np = 0;
     const char *pats[64];

@@ -29,6 +29,7 @@
 
 #include "alloc.h"
 #include "audithook.h"
+#include "chaos.h"
 #include "crash.h"
 #include "defs.h"
 #include "follow.h"
@@ -699,6 +700,14 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     atomic_store(&rw_st.on, 1);
     rw_source_install_current();
     rw_source_install_others();
+    /* Perturbed values are logged as inputs; the engine of a chaos trace makes what
+     * chaos allocated, at the same point (chaos.h). */
+    if (eng) {
+        if (eng->chaos_seed)
+            rw_chaos_start(eng->chaos_seed, 1);
+    } else if (o->chaos_seed) {
+        rw_chaos_start(o->chaos_seed, 0);
+    }
     rw_in_resume();
 
     int status = Py_RunMain();

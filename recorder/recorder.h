@@ -48,6 +48,8 @@ typedef struct rw_record_engine {
     const char *python;         /* Metadata.python_program */
     const char *python_build;   /* Metadata.python_build: refused when ours differs */
     uint64_t hash_seed;         /* Metadata.hash_seed */
+    uint64_t chaos_seed;        /* Metadata.chaos_seed (chaos.h: what chaos allocated is
+                                 * allocated again, nothing is perturbed) */
     /* Py_tracefunc's (PyObject is struct _object, PyFrameObject struct _frame) */
     int (*trace)(struct _object *, struct _frame *, int, struct _object *);
     int (*profile)(struct _object *, struct _frame *, int, struct _object *);
@@ -80,6 +82,9 @@ typedef struct rw_record_opts {
                                  * traces of their own (default 1) */
     const char *child_of;       /* "HOW:PPID:PARENT_TRACE" when a recorded run started
                                  * this one (follow.h), else NULL */
+    uint64_t chaos_seed;        /* != 0: --chaos, perturbing thread hand-overs, the order
+                                 * of ready descriptors and the clocks from this seed
+                                 * (chaos.h; Metadata.chaos_seed) */
     /* Called exactly once when the trace is closed, in the recording process, before
      * rw_record_run returns or (unhandled KeyboardInterrupt) before the process kills
      * itself with SIGINT. */

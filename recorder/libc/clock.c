@@ -37,9 +37,14 @@
  * Replayed tzset and localtime do not change glibc's own idea of the zone (strftime's
  * %Z reads tm_zone, which is replayed).
  *
+ * Chaos mode (recorder/chaos.h) moves clock_gettime's and gettimeofday's values ahead
+ * before they are logged: the program, and its replay, see the perturbed value.
+ *
  * Rules for this folder: recorder/libc/README.md.
  */
 #include "input.h"
+
+#include "chaos.h"
 
 #include <dlfcn.h>
 #include <stdatomic.h>
@@ -138,6 +143,8 @@ int clock_gettime(clockid_t clock, struct timespec *tp)
     }
     int r = REAL(clock_gettime)(clock, tp);
     int e = errno;
+    if (RW_UNLIKELY(r == 0 && rw_chaos_active()))
+        rw_chaos_clock(clock, tp);
     rw_in_put(RW_CALL_CLOCK_GETTIME, r, e, &k, r == 0 ? tp : NULL, sizeof *tp);
     errno = e;
     return r;
@@ -177,6 +184,8 @@ int gettimeofday(struct timeval *restrict tv, void *restrict tz)
     }
     int r = REAL(gettimeofday)(tv, tz);
     int e = errno;
+    if (RW_UNLIKELY(r == 0 && rw_chaos_active()))
+        rw_chaos_timeval(tv);
     unsigned char d[sizeof(struct timeval) + sizeof(struct timezone)] = {0};
     memcpy(d, tv, sizeof *tv); /* declared nonnull */
     if (tz)

@@ -84,9 +84,14 @@
  * Replay writes only where the call would have written, never beyond the caller's
  * sizes; a record whose data is shorter than its layout (damaged, or cut) gives zeroes
  * for what is missing. Rules for this folder: recorder/libc/README.md.
+ *
+ * Chaos mode (recorder/chaos.h) perturbs readiness before it is logged: epoll's events
+ * are shuffled, poll's and select's ready sets thinned (one kept).
  */
 #undef _FORTIFY_SOURCE /* our recv/poll definitions, not glibc's inline checkers */
 #include "input.h"
+
+#include "chaos.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -1678,6 +1683,8 @@ int poll(struct pollfd *fds, nfds_t nfds, int timeout)
         return poll_replay(rw_in_take(RW_CALL_POLL, &k), fds, nfds);
     int r = net.poll(fds, nfds, timeout);
     int e = errno;
+    if (RW_UNLIKELY(r > 1 && rw_chaos_active()))
+        r = rw_chaos_poll(fds, nfds, r);
     poll_put(&k, r, e, fds, nfds);
     errno = e;
     return r;
@@ -1694,6 +1701,8 @@ int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *ts, const sigs
         return poll_replay(rw_in_take(RW_CALL_POLL, &k), fds, nfds);
     int r = net.ppoll(fds, nfds, ts, mask);
     int e = errno;
+    if (RW_UNLIKELY(r > 1 && rw_chaos_active()))
+        r = rw_chaos_poll(fds, nfds, r);
     poll_put(&k, r, e, fds, nfds);
     errno = e;
     return r;
@@ -1773,6 +1782,8 @@ int select(int nfds, fd_set *restrict r, fd_set *restrict w, fd_set *restrict x,
         return select_replay(rw_in_take(RW_CALL_SELECT, &k), nfds, r, w, x, tv);
     int res = net.select(nfds, r, w, x, tv);
     int e = errno;
+    if (RW_UNLIKELY(res > 1 && rw_chaos_active()))
+        res = rw_chaos_select(nfds, r, w, x, res);
     select_put(&k, res, e, nfds, r, w, x, tv);
     errno = e;
     return res;
@@ -1791,6 +1802,8 @@ int pselect(int nfds, fd_set *restrict r, fd_set *restrict w, fd_set *restrict x
         return select_replay(rw_in_take(RW_CALL_SELECT, &k), nfds, r, w, x, NULL);
     int res = net.pselect(nfds, r, w, x, ts, mask);
     int e = errno;
+    if (RW_UNLIKELY(res > 1 && rw_chaos_active()))
+        res = rw_chaos_select(nfds, r, w, x, res);
     select_put(&k, res, e, nfds, r, w, x, NULL);
     errno = e;
     return res;
@@ -1867,6 +1880,8 @@ static int do_epoll_wait(int kind, int epfd, struct epoll_event *ev, int max, in
     int r = kind ? net.epoll_pwait(epfd, ev, max, timeout, mask)
                  : net.epoll_wait(epfd, ev, max, timeout);
     int e = errno;
+    if (RW_UNLIKELY(r > 1 && rw_chaos_active()))
+        rw_chaos_epoll(ev, r);
     rw_in_put(RW_CALL_EPOLL_WAIT, r, e, &k, ev, r > 0 ? (size_t)r * sizeof *ev : 0);
     errno = e;
     return r;

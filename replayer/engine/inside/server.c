@@ -833,6 +833,7 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
         .python = md->python_program,
         .python_build = md->python_build,
         .hash_seed = md->hash_seed,
+        .chaos_seed = md->chaos_seed,
         .trace = eng_trace,
         .profile = eng_profile,
     };

@@ -1,0 +1,263 @@
+"""rewind record --until-fail N, --keep and --chaos (issue 16; docs/recording.md "Until
+it fails", docs/flaky-tests.md).
+
+The worked examples (examples/flaky_race.py, a thread race; examples/flaky_time.py, a
+clock-boundary bug) must fail within 50 attempts with and without --chaos, and the
+kept trace must replay to the failure with the bad value (`p` by re-execution, as
+tests/e2e/test_values.py does). The supervisor's own behaviour (names, what is kept,
+exit statuses, the failing attempt's output, children's traces, errors) is checked on
+small programs in progs_until_fail/ whose failing attempt is chosen, not drawn. The
+chaos seed is in the trace, and the same seed gives the same order of ready
+descriptors.
+"""
+
+import os
+import re
+import shutil
+import unittest
+
+import rwtest
+
+EXAMPLES = os.path.join(rwtest.TOP, "examples")
+PROGS = os.path.join(rwtest.HERE, "progs_until_fail")
+
+
+def traces(folder):
+    return sorted(n for n in os.listdir(folder) if n.endswith(".rwd"))
+
+
+class UntilFail(rwtest.TestCase):
+    def until_fail(self, target, args=(), options=(), timeout=600):
+        argv = [rwtest.rewind_bin(), "record", *options, target, *args]
+        return rwtest.run(argv, cwd=self.tmp, timeout=timeout)
+
+    def failing_attempt(self, proc, n):
+        """The failing attempt's number from the progress lines (checked to be the
+        last attempt reported and the only FAILED one)."""
+        lines = [l for l in proc.stderr.splitlines() if re.match(r"rewind: attempt \d+/", l)]
+        self.assertTrue(lines, proc.stderr)
+        for i, line in enumerate(lines, 1):
+            self.assertTrue(line.startswith(f"rewind: attempt {i}/{n} "), line)
+        self.assertIn("FAILED", lines[-1], proc.stderr)
+        self.assertFalse(any("FAILED" in l for l in lines[:-1]), proc.stderr)
+        self.assertRegex(lines[-1], r" in \d+\.\d\d s")
+        return len(lines)
+
+    def values_at(self, trace, func, line, exprs, before=None):
+        """`p EXPR` by re-execution at the last line event of func at line (before
+        position `before`, looking at the 20,000 events up to it)."""
+        window = [] if before is None else ["--from", max(0, before - 20000), "--to", before]
+        evs = rwtest.events(trace, "--kinds", "line", *window)
+        hits = [e["pos"] for e in evs if e["func"] == func and e["line"] == line]
+        self.assertTrue(hits, f"no line {line} of {func} in {trace}")
+        cmds = [f"goto {hits[-1]}"] + [f"p {e}" for e in exprs] + ["quit"]
+        out = rwtest.run([rwtest.rewind_bin(), "replay", trace], cwd=self.tmp,
+                         stdin="\n".join(cmds) + "\n", timeout=300)
+        got = [l[len("(rewind) "):] for l in out.stdout.splitlines()
+               if l.startswith("(rewind) ") and l[len("(rewind) "):].strip()
+               and not l.startswith("(rewind) >")]
+        self.assertEqual(len(got), len(exprs), out.stdout[-2000:] + out.stderr[-1000:])
+        return got
+
+    def last_exception(self, trace, func):
+        """The AssertionError event in func (where the test failed; unittest catches
+        it further up)."""
+        evs = rwtest.events(trace, "--kinds", "exception")
+        errs = [e for e in evs if e["name"] == "AssertionError" and e["func"] == func]
+        self.assertTrue(errs, f"no AssertionError in {func} in {trace}")
+        return errs[-1]
+
+    # ---- the worked examples ----
+
+    def check_race(self, chaos):
+        prog = self.copy(os.path.join(EXAMPLES, "flaky_race.py"))
+        opts = ["--until-fail", "50", "-o", "race.rwd"] + (["--chaos"] if chaos else [])
+        proc = self.until_fail(prog, options=opts)
+        self.assertEqual(proc.returncode, 1, proc.stderr[-3000:])  # unittest's failure
+        k = self.failing_attempt(proc, 50)
+        self.assertEqual(traces(self.tmp), ["race.rwd"])  # passing attempts' are gone
+        # The failing attempt's output is shown: unittest's report.
+        m = re.search(r"AssertionError: (\d+) != 10000", proc.stderr)
+        self.assertTrue(m, proc.stderr[-3000:])
+        self.assertIn(f"attempt {k} of 50 failed", proc.stderr)
+        trace = os.path.join(self.tmp, "race.rwd")
+        meta = rwtest.info(trace)
+        self.assertEqual(meta["exit_status"], 1)
+        if chaos:
+            seed = int(re.search(r"chaos seed (\d+)", proc.stderr.splitlines()[-1]).group(1))
+            self.assertEqual(meta["chaos_seed"], seed)
+        else:
+            self.assertEqual(meta["chaos_seed"], 0)
+        # The trace ends in the failing assertion, and its replay shows the bad value.
+        exc = self.last_exception(trace, "test_concurrent_deposits")
+        self.assertIn(m.group(1) + " != 10000", exc["text"])
+        balance, = self.values_at(trace, "test_concurrent_deposits", exc["line"],
+                                  ["account.balance"], before=exc["pos"])
+        self.assertEqual(balance, m.group(1))
+
+    def test_race_fails_and_replays(self):
+        self.check_race(chaos=False)
+
+    def test_race_fails_and_replays_with_chaos(self):
+        self.check_race(chaos=True)
+
+    def check_time(self, chaos):
+        prog = self.copy(os.path.join(EXAMPLES, "flaky_time.py"))
+        opts = ["--until-fail", "50", "--keep", "all", "-o", "time.rwd"]
+        opts += ["--chaos-seed", "1000"] if chaos else []
+        proc = self.until_fail(prog, options=opts)
+        self.assertEqual(proc.returncode, 1, proc.stderr[-3000:])
+        k = self.failing_attempt(proc, 50)
+        # --keep all: one trace per attempt, the last the failing one.
+        self.assertEqual(traces(self.tmp), sorted(f"time.{i}.rwd" for i in range(1, k + 1)))
+        self.assertIn(f"its trace: time.{k}.rwd", proc.stderr)
+        if k > 1:
+            self.assertIn(f"a passing run's: time.{k - 1}.rwd", proc.stderr)
+        for i in range(1, k + 1):
+            meta = rwtest.info(os.path.join(self.tmp, f"time.{i}.rwd"))
+            self.assertEqual(meta["exit_status"], 1 if i == k else 0)
+            self.assertEqual(meta["chaos_seed"], 1000 + i - 1 if chaos else 0)
+        trace = os.path.join(self.tmp, f"time.{k}.rwd")
+        exc = self.last_exception(trace, "test_limit_per_window")
+        m = re.search(r"allowed in window (\d+) \((\d)/5\)", exc["text"])
+        self.assertTrue(m, exc["text"])
+        # The extra request was allowed because the window moved on: the replay sees it.
+        extra, current, used = self.values_at(trace, "test_limit_per_window", exc["line"],
+                                              ["extra", "limiter.current", "limiter.used"],
+                                              before=exc["pos"])
+        self.assertEqual((extra, current, used), ("True", m.group(1), m.group(2)))
+
+    def test_time_fails_keep_all(self):
+        self.check_time(chaos=False)
+
+    def test_time_fails_keep_all_with_chaos(self):
+        self.check_time(chaos=True)
+
+    # ---- the supervisor ----
+
+    def test_always_passes(self):
+        prog = self.write("ok.py", "print('fine')\n")
+        proc = self.until_fail(prog, options=["--until-fail", "3", "-o", "ok.rwd"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("no failure in 3 attempts", proc.stderr)
+        self.assertIn("no trace kept", proc.stderr)
+        self.assertEqual(len(re.findall(r"attempt \d/3 passed", proc.stderr)), 3)
+        self.assertEqual(proc.stdout, "")  # a passing attempt's output is not shown
+        self.assertEqual(traces(self.tmp), [])
+        proc = self.until_fail(prog, options=["--until-fail", "3", "--keep", "all", "-o",
+                                              "ok.rwd", "-q"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(traces(self.tmp), ["ok.1.rwd", "ok.2.rwd", "ok.3.rwd"])
+        self.assertNotIn("passed", proc.stderr)  # -q: only the last line
+        self.assertIn("ok.1.rwd ... ok.3.rwd", proc.stderr)
+
+    def test_exit_status_output_and_children(self):
+        prog = self.copy(os.path.join(PROGS, "countdown.py"))
+        proc = self.until_fail(prog, ["3", "exit"], ["--until-fail", "10", "-o", "c.rwd"])
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+        self.assertEqual(self.failing_attempt(proc, 10), 3)
+        # Only the failing attempt's output, each stream to its own.
+        self.assertEqual(proc.stdout, "child of run 3\nrun 3\n")
+        self.assertIn("run 3 on stderr", proc.stderr)
+        self.assertNotIn("run 2 on stderr", proc.stderr)
+        # The failing run's trace and its child's; the passing runs' children are gone.
+        names = traces(self.tmp)
+        self.assertEqual(len(names), 2, names)
+        self.assertIn("c.rwd", names)
+        names.remove("c.rwd")
+        self.assertRegex(names[0], r"^c\.\d+\.rwd$")
+        child = rwtest.info(os.path.join(self.tmp, names[0]))
+        self.assertEqual(child["started_by"], "subprocess")
+        self.assertEqual(os.path.basename(child["parent_trace"]), "c.rwd")
+        self.assertEqual(child["parent_pid"], rwtest.info(os.path.join(self.tmp, "c.rwd"))["pid"])
+
+    def test_keep_all_children_named_per_attempt(self):
+        prog = self.copy(os.path.join(PROGS, "countdown.py"))
+        proc = self.until_fail(prog, ["2", "signal"],
+                               ["--until-fail", "5", "--keep", "all", "-o", "c.rwd"])
+        self.assertEqual(proc.returncode, 128 + 15, proc.stderr)  # SIGTERM
+        self.assertIn("FAILED (killed by SIGTERM)", proc.stderr)
+        names = traces(self.tmp)
+        self.assertEqual(len(names), 4, names)
+        for k in (1, 2):
+            self.assertIn(f"c.{k}.rwd", names)
+            kids = [n for n in names if re.fullmatch(rf"c\.{k}\.\d+\.rwd", n)]
+            self.assertEqual(len(kids), 1, names)
+            child = rwtest.info(os.path.join(self.tmp, kids[0]))
+            self.assertEqual(os.path.basename(child["parent_trace"]), f"c.{k}.rwd")
+
+    def test_timeout_is_a_failure(self):
+        prog = self.copy(os.path.join(PROGS, "countdown.py"))
+        proc = self.until_fail(prog, ["2", "hang"],
+                               ["--until-fail", "4", "--timeout", "2", "-o", "h.rwd"])
+        self.assertEqual(proc.returncode, 124, proc.stderr)
+        self.assertIn("attempt 2/4 FAILED (timed out after 2 s", proc.stderr)
+        self.assertEqual(rwtest.info(os.path.join(self.tmp, "h.rwd"))["exit_status"], 124)
+
+    def test_errors(self):
+        prog = self.write("ok.py", "print('fine')\n")
+        self.write("taken.rwd", "x")
+        cases = [
+            (["--until-fail", "0"], 2, "--until-fail"),
+            (["--until-fail", "many"], 2, "--until-fail"),
+            (["--keep", "all"], 2, "--keep goes with --until-fail"),
+            (["--until-fail", "2", "--keep", "some"], 2, "--keep"),
+            (["--chaos-seed", "0"], 2, "--chaos-seed"),
+            (["--until-fail", "2", "-o", "taken.rwd"], 2, "taken.rwd already exists"),
+            (["--until-fail", "2", "-o", "no/such/dir/t.rwd"], 1, "no/such/dir/t.rwd"),
+        ]
+        for opts, status, words in cases:
+            with self.subTest(opts=opts):
+                proc = self.until_fail(prog, options=opts)
+                self.assertEqual(proc.returncode, status, proc.stderr)
+                lines = proc.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, proc.stderr)
+                self.assertIn(words, lines[0])
+                self.assertTrue(lines[0].startswith("rewind record: "), lines[0])
+        proc = rwtest.run([rwtest.rewind_bin(), "record", "--until-fail", "2", "missing.py"],
+                          cwd=self.tmp)
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["ok.py", "taken.rwd"])
+
+    # ---- chaos ----
+
+    def test_chaos_seed_repeats_the_ready_order(self):
+        prog = self.copy(os.path.join(PROGS, "ready_order.py"))
+        orders = {}
+        for name, opts in (("a", ["--chaos-seed", "4242"]), ("b", ["--chaos-seed", "4242"]),
+                           ("c", ["--chaos-seed", "777"]), ("plain", [])):
+            rec = self.record(prog, trace=f"{name}.rwd", options=opts)
+            self.assertEqual(rec.returncode, 0, rec.stderr)
+            orders[name] = re.search(r"ORDERS (.*)", rec.stdout).group(1)
+            meta = rwtest.info(rec.trace)
+            self.assertEqual(meta["chaos_seed"], int(opts[1]) if opts else 0)
+            if opts:
+                self.assertIn(f"chaos seed {opts[1]}", rec.stderr)
+        plain = self.python(prog)
+        self.assertEqual(orders["plain"], re.search(r"ORDERS (.*)", plain.stdout).group(1))
+        self.assertEqual(orders["a"], orders["b"])
+        self.assertNotEqual(orders["a"], orders["c"])
+        self.assertNotEqual(orders["a"], orders["plain"])
+        # Every select still reports all four, in some order.
+        for lst in eval(orders["a"]):
+            self.assertEqual(sorted(lst), [0, 1, 2, 3])
+        # The perturbed order is an input: the replay sees what the program saw.
+        with open(prog) as f:
+            at = [n for n, text in enumerate(f, 1) if text.startswith('print("ORDERS"')][0]
+        evs = rwtest.events(os.path.join(self.tmp, "a.rwd"), "--kinds", "line")
+        last = [e["pos"] for e in evs if e["line"] == at and e["func"] == "<module>"]
+        out = rwtest.run([rwtest.rewind_bin(), "replay", "a.rwd"], cwd=self.tmp,
+                         stdin=f"goto {last[-1]}\np orders\nquit\n", timeout=300)
+        self.assertIn("(rewind) " + orders["a"], out.stdout, out.stderr[-2000:])
+
+    def test_chaos_info_text(self):
+        prog = self.write("ok.py", "print('fine')\n")
+        rec = self.record(prog, options=["--chaos-seed", "99"])
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        text = rwtest.rewind("info", rec.trace).stdout
+        self.assertIn("chaos        seed 99", text)
+
+
+if __name__ == "__main__":
+    unittest.main()
