@@ -331,8 +331,18 @@ int rw_cmd_stats(int argc, char **argv)
     rw_progress_init(&prog, "profiling", rw_reader_nevents(r));
     o.progress = on_progress;
     o.progress_ctx = &prog;
+    /* No window or thread asked for: cProfile's window (docs/stats.md, "The window"). */
+    o.cprofile = !a.from && !a.to && !a.thread;
     rw_profile *p = NULL;
     rw_code code = rw_profile_run(r, &o, &p, &err);
+    if (code == RW_OK && o.cprofile && !p->found) {
+        fprintf(stderr, "rewind " CMD ": the main script's <module> never ran in this trace "
+                "(a -c command?): profiling the whole trace; give --from/--to for a window\n");
+        rw_profile_free(p);
+        p = NULL;
+        o.cprofile = 0;
+        code = rw_profile_run(r, &o, &p, &err);
+    }
     rw_progress_done(&prog);
     if (code != RW_OK) {
         status = rw_opts_fail(CMD, &err);

@@ -18,6 +18,7 @@
  */
 #include "profile.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +277,13 @@ typedef struct prof {
     lines_of *lines;         /* by CodeDef id, when collecting lines */
     double now;              /* virtual clock */
     int oom;
+    /* Labels: the main script's files (by FileDef id, nfiles bytes) are named
+     * main_label, the path as given, as cProfile names them (NULL: keep the path). */
+    const uint8_t *main_files;
+    const char *main_label;
+    /* The keys past the trace's functions: cProfile's own exec and disable when the
+     * trace has no such C function (keys xkey and xkey + 1). */
+    uint32_t xkey;
 } prof;
 
 static inline uint32_t tab_slot(uint64_t k, uint32_t bits)
@@ -514,7 +522,25 @@ typedef struct scan_state {
     uint64_t n;          /* events scanned */
     double debt;         /* calibration not yet subtracted */
     int started;         /* an event was taken: last_tick is set */
+    /* opts.cprofile: CP_WAIT until the CALL of a code in start (by CodeDef id) in
+     * thread only, CP_IN while it runs, CP_DONE after its RETURN. */
+    int cp;
+    const uint8_t *start;
+    uint32_t exec_key, disable_key;
+    uint64_t win_from, win_to;
 } scan_state;
+
+enum { CP_OFF = 0, CP_WAIT, CP_IN, CP_DONE };
+
+/* The end of cProfile's window: the exec around the main code returns and runctx
+ * calls disable, which _lsprof's flush_unmatched stops at once. */
+static void cp_close(prof *p, tstate *t, const scan_state *ss)
+{
+    while (t->n > 0)
+        leave(p, t, t->v[t->n - 1].key);
+    enter(p, t, ss->disable_key);
+    leave(p, t, ss->disable_key);
+}
 
 /* rw_scan_batch_ops.take: runs one chunk's events through the _lsprof state. Returns
  * 1 once the window has ended. Kept in this file, with its helpers inlined: it is the
@@ -561,6 +587,16 @@ static int take_batch(void *ctx, size_t ci, void *bp, rw_err *err)
         tstate *t = thread_state(p, ev->thread);
         if (RW_UNLIKELY(!t))
             break;
+        if (RW_UNLIKELY(ss->cp != CP_OFF)) {
+            if (ss->cp == CP_WAIT) {
+                if (ev->kind != RW_K_CALL || ev->key >= p->ncodes || !ss->start[ev->key])
+                    continue;
+                assert(t->n == 0);
+                enter(p, t, ss->exec_key); /* runctx's exec(code): the <module>'s caller */
+                ss->cp = CP_IN;
+                ss->win_from = ev->pos;
+            }
+        }
         switch (ev->kind) {
         case RW_K_CALL:
         case RW_K_C_CALL:
@@ -600,6 +636,13 @@ static int take_batch(void *ctx, size_t ci, void *bp, rw_err *err)
         default:
             break;
         }
+        if (RW_UNLIKELY(ss->cp == CP_IN) && t->n == 1) { /* the main code returned */
+            cp_close(p, t, ss);
+            ss->cp = CP_DONE;
+            ss->win_to = ev->pos + 1;
+            done = 1;
+            break;
+        }
         if (RW_UNLIKELY(p->oom))
             break;
     }
@@ -620,7 +663,7 @@ static int take_batch(void *ctx, size_t ci, void *bp, rw_err *err)
 
 /* Runs the events of the window through p. */
 static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t to,
-                    double calib_ticks, uint64_t *nevents, rw_err *err)
+                    double calib_ticks, scan_state *cp, uint64_t *nevents, rw_err *err)
 {
     const rw_reader *r = p->r;
     fill_ctx fc = {
@@ -636,6 +679,10 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
         .to = to,
         .total = (to < rw_reader_nevents(r) ? to : rw_reader_nevents(r)) - from,
         .calib_ticks = calib_ticks,
+        .cp = cp->cp,
+        .start = cp->start,
+        .exec_key = cp->exec_key,
+        .disable_key = cp->disable_key,
     };
     /* Calls and returns only; lines only as a count when they are folded. */
     const rw_scan_batch_ops ops = {
@@ -648,10 +695,17 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
     };
     rw_code rc = rw_scan_batches(r, from, to, &ops, err);
     *nevents = ss.n;
+    cp->cp = ss.cp;
+    cp->win_from = ss.win_from;
+    cp->win_to = ss.win_to;
     return rc;
 }
 
 /* ---- building the result -------------------------------------------------------- */
+
+/* The labels of cProfile's own calls (rw_profile_opts.cprofile). */
+static const char EXEC_LABEL[] = "<built-in method builtins.exec>";
+static const char DISABLE_LABEL[] = "<method 'disable' of '_lsprof.Profiler' objects>";
 
 static int label_eq(const rw_prof_func *a, const rw_prof_func *b)
 {
@@ -750,11 +804,14 @@ static rw_code merge_labels(rw_profile *p, rw_err *err)
 }
 
 /* The file pstats names for a code: its FileDef's path ("" for file 0, as the
- * placeholder has it), "?" for a code or file past the tables. */
-static const char *code_file(const rw_defs *defs, uint32_t code)
+ * placeholder has it), "?" for a code or file past the tables; the main script's
+ * path as given on the command line. */
+static const char *code_file(const prof *p, uint32_t code)
 {
-    const Rewind__CodeDef *cd = rw_defs_code(defs, code);
-    const Rewind__FileDef *fd = cd ? rw_defs_file(defs, cd->file) : NULL;
+    const Rewind__CodeDef *cd = rw_defs_code(p->defs, code);
+    const Rewind__FileDef *fd = cd ? rw_defs_file(p->defs, cd->file) : NULL;
+    if (fd && p->main_files && p->main_files[cd->file])
+        return p->main_label; /* the path as given, as cProfile compiles the script */
     return fd && fd->path ? fd->path : "?";
 }
 
@@ -778,7 +835,7 @@ static rw_code build_lines(prof *p, rw_profile *out, double factor, rw_err *err)
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     size_t k = 0;
     for (uint32_t c = 1; c < p->ncodes; c++) {
-        const char *file = code_file(p->defs, c);
+        const char *file = code_file(p, c);
         for (uint32_t l = 0; l < p->lines[c].n; l++) {
             const lstat *ls = &p->lines[c].v[l];
             if (!ls->hits && !(ls->time > 0))
@@ -818,9 +875,13 @@ static rw_code build(prof *p, rw_profile *out, double factor, rw_err *err)
         uint32_t key = p->order[i];
         const entry *e = &p->e[key];
         rw_prof_func *f = &out->funcs[i];
-        if (key < p->ncodes) {
+        if (key >= p->xkey) {
+            f->file = "~";
+            f->line = 0;
+            f->name = key == p->xkey ? EXEC_LABEL : DISABLE_LABEL;
+        } else if (key < p->ncodes) {
             const Rewind__CodeDef *cd = rw_defs_code(defs, key);
-            f->file = code_file(defs, key);
+            f->file = code_file(p, key);
             f->line = cd ? cd->first_line : 0;
             f->name = cd && cd->name ? cd->name : "?";
         } else {
@@ -857,6 +918,90 @@ static rw_code build(prof *p, rw_profile *out, double factor, rw_err *err)
     return merge_labels(out, err);
 }
 
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && !strcmp(s + n - k, tail);
+}
+
+/* Marks in files (by FileDef id) the main program's file: for a script, the file whose
+ * path is the script's absolute path as python3 makes it (Metadata.run_target joined to
+ * Metadata.cwd, normalised on both sides); for -m, a file whose path ends in the
+ * module's name as a path ("/pkg/mod.py" or "/pkg/mod/__main__.py"). Returns how many
+ * are marked, -1 when out of memory. */
+static int find_main_files(const rw_defs *defs, const Rewind__Metadata *m, uint8_t *files)
+{
+    const char *kind = m && m->run_kind ? m->run_kind : "";
+    const char *target = m && m->run_target ? m->run_target : "";
+    if (!*target || (strcmp(kind, "script") && strcmp(kind, "module")))
+        return 0;
+    char *want = NULL, *want2 = NULL;
+    if (!strcmp(kind, "script")) {
+        want = rw_path_abspath(target, m->cwd);
+        if (!want)
+            return -1;
+    } else {
+        size_t len = strlen(target);
+        want = malloc(len + 5);
+        want2 = malloc(len + 14);
+        if (!want || !want2) {
+            free(want);
+            free(want2);
+            return -1;
+        }
+        want[0] = '/';
+        for (size_t i = 0; i < len; i++)
+            want[i + 1] = target[i] == '.' ? '/' : target[i];
+        memcpy(want2, want, len + 1);
+        memcpy(want + len + 1, ".py", 4);
+        memcpy(want2 + len + 1, "/__main__.py", 13);
+    }
+    int n = 0;
+    for (uint32_t i = 1; i < defs->nfiles && n >= 0; i++) {
+        const Rewind__FileDef *fd = rw_defs_file(defs, i);
+        if (!fd || !fd->path || !*fd->path)
+            continue;
+        if (want2) {
+            files[i] = ends_with(fd->path, want) || ends_with(fd->path, want2);
+        } else {
+            char *norm = rw_path_normpath(fd->path);
+            if (!norm) {
+                n = -1;
+                break;
+            }
+            files[i] = !strcmp(norm, want);
+            free(norm);
+        }
+        n += files[i];
+    }
+    free(want);
+    free(want2);
+    return n;
+}
+
+/* The key of the C function labelled label, or fallback when the trace has none. */
+static uint32_t cfunc_key(const prof *p, const char *label, uint32_t fallback)
+{
+    for (uint32_t i = 1; i < p->defs->ncfuncs; i++) {
+        const Rewind__CFuncDef *cf = rw_defs_cfunc(p->defs, i);
+        if (cf && cf->label && !strcmp(cf->label, label))
+            return p->ncodes + i;
+    }
+    return fallback;
+}
+
+
+/* The main thread's ThreadDef id (1 when none says so). */
+static uint32_t main_thread(const rw_defs *defs)
+{
+    for (uint32_t i = 1; i < defs->nthreads; i++) {
+        const Rewind__ThreadDef *td = rw_defs_thread(defs, i);
+        if (td && td->is_main)
+            return i;
+    }
+    return 1;
+}
+
 rw_code rw_profile_run(const rw_reader *r, const rw_profile_opts *o, rw_profile **out,
                        rw_err *err)
 {
@@ -878,6 +1023,33 @@ rw_code rw_profile_run(const rw_reader *r, const rw_profile_opts *o, rw_profile 
     p.defs = rw_reader_defs(r);
     p.ncodes = p.defs->ncodes ? p.defs->ncodes : 1;
     p.nkeys = p.ncodes + (p.defs->ncfuncs ? p.defs->ncfuncs : 1);
+    p.xkey = p.nkeys;
+    p.nkeys += 2;
+    uint8_t *main_files = calloc(p.defs->nfiles ? p.defs->nfiles : 1, 1);
+    uint8_t *start = o->cprofile ? calloc(p.ncodes, 1) : NULL;
+    int nmain = main_files ? find_main_files(p.defs, m, main_files) : -1;
+    if (nmain > 0 && m->run_kind && !strcmp(m->run_kind, "script")) {
+        p.main_files = main_files;
+        p.main_label = m->run_target;
+    }
+    scan_state cp = {.cp = CP_OFF};
+    if (o->cprofile && start) {
+        for (uint32_t c = 1; nmain > 0 && c < p.ncodes; c++) {
+            const Rewind__CodeDef *cd = rw_defs_code(p.defs, c);
+            start[c] = cd && cd->file < p.defs->nfiles && main_files[cd->file] && cd->name &&
+                       !strcmp(cd->name, "<module>");
+        }
+        cp.cp = CP_WAIT;
+        cp.start = start;
+        cp.exec_key = cfunc_key(&p, EXEC_LABEL, p.xkey);
+        cp.disable_key = cfunc_key(&p, DISABLE_LABEL, p.xkey + 1);
+        from = 0;
+        to = nev;
+    }
+    rw_profile_opts oo = *o;
+    if (o->cprofile)
+        oo.thread = main_thread(p.defs);
+    o = &oo;
     p.e = calloc(p.nkeys, sizeof *p.e);
     p.order = calloc(p.nkeys, sizeof *p.order);
     p.capsub = 1024;
@@ -885,21 +1057,34 @@ rw_code rw_profile_run(const rw_reader *r, const rw_profile_opts *o, rw_profile 
     if (o->lines)
         p.lines = calloc(p.ncodes, sizeof *p.lines);
     rw_profile *res = calloc(1, sizeof *res);
-    if (!p.e || !p.order || !p.s || (o->lines && !p.lines) || !res || tab_grow(&p) < 0) {
+    if (!p.e || !p.order || !p.s || (o->lines && !p.lines) || !res || tab_grow(&p) < 0 ||
+        nmain < 0 || (o->cprofile && !start)) {
         prof_fini(&p);
         free(res);
+        free(main_files);
+        free(start);
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     }
     uint64_t n = 0;
-    rw_code rc = scan(&p, o, from, to, rw_timebase_ticks(&tb, calib_ns), &n, err);
+    rw_code rc = scan(&p, o, from, to, rw_timebase_ticks(&tb, calib_ns), &cp, &n, err);
     if (rc == RW_OK) {
         /* flush_unmatched: what is still running stops at the window's end. */
         for (uint32_t i = 0; i < p.nt; i++) {
             tstate *t = &p.t[i];
-            while (t->n > 0)
-                leave(&p, t, t->v[t->n - 1].key);
             for (uint32_t d = 0; d < t->lcap; d++)
                 line_close(&p, &t->lp[d]);
+            if (cp.cp == CP_IN && i == o->thread)
+                cp_close(&p, t, &cp); /* the trace ends inside the main code */
+            while (t->n > 0)
+                leave(&p, t, t->v[t->n - 1].key);
+        }
+        if (cp.cp == CP_IN)
+            cp.win_to = nev;
+        if (cp.cp == CP_IN || cp.cp == CP_DONE) {
+            res->found = 1;
+            res->from = cp.win_from;
+            res->to = cp.win_to;
+            n = cp.win_to - cp.win_from;
         }
         res->events = n;
         res->calib_ns = calib_ns;
@@ -909,6 +1094,8 @@ rw_code rw_profile_run(const rw_reader *r, const rw_profile_opts *o, rw_profile 
             rc = build_lines(&p, res, factor, err);
     }
     prof_fini(&p);
+    free(main_files);
+    free(start);
     if (rc != RW_OK) {
         rw_profile_free(res);
         return rc;
