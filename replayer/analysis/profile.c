@@ -29,6 +29,11 @@
 
 /* ---- the chunks, decoded ahead (rw_scan_batches) --------------------------------- */
 
+/* cev.imp of a _find_and_load CALL, from the "import" audit event before it. */
+enum { IMP_UNKNOWN = 0, IMP_PRELOADED, IMP_NEW };
+
+static int is_cprofile_module(const char *name, size_t len);
+
 /* One event as the scan needs it. key: CALL/RETURN the CodeDef id, C_* ncodes + the
  * CFuncDef id, LINE the CodeDef id. */
 typedef struct cev {
@@ -40,6 +45,7 @@ typedef struct cev {
     uint32_t thread;
     uint32_t folded; /* untimed LINE events just before this one, left out */
     uint8_t kind;
+    uint8_t imp;     /* CALL: IMP_* from an "import" audit event at its position */
 } cev;
 
 /* One chunk's events in the window, as a helper thread filled them. */
@@ -59,6 +65,8 @@ typedef struct fill_ctx {
      * chunk (untimed lines): without line stats it only adds its calibration debt,
      * which scan adds for it from cev.folded. Saves the scan most of its events. */
     int fold_lines;
+    /* NameDef id of the "import" audit event, 0: no cev.imp (opts.cprofile only). */
+    uint32_t import_name;
 } fill_ctx;
 
 /* Appends an event to b, carrying the lines folded before it; NULL when b is full
@@ -83,6 +91,7 @@ static void line_cev(cev *c, uint64_t tick, uint64_t pos, uint32_t thread)
     c->kind = RW_K_LINE;
     c->thread = thread;
     c->key = c->line = c->depth = 0;
+    c->imp = IMP_UNKNOWN;
 }
 
 /* Takes the untimed LINE events at positions p .. p + run - 1, which the decoder
@@ -155,6 +164,8 @@ static rw_code fill_batch(const void *ctx, size_t i, const rw_chunk_info *ci, rw
     int k, full = 0;
     size_t n = 0;
     uint32_t folded = 0;
+    uint8_t imp = IMP_UNKNOWN;
+    uint64_t imp_pos = 0;
     while ((k = rw_decoder_next(d, &ev, err)) >= 0) {
         uint64_t run = rw_decoder_lines_skipped(d) - skipped;
         if (run) { /* the events just before this record (or the chunk's end) */
@@ -167,6 +178,19 @@ static rw_code fill_batch(const void *ctx, size_t i, const rw_chunk_info *ci, rw
         if (k == 0)
             break;
         thread = ev.thread;
+        if (ev.kind == RW_K_AUDIT && fc->import_name && ev.name == fc->import_name) {
+            /* sys.audit("import", name, ...) from import.c, just before it calls
+             * _find_and_load(name): the arguments' repr starts "('name', ". */
+            imp = IMP_UNKNOWN;
+            if (ev.text && ev.text_len > 2 && ev.text[0] == '(' && ev.text[1] == '\'') {
+                const char *q = memchr(ev.text + 2, '\'', ev.text_len - 2);
+                if (q) {
+                    imp = is_cprofile_module(ev.text + 2, (size_t)(q - ev.text - 2))
+                              ? IMP_PRELOADED : IMP_NEW;
+                    imp_pos = ev.pos;
+                }
+            }
+        }
         if (!RW_IS_EVENT(ev.kind))
             continue;
         tick = ev.tick;
@@ -189,6 +213,9 @@ static rw_code fill_batch(const void *ctx, size_t i, const rw_chunk_info *ci, rw
         c->depth = ev.depth;
         c->key = ev.kind >= RW_K_C_CALL && ev.kind <= RW_K_C_EXCEPTION ? ncodes + ev.code
                                                                        : ev.code;
+        c->imp = ev.kind == RW_K_CALL && imp_pos == ev.pos ? imp : IMP_UNKNOWN;
+        if (ev.kind == RW_K_CALL)
+            imp = IMP_UNKNOWN;
         if (ev.pos >= to)
             break;
     }
@@ -284,6 +311,9 @@ typedef struct prof {
     /* The keys past the trace's functions: cProfile's own exec and disable when the
      * trace has no such C function (keys xkey and xkey + 1). */
     uint32_t xkey;
+    uint8_t *role;           /* by CodeDef id: ROLE_* (opts.cprofile), else NULL */
+    uint32_t import_key;     /* builtins.__import__'s key, UINT32_MAX: none */
+    uint32_t format_key;     /* str.format's key, UINT32_MAX: none */
 } prof;
 
 static inline uint32_t tab_slot(uint64_t k, uint32_t bits)
@@ -509,7 +539,25 @@ static void prof_fini(prof *p)
     free(p->order);
     free(p->s);
     free(p->tab);
+    free(p->role);
 }
+
+/* code_role: what the import filter needs to know of a code. */
+enum { ROLE_NONE = 0, ROLE_FIND_AND_LOAD, ROLE_CWFR, ROLE_GCD_IMPORT, ROLE_HANDLE_FROMLIST,
+       ROLE_MODULE, ROLE_MODULE_PRELOADED };
+
+typedef struct ibuf_ev {
+    cev ev;
+    double now;
+} ibuf_ev;
+
+typedef struct ibuf {
+    ibuf_ev *v;
+    size_t n, cap;
+    uint32_t depth;          /* of the outermost held call */
+    size_t *match;           /* scratch: index of each CALL's return */
+    size_t *stk;
+} ibuf;
 
 /* The scan's state between chunks (rw_scan_batch_ops.take runs once per chunk). */
 typedef struct scan_state {
@@ -528,6 +576,7 @@ typedef struct scan_state {
     const uint8_t *start;
     uint32_t exec_key, disable_key;
     uint64_t win_from, win_to;
+    ibuf ib;             /* CP_IN: the events of an import held until it ends */
 } scan_state;
 
 enum { CP_OFF = 0, CP_WAIT, CP_IN, CP_DONE };
@@ -540,6 +589,223 @@ static void cp_close(prof *p, tstate *t, const scan_state *ss)
         leave(p, t, t->v[t->n - 1].key);
     enter(p, t, ss->disable_key);
     leave(p, t, ss->disable_key);
+}
+
+/* One event through the _lsprof state of thread t (and the line times). */
+static inline void apply_ev(prof *p, tstate *t, const cev *ev, int lines)
+{
+    switch (ev->kind) {
+    case RW_K_CALL:
+    case RW_K_C_CALL:
+        enter(p, t, ev->key);
+        if (lines && ev->kind == RW_K_CALL) {
+            lpend *lp = line_slot(p, t, ev->depth);
+            if (lp)
+                lp->code = 0;
+        }
+        break;
+    case RW_K_RETURN:
+        leave(p, t, ev->key);
+        if (lines) {
+            lpend *lp = line_slot(p, t, ev->depth);
+            if (lp)
+                line_close(p, lp);
+        }
+        break;
+    case RW_K_C_RETURN:
+    case RW_K_C_EXCEPTION:
+        leave(p, t, ev->key);
+        break;
+    case RW_K_LINE:
+        if (lines && ev->key) {
+            lpend *lp = line_slot(p, t, ev->depth);
+            if (lp) {
+                line_close(p, lp);
+                lstat *ls = line_stat(p, ev->key, ev->line);
+                if (ls)
+                    ls->hits++;
+                lp->code = ev->key;
+                lp->line = ev->line;
+                lp->t0 = p->now;
+            }
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- imports cProfile would not have seen ------------------------------------------- *
+ *
+ * `python3 -m cProfile` imports 50-odd modules before it profiles (pstats, re, typing,
+ * inspect, ...: cprofile_modules), so the program's own imports of them find them in
+ * sys.modules and make no call; a plain run (and so the recording) imports them at the
+ * program's first import. In cProfile's window the profile leaves those loads out:
+ *   - a call of importlib's _find_and_load that loads such a module (the name from
+ *     the "import" audit event import.c raises just before calling it, or else the
+ *     file of the <module> code the load itself runs), with everything under it;
+ *   - a call of _call_with_frames_removed whose _gcd_import leads to such a load (the
+ *     parent package of `import a.b`, a submodule `from a import b` brings), which
+ *     cProfile's run never makes because the module is already there.
+ * Such calls are known only at their end, so their events are held in ib (with the
+ * clock at each) from the outermost one's CALL to its RETURN, then run through the
+ * state with the loads left out, the clock not advancing during them. */
+
+/* The modules `python3 -m cProfile` (Debian's python3.11) has imported before it
+ * starts profiling and a plain `python3 script.py` under rewind has not: sorted
+ * set(sys.modules) of a script run both ways (tests/e2e/test_stats.py checks it). */
+static const char *const cprofile_modules[] = {
+    /* cprofile-modules-begin */
+    "_ast", "_collections", "_functools", "_locale", "_lsprof", "_opcode", "_operator",
+    "_sre", "_typing", "_weakrefset", "ast", "collections", "collections.abc",
+    "contextlib", "copy", "copyreg", "dataclasses", "dis", "enum", "errno", "functools",
+    "gettext", "importlib", "importlib._abc", "importlib._bootstrap",
+    "importlib._bootstrap_external", "importlib.machinery", "importlib.util", "inspect",
+    "itertools", "keyword", "linecache", "locale", "opcode", "operator", "optparse",
+    "profile", "pstats", "re", "re._casefix", "re._compiler", "re._constants",
+    "re._parser", "reprlib", "runpy", "textwrap", "token", "tokenize", "types", "typing",
+    "typing.io", "typing.re", "warnings", "weakref",
+    /* cprofile-modules-end */
+};
+
+static int is_cprofile_module(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof cprofile_modules / sizeof cprofile_modules[0]; i++)
+        if (strlen(cprofile_modules[i]) == len && !memcmp(cprofile_modules[i], name, len))
+            return 1;
+    return 0;
+}
+
+
+static int ib_push(prof *p, ibuf *b, const cev *ev)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        ibuf_ev *v = realloc(b->v, cap * sizeof *v);
+        if (!v) {
+            p->oom = 1;
+            return -1;
+        }
+        b->v = v;
+        b->cap = cap;
+    }
+    b->v[b->n].ev = *ev;
+    b->v[b->n].now = p->now;
+    b->n++;
+    return 0;
+}
+
+static int is_call(uint8_t k)
+{
+    return k == RW_K_CALL || k == RW_K_C_CALL;
+}
+
+static int is_ret(uint8_t k)
+{
+    return k == RW_K_RETURN || k == RW_K_C_RETURN || k == RW_K_C_EXCEPTION;
+}
+
+/* The load of the _find_and_load call held at [k, m]: preloaded under cProfile? */
+static int drop_fal(const prof *p, const ibuf *b, size_t k, size_t m)
+{
+    if (b->v[k].ev.imp != IMP_UNKNOWN)
+        return b->v[k].ev.imp == IMP_PRELOADED;
+    /* The first <module> it runs that is not under a nested load is its own. */
+    for (size_t i = k + 1; i < m; i++) {
+        const cev *e = &b->v[i].ev;
+        if (e->kind != RW_K_CALL || e->key >= p->ncodes)
+            continue;
+        uint8_t role = p->role[e->key];
+        if (role == ROLE_FIND_AND_LOAD)
+            i = b->match[i];
+        else if (role == ROLE_MODULE || role == ROLE_MODULE_PRELOADED)
+            return role == ROLE_MODULE_PRELOADED;
+    }
+    return 0;
+}
+
+/* A held call at [k, m] that cProfile's run would not have made. */
+static int drop_call(const prof *p, const ibuf *b, size_t k, size_t m)
+{
+    const cev *e = &b->v[k].ev;
+    if (e->kind != RW_K_CALL || e->key >= p->ncodes || m >= b->n)
+        return 0;
+    if (p->role[e->key] == ROLE_FIND_AND_LOAD)
+        return drop_fal(p, b, k, m);
+    if (p->role[e->key] != ROLE_CWFR)
+        return 0;
+    /* _call_with_frames_removed(import_, name): its first call is import_
+     * (_gcd_import, or builtins.__import__ and import.c), which calls _find_and_load. */
+    size_t g = k + 1;
+    if (g >= m || !is_call(b->v[g].ev.kind))
+        return 0;
+    uint32_t gk = b->v[g].ev.key;
+    if (!(gk < p->ncodes && p->role[gk] == ROLE_GCD_IMPORT) && gk != p->import_key)
+        return 0; /* _handle_fromlist passes builtins.__import__ as import_ */
+    for (size_t i = g + 1; i < b->match[g]; i++) {
+        const cev *c = &b->v[i].ev;
+        if (!is_call(c->kind))
+            continue;
+        if (c->kind == RW_K_CALL && c->key < p->ncodes &&
+            p->role[c->key] == ROLE_FIND_AND_LOAD)
+            return drop_fal(p, b, i, b->match[i]);
+        i = b->match[i];
+    }
+    return 0;
+}
+
+/* Runs the held events through thread t's state, leaving out the loads cProfile would
+ * not have made, and empties the buffer. The clock stands still while a left-out
+ * call runs. */
+static void ib_flush(prof *p, ibuf *b, tstate *t, int lines)
+{
+    size_t n = b->n;
+    if (!n)
+        return;
+    size_t *match = realloc(b->match, n * sizeof *match);
+    size_t *stk = match ? realloc(b->stk, n * sizeof *stk) : NULL;
+    if (match)
+        b->match = match;
+    if (stk)
+        b->stk = stk;
+    if (!match || !stk) {
+        p->oom = 1;
+        b->n = 0;
+        return;
+    }
+    size_t sp = 0;
+    for (size_t i = 0; i < n; i++) {
+        match[i] = n; /* no return held: runs to the end */
+        if (is_call(b->v[i].ev.kind))
+            stk[sp++] = i;
+        else if (is_ret(b->v[i].ev.kind) && sp)
+            match[stk[--sp]] = i;
+    }
+    double skew = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (is_call(b->v[i].ev.kind) && drop_call(p, b, i, match[i])) {
+            skew += b->v[match[i]].now - b->v[i].now;
+            i = match[i];
+            continue;
+        }
+        /* _handle_fromlist formats "pkg.name" only for a submodule pkg lacks: under
+         * cProfile it has it. */
+        if (b->v[i].ev.kind == RW_K_C_CALL && b->v[i].ev.key == p->format_key &&
+            match[i] < n) {
+            size_t k = match[i] + 1;
+            while (k < n && b->v[k].ev.kind == RW_K_LINE)
+                k++;
+            if (k < n && drop_call(p, b, k, match[k])) {
+                skew += b->v[match[k]].now - b->v[i].now;
+                i = match[k];
+                continue;
+            }
+        }
+        p->now = b->v[i].now - skew;
+        apply_ev(p, t, &b->v[i].ev, lines);
+    }
+    p->now = b->v[n - 1].now - skew;
+    b->n = 0;
 }
 
 /* rw_scan_batch_ops.take: runs one chunk's events through the _lsprof state. Returns
@@ -596,46 +862,23 @@ static int take_batch(void *ctx, size_t ci, void *bp, rw_err *err)
                 ss->cp = CP_IN;
                 ss->win_from = ev->pos;
             }
+            ibuf *ib = &ss->ib;
+            if (ib->n) { /* holding an import until it ends */
+                if (ib_push(p, ib, ev) < 0)
+                    break;
+                if (is_ret(ev->kind) && ev->depth == ib->depth)
+                    ib_flush(p, ib, t, lines);
+                continue;
+            }
+            if (ev->kind == RW_K_CALL && ev->key < p->ncodes &&
+                (p->role[ev->key] == ROLE_FIND_AND_LOAD || p->role[ev->key] == ROLE_CWFR ||
+                 p->role[ev->key] == ROLE_HANDLE_FROMLIST)) {
+                ib->depth = ev->depth;
+                ib_push(p, ib, ev);
+                continue;
+            }
         }
-        switch (ev->kind) {
-        case RW_K_CALL:
-        case RW_K_C_CALL:
-            enter(p, t, ev->key);
-            if (lines && ev->kind == RW_K_CALL) {
-                lpend *lp = line_slot(p, t, ev->depth);
-                if (lp)
-                    lp->code = 0;
-            }
-            break;
-        case RW_K_RETURN:
-            leave(p, t, ev->key);
-            if (lines) {
-                lpend *lp = line_slot(p, t, ev->depth);
-                if (lp)
-                    line_close(p, lp);
-            }
-            break;
-        case RW_K_C_RETURN:
-        case RW_K_C_EXCEPTION:
-            leave(p, t, ev->key);
-            break;
-        case RW_K_LINE:
-            if (lines && ev->key) {
-                lpend *lp = line_slot(p, t, ev->depth);
-                if (lp) {
-                    line_close(p, lp);
-                    lstat *ls = line_stat(p, ev->key, ev->line);
-                    if (ls)
-                        ls->hits++;
-                    lp->code = ev->key;
-                    lp->line = ev->line;
-                    lp->t0 = p->now;
-                }
-            }
-            break;
-        default:
-            break;
-        }
+        apply_ev(p, t, ev, lines);
         if (RW_UNLIKELY(ss->cp == CP_IN) && t->n == 1) { /* the main code returned */
             cp_close(p, t, ss);
             ss->cp = CP_DONE;
@@ -661,6 +904,17 @@ static int take_batch(void *ctx, size_t ci, void *bp, rw_err *err)
     return done;
 }
 
+/* The id of the NameDef text, 0 when the trace has none. */
+static uint32_t name_id(const rw_defs *defs, const char *text)
+{
+    for (uint32_t i = 1; i < defs->nnames; i++) {
+        const Rewind__NameDef *nd = rw_defs_name(defs, i);
+        if (nd && nd->text && !strcmp(nd->text, text))
+            return i;
+    }
+    return 0;
+}
+
 /* Runs the events of the window through p. */
 static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t to,
                     double calib_ticks, scan_state *cp, uint64_t *nevents, rw_err *err)
@@ -672,6 +926,7 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
         .ncodes = p->ncodes,
         .time_shift = rw_reader_time_shift(r),
         .fold_lines = !o->lines,
+        .import_name = cp->cp != CP_OFF ? name_id(p->defs, "import") : 0,
     };
     scan_state ss = {
         .p = p,
@@ -694,6 +949,16 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
         .take_ctx = &ss,
     };
     rw_code rc = rw_scan_batches(r, from, to, &ops, err);
+    if (ss.ib.n && o->thread) { /* the trace ends inside an import */
+        tstate *t = thread_state(p, o->thread);
+        if (t)
+            ib_flush(p, &ss.ib, t, o->lines);
+    }
+    free(ss.ib.v);
+    free(ss.ib.match);
+    free(ss.ib.stk);
+    if (rc == RW_OK && p->oom)
+        rc = rw_err_set(err, RW_ENOMEM, "out of memory while profiling");
     *nevents = ss.n;
     cp->cp = ss.cp;
     cp->win_from = ss.win_from;
@@ -979,6 +1244,50 @@ static int find_main_files(const rw_defs *defs, const Rewind__Metadata *m, uint8
     return n;
 }
 
+/* The module a stdlib file is ("re" for .../lib/python3.11/re/__init__.py) is one
+ * cProfile has imported before it starts. */
+static int is_cprofile_file(const char *path)
+{
+    const char *s = strstr(path, "/lib/python3.11/");
+    if (!s)
+        return 0;
+    s += strlen("/lib/python3.11/");
+    size_t len = strlen(s);
+    if (len < 4 || strcmp(s + len - 3, ".py"))
+        return 0;
+    len -= 3;
+    if (len >= 9 && !memcmp(s + len - 9, "/__init__", 9))
+        len -= 9;
+    char name[256];
+    if (len == 0 || len >= sizeof name)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        name[i] = s[i] == '/' ? '.' : s[i];
+    return is_cprofile_module(name, len);
+}
+
+/* ROLE_* of a code for the import filter. */
+static uint8_t code_role(const rw_defs *defs, uint32_t c)
+{
+    const Rewind__CodeDef *cd = rw_defs_code(defs, c);
+    const Rewind__FileDef *fd = cd ? rw_defs_file(defs, cd->file) : NULL;
+    if (!cd || !cd->name || !fd || !fd->path)
+        return ROLE_NONE;
+    if (!strcmp(cd->name, "<module>"))
+        return is_cprofile_file(fd->path) ? ROLE_MODULE_PRELOADED : ROLE_MODULE;
+    if (strcmp(fd->path, "<frozen importlib._bootstrap>"))
+        return ROLE_NONE;
+    if (!strcmp(cd->name, "_find_and_load"))
+        return ROLE_FIND_AND_LOAD;
+    if (!strcmp(cd->name, "_call_with_frames_removed"))
+        return ROLE_CWFR;
+    if (!strcmp(cd->name, "_gcd_import"))
+        return ROLE_GCD_IMPORT;
+    if (!strcmp(cd->name, "_handle_fromlist"))
+        return ROLE_HANDLE_FROMLIST;
+    return ROLE_NONE;
+}
+
 /* The key of the C function labelled label, or fallback when the trace has none. */
 static uint32_t cfunc_key(const prof *p, const char *label, uint32_t fallback)
 {
@@ -1039,6 +1348,13 @@ rw_code rw_profile_run(const rw_reader *r, const rw_profile_opts *o, rw_profile 
             start[c] = cd && cd->file < p.defs->nfiles && main_files[cd->file] && cd->name &&
                        !strcmp(cd->name, "<module>");
         }
+        p.role = calloc(p.ncodes, 1);
+        if (!p.role)
+            nmain = -1;
+        for (uint32_t c = 1; p.role && c < p.ncodes; c++)
+            p.role[c] = code_role(p.defs, c);
+        p.import_key = cfunc_key(&p, "<built-in method builtins.__import__>", UINT32_MAX);
+        p.format_key = cfunc_key(&p, "<method 'format' of 'str' objects>", UINT32_MAX);
         cp.cp = CP_WAIT;
         cp.start = start;
         cp.exec_key = cfunc_key(&p, EXEC_LABEL, p.xkey);
