@@ -314,6 +314,7 @@ typedef struct prof {
     uint8_t *role;           /* by CodeDef id: ROLE_* (opts.cprofile), else NULL */
     uint32_t import_key;     /* builtins.__import__'s key, UINT32_MAX: none */
     uint32_t format_key;     /* str.format's key, UINT32_MAX: none */
+    int snapshot;            /* labels as snapshot_stats keeps them (opts.cprofile) */
 } prof;
 
 static inline uint32_t tab_slot(uint64_t k, uint32_t bits)
@@ -1126,6 +1127,41 @@ static rw_code build_lines(prof *p, rw_profile *out, double factor, rw_err *err)
     return RW_OK;
 }
 
+/* cProfile's snapshot_stats keys its dict by label, so of several functions with one
+ * label (two comprehensions on a line, a module imported twice, eval'd code) the
+ * last that getstats() lists wins: its counts and callers stay, the others' are lost
+ * (the calls they made still count as made by the label). getstats() lists by code
+ * object address, which the trace does not hold; the last defined (highest key)
+ * stands for it. Zeroes the others, which merge_labels then folds into the winner. */
+static int keep_last_of_label(const prof *p, rw_profile *out)
+{
+    size_t n = out->nfuncs, cap = 16;
+    while (cap < n * 2)
+        cap *= 2;
+    size_t *tab = malloc(cap * sizeof *tab);
+    if (!tab)
+        return -1;
+    for (size_t i = 0; i < cap; i++)
+        tab[i] = SIZE_MAX;
+    rw_prof_func *f = out->funcs;
+    for (size_t i = 0; i < n; i++) {
+        size_t h = (size_t)label_hash(&f[i]) & (cap - 1);
+        while (tab[h] != SIZE_MAX && !label_eq(&f[tab[h]], &f[i]))
+            h = (h + 1) & (cap - 1);
+        if (tab[h] == SIZE_MAX) {
+            tab[h] = i;
+            continue;
+        }
+        size_t j = tab[h], lose = p->order[j] > p->order[i] ? i : j;
+        tab[h] = lose == i ? j : i;
+        f[lose].nc = f[lose].cc = 0;
+        f[lose].tt = f[lose].ct = 0;
+        f[lose].ncallers = 0;
+    }
+    free(tab);
+    return 0;
+}
+
 static rw_code build(prof *p, rw_profile *out, double factor, rw_err *err)
 {
     const rw_defs *defs = p->defs;
@@ -1174,6 +1210,8 @@ static rw_code build(prof *p, rw_profile *out, double factor, rw_err *err)
         c->tt = s->it * factor;
         c->ct = s->tt * factor;
     }
+    if (p->snapshot && keep_last_of_label(p, out) < 0)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
     /* pstats computes its totals on the dictionary as loaded, before any merge. */
     for (size_t i = 0; i < out->nfuncs; i++) {
         out->total_calls += out->funcs[i].nc;
@@ -1353,6 +1391,7 @@ rw_code rw_profile_run(const rw_reader *r, const rw_profile_opts *o, rw_profile 
             nmain = -1;
         for (uint32_t c = 1; p.role && c < p.ncodes; c++)
             p.role[c] = code_role(p.defs, c);
+        p.snapshot = 1;
         p.import_key = cfunc_key(&p, "<built-in method builtins.__import__>", UINT32_MAX);
         p.format_key = cfunc_key(&p, "<method 'format' of 'str' objects>", UINT32_MAX);
         cp.cp = CP_WAIT;
