@@ -153,6 +153,20 @@ class StatsTest(rwtest.TestCase):
                 self.assertGreater(len(theirs), 300)
                 self.assertSameCounts(ours, theirs)
 
+    def test_cprofile_modules_table(self):
+        # The modules profile.c leaves the loads of are those python3 -m cProfile has
+        # in sys.modules when the script starts and the recorded run has not.
+        prog = self.write("mods.py", "import sys\nprint(' '.join(sorted(sys.modules)))\n")
+        rec = self.record(prog)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        ref = rwtest.run([rwtest.python_bin(), "-m", "cProfile", "mods.py"], cwd=self.tmp,
+                         check=True)
+        want = set(ref.stdout.splitlines()[0].split()) - set(rec.stdout.split())
+        with open(os.path.join(rwtest.TOP, "replayer", "analysis", "profile.c")) as f:
+            src = f.read()
+        table = src[src.index("cprofile-modules-begin"):src.index("cprofile-modules-end")]
+        self.assertEqual(set(re.findall(r'"([^"]+)"', table)), want)
+
     def test_no_script_falls_back_to_the_whole_trace(self):
         rec = rwtest.record(["-c", "print(sorted([3, 1, 2]))"], cwd=self.tmp)
         self.assertEqual(rec.returncode, 0, rec.stderr)
