@@ -54,6 +54,9 @@ typedef struct batch {
     size_t n, cap;
     uint64_t folded;      /* LINE events left out (fold_lines), in all */
     uint32_t tail_folded; /* of which after v[n - 1] */
+    /* The shortest tick gap in the chunk between two events with nothing between
+     * them (UINT64_MAX: none): one event's hook costs no more (scan_state.calib). */
+    uint64_t min_gap;
 } batch;
 
 /* What the helper threads read (never write) while they fill batches. */
@@ -165,11 +168,13 @@ static rw_code fill_batch(const void *ctx, size_t i, const rw_chunk_info *ci, rw
     size_t n = 0;
     uint32_t folded = 0;
     uint8_t imp = IMP_UNKNOWN;
-    uint64_t imp_pos = 0;
+    uint64_t imp_pos = 0, min_gap = UINT64_MAX;
+    uint64_t hooks = 0; /* events since the tick last moved */
     while ((k = rw_decoder_next(d, &ev, err)) >= 0) {
         uint64_t run = rw_decoder_lines_skipped(d) - skipped;
         if (run) { /* the events just before this record (or the chunk's end) */
             skipped += run;
+            hooks += run;
             int t = take_lines(fc, b, &n, &folded, (k ? ev.pos : end) - run, run, tick, thread);
             full = t < 0;
             if (t != 0)
@@ -193,6 +198,12 @@ static rw_code fill_batch(const void *ctx, size_t i, const rw_chunk_info *ci, rw
         }
         if (!RW_IS_EVENT(ev.kind))
             continue;
+        if (ev.tick > tick) {
+            if (hooks == 1 && ev.tick - tick < min_gap)
+                min_gap = ev.tick - tick; /* two events with nothing between them */
+            hooks = 0;
+        }
+        hooks++;
         tick = ev.tick;
         if (ev.pos < from)
             continue;
@@ -222,6 +233,7 @@ static rw_code fill_batch(const void *ctx, size_t i, const rw_chunk_info *ci, rw
     b->n = n;
     b->folded += folded;
     b->tail_folded = folded;
+    b->min_gap = min_gap;
     if (k < 0)
         return err->code;
     if (full)
@@ -566,7 +578,12 @@ typedef struct scan_state {
     const rw_profile_opts *o;
     uint64_t to;         /* the window's end */
     uint64_t total;      /* events in the window, for progress */
-    double calib_ticks;  /* per-event cost subtracted from the clock */
+    /* Per-event cost subtracted from the clock: Metadata.calib_ns_per_event, but
+     * never more than min_gap, the shortest gap between two consecutive events of the
+     * chunks taken so far (a busy machine can make the recorder's one measurement at
+     * start-up 100 times too high, which would make every time 0). */
+    double calib_ticks;
+    uint64_t min_gap;
     uint64_t last_tick;  /* of the last event taken */
     uint64_t n;          /* events scanned */
     double debt;         /* calibration not yet subtracted */
@@ -821,6 +838,10 @@ static int take_batch(void *ctx, size_t ci, void *bp, rw_err *err)
     const uint32_t only = ss->o->thread;
     const int lines = ss->o->lines;
     const uint64_t to = ss->to;
+    if (b->min_gap < ss->min_gap)
+        ss->min_gap = b->min_gap;
+    if ((double)ss->min_gap < ss->calib_ticks)
+        ss->calib_ticks = (double)ss->min_gap; /* the recorder's measure cannot be right */
     const double calib_ticks = ss->calib_ticks;
     uint64_t last_tick = ss->last_tick;
     double debt = ss->debt;
@@ -918,7 +939,8 @@ static uint32_t name_id(const rw_defs *defs, const char *text)
 
 /* Runs the events of the window through p. */
 static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t to,
-                    double calib_ticks, scan_state *cp, uint64_t *nevents, rw_err *err)
+                    double calib_ticks, scan_state *cp, uint64_t *nevents,
+                    double *calib_used, rw_err *err)
 {
     const rw_reader *r = p->r;
     fill_ctx fc = {
@@ -935,6 +957,7 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
         .to = to,
         .total = (to < rw_reader_nevents(r) ? to : rw_reader_nevents(r)) - from,
         .calib_ticks = calib_ticks,
+        .min_gap = UINT64_MAX,
         .cp = cp->cp,
         .start = cp->start,
         .exec_key = cp->exec_key,
@@ -961,6 +984,7 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
     if (rc == RW_OK && p->oom)
         rc = rw_err_set(err, RW_ENOMEM, "out of memory while profiling");
     *nevents = ss.n;
+    *calib_used = ss.calib_ticks;
     cp->cp = ss.cp;
     cp->win_from = ss.win_from;
     cp->win_to = ss.win_to;
@@ -1421,7 +1445,10 @@ rw_code rw_profile_run(const rw_reader *r, const rw_profile_opts *o, rw_profile 
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     }
     uint64_t n = 0;
-    rw_code rc = scan(&p, o, from, to, rw_timebase_ticks(&tb, calib_ns), &cp, &n, err);
+    double calib_used = 0;
+    rw_code rc = scan(&p, o, from, to, rw_timebase_ticks(&tb, calib_ns), &cp, &n, &calib_used,
+                      err);
+    calib_ns = rw_timebase_span_ns(&tb, calib_used);
     if (rc == RW_OK) {
         /* flush_unmatched: what is still running stops at the window's end. */
         for (uint32_t i = 0; i < p.nt; i++) {

@@ -76,7 +76,8 @@ typedef struct rw_profile {
     rw_prof_line *lines; /* sorted by file, line; NULL without opts.lines */
     size_t nlines;
     uint64_t events;     /* events scanned in the window */
-    double calib_ns;     /* per-event overhead subtracted (0: none) */
+    double calib_ns;     /* per-event overhead subtracted (0: none): Metadata.calib_ns_per_event,
+                            capped at the shortest gap between two events (scan_state) */
     int strip;           /* file names are base names (rw_profile_strip_dirs) */
     /* opts.cprofile: the window found, [from, to) in event positions; found is 0 when
      * the main script's <module> never ran (the profile is then empty). */
