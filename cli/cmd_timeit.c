@@ -31,7 +31,9 @@ static void usage(FILE *out)
             "                    POS: an event number, @start, @end, @exception, @peak,\n"
             "                    a time such as 1.5s or 250ms, or FILE:LINE\n"
             "  --no-calibration  keep raw times (default: the recorder's measured cost per\n"
-            "                    event inside a call is subtracted)\n"
+            "                    event inside a call is subtracted, capped at the shortest\n"
+            "                    gap between two events; a time below the clock's\n"
+            "                    resolution is shown as \"< RESOLUTION\")\n"
             "  -h, --help        show this help\n");
 }
 
