@@ -559,6 +559,8 @@ static void prof_fini(prof *p)
 enum { ROLE_NONE = 0, ROLE_FIND_AND_LOAD, ROLE_CWFR, ROLE_GCD_IMPORT, ROLE_HANDLE_FROMLIST,
        ROLE_MODULE, ROLE_MODULE_PRELOADED };
 
+#define IB_MAX ((size_t)1 << 20) /* events held at most (ibuf) */
+
 typedef struct ibuf_ev {
     cev ev;
     double now;
@@ -667,7 +669,9 @@ static inline void apply_ev(prof *p, tstate *t, const cev *ev, int lines)
  *     cProfile's run never makes because the module is already there.
  * Such calls are known only at their end, so their events are held in ib (with the
  * clock at each) from the outermost one's CALL to its RETURN, then run through the
- * state with the loads left out, the clock not advancing during them. */
+ * state with the loads left out, the clock not advancing during them. A held import
+ * that grows past IB_MAX events is run through as it is (calls still running are
+ * kept), and what follows it goes through live. */
 
 /* The modules `python3 -m cProfile` (Debian's python3.11) has imported before it
  * starts profiling and a plain `python3 script.py` under rewind has not: sorted
@@ -888,7 +892,10 @@ static int take_batch(void *ctx, size_t ci, void *bp, rw_err *err)
             if (ib->n) { /* holding an import until it ends */
                 if (ib_push(p, ib, ev) < 0)
                     break;
-                if (is_ret(ev->kind) && ev->depth == ib->depth)
+                /* An import that runs the program (a module doing its work at import)
+                 * is let through once it holds IB_MAX events: a load of one of
+                 * cprofile_modules takes a few thousand. */
+                if ((is_ret(ev->kind) && ev->depth == ib->depth) || ib->n >= IB_MAX)
                     ib_flush(p, ib, t, lines);
                 continue;
             }

@@ -142,6 +142,13 @@ class StatsTest(rwtest.TestCase):
         self.assertFalse(any(f.endswith("/re/__init__.py") and k[2] == "<module>"
                              for k in ours for f in [k[0]]))
 
+    def test_import_that_runs_the_program(self):
+        top = os.path.join(self.tmp, "top")
+        shutil.copytree(os.path.join(PROGS, "bigimport"), top)
+        rec, ours, theirs = self.cprofile_both(["main.py"], cwd=top, filtered=True)
+        self.assertSameCounts(ours, theirs)
+        self.assertEqual(ours[(os.path.join(top, "app.py"), 7, "work")][1], 400)
+
     @unittest.skipUnless(os.path.exists(os.path.join(CPYTHON_TESTS, "test_fnmatch.py")),
                          "needs Debian's libpython3.11-testsuite")
     def test_cpython_test_modules(self):
