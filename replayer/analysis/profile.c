@@ -29,8 +29,12 @@
 
 /* ---- the chunks, decoded ahead (rw_scan_batches) --------------------------------- */
 
-/* cev.imp of a _find_and_load CALL, from the "import" audit event before it. */
+/* cev.imp of a _find_and_load CALL, from the "import" audit event before it: bits
+ * 0-1 IMP_*, bits 2-7 the number of dots in the module's name plus 1 (0: unknown). */
 enum { IMP_UNKNOWN = 0, IMP_PRELOADED, IMP_NEW };
+#define IMP_KIND(x) ((x) & 3)
+#define IMP_DOTS(x) ((int)((x) >> 2) - 1) /* -1: unknown */
+#define IMP_DOTS_MAX 63
 
 static int is_cprofile_module(const char *name, size_t len);
 
@@ -190,8 +194,11 @@ static rw_code fill_batch(const void *ctx, size_t i, const rw_chunk_info *ci, rw
             if (ev.text && ev.text_len > 2 && ev.text[0] == '(' && ev.text[1] == '\'') {
                 const char *q = memchr(ev.text + 2, '\'', ev.text_len - 2);
                 if (q) {
-                    imp = is_cprofile_module(ev.text + 2, (size_t)(q - ev.text - 2))
-                              ? IMP_PRELOADED : IMP_NEW;
+                    size_t len = (size_t)(q - ev.text - 2), dots = 0;
+                    for (size_t j = 0; j < len; j++)
+                        dots += ev.text[2 + j] == '.';
+                    imp = (is_cprofile_module(ev.text + 2, len) ? IMP_PRELOADED : IMP_NEW) |
+                          (uint8_t)((dots < IMP_DOTS_MAX ? dots + 1 : IMP_DOTS_MAX) << 2);
                     imp_pos = ev.pos;
                 }
             }
@@ -320,13 +327,21 @@ typedef struct prof {
      * main_label, the path as given, as cProfile names them (NULL: keep the path). */
     const uint8_t *main_files;
     const char *main_label;
-    /* The keys past the trace's functions: cProfile's own exec and disable when the
-     * trace has no such C function (keys xkey and xkey + 1). */
+    /* The keys past the trace's functions: cProfile's own exec and disable, and the
+     * getcwd its sys.path makes importlib call, when the trace has no such C function
+     * (keys xkey, xkey + 1, xkey + 2). */
     uint32_t xkey;
     uint8_t *role;           /* by CodeDef id: ROLE_* (opts.cprofile), else NULL */
     uint32_t import_key;     /* builtins.__import__'s key, UINT32_MAX: none */
     uint32_t format_key;     /* str.format's key, UINT32_MAX: none */
     int snapshot;            /* labels as snapshot_stats keeps them (opts.cprofile) */
+    /* cProfile's sys.path (ib_flush): isinstance's key, getcwd's key, and whether the
+     * script's directory is given as '' (a script named without a '/'). */
+    uint32_t isinstance_key, getcwd_key;
+    int entry0;              /* E0_*: cProfile's sys.path[0], dirname(script) as given */
+    /* _path_join (its code, its list comprehension's, str.rstrip, str.join): what
+     * FileFinder.__init__ calls to make a relative entry absolute. */
+    uint32_t join_key, join_listcomp_key, rstrip_key, strjoin_key;
 } prof;
 
 static inline uint32_t tab_slot(uint64_t k, uint32_t bits)
@@ -557,9 +572,16 @@ static void prof_fini(prof *p)
 
 /* code_role: what the import filter needs to know of a code. */
 enum { ROLE_NONE = 0, ROLE_FIND_AND_LOAD, ROLE_CWFR, ROLE_GCD_IMPORT, ROLE_HANDLE_FROMLIST,
-       ROLE_MODULE, ROLE_MODULE_PRELOADED };
+       ROLE_MODULE, ROLE_MODULE_PRELOADED, ROLE_GET_SPEC, ROLE_PATH_IMPORTER_CACHE,
+       ROLE_PATH_HOOKS, ROLE_FILEFINDER_INIT, ROLE_FILL_CACHE, ROLE_PATH_ISABS };
 
 #define IB_MAX ((size_t)1 << 20) /* events held at most (ibuf) */
+
+/* cProfile's sys.path[0]: unknown (not a script), '' (then _path_importer_cache('')
+ * calls getcwd, and finds the working directory's finder made before profiling),
+ * the working directory itself, another absolute directory, '.' or another relative
+ * path (a new finder, which FileFinder.__init__ makes absolute with getcwd). */
+enum { E0_NONE = 0, E0_EMPTY, E0_CWD, E0_ABS, E0_DOT, E0_REL };
 
 typedef struct ibuf_ev {
     cev ev;
@@ -730,8 +752,8 @@ static int is_ret(uint8_t k)
 /* The load of the _find_and_load call held at [k, m]: preloaded under cProfile? */
 static int drop_fal(const prof *p, const ibuf *b, size_t k, size_t m)
 {
-    if (b->v[k].ev.imp != IMP_UNKNOWN)
-        return b->v[k].ev.imp == IMP_PRELOADED;
+    if (IMP_KIND(b->v[k].ev.imp) != IMP_UNKNOWN)
+        return IMP_KIND(b->v[k].ev.imp) == IMP_PRELOADED;
     /* The first <module> it runs that is not under a nested load is its own. */
     for (size_t i = k + 1; i < m; i++) {
         const cev *e = &b->v[i].ev;
@@ -776,6 +798,31 @@ static int drop_call(const prof *p, const ibuf *b, size_t k, size_t m)
     return 0;
 }
 
+/* One call of key, taking no time. */
+static void zero_call(prof *p, tstate *t, uint32_t key)
+{
+    enter(p, t, key);
+    leave(p, t, key);
+}
+
+/* What FileFinder.__init__ of cProfile's relative sys.path[0] calls and the absolute
+ * one of the recording does not: getcwd(), and for a path other than '.'
+ * _path_join(getcwd(), path) (its comprehension, two rstrip, a join). */
+static void abspath_calls(prof *p, tstate *t, int join)
+{
+    zero_call(p, t, p->getcwd_key);
+    if (!join || p->join_key == UINT32_MAX || p->join_listcomp_key == UINT32_MAX ||
+        p->rstrip_key == UINT32_MAX || p->strjoin_key == UINT32_MAX)
+        return;
+    enter(p, t, p->join_key);
+    enter(p, t, p->join_listcomp_key);
+    zero_call(p, t, p->rstrip_key);
+    zero_call(p, t, p->rstrip_key);
+    leave(p, t, p->join_listcomp_key);
+    zero_call(p, t, p->strjoin_key);
+    leave(p, t, p->join_key);
+}
+
 /* Runs the held events through thread t's state, leaving out the loads cProfile would
  * not have made, and empties the buffer. The clock stands still while a left-out
  * call runs. */
@@ -803,8 +850,58 @@ static void ib_flush(prof *p, ibuf *b, tstate *t, int lines)
         else if (is_ret(b->v[i].ev.kind) && sp)
             match[stk[--sp]] = i;
     }
+    /* cProfile's sys.path: the _find_and_load calls running (where each ends, its
+     * depth, the dots in its module's name, -1 unknown) and the walk of sys.path by a
+     * PathFinder._get_spec (walk_*). */
+    enum { FAL_MAX = 64 };
+    size_t fal_end[FAL_MAX];
+    uint32_t fal_depth[FAL_MAX];
+    int fal_dots[FAL_MAX], nfal = 0;
+    size_t dup_from = 0, dup_to = SIZE_MAX, it1_from = SIZE_MAX, it1_to = 0;
+    uint32_t walk_depth = 0, ff_depth = 0; /* ff_depth: a FileFinder.__init__ running */
+    int walk_cwd = 0;
+    const int cached = p->entry0 == E0_EMPTY || p->entry0 == E0_CWD;
     double skew = 0;
     for (size_t i = 0; i < n; i++) {
+        while (nfal && i > fal_end[nfal - 1])
+            nfal--;
+        if (i == dup_to) {
+            /* cProfile's sys.path has one more entry (the working directory, whose
+             * finder it made before profiling) before the ones the recorded walk went
+             * on to, and the module is not there either: the first entry's iteration
+             * once more, with its finder found in the cache and its directory listing
+             * read already, taking no time. */
+            for (size_t k = dup_from; k < dup_to; k++) {
+                const cev *c = &b->v[k].ev;
+                if (c->kind == RW_K_CALL && c->key < p->ncodes &&
+                    (p->role[c->key] == ROLE_PATH_HOOKS ||
+                     p->role[c->key] == ROLE_FILL_CACHE) && match[k] < dup_to) {
+                    k = match[k];
+                    continue;
+                }
+                if (c->kind != RW_K_LINE)
+                    apply_ev(p, t, c, lines);
+            }
+            dup_to = SIZE_MAX;
+        }
+        const int in_it1 = i >= it1_from && i < it1_to;
+        if (in_it1 && p->entry0 == E0_DOT && b->v[i].ev.kind == RW_K_CALL &&
+            b->v[i].ev.key < p->ncodes && p->role[b->v[i].ev.key] == ROLE_PATH_ISABS &&
+            b->v[i].ev.depth == ff_depth + 1 && match[i] < n) {
+            /* FileFinder('.') takes getcwd() without asking _path_isabs. */
+            skew += b->v[match[i]].now - b->v[i].now;
+            i = match[i];
+            ff_depth = 0;
+            continue;
+        }
+        if (in_it1 && cached && b->v[i].ev.kind == RW_K_CALL && b->v[i].ev.key < p->ncodes &&
+            (p->role[b->v[i].ev.key] == ROLE_PATH_HOOKS ||
+             p->role[b->v[i].ev.key] == ROLE_FILL_CACHE) && match[i] < n) {
+            /* cProfile's first entry's finder was made and used before it profiled. */
+            skew += b->v[match[i]].now - b->v[i].now;
+            i = match[i];
+            continue;
+        }
         if (is_call(b->v[i].ev.kind) && drop_call(p, b, i, match[i])) {
             skew += b->v[match[i]].now - b->v[i].now;
             i = match[i];
@@ -824,7 +921,52 @@ static void ib_flush(prof *p, ibuf *b, tstate *t, int lines)
             }
         }
         p->now = b->v[i].now - skew;
-        apply_ev(p, t, &b->v[i].ev, lines);
+        const cev *e = &b->v[i].ev;
+        uint8_t role = e->kind == RW_K_CALL && e->key < p->ncodes ? p->role[e->key] : ROLE_NONE;
+        if (role == ROLE_FIND_AND_LOAD && nfal < FAL_MAX) {
+            int dots = IMP_DOTS(e->imp);
+            /* No audit event: the parent package _find_and_load_unlocked imports
+             * through _call_with_frames_removed and _gcd_import has one dot less. */
+            if (dots < 0 && nfal && fal_depth[nfal - 1] + 4 == e->depth && fal_dots[nfal - 1] > 0)
+                dots = fal_dots[nfal - 1] - 1;
+            fal_end[nfal] = match[i];
+            fal_depth[nfal] = e->depth;
+            fal_dots[nfal++] = dots;
+        } else if (role == ROLE_GET_SPEC) {
+            /* Its iterations over the path start with isinstance(entry, str). */
+            size_t it[2];
+            int nit = 0;
+            for (size_t k = i + 1; k < match[i] && k < n && nit < 2; k++) {
+                const cev *c = &b->v[k].ev;
+                if (c->kind == RW_K_C_CALL && c->depth == e->depth + 1 &&
+                    c->key == p->isinstance_key)
+                    it[nit++] = k;
+                if (is_call(c->kind) && match[k] < n)
+                    k = match[k];
+            }
+            int dots = nfal ? fal_dots[nfal - 1] : -1;
+            int syswalk = p->entry0 != E0_NONE && (dots == 0 || (dots < 0 && nit >= 2));
+            if (syswalk && nit >= 2) {
+                dup_from = it[0];
+                dup_to = it[1];
+            }
+            it1_from = syswalk && nit ? it[0] : SIZE_MAX;
+            it1_to = syswalk && nit ? (nit >= 2 ? it[1] : match[i]) : 0;
+            walk_cwd = syswalk && p->entry0 == E0_EMPTY;
+            walk_depth = e->depth;
+        }
+        apply_ev(p, t, e, lines);
+        if (in_it1 && role == ROLE_FILEFINDER_INIT &&
+            (p->entry0 == E0_DOT || p->entry0 == E0_REL)) {
+            abspath_calls(p, t, p->entry0 == E0_REL);
+            ff_depth = e->depth;
+        }
+        if (walk_cwd && role == ROLE_PATH_IMPORTER_CACHE && e->depth == walk_depth + 1) {
+            /* cProfile's first entry is '': _path_importer_cache('') calls getcwd. */
+            enter(p, t, p->getcwd_key);
+            leave(p, t, p->getcwd_key);
+            walk_cwd = 0;
+        }
     }
     p->now = b->v[n - 1].now - skew;
     b->n = 0;
@@ -1003,6 +1145,7 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
 /* The labels of cProfile's own calls (rw_profile_opts.cprofile). */
 static const char EXEC_LABEL[] = "<built-in method builtins.exec>";
 static const char DISABLE_LABEL[] = "<method 'disable' of '_lsprof.Profiler' objects>";
+static const char GETCWD_LABEL[] = "<built-in method posix.getcwd>";
 
 static int label_eq(const rw_prof_func *a, const rw_prof_func *b)
 {
@@ -1210,7 +1353,9 @@ static rw_code build(prof *p, rw_profile *out, double factor, rw_err *err)
         if (key >= p->xkey) {
             f->file = "~";
             f->line = 0;
-            f->name = key == p->xkey ? EXEC_LABEL : DISABLE_LABEL;
+            f->name = key == p->xkey       ? EXEC_LABEL
+                      : key == p->xkey + 1 ? DISABLE_LABEL
+                                           : GETCWD_LABEL;
         } else if (key < p->ncodes) {
             const Rewind__CodeDef *cd = rw_defs_code(defs, key);
             f->file = code_file(p, key);
@@ -1344,6 +1489,21 @@ static uint8_t code_role(const rw_defs *defs, uint32_t c)
         return ROLE_NONE;
     if (!strcmp(cd->name, "<module>"))
         return is_cprofile_file(fd->path) ? ROLE_MODULE_PRELOADED : ROLE_MODULE;
+    if (!strcmp(fd->path, "<frozen importlib._bootstrap_external>")) {
+        if (cd->qualname && !strcmp(cd->qualname, "PathFinder._get_spec"))
+            return ROLE_GET_SPEC;
+        if (!strcmp(cd->name, "_path_importer_cache"))
+            return ROLE_PATH_IMPORTER_CACHE;
+        if (!strcmp(cd->name, "_path_hooks"))
+            return ROLE_PATH_HOOKS;
+        if (cd->qualname && !strcmp(cd->qualname, "FileFinder._fill_cache"))
+            return ROLE_FILL_CACHE;
+        if (!strcmp(cd->name, "_path_isabs"))
+            return ROLE_PATH_ISABS;
+        if (cd->qualname && !strcmp(cd->qualname, "FileFinder.__init__"))
+            return ROLE_FILEFINDER_INIT;
+        return ROLE_NONE;
+    }
     if (strcmp(fd->path, "<frozen importlib._bootstrap>"))
         return ROLE_NONE;
     if (!strcmp(cd->name, "_find_and_load"))
@@ -1368,6 +1528,42 @@ static uint32_t cfunc_key(const prof *p, const char *label, uint32_t fallback)
     return fallback;
 }
 
+
+/* The key of importlib._bootstrap_external's code with qualname q, or fallback. */
+static uint32_t code_key(const prof *p, const char *q, uint32_t fallback)
+{
+    for (uint32_t c = 1; c < p->ncodes; c++) {
+        const Rewind__CodeDef *cd = rw_defs_code(p->defs, c);
+        const Rewind__FileDef *fd = cd ? rw_defs_file(p->defs, cd->file) : NULL;
+        if (cd && cd->qualname && !strcmp(cd->qualname, q) && fd && fd->path &&
+            !strcmp(fd->path, "<frozen importlib._bootstrap_external>"))
+            return c;
+    }
+    return fallback;
+}
+
+/* What cProfile's sys.path[0] (os.path.dirname of the script as given) is. */
+static int entry0_of(const Rewind__Metadata *m)
+{
+    const char *t = m->run_target, *slash = strrchr(t, '/');
+    if (!slash)
+        return E0_EMPTY;
+    size_t len = slash == t ? 1 : (size_t)(slash - t);
+    if (len == 1 && t[0] == '.')
+        return E0_DOT;
+    if (t[0] != '/')
+        return E0_REL;
+    char dir[4096];
+    if (len >= sizeof dir)
+        return E0_ABS;
+    memcpy(dir, t, len);
+    dir[len] = 0;
+    char *a = rw_path_normpath(dir), *b = rw_path_normpath(m->cwd ? m->cwd : "");
+    int same = a && b && !strcmp(a, b);
+    free(a);
+    free(b);
+    return same ? E0_CWD : E0_ABS;
+}
 
 /* The main thread's ThreadDef id (1 when none says so). */
 static uint32_t main_thread(const rw_defs *defs)
@@ -1402,7 +1598,7 @@ rw_code rw_profile_run(const rw_reader *r, const rw_profile_opts *o, rw_profile 
     p.ncodes = p.defs->ncodes ? p.defs->ncodes : 1;
     p.nkeys = p.ncodes + (p.defs->ncfuncs ? p.defs->ncfuncs : 1);
     p.xkey = p.nkeys;
-    p.nkeys += 2;
+    p.nkeys += 3;
     uint8_t *main_files = calloc(p.defs->nfiles ? p.defs->nfiles : 1, 1);
     uint8_t *start = o->cprofile ? calloc(p.ncodes, 1) : NULL;
     int nmain = main_files ? find_main_files(p.defs, m, main_files) : -1;
@@ -1425,6 +1621,13 @@ rw_code rw_profile_run(const rw_reader *r, const rw_profile_opts *o, rw_profile 
         p.snapshot = 1;
         p.import_key = cfunc_key(&p, "<built-in method builtins.__import__>", UINT32_MAX);
         p.format_key = cfunc_key(&p, "<method 'format' of 'str' objects>", UINT32_MAX);
+        p.isinstance_key = cfunc_key(&p, "<built-in method builtins.isinstance>", UINT32_MAX);
+        p.getcwd_key = cfunc_key(&p, GETCWD_LABEL, p.xkey + 2);
+        p.entry0 = nmain > 0 && !strcmp(m->run_kind, "script") ? entry0_of(m) : E0_NONE;
+        p.join_key = code_key(&p, "_path_join", UINT32_MAX);
+        p.join_listcomp_key = code_key(&p, "_path_join.<locals>.<listcomp>", UINT32_MAX);
+        p.rstrip_key = cfunc_key(&p, "<method 'rstrip' of 'str' objects>", UINT32_MAX);
+        p.strjoin_key = cfunc_key(&p, "<method 'join' of 'str' objects>", UINT32_MAX);
         cp.cp = CP_WAIT;
         cp.start = start;
         cp.exec_key = cfunc_key(&p, EXEC_LABEL, p.xkey);
