@@ -500,8 +500,14 @@ static void leave(prof *p, tstate *t, uint32_t key)
     }
 }
 
+/* Line numbers and depths past these are not tracked (a corrupt trace's; CPython's
+ * are far below). */
+#define LINE_MAX_TRACKED (UINT32_C(1) << 24)
+
 static lpend *line_slot(prof *p, tstate *t, uint32_t depth)
 {
+    if (RW_UNLIKELY(depth >= LINE_MAX_TRACKED))
+        return NULL;
     if (RW_UNLIKELY(depth >= t->lcap)) {
         uint32_t cap = depth + 64;
         lpend *v = realloc(t->lp, (size_t)cap * sizeof *v);
@@ -518,6 +524,8 @@ static lpend *line_slot(prof *p, tstate *t, uint32_t depth)
 
 static lstat *line_stat(prof *p, uint32_t code, uint32_t line)
 {
+    if (RW_UNLIKELY(code >= p->ncodes || line >= LINE_MAX_TRACKED))
+        return NULL;
     lines_of *lo = &p->lines[code];
     if (RW_UNLIKELY(line >= lo->n)) {
         uint32_t n = line + 32;
