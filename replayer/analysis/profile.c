@@ -13,8 +13,15 @@
  * (take_batch): decoding costs far more than the profile itself.
  *
  * Time is a virtual clock that advances by each event's tick delta minus the
- * recorder's measured per-event cost (never by less than zero), which is what
- * profile.py's calibration does to every interval.
+ * recorder's measured per-event cost (never by less than zero, and the cost never
+ * above the shortest gap between two events), which is what profile.py's
+ * calibration does to every interval.
+ *
+ * opts.cprofile gives what `python3 -m cProfile` would have collected on the run
+ * (docs/stats.md): the main script's <module> in cProfile's exec and disable, the
+ * imports of modules cProfile had loaded left out and the sys.path walks it makes
+ * differently modelled (ib_flush, the "imports cProfile would not have seen"
+ * section), one function per label as snapshot_stats keeps them.
  */
 #include "profile.h"
 
