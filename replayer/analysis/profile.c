@@ -57,6 +57,7 @@ typedef struct cev {
     uint32_t folded; /* untimed LINE events just before this one, left out */
     uint8_t kind;
     uint8_t imp;     /* CALL: IMP_* from an "import" audit event at its position */
+    uint8_t mod;     /* ... and its module: 1 + index in cprofile_modules, 0: none */
 } cev;
 
 /* One chunk's events in the window, as a helper thread filled them. */
@@ -106,6 +107,7 @@ static void line_cev(cev *c, uint64_t tick, uint64_t pos, uint32_t thread)
     c->thread = thread;
     c->key = c->line = c->depth = 0;
     c->imp = IMP_UNKNOWN;
+    c->mod = 0;
 }
 
 /* Takes the untimed LINE events at positions p .. p + run - 1, which the decoder
@@ -178,7 +180,7 @@ static rw_code fill_batch(const void *ctx, size_t i, const rw_chunk_info *ci, rw
     int k, full = 0;
     size_t n = 0;
     uint32_t folded = 0;
-    uint8_t imp = IMP_UNKNOWN;
+    uint8_t imp = IMP_UNKNOWN, mod = 0;
     uint64_t imp_pos = 0, min_gap = UINT64_MAX;
     uint64_t hooks = 0; /* events since the tick last moved */
     while ((k = rw_decoder_next(d, &ev, err)) >= 0) {
@@ -204,7 +206,8 @@ static rw_code fill_batch(const void *ctx, size_t i, const rw_chunk_info *ci, rw
                     size_t len = (size_t)(q - ev.text - 2), dots = 0;
                     for (size_t j = 0; j < len; j++)
                         dots += ev.text[2 + j] == '.';
-                    imp = (is_cprofile_module(ev.text + 2, len) ? IMP_PRELOADED : IMP_NEW) |
+                    mod = (uint8_t)is_cprofile_module(ev.text + 2, len);
+                    imp = (mod ? IMP_PRELOADED : IMP_NEW) |
                           (uint8_t)((dots < IMP_DOTS_MAX ? dots + 1 : IMP_DOTS_MAX) << 2);
                     imp_pos = ev.pos;
                 }
@@ -239,6 +242,7 @@ static rw_code fill_batch(const void *ctx, size_t i, const rw_chunk_info *ci, rw
         c->key = ev.kind >= RW_K_C_CALL && ev.kind <= RW_K_C_EXCEPTION ? ncodes + ev.code
                                                                        : ev.code;
         c->imp = ev.kind == RW_K_CALL && imp_pos == ev.pos ? imp : IMP_UNKNOWN;
+        c->mod = c->imp != IMP_UNKNOWN ? mod : 0;
         if (ev.kind == RW_K_CALL)
             imp = IMP_UNKNOWN;
         if (ev.pos >= to)
@@ -339,6 +343,8 @@ typedef struct prof {
      * (keys xkey, xkey + 1, xkey + 2). */
     uint32_t xkey;
     uint8_t *role;           /* by CodeDef id: ROLE_* (opts.cprofile), else NULL */
+    uint8_t *mod_of_code;    /* by CodeDef id: a preloaded module's <module>: 1 + index */
+    uint8_t loaded[64];      /* by cprofile_modules index: loaded once in the window */
     uint32_t import_key;     /* builtins.__import__'s key, UINT32_MAX: none */
     uint32_t format_key;     /* str.format's key, UINT32_MAX: none */
     int snapshot;            /* labels as snapshot_stats keeps them (opts.cprofile) */
@@ -583,12 +589,14 @@ static void prof_fini(prof *p)
     free(p->s);
     free(p->tab);
     free(p->role);
+    free(p->mod_of_code);
 }
 
 /* code_role: what the import filter needs to know of a code. */
 enum { ROLE_NONE = 0, ROLE_FIND_AND_LOAD, ROLE_CWFR, ROLE_GCD_IMPORT, ROLE_HANDLE_FROMLIST,
        ROLE_MODULE, ROLE_MODULE_PRELOADED, ROLE_GET_SPEC, ROLE_PATH_IMPORTER_CACHE,
-       ROLE_PATH_HOOKS, ROLE_FILEFINDER_INIT, ROLE_FILL_CACHE, ROLE_PATH_ISABS };
+       ROLE_PATH_HOOKS, ROLE_FILEFINDER_INIT, ROLE_FILL_CACHE, ROLE_PATH_ISABS,
+       ROLE_FIND_AND_LOAD_UNLOCKED };
 
 #define IB_MAX ((size_t)1 << 20) /* events held at most (ibuf) */
 
@@ -726,12 +734,15 @@ static const char *const cprofile_modules[] = {
     "typing.io", "typing.re", "warnings", "weakref",
     /* cprofile-modules-end */
 };
+#define NCPROFILE_MODULES (sizeof cprofile_modules / sizeof cprofile_modules[0])
+_Static_assert(NCPROFILE_MODULES <= 64, "prof.loaded has 64 entries");
 
+/* 1 + the index of name in cprofile_modules, 0 when it is not there. */
 static int is_cprofile_module(const char *name, size_t len)
 {
-    for (size_t i = 0; i < sizeof cprofile_modules / sizeof cprofile_modules[0]; i++)
+    for (size_t i = 0; i < NCPROFILE_MODULES; i++)
         if (strlen(cprofile_modules[i]) == len && !memcmp(cprofile_modules[i], name, len))
-            return 1;
+            return (int)i + 1;
     return 0;
 }
 
@@ -764,13 +775,29 @@ static int is_ret(uint8_t k)
     return k == RW_K_RETURN || k == RW_K_C_RETURN || k == RW_K_C_EXCEPTION;
 }
 
-/* The load of the _find_and_load call held at [k, m]: preloaded under cProfile? */
-static int drop_fal(const prof *p, const ibuf *b, size_t k, size_t m)
+/* The module the _find_and_load call held at [k, m] loads, as 1 + its index in
+ * cprofile_modules (0: another one, or not known): from the audit event before it,
+ * or the first <module> it runs that is not under a nested load. */
+static int fal_module(const prof *p, const ibuf *b, size_t k, size_t m)
 {
+    /* None in sys.modules (a blocked import): it raises without loading, under
+     * cProfile too. Else it calls _find_and_load_unlocked first. */
+    size_t u = k + 1;
+    while (u < m && u < b->n && b->v[u].ev.kind == RW_K_LINE)
+        u++;
+    for (; u < m && u < b->n; u++) {
+        const cev *e = &b->v[u].ev;
+        if (e->kind == RW_K_CALL && e->key < p->ncodes &&
+            p->role[e->key] == ROLE_FIND_AND_LOAD_UNLOCKED)
+            break;
+        if (is_call(e->kind) && b->match[u] < m)
+            u = b->match[u];
+    }
+    if (u >= m || u >= b->n)
+        return 0;
     if (IMP_KIND(b->v[k].ev.imp) != IMP_UNKNOWN)
-        return IMP_KIND(b->v[k].ev.imp) == IMP_PRELOADED;
-    /* The first <module> it runs that is not under a nested load is its own. */
-    for (size_t i = k + 1; i < m; i++) {
+        return b->v[k].ev.mod;
+    for (size_t i = k + 1; i < m && i < b->n; i++) {
         const cev *e = &b->v[i].ev;
         if (e->kind != RW_K_CALL || e->key >= p->ncodes)
             continue;
@@ -778,39 +805,51 @@ static int drop_fal(const prof *p, const ibuf *b, size_t k, size_t m)
         if (role == ROLE_FIND_AND_LOAD)
             i = b->match[i];
         else if (role == ROLE_MODULE || role == ROLE_MODULE_PRELOADED)
-            return role == ROLE_MODULE_PRELOADED;
+            return p->mod_of_code[e->key];
     }
     return 0;
 }
 
-/* A held call at [k, m] that cProfile's run would not have made. */
+/* A held call at [k, m] that cProfile's run would not have made: returns the module
+ * whose load it is (as fal_module), 0 to keep the call. Only a module's first load
+ * is left out (a second one means the program took it out of sys.modules, which it
+ * does under cProfile too), and only a load made by an import statement or for one
+ * (import.c's audit event, a parent package, a fromlist): importlib.import_module
+ * reaches _find_and_load under cProfile too, and test.support's import_fresh_module
+ * takes the module out of sys.modules first. */
 static int drop_call(const prof *p, const ibuf *b, size_t k, size_t m)
 {
     const cev *e = &b->v[k].ev;
     if (e->kind != RW_K_CALL || e->key >= p->ncodes || m >= b->n)
         return 0;
-    if (p->role[e->key] == ROLE_FIND_AND_LOAD)
-        return drop_fal(p, b, k, m);
-    if (p->role[e->key] != ROLE_CWFR)
-        return 0;
-    /* _call_with_frames_removed(import_, name): its first call is import_
-     * (_gcd_import, or builtins.__import__ and import.c), which calls _find_and_load. */
-    size_t g = k + 1;
-    if (g >= m || !is_call(b->v[g].ev.kind))
-        return 0;
-    uint32_t gk = b->v[g].ev.key;
-    if (!(gk < p->ncodes && p->role[gk] == ROLE_GCD_IMPORT) && gk != p->import_key)
-        return 0; /* _handle_fromlist passes builtins.__import__ as import_ */
-    for (size_t i = g + 1; i < b->match[g]; i++) {
-        const cev *c = &b->v[i].ev;
-        if (!is_call(c->kind))
-            continue;
-        if (c->kind == RW_K_CALL && c->key < p->ncodes &&
-            p->role[c->key] == ROLE_FIND_AND_LOAD)
-            return drop_fal(p, b, i, b->match[i]);
-        i = b->match[i];
+    int mod = 0;
+    if (p->role[e->key] == ROLE_FIND_AND_LOAD) {
+        if (IMP_KIND(e->imp) == IMP_UNKNOWN)
+            return 0;
+        mod = fal_module(p, b, k, m);
+    } else if (p->role[e->key] == ROLE_CWFR) {
+        /* _call_with_frames_removed(import_, name): its first call is import_
+         * (_gcd_import, or builtins.__import__ and import.c), which calls
+         * _find_and_load. */
+        size_t g = k + 1;
+        if (g >= m || !is_call(b->v[g].ev.kind))
+            return 0;
+        uint32_t gk = b->v[g].ev.key;
+        if (!(gk < p->ncodes && p->role[gk] == ROLE_GCD_IMPORT) && gk != p->import_key)
+            return 0; /* _handle_fromlist passes builtins.__import__ as import_ */
+        for (size_t i = g + 1; i < b->match[g] && i < b->n; i++) {
+            const cev *c = &b->v[i].ev;
+            if (!is_call(c->kind))
+                continue;
+            if (c->kind == RW_K_CALL && c->key < p->ncodes &&
+                p->role[c->key] == ROLE_FIND_AND_LOAD) {
+                mod = fal_module(p, b, i, b->match[i]);
+                break;
+            }
+            i = b->match[i];
+        }
     }
-    return 0;
+    return mod && !p->loaded[mod - 1] ? mod : 0;
 }
 
 /* One call of key, taking no time. */
@@ -917,7 +956,9 @@ static void ib_flush(prof *p, ibuf *b, tstate *t, int lines)
             i = match[i];
             continue;
         }
-        if (is_call(b->v[i].ev.kind) && drop_call(p, b, i, match[i])) {
+        int mod = is_call(b->v[i].ev.kind) ? drop_call(p, b, i, match[i]) : 0;
+        if (mod) {
+            p->loaded[mod - 1] = 1;
             skew += b->v[match[i]].now - b->v[i].now;
             i = match[i];
             continue;
@@ -929,7 +970,8 @@ static void ib_flush(prof *p, ibuf *b, tstate *t, int lines)
             size_t k = match[i] + 1;
             while (k < n && b->v[k].ev.kind == RW_K_LINE)
                 k++;
-            if (k < n && drop_call(p, b, k, match[k])) {
+            if (k < n && (mod = drop_call(p, b, k, match[k])) != 0) {
+                p->loaded[mod - 1] = 1;
                 skew += b->v[match[k]].now - b->v[i].now;
                 i = match[k];
                 continue;
@@ -938,6 +980,8 @@ static void ib_flush(prof *p, ibuf *b, tstate *t, int lines)
         p->now = b->v[i].now - skew;
         const cev *e = &b->v[i].ev;
         uint8_t role = e->kind == RW_K_CALL && e->key < p->ncodes ? p->role[e->key] : ROLE_NONE;
+        if (role == ROLE_FIND_AND_LOAD && (mod = fal_module(p, b, i, match[i])) != 0)
+            p->loaded[mod - 1] = 1; /* loaded here: a later load is the program's */
         if (role == ROLE_FIND_AND_LOAD && nfal < FAL_MAX) {
             int dots = IMP_DOTS(e->imp);
             /* No audit event: the parent package _find_and_load_unlocked imports
@@ -1474,7 +1518,7 @@ static int find_main_files(const rw_defs *defs, const Rewind__Metadata *m, uint8
 }
 
 /* The module a stdlib file is ("re" for .../lib/python3.11/re/__init__.py) is one
- * cProfile has imported before it starts. */
+ * cProfile has imported before it starts: 1 + its index in cprofile_modules, or 0. */
 static int is_cprofile_file(const char *path)
 {
     const char *s = strstr(path, "/lib/python3.11/");
@@ -1523,6 +1567,8 @@ static uint8_t code_role(const rw_defs *defs, uint32_t c)
         return ROLE_NONE;
     if (!strcmp(cd->name, "_find_and_load"))
         return ROLE_FIND_AND_LOAD;
+    if (!strcmp(cd->name, "_find_and_load_unlocked"))
+        return ROLE_FIND_AND_LOAD_UNLOCKED;
     if (!strcmp(cd->name, "_call_with_frames_removed"))
         return ROLE_CWFR;
     if (!strcmp(cd->name, "_gcd_import"))
@@ -1629,10 +1675,16 @@ rw_code rw_profile_run(const rw_reader *r, const rw_profile_opts *o, rw_profile 
                        !strcmp(cd->name, "<module>");
         }
         p.role = calloc(p.ncodes, 1);
-        if (!p.role)
+        p.mod_of_code = calloc(p.ncodes, 1);
+        if (!p.role || !p.mod_of_code)
             nmain = -1;
-        for (uint32_t c = 1; p.role && c < p.ncodes; c++)
+        for (uint32_t c = 1; p.role && p.mod_of_code && c < p.ncodes; c++) {
             p.role[c] = code_role(p.defs, c);
+            if (p.role[c] == ROLE_MODULE_PRELOADED) {
+                const Rewind__CodeDef *cd = rw_defs_code(p.defs, c);
+                p.mod_of_code[c] = (uint8_t)is_cprofile_file(rw_defs_file(p.defs, cd->file)->path);
+            }
+        }
         p.snapshot = 1;
         p.import_key = cfunc_key(&p, "<built-in method builtins.__import__>", UINT32_MAX);
         p.format_key = cfunc_key(&p, "<method 'format' of 'str' objects>", UINT32_MAX);
