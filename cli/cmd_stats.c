@@ -21,9 +21,13 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: rewind stats FILE [options]\n\n"
             "cProfile/pstats statistics of a recording, printed as `python3 -m cProfile`\n"
-            "prints them: same call counts, names and ordering rules.\n\n"
+            "prints them: same call counts, names and ordering rules. By default the\n"
+            "window is cProfile's: the main thread from the call of the script's <module>\n"
+            "to its return, in cProfile's exec, without the imports cProfile's run never\n"
+            "makes (docs/stats.md).\n\n"
             "options:\n"
-            "  --from POS        profile from this position (default: the start)\n"
+            "  --from POS        profile the events from this position as recorded, every\n"
+            "                    thread (default: cProfile's window)\n"
             "  --to POS          ... up to, not including, this position (default: the end)\n"
             "                    POS: an event number, @start, @end, @exception, @peak,\n"
             "                    a time such as 1.5s or 250ms, or FILE:LINE\n"
@@ -38,8 +42,9 @@ static void usage(FILE *out)
             "                    the next line or return of its frame (calls included)\n"
             "  -o FILE           write cProfile's output file (pstats.Stats(FILE) loads it;\n"
             "                    snakeviz and gprof2dot read it) instead of printing\n"
-            "  --thread N        only thread N (ThreadDef id, see 'rewind info'); default:\n"
-            "                    every thread, each with its own call stack\n"
+            "  --thread N        only thread N (ThreadDef id, see 'rewind info'), events as\n"
+            "                    recorded; with --from/--to and no --thread: every thread,\n"
+            "                    each with its own call stack\n"
             "  --no-calibration  keep raw times (default: the recorder's measured cost per\n"
             "                    event is subtracted, as profile.py's calibration does)\n"
             "  --full-paths      keep file names whole (default: base names, as cProfile)\n"
@@ -331,8 +336,18 @@ int rw_cmd_stats(int argc, char **argv)
     rw_progress_init(&prog, "profiling", rw_reader_nevents(r));
     o.progress = on_progress;
     o.progress_ctx = &prog;
+    /* No window or thread asked for: cProfile's window (docs/stats.md, "The window"). */
+    o.cprofile = !a.from && !a.to && !a.thread;
     rw_profile *p = NULL;
     rw_code code = rw_profile_run(r, &o, &p, &err);
+    if (code == RW_OK && o.cprofile && !p->found) {
+        fprintf(stderr, "rewind " CMD ": the main script's <module> never ran in this trace "
+                "(a -c command?): profiling the whole trace; give --from/--to for a window\n");
+        rw_profile_free(p);
+        p = NULL;
+        o.cprofile = 0;
+        code = rw_profile_run(r, &o, &p, &err);
+    }
     rw_progress_done(&prog);
     if (code != RW_OK) {
         status = rw_opts_fail(CMD, &err);

@@ -31,7 +31,9 @@ static void usage(FILE *out)
             "                    POS: an event number, @start, @end, @exception, @peak,\n"
             "                    a time such as 1.5s or 250ms, or FILE:LINE\n"
             "  --no-calibration  keep raw times (default: the recorder's measured cost per\n"
-            "                    event inside a call is subtracted)\n"
+            "                    event inside a call is subtracted, capped at the shortest\n"
+            "                    gap between two events; a time below the clock's\n"
+            "                    resolution is shown as \"< RESOLUTION\")\n"
             "  -h, --help        show this help\n");
 }
 
@@ -100,12 +102,13 @@ int rw_cmd_timeit(int argc, char **argv)
                (unsigned long long)res.unfinished, res.unfinished == 1 ? "" : "s");
     if (res.calls) {
         char b[6][32];
-        rw_timeit_format(res.best, b[0], sizeof b[0]);
-        rw_timeit_format(res.median, b[1], sizeof b[1]);
-        rw_timeit_format(res.mean, b[2], sizeof b[2]);
-        rw_timeit_format(res.stdev, b[3], sizeof b[3]);
-        rw_timeit_format(res.worst, b[4], sizeof b[4]);
-        rw_timeit_format(res.total, b[5], sizeof b[5]);
+        const double q = res.resolution;
+        rw_timeit_format_res(res.best, q, b[0], sizeof b[0]);
+        rw_timeit_format_res(res.median, q, b[1], sizeof b[1]);
+        rw_timeit_format_res(res.mean, q, b[2], sizeof b[2]);
+        rw_timeit_format_res(res.stdev, q, b[3], sizeof b[3]);
+        rw_timeit_format_res(res.worst, q, b[4], sizeof b[4]);
+        rw_timeit_format_res(res.total, q, b[5], sizeof b[5]);
         printf("  best    %12s   at position %llu\n", b[0], (unsigned long long)res.best_pos);
         printf("  median  %12s\n", b[1]);
         printf("  mean    %12s\n", b[2]);
@@ -116,6 +119,25 @@ int rw_cmd_timeit(int argc, char **argv)
         printf("  replay the slowest call: rewind replay %s --at %llu\n", file,
                (unsigned long long)res.worst_pos);
     }
+    char qb[32];
+    rw_timeit_format(res.resolution, qb, sizeof qb);
+    printf("  clock resolution %s", qb);
+    if (res.calib_ns > 0) {
+        char cb[32];
+        rw_timeit_format(res.calib_ns * 1e-9, cb, sizeof cb);
+        printf("; recorder overhead subtracted: %s per event inside a call", cb);
+    }
+    printf("\n");
+    if (res.calib_capped) {
+        char rb[32];
+        rw_timeit_format(res.calib_ns_recorded * 1e-9, rb, sizeof rb);
+        printf("  (the recorder measured %s per event, more than the shortest gap between two\n"
+               "  events of the recording: the gap is taken instead)\n", rb);
+    }
+    if (res.below)
+        printf("  %llu call%s took no longer than the clock resolution once the overhead "
+               "was subtracted: shown as < %s\n", (unsigned long long)res.below,
+               res.below == 1 ? "" : "s", qb);
     if (!calibrate)
         printf("  (raw times: no calibration)\n");
     if (fflush(stdout) != 0) {

@@ -22,6 +22,12 @@ typedef struct rw_profile_opts {
     uint32_t thread;    /* ThreadDef id to profile, 0 = every thread */
     int calibrate;      /* subtract Metadata.calib_ns_per_event per event (if measured) */
     int lines;          /* also collect per-line times */
+    /* cProfile's window instead of from/to/thread: what `python3 -m cProfile SCRIPT`
+     * profiles. The main thread only, from the CALL of the main script's <module> to
+     * its RETURN, inside a call of `<built-in method builtins.exec>` (as runctx's exec
+     * runs it), followed by one call of `<method 'disable' of '_lsprof.Profiler'
+     * objects>` taking no time (runctx's disable, which cProfile counts). */
+    int cprofile;
     /* Called now and then with the number of events scanned so far; may be NULL. */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;
@@ -39,7 +45,9 @@ typedef struct rw_prof_caller {
 } rw_prof_caller;
 
 /* One function, keyed by its label (file, line, name) as pstats keys it: Python
- * code is (co_filename, co_firstlineno, co_name), a C function ("~", 0, label).
+ * code is (co_filename, co_firstlineno, co_name), a C function ("~", 0, label). The
+ * main script's co_filename is the path given on the command line (Metadata.run_target),
+ * as cProfile compiles it, not the absolute path python3 gives it.
  * Invariants: cc <= nc; 0 <= tt; callers sorted by func, each func once. */
 typedef struct rw_prof_func {
     const char *file;   /* borrowed from the reader's definitions ("~" for C) */
@@ -68,8 +76,13 @@ typedef struct rw_profile {
     rw_prof_line *lines; /* sorted by file, line; NULL without opts.lines */
     size_t nlines;
     uint64_t events;     /* events scanned in the window */
-    double calib_ns;     /* per-event overhead subtracted (0: none) */
+    double calib_ns;     /* per-event overhead subtracted (0: none): Metadata.calib_ns_per_event,
+                            capped at the shortest gap between two events (scan_state) */
     int strip;           /* file names are base names (rw_profile_strip_dirs) */
+    /* opts.cprofile: the window found, [from, to) in event positions; found is 0 when
+     * the main script's <module> never ran (the profile is then empty). */
+    int found;
+    uint64_t from, to;
 } rw_profile;
 
 /* Profiles the window o->from..o->to of r. Returns a new profile in *out (caller

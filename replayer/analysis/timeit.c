@@ -169,6 +169,14 @@ void rw_timeit_opts_default(rw_timeit_opts *o)
     o->calibrate = 1;
 }
 
+/* One call: its raw length and the events it holds (its RETURN included). */
+typedef struct call_dur {
+    double ticks;
+    uint64_t events;
+    uint64_t pos;
+    uint32_t thread;
+} call_dur;
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -189,6 +197,9 @@ rw_code rw_timeit_run(const rw_reader *r, const rw_timeit_target *t, const rw_ti
                              ? rw_timebase_ticks(&tb, m->calib_ns_per_event)
                              : 0;
     memset(res, 0, sizeof *res);
+    res->resolution = rw_timebase_span_ns(&tb, (double)(UINT64_C(1) << rw_reader_time_shift(r)))
+                      * 1e-9;
+    res->calib_ns_recorded = calib_ticks > 0 ? m->calib_ns_per_event : 0;
     if (rw_reader_nchunks(r) == 0 || from == to)
         return RW_OK;
     rw_scan_opts so = {
@@ -198,19 +209,30 @@ rw_code rw_timeit_run(const rw_reader *r, const rw_timeit_target *t, const rw_ti
     };
     rw_scan *c;
     RW_TRY(rw_scan_open(r, &so, &c, err));
-    double *dur = NULL;
+    call_dur *dur = NULL;
     size_t n = 0, cap = 0;
-    double worst = -1, best = INFINITY, sum = 0;
     rw_event ev;
     int k;
     rw_code rc = RW_OK;
     uint64_t seen = 0;
+    /* The shortest gap between two events with nothing between them: an upper bound
+     * on what one event's hook costs on the clock (profile.py's calibration measures
+     * the same thing by running code with and without its hook). */
+    uint64_t last_tick = 0, min_gap = UINT64_MAX;
+    unsigned hooks = 0; /* events since the tick last moved */
     while ((k = rw_scan_next(c, &ev, err)) == 1) {
         if (!RW_IS_EVENT(ev.kind))
             continue;
         assert(ev.pos >= from && ev.pos < to);
         if (RW_UNLIKELY((++seen & 0xFFFFF) == 0) && o->progress)
             o->progress(o->progress_ctx, seen, nev);
+        if (ev.tick > last_tick) {
+            if (hooks == 1 && last_tick && ev.tick - last_tick < min_gap)
+                min_gap = ev.tick - last_tick;
+            last_tick = ev.tick;
+            hooks = 0;
+        }
+        hooks++;
         if (ev.kind == RW_K_CALL && ev.code < t->ncodes &&
             t->is_target[ev.code]) {
             res->unfinished++; /* until its return is seen */
@@ -220,12 +242,9 @@ rw_code rw_timeit_run(const rw_reader *r, const rw_timeit_target *t, const rw_ti
             ev.call_pos < from || ev.call_tick == 0)
             continue;
         res->unfinished--;
-        double ticks = ev.tick > ev.call_tick ? (double)(ev.tick - ev.call_tick) : 0;
-        ticks -= calib_ticks * (double)(ev.pos - ev.call_pos);
-        double s = ticks > 0 ? rw_timebase_span_ns(&tb, ticks) * 1e-9 : 0;
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 1024;
-            double *v = realloc(dur, nc * sizeof *v);
+            call_dur *v = realloc(dur, nc * sizeof *v);
             if (!v) {
                 rc = rw_err_set(err, RW_ENOMEM, "out of memory");
                 break;
@@ -233,21 +252,44 @@ rw_code rw_timeit_run(const rw_reader *r, const rw_timeit_target *t, const rw_ti
             dur = v;
             cap = nc;
         }
-        dur[n++] = s;
-        sum += s;
-        if (s > worst) {
-            worst = s;
-            res->worst_pos = ev.call_pos;
-            res->worst_thread = ev.thread;
-        }
-        if (s < best) {
-            best = s;
-            res->best_pos = ev.call_pos;
-        }
+        call_dur *d = &dur[n++];
+        d->ticks = ev.tick > ev.call_tick ? (double)(ev.tick - ev.call_tick) : 0;
+        d->events = ev.pos - ev.call_pos;
+        d->pos = ev.call_pos;
+        d->thread = ev.thread;
     }
     if (k < 0)
         rc = err->code;
     rw_scan_close(c);
+    if (calib_ticks > 0 && min_gap != UINT64_MAX && (double)min_gap < calib_ticks) {
+        calib_ticks = (double)min_gap; /* the recorder's figure cannot be right */
+        res->calib_capped = 1;
+    }
+    res->calib_ns = calib_ticks > 0 ? rw_timebase_span_ns(&tb, calib_ticks) : 0;
+    double worst = -1, best = INFINITY, sum = 0;
+    double *secs = rc == RW_OK && n ? malloc(n * sizeof *secs) : NULL;
+    if (rc == RW_OK && n && !secs)
+        rc = rw_err_set(err, RW_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == RW_OK && i < n; i++) {
+        double ticks = dur[i].ticks - calib_ticks * (double)dur[i].events;
+        double s = ticks > 0 ? rw_timebase_span_ns(&tb, ticks) * 1e-9 : 0;
+        if (s < res->resolution) {
+            res->below++; /* the clock cannot tell it from zero */
+            s = 0;
+        }
+        secs[i] = s;
+        sum += s;
+        if (s > worst) {
+            worst = s;
+            res->worst_pos = dur[i].pos;
+            res->worst_thread = dur[i].thread;
+        }
+        if (s < best) {
+            best = s;
+            res->best_pos = dur[i].pos;
+        }
+    }
+    free(dur);
     if (rc == RW_OK && n > 0) {
         res->calls = n;
         res->total = sum;
@@ -256,12 +298,12 @@ rw_code rw_timeit_run(const rw_reader *r, const rw_timeit_target *t, const rw_ti
         res->mean = sum / (double)n;
         double ss = 0;
         for (size_t i = 0; i < n; i++)
-            ss += (dur[i] - res->mean) * (dur[i] - res->mean);
+            ss += (secs[i] - res->mean) * (secs[i] - res->mean);
         res->stdev = n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
-        qsort(dur, n, sizeof *dur, cmp_double);
-        res->median = n % 2 ? dur[n / 2] : (dur[n / 2 - 1] + dur[n / 2]) / 2;
+        qsort(secs, n, sizeof *secs, cmp_double);
+        res->median = n % 2 ? secs[n / 2] : (secs[n / 2 - 1] + secs[n / 2]) / 2;
     }
-    free(dur);
+    free(secs);
     return rc;
 }
 
@@ -275,4 +317,15 @@ void rw_timeit_format(double seconds, char *buf, size_t cap)
     while (i + 1 < sizeof units / sizeof units[0] && !(seconds >= units[i].scale))
         i++;
     snprintf(buf, cap, "%.3g %s", seconds / units[i].scale, units[i].unit);
+}
+
+void rw_timeit_format_res(double seconds, double resolution, char *buf, size_t cap)
+{
+    if (resolution > 0 && seconds < resolution) {
+        char r[32];
+        rw_timeit_format(resolution, r, sizeof r);
+        snprintf(buf, cap, "< %s", r);
+        return;
+    }
+    rw_timeit_format(seconds, buf, cap);
 }

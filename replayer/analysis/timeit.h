@@ -49,6 +49,19 @@ typedef struct rw_timeit_result {
     uint64_t best_pos, worst_pos;             /* event number of that call's CALL */
     uint32_t worst_thread;
     double total;          /* sum of the durations, seconds */
+    /* What a duration can be told from: one step of the recorded clock (the tick
+     * counter's period times 2^time_shift), seconds. A duration that calibration
+     * takes below it is counted in below and taken as 0: the output shows such
+     * values as "< resolution", never as 0. */
+    double resolution;
+    /* Overhead subtracted per event (0: none): the recorder's measure
+     * (Metadata.calib_ns_per_event, calib_ns_recorded), but never more than the
+     * shortest gap between two events of the window, which one event's hook cannot
+     * exceed (calib_capped: the recorder's measure was above it, as when the machine
+     * was busy while the recorder measured). */
+    double calib_ns, calib_ns_recorded;
+    int calib_capped;
+    uint64_t below;        /* calls below the resolution after calibration */
 } rw_timeit_result;
 
 /* Times every call of t in the window. *res is filled (calls may be 0). Errors:
@@ -59,5 +72,9 @@ rw_code rw_timeit_run(const rw_reader *r, const rw_timeit_target *t, const rw_ti
 /* timeit's format_time: "%.3g" in the largest of sec, msec, usec, nsec not above
  * the value ("1.23 usec"). */
 void rw_timeit_format(double seconds, char *buf, size_t cap);
+
+/* rw_timeit_format, but a value below resolution (> 0) is written "< R" with R the
+ * resolution formatted: what the clock cannot tell from zero. */
+void rw_timeit_format_res(double seconds, double resolution, char *buf, size_t cap);
 
 #endif

@@ -57,6 +57,38 @@ class TimeitTest(rwtest.TestCase):
         pos = int(re.search(r"rewind replay \S+ --at (\d+)", out).group(1))
         self.assertGreater(pos, 0)
 
+    def test_short_function_never_shows_zero(self):
+        # f is `return x + 1`: a few tens of nanoseconds, of which calibration takes a
+        # part. No statistic may read below the clock's resolution (never "0 nsec"),
+        # and the resolution is printed.
+        units = {"nsec": 1e-9, "usec": 1e-6, "msec": 1e-3, "sec": 1.0}
+        for args in ((), ("--no-calibration",)):
+            with self.subTest(args=args):
+                out = self.timeit("f", *args)
+                m = re.search(r"^  clock resolution ([0-9.e+-]+) (nsec|usec)", out, re.M)
+                self.assertTrue(m, out)
+                res = float(m.group(1)) * units[m.group(2)]
+                self.assertGreater(res, 0)
+                self.assertLess(res, 1e-6)
+                for name in ("best", "median", "mean", "worst", "total"):
+                    m = re.search(rf"^  {name} +(< )?([0-9.e+-]+) (nsec|usec|msec|sec)", out,
+                                  re.M)
+                    self.assertTrue(m, out)
+                    value = float(m.group(2)) * units[m.group(3)]
+                    self.assertGreater(value, 0, out)
+                    if m.group(1):  # "< R": what the clock cannot tell from zero
+                        self.assertAlmostEqual(value, res, delta=res * 0.01)
+                        self.assertIn("took no longer than the clock resolution", out)
+                    else:
+                        self.assertGreaterEqual(value, res * 0.99, out)
+                if args:
+                    # Raw times: at least one tick of the clock each.
+                    self.assertNotIn("< ", out)
+                    self.assertIn("(raw times: no calibration)", out)
+                else:
+                    self.assertIn("recorder overhead subtracted", out)
+                self.assertNotRegex(out, r"\b0 nsec")
+
     def test_window(self):
         # Everything before f's first call: no call of f in it.
         out = self.timeit("f")

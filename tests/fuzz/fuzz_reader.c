@@ -1,5 +1,6 @@
 /* Fuzz target for the trace reader: opens the input as a trace file image, reads
- * every record, seeks a few positions and looks at the stacks there.
+ * every record, seeks a few positions and looks at the stacks there, and profiles it
+ * (profile.h, both windows).
  *
  * It also decodes each chunk through rw_reader_decoder_new, looks every definition
  * id (and ids past the tables) up through vocab.h, and reads every input record
@@ -16,6 +17,7 @@
 
 #include "container.h"
 #include "inputs.h"
+#include "profile.h"
 #include "reader.h"
 
 /* Bounds the work per input (a small zstd frame can expand to RW_FRAME_MAX). */
@@ -107,6 +109,21 @@ static void exercise(const uint8_t *data, size_t size)
     }
     volatile size_t text_sink = textlen;
     (void)text_sink;
+
+    /* rewind stats over it, in cProfile's window (which reads the import audit
+     * events' text) and over the whole trace with line times. */
+    if (rw_reader_nevents(r) <= MAX_RECORDS) {
+        for (int mode = 0; mode < 2; mode++) {
+            rw_profile_opts po;
+            rw_profile_opts_default(&po);
+            po.cprofile = mode;
+            po.lines = !mode;
+            rw_profile *p = NULL;
+            if (rw_profile_run(r, &po, &p, &err) == RW_OK)
+                (void)rw_profile_strip_dirs(p, &err);
+            rw_profile_free(p);
+        }
+    }
 
     /* Every input record, touching its bytes. */
     rw_inputs_iter *it = NULL;

@@ -228,6 +228,107 @@ static int spit(const char *dir, const char *name, const uint8_t *b, size_t len)
     return 0;
 }
 
+/* cprofile-imports.rwd: imports as rewind stats' cProfile window sees them (the
+ * import audit events, _find_and_load, _handle_fromlist and _call_with_frames_removed
+ * of <frozen importlib._bootstrap>, a module cProfile has loaded and one it has not). */
+static int write_imports(const char *path)
+{
+    Rewind__Metadata meta = REWIND__METADATA__INIT;
+    char *argv[] = {"x.py"};
+    meta.n_argv = 1;
+    meta.argv = argv;
+    meta.cwd = "/t";
+    meta.run_kind = "script";
+    meta.run_target = "x.py";
+    meta.start_tick = 1000;
+    meta.ns_per_tick = 1.0;
+    meta.calib_ns_per_event = 1.0;
+    rw_writer *w = NULL;
+    rw_err err = {0};
+    if (rw_writer_open(path, NULL, 1, &meta, &w, &err) != RW_OK) {
+        fprintf(stderr, "make_corpus: %s\n", err.msg);
+        return -1;
+    }
+    static const char src[] = "import json\nfrom re import _parser\n";
+    rw_writer_def_file(w, 1, "/t/x.py", src, sizeof src - 1, 1);
+    rw_writer_def_file(w, 2, "<frozen importlib._bootstrap>", NULL, 0, 0);
+    rw_writer_def_file(w, 3, "/usr/lib/python3.11/re/__init__.py", NULL, 0, 0);
+    rw_writer_def_file(w, 4, "/usr/lib/python3.11/json/__init__.py", NULL, 0, 0);
+    rw_writer_def_code(w, 1, 1, "<module>", "<module>", 1, 0, NULL, 0);
+    rw_writer_def_code(w, 2, 2, "_find_and_load", "_find_and_load", 1167, 0, NULL, 0);
+    rw_writer_def_code(w, 3, 3, "<module>", "<module>", 1, 0, NULL, 0);
+    rw_writer_def_code(w, 4, 2, "_call_with_frames_removed", "_call_with_frames_removed", 233,
+                       0, NULL, 0);
+    rw_writer_def_code(w, 5, 2, "_gcd_import", "_gcd_import", 1190, 0, NULL, 0);
+    rw_writer_def_code(w, 6, 2, "_handle_fromlist", "_handle_fromlist", 1209, 0, NULL, 0);
+    rw_writer_def_code(w, 7, 4, "<module>", "<module>", 1, 0, NULL, 0);
+    rw_writer_def_cfunc(w, 1, "<built-in method builtins.exec>", "exec", "builtins");
+    rw_writer_def_cfunc(w, 2, "<method 'format' of 'str' objects>", "format", "");
+    rw_writer_def_cfunc(w, 3, "<built-in method builtins.__import__>", "__import__",
+                        "builtins");
+    rw_writer_def_thread(w, 1, 140001, 4001, "MainThread", 1);
+    rw_writer_def_name(w, 1, "import");
+    rw_stream *s = rw_writer_stream(w);
+    uint64_t t = 1000;
+#define CALL(code, line) rw_stream_put(s, RW_REC(RW_K_CALL, t += 3), (code) | (uint64_t)(line) << 32)
+#define RET() rw_stream_put(s, RW_REC(RW_K_RETURN, t += 2), 0)
+#define CCALL(f) rw_stream_put(s, RW_REC(RW_K_C_CALL, t += 2), (f))
+#define CRET() rw_stream_put(s, RW_REC(RW_K_C_RETURN, t += 1), 0)
+#define AUDIT(text) rw_stream_put_text(s, RW_REC(RW_K_AUDIT, t), 1, text, sizeof text - 1)
+    rw_stream_put(s, RW_REC(RW_K_THREAD, t), 1);
+    CALL(1, 1);
+    rw_stream_put(s, RW_REC(RW_K_LINE, t += 1), 1);
+    AUDIT("('json', None, [])");
+    CALL(2, 1167); /* json: loaded by both runs */
+    CCALL(1);
+    CALL(7, 1);
+    AUDIT("('re', None, [])");
+    CALL(2, 1167); /* re: cProfile has it */
+    CCALL(1);
+    CALL(3, 1);
+    RET();
+    CRET();
+    RET();
+    RET();
+    CRET();
+    RET();
+    rw_stream_put(s, RW_REC(RW_K_LINE, t += 1), 2);
+    CALL(6, 1209); /* from re import _parser: the submodule through __import__ */
+    CCALL(2);
+    CRET();
+    CALL(4, 233);
+    CCALL(3);
+    AUDIT("('re._parser'");
+    CALL(2, 1167);
+    RET();
+    CRET();
+    RET();
+    CALL(4, 233); /* and through _gcd_import, with no audit event */
+    CALL(5, 1190);
+    CALL(2, 1167);
+    CCALL(1);
+    CALL(3, 1);
+    RET();
+    CRET();
+    RET();
+    RET();
+    RET();
+    RET();
+    AUDIT("(");
+    CALL(2, 1167); /* a load still running when the trace ends */
+#undef CALL
+#undef RET
+#undef CCALL
+#undef CRET
+#undef AUDIT
+    Rewind__RunEnd end = REWIND__RUN_END__INIT;
+    if (rw_writer_close(w, &end, NULL, &err) != RW_OK) {
+        fprintf(stderr, "make_corpus: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -260,6 +361,9 @@ int main(int argc, char **argv)
                         seeds[i].line_times, seeds[i].inputs))
             return 1;
     }
+    snprintf(path, sizeof path, "%s/cprofile-imports.rwd", dir);
+    if (write_imports(path))
+        return 1;
     /* Damaged variants of small.rwd and raw.rwd. */
     size_t len;
     snprintf(path, sizeof path, "%s/small.rwd", dir);
