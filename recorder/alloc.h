@@ -5,10 +5,21 @@
 #ifndef RW_ALLOC_H
 #define RW_ALLOC_H
 
+#include <stddef.h>
+
 /* Wraps the RAW, MEM and OBJ allocators of the running interpreter. Called once,
  * with the GIL, after Py_InitializeFromConfig: blocks allocated earlier are not in the
  * trace, and their frees are recorded like any other (readers ignore frees of unknown
  * blocks, as tracemalloc does). */
 void rw_alloc_install(void);
+
+/* A Python object was initialised (_Py_NewReference) in block, of size bytes: when
+ * block is not the one this thread's allocator hook just handed out, the object was
+ * taken off a free list (tuples, lists, dicts, floats, ...), and tracemalloc gives
+ * its block the current traceback (_PyTraceMalloc_NewReference). Recorded as an
+ * ALLOC_OBJ of the block, which readers apply as tracemalloc's add_trace: the block
+ * gets the traceback of that position (docs/memory.md, "Fidelity"). Called with the
+ * GIL (newref.c). */
+void rw_alloc_reused(void *block, size_t size);
 
 #endif
