@@ -699,6 +699,19 @@ static rw_code run(rw_mem *m, uint64_t pos, uint64_t stop_alloc, rw_err *err)
             }
         }
         if (RW_IS_ALLOC(ev.kind)) {
+            held_alloc *last = m->nheld ? &m->held[m->nheld - 1] : NULL;
+            if (last && !last->keep && last->ev.kind == RW_K_ALLOC_RAW &&
+                ev.kind != RW_K_ALLOC_RAW && last->ev.addr == ev.addr &&
+                last->ev.thread == ev.thread) {
+                /* PyMem_Malloc / PyObject_Malloc of more than 512 bytes: pymalloc
+                 * asked PyMem_RawMalloc for the block, and both hooks recorded it
+                 * (the inner one first). tracemalloc traces it once, in the outer
+                 * call: so does this. */
+                RW_TRY(alloc_site(m, &ev, &last->site, err));
+                last->ev = ev;
+                m->u.pos = ev.pos;
+                continue;
+            }
             if (m->nheld == 2) {
                 held_alloc first = m->held[0];
                 m->held[0] = m->held[1];
