@@ -22,4 +22,11 @@ void rw_alloc_install(void);
  * GIL (newref.c). */
 void rw_alloc_reused(void *block, size_t size);
 
+/* The cyclic GC's generation counts (newref.c): saved when the interpreter has
+ * started, restored just before the program runs, so that rewind's own Python-level
+ * work in between (hooks, calibration) leaves the next automatic collection where a
+ * plain run would have it. Called with the GIL. */
+void rw_gc_counts_save(int counts[3]);
+void rw_gc_counts_restore(const int counts[3]);
+
 #endif
