@@ -353,6 +353,43 @@ class MemoryEqualsTracemallocOnRealCode(rwtest.TestCase):
         self.check_module("test.test_shlex")
 
 
+class MainEndPosition(rwtest.TestCase):
+    """The default position of `rewind memory` is @main-end: the main module's
+    RETURN, before atexit handlers and finalisation (docs/memory.md, "Positions")."""
+
+    def main_end(self, rec, path_suffix):
+        evs = rwtest.events(rec.trace, "--kinds", "call,return", "--thread", "1")
+        rets = [e for e in evs if e["kind"] == "return" and e["func"] == "<module>"
+                and (e["file"] or "").endswith(path_suffix)]
+        self.assertTrue(rets, evs[-5:])
+        return rets[0]["pos"]
+
+    def check(self, rec, path_suffix):
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        out = rwtest.rewind("memory", rec.trace, "-n", "1").stdout
+        m = re.search(r"Snapshot at position (\d+) \(@main-end\)", out)
+        self.assertIsNotNone(m, out)
+        self.assertEqual(int(m.group(1)), self.main_end(rec, path_suffix))
+        end = rwtest.rewind("memory", rec.trace, "--at", "@end", "-n", "1").stdout
+        n = int(re.search(r"of (\d+) events", end).group(1))
+        self.assertIn(f"Snapshot at position {n} (@end)", end)
+        self.assertLess(int(m.group(1)), n)  # the atexit handler runs after it
+
+    def test_script(self):
+        prog = self.write("prog.py", "import atexit\natexit.register(lambda: [0] * 9)\n"
+                                     "keep = [[i] for i in range(100)]\n")
+        self.check(self.record(prog), "prog.py")
+
+    def test_module(self):
+        self.write("modmain.py", "import atexit\natexit.register(print, 'bye')\n"
+                                 "keep = [[i] for i in range(100)]\n")
+        self.check(self.record(["-m", "modmain"]), "modmain.py")
+
+    def test_command(self):
+        self.check(self.record(["-c", "import atexit; atexit.register(print, 1)\nx = 2"]),
+                   "<string>")
+
+
 def shutil_copy(src, dst):
     import shutil
     shutil.copyfile(src, dst)
