@@ -12,9 +12,12 @@
  * not have called at that point either), so what is allocated or freed then is the
  * recorder's own temporaries.
  */
+#define Py_BUILD_CORE 1 /* _PyType_PreHeaderSize */
 #include "alloc.h"
 
 #include "state.h"
+
+#include "internal/pycore_object.h"
 #include "threads.h"
 
 enum { D_RAW, D_MEM, D_OBJ, ND };
@@ -114,13 +117,22 @@ DOMAIN_HOOKS(D_RAW, raw)
 DOMAIN_HOOKS(D_MEM, mem)
 DOMAIN_HOOKS(D_OBJ, obj)
 
-void rw_alloc_reused(void *block, size_t size)
+void rw_alloc_newref(PyObject *op)
 {
-    uintptr_t b = (uintptr_t)block;
+    PyTypeObject *tp = Py_TYPE(op);
+    size_t pre = _PyType_PreHeaderSize(tp); /* GC header, managed dict pointers */
+    uintptr_t b = (uintptr_t)op - pre;
     if (RW_LIKELY(b == last_block)) {
         last_block = 0; /* checked: a second initialisation of it is a reuse */
         return;
     }
+    /* The size its allocation asked for: basicsize plus items (what PyObject_GC_NewVar
+     * and friends ask for), with the pre-header. */
+    Py_ssize_t items = Py_SIZE(op) < 0 ? -Py_SIZE(op) : Py_SIZE(op);
+    size_t size = pre + (tp->tp_itemsize ? (size_t)_PyObject_VAR_SIZE(tp, items)
+                                         : (size_t)tp->tp_basicsize);
+    if (RW_UNLIKELY(size == 0 || size > ((size_t)1 << 40)))
+        return; /* not a size this object's block can have: leave the block alone */
     rec(D_OBJ, RW_REC(kalloc[D_OBJ], size), b, 0);
 }
 

@@ -13,14 +13,15 @@
  * blocks, as tracemalloc does). */
 void rw_alloc_install(void);
 
-/* A Python object was initialised (_Py_NewReference) in block, of size bytes: when
+/* A Python object was initialised (_Py_NewReference; op is a PyObject *): when its
  * block is not the one this thread's allocator hook just handed out, the object was
- * taken off a free list (tuples, lists, dicts, floats, ...), and tracemalloc gives
- * its block the current traceback (_PyTraceMalloc_NewReference). Recorded as an
- * ALLOC_OBJ of the block, which readers apply as tracemalloc's add_trace: the block
- * gets the traceback of that position (docs/memory.md, "Fidelity"). Called with the
- * GIL (newref.c). */
-void rw_alloc_reused(void *block, size_t size);
+ * taken off a free list (tuples, lists, dicts, floats, ...), and tracemalloc gives its
+ * block the current traceback (_PyTraceMalloc_NewReference). Recorded as an ALLOC_OBJ
+ * of the block with the object's size, which readers apply as tracemalloc's
+ * add_trace: the block gets the traceback of that position (docs/memory.md,
+ * "Fidelity"). Called with the GIL (newref.c), only while recording and not busy. */
+struct _object;
+void rw_alloc_newref(struct _object *op);
 
 /* The cyclic GC's generation counts (newref.c): saved when the interpreter has
  * started, restored just before the program runs, so that rewind's own Python-level

@@ -34,11 +34,7 @@ void __wrap__Py_NewReference(PyObject *op)
     if (RW_UNLIKELY(rw_tls.busy) || !rw_st.allocations ||
         RW_UNLIKELY(!atomic_load_explicit(&rw_st.on, memory_order_relaxed)))
         return;
-    PyTypeObject *tp = Py_TYPE(op);
-    size_t pre = _PyType_PreHeaderSize(tp);
-    size_t size = tp->tp_itemsize ? (size_t)_PyObject_VAR_SIZE(tp, Py_SIZE(op))
-                                  : (size_t)tp->tp_basicsize;
-    rw_alloc_reused((char *)op - pre, pre + size);
+    rw_alloc_newref(op);
 }
 
 PyFrameObject *__real__PyFrame_New_NoTrack(PyCodeObject *code) __attribute__((weak));
