@@ -34,10 +34,12 @@ static void usage(FILE *out)
         "memory (current and peak so far, as tracemalloc.get_traced_memory()) and the top\n"
         "statistics as snapshot.statistics(key_type, cumulative) prints them.\n\n"
         "options:\n"
-        "  --at POS            position of the snapshot (default @end): an event number,\n"
-        "                      @start, @end, @exception, @peak, a time (1.5s, 250ms) or\n"
-        "                      FILE:LINE (the first time that line ran); the state at POS\n"
-        "                      is everything allocated and freed before event POS runs\n"
+        "  --at POS            position of the snapshot (default @main-end, the end of the\n"
+        "                      main module's code, before finalisation): an event number,\n"
+        "                      @start, @end (after finalisation), @main-end, @exception,\n"
+        "                      @peak, a time (1.5s, 250ms) or FILE:LINE (the first time\n"
+        "                      that line ran); the state at POS is everything allocated\n"
+        "                      and freed before event POS runs\n"
         "  -n N                show the top N statistics (default 10; 0 = all)\n"
         "  --group-by KEY      lineno (default), filename or traceback\n"
         "  --limit-frames N    frames kept per traceback, most recent first (default 25,\n"
@@ -369,7 +371,7 @@ static int run(const opts *o)
         return RW_EXIT_FAIL;
     }
     target at, cmp;
-    const char *opt = "--at", *spec = o->at ? o->at : "@end";
+    const char *opt = "--at", *spec = o->at ? o->at : "@main-end";
     rw_code prc = resolve(r, spec, &at, &err);
     if (prc == RW_OK && o->compare_to) {
         opt = "--compare-to";

@@ -12,12 +12,20 @@
  * not have called at that point either), so what is allocated or freed then is the
  * recorder's own temporaries.
  */
+#define Py_BUILD_CORE 1 /* _PyType_PreHeaderSize */
 #include "alloc.h"
 
 #include "state.h"
+
+#include "internal/pycore_object.h"
 #include "threads.h"
 
 enum { D_RAW, D_MEM, D_OBJ, ND };
+
+/* The last block this thread obtained from a hooked allocator (0: none since the last
+ * reuse check), so that rw_alloc_reused can tell a block just allocated from one
+ * taken off a free list. Thread-local: every thread allocates. */
+static __thread uintptr_t last_block;
 
 /* Owner: this file; written once by rw_alloc_install (main thread, GIL held, before
  * recording starts), read by every hook. Global because CPython calls the hooks with
@@ -56,6 +64,7 @@ HOT void rec(int d, uint64_t w0, uint64_t w1, int is_alloc)
 HOT void *do_malloc(int d, size_t size)
 {
     void *p = alloc.prev[d].malloc(alloc.prev[d].ctx, size);
+    last_block = (uintptr_t)p;
     if (RW_LIKELY(p != NULL))
         rec(d, RW_REC(kalloc[d], size), (uintptr_t)p, 1);
     return p;
@@ -64,6 +73,7 @@ HOT void *do_malloc(int d, size_t size)
 HOT void *do_calloc(int d, size_t nelem, size_t elsize)
 {
     void *p = alloc.prev[d].calloc(alloc.prev[d].ctx, nelem, elsize);
+    last_block = (uintptr_t)p;
     if (RW_LIKELY(p != NULL))
         rec(d, RW_REC(kalloc[d], nelem * elsize), (uintptr_t)p, 1); /* no overflow: it succeeded */
     return p;
@@ -72,6 +82,7 @@ HOT void *do_calloc(int d, size_t nelem, size_t elsize)
 HOT void *do_realloc(int d, void *ptr, size_t size)
 {
     void *p = alloc.prev[d].realloc(alloc.prev[d].ctx, ptr, size);
+    last_block = (uintptr_t)p;
     if (p) {
         /* Recorded after success: a failed realloc leaves the old block live. (With
          * RAW called by two threads at once, another thread could in theory be given
@@ -105,6 +116,25 @@ HOT void do_free(int d, void *ptr)
 DOMAIN_HOOKS(D_RAW, raw)
 DOMAIN_HOOKS(D_MEM, mem)
 DOMAIN_HOOKS(D_OBJ, obj)
+
+void rw_alloc_newref(PyObject *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    size_t pre = _PyType_PreHeaderSize(tp); /* GC header, managed dict pointers */
+    uintptr_t b = (uintptr_t)op - pre;
+    if (RW_LIKELY(b == last_block)) {
+        last_block = 0; /* checked: a second initialisation of it is a reuse */
+        return;
+    }
+    /* The size its allocation asked for: basicsize plus items (what PyObject_GC_NewVar
+     * and friends ask for), with the pre-header. */
+    Py_ssize_t items = Py_SIZE(op) < 0 ? -Py_SIZE(op) : Py_SIZE(op);
+    size_t size = pre + (tp->tp_itemsize ? (size_t)_PyObject_VAR_SIZE(tp, items)
+                                         : (size_t)tp->tp_basicsize);
+    if (RW_UNLIKELY(size == 0 || size > ((size_t)1 << 40)))
+        return; /* not a size this object's block can have: leave the block alone */
+    rec(D_OBJ, RW_REC(kalloc[D_OBJ], size), b, 0);
+}
 
 void rw_alloc_install(void)
 {

@@ -5,10 +5,29 @@
 #ifndef RW_ALLOC_H
 #define RW_ALLOC_H
 
+#include <stddef.h>
+
 /* Wraps the RAW, MEM and OBJ allocators of the running interpreter. Called once,
  * with the GIL, after Py_InitializeFromConfig: blocks allocated earlier are not in the
  * trace, and their frees are recorded like any other (readers ignore frees of unknown
  * blocks, as tracemalloc does). */
 void rw_alloc_install(void);
+
+/* A Python object was initialised (_Py_NewReference; op is a PyObject *): when its
+ * block is not the one this thread's allocator hook just handed out, the object was
+ * taken off a free list (tuples, lists, dicts, floats, ...), and tracemalloc gives its
+ * block the current traceback (_PyTraceMalloc_NewReference). Recorded as an ALLOC_OBJ
+ * of the block with the object's size, which readers apply as tracemalloc's
+ * add_trace: the block gets the traceback of that position (docs/memory.md,
+ * "Fidelity"). Called with the GIL (newref.c), only while recording and not busy. */
+struct _object;
+void rw_alloc_newref(struct _object *op);
+
+/* The cyclic GC's generation counts (newref.c): saved when the interpreter has
+ * started, restored just before the program runs, so that rewind's own Python-level
+ * work in between (hooks, calibration) leaves the next automatic collection where a
+ * plain run would have it. Called with the GIL. */
+void rw_gc_counts_save(int counts[3]);
+void rw_gc_counts_restore(const int counts[3]);
 
 #endif

@@ -588,6 +588,8 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         rw_in_stop();
         return started;
     }
+    int gc_counts[3];
+    rw_gc_counts_save(gc_counts); /* rewind's own work below must not move the GC */
     /* From here to Py_RunMain, everything is rewind's own work: its libc calls (the
      * metadata's getcwd and uname, the trace's opening, the clock's calibration) are
      * neither logged nor answered from the log. The Python-visible work in between is
@@ -710,6 +712,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     }
     rw_in_resume();
 
+    rw_gc_counts_restore(gc_counts);
     int status = Py_RunMain();
     /* -m mode hands a SystemExit's status back here (script and -c modes end in
      * exit(), see on_libc_end). */

@@ -10,7 +10,7 @@
 #include "records.h"
 #include "scan.h"
 
-#define SPELLINGS "an event number, @start, @end, @exception, @peak, @crash, a time such " \
+#define SPELLINGS "an event number, @start, @end, @main-end, @exception, @peak, @crash, a time such " \
                   "as 1.5s " \
                   "or 250ms, or FILE:LINE"
 
@@ -181,6 +181,8 @@ rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err
         *pos = n;
         return RW_OK;
     }
+    if (!strcmp(spec, "@main-end"))
+        return rw_pos_main_end(r, pos, err);
     if (!strcmp(spec, "@peak"))
         return rw_pos_peak(r, pos, NULL, err);
     if (!strcmp(spec, "@crash")) {
@@ -300,4 +302,84 @@ rw_code rw_pos_crash(const rw_reader *r, uint64_t *pos, const Rewind__CrashRepor
                           "%zu stack dump%s: 'rewind info' shows them)", dumps, dumps == 1 ? "" : "s");
     return rw_err_set(err, RW_ENOTFOUND,
                       "@crash: the run did not crash or time out: no crash record");
+}
+
+/* ---- @main-end -------------------------------------------------------------------- */
+
+typedef struct main_ctx {
+    const rw_defs *d;
+    const rw_scan *s;
+    int module_mode;     /* run by -m: the main module is exec'd by runpy's _run_code */
+    uint64_t call_pos;   /* the main module's CALL, UINT64_MAX before it is found */
+    uint32_t depth;
+    int found;
+    uint64_t pos;
+} main_ctx;
+
+static int code_is(const rw_defs *d, uint32_t code, const char *name)
+{
+    const Rewind__CodeDef *cd = rw_defs_code(d, code);
+    return cd && cd->name && !strcmp(cd->name, name);
+}
+
+static int main_visit(void *p, const rw_event *ev)
+{
+    main_ctx *c = p;
+    if (c->call_pos == UINT64_MAX) {
+        if (ev->kind != RW_K_CALL || !code_is(c->d, ev->code, "<module>"))
+            return 0;
+        if (c->module_mode) {
+            /* The Python frame under it (C frames such as exec() skipped) must be
+             * runpy's _run_code. */
+            const rw_stack *st = rw_scan_stack(c->s, ev->thread);
+            int ok = 0;
+            for (uint32_t i = st ? st->depth - 1 : 0; st && i-- > 0;) {
+                if (st->frames[i].is_c)
+                    continue;
+                const char *path = rw_defs_code_path(c->d, st->frames[i].code);
+                ok = code_is(c->d, st->frames[i].code, "_run_code") && path &&
+                     (path_matches(path, "runpy.py") || !strcmp(path, "<frozen runpy>"));
+                break;
+            }
+            if (!ok)
+                return 0;
+        } else if (ev->depth != 1) {
+            return 0;
+        }
+        c->call_pos = ev->pos;
+        c->depth = ev->depth;
+        return 0;
+    }
+    if (ev->kind == RW_K_RETURN && ev->depth == c->depth && ev->call_pos == c->call_pos) {
+        c->found = 1;
+        c->pos = ev->pos;
+        return 1;
+    }
+    return 0;
+}
+
+rw_code rw_pos_main_end(const rw_reader *r, uint64_t *pos, rw_err *err)
+{
+    const Rewind__Metadata *md = rw_reader_metadata(r);
+    main_ctx c = {.d = rw_reader_defs(r), .call_pos = UINT64_MAX};
+    c.module_mode = md && md->run_kind && !strcmp(md->run_kind, "module");
+    rw_scan_opts so;
+    rw_scan_opts_default(&so);
+    so.thread = 1; /* the main thread: the first ThreadDef */
+    so.decode = RW_DECODE_SKIP_ALLOCS;
+    rw_scan *s;
+    RW_TRY(rw_scan_open(r, &so, &s, err));
+    c.s = s;
+    rw_event ev;
+    int rc;
+    while ((rc = rw_scan_next(s, &ev, err)) == 1)
+        if (main_visit(&c, &ev))
+            break;
+    rw_scan_close(s);
+    if (rc < 0)
+        return err->code;
+    /* A main module that never returned (os._exit, a crash, a trace cut short) ends
+     * with the run. */
+    *pos = c.found ? c.pos : rw_reader_nevents(r);
+    return RW_OK;
 }

@@ -6,7 +6,9 @@
  * (every record applied). Accepted spellings:
  *   N             an event number
  *   @start        0
- *   @end          the end of the run
+ *   @end          the end of the run (after the interpreter's finalisation)
+ *   @main-end     the end of the program's own code: the main module's RETURN (the
+ *                 state after its last line, before finalisation and atexit)
  *   @exception    where the uncaught exception reached sys.excepthook
  *   @peak         where traced memory (all domains) was highest
  *   @crash        where the last fatal signal or --timeout report was made (CRASH
@@ -25,6 +27,11 @@
  * spelling is wrong, RW_ENOTFOUND when it names nothing in this trace (no uncaught
  * exception, a line that never ran, a time past the end). */
 rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err *err);
+
+/* @main-end: the RETURN event of the main module's frame in the main thread (for
+ * -m, the module that runpy's _run_code executes; else the <module> frame at depth
+ * 1), or the end of the run when that frame never returned. */
+rw_code rw_pos_main_end(const rw_reader *r, uint64_t *pos, rw_err *err);
 
 /* The position of the highest traced memory and that amount (bytes), by one pass
  * over the trace. */

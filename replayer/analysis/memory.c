@@ -106,6 +106,8 @@ struct rw_mem {
     held_alloc held[2];
     int nheld;
     uint8_t *code_seen;    /* CodeDef id -> a CALL of it was replayed */
+    uint64_t *gen_frame;   /* CodeDef id of a generator-like code -> the size of its
+                            * frame object (0 = not known yet) */
 
     /* timeline */
     rw_timebase timebase;  /* the trace's; samples run from its start_tick */
@@ -449,6 +451,8 @@ static void reset_state(rw_mem *m)
     m->stopped = 0;
     if (m->code_seen)
         memset(m->code_seen, 0, m->ncodes + 1);
+    if (m->gen_frame)
+        memset(m->gen_frame, 0, (m->ncodes + 1) * sizeof *m->gen_frame);
     m->next_progress = PROGRESS_EVERY;
     for (uint32_t i = 0; i < m->ncache; i++)
         m->cache[i].valid = 0;
@@ -483,7 +487,8 @@ rw_code rw_mem_new(const rw_reader *r, const rw_mem_opts *opts, rw_mem **out, rw
     }
     m->scratch = malloc(o.max_frames * sizeof *m->scratch);
     m->code_seen = calloc(m->ncodes + 1, 1);
-    if (!m->scratch || !m->code_seen || rw_addrmap_init(&m->live) < 0) {
+    m->gen_frame = calloc(m->ncodes + 1, sizeof *m->gen_frame);
+    if (!m->scratch || !m->code_seen || !m->gen_frame || rw_addrmap_init(&m->live) < 0) {
         rw_mem_free(m);
         return oom(err);
     }
@@ -522,6 +527,7 @@ void rw_mem_free(rw_mem *m)
     free(m->idx);
     free(m->scratch);
     free(m->code_seen);
+    free(m->gen_frame);
     free(m->cache);
     free(m->tl_max);
     free(m->tl_last);
@@ -603,8 +609,16 @@ static rw_code flush_held(rw_mem *m, rw_err *err)
  * of a frame when its first trace event (CALL) is delivered, and the code object's
  * line array (PyMem) the first time that code is traced; both come right before the
  * CALL record, after everything the program allocated. Without a trace function
- * neither would exist, so tracemalloc would not see them: drop them here. A
- * generator's frame object outlives its first CALL, so resumes are left alone. */
+ * neither would exist, so tracemalloc would not see them: drop them here (their
+ * frees are then ignored, as frees of blocks never traced).
+ *
+ * A generator's (or coroutine's) frame object is made at its first resume only and
+ * outlives it; later resumes allocate nothing. The first CALL of a generator-like
+ * code is the first resume of its first generator, with the line array after the
+ * frame object: both are dropped, and the frame object's size (the same for every
+ * generator of that code) is remembered. At a later CALL of that code, the last
+ * allocation before it is the frame object of a generator's first resume when it has
+ * that size; otherwise it is the program's (a resumed generator makes none). */
 static void decide_held(rw_mem *m, const rw_event *ev)
 {
     int undecided = m->nheld && !m->held[m->nheld - 1].keep;
@@ -616,12 +630,16 @@ static void decide_held(rw_mem *m, const rw_event *ev)
         int first = c < m->ncodes && !m->code_seen[c];
         held_alloc *h = m->held;
         int n = m->nheld;
-        if (!genlike && h[n - 1].ev.thread == ev->thread) {
+        if (h[n - 1].ev.thread == ev->thread) {
             if (first && n == 2 && h[0].ev.kind == RW_K_ALLOC_OBJ &&
                 h[1].ev.kind == RW_K_ALLOC_MEM && h[0].ev.thread == ev->thread) {
+                if (genlike)
+                    m->gen_frame[c] = h[0].ev.size;
                 m->nheld = 0;
                 m->u.tracer_allocs += 2;
-            } else if (h[n - 1].ev.kind == RW_K_ALLOC_OBJ) {
+            } else if (h[n - 1].ev.kind == RW_K_ALLOC_OBJ &&
+                       (!genlike || (c < m->ncodes && m->gen_frame[c] &&
+                                     h[n - 1].ev.size == m->gen_frame[c]))) {
                 m->nheld--;
                 m->u.tracer_allocs++;
             }
@@ -681,6 +699,19 @@ static rw_code run(rw_mem *m, uint64_t pos, uint64_t stop_alloc, rw_err *err)
             }
         }
         if (RW_IS_ALLOC(ev.kind)) {
+            held_alloc *last = m->nheld ? &m->held[m->nheld - 1] : NULL;
+            if (last && !last->keep && last->ev.kind == RW_K_ALLOC_RAW &&
+                ev.kind != RW_K_ALLOC_RAW && last->ev.addr == ev.addr &&
+                last->ev.thread == ev.thread) {
+                /* PyMem_Malloc / PyObject_Malloc of more than 512 bytes: pymalloc
+                 * asked PyMem_RawMalloc for the block, and both hooks recorded it
+                 * (the inner one first). tracemalloc traces it once, in the outer
+                 * call: so does this. */
+                RW_TRY(alloc_site(m, &ev, &last->site, err));
+                last->ev = ev;
+                m->u.pos = ev.pos;
+                continue;
+            }
             if (m->nheld == 2) {
                 held_alloc first = m->held[0];
                 m->held[0] = m->held[1];

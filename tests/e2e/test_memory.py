@@ -10,6 +10,7 @@ marked one are left out (the tracemalloc run takes its snapshot while that line
 runs; `--at` is the state before it).
 """
 
+import collections
 import os
 import re
 import unittest
@@ -19,13 +20,12 @@ import rwtest
 PROGS = os.path.join(rwtest.HERE, "progs_memory")
 STAT_RE = re.compile(r"^(.*):(\d+): size=(.*), count=(\d+)(?:, average=.*)?$")
 
-# The recorded interpreter's free lists are not quite in the state python3's are
-# (docs/memory.md, "Differences"): a list or dict header, or a class's small internal
-# blocks, may be reused from a free list in one run and allocated in the other. Per
-# line, at most this many blocks of at most this size each may differ; everything
-# else must be equal.
-NOISE_BLOCKS = 3
-NOISE_SIZE = 112
+# Blocks reused from free lists are recorded (docs/memory.md, "Fidelity"), so every
+# line of allocs.py is exact, but for the list that take_snapshot() itself takes off
+# the list free list (cause 5 there: one line may have one 56-byte block more) and the
+# int made from a class's address (cause 4: a class statement has 4 bytes more).
+NOISE_BLOCKS = 0
+NOISE_SIZE = 0
 
 
 def snapshot_line(path):
@@ -94,8 +94,16 @@ class MemoryVsTracemalloc(rwtest.TestCase):
         theirs, _ = tracemalloc_stats(self.tm_pickle, self.prog, self.line)
         ours, _ = tracemalloc_stats(ours_pickle, self.prog, self.line)
         self.assertEqual(set(ours), set(theirs), out)
+        moved = 0
+        with open(self.prog) as f:
+            source = f.read().splitlines()
         for key in theirs:
             (ts, tc), (os_, oc) = theirs[key], ours[key]
+            if (os_ - ts, oc - tc) == (SNAPSHOT_LIST, 1) and not moved:
+                moved = 1
+                continue
+            if source[key[1] - 1].startswith("class ") and (os_ - ts, oc - tc) == (4, 0):
+                continue  # the class's address int: 32 bytes, not 28 (cause 4)
             self.assertLessEqual(abs(tc - oc), NOISE_BLOCKS, f"{key}: {theirs[key]} vs {ours[key]}")
             self.assertLessEqual(abs(ts - os_), NOISE_BLOCKS * NOISE_SIZE,
                                  f"{key}: {theirs[key]} vs {ours[key]}")
@@ -103,7 +111,7 @@ class MemoryVsTracemalloc(rwtest.TestCase):
         # bytearrays of known sizes, the kept half.
         top = sorted(theirs, key=lambda k: -theirs[k][0])[:4]
         for key in top:
-            self.assertAlmostEqual(ours[key][0], theirs[key][0], delta=NOISE_SIZE, msg=key)
+            self.assertAlmostEqual(ours[key][0], theirs[key][0], delta=SNAPSHOT_LIST, msg=key)
         big = [k for k in theirs if theirs[k][0] > 1_000_000]
         self.assertEqual(len(big), 2)  # the points and the bytearrays
 
@@ -185,6 +193,206 @@ class MemoryVsTracemalloc(rwtest.TestCase):
         self.assertEqual(p.returncode, 1)
         p = rwtest.rewind("memory", "--help")
         self.assertIn("usage: rewind memory", p.stdout)
+
+
+# ---- per-line equality with tracemalloc on real code (docs/memory.md, "Fidelity") ----
+
+# The line of tracemalloc.take_snapshot() that makes the list of traces
+# (_get_traces()): that list comes off the list free list when it has one, and
+# tracemalloc then gives it take_snapshot's traceback, so one list that a program
+# line had in the plain run moves to tracemalloc.py just as the snapshot is taken.
+SNAPSHOT_LIST = 56
+
+
+def snapshot_list_line():
+    import inspect
+    import tracemalloc
+    src, first = inspect.getsourcelines(tracemalloc.take_snapshot)
+    for i, text in enumerate(src):
+        if "_get_traces()" in text:
+            return tracemalloc.__file__, first + i
+    raise AssertionError("tracemalloc.take_snapshot no longer calls _get_traces()")
+
+
+def startup_files():
+    """Files that python3 -X tracemalloc has traces of before a program's first line:
+    their lines mix start-up blocks (which a recording, started just before user
+    code, never sees) with the program's, so they are not compared."""
+    code = ("import sys, tracemalloc\n"
+            "s = tracemalloc.take_snapshot()\n"
+            "print('\\n'.join(sorted({t.traceback[0].filename for t in s.traces})))\n")
+    out = rwtest.run([rwtest.python_bin(), "-X", "tracemalloc=1", "-c", code],
+                     check=True).stdout
+    return set(out.splitlines()) | {"<unknown>", "<string>"}
+
+
+def blocks_by_line(pickle_path):
+    """{(file, line): {size: count}} of a snapshot, by the most recent frame."""
+    code = (
+        "import collections, json, sys, tracemalloc\n"
+        "d = collections.defaultdict(collections.Counter)\n"
+        "for t in tracemalloc.Snapshot.load(sys.argv[1]).traces:\n"
+        "    f = t.traceback[-1]\n"
+        "    d[f.filename + ':' + str(f.lineno)][t.size] += 1\n"
+        "print(json.dumps(d))\n"
+    )
+    import collections
+    import json
+    out = rwtest.run([rwtest.python_bin(), "-c", code, pickle_path], check=True).stdout
+    res = {}
+    for key, sizes in json.loads(out).items():
+        f, _, line = key.rpartition(":")
+        res[(f, int(line))] = collections.Counter({int(k): v for k, v in sizes.items()})
+    return res
+
+
+def explained(tm, rw):
+    """Why the blocks of one line differ, or None when nothing documented explains it.
+    tm and rw are {size: count}."""
+    only_tm, only_rw = tm - rw, rw - tm
+    if not only_tm and not only_rw:
+        return "equal"
+    # An int made from an object's address (a class's key in its base's
+    # tp_subclasses): python3's heap lies below 2**30, rewind's objects at 32 TiB, so
+    # the int has one more 30-bit digit (28 -> 32 bytes).
+    if set(only_tm) == {28} and set(only_rw) == {32} and only_tm[28] == only_rw[32]:
+        return "address int"
+    if not only_tm and only_rw == {SNAPSHOT_LIST: 1}:
+        return "snapshot list"
+    return None
+
+
+class MemoryEqualsTracemallocOnRealCode(rwtest.TestCase):
+    """Each program takes tracemalloc.take_snapshot() at its line marked SNAPSHOT when
+    run as python3 -X tracemalloc=1; its recording (a run without tracemalloc) is asked
+    for `rewind memory --at FILE:LINE` of that line, and the blocks of every line
+    (size and count, by the most recent frame) must be equal, but for the documented
+    causes in explained()."""
+
+    @classmethod
+    def setUpClass(cls):
+        import shutil
+        import tempfile
+        cls.dir = tempfile.mkdtemp(prefix="rewind-memeq-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, ignore_errors=True)
+        cls.startup = startup_files()
+        cls.snap_line = snapshot_list_line()
+
+    def both(self, prog, *args, at=None):
+        path = os.path.join(self.dir, prog)
+        shutil_copy(os.path.join(PROGS, prog), path)
+        line = snapshot_line(path)
+        tm_pickle = os.path.join(self.dir, prog + ".tm.pickle")
+        p = rwtest.run([rwtest.python_bin(), "-X", "tracemalloc=1", path, *args, tm_pickle],
+                       cwd=self.dir)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rec = rwtest.record(path, [*args, "unused"], trace=prog + ".rwd", cwd=self.dir)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        rw_pickle = os.path.join(self.dir, prog + ".rw.pickle")
+        rwtest.rewind("memory", rec.trace, "--at", at or f"{prog}:{line}",
+                      "--limit-frames", "1", "-o", rw_pickle, check=True)
+        return path, rec, blocks_by_line(tm_pickle), blocks_by_line(rw_pickle)
+
+    def check_lines(self, tm, rw, lines):
+        why = {}
+        for key in lines:
+            why[key] = explained(tm.get(key, collections.Counter()),
+                                 rw.get(key, collections.Counter()))
+        bad = {k: (dict(tm.get(k, {})), dict(rw.get(k, {}))) for k, w in why.items() if not w}
+        self.assertEqual(bad, {}, "lines whose blocks differ (tracemalloc, rewind)")
+        moved = sum(1 for w in why.values() if w == "snapshot list")
+        had = tm.get(self.snap_line, collections.Counter())[SNAPSHOT_LIST]
+        self.assertLessEqual(moved, min(had, 1))
+        return why
+
+    def program_lines(self, path, tm, rw):
+        lines = {k for k in set(tm) | set(rw) if k[0] == path}
+        self.assertGreater(len(lines), 3)
+        return lines
+
+    def test_lru_cache_clear(self):
+        path, rec, tm, rw = self.both("lru_clear.py")
+        self.check_lines(tm, rw, self.program_lines(path, tm, rw))
+        # The lists made after cache_clear() are on the list comprehension's line.
+        with open(path) as f:
+            line = next(n for n, t in enumerate(f, 1) if t.startswith("kept ="))
+        self.assertEqual(tm[(path, line)], rw[(path, line)])
+
+    def test_generator_expressions(self):
+        path, rec, tm, rw = self.both("genexpr.py")
+        why = self.check_lines(tm, rw, self.program_lines(path, tm, rw))
+        self.assertEqual(set(why.values()), {"equal"})
+        # The default position (the end of the main module's code, here right after
+        # the marked line) gives the same blocks.
+        default = os.path.join(self.dir, "default.pickle")
+        out = rwtest.rewind("memory", rec.trace, "--limit-frames", "1", "-o", default,
+                            check=True).stdout
+        self.assertIn("(@main-end)", out)
+        self.assertEqual({k: v for k, v in blocks_by_line(default).items() if k[0] == path},
+                         {k: v for k, v in rw.items() if k[0] == path})
+
+    def check_module(self, module, top=40):
+        path, rec, tm, rw = self.both("run_unittest.py", module)
+        comparable = {k for k in set(tm) | set(rw)
+                      if k[0] not in self.startup and k != self.snap_line}
+        biggest = sorted(comparable, key=lambda k: -sum(s * n for s, n in
+                                                        tm.get(k, {}).items()))[:top]
+        why = self.check_lines(tm, rw, biggest)
+        # Most of the biggest lines are class statements, where only the address int
+        # differs; the test module's own lines are among them.
+        self.assertEqual(len(why), top)
+        self.assertTrue(any(k[0].endswith(module.replace(".", "/") + ".py") for k in comparable))
+
+    def test_cpython_test_bisect(self):
+        self.check_module("test.test_bisect")
+
+    def test_cpython_test_textwrap(self):
+        self.check_module("test.test_textwrap")
+
+    def test_cpython_test_shlex(self):
+        self.check_module("test.test_shlex")
+
+
+class MainEndPosition(rwtest.TestCase):
+    """The default position of `rewind memory` is @main-end: the main module's
+    RETURN, before atexit handlers and finalisation (docs/memory.md, "Positions")."""
+
+    def main_end(self, rec, path_suffix):
+        evs = rwtest.events(rec.trace, "--kinds", "call,return", "--thread", "1")
+        rets = [e for e in evs if e["kind"] == "return" and e["func"] == "<module>"
+                and (e["file"] or "").endswith(path_suffix)]
+        self.assertTrue(rets, evs[-5:])
+        return rets[0]["pos"]
+
+    def check(self, rec, path_suffix):
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        out = rwtest.rewind("memory", rec.trace, "-n", "1").stdout
+        m = re.search(r"Snapshot at position (\d+) \(@main-end\)", out)
+        self.assertIsNotNone(m, out)
+        self.assertEqual(int(m.group(1)), self.main_end(rec, path_suffix))
+        end = rwtest.rewind("memory", rec.trace, "--at", "@end", "-n", "1").stdout
+        n = int(re.search(r"of (\d+) events", end).group(1))
+        self.assertIn(f"Snapshot at position {n} (@end)", end)
+        self.assertLess(int(m.group(1)), n)  # the atexit handler runs after it
+
+    def test_script(self):
+        prog = self.write("prog.py", "import atexit\natexit.register(lambda: [0] * 9)\n"
+                                     "keep = [[i] for i in range(100)]\n")
+        self.check(self.record(prog), "prog.py")
+
+    def test_module(self):
+        self.write("modmain.py", "import atexit\natexit.register(print, 'bye')\n"
+                                 "keep = [[i] for i in range(100)]\n")
+        self.check(self.record(["-m", "modmain"]), "modmain.py")
+
+    def test_command(self):
+        self.check(self.record(["-c", "import atexit; atexit.register(print, 1)\nx = 2"]),
+                   "<string>")
+
+
+def shutil_copy(src, dst):
+    import shutil
+    shutil.copyfile(src, dst)
 
 
 def sanitized():

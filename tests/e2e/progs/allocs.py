@@ -32,6 +32,12 @@ build(1)
 if os.environ.get("ALLOCS_TRACEMALLOC"):
     import tracemalloc
     tracemalloc.start(1)
+# Empty the free lists: a tuple reused from one gets the traceback of its new object
+# only when its block is traced (allocated after tracemalloc.start()), and rewind
+# records such reuses (docs/memory.md, "Fidelity") without knowing where the test's
+# window starts.
+import gc
+gc.collect()
 start()
 keep = build(10000)
 checkpoint()
