@@ -1,0 +1,113 @@
+"""The reference for `rewind memory --at POS`: runs a program under tracemalloc and
+takes snapshots where rewind is asked for the same position, then writes
+Snapshot.statistics('lineno') of each as JSON: {"snapshots": {label: [[filename, line,
+size, count], ...]}, "preimported": [files of the modules imported before the program]}.
+
+    python3 ref_memory.py OUT.json LINES SCRIPT [ARGS...]
+    python3 ref_memory.py OUT.json unittest -m MODULE [ARGS...]
+
+LINES (a script): comma-separated line numbers of SCRIPT. Each is rewritten (same line,
+so line numbers do not move) to call the snapshot first: `stmt` becomes
+`__rewind_snapshot__(N); stmt`. Only the first run of each line takes one, as
+`rewind memory --at SCRIPT:N` is the first time line N runs. The marked lines must be
+simple statements.
+
+unittest (a unittest run, -m unittest or a test module calling unittest.main()): one
+snapshot, labelled "unittest", when unittest's runTests calls sys.exit at the end of the
+tests: the end of the program's own code.
+
+tracemalloc starts right before the program's code runs (rewind's recording starts
+there too, so start-up allocations are untraced on both sides), with one frame (the
+'lineno' statistics use only the most recent frame).
+"""
+
+import sys
+_START = set(sys.modules)     # before this file's own imports
+
+import json  # noqa: E402
+import os  # noqa: E402
+import tracemalloc  # noqa: E402
+
+before = []
+
+
+def preimported():
+    """Files of the modules this reference imported itself, before the program: the
+    program's own imports of them allocate nothing here."""
+    return sorted({getattr(m, "__file__", None) or "" for n, m in list(sys.modules.items())
+                   if n not in _START} - {""})
+
+snapshots = {}
+
+
+def take(label):
+    if label not in snapshots:
+        snapshots[label] = tracemalloc.take_snapshot()
+
+
+def write(out):
+    here = os.path.abspath(__file__)
+    result = {}
+    for label, snap in snapshots.items():
+        snap = snap.filter_traces([tracemalloc.Filter(False, here),
+                                   tracemalloc.Filter(False, tracemalloc.__file__)])
+        result[str(label)] = [[s.traceback[0].filename, s.traceback[0].lineno, s.size,
+                               s.count] for s in snap.statistics("lineno")]
+    with open(out, "w") as fp:
+        json.dump({"snapshots": result, "preimported": before}, fp)
+
+
+class SysWithSnapshotAtExit:
+    """unittest.main's view of sys: sys.exit takes the snapshot first."""
+
+    def __getattr__(self, name):
+        return getattr(sys, name)
+
+    def exit(self, status=None):
+        take("unittest")
+        sys.exit(status)
+
+
+def main():
+    out, lines, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+    status = 0
+    try:
+        if lines == "unittest":
+            import runpy
+            sys.argv = [argv[1], *argv[2:]]
+            before.extend(preimported())
+            tracemalloc.start(1)
+            import unittest.main
+            sys.modules["unittest.main"].sys = SysWithSnapshotAtExit()
+            runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+        else:
+            progname = argv[0]
+            marks = {int(n) for n in lines.split(",") if n}
+            with open(progname) as fp:
+                source = fp.read().splitlines(keepends=True)
+            for n in marks:
+                text = source[n - 1]
+                body = text.lstrip()
+                source[n - 1] = (text[:len(text) - len(body)] +
+                                 "__rewind_snapshot__(%d); " % n + body)
+            code = compile("".join(source), os.path.abspath(progname), "exec")
+            sys.argv = list(argv)
+            sys.path[0] = os.path.dirname(os.path.abspath(progname))
+            import builtins
+            import types
+            module = types.ModuleType("__main__")
+            sys.modules["__main__"] = module
+            globs = module.__dict__
+            globs.update({"__file__": progname, "__builtins__": builtins,
+                          "__cached__": None, "__rewind_snapshot__": take})
+            before.extend(preimported())
+            tracemalloc.start(1)
+            exec(code, globs)
+    except SystemExit as exc:
+        status = exc.code
+    write(out)
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()
