@@ -48,6 +48,7 @@ FIRST = 5            # differing keys shown per comparison
 TIMEOUT = 900
 PDB_TIMEOUT = 120    # a scripted session: seconds
 
+TEST_DIR = os.path.join(os.path.dirname(shutil.__file__), "test")
 UNITTEST_MAIN = os.path.join(os.path.dirname(shutil.__file__), "unittest", "main.py")
 
 
@@ -121,6 +122,12 @@ class Run:
     def path(self, name):
         return os.path.join(self.dir, name)
 
+    def own_file(self, filename):
+        """The program's own files: those of its folder (a script), CPython's test
+        package (a test module)."""
+        f = self.absfile(filename)
+        return f.startswith(self.dir + os.sep) or f.startswith(TEST_DIR + os.sep)
+
     def absfile(self, filename):
         if filename.startswith("<") or filename == "~":
             return filename
@@ -138,8 +145,9 @@ def result_equal(compared, **extra):
     return dict(status="equal", compared=compared, differing=0, **extra)
 
 
-def compare_maps(ref, ours, fmt_key=str, **extra):
-    """ref and ours map keys to values; a key missing on one side is None there."""
+def compare_maps(ref, ours, fmt_key=str, own=None, **extra):
+    """ref and ours map keys to values; a key missing on one side is None there. own(key):
+    whether the key is in the program's own files (counted apart as own_differing)."""
     keys = sorted(set(ref) | set(ours), key=lambda k: tuple(map(str, k))
                   if isinstance(k, tuple) else (str(k),))
     diff = [k for k in keys if ref.get(k) != ours.get(k)]
@@ -147,6 +155,10 @@ def compare_maps(ref, ours, fmt_key=str, **extra):
         return result_equal(len(keys), **extra)
     first = [f"{fmt_key(k)}: reference {ref.get(k)}, rewind {ours.get(k)}"
              for k in diff[:FIRST]]
+    if own:
+        extra["own_differing"] = sum(1 for k in diff if own(k))
+        extra["own_first"] = [f"{fmt_key(k)}: reference {ref.get(k)}, rewind {ours.get(k)}"
+                              for k in diff if own(k)][:FIRST]
     return dict(status="differs", compared=len(keys), differing=len(diff), first=first,
                 only_reference=sum(1 for k in diff if k not in ours),
                 only_rewind=sum(1 for k in diff if k not in ref), **extra)
@@ -220,9 +232,9 @@ _CPROFILE_PREIMPORTED = []
 def cprofile_preimported():
     """Files of the modules `python3 -m cProfile` imports before the program runs."""
     if not _CPROFILE_PREIMPORTED:
-        code = ("import sys, json; s = set(sys.modules); import cProfile, optparse, runpy, io;"
-                "print(json.dumps(sorted({getattr(m, '__file__', None) or '' for n, m in "
-                "sys.modules.items() if n not in s} - {''})))")
+        code = ("import sys; s = set(sys.modules); import cProfile, optparse, runpy, io;"
+                "m = dict(sys.modules); import json; print(json.dumps(sorted({getattr(m, '__file__', None) or '' for n, m in "
+                "m.items() if n not in s} - {''})))")
         proc = rwtest.run([rwtest.python_bin(), "-c", code], check=True)
         _CPROFILE_PREIMPORTED.append(set(json.loads(proc.stdout)))
     return _CPROFILE_PREIMPORTED[0]
@@ -256,14 +268,15 @@ def tool_stats(run):
             out[k] = tuple(a + b for a, b in zip(out.get(k, (0, 0)), v))
         return out
     ref, ours = profiles(run)
-    return compare_maps(by_abs(ref), by_abs(ours), fmt_func,
+    return compare_maps(by_abs(ref), by_abs(ours), fmt_func, own=lambda k: run.own_file(k[0]),
                         excluded_files=run.cache["profiles_skipped"])
 
 
 def tool_stats_keys(run):
     """The .prof keys as written: (file name as cProfile spells it, line, name)."""
     ref, ours = profiles(run)
-    return compare_maps(dict.fromkeys(ref, 1), dict.fromkeys(ours, 1), fmt_func)
+    return compare_maps(dict.fromkeys(ref, 1), dict.fromkeys(ours, 1), fmt_func,
+                        own=lambda k: run.own_file(k[0]))
 
 
 def parse_lcov(path, run):
@@ -300,7 +313,8 @@ def tool_coverage(run):
     files = {f for f, _ in ref_counts}
     ours = {k: v for k, v in ours_all.items() if k[0] in files}
     extra = sorted({f for f, _ in ours_all} - files - skip)
-    return compare_maps(ref_counts, ours, lambda k: f"{k[0]}:{k[1]}", files=len(files),
+    return compare_maps(ref_counts, ours, lambda k: f"{k[0]}:{k[1]}",
+                        own=lambda k: run.own_file(k[0]), files=len(files),
                         rewind_only_files=len(extra), excluded_files=len(pre))
 
 
@@ -355,7 +369,7 @@ def tool_memory(run):
             if run.absfile(f) not in skip:
                 ref_all[(label, run.absfile(f), line)] = (size, count)
     result = compare_maps(ref_all, ours_all, lambda k: f"@{k[0]} {k[1]}:{k[2]}",
-                          positions=len(positions), excluded_files=len(skip))
+                          own=lambda k: run.own_file(k[1]), positions=len(positions), excluded_files=len(skip))
     result["size_reference"] = sum(v[0] for v in ref_all.values())
     result["size_rewind"] = sum(v[0] for v in ours_all.values())
     return result
@@ -461,14 +475,15 @@ def cell(result):
         return ""
     status = result["status"]
     if status == "differs":
-        return f"{result['differing']} differ"
+        own = result.get("own_differing")
+        return f"{result['differing']} differ" + ("" if own is None else f" ({own} own)")
     return status
 
 
 def table(results, tools):
     names = list(results)
     width = max([len("program")] + [len(n) for n in names])
-    cols = [max(len(t), 12) for t in tools]
+    cols = [max([len(t)] + [len(cell(r.get(t))) for r in results.values()]) for t in tools]
     lines = ["program".ljust(width) + "  " + "  ".join(t.ljust(w) for t, w in zip(tools, cols))]
     for name in names:
         lines.append(name.ljust(width) + "  " + "  ".join(

@@ -16,9 +16,9 @@ unittest (a unittest run, -m unittest or a test module calling unittest.main()):
 snapshot, labelled "unittest", when unittest's runTests calls sys.exit at the end of the
 tests: the end of the program's own code.
 
-tracemalloc starts right before the program's code runs (rewind's recording starts
-there too, so start-up allocations are untraced on both sides), with one frame (the
-'lineno' statistics use only the most recent frame).
+tracemalloc starts right before the program's code is compiled (rewind's recording
+starts there too, so start-up allocations are untraced on both sides), with one frame
+(the 'lineno' statistics use only the most recent frame).
 """
 
 import sys
@@ -38,6 +38,7 @@ def preimported():
                    if n not in _START} - {""})
 
 snapshots = {}
+COMPILE_LINE = 0     # set below: the line of main() that compiles the script
 
 
 def take(label):
@@ -46,13 +47,24 @@ def take(label):
 
 
 def write(out):
+    """statistics('lineno') of each snapshot, without this file's own blocks, except that
+    the blocks the compile of the script made count as "<unknown>:0", as they do under
+    `python3 -X tracemalloc` (CPython compiles the script with no Python frame)."""
     here = os.path.abspath(__file__)
     result = {}
     for label, snap in snapshots.items():
-        snap = snap.filter_traces([tracemalloc.Filter(False, here),
-                                   tracemalloc.Filter(False, tracemalloc.__file__)])
-        result[str(label)] = [[s.traceback[0].filename, s.traceback[0].lineno, s.size,
-                               s.count] for s in snap.statistics("lineno")]
+        stats = {}
+        for trace in snap.traces:
+            frame = trace.traceback[0]
+            key = (frame.filename, frame.lineno)
+            if frame.filename == here and frame.lineno == COMPILE_LINE:
+                key = ("<unknown>", 0)
+            elif frame.filename in (here, tracemalloc.__file__):
+                continue
+            size, count = stats.get(key, (0, 0))
+            stats[key] = (size + trace.size, count + 1)
+        result[str(label)] = [[f, line, size, count]
+                              for (f, line), (size, count) in stats.items()]
     with open(out, "w") as fp:
         json.dump({"snapshots": result, "preimported": before}, fp)
 
@@ -69,6 +81,7 @@ class SysWithSnapshotAtExit:
 
 
 def main():
+    global COMPILE_LINE
     out, lines, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
     status = 0
     try:
@@ -90,6 +103,9 @@ def main():
                 body = text.lstrip()
                 source[n - 1] = (text[:len(text) - len(body)] +
                                  "__rewind_snapshot__(%d); " % n + body)
+            before.extend(preimported())
+            tracemalloc.start(1)
+            COMPILE_LINE = sys._getframe().f_lineno + 1
             code = compile("".join(source), os.path.abspath(progname), "exec")
             sys.argv = list(argv)
             sys.path[0] = os.path.dirname(os.path.abspath(progname))
@@ -100,11 +116,13 @@ def main():
             globs = module.__dict__
             globs.update({"__file__": progname, "__builtins__": builtins,
                           "__cached__": None, "__rewind_snapshot__": take})
-            before.extend(preimported())
-            tracemalloc.start(1)
             exec(code, globs)
     except SystemExit as exc:
         status = exc.code
+    except BaseException:  # the program's uncaught exception, printed as python3 does
+        import traceback
+        traceback.print_exc()
+        status = 1
     write(out)
     sys.exit(status)
 

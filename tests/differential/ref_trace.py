@@ -45,6 +45,10 @@ def main():
         tracer.runctx(code, globs, globs)
     except SystemExit as exc:
         status = exc.code
+    except BaseException:  # the program's uncaught exception, printed as python3 does
+        import traceback
+        traceback.print_exc()
+        status = 1
     counts = [[f, line, n] for (f, line), n in tracer.results().counts.items()]
     with open(out, "w") as fp:
         json.dump({"counts": counts, "preimported": before}, fp)

@@ -92,6 +92,10 @@ def main(argv=None):
                 print(f"\n{name} {tool}: {driver.cell(r)}")
                 for line in r.get("first", []):
                     print(f"    {line}")
+                if r.get("own_first"):
+                    print("  in the program's own files:")
+                    for line in r["own_first"]:
+                        print(f"    {line}")
                 if "message" in r:
                     print(f"    {r['message']}")
     if args.json:
