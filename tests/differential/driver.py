@@ -7,13 +7,16 @@ Tools (one comparison each, per program):
             "rewind: ..." / "rewind record: ..." lines removed, unittest's "Ran N tests in
             T s" time removed) and the exit status
   stats     `python3 -m cProfile -o ref.prof TARGET` vs `rewind stats T -o rw.prof`, both
-            read with pstats: ncalls and primitive calls per (file, line, name) key;
+            read with pstats: ncalls and primitive calls per (file, line, name) key,
+            file names made absolute on both sides;
             cProfile's own entries (its `<string>:1(<module>)`, the exec it runs the
             program with, `Profiler.disable`) are taken out of the reference
+  stats-keys  the same .prof files: the set of keys as written (file names as given)
   coverage  trace.Trace(count=1) (ref_trace.py, trace.main's code) vs
             `rewind coverage T --lcov`: per-line counts of every file trace counted, files
             compared by absolute path (trace names its outputs by module, not by the
-            path given); files only rewind counted are reported, not compared
+            path given); files only rewind counted are reported, not compared, and so
+            are frozen modules ("<frozen os>"), which rewind leaves out by design
   memory    tracemalloc (ref_memory.py) vs `rewind memory T --at POS -o snap.pickle`
             loaded with tracemalloc.Snapshot.load: size and count per (file, line) of
             statistics('lineno') at each position: the lines marked `# rewind-snapshot`
@@ -23,7 +26,10 @@ Tools (one comparison each, per program):
             stdin, transcripts normalised as tests/e2e/test_replay.py does
 
 Each comparison is "equal", "differs" (with how many keys and the first few, reference
-value first) or "error" (a tool failed; its message). Only the standard library is used.
+value first) or "error" (a tool failed; its message). Files of the modules a reference
+tool imports itself before the program runs (cProfile imports 43, trace and tracemalloc
+fewer) are left out of stats, coverage and memory on both sides: there the program's
+imports of them run before the reference looks. Only the standard library is used.
 """
 
 import difflib
@@ -230,13 +236,21 @@ _CPROFILE_PREIMPORTED = []
 
 
 def cprofile_preimported():
-    """Files of the modules `python3 -m cProfile` imports before the program runs."""
+    """Files of the modules `python3 -m cProfile` has imported when the program starts
+    (and a plain run has not): a program that prints sys.modules, run both ways."""
     if not _CPROFILE_PREIMPORTED:
-        code = ("import sys; s = set(sys.modules); import cProfile, optparse, runpy, io;"
-                "m = dict(sys.modules); import json; print(json.dumps(sorted({getattr(m, '__file__', None) or '' for n, m in "
-                "m.items() if n not in s} - {''})))")
-        proc = rwtest.run([rwtest.python_bin(), "-c", code], check=True)
-        _CPROFILE_PREIMPORTED.append(set(json.loads(proc.stdout)))
+        import ast
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            prog = os.path.join(tmp, "modules.py")
+            with open(prog, "w") as fp:
+                fp.write("import sys\nprint(repr(sorted({getattr(m, '__file__', None) or ''"
+                         " for m in list(sys.modules.values())})))\n")
+            sets = []
+            for argv in ([prog], ["-m", "cProfile", "-o", os.path.join(tmp, "p"), prog]):
+                proc = rwtest.run([rwtest.python_bin(), *argv], cwd=tmp, check=True)
+                sets.append(set(ast.literal_eval(proc.stdout.splitlines()[0])))
+        _CPROFILE_PREIMPORTED.append(sets[1] - sets[0] - {""})
     return _CPROFILE_PREIMPORTED[0]
 
 
@@ -310,12 +324,17 @@ def tool_coverage(run):
     run.record()
     run.rewind("coverage", run.trace, "--lcov", run.path("rw.info"))
     ours_all = parse_lcov(run.path("rw.info"), run)
+    # frozen modules ("<frozen os>"): trace counts them, rewind coverage leaves out every
+    # file named <...> (docs/coverage.md); counted apart
+    frozen = {k: v for k, v in ref_counts.items() if k[0].startswith("<")}
+    ref_counts = {k: v for k, v in ref_counts.items() if k not in frozen}
     files = {f for f, _ in ref_counts}
     ours = {k: v for k, v in ours_all.items() if k[0] in files}
     extra = sorted({f for f, _ in ours_all} - files - skip)
     return compare_maps(ref_counts, ours, lambda k: f"{k[0]}:{k[1]}",
                         own=lambda k: run.own_file(k[0]), files=len(files),
-                        rewind_only_files=len(extra), excluded_files=len(pre))
+                        rewind_only_files=len(extra), excluded_files=len(pre),
+                        frozen_lines_reference=len(frozen))
 
 
 def snapshot_lines(run):
@@ -375,6 +394,8 @@ def tool_memory(run):
     return result
 
 
+# pdb's end of a program that raised SystemExit (unittest's runs, sys.exit(3))
+PDB_EXIT = ("The program exited via sys.exit().",)
 AUTO_SESSION = ["c", "w", "s", "n", "n", "s", "w", "p sorted(locals())"]
 
 
@@ -432,7 +453,7 @@ def tool_pdb(run):
         theirs = run.python("-m", "pdb", *run.target, stdin=cmds, env={"HOME": run.dir},
                             timeout=PDB_TIMEOUT)
         ours = run.rewind("replay", "--no-rc", run.trace, stdin=cmds, timeout=PDB_TIMEOUT)
-        t_text, t_end = cut_at_end(normalise_pdb(theirs.stdout), PDB_ENDS)
+        t_text, t_end = cut_at_end(normalise_pdb(theirs.stdout), PDB_ENDS + PDB_EXIT)
         o_text, o_end = cut_at_end(normalise_pdb(ours.stdout), [OUR_END])
         d = compare_texts(f"session {i}", t_text, o_text)
         if t_end != o_end:

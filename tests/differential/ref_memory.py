@@ -18,15 +18,19 @@ tests: the end of the program's own code.
 
 tracemalloc starts right before the program's code is compiled (rewind's recording
 starts there too, so start-up allocations are untraced on both sides), with one frame
-(the 'lineno' statistics use only the most recent frame).
+(the 'lineno' statistics use only the most recent frame). It is driven through
+_tracemalloc, the C module under tracemalloc.py, so that this file imports nothing the
+program might import itself; the statistics are Snapshot.statistics('lineno')'s
+grouping (by the most recent frame) of the raw traces take_snapshot() reads.
 """
 
 import sys
 _START = set(sys.modules)     # before this file's own imports
 
-import json  # noqa: E402
-import os  # noqa: E402
-import tracemalloc  # noqa: E402
+import builtins  # noqa: E402
+import os  # noqa: E402  (frozen, imported at start-up)
+import types  # noqa: E402
+import _tracemalloc  # noqa: E402  (built in: tracemalloc.py would import 9 modules)
 
 before = []
 
@@ -42,29 +46,32 @@ COMPILE_LINE = 0     # set below: the line of main() that compiles the script
 
 
 def take(label):
+    """tracemalloc.take_snapshot()'s raw traces: (domain, size, traceback, total_nframe),
+    the traceback most recent frame first."""
     if label not in snapshots:
-        snapshots[label] = tracemalloc.take_snapshot()
+        snapshots[label] = _tracemalloc._get_traces()
 
 
 def write(out):
     """statistics('lineno') of each snapshot, without this file's own blocks, except that
     the blocks the compile of the script made count as "<unknown>:0", as they do under
     `python3 -X tracemalloc` (CPython compiles the script with no Python frame)."""
-    here = os.path.abspath(__file__)
+    here = sys._getframe().f_code.co_filename
     result = {}
-    for label, snap in snapshots.items():
+    for label, traces in snapshots.items():
         stats = {}
-        for trace in snap.traces:
-            frame = trace.traceback[0]
-            key = (frame.filename, frame.lineno)
-            if frame.filename == here and frame.lineno == COMPILE_LINE:
+        for _, trace_size, traceback, *_ in traces:
+            key = traceback[0] if traceback else ("<unknown>", 0)
+            if key == (here, COMPILE_LINE):
                 key = ("<unknown>", 0)
-            elif frame.filename in (here, tracemalloc.__file__):
+            elif key[0] == here:
                 continue
             size, count = stats.get(key, (0, 0))
-            stats[key] = (size + trace.size, count + 1)
+            stats[key] = (size + trace_size, count + 1)
         result[str(label)] = [[f, line, size, count]
                               for (f, line), (size, count) in stats.items()]
+    _tracemalloc.stop()
+    import json
     with open(out, "w") as fp:
         json.dump({"snapshots": result, "preimported": before}, fp)
 
@@ -89,7 +96,7 @@ def main():
             import runpy
             sys.argv = [argv[1], *argv[2:]]
             before.extend(preimported())
-            tracemalloc.start(1)
+            _tracemalloc.start(1)
             import unittest.main
             sys.modules["unittest.main"].sys = SysWithSnapshotAtExit()
             runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
@@ -103,14 +110,14 @@ def main():
                 body = text.lstrip()
                 source[n - 1] = (text[:len(text) - len(body)] +
                                  "__rewind_snapshot__(%d); " % n + body)
-            before.extend(preimported())
-            tracemalloc.start(1)
-            COMPILE_LINE = sys._getframe().f_lineno + 1
-            code = compile("".join(source), os.path.abspath(progname), "exec")
+            source = "".join(source)
+            filename = os.path.abspath(progname)
             sys.argv = list(argv)
-            sys.path[0] = os.path.dirname(os.path.abspath(progname))
-            import builtins
-            import types
+            sys.path[0] = os.path.dirname(filename)
+            before.extend(preimported())
+            _tracemalloc.start(1)
+            COMPILE_LINE = sys._getframe().f_lineno + 1
+            code = compile(source, filename, "exec")
             module = types.ModuleType("__main__")
             sys.modules["__main__"] = module
             globs = module.__dict__
