@@ -441,6 +441,18 @@ def pdb_sessions(run):
     return sessions
 
 
+def before_quit(text, commands):
+    """The transcript up to the prompt that reads the final `q` (the prompt after the
+    session's commands): what pdb does after it is not the session's (in a unittest run
+    pdb's BdbQuit is a test error, and the run goes on to its end)."""
+    at = -1
+    for _ in range(commands + 1):
+        at = text.find("(rewind) ", at + 1)
+        if at < 0:
+            return text
+    return text[:at]
+
+
 def tool_pdb(run):
     sessions = pdb_sessions(run)
     if not sessions:
@@ -453,8 +465,9 @@ def tool_pdb(run):
         theirs = run.python("-m", "pdb", *run.target, stdin=cmds, env={"HOME": run.dir},
                             timeout=PDB_TIMEOUT)
         ours = run.rewind("replay", "--no-rc", run.trace, stdin=cmds, timeout=PDB_TIMEOUT)
-        t_text, t_end = cut_at_end(normalise_pdb(theirs.stdout), PDB_ENDS + PDB_EXIT)
-        o_text, o_end = cut_at_end(normalise_pdb(ours.stdout), [OUR_END])
+        t_text, t_end = cut_at_end(before_quit(normalise_pdb(theirs.stdout), len(session)),
+                                   PDB_ENDS + PDB_EXIT)
+        o_text, o_end = cut_at_end(before_quit(normalise_pdb(ours.stdout), len(session)), [OUR_END])
         d = compare_texts(f"session {i}", t_text, o_text)
         if t_end != o_end:
             d.append(f"session {i}: program end reached: reference {t_end}, rewind {o_end}")
