@@ -110,7 +110,7 @@ class Run:
         return self.run([rwtest.python_bin(), *args], stdin=stdin, env=env, timeout=timeout)
 
     def rewind(self, *args, stdin=None, check=True, timeout=TIMEOUT):
-        proc = self.run([rwtest.rewind_bin(), *args], stdin=stdin, timeout=timeout)
+        proc = self.run([os.path.abspath(rwtest.rewind_bin()), *args], stdin=stdin, timeout=timeout)
         if check and proc.returncode != 0:
             raise ToolError(f"rewind {args[0]} exited {proc.returncode}: "
                             f"{last_line(proc.stderr)}")
@@ -118,7 +118,7 @@ class Run:
 
     def record(self):
         if self.recording is None:
-            proc = self.run([rwtest.rewind_bin(), "record", "-o", self.trace, *self.target])
+            proc = self.run([os.path.abspath(rwtest.rewind_bin()), "record", "-o", self.trace, *self.target])
             if not os.path.exists(self.trace):
                 raise ToolError(f"rewind record left no trace (exit {proc.returncode}): "
                                 f"{last_line(proc.stderr)}")
