@@ -27,9 +27,10 @@ Tools (one comparison each, per program):
 
 Each comparison is "equal", "differs" (with how many keys and the first few, reference
 value first) or "error" (a tool failed; its message). Files of the modules a reference
-tool imports itself before the program runs (cProfile imports 43, trace and tracemalloc
-fewer) are left out of stats, coverage and memory on both sides: there the program's
-imports of them run before the reference looks. Only the standard library is used.
+tool imports itself before the program runs (cProfile 43, trace 39-63, the memory
+reference only types.py) are left out of stats, coverage and memory on both sides: there
+the program's imports of them run before the reference looks. Only the standard library
+is used.
 """
 
 import difflib

@@ -97,7 +97,7 @@ def main():
             sys.argv = [argv[1], *argv[2:]]
             before.extend(preimported())
             _tracemalloc.start(1)
-            import unittest.main
+            import unittest.main  # noqa: F401  (patched below through sys.modules)
             sys.modules["unittest.main"].sys = SysWithSnapshotAtExit()
             runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
         else:
