@@ -1,0 +1,3 @@
+def f(n):
+    y = n * 2
+    return y
