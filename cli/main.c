@@ -28,6 +28,7 @@ static const command commands[] = {
     {"export", rw_cmd_export, "export a timeline for Perfetto / chrome://tracing / speedscope"},
     {"timeit", rw_cmd_timeit, "timeit-style statistics of every call of one function"},
     {"replay", rw_cmd_replay, "time-travel debugger with pdb's commands, both directions"},
+    {"tests", rw_cmd_tests, "the tests of a recorded pytest or unittest run, with outcomes"},
 };
 
 static void usage(FILE *out)
