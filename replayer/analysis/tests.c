@@ -725,7 +725,12 @@ static rw_code log_names(const rw_reader *r, rw_tests *t, rw_err *err)
             free(cls);
         } else {
             char *mod = module_of(r, path);
-            id = dup_printf("%s.%s", mod ? mod : "?", q);
+            if (count[c] > 1) { /* a method inherited by several classes, or run again */
+                id = dup_printf("%s.%s[#%u]", mod ? mod : "?", q, ++seen[c]);
+                numbered++;
+            } else {
+                id = dup_printf("%s.%s", mod ? mod : "?", q);
+            }
             if (id) {
                 const char *meth = strrchr(q, '.');
                 x->name = dup_printf("%s (%s)", meth ? meth + 1 : q, id);
@@ -747,7 +752,8 @@ static rw_code log_names(const rw_reader *r, rw_tests *t, rw_err *err)
     if (unnamed || numbered)
         snprintf(t->note, sizeof t->note,
                  "%zu test%s named from the log only: %zu whose function never ran (?#N), "
-                 "%zu parametrised ([#N])",
+                 "%zu whose function ran as several tests (parameters or inherited "
+                 "methods: [#N])",
                  unnamed + numbered, unnamed + numbered == 1 ? "" : "s", unnamed, numbered);
     return RW_OK;
 }

@@ -117,7 +117,7 @@ class PytestRun(rwtest.TestCase):
     def test_log_names_without_reexecution(self):
         log = tests_json(self.rec.trace, "--no-values")
         self.assertFalse(log["exact_names"])
-        self.assertIn("parametrised", log["note"])
+        self.assertIn("parameters", log["note"])
         exact = {(t["first"], t["last"]): t for t in self.got["tests"]}
         for t in log["tests"]:
             other = exact[(t["first"], t["last"])]
@@ -263,6 +263,19 @@ class UnittestRun(rwtest.TestCase):
                          (path, line))
         never = next(t for t in got["tests"] if t["id"].endswith("test_never"))
         self.assertEqual(never["failure_line"], 47)  # setUp's raise
+        # from the log alone: Basic's methods ran for Basic and Derived (numbered), the
+        # skipped ones and BrokenSetUp's never ran
+        log = tests_json(rec.trace, "--no-values")
+        self.assertFalse(log["exact_names"])
+        self.assertEqual([t["outcome"] for t in log["tests"]],
+                         [t["outcome"] for t in got["tests"]])
+        for t, other in zip(log["tests"], got["tests"]):
+            if other["body"] is None:
+                self.assertRegex(t["id"], r"^\?unittest#\d+$")
+            else:
+                self.assertRegex(t["id"], r"^__main__\.Basic\.test_\w+\[#[12]\]$")
+                self.assertEqual(t["id"].split("[")[0].rsplit(".", 1)[1],
+                                 other["id"].rsplit(".", 1)[1])
 
     def test_module_unittest(self):
         self.copy(os.path.join(PROGS, "ut_suite.py"))
