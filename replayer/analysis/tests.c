@@ -58,6 +58,8 @@ enum code_role {
     CR_PT_PYFUNC,        /* _pytest/python.py pytest_pyfunc_call */
     CR_PT_REPORT,        /* _pytest/reports.py TestReport.from_item_and_call */
     CR_PT_SKIPPING,      /* _pytest/skipping.py pytest_runtest_makereport */
+    CR_PT_UT_ADD,        /* _pytest/unittest.py TestCaseFunction.addError, addFailure,
+                            addExpectedFailure: a TestCase's exception handed to pytest */
     CR_UT_RUN,           /* unittest/case.py TestCase.run */
     CR_UT_CALLTEST,      /* unittest/case.py TestCase._callTestMethod */
     CR_UT_SUITE_RUN,     /* unittest/suite.py TestSuite.run */
@@ -111,6 +113,11 @@ static int code_role(const rw_defs *d, uint32_t c)
     } else if (ends_with(path, "/_pytest/skipping.py")) {
         if (!strcmp(q, "pytest_runtest_makereport"))
             return CR_PT_SKIPPING;
+    } else if (ends_with(path, "/_pytest/unittest.py")) {
+        if (!strcmp(q, "TestCaseFunction.addError") ||
+            !strcmp(q, "TestCaseFunction.addFailure") ||
+            !strcmp(q, "TestCaseFunction.addExpectedFailure"))
+            return CR_PT_UT_ADD;
     } else if (ends_with(path, "/unittest/case.py")) {
         if (!strcmp(q, "TestCase.run"))
             return CR_UT_RUN;
@@ -143,7 +150,7 @@ static int is_library_file(const char *path, const char *stdlib_dir, size_t stdl
     if (!path || !*path || path[0] == '<') /* <frozen ...>, <string>; <doctest> is user */
         return path && strncmp(path, "<doctest ", 9) != 0;
     if (strstr(path, "/_pytest/") || strstr(path, "/pluggy/") || strstr(path, "/unittest/") ||
-        ends_with(path, "/contextlib.py"))
+        strstr(path, "-packages/py/") || ends_with(path, "/contextlib.py"))
         return 1;
     return stdlib_len && !strncmp(path, stdlib_dir, stdlib_len) &&
            !strstr(path + stdlib_len, "-packages/");
@@ -477,6 +484,8 @@ static rw_code on_event(scanner *sc, rw_scan *scan, const rw_event *ev, rw_err *
             const rw_stack *st = rw_scan_stack(scan, ev->thread);
             const rw_frame *caller = st && ev->depth >= 2 && ev->depth <= st->depth
                                          ? &st->frames[ev->depth - 2] : NULL;
+            if (role == CR_PT_UT_ADD && s->phase && s->phase_fail.pos == NONE)
+                s->phase_fail = failure_now(s, x->first);
             if (role == CR_PT_CALL_REPORT && ev->depth == s->pt_depth + 1 && caller &&
                 !caller->is_c) {
                 int lr = line_role(sc, caller->code, caller->line);

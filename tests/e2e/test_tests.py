@@ -44,6 +44,33 @@ def first_line_of(path, qualname):
     return body[0].lineno
 
 
+def junit_key(nodeid):
+    """(classname, name) of a pytest node id as --junitxml writes them."""
+    parts = nodeid.split("::")
+    mod = parts[0][:-3].replace("/", ".") if parts[0].endswith(".py") else parts[0]
+    return (".".join([mod] + parts[1:-1]), parts[-1])
+
+
+def junit_results(xml, stdout):
+    """{(classname, name): outcome} from pytest's own junit XML of a run, with xfail and
+    xpass told apart by its -rA summary lines (junit calls an xpass a pass)."""
+    xpass = {junit_key(i) for i in re.findall(r"^XPASS (\S+)", stdout, re.M)}
+    res = {}
+    for case in ET.parse(xml).getroot().iter("testcase"):
+        key = (case.get("classname"), case.get("name"))
+        kinds = {c.tag: c.get("type", "") for c in case}
+        if "error" in kinds:
+            out = "error"
+        elif "failure" in kinds:
+            out = "failed"
+        elif "skipped" in kinds:
+            out = "xfail" if kinds["skipped"] == "pytest.xfail" else "skipped"
+        else:
+            out = "xpass" if key in xpass else "passed"
+        res[key] = out
+    return res
+
+
 def replay_stop(trace, *args):
     """(file, line) of the first stop of `rewind replay`."""
     out = rwtest.run([rwtest.rewind_bin(), "replay", trace, "--no-values", *args],
@@ -71,31 +98,13 @@ class PytestRun(rwtest.TestCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def junit(self):
-        """{nodeid: outcome} from pytest's own junit XML of the recorded run, with
-        xfail/xpass told apart by its -rA summary lines."""
-        xpass = set(re.findall(r"^XPASS (\S+)", self.rec.stdout, re.M))
-        res = {}
-        for case in ET.parse(self.xml).getroot().iter("testcase"):
-            mod, _, cls = case.get("classname").partition(".")
-            nodeid = "::".join([mod.replace(".", "/") + ".py"] +
-                               ([cls.replace(".", "::")] if cls else []) + [case.get("name")])
-            kinds = {c.tag: c.get("type", "") for c in case}
-            if "error" in kinds:
-                out = "error"
-            elif "failure" in kinds:
-                out = "failed"
-            elif "skipped" in kinds:
-                out = "xfail" if kinds["skipped"] == "pytest.xfail" else "skipped"
-            else:
-                out = "xpass" if nodeid in xpass else "passed"
-            res[nodeid] = out
-        return res
+        return junit_results(self.xml, self.rec.stdout)
 
     def test_outcomes_equal_pytests_own(self):
         self.assertEqual(self.rec.returncode, 1, self.rec.stderr)
         self.assertTrue(self.got["exact_names"], self.got["note"])
         mine = {t["id"]: t["outcome"] for t in self.got["tests"]}
-        self.assertEqual(mine, self.junit())
+        self.assertEqual({junit_key(i): o for i, o in mine.items()}, self.junit())
         # in the order pytest ran them, as its -rA summary names them
         ran = re.findall(r"^(?:PASSED|FAILED|ERROR|XFAIL|XPASS) (\S+)", self.rec.stdout, re.M)
         ids = [t["id"] for t in self.got["tests"]]
@@ -200,6 +209,22 @@ class PytestRun(rwtest.TestCase):
 
 @unittest.skipUnless(have_pytest(), "python3-pytest is not installed (scripts/install-deps.sh)")
 class PytestDoctest(rwtest.TestCase):
+
+    def test_unittest_cases_in_a_subfolder(self):
+        os.makedirs(os.path.join(self.tmp, "sub"))
+        self.copy(os.path.join(PROGS, "test_pt_unittest.py"), "sub/test_pt_unittest.py")
+        xml = os.path.join(self.tmp, "junit.xml")
+        rec = self.record(["-m", "pytest"], ["-p", "no:cacheprovider", "-rA", "--junitxml",
+                                             xml, "sub"])
+        got = tests_json(rec.trace)
+        self.assertTrue(got["exact_names"], got["note"])
+        self.assertEqual({junit_key(t["id"]): t["outcome"] for t in got["tests"]},
+                         junit_results(xml, rec.stdout))
+        self.assertIn("sub/test_pt_unittest.py::test_num[2]", [t["id"] for t in got["tests"]])
+        path = os.path.join(self.tmp, "sub", "test_pt_unittest.py")
+        self.assertEqual(replay_stop(rec.trace, "--test", "U::test_a@failure"), (path, 9))
+        self.assertEqual(replay_stop(rec.trace, "--test", "U::test_b"),
+                         (path, first_line_of(path, "U.test_b")))
 
     def test_doctest_modules(self):
         self.copy(os.path.join(PROGS, "test_pt_doctest.py"))
