@@ -159,7 +159,9 @@ int rw_cmd_tests(int argc, char **argv)
     if (rw_cli_open_trace(CMD, file, &r, &err) != RW_OK)
         return rw_cli_fail(CMD, &err);
     rw_tests t;
-    if (find_tests(file, r, values, &t, &err) != RW_OK) {
+    rw_code rc = find_tests(file, r, values, &t, &err);
+    if (rc != RW_OK && !t.n) {
+        rw_tests_free(&t);
         rw_reader_free(r);
         return rw_cli_fail(CMD, &err);
     }
@@ -181,6 +183,8 @@ int rw_cmd_tests(int argc, char **argv)
         fprintf(stderr, "rewind " CMD ": cannot write the output: %s\n", strerror(errno));
         status = RW_EXIT_FAIL;
     }
+    if (rc != RW_OK) /* damaged: the tests before the damage were shown */
+        status = rw_cli_fail(CMD, &err);
     rw_tests_free(&t);
     rw_reader_free(r);
     return status;
@@ -200,8 +204,10 @@ int rw_cli_test_lookup(const char *cmd, const char *path, const rw_reader *r, co
     }
     rw_err err;
     rw_tests t;
-    if (rw_tests_scan(r, &t, &err) != RW_OK)
+    if (rw_tests_scan(r, &t, &err) != RW_OK) {
+        rw_tests_free(&t);
         return rw_cli_fail(cmd, &err);
+    }
     if (!t.n) {
         fprintf(stderr, "rewind %s: --test %s: %s holds no pytest or unittest test: "
                 "record the test run with 'rewind record -m pytest ...' or '-m unittest'\n",

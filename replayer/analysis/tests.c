@@ -779,6 +779,7 @@ rw_code rw_tests_scan(const rw_reader *r, rw_tests *out, rw_err *err)
         sc.ts[i].last_user = NOWHERE;
     }
     rw_scan *s = NULL;
+    uint64_t last = 0; /* the last event read */
     if (rc == RW_OK && rw_reader_nchunks(r)) {
         rw_scan_opts so;
         rw_scan_opts_default(&so);
@@ -788,9 +789,11 @@ rw_code rw_tests_scan(const rw_reader *r, rw_tests *out, rw_err *err)
     if (rc == RW_OK && s) {
         rw_event ev;
         int n;
-        while ((n = rw_scan_next(s, &ev, err)) == 1)
+        while ((n = rw_scan_next(s, &ev, err)) == 1) {
+            last = ev.pos;
             if ((rc = on_event(&sc, s, &ev, err)) != RW_OK)
                 break;
+        }
         if (n < 0)
             rc = err->code;
     }
@@ -798,14 +801,24 @@ rw_code rw_tests_scan(const rw_reader *r, rw_tests *out, rw_err *err)
     /* Tests still open at the end: the run ended inside them. */
     for (size_t i = 0; i < out->n; i++)
         if (out->v[i].last == NONE) {
-            out->v[i].last = rw_reader_nevents(r) ? rw_reader_nevents(r) - 1 : 0;
+            out->v[i].last = last > out->v[i].first ? last : out->v[i].first;
             out->v[i].duration_ns = 0;
             out->v[i].outcome = RW_TEST_UNKNOWN;
         }
     free_scanner(&sc);
-    if (rc == RW_OK)
-        rc = log_names(r, out, err);
-    if (rc != RW_OK)
+    /* A damaged chunk ends the scan: the tests before it stand (the last one open). */
+    int damaged = rc == RW_ECORRUPT || rc == RW_EIO;
+    if (rc == RW_OK || damaged) {
+        rw_err e2;
+        rw_code nrc = log_names(r, out, damaged ? &e2 : err);
+        if (nrc != RW_OK) {
+            if (damaged)
+                *err = e2;
+            rc = nrc;
+            damaged = 0;
+        }
+    }
+    if (rc != RW_OK && !damaged)
         rw_tests_free(out);
     return rc;
 }

@@ -66,7 +66,9 @@ typedef struct rw_tests {
 } rw_tests;
 
 /* Finds every test of r by one scan. *out is filled (free with rw_tests_free); no
- * test is not an error (n == 0). Errors: the scan's, RW_ENOMEM. */
+ * test is not an error (n == 0). Errors: RW_ENOMEM (*out empty); the scan's RW_ECORRUPT
+ * or RW_EIO for a damaged chunk, with *out holding the tests before the damage (the
+ * one it cut "unknown"): free it in that case too. */
 rw_code rw_tests_scan(const rw_reader *r, rw_tests *out, rw_err *err);
 void rw_tests_free(rw_tests *t);
 
