@@ -319,6 +319,26 @@ class UnittestRun(rwtest.TestCase):
         self.assertEqual(m.group(1), ref.stdout.strip())
         self.assertNotRegex(out, r"ut_suite\.py:\d+\(test_(ok|fail)\)")
 
+    def test_command_line(self):
+        prog = self.write("plain.py", "print(1)\n")
+        rec = self.record(prog)
+        for argv, status in ((["--bogus", rec.trace], 2), ([], 2), ([rec.trace, "x"], 2),
+                             ([rec.trace, "--json=1"], 2),
+                             ([os.path.join(self.tmp, "missing.rwd")], 1)):
+            with self.subTest(argv=argv):
+                p = rwtest.rewind("tests", *argv, check=False)
+                self.assertEqual(p.returncode, status, p.stderr)
+                self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
+                self.assertTrue(p.stderr.startswith("rewind tests: "), p.stderr)
+        p = rwtest.rewind("tests", "--help")
+        self.assertTrue(p.stdout.startswith("usage: rewind tests"))
+        for cmd in ("stats", "coverage", "memory", "replay"):
+            with self.subTest(cmd=cmd):
+                p = rwtest.rewind(cmd, rec.trace, "--test", "t", check=False)
+                self.assertEqual(p.returncode, 1, p.stderr)
+                self.assertIn("holds no pytest or unittest test", p.stderr)
+                self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
+
     def test_no_tests(self):
         prog = self.write("plain.py", "print(1)\n")
         rec = self.record(prog)
