@@ -199,8 +199,20 @@ class PytestRun(rwtest.TestCase):
         self.assertEqual(p.returncode, 2)
 
     def test_coverage_and_memory_of_one_test(self):
-        out = rwtest.rewind("coverage", self.rec.trace, "--test", "test_fib", "-m").stdout
-        self.assertRegex(out, r"test_pt_suite")
+        # the line counts of the test module equal trace's of the test function alone
+        cov = os.path.join(self.dir, "cov")
+        rwtest.rewind("coverage", self.rec.trace, "--test", "test_fib", "-c", "-C", cov)
+        with open(os.path.join(cov, "test_pt_suite.cover"), encoding="utf-8") as f:
+            mine = {n: int(m.group(1)) for n, line in enumerate(f, 1)
+                    for m in [re.match(r"\s*(\d+):", line)] if m}
+        code = ("import trace, test_pt_suite as m\n"
+                "t = trace.Trace(count=1, trace=0); t.runfunc(m.test_fib)\n"
+                "for (f, l), n in sorted(t.results().counts.items()):\n"
+                "    if f.endswith('test_pt_suite.py'): print(l, n)\n")
+        ref = {int(a): int(b) for a, b in
+               (line.split() for line in rwtest.run([rwtest.python_bin(), "-c", code],
+                                                    cwd=self.dir, check=True).stdout.splitlines())}
+        self.assertEqual(mine, ref)
         mem = rwtest.rewind("memory", self.rec.trace, "--test", "test_fib").stdout
         t = next(t for t in self.got["tests"] if t["id"].endswith("::test_fib"))
         self.assertIn("Snapshot at position %d" % (t["last"] + 1), mem)
