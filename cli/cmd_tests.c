@@ -100,7 +100,8 @@ static void print_json(const char *path, const rw_reader *r, const rw_tests *t,
         } else {
             printf(", \"failure\": null, \"failure_file\": null, \"failure_line\": null");
         }
-        printf(", \"subtests_failed\": %u}", x->subtests_failed);
+        printf(", \"subtests_failed\": %u, \"fixture\": %s}", x->subtests_failed,
+               x->fixture ? "true" : "false");
     }
     printf("%s]}\n", t->n ? "\n" : "");
 }

@@ -63,6 +63,7 @@ enum code_role {
     CR_UT_RUN,           /* unittest/case.py TestCase.run */
     CR_UT_CALLTEST,      /* unittest/case.py TestCase._callTestMethod */
     CR_UT_SUITE_RUN,     /* unittest/suite.py TestSuite.run */
+    CR_UT_FIXTURE,       /* unittest/suite.py: the class and module fixture handlers */
     CR_UT_SUCCESS,       /* unittest/result.py TestResult.addSuccess ... */
     CR_UT_FAILURE,
     CR_UT_ERROR,
@@ -126,6 +127,11 @@ static int code_role(const rw_defs *d, uint32_t c)
     } else if (ends_with(path, "/unittest/suite.py")) {
         if (!strcmp(q, "TestSuite.run"))
             return CR_UT_SUITE_RUN;
+        if (!strcmp(q, "TestSuite._handleClassSetUp") ||
+            !strcmp(q, "TestSuite._handleModuleFixture") ||
+            !strcmp(q, "TestSuite._tearDownPreviousClass") ||
+            !strcmp(q, "TestSuite._handleModuleTearDown"))
+            return CR_UT_FIXTURE;
     } else if (ends_with(path, "/unittest/result.py")) {
         static const struct { const char *q; int role; } add[] = {
             {"TestResult.addSuccess", CR_UT_SUCCESS},
@@ -231,6 +237,11 @@ typedef struct tstate {
     int ut_first_bad;             /* CR_UT_FAILURE or CR_UT_ERROR: the first one */
     int ut_result;                /* the last of success/skip/xfail/xpass */
     where ut_fail;
+    /* a unittest class or module fixture handler (suite.py) */
+    uint32_t fx_depth;            /* its frame's depth; 0 none */
+    uint64_t fx_first, fx_tick;
+    int fx_kind;                  /* CR_UT_ERROR, CR_UT_SKIP: what it reported; 0 none */
+    where fx_fail;
 } tstate;
 
 typedef struct scanner {
@@ -510,6 +521,22 @@ static rw_code on_event(scanner *sc, rw_scan *scan, const rw_event *ev, rw_err *
         /* ---- unittest ---- */
         if (role == CR_UT_SUITE_RUN && sc->out->suite_pos == NONE)
             sc->out->suite_pos = ev->pos;
+        if (role == CR_UT_FIXTURE && !s->ut && !s->fx_depth) {
+            s->fx_depth = ev->depth;
+            s->fx_first = ev->pos;
+            s->fx_tick = ev->tick;
+            s->fx_kind = 0;
+            s->fx_fail = NOWHERE;
+            return RW_OK;
+        }
+        if (s->fx_depth && !s->ut && (role == CR_UT_ERROR || role == CR_UT_FAILURE ||
+                                      role == CR_UT_SKIP)) {
+            if (!s->fx_kind || (s->fx_kind == CR_UT_SKIP && role != CR_UT_SKIP)) {
+                s->fx_kind = role == CR_UT_SKIP ? CR_UT_SKIP : CR_UT_ERROR;
+                s->fx_fail = failure_now(s, s->fx_first);
+            }
+            return RW_OK;
+        }
         if (role == CR_UT_RUN && !s->ut) {
             if (!new_test(sc, RW_RUNNER_UNITTEST, ev, err))
                 return err->code;
@@ -602,6 +629,26 @@ static rw_code on_event(scanner *sc, rw_scan *scan, const rw_event *ev, rw_err *
                 pytest_outcome(x, s);
                 s->pt = 0;
                 s->phase = 0;
+            }
+        } else if (s->fx_depth && !s->ut && ev->depth == s->fx_depth &&
+                   role == CR_UT_FIXTURE) {
+            s->fx_depth = 0;
+            if (s->fx_kind) { /* unittest's "setUpClass (module.Class)" entry */
+                rw_event start = *ev;
+                start.pos = s->fx_first;
+                start.tick = s->fx_tick;
+                rw_test *x = new_test(sc, RW_RUNNER_UNITTEST, &start, err);
+                if (!x)
+                    return err->code;
+                x->fixture = 1;
+                x->fixture_code = s->fx_fail.code;
+                close_test(sc, x, ev);
+                if (s->fx_kind == CR_UT_SKIP) {
+                    x->outcome = RW_TEST_SKIPPED;
+                } else {
+                    x->outcome = RW_TEST_ERROR;
+                    set_failure(x, s->fx_fail);
+                }
             }
         } else if (s->ut && ev->depth == s->ut_depth && role == CR_UT_RUN) {
             rw_test *x = &sc->out->v[s->ut - 1];
@@ -699,7 +746,7 @@ static rw_code log_names(const rw_reader *r, rw_tests *t, rw_err *err)
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < t->n; i++)
-        if (t->v[i].code < nc)
+        if (t->v[i].code < nc && !t->v[i].fixture)
             count[t->v[i].code]++;
     size_t unnamed = 0, numbered = 0;
     for (size_t i = 0; i < t->n; i++) {
@@ -708,6 +755,28 @@ static rw_code log_names(const rw_reader *r, rw_tests *t, rw_err *err)
         const char *path = c ? rw_defs_code_path(d, c) : NULL;
         const char *q = c ? rw_defs_code_qualname(d, c) : NULL;
         char *id = NULL;
+        if (x->fixture) { /* "setUpClass (module.Class)", "setUpModule (module)" */
+            uint32_t fc = x->fixture_code < nc ? x->fixture_code : 0;
+            const char *fpath = fc ? rw_defs_code_path(d, fc) : NULL;
+            const char *fq = fc ? rw_defs_code_qualname(d, fc) : NULL;
+            char *mod = fpath ? module_of(r, fpath) : NULL;
+            const char *dot = fq ? strrchr(fq, '.') : NULL;
+            if (!fq || !mod)
+                id = dup_printf("?fixture#%zu", i + 1);
+            else if (dot)
+                id = dup_printf("%s (%s.%.*s)", dot + 1, mod, (int)(dot - fq), fq);
+            else
+                id = dup_printf("%s (%s)", fq, mod);
+            free(mod);
+            if (!id) {
+                free(count);
+                free(seen);
+                return rw_err_set(err, RW_ENOMEM, "out of memory");
+            }
+            x->id = id;
+            x->name = dup_printf("%s", id);
+            continue;
+        }
         if (!path || !q) {
             id = dup_printf("?%s#%zu", x->runner == RW_RUNNER_PYTEST ? "pytest" : "unittest",
                             i + 1);
@@ -920,7 +989,7 @@ static rw_code name_unittest(rw_engine *e, const rw_reader *r, rw_tests *t, rw_e
 {
     const rw_defs *d = rw_reader_defs(r);
     size_t k0 = 0;
-    while (k0 < t->n && t->v[k0].runner != RW_RUNNER_UNITTEST)
+    while (k0 < t->n && (t->v[k0].runner != RW_RUNNER_UNITTEST || t->v[k0].fixture))
         k0++;
     if (k0 == t->n || t->suite_pos == NONE || t->suite_pos > t->v[k0].first)
         return k0 == t->n ? RW_OK
@@ -936,8 +1005,19 @@ static rw_code name_unittest(rw_engine *e, const rw_reader *r, rw_tests *t, rw_e
     /* The tests TestCase.run ran, in order, are the suite's in order, less the ones a
      * failed setUpClass skipped: matched by method name where the method ran. */
     char *p = text;
+    char skip[512] = ""; /* "module.Class." or "module." whose set-up failed */
     for (size_t i = k0; i < t->n; i++) {
         rw_test *x = &t->v[i];
+        if (x->runner == RW_RUNNER_UNITTEST && x->fixture) {
+            /* its log name stands; a class or module whose set-up failed runs none
+             * of its tests, which the suite still lists */
+            const char *open = strchr(x->id, '(');
+            size_t len = open ? strcspn(open + 1, ")") : 0;
+            if (open && (!strncmp(x->id, "setUpClass ", 11) ||
+                         !strncmp(x->id, "setUpModule ", 12)) && len + 2 < sizeof skip)
+                snprintf(skip, sizeof skip, "%.*s.", (int)len, open + 1);
+            continue;
+        }
         if (x->runner != RW_RUNNER_UNITTEST)
             continue;
         const char *fname = x->code ? rw_defs_code_name(d, x->code) : NULL;
@@ -954,7 +1034,8 @@ static rw_code name_unittest(rw_engine *e, const rw_reader *r, rw_tests *t, rw_e
                 free(line_name);
                 continue;
             }
-            if (!fname || !strcmp(method_of(line_id), fname)) {
+            int skipped = skip[0] && !strncmp(line_id, skip, strlen(skip));
+            if (!skipped && (!fname || !strcmp(method_of(line_id), fname))) {
                 id = line_id;
                 name = line_name;
                 break;
@@ -994,10 +1075,11 @@ rw_code rw_tests_name(const char *path, rw_tests *t, rw_err *err)
         rw_reader_free(r);
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < n; i++) {
-        ids[i] = t->v[i].id;
-        names[i] = t->v[i].name;
-        t->v[i].id = t->v[i].name = NULL;
+    for (size_t i = 0; i < n; i++) { /* a fixture's log name stands either way */
+        ids[i] = t->v[i].fixture ? NULL : t->v[i].id;
+        names[i] = t->v[i].fixture ? NULL : t->v[i].name;
+        if (!t->v[i].fixture)
+            t->v[i].id = t->v[i].name = NULL;
     }
     rw_engine *e = NULL;
     rc = rw_engine_open(path, &e, err);
@@ -1009,7 +1091,9 @@ rw_code rw_tests_name(const char *path, rw_tests *t, rw_err *err)
     rw_reader_free(r);
     for (size_t i = 0; i < n; i++) {
         rw_test *x = &t->v[i];
-        if (rc == RW_OK) {
+        if (x->fixture) {
+            x->exact = rc == RW_OK;
+        } else if (rc == RW_OK) {
             if (x->runner == RW_RUNNER_PYTEST) {
                 free(names[i]);
                 x->name = strdup(x->id);

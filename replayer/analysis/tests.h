@@ -55,6 +55,10 @@ typedef struct rw_test {
     uint32_t subtests_failed; /* unittest subTest()s that failed or errored */
     uint64_t protocol;      /* pytest: CALL of _pytest.runner.pytest_runtest_protocol;
                                unittest: the same as first */
+    int fixture;            /* 1: not a test but a unittest class or module fixture that
+                               failed or skipped, as unittest reports it ("setUpClass
+                               (module.Class)"): first..last is the suite's handler */
+    uint32_t fixture_code;  /* the fixture's code (the failure's frame), 0 unknown */
 } rw_test;
 
 typedef struct rw_tests {

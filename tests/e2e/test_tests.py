@@ -268,6 +268,10 @@ class UnittestRun(rwtest.TestCase):
                 res[name] = "skipped"
             else:
                 res[name] = self.VERDICT[verdict]
+        # class and module fixtures: only in the error list ("ERROR: setUpClass (m.C)")
+        for m in re.finditer(r"^ERROR: ((?:setUp|tearDown)(?:Class|Module) \([\w.]+\))$",
+                             text, re.M):
+            res[m.group(1)] = "error"
         return res
 
     def check(self, rec, module):
@@ -275,9 +279,12 @@ class UnittestRun(rwtest.TestCase):
         self.assertTrue(got["exact_names"], got["note"])
         mine = {t["name"]: t["outcome"] for t in got["tests"]}
         ref = self.verbose(rec.stderr)
-        self.assertEqual(len(ref), 19, rec.stderr)
+        self.assertEqual(len(ref), 20, rec.stderr)
         self.assertEqual(mine, ref)
+        self.assertIn("setUpClass (%s.BrokenClass)" % module, mine)
         for t in got["tests"]:
+            if t["fixture"]:
+                continue
             self.assertEqual(t["name"], "%s (%s)" % (t["id"].rsplit(".", 1)[1], t["id"]))
             self.assertTrue(t["id"].startswith(module + "."), t)
         sub = next(t for t in got["tests"] if t["id"] == module + ".Basic.test_sub")
@@ -298,8 +305,12 @@ class UnittestRun(rwtest.TestCase):
         line = int(re.search(r'File ".*ut_suite.py", line (\d+), in test_fail', tb).group(1))
         self.assertEqual(replay_stop(rec.trace, "--test", "__main__.Basic.test_fail@failure"),
                          (path, line))
-        never = next(t for t in got["tests"] if t["id"].endswith("test_never"))
-        self.assertEqual(never["failure_line"], 47)  # setUp's raise
+        with open(path, encoding="utf-8") as f:
+            src = f.read().splitlines()
+        for test, text in (("test_never", 'raise OSError("no setup")'),
+                           ("setUpClass (__main__.BrokenClass)", 'raise ValueError("no class")')):
+            t = next(t for t in got["tests"] if t["id"].endswith(test))
+            self.assertEqual(src[t["failure_line"] - 1].strip(), text)  # the raise
         # from the log alone: Basic's methods ran for Basic and Derived (numbered), the
         # skipped ones and BrokenSetUp's never ran
         log = tests_json(rec.trace, "--no-values")
@@ -307,7 +318,9 @@ class UnittestRun(rwtest.TestCase):
         self.assertEqual([t["outcome"] for t in log["tests"]],
                          [t["outcome"] for t in got["tests"]])
         for t, other in zip(log["tests"], got["tests"]):
-            if other["body"] is None:
+            if other["fixture"]:
+                self.assertEqual(t["id"], other["id"])
+            elif other["body"] is None:
                 self.assertRegex(t["id"], r"^\?unittest#\d+$")
             else:
                 self.assertRegex(t["id"], r"^__main__\.Basic\.test_\w+\[#[12]\]$")

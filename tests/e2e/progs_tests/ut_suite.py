@@ -42,6 +42,15 @@ class Basic(unittest.TestCase):
         self.assertEqual(total, 144)
 
 
+class BrokenClass(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        raise ValueError("no class")
+
+    def test_unreached(self):
+        pass
+
+
 class BrokenSetUp(unittest.TestCase):
     def setUp(self):
         raise OSError("no setup")
