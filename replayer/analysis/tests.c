@@ -252,6 +252,9 @@ typedef struct scanner {
     linemap *lines;       /* by file id */
     tstate *ts;           /* by thread id */
     uint32_t nthreads;
+    uint32_t import_name; /* NameDef id of the "import" audit event; 0 none */
+    char **modname;       /* by file id: the module its <module> code ran as, or NULL */
+    char (*importing)[256]; /* by thread id: the module of its last "import" event */
     rw_tests *out;
 } scanner;
 
@@ -293,7 +296,9 @@ static rw_code classify(scanner *sc, rw_err *err)
     sc->lines = calloc(d->nfiles ? d->nfiles : 1, sizeof *sc->lines);
     sc->nthreads = d->nthreads ? d->nthreads : 1;
     sc->ts = calloc(sc->nthreads, sizeof *sc->ts);
-    if (!sc->role || !sc->lib || !sc->lines || !sc->ts)
+    sc->modname = calloc(d->nfiles ? d->nfiles : 1, sizeof *sc->modname);
+    sc->importing = calloc(sc->nthreads, sizeof *sc->importing);
+    if (!sc->role || !sc->lib || !sc->lines || !sc->ts || !sc->modname || !sc->importing)
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     /* The standard library's folder: where contextlib.py (always imported by the
      * runners) lies. */
@@ -307,6 +312,13 @@ static rw_code classify(scanner *sc, rw_err *err)
         }
     }
     size_t stdlib_len = strlen(stdlib);
+    for (uint32_t n = 1; n < d->nnames; n++) {
+        const char *t = rw_defs_name_text(d, n);
+        if (t && !strcmp(t, "import")) {
+            sc->import_name = n;
+            break;
+        }
+    }
     for (uint32_t c = 1; c < d->ncodes; c++) {
         int role = code_role(d, c);
         sc->role[c] = (uint8_t)role;
@@ -424,10 +436,83 @@ static where failure_now(const tstate *s, uint64_t first)
 }
 
 
+/* The audit event "import" (raised by __import__, as unittest's loader imports a
+ * module by name) names the module whose <module> code runs next: its arguments'
+ * repr starts ('NAME', ... */
+static void import_event(scanner *sc, const rw_event *ev)
+{
+    char *dst = sc->importing[ev->thread];
+    dst[0] = '\0';
+    if (!ev->text || ev->text_len < 3 || ev->text[0] != '(' || ev->text[1] != '\'')
+        return;
+    size_t i = 2, n = 0;
+    while (i < ev->text_len && ev->text[i] != '\'' && n + 1 < 256) {
+        char c = ev->text[i++];
+        if (!(c == '.' || c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+              (c >= 'A' && c <= 'Z')))
+            return; /* not a plain dotted name */
+        dst[n++] = c;
+    }
+    dst[i < ev->text_len && ev->text[i] == '\'' ? n : 0] = '\0';
+}
+
+/* A <module> CALL while an import is pending: the module's name is the pending one, or
+ * the package of it whose last part is the file's stem (or its folder, for
+ * __init__.py: a package imported on the way). The first name a file gets stays. */
+static void module_call(scanner *sc, const rw_event *ev)
+{
+    const rw_defs *d = sc->d;
+    uint32_t code = ev->code;
+    const char *name = rw_defs_code_name(d, code);
+    uint32_t f = rw_defs_code_file(d, code);
+    if (!name || strcmp(name, "<module>") || !f || f >= d->nfiles || sc->modname[f])
+        return;
+    const char *path = rw_defs_file_path(d, f);
+    if (!path)
+        return;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char stem[256];
+    size_t len = strcspn(base, ".");
+    if (len >= sizeof stem)
+        return;
+    memcpy(stem, base, len);
+    stem[len] = '\0';
+    if (!strcmp(base, "__init__.py")) { /* the folder's name */
+        const char *end = base - 1;
+        const char *start = end;
+        while (start > path && start[-1] != '/')
+            start--;
+        len = (size_t)(end - start);
+        if (end <= path || len >= sizeof stem)
+            return;
+        memcpy(stem, start, len);
+        stem[len] = '\0';
+    }
+    char mod[256];
+    snprintf(mod, sizeof mod, "%s", sc->importing[ev->thread]);
+    for (;;) {
+        char *dot = strrchr(mod, '.');
+        const char *last = dot ? dot + 1 : mod;
+        if (!strcmp(last, stem)) {
+            sc->modname[f] = strdup(mod); /* NULL when out of memory: the path rule */
+            return;
+        }
+        if (!dot)
+            return;
+        *dot = '\0';
+    }
+}
+
 static rw_code on_event(scanner *sc, rw_scan *scan, const rw_event *ev, rw_err *err)
 {
     if (ev->thread >= sc->nthreads)
         return RW_OK;
+    if (ev->kind == RW_K_AUDIT) {
+        if (ev->name && ev->name == sc->import_name)
+            import_event(sc, ev);
+        return RW_OK;
+    }
     tstate *s = &sc->ts[ev->thread];
     uint32_t code = ev->code < sc->d->ncodes ? ev->code : 0;
     int role = 0;
@@ -472,6 +557,8 @@ static rw_code on_event(scanner *sc, rw_scan *scan, const rw_event *ev, rw_err *
     role = sc->role[code];
 
     if (ev->kind == RW_K_CALL) {
+        if (sc->importing[ev->thread][0])
+            module_call(sc, ev);
         /* ---- pytest ---- */
         if (role == CR_PT_PROTOCOL)
             s->protocol = ev->pos;
@@ -666,6 +753,11 @@ static void free_scanner(scanner *sc)
         for (uint32_t f = 0; f < (sc->d->nfiles ? sc->d->nfiles : 1); f++)
             free(sc->lines[f].role);
     free(sc->lines);
+    if (sc->modname)
+        for (uint32_t f = 0; f < (sc->d->nfiles ? sc->d->nfiles : 1); f++)
+            free(sc->modname[f]);
+    free(sc->modname);
+    free(sc->importing);
     free(sc->role);
     free(sc->lib);
     free(sc->ts);
@@ -703,9 +795,10 @@ static const char *rel_to(const char *path, const char *dir)
 }
 
 /* The module a file was imported as, by the log's rule (docs/tests.md): __main__ for
- * the main script, else its path relative to the working directory, dots for slashes,
+ * the main script, else the name its import gave it (modname, by file id: the "import"
+ * audit event), else its path relative to the working directory, dots for slashes,
  * without .py (and without a last __init__). */
-static char *module_of(const rw_reader *r, const char *path)
+static char *module_of(const rw_reader *r, char *const *modname, const char *path)
 {
     const Rewind__Metadata *m = rw_reader_metadata(r);
     const char *cwd = m && m->cwd ? m->cwd : "";
@@ -715,6 +808,12 @@ static char *module_of(const rw_reader *r, const char *path)
         free(main);
         if (is_main)
             return dup_printf("__main__");
+    }
+    const rw_defs *d = rw_reader_defs(r);
+    for (uint32_t f = 1; modname && f < d->nfiles; f++) {
+        const char *p = rw_defs_file_path(d, f);
+        if (modname[f] && p && !strcmp(p, path))
+            return dup_printf("%s", modname[f]);
     }
     const char *rel = rel_to(path, cwd);
     char *s = dup_printf("%s", rel);
@@ -731,7 +830,7 @@ static char *module_of(const rw_reader *r, const char *path)
     return s;
 }
 
-static rw_code log_names(const rw_reader *r, rw_tests *t, rw_err *err)
+static rw_code log_names(const rw_reader *r, char *const *modname, rw_tests *t, rw_err *err)
 {
     const rw_defs *d = rw_reader_defs(r);
     const Rewind__Metadata *m = rw_reader_metadata(r);
@@ -759,7 +858,7 @@ static rw_code log_names(const rw_reader *r, rw_tests *t, rw_err *err)
             uint32_t fc = x->fixture_code < nc ? x->fixture_code : 0;
             const char *fpath = fc ? rw_defs_code_path(d, fc) : NULL;
             const char *fq = fc ? rw_defs_code_qualname(d, fc) : NULL;
-            char *mod = fpath ? module_of(r, fpath) : NULL;
+            char *mod = fpath ? module_of(r, modname, fpath) : NULL;
             const char *dot = fq ? strrchr(fq, '.') : NULL;
             if (!fq || !mod)
                 id = dup_printf("?fixture#%zu", i + 1);
@@ -802,7 +901,7 @@ static rw_code log_names(const rw_reader *r, rw_tests *t, rw_err *err)
             }
             free(cls);
         } else {
-            char *mod = module_of(r, path);
+            char *mod = module_of(r, modname, path);
             if (count[c] > 1) { /* a method inherited by several classes, or run again */
                 id = dup_printf("%s.%s[#%u]", mod ? mod : "?", q, ++seen[c]);
                 numbered++;
@@ -873,12 +972,11 @@ rw_code rw_tests_scan(const rw_reader *r, rw_tests *out, rw_err *err)
             out->v[i].duration_ns = 0;
             out->v[i].outcome = RW_TEST_UNKNOWN;
         }
-    free_scanner(&sc);
     /* A damaged chunk ends the scan: the tests before it stand (the last one open). */
     int damaged = rc == RW_ECORRUPT || rc == RW_EIO;
     if (rc == RW_OK || damaged) {
         rw_err e2;
-        rw_code nrc = log_names(r, out, damaged ? &e2 : err);
+        rw_code nrc = log_names(r, sc.modname, out, damaged ? &e2 : err);
         if (nrc != RW_OK) {
             if (damaged)
                 *err = e2;
@@ -886,6 +984,7 @@ rw_code rw_tests_scan(const rw_reader *r, rw_tests *out, rw_err *err)
             damaged = 0;
         }
     }
+    free_scanner(&sc);
     if (rc != RW_OK && !damaged)
         rw_tests_free(out);
     return rc;

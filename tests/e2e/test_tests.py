@@ -344,6 +344,23 @@ class UnittestRun(rwtest.TestCase):
         self.assertEqual(m.group(1), ref.stdout.strip())
         self.assertNotRegex(out, r"ut_suite\.py:\d+\(test_(ok|fail)\)")
 
+    def test_discover_names_from_the_log(self):
+        # the module a test comes from is the name unittest imported it by (the audit
+        # event "import"), not its path: here tests.test_d under sub/
+        self.write("sub/tests/__init__.py", "")
+        self.copy(os.path.join(PROGS, "ut_suite.py"), "sub/tests/test_d.py")
+        rec = self.record(["-m", "unittest"], ["discover", "-v", "-s", "sub", "-p", "test_*.py"])
+        self.assertEqual(rec.returncode, 1, rec.stderr)
+        ref = self.verbose(rec.stderr)
+        log = tests_json(rec.trace, "--no-values")
+        for t in log["tests"]:
+            if "[#" in t["id"] or t["id"].startswith("?"):
+                continue  # inherited methods and tests that never ran: not from the log
+            self.assertIn(t["name"], ref)
+            self.assertIn("(tests.test_d." if t["fixture"] else "tests.test_d.", t["id"])
+        self.assertEqual({t["name"]: t["outcome"] for t in tests_json(rec.trace)["tests"]},
+                         ref)
+
     def test_command_line(self):
         prog = self.write("plain.py", "print(1)\n")
         rec = self.record(prog)
