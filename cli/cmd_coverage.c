@@ -38,6 +38,8 @@ static const char usage_text[] =
     "      --lcov OUT        write an LCOV tracefile (SF/FN/FNDA/DA/LF/LH records)\n"
     "      --from POS        count from this position (default @start)\n"
     "      --to POS          count up to this position (default @end)\n"
+    "      --test NAME       count one test of a recorded pytest or unittest run: its\n"
+    "                        position range ('rewind tests FILE' lists the tests)\n"
     "  -h, --help            show this help\n"
     "\n"
     "With none of --count, --summary, --listfuncs, --trackcalls or --lcov, the summary\n"
@@ -278,6 +280,7 @@ int rw_cmd_coverage(int argc, char **argv)
 {
     int count = 0, summary = 0, missing = 0, listfuncs = 0, trackcalls = 0;
     const char *coverdir = NULL, *lcov = NULL, *from_s = NULL, *to_s = NULL, *trace = NULL;
+    const char *test = NULL;
     strlist mods = {0}, dirs = {0}, syspath = {0};
     int status = RW_EXIT_FAIL;
     rw_reader *r = NULL;
@@ -301,6 +304,7 @@ int rw_cmd_coverage(int argc, char **argv)
         {.long_name = "lcov", .kind = RW_OPT_STR, .dst = &lcov, .what = "a file name"},
         {.long_name = "from", .kind = RW_OPT_POS, .dst = &from_s},
         {.long_name = "to", .kind = RW_OPT_POS, .dst = &to_s},
+        {.long_name = "test", .kind = RW_OPT_NONEMPTY, .dst = &test, .what = "a test NAME"},
     };
     static const char *const argnames[] = {"the trace FILE"};
     rw_cmdline cl = {.cmd = CMD, .usage_text = usage_text, .opts = opts,
@@ -333,6 +337,10 @@ int rw_cmd_coverage(int argc, char **argv)
         status = go;
         goto out;
     }
+    if (test && (from_s || to_s)) {
+        status = rw_opts_usage(CMD, "--test cannot be combined with --from or --to");
+        goto out;
+    }
     if (!count && !summary && !listfuncs && !trackcalls && !lcov)
         summary = 1;
     if (rw_cli_open_trace(CMD, trace, &r, &err) != RW_OK) {
@@ -344,6 +352,13 @@ int rw_cmd_coverage(int argc, char **argv)
         (to_s && (status = rw_opts_position(CMD, r, "--to", to_s, &to))) ||
         (status = rw_opts_window(CMD, from, to)))
         goto out;
+    if (test) { /* the test's range (cli/cmd_tests.c) */
+        rw_cli_test t;
+        if ((status = rw_cli_test_lookup(CMD, trace, r, test, &t)))
+            goto out;
+        from = t.first;
+        to = t.last + 1;
+    }
     status = RW_EXIT_FAIL;
     rw_progress prog;
     rw_progress_init(&prog, "coverage", to - from);

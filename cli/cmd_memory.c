@@ -29,7 +29,7 @@ static void usage(FILE *out)
         "                          [--exclude PATTERN[:LINE]] [--all-frames]\n"
         "                          [--domain D | --exclude-domain D] [--thread N]\n"
         "                          [--compare-to POS] [--timeline] [--plot OUT.svg]\n"
-        "                          [-o SNAPSHOT.pickle]\n\n"
+        "                          [-o SNAPSHOT.pickle] [--test NAME]\n\n"
         "What tracemalloc would have reported at a position of the recording: the traced\n"
         "memory (current and peak so far, as tracemalloc.get_traced_memory()) and the top\n"
         "statistics as snapshot.statistics(key_type, cumulative) prints them.\n\n"
@@ -59,6 +59,9 @@ static void usage(FILE *out)
         "                      snapshot.compare_to(old, key_type, cumulative) prints them\n"
         "  --timeline          chart of current traced memory over the run\n"
         "  --plot OUT.svg      the same chart as an SVG file\n"
+        "  --test NAME         one test of a recorded pytest or unittest run: the state\n"
+        "                      at its end compared to its start (--at the position after\n"
+        "                      its last, --compare-to its first; 'rewind tests' lists them)\n"
         "  -o FILE             write the (filtered) snapshot as a pickle that\n"
         "                      tracemalloc.Snapshot.load(FILE) reads\n"
         "  -h, --help          show this help\n");
@@ -80,6 +83,7 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 typedef struct opts {
     const char *file;
     const char *at, *compare_to;
+    const char *test; /* --test: sets at and compare_to (run) */
     unsigned long long top;
     rw_mem_key key;
     unsigned long long limit_frames;
@@ -177,6 +181,7 @@ static int parse_args(int argc, char **argv, opts *o)
     const rw_opt table[] = {
         {.long_name = "at", .kind = RW_OPT_POS, .dst = &o->at},
         {.long_name = "compare-to", .kind = RW_OPT_POS, .dst = &o->compare_to},
+        {.long_name = "test", .kind = RW_OPT_NONEMPTY, .dst = &o->test, .what = "a test NAME"},
         {.short_name = 'n', .long_name = "top", .kind = RW_OPT_UINT, .dst = &o->top,
          .what = "a count (0 for all)", .max = 1000000000},
         {.long_name = "group-by", .kind = RW_OPT_CHOICE, .dst = &key, .choices = keys,
@@ -208,6 +213,8 @@ static int parse_args(int argc, char **argv, opts *o)
     if (go != RW_OPTS_GO)
         return go;
     o->key = key_of[key];
+    if (o->test && (o->at || o->compare_to))
+        return rw_opts_usage(CMD, "--test cannot be combined with --at or --compare-to");
     if (o->cumulative && o->key == RW_MEM_BY_TRACEBACK)
         return rw_opts_usage(CMD, "--cumulative cannot be used with --group-by traceback");
     for (size_t i = 0; i < o->nfilters; i++)
@@ -369,6 +376,22 @@ static int run(const opts *o)
                 o->thread, o->file, rw_reader_defs(r)->nthreads - 1);
         rw_reader_free(r);
         return RW_EXIT_FAIL;
+    }
+    /* --test: the state after the test's last event compared to the one before its
+     * first (cli/cmd_tests.c finds them). */
+    char test_at[32], test_from[32];
+    opts tw = *o;
+    if (o->test) {
+        rw_cli_test t;
+        if ((status = rw_cli_test_lookup(CMD, o->file, r, o->test, &t))) {
+            rw_reader_free(r);
+            return status;
+        }
+        snprintf(test_at, sizeof test_at, "%llu", (unsigned long long)t.last + 1);
+        snprintf(test_from, sizeof test_from, "%llu", (unsigned long long)t.first);
+        tw.at = test_at;
+        tw.compare_to = test_from;
+        o = &tw;
     }
     target at, cmp;
     const char *opt = "--at", *spec = o->at ? o->at : "@main-end";

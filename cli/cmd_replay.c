@@ -36,12 +36,15 @@
 
 static const char USAGE[] =
     "usage: rewind replay [--at POS] [-x CMD]... [--commands FILE] [--no-rc] [--child PID]\n"
-    "                     [--values | --no-values] TRACE\n"
+    "                     [--values | --no-values] [--test NAME[@failure]] TRACE\n"
     "\n"
     "Time-travel debugger with pdb's commands, forwards and backwards.\n"
     "  --at POS         start at POS instead of the first line of the program: an event\n"
     "                   number, @start, @end, @exception (postmortem), @peak, a time\n"
     "                   (1.5s, 250ms) or FILE:LINE\n"
+    "  --test NAME      start at the first line of test NAME's function (a test of a\n"
+    "                   recorded pytest or unittest run: 'rewind tests TRACE' lists\n"
+    "                   them); NAME@failure at the raise that failed it\n"
     "  -x CMD           run CMD first (repeatable), like pdb's -c\n"
     "  --commands FILE  run the commands of FILE first, one a line\n"
     "  --no-rc          do not read ~/.rewindrc and ./.rewindrc\n"
@@ -185,7 +188,8 @@ static int add_commands_file(void *l, const char *path, char *why, size_t cap)
 
 int rw_cmd_replay(int argc, char **argv)
 {
-    const char *at = NULL, *trace = NULL;
+    const char *at = NULL, *trace = NULL, *test = NULL;
+    char test_at[32];
     lines first = {0}, cmds = {0};
     int rc_files = 1;
     unsigned long long child = 0;
@@ -193,6 +197,7 @@ int rw_cmd_replay(int argc, char **argv)
     int values = 2; /* 1: --values, 0: --no-values, 2: when the engine can start */
     const rw_opt opts[] = {
         {.long_name = "at", .kind = RW_OPT_POS, .dst = &at},
+        {.long_name = "test", .kind = RW_OPT_NONEMPTY, .dst = &test, .what = "a test NAME"},
         {.short_name = 'x', .kind = RW_OPT_CALL, .dst = &cmds, .call = add_command,
          .what = "a debugger command"},
         {.long_name = "commands", .kind = RW_OPT_CALL, .dst = &cmds, .call = add_commands_file,
@@ -208,6 +213,8 @@ int rw_cmd_replay(int argc, char **argv)
                      .nopts = sizeof opts / sizeof opts[0], .args = &trace, .maxargs = 1,
                      .argnames = argnames, .nrequired = 1};
     int go = rw_opts_parse(&cl, argc, argv);
+    if (go == RW_OPTS_GO && test && at)
+        go = rw_opts_usage("replay", "--test cannot be combined with --at");
     if (go != RW_OPTS_GO) {
         lines_free(&cmds);
         return go;
@@ -245,6 +252,18 @@ int rw_cmd_replay(int argc, char **argv)
     if (rw_cli_open_trace("replay", trace, &r, &err) != RW_OK) {
         lines_free(&first);
         return rw_cli_fail("replay", &err);
+    }
+    if (test) { /* where the test starts or failed (cli/cmd_tests.c) */
+        rw_cli_test t;
+        int st = rw_cli_test_lookup("replay", trace, r, test, &t);
+        if (st != RW_EXIT_OK) {
+            rw_reader_free(r);
+            lines_free(&first);
+            return st;
+        }
+        uint64_t pos = t.at_failure ? t.failure : t.body != UINT64_MAX ? t.body : t.first;
+        snprintf(test_at, sizeof test_at, "%llu", (unsigned long long)pos);
+        at = test_at;
     }
     rw_pdb *d;
     if (rw_pdb_new(r, stdout, &d, &err) != RW_OK) {

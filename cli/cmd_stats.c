@@ -31,6 +31,8 @@ static void usage(FILE *out)
             "  --to POS          ... up to, not including, this position (default: the end)\n"
             "                    POS: an event number, @start, @end, @exception, @peak,\n"
             "                    a time such as 1.5s or 250ms, or FILE:LINE\n"
+            "  --test NAME       profile one test of a recorded pytest or unittest run:\n"
+            "                    its position range ('rewind tests FILE' lists them)\n"
             "  -s, --sort KEY    sort as pstats' sort_stats (repeatable): calls, cumulative\n"
             "                    (cumtime), filename (module), line, name, nfl, pcalls,\n"
             "                    stdname, time (tottime), or a unique abbreviation;\n"
@@ -253,7 +255,7 @@ static void print_lines(FILE *out, rw_profile *p, int have_n, uint64_t n)
 /* ---- the command ------------------------------------------------------------------ */
 
 typedef struct args {
-    const char *file, *from, *to, *outfile;
+    const char *file, *from, *to, *outfile, *test;
     rw_opt_list sort;
     int have_n, callers, callees, lines, calibrate, full_paths;
     unsigned long long n, thread;
@@ -267,6 +269,7 @@ static int parse(int argc, char **argv, args *a)
     const rw_opt opts[] = {
         {.long_name = "from", .kind = RW_OPT_POS, .dst = &a->from},
         {.long_name = "to", .kind = RW_OPT_POS, .dst = &a->to},
+        {.long_name = "test", .kind = RW_OPT_NONEMPTY, .dst = &a->test, .what = "a test NAME"},
         {.short_name = 's', .long_name = "sort", .kind = RW_OPT_LIST, .dst = &a->sort,
          .what = "a sort key"},
         {.short_name = 'n', .kind = RW_OPT_UINT, .dst = &a->n, .what = "a number of rows",
@@ -290,6 +293,8 @@ static int parse(int argc, char **argv, args *a)
         return go;
     if (a->sort.n > RW_PROF_SORT_MAX)
         return rw_opts_usage(CMD, "too many sort keys (at most %d)", RW_PROF_SORT_MAX);
+    if (a->test && (a->from || a->to))
+        return rw_opts_usage(CMD, "--test cannot be combined with --from or --to");
     if (a->lines && (a->callers || a->callees || a->outfile))
         return rw_opts_usage(CMD, "--lines cannot be combined with --callers, --callees or -o");
     return RW_OPTS_GO;
@@ -324,6 +329,13 @@ int rw_cmd_stats(int argc, char **argv)
         goto out_reader;
     if (a.to && (status = rw_opts_position(CMD, r, "--to", a.to, &o.to)))
         goto out_reader;
+    if (a.test) { /* the test's range (cli/cmd_tests.c) */
+        rw_cli_test t;
+        if ((status = rw_cli_test_lookup(CMD, a.file, r, a.test, &t)))
+            goto out_reader;
+        o.from = t.first;
+        o.to = t.last + 1;
+    }
     if (a.thread && a.thread >= rw_reader_defs(r)->nthreads) {
         fprintf(stderr, "rewind " CMD ": --thread %llu: the trace has no such thread "
                 "(ids 1..%u)\n", (unsigned long long)a.thread,

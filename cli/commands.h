@@ -6,6 +6,7 @@
 #define RW_CLI_COMMANDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "error.h"
@@ -31,6 +32,7 @@ int rw_cmd_export(int argc, char **argv);
 int rw_cmd_timeit(int argc, char **argv);
 int rw_cmd_replay(int argc, char **argv);
 int rw_cmd_diff(int argc, char **argv);
+int rw_cmd_tests(int argc, char **argv);
 /* Hidden: the re-execution engine (replayer/engine/client.h starts it). */
 int rw_cmd_engine(int argc, char **argv);
 
@@ -45,6 +47,22 @@ int rw_cmd_record_check(int argc, char **argv);
 struct rw_scan;
 void rw_cli_print_event(FILE *out, const rw_defs *d, const struct rw_scan *c,
                         const rw_event *ev, int json);
+/* The test that --test SPEC names (replay, stats, coverage, memory: cli/cmd_tests.c):
+ * SPEC is a test id as 'rewind tests' lists it, or a unique ending or part of one,
+ * with "@failure" after it for the raise that failed the test. */
+typedef struct rw_cli_test {
+    uint64_t first, last; /* the test's position range, both included */
+    uint64_t body;        /* its function's first line, or UINT64_MAX (never ran) */
+    uint64_t failure;     /* the raise that failed it, or UINT64_MAX */
+    int at_failure;       /* SPEC ended with @failure */
+    char id[1024];
+} rw_cli_test;
+
+/* Finds the test SPEC names in the trace (path, r) for command cmd. RW_EXIT_OK with
+ * *out filled, else the status after one line on stderr: RW_EXIT_FAIL for no such
+ * test (or @failure of a test that did not fail), RW_EXIT_USAGE when several match. */
+int rw_cli_test_lookup(const char *cmd, const char *path, const rw_reader *r, const char *spec,
+                       rw_cli_test *out);
 
 /* Prints "rewind CMD: MSG" to stderr for an error value; returns RW_EXIT_FAIL.
  * rw_opts_fail (options.h) also gives RW_EINVAL its usage status. */

@@ -29,6 +29,7 @@ static const command commands[] = {
     {"timeit", rw_cmd_timeit, "timeit-style statistics of every call of one function"},
     {"replay", rw_cmd_replay, "time-travel debugger with pdb's commands, both directions"},
     {"diff", rw_cmd_diff, "where two runs of a program part: both stacks, inputs, events"},
+    {"tests", rw_cmd_tests, "the tests of a recorded pytest or unittest run, with outcomes"},
 };
 
 static void usage(FILE *out)

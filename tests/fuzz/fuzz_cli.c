@@ -145,7 +145,7 @@ static const cmd cmds[] = {
     {"memory", rw_cmd_memory},     {"coverage", rw_cmd_coverage},
     {"audit", rw_cmd_audit},       {"export", rw_cmd_export},
     {"timeit", rw_cmd_timeit},     {"replay", rw_cmd_replay},
-    {"record", rw_cmd_record_check},
+    {"tests", rw_cmd_tests},       {"record", rw_cmd_record_check},
     {"diff", rw_cmd_diff},
 };
 
