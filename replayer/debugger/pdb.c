@@ -521,12 +521,16 @@ static void print_kind(rw_pdb *pdb)
     case RW_K_RETURN:
         msg(pdb, "--Return--");
         break;
-    case RW_K_EXCEPTION:
+    case RW_K_EXCEPTION: {
+        /* pdb's user_exception: "Internal " for a StopIteration without traceback. */
+        const char *internal = pdb->stop.exception.internal ? "Internal " : "";
         if (*pdb->stop.exception.message)
-            msg(pdb, "%s: %s", pdb->stop.exception.type, pdb->stop.exception.message);
+            msg(pdb, "%s%s: %s", internal, pdb->stop.exception.type,
+                pdb->stop.exception.message);
         else
-            msg(pdb, "%s", pdb->stop.exception.type);
+            msg(pdb, "%s%s", internal, pdb->stop.exception.type);
         break;
+    }
     default:
         break;
     }
@@ -937,6 +941,8 @@ static int cmd_goto(rw_pdb *pdb, const char *arg)
     }
     if (!strcmp(arg, "@crash"))
         return moved_to(pdb, rw_session_goto_crash(pdb->s, &pdb->stop, &e), &e);
+    if (!strcmp(arg, "@start")) /* the program's first line, pdb's first stop */
+        return moved_to(pdb, rw_session_start(pdb->s, &pdb->stop, &e), &e);
     uint64_t pos;
     if (rw_session_parse_position(pdb->s, arg, &pos, &e) != RW_OK) {
         fail(pdb, &e);
@@ -1789,7 +1795,7 @@ static void log_shows(rw_pdb *pdb, const char *cmd, const char *why)
         error(pdb, "%s: %s; the log shows: %s, uncaught %s: %s", cmd, why, where,
               pdb->stop.exception.type, pdb->stop.exception.message);
     } else if (pdb->stop.event_kind == RW_K_EXCEPTION &&
-               pdb->stop.selected + 1 == pdb->stop.nframes) {
+               pdb->stop.selected == pdb->stop.current) {
         error(pdb, "%s: %s; the log shows: %s, exception %s: %s", cmd, why, where,
               pdb->stop.exception.type, pdb->stop.exception.message);
     } else {
@@ -2750,7 +2756,7 @@ int rw_pdb_pending(rw_pdb *pdb, char *buf, size_t cap)
 rw_code rw_pdb_start(rw_pdb *pdb, const char *at, rw_err *err)
 {
     rw_code rc;
-    if (!at) {
+    if (!at || !strcmp(at, "@start")) {
         rc = rw_session_start(pdb->s, &pdb->stop, err);
     } else if (!strcmp(at, "@crash")) {
         rc = rw_session_goto_crash(pdb->s, &pdb->stop, err);

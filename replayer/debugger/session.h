@@ -58,6 +58,8 @@ typedef struct rw_session_frame {
 typedef struct rw_session_exception {
     const char *type;
     const char *message;
+    int internal;          /* a StopIteration raised without a traceback by a generator's
+                            * return into a `for` or an `await` (pdb: "Internal ...") */
 } rw_session_exception;
 
 /* What a crash stop knows of the signal or timeout that ended the run. */
@@ -96,8 +98,12 @@ typedef struct rw_stop {
     double time_ns;        /* since the start of the recording */
     const rw_session_frame *frames;
     uint32_t nframes;
-    uint32_t selected;     /* index of the selected frame (up/down); nframes - 1 after
-                            * a move; 0 when there is no frame */
+    uint32_t selected;     /* index of the selected frame (up/down); current after a
+                            * move; 0 when there is no frame */
+    uint32_t current;      /* index of the frame of the event (nframes - 1 but at an
+                            * exception that came up from callees: the frames after it
+                            * are its traceback's, as pdb's get_stack(f, tb) lists
+                            * them; 0 when there is no frame) */
     int has_exception;     /* exception: the uncaught one in a postmortem view, else
                             * the one the EXCEPTION event at pos raises */
     rw_session_exception exception;
