@@ -26,6 +26,7 @@
 /* The lines of one recorded source (replayer/source_text.h), indexed at first use. */
 typedef struct srcfile {
     int loaded;
+    char *owned;          /* the text when read from a file (a frozen module's) */
     rw_source_text text;  /* split on '\n' only, as pdb's linecache does not (a lone
                            * '\r' is no line break here: docs/replay.md) */
 } srcfile;
@@ -52,6 +53,7 @@ struct rw_session {
     uint32_t nfiles;
     char **canon;          /* canonical path (NULL when the file has no path) */
     srcfile *src;
+    srcfile *listsrc;      /* what `list` shows for a frozen module (list_source_of) */
     uint32_t *file_bps;    /* live breakpoints */
 
     /* The main program: its frame's CALL and RETURN, its thread, its first line. */
@@ -246,6 +248,115 @@ size_t rw_session_source_nlines(rw_session *s, uint32_t f)
     return sf ? sf->text.n : 0;
 }
 
+/* Reads a whole file into a new NUL-terminated buffer (caller frees); NULL when it
+ * cannot be read or is too large. */
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            if (cap > ((size_t)64 << 20)) {
+                free(buf);
+                fclose(fp);
+                return NULL;
+            }
+            cap = cap ? 2 * cap : 65536;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(fp);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, fp);
+        n += got;
+        if (!got)
+            break;
+    }
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+#ifndef RW_PY_STDLIB_DIR
+#define RW_PY_STDLIB_DIR ""
+#endif
+
+/* What pdb's `list` reads for file f: the file itself, but for a frozen standard
+ * module ("<frozen posixpath>", which linecache cannot read) the module's __file__
+ * (pdb 3.11, gh-93696): the recorded source of a file of the trace at that path
+ * within the standard library, else that file of this machine's standard library
+ * (rewind runs the same build: docs/replay.md). NULL when there is none. */
+static srcfile *list_source_of(rw_session *s, uint32_t f)
+{
+    const Rewind__FileDef *fd = f ? rw_defs_file(s->defs, f) : NULL;
+    const char *p = fd ? fd->path : NULL;
+    if (!p || strncmp(p, "<frozen ", 8) || p[strlen(p) - 1] != '>')
+        return source_of(s, f);
+    srcfile *sf = &s->listsrc[f];
+    if (sf->loaded)
+        return sf->text.n ? sf : NULL;
+    sf->loaded = 1;
+    char rel[1024];
+    size_t k = 0;
+    for (const char *q = p + 8; *q && *q != '>' && k + 4 < sizeof rel; q++)
+        rel[k++] = *q == '.' ? '/' : *q;
+    memcpy(rel + k, ".py", 4);
+    size_t rl = strlen(rel);
+    const char *text = NULL;
+    size_t len = 0;
+    for (uint32_t i = 1; i < s->nfiles && !text; i++) {
+        const char *c = s->canon[i];
+        size_t cl = c ? strlen(c) : 0;
+        if (c && cl > rl && c[cl - rl - 1] == '/' && !strcmp(c + cl - rl, rel) &&
+            strstr(c, "/python3") && !rw_source_text_of_file(s->defs, i, &text, &len))
+            text = NULL;
+    }
+    if (!text && *RW_PY_STDLIB_DIR) {
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", RW_PY_STDLIB_DIR, rel);
+        if ((sf->owned = read_file(path, &len)))
+            text = sf->owned;
+    }
+    rw_err err = {0};
+    if (!text || rw_source_text_init(&sf->text, text, len, RW_SOURCE_TEXT_LF, &err) != RW_OK)
+        return NULL;
+    return sf->text.n ? sf : NULL;
+}
+
+size_t rw_session_list_nlines(rw_session *s, uint32_t f)
+{
+    srcfile *sf = list_source_of(s, f);
+    return sf ? sf->text.n : 0;
+}
+
+int rw_session_list_line(rw_session *s, uint32_t f, long long line, char *buf, size_t cap)
+{
+    srcfile *sf = list_source_of(s, f);
+    rw_source_text_line ln;
+    if (!sf || line < 1 || !rw_source_text_line_at(&sf->text, (uint64_t)line, &ln))
+        return 0;
+    size_t n = ln.len;
+    while (n && ln.s[n - 1] == '\r')
+        n--;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(buf, ln.s, n);
+    buf[n] = '\0';
+    return 1;
+}
+
 int rw_session_code_info(const rw_session *s, uint32_t id, rw_session_code *out)
 {
     const Rewind__CodeDef *c = code_def(s, id);
@@ -320,12 +431,6 @@ void rw_session_run_info(const rw_session *s, rw_session_run *out)
     out->argc = md ? md->n_argv : 0;
     out->has_end = e != NULL;
     out->exit_status = e ? e->exit_status : 0;
-}
-
-rw_code rw_session_parse_position(const rw_session *s, const char *spec, uint64_t *pos,
-                                  rw_err *err)
-{
-    return rw_pos_parse(s->r, spec, pos, err);
 }
 
 uint64_t rw_session_nevents(const rw_session *s)
@@ -590,6 +695,76 @@ static void filter_on(rw_session *s)
 static void filter_off(rw_session *s)
 {
     rw_nav_set_line_filter(s->nav, NULL, 0);
+}
+
+/* Does path name the file spec: equal, or ending in "/" + spec (as position.c)? */
+static int path_matches(const char *path, const char *spec, size_t ls)
+{
+    size_t lp = strlen(path);
+    if (lp == ls)
+        return strncmp(path, spec, ls) == 0;
+    return lp > ls && path[lp - ls - 1] == '/' && strncmp(path + lp - ls, spec, ls) == 0;
+}
+
+static int pair_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    (void)st;
+    const rw_session *s = p;
+    if (ev->kind != RW_K_LINE)
+        return 0;
+    uint64_t key = (uint64_t)ev->code << 32 | ev->line;
+    for (size_t i = 0; i < s->npairs; i++)
+        if (s->pairs[i] == key)
+            return 1;
+    return 0;
+}
+
+/* FILE:LINE (rw_pos_parse's meaning: the first LINE event at that line of a code
+ * whose recorded path is FILE or ends in "/FILE"), found through the chunks' line
+ * filters: only the chunks that may hold one of those (code, line) pairs are
+ * decoded. 1 when spec is of that form (*rc then says how it went), else 0. */
+static int parse_file_line(rw_session *s, const char *spec, uint64_t *pos, rw_code *rc,
+                           rw_err *err)
+{
+    const char *colon = strrchr(spec, ':');
+    if (!colon || !colon[1] || colon == spec || spec[0] == '@' ||
+        (spec[0] >= '0' && spec[0] <= '9'))
+        return 0;
+    char *end;
+    unsigned long line = strtoul(colon + 1, &end, 10);
+    if (*end || line == 0 || line > UINT32_MAX || colon[1] < '0' || colon[1] > '9')
+        return 0; /* rw_pos_parse words the error */
+    size_t flen = (size_t)(colon - spec);
+    s->npairs = 0;
+    for (uint32_t i = 1; i < s->defs->ncodes; i++) {
+        const char *path = rw_defs_code_path(s->defs, i);
+        if (path && path_matches(path, spec, flen) && push_pair(s, i, (uint32_t)line) < 0) {
+            *rc = rw_err_set(err, RW_ENOMEM, "out of memory");
+            return 1;
+        }
+    }
+    if (!s->npairs) {
+        *rc = rw_err_set(err, RW_ENOTFOUND, "no code from a file named '%.*s' ran",
+                         (int)flen, spec);
+        return 1;
+    }
+    rw_nav_set_line_filter(s->nav, s->pairs, s->npairs);
+    *rc = rw_nav_next(s->nav, UINT64_MAX, NOPOS, RW_NAV_EVENTS, pair_match, s, pos, err);
+    filter_off(s);
+    s->npairs = 0;
+    if (*rc == RW_ENOTFOUND)
+        *rc = rw_err_set(err, RW_ENOTFOUND, "line %lu of %.*s never ran", line, (int)flen,
+                         spec);
+    return 1;
+}
+
+rw_code rw_session_parse_position(rw_session *s, const char *spec, uint64_t *pos,
+                                  rw_err *err)
+{
+    rw_code rc;
+    if (!s->plain && spec && parse_file_line(s, spec, pos, &rc, err))
+        return rc;
+    return rw_pos_parse(s->r, spec, pos, err);
 }
 
 /* ---- bdb's per-frame trace state -------------------------------------------------- */
@@ -1080,8 +1255,9 @@ rw_code rw_session_new(const rw_reader *r, rw_session **out, rw_err *err)
     s->nfiles = s->defs->nfiles ? s->defs->nfiles : 1;
     s->canon = calloc(s->nfiles, sizeof *s->canon);
     s->src = calloc(s->nfiles, sizeof *s->src);
+    s->listsrc = calloc(s->nfiles, sizeof *s->listsrc);
     s->file_bps = calloc(s->nfiles, sizeof *s->file_bps);
-    if (!s->canon || !s->src || !s->file_bps) {
+    if (!s->canon || !s->src || !s->listsrc || !s->file_bps) {
         rw_session_free(s);
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     }
@@ -1116,8 +1292,14 @@ void rw_session_free(rw_session *s)
     if (s->src)
         for (uint32_t i = 0; i < s->nfiles; i++)
             rw_source_text_fini(&s->src[i].text);
+    if (s->listsrc)
+        for (uint32_t i = 0; i < s->nfiles; i++) {
+            rw_source_text_fini(&s->listsrc[i].text);
+            free(s->listsrc[i].owned);
+        }
     free(s->canon);
     free(s->src);
+    free(s->listsrc);
     free(s->file_bps);
     for (int i = 1; i < s->nbps; i++)
         if (s->bps[i]) {
@@ -1925,6 +2107,23 @@ rw_code rw_session_goto_thread(rw_session *s, uint32_t thread, rw_stop *stop, rw
 
 /* ---- visiting records ------------------------------------------------------------------ */
 
+/* Is file f the interpreter's rather than the program's: a frozen module (the import
+ * machinery and the standard modules frozen into the interpreter), or a file of the
+ * standard library (under a lib/python3.N directory, but not in its site-packages)? */
+static int file_is_pythons(const rw_session *s, uint32_t f)
+{
+    const char *p = rw_session_file_path(s, f);
+    if (!strncmp(p, "<frozen ", 8))
+        return 1;
+    const char *lib = strstr(p, "/lib/python3.");
+    if (!lib)
+        return 0;
+    const char *q = lib + strlen("/lib/python3.");
+    while (*q >= '0' && *q <= '9')
+        q++;
+    return *q == '/' && !strstr(q, "/site-packages/") && !strstr(q, "/dist-packages/");
+}
+
 typedef struct visit_ctx {
     rw_session *s;
     int exceptions_only;
@@ -1966,6 +2165,9 @@ static int visit_one(void *p, const rw_event *ev, const rw_stack *st)
         r.name = name_text(s, ev->name);
         r.file = rw_session_file_path(s, code_file(s, code));
         r.function = code_name(s, code);
+        r.own = !file_is_pythons(s, code_file(s, code)) &&
+                (ev->thread != s->main_thread ||
+                 (ev->pos >= s->start_pos && ev->pos <= s->main_ret));
         break;
     }
     case RW_K_C_CALL:
