@@ -64,8 +64,11 @@ def main():
     if a.brk:
         print(s.cmd("b " + a.brk)[1].strip().splitlines()[0])
     rng = random.Random(a.seed)
-    cmds = ["step", "next", "return", "continue", "rstep", "rnext", "rreturn", "rcontinue",
-            "where", "list"]
+    cmds = ["step", "next", "return", "continue", "until", "rstep", "rnext", "rreturn",
+            "rcontinue", "runtil", "where", "list"]
+    if a.brk:
+        # goto FILE:LINE: the first time the breakpoint's line ran (issue 17)
+        cmds.append("goto " + os.path.basename(a.brk))
     times = {c: [] for c in cmds + ["goto"]}
     for _ in range(a.samples):
         for c in cmds:
