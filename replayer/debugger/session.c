@@ -1403,6 +1403,7 @@ typedef struct fwd_ctx {
                            * C), whose callee runs until the return */
     uint64_t anchor;
     int bps_only;         /* continue: nothing but a breakpoint can stop it */
+    int until;            /* until: stoplineno is a line to reach (fast_until) */
     int no_bps;           /* breakpoints set aside (run_forward's frame search) */
 } fwd_ctx;
 
@@ -1529,6 +1530,87 @@ static uint64_t window_end(const rw_session *s)
     return s->thread == s->main_thread ? s->main_ret + 1 : rw_nav_nevents(s->nav);
 }
 
+/* Lines of code `code` (its recorded line table) compared with `line` (above: >=,
+ * else <=) as line-filter pairs; 0 when the table was not recorded or memory ran out. */
+static int line_pairs(rw_session *s, uint32_t code, long long line, int above)
+{
+    const Rewind__CodeDef *cd = code_def(s, code);
+    s->npairs = 0;
+    if (!cd || !cd->n_lines)
+        return 0;
+    for (size_t i = 0; i < cd->n_lines; i++)
+        if (above ? (long long)cd->lines[i] >= line : (long long)cd->lines[i] <= line)
+            if (push_pair(s, code, cd->lines[i]) < 0)
+                return 0;
+    return s->npairs || push_pair(s, 0, 0) == 0;
+}
+
+typedef struct line_ctx {
+    const rw_session *s;
+    uint64_t frame;       /* the frame's CALL */
+    long long line;
+    int above;
+} line_ctx;
+
+static int frame_line_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    line_ctx *c = p;
+    if (ev->kind != RW_K_LINE || ev->thread != c->s->thread)
+        return 0;
+    rw_frame tmp;
+    const rw_frame *fr = event_frame(ev, st, &tmp);
+    return fr && fr->call_pos == c->frame &&
+           (c->above ? (long long)ev->line >= c->line : (long long)ev->line <= c->line);
+}
+
+/* frame_line_match, or the frame's RETURN. */
+static int frame_line_or_return(void *p, const rw_event *ev, const rw_stack *st)
+{
+    line_ctx *c = p;
+    if (ev->kind == RW_K_RETURN && ev->thread == c->s->thread && ev->call_pos == c->frame)
+        return 1;
+    return frame_line_match(p, ev, st);
+}
+
+/* until's own stop, without breakpoints: the first line >= stoplineno of the stop
+ * frame, found through the line filter, or the frame's RETURN, found over keyframes
+ * (rw_nav_frame_return), whichever comes first; so `until` at the end of a loop that
+ * runs for millions of events decodes a few chunks. 0 when this cannot be used (no
+ * recorded line table): then the frame-confined search does it. */
+static int fast_until(rw_session *s, fwd_ctx *c, uint64_t *found, rw_code *rc, rw_err *err)
+{
+    if (!c->until || c->sgen || c->scall == NOPOS || is_untraced(s, c->scall) ||
+        !line_pairs(s, c->scode, c->stoplineno, 1))
+        return 0;
+    /* Near (this chunk and the next): a plain scan. A line found later in the same
+     * frame is the answer whatever comes between: the frame has not returned. */
+    line_ctx l = {s, c->scall, c->stoplineno, 1};
+    size_t k = rw_reader_find_chunk(s->r, s->pos), nch = rw_reader_nchunks(s->r);
+    uint64_t near = k + 2 < nch ? rw_reader_chunk(s->r, k + 2)->first_event : NOPOS;
+    if (near > window_end(s))
+        near = window_end(s);
+    *rc = rw_nav_next(s->nav, s->pos, near, RW_NAV_EVENTS, frame_line_or_return, &l, found,
+                      err);
+    if (*rc != RW_ENOTFOUND || near == window_end(s))
+        return 1;
+    uint64_t ret = NOPOS;
+    *rc = rw_nav_frame_return(s->nav, s->pos, s->thread, c->scall, &ret, err);
+    if (*rc != RW_OK && *rc != RW_ENOTFOUND)
+        return 1;
+    uint64_t end = ret != NOPOS ? ret : window_end(s);
+    if (end > window_end(s))
+        end = window_end(s);
+    rw_nav_set_line_filter(s->nav, s->pairs, s->npairs);
+    *rc = rw_nav_next(s->nav, near - 1, end, RW_NAV_EVENTS, frame_line_match, &l, found,
+                      err);
+    filter_off(s);
+    if (*rc == RW_ENOTFOUND && ret != NOPOS && ret < window_end(s)) {
+        *found = ret;
+        *rc = RW_OK;
+    }
+    return 1;
+}
+
 static rw_code run_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err)
 {
     begin_move(s);
@@ -1554,8 +1636,9 @@ static rw_code run_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err
          * event the frame's own stop wins, as in bdb, so the hit is searched strictly
          * before it (with the line filter). */
         c->no_bps = 1;
-        rc = rw_nav_next_in_frame(s->nav, s->pos, window_end(s), s->thread, frame, fwd_match,
-                                  c, &found, &e);
+        if (!fast_until(s, c, &found, &rc, &e))
+            rc = rw_nav_next_in_frame(s->nav, s->pos, window_end(s), s->thread, frame,
+                                      fwd_match, c, &found, &e);
         c->no_bps = 0;
         if ((rc == RW_OK || rc == RW_ENOTFOUND) && any_enabled_bp(s)) {
             fwd_ctx b = {0};
@@ -1701,6 +1784,7 @@ rw_code rw_session_until(rw_session *s, long long lineno, rw_stop *stop, rw_err 
     c.has_ret = 1;
     c.rframe = s->frames[s->selected].call_pos;
     c.stoplineno = lineno;
+    c.until = 1;
     return run_forward(s, &c, stop, err);
 }
 
@@ -2013,7 +2097,23 @@ rw_code rw_session_runtil(rw_session *s, long long lineno, rw_stop *stop, rw_err
     c.frame = f->call_pos;
     c.lineno = lineno;
     uint64_t found = 0;
-    rw_code rc = search_back(s, &c, f->call_pos, &found, err);
+    rw_code rc;
+    if (!s->plain && !is_untraced(s, f->call_pos) && line_pairs(s, f->code_id, lineno, 0)) {
+        /* The lines <= lineno of the frame through the line filter, else its CALL. */
+        line_ctx l = {s, f->call_pos, lineno, 0};
+        uint64_t begin = f->call_pos + 1 > window_begin(s) ? f->call_pos + 1 : window_begin(s);
+        rw_nav_set_line_filter(s->nav, s->pairs, s->npairs);
+        rc = begin < rev_from(s) ? rw_nav_prev(s->nav, rev_from(s), begin, frame_line_match, &l,
+                                               &found, err)
+                                 : RW_ENOTFOUND;
+        filter_off(s);
+        if (rc == RW_ENOTFOUND && f->call_pos >= window_begin(s) && f->call_pos < rev_from(s)) {
+            found = f->call_pos;
+            rc = RW_OK;
+        }
+    } else {
+        rc = search_back(s, &c, f->call_pos, &found, err);
+    }
     return back_to(s, rc, found, stop, err);
 }
 
