@@ -24,7 +24,10 @@ PROMPT = b"(rewind) "
 
 class Session:
     def __init__(self, rewind, trace):
-        self.p = subprocess.Popen([rewind, "replay", "--no-rc", trace], stdin=subprocess.PIPE,
+        # --no-values: navigation alone (a --Return-- stop would otherwise ask the
+        # re-execution engine for its value, which runs the program to that point)
+        self.p = subprocess.Popen([rewind, "replay", "--no-rc", "--no-values", trace],
+                                  stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, bufsize=0)
         self.buf = b""
         self.read_prompt()
