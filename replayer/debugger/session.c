@@ -1548,8 +1548,12 @@ static int line_pairs(rw_session *s, uint32_t code, long long line, int above)
 typedef struct line_ctx {
     const rw_session *s;
     uint64_t frame;       /* the frame's CALL */
+    uint32_t code;        /* and its code */
     long long line;
     int above;
+    uint64_t others;      /* lines of the same code in other frames seen ... */
+    uint64_t limit;       /* ... and how many make the search give up (0: never) */
+    int gave_up;
 } line_ctx;
 
 static int frame_line_match(void *p, const rw_event *ev, const rw_stack *st)
@@ -1559,8 +1563,15 @@ static int frame_line_match(void *p, const rw_event *ev, const rw_stack *st)
         return 0;
     rw_frame tmp;
     const rw_frame *fr = event_frame(ev, st, &tmp);
-    return fr && fr->call_pos == c->frame &&
-           (c->above ? (long long)ev->line >= c->line : (long long)ev->line <= c->line);
+    int in_line = c->above ? (long long)ev->line >= c->line : (long long)ev->line <= c->line;
+    if (fr && fr->call_pos == c->frame)
+        return in_line;
+    if (c->limit && in_line && fr && fr->code == c->code &&
+        ++c->others >= c->limit) {
+        c->gave_up = 1;
+        return 1;
+    }
+    return 0;
 }
 
 /* frame_line_match, or the frame's RETURN. */
@@ -1584,7 +1595,7 @@ static int fast_until(rw_session *s, fwd_ctx *c, uint64_t *found, rw_code *rc, r
         return 0;
     /* Near (this chunk and the next): a plain scan. A line found later in the same
      * frame is the answer whatever comes between: the frame has not returned. */
-    line_ctx l = {s, c->scall, c->stoplineno, 1};
+    line_ctx l = {s, c->scall, c->scode, c->stoplineno, 1, 0, 0, 0};
     size_t k = rw_reader_find_chunk(s->r, s->pos), nch = rw_reader_nchunks(s->r);
     uint64_t near = k + 2 < nch ? rw_reader_chunk(s->r, k + 2)->first_event : NOPOS;
     if (near > window_end(s))
@@ -1593,6 +1604,18 @@ static int fast_until(rw_session *s, fwd_ctx *c, uint64_t *found, rw_code *rc, r
                       err);
     if (*rc != RW_ENOTFOUND || near == window_end(s))
         return 1;
+    /* Then through the line filter: a line of the frame found is the answer (the
+     * frame has not returned before it). The same lines run by other frames of the
+     * code (later calls) make it give up after a few, for the bounded search below. */
+    l.limit = 64;
+    rw_nav_set_line_filter(s->nav, s->pairs, s->npairs);
+    *rc = rw_nav_next(s->nav, near - 1, window_end(s), RW_NAV_EVENTS, frame_line_match, &l,
+                      found, err);
+    filter_off(s);
+    if ((*rc == RW_OK && !l.gave_up) || (*rc != RW_OK && *rc != RW_ENOTFOUND))
+        return 1;
+    int searched = *rc == RW_ENOTFOUND; /* no such line of the frame to the end */
+    l.limit = 0;
     uint64_t ret = NOPOS;
     *rc = rw_nav_frame_return(s->nav, s->pos, s->thread, c->scall, &ret, err);
     if (*rc != RW_OK && *rc != RW_ENOTFOUND)
@@ -1600,10 +1623,14 @@ static int fast_until(rw_session *s, fwd_ctx *c, uint64_t *found, rw_code *rc, r
     uint64_t end = ret != NOPOS ? ret : window_end(s);
     if (end > window_end(s))
         end = window_end(s);
-    rw_nav_set_line_filter(s->nav, s->pairs, s->npairs);
-    *rc = rw_nav_next(s->nav, near - 1, end, RW_NAV_EVENTS, frame_line_match, &l, found,
-                      err);
-    filter_off(s);
+    if (searched) {
+        *rc = RW_ENOTFOUND;
+    } else {
+        rw_nav_set_line_filter(s->nav, s->pairs, s->npairs);
+        *rc = rw_nav_next(s->nav, near - 1, end, RW_NAV_EVENTS, frame_line_match, &l, found,
+                          err);
+        filter_off(s);
+    }
     if (*rc == RW_ENOTFOUND && ret != NOPOS && ret < window_end(s)) {
         *found = ret;
         *rc = RW_OK;
@@ -2100,7 +2127,7 @@ rw_code rw_session_runtil(rw_session *s, long long lineno, rw_stop *stop, rw_err
     rw_code rc;
     if (!s->plain && !is_untraced(s, f->call_pos) && line_pairs(s, f->code_id, lineno, 0)) {
         /* The lines <= lineno of the frame through the line filter, else its CALL. */
-        line_ctx l = {s, f->call_pos, lineno, 0};
+        line_ctx l = {s, f->call_pos, f->code_id, lineno, 0, 0, 0, 0};
         uint64_t begin = f->call_pos + 1 > window_begin(s) ? f->call_pos + 1 : window_begin(s);
         rw_nav_set_line_filter(s->nav, s->pairs, s->npairs);
         rc = begin < rev_from(s) ? rw_nav_prev(s->nav, rev_from(s), begin, frame_line_match, &l,
