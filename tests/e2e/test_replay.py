@@ -237,6 +237,10 @@ class Replay(rwtest.TestCase):
         # a breakpoint in the caller's file: frames of that file are traced
         self.same_as_pdb("tracestate.py", ["b " + lib, "b 12", "c", "s", "n", "n", "c",
                                            "s", "n", "n", "n"])
+        # a breakpoint set later in the file of a frame without a trace function does
+        # not stop that frame, only the frames entered after it was set
+        self.same_as_pdb("tracestate.py", ["b " + lib, "c", "b tracestate.py:6", "c", "c",
+                                           "w", "c"])
         # up, then next in a frame that has no trace function
         self.same_as_pdb("tracestate.py", ["b " + lib, "c", "c", "u", "n", "n"])
         # until and return from a frame entered while continuing
