@@ -1062,7 +1062,7 @@ void rw_session_where(const rw_session *s, rw_stop *stop)
     stop->frames = s->frames;
     stop->nframes = s->nframes;
     stop->selected = s->selected;
-    stop->current = s->postmortem ? s->selected : s->current;
+    stop->current = s->current;
     stop->postmortem = s->postmortem;
     stop->at_end = s->at_end;
     if (s->postmortem) {
