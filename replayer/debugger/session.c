@@ -1638,6 +1638,21 @@ static int fast_until(rw_session *s, fwd_ctx *c, uint64_t *found, rw_code *rc, r
     return 1;
 }
 
+/* return's own stop, without breakpoints: the returning frame's RETURN (bdb's
+ * returnframe; nothing of its caller, the stop frame, runs before it), found over
+ * keyframes. 0 when this does not apply (until, a generator, a frame without a trace
+ * function, or the session at that RETURN already: then the caller's next line). */
+static int fast_return(rw_session *s, fwd_ctx *c, uint64_t *found, rw_code *rc, rw_err *err)
+{
+    if (!c->has_ret || c->until || c->skind != S_FRAME || is_untraced(s, c->rframe) ||
+        (s->ev.kind == RW_K_RETURN && s->ev.call_pos == c->rframe) || c->rframe > s->pos)
+        return 0;
+    *rc = rw_nav_frame_return(s->nav, s->pos, s->thread, c->rframe, found, err);
+    if (*rc == RW_OK && *found >= window_end(s))
+        *rc = rw_err_set(err, RW_ENOTFOUND, "the frame returns after the program's end");
+    return 1;
+}
+
 static rw_code run_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err)
 {
     begin_move(s);
@@ -1663,7 +1678,7 @@ static rw_code run_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err
          * event the frame's own stop wins, as in bdb, so the hit is searched strictly
          * before it (with the line filter). */
         c->no_bps = 1;
-        if (!fast_until(s, c, &found, &rc, &e))
+        if (!fast_until(s, c, &found, &rc, &e) && !fast_return(s, c, &found, &rc, &e))
             rc = rw_nav_next_in_frame(s->nav, s->pos, window_end(s), s->thread, frame,
                                       fwd_match, c, &found, &e);
         c->no_bps = 0;
