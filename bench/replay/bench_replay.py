@@ -24,7 +24,10 @@ PROMPT = b"(rewind) "
 
 class Session:
     def __init__(self, rewind, trace):
-        self.p = subprocess.Popen([rewind, "replay", "--no-rc", trace], stdin=subprocess.PIPE,
+        # --no-values: navigation alone (a --Return-- stop would otherwise ask the
+        # re-execution engine for its value, which runs the program to that point)
+        self.p = subprocess.Popen([rewind, "replay", "--no-rc", "--no-values", trace],
+                                  stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, bufsize=0)
         self.buf = b""
         self.read_prompt()
@@ -38,10 +41,18 @@ class Session:
         out, self.buf = self.buf, b""
         return out
 
+    def cpu(self):
+        """CPU time of the session's main thread so far, in seconds (the background
+        damage check runs in another thread): /proc's schedstat, in nanoseconds."""
+        with open("/proc/%d/task/%d/schedstat" % (self.p.pid, self.p.pid)) as f:
+            return int(f.read().split()[0]) / 1e9
+
     def cmd(self, line):
+        c0 = self.cpu()
         t0 = time.perf_counter()
         self.p.stdin.write(line.encode() + b"\n")
         out = self.read_prompt()
+        self.last_cpu = self.cpu() - c0
         return time.perf_counter() - t0, out.decode(errors="replace")
 
     def close(self):
@@ -64,22 +75,31 @@ def main():
     if a.brk:
         print(s.cmd("b " + a.brk)[1].strip().splitlines()[0])
     rng = random.Random(a.seed)
-    cmds = ["step", "next", "return", "continue", "rstep", "rnext", "rreturn", "rcontinue",
-            "where", "list"]
+    cmds = ["step", "next", "return", "continue", "until", "rstep", "rnext", "rreturn",
+            "rcontinue", "runtil", "where", "list"]
+    if a.brk:
+        # goto FILE:LINE: the first time the breakpoint's line ran (issue 17)
+        cmds.append("goto " + os.path.basename(a.brk))
     times = {c: [] for c in cmds + ["goto"]}
+    cpus = {c: [] for c in cmds + ["goto"]}
     for _ in range(a.samples):
         for c in cmds:
             t, _ = s.cmd("goto %d" % rng.randrange(n))
             times["goto"].append(t)
+            cpus["goto"].append(s.last_cpu)
             t, _ = s.cmd(c)
             times[c].append(t)
+            cpus[c].append(s.last_cpu)
     s.close()
     print("trace: %s, %d events, %d samples per command" % (a.trace, n, a.samples))
-    print("%-10s %8s %8s %8s %8s   (ms)" % ("command", "min", "median", "p90", "max"))
-    for c, ts in times.items():
-        ts = sorted(x * 1000 for x in ts)
-        p90 = ts[min(len(ts) - 1, int(len(ts) * 0.9))]
-        print("%-10s %8.2f %8.2f %8.2f %8.2f" % (c, ts[0], statistics.median(ts), p90, ts[-1]))
+    for title, table in (("wall time", times), ("CPU time of the session's thread", cpus)):
+        print("%-22s %8s %8s %8s %8s   (ms, %s)" % ("command", "min", "median", "p90", "max",
+                                                    title))
+        for c, ts in table.items():
+            ts = sorted(x * 1000 for x in ts)
+            p90 = ts[min(len(ts) - 1, int(len(ts) * 0.9))]
+            print("%-22s %8.2f %8.2f %8.2f %8.2f" % (c, ts[0], statistics.median(ts), p90,
+                                                     ts[-1]))
 
 
 if __name__ == "__main__":

@@ -554,3 +554,75 @@ rw_code rw_nav_prev_in_frame(rw_nav *nav, uint64_t from, uint64_t begin, uint32_
     }
     return rw_err_set(err, RW_ENOTFOUND, "no match before event %llu", (unsigned long long)from);
 }
+
+/* Does st show the frame opened at frame_call? */
+static int shows_frame(const rw_stack *st, uint64_t frame_call)
+{
+    for (uint32_t i = 0; i < st->depth; i++)
+        if (st->frames[i].call_pos == frame_call)
+            return 1;
+    return 0;
+}
+
+typedef struct ret_ctx {
+    uint64_t lo, frame_call;
+    int found;
+    uint64_t pos;
+} ret_ctx;
+
+static int ret_fn(void *p, const rw_event *ev, const rw_decoder *d)
+{
+    (void)d;
+    ret_ctx *c = p;
+    if (ev->pos < c->lo || ev->kind != RW_K_RETURN || ev->call_pos != c->frame_call)
+        return 0;
+    c->found = 1;
+    c->pos = ev->pos;
+    return 1;
+}
+
+rw_code rw_nav_frame_return(rw_nav *nav, uint64_t from, uint32_t thread, uint64_t frame_call,
+                            uint64_t *found, rw_err *err)
+{
+    uint64_t n = rw_nav_nevents(nav);
+    size_t nchunks = rw_reader_nchunks(nav->r);
+    uint64_t lo = from + 1;
+    if (lo >= n || !nchunks)
+        return rw_err_set(err, RW_ENOTFOUND, "no return after event %llu",
+                          (unsigned long long)from);
+    size_t k = chunk_of_event(nav, lo);
+    /* The last chunk whose keyframe still shows the frame: galloping, then bisecting
+     * over keyframes (the frame is on the stack from its call to its return). */
+    size_t good = k, step = 1, bad = nchunks;
+    const rw_stack *kf;
+    for (;;) {
+        size_t probe = good + step;
+        if (probe >= nchunks)
+            break;
+        RW_TRY(keyframe_of(nav, probe, thread, &kf, err));
+        if (!shows_frame(kf, frame_call)) {
+            bad = probe;
+            break;
+        }
+        good = probe;
+        step *= 2;
+    }
+    while (bad - good > 1) {
+        size_t mid = good + (bad - good) / 2;
+        RW_TRY(keyframe_of(nav, mid, thread, &kf, err));
+        if (shows_frame(kf, frame_call))
+            good = mid;
+        else
+            bad = mid;
+    }
+    for (size_t c = good; c < nchunks; c++) {
+        ret_ctx r = {lo, frame_call, 0, 0};
+        int stopped;
+        RW_TRY(scan_chunk(nav, c, ret_fn, &r, &stopped, err));
+        if (r.found) {
+            *found = r.pos;
+            return RW_OK;
+        }
+    }
+    return rw_err_set(err, RW_ENOTFOUND, "no return after event %llu", (unsigned long long)from);
+}

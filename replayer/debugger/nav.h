@@ -73,6 +73,13 @@ rw_code rw_nav_prev_in_frame(rw_nav *nav, uint64_t from, uint64_t begin, uint32_
                              uint64_t frame_call, rw_nav_match m, void *ctx, uint64_t *found,
                              rw_err *err);
 
+/* The RETURN of the frame opened at frame_call (of thread) after event from, in
+ * *found: found over chunk keyframes (galloping then bisecting to the last chunk that
+ * opens with the frame on the stack), so a frame that runs for millions of events
+ * costs a few keyframe reads and one chunk scan. RW_ENOTFOUND when it never returns. */
+rw_code rw_nav_frame_return(rw_nav *nav, uint64_t from, uint32_t thread, uint64_t frame_call,
+                            uint64_t *found, rw_err *err);
+
 /* Visits every record (events and annotations) with from <= pos < to, in order,
  * until fn returns non-zero. */
 rw_code rw_nav_visit(rw_nav *nav, uint64_t from, uint64_t to, rw_nav_match fn, void *ctx,

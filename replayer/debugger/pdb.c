@@ -521,12 +521,16 @@ static void print_kind(rw_pdb *pdb)
     case RW_K_RETURN:
         msg(pdb, "--Return--");
         break;
-    case RW_K_EXCEPTION:
+    case RW_K_EXCEPTION: {
+        /* pdb's user_exception: "Internal " for a StopIteration without traceback. */
+        const char *internal = pdb->stop.exception.internal ? "Internal " : "";
         if (*pdb->stop.exception.message)
-            msg(pdb, "%s: %s", pdb->stop.exception.type, pdb->stop.exception.message);
+            msg(pdb, "%s%s: %s", internal, pdb->stop.exception.type,
+                pdb->stop.exception.message);
         else
-            msg(pdb, "%s", pdb->stop.exception.type);
+            msg(pdb, "%s%s", internal, pdb->stop.exception.type);
         break;
+    }
     default:
         break;
     }
@@ -937,6 +941,8 @@ static int cmd_goto(rw_pdb *pdb, const char *arg)
     }
     if (!strcmp(arg, "@crash"))
         return moved_to(pdb, rw_session_goto_crash(pdb->s, &pdb->stop, &e), &e);
+    if (!strcmp(arg, "@start")) /* the program's first line, pdb's first stop */
+        return moved_to(pdb, rw_session_start(pdb->s, &pdb->stop, &e), &e);
     uint64_t pos;
     if (rw_session_parse_position(pdb->s, arg, &pos, &e) != RW_OK) {
         fail(pdb, &e);
@@ -984,7 +990,9 @@ static int cmd_thread(rw_pdb *pdb, const char *arg)
 
 typedef struct exc_ctx {
     rw_pdb *pdb;
+    int all;              /* every exception, not only the program's own */
     uint64_t count;
+    uint64_t others;      /* not the program's own, left out */
 } exc_ctx;
 
 #define EXC_LIST_MAX 1000
@@ -993,6 +1001,10 @@ static int exc_visit(void *p, const rw_session_record *r)
 {
     exc_ctx *c = p;
     rw_pdb *pdb = c->pdb;
+    if (!c->all && !r->own) {
+        c->others++;
+        return 0;
+    }
     if (++c->count > EXC_LIST_MAX)
         return 0;
     fprintf(pdb->out, "%10llu  thread %u  %s", (unsigned long long)r->pos, r->thread, r->name);
@@ -1002,19 +1014,34 @@ static int exc_visit(void *p, const rw_session_record *r)
     return 0;
 }
 
+/* exceptions [--all]: the program's own exceptions (rw_session_record.own), or every
+ * one. */
 static int cmd_exceptions(rw_pdb *pdb, const char *arg)
 {
-    (void)arg;
-    exc_ctx c = {pdb, 0};
+    exc_ctx c = {pdb, 0, 0, 0};
+    if (!strcmp(arg, "--all")) {
+        c.all = 1;
+    } else if (*arg) {
+        error(pdb, "Usage: exceptions [--all] (--all: the standard library's and the import "
+                 "machinery's too)");
+        return 0;
+    }
     rw_err e;
     if (rw_session_visit(pdb->s, 0, UINT64_MAX, 1, exc_visit, &c, &e) != RW_OK) {
         fail(pdb, &e);
         return 0;
     }
-    if (!c.count)
+    if (!c.count && !c.others)
         msg(pdb, "No exception was raised during the recording");
+    else if (!c.count)
+        msg(pdb, "No exception was raised in the program's own code (%llu in the standard "
+                 "library and the import machinery: 'exceptions --all' lists them)",
+            (unsigned long long)c.others);
     else if (c.count > EXC_LIST_MAX)
         msg(pdb, "... and %llu more", (unsigned long long)(c.count - EXC_LIST_MAX));
+    if (c.count && c.others)
+        msg(pdb, "(%llu more in the standard library and the import machinery: "
+                 "'exceptions --all' lists them)", (unsigned long long)c.others);
     return 0;
 }
 
@@ -1122,14 +1149,15 @@ static int file_has_bp_line(const rw_pdb *pdb, uint32_t f, long long line)
     return 0;
 }
 
-/* pdb's _print_lines: lines first..last of file f, with B and -> marks when frame
- * is the current one (cur_line > 0). */
+/* pdb's _print_lines: lines first..last of file f (marks 2: as `list` reads it), with
+ * B and -> marks when frame is the current one (cur_line > 0). */
 static void print_lines(rw_pdb *pdb, uint32_t f, long long first, long long last, int marks,
                         long long cur_line)
 {
     char line[4096];
     for (long long n = first; n <= last; n++) {
-        if (!source_line(pdb, f, n, line, sizeof line))
+        if (!(marks == 2 ? rw_session_list_line(pdb->s, f, n, line, sizeof line)
+                         : source_line(pdb, f, n, line, sizeof line)))
             break;
         char s[32];
         int k = snprintf(s, sizeof s, "%3lld", n);
@@ -1186,8 +1214,8 @@ static int cmd_list(rw_pdb *pdb, const char *arg)
     if (!have_last)
         last = first + 10;
     uint32_t f = fr->file_id;
-    long long n = (long long)rw_session_source_nlines(pdb->s, f);
-    print_lines(pdb, f, first < 1 ? 1 : first, last, 1, fr->line);
+    long long n = (long long)rw_session_list_nlines(pdb->s, f);
+    print_lines(pdb, f, first < 1 ? 1 : first, last, 2, fr->line); /* as `list` reads */
     pdb->lineno = last < n ? last : n;
     if (n < last)
         msg(pdb, "[EOF]");
@@ -1789,7 +1817,7 @@ static void log_shows(rw_pdb *pdb, const char *cmd, const char *why)
         error(pdb, "%s: %s; the log shows: %s, uncaught %s: %s", cmd, why, where,
               pdb->stop.exception.type, pdb->stop.exception.message);
     } else if (pdb->stop.event_kind == RW_K_EXCEPTION &&
-               pdb->stop.selected + 1 == pdb->stop.nframes) {
+               pdb->stop.selected == pdb->stop.current) {
         error(pdb, "%s: %s; the log shows: %s, exception %s: %s", cmd, why, where,
               pdb->stop.exception.type, pdb->stop.exception.message);
     } else {
@@ -2750,7 +2778,7 @@ int rw_pdb_pending(rw_pdb *pdb, char *buf, size_t cap)
 rw_code rw_pdb_start(rw_pdb *pdb, const char *at, rw_err *err)
 {
     rw_code rc;
-    if (!at) {
+    if (!at || !strcmp(at, "@start")) {
         rc = rw_session_start(pdb->s, &pdb->stop, err);
     } else if (!strcmp(at, "@crash")) {
         rc = rw_session_goto_crash(pdb->s, &pdb->stop, err);

@@ -479,9 +479,11 @@ static const rw_pdb_help rewind_texts[] = {
     "        with '*'.  With a thread number, view that thread at the current\n"
     "        time (its last event at or before the current position)."},
     {"exceptions",
-    "exceptions\n"
-    "        List every exception raised during the recording with its position,\n"
-    "        thread, type, message and place; 'goto POS' goes to one."},
+    "exceptions [--all]\n"
+    "        List the exceptions raised in the program's own code (not in\n"
+    "        frozen modules or the standard library) with their position,\n"
+    "        thread, type, message and place; 'goto POS' goes to one.  With\n"
+    "        --all, list every one, the import machinery's included."},
     {"events",
     "events [N]\n"
     "        Print the raw events of the log around the current position, N\n"

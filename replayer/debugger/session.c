@@ -26,6 +26,7 @@
 /* The lines of one recorded source (replayer/source_text.h), indexed at first use. */
 typedef struct srcfile {
     int loaded;
+    char *owned;          /* the text when read from a file (a frozen module's) */
     rw_source_text text;  /* split on '\n' only, as pdb's linecache does not (a lone
                            * '\r' is no line break here: docs/replay.md) */
 } srcfile;
@@ -52,6 +53,7 @@ struct rw_session {
     uint32_t nfiles;
     char **canon;          /* canonical path (NULL when the file has no path) */
     srcfile *src;
+    srcfile *listsrc;      /* what `list` shows for a frozen module (list_source_of) */
     uint32_t *file_bps;    /* live breakpoints */
 
     /* The main program: its frame's CALL and RETURN, its thread, its first line. */
@@ -88,6 +90,19 @@ struct rw_session {
     uint64_t *pairs;       /* where they can stop, for the line filter (bp_pairs) */
     size_t npairs, cappairs;
     int plain;             /* rw_session_set_plain_search */
+
+    /* bdb's per-frame trace state: the frames (by the position of their CALL) that
+     * have no local trace function (f_trace), as the forward moves that entered them
+     * left them (docs/replay.md, "Which frames pdb sees"). Sorted, no duplicates.
+     * Frames not listed are traced. */
+    uint64_t *untraced;
+    size_t nuntraced, capuntraced;
+
+    /* The stop's extras: the frame of the event in frames[current] (frames after it
+     * are the traceback of an exception that came up from callees), and whether an
+     * EXCEPTION stop is an internal StopIteration. */
+    uint32_t current;
+    int exc_internal;
 };
 
 /* ---- definitions: files, sources, codes ---------------------------------------- */
@@ -233,6 +248,115 @@ size_t rw_session_source_nlines(rw_session *s, uint32_t f)
     return sf ? sf->text.n : 0;
 }
 
+/* Reads a whole file into a new NUL-terminated buffer (caller frees); NULL when it
+ * cannot be read or is too large. */
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            if (cap > ((size_t)64 << 20)) {
+                free(buf);
+                fclose(fp);
+                return NULL;
+            }
+            cap = cap ? 2 * cap : 65536;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(fp);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, fp);
+        n += got;
+        if (!got)
+            break;
+    }
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+#ifndef RW_PY_STDLIB_DIR
+#define RW_PY_STDLIB_DIR ""
+#endif
+
+/* What pdb's `list` reads for file f: the file itself, but for a frozen standard
+ * module ("<frozen posixpath>", which linecache cannot read) the module's __file__
+ * (pdb 3.11, gh-93696): the recorded source of a file of the trace at that path
+ * within the standard library, else that file of this machine's standard library
+ * (rewind runs the same build: docs/replay.md). NULL when there is none. */
+static srcfile *list_source_of(rw_session *s, uint32_t f)
+{
+    const Rewind__FileDef *fd = f ? rw_defs_file(s->defs, f) : NULL;
+    const char *p = fd ? fd->path : NULL;
+    if (!p || strncmp(p, "<frozen ", 8) || p[strlen(p) - 1] != '>')
+        return source_of(s, f);
+    srcfile *sf = &s->listsrc[f];
+    if (sf->loaded)
+        return sf->text.n ? sf : NULL;
+    sf->loaded = 1;
+    char rel[1024];
+    size_t k = 0;
+    for (const char *q = p + 8; *q && *q != '>' && k + 4 < sizeof rel; q++)
+        rel[k++] = *q == '.' ? '/' : *q;
+    memcpy(rel + k, ".py", 4);
+    size_t rl = strlen(rel);
+    const char *text = NULL;
+    size_t len = 0;
+    for (uint32_t i = 1; i < s->nfiles && !text; i++) {
+        const char *c = s->canon[i];
+        size_t cl = c ? strlen(c) : 0;
+        if (c && cl > rl && c[cl - rl - 1] == '/' && !strcmp(c + cl - rl, rel) &&
+            strstr(c, "/python3") && !rw_source_text_of_file(s->defs, i, &text, &len))
+            text = NULL;
+    }
+    if (!text && *RW_PY_STDLIB_DIR) {
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", RW_PY_STDLIB_DIR, rel);
+        if ((sf->owned = read_file(path, &len)))
+            text = sf->owned;
+    }
+    rw_err err = {0};
+    if (!text || rw_source_text_init(&sf->text, text, len, RW_SOURCE_TEXT_LF, &err) != RW_OK)
+        return NULL;
+    return sf->text.n ? sf : NULL;
+}
+
+size_t rw_session_list_nlines(rw_session *s, uint32_t f)
+{
+    srcfile *sf = list_source_of(s, f);
+    return sf ? sf->text.n : 0;
+}
+
+int rw_session_list_line(rw_session *s, uint32_t f, long long line, char *buf, size_t cap)
+{
+    srcfile *sf = list_source_of(s, f);
+    rw_source_text_line ln;
+    if (!sf || line < 1 || !rw_source_text_line_at(&sf->text, (uint64_t)line, &ln))
+        return 0;
+    size_t n = ln.len;
+    while (n && ln.s[n - 1] == '\r')
+        n--;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(buf, ln.s, n);
+    buf[n] = '\0';
+    return 1;
+}
+
 int rw_session_code_info(const rw_session *s, uint32_t id, rw_session_code *out)
 {
     const Rewind__CodeDef *c = code_def(s, id);
@@ -307,12 +431,6 @@ void rw_session_run_info(const rw_session *s, rw_session_run *out)
     out->argc = md ? md->n_argv : 0;
     out->has_end = e != NULL;
     out->exit_status = e ? e->exit_status : 0;
-}
-
-rw_code rw_session_parse_position(const rw_session *s, const char *spec, uint64_t *pos,
-                                  rw_err *err)
-{
-    return rw_pos_parse(s->r, spec, pos, err);
 }
 
 uint64_t rw_session_nevents(const rw_session *s)
@@ -579,6 +697,125 @@ static void filter_off(rw_session *s)
     rw_nav_set_line_filter(s->nav, NULL, 0);
 }
 
+/* Does path name the file spec: equal, or ending in "/" + spec (as position.c)? */
+static int path_matches(const char *path, const char *spec, size_t ls)
+{
+    size_t lp = strlen(path);
+    if (lp == ls)
+        return strncmp(path, spec, ls) == 0;
+    return lp > ls && path[lp - ls - 1] == '/' && strncmp(path + lp - ls, spec, ls) == 0;
+}
+
+static int pair_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    (void)st;
+    const rw_session *s = p;
+    if (ev->kind != RW_K_LINE)
+        return 0;
+    uint64_t key = (uint64_t)ev->code << 32 | ev->line;
+    for (size_t i = 0; i < s->npairs; i++)
+        if (s->pairs[i] == key)
+            return 1;
+    return 0;
+}
+
+/* FILE:LINE (rw_pos_parse's meaning: the first LINE event at that line of a code
+ * whose recorded path is FILE or ends in "/FILE"), found through the chunks' line
+ * filters: only the chunks that may hold one of those (code, line) pairs are
+ * decoded. 1 when spec is of that form (*rc then says how it went), else 0. */
+static int parse_file_line(rw_session *s, const char *spec, uint64_t *pos, rw_code *rc,
+                           rw_err *err)
+{
+    const char *colon = strrchr(spec, ':');
+    if (!colon || !colon[1] || colon == spec || spec[0] == '@' ||
+        (spec[0] >= '0' && spec[0] <= '9'))
+        return 0;
+    char *end;
+    unsigned long line = strtoul(colon + 1, &end, 10);
+    if (*end || line == 0 || line > UINT32_MAX || colon[1] < '0' || colon[1] > '9')
+        return 0; /* rw_pos_parse words the error */
+    size_t flen = (size_t)(colon - spec);
+    s->npairs = 0;
+    for (uint32_t i = 1; i < s->defs->ncodes; i++) {
+        const char *path = rw_defs_code_path(s->defs, i);
+        if (path && path_matches(path, spec, flen) && push_pair(s, i, (uint32_t)line) < 0) {
+            *rc = rw_err_set(err, RW_ENOMEM, "out of memory");
+            return 1;
+        }
+    }
+    if (!s->npairs) {
+        *rc = rw_err_set(err, RW_ENOTFOUND, "no code from a file named '%.*s' ran",
+                         (int)flen, spec);
+        return 1;
+    }
+    rw_nav_set_line_filter(s->nav, s->pairs, s->npairs);
+    *rc = rw_nav_next(s->nav, UINT64_MAX, NOPOS, RW_NAV_EVENTS, pair_match, s, pos, err);
+    filter_off(s);
+    s->npairs = 0;
+    if (*rc == RW_ENOTFOUND)
+        *rc = rw_err_set(err, RW_ENOTFOUND, "line %lu of %.*s never ran", line, (int)flen,
+                         spec);
+    return 1;
+}
+
+rw_code rw_session_parse_position(rw_session *s, const char *spec, uint64_t *pos,
+                                  rw_err *err)
+{
+    rw_code rc;
+    if (!s->plain && spec && parse_file_line(s, spec, pos, &rc, err))
+        return rc;
+    return rw_pos_parse(s->r, spec, pos, err);
+}
+
+/* ---- bdb's per-frame trace state -------------------------------------------------- */
+
+/* Index of the first entry >= call in s->untraced. */
+static size_t untraced_lower(const rw_session *s, uint64_t call)
+{
+    size_t lo = 0, hi = s->nuntraced;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->untraced[mid] < call)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Does the frame opened at call have no local trace function? */
+static int is_untraced(const rw_session *s, uint64_t call)
+{
+    if (!s->nuntraced)
+        return 0;
+    size_t i = untraced_lower(s, call);
+    return i < s->nuntraced && s->untraced[i] == call;
+}
+
+/* Records the trace state of the frame opened at call. Out of memory: the frame is
+ * left traced (as stepping would have it). */
+static void set_traced(rw_session *s, uint64_t call, int traced)
+{
+    size_t i = untraced_lower(s, call);
+    int there = i < s->nuntraced && s->untraced[i] == call;
+    if (traced && there) {
+        memmove(s->untraced + i, s->untraced + i + 1, (s->nuntraced - i - 1) * sizeof(uint64_t));
+        s->nuntraced--;
+    } else if (!traced && !there) {
+        if (s->nuntraced == s->capuntraced) {
+            size_t cap = s->capuntraced ? 2 * s->capuntraced : 32;
+            uint64_t *v = realloc(s->untraced, cap * sizeof *v);
+            if (!v)
+                return;
+            s->untraced = v;
+            s->capuntraced = cap;
+        }
+        memmove(s->untraced + i + 1, s->untraced + i, (s->nuntraced - i) * sizeof(uint64_t));
+        s->untraced[i] = call;
+        s->nuntraced++;
+    }
+}
+
 /* ---- positions and stacks -------------------------------------------------------- */
 
 /* The Python frame an event belongs to in st (the stack after the record, as
@@ -664,6 +901,88 @@ static void set_frame(rw_session *s, rw_session_frame *p, uint32_t code, uint32_
     p->call_pos = call_pos;
 }
 
+/* The last event of a thread before a position, as prev_event finds it. */
+typedef struct prev_ctx {
+    uint32_t thread;
+    int py_only;          /* CALL, LINE, RETURN and EXCEPTION only (else C events too) */
+    int found;
+    int kind;
+    uint32_t code, line, name;
+    uint64_t pos;
+    uint64_t frame_call;  /* the call position of the event's Python frame (NOPOS) */
+} prev_ctx;
+
+static int prev_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    prev_ctx *c = p;
+    if (ev->thread != c->thread || (c->py_only && !is_py_event(ev->kind)))
+        return 0;
+    rw_frame tmp;
+    const rw_frame *fr = event_frame(ev, st, &tmp);
+    c->found = 1;
+    c->kind = ev->kind;
+    c->code = ev->code;
+    c->line = ev->line;
+    c->name = ev->name;
+    c->pos = ev->pos;
+    c->frame_call = fr ? fr->call_pos : NOPOS;
+    return 1; /* backward: the last match wins */
+}
+
+/* The last event of c->thread before pos into *c (c->found = 0 when none). */
+static rw_code prev_event(rw_session *s, uint64_t pos, prev_ctx *c, rw_err *err)
+{
+    uint64_t found;
+    c->found = 0;
+    rw_code rc = rw_nav_prev(s->nav, pos, 0, prev_match, c, &found, err);
+    return rc == RW_ENOTFOUND ? RW_OK : rc;
+}
+
+/* Is the EXCEPTION event ev a StopIteration raised without a traceback: the one the
+ * interpreter raises when a generator or coroutine returns into a `for` or an `await`
+ * (FOR_ITER and SEND call the trace function with it)? Its thread's event just before
+ * is then that generator's RETURN (a StopIteration that went through a call has a
+ * C_EXCEPTION or an EXCEPTION before it). */
+static int internal_stopiteration(const rw_session *s, const char *type, int prev_kind,
+                                  uint32_t prev_code)
+{
+    return !strcmp(type, "StopIteration") && prev_kind == RW_K_RETURN &&
+           code_is_gen(s, prev_code);
+}
+
+#define TB_MAX 1000 /* traceback frames shown below an exception stop */
+
+/* At an EXCEPTION stop: whether it is an internal StopIteration, and the frames of the
+ * exception's traceback below the current frame, appended after it as pdb's
+ * get_stack(f, tb) lists them: each callee it came up from (its EXCEPTION, then its
+ * RETURN, just before the caller's EXCEPTION), at the line where it passed. */
+static rw_code load_traceback(rw_session *s, rw_err *err)
+{
+    prev_ctx p = {s->thread, 0, 0, 0, 0, 0, 0, 0, 0};
+    RW_TRY(prev_event(s, s->pos, &p, err));
+    s->exc_internal = p.found && internal_stopiteration(s, name_text(s, s->ev.name), p.kind,
+                                                        p.code);
+    if (s->exc_internal || !s->nframes)
+        return RW_OK;
+    uint64_t at = s->pos, fcall = s->frames[s->nframes - 1].call_pos;
+    for (int k = 0; k < TB_MAX; k++) {
+        prev_ctx r = {s->thread, 1, 0, 0, 0, 0, 0, 0, 0};
+        RW_TRY(prev_event(s, at, &r, err));
+        if (!r.found || r.kind != RW_K_RETURN || r.frame_call == NOPOS || r.frame_call <= fcall)
+            break;
+        prev_ctx x = {s->thread, 1, 0, 0, 0, 0, 0, 0, 0};
+        RW_TRY(prev_event(s, r.pos, &x, err));
+        if (!x.found || x.kind != RW_K_EXCEPTION || x.frame_call != r.frame_call)
+            break;
+        if (grow_frames(s, s->nframes + 1) < 0)
+            return rw_err_set(err, RW_ENOMEM, "out of memory");
+        set_frame(s, &s->frames[s->nframes++], r.code, x.line, r.frame_call);
+        at = x.pos;
+        fcall = r.frame_call;
+    }
+    return RW_OK;
+}
+
 /* Moves to event pos: the event, its thread's stack, and the Python frames from the
  * main program's frame up (in the main thread). Leaves postmortem and the end. */
 static rw_code load_pos(rw_session *s, uint64_t pos, rw_err *err)
@@ -701,8 +1020,12 @@ static rw_code load_pos(rw_session *s, uint64_t pos, rw_err *err)
     /* The CALL of a frame shows its def line, as f_lineno does at a call event. */
     if (s->ev.kind == RW_K_CALL && s->nframes && s->ev.line)
         s->frames[s->nframes - 1].line = s->ev.line;
-    s->selected = s->nframes ? s->nframes - 1 : 0;
+    s->current = s->nframes ? s->nframes - 1 : 0;
+    s->exc_internal = 0;
     assert(s->nframes <= s->raw.depth);
+    if (s->ev.kind == RW_K_EXCEPTION)
+        RW_TRY(load_traceback(s, err));
+    s->selected = s->current;
     return RW_OK;
 }
 
@@ -739,6 +1062,7 @@ void rw_session_where(const rw_session *s, rw_stop *stop)
     stop->frames = s->frames;
     stop->nframes = s->nframes;
     stop->selected = s->selected;
+    stop->current = s->current;
     stop->postmortem = s->postmortem;
     stop->at_end = s->at_end;
     if (s->postmortem) {
@@ -750,6 +1074,7 @@ void rw_session_where(const rw_session *s, rw_stop *stop)
         stop->has_exception = 1;
         stop->exception.type = name_text(s, s->ev.name);
         stop->exception.message = s->ev.text ? s->ev.text : "";
+        stop->exception.internal = s->exc_internal;
     }
     stop->returning = s->ev.kind == RW_K_RETURN;
     stop->breakpoint = s->hit;
@@ -770,7 +1095,10 @@ static int session_ok(const rw_session *s)
     if (s->pos >= n || s->main_ret >= n || s->main_call > s->start_pos ||
         s->main_call > s->main_ret)
         return 0;
-    if (s->nframes > s->capframes || (!s->postmortem && s->nframes > s->raw.depth))
+    if (s->nframes > s->capframes ||
+        (!s->postmortem && s->nframes && s->current + 1 > s->raw.depth))
+        return 0;
+    if (!s->postmortem && (s->nframes ? s->current >= s->nframes : s->current != 0))
         return 0;
     if (s->nframes ? s->selected >= s->nframes : s->selected != 0)
         return 0;
@@ -927,8 +1255,9 @@ rw_code rw_session_new(const rw_reader *r, rw_session **out, rw_err *err)
     s->nfiles = s->defs->nfiles ? s->defs->nfiles : 1;
     s->canon = calloc(s->nfiles, sizeof *s->canon);
     s->src = calloc(s->nfiles, sizeof *s->src);
+    s->listsrc = calloc(s->nfiles, sizeof *s->listsrc);
     s->file_bps = calloc(s->nfiles, sizeof *s->file_bps);
-    if (!s->canon || !s->src || !s->file_bps) {
+    if (!s->canon || !s->src || !s->listsrc || !s->file_bps) {
         rw_session_free(s);
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     }
@@ -963,8 +1292,14 @@ void rw_session_free(rw_session *s)
     if (s->src)
         for (uint32_t i = 0; i < s->nfiles; i++)
             rw_source_text_fini(&s->src[i].text);
+    if (s->listsrc)
+        for (uint32_t i = 0; i < s->nfiles; i++) {
+            rw_source_text_fini(&s->listsrc[i].text);
+            free(s->listsrc[i].owned);
+        }
     free(s->canon);
     free(s->src);
+    free(s->listsrc);
     free(s->file_bps);
     for (int i = 1; i < s->nbps; i++)
         if (s->bps[i]) {
@@ -974,6 +1309,7 @@ void rw_session_free(rw_session *s)
         }
     free(s->bps);
     free(s->pairs);
+    free(s->untraced);
     free(s->evtext);
     free(s->raw.frames);
     free(s->frames);
@@ -1019,6 +1355,7 @@ static rw_code enter_postmortem(rw_session *s, rw_stop *stop, rw_err *err)
         set_frame(s, &s->frames[s->nframes++], t->code, t->line, 0);
     }
     s->selected = s->nframes ? s->nframes - 1 : 0;
+    s->current = s->selected;
     s->postmortem = 1;
     return report(s, stop, RW_STOP_UNCAUGHT, 1);
 }
@@ -1048,8 +1385,15 @@ typedef struct fwd_ctx {
     rw_session *s;
     int skind;            /* stopframe: none (step), a frame, or the bottom (continue) */
     uint32_t scode;       /* stopframe's code when S_FRAME */
-    uint64_t scall;       /* ... and the position of its CALL */
-    uint64_t sparent;     /* its caller's call_pos (generator identity) */
+    uint64_t scall;       /* ... and the position of the CALL of its activation: a
+                           * generator's moves to each resumption of the same object */
+    int sgen;             /* stopframe is a generator or coroutine frame ... */
+    int ssuspended;       /* ... suspended (its activation returned) at line ssusp_line */
+    uint32_t ssusp_line;
+    uint64_t start;       /* the position the move started from: frames opened after it
+                           * were entered during the move */
+    int prev_kind;        /* the viewed thread's last event (internal StopIteration) */
+    uint32_t prev_code;
     int has_ret;          /* returnframe */
     uint64_t rframe;
     long long stoplineno;
@@ -1059,19 +1403,52 @@ typedef struct fwd_ctx {
                            * C), whose callee runs until the return */
     uint64_t anchor;
     int bps_only;         /* continue: nothing but a breakpoint can stop it */
+    int until;            /* until: stoplineno is a line to reach (fast_until) */
     int no_bps;           /* breakpoints set aside (run_forward's frame search) */
 } fwd_ctx;
 
-static int same_frame(const rw_session *s, const fwd_ctx *c, const rw_frame *fr,
-                      const rw_frame *caller)
+/* bdb's `frame is self.stopframe`. A generator's or coroutine's frame lives across
+ * resumptions, each a CALL of its own: the stop frame's activation is followed from
+ * its suspension (its RETURN at line L) to the next CALL of its code that resumes at
+ * L (fwd_track), since the log does not name generator objects. */
+static int same_frame(const fwd_ctx *c, const rw_frame *fr)
 {
-    if (fr->call_pos == c->scall)
+    return c->skind == S_FRAME && fr->call_pos == c->scall;
+}
+
+/* Follows the stop frame across suspensions (see same_frame); ev is an event of the
+ * viewed thread. */
+static void fwd_track(fwd_ctx *c, const rw_event *ev)
+{
+    if (!c->sgen)
+        return;
+    if (ev->kind == RW_K_RETURN && ev->call_pos == c->scall) {
+        c->ssuspended = 1;
+        c->ssusp_line = ev->line;
+    } else if (ev->kind == RW_K_CALL && c->ssuspended && ev->code == c->scode &&
+               ev->line == c->ssusp_line) {
+        c->scall = ev->pos;
+        c->ssuspended = 0;
+    }
+}
+
+/* bdb's dispatch_call: does a frame entered during the move get a local trace
+ * function? It does when stop_here(frame) or break_anywhere(frame) (its file has a
+ * breakpoint, enabled or not); the stop frame resumed keeps the one it had. */
+static int entry_traced(const rw_session *s, const fwd_ctx *c, const rw_frame *fr)
+{
+    if (c->skind == S_NONE || same_frame(c, fr))
         return 1;
-    /* A generator's frame lives across resumptions: same code, same resumer. */
-    if (fr->code == c->scode && code_is_gen(s, fr->code) && caller &&
-        caller->call_pos == c->sparent)
-        return 1;
-    return 0;
+    uint32_t f = code_file(s, fr->code);
+    return f && f < s->nfiles && s->file_bps[f] > 0;
+}
+
+/* Does frame fr (of the viewed thread) get line, return and exception events? */
+static int fwd_traced(const rw_session *s, const fwd_ctx *c, const rw_frame *fr)
+{
+    if (fr->call_pos > c->start && fr->call_pos != NOPOS)
+        return entry_traced(s, c, fr);
+    return !is_untraced(s, fr->call_pos);
 }
 
 static int stop_here(const fwd_ctx *c, int is_sframe, uint32_t line)
@@ -1088,8 +1465,13 @@ static int fwd_match(void *p, const rw_event *ev, const rw_stack *st)
 {
     fwd_ctx *c = p;
     rw_session *s = c->s;
-    if (!is_py_event(ev->kind) || !in_window(s, ev))
+    if (!is_py_event(ev->kind) || !in_window(s, ev)) {
+        if (RW_IS_EVENT(ev->kind) && ev->thread == s->thread) {
+            c->prev_kind = ev->kind;
+            c->prev_code = ev->code;
+        }
         return 0;
+    }
     rw_frame tmp;
     const rw_frame *fr = event_frame(ev, st, &tmp);
     if (!fr)
@@ -1101,8 +1483,16 @@ static int fwd_match(void *p, const rw_event *ev, const rw_stack *st)
         c->hit = bp_effective(s, ev, fr, 1, &c->deleted);
         return c->hit != NULL;
     }
-    const rw_frame *caller = caller_of(st, index_in(st, fr));
-    int is_s = c->skind == S_FRAME && same_frame(s, c, fr, caller);
+    int prev_kind = c->prev_kind;
+    uint32_t prev_code = c->prev_code;
+    c->prev_kind = ev->kind;
+    c->prev_code = ev->code;
+    fwd_track(c, ev);
+    /* A frame without a local trace function has no events but its CALL (which asks
+     * the global one, dispatch_call, and does not stop it: entry_traced). */
+    if (ev->kind != RW_K_CALL && !fwd_traced(s, c, fr))
+        return 0;
+    int is_s = same_frame(c, fr);
     int gen = code_is_gen(s, fr->code);
     uint32_t line = ev->kind == RW_K_RETURN ? ev->line : fr->line;
     switch (ev->kind) {
@@ -1124,8 +1514,8 @@ static int fwd_match(void *p, const rw_event *ev, const rw_stack *st)
     case RW_K_EXCEPTION: {
         const char *tn = name_text(s, ev->name);
         if (stop_here(c, is_s, line))
-            return !(gen && !strcmp(tn, "StopIteration"));
-        if (c->skind == S_FRAME && !is_s && code_is_gen(s, c->scode) &&
+            return !(gen && internal_stopiteration(s, tn, prev_kind, prev_code));
+        if (c->skind == S_FRAME && !is_s && c->sgen &&
             (!strcmp(tn, "StopIteration") || !strcmp(tn, "GeneratorExit")))
             return 1;
         return 0;
@@ -1140,10 +1530,127 @@ static uint64_t window_end(const rw_session *s)
     return s->thread == s->main_thread ? s->main_ret + 1 : rw_nav_nevents(s->nav);
 }
 
-/* The caller (f_back) of frame i, NOPOS when none. */
-static uint64_t parent_call(const rw_session *s, uint32_t i)
+/* Lines of code `code` (its recorded line table) compared with `line` (above: >=,
+ * else <=) as line-filter pairs; 0 when the table was not recorded or memory ran out. */
+static int line_pairs(rw_session *s, uint32_t code, long long line, int above)
 {
-    return i > 0 ? s->frames[i - 1].call_pos : NOPOS;
+    const Rewind__CodeDef *cd = code_def(s, code);
+    s->npairs = 0;
+    if (!cd || !cd->n_lines)
+        return 0;
+    for (size_t i = 0; i < cd->n_lines; i++)
+        if (above ? (long long)cd->lines[i] >= line : (long long)cd->lines[i] <= line)
+            if (push_pair(s, code, cd->lines[i]) < 0)
+                return 0;
+    return s->npairs || push_pair(s, 0, 0) == 0;
+}
+
+typedef struct line_ctx {
+    const rw_session *s;
+    uint64_t frame;       /* the frame's CALL */
+    uint32_t code;        /* and its code */
+    long long line;
+    int above;
+    uint64_t others;      /* lines of the same code in other frames seen ... */
+    uint64_t limit;       /* ... and how many make the search give up (0: never) */
+    int gave_up;
+} line_ctx;
+
+static int frame_line_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    line_ctx *c = p;
+    if (ev->kind != RW_K_LINE || ev->thread != c->s->thread)
+        return 0;
+    rw_frame tmp;
+    const rw_frame *fr = event_frame(ev, st, &tmp);
+    int in_line = c->above ? (long long)ev->line >= c->line : (long long)ev->line <= c->line;
+    if (fr && fr->call_pos == c->frame)
+        return in_line;
+    if (c->limit && in_line && fr && fr->code == c->code &&
+        ++c->others >= c->limit) {
+        c->gave_up = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* frame_line_match, or the frame's RETURN. */
+static int frame_line_or_return(void *p, const rw_event *ev, const rw_stack *st)
+{
+    line_ctx *c = p;
+    if (ev->kind == RW_K_RETURN && ev->thread == c->s->thread && ev->call_pos == c->frame)
+        return 1;
+    return frame_line_match(p, ev, st);
+}
+
+/* until's own stop, without breakpoints: the first line >= stoplineno of the stop
+ * frame, found through the line filter, or the frame's RETURN, found over keyframes
+ * (rw_nav_frame_return), whichever comes first; so `until` at the end of a loop that
+ * runs for millions of events decodes a few chunks. 0 when this cannot be used (no
+ * recorded line table): then the frame-confined search does it. */
+static int fast_until(rw_session *s, fwd_ctx *c, uint64_t *found, rw_code *rc, rw_err *err)
+{
+    if (!c->until || c->sgen || c->scall == NOPOS || is_untraced(s, c->scall) ||
+        !line_pairs(s, c->scode, c->stoplineno, 1))
+        return 0;
+    /* Near (this chunk and the next): a plain scan. A line found later in the same
+     * frame is the answer whatever comes between: the frame has not returned. */
+    line_ctx l = {s, c->scall, c->scode, c->stoplineno, 1, 0, 0, 0};
+    size_t k = rw_reader_find_chunk(s->r, s->pos), nch = rw_reader_nchunks(s->r);
+    uint64_t near = k + 2 < nch ? rw_reader_chunk(s->r, k + 2)->first_event : NOPOS;
+    if (near > window_end(s))
+        near = window_end(s);
+    *rc = rw_nav_next(s->nav, s->pos, near, RW_NAV_EVENTS, frame_line_or_return, &l, found,
+                      err);
+    if (*rc != RW_ENOTFOUND || near == window_end(s))
+        return 1;
+    /* Then through the line filter: a line of the frame found is the answer (the
+     * frame has not returned before it). The same lines run by other frames of the
+     * code (later calls) make it give up after a few, for the bounded search below. */
+    l.limit = 64;
+    rw_nav_set_line_filter(s->nav, s->pairs, s->npairs);
+    *rc = rw_nav_next(s->nav, near - 1, window_end(s), RW_NAV_EVENTS, frame_line_match, &l,
+                      found, err);
+    filter_off(s);
+    if ((*rc == RW_OK && !l.gave_up) || (*rc != RW_OK && *rc != RW_ENOTFOUND))
+        return 1;
+    int searched = *rc == RW_ENOTFOUND; /* no such line of the frame to the end */
+    l.limit = 0;
+    uint64_t ret = NOPOS;
+    *rc = rw_nav_frame_return(s->nav, s->pos, s->thread, c->scall, &ret, err);
+    if (*rc != RW_OK && *rc != RW_ENOTFOUND)
+        return 1;
+    uint64_t end = ret != NOPOS ? ret : window_end(s);
+    if (end > window_end(s))
+        end = window_end(s);
+    if (searched) {
+        *rc = RW_ENOTFOUND;
+    } else {
+        rw_nav_set_line_filter(s->nav, s->pairs, s->npairs);
+        *rc = rw_nav_next(s->nav, near - 1, end, RW_NAV_EVENTS, frame_line_match, &l, found,
+                          err);
+        filter_off(s);
+    }
+    if (*rc == RW_ENOTFOUND && ret != NOPOS && ret < window_end(s)) {
+        *found = ret;
+        *rc = RW_OK;
+    }
+    return 1;
+}
+
+/* return's own stop, without breakpoints: the returning frame's RETURN (bdb's
+ * returnframe; nothing of its caller, the stop frame, runs before it), found over
+ * keyframes. 0 when this does not apply (until, a generator, a frame without a trace
+ * function, or the session at that RETURN already: then the caller's next line). */
+static int fast_return(rw_session *s, fwd_ctx *c, uint64_t *found, rw_code *rc, rw_err *err)
+{
+    if (!c->has_ret || c->until || c->skind != S_FRAME || is_untraced(s, c->rframe) ||
+        (s->ev.kind == RW_K_RETURN && s->ev.call_pos == c->rframe) || c->rframe > s->pos)
+        return 0;
+    *rc = rw_nav_frame_return(s->nav, s->pos, s->thread, c->rframe, found, err);
+    if (*rc == RW_OK && *found >= window_end(s))
+        *rc = rw_err_set(err, RW_ENOTFOUND, "the frame returns after the program's end");
+    return 1;
 }
 
 static rw_code run_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err)
@@ -1152,6 +1659,10 @@ static rw_code run_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err
     if (s->postmortem)
         return end_of_program(s, stop, err);
     c->s = s;
+    c->start = s->pos;
+    c->prev_kind = s->ev.kind;
+    c->prev_code = s->ev.code;
+    c->sgen = c->skind == S_FRAME && code_is_gen(s, c->scode);
     /* bdb: a next/until given at a --Return-- of the stop frame becomes a step. */
     if (s->ev.kind == RW_K_RETURN && c->skind == S_FRAME && c->stoplineno != -1 &&
         c->scall == s->ev.call_pos)
@@ -1167,8 +1678,9 @@ static rw_code run_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err
          * event the frame's own stop wins, as in bdb, so the hit is searched strictly
          * before it (with the line filter). */
         c->no_bps = 1;
-        rc = rw_nav_next_in_frame(s->nav, s->pos, window_end(s), s->thread, frame, fwd_match,
-                                  c, &found, &e);
+        if (!fast_until(s, c, &found, &rc, &e) && !fast_return(s, c, &found, &rc, &e))
+            rc = rw_nav_next_in_frame(s->nav, s->pos, window_end(s), s->thread, frame,
+                                      fwd_match, c, &found, &e);
         c->no_bps = 0;
         if ((rc == RW_OK || rc == RW_ENOTFOUND) && any_enabled_bp(s)) {
             fwd_ctx b = {0};
@@ -1205,6 +1717,18 @@ static rw_code run_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err
         return rc;
     }
     assert(found > s->pos);
+    /* The frames the move entered that are still on the stack keep the trace state
+     * their entry gave them (before a temporary breakpoint goes). */
+    rw_event fev;
+    rw_stack fst = {0};
+    rc = rw_nav_at(s->nav, found, &fev, &fst, err);
+    for (uint32_t i = 0; rc == RW_OK && i < fst.depth; i++) {
+        const rw_frame *fr = &fst.frames[i];
+        if (!fr->is_c && fr->call_pos > c->start && fr->call_pos != NOPOS)
+            set_traced(s, fr->call_pos, fev.thread != s->thread || entry_traced(s, c, fr));
+    }
+    free(fst.frames);
+    RW_TRY(rc);
     if (c->hit) {
         s->hit = c->hit->number;
         if (c->deleted && c->hit->temporary) {
@@ -1224,13 +1748,19 @@ static void stop_in_frame(fwd_ctx *c, const rw_session *s, uint32_t i)
     c->skind = S_FRAME;
     c->scode = s->frames[i].code_id;
     c->scall = s->frames[i].call_pos;
-    c->sparent = parent_call(s, i);
 }
 
 rw_code rw_session_step(rw_session *s, rw_stop *stop, rw_err *err)
 {
     fwd_ctx c = {0};
     c.skind = S_NONE;
+    /* bdb's set_step at a --Return--: the caller gets its local trace function back
+     * (frame_returning.f_back.f_trace), so that stepping goes on in it. */
+    if (!s->postmortem && s->ev.kind == RW_K_RETURN && s->raw.depth) {
+        const rw_frame *caller = caller_of(&s->raw, s->raw.depth - 1);
+        if (caller)
+            set_traced(s, caller->call_pos, 1);
+    }
     return run_forward(s, &c, stop, err);
 }
 
@@ -1296,6 +1826,7 @@ rw_code rw_session_until(rw_session *s, long long lineno, rw_stop *stop, rw_err 
     c.has_ret = 1;
     c.rframe = s->frames[s->selected].call_pos;
     c.stoplineno = lineno;
+    c.until = 1;
     return run_forward(s, &c, stop, err);
 }
 
@@ -1384,8 +1915,8 @@ static int rev_match(void *p, const rw_event *ev, const rw_stack *st)
         return 0;
     rw_frame tmp;
     const rw_frame *fr = event_frame(ev, st, &tmp);
-    if (!fr)
-        return 0;
+    if (!fr || is_untraced(s, fr->call_pos))
+        return 0; /* a frame without a local trace function: pdb sees none of it */
     switch (c->mode) {
     case R_STEP:
         return 1;
@@ -1405,9 +1936,12 @@ static int rev_match(void *p, const rw_event *ev, const rw_stack *st)
     }
 }
 
+/* Where reverse searches end: in the main thread, the program's first line (pdb's
+ * first stop: nothing before it is shown, as pdb waits for the main file); else the
+ * start of the trace. */
 static uint64_t window_begin(const rw_session *s)
 {
-    return s->thread == s->main_thread ? s->main_call : 0;
+    return s->thread == s->main_thread ? s->start_pos : 0;
 }
 
 /* Where reverse searches start: the current event, or past the end in postmortem. */
@@ -1426,6 +1960,10 @@ static rw_code search_back(rw_session *s, rev_ctx *c, uint64_t begin, uint64_t *
     rw_err e;
     rw_code rc;
     c->s = s;
+    if (begin < window_begin(s))
+        begin = window_begin(s);
+    if (begin >= rev_from(s))
+        return RW_ENOTFOUND;
     /* Searches within one frame skip its callees. */
     if ((c->mode == R_NEXT_SAME || c->mode == R_UNTIL || c->mode == R_NEXT_CALLER) &&
         !s->plain)
@@ -1460,6 +1998,27 @@ rw_code rw_session_rstep(rw_session *s, rw_stop *stop, rw_err *err)
     c.mode = R_STEP;
     uint64_t found = 0;
     rw_code rc = search_back(s, &c, window_begin(s), &found, err);
+    /* bdb never stops at the internal StopIteration of a generator frame (it stops
+     * in the frame the generator returned to instead): go past it. */
+    while (rc == RW_OK) {
+        rw_event ev;
+        rw_stack st = {0};
+        rc = rw_nav_at(s->nav, found, &ev, &st, err);
+        int skip = 0;
+        if (rc == RW_OK && ev.kind == RW_K_EXCEPTION && st.depth &&
+            code_is_gen(s, st.frames[st.depth - 1].code) &&
+            !strcmp(name_text(s, ev.name), "StopIteration")) {
+            prev_ctx p = {ev.thread, 0, 0, 0, 0, 0, 0, 0, 0};
+            rc = prev_event(s, found, &p, err);
+            skip = rc == RW_OK && p.found &&
+                   internal_stopiteration(s, "StopIteration", p.kind, p.code);
+        }
+        free(st.frames);
+        if (rc != RW_OK || !skip)
+            break;
+        uint64_t from = found;
+        rc = rw_nav_prev(s->nav, from, window_begin(s), rev_match, &c, &found, err);
+    }
     return back_to(s, rc, found, stop, err);
 }
 
@@ -1495,6 +2054,12 @@ rw_code rw_session_rreturn(rw_session *s, rw_stop *stop, rw_err *err)
     const rw_session_frame *f = &s->frames[s->selected];
     if (s->ev.kind == RW_K_CALL && s->selected == s->nframes - 1 && f->call_pos == s->pos)
         return report(s, stop, RW_STOP_AT_CALL, 0);
+    if (f->call_pos < window_begin(s)) {
+        /* The main program's frame: pdb's first stop is its first line. */
+        if (s->pos <= s->start_pos)
+            return report(s, stop, RW_STOP_START, 0);
+        return stop_at(s, s->start_pos, stop, err);
+    }
     return stop_at(s, f->call_pos, stop, err);
 }
 
@@ -1574,7 +2139,23 @@ rw_code rw_session_runtil(rw_session *s, long long lineno, rw_stop *stop, rw_err
     c.frame = f->call_pos;
     c.lineno = lineno;
     uint64_t found = 0;
-    rw_code rc = search_back(s, &c, f->call_pos, &found, err);
+    rw_code rc;
+    if (!s->plain && !is_untraced(s, f->call_pos) && line_pairs(s, f->code_id, lineno, 0)) {
+        /* The lines <= lineno of the frame through the line filter, else its CALL. */
+        line_ctx l = {s, f->call_pos, f->code_id, lineno, 0, 0, 0, 0};
+        uint64_t begin = f->call_pos + 1 > window_begin(s) ? f->call_pos + 1 : window_begin(s);
+        rw_nav_set_line_filter(s->nav, s->pairs, s->npairs);
+        rc = begin < rev_from(s) ? rw_nav_prev(s->nav, rev_from(s), begin, frame_line_match, &l,
+                                               &found, err)
+                                 : RW_ENOTFOUND;
+        filter_off(s);
+        if (rc == RW_ENOTFOUND && f->call_pos >= window_begin(s) && f->call_pos < rev_from(s)) {
+            found = f->call_pos;
+            rc = RW_OK;
+        }
+    } else {
+        rc = search_back(s, &c, f->call_pos, &found, err);
+    }
     return back_to(s, rc, found, stop, err);
 }
 
@@ -1668,6 +2249,23 @@ rw_code rw_session_goto_thread(rw_session *s, uint32_t thread, rw_stop *stop, rw
 
 /* ---- visiting records ------------------------------------------------------------------ */
 
+/* Is file f the interpreter's rather than the program's: a frozen module (the import
+ * machinery and the standard modules frozen into the interpreter), or a file of the
+ * standard library (under a lib/python3.N directory, but not in its site-packages)? */
+static int file_is_pythons(const rw_session *s, uint32_t f)
+{
+    const char *p = rw_session_file_path(s, f);
+    if (!strncmp(p, "<frozen ", 8))
+        return 1;
+    const char *lib = strstr(p, "/lib/python3.");
+    if (!lib)
+        return 0;
+    const char *q = lib + strlen("/lib/python3.");
+    while (*q >= '0' && *q <= '9')
+        q++;
+    return *q == '/' && !strstr(q, "/site-packages/") && !strstr(q, "/dist-packages/");
+}
+
 typedef struct visit_ctx {
     rw_session *s;
     int exceptions_only;
@@ -1709,6 +2307,9 @@ static int visit_one(void *p, const rw_event *ev, const rw_stack *st)
         r.name = name_text(s, ev->name);
         r.file = rw_session_file_path(s, code_file(s, code));
         r.function = code_name(s, code);
+        r.own = !file_is_pythons(s, code_file(s, code)) &&
+                (ev->thread != s->main_thread ||
+                 (ev->pos >= s->start_pos && ev->pos <= s->main_ret));
         break;
     }
     case RW_K_C_CALL:
@@ -1756,7 +2357,10 @@ rw_code rw_session_value(rw_session *s, uint32_t frame, rw_values_op op, const c
     at.thread = s->thread;
     /* The newest frame by name: the engine's stack may hold frames below the main
      * program's, which the session does not show. */
-    at.frame_index = frame + 1 >= s->nframes ? RW_VALUES_NEWEST : frame;
+    if (!s->postmortem && frame > s->current)
+        return rw_err_set(err, RW_EINVAL, "this frame of the traceback has returned at this "
+                          "point: its values are at its own events ('rstep' goes back there)");
+    at.frame_index = frame >= s->current ? RW_VALUES_NEWEST : frame;
     at.frame_call = s->nframes ? s->frames[frame].call_pos : 0;
     return s->values->ask(s->values->ctx, &at, op, text ? text : "", out, raised, err);
 }

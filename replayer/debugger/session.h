@@ -58,6 +58,8 @@ typedef struct rw_session_frame {
 typedef struct rw_session_exception {
     const char *type;
     const char *message;
+    int internal;          /* a StopIteration raised without a traceback by a generator's
+                            * return into a `for` or an `await` (pdb: "Internal ...") */
 } rw_session_exception;
 
 /* What a crash stop knows of the signal or timeout that ended the run. */
@@ -96,8 +98,12 @@ typedef struct rw_stop {
     double time_ns;        /* since the start of the recording */
     const rw_session_frame *frames;
     uint32_t nframes;
-    uint32_t selected;     /* index of the selected frame (up/down); nframes - 1 after
-                            * a move; 0 when there is no frame */
+    uint32_t selected;     /* index of the selected frame (up/down); current after a
+                            * move; 0 when there is no frame */
+    uint32_t current;      /* index of the frame of the event (nframes - 1 but at an
+                            * exception that came up from callees: the frames after it
+                            * are its traceback's, as pdb's get_stack(f, tb) lists
+                            * them; 0 when there is no frame) */
     int has_exception;     /* exception: the uncaught one in a postmortem view, else
                             * the one the EXCEPTION event at pos raises */
     rw_session_exception exception;
@@ -224,6 +230,11 @@ uint32_t rw_session_main_file(const rw_session *s);
  * `line` (1-based) without its newline in buf (cut to cap); 0 when there is none. */
 size_t rw_session_source_nlines(rw_session *s, uint32_t f);
 int rw_session_source_line(rw_session *s, uint32_t f, long long line, char *buf, size_t cap);
+/* The same for what pdb's `list` shows in a frame of file f: f's source, but for a
+ * frozen standard module ("<frozen posixpath>", no source of its own) the module's
+ * file (its __file__) in the standard library, from the recording or this machine. */
+size_t rw_session_list_nlines(rw_session *s, uint32_t f);
+int rw_session_list_line(rw_session *s, uint32_t f, long long line, char *buf, size_t cap);
 
 typedef struct rw_session_code {
     const char *name;      /* never NULL ("<lambda>" when none) */
@@ -258,8 +269,9 @@ typedef struct rw_session_run {
 void rw_session_run_info(const rw_session *s, rw_session_run *out);
 
 /* A position spec (replayer/position.h: event number, @start, @end, @peak, a time,
- * FILE:LINE) -> event number. RW_EINVAL / RW_ENOTFOUND with a message. */
-rw_code rw_session_parse_position(const rw_session *s, const char *spec, uint64_t *pos,
+ * FILE:LINE) -> event number. RW_EINVAL / RW_ENOTFOUND with a message. FILE:LINE is
+ * found through the chunks' line filters (a few chunk decodes, however long the trace). */
+rw_code rw_session_parse_position(rw_session *s, const char *spec, uint64_t *pos,
                                   rw_err *err);
 
 /* One record of the trace as rw_session_visit shows it. */
@@ -287,6 +299,11 @@ typedef struct rw_session_record {
     size_t text_len;
     const char *label;     /* C function label ("?" unknown) */
     uint64_t addr, size;
+    int own;               /* RW_REC_EXCEPTION: raised in the program's own code: in a
+                            * frame of a file that is neither a frozen module (the import
+                            * machinery, <frozen ...>) nor in the standard library (a
+                            * /lib/python3.N/ directory outside site-packages), while the
+                            * program runs (main thread: from its first line to its end) */
 } rw_session_record;
 
 /* Shows fn every record (events and annotations) with from <= pos < to in order, or

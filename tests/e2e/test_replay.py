@@ -53,6 +53,11 @@ class Replay(rwtest.TestCase):
         path = os.path.join(self.tmp, name)
         if not os.path.exists(path):
             self.copy(os.path.join(PROGS, name))
+            # the modules it imports: NAME_*.py beside it
+            stem = name[:-3] + "_"
+            for other in sorted(os.listdir(PROGS)):
+                if other.startswith(stem) and other.endswith(".py"):
+                    self.copy(os.path.join(PROGS, other))
         if name not in self.traces:
             rec = self.record(path, trace=name + ".rwd")
             self.assertTrue(os.path.exists(rec.trace), rec.stderr)
@@ -216,6 +221,106 @@ class Replay(rwtest.TestCase):
             "commands 99999999999999999999999", "commands -99999999999999999999",
             "commands 1 2", "commands -0", "commands +1_0", "cl 1", "commands",
             "commands 1", "disable -5", "b 5", "disable -4", "enable 99999999999999999999"])
+
+    # ---- issue 17: bdb's per-frame trace state, coroutines, tracebacks, ... ----
+
+    def test_frames_entered_while_continuing_have_no_trace(self):
+        """bdb gives no local trace function to a frame entered while continuing with no
+        breakpoint in its file (dispatch_call): caller() has no line events for pdb
+        afterwards, even when stepping returns into it; `step` at a --Return-- gives
+        the caller its trace function back (set_step), `next` there does not."""
+        lib = "tracestate_lib.py:2"
+        self.same_as_pdb("tracestate.py", ["b " + lib, "c", "s", "n", "n", "n"])
+        self.same_as_pdb("tracestate.py", ["b " + lib, "c", "s", "s", "n", "n", "w"])
+        self.same_as_pdb("tracestate.py", ["b " + lib, "c", "n", "n", "c", "s", "n", "n",
+                                           "n", "w"])
+        # a breakpoint in the caller's file: frames of that file are traced
+        self.same_as_pdb("tracestate.py", ["b " + lib, "b 12", "c", "s", "n", "n", "c",
+                                           "s", "n", "n", "n"])
+        # a breakpoint set later in the file of a frame without a trace function does
+        # not stop that frame, only the frames entered after it was set
+        self.same_as_pdb("tracestate.py", ["b " + lib, "c", "b tracestate.py:6", "c", "c",
+                                           "w", "c"])
+        # up, then next in a frame that has no trace function
+        self.same_as_pdb("tracestate.py", ["b " + lib, "c", "c", "u", "n", "n"])
+        # until and return from a frame entered while continuing
+        self.same_as_pdb("tracestate.py", ["b " + lib, "c", "c", "unt", "unt", "r", "r"])
+
+    def test_trace_state_backwards(self):
+        """Reverse moves see the frames pdb sees: from the module's line that `next`
+        reached, rstep goes back to f's --Return-- (caller() and again() have no events
+        for pdb), and `next` from there comes back, as arriving forwards would."""
+        path = os.path.join(self.tmp, "tracestate_lib.py")
+        main = os.path.join(self.tmp, "tracestate.py")
+        states = self.positions("tracestate.py", ["b tracestate_lib.py:2", "c", "c", "s",
+                                                  "n", "rs", "n", "rs", "rs"])
+        self.assertEqual(states[4][0], states[6][0])       # n, rs, n: back where it was
+        self.assertEqual(states[5][0], states[3][0])       # rs: f's --Return--
+        self.assertIn("> %s(2)f()" % path, states[5][1])
+        self.assertIn("> %s(17)<module>()" % main, states[4][1])
+        self.assertEqual(states[8][0], states[2][0])       # rs twice: f's line 2
+
+    def test_coroutines(self):
+        """A resumed coroutine is the same frame for next, until and return (pdb's
+        stopframe); the StopIteration an awaited coroutine's return raises into its
+        awaiter is "Internal StopIteration" where bdb stops at it."""
+        self.same_as_pdb("coro.py", ["b 6", "c", "s", "s", "n", "n", "n", "n", "w", "n",
+                                     "n", "n"])
+        self.same_as_pdb("coro.py", ["b 6", "c", "unt", "unt", "unt", "w", "r", "r"])
+        self.same_as_pdb("coro.py", ["b 7", "c", "r", "n", "n", "n", "s", "unt", "unt",
+                                     "unt", "n"])
+
+    def test_generator_return_into_for(self):
+        self.same_as_pdb("genret.py", ["s"] * 15 + ["w"])
+        self.same_as_pdb("genret.py", ["b 3", "c", "s", "s", "s", "n", "n"])
+        # backwards: rstep from the internal StopIteration to gen's --Return--, step back
+        states = self.positions("genret.py", ["b 3", "c", "s", "s", "rs", "s"])
+        self.assertIn("(3)gen()", states[4][1])
+        self.assertEqual(states[5], states[3])
+        out = self.replay("genret.py", ["b 3", "c", "s", "s", "rs", "s"])
+        self.assertEqual(out.count("Internal StopIteration: 5"), 2, out)
+
+    def test_down_into_the_traceback(self):
+        """At an exception that came up from callees, the stack goes on with the
+        traceback's frames (pdb's get_stack(f, tb)): where lists them, down walks
+        into them, list shows their source."""
+        self.same_as_pdb("tbdown.py", ["b 13", "c", "n", "w", "d", "d", "l", "d", "u", "u",
+                                       "u", "d", "n", "w", "n"])
+        self.same_as_pdb("tbdown.py", ["b inner", "c", "n", "w", "n", "w", "d", "n", "w",
+                                       "d", "d"])
+
+    def test_list_in_a_frozen_module(self):
+        """A frozen module has no source of its own ("<frozen posixpath>": the stop
+        shows no source line); `list` reads its __file__, as pdb 3.11 does."""
+        self.same_as_pdb("frozen.py", ["s", "s", "s", "l", "l", "w", "n", "l ."])
+
+    def test_start_of_program(self):
+        """Nothing before the program's first line: rstep and rnext there say so, and
+        goto @start (or --at @start) comes back to it, as pdb's first stop."""
+        path = os.path.join(self.tmp, "funcs.py")
+        first = "> %s(1)<module>()\n-> def add(a, b):\n" % path
+        out = self.replay("funcs.py", ["rs", "rn", "rr", "s", "s", "goto @start", "rs"])
+        self.assertEqual(out.count("*** At the start of the program: nothing before this"),
+                         4, out)
+        self.assertNotIn("(0)", out)
+        self.assertEqual(out.count(first), 2, out)
+        self.assertTrue(self.replay("funcs.py", ["q"], "--at", "@start").startswith(first))
+
+    def test_exceptions_own_and_all(self):
+        """`exceptions` lists the program's own (not those of frozen modules, the import
+        machinery, or the standard library); --all lists every one."""
+        path = os.path.join(self.tmp, "exc.py")
+        out = self.replay("exc.py", ["exceptions", "exceptions --all", "exceptions x"])
+        own, every, bad = out.split("(rewind) ")[1:4]
+        self.assertIn("Boom: too big: 5  %s:7 risky()" % path, own)
+        self.assertIn("Boom: too big: 5  %s:13 careful()" % path, own)
+        self.assertNotIn("<frozen", own)
+        self.assertIn("more in the standard library and the import machinery", own)
+        self.assertIn("<frozen ", every)
+        mine = "  %s:" % path
+        self.assertEqual([l for l in every.splitlines() if mine in l],
+                         [l for l in own.splitlines() if mine in l])
+        self.assertIn("*** Usage: exceptions [--all]", bad)
 
     # ---- rewind's own behaviour ----
 

@@ -249,8 +249,7 @@ START_TEST(test_step_rstep_everywhere)
         run(&s, "rs");
         ck_assert_uint_eq(when(&s), pos[i - 1]);
     }
-    /* before the first line: the module's call, then nothing */
-    ck_assert_str_eq(run(&s, "rs"), "--Call--\n");
+    /* nothing before the first line (pdb's first stop: issue 17) */
     ck_assert_str_eq(run(&s, "rs"), "*** At the start of the program: nothing before this\n");
     close_session(&s);
 }

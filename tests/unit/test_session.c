@@ -53,8 +53,11 @@ static char *write_loop(void)
     char *path;
     rw_writer *w = open_trace("loop.rwd", src, &path);
     const char *args[] = {"x"};
+    static const uint32_t module_lines[] = {1, 5, 6}, f_lines[] = {1, 2, 3};
     rw_writer_def_code(w, 1, 1, "<module>", "<module>", 1, 0, NULL, 0);
+    rw_writer_def_code_lines(w, 1, module_lines, 3, 0);
     rw_writer_def_code(w, 2, 1, "f", "f", 1, 3, args, 1);
+    rw_writer_def_code_lines(w, 2, f_lines, 3, 1);
     rw_stream *s = rw_writer_stream(w);
     put(s, RW_K_THREAD, 1);
     call(s, 1, 1);
@@ -279,11 +282,11 @@ START_TEST(test_step_rstep_inverse)
     ck_assert_uint_eq(st->pos, LOOP_END);
     for (int i = n - 1; i > 0; i--)
         ck_assert_uint_eq(go(&f, rw_session_rstep)->pos, pos[i - 1]);
-    ck_stop(go(&f, rw_session_rstep), 0, RW_STOP_CALL);
+    /* nothing before the program's first line, pdb's first stop (issue 17) */
     st = go(&f, rw_session_rstep);
     ck_assert_int_eq(st->reason, RW_STOP_START);
     ck_assert_int_eq(st->moved, 0);
-    ck_assert_uint_eq(st->pos, 0);
+    ck_assert_uint_eq(st->pos, pos[0]);
     close_fixture(&f);
 }
 END_TEST
@@ -498,8 +501,38 @@ START_TEST(test_vocabulary)
 }
 END_TEST
 
+/* until and runtil as pdb's front end gives them (the selected frame's line + 1 and
+ * - 1), and until to a line the module never reaches (its return). */
+static long long selected_line(rw_session *s)
+{
+    rw_stop w;
+    rw_session_where(s, &w);
+    return w.nframes ? (long long)w.frames[w.selected].line : 0;
+}
+
+static rw_code until_next(rw_session *s, rw_stop *st, rw_err *e)
+{
+    return rw_session_until(s, selected_line(s) + 1, st, e);
+}
+
+static rw_code until_far(rw_session *s, rw_stop *st, rw_err *e)
+{
+    return rw_session_until(s, 99, st, e);
+}
+
+static rw_code runtil_prev(rw_session *s, rw_stop *st, rw_err *e)
+{
+    return rw_session_runtil(s, selected_line(s) - 1, st, e);
+}
+
+static rw_code runtil_2(rw_session *s, rw_stop *st, rw_err *e)
+{
+    return rw_session_runtil(s, 2, st, e);
+}
+
 /* The fast searches (line filter, callees skipped by keyframes, next/return split in
- * a frame search and a breakpoint search) stop where plain decoding does. */
+ * a frame search and a breakpoint search, until and runtil through the line filter and
+ * the frame's return, FILE:LINE) stop where plain decoding does. */
 START_TEST(test_fast_matches_plain)
 {
     fixture a, b;
@@ -517,7 +550,20 @@ START_TEST(test_fast_matches_plain)
     }
     static const move_fn moves[] = {rw_session_step,  rw_session_next,  rw_session_return,
                                     rw_session_continue, rw_session_rstep, rw_session_rnext,
-                                    rw_session_rreturn, rw_session_rcontinue};
+                                    rw_session_rreturn, rw_session_rcontinue, until_next,
+                                    until_far, runtil_prev, runtil_2};
+    static const char *const specs[] = {"prog.py:2", "prog.py:6", "/t/prog.py:5",
+                                        "prog.py:4", "nope.py:1", "prog.py:0"};
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
+        uint64_t pa = 7, pb = 9;
+        rw_err ea, eb;
+        rw_code ra = rw_session_parse_position(a.s, specs[i], &pa, &ea);
+        rw_code rb = rw_session_parse_position(b.s, specs[i], &pb, &eb);
+        ck_assert_msg(ra == rb && (ra != RW_OK || pa == pb), "%s: %d %llu / %d %llu",
+                      specs[i], ra, (unsigned long long)pa, rb, (unsigned long long)pb);
+        if (ra != RW_OK)
+            ck_assert_str_eq(ea.msg, eb.msg);
+    }
     for (uint64_t p = 0; p <= LOOP_END; p++)
         for (size_t i = 0; i < sizeof moves / sizeof *moves; i++) {
             go_to(&a, p);

@@ -1,0 +1,3 @@
+import os
+p = os.path.join("a", "b")
+print(p)
