@@ -187,6 +187,24 @@ class Values(rwtest.TestCase):
     def test_subprocess(self):
         self.stop_check("subprocess_output.py")
 
+    def test_worker_threads(self):
+        # Stops in one worker while the others want the GIL. The prints of threads
+        # may reach stdout in another order than their lines ran, so the values
+        # forwards are compared as a set, and backwards with the forward answers.
+        name = "v_workers.py"
+        (line, expr), = markers(os.path.join(PROGS, name)).items()
+        rec, play_dir = self.record_elsewhere(name)
+        expected = [rep for _, rep in recorded_values(rec.stdout)]
+        self.assertEqual(len(expected), 6, rec.stdout)
+        cmds = [f"break {line}"]
+        for _ in expected:
+            cmds += ["continue", f"p {expr}", f"p {SEP!r}"]
+        for _ in expected[:-1]:
+            cmds += ["rcontinue", f"p {expr}", f"p {SEP!r}"]
+        got, why = self.replay_answers(play_dir, cmds)
+        self.assertEqual(sorted(got[:6]), sorted(expected), why)
+        self.assertEqual(got[6:], list(reversed(got[:5])), why)
+
     def test_info_inputs_of_a_real_run(self):
         """`rewind info --inputs` on a recorded run names what it read from outside."""
         prog = self.copy(os.path.join(PROGS, "v_files.py"))

@@ -251,6 +251,7 @@ static void become_throwaway(void)
      * check's target is past everything); the exits close no trace. */
     atomic_store(&rw_st.on, 0);
     rw_libc_set_end(NULL);
+    rw_eng_gil_after_fork();
 }
 
 static void child_reply(int fd, int raised, const char *text)

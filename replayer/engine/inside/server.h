@@ -12,4 +12,8 @@
  * divergence all end the process from inside, with status 0). */
 int rw_engine_serve(const char *trace, int fd_in, int fd_out);
 
+/* In a throwaway copy made by _Fork with the GIL held: makes the GIL that of a process
+ * whose only thread holds it (forkgil.c). */
+void rw_eng_gil_after_fork(void);
+
 #endif

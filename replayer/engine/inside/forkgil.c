@@ -1,0 +1,44 @@
+/* The GIL of a throwaway copy of the engine (server.c fork_eval), which has one thread.
+ *
+ * _Fork copies the interpreter as the other threads left it: some wait in take_gil and
+ * may have asked the holder to drop it (gil_drop_request, eval_breaker), or hold the
+ * GIL's own mutex for an instant. The copy's evaluation would then drop the GIL at its
+ * first eval-breaker check and wait, forever, for a thread that does not exist to take
+ * it (FORCE_SWITCHING), or block on a mutex nobody will release. PyOS_AfterFork_Child
+ * would fix both but also runs the program's os.register_at_fork hooks (random
+ * reseeds, threading forgets its threads), which would change what the copy shows.
+ *
+ * Uses CPython internals (Py_BUILD_CORE): _PyRuntime's GIL and the interpreter's
+ * ceval state, 3.11's layout.
+ */
+#define Py_BUILD_CORE 1
+#include <Python.h>
+
+#include "internal/pycore_interp.h"
+#include "internal/pycore_pystate.h"
+#include "internal/pycore_runtime.h"
+
+#include <pthread.h>
+
+#include "server.h"
+
+/* Python/thread_pthread.h: a condition on the monotonic clock, as the GIL's are made
+ * (take_gil's timed waits count on it). Not in the headers. */
+int _PyThread_cond_init(pthread_cond_t *cond);
+
+void rw_eng_gil_after_fork(void)
+{
+    struct _gil_runtime_state *gil = &_PyRuntime.ceval.gil;
+    /* The copy's only thread holds the GIL; what guards it starts unlocked. */
+    pthread_mutex_init(&gil->mutex, NULL);
+    _PyThread_cond_init(&gil->cond);
+#ifdef FORCE_SWITCHING
+    pthread_mutex_init(&gil->switch_mutex, NULL);
+    _PyThread_cond_init(&gil->switch_cond);
+#endif
+    /* No one waits for it here. Pending calls and signals are not the copy's to run
+     * (signals are not delivered in a replay), so the breaker can be clear. */
+    PyInterpreterState *interp = _PyInterpreterState_GET();
+    _Py_atomic_store_relaxed(&interp->ceval.gil_drop_request, 0);
+    _Py_atomic_store_relaxed(&interp->ceval.eval_breaker, 0);
+}
