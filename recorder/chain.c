@@ -220,6 +220,8 @@ static int set_func(int which, PyThreadState *ts, Py_tracefunc func, PyObject *a
         chain(ts, which, func, arg);
         if (!before && program_traces(ts))
             note_untraced_calls(ts);
+        else if (which == PROFILE && !func)
+            untraced.n = 0; /* what it holds is for the profile function gone */
     } else {
         /* Another thread's slot (no CPython path does this; a C extension might): its
          * chained function cannot be kept for it, so it replaces rewind's hook there. */
