@@ -1,6 +1,6 @@
-"""A program that stops in pdb (breakpoint(), or pdb.set_trace() below) and is driven by
-commands on stdin. With PYTHONBREAKPOINT=0 the breakpoint() is a no-op."""
-import pdb
+"""A program that stops in pdb (breakpoint() calls pdb.set_trace()) three times and is
+driven by commands on stdin. With PYTHONBREAKPOINT=0 breakpoint() does nothing: the run
+to compare the recording with."""
 
 
 def helper(v):
