@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chain.h"
 #include "defs.h"
 #include "emit.h"
 #include "pyhelp.h"
@@ -239,10 +240,11 @@ static int hook(const char *event, PyObject *args, void *data)
     if (!strcmp(event, "sys.excepthook"))
         on_excepthook(data, args, t);
     /* The program installs its own trace or profile function (pdb, coverage,
-     * threading.settrace): it replaces rewind's in this thread, so the trace cannot
-     * be whole. Say so rather than lose events silently. */
-    if ((!strcmp(event, "sys.settrace") && rw_st.lines) ||
-        (!strcmp(event, "sys.setprofile") && (!rw_st.lines || rw_st.c_calls)))
+     * threading.settrace): chained behind rewind's hook (chain.h). Only when that could
+     * not be set up does it replace rewind's in this thread, and the trace cannot be
+     * whole: say so rather than lose events silently. */
+    if (!rw_chain_on() && ((!strcmp(event, "sys.settrace") && rw_st.lines) ||
+        (!strcmp(event, "sys.setprofile") && (!rw_st.lines || rw_st.c_calls))))
         rw_state_fail("the program called %s in thread %u at event %llu, which replaced "
                       "rewind's hook there: that thread's later events are missing",
                       event, rw_tls.thread, (unsigned long long)rw_st.nevents);

@@ -2,8 +2,9 @@
  *
  * The trace function turns call/line/return/exception into raw records, the profile
  * function c_call/c_return/c_exception (and call/return when lines are off). Hot
- * path: one relaxed load (recording on?), one compare (same thread as the last
- * record?), one relaxed load (side buffer empty?), then a plain append; every event
+ * path: one compare (a program's function chained? chain.h), one relaxed load
+ * (recording on?), one compare (same thread as the last record?), one relaxed load
+ * (side buffer empty?), then a plain append; every event
  * but a line (unless --line-times) reads the clock (rdtsc) too. Ids of code
  * objects and C functions come from defs.h (a co_extra slot; a direct-mapped cache
  * keyed by PyMethodDef, as cProfile keys them).
@@ -19,6 +20,7 @@
 
 #include <time.h>
 
+#include "chain.h"
 #include "defs.h"
 #include "emit.h"
 #include "pyhelp.h"
@@ -87,21 +89,21 @@ static void exception_event(uint64_t t, PyObject *arg)
  * records, room in the block, a known C function) with no call in it, so that it
  * needs no stack frame. The slow paths do everything, the usual case included. */
 
-static __attribute__((noinline)) int trace_slow(PyFrameObject *f, int what, PyObject *arg)
+static __attribute__((noinline)) void trace_slow(PyFrameObject *f, int what, PyObject *arg)
 {
     if (RW_LIKELY(what == PyTrace_LINE)) {
         /* The clock costs 10-22 ns in this kind of VM, as much as the rest of the
          * hook: lines take the time of the previous event unless --line-times. */
         uint64_t t = rw_st.line_times ? rw_tick() : 0;
         if (RW_UNLIKELY(!rw_emit_begin(t)))
-            return 0;
+            return;
         rw_stream_put(rw_st.s, RW_REC(RW_K_LINE, t), pyframe_line(f));
         rw_st.nevents++;
-        return 0;
+        return;
     }
     uint64_t t = rw_tick();
     if (RW_UNLIKELY(!rw_emit_begin(t)))
-        return 0;
+        return;
     switch (what) {
     case PyTrace_CALL: {
         uint32_t id = rw_defs_code_id(f->f_frame->f_code);
@@ -115,29 +117,48 @@ static __attribute__((noinline)) int trace_slow(PyFrameObject *f, int what, PyOb
         exception_event(t, arg);
         break;
     default:
-        return 0;
+        return; /* opcode events (a program's f_trace_opcodes) are not recorded */
     }
     rw_st.nevents++;
-    return 0;
 }
 
-static int trace_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
+/* Records one trace event (call/line/return/exception). */
+static inline __attribute__((always_inline)) void trace_record(PyFrameObject *f, int what,
+                                                               PyObject *arg)
 {
     if (RW_UNLIKELY(!atomic_load_explicit(&rw_st.on, memory_order_relaxed)))
-        return 0;
+        return;
     if (RW_LIKELY(what == PyTrace_LINE) && RW_LIKELY(!rw_st.line_times) && rw_may_append()) {
         int line = f->f_lineno; /* call_trace() sets it just before calling us */
         if (RW_LIKELY(line > 0) &&
             RW_LIKELY(rw_stream_try_put(rw_st.s, RW_REC(RW_K_LINE, 0), (uint32_t)line))) {
             rw_st.nevents++;
-            return 0;
+            return;
         }
     }
-    return trace_slow(f, what, arg);
+    trace_slow(f, what, arg);
 }
 
-static __attribute__((noinline)) int profile_slow(PyObject *obj, PyFrameObject *f, int what,
-                                                  PyObject *arg)
+/* The hooks' object is NULL unless the program set a function of its own in this
+ * thread's slot (chain.h): then the event is recorded, and handed on. Recording goes
+ * on whether or not the program's function is there, and the program's function is
+ * called after the recording stopped too. */
+static __attribute__((noinline)) int trace_chained(PyObject *obj, PyFrameObject *f, int what,
+                                                   PyObject *arg)
+{
+    trace_record(f, what, arg);
+    return rw_chain_trace(obj, f, what, arg);
+}
+
+static int trace_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
+{
+    if (RW_UNLIKELY(obj != NULL))
+        return trace_chained(obj, f, what, arg);
+    trace_record(f, what, arg);
+    return 0;
+}
+
+static __attribute__((noinline)) void profile_slow(PyFrameObject *f, int what, PyObject *arg)
 {
     int kind;
     switch (what) {
@@ -153,26 +174,30 @@ static __attribute__((noinline)) int profile_slow(PyObject *obj, PyFrameObject *
     case PyTrace_CALL:
     case PyTrace_RETURN:
         /* From here only when lines are off; else the trace function has them. */
-        return rw_st.lines ? 0 : trace_fn(obj, f, what, arg);
+        if (!rw_st.lines)
+            trace_record(f, what, arg);
+        return;
     default:
-        return 0;
+        return;
     }
     if (!rw_st.c_calls || !PyCFunction_Check(arg))
-        return 0;
+        return;
     uint64_t t = rw_tick();
     if (RW_UNLIKELY(!rw_emit_begin(t)))
-        return 0;
+        return;
     rw_stream_put(rw_st.s, RW_REC(kind, t), rw_defs_cfunc_id((PyCFunctionObject *)arg));
     rw_st.nevents++;
-    return 0;
 }
 
-static int profile_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
+/* Records one profile event (c_call/c_return/c_exception, and call/return when lines
+ * are off). */
+static inline __attribute__((always_inline)) void profile_record(PyFrameObject *f, int what,
+                                                                 PyObject *arg)
 {
     if (RW_UNLIKELY(!atomic_load_explicit(&rw_st.on, memory_order_relaxed)))
-        return 0;
+        return;
     if ((what == PyTrace_CALL || what == PyTrace_RETURN) && rw_st.lines)
-        return 0; /* the trace function has them */
+        return; /* the trace function has them */
     if ((what == PyTrace_C_CALL || what == PyTrace_C_RETURN) && RW_LIKELY(rw_st.c_calls) &&
         Py_IS_TYPE(arg, &PyCFunction_Type) && rw_may_append()) {
         const void *key = ((PyCFunctionObject *)arg)->m_ml;
@@ -181,11 +206,32 @@ static int profile_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
             int kind = what == PyTrace_C_CALL ? RW_K_C_CALL : RW_K_C_RETURN;
             if (RW_LIKELY(rw_stream_try_put(rw_st.s, RW_REC(kind, rw_tick()), slot->id))) {
                 rw_st.nevents++;
-                return 0;
+                return;
             }
         }
     }
-    return profile_slow(obj, f, what, arg);
+    profile_slow(f, what, arg);
+}
+
+static __attribute__((noinline)) int profile_chained(PyObject *obj, PyFrameObject *f, int what,
+                                                     PyObject *arg)
+{
+    profile_record(f, what, arg);
+    int rc = rw_chain_profile(obj, f, what, arg);
+    /* The program's function raised on a c_call: CPython then calls nothing and gives
+     * no c_return, and the exception comes out of the call. Recorded as the C call
+     * raising, so that the recorded call is closed. */
+    if (RW_UNLIKELY(rc != 0) && what == PyTrace_C_CALL)
+        profile_record(f, PyTrace_C_EXCEPTION, arg);
+    return rc;
+}
+
+static int profile_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
+{
+    if (RW_UNLIKELY(obj != NULL))
+        return profile_chained(obj, f, what, arg);
+    profile_record(f, what, arg);
+    return 0;
 }
 
 void rw_source_seed_stack(void)
@@ -246,6 +292,11 @@ static void install(PyThreadState *ts)
 {
     /* busy: our own sys.settrace/sys.setprofile audit events are not recorded. */
     rw_tls.busy++;
+    /* Before the first hook goes in: the program's own functions are chained behind
+     * ours from then on (a failure leaves them to replace ours, as the audit hook
+     * reports). */
+    rw_chain_install(rw_st.lines ? installed_trace : NULL,
+                     !rw_st.lines || rw_st.c_calls ? installed_profile : NULL);
     if (rw_st.lines)
         _PyEval_SetTrace(ts, installed_trace, NULL);
     if (!rw_st.lines || rw_st.c_calls)

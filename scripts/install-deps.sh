@@ -19,8 +19,9 @@ packages=(
   libpython3.11-testsuite  # CPython's own test modules, recorded by the e2e tests
   zstd                   # the CLI: tests/e2e/pyreader.py falls back to it
   strace                 # tests/e2e/test_values.py: a replay performs nothing
+  python3-coverage       # tests/e2e/test_chain.py (coverage.py under rewind); bench/record
   # benchmarks (bench/record)
-  python3-coverage hyperfine util-linux
+  hyperfine util-linux
 )
 
 missing=()
