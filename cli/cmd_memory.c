@@ -403,6 +403,11 @@ static int run(const opts *o)
     }
     if (prc != RW_OK) {
         rw_reader_free(r);
+        /* A damaged trace found while looking for the position is the trace's fault,
+         * said as every command says it (the default position was not the user's). */
+        if (err.code == RW_ECORRUPT || err.code == RW_EIO || err.code == RW_EVERSION ||
+            err.code == RW_ENOMEM)
+            return rw_opts_fail(CMD, &err);
         return rw_opts_position_fail(CMD, opt, spec, &err);
     }
     rw_progress_init(&prog, "rewind memory", rw_reader_nrecords(r));

@@ -349,7 +349,7 @@ int rw_cmd_stats(int argc, char **argv)
     o.progress = on_progress;
     o.progress_ctx = &prog;
     /* No window or thread asked for: cProfile's window (docs/stats.md, "The window"). */
-    o.cprofile = !a.from && !a.to && !a.thread;
+    o.cprofile = !a.from && !a.to && !a.thread && !a.test;
     rw_profile *p = NULL;
     rw_code code = rw_profile_run(r, &o, &p, &err);
     if (code == RW_OK && o.cprofile && !p->found) {
