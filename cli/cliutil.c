@@ -56,3 +56,17 @@ int rw_cli_status(int status)
 {
     return status == RW_EXIT_OK && trace_damaged ? RW_EXIT_FAIL : status;
 }
+
+const char *rw_cli_grouped(unsigned long long n, char *buf, size_t cap)
+{
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%llu", n);
+    size_t j = 0;
+    for (int i = 0; i < len && j + 2 < cap; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            buf[j++] = ',';
+        buf[j++] = digits[i];
+    }
+    buf[j] = '\0';
+    return buf;
+}

@@ -62,21 +62,6 @@ static void usage(FILE *out)
             "See docs/recording.md and docs/flaky-tests.md.\n");
 }
 
-/* Formats n with thousands separators. */
-static const char *grouped(unsigned long long n, char *buf, size_t cap)
-{
-    char digits[32];
-    int len = snprintf(digits, sizeof digits, "%llu", n);
-    size_t j = 0;
-    for (int i = 0; i < len && j + 2 < cap; i++) {
-        if (i > 0 && (len - i) % 3 == 0)
-            buf[j++] = ',';
-        buf[j++] = digits[i];
-    }
-    buf[j] = '\0';
-    return buf;
-}
-
 static const char *human_bytes(unsigned long long n, char *buf, size_t cap)
 {
     if (n < 1024)
@@ -113,7 +98,8 @@ static void on_done(const rw_record_result *res, void *ctx)
     if (s->chaos_seed)
         snprintf(chaos, sizeof chaos, ", chaos seed %llu", s->chaos_seed);
     fprintf(stderr, "rewind: recorded %s events, %s allocations in %.2f s -> %s (%s%s)\n",
-            grouped(res->events, ev, sizeof ev), grouped(res->allocations, al, sizeof al),
+            rw_cli_grouped(res->events, ev, sizeof ev),
+            rw_cli_grouped(res->allocations, al, sizeof al),
             res->seconds, res->path, human_bytes(res->file_bytes, sz, sizeof sz), chaos);
 }
 

@@ -93,4 +93,7 @@ void rw_cli_set_damaged(void);
  * RW_EXIT_OK when its trace was damaged (main applies it to every command). */
 int rw_cli_status(int status);
 
+/* n with thousands separators ("1,234,567") in buf; returns buf. */
+const char *rw_cli_grouped(unsigned long long n, char *buf, size_t cap);
+
 #endif

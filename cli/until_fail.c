@@ -116,18 +116,7 @@ static void attempt_path(const char *base, int keep_all, unsigned long long k, c
 static int default_base(const rw_record_opts *o, const rw_until_fail *u, char *out, size_t cap)
 {
     char stem[256];
-    if (o->kind == RW_RUN_SCRIPT) {
-        const char *b = strrchr(o->target, '/');
-        b = b ? b + 1 : o->target;
-        snprintf(stem, sizeof stem, "%s", *b ? b : "script");
-        char *dot = strrchr(stem, '.');
-        if (dot && dot != stem)
-            *dot = '\0';
-    } else if (o->kind == RW_RUN_MODULE) {
-        snprintf(stem, sizeof stem, "%s", o->target);
-    } else {
-        snprintf(stem, sizeof stem, "command");
-    }
+    rw_record_stem(o, stem, sizeof stem);
     for (unsigned n = 1; n < 1000000; n++) {
         struct stat sb;
         char first[PATH_MAX];
@@ -233,20 +222,6 @@ static _Noreturn void run_attempt(rw_record_opts *o, int out_fd, int err_fd, int
         exit(rc == RW_ENOTFOUND || rc == RW_EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL);
     }
     exit(res.exit_status);
-}
-
-static const char *grouped(unsigned long long n, char *buf, size_t cap)
-{
-    char digits[32];
-    int len = snprintf(digits, sizeof digits, "%llu", n);
-    size_t j = 0;
-    for (int i = 0; i < len && j + 2 < cap; i++) {
-        if (i > 0 && (len - i) % 3 == 0)
-            buf[j++] = ',';
-        buf[j++] = digits[i];
-    }
-    buf[j] = '\0';
-    return buf;
 }
 
 /* "failed (exit status 1)", "timed out (status 124)", "crashed (SIGSEGV)". */
@@ -404,7 +379,7 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
         struct stat sb;
         char ev[40] = "?";
         if (m.kind == UF_DONE)
-            grouped(m.res.events, ev, sizeof ev);
+            rw_cli_grouped(m.res.events, ev, sizeof ev);
         double kb = stat(path, &sb) == 0 ? (double)sb.st_size / 1024.0 : 0.0;
         char size[32];
         if (kb < 1024)

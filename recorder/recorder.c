@@ -137,6 +137,22 @@ static double calibrate_tick(void)
 
 /* ---- output file ----------------------------------------------------------------------- */
 
+void rw_record_stem(const rw_record_opts *o, char *out, size_t cap)
+{
+    if (o->kind == RW_RUN_SCRIPT) {
+        const char *base = strrchr(o->target, '/');
+        base = base ? base + 1 : o->target;
+        snprintf(out, cap, "%s", *base ? base : "script");
+        char *dot = strrchr(out, '.');
+        if (dot && dot != out)
+            *dot = '\0';
+    } else if (o->kind == RW_RUN_MODULE) {
+        snprintf(out, cap, "%s", o->target);
+    } else {
+        snprintf(out, cap, "command");
+    }
+}
+
 static rw_code pick_output(const rw_record_opts *o, char *out, size_t cap, rw_err *err)
 {
     if (o->output) {
@@ -148,18 +164,7 @@ static rw_code pick_output(const rw_record_opts *o, char *out, size_t cap, rw_er
         return RW_OK;
     }
     char stem[256];
-    if (o->kind == RW_RUN_SCRIPT) {
-        const char *base = strrchr(o->target, '/');
-        base = base ? base + 1 : o->target;
-        snprintf(stem, sizeof stem, "%s", *base ? base : "script");
-        char *dot = strrchr(stem, '.');
-        if (dot && dot != stem)
-            *dot = '\0';
-    } else if (o->kind == RW_RUN_MODULE) {
-        snprintf(stem, sizeof stem, "%s", o->target);
-    } else {
-        snprintf(stem, sizeof stem, "command");
-    }
+    rw_record_stem(o, stem, sizeof stem);
     for (unsigned n = 1; n < 1000000; n++) {
         struct stat sb;
         snprintf(out, cap, "%s-%u.rwd", stem, n);

@@ -107,4 +107,8 @@ void rw_record_opts_init(rw_record_opts *o);
  * (RW_EIO), the interpreter failed to initialise (RW_EPYTHON). */
 rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *err);
 
+/* The stem of the default trace name ("<stem>-N.rwd"): the script's name without its
+ * extension, the module's name, or "command". */
+void rw_record_stem(const rw_record_opts *o, char *out, size_t cap);
+
 #endif
