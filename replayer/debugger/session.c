@@ -226,9 +226,9 @@ static srcfile *source_of(rw_session *s, uint32_t f)
     return sf->text.n ? sf : NULL;
 }
 
-int rw_session_source_line(rw_session *s, uint32_t f, long long line, char *buf, size_t cap)
+/* Line `line` of sf into buf (no line end); 0 when there is none. */
+static int srcfile_line(const srcfile *sf, long long line, char *buf, size_t cap)
 {
-    srcfile *sf = source_of(s, f);
     rw_source_text_line ln;
     if (!sf || line < 1 || !rw_source_text_line_at(&sf->text, (uint64_t)line, &ln))
         return 0;
@@ -240,6 +240,11 @@ int rw_session_source_line(rw_session *s, uint32_t f, long long line, char *buf,
     memcpy(buf, ln.s, n);
     buf[n] = '\0';
     return 1;
+}
+
+int rw_session_source_line(rw_session *s, uint32_t f, long long line, char *buf, size_t cap)
+{
+    return srcfile_line(source_of(s, f), line, buf, cap);
 }
 
 size_t rw_session_source_nlines(rw_session *s, uint32_t f)
@@ -343,18 +348,7 @@ size_t rw_session_list_nlines(rw_session *s, uint32_t f)
 
 int rw_session_list_line(rw_session *s, uint32_t f, long long line, char *buf, size_t cap)
 {
-    srcfile *sf = list_source_of(s, f);
-    rw_source_text_line ln;
-    if (!sf || line < 1 || !rw_source_text_line_at(&sf->text, (uint64_t)line, &ln))
-        return 0;
-    size_t n = ln.len;
-    while (n && ln.s[n - 1] == '\r')
-        n--;
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(buf, ln.s, n);
-    buf[n] = '\0';
-    return 1;
+    return srcfile_line(list_source_of(s, f), line, buf, cap);
 }
 
 int rw_session_code_info(const rw_session *s, uint32_t id, rw_session_code *out)
