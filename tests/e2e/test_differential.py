@@ -57,6 +57,11 @@ class Differential(unittest.TestCase):
             {"p": {"stats": diff, "coverage": same}},
             {"p": {"stats": "equal", "coverage": "differs: a cause"}})
         self.assertEqual(len(bad), 2, bad)
+        varies = {"p": {"stats": "varies: thread timing"}}
+        self.assertEqual(driver.check_expectations({"p": {"stats": diff}}, varies), [])
+        self.assertEqual(driver.check_expectations({"p": {"stats": same}}, varies), [])
+        self.assertEqual(len(driver.check_expectations(
+            {"p": {"stats": dict(status="error", message="x")}}, varies)), 1)
 
     def test_output_normalisation(self):
         """Only rewind's own lines and unittest's run time are taken out."""
@@ -72,7 +77,7 @@ class Differential(unittest.TestCase):
                 want = self.expected.get(name, {}).get(tool)
                 self.assertIsNotNone(want, f"{name} {tool}")
                 status, _, cause = want.partition(":")
-                self.assertIn(status, ("equal", "differs", "error", "skip"), want)
+                self.assertIn(status, ("equal", "differs", "error", "skip", "varies"), want)
                 if status != "equal":
                     self.assertTrue(cause.strip(), f"{name} {tool}: no cause given")
 
