@@ -154,6 +154,8 @@ rw_code rw_threadwrap_install(rw_err *err)
     PyObject *mod;
     /* Thread names are read again at exit: the first atexit function registered
      * runs last, when non-daemon threads have been joined and modules are intact. */
+    PyObject *modules = PyImport_GetModuleDict();
+    int had_atexit = PyDict_GetItemString(modules, "atexit") != NULL;
     PyObject *atexit = PyImport_ImportModule("atexit");
     PyObject *fn = PyCFunction_New(&at_exit_def, NULL);
     PyObject *r = atexit && fn ? PyObject_CallMethod(atexit, "register", "O", fn) : NULL;
@@ -162,6 +164,12 @@ rw_code rw_threadwrap_install(rw_err *err)
     Py_XDECREF(atexit);
     if (!r)
         goto fail;
+    /* python3 has not imported atexit when the program starts: leave it out of
+     * sys.modules again, so that the program's first `import atexit` loads it as in a
+     * plain run (cProfile's counts of that import). The functions registered live in
+     * the interpreter, not in the module object, so a new module sees this one's. */
+    if (!had_atexit && PyDict_DelItemString(modules, "atexit") < 0)
+        PyErr_Clear();
 
     mod = PyImport_ImportModule("_thread");
     if (!mod)

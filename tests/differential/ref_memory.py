@@ -17,7 +17,9 @@ snapshot, labelled "unittest", when unittest's runTests calls sys.exit at the en
 tests: the end of the program's own code.
 
 tracemalloc starts right before the program's code is compiled (rewind's recording
-starts there too, so start-up allocations are untraced on both sides), with one frame
+starts there too, so start-up allocations are untraced on both sides; for a unittest
+run, before runpy is imported, which `python3 -m` does inside the recording), with one
+frame
 (the 'lineno' statistics use only the most recent frame). It is driven through
 _tracemalloc, the C module under tracemalloc.py, so that this file imports nothing the
 program might import itself; the statistics are Snapshot.statistics('lineno')'s
@@ -93,10 +95,12 @@ def main():
     status = 0
     try:
         if lines == "unittest":
-            import runpy
-            sys.argv = [argv[1], *argv[2:]]
+            # traced from before runpy's import: `python3 -m` imports runpy (and
+            # importlib.util, contextlib, functools... with it) inside the recording
             before.extend(preimported())
             _tracemalloc.start(1)
+            import runpy
+            sys.argv = [argv[1], *argv[2:]]
             import unittest.main  # noqa: F401  (patched below through sys.modules)
             sys.modules["unittest.main"].sys = SysWithSnapshotAtExit()
             runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
