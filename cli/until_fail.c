@@ -30,6 +30,7 @@
 #include "commands.h"
 #include "family.h"
 #include "reader.h"
+#include "tests.h"
 
 /* What an attempt's process tells the supervisor (one message, written once). */
 typedef struct uf_msg {
@@ -249,6 +250,52 @@ static const char *grouped(unsigned long long n, char *buf, size_t cap)
     return buf;
 }
 
+/* The test the failing run failed, for the commands suggested: its id in buf when the
+ * trace holds exactly one failed (or erroring) test, else "NAME". */
+static void failed_test(const char *path, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "NAME");
+    rw_reader *r = NULL;
+    rw_err err = {0};
+    if (rw_reader_open(path, &r, &err) != RW_OK)
+        return;
+    rw_tests t;
+    memset(&t, 0, sizeof t);
+    if (rw_tests_scan(r, &t, &err) == RW_OK) {
+        size_t nfailed = 0, which = 0;
+        for (size_t i = 0; i < t.n; i++)
+            if (t.v[i].outcome == RW_TEST_FAILED || t.v[i].outcome == RW_TEST_ERROR) {
+                nfailed++;
+                which = i;
+            }
+        if (nfailed == 1 && t.v[which].id && !strchr(t.v[which].id, '\'') &&
+            strlen(t.v[which].id) < cap)
+            snprintf(buf, cap, "%s", t.v[which].id);
+    }
+    rw_tests_free(&t);
+    rw_reader_free(r);
+}
+
+/* The last lines of a failure: the traces, and what to type next. */
+static void report_failure(const char *fail, const char *pass, int keep_all)
+{
+    char name[1024];
+    failed_test(fail, name, sizeof name);
+    int known = strcmp(name, "NAME") != 0;
+    fprintf(stderr, "rewind: next: rewind tests %s\n", fail);
+    fprintf(stderr, "              rewind replay %s --test '%s@failure'\n", fail, name);
+    if (pass)
+        fprintf(stderr, "              rewind diff %s%s%s %s %s\n", known ? "--test '" : "",
+                known ? name : "", known ? "'" : "", pass, fail);
+    else if (keep_all)
+        fprintf(stderr, "rewind: no attempt passed, so there is no run to compare with: "
+                        "record one with the same command without --until-fail, then "
+                        "'rewind diff PASS %s'\n", fail);
+    else
+        fprintf(stderr, "rewind: --keep all also keeps the passing runs, to compare with "
+                        "'rewind diff PASS %s'\n", fail);
+}
+
 /* "failed (exit status 1)", "timed out (status 124)", "crashed (SIGSEGV)". */
 static void outcome_text(int wst, const rw_record_opts *o, char *buf, size_t cap)
 {
@@ -302,7 +349,12 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
     int status = RW_EXIT_OK;
     double t_start = now_s();
     unsigned long long k = 1;
-    for (; k <= u->attempts; k++) {
+    /* With --keep all, a failure before any pass is followed by up to EXTRA attempts
+     * more (within N) until one passes: a run to compare with (rewind diff). */
+    enum { EXTRA = 10 };
+    unsigned long long passed_k = 0, failed_k = 0, limit = u->attempts;
+    char fail_path[PATH_MAX] = "";
+    for (; k <= limit; k++) {
         if (interrupted) { /* Ctrl-C between two attempts */
             fprintf(stderr, "rewind: interrupted after %llu attempts\n", k - 1);
             status = 130;
@@ -310,7 +362,7 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
         }
         attempt_path(base, u->keep_all, k, path, sizeof path);
         uint64_t seed = 0;
-        if (u->chaos) {
+        if (u->chaos && !failed_k) { /* the runs to compare with go without chaos */
             seed = u->chaos_seed ? u->chaos_seed + (k - 1) : rw_until_fail_random_seed();
             if (!seed)
                 seed = 1;
@@ -367,7 +419,7 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
         }
         int failed = !(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
         char seedtxt[64] = "";
-        if (u->chaos)
+        if (seed)
             snprintf(seedtxt, sizeof seedtxt, ", chaos seed %llu", (unsigned long long)seed);
         if (interrupted) {
             replay_output(out_fd, STDOUT_FILENO);
@@ -379,6 +431,12 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
             break;
         }
         if (!failed) {
+            passed_k = k;
+            if (failed_k) {
+                fprintf(stderr, "rewind: attempt %llu/%llu passed in %.2f s%s: a run to "
+                                "compare with\n", k, u->attempts, t1 - t0, seedtxt);
+                break;
+            }
             if (!u->quiet)
                 fprintf(stderr, "rewind: attempt %llu/%llu passed in %.2f s%s (%.1f s in all)\n",
                         k, u->attempts, t1 - t0, seedtxt, t1 - t_start);
@@ -391,6 +449,11 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
         }
         char what[96];
         outcome_text(wst, o, what, sizeof what);
+        if (failed_k) { /* looking for a passing run after the failure */
+            fprintf(stderr, "rewind: attempt %llu/%llu %s in %.2f s%s; its trace: %s\n", k,
+                    u->attempts, what, t1 - t0, seedtxt, path);
+            continue;
+        }
         fprintf(stderr, "rewind: attempt %llu/%llu %s in %.2f s%s (%.1f s in all)\n", k,
                 u->attempts, what, t1 - t0, seedtxt, t1 - t_start);
         /* The failing attempt's output, as the program wrote it. */
@@ -413,16 +476,33 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
             snprintf(size, sizeof size, "%.1f MB", kb / 1024.0);
         fprintf(stderr, "rewind: attempt %llu of %llu failed%s; its trace: %s (%s events, %s)",
                 k, u->attempts, seedtxt, path, ev, size);
-        if (u->keep_all && k > 1) {
+        status = WIFSIGNALED(wst) ? 128 + WTERMSIG(wst) : WEXITSTATUS(wst);
+        failed_k = k;
+        snprintf(fail_path, sizeof fail_path, "%s", path);
+        if (u->keep_all && passed_k) {
             char last[PATH_MAX];
-            attempt_path(base, 1, k - 1, last, sizeof last);
-            fprintf(stderr, "; a passing run's: %s", last);
+            attempt_path(base, 1, passed_k, last, sizeof last);
+            fprintf(stderr, "; a passing run's: %s\n", last);
+            break;
         }
         fprintf(stderr, "\n");
-        status = WIFSIGNALED(wst) ? 128 + WTERMSIG(wst) : WEXITSTATUS(wst);
-        break;
+        if (!u->keep_all || k == u->attempts)
+            break;
+        limit = k + EXTRA < u->attempts ? k + EXTRA : u->attempts;
+        fprintf(stderr, "rewind: no attempt passed before it: going on until one does, to "
+                        "compare with (at most %llu more attempts%s)\n", limit - k,
+                u->chaos ? ", without --chaos" : "");
     }
-    if (k > u->attempts && status == RW_EXIT_OK) {
+    if (failed_k && !interrupted) {
+        char pass[PATH_MAX];
+        if (passed_k)
+            attempt_path(base, 1, passed_k, pass, sizeof pass);
+        if (passed_k > failed_k)
+            fprintf(stderr, "rewind: attempt %llu failed: %s; a passing run's: %s\n",
+                    failed_k, fail_path, pass);
+        report_failure(fail_path, passed_k ? pass : NULL, u->keep_all);
+    }
+    if (!failed_k && k > u->attempts && status == RW_EXIT_OK) {
         char first[PATH_MAX], last[PATH_MAX];
         attempt_path(base, 1, 1, first, sizeof first);
         attempt_path(base, 1, u->attempts, last, sizeof last);
