@@ -166,6 +166,36 @@ class UntilFail(rwtest.TestCase):
         self.assertNotIn("passed", proc.stderr)  # -q: only the last line
         self.assertIn("ok.1.rwd ... ok.3.rwd", proc.stderr)
 
+    def test_chaos_reaches_children(self):
+        """--chaos goes on to the Python programs the run starts, each with a seed derived
+        from the run's and from its command line: the same for the same seed, another
+        for another child; none without --chaos."""
+        prog = self.write("parent.py", "import subprocess, sys\n"
+                          "for word in ('one', 'two'):\n"
+                          "    subprocess.run([sys.executable, '-c', 'print(%r)' % word], "
+                          "check=True)\n")
+
+        def seeds(out, options):
+            proc = rwtest.run([rwtest.rewind_bin(), "record", *options, "-o", out, prog],
+                              cwd=self.tmp, timeout=120)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(proc.stdout, "one\ntwo\n")
+            stem = out[:-4]
+            kids = sorted((n for n in traces(self.tmp)
+                           if n.startswith(stem + ".") and n != out),
+                          key=lambda n: rwtest.info(os.path.join(self.tmp, n))["pid"])
+            self.assertEqual(len(kids), 2, traces(self.tmp))
+            return [rwtest.info(os.path.join(self.tmp, n))["chaos_seed"]
+                    for n in [out] + kids]
+
+        a = seeds("a.rwd", ["--chaos-seed", "42"])
+        self.assertEqual(a[0], 42)
+        self.assertTrue(all(a[1:]), a)
+        self.assertEqual(len(set(a)), 3, a)
+        self.assertEqual(seeds("b.rwd", ["--chaos-seed", "42"]), a)
+        self.assertNotEqual(seeds("c.rwd", ["--chaos-seed", "43"])[1:], a[1:])
+        self.assertEqual(seeds("d.rwd", []), [0, 0, 0])
+
     def test_exit_status_output_and_children(self):
         prog = self.copy(os.path.join(PROGS, "countdown.py"))
         proc = self.until_fail(prog, ["3", "exit"], ["--until-fail", "10", "-o", "c.rwd"])
