@@ -9,7 +9,10 @@
  * Names: without --keep all every attempt records to OUT itself, and a passing
  * attempt's trace is removed, with the traces of the programs it started (family.h),
  * before the next one; with --keep all attempt k records to OUT.<k>.rwd (its children
- * OUT.<k>.<pid>.rwd), all kept.
+ * OUT.<k>.<pid>.rwd), all kept; when the failure came before any pass, up to 10
+ * attempts more (without chaos, output not shown) look for a passing run to compare
+ * with. The last lines name the traces and the commands to type next (the failed
+ * test's name from rw_tests_scan of the failing trace).
  */
 #include "until_fail.h"
 
@@ -414,7 +417,9 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
             /* rewind could not record: not the program's failure. */
             replay_output(err_fd, STDERR_FILENO);
             fprintf(stderr, "rewind record: %s\n", m.msg);
-            status = m.code == RW_ENOTFOUND || m.code == RW_EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
+            if (!failed_k) /* else the failing attempt's status stands */
+                status = m.code == RW_ENOTFOUND || m.code == RW_EINVAL ? RW_EXIT_USAGE
+                                                                       : RW_EXIT_FAIL;
             break;
         }
         int failed = !(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
