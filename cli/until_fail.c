@@ -254,18 +254,21 @@ static const char *grouped(unsigned long long n, char *buf, size_t cap)
 }
 
 /* The test the failing run failed, for the commands suggested: its id in buf when the
- * trace holds exactly one failed (or erroring) test, else "NAME". */
-static void failed_test(const char *path, char *buf, size_t cap)
+ * trace holds exactly one failed (or erroring) test, else "NAME". Returns how many
+ * tests the trace holds (0: not a pytest or unittest run, or unreadable). */
+static size_t failed_test(const char *path, char *buf, size_t cap)
 {
     snprintf(buf, cap, "NAME");
     rw_reader *r = NULL;
     rw_err err = {0};
+    size_t ntests = 0;
     if (rw_reader_open(path, &r, &err) != RW_OK)
-        return;
+        return 0;
     rw_tests t;
     memset(&t, 0, sizeof t);
     if (rw_tests_scan(r, &t, &err) == RW_OK) {
         size_t nfailed = 0, which = 0;
+        ntests = t.n;
         for (size_t i = 0; i < t.n; i++)
             if (t.v[i].outcome == RW_TEST_FAILED || t.v[i].outcome == RW_TEST_ERROR) {
                 nfailed++;
@@ -277,16 +280,21 @@ static void failed_test(const char *path, char *buf, size_t cap)
     }
     rw_tests_free(&t);
     rw_reader_free(r);
+    return ntests;
 }
 
 /* The last lines of a failure: the traces, and what to type next. */
 static void report_failure(const char *fail, const char *pass, int keep_all)
 {
     char name[1024];
-    failed_test(fail, name, sizeof name);
-    int known = strcmp(name, "NAME") != 0;
-    fprintf(stderr, "rewind: next: rewind tests %s\n", fail);
-    fprintf(stderr, "              rewind replay %s --test '%s@failure'\n", fail, name);
+    int tests = failed_test(fail, name, sizeof name) > 0; /* else not a test run */
+    int known = tests && strcmp(name, "NAME") != 0;
+    if (tests) {
+        fprintf(stderr, "rewind: next: rewind tests %s\n", fail);
+        fprintf(stderr, "              rewind replay %s --test '%s@failure'\n", fail, name);
+    } else {
+        fprintf(stderr, "rewind: next: rewind replay %s\n", fail);
+    }
     if (pass)
         fprintf(stderr, "              rewind diff %s%s%s %s %s\n", known ? "--test '" : "",
                 known ? name : "", known ? "'" : "", pass, fail);

@@ -166,6 +166,30 @@ class UntilFail(rwtest.TestCase):
         self.assertNotIn("passed", proc.stderr)  # -q: only the last line
         self.assertIn("ok.1.rwd ... ok.3.rwd", proc.stderr)
 
+    def test_always_fails_keep_all(self):
+        """--keep all after a first attempt that failed: the next attempts look for a
+        passing run (without chaos), and say so when none passes; a program that is not
+        a test run gets `rewind replay FAIL` suggested, not `rewind tests`."""
+        prog = self.write("bad.py", "import sys\nsys.exit(3)\n")
+        proc = self.until_fail(prog, options=["--until-fail", "3", "--keep", "all", "--chaos",
+                                              "-o", "bad.rwd"])
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+        self.assertIn("rewind: attempt 1 of 3 failed", proc.stderr)
+        self.assertIn("no attempt passed before it: going on until one does, to compare "
+                      "with (at most 2 more attempts, without --chaos)", proc.stderr)
+        self.assertRegex(proc.stderr, r"(?m)^rewind: attempt 3/3 FAILED \(exit status 3\) "
+                                      r"in \d+\.\d\d s; its trace: bad\.3\.rwd$")
+        # Not a test run: no `rewind tests`, no --test.
+        self.assertIn("rewind: next: rewind replay bad.1.rwd\n", proc.stderr)
+        self.assertNotIn("--test", proc.stderr)
+        self.assertIn("no attempt passed, so there is no run to compare with", proc.stderr)
+        self.assertNotIn("rewind diff bad", proc.stderr)
+        self.assertEqual(traces(self.tmp), ["bad.1.rwd", "bad.2.rwd", "bad.3.rwd"])
+        seeds = [rwtest.info(os.path.join(self.tmp, f"bad.{i}.rwd"))["chaos_seed"]
+                 for i in (1, 2, 3)]
+        self.assertNotEqual(seeds[0], 0)
+        self.assertEqual(seeds[1:], [0, 0])
+
     def test_chaos_reaches_children(self):
         """--chaos goes on to the Python programs the run starts, each with a seed derived
         from the run's and from its command line: the same for the same seed, another
