@@ -482,6 +482,15 @@ static uint64_t inputs_upto(const rw_diff_side *s, const rw_reader *r)
     return s->has_common ? s->common_pos + 1 : rw_reader_nevents(r);
 }
 
+/* ", "test": {"id", "ranges": [[first, last], [first, last]]}" of --test. */
+static void json_test(FILE *out, const rw_cli_test *tst)
+{
+    fputs(", \"test\": {\"id\": ", out);
+    rw_json_str(out, tst[0].id);
+    fprintf(out, ", \"ranges\": [[%" PRIu64 ", %" PRIu64 "], [%" PRIu64 ", %" PRIu64 "]]}",
+            tst[0].first, tst[0].last, tst[1].first, tst[1].last);
+}
+
 int rw_cmd_diff(int argc, char **argv)
 {
     opts o;
@@ -553,7 +562,10 @@ int rw_cmd_diff(int argc, char **argv)
             rw_json_str(out, o.path[0]);
             fputs(", ", out);
             rw_json_str(out, o.path[1]);
-            fputs("]}\n", out);
+            fputs("]", out);
+            if (o.test)
+                json_test(out, tst);
+            fputs("}\n", out);
         } else {
             fprintf(out, "no difference in %" PRIu64 " events%s%s\n", res.compared,
                     o.test ? " of " : "", o.test ? tst[0].id : "");
@@ -573,8 +585,11 @@ int rw_cmd_diff(int argc, char **argv)
     if (o.json) {
         fprintf(out, "{\"differ\": true, \"equal_events\": %" PRIu64
                      ", \"thread_equal_events\": %" PRIu64 ", \"hash_seeds\": [%" PRIu64
-                     ", %" PRIu64 "], \"runs\": [",
+                     ", %" PRIu64 "]",
                 res.compared, res.thread_equal, seeds[0], seeds[1]);
+        if (o.test)
+            json_test(out, tst);
+        fputs(", \"runs\": [", out);
     } else {
         fprintf(out, "%s and %s part in thread %u%s%s%s after %" PRIu64
                      " equal events of it (%" PRIu64 " in all threads)\n",

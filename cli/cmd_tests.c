@@ -226,7 +226,9 @@ int rw_cli_test_lookup(const char *cmd, const char *path, const rw_reader *r, co
             rc = rw_tests_find(&t, name, &i, &err);
     }
     if (rc != RW_OK) {
-        fprintf(stderr, "rewind %s: --test %s: %s\n", cmd, spec, err.msg);
+        int two = !strcmp(cmd, "diff"); /* two traces: say which */
+        fprintf(stderr, "rewind %s: --test %s: %s%s%s\n", cmd, spec, two ? path : "",
+                two ? ": " : "", err.msg);
         rw_tests_free(&t);
         return rc == RW_EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
     }

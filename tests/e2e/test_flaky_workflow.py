@@ -137,6 +137,20 @@ class FlakyWorkflow(rwtest.TestCase):
         ev, stack = self.differs(out, fail)
         self.assertEqual(ev[2], "t1", out)
         self.assertRegex(stack, r"flaky_race\.py:5[5-9] TestAccount\.test_concurrent_deposits\n")
+        # --json says which ranges were compared: the ones `rewind tests` lists.
+        got = rwtest.parse_json_output(self.rewind(["diff", "--json"] + cmds["diff"]).stdout)
+        self.assertEqual(got["test"]["id"], name)
+        listed = []
+        for trace in (passing, fail):
+            tests = rwtest.parse_json_output(self.rewind(["tests", "--json", trace]).stdout)
+            t = next(t for t in tests["tests"] if t["id"] == name)
+            listed.append([t["first"], t["last"]])
+        self.assertEqual(got["test"]["ranges"], listed)
+        # A test that is not there, or @failure: one line, status 2.
+        for spec in ("no_such_test", name + "@failure"):
+            proc = self.rewind(["diff", "--test", spec, passing, fail])
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertRegex(proc.stderr, rf"^rewind diff: --test {re.escape(spec)}: .+\n$")
         # The workers took the same paths in both runs: only a value differs.
         for thread in ("2", "3"):
             proc = self.rewind(["diff", "--thread", thread] + cmds["diff"])
