@@ -260,6 +260,14 @@ class PytestDoctest(rwtest.TestCase):
                             "--to", cube["last"] + 1)
         self.assertIn("cube", [e["func"] for e in evs])
         self.assertIn("<module>", [e["func"] for e in evs if "doctest" in e["file"]])
+        # A doctest whose output differed fails at the example that ran last: there,
+        # `p` re-executes it and shows what it returned (8, where 9 was expected).
+        self.assertEqual(replay_stop(rec.trace, "--test", "test_pt_doctest.cube@failure"),
+                         ("<doctest test_pt_doctest.cube[0]>", 1))
+        out = rwtest.run([rwtest.rewind_bin(), "replay", rec.trace, "--test",
+                          "test_pt_doctest.cube@failure"], stdin="p cube(2)\nquit\n",
+                         cwd=self.tmp).stdout
+        self.assertIn("(rewind) 8\n", out)
 
 
 class UnittestRun(rwtest.TestCase):
