@@ -1,4 +1,5 @@
-/* rewind diff PASS FAIL [--context N] [--inputs N] [--thread N] [--force] [--json]:
+/* rewind diff PASS FAIL [--test NAME] [--context N] [--inputs N] [--thread N] [--force]
+ * [--json]:
  * where two runs of one program part (replayer/analysis/diff.h; docs/diff.md): the first
  * event that differs, both stacks there, the inputs each run's thread consumed before
  * it, and the next events of each. Exit status as diff(1)'s: 0 the same, 1 different,
@@ -28,6 +29,8 @@ static void usage(FILE *out)
             "each run there, the inputs its thread consumed just before (clock and random\n"
             "reads, files, ...), and the next events of each run.\n\n"
             "options:\n"
+            "  --test NAME   compare only the test NAME of each run (as 'rewind tests' lists\n"
+            "                it): what the runner did before it is left out\n"
             "  --context N   events of each run shown after the difference (default 5)\n"
             "  --inputs N    last inputs of each run shown before it (default 5)\n"
             "  --thread N    compare only thread N of PASS (t<N> in 'rewind events') and its\n"
@@ -43,6 +46,7 @@ typedef struct opts {
     const char *path[2];
     unsigned long long context, ninputs, thread;
     int json, force;
+    const char *test;
 } opts;
 
 static int parse_args(int argc, char **argv, opts *o)
@@ -58,6 +62,7 @@ static int parse_args(int argc, char **argv, opts *o)
         {.long_name = "thread", .kind = RW_OPT_UINT, .dst = &o->thread,
          .what = "a thread number (1, 2, ...)", .min = 1, .max = UINT32_MAX - 1},
         {.long_name = "force", .kind = RW_OPT_FLAG, .dst = &o->force},
+        {.long_name = "test", .kind = RW_OPT_NONEMPTY, .dst = &o->test, .what = "a test NAME"},
         {.long_name = "json", .kind = RW_OPT_FLAG, .dst = &o->json},
     };
     static const char *const argnames[] = {"the PASS trace", "the FAIL trace"};
@@ -477,6 +482,15 @@ static uint64_t inputs_upto(const rw_diff_side *s, const rw_reader *r)
     return s->has_common ? s->common_pos + 1 : rw_reader_nevents(r);
 }
 
+/* ", "test": {"id", "ranges": [[first, last], [first, last]]}" of --test. */
+static void json_test(FILE *out, const rw_cli_test *tst)
+{
+    fputs(", \"test\": {\"id\": ", out);
+    rw_json_str(out, tst[0].id);
+    fprintf(out, ", \"ranges\": [[%" PRIu64 ", %" PRIu64 "], [%" PRIu64 ", %" PRIu64 "]]}",
+            tst[0].first, tst[0].last, tst[1].first, tst[1].last);
+}
+
 int rw_cmd_diff(int argc, char **argv)
 {
     opts o;
@@ -511,6 +525,20 @@ int rw_cmd_diff(int argc, char **argv)
         goto done;
     }
     rw_diff_opts dopts = {.thread = (uint32_t)o.thread, .max_pending = 0};
+    rw_cli_test tst[2];
+    if (o.test) {
+        if (strlen(o.test) > 8 && !strcmp(o.test + strlen(o.test) - 8, "@failure")) {
+            fprintf(stderr, "rewind diff: --test %s: diff compares whole tests: use --test "
+                            "%.*s\n", o.test, (int)strlen(o.test) - 8, o.test);
+            goto done;
+        }
+        for (int i = 0; i < 2; i++) {
+            if (rw_cli_test_lookup("diff", o.path[i], r[i], o.test, &tst[i]) != RW_EXIT_OK)
+                goto done;
+            dopts.from[i] = tst[i].first;
+            dopts.to[i] = tst[i].last + 1;
+        }
+    }
     rw_diff_result res;
     rw_code rc = rw_diff_run(r[0], r[1], &dopts, &res, &err);
     if (rc != RW_OK) {
@@ -534,9 +562,13 @@ int rw_cmd_diff(int argc, char **argv)
             rw_json_str(out, o.path[0]);
             fputs(", ", out);
             rw_json_str(out, o.path[1]);
-            fputs("]}\n", out);
+            fputs("]", out);
+            if (o.test)
+                json_test(out, tst);
+            fputs("}\n", out);
         } else {
-            fprintf(out, "no difference in %" PRIu64 " events\n", res.compared);
+            fprintf(out, "no difference in %" PRIu64 " events%s%s\n", res.compared,
+                    o.test ? " of " : "", o.test ? tst[0].id : "");
         }
         status = EXIT_SAME;
         if (damaged[0] || damaged[1]) {
@@ -553,13 +585,20 @@ int rw_cmd_diff(int argc, char **argv)
     if (o.json) {
         fprintf(out, "{\"differ\": true, \"equal_events\": %" PRIu64
                      ", \"thread_equal_events\": %" PRIu64 ", \"hash_seeds\": [%" PRIu64
-                     ", %" PRIu64 "], \"runs\": [",
+                     ", %" PRIu64 "]",
                 res.compared, res.thread_equal, seeds[0], seeds[1]);
+        if (o.test)
+            json_test(out, tst);
+        fputs(", \"runs\": [", out);
     } else {
         fprintf(out, "%s and %s part in thread %u%s%s%s after %" PRIu64
                      " equal events of it (%" PRIu64 " in all threads)\n",
                 o.path[0], o.path[1], t, thread_name(tr, t)[0] ? " (" : "", thread_name(tr, t),
                 thread_name(tr, t)[0] ? ")" : "", res.thread_equal, res.compared);
+        if (o.test)
+            fprintf(out, "compared: %s, events %" PRIu64 "..%" PRIu64 " of %s and %" PRIu64
+                         "..%" PRIu64 " of %s\n", tst[0].id, tst[0].first, tst[0].last,
+                    o.path[0], tst[1].first, tst[1].last, o.path[1]);
         if (seeds[0] != seeds[1])
             fprintf(out, "hash seeds differ: %" PRIu64 " and %" PRIu64 "\n", seeds[0],
                     seeds[1]);

@@ -194,8 +194,10 @@ static int parse(int argc, char **argv, rw_record_opts *o, summary *s, rw_opt_li
         return rw_opts_usage("record", "--keep goes with --until-fail N");
     if (s->have_seed)
         s->chaos = 1;
-    if (o->child_of && (s->have_until_fail || s->chaos))
-        return rw_opts_usage("record", "--until-fail and --chaos are not for --child-of");
+    /* A followed child gets the parent's chaos as --chaos-seed (recorder/follow.c). */
+    if (o->child_of && (s->have_until_fail || (s->chaos && !s->have_seed)))
+        return rw_opts_usage("record", "--until-fail and --chaos are not for --child-of "
+                                       "(--chaos-seed S is)");
     o->nargs = argc - cl.next;
     o->args = argv + cl.next;
     o->redact = redact->v;

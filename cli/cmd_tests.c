@@ -26,7 +26,8 @@ static const char USAGE[] =
     "\n"
     "Then 'rewind replay FILE --test NAME' starts at the test's first line, --test\n"
     "NAME@failure at its failure, and 'rewind stats|coverage|memory FILE --test NAME'\n"
-    "look at that test only. NAME: the id as listed, or a unique ending or part of it.\n"
+    "look at that test only, and 'rewind diff --test NAME PASS FAIL' compares it in two\n"
+    "runs. NAME: the id as listed, or a unique ending or part of it.\n"
     "\n"
     "options:\n"
     "  --json        one JSON object: {\"tests\": [...], \"counts\": {...}, ...}\n"
@@ -225,7 +226,9 @@ int rw_cli_test_lookup(const char *cmd, const char *path, const rw_reader *r, co
             rc = rw_tests_find(&t, name, &i, &err);
     }
     if (rc != RW_OK) {
-        fprintf(stderr, "rewind %s: --test %s: %s\n", cmd, spec, err.msg);
+        int two = !strcmp(cmd, "diff"); /* two traces: say which */
+        fprintf(stderr, "rewind %s: --test %s: %s%s%s\n", cmd, spec, two ? path : "",
+                two ? ": " : "", err.msg);
         rw_tests_free(&t);
         return rc == RW_EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
     }

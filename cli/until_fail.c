@@ -9,7 +9,10 @@
  * Names: without --keep all every attempt records to OUT itself, and a passing
  * attempt's trace is removed, with the traces of the programs it started (family.h),
  * before the next one; with --keep all attempt k records to OUT.<k>.rwd (its children
- * OUT.<k>.<pid>.rwd), all kept.
+ * OUT.<k>.<pid>.rwd), all kept; when the failure came before any pass, up to 10
+ * attempts more (without chaos, output not shown) look for a passing run to compare
+ * with. The last lines name the traces and the commands to type next (the failed
+ * test's name from rw_tests_scan of the failing trace).
  */
 #include "until_fail.h"
 
@@ -30,6 +33,7 @@
 #include "commands.h"
 #include "family.h"
 #include "reader.h"
+#include "tests.h"
 
 /* What an attempt's process tells the supervisor (one message, written once). */
 typedef struct uf_msg {
@@ -224,6 +228,60 @@ static _Noreturn void run_attempt(rw_record_opts *o, int out_fd, int err_fd, int
     exit(res.exit_status);
 }
 
+/* The test the failing run failed, for the commands suggested: its id in buf when the
+ * trace holds exactly one failed (or erroring) test, else "NAME". Returns how many
+ * tests the trace holds (0: not a pytest or unittest run, or unreadable). */
+static size_t failed_test(const char *path, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "NAME");
+    rw_reader *r = NULL;
+    rw_err err = {0};
+    size_t ntests = 0;
+    if (rw_reader_open(path, &r, &err) != RW_OK)
+        return 0;
+    rw_tests t;
+    memset(&t, 0, sizeof t);
+    if (rw_tests_scan(r, &t, &err) == RW_OK) {
+        size_t nfailed = 0, which = 0;
+        ntests = t.n;
+        for (size_t i = 0; i < t.n; i++)
+            if (t.v[i].outcome == RW_TEST_FAILED || t.v[i].outcome == RW_TEST_ERROR) {
+                nfailed++;
+                which = i;
+            }
+        if (nfailed == 1 && t.v[which].id && !strchr(t.v[which].id, '\'') &&
+            strlen(t.v[which].id) < cap)
+            snprintf(buf, cap, "%s", t.v[which].id);
+    }
+    rw_tests_free(&t);
+    rw_reader_free(r);
+    return ntests;
+}
+
+/* The last lines of a failure: the traces, and what to type next. */
+static void report_failure(const char *fail, const char *pass, int keep_all)
+{
+    char name[1024];
+    int tests = failed_test(fail, name, sizeof name) > 0; /* else not a test run */
+    int known = tests && strcmp(name, "NAME") != 0;
+    if (tests) {
+        fprintf(stderr, "rewind: next: rewind tests %s\n", fail);
+        fprintf(stderr, "              rewind replay %s --test '%s@failure'\n", fail, name);
+    } else {
+        fprintf(stderr, "rewind: next: rewind replay %s\n", fail);
+    }
+    if (pass)
+        fprintf(stderr, "              rewind diff %s%s%s %s %s\n", known ? "--test '" : "",
+                known ? name : "", known ? "'" : "", pass, fail);
+    else if (keep_all)
+        fprintf(stderr, "rewind: no attempt passed, so there is no run to compare with: "
+                        "record one with the same command without --until-fail, then "
+                        "'rewind diff PASS %s'\n", fail);
+    else
+        fprintf(stderr, "rewind: --keep all also keeps the passing runs, to compare with "
+                        "'rewind diff PASS %s'\n", fail);
+}
+
 /* "failed (exit status 1)", "timed out (status 124)", "crashed (SIGSEGV)". */
 static void outcome_text(int wst, const rw_record_opts *o, char *buf, size_t cap)
 {
@@ -277,7 +335,12 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
     int status = RW_EXIT_OK;
     double t_start = now_s();
     unsigned long long k = 1;
-    for (; k <= u->attempts; k++) {
+    /* With --keep all, a failure before any pass is followed by up to EXTRA attempts
+     * more (within N) until one passes: a run to compare with (rewind diff). */
+    enum { EXTRA = 10 };
+    unsigned long long passed_k = 0, failed_k = 0, limit = u->attempts;
+    char fail_path[PATH_MAX] = "";
+    for (; k <= limit; k++) {
         if (interrupted) { /* Ctrl-C between two attempts */
             fprintf(stderr, "rewind: interrupted after %llu attempts\n", k - 1);
             status = 130;
@@ -285,7 +348,7 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
         }
         attempt_path(base, u->keep_all, k, path, sizeof path);
         uint64_t seed = 0;
-        if (u->chaos) {
+        if (u->chaos && !failed_k) { /* the runs to compare with go without chaos */
             seed = u->chaos_seed ? u->chaos_seed + (k - 1) : rw_until_fail_random_seed();
             if (!seed)
                 seed = 1;
@@ -337,12 +400,14 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
             /* rewind could not record: not the program's failure. */
             replay_output(err_fd, STDERR_FILENO);
             fprintf(stderr, "rewind record: %s\n", m.msg);
-            status = m.code == RW_ENOTFOUND || m.code == RW_EINVAL ? RW_EXIT_USAGE : RW_EXIT_FAIL;
+            if (!failed_k) /* else the failing attempt's status stands */
+                status = m.code == RW_ENOTFOUND || m.code == RW_EINVAL ? RW_EXIT_USAGE
+                                                                       : RW_EXIT_FAIL;
             break;
         }
         int failed = !(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
         char seedtxt[64] = "";
-        if (u->chaos)
+        if (seed)
             snprintf(seedtxt, sizeof seedtxt, ", chaos seed %llu", (unsigned long long)seed);
         if (interrupted) {
             replay_output(out_fd, STDOUT_FILENO);
@@ -354,6 +419,12 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
             break;
         }
         if (!failed) {
+            passed_k = k;
+            if (failed_k) {
+                fprintf(stderr, "rewind: attempt %llu/%llu passed in %.2f s%s: a run to "
+                                "compare with\n", k, u->attempts, t1 - t0, seedtxt);
+                break;
+            }
             if (!u->quiet)
                 fprintf(stderr, "rewind: attempt %llu/%llu passed in %.2f s%s (%.1f s in all)\n",
                         k, u->attempts, t1 - t0, seedtxt, t1 - t_start);
@@ -366,6 +437,11 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
         }
         char what[96];
         outcome_text(wst, o, what, sizeof what);
+        if (failed_k) { /* looking for a passing run after the failure */
+            fprintf(stderr, "rewind: attempt %llu/%llu %s in %.2f s%s; its trace: %s\n", k,
+                    u->attempts, what, t1 - t0, seedtxt, path);
+            continue;
+        }
         fprintf(stderr, "rewind: attempt %llu/%llu %s in %.2f s%s (%.1f s in all)\n", k,
                 u->attempts, what, t1 - t0, seedtxt, t1 - t_start);
         /* The failing attempt's output, as the program wrote it. */
@@ -388,16 +464,33 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
             snprintf(size, sizeof size, "%.1f MB", kb / 1024.0);
         fprintf(stderr, "rewind: attempt %llu of %llu failed%s; its trace: %s (%s events, %s)",
                 k, u->attempts, seedtxt, path, ev, size);
-        if (u->keep_all && k > 1) {
+        status = WIFSIGNALED(wst) ? 128 + WTERMSIG(wst) : WEXITSTATUS(wst);
+        failed_k = k;
+        snprintf(fail_path, sizeof fail_path, "%s", path);
+        if (u->keep_all && passed_k) {
             char last[PATH_MAX];
-            attempt_path(base, 1, k - 1, last, sizeof last);
-            fprintf(stderr, "; a passing run's: %s", last);
+            attempt_path(base, 1, passed_k, last, sizeof last);
+            fprintf(stderr, "; a passing run's: %s\n", last);
+            break;
         }
         fprintf(stderr, "\n");
-        status = WIFSIGNALED(wst) ? 128 + WTERMSIG(wst) : WEXITSTATUS(wst);
-        break;
+        if (!u->keep_all || k == u->attempts)
+            break;
+        limit = k + EXTRA < u->attempts ? k + EXTRA : u->attempts;
+        fprintf(stderr, "rewind: no attempt passed before it: going on until one does, to "
+                        "compare with (at most %llu more attempts%s)\n", limit - k,
+                u->chaos ? ", without --chaos" : "");
     }
-    if (k > u->attempts && status == RW_EXIT_OK) {
+    if (failed_k && !interrupted) {
+        char pass[PATH_MAX];
+        if (passed_k)
+            attempt_path(base, 1, passed_k, pass, sizeof pass);
+        if (passed_k > failed_k)
+            fprintf(stderr, "rewind: attempt %llu failed: %s; a passing run's: %s\n",
+                    failed_k, fail_path, pass);
+        report_failure(fail_path, passed_k ? pass : NULL, u->keep_all);
+    }
+    if (!failed_k && k > u->attempts && status == RW_EXIT_OK) {
         char first[PATH_MAX], last[PATH_MAX];
         attempt_path(base, 1, 1, first, sizeof first);
         attempt_path(base, 1, u->attempts, last, sizeof last);

@@ -2,8 +2,8 @@
  * by a forked copy of this process (so that each attempt starts a fresh interpreter,
  * exactly as `rewind record` would), until one fails: a non-zero exit status, a
  * signal, or --timeout's 124. Progress goes to stderr, one line per attempt; the
- * failing attempt's trace is kept and its output shown (docs/recording.md, "Until it
- * fails"). Only cli/cmd_record.c calls it, once, from the main thread, before
+ * failing attempt's trace is kept and its output shown, then the commands to type
+ * next (docs/recording.md, "Until it fails"). Only cli/cmd_record.c calls it, once, from the main thread, before
  * anything else has started a thread or Python.
  */
 #ifndef RW_CLI_UNTIL_FAIL_H

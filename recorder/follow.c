@@ -4,6 +4,7 @@
 #include "follow.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ static struct follow {
     size_t npython;
     char *opts[RW_FOLLOW_EXTRA_ARGS]; /* options passed on to the child's record */
     size_t nopts;
+    uint64_t chaos_seed;           /* this run's --chaos seed, 0 without chaos */
 } fl;
 
 static char *dup_or_null(const char *s)
@@ -124,6 +126,7 @@ rw_code rw_follow_init(const char *trace, const char *python, const rw_record_op
                               "this one starts: give fewer, or --no-follow");
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     }
+    fl.chaos_seed = o->chaos_seed;
     fl.on = fl.npython > 0;
     return RW_OK;
 }
@@ -152,6 +155,28 @@ static size_t put_long(char *dst, size_t at, size_t cap, long v)
         dst[at++] = tmp[--n];
     dst[at < cap ? at : cap - 1] = '\0';
     return at;
+}
+
+/* A child's --chaos seed: derived from this run's and from what the child runs (how
+ * and its argv), so that the same seed perturbs the same command's children alike in
+ * another run; 1 to 2^53-1 as --chaos-seed takes it. */
+static uint64_t child_seed(const char *how, char *const argv[])
+{
+    uint64_t h = fl.chaos_seed ^ 0xcbf29ce484222325ull; /* FNV-1a over how and argv */
+    for (const char *c = how; *c; c++)
+        h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+    for (size_t i = 0; argv[i]; i++) {
+        for (const char *c = argv[i]; *c; c++)
+            h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+        h = (h ^ 0xff) * 0x100000001b3ull;
+    }
+    h ^= h >> 30; /* splitmix64's finaliser */
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 31;
+    h &= (1ull << 53) - 1;
+    return h ? h : 1;
 }
 
 static int is_our_python(const char *path)
@@ -200,7 +225,7 @@ const char *rw_follow_argv(const char *path, char *const argv[], const char *how
     size_t argc = 0;
     while (argv[argc])
         argc++;
-    if (fl.nopts + 8 + 2 * argc + 1 > outcap) {
+    if (fl.nopts + 10 + 2 * argc + 1 > outcap) {
         *why = "too many arguments to follow";
         return NULL;
     }
@@ -227,6 +252,25 @@ const char *rw_follow_argv(const char *path, char *const argv[], const char *how
         *why = "the trace name is too long";
         return NULL;
     }
+    /* --chaos reaches the children, each with a seed of its own. */
+    char *seed = child_of + c + 1;
+    size_t scap = ccap - c - 1;
+    if (fl.chaos_seed) {
+        uint64_t v = child_seed(how, argv);
+        char tmp[24];
+        size_t n = 0;
+        do {
+            tmp[n++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v && n < sizeof tmp);
+        if (n + 1 >= scap) {
+            *why = "the trace name is too long";
+            return NULL;
+        }
+        for (size_t i = 0; i < n; i++)
+            seed[i] = tmp[n - 1 - i];
+        seed[n] = '\0';
+    }
     size_t k = 0;
     out[k++] = fl.rewind_exe;
     out[k++] = (char *)"record";
@@ -234,6 +278,10 @@ const char *rw_follow_argv(const char *path, char *const argv[], const char *how
         out[k++] = fl.opts[i];
     out[k++] = (char *)"--child-of";
     out[k++] = child_of;
+    if (fl.chaos_seed) {
+        out[k++] = (char *)"--chaos-seed";
+        out[k++] = seed;
+    }
     out[k++] = (char *)"--python";
     out[k++] = (char *)path;
     for (size_t i = 1; i < first; i++) {

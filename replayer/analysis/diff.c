@@ -665,6 +665,10 @@ rw_code rw_diff_run(const rw_reader *a, const rw_reader *b, const rw_diff_opts *
         rw_scan_opts_default(&so);
         so.decode = RW_DECODE_SKIP_ALLOCS;
         so.thread = only[s];
+        if (opts && opts->to[s]) {
+            so.from = opts->from[s];
+            so.to = opts->to[s];
+        }
         rc = rw_scan_open(D.s[s].r, &so, &D.s[s].scan, err);
     }
     if (rc == RW_OK) { /* run b decoded on a thread of its own */

@@ -28,6 +28,9 @@ typedef struct rw_diff_opts {
     uint32_t thread;     /* ThreadDef id of run a whose events alone are compared; 0 = all */
     size_t max_pending;  /* events one run may be ahead of the other (all threads together)
                           * before the diff gives up with RW_ENOMEM; 0 = 1 << 22 */
+    /* Windows of positions compared, [from[i], to[i]) of run i (a = 0, b = 1), e.g. one
+     * test's range in each run (`rewind diff --test`); to[i] == 0: to the end. */
+    uint64_t from[2], to[2];
 } rw_diff_opts;
 
 /* Where one run stands at the difference. */

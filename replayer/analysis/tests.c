@@ -23,7 +23,9 @@
  * (_pytest, pluggy, unittest, contextlib) nor the standard library: the line of the
  * test (or of the user's code it called) that raised, as unittest's traceback shows
  * it. The runner re-raises and catches in its own code, so the chain taken is the
- * last one that reached user code before the runner recorded the failure.
+ * last one that reached user code before the runner recorded the failure. A pytest
+ * doctest whose output differed has no such chain: its failure is the last LINE of a
+ * "<doctest ...>" example before pytest caught DocTestFailure.
  */
 #include "tests.h"
 
@@ -219,6 +221,7 @@ typedef struct tstate {
     uint8_t have_prev;
     where chain_user;             /* the chain's deepest user EXCEPTION, or NOWHERE */
     where last_user;              /* the last chain_user set, or NOWHERE */
+    where doctest_line;           /* the last LINE of a <doctest> example, or NOWHERE */
     /* pytest */
     size_t pt;                    /* index + 1 of the open pytest test; 0 none */
     uint32_t pt_depth;            /* its runtestprotocol frame's depth */
@@ -529,10 +532,15 @@ static rw_code on_event(scanner *sc, rw_scan *scan, const rw_event *ev, rw_err *
             s->chain_user = w;
             s->last_user = w;
         }
-        if (code && sc->role[code] == CR_PT_FROM_CALL && s->pt && s->phase)
-            s->phase_fail = s->chain_user.pos != NONE
-                                ? s->chain_user
-                                : failure_now(s, sc->out->v[s->pt - 1].first);
+        if (code && sc->role[code] == CR_PT_FROM_CALL && s->pt && s->phase) {
+            uint64_t first = sc->out->v[s->pt - 1].first;
+            s->phase_fail = s->chain_user.pos != NONE ? s->chain_user : failure_now(s, first);
+            /* A doctest whose output differed raised nothing in the program's code:
+             * its failure is the example that ran last (pytest stops at it). */
+            if (s->phase_fail.pos == NONE && s->doctest_line.pos != NONE &&
+                s->doctest_line.pos >= first)
+                s->phase_fail = s->doctest_line;
+        }
         break;
     }
     case RW_K_RETURN:
@@ -555,6 +563,10 @@ static rw_code on_event(scanner *sc, rw_scan *scan, const rw_event *ev, rw_err *
     if (ev->kind >= RW_K_C_CALL || !code)
         return RW_OK;
     role = sc->role[code];
+    if (ev->kind == RW_K_LINE && role == CR_DOCTEST) {
+        where w = {ev->pos, code, ev->line};
+        s->doctest_line = w;
+    }
 
     if (ev->kind == RW_K_CALL) {
         if (sc->importing[ev->thread][0])
@@ -944,6 +956,7 @@ rw_code rw_tests_scan(const rw_reader *r, rw_tests *out, rw_err *err)
         sc.ts[i].protocol = NONE;
         sc.ts[i].chain_user = NOWHERE;
         sc.ts[i].last_user = NOWHERE;
+        sc.ts[i].doctest_line = NOWHERE;
     }
     rw_scan *s = NULL;
     uint64_t last = 0; /* the last event read */

@@ -33,15 +33,23 @@ class UntilFail(rwtest.TestCase):
 
     def failing_attempt(self, proc, n):
         """The failing attempt's number from the progress lines (checked to be the
-        last attempt reported and the only FAILED one)."""
+        first FAILED one, and the last attempt reported unless it came before any pass:
+        then, with --keep all, the attempts after it look for a passing run and stop at
+        the first that passes)."""
         lines = [l for l in proc.stderr.splitlines() if re.match(r"rewind: attempt \d+/", l)]
         self.assertTrue(lines, proc.stderr)
         for i, line in enumerate(lines, 1):
             self.assertTrue(line.startswith(f"rewind: attempt {i}/{n} "), line)
-        self.assertIn("FAILED", lines[-1], proc.stderr)
-        self.assertFalse(any("FAILED" in l for l in lines[:-1]), proc.stderr)
-        self.assertRegex(lines[-1], r" in \d+\.\d\d s")
-        return len(lines)
+        k = next(i for i, l in enumerate(lines, 1) if "FAILED" in l)
+        self.assertRegex(lines[k - 1], r" in \d+\.\d\d s")
+        self.assertIn(f"rewind: attempt {k} of {n} failed", proc.stderr)
+        if k < len(lines):
+            self.assertEqual(k, 1, proc.stderr)  # only after a failure before any pass
+            self.assertIn("no attempt passed before it", proc.stderr)
+            self.assertTrue(all("FAILED" in l for l in lines[1:-1]), proc.stderr)
+            self.assertIn("passed", lines[-1], proc.stderr)
+            self.assertIn(f"a passing run's: time.{len(lines)}.rwd", proc.stderr)
+        return k
 
     def values_at(self, trace, func, line, exprs, before=None):
         """`p EXPR` by re-execution at the last line event of func at line (before
@@ -84,7 +92,8 @@ class UntilFail(rwtest.TestCase):
         meta = rwtest.info(trace)
         self.assertEqual(meta["exit_status"], 1)
         if chaos:
-            seed = int(re.search(r"chaos seed (\d+)", proc.stderr.splitlines()[-1]).group(1))
+            seed = int(re.search(rf"attempt {k} of 50 failed, chaos seed (\d+)",
+                                 proc.stderr).group(1))
             self.assertEqual(meta["chaos_seed"], seed)
         else:
             self.assertEqual(meta["chaos_seed"], 0)
@@ -108,15 +117,21 @@ class UntilFail(rwtest.TestCase):
         proc = self.until_fail(prog, options=opts)
         self.assertEqual(proc.returncode, 1, proc.stderr[-3000:])
         k = self.failing_attempt(proc, 50)
-        # --keep all: one trace per attempt, the last the failing one.
-        self.assertEqual(traces(self.tmp), sorted(f"time.{i}.rwd" for i in range(1, k + 1)))
+        # --keep all: one trace per attempt, the failing one the last before the
+        # runs looking for a passing one when it failed first (those go without chaos).
+        last = len([l for l in proc.stderr.splitlines() if re.match(r"rewind: attempt \d+/", l)])
+        self.assertEqual(traces(self.tmp), sorted(f"time.{i}.rwd" for i in range(1, last + 1)))
         self.assertIn(f"its trace: time.{k}.rwd", proc.stderr)
         if k > 1:
             self.assertIn(f"a passing run's: time.{k - 1}.rwd", proc.stderr)
-        for i in range(1, k + 1):
+        self.assertIn(f"rewind: next: rewind tests time.{k}.rwd", proc.stderr)
+        self.assertIn(f"rewind replay time.{k}.rwd --test "
+                      "'__main__.TestRateLimiter.test_limit_per_window@failure'", proc.stderr)
+        for i in range(1, last + 1):
             meta = rwtest.info(os.path.join(self.tmp, f"time.{i}.rwd"))
-            self.assertEqual(meta["exit_status"], 1 if i == k else 0)
-            self.assertEqual(meta["chaos_seed"], 1000 + i - 1 if chaos else 0)
+            passed = i < k or (i == last and i > k)
+            self.assertEqual(meta["exit_status"], 0 if passed else 1, i)
+            self.assertEqual(meta["chaos_seed"], 1000 + i - 1 if chaos and i <= k else 0)
         trace = os.path.join(self.tmp, f"time.{k}.rwd")
         exc = self.last_exception(trace, "test_limit_per_window")
         m = re.search(r"allowed in window (\d+) \((\d)/5\)", exc["text"])
@@ -150,6 +165,60 @@ class UntilFail(rwtest.TestCase):
         self.assertEqual(traces(self.tmp), ["ok.1.rwd", "ok.2.rwd", "ok.3.rwd"])
         self.assertNotIn("passed", proc.stderr)  # -q: only the last line
         self.assertIn("ok.1.rwd ... ok.3.rwd", proc.stderr)
+
+    def test_always_fails_keep_all(self):
+        """--keep all after a first attempt that failed: the next attempts look for a
+        passing run (without chaos), and say so when none passes; a program that is not
+        a test run gets `rewind replay FAIL` suggested, not `rewind tests`."""
+        prog = self.write("bad.py", "import sys\nsys.exit(3)\n")
+        proc = self.until_fail(prog, options=["--until-fail", "3", "--keep", "all", "--chaos",
+                                              "-o", "bad.rwd"])
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+        self.assertIn("rewind: attempt 1 of 3 failed", proc.stderr)
+        self.assertIn("no attempt passed before it: going on until one does, to compare "
+                      "with (at most 2 more attempts, without --chaos)", proc.stderr)
+        self.assertRegex(proc.stderr, r"(?m)^rewind: attempt 3/3 FAILED \(exit status 3\) "
+                                      r"in \d+\.\d\d s; its trace: bad\.3\.rwd$")
+        # Not a test run: no `rewind tests`, no --test.
+        self.assertIn("rewind: next: rewind replay bad.1.rwd\n", proc.stderr)
+        self.assertNotIn("--test", proc.stderr)
+        self.assertIn("no attempt passed, so there is no run to compare with", proc.stderr)
+        self.assertNotIn("rewind diff bad", proc.stderr)
+        self.assertEqual(traces(self.tmp), ["bad.1.rwd", "bad.2.rwd", "bad.3.rwd"])
+        seeds = [rwtest.info(os.path.join(self.tmp, f"bad.{i}.rwd"))["chaos_seed"]
+                 for i in (1, 2, 3)]
+        self.assertNotEqual(seeds[0], 0)
+        self.assertEqual(seeds[1:], [0, 0])
+
+    def test_chaos_reaches_children(self):
+        """--chaos goes on to the Python programs the run starts, each with a seed derived
+        from the run's and from its command line: the same for the same seed, another
+        for another child; none without --chaos."""
+        prog = self.write("parent.py", "import subprocess, sys\n"
+                          "for word in ('one', 'two'):\n"
+                          "    subprocess.run([sys.executable, '-c', 'print(%r)' % word], "
+                          "check=True)\n")
+
+        def seeds(out, options):
+            proc = rwtest.run([rwtest.rewind_bin(), "record", *options, "-o", out, prog],
+                              cwd=self.tmp, timeout=120)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(proc.stdout, "one\ntwo\n")
+            stem = out[:-4]
+            kids = sorted((n for n in traces(self.tmp)
+                           if n.startswith(stem + ".") and n != out),
+                          key=lambda n: rwtest.info(os.path.join(self.tmp, n))["pid"])
+            self.assertEqual(len(kids), 2, traces(self.tmp))
+            return [rwtest.info(os.path.join(self.tmp, n))["chaos_seed"]
+                    for n in [out] + kids]
+
+        a = seeds("a.rwd", ["--chaos-seed", "42"])
+        self.assertEqual(a[0], 42)
+        self.assertTrue(all(a[1:]), a)
+        self.assertEqual(len(set(a)), 3, a)
+        self.assertEqual(seeds("b.rwd", ["--chaos-seed", "42"]), a)
+        self.assertNotEqual(seeds("c.rwd", ["--chaos-seed", "43"])[1:], a[1:])
+        self.assertEqual(seeds("d.rwd", []), [0, 0, 0])
 
     def test_exit_status_output_and_children(self):
         prog = self.copy(os.path.join(PROGS, "countdown.py"))

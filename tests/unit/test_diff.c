@@ -75,7 +75,7 @@ static rw_code diff(const char *a, const char *b, uint32_t thread, size_t max_pe
                     rw_diff_result *res, rw_err *err)
 {
     rw_reader *ra = open_trace(a), *rb = open_trace(b);
-    rw_diff_opts o = {thread, max_pending};
+    rw_diff_opts o = {.thread = thread, .max_pending = max_pending};
     rw_code rc = rw_diff_run(ra, rb, &o, res, err);
     rw_reader_free(ra);
     rw_reader_free(rb);
