@@ -507,6 +507,14 @@ static void module_call(scanner *sc, const rw_event *ev)
     }
 }
 
+/* The frame that called the one ev is in (ev at depth d: the frame at d - 2 of its
+ * thread's stack), or NULL. */
+static const rw_frame *caller_of(rw_scan *scan, const rw_event *ev)
+{
+    const rw_stack *st = rw_scan_stack(scan, ev->thread);
+    return st && ev->depth >= 2 && ev->depth <= st->depth ? &st->frames[ev->depth - 2] : NULL;
+}
+
 static rw_code on_event(scanner *sc, rw_scan *scan, const rw_event *ev, rw_err *err)
 {
     if (ev->thread >= sc->nthreads)
@@ -591,9 +599,7 @@ static rw_code on_event(scanner *sc, rw_scan *scan, const rw_event *ev, rw_err *
         }
         if (s->pt) {
             rw_test *x = &sc->out->v[s->pt - 1];
-            const rw_stack *st = rw_scan_stack(scan, ev->thread);
-            const rw_frame *caller = st && ev->depth >= 2 && ev->depth <= st->depth
-                                         ? &st->frames[ev->depth - 2] : NULL;
+            const rw_frame *caller = caller_of(scan, ev);
             if (role == CR_PT_UT_ADD && s->phase && s->phase_fail.pos == NONE)
                 s->phase_fail = failure_now(s, x->first);
             if (role == CR_PT_CALL_REPORT && ev->depth == s->pt_depth + 1 && caller &&
@@ -649,9 +655,7 @@ static rw_code on_event(scanner *sc, rw_scan *scan, const rw_event *ev, rw_err *
         }
         if (s->ut) {
             rw_test *x = &sc->out->v[s->ut - 1];
-            const rw_stack *st = rw_scan_stack(scan, ev->thread);
-            const rw_frame *caller = st && ev->depth >= 2 && ev->depth <= st->depth
-                                         ? &st->frames[ev->depth - 2] : NULL;
+            const rw_frame *caller = caller_of(scan, ev);
             if (x->body == NONE && !s->body_depth && caller && !caller->is_c &&
                 caller->code < sc->d->ncodes && sc->role[caller->code] == CR_UT_CALLTEST) {
                 s->body_depth = ev->depth;
