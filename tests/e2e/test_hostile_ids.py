@@ -58,7 +58,7 @@ READERS = {
     "events": lambda t: ["events", t],
     "events --json": lambda t: ["events", t, "--json"],
     "stats": lambda t: ["stats", t],
-    "memory": lambda t: ["memory", t],
+    "memory": lambda t: ["memory", t, "--at", "@end"],  # the whole trace, as the others
     "coverage": lambda t: ["coverage", t],
     "audit": lambda t: ["audit", t],
     "export": lambda t: ["export", t, "--format", "chrome", "-o", t + ".json"],
