@@ -2,15 +2,14 @@
 docs/flaky-tests.md.
 
 RateLimiter allows `limit` calls per fixed window of `window` seconds, the window
-being the monotonic clock divided by its length. The test makes `limit` calls, which
-must all pass, then one more, which must be refused. That holds unless the clock
-crosses into the next window between the first call and the last: the new window
-starts with a fresh budget and the extra call is allowed. The test repeats this for a
-few clients, so that a run fails when any of its reads lands just across a boundary:
-under plain python3 now and then, recorded more often (every call is slower), and with
-`rewind record --chaos`, whose clock reads jump ahead by up to a millisecond, often.
-The fix is in the test: take the window from one clock read, or use a fake clock
-(see docs/flaky-tests.md).
+being the monotonic clock divided by its length. Each client makes `limit` calls, a
+round trip apart, which must all pass, then one more, which must be refused. That holds
+unless the clock crosses into the next window between a client's first call and its
+last: the new window starts with a fresh budget and the extra call is allowed. A run
+fails when a window boundary lands inside one of its clients' requests: now and then
+under plain python3 and when recorded, and often with `rewind record --chaos`, whose
+clock reads jump ahead by up to a millisecond. The fix is in the test: take the window
+from one clock read, or use a fake clock (see docs/flaky-tests.md).
 
     python3 examples/flaky_time.py
     rewind record --until-fail 50 --chaos -o time.rwd examples/flaky_time.py
@@ -19,9 +18,10 @@ The fix is in the test: take the window from one clock read, or use a fake clock
 import time
 import unittest
 
-WINDOW = 0.01  # seconds
+WINDOW = 0.05  # seconds
 LIMIT = 5
-CLIENTS = 300
+CLIENTS = 20
+PAUSE = 0.0001  # seconds between a client's requests (its round trip)
 
 
 class RateLimiter:
@@ -56,9 +56,9 @@ class TestRateLimiter(unittest.TestCase):
             limiter = RateLimiter(LIMIT, WINDOW)
             for i in range(LIMIT):
                 self.assertTrue(limiter.allow("client %d request %d" % (client, i)))
+                time.sleep(PAUSE)
             extra = limiter.allow("client %d request %d" % (client, LIMIT))
             self.assertFalse(extra, "request over the limit allowed: " + limiter.last)
-            time.sleep(0.0002)
 
     def test_refuses_after_limit_with_a_fixed_clock(self):
         limiter = RateLimiter(2, 1.0, clock=lambda: 7.5)

@@ -171,12 +171,12 @@ class FlakyWorkflow(rwtest.TestCase):
         self.assertEqual(cmds["replay"], [fail, "--test", name + "@failure"])
         self.assertEqual(cmds["diff"], ["--test", name, passing, fail])
 
-        self.check_tests(["tests"] + cmds["tests"], fail, name, "flaky_time.py:60",
+        self.check_tests(["tests"] + cmds["tests"], fail, name, "flaky_time.py:61",
                          "test_refuses_after_limit_with_a_fixed_clock")
 
         stop, got = self.replay_values(["replay"] + cmds["replay"],
                                        ["extra", "limiter.current", "limiter.used"])
-        self.assertEqual(stop, ("flaky_time.py", 60, "test_limit_per_window"))
+        self.assertEqual(stop, ("flaky_time.py", 61, "test_limit_per_window"))
         self.assertEqual(got, ["True", bad.group(1), bad.group(2)])
 
         # The failing run takes the branch that starts a new window (line 38) where the
