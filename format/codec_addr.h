@@ -63,6 +63,16 @@ __attribute__((unused)) static uint64_t recent_take(addrstate *a, unsigned k)
     return v;
 }
 
+/* recent_find's answer from the slots that hold the address (bit s: slot s). */
+static inline unsigned recent_place(const addrstate *a, uint32_t hit)
+{
+    /* Slot s is place (s - head) mod N: rotate so that bit i is place i. */
+    hit = (hit >> a->head) | (a->head ? hit << (RECENT_N - a->head) : 0);
+    if (a->nrecent < RECENT_N)
+        hit &= (1u << a->nrecent) - 1;
+    return hit ? (unsigned)__builtin_ctz(hit) + 1 : 0;
+}
+
 /* 1 + the place of addr among the recent frees, most recent first (the smallest when
  * it is there twice), or 0. Compares all the slots without a branch: the place found
  * varies from one record to the next (mix.py: none 23%, 1 24%, 2 19%, 3-9 33%), so a
@@ -83,11 +93,7 @@ static inline unsigned recent_find(const addrstate *a, uint64_t addr)
     for (unsigned s = 0; s < RECENT_N; s++)
         hit |= (uint32_t)(a->recent[s] == addr) << s;
 #endif
-    /* Slot s is place (s - head) mod N: rotate so that bit i is place i. */
-    hit = (hit >> a->head) | (a->head ? hit << (RECENT_N - a->head) : 0);
-    if (a->nrecent < RECENT_N)
-        hit &= (1u << a->nrecent) - 1;
-    return hit ? (unsigned)__builtin_ctz(hit) + 1 : 0;
+    return recent_place(a, hit);
 }
 
 static inline void recent_push(addrstate *a, uint64_t addr)

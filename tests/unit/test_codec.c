@@ -858,12 +858,46 @@ START_TEST(test_skip_untimed_lines)
 }
 END_TEST
 
+/* The encoder finds an address among the recent frees with SSE2, AVX2 or AVX-512
+ * (whatever the CPU has; RW_ENCODER_FIND chooses): every variant writes the same bytes.
+ * A variant the CPU lacks falls back to SSE2. */
+START_TEST(test_find_variants_agree)
+{
+    static const char *const variants[] = {"sse2", "avx2", "avx512"};
+    gen g;
+    gen_run(&g, 7, 60000);
+    blob ref[16], got[16];
+    size_t nref = 0;
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        ck_assert_int_eq(setenv("RW_ENCODER_FIND", variants[v], 1), 0);
+        rw_encoder *e = rw_encoder_new(0);
+        ck_assert_ptr_nonnull(e);
+        blob *out = v ? got : ref;
+        size_t n = encode_all(&g, e, 20000, out, 16);
+        if (!v)
+            nref = n;
+        ck_assert_uint_eq(n, nref);
+        for (size_t c = 0; v && c < n; c++) {
+            ck_assert_uint_eq(got[c].len, ref[c].len);
+            ck_assert_msg(!memcmp(got[c].p, ref[c].p, ref[c].len), "%s: chunk %zu differs",
+                          variants[v], c);
+        }
+        if (v)
+            blobs_free(got, n);
+        rw_encoder_free(e);
+    }
+    unsetenv("RW_ENCODER_FIND");
+    blobs_free(ref, nref);
+    gen_free(&g);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *tests[] = {test_roundtrip_small_chunks, test_roundtrip_one_chunk,
                             test_roundtrip_time_shift, test_roundtrip_many_seeds,
                             test_damaged_chunks, test_column_mismatch, test_unbalanced_stack,
                             test_stack_overflow_is_counted, test_wire_variants,
-                            test_skip_untimed_lines};
+                            test_skip_untimed_lines, test_find_variants_agree};
     return rw_test_main("codec", "core", 120, tests, RW_TEST_N(tests));
 }
