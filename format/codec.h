@@ -88,10 +88,16 @@ rw_code rw_encoder_feed(rw_encoder *e, const rw_rec *recs, size_t n, uint64_t ma
 /* Records buffered in the current chunk. */
 uint64_t rw_encoder_pending(const rw_encoder *e);
 
-/* Serialises the current chunk as a rewind.Chunk message into a new malloc'd buffer
- * (*out, *out_len; caller frees), describes it in *info, and starts the next chunk
+/* Serialises the current chunk as a rewind.Chunk message into *buf, a malloc'd buffer
+ * of *cap bytes that grows (realloc) when the chunk needs more (*buf may be NULL with
+ * *cap 0), so that a writer keeping one buffer touches no fresh memory per chunk;
+ * *out_len gets the message's length. Describes it in *info and starts the next chunk
  * (whose keyframe is the shadow stacks as they are now). Must not be called with no
  * pending records. */
+rw_code rw_encoder_finish_into(rw_encoder *e, uint8_t **buf, size_t *cap, size_t *out_len,
+                               rw_chunk_info *info, rw_err *err);
+
+/* Same, into a new malloc'd buffer (*out, *out_len; caller frees). */
 rw_code rw_encoder_finish(rw_encoder *e, uint8_t **out, size_t *out_len, rw_chunk_info *info,
                           rw_err *err);
 

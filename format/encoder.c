@@ -582,6 +582,20 @@ typedef struct packed_col {
 rw_code rw_encoder_finish(rw_encoder *e, uint8_t **out, size_t *out_len, rw_chunk_info *info,
                           rw_err *err)
 {
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    rw_code rc = rw_encoder_finish_into(e, &buf, &cap, out_len, info, err);
+    if (rc != RW_OK) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    return RW_OK;
+}
+
+rw_code rw_encoder_finish_into(rw_encoder *e, uint8_t **bufp, size_t *cap, size_t *out_len,
+                               rw_chunk_info *info, rw_err *err)
+{
     /* Fields 7 to 22, in number order; 7 (kinds) is written apart. */
     const packed_col cols[] = {
         {8, &e->time_delta, NULL},     {9, &e->call_code, NULL},
@@ -608,9 +622,14 @@ rw_code rw_encoder_finish(rw_encoder *e, uint8_t **out, size_t *out_len, rw_chun
     }
     len += varint_field_size(23, !e->c_line_times);
 
-    uint8_t *buf = rw_malloc(len ? len : 1);
-    if (!buf)
-        return rw_err_set(err, RW_ENOMEM, "encoder: out of memory packing a chunk");
+    if (!*bufp || *cap < len) {
+        uint8_t *grown = rw_realloc(*bufp, len ? len : 1);
+        if (!grown)
+            return rw_err_set(err, RW_ENOMEM, "encoder: out of memory packing a chunk");
+        *bufp = grown;
+        *cap = len ? len : 1;
+    }
+    uint8_t *buf = *bufp;
     uint8_t *p = buf;
     p = put_varint_field(p, 1, e->c_first_event);
     p = put_varint_field(p, 2, e->c_events);
@@ -633,7 +652,6 @@ rw_code rw_encoder_finish(rw_encoder *e, uint8_t **out, size_t *out_len, rw_chun
     }
     p = put_varint_field(p, 23, !e->c_line_times);
     if ((size_t)(p - buf) != len) {
-        free(buf);
         return rw_err_set(err, RW_EINVAL, "encoder: chunk packed to %zu bytes, not %zu",
                           (size_t)(p - buf), len);
     }
@@ -645,7 +663,6 @@ rw_code rw_encoder_finish(rw_encoder *e, uint8_t **out, size_t *out_len, rw_chun
     info->filter_len = (uint32_t)rw_filter_fold(e->filter);
     memcpy(e->filter_out, e->filter, info->filter_len);
     info->filter = e->filter_out;
-    *out = buf;
     *out_len = len;
     chunk_reset(e);
     return RW_OK;

@@ -108,6 +108,8 @@ struct rw_writer {
     rw_frame_buf fb;         /* frames: buffer and zstd context */
     uint8_t *pack;           /* protobuf payloads (definitions, inputs) */
     size_t pack_cap;
+    uint8_t *chunk;          /* the packed chunk (rw_encoder_finish_into) */
+    size_t chunk_cap;
     Rewind__Input *in_msgs;  /* an INPUTS frame's messages */
     Rewind__Input **in_ptrs;
     size_t in_cap;
@@ -1088,11 +1090,10 @@ static void emit_chunk(rw_writer *w)
 {
     if (rw_encoder_pending(w->enc) == 0)
         return;
-    uint8_t *buf;
     size_t len;
     rw_chunk_info ci;
     rw_err err;
-    if (rw_encoder_finish(w->enc, &buf, &len, &ci, &err) != RW_OK) {
+    if (rw_encoder_finish_into(w->enc, &w->chunk, &w->chunk_cap, &len, &ci, &err) != RW_OK) {
         if (err.code == RW_ENOMEM) {
             stop_oom(w, err.msg);
         } else {
@@ -1103,8 +1104,7 @@ static void emit_chunk(rw_writer *w)
     }
     write_defs(w);
     write_inputs(w);
-    write_frame(w, RW_FRAME_CHUNK, buf, len, &ci);
-    free(buf);
+    write_frame(w, RW_FRAME_CHUNK, w->chunk, len, &ci);
     clock_gettime(CLOCK_MONOTONIC, &w->last_emit);
     atomic_fetch_add_explicit(&w->st_chunks, 1, memory_order_relaxed);
 }
@@ -1327,6 +1327,7 @@ static void writer_destroy(rw_writer *w)
     }
     rw_frame_buf_free(&w->fb);
     free(w->pack);
+    free(w->chunk);
     free(w->in_msgs);
     free(w->in_ptrs);
     pthread_mutex_destroy(&w->mu);
