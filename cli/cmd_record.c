@@ -97,10 +97,11 @@ static void on_done(const rw_record_result *res, void *ctx)
     char chaos[48] = "";
     if (s->chaos_seed)
         snprintf(chaos, sizeof chaos, ", chaos seed %llu", s->chaos_seed);
-    fprintf(stderr, "rewind: recorded %s events, %s allocations in %.2f s -> %s (%s%s)\n",
+    fprintf(stderr, "rewind: recorded %s events, %s allocations in %.2f s (writer thread "
+                    "%.2f s CPU) -> %s (%s%s)\n",
             rw_cli_grouped(res->events, ev, sizeof ev),
-            rw_cli_grouped(res->allocations, al, sizeof al),
-            res->seconds, res->path, human_bytes(res->file_bytes, sz, sizeof sz), chaos);
+            rw_cli_grouped(res->allocations, al, sizeof al), res->seconds, res->writer_cpu,
+            res->path, human_bytes(res->file_bytes, sz, sizeof sz), chaos);
 }
 
 /* The RW_OPT_CALL functions of -m and -c: what to run (both end the options). */

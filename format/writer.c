@@ -127,6 +127,7 @@ struct rw_writer {
     uint64_t events_written;  /* events of the chunks written whole */
 
     _Atomic uint64_t st_events, st_records, st_bytes, st_chunks, st_inputs;
+    _Atomic uint64_t st_cpu_ns; /* the writer thread's CPU time, set as it ends */
 
     /* Crash path: 0 idle, 1 posted (crash_req valid), 2 being done, 3 done. */
     _Atomic int crash_state;
@@ -1285,6 +1286,11 @@ static void *writer_main(void *arg)
             break;
     }
     pthread_mutex_unlock(&w->mu);
+    struct timespec cpu;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
+        atomic_store_explicit(&w->st_cpu_ns,
+                              (uint64_t)cpu.tv_sec * 1000000000u + (uint64_t)cpu.tv_nsec,
+                              memory_order_relaxed);
     return NULL;
 }
 
@@ -1578,6 +1584,7 @@ void rw_writer_get_stats(rw_writer *w, rw_writer_stats *st)
     st->bytes_written = atomic_load_explicit(&w->st_bytes, memory_order_relaxed);
     st->chunks = atomic_load_explicit(&w->st_chunks, memory_order_relaxed);
     st->inputs = atomic_load_explicit(&w->st_inputs, memory_order_relaxed);
+    st->writer_cpu_ns = atomic_load_explicit(&w->st_cpu_ns, memory_order_relaxed);
     st->failed = w->failed;
     if (w->failed)
         snprintf(st->lost, sizeof st->lost,

@@ -174,6 +174,7 @@ typedef struct rw_writer_stats {
     uint64_t bytes_written;
     uint64_t chunks;
     uint64_t inputs;         /* input records written */
+    uint64_t writer_cpu_ns;  /* CPU time of the writer thread, once it has ended (close) */
     int failed;              /* writing stopped (a failed write, out of memory): see lost */
     char lost[200];
 } rw_writer_stats;

@@ -291,6 +291,7 @@ static void finish_trace(run *r, int status, int sig, const char *reason)
     res->events = ws.events ? ws.events : rw_st.nevents;
     struct stat sb;
     res->file_bytes = stat(res->path, &sb) == 0 ? (uint64_t)sb.st_size : ws.bytes_written;
+    res->writer_cpu = (double)ws.writer_cpu_ns * 1e-9;
     if (r->o->on_done && !r->is_child) /* a child's stderr is the program's */
         r->o->on_done(res, r->o->ctx);
 }

@@ -28,6 +28,7 @@ typedef struct rw_record_result {
     double seconds;       /* wall time from the start of recording to its end */
     char path[4096];      /* the trace file */
     uint64_t file_bytes;
+    double writer_cpu;    /* CPU seconds of the trace's writer thread */
     rw_code trace_code;   /* RW_OK, or why the trace is incomplete */
     char trace_msg[256];
 } rw_record_result;

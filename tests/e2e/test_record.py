@@ -330,7 +330,8 @@ class TestBehavesLikePython(RecordTestCase):
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertRegex(p.stderr.splitlines()[-1],
                              r"^rewind: recorded [\d,]+ events, [\d,]+ allocations in "
-                             r"[\d.]+ s -> recursion-%d\.rwd \([\d.]+ [kM]?B\)$" % n)
+                             r"[\d.]+ s \(writer thread [\d.]+ s CPU\) -> recursion-%d\.rwd "
+                             r"\([\d.]+ [kM]?B\)$" % n)
         p = rwtest.run([rwtest.rewind_bin(), "record", "-o", "recursion-1.rwd", prog], cwd=self.tmp)
         self.assertEqual(p.returncode, 2)
         self.assertIn("already exists", p.stderr)
