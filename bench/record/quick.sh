@@ -1,0 +1,28 @@
+#!/bin/bash
+# Two-minute recorder benchmark (issue 18): `rewind record` against its floor ('C empty,
+# all hooks') on calls.py and mix.py, pinned to one vCPU and on two, 3 interleaved
+# rounds; prints the ratios, the writer thread's CPU per record, bytes per event, page
+# faults and peak RSS (bench/record/quick.py). The full benchmark is run.sh.
+#
+#   bench/record/quick.sh [ROUNDS]
+#   REWIND=path/to/rewind   (default: build/rewind, built by scripts/build.sh if missing)
+#
+# Run it on an idle machine: other processes on the vCPUs show up in every ratio.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+PY=/usr/bin/python3
+case "${1:-}" in -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+unset PYTHONTRACEMALLOC PYTHONPATH PYTHONHOME
+export REWIND=${REWIND:-$top/build/rewind}
+if [ ! -x "$REWIND" ]; then
+  echo "== building rewind (scripts/build.sh)"
+  "$top/scripts/build.sh" >/dev/null
+fi
+RW_BENCH_MODDIR=$(mktemp -d)
+export RW_BENCH_MODDIR
+trap 'rm -rf "$RW_BENCH_MODDIR"' EXIT
+gcc -O2 -Wall -shared -fPIC $($PY-config --includes) "$here/ctracer_floor.c" \
+    -o "$RW_BENCH_MODDIR/ctracer_floor$($PY-config --extension-suffix)"
+echo "rewind: $("$REWIND" --version 2>&1) ($(git -C "$top" describe --always --dirty 2>/dev/null || echo '?'))"
+cd "$here" && exec $PY quick.py "${1:-3}"
