@@ -357,8 +357,11 @@ int rw_cmd_coverage(int argc, char **argv)
         /* trace's window ends where the program's code returns, before atexit
          * handlers and finalisation: @main-end (@end when --from is past it). */
         uint64_t main_end = to;
-        if ((status = rw_opts_position(CMD, r, "--to", "@main-end", &main_end)))
+        if (rw_pos_main_end(r, &main_end, &err) != RW_OK) {
+            /* a damaged trace: said as every reader says it, no option to name */
+            status = rw_cli_fail(CMD, &err);
             goto out;
+        }
         if (from < main_end)
             to = main_end;
     }
