@@ -1089,6 +1089,15 @@ static int take_batch(void *ctx, size_t ci, void *bp, rw_err *err)
             break;
         if (RW_UNLIKELY(ss->cp != CP_OFF)) {
             if (ss->cp == CP_WAIT) {
+                /* A module of cprofile_modules loaded before the window (runpy's imports
+                 * for -m) is in sys.modules in both runs: a load in the window is then
+                 * a program's reload (import_fresh_module), which cProfile sees too. */
+                if (ev->kind == RW_K_CALL && ev->key < p->ncodes) {
+                    if (p->mod_of_code[ev->key])
+                        p->loaded[p->mod_of_code[ev->key] - 1] = 1;
+                    else if (p->role[ev->key] == ROLE_FIND_AND_LOAD && ev->mod)
+                        p->loaded[ev->mod - 1] = 1;
+                }
                 if (ss->rmam_key && ev->kind == RW_K_CALL && ev->key == ss->rmam_key &&
                     !ss->arm_depth) {
                     ss->arm_depth = ev->depth + 1;

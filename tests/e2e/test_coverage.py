@@ -216,7 +216,8 @@ class CoverageWindowTest(rwtest.TestCase):
                 self.assertEqual({k: v for k, v in ours.items() if k[0] == f},
                                  {k: v for k, v in theirs.items() if k[0] == f})
         self.assertEqual(ours[(empty, 0)], 1)  # the empty module's one LINE event
-        self.assertNotIn((main, 9), ours)
+        self.assertEqual(ours[(main, 9)], 1)  # def goodbye
+        self.assertNotIn((main, 10), ours)  # its body: an atexit handler
         # trace writes a .cover file for the empty module, with no line marked
         rwtest.rewind("coverage", rec.trace, "-c", "-C", os.path.join(self.tmp, "ours"))
         rwtest.run([rwtest.python_bin(), "-m", "trace", "--count", "-C",
