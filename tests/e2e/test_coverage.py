@@ -200,6 +200,11 @@ class CoverageWindowTest(rwtest.TestCase):
         whole = self.lcov_counts(rec.trace, "--to", "@end")
         self.assertEqual(whole[(prog, 9)], 1)
         self.assertGreater(whole[(prog, 5)], ours[(prog, 5)])  # work(5) in the handler
+        # --from at @main-end and no --to: to @end, the handler alone
+        after = {k: v for k, v in self.lcov_counts(rec.trace, "--from", "@main-end").items()
+                 if k[0] == prog}
+        self.assertEqual(after[(prog, 9)], 1)
+        self.assertNotIn((prog, 14), after)
 
     def test_module_run_and_empty_package(self):
         shutil.copytree(os.path.join(rwtest.HERE, "progs_window", "mpkg"),
