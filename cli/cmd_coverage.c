@@ -37,14 +37,16 @@ static const char usage_text[] =
     "      --ignore-dir D    ignore files under D (several joined by ':')\n"
     "      --lcov OUT        write an LCOV tracefile (SF/FN/FNDA/DA/LF/LH records)\n"
     "      --from POS        count from this position (default @start)\n"
-    "      --to POS          count up to this position (default @end)\n"
+    "      --to POS          count up to this position (default @main-end, where the\n"
+    "                        program's code returns, as trace stops; @end: the whole\n"
+    "                        recording, atexit handlers and finalisation included)\n"
     "      --test NAME       count one test of a recorded pytest or unittest run: its\n"
     "                        position range ('rewind tests FILE' lists the tests)\n"
     "  -h, --help            show this help\n"
     "\n"
     "With none of --count, --summary, --listfuncs, --trackcalls or --lcov, the summary\n"
-    "is printed. Positions: an event number, @start, @end, @exception, a time (1.5s)\n"
-    "or FILE:LINE. See docs/coverage.md.\n";
+    "is printed. Positions: an event number, @start, @end, @main-end, @exception, a\n"
+    "time (1.5s) or FILE:LINE. See docs/coverage.md.\n";
 
 typedef struct strlist {
     char **v;
@@ -349,8 +351,21 @@ int rw_cmd_coverage(int argc, char **argv)
     }
     uint64_t from = 0, to = rw_reader_nevents(r);
     if ((from_s && (status = rw_opts_position(CMD, r, "--from", from_s, &from))) ||
-        (to_s && (status = rw_opts_position(CMD, r, "--to", to_s, &to))) ||
-        (status = rw_opts_window(CMD, from, to)))
+        (to_s && (status = rw_opts_position(CMD, r, "--to", to_s, &to))))
+        goto out;
+    if (!to_s && !test) {
+        /* trace's window ends where the program's code returns, before atexit
+         * handlers and finalisation: @main-end (@end when --from is past it). */
+        uint64_t main_end = to;
+        if (rw_pos_main_end(r, &main_end, &err) != RW_OK) {
+            /* a damaged trace: said as every reader says it, no option to name */
+            status = rw_cli_fail(CMD, &err);
+            goto out;
+        }
+        if (from < main_end)
+            to = main_end;
+    }
+    if ((status = rw_opts_window(CMD, from, to)))
         goto out;
     if (test) { /* the test's range (cli/cmd_tests.c) */
         rw_cli_test t;

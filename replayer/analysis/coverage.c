@@ -72,8 +72,11 @@ static rw_code code_init(code_counts *cc, const Rewind__CodeDef *d)
 /* Slow path: line is outside cc's array. Grows it to hold line. */
 static int code_grow(code_counts *cc, uint32_t line)
 {
-    if (!line || line > LINE_MAX_SANE)
-        return 0; /* not a line a source has: ignored, like trace shows nothing for it */
+    if (line > LINE_MAX_SANE)
+        return 0; /* not a line a source has: ignored */
+    /* Line 0 is counted: the code of an empty module (a comment-only __init__.py) has
+     * its one LINE event there, and trace counts it ((file, 0) in its counts, a .cover
+     * file for the module with no line marked). */
     uint32_t lo = line < cc->base ? line : cc->base;
     uint32_t hi = cc->base + cc->len - 1;
     if (line > hi)

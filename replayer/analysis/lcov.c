@@ -54,7 +54,8 @@ rw_code rw_lcov_write(const rw_reader *r, const rw_cov *cov, const rw_cov_file *
             }
         fprintf(f, "FNF:%zu\nFNH:%zu\n", fnf, fnh);
         size_t lf = 0, lh = 0;
-        for (uint32_t l = 1; l < cf->nlines; l++) {
+        /* Line 0 only when it ran: an empty module's code runs there (coverage.c). */
+        for (uint32_t l = cf->hits[0] ? 0 : 1; l < cf->nlines; l++) {
             if (!cf->hits[l] && !cf->exec[l])
                 continue;
             fprintf(f, "DA:%u,%llu\n", l, (unsigned long long)cf->hits[l]);

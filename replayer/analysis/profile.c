@@ -640,6 +640,13 @@ typedef struct scan_state {
     int cp;
     const uint8_t *start;
     uint32_t exec_key, disable_key;
+    /* A -m run: the CodeDef id of runpy's _run_module_as_main (0: none, or a script).
+     * Its CALL arms the window at the depth of its callees (arm_depth); the first
+     * call at that depth (_get_module_details, which imports the module's package)
+     * opens it, and the RETURN of _run_module_as_main closes it (mod_depth: the
+     * depth of its callees once open, 0 for a script's window). */
+    uint32_t rmam_key;
+    uint32_t arm_depth, mod_depth;
     uint64_t win_from, win_to;
     ibuf ib;             /* CP_IN: the events of an import held until it ends */
 } scan_state;
@@ -1082,8 +1089,27 @@ static int take_batch(void *ctx, size_t ci, void *bp, rw_err *err)
             break;
         if (RW_UNLIKELY(ss->cp != CP_OFF)) {
             if (ss->cp == CP_WAIT) {
-                if (ev->kind != RW_K_CALL || ev->key >= p->ncodes || !ss->start[ev->key])
+                /* A module of cprofile_modules loaded before the window (runpy's imports
+                 * for -m) is in sys.modules in both runs: a load in the window is then
+                 * a program's reload (import_fresh_module), which cProfile sees too. */
+                if (ev->kind == RW_K_CALL && ev->key < p->ncodes) {
+                    if (p->mod_of_code[ev->key])
+                        p->loaded[p->mod_of_code[ev->key] - 1] = 1;
+                    else if (p->role[ev->key] == ROLE_FIND_AND_LOAD && ev->mod)
+                        p->loaded[ev->mod - 1] = 1;
+                }
+                if (ss->rmam_key && ev->kind == RW_K_CALL && ev->key == ss->rmam_key &&
+                    !ss->arm_depth) {
+                    ss->arm_depth = ev->depth + 1;
                     continue;
+                }
+                if (ss->arm_depth && (ev->kind == RW_K_CALL || ev->kind == RW_K_C_CALL) &&
+                    ev->depth == ss->arm_depth) {
+                    ss->mod_depth = ss->arm_depth; /* runpy's module lookup: -m's window */
+                } else if (ev->kind != RW_K_CALL || ev->key >= p->ncodes ||
+                           !ss->start[ev->key]) {
+                    continue;
+                }
                 assert(t->n == 0);
                 enter(p, t, ss->exec_key); /* runctx's exec(code): the <module>'s caller */
                 ss->cp = CP_IN;
@@ -1108,8 +1134,21 @@ static int take_batch(void *ctx, size_t ci, void *bp, rw_err *err)
                 continue;
             }
         }
+        if (RW_UNLIKELY(ss->mod_depth) && ss->cp == CP_IN && t->n == 1 &&
+            ev->depth < ss->mod_depth) {
+            /* _run_module_as_main's own events, between its callees: its RETURN
+             * ends the window (after _run_code's exec of the module's code). */
+            if (ev->kind != RW_K_RETURN)
+                continue;
+            cp_close(p, t, ss);
+            ss->cp = CP_DONE;
+            ss->win_to = ev->pos;
+            done = 1;
+            break;
+        }
         apply_ev(p, t, ev, lines);
-        if (RW_UNLIKELY(ss->cp == CP_IN) && t->n == 1) { /* the main code returned */
+        if (RW_UNLIKELY(ss->cp == CP_IN) && t->n == 1 && !ss->mod_depth) {
+            /* the main code returned */
             cp_close(p, t, ss);
             ss->cp = CP_DONE;
             ss->win_to = ev->pos + 1;
@@ -1170,6 +1209,7 @@ static rw_code scan(prof *p, const rw_profile_opts *o, uint64_t from, uint64_t t
         .start = cp->start,
         .exec_key = cp->exec_key,
         .disable_key = cp->disable_key,
+        .rmam_key = cp->rmam_key,
     };
     /* Calls and returns only; lines only as a count when they are folded. */
     const rw_scan_batch_ops ops = {
@@ -1603,6 +1643,20 @@ static uint32_t code_key(const prof *p, const char *q, uint32_t fallback)
     return fallback;
 }
 
+/* The CodeDef id of runpy's function name (`<frozen runpy>` in 3.11, or runpy.py of a
+ * build that does not freeze it), 0 when the trace has none. */
+static uint32_t runpy_code(const rw_defs *defs, const char *name)
+{
+    for (uint32_t c = 1; c < defs->ncodes; c++) {
+        const Rewind__CodeDef *cd = rw_defs_code(defs, c);
+        const Rewind__FileDef *fd = cd ? rw_defs_file(defs, cd->file) : NULL;
+        if (cd && cd->name && !strcmp(cd->name, name) && fd && fd->path &&
+            (!strcmp(fd->path, "<frozen runpy>") || ends_with(fd->path, "/runpy.py")))
+            return c;
+    }
+    return 0;
+}
+
 /* What cProfile's sys.path[0] (os.path.dirname of the script as given) is. */
 static int entry0_of(const Rewind__Metadata *m)
 {
@@ -1699,6 +1753,8 @@ rw_code rw_profile_run(const rw_reader *r, const rw_profile_opts *o, rw_profile 
         cp.start = start;
         cp.exec_key = cfunc_key(&p, EXEC_LABEL, p.xkey);
         cp.disable_key = cfunc_key(&p, DISABLE_LABEL, p.xkey + 1);
+        if (nmain >= 0 && m && m->run_kind && !strcmp(m->run_kind, "module"))
+            cp.rmam_key = runpy_code(p.defs, "_run_module_as_main");
         from = 0;
         to = nev;
     }

@@ -8,6 +8,7 @@ identical to trace's for the program's own files.
 
 import os
 import re
+import shutil
 import unittest
 
 import rwtest
@@ -136,6 +137,100 @@ class CoverageTest(rwtest.TestCase):
             self.assertTrue(p.stderr.startswith("rewind coverage: "), p.stderr)
         p = rwtest.rewind("coverage", "--help")
         self.assertIn("--coverdir", p.stdout)
+
+
+class CoverageWindowTest(rwtest.TestCase):
+    """The default window ends where trace stops counting: when the program's code
+    returns, before atexit handlers (progs_window: a script and a -m package with
+    one, and a comment-only subpackage whose code runs on line 0)."""
+
+    def trace_counts(self, *target):
+        """trace's per-line counts of target, as `python3 -m trace --count` collects
+        them: {(file, line): n}."""
+        code = ("import json, runpy, sys, trace\n"
+                "t = trace.Trace(count=1, trace=0)\n"
+                "out, argv = sys.argv[1], sys.argv[2:]\n"
+                "if argv[0] == '-m':\n"
+                "    name, spec, code = runpy._get_module_details(argv[1])\n"
+                "    g = {'__name__': '__main__', '__file__': code.co_filename,\n"
+                "         '__package__': spec.parent, '__spec__': spec}\n"
+                "else:\n"
+                "    code = compile(open(argv[0]).read(), argv[0], 'exec')\n"
+                "    g = {'__name__': '__main__', '__file__': argv[0]}\n"
+                "t.runctx(code, g, g)\n"
+                "json.dump([[f, l, n] for (f, l), n in t.results().counts.items()],\n"
+                "          open(out, 'w'))\n")
+        out = os.path.join(self.tmp, "ref.json")
+        rwtest.run([rwtest.python_bin(), "-c", code, out, *target], cwd=self.tmp, check=True)
+        import json
+        with open(out) as f:
+            return {(os.path.abspath(os.path.join(self.tmp, fn)), l): n
+                    for fn, l, n in json.load(f)}
+
+    def lcov_counts(self, trace, *opts):
+        info = os.path.join(self.tmp, "out.info")
+        rwtest.rewind("coverage", trace, "--lcov", info, *opts)
+        counts, src = {}, None
+        for line in read(info).splitlines():
+            if line.startswith("SF:"):
+                src = line[3:]
+            elif line.startswith("DA:"):
+                num, n = map(int, line[3:].split(","))
+                if n:
+                    counts[(src, num)] = n
+        return counts
+
+    def test_atexit_script(self):
+        prog = self.copy(os.path.join(rwtest.HERE, "progs_window", "at_exit.py"))
+        rec = self.record(prog)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        self.assertEqual(rec.stdout, "90\nbye 5\n")
+        ours = {k: v for k, v in self.lcov_counts(rec.trace).items() if k[0] == prog}
+        theirs = {k: v for k, v in self.trace_counts("at_exit.py").items() if k[0] == prog}
+        self.assertEqual(ours, theirs)
+        self.assertNotIn((prog, 9), ours)  # goodbye's body: an atexit handler
+        self.assertEqual(ours[(prog, 14)], 1)
+        # .cover files as trace writes them
+        rwtest.rewind("coverage", rec.trace, "-c", "-C", os.path.join(self.tmp, "ours"))
+        rwtest.run([rwtest.python_bin(), "-m", "trace", "--count", "-C",
+                    os.path.join(self.tmp, "theirs"), prog], cwd=self.tmp, check=True)
+        self.assertEqual(read(os.path.join(self.tmp, "ours", "at_exit.cover")),
+                         read(os.path.join(self.tmp, "theirs", "at_exit.cover")))
+        # --to @end: the whole recording, the handler included
+        whole = self.lcov_counts(rec.trace, "--to", "@end")
+        self.assertEqual(whole[(prog, 9)], 1)
+        self.assertGreater(whole[(prog, 5)], ours[(prog, 5)])  # work(5) in the handler
+        # --from at @main-end and no --to: to @end, the handler alone
+        after = {k: v for k, v in self.lcov_counts(rec.trace, "--from", "@main-end").items()
+                 if k[0] == prog}
+        self.assertEqual(after[(prog, 9)], 1)
+        self.assertNotIn((prog, 14), after)
+
+    def test_module_run_and_empty_package(self):
+        shutil.copytree(os.path.join(rwtest.HERE, "progs_window", "mpkg"),
+                        os.path.join(self.tmp, "mpkg"))
+        rec = rwtest.record(["-m", "mpkg"], cwd=self.tmp)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        self.assertEqual(rec.stdout, "285 21\ngoodbye 5\n")
+        pkg = os.path.join(self.tmp, "mpkg")
+        main, empty = os.path.join(pkg, "__main__.py"), os.path.join(pkg, "empty", "__init__.py")
+        theirs = self.trace_counts("-m", "mpkg")
+        ours = self.lcov_counts(rec.trace)
+        for f in (main, empty):
+            with self.subTest(file=f):
+                self.assertEqual({k: v for k, v in ours.items() if k[0] == f},
+                                 {k: v for k, v in theirs.items() if k[0] == f})
+        self.assertEqual(ours[(empty, 0)], 1)  # the empty module's one LINE event
+        self.assertEqual(ours[(main, 9)], 1)  # def goodbye
+        self.assertNotIn((main, 10), ours)  # its body: an atexit handler
+        # trace writes a .cover file for the empty module, with no line marked
+        rwtest.rewind("coverage", rec.trace, "-c", "-C", os.path.join(self.tmp, "ours"))
+        rwtest.run([rwtest.python_bin(), "-m", "trace", "--count", "-C",
+                    os.path.join(self.tmp, "theirs"), "--module", "mpkg"],
+                   cwd=self.tmp, check=True)
+        for name in ("mpkg.__main__.cover", "mpkg.empty.__init__.cover"):
+            self.assertEqual(read(os.path.join(self.tmp, "ours", name)),
+                             read(os.path.join(self.tmp, "theirs", name)), name)
 
 
 if __name__ == "__main__":

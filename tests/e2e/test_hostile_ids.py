@@ -59,7 +59,7 @@ READERS = {
     "events --json": lambda t: ["events", t, "--json"],
     "stats": lambda t: ["stats", t],
     "memory": lambda t: ["memory", t, "--at", "@end"],  # the whole trace, as the others
-    "coverage": lambda t: ["coverage", t],
+    "coverage": lambda t: ["coverage", t, "--to", "@end"],  # its default is @main-end too
     "audit": lambda t: ["audit", t],
     "export": lambda t: ["export", t, "--format", "chrome", "-o", t + ".json"],
     "timeit": lambda t: ["timeit", t, "late"],

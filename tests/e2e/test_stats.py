@@ -15,6 +15,7 @@ frames.
 Times are only checked for sanity: they differ between two runs anyway.
 """
 
+import keyword
 import marshal
 import os
 import pstats
@@ -141,6 +142,39 @@ class StatsTest(rwtest.TestCase):
                 rec, ours, theirs = self.cprofile_both([os.path.basename(prog), mod])
                 self.assertGreater(len(theirs), 300)
                 self.assertSameCounts(ours, theirs)
+
+    def test_module_run_matches_cprofile_m(self):
+        # `rewind record -m mpkg` against `python3 -m cProfile -m mpkg`: the window starts
+        # at runpy's module lookup, so the package's import (its __init__, json, the
+        # helper) is in it, and ends when _run_module_as_main returns, before the atexit
+        # handler. runpy's own frames differ and are not made up: cProfile has
+        # <string>:1(<module>) and run_module above _get_module_details and _run_code.
+        shutil.copytree(os.path.join(rwtest.HERE, "progs_window", "mpkg"),
+                        os.path.join(self.tmp, "mpkg"))
+        rec, ours, theirs = self.cprofile_both(["-m", "mpkg"])
+        runpy_frames = {("<string>", 1, "<module>")} | {
+            k for k in theirs if k[0] == "<frozen runpy>" and k[2] == "run_module"}
+        self.assertEqual(len(runpy_frames), 2, sorted(theirs, key=str))
+        self.assertEqual(sorted(ours, key=str), sorted(set(theirs) - runpy_frames, key=str))
+        exec_key = ("~", 0, "<built-in method builtins.exec>")
+        for func in ours:
+            with self.subTest(func=func):
+                self.assertEqual(ours[func][:2], theirs[func][:2])
+                # _get_module_details and _run_code: called by cProfile's exec in the
+                # recording's window, by run_module under cProfile.
+                want = {(exec_key if c in runpy_frames else c): v
+                        for c, v in theirs[func][2].items()}
+                self.assertEqual(ours[func][2], want)
+        pkg = os.path.join(self.tmp, "mpkg")
+        self.assertIn((os.path.join(pkg, "__init__.py"), 1, "<module>"), ours)
+        self.assertTrue(any(k[0].endswith("/json/__init__.py") for k in ours))
+        self.assertEqual(ours[(os.path.join(pkg, "helper.py"), 5, "fib")][:2], (1, 67))
+        # the reload of keyword (loaded by runpy's imports, before the window) is in
+        self.assertEqual(ours[(keyword.__file__, 1, "<module>")][:2], (1, 1))
+        # the atexit handler's squares(3) is after the window
+        self.assertEqual(ours[(os.path.join(pkg, "helper.py"), 1, "squares")][:2], (1, 1))
+        self.assertNotIn((os.path.join(pkg, "__main__.py"), 9, "goodbye"), ours)
+        self.assertNotIn((os.path.join(pkg, "__main__.py"), 9, "goodbye"), theirs)
 
     def test_cprofile_modules_table(self):
         # The modules profile.c leaves the loads of are those python3 -m cProfile has

@@ -1,0 +1,1 @@
+# Only comments: the module's code runs one instruction, on line 0.
