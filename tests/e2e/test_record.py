@@ -421,6 +421,54 @@ class TestAllocations(RecordTestCase):
         self.assertGreaterEqual(want[17][0], 10000)
 
 
+LOOP = """
+import sys
+class P:
+    __slots__ = ("x",)
+    def __init__(self, x):
+        self.x = x
+total = 0
+for i in range(int(sys.argv[1])):
+    total += P(i).x & 3
+print(total)
+"""
+
+
+def sanitized():
+    out = subprocess.run(["ldd", rwtest.rewind_bin()], capture_output=True, text=True).stdout
+    return "libasan" in out or "libubsan" in out
+
+
+class TestMemoryBound(RecordTestCase):
+    """A recording's own memory does not grow with the run's length (docs/recording.md,
+    "Memory"): a run with 10 times the records peaks within the ring's bound (64 MiB of
+    blocks, which a writer thread that falls behind may fill) of the shorter run, and
+    both within 64 + 32 + 16 MiB of the untraced run. No timing in it."""
+
+    def peak_kb(self, argv):
+        p = subprocess.Popen(argv, cwd=self.tmp, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, env=rwtest.clean_env())
+        _, status, ru = os.wait4(p.pid, 0)
+        err = p.stderr.read().decode(errors="replace")
+        p.stderr.close()
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, err)
+        return ru.ru_maxrss
+
+    @unittest.skipIf(sanitized(), "ASan's shadow memory and quarantine dominate the RSS")
+    def test_peak_rss_does_not_grow_with_length(self):
+        prog = self.write("loop.py", LOOP)
+        untraced = self.peak_kb([rwtest.python_bin(), prog, "2000000"])
+        peaks = {}
+        for n in (200000, 2000000):  # about 1.2 M and 12 M records
+            trace = os.path.join(self.tmp, f"loop{n}.rwd")
+            peaks[n] = self.peak_kb([rwtest.rewind_bin(), "record", "-q", "-o", trace, prog,
+                                     str(n)])
+            self.assertGreater(rwtest.info(trace)["records"], 5 * n)
+        self.assertLess(peaks[2000000], peaks[200000] + 64 * 1024, peaks)
+        for n, kb in peaks.items():
+            self.assertLess(kb, untraced + 112 * 1024, (n, kb, untraced))
+
+
 class TestKilled(RecordTestCase):
     def test_analyses_say_when_the_trace_is_damaged(self):
         """An analysis of a trace read only in part (here its trailer is cut off, so
