@@ -2350,11 +2350,13 @@ rw_code rw_session_value(rw_session *s, uint32_t frame, rw_values_op op, const c
     at.pos = s->pos;
     at.thread = s->thread;
     /* The newest frame by name: the engine's stack may hold frames below the main
-     * program's, which the session does not show. */
-    if (!s->postmortem && frame > s->current)
-        return rw_err_set(err, RW_EINVAL, "this frame of the traceback has returned at this "
-                          "point: its values are at its own events ('rstep' goes back there)");
-    at.frame_index = frame >= s->current ? RW_VALUES_NEWEST : frame;
+     * program's, which the session does not show. A frame of the traceback below an
+     * exception stop has returned: pdb evaluates in its frame object's locals, which
+     * the engine reaches through the exception's traceback. */
+    if (frame > s->current)
+        at.frame_index = RW_VALUES_TRACEBACK | (frame - s->current);
+    else
+        at.frame_index = frame == s->current ? RW_VALUES_NEWEST : frame;
     at.frame_call = s->nframes ? s->frames[frame].call_pos : 0;
     return s->values->ask(s->values->ctx, &at, op, text ? text : "", out, raised, err);
 }

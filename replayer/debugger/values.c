@@ -95,6 +95,7 @@ void rw_values_reprlib_cut(char *s)
 }
 
 #ifdef RW_HAVE_ENGINE_CLIENT
+_Static_assert(RW_VALUES_TRACEBACK == RW_ENGINE_TRACEBACK, "one encoding of traceback frames");
 static const rw_engine_op engine_op[] = {
     [RW_VALUES_P] = RW_ENGINE_P,
     [RW_VALUES_PP] = RW_ENGINE_PP,

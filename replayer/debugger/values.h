@@ -23,9 +23,14 @@
 /* frame_index of the newest frame of the thread (the frame of the event at pos). */
 #define RW_VALUES_NEWEST UINT32_MAX
 
+/* frame_index of the k-th frame (k >= 1) of the exception's traceback below an
+ * exception stop, as pdb's get_stack(f, tb) lists them after the stopped frame: the
+ * engine evaluates in that returned frame's locals, as pdb does. */
+#define RW_VALUES_TRACEBACK 0x80000000u
+
 /* Where a value is asked for: the event number, its thread, and the frame (the
  * position of its CALL and its index in the thread's Python stack, 0 = outermost,
- * RW_VALUES_NEWEST = the newest). */
+ * RW_VALUES_NEWEST = the newest, RW_VALUES_TRACEBACK | k a traceback's frame). */
 typedef struct rw_values_at {
     uint64_t pos;
     uint32_t thread;

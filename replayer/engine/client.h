@@ -59,8 +59,13 @@ typedef enum rw_engine_op {
     RW_ENGINE_INTERACT_END,
 } rw_engine_op;
 
+/* frame of a traceback's frame at an exception stop: RW_ENGINE_TRACEBACK | k, k >= 1 the
+ * k-th frame below the stopped one (pdb's get_stack(f, tb) order). */
+#define RW_ENGINE_TRACEBACK 0x80000000u
+
 /* Asks op about frame `frame` of the stopped thread (0 = outermost, as
- * rw_values_at.frame_index; UINT32_MAX = the newest) and returns its text output in
+ * rw_values_at.frame_index; UINT32_MAX = the newest; RW_ENGINE_TRACEBACK | k a frame
+ * of the exception's traceback) and returns its text output in
  * *out (caller frees). *raised is set when the evaluation raised: *out is then pdb's
  * error text without the "*** " prefix ("NameError: name 'x' is not defined").
  * INTERACT_LINE sets *raised to 2 when the console wants more lines (pdb's "..."

@@ -180,12 +180,34 @@ static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text
         cur = PyFrame_GetBack(cur); /* new reference */
     }
     Py_XDECREF(cur);
-    size_t ix = frame_ix == UINT32_MAX ? 0 : frame_ix < n ? n - 1 - frame_ix : SIZE_MAX;
+    size_t ix = frame_ix == UINT32_MAX || (frame_ix & RW_ENGINE_TRACEBACK) ? 0
+                : frame_ix < n ? n - 1 - frame_ix : SIZE_MAX;
     if (ix == SIZE_MAX) {
         *out = strdup("no such frame");
         return;
     }
     PyFrameObject *f = frames[ix];
+    if (frame_ix != UINT32_MAX && (frame_ix & RW_ENGINE_TRACEBACK)) {
+        /* A frame of the traceback below an exception stop, as pdb's get_stack(f, tb)
+         * lists them: the traceback's entries after the stopped frame's own; the frame
+         * has returned, and its object keeps its locals. */
+        PyObject *tb = st->what == PyTrace_EXCEPTION && st->arg && PyTuple_Check(st->arg) &&
+                               PyTuple_GET_SIZE(st->arg) >= 3
+                           ? PyTuple_GET_ITEM(st->arg, 2)
+                           : NULL;
+        if (tb && PyTraceBack_Check(tb) &&
+            ((PyTracebackObject *)tb)->tb_frame == f)
+            tb = (PyObject *)((PyTracebackObject *)tb)->tb_next;
+        for (uint32_t k = frame_ix & ~RW_ENGINE_TRACEBACK; k > 1 && tb && PyTraceBack_Check(tb);
+             k--)
+            tb = (PyObject *)((PyTracebackObject *)tb)->tb_next;
+        if (!tb || !PyTraceBack_Check(tb) || !(frame_ix & ~RW_ENGINE_TRACEBACK)) {
+            *out = strdup("no such frame in the traceback");
+            return;
+        }
+        f = ((PyTracebackObject *)tb)->tb_frame;
+        ix = SIZE_MAX; /* none of the stop's extras */
+    }
     /* The helper's module, made once per fork (an interact fork keeps its console). */
     static PyObject *g;
     if (!g) {
@@ -201,10 +223,12 @@ static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text
         rw_in_resume();
     }
     PyObject *extra = PyDict_New();
-    if (ix == 0 && extra && st->arg) {
-        if (st->what == PyTrace_RETURN)
-            PyDict_SetItemString(extra, "__return__", st->arg);
-        else if (st->what == PyTrace_EXCEPTION && PyTuple_Check(st->arg) &&
+    if (ix == 0 && extra && st->what == PyTrace_RETURN) {
+        /* A frame left by an exception returns NULL to the hook, and None to a Python
+         * trace function: pdb's user_return stores None. */
+        PyDict_SetItemString(extra, "__return__", st->arg ? st->arg : Py_None);
+    } else if (ix == 0 && extra && st->arg) {
+        if (st->what == PyTrace_EXCEPTION && PyTuple_Check(st->arg) &&
                  PyTuple_GET_SIZE(st->arg) >= 2) {
             PyObject *te = PyTuple_GetSlice(st->arg, 0, 2);
             if (te)
