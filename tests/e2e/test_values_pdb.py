@@ -134,6 +134,24 @@ class ValuesPdb(rwtest.TestCase):
             "source nothere", "source pts[0].norm"])
 
 
+    def test_traceback_frames(self):
+        # next over a call that raised, then down into the traceback: values there are
+        # the returned frame's own (pdb evaluates in its frame object's locals), and
+        # __exception__ is in the locals of the frame of the exception stop.
+        self.same_as_pdb("tbframes.py", [
+            "b 7", "c", "n", "p sorted(locals())", "p __exception__", "d", "w", "p d",
+            "p exc", "args", "p sorted(locals())", "whatis d", "d", "u", "p exc"])
+
+    def test_return_after_exception(self):
+        # A frame left by an exception: --Return-- with ->None and __return__ None; the
+        # frame shows ->None again in where below the caller's exception stop, and its
+        # values are reached there with down.
+        self.same_as_pdb("tbframes.py", [
+            "b risky", "c", "c", "n", "n", "p __exception__", "p sorted(locals())", "n",
+            "p __return__", "retval", "n", "w", "d", "p n", "args", "u",
+            "p __exception__"])
+
+
 class ValuesWithoutEngine(rwtest.TestCase):
     """--no-values: the value commands say why in one line; the rest works."""
 
