@@ -2179,8 +2179,11 @@ static int cmd_args(rw_pdb *pdb, const char *arg)
 static int cmd_retval(rw_pdb *pdb, const char *arg)
 {
     (void)arg;
-    if (!pdb->stop.nframes || pdb->stop.event_kind != RW_K_RETURN || pdb->stop.postmortem ||
-        pdb->stop.selected + 1 != pdb->stop.nframes) {
+    /* pdb's __return__: this frame's return stop, or an earlier --Return-- stop of the
+     * session in the frame (a traceback's frame: bdb leaves it in the locals). */
+    if (!pdb->stop.nframes || pdb->stop.postmortem ||
+        ((pdb->stop.event_kind != RW_K_RETURN || pdb->stop.selected + 1 != pdb->stop.nframes) &&
+         !rw_session_frame_returned(pdb->s, pdb->stop.selected))) {
         error(pdb, "Not yet returned!");
         return 0;
     }

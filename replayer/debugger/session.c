@@ -103,6 +103,15 @@ struct rw_session {
      * EXCEPTION stop is an internal StopIteration. */
     uint32_t current;
     int exc_internal;
+
+    /* The EXCEPTION and RETURN stops made so far (pdb's user_exception and
+     * user_return store __exception__ / __return__ in the frame's locals there, for
+     * good): by the frame's CALL position. */
+    struct kept_stop {
+        uint64_t call_pos, pos;
+        int kind;
+    } *kept;
+    size_t nkept, capkept;
 };
 
 /* ---- definitions: files, sources, codes ---------------------------------------- */
@@ -479,7 +488,8 @@ static int bp_checkfunc(const rw_session *s, const rw_breakpoint *b, const rw_ev
  * divergence) is noted in cond_err for the front end. */
 static int bp_cond(rw_session *s, const rw_breakpoint *b, const rw_event *ev)
 {
-    rw_values_at at = {ev->pos, ev->thread, 0, RW_VALUES_NEWEST};
+    rw_values_at at = {.pos = ev->pos, .thread = ev->thread, .frame_index = RW_VALUES_NEWEST,
+                       .kept_exc = RW_VALUES_NO_STOP, .kept_ret = RW_VALUES_NO_STOP};
     char *out = NULL;
     int raised = 0;
     rw_err e;
@@ -1113,10 +1123,46 @@ static int session_ok(const rw_session *s)
 }
 #endif
 
+/* Notes an EXCEPTION or RETURN stop (struct kept_stop). Out of memory: not noted (its
+ * __exception__ / __return__ is then not seen at later stops). */
+static void keep_stop(rw_session *s)
+{
+    if (s->postmortem || !s->nframes ||
+        (s->ev.kind != RW_K_EXCEPTION && s->ev.kind != RW_K_RETURN))
+        return;
+    uint64_t call = s->frames[s->current].call_pos;
+    for (size_t i = 0; i < s->nkept; i++)
+        if (s->kept[i].pos == s->pos && s->kept[i].call_pos == call)
+            return;
+    if (s->nkept == s->capkept) {
+        size_t cap = s->capkept ? 2 * s->capkept : 16;
+        struct kept_stop *n = realloc(s->kept, cap * sizeof *n);
+        if (!n)
+            return;
+        s->kept = n;
+        s->capkept = cap;
+    }
+    s->kept[s->nkept++] = (struct kept_stop){call, s->pos, s->ev.kind};
+}
+
+/* The latest kept stop of kind in the frame opened at call, before pos. */
+static uint64_t kept_before(const rw_session *s, uint64_t call, uint64_t pos, int kind)
+{
+    uint64_t best = RW_VALUES_NO_STOP;
+    for (size_t i = 0; i < s->nkept; i++) {
+        const struct kept_stop *k = &s->kept[i];
+        if (k->call_pos == call && k->kind == kind && k->pos < pos &&
+            (best == RW_VALUES_NO_STOP || k->pos > best))
+            best = k->pos;
+    }
+    return best;
+}
+
 /* Ends a move: records how and fills *stop. */
 static rw_code report(rw_session *s, rw_stop *stop, rw_stop_reason reason, int moved)
 {
     assert(session_ok(s));
+    keep_stop(s);
     s->reason = reason;
     s->moved = moved;
     rw_session_where(s, stop);
@@ -1279,6 +1325,7 @@ void rw_session_free(rw_session *s)
 {
     if (!s)
         return;
+    free(s->kept);
     rw_nav_free(s->nav);
     if (s->canon)
         for (uint32_t i = 0; i < s->nfiles; i++)
@@ -2358,7 +2405,19 @@ rw_code rw_session_value(rw_session *s, uint32_t frame, rw_values_op op, const c
     else
         at.frame_index = frame == s->current ? RW_VALUES_NEWEST : frame;
     at.frame_call = s->nframes ? s->frames[frame].call_pos : 0;
+    at.kept_exc = at.kept_ret = RW_VALUES_NO_STOP;
+    if (s->nframes) {
+        at.kept_exc = kept_before(s, at.frame_call, s->pos, RW_K_EXCEPTION);
+        at.kept_ret = kept_before(s, at.frame_call, s->pos, RW_K_RETURN);
+    }
+    at.stop_keeps = s->nframes && (s->ev.kind == RW_K_EXCEPTION || s->ev.kind == RW_K_RETURN);
     return s->values->ask(s->values->ctx, &at, op, text ? text : "", out, raised, err);
+}
+
+int rw_session_frame_returned(const rw_session *s, uint32_t frame)
+{
+    return !s->postmortem && frame < s->nframes &&
+           kept_before(s, s->frames[frame].call_pos, s->pos, RW_K_RETURN) != RW_VALUES_NO_STOP;
 }
 
 const char *rw_session_values_why(rw_session *s)

@@ -326,5 +326,9 @@ rw_code rw_session_value(rw_session *s, uint32_t frame, rw_values_op op, const c
                          char **out, int *raised, rw_err *err);
 /* The provider's reason when it has no values at all; NULL when it has. */
 const char *rw_session_values_why(rw_session *s);
+/* Did the session stop at a --Return-- of frame `frame` (an index of the current stack)
+ * before this position? pdb's __return__ then stays in its locals (a traceback's
+ * frame: `retval` there is pdb's). */
+int rw_session_frame_returned(const rw_session *s, uint32_t frame);
 
 #endif

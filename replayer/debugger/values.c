@@ -47,6 +47,10 @@ const rw_values rw_values_off = {NULL, off_ask, off_why};
 
 /* ---- engine-backed ------------------------------------------------------------------- */
 
+/* The longest kept __exception__ / __return__ (base64 of a pickle) carried to later
+ * stops: the engine's messages are at most 1 MiB; a bigger one is not carried. */
+#define RW_KEPT_MAX (256 * 1024)
+
 typedef struct engine_values {
     rw_values v;           /* first: the provider handed out */
     char *path;
@@ -55,6 +59,14 @@ typedef struct engine_values {
 #ifdef RW_HAVE_ENGINE_CLIENT
     rw_engine *e;
 #endif
+    /* The __exception__ / __return__ of exception and --Return-- stops, kept (the
+     * engine's KEEP) for the questions of later stops in the same frame: text NULL
+     * when they could not be kept (not picklable). */
+    struct kept_value {
+        uint64_t pos;
+        char *text;
+    } *kept;
+    size_t nkept, capkept;
 } engine_values;
 
 static rw_code start(engine_values *ev, rw_err *err)
@@ -112,6 +124,54 @@ static const rw_engine_op engine_op[] = {
 };
 #endif
 
+#ifdef RW_HAVE_ENGINE_CLIENT
+static struct kept_value *kept_find(engine_values *ev, uint64_t pos)
+{
+    for (size_t i = 0; i < ev->nkept; i++)
+        if (ev->kept[i].pos == pos)
+            return &ev->kept[i];
+    return NULL;
+}
+
+/* Keeps the stop's __exception__ / __return__ at the engine's position (a stop of the
+ * session's where pdb stored them). An error only when the engine failed. */
+static rw_code keep_here(engine_values *ev, rw_err *err)
+{
+    uint64_t pos = rw_engine_pos(ev->e);
+    if (kept_find(ev, pos))
+        return RW_OK;
+    char *text = NULL;
+    int raised = 0;
+    RW_TRY(rw_engine_ask(ev->e, RW_ENGINE_KEEP, RW_VALUES_NEWEST, "", &text, &raised, err));
+    if (raised || strlen(text) > RW_KEPT_MAX) {
+        free(text);
+        text = NULL;
+    }
+    if (ev->nkept == ev->capkept) {
+        size_t cap = ev->capkept ? 2 * ev->capkept : 8;
+        struct kept_value *n = realloc(ev->kept, cap * sizeof *n);
+        if (!n) {
+            free(text);
+            return rw_err_set(err, RW_ENOMEM, "out of memory");
+        }
+        ev->kept = n;
+        ev->capkept = cap;
+    }
+    ev->kept[ev->nkept++] = (struct kept_value){pos, text};
+    return RW_OK;
+}
+
+/* Goes to pos (a new engine when it is past it) and keeps what its stop stored. */
+static rw_code keep_at(engine_values *ev, uint64_t pos, rw_err *err)
+{
+    if (kept_find(ev, pos))
+        return RW_OK;
+    if (rw_engine_pos(ev->e) != pos)
+        RW_TRY(rw_engine_goto(ev->e, pos, err));
+    return keep_here(ev, err);
+}
+#endif
+
 static rw_code engine_ask(void *ctx, const rw_values_at *at, rw_values_op op, const char *text,
                           char **out, int *raised, rw_err *err)
 {
@@ -120,9 +180,48 @@ static rw_code engine_ask(void *ctx, const rw_values_at *at, rw_values_op op, co
     *raised = 0;
     RW_TRY(start(ev, err));
 #ifdef RW_HAVE_ENGINE_CLIENT
-    if (op != RW_VALUES_INTERACT_LINE && op != RW_VALUES_INTERACT_END &&
-        rw_engine_pos(ev->e) != at->pos)
-        RW_TRY(rw_engine_goto(ev->e, at->pos, err));
+    if (op != RW_VALUES_INTERACT_LINE && op != RW_VALUES_INTERACT_END) {
+        /* pdb's __exception__ and __return__ of earlier stops of this frame: kept at
+         * those stops (before going on: they are gone later in the run). */
+        uint64_t keep[2] = {at->kept_exc, at->kept_ret};
+        if (keep[0] != RW_VALUES_NO_STOP && keep[1] != RW_VALUES_NO_STOP && keep[1] < keep[0]) {
+            keep[0] = at->kept_ret;
+            keep[1] = at->kept_exc;
+        }
+        for (int k = 0; k < 2; k++)
+            if (keep[k] != RW_VALUES_NO_STOP && keep[k] < at->pos)
+                RW_TRY(keep_at(ev, keep[k], err));
+        if (rw_engine_pos(ev->e) != at->pos)
+            RW_TRY(rw_engine_goto(ev->e, at->pos, err));
+        if (at->stop_keeps)
+            RW_TRY(keep_here(ev, err));
+        const char *texts[2] = {NULL, NULL};
+        size_t len = 1;
+        for (int k = 0; k < 2; k++) {
+            const struct kept_value *kv = keep[k] != RW_VALUES_NO_STOP && keep[k] < at->pos
+                                              ? kept_find(ev, keep[k])
+                                              : NULL;
+            if (kv && kv->text) {
+                texts[k] = kv->text;
+                len += strlen(kv->text) + 1;
+            }
+        }
+        char *carry = malloc(len);
+        if (!carry)
+            return rw_err_set(err, RW_ENOMEM, "out of memory");
+        size_t n = 0;
+        carry[0] = '\0';
+        for (int k = 0; k < 2; k++)
+            if (texts[k])
+                n += (size_t)snprintf(carry + n, len - n, "%s\n", texts[k]);
+        char *ack = NULL;
+        int r = 0;
+        rw_code rc = rw_engine_ask(ev->e, RW_ENGINE_CARRY, at->frame_index, carry, &ack, &r,
+                                   err);
+        free(ack);
+        free(carry);
+        RW_TRY(rc);
+    }
     if (op == RW_VALUES_RETVAL_SHORT) {
         /* pdb prints reprlib.repr(frame.f_locals['__return__']): the engine puts the
          * return value there at a RETURN stop, as pdb's user_return does. */
@@ -185,6 +284,9 @@ void rw_values_engine_free(rw_values *v)
 #ifdef RW_HAVE_ENGINE_CLIENT
     rw_engine_close(ev->e);
 #endif
+    for (size_t i = 0; i < ev->nkept; i++)
+        free(ev->kept[i].text);
+    free(ev->kept);
     free(ev->path);
     free(ev);
 }

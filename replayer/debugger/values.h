@@ -36,7 +36,16 @@ typedef struct rw_values_at {
     uint32_t thread;
     uint64_t frame_call;
     uint32_t frame_index;
+    /* pdb's user_exception and user_return leave __exception__ and __return__ in the
+     * frame's locals: the session's latest exception and --Return-- stops of this frame
+     * before pos (RW_VALUES_NO_STOP: none); the frame has them in its locals. */
+    uint64_t kept_exc, kept_ret;
+    /* pos is itself an exception or --Return-- stop of the session (the provider may
+     * keep its __exception__ / __return__ for later questions now). */
+    int stop_keeps;
 } rw_values_at;
+
+#define RW_VALUES_NO_STOP UINT64_MAX
 
 /* The questions, as pdb's commands ask them (the engine's rw_engine_op). */
 typedef enum rw_values_op {

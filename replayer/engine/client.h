@@ -57,6 +57,13 @@ typedef enum rw_engine_op {
     RW_ENGINE_INTERACT_BEGIN,
     RW_ENGINE_INTERACT_LINE, /* text = one line of an interactive console */
     RW_ENGINE_INTERACT_END,
+    RW_ENGINE_CARRY,      /* text = lines of KEEP answers (or empty): put them in the
+                           * locals of `frame` for the next questions at this stop (pdb's
+                           * __exception__ and __return__ stay from earlier stops); the
+                           * engine forgets them at the next goto. Answers "" */
+    RW_ENGINE_KEEP,       /* the stop's __exception__ / __return__, as a text CARRY
+                           * takes (base64 of their pickle); raised when they cannot
+                           * be pickled or there are none */
 } rw_engine_op;
 
 /* frame of a traceback's frame at an exception stop: RW_ENGINE_TRACEBACK | k, k >= 1 the

@@ -61,6 +61,8 @@ static struct engine {
     int goto_pending;     /* a GOTO awaits its answer (STOPPED, DIVERGED, ENDED, ERROR) */
     pid_t ia_pid;         /* the interact fork, or 0 */
     int ia_fd;
+    char *carried;        /* CARRY's text for frame carried_frame at this stop, or NULL */
+    uint32_t carried_frame;
     /* The recorded thread order (multi-threaded recordings only): sched_pos[i] is the
      * first event of a run of events of thread sched_thread[i]. */
     uint64_t *sched_pos;
@@ -239,9 +241,13 @@ static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text
     PyObject *sources = op == RW_ENGINE_SOURCE ? recorded_sources() : PyDict_New();
     PyObject *fn = g ? PyDict_GetItemString(g, "run") : NULL;
     PyObject *t = PyUnicode_DecodeUTF8(text, (Py_ssize_t)len, "surrogateescape");
-    PyObject *res = fn && t && extra && sources
-                        ? PyObject_CallFunction(fn, "OiOOO", (PyObject *)f, op, t, extra, sources)
+    PyObject *carried = PyUnicode_FromString(E.carried && E.carried_frame == frame_ix
+                                                 ? E.carried : "");
+    PyObject *res = fn && t && extra && sources && carried
+                        ? PyObject_CallFunction(fn, "OiOOOO", (PyObject *)f, op, t, extra,
+                                                sources, carried)
                         : NULL;
+    Py_XDECREF(carried);
     if (res && op == RW_ENGINE_EXEC)
         PyFrame_LocalsToFast(f, 0); /* as pdb's !stmt: assignments reach the frame */
     PyObject *s = NULL;
@@ -391,6 +397,15 @@ static void ask(const stop *st, const rw_eproto_msg *m)
             interact_end();
         return;
     }
+    if (m->op == RW_ENGINE_CARRY) {
+        /* Kept in the engine (C memory, outside the program's allocator's view: the
+         * run goes on as recorded) for the forks of the next questions. */
+        free(E.carried);
+        E.carried = m->text_len ? strndup(m->text, m->text_len) : NULL;
+        E.carried_frame = m->frame;
+        send_value(0, "", 0);
+        return;
+    }
     if (m->op == RW_ENGINE_INTERACT_BEGIN)
         interact_end();
     int fd;
@@ -456,6 +471,8 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
     int saved_errno = errno;
     stop st = {f, what, arg, rw_st.nevents - 1};
     E.target = UINT64_MAX;
+    free(E.carried);
+    E.carried = NULL;
     rw_err err = {0};
     if (rw_writer_flush(rw_st.w, &err) != RW_OK) {
         char msg[400];
