@@ -544,8 +544,19 @@ static void print_entry(rw_pdb *pdb, uint32_t i, const char *prefix)
         free(rv);
     } else if (!pdb->stop.postmortem) {
         const char *rv = earlier_return(pdb, f->call_pos, pdb->stop.pos);
-        if (rv)
+        if (rv) {
             fprintf(pdb->out, "->%s", rv);
+        } else if (rw_session_frame_returned(pdb->s, i) == 2 && !rw_session_values_why(pdb->s)) {
+            /* A generator's frame, resumed by a new call: the engine tells whether an
+             * earlier --Return-- (yield) stop of its code was of this frame. */
+            char *v = NULL;
+            int raised = 0;
+            rw_err e;
+            if (rw_session_value(pdb->s, i, RW_VALUES_RETVAL_SHORT, "", &v, &raised, &e) ==
+                    RW_OK && !raised)
+                fprintf(pdb->out, "->%s", v);
+            free(v);
+        }
     }
     if (source_line(pdb, f->file_id, f->line, line, sizeof line))
         fprintf(pdb->out, "\n-> %s", strip(line));

@@ -109,6 +109,7 @@ struct rw_session {
      * good): by the frame's CALL position. */
     struct kept_stop {
         uint64_t call_pos, pos;
+        uint32_t code;
         int kind;
     } *kept;
     size_t nkept, capkept;
@@ -488,8 +489,7 @@ static int bp_checkfunc(const rw_session *s, const rw_breakpoint *b, const rw_ev
  * divergence) is noted in cond_err for the front end. */
 static int bp_cond(rw_session *s, const rw_breakpoint *b, const rw_event *ev)
 {
-    rw_values_at at = {.pos = ev->pos, .thread = ev->thread, .frame_index = RW_VALUES_NEWEST,
-                       .kept_exc = RW_VALUES_NO_STOP, .kept_ret = RW_VALUES_NO_STOP};
+    rw_values_at at = {.pos = ev->pos, .thread = ev->thread, .frame_index = RW_VALUES_NEWEST};
     char *out = NULL;
     int raised = 0;
     rw_err e;
@@ -1142,20 +1142,55 @@ static void keep_stop(rw_session *s)
         s->kept = n;
         s->capkept = cap;
     }
-    s->kept[s->nkept++] = (struct kept_stop){call, s->pos, s->ev.kind};
+    s->kept[s->nkept++] = (struct kept_stop){call, s->pos, s->frames[s->current].code_id,
+                                             s->ev.kind};
 }
 
-/* The latest kept stop of kind in the frame opened at call, before pos. */
-static uint64_t kept_before(const rw_session *s, uint64_t call, uint64_t pos, int kind)
+#define KEPT_MAX 64 /* kept stops of one code's generators carried to a question */
+
+/* The kept stops before pos that may be of frame f (struct kept_stop), oldest first,
+ * into out (cap entries, the latest ones); their number. A frame's own stops are
+ * exact; a generator's or coroutine's frame is resumed by a new call each time, so
+ * the stops of its code's other calls are candidates (the engine compares frames).
+ * kinds: RW_K_RETURN only, or 0 for both kinds. */
+static size_t kept_for(const rw_session *s, const rw_session_frame *f, uint64_t pos, int kinds,
+                       rw_values_kept *out, size_t cap)
 {
-    uint64_t best = RW_VALUES_NO_STOP;
+    int gen = code_is_gen(s, f->code_id);
+    uint64_t own[2] = {0, 0}; /* the latest own stop of each kind, + 1 */
     for (size_t i = 0; i < s->nkept; i++) {
         const struct kept_stop *k = &s->kept[i];
-        if (k->call_pos == call && k->kind == kind && k->pos < pos &&
-            (best == RW_VALUES_NO_STOP || k->pos > best))
-            best = k->pos;
+        if (k->call_pos == f->call_pos && k->pos < pos && (!kinds || k->kind == kinds)) {
+            int x = k->kind == RW_K_RETURN;
+            if (k->pos + 1 > own[x])
+                own[x] = k->pos + 1;
+        }
     }
-    return best;
+    size_t n = 0;
+    /* s->kept is in the order the stops were made; the list goes by position. */
+    uint64_t after = 0;
+    for (;;) {
+        const struct kept_stop *next = NULL;
+        for (size_t i = 0; i < s->nkept; i++) {
+            const struct kept_stop *k = &s->kept[i];
+            if (k->pos < after || k->pos >= pos || (kinds && k->kind != kinds))
+                continue;
+            int mine = k->call_pos == f->call_pos;
+            if (mine ? k->pos + 1 != own[k->kind == RW_K_RETURN] : !gen || k->code != f->code_id)
+                continue;
+            if (!next || k->pos < next->pos)
+                next = k;
+        }
+        if (!next)
+            break;
+        if (n == cap) {
+            memmove(out, out + 1, (cap - 1) * sizeof *out);
+            n--;
+        }
+        out[n++] = (rw_values_kept){next->pos, next->call_pos == f->call_pos};
+        after = next->pos + 1;
+    }
+    return n;
 }
 
 /* Ends a move: records how and fills *stop. */
@@ -2405,19 +2440,23 @@ rw_code rw_session_value(rw_session *s, uint32_t frame, rw_values_op op, const c
     else
         at.frame_index = frame == s->current ? RW_VALUES_NEWEST : frame;
     at.frame_call = s->nframes ? s->frames[frame].call_pos : 0;
-    at.kept_exc = at.kept_ret = RW_VALUES_NO_STOP;
-    if (s->nframes) {
-        at.kept_exc = kept_before(s, at.frame_call, s->pos, RW_K_EXCEPTION);
-        at.kept_ret = kept_before(s, at.frame_call, s->pos, RW_K_RETURN);
-    }
+    rw_values_kept kept[KEPT_MAX];
+    at.kept = kept;
+    at.nkept = s->nframes ? kept_for(s, &s->frames[frame], s->pos, 0, kept, KEPT_MAX) : 0;
     at.stop_keeps = s->nframes && (s->ev.kind == RW_K_EXCEPTION || s->ev.kind == RW_K_RETURN);
     return s->values->ask(s->values->ctx, &at, op, text ? text : "", out, raised, err);
 }
 
 int rw_session_frame_returned(const rw_session *s, uint32_t frame)
 {
-    return !s->postmortem && frame < s->nframes &&
-           kept_before(s, s->frames[frame].call_pos, s->pos, RW_K_RETURN) != RW_VALUES_NO_STOP;
+    if (s->postmortem || frame >= s->nframes)
+        return 0;
+    rw_values_kept kept[KEPT_MAX];
+    size_t n = kept_for(s, &s->frames[frame], s->pos, RW_K_RETURN, kept, KEPT_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (kept[i].exact)
+            return 1;
+    return n ? 2 : 0;
 }
 
 const char *rw_session_values_why(rw_session *s)

@@ -183,37 +183,41 @@ static rw_code engine_ask(void *ctx, const rw_values_at *at, rw_values_op op, co
     if (op != RW_VALUES_INTERACT_LINE && op != RW_VALUES_INTERACT_END) {
         /* pdb's __exception__ and __return__ of earlier stops of this frame: kept at
          * those stops (before going on: they are gone later in the run). */
-        uint64_t keep[2] = {at->kept_exc, at->kept_ret};
-        if (keep[0] != RW_VALUES_NO_STOP && keep[1] != RW_VALUES_NO_STOP && keep[1] < keep[0]) {
-            keep[0] = at->kept_ret;
-            keep[1] = at->kept_exc;
-        }
-        for (int k = 0; k < 2; k++)
-            if (keep[k] != RW_VALUES_NO_STOP && keep[k] < at->pos)
-                RW_TRY(keep_at(ev, keep[k], err));
+        for (size_t k = 0; k < at->nkept; k++)
+            if (at->kept[k].pos < at->pos)
+                RW_TRY(keep_at(ev, at->kept[k].pos, err));
         if (rw_engine_pos(ev->e) != at->pos)
             RW_TRY(rw_engine_goto(ev->e, at->pos, err));
         if (at->stop_keeps)
             RW_TRY(keep_here(ev, err));
-        const char *texts[2] = {NULL, NULL};
+        /* CARRY's lines: "FRAME-ID BASE64" as KEEP gave them, the id replaced by "*"
+         * for the frame's own stops. */
         size_t len = 1;
-        for (int k = 0; k < 2; k++) {
-            const struct kept_value *kv = keep[k] != RW_VALUES_NO_STOP && keep[k] < at->pos
-                                              ? kept_find(ev, keep[k])
-                                              : NULL;
-            if (kv && kv->text) {
-                texts[k] = kv->text;
-                len += strlen(kv->text) + 1;
-            }
+        for (size_t k = 0; k < at->nkept; k++) {
+            const struct kept_value *kv = at->kept[k].pos < at->pos
+                                              ? kept_find(ev, at->kept[k].pos) : NULL;
+            if (kv && kv->text)
+                len += strlen(kv->text) + 2;
         }
         char *carry = malloc(len);
         if (!carry)
             return rw_err_set(err, RW_ENOMEM, "out of memory");
         size_t n = 0;
         carry[0] = '\0';
-        for (int k = 0; k < 2; k++)
-            if (texts[k])
-                n += (size_t)snprintf(carry + n, len - n, "%s\n", texts[k]);
+        for (size_t k = 0; k < at->nkept; k++) {
+            const struct kept_value *kv = at->kept[k].pos < at->pos
+                                              ? kept_find(ev, at->kept[k].pos) : NULL;
+            if (!kv || !kv->text)
+                continue;
+            const char *t = kv->text;
+            if (at->kept[k].exact) {
+                const char *sp = strchr(t, ' ');
+                t = sp ? sp + 1 : t;
+                n += (size_t)snprintf(carry + n, len - n, "* %s\n", t);
+            } else {
+                n += (size_t)snprintf(carry + n, len - n, "%s\n", t);
+            }
+        }
         char *ack = NULL;
         int r = 0;
         rw_code rc = rw_engine_ask(ev->e, RW_ENGINE_CARRY, at->frame_index, carry, &ack, &r,

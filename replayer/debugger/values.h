@@ -12,6 +12,7 @@
 #ifndef RW_VALUES_H
 #define RW_VALUES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -28,6 +29,11 @@
  * engine evaluates in that returned frame's locals, as pdb does. */
 #define RW_VALUES_TRACEBACK 0x80000000u
 
+typedef struct rw_values_kept {
+    uint64_t pos;
+    int exact;
+} rw_values_kept;
+
 /* Where a value is asked for: the event number, its thread, and the frame (the
  * position of its CALL and its index in the thread's Python stack, 0 = outermost,
  * RW_VALUES_NEWEST = the newest, RW_VALUES_TRACEBACK | k a traceback's frame). */
@@ -37,15 +43,17 @@ typedef struct rw_values_at {
     uint64_t frame_call;
     uint32_t frame_index;
     /* pdb's user_exception and user_return leave __exception__ and __return__ in the
-     * frame's locals: the session's latest exception and --Return-- stops of this frame
-     * before pos (RW_VALUES_NO_STOP: none); the frame has them in its locals. */
-    uint64_t kept_exc, kept_ret;
+     * frame's locals: the session's exception and --Return-- stops before pos that may
+     * be of this frame, oldest first (a later one's value replaces an earlier one's):
+     * exact = 1 when it is this frame, 0 when it is a stop of a generator or coroutine
+     * of the same code (the engine compares the frame objects). */
+    const rw_values_kept *kept;
+    size_t nkept;
     /* pos is itself an exception or --Return-- stop of the session (the provider may
      * keep its __exception__ / __return__ for later questions now). */
     int stop_keeps;
 } rw_values_at;
 
-#define RW_VALUES_NO_STOP UINT64_MAX
 
 /* The questions, as pdb's commands ask them (the engine's rw_engine_op). */
 typedef enum rw_values_op {
