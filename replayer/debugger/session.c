@@ -1146,38 +1146,100 @@ static void keep_stop(rw_session *s)
                                              s->ev.kind};
 }
 
-#define KEPT_MAX 64 /* kept stops of one code's generators carried to a question */
+#define KEPT_MAX 64     /* kept stops carried to a question */
+#define CHAIN_MAX 4096  /* earlier resumptions of a generator looked at */
+
+/* A RETURN of one code at one line in one thread: a generator's suspension. */
+typedef struct susp_ctx {
+    uint32_t thread, code, line;
+    uint64_t frame_call;
+} susp_ctx;
+
+static int susp_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    susp_ctx *c = p;
+    if (ev->thread != c->thread || ev->kind != RW_K_RETURN || ev->code != c->code ||
+        ev->line != c->line)
+        return 0;
+    rw_frame tmp;
+    const rw_frame *fr = event_frame(ev, st, &tmp);
+    c->frame_call = fr ? fr->call_pos : NOPOS;
+    return 1;
+}
+
+/* The calls of the earlier resumptions of generator frame f, back to position begin,
+ * newest first, into calls (cap): each resumption goes on at the line where the one
+ * before suspended (the log does not name generator objects; the engine compares the
+ * frame objects of what this finds). Their number. */
+static size_t gen_chain(rw_session *s, const rw_session_frame *f, uint64_t begin,
+                        uint64_t *calls, size_t cap)
+{
+    size_t n = 0;
+    uint64_t c = f->call_pos;
+    while (n < cap && c != NOPOS && c > begin) {
+        prev_ctx at = {s->thread, 1, 0, 0, 0, 0, 0, 0, 0};
+        rw_err e;
+        if (prev_event(s, c + 1, &at, &e) != RW_OK || !at.found || at.pos != c ||
+            at.kind != RW_K_CALL)
+            break;
+        susp_ctx x = {s->thread, f->code_id, at.line, NOPOS};
+        uint64_t found;
+        if (rw_nav_prev(s->nav, c, begin, susp_match, &x, &found, &e) != RW_OK ||
+            x.frame_call == NOPOS || x.frame_call >= c)
+            break;
+        calls[n++] = x.frame_call;
+        c = x.frame_call;
+    }
+    return n;
+}
 
 /* The kept stops before pos that may be of frame f (struct kept_stop), oldest first,
  * into out (cap entries, the latest ones); their number. A frame's own stops are
- * exact; a generator's or coroutine's frame is resumed by a new call each time, so
- * the stops of its code's other calls are candidates (the engine compares frames).
- * kinds: RW_K_RETURN only, or 0 for both kinds. */
-static size_t kept_for(const rw_session *s, const rw_session_frame *f, uint64_t pos, int kinds,
+ * exact; a generator's or coroutine's frame is resumed by a new call each time: the
+ * stops of its earlier resumptions (gen_chain) are candidates, which the engine
+ * confirms by comparing the frame objects. kinds: RW_K_RETURN only, or 0 for both. */
+static size_t kept_for(rw_session *s, const rw_session_frame *f, uint64_t pos, int kinds,
                        rw_values_kept *out, size_t cap)
 {
-    int gen = code_is_gen(s, f->code_id);
     uint64_t own[2] = {0, 0}; /* the latest own stop of each kind, + 1 */
+    uint64_t begin = NOPOS;   /* the earliest stop of another call of this code */
     for (size_t i = 0; i < s->nkept; i++) {
         const struct kept_stop *k = &s->kept[i];
-        if (k->call_pos == f->call_pos && k->pos < pos && (!kinds || k->kind == kinds)) {
+        if (k->pos >= pos || (kinds && k->kind != kinds))
+            continue;
+        if (k->call_pos == f->call_pos) {
             int x = k->kind == RW_K_RETURN;
             if (k->pos + 1 > own[x])
                 own[x] = k->pos + 1;
+        } else if (k->code == f->code_id && (begin == NOPOS || k->pos < begin)) {
+            begin = k->pos;
         }
     }
+    uint64_t chain[CHAIN_MAX];
+    size_t nchain = begin != NOPOS && code_is_gen(s, f->code_id)
+                        ? gen_chain(s, f, begin > 0 ? begin - 1 : 0, chain, CHAIN_MAX)
+                        : 0;
     size_t n = 0;
-    /* s->kept is in the order the stops were made; the list goes by position. */
     uint64_t after = 0;
     for (;;) {
+        /* s->kept is in the order the stops were made; the list goes by position. */
         const struct kept_stop *next = NULL;
         for (size_t i = 0; i < s->nkept; i++) {
             const struct kept_stop *k = &s->kept[i];
             if (k->pos < after || k->pos >= pos || (kinds && k->kind != kinds))
                 continue;
-            int mine = k->call_pos == f->call_pos;
-            if (mine ? k->pos + 1 != own[k->kind == RW_K_RETURN] : !gen || k->code != f->code_id)
-                continue;
+            if (k->call_pos == f->call_pos) {
+                if (k->pos + 1 != own[k->kind == RW_K_RETURN])
+                    continue;
+            } else {
+                if (k->code != f->code_id)
+                    continue;
+                size_t j = 0;
+                while (j < nchain && chain[j] != k->call_pos)
+                    j++;
+                if (j == nchain)
+                    continue;
+            }
             if (!next || k->pos < next->pos)
                 next = k;
         }
@@ -2447,7 +2509,7 @@ rw_code rw_session_value(rw_session *s, uint32_t frame, rw_values_op op, const c
     return s->values->ask(s->values->ctx, &at, op, text ? text : "", out, raised, err);
 }
 
-int rw_session_frame_returned(const rw_session *s, uint32_t frame)
+int rw_session_frame_returned(rw_session *s, uint32_t frame)
 {
     if (s->postmortem || frame >= s->nframes)
         return 0;

@@ -331,6 +331,6 @@ const char *rw_session_values_why(rw_session *s);
  * frame: `retval` there is pdb's). 1 yes, 0 no, 2 perhaps: a generator's or
  * coroutine's frame, and the session stopped at a --Return-- (a yield) of its code
  * (the values provider can tell whether it was this frame). */
-int rw_session_frame_returned(const rw_session *s, uint32_t frame);
+int rw_session_frame_returned(rw_session *s, uint32_t frame);
 
 #endif
