@@ -4,9 +4,11 @@
  * _error_exc, _msg_val_func, do_whatis, do_args, do_retval, do_source, _print_lines,
  * default, displayhook; bdb.effective for conditions).
  *
- * run(frame, op, text, extra, sources) -> (raised, text): op is client.h's
+ * run(frame, op, text, extra, sources, carried) -> (raised, text): op is client.h's
  * rw_engine_op; extra is {'__return__': v} at a return event, {'__exception__': (t, v)}
- * at an exception event (as pdb sets them in the frame's locals); sources maps a
+ * at an exception event (as pdb sets them in the frame's locals); carried is CARRY's
+ * text: "ID BASE64" lines, each a pickled dict of those taken by KEEP at an earlier
+ * stop, put in the frame's locals first when ID is "*" or id(frame); sources maps a
  * file's path to its recorded text (linecache, for source). Output the evaluation
  * prints goes into text: as printed (its last newline too) for EXEC, SOURCE and
  * INTERACT_*, without the last newline for the others (a value, pdb's message()). Its imports are made before the evaluation, with the inputs
