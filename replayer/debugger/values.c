@@ -67,6 +67,8 @@ typedef struct engine_values {
         char *text;
     } *kept;
     size_t nkept, capkept;
+    uint64_t carry_at;     /* the engine's stop where a CARRY with values was sent last
+                            * (UINT64_MAX: none since; the engine forgets it at a goto) */
 } engine_values;
 
 static rw_code start(engine_values *ev, rw_err *err)
@@ -218,13 +220,21 @@ static rw_code engine_ask(void *ctx, const rw_values_at *at, rw_values_op op, co
                 n += (size_t)snprintf(carry + n, len - n, "%s\n", t);
             }
         }
-        char *ack = NULL;
-        int r = 0;
-        rw_code rc = rw_engine_ask(ev->e, RW_ENGINE_CARRY, at->frame_index, carry, &ack, &r,
-                                   err);
-        free(ack);
+        /* Nothing to carry and nothing carried at this stop: no round trip. */
+        uint64_t here = rw_engine_pos(ev->e);
+        if (n || ev->carry_at == here) {
+            char *ack = NULL;
+            int r = 0;
+            rw_code rc = rw_engine_ask(ev->e, RW_ENGINE_CARRY, at->frame_index, carry, &ack,
+                                       &r, err);
+            free(ack);
+            ev->carry_at = n ? here : UINT64_MAX;
+            if (rc != RW_OK) {
+                free(carry);
+                return rc;
+            }
+        }
         free(carry);
-        RW_TRY(rc);
     }
     if (op == RW_VALUES_RETVAL_SHORT) {
         /* pdb prints reprlib.repr(frame.f_locals['__return__']): the engine puts the
@@ -236,6 +246,15 @@ static rw_code engine_ask(void *ctx, const rw_values_at *at, rw_values_op op, co
             size_t n = strlen(*out);
             while (n && (*out)[n - 1] == '\n')
                 (*out)[--n] = '\0';
+            return RW_OK;
+        }
+        if (rc == RW_OK && strstr(*out, "name '__return__' is not defined")) {
+            /* The frame has no __return__: RETVAL would say so too (one fork less on
+             * the stops of a generator's frame that ask). */
+            free(*out);
+            *out = strdup("Not yet returned!");
+            if (!*out)
+                return rw_err_set(err, RW_ENOMEM, "out of memory");
             return RW_OK;
         }
         free(*out);
@@ -269,6 +288,7 @@ rw_code rw_values_engine_new(const char *trace_path, rw_values **out, rw_err *er
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     }
     ev->v.ctx = ev;
+    ev->carry_at = UINT64_MAX;
     ev->v.ask = engine_ask;
     ev->v.why = engine_why;
     *out = &ev->v;
