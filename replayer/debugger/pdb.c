@@ -96,6 +96,15 @@ struct rw_pdb {
     int outputs_tried;
     FILE *err_out;
     uint64_t fwd_from;
+
+    /* The --Return-- stops made so far, with the "->value" shown: pdb's user_return
+     * stores __return__ in the frame's locals and never removes it, so every later
+     * stack entry of that frame (a traceback's frame in `where`) shows it too. */
+    struct shown_return {
+        uint64_t call_pos, ret_pos;
+        char *rv;
+    } *returns;
+    size_t nreturns, capreturns;
 };
 
 #define NOPOS UINT64_MAX
@@ -477,8 +486,44 @@ static int source_line(rw_pdb *pdb, uint32_t f, long long line, char *buf, size_
     return rw_session_source_line(pdb->s, f, line, buf, cap);
 }
 
+/* Remembers the "->value" shown at the --Return-- stop of the frame opened at
+ * call_pos (the return event at ret_pos). Out of memory: not remembered. */
+static void remember_return(rw_pdb *pdb, uint64_t call_pos, uint64_t ret_pos, const char *rv)
+{
+    for (size_t k = 0; k < pdb->nreturns; k++)
+        if (pdb->returns[k].call_pos == call_pos && pdb->returns[k].ret_pos == ret_pos)
+            return;
+    if (pdb->nreturns == pdb->capreturns) {
+        size_t cap = pdb->capreturns ? 2 * pdb->capreturns : 8;
+        struct shown_return *n = realloc(pdb->returns, cap * sizeof *n);
+        if (!n)
+            return;
+        pdb->returns = n;
+        pdb->capreturns = cap;
+    }
+    char *copy = strdup(rv);
+    if (!copy)
+        return;
+    pdb->returns[pdb->nreturns++] = (struct shown_return){call_pos, ret_pos, copy};
+}
+
+/* The "->value" of an earlier --Return-- stop of the frame opened at call_pos, before
+ * pos (the latest); NULL when the session made none. */
+static const char *earlier_return(const rw_pdb *pdb, uint64_t call_pos, uint64_t pos)
+{
+    const struct shown_return *best = NULL;
+    for (size_t k = 0; k < pdb->nreturns; k++) {
+        const struct shown_return *r = &pdb->returns[k];
+        if (r->call_pos == call_pos && r->ret_pos < pos && (!best || r->ret_pos > best->ret_pos))
+            best = r;
+    }
+    return best ? best->rv : NULL;
+}
+
 /* The frame of the current stop the way format_stack_entry prints it: "->" and
- * reprlib.repr of the return value on the returning frame, when values can be had. */
+ * reprlib.repr of the return value on the returning frame, when values can be had,
+ * and on a frame whose --Return-- stop the session made earlier (pdb's __return__
+ * stays in that frame's locals: a traceback's frame below an exception stop). */
 static void print_entry(rw_pdb *pdb, uint32_t i, const char *prefix)
 {
     assert(i < pdb->stop.nframes);
@@ -492,9 +537,26 @@ static void print_entry(rw_pdb *pdb, uint32_t i, const char *prefix)
         int raised = 0;
         rw_err e;
         if (rw_session_value(pdb->s, i, RW_VALUES_RETVAL_SHORT, "", &rv, &raised, &e) ==
-                RW_OK && !raised)
+                RW_OK && !raised) {
             fprintf(pdb->out, "->%s", rv);
+            remember_return(pdb, f->call_pos, pdb->stop.pos, rv);
+        }
         free(rv);
+    } else if (!pdb->stop.postmortem) {
+        const char *rv = earlier_return(pdb, f->call_pos, pdb->stop.pos);
+        if (rv) {
+            fprintf(pdb->out, "->%s", rv);
+        } else if (rw_session_frame_returned(pdb->s, i) == 2 && !rw_session_values_why(pdb->s)) {
+            /* A generator's frame, resumed by a new call: the engine tells whether an
+             * earlier --Return-- (yield) stop of its code was of this frame. */
+            char *v = NULL;
+            int raised = 0;
+            rw_err e;
+            if (rw_session_value(pdb->s, i, RW_VALUES_RETVAL_SHORT, "", &v, &raised, &e) ==
+                    RW_OK && !raised)
+                fprintf(pdb->out, "->%s", v);
+            free(v);
+        }
     }
     if (source_line(pdb, f->file_id, f->line, line, sizeof line))
         fprintf(pdb->out, "\n-> %s", strip(line));
@@ -729,6 +791,9 @@ void rw_pdb_free(rw_pdb *pdb)
         return;
     rw_scan_check_free(pdb->check);
     rw_session_free(pdb->s);
+    for (size_t i = 0; i < pdb->nreturns; i++)
+        free(pdb->returns[i].rv);
+    free(pdb->returns);
     for (size_t i = 0; i < pdb->naliases; i++) {
         free(pdb->aliases[i].name);
         free(pdb->aliases[i].text);
@@ -2125,8 +2190,11 @@ static int cmd_args(rw_pdb *pdb, const char *arg)
 static int cmd_retval(rw_pdb *pdb, const char *arg)
 {
     (void)arg;
-    if (!pdb->stop.nframes || pdb->stop.event_kind != RW_K_RETURN || pdb->stop.postmortem ||
-        pdb->stop.selected + 1 != pdb->stop.nframes) {
+    /* pdb's __return__: this frame's return stop, or an earlier --Return-- stop of the
+     * session in the frame (a traceback's frame: bdb leaves it in the locals). */
+    if (!pdb->stop.nframes || pdb->stop.postmortem ||
+        ((pdb->stop.event_kind != RW_K_RETURN || pdb->stop.selected + 1 != pdb->stop.nframes) &&
+         !rw_session_frame_returned(pdb->s, pdb->stop.selected))) {
         error(pdb, "Not yet returned!");
         return 0;
     }

@@ -103,6 +103,16 @@ struct rw_session {
      * EXCEPTION stop is an internal StopIteration. */
     uint32_t current;
     int exc_internal;
+
+    /* The EXCEPTION and RETURN stops made so far (pdb's user_exception and
+     * user_return store __exception__ / __return__ in the frame's locals there, for
+     * good): by the frame's CALL position. */
+    struct kept_stop {
+        uint64_t call_pos, pos;
+        uint32_t code;
+        int kind;
+    } *kept;
+    size_t nkept, capkept;
 };
 
 /* ---- definitions: files, sources, codes ---------------------------------------- */
@@ -479,7 +489,7 @@ static int bp_checkfunc(const rw_session *s, const rw_breakpoint *b, const rw_ev
  * divergence) is noted in cond_err for the front end. */
 static int bp_cond(rw_session *s, const rw_breakpoint *b, const rw_event *ev)
 {
-    rw_values_at at = {ev->pos, ev->thread, 0, RW_VALUES_NEWEST};
+    rw_values_at at = {.pos = ev->pos, .thread = ev->thread, .frame_index = RW_VALUES_NEWEST};
     char *out = NULL;
     int raised = 0;
     rw_err e;
@@ -1113,10 +1123,143 @@ static int session_ok(const rw_session *s)
 }
 #endif
 
+/* Notes an EXCEPTION or RETURN stop (struct kept_stop). Out of memory: not noted (its
+ * __exception__ / __return__ is then not seen at later stops). */
+static void keep_stop(rw_session *s)
+{
+    if (s->postmortem || !s->nframes ||
+        (s->ev.kind != RW_K_EXCEPTION && s->ev.kind != RW_K_RETURN))
+        return;
+    uint64_t call = s->frames[s->current].call_pos;
+    for (size_t i = 0; i < s->nkept; i++)
+        if (s->kept[i].pos == s->pos && s->kept[i].call_pos == call)
+            return;
+    if (s->nkept == s->capkept) {
+        size_t cap = s->capkept ? 2 * s->capkept : 16;
+        struct kept_stop *n = realloc(s->kept, cap * sizeof *n);
+        if (!n)
+            return;
+        s->kept = n;
+        s->capkept = cap;
+    }
+    s->kept[s->nkept++] = (struct kept_stop){call, s->pos, s->frames[s->current].code_id,
+                                             s->ev.kind};
+}
+
+#define KEPT_MAX 64     /* kept stops carried to a question */
+#define CHAIN_MAX 4096  /* earlier resumptions of a generator looked at */
+
+/* A RETURN of one code at one line in one thread: a generator's suspension. */
+typedef struct susp_ctx {
+    uint32_t thread, code, line;
+    uint64_t frame_call;
+} susp_ctx;
+
+static int susp_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    susp_ctx *c = p;
+    if (ev->thread != c->thread || ev->kind != RW_K_RETURN || ev->code != c->code ||
+        ev->line != c->line)
+        return 0;
+    rw_frame tmp;
+    const rw_frame *fr = event_frame(ev, st, &tmp);
+    c->frame_call = fr ? fr->call_pos : NOPOS;
+    return 1;
+}
+
+/* The calls of the earlier resumptions of generator frame f, back to position begin,
+ * newest first, into calls (cap): each resumption goes on at the line where the one
+ * before suspended (the log does not name generator objects; the engine compares the
+ * frame objects of what this finds). Their number. */
+static size_t gen_chain(rw_session *s, const rw_session_frame *f, uint64_t begin,
+                        uint64_t *calls, size_t cap)
+{
+    size_t n = 0;
+    uint64_t c = f->call_pos;
+    while (n < cap && c != NOPOS && c > begin) {
+        prev_ctx at = {s->thread, 1, 0, 0, 0, 0, 0, 0, 0};
+        rw_err e;
+        if (prev_event(s, c + 1, &at, &e) != RW_OK || !at.found || at.pos != c ||
+            at.kind != RW_K_CALL)
+            break;
+        susp_ctx x = {s->thread, f->code_id, at.line, NOPOS};
+        uint64_t found;
+        if (rw_nav_prev(s->nav, c, begin, susp_match, &x, &found, &e) != RW_OK ||
+            x.frame_call == NOPOS || x.frame_call >= c)
+            break;
+        calls[n++] = x.frame_call;
+        c = x.frame_call;
+    }
+    return n;
+}
+
+/* The kept stops before pos that may be of frame f (struct kept_stop), oldest first,
+ * into out (cap entries, the latest ones); their number. A frame's own stops are
+ * exact; a generator's or coroutine's frame is resumed by a new call each time: the
+ * stops of its earlier resumptions (gen_chain) are candidates, which the engine
+ * confirms by comparing the frame objects. kinds: RW_K_RETURN only, or 0 for both. */
+static size_t kept_for(rw_session *s, const rw_session_frame *f, uint64_t pos, int kinds,
+                       rw_values_kept *out, size_t cap)
+{
+    uint64_t own[2] = {0, 0}; /* the latest own stop of each kind, + 1 */
+    uint64_t begin = NOPOS;   /* the earliest stop of another call of this code */
+    for (size_t i = 0; i < s->nkept; i++) {
+        const struct kept_stop *k = &s->kept[i];
+        if (k->pos >= pos || (kinds && k->kind != kinds))
+            continue;
+        if (k->call_pos == f->call_pos) {
+            int x = k->kind == RW_K_RETURN;
+            if (k->pos + 1 > own[x])
+                own[x] = k->pos + 1;
+        } else if (k->code == f->code_id && (begin == NOPOS || k->pos < begin)) {
+            begin = k->pos;
+        }
+    }
+    uint64_t chain[CHAIN_MAX];
+    size_t nchain = begin != NOPOS && code_is_gen(s, f->code_id)
+                        ? gen_chain(s, f, begin > 0 ? begin - 1 : 0, chain, CHAIN_MAX)
+                        : 0;
+    size_t n = 0;
+    uint64_t after = 0;
+    for (;;) {
+        /* s->kept is in the order the stops were made; the list goes by position. */
+        const struct kept_stop *next = NULL;
+        for (size_t i = 0; i < s->nkept; i++) {
+            const struct kept_stop *k = &s->kept[i];
+            if (k->pos < after || k->pos >= pos || (kinds && k->kind != kinds))
+                continue;
+            if (k->call_pos == f->call_pos) {
+                if (k->pos + 1 != own[k->kind == RW_K_RETURN])
+                    continue;
+            } else {
+                if (k->code != f->code_id)
+                    continue;
+                size_t j = 0;
+                while (j < nchain && chain[j] != k->call_pos)
+                    j++;
+                if (j == nchain)
+                    continue;
+            }
+            if (!next || k->pos < next->pos)
+                next = k;
+        }
+        if (!next)
+            break;
+        if (n == cap) {
+            memmove(out, out + 1, (cap - 1) * sizeof *out);
+            n--;
+        }
+        out[n++] = (rw_values_kept){next->pos, next->call_pos == f->call_pos};
+        after = next->pos + 1;
+    }
+    return n;
+}
+
 /* Ends a move: records how and fills *stop. */
 static rw_code report(rw_session *s, rw_stop *stop, rw_stop_reason reason, int moved)
 {
     assert(session_ok(s));
+    keep_stop(s);
     s->reason = reason;
     s->moved = moved;
     rw_session_where(s, stop);
@@ -1279,6 +1422,7 @@ void rw_session_free(rw_session *s)
 {
     if (!s)
         return;
+    free(s->kept);
     rw_nav_free(s->nav);
     if (s->canon)
         for (uint32_t i = 0; i < s->nfiles; i++)
@@ -2350,13 +2494,31 @@ rw_code rw_session_value(rw_session *s, uint32_t frame, rw_values_op op, const c
     at.pos = s->pos;
     at.thread = s->thread;
     /* The newest frame by name: the engine's stack may hold frames below the main
-     * program's, which the session does not show. */
-    if (!s->postmortem && frame > s->current)
-        return rw_err_set(err, RW_EINVAL, "this frame of the traceback has returned at this "
-                          "point: its values are at its own events ('rstep' goes back there)");
-    at.frame_index = frame >= s->current ? RW_VALUES_NEWEST : frame;
+     * program's, which the session does not show. A frame of the traceback below an
+     * exception stop has returned: pdb evaluates in its frame object's locals, which
+     * the engine reaches through the exception's traceback. */
+    if (frame > s->current)
+        at.frame_index = RW_VALUES_TRACEBACK | (frame - s->current);
+    else
+        at.frame_index = frame == s->current ? RW_VALUES_NEWEST : frame;
     at.frame_call = s->nframes ? s->frames[frame].call_pos : 0;
+    rw_values_kept kept[KEPT_MAX];
+    at.kept = kept;
+    at.nkept = s->nframes ? kept_for(s, &s->frames[frame], s->pos, 0, kept, KEPT_MAX) : 0;
+    at.stop_keeps = s->nframes && (s->ev.kind == RW_K_EXCEPTION || s->ev.kind == RW_K_RETURN);
     return s->values->ask(s->values->ctx, &at, op, text ? text : "", out, raised, err);
+}
+
+int rw_session_frame_returned(rw_session *s, uint32_t frame)
+{
+    if (s->postmortem || frame >= s->nframes)
+        return 0;
+    rw_values_kept kept[KEPT_MAX];
+    size_t n = kept_for(s, &s->frames[frame], s->pos, RW_K_RETURN, kept, KEPT_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (kept[i].exact)
+            return 1;
+    return n ? 2 : 0;
 }
 
 const char *rw_session_values_why(rw_session *s)

@@ -326,5 +326,11 @@ rw_code rw_session_value(rw_session *s, uint32_t frame, rw_values_op op, const c
                          char **out, int *raised, rw_err *err);
 /* The provider's reason when it has no values at all; NULL when it has. */
 const char *rw_session_values_why(rw_session *s);
+/* Did the session stop at a --Return-- of frame `frame` (an index of the current stack)
+ * before this position? pdb's __return__ then stays in its locals (a traceback's
+ * frame: `retval` there is pdb's). 1 yes, 0 no, 2 perhaps: a generator's or
+ * coroutine's frame, and the session stopped at a --Return-- (a yield) of its code
+ * (the values provider can tell whether it was this frame). */
+int rw_session_frame_returned(rw_session *s, uint32_t frame);
 
 #endif

@@ -47,6 +47,10 @@ const rw_values rw_values_off = {NULL, off_ask, off_why};
 
 /* ---- engine-backed ------------------------------------------------------------------- */
 
+/* The longest kept __exception__ / __return__ (base64 of a pickle) carried to later
+ * stops: the engine's messages are at most 1 MiB; a bigger one is not carried. */
+#define RW_KEPT_MAX (256 * 1024)
+
 typedef struct engine_values {
     rw_values v;           /* first: the provider handed out */
     char *path;
@@ -55,6 +59,16 @@ typedef struct engine_values {
 #ifdef RW_HAVE_ENGINE_CLIENT
     rw_engine *e;
 #endif
+    /* The __exception__ / __return__ of exception and --Return-- stops, kept (the
+     * engine's KEEP) for the questions of later stops in the same frame: text NULL
+     * when they could not be kept (not picklable). */
+    struct kept_value {
+        uint64_t pos;
+        char *text;
+    } *kept;
+    size_t nkept, capkept;
+    uint64_t carry_at;     /* the engine's stop where a CARRY with values was sent last
+                            * (UINT64_MAX: none since; the engine forgets it at a goto) */
 } engine_values;
 
 static rw_code start(engine_values *ev, rw_err *err)
@@ -95,6 +109,7 @@ void rw_values_reprlib_cut(char *s)
 }
 
 #ifdef RW_HAVE_ENGINE_CLIENT
+_Static_assert(RW_VALUES_TRACEBACK == RW_ENGINE_TRACEBACK, "one encoding of traceback frames");
 static const rw_engine_op engine_op[] = {
     [RW_VALUES_P] = RW_ENGINE_P,
     [RW_VALUES_PP] = RW_ENGINE_PP,
@@ -111,6 +126,54 @@ static const rw_engine_op engine_op[] = {
 };
 #endif
 
+#ifdef RW_HAVE_ENGINE_CLIENT
+static struct kept_value *kept_find(engine_values *ev, uint64_t pos)
+{
+    for (size_t i = 0; i < ev->nkept; i++)
+        if (ev->kept[i].pos == pos)
+            return &ev->kept[i];
+    return NULL;
+}
+
+/* Keeps the stop's __exception__ / __return__ at the engine's position (a stop of the
+ * session's where pdb stored them). An error only when the engine failed. */
+static rw_code keep_here(engine_values *ev, rw_err *err)
+{
+    uint64_t pos = rw_engine_pos(ev->e);
+    if (kept_find(ev, pos))
+        return RW_OK;
+    char *text = NULL;
+    int raised = 0;
+    RW_TRY(rw_engine_ask(ev->e, RW_ENGINE_KEEP, RW_VALUES_NEWEST, "", &text, &raised, err));
+    if (raised || strlen(text) > RW_KEPT_MAX) {
+        free(text);
+        text = NULL;
+    }
+    if (ev->nkept == ev->capkept) {
+        size_t cap = ev->capkept ? 2 * ev->capkept : 8;
+        struct kept_value *n = realloc(ev->kept, cap * sizeof *n);
+        if (!n) {
+            free(text);
+            return rw_err_set(err, RW_ENOMEM, "out of memory");
+        }
+        ev->kept = n;
+        ev->capkept = cap;
+    }
+    ev->kept[ev->nkept++] = (struct kept_value){pos, text};
+    return RW_OK;
+}
+
+/* Goes to pos (a new engine when it is past it) and keeps what its stop stored. */
+static rw_code keep_at(engine_values *ev, uint64_t pos, rw_err *err)
+{
+    if (kept_find(ev, pos))
+        return RW_OK;
+    if (rw_engine_pos(ev->e) != pos)
+        RW_TRY(rw_engine_goto(ev->e, pos, err));
+    return keep_here(ev, err);
+}
+#endif
+
 static rw_code engine_ask(void *ctx, const rw_values_at *at, rw_values_op op, const char *text,
                           char **out, int *raised, rw_err *err)
 {
@@ -119,9 +182,60 @@ static rw_code engine_ask(void *ctx, const rw_values_at *at, rw_values_op op, co
     *raised = 0;
     RW_TRY(start(ev, err));
 #ifdef RW_HAVE_ENGINE_CLIENT
-    if (op != RW_VALUES_INTERACT_LINE && op != RW_VALUES_INTERACT_END &&
-        rw_engine_pos(ev->e) != at->pos)
-        RW_TRY(rw_engine_goto(ev->e, at->pos, err));
+    if (op != RW_VALUES_INTERACT_LINE && op != RW_VALUES_INTERACT_END) {
+        /* pdb's __exception__ and __return__ of earlier stops of this frame: kept at
+         * those stops (before going on: they are gone later in the run). */
+        for (size_t k = 0; k < at->nkept; k++)
+            if (at->kept[k].pos < at->pos)
+                RW_TRY(keep_at(ev, at->kept[k].pos, err));
+        if (rw_engine_pos(ev->e) != at->pos)
+            RW_TRY(rw_engine_goto(ev->e, at->pos, err));
+        if (at->stop_keeps)
+            RW_TRY(keep_here(ev, err));
+        /* CARRY's lines: "FRAME-ID BASE64" as KEEP gave them, the id replaced by "*"
+         * for the frame's own stops. */
+        size_t len = 1;
+        for (size_t k = 0; k < at->nkept; k++) {
+            const struct kept_value *kv = at->kept[k].pos < at->pos
+                                              ? kept_find(ev, at->kept[k].pos) : NULL;
+            if (kv && kv->text)
+                len += strlen(kv->text) + 2;
+        }
+        char *carry = malloc(len);
+        if (!carry)
+            return rw_err_set(err, RW_ENOMEM, "out of memory");
+        size_t n = 0;
+        carry[0] = '\0';
+        for (size_t k = 0; k < at->nkept; k++) {
+            const struct kept_value *kv = at->kept[k].pos < at->pos
+                                              ? kept_find(ev, at->kept[k].pos) : NULL;
+            if (!kv || !kv->text)
+                continue;
+            const char *t = kv->text;
+            if (at->kept[k].exact) {
+                const char *sp = strchr(t, ' ');
+                t = sp ? sp + 1 : t;
+                n += (size_t)snprintf(carry + n, len - n, "* %s\n", t);
+            } else {
+                n += (size_t)snprintf(carry + n, len - n, "%s\n", t);
+            }
+        }
+        /* Nothing to carry and nothing carried at this stop: no round trip. */
+        uint64_t here = rw_engine_pos(ev->e);
+        if (n || ev->carry_at == here) {
+            char *ack = NULL;
+            int r = 0;
+            rw_code rc = rw_engine_ask(ev->e, RW_ENGINE_CARRY, at->frame_index, carry, &ack,
+                                       &r, err);
+            free(ack);
+            ev->carry_at = n ? here : UINT64_MAX;
+            if (rc != RW_OK) {
+                free(carry);
+                return rc;
+            }
+        }
+        free(carry);
+    }
     if (op == RW_VALUES_RETVAL_SHORT) {
         /* pdb prints reprlib.repr(frame.f_locals['__return__']): the engine puts the
          * return value there at a RETURN stop, as pdb's user_return does. */
@@ -132,6 +246,15 @@ static rw_code engine_ask(void *ctx, const rw_values_at *at, rw_values_op op, co
             size_t n = strlen(*out);
             while (n && (*out)[n - 1] == '\n')
                 (*out)[--n] = '\0';
+            return RW_OK;
+        }
+        if (rc == RW_OK && strstr(*out, "name '__return__' is not defined")) {
+            /* The frame has no __return__: RETVAL would say so too (one fork less on
+             * the stops of a generator's frame that ask). */
+            free(*out);
+            *out = strdup("Not yet returned!");
+            if (!*out)
+                return rw_err_set(err, RW_ENOMEM, "out of memory");
             return RW_OK;
         }
         free(*out);
@@ -165,6 +288,7 @@ rw_code rw_values_engine_new(const char *trace_path, rw_values **out, rw_err *er
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     }
     ev->v.ctx = ev;
+    ev->carry_at = UINT64_MAX;
     ev->v.ask = engine_ask;
     ev->v.why = engine_why;
     *out = &ev->v;
@@ -184,6 +308,9 @@ void rw_values_engine_free(rw_values *v)
 #ifdef RW_HAVE_ENGINE_CLIENT
     rw_engine_close(ev->e);
 #endif
+    for (size_t i = 0; i < ev->nkept; i++)
+        free(ev->kept[i].text);
+    free(ev->kept);
     free(ev->path);
     free(ev);
 }

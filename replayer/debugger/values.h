@@ -12,6 +12,7 @@
 #ifndef RW_VALUES_H
 #define RW_VALUES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -23,15 +24,36 @@
 /* frame_index of the newest frame of the thread (the frame of the event at pos). */
 #define RW_VALUES_NEWEST UINT32_MAX
 
+/* frame_index of the k-th frame (k >= 1) of the exception's traceback below an
+ * exception stop, as pdb's get_stack(f, tb) lists them after the stopped frame: the
+ * engine evaluates in that returned frame's locals, as pdb does. */
+#define RW_VALUES_TRACEBACK 0x80000000u
+
+typedef struct rw_values_kept {
+    uint64_t pos;
+    int exact;
+} rw_values_kept;
+
 /* Where a value is asked for: the event number, its thread, and the frame (the
  * position of its CALL and its index in the thread's Python stack, 0 = outermost,
- * RW_VALUES_NEWEST = the newest). */
+ * RW_VALUES_NEWEST = the newest, RW_VALUES_TRACEBACK | k a traceback's frame). */
 typedef struct rw_values_at {
     uint64_t pos;
     uint32_t thread;
     uint64_t frame_call;
     uint32_t frame_index;
+    /* pdb's user_exception and user_return leave __exception__ and __return__ in the
+     * frame's locals: the session's exception and --Return-- stops before pos that may
+     * be of this frame, oldest first (a later one's value replaces an earlier one's):
+     * exact = 1 when it is this frame, 0 when it is a stop of a generator or coroutine
+     * of the same code (the engine compares the frame objects). */
+    const rw_values_kept *kept;
+    size_t nkept;
+    /* pos is itself an exception or --Return-- stop of the session (the provider may
+     * keep its __exception__ / __return__ for later questions now). */
+    int stop_keeps;
 } rw_values_at;
+
 
 /* The questions, as pdb's commands ask them (the engine's rw_engine_op). */
 typedef enum rw_values_op {

@@ -57,10 +57,22 @@ typedef enum rw_engine_op {
     RW_ENGINE_INTERACT_BEGIN,
     RW_ENGINE_INTERACT_LINE, /* text = one line of an interactive console */
     RW_ENGINE_INTERACT_END,
+    RW_ENGINE_CARRY,      /* text = lines of KEEP answers (or empty): put them in the
+                           * locals of `frame` for the next questions at this stop (pdb's
+                           * __exception__ and __return__ stay from earlier stops); the
+                           * engine forgets them at the next goto. Answers "" */
+    RW_ENGINE_KEEP,       /* the stop's __exception__ / __return__, as a text CARRY
+                           * takes (base64 of their pickle); raised when they cannot
+                           * be pickled or there are none */
 } rw_engine_op;
 
+/* frame of a traceback's frame at an exception stop: RW_ENGINE_TRACEBACK | k, k >= 1 the
+ * k-th frame below the stopped one (pdb's get_stack(f, tb) order). */
+#define RW_ENGINE_TRACEBACK 0x80000000u
+
 /* Asks op about frame `frame` of the stopped thread (0 = outermost, as
- * rw_values_at.frame_index; UINT32_MAX = the newest) and returns its text output in
+ * rw_values_at.frame_index; UINT32_MAX = the newest; RW_ENGINE_TRACEBACK | k a frame
+ * of the exception's traceback) and returns its text output in
  * *out (caller frees). *raised is set when the evaluation raised: *out is then pdb's
  * error text without the "*** " prefix ("NameError: name 'x' is not defined").
  * INTERACT_LINE sets *raised to 2 when the console wants more lines (pdb's "..."

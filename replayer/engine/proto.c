@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define OP_MAX 10 /* the last rw_engine_op (client.h: RW_ENGINE_INTERACT_END) */
+#define OP_MAX 12 /* the last rw_engine_op (client.h: RW_ENGINE_KEEP) */
 
 static uint64_t get64(const uint8_t *p)
 {

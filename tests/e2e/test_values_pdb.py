@@ -1,5 +1,6 @@
 """Values in rewind replay against python3 -m pdb: p, pp, whatis, args, retval (and
-"->value" on return lines), display, commands lists, conditional breakpoints, up/down,
+"->value" on return lines), values in a traceback's frames, __exception__ and __return__
+as pdb leaves them in a frame's locals (generators' resumptions too), display, commands lists, conditional breakpoints, up/down,
 !stmt, unknown commands as statements, and source print what pdb prints.
 
 Each comparison records a program of progs_values/ (with PYTHONUNBUFFERED=1 in both
@@ -132,6 +133,45 @@ class ValuesPdb(rwtest.TestCase):
         self.same_as_pdb("shapes.py", [
             "b 26", "c", "source area", "source Point", "source Point.norm", "source 3",
             "source nothere", "source pts[0].norm"])
+
+
+    def test_traceback_frames(self):
+        # next over a call that raised, then down into the traceback: values there are
+        # the returned frame's own (pdb evaluates in its frame object's locals), and
+        # __exception__ is in the locals of the frame of the exception stop.
+        self.same_as_pdb("tbframes.py", [
+            "b 7", "c", "n", "p sorted(locals())", "p __exception__", "d", "w", "p d",
+            "p exc", "args", "p sorted(locals())", "whatis d", "d", "u", "p exc"])
+
+    def test_return_after_exception(self):
+        # A frame left by an exception: --Return-- with ->None and __return__ None; the
+        # frame shows ->None again in where below the caller's exception stop, and its
+        # values are reached there with down.
+        self.same_as_pdb("tbframes.py", [
+            "b risky", "c", "c", "n", "n", "p __exception__", "p sorted(locals())", "n",
+            "p __return__", "retval", "n", "w", "d", "p n", "args", "u",
+            "p __exception__"])
+
+
+    def test_kept_in_later_stops(self):
+        # pdb never takes __exception__ / __return__ out of a frame's locals: later
+        # stops of the frame see them, and retval in a traceback's frame whose
+        # --Return-- stop was made prints it.
+        self.same_as_pdb("tbframes.py", [
+            "b risky", "c", "c", "n", "n", "n", "p sorted(locals())", "p __exception__",
+            "n", "w", "d", "retval", "p sorted(locals())", "u", "p sorted(locals())", "n",
+            "p sorted(locals())", "p __exception__"])
+
+    def test_generator_resumptions(self):
+        # A generator's frame keeps the __return__ of its yield's --Return-- stop across
+        # resumptions (stop lines and where show ->value); another generator of the same
+        # code, made later, does not have it.
+        self.same_as_pdb("tbgen.py", [
+            "b count", "c", "s", "s", "s", "p __return__", "retval", "s", "s", "s", "s", "s",
+            "w", "p sorted(locals())", "p __return__", "retval", "u", "p sorted(locals())",
+            "d", "s", "s", "s", "s", "s", "w", "p __return__", "b 16", "c",
+            "p sorted(locals())", "p __exception__", "n", "p sorted(locals())",
+            "p __exception__"])
 
 
 class ValuesWithoutEngine(rwtest.TestCase):

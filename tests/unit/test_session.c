@@ -587,6 +587,7 @@ END_TEST
  * 2 + 6k .. 7 + 6k), "x" is k; TRUTH of "eq N" is k == N, of "ge N" k >= N, of "raise"
  * raises. It keeps the positions it was asked at. */
 static rw_values_at seen;
+static rw_values_kept seen_kept[64]; /* seen.kept, copied */
 static uint64_t asked[256];
 static size_t nasked;
 
@@ -600,6 +601,10 @@ static rw_code fake_ask(void *ctx, const rw_values_at *at, rw_values_op op, cons
 {
     (void)ctx, (void)err;
     seen = *at;
+    ck_assert_uint_le(at->nkept, 64);
+    if (at->nkept)
+        memcpy(seen_kept, at->kept, at->nkept * sizeof *at->kept);
+    seen.kept = seen_kept;
     if (nasked < 256)
         asked[nasked++] = at->pos;
     char buf[128];
@@ -667,6 +672,65 @@ START_TEST(test_values_seam)
     rw_session_set_values(f.s, NULL);
     ck_assert_int_eq(rw_session_value(f.s, RW_SESSION_SELECTED, RW_VALUES_P, "x", &out, &raised,
                                       &err), RW_EINVAL);
+    close_fixture(&f);
+}
+END_TEST
+
+/* pdb's __exception__ / __return__ stay in a frame's locals after the stops where bdb
+ * stored them: the provider is told of the frame's earlier exception and --Return--
+ * stops (write_uncaught: 4 EXCEPTION in f, 5 RETURN f, 6 EXCEPTION in <module> with f
+ * as the traceback's frame below it), and a traceback's frame is asked by its place
+ * in the traceback. */
+START_TEST(test_values_kept_stops)
+{
+    fixture f;
+    open_fixture(&f, write_uncaught);
+    rw_session_set_values(f.s, &fake);
+    char *out = NULL;
+    int raised = 0;
+    rw_err err;
+    go_to(&f, 3);
+    ck_assert_int_eq(rw_session_value(f.s, RW_SESSION_SELECTED, RW_VALUES_P, "x", &out,
+                                      &raised, &err), RW_OK);
+    free(out);
+    ck_assert_uint_eq(seen.nkept, 0);
+    ck_assert_int_eq(seen.stop_keeps, 0);
+    go_to(&f, 4); /* the exception stop: its own __exception__ is the engine's */
+    ck_assert_int_eq(rw_session_value(f.s, RW_SESSION_SELECTED, RW_VALUES_P, "x", &out,
+                                      &raised, &err), RW_OK);
+    free(out);
+    ck_assert_uint_eq(seen.nkept, 0);
+    ck_assert_int_eq(seen.stop_keeps, 1);
+    go_to(&f, 5);
+    ck_assert_int_eq(rw_session_value(f.s, RW_SESSION_SELECTED, RW_VALUES_P, "x", &out,
+                                      &raised, &err), RW_OK);
+    free(out);
+    ck_assert_uint_eq(seen.nkept, 1);
+    ck_assert_uint_eq(seen.kept[0].pos, 4);
+    ck_assert_int_eq(seen.kept[0].exact, 1);
+    const rw_stop *st = go_to(&f, 6);
+    ck_assert_uint_eq(st->nframes, 2);
+    ck_assert_uint_eq(st->current, 0);
+    ck_assert_int_eq(rw_session_frame_returned(f.s, 1), 1);
+    ck_assert_int_eq(rw_session_frame_returned(f.s, 0), 0);
+    ck_assert_int_eq(rw_session_value(f.s, 1, RW_VALUES_P, "x", &out, &raised, &err), RW_OK);
+    free(out);
+    ck_assert_uint_eq(seen.frame_index, RW_VALUES_TRACEBACK | 1);
+    ck_assert_uint_eq(seen.nkept, 2);
+    ck_assert_uint_eq(seen.kept[0].pos, 4);
+    ck_assert_uint_eq(seen.kept[1].pos, 5);
+    ck_assert_int_eq(seen.kept[1].exact, 1);
+    ck_assert_int_eq(rw_session_value(f.s, 0, RW_VALUES_P, "x", &out, &raised, &err), RW_OK);
+    free(out);
+    ck_assert_uint_eq(seen.frame_index, RW_VALUES_NEWEST);
+    ck_assert_uint_eq(seen.nkept, 0);
+    /* stops after the position do not count: back at 5, only 4 is before it */
+    go_to(&f, 5);
+    ck_assert_int_eq(rw_session_value(f.s, RW_SESSION_SELECTED, RW_VALUES_P, "x", &out,
+                                      &raised, &err), RW_OK);
+    free(out);
+    ck_assert_uint_eq(seen.nkept, 1);
+    ck_assert_uint_eq(seen.kept[0].pos, 4);
     close_fixture(&f);
 }
 END_TEST
@@ -841,6 +905,7 @@ int main(void)
     const TTest *loop_tests[] = {test_start_and_frames, test_step_rstep_inverse,
                                  test_next_rnext_rreturn, test_breakpoints, test_goto_and_lookups,
                                  test_vocabulary, test_fast_matches_plain, test_values_seam,
+                                 test_values_kept_stops,
                                  test_conditions};
     const TTest *exception_tests[] = {test_uncaught_exception, test_no_uncaught_exception};
     const TTest *threads_tests[] = {test_threads};

@@ -4,9 +4,11 @@
  * _error_exc, _msg_val_func, do_whatis, do_args, do_retval, do_source, _print_lines,
  * default, displayhook; bdb.effective for conditions).
  *
- * run(frame, op, text, extra, sources) -> (raised, text): op is client.h's
+ * run(frame, op, text, extra, sources, carried) -> (raised, text): op is client.h's
  * rw_engine_op; extra is {'__return__': v} at a return event, {'__exception__': (t, v)}
- * at an exception event (as pdb sets them in the frame's locals); sources maps a
+ * at an exception event (as pdb sets them in the frame's locals); carried is CARRY's
+ * text: "ID BASE64" lines, each a pickled dict of those taken by KEEP at an earlier
+ * stop, put in the frame's locals first when ID is "*" or id(frame); sources maps a
  * file's path to its recorded text (linecache, for source). Output the evaluation
  * prints goes into text: as printed (its last newline too) for EXEC, SOURCE and
  * INTERACT_*, without the last newline for the others (a value, pdb's message()). Its imports are made before the evaluation, with the inputs
@@ -16,15 +18,15 @@
 #define RW_ENGINE_EVALPY_H
 
 static const char rw_engine_evalpy[] =
-"import sys, io, traceback, pprint, reprlib, inspect, linecache, code as _code\n"
-"P, PP, WHATIS, EXEC, ARGS, RETVAL, SOURCE, TRUTH, IBEGIN, ILINE, IEND = range(11)\n"
+"import sys, io, traceback, pprint, reprlib, inspect, linecache, pickle, base64, code as _code\n"
+"P, PP, WHATIS, EXEC, ARGS, RETVAL, SOURCE, TRUTH, IBEGIN, ILINE, IEND, CARRY, KEEP = range(13)\n"
 "class _Err(Exception):\n"
 "    pass\n"
 "def _exc_text():\n"
 "    exc_info = sys.exc_info()[:2]\n"
 "    return traceback.format_exception_only(*exc_info)[-1].strip()\n"
 "_console = None\n"
-"def run(frame, op, text, extra, sources):\n"
+"def run(frame, op, text, extra, sources, carried):\n"
 "    global _console\n"
 "    out = io.StringIO()\n"
 "    saved = sys.stdout, sys.stderr, sys.displayhook\n"
@@ -40,6 +42,18 @@ static const char rw_engine_evalpy[] =
 "    try:\n"
 "        g = frame.f_globals\n"
 "        l = frame.f_locals\n"
+"        for line in carried.splitlines():\n"
+"            fid, _, b = line.partition(' ')\n"
+"            if fid != '*' and fid != str(id(frame)):\n"
+"                continue\n"
+"            try:\n"
+"                old = pickle.loads(base64.b64decode(b))\n"
+"            except Exception:\n"
+"                continue\n"
+"            if type(old) is dict:\n"
+"                for k, v in old.items():\n"
+"                    if k in ('__exception__', '__return__'):\n"
+"                        l[k] = v\n"
 "        for k, v in extra.items():\n"
 "            l[k] = v\n"
 "        def getval(arg):\n"
@@ -117,6 +131,13 @@ static const char rw_engine_evalpy[] =
 "                except:\n"
 "                    raise _Err(_exc_text())\n"
 "                message('1' if val else '0')\n"
+"            elif op == KEEP:\n"
+"                if not extra:\n"
+"                    raise _Err('nothing to keep at this stop')\n"
+"                try:\n"
+"                    message('%d %s' % (id(frame), base64.b64encode(pickle.dumps(dict(extra))).decode()))\n"
+"                except:\n"
+"                    raise _Err(_exc_text())\n"
 "            elif op == IBEGIN:\n"
 "                ns = {**g, **l}\n"
 "                _console = _code.InteractiveConsole(ns)\n"
@@ -138,7 +159,7 @@ static const char rw_engine_evalpy[] =
 "    s = out.getvalue()\n"
 "    if raised == 1:\n"
 "        s = s + err\n"
-"    elif op in (P, PP, WHATIS, ARGS, RETVAL, TRUTH) and s.endswith('\\n'):\n"
+"    elif op in (P, PP, WHATIS, ARGS, RETVAL, TRUTH, KEEP) and s.endswith('\\n'):\n"
 "        s = s[:-1]\n"
 "    return raised, s\n";
 

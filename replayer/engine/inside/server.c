@@ -61,6 +61,8 @@ static struct engine {
     int goto_pending;     /* a GOTO awaits its answer (STOPPED, DIVERGED, ENDED, ERROR) */
     pid_t ia_pid;         /* the interact fork, or 0 */
     int ia_fd;
+    char *carried;        /* CARRY's text for frame carried_frame at this stop, or NULL */
+    uint32_t carried_frame;
     /* The recorded thread order (multi-threaded recordings only): sched_pos[i] is the
      * first event of a run of events of thread sched_thread[i]. */
     uint64_t *sched_pos;
@@ -180,12 +182,34 @@ static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text
         cur = PyFrame_GetBack(cur); /* new reference */
     }
     Py_XDECREF(cur);
-    size_t ix = frame_ix == UINT32_MAX ? 0 : frame_ix < n ? n - 1 - frame_ix : SIZE_MAX;
+    size_t ix = frame_ix == UINT32_MAX || (frame_ix & RW_ENGINE_TRACEBACK) ? 0
+                : frame_ix < n ? n - 1 - frame_ix : SIZE_MAX;
     if (ix == SIZE_MAX) {
         *out = strdup("no such frame");
         return;
     }
     PyFrameObject *f = frames[ix];
+    if (frame_ix != UINT32_MAX && (frame_ix & RW_ENGINE_TRACEBACK)) {
+        /* A frame of the traceback below an exception stop, as pdb's get_stack(f, tb)
+         * lists them: the traceback's entries after the stopped frame's own; the frame
+         * has returned, and its object keeps its locals. */
+        PyObject *tb = st->what == PyTrace_EXCEPTION && st->arg && PyTuple_Check(st->arg) &&
+                               PyTuple_GET_SIZE(st->arg) >= 3
+                           ? PyTuple_GET_ITEM(st->arg, 2)
+                           : NULL;
+        if (tb && PyTraceBack_Check(tb) &&
+            ((PyTracebackObject *)tb)->tb_frame == f)
+            tb = (PyObject *)((PyTracebackObject *)tb)->tb_next;
+        for (uint32_t k = frame_ix & ~RW_ENGINE_TRACEBACK; k > 1 && tb && PyTraceBack_Check(tb);
+             k--)
+            tb = (PyObject *)((PyTracebackObject *)tb)->tb_next;
+        if (!tb || !PyTraceBack_Check(tb) || !(frame_ix & ~RW_ENGINE_TRACEBACK)) {
+            *out = strdup("no such frame in the traceback");
+            return;
+        }
+        f = ((PyTracebackObject *)tb)->tb_frame;
+        ix = SIZE_MAX; /* none of the stop's extras */
+    }
     /* The helper's module, made once per fork (an interact fork keeps its console). */
     static PyObject *g;
     if (!g) {
@@ -201,10 +225,12 @@ static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text
         rw_in_resume();
     }
     PyObject *extra = PyDict_New();
-    if (ix == 0 && extra && st->arg) {
-        if (st->what == PyTrace_RETURN)
-            PyDict_SetItemString(extra, "__return__", st->arg);
-        else if (st->what == PyTrace_EXCEPTION && PyTuple_Check(st->arg) &&
+    if (ix == 0 && extra && st->what == PyTrace_RETURN) {
+        /* A frame left by an exception returns NULL to the hook, and None to a Python
+         * trace function: pdb's user_return stores None. */
+        PyDict_SetItemString(extra, "__return__", st->arg ? st->arg : Py_None);
+    } else if (ix == 0 && extra && st->arg) {
+        if (st->what == PyTrace_EXCEPTION && PyTuple_Check(st->arg) &&
                  PyTuple_GET_SIZE(st->arg) >= 2) {
             PyObject *te = PyTuple_GetSlice(st->arg, 0, 2);
             if (te)
@@ -215,9 +241,13 @@ static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text
     PyObject *sources = op == RW_ENGINE_SOURCE ? recorded_sources() : PyDict_New();
     PyObject *fn = g ? PyDict_GetItemString(g, "run") : NULL;
     PyObject *t = PyUnicode_DecodeUTF8(text, (Py_ssize_t)len, "surrogateescape");
-    PyObject *res = fn && t && extra && sources
-                        ? PyObject_CallFunction(fn, "OiOOO", (PyObject *)f, op, t, extra, sources)
+    PyObject *carried = PyUnicode_FromString(E.carried && E.carried_frame == frame_ix
+                                                 ? E.carried : "");
+    PyObject *res = fn && t && extra && sources && carried
+                        ? PyObject_CallFunction(fn, "OiOOOO", (PyObject *)f, op, t, extra,
+                                                sources, carried)
                         : NULL;
+    Py_XDECREF(carried);
     if (res && op == RW_ENGINE_EXEC)
         PyFrame_LocalsToFast(f, 0); /* as pdb's !stmt: assignments reach the frame */
     PyObject *s = NULL;
@@ -367,6 +397,15 @@ static void ask(const stop *st, const rw_eproto_msg *m)
             interact_end();
         return;
     }
+    if (m->op == RW_ENGINE_CARRY) {
+        /* Kept in the engine (C memory, outside the program's allocator's view: the
+         * run goes on as recorded) for the forks of the next questions. */
+        free(E.carried);
+        E.carried = m->text_len ? strndup(m->text, m->text_len) : NULL;
+        E.carried_frame = m->frame;
+        send_value(0, "", 0);
+        return;
+    }
     if (m->op == RW_ENGINE_INTERACT_BEGIN)
         interact_end();
     int fd;
@@ -432,6 +471,8 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
     int saved_errno = errno;
     stop st = {f, what, arg, rw_st.nevents - 1};
     E.target = UINT64_MAX;
+    free(E.carried);
+    E.carried = NULL;
     rw_err err = {0};
     if (rw_writer_flush(rw_st.w, &err) != RW_OK) {
         char msg[400];
