@@ -152,6 +152,15 @@ def main():
         table(A, ["workload", "configuration", "events", "records", "alloc+free records",
                   "chunks", "file MB", "bytes/event", "bytes/record"], rows)
 
+    wherep = os.path.join(HERE, "where.md")
+    if os.path.exists(wherep):
+        A("## Where the time goes\n")
+        A("From bench/record/where.sh (perf's cpu-clock samples: this VM has no hardware "
+          "counters, so cycles and instructions per record are not available; samples "
+          "give seconds per bucket, divided by the records for ns per record), pinned to "
+          "one vCPU, run separately from the timings above and saved in where.md; a build "
+          "from before issue 18's changes and the current one, in the same sitting.\n")
+        A(open(wherep).read().strip() + "\n")
     A("## 6. Exact commands (run in bench/record/workloads; `W` = the workload)\n")
     A("```")
     w0 = WL[0]
