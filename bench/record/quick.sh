@@ -13,16 +13,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 PY=/usr/bin/python3
 case "${1:-}" in -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
-unset PYTHONTRACEMALLOC PYTHONPATH PYTHONHOME
-export REWIND=${REWIND:-$top/build/rewind}
-if [ ! -x "$REWIND" ]; then
-  echo "== building rewind (scripts/build.sh)"
-  "$top/scripts/build.sh" >/dev/null
-fi
-RW_BENCH_MODDIR=$(mktemp -d)
-export RW_BENCH_MODDIR
-trap 'rm -rf "$RW_BENCH_MODDIR"' EXIT
-gcc -O2 -Wall -shared -fPIC $($PY-config --includes) "$here/ctracer_floor.c" \
-    -o "$RW_BENCH_MODDIR/ctracer_floor$($PY-config --extension-suffix)"
-echo "rewind: $("$REWIND" --version 2>&1) ($(git -C "$top" describe --always --dirty 2>/dev/null || echo '?'))"
-cd "$here" && exec $PY quick.py "${1:-3}"
+. "$here/setup.sh"
+cd "$here" && $PY quick.py "${1:-3}"

@@ -13,13 +13,5 @@ top=$(cd "$here/../.." && pwd)
 PY=/usr/bin/python3
 case "${1:-}" in -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 command -v perf >/dev/null || { echo "where.sh: needs perf (apt-get install linux-perf)" >&2; exit 1; }
-unset PYTHONTRACEMALLOC PYTHONPATH PYTHONHOME
-export REWIND=${REWIND:-$top/build/rewind}
-[ -x "$REWIND" ] || "$top/scripts/build.sh" >/dev/null
-RW_BENCH_MODDIR=$(mktemp -d)
-export RW_BENCH_MODDIR
-trap 'rm -rf "$RW_BENCH_MODDIR"' EXIT
-gcc -O2 -Wall -shared -fPIC $($PY-config --includes) "$here/ctracer_floor.c" \
-    -o "$RW_BENCH_MODDIR/ctracer_floor$($PY-config --extension-suffix)"
-echo "rewind: $("$REWIND" --version 2>&1) ($(git -C "$top" describe --always --dirty 2>/dev/null || echo '?'))"
-cd "$here" && exec $PY where.py "${1:-calls.py,mix.py}"
+. "$here/setup.sh"
+cd "$here" && $PY where.py "${1:-calls.py,mix.py}"
