@@ -97,6 +97,8 @@ struct rw_reader {
     size_t ninputs, capinputs;
     uint64_t nevents, nrecords;
     rw_recovery rec;
+    uint64_t scan_off;   /* where the recovery scan stopped (rw_reader_refresh) */
+    size_t scan_frame;   /* the number of the frame there */
     cap_alloc alloc;
 };
 
@@ -790,10 +792,12 @@ static rw_code scan_chunk(rw_reader *r, const uint8_t *p, size_t len, size_t fra
 /* Reads frames from the header on, keeping each good one, until the first bad one or
  * the end. Fails only when not even the metadata frame can be read. index_why says
  * why the index could not be used. */
-static rw_code scan(rw_reader *r, const char *index_why, rw_err *err)
+/* Reads the frames from offset off (frame number frame) to the first one that is not
+ * whole and sound: the recovery of a file without a valid footer, from its header on,
+ * and rw_reader_refresh's, from where the last scan stopped. */
+static rw_code scan(rw_reader *r, uint64_t off, size_t frame, const char *index_why,
+                    rw_err *err)
 {
-    uint64_t off = RW_HEADER_LEN;
-    size_t frame = 0;
     rw_err e = {0};
     const char *why = NULL;
 
@@ -853,6 +857,8 @@ static rw_code scan(rw_reader *r, const char *index_why, rw_err *err)
     if (!r->meta)
         return rw_err_set(err, RW_ECORRUPT, "%s: no metadata frame (the file ends after its header)",
                           r->name);
+    r->scan_off = off;
+    r->scan_frame = frame;
     r->rec.used = 1;
     r->rec.chunks = r->nchunks;
     r->rec.events = r->nevents;
@@ -945,7 +951,22 @@ static rw_code open_common(rw_reader *r, rw_err *err)
         return rc;
     }
     reset_loaded(r);
-    return scan(r, ie.msg, err);
+    return scan(r, RW_HEADER_LEN, 0, ie.msg, err);
+}
+
+rw_code rw_reader_refresh(rw_reader *r, rw_err *err)
+{
+    if (!r->rec.used || r->fd < 0 || r->end)
+        return RW_OK; /* read whole from its index, from memory, or already ended */
+    struct stat st;
+    if (fstat(r->fd, &st) != 0)
+        return rw_err_set(err, RW_EIO, "%s: %s", r->name, strerror(errno));
+    if ((uint64_t)st.st_size <= r->size && r->scan_off == r->size)
+        return RW_OK; /* nothing appended */
+    if ((uint64_t)st.st_size < r->size)
+        return rw_err_set(err, RW_EIO, "%s: the file shrank while being read", r->name);
+    r->size = (uint64_t)st.st_size;
+    return scan(r, r->scan_off, r->scan_frame, "the file ends here for now", err);
 }
 
 rw_code rw_reader_open(const char *path, rw_reader **out, rw_err *err)

@@ -31,6 +31,14 @@ rw_code rw_reader_open_mem(const uint8_t *buf, size_t len, const char *name, rw_
                            rw_err *err);
 void rw_reader_free(rw_reader *r);
 
+/* A reader that a recovery scan opened (no valid footer: a file still being written,
+ * such as the replay engine's own trace) reads the frames appended since, going on
+ * from the first frame the last scan could not read, so that following a growing file
+ * costs its new frames only. Nothing new, or a reader read from its index or from
+ * memory: RW_OK, no change. Not while other threads or cursors use the reader.
+ * RW_EIO when the file cannot be stat'ed or shrank; RW_ENOMEM. */
+rw_code rw_reader_refresh(rw_reader *r, rw_err *err);
+
 /* What recovery found. used == 0 when the file had a valid footer. */
 typedef struct rw_recovery {
     int used;

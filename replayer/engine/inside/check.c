@@ -9,6 +9,7 @@
 struct rw_check {
     const rw_reader *rec;
     rw_cursor *rc;       /* over the recording, only forwards */
+    rw_reader *er;       /* the engine's trace, kept open and refreshed between passes */
     uint64_t next;       /* first position not compared yet (its annotations neither) */
     int compare_allocs;
 };
@@ -37,6 +38,7 @@ void rw_check_free(rw_check *c)
     if (!c)
         return;
     rw_cursor_free(c->rc);
+    rw_reader_free(c->er);
     free(c);
 }
 
@@ -116,10 +118,15 @@ int rw_check_run(rw_check *c, const char *engine_path, uint64_t upto, int partia
 {
     if (upto < c->next)
         return 0;
-    rw_reader *er = NULL;
-    rw_cursor *ec = NULL;
-    if (rw_reader_open(engine_path, &er, err) != RW_OK)
+    /* The engine's trace grows while the program runs: opened once, then only the
+     * frames appended since the last pass are read (reopening it scanned the whole file
+     * every pass, a cost that grew with the square of the run's length). */
+    if (!c->er && rw_reader_open(engine_path, &c->er, err) != RW_OK)
         return -1;
+    if (rw_reader_refresh(c->er, err) != RW_OK)
+        return -1;
+    rw_reader *er = c->er;
+    rw_cursor *ec = NULL;
     int result = -1;
     if (rw_cursor_new(er, 0, SIZE_MAX, &ec, err) != RW_OK)
         goto out;
@@ -176,6 +183,5 @@ int rw_check_run(rw_check *c, const char *engine_path, uint64_t upto, int partia
     }
 out:
     rw_cursor_free(ec);
-    rw_reader_free(er);
     return result;
 }
