@@ -33,6 +33,9 @@ class Signals(rwtest.TestCase):
     def test_keyboard_interrupt_and_sigchld(self):
         self.replay_check("sig_int.py")
 
+    def test_asyncio_signal_handler(self):
+        self.replay_check("sig_asyncio.py")
+
     def test_inputs_name_the_signals(self):
         """The trace holds a SIGNAL record per handler run, at its position."""
         prog = self.copy(os.path.join(test_values.PROGS, "sig_kill.py"))
