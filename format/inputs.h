@@ -165,7 +165,10 @@
     X(FORKPTY, 200, "forkpty")     /* result: the child's pid; data: the master fd */      \
     /* output and signals */                                                               \
     X(OUTPUT, 220, "output")       /* what fd 1 or 2 was given (no call of its own) */     \
-    X(SIGNAL, 221, "signal")       /* a signal handler ran (replay delivers it there) */
+    X(SIGNAL, 221, "signal")       /* Python signal handlers are about to run (key: the   \
+                                    * signal; replay trips it there: recorder/sigwrap.h) */ \
+    X(ITIMER, 222, "setitimer")    /* alarm/setitimer/getitimer (not armed on replay) */   \
+    X(SIGWAIT, 223, "sigwait")     /* pause/sigwait/sigwaitinfo/sigtimedwait */
 
 enum rw_call {
 #define RW_CALL_ENUM(name, num, str) RW_CALL_##name = num,

@@ -21,6 +21,7 @@
 #include "writer.h"
 
 #include "files_int.h"
+#include "sigwrap.h"
 
 /* The wrappers (libc/files*.c, ...) are archive members that the program does not
  * name: an executable that captures inputs links this file, so it names them. */
@@ -142,6 +143,7 @@ void rw_in_start(int mode, rw_reader *replay_from)
     pthread_mutex_unlock(&in.mu);
     rw_in_tls.thread = 1;
     rw_in_tls.seq = 0;
+    rw_sig_next_pos = mode == RW_IN_REPLAY ? 0 : UINT64_MAX;
     atomic_store(&rw_in_global, mode);
 }
 
@@ -200,6 +202,7 @@ void rw_in_restart_child(void)
     in.kept_tail = &in.kept;
     in.w = NULL;
     atomic_store(&in.next_stream, 2);
+    atomic_store(&rw_sig_pending, 0); /* CPython clears its trips in a fork child */
     rw_in_tls.thread = 1;
     rw_in_tls.seq = 0;
 }
@@ -313,6 +316,38 @@ void rw_in_diverge(const char *what, const rw_input *expected)
     _exit(3);
 }
 
+int rw_in_take_signal(uint64_t pos, uint64_t *due)
+{
+    uint32_t s = rw_in_tls.thread;
+    *due = UINT64_MAX;
+    if (s == 0 || s >= MAX_STREAMS ||
+        atomic_load_explicit(&rw_in_global, memory_order_relaxed) != RW_IN_REPLAY)
+        return 0;
+    int sig = 0;
+    rw_in_pause();
+    pthread_mutex_lock(&in.mu);
+    owned *o = fill(s) ? in.head[s] : NULL;
+    if (o && o->in.call == RW_CALL_SIGNAL) {
+        if (o->in.position <= pos) {
+            int64_t v = 0;
+            if (o->in.key_len >= 8)
+                memcpy(&v, o->in.key, 8);
+            sig = v > 0 && v < 65 ? (int)v : -1;
+            in.head[s] = o->next;
+            if (!in.head[s])
+                in.tail[s] = NULL;
+            remember(&o->in);
+            rw_sys_free(o);
+            rw_in_tls.seq++;
+        } else {
+            *due = o->in.position;
+        }
+    }
+    pthread_mutex_unlock(&in.mu);
+    rw_in_resume();
+    return sig;
+}
+
 const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
 {
     if (RW_UNLIKELY(atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL))
@@ -365,5 +400,8 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
                  rw_call_name(call) ? rw_call_name(call) : "?", seen);
         diverged(msg, &o->in);
     }
+    /* A signal handler that ran right after this call (EINTR, raise) is due now. */
+    if (s == 1)
+        rw_sig_replay_poll();
     return &o->in;
 }

@@ -153,6 +153,12 @@ static inline void rw_in_put(uint32_t call, int64_t result, int err, const rw_in
  * record and its bytes stay valid until this thread's next rw_in_take. */
 const rw_input *rw_in_take(uint32_t call, const rw_in_key *k);
 
+/* Replay (recorder/sigwrap.h): when the calling thread's next record is a SIGNAL
+ * logged at a position <= pos, takes it (the thread's last taken record stays valid)
+ * and returns its signal number; otherwise takes nothing, returns 0 and sets *due to
+ * the next record's position if it is a SIGNAL, else UINT64_MAX. */
+int rw_in_take_signal(uint64_t pos, uint64_t *due);
+
 /* Sets errno from g and returns its result (the end of a replayed call). */
 static inline int64_t rw_in_return(const rw_input *g)
 {

@@ -75,7 +75,7 @@
  *              timeout in µs (-1 NULL)                                select with a timeout:
  *                                                                     i64 sec, i64 usec left
  * EPOLL_CREATE kind (0 epoll_create, 1 epoll_create1), arg fd         -
- * EPOLL_CTL    epfd, op, fd, events (0 without an event)  0/-1        -
+ * EPOLL_CTL    epfd, op, fd, events (0: none, or DEL)     0/-1        -
  *              (not data: callers set part of the union)
  * EPOLL_WAIT   kind (0 epoll_wait, 1 epoll_pwait), epfd,  n           n struct epoll_event
  *              maxevents, timeout                                     (12 bytes each)
@@ -1845,9 +1845,9 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     rw_in_key_i64(&k, epfd);
     rw_in_key_i64(&k, op);
     rw_in_key_i64(&k, fd);
-    rw_in_key_i64(&k, ev ? (int64_t)ev->events : 0);
+    rw_in_key_i64(&k, ev && op != EPOLL_CTL_DEL ? (int64_t)ev->events : 0);
     /* Not ev->data: select.epoll sets data.fd only, and the rest of the union is
-     * whatever the stack held. */
+     * whatever the stack held; for EPOLL_CTL_DEL it passes an event it never set. */
     if (m == RW_IN_REPLAY)
         return (int)rw_in_return(rw_in_take(RW_CALL_EPOLL_CTL, &k));
     int r = net.epoll_ctl(epfd, op, fd, ev);

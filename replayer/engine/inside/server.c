@@ -43,6 +43,7 @@
 #include "pysetup.h"
 #include "reader.h"
 #include "recorder.h"
+#include "sigwrap.h"
 #include "source.h"
 #include "state.h"
 #include "threadwrap.h"
@@ -716,6 +717,8 @@ static int eng_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
     if (RW_UNLIKELY(rw_st.nevents > E.target) ||
         RW_UNLIKELY(atomic_load_explicit(&E.bg_div, memory_order_relaxed)))
         at_stop(f, what, arg);
+    if (RW_UNLIKELY(rw_st.nevents >= rw_sig_next_pos)) /* after the stop: not in a fork */
+        rw_sig_replay_poll();
     return rc;
 }
 
@@ -727,6 +730,8 @@ static int eng_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
     if (RW_UNLIKELY(rw_st.nevents > E.target) ||
         RW_UNLIKELY(atomic_load_explicit(&E.bg_div, memory_order_relaxed)))
         at_stop(f, what, arg);
+    if (RW_UNLIKELY(rw_st.nevents >= rw_sig_next_pos))
+        rw_sig_replay_poll();
     return rc;
 }
 

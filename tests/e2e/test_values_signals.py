@@ -1,0 +1,71 @@
+"""Signals on replay (recorder/sigwrap.h, docs/reexecution.md "Signals"): programs
+whose Python signal handlers ran where the kernel (a timer, a child's end) or the
+program itself (os.kill, raise_signal, pthread_kill, KeyboardInterrupt from SIGINT)
+made them run are recorded; `rewind replay` must show with `p` the values the recording
+printed, forwards and after rcontinue, with no divergence, and the engine must send
+no signal and arm no timer.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import rwtest
+import test_values
+
+SEP = test_values.SEP
+
+
+class Signals(rwtest.TestCase):
+    record_elsewhere = test_values.Values.record_elsewhere
+    replay_answers = test_values.Values.replay_answers
+    replay_check = test_values.Values.replay_check
+
+    def test_kill_raise_pthread_kill_to_self(self):
+        self.replay_check("sig_kill.py")
+
+    def test_interval_timer_loop_and_sleep(self):
+        self.replay_check("sig_timer.py")
+
+    def test_keyboard_interrupt_and_sigchld(self):
+        self.replay_check("sig_int.py")
+
+    def test_asyncio_signal_handler(self):
+        self.replay_check("sig_asyncio.py")
+
+    def test_inputs_name_the_signals(self):
+        """The trace holds a SIGNAL record per handler run, at its position."""
+        prog = self.copy(os.path.join(test_values.PROGS, "sig_kill.py"))
+        rec = self.record(prog)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        out = rwtest.rewind("info", "--inputs", rec.trace).stdout
+        # Three os.kill, a raise_signal, a pthread_kill; a handler run after each.
+        self.assertRegex(out, r"\bkill 5\b", out)
+        self.assertRegex(out, r"\bsignal 5\b", out)
+
+    @unittest.skipUnless(shutil.which("strace"), "needs strace")
+    def test_engine_sends_no_signal(self):
+        """Under strace, the replay's engine makes no kill, tgkill, tkill,
+        rt_sigqueueinfo, setitimer or alarm system call (the recording does)."""
+        rec, play_dir = self.record_elsewhere("sig_timer.py")
+        log = os.path.join(tempfile.mkdtemp(prefix="rwsig-"), "strace.log")
+        self.addCleanup(shutil.rmtree, os.path.dirname(log), True)
+        cmds = "break 38\ncontinue\np alarm_left\nquit\n"
+        out = rwtest.run(["strace", "-f", "-qq", "-o", log, "-e",
+                          "trace=kill,tgkill,tkill,rt_sigqueueinfo,rt_tgsigqueueinfo,"
+                          "setitimer,alarm,timer_settime",
+                          rwtest.rewind_bin(), "replay", "t.rwd"],
+                         cwd=play_dir, stdin=cmds)
+        self.assertIn("30", out.stdout, out.stdout + out.stderr)
+        with open(log) as f:
+            calls = [ln for ln in f.read().splitlines() if re.match(r"^\d+\s+\w+\(", ln)]
+        # The debugger ends its engine with a kill of the engine's pid at quit, at most.
+        sent = [c for c in calls if not re.match(r"^\d+\s+kill\(\d+, SIGKILL\)", c)]
+        self.assertEqual(sent, [], "the replay sent a signal or armed a timer")
+
+
+if __name__ == "__main__":
+    unittest.main()
