@@ -956,8 +956,8 @@ static rw_code open_common(rw_reader *r, rw_err *err)
 
 rw_code rw_reader_refresh(rw_reader *r, rw_err *err)
 {
-    if (!r->rec.used || r->fd < 0 || r->end)
-        return RW_OK; /* read whole from its index, from memory, or already ended */
+    if (!r->rec.used || r->fd < 0)
+        return RW_OK; /* read whole from its index, or from memory */
     struct stat st;
     if (fstat(r->fd, &st) != 0)
         return rw_err_set(err, RW_EIO, "%s: %s", r->name, strerror(errno));

@@ -1155,6 +1155,60 @@ START_TEST(load_chunk_from_threads)
 }
 END_TEST
 
+/* A trace still being written (the replay engine follows its own): a reader opened on
+ * its first bytes and refreshed as the rest arrives, in pieces that end inside frames,
+ * reads what a reader opened on the whole file reads, and scans each frame once. */
+START_TEST(refresh_follows_a_growing_file)
+{
+    char *path = trace_path("grow-src.rwd"), *grow = trace_path("grow.rwd");
+    gen g;
+    write_trace(path, 3000, 64, 1, 77, 1, &g);
+    size_t len = 0;
+    uint8_t *buf = rw_test_read_file(path, &len);
+    ck_assert_ptr_nonnull(buf);
+    len -= RW_TRAILER_LEN; /* as if the index were still to come */
+    FILE *f = fopen(grow, "wb");
+    ck_assert_ptr_nonnull(f);
+    size_t done = len / 7;
+    ck_assert_uint_eq(fwrite(buf, 1, done, f), done);
+    fflush(f);
+    rw_reader *r = NULL;
+    rw_err err = {0};
+    ck_assert_msg(rw_reader_open(grow, &r, &err) == RW_OK, "%s", err.msg);
+    uint64_t events = rw_reader_nevents(r), good = rw_reader_recovery(r)->good_bytes;
+    ck_assert_uint_lt(events, g.pos);
+    ck_assert_int_eq(rw_reader_refresh(r, &err), RW_OK); /* nothing new: no change */
+    ck_assert_uint_eq(rw_reader_nevents(r), events);
+    while (done < len) {
+        size_t n = len - done < 4099 ? len - done : 4099; /* cuts frames anywhere */
+        ck_assert_uint_eq(fwrite(buf + done, 1, n, f), n);
+        fflush(f);
+        done += n;
+        ck_assert_msg(rw_reader_refresh(r, &err) == RW_OK, "%s", err.msg);
+        ck_assert_uint_ge(rw_reader_nevents(r), events);
+        ck_assert_uint_ge(rw_reader_recovery(r)->good_bytes, good);
+        events = rw_reader_nevents(r);
+        good = rw_reader_recovery(r)->good_bytes;
+    }
+    fclose(f);
+    ck_assert_uint_eq(good, len);
+    ck_assert_uint_eq(rw_reader_nevents(r), g.pos);
+    ck_assert_ptr_nonnull(rw_reader_end(r));
+    int failed;
+    ck_assert_uint_eq(read_and_check(r, &g, &failed), g.n);
+    ck_assert(!failed);
+    rw_reader *whole = NULL;
+    ck_assert_int_eq(rw_reader_open_mem(buf, len, "grow.rwd", &whole, &err), RW_OK);
+    ck_assert_uint_eq(rw_reader_nchunks(whole), rw_reader_nchunks(r));
+    rw_reader_free(whole);
+    rw_reader_free(r);
+    free(buf);
+    free(g.recs);
+    free(path);
+    free(grow);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *tests[] = {round_trip_every_record, round_trip_untimed_lines, skip_allocations,
@@ -1162,6 +1216,7 @@ int main(void)
                             cut_at_every_byte, flip_every_byte, missing_footer,
                             index_lies_are_caught, cut_short_without_end,
                             wrong_version_and_not_a_trace, definitions_must_be_dense,
-                            chunk_must_continue_numbering, empty_trace, load_chunk_from_threads};
+                            chunk_must_continue_numbering, empty_trace, load_chunk_from_threads,
+                            refresh_follows_a_growing_file};
     return rw_test_main("reader", "core", 300, tests, RW_TEST_N(tests));
 }
