@@ -176,5 +176,5 @@ int main(void)
 {
     const TTest *tests[] = {test_against_model, test_overflow_against_model,
                             test_bytes_per_entry};
-    return rw_test_main("addrmap", "core", 60, tests, RW_TEST_N(tests));
+    return rw_test_main("addrmap", "core", 180, tests, RW_TEST_N(tests));
 }
