@@ -1,4 +1,5 @@
-"""Class statements and a `-m` run: rewind memory against tracemalloc, line by line.
+"""Class statements, a `-m` run and caught exceptions: rewind memory against
+tracemalloc, line by line.
 
 A class is registered in its base's tp_subclasses under an int made from its address
 (PyLong_FromVoidPtr). python3 (non-PIE) takes a type object from glibc's brk heap, below
@@ -40,6 +41,7 @@ class ClassStatementsEqualTracemalloc(rwtest.TestCase):
         cls.dir = tempfile.mkdtemp(prefix="rewind-memcls-")
         cls.addClassCleanup(shutil.rmtree, cls.dir, ignore_errors=True)
         shutil.copy(os.path.join(PROGS, "classes.py"), cls.dir)
+        shutil.copy(os.path.join(PROGS, "caught.py"), cls.dir)
         shutil.copytree(os.path.join(PROGS, "classpkg"), os.path.join(cls.dir, "classpkg"))
         cls.snap_line = snapshot_list_line()
 
@@ -106,6 +108,27 @@ class ClassStatementsEqualTracemalloc(rwtest.TestCase):
         out, tm, rw = self.compare(["-m", "classpkg"], path, "module")
         self.assertIn("total 102", out)
         self.check_file(path, tm, rw, classes=3)
+
+    def test_exception_through_a_running_frame(self):
+        # python3 makes main()'s frame object when check()'s exception passes through
+        # it (PyTraceBack_Here), on the line of the call, and it lives while main()
+        # runs; tracing mode made it at main()'s CALL. rewind memory counts it where
+        # python3 has it, and leaves out the (type, value, traceback) tuple that
+        # tracing mode packs for each exception event (docs/memory.md, cause 8).
+        path = os.path.join(self.dir, "caught.py")
+        out, tm, rw = self.compare(["caught.py"], path, "caught")
+        self.assertIn("[17]", out)
+        lines = {k for k in set(tm) | set(rw) if k[0] == path}
+        self.assertGreaterEqual(len(lines), 6)
+        diffs = {k: diff(tm, rw, k) for k in lines
+                 if explained(tm.get(k, collections.Counter()),
+                              rw.get(k, collections.Counter())) != "equal"}
+        self.assertEqual(diffs, {})
+        with open(path) as f:
+            call = next(n for n, t in enumerate(f, 1) if "total += check(n)" in t)
+        frame = tm[(path, call)]
+        self.assertEqual(sum(frame.values()), 1, frame)  # main()'s frame object alone
+        self.assertGreater(next(iter(frame)), 100)
 
 
 if __name__ == "__main__":
