@@ -18,11 +18,35 @@
 
 #include "error.h"
 
-/* The process-wide region: 1 TiB at 32 TiB, far from where the kernel puts the
- * executable, brk, mmaps and the stack, with or without randomisation, and above
- * AddressSanitizer's shadow memory (which ends near 16 TiB). */
+/* The process-wide regions (rw_detalloc_install). Python's memory comes from two of
+ * them, placed where a plain run of Debian's python3 (a non-PIE executable) has it, so that
+ * an int made from an address (PyLong_FromVoidPtr, id()) has the same number of digits:
+ *
+ * - the high region, 1 TiB at 32 TiB: obmalloc's arenas and the frame stack's chunks
+ *   (plain python3: mmap, at 2^46 or so), RAW blocks of the C library's mmap threshold or
+ *   more (plain: mmap), and RAW blocks of threads other than the main one (plain: a
+ *   thread's own malloc arena, mmapped). Far from where the kernel puts the executable,
+ *   brk, mmaps and the stack, with or without randomisation, and above AddressSanitizer's
+ *   shadow memory (which ends near 16 TiB). Ints made from its addresses have two 30-bit
+ *   digits, as from plain mmap addresses.
+ * - the low region, 768 MiB from 256 MiB up to 1 GiB (2^30): the main thread's smaller RAW
+ *   blocks (plain: glibc's brk heap, which starts after the non-PIE executable, below
+ *   1 GiB + 11 MiB even with randomisation): type objects, large dicts' tables, big
+ *   objects of obmalloc's overflow. Ints made from its addresses have one digit (28 bytes,
+ *   not 32), as in a plain run. The rewind executable is non-PIE too and ends near 40 MiB,
+ *   so its own brk heap has 200 MiB before it meets the region (glibc then continues with
+ *   mmap); below AddressSanitizer's low shadow (from 2 GiB). When the range cannot be had
+ *   (taken, say, by a randomised brk) there is no low region and every block is high. */
 #define RW_DETALLOC_BASE ((uintptr_t)0x200000000000ull)
 #define RW_DETALLOC_RESERVE ((size_t)1 << 40)
+#define RW_DETALLOC_LOW_BASE ((uintptr_t)0x10000000u)
+#define RW_DETALLOC_LOW_RESERVE ((size_t)0x30000000u)
+/* glibc's default mmap threshold and the largest its dynamic rule raises it to
+ * (mallopt(3), M_MMAP_THRESHOLD): a main-thread RAW block goes low while its glibc chunk
+ * size is below the threshold; freeing a high block above it raises it to that block's
+ * size, as glibc does when it unmaps an mmapped chunk. */
+#define RW_DETALLOC_MMAP_THRESHOLD ((size_t)128 << 10)
+#define RW_DETALLOC_MMAP_THRESHOLD_MAX ((size_t)32 << 20)
 
 typedef struct rw_detalloc rw_detalloc;
 
@@ -91,14 +115,15 @@ void rw_detalloc_unlock(rw_detalloc *a);
 
 /* ---- the process-wide instance, as Python's memory ---- */
 
-/* Reserves the process-wide region at RW_DETALLOC_BASE and makes it the base of
- * PYMEM_DOMAIN_RAW (PyMem_SetAllocator) and obmalloc's arena allocator
- * (PyObject_SetArenaAllocator, which 3.11's _PyObject_VirtualAlloc also uses, for the
- * frame stack's chunks). Call it first, before anything calls PyMem_* or configures the
- * interpreter: blocks allocated earlier stay the C library's (freed there). A second
- * call does nothing. When the region cannot be had, returns RW_EIO and Python keeps
- * the C library's allocator (the run works; its addresses will not repeat). Not
- * thread-safe: call it while the process has one thread. */
+/* Reserves the process-wide regions (RW_DETALLOC_BASE, and RW_DETALLOC_LOW_BASE when it
+ * can be had) and makes them the base of PYMEM_DOMAIN_RAW (PyMem_SetAllocator) and
+ * obmalloc's arena allocator (PyObject_SetArenaAllocator, which 3.11's
+ * _PyObject_VirtualAlloc also uses, for the frame stack's chunks), split between them as
+ * above. The calling thread is the main thread. Call it first, before anything calls
+ * PyMem_* or configures the interpreter: blocks allocated earlier stay the C library's
+ * (freed there). A second call does nothing. When the high region cannot be had,
+ * returns RW_EIO and Python keeps the C library's allocator (the run works; its addresses
+ * will not repeat). Not thread-safe: call it while the process has one thread. */
 rw_code rw_detalloc_install(rw_err *err);
 
 /* Puts detalloc back under Python's RAW domain (and MEM/OBJ for PYTHONMALLOC=malloc)
@@ -109,8 +134,12 @@ rw_code rw_detalloc_install(rw_err *err);
  * Blocks allocated in between stay the C library's. */
 void rw_detalloc_after_preinit(void);
 
-/* The process-wide instance, or NULL before rw_detalloc_install (for figures). */
+/* The process-wide high instance, or NULL before rw_detalloc_install (for figures). */
 rw_detalloc *rw_detalloc_global(void);
+
+/* The process-wide low instance, or NULL before rw_detalloc_install or when the low
+ * range could not be had. */
+rw_detalloc *rw_detalloc_global_low(void);
 
 /* Turns address-space randomisation off for this process: when personality() lacks
  * ADDR_NO_RANDOMIZE, sets it and re-executes /proc/self/exe with argv (the process's

@@ -1,7 +1,8 @@
 /* detalloc as Python's memory (detalloc.h, "the process-wide instance"): the base of
  * the RAW domain and obmalloc's arena allocator, so that every Python object lives in
- * the region at RW_DETALLOC_BASE. obmalloc (the MEM and OBJ domains) carves its small
- * objects from arenas and sends larger requests to RAW, so both land here.
+ * one of the regions at RW_DETALLOC_BASE and RW_DETALLOC_LOW_BASE. obmalloc (the MEM and
+ * OBJ domains) carves its small objects from arenas (high) and sends larger requests to
+ * RAW, which the main thread takes low while glibc would take them from its brk heap.
  *
  * Uses CPython internals (Py_BUILD_CORE): _PyRuntime.preconfig, to tell which
  * allocators PYTHONMALLOC or -X dev chose.
@@ -12,6 +13,7 @@
 #include "internal/pycore_runtime.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,28 +21,114 @@
 
 /* Owner: this file. Written once by rw_detalloc_install while the process has one
  * thread, before any PyMem call; read by every hook after. Global because CPython's
- * allocator hooks get only the ctx we give them and fork handlers get none. */
-static rw_detalloc *g;
+ * allocator hooks get only the ctx we give them and fork handlers get none. g is the
+ * high region, lo the low one (NULL when it could not be had). */
+static rw_detalloc *g, *lo;
+
+/* 1 in the thread that called rw_detalloc_install (and in a child forked by it): the
+ * thread whose RAW blocks glibc would take from its brk heap (detalloc.h). */
+static __thread int main_thread;
+
+/* glibc's mmap threshold as its dynamic rule moves it (detalloc.h). Read and written
+ * without the GIL by any thread: relaxed atomics, a racy update is as good as another. */
+static _Atomic size_t mmap_threshold = RW_DETALLOC_MMAP_THRESHOLD;
 
 enum { ARENA_ALIGN = 4096 }; /* obmalloc carves 4 KiB pools from an arena */
 
-/* When the region is full (1 TiB) the C library serves, addresses no longer repeat. */
+/* glibc's chunk size for a request of n bytes (request2size: 8 bytes of header, 16-byte
+ * alignment, at least 32). */
+static inline size_t chunk_size(size_t n)
+{
+    size_t c = (n + 8 + 15) & ~(size_t)15;
+    return c < 32 ? 32 : c;
+}
+
+/* The region a new RAW block of n bytes comes from: where glibc would put it. */
+static inline rw_detalloc *region_for(size_t n)
+{
+    if (lo && main_thread &&
+        chunk_size(n) < atomic_load_explicit(&mmap_threshold, memory_order_relaxed))
+        return lo;
+    return g;
+}
+
+/* After a block of the high region of usable size have is freed: glibc raises its
+ * threshold to the size of an mmapped chunk that it unmaps above the threshold (blocks of
+ * the high region below the threshold are threads' heap blocks, not mmapped). */
+static inline void note_high_free(size_t have)
+{
+    size_t mapped = (have + 16 + 4095) & ~(size_t)4095;
+    size_t t = atomic_load_explicit(&mmap_threshold, memory_order_relaxed);
+    if (mapped > t && mapped <= RW_DETALLOC_MMAP_THRESHOLD_MAX)
+        atomic_store_explicit(&mmap_threshold, mapped, memory_order_relaxed);
+}
+
+/* When a region is full the other one serves, and when both are (1 TiB) the C library:
+ * addresses then no longer repeat. */
 static void *raw_malloc(void *ctx, size_t n)
 {
-    void *p = rw_detalloc_malloc(g, n);
+    rw_detalloc *r = region_for(n);
+    void *p = rw_detalloc_malloc(r, n);
+    if (RW_UNLIKELY(p == NULL) && r != g)
+        p = rw_detalloc_malloc(g, n);
     return RW_LIKELY(p != NULL) ? p : malloc(n ? n : 1);
 }
 
 static void *raw_calloc(void *ctx, size_t nelem, size_t elsize)
 {
-    void *p = rw_detalloc_calloc(g, nelem, elsize);
+    size_t n = nelem * elsize; /* only to choose the region: detalloc checks overflow */
+    rw_detalloc *r = region_for(n);
+    void *p = rw_detalloc_calloc(r, nelem, elsize);
+    if (RW_UNLIKELY(p == NULL) && r != g)
+        p = rw_detalloc_calloc(g, nelem, elsize);
     return RW_LIKELY(p != NULL) ? p : calloc(nelem ? nelem : 1, elsize ? elsize : 1);
+}
+
+static void raw_free(void *ctx, void *p)
+{
+    if (lo && rw_detalloc_owns(lo, p)) {
+        rw_detalloc_dealloc(lo, p);
+        return;
+    }
+    if (RW_LIKELY(rw_detalloc_owns(g, p)))
+        note_high_free(rw_detalloc_usable_size(g, p));
+    rw_detalloc_dealloc(g, p); /* NULL, or the C library's block */
+}
+
+/* Moves block p of a (usable size have) to a new block of n bytes of region r, or of
+ * the C library when r is full. NULL (p untouched) when nothing can be had. */
+static void *move_block(rw_detalloc *a, void *p, size_t have, rw_detalloc *r, size_t n)
+{
+    void *q = rw_detalloc_malloc(r, n);
+    if (!q)
+        q = malloc(n ? n : 1);
+    if (q) {
+        memcpy(q, p, have < n ? have : n);
+        if (a == g)
+            note_high_free(have);
+        rw_detalloc_dealloc(a, p);
+    }
+    return q;
 }
 
 static void *raw_realloc(void *ctx, void *p, size_t n)
 {
+    if (!p)
+        return raw_malloc(ctx, n);
+    if (lo && rw_detalloc_owns(lo, p)) {
+        /* glibc keeps a heap block in its heap while it stays below the threshold (in
+         * place when it can) and takes it to mmap beyond. */
+        if (chunk_size(n) < atomic_load_explicit(&mmap_threshold, memory_order_relaxed)) {
+            void *q = rw_detalloc_realloc(lo, p, n);
+            if (RW_LIKELY(q != NULL))
+                return q;
+        }
+        return move_block(lo, p, rw_detalloc_usable_size(lo, p), g, n);
+    }
+    /* A high block stays high (glibc mremaps an mmapped chunk; a thread's heap block
+     * stays in its heap), a block of the C library stays there. */
     void *q = rw_detalloc_realloc(g, p, n);
-    if (RW_LIKELY(q != NULL) || !p || !rw_detalloc_owns(g, p))
+    if (RW_LIKELY(q != NULL) || !rw_detalloc_owns(g, p))
         return q;
     /* The region is full: move the block to the C library. */
     q = malloc(n ? n : 1);
@@ -50,11 +138,6 @@ static void *raw_realloc(void *ctx, void *p, size_t n)
         rw_detalloc_dealloc(g, p);
     }
     return q;
-}
-
-static void raw_free(void *ctx, void *p)
-{
-    rw_detalloc_dealloc(g, p);
 }
 
 static void *arena_alloc(void *ctx, size_t size)
@@ -75,10 +158,14 @@ static const PyMemAllocatorEx raw_hooks = {NULL, raw_malloc, raw_calloc, raw_rea
 static void fork_prepare(void)
 {
     rw_detalloc_lock(g);
+    if (lo)
+        rw_detalloc_lock(lo);
 }
 
 static void fork_done(void)
 {
+    if (lo)
+        rw_detalloc_unlock(lo);
     rw_detalloc_unlock(g);
 }
 
@@ -94,6 +181,10 @@ rw_code rw_detalloc_install(rw_err *err)
         rw_detalloc_free(a);
         return rw_err_set(err, RW_ENOMEM, "detalloc: cannot register fork handlers");
     }
+    rw_err lerr = {0};
+    if (rw_detalloc_new(RW_DETALLOC_LOW_BASE, RW_DETALLOC_LOW_RESERVE, &lo, &lerr) != RW_OK)
+        lo = NULL; /* every block high: addresses still repeat when this repeats */
+    main_thread = 1;
     g = a;
     PyMem_SetAllocator(PYMEM_DOMAIN_RAW, (PyMemAllocatorEx *)&raw_hooks);
     PyObjectArenaAllocator arenas = {NULL, arena_alloc, arena_free};
@@ -128,4 +219,9 @@ void rw_detalloc_after_preinit(void)
 rw_detalloc *rw_detalloc_global(void)
 {
     return g;
+}
+
+rw_detalloc *rw_detalloc_global_low(void)
+{
+    return lo;
 }

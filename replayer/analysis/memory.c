@@ -108,6 +108,16 @@ struct rw_mem {
     uint8_t *code_seen;    /* CodeDef id -> a CALL of it was replayed */
     uint64_t *gen_frame;   /* CodeDef id of a generator-like code -> the size of its
                             * frame object (0 = not known yet) */
+    /* The frame object that tracing mode made for the frame at each depth of each
+     * thread and decide_held dropped (size 0: none): revive_frame_object brings it
+     * back when an exception passes through that frame. Indexed [thread][depth]. */
+    struct fobj_stack {
+        struct fobj {
+            uint64_t addr, size;
+        } *v;
+        uint32_t cap;
+    } *fobj;
+    uint32_t nfobj;
 
     /* timeline */
     rw_timebase timebase;  /* the trace's; samples run from its start_tick */
@@ -453,6 +463,9 @@ static void reset_state(rw_mem *m)
         memset(m->code_seen, 0, m->ncodes + 1);
     if (m->gen_frame)
         memset(m->gen_frame, 0, (m->ncodes + 1) * sizeof *m->gen_frame);
+    for (uint32_t i = 0; i < m->nfobj; i++)
+        if (m->fobj[i].v)
+            memset(m->fobj[i].v, 0, m->fobj[i].cap * sizeof *m->fobj[i].v);
     m->next_progress = PROGRESS_EVERY;
     for (uint32_t i = 0; i < m->ncache; i++)
         m->cache[i].valid = 0;
@@ -528,6 +541,9 @@ void rw_mem_free(rw_mem *m)
     free(m->scratch);
     free(m->code_seen);
     free(m->gen_frame);
+    for (uint32_t i = 0; i < m->nfobj; i++)
+        free(m->fobj[i].v);
+    free(m->fobj);
     free(m->cache);
     free(m->tl_max);
     free(m->tl_last);
@@ -603,6 +619,7 @@ static rw_code flush_held(rw_mem *m, rw_err *err)
     return RW_OK;
 }
 
+#define EXC_TUPLE_SIZE 64 /* 16 (PyGC_Head) + 24 (PyTupleObject) + 3 * 8 */
 #define CO_GENLIKE (0x20 | 0x80 | 0x200) /* CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR */
 
 /* Tracing mode's own allocations. CPython 3.11's call_trace() makes the frame object
@@ -619,9 +636,85 @@ static rw_code flush_held(rw_mem *m, rw_err *err)
  * generator of that code) is remembered. At a later CALL of that code, the last
  * allocation before it is the frame object of a generator's first resume when it has
  * that size; otherwise it is the program's (a resumed generator makes none). */
+/* The slot of the frame at depth of thread, grown as needed; NULL when out of memory
+ * (the frame object is then not revived). */
+static struct fobj *fobj_slot(rw_mem *m, uint32_t thread, uint32_t depth)
+{
+    if (thread >= m->nfobj) {
+        uint32_t n = m->nfobj ? m->nfobj : 8;
+        while (n <= thread)
+            n *= 2;
+        struct fobj_stack *ns = realloc(m->fobj, (size_t)n * sizeof *ns);
+        if (!ns)
+            return NULL;
+        memset(ns + m->nfobj, 0, (size_t)(n - m->nfobj) * sizeof *ns);
+        m->fobj = ns;
+        m->nfobj = n;
+    }
+    struct fobj_stack *st = &m->fobj[thread];
+    if (depth >= st->cap) {
+        uint32_t n = st->cap ? st->cap : 64;
+        while (n <= depth)
+            n *= 2;
+        struct fobj *nv = realloc(st->v, (size_t)n * sizeof *nv);
+        if (!nv)
+            return NULL;
+        memset(nv + st->cap, 0, (size_t)(n - st->cap) * sizeof *nv);
+        st->v = nv;
+        st->cap = n;
+    }
+    return &st->v[depth];
+}
+
+/* Remembers (or forgets, size 0) the frame object dropped at CALL ev. */
+static void note_frame_object(rw_mem *m, const rw_event *ev, uint64_t addr, uint64_t size)
+{
+    struct fobj *f = size || (ev->thread < m->nfobj && ev->depth < m->fobj[ev->thread].cap)
+                         ? fobj_slot(m, ev->thread, ev->depth)
+                         : NULL;
+    if (f) {
+        f->addr = addr;
+        f->size = size;
+    }
+}
+
+/* An exception passing through a frame: a plain run makes the frame's object there
+ * (PyTraceBack_Here), which lives as long as the frame or the traceback, at the line
+ * the exception passed. Under tracing mode that object was made at the frame's CALL
+ * and left out (decide_held); it is the same object, freed at the same moment, so it
+ * becomes a block allocated here. Not for StopIteration: FOR_ITER reports the one a
+ * Python __next__ raised to the frame that loops, which makes no traceback entry. */
+static rw_code revive_frame_object(rw_mem *m, const rw_event *ev, rw_err *err)
+{
+    if (ev->thread >= m->nfobj || ev->depth >= m->fobj[ev->thread].cap)
+        return RW_OK;
+    struct fobj *f = &m->fobj[ev->thread].v[ev->depth];
+    if (!f->size)
+        return RW_OK;
+    const char *name = rw_defs_name_text(rw_reader_defs(m->r), ev->name);
+    if (name && (!strcmp(name, "StopIteration") || !strcmp(name, "StopAsyncIteration")))
+        return RW_OK;
+    held_alloc h;
+    memset(&h, 0, sizeof h);
+    h.ev.kind = RW_K_ALLOC_OBJ;
+    h.ev.thread = ev->thread;
+    h.ev.pos = ev->pos;
+    h.ev.tick = ev->tick;
+    h.ev.addr = f->addr;
+    h.ev.size = f->size;
+    f->size = 0;
+    if (rw_addrmap_get(&m->live, h.ev.addr, NULL))
+        return RW_OK; /* the address holds another block: the object is gone */
+    RW_TRY(alloc_site(m, &h.ev, &h.site, err));
+    RW_TRY(apply_alloc(m, &h, err));
+    m->u.revived_frames++;
+    return RW_OK;
+}
+
 static void decide_held(rw_mem *m, const rw_event *ev)
 {
     int undecided = m->nheld && !m->held[m->nheld - 1].keep;
+    int dropped = 0;
     if (ev->kind == RW_K_CALL && undecided && !m->o.keep_tracer_allocs) {
         const rw_defs *d = rw_reader_defs(m->r);
         uint32_t c = ev->code;
@@ -635,14 +728,31 @@ static void decide_held(rw_mem *m, const rw_event *ev)
                 h[1].ev.kind == RW_K_ALLOC_MEM && h[0].ev.thread == ev->thread) {
                 if (genlike)
                     m->gen_frame[c] = h[0].ev.size;
+                note_frame_object(m, ev, h[0].ev.addr, h[0].ev.size);
                 m->nheld = 0;
                 m->u.tracer_allocs += 2;
+                dropped = 1;
             } else if (h[n - 1].ev.kind == RW_K_ALLOC_OBJ &&
                        (!genlike || (c < m->ncodes && m->gen_frame[c] &&
                                      h[n - 1].ev.size == m->gen_frame[c]))) {
+                note_frame_object(m, ev, h[n - 1].ev.addr, h[n - 1].ev.size);
                 m->nheld--;
                 m->u.tracer_allocs++;
+                dropped = 1;
             }
+        }
+    }
+    if (ev->kind == RW_K_CALL && !dropped)
+        note_frame_object(m, ev, 0, 0);
+    /* call_exc_trace() hands the trace function (type, value, traceback) in a tuple it
+     * packs right before the EXCEPTION record: a 3-tuple (GC header, tuple header and
+     * three items, 64 bytes) of tracing mode's own, often off the free list. */
+    if (ev->kind == RW_K_EXCEPTION && undecided && !m->o.keep_tracer_allocs) {
+        const held_alloc *h = &m->held[m->nheld - 1];
+        if (h->ev.kind == RW_K_ALLOC_OBJ && h->ev.size == EXC_TUPLE_SIZE &&
+            h->ev.thread == ev->thread) {
+            m->nheld--;
+            m->u.tracer_allocs++;
         }
     }
     if (ev->kind == RW_K_CALL && ev->code < m->ncodes)
@@ -736,6 +846,8 @@ static rw_code run(rw_mem *m, uint64_t pos, uint64_t stop_alloc, rw_err *err)
         }
         if (RW_IS_FREE(ev.kind))
             apply_free(m, &ev);
+        else if (ev.kind == RW_K_EXCEPTION && !m->o.keep_tracer_allocs)
+            RW_TRY(revive_frame_object(m, &ev, err));
         /* After event k the state is that of position k + 1; an annotation belongs to
          * the position of the event after it. */
         m->u.pos = RW_IS_EVENT(ev.kind) ? ev.pos + 1 : ev.pos;

@@ -77,6 +77,9 @@ typedef struct rw_mem_usage {
     uint64_t records;         /* records replayed (events and annotations) */
     uint64_t allocs, frees, ignored_frees;
     uint64_t tracer_allocs;   /* allocations of tracing mode itself, left out */
+    uint64_t revived_frames;  /* of those, frame objects counted again when an exception
+                               * passed through their frame (a plain run makes them
+                               * there); counted in allocs too */
     uint64_t tracebacks;      /* distinct tracebacks interned */
     uint64_t sites;           /* distinct allocation sites (traceback, thread, domain) */
     uint64_t map_bytes;       /* heap held by the live-block map (addrmap.h) */

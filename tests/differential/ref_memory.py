@@ -44,7 +44,7 @@ def preimported():
                    if n not in _START} - {""})
 
 snapshots = {}
-COMPILE_LINE = 0     # set below: the line of main() that compiles the script
+COMPILE_LINE = 0     # set below: the line of c_runner() that compiles and runs the script
 
 
 def take(label):
@@ -78,6 +78,53 @@ def write(out):
         json.dump({"snapshots": result, "preimported": before}, fp)
 
 
+def c_runner():
+    """PyRun_FileExFlags over the source in memory (fmemopen), through ctypes: runs the
+    script as `python3 SCRIPT` does (_PyRun_SimpleFileObject's pyrun_file), whose AST
+    arena (8 KiB blocks) stays allocated while the script runs, and without what the
+    builtin compile() adds: its first call sets up the ast module's 120 node types
+    (PyAST_Check, about 200 KB) that a plain run makes only at the program's first
+    compile() (the import of a module from source, say). ctypes and what it imports are
+    taken out of sys.modules again, so that the program's own imports of them are
+    traced."""
+    mods = set(sys.modules)
+    import ctypes
+    libc = ctypes.CDLL(None)
+    fmemopen = libc.fmemopen
+    fmemopen.argtypes = (ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p)
+    fmemopen.restype = ctypes.c_void_p
+    run = ctypes.pythonapi.PyRun_FileExFlags
+    run.argtypes = (ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.py_object,
+                    ctypes.py_object, ctypes.c_int, ctypes.c_void_p)
+    run.restype = ctypes.py_object
+    for name in set(sys.modules) - mods:
+        del sys.modules[name]
+
+    def runner(source, filename, globs):
+        global COMPILE_LINE
+        fp = fmemopen(source, len(source), b"r")
+        if not fp:
+            raise OSError("fmemopen failed")
+        COMPILE_LINE = sys._getframe().f_lineno + 1
+        return run(fp, filename, 257, globs, globs, 1, None)   # Py_file_input, closeit
+    return runner
+
+
+def get_importer(path):
+    """What python3's main does with the script's path before it runs it
+    (pymain_get_importer, PyImport_GetImporter): look its importer up through
+    sys.path_hooks and cache it (None: a script is not a directory or a zip file)."""
+    if path in sys.path_importer_cache:
+        return
+    sys.path_importer_cache[path] = None
+    for hook in sys.path_hooks:
+        try:
+            sys.path_importer_cache[path] = hook(path)
+            return
+        except ImportError:
+            continue
+
+
 class SysWithSnapshotAtExit:
     """unittest.main's view of sys: sys.exit takes the snapshot first."""
 
@@ -90,7 +137,6 @@ class SysWithSnapshotAtExit:
 
 
 def main():
-    global COMPILE_LINE
     out, lines, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
     status = 0
     try:
@@ -118,16 +164,17 @@ def main():
             filename = os.path.abspath(progname)
             sys.argv = list(argv)
             sys.path[0] = os.path.dirname(filename)
+            run_c = c_runner()
+            source = source.encode()
             before.extend(preimported())
             _tracemalloc.start(1)
-            COMPILE_LINE = sys._getframe().f_lineno + 1
-            code = compile(source, filename, "exec")
+            get_importer(progname)
             module = types.ModuleType("__main__")
             sys.modules["__main__"] = module
             globs = module.__dict__
             globs.update({"__file__": progname, "__builtins__": builtins,
                           "__cached__": None, "__rewind_snapshot__": take})
-            exec(code, globs)
+            run_c(source, filename.encode(), globs)
     except SystemExit as exc:
         status = exc.code
     except BaseException:  # the program's uncaught exception, printed as python3 does

@@ -427,10 +427,101 @@ START_TEST(test_format_size)
 }
 END_TEST
 
+/* A trace where f raises exception `name` on line 4 and catches it on line 5: tracing
+ * mode made f's frame object and line array before its CALL and packed the exception
+ * event's (type, value, traceback) tuple; a plain run makes the frame object when
+ * the exception passes through f (PyTraceBack_Here), on line 4. */
+static char *write_exc_trace(const char *name)
+{
+    char *path = rw_test_path("memexc.rwd");
+    rw_writer_opts o;
+    rw_writer_opts_default(&o);
+    o.flush_ms = 0;
+    Rewind__Metadata meta = REWIND__METADATA__INIT;
+    meta.start_tick = 1000;
+    meta.ns_per_tick = 1.0;
+    meta.run_kind = "script";
+    meta.run_target = "a.py";
+    rw_writer *w = NULL;
+    rw_err err = {0};
+    ck_assert_msg(rw_writer_open(path, &o, 1, &meta, &w, &err) == RW_OK, "%s", err.msg);
+    rw_writer_def_file(w, 1, "/t/a.py", src_a, sizeof src_a - 1, 1);
+    rw_writer_def_code(w, 1, 1, "<module>", "<module>", 1, 0, NULL, 0);
+    rw_writer_def_code(w, 2, 1, "f", "f", 3, 0, NULL, 0);
+    rw_writer_def_thread(w, 1, 1, 1, "MainThread", 1);
+    rw_writer_def_name(w, 1, name);
+    rw_stream *s = rw_writer_stream(w);
+    uint64_t t = 1000;
+#define EV(kind, w1) rw_stream_put(s, RW_REC(kind, t += 10), (w1))
+#define AN(kind, size, addr) rw_stream_put(s, RW_REC(kind, size), (addr))
+    rw_stream_put(s, RW_REC(RW_K_THREAD, t), 1);
+    EV(RW_K_CALL, 1 | (uint64_t)1 << 32);      /* 0 <module> line 1 */
+    EV(RW_K_LINE, 2);                          /* 1 */
+    AN(RW_K_ALLOC_OBJ, 176, 0x3000);           /*   f's frame object: tracing's */
+    AN(RW_K_ALLOC_MEM, 40, 0x3100);            /*   f's line array: tracing's */
+    EV(RW_K_CALL, 2 | (uint64_t)3 << 32);      /* 2 f line 3 */
+    EV(RW_K_LINE, 4);                          /* 3 */
+    AN(RW_K_ALLOC_OBJ, 48, 0x4000);            /*   the exception's args: (a,4) */
+    AN(RW_K_ALLOC_OBJ, 64, 0x5000);            /*   call_exc_trace's tuple: tracing's */
+    rw_stream_put_text(s, RW_REC(RW_K_EXCEPTION, t += 10), 1, "1", 1); /* 4 */
+    EV(RW_K_LINE, 5);                          /* 5 */
+    EV(RW_K_RETURN, 0);                        /* 6 f returns */
+    AN(RW_K_FREE_OBJ, 0, 0x3000);              /*   its frame object dies with it */
+    EV(RW_K_LINE, 6);                          /* 7; the end is position 8 */
+#undef EV
+#undef AN
+    Rewind__RunEnd end = REWIND__RUN_END__INIT;
+    end.stop_reason = "exit";
+    ck_assert_msg(rw_writer_close(w, &end, NULL, &err) == RW_OK, "%s", err.msg);
+    return path;
+}
+
+static void exc_case(const char *name, const rw_mem_opts *o, uint64_t at5, uint64_t at7,
+                     uint64_t tracer, uint64_t revived)
+{
+    rw_err err = {0};
+    char *path = write_exc_trace(name);
+    fixture f = {path, NULL, NULL};
+    ck_assert_msg(rw_reader_open(path, &f.r, &err) == RW_OK, "%s", err.msg);
+    ck_assert_uint_eq(rw_reader_nevents(f.r), 8);
+    ck_assert_msg(rw_mem_new(f.r, o, &f.m, &err) == RW_OK, "%s", err.msg);
+    run_to(&f, 5);
+    ck_assert_uint_eq(usage(&f).current, at5);
+    run_to(&f, 8);
+    rw_mem_usage u = usage(&f);
+    ck_assert_uint_eq(u.current, at7);
+    ck_assert_uint_eq(u.tracer_allocs, tracer);
+    ck_assert_uint_eq(u.revived_frames, revived);
+    close_fixture(&f);
+}
+
+START_TEST(test_frame_object_at_exception)
+{
+    /* f's frame object counts from the exception, on line 4, until f returns; the
+     * args tuple stays; the exception event's tuple and the line array never count. */
+    exc_case("ValueError", NULL, 48 + 176, 48, 3, 1);
+    rw_err err = {0};
+    char *path = write_exc_trace("ValueError");
+    fixture f = {path, NULL, NULL};
+    ck_assert(rw_reader_open(path, &f.r, &err) == RW_OK);
+    rw_mem_opts o1 = {.max_frames = 1};
+    ck_assert(rw_mem_new(f.r, &o1, &f.m, &err) == RW_OK);
+    run_to(&f, 5);
+    ck_assert_str_eq(stats_text(&f, 0, NULL, 0, RW_MEM_BY_LINENO, 0),
+                     "/t/a.py:4: size=224 B, count=2, average=112 B");
+    close_fixture(&f);
+    /* FOR_ITER reports a StopIteration to the looping frame without a traceback. */
+    exc_case("StopIteration", NULL, 48, 48, 3, 0);
+    /* --keep-tracer-allocs: everything as recorded. */
+    rw_mem_opts keep = {.keep_tracer_allocs = 1};
+    exc_case("ValueError", &keep, 176 + 40 + 48 + 64, 40 + 48 + 64, 0, 0);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *tests[] = {test_usage_at_positions, test_statistics, test_filters,
                             test_compare, test_limit_and_keep_tracer, test_timeline,
-                            test_pickle, test_format_size};
+                            test_pickle, test_format_size, test_frame_object_at_exception};
     return rw_test_main("memory", "core", 0, tests, RW_TEST_N(tests));
 }
