@@ -98,6 +98,7 @@ struct rw_reader {
     uint64_t nevents, nrecords;
     rw_recovery rec;
     uint64_t scan_off;   /* where the recovery scan stopped (rw_reader_refresh) */
+    int scan_light;      /* rw_reader_refresh's scans: chunk headers only */
     size_t scan_frame;   /* the number of the frame there */
     cap_alloc alloc;
 };
@@ -755,7 +756,11 @@ out:
 /* ---- the recovery scan ---------------------------------------------------------- */
 
 /* Decodes a chunk found by the scan record by record, so that only chunks that read
- * in full are kept, and measures its last tick (the index would have held it). */
+ * in full are kept, and measures its last tick and builds its line filter (the index
+ * would have held them). rw_reader_refresh's scans (r->scan_light) take the chunk's
+ * header only: the file they follow is being written by this process's own engine,
+ * its chunks are decoded once by whoever reads them, and neither the last tick nor the
+ * filter is asked for (the chunk then has none: every line may be in it). */
 static rw_code scan_chunk(rw_reader *r, const uint8_t *p, size_t len, size_t frame,
                           uint64_t off, rw_chunk_info *info, rw_err *err)
 {
@@ -764,6 +769,14 @@ static rw_code scan_chunk(rw_reader *r, const uint8_t *p, size_t len, size_t fra
     rw_err e;
     rw_id_limits lim = current_limits(r);
     rw_code rc = rw_chunk_decode(p, len, &c, &e);
+    if (rc == RW_OK && r->scan_light) {
+        *info = *rw_chunk_get_info(c);
+        info->last_tick = info->first_tick;
+        info->filter = NULL;
+        info->filter_len = 0;
+        rw_chunk_free(c);
+        return RW_OK;
+    }
     if (rc == RW_OK)
         rc = rw_decoder_new(c, &lim, r->time_shift, &d, &e);
     if (rc == RW_OK) {
@@ -789,12 +802,11 @@ static rw_code scan_chunk(rw_reader *r, const uint8_t *p, size_t len, size_t fra
     return RW_OK;
 }
 
-/* Reads frames from the header on, keeping each good one, until the first bad one or
- * the end. Fails only when not even the metadata frame can be read. index_why says
- * why the index could not be used. */
-/* Reads the frames from offset off (frame number frame) to the first one that is not
- * whole and sound: the recovery of a file without a valid footer, from its header on,
- * and rw_reader_refresh's, from where the last scan stopped. */
+/* Reads the frames from offset off (frame number frame), keeping each good one, until
+ * the first bad one or the end: the recovery of a file without a valid footer, from its
+ * header on, and rw_reader_refresh's, from where the last scan stopped. Fails only when
+ * not even the metadata frame can be read. index_why says why the index could not be
+ * used. */
 static rw_code scan(rw_reader *r, uint64_t off, size_t frame, const char *index_why,
                     rw_err *err)
 {
@@ -966,7 +978,10 @@ rw_code rw_reader_refresh(rw_reader *r, rw_err *err)
     if ((uint64_t)st.st_size < r->size)
         return rw_err_set(err, RW_EIO, "%s: the file shrank while being read", r->name);
     r->size = (uint64_t)st.st_size;
-    return scan(r, r->scan_off, r->scan_frame, "the file ends here for now", err);
+    r->scan_light = 1;
+    rw_code rc = scan(r, r->scan_off, r->scan_frame, "the file ends here for now", err);
+    r->scan_light = 0;
+    return rc;
 }
 
 rw_code rw_reader_open(const char *path, rw_reader **out, rw_err *err)

@@ -34,7 +34,8 @@ void rw_reader_free(rw_reader *r);
 /* A reader that a recovery scan opened (no valid footer: a file still being written,
  * such as the replay engine's own trace) reads the frames appended since, going on
  * from the first frame the last scan could not read, so that following a growing file
- * costs its new frames only. Nothing new, or a reader read from its index or from
+ * costs its new frames only. Chunks found so are not decoded ahead: they carry no line
+ * filter and their last tick is their first (a cursor still decodes and checks them). Nothing new, or a reader read from its index or from
  * memory: RW_OK, no change. Not while other threads or cursors use the reader.
  * RW_EIO when the file cannot be stat'ed or shrank; RW_ENOMEM. */
 rw_code rw_reader_refresh(rw_reader *r, rw_err *err);
