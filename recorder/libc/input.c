@@ -21,6 +21,7 @@
 #include "writer.h"
 
 #include "files_int.h"
+#include "locks.h"
 
 /* The wrappers (libc/files*.c, ...) are archive members that the program does not
  * name: an executable that captures inputs links this file, so it names them. */
@@ -200,12 +201,14 @@ void rw_in_restart_child(void)
     in.kept_tail = &in.kept;
     in.w = NULL;
     atomic_store(&in.next_stream, 2);
+    atomic_store(&rw_locks_threaded, 0);
     rw_in_tls.thread = 1;
     rw_in_tls.seq = 0;
 }
 
 uint32_t rw_in_thread_next(void)
 {
+    atomic_store(&rw_locks_threaded, 1); /* locks.c: acquisitions are logged from now */
     return atomic_fetch_add(&in.next_stream, 1);
 }
 
@@ -271,6 +274,21 @@ static int fill(uint32_t s)
     return 1;
 }
 
+int rw_in_next_position(uint64_t *pos)
+{
+    uint32_t s = rw_in_tls.thread;
+    if (s == 0 || s >= MAX_STREAMS)
+        return 0;
+    rw_in_pause();
+    pthread_mutex_lock(&in.mu);
+    int got = fill(s);
+    if (got)
+        *pos = in.head[s]->in.position;
+    pthread_mutex_unlock(&in.mu);
+    rw_in_resume();
+    return got;
+}
+
 static void key_text(const uint8_t *k, size_t n, char *out, size_t cap)
 {
     size_t o = 0, i = 0;
@@ -317,6 +335,8 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
 {
     if (RW_UNLIKELY(atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL))
         return refusal(call);
+    if (RW_UNLIKELY(atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed)))
+        rw_locks_release(); /* locks.h: the thread is back in its place */
     uint32_t s = rw_in_tls.thread;
     char msg[700];
     rw_in_pause(); /* the reader calls wrapped functions (pread); a divergence never

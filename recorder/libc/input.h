@@ -153,6 +153,10 @@ static inline void rw_in_put(uint32_t call, int64_t result, int err, const rw_in
  * record and its bytes stay valid until this thread's next rw_in_take. */
 const rw_input *rw_in_take(uint32_t call, const rw_in_key *k);
 
+/* Replay: the recorded position (events before it) of the calling thread's next
+ * record, without taking it: 1, or 0 when the thread has no more (locks.c). */
+int rw_in_next_position(uint64_t *pos);
+
 /* Sets errno from g and returns its result (the end of a replayed call). */
 static inline int64_t rw_in_return(const rw_input *g)
 {
