@@ -385,5 +385,7 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
                  rw_call_name(call) ? rw_call_name(call) : "?", seen);
         diverged(msg, &o->in);
     }
+    if (RW_UNLIKELY(rw_locks_next_event != NULL) && call != RW_CALL_SEM_WAIT)
+        rw_locks_resume_after(o->in.position); /* locks.h: a call made without the GIL */
     return &o->in;
 }

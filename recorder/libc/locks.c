@@ -34,6 +34,15 @@
  * without touching the semaphore. It then moves the counter on and wakes the waiters.
  * A turn that never comes (no event, no lock turn anywhere for 10 s while the engine
  * runs) is a divergence.
+ * Replay, places: a thread that acquires without the GIL comes back when the kernel
+ * and the GIL let it, which is not when the recording's thread came back; what it then
+ * reads (is there an item in the queue?) depends on how many of the others' events ran
+ * meanwhile. So it claims (locks.h) the place where the recording's thread had the GIL
+ * again — its next event, or its next input made before that with the GIL held (an
+ * exact position) — before it waits, and before returning it waits for the run to get
+ * there; meanwhile the run token (the engine's sched_wait) lets no other thread make an
+ * event at or after a claimed place. The claim ends at the thread's next input or event,
+ * or after a second in which nothing moved.
  *
  * Cost: with one thread, a wrapper is the C library's call plus two loads; sem_init
  * writes 16 bytes.
@@ -352,6 +361,17 @@ static void resume_in_place(uint64_t place)
     }
     errno = saved;
     rw_in_resume();
+}
+
+void rw_locks_resume_after(uint64_t recorded_pos)
+{
+    if (rw_in_gil_held())
+        return;
+    uint64_t place = place_of(recorded_pos);
+    if (place == UINT64_MAX || rw_st.nevents >= place)
+        return;
+    claim_at(place);
+    resume_in_place(place);
 }
 
 static int acquire(sem_t *s, int op, clockid_t clk, const struct timespec *abs)

@@ -42,4 +42,10 @@ int rw_locks_claimed_before(uint64_t pos);
 /* Releases the calling thread's claim, if it has one. */
 void rw_locks_release(void);
 
+/* Replay (rw_in_take, for a replayed call other than a lock's): when the calling
+ * thread does not hold the GIL (the call was one that lets it go: a read, a sleep,
+ * getaddrinfo), claims and waits for the place where the recording's thread had the
+ * GIL back, as after a lock (locks.c). recorded_pos: the call's recorded position. */
+void rw_locks_resume_after(uint64_t recorded_pos);
+
 #endif
