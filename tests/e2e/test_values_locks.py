@@ -12,6 +12,7 @@ printed, without a divergence. Several
 recordings, as each run's interleaving differs.
 """
 
+import importlib.util
 import os
 import re
 import unittest
@@ -60,6 +61,25 @@ class LockOrder(rwtest.TestCase):
     def test_contended_locks_replay(self):
         for _ in range(3):
             self.check_once("locks_contend.py")
+
+    @unittest.skipUnless(importlib.util.find_spec("test.test_queue"),
+                         "CPython's test package (libpython3.11-testsuite) is not installed")
+    def test_cpython_test_queue(self):
+        """CPython's test_queue (hundreds of threads on SimpleQueue and Queue) replays to
+        its last events, every event checked against the log on the way (before
+        locks were ordered it diverged after some 400,000 events)."""
+        trace = os.path.join(self.tmp, "q.rwd")
+        rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", trace, "-m", "unittest",
+                          "test.test_queue.PySimpleQueueTest", "test.test_queue.CQueueTest"],
+                         cwd=self.tmp, timeout=300)
+        self.assertEqual(rec.returncode, 0, rec.stderr[-2000:])
+        events = int(re.search(r"recorded ([\d,]+) events", rec.stderr).group(1).replace(",", ""))
+        self.assertGreater(events, 1000000)
+        late = events - 300
+        out = rwtest.run([rwtest.rewind_bin(), "replay", trace], cwd=self.tmp, timeout=600,
+                         stdin=f"goto {late}\np 6 * 7\nquit\n")
+        self.assertNotIn("diverged", out.stdout + out.stderr, out.stdout[-3000:])
+        self.assertIn("(rewind) 42\n", out.stdout, out.stdout[-3000:])
 
 
 if __name__ == "__main__":
