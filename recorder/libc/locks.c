@@ -56,6 +56,7 @@
 #include <linux/futex.h>
 #include <semaphore.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -143,6 +144,7 @@ static struct locks_state {
         long (*syscall)(long, ...);
     } real;
     _Atomic uint64_t turns;
+    int usable; /* the C library leaves a sem_t's tail alone (probed at start-up) */
 } lst;
 
 /* Per thread: semaphores this thread made while logged (the rank in their names). */
@@ -169,6 +171,20 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(sem_timedwait);
     FIND(sem_clockwait);
     FIND(syscall);
+    /* The tag's room: a C library that used the whole sem_t would find the tag
+     * overwritten here, and no semaphore is ever tagged then (locks stay unordered). */
+    if (lst.real.sem_init && lst.real.sem_destroy && lst.real.sem_trywait) {
+        sem_t probe;
+        memset(&probe, 0xa5, sizeof probe);
+        unsigned char tail[sizeof(sem_tag)];
+        memcpy(tail, (char *)&probe + TAG_OFFSET, sizeof tail);
+        if (lst.real.sem_init(&probe, 0, 1) == 0) {
+            lst.real.sem_trywait(&probe);
+            sem_post(&probe);
+            lst.usable = !memcmp(tail, (char *)&probe + TAG_OFFSET, sizeof tail);
+            lst.real.sem_destroy(&probe);
+        }
+    }
 }
 
 static inline sem_tag *tag_of(sem_t *s)
@@ -179,7 +195,7 @@ static inline sem_tag *tag_of(sem_t *s)
 int sem_init(sem_t *s, int pshared, unsigned value)
 {
     int r = REAL(sem_init)(s, pshared, value);
-    if (r == 0) {
+    if (r == 0 && lst.usable) {
         int e = errno;
         sem_tag *t = tag_of(s);
         if (!pshared && rw_in_mode() != RW_IN_OFF &&
@@ -198,7 +214,8 @@ int sem_init(sem_t *s, int pshared, unsigned value)
 
 int sem_destroy(sem_t *s)
 {
-    tag_of(s)->magic = 0;
+    if (lst.usable)
+        tag_of(s)->magic = 0;
     return REAL(sem_destroy)(s);
 }
 
