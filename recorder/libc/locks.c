@@ -171,16 +171,19 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(sem_timedwait);
     FIND(sem_clockwait);
     FIND(syscall);
-    /* The tag's room: a C library that used the whole sem_t would find the tag
-     * overwritten here, and no semaphore is ever tagged then (locks stay unordered). */
+    /* The tag's room: a C library whose operations used the whole sem_t would
+     * overwrite the tag here, and no semaphore is ever tagged then (locks stay
+     * unordered). */
     if (lst.real.sem_init && lst.real.sem_destroy && lst.real.sem_trywait) {
         sem_t probe;
-        memset(&probe, 0xa5, sizeof probe);
-        unsigned char tail[sizeof(sem_tag)];
-        memcpy(tail, (char *)&probe + TAG_OFFSET, sizeof tail);
         if (lst.real.sem_init(&probe, 0, 1) == 0) {
+            /* After sem_init (a sanitizer's clears the whole sem_t): the operations. */
+            memset((char *)&probe + TAG_OFFSET, 0xa5, sizeof(sem_tag));
+            unsigned char tail[sizeof(sem_tag)];
+            memcpy(tail, (char *)&probe + TAG_OFFSET, sizeof tail);
             lst.real.sem_trywait(&probe);
             sem_post(&probe);
+            lst.real.sem_trywait(&probe);
             lst.usable = !memcmp(tail, (char *)&probe + TAG_OFFSET, sizeof tail);
             lst.real.sem_destroy(&probe);
         }
