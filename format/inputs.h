@@ -30,7 +30,7 @@
 
 /* The calls, with their stable numbers and names. Families: files 1-79, time
  * 80-99, identity and system 100-139, network 140-179, readiness 180-189, processes
- * 190-219, output and signals 220-239. Append only; never renumber. */
+ * 190-219, output and signals 220-239, threads 240-249. Append only; never renumber. */
 #define RW_CALLS(X)                                                                        \
     /* files and directories (recorder/libc/files.c) */                                    \
     X(OPEN, 1, "open")             /* open/open64/openat/openat64/creat */                 \
@@ -168,7 +168,10 @@
     X(SIGNAL, 221, "signal")       /* Python signal handlers are about to run (key: the   \
                                     * signal; replay trips it there: recorder/sigwrap.h) */ \
     X(ITIMER, 222, "setitimer")    /* alarm/setitimer/getitimer (not armed on replay) */   \
-    X(SIGWAIT, 223, "sigwait")     /* pause/sigwait/sigwaitinfo/sigtimedwait */
+    X(SIGWAIT, 223, "sigwait")     /* pause/sigwait/sigwaitinfo/sigtimedwait */            \
+    /* threads (recorder/libc/locks.c) */                                                  \
+    X(SEM_WAIT, 240, "sem_wait")   /* sem_wait/trywait/timedwait/clockwait: key = the     \
+                                    * lock's name and which; data = its turn number */
 
 enum rw_call {
 #define RW_CALL_ENUM(name, num, str) RW_CALL_##name = num,

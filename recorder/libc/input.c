@@ -22,6 +22,7 @@
 
 #include "files_int.h"
 #include "sigwrap.h"
+#include "locks.h"
 
 /* The wrappers (libc/files*.c, ...) are archive members that the program does not
  * name: an executable that captures inputs links this file, so it names them. */
@@ -203,12 +204,14 @@ void rw_in_restart_child(void)
     in.w = NULL;
     atomic_store(&in.next_stream, 2);
     atomic_store(&rw_sig_pending, 0); /* CPython clears its trips in a fork child */
+    atomic_store(&rw_locks_threaded, 0);
     rw_in_tls.thread = 1;
     rw_in_tls.seq = 0;
 }
 
 uint32_t rw_in_thread_next(void)
 {
+    atomic_store(&rw_locks_threaded, 1); /* locks.c: acquisitions are logged from now */
     return atomic_fetch_add(&in.next_stream, 1);
 }
 
@@ -272,6 +275,21 @@ static int fill(uint32_t s)
         in.tail[r.thread] = o;
     }
     return 1;
+}
+
+int rw_in_next_position(uint64_t *pos)
+{
+    uint32_t s = rw_in_tls.thread;
+    if (s == 0 || s >= MAX_STREAMS)
+        return 0;
+    rw_in_pause();
+    pthread_mutex_lock(&in.mu);
+    int got = fill(s);
+    if (got)
+        *pos = in.head[s]->in.position;
+    pthread_mutex_unlock(&in.mu);
+    rw_in_resume();
+    return got;
 }
 
 static void key_text(const uint8_t *k, size_t n, char *out, size_t cap)
@@ -352,6 +370,8 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
 {
     if (RW_UNLIKELY(atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL))
         return refusal(call);
+    if (RW_UNLIKELY(atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed)))
+        rw_locks_release(); /* locks.h: the thread is back in its place */
     uint32_t s = rw_in_tls.thread;
     char msg[700];
     rw_in_pause(); /* the reader calls wrapped functions (pread); a divergence never
@@ -403,5 +423,7 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
     /* A signal handler that ran right after this call (EINTR, raise) is due now. */
     if (s == 1)
         rw_sig_replay_poll();
+    if (RW_UNLIKELY(rw_locks_next_event != NULL) && call != RW_CALL_SEM_WAIT)
+        rw_locks_resume_after(o->in.position); /* locks.h: a call made without the GIL */
     return &o->in;
 }

@@ -159,6 +159,10 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k);
  * the next record's position if it is a SIGNAL, else UINT64_MAX. */
 int rw_in_take_signal(uint64_t pos, uint64_t *due);
 
+/* Replay: the recorded position (events before it) of the calling thread's next
+ * record, without taking it: 1, or 0 when the thread has no more (locks.c). */
+int rw_in_next_position(uint64_t *pos);
+
 /* Sets errno from g and returns its result (the end of a replayed call). */
 static inline int64_t rw_in_return(const rw_input *g)
 {

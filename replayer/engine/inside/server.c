@@ -39,6 +39,7 @@
 #include "evalpy.h"
 #include "libc/input.h"
 #include "libc/libc.h"
+#include "libc/locks.h"
 #include "proto.h"
 #include "pysetup.h"
 #include "reader.h"
@@ -113,6 +114,7 @@ static void send_value(int raised, const char *text, size_t len)
  * later one, with this message until the client goes. */
 static _Noreturn void serve_dead(uint8_t type, uint64_t pos, const char *text)
 {
+    atomic_store(&rw_locks_engine_stopped, 1); /* for good: no lock turn is awaited */
     if (E.goto_pending) {
         E.goto_pending = 0;
         send_msg(type, pos, text);
@@ -469,6 +471,7 @@ static void on_input_divergence(const char *what, const rw_input *expected)
 static void at_stop(PyFrameObject *f, int what, PyObject *arg)
 {
     rw_in_pause();
+    atomic_store(&rw_locks_engine_stopped, 1); /* threads waiting at a lock wait on */
     int saved_errno = errno;
     stop st = {f, what, arg, rw_st.nevents - 1};
     E.target = UINT64_MAX;
@@ -510,6 +513,7 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
                 E.target = p;
                 E.goto_pending = 1;
                 pthread_mutex_unlock(&E.check_mu);
+                atomic_store(&rw_locks_engine_stopped, 0);
                 break;
             }
             if (p == st.pos) {
@@ -540,6 +544,24 @@ static uint32_t sched_thread_at(uint64_t pos)
     while (E.sched_i + 1 < E.nsched && E.sched_pos[E.sched_i + 1] <= pos)
         E.sched_i++;
     return E.nsched ? E.sched_thread[E.sched_i] : 0;
+}
+
+/* rw_locks_next_event: the first position at or after `from` whose event the
+ * recording has in thread `me`. Any thread, without the GIL: the tables are fixed once
+ * loaded, and sched_i (moved by the GIL's holder) is only a place to start from. */
+static uint64_t next_event_of(uint32_t me, uint64_t from)
+{
+    size_t i = *(volatile size_t *)&E.sched_i;
+    while (i > 0 && E.sched_pos[i] > from)
+        i--;
+    while (i + 1 < E.nsched && E.sched_pos[i + 1] <= from)
+        i++;
+    if (E.sched_thread[i] == me)
+        return from;
+    for (size_t n = 0; ++i < E.nsched && n < (1u << 20); n++)
+        if (E.sched_thread[i] == me)
+            return E.sched_pos[i];
+    return UINT64_MAX;
 }
 
 /* Reads the recorded order of the threads' events: one entry per switch. A
@@ -611,7 +633,11 @@ static void wait_turn(int (*ready)(uint32_t), uint32_t arg,
 static int my_turn(uint32_t me)
 {
     uint32_t want = sched_thread_at(rw_st.nevents);
-    return want == me || want == 0;
+    if (want != me && want != 0)
+        return 0;
+    /* A thread back from a wait in C may have claimed this place (libc/locks.h). */
+    return !atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed) ||
+           !rw_locks_claimed_before(rw_st.nevents);
 }
 
 static void turn_never_came(uint32_t me, char *msg, size_t cap)
@@ -629,6 +655,8 @@ static void turn_never_came(uint32_t me, char *msg, size_t cap)
 static void sched_wait(void)
 {
     uint32_t me = rw_tls.thread;
+    if (RW_UNLIKELY(atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed)))
+        rw_locks_release(); /* this thread's claim, if any: it is at its event */
     if (me && !my_turn(me))
         wait_turn(my_turn, me, turn_never_came);
 }
@@ -803,6 +831,8 @@ static rw_code setup(const char *trace, rw_err *err)
         fixed = 0;
     RW_TRY(rw_check_new(E.rec, fixed, &E.check, err));
     RW_TRY(sched_load(err));
+    if (E.nsched)
+        rw_locks_next_event = next_event_of;
     RW_TRY(streams_load(err));
     return RW_OK;
 }

@@ -1,0 +1,456 @@
+/* Lock order (locks.h): which thread obtains a semaphore, when several want it, is
+ * logged while recording and enforced on replay.
+ *
+ * Wraps: sem_init, sem_destroy, sem_wait, sem_trywait, sem_timedwait, sem_clockwait
+ * (not sem_post: a release is the program's own, ordered deed). CPython's locks
+ * (Python/thread_pthread.h, USE_SEMAPHORES) are POSIX semaphores, and every lock a
+ * Python thread waits for in C ends in one of these: _thread.lock.acquire,
+ * Condition.wait (its waiter lock), queue.SimpleQueue.get, the buffered files' locks.
+ *
+ * Identity. A semaphore's address repeats on replay only as far as the allocator's
+ * order does, which several threads do not keep. What repeats is each thread's own
+ * order of work: a semaphore made by a logged thread is named by (its maker's input
+ * stream, how many the maker made before it). The name and the semaphore's turn
+ * counter live in the sem_t itself: glibc's sem_t is 32 bytes, of which it uses 16
+ * (struct new_sem: the 64-bit value and waiter count, the private flag, padding), and
+ * sem_init writes only those; the tag below takes the other 16. A semaphore this file
+ * did not see made (made before capture, by a thread that is not logged, by another
+ * process: sem_open) has no tag (sem_init and glibc's sem_open zero the rest) and is
+ * left alone.
+ *
+ * Record: once the program has a second thread (rw_locks_threaded), every
+ * acquisition attempt on a tagged semaphore by a logged thread — waits, tries and
+ * timed waits, whether they succeed, fail or time out — is performed, then numbered
+ * from the semaphore's turn counter (an atomic increment right after the C library
+ * returns: an acquisition that succeeded holds the lock then, so no later successful
+ * one can be numbered before it), and logged as an input of the thread: call
+ * RW_CALL_SEM_WAIT, key (the semaphore's name, which function), result and errno,
+ * data = the turn number (4 bytes, little-endian).
+ * Replay: the thread takes its record, waits until the semaphore's turn counter
+ * reaches its number (without the GIL when it held it, sleeping on a futex), then:
+ * a recorded success takes the semaphore for real (the release that makes it
+ * available comes in its order; nobody else contends, as every other thread is
+ * waiting for its own turn); a recorded failure, time-out or interruption is returned
+ * without touching the semaphore. It then moves the counter on and wakes the waiters.
+ * A turn that never comes (no event, no lock turn anywhere for 10 s while the engine
+ * runs) is a divergence.
+ * Replay, places: a thread that acquires without the GIL comes back when the kernel
+ * and the GIL let it, which is not when the recording's thread came back; what it then
+ * reads (is there an item in the queue?) depends on how many of the others' events ran
+ * meanwhile. So it claims (locks.h) the place where the recording's thread had the GIL
+ * again — its next event, or its next input made before that with the GIL held (an
+ * exact position) — before it waits, and before returning it waits for the run to get
+ * there; meanwhile the run token (the engine's sched_wait) lets no other thread make an
+ * event at or after a claimed place. The claim ends at the thread's next input or event,
+ * or after a second in which nothing moved.
+ *
+ * Cost: with one thread, a wrapper is the C library's call plus two loads; sem_init
+ * writes 16 bytes.
+ */
+#include "locks.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "input.h"
+
+_Atomic int rw_locks_threaded;
+_Atomic int rw_locks_engine_stopped;
+uint64_t (*rw_locks_next_event)(uint32_t thread, uint64_t from);
+_Atomic int rw_locks_nclaims;
+
+#define CLAIMS 4096 /* streams that can claim (later ones do not) */
+
+/* Claims (locks.h): claim[s] = the position stream s claims + 1, 0 = none; top = one
+ * past the highest stream that ever claimed. Written by the claiming thread. */
+static _Atomic uint64_t claim[CLAIMS];
+static _Atomic uint32_t claim_top;
+
+int rw_locks_claimed_before(uint64_t pos)
+{
+    uint32_t me = rw_in_tls.thread, top = atomic_load(&claim_top);
+    for (uint32_t s = 1; s < top; s++) {
+        uint64_t c = atomic_load_explicit(&claim[s], memory_order_acquire);
+        if (c && s != me && c - 1 <= pos)
+            return 1;
+    }
+    return 0;
+}
+
+void rw_locks_release(void)
+{
+    uint32_t me = rw_in_tls.thread;
+    if (me < CLAIMS && atomic_load_explicit(&claim[me], memory_order_relaxed)) {
+        atomic_store(&claim[me], 0);
+        atomic_fetch_sub(&rw_locks_nclaims, 1);
+    }
+}
+
+static void claim_at(uint64_t pos)
+{
+    uint32_t me = rw_in_tls.thread;
+    if (me == 0 || me >= CLAIMS)
+        return;
+    rw_locks_release();
+    uint32_t top = atomic_load(&claim_top);
+    while (top <= me && !atomic_compare_exchange_weak(&claim_top, &top, me + 1))
+        ;
+    atomic_fetch_add(&rw_locks_nclaims, 1);
+    atomic_store(&claim[me], pos + 1);
+}
+
+#define TAG_MAGIC 0x6b636c72u /* "rlck" */
+#define TAG_OFFSET 16         /* glibc's struct new_sem on 64-bit */
+
+/* The tag in a sem_t's unused half. turn: record: the next number to hand out;
+ * replay: the number whose turn it is (the futex word the others sleep on). waiters:
+ * replay, threads asleep on turn. name: (maker's stream << 20) + its rank, in 32
+ * bits: compared on replay to find a divergence, not to find the semaphore. */
+typedef struct sem_tag {
+    uint32_t magic;
+    _Atomic uint32_t turn;
+    _Atomic uint32_t waiters;
+    uint32_t name;
+} sem_tag;
+
+_Static_assert(sizeof(sem_t) >= TAG_OFFSET + sizeof(sem_tag), "sem_t has no room for the tag");
+_Static_assert(sizeof(void *) == 8, "the tag's offset is glibc's 64-bit layout");
+
+/* Which function an acquisition was (the key's second number). */
+enum { OP_WAIT = 0, OP_TRY = 1, OP_TIMED = 2, OP_CLOCK = 3 };
+static const char *const op_name[] = {"sem_wait", "sem_trywait", "sem_timedwait",
+                                      "sem_clockwait"};
+
+/* This file's state. real: the C library's functions, resolved before main (or on the
+ * first call), read-only afterwards. turns: replay, acquisitions replayed so far (any
+ * thread, atomically): with the event count, the progress a waiting thread watches.
+ * Global because wrappers get no context. */
+static struct locks_state {
+    struct {
+        int (*sem_init)(sem_t *, int, unsigned);
+        int (*sem_destroy)(sem_t *);
+        int (*sem_wait)(sem_t *);
+        int (*sem_trywait)(sem_t *);
+        int (*sem_timedwait)(sem_t *, const struct timespec *);
+        int (*sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
+        long (*syscall)(long, ...);
+    } real;
+    _Atomic uint64_t turns;
+    int usable; /* the C library leaves a sem_t's tail alone (probed at start-up) */
+} lst;
+
+/* Per thread: semaphores this thread made while logged (the rank in their names). */
+static __thread uint32_t made;
+
+#define FIND(name) lst.real.name = (__typeof__(lst.real.name))dlsym(RTLD_NEXT, #name)
+#define REAL(name)                                                                       \
+    (RW_LIKELY(lst.real.name != NULL)                                                    \
+         ? lst.real.name                                                                 \
+         : (__typeof__(lst.real.name))late((void **)&lst.real.name, #name))
+
+static void *late(void **slot, const char *name)
+{
+    *slot = dlsym(RTLD_NEXT, name);
+    return *slot;
+}
+
+__attribute__((constructor(101))) static void find_real(void)
+{
+    FIND(sem_init);
+    FIND(sem_destroy);
+    FIND(sem_wait);
+    FIND(sem_trywait);
+    FIND(sem_timedwait);
+    FIND(sem_clockwait);
+    FIND(syscall);
+    /* The tag's room: a C library whose operations used the whole sem_t would
+     * overwrite the tag here, and no semaphore is ever tagged then (locks stay
+     * unordered). */
+    if (lst.real.sem_init && lst.real.sem_destroy && lst.real.sem_trywait) {
+        sem_t probe;
+        if (lst.real.sem_init(&probe, 0, 1) == 0) {
+            /* After sem_init (a sanitizer's clears the whole sem_t): the operations. */
+            memset((char *)&probe + TAG_OFFSET, 0xa5, sizeof(sem_tag));
+            unsigned char tail[sizeof(sem_tag)];
+            memcpy(tail, (char *)&probe + TAG_OFFSET, sizeof tail);
+            lst.real.sem_trywait(&probe);
+            sem_post(&probe);
+            lst.real.sem_trywait(&probe);
+            lst.usable = !memcmp(tail, (char *)&probe + TAG_OFFSET, sizeof tail);
+            lst.real.sem_destroy(&probe);
+        }
+    }
+}
+
+static inline sem_tag *tag_of(sem_t *s)
+{
+    return (sem_tag *)((char *)s + TAG_OFFSET);
+}
+
+int sem_init(sem_t *s, int pshared, unsigned value)
+{
+    int r = REAL(sem_init)(s, pshared, value);
+    if (r == 0 && lst.usable) {
+        int e = errno;
+        sem_tag *t = tag_of(s);
+        if (!pshared && rw_in_mode() != RW_IN_OFF &&
+            atomic_load_explicit(&rw_in_global, memory_order_relaxed) != RW_IN_EVAL) {
+            t->name = (rw_in_tls.thread << 20) + made++;
+            atomic_store_explicit(&t->turn, 0, memory_order_relaxed);
+            atomic_store_explicit(&t->waiters, 0, memory_order_relaxed);
+            t->magic = TAG_MAGIC;
+        } else {
+            t->magic = 0;
+        }
+        errno = e;
+    }
+    return r;
+}
+
+int sem_destroy(sem_t *s)
+{
+    if (lst.usable)
+        tag_of(s)->magic = 0;
+    return REAL(sem_destroy)(s);
+}
+
+/* The C library's acquisition op. */
+static int perform(sem_t *s, int op, clockid_t clk, const struct timespec *abs)
+{
+    switch (op) {
+    case OP_TRY:
+        return REAL(sem_trywait)(s);
+    case OP_TIMED:
+        return REAL(sem_timedwait)(s, abs);
+    case OP_CLOCK:
+        return REAL(sem_clockwait)(s, clk, abs);
+    default:
+        return REAL(sem_wait)(s);
+    }
+}
+
+static long futex(_Atomic uint32_t *word, int fop, uint32_t val, const struct timespec *rel)
+{
+    return REAL(syscall)(SYS_futex, (uint32_t *)word, fop, val, rel, NULL, 0);
+}
+
+/* Replay: gives up the GIL when the calling thread holds it (another thread's earlier
+ * turn may need it to get there); NULL when it did not. */
+static PyThreadState *let_go(void)
+{
+    return rw_in_gil_held() ? PyEval_SaveThread() : NULL;
+}
+
+static void take_back(PyThreadState *ts)
+{
+    if (ts)
+        PyEval_RestoreThread(ts);
+}
+
+static uint64_t progress(void)
+{
+    return rw_st.nevents + atomic_load_explicit(&lst.turns, memory_order_relaxed);
+}
+
+/* Replay: sleeps until semaphore t's turn is `mine`. */
+static void wait_turn(sem_tag *t, uint32_t mine, int op)
+{
+    if (atomic_load_explicit(&t->turn, memory_order_acquire) == mine)
+        return;
+    rw_in_pause(); /* the GIL's and the futex's own calls are not the program's */
+    int saved = errno;
+    PyThreadState *ts = let_go();
+    atomic_fetch_add(&t->waiters, 1);
+    uint64_t seen = progress();
+    unsigned idle = 0;
+    for (;;) {
+        uint32_t cur = atomic_load_explicit(&t->turn, memory_order_acquire);
+        if (cur == mine)
+            break;
+        char msg[400];
+        if ((int32_t)(cur - mine) > 0) {
+            snprintf(msg, sizeof msg,
+                     "thread %u's %s of lock %08" PRIx32 " was the lock's acquisition %" PRIu32
+                     " in the recording, and the replay is past it (at %" PRIu32 ")",
+                     rw_in_tls.thread, op_name[op], t->name, mine, cur);
+            rw_in_diverge(msg, NULL);
+        }
+        struct timespec second = {1, 0};
+        if (futex(&t->turn, FUTEX_WAIT_PRIVATE, cur, &second) == 0 || errno != ETIMEDOUT)
+            continue;
+        uint64_t now = progress();
+        if (now != seen || atomic_load(&rw_locks_engine_stopped)) {
+            seen = now;
+            idle = 0;
+        } else if (++idle == 1) {
+            rw_locks_release(); /* a claim of this thread may hold the others back */
+        } else if (idle >= 10) {
+            snprintf(msg, sizeof msg,
+                     "thread %u waits for its turn at lock %08" PRIx32
+                     " (the recording's acquisition %" PRIu32 ", by %s), but acquisition %" PRIu32
+                     " of that lock never came",
+                     rw_in_tls.thread, t->name, mine, op_name[op], cur);
+            rw_in_diverge(msg, NULL);
+        }
+    }
+    atomic_fetch_sub(&t->waiters, 1);
+    take_back(ts);
+    errno = saved;
+    rw_in_resume();
+}
+
+/* Replay: takes semaphore s for real (its turn has come; a release may still be on its
+ * way), without the GIL while it blocks. */
+static void obtain(sem_t *s)
+{
+    if (REAL(sem_trywait)(s) == 0)
+        return;
+    rw_in_pause();
+    PyThreadState *ts = let_go();
+    for (;;) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += 1;
+        if (REAL(sem_clockwait)(s, CLOCK_MONOTONIC, &until) == 0)
+            break;
+        if (errno == ETIMEDOUT)
+            rw_locks_release(); /* a second without the release: let the others on */
+    }
+    take_back(ts);
+    rw_in_resume();
+}
+
+/* Replay: the turn is done: the next one's. */
+static void next_turn(sem_tag *t)
+{
+    atomic_fetch_add_explicit(&t->turn, 1, memory_order_release);
+    atomic_fetch_add_explicit(&lst.turns, 1, memory_order_relaxed);
+    if (atomic_load(&t->waiters))
+        futex(&t->turn, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+}
+
+/* Replay, for an acquisition made without the GIL (the thread blocked in C, and the
+ * GIL's hand-over decided when it came back): the place where the recording's thread
+ * had the GIL back — its next event, or its next input before that (logged with the
+ * GIL held, at an exact position) — counted from `from`, the acquisition's recorded
+ * position. UINT64_MAX when unknown. */
+static uint64_t place_of(uint64_t from)
+{
+    uint64_t (*next)(uint32_t, uint64_t) = rw_locks_next_event;
+    if (!next || !rw_tls.thread)
+        return UINT64_MAX;
+    uint64_t place = next(rw_tls.thread, from), at;
+    if (rw_in_next_position(&at) && at < place)
+        place = at;
+    return place;
+}
+
+/* Replay: waits, before the caller takes the GIL again, until the run is at `place`
+ * (which the thread claimed, locks.h: no other thread makes an event there or later
+ * meanwhile), so that what it reads then (a queue's items) is what the recording's
+ * thread read. When nothing moves for a second while the engine runs, it goes on (the
+ * event check reports a divergence, if it is one). */
+static void resume_in_place(uint64_t place)
+{
+    volatile uint64_t *nev = &rw_st.nevents; /* the GIL holder's count: read racily */
+    uint64_t now = *nev;
+    if (place == UINT64_MAX || now >= place)
+        return;
+    rw_in_pause();
+    int saved = errno;
+    uint64_t seen = now;
+    unsigned naps = 0; /* of 50 µs since the count last moved */
+    while ((now = *nev) < place) {
+        if (now != seen || atomic_load(&rw_locks_engine_stopped)) {
+            seen = now;
+            naps = 0;
+        } else if (++naps > 20000) {
+            rw_locks_release();
+            break;
+        }
+        struct timespec nap = {0, 50000};
+        nanosleep(&nap, NULL);
+    }
+    errno = saved;
+    rw_in_resume();
+}
+
+void rw_locks_resume_after(uint64_t recorded_pos)
+{
+    if (rw_in_gil_held())
+        return;
+    uint64_t place = place_of(recorded_pos);
+    if (place == UINT64_MAX || rw_st.nevents >= place)
+        return;
+    claim_at(place);
+    resume_in_place(place);
+}
+
+static int acquire(sem_t *s, int op, clockid_t clk, const struct timespec *abs)
+{
+    int m = rw_in_mode();
+    sem_tag *t = tag_of(s);
+    if (RW_LIKELY(m == RW_IN_OFF) ||
+        RW_LIKELY(!atomic_load_explicit(&rw_locks_threaded, memory_order_relaxed)) ||
+        t->magic != TAG_MAGIC ||
+        atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL)
+        return perform(s, op, clk, abs);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, t->name);
+    rw_in_key_i64(&k, op);
+    if (m == RW_IN_RECORD) {
+        int r = perform(s, op, clk, abs);
+        int e = errno;
+        uint32_t turn = atomic_fetch_add(&t->turn, 1);
+        uint8_t le[4] = {(uint8_t)turn, (uint8_t)(turn >> 8), (uint8_t)(turn >> 16),
+                         (uint8_t)(turn >> 24)};
+        return (int)rw_in_logged(RW_CALL_SEM_WAIT, &k, r, r == 0 ? 0 : e, le, sizeof le);
+    }
+    const rw_input *g = rw_in_take(RW_CALL_SEM_WAIT, &k);
+    if (g->data_len != 4)
+        rw_in_diverge("a lock acquisition's record has no turn number", g);
+    uint32_t mine = (uint32_t)g->data[0] | (uint32_t)g->data[1] << 8 |
+                    (uint32_t)g->data[2] << 16 | (uint32_t)g->data[3] << 24;
+    int r = (int)g->result, e = g->err;
+    int held = rw_in_gil_held();
+    uint64_t place = held ? UINT64_MAX : place_of(g->position);
+    if (place != UINT64_MAX && rw_st.nevents < place)
+        claim_at(place); /* before the wait: the wake-up may come late */
+    wait_turn(t, mine, op);
+    if (r == 0)
+        obtain(s);
+    next_turn(t);
+    if (!held)
+        resume_in_place(place);
+    errno = e;
+    return r;
+}
+
+int sem_wait(sem_t *s)
+{
+    return acquire(s, OP_WAIT, CLOCK_REALTIME, NULL);
+}
+
+int sem_trywait(sem_t *s)
+{
+    return acquire(s, OP_TRY, CLOCK_REALTIME, NULL);
+}
+
+int sem_timedwait(sem_t *s, const struct timespec *abs)
+{
+    return acquire(s, OP_TIMED, CLOCK_REALTIME, abs);
+}
+
+int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abs)
+{
+    return acquire(s, OP_CLOCK, clk, abs);
+}

@@ -1,0 +1,51 @@
+/* Lock order (locks.c): the order in which threads obtain each semaphore — every lock
+ * of CPython's (PyThread_type_lock: _thread.lock, threading.Lock and Condition's
+ * waiters, queue.SimpleQueue, the buffered file objects' locks, the import lock) — is
+ * logged while recording and enforced by the replay, so that of several threads
+ * blocked in C on one lock the one the recording woke is the one the replay wakes.
+ *
+ * Owner: locks.c. The engine (replayer/engine/inside/server.c) tells it when it is
+ * stopped, so that a thread waiting for its turn at a lock while the debugger is idle
+ * is not taken for a divergence.
+ */
+#ifndef RW_LIBC_LOCKS_H
+#define RW_LIBC_LOCKS_H
+
+#include <stdatomic.h>
+
+/* Set (to 1, for good in this process) when the program's second thread is given its
+ * input stream (rw_in_thread_next): from then on every acquisition is logged. Until
+ * then nothing is (one thread needs no order): single-threaded programs pay one load
+ * per lock operation. Cleared by rw_in_restart_child. */
+extern _Atomic int rw_locks_threaded;
+
+/* The engine is stopped at a position (1) or runs (0): while stopped, a thread that
+ * waits for its turn at a lock does not count the time towards a divergence. */
+extern _Atomic int rw_locks_engine_stopped;
+
+/* Replay, set by the engine before the program runs (NULL: one thread, or no
+ * engine): the position of the first event at or after `from` that the recording has
+ * in thread `thread` (UINT64_MAX when none). Callable without the GIL. */
+#include <stdint.h>
+extern uint64_t (*rw_locks_next_event)(uint32_t thread, uint64_t from);
+
+/* Replay: places claimed in the event order. A thread that comes back from a wait
+ * in C claims the position where the recording's thread had the GIL back (locks.c,
+ * resume_in_place); until it releases the claim, no other thread makes the event at
+ * that position or a later one, so that no thread runs ahead of it. The claim is
+ * released when the thread takes its next input or makes its next event. */
+extern _Atomic int rw_locks_nclaims; /* claims standing (any thread; one load) */
+
+/* Whether a thread other than the calling one claims a position <= pos. */
+int rw_locks_claimed_before(uint64_t pos);
+
+/* Releases the calling thread's claim, if it has one. */
+void rw_locks_release(void);
+
+/* Replay (rw_in_take, for a replayed call other than a lock's): when the calling
+ * thread does not hold the GIL (the call was one that lets it go: a read, a sleep,
+ * getaddrinfo), claims and waits for the place where the recording's thread had the
+ * GIL back, as after a lock (locks.c). recorded_pos: the call's recorded position. */
+void rw_locks_resume_after(uint64_t recorded_pos);
+
+#endif
