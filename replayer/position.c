@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "addrmap.h"
+#include "nav.h"
 #include "records.h"
 #include "scan.h"
 
@@ -312,8 +313,6 @@ typedef struct main_ctx {
     int module_mode;     /* run by -m: the main module is exec'd by runpy's _run_code */
     uint64_t call_pos;   /* the main module's CALL, UINT64_MAX before it is found */
     uint32_t depth;
-    int found;
-    uint64_t pos;
 } main_ctx;
 
 static int code_is(const rw_defs *d, uint32_t code, const char *name)
@@ -348,11 +347,6 @@ static int main_visit(void *p, const rw_event *ev)
         }
         c->call_pos = ev->pos;
         c->depth = ev->depth;
-        return 0;
-    }
-    if (ev->kind == RW_K_RETURN && ev->depth == c->depth && ev->call_pos == c->call_pos) {
-        c->found = 1;
-        c->pos = ev->pos;
         return 1;
     }
     return 0;
@@ -379,7 +373,23 @@ rw_code rw_pos_main_end(const rw_reader *r, uint64_t *pos, rw_err *err)
     if (rc < 0)
         return err->code;
     /* A main module that never returned (os._exit, a crash, a trace cut short) ends
-     * with the run. */
-    *pos = c.found ? c.pos : rw_reader_nevents(r);
+     * with the run. Its return is found over the chunks' keyframes (rw_nav_frame_return:
+     * a few keyframes and one chunk), not by decoding the run to it, which doubled the
+     * time of coverage and memory, whose default window ends there. */
+    *pos = rw_reader_nevents(r);
+    if (c.call_pos == UINT64_MAX)
+        return RW_OK;
+    rw_nav *nav;
+    RW_TRY(rw_nav_new(r, &nav, err));
+    uint64_t found;
+    rw_err e = {0};
+    rw_code nc = rw_nav_frame_return(nav, c.call_pos, 1, c.call_pos, &found, &e);
+    rw_nav_free(nav);
+    if (nc == RW_OK)
+        *pos = found;
+    else if (nc != RW_ENOTFOUND) {
+        *err = e;
+        return rw_scan_explain_damage(r, err); /* the words every reader uses */
+    }
     return RW_OK;
 }
