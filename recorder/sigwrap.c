@@ -73,20 +73,24 @@ void rw_sig_replay_poll(void)
     polling = 0;
 }
 
-int __wrap__PyErr_CheckSignalsTstate(PyThreadState *tstate)
+/* What both checks do before CPython's: log the signals noted since (recording), or
+ * trip the ones due at this position (replay). */
+static inline void before_check(void)
 {
     if (RW_UNLIKELY(atomic_load_explicit(&rw_sig_pending, memory_order_relaxed)))
         rw_sig_log_pending();
     else if (RW_UNLIKELY(rw_st.nevents >= rw_sig_next_pos))
         rw_sig_replay_poll();
+}
+
+int __wrap__PyErr_CheckSignalsTstate(PyThreadState *tstate)
+{
+    before_check();
     return __real__PyErr_CheckSignalsTstate(tstate);
 }
 
 int __wrap_PyErr_CheckSignals(void)
 {
-    if (RW_UNLIKELY(atomic_load_explicit(&rw_sig_pending, memory_order_relaxed)))
-        rw_sig_log_pending();
-    else if (RW_UNLIKELY(rw_st.nevents >= rw_sig_next_pos))
-        rw_sig_replay_poll();
+    before_check();
     return __real_PyErr_CheckSignals();
 }

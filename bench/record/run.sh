@@ -26,21 +26,9 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
-unset PYTHONTRACEMALLOC PYTHONPATH PYTHONHOME
 T0=$(date +%s)
-
-export REWIND=${REWIND:-$top/build/rewind}
-if [ ! -x "$REWIND" ]; then
-  echo "== building rewind (scripts/build.sh)"
-  "$top/scripts/build.sh" >/dev/null
-fi
-
-echo "== build ctracer_floor"
-RW_BENCH_MODDIR=$(mktemp -d)
-export RW_BENCH_MODDIR
-trap 'rm -rf "$RW_BENCH_MODDIR"' EXIT
-gcc -O2 -Wall -shared -fPIC $($PY-config --includes) "$here/ctracer_floor.c" \
-    -o "$RW_BENCH_MODDIR/ctracer_floor$($PY-config --extension-suffix)"
+echo "== rewind and ctracer_floor (setup.sh)"
+. "$here/setup.sh"
 
 echo "== coverage.py tracer check"
 covtmp=$(mktemp -d)

@@ -1,4 +1,4 @@
-# Sourced by quick.sh and where.sh (with $here, $top and $PY set): the rewind binary
+# Sourced by run.sh, quick.sh and where.sh (with $here, $top and $PY set): the rewind binary
 # ($REWIND, built when missing) and the floor's extension module (ctracer_floor, in
 # $RW_BENCH_MODDIR, removed at exit), then a line naming the build.
 unset PYTHONTRACEMALLOC PYTHONPATH PYTHONHOME
