@@ -127,6 +127,7 @@ struct rw_writer {
     uint64_t events_written;  /* events of the chunks written whole */
 
     _Atomic uint64_t st_events, st_records, st_bytes, st_chunks, st_inputs;
+    uint64_t sink_events, sink_records; /* with opts.sink: what it was given */
     _Atomic uint64_t st_cpu_ns; /* the writer thread's CPU time, set as it ends */
 
     /* Crash path: 0 idle, 1 posted (crash_req valid), 2 being done, 3 done. */
@@ -1110,6 +1111,17 @@ static void emit_chunk(rw_writer *w)
     atomic_fetch_add_explicit(&w->st_chunks, 1, memory_order_relaxed);
 }
 
+/* Events and records taken so far: the encoder's, or the sink's. */
+static uint64_t taken_events(const rw_writer *w)
+{
+    return w->opts.sink ? w->sink_events : rw_encoder_events(w->enc);
+}
+
+static uint64_t taken_records(const rw_writer *w)
+{
+    return w->opts.sink ? w->sink_records : rw_encoder_records(w->enc);
+}
+
 /* ---- writer thread ------------------------------------------------------------ */
 
 static int head_sealed(rw_writer *w)
@@ -1132,6 +1144,12 @@ static void consume_some(rw_writer *w, size_t budget, int for_crash, int partial
             return;
         uint32_t fill = rw_block_fill(b);
         take_defs(w);
+        if (w->opts.sink && w->head_idx < fill) {
+            w->sink_events += w->opts.sink(w->opts.sink_ctx, &b->recs[w->head_idx],
+                                           fill - w->head_idx);
+            w->sink_records += fill - w->head_idx;
+            w->head_idx = fill;
+        }
         while (w->head_idx < fill) {
             size_t used = 0;
             rw_err err;
@@ -1157,8 +1175,8 @@ static void consume_some(rw_writer *w, size_t budget, int for_crash, int partial
                 }
             }
         }
-        atomic_store_explicit(&w->st_events, rw_encoder_events(w->enc), memory_order_relaxed);
-        atomic_store_explicit(&w->st_records, rw_encoder_records(w->enc), memory_order_relaxed);
+        atomic_store_explicit(&w->st_events, taken_events(w), memory_order_relaxed);
+        atomic_store_explicit(&w->st_records, taken_records(w), memory_order_relaxed);
         if (!sealed)
             return;
         /* The producer is done with b: recycle it. */
@@ -1213,7 +1231,7 @@ static int do_crash_work(rw_writer *w, const rw_crash_req *req)
     size_t before = w->nindex;
     write_frame(w, RW_FRAME_CRASH, req->payload, req->len, NULL);
     if (w->nindex > before && w->index[before].offset == at)
-        w->index[before].first_event = rw_encoder_events(w->enc);
+        w->index[before].first_event = taken_events(w);
     if (!req->close)
         return 0;
     Rewind__RunEnd end = REWIND__RUN_END__INIT;
@@ -1471,14 +1489,14 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
 
 static void write_tail(rw_writer *w, Rewind__RunEnd *end)
 {
-    uint64_t nevents = rw_encoder_events(w->enc), nrecords = rw_encoder_records(w->enc);
+    uint64_t nevents = taken_events(w), nrecords = taken_records(w);
     if (end && !w->failed) {
         uint64_t counts[RW_K_UNCAUGHT + 1];
         memcpy(counts, rw_encoder_kind_counts(w->enc), sizeof counts);
         end->events = nevents;
         end->records = nrecords;
         end->end_tick = rw_encoder_last_tick(w->enc);
-        end->n_kind_counts = RW_K_UNCAUGHT + 1;
+        end->n_kind_counts = w->opts.sink ? 0 : RW_K_UNCAUGHT + 1; /* a sink: not counted */
         end->kind_counts = counts;
         size_t len = rewind__run_end__get_packed_size(end);
         uint8_t *buf = pack_room(w, len);
@@ -1615,8 +1633,8 @@ rw_code rw_writer_close(rw_writer *w, Rewind__RunEnd *end, rw_writer_stats *st, 
 
     rw_writer_stats local;
     rw_writer_get_stats(w, &local);
-    local.events = rw_encoder_events(w->enc);
-    local.records = rw_encoder_records(w->enc);
+    local.events = taken_events(w);
+    local.records = taken_records(w);
 
     if (!w->closed)
         write_tail(w, end);
@@ -1624,8 +1642,8 @@ rw_code rw_writer_close(rw_writer *w, Rewind__RunEnd *end, rw_writer_stats *st, 
         fail(w, RW_EIO, "closing the trace: %s", strerror(errno));
     w->fd = -1;
     rw_writer_get_stats(w, &local);
-    local.events = rw_encoder_events(w->enc);
-    local.records = rw_encoder_records(w->enc);
+    local.events = taken_events(w);
+    local.records = taken_records(w);
     local.bytes_written = w->offset;
     if (st)
         *st = local;

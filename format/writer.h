@@ -47,6 +47,12 @@ typedef struct rw_stream {
     rw_writer *w;
 } rw_stream;
 
+/* A consumer of raw records in place of the encoder (rw_writer_opts.sink): called on
+ * the writer thread with the records in order, whole entries per call (a record that
+ * takes a BLOB comes with its BLOB and text records); returns how many of them are
+ * events. It cannot fail: it keeps its own verdict. */
+typedef uint64_t (*rw_writer_sink)(void *ctx, const rw_rec *recs, size_t n);
+
 typedef struct rw_writer_opts {
     int zstd_level;          /* default 1 */
     uint32_t flush_ms;       /* default 250; 0 = only on close/flush */
@@ -56,6 +62,12 @@ typedef struct rw_writer_opts {
     unsigned time_shift;     /* default 0 */
     int line_times;          /* time every LINE event too; default 0 (see codec.h) */
     const char *base_dir;    /* relative source paths are read from here (cwd) */
+    /* When set, the records go to sink(sink_ctx, ...) instead of the encoder: no chunk
+     * is encoded, compressed or written; the file gets the header, the metadata, the
+     * definitions and the trailer (the replay engine compares its run with the
+     * recording this way: replayer/engine/inside/check.h). Default NULL. */
+    rw_writer_sink sink;
+    void *sink_ctx;
 } rw_writer_opts;
 
 /* Fills *o with the defaults above. */

@@ -433,6 +433,10 @@ static void writer_opts(const rw_record_opts *o, const char *cwd, rw_writer_opts
         wo->flush_ms = (uint32_t)o->flush_ms;
     wo->line_times = o->line_times;
     wo->base_dir = cwd;
+    if (o->engine && o->engine->sink) {
+        wo->sink = o->engine->sink;
+        wo->sink_ctx = o->engine->sink_ctx;
+    }
 }
 
 static void start_child_trace(run *r);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "records.h"
 
 typedef enum rw_run_kind {
     RW_RUN_SCRIPT,  /* target: path of the script */
@@ -54,6 +55,9 @@ typedef struct rw_record_engine {
     /* Py_tracefunc's (PyObject is struct _object, PyFrameObject struct _frame) */
     int (*trace)(struct _object *, struct _frame *, int, struct _object *);
     int (*profile)(struct _object *, struct _frame *, int, struct _object *);
+    /* The engine's own records go here instead of into a trace (rw_writer_opts.sink). */
+    uint64_t (*sink)(void *ctx, const rw_rec *recs, size_t n);
+    void *sink_ctx;
 } rw_record_engine;
 
 typedef struct rw_record_opts {

@@ -163,13 +163,23 @@ static rw_code keep_here(engine_values *ev, rw_err *err)
     return RW_OK;
 }
 
+/* rw_engine_goto, then the engine's note, if it has one, on stderr: once. */
+static rw_code engine_goto(engine_values *ev, uint64_t pos, rw_err *err)
+{
+    rw_code rc = rw_engine_goto(ev->e, pos, err);
+    const char *note = rw_engine_take_note(ev->e);
+    if (note)
+        fprintf(stderr, "rewind replay: note: %s\n", note);
+    return rc;
+}
+
 /* Goes to pos (a new engine when it is past it) and keeps what its stop stored. */
 static rw_code keep_at(engine_values *ev, uint64_t pos, rw_err *err)
 {
     if (kept_find(ev, pos))
         return RW_OK;
     if (rw_engine_pos(ev->e) != pos)
-        RW_TRY(rw_engine_goto(ev->e, pos, err));
+        RW_TRY(engine_goto(ev, pos, err));
     return keep_here(ev, err);
 }
 #endif
@@ -189,7 +199,7 @@ static rw_code engine_ask(void *ctx, const rw_values_at *at, rw_values_op op, co
             if (at->kept[k].pos < at->pos)
                 RW_TRY(keep_at(ev, at->kept[k].pos, err));
         if (rw_engine_pos(ev->e) != at->pos)
-            RW_TRY(rw_engine_goto(ev->e, at->pos, err));
+            RW_TRY(engine_goto(ev, at->pos, err));
         if (at->stop_keeps)
             RW_TRY(keep_here(ev, err));
         /* CARRY's lines: "FRAME-ID BASE64" as KEEP gave them, the id replaced by "*"

@@ -22,6 +22,8 @@ struct rw_engine {
     uint64_t pos;        /* UINT64_MAX: not stopped yet */
     int broken;          /* diverged, ended or lost: the next goto restarts */
     char *report;        /* the last divergence report, whole */
+    char *note;          /* the first note a stop carried (rw_engine_take_note) */
+    int note_new;        /* not taken yet */
 };
 
 static void stop_process(rw_engine *e)
@@ -139,6 +141,7 @@ void rw_engine_close(rw_engine *e)
     }
     stop_process(e);
     free(e->report);
+    free(e->note);
     free(e->trace);
     free(e);
 }
@@ -146,6 +149,14 @@ void rw_engine_close(rw_engine *e)
 uint64_t rw_engine_pos(const rw_engine *e)
 {
     return e->pos;
+}
+
+const char *rw_engine_take_note(rw_engine *e)
+{
+    if (!e->note_new)
+        return NULL;
+    e->note_new = 0;
+    return e->note;
 }
 
 const char *rw_engine_report(const rw_engine *e)
@@ -192,6 +203,10 @@ rw_code rw_engine_goto(rw_engine *e, uint64_t pos, rw_err *err)
     switch (m.type) {
     case RW_EP_STOPPED:
         e->pos = m.pos;
+        if (m.text_len && !e->note) {
+            e->note = strndup(m.text, m.text_len);
+            e->note_new = e->note != NULL;
+        }
         break;
     case RW_EP_DIVERGED:
         free(e->report);

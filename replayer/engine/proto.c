@@ -41,8 +41,9 @@ static int fixed_part(uint8_t t, int *has_text)
     *has_text = 1;
     switch (t) {
     case RW_EP_GOTO:
-    case RW_EP_STOPPED:
         *has_text = 0;
+        return 8;
+    case RW_EP_STOPPED: /* text: a note, once (docs/engine-protocol.md) */
         return 8;
     case RW_EP_QUIT:
         *has_text = 0;

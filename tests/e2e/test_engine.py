@@ -198,6 +198,34 @@ class DivergenceTest(rwtest.TestCase):
         replies = drive(bad, [f"goto {lines[1]['pos']}", "p top a"])
         self.assertEqual(replies, [("stopped", lines[1]["pos"]), ("value", 0, "1")])
 
+    def test_another_call_is_named_with_the_replays_own_definitions(self):
+        # The replay calls g where the recording called f: both runs number the code
+        # they meet first alike, so the same id means f in the recording and g in the
+        # replay; the report must name each side with its own definitions.
+        code = "def f():\n    return 1\ndef g():\n    return 2\nx = f()\nprint(x)\n"
+        rec = self.record(["-c", code])
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        evs = rwtest.events(rec.trace)
+        calls = [e for e in evs if e.get("kind") == "call" and e.get("func") == "f"]
+        self.assertEqual(len(calls), 1, [e for e in evs if e.get("kind") == "call"][:5])
+        frames, header = tracerewrite.load(rec.trace)
+        for fr in frames:
+            if fr.type == pr.FRAME_METADATA:
+                fs = tracerewrite.fields(fr.payload)
+                for f in fs:
+                    if f[0] == 17:
+                        f[2] = f[2].replace(b"x = f()", b"x = g()")
+                fr.payload = tracerewrite.encode(fs)
+        bad = os.path.join(self.tmp, "bad.rwd")
+        tracerewrite.save(header, frames, bad)
+        pos = calls[0]["pos"]
+        replies = drive(bad, [f"goto {pos + 3}", "p x"])
+        self.assertEqual(replies[0][0], "error", replies)
+        report = replies[0][1]
+        self.assertIn(f"the replay diverged from the recording at event {pos}:", report)
+        self.assertIn("the recording has call f at <string>:1", report)
+        self.assertIn("the replay call g at <string>:3", report)
+
 
     def test_another_python_build_is_refused(self):
         rec = self.record(["-c", "x = 1\n"])

@@ -9,9 +9,22 @@
 struct rw_check {
     const rw_reader *rec;
     rw_cursor *rc;       /* over the recording, only forwards */
-    rw_reader *er;       /* the engine's trace, kept open and refreshed between passes */
-    uint64_t next;       /* first position not compared yet (its annotations neither) */
     int compare_allocs;
+    /* The engine's stream as fed so far. */
+    uint64_t pos;        /* its events */
+    uint32_t thread;     /* the thread of its last THREAD record */
+    size_t skip;         /* text records left of the current entry */
+    _Atomic int verdict;
+    /* The first mismatch (verdict 1) or the read error (verdict -1). */
+    uint64_t where;
+    char want[600];      /* the recorded side, described when found */
+    rw_event seen;       /* the replay's record, ids as the engine numbered them */
+    rw_err err;
+    /* Allocations stopped being compared (note), and a recorded record read ahead when
+     * they did (held). */
+    char note[1024];
+    rw_event held;
+    int has_held;
 };
 
 rw_code rw_check_new(const rw_reader *recorded, int compare_allocs, rw_check **out,
@@ -38,17 +51,23 @@ void rw_check_free(rw_check *c)
     if (!c)
         return;
     rw_cursor_free(c->rc);
-    rw_reader_free(c->er);
     free(c);
+}
+
+const _Atomic int *rw_check_verdict(const rw_check *c)
+{
+    return &c->verdict;
 }
 
 void rw_check_describe(const rw_defs *d, const rw_event *ev, char *out, size_t cap)
 {
     const char *kind = rw_kind_name(ev->kind);
-    const char *path = rw_defs_code_path(d, ev->code);
-    const char *name = rw_defs_code_name(d, ev->code);
-    path = path ? path : "?";
-    name = name ? name : "?";
+    const char *path = d ? rw_defs_code_path(d, ev->code) : NULL;
+    const char *name = d ? rw_defs_code_name(d, ev->code) : NULL;
+    char idpath[32] = "?", idname[32];
+    snprintf(idname, sizeof idname, "code #%u", ev->code);
+    path = path ? path : idpath;
+    name = name ? name : idname;
     switch (ev->kind) {
     case RW_K_CALL:
     case RW_K_LINE:
@@ -56,7 +75,7 @@ void rw_check_describe(const rw_defs *d, const rw_event *ev, char *out, size_t c
         snprintf(out, cap, "%s %s at %s:%u (thread %u)", kind, name, path, ev->line, ev->thread);
         break;
     case RW_K_EXCEPTION: {
-        const char *t = rw_defs_name_text(d, ev->name);
+        const char *t = d ? rw_defs_name_text(d, ev->name) : NULL;
         snprintf(out, cap, "exception %s in %s at %s:%u (thread %u)", t ? t : "?", name, path,
                  ev->line, ev->thread);
         break;
@@ -64,8 +83,11 @@ void rw_check_describe(const rw_defs *d, const rw_event *ev, char *out, size_t c
     case RW_K_C_CALL:
     case RW_K_C_RETURN:
     case RW_K_C_EXCEPTION: {
-        const char *l = rw_defs_cfunc_label(d, ev->code);
-        snprintf(out, cap, "%s %s (thread %u)", kind, l ? l : "?", ev->thread);
+        const char *l = d ? rw_defs_cfunc_label(d, ev->code) : NULL;
+        if (l)
+            snprintf(out, cap, "%s %s (thread %u)", kind, l, ev->thread);
+        else
+            snprintf(out, cap, "%s of C function #%u (thread %u)", kind, ev->code, ev->thread);
         break;
     }
     default:
@@ -74,114 +96,245 @@ void rw_check_describe(const rw_defs *d, const rw_event *ev, char *out, size_t c
         else if (RW_IS_FREE(ev->kind))
             snprintf(out, cap, "%s at 0x%" PRIx64, kind, ev->addr);
         else {
-            const char *t = rw_defs_name_text(d, ev->name);
-            snprintf(out, cap, "%s %s", kind, t ? t : "");
+            const char *t = d ? rw_defs_name_text(d, ev->name) : NULL;
+            if (t)
+                snprintf(out, cap, "%s %s", kind, t);
+            else
+                snprintf(out, cap, "%s #%u", kind, ev->name);
         }
     }
-}
-
-/* 1 when a and b are the same record (ids compared: both runs define them in the
- * same order when they agree). */
-static int same(const rw_check *c, const rw_event *a, const rw_event *b)
-{
-    if (a->kind != b->kind || a->pos != b->pos)
-        return 0;
-    if (RW_IS_EVENT(a->kind))
-        return a->code == b->code && a->line == b->line && a->thread == b->thread &&
-               (a->kind != RW_K_EXCEPTION || a->name == b->name);
-    if (RW_IS_ALLOC(a->kind))
-        return a->size == b->size && a->addr == b->addr;
-    if (RW_IS_FREE(a->kind))
-        return a->addr == b->addr;
-    return a->name == b->name;
 }
 
 /* The next record of cu that the check compares: THREAD records are not (an event
  * names its thread; with several threads, a thread's allocations between events make
  * switches of their own in one run and not in the other). */
-static int next_compared(rw_cursor *cu, rw_event *ev, rw_err *err)
+static int next_compared(rw_check *c, rw_event *ev)
 {
+    if (c->has_held) {
+        c->has_held = 0;
+        *ev = c->held;
+        return 1;
+    }
     int g;
-    while ((g = rw_cursor_next(cu, ev, err)) == 1 && ev->kind == RW_K_THREAD)
+    while ((g = rw_cursor_next(c->rc, ev, &c->err)) == 1 &&
+           (ev->kind == RW_K_THREAD ||
+            (!c->compare_allocs && (RW_IS_ALLOC(ev->kind) || RW_IS_FREE(ev->kind)))))
         ;
     return g;
 }
 
-int rw_check_upto(rw_check *c, const char *engine_path, uint64_t upto, uint64_t *where,
-                  char *report, size_t cap, rw_err *err)
+/* 1 when the recorded record a is the engine's raw record r at the engine's
+ * position. */
+static int same(const rw_check *c, const rw_event *a, unsigned k, const rw_rec *r)
 {
-    return rw_check_run(c, engine_path, upto, 0, where, report, cap, err);
+    if (a->kind != k || a->pos != c->pos)
+        return 0;
+    switch (k) {
+    case RW_K_CALL:
+        return a->thread == c->thread && a->code == (uint32_t)r->w1 &&
+               a->line == (uint32_t)(r->w1 >> 32);
+    case RW_K_LINE:
+        return a->thread == c->thread && a->line == (uint32_t)r->w1;
+    case RW_K_EXCEPTION:
+        return a->thread == c->thread && a->name == (uint32_t)r->w1;
+    case RW_K_C_CALL:
+        return a->thread == c->thread && a->code == (uint32_t)r->w1;
+    case RW_K_RETURN:
+    case RW_K_C_RETURN:
+    case RW_K_C_EXCEPTION:
+        return a->thread == c->thread;
+    case RW_K_ALLOC_RAW:
+    case RW_K_ALLOC_MEM:
+    case RW_K_ALLOC_OBJ:
+        return a->size == RW_REC_HI(r->w0) && a->addr == r->w1;
+    case RW_K_FREE_RAW:
+    case RW_K_FREE_MEM:
+    case RW_K_FREE_OBJ:
+        return a->addr == r->w1;
+    default: /* AUDIT, UNCAUGHT */
+        return a->name == (uint32_t)r->w1;
+    }
 }
 
-int rw_check_run(rw_check *c, const char *engine_path, uint64_t upto, int partial,
-                 uint64_t *where, char *report, size_t cap, rw_err *err)
+/* The replay's record r as an event, for the report. Its frame (a line's, a return's)
+ * is the recording's, as it was before the recorded record a: the runs agreed so far.
+ * got: whether a exists. */
+static void seen_event(rw_check *c, unsigned k, const rw_rec *r, const rw_event *a, int got)
 {
-    if (upto < c->next)
-        return 0;
-    /* The engine's trace grows while the program runs: opened once, then only the
-     * frames appended since the last pass are read (reopening it scanned the whole file
-     * every pass, a cost that grew with the square of the run's length). */
-    if (!c->er && rw_reader_open(engine_path, &c->er, err) != RW_OK)
-        return -1;
-    if (rw_reader_refresh(c->er, err) != RW_OK)
-        return -1;
-    rw_reader *er = c->er;
-    rw_cursor *ec = NULL;
-    int result = -1;
-    if (rw_cursor_new(er, 0, SIZE_MAX, &ec, err) != RW_OK)
-        goto out;
-    if (!c->compare_allocs)
-        rw_cursor_set_flags(ec, RW_DECODE_SKIP_ALLOCS);
-    if (rw_cursor_seek(ec, c->next, err) != RW_OK) {
-        if (partial) { /* the engine's trace does not reach it yet */
-            result = 0;
-            goto out;
+    rw_event *b = &c->seen;
+    memset(b, 0, sizeof *b);
+    b->kind = (uint8_t)k;
+    b->thread = c->thread;
+    b->pos = c->pos;
+    const rw_stack *s = rw_cursor_stack(c->rc, c->thread);
+    const rw_frame *top = NULL;
+    rw_frame before;
+    if (s && s->depth > 0 && s->depth <= s->cap) {
+        uint32_t d = s->depth;
+        int opened = got && a->thread == c->thread &&
+                     (a->kind == RW_K_CALL || a->kind == RW_K_C_CALL);
+        int closed = got && a->thread == c->thread &&
+                     (a->kind == RW_K_RETURN || a->kind == RW_K_C_RETURN ||
+                      a->kind == RW_K_C_EXCEPTION);
+        if (closed) {
+            before = (rw_frame){.code = a->code, .line = a->line,
+                                .is_c = a->kind != RW_K_RETURN};
+            top = &before;
+        } else if (!opened || d >= 2) {
+            top = &s->frames[opened ? d - 2 : d - 1];
         }
-        goto out;
+    } else if (got && a->thread == c->thread && a->kind == RW_K_RETURN) {
+        before = (rw_frame){.code = a->code, .line = a->line};
+        top = &before;
     }
-    const rw_defs *rd = rw_reader_defs(c->rec), *ed = rw_reader_defs(er);
-    for (;;) {
-        rw_event a, b;
-        int ga = next_compared(c->rc, &a, err);
-        if (ga < 0)
-            goto out;
-        int gb = next_compared(ec, &b, err);
-        if (gb < 0 && !partial)
-            goto out;
-        if (gb <= 0 && partial) {
-            /* The engine's trace ends here for now: back to the last event compared
-             * whole, on both sides, for the next pass. */
-            result = rw_cursor_seek(c->rc, c->next, err) == RW_OK ? 0 : -1;
-            goto out;
+    if (top) {
+        b->code = top->code;
+        b->line = top->line;
+    }
+    switch (k) {
+    case RW_K_CALL:
+        b->code = (uint32_t)r->w1;
+        b->line = (uint32_t)(r->w1 >> 32);
+        break;
+    case RW_K_LINE:
+        b->line = (uint32_t)r->w1;
+        break;
+    case RW_K_C_CALL:
+        b->code = (uint32_t)r->w1;
+        break;
+    case RW_K_ALLOC_RAW:
+    case RW_K_ALLOC_MEM:
+    case RW_K_ALLOC_OBJ:
+        b->size = RW_REC_HI(r->w0);
+        b->addr = r->w1;
+        break;
+    case RW_K_FREE_RAW:
+    case RW_K_FREE_MEM:
+    case RW_K_FREE_OBJ:
+        b->addr = r->w1;
+        break;
+    case RW_K_EXCEPTION:
+    case RW_K_AUDIT:
+    case RW_K_UNCAUGHT:
+        b->name = (uint32_t)r->w1;
+        break;
+    default:
+        break;
+    }
+}
+
+static int is_mem(unsigned k)
+{
+    return RW_IS_ALLOC(k) || RW_IS_FREE(k);
+}
+
+/* Compares one raw record (not THREAD, not BLOB or text) with the recording's next. */
+static void compare(rw_check *c, unsigned k, const rw_rec *r)
+{
+    rw_event a;
+    int got = next_compared(c, &a);
+    if (got < 0) {
+        atomic_store_explicit(&c->verdict, -1, memory_order_release);
+        return;
+    }
+    if (got && same(c, &a, k, r))
+        return;
+    if (c->compare_allocs && (is_mem(k) || (got && is_mem(a.kind)))) {
+        /* The memory differs (a trace made by another build of rewind, say): the
+         * events may still agree. Allocations are compared no further; the note says
+         * from where addresses may differ, and the events go on being compared. */
+        char want[256], seen[256];
+        if (got)
+            rw_check_describe(rw_reader_defs(c->rec), &a, want, sizeof want);
+        else
+            snprintf(want, sizeof want, "the end of the recording");
+        seen_event(c, k, r, &a, got);
+        rw_check_describe(NULL, &c->seen, seen, sizeof seen);
+        snprintf(c->note, sizeof c->note,
+                 "the replay's memory differs from the recording's from event %" PRIu64
+                 " (the recording has %s, the replay %s): id() and reprs that show "
+                 "addresses may differ from the recording's; a trace recorded by this "
+                 "build of rewind repeats them",
+                 got && a.pos < c->pos ? a.pos : c->pos, want, seen);
+        c->compare_allocs = 0;
+        rw_cursor_set_flags(c->rc, RW_DECODE_SKIP_ALLOCS); /* for the chunks to come */
+        if (got && !is_mem(a.kind)) {
+            c->held = a;
+            c->has_held = 1;
         }
-        char want[512], seen[512];
-        if (ga == 0 || gb == 0 || !same(c, &a, &b)) {
-            if (ga)
-                rw_check_describe(rd, &a, want, sizeof want);
-            else
-                snprintf(want, sizeof want, "the end of the recording");
-            if (gb)
-                rw_check_describe(ed, &b, seen, sizeof seen);
-            else
-                snprintf(seen, sizeof seen, "nothing more (the replay's trace ends)");
-            uint64_t at = ga ? a.pos : gb ? b.pos : c->next;
-            *where = at;
-            snprintf(report, cap,
-                     "the replay diverged from the recording at event %" PRIu64
-                     ": the recording has %s, the replay %s",
-                     at, want, seen);
-            result = 1;
-            goto out;
+        if (!is_mem(k))
+            compare(c, k, r);
+        return;
+    }
+    if (got)
+        rw_check_describe(rw_reader_defs(c->rec), &a, c->want, sizeof c->want);
+    else
+        snprintf(c->want, sizeof c->want, "the end of the recording");
+    seen_event(c, k, r, &a, got);
+    c->where = got && a.pos < c->pos ? a.pos : c->pos;
+    atomic_store_explicit(&c->verdict, 1, memory_order_release);
+}
+
+uint64_t rw_check_feed(void *check, const rw_rec *recs, size_t n)
+{
+    rw_check *c = check;
+    uint64_t events = 0;
+    int done = atomic_load_explicit(&c->verdict, memory_order_relaxed) != 0;
+    for (size_t i = 0; i < n; i++) {
+        const rw_rec *r = &recs[i];
+        if (c->skip) {
+            c->skip--;
+            continue;
         }
-        if (RW_IS_EVENT(a.kind)) {
-            c->next = a.pos + 1;
-            if (a.pos >= upto) {
-                result = 0;
-                goto out;
-            }
+        unsigned k = RW_REC_KIND(r->w0);
+        if (k == RW_K_BLOB) {
+            c->skip = (size_t)((RW_REC_HI(r->w0) + sizeof(rw_rec) - 1) / sizeof(rw_rec));
+            continue;
+        }
+        if (k == RW_K_THREAD) {
+            c->thread = (uint32_t)r->w1;
+            continue;
+        }
+        if (!done && (c->compare_allocs || !(RW_IS_ALLOC(k) || RW_IS_FREE(k)))) {
+            compare(c, k, r);
+            done = atomic_load_explicit(&c->verdict, memory_order_relaxed) != 0;
+        }
+        if (RW_IS_EVENT(k)) {
+            events++;
+            c->pos++;
         }
     }
-out:
-    rw_cursor_free(ec);
-    return result;
+    return events;
+}
+
+const char *rw_check_note(const rw_check *c)
+{
+    return c->note[0] ? c->note : NULL;
+}
+
+uint64_t rw_check_report(const rw_check *c, const char *engine_path, char *report,
+                         size_t cap)
+{
+    int v = atomic_load_explicit(&c->verdict, memory_order_acquire);
+    if (v < 0) {
+        snprintf(report, cap, "%s", c->err.msg);
+        return c->pos;
+    }
+    if (v == 0) {
+        snprintf(report, cap, "the replay agrees with the recording");
+        return c->pos;
+    }
+    rw_reader *er = NULL;
+    rw_err e = {0};
+    const rw_defs *ed = NULL;
+    if (engine_path && rw_reader_open(engine_path, &er, &e) == RW_OK)
+        ed = rw_reader_defs(er);
+    char seen[600];
+    rw_check_describe(ed, &c->seen, seen, sizeof seen);
+    rw_reader_free(er);
+    snprintf(report, cap,
+             "the replay diverged from the recording at event %" PRIu64
+             ": the recording has %s, the replay %s",
+             c->where, c->want, seen);
+    return c->where;
 }

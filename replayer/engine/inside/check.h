@@ -1,22 +1,32 @@
-/* Divergence check: the engine's own trace against the recorded one, event by event
+/* Divergence check: the engine's run against the recorded one, record by record
  * (DESIGN.md, "Replaying": every event is checked against the log before a value is
- * shown). Both are read with format/'s reader and decoder; the check is incremental
- * (the engine only runs forwards): each call compares from where the last one stopped
- * through the event asked for. Compared: every record's kind; events' code, line and
- * thread; exception, audit and thread records' name; and, when the recording's memory
- * was deterministic (compare_allocs: a fixed allocator, randomisation off), every
+ * shown). The engine's recorder does not write a trace of its own: its writer thread
+ * hands the raw records (format/records.h) to rw_check_feed (rw_writer_opts.sink),
+ * which reads the recording alongside with format/'s cursor and compares, so that
+ * nothing is encoded, compressed or decoded twice. Compared: every record's kind and
+ * position; events' thread; calls' code and line; lines' line; C calls' function;
+ * exception, audit and uncaught records' name; and, when the recording's memory was
+ * deterministic (compare_allocs: a fixed allocator, randomisation off), every
  * allocation's and free's kind, size and address. Without it the allocation records
- * are skipped on both sides: their order and addresses vary from run to run.
- * Owner: check.c. Main thread of the engine, inputs paused.
+ * are skipped on both sides: their order and addresses vary from run to run. A
+ * difference in allocations alone does not stop the run: it is noted (rw_check_note)
+ * and allocations are compared no further (a trace from another build of rewind
+ * starts on another heap, and its Python-level run may still be the same). A
+ * return's or a line's frame, a C return's function, follow from the calls before
+ * them, which agree. THREAD records are not compared (an event names its thread).
+ * Owner: check.c. rw_check_feed runs on the engine's writer thread; the rest on the
+ * engine's main thread.
  */
 #ifndef RW_ENGINE_CHECK_H
 #define RW_ENGINE_CHECK_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
 #include "reader.h"
+#include "records.h"
 
 typedef struct rw_check rw_check;
 
@@ -25,18 +35,26 @@ rw_code rw_check_new(const rw_reader *recorded, int compare_allocs, rw_check **o
                      rw_err *err);
 void rw_check_free(rw_check *c);
 
-/* Compares the engine's trace at engine_path (flushed through event upto) with the
- * recorded one, through event upto. Returns 0 when they agree, 1 on the first
- * mismatch (*where = its position, report = "at event N: the recording has X, the
- * replay has Y"), -1 when a trace cannot be read (err). */
-int rw_check_upto(rw_check *c, const char *engine_path, uint64_t upto, uint64_t *where,
-                  char *report, size_t cap, rw_err *err);
+/* rw_writer_sink: compares recs, the engine's next raw records, with the recording.
+ * Returns how many of them are events. After the first mismatch it only counts. */
+uint64_t rw_check_feed(void *check, const rw_rec *recs, size_t n);
 
-/* rw_check_upto, or with partial set, a pass while the engine runs: the end of the
- * engine's trace (still being written) is not a divergence, the check stops at the
- * last event compared whole and the next call goes on from there. */
-int rw_check_run(rw_check *c, const char *engine_path, uint64_t upto, int partial,
-                 uint64_t *where, char *report, size_t cap, rw_err *err);
+/* 0 while the runs agree, 1 after a divergence, -1 when the recording could not be
+ * read (both final). Any thread; the engine's hooks poll it at every event. */
+const _Atomic int *rw_check_verdict(const rw_check *c);
+
+/* After a divergence: returns its position and writes the report ("the replay
+ * diverged from the recording at event N: the recording has X, the replay Y"); the
+ * replay's event is named with the definitions in engine_path, the engine's own trace
+ * (flushed: it holds its definitions), or by id when that cannot be read. After a
+ * read error: writes err's message. */
+uint64_t rw_check_report(const rw_check *c, const char *engine_path, char *report,
+                         size_t cap);
+
+/* When allocations were compared and stopped agreeing while the events still did (the
+ * engine then compares events only): one line saying from which event addresses may
+ * differ; else NULL. Read it after a flush of the writer. */
+const char *rw_check_note(const rw_check *c);
 
 /* Describes ev as read from a trace with definitions d ("call f at a.py:3"). */
 void rw_check_describe(const rw_defs *d, const rw_event *ev, char *out, size_t cap);

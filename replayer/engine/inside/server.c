@@ -72,17 +72,9 @@ static struct engine {
     size_t nsched, sched_i; /* sched_i: the run rw_st.nevents is in (moves forwards) */
     uint32_t *stream_id;    /* input stream -> the recorded thread id (RunEnd.threads) */
     uint32_t nstream_ids;
-    /* The background check (check_main): it compares the engine's trace with the log
-     * while the program runs, on the other core, so that a stop has only the rest to
-     * compare. check_mu guards E.check; a stop holds it until the run goes on, so that
-     * the thread is never inside malloc when an evaluation forks. */
-    pthread_mutex_t check_mu;
-    pthread_t checker;
-    int checker_on;
-    _Atomic int bg_div;     /* the background check found a divergence (bg_where/report) */
-    uint64_t bg_where;
-    char bg_report[2048];
-} E = {.target = UINT64_MAX, .ia_fd = -1, .check_mu = PTHREAD_MUTEX_INITIALIZER};
+    const _Atomic int *verdict; /* the check's (check.h): nonzero stops the run */
+    int noted;                  /* the check's note was sent (at a stop) */
+} E = {.target = UINT64_MAX, .ia_fd = -1};
 
 /* Ends the engine now, from anywhere: nothing of the run is worth closing. */
 static _Noreturn void die(int status)
@@ -483,21 +475,23 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
         snprintf(msg, sizeof msg, "the engine's own trace failed: %s", err.msg);
         serve_dead(RW_EP_ERROR, 0, msg);
     }
-    char report[2048];
-    uint64_t where = 0;
-    pthread_mutex_lock(&E.check_mu); /* held while stopped: see check_mu */
-    if (atomic_load(&E.bg_div))
-        report_divergence(E.bg_where, E.bg_report);
-    int d = rw_check_upto(E.check, E.epath, st.pos, &where, report, sizeof report, &err);
-    if (d < 0) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "the engine cannot compare its run with the log: %s", err.msg);
-        serve_dead(RW_EP_ERROR, 0, msg);
-    }
-    if (d > 0)
+    /* Flushed: the check (the writer thread's sink) has compared every record so far. */
+    int v = atomic_load_explicit(E.verdict, memory_order_acquire);
+    if (v != 0) {
+        char report[2048];
+        uint64_t where = rw_check_report(E.check, E.epath, report, sizeof report);
+        if (v < 0) {
+            char msg[2200];
+            snprintf(msg, sizeof msg, "the engine cannot compare its run with the log: %s",
+                     report);
+            serve_dead(RW_EP_ERROR, 0, msg);
+        }
         report_divergence(where, report);
+    }
     E.goto_pending = 0;
-    send_msg(RW_EP_STOPPED, st.pos, NULL);
+    const char *note = rw_check_note(E.check);
+    send_msg(RW_EP_STOPPED, st.pos, note && !E.noted ? note : NULL);
+    E.noted |= note != NULL;
     for (;;) {
         uint8_t *buf;
         rw_eproto_msg m;
@@ -512,7 +506,6 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
                 interact_end();
                 E.target = p;
                 E.goto_pending = 1;
-                pthread_mutex_unlock(&E.check_mu);
                 atomic_store(&rw_locks_engine_stopped, 0);
                 break;
             }
@@ -569,7 +562,7 @@ static uint64_t next_event_of(uint32_t me, uint64_t from)
 static rw_code sched_load(rw_err *err)
 {
     const rw_defs *d = rw_reader_defs(E.rec);
-    if (!d || d->nthreads < 2)
+    if (!d || d->nthreads < 3) /* nthreads counts the unused id 0 */
         return RW_OK;
     rw_cursor *c;
     RW_TRY(rw_cursor_new(E.rec, 0, SIZE_MAX, &c, err));
@@ -708,32 +701,6 @@ static rw_code streams_load(rw_err *err)
     return RW_OK;
 }
 
-/* The background check: every 200 ms, compares what the engine's trace holds so far
- * (the writer thread appends whole chunks to it) with the log. Not a program thread:
- * its reads are real, it touches no Python. A divergence it finds stops the run at the
- * next event (eng_trace). */
-static void *check_main(void *unused)
-{
-    (void)unused;
-    struct timespec nap = {0, 200 * 1000 * 1000};
-    for (;;) {
-        nanosleep(&nap, NULL);
-        pthread_mutex_lock(&E.check_mu);
-        if (!atomic_load(&E.bg_div)) {
-            rw_err err = {0};
-            uint64_t where = 0;
-            int d = rw_check_run(E.check, E.epath, UINT64_MAX, 1, &where, E.bg_report,
-                                 sizeof E.bg_report, &err);
-            if (d > 0) {
-                E.bg_where = where;
-                atomic_store(&E.bg_div, 1);
-            }
-        }
-        pthread_mutex_unlock(&E.check_mu);
-    }
-    return NULL;
-}
-
 /* Only the callbacks that make an event wait for their turn: the profile function's
  * Python calls and returns make none (the trace function has them), nor do lines
  * when the recording had no line events. */
@@ -743,7 +710,7 @@ static int eng_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
         sched_wait();
     int rc = rw_source_trace(obj, f, what, arg);
     if (RW_UNLIKELY(rw_st.nevents > E.target) ||
-        RW_UNLIKELY(atomic_load_explicit(&E.bg_div, memory_order_relaxed)))
+        RW_UNLIKELY(atomic_load_explicit(E.verdict, memory_order_relaxed)))
         at_stop(f, what, arg);
     if (RW_UNLIKELY(rw_st.nevents >= rw_sig_next_pos)) /* after the stop: not in a fork */
         rw_sig_replay_poll();
@@ -756,7 +723,7 @@ static int eng_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
         sched_wait();
     int rc = rw_source_profile(obj, f, what, arg);
     if (RW_UNLIKELY(rw_st.nevents > E.target) ||
-        RW_UNLIKELY(atomic_load_explicit(&E.bg_div, memory_order_relaxed)))
+        RW_UNLIKELY(atomic_load_explicit(E.verdict, memory_order_relaxed)))
         at_stop(f, what, arg);
     if (RW_UNLIKELY(rw_st.nevents >= rw_sig_next_pos))
         rw_sig_replay_poll();
@@ -827,9 +794,10 @@ static rw_code setup(const char *trace, rw_err *err)
      * return from C and its next event, interleave as the scheduler decides: only
      * the events' order is enforced (sched_wait), so addresses are not compared. */
     const rw_defs *defs = rw_reader_defs(E.rec);
-    if (defs && defs->nthreads > 1)
+    if (defs && defs->nthreads > 2) /* nthreads counts the unused id 0 */
         fixed = 0;
     RW_TRY(rw_check_new(E.rec, fixed, &E.check, err));
+    E.verdict = rw_check_verdict(E.check);
     RW_TRY(sched_load(err));
     if (E.nsched)
         rw_locks_next_event = next_event_of;
@@ -913,6 +881,8 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
         .chaos_seed = md->chaos_seed,
         .trace = eng_trace,
         .profile = eng_profile,
+        .sink = rw_check_feed,
+        .sink_ctx = E.check,
     };
     o.engine = &eng;
     rw_in_set_diverge(on_input_divergence);
@@ -920,8 +890,6 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
         rw_threadwrap_set_define_gate(define_gate);
 
     rw_record_result res;
-    /* The background check runs beside the program (check_main). */
-    E.checker_on = pthread_create(&E.checker, NULL, check_main, NULL) == 0;
     rw_code rc = rw_record_run(&o, &res, &err);
     if (rc != RW_OK)
         serve_dead(RW_EP_ERROR, 0, err.msg);
