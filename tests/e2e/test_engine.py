@@ -164,6 +164,20 @@ class EngineTest(rwtest.TestCase):
 
 class DivergenceTest(rwtest.TestCase):
 
+    def with_program(self, trace, change):
+        """A copy of trace whose -c program (Metadata field 17) is change(text)."""
+        frames, header = tracerewrite.load(trace)
+        for fr in frames:
+            if fr.type == pr.FRAME_METADATA:
+                fs = tracerewrite.fields(fr.payload)
+                for f in fs:
+                    if f[0] == 17:
+                        f[2] = change(f[2])
+                fr.payload = tracerewrite.encode(fs)
+        bad = os.path.join(self.tmp, "bad.rwd")
+        tracerewrite.save(header, frames, bad)
+        return bad
+
     def test_changed_program_is_reported_at_its_position(self):
         code = "a = 1\nb = 2\nc = a + b\nd = c * 2\n"
         rec = self.record(["-c", code])
@@ -171,21 +185,12 @@ class DivergenceTest(rwtest.TestCase):
         evs = rwtest.events(rec.trace)
         lines = [e for e in evs if e.get("kind") == "line" and e.get("file") == "<string>"]
         self.assertEqual([e["line"] for e in lines], [1, 2, 3, 4], lines)
-        # The -c program comes from the metadata: give the replay another one, whose
-        # third statement is on line 4.
-        frames, header = tracerewrite.load(rec.trace)
-        for fr in frames:
-            if fr.type == pr.FRAME_METADATA:
-                fs = tracerewrite.fields(fr.payload)
-                for f in fs:
-                    if f[0] == 17:
-                        # As long as the original (its allocations are the same
-                        # size), third statement one line down.
-                        f[2] = b"a = 1\nb = 2\n\nc = a +b\nd = c * 2\n"
-                        self.assertEqual(len(f[2]), len(code))
-                fr.payload = tracerewrite.encode(fs)
-        bad = os.path.join(self.tmp, "bad.rwd")
-        tracerewrite.save(header, frames, bad)
+        # The -c program comes from the metadata: give the replay another one, as long
+        # as the original (its allocations are the same size), whose third statement
+        # is on line 4.
+        other = b"a = 1\nb = 2\n\nc = a +b\nd = c * 2\n"
+        self.assertEqual(len(other), len(code))
+        bad = self.with_program(rec.trace, lambda text: other)
         pos = lines[2]["pos"]
         replies = drive(bad, [f"goto {lines[3]['pos']}", "p top a"])
         self.assertEqual(replies[0][0], "error", replies)
@@ -208,16 +213,7 @@ class DivergenceTest(rwtest.TestCase):
         evs = rwtest.events(rec.trace)
         calls = [e for e in evs if e.get("kind") == "call" and e.get("func") == "f"]
         self.assertEqual(len(calls), 1, [e for e in evs if e.get("kind") == "call"][:5])
-        frames, header = tracerewrite.load(rec.trace)
-        for fr in frames:
-            if fr.type == pr.FRAME_METADATA:
-                fs = tracerewrite.fields(fr.payload)
-                for f in fs:
-                    if f[0] == 17:
-                        f[2] = f[2].replace(b"x = f()", b"x = g()")
-                fr.payload = tracerewrite.encode(fs)
-        bad = os.path.join(self.tmp, "bad.rwd")
-        tracerewrite.save(header, frames, bad)
+        bad = self.with_program(rec.trace, lambda text: text.replace(b"x = f()", b"x = g()"))
         pos = calls[0]["pos"]
         replies = drive(bad, [f"goto {pos + 3}", "p x"])
         self.assertEqual(replies[0][0], "error", replies)
@@ -225,7 +221,6 @@ class DivergenceTest(rwtest.TestCase):
         self.assertIn(f"the replay diverged from the recording at event {pos}:", report)
         self.assertIn("the recording has call f at <string>:1", report)
         self.assertIn("the replay call g at <string>:3", report)
-
 
     def test_another_python_build_is_refused(self):
         rec = self.record(["-c", "x = 1\n"])
