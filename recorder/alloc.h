@@ -23,11 +23,4 @@ void rw_alloc_install(void);
 struct _object;
 void rw_alloc_newref(struct _object *op);
 
-/* The cyclic GC's generation counts (newref.c): saved when the interpreter has
- * started, restored just before the program runs, so that rewind's own Python-level
- * work in between (hooks, calibration) leaves the next automatic collection where a
- * plain run would have it. Called with the GIL. */
-void rw_gc_counts_save(int counts[3]);
-void rw_gc_counts_restore(const int counts[3]);
-
 #endif

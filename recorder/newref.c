@@ -71,17 +71,3 @@ void __wrap_PyObject_GC_Del(void *op)
     if (count > 0) /* it took one off generation 0 for the frame object */
         gc->generations[0].count++;
 }
-
-void rw_gc_counts_save(int counts[3])
-{
-    struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;
-    for (int i = 0; i < 3; i++)
-        counts[i] = gc->generations[i].count;
-}
-
-void rw_gc_counts_restore(const int counts[3])
-{
-    struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;
-    for (int i = 0; i < 3; i++)
-        gc->generations[i].count = counts[i];
-}
