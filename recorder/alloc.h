@@ -23,4 +23,11 @@ void rw_alloc_install(void);
 struct _object;
 void rw_alloc_newref(struct _object *op);
 
+/* A plain run would make frame object f here (f is a PyFrameObject *, or NULL): the
+ * one tracing mode made, uncounted by the cyclic GC (newref.c), counts in generation
+ * 0 from now until it is freed, as python3's would (docs/memory.md cause 3). Once per
+ * frame object; with the GIL. */
+struct _frame;
+void rw_frame_materialized(struct _frame *f);
+
 #endif
