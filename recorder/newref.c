@@ -164,6 +164,43 @@ void __wrap_PyObject_GC_Del(void *op)
         gc->generations[0].count++;
 }
 
+/* (GIL) The exception event's fresh tuple, which CPython put on the 3-tuple free list
+ * after the event (rw_exc_tuple_forget), or NULL. */
+PyObject *rw_exc_tuple_pending;
+
+void rw_exc_tuple_settle(void)
+{
+    PyObject *t = rw_exc_tuple_pending;
+    rw_exc_tuple_pending = NULL;
+    PyInterpreterState *is = _PyInterpreterState_GET();
+    struct _Py_tuple_state *ts = &is->tuple;
+    if (ts->free_list[2] == (PyTupleObject *)t && ts->numfree[2] > 0) {
+        /* Still on top of its free list: off it and freed, uncounted. */
+        ts->free_list[2] = (PyTupleObject *)((PyTupleObject *)t)->ob_item[0];
+        ts->numfree[2]--;
+        int count = is->gc.generations[0].count;
+        PyObject_GC_Del(t);
+        is->gc.generations[0].count = count;
+    } else {
+        /* The program took it off the free list, where python3 made (and counted) a
+         * new tuple. */
+        is->gc.generations[0].count++;
+    }
+}
+
+void rw_exc_tuple_forget(PyObject *arg)
+{
+    if (rw_exc_tuple_pending)
+        rw_exc_tuple_settle();
+    struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;
+    if (!PyTuple_CheckExact(arg) || PyTuple_GET_SIZE(arg) != 3 || Py_REFCNT(arg) != 1 ||
+        !rw_alloc_last_fresh(arg) || _PyInterpreterState_GET()->tuple.numfree[2] != 0 ||
+        gc->generations[0].count == 0)
+        return; /* taken off the free list, it goes back there: as if never made */
+    gc->generations[0].count--;
+    rw_exc_tuple_pending = arg; /* CPython drops it next: onto the free list, where it was not */
+}
+
 int __real_PyTraceBack_Here(PyFrameObject *f) __attribute__((weak));
 int __wrap_PyTraceBack_Here(PyFrameObject *f);
 PyFrameObject *__real_PyThreadState_GetFrame(PyThreadState *ts) __attribute__((weak));
