@@ -26,6 +26,7 @@ enum { D_RAW, D_MEM, D_OBJ, ND };
  * reuse check), so that rw_alloc_reused can tell a block just allocated from one
  * taken off a free list. Thread-local: every thread allocates. */
 static __thread uintptr_t last_block;
+static __thread uintptr_t last_fresh; /* the last object initialised in a fresh block */
 
 /* Owner: this file; written once by rw_alloc_install (main thread, GIL held, before
  * recording starts), read by every hook. Global because CPython calls the hooks with
@@ -124,8 +125,10 @@ void rw_alloc_newref(PyObject *op)
     uintptr_t b = (uintptr_t)op - pre;
     if (RW_LIKELY(b == last_block)) {
         last_block = 0; /* checked: a second initialisation of it is a reuse */
+        last_fresh = (uintptr_t)op;
         return;
     }
+    last_fresh = 0;
     /* The size its allocation asked for: basicsize plus items (what PyObject_GC_NewVar
      * and friends ask for), with the pre-header. */
     Py_ssize_t items = Py_SIZE(op) < 0 ? -Py_SIZE(op) : Py_SIZE(op);
@@ -134,6 +137,11 @@ void rw_alloc_newref(PyObject *op)
     if (RW_UNLIKELY(size == 0 || size > ((size_t)1 << 40)))
         return; /* not a size this object's block can have: leave the block alone */
     rec(D_OBJ, RW_REC(kalloc[D_OBJ], size), b, 0);
+}
+
+int rw_alloc_last_fresh(PyObject *op)
+{
+    return op && (uintptr_t)op == last_fresh;
 }
 
 void rw_alloc_install(void)

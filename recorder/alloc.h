@@ -23,11 +23,28 @@ void rw_alloc_install(void);
 struct _object;
 void rw_alloc_newref(struct _object *op);
 
-/* The cyclic GC's generation counts (newref.c): saved when the interpreter has
- * started, restored just before the program runs, so that rewind's own Python-level
- * work in between (hooks, calibration) leaves the next automatic collection where a
- * plain run would have it. Called with the GIL. */
-void rw_gc_counts_save(int counts[3]);
-void rw_gc_counts_restore(const int counts[3]);
+/* Whether op is the last object this thread initialised, in a block the allocator had
+ * just handed out (not one reused from a free list). Only while allocations are
+ * recorded (else 0). */
+int rw_alloc_last_fresh(struct _object *op);
+
+/* The (type, value, traceback) tuple that tracing mode packs for an exception event
+ * (ceval.c, call_exc_trace), passed to the trace function when no function of the
+ * program's is chained (a plain run without a trace function packs none). When it was
+ * a fresh allocation (its free list was empty), it is uncounted by the cyclic GC, and
+ * rw_exc_tuple_settle, called at a later event once CPython has put it on the free
+ * list, takes it off and frees it without touching the counts (or, if the program
+ * took it off first, counts that allocation as python3 would have), so that the GC's
+ * counts and free lists stay python3's (newref.c). With the GIL. */
+void rw_exc_tuple_forget(struct _object *arg);
+void rw_exc_tuple_settle(void);
+extern struct _object *rw_exc_tuple_pending; /* non-NULL: settle at the next event */
+
+/* A plain run would make frame object f here (f is a PyFrameObject *, or NULL): the
+ * one tracing mode made, uncounted by the cyclic GC (newref.c), counts in generation
+ * 0 from now until it is freed, as python3's would (docs/memory.md cause 3). Once per
+ * frame object; with the GIL. */
+struct _frame;
+void rw_frame_materialized(struct _frame *f);
 
 #endif

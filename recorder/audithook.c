@@ -4,16 +4,29 @@
  * recorded. The hook runs no user code but an uncaught exception's __str__ (as
  * printing its traceback would): arguments are printed by builtins' own reprs or as
  * <TypeName object>, and trace events are off while it works.
+ *
+ * A plain python3 run has no audit hook, and CPython then builds no argument tuple for
+ * an event: the tuple it builds for ours must leave the cyclic GC's count and the
+ * tuple free lists as they were (args_build, args_forget; docs/memory.md cause 3).
  */
+#define Py_BUILD_CORE 1
 #include "audithook.h"
 
+#include "frameobject.h"
+
 #include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "internal/pycore_pystate.h"
+#include "internal/pycore_runtime.h"
+
+#include "alloc.h"
 #include "chain.h"
 #include "defs.h"
 #include "emit.h"
+#include "gcmark.h"
 #include "pyhelp.h"
 #include "secrets.h"
 #include "state.h"
@@ -27,7 +40,93 @@
  * may be small. (The rw_uncaught comes through the hook's userData.) */
 static struct audithook_state {
     char text[RW_BLOB_MAX + 1]; /* (GIL) the repr of the event being recorded */
+    /* (GIL) The argument tuple __wrap__Py_VaBuildValue_SizeT built for the event
+     * being raised (borrowed: only compared), and the GC's state before it. */
+    PyObject *built;
+    rw_gc_mark before;
+    /* (GIL) A freshly allocated argument tuple kept off the free list, emptied; ours
+     * alone once CPython has dropped it, freed at the next event (args_forget). */
+    PyObject *kept;
 } ah;
+
+static int hook(const char *event, PyObject *args, void *data);
+
+/* Ours is the only audit hook: a plain run would not build the event's arguments. */
+static int sole_hook(void)
+{
+    const _Py_AuditHookEntry *e = _PyRuntime.audit_hook_head;
+    PyObject *py_hooks = _PyInterpreterState_GET()->audit_hooks;
+    return e && !e->next && e->hookCFunction == hook &&
+           (!py_hooks || (PyList_Check(py_hooks) && PyList_GET_SIZE(py_hooks) == 0));
+}
+
+/* sys_audit_tstate (Python/sysmodule.c, its only caller) builds an event's arguments
+ * with it, then passes them to the hooks and drops them. The rewind executable is
+ * linked with -Wl,--wrap=_Py_VaBuildValue_SizeT. When ours is the only hook, the
+ * arguments are built as rewind's own work (busy: not recorded as the program's
+ * allocations, the way a reused free-list block would be), already as a tuple (what
+ * sys_audit_tstate would make of a single value), and the GC's state before is
+ * kept for args_forget. */
+PyObject *__real__Py_VaBuildValue_SizeT(const char *fmt, va_list va) __attribute__((weak));
+PyObject *__wrap__Py_VaBuildValue_SizeT(const char *fmt, va_list va);
+
+PyObject *__wrap__Py_VaBuildValue_SizeT(const char *fmt, va_list va)
+{
+    if (!atomic_load_explicit(&rw_st.on, memory_order_relaxed) || rw_tls.busy || !sole_hook())
+        return __real__Py_VaBuildValue_SizeT(fmt, va);
+    rw_tls.busy++;
+    rw_gc_mark_take(&ah.before);
+    PyObject *v = __real__Py_VaBuildValue_SizeT(fmt, va);
+    if (v && !PyTuple_Check(v)) {
+        PyObject *t = PyTuple_Pack(1, v);
+        Py_DECREF(v);
+        v = t;
+    }
+    ah.built = v;
+    rw_tls.busy--;
+    return v;
+}
+
+/* Called by the hook (busy, out of its rw_busy window) with the event's arguments. A tuple taken off its free
+ * list goes back there when CPython drops it: nothing to do. A fresh one (its free
+ * list was empty, generation 0 counted it) would be put on its free list and stay
+ * counted, where a plain run has neither: it is kept here instead, emptied, and
+ * uncounted. */
+static void args_forget(PyObject *args, PyObject *built)
+{
+    if (args != built)
+        return;
+    PyInterpreterState *is = _PyInterpreterState_GET();
+    Py_ssize_t n = PyTuple_GET_SIZE(args);
+    if (Py_REFCNT(args) != 1 || n < 1 || n >= PyTuple_MAXSAVESIZE || ah.kept)
+        return;
+    if (is->gc.generations[0].count != ah.before.count[0] + 1 ||
+        is->tuple.numfree[n - 1] != 0 || ah.before.tuples[n - 1] != 0)
+        return; /* not fresh (or a collection started): left as it is */
+    Py_INCREF(args);
+    for (Py_ssize_t i = 0; i < n; i++)
+        Py_CLEAR(((PyTupleObject *)args)->ob_item[i]);
+    is->gc.generations[0].count--;
+    ah.kept = args;
+}
+
+/* Frees the tuple args_forget kept, once CPython has dropped it (busy). */
+static void kept_free(void)
+{
+    PyObject *t = ah.kept;
+    if (!t)
+        return;
+    ah.kept = NULL;
+    if (Py_REFCNT(t) != 1) { /* someone else took it: theirs now */
+        Py_DECREF(t);
+        return;
+    }
+    struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;
+    int count = gc->generations[0].count;
+    PyObject_GC_UnTrack(t);
+    PyObject_GC_Del(t);
+    gc->generations[0].count = count; /* it was never counted */
+}
 
 typedef struct out {
     char *buf;
@@ -225,6 +324,8 @@ static void on_excepthook(rw_uncaught *uc, PyObject *args, uint64_t t)
 
 static int hook(const char *event, PyObject *args, void *data)
 {
+    PyObject *built = ah.built;
+    ah.built = NULL;
     if (!atomic_load_explicit(&rw_st.on, memory_order_relaxed) || rw_tls.busy)
         return 0;
     uint64_t t = rw_tick();
@@ -233,6 +334,7 @@ static int hook(const char *event, PyObject *args, void *data)
         return 0;
     rw_busy b;
     rw_busy_enter(&b, 1);
+    kept_free();
     uint32_t name = rw_defs_name_id(event);
     size_t len = rw_audithook_repr(args, ah.text, sizeof ah.text);
     len = rw_secrets_scrub(ah.text, len, sizeof ah.text);
@@ -249,6 +351,13 @@ static int hook(const char *event, PyObject *args, void *data)
                       "rewind's hook there: that thread's later events are missing",
                       event, rw_tls.thread, (unsigned long long)rw_st.nevents);
     rw_busy_leave(&b);
+    /* After the window, which puts the GC's state back. */
+    if (!strcmp(event, "sys._getframe") && PyTuple_GET_SIZE(args) == 1 &&
+        PyFrame_Check(PyTuple_GET_ITEM(args, 0)))
+        rw_frame_materialized((PyFrameObject *)PyTuple_GET_ITEM(args, 0));
+    rw_tls.busy++;
+    args_forget(args, built);
+    rw_tls.busy--;
     return 0;
 }
 

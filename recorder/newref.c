@@ -12,6 +12,11 @@
  *    makes for every frame do not count towards the cyclic GC's thresholds, so that
  *    automatic collections come after the same allocations as in a plain run (and
  *    the same cyclic garbage is alive at a given line).
+ *  - PyTraceBack_Here, PyThreadState_GetFrame, PyFrame_GetBack: where a plain run
+ *    makes a frame's object (an exception passing through the frame; the warnings
+ *    module looking at the caller's frames), the one tracing mode made is counted from
+ *    then on, as python3 counts the one it makes there (rw_frame_materialized; also
+ *    called for sys._getframe's audit event, audithook.c).
  *
  * Without the link options (a shared libpython) nothing calls the __wrap_ functions
  * and the weak references to the __real_ ones stay unresolved.
@@ -24,6 +29,7 @@
 
 #include "alloc.h"
 #include "state.h"
+#include "sysalloc.h"
 
 void __real__Py_NewReference(PyObject *op) __attribute__((weak));
 void __wrap__Py_NewReference(PyObject *op);
@@ -35,6 +41,88 @@ void __wrap__Py_NewReference(PyObject *op)
         RW_UNLIKELY(!atomic_load_explicit(&rw_st.on, memory_order_relaxed)))
         return;
     rw_alloc_newref(op);
+}
+
+/* (GIL) The frame objects made while recording that count as a plain run's would:
+ * an open-addressing set of addresses (0: empty, 1: removed). Frame objects made while
+ * recording and not in the set were taken off generation 0's count when made, and are
+ * put back when freed. */
+static struct counted_frames {
+    uintptr_t *slot;
+    size_t cap, used, live; /* used: live + removed */
+} counted;
+
+static size_t slot_of(uintptr_t key, size_t cap)
+{
+    return (size_t)((key >> 4) * 0x9E3779B97F4A7C15ull) & (cap - 1);
+}
+
+static int counted_has(uintptr_t key)
+{
+    if (!counted.live)
+        return 0;
+    for (size_t i = slot_of(key, counted.cap);; i = (i + 1) & (counted.cap - 1)) {
+        if (counted.slot[i] == key)
+            return 1;
+        if (counted.slot[i] == 0)
+            return 0;
+    }
+}
+
+static int counted_add(uintptr_t key)
+{
+    if ((counted.used + 1) * 4 > counted.cap * 3) {
+        size_t cap = counted.cap ? counted.cap : 64;
+        while ((counted.live + 1) * 2 > cap)
+            cap *= 2;
+        uintptr_t *slot = rw_sys_calloc(cap, sizeof *slot);
+        if (!slot)
+            return 0;
+        for (size_t i = 0; i < counted.cap; i++) {
+            uintptr_t k = counted.slot[i];
+            if (k > 1) {
+                size_t j = slot_of(k, cap);
+                while (slot[j])
+                    j = (j + 1) & (cap - 1);
+                slot[j] = k;
+            }
+        }
+        rw_sys_free(counted.slot);
+        counted.slot = slot;
+        counted.cap = cap;
+        counted.used = counted.live;
+    }
+    size_t i = slot_of(key, counted.cap);
+    while (counted.slot[i] > 1)
+        i = (i + 1) & (counted.cap - 1);
+    if (counted.slot[i] == 0)
+        counted.used++;
+    counted.slot[i] = key;
+    counted.live++;
+    return 1;
+}
+
+static int counted_remove(uintptr_t key)
+{
+    if (!counted.live)
+        return 0;
+    for (size_t i = slot_of(key, counted.cap);; i = (i + 1) & (counted.cap - 1)) {
+        if (counted.slot[i] == key) {
+            counted.slot[i] = 1;
+            counted.live--;
+            return 1;
+        }
+        if (counted.slot[i] == 0)
+            return 0;
+    }
+}
+
+void rw_frame_materialized(PyFrameObject *f)
+{
+    if (!f || !atomic_load_explicit(&rw_st.on, memory_order_relaxed) || counted_has((uintptr_t)f))
+        return;
+    if (counted_add((uintptr_t)f))
+        _PyInterpreterState_GET()->gc.generations[0].count++;
 }
 
 PyFrameObject *__real__PyFrame_New_NoTrack(PyCodeObject *code) __attribute__((weak));
@@ -65,6 +153,10 @@ void __wrap_PyObject_GC_Del(void *op)
         __real_PyObject_GC_Del(op);
         return;
     }
+    if (counted_remove((uintptr_t)op)) { /* counted as a plain run's: uncounted as one */
+        __real_PyObject_GC_Del(op);
+        return;
+    }
     struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;
     int count = gc->generations[0].count;
     __real_PyObject_GC_Del(op);
@@ -72,16 +164,66 @@ void __wrap_PyObject_GC_Del(void *op)
         gc->generations[0].count++;
 }
 
-void rw_gc_counts_save(int counts[3])
+/* (GIL) The exception event's fresh tuple, which CPython put on the 3-tuple free list
+ * after the event (rw_exc_tuple_forget), or NULL. */
+PyObject *rw_exc_tuple_pending;
+
+void rw_exc_tuple_settle(void)
 {
-    struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;
-    for (int i = 0; i < 3; i++)
-        counts[i] = gc->generations[i].count;
+    PyObject *t = rw_exc_tuple_pending;
+    rw_exc_tuple_pending = NULL;
+    PyInterpreterState *is = _PyInterpreterState_GET();
+    struct _Py_tuple_state *ts = &is->tuple;
+    if (ts->free_list[2] == (PyTupleObject *)t && ts->numfree[2] > 0) {
+        /* Still on top of its free list: off it and freed, uncounted. */
+        ts->free_list[2] = (PyTupleObject *)((PyTupleObject *)t)->ob_item[0];
+        ts->numfree[2]--;
+        int count = is->gc.generations[0].count;
+        PyObject_GC_Del(t);
+        is->gc.generations[0].count = count;
+    } else {
+        /* The program took it off the free list, where python3 made (and counted) a
+         * new tuple. */
+        is->gc.generations[0].count++;
+    }
 }
 
-void rw_gc_counts_restore(const int counts[3])
+void rw_exc_tuple_forget(PyObject *arg)
 {
+    if (rw_exc_tuple_pending)
+        rw_exc_tuple_settle();
     struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;
-    for (int i = 0; i < 3; i++)
-        gc->generations[i].count = counts[i];
+    if (!PyTuple_CheckExact(arg) || PyTuple_GET_SIZE(arg) != 3 || Py_REFCNT(arg) != 1 ||
+        !rw_alloc_last_fresh(arg) || _PyInterpreterState_GET()->tuple.numfree[2] != 0 ||
+        gc->generations[0].count == 0)
+        return; /* taken off the free list, it goes back there: as if never made */
+    gc->generations[0].count--;
+    rw_exc_tuple_pending = arg; /* CPython drops it next: onto the free list, where it was not */
+}
+
+int __real_PyTraceBack_Here(PyFrameObject *f) __attribute__((weak));
+int __wrap_PyTraceBack_Here(PyFrameObject *f);
+PyFrameObject *__real_PyThreadState_GetFrame(PyThreadState *ts) __attribute__((weak));
+PyFrameObject *__wrap_PyThreadState_GetFrame(PyThreadState *ts);
+PyFrameObject *__real_PyFrame_GetBack(PyFrameObject *f) __attribute__((weak));
+PyFrameObject *__wrap_PyFrame_GetBack(PyFrameObject *f);
+
+int __wrap_PyTraceBack_Here(PyFrameObject *f)
+{
+    rw_frame_materialized(f);
+    return __real_PyTraceBack_Here(f);
+}
+
+PyFrameObject *__wrap_PyThreadState_GetFrame(PyThreadState *ts)
+{
+    PyFrameObject *f = __real_PyThreadState_GetFrame(ts);
+    rw_frame_materialized(f);
+    return f;
+}
+
+PyFrameObject *__wrap_PyFrame_GetBack(PyFrameObject *f)
+{
+    PyFrameObject *back = __real_PyFrame_GetBack(f);
+    rw_frame_materialized(back);
+    return back;
 }

@@ -13,6 +13,7 @@ void rw_busy_enter(rw_busy *b, int trace_off)
     rw_tls.busy++;
     PyErr_Fetch(&b->et, &b->ev, &b->etb);
     b->gc_was_on = PyGC_Disable();
+    rw_gc_mark_take(&b->gc);
     b->trace_off = trace_off;
     if (trace_off)
         PyThreadState_EnterTracing(PyThreadState_Get());
@@ -25,6 +26,7 @@ void rw_busy_leave(rw_busy *b)
         PyErr_Clear();
     if (b->trace_off)
         PyThreadState_LeaveTracing(PyThreadState_Get());
+    rw_gc_mark_back(&b->gc);
     if (b->gc_was_on)
         PyGC_Enable();
     PyErr_Restore(b->et, b->ev, b->etb);

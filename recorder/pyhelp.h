@@ -11,12 +11,18 @@
 
 #include <stddef.h>
 
+#include "gcmark.h"
+
 /* While the recorder calls into Python: its allocations are not recorded
- * (rw_tls.busy), the cyclic GC cannot start (no finalizers run in the window), the
- * pending exception is set aside and put back untouched, and (trace_off) trace and
- * profile events are off. Pairs nest; leave in the reverse order of entering. */
+ * (rw_tls.busy), the cyclic GC cannot start (no finalizers run in the window) and
+ * its trigger state is put back when the window ends (gcmark.h: the GC's counts and
+ * free lists as if the window had not been, so that collections come where they come
+ * in a plain run), the pending exception is set aside and put back untouched, and
+ * (trace_off) trace and profile events are off. Pairs nest; leave in the reverse
+ * order of entering. */
 typedef struct rw_busy {
     PyObject *et, *ev, *etb; /* the pending exception, set aside */
+    rw_gc_mark gc;           /* the GC's trigger state at entry */
     int gc_was_on;
     int trace_off;
 } rw_busy;

@@ -33,6 +33,7 @@
 #include "crash.h"
 #include "defs.h"
 #include "follow.h"
+#include "gcmark.h"
 #include "libc/input.h"
 #include "libc/libc.h"
 #include "meta.h"
@@ -598,8 +599,8 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         rw_in_stop();
         return started;
     }
-    int gc_counts[3];
-    rw_gc_counts_save(gc_counts); /* rewind's own work below must not move the GC */
+    rw_gc_mark gc_mark;
+    rw_gc_mark_take(&gc_mark); /* rewind's own work below must not move the GC */
     /* From here to Py_RunMain, everything is rewind's own work: its libc calls (the
      * metadata's getcwd and uname, the trace's opening, the clock's calibration) are
      * neither logged nor answered from the log. The Python-visible work in between is
@@ -720,9 +721,13 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     } else if (o->chaos_seed) {
         rw_chaos_start(o->chaos_seed, 0);
     }
+    /* The GC as python3 has it when its main runs: generation counts and container
+     * free lists as they were before rewind's own work above (gcmark.h). */
+    rw_tls.busy++;
+    rw_gc_mark_back(&gc_mark);
+    rw_tls.busy--;
     rw_in_resume();
 
-    rw_gc_counts_restore(gc_counts);
     int status = Py_RunMain();
     /* -m mode hands a SystemExit's status back here (script and -c modes end in
      * exit(), see on_libc_end). */

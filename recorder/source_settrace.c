@@ -20,6 +20,7 @@
 
 #include <time.h>
 
+#include "alloc.h"
 #include "chain.h"
 #include "defs.h"
 #include "emit.h"
@@ -91,6 +92,8 @@ static void exception_event(uint64_t t, PyObject *arg)
 
 static __attribute__((noinline)) void trace_slow(PyFrameObject *f, int what, PyObject *arg)
 {
+    if (RW_UNLIKELY(rw_exc_tuple_pending != NULL))
+        rw_exc_tuple_settle();
     if (RW_LIKELY(what == PyTrace_LINE)) {
         /* The clock costs 10-22 ns in this kind of VM, as much as the rest of the
          * hook: lines take the time of the previous event unless --line-times. */
@@ -155,11 +158,16 @@ static int trace_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
     if (RW_UNLIKELY(obj != NULL))
         return trace_chained(obj, f, what, arg);
     trace_record(f, what, arg);
+    if (RW_UNLIKELY(what == PyTrace_EXCEPTION) && rw_st.allocations &&
+        atomic_load_explicit(&rw_st.on, memory_order_relaxed))
+        rw_exc_tuple_forget(arg); /* python3 packs no tuple here (alloc.h) */
     return 0;
 }
 
 static __attribute__((noinline)) void profile_slow(PyFrameObject *f, int what, PyObject *arg)
 {
+    if (RW_UNLIKELY(rw_exc_tuple_pending != NULL))
+        rw_exc_tuple_settle();
     int kind;
     switch (what) {
     case PyTrace_C_CALL:
