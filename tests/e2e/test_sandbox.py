@@ -23,7 +23,7 @@ import ctypes, mmap, os, socket, sys
 libc = ctypes.CDLL(None, use_errno=True)
 raw = libc.syscall
 raw.restype = ctypes.c_long
-SYS_WRITE, SYS_CLOSE, SYS_SOCKET, SYS_CONNECT = 1, 3, 41, 42
+SYS_WRITE, SYS_CLOSE, SYS_SOCKET, SYS_CONNECT, SYS_SENDTO, SYS_SOCKETPAIR = 1, 3, 41, 42, 44, 53
 SYS_OPENAT, SYS_UNLINKAT = 257, 263
 AT_FDCWD = -100
 
@@ -81,6 +81,12 @@ def attack(what, target):
         r = raw(SYS_CONNECT, s.fileno(), sockaddr(int(target)), 16)
         s.close()
         return r
+    if what == "datagram":
+        # A socket pair needs no address; a datagram sent with one goes there.
+        pair = (ctypes.c_int * 2)()
+        raw(SYS_SOCKETPAIR, socket.AF_UNIX, socket.SOCK_DGRAM, 0, pair)
+        addr = b"\x01\x00" + target.encode() + b"\x00"
+        return raw(SYS_SENDTO, pair[0], b"hello", 5, 0, addr, len(addr))
     if what == "exec":
         code = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
         code.write(SPAWN)
@@ -244,6 +250,22 @@ class SandboxTest(rwtest.TestCase):
         out = self.replay(rec.trace, "p after")
         self.assert_in_attack(rec.trace, self.assert_blocked(out, "connect"))
         self.assertEqual(self.accepted(srv), 0)
+
+    def test_datagram_to_an_address(self):
+        # sendto is allowed on the engine's own sockets, never to an address.
+        path = os.path.join(self.tmp, "d.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(srv.close)
+        srv.bind(path)
+        srv.setblocking(False)
+        rec = self.record_attack("datagram", path)
+        self.assertEqual(srv.recv(64), b"hello")
+        out = self.replay(rec.trace, "p after")
+        self.assert_in_attack(rec.trace, self.assert_blocked(out, "sendto"))
+        self.assertRaises(BlockingIOError, srv.recv, 64)
+        out = self.replay(rec.trace, "p after", sandbox=False)
+        self.assertIn("\n5\n", "\n" + out, out)
+        self.assertEqual(srv.recv(64), b"hello")
 
 
 if __name__ == "__main__":

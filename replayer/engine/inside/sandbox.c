@@ -129,6 +129,14 @@ static void set_result(ucontext_t *uc, long v)
 
 /* ---- the handler ------------------------------------------------------------------- */
 
+/* strcmp's answer to "equal?", without the C library. Async-signal-safe. */
+static int same_str(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
 /* Appends s to buf at *n (cap bytes). Async-signal-safe. */
 static void put_str(char *buf, size_t cap, size_t *n, const char *s)
 {
@@ -192,7 +200,7 @@ static int grant_trace_open(ucontext_t *uc, long nr)
     }
     const char *path = (const char *)path_arg;
     if (sb.trace_fd < 0 || !path || ((int)flags_arg & O_ACCMODE) != O_WRONLY ||
-        strcmp(path, sb.trace_path) != 0 || atomic_exchange(&sb.trace_opened, 1))
+        !same_str(path, sb.trace_path) || atomic_exchange(&sb.trace_opened, 1))
         return 0;
     long fd = raw3(SYS_fcntl, sb.trace_fd, (flags_arg & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD,
                    0);
@@ -278,7 +286,7 @@ static const char *const allowed[] = {
     "read", "readv", "pread64", "preadv", "preadv2", "write", "writev", "pwrite64",
     "pwritev", "pwritev2", "close", "close_range", "dup", "dup2", "dup3", "lseek",
     "ftruncate", "fallocate", "fsync", "fdatasync", "fadvise64", "pipe", "pipe2",
-    "socketpair", "sendto", "recvfrom", "sendmsg", "recvmsg", "shutdown", "getsockopt",
+    "socketpair", "recvfrom", "recvmsg", "shutdown", "getsockopt",
     "poll", "ppoll", "select", "pselect6", "epoll_create1", "epoll_ctl", "epoll_wait",
     "epoll_pwait", "eventfd2", "memfd_create",
     /* file system, read only */
@@ -363,6 +371,12 @@ static rw_code build(scmp_filter_ctx ctx, rw_err *err)
     if (rc == 0) {
         c = SCMP_A0(SCMP_CMP_EQ, self);
         rc = add(ctx, sys_nr("tgkill"), 1, &c);
+    }
+    /* send() on its sockets, never to an address: an AF_UNIX datagram socket pair would
+     * reach any socket named there (sendmsg, whose address is in memory, is refused). */
+    if (rc == 0) {
+        c = SCMP_A4(SCMP_CMP_EQ, 0);
+        rc = add(ctx, sys_nr("sendto"), 1, &c);
     }
     /* Limits: read any, set the process's own. */
     if (rc == 0) {
