@@ -314,6 +314,15 @@ static int sys_nr(const char *name)
     return seccomp_syscall_resolve_name(name);
 }
 
+/* The comparison of argument `arg` (libseccomp's SCMP_A* macros leave a field to the
+ * compiler, which clang warns about). */
+static struct scmp_arg_cmp cmp_arg(unsigned arg, enum scmp_compare op, scmp_datum_t a,
+                                   scmp_datum_t b)
+{
+    struct scmp_arg_cmp c = {.arg = arg, .op = op, .datum_a = a, .datum_b = b};
+    return c;
+}
+
 static int add(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_cmp *cmp)
 {
     if (nr < 0) /* not on this architecture */
@@ -330,61 +339,61 @@ static rw_code build(scmp_filter_ctx ctx, rw_err *err)
     const scmp_datum_t wmask = O_ACCMODE | O_CREAT | O_TRUNC;
     struct scmp_arg_cmp c;
     if (rc == 0) {
-        c = SCMP_A2(SCMP_CMP_MASKED_EQ, wmask, 0);
+        c = cmp_arg(2, SCMP_CMP_MASKED_EQ, wmask, 0);
         rc = add(ctx, sys_nr("openat"), 1, &c);
     }
     if (rc == 0) {
-        c = SCMP_A1(SCMP_CMP_MASKED_EQ, wmask, 0);
+        c = cmp_arg(1, SCMP_CMP_MASKED_EQ, wmask, 0);
         rc = add(ctx, sys_nr("open"), 1, &c);
     }
     for (size_t i = 0; i < sizeof fcntl_cmds / sizeof fcntl_cmds[0] && rc == 0; i++) {
-        c = SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_cmds[i]);
+        c = cmp_arg(1, SCMP_CMP_EQ, (scmp_datum_t)fcntl_cmds[i], 0);
         rc = add(ctx, sys_nr("fcntl"), 1, &c);
     }
     for (size_t i = 0; i < sizeof ioctl_reqs / sizeof ioctl_reqs[0] && rc == 0; i++) {
-        c = SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)ioctl_reqs[i]);
+        c = cmp_arg(1, SCMP_CMP_EQ, (scmp_datum_t)ioctl_reqs[i], 0);
         rc = add(ctx, sys_nr("ioctl"), 1, &c);
     }
     for (size_t i = 0; i < sizeof prctl_opts / sizeof prctl_opts[0] && rc == 0; i++) {
-        c = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)prctl_opts[i]);
+        c = cmp_arg(0, SCMP_CMP_EQ, (scmp_datum_t)prctl_opts[i], 0);
         rc = add(ctx, sys_nr("prctl"), 1, &c);
     }
     /* Signal handlers: any query; setting any but SIGSYS's (ours stays). Every number
      * is listed, so that bits above the int the kernel reads cannot pass a !=. */
     if (rc == 0) {
-        c = SCMP_A1(SCMP_CMP_EQ, 0);
+        c = cmp_arg(1, SCMP_CMP_EQ, 0, 0);
         rc = add(ctx, sys_nr("rt_sigaction"), 1, &c);
     }
     for (int s = 1; s <= 64 && rc == 0; s++) {
         if (s == SIGSYS)
             continue;
-        c = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)s);
+        c = cmp_arg(0, SCMP_CMP_EQ, (scmp_datum_t)s, 0);
         rc = add(ctx, sys_nr("rt_sigaction"), 1, &c);
     }
     /* Signals to the engine itself only (abort, the sanitizers): a pid cannot be
      * checked to be one of its children, so it signals none (sandbox.h). */
     scmp_datum_t self = (scmp_datum_t)getpid();
     if (rc == 0) {
-        c = SCMP_A0(SCMP_CMP_EQ, self);
+        c = cmp_arg(0, SCMP_CMP_EQ, self, 0);
         rc = add(ctx, sys_nr("kill"), 1, &c);
     }
     if (rc == 0) {
-        c = SCMP_A0(SCMP_CMP_EQ, self);
+        c = cmp_arg(0, SCMP_CMP_EQ, self, 0);
         rc = add(ctx, sys_nr("tgkill"), 1, &c);
     }
     /* send() on its sockets, never to an address: an AF_UNIX datagram socket pair would
      * reach any socket named there (sendmsg, whose address is in memory, is refused). */
     if (rc == 0) {
-        c = SCMP_A4(SCMP_CMP_EQ, 0);
+        c = cmp_arg(4, SCMP_CMP_EQ, 0, 0);
         rc = add(ctx, sys_nr("sendto"), 1, &c);
     }
     /* Limits: read any, set the process's own. */
     if (rc == 0) {
-        c = SCMP_A2(SCMP_CMP_EQ, 0);
+        c = cmp_arg(2, SCMP_CMP_EQ, 0, 0);
         rc = add(ctx, sys_nr("prlimit64"), 1, &c);
     }
     if (rc == 0) {
-        c = SCMP_A0(SCMP_CMP_EQ, 0);
+        c = cmp_arg(0, SCMP_CMP_EQ, 0, 0);
         rc = add(ctx, sys_nr("prlimit64"), 1, &c);
     }
     if (rc != 0)
