@@ -268,5 +268,25 @@ class SandboxTest(rwtest.TestCase):
         self.assertEqual(srv.recv(64), b"hello")
 
 
+class PrivateShmTest(rwtest.TestCase):
+    def test_multiprocessing_locks_replay_in_the_sandbox(self):
+        # sem_open makes its file in /dev/shm with glibc's own system calls (no wrapper
+        # sees them): the sandbox gives the engine a private /dev/shm instead, so that a
+        # program with multiprocessing's locks has its values.
+        prog = self.write("mp.py", "import multiprocessing\n"
+                                   "lock = multiprocessing.Lock()\n"
+                                   "sem = multiprocessing.Semaphore(3)\n"
+                                   "with lock:\n"
+                                   "    sem.acquire()\n"
+                                   "    a = sem.get_value()\n"
+                                   "print(a)\n")
+        rec = self.record(prog)
+        self.assertEqual(rec.stdout, "2\n", rec.stderr)
+        out = rwtest.run([rwtest.rewind_bin(), "replay", "--at", "mp.py:7", "-x", "p a",
+                          "-x", "p sem.get_value(), lock.acquire(False)", "-x", "q", rec.trace],
+                         cwd=self.tmp)
+        self.assertEqual(out.stdout.splitlines(), ["2", "(2, True)"], out.stdout + out.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -44,6 +45,15 @@
 /* Names of the native architecture's system calls, resolved at install (libseccomp's
  * resolver allocates: not for a signal handler). */
 #define NSYS 1024
+
+/* nr is the system call `name` of this architecture (aarch64 has no open, link,
+ * unlink: only their *at forms). */
+#define IS_SYS_(nr, name) ((nr) == SYS_##name)
+#if defined(SYS_open)
+#define IS_SYS(nr, name) IS_SYS_(nr, name)
+#else
+#define IS_SYS(nr, name) 0
+#endif
 
 /* si_code of a SIGSYS sent by a seccomp filter (the kernel's SYS_SECCOMP). */
 #define SIGSYS_FROM_FILTER 1
@@ -190,11 +200,9 @@ static int grant_trace_open(ucontext_t *uc, long nr)
     if (nr == SYS_openat) {
         path_arg = arg(uc, 1);
         flags_arg = arg(uc, 2);
-#ifdef SYS_open
-    } else if (nr == SYS_open) {
+    } else if (IS_SYS(nr, open)) {
         path_arg = arg(uc, 0);
         flags_arg = arg(uc, 1);
-#endif
     } else {
         return 0;
     }
@@ -208,6 +216,54 @@ static int grant_trace_open(ucontext_t *uc, long nr)
     return 1;
 }
 
+static int in_shm(const char *path)
+{
+    static const char dir[] = "/dev/shm/";
+    for (size_t i = 0; i < sizeof dir - 1; i++)
+        if (!path || path[i] != dir[i])
+            return 0;
+    return 1;
+}
+
+/* POSIX semaphores and shared memory (sem_open, shm_open: multiprocessing's locks,
+ * multiprocessing.shared_memory) are files in /dev/shm that glibc makes and removes with
+ * its own system calls, which no wrapper sees. The engine gets a private /dev/shm
+ * instead: a create is answered with a new memfd (as good a file to map shared: the
+ * engine has no other process to share it with), an open of an existing one with
+ * ENOENT (none exists in its world), link and unlink there with success. Nothing is
+ * made or removed on disk. Returns 1 when answered. */
+static int private_shm(ucontext_t *uc, long nr)
+{
+    long r;
+    if (nr == SYS_openat || IS_SYS(nr, open)) {
+        int at = nr == SYS_openat;
+        long flags = arg(uc, at ? 2 : 1);
+        if (!in_shm((const char *)arg(uc, at ? 1 : 0)))
+            return 0;
+        if (flags & O_CREAT)
+            r = raw3(SYS_memfd_create, (long)"rewind-shm", (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0,
+                     0);
+        else
+            r = -ENOENT;
+    } else if (nr == SYS_linkat) {
+        if (!in_shm((const char *)arg(uc, 1)) || !in_shm((const char *)arg(uc, 3)))
+            return 0;
+        r = 0;
+    } else if (IS_SYS(nr, link)) {
+        if (!in_shm((const char *)arg(uc, 0)) || !in_shm((const char *)arg(uc, 1)))
+            return 0;
+        r = 0;
+    } else if (nr == SYS_unlinkat || IS_SYS(nr, unlink)) {
+        if (!in_shm((const char *)arg(uc, nr == SYS_unlinkat ? 1 : 0)))
+            return 0;
+        r = 0;
+    } else {
+        return 0;
+    }
+    set_result(uc, r);
+    return 1;
+}
+
 /* SIGSYS from the filter: async-signal-safe. */
 static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 {
@@ -216,7 +272,8 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
     int saved_errno = errno;
     long nr = si->si_syscall;
     uint32_t arch = si->si_arch;
-    if (si->si_code == SIGSYS_FROM_FILTER && arch == sb.arch && grant_trace_open(uc, nr)) {
+    if (si->si_code == SIGSYS_FROM_FILTER && arch == sb.arch &&
+        (grant_trace_open(uc, nr) || private_shm(uc, nr))) {
         errno = saved_errno;
         return;
     }
