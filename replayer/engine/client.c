@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proto.h"
@@ -178,7 +179,13 @@ static rw_code exchange(rw_engine *e, const rw_eproto_msg *req, uint8_t **buf, r
     if (e->fd < 0 || rw_eproto_send(e->fd, req, &ioerr) != RW_OK ||
         rw_eproto_recv(e->fd, buf, m, &ioerr) != RW_OK) {
         int status = 0;
-        if (e->pid > 0 && waitpid(e->pid, &status, WNOHANG) == e->pid) {
+        pid_t w = 0;
+        /* Its socket closes a moment before its status is there (a death by SIGSYS is
+         * worth telling apart): wait up to 100 ms for it. */
+        for (int i = 0; e->pid > 0 && i < 50 && (w = waitpid(e->pid, &status, WNOHANG)) == 0;
+             i++)
+            nanosleep(&(struct timespec){0, 2000000}, NULL);
+        if (e->pid > 0 && w == e->pid) {
             e->pid = -1;
             if (WIFSIGNALED(status))
                 snprintf(ioerr.msg, sizeof ioerr.msg, "it died of signal %d",

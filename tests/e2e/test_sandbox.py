@@ -87,6 +87,10 @@ def attack(what, target):
         raw(SYS_SOCKETPAIR, socket.AF_UNIX, socket.SOCK_DGRAM, 0, pair)
         addr = b"\x01\x00" + target.encode() + b"\x00"
         return raw(SYS_SENDTO, pair[0], b"hello", 5, 0, addr, len(addr))
+    if what == "unlink-sigsys-blocked":
+        import signal
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGSYS])
+        return raw(SYS_UNLINKAT, AT_FDCWD, target.encode(), 0)
     if what == "exec":
         code = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
         code.write(SPAWN)
@@ -200,6 +204,18 @@ class SandboxTest(rwtest.TestCase):
         self.assertIn("\n0\n", "\n" + out, out)
         self.assertFalse(os.path.exists(path))
         self.assertIn("--no-sandbox", rwtest.rewind("replay", "--help").stdout)
+
+    def test_unlink_with_sigsys_blocked(self):
+        # The kernel then kills the engine with SIGSYS: no name, but still said.
+        path = self.write("victim.txt", "victim\n")
+        rec = self.record_attack("unlink-sigsys-blocked", path)
+        self.assertFalse(os.path.exists(path))
+        self.write("victim.txt", "fresh\n")
+        out = self.replay(rec.trace, "p after")
+        self.assertIn("*** p: the replayed program made a system call the sandbox does not "
+                      "allow, with SIGSYS blocked (its name could not be reported): the "
+                      "engine was stopped; --no-sandbox runs it without the sandbox", out)
+        self.assertTrue(os.path.exists(path))
 
     def test_exec(self):
         path = os.path.join(self.tmp, "touched")
