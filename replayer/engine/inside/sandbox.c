@@ -8,7 +8,8 @@
  * (flags, commands, signal numbers, pids); a filter cannot read memory, so paths are
  * not checked: openat is allowed read-only anywhere. The one write-open the engine
  * needs, its writer opening its memfd as /proc/self/fd/N, is trapped too and answered
- * by the handler with a duplicate of the memfd, once.
+ * by the handler with a duplicate of the memfd, once; so are glibc's own calls for
+ * POSIX semaphores and shared memory in /dev/shm, answered with a private memfd.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
