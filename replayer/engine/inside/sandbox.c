@@ -339,7 +339,9 @@ static const char *const allowed[] = {
     /* identity and limits, read */
     "getpid", "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getresuid",
     "getresgid", "getgroups", "getpgrp", "getpgid", "getsid", "uname", "sysinfo",
-    "getrusage", "times", "getrlimit", "getrandom",
+    "getrusage", "times", "getrlimit", "getrandom", "getpriority", "sched_getscheduler",
+    "sched_getparam", "sched_get_priority_max", "sched_get_priority_min", "capget",
+    "getitimer", "umask",
     /* descriptors the process has */
     "read", "readv", "pread64", "preadv", "preadv2", "write", "writev", "pwrite64",
     "pwritev", "pwritev2", "close", "close_range", "dup", "dup2", "dup3", "lseek",
@@ -350,7 +352,8 @@ static const char *const allowed[] = {
     /* file system, read only */
     "fstat", "newfstatat", "stat", "lstat", "statx", "access", "faccessat", "faccessat2",
     "readlink", "readlinkat", "getdents64", "getcwd", "chdir", "fchdir", "statfs",
-    "fstatfs",
+    "fstatfs", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr",
+    "flistxattr",
 };
 
 /* fcntl commands on the process's own descriptors (no F_SETOWN / F_SETSIG: they would
