@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "client.h"
 #include "commands.h"
 #include "coverage.h"
 #include "lcov.h"
@@ -42,6 +43,8 @@ static const char usage_text[] =
     "                        recording, atexit handlers and finalisation included)\n"
     "      --test NAME       count one test of a recorded pytest or unittest run: its\n"
     "                        position range ('rewind tests FILE' lists the tests)\n"
+    "      --no-sandbox      with --test: name the tests by re-executing without the\n"
+    "                        engine's sandbox (docs/reexecution.md)\n"
     "  -h, --help            show this help\n"
     "\n"
     "With none of --count, --summary, --listfuncs, --trackcalls or --lcov, the summary\n"
@@ -283,6 +286,7 @@ int rw_cmd_coverage(int argc, char **argv)
     int count = 0, summary = 0, missing = 0, listfuncs = 0, trackcalls = 0;
     const char *coverdir = NULL, *lcov = NULL, *from_s = NULL, *to_s = NULL, *trace = NULL;
     const char *test = NULL;
+    int sandbox = 1;
     strlist mods = {0}, dirs = {0}, syspath = {0};
     int status = RW_EXIT_FAIL;
     rw_reader *r = NULL;
@@ -307,12 +311,14 @@ int rw_cmd_coverage(int argc, char **argv)
         {.long_name = "from", .kind = RW_OPT_POS, .dst = &from_s},
         {.long_name = "to", .kind = RW_OPT_POS, .dst = &to_s},
         {.long_name = "test", .kind = RW_OPT_NONEMPTY, .dst = &test, .what = "a test NAME"},
+        {.long_name = "no-sandbox", .kind = RW_OPT_CLEAR, .dst = &sandbox},
     };
     static const char *const argnames[] = {"the trace FILE"};
     rw_cmdline cl = {.cmd = CMD, .usage_text = usage_text, .opts = opts,
                      .nopts = sizeof opts / sizeof opts[0], .args = &trace, .maxargs = 1,
                      .argnames = argnames, .nrequired = 1};
     int go = rw_opts_parse(&cl, argc, argv);
+    rw_engine_set_sandbox(sandbox);
     for (size_t i = 0; go == RW_OPTS_GO && i < mods_arg.n; i++)
         if (strlist_split(&mods, mods_arg.v[i], ',') < 0)
             go = -2;

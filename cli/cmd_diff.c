@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "diff.h"
 #include "inputs.h"
 #include "json.h"
@@ -36,6 +37,8 @@ static void usage(FILE *out)
             "  --thread N    compare only thread N of PASS (t<N> in 'rewind events') and its\n"
             "                match in FAIL (threads match by the order they were started)\n"
             "  --force       compare traces of different programs (main file or arguments)\n"
+            "  --no-sandbox  with --test: name the tests by re-executing without the engine's\n"
+            "                sandbox (docs/reexecution.md)\n"
             "  --json        one JSON object instead of text\n"
             "  -h, --help    show this help\n\n"
             "exit status: 0 no difference, 1 a difference, 2 trouble (a bad command line,\n"
@@ -45,7 +48,7 @@ static void usage(FILE *out)
 typedef struct opts {
     const char *path[2];
     unsigned long long context, ninputs, thread;
-    int json, force;
+    int json, force, sandbox;
     const char *test;
 } opts;
 
@@ -54,6 +57,7 @@ static int parse_args(int argc, char **argv, opts *o)
     memset(o, 0, sizeof *o);
     o->context = 5;
     o->ninputs = 5;
+    o->sandbox = 1;
     const rw_opt table[] = {
         {.long_name = "context", .kind = RW_OPT_UINT, .dst = &o->context,
          .what = "a number of events", .max = 1000000},
@@ -64,12 +68,15 @@ static int parse_args(int argc, char **argv, opts *o)
         {.long_name = "force", .kind = RW_OPT_FLAG, .dst = &o->force},
         {.long_name = "test", .kind = RW_OPT_NONEMPTY, .dst = &o->test, .what = "a test NAME"},
         {.long_name = "json", .kind = RW_OPT_FLAG, .dst = &o->json},
+        {.long_name = "no-sandbox", .kind = RW_OPT_CLEAR, .dst = &o->sandbox},
     };
     static const char *const argnames[] = {"the PASS trace", "the FAIL trace"};
     rw_cmdline cl = {.cmd = "diff", .usage = usage, .opts = table,
                      .nopts = sizeof table / sizeof table[0], .args = o->path, .maxargs = 2,
                      .argnames = argnames, .nrequired = 2};
-    return rw_opts_parse(&cl, argc, argv);
+    int go = rw_opts_parse(&cl, argc, argv);
+    rw_engine_set_sandbox(o->sandbox);
+    return go;
 }
 
 /* ---- the same program? -------------------------------------------------------------- */

@@ -1,4 +1,4 @@
-/* rewind __engine TRACE --fd-in N --fd-out M: the re-execution engine's process
+/* rewind __engine TRACE --fd-in N --fd-out M [--no-sandbox]: the re-execution engine's process
  * (replayer/engine/inside/server.h), started by the debugger's client
  * (replayer/engine/client.h) and never by hand: not listed in rewind's help. */
 #include "commands.h"
@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "detalloc.h"
+#include "sandbox.h"
 #include "server.h"
 
 int rw_cmd_engine(int argc, char **argv)
@@ -31,6 +32,9 @@ int rw_cmd_engine(int argc, char **argv)
             }
             *(argv[i][5] == 'i' ? &in : &out) = v;
             i++;
+        } else if (!strcmp(argv[i], "--no-sandbox")) {
+            /* Only from the user's command line (the client passes it on). */
+            rw_sandbox_disable();
         } else if (!trace && argv[i][0] != '-') {
             trace = argv[i];
         } else {
@@ -40,8 +44,8 @@ int rw_cmd_engine(int argc, char **argv)
         }
     }
     if (!trace || in < 0 || out < 0) {
-        fprintf(stderr, "usage: rewind __engine TRACE --fd-in N --fd-out M (the debugger "
-                        "starts it)\n");
+        fprintf(stderr, "usage: rewind __engine TRACE --fd-in N --fd-out M [--no-sandbox] (the "
+                        "debugger starts it)\n");
         return RW_EXIT_USAGE;
     }
     return rw_engine_serve(trace, (int)in, (int)out);

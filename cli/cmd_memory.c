@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "memory.h"
 #include "memplot.h"
 #include "position.h"
@@ -62,6 +63,8 @@ static void usage(FILE *out)
         "  --test NAME         one test of a recorded pytest or unittest run: the state\n"
         "                      at its end compared to its start (--at the position after\n"
         "                      its last, --compare-to its first; 'rewind tests' lists them)\n"
+        "  --no-sandbox        with --test: name the tests by re-executing without the\n"
+        "                      engine's sandbox (docs/reexecution.md)\n"
         "  -o FILE             write the (filtered) snapshot as a pickle that\n"
         "                      tracemalloc.Snapshot.load(FILE) reads\n"
         "  -h, --help          show this help\n");
@@ -94,6 +97,7 @@ typedef struct opts {
     unsigned long long thread;
     int timeline;
     const char *plot, *out;
+    int sandbox; /* 0: --no-sandbox */
 } opts;
 
 /* PATTERN[:LINE] -> filter: a trailing ":digits" is the line, as in tracemalloc's
@@ -174,6 +178,7 @@ static int parse_args(int argc, char **argv, opts *o)
     memset(o, 0, sizeof *o);
     o->top = 10;
     o->limit_frames = RW_MEM_DEFAULT_FRAMES;
+    o->sandbox = 1;
     int key = 0; /* index in keys */
     static const char *const keys[] = {"lineno", "filename", "traceback", NULL};
     static const rw_mem_key key_of[] = {RW_MEM_BY_LINENO, RW_MEM_BY_FILENAME,
@@ -182,6 +187,7 @@ static int parse_args(int argc, char **argv, opts *o)
         {.long_name = "at", .kind = RW_OPT_POS, .dst = &o->at},
         {.long_name = "compare-to", .kind = RW_OPT_POS, .dst = &o->compare_to},
         {.long_name = "test", .kind = RW_OPT_NONEMPTY, .dst = &o->test, .what = "a test NAME"},
+        {.long_name = "no-sandbox", .kind = RW_OPT_CLEAR, .dst = &o->sandbox},
         {.short_name = 'n', .long_name = "top", .kind = RW_OPT_UINT, .dst = &o->top,
          .what = "a count (0 for all)", .max = 1000000000},
         {.long_name = "group-by", .kind = RW_OPT_CHOICE, .dst = &key, .choices = keys,
@@ -212,6 +218,7 @@ static int parse_args(int argc, char **argv, opts *o)
     int go = rw_opts_parse(&cl, argc, argv);
     if (go != RW_OPTS_GO)
         return go;
+    rw_engine_set_sandbox(o->sandbox);
     o->key = key_of[key];
     if (o->test && (o->at || o->compare_to))
         return rw_opts_usage(CMD, "--test cannot be combined with --at or --compare-to");

@@ -25,6 +25,7 @@
 #include <readline/readline.h>
 #endif
 
+#include "client.h"
 #include "commands.h"
 #include "family.h"
 #include "pdb.h"
@@ -36,7 +37,8 @@
 
 static const char USAGE[] =
     "usage: rewind replay [--at POS] [-x CMD]... [--commands FILE] [--no-rc] [--child PID]\n"
-    "                     [--values | --no-values] [--test NAME[@failure]] TRACE\n"
+    "                     [--values | --no-values] [--no-sandbox] [--test NAME[@failure]]\n"
+    "                     TRACE\n"
     "\n"
     "Time-travel debugger with pdb's commands, forwards and backwards.\n"
     "  --at POS         start at POS instead of the first line of the program: an event\n"
@@ -55,6 +57,10 @@ static const char USAGE[] =
     "                   here (by default the log-only commands work and the value\n"
     "                   commands say why)\n"
     "  --no-values      do not re-execute the recording: log-only commands\n"
+    "  --no-sandbox     re-execute without the engine's sandbox, which stops any system\n"
+    "                   call re-execution does not need (opening files for writing,\n"
+    "                   sockets, exec, unlink...): only for a recording you trust\n"
+    "                   (docs/reexecution.md, \"Sandbox\")\n"
     "  -h, --help       show this help\n";
 
 typedef struct lines {
@@ -195,6 +201,7 @@ int rw_cmd_replay(int argc, char **argv)
     unsigned long long child = 0;
     int have_child = 0;
     int values = 2; /* 1: --values, 0: --no-values, 2: when the engine can start */
+    int sandbox = 1;
     const rw_opt opts[] = {
         {.long_name = "at", .kind = RW_OPT_POS, .dst = &at},
         {.long_name = "test", .kind = RW_OPT_NONEMPTY, .dst = &test, .what = "a test NAME"},
@@ -207,6 +214,7 @@ int rw_cmd_replay(int argc, char **argv)
          .max = 4194304, .seen = &have_child},
         {.long_name = "values", .kind = RW_OPT_FLAG, .dst = &values},
         {.long_name = "no-values", .kind = RW_OPT_CLEAR, .dst = &values},
+        {.long_name = "no-sandbox", .kind = RW_OPT_CLEAR, .dst = &sandbox},
     };
     static const char *const argnames[] = {"the TRACE file"};
     rw_cmdline cl = {.cmd = "replay", .usage_text = USAGE, .opts = opts,
@@ -219,6 +227,7 @@ int rw_cmd_replay(int argc, char **argv)
         lines_free(&cmds);
         return go;
     }
+    rw_engine_set_sandbox(sandbox);
     if (rc_files) {
         const char *home = getenv("HOME");
         if (home) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "position.h"
 #include "profile.h"
 #include "pstats.h"
@@ -34,6 +35,8 @@ static void usage(FILE *out)
             "                    a time such as 1.5s or 250ms, or FILE:LINE\n"
             "  --test NAME       profile one test of a recorded pytest or unittest run:\n"
             "                    its position range ('rewind tests FILE' lists them)\n"
+            "  --no-sandbox      with --test: name the tests by re-executing without the\n"
+            "                    engine's sandbox (docs/reexecution.md)\n"
             "  -s, --sort KEY    sort as pstats' sort_stats (repeatable): calls, cumulative\n"
             "                    (cumtime), filename (module), line, name, nfl, pcalls,\n"
             "                    stdname, time (tottime), or a unique abbreviation;\n"
@@ -259,6 +262,7 @@ typedef struct args {
     const char *file, *from, *to, *outfile, *test;
     rw_opt_list sort;
     int have_n, callers, callees, lines, calibrate, full_paths;
+    int sandbox; /* 0: --no-sandbox */
     unsigned long long n, thread;
 } args;
 
@@ -267,6 +271,7 @@ static int parse(int argc, char **argv, args *a)
 {
     memset(a, 0, sizeof *a);
     a->calibrate = 1;
+    a->sandbox = 1;
     const rw_opt opts[] = {
         {.long_name = "from", .kind = RW_OPT_POS, .dst = &a->from},
         {.long_name = "to", .kind = RW_OPT_POS, .dst = &a->to},
@@ -284,6 +289,7 @@ static int parse(int argc, char **argv, args *a)
         {.long_name = "lines", .kind = RW_OPT_FLAG, .dst = &a->lines},
         {.long_name = "no-calibration", .kind = RW_OPT_CLEAR, .dst = &a->calibrate},
         {.long_name = "full-paths", .kind = RW_OPT_FLAG, .dst = &a->full_paths},
+        {.long_name = "no-sandbox", .kind = RW_OPT_CLEAR, .dst = &a->sandbox},
     };
     static const char *const argnames[] = {"the trace FILE"};
     rw_cmdline cl = {.cmd = CMD, .usage = usage, .opts = opts,
@@ -292,6 +298,7 @@ static int parse(int argc, char **argv, args *a)
     int go = rw_opts_parse(&cl, argc, argv);
     if (go != RW_OPTS_GO)
         return go;
+    rw_engine_set_sandbox(a->sandbox);
     if (a->sort.n > RW_PROF_SORT_MAX)
         return rw_opts_usage(CMD, "too many sort keys (at most %d)", RW_PROF_SORT_MAX);
     if (a->test && (a->from || a->to))

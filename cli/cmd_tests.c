@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "json.h"
 #include "reader.h"
 #include "tests.h"
@@ -15,7 +16,7 @@
 #define CMD "tests"
 
 static const char USAGE[] =
-    "usage: rewind tests FILE [--json] [--no-values]\n"
+    "usage: rewind tests FILE [--json] [--no-values] [--no-sandbox]\n"
     "\n"
     "Every test of a recorded pytest or unittest run: its outcome (passed, failed,\n"
     "error, skipped, xfail, xpass), its duration, its position range FIRST..LAST (for\n"
@@ -33,6 +34,8 @@ static const char USAGE[] =
     "  --json        one JSON object: {\"tests\": [...], \"counts\": {...}, ...}\n"
     "  --no-values   do not re-execute: names from the log only (a parametrised test\n"
     "                is numbered test_y[#2], a test whose function never ran ?pytest#N)\n"
+    "  --no-sandbox  re-execute without the engine's sandbox (docs/reexecution.md):\n"
+    "                only for a recording you trust\n"
     "  -h, --help    show this help\n";
 
 /* Finds the tests of the trace (path, r), named by the engine when values != 0 and
@@ -144,10 +147,11 @@ static void print_text(const rw_reader *r, const rw_tests *t, const size_t *coun
 int rw_cmd_tests(int argc, char **argv)
 {
     const char *file = NULL;
-    int json = 0, values = 1;
+    int json = 0, values = 1, sandbox = 1;
     const rw_opt opts[] = {
         {.long_name = "json", .kind = RW_OPT_FLAG, .dst = &json},
         {.long_name = "no-values", .kind = RW_OPT_CLEAR, .dst = &values},
+        {.long_name = "no-sandbox", .kind = RW_OPT_CLEAR, .dst = &sandbox},
     };
     static const char *const argnames[] = {"the trace FILE"};
     rw_cmdline cl = {.cmd = CMD, .usage_text = USAGE, .opts = opts,
@@ -156,6 +160,7 @@ int rw_cmd_tests(int argc, char **argv)
     int go = rw_opts_parse(&cl, argc, argv);
     if (go != RW_OPTS_GO)
         return go;
+    rw_engine_set_sandbox(sandbox);
     rw_err err;
     rw_reader *r;
     if (rw_cli_open_trace(CMD, file, &r, &err) != RW_OK)

@@ -11,6 +11,7 @@ packages=(
   cmake make pkg-config gcc libc6-dev
   libzstd-dev libprotobuf-c-dev protobuf-c-compiler libcapstone-dev libunwind-dev
   python3-dev            # libpython3.11 + python-3.11-embed.pc, the interpreter rewind embeds
+  libseccomp-dev         # the replay engine's sandbox (a seccomp filter)
   libreadline-dev        # line editing and history in `rewind replay` (optional in CMake)
   # tests
   check                  # Check unit-test framework

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proto.h"
@@ -25,6 +27,14 @@ struct rw_engine {
     char *note;          /* the first note a stop carried (rw_engine_take_note) */
     int note_new;        /* not taken yet */
 };
+
+/* rw_engine_set_sandbox: the user's --no-sandbox (cli/), for every engine started. */
+static int sandbox_on = 1;
+
+void rw_engine_set_sandbox(int on)
+{
+    sandbox_on = on != 0;
+}
 
 static void stop_process(rw_engine *e)
 {
@@ -68,8 +78,15 @@ static rw_code start(rw_engine *e, rw_err *err)
         if (getppid() != parent)
             _exit(127);
         int fd = fcntl(sv[1], F_DUPFD, 3); /* without CLOEXEC */
+        if (fd < 0)
+            _exit(127);
+        /* Nothing else of ours reaches the engine (a descriptor open for writing would
+         * be one its sandbox lets the replayed program write to). */
+        if (fd > 3)
+            close_range(3, (unsigned)fd - 1, 0);
+        close_range((unsigned)fd + 1, ~0u, 0);
         char fds[16];
-        snprintf(fds, sizeof fds, "%d", fd < 0 ? sv[1] : fd);
+        snprintf(fds, sizeof fds, "%d", fd);
         /* Its stdin is not the user's terminal; stdout and stderr stay ours (what the
          * program writes in replay is answered from the log, not shown from here). */
         int null = open("/dev/null", O_RDWR);
@@ -84,7 +101,7 @@ static rw_code start(rw_engine *e, rw_err *err)
         }
         const char *exe = engine_exe();
         execl(exe, "rewind", "__engine", e->trace, "--fd-in", fds, "--fd-out", fds,
-              (char *)NULL);
+              sandbox_on ? (char *)NULL : "--no-sandbox", (char *)NULL);
         _exit(127);
     }
     close(sv[1]);
@@ -173,7 +190,13 @@ static rw_code exchange(rw_engine *e, const rw_eproto_msg *req, uint8_t **buf, r
     if (e->fd < 0 || rw_eproto_send(e->fd, req, &ioerr) != RW_OK ||
         rw_eproto_recv(e->fd, buf, m, &ioerr) != RW_OK) {
         int status = 0;
-        if (e->pid > 0 && waitpid(e->pid, &status, WNOHANG) == e->pid) {
+        pid_t w = 0;
+        /* Its socket closes a moment before its status is there (a death by SIGSYS is
+         * worth telling apart): wait up to 100 ms for it. */
+        for (int i = 0; e->pid > 0 && i < 50 && (w = waitpid(e->pid, &status, WNOHANG)) == 0;
+             i++)
+            nanosleep(&(struct timespec){0, 2000000}, NULL);
+        if (e->pid > 0 && w == e->pid) {
             e->pid = -1;
             if (WIFSIGNALED(status))
                 snprintf(ioerr.msg, sizeof ioerr.msg, "it died of signal %d",
@@ -184,7 +207,33 @@ static rw_code exchange(rw_engine *e, const rw_eproto_msg *req, uint8_t **buf, r
         }
         stop_process(e);
         e->broken = 1;
+        if (sandbox_on && WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+            return rw_err_set(err, RW_EIO, "the replayed program made a system call the "
+                              "sandbox does not allow, with SIGSYS blocked (its name could "
+                              "not be reported): the engine was stopped; --no-sandbox runs "
+                              "it without the sandbox");
         return rw_err_set(err, RW_EIO, "the engine was lost (%s)", ioerr.msg);
+    }
+    if (m->type == RW_EP_BLOCKED) {
+        /* The engine has ended: answered like a divergence (the next goto restarts, and
+         * positions before the call have values). */
+        char what[64], msg[512];
+        if (m->pos)
+            snprintf(what, sizeof what, "after event %" PRIu64, m->pos - 1);
+        else
+            snprintf(what, sizeof what, "before its first event");
+        snprintf(msg, sizeof msg, "the replayed program tried %.*s (a system call the "
+                 "sandbox does not allow) %s: the engine was stopped; --no-sandbox runs it "
+                 "without the sandbox", (int)(m->text_len < 100 ? m->text_len : 100), m->text,
+                 what);
+        rw_err_set(err, RW_ECORRUPT, "%s", msg);
+        free(e->report);
+        e->report = strdup(msg);
+        free(*buf);
+        *buf = NULL;
+        stop_process(e);
+        e->broken = 1;
+        return RW_ECORRUPT;
     }
     return RW_OK;
 }

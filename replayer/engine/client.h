@@ -23,6 +23,14 @@ typedef struct rw_engine rw_engine;
  * missing extension module): the log-only commands keep working without it. */
 rw_code rw_engine_open(const char *trace_path, rw_engine **out, rw_err *err);
 
+/* Whether the engines started from now on run under their sandbox (default: yes;
+ * docs/reexecution.md, "Sandbox"): 0 is the user's --no-sandbox, and only the command
+ * line sets it, never a trace. A system call the sandbox stops makes the goto or
+ * question that ran into it fail with RW_ECORRUPT and one line naming the call
+ * ("the replayed program tried unlinkat ... after event N: ..."), as a divergence
+ * does: the engine has ended, and the next goto starts a new one. */
+void rw_engine_set_sandbox(int on);
+
 /* Ends the engine process (and any fork of it). NULL is fine. */
 void rw_engine_close(rw_engine *e);
 

@@ -53,6 +53,7 @@ static int fixed_part(uint8_t t, int *has_text)
     case RW_EP_READY:
     case RW_EP_DIVERGED:
     case RW_EP_ENDED:
+    case RW_EP_BLOCKED:
         return 8;
     case RW_EP_VALUE:
         return 1;
@@ -84,6 +85,7 @@ rw_code rw_eproto_parse(const uint8_t *body, size_t len, rw_eproto_msg *m, rw_er
     case RW_EP_READY:
     case RW_EP_DIVERGED:
     case RW_EP_ENDED:
+    case RW_EP_BLOCKED:
         x.pos = get64(p);
         break;
     case RW_EP_ASK:
@@ -133,6 +135,7 @@ rw_code rw_eproto_encode(const rw_eproto_msg *m, uint8_t **out, size_t *out_len,
     case RW_EP_READY:
     case RW_EP_DIVERGED:
     case RW_EP_ENDED:
+    case RW_EP_BLOCKED:
         put64(p, m->pos);
         break;
     case RW_EP_ASK:

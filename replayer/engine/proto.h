@@ -30,17 +30,19 @@ typedef enum rw_eproto_type {
     RW_EP_ENDED = 'X',   /* pos = events run, text: the program ended first */
     RW_EP_VALUE = 'V',   /* raised, text: an ASK's answer */
     RW_EP_ERROR = 'E',   /* text: the request could not be carried out */
+    RW_EP_BLOCKED = 'B', /* pos = the event counter, text = the call's name: the sandbox
+                          * stopped a system call and the engine ended (sandbox.h) */
 } rw_eproto_type;
 
 /* One message. text is borrowed (from the frame parsed) and need not be NUL-ended;
  * text_len bytes, none of them NUL. */
 typedef struct rw_eproto_msg {
     uint8_t type;
-    uint64_t pos;      /* GOTO, READY, STOPPED, DIVERGED, ENDED */
+    uint64_t pos;      /* GOTO, READY, STOPPED, DIVERGED, ENDED, BLOCKED */
     uint8_t op;        /* ASK: rw_engine_op */
     uint32_t frame;    /* ASK */
     uint8_t raised;    /* VALUE: 0 value, 1 raised, 2 more input wanted (interact) */
-    const char *text;  /* ASK, READY, DIVERGED, ENDED, VALUE, ERROR */
+    const char *text;  /* ASK, READY, DIVERGED, ENDED, VALUE, ERROR, BLOCKED */
     size_t text_len;
 } rw_eproto_msg;
 

@@ -44,6 +44,7 @@
 #include "pysetup.h"
 #include "reader.h"
 #include "recorder.h"
+#include "sandbox.h"
 #include "sigwrap.h"
 #include "source.h"
 #include "state.h"
@@ -82,7 +83,7 @@ static _Noreturn void die(int status)
     rw_in_pause();
     rw_libc_set_end(NULL);
     if (E.ia_pid > 0)
-        kill(E.ia_pid, SIGKILL);
+        rw_sandbox_end_child(E.ia_pid);
     _exit(status);
 }
 
@@ -309,6 +310,7 @@ static pid_t fork_eval(const stop *st, int op, uint32_t frame, const char *text,
         return pid;
     }
     close(sv[0]);
+    rw_sandbox_in_fork(sv[1]);
     become_throwaway();
     rw_in_eval_mode();
     int raised;
@@ -367,7 +369,7 @@ static void interact_end(void)
 {
     if (E.ia_pid > 0) {
         close(E.ia_fd);
-        kill(E.ia_pid, SIGKILL);
+        rw_sandbox_end_child(E.ia_pid);
         waitpid(E.ia_pid, NULL, 0);
     }
     E.ia_pid = 0;
@@ -890,6 +892,9 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
         rw_threadwrap_set_define_gate(define_gate);
 
     rw_record_result res;
+    /* From here on, only the calls the engine needs (sandbox.h); all threads are ours. */
+    if (rw_sandbox_install(E.out, mfd, &err) != RW_OK)
+        serve_dead(RW_EP_ERROR, 0, err.msg);
     rw_code rc = rw_record_run(&o, &res, &err);
     if (rc != RW_OK)
         serve_dead(RW_EP_ERROR, 0, err.msg);
