@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "records.h"
 
@@ -308,11 +309,52 @@ struct rw_scan_check {
     pthread_mutex_t mu; /* guards everything below */
     pthread_cond_t cv;
     int stop;  /* set by rw_scan_check_free */
+    int wanted; /* rw_scan_check_wait waits: no holding back */
     int ended; /* the thread is done */
     int found;
     uint64_t first;
     rw_err err;
 };
+
+/* rw_scan_check_hold: while held > 0 the checks wait before their next chunk. */
+static pthread_mutex_t hold_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hold_cv = PTHREAD_COND_INITIALIZER;
+static int held;
+
+void rw_scan_check_hold(int on)
+{
+    pthread_mutex_lock(&hold_mu);
+    held += on ? 1 : -1;
+    if (held <= 0) {
+        held = 0;
+        pthread_cond_broadcast(&hold_cv);
+    }
+    pthread_mutex_unlock(&hold_mu);
+}
+
+/* Waits while the checks are held; 1 when c is to stop. */
+static int wait_unheld(rw_scan_check *c)
+{
+    pthread_mutex_lock(&hold_mu);
+    while (held > 0) {
+        pthread_mutex_lock(&c->mu);
+        int go = c->stop || c->wanted;
+        pthread_mutex_unlock(&c->mu);
+        if (go)
+            break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000 * 1000;
+        ts.tv_sec += ts.tv_nsec / 1000000000;
+        ts.tv_nsec %= 1000000000;
+        pthread_cond_timedwait(&hold_cv, &hold_mu, &ts);
+    }
+    pthread_mutex_unlock(&hold_mu);
+    pthread_mutex_lock(&c->mu);
+    int stop = c->stop;
+    pthread_mutex_unlock(&c->mu);
+    return stop;
+}
 
 /* Decodes chunk i to its end. */
 static rw_code check_one(const rw_reader *r, size_t i, rw_err *err)
@@ -340,10 +382,7 @@ static void *check_main(void *p)
     rw_scan_check *c = p;
     size_t n = rw_reader_nchunks(c->r);
     for (size_t i = 0; i < n; i++) {
-        pthread_mutex_lock(&c->mu);
-        int stop = c->stop;
-        pthread_mutex_unlock(&c->mu);
-        if (stop)
+        if (wait_unheld(c))
             break;
         rw_err e = {0};
         if (check_one(c->r, i, &e) != RW_OK) {
@@ -389,6 +428,7 @@ rw_code rw_scan_check_start(const rw_reader *r, rw_scan_check **out, rw_err *err
 static int check_result(rw_scan_check *c, int wait, uint64_t *first, rw_err *err)
 {
     pthread_mutex_lock(&c->mu);
+    c->wanted |= wait;
     while (wait && !c->ended)
         pthread_cond_wait(&c->cv, &c->mu);
     int found = c->found;

@@ -146,6 +146,12 @@ rw_code rw_scan_check_start(const rw_reader *r, rw_scan_check **out, rw_err *err
 int rw_scan_check_poll(rw_scan_check *c, uint64_t *first, rw_err *err);
 int rw_scan_check_wait(rw_scan_check *c, uint64_t *first, rw_err *err);
 
+/* Holds every background check of the process back (on) before its next chunk, or lets
+ * them go on (off; calls nest). The debugger holds them while the re-execution engine
+ * runs to a position, so that the engine and its check have the cores: the damage check
+ * goes on while the user reads, and rw_scan_check_wait is never held back. */
+void rw_scan_check_hold(int on);
+
 /* Stops the check where it is (without decoding the rest), joins and frees it. NULL is
  * a no-op. */
 void rw_scan_check_free(rw_scan_check *c);

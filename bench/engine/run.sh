@@ -1,7 +1,7 @@
 #!/bin/bash
 # The replay engine's speed (issue 14): the time `rewind replay` takes to reach the
-# last event of a run with a value shown (`goto @end`, `p 1+1`, `q`: the whole command,
-# the front end's start and its damage pass included), against the untraced run and
+# last event of a run with a value shown (`goto @end`, `p 1+1`, `q`; timed to the value
+# on its output, and to the command's end), against the untraced run and
 # against `rewind record` of the same program, pinned to one vCPU and on two. The
 # target: replay/plain at most record/plain. Min of interleaved rounds.
 #

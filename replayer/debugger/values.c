@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scan.h"
+
 #ifdef RW_HAVE_ENGINE_CLIENT
 #include "client.h"
 #endif
@@ -166,7 +168,9 @@ static rw_code keep_here(engine_values *ev, rw_err *err)
 /* rw_engine_goto, then the engine's note, if it has one, on stderr: once. */
 static rw_code engine_goto(engine_values *ev, uint64_t pos, rw_err *err)
 {
+    rw_scan_check_hold(1); /* the engine and its check first (scan.h) */
     rw_code rc = rw_engine_goto(ev->e, pos, err);
+    rw_scan_check_hold(0);
     const char *note = rw_engine_take_note(ev->e);
     if (note)
         fprintf(stderr, "rewind replay: note: %s\n", note);
