@@ -24,6 +24,15 @@ struct rw_engine {
     char *report;        /* the last divergence report, whole */
 };
 
+/* rw_engine_set_checkpoints: the limits passed to the engines started from now on. */
+static unsigned ckpt_max = RW_ENGINE_CHECKPOINTS, ckpt_mib = RW_ENGINE_CHECKPOINT_MIB;
+
+void rw_engine_set_checkpoints(unsigned max, unsigned mib)
+{
+    ckpt_max = max;
+    ckpt_mib = mib;
+}
+
 static void stop_process(rw_engine *e)
 {
     if (e->fd >= 0) {
@@ -81,8 +90,11 @@ static rw_code start(rw_engine *e, rw_err *err)
             close(null);
         }
         const char *exe = engine_exe();
+        char nck[16], mib[16];
+        snprintf(nck, sizeof nck, "%u", ckpt_max);
+        snprintf(mib, sizeof mib, "%u", ckpt_mib);
         execl(exe, "rewind", "__engine", e->trace, "--fd-in", fds, "--fd-out", fds,
-              (char *)NULL);
+              "--checkpoints", nck, "--checkpoint-memory", mib, (char *)NULL);
         _exit(127);
     }
     close(sv[1]);
@@ -180,14 +192,25 @@ static rw_code exchange(rw_engine *e, const rw_eproto_msg *req, uint8_t **buf, r
 
 rw_code rw_engine_goto(rw_engine *e, uint64_t pos, rw_err *err)
 {
-    if (e->broken || e->fd < 0 || (e->pos != UINT64_MAX && pos < e->pos)) {
+    /* Behind the engine: with checkpoints it goes back itself (from the nearest one),
+     * and answers E when it has none there; without, a new engine. */
+    int back = e->pos != UINT64_MAX && pos < e->pos;
+    if (e->broken || e->fd < 0 || (back && !ckpt_max)) {
         stop_process(e);
         RW_TRY(start(e, err));
+        back = 0;
     }
     rw_eproto_msg req = {.type = RW_EP_GOTO, .pos = pos};
     uint8_t *buf = NULL;
     rw_eproto_msg m;
     RW_TRY(exchange(e, &req, &buf, &m, err));
+    if (back && m.type == RW_EP_ERROR) {
+        free(buf);
+        buf = NULL;
+        stop_process(e);
+        RW_TRY(start(e, err));
+        RW_TRY(exchange(e, &req, &buf, &m, err));
+    }
     rw_code rc = RW_OK;
     switch (m.type) {
     case RW_EP_STOPPED:
