@@ -73,6 +73,7 @@ static struct {
     uint64_t mark_pos;          /* the rate: events since mark_pos, time since mark_t */
     struct timespec mark_t;
     uint64_t mem_total;
+    uint64_t every;             /* a fixed interval (tests), or 0: by time */
     pid_t reap[64];             /* dropped children not reaped yet */
     unsigned nreap;
 } C = {.log_fd = -1, .due = UINT64_MAX};
@@ -95,15 +96,17 @@ static void logf_(const char *fmt, ...)
     (void)!write(C.log_fd, line, (size_t)n); /* O_APPEND: whole lines */
 }
 
-void rw_ckpt_setup(unsigned max, unsigned mib, const rw_ckpt_env *env, int log_fd)
+void rw_ckpt_setup(unsigned max, unsigned mib, uint64_t every, const rw_ckpt_env *env,
+                   int log_fd)
 {
+    C.every = every;
     C.max = max > RW_CKPT_MAX ? RW_CKPT_MAX : max;
     C.max_bytes = (uint64_t)mib << 20;
     C.env = *env;
     C.log_fd = log_fd;
     C.on = C.max > 0;
-    C.interval = FIRST_INTERVAL;
-    C.due = C.on ? C.interval : UINT64_MAX;
+    C.interval = every ? every : FIRST_INTERVAL;
+    C.due = C.on ? 0 : UINT64_MAX; /* the first at the first event: nothing is behind it */
     clock_gettime(CLOCK_MONOTONIC, &C.mark_t);
 }
 
@@ -221,16 +224,19 @@ static void thin(uint64_t here)
         /* The gap dropping i leaves (from the previous one, or the program's start, to
          * the next one, or the engine), against i's distance from the user's place:
          * near it the gaps stay small, far away they grow with the distance. */
-        unsigned best = 0;
+        /* The first one (the program's start) stays unless memory is short: without
+         * it going back there is a new engine. */
+        int over_mem = C.max_bytes && C.mem_total > C.max_bytes;
+        unsigned first = C.n > 1 && !over_mem ? 1 : 0, best = first;
         double best_score = 0;
-        for (unsigned i = 0; i < C.n; i++) {
+        for (unsigned i = first; i < C.n; i++) {
             uint64_t prev = i ? C.list[i - 1].pos : 0;
             uint64_t next = i + 1 < C.n ? C.list[i + 1].pos
                                         : (here > C.list[i].pos ? here : C.list[i].pos);
             uint64_t p = C.list[i].pos;
             uint64_t dist = p > C.focus ? p - C.focus : C.focus - p;
             double score = (double)(next - prev) / ((double)dist + (double)C.interval);
-            if (i == 0 || score < best_score) {
+            if (i == first || score < best_score) {
                 best = i;
                 best_score = score;
             }
@@ -332,6 +338,23 @@ static uint64_t wait_for_turn(int fd, uint64_t pos, uint64_t file_size)
         (size_t)got != sizeof h + h.n * sizeof(entry) || h.target < pos)
         _exit(0); /* not from our engine */
     close(fd);
+    /* A copy of this one stays in its place (a checkpoint is not used up), made now
+     * while this process has no thread but this one. */
+    int sv[2];
+    pid_t keep = -1;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
+        keep = _Fork();
+        if (keep == 0) {
+            close(sv[0]);
+            for (size_t i = 0; i < nfds; i++)
+                close(fds[i]);
+            free(msg);
+            return wait_for_turn(sv[1], pos, file_size);
+        }
+        close(sv[1]);
+        if (keep < 0)
+            close(sv[0]);
+    }
     /* The engine now: the file first, then the threads that write and read it. */
     rw_err err = {0};
     if (own_trace_file(file_size) != 0) {
@@ -350,6 +373,12 @@ static uint64_t wait_for_turn(int fd, uint64_t pos, uint64_t file_size)
         C.list[C.n++] = (ckpt){.pos = e.pos, .pid = (pid_t)e.pid, .fd = fds[i]};
     }
     free(msg);
+    if (keep > 0) {
+        unsigned at = (unsigned)(at_or_before(pos) + 1);
+        memmove(&C.list[at + 1], &C.list[at], (C.n - at) * sizeof C.list[0]);
+        C.list[at] = (ckpt){.pos = pos, .pid = keep, .fd = sv[0]};
+        C.n++;
+    }
     C.nreap = 0; /* the engine's children are not ours */
     C.focus = h.focus;
     C.interval = h.interval ? h.interval : FIRST_INTERVAL;
@@ -357,6 +386,8 @@ static uint64_t wait_for_turn(int fd, uint64_t pos, uint64_t file_size)
     clock_gettime(CLOCK_MONOTONIC, &C.mark_t);
     C.due = pos + C.interval;
     logf_("resume %" PRIu64 " %d %" PRIu64, pos, (int)getpid(), h.target);
+    if (keep > 0)
+        logf_("take %" PRIu64 " %d keep", pos, (int)keep);
     return h.target;
 }
 
@@ -375,8 +406,11 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
                     ((unsigned)(j + 1) < C.n && C.list[j + 1].pos - pos <= near);
     if (pos >= C.due)
         C.due = pos + C.interval;
-    if (have_near)
+    if (have_near) {
+        if (at_stop)
+            thin(pos); /* their memory grew as the engine went on: counted at each stop */
         return 0;
+    }
     reap_some();
     rw_err err = {0};
     if (C.env.quiesce(&err) != RW_OK) {
@@ -417,7 +451,7 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
     clock_gettime(CLOCK_MONOTONIC, &now);
     double dt = (double)(now.tv_sec - C.mark_t.tv_sec) +
                 (double)(now.tv_nsec - C.mark_t.tv_nsec) / 1e9;
-    if (pos > C.mark_pos && dt > 0.005) {
+    if (!C.every && pos > C.mark_pos && dt > 0.005) {
         double want = (double)(pos - C.mark_pos) / dt * (SPACING_MS / 1000.0);
         C.interval = want < MIN_INTERVAL ? MIN_INTERVAL : want > 1e12 ? (uint64_t)1e12
                                                                        : (uint64_t)want;

@@ -63,6 +63,7 @@ static struct engine {
     int trace_fd;         /* the memfd of epath */
     unsigned ckpt_max, ckpt_mib; /* checkpoints' limits (rw_engine_serve_checkpoints) */
     int ckpt_log;         /* REWIND_ENGINE_LOG's descriptor, or -1 */
+    uint64_t ckpt_every;  /* REWIND_CHECKPOINT_EVERY: a fixed spacing (tests), or 0 */
     char epath[64];       /* the engine's own trace (a memfd) */
     rw_check *check;
     int ended;            /* ENDED was sent */
@@ -931,6 +932,9 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
         E.ckpt_log = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (E.ckpt_log >= 0)
         dprintf(E.ckpt_log, "start %d\n", (int)getpid());
+    const char *every = getenv("REWIND_CHECKPOINT_EVERY");
+    if (every && *every)
+        E.ckpt_every = strtoull(every, NULL, 10);
     rw_err err = {0};
     if (setup(trace, &err) != RW_OK) {
         send_msg(RW_EP_ERROR, 0, err.msg);
@@ -968,8 +972,8 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     /* Checkpoints: single-threaded recordings only (docs/reexecution.md). */
     rw_ckpt_env cenv = {.trace_fd = mfd, .quiesce = ckpt_quiesce, .release = ckpt_release,
                         .revive = ckpt_revive};
-    rw_ckpt_setup(E.nsched > 1 ? 0 : E.ckpt_max, E.ckpt_mib,
-                  &cenv, E.ckpt_log);
+    rw_ckpt_setup(E.nsched > 1 ? 0 : E.ckpt_max, E.ckpt_mib, E.ckpt_every, &cenv,
+                  E.ckpt_log);
     set_goal(E.goal);
     set_environment(md);
     if (md->cwd && md->cwd[0])
