@@ -20,6 +20,7 @@ struct rw_engine {
     pid_t pid;
     int fd;              /* our end of the socket pair */
     uint64_t pos;        /* UINT64_MAX: not stopped yet */
+    uint64_t ended_at;   /* the program ended there (its checkpoints remain), or UINT64_MAX */
     int broken;          /* diverged, ended or lost: the next goto restarts */
     char *report;        /* the last divergence report, whole */
 };
@@ -101,6 +102,7 @@ static rw_code start(rw_engine *e, rw_err *err)
     e->pid = pid;
     e->fd = sv[0];
     e->pos = UINT64_MAX;
+    e->ended_at = UINT64_MAX;
     e->broken = 0;
     uint8_t *buf;
     rw_eproto_msg m;
@@ -194,7 +196,8 @@ rw_code rw_engine_goto(rw_engine *e, uint64_t pos, rw_err *err)
 {
     /* Behind the engine: with checkpoints it goes back itself (from the nearest one),
      * and answers E when it has none there; without, a new engine. */
-    int back = e->pos != UINT64_MAX && pos < e->pos;
+    uint64_t here = e->pos != UINT64_MAX ? e->pos : e->ended_at;
+    int back = here != UINT64_MAX && pos < here;
     if (e->broken || e->fd < 0 || (back && !ckpt_max)) {
         stop_process(e);
         RW_TRY(start(e, err));
@@ -204,7 +207,7 @@ rw_code rw_engine_goto(rw_engine *e, uint64_t pos, rw_err *err)
     uint8_t *buf = NULL;
     rw_eproto_msg m;
     RW_TRY(exchange(e, &req, &buf, &m, err));
-    if (back && m.type == RW_EP_ERROR) {
+    if (back && (m.type == RW_EP_ERROR || m.type == RW_EP_ENDED)) {
         free(buf);
         buf = NULL;
         stop_process(e);
@@ -215,6 +218,7 @@ rw_code rw_engine_goto(rw_engine *e, uint64_t pos, rw_err *err)
     switch (m.type) {
     case RW_EP_STOPPED:
         e->pos = m.pos;
+        e->ended_at = UINT64_MAX;
         break;
     case RW_EP_DIVERGED:
         free(e->report);
@@ -223,7 +227,13 @@ rw_code rw_engine_goto(rw_engine *e, uint64_t pos, rw_err *err)
         rc = rw_err_set(err, RW_ECORRUPT, "%.*s", (int)m.text_len, m.text);
         break;
     case RW_EP_ENDED:
-        e->broken = 1;
+        /* With checkpoints the ended engine can still go back (serve_dead). */
+        if (ckpt_max) {
+            e->ended_at = m.pos;
+            e->pos = UINT64_MAX;
+        } else {
+            e->broken = 1;
+        }
         rc = rw_err_set(err, RW_EINVAL, "%.*s", (int)m.text_len, m.text);
         break;
     case RW_EP_ERROR:

@@ -115,16 +115,6 @@ int rw_ckpt_on(void)
     return C.on;
 }
 
-static void drop(unsigned i);
-
-void rw_ckpt_off(void)
-{
-    while (C.n)
-        drop(C.n - 1);
-    C.on = 0;
-    C.due = UINT64_MAX;
-}
-
 /* Just before the user's target: a move back from there costs a short run. */
 static uint64_t before_goal(uint64_t goal)
 {
@@ -138,16 +128,6 @@ uint64_t rw_ckpt_due(uint64_t here, uint64_t goal)
         return UINT64_MAX;
     uint64_t pre = before_goal(goal);
     return pre > here && pre < C.due ? pre : C.due;
-}
-
-unsigned rw_ckpt_count(void)
-{
-    return C.n;
-}
-
-uint64_t rw_ckpt_memory(void)
-{
-    return C.mem_total;
 }
 
 static void reap_some(void)

@@ -38,9 +38,6 @@ void rw_ckpt_setup(unsigned max, unsigned mib, uint64_t every, const rw_ckpt_env
 /* Whether checkpoints are on (and not given up on). */
 int rw_ckpt_on(void);
 
-/* Gives up on checkpoints for good in this process (e.g. a second thread started). */
-void rw_ckpt_off(void);
-
 /* The engine is at event `here` and runs to `goal`: a checkpoint is due in the hook of
  * the returned event (UINT64_MAX when off): a periodic one, or one just before the
  * goal (the user's next backward step starts there). */
@@ -62,9 +59,5 @@ int rw_ckpt_go_back(uint64_t here, uint64_t target);
 /* The engine leaves a stop for target: where the user works (the thinning keeps
  * checkpoints denser near it), and the time the run starts (for the spacing). */
 void rw_ckpt_running(uint64_t target);
-
-/* How many checkpoints are kept, and their private memory at the last count (bytes). */
-unsigned rw_ckpt_count(void);
-uint64_t rw_ckpt_memory(void);
 
 #endif

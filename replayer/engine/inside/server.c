@@ -149,8 +149,13 @@ static _Noreturn void serve_dead(uint8_t type, uint64_t pos, const char *text)
         if (rw_eproto_recv(E.in, &buf, &m, NULL) != RW_OK)
             die(0);
         uint8_t t = m.type;
+        uint64_t p = m.pos;
         free(buf);
         if (t == RW_EP_QUIT)
+            die(0);
+        /* After the program's end a checkpoint can still go back (not after a
+         * divergence: the client starts a new engine then). */
+        if (t == RW_EP_GOTO && type == RW_EP_ENDED && p < pos && rw_ckpt_go_back(pos, p))
             die(0);
         if (t == RW_EP_GOTO)
             send_msg(type, pos, text);
