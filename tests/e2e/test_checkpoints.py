@@ -41,7 +41,7 @@ def block(state, n):
 def main():
     state = {"acc": 1, "hist": []}
     grand = 0
-    for k in range(120):
+    for k in range(60):
         grand += block(state, 400)
     print(grand)
 
@@ -262,10 +262,15 @@ class TestCheckpoints(rwtest.TestCase):
                 events = log_lines(log)
                 current = [int(e[1]) if e[0] == "start" else int(e[2])
                            for e in events if e[0] in ("start", "resume")][-1]
-                held = sum(private_dirty(p) for p in engine_pids(trace) if p != current)
-                # Counted at the stop's arrival; the stop's own work (the check, the
-                # evaluation's fork) may have made a little more private since.
-                self.assertLess(held, limit + (2 << 20), events)
+                # Counted as the engine answered the goto; the engine has done little
+                # since (read the question, forked the evaluation). An engine that
+                # handed over, or a dropped checkpoint, may take an instant to go.
+                for _ in range(100):
+                    held = sum(private_dirty(p) for p in engine_pids(trace) if p != current)
+                    if held < limit + (1 << 20):
+                        break
+                    time.sleep(0.05)
+                self.assertLess(held, limit + (1 << 20), events)
             drops = [e for e in log_lines(log) if e[0] == "drop"]
             self.assertTrue(drops)
         finally:

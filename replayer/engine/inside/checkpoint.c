@@ -386,11 +386,8 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
                     ((unsigned)(j + 1) < C.n && C.list[j + 1].pos - pos <= near);
     if (pos >= C.due)
         C.due = pos + C.interval;
-    if (have_near) {
-        if (at_stop)
-            thin(pos); /* their memory grew as the engine went on: counted at each stop */
+    if (have_near)
         return 0;
-    }
     reap_some();
     rw_err err = {0};
     if (C.env.quiesce(&err) != RW_OK) {
@@ -441,6 +438,12 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
     C.mark_t = now;
     thin(pos);
     return 0;
+}
+
+void rw_ckpt_stopped(uint64_t pos)
+{
+    if (C.on && C.max_bytes)
+        thin(pos);
 }
 
 void rw_ckpt_running(uint64_t target)

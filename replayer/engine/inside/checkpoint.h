@@ -56,6 +56,11 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target);
  * client's socket), 0 when there is none (the caller restarts as before). */
 int rw_ckpt_go_back(uint64_t here, uint64_t target);
 
+/* The engine is stopped at pos, its work done (flushed, checked), about to answer the
+ * client: the checkpoints' memory grew as the engine went on, and is counted again
+ * (and thinned to the limit). */
+void rw_ckpt_stopped(uint64_t pos);
+
 /* The engine leaves a stop for target: where the user works (the thinning keeps
  * checkpoints denser near it), and the time the run starts (for the spacing). */
 void rw_ckpt_running(uint64_t target);

@@ -527,6 +527,7 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
     if (d > 0)
         report_divergence(where, report);
     E.goto_pending = 0;
+    rw_ckpt_stopped(st.pos);
     send_msg(RW_EP_STOPPED, st.pos, NULL);
     for (;;) {
         uint8_t *buf;
