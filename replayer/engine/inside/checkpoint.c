@@ -190,6 +190,30 @@ static int at_or_before(uint64_t pos)
     return i;
 }
 
+/* The checkpoint to drop first. The gap dropping i leaves (from the previous one, or
+ * the program's start, to the next one, or the engine at here), against i's distance
+ * from the user's place: near it the gaps stay small, far away they grow with the
+ * distance. The first one (the program's start) stays unless memory is short
+ * (over_mem): without it going back there is a new engine. */
+static unsigned pick(uint64_t here, int over_mem)
+{
+    unsigned first = C.n > 1 && !over_mem ? 1 : 0, best = first;
+    double best_score = 0;
+    for (unsigned i = first; i < C.n; i++) {
+        uint64_t prev = i ? C.list[i - 1].pos : 0;
+        uint64_t next = i + 1 < C.n ? C.list[i + 1].pos
+                                    : (here > C.list[i].pos ? here : C.list[i].pos);
+        uint64_t p = C.list[i].pos;
+        uint64_t dist = p > C.focus ? p - C.focus : C.focus - p;
+        double score = (double)(next - prev) / ((double)dist + (double)C.interval);
+        if (i == first || score < best_score) {
+            best = i;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
 /* Drops checkpoints until both limits hold. here: the engine's position. */
 static void thin(uint64_t here)
 {
@@ -200,29 +224,8 @@ static void thin(uint64_t here)
             C.mem_total += C.list[i].mem;
         }
     }
-    while (C.n > C.max || (C.max_bytes && C.mem_total > C.max_bytes && C.n > 0)) {
-        /* The gap dropping i leaves (from the previous one, or the program's start, to
-         * the next one, or the engine), against i's distance from the user's place:
-         * near it the gaps stay small, far away they grow with the distance. */
-        /* The first one (the program's start) stays unless memory is short: without
-         * it going back there is a new engine. */
-        int over_mem = C.max_bytes && C.mem_total > C.max_bytes;
-        unsigned first = C.n > 1 && !over_mem ? 1 : 0, best = first;
-        double best_score = 0;
-        for (unsigned i = first; i < C.n; i++) {
-            uint64_t prev = i ? C.list[i - 1].pos : 0;
-            uint64_t next = i + 1 < C.n ? C.list[i + 1].pos
-                                        : (here > C.list[i].pos ? here : C.list[i].pos);
-            uint64_t p = C.list[i].pos;
-            uint64_t dist = p > C.focus ? p - C.focus : C.focus - p;
-            double score = (double)(next - prev) / ((double)dist + (double)C.interval);
-            if (i == first || score < best_score) {
-                best = i;
-                best_score = score;
-            }
-        }
-        drop(best);
-    }
+    while (C.n > C.max || (C.max_bytes && C.mem_total > C.max_bytes && C.n > 0))
+        drop(pick(here, C.max_bytes && C.mem_total > C.max_bytes));
 }
 
 /* Puts a copy of the trace file's first `size` bytes at every descriptor this process
@@ -388,6 +391,19 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
         C.due = pos + C.interval;
     if (have_near)
         return 0;
+    unsigned at = (unsigned)(j + 1);
+    if (C.n >= C.max) {
+        /* Full: not one that the thinning would drop at once (the fork and the pages
+         * it makes the engine copy would be for nothing). */
+        memmove(&C.list[at + 1], &C.list[at], (C.n - at) * sizeof C.list[0]);
+        C.list[at] = (ckpt){.pos = pos, .pid = -1, .fd = -1};
+        C.n++;
+        unsigned worst = pick(pos, 0);
+        C.n--;
+        memmove(&C.list[at], &C.list[at + 1], (C.n - at) * sizeof C.list[0]);
+        if (worst == at)
+            return 0;
+    }
     reap_some();
     rw_err err = {0};
     if (C.env.quiesce(&err) != RW_OK) {
@@ -418,7 +434,6 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
         return 0;
     }
     ckpt c = {.pos = pos, .pid = pid, .fd = sv[0]};
-    unsigned at = (unsigned)(j + 1);
     memmove(&C.list[at + 1], &C.list[at], (C.n - at) * sizeof C.list[0]);
     C.list[at] = c;
     C.n++;
