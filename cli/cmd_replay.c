@@ -57,7 +57,7 @@ static const char USAGE[] =
     "                   here (by default the log-only commands work and the value\n"
     "                   commands say why)\n"
     "  --no-values      do not re-execute the recording: log-only commands\n"
-    "  --checkpoints N  keep up to N snapshots of the re-execution (default 32, at most\n"
+    "  --checkpoints N  keep up to N snapshots of the re-execution (default 64, at most\n"
     "                   200), so that going back with values runs from the nearest one\n"
     "                   instead of from the program's start; 0: none\n"
     "  --checkpoint-memory MIB\n"

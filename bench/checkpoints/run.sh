@@ -16,7 +16,7 @@ top=$(cd "$here/../.." && pwd)
 PY=/usr/bin/python3
 REWIND=${REWIND:-$top/build/rewind}
 seconds=15
-checkpoints=32
+checkpoints=64
 positions=30
 pin=""
 while [ $# -gt 0 ]; do

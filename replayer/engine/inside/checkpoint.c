@@ -191,13 +191,17 @@ static int at_or_before(uint64_t pos)
 }
 
 /* The checkpoint to drop first. The gap dropping i leaves (from the previous one, or
- * the program's start, to the next one, or the engine at here), against i's distance
- * from the user's place: near it the gaps stay small, far away they grow with the
- * distance. The first one (the program's start) stays unless memory is short
- * (over_mem): without it going back there is a new engine. */
+ * the program's start, to the next one, or the engine at here), weighed by i's
+ * distance from the user's place: near it the gaps stay small, far away they grow
+ * with the distance, up to 9 times the nearest ones (beyond an eighth of the run the
+ * weight no longer falls: a random goto far away must not find a gap of half the run).
+ * The first one (the program's start) stays unless memory is short (over_mem):
+ * without it going back there is a new engine. */
 static unsigned pick(uint64_t here, int over_mem)
 {
     unsigned first = C.n > 1 && !over_mem ? 1 : 0, best = first;
+    uint64_t span = C.n && C.list[C.n - 1].pos > here ? C.list[C.n - 1].pos : here;
+    double reach = span / 8 > C.interval ? (double)(span / 8) : (double)C.interval;
     double best_score = 0;
     for (unsigned i = first; i < C.n; i++) {
         uint64_t prev = i ? C.list[i - 1].pos : 0;
@@ -205,7 +209,8 @@ static unsigned pick(uint64_t here, int over_mem)
                                     : (here > C.list[i].pos ? here : C.list[i].pos);
         uint64_t p = C.list[i].pos;
         uint64_t dist = p > C.focus ? p - C.focus : C.focus - p;
-        double score = (double)(next - prev) / ((double)dist + (double)C.interval);
+        double far = (double)dist < 8 * reach ? (double)dist : 8 * reach;
+        double score = (double)(next - prev) / (reach + far);
         if (i == first || score < best_score) {
             best = i;
             best_score = score;

@@ -60,7 +60,6 @@ static struct engine {
     rw_reader *rec;
     uint64_t target;      /* look in the hook of this event: min(goal, next checkpoint) */
     uint64_t goal;        /* stop in the hook of this event */
-    int trace_fd;         /* the memfd of epath */
     unsigned ckpt_max, ckpt_mib; /* checkpoints' limits (rw_engine_serve_checkpoints) */
     int ckpt_log;         /* REWIND_ENGINE_LOG's descriptor, or -1 */
     uint64_t ckpt_every;  /* REWIND_CHECKPOINT_EVERY: a fixed spacing (tests), or 0 */
@@ -89,8 +88,8 @@ static struct engine {
     _Atomic int bg_div;     /* the background check found a divergence (bg_where/report) */
     uint64_t bg_where;
     char bg_report[2048];
-} E = {.target = UINT64_MAX, .goal = UINT64_MAX, .ia_fd = -1, .trace_fd = -1,
-       .ckpt_max = RW_ENGINE_CHECKPOINTS, .ckpt_mib = RW_ENGINE_CHECKPOINT_MIB, .ckpt_log = -1,
+} E = {.target = UINT64_MAX, .goal = UINT64_MAX, .ia_fd = -1, .ckpt_max = RW_ENGINE_CHECKPOINTS,
+       .ckpt_mib = RW_ENGINE_CHECKPOINT_MIB, .ckpt_log = -1,
        .check_mu = PTHREAD_MUTEX_INITIALIZER};
 
 void rw_engine_serve_checkpoints(unsigned max, unsigned mib)
@@ -974,7 +973,6 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
         serve_dead(RW_EP_ERROR, 0, err.msg);
     }
     snprintf(E.epath, sizeof E.epath, "/proc/self/fd/%d", mfd);
-    E.trace_fd = mfd;
     /* Checkpoints: single-threaded recordings only (docs/reexecution.md). */
     rw_ckpt_env cenv = {.trace_fd = mfd, .quiesce = ckpt_quiesce, .release = ckpt_release,
                         .revive = ckpt_revive};
