@@ -25,6 +25,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -146,8 +147,13 @@ static void drop(unsigned i)
 {
     ckpt c = C.list[i];
     logf_("drop %" PRIu64 " %d", c.pos, (int)c.pid);
+    /* Closing its socket ends it; SIGKILL frees its memory now, and is sent only while
+     * its end of the socket is open (the pid is still the checkpoint's). */
+    struct pollfd pfd = {.fd = c.fd, .events = POLLIN};
+    int alive = poll(&pfd, 1, 0) == 0;
+    if (alive)
+        kill(c.pid, SIGKILL);
     close(c.fd);
-    kill(c.pid, SIGKILL);
     /* Ours to reap when we made it; a copy made by an engine that has ended since
      * belongs to init, and waitpid says ECHILD. */
     if (waitpid(c.pid, NULL, WNOHANG) == 0) {
