@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "detalloc.h"
 #include "sandbox.h"
 #include "server.h"
@@ -21,10 +22,20 @@ int rw_cmd_engine(int argc, char **argv)
     (void)rw_detalloc_install(&derr);
 
     const char *trace = NULL;
-    long in = -1, out = -1;
+    long in = -1, out = -1, nckpt = -1, mib = -1;
     for (int i = 1; i < argc; i++) {
         char *end;
-        if ((!strcmp(argv[i], "--fd-in") || !strcmp(argv[i], "--fd-out")) && i + 1 < argc) {
+        if ((!strcmp(argv[i], "--checkpoints") || !strcmp(argv[i], "--checkpoint-memory")) &&
+            i + 1 < argc) {
+            long v = strtol(argv[i + 1], &end, 10);
+            if (*end || end == argv[i + 1] || v < 0 || v > 1 << 24) {
+                fprintf(stderr, "rewind __engine: bad number '%s' for %s\n", argv[i + 1],
+                        argv[i]);
+                return RW_EXIT_USAGE;
+            }
+            *(argv[i][12] == '-' ? &mib : &nckpt) = v;
+            i++;
+        } else if ((!strcmp(argv[i], "--fd-in") || !strcmp(argv[i], "--fd-out")) && i + 1 < argc) {
             long v = strtol(argv[i + 1], &end, 10);
             if (*end || v < 0 || v > 1 << 20) {
                 fprintf(stderr, "rewind __engine: bad descriptor '%s'\n", argv[i + 1]);
@@ -48,5 +59,8 @@ int rw_cmd_engine(int argc, char **argv)
                         "debugger starts it)\n");
         return RW_EXIT_USAGE;
     }
+    if (nckpt >= 0 || mib >= 0)
+        rw_engine_serve_checkpoints(nckpt >= 0 ? (unsigned)nckpt : RW_ENGINE_CHECKPOINTS,
+                                  mib >= 0 ? (unsigned)mib : RW_ENGINE_CHECKPOINT_MIB);
     return rw_engine_serve(trace, (int)in, (int)out);
 }

@@ -38,7 +38,7 @@
 static const char USAGE[] =
     "usage: rewind replay [--at POS] [-x CMD]... [--commands FILE] [--no-rc] [--child PID]\n"
     "                     [--values | --no-values] [--no-sandbox] [--test NAME[@failure]]\n"
-    "                     TRACE\n"
+    "                     [--checkpoints N] [--checkpoint-memory MIB] TRACE\n"
     "\n"
     "Time-travel debugger with pdb's commands, forwards and backwards.\n"
     "  --at POS         start at POS instead of the first line of the program: an event\n"
@@ -61,6 +61,12 @@ static const char USAGE[] =
     "                   call re-execution does not need (opening files for writing,\n"
     "                   sockets, exec, unlink...): only for a recording you trust\n"
     "                   (docs/reexecution.md, \"Sandbox\")\n"
+    "  --checkpoints N  keep up to N snapshots of the re-execution (default 64, at most\n"
+    "                   200), so that going back with values runs from the nearest one\n"
+    "                   instead of from the program's start; 0: none\n"
+    "  --checkpoint-memory MIB\n"
+    "                   the snapshots hold at most MIB MiB of private memory together\n"
+    "                   (default 1024; 0: no bound but their number)\n"
     "  -h, --help       show this help\n";
 
 typedef struct lines {
@@ -202,6 +208,7 @@ int rw_cmd_replay(int argc, char **argv)
     int have_child = 0;
     int values = 2; /* 1: --values, 0: --no-values, 2: when the engine can start */
     int sandbox = 1;
+    unsigned long long nckpt = RW_ENGINE_CHECKPOINTS, ckpt_mib = RW_ENGINE_CHECKPOINT_MIB;
     const rw_opt opts[] = {
         {.long_name = "at", .kind = RW_OPT_POS, .dst = &at},
         {.long_name = "test", .kind = RW_OPT_NONEMPTY, .dst = &test, .what = "a test NAME"},
@@ -215,6 +222,10 @@ int rw_cmd_replay(int argc, char **argv)
         {.long_name = "values", .kind = RW_OPT_FLAG, .dst = &values},
         {.long_name = "no-values", .kind = RW_OPT_CLEAR, .dst = &values},
         {.long_name = "no-sandbox", .kind = RW_OPT_CLEAR, .dst = &sandbox},
+        {.long_name = "checkpoints", .kind = RW_OPT_UINT, .dst = &nckpt,
+         .what = "a number of checkpoints (0 to 200)", .max = 200},
+        {.long_name = "checkpoint-memory", .kind = RW_OPT_UINT, .dst = &ckpt_mib,
+         .what = "a size in MiB", .max = 1u << 24},
     };
     static const char *const argnames[] = {"the TRACE file"};
     rw_cmdline cl = {.cmd = "replay", .usage_text = USAGE, .opts = opts,
@@ -283,6 +294,7 @@ int rw_cmd_replay(int argc, char **argv)
     rw_pdb_set_input(d, ask, NULL);
     rw_values *vals = NULL;
     if (values) {
+        rw_engine_set_checkpoints((unsigned)nckpt, (unsigned)ckpt_mib);
         if (rw_values_engine_new(trace, &vals, &err) != RW_OK ||
             (values == 1 && rw_values_engine_start(vals, &err) != RW_OK)) {
             rw_values_engine_free(vals);

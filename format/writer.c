@@ -1653,3 +1653,26 @@ rw_code rw_writer_close(rw_writer *w, Rewind__RunEnd *end, rw_writer_stats *st, 
     writer_destroy(w);
     return rc;
 }
+
+/* ---- a snapshot of the writer's process ------------------------------------------ */
+
+rw_code rw_writer_fork_child(rw_writer *w, rw_err *err)
+{
+    /* The parent's thread held none of these for good (it was idle: rw_writer_flush
+     * had returned), but it may have held one for an instant when the copy was made. */
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_mutex_init(&w->defs_mu, NULL);
+    pthread_mutex_init(&w->in_mu, NULL);
+    pthread_cond_init(&w->cv_work, NULL);
+    pthread_cond_init(&w->cv_free, NULL);
+    pthread_cond_init(&w->cv_done, NULL);
+    pthread_cond_init(&w->cv_in, NULL);
+    w->flush_done = w->flush_req; /* no flusher waits in this process */
+    w->thread_started = 0;
+    if (!w->stop && !atomic_load(&w->closed)) {
+        if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
+            return rw_err_set(err, RW_ENOMEM, "cannot start the trace writer thread");
+        w->thread_started = 1;
+    }
+    return RW_OK;
+}

@@ -156,6 +156,14 @@ void rw_writer_def_name(rw_writer *w, uint32_t id, const char *text);
  * fsync'd) and returns when done. Call from the producer's thread. */
 rw_code rw_writer_flush(rw_writer *w, rw_err *err);
 
+/* In a copy of the writer's process made by fork or _Fork while the writer was idle
+ * (after rw_writer_flush, with no producer inside the writer): re-makes the writer's
+ * locks and starts a new writer thread on the same state, so that the copy records on
+ * where the parent was. The file descriptor is shared with the parent: a copy that
+ * writes must first put its own file at the descriptor's number (dup2) holding the
+ * same bytes. Call from the copy's only thread. */
+rw_code rw_writer_fork_child(rw_writer *w, rw_err *err);
+
 /* ---- crash path ----------------------------------------------------------------
  *
  * A fatal signal handler, a hang timer or a dump signal hands a report to the writer

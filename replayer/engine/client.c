@@ -22,6 +22,7 @@ struct rw_engine {
     pid_t pid;
     int fd;              /* our end of the socket pair */
     uint64_t pos;        /* UINT64_MAX: not stopped yet */
+    uint64_t ended_at;   /* the program ended there (its checkpoints remain), or UINT64_MAX */
     int broken;          /* diverged, ended or lost: the next goto restarts */
     char *report;        /* the last divergence report, whole */
     char *note;          /* the first note a stop carried (rw_engine_take_note) */
@@ -34,6 +35,15 @@ static int sandbox_on = 1;
 void rw_engine_set_sandbox(int on)
 {
     sandbox_on = on != 0;
+}
+
+/* rw_engine_set_checkpoints: the limits passed to the engines started from now on. */
+static unsigned ckpt_max = RW_ENGINE_CHECKPOINTS, ckpt_mib = RW_ENGINE_CHECKPOINT_MIB;
+
+void rw_engine_set_checkpoints(unsigned max, unsigned mib)
+{
+    ckpt_max = max;
+    ckpt_mib = mib;
 }
 
 static void stop_process(rw_engine *e)
@@ -100,7 +110,11 @@ static rw_code start(rw_engine *e, rw_err *err)
             close(null);
         }
         const char *exe = engine_exe();
+        char nck[16], mib[16];
+        snprintf(nck, sizeof nck, "%u", ckpt_max);
+        snprintf(mib, sizeof mib, "%u", ckpt_mib);
         execl(exe, "rewind", "__engine", e->trace, "--fd-in", fds, "--fd-out", fds,
+              "--checkpoints", nck, "--checkpoint-memory", mib,
               sandbox_on ? (char *)NULL : "--no-sandbox", (char *)NULL);
         _exit(127);
     }
@@ -108,6 +122,7 @@ static rw_code start(rw_engine *e, rw_err *err)
     e->pid = pid;
     e->fd = sv[0];
     e->pos = UINT64_MAX;
+    e->ended_at = UINT64_MAX;
     e->broken = 0;
     uint8_t *buf;
     rw_eproto_msg m;
@@ -240,14 +255,26 @@ static rw_code exchange(rw_engine *e, const rw_eproto_msg *req, uint8_t **buf, r
 
 rw_code rw_engine_goto(rw_engine *e, uint64_t pos, rw_err *err)
 {
-    if (e->broken || e->fd < 0 || (e->pos != UINT64_MAX && pos < e->pos)) {
+    /* Behind the engine: with checkpoints it goes back itself (from the nearest one),
+     * and answers E when it has none there; without, a new engine. */
+    uint64_t here = e->pos != UINT64_MAX ? e->pos : e->ended_at;
+    int back = here != UINT64_MAX && pos < here;
+    if (e->broken || e->fd < 0 || (back && !ckpt_max)) {
         stop_process(e);
         RW_TRY(start(e, err));
+        back = 0;
     }
     rw_eproto_msg req = {.type = RW_EP_GOTO, .pos = pos};
     uint8_t *buf = NULL;
     rw_eproto_msg m;
     RW_TRY(exchange(e, &req, &buf, &m, err));
+    if (back && (m.type == RW_EP_ERROR || m.type == RW_EP_ENDED)) {
+        free(buf);
+        buf = NULL;
+        stop_process(e);
+        RW_TRY(start(e, err));
+        RW_TRY(exchange(e, &req, &buf, &m, err));
+    }
     rw_code rc = RW_OK;
     switch (m.type) {
     case RW_EP_STOPPED:
@@ -256,6 +283,7 @@ rw_code rw_engine_goto(rw_engine *e, uint64_t pos, rw_err *err)
             e->note = strndup(m.text, m.text_len);
             e->note_new = e->note != NULL;
         }
+        e->ended_at = UINT64_MAX;
         break;
     case RW_EP_DIVERGED:
         free(e->report);
@@ -264,7 +292,13 @@ rw_code rw_engine_goto(rw_engine *e, uint64_t pos, rw_err *err)
         rc = rw_err_set(err, RW_ECORRUPT, "%.*s", (int)m.text_len, m.text);
         break;
     case RW_EP_ENDED:
-        e->broken = 1;
+        /* With checkpoints the ended engine can still go back (serve_dead). */
+        if (ckpt_max) {
+            e->ended_at = m.pos;
+            e->pos = UINT64_MAX;
+        } else {
+            e->broken = 1;
+        }
         rc = rw_err_set(err, RW_EINVAL, "%.*s", (int)m.text_len, m.text);
         break;
     case RW_EP_ERROR:

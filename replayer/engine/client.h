@@ -18,6 +18,16 @@
 
 typedef struct rw_engine rw_engine;
 
+/* Checkpoints (docs/reexecution.md, "Checkpoints"): by default the engine keeps up to
+ * this many snapshots of itself, holding up to this many MiB of private memory
+ * together, and goes back from the nearest one instead of restarting. */
+#define RW_ENGINE_CHECKPOINTS 64u
+#define RW_ENGINE_CHECKPOINT_MIB 1024u
+
+/* The limits of the engines started from now on in this process (`rewind replay
+ * --checkpoints N --checkpoint-memory MiB`); max 0 turns checkpoints off. */
+void rw_engine_set_checkpoints(unsigned max, unsigned mib);
+
 /* Starts an engine for the trace at path. RW_EPYTHON with a one-line reason when the
  * trace cannot be re-executed here (another Python build, no inputs in the trace, a
  * missing extension module): the log-only commands keep working without it. */

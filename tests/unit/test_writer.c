@@ -165,6 +165,62 @@ START_TEST(test_sigkill_leaves_readable_prefix)
 }
 END_TEST
 
+/* A copy of the writer's process made while the writer was idle (after a flush), as
+ * the engine's checkpoints are: rw_writer_fork_child gives the copy a writer thread of
+ * its own, which goes on where the parent stopped and closes a whole trace. */
+static void write_more(rw_writer *w, uint64_t from, uint64_t n)
+{
+    rw_stream *s = rw_writer_stream(w);
+    for (uint64_t i = from; i < from + n; i++) {
+        uint64_t tick = 100 + 7 * (i + 1);
+        rw_stream_put(s, RW_REC(RW_K_CALL, tick), 1 | (10ull << 32));
+        rw_stream_put(s, RW_REC(RW_K_LINE, tick + 1), 11 + i % 5);
+        rw_stream_put(s, RW_REC(RW_K_RETURN, tick + 2), 0);
+    }
+}
+
+START_TEST(test_fork_child_goes_on)
+{
+    char *path = rw_test_path("forked.rwd");
+    unlink(path);
+    pid_t pid = fork(); /* the parent's writer is left open: not in the test process */
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        rw_writer *w;
+        rw_err err;
+        if (rw_writer_open(path, NULL, 1, NULL, &w, &err) != RW_OK)
+            _exit(2);
+        uint64_t events;
+        write_stream(w, 3000, &events);
+        if (rw_writer_flush(w, &err) != RW_OK)
+            _exit(3);
+        pid_t c = _Fork(); /* as the engine: no atfork handlers */
+        if (c == 0) {
+            if (rw_writer_fork_child(w, &err) != RW_OK)
+                _exit(4);
+            write_more(w, 3000, 2000);
+            if (rw_writer_flush(w, &err) != RW_OK)
+                _exit(5);
+            write_more(w, 5000, 1000);
+            _exit(rw_writer_close(w, NULL, NULL, &err) == RW_OK ? 0 : 6);
+        }
+        int status = 1;
+        if (c < 0 || waitpid(c, &status, 0) != c)
+            _exit(7);
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 8);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+    uint64_t ne, nr;
+    int recovered;
+    read_all(path, &ne, &nr, &recovered);
+    ck_assert_int_eq(recovered, 0); /* closed whole, by the copy */
+    ck_assert_uint_eq(ne, 3 * 6000);
+    free(path);
+}
+END_TEST
+
 /* RLIMIT_FSIZE hit mid-recording: no SIGXFSZ death, no blocking, the file stays
  * readable up to the last whole frame and the failure is reported. */
 static char *path2;
@@ -489,6 +545,7 @@ END_TEST
 int main(void)
 {
     const TTest *tests[] = {test_many_blocks_roundtrip, test_flush_makes_records_readable,
+                            test_fork_child_goes_on,
                             test_sigkill_leaves_readable_prefix, test_file_size_limit,
                             test_text_entries_cross_blocks, test_crash_request_completes_trace,
                             test_dumps_while_appending, test_out_of_memory_ends_the_trace,

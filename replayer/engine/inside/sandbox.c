@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <ucontext.h>
@@ -346,7 +347,7 @@ static const char *const allowed[] = {
     "read", "readv", "pread64", "preadv", "preadv2", "write", "writev", "pwrite64",
     "pwritev", "pwritev2", "close", "close_range", "dup", "dup2", "dup3", "lseek",
     "ftruncate", "fallocate", "fsync", "fdatasync", "fadvise64", "pipe", "pipe2",
-    "socketpair", "recvfrom", "recvmsg", "shutdown", "getsockopt",
+    "recvfrom", "recvmsg", "shutdown", "getsockopt",
     "poll", "ppoll", "select", "pselect6", "epoll_create1", "epoll_ctl", "epoll_wait",
     "epoll_pwait", "eventfd2", "memfd_create",
     /* file system, read only */
@@ -443,11 +444,24 @@ static rw_code build(scmp_filter_ctx ctx, rw_err *err)
         rc = add(ctx, sys_nr("tgkill"), 1, &c);
     }
     /* send() on its sockets, never to an address: an AF_UNIX datagram socket pair would
-     * reach any socket named there (sendmsg, whose address is in memory, is refused). */
+     * reach any socket named there. Socket pairs are of connected types only (stream,
+     * seqpacket: the evaluations' and the checkpoints'), where an address in sendmsg's
+     * header (in memory, out of a filter's sight) is refused by the kernel (EISCONN), so
+     * sendmsg, which passes a checkpoint its siblings' descriptors, is allowed. */
     if (rc == 0) {
         c = cmp_arg(4, SCMP_CMP_EQ, 0, 0);
         rc = add(ctx, sys_nr("sendto"), 1, &c);
     }
+    if (rc == 0) {
+        c = cmp_arg(1, SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM);
+        rc = add(ctx, sys_nr("socketpair"), 1, &c);
+    }
+    if (rc == 0) {
+        c = cmp_arg(1, SCMP_CMP_MASKED_EQ, 0xf, SOCK_SEQPACKET);
+        rc = add(ctx, sys_nr("socketpair"), 1, &c);
+    }
+    if (rc == 0)
+        rc = add(ctx, sys_nr("sendmsg"), 0, NULL);
     /* Limits: read any, set the process's own. */
     if (rc == 0) {
         c = cmp_arg(2, SCMP_CMP_EQ, 0, 0);

@@ -18,6 +18,7 @@
 #include "frameobject.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
@@ -34,6 +35,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "checkpoint.h"
 #include "client.h"
 #include "detalloc.h"
 #include "evalpy.h"
@@ -57,7 +59,11 @@
 static struct engine {
     int in, out;
     rw_reader *rec;
-    uint64_t target;      /* stop in the hook of this event */
+    uint64_t target;      /* look in the hook of this event: min(goal, next checkpoint) */
+    uint64_t goal;        /* stop in the hook of this event */
+    unsigned ckpt_max, ckpt_mib; /* checkpoints' limits (rw_engine_serve_checkpoints) */
+    int ckpt_log;         /* REWIND_ENGINE_LOG's descriptor, or -1 */
+    uint64_t ckpt_every;  /* REWIND_CHECKPOINT_EVERY: a fixed spacing (tests), or 0 */
     char epath[64];       /* the engine's own trace (a memfd) */
     rw_check *check;
     int ended;            /* ENDED was sent */
@@ -75,7 +81,23 @@ static struct engine {
     uint32_t nstream_ids;
     const _Atomic int *verdict; /* the check's (check.h): nonzero stops the run */
     int noted;                  /* the check's note was sent (at a stop) */
-} E = {.target = UINT64_MAX, .ia_fd = -1};
+} E = {.target = UINT64_MAX, .goal = UINT64_MAX, .ia_fd = -1, .ckpt_max = RW_ENGINE_CHECKPOINTS,
+       .ckpt_mib = RW_ENGINE_CHECKPOINT_MIB, .ckpt_log = -1};
+
+void rw_engine_serve_checkpoints(unsigned max, unsigned mib)
+{
+    E.ckpt_max = max;
+    E.ckpt_mib = mib;
+}
+
+/* Where the run stops next (goal), and where the hooks look (a checkpoint may be due
+ * before it). */
+static void set_goal(uint64_t goal)
+{
+    E.goal = goal;
+    uint64_t due = rw_ckpt_due(rw_st.nevents ? rw_st.nevents - 1 : 0, goal);
+    E.target = due < goal ? due : goal;
+}
 
 /* Ends the engine now, from anywhere: nothing of the run is worth closing. */
 static _Noreturn void die(int status)
@@ -118,8 +140,13 @@ static _Noreturn void serve_dead(uint8_t type, uint64_t pos, const char *text)
         if (rw_eproto_recv(E.in, &buf, &m, NULL) != RW_OK)
             die(0);
         uint8_t t = m.type;
+        uint64_t p = m.pos;
         free(buf);
         if (t == RW_EP_QUIT)
+            die(0);
+        /* After the program's end a checkpoint can still go back (not after a
+         * divergence: the client starts a new engine then). */
+        if (t == RW_EP_GOTO && type == RW_EP_ENDED && p < pos && rw_ckpt_go_back(pos, p))
             die(0);
         if (t == RW_EP_GOTO)
             send_msg(type, pos, text);
@@ -468,7 +495,8 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
     atomic_store(&rw_locks_engine_stopped, 1); /* threads waiting at a lock wait on */
     int saved_errno = errno;
     stop st = {f, what, arg, rw_st.nevents - 1};
-    E.target = UINT64_MAX;
+    E.target = UINT64_MAX; /* the forks that evaluate never stop (become_throwaway) */
+    E.goal = UINT64_MAX;
     free(E.carried);
     E.carried = NULL;
     rw_err err = {0};
@@ -492,6 +520,7 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
     }
     E.goto_pending = 0;
     const char *note = rw_check_note(E.check);
+    rw_ckpt_stopped(st.pos);
     send_msg(RW_EP_STOPPED, st.pos, note && !E.noted ? note : NULL);
     E.noted |= note != NULL;
     for (;;) {
@@ -504,9 +533,16 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
         if (m.type == RW_EP_GOTO) {
             uint64_t p = m.pos;
             free(buf);
+            if (p != st.pos && rw_ckpt_go_back(st.pos, p)) {
+                /* A checkpoint took over: it answers this goto, and the client talks
+                 * to it from now on. */
+                interact_end();
+                die(0);
+            }
             if (p > st.pos) {
                 interact_end();
-                E.target = p;
+                rw_ckpt_running(p);
+                set_goal(p);
                 E.goto_pending = 1;
                 atomic_store(&rw_locks_engine_stopped, 0);
                 break;
@@ -703,6 +739,28 @@ static rw_code streams_load(rw_err *err)
     return RW_OK;
 }
 
+/* The hooks looked (E.target passed): a checkpoint may be due, the goal reached, or
+ * the check found a divergence. GIL held. */
+static void at_trip(PyFrameObject *f, int what, PyObject *arg)
+{
+    if (rw_ckpt_on() && !atomic_load_explicit(E.verdict, memory_order_relaxed)) {
+        uint64_t target;
+        rw_in_pause();
+        int saved_errno = errno;
+        int resumed = rw_ckpt_take(rw_st.nevents - 1, E.goal, &target);
+        errno = saved_errno;
+        rw_in_resume();
+        if (resumed) { /* a checkpoint that took over: the engine now */
+            E.goal = target;
+            E.goto_pending = 1;
+        }
+    }
+    if (rw_st.nevents > E.goal || atomic_load_explicit(E.verdict, memory_order_relaxed))
+        at_stop(f, what, arg);
+    else
+        set_goal(E.goal);
+}
+
 /* Only the callbacks that make an event wait for their turn: the profile function's
  * Python calls and returns make none (the trace function has them), nor do lines
  * when the recording had no line events. */
@@ -713,7 +771,7 @@ static int eng_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
     int rc = rw_source_trace(obj, f, what, arg);
     if (RW_UNLIKELY(rw_st.nevents > E.target) ||
         RW_UNLIKELY(atomic_load_explicit(E.verdict, memory_order_relaxed)))
-        at_stop(f, what, arg);
+        at_trip(f, what, arg);
     if (RW_UNLIKELY(rw_st.nevents >= rw_sig_next_pos)) /* after the stop: not in a fork */
         rw_sig_replay_poll();
     return rc;
@@ -726,10 +784,32 @@ static int eng_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
     int rc = rw_source_profile(obj, f, what, arg);
     if (RW_UNLIKELY(rw_st.nevents > E.target) ||
         RW_UNLIKELY(atomic_load_explicit(E.verdict, memory_order_relaxed)))
-        at_stop(f, what, arg);
+        at_trip(f, what, arg);
     if (RW_UNLIKELY(rw_st.nevents >= rw_sig_next_pos))
         rw_sig_replay_poll();
     return rc;
+}
+
+/* ---- checkpoints (checkpoint.h) ---------------------------------------------------- */
+
+/* What a fork needs of the engine's helper thread: the writer (which runs the check)
+ * idle after a flush, every record so far compared. These three functions are all that
+ * the checkpoints know of the writer and the check. */
+static rw_code ckpt_quiesce(rw_err *err)
+{
+    return rw_writer_flush(rw_st.w, err);
+}
+
+static void ckpt_release(void)
+{
+}
+
+/* In a checkpoint that takes over (its only thread holds the GIL): the writer thread
+ * again, on the state it left when the copy was made (the check's with it). */
+static rw_code ckpt_revive(rw_err *err)
+{
+    rw_eng_gil_after_fork();
+    return rw_writer_fork_child(rw_st.w, err);
 }
 
 /* ---- set-up ---------------------------------------------------------------------- */
@@ -812,6 +892,16 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     E.in = fd_in;
     E.out = fd_out;
     signal(SIGPIPE, SIG_DFL);
+    /* A log of the checkpoints (tests, bench/checkpoints): read before the recorded
+     * environment replaces ours. */
+    const char *log = getenv("REWIND_ENGINE_LOG");
+    if (log && *log)
+        E.ckpt_log = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (E.ckpt_log >= 0)
+        dprintf(E.ckpt_log, "start %d\n", (int)getpid());
+    const char *every = getenv("REWIND_CHECKPOINT_EVERY");
+    if (every && *every)
+        E.ckpt_every = strtoull(every, NULL, 10);
     rw_err err = {0};
     if (setup(trace, &err) != RW_OK) {
         send_msg(RW_EP_ERROR, 0, err.msg);
@@ -832,7 +922,7 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
         if (t == RW_EP_QUIT)
             return 0;
         if (t == RW_EP_GOTO) {
-            E.target = p;
+            E.goal = p;
             E.goto_pending = 1;
             break;
         }
@@ -845,6 +935,12 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
         serve_dead(RW_EP_ERROR, 0, err.msg);
     }
     snprintf(E.epath, sizeof E.epath, "/proc/self/fd/%d", mfd);
+    /* Checkpoints: single-threaded recordings only (docs/reexecution.md). */
+    rw_ckpt_env cenv = {.trace_fd = mfd, .quiesce = ckpt_quiesce, .release = ckpt_release,
+                        .revive = ckpt_revive};
+    rw_ckpt_setup(E.nsched > 1 ? 0 : E.ckpt_max, E.ckpt_mib, E.ckpt_every, &cenv,
+                  E.ckpt_log);
+    set_goal(E.goal);
     set_environment(md);
     if (md->cwd && md->cwd[0])
         (void)!chdir(md->cwd); /* for what is not answered from the log yet */

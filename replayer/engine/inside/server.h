@@ -12,6 +12,10 @@
  * divergence all end the process from inside, with status 0). */
 int rw_engine_serve(const char *trace, int fd_in, int fd_out);
 
+/* Before rw_engine_serve: keep at most max checkpoints (0: none; the engine restarts
+ * to go back) holding at most mib MiB of private memory together (checkpoint.h). */
+void rw_engine_serve_checkpoints(unsigned max, unsigned mib);
+
 /* In a throwaway copy made by _Fork with the GIL held: makes the GIL that of a process
  * whose only thread holds it (forkgil.c). */
 void rw_eng_gil_after_fork(void);

@@ -1,0 +1,540 @@
+/* Checkpoints of the engine (checkpoint.h).
+ *
+ * A checkpoint is a copy of the engine made by _Fork in the hook of an event (the
+ * program's state there is exactly what the engine would have if it ran there again:
+ * the run is deterministic), blocked in recvmsg on its end of a private socket pair.
+ * The engine keeps the other ends, sorted by position. To reach a position behind it,
+ * the engine sends the chosen copy the target, the list of the others and their
+ * sockets (SCM_RIGHTS), and ends: the copy inherited the client's socket and is the
+ * engine from then on. A copy whose socket is closed (the engine dropped it, or the
+ * engine died) exits, so none outlives the engine that holds it.
+ *
+ * The engine's own trace is a memfd that every copy shares with the engine (same file,
+ * not a copy): a copy that takes over first puts a copy of the file's first bytes, as
+ * they were when it was made, at every descriptor it has on that file, so that it
+ * never writes into the file the engine or another copy writes.
+ *
+ * Spacing: one every `interval` events, with interval recomputed at each checkpoint so
+ * that they come about every SPACING_MS of the engine's running time. Thinning: beyond
+ * the limits (number, private memory) the checkpoint whose removal leaves the smallest
+ * gap for its distance from where the user works goes, so that they are dense near
+ * the user's stops and sparse far away.
+ */
+#include "checkpoint.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+
+#define SPACING_MS 250     /* of engine running time between periodic checkpoints */
+#define FIRST_INTERVAL 100000u
+#define MIN_INTERVAL 2000u
+
+typedef struct ckpt {
+    uint64_t pos;  /* made in the hook of this event */
+    pid_t pid;
+    int fd;        /* our end of its socket */
+    uint64_t mem;  /* its private dirty memory at the last count (bytes) */
+} ckpt;
+
+/* What a copy is sent when it takes over (then n entries, then n descriptors). */
+typedef struct handover {
+    uint64_t target, focus, interval;
+    uint32_t n;
+} handover;
+
+typedef struct entry {
+    uint64_t pos;
+    int64_t pid;
+} entry;
+
+/* One per process (checkpoint.h). Written by the GIL holder only. */
+static struct {
+    int on;
+    unsigned max;
+    uint64_t max_bytes;
+    rw_ckpt_env env;
+    int log_fd;
+    ckpt list[RW_CKPT_MAX + 1]; /* sorted by pos */
+    unsigned n;
+    uint64_t interval, due, focus;
+    uint64_t mark_pos;          /* the rate: events since mark_pos, time since mark_t */
+    struct timespec mark_t;
+    uint64_t mem_total;
+    uint64_t every;             /* a fixed interval (tests), or 0: by time */
+    pid_t reap[64];             /* dropped children not reaped yet */
+    unsigned nreap;
+} C = {.log_fd = -1, .due = UINT64_MAX};
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...)
+{
+    if (C.log_fd < 0)
+        return;
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof line - 2)
+        n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    (void)!write(C.log_fd, line, (size_t)n); /* O_APPEND: whole lines */
+}
+
+void rw_ckpt_setup(unsigned max, unsigned mib, uint64_t every, const rw_ckpt_env *env,
+                   int log_fd)
+{
+    C.every = every;
+    C.max = max > RW_CKPT_MAX ? RW_CKPT_MAX : max;
+    C.max_bytes = (uint64_t)mib << 20;
+    C.env = *env;
+    C.log_fd = log_fd;
+    C.on = C.max > 0;
+    C.interval = every ? every : FIRST_INTERVAL;
+    C.due = C.on ? 0 : UINT64_MAX; /* the first at the first event: nothing is behind it */
+    clock_gettime(CLOCK_MONOTONIC, &C.mark_t);
+}
+
+int rw_ckpt_on(void)
+{
+    return C.on;
+}
+
+/* Just before the user's target: a move back from there costs a short run. */
+static uint64_t before_goal(uint64_t goal)
+{
+    uint64_t near = C.interval / 16;
+    return goal != UINT64_MAX && goal > near ? goal - near : UINT64_MAX;
+}
+
+uint64_t rw_ckpt_due(uint64_t here, uint64_t goal)
+{
+    if (!C.on)
+        return UINT64_MAX;
+    uint64_t pre = before_goal(goal);
+    return pre > here && pre < C.due ? pre : C.due;
+}
+
+static void reap_some(void)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < C.nreap; i++) {
+        pid_t r = waitpid(C.reap[i], NULL, WNOHANG);
+        if (r == 0)
+            C.reap[k++] = C.reap[i]; /* still exiting */
+    }
+    C.nreap = k;
+}
+
+/* Ends checkpoint i: its process first (its memory goes now), then its entry. */
+static void drop(unsigned i)
+{
+    ckpt c = C.list[i];
+    logf_("drop %" PRIu64 " %d", c.pos, (int)c.pid);
+    /* Closing its socket ends it; SIGKILL frees its memory now, and is sent only while
+     * its end of the socket is open (the pid is still the checkpoint's). */
+    struct pollfd pfd = {.fd = c.fd, .events = POLLIN};
+    int alive = poll(&pfd, 1, 0) == 0;
+    if (alive)
+        rw_sandbox_end_child(c.pid); /* a kill without the sandbox (sandbox.h) */
+    close(c.fd);
+    /* Ours to reap when we made it; a copy made by an engine that has ended since
+     * belongs to init, and waitpid says ECHILD. */
+    if (waitpid(c.pid, NULL, WNOHANG) == 0) {
+        if (C.nreap == sizeof C.reap / sizeof C.reap[0])
+            reap_some();
+        if (C.nreap < sizeof C.reap / sizeof C.reap[0])
+            C.reap[C.nreap++] = c.pid;
+    }
+    C.mem_total -= c.mem <= C.mem_total ? c.mem : C.mem_total;
+    memmove(&C.list[i], &C.list[i + 1], (C.n - i - 1) * sizeof C.list[0]);
+    C.n--;
+}
+
+/* Private dirty memory of pid (bytes; 0 when unknown): the pages only it maps, which
+ * its end would give back. */
+static uint64_t private_dirty(pid_t pid)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *p = strstr(buf, "\nPrivate_Dirty:");
+    if (!p)
+        return 0;
+    return strtoull(p + 15, NULL, 10) * 1024u;
+}
+
+/* The index of the last checkpoint at or before pos, or -1. */
+static int at_or_before(uint64_t pos)
+{
+    int i = (int)C.n - 1;
+    while (i >= 0 && C.list[i].pos > pos)
+        i--;
+    return i;
+}
+
+/* The checkpoint to drop first. The gap dropping i leaves (from the previous one, or
+ * the program's start, to the next one, or the engine at here), weighed by i's
+ * distance from the user's place: near it the gaps stay small, far away they grow
+ * with the distance, up to 9 times the nearest ones (beyond an eighth of the run the
+ * weight no longer falls: a random goto far away must not find a gap of half the run).
+ * The first one (the program's start) stays unless memory is short (over_mem):
+ * without it going back there is a new engine. */
+static unsigned pick(uint64_t here, int over_mem)
+{
+    unsigned first = C.n > 1 && !over_mem ? 1 : 0, best = first;
+    uint64_t span = C.n && C.list[C.n - 1].pos > here ? C.list[C.n - 1].pos : here;
+    double reach = span / 8 > C.interval ? (double)(span / 8) : (double)C.interval;
+    double best_score = 0;
+    for (unsigned i = first; i < C.n; i++) {
+        uint64_t prev = i ? C.list[i - 1].pos : 0;
+        uint64_t next = i + 1 < C.n ? C.list[i + 1].pos
+                                    : (here > C.list[i].pos ? here : C.list[i].pos);
+        uint64_t p = C.list[i].pos;
+        uint64_t dist = p > C.focus ? p - C.focus : C.focus - p;
+        double far = (double)dist < 8 * reach ? (double)dist : 8 * reach;
+        double score = (double)(next - prev) / (reach + far);
+        if (i == first || score < best_score) {
+            best = i;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+/* Drops checkpoints until both limits hold. here: the engine's position. */
+static void thin(uint64_t here)
+{
+    if (C.max_bytes) {
+        C.mem_total = 0;
+        for (unsigned i = 0; i < C.n; i++) {
+            C.list[i].mem = private_dirty(C.list[i].pid);
+            C.mem_total += C.list[i].mem;
+        }
+    }
+    while (C.n > C.max || (C.max_bytes && C.mem_total > C.max_bytes && C.n > 0))
+        drop(pick(here, C.max_bytes && C.mem_total > C.max_bytes));
+}
+
+/* Puts a copy of the trace file's first `size` bytes at every descriptor this process
+ * has on it. 0 or -1 (errno). */
+static int own_trace_file(uint64_t size)
+{
+    struct stat old;
+    if (fstat(C.env.trace_fd, &old) != 0)
+        return -1;
+    int nfd = memfd_create("rewind-engine-trace", MFD_CLOEXEC);
+    if (nfd < 0)
+        return -1;
+    char *buf = malloc(1 << 20);
+    if (!buf) {
+        close(nfd);
+        errno = ENOMEM;
+        return -1;
+    }
+    for (uint64_t off = 0; off < size;) {
+        size_t want = size - off < (1u << 20) ? (size_t)(size - off) : (1u << 20);
+        ssize_t r = pread(C.env.trace_fd, buf, want, (off_t)off);
+        if (r <= 0 || pwrite(nfd, buf, (size_t)r, (off_t)off) != r) {
+            if (r == 0)
+                errno = EIO;
+            free(buf);
+            close(nfd);
+            return -1;
+        }
+        off += (uint64_t)r;
+    }
+    free(buf);
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) {
+        close(nfd);
+        return -1;
+    }
+    int rc = 0, dfd = dirfd(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        int fd = atoi(de->d_name);
+        struct stat st;
+        if (de->d_name[0] < '0' || de->d_name[0] > '9' || fd == nfd || fd == dfd ||
+            fstat(fd, &st) != 0 || st.st_dev != old.st_dev || st.st_ino != old.st_ino)
+            continue;
+        int flags = fcntl(fd, F_GETFD);
+        if (dup2(nfd, fd) < 0 || (flags >= 0 && fcntl(fd, F_SETFD, flags) < 0))
+            rc = -1;
+    }
+    closedir(d);
+    close(nfd);
+    return rc;
+}
+
+/* In the copy: waits until the engine hands over (returns the target) or lets go
+ * (ends the process). */
+static uint64_t wait_for_turn(int fd, uint64_t pos, uint64_t file_size)
+{
+    size_t cap = sizeof(handover) + RW_CKPT_MAX * sizeof(entry);
+    uint8_t *msg = malloc(cap);
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(RW_CKPT_MAX * sizeof(int))];
+    } cbuf;
+    if (!msg)
+        _exit(0);
+    ssize_t got;
+    struct msghdr mh;
+    for (;;) {
+        struct iovec iov = {msg, cap};
+        memset(&mh, 0, sizeof mh);
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = cbuf.b;
+        mh.msg_controllen = sizeof cbuf.b;
+        got = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+        if (got < 0 && errno == EINTR)
+            continue;
+        break;
+    }
+    if (got < (ssize_t)sizeof(handover))
+        _exit(0); /* let go, or the engine is gone */
+    handover h;
+    memcpy(&h, msg, sizeof h);
+    int fds[RW_CKPT_MAX];
+    size_t nfds = 0;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+            size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t j = 0; j < k && nfds < RW_CKPT_MAX; j++)
+                memcpy(&fds[nfds++], CMSG_DATA(cm) + j * sizeof(int), sizeof(int));
+        }
+    if (h.n > RW_CKPT_MAX || h.n != nfds ||
+        (size_t)got != sizeof h + h.n * sizeof(entry) || h.target < pos)
+        _exit(0); /* not from our engine */
+    close(fd);
+    /* A copy of this one stays in its place (a checkpoint is not used up), made now
+     * while this process has no thread but this one. */
+    int sv[2];
+    pid_t keep = -1;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
+        keep = _Fork();
+        if (keep == 0) {
+            close(sv[0]);
+            for (size_t i = 0; i < nfds; i++)
+                close(fds[i]);
+            free(msg);
+            return wait_for_turn(sv[1], pos, file_size);
+        }
+        close(sv[1]);
+        if (keep < 0)
+            close(sv[0]);
+    }
+    /* The engine now: the file first, then the threads that write and read it. */
+    rw_err err = {0};
+    if (own_trace_file(file_size) != 0) {
+        logf_("resume %" PRIu64 " %d failed: the trace copy: %s", pos, (int)getpid(),
+              strerror(errno));
+        _exit(1);
+    }
+    if (C.env.revive(&err) != RW_OK) {
+        logf_("resume %" PRIu64 " %d failed: %s", pos, (int)getpid(), err.msg);
+        _exit(1);
+    }
+    C.n = 0;
+    for (uint32_t i = 0; i < h.n; i++) {
+        entry e;
+        memcpy(&e, msg + sizeof h + i * sizeof e, sizeof e);
+        C.list[C.n++] = (ckpt){.pos = e.pos, .pid = (pid_t)e.pid, .fd = fds[i]};
+    }
+    free(msg);
+    if (keep > 0) {
+        unsigned at = (unsigned)(at_or_before(pos) + 1);
+        memmove(&C.list[at + 1], &C.list[at], (C.n - at) * sizeof C.list[0]);
+        C.list[at] = (ckpt){.pos = pos, .pid = keep, .fd = sv[0]};
+        C.n++;
+    }
+    C.nreap = 0; /* the engine's children are not ours */
+    C.focus = h.focus;
+    C.interval = h.interval ? h.interval : FIRST_INTERVAL;
+    C.mark_pos = pos;
+    clock_gettime(CLOCK_MONOTONIC, &C.mark_t);
+    C.due = pos + C.interval;
+    logf_("resume %" PRIu64 " %d %" PRIu64, pos, (int)getpid(), h.target);
+    if (keep > 0)
+        logf_("take %" PRIu64 " %d keep", pos, (int)keep);
+    return h.target;
+}
+
+int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
+{
+    if (!C.on)
+        return 0;
+    int at_stop = pos >= goal;
+    int user = at_stop || pos >= before_goal(goal); /* where the user works */
+    if (!user && pos < C.due)
+        return 0;
+    /* Not beside another one: near the user's stops a much smaller gap is worth it. */
+    uint64_t near = user ? C.interval / 32 : C.interval / 2;
+    int j = at_or_before(pos);
+    int have_near = (j >= 0 && pos - C.list[j].pos <= near) ||
+                    ((unsigned)(j + 1) < C.n && C.list[j + 1].pos - pos <= near);
+    if (pos >= C.due)
+        C.due = pos + C.interval;
+    if (have_near)
+        return 0;
+    unsigned at = (unsigned)(j + 1);
+    if (C.n >= C.max) {
+        /* Full: not one that the thinning would drop at once (the fork and the pages
+         * it makes the engine copy would be for nothing). */
+        memmove(&C.list[at + 1], &C.list[at], (C.n - at) * sizeof C.list[0]);
+        C.list[at] = (ckpt){.pos = pos, .pid = -1, .fd = -1};
+        C.n++;
+        unsigned worst = pick(pos, 0);
+        C.n--;
+        memmove(&C.list[at], &C.list[at + 1], (C.n - at) * sizeof C.list[0]);
+        if (worst == at)
+            return 0;
+    }
+    reap_some();
+    rw_err err = {0};
+    if (C.env.quiesce(&err) != RW_OK) {
+        logf_("no checkpoint at %" PRIu64 ": %s", pos, err.msg);
+        return 0;
+    }
+    struct stat st;
+    int sv[2];
+    if (fstat(C.env.trace_fd, &st) != 0 ||
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+        C.env.release();
+        return 0;
+    }
+    pid_t pid = _Fork(); /* no atfork handlers: the copy must not start a trace */
+    if (pid == 0) {
+        close(sv[0]);
+        for (unsigned i = 0; i < C.n; i++)
+            close(C.list[i].fd); /* only the engine holds them: see the file's comment */
+        C.n = 0;
+        *target = wait_for_turn(sv[1], pos, (uint64_t)st.st_size);
+        return 1;
+    }
+    C.env.release();
+    close(sv[1]);
+    if (pid < 0) {
+        close(sv[0]);
+        logf_("no checkpoint at %" PRIu64 ": fork: %s", pos, strerror(errno));
+        return 0;
+    }
+    ckpt c = {.pos = pos, .pid = pid, .fd = sv[0]};
+    memmove(&C.list[at + 1], &C.list[at], (C.n - at) * sizeof C.list[0]);
+    C.list[at] = c;
+    C.n++;
+    logf_("take %" PRIu64 " %d%s", pos, (int)pid, at_stop ? " stop" : user ? " near" : "");
+    /* The spacing: about SPACING_MS of running between two. */
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double dt = (double)(now.tv_sec - C.mark_t.tv_sec) +
+                (double)(now.tv_nsec - C.mark_t.tv_nsec) / 1e9;
+    if (!C.every && pos > C.mark_pos && dt > 0.005) {
+        double want = (double)(pos - C.mark_pos) / dt * (SPACING_MS / 1000.0);
+        C.interval = want < MIN_INTERVAL ? MIN_INTERVAL : want > 1e12 ? (uint64_t)1e12
+                                                                       : (uint64_t)want;
+        C.due = pos + C.interval;
+    }
+    C.mark_pos = pos;
+    C.mark_t = now;
+    thin(pos);
+    return 0;
+}
+
+void rw_ckpt_stopped(uint64_t pos)
+{
+    if (C.on && C.max_bytes)
+        thin(pos);
+}
+
+void rw_ckpt_running(uint64_t target)
+{
+    C.focus = target;
+    clock_gettime(CLOCK_MONOTONIC, &C.mark_t);
+}
+
+/* Sends checkpoint i the handover: the target and every other checkpoint. */
+static int hand_to(unsigned i, uint64_t target)
+{
+    size_t len = sizeof(handover) + (C.n - 1) * sizeof(entry);
+    uint8_t *msg = malloc(len);
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(RW_CKPT_MAX * sizeof(int))];
+    } cbuf;
+    if (!msg)
+        return -1;
+    handover h = {.target = target, .focus = target, .interval = C.interval, .n = C.n - 1};
+    memcpy(msg, &h, sizeof h);
+    int fds[RW_CKPT_MAX];
+    uint32_t k = 0;
+    for (unsigned j = 0; j < C.n; j++) {
+        if (j == i)
+            continue;
+        entry e = {.pos = C.list[j].pos, .pid = C.list[j].pid};
+        memcpy(msg + sizeof h + k * sizeof e, &e, sizeof e);
+        fds[k++] = C.list[j].fd;
+    }
+    struct iovec iov = {msg, len};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    memset(&cbuf, 0, sizeof cbuf);
+    if (k) {
+        mh.msg_control = cbuf.b;
+        mh.msg_controllen = CMSG_SPACE(k * sizeof(int));
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(k * sizeof(int));
+        memcpy(CMSG_DATA(cm), fds, k * sizeof(int));
+    }
+    ssize_t sent;
+    do
+        sent = sendmsg(C.list[i].fd, &mh, MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    free(msg);
+    return sent == (ssize_t)len ? 0 : -1;
+}
+
+int rw_ckpt_go_back(uint64_t here, uint64_t target)
+{
+    if (!C.on)
+        return 0;
+    for (int i = at_or_before(target); i >= 0; i = at_or_before(target)) {
+        /* Forwards, only a checkpoint past the engine saves anything. */
+        if (target > here && C.list[i].pos <= here)
+            return 0;
+        logf_("handover %" PRIu64 " -> %" PRIu64 " %d for %" PRIu64, here, C.list[i].pos,
+              (int)C.list[i].pid, target);
+        if (hand_to((unsigned)i, target) == 0)
+            return 1;
+        drop((unsigned)i); /* gone (killed from outside): the next one back */
+    }
+    return 0;
+}

@@ -1,0 +1,281 @@
+"""Checkpoints of the re-execution engine (issue 15): reverse commands with values
+(rstep, rnext, rreturn, rcontinue to a breakpoint, goto backwards) at random positions
+(fixed seed) give the same answers with checkpoints as with a replay from the start
+(--checkpoints 0); a backward move resumes a checkpoint instead of starting a new
+engine; the live checkpoint processes stay within the number and memory limits.
+
+REWIND_ENGINE_LOG names a file where the engine writes one line per start, checkpoint
+taken ("take POS PID"), handed the run ("resume POS PID TARGET") and dropped ("drop POS
+PID"); REWIND_CHECKPOINT_EVERY fixes their spacing in events (otherwise it follows the
+engine's speed), so that the runs below do not depend on the machine's load.
+"""
+
+import os
+import random
+import re
+import select
+import subprocess
+import time
+import unittest
+
+import rwtest
+
+PROG = '''\
+import random
+
+def step(state, i):
+    x = state["acc"]
+    x = (x * 31 + i + random.randrange(7)) % 1000003
+    state["acc"] = x
+    state["hist"].append(x % 97)
+    if len(state["hist"]) > 50:
+        del state["hist"][:10]
+    return x
+
+def block(state, n):
+    total = 0
+    for i in range(n):
+        total += step(state, i)  # BREAK
+    return total
+
+def main():
+    state = {"acc": 1, "hist": []}
+    grand = 0
+    for k in range(60):
+        grand += block(state, 400)
+    print(grand)
+
+main()
+'''
+
+# Grows by about 1 MiB every 40 blocks: the checkpoints hold more the older they are.
+MEMPROG = '''\
+def block(keep, k):
+    s = 0
+    for i in range(300):
+        s += i * k
+    keep.append(bytearray(b"x" * 25000))
+    return s
+
+keep = []
+t = 0
+for k in range(1500):
+    t += block(keep, k)
+print(t, len(keep))
+'''
+
+# Every frame's int locals, in any function the stop is in.
+SHOW = "p sorted((k, v) for k, v in locals().items() if type(v) is int)"
+
+
+def log_lines(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [line.split() for line in f if line.strip()]
+
+
+def engine_pids(trace):
+    """Live processes of engines (and their checkpoints) for trace: same command line;
+    a zombie has none."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"__engine" in argv and trace.encode() in argv:
+            pids.append(int(name))
+    return pids
+
+
+def private_dirty(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            m = re.search(r"^Private_Dirty:\s+(\d+) kB", f.read(), re.M)
+            return int(m.group(1)) * 1024 if m else 0
+    except OSError:
+        return 0
+
+
+class Session:
+    """`rewind replay` driven one command at a time (reads up to the next prompt)."""
+
+    def __init__(self, argv, env):
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, env=rwtest.clean_env(env))
+        self.read()
+
+    def read(self, timeout=60):
+        out = b""
+        end = time.monotonic() + timeout
+        while not out.endswith(b"(rewind) "):
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self.p.stdout], [], [], left)[0]:
+                raise AssertionError("no prompt from rewind replay: " + out.decode())
+            chunk = os.read(self.p.stdout.fileno(), 65536)
+            if not chunk:
+                raise AssertionError("rewind replay ended: " + out.decode())
+            out += chunk
+        return out.decode(errors="replace")
+
+    def cmd(self, line):
+        self.p.stdin.write(line.encode() + b"\n")
+        self.p.stdin.flush()
+        return self.read()
+
+    def close(self):
+        try:
+            self.p.stdin.write(b"q\n")
+            self.p.stdin.close()
+        except OSError:
+            pass
+        self.p.wait(timeout=30)
+        self.p.stdout.close()
+
+
+class TestCheckpoints(rwtest.TestCase):
+
+    def record_prog(self, text, name="prog.py"):
+        path = self.write(name, text)
+        rec = self.record(path)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        nevents = int(re.search(r"recorded ([\d,]+) events", rec.stderr).group(1)
+                      .replace(",", ""))
+        return rec.trace, nevents
+
+    def replay(self, trace, cmds, log, *options, every=None):
+        env = {"REWIND_ENGINE_LOG": log}
+        if every:
+            env["REWIND_CHECKPOINT_EVERY"] = str(every)
+        proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", *options, trace],
+                          stdin="".join(c + "\n" for c in cmds) + "q\n", env=env,
+                          timeout=240)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return proc.stdout
+
+    def test_reverse_values_match_a_replay_from_the_start(self):
+        trace, nevents = self.record_prog(PROG)
+        line = PROG.splitlines().index(
+            "        total += step(state, i)  # BREAK") + 1
+        rnd = random.Random(15)
+        cmds = [f"break prog.py:{line}", "disable 1"]
+        for _ in range(6):
+            pos = rnd.randrange(nevents // 10, nevents - 1000)
+            cmds += [f"goto {pos}", SHOW, "rstep", SHOW, "rnext", SHOW, "rreturn", SHOW,
+                     "enable 1", "rcontinue", SHOW, "disable 1",
+                     f"goto {rnd.randrange(1000, pos)}", SHOW, "rstep", SHOW]
+        on_log = os.path.join(self.tmp, "on.log")
+        off_log = os.path.join(self.tmp, "off.log")
+        on = self.replay(trace, cmds, on_log, "--checkpoints", "6", every=20000)
+        off = self.replay(trace, cmds, off_log, "--checkpoints", "0")
+        self.assertEqual(on, off)
+        # Values were shown (not errors): 6 rounds of 6 questions.
+        shown = re.findall(r"^(?:\(rewind\) )*\[\('", on, re.M)
+        self.assertGreaterEqual(len(shown), 30, on[-3000:])
+        self.assertNotIn("***", on)
+        on_events = log_lines(on_log)
+        starts = [e for e in on_events if e[0] == "start"]
+        resumes = [e for e in on_events if e[0] == "resume"]
+        self.assertEqual(len(starts), 1, on_events)  # never restarted
+        self.assertGreaterEqual(len(resumes), 20, on_events)
+        for e in resumes:  # a checkpoint at or before the target
+            self.assertLessEqual(int(e[1]), int(e[3]))
+        # Without checkpoints each backward move is a new engine from the start.
+        off_events = log_lines(off_log)
+        self.assertGreaterEqual(len([e for e in off_events if e[0] == "start"]), 20)
+        self.assertFalse([e for e in off_events if e[0] in ("take", "resume")])
+
+    def test_backward_move_resumes_a_checkpoint(self):
+        trace, nevents = self.record_prog(PROG)
+        log = os.path.join(self.tmp, "e.log")
+        s = Session([rwtest.rewind_bin(), "replay", "--no-rc", trace],
+                    {"REWIND_ENGINE_LOG": log, "REWIND_CHECKPOINT_EVERY": "30000"})
+        try:
+            far = nevents - 5000
+            a = s.cmd(f"goto {far}") + s.cmd(SHOW)
+            first = [e for e in log_lines(log) if e[0] == "start"]
+            self.assertEqual(len(first), 1)
+            engine = int(first[0][1])
+            b = s.cmd("goto 100000") + s.cmd(SHOW)
+            events = log_lines(log)
+            self.assertEqual([e for e in events if e[0] == "start"], first)
+            resume = [e for e in events if e[0] == "resume"]
+            self.assertEqual(len(resume), 1, events)
+            self.assertTrue(100000 <= int(resume[0][3]) < 100100, resume)
+            self.assertLessEqual(int(resume[0][1]), 100000)
+            # The first engine handed over and ended; the checkpoint serves now.
+            self.assertNotIn(engine, engine_pids(trace))
+            self.assertIn(int(resume[0][2]), engine_pids(trace))
+            # And forwards again, to the same values as the first time.
+            c = s.cmd(f"goto {far}") + s.cmd(SHOW)
+            self.assertEqual(c.split("\n", 1)[1], a.split("\n", 1)[1])
+            self.assertIn("[(", b)
+        finally:
+            s.close()
+
+    def test_live_checkpoints_stay_within_the_number(self):
+        trace, nevents = self.record_prog(PROG)
+        log = os.path.join(self.tmp, "e.log")
+        s = Session([rwtest.rewind_bin(), "replay", "--no-rc", "--checkpoints", "3", trace],
+                    {"REWIND_ENGINE_LOG": log, "REWIND_CHECKPOINT_EVERY": "10000"})
+        rnd = random.Random(7)
+        try:
+            most = 0
+            for k in range(8):
+                s.cmd(f"goto {rnd.randrange(1000, nevents - 1000)}")
+                s.cmd(SHOW)
+                # The engine plus at most 3 checkpoints (a dropped one may take an
+                # instant to go).
+                for _ in range(100):
+                    n = len(engine_pids(trace))
+                    if n <= 4:
+                        break
+                    time.sleep(0.05)
+                self.assertLessEqual(n, 4)
+                most = max(most, n)
+            self.assertEqual(most, 4)  # it did keep 3
+            events = log_lines(log)
+            self.assertGreater(len([e for e in events if e[0] == "drop"]), 5)
+        finally:
+            s.close()
+        for _ in range(100):  # none outlives the debugger
+            if not engine_pids(trace):
+                break
+            time.sleep(0.05)
+        self.assertEqual(engine_pids(trace), [])
+
+    def test_checkpoint_memory_stays_under_the_limit(self):
+        trace, nevents = self.record_prog(MEMPROG, "mem.py")
+        log = os.path.join(self.tmp, "e.log")
+        limit = 12 << 20
+        s = Session([rwtest.rewind_bin(), "replay", "--no-rc", "--checkpoints", "100",
+                     "--checkpoint-memory", "12", trace],
+                    {"REWIND_ENGINE_LOG": log, "REWIND_CHECKPOINT_EVERY": "20000"})
+        try:
+            for pos in (nevents // 3, nevents - 2000, nevents // 2, nevents - 500):
+                s.cmd(f"goto {pos}")
+                self.assertRegex(s.cmd("p len(keep)"), r"^\d+\n")
+                events = log_lines(log)
+                current = [int(e[1]) if e[0] == "start" else int(e[2])
+                           for e in events if e[0] in ("start", "resume")][-1]
+                # Counted as the engine answered the goto; the engine has done little
+                # since (read the question, forked the evaluation). An engine that
+                # handed over, or a dropped checkpoint, may take an instant to go.
+                for _ in range(100):
+                    held = sum(private_dirty(p) for p in engine_pids(trace) if p != current)
+                    if held < limit + (1 << 20):
+                        break
+                    time.sleep(0.05)
+                self.assertLess(held, limit + (1 << 20), events)
+            drops = [e for e in log_lines(log) if e[0] == "drop"]
+            self.assertTrue(drops)
+        finally:
+            s.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
