@@ -63,10 +63,12 @@ def main():
                                   ("record", [rewind, "record", "-q", "--force", "-o", trace,
                                               prog])):
                     best[name] = min(best.get(name, 1e9), timed(cmd, pin))
-                for name, exe in (("replay", rewind), ("old replay", old)):
-                    if not exe:
+                for name, cmd in (("replay", [rewind, "replay", trace]),
+                                  ("no ckpt", [rewind, "replay", "--checkpoints", "0", trace]),
+                                  ("old replay", [old, "replay", trace] if old else None)):
+                    if not cmd:
                         continue
-                    at, end = timed_replay([exe, "replay", trace], pin)
+                    at, end = timed_replay(cmd, pin)
                     best[name] = min(best.get(name, 1e9), at)
                     best[name + " end"] = min(best.get(name + " end", 1e9), end)
             rows.append((w, "1 vCPU" if pin else "2 vCPUs", best))
@@ -83,9 +85,11 @@ def main():
              "start, the engine's start, the re-execution to the last event with its check "
              "against the log, the value); replay end: to the command's end (the front end's "
              "background damage pass over the whole trace, held back while the engine runs, "
-             "finishes first). Target: replay/plain at most record/plain.", ""]
+             "finishes first); no ckpt: the same with `--checkpoints 0` (no snapshots taken "
+             "on the way: what checkpoints cost the first run). "
+             "Target: replay/plain at most record/plain.", ""]
     head = ("| workload | cores | plain | record | replay | replay end | record/plain | "
-            "replay/plain | replay/record | end/record |")
+            "replay/plain | replay/record | end/record | no ckpt | no ckpt/record |")
     if old:
         head += " old replay | old/new |"
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
@@ -93,7 +97,8 @@ def main():
         line = (f"| {w} | {cores} | {b['plain']:.3f} | {b['record']:.3f} | {b['replay']:.3f} | "
                 f"{b['replay end']:.3f} | {b['record'] / b['plain']:.2f} | "
                 f"{b['replay'] / b['plain']:.2f} | {b['replay'] / b['record']:.2f} | "
-                f"{b['replay end'] / b['record']:.2f} |")
+                f"{b['replay end'] / b['record']:.2f} | {b['no ckpt']:.3f} | "
+                f"{b['no ckpt'] / b['record']:.2f} |")
         if old:
             line += f" {b['old replay']:.3f} | {b['old replay'] / b['replay']:.2f} |"
         lines.append(line)
