@@ -115,6 +115,23 @@ class EngineTest(rwtest.TestCase):
             expect += [("stopped", pos), ("value", 0, r), ("value", 0, r)]
         self.assertEqual(drive(self.trace, cmds), expect)
 
+    def test_each_question_runs_in_a_fresh_copy(self):
+        # The questions of one stop are answered by copies of one zygote (server.c):
+        # what one question changes, or a copy that ends without an answer, is not seen
+        # by the next.
+        pos = self.where("line", 4, "f")[3]
+        replies = drive(self.trace, [f"goto {pos}", "p top total", "p top total.__add__(1)",
+                                     "exec top total = 99", "p top total",
+                                     "p top __import__('os')._exit(0)", "p top (n, i)"])
+        self.assertEqual(replies[0], ("stopped", pos))
+        self.assertEqual(replies[1], ("value", 0, "0"))
+        self.assertEqual(replies[2], ("value", 0, "1"))
+        self.assertEqual(replies[4], ("value", 0, "0"), replies)
+        self.assertEqual(replies[3][0], "value", replies)
+        self.assertEqual(replies[5][0], "error", replies)
+        self.assertIn("the evaluation ended without an answer", replies[5][1])
+        self.assertEqual(replies[6], ("value", 0, "(3, 0)"), replies)
+
     def test_pdb_texts(self):
         at4 = self.where("line", 4, "f")
         pos = at4[-1]

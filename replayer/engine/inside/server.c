@@ -70,6 +70,8 @@ static struct engine {
     int goto_pending;     /* a GOTO awaits its answer (STOPPED, DIVERGED, ENDED, ERROR) */
     pid_t ia_pid;         /* the interact fork, or 0 */
     int ia_fd;
+    pid_t zy_pid;         /* the stop's zygote (zygote_main), or 0 */
+    int zy_fd;
     char *carried;        /* CARRY's text for frame carried_frame at this stop, or NULL */
     uint32_t carried_frame;
     /* The recorded thread order (multi-threaded recordings only): sched_pos[i] is the
@@ -81,7 +83,7 @@ static struct engine {
     uint32_t nstream_ids;
     const _Atomic int *verdict; /* the check's (check.h): nonzero stops the run */
     int noted;                  /* the check's note was sent (at a stop) */
-} E = {.target = UINT64_MAX, .goal = UINT64_MAX, .ia_fd = -1, .ckpt_max = RW_ENGINE_CHECKPOINTS,
+} E = {.target = UINT64_MAX, .goal = UINT64_MAX, .ia_fd = -1, .zy_fd = -1, .ckpt_max = RW_ENGINE_CHECKPOINTS,
        .ckpt_mib = RW_ENGINE_CHECKPOINT_MIB, .ckpt_log = -1};
 
 void rw_engine_serve_checkpoints(unsigned max, unsigned mib)
@@ -106,6 +108,8 @@ static _Noreturn void die(int status)
     rw_libc_set_end(NULL);
     if (E.ia_pid > 0)
         rw_sandbox_end_child(E.ia_pid);
+    if (E.zy_pid > 0)
+        rw_sandbox_end_child(E.zy_pid);
     _exit(status);
 }
 
@@ -188,6 +192,27 @@ static PyObject *recorded_sources(void)
     return d;
 }
 
+/* The helper's module (evalpy.h), made once per fork: an interact fork keeps its
+ * console, a stop's zygote (zygote_main) has it made before it forks for each
+ * question. Its imports (pprint, inspect, code, ...) read the local standard library
+ * for real: this is the engine's own work, not the program's, and happens in throwaway
+ * forks only. The evaluation itself runs refused (RW_IN_EVAL). */
+static PyObject *eval_helper(void)
+{
+    static PyObject *g;
+    if (!g) {
+        rw_in_pause();
+        g = PyDict_New();
+        if (g)
+            PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins());
+        PyObject *r = g ? PyRun_String(rw_engine_evalpy, Py_file_input, g, g) : NULL;
+        Py_XDECREF(r);
+        PyErr_Clear();
+        rw_in_resume();
+    }
+    return g;
+}
+
 /* Runs op in this (forked) process: returns a new (raised, text) pair in *raised,
  * *text (malloc'd). GIL held. */
 static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text, size_t len,
@@ -233,20 +258,7 @@ static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text
         f = ((PyTracebackObject *)tb)->tb_frame;
         ix = SIZE_MAX; /* none of the stop's extras */
     }
-    /* The helper's module, made once per fork (an interact fork keeps its console). */
-    static PyObject *g;
-    if (!g) {
-        /* Its imports (pprint, inspect, code, ...) read the local standard library for
-         * real: this is the engine's own work, not the program's, and happens in the
-         * throwaway fork only. The evaluation itself runs refused (RW_IN_EVAL). */
-        rw_in_pause();
-        g = PyDict_New();
-        if (g)
-            PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins());
-        PyObject *r = g ? PyRun_String(rw_engine_evalpy, Py_file_input, g, g) : NULL;
-        Py_XDECREF(r);
-        rw_in_resume();
-    }
+    PyObject *g = eval_helper();
     PyObject *extra = PyDict_New();
     if (ix == 0 && extra && st->what == PyTrace_RETURN) {
         /* A frame left by an exception returns NULL to the hook, and None to a Python
@@ -403,6 +415,141 @@ static void interact_end(void)
     E.ia_fd = -1;
 }
 
+/* The stop's zygote: a throwaway fork made at the stop's first question, which makes
+ * the helper's module (its imports: some 30 ms) once, then forks a copy of itself for
+ * each question of the stop, so that every question still runs in a fresh copy of the
+ * stopped program and none changes what the next one sees. Its copy answers on a
+ * socket pair of its own: the zygote forwards the answer, or says what became of a
+ * copy that gave none. It ends with the stop (zygote_end), or with the engine. */
+static void zygote_reply(int fd, uint8_t type, int raised, const char *text, size_t len)
+{
+    rw_in_pause();
+    rw_eproto_msg m = {.type = type, .raised = (uint8_t)raised, .text = text,
+                       .text_len = len};
+    rw_eproto_send(fd, &m, NULL);
+    rw_in_resume();
+}
+
+static _Noreturn void zygote_main(const stop *st, int fd)
+{
+    rw_sandbox_in_fork(fd);
+    become_throwaway();
+    rw_in_eval_mode();
+    eval_helper();
+    for (;;) {
+        uint8_t *buf;
+        rw_eproto_msg m;
+        rw_in_pause();
+        rw_code rc = rw_eproto_recv(fd, &buf, &m, NULL);
+        rw_in_resume();
+        if (rc != RW_OK || m.type != RW_EP_ASK)
+            _exit(0);
+        /* The zygote's own calls are real (paused); only the evaluation is refused. */
+        int sv[2];
+        pid_t pid = -1;
+        rw_in_pause();
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0)
+            pid = _Fork();
+        if (pid == 0) {
+            close(sv[0]);
+            rw_sandbox_in_fork(sv[1]);
+            rw_eng_gil_after_fork();
+            rw_in_resume();
+            int raised;
+            char *out;
+            evaluate(st, m.op, m.frame, m.text, m.text_len, &raised, &out);
+            child_reply(sv[1], raised, out ? out : "");
+            _exit(0);
+        }
+        free(buf);
+        if (pid < 0) {
+            rw_in_resume();
+            char why[128];
+            snprintf(why, sizeof why, "cannot fork to evaluate: %s", strerror(errno));
+            zygote_reply(fd, RW_EP_ERROR, 0, why, strlen(why));
+            continue;
+        }
+        close(sv[1]);
+        uint8_t *ans = NULL;
+        rw_eproto_msg a;
+        rc = rw_eproto_recv(sv[0], &ans, &a, NULL);
+        close(sv[0]);
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        rw_in_resume();
+        if (rc == RW_OK && a.type == RW_EP_VALUE) {
+            zygote_reply(fd, RW_EP_VALUE, a.raised, a.text, a.text_len);
+        } else {
+            char why[128];
+            if (WIFSIGNALED(status))
+                snprintf(why, sizeof why, "the evaluation crashed (signal %d)",
+                         WTERMSIG(status));
+            else
+                snprintf(why, sizeof why, "the evaluation ended without an answer");
+            zygote_reply(fd, RW_EP_ERROR, 0, why, strlen(why));
+        }
+        free(ans);
+    }
+}
+
+static void zygote_end(void)
+{
+    if (E.zy_pid > 0) {
+        close(E.zy_fd);
+        rw_sandbox_end_child(E.zy_pid);
+        while (waitpid(E.zy_pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    E.zy_pid = 0;
+    E.zy_fd = -1;
+}
+
+/* Asks the stop's zygote (made now if need be) and forwards its answer. 0 when there
+ * is no zygote to ask (the caller forks as before). GIL held. */
+static int zygote_ask(const stop *st, const rw_eproto_msg *m)
+{
+    if (E.zy_pid <= 0) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+            return 0;
+        pid_t pid = _Fork(); /* no atfork handlers: the copy must not start a trace */
+        if (pid < 0) {
+            close(sv[0]);
+            close(sv[1]);
+            return 0;
+        }
+        if (pid == 0) {
+            close(sv[0]);
+            zygote_main(st, sv[1]);
+        }
+        close(sv[1]);
+        E.zy_pid = pid;
+        E.zy_fd = sv[0];
+        if (E.ckpt_log >= 0) /* REWIND_ENGINE_LOG: tests tell it from the checkpoints */
+            dprintf(E.ckpt_log, "zygote %d\n", (int)pid);
+    }
+    uint8_t *buf = NULL;
+    rw_eproto_msg a;
+    if (rw_eproto_send(E.zy_fd, m, NULL) != RW_OK ||
+        rw_eproto_recv(E.zy_fd, &buf, &a, NULL) != RW_OK ||
+        (a.type != RW_EP_VALUE && a.type != RW_EP_ERROR)) {
+        free(buf);
+        zygote_end();
+        send_msg(RW_EP_ERROR, 0, "the evaluation's fork was lost");
+        return 1;
+    }
+    if (a.type == RW_EP_VALUE) {
+        send_value(a.raised, a.text, a.text_len);
+    } else {
+        char why[512];
+        snprintf(why, sizeof why, "%.*s", (int)a.text_len, a.text);
+        send_msg(RW_EP_ERROR, 0, why[0] ? why : "the evaluation failed");
+    }
+    free(buf);
+    return 1;
+}
+
 static void ask(const stop *st, const rw_eproto_msg *m)
 {
     if (m->op == RW_ENGINE_INTERACT_LINE || m->op == RW_ENGINE_INTERACT_END) {
@@ -427,11 +574,14 @@ static void ask(const stop *st, const rw_eproto_msg *m)
         free(E.carried);
         E.carried = m->text_len ? strndup(m->text, m->text_len) : NULL;
         E.carried_frame = m->frame;
+        zygote_end(); /* made with the carried values before these */
         send_value(0, "", 0);
         return;
     }
     if (m->op == RW_ENGINE_INTERACT_BEGIN)
         interact_end();
+    else if (zygote_ask(st, m))
+        return;
     int fd;
     pid_t pid = fork_eval(st, m->op, m->frame, m->text, m->text_len, &fd);
     if (pid < 0) {
@@ -537,10 +687,12 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
                 /* A checkpoint took over: it answers this goto, and the client talks
                  * to it from now on. */
                 interact_end();
+                zygote_end();
                 die(0);
             }
             if (p > st.pos) {
                 interact_end();
+                zygote_end();
                 rw_ckpt_running(p);
                 set_goal(p);
                 E.goto_pending = 1;
