@@ -377,6 +377,15 @@ static pid_t fork_eval(const stop *st, int op, uint32_t frame, const char *text,
     _exit(0);
 }
 
+/* What became of an evaluation's fork that gave no answer (its wait status). */
+static void no_answer(int status, char *why, size_t cap)
+{
+    if (WIFSIGNALED(status))
+        snprintf(why, cap, "the evaluation crashed (signal %d)", WTERMSIG(status));
+    else
+        snprintf(why, cap, "the evaluation ended without an answer");
+}
+
 /* Reads the fork's reply and forwards it to the client. */
 static void forward_reply(pid_t pid, int fd, int wait_exit)
 {
@@ -390,10 +399,7 @@ static void forward_reply(pid_t pid, int fd, int wait_exit)
         waitpid(pid, &status, 0);
         wait_exit = 0;
         char why[128];
-        if (WIFSIGNALED(status))
-            snprintf(why, sizeof why, "the evaluation crashed (signal %d)", WTERMSIG(status));
-        else
-            snprintf(why, sizeof why, "the evaluation ended without an answer");
+        no_answer(status, why, sizeof why);
         send_msg(RW_EP_ERROR, 0, why);
     }
     free(buf);
@@ -482,11 +488,7 @@ static _Noreturn void zygote_main(const stop *st, int fd)
             zygote_reply(fd, RW_EP_VALUE, a.raised, a.text, a.text_len);
         } else {
             char why[128];
-            if (WIFSIGNALED(status))
-                snprintf(why, sizeof why, "the evaluation crashed (signal %d)",
-                         WTERMSIG(status));
-            else
-                snprintf(why, sizeof why, "the evaluation ended without an answer");
+            no_answer(status, why, sizeof why);
             zygote_reply(fd, RW_EP_ERROR, 0, why, strlen(why));
         }
         free(ans);
