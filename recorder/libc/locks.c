@@ -42,7 +42,12 @@
  * exact position) — before it waits, and before returning it waits for the run to get
  * there; meanwhile the run token (the engine's sched_wait) lets no other thread make an
  * event at or after a claimed place. The claim ends at the thread's next input or event,
- * or after a second in which nothing moved.
+ * or after a second in which nothing moved. A thread that held the GIL at its
+ * acquisition (a try, or the first attempt of a blocking acquire) kept it in the
+ * recording, so no other thread made an event meanwhile; when the replay's thread must
+ * wait for its turn (or for the release) it lets the GIL go, and claims its own exact
+ * position first (let_go). Without that claim, a producer's put made while a consumer
+ * waited for its try's turn let the consumer find an item the recording's did not.
  *
  * Cost: with one thread, a wrapper is the C library's call plus two loads; sem_init
  * writes 16 bytes.
@@ -243,10 +248,19 @@ static long futex(_Atomic uint32_t *word, int fop, uint32_t val, const struct ti
 }
 
 /* Replay: gives up the GIL when the calling thread holds it (another thread's earlier
- * turn may need it to get there); NULL when it did not. */
-static PyThreadState *let_go(void)
+ * turn may need it to get there); NULL when it did not. own: the acquisition's recorded
+ * position when it was logged with the GIL held (exact), else UINT64_MAX. A thread that
+ * held the GIL in the recording kept it through the acquisition: no other thread made an
+ * event meanwhile. So it claims its own place before letting go (locks.h): the others'
+ * earlier turns may still need their events before it, none may make one at it or later
+ * (a producer's put would fill the queue its get then finds empty no more). */
+static PyThreadState *let_go(uint64_t own)
 {
-    return rw_in_gil_held() ? PyEval_SaveThread() : NULL;
+    if (!rw_in_gil_held())
+        return NULL;
+    if (own != UINT64_MAX && rw_st.nevents <= own)
+        claim_at(own);
+    return PyEval_SaveThread();
 }
 
 static void take_back(PyThreadState *ts)
@@ -261,13 +275,13 @@ static uint64_t progress(void)
 }
 
 /* Replay: sleeps until semaphore t's turn is `mine`. */
-static void wait_turn(sem_tag *t, uint32_t mine, int op)
+static void wait_turn(sem_tag *t, uint32_t mine, int op, uint64_t own)
 {
     if (atomic_load_explicit(&t->turn, memory_order_acquire) == mine)
         return;
     rw_in_pause(); /* the GIL's and the futex's own calls are not the program's */
     int saved = errno;
-    PyThreadState *ts = let_go();
+    PyThreadState *ts = let_go(own);
     atomic_fetch_add(&t->waiters, 1);
     uint64_t seen = progress();
     unsigned idle = 0;
@@ -308,13 +322,13 @@ static void wait_turn(sem_tag *t, uint32_t mine, int op)
 }
 
 /* Replay: takes semaphore s for real (its turn has come; a release may still be on its
- * way), without the GIL while it blocks. */
-static void obtain(sem_t *s)
+ * way), without the GIL while it blocks (own: as for let_go). */
+static void obtain(sem_t *s, uint64_t own)
 {
     if (REAL(sem_trywait)(s) == 0)
         return;
     rw_in_pause();
-    PyThreadState *ts = let_go();
+    PyThreadState *ts = let_go(own);
     for (;;) {
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
@@ -425,9 +439,10 @@ static int acquire(sem_t *s, int op, clockid_t clk, const struct timespec *abs)
     uint64_t place = held ? UINT64_MAX : place_of(g->position);
     if (place != UINT64_MAX && rw_st.nevents < place)
         claim_at(place); /* before the wait: the wake-up may come late */
-    wait_turn(t, mine, op);
+    uint64_t own = held ? g->position : UINT64_MAX;
+    wait_turn(t, mine, op, own);
     if (r == 0)
-        obtain(s);
+        obtain(s, own);
     next_turn(t);
     if (!held)
         resume_in_place(place);

@@ -71,6 +71,7 @@ typedef struct engine_values {
     size_t nkept, capkept;
     uint64_t carry_at;     /* the engine's stop where a CARRY with values was sent last
                             * (UINT64_MAX: none since; the engine forgets it at a goto) */
+    char *told;            /* the last divergence report written whole on stderr */
 } engine_values;
 
 static rw_code start(engine_values *ev, rw_err *err)
@@ -174,6 +175,14 @@ static rw_code engine_goto(engine_values *ev, uint64_t pos, rw_err *err)
     const char *note = rw_engine_take_note(ev->e);
     if (note)
         fprintf(stderr, "rewind replay: note: %s\n", note);
+    /* The debugger's error line has the report's start; stderr has it whole (the last
+     * inputs consumed), once. */
+    const char *report = rw_engine_report(ev->e);
+    if (rc == RW_ECORRUPT && *report && (!ev->told || strcmp(ev->told, report))) {
+        fprintf(stderr, "rewind replay: %s\n", report);
+        free(ev->told);
+        ev->told = strdup(report);
+    }
     return rc;
 }
 
@@ -325,6 +334,7 @@ void rw_values_engine_free(rw_values *v)
     for (size_t i = 0; i < ev->nkept; i++)
         free(ev->kept[i].text);
     free(ev->kept);
+    free(ev->told);
     free(ev->path);
     free(ev);
 }

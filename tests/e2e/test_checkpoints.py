@@ -267,12 +267,6 @@ class TestCheckpoints(rwtest.TestCase):
         self.assertEqual(engine_pids(trace), [])
 
     def test_checkpoint_memory_stays_under_the_limit(self):
-        with open(rwtest.rewind_bin(), "rb") as f:
-            if b"__asan_init" in f.read():
-                # Known: under AddressSanitizer the checkpoints' private memory, read
-                # after the stop, is 2-3 times the bound the engine kept at the stop
-                # (not explained yet: TEAM-NOTES). The release build checks the bound.
-                self.skipTest("the memory bound is checked in the release build")
         trace, nevents = self.record_prog(MEMPROG, "mem.py")
         log = os.path.join(self.tmp, "e.log")
         limit = 12 << 20

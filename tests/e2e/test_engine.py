@@ -220,6 +220,27 @@ class DivergenceTest(rwtest.TestCase):
         replies = drive(bad, [f"goto {lines[1]['pos']}", "p top a"])
         self.assertEqual(replies, [("stopped", lines[1]["pos"]), ("value", 0, "1")])
 
+    def test_the_debugger_writes_the_whole_report_once(self):
+        # The debugger's error line has room for the report's start only; the whole
+        # report (with the inputs consumed before it) goes to stderr, once per report.
+        code = "import os\na = os.getpid()\nb = 2\nc = a + b\nd = c * 2\n"
+        rec = self.record(["-c", code])
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        lines = [e for e in rwtest.events(rec.trace)
+                 if e.get("kind") == "line" and e.get("file") == "<string>"]
+        other = code.replace("c = a + b\n", "\nc = a +b\n").encode()
+        self.assertEqual(len(other), len(code))
+        bad = self.with_program(rec.trace, lambda text: other)
+        out = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", bad], cwd=self.tmp,
+                         stdin=f"goto {lines[4]['pos']}\np a\np b\nquit\n")
+        first = f"the replay diverged from the recording at event {lines[3]['pos']}:"
+        self.assertIn("*** p: " + first, out.stdout)
+        told = [ln for ln in out.stderr.splitlines() if first in ln]
+        self.assertEqual(len(told), 1, out.stderr)
+        self.assertTrue(told[0].startswith("rewind replay: "), out.stderr)
+        self.assertIn("the last inputs consumed (oldest first):\n", out.stderr)
+        self.assertRegex(out.stderr, r"\n  getpid = \d+ \(thread 1, input \d+, before event \d+\)\n")
+
     def test_another_call_is_named_with_the_replays_own_definitions(self):
         # The replay calls g where the recording called f: both runs number the code
         # they meet first alike, so the same id means f in the recording and g in the

@@ -227,18 +227,66 @@ static unsigned pick(uint64_t here, int over_mem)
     return best;
 }
 
-/* Drops checkpoints until both limits hold. here: the engine's position. */
+/* Whether process pid has given its memory back: gone, or a zombie (a process's
+ * memory goes before it becomes one). */
+static int gone(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 1;
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* "PID (COMM) STATE ...": COMM may hold ')' */
+    return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
+/* Waits (at most about half a second) until the processes in pids are gone. */
+static void wait_gone(const pid_t *pids, unsigned n)
+{
+    for (unsigned naps = 0, i = 0; i < n && naps < 500;) {
+        if (gone(pids[i])) {
+            i++;
+            continue;
+        }
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+        naps++;
+    }
+}
+
+/* Drops checkpoints until both limits hold. here: the engine's position.
+ *
+ * Memory: a page that two checkpoints share, and the engine no longer maps, is in
+ * neither's private memory; when one of them goes it becomes the other's. So after
+ * dropping for memory, the count waits for the dropped ones to be gone and is made
+ * again, until it holds with the survivors' pages as they are then. */
 static void thin(uint64_t here)
 {
-    if (C.max_bytes) {
-        C.mem_total = 0;
-        for (unsigned i = 0; i < C.n; i++) {
-            C.list[i].mem = private_dirty(C.list[i].pid);
-            C.mem_total += C.list[i].mem;
+    for (;;) {
+        if (C.max_bytes) {
+            C.mem_total = 0;
+            for (unsigned i = 0; i < C.n; i++) {
+                C.list[i].mem = private_dirty(C.list[i].pid);
+                C.mem_total += C.list[i].mem;
+            }
         }
+        pid_t dropped[RW_CKPT_MAX + 1];
+        unsigned ndropped = 0, over_mem = 0;
+        while (C.n > C.max || (C.max_bytes && C.mem_total > C.max_bytes && C.n > 0)) {
+            over_mem |= C.max_bytes && C.mem_total > C.max_bytes;
+            unsigned i = pick(here, C.max_bytes && C.mem_total > C.max_bytes);
+            dropped[ndropped++] = C.list[i].pid;
+            drop(i);
+        }
+        if (!over_mem)
+            return;
+        wait_gone(dropped, ndropped);
     }
-    while (C.n > C.max || (C.max_bytes && C.mem_total > C.max_bytes && C.n > 0))
-        drop(pick(here, C.max_bytes && C.mem_total > C.max_bytes));
 }
 
 /* Puts a copy of the trace file's first `size` bytes at every descriptor this process
