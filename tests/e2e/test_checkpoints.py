@@ -64,6 +64,44 @@ for k in range(1500):
 print(t, len(keep))
 '''
 
+# Threads in the middle of the run only: checkpoints before the first starts and after
+# the last ends (a fork copies one thread), none while they run.
+THREADPROG = '''\
+import threading
+
+def block(state, n):
+    total = 0
+    for i in range(n):
+        x = (state["acc"] * 31 + i) % 1000003
+        state["acc"] = x
+        total += x
+    return total
+
+state = {"acc": 1}
+grand = 0
+for k in range(25):
+    grand += block(state, 400)
+
+lock = threading.Lock()
+shared = []
+def worker(w):
+    mine = {"acc": w}
+    for k in range(10):
+        v = block(mine, 200)
+        with lock:
+            shared.append((w, v % 97))
+
+threads = [threading.Thread(target=worker, args=(w,)) for w in range(3)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+
+for k in range(25):
+    grand += block(state, 400)
+print(grand, len(shared))
+'''
+
 # Every frame's int locals, in any function the stop is in.
 SHOW = "p sorted((k, v) for k, v in locals().items() if type(v) is int)"
 
@@ -206,6 +244,38 @@ class TestCheckpoints(rwtest.TestCase):
         off_events = log_lines(off_log)
         self.assertGreaterEqual(len([e for e in off_events if e[0] == "start"]), 20)
         self.assertFalse([e for e in off_events if e[0] in ("take", "resume")])
+
+    def test_threads_take_checkpoints_where_one_runs(self):
+        trace, nevents = self.record_prog(THREADPROG, "threads.py")
+        others = [e["pos"] for e in rwtest.events(trace) if e.get("thread", 1) != 1]
+        self.assertTrue(others)
+        first, last = min(others), max(others)
+        self.assertTrue(20000 < first and last < nevents - 20000, (first, last, nevents))
+        rnd = random.Random(3)
+        show = "p (k, state['acc'], len(shared) if 'shared' in globals() else None)"
+        cmds = []
+        spots = ([rnd.randrange(1000, first) for _ in range(3)] +
+                 [rnd.randrange(first, last) for _ in range(3)] +
+                 [rnd.randrange(last, nevents - 100) for _ in range(3)])
+        for pos in sorted(spots, reverse=True):  # each move goes back
+            cmds += [f"goto {pos}", show, "where", "rstep", show]
+        on_log = os.path.join(self.tmp, "on.log")
+        off_log = os.path.join(self.tmp, "off.log")
+        on = self.replay(trace, cmds, on_log, "--checkpoints", "20", every=5000)
+        off = self.replay(trace, cmds, off_log, "--checkpoints", "0")
+        self.assertEqual(on, off)
+        self.assertNotIn("***", on)
+        self.assertGreaterEqual(len(re.findall(r"^(?:\(rewind\) )*\(\d+, \d+, ", on, re.M)), 18,
+                                on[-3000:])
+        events = log_lines(on_log)
+        taken = [int(e[1]) for e in events if e[0] == "take"]
+        self.assertTrue([p for p in taken if p < first], events)
+        self.assertTrue([p for p in taken if p > last], events)
+        # None while the threads ran (a thread is started a few events before its
+        # first one, and the last one's state goes a few events after its last).
+        self.assertFalse([p for p in taken if first + 50 < p < last - 50], events)
+        self.assertEqual(len([e for e in events if e[0] == "start"]), 1, events)
+        self.assertGreaterEqual(len([e for e in events if e[0] == "resume"]), 8, events)
 
     def test_backward_move_resumes_a_checkpoint(self):
         trace, nevents = self.record_prog(PROG)

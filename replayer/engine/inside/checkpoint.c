@@ -133,6 +133,13 @@ uint64_t rw_ckpt_due(uint64_t here, uint64_t goal)
     return pre > here && pre < C.due ? pre : C.due;
 }
 
+void rw_ckpt_not_now(uint64_t pos)
+{
+    uint64_t soon = C.interval / 8 > MIN_INTERVAL / 4 ? C.interval / 8 : MIN_INTERVAL / 4;
+    if (C.on && C.due <= pos)
+        C.due = pos + soon;
+}
+
 static void reap_some(void)
 {
     unsigned k = 0;

@@ -50,6 +50,11 @@ uint64_t rw_ckpt_due(uint64_t here, uint64_t goal);
  * it is the engine now and must run there and stop. */
 int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target);
 
+/* A checkpoint was due at pos but cannot be taken there (the program has threads other
+ * than the one making the event: a fork would copy only that one): the next try comes
+ * a little later (an eighth of the spacing). */
+void rw_ckpt_not_now(uint64_t pos);
+
 /* The engine is stopped at `here` and the client asks for target < here: hands the run
  * to the checkpoint nearest at or before target, which answers the client from then
  * on. Returns 1 when one took over (this process must end now, without a word on the

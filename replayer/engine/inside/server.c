@@ -893,11 +893,25 @@ static rw_code streams_load(rw_err *err)
     return RW_OK;
 }
 
+/* Whether the calling thread is the program's only one (GIL held). A checkpoint is a
+ * fork, which copies the calling thread only: one is taken only where the program has
+ * no other (before its first thread starts, after the last one ended). A thread being
+ * started has its thread state already (made by the starting thread), and one that
+ * ended has none: it is not in the middle of any of the program's work. */
+static int one_thread(void)
+{
+    PyThreadState *t = PyInterpreterState_ThreadHead(PyThreadState_Get()->interp);
+    return t && !PyThreadState_Next(t);
+}
+
 /* The hooks looked (E.target passed): a checkpoint may be due, the goal reached, or
  * the check found a divergence. GIL held. */
 static void at_trip(PyFrameObject *f, int what, PyObject *arg)
 {
-    if (rw_ckpt_on() && !atomic_load_explicit(E.verdict, memory_order_relaxed)) {
+    if (rw_ckpt_on() && !atomic_load_explicit(E.verdict, memory_order_relaxed) &&
+        !one_thread()) {
+        rw_ckpt_not_now(rw_st.nevents - 1);
+    } else if (rw_ckpt_on() && !atomic_load_explicit(E.verdict, memory_order_relaxed)) {
         uint64_t target;
         rw_in_pause();
         int saved_errno = errno;
@@ -1089,11 +1103,10 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
         serve_dead(RW_EP_ERROR, 0, err.msg);
     }
     snprintf(E.epath, sizeof E.epath, "/proc/self/fd/%d", mfd);
-    /* Checkpoints: single-threaded recordings only (docs/reexecution.md). */
+    /* Checkpoints: where the program has one thread (one_thread, docs/reexecution.md). */
     rw_ckpt_env cenv = {.trace_fd = mfd, .quiesce = ckpt_quiesce, .release = ckpt_release,
                         .revive = ckpt_revive};
-    rw_ckpt_setup(E.nsched > 1 ? 0 : E.ckpt_max, E.ckpt_mib, E.ckpt_every, &cenv,
-                  E.ckpt_log);
+    rw_ckpt_setup(E.ckpt_max, E.ckpt_mib, E.ckpt_every, &cenv, E.ckpt_log);
     set_goal(E.goal);
     set_environment(md);
     if (md->cwd && md->cwd[0])
