@@ -115,6 +115,24 @@ class EngineTest(rwtest.TestCase):
             expect += [("stopped", pos), ("value", 0, r), ("value", 0, r)]
         self.assertEqual(drive(self.trace, cmds), expect)
 
+    def test_values_in_the_middle_of_an_import(self):
+        # Stopped in collections' body as the program imports it: pprint (a helper of
+        # the evaluations) imports collections, half made there; values still come.
+        import collections
+        with open(collections.__file__) as f:
+            line = f.read().splitlines().index(
+                "from keyword import iskeyword as _iskeyword") + 1
+        prog = self.write("imp.py", "import collections\nprint('done')\n")
+        rec = self.record(prog, trace="imp.rwd")
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        out = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", rec.trace], cwd=self.tmp,
+                         stdin=f"break {collections.__file__}:{line}\ncontinue\np 1 + 1\n"
+                               "pp {'a': [1]}\np __name__\nwhatis _sys\nquit\n")
+        self.assertIn(f"collections/__init__.py({line})<module>()", out.stdout)
+        self.assertIn("(rewind) 2\n(rewind) {'a': [1]}\n(rewind) 'collections'\n"
+                      "(rewind) <class 'module'>\n", out.stdout)
+        self.assertNotIn("***", out.stdout)
+
     def test_each_question_runs_in_a_fresh_copy(self):
         # The questions of one stop are answered by copies of one zygote (server.c):
         # what one question changes, or a copy that ends without an answer, is not seen

@@ -11,14 +11,30 @@
  * stop, put in the frame's locals first when ID is "*" or id(frame); sources maps a
  * file's path to its recorded text (linecache, for source). Output the evaluation
  * prints goes into text: as printed (its last newline too) for EXEC, SOURCE and
- * INTERACT_*, without the last newline for the others (a value, pdb's message()). Its imports are made before the evaluation, with the inputs
+ * INTERACT_*, without the last newline for the others (a value, pdb's message()). Its
+ * imports (fresh copies of any module the stop is in the middle of importing) are made
+ * before the evaluation, with the inputs
  * paused (server.c): an expression may use what they bring (reprlib for pdb's
  * --Return-- line) although imports of its own are refused in RW_IN_EVAL. */
 #ifndef RW_ENGINE_EVALPY_H
 #define RW_ENGINE_EVALPY_H
 
 static const char rw_engine_evalpy[] =
-"import sys, io, traceback, pprint, reprlib, inspect, linecache, pickle, base64, code as _code\n"
+"import sys\n"
+"def _helpers():\n"
+"    # A stop in the middle of an import (a module's body running) leaves that module\n"
+"    # half made in sys.modules, and a helper that imports it would fail: the helpers\n"
+"    # get fresh copies of their own, the program's half-made ones are put back after.\n"
+"    half = {k: m for k, m in list(sys.modules.items())\n"
+"            if getattr(getattr(m, '__spec__', None), '_initializing', False)}\n"
+"    for k in half:\n"
+"        del sys.modules[k]\n"
+"    try:\n"
+"        import io, traceback, pprint, reprlib, inspect, linecache, pickle, base64, code\n"
+"    finally:\n"
+"        sys.modules.update(half)\n"
+"    return io, traceback, pprint, reprlib, inspect, linecache, pickle, base64, code\n"
+"io, traceback, pprint, reprlib, inspect, linecache, pickle, base64, _code = _helpers()\n"
 "P, PP, WHATIS, EXEC, ARGS, RETVAL, SOURCE, TRUTH, IBEGIN, ILINE, IEND, CARRY, KEEP = range(13)\n"
 "class _Err(Exception):\n"
 "    pass\n"

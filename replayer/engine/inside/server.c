@@ -293,9 +293,26 @@ static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text
     if (s) {
         *out = strndup(PyBytes_AS_STRING(s), (size_t)PyBytes_GET_SIZE(s));
     } else {
-        *raised = 1;
-        *out = strdup("the engine could not evaluate this");
+        /* The helper itself failed (not the expression: run() catches that): say what
+         * Python said. */
+        char why[400] = "";
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        PyObject *es = ev ? PyObject_Str(ev) : NULL;
+        const char *tn = et && PyType_Check(et) ? ((PyTypeObject *)et)->tp_name : NULL;
+        const char *em = es ? PyUnicode_AsUTF8(es) : NULL;
+        if (tn)
+            snprintf(why, sizeof why, ": %s%s%s", tn, em && *em ? ": " : "", em ? em : "");
+        Py_XDECREF(es);
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(tb);
         PyErr_Clear();
+        *raised = 1;
+        size_t cap = strlen(why) + 64;
+        *out = malloc(cap);
+        if (*out)
+            snprintf(*out, cap, "the engine could not evaluate this%s", why);
     }
     if (*raised == 1 && *out && !(*out)[0]) {
         free(*out);
