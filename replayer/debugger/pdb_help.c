@@ -484,6 +484,26 @@ static const rw_pdb_help rewind_texts[] = {
     "        frozen modules or the standard library) with their position,\n"
     "        thread, type, message and place; 'goto POS' goes to one.  With\n"
     "        --all, list every one, the import machinery's included."},
+    {"watch",
+    "watch [EXPR]\n"
+    "        With an expression, set a watchpoint on it in the current frame\n"
+    "        (the one 'up' and 'down' select) and print its number and value.\n"
+    "        Without one, list the watchpoints with their values here.\n"
+    "        While the thread has watchpoints, 'continue' also stops at the\n"
+    "        first position where a watched value differs from its value\n"
+    "        here, and 'rcontinue' at the first position of the run of values\n"
+    "        that holds before here (the nearest change going back), unless a\n"
+    "        breakpoint stops them first; the stop prints the watchpoint, its\n"
+    "        old and its new value.  The value is the repr 'p' prints (an\n"
+    "        exception's line when it raises); where the frame is not on the\n"
+    "        stack it is <out of scope>, so leaving the frame is a change.\n"
+    "        The search probes positions (galloping, then bisecting): it finds\n"
+    "        a change between the two nearest probes that differ, the first\n"
+    "        one when the value only changes once (a counter); a change that\n"
+    "        is undone between two probes can be missed.  Needs values."},
+    {"unwatch",
+    "unwatch [N ...]\n"
+    "        Delete the watchpoints numbered N, or all of them."},
     {"events",
     "events [N]\n"
     "        Print the raw events of the log around the current position, N\n"
