@@ -2628,6 +2628,10 @@ typedef struct wsearch {
     size_t nw;
     wprobe *p;
     size_t np, capp;
+    /* Where the watched frames come and go, which the log tells without a probe: each
+     * one's CALL, and the event after its RETURN (NOPOS when it never returns). */
+    uint64_t *bounds;
+    size_t nbounds;
 } wsearch;
 
 static int watched(const rw_session *s)
@@ -2647,6 +2651,7 @@ static void wsearch_fini(wsearch *ws)
     }
     free(ws->p);
     free(ws->w);
+    free(ws->bounds);
     ws->s->probes = ws->np;
 }
 
@@ -2663,6 +2668,26 @@ static rw_code wsearch_init(wsearch *ws, rw_session *s, int only, rw_err *err)
         const rw_watchpoint *w = s->watches[i];
         if (w && (only ? i == only : w->thread == s->thread))
             ws->w[ws->nw++] = w;
+    }
+    return RW_OK;
+}
+
+/* ws->bounds of its watchpoints (once per search). */
+static rw_code wsearch_bounds(wsearch *ws, rw_err *err)
+{
+    ws->bounds = malloc(2 * (ws->nw ? ws->nw : 1) * sizeof *ws->bounds);
+    if (!ws->bounds)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    for (size_t k = 0; k < ws->nw; k++) {
+        uint64_t call = ws->w[k]->frame_call, ret;
+        rw_err e;
+        rw_code rc = rw_nav_frame_return(ws->s->nav, call, ws->thread, call, &ret, &e);
+        if (rc != RW_OK && rc != RW_ENOTFOUND) {
+            *err = e;
+            return rc;
+        }
+        ws->bounds[ws->nbounds++] = call;
+        ws->bounds[ws->nbounds++] = rc == RW_OK ? ret + 1 : NOPOS;
     }
     return RW_OK;
 }
@@ -2825,9 +2850,26 @@ static rw_code watch_fwd(wsearch *ws, uint64_t cur, uint64_t last, char **ref, u
 {
     uint64_t lo = cur;
     *found = 0;
+    /* A watched frame that comes or goes changes its value (to or from <out of
+     * scope>): the first such place after cur ends the search, probes or not. */
+    uint64_t b = NOPOS, glast = last;
+    for (size_t k = 0; k < ws->nbounds; k++)
+        if (ws->bounds[k] > cur && ws->bounds[k] <= last && ws->bounds[k] < b)
+            b = ws->bounds[k];
+    if (b != NOPOS) {
+        uint64_t q;
+        int f;
+        char **v;
+        RW_TRY(thread_event(ws, 0, b, last + 1, &q, &f, err));
+        if (f) {
+            RW_TRY(probe(ws, q, &v, err));
+            if (!same_values(ws, v, ref))
+                glast = q; /* the gallop goes no further */
+        }
+    }
     for (;;) {
         /* Gallop: cur + 1, + 2, + 4, ... until a probe differs. */
-        uint64_t base = lo, step = 1, hi = NOPOS, lim = last;
+        uint64_t base = lo, step = 1, hi = NOPOS, lim = glast > lo ? glast : last;
         while (hi == NOPOS) {
             if (lim <= lo)
                 return RW_OK;
@@ -2888,8 +2930,23 @@ static rw_code watch_back(wsearch *ws, uint64_t from, uint64_t first, uint64_t *
     }
     char **ref, **v;
     RW_TRY(probe(ws, p, &ref, err));
+    /* A watched frame that came or went before p changed its value there, probes or
+     * not: the last such place searches no further back. */
+    uint64_t b = first, hi = p, lo = NOPOS, step = 1;
+    int at_bound = 0;
+    for (size_t k = 0; k < ws->nbounds; k++)
+        if (ws->bounds[k] > b && ws->bounds[k] <= p)
+            b = ws->bounds[k];
+    if (b > first) {
+        uint64_t q;
+        int f;
+        RW_TRY(thread_event(ws, 0, b, p + 1, &q, &f, err));
+        assert(f); /* p itself at least */
+        RW_TRY(probe(ws, q, &v, err));
+        first = q;
+        at_bound = same_values(ws, v, ref);
+    }
     /* Gallop: p - 1, - 2, - 4, ... down to first, until a probe differs. */
-    uint64_t hi = p, lo = NOPOS, step = 1;
     while (lo == NOPOS) {
         uint64_t at = p - first > step ? p - step : first, q;
         int f;
@@ -2901,8 +2958,22 @@ static rw_code watch_back(wsearch *ws, uint64_t from, uint64_t first, uint64_t *
             else
                 lo = q;
         }
-        if (lo == NOPOS && at == first)
-            return RW_OK;
+        if (lo == NOPOS && at == first) {
+            if (!at_bound)
+                return RW_OK;
+            /* The run began where the frame came or went: at first, after the
+             * thread's event before it. */
+            uint32_t th = ws->thread;
+            rw_err e2;
+            rw_code r2 = rw_nav_prev(ws->s->nav, first, 0, thread_ev_match, &th, &lo, &e2);
+            if (r2 == RW_ENOTFOUND)
+                return RW_OK;
+            if (r2 != RW_OK) {
+                *err = e2;
+                return r2;
+            }
+            hi = first;
+        }
         step *= 2;
     }
     for (;;) {
@@ -3021,7 +3092,9 @@ static rw_code watch_continue(rw_session *s, rw_stop *stop, rw_err *err)
     int found = 0;
     rw_watch_change *ch = NULL;
     size_t nch = 0;
-    rw_code rc = probe(&ws, s->pos, &ref, err);
+    rw_code rc = wsearch_bounds(&ws, err);
+    if (rc == RW_OK)
+        rc = probe(&ws, s->pos, &ref, err);
     if (rc == RW_OK)
         rc = watch_fwd(&ws, s->pos, b != NOPOS ? b : end - 1, ref, &sp, &found, err);
     if (rc == RW_OK && found)
@@ -3064,7 +3137,9 @@ static rw_code watch_rcontinue(rw_session *s, rw_stop *stop, rw_err *err)
     int wf = 0;
     rw_watch_change *ch = NULL;
     size_t nch = 0;
-    rw_code wrc = watch_back(&ws, rev_from(s), rc == RW_OK ? found : window_begin(s), &sp,
+    rw_code wrc = wsearch_bounds(&ws, err);
+    if (wrc == RW_OK)
+        wrc = watch_back(&ws, rev_from(s), rc == RW_OK ? found : window_begin(s), &sp,
                              &before, &wf, err);
     if (wrc == RW_OK && wf && (rc != RW_OK || sp > found)) {
         char **old, **now;
