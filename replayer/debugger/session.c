@@ -2680,6 +2680,8 @@ static rw_code wsearch_bounds(wsearch *ws, rw_err *err)
         return rw_err_set(err, RW_ENOMEM, "out of memory");
     for (size_t k = 0; k < ws->nw; k++) {
         uint64_t call = ws->w[k]->frame_call, ret;
+        if (call >= rw_nav_nevents(ws->s->nav))
+            continue; /* a frame whose CALL the log does not hold */
         rw_err e;
         rw_code rc = rw_nav_frame_return(ws->s->nav, call, ws->thread, call, &ret, &e);
         if (rc != RW_OK && rc != RW_ENOTFOUND) {
