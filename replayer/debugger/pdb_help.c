@@ -87,7 +87,9 @@ static const rw_pdb_help pdb_texts[] = {
     "c(ont(inue))\n"
     "        Continue execution, only stop when a breakpoint is encountered.\n"
     "        rewind: stops at the end of the recording if no breakpoint is hit;\n"
-    "        'rcontinue' goes back to the previous breakpoint hit.\n"
+    "        'rcontinue' goes back to the previous breakpoint hit.  With\n"
+    "        watchpoints (help watch) both also stop where a watched value\n"
+    "        changes.\n"
     "        The program's output shows as the replay passes it (not backwards)."},
     {"cl",
     "cl(ear) filename:lineno\n"
@@ -153,13 +155,17 @@ static const rw_pdb_help pdb_texts[] = {
     "c(ont(inue))\n"
     "        Continue execution, only stop when a breakpoint is encountered.\n"
     "        rewind: stops at the end of the recording if no breakpoint is hit;\n"
-    "        'rcontinue' goes back to the previous breakpoint hit.\n"
+    "        'rcontinue' goes back to the previous breakpoint hit.  With\n"
+    "        watchpoints (help watch) both also stop where a watched value\n"
+    "        changes.\n"
     "        The program's output shows as the replay passes it (not backwards)."},
     {"continue",
     "c(ont(inue))\n"
     "        Continue execution, only stop when a breakpoint is encountered.\n"
     "        rewind: stops at the end of the recording if no breakpoint is hit;\n"
-    "        'rcontinue' goes back to the previous breakpoint hit.\n"
+    "        'rcontinue' goes back to the previous breakpoint hit.  With\n"
+    "        watchpoints (help watch) both also stop where a watched value\n"
+    "        changes.\n"
     "        The program's output shows as the replay passes it (not backwards)."},
     {"d",
     "d(own) [count]\n"
@@ -456,7 +462,8 @@ static const rw_pdb_help rewind_texts[] = {
     "rc(ont(inue))\n"
     "        Go back to the previous breakpoint hit, or to the start of the\n"
     "        program when there is none.  Breakpoints are honoured as 'continue'\n"
-    "        honours them, but hit and ignore counts are left alone."},
+    "        honours them, but hit and ignore counts are left alone.  With\n"
+    "        watchpoints (help watch), also the last change of a watched value."},
     {"runtil",
     "runt(il) [lineno]\n"
     "        Without argument, go back to the previous line with a number smaller\n"
