@@ -795,7 +795,8 @@ END_TEST
 /* ---- watchpoints --------------------------------------------------------------------- */
 
 /* A provider for watch searches over write_loop's program: "k3" is the iteration
- * divided by 3 (-1 before the loop), "k" the iteration; anything else raises. */
+ * divided by 3 (-1 before the loop), "k" the iteration, "pos" the position asked at;
+ * anything else raises. */
 static rw_code watch_ask(void *ctx, const rw_values_at *at, rw_values_op op, const char *text,
                          char **out, int *raised, rw_err *err)
 {
@@ -808,6 +809,8 @@ static rw_code watch_ask(void *ctx, const rw_values_at *at, rw_values_op op, con
     *raised = 0;
     if (!strcmp(text, "k3"))
         snprintf(buf, sizeof buf, "%lld", k < 0 ? -1 : k / 3);
+    else if (!strcmp(text, "pos"))
+        snprintf(buf, sizeof buf, "%llu", (unsigned long long)at->pos);
     else if (!strcmp(text, "k"))
         snprintf(buf, sizeof buf, "%lld", k);
     else {
@@ -959,6 +962,49 @@ START_TEST(test_watch)
 }
 END_TEST
 
+/* A watch in the worker probes the worker's events only; the main thread's moves do
+ * not see it. */
+START_TEST(test_watch_threads)
+{
+    fixture f;
+    open_fixture(&f, write_threads);
+    rw_session_set_values(f.s, &watch_fake);
+    rw_err err;
+    int n;
+    char *v = NULL;
+    go_to(&f, 3);
+    ck_assert_uint_eq(f.st.thread, 2);
+    ck_assert(rw_session_watch_add(f.s, "pos", &n, &v, &err) == RW_OK);
+    ck_assert_str_eq(v, "3");
+    free(v);
+    nasked = 0;
+    ck_stop(go(&f, rw_session_continue), 5, RW_STOP_LINE);
+    ck_assert_uint_eq(f.st.thread, 2);
+    ck_change(&f.st, "3", "5");
+    ck_assert_uint_gt(nasked, 0);
+    for (size_t i = 0; i < nasked; i++)
+        ck_assert(asked[i] == 3 || asked[i] == 5 || asked[i] == 6);
+    ck_stop(go(&f, rw_session_continue), 6, RW_STOP_RETURN);
+    ck_change(&f.st, "5", "6");
+    ck_assert_int_eq(go(&f, rw_session_continue)->reason, RW_STOP_THREAD_END);
+    go_to(&f, 5);
+    nasked = 0;
+    ck_stop(go(&f, rw_session_rcontinue), 3, RW_STOP_LINE);
+    ck_change(&f.st, "2", "3");
+    for (size_t i = 0; i < nasked; i++)
+        ck_assert(asked[i] == 2 || asked[i] == 3);
+    /* the main thread's continue does not stop for the worker's watch */
+    ck_assert(rw_session_goto_thread(f.s, 1, &f.st, &err) == RW_OK);
+    ck_stop(&f.st, 1, RW_STOP_LINE);
+    nasked = 0;
+    const rw_stop *st = go(&f, rw_session_continue);
+    ck_assert_int_eq(st->reason, RW_STOP_END);
+    ck_assert_uint_eq(st->nchanges, 0);
+    ck_assert_uint_eq(nasked, 0);
+    close_fixture(&f);
+}
+END_TEST
+
 /* ---- the uncaught exception ------------------------------------------------------------ */
 
 START_TEST(test_uncaught_exception)
@@ -1075,7 +1121,7 @@ int main(void)
                                  test_values_kept_stops,
                                  test_conditions, test_watch};
     const TTest *exception_tests[] = {test_uncaught_exception, test_no_uncaught_exception};
-    const TTest *threads_tests[] = {test_threads};
+    const TTest *threads_tests[] = {test_threads, test_watch_threads};
     Suite *s = suite_create("session");
     rw_test_add_case(s, "loop", 0, loop_tests, RW_TEST_N(loop_tests));
     rw_test_add_case(s, "exception", 0, exception_tests, RW_TEST_N(exception_tests));
