@@ -280,9 +280,8 @@ class Watch(unittest.TestCase):
         self.assertEqual(changes(out[5]), [])
         second = min(p for p in line17 if p > bp)
         self.assertEqual(when_pos(out[8]), min(second, want_fwd[0]), out[7])
-        # Backwards from the program's last line: the last hit of 17 is after the last
-        # change of count (count += 10, line 27) but... the change comes first going
-        # back only when it is after the hit.
+        # Backwards from the program's last line: whichever of the last hit of 17 and
+        # the start of the last run of count's values is later stops rcontinue.
         end = shown_pos[-1]
         want_back = self.expect_backward(vals, shown_pos, end)
         last17 = max(line17)
