@@ -712,6 +712,13 @@ static int moved_to(rw_pdb *pdb, rw_code rc, const rw_err *e)
     if (st->deleted)
         msg(pdb, "Deleted breakpoint %d at %s:%u", st->deleted_bp.number,
             rw_session_file_path(pdb->s, st->deleted_bp.file_id), st->deleted_bp.line);
+    /* A watchpoint's stop, as gdb says it (going back: the value before the change,
+     * and the value here). */
+    for (size_t i = 0; i < st->nchanges; i++) {
+        msg(pdb, "Watchpoint %d: %s", st->changes[i].number, st->changes[i].expr);
+        msg(pdb, "Old value = %s", st->changes[i].old_value);
+        msg(pdb, "New value = %s", st->changes[i].new_value);
+    }
     switch (st->reason) {
     case RW_STOP_THREAD_END:
         drop_queue(pdb);
@@ -2159,6 +2166,91 @@ static void show_displays(rw_pdb *pdb)
     }
 }
 
+/* ---- watchpoints -------------------------------------------------------------------------- */
+
+/* watch EXPR: a watchpoint in the selected frame; watch: lists them. */
+static int cmd_watch(rw_pdb *pdb, const char *arg)
+{
+    rw_err e;
+    if (!*arg) {
+        int limit = rw_session_watch_limit(pdb->s), any = 0;
+        for (int i = 1; i < limit; i++) {
+            const rw_watchpoint *w = rw_session_watch_get(pdb->s, i);
+            if (!w)
+                continue;
+            if (!any)
+                msg(pdb, "Num Expression, frame, value here");
+            any = 1;
+            rw_session_code c;
+            const char *fn = rw_session_code_info(pdb->s, w->code_id, &c) ? c.name : "?";
+            char *v = NULL;
+            if (rw_session_watch_value(pdb->s, i, &v, &e) != RW_OK)
+                v = NULL;
+            msg(pdb, "%-4d%s  in %s() called at event %llu, thread %u: %s", i, w->expr, fn,
+                (unsigned long long)w->frame_call, w->thread, v ? v : e.msg);
+            free(v);
+        }
+        if (!any)
+            msg(pdb, "No watchpoints");
+        return 0;
+    }
+    int n;
+    char *v;
+    rw_code rc = rw_session_watch_add(pdb->s, arg, &n, &v, &e);
+    if (rc == RW_ENOMEM) {
+        error(pdb, "watch: %s", e.msg);
+        return 0;
+    }
+    if (rc != RW_OK) {
+        log_shows(pdb, "watch", e.msg);
+        return 0;
+    }
+    msg(pdb, "Watchpoint %d: %s = %s", n, arg, v);
+    free(v);
+    return 0;
+}
+
+/* unwatch [N ...]: deletes watchpoints (all without an argument). */
+static int cmd_unwatch(rw_pdb *pdb, const char *arg)
+{
+    int limit = rw_session_watch_limit(pdb->s);
+    if (!*arg) {
+        int any = 0;
+        for (int i = 1; i < limit; i++)
+            if (rw_session_watch_get(pdb->s, i)) {
+                rw_session_watch_delete(pdb->s, i);
+                any = 1;
+            }
+        if (any)
+            msg(pdb, "Deleted all watchpoints");
+        else
+            error(pdb, "No watchpoints to delete");
+        return 0;
+    }
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", arg);
+    char *w[MAX_WORDS];
+    size_t nw = split_words(buf, w, MAX_WORDS);
+    for (size_t i = 0; i < nw; i++) {
+        long long n;
+        if (rw_pdb_parse_int(w[i], &n) < 0) {
+            error(pdb, "Non-numeric watchpoint number %s", w[i]);
+            continue;
+        }
+        if (n < 1 || n >= limit) {
+            error(pdb, "Watchpoint number %lld out of range", n);
+            continue;
+        }
+        if (!rw_session_watch_get(pdb->s, (int)n)) {
+            error(pdb, "Watchpoint %lld already deleted", n);
+            continue;
+        }
+        rw_session_watch_delete(pdb->s, (int)n);
+        msg(pdb, "Deleted watchpoint %lld", n);
+    }
+    return 0;
+}
+
 static int cmd_args(rw_pdb *pdb, const char *arg)
 {
     (void)arg;
@@ -2410,8 +2502,10 @@ static const command commands[] = {
     {"undisplay", cmd_undisplay, NULL},
     {"unt", cmd_until, NULL},
     {"until", cmd_until, NULL},
+    {"unwatch", cmd_unwatch, NULL},
     {"up", cmd_up, NULL},
     {"w", cmd_where, NULL},
+    {"watch", cmd_watch, NULL},
     {"whatis", cmd_whatis, NULL},
     {"when", cmd_when, NULL},
     {"where", cmd_where, NULL},

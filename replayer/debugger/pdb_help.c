@@ -87,7 +87,9 @@ static const rw_pdb_help pdb_texts[] = {
     "c(ont(inue))\n"
     "        Continue execution, only stop when a breakpoint is encountered.\n"
     "        rewind: stops at the end of the recording if no breakpoint is hit;\n"
-    "        'rcontinue' goes back to the previous breakpoint hit.\n"
+    "        'rcontinue' goes back to the previous breakpoint hit.  With\n"
+    "        watchpoints (help watch) both also stop where a watched value\n"
+    "        changes.\n"
     "        The program's output shows as the replay passes it (not backwards)."},
     {"cl",
     "cl(ear) filename:lineno\n"
@@ -153,13 +155,17 @@ static const rw_pdb_help pdb_texts[] = {
     "c(ont(inue))\n"
     "        Continue execution, only stop when a breakpoint is encountered.\n"
     "        rewind: stops at the end of the recording if no breakpoint is hit;\n"
-    "        'rcontinue' goes back to the previous breakpoint hit.\n"
+    "        'rcontinue' goes back to the previous breakpoint hit.  With\n"
+    "        watchpoints (help watch) both also stop where a watched value\n"
+    "        changes.\n"
     "        The program's output shows as the replay passes it (not backwards)."},
     {"continue",
     "c(ont(inue))\n"
     "        Continue execution, only stop when a breakpoint is encountered.\n"
     "        rewind: stops at the end of the recording if no breakpoint is hit;\n"
-    "        'rcontinue' goes back to the previous breakpoint hit.\n"
+    "        'rcontinue' goes back to the previous breakpoint hit.  With\n"
+    "        watchpoints (help watch) both also stop where a watched value\n"
+    "        changes.\n"
     "        The program's output shows as the replay passes it (not backwards)."},
     {"d",
     "d(own) [count]\n"
@@ -456,7 +462,8 @@ static const rw_pdb_help rewind_texts[] = {
     "rc(ont(inue))\n"
     "        Go back to the previous breakpoint hit, or to the start of the\n"
     "        program when there is none.  Breakpoints are honoured as 'continue'\n"
-    "        honours them, but hit and ignore counts are left alone."},
+    "        honours them, but hit and ignore counts are left alone.  With\n"
+    "        watchpoints (help watch), also the last change of a watched value."},
     {"runtil",
     "runt(il) [lineno]\n"
     "        Without argument, go back to the previous line with a number smaller\n"
@@ -484,6 +491,26 @@ static const rw_pdb_help rewind_texts[] = {
     "        frozen modules or the standard library) with their position,\n"
     "        thread, type, message and place; 'goto POS' goes to one.  With\n"
     "        --all, list every one, the import machinery's included."},
+    {"watch",
+    "watch [EXPR]\n"
+    "        With an expression, set a watchpoint on it in the current frame\n"
+    "        (the one 'up' and 'down' select) and print its number and value.\n"
+    "        Without one, list the watchpoints with their values here.\n"
+    "        While the thread has watchpoints, 'continue' also stops at the\n"
+    "        first position where a watched value differs from its value\n"
+    "        here, and 'rcontinue' at the first position of the run of values\n"
+    "        that holds before here (the nearest change going back), unless a\n"
+    "        breakpoint stops them first; the stop prints the watchpoint, its\n"
+    "        old and its new value.  The value is the repr 'p' prints (an\n"
+    "        exception's line when it raises); where the frame is not on the\n"
+    "        stack it is <out of scope>, so leaving the frame is a change.\n"
+    "        The search probes positions (galloping, then bisecting): it finds\n"
+    "        a change between the two nearest probes that differ, the first\n"
+    "        one when the value only changes once (a counter); a change that\n"
+    "        is undone between two probes can be missed.  Needs values."},
+    {"unwatch",
+    "unwatch [N ...]\n"
+    "        Delete the watchpoints numbered N, or all of them."},
     {"events",
     "events [N]\n"
     "        Print the raw events of the log around the current position, N\n"

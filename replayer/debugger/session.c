@@ -113,6 +113,19 @@ struct rw_session {
         int kind;
     } *kept;
     size_t nkept, capkept;
+
+    /* Watchpoints by number (watches[0] unused, NULL once deleted; numbers 1 ..
+     * nwatches-1 were given), what changed at the last move's stop (changes owns
+     * its strings), and the probes of the last watch search. */
+    rw_watchpoint **watches;
+    int nwatches;
+    rw_watch_change *changes;
+    size_t nchanges;
+    uint64_t probes;
+    /* A continue that a watchpoint ends at watch_stop: its breakpoint search ends
+     * before fwd_end, and finding nothing it stops at watch_stop (NOPOS: not such a
+     * continue). */
+    uint64_t fwd_end, watch_stop;
 };
 
 /* ---- definitions: files, sources, codes ---------------------------------------- */
@@ -1088,6 +1101,8 @@ void rw_session_where(const rw_session *s, rw_stop *stop)
     stop->cond_failed = s->cond_err.code != RW_OK;
     stop->cond_breakpoint = s->cond_bp;
     stop->cond_why = s->cond_err.msg;
+    stop->changes = s->changes;
+    stop->nchanges = s->nchanges;
 }
 
 #ifndef NDEBUG
@@ -1266,9 +1281,22 @@ static rw_code report(rw_session *s, rw_stop *stop, rw_stop_reason reason, int m
     return RW_OK;
 }
 
+static void changes_free(rw_session *s)
+{
+    for (size_t i = 0; i < s->nchanges; i++) {
+        free((char *)s->changes[i].expr);
+        free((char *)s->changes[i].old_value);
+        free((char *)s->changes[i].new_value);
+    }
+    free(s->changes);
+    s->changes = NULL;
+    s->nchanges = 0;
+}
+
 /* Starts a move: forgets how the last one ended. */
 static void begin_move(rw_session *s)
 {
+    changes_free(s);
     s->hit = 0;
     s->deleted = 0;
     memset(&s->deleted_bp, 0, sizeof s->deleted_bp);
@@ -1384,6 +1412,8 @@ rw_code rw_session_new(const rw_reader *r, rw_session **out, rw_err *err)
     s->tb = rw_reader_timebase(r);
     s->values = &rw_values_log_only;
     s->nbps = 1;
+    s->nwatches = 1;
+    s->fwd_end = s->watch_stop = NOPOS;
     rw_code rc = rw_nav_new(r, &s->nav, err);
     if (rc != RW_OK) {
         free(s);
@@ -1446,6 +1476,13 @@ void rw_session_free(rw_session *s)
             free(s->bps[i]);
         }
     free(s->bps);
+    for (int i = 1; i < s->nwatches; i++)
+        if (s->watches[i]) {
+            free(s->watches[i]->expr);
+            free(s->watches[i]);
+        }
+    free(s->watches);
+    changes_free(s);
     free(s->pairs);
     free(s->untraced);
     free(s->evtext);
@@ -1665,7 +1702,18 @@ static int fwd_match(void *p, const rw_event *ev, const rw_stack *st)
 
 static uint64_t window_end(const rw_session *s)
 {
-    return s->thread == s->main_thread ? s->main_ret + 1 : rw_nav_nevents(s->nav);
+    uint64_t end = s->thread == s->main_thread ? s->main_ret + 1 : rw_nav_nevents(s->nav);
+    return s->fwd_end < end ? s->fwd_end : end;
+}
+
+/* Where a forward move whose search found nothing stops: the stop a watchpoint chose
+ * (rw_session_continue), else the end of the program. */
+static rw_code run_out(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    if (s->watch_stop == NOPOS)
+        return end_of_program(s, stop, err);
+    RW_TRY(load_pos(s, s->watch_stop, err));
+    return report(s, stop, reason_of_kind(s->ev.kind), 1);
 }
 
 /* Lines of code `code` (its recorded line table) compared with `line` (above: >=,
@@ -1849,7 +1897,7 @@ static rw_code run_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err
         filter_off(s);
     }
     if (rc == RW_ENOTFOUND)
-        return end_of_program(s, stop, err);
+        return run_out(s, stop, err);
     if (rc != RW_OK) {
         *err = e;
         return rc;
@@ -1940,19 +1988,29 @@ rw_code rw_session_return(rw_session *s, rw_stop *stop, rw_err *err)
     return run_forward(s, &c, stop, err);
 }
 
-rw_code rw_session_continue(rw_session *s, rw_stop *stop, rw_err *err)
+static int watched(const rw_session *s);
+static rw_code watch_continue(rw_session *s, rw_stop *stop, rw_err *err);
+
+static rw_code continue_plain(rw_session *s, rw_stop *stop, rw_err *err)
 {
     /* Without breakpoints bdb never stops (pdb even removes its trace function):
      * no need to read the rest of the log. */
     if (!any_enabled_bp(s)) {
         begin_move(s);
-        return end_of_program(s, stop, err);
+        return run_out(s, stop, err);
     }
     fwd_ctx c = {0};
     c.skind = S_BOT;
     c.stoplineno = -1;
     c.bps_only = 1;
     return run_forward(s, &c, stop, err);
+}
+
+rw_code rw_session_continue(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    if (!s->postmortem && watched(s))
+        return watch_continue(s, stop, err);
+    return continue_plain(s, stop, err);
 }
 
 rw_code rw_session_until(rw_session *s, long long lineno, rw_stop *stop, rw_err *err)
@@ -2201,9 +2259,11 @@ rw_code rw_session_rreturn(rw_session *s, rw_stop *stop, rw_err *err)
     return stop_at(s, f->call_pos, stop, err);
 }
 
-rw_code rw_session_rcontinue(rw_session *s, rw_stop *stop, rw_err *err)
+/* rcontinue's search: the previous breakpoint hit (its position and breakpoint), or
+ * RW_ENOTFOUND (err untouched), or an error. The position does not change. */
+static rw_code rcontinue_find(rw_session *s, uint64_t *where, const rw_breakpoint **hit,
+                              rw_err *err)
 {
-    begin_move(s);
     rev_ctx c = {0};
     c.mode = R_BREAK;
     c.defer = !s->values->why(s->values->ctx);
@@ -2251,10 +2311,21 @@ rw_code rw_session_rcontinue(rw_session *s, rw_stop *stop, rw_err *err)
     }
     free(c.cands);
     if (rc == RW_OK) {
-        /* Stopped at a hit (the backward search leaves hit counts alone). */
         assert(c.hit);
+        *where = found;
+        *hit = c.hit;
+    }
+    return rc;
+}
+
+/* Ends rcontinue after rcontinue_find gave rc. */
+static rw_code rcontinue_end(rw_session *s, rw_code rc, uint64_t found,
+                             const rw_breakpoint *hit, rw_stop *stop, rw_err *err)
+{
+    if (rc == RW_OK) {
+        /* Stopped at a hit (the backward search leaves hit counts alone). */
         RW_TRY(load_pos(s, found, err));
-        s->hit = c.hit->number;
+        s->hit = hit->number;
         return report(s, stop, RW_STOP_BREAKPOINT, 1);
     }
     if (rc != RW_ENOTFOUND)
@@ -2264,6 +2335,19 @@ rw_code rw_session_rcontinue(rw_session *s, rw_stop *stop, rw_err *err)
         return report(s, stop, RW_STOP_START, 0);
     RW_TRY(load_pos(s, s->start_pos, err));
     return report(s, stop, RW_STOP_START, 1);
+}
+
+static rw_code watch_rcontinue(rw_session *s, rw_stop *stop, rw_err *err);
+
+rw_code rw_session_rcontinue(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    if (watched(s))
+        return watch_rcontinue(s, stop, err);
+    begin_move(s);
+    uint64_t found = 0;
+    const rw_breakpoint *hit = NULL;
+    rw_code rc = rcontinue_find(s, &found, &hit, err);
+    return rcontinue_end(s, rc, found, hit, stop, err);
 }
 
 rw_code rw_session_runtil(rw_session *s, long long lineno, rw_stop *stop, rw_err *err)
@@ -2524,4 +2608,661 @@ int rw_session_frame_returned(rw_session *s, uint32_t frame)
 const char *rw_session_values_why(rw_session *s)
 {
     return s->values->why(s->values->ctx);
+}
+
+/* ---- watchpoints -------------------------------------------------------------------------- */
+
+/* A watch search probes values at positions: each probe goes to an event of the viewed
+ * thread (the provider's engine goes there: forwards it runs on, backwards it resumes
+ * its nearest checkpoint) and evaluates every watched expression of the thread there.
+ * Probes are kept for the search, by position. */
+typedef struct wprobe {
+    uint64_t pos;
+    char **vals;
+} wprobe;
+
+typedef struct wsearch {
+    rw_session *s;
+    uint32_t thread;
+    const rw_watchpoint **w;  /* the thread's watchpoints */
+    size_t nw;
+    wprobe *p;
+    size_t np, capp;
+    /* Where the watched frames come and go, which the log tells without a probe: each
+     * one's CALL, and the event after its RETURN (NOPOS when it never returns). */
+    uint64_t *bounds;
+    size_t nbounds;
+} wsearch;
+
+static int watched(const rw_session *s)
+{
+    for (int i = 1; i < s->nwatches; i++)
+        if (s->watches[i] && s->watches[i]->thread == s->thread)
+            return 1;
+    return 0;
+}
+
+static void wsearch_fini(wsearch *ws)
+{
+    for (size_t i = 0; i < ws->np; i++) {
+        for (size_t k = 0; k < ws->nw; k++)
+            free(ws->p[i].vals[k]);
+        free(ws->p[i].vals);
+    }
+    free(ws->p);
+    free(ws->w);
+    free(ws->bounds);
+    ws->s->probes = ws->np;
+}
+
+/* The search's watchpoints: those of the viewed thread (or watchpoint only, when > 0). */
+static rw_code wsearch_init(wsearch *ws, rw_session *s, int only, rw_err *err)
+{
+    memset(ws, 0, sizeof *ws);
+    ws->s = s;
+    ws->thread = s->thread;
+    ws->w = calloc((size_t)s->nwatches, sizeof *ws->w);
+    if (!ws->w)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    for (int i = 1; i < s->nwatches; i++) {
+        const rw_watchpoint *w = s->watches[i];
+        if (w && (only ? i == only : w->thread == s->thread))
+            ws->w[ws->nw++] = w;
+    }
+    return RW_OK;
+}
+
+/* ws->bounds of its watchpoints (once per search). */
+static rw_code wsearch_bounds(wsearch *ws, rw_err *err)
+{
+    ws->bounds = malloc(2 * (ws->nw ? ws->nw : 1) * sizeof *ws->bounds);
+    if (!ws->bounds)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    for (size_t k = 0; k < ws->nw; k++) {
+        uint64_t call = ws->w[k]->frame_call, ret;
+        if (call >= rw_nav_nevents(ws->s->nav))
+            continue; /* a frame whose CALL the log does not hold */
+        rw_err e;
+        rw_code rc = rw_nav_frame_return(ws->s->nav, call, ws->thread, call, &ret, &e);
+        if (rc != RW_OK && rc != RW_ENOTFOUND) {
+            *err = e;
+            return rc;
+        }
+        ws->bounds[ws->nbounds++] = call;
+        ws->bounds[ws->nbounds++] = rc == RW_OK ? ret + 1 : NOPOS;
+    }
+    return RW_OK;
+}
+
+/* A new copy of the first n bytes of t, "*** " before it when prefix; NULL when out of
+ * memory. */
+static char *value_text(const char *t, int prefix)
+{
+    size_t n = strlen(t);
+    while (n && t[n - 1] == '\n')
+        n--;
+    char *v = malloc(n + 5);
+    if (v)
+        snprintf(v, n + 5, "%s%.*s", prefix ? "*** " : "", (int)n, t);
+    return v;
+}
+
+/* The value of w at event q of its thread, whose stack is st: a new string in *out. */
+static rw_code watch_eval(rw_session *s, const rw_watchpoint *w, uint64_t q, const rw_stack *st,
+                          char **out, rw_err *err)
+{
+    /* Its frame's index among the Python frames from the main program's up, as
+     * rw_session_value counts them. */
+    uint32_t first = 0;
+    if (w->thread == s->main_thread)
+        for (uint32_t i = 0; i < st->depth; i++)
+            if (st->frames[i].call_pos == s->main_call && !st->frames[i].is_c) {
+                first = i;
+                break;
+            }
+    uint32_t n = 0, at = UINT32_MAX;
+    for (uint32_t i = first; i < st->depth; i++) {
+        if (st->frames[i].is_c)
+            continue;
+        if (st->frames[i].call_pos == w->frame_call && at == UINT32_MAX)
+            at = n;
+        n++;
+    }
+    if (at == UINT32_MAX) {
+        *out = strdup(RW_WATCH_OUT_OF_SCOPE);
+        return *out ? RW_OK : rw_err_set(err, RW_ENOMEM, "out of memory");
+    }
+    rw_values_at a;
+    memset(&a, 0, sizeof a);
+    a.pos = q;
+    a.thread = w->thread;
+    a.frame_call = w->frame_call;
+    a.frame_index = at + 1 == n ? RW_VALUES_NEWEST : at;
+    char *text = NULL;
+    int raised = 0;
+    RW_TRY(s->values->ask(s->values->ctx, &a, RW_VALUES_P, w->expr, &text, &raised, err));
+    *out = value_text(text ? text : "", raised);
+    free(text);
+    return *out ? RW_OK : rw_err_set(err, RW_ENOMEM, "out of memory");
+}
+
+/* The watched values at event q of the search's thread (borrowed from ws). */
+static rw_code probe(wsearch *ws, uint64_t q, char ***vals, rw_err *err)
+{
+    for (size_t i = 0; i < ws->np; i++)
+        if (ws->p[i].pos == q) {
+            *vals = ws->p[i].vals;
+            return RW_OK;
+        }
+    if (ws->np == ws->capp) {
+        size_t cap = ws->capp ? 2 * ws->capp : 32;
+        wprobe *p = realloc(ws->p, cap * sizeof *p);
+        if (!p)
+            return rw_err_set(err, RW_ENOMEM, "out of memory");
+        ws->p = p;
+        ws->capp = cap;
+    }
+    char **v = calloc(ws->nw ? ws->nw : 1, sizeof *v);
+    if (!v)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    rw_event ev;
+    rw_stack st = {0};
+    rw_code rc = rw_nav_at(ws->s->nav, q, &ev, &st, err);
+    assert(rc != RW_OK || ev.thread == ws->thread);
+    for (size_t k = 0; rc == RW_OK && k < ws->nw; k++)
+        rc = watch_eval(ws->s, ws->w[k], q, &st, &v[k], err);
+    free(st.frames);
+    if (rc != RW_OK) {
+        for (size_t k = 0; k < ws->nw; k++)
+            free(v[k]);
+        free(v);
+        return rc;
+    }
+    ws->p[ws->np++] = (wprobe){q, v};
+    *vals = v;
+    return RW_OK;
+}
+
+static int same_values(const wsearch *ws, char **a, char **b)
+{
+    for (size_t k = 0; k < ws->nw; k++)
+        if (strcmp(a[k], b[k]))
+            return 0;
+    return 1;
+}
+
+static int thread_ev_match(void *p, const rw_event *ev, const rw_stack *st)
+{
+    (void)st;
+    return ev->thread == *(const uint32_t *)p;
+}
+
+/* The first event of the thread with from <= pos < end (py: a Python event) in *q;
+ * *found = 0 when there is none. */
+static rw_code thread_event(wsearch *ws, int py, uint64_t from, uint64_t end, uint64_t *q,
+                            int *found, rw_err *err)
+{
+    *found = 0;
+    if (from >= end)
+        return RW_OK;
+    rw_err e;
+    uint32_t t = ws->thread;
+    rw_code rc = rw_nav_next(ws->s->nav, from ? from - 1 : UINT64_MAX, end, RW_NAV_EVENTS,
+                             py ? thread_py_match : thread_ev_match, &t, q, &e);
+    if (rc == RW_ENOTFOUND)
+        return RW_OK;
+    if (rc != RW_OK) {
+        *err = e;
+        return rc;
+    }
+    *found = 1;
+    return RW_OK;
+}
+
+/* Bisects between events lo and hi of the thread (lo < hi), one of which has the
+ * values ref (lo forwards, hi backwards) and the other not, until they are adjacent
+ * events of the thread with that property. */
+static rw_code bisect(wsearch *ws, int forward, char **ref, uint64_t *lo, uint64_t *hi,
+                      rw_err *err)
+{
+    uint64_t top = *hi; /* no event of the thread in [top, hi) */
+    while (top > *lo + 1) {
+        uint64_t mid = *lo + (top - *lo) / 2, q;
+        int found;
+        char **v;
+        RW_TRY(thread_event(ws, 0, mid, *hi, &q, &found, err));
+        if (!found) {
+            top = mid;
+            continue;
+        }
+        RW_TRY(probe(ws, q, &v, err));
+        if (same_values(ws, v, ref) == forward)
+            *lo = q;
+        else
+            *hi = top = q;
+    }
+    return RW_OK;
+}
+
+/* Forwards from event cur (whose values are ref) to event last (included): the first
+ * Python event of the thread at or after the nearest change the probes find, where the
+ * values differ from ref, in *stop (*found = 0 when none up to last). */
+static rw_code watch_fwd(wsearch *ws, uint64_t cur, uint64_t last, char **ref, uint64_t *stop,
+                         int *found, rw_err *err)
+{
+    uint64_t lo = cur;
+    *found = 0;
+    /* A watched frame that comes or goes changes its value (to or from <out of
+     * scope>): the first such place after cur ends the search, probes or not. */
+    uint64_t b = NOPOS, glast = last;
+    for (size_t k = 0; k < ws->nbounds; k++)
+        if (ws->bounds[k] > cur && ws->bounds[k] <= last && ws->bounds[k] < b)
+            b = ws->bounds[k];
+    if (b != NOPOS) {
+        uint64_t q;
+        int f;
+        char **v;
+        RW_TRY(thread_event(ws, 0, b, last + 1, &q, &f, err));
+        if (f) {
+            RW_TRY(probe(ws, q, &v, err));
+            if (!same_values(ws, v, ref))
+                glast = q; /* the gallop goes no further */
+        }
+    }
+    for (;;) {
+        /* Gallop: cur + 1, + 2, + 4, ... until a probe differs. */
+        uint64_t base = lo, step = 1, hi = NOPOS, lim = glast > lo ? glast : last;
+        while (hi == NOPOS) {
+            if (lim <= lo)
+                return RW_OK;
+            uint64_t p = lim - base > step ? base + step : lim, q;
+            if (p <= lo)
+                p = lo + 1;
+            int f;
+            char **v;
+            RW_TRY(thread_event(ws, 0, p, lim + 1, &q, &f, err));
+            if (!f) {
+                lim = p - 1; /* nothing of the thread in [p, lim] */
+                continue;
+            }
+            RW_TRY(probe(ws, q, &v, err));
+            if (!same_values(ws, v, ref))
+                hi = q;
+            else
+                lo = q;
+            step *= 2;
+        }
+        RW_TRY(bisect(ws, 1, ref, &lo, &hi, err));
+        uint64_t sp;
+        int f;
+        char **v;
+        RW_TRY(thread_event(ws, 1, hi, last + 1, &sp, &f, err));
+        if (!f)
+            return RW_OK;
+        RW_TRY(probe(ws, sp, &v, err));
+        if (same_values(ws, v, ref)) {
+            lo = sp; /* changed back before the next Python event: search on from it */
+            continue;
+        }
+        *stop = sp;
+        *found = 1;
+        return RW_OK;
+    }
+}
+
+/* Backwards from before `from` down to event `first` (included): the first Python
+ * event of the run of values that holds at the thread's last Python event before from,
+ * in *stop, and the adjacent event before the change in *before (*found = 0 when the
+ * run goes back to first). */
+static rw_code watch_back(wsearch *ws, uint64_t from, uint64_t first, uint64_t *stop,
+                          uint64_t *before, int *found, rw_err *err)
+{
+    *found = 0;
+    uint64_t p;
+    if (first >= from)
+        return RW_OK;
+    rw_err e;
+    uint32_t t = ws->thread;
+    rw_code rc = rw_nav_prev(ws->s->nav, from, first, thread_py_match, &t, &p, &e);
+    if (rc == RW_ENOTFOUND)
+        return RW_OK;
+    if (rc != RW_OK) {
+        *err = e;
+        return rc;
+    }
+    char **ref, **v;
+    RW_TRY(probe(ws, p, &ref, err));
+    /* A watched frame that came or went before p changed its value there, probes or
+     * not: the last such place searches no further back. */
+    uint64_t b = first, hi = p, lo = NOPOS, step = 1;
+    int at_bound = 0;
+    for (size_t k = 0; k < ws->nbounds; k++)
+        if (ws->bounds[k] > b && ws->bounds[k] <= p)
+            b = ws->bounds[k];
+    if (b > first) {
+        uint64_t q;
+        int f;
+        RW_TRY(thread_event(ws, 0, b, p + 1, &q, &f, err));
+        assert(f); /* p itself at least */
+        RW_TRY(probe(ws, q, &v, err));
+        first = q;
+        at_bound = same_values(ws, v, ref);
+    }
+    /* Gallop: p - 1, - 2, - 4, ... down to first, until a probe differs. */
+    while (lo == NOPOS) {
+        uint64_t at = p - first > step ? p - step : first, q;
+        int f;
+        RW_TRY(thread_event(ws, 0, at, hi, &q, &f, err));
+        if (f) {
+            RW_TRY(probe(ws, q, &v, err));
+            if (same_values(ws, v, ref))
+                hi = q;
+            else
+                lo = q;
+        }
+        if (lo == NOPOS && at == first) {
+            if (!at_bound)
+                return RW_OK;
+            /* The run began where the frame came or went: at first, after the
+             * thread's event before it. */
+            uint32_t th = ws->thread;
+            rw_err e2;
+            rw_code r2 = rw_nav_prev(ws->s->nav, first, 0, thread_ev_match, &th, &lo, &e2);
+            if (r2 == RW_ENOTFOUND)
+                return RW_OK;
+            if (r2 != RW_OK) {
+                *err = e2;
+                return r2;
+            }
+            hi = first;
+        }
+        step *= 2;
+    }
+    for (;;) {
+        RW_TRY(bisect(ws, 0, ref, &lo, &hi, err));
+        uint64_t sp;
+        int f;
+        RW_TRY(thread_event(ws, 1, hi, p + 1, &sp, &f, err));
+        assert(f); /* p itself */
+        RW_TRY(probe(ws, sp, &v, err));
+        if (!same_values(ws, v, ref)) {
+            lo = sp; /* changed again before the next Python event: bisect after it */
+            hi = p;
+            continue;
+        }
+        *stop = sp;
+        *before = lo;
+        *found = 1;
+        return RW_OK;
+    }
+}
+
+/* The changes between the values old and new (both of ws), for rw_stop.changes. */
+static rw_code changes_of(wsearch *ws, char **old, char **new, rw_watch_change **out,
+                          size_t *n, rw_err *err)
+{
+    *out = calloc(ws->nw ? ws->nw : 1, sizeof **out);
+    *n = 0;
+    if (!*out)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    for (size_t k = 0; k < ws->nw; k++) {
+        if (!strcmp(old[k], new[k]))
+            continue;
+        rw_watch_change *c = &(*out)[(*n)++];
+        c->number = ws->w[k]->number;
+        c->expr = strdup(ws->w[k]->expr);
+        c->old_value = strdup(old[k]);
+        c->new_value = strdup(new[k]);
+        if (!c->expr || !c->old_value || !c->new_value) {
+            for (size_t i = 0; i < *n; i++) {
+                free((char *)(*out)[i].expr);
+                free((char *)(*out)[i].old_value);
+                free((char *)(*out)[i].new_value);
+            }
+            free(*out);
+            *out = NULL;
+            return rw_err_set(err, RW_ENOMEM, "out of memory");
+        }
+    }
+    return RW_OK;
+}
+
+/* Puts the changes found at the stop just made. */
+static void install_changes(rw_session *s, rw_watch_change *c, size_t n, rw_stop *stop)
+{
+    changes_free(s);
+    s->changes = c;
+    s->nchanges = n;
+    rw_session_where(s, stop);
+}
+
+/* The breakpoint stop a plain continue would make (its position in *b, NOPOS when none
+ * before the window's end), without making it: hit and ignore counts as they were. */
+static rw_code next_break(rw_session *s, uint64_t *b, rw_err *err)
+{
+    *b = NOPOS;
+    if (!any_enabled_bp(s))
+        return RW_OK;
+    long long *saved = malloc(2 * (size_t)s->nbps * sizeof *saved);
+    if (!saved)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    for (int i = 1; i < s->nbps; i++)
+        if (s->bps[i]) {
+            saved[2 * i] = s->bps[i]->hits;
+            saved[2 * i + 1] = s->bps[i]->ignore;
+        }
+    fwd_ctx c = {0};
+    c.s = s;
+    c.skind = S_BOT;
+    c.stoplineno = -1;
+    c.bps_only = 1;
+    c.start = s->pos;
+    c.prev_kind = s->ev.kind;
+    c.prev_code = s->ev.code;
+    rw_err e;
+    filter_on(s);
+    rw_code rc = rw_nav_next(s->nav, s->pos, window_end(s), RW_NAV_EVENTS, fwd_match, &c, b, &e);
+    filter_off(s);
+    for (int i = 1; i < s->nbps; i++)
+        if (s->bps[i]) {
+            s->bps[i]->hits = saved[2 * i];
+            s->bps[i]->ignore = saved[2 * i + 1];
+        }
+    free(saved);
+    if (rc == RW_ENOTFOUND) {
+        *b = NOPOS;
+        return RW_OK;
+    }
+    if (rc != RW_OK)
+        *err = e;
+    return rc;
+}
+
+static rw_code watch_continue(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    begin_move(s);
+    uint64_t end = window_end(s);
+    if (s->pos + 1 >= end)
+        return continue_plain(s, stop, err);
+    uint64_t b, sp = NOPOS;
+    RW_TRY(next_break(s, &b, err));
+    memset(&s->cond_err, 0, sizeof s->cond_err);
+    s->cond_bp = 0;
+    wsearch ws;
+    RW_TRY(wsearch_init(&ws, s, 0, err));
+    char **ref, **now;
+    int found = 0;
+    rw_watch_change *ch = NULL;
+    size_t nch = 0;
+    rw_code rc = wsearch_bounds(&ws, err);
+    if (rc == RW_OK)
+        rc = probe(&ws, s->pos, &ref, err);
+    if (rc == RW_OK)
+        rc = watch_fwd(&ws, s->pos, b != NOPOS ? b : end - 1, ref, &sp, &found, err);
+    if (rc == RW_OK && found)
+        rc = probe(&ws, sp, &now, err);
+    if (rc == RW_OK && found)
+        rc = changes_of(&ws, ref, now, &ch, &nch, err);
+    wsearch_fini(&ws);
+    RW_TRY(rc);
+    if (found && sp != b) {
+        /* The watch stops first: the breakpoint search up to it counts the hits
+         * before it, then stops there. */
+        s->fwd_end = sp + 1;
+        s->watch_stop = sp;
+    }
+    rc = continue_plain(s, stop, err);
+    s->fwd_end = s->watch_stop = NOPOS;
+    if (rc == RW_OK && found && s->pos == sp && !s->postmortem) {
+        install_changes(s, ch, nch, stop);
+        return RW_OK;
+    }
+    for (size_t i = 0; i < nch; i++) {
+        free((char *)ch[i].expr);
+        free((char *)ch[i].old_value);
+        free((char *)ch[i].new_value);
+    }
+    free(ch);
+    return rc;
+}
+
+static rw_code watch_rcontinue(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    begin_move(s);
+    uint64_t found = 0, sp = 0, before = 0;
+    const rw_breakpoint *hit = NULL;
+    rw_code rc = rcontinue_find(s, &found, &hit, err);
+    if (rc != RW_OK && rc != RW_ENOTFOUND)
+        return rc;
+    wsearch ws;
+    RW_TRY(wsearch_init(&ws, s, 0, err));
+    int wf = 0;
+    rw_watch_change *ch = NULL;
+    size_t nch = 0;
+    rw_code wrc = wsearch_bounds(&ws, err);
+    if (wrc == RW_OK)
+        wrc = watch_back(&ws, rev_from(s), rc == RW_OK ? found : window_begin(s), &sp,
+                             &before, &wf, err);
+    if (wrc == RW_OK && wf && (rc != RW_OK || sp > found)) {
+        char **old, **now;
+        wrc = probe(&ws, before, &old, err);
+        if (wrc == RW_OK)
+            wrc = probe(&ws, sp, &now, err);
+        if (wrc == RW_OK)
+            wrc = changes_of(&ws, old, now, &ch, &nch, err);
+    } else {
+        wf = 0;
+    }
+    wsearch_fini(&ws);
+    RW_TRY(wrc);
+    if (!wf)
+        return rcontinue_end(s, rc, found, hit, stop, err);
+    rc = load_pos(s, sp, err);
+    if (rc == RW_OK)
+        rc = report(s, stop, reason_of_kind(s->ev.kind), 1);
+    if (rc == RW_OK) {
+        install_changes(s, ch, nch, stop);
+        return RW_OK;
+    }
+    for (size_t i = 0; i < nch; i++) {
+        free((char *)ch[i].expr);
+        free((char *)ch[i].old_value);
+        free((char *)ch[i].new_value);
+    }
+    free(ch);
+    return rc;
+}
+
+rw_code rw_session_watch_add(rw_session *s, const char *expr, int *number, char **value,
+                             rw_err *err)
+{
+    if (s->postmortem)
+        return rw_err_set(err, RW_EINVAL, "values are not kept past the uncaught exception: "
+                          "'exceptions' lists where it was raised, 'goto N' goes there");
+    if (!s->nframes)
+        return rw_err_set(err, RW_EINVAL, "no Python frame here to watch in");
+    if (s->selected > s->current)
+        return rw_err_set(err, RW_EINVAL, "this frame of the traceback has returned: select "
+                          "a frame of the stack (up, down) to watch in");
+    const char *why = s->values->why(s->values->ctx);
+    if (why)
+        return rw_err_set(err, RW_EINVAL, "%s", why);
+    if (s->nwatches == INT32_MAX)
+        return rw_err_set(err, RW_ENOMEM, "too many watchpoints");
+    rw_watchpoint **v = realloc(s->watches, ((size_t)s->nwatches + 1) * sizeof *v);
+    if (!v)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    s->watches = v;
+    s->watches[0] = NULL;
+    rw_watchpoint *w = calloc(1, sizeof *w);
+    if (!w || !(w->expr = strdup(expr))) {
+        free(w);
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    }
+    const rw_session_frame *f = &s->frames[s->selected];
+    w->number = s->nwatches;
+    w->thread = s->thread;
+    w->frame_call = f->call_pos;
+    w->code_id = f->code_id;
+    /* Its value here, as the searches will see it. */
+    s->watches[s->nwatches] = w;
+    wsearch ws;
+    char **vals;
+    rw_code rc = wsearch_init(&ws, s, s->nwatches + 1, err);
+    if (rc == RW_OK) {
+        ws.w[ws.nw++] = w;
+        rc = probe(&ws, s->pos, &vals, err);
+        if (rc == RW_OK && !(*value = strdup(vals[0])))
+            rc = rw_err_set(err, RW_ENOMEM, "out of memory");
+        wsearch_fini(&ws);
+    }
+    if (rc != RW_OK) {
+        s->watches[s->nwatches] = NULL;
+        free(w->expr);
+        free(w);
+        return rc;
+    }
+    *number = s->nwatches++;
+    return RW_OK;
+}
+
+int rw_session_watch_limit(const rw_session *s)
+{
+    return s->nwatches;
+}
+
+const rw_watchpoint *rw_session_watch_get(const rw_session *s, int n)
+{
+    return n > 0 && n < s->nwatches ? s->watches[n] : NULL;
+}
+
+void rw_session_watch_delete(rw_session *s, int n)
+{
+    assert(rw_session_watch_get(s, n));
+    free(s->watches[n]->expr);
+    free(s->watches[n]);
+    s->watches[n] = NULL;
+}
+
+rw_code rw_session_watch_value(rw_session *s, int n, char **value, rw_err *err)
+{
+    const rw_watchpoint *w = rw_session_watch_get(s, n);
+    assert(w);
+    if (s->postmortem)
+        return rw_err_set(err, RW_EINVAL, "values are not kept past the uncaught exception");
+    if (w->thread != s->thread)
+        return rw_err_set(err, RW_EINVAL, "watched in thread %u", w->thread);
+    wsearch ws;
+    char **vals;
+    RW_TRY(wsearch_init(&ws, s, n, err));
+    rw_code rc = probe(&ws, s->pos, &vals, err);
+    if (rc == RW_OK && !(*value = strdup(vals[0])))
+        rc = rw_err_set(err, RW_ENOMEM, "out of memory");
+    wsearch_fini(&ws);
+    return rc;
+}
+
+uint64_t rw_session_watch_probes(const rw_session *s)
+{
+    return s->probes;
 }

@@ -120,7 +120,34 @@ typedef struct rw_stop {
                             * (the search stopped there): cond_why says why */
     int cond_breakpoint;
     const char *cond_why;
+    /* The watchpoints (rw_session_watch_add) whose value changed at a stop a continue
+     * or rcontinue made for them (0 for every other move): changes[0 .. nchanges). */
+    const struct rw_watch_change *changes;
+    size_t nchanges;
 } rw_stop;
+
+/* A watchpoint: an expression watched in one frame (named by the position of its
+ * CALL) of one thread. Numbers start at 1 and are never reused. */
+typedef struct rw_watchpoint {
+    int number;
+    char *expr;
+    uint32_t thread;
+    uint64_t frame_call;   /* the CALL of its frame */
+    uint32_t code_id;      /* the frame's code (its name, for listings) */
+} rw_watchpoint;
+
+/* A watched value that changed: its value before the change and at the stop (a repr,
+ * "*** " and the exception line when the expression raised, or RW_WATCH_OUT_OF_SCOPE).
+ * Strings borrowed from the session until its next move. */
+typedef struct rw_watch_change {
+    int number;
+    const char *expr;
+    const char *old_value;
+    const char *new_value;
+} rw_watch_change;
+
+/* The value of a watchpoint where its frame is not on the thread's stack. */
+#define RW_WATCH_OUT_OF_SCOPE "<out of scope>"
 
 /* ---- life cycle ---- */
 
@@ -208,6 +235,39 @@ void rw_session_break_enable(rw_session *s, int n, int on);
 void rw_session_break_ignore(rw_session *s, int n, long long count);
 /* cond NULL makes it unconditional. RW_ENOMEM (the condition is then unchanged). */
 rw_code rw_session_break_condition(rw_session *s, int n, const char *cond, rw_err *err);
+
+/* ---- watchpoints ---- */
+
+/* Adds watchpoint number rw_session_watch_limit(s) on expr (copied) in the selected
+ * frame, and returns its number and its value here (a new string, caller frees; as
+ * rw_watch_change's). Errors: RW_EINVAL when there is no frame to watch in (postmortem,
+ * no Python frame, a traceback's returned frame), the provider's error with its
+ * one-line reason when values cannot be had (nothing is added then), RW_ENOMEM.
+ *
+ * While the viewed thread has watchpoints, continue and rcontinue also stop where a
+ * watched value changes: continue at the first position after the current one where
+ * one of them differs from its value here, rcontinue at the first position of the
+ * run of values that holds just before the current one (the nearest change going
+ * back), each unless a breakpoint stops it first. The search probes the values at
+ * positions of any event of the thread (galloping away from the current position,
+ * then bisecting), so it finds a change between the two nearest probes that differ
+ * (docs/replay.md, "Watchpoints"); the stop is the first Python event of the thread
+ * at or after the change, and rw_stop.changes says what changed. A provider error
+ * during the search ends the move with that error (the position is unchanged). */
+rw_code rw_session_watch_add(rw_session *s, const char *expr, int *number, char **value,
+                             rw_err *err);
+/* Numbers 1 .. limit - 1 were given. */
+int rw_session_watch_limit(const rw_session *s);
+/* Watchpoint n; NULL when out of range or deleted. */
+const rw_watchpoint *rw_session_watch_get(const rw_session *s, int n);
+/* Deletes watchpoint n (an existing one: asserted). */
+void rw_session_watch_delete(rw_session *s, int n);
+/* The value of watchpoint n at the current position (a new string, caller frees), or
+ * the provider's error. */
+rw_code rw_session_watch_value(rw_session *s, int n, char **value, rw_err *err);
+/* Probes (a position and an evaluation of every watched expression there) the last
+ * watch search made. */
+uint64_t rw_session_watch_probes(const rw_session *s);
 
 /* ---- what the trace knows ---- */
 

@@ -792,6 +792,219 @@ START_TEST(test_conditions)
 }
 END_TEST
 
+/* ---- watchpoints --------------------------------------------------------------------- */
+
+/* A provider for watch searches over write_loop's program: "k3" is the iteration
+ * divided by 3 (-1 before the loop), "k" the iteration, "pos" the position asked at;
+ * anything else raises. */
+static rw_code watch_ask(void *ctx, const rw_values_at *at, rw_values_op op, const char *text,
+                         char **out, int *raised, rw_err *err)
+{
+    (void)ctx, (void)err;
+    ck_assert_int_eq(op, RW_VALUES_P);
+    if (nasked < 256)
+        asked[nasked++] = at->pos;
+    char buf[64];
+    long long k = iteration(at->pos);
+    *raised = 0;
+    if (!strcmp(text, "k3"))
+        snprintf(buf, sizeof buf, "%lld", k < 0 ? -1 : k / 3);
+    else if (!strcmp(text, "pos"))
+        snprintf(buf, sizeof buf, "%llu", (unsigned long long)at->pos);
+    else if (!strcmp(text, "k"))
+        snprintf(buf, sizeof buf, "%lld", k);
+    else {
+        *raised = 1;
+        snprintf(buf, sizeof buf, "NameError: name 'q' is not defined\n");
+    }
+    *out = strdup(buf);
+    return RW_OK;
+}
+
+static const rw_values watch_fake = {NULL, watch_ask, fake_why};
+
+static long long k3_at(uint64_t pos)
+{
+    long long k = iteration(pos);
+    return k < 0 ? -1 : k / 3;
+}
+
+static void ck_change(const rw_stop *st, const char *old, const char *new)
+{
+    ck_assert_uint_eq(st->nchanges, 1);
+    ck_assert_int_eq(st->changes[0].number, 1);
+    ck_assert_str_eq(st->changes[0].old_value, old);
+    ck_assert_str_eq(st->changes[0].new_value, new);
+}
+
+/* continue and rcontinue with a watchpoint stop where brute force says, from every
+ * position, in O(log distance) probes; a watched frame's scope; breakpoints first. */
+START_TEST(test_watch)
+{
+    fixture f;
+    open_fixture(&f, write_loop);
+    int n;
+    char *v = NULL;
+    rw_err err;
+    /* without values nothing is set */
+    ck_assert_int_eq(rw_session_watch_add(f.s, "k3", &n, &v, &err), RW_EINVAL);
+    ck_assert_str_eq(err.msg, RW_VALUES_NEED_REEXEC);
+    ck_assert_int_eq(rw_session_watch_limit(f.s), 1);
+    rw_session_set_values(f.s, &watch_fake);
+    ck_assert_uint_eq(f.st.pos, 1);
+    ck_assert_int_eq(rw_session_watch_add(f.s, "k3", &n, &v, &err), RW_OK);
+    ck_assert_int_eq(n, 1);
+    ck_assert_str_eq(v, "-1");
+    free(v);
+    char want_old[32], want_new[32];
+    for (uint64_t p = 1; p <= LOOP_END; p++) {
+        /* forwards: the first position after p whose value differs */
+        uint64_t q = p + 1;
+        while (q <= LOOP_END && k3_at(q) == k3_at(p))
+            q++;
+        go_to(&f, p);
+        nasked = 0;
+        const rw_stop *st = go(&f, rw_session_continue);
+        if (q > LOOP_END) {
+            ck_assert_int_eq(st->reason, RW_STOP_END);
+            ck_assert_uint_eq(st->nchanges, 0);
+        } else {
+            ck_assert_uint_eq(st->pos, q);
+            snprintf(want_old, sizeof want_old, "%lld", k3_at(p));
+            snprintf(want_new, sizeof want_new, "%lld", k3_at(q));
+            ck_change(st, want_old, want_new);
+            /* probes: galloping and bisecting over q - p events */
+            uint64_t d = q - p, lg = 0;
+            while ((1ull << lg) < d)
+                lg++;
+            ck_assert_uint_le(rw_session_watch_probes(f.s), 2 * lg + 4);
+            ck_assert_uint_eq(nasked, rw_session_watch_probes(f.s));
+        }
+        /* backwards: the first position of the run that holds at p - 1 */
+        go_to(&f, p);
+        st = go(&f, rw_session_rcontinue);
+        if (p == 1) {
+            ck_assert_int_eq(st->reason, RW_STOP_START);
+            ck_assert_int_eq(st->moved, 0);
+            continue;
+        }
+        uint64_t j = p - 1;
+        while (j > 1 && k3_at(j - 1) == k3_at(p - 1))
+            j--;
+        if (j == 1) {
+            ck_stop(st, 1, RW_STOP_START);
+            ck_assert_uint_eq(st->nchanges, 0);
+        } else {
+            ck_stop(st, j, RW_STOP_LINE);
+            snprintf(want_old, sizeof want_old, "%lld", k3_at(j - 1));
+            snprintf(want_new, sizeof want_new, "%lld", k3_at(j));
+            ck_change(st, want_old, want_new);
+        }
+    }
+    /* a breakpoint before the change stops first, both ways */
+    int b;
+    ck_assert(rw_session_break_add(f.s, 1, 3, NULL, NULL, 0, &b, &err) == RW_OK);
+    go_to(&f, 20);
+    ck_stop(go(&f, rw_session_continue), 24, RW_STOP_BREAKPOINT);
+    ck_assert_uint_eq(f.st.nchanges, 0);
+    ck_assert_int_eq(rw_session_break_get(f.s, b)->hits, 1);
+    go_to(&f, 37);
+    ck_stop(go(&f, rw_session_rcontinue), 36, RW_STOP_BREAKPOINT);
+    go_to(&f, 40); /* the change at 38 comes before the hit at 36 going back */
+    ck_stop(go(&f, rw_session_rcontinue), 38, RW_STOP_LINE);
+    ck_change(&f.st, "1", "2");
+    /* ... and not after it: from 19 the change at 20 comes before the hit at 24 */
+    go_to(&f, 19);
+    ck_stop(go(&f, rw_session_continue), 20, RW_STOP_LINE);
+    ck_change(&f.st, "0", "1");
+    ck_assert_int_eq(rw_session_break_get(f.s, b)->hits, 1);
+    /* the hits passed before a watch stop are counted (24, 30 and 36 ignored), the
+     * ones after it are not */
+    rw_session_break_ignore(f.s, b, 3);
+    ck_stop(go(&f, rw_session_continue), 38, RW_STOP_LINE);
+    ck_change(&f.st, "1", "2");
+    ck_assert_int_eq(rw_session_break_get(f.s, b)->hits, 4);
+    ck_assert_int_eq(rw_session_break_get(f.s, b)->ignore, 0);
+    rw_session_break_delete(f.s, b);
+    rw_session_watch_delete(f.s, 1);
+    ck_assert_ptr_null(rw_session_watch_get(f.s, 1));
+    ck_assert_int_eq(go(&f, rw_session_continue)->reason, RW_STOP_END);
+    /* a watch in f's frame of iteration 2 (its CALL at 16, its RETURN at 19) */
+    go_to(&f, 16);
+    ck_assert_int_eq(rw_session_watch_add(f.s, "k", &n, &v, &err), RW_OK);
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(v, "2");
+    free(v);
+    go_to(&f, 2);
+    ck_stop(go(&f, rw_session_continue), 16, RW_STOP_CALL);
+    ck_assert_uint_eq(f.st.nchanges, 1);
+    ck_assert_str_eq(f.st.changes[0].old_value, RW_WATCH_OUT_OF_SCOPE);
+    ck_assert_str_eq(f.st.changes[0].new_value, "2");
+    ck_stop(go(&f, rw_session_continue), 20, RW_STOP_LINE);
+    ck_assert_str_eq(f.st.changes[0].old_value, "2");
+    ck_assert_str_eq(f.st.changes[0].new_value, RW_WATCH_OUT_OF_SCOPE);
+    ck_assert_int_eq(go(&f, rw_session_continue)->reason, RW_STOP_END);
+    go_to(&f, 30);
+    ck_stop(go(&f, rw_session_rcontinue), 20, RW_STOP_LINE);
+    ck_stop(go(&f, rw_session_rcontinue), 16, RW_STOP_CALL);
+    ck_assert_str_eq(f.st.changes[0].old_value, RW_WATCH_OUT_OF_SCOPE);
+    ck_assert_int_eq(go(&f, rw_session_rcontinue)->reason, RW_STOP_START);
+    /* an expression that raises has its exception line as its value */
+    rw_session_watch_delete(f.s, 2);
+    go_to(&f, 16);
+    ck_assert_int_eq(rw_session_watch_add(f.s, "q", &n, &v, &err), RW_OK);
+    ck_assert_str_eq(v, "*** NameError: name 'q' is not defined");
+    free(v);
+    go_to(&f, 17);
+    ck_stop(go(&f, rw_session_continue), 20, RW_STOP_LINE);
+    ck_assert_str_eq(f.st.changes[0].new_value, RW_WATCH_OUT_OF_SCOPE);
+    close_fixture(&f);
+}
+END_TEST
+
+/* A watch in the worker probes the worker's events only; the main thread's moves do
+ * not see it. */
+START_TEST(test_watch_threads)
+{
+    fixture f;
+    open_fixture(&f, write_threads);
+    rw_session_set_values(f.s, &watch_fake);
+    rw_err err;
+    int n;
+    char *v = NULL;
+    go_to(&f, 3);
+    ck_assert_uint_eq(f.st.thread, 2);
+    ck_assert(rw_session_watch_add(f.s, "pos", &n, &v, &err) == RW_OK);
+    ck_assert_str_eq(v, "3");
+    free(v);
+    nasked = 0;
+    ck_stop(go(&f, rw_session_continue), 5, RW_STOP_LINE);
+    ck_assert_uint_eq(f.st.thread, 2);
+    ck_change(&f.st, "3", "5");
+    ck_assert_uint_gt(nasked, 0);
+    for (size_t i = 0; i < nasked; i++)
+        ck_assert(asked[i] == 3 || asked[i] == 5 || asked[i] == 6);
+    ck_stop(go(&f, rw_session_continue), 6, RW_STOP_RETURN);
+    ck_change(&f.st, "5", "6");
+    ck_assert_int_eq(go(&f, rw_session_continue)->reason, RW_STOP_THREAD_END);
+    go_to(&f, 5);
+    nasked = 0;
+    ck_stop(go(&f, rw_session_rcontinue), 3, RW_STOP_LINE);
+    ck_change(&f.st, "2", "3");
+    for (size_t i = 0; i < nasked; i++)
+        ck_assert(asked[i] == 2 || asked[i] == 3);
+    /* the main thread's continue does not stop for the worker's watch */
+    ck_assert(rw_session_goto_thread(f.s, 1, &f.st, &err) == RW_OK);
+    ck_stop(&f.st, 1, RW_STOP_LINE);
+    nasked = 0;
+    const rw_stop *st = go(&f, rw_session_continue);
+    ck_assert_int_eq(st->reason, RW_STOP_END);
+    ck_assert_uint_eq(st->nchanges, 0);
+    ck_assert_uint_eq(nasked, 0);
+    close_fixture(&f);
+}
+END_TEST
+
 /* ---- the uncaught exception ------------------------------------------------------------ */
 
 START_TEST(test_uncaught_exception)
@@ -906,9 +1119,9 @@ int main(void)
                                  test_next_rnext_rreturn, test_breakpoints, test_goto_and_lookups,
                                  test_vocabulary, test_fast_matches_plain, test_values_seam,
                                  test_values_kept_stops,
-                                 test_conditions};
+                                 test_conditions, test_watch};
     const TTest *exception_tests[] = {test_uncaught_exception, test_no_uncaught_exception};
-    const TTest *threads_tests[] = {test_threads};
+    const TTest *threads_tests[] = {test_threads, test_watch_threads};
     Suite *s = suite_create("session");
     rw_test_add_case(s, "loop", 0, loop_tests, RW_TEST_N(loop_tests));
     rw_test_add_case(s, "exception", 0, exception_tests, RW_TEST_N(exception_tests));
