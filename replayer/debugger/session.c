@@ -1281,14 +1281,20 @@ static rw_code report(rw_session *s, rw_stop *stop, rw_stop_reason reason, int m
     return RW_OK;
 }
 
+/* Frees n changes and their texts. */
+static void changes_release(rw_watch_change *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)c[i].expr);
+        free((char *)c[i].old_value);
+        free((char *)c[i].new_value);
+    }
+    free(c);
+}
+
 static void changes_free(rw_session *s)
 {
-    for (size_t i = 0; i < s->nchanges; i++) {
-        free((char *)s->changes[i].expr);
-        free((char *)s->changes[i].old_value);
-        free((char *)s->changes[i].new_value);
-    }
-    free(s->changes);
+    changes_release(s->changes, s->nchanges);
     s->changes = NULL;
     s->nchanges = 0;
 }
@@ -3117,12 +3123,7 @@ static rw_code watch_continue(rw_session *s, rw_stop *stop, rw_err *err)
         install_changes(s, ch, nch, stop);
         return RW_OK;
     }
-    for (size_t i = 0; i < nch; i++) {
-        free((char *)ch[i].expr);
-        free((char *)ch[i].old_value);
-        free((char *)ch[i].new_value);
-    }
-    free(ch);
+    changes_release(ch, nch);
     return rc;
 }
 
@@ -3164,12 +3165,7 @@ static rw_code watch_rcontinue(rw_session *s, rw_stop *stop, rw_err *err)
         install_changes(s, ch, nch, stop);
         return RW_OK;
     }
-    for (size_t i = 0; i < nch; i++) {
-        free((char *)ch[i].expr);
-        free((char *)ch[i].old_value);
-        free((char *)ch[i].new_value);
-    }
-    free(ch);
+    changes_release(ch, nch);
     return rc;
 }
 

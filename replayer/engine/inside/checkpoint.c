@@ -176,20 +176,30 @@ static void drop(unsigned i)
     C.n--;
 }
 
-/* Private dirty memory of pid (bytes; 0 when unknown): the pages only it maps, which
- * its end would give back. */
-static uint64_t private_dirty(pid_t pid)
+/* Reads /proc/PID/NAME into buf (NUL-terminated): 1, or 0 when it cannot be read or
+ * is empty (the process is gone). */
+static int read_proc(pid_t pid, const char *name, char *buf, size_t cap)
 {
-    char path[64], buf[4096];
-    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+    ssize_t n = read(fd, buf, cap - 1);
     close(fd);
     if (n <= 0)
         return 0;
     buf[n] = '\0';
+    return 1;
+}
+
+/* Private dirty memory of pid (bytes; 0 when unknown): the pages only it maps, which
+ * its end would give back. */
+static uint64_t private_dirty(pid_t pid)
+{
+    char buf[4096];
+    if (!read_proc(pid, "smaps_rollup", buf, sizeof buf))
+        return 0;
     const char *p = strstr(buf, "\nPrivate_Dirty:");
     if (!p)
         return 0;
@@ -238,16 +248,9 @@ static unsigned pick(uint64_t here, int over_mem)
  * memory goes before it becomes one). */
 static int gone(pid_t pid)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char buf[512];
+    if (!read_proc(pid, "stat", buf, sizeof buf))
         return 1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 1;
-    buf[n] = '\0';
     const char *p = strrchr(buf, ')'); /* "PID (COMM) STATE ...": COMM may hold ')' */
     return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
 }
