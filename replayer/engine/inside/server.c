@@ -194,23 +194,54 @@ static PyObject *recorded_sources(void)
 
 /* The helper's module (evalpy.h), made once per fork: an interact fork keeps its
  * console, a stop's zygote (zygote_main) has it made before it forks for each
- * question. Its imports (pprint, inspect, code, ...) read the local standard library
+ * question. Its imports (pprint, inspect, code, ...: when needed) read the local standard library
  * for real: this is the engine's own work, not the program's, and happens in throwaway
  * forks only. The evaluation itself runs refused (RW_IN_EVAL). */
+/* The helper's _import(name): the module, imported with the inputs paused. */
+static PyObject *import_paused(PyObject *self, PyObject *name)
+{
+    (void)self;
+    rw_in_pause();
+    PyObject *m = PyImport_Import(name);
+    rw_in_resume();
+    return m;
+}
+
+static PyMethodDef import_def = {"_import", import_paused, METH_O, NULL};
+
 static PyObject *eval_helper(void)
 {
     static PyObject *g;
     if (!g) {
         rw_in_pause();
         g = PyDict_New();
+        PyObject *imp = g ? PyCFunction_New(&import_def, NULL) : NULL;
         if (g)
             PyDict_SetItemString(g, "__builtins__", PyEval_GetBuiltins());
+        if (imp)
+            PyDict_SetItemString(g, "_import", imp);
+        Py_XDECREF(imp);
         PyObject *r = g ? PyRun_String(rw_engine_evalpy, Py_file_input, g, g) : NULL;
         Py_XDECREF(r);
         PyErr_Clear();
         rw_in_resume();
     }
     return g;
+}
+
+/* The helper's need(op, carried): the modules op uses, imported now (inputs paused).
+ * In a stop's zygote, before each question's copy: they stay for the next ones. */
+static void eval_need(int op, int carried)
+{
+    PyObject *g = eval_helper();
+    PyObject *fn = g ? PyDict_GetItemString(g, "need") : NULL;
+    if (!fn)
+        return;
+    rw_in_pause();
+    PyObject *r = PyObject_CallFunction(fn, "iO", op, carried ? Py_True : Py_False);
+    Py_XDECREF(r);
+    PyErr_Clear();
+    rw_in_resume();
 }
 
 /* Runs op in this (forked) process: returns a new (raised, text) pair in *raised,
@@ -273,6 +304,7 @@ static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text
             Py_XDECREF(te);
         }
     }
+    eval_need(op, E.carried && E.carried_frame == frame_ix);
     PyObject *sources = op == RW_ENGINE_SOURCE ? recorded_sources() : PyDict_New();
     PyObject *fn = g ? PyDict_GetItemString(g, "run") : NULL;
     PyObject *t = PyUnicode_DecodeUTF8(text, (Py_ssize_t)len, "surrogateescape");
@@ -468,6 +500,7 @@ static _Noreturn void zygote_main(const stop *st, int fd)
         if (rc != RW_OK || m.type != RW_EP_ASK)
             _exit(0);
         /* The zygote's own calls are real (paused); only the evaluation is refused. */
+        eval_need(m.op, E.carried && E.carried_frame == m.frame);
         int sv[2];
         pid_t pid = -1;
         rw_in_pause();
