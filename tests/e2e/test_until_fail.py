@@ -47,8 +47,15 @@ class UntilFail(rwtest.TestCase):
             self.assertEqual(k, 1, proc.stderr)  # only after a failure before any pass
             self.assertIn("no attempt passed before it", proc.stderr)
             self.assertTrue(all("FAILED" in l for l in lines[1:-1]), proc.stderr)
-            self.assertIn("passed", lines[-1], proc.stderr)
-            self.assertIn(f"a passing run's: time.{len(lines)}.rwd", proc.stderr)
+            if "FAILED" in lines[-1]:
+                # None of the (at most 10) attempts after it passed: on a busy machine
+                # the example fails most of its runs. The tool says so, and keeps them.
+                self.assertEqual(len(lines), 11, proc.stderr)
+                self.assertIn("no attempt passed, so there is no run to compare with",
+                              proc.stderr)
+            else:
+                self.assertIn("passed", lines[-1], proc.stderr)
+                self.assertIn(f"a passing run's: time.{len(lines)}.rwd", proc.stderr)
         return k
 
     def values_at(self, trace, func, line, exprs, before=None):
@@ -127,9 +134,11 @@ class UntilFail(rwtest.TestCase):
         self.assertIn(f"rewind: next: rewind tests time.{k}.rwd", proc.stderr)
         self.assertIn(f"rewind replay time.{k}.rwd --test "
                       "'__main__.TestRateLimiter.test_limit_per_window@failure'", proc.stderr)
+        found = "passed" in [l for l in proc.stderr.splitlines()
+                             if re.match(r"rewind: attempt \d+/", l)][-1]
         for i in range(1, last + 1):
             meta = rwtest.info(os.path.join(self.tmp, f"time.{i}.rwd"))
-            passed = i < k or (i == last and i > k)
+            passed = i < k or (i == last and i > k and found)
             self.assertEqual(meta["exit_status"], 0 if passed else 1, i)
             self.assertEqual(meta["chaos_seed"], 1000 + i - 1 if chaos and i <= k else 0)
         trace = os.path.join(self.tmp, f"time.{k}.rwd")
