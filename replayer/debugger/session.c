@@ -3020,12 +3020,7 @@ static rw_code changes_of(wsearch *ws, char **old, char **new, rw_watch_change *
         c->old_value = strdup(old[k]);
         c->new_value = strdup(new[k]);
         if (!c->expr || !c->old_value || !c->new_value) {
-            for (size_t i = 0; i < *n; i++) {
-                free((char *)(*out)[i].expr);
-                free((char *)(*out)[i].old_value);
-                free((char *)(*out)[i].new_value);
-            }
-            free(*out);
+            changes_release(*out, *n);
             *out = NULL;
             return rw_err_set(err, RW_ENOMEM, "out of memory");
         }

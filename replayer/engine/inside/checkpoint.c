@@ -288,8 +288,9 @@ static void thin(uint64_t here)
         pid_t dropped[RW_CKPT_MAX + 1];
         unsigned ndropped = 0, over_mem = 0;
         while (C.n > C.max || (C.max_bytes && C.mem_total > C.max_bytes && C.n > 0)) {
-            over_mem |= C.max_bytes && C.mem_total > C.max_bytes;
-            unsigned i = pick(here, C.max_bytes && C.mem_total > C.max_bytes);
+            int short_mem = C.max_bytes && C.mem_total > C.max_bytes;
+            over_mem |= (unsigned)short_mem;
+            unsigned i = pick(here, short_mem);
             dropped[ndropped++] = C.list[i].pid;
             drop(i);
         }

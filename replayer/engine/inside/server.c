@@ -192,11 +192,6 @@ static PyObject *recorded_sources(void)
     return d;
 }
 
-/* The helper's module (evalpy.h), made once per fork: an interact fork keeps its
- * console, a stop's zygote (zygote_main) has it made before it forks for each
- * question. Its imports (pprint, inspect, code, ...: when needed) read the local standard library
- * for real: this is the engine's own work, not the program's, and happens in throwaway
- * forks only. The evaluation itself runs refused (RW_IN_EVAL). */
 /* The helper's _import(name): the module, imported with the inputs paused. */
 static PyObject *import_paused(PyObject *self, PyObject *name)
 {
@@ -209,6 +204,12 @@ static PyObject *import_paused(PyObject *self, PyObject *name)
 
 static PyMethodDef import_def = {"_import", import_paused, METH_O, NULL};
 
+/* The helper's module (evalpy.h), made once per fork: an interact fork keeps its
+ * console, a stop's zygote (zygote_main) has it made before it forks for each
+ * question. Its imports (pprint, inspect, code, ...: when a question needs them) read
+ * the local standard library for real: this is the engine's own work, not the
+ * program's, and happens in throwaway forks only. The evaluation itself runs refused
+ * (RW_IN_EVAL). */
 static PyObject *eval_helper(void)
 {
     static PyObject *g;
@@ -377,40 +378,52 @@ static void child_reply(int fd, int raised, const char *text)
     rw_in_resume();
 }
 
+/* A copy of this process joined to it by a socket pair (_Fork: no at-fork handlers run,
+ * the copy must not start a trace). Returns the copy's pid here and 0 in the copy, *fd
+ * being each side's own end; -1 (errno) with nothing left open when either fails. */
+static pid_t fork_joined(int *fd)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return -1;
+    pid_t pid = _Fork();
+    if (pid < 0) {
+        int e = errno;
+        close(sv[0]);
+        close(sv[1]);
+        errno = e;
+        return -1;
+    }
+    close(sv[pid == 0 ? 0 : 1]);
+    *fd = sv[pid == 0 ? 1 : 0];
+    return pid;
+}
+
 /* Forks a throwaway copy of the engine that evaluates op and replies on a socket; for
  * INTERACT_BEGIN the copy stays and serves lines until INTERACT_END. Returns the pid
  * and our end of the socket, or -1 (errno). GIL held (the copy has it too). */
 static pid_t fork_eval(const stop *st, int op, uint32_t frame, const char *text, size_t len,
                        int *fd_out)
 {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-        return -1;
-    pid_t pid = _Fork(); /* no atfork handlers: the copy must not start a trace */
-    if (pid < 0) {
-        close(sv[0]);
-        close(sv[1]);
-        return -1;
-    }
-    if (pid > 0) {
-        close(sv[1]);
-        *fd_out = sv[0];
+    int fd;
+    pid_t pid = fork_joined(&fd);
+    if (pid != 0) {
+        *fd_out = fd;
         return pid;
     }
-    close(sv[0]);
-    rw_sandbox_in_fork(sv[1]);
+    rw_sandbox_in_fork(fd);
     become_throwaway();
     rw_in_eval_mode();
     int raised;
     char *out;
     evaluate(st, op, frame, text, len, &raised, &out);
-    child_reply(sv[1], raised, out ? out : "");
+    child_reply(fd, raised, out ? out : "");
     free(out);
     while (op == RW_ENGINE_INTERACT_BEGIN) {
         uint8_t *buf;
         rw_eproto_msg m;
         rw_in_pause();
-        rw_code rc = rw_eproto_recv(sv[1], &buf, &m, NULL);
+        rw_code rc = rw_eproto_recv(fd, &buf, &m, NULL);
         rw_in_resume();
         if (rc != RW_OK || m.type != RW_EP_ASK) {
             free(buf);
@@ -418,7 +431,7 @@ static pid_t fork_eval(const stop *st, int op, uint32_t frame, const char *text,
         }
         evaluate(st, m.op, frame, m.text, m.text_len, &raised, &out);
         free(buf);
-        child_reply(sv[1], raised, out ? out : "");
+        child_reply(fd, raised, out ? out : "");
         free(out);
         if (m.op == RW_ENGINE_INTERACT_END)
             break;
@@ -501,20 +514,17 @@ static _Noreturn void zygote_main(const stop *st, int fd)
             _exit(0);
         /* The zygote's own calls are real (paused); only the evaluation is refused. */
         eval_need(m.op, E.carried && E.carried_frame == m.frame);
-        int sv[2];
-        pid_t pid = -1;
+        int cfd;
         rw_in_pause();
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0)
-            pid = _Fork();
+        pid_t pid = fork_joined(&cfd);
         if (pid == 0) {
-            close(sv[0]);
-            rw_sandbox_in_fork(sv[1]);
+            rw_sandbox_in_fork(cfd);
             rw_eng_gil_after_fork();
             rw_in_resume();
             int raised;
             char *out;
             evaluate(st, m.op, m.frame, m.text, m.text_len, &raised, &out);
-            child_reply(sv[1], raised, out ? out : "");
+            child_reply(cfd, raised, out ? out : "");
             _exit(0);
         }
         free(buf);
@@ -525,11 +535,10 @@ static _Noreturn void zygote_main(const stop *st, int fd)
             zygote_reply(fd, RW_EP_ERROR, 0, why, strlen(why));
             continue;
         }
-        close(sv[1]);
         uint8_t *ans = NULL;
         rw_eproto_msg a;
-        rc = rw_eproto_recv(sv[0], &ans, &a, NULL);
-        close(sv[0]);
+        rc = rw_eproto_recv(cfd, &ans, &a, NULL);
+        close(cfd);
         int status = 0;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
@@ -562,22 +571,14 @@ static void zygote_end(void)
 static int zygote_ask(const stop *st, const rw_eproto_msg *m)
 {
     if (E.zy_pid <= 0) {
-        int sv[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        int fd;
+        pid_t pid = fork_joined(&fd);
+        if (pid < 0)
             return 0;
-        pid_t pid = _Fork(); /* no atfork handlers: the copy must not start a trace */
-        if (pid < 0) {
-            close(sv[0]);
-            close(sv[1]);
-            return 0;
-        }
-        if (pid == 0) {
-            close(sv[0]);
-            zygote_main(st, sv[1]);
-        }
-        close(sv[1]);
+        if (pid == 0)
+            zygote_main(st, fd);
         E.zy_pid = pid;
-        E.zy_fd = sv[0];
+        E.zy_fd = fd;
         if (E.ckpt_log >= 0) /* REWIND_ENGINE_LOG: tests tell it from the checkpoints */
             dprintf(E.ckpt_log, "zygote %d\n", (int)pid);
     }
@@ -958,10 +959,10 @@ static int one_thread(void)
  * the check found a divergence. GIL held. */
 static void at_trip(PyFrameObject *f, int what, PyObject *arg)
 {
-    if (rw_ckpt_on() && !atomic_load_explicit(E.verdict, memory_order_relaxed) &&
-        !one_thread()) {
+    int ckpt = rw_ckpt_on() && !atomic_load_explicit(E.verdict, memory_order_relaxed);
+    if (ckpt && !one_thread()) {
         rw_ckpt_not_now(rw_st.nevents - 1);
-    } else if (rw_ckpt_on() && !atomic_load_explicit(E.verdict, memory_order_relaxed)) {
+    } else if (ckpt) {
         uint64_t target;
         rw_in_pause();
         int saved_errno = errno;
