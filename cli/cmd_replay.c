@@ -61,9 +61,9 @@ static const char USAGE[] =
     "                   call re-execution does not need (opening files for writing,\n"
     "                   sockets, exec, unlink...): only for a recording you trust\n"
     "                   (docs/reexecution.md, \"Sandbox\")\n"
-    "  --checkpoints N  keep up to N snapshots of the re-execution (default 64, at most\n"
-    "                   200), so that going back with values runs from the nearest one\n"
-    "                   instead of from the program's start; 0: none\n"
+    "  --checkpoints N  keep up to N snapshots of the re-execution (default 512, at\n"
+    "                   most 1000), so that going back with values runs from the nearest\n"
+    "                   one instead of from the program's start; 0: none\n"
     "  --checkpoint-memory MIB\n"
     "                   the snapshots hold at most MIB MiB of private memory together\n"
     "                   (default 1024; 0: no bound but their number)\n"
@@ -223,7 +223,7 @@ int rw_cmd_replay(int argc, char **argv)
         {.long_name = "no-values", .kind = RW_OPT_CLEAR, .dst = &values},
         {.long_name = "no-sandbox", .kind = RW_OPT_CLEAR, .dst = &sandbox},
         {.long_name = "checkpoints", .kind = RW_OPT_UINT, .dst = &nckpt,
-         .what = "a number of checkpoints (0 to 200)", .max = 200},
+         .what = "a number of checkpoints (0 to 1000)", .max = 1000},
         {.long_name = "checkpoint-memory", .kind = RW_OPT_UINT, .dst = &ckpt_mib,
          .what = "a size in MiB", .max = 1u << 24},
     };

@@ -164,6 +164,14 @@ rw_code rw_writer_flush(rw_writer *w, rw_err *err);
  * same bytes. Call from the copy's only thread. */
 rw_code rw_writer_fork_child(rw_writer *w, rw_err *err);
 
+/* In such a copy, before rw_writer_fork_child, from its only thread: gives back the
+ * pages of the records it will never read again (the free blocks, and the stream's
+ * block, whose records the writer has all taken), so that the parent's next writes to
+ * them (it reuses the same blocks) neither copy a page nor leave this process holding
+ * the old one. The copy writes there again as a fresh block: no record depends on
+ * what a block held before. Returns the bytes given back. */
+size_t rw_writer_shed(rw_writer *w);
+
 /* ---- crash path ----------------------------------------------------------------
  *
  * A fatal signal handler, a hang timer or a dump signal hands a report to the writer

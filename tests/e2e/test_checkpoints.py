@@ -312,6 +312,50 @@ class TestCheckpoints(rwtest.TestCase):
         finally:
             s.close()
 
+    def test_a_move_hands_over_hundreds_of_checkpoints(self):
+        """More checkpoints than one message can pass (200 descriptors a message): a
+        move back hands them all to the checkpoint that takes over, which can in turn
+        hand the run to one of those that came in the last message."""
+        trace, nevents = self.record_prog(PROG)
+        log = os.path.join(self.tmp, "e.log")
+        cmds = [f"goto {nevents - 100}", SHOW, "goto 40000", SHOW,
+                f"goto {nevents - 20000}", SHOW]
+        s = Session([rwtest.rewind_bin(), "replay", "--no-rc", "--checkpoints", "400",
+                     "--checkpoint-memory", "0", trace],
+                    {"REWIND_ENGINE_LOG": log, "REWIND_CHECKPOINT_EVERY": "3000"})
+        try:
+            out = [s.cmd(c) for c in cmds[:2]]
+            taken = [e for e in log_lines(log) if e[0] == "take"]
+            self.assertGreater(len(taken), 250)
+            live = len(set(engine_pids(trace)) - zygotes(log))
+            out += [s.cmd(c) for c in cmds[2:4]]
+            out += [s.cmd(c) for c in cmds[4:]]
+            events = log_lines(log)
+            resumes = [e for e in events if e[0] == "resume"]
+            self.assertEqual(len(resumes), 2, resumes)
+            self.assertLessEqual(int(resumes[0][1]), 40000)
+            # The second comes from a checkpoint the first got in its last message:
+            # one of the newest, near the run's end.
+            self.assertGreater(int(resumes[1][1]), nevents - 30000)
+            self.assertEqual([e for e in events if e[0] == "start"][1:], [])
+            # None was lost on the way: every handed-over socket still holds its copy
+            # (each handover ends the engine and adds the resumed one's stand-in).
+            for _ in range(100):
+                now = len(set(engine_pids(trace)) - zygotes(log))
+                if now >= live - 2:
+                    break
+                time.sleep(0.05)
+            self.assertGreaterEqual(now, live - 2)
+        finally:
+            s.close()
+        off = self.replay(trace, cmds, os.path.join(self.tmp, "off.log"),
+                          "--checkpoints", "0")
+        # Each command's answer, as a replay from the start gives it.
+        off_answers = [a.strip() for a in off.split("(rewind) ")[1:1 + len(cmds)]]
+        self.assertEqual([o.replace("(rewind) ", "").strip() for o in out], off_answers)
+        for a in out[1::2]:
+            self.assertIn("[(", a)
+
     def test_live_checkpoints_stay_within_the_number(self):
         trace, nevents = self.record_prog(PROG)
         log = os.path.join(self.tmp, "e.log")

@@ -166,8 +166,9 @@ START_TEST(test_sigkill_leaves_readable_prefix)
 END_TEST
 
 /* A copy of the writer's process made while the writer was idle (after a flush), as
- * the engine's checkpoints are: rw_writer_fork_child gives the copy a writer thread of
- * its own, which goes on where the parent stopped and closes a whole trace. */
+ * the engine's checkpoints are: rw_writer_shed gives back its idle blocks, and
+ * rw_writer_fork_child gives the copy a writer thread of its own, which goes on where
+ * the parent stopped and closes a whole trace. */
 static void write_more(rw_writer *w, uint64_t from, uint64_t n)
 {
     rw_stream *s = rw_writer_stream(w);
@@ -196,6 +197,12 @@ START_TEST(test_fork_child_goes_on)
             _exit(3);
         pid_t c = _Fork(); /* as the engine: no atfork handlers */
         if (c == 0) {
+            /* As a checkpoint does: the spare block and the stream's (all of its
+             * records taken at the flush) go, but for the latter's first page; the
+             * copy then writes there as in fresh blocks. */
+            size_t block = 65536 * sizeof(rw_rec);
+            if (rw_writer_shed(w) < 2 * block - 8192)
+                _exit(9);
             if (rw_writer_fork_child(w, &err) != RW_OK)
                 _exit(4);
             write_more(w, 3000, 2000);

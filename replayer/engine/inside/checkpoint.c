@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -44,23 +45,29 @@
 #define SPACING_MS 250     /* of engine running time between periodic checkpoints */
 #define FIRST_INTERVAL 100000u
 #define MIN_INTERVAL 2000u
+#define FD_ROOM 256u       /* descriptors left to the rest when checkpoints take many */
 
 typedef struct ckpt {
     uint64_t pos;  /* made in the hook of this event */
     pid_t pid;
     int fd;        /* our end of its socket */
     uint64_t mem;  /* its private dirty memory at the last count (bytes) */
+    uint64_t born;    /* the order it was made in (the engine's count) */
+    uint64_t counted; /* when its memory was last read (C.clock), 0: not since it moved */
 } ckpt;
 
-/* What a copy is sent when it takes over (then n entries, then n descriptors). */
+/* What a copy is sent when it takes over: one message with this and n entries, then
+ * the n descriptors in messages of at most RW_CKPT_FDS_PER_MSG (a message carries at
+ * most 253). */
 typedef struct handover {
-    uint64_t target, focus, interval;
+    uint64_t target, focus, interval, births;
     uint32_t n;
 } handover;
 
 typedef struct entry {
     uint64_t pos;
     int64_t pid;
+    uint64_t mem, born;
 } entry;
 
 /* One per process (checkpoint.h). Written by the GIL holder only. */
@@ -75,7 +82,8 @@ static struct {
     uint64_t interval, due, focus;
     uint64_t mark_pos;          /* the rate: events since mark_pos, time since mark_t */
     struct timespec mark_t;
-    uint64_t mem_total;
+    uint64_t mem_total;         /* the sum of their last counts */
+    uint64_t clock, births;     /* counts made, checkpoints made */
     uint64_t every;             /* a fixed interval (tests), or 0: by time */
     pid_t reap[64];             /* dropped children not reaped yet */
     unsigned nreap;
@@ -104,6 +112,19 @@ void rw_ckpt_setup(unsigned max, unsigned mib, uint64_t every, const rw_ckpt_env
 {
     C.every = every;
     C.max = max > RW_CKPT_MAX ? RW_CKPT_MAX : max;
+    /* A descriptor each: the soft limit goes up to the hard one if need be, and the
+     * number down to what it allows, FD_ROOM left for the engine and the program. */
+    struct rlimit rl;
+    if (C.max && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rlim_t want = (rlim_t)C.max + FD_ROOM;
+        if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+            rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want
+                                                                                : rl.rlim_max;
+            (void)setrlimit(RLIMIT_NOFILE, &rl);
+            if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want)
+                C.max = rl.rlim_cur > FD_ROOM + 1 ? (unsigned)(rl.rlim_cur - FD_ROOM) : 1;
+        }
+    }
     C.max_bytes = (uint64_t)mib << 20;
     C.env = *env;
     C.log_fd = log_fd;
@@ -193,17 +214,75 @@ static int read_proc(pid_t pid, const char *name, char *buf, size_t cap)
     return 1;
 }
 
-/* Private dirty memory of pid (bytes; 0 when unknown): the pages only it maps, which
- * its end would give back. */
-static uint64_t private_dirty(pid_t pid)
+/* The figure after `key` (a line's start, e.g. "\nVmPTE:") in /proc/pid/name, in kB
+ * as the kernel writes it, as bytes; 0 when unknown. */
+static uint64_t proc_kb(pid_t pid, const char *name, const char *key)
 {
     char buf[4096];
-    if (!read_proc(pid, "smaps_rollup", buf, sizeof buf))
+    if (!read_proc(pid, name, buf, sizeof buf))
         return 0;
-    const char *p = strstr(buf, "\nPrivate_Dirty:");
-    if (!p)
-        return 0;
-    return strtoull(p + 15, NULL, 10) * 1024u;
+    const char *p = strstr(buf, key);
+    return p ? strtoull(p + strlen(key), NULL, 10) * 1024u : 0;
+}
+
+/* The memory that pid's end would give back (bytes; 0 when unknown): the pages only
+ * it maps (its private dirty memory) and its page tables, which every copy has of its
+ * own (VmPTE: about 0.2% of what it maps, not in smaps). */
+static uint64_t private_dirty(pid_t pid)
+{
+    return proc_kb(pid, "smaps_rollup", "\nPrivate_Dirty:") +
+           proc_kb(pid, "status", "\nVmPTE:");
+}
+
+/* Reading a checkpoint's memory costs about 0.1 ms (the kernel walks its page
+ * tables): with hundreds of them, each look reads this many, so that a look costs
+ * about the same whatever their number. */
+#define COUNT_EACH 16
+/* Of which the newest ones: a copy's memory grows while the engine runs on just after
+ * it was made (each page the engine then writes first becomes the copy's). */
+#define COUNT_NEWEST 4
+
+static void count(unsigned i)
+{
+    ckpt *c = &C.list[i];
+    uint64_t m = private_dirty(c->pid);
+    C.mem_total = C.mem_total - (c->mem <= C.mem_total ? c->mem : C.mem_total) + m;
+    c->mem = m;
+    c->counted = ++C.clock;
+}
+
+/* Reads the memory of the ones that most need it: all when few, else those not
+ * counted since they moved (a neighbour was dropped), the newest, and those counted
+ * longest ago, COUNT_EACH in all. */
+static void count_some(void)
+{
+    if (C.n <= 2 * COUNT_EACH) {
+        for (unsigned i = 0; i < C.n; i++)
+            count(i);
+        return;
+    }
+    uint64_t start = C.clock;
+    for (unsigned i = 0; i < C.n; i++)
+        if (C.list[i].counted == 0)
+            count(i);
+    for (unsigned k = 0; k < COUNT_NEWEST; k++) {
+        int best = -1;
+        for (unsigned i = 0; i < C.n; i++)
+            if (C.list[i].counted <= start && (best < 0 || C.list[i].born > C.list[best].born))
+                best = (int)i;
+        if (best >= 0)
+            count((unsigned)best);
+    }
+    while (C.clock - start < COUNT_EACH) {
+        int best = -1;
+        for (unsigned i = 0; i < C.n; i++)
+            if (C.list[i].counted <= start &&
+                (best < 0 || C.list[i].counted < C.list[best].counted))
+                best = (int)i;
+        if (best < 0)
+            break;
+        count((unsigned)best);
+    }
 }
 
 /* The index of the last checkpoint at or before pos, or -1. */
@@ -218,8 +297,10 @@ static int at_or_before(uint64_t pos)
 /* The checkpoint to drop first. The gap dropping i leaves (from the previous one, or
  * the program's start, to the next one, or the engine at here), weighed by i's
  * distance from the user's place: near it the gaps stay small, far away they grow
- * with the distance, up to 9 times the nearest ones (beyond an eighth of the run the
- * weight no longer falls: a random goto far away must not find a gap of half the run).
+ * with the distance, up to 3 times the nearest ones (beyond a quarter of the run the
+ * weight no longer falls: a goto far away must not find a gap much longer than the
+ * run's average; bench/checkpoints measured 9 times: far gotos took 3 s where the
+ * average gap took 0.2).
  * The first one (the program's start) stays unless memory is short (over_mem):
  * without it going back there is a new engine. */
 static unsigned pick(uint64_t here, int over_mem)
@@ -234,7 +315,7 @@ static unsigned pick(uint64_t here, int over_mem)
                                     : (here > C.list[i].pos ? here : C.list[i].pos);
         uint64_t p = C.list[i].pos;
         uint64_t dist = p > C.focus ? p - C.focus : C.focus - p;
-        double far = (double)dist < 8 * reach ? (double)dist : 8 * reach;
+        double far = (double)dist < 2 * reach ? (double)dist : 2 * reach;
         double score = (double)(next - prev) / (reach + far);
         if (i == first || score < best_score) {
             best = i;
@@ -272,19 +353,15 @@ static void wait_gone(const pid_t *pids, unsigned n)
 /* Drops checkpoints until both limits hold. here: the engine's position.
  *
  * Memory: a page that two checkpoints share, and the engine no longer maps, is in
- * neither's private memory; when one of them goes it becomes the other's. So after
- * dropping for memory, the count waits for the dropped ones to be gone and is made
- * again, until it holds with the survivors' pages as they are then. */
+ * neither's private memory; when one of them goes it becomes the other's (in time,
+ * its neighbours'). So after dropping for memory, the count waits for the dropped
+ * ones to be gone and reads their neighbours again, until the bound holds with the
+ * survivors' pages as they are then. */
 static void thin(uint64_t here)
 {
+    if (C.max_bytes)
+        count_some();
     for (;;) {
-        if (C.max_bytes) {
-            C.mem_total = 0;
-            for (unsigned i = 0; i < C.n; i++) {
-                C.list[i].mem = private_dirty(C.list[i].pid);
-                C.mem_total += C.list[i].mem;
-            }
-        }
         pid_t dropped[RW_CKPT_MAX + 1];
         unsigned ndropped = 0, over_mem = 0;
         while (C.n > C.max || (C.max_bytes && C.mem_total > C.max_bytes && C.n > 0)) {
@@ -293,10 +370,17 @@ static void thin(uint64_t here)
             unsigned i = pick(here, short_mem);
             dropped[ndropped++] = C.list[i].pid;
             drop(i);
+            if (i > 0)
+                C.list[i - 1].counted = 0;
+            if (i < C.n)
+                C.list[i].counted = 0;
         }
         if (!over_mem)
             return;
         wait_gone(dropped, ndropped);
+        for (unsigned i = 0; i < C.n; i++)
+            if (C.list[i].counted == 0)
+                count(i);
     }
 }
 
@@ -353,45 +437,62 @@ static int own_trace_file(uint64_t size)
 
 /* In the copy: waits until the engine hands over (returns the target) or lets go
  * (ends the process). */
-static uint64_t wait_for_turn(int fd, uint64_t pos, uint64_t file_size)
+/* Receives one message of the handover into buf (cap bytes), the descriptors it
+ * carries appended to fds (*nfds of at most RW_CKPT_MAX so far). Its length, or -1
+ * (the engine is gone, or the message is not the engine's: the caller ends). */
+static ssize_t receive(int fd, void *buf, size_t cap, int *fds, size_t *nfds)
 {
-    size_t cap = sizeof(handover) + RW_CKPT_MAX * sizeof(entry);
-    uint8_t *msg = malloc(cap);
     union {
         struct cmsghdr h;
-        char b[CMSG_SPACE(RW_CKPT_MAX * sizeof(int))];
+        char b[CMSG_SPACE(RW_CKPT_FDS_PER_MSG * sizeof(int))];
     } cbuf;
-    if (!msg)
-        _exit(0);
-    ssize_t got;
     struct msghdr mh;
-    for (;;) {
-        struct iovec iov = {msg, cap};
+    ssize_t got;
+    do {
+        struct iovec iov = {buf, cap};
         memset(&mh, 0, sizeof mh);
         mh.msg_iov = &iov;
         mh.msg_iovlen = 1;
         mh.msg_control = cbuf.b;
         mh.msg_controllen = sizeof cbuf.b;
         got = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-        if (got < 0 && errno == EINTR)
-            continue;
-        break;
-    }
+    } while (got < 0 && errno == EINTR);
+    for (struct cmsghdr *cm = got >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm;
+         cm = CMSG_NXTHDR(&mh, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+            size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t j = 0; j < k; j++) {
+                if (*nfds == RW_CKPT_MAX)
+                    return -1;
+                memcpy(&fds[(*nfds)++], CMSG_DATA(cm) + j * sizeof(int), sizeof(int));
+            }
+        }
+    return got > 0 && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? got : -1;
+}
+
+static uint64_t wait_for_turn(int fd, uint64_t pos, uint64_t file_size)
+{
+    size_t cap = sizeof(handover) + RW_CKPT_MAX * sizeof(entry);
+    uint8_t *msg = malloc(cap);
+    if (!msg)
+        _exit(0);
+    static int fds[RW_CKPT_MAX]; /* a copy's only thread uses it, once */
+    size_t nfds = 0;
+    ssize_t got = receive(fd, msg, cap, fds, &nfds);
     if (got < (ssize_t)sizeof(handover))
         _exit(0); /* let go, or the engine is gone */
     handover h;
     memcpy(&h, msg, sizeof h);
-    int fds[RW_CKPT_MAX];
-    size_t nfds = 0;
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-            size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (size_t j = 0; j < k && nfds < RW_CKPT_MAX; j++)
-                memcpy(&fds[nfds++], CMSG_DATA(cm) + j * sizeof(int), sizeof(int));
-        }
-    if (h.n > RW_CKPT_MAX || h.n != nfds ||
-        (size_t)got != sizeof h + h.n * sizeof(entry) || h.target < pos)
+    if (h.n > RW_CKPT_MAX || nfds != 0 || (size_t)got != sizeof h + h.n * sizeof(entry) ||
+        h.target < pos)
         _exit(0); /* not from our engine */
+    while (nfds < h.n) {
+        uint32_t k;
+        size_t had = nfds;
+        if (receive(fd, &k, sizeof k, fds, &nfds) != (ssize_t)sizeof k || k == 0 ||
+            k > RW_CKPT_FDS_PER_MSG || nfds != had + k || nfds > h.n)
+            _exit(0);
+    }
     close(fd);
     /* A copy of this one stays in its place (a checkpoint is not used up), made now
      * while this process has no thread but this one. */
@@ -422,16 +523,21 @@ static uint64_t wait_for_turn(int fd, uint64_t pos, uint64_t file_size)
         _exit(1);
     }
     C.n = 0;
+    C.mem_total = 0;
+    C.clock = 1; /* the engine's counts are as old as any this copy makes */
+    C.births = h.births;
     for (uint32_t i = 0; i < h.n; i++) {
         entry e;
         memcpy(&e, msg + sizeof h + i * sizeof e, sizeof e);
-        C.list[C.n++] = (ckpt){.pos = e.pos, .pid = (pid_t)e.pid, .fd = fds[i]};
+        C.list[C.n++] = (ckpt){.pos = e.pos, .pid = (pid_t)e.pid, .fd = fds[i],
+                               .mem = e.mem, .born = e.born, .counted = 1};
+        C.mem_total += e.mem;
     }
     free(msg);
     if (keep > 0) {
         unsigned at = (unsigned)(at_or_before(pos) + 1);
         memmove(&C.list[at + 1], &C.list[at], (C.n - at) * sizeof C.list[0]);
-        C.list[at] = (ckpt){.pos = pos, .pid = keep, .fd = sv[0]};
+        C.list[at] = (ckpt){.pos = pos, .pid = keep, .fd = sv[0], .born = ++C.births};
         C.n++;
     }
     C.nreap = 0; /* the engine's children are not ours */
@@ -495,17 +601,26 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
         for (unsigned i = 0; i < C.n; i++)
             close(C.list[i].fd); /* only the engine holds them: see the file's comment */
         C.n = 0;
+        if (C.env.shed)
+            C.env.shed();
         *target = wait_for_turn(sv[1], pos, (uint64_t)st.st_size);
         return 1;
     }
     C.env.release();
     close(sv[1]);
     if (pid < 0) {
+        int e = errno;
         close(sv[0]);
-        logf_("no checkpoint at %" PRIu64 ": fork: %s", pos, strerror(errno));
+        logf_("no checkpoint at %" PRIu64 ": fork: %s", pos, strerror(e));
+        /* Out of processes (a container's pids limit, RLIMIT_NPROC): keep fewer, and
+         * leave the program's own forks and the evaluations' room. */
+        if (e == EAGAIN && C.n > 8) {
+            C.max = C.n - 8;
+            thin(pos);
+        }
         return 0;
     }
-    ckpt c = {.pos = pos, .pid = pid, .fd = sv[0]};
+    ckpt c = {.pos = pos, .pid = pid, .fd = sv[0], .born = ++C.births};
     memmove(&C.list[at + 1], &C.list[at], (C.n - at) * sizeof C.list[0]);
     C.list[at] = c;
     C.n++;
@@ -539,46 +654,59 @@ void rw_ckpt_running(uint64_t target)
     clock_gettime(CLOCK_MONOTONIC, &C.mark_t);
 }
 
+/* Sends one message of the handover on fd, with n descriptors: 0 or -1. */
+static int send_one(int fd, const void *buf, size_t len, const int *fds, uint32_t n)
+{
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(RW_CKPT_FDS_PER_MSG * sizeof(int))];
+    } cbuf;
+    struct iovec iov = {(void *)buf, len};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    memset(&cbuf, 0, sizeof cbuf);
+    if (n) {
+        mh.msg_control = cbuf.b;
+        mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+        memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+    }
+    ssize_t sent;
+    do
+        sent = sendmsg(fd, &mh, MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    return sent == (ssize_t)len ? 0 : -1;
+}
+
 /* Sends checkpoint i the handover: the target and every other checkpoint. */
 static int hand_to(unsigned i, uint64_t target)
 {
     size_t len = sizeof(handover) + (C.n - 1) * sizeof(entry);
     uint8_t *msg = malloc(len);
-    union {
-        struct cmsghdr h;
-        char b[CMSG_SPACE(RW_CKPT_MAX * sizeof(int))];
-    } cbuf;
     if (!msg)
         return -1;
-    handover h = {.target = target, .focus = target, .interval = C.interval, .n = C.n - 1};
+    handover h = {.target = target, .focus = target, .interval = C.interval,
+                  .births = C.births, .n = C.n - 1};
     memcpy(msg, &h, sizeof h);
-    int fds[RW_CKPT_MAX];
+    static int fds[RW_CKPT_MAX]; /* the GIL holder's */
     uint32_t k = 0;
     for (unsigned j = 0; j < C.n; j++) {
         if (j == i)
             continue;
-        entry e = {.pos = C.list[j].pos, .pid = C.list[j].pid};
+        entry e = {.pos = C.list[j].pos, .pid = C.list[j].pid, .mem = C.list[j].mem,
+                   .born = C.list[j].born};
         memcpy(msg + sizeof h + k * sizeof e, &e, sizeof e);
         fds[k++] = C.list[j].fd;
     }
-    struct iovec iov = {msg, len};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-    memset(&cbuf, 0, sizeof cbuf);
-    if (k) {
-        mh.msg_control = cbuf.b;
-        mh.msg_controllen = CMSG_SPACE(k * sizeof(int));
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(k * sizeof(int));
-        memcpy(CMSG_DATA(cm), fds, k * sizeof(int));
-    }
-    ssize_t sent;
-    do
-        sent = sendmsg(C.list[i].fd, &mh, MSG_NOSIGNAL);
-    while (sent < 0 && errno == EINTR);
+    int rc = send_one(C.list[i].fd, msg, len, NULL, 0);
     free(msg);
-    return sent == (ssize_t)len ? 0 : -1;
+    for (uint32_t at = 0; rc == 0 && at < k; at += RW_CKPT_FDS_PER_MSG) {
+        uint32_t n = k - at < RW_CKPT_FDS_PER_MSG ? k - at : RW_CKPT_FDS_PER_MSG;
+        rc = send_one(C.list[i].fd, &n, sizeof n, fds + at, n);
+    }
+    return rc;
 }
 
 int rw_ckpt_go_back(uint64_t here, uint64_t target)

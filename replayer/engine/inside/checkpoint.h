@@ -8,6 +8,7 @@
 #ifndef RW_ENGINE_CHECKPOINT_H
 #define RW_ENGINE_CHECKPOINT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -23,10 +24,16 @@ typedef struct rw_ckpt_env {
     /* In a checkpoint that takes over, once the trace file is its own: the GIL and the
      * helper threads (the writer's, the check's) again. An error ends the process. */
     rw_code (*revive)(rw_err *err);
+    /* In a copy just made, from its only thread, before it waits: gives back the
+     * memory it will not read again (the writer's idle blocks), which the engine goes
+     * on writing; returns the bytes. May be NULL. */
+    size_t (*shed)(void);
 } rw_ckpt_env;
 
-/* At most this many (each is a descriptor passed when a checkpoint takes over). */
-#define RW_CKPT_MAX 200u
+/* At most this many: each is a process, and a descriptor of the engine's (passed on,
+ * RW_CKPT_FDS_PER_MSG at a time, when a checkpoint takes over). */
+#define RW_CKPT_MAX 1000u
+#define RW_CKPT_FDS_PER_MSG 200u
 
 /* Turns checkpoints on with at most max of them (0: off; capped at RW_CKPT_MAX) holding
  * at most mib MiB of private memory together (0: no bound but the number), one every

@@ -1023,6 +1023,13 @@ static void ckpt_release(void)
 {
 }
 
+/* In a copy just made: the writer's blocks it will not read again go (the engine
+ * reuses them: each would otherwise become this copy's page by page). */
+static size_t ckpt_shed(void)
+{
+    return rw_writer_shed(rw_st.w);
+}
+
 /* In a checkpoint that takes over (its only thread holds the GIL): the writer thread
  * again, on the state it left when the copy was made (the check's with it). */
 static rw_code ckpt_revive(rw_err *err)
@@ -1156,7 +1163,7 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     snprintf(E.epath, sizeof E.epath, "/proc/self/fd/%d", mfd);
     /* Checkpoints: where the program has one thread (one_thread, docs/reexecution.md). */
     rw_ckpt_env cenv = {.trace_fd = mfd, .quiesce = ckpt_quiesce, .release = ckpt_release,
-                        .revive = ckpt_revive};
+                        .revive = ckpt_revive, .shed = ckpt_shed};
     rw_ckpt_setup(E.ckpt_max, E.ckpt_mib, E.ckpt_every, &cenv, E.ckpt_log);
     set_goal(E.goal);
     set_environment(md);
