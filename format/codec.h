@@ -186,6 +186,10 @@ uint64_t rw_decoder_lines_skipped(const rw_decoder *d);
  * of the chunk, and -1 (err filled, RW_ECORRUPT) when the chunk is inconsistent. */
 int rw_decoder_next(rw_decoder *d, rw_event *ev, rw_err *err);
 
+/* The index in the chunk of the next record (skipped ones count): a new decoder of the
+ * same chunk, with the same flags, that has reached it again is in the same state. */
+size_t rw_decoder_index(const rw_decoder *d);
+
 /* Shadow stacks as they are after the last decoded record. Borrowed; valid until the
  * next rw_decoder_next. rw_decoder_stack returns NULL for a thread never seen. */
 size_t rw_decoder_nstacks(const rw_decoder *d);

@@ -51,6 +51,11 @@ static rw_code decode_err(rw_decoder *d, rw_err *err, const char *what)
                       (unsigned long long)d->c->first_event, d->i, what);
 }
 
+size_t rw_decoder_index(const rw_decoder *d)
+{
+    return d->i;
+}
+
 rw_code rw_decoder_new(const rw_chunk *c, const rw_id_limits *lim, unsigned time_shift,
                        rw_decoder **out, rw_err *err)
 {

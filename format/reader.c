@@ -1195,6 +1195,9 @@ struct rw_cursor {
     int broken;
     rw_err broken_err;
     unsigned flags; /* given to each decoder */
+    /* Unloaded (rw_cursor_unload) with the chunk cur's decoder at this record index + 1
+     * (0: not unloaded). */
+    size_t reload_at;
 };
 
 static void cursor_unload(rw_cursor *c)
@@ -1306,6 +1309,31 @@ __attribute__((unused)) static int cursor_ok(const rw_cursor *c)
            c->cur <= c->last && (!c->dec || c->chunk) && !(c->dec && c->broken);
 }
 
+void rw_cursor_unload(rw_cursor *c)
+{
+    if (c->dec) {
+        c->reload_at = rw_decoder_index(c->dec) + 1;
+        cursor_unload(c);
+    }
+}
+
+/* Loads chunk cur again after rw_cursor_unload, decoding up to where it was. */
+static __attribute__((noinline)) rw_code cursor_reload(rw_cursor *c, rw_err *err)
+{
+    size_t at = c->reload_at - 1;
+    c->reload_at = 0;
+    RW_TRY(cursor_load(c, c->cur, err));
+    rw_event ev;
+    while (rw_decoder_index(c->dec) < at) {
+        int rc = cursor_decode(c, &ev, err);
+        if (rc < 0)
+            return err ? err->code : RW_ECORRUPT;
+        if (rc == 0)
+            break; /* the chunk's end: as it was */
+    }
+    return RW_OK;
+}
+
 int rw_cursor_next(rw_cursor *c, rw_event *ev, rw_err *err)
 {
     int rc;
@@ -1322,7 +1350,7 @@ int rw_cursor_next(rw_cursor *c, rw_event *ev, rw_err *err)
             *err = c->broken_err;
         return -1;
     } else {
-        if (cursor_load(c, c->cur, err) != RW_OK)
+        if ((c->reload_at ? cursor_reload(c, err) : cursor_load(c, c->cur, err)) != RW_OK)
             return -1;
         if ((rc = cursor_decode(c, ev, err)) != 0)
             return rc;
@@ -1342,6 +1370,7 @@ rw_code rw_cursor_seek(rw_cursor *c, uint64_t pos, rw_err *err)
 {
     const rw_reader *r = c->r;
     assert(cursor_ok(c));
+    c->reload_at = 0; /* a seek places the cursor anew */
     if (c->empty) {
         if (pos == r->nevents)
             return RW_OK;

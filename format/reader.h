@@ -122,6 +122,12 @@ void rw_cursor_set_flags(rw_cursor *c, unsigned flags);
  * records before stay valid). */
 int rw_cursor_next(rw_cursor *c, rw_event *ev, rw_err *err);
 
+/* Frees the loaded chunk and its decoder (the memory they hold), keeping the place: the
+ * next rw_cursor_next loads the chunk again and decodes up to the same record. Stacks
+ * and thread are unknown (NULL, 0) until then. For a process that keeps a cursor idle
+ * for long (the engine's checkpoints). */
+void rw_cursor_unload(rw_cursor *c);
+
 /* Moves so that the next rw_cursor_next returns the event numbered pos (the first
  * record whose pos equals it: annotations before that event come first). */
 rw_code rw_cursor_seek(rw_cursor *c, uint64_t pos, rw_err *err);

@@ -7,25 +7,29 @@
 # dirty memory the checkpoints hold after each. Writes bench/checkpoints/RESULTS.md.
 #
 #   bench/checkpoints/run.sh [--seconds S] [--checkpoints N] [--positions N] [--pin CPU]
+#                            [--no-base]
 #   REWIND=path/to/rewind   (default: build/rewind)
 #
-# About 6 x S seconds plus the moves. --pin runs everything under taskset -c CPU.
+# About 12 x S seconds plus the moves (7 x S with --no-base, which leaves out the forward
+# run without checkpoints). --pin runs everything under taskset -c CPU.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 PY=/usr/bin/python3
 REWIND=${REWIND:-$top/build/rewind}
 seconds=15
-checkpoints=64
+checkpoints=512
 positions=30
 pin=""
+base=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --checkpoints) checkpoints=$2; shift 2 ;;
     --positions) positions=$2; shift 2 ;;
     --pin) pin=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-base) base=0; shift ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -53,7 +57,11 @@ line=$(grep -n '# BREAK' prog.py | cut -d: -f1)
 NPOS=$positions "${run[@]}" $PY "$here/drive.py" "$REWIND" "$work/t.rwd" "$nevents" "$line" \
   "$checkpoints" > drive.json
 # The same forward run without checkpoints: what they cost the engine going forwards.
-NPOS=0 "${run[@]}" $PY "$here/drive.py" "$REWIND" "$work/t.rwd" "$nevents" "$line" 0 > base.json
+if [ "$base" = 1 ]; then
+  NPOS=0 "${run[@]}" $PY "$here/drive.py" "$REWIND" "$work/t.rwd" "$nevents" "$line" 0 > base.json
+else
+  echo '{}' > base.json
+fi
 $PY - "$untraced" "$recorded" "$nevents" "$seconds" "$pin" "$rounds" "$here/RESULTS.md" <<'PYEOF'
 import json, statistics, sys, os, platform
 untraced, recorded, nevents, seconds, pin, rounds, out = sys.argv[1:8]
@@ -69,8 +77,10 @@ lines.append(f"- program: bench/checkpoints/prog.py {rounds} rounds, {int(nevent
              f"untraced {untraced:.2f} s, recording {recorded:.2f} s ({recorded/untraced:.2f}x)")
 lines.append(f"- engine forward: `goto @end` + `p` from the start in {r['to_end_s']:.2f} s, "
              f"**{r['to_end_s']/untraced:.2f}x the untraced run** "
-             f"({int(nevents)/r['to_end_s']/1e6:.2f} M events/s); without checkpoints "
-             f"(--checkpoints 0) {base['to_end_s']:.2f} s ({base['to_end_s']/untraced:.2f}x)")
+             f"({int(nevents)/r['to_end_s']/1e6:.2f} M events/s)" +
+             (f"; without checkpoints (--checkpoints 0) {base['to_end_s']:.2f} s "
+              f"({base['to_end_s']/untraced:.2f}x)" if base else " (--no-base: not run "
+              "without checkpoints)"))
 lines.append("")
 lines.append("| move (then `p`) | n | median | max | under 1 s |")
 lines.append("|---|---|---|---|---|")

@@ -467,6 +467,69 @@ START_TEST(skip_allocations)
 }
 END_TEST
 
+/* rw_cursor_unload between any two records (with allocations skipped, as the engine's
+ * check reads, and without): the next records and the stacks are the same as from a
+ * cursor that kept its chunk. */
+START_TEST(unload_keeps_the_place)
+{
+    char *path = trace_path("unload.rwd");
+    gen g;
+    write_trace(path, 1500, 70, 3, 29, 1, &g);
+    rw_reader *r = NULL;
+    rw_err err = {0};
+    ck_assert_int_eq(rw_reader_open(path, &r, &err), RW_OK);
+    for (unsigned flags = 0; flags <= RW_DECODE_SKIP_ALLOCS; flags += RW_DECODE_SKIP_ALLOCS) {
+        rw_cursor *a = NULL, *b = NULL;
+        ck_assert_int_eq(rw_cursor_new(r, 0, SIZE_MAX, &a, &err), RW_OK);
+        ck_assert_int_eq(rw_cursor_new(r, 0, SIZE_MAX, &b, &err), RW_OK);
+        rw_cursor_set_flags(a, flags);
+        rw_cursor_set_flags(b, flags);
+        rw_event ea, eb;
+        size_t n = 0;
+        for (;;) {
+            if (n % 3 == 0 || n % 70 == 69)
+                rw_cursor_unload(b);
+            int ra = rw_cursor_next(a, &ea, &err), rb = rw_cursor_next(b, &eb, &err);
+            ck_assert_int_eq(ra, rb);
+            if (ra != 1)
+                break;
+            exp_rec want = {.kind = ea.kind, .pos = ea.pos, .thread = ea.thread,
+                            .tick = ea.tick, .code = ea.code, .depth = ea.depth,
+                            .line = ea.line, .size = ea.size, .addr = ea.addr,
+                            .name = ea.name,
+                            .text_len = ea.text_len < sizeof want.text ? ea.text_len : 0};
+            memcpy(want.text, ea.text, want.text_len);
+            ck_assert_uint_eq(eb.text_len, ea.text_len);
+            check_rec(&eb, &want, n);
+            ck_assert(ea.text_len == 0 || memcmp(ea.text, eb.text, ea.text_len) == 0);
+            ck_assert_uint_eq(rw_cursor_thread(a), rw_cursor_thread(b));
+            const rw_stack *sa = rw_cursor_stack(a, ea.thread), *sb = rw_cursor_stack(b, eb.thread);
+            ck_assert_int_eq(sa == NULL, sb == NULL);
+            if (sa) {
+                ck_assert_uint_eq(sa->depth, sb->depth);
+                uint32_t d = sa->depth < sa->cap ? sa->depth : sa->cap;
+                ck_assert(d == 0 || memcmp(sa->frames, sb->frames, d * sizeof sa->frames[0]) == 0);
+            }
+            n++;
+        }
+        ck_assert_uint_gt(n, 1000);
+        /* Unloaded, then placed anew by a seek: the seek wins. */
+        rw_cursor_unload(b);
+        ck_assert_int_eq(rw_cursor_seek(b, 100, &err), RW_OK);
+        ck_assert_int_eq(rw_cursor_seek(a, 100, &err), RW_OK);
+        ck_assert_int_eq(rw_cursor_next(a, &ea, &err), 1);
+        ck_assert_int_eq(rw_cursor_next(b, &eb, &err), 1);
+        ck_assert_uint_eq(ea.pos, eb.pos);
+        ck_assert_uint_eq(ea.kind, eb.kind);
+        rw_cursor_free(a);
+        rw_cursor_free(b);
+    }
+    rw_reader_free(r);
+    free(g.recs);
+    free(path);
+}
+END_TEST
+
 START_TEST(round_trip_untimed_lines)
 {
     char *path = trace_path("untimed.rwd");
@@ -1217,6 +1280,6 @@ int main(void)
                             index_lies_are_caught, cut_short_without_end,
                             wrong_version_and_not_a_trace, definitions_must_be_dense,
                             chunk_must_continue_numbering, empty_trace, load_chunk_from_threads,
-                            refresh_follows_a_growing_file};
+                            refresh_follows_a_growing_file, unload_keeps_the_place};
     return rw_test_main("reader", "core", 300, tests, RW_TEST_N(tests));
 }

@@ -54,6 +54,11 @@ void rw_check_free(rw_check *c)
     free(c);
 }
 
+void rw_check_shed(rw_check *c)
+{
+    rw_cursor_unload(c->rc);
+}
+
 const _Atomic int *rw_check_verdict(const rw_check *c)
 {
     return &c->verdict;

@@ -35,6 +35,12 @@ rw_code rw_check_new(const rw_reader *recorded, int compare_allocs, rw_check **o
                      rw_err *err);
 void rw_check_free(rw_check *c);
 
+/* Gives back the recording's chunk the check reads (rw_cursor_unload), keeping its
+ * place: for a checkpoint, whose copy would otherwise keep the pages the engine's check
+ * reuses for the next chunks. The next record fed loads it again. Only while the
+ * check's thread is idle, or in a copy made by fork. */
+void rw_check_shed(rw_check *c);
+
 /* rw_writer_sink: compares recs, the engine's next raw records, with the recording.
  * Returns how many of them are events. After the first mismatch it only counts. */
 uint64_t rw_check_feed(void *check, const rw_rec *recs, size_t n);
