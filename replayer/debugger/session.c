@@ -1845,11 +1845,11 @@ static int fast_return(rw_session *s, fwd_ctx *c, uint64_t *found, rw_code *rc, 
     return 1;
 }
 
-static rw_code run_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err)
+/* Where the move c from the current position stops: RW_OK with *out, RW_ENOTFOUND
+ * (nothing before the window's end; err untouched), or an error. Breakpoint hit and
+ * ignore counts change as the search passes hits, as bdb's do. */
+static rw_code fwd_find(rw_session *s, fwd_ctx *c, uint64_t *out, rw_err *err)
 {
-    begin_move(s);
-    if (s->postmortem)
-        return end_of_program(s, stop, err);
     c->s = s;
     c->start = s->pos;
     c->prev_kind = s->ev.kind;
@@ -1902,12 +1902,28 @@ static rw_code run_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err
                          &e);
         filter_off(s);
     }
+    if (rc == RW_OK)
+        *out = found;
+    else if (rc != RW_ENOTFOUND)
+        *err = e;
+    return rc;
+}
+
+static int watched(const rw_session *s);
+static rw_code watch_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err);
+
+/* Makes the forward move c (step, next, until, return; continue's breakpoint search),
+ * watchpoints aside. */
+static rw_code move_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err)
+{
+    begin_move(s);
+    if (s->postmortem)
+        return end_of_program(s, stop, err);
+    uint64_t found;
+    rw_code rc = fwd_find(s, c, &found, err);
     if (rc == RW_ENOTFOUND)
         return run_out(s, stop, err);
-    if (rc != RW_OK) {
-        *err = e;
-        return rc;
-    }
+    RW_TRY(rc);
     assert(found > s->pos);
     /* The frames the move entered that are still on the stack keep the trace state
      * their entry gave them (before a temporary breakpoint goes). */
@@ -1932,6 +1948,16 @@ static rw_code run_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err
     }
     RW_TRY(load_pos(s, found, err));
     return report(s, stop, s->hit ? RW_STOP_BREAKPOINT : reason_of_kind(s->ev.kind), 1);
+}
+
+/* A forward move: with watchpoints of the viewed thread, a watched value that changes
+ * before the move's stop stops it there (watch_forward; continue has its own,
+ * watch_continue). */
+static rw_code run_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err)
+{
+    if (!s->postmortem && !c->bps_only && s->fwd_end == NOPOS && watched(s))
+        return watch_forward(s, c, stop, err);
+    return move_forward(s, c, stop, err);
 }
 
 static void stop_in_frame(fwd_ctx *c, const rw_session *s, uint32_t i)
@@ -1994,7 +2020,6 @@ rw_code rw_session_return(rw_session *s, rw_stop *stop, rw_err *err)
     return run_forward(s, &c, stop, err);
 }
 
-static int watched(const rw_session *s);
 static rw_code watch_continue(rw_session *s, rw_stop *stop, rw_err *err);
 
 static rw_code continue_plain(rw_session *s, rw_stop *stop, rw_err *err)
@@ -2193,7 +2218,7 @@ static rw_code back_to(rw_session *s, rw_code rc, uint64_t found, rw_stop *stop,
     return stop_at(s, found, stop, err);
 }
 
-rw_code rw_session_rstep(rw_session *s, rw_stop *stop, rw_err *err)
+static rw_code rstep_move(rw_session *s, rw_stop *stop, rw_err *err)
 {
     begin_move(s);
     rev_ctx c = {0};
@@ -2224,7 +2249,7 @@ rw_code rw_session_rstep(rw_session *s, rw_stop *stop, rw_err *err)
     return back_to(s, rc, found, stop, err);
 }
 
-rw_code rw_session_rnext(rw_session *s, rw_stop *stop, rw_err *err)
+static rw_code rnext_move(rw_session *s, rw_stop *stop, rw_err *err)
 {
     if (s->postmortem || !s->nframes)
         return rw_session_rstep(s, stop, err);
@@ -2248,7 +2273,7 @@ rw_code rw_session_rnext(rw_session *s, rw_stop *stop, rw_err *err)
     return back_to(s, rc, found, stop, err);
 }
 
-rw_code rw_session_rreturn(rw_session *s, rw_stop *stop, rw_err *err)
+static rw_code rreturn_move(rw_session *s, rw_stop *stop, rw_err *err)
 {
     if (s->postmortem || !s->nframes)
         return rw_session_rstep(s, stop, err);
@@ -2263,6 +2288,27 @@ rw_code rw_session_rreturn(rw_session *s, rw_stop *stop, rw_err *err)
         return stop_at(s, s->start_pos, stop, err);
     }
     return stop_at(s, f->call_pos, stop, err);
+}
+
+static rw_code watch_back_stop(rw_session *s, uint64_t from, rw_code rc, rw_stop *stop,
+                               rw_err *err);
+
+rw_code rw_session_rstep(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    uint64_t from = s->pos;
+    return watch_back_stop(s, from, rstep_move(s, stop, err), stop, err);
+}
+
+rw_code rw_session_rnext(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    uint64_t from = s->pos;
+    return watch_back_stop(s, from, rnext_move(s, stop, err), stop, err);
+}
+
+rw_code rw_session_rreturn(rw_session *s, rw_stop *stop, rw_err *err)
+{
+    uint64_t from = s->pos;
+    return watch_back_stop(s, from, rreturn_move(s, stop, err), stop, err);
 }
 
 /* rcontinue's search: the previous breakpoint hit (its position and breakpoint), or
@@ -2356,7 +2402,7 @@ rw_code rw_session_rcontinue(rw_session *s, rw_stop *stop, rw_err *err)
     return rcontinue_end(s, rc, found, hit, stop, err);
 }
 
-rw_code rw_session_runtil(rw_session *s, long long lineno, rw_stop *stop, rw_err *err)
+static rw_code runtil_move(rw_session *s, long long lineno, rw_stop *stop, rw_err *err)
 {
     if (s->postmortem || !s->nframes)
         return rw_session_rstep(s, stop, err);
@@ -2385,6 +2431,12 @@ rw_code rw_session_runtil(rw_session *s, long long lineno, rw_stop *stop, rw_err
         rc = search_back(s, &c, f->call_pos, &found, err);
     }
     return back_to(s, rc, found, stop, err);
+}
+
+rw_code rw_session_runtil(rw_session *s, long long lineno, rw_stop *stop, rw_err *err)
+{
+    uint64_t from = s->pos;
+    return watch_back_stop(s, from, runtil_move(s, lineno, stop, err), stop, err);
 }
 
 /* ---- goto, threads, the crash --------------------------------------------------------- */
@@ -3037,6 +3089,29 @@ static void install_changes(rw_session *s, rw_watch_change *c, size_t n, rw_stop
     rw_session_where(s, stop);
 }
 
+/* The breakpoints' hit and ignore counts, to put back after a search made to find a
+ * stop without making it (hits_restore frees them). NULL when out of memory. */
+static long long *hits_save(const rw_session *s)
+{
+    long long *saved = malloc((2 * (size_t)s->nbps + 1) * sizeof *saved);
+    for (int i = 1; saved && i < s->nbps; i++)
+        if (s->bps[i]) {
+            saved[2 * i] = s->bps[i]->hits;
+            saved[2 * i + 1] = s->bps[i]->ignore;
+        }
+    return saved;
+}
+
+static void hits_restore(rw_session *s, long long *saved)
+{
+    for (int i = 1; i < s->nbps; i++)
+        if (s->bps[i]) {
+            s->bps[i]->hits = saved[2 * i];
+            s->bps[i]->ignore = saved[2 * i + 1];
+        }
+    free(saved);
+}
+
 /* The breakpoint stop a plain continue would make (its position in *b, NOPOS when none
  * before the window's end), without making it: hit and ignore counts as they were. */
 static rw_code next_break(rw_session *s, uint64_t *b, rw_err *err)
@@ -3044,14 +3119,9 @@ static rw_code next_break(rw_session *s, uint64_t *b, rw_err *err)
     *b = NOPOS;
     if (!any_enabled_bp(s))
         return RW_OK;
-    long long *saved = malloc(2 * (size_t)s->nbps * sizeof *saved);
+    long long *saved = hits_save(s);
     if (!saved)
         return rw_err_set(err, RW_ENOMEM, "out of memory");
-    for (int i = 1; i < s->nbps; i++)
-        if (s->bps[i]) {
-            saved[2 * i] = s->bps[i]->hits;
-            saved[2 * i + 1] = s->bps[i]->ignore;
-        }
     fwd_ctx c = {0};
     c.s = s;
     c.skind = S_BOT;
@@ -3064,12 +3134,7 @@ static rw_code next_break(rw_session *s, uint64_t *b, rw_err *err)
     filter_on(s);
     rw_code rc = rw_nav_next(s->nav, s->pos, window_end(s), RW_NAV_EVENTS, fwd_match, &c, b, &e);
     filter_off(s);
-    for (int i = 1; i < s->nbps; i++)
-        if (s->bps[i]) {
-            s->bps[i]->hits = saved[2 * i];
-            s->bps[i]->ignore = saved[2 * i + 1];
-        }
-    free(saved);
+    hits_restore(s, saved);
     if (rc == RW_ENOTFOUND) {
         *b = NOPOS;
         return RW_OK;
@@ -3122,6 +3187,57 @@ static rw_code watch_continue(rw_session *s, rw_stop *stop, rw_err *err)
     return rc;
 }
 
+/* run_forward with watchpoints: where the move would stop (found without making it:
+ * hit counts as they were), then the first change of a watched value up to there. A
+ * change before the stop stops the move there instead (its breakpoint search counts
+ * the hits before it, as continue's does); a change that shows at the stop itself is
+ * reported with it, as gdb reports a watchpoint that triggers on a step. */
+static rw_code watch_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *err)
+{
+    begin_move(s);
+    long long *saved = hits_save(s);
+    if (!saved)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
+    fwd_ctx d = *c;
+    uint64_t found = NOPOS, sp = NOPOS;
+    rw_code rc = fwd_find(s, &d, &found, err);
+    hits_restore(s, saved);
+    if (rc != RW_OK && rc != RW_ENOTFOUND)
+        return rc;
+    uint64_t last = rc == RW_OK ? found : window_end(s) - 1;
+    int wf = 0;
+    rw_watch_change *ch = NULL;
+    size_t nch = 0;
+    if (last > s->pos) {
+        wsearch ws;
+        RW_TRY(wsearch_init(&ws, s, 0, err));
+        char **ref, **now;
+        rw_code wrc = wsearch_bounds(&ws, err);
+        if (wrc == RW_OK)
+            wrc = probe(&ws, s->pos, &ref, err);
+        if (wrc == RW_OK)
+            wrc = watch_fwd(&ws, s->pos, last, ref, &sp, &wf, err);
+        if (wrc == RW_OK && wf)
+            wrc = probe(&ws, sp, &now, err);
+        if (wrc == RW_OK && wf)
+            wrc = changes_of(&ws, ref, now, &ch, &nch, err);
+        wsearch_fini(&ws);
+        RW_TRY(wrc);
+    }
+    if (wf && (rc != RW_OK || sp < found)) {
+        s->fwd_end = sp + 1;
+        s->watch_stop = sp;
+    }
+    rc = move_forward(s, c, stop, err);
+    s->fwd_end = s->watch_stop = NOPOS;
+    if (rc == RW_OK && wf && s->pos == sp && !s->postmortem) {
+        install_changes(s, ch, nch, stop);
+        return RW_OK;
+    }
+    changes_release(ch, nch);
+    return rc;
+}
+
 static rw_code watch_rcontinue(rw_session *s, rw_stop *stop, rw_err *err)
 {
     begin_move(s);
@@ -3156,6 +3272,49 @@ static rw_code watch_rcontinue(rw_session *s, rw_stop *stop, rw_err *err)
     rc = load_pos(s, sp, err);
     if (rc == RW_OK)
         rc = report(s, stop, reason_of_kind(s->ev.kind), 1);
+    if (rc == RW_OK) {
+        install_changes(s, ch, nch, stop);
+        return RW_OK;
+    }
+    changes_release(ch, nch);
+    return rc;
+}
+
+/* A reverse move made from `from` (rstep, rnext, rreturn, runtil; rcontinue has its
+ * own, watch_rcontinue) that gave rc: with watchpoints of the viewed thread, a watched
+ * value that changed between the move's stop and `from` stops it at the latest change
+ * instead: the first position of the run of values that holds just before `from`,
+ * when that run began after the stop (as rcontinue's watch stops). */
+static rw_code watch_back_stop(rw_session *s, uint64_t from, rw_code rc, rw_stop *stop,
+                               rw_err *err)
+{
+    if (rc != RW_OK || s->postmortem || s->pos >= from || !watched(s))
+        return rc;
+    wsearch ws;
+    RW_TRY(wsearch_init(&ws, s, 0, err));
+    uint64_t sp = 0, before = 0;
+    int wf = 0;
+    rw_watch_change *ch = NULL;
+    size_t nch = 0;
+    rw_code wrc = wsearch_bounds(&ws, err);
+    if (wrc == RW_OK)
+        wrc = watch_back(&ws, from, s->pos, &sp, &before, &wf, err);
+    if (wrc == RW_OK && wf && sp > s->pos) {
+        char **old, **now;
+        wrc = probe(&ws, before, &old, err);
+        if (wrc == RW_OK)
+            wrc = probe(&ws, sp, &now, err);
+        if (wrc == RW_OK)
+            wrc = changes_of(&ws, old, now, &ch, &nch, err);
+    } else {
+        wf = 0;
+    }
+    wsearch_fini(&ws);
+    RW_TRY(wrc);
+    if (!wf)
+        return RW_OK;
+    begin_move(s);
+    rc = stop_at(s, sp, stop, err);
     if (rc == RW_OK) {
         install_changes(s, ch, nch, stop);
         return RW_OK;

@@ -293,6 +293,66 @@ class Watch(unittest.TestCase):
         if first_stop == want_back[0]:
             self.assertIn("Old value = %s" % want_back[1], out[5])
 
+    def check_steps(self, w):
+        """next, step, rnext, rstep with watchpoint w: each stops where a plain move of
+        the same kind stops, unless the watched value changes on the way (brute force),
+        which stops it at the change (forwards: the first position whose value differs
+        from here; backwards: the first of the run of values just before here), with
+        the Watchpoint lines; a change that shows at the plain stop itself is said
+        there."""
+        vals = self.brute_force()[w]
+        shown, _ = self.shown()
+        shown_pos = [e["pos"] for e in shown]
+        c, r, _ = self.span(WATCHES[w][1], WATCHES[w][2])
+        rnd = random.Random(2000 + w)
+        inside = [p for p in shown_pos if c < p < r]
+        starts = sorted(set(rnd.sample(inside, 8) + rnd.sample(shown_pos[1:-3], 2)))
+        moves = ("next", "step", "rnext", "rstep")
+        plain_cmds, cmds, at = [], self.set_watch(w), []
+        for n in starts:
+            for mv in moves:
+                plain_cmds += ["goto %d" % n, mv, "when"]
+                cmds += ["goto %d" % n, mv, "when"]
+                at.append((mv, n, len(cmds) - 1, len(plain_cmds) - 1))
+        plain = self.replay(plain_cmds + ["q"])
+        out = self.replay(cmds + ["q"])
+        seen = {"before": 0, "at": 0, "none": 0}
+        for mv, n, i, j in at:
+            to = when_pos(plain[j + 1])
+            got_pos, got = when_pos(out[i + 1]), changes(out[i])
+            if to is None or to not in shown_pos or n not in shown_pos:
+                continue  # the plain move left the program (its end, its start)
+            k = shown_pos.index(n)
+            if mv in ("next", "step"):
+                m = next((q for q in shown_pos[k + 1:] if q <= to and vals[q] != vals[n]),
+                         None)
+                want = None if m is None else (m, vals[n], vals[m])
+            else:
+                want = None
+                if k > 0:
+                    j0 = k - 1
+                    while j0 > 0 and vals[shown_pos[j0 - 1]] == vals[shown_pos[k - 1]]:
+                        j0 -= 1
+                    if j0 > 0 and shown_pos[j0] > to:
+                        want = (shown_pos[j0], vals[shown_pos[j0 - 1]], vals[shown_pos[j0]])
+            if want is None:
+                self.assertEqual((got_pos, got), (to, []), (mv, n, out[i]))
+                seen["none"] += 1
+            else:
+                self.assertEqual((got_pos, got), (want[0], [("1", WATCHES[w][0], want[1],
+                                                             want[2])]), (mv, n, out[i]))
+                seen["before" if want[0] != to else "at"] += 1
+        return seen
+
+    def test_steps_stop_at_changes(self):
+        self.need_engine()
+        seen = self.check_steps(1)
+        more = self.check_steps(2)
+        # The runs above met all three cases: a change before the plain stop (next over
+        # add() stops inside it for len(items)), at it, and none.
+        for k in seen:
+            self.assertGreater(seen[k] + more[k], 0, (seen, more))
+
     def test_unwatch_and_list(self):
         self.need_engine()
         vals = self.brute_force()[1]
