@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,6 +100,14 @@ struct rw_writer {
     in_node *in_recycle;     /* written, freed by the next producer (in_mu) */
     int in_wake;             /* a producer waits for room: write inputs now (mu) */
     unsigned gen;            /* fork generation at open (fork_gen) */
+
+    /* Forks (fork_prepare): the writer thread waits between two passes while one is
+     * made. */
+    pthread_cond_t cv_fork;  /* fork_prepare waits for parked */
+    int fork_hold;           /* a fork is being made: wait (mu) */
+    int parked;              /* the thread waits for the fork, or has left its loop (mu) */
+    pid_t owner;             /* the process whose writer thread runs, 0: none (live_mu) */
+    struct rw_writer *live_next; /* the list of writers with a thread (live_mu) */
 
     /* The writer thread's scratch, kept from one frame to the next: once grown it
      * allocates nothing per frame. That matters beyond speed: a producer interrupted
@@ -602,18 +611,100 @@ oom:
 
 /* Forks seen by this process (pthread_atfork): a writer belongs to the process that
  * opened it. A fork child has the parent's writer in its memory but not its thread;
- * its inputs must neither reach the parent's file nor wait for room forever. */
+ * its inputs must neither reach the parent's file nor wait for room forever.
+ *
+ * A fork copies the calling thread only, and every lock as it was at that instant: one
+ * the writer thread held then is held in the child for good. glibc's fork takes its
+ * malloc locks around the copy, but the AddressSanitizer runtime of GCC 12 takes none
+ * of its own (a size class's mutex, its thread registry): a child forked while the
+ * writer thread allocated (when it starts, and when it writes definitions) hung at its
+ * first allocation of that size or its first new thread. A recorded program's child
+ * that forked again right after opening its own trace hung that way, its child's
+ * writer thread stuck starting (test_exits' fork in a thread, 1 run in 40). So the
+ * writers with a thread in this process are listed, and fork_prepare makes each
+ * thread wait between two passes, at the top of its loop, holding nothing, until the
+ * fork is made. */
 static _Atomic unsigned fork_gen;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER; /* held across a fork */
+static rw_writer *live;
+
+/* This process's id, by the system call: getpid is a logged input while recording
+ * (recorder/libc/ident.c), and a fork's handlers must log nothing (a replay makes no
+ * fork). */
+static pid_t self_pid(void)
+{
+    return (pid_t)syscall(SYS_getpid);
+}
+
+static void live_add(rw_writer *w)
+{
+    pthread_mutex_lock(&live_mu);
+    w->owner = self_pid();
+    w->live_next = live;
+    live = w;
+    pthread_mutex_unlock(&live_mu);
+}
+
+static void live_remove(rw_writer *w)
+{
+    pthread_mutex_lock(&live_mu);
+    for (rw_writer **p = &live; *p; p = &(*p)->live_next) {
+        if (*p == w) {
+            *p = w->live_next;
+            break;
+        }
+    }
+    w->owner = 0;
+    pthread_mutex_unlock(&live_mu);
+}
+
+/* Waits until every writer thread of this process is parked (writer_main). A thread
+ * still starting is waited for too: its start allocates. A crash request unparks the
+ * thread (the process is ending). */
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&live_mu);
+    pid_t me = self_pid();
+    for (rw_writer *w = live; w; w = w->live_next) {
+        if (w->owner != me)
+            continue; /* a _Fork copy's writer whose thread was not restarted */
+        pthread_mutex_lock(&w->mu);
+        w->fork_hold = 1;
+        pthread_cond_signal(&w->cv_work);
+        while (!w->parked)
+            pthread_cond_wait(&w->cv_fork, &w->mu);
+        pthread_mutex_unlock(&w->mu);
+    }
+}
+
+static void fork_parent(void)
+{
+    pid_t me = self_pid();
+    for (rw_writer *w = live; w; w = w->live_next) {
+        if (w->owner != me)
+            continue;
+        pthread_mutex_lock(&w->mu);
+        w->fork_hold = 0;
+        pthread_cond_signal(&w->cv_work);
+        pthread_mutex_unlock(&w->mu);
+    }
+    pthread_mutex_unlock(&live_mu);
+}
 
 static void fork_child(void)
 {
     atomic_fetch_add_explicit(&fork_gen, 1, memory_order_relaxed);
+    /* No writer thread is copied: the list starts empty (its lock is held by the
+     * parent's fork_prepare). */
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    live_mu = fresh;
+    live = NULL;
 }
 
 static void fork_init(void)
 {
-    pthread_atfork(NULL, NULL, fork_child);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 /* Tells the writer thread that a producer waits for room (takes mu; call without
@@ -1258,8 +1349,23 @@ static void *writer_main(void *arg)
 
     pthread_mutex_lock(&w->mu);
     for (;;) {
+        /* A fork is being made (fork_prepare): wait for its end here, holding
+         * nothing. A crash request is served at once, fork or not. */
+        while (w->fork_hold && atomic_load(&w->crash_state) != 1) {
+            if (!w->parked) {
+                w->parked = 1;
+                pthread_cond_broadcast(&w->cv_fork);
+            }
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += CRASH_POLL_MS * 1000000L;
+            ts.tv_sec += ts.tv_nsec / 1000000000L;
+            ts.tv_nsec %= 1000000000L;
+            pthread_cond_timedwait(&w->cv_work, &w->mu, &ts);
+        }
+        w->parked = 0;
         while (!w->stop && w->flush_req == w->flush_done && !head_sealed(w) && !w->in_wake &&
-               atomic_load(&w->crash_state) != 1) {
+               !w->fork_hold && atomic_load(&w->crash_state) != 1) {
             uint32_t ms = w->opts.flush_ms && w->opts.flush_ms < CRASH_POLL_MS
                               ? w->opts.flush_ms : CRASH_POLL_MS;
             struct timespec ts;
@@ -1270,6 +1376,8 @@ static void *writer_main(void *arg)
             if (pthread_cond_timedwait(&w->cv_work, &w->mu, &ts) != 0)
                 break; /* timeout: periodic flush, crash requests */
         }
+        if (w->fork_hold && atomic_load(&w->crash_state) != 1)
+            continue; /* park first */
         uint64_t req = w->flush_req;
         int stop = w->stop, in_wake = w->in_wake;
         w->in_wake = 0;
@@ -1303,6 +1411,8 @@ static void *writer_main(void *arg)
         if (stop)
             break;
     }
+    w->parked = 1; /* for good: a fork no longer waits for this thread */
+    pthread_cond_broadcast(&w->cv_fork);
     pthread_mutex_unlock(&w->mu);
     struct timespec cpu;
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
@@ -1328,6 +1438,7 @@ static uint64_t file_id_new(void)
 
 static void writer_destroy(rw_writer *w)
 {
+    live_remove(w);
     rw_encoder_free(w->enc);
     def_list_fini(&w->pending);
     def_list_fini(&w->taken);
@@ -1361,6 +1472,7 @@ static void writer_destroy(rw_writer *w)
     pthread_cond_destroy(&w->cv_work);
     pthread_cond_destroy(&w->cv_free);
     pthread_cond_destroy(&w->cv_done);
+    pthread_cond_destroy(&w->cv_fork);
     if (w->fd >= 0)
         close(w->fd);
     free(w);
@@ -1400,6 +1512,7 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
     pthread_cond_init(&w->cv_work, NULL);
     pthread_cond_init(&w->cv_free, NULL);
     pthread_cond_init(&w->cv_done, NULL);
+    pthread_cond_init(&w->cv_fork, NULL);
     def_list_init(&w->pending);
     def_list_init(&w->taken);
     clock_gettime(CLOCK_MONOTONIC, &w->last_emit);
@@ -1478,6 +1591,7 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
         return rw_err_set(err, e.code, "%s: %s", path, e.msg);
     }
 
+    live_add(w); /* before the thread starts: a fork waits for its start too */
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         writer_destroy(w);
         return rw_err_set(err, RW_ENOMEM, "cannot start the trace writer thread");
@@ -1695,11 +1809,21 @@ rw_code rw_writer_fork_child(rw_writer *w, rw_err *err)
     pthread_cond_init(&w->cv_free, NULL);
     pthread_cond_init(&w->cv_done, NULL);
     pthread_cond_init(&w->cv_in, NULL);
+    pthread_cond_init(&w->cv_fork, NULL);
+    /* The list's lock too (another thread of the parent may have held it): the
+     * parent's writer thread is not this process's, a new one is (fork_prepare). */
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    live_mu = fresh;
+    live_remove(w);
+    w->fork_hold = w->parked = 0;
     w->flush_done = w->flush_req; /* no flusher waits in this process */
     w->thread_started = 0;
     if (!w->stop && !atomic_load(&w->closed)) {
-        if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
+        live_add(w);
+        if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+            live_remove(w);
             return rw_err_set(err, RW_ENOMEM, "cannot start the trace writer thread");
+        }
         w->thread_started = 1;
     }
     return RW_OK;

@@ -75,7 +75,10 @@ void rw_writer_opts_default(rw_writer_opts *o);
 
 /* Creates path (O_EXCL unless overwrite), writes the header and the METADATA frame
  * (meta->format_version and meta->options are filled in here), starts the writer
- * thread. Returns a new writer in *out. */
+ * thread. Returns a new writer in *out. A fork() made by any other thread while the
+ * writer thread runs (pthread_atfork; _Fork runs no handlers) waits for that thread
+ * to end its current pass, and its start: the child never inherits a lock the writer
+ * thread held (writer.c, fork_prepare). */
 rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwrite,
                        Rewind__Metadata *meta, rw_writer **out, rw_err *err);
 

@@ -549,6 +549,134 @@ START_TEST(test_dumps_while_appending)
 }
 END_TEST
 
+/* ---- forks made while the writer thread runs ------------------------------------ */
+
+/* A fork copies the calling thread only: whatever lock the writer thread held at that
+ * instant stays held in the child for good. glibc's fork takes its malloc locks around
+ * the copy, but GCC 12's AddressSanitizer allocator takes none of its own (its size
+ * classes' mutexes, its thread registry), so a child forked while the writer thread
+ * allocated (as it does when it starts, and when it writes definitions) hung at its
+ * own first allocation of that size or its first new thread: a recorded program's
+ * child that forked again right after opening its trace (test_exits' fork in a
+ * thread, its grandchild's writer thread stuck starting). The writer thread now waits
+ * between two passes while a fork is made (fork_prepare). */
+
+static _Atomic int in_pass; /* the slow sink below is running, on the writer thread */
+
+static uint64_t slow_sink(void *ctx, const rw_rec *recs, size_t n)
+{
+    (void)ctx;
+    (void)recs;
+    atomic_store(&in_pass, 1);
+    free(malloc(64));
+    nanosleep(&(struct timespec){0, 1000000L}, NULL);
+    atomic_store(&in_pass, 0);
+    return n;
+}
+
+static _Atomic int pumping;
+
+/* The producer: records and flushes without a pause, so that the writer thread is in
+ * the sink most of the time. */
+static void *pump(void *arg)
+{
+    rw_writer *w = arg;
+    rw_stream *s = rw_writer_stream(w);
+    uint64_t tick = 1;
+    rw_err err;
+    while (atomic_load(&pumping)) {
+        for (int i = 0; i < 100; i++)
+            rw_stream_put(s, RW_REC(RW_K_LINE, tick++), 1);
+        if (rw_writer_flush(w, &err) != RW_OK)
+            break;
+    }
+    return NULL;
+}
+
+/* The child's memory is the parent's at the fork: the writer thread was never inside
+ * a pass then. */
+START_TEST(test_fork_waits_between_passes)
+{
+    char *path = rw_test_path("forkpass.rwd");
+    rw_writer_opts o;
+    rw_writer_opts_default(&o);
+    o.sink = slow_sink;
+    rw_writer *w;
+    rw_err err;
+    ck_assert_int_eq(rw_writer_open(path, &o, 1, NULL, &w, &err), RW_OK);
+    atomic_store(&pumping, 1);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, pump, w), 0);
+    enum { NFORKS = 100 };
+    int inside = 0;
+    for (int i = 0; i < NFORKS; i++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0)
+            _exit(atomic_load(&in_pass));
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status));
+        inside += WEXITSTATUS(status);
+        nanosleep(&(struct timespec){0, 300000L}, NULL);
+    }
+    atomic_store(&pumping, 0);
+    pthread_join(th, NULL);
+    ck_assert_int_eq(rw_writer_close(w, NULL, NULL, &err), RW_OK);
+    ck_assert_msg(inside == 0, "%d of %d forks copied the writer thread inside a pass", inside,
+                  NFORKS);
+    free(path);
+}
+END_TEST
+
+static void spin_us(int us)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < us * 1000L);
+}
+
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
+/* A fork right after rw_writer_open (the writer thread starting), whose child starts
+ * a thread and allocates: under AddressSanitizer it hung without the wait. */
+START_TEST(test_fork_right_after_open)
+{
+    char *path = rw_test_path("forkopen.rwd");
+    enum { NFORKS = 100 };
+    for (int i = 0; i < NFORKS; i++) {
+        rw_writer *w;
+        rw_err err;
+        ck_assert_int_eq(rw_writer_open(path, NULL, 1, NULL, &w, &err), RW_OK);
+        spin_us(i % 50); /* the fork at every point of the thread's start */
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            signal(SIGALRM, SIG_DFL); /* not Check's handler, which kills the group */
+            alarm(10);                /* a hang ends as SIGALRM */
+            pthread_t th;
+            if (pthread_create(&th, NULL, nothing, NULL) != 0 || pthread_join(th, NULL) != 0)
+                _exit(2);
+            for (size_t size = 8; size <= 4096; size *= 2)
+                free(malloc(size));
+            _exit(0);
+        }
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "fork %d: the child did not end well (status 0x%x; SIGALRM: it hung)", i,
+                      status);
+        ck_assert_int_eq(rw_writer_close(w, NULL, NULL, &err), RW_OK);
+    }
+    free(path);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *tests[] = {test_many_blocks_roundtrip, test_flush_makes_records_readable,
@@ -556,6 +684,7 @@ int main(void)
                             test_sigkill_leaves_readable_prefix, test_file_size_limit,
                             test_text_entries_cross_blocks, test_crash_request_completes_trace,
                             test_dumps_while_appending, test_out_of_memory_ends_the_trace,
-                            test_out_of_memory_at_every_allocation};
+                            test_out_of_memory_at_every_allocation,
+                            test_fork_waits_between_passes, test_fork_right_after_open};
     return rw_test_main("writer", "core", 120, tests, RW_TEST_N(tests));
 }
