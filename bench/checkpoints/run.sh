@@ -43,9 +43,12 @@ cd "$work"
 export PYTHONHASHSEED=0
 
 now() { date +%s.%N; }
-# Calibrate: rounds for about $seconds untraced.
-t0=$(now); "${run[@]}" $PY prog.py 200 >/dev/null; t1=$(now)
-rounds=$($PY -c "print(max(10, int(200 * $seconds / ($t1 - $t0))))")
+# Calibrate: rounds for about $seconds untraced. The interpreter's start-up is timed
+# apart (10 rounds): with 200 rounds it was a third of the time, and a "60 s" program
+# ran 40 s.
+t0=$(now); "${run[@]}" $PY prog.py 10 >/dev/null; t1=$(now)
+"${run[@]}" $PY prog.py 2010 >/dev/null; t2=$(now)
+rounds=$($PY -c "print(max(10, int(2000 * $seconds / max(1e-3, ($t2 - $t1) - ($t1 - $t0)))))")
 t0=$(now); "${run[@]}" $PY prog.py "$rounds" >/dev/null; t1=$(now)
 untraced=$($PY -c "print($t1 - $t0)")
 echo "== untraced: $rounds rounds in $untraced s"
