@@ -3144,6 +3144,73 @@ static rw_code next_break(rw_session *s, uint64_t *b, rw_err *err)
     return rc;
 }
 
+/* The first change of a watched value after the current position, up to event last:
+ * *found, its position in *sp and the changes there in *ch, *nch (the caller's, to
+ * install or release). */
+static rw_code first_change(rw_session *s, uint64_t last, uint64_t *sp, int *found,
+                            rw_watch_change **ch, size_t *nch, rw_err *err)
+{
+    *found = 0;
+    *ch = NULL;
+    *nch = 0;
+    wsearch ws;
+    RW_TRY(wsearch_init(&ws, s, 0, err));
+    char **ref, **now;
+    rw_code rc = wsearch_bounds(&ws, err);
+    if (rc == RW_OK)
+        rc = probe(&ws, s->pos, &ref, err);
+    if (rc == RW_OK)
+        rc = watch_fwd(&ws, s->pos, last, ref, sp, found, err);
+    if (rc == RW_OK && *found)
+        rc = probe(&ws, *sp, &now, err);
+    if (rc == RW_OK && *found)
+        rc = changes_of(&ws, ref, now, ch, nch, err);
+    wsearch_fini(&ws);
+    return rc;
+}
+
+/* Going back from `from` down to event first: where the run of watched values that
+ * holds just before `from` began (*sp, with the changes there in *ch, *nch), when that
+ * is after event `after` (*found; NOPOS: anywhere). */
+static rw_code last_change(rw_session *s, uint64_t from, uint64_t first, uint64_t after,
+                           uint64_t *sp, int *found, rw_watch_change **ch, size_t *nch,
+                           rw_err *err)
+{
+    *ch = NULL;
+    *nch = 0;
+    wsearch ws;
+    RW_TRY(wsearch_init(&ws, s, 0, err));
+    uint64_t before = 0;
+    rw_code rc = wsearch_bounds(&ws, err);
+    if (rc == RW_OK)
+        rc = watch_back(&ws, from, first, sp, &before, found, err);
+    if (rc == RW_OK && *found && (after == NOPOS || *sp > after)) {
+        char **old, **now;
+        rc = probe(&ws, before, &old, err);
+        if (rc == RW_OK)
+            rc = probe(&ws, *sp, &now, err);
+        if (rc == RW_OK)
+            rc = changes_of(&ws, old, now, ch, nch, err);
+    } else {
+        *found = 0;
+    }
+    wsearch_fini(&ws);
+    return rc;
+}
+
+/* A watch stop at sp, with the changes there (taken). */
+static rw_code watch_stop_at(rw_session *s, uint64_t sp, rw_watch_change *ch, size_t nch,
+                             rw_stop *stop, rw_err *err)
+{
+    rw_code rc = stop_at(s, sp, stop, err);
+    if (rc == RW_OK) {
+        install_changes(s, ch, nch, stop);
+        return RW_OK;
+    }
+    changes_release(ch, nch);
+    return rc;
+}
+
 static rw_code watch_continue(rw_session *s, rw_stop *stop, rw_err *err)
 {
     begin_move(s);
@@ -3154,30 +3221,17 @@ static rw_code watch_continue(rw_session *s, rw_stop *stop, rw_err *err)
     RW_TRY(next_break(s, &b, err));
     memset(&s->cond_err, 0, sizeof s->cond_err);
     s->cond_bp = 0;
-    wsearch ws;
-    RW_TRY(wsearch_init(&ws, s, 0, err));
-    char **ref, **now;
     int found = 0;
     rw_watch_change *ch = NULL;
     size_t nch = 0;
-    rw_code rc = wsearch_bounds(&ws, err);
-    if (rc == RW_OK)
-        rc = probe(&ws, s->pos, &ref, err);
-    if (rc == RW_OK)
-        rc = watch_fwd(&ws, s->pos, b != NOPOS ? b : end - 1, ref, &sp, &found, err);
-    if (rc == RW_OK && found)
-        rc = probe(&ws, sp, &now, err);
-    if (rc == RW_OK && found)
-        rc = changes_of(&ws, ref, now, &ch, &nch, err);
-    wsearch_fini(&ws);
-    RW_TRY(rc);
+    RW_TRY(first_change(s, b != NOPOS ? b : end - 1, &sp, &found, &ch, &nch, err));
     if (found && sp != b) {
         /* The watch stops first: the breakpoint search up to it counts the hits
          * before it, then stops there. */
         s->fwd_end = sp + 1;
         s->watch_stop = sp;
     }
-    rc = continue_plain(s, stop, err);
+    rw_code rc = continue_plain(s, stop, err);
     s->fwd_end = s->watch_stop = NOPOS;
     if (rc == RW_OK && found && s->pos == sp && !s->postmortem) {
         install_changes(s, ch, nch, stop);
@@ -3208,22 +3262,8 @@ static rw_code watch_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *e
     int wf = 0;
     rw_watch_change *ch = NULL;
     size_t nch = 0;
-    if (last > s->pos) {
-        wsearch ws;
-        RW_TRY(wsearch_init(&ws, s, 0, err));
-        char **ref, **now;
-        rw_code wrc = wsearch_bounds(&ws, err);
-        if (wrc == RW_OK)
-            wrc = probe(&ws, s->pos, &ref, err);
-        if (wrc == RW_OK)
-            wrc = watch_fwd(&ws, s->pos, last, ref, &sp, &wf, err);
-        if (wrc == RW_OK && wf)
-            wrc = probe(&ws, sp, &now, err);
-        if (wrc == RW_OK && wf)
-            wrc = changes_of(&ws, ref, now, &ch, &nch, err);
-        wsearch_fini(&ws);
-        RW_TRY(wrc);
-    }
+    if (last > s->pos)
+        RW_TRY(first_change(s, last, &sp, &wf, &ch, &nch, err));
     if (wf && (rc != RW_OK || sp < found)) {
         s->fwd_end = sp + 1;
         s->watch_stop = sp;
@@ -3241,43 +3281,19 @@ static rw_code watch_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *e
 static rw_code watch_rcontinue(rw_session *s, rw_stop *stop, rw_err *err)
 {
     begin_move(s);
-    uint64_t found = 0, sp = 0, before = 0;
+    uint64_t found = 0, sp = 0;
     const rw_breakpoint *hit = NULL;
     rw_code rc = rcontinue_find(s, &found, &hit, err);
     if (rc != RW_OK && rc != RW_ENOTFOUND)
         return rc;
-    wsearch ws;
-    RW_TRY(wsearch_init(&ws, s, 0, err));
     int wf = 0;
     rw_watch_change *ch = NULL;
     size_t nch = 0;
-    rw_code wrc = wsearch_bounds(&ws, err);
-    if (wrc == RW_OK)
-        wrc = watch_back(&ws, rev_from(s), rc == RW_OK ? found : window_begin(s), &sp,
-                             &before, &wf, err);
-    if (wrc == RW_OK && wf && (rc != RW_OK || sp > found)) {
-        char **old, **now;
-        wrc = probe(&ws, before, &old, err);
-        if (wrc == RW_OK)
-            wrc = probe(&ws, sp, &now, err);
-        if (wrc == RW_OK)
-            wrc = changes_of(&ws, old, now, &ch, &nch, err);
-    } else {
-        wf = 0;
-    }
-    wsearch_fini(&ws);
-    RW_TRY(wrc);
+    RW_TRY(last_change(s, rev_from(s), rc == RW_OK ? found : window_begin(s),
+                       rc == RW_OK ? found : NOPOS, &sp, &wf, &ch, &nch, err));
     if (!wf)
         return rcontinue_end(s, rc, found, hit, stop, err);
-    rc = load_pos(s, sp, err);
-    if (rc == RW_OK)
-        rc = report(s, stop, reason_of_kind(s->ev.kind), 1);
-    if (rc == RW_OK) {
-        install_changes(s, ch, nch, stop);
-        return RW_OK;
-    }
-    changes_release(ch, nch);
-    return rc;
+    return watch_stop_at(s, sp, ch, nch, stop, err);
 }
 
 /* A reverse move made from `from` (rstep, rnext, rreturn, runtil; rcontinue has its
@@ -3290,37 +3306,15 @@ static rw_code watch_back_stop(rw_session *s, uint64_t from, rw_code rc, rw_stop
 {
     if (rc != RW_OK || s->postmortem || s->pos >= from || !watched(s))
         return rc;
-    wsearch ws;
-    RW_TRY(wsearch_init(&ws, s, 0, err));
-    uint64_t sp = 0, before = 0;
+    uint64_t sp = 0;
     int wf = 0;
     rw_watch_change *ch = NULL;
     size_t nch = 0;
-    rw_code wrc = wsearch_bounds(&ws, err);
-    if (wrc == RW_OK)
-        wrc = watch_back(&ws, from, s->pos, &sp, &before, &wf, err);
-    if (wrc == RW_OK && wf && sp > s->pos) {
-        char **old, **now;
-        wrc = probe(&ws, before, &old, err);
-        if (wrc == RW_OK)
-            wrc = probe(&ws, sp, &now, err);
-        if (wrc == RW_OK)
-            wrc = changes_of(&ws, old, now, &ch, &nch, err);
-    } else {
-        wf = 0;
-    }
-    wsearch_fini(&ws);
-    RW_TRY(wrc);
+    RW_TRY(last_change(s, from, s->pos, s->pos, &sp, &wf, &ch, &nch, err));
     if (!wf)
         return RW_OK;
     begin_move(s);
-    rc = stop_at(s, sp, stop, err);
-    if (rc == RW_OK) {
-        install_changes(s, ch, nch, stop);
-        return RW_OK;
-    }
-    changes_release(ch, nch);
-    return rc;
+    return watch_stop_at(s, sp, ch, nch, stop, err);
 }
 
 rw_code rw_session_watch_add(rw_session *s, const char *expr, int *number, char **value,
