@@ -1770,11 +1770,11 @@ rw_code rw_writer_close(rw_writer *w, Rewind__RunEnd *end, rw_writer_stats *st, 
 
 /* ---- a snapshot of the writer's process ------------------------------------------ */
 
-/* Gives back b's record pages from the first whole page at or after recs[from]. */
-static size_t shed_block(rw_block *b, uint32_t from)
+/* Gives back b's record pages, from the first whole page after its header. */
+static size_t shed_block(rw_block *b)
 {
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t lo = ((uintptr_t)&b->recs[from] + page - 1) & ~(page - 1);
+    uintptr_t lo = ((uintptr_t)b->recs + page - 1) & ~(page - 1);
     uintptr_t hi = ((uintptr_t)b + sizeof(rw_block) + (size_t)b->cap * sizeof(rw_rec) +
                     page - 1) & ~(page - 1); /* the mapping's end (mmap rounds it up) */
     if (hi <= lo || madvise((void *)lo, hi - lo, MADV_DONTNEED) != 0)
@@ -1786,7 +1786,7 @@ size_t rw_writer_shed(rw_writer *w)
 {
     size_t n = 0;
     for (rw_block *b = w->free_list; b; b = b->next)
-        n += shed_block(b, 0);
+        n += shed_block(b);
     /* The stream's block: only when the writer has taken every record published in
      * it, and it is the oldest block (none sealed waits). Then nothing below the
      * cursor is read again and nothing above it was written since the block was
@@ -1794,7 +1794,7 @@ size_t rw_writer_shed(rw_writer *w)
     rw_block *b = w->stream.blk;
     if (w->head == b && w->head_idx == rw_block_fill(b) &&
         w->stream.cur == atomic_load_explicit(&b->pub, memory_order_relaxed))
-        n += shed_block(b, 0);
+        n += shed_block(b);
     return n;
 }
 

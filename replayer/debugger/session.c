@@ -3198,6 +3198,21 @@ static rw_code last_change(rw_session *s, uint64_t from, uint64_t first, uint64_
     return rc;
 }
 
+/* Ends a forward move made after a watch search (found: a change at sp, the move's
+ * stop set there when it came first): the changes go with the stop when it is at sp,
+ * else they are released. */
+static rw_code watch_forward_end(rw_session *s, rw_code rc, int found, uint64_t sp,
+                                 rw_watch_change *ch, size_t nch, rw_stop *stop)
+{
+    s->fwd_end = s->watch_stop = NOPOS;
+    if (rc == RW_OK && found && s->pos == sp && !s->postmortem) {
+        install_changes(s, ch, nch, stop);
+        return RW_OK;
+    }
+    changes_release(ch, nch);
+    return rc;
+}
+
 /* A watch stop at sp, with the changes there (taken). */
 static rw_code watch_stop_at(rw_session *s, uint64_t sp, rw_watch_change *ch, size_t nch,
                              rw_stop *stop, rw_err *err)
@@ -3231,14 +3246,7 @@ static rw_code watch_continue(rw_session *s, rw_stop *stop, rw_err *err)
         s->fwd_end = sp + 1;
         s->watch_stop = sp;
     }
-    rw_code rc = continue_plain(s, stop, err);
-    s->fwd_end = s->watch_stop = NOPOS;
-    if (rc == RW_OK && found && s->pos == sp && !s->postmortem) {
-        install_changes(s, ch, nch, stop);
-        return RW_OK;
-    }
-    changes_release(ch, nch);
-    return rc;
+    return watch_forward_end(s, continue_plain(s, stop, err), found, sp, ch, nch, stop);
 }
 
 /* run_forward with watchpoints: where the move would stop (found without making it:
@@ -3268,14 +3276,7 @@ static rw_code watch_forward(rw_session *s, fwd_ctx *c, rw_stop *stop, rw_err *e
         s->fwd_end = sp + 1;
         s->watch_stop = sp;
     }
-    rc = move_forward(s, c, stop, err);
-    s->fwd_end = s->watch_stop = NOPOS;
-    if (rc == RW_OK && wf && s->pos == sp && !s->postmortem) {
-        install_changes(s, ch, nch, stop);
-        return RW_OK;
-    }
-    changes_release(ch, nch);
-    return rc;
+    return watch_forward_end(s, move_forward(s, c, stop, err), wf, sp, ch, nch, stop);
 }
 
 static rw_code watch_rcontinue(rw_session *s, rw_stop *stop, rw_err *err)

@@ -438,8 +438,6 @@ static int own_trace_file(uint64_t size)
     return rc;
 }
 
-/* In the copy: waits until the engine hands over (returns the target) or lets go
- * (ends the process). */
 /* Receives one message of the handover into buf (cap bytes), the descriptors it
  * carries appended to fds (*nfds of at most RW_CKPT_MAX so far). Its length, or -1
  * (the engine is gone, or the message is not the engine's: the caller ends). */
@@ -473,6 +471,8 @@ static ssize_t receive(int fd, void *buf, size_t cap, int *fds, size_t *nfds)
     return got > 0 && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? got : -1;
 }
 
+/* In the copy: waits until the engine hands over (returns the target) or lets go
+ * (ends the process). */
 static uint64_t wait_for_turn(int fd, uint64_t pos, uint64_t file_size)
 {
     size_t cap = sizeof(handover) + RW_CKPT_MAX * sizeof(entry);
