@@ -58,6 +58,10 @@ typedef struct rw_chunk_info {
      * until its next call; from the reader, as long as the reader. */
     const uint8_t *filter;
     uint32_t filter_len;
+    /* The fingerprints of the groups of events that end in the chunk (format/fprint.h;
+     * IndexEntry.fingerprint), in order, or NULL and 0. Borrowed, as the filter. */
+    const uint64_t *fps;
+    uint32_t nfps;
 } rw_chunk_info;
 
 /* ---- encoder ---------------------------------------------------------------- */

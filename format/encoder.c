@@ -18,6 +18,7 @@
 #include "codec_stacks.h"
 #include "codec_varint.h"
 #include "filter.h"
+#include "fprint.h"
 #include "rewind.pb-c.h"
 
 /* ---- address slots ---------------------------------------------------------------- */
@@ -143,6 +144,12 @@ struct rw_encoder {
     uint8_t filter[RW_FILTER_MAX]; /* the chunk's line filter */
     uint8_t filter_out[RW_FILTER_MAX]; /* the last finished chunk's, folded */
     uint64_t seen[FILTER_SEEN];    /* (code, line) + 1 put in it, direct-mapped */
+
+    /* Fingerprints (fprint.h): the current group's lanes, the values of the groups
+     * that ended in the current chunk, and those of the last finished chunk. */
+    rw_fp fp;
+    uint64_t *fps, *fps_out;
+    size_t nfps, cap_fps, cap_fps_out;
 };
 
 static void keyframe_free(Rewind__ThreadStack **key, size_t n)
@@ -241,6 +248,7 @@ rw_encoder *rw_encoder_new(unsigned time_shift)
     }
     e->time_shift = time_shift > 32 ? 32 : time_shift;
     e->find = pick_find();
+    rw_fp_reset(&e->fp);
     chunk_reset(e);
     return e;
 }
@@ -257,6 +265,8 @@ void rw_encoder_free(rw_encoder *e)
     if (!e)
         return;
     chunk_reset(e);
+    free(e->fps);
+    free(e->fps_out);
     keyframe_free(e->key, e->nkey);
     stacks_fini(&e->stk);
     free(e->first_line);
@@ -406,6 +416,22 @@ static int push_time(rw_encoder *e, uint64_t tick)
     return col_vb_push(&e->time_delta, d);
 }
 
+/* The group ends with the event just encoded: its fingerprint goes with the chunk. */
+static int fp_end_group(rw_encoder *e)
+{
+    if (e->nfps == e->cap_fps) {
+        size_t cap = e->cap_fps ? 2 * e->cap_fps : 64;
+        uint64_t *grown = rw_realloc(e->fps, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        e->fps = grown;
+        e->cap_fps = cap;
+    }
+    e->fps[e->nfps++] = rw_fp_value(&e->fp);
+    rw_fp_reset(&e->fp);
+    return 0;
+}
+
 static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
 {
     unsigned k = RW_REC_KIND(r->w0);
@@ -514,9 +540,13 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
     }
     if (bad || col_u8_push(&e->kinds, (uint8_t)k) < 0)
         return rw_err_set(err, RW_ENOMEM, "encoder: out of memory for chunk columns");
+    if (k != RW_K_THREAD)
+        rw_fp_add(&e->fp, RW_IS_ALLOC(k) || RW_IS_FREE(k), rw_fp_view(k, e->thread, r->w0, r->w1));
     if (RW_IS_EVENT(k)) {
         e->events++;
         e->c_events++;
+        if (RW_UNLIKELY((e->events & (RW_FP_GROUP - 1)) == 0) && fp_end_group(e) < 0)
+            return rw_err_set(err, RW_ENOMEM, "encoder: out of memory for fingerprints");
     }
     e->records++;
     e->kind_counts[k]++;
@@ -669,6 +699,15 @@ rw_code rw_encoder_finish_into(rw_encoder *e, uint8_t **bufp, size_t *cap, size_
     info->filter_len = (uint32_t)rw_filter_fold(e->filter);
     memcpy(e->filter_out, e->filter, info->filter_len);
     info->filter = e->filter_out;
+    uint64_t *t = e->fps_out; /* this chunk's fingerprints out, the old array in */
+    size_t tcap = e->cap_fps_out;
+    e->fps_out = e->fps;
+    e->cap_fps_out = e->cap_fps;
+    e->fps = t;
+    e->cap_fps = tcap;
+    info->fps = e->fps_out;
+    info->nfps = (uint32_t)e->nfps;
+    e->nfps = 0;
     *out_len = len;
     chunk_reset(e);
     return RW_OK;

@@ -71,6 +71,7 @@ struct rw_reader {
     uint64_t size;
     uint64_t file_id;
     unsigned time_shift;
+    unsigned fp_group;   /* Index.fingerprint_group when valid, else 0 */
 
     Rewind__Metadata *meta;
     Rewind__RunEnd *end;
@@ -574,6 +575,20 @@ static rw_code add_chunk(rw_reader *r, const rw_chunk_info *info, uint64_t off,
         c->info.filter = f;
         c->info.filter_len = info->filter_len;
     }
+    c->info.fps = NULL;
+    c->info.nfps = 0;
+    /* Fingerprints: kept when there are as many as groups end in the chunk (else the
+     * chunk has none, and the engine compares it record by record). */
+    uint64_t g = r->fp_group;
+    if (g && info->nfps && info->fps &&
+        info->nfps == (info->first_event + info->event_count) / g - info->first_event / g) {
+        uint64_t *f = malloc(info->nfps * sizeof *f);
+        if (!f)
+            return rw_err_set(err, RW_ENOMEM, "%s: out of memory for the index", r->name);
+        memcpy(f, info->fps, info->nfps * sizeof *f);
+        c->info.fps = f;
+        c->info.nfps = info->nfps;
+    }
     r->nchunks++;
     c->offset = off;
     c->stored_len = stored_len;
@@ -607,8 +622,11 @@ static void reset_loaded(rw_reader *r)
     for (size_t i = 0; i < r->ncrashes; i++)
         free_msg(r, r->crashes[i]);
     r->ncrashes = r->bad_crashes = 0;
-    for (size_t i = 0; i < r->nchunks; i++)
+    for (size_t i = 0; i < r->nchunks; i++) {
         free((void *)r->chunks[i].info.filter);
+        free((void *)r->chunks[i].info.fps);
+    }
+    r->fp_group = 0;
     r->meta = NULL;
     r->end = NULL;
     r->ndefmsgs = 0;
@@ -680,6 +698,11 @@ static rw_code load_from_index(rw_reader *r, rw_err *err)
 
     rw_code rc = RW_OK;
     uint64_t prev_end = RW_HEADER_LEN;
+    /* A power of two the engine can keep a group of: else no fingerprints. */
+    r->fp_group = ix->fingerprint_group >= 64 && ix->fingerprint_group <= (1u << 20) &&
+                          (ix->fingerprint_group & (ix->fingerprint_group - 1)) == 0
+                      ? ix->fingerprint_group
+                      : 0;
     if (ix->n_frames == 0 || ix->frames[0]->type != RW_FRAME_METADATA ||
         ix->frames[0]->offset != RW_HEADER_LEN) {
         rc = rw_err_set(err, RW_ECORRUPT, "%s: index: does not start with the metadata frame",
@@ -719,7 +742,10 @@ static rw_code load_from_index(rw_reader *r, rw_err *err)
             rw_chunk_info info = {ie->first_event, ie->event_count, ie->record_count,
                                   ie->first_tick, ie->last_tick, ie->line_filter.data,
                                   (uint32_t)(ie->line_filter.len > UINT32_MAX
-                                                 ? 0 : ie->line_filter.len)};
+                                                 ? 0 : ie->line_filter.len),
+                                  ie->fingerprint,
+                                  (uint32_t)(ie->n_fingerprint > UINT32_MAX
+                                                 ? 0 : ie->n_fingerprint)};
             rc = add_chunk(r, &info, ie->offset, ie->stored_len, i, err);
             break;
         }
@@ -1084,6 +1110,7 @@ uint64_t rw_reader_nevents(const rw_reader *r) { return r->nevents; }
 uint64_t rw_reader_nrecords(const rw_reader *r) { return r->nrecords; }
 uint64_t rw_reader_file_size(const rw_reader *r) { return r->size; }
 unsigned rw_reader_time_shift(const rw_reader *r) { return r->time_shift; }
+unsigned rw_reader_fp_group(const rw_reader *r) { return r->fp_group; }
 
 const rw_chunk_info *rw_reader_chunk(const rw_reader *r, size_t i)
 {

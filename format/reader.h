@@ -79,6 +79,11 @@ uint64_t rw_reader_nevents(const rw_reader *r);
 uint64_t rw_reader_nrecords(const rw_reader *r);
 uint64_t rw_reader_file_size(const rw_reader *r);
 unsigned rw_reader_time_shift(const rw_reader *r);
+/* Events per fingerprint group (format/fprint.h), or 0 when the trace's chunks carry
+ * no fingerprints (an older trace, or one whose index was lost and rebuilt). Chunks
+ * whose count of fingerprints is not the number of groups that end in them have none
+ * (rw_chunk_info.nfps 0). */
+unsigned rw_reader_fp_group(const rw_reader *r);
 /* Index of the chunk holding event pos (the last chunk whose first_event <= pos). */
 size_t rw_reader_find_chunk(const rw_reader *r, uint64_t pos);
 

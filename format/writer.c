@@ -37,6 +37,7 @@
 #include "alloc.h"
 #include "codec.h"
 #include "container.h"
+#include "fprint.h"
 #include "inputs.h"
 
 #define SOURCE_MAX (16u << 20) /* bigger sources are not embedded */
@@ -897,6 +898,10 @@ static int index_push(rw_writer *w, unsigned type, uint64_t offset, uint32_t sto
             memcpy(e->line_filter.data, ci->filter, ci->filter_len);
             e->line_filter.len = ci->filter_len;
         }
+        if (ci->nfps && (e->fingerprint = rw_malloc(ci->nfps * sizeof *e->fingerprint))) {
+            memcpy(e->fingerprint, ci->fps, ci->nfps * sizeof *e->fingerprint);
+            e->n_fingerprint = ci->nfps;
+        }
     }
     return 0;
 }
@@ -1446,8 +1451,10 @@ static void writer_destroy(rw_writer *w)
     free_inputs(w->in_taken);
     free_inputs(w->in_written);
     free_inputs(w->in_recycle);
-    for (size_t i = 0; i < w->nindex; i++)
+    for (size_t i = 0; i < w->nindex; i++) {
         free(w->index[i].line_filter.data);
+        free(w->index[i].fingerprint);
+    }
     free(w->index);
     free(w->base_dir);
     while (w->free_list) {
@@ -1635,6 +1642,7 @@ static void write_tail(rw_writer *w, Rewind__RunEnd *end)
             idx.frames = ptrs;
             idx.total_events = nevents;
             idx.total_records = nrecords;
+            idx.fingerprint_group = RW_FP_GROUP;
             size_t len = rewind__index__get_packed_size(&idx);
             uint8_t *buf = pack_room(w, len);
             if (!buf)

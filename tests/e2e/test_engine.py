@@ -36,10 +36,11 @@ def drive_bin():
     return path
 
 
-def drive(trace, commands, cwd=None, timeout=120):
+def drive(trace, commands, cwd=None, timeout=120, env=None):
     """Runs engine_drive on trace with commands (lines); returns the replies, one per
-    command: ("stopped", pos) | ("value", raised, text) | ("error", text)."""
-    env = rwtest.clean_env({"REWIND_ENGINE_EXE": rwtest.rewind_bin()})
+    command: ("stopped", pos) | ("value", raised, text) | ("error", text). env: more
+    variables for the engine."""
+    env = rwtest.clean_env({"REWIND_ENGINE_EXE": rwtest.rewind_bin(), **(env or {})})
     proc = subprocess.run([drive_bin(), trace], input="".join(c + "\n" for c in commands),
                           capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
     out = proc.stdout
@@ -237,6 +238,47 @@ class DivergenceTest(rwtest.TestCase):
         # A goto behind restarts, and the start agrees.
         replies = drive(bad, [f"goto {lines[1]['pos']}", "p top a"])
         self.assertEqual(replies, [("stopped", lines[1]["pos"]), ("value", 0, "1")])
+
+    def test_a_divergence_after_whole_groups_is_found_at_its_position(self):
+        # 6,000 line events agree before the change: the check compares them by the
+        # fingerprints of their groups of 2048 events (format/fprint.h), then the
+        # group with the change, once it ends, record by record, and names the same
+        # event as a check that compares every record (a trace without fingerprints).
+        code = "t = 0\nfor i in range(3000):\n    t += i\nc = t\nfor j in range(900):\n    d = j\n"
+        rec = self.record(["-c", code])
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        lines = [e for e in rwtest.events(rec.trace)
+                 if e.get("kind") == "line" and e.get("file") == "<string>"]
+        at = [e for e in lines if e["line"] == 4]
+        self.assertEqual(len(at), 1, lines[-5:])
+        pos = at[0]["pos"]
+        self.assertGreater(pos, 2 * 2048)
+        other = code.replace("c = t\n", "\nc= t\n").encode()
+        self.assertEqual(len(other), len(code))
+        bad = self.with_program(rec.trace, lambda text: other)
+        for mode in ({}, {"REWIND_CHECK_BY_RECORD": "1"}):
+            log = os.path.join(self.tmp, "engine.log")
+            if os.path.exists(log):
+                os.unlink(log)
+            # Past the end of the group with the change: it ends and is compared.
+            replies = drive(bad, [f"goto {pos + 1000}", "p top c"], env={"REWIND_ENGINE_LOG": log, **mode})
+            self.assertEqual(replies[0][0], "error", (mode, replies))
+            report = replies[0][1]
+            self.assertIn(f"the replay diverged from the recording at event {pos}:", report)
+            self.assertIn("the recording has line <module> at <string>:4", report)
+            self.assertIn("the replay line <module> at <string>:5", report)
+            with open(log) as f:
+                checks = [ln.split() for ln in f if ln.startswith("check ")]
+            self.assertEqual(len(checks), 1, checks)
+            by_fp, by_record = int(checks[0][2]), int(checks[0][3])
+            if mode:
+                self.assertEqual((by_fp, by_record), (0, 0), checks)
+            else:
+                self.assertGreaterEqual(by_fp, 2, checks)
+                self.assertEqual(by_record, 1, checks)
+            # Before the change the runs agree, in either mode.
+            replies = drive(bad, [f"goto {pos - 1}", "p top t"], env=mode)
+            self.assertEqual(replies, [("stopped", pos - 1), ("value", 0, str(sum(range(3000))))])
 
     def test_the_debugger_writes_the_whole_report_once(self):
         # The debugger's error line has room for the report's start only; the whole

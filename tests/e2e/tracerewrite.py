@@ -70,6 +70,12 @@ def pack(vals):
     return b"".join(_varint(v) for v in vals)
 
 
+class Header(bytes):
+    """A file header that also carries the index's own fields other than its entries
+    and totals (Index.fingerprint_group), for save to write them back."""
+    index_extra = ()
+
+
 def load(path):
     """The frames of a closed trace in file order (the INDEX frame left out) and its
     file header."""
@@ -80,17 +86,22 @@ def load(path):
     t_end = len(t.data) - pr.TRAILER_LEN
     (index_off,) = struct.unpack_from("<Q", t.data, t_end)
     index = t.payload(t.frame_at(index_off))
-    for num, _, v in pr.wire_fields(index):
+    extra = []
+    for num, wt, v in pr.wire_fields(index):
         if num == 1:
             e = fields(v)
             off = next(x[2] for x in e if x[0] == 2)
             entries[off] = e
+        elif num not in (2, 3):
+            extra.append([num, wt, v])
     frames, off = [], pr.HEADER_LEN
     while off < index_off:
         fr = t.frame_at(off)
         frames.append(Frame(fr.type, t.payload(fr), entries.get(off)))
         off = fr.end
-    return frames, t.data[:pr.HEADER_LEN]
+    header = Header(t.data[:pr.HEADER_LEN])
+    header.index_extra = extra
+    return frames, header
 
 
 def save(header, frames, out_path):
@@ -113,6 +124,7 @@ def save(header, frames, out_path):
     total_records = sum(next((x[2] for x in f.entry if x[0] == 6), 0)
                         for f in frames if f.entry and f.type == pr.FRAME_CHUNK)
     index += [[2, 0, total_events], [3, 0, total_records]]
+    index += [list(x) for x in getattr(header, "index_extra", ())]
     p = encode(index)
     off = len(data)
     h = pr.FRAME_MAGIC + struct.pack("<BBHIII", pr.FRAME_INDEX, pr.CODEC_RAW, 0, len(p), len(p),

@@ -6,7 +6,10 @@
  * are equal the check agrees and counts every event, whatever the text records and
  * block hand-offs in between; one changed line, call, allocation address, audit name
  * or an extra event is reported at its position, named with each side's own
- * definitions; allocations count only when asked.
+ * definitions; allocations count only when asked. Every test runs twice: with the
+ * recording's fingerprints (format/fprint.h: groups compared whole, a differing one and
+ * the last one record by record) and record by record throughout
+ * (REWIND_CHECK_BY_RECORD, as for a trace without fingerprints).
  */
 #include <check.h>
 #include <stdio.h>
@@ -78,7 +81,7 @@ static char *recording(uint64_t n)
 
 typedef struct result {
     int verdict;
-    uint64_t where, events, counted;
+    uint64_t where, events, counted, by_fp, by_record;
     char report[2048];
     char note[800];
 } result;
@@ -102,6 +105,8 @@ static result replay(const char *path, uint64_t n, change ch, uint64_t at, int a
     result res = {0};
     res.events = put_stream(w, n, ch, at, 1);
     ck_assert_int_eq(rw_writer_flush(w, &err), RW_OK);
+    rw_check_settle(c); /* as the engine does at a stop */
+    rw_check_counts(c, &res.by_fp, &res.by_record);
     res.verdict = atomic_load(rw_check_verdict(c));
     res.where = rw_check_report(c, epath, res.report, sizeof res.report);
     snprintf(res.note, sizeof res.note, "%s", rw_check_note(c) ? rw_check_note(c) : "");
@@ -120,19 +125,60 @@ static result replay(const char *path, uint64_t n, change ch, uint64_t at, int a
     return res;
 }
 
+/* The loop tests' _i: 0 by fingerprints, 1 record by record. */
+static void set_mode(int by_record)
+{
+    if (by_record)
+        setenv("REWIND_CHECK_BY_RECORD", "1", 1);
+    else
+        unsetenv("REWIND_CHECK_BY_RECORD");
+}
+
 START_TEST(test_equal_streams_agree)
 {
+    set_mode(_i);
     char *path = recording(5000);
     result res = replay(path, 5000, SAME, 0, 1);
     ck_assert_msg(res.verdict == 0, "%s", res.report);
     ck_assert_uint_eq(res.counted, res.events);
     ck_assert_uint_eq(res.events, 15000);
+    /* 7 whole groups of 2048 events, found equal by their fingerprints; the last 664
+     * events compared one by one at the stop. */
+    ck_assert_uint_eq(res.by_fp, _i ? 0 : 15000 / 2048);
+    ck_assert_uint_eq(res.by_record, 0);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_a_trace_without_fingerprints_is_compared_record_by_record)
+{
+    /* The index is what holds them: a trace whose index was lost (a recording that
+     * was killed) is read by a scan, and has none. */
+    char *path = recording(3000);
+    FILE *f = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, -16, SEEK_END), 0);
+    ck_assert_int_eq(fputc('X', f), 'X'); /* the trailer's magic */
+    fclose(f);
+    rw_reader *r;
+    rw_err err;
+    ck_assert_msg(rw_reader_open(path, &r, &err) == RW_OK, "%s", err.msg);
+    ck_assert_uint_eq(rw_reader_fp_group(r), 0);
+    rw_reader_free(r);
+    unsetenv("REWIND_CHECK_BY_RECORD");
+    result same = replay(path, 3000, SAME, 0, 1);
+    ck_assert_msg(same.verdict == 0, "%s", same.report);
+    ck_assert_uint_eq(same.by_fp, 0);
+    result line = replay(path, 3000, LINE, 2500, 1);
+    ck_assert_int_eq(line.verdict, 1);
+    ck_assert_uint_eq(line.where, 2500 * 3 + 1);
     free(path);
 }
 END_TEST
 
 START_TEST(test_other_line_is_reported_at_its_position)
 {
+    set_mode(_i);
     char *path = recording(5000);
     result res = replay(path, 5000, LINE, 1234, 0);
     ck_assert_int_eq(res.verdict, 1);
@@ -147,6 +193,7 @@ END_TEST
 
 START_TEST(test_other_call_is_named_by_each_side)
 {
+    set_mode(_i);
     char *path = recording(3000);
     result res = replay(path, 3000, CALL, 2000, 0);
     ck_assert_int_eq(res.verdict, 1);
@@ -159,6 +206,7 @@ END_TEST
 
 START_TEST(test_allocations_count_only_when_asked)
 {
+    set_mode(_i);
     char *path = recording(3000);
     result off = replay(path, 3000, ADDR, 700, 0);
     ck_assert_msg(off.verdict == 0, "%s", off.report);
@@ -187,6 +235,7 @@ END_TEST
 
 START_TEST(test_audit_name_and_extra_event)
 {
+    set_mode(_i);
     char *path = recording(3000);
     result a = replay(path, 3000, AUDIT, 1500, 0);
     ck_assert_int_eq(a.verdict, 1);
@@ -203,6 +252,7 @@ END_TEST
 
 START_TEST(test_replay_past_the_recordings_end)
 {
+    set_mode(_i);
     char *path = recording(1000);
     result res = replay(path, 1001, SAME, 0, 0);
     ck_assert_int_eq(res.verdict, 1);
@@ -221,12 +271,13 @@ Suite *engine_check_suite(void)
 {
     Suite *s = suite_create("engine_check");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_equal_streams_agree);
-    tcase_add_test(tc, test_other_line_is_reported_at_its_position);
-    tcase_add_test(tc, test_other_call_is_named_by_each_side);
-    tcase_add_test(tc, test_allocations_count_only_when_asked);
-    tcase_add_test(tc, test_audit_name_and_extra_event);
-    tcase_add_test(tc, test_replay_past_the_recordings_end);
+    tcase_add_loop_test(tc, test_equal_streams_agree, 0, 2);
+    tcase_add_loop_test(tc, test_other_line_is_reported_at_its_position, 0, 2);
+    tcase_add_loop_test(tc, test_other_call_is_named_by_each_side, 0, 2);
+    tcase_add_loop_test(tc, test_allocations_count_only_when_asked, 0, 2);
+    tcase_add_loop_test(tc, test_audit_name_and_extra_event, 0, 2);
+    tcase_add_loop_test(tc, test_replay_past_the_recordings_end, 0, 2);
+    tcase_add_test(tc, test_a_trace_without_fingerprints_is_compared_record_by_record);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,9 +2,18 @@
 #include "check.h"
 
 #include <inttypes.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "fprint.h"
+
+typedef struct kept {
+    rw_rec r;
+    uint32_t thread;
+} kept;
 
 struct rw_check {
     const rw_reader *rec;
@@ -25,6 +34,21 @@ struct rw_check {
     char note[1024];
     rw_event held;
     int has_held;
+    /* By fingerprints (fprint.h), when the recording has them (G != 0): the records of
+     * the group being fed (positions [group * G, (group + 1) * G)) are hashed and kept;
+     * at the group's end its fingerprint is compared with the recording's, and only a
+     * group that differs is compared record by record, with the recording's cursor
+     * placed at the group's start. At a stop, rw_check_settle compares the kept
+     * records not compared yet (settled counts those). */
+    uint64_t G;
+    uint64_t group;
+    rw_fp fp;
+    kept *kept;
+    size_t nkept, capkept;
+    size_t settled;
+    uint64_t settled_pos; /* the position of kept[settled] */
+    int placed;           /* the cursor is right after kept[settled - 1]'s match */
+    uint64_t groups_by_fp, groups_by_record; /* for the tests and the bench */
 };
 
 rw_code rw_check_new(const rw_reader *recorded, int compare_allocs, rw_check **out,
@@ -42,6 +66,10 @@ rw_code rw_check_new(const rw_reader *recorded, int compare_allocs, rw_check **o
     }
     if (!compare_allocs)
         rw_cursor_set_flags(c->rc, RW_DECODE_SKIP_ALLOCS);
+    c->G = rw_reader_fp_group(recorded);
+    if (c->G && getenv("REWIND_CHECK_BY_RECORD")) /* tests: the other way, to compare */
+        c->G = 0;
+    rw_fp_reset(&c->fp);
     *out = c;
     return RW_OK;
 }
@@ -51,12 +79,22 @@ void rw_check_free(rw_check *c)
     if (!c)
         return;
     rw_cursor_free(c->rc);
+    free(c->kept);
     free(c);
 }
 
 void rw_check_shed(rw_check *c)
 {
     rw_cursor_unload(c->rc);
+    /* The kept records past the group's: a copy made by fork keeps the pages the engine
+     * rewrites with the next groups. */
+    if (c->kept) {
+        long pg = sysconf(_SC_PAGESIZE);
+        uintptr_t from = ((uintptr_t)(c->kept + c->nkept) + (uintptr_t)pg - 1) & ~(uintptr_t)(pg - 1);
+        uintptr_t to = (uintptr_t)(c->kept + c->capkept) & ~(uintptr_t)(pg - 1);
+        if (pg > 0 && to > from)
+            (void)madvise((void *)from, to - from, MADV_DONTNEED);
+    }
 }
 
 const _Atomic int *rw_check_verdict(const rw_check *c)
@@ -280,9 +318,9 @@ static void compare(rw_check *c, unsigned k, const rw_rec *r)
     atomic_store_explicit(&c->verdict, 1, memory_order_release);
 }
 
-uint64_t rw_check_feed(void *check, const rw_rec *recs, size_t n)
+/* Record by record: compares each raw record with the recording's next. */
+static uint64_t feed_by_record(rw_check *c, const rw_rec *recs, size_t n)
 {
-    rw_check *c = check;
     uint64_t events = 0;
     int done = atomic_load_explicit(&c->verdict, memory_order_relaxed) != 0;
     for (size_t i = 0; i < n; i++) {
@@ -310,6 +348,160 @@ uint64_t rw_check_feed(void *check, const rw_rec *recs, size_t n)
         }
     }
     return events;
+}
+
+/* ---- by fingerprints ---------------------------------------------------------------- */
+
+/* The recording's fingerprint of group g, if its chunk carries one. */
+static int recorded_fp(const rw_check *c, uint64_t g, uint64_t *out)
+{
+    uint64_t last = (g + 1) * c->G - 1; /* the group's last event */
+    if (last >= rw_reader_nevents(c->rec))
+        return 0;
+    const rw_chunk_info *ci = rw_reader_chunk(c->rec, rw_reader_find_chunk(c->rec, last));
+    if (!ci || !ci->nfps || last < ci->first_event || last - ci->first_event >= ci->event_count)
+        return 0;
+    uint64_t first = ci->first_event / c->G; /* the first group that ends in the chunk */
+    if (g < first || g - first >= ci->nfps)
+        return 0;
+    *out = ci->fps[g - first];
+    return 1;
+}
+
+/* Compares the kept records from kept[settled] on, one by one, with the recording's,
+ * placing its cursor at the group's start first when it is not placed yet. */
+static void compare_kept(rw_check *c)
+{
+    if (atomic_load_explicit(&c->verdict, memory_order_relaxed) || c->settled == c->nkept)
+        return;
+    uint64_t pos = c->pos;
+    uint32_t thread = c->thread;
+    if (!c->placed) {
+        uint64_t at = c->group * c->G, end = rw_reader_nevents(c->rec);
+        rw_err e = {0};
+        if (rw_cursor_seek(c->rc, at < end ? at : end, &e) != RW_OK) {
+            c->err = e;
+            atomic_store_explicit(&c->verdict, -1, memory_order_release);
+            return;
+        }
+        c->has_held = 0;
+        c->placed = 1;
+        c->settled = 0;
+        c->settled_pos = at;
+    }
+    c->pos = c->settled_pos;
+    for (; c->settled < c->nkept; c->settled++) {
+        const kept *kr = &c->kept[c->settled];
+        unsigned k = RW_REC_KIND(kr->r.w0);
+        c->thread = kr->thread;
+        if (c->compare_allocs || !(RW_IS_ALLOC(k) || RW_IS_FREE(k))) {
+            compare(c, k, &kr->r);
+            if (atomic_load_explicit(&c->verdict, memory_order_relaxed))
+                break;
+        }
+        if (RW_IS_EVENT(k))
+            c->pos++;
+    }
+    c->settled_pos = c->pos;
+    c->pos = pos;
+    c->thread = thread;
+}
+
+/* The group being fed ended (its last event came): by its fingerprint, else record by
+ * record; then the next group. */
+static void end_group(rw_check *c)
+{
+    uint64_t want, got = rw_fp_value(&c->fp);
+    uint64_t mask = c->compare_allocs ? UINT64_MAX : UINT64_C(0xffffffff);
+    /* Kept records a stop compared already are in the fingerprint too. */
+    int agreed = 0;
+    if (recorded_fp(c, c->group, &want) && ((want ^ got) & mask) == 0)
+        agreed = 1;
+    if (agreed) {
+        c->groups_by_fp++;
+    } else {
+        c->groups_by_record++;
+        compare_kept(c);
+    }
+    c->group++;
+    c->nkept = 0;
+    c->settled = 0;
+    c->placed = 0;
+    rw_fp_reset(&c->fp);
+}
+
+static int keep(rw_check *c, const rw_rec *r)
+{
+    if (c->nkept == c->capkept) {
+        size_t cap = c->capkept ? 2 * c->capkept : 4096;
+        kept *grown = realloc(c->kept, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        c->kept = grown;
+        c->capkept = cap;
+    }
+    c->kept[c->nkept++] = (kept){*r, c->thread};
+    return 0;
+}
+
+static uint64_t feed_by_fp(rw_check *c, const rw_rec *recs, size_t n)
+{
+    uint64_t events = 0;
+    for (size_t i = 0; i < n; i++) {
+        const rw_rec *r = &recs[i];
+        if (c->skip) {
+            c->skip--;
+            continue;
+        }
+        unsigned k = RW_REC_KIND(r->w0);
+        if (k == RW_K_BLOB) {
+            c->skip = (size_t)((RW_REC_HI(r->w0) + sizeof(rw_rec) - 1) / sizeof(rw_rec));
+            continue;
+        }
+        if (k == RW_K_THREAD) {
+            c->thread = (uint32_t)r->w1;
+            continue;
+        }
+        int mem = RW_IS_ALLOC(k) || RW_IS_FREE(k);
+        if (c->compare_allocs || !mem) {
+            rw_fp_add(&c->fp, mem, rw_fp_view(k, c->thread, r->w0, r->w1));
+            if (RW_UNLIKELY(keep(c, r) < 0)) {
+                rw_err_set(&c->err, RW_ENOMEM, "the divergence check ran out of memory");
+                atomic_store_explicit(&c->verdict, -1, memory_order_release);
+                return events + feed_by_record(c, recs + i + 1, n - i - 1);
+            }
+        }
+        if (RW_IS_EVENT(k)) {
+            events++;
+            c->pos++;
+            if (RW_UNLIKELY(c->pos % c->G == 0)) {
+                end_group(c);
+                if (atomic_load_explicit(&c->verdict, memory_order_relaxed))
+                    return events + feed_by_record(c, recs + i + 1, n - i - 1);
+            }
+        }
+    }
+    return events;
+}
+
+uint64_t rw_check_feed(void *check, const rw_rec *recs, size_t n)
+{
+    rw_check *c = check;
+    if (c->G && !atomic_load_explicit(&c->verdict, memory_order_relaxed))
+        return feed_by_fp(c, recs, n);
+    return feed_by_record(c, recs, n);
+}
+
+void rw_check_settle(rw_check *c)
+{
+    if (c->G)
+        compare_kept(c);
+}
+
+void rw_check_counts(const rw_check *c, uint64_t *by_fp, uint64_t *by_record)
+{
+    *by_fp = c->groups_by_fp;
+    *by_record = c->groups_by_record;
 }
 
 const char *rw_check_note(const rw_check *c)

@@ -2,8 +2,12 @@
  * (DESIGN.md, "Replaying": every event is checked against the log before a value is
  * shown). The engine's recorder does not write a trace of its own: its writer thread
  * hands the raw records (format/records.h) to rw_check_feed (rw_writer_opts.sink),
- * which reads the recording alongside with format/'s cursor and compares, so that
- * nothing is encoded, compressed or decoded twice. Compared: every record's kind and
+ * which compares them with the recording: by the fingerprints of groups of events that
+ * the recording's index holds (format/fprint.h), and record by record, reading the
+ * recording alongside with format/'s cursor, where a group's fingerprint differs or
+ * is missing (an older trace, a rebuilt index) and at a stop for the records of the
+ * group not ended yet (rw_check_settle). Nothing is encoded or compressed, and the
+ * recording is decoded only where needed. Compared: every record's kind and
  * position; events' thread; calls' code and line; lines' line; C calls' function;
  * exception, audit and uncaught records' name; and, when the recording's memory was
  * deterministic (compare_allocs: a fixed allocator, randomisation off), every
@@ -44,6 +48,15 @@ void rw_check_shed(rw_check *c);
 /* rw_writer_sink: compares recs, the engine's next raw records, with the recording.
  * Returns how many of them are events. After the first mismatch it only counts. */
 uint64_t rw_check_feed(void *check, const rw_rec *recs, size_t n);
+
+/* By fingerprints (format/fprint.h), when the recording has them, the last records
+ * fed may not be compared yet (their group has not ended): compares them, so that the
+ * verdict covers every record fed. Call at a stop, after a flush of the writer. */
+void rw_check_settle(rw_check *c);
+
+/* Groups of events found equal by their fingerprint, and compared record by record
+ * (no fingerprint, a different one, or the last group at a stop). */
+void rw_check_counts(const rw_check *c, uint64_t *by_fp, uint64_t *by_record);
 
 /* 0 while the runs agree, 1 after a divergence, -1 when the recording could not be
  * read (both final). Any thread; the engine's hooks poll it at every event. */

@@ -709,7 +709,16 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
         snprintf(msg, sizeof msg, "the engine's own trace failed: %s", err.msg);
         serve_dead(RW_EP_ERROR, 0, msg);
     }
-    /* Flushed: the check (the writer thread's sink) has compared every record so far. */
+    /* Flushed: the check (the writer thread's sink) has had every record so far, and
+     * compared them all once the last group's are (by fingerprints, a group is
+     * compared when it ends). */
+    rw_check_settle(E.check);
+    if (E.ckpt_log >= 0) { /* REWIND_ENGINE_LOG: how the check compared (tests, bench) */
+        uint64_t by_fp, by_record;
+        rw_check_counts(E.check, &by_fp, &by_record);
+        dprintf(E.ckpt_log, "check %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", st.pos, by_fp,
+                by_record);
+    }
     int v = atomic_load_explicit(E.verdict, memory_order_acquire);
     if (v != 0) {
         char report[2048];
@@ -1056,6 +1065,14 @@ static void on_done(const rw_record_result *res, void *ctx)
 {
     (void)ctx;
     rw_in_pause();
+    /* The trace is closed: the check has had every record. A run that went another
+     * way before its end is a divergence, not an end. */
+    rw_check_settle(E.check);
+    if (atomic_load_explicit(E.verdict, memory_order_acquire) > 0) {
+        char report[2048];
+        uint64_t where = rw_check_report(E.check, E.epath, report, sizeof report);
+        report_divergence(where, report);
+    }
     char msg[200];
     snprintf(msg, sizeof msg, "the program ended after %" PRIu64 " events", res->events);
     E.ended = 1;
