@@ -300,9 +300,9 @@ INDEX_ENTRY = _s((1, "type", "uint32", S), (2, "offset", "uint64", S),
                  (3, "stored_len", "uint32", S), (4, "first_event", "uint64", S),
                  (5, "event_count", "uint64", S), (6, "record_count", "uint64", S),
                  (7, "first_tick", "uint64", S), (8, "last_tick", "uint64", S),
-                 (9, "line_filter", "bytes", S))
+                 (9, "line_filter", "bytes", S), (10, "fingerprint", "bytes", S))
 INDEX = _s((1, "frames", INDEX_ENTRY, R), (2, "total_events", "uint64", S),
-           (3, "total_records", "uint64", S))
+           (3, "total_records", "uint64", S), (4, "fingerprint_group", "uint32", S))
 TRACEBACK_ENTRY = _s((1, "code", "uint32", S), (2, "line", "uint32", S))
 EXEC_INFO = _s((1, "path", "string", S), (2, "argv", "string", R), (3, "trace", "string", S),
                (4, "not_followed", "string", S))
@@ -377,6 +377,8 @@ class Trace:
         self.threads, self.names = {}, {}
         self._events_seen = 0   # events of the chunks taken so far (for crash positions)
         self.line_filters = {}  # chunk frame offset -> IndexEntry.line_filter
+        self.fingerprints = {}  # chunk frame offset -> IndexEntry.fingerprint, as ints
+        self.fingerprint_group = 0
         self._read_header()
         try:
             self._load_from_index()
@@ -385,6 +387,7 @@ class Trace:
             self._events_seen = 0
             self.files, self.codes, self.cfuncs = {}, {}, {}
             self.threads, self.names = {}, {}
+            self.line_filters, self.fingerprints, self.fingerprint_group = {}, {}, 0
             self._scan(str(why))
         if self.metadata is None:
             raise FormatError("no metadata frame")
@@ -458,6 +461,9 @@ class Trace:
             self._events_seen += entry["event_count"] if entry else self._chunk_event_count(fr)
             if entry and entry["line_filter"]:
                 self.line_filters[fr.offset] = entry["line_filter"]
+            if entry and entry["fingerprint"]:
+                fp = entry["fingerprint"]
+                self.fingerprints[fr.offset] = list(struct.unpack(f"<{len(fp) // 8}Q", fp))
         else:
             return  # unknown types are skipped
         self.frames.append(fr)
@@ -489,6 +495,7 @@ class Trace:
         if fr.type != FRAME_INDEX or fr.end != t:
             raise FormatError("trailer does not point at the index")
         index = decode(INDEX, self.payload(fr))
+        self.fingerprint_group = index["fingerprint_group"]
         for e in index["frames"]:
             self._take(self.frame_at(e["offset"]), e)
 

@@ -149,6 +149,67 @@ class FormatDocTest(rwtest.TestCase):
             false_pos = sum(has(filt, code, line) for code, line in absent)
             self.assertLess(false_pos, len(absent) / 4, fr.offset)
 
+    def test_fingerprints(self):
+        """Every group of events has the fingerprint docs/format.md ("Fingerprints")
+        defines, computed here from the records pyreader decodes, in the entry of the
+        chunk where the group ends."""
+        prog = self.write("busy.py", BUSY)
+        trace, ours, _ = self.read_both(prog)
+        g = trace.fingerprint_group
+        self.assertEqual(g, 2048)
+        M = (1 << 64) - 1
+        name_id = {v["text"]: k for k, v in trace.names.items()}
+
+        def fmix(h):
+            h ^= h >> 33
+            h = (h * 0xff51afd7ed558ccd) & M
+            h ^= h >> 33
+            h = (h * 0xc4ceb9fe1a85ec53) & M
+            return h ^ (h >> 33)
+
+        def step(h, x):
+            h ^= x
+            return ((((h << 23) | (h >> 41)) & M) * 0xc2b2ae3d27d4eb4f) & M
+
+        kinds = {v: k for k, v in pyreader.KIND_NAMES.items()}
+        want, lanes, thread = [], [0x243f6a8885a308d3, 0x13198a2e03707344], 0
+        for r in ours:
+            kind = r["kind"]
+            k = kinds[kind]
+            if kind == "thread":
+                thread = r["thread"]
+                continue
+            if kind in ("call", "line", "return", "exception", "c_call", "c_return",
+                        "c_exception"):
+                v0 = k | thread << 8
+            elif kind.startswith("alloc_"):
+                v0 = k | r["size"] << 8
+            else:
+                v0 = k
+            if kind == "call":
+                v1 = r["code"] | r["line"] << 32
+            elif kind == "line":
+                v1 = r["line"]
+            elif kind in ("exception", "uncaught", "audit"):
+                v1 = name_id[r["name"]]
+            elif kind == "c_call":
+                v1 = r["cfunc"]
+            elif kind.startswith(("alloc_", "free_")):
+                v1 = r["addr"]
+            else:
+                v1 = 0
+            mem = kind.startswith(("alloc_", "free_"))
+            lanes[mem] = step(lanes[mem], ((v0 * 0x9e3779b97f4a7c15) & M) ^ v1)
+            if kind in EVENT_KINDS and (r["pos"] + 1) % g == 0:
+                want.append(fmix(lanes[0]) >> 32 | (fmix(lanes[1]) >> 32) << 32)
+                lanes = [0x243f6a8885a308d3, 0x13198a2e03707344]
+        got = []
+        for fr in trace.chunks():
+            got += trace.fingerprints.get(fr.offset, [])
+        self.assertGreater(len(want), 3)
+        self.assertEqual(len(got), len(want))
+        self.assertEqual(got, want)
+
     def test_crash_report(self):
         prog = self.write("abort.py", "import os\n\ndef f():\n    os.abort()\n\nf()\n")
         # Under ASan, let SIGABRT reach rewind's handler rather than the sanitizer's.
