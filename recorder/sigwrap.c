@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "libc/input.h"
+#include "source.h"
 #include "state.h"
 
 _Atomic uint64_t rw_sig_pending;
@@ -70,6 +71,8 @@ void rw_sig_replay_poll(void)
         trip(sig);
     }
     rw_sig_next_pos = due;
+    if (due != UINT64_MAX) /* the engine's hooks look there (source.h) */
+        rw_source_trip_by(due ? due - 1 : 0);
     polling = 0;
 }
 

@@ -22,6 +22,18 @@ int rw_source_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *arg);
  * recording never calls it, so its hooks pay nothing. */
 void rw_source_set_hooks(Py_tracefunc trace, Py_tracefunc profile);
 
+/* Engine mode with the recorder's own hooks (a single-threaded replay): after an event,
+ * when rw_st.nevents > rw_source_trip_at (UINT64_MAX while recording: never), the hooks
+ * call trip(f, what, arg), which looks at what is due there (the engine's stop, a
+ * checkpoint, a signal, a divergence) and sets rw_source_trip_at again. One compare per
+ * event instead of a wrapper around every hook. Main thread, before any install. */
+extern _Atomic uint64_t rw_source_trip_at;
+void rw_source_set_trip(void (*trip)(PyFrameObject *f, int what, PyObject *arg));
+
+/* Makes the hooks call trip after event `at` at the latest (no effect without one):
+ * for a position learned outside the hooks (the next signal, after an input). */
+void rw_source_trip_by(uint64_t at);
+
 /* Starts delivering events of the calling thread to the recorder. */
 void rw_source_install_current(void);
 

@@ -153,15 +153,45 @@ static __attribute__((noinline)) int trace_chained(PyObject *obj, PyFrameObject 
     return rw_chain_trace(obj, f, what, arg);
 }
 
+_Atomic uint64_t rw_source_trip_at = UINT64_MAX;
+static void (*trip_fn)(PyFrameObject *f, int what, PyObject *arg);
+
+void rw_source_set_trip(void (*trip)(PyFrameObject *f, int what, PyObject *arg))
+{
+    trip_fn = trip;
+}
+
+void rw_source_trip_by(uint64_t at)
+{
+    if (!trip_fn)
+        return;
+    uint64_t cur = atomic_load(&rw_source_trip_at);
+    while (at < cur && !atomic_compare_exchange_weak(&rw_source_trip_at, &cur, at))
+        ;
+}
+
+/* The engine's look after an event (rw_source_set_trip). */
+static inline __attribute__((always_inline)) void maybe_trip(PyFrameObject *f, int what,
+                                                             PyObject *arg)
+{
+    if (RW_UNLIKELY(rw_st.nevents > atomic_load_explicit(&rw_source_trip_at,
+                                                         memory_order_relaxed)))
+        trip_fn(f, what, arg);
+}
+
 static int trace_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
 {
-    if (RW_UNLIKELY(obj != NULL))
-        return trace_chained(obj, f, what, arg);
-    trace_record(f, what, arg);
-    if (RW_UNLIKELY(what == PyTrace_EXCEPTION) && rw_st.allocations &&
-        atomic_load_explicit(&rw_st.on, memory_order_relaxed))
-        rw_exc_tuple_forget(arg); /* python3 packs no tuple here (alloc.h) */
-    return 0;
+    int rc = 0;
+    if (RW_UNLIKELY(obj != NULL)) {
+        rc = trace_chained(obj, f, what, arg);
+    } else {
+        trace_record(f, what, arg);
+        if (RW_UNLIKELY(what == PyTrace_EXCEPTION) && rw_st.allocations &&
+            atomic_load_explicit(&rw_st.on, memory_order_relaxed))
+            rw_exc_tuple_forget(arg); /* python3 packs no tuple here (alloc.h) */
+    }
+    maybe_trip(f, what, arg);
+    return rc;
 }
 
 static __attribute__((noinline)) void profile_slow(PyFrameObject *f, int what, PyObject *arg)
@@ -236,10 +266,13 @@ static __attribute__((noinline)) int profile_chained(PyObject *obj, PyFrameObjec
 
 static int profile_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
 {
+    int rc = 0;
     if (RW_UNLIKELY(obj != NULL))
-        return profile_chained(obj, f, what, arg);
-    profile_record(f, what, arg);
-    return 0;
+        rc = profile_chained(obj, f, what, arg);
+    else
+        profile_record(f, what, arg);
+    maybe_trip(f, what, arg);
+    return rc;
 }
 
 void rw_source_seed_stack(void)
@@ -344,6 +377,8 @@ double rw_source_calibrate(void)
         uint32_t cur = rw_st.cur_thread;
         uint64_t nev = rw_st.nevents;
         int on = atomic_load(&rw_st.on);
+        uint64_t trip_at = atomic_load(&rw_source_trip_at); /* an engine's: not here */
+        atomic_store(&rw_source_trip_at, UINT64_MAX);
         rw_st.s = &scratch;
         rw_st.cur_thread = rw_tls.thread;
         atomic_store(&rw_st.on, 1);
@@ -363,6 +398,7 @@ double rw_source_calibrate(void)
                 ns = t;
         }
         f->f_lineno = 0;
+        atomic_store(&rw_source_trip_at, trip_at);
         atomic_store(&rw_st.on, on);
         rw_st.s = real;
         rw_st.cur_thread = cur;

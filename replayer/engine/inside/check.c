@@ -48,6 +48,7 @@ struct rw_check {
     size_t settled;
     uint64_t settled_pos; /* the position of kept[settled] */
     int placed;           /* the cursor is right after kept[settled - 1]'s match */
+    _Atomic uint64_t *alarm; /* rw_check_alarm's, or NULL */
     uint64_t groups_by_fp, groups_by_record; /* for the tests and the bench */
 };
 
@@ -72,6 +73,19 @@ rw_code rw_check_new(const rw_reader *recorded, int compare_allocs, rw_check **o
     rw_fp_reset(&c->fp);
     *out = c;
     return RW_OK;
+}
+
+/* The verdict, final; then the alarm, so that the hooks look at it. */
+static void set_verdict(rw_check *c, int v)
+{
+    atomic_store(&c->verdict, v);
+    if (c->alarm)
+        atomic_store(c->alarm, 0);
+}
+
+void rw_check_alarm(rw_check *c, _Atomic uint64_t *at)
+{
+    c->alarm = at;
 }
 
 void rw_check_free(rw_check *c)
@@ -277,7 +291,7 @@ static void compare(rw_check *c, unsigned k, const rw_rec *r)
     rw_event a;
     int got = next_compared(c, &a);
     if (got < 0) {
-        atomic_store_explicit(&c->verdict, -1, memory_order_release);
+        set_verdict(c, -1);
         return;
     }
     if (got && same(c, &a, k, r))
@@ -315,7 +329,7 @@ static void compare(rw_check *c, unsigned k, const rw_rec *r)
         snprintf(c->want, sizeof c->want, "the end of the recording");
     seen_event(c, k, r, &a, got);
     c->where = got && a.pos < c->pos ? a.pos : c->pos;
-    atomic_store_explicit(&c->verdict, 1, memory_order_release);
+    set_verdict(c, 1);
 }
 
 /* Record by record: compares each raw record with the recording's next. */
@@ -381,7 +395,7 @@ static void compare_kept(rw_check *c)
         rw_err e = {0};
         if (rw_cursor_seek(c->rc, at < end ? at : end, &e) != RW_OK) {
             c->err = e;
-            atomic_store_explicit(&c->verdict, -1, memory_order_release);
+            set_verdict(c, -1);
             return;
         }
         c->has_held = 0;
@@ -467,7 +481,7 @@ static uint64_t feed_by_fp(rw_check *c, const rw_rec *recs, size_t n)
             rw_fp_add(&c->fp, mem, rw_fp_view(k, c->thread, r->w0, r->w1));
             if (RW_UNLIKELY(keep(c, r) < 0)) {
                 rw_err_set(&c->err, RW_ENOMEM, "the divergence check ran out of memory");
-                atomic_store_explicit(&c->verdict, -1, memory_order_release);
+                set_verdict(c, -1);
                 return events + feed_by_record(c, recs + i + 1, n - i - 1);
             }
         }

@@ -58,6 +58,12 @@ void rw_check_settle(rw_check *c);
  * (no fingerprint, a different one, or the last group at a stop). */
 void rw_check_counts(const rw_check *c, uint64_t *by_fp, uint64_t *by_record);
 
+/* Sets *at to 0 whenever the verdict is set (after it, sequentially consistent): the
+ * recorder's hooks call the engine back when their event count passes *at
+ * (recorder/source.h, rw_source_trip_at), so a divergence found on the check's thread
+ * stops the run without a look at the verdict at every event. Before the first feed. */
+void rw_check_alarm(rw_check *c, _Atomic uint64_t *at);
+
 /* 0 while the runs agree, 1 after a divergence, -1 when the recording could not be
  * read (both final). Any thread; the engine's hooks poll it at every event. */
 const _Atomic int *rw_check_verdict(const rw_check *c);

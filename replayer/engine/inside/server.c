@@ -1,10 +1,13 @@
 /* The engine process (server.h): set-up from the trace, the stop check in the hooks,
  * the request loop at a stop, the throwaway forks that evaluate.
  *
- * The stop check: the event source's hook functions are replaced by eng_trace and
- * eng_profile (rw_record_engine), which call the recorder's and then compare
- * rw_st.nevents, the position of the next event, with the target: the recording's
- * hot path is untouched, and the engine pays one compare per event.
+ * The stop check: in a single-threaded replay the recorder's own hooks compare
+ * rw_st.nevents, the position of the next event, with rw_source_trip_at (the target,
+ * the next signal, 0 after a divergence) and call eng_tripped when it passed: one
+ * compare per event, which the recording pays too (never true there). With several
+ * threads the hook functions are replaced by eng_trace and eng_profile
+ * (rw_record_engine), which wait for the thread's turn, call the recorder's, and
+ * look at the target, the verdict and the next signal themselves.
  *
  * Everything the engine does for itself while the program runs (the pipe, reading
  * the traces, forking) is bracketed with rw_in_pause so that none of it is answered
@@ -95,11 +98,30 @@ void rw_engine_serve_checkpoints(unsigned max, unsigned mib)
 
 /* Where the run stops next (goal), and where the hooks look (a checkpoint may be due
  * before it). */
+/* Where the recorder's hooks next call eng_tripped (single-threaded replays: the
+ * engine's wrappers look themselves): the stop's target, the next signal's position, at
+ * once after a divergence. The check's thread zeroes it when it finds one
+ * (rw_check_alarm); a verdict read after the store catches one found meanwhile. */
+static void refresh_trip(void)
+{
+    if (E.nsched)
+        return;
+    uint64_t at = E.target, sig = rw_sig_next_pos;
+    if (sig == 0)
+        at = 0;
+    else if (sig - 1 < at)
+        at = sig - 1;
+    atomic_store(&rw_source_trip_at, at);
+    if (E.verdict && atomic_load(E.verdict))
+        atomic_store(&rw_source_trip_at, 0);
+}
+
 static void set_goal(uint64_t goal)
 {
     E.goal = goal;
     uint64_t due = rw_ckpt_due(rw_st.nevents ? rw_st.nevents - 1 : 0, goal);
     E.target = due < goal ? due : goal;
+    refresh_trip();
 }
 
 /* Ends the engine now, from anywhere: nothing of the run is worth closing. */
@@ -701,6 +723,7 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
     stop st = {f, what, arg, rw_st.nevents - 1};
     E.target = UINT64_MAX; /* the forks that evaluate never stop (become_throwaway) */
     E.goal = UINT64_MAX;
+    refresh_trip();
     free(E.carried);
     E.carried = NULL;
     rw_err err = {0};
@@ -1006,6 +1029,17 @@ static int eng_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
     return rc;
 }
 
+/* Single-threaded replays (no schedule): the recorder's own hooks call this when the
+ * event count passed rw_source_trip_at; it does what eng_trace does after an event. */
+static void eng_tripped(PyFrameObject *f, int what, PyObject *arg)
+{
+    if (rw_st.nevents > E.target || atomic_load_explicit(E.verdict, memory_order_relaxed))
+        at_trip(f, what, arg);
+    if (rw_st.nevents >= rw_sig_next_pos)
+        rw_sig_replay_poll();
+    refresh_trip();
+}
+
 static int eng_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
 {
     if (RW_UNLIKELY(E.nsched != 0) && what >= PyTrace_C_CALL && rw_st.c_calls)
@@ -1135,8 +1169,12 @@ static rw_code setup(const char *trace, rw_err *err)
     RW_TRY(rw_check_new(E.rec, fixed, &E.check, err));
     E.verdict = rw_check_verdict(E.check);
     RW_TRY(sched_load(err));
-    if (E.nsched)
+    if (E.nsched) {
         rw_locks_next_event = next_event_of;
+    } else {
+        rw_check_alarm(E.check, &rw_source_trip_at);
+        rw_source_set_trip(eng_tripped);
+    }
     RW_TRY(streams_load(err));
     return RW_OK;
 }
@@ -1194,6 +1232,8 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
                         .revive = ckpt_revive, .shed = ckpt_shed};
     rw_ckpt_setup(E.ckpt_max, E.ckpt_mib, E.ckpt_every, &cenv, E.ckpt_log);
     set_goal(E.goal);
+    if (!E.nsched) /* the first event looks (the first signal poll: rw_in_start) */
+        atomic_store(&rw_source_trip_at, 0);
     set_environment(md);
     if (md->cwd && md->cwd[0])
         (void)!chdir(md->cwd); /* for what is not answered from the log yet */
@@ -1230,8 +1270,10 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
         .python_build = md->python_build,
         .hash_seed = md->hash_seed,
         .chaos_seed = md->chaos_seed,
-        .trace = eng_trace,
-        .profile = eng_profile,
+        /* With several threads, a wrapper waits for the thread's turn before each event
+         * and looks after it; with one, the recorder's hooks look (rw_source_set_trip). */
+        .trace = E.nsched ? eng_trace : NULL,
+        .profile = E.nsched ? eng_profile : NULL,
         .sink = rw_check_feed,
         .sink_ctx = E.check,
     };
