@@ -62,7 +62,7 @@ static const char USAGE[] =
     "                   sockets, exec, unlink...): only for a recording you trust\n"
     "                   (docs/reexecution.md, \"Sandbox\")\n"
     "  --checkpoints N  keep up to N snapshots of the re-execution (default and most:\n"
-    "                   1000), so that going back with values runs from the nearest one\n"
+    "                   2000), so that going back with values runs from the nearest one\n"
     "                   instead of from the program's start; 0: none\n"
     "  --checkpoint-memory MIB\n"
     "                   the snapshots hold at most MIB MiB of private memory together\n"
@@ -223,7 +223,7 @@ int rw_cmd_replay(int argc, char **argv)
         {.long_name = "no-values", .kind = RW_OPT_CLEAR, .dst = &values},
         {.long_name = "no-sandbox", .kind = RW_OPT_CLEAR, .dst = &sandbox},
         {.long_name = "checkpoints", .kind = RW_OPT_UINT, .dst = &nckpt,
-         .what = "a number of checkpoints (0 to 1000)", .max = 1000},
+         .what = "a number of checkpoints (0 to 2000)", .max = 2000},
         {.long_name = "checkpoint-memory", .kind = RW_OPT_UINT, .dst = &ckpt_mib,
          .what = "a size in MiB", .max = 1u << 24},
     };

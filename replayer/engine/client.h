@@ -21,7 +21,7 @@ typedef struct rw_engine rw_engine;
 /* Checkpoints (docs/reexecution.md, "Checkpoints"): by default the engine keeps up to
  * this many snapshots of itself, holding up to this many MiB of private memory
  * together, and goes back from the nearest one instead of restarting. */
-#define RW_ENGINE_CHECKPOINTS 1000u
+#define RW_ENGINE_CHECKPOINTS 2000u
 #define RW_ENGINE_CHECKPOINT_MIB 1024u
 
 /* The limits of the engines started from now on in this process (`rewind replay

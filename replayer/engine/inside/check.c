@@ -2,10 +2,10 @@
 #include "check.h"
 
 #include <inttypes.h>
-#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "fprint.h"
@@ -104,8 +104,9 @@ void rw_check_shed(rw_check *c)
      * rewrites with the next groups. */
     if (c->kept) {
         long pg = sysconf(_SC_PAGESIZE);
-        uintptr_t from = ((uintptr_t)(c->kept + c->nkept) + (uintptr_t)pg - 1) & ~(uintptr_t)(pg - 1);
-        uintptr_t to = (uintptr_t)(c->kept + c->capkept) & ~(uintptr_t)(pg - 1);
+        uintptr_t mask = ~(uintptr_t)(pg - 1);
+        uintptr_t from = ((uintptr_t)(c->kept + c->nkept) + (uintptr_t)pg - 1) & mask;
+        uintptr_t to = (uintptr_t)(c->kept + c->capkept) & mask;
         if (pg > 0 && to > from)
             (void)madvise((void *)from, to - from, MADV_DONTNEED);
     }

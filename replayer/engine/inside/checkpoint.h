@@ -32,7 +32,7 @@ typedef struct rw_ckpt_env {
 
 /* At most this many: each is a process, and a descriptor of the engine's (passed on,
  * RW_CKPT_FDS_PER_MSG at a time, when a checkpoint takes over). */
-#define RW_CKPT_MAX 1000u
+#define RW_CKPT_MAX 2000u
 #define RW_CKPT_FDS_PER_MSG 200u
 
 /* Turns checkpoints on with at most max of them (0: off; capped at RW_CKPT_MAX) holding
