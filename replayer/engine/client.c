@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -109,6 +110,11 @@ static rw_code start(rw_engine *e, rw_err *err)
                 dup2(null, 2);
             close(null);
         }
+        /* Laid out without randomisation from its start, as the engine must be: it
+         * would otherwise execute itself again to be (detalloc.h), about 10 ms. */
+        int persona = personality(0xffffffff);
+        if (persona >= 0)
+            (void)personality((unsigned long)persona | ADDR_NO_RANDOMIZE);
         const char *exe = engine_exe();
         char nck[16], mib[16];
         snprintf(nck, sizeof nck, "%u", ckpt_max);

@@ -21,8 +21,15 @@
 #include "testutil.h"
 #include "writer.h"
 
-/* What to change in a stream, at step `at`. */
-typedef enum { SAME, LINE, CALL, ADDR, ADDR_LINE, EXTRA_ALLOC, AUDIT, EXTRA, SHORT } change;
+/* What to change in a stream, at step `at`. BURST_ADDR: the address of the burst's
+ * allocation number `at`. */
+typedef enum { SAME, LINE, CALL, ADDR, ADDR_LINE, EXTRA_ALLOC, AUDIT, EXTRA, SHORT,
+               BURST_ADDR } change;
+
+/* Both streams allocate BURST raw blocks with no event between them at step burst_at
+ * (as a collection frees a large list), more than the check keeps of a group. */
+#define BURST 200000
+static uint64_t burst_at = UINT64_MAX;
 
 /* n steps of call/line/alloc/(audit with text)/return; returns the events. The
  * replay's code 2 is "g" where the recording's is "h": same id, other names. */
@@ -49,6 +56,10 @@ static uint64_t put_stream(rw_writer *w, uint64_t n, change ch, uint64_t at, int
                       (here && ch == LINE) || later ? 99 : 11 + i % 5);
         rw_stream_put(s, RW_REC(RW_K_ALLOC_OBJ, 32 + i % 64),
                       0x10000 + (i % 1000) * 32 + (here && (ch == ADDR || ch == ADDR_LINE) ? 8 : 0));
+        if (i == burst_at)
+            for (uint64_t b = 0; b < BURST; b++)
+                rw_stream_put(s, RW_REC(RW_K_ALLOC_RAW, 48),
+                              0x800000 + b * 64 + (ch == BURST_ADDR && b == at ? 16 : 0));
         if (here && ch == EXTRA_ALLOC)
             rw_stream_put(s, RW_REC(RW_K_ALLOC_RAW, 24), 0x90000);
         if (i % 100 == 0 || (here && ch == AUDIT))
@@ -250,6 +261,36 @@ START_TEST(test_audit_name_and_extra_event)
 }
 END_TEST
 
+START_TEST(test_a_group_larger_than_the_check_keeps)
+{
+    /* Step 1000's group (events 2048-4095) has 200,000 allocations more than the
+     * others: compared by its fingerprint when equal, and a change after the burst, or
+     * inside it, is still reported where it is. */
+    set_mode(_i);
+    burst_at = 1000;
+    char *path = recording(3000);
+    result same = replay(path, 3000, SAME, 0, 1);
+    ck_assert_msg(same.verdict == 0, "%s", same.report);
+    ck_assert_str_eq(same.note, "");
+    ck_assert_uint_eq(same.counted, 9000);
+    ck_assert_uint_eq(same.by_fp, _i ? 0 : 9000 / 2048);
+    ck_assert_uint_eq(same.by_record, 0);
+    result line = replay(path, 3000, LINE, 1003, 1);
+    ck_assert_int_eq(line.verdict, 1);
+    ck_assert_uint_eq(line.where, 1003 * 3 + 1);
+    ck_assert_msg(strstr(line.report, "the recording has line f at /x/prog.py:14 (thread 1), "
+                                      "the replay line f at /x/prog.py:99"), "%s", line.report);
+    ck_assert_uint_eq(line.counted, line.events);
+    result addr = replay(path, 3000, BURST_ADDR, 150001, 1);
+    ck_assert_msg(addr.verdict == 0, "%s", addr.report);
+    ck_assert_msg(strstr(addr.note, "from event 3002 (the recording has alloc_raw of 48 bytes "
+                                    "at 0x1127c40, the replay alloc_raw of 48 bytes at "
+                                    "0x1127c50)"), "%s", addr.note);
+    burst_at = UINT64_MAX;
+    free(path);
+}
+END_TEST
+
 START_TEST(test_replay_past_the_recordings_end)
 {
     set_mode(_i);
@@ -277,6 +318,7 @@ Suite *engine_check_suite(void)
     tcase_add_loop_test(tc, test_allocations_count_only_when_asked, 0, 2);
     tcase_add_loop_test(tc, test_audit_name_and_extra_event, 0, 2);
     tcase_add_loop_test(tc, test_replay_past_the_recordings_end, 0, 2);
+    tcase_add_loop_test(tc, test_a_group_larger_than_the_check_keeps, 0, 2);
     tcase_add_test(tc, test_a_trace_without_fingerprints_is_compared_record_by_record);
     suite_add_tcase(s, tc);
     return s;

@@ -7,8 +7,9 @@
  * run(frame, op, text, extra, sources, carried) -> (raised, text): op is client.h's
  * rw_engine_op; extra is {'__return__': v} at a return event, {'__exception__': (t, v)}
  * at an exception event (as pdb sets them in the frame's locals); carried is CARRY's
- * text: "ID BASE64" lines, each a pickled dict of those taken by KEEP at an earlier
- * stop, put in the frame's locals first when ID is "*" or id(frame); sources maps a
+ * text: "ID BASE64" lines, each a pickled dict ("m:BASE64": marshalled) of those taken
+ * by KEEP at an earlier stop, put in the frame's locals first when ID is "*" or
+ * id(frame); sources maps a
  * file's path to its recorded text (linecache, for source). Output the evaluation
  * prints goes into text: as printed (its last newline too) for EXEC, SOURCE and
  * INTERACT_*, without the last newline for the others (a value, pdb's message()). Its
@@ -41,12 +42,12 @@ static const char rw_engine_evalpy[] =
 "        finally:\n"
 "            sys.modules.update(half)\n"
 "    return m\n"
-"_NEEDS = {PP: ('pprint',), SOURCE: ('inspect', 'linecache'), KEEP: ('pickle', 'base64'),\n"
+"_NEEDS = {PP: ('pprint',), SOURCE: ('inspect', 'linecache'), KEEP: ('marshal', 'binascii'),\n"
 "          IBEGIN: ('code',), EXEC: ('reprlib',)}\n"
 "def need(op, carried):\n"
 "    # What op uses, imported before it runs (the stop's zygote keeps them for the\n"
 "    # questions after; an expression may use them: reprlib for --Return--).\n"
-"    for name in _NEEDS.get(op, ()) + (('pickle', 'base64') if carried else ()):\n"
+"    for name in _NEEDS.get(op, ()) + (('marshal', 'binascii') if carried else ()):\n"
 "        _mod(name)\n"
 "class _Err(Exception):\n"
 "    pass\n"
@@ -75,7 +76,10 @@ static const char rw_engine_evalpy[] =
 "            if fid != '*' and fid != str(id(frame)):\n"
 "                continue\n"
 "            try:\n"
-"                old = _mod('pickle').loads(_mod('base64').b64decode(b))\n"
+"                if b[:2] == 'm:':\n"
+"                    old = _mod('marshal').loads(_mod('binascii').a2b_base64(b[2:]))\n"
+"                else:\n"
+"                    old = _mod('_pickle').loads(_mod('binascii').a2b_base64(b))\n"
 "            except Exception:\n"
 "                continue\n"
 "            if type(old) is dict:\n"
@@ -162,8 +166,14 @@ static const char rw_engine_evalpy[] =
 "            elif op == KEEP:\n"
 "                if not extra:\n"
 "                    raise _Err('nothing to keep at this stop')\n"
+"                # marshal (built in: nothing to import) for what it can hold (None,\n"
+"                # numbers, strings: most return values), else pickle.\n"
 "                try:\n"
-"                    message('%d %s' % (id(frame), _mod('base64').b64encode(_mod('pickle').dumps(dict(extra))).decode()))\n"
+"                    try:\n"
+"                        b = 'm:' + _mod('binascii').b2a_base64(_mod('marshal').dumps(dict(extra)), newline=False).decode()\n"
+"                    except ValueError:\n"
+"                        b = _mod('binascii').b2a_base64(_mod('_pickle').dumps(dict(extra)), newline=False).decode()\n"
+"                    message('%d %s' % (id(frame), b))\n"
 "                except:\n"
 "                    raise _Err(_exc_text())\n"
 "            elif op == IBEGIN:\n"
