@@ -52,6 +52,7 @@ typedef struct ckpt {
     pid_t pid;
     int fd;        /* our end of its socket */
     uint64_t mem;  /* its private dirty memory at the last count (bytes) */
+    uint64_t bound; /* more than it can ever have: the engine's resident memory at the fork */
     uint64_t born;    /* the order it was made in (the engine's count) */
     uint64_t counted; /* when its memory was last read (C.clock), 0: not since it moved */
 } ckpt;
@@ -67,7 +68,7 @@ typedef struct handover {
 typedef struct entry {
     uint64_t pos;
     int64_t pid;
-    uint64_t mem, born;
+    uint64_t mem, born, bound;
 } entry;
 
 /* One per process (checkpoint.h). Written by the GIL holder only. */
@@ -83,6 +84,8 @@ static struct {
     uint64_t mark_pos;          /* the rate: events since mark_pos, time since mark_t */
     struct timespec mark_t;
     uint64_t mem_total;         /* the sum of their last counts */
+    uint64_t bound_total;       /* the sum of their bounds: while it is within the limit,
+                                 * no count is needed */
     uint64_t clock, births;     /* counts made, checkpoints made */
     uint64_t every;             /* a fixed interval (tests), or 0: by time */
     pid_t reap[64];             /* dropped children not reaped yet */
@@ -193,6 +196,7 @@ static void drop(unsigned i)
             C.reap[C.nreap++] = c.pid;
     }
     C.mem_total -= c.mem <= C.mem_total ? c.mem : C.mem_total;
+    C.bound_total -= c.bound <= C.bound_total ? c.bound : C.bound_total;
     memmove(&C.list[i], &C.list[i + 1], (C.n - i - 1) * sizeof C.list[0]);
     C.n--;
 }
@@ -244,6 +248,21 @@ static uint64_t private_dirty(pid_t pid)
  * two copies and in neither's private memory, until one of them goes (the neighbours
  * of a dropped one are read again, below). */
 #define COUNT_NEWEST 2
+
+/* More than a copy made now can hold (bytes): this process's resident memory (statm:
+ * no page-table walk), page tables for it, and 1 MiB for what a copy touches after its
+ * fork; when unreadable, as much as makes the limit count. */
+static uint64_t resident(void)
+{
+    char buf[128];
+    unsigned long long size, res;
+    if (!read_proc(getpid(), "statm", buf, sizeof buf) ||
+        sscanf(buf, "%llu %llu", &size, &res) != 2)
+        return UINT64_MAX / (2 * RW_CKPT_MAX + 2);
+    long pg = sysconf(_SC_PAGESIZE);
+    uint64_t b = (uint64_t)res * (uint64_t)(pg > 0 ? pg : 4096);
+    return b + b / 64 + (1u << 20);
+}
 
 static void count(unsigned i)
 {
@@ -362,7 +381,11 @@ static void wait_gone(const pid_t *pids, unsigned n)
  * survivors' pages as they are then. */
 static void thin(uint64_t here)
 {
-    if (C.max_bytes)
+    /* A copy's private memory is at most what the engine had in memory when it was
+     * made (the copy only gives back after): while those add up to less than the
+     * limit, it holds without a look (the looks cost 3 ms a checkpoint on a short run:
+     * all are read while there are few). */
+    if (C.max_bytes && C.bound_total > C.max_bytes)
         count_some();
     for (;;) {
         pid_t dropped[RW_CKPT_MAX + 1];
@@ -527,20 +550,25 @@ static uint64_t wait_for_turn(int fd, uint64_t pos, uint64_t file_size)
     }
     C.n = 0;
     C.mem_total = 0;
+    C.bound_total = 0;
     C.clock = 1; /* the engine's counts are as old as any this copy makes */
     C.births = h.births;
     for (uint32_t i = 0; i < h.n; i++) {
         entry e;
         memcpy(&e, msg + sizeof h + i * sizeof e, sizeof e);
         C.list[C.n++] = (ckpt){.pos = e.pos, .pid = (pid_t)e.pid, .fd = fds[i],
-                               .mem = e.mem, .born = e.born, .counted = 1};
+                               .mem = e.mem, .born = e.born, .bound = e.bound,
+                               .counted = 1};
         C.mem_total += e.mem;
+        C.bound_total += e.bound;
     }
     free(msg);
     if (keep > 0) {
         unsigned at = (unsigned)(at_or_before(pos) + 1);
         memmove(&C.list[at + 1], &C.list[at], (C.n - at) * sizeof C.list[0]);
-        C.list[at] = (ckpt){.pos = pos, .pid = keep, .fd = sv[0], .born = ++C.births};
+        C.list[at] = (ckpt){.pos = pos, .pid = keep, .fd = sv[0], .born = ++C.births,
+                            .bound = resident()};
+        C.bound_total += C.list[at].bound;
         C.n++;
     }
     C.nreap = 0; /* the engine's children are not ours */
@@ -623,10 +651,11 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
         }
         return 0;
     }
-    ckpt c = {.pos = pos, .pid = pid, .fd = sv[0], .born = ++C.births};
+    ckpt c = {.pos = pos, .pid = pid, .fd = sv[0], .born = ++C.births, .bound = resident()};
     memmove(&C.list[at + 1], &C.list[at], (C.n - at) * sizeof C.list[0]);
     C.list[at] = c;
     C.n++;
+    C.bound_total += c.bound;
     logf_("take %" PRIu64 " %d%s", pos, (int)pid, at_stop ? " stop" : user ? " near" : "");
     /* The spacing: about SPACING_MS of running between two. */
     struct timespec now;
@@ -699,7 +728,7 @@ static int hand_to(unsigned i, uint64_t target)
         if (j == i)
             continue;
         entry e = {.pos = C.list[j].pos, .pid = C.list[j].pid, .mem = C.list[j].mem,
-                   .born = C.list[j].born};
+                   .born = C.list[j].born, .bound = C.list[j].bound};
         memcpy(msg + sizeof h + k * sizeof e, &e, sizeof e);
         fds[k++] = C.list[j].fd;
     }
