@@ -81,6 +81,7 @@ static struct {
     ckpt list[RW_CKPT_MAX + 1]; /* sorted by pos */
     unsigned n;
     uint64_t interval, due, focus;
+    uint64_t near_goal;         /* the goal a checkpoint just before was taken for */
     uint64_t mark_pos;          /* the rate: events since mark_pos, time since mark_t */
     struct timespec mark_t;
     uint64_t mem_total;         /* the sum of their last counts */
@@ -90,7 +91,7 @@ static struct {
     uint64_t every;             /* a fixed interval (tests), or 0: by time */
     pid_t reap[64];             /* dropped children not reaped yet */
     unsigned nreap;
-} C = {.log_fd = -1, .due = UINT64_MAX};
+} C = {.log_fd = -1, .due = UINT64_MAX, .near_goal = UINT64_MAX};
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
@@ -574,6 +575,7 @@ static uint64_t wait_for_turn(int fd, uint64_t pos, uint64_t file_size)
     C.nreap = 0; /* the engine's children are not ours */
     C.focus = h.focus;
     C.interval = h.interval ? h.interval : FIRST_INTERVAL;
+    C.near_goal = UINT64_MAX;
     C.mark_pos = pos;
     clock_gettime(CLOCK_MONOTONIC, &C.mark_t);
     C.due = pos + C.interval;
@@ -588,11 +590,18 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
     if (!C.on)
         return 0;
     int at_stop = pos >= goal;
-    int user = at_stop || pos >= before_goal(goal); /* where the user works */
+    int before = !at_stop && pos >= before_goal(goal);
+    int user = at_stop || before; /* where the user works */
     if (!user && pos < C.due)
         return 0;
-    /* Not beside another one: near the user's stops a much smaller gap is worth it. */
-    uint64_t near = user ? C.interval / 32 : C.interval / 2;
+    /* One just before the goal is enough (each fork costs the run that follows it its
+     * copy-on-write faults: 20-30 ms on a large engine in some VMs). */
+    if (before && C.near_goal == goal && pos < C.due)
+        return 0;
+    /* Not beside another one: near the user's stops a much smaller gap is worth it; at
+     * the stop itself, none when one is a sixteenth of the spacing before it (a move
+     * back from here runs that far; the one just before the goal is there). */
+    uint64_t near = at_stop ? C.interval / 8 : user ? C.interval / 32 : C.interval / 2;
     int j = at_or_before(pos);
     int have_near = (j >= 0 && pos - C.list[j].pos <= near) ||
                     ((unsigned)(j + 1) < C.n && C.list[j + 1].pos - pos <= near);
@@ -657,19 +666,23 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
     C.n++;
     C.bound_total += c.bound;
     logf_("take %" PRIu64 " %d%s", pos, (int)pid, at_stop ? " stop" : user ? " near" : "");
-    /* The spacing: about SPACING_MS of running between two. */
+    if (before)
+        C.near_goal = goal;
+    /* The spacing: about SPACING_MS of running between two, the rate measured over at
+     * least half of that (a few ms after a fork or a resume run slower, and a spacing
+     * made from them drew checkpoints 3 ms apart). */
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     double dt = (double)(now.tv_sec - C.mark_t.tv_sec) +
                 (double)(now.tv_nsec - C.mark_t.tv_nsec) / 1e9;
-    if (!C.every && pos > C.mark_pos && dt > 0.005) {
+    if (!C.every && pos > C.mark_pos && dt >= SPACING_MS / 2000.0) {
         double want = (double)(pos - C.mark_pos) / dt * (SPACING_MS / 1000.0);
         C.interval = want < MIN_INTERVAL ? MIN_INTERVAL : want > 1e12 ? (uint64_t)1e12
                                                                        : (uint64_t)want;
         C.due = pos + C.interval;
+        C.mark_pos = pos;
+        C.mark_t = now;
     }
-    C.mark_pos = pos;
-    C.mark_t = now;
     thin(pos);
     return 0;
 }
@@ -680,9 +693,10 @@ void rw_ckpt_stopped(uint64_t pos)
         thin(pos);
 }
 
-void rw_ckpt_running(uint64_t target)
+void rw_ckpt_running(uint64_t here, uint64_t target)
 {
     C.focus = target;
+    C.mark_pos = here;
     clock_gettime(CLOCK_MONOTONIC, &C.mark_t);
 }
 

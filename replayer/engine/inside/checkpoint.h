@@ -73,8 +73,9 @@ int rw_ckpt_go_back(uint64_t here, uint64_t target);
  * (and thinned to the limit). */
 void rw_ckpt_stopped(uint64_t pos);
 
-/* The engine leaves a stop for target: where the user works (the thinning keeps
- * checkpoints denser near it), and the time the run starts (for the spacing). */
-void rw_ckpt_running(uint64_t target);
+/* The engine leaves its stop at here for target: where the user works (the thinning
+ * keeps checkpoints denser near it), and where and when the run starts (for the
+ * spacing). */
+void rw_ckpt_running(uint64_t here, uint64_t target);
 
 #endif

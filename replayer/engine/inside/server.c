@@ -779,7 +779,7 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
             if (p > st.pos) {
                 interact_end();
                 zygote_end();
-                rw_ckpt_running(p);
+                rw_ckpt_running(st.pos, p);
                 set_goal(p);
                 E.goto_pending = 1;
                 atomic_store(&rw_locks_engine_stopped, 0);
