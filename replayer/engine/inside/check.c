@@ -459,19 +459,18 @@ static void end_group(rw_check *c)
  * fed, the kept part first, a keep's worth at a time: keeping it whole took a buffer as
  * large as the group's records, touched fresh (64 MiB and 11,000 page faults on a
  * program that frees a list of a million). */
-#define KEEP_MAX ((size_t)65536)
+#define KEEP_MAX ((size_t)65536) /* the buffer's last size: 4096 doubled 4 times */
 
 /* 0 when r is kept; 1 when the records kept before it were compared to make room and
  * a mismatch was found; -1 out of memory. */
 static int keep(rw_check *c, const rw_rec *r)
 {
-    if (c->nkept == KEEP_MAX) {
+    if (c->nkept == c->capkept && c->capkept == KEEP_MAX) {
         compare_kept(c);
         if (atomic_load_explicit(&c->verdict, memory_order_relaxed))
             return 1;
         c->nkept = c->settled = 0; /* placed: the cursor is right after them */
-    }
-    if (c->nkept == c->capkept) {
+    } else if (c->nkept == c->capkept) {
         size_t cap = c->capkept ? 2 * c->capkept : 4096;
         kept *grown = realloc(c->kept, cap * sizeof *grown);
         if (!grown)

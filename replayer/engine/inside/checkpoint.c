@@ -610,8 +610,8 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
     if (before && C.near_goal == goal && pos < C.due)
         return 0;
     /* Not beside another one: near the user's stops a much smaller gap is worth it; at
-     * the stop itself, none when one is a sixteenth of the spacing before it (a move
-     * back from here runs that far; the one just before the goal is there). */
+     * the stop itself, none when another is within an eighth of the spacing (the one
+     * just before the goal is a sixteenth before it: a move back runs that far). */
     uint64_t near = at_stop ? C.interval / 8 : user ? C.interval / 32 : C.interval / 2;
     int j = at_or_before(pos);
     int have_near = (j >= 0 && pos - C.list[j].pos <= near) ||

@@ -9,10 +9,10 @@
  * at an exception event (as pdb sets them in the frame's locals); carried is CARRY's
  * text: "ID BASE64" lines, each a pickled dict ("m:BASE64": marshalled) of those taken
  * by KEEP at an earlier stop, put in the frame's locals first when ID is "*" or
- * id(frame); sources maps a
- * file's path to its recorded text (linecache, for source). Output the evaluation
- * prints goes into text: as printed (its last newline too) for EXEC, SOURCE and
- * INTERACT_*, without the last newline for the others (a value, pdb's message()). Its
+ * id(frame); sources maps a file's path to its recorded text (linecache, for
+ * source). Output the evaluation prints goes into text: as printed (its last newline
+ * too) for EXEC, SOURCE and INTERACT_*, without the last newline for the others (a
+ * value, pdb's message()). Its
  * imports (fresh copies of any module the stop is in the middle of importing) are made
  * when first needed, through _import (server.c: with the inputs paused), and need(op)
  * makes the ones op uses before it runs: an expression may use what they bring
@@ -170,10 +170,10 @@ static const char rw_engine_evalpy[] =
 "                # numbers, strings: most return values), else pickle.\n"
 "                try:\n"
 "                    try:\n"
-"                        b = 'm:' + _mod('binascii').b2a_base64(_mod('marshal').dumps(dict(extra)), newline=False).decode()\n"
+"                        tag, data = 'm:', _mod('marshal').dumps(dict(extra))\n"
 "                    except ValueError:\n"
-"                        b = _mod('binascii').b2a_base64(_mod('_pickle').dumps(dict(extra)), newline=False).decode()\n"
-"                    message('%d %s' % (id(frame), b))\n"
+"                        tag, data = '', _mod('_pickle').dumps(dict(extra))\n"
+"                    message('%d %s%s' % (id(frame), tag, _mod('binascii').b2a_base64(data, newline=False).decode()))\n"
 "                except:\n"
 "                    raise _Err(_exc_text())\n"
 "            elif op == IBEGIN:\n"
