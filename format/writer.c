@@ -64,6 +64,8 @@ typedef struct def_list {
     size_t cap_files, cap_codes, cap_cfuncs, cap_threads, cap_names;
 } def_list;
 
+#define OUT_MAX 128u /* blocks whose pages a fork can leave out */
+
 struct rw_writer {
     int fd;
     rw_writer_opts opts;
@@ -109,6 +111,10 @@ struct rw_writer {
     int parked;              /* the thread waits for the fork, or has left its loop (mu) */
     pid_t owner;             /* the process whose writer thread runs, 0: none (live_mu) */
     struct rw_writer *live_next; /* the list of writers with a thread (live_mu) */
+    /* Record pages left out of the next fork (rw_writer_fork_out): start, length. The
+     * stream's block first, then the free list's in its order. */
+    uintptr_t out[OUT_MAX][2];
+    unsigned nout;
 
     /* The writer thread's scratch, kept from one frame to the next: once grown it
      * allocates nothing per frame. That matters beyond speed: a producer interrupted
@@ -1778,14 +1784,42 @@ rw_code rw_writer_close(rw_writer *w, Rewind__RunEnd *end, rw_writer_stats *st, 
 
 /* ---- a snapshot of the writer's process ------------------------------------------ */
 
-/* Gives back b's record pages, from the first whole page after its header. */
-static size_t shed_block(rw_block *b)
+/* b's record pages, from the first whole page after its header to the mapping's end
+ * (mmap rounds it up): [*lo, *hi). 0 when there is none. */
+static int block_pages(const rw_block *b, uintptr_t *lo, uintptr_t *hi)
 {
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t lo = ((uintptr_t)b->recs + page - 1) & ~(page - 1);
-    uintptr_t hi = ((uintptr_t)b + sizeof(rw_block) + (size_t)b->cap * sizeof(rw_rec) +
-                    page - 1) & ~(page - 1); /* the mapping's end (mmap rounds it up) */
-    if (hi <= lo || madvise((void *)lo, hi - lo, MADV_DONTNEED) != 0)
+    *lo = ((uintptr_t)b->recs + page - 1) & ~(page - 1);
+    *hi = ((uintptr_t)b + sizeof(rw_block) + (size_t)b->cap * sizeof(rw_rec) + page - 1) &
+          ~(page - 1);
+    return *hi > *lo;
+}
+
+/* The stream's block holds nothing to read again: the writer has taken every record
+ * published in it, and it is the oldest block (none sealed waits). Then nothing below
+ * the cursor is read again and nothing above it was written since the block was
+ * reused. */
+static int stream_block_idle(rw_writer *w)
+{
+    rw_block *b = w->stream.blk;
+    return b && w->head == b && w->head_idx == rw_block_fill(b) &&
+           w->stream.cur == atomic_load_explicit(&b->pub, memory_order_relaxed);
+}
+
+static int is_out(const rw_writer *w, uintptr_t lo)
+{
+    for (unsigned i = 0; i < w->nout; i++)
+        if (w->out[i][0] == lo)
+            return 1;
+    return 0;
+}
+
+/* Gives back b's record pages (not when a fork left them out: they are not here). */
+static size_t shed_block(rw_writer *w, rw_block *b)
+{
+    uintptr_t lo, hi;
+    if (!block_pages(b, &lo, &hi) || is_out(w, lo) ||
+        madvise((void *)lo, hi - lo, MADV_DONTNEED) != 0)
         return 0;
     return hi - lo;
 }
@@ -1794,20 +1828,72 @@ size_t rw_writer_shed(rw_writer *w)
 {
     size_t n = 0;
     for (rw_block *b = w->free_list; b; b = b->next)
-        n += shed_block(b);
-    /* The stream's block: only when the writer has taken every record published in
-     * it, and it is the oldest block (none sealed waits). Then nothing below the
-     * cursor is read again and nothing above it was written since the block was
-     * reused. Its first page, which holds the header, stays. */
-    rw_block *b = w->stream.blk;
-    if (w->head == b && w->head_idx == rw_block_fill(b) &&
-        w->stream.cur == atomic_load_explicit(&b->pub, memory_order_relaxed))
-        n += shed_block(b);
+        n += shed_block(w, b);
+    /* The stream's block: its first page, which holds the header, stays. */
+    if (stream_block_idle(w))
+        n += shed_block(w, w->stream.blk);
     return n;
+}
+
+static void leave_out(rw_writer *w, const rw_block *b, size_t *n)
+{
+    uintptr_t lo, hi;
+    if (w->nout < OUT_MAX && block_pages(b, &lo, &hi) &&
+        madvise((void *)lo, hi - lo, MADV_DONTFORK) == 0) {
+        w->out[w->nout][0] = lo;
+        w->out[w->nout][1] = hi - lo;
+        w->nout++;
+        *n += hi - lo;
+    }
+}
+
+size_t rw_writer_fork_out(rw_writer *w)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&w->mu); /* the writer thread idles, but it owns the free list */
+    w->nout = 0;
+    if (stream_block_idle(w))
+        leave_out(w, w->stream.blk, &n);
+    for (rw_block *b = w->free_list; b; b = b->next)
+        leave_out(w, b, &n);
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}
+
+void rw_writer_fork_back(rw_writer *w)
+{
+    for (unsigned i = 0; i < w->nout; i++)
+        (void)madvise((void *)w->out[i][0], w->out[i][1], MADV_DOFORK);
+    w->nout = 0;
+}
+
+/* In a copy made while pages were left out: maps them again, fresh (no record depends
+ * on what a block held before). The first few are faulted in at once: the stream's
+ * block is written next and the free list's first blocks after it, and one call
+ * faults a page in for a twentieth of what a write fault costs in some VMs. */
+static rw_code fork_in(rw_writer *w, rw_err *err)
+{
+    for (unsigned i = 0; i < w->nout; i++) {
+        void *at = (void *)w->out[i][0];
+        int populate = i < 4 ? MAP_POPULATE : 0;
+        void *p = mmap(at, w->out[i][1], PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | populate, -1, 0);
+        if (p != at) {
+            int e = p == MAP_FAILED ? errno : EEXIST; /* before Linux 4.17: a hint */
+            if (p != MAP_FAILED)
+                munmap(p, w->out[i][1]);
+            return rw_err_set(err, RW_ENOMEM, "cannot map the trace writer's blocks again: %s",
+                              strerror(e));
+        }
+    }
+    w->nout = 0;
+    return RW_OK;
 }
 
 rw_code rw_writer_fork_child(rw_writer *w, rw_err *err)
 {
+    if (w->nout && fork_in(w, err) != RW_OK)
+        return RW_ENOMEM;
     /* The parent's thread held none of these for good (it was idle: rw_writer_flush
      * had returned), but it may have held one for an instant when the copy was made. */
     pthread_mutex_init(&w->mu, NULL);

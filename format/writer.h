@@ -175,6 +175,15 @@ rw_code rw_writer_fork_child(rw_writer *w, rw_err *err);
  * what a block held before. Returns the bytes given back. */
 size_t rw_writer_shed(rw_writer *w);
 
+/* Before a fork made while the writer is idle (after rw_writer_flush), from the
+ * producer's thread: leaves the pages of the blocks rw_writer_shed would give back out
+ * of the copy (MADV_DONTFORK), so that the parent's next writes to them take no
+ * copy-on-write fault and the copy holds none of them. Returns the bytes left out.
+ * After the fork the parent calls rw_writer_fork_back (its next forks copy them
+ * again); the copy's rw_writer_fork_child maps them again, fresh. */
+size_t rw_writer_fork_out(rw_writer *w);
+void rw_writer_fork_back(rw_writer *w);
+
 /* ---- crash path ----------------------------------------------------------------
  *
  * A fatal signal handler, a hang timer or a dump signal hands a report to the writer

@@ -228,6 +228,69 @@ START_TEST(test_fork_child_goes_on)
 }
 END_TEST
 
+/* The engine's checkpoints leave the writer's idle blocks out of the copy
+ * (rw_writer_fork_out): the copy has no pages there until rw_writer_fork_child maps
+ * them again, and then records on and closes a whole trace; the parent, its pages
+ * copied by forks again after rw_writer_fork_back, records on too. */
+START_TEST(test_fork_out_leaves_the_blocks_out)
+{
+    char *path = rw_test_path("forked_out.rwd");
+    unlink(path);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        rw_writer *w;
+        rw_err err;
+        if (rw_writer_open(path, NULL, 1, NULL, &w, &err) != RW_OK)
+            _exit(2);
+        uint64_t events;
+        write_stream(w, 3000, &events);
+        if (rw_writer_flush(w, &err) != RW_OK)
+            _exit(3);
+        size_t block = 65536 * sizeof(rw_rec);
+        if (rw_writer_fork_out(w) < 2 * block - 8192) /* the spare and the stream's */
+            _exit(10);
+        pid_t c = _Fork();
+        if (c == 0) {
+            if (rw_writer_shed(w) != 0) /* nothing of them is here to give back */
+                _exit(11);
+            if (rw_writer_fork_child(w, &err) != RW_OK)
+                _exit(4);
+            write_more(w, 3000, 2000);
+            if (rw_writer_flush(w, &err) != RW_OK)
+                _exit(5);
+            write_more(w, 5000, 1000);
+            _exit(rw_writer_close(w, NULL, NULL, &err) == RW_OK ? 0 : 6);
+        }
+        rw_writer_fork_back(w);
+        int status = 1;
+        if (c < 0 || waitpid(c, &status, 0) != c)
+            _exit(7);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 8);
+        /* The parent's blocks are copied by a fork again: a copy reads them. */
+        if (rw_writer_fork_out(w) == 0)
+            _exit(12);
+        rw_writer_fork_back(w);
+        c = _Fork();
+        if (c == 0)
+            _exit(rw_writer_shed(w) >= 2 * block - 8192 ? 0 : 13);
+        if (c < 0 || waitpid(c, &status, 0) != c)
+            _exit(14);
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 15);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+    uint64_t ne, nr;
+    int recovered;
+    read_all(path, &ne, &nr, &recovered);
+    ck_assert_int_eq(recovered, 0); /* closed whole, by the copy */
+    ck_assert_uint_eq(ne, 3 * 6000);
+    free(path);
+}
+END_TEST
+
 /* RLIMIT_FSIZE hit mid-recording: no SIGXFSZ death, no blocking, the file stays
  * readable up to the last whole frame and the failure is reported. */
 static char *path2;
@@ -680,7 +743,7 @@ END_TEST
 int main(void)
 {
     const TTest *tests[] = {test_many_blocks_roundtrip, test_flush_makes_records_readable,
-                            test_fork_child_goes_on,
+                            test_fork_child_goes_on, test_fork_out_leaves_the_blocks_out,
                             test_sigkill_leaves_readable_prefix, test_file_size_limit,
                             test_text_entries_cross_blocks, test_crash_request_completes_trace,
                             test_dumps_while_appending, test_out_of_memory_ends_the_trace,

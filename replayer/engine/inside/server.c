@@ -1060,11 +1060,18 @@ static int eng_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
  * the checkpoints know of the writer and the check. */
 static rw_code ckpt_quiesce(rw_err *err)
 {
-    return rw_writer_flush(rw_st.w, err);
+    rw_code rc = rw_writer_flush(rw_st.w, err);
+    if (rc != RW_OK)
+        return rc;
+    /* The idle record blocks stay out of the copy: the engine writes them next, and a
+     * page shared with the copy would cost it a fault each (11-15 us in some VMs). */
+    rw_writer_fork_out(rw_st.w);
+    return RW_OK;
 }
 
 static void ckpt_release(void)
 {
+    rw_writer_fork_back(rw_st.w);
 }
 
 /* In a copy just made: the writer's blocks it will not read again go, and the check's
