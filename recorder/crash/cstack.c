@@ -1,9 +1,17 @@
 /* C stacks by libunwind, from a signal's interrupted context: program counter,
  * symbol and offset, module and its load base, per frame. Async-signal-safe:
- * libunwind's local unwinder allocates nothing once warmed up at install.
+ * libunwind's local unwinder allocates nothing once warmed up at install. Symbols
+ * come from the dynamic loader (dladdr1), not from unw_get_proc_name, which reads the
+ * module's ELF image with malloc: a terminating signal that interrupted malloc then
+ * waited forever for the allocator's lock the interrupted thread held (seen with
+ * AddressSanitizer's allocator, in a multiprocessing worker that Pool.terminate's
+ * SIGTERM reached in malloc). The loader's table has the exported symbols: libc's,
+ * the extension modules', and all of the rewind executable's (-rdynamic).
  */
 #include "crash_int.h"
 
+#include <dlfcn.h>
+#include <link.h>
 #include <string.h>
 #include <ucontext.h>
 
@@ -41,13 +49,27 @@ void rw_crash_cstack_capture(rw_crash_report *r, void *uc)
         rewind__crash_cframe__init(&cf->m);
         cf->m.pc = ip;
         cf->sym[0] = '\0';
-        int prc = unw_get_proc_name(&cs_st.cur, cf->sym, sizeof cf->sym, &off);
-        if (prc == 0 || prc == -UNW_ENOMEM) /* ENOMEM: the name was cut, still useful */
-            cf->m.offset = off;
-        else
-            cf->sym[0] = '\0';
-        cf->m.symbol = cf->sym;
         cf->m.signal_frame = unw_is_signal_frame(&cs_st.cur) > 0;
+        /* A caller's pc is the return address, which may be past the end of a
+         * function that ends in a call: its symbol is the one holding pc - 1. */
+        int exact = m->n_c_frames == 0 || cf->m.signal_frame;
+        Dl_info info;
+        const ElfW(Sym) *sym = NULL;
+        if (dladdr1((void *)(ip - !exact), &info, (void **)&sym, RTLD_DL_SYMENT) &&
+            info.dli_sname && info.dli_saddr && ip >= (unw_word_t)info.dli_saddr) {
+            off = ip - (unw_word_t)info.dli_saddr;
+            /* A static function is not in the table: the exported one before it is
+             * not its name. */
+            if (!sym || sym->st_size == 0 || off - !exact < sym->st_size) {
+                size_t k = strlen(info.dli_sname);
+                if (k > sizeof cf->sym - 1)
+                    k = sizeof cf->sym - 1; /* cut: still useful */
+                memcpy(cf->sym, info.dli_sname, k);
+                cf->sym[k] = '\0';
+                cf->m.offset = off;
+            }
+        }
+        cf->m.symbol = cf->sym;
         rw_crash_mapping mp;
         cf->mod[0] = '\0';
         if (rw_crash_maps_find(ip, &mp) && mp.path_len && mp.path[0] != '[') {

@@ -156,7 +156,9 @@ class Crash(rwtest.TestCase):
         head = (f"fatal signal at event {rep['pos']}: SIGSEGV (signal 11, si_code "
                 f"{rep['si_code']}: a hardware fault)\n  fault address 0x0, pc 0x{rep['pc']:x}\n")
         self.assertIn(head + "\n" + rep["text"] + "\nC stack of thread 1", out)
-        self.assertRegex(out, r"\n  #0   0x%016x in \S+\+0x[0-9a-f]+ \(/\S+libc\.so\.6\+0x"
+        # libc's string functions are internal symbols (__strlen_evex...): not in the
+        # loader's table, which is all a signal handler may read (docs/crashes.md).
+        self.assertRegex(out, r"\n  #0   0x%016x in (\?\?|\S+\+0x[0-9a-f]+) \(/\S+libc\.so\.6\+0x"
                          % rep["pc"])
         self.assertIn(" in _PyEval_EvalFrameDefault+0x", out)
         marked = [line for line in out.splitlines() if line.startswith("  => ")]

@@ -180,6 +180,35 @@ static void write_more(rw_writer *w, uint64_t from, uint64_t n)
     }
 }
 
+/* In the copy: a writer thread of its own, 3000 more events written, the trace closed
+ * whole. Returns the copy's exit status (0: all went well). */
+static int copy_goes_on(rw_writer *w)
+{
+    rw_err err;
+    if (rw_writer_fork_child(w, &err) != RW_OK)
+        return 4;
+    write_more(w, 3000, 2000);
+    if (rw_writer_flush(w, &err) != RW_OK)
+        return 5;
+    write_more(w, 5000, 1000);
+    return rw_writer_close(w, NULL, NULL, &err) == RW_OK ? 0 : 6;
+}
+
+/* The test process: pid (the writer's process) went well, and the trace the copy
+ * closed holds the parent's 3000 events and the copy's 3000. Frees path. */
+static void check_copy_closed(char *path, pid_t pid)
+{
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+    uint64_t ne, nr;
+    int recovered;
+    read_all(path, &ne, &nr, &recovered);
+    ck_assert_int_eq(recovered, 0); /* closed whole, by the copy */
+    ck_assert_uint_eq(ne, 3 * 6000);
+    free(path);
+}
+
 START_TEST(test_fork_child_goes_on)
 {
     char *path = rw_test_path("forked.rwd");
@@ -203,35 +232,21 @@ START_TEST(test_fork_child_goes_on)
             size_t block = 65536 * sizeof(rw_rec);
             if (rw_writer_shed(w) < 2 * block - 8192)
                 _exit(9);
-            if (rw_writer_fork_child(w, &err) != RW_OK)
-                _exit(4);
-            write_more(w, 3000, 2000);
-            if (rw_writer_flush(w, &err) != RW_OK)
-                _exit(5);
-            write_more(w, 5000, 1000);
-            _exit(rw_writer_close(w, NULL, NULL, &err) == RW_OK ? 0 : 6);
+            _exit(copy_goes_on(w));
         }
         int status = 1;
         if (c < 0 || waitpid(c, &status, 0) != c)
             _exit(7);
         _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 8);
     }
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
-    uint64_t ne, nr;
-    int recovered;
-    read_all(path, &ne, &nr, &recovered);
-    ck_assert_int_eq(recovered, 0); /* closed whole, by the copy */
-    ck_assert_uint_eq(ne, 3 * 6000);
-    free(path);
+    check_copy_closed(path, pid);
 }
 END_TEST
 
 /* The engine's checkpoints leave the writer's idle blocks out of the copy
  * (rw_writer_fork_out): the copy has no pages there until rw_writer_fork_child maps
- * them again, and then records on and closes a whole trace; the parent, its pages
- * copied by forks again after rw_writer_fork_back, records on too. */
+ * them again, and then records on and closes a whole trace; after rw_writer_fork_back
+ * the parent's next fork copies them again. */
 START_TEST(test_fork_out_leaves_the_blocks_out)
 {
     char *path = rw_test_path("forked_out.rwd");
@@ -254,13 +269,7 @@ START_TEST(test_fork_out_leaves_the_blocks_out)
         if (c == 0) {
             if (rw_writer_shed(w) != 0) /* nothing of them is here to give back */
                 _exit(11);
-            if (rw_writer_fork_child(w, &err) != RW_OK)
-                _exit(4);
-            write_more(w, 3000, 2000);
-            if (rw_writer_flush(w, &err) != RW_OK)
-                _exit(5);
-            write_more(w, 5000, 1000);
-            _exit(rw_writer_close(w, NULL, NULL, &err) == RW_OK ? 0 : 6);
+            _exit(copy_goes_on(w));
         }
         rw_writer_fork_back(w);
         int status = 1;
@@ -279,15 +288,7 @@ START_TEST(test_fork_out_leaves_the_blocks_out)
             _exit(14);
         _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 15);
     }
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
-    uint64_t ne, nr;
-    int recovered;
-    read_all(path, &ne, &nr, &recovered);
-    ck_assert_int_eq(recovered, 0); /* closed whole, by the copy */
-    ck_assert_uint_eq(ne, 3 * 6000);
-    free(path);
+    check_copy_closed(path, pid);
 }
 END_TEST
 
