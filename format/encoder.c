@@ -117,6 +117,13 @@ struct rw_encoder {
     uint32_t c_thread;
     Rewind__ThreadStack **key;    /* keyframe captured at chunk start */
     size_t nkey;
+    /* Its storage, kept from one chunk to the next and grown only past its most: a
+     * crash report's last chunk must not wait for an allocator lock that the crashed
+     * thread may hold (docs/crashes.md). key points into key_ts, whose frames point
+     * into key_fp, whose entries point into key_f. */
+    Rewind__ThreadStack *key_ts;
+    Rewind__StackFrame *key_f, **key_fp;
+    size_t cap_key, cap_key_f;
     col_u8 kinds;
     col_vb time_delta;
     col_vb call_code;
@@ -152,60 +159,81 @@ struct rw_encoder {
     size_t nfps, cap_fps, cap_fps_out;
 };
 
-static void keyframe_free(Rewind__ThreadStack **key, size_t n)
+static void keyframe_free(rw_encoder *e)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (!key[i])
-            continue;
-        for (size_t j = 0; j < key[i]->n_frames; j++)
-            free(key[i]->frames[j]);
-        free(key[i]->frames);
-        free(key[i]);
+    free(e->key);
+    free(e->key_ts);
+    free(e->key_f);
+    free(e->key_fp);
+    e->key = NULL;
+    e->key_ts = NULL;
+    e->key_f = NULL;
+    e->key_fp = NULL;
+    e->nkey = e->cap_key = e->cap_key_f = 0;
+}
+
+/* Room for n stacks of f frames in all, the old contents not kept. */
+static int keyframe_room(rw_encoder *e, size_t n, size_t f)
+{
+    if (n > e->cap_key) {
+        size_t cap = n > 2 * e->cap_key ? n : 2 * e->cap_key;
+        free(e->key);
+        free(e->key_ts);
+        e->key = rw_malloc(cap * sizeof *e->key);
+        e->key_ts = rw_malloc(cap * sizeof *e->key_ts);
+        e->cap_key = e->key && e->key_ts ? cap : 0;
+        if (!e->cap_key)
+            return -1;
     }
-    free(key);
+    if (f > e->cap_key_f) {
+        size_t cap = f > 2 * e->cap_key_f ? f : 2 * e->cap_key_f;
+        free(e->key_f);
+        free(e->key_fp);
+        e->key_f = rw_malloc(cap * sizeof *e->key_f);
+        e->key_fp = rw_malloc(cap * sizeof *e->key_fp);
+        e->cap_key_f = e->key_f && e->key_fp ? cap : 0;
+        if (!e->cap_key_f)
+            return -1;
+    }
+    return 0;
 }
 
 /* Captures every non-empty stack (and the current thread's, even when empty) into a
  * new keyframe. */
 static int keyframe_capture(rw_encoder *e)
 {
-    keyframe_free(e->key, e->nkey);
-    e->key = NULL;
     e->nkey = 0;
-    size_t n = 0;
+    size_t n = 0, nf = 0;
     for (uint32_t i = 0; i < e->stk.n; i++)
-        if (e->stk.t[i].st.depth || e->stk.t[i].overflow)
+        if (e->stk.t[i].st.depth || e->stk.t[i].overflow) {
             n++;
+            nf += e->stk.t[i].st.depth;
+        }
     if (!n)
         return 0;
-    e->key = rw_calloc(n, sizeof *e->key);
-    if (!e->key)
+    if (keyframe_room(e, n, nf ? nf : 1) != 0)
         return -1;
+    size_t at = 0;
     for (uint32_t i = 0; i < e->stk.n; i++) {
         rw_stack *st = &e->stk.t[i].st;
         if (!st->depth && !e->stk.t[i].overflow)
             continue;
-        Rewind__ThreadStack *ts = rw_malloc(sizeof *ts);
-        if (!ts)
-            return -1;
+        Rewind__ThreadStack *ts = &e->key_ts[e->nkey];
         rewind__thread_stack__init(ts);
         e->key[e->nkey++] = ts;
         ts->thread = i;
         ts->overflow = e->stk.t[i].overflow;
-        ts->frames = rw_calloc(st->depth ? st->depth : 1, sizeof *ts->frames);
-        if (!ts->frames)
-            return -1;
+        ts->frames = &e->key_fp[at];
         for (uint32_t j = 0; j < st->depth; j++) {
-            Rewind__StackFrame *f = rw_malloc(sizeof *f);
-            if (!f)
-                return -1;
+            Rewind__StackFrame *f = &e->key_f[at];
             rewind__stack_frame__init(f);
             f->code = st->frames[j].code;
             f->is_c = st->frames[j].is_c;
             f->line = st->frames[j].line;
             f->call_pos = st->frames[j].call_pos;
             f->call_tick = st->frames[j].call_tick;
-            ts->frames[ts->n_frames++] = f;
+            e->key_fp[at++] = f;
+            ts->n_frames++;
         }
     }
     return 0;
@@ -267,7 +295,7 @@ void rw_encoder_free(rw_encoder *e)
     chunk_reset(e);
     free(e->fps);
     free(e->fps_out);
-    keyframe_free(e->key, e->nkey);
+    keyframe_free(e);
     stacks_fini(&e->stk);
     free(e->first_line);
     free(e->kinds.v);
