@@ -172,30 +172,29 @@ static void keyframe_free(rw_encoder *e)
     e->nkey = e->cap_key = e->cap_key_f = 0;
 }
 
+/* Two arrays of *cap entries (a's of asz bytes, b's of bsz) made room for n, the old
+ * contents not kept. */
+static int room2(void **a, size_t asz, void **b, size_t bsz, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return 0;
+    size_t want = n > 2 * *cap ? n : 2 * *cap;
+    free(*a);
+    free(*b);
+    *a = rw_malloc(want * asz);
+    *b = rw_malloc(want * bsz);
+    *cap = *a && *b ? want : 0;
+    return *cap ? 0 : -1;
+}
+
 /* Room for n stacks of f frames in all, the old contents not kept. */
 static int keyframe_room(rw_encoder *e, size_t n, size_t f)
 {
-    if (n > e->cap_key) {
-        size_t cap = n > 2 * e->cap_key ? n : 2 * e->cap_key;
-        free(e->key);
-        free(e->key_ts);
-        e->key = rw_malloc(cap * sizeof *e->key);
-        e->key_ts = rw_malloc(cap * sizeof *e->key_ts);
-        e->cap_key = e->key && e->key_ts ? cap : 0;
-        if (!e->cap_key)
-            return -1;
-    }
-    if (f > e->cap_key_f) {
-        size_t cap = f > 2 * e->cap_key_f ? f : 2 * e->cap_key_f;
-        free(e->key_f);
-        free(e->key_fp);
-        e->key_f = rw_malloc(cap * sizeof *e->key_f);
-        e->key_fp = rw_malloc(cap * sizeof *e->key_fp);
-        e->cap_key_f = e->key_f && e->key_fp ? cap : 0;
-        if (!e->cap_key_f)
-            return -1;
-    }
-    return 0;
+    if (room2((void **)&e->key, sizeof *e->key, (void **)&e->key_ts, sizeof *e->key_ts,
+              &e->cap_key, n) != 0)
+        return -1;
+    return room2((void **)&e->key_f, sizeof *e->key_f, (void **)&e->key_fp,
+                 sizeof *e->key_fp, &e->cap_key_f, f);
 }
 
 /* Captures every non-empty stack (and the current thread's, even when empty) into a
