@@ -115,15 +115,14 @@ struct rw_encoder {
     /* current chunk */
     uint64_t c_first_event, c_first_tick, c_events;
     uint32_t c_thread;
-    Rewind__ThreadStack **key;    /* keyframe captured at chunk start */
+    /* The keyframe captured at chunk start: nkey stacks, whose frames point into
+     * key_fp, whose entries point into key_f. Kept from one chunk to the next and grown
+     * only past its most: a crash report's last chunk must not wait for an allocator
+     * lock that the crashed thread may hold (docs/crashes.md). */
+    Rewind__ThreadStack *key;
     size_t nkey;
-    /* Its storage, kept from one chunk to the next and grown only past its most: a
-     * crash report's last chunk must not wait for an allocator lock that the crashed
-     * thread may hold (docs/crashes.md). key points into key_ts, whose frames point
-     * into key_fp, whose entries point into key_f. */
-    Rewind__ThreadStack *key_ts;
     Rewind__StackFrame *key_f, **key_fp;
-    size_t cap_key, cap_key_f;
+    size_t cap_key, cap_key_f, cap_key_fp;
     col_u8 kinds;
     col_vb time_delta;
     col_vb call_code;
@@ -159,42 +158,16 @@ struct rw_encoder {
     size_t nfps, cap_fps, cap_fps_out;
 };
 
-static void keyframe_free(rw_encoder *e)
-{
-    free(e->key);
-    free(e->key_ts);
-    free(e->key_f);
-    free(e->key_fp);
-    e->key = NULL;
-    e->key_ts = NULL;
-    e->key_f = NULL;
-    e->key_fp = NULL;
-    e->nkey = e->cap_key = e->cap_key_f = 0;
-}
-
-/* Two arrays of *cap entries (a's of asz bytes, b's of bsz) made room for n, the old
- * contents not kept. */
-static int room2(void **a, size_t asz, void **b, size_t bsz, size_t *cap, size_t n)
+/* *a, an array of *cap entries of sz bytes, made room for n, its contents not kept. */
+static int room(void **a, size_t sz, size_t *cap, size_t n)
 {
     if (n <= *cap)
         return 0;
     size_t want = n > 2 * *cap ? n : 2 * *cap;
     free(*a);
-    free(*b);
-    *a = rw_malloc(want * asz);
-    *b = rw_malloc(want * bsz);
-    *cap = *a && *b ? want : 0;
-    return *cap ? 0 : -1;
-}
-
-/* Room for n stacks of f frames in all, the old contents not kept. */
-static int keyframe_room(rw_encoder *e, size_t n, size_t f)
-{
-    if (room2((void **)&e->key, sizeof *e->key, (void **)&e->key_ts, sizeof *e->key_ts,
-              &e->cap_key, n) != 0)
-        return -1;
-    return room2((void **)&e->key_f, sizeof *e->key_f, (void **)&e->key_fp,
-                 sizeof *e->key_fp, &e->cap_key_f, f);
+    *a = rw_malloc(want * sz);
+    *cap = *a ? want : 0;
+    return *a ? 0 : -1;
 }
 
 /* Captures every non-empty stack (and the current thread's, even when empty) into a
@@ -210,16 +183,19 @@ static int keyframe_capture(rw_encoder *e)
         }
     if (!n)
         return 0;
-    if (keyframe_room(e, n, nf ? nf : 1) != 0)
+    if (nf == 0)
+        nf = 1;
+    if (room((void **)&e->key, sizeof *e->key, &e->cap_key, n) != 0 ||
+        room((void **)&e->key_f, sizeof *e->key_f, &e->cap_key_f, nf) != 0 ||
+        room((void **)&e->key_fp, sizeof *e->key_fp, &e->cap_key_fp, nf) != 0)
         return -1;
     size_t at = 0;
     for (uint32_t i = 0; i < e->stk.n; i++) {
         rw_stack *st = &e->stk.t[i].st;
         if (!st->depth && !e->stk.t[i].overflow)
             continue;
-        Rewind__ThreadStack *ts = &e->key_ts[e->nkey];
+        Rewind__ThreadStack *ts = &e->key[e->nkey++];
         rewind__thread_stack__init(ts);
-        e->key[e->nkey++] = ts;
         ts->thread = i;
         ts->overflow = e->stk.t[i].overflow;
         ts->frames = &e->key_fp[at];
@@ -294,7 +270,9 @@ void rw_encoder_free(rw_encoder *e)
     chunk_reset(e);
     free(e->fps);
     free(e->fps_out);
-    keyframe_free(e);
+    free(e->key);
+    free(e->key_f);
+    free(e->key_fp);
     stacks_fini(&e->stk);
     free(e->first_line);
     free(e->kinds.v);
@@ -674,7 +652,7 @@ rw_code rw_encoder_finish_into(rw_encoder *e, uint8_t **bufp, size_t *cap, size_
                  varint_field_size(3, e->kinds.n) + varint_field_size(4, e->c_first_tick) +
                  varint_field_size(5, e->c_thread);
     for (size_t i = 0; i < e->nkey; i++)
-        len += len_field_size(6, rewind__thread_stack__get_packed_size(e->key[i]));
+        len += len_field_size(6, rewind__thread_stack__get_packed_size(&e->key[i]));
     if (e->kinds.n)
         len += len_field_size(7, e->kinds.n);
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
@@ -700,10 +678,10 @@ rw_code rw_encoder_finish_into(rw_encoder *e, uint8_t **bufp, size_t *cap, size_
     p = put_varint_field(p, 4, e->c_first_tick);
     p = put_varint_field(p, 5, e->c_thread);
     for (size_t i = 0; i < e->nkey; i++) {
-        size_t n = rewind__thread_stack__get_packed_size(e->key[i]);
+        size_t n = rewind__thread_stack__get_packed_size(&e->key[i]);
         p = put_varint(p, 6u << 3 | WT_LEN);
         p = put_varint(p, n);
-        p += rewind__thread_stack__pack(e->key[i], p);
+        p += rewind__thread_stack__pack(&e->key[i], p);
     }
     if (e->kinds.n)
         p = put_len_field(p, 7, e->kinds.v, e->kinds.n);

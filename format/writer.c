@@ -1806,20 +1806,12 @@ static int stream_block_idle(rw_writer *w)
            w->stream.cur == atomic_load_explicit(&b->pub, memory_order_relaxed);
 }
 
-static int is_out(const rw_writer *w, uintptr_t lo)
-{
-    for (unsigned i = 0; i < w->nout; i++)
-        if (w->out[i][0] == lo)
-            return 1;
-    return 0;
-}
-
-/* Gives back b's record pages (not when a fork left them out: they are not here). */
-static size_t shed_block(rw_writer *w, rw_block *b)
+/* Gives back b's record pages (none when a fork left them out: madvise fails on
+ * pages that are not mapped). */
+static size_t shed_block(rw_block *b)
 {
     uintptr_t lo, hi;
-    if (!block_pages(b, &lo, &hi) || is_out(w, lo) ||
-        madvise((void *)lo, hi - lo, MADV_DONTNEED) != 0)
+    if (!block_pages(b, &lo, &hi) || madvise((void *)lo, hi - lo, MADV_DONTNEED) != 0)
         return 0;
     return hi - lo;
 }
@@ -1828,10 +1820,10 @@ size_t rw_writer_shed(rw_writer *w)
 {
     size_t n = 0;
     for (rw_block *b = w->free_list; b; b = b->next)
-        n += shed_block(w, b);
+        n += shed_block(b);
     /* The stream's block: its first page, which holds the header, stays. */
     if (stream_block_idle(w))
-        n += shed_block(w, w->stream.blk);
+        n += shed_block(w->stream.blk);
     return n;
 }
 
