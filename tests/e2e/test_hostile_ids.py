@@ -196,7 +196,7 @@ class HostileIds(unittest.TestCase):
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         self.assertIn("call code id out of range", p.stderr)
         self.assertRegex(p.stdout, r"\*\*\* the trace is damaged after event \d+: .*call code "
-                         r"id out of range")
+                         r"id out of range", "stderr: " + p.stderr)
 
     def test_replay_does_not_crash(self):
         for name, fn in (("r_code_past", self.first_of(9, 50000)),
