@@ -102,6 +102,16 @@ for k in range(25):
 print(grand, len(shared))
 '''
 
+# Writes one word on each of 4000 pages (a 16 MB list's slots) again and again: every
+# checkpoint costs the run after it a copy of each of those pages.
+HEAVYPROG = '''\
+data = [0] * 2_000_000
+for k in range(PASSES):
+    for i in range(0, len(data), 512):
+        data[i] = k
+print(sum(data[::512]))
+'''
+
 # Every frame's int locals, in any function the stop is in.
 SHOW = "p sorted((k, v) for k, v in locals().items() if type(v) is int)"
 
@@ -355,6 +365,34 @@ class TestCheckpoints(rwtest.TestCase):
         self.assertEqual([o.replace("(rewind) ", "").strip() for o in out], off_answers)
         for a in out[1::2]:
             self.assertIn("[(", a)
+
+    def test_spacing_follows_what_a_checkpoint_costs(self):
+        """The engine reads, at each periodic checkpoint, how many pages the run since
+        the previous one copied (the previous copy's private memory) and stretches the
+        spacing so that their faults stay under a tenth of the running time, between
+        250 ms and 1 s ("spacing MS PAGES FAULT_US FORK_MS" lines). A program that
+        rewrites 4000 pages between two checkpoints is seen copying them; the small
+        loop of PROG copies a few hundred."""
+        def spacings(text, name):
+            trace, _ = self.record_prog(text, name)
+            log = os.path.join(self.tmp, name + ".log")
+            self.replay(trace, ["goto @end", "p 1+1"], log)
+            lines = [e for e in log_lines(log) if e[0] == "spacing"]
+            for e in lines:
+                ms, pages, fault_us, fork_ms = map(float, e[1:5])
+                self.assertGreater(fault_us, 0, e)
+                want = (fork_ms + pages * fault_us / 1000) / 0.1
+                want = min(max(want, 250), 1000)
+                self.assertLessEqual(abs(ms - want), 2 + want * 0.01, e)
+            return lines
+
+        heavy = spacings(HEAVYPROG.replace("PASSES", "400"), "heavy.py")
+        # The first one counts the start's pages too; the next ones the loop's.
+        self.assertGreaterEqual(len(heavy), 2, heavy)
+        self.assertTrue(all(float(e[2]) >= 3500 for e in heavy[1:]), heavy)
+        light = spacings(PROG.replace("range(60)", "range(400)"), "light.py")
+        self.assertGreaterEqual(len(light), 2, light)
+        self.assertTrue(all(float(e[2]) < 1500 for e in light[1:]), light)
 
     def test_live_checkpoints_stay_within_the_number(self):
         trace, nevents = self.record_prog(PROG)

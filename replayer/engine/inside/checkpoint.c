@@ -15,7 +15,9 @@
  * never writes into the file the engine or another copy writes.
  *
  * Spacing: one every `interval` events, with interval recomputed at each checkpoint so
- * that they come about every SPACING_MS of the engine's running time. Thinning: beyond
+ * that they come about every SPACING_MS of the engine's running time, or further apart
+ * when what each costs the run after it (its copy-on-write faults) would be more than
+ * COST_SHARE of it, and never closer than half the spacing by the clock. Thinning: beyond
  * the limits (number, private memory) the checkpoint whose removal leaves the smallest
  * gap for its distance from where the user works goes, so that they are dense near
  * the user's stops and sparse far away.
@@ -43,6 +45,8 @@
 #include "sandbox.h"
 
 #define SPACING_MS 250     /* of engine running time between periodic checkpoints */
+#define SPACING_MAX_MS 1000 /* what their cost can stretch it to */
+#define COST_SHARE 0.1      /* of the running time, at most, for their faults */
 #define FIRST_INTERVAL 100000u
 #define MIN_INTERVAL 2000u
 #define FD_ROOM 256u       /* descriptors left to the rest when checkpoints take many */
@@ -61,7 +65,7 @@ typedef struct ckpt {
  * the n descriptors in messages of at most RW_CKPT_FDS_PER_MSG (a message carries at
  * most 253). */
 typedef struct handover {
-    uint64_t target, focus, interval, births;
+    uint64_t target, focus, interval, births, spacing_us, fault_ns;
     uint32_t n;
 } handover;
 
@@ -84,6 +88,8 @@ static struct {
     uint64_t near_goal;         /* the goal a checkpoint just before was taken for */
     uint64_t mark_pos;          /* the rate: events since mark_pos, time since mark_t */
     struct timespec mark_t;
+    double spacing;             /* seconds of running between periodic ones */
+    double fault_s;             /* a copy-on-write fault's cost, measured (0: not yet) */
     uint64_t mem_total;         /* the sum of their last counts */
     uint64_t bound_total;       /* the sum of their bounds: while it is within the limit,
                                  * no count is needed */
@@ -91,7 +97,7 @@ static struct {
     uint64_t every;             /* a fixed interval (tests), or 0: by time */
     pid_t reap[64];             /* dropped children not reaped yet */
     unsigned nreap;
-} C = {.log_fd = -1, .due = UINT64_MAX, .near_goal = UINT64_MAX};
+} C = {.log_fd = -1, .due = UINT64_MAX, .near_goal = UINT64_MAX, .spacing = SPACING_MS / 1e3};
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
@@ -109,6 +115,76 @@ static void logf_(const char *fmt, ...)
         n = (int)sizeof line - 2;
     line[n++] = '\n';
     (void)!write(C.log_fd, line, (size_t)n); /* O_APPEND: whole lines */
+}
+
+static size_t page_size(void)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    return pg > 0 ? (size_t)pg : 4096;
+}
+
+static double since(const struct timespec *t0, const struct timespec *t1)
+{
+    return (double)(t1->tv_sec - t0->tv_sec) + (double)(t1->tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Where the rate is measured from. */
+static void mark(uint64_t pos)
+{
+    C.mark_pos = pos;
+    clock_gettime(CLOCK_MONOTONIC, &C.mark_t);
+}
+
+/* What a copy-on-write fault costs here: from 1 us on bare metal to 20 us in some VMs,
+ * where they are most of what a checkpoint costs the run after it (every page the
+ * engine writes again is copied). Timed at the first PROBE_FORKS forks, page by page
+ * on pages written before the fork, in the engine right after it (the copy has its
+ * own and never touches them): the least of their medians (single faults vary 5x). */
+enum { PROBE_PAGES = 32, PROBE_FORKS = 4 };
+static char *probe;
+static unsigned probed;
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void probe_before_fork(void)
+{
+    if (probed >= PROBE_FORKS || probe)
+        return;
+    size_t pg = page_size();
+    void *p = mmap(NULL, PROBE_PAGES * pg, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return;
+    probe = p;
+    for (size_t i = 0; i < PROBE_PAGES; i++)
+        probe[i * pg] = 1;
+}
+
+static void probe_after_fork(int in_copy)
+{
+    if (!probe)
+        return;
+    size_t pg = page_size();
+    if (!in_copy) {
+        double t[PROBE_PAGES];
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (size_t i = 0; i < PROBE_PAGES; i++) {
+            ((volatile char *)probe)[i * pg] = 2;
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            t[i] = since(&t0, &t1);
+            t0 = t1;
+        }
+        qsort(t, PROBE_PAGES, sizeof t[0], by_value);
+        if (!probed++ || t[PROBE_PAGES / 2] < C.fault_s)
+            C.fault_s = t[PROBE_PAGES / 2];
+    }
+    munmap(probe, PROBE_PAGES * pg);
+    probe = NULL;
 }
 
 void rw_ckpt_setup(unsigned max, unsigned mib, uint64_t every, const rw_ckpt_env *env,
@@ -135,7 +211,7 @@ void rw_ckpt_setup(unsigned max, unsigned mib, uint64_t every, const rw_ckpt_env
     C.on = C.max > 0;
     C.interval = every ? every : FIRST_INTERVAL;
     C.due = C.on ? 0 : UINT64_MAX; /* the first at the first event: nothing is behind it */
-    clock_gettime(CLOCK_MONOTONIC, &C.mark_t);
+    mark(0);
 }
 
 int rw_ckpt_on(void)
@@ -260,8 +336,7 @@ static uint64_t resident(void)
     if (!read_proc(getpid(), "statm", buf, sizeof buf) ||
         sscanf(buf, "%llu %llu", &size, &res) != 2)
         return UINT64_MAX / (2 * RW_CKPT_MAX + 2);
-    long pg = sysconf(_SC_PAGESIZE);
-    uint64_t b = (uint64_t)res * (uint64_t)(pg > 0 ? pg : 4096);
+    uint64_t b = (uint64_t)res * page_size();
     return b + b / 64 + (1u << 20);
 }
 
@@ -586,9 +661,12 @@ static uint64_t wait_for_turn(int fd, uint64_t pos, uint64_t file_size)
     C.nreap = 0; /* the engine's children are not ours */
     C.focus = h.focus;
     C.interval = h.interval ? h.interval : FIRST_INTERVAL;
+    C.spacing = h.spacing_us ? (double)h.spacing_us / 1e6 : SPACING_MS / 1e3;
+    C.fault_s = (double)h.fault_ns / 1e9;
+    if (C.fault_s > 0 && probed == 0)
+        probed = 1; /* the engine's figure: the probes go on refining it */
     C.near_goal = UINT64_MAX;
-    C.mark_pos = pos;
-    clock_gettime(CLOCK_MONOTONIC, &C.mark_t);
+    mark(pos);
     C.due = pos + C.interval;
     logf_("resume %" PRIu64 " %d %" PRIu64, pos, (int)getpid(), h.target);
     if (keep > 0)
@@ -605,6 +683,25 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
     int user = at_stop || before; /* where the user works */
     if (!user && pos < C.due)
         return 0;
+    if (!user && !C.every && C.n > 0) {
+        /* Periodic, and due by the count: not before half the spacing by the clock.
+         * The count comes from an earlier stretch's rate, and the start's (imports,
+         * the first checkpoint's faults) is slower than what follows: mix.py took
+         * five in its first 250 ms, each costing the run after it 20-40 ms of
+         * copy-on-write faults here. */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double dt = since(&C.mark_t, &now);
+        if (dt < C.spacing / 2) {
+            double rate = dt > 0.002 && pos > C.mark_pos ? (double)(pos - C.mark_pos) / dt
+                                                         : 0;
+            double left = rate * (C.spacing - dt);
+            C.due = pos + (left < MIN_INTERVAL ? MIN_INTERVAL
+                           : left > 1e12       ? (uint64_t)1e12
+                                               : (uint64_t)left);
+            return 0;
+        }
+    }
     /* One just before the goal is enough (each fork costs the run that follows it its
      * copy-on-write faults: 20-30 ms on a large engine in some VMs). */
     if (before && C.near_goal == goal && pos < C.due)
@@ -646,7 +743,13 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
         C.env.release();
         return 0;
     }
+    probe_before_fork();
+    struct timespec f0, f1;
+    clock_gettime(CLOCK_MONOTONIC, &f0);
     pid_t pid = _Fork(); /* no atfork handlers: the copy must not start a trace */
+    clock_gettime(CLOCK_MONOTONIC, &f1);
+    double fork_s = since(&f0, &f1);
+    probe_after_fork(pid == 0);
     if (pid == 0) {
         close(sv[0]);
         for (unsigned i = 0; i < C.n; i++)
@@ -679,20 +782,35 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
     logf_("take %" PRIu64 " %d%s", pos, (int)pid, at_stop ? " stop" : user ? " near" : "");
     if (before)
         C.near_goal = goal;
-    /* The spacing: about SPACING_MS of running between two, the rate measured over at
-     * least half of that (a few ms after a fork or a resume run slower, and a spacing
-     * made from them drew checkpoints 3 ms apart). */
+    /* The spacing: SPACING_MS of running between two, or more when their cost asks it.
+     * Each costs its fork and, in the run after it, a copy-on-write fault on every
+     * page the engine writes again: those pages are then the copy's alone, so the
+     * previous copy's private memory, read now, counts them (with the few pages the
+     * copy wrote itself). bench/checkpoints' program copies about 170 pages after each,
+     * mix.py 2000, at 12-20 us a fault in this VM kind: the spacing keeps that under
+     * COST_SHARE of the running time. The rate is measured over at least half the
+     * spacing (a few ms after a fork or a resume run slower, and a spacing made from
+     * them drew checkpoints 3 ms apart). */
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    double dt = (double)(now.tv_sec - C.mark_t.tv_sec) +
-                (double)(now.tv_nsec - C.mark_t.tv_nsec) / 1e9;
-    if (!C.every && pos > C.mark_pos && dt >= SPACING_MS / 2000.0) {
-        double want = (double)(pos - C.mark_pos) / dt * (SPACING_MS / 1000.0);
+    double dt = since(&C.mark_t, &now);
+    if (!C.every && pos > C.mark_pos && dt >= C.spacing / 2) {
+        double pages = 0;
+        for (unsigned k = 0; k < C.n; k++)
+            if (C.list[k].born == C.births - 1)
+                pages = (double)private_dirty(C.list[k].pid) / (double)page_size();
+        double cost = fork_s + pages * C.fault_s;
+        double spacing = cost / COST_SHARE;
+        C.spacing = spacing < SPACING_MS / 1e3       ? SPACING_MS / 1e3
+                    : spacing > SPACING_MAX_MS / 1e3 ? SPACING_MAX_MS / 1e3
+                                                     : spacing;
+        double want = (double)(pos - C.mark_pos) / dt * C.spacing;
         C.interval = want < MIN_INTERVAL ? MIN_INTERVAL : want > 1e12 ? (uint64_t)1e12
                                                                        : (uint64_t)want;
         C.due = pos + C.interval;
-        C.mark_pos = pos;
-        C.mark_t = now;
+        logf_("spacing %.0f %.0f %.1f %.1f", C.spacing * 1e3, pages, C.fault_s * 1e6,
+              fork_s * 1e3);
+        mark(pos);
     }
     thin(pos);
     return 0;
@@ -707,8 +825,7 @@ void rw_ckpt_stopped(uint64_t pos)
 void rw_ckpt_running(uint64_t here, uint64_t target)
 {
     C.focus = target;
-    C.mark_pos = here;
-    clock_gettime(CLOCK_MONOTONIC, &C.mark_t);
+    mark(here);
 }
 
 /* Sends one message of the handover on fd, with n descriptors: 0 or -1. */
@@ -745,7 +862,8 @@ static int hand_to(unsigned i, uint64_t target)
     if (!msg)
         return -1;
     handover h = {.target = target, .focus = target, .interval = C.interval,
-                  .births = C.births, .n = C.n - 1};
+                  .births = C.births, .spacing_us = (uint64_t)(C.spacing * 1e6),
+                  .fault_ns = (uint64_t)(C.fault_s * 1e9), .n = C.n - 1};
     memcpy(msg, &h, sizeof h);
     static int fds[RW_CKPT_MAX]; /* the GIL holder's */
     uint32_t k = 0;
