@@ -19,6 +19,7 @@
 #include "server.h"
 
 #include "frameobject.h"
+#include "marshal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -227,7 +228,7 @@ static PyObject *import_paused(PyObject *self, PyObject *name)
 
 static PyMethodDef import_def = {"_import", import_paused, METH_O, NULL};
 
-/* The helper's module (evalpy.h), made once per fork: an interact fork keeps its
+/* The helper's module (evalpy.py), made once per fork: an interact fork keeps its
  * console, a stop's zygote (zygote_main) has it made before it forks for each
  * question. Its imports (pprint, inspect, code, ...: when a question needs them) read
  * the local standard library for real: this is the engine's own work, not the
@@ -245,8 +246,20 @@ static PyObject *eval_helper(void)
         if (imp)
             PyDict_SetItemString(g, "_import", imp);
         Py_XDECREF(imp);
-        PyObject *r = g ? PyRun_String(rw_engine_evalpy, Py_file_input, g, g) : NULL;
+        /* Its code as the build compiled it (evalpy.py: compiling the text here took
+         * 11-15 ms, most of a stop's first question), or its text when this
+         * interpreter's bytecode is not the build's. */
+        PyObject *co = NULL;
+        if (PyImport_GetMagicNumber() == RW_ENGINE_EVALPY_MAGIC)
+            co = PyMarshal_ReadObjectFromString((const char *)rw_engine_evalpy_code,
+                                                sizeof rw_engine_evalpy_code);
+        if (!co) {
+            PyErr_Clear();
+            co = Py_CompileString(rw_engine_evalpy, "<string>", Py_file_input);
+        }
+        PyObject *r = g && co ? PyEval_EvalCode(co, g, g) : NULL;
         Py_XDECREF(r);
+        Py_XDECREF(co);
         PyErr_Clear();
         rw_in_resume();
     }
