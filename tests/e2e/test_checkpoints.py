@@ -386,11 +386,11 @@ class TestCheckpoints(rwtest.TestCase):
                 self.assertLessEqual(abs(ms - want), 2 + want * 0.01, e)
             return lines
 
-        heavy = spacings(HEAVYPROG.replace("PASSES", "400"), "heavy.py")
+        heavy = spacings(HEAVYPROG.replace("PASSES", "1500"), "heavy.py")
         # The first one counts the start's pages too; the next ones the loop's.
         self.assertGreaterEqual(len(heavy), 2, heavy)
         self.assertTrue(all(float(e[2]) >= 3500 for e in heavy[1:]), heavy)
-        light = spacings(PROG.replace("range(60)", "range(400)"), "light.py")
+        light = spacings(PROG.replace("range(60)", "range(1500)"), "light.py")
         self.assertGreaterEqual(len(light), 2, light)
         self.assertTrue(all(float(e[2]) < 1500 for e in light[1:]), light)
 

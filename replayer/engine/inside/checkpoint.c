@@ -222,7 +222,7 @@ int rw_ckpt_on(void)
 /* Just before the user's target: a move back from there costs a short run. */
 static uint64_t before_goal(uint64_t goal)
 {
-    uint64_t near = C.interval / 16;
+    uint64_t near = C.interval / 64;
     return goal != UINT64_MAX && goal > near ? goal - near : UINT64_MAX;
 }
 
@@ -708,8 +708,8 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
         return 0;
     /* Not beside another one: near the user's stops a much smaller gap is worth it; at
      * the stop itself, none when another is within an eighth of the spacing (the one
-     * just before the goal is a sixteenth before it: a move back runs that far). */
-    uint64_t near = at_stop ? C.interval / 8 : user ? C.interval / 32 : C.interval / 2;
+     * just before the goal is 1/64 of the spacing before it: a move back runs that far). */
+    uint64_t near = at_stop ? C.interval / 8 : user ? C.interval / 128 : C.interval / 2;
     int j = at_or_before(pos);
     int have_near = (j >= 0 && pos - C.list[j].pos <= near) ||
                     ((unsigned)(j + 1) < C.n && C.list[j + 1].pos - pos <= near);
