@@ -37,8 +37,9 @@ typedef struct rw_ckpt_env {
 
 /* Turns checkpoints on with at most max of them (0: off; capped at RW_CKPT_MAX) holding
  * at most mib MiB of private memory together (0: no bound but the number), one every
- * `every` events (0: about every 250 ms of running). log_fd >= 0 gets one line per
- * checkpoint taken, resumed or dropped (tests, bench). env is copied. */
+ * `every` events (0: about every 250 ms of running, more when they cost more). log_fd
+ * >= 0 gets one line per checkpoint taken, resumed or dropped (tests, bench). env is
+ * copied. */
 void rw_ckpt_setup(unsigned max, unsigned mib, uint64_t every, const rw_ckpt_env *env,
                    int log_fd);
 

@@ -35,8 +35,15 @@ def _mod(name):
     # are put back after.
     m = _mods.get(name)
     if m is None:
-        half = {k: v for k, v in list(sys.modules.items())
-                if getattr(getattr(v, '__spec__', None), '_initializing', False)}
+        # The import system holds a lock for each module it is importing
+        # (importlib._bootstrap._module_locks): a few names, where a scan of
+        # sys.modules touched every module (copy-on-write faults in the zygote).
+        locks = getattr(sys.modules.get('_frozen_importlib'), '_module_locks', None)
+        half = {}
+        for k in list(locks) if locks is not None else list(sys.modules):
+            v = sys.modules.get(k)
+            if v is not None and getattr(getattr(v, '__spec__', None), '_initializing', False):
+                half[k] = v
         for k in half:
             del sys.modules[k]
         try:
