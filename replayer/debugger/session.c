@@ -1389,13 +1389,20 @@ static rw_code find_main(rw_session *s, rw_err *err)
     RW_TRY(rw_nav_at(s->nav, s->main_call, &ev, &s->raw, err));
     s->main_thread = ev.thread;
     s->main_file = code_file(s, ev.code);
-    /* Its return is near the end of the run: search backwards from there. */
+    /* Its return is near the end of the run: search backwards from there. A damaged
+     * chunk on the way (the trace's last ones: a stranger's file, a disk that failed)
+     * leaves it unknown, as in a run that ended before it returned: the session opens,
+     * and the moves that reach the damage say so (the first intact events stay
+     * reachable). */
     uint64_t n = rw_nav_nevents(s->nav);
-    rc = rw_nav_prev(s->nav, n, s->main_call, ret_match, &s->main_call, &s->main_ret, err);
-    if (rc == RW_ENOTFOUND)
+    rw_err back;
+    rc = rw_nav_prev(s->nav, n, s->main_call, ret_match, &s->main_call, &s->main_ret, &back);
+    if (rc == RW_ENOTFOUND || rc == RW_ECORRUPT || rc == RW_EIO)
         s->main_ret = n - 1;
-    else
-        RW_TRY(rc);
+    else if (rc != RW_OK) {
+        *err = back;
+        return rc;
+    }
     rc = rw_nav_next(s->nav, s->main_call, s->main_ret + 1, RW_NAV_EVENTS, first_line_match,
                      &s->main_call, &s->start_pos, err);
     if (rc == RW_ENOTFOUND)

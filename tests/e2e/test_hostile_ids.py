@@ -198,6 +198,24 @@ class HostileIds(unittest.TestCase):
         self.assertRegex(p.stdout, r"\*\*\* the trace is damaged after event \d+: .*call code "
                          r"id out of range", "stderr: " + p.stderr)
 
+    def test_replay_with_its_last_chunk_damaged(self):
+        # The main program's return is searched for backwards from the trace's end when
+        # the replay opens: a damaged last chunk left it failing at once, with nothing
+        # on stdout (seen in CI when the recording's layout made the victim above the
+        # last chunk). It opens, and the move that reaches the damage says so.
+        frames = [tr.Frame(f.type, f.payload, f.entry) for f in self.frames]
+        last = max(i for i, f in enumerate(frames) if f.type == pr.FRAME_CHUNK)
+        fs = tr.fields(frames[last].payload)
+        self.first_of(9, 0)(fs)
+        frames[last].payload = tr.encode(fs)
+        trace = self.write("last_chunk", frames)
+        p = rwtest.rewind("replay", "-x", "where", "-x", "continue", "-x", "quit", trace,
+                          check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("<module>()", p.stdout, p.stderr)
+        self.assertRegex(p.stdout, r"\*\*\* the trace is damaged after event \d+: .*call code "
+                         r"id out of range", "stderr: " + p.stderr)
+
     def test_replay_does_not_crash(self):
         for name, fn in (("r_code_past", self.first_of(9, 50000)),
                          ("r_cfunc_past", self.first_of(12, 99999))):
