@@ -105,11 +105,13 @@ class HostileIds(unittest.TestCase):
         tr.save(self.header, frames, path)
         return path
 
-    def edit_victim(self, name, fn):
+    def edit_victim(self, name, fn, at=None):
+        """The trace with fn applied to the fields of chunk frame `at` (the victim)."""
+        at = self.victim if at is None else at
         frames = [tr.Frame(f.type, f.payload, f.entry) for f in self.frames]
-        fs = tr.fields(frames[self.victim].payload)
+        fs = tr.fields(frames[at].payload)
         fn(fs)
-        frames[self.victim].payload = tr.encode(fs)
+        frames[at].payload = tr.encode(fs)
         return self.write(name, frames)
 
     @staticmethod
@@ -203,12 +205,8 @@ class HostileIds(unittest.TestCase):
         # the replay opens: a damaged last chunk left it failing at once, with nothing
         # on stdout (seen in CI when the recording's layout made the victim above the
         # last chunk). It opens, and the move that reaches the damage says so.
-        frames = [tr.Frame(f.type, f.payload, f.entry) for f in self.frames]
-        last = max(i for i, f in enumerate(frames) if f.type == pr.FRAME_CHUNK)
-        fs = tr.fields(frames[last].payload)
-        self.first_of(9, 0)(fs)
-        frames[last].payload = tr.encode(fs)
-        trace = self.write("last_chunk", frames)
+        last = max(i for i, f in enumerate(self.frames) if f.type == pr.FRAME_CHUNK)
+        trace = self.edit_victim("last_chunk", self.first_of(9, 0), at=last)
         p = rwtest.rewind("replay", "-x", "where", "-x", "continue", "-x", "quit", trace,
                           check=False)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)

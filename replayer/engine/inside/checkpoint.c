@@ -128,6 +128,12 @@ static double since(const struct timespec *t0, const struct timespec *t1)
     return (double)(t1->tv_sec - t0->tv_sec) + (double)(t1->tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* n events as an interval: at least MIN_INTERVAL, at most 1e12. */
+static uint64_t events(double n)
+{
+    return n < MIN_INTERVAL ? MIN_INTERVAL : n > 1e12 ? (uint64_t)1e12 : (uint64_t)n;
+}
+
 /* Where the rate is measured from. */
 static void mark(uint64_t pos)
 {
@@ -695,10 +701,7 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
         if (dt < C.spacing / 2) {
             double rate = dt > 0.002 && pos > C.mark_pos ? (double)(pos - C.mark_pos) / dt
                                                          : 0;
-            double left = rate * (C.spacing - dt);
-            C.due = pos + (left < MIN_INTERVAL ? MIN_INTERVAL
-                           : left > 1e12       ? (uint64_t)1e12
-                                               : (uint64_t)left);
+            C.due = pos + events(rate * (C.spacing - dt));
             return 0;
         }
     }
@@ -804,9 +807,7 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
         C.spacing = spacing < SPACING_MS / 1e3       ? SPACING_MS / 1e3
                     : spacing > SPACING_MAX_MS / 1e3 ? SPACING_MAX_MS / 1e3
                                                      : spacing;
-        double want = (double)(pos - C.mark_pos) / dt * C.spacing;
-        C.interval = want < MIN_INTERVAL ? MIN_INTERVAL : want > 1e12 ? (uint64_t)1e12
-                                                                       : (uint64_t)want;
+        C.interval = events((double)(pos - C.mark_pos) / dt * C.spacing);
         C.due = pos + C.interval;
         logf_("spacing %.0f %.0f %.1f %.1f", C.spacing * 1e3, pages, C.fault_s * 1e6,
               fork_s * 1e3);
