@@ -425,6 +425,23 @@ class TestCheckpoints(rwtest.TestCase):
             time.sleep(0.05)
         self.assertEqual(engine_pids(trace), [])
 
+    def test_default_limits_and_the_options(self):
+        # By default: 2000 checkpoints holding 1024 MiB at most; the options set either.
+        trace, nevents = self.record_prog(PROG)
+        for extra, limits in (([], (2000, 1024)),
+                              (["--checkpoints", "7", "--checkpoint-memory", "300"], (7, 300))):
+            log = os.path.join(self.tmp, "d%d.log" % len(extra))
+            s = Session([rwtest.rewind_bin(), "replay", "--no-rc"] + extra + [trace],
+                        {"REWIND_ENGINE_LOG": log})
+            try:
+                s.cmd(f"goto {nevents // 2}")
+                self.assertRegex(s.cmd(SHOW), r"\d")
+            finally:
+                s.close()
+            start = [e for e in log_lines(log) if e[0] == "start"]
+            self.assertEqual(len(start), 1, start)
+            self.assertEqual((int(start[0][2]), int(start[0][3])), limits)
+
     def test_checkpoint_memory_stays_under_the_limit(self):
         trace, nevents = self.record_prog(MEMPROG, "mem.py")
         log = os.path.join(self.tmp, "e.log")

@@ -1210,7 +1210,7 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     if (log && *log)
         E.ckpt_log = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (E.ckpt_log >= 0)
-        dprintf(E.ckpt_log, "start %d\n", (int)getpid());
+        dprintf(E.ckpt_log, "start %d %u %u\n", (int)getpid(), E.ckpt_max, E.ckpt_mib);
     const char *every = getenv("REWIND_CHECKPOINT_EVERY");
     if (every && *every)
         E.ckpt_every = strtoull(every, NULL, 10);
