@@ -184,6 +184,9 @@ static void print_text(FILE *out, const rw_defs *d, const rw_event *ev, const wh
     case RW_K_FREE_OBJ:
         fprintf(out, " %#llx", (unsigned long long)ev->addr);
         break;
+    case RW_K_GEN:
+        fprintf(out, " frame %#llx", (unsigned long long)ev->addr);
+        break;
     case RW_K_THREAD: {
         const char *name = thread_def_name(d, ev->name);
         name = name ? name : "";
@@ -223,7 +226,7 @@ static void print_json(FILE *out, const rw_defs *d, const rw_event *ev, const wh
     else
         fputs("null", out);
     fprintf(out, ", \"addr\": ");
-    if (RW_IS_ALLOC(ev->kind) || RW_IS_FREE(ev->kind))
+    if (RW_IS_ALLOC(ev->kind) || RW_IS_FREE(ev->kind) || ev->kind == RW_K_GEN)
         fprintf(out, "%llu", (unsigned long long)ev->addr);
     else
         fputs("null", out);

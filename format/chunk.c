@@ -19,7 +19,7 @@
 /* Kinds that may appear in a file's kinds column. */
 static int kind_valid(unsigned k)
 {
-    return k <= RW_K_C_EXCEPTION || (k >= RW_K_ALLOC_RAW && k <= RW_K_UNCAUGHT);
+    return k <= RW_K_C_EXCEPTION || (k >= RW_K_ALLOC_RAW && k <= RW_K_GEN);
 }
 
 /* ---- allocation budget ---------------------------------------------------------- */
@@ -61,7 +61,7 @@ static void budget_free(void *data, void *ptr)
  * the field's width). Keyframes, a few small submessages, still go through
  * protobuf-c. */
 
-#define F_LAST 23 /* highest Chunk field number */
+#define F_LAST 24 /* highest Chunk field number */
 
 /* 1 + the column of each Chunk field number that holds one (0: none). */
 static const uint8_t field_col[F_LAST + 1] = {
@@ -69,7 +69,7 @@ static const uint8_t field_col[F_LAST + 1] = {
     [11] = 1 + C_LINE_DELTA, [12] = 1 + C_CFUNC,     [13] = 1 + C_EXC_TYPE,
     [15] = 1 + C_ALLOC_SIZE, [16] = 1 + C_ADDR_DELTA, [17] = 1 + C_ADDR_LOW,
     [18] = 1 + C_SWITCH,     [19] = 1 + C_AUDIT_NAME, [21] = 1 + C_ALLOC_REF,
-    [22] = 1 + C_FREE_REF,
+    [22] = 1 + C_FREE_REF,   [24] = 1 + C_GEN,
 };
 
 /* A field's key (protobuf-c's parse_tag_and_wiretype): bytes used, 0 when bad. */
@@ -467,6 +467,8 @@ static rw_code chunk_decode(uint8_t *buf, size_t len, rw_chunk **out, rw_err *er
         bad = "addr_low";
     else if (col[C_SWITCH].n != per[RW_K_THREAD])
         bad = "switch_thread";
+    else if (col[C_GEN].n != per[RW_K_GEN])
+        bad = "gen_frame";
     else if (col[C_AUDIT_NAME].n != per[RW_K_AUDIT] || c->n_audit_args != per[RW_K_AUDIT])
         bad = "audit_name/audit_args";
     else if (c->first_event > UINT64_MAX - events)

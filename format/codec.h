@@ -131,7 +131,8 @@ typedef struct rw_event {
     uint64_t call_pos;  /* RETURN, C_RETURN, C_EXCEPTION: the matching call's pos */
     uint64_t call_tick; /* and its tick (0 when the call came before the recording) */
     uint64_t size;      /* ALLOC_*: bytes */
-    uint64_t addr;      /* ALLOC_*, FREE_*: address */
+    uint64_t addr;      /* ALLOC_*, FREE_*: address; GEN, and the CALL right after a GEN:
+                           the generator's or coroutine's frame (0: none) */
     uint32_t name;      /* EXCEPTION, UNCAUGHT, AUDIT: NameDef id; THREAD: new thread */
     const char *text;   /* EXCEPTION, UNCAUGHT: message; AUDIT: arguments */
     size_t text_len;

@@ -42,6 +42,7 @@ struct rw_decoder {
     uint64_t timed;          /* bit k set: records of kind k take a time_delta */
     int skip_lines;          /* SKIP_UNTIMED_LINES asked, and this chunk's lines untimed */
     uint64_t lines_skipped;
+    uint64_t gen;            /* the last GEN record's frame, for the CALL after it */
 };
 
 static rw_code decode_err(rw_decoder *d, rw_err *err, const char *what)
@@ -336,6 +337,8 @@ static __attribute__((noinline)) int next_record(rw_decoder *d, rw_event *ev, rw
         }
         ev->code = code;
         ev->line = first + (uint32_t)dl;
+        ev->addr = d->gen; /* a generator's frame: which object */
+        d->gen = 0;
         if (f) {
             f->code = code;
             f->line = ev->line;
@@ -453,6 +456,10 @@ static __attribute__((noinline)) int next_record(rw_decoder *d, rw_event *ev, rw
         fill_top(t, ev);
         break;
     }
+    case RW_K_GEN:
+        ev->addr = d->gen = col_next(&d->rd[C_GEN]);
+        fill_top(t, ev);
+        break;
     case RW_K_AUDIT: {
         uint32_t name = (uint32_t)col_next(&d->rd[C_AUDIT_NAME]);
         assert(d->i_audit < c->n_audit_args);

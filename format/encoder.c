@@ -139,6 +139,7 @@ struct rw_encoder {
     col_vb switch_thread;
     col_vb audit_name;
     col_bin audit_args;
+    col_vb gen_frame;
 
     addrstate as;
     find_fn find;     /* recent_find's, for this CPU */
@@ -219,7 +220,7 @@ static void chunk_reset(rw_encoder *e)
     e->kinds.n = e->time_delta.n = e->call_code.n = e->call_line.n = 0;
     e->line_delta.n = e->cfunc.n = e->exc_type.n = e->alloc_size.n = 0;
     e->addr_delta.n = e->addr_low.n = e->switch_thread.n = e->audit_name.n = 0;
-    e->alloc_ref.n = e->free_ref.n = 0;
+    e->alloc_ref.n = e->free_ref.n = e->gen_frame.n = 0;
     addr_reset(&e->as);
     e->c_alloc_seq = e->alloc_seq;
     e->prev_j = 0;
@@ -293,6 +294,7 @@ void rw_encoder_free(rw_encoder *e)
     free(e->switch_thread.v);
     free(e->audit_name.v);
     free(e->audit_args.v);
+    free(e->gen_frame.v);
     free(e);
 }
 
@@ -540,12 +542,15 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
         bad |= col_vb_push(&e->audit_name, (uint32_t)r->w1);
         bad |= push_text(&e->audit_args, r + 1);
         break;
+    case RW_K_GEN:
+        bad |= col_vb_push(&e->gen_frame, r->w1);
+        break;
     default:
         return rw_err_set(err, RW_EINVAL, "encoder: raw record of unknown kind %u", k);
     }
     if (bad || col_u8_push(&e->kinds, (uint8_t)k) < 0)
         return rw_err_set(err, RW_ENOMEM, "encoder: out of memory for chunk columns");
-    if (k != RW_K_THREAD)
+    if (k != RW_K_THREAD && k != RW_K_GEN) /* neither is compared (fprint.h) */
         rw_fp_add(&e->fp, RW_IS_ALLOC(k) || RW_IS_FREE(k), rw_fp_view(k, e->thread, r->w0, r->w1));
     if (RW_IS_EVENT(k)) {
         e->events++;
@@ -662,6 +667,8 @@ rw_code rw_encoder_finish_into(rw_encoder *e, uint8_t **bufp, size_t *cap, size_
             len += len_field_size(cols[i].num, cols[i].b->v[j].len);
     }
     len += varint_field_size(23, !e->c_line_times);
+    if (e->gen_frame.n)
+        len += len_field_size(24, e->gen_frame.n);
 
     if (!*bufp || *cap < len) {
         uint8_t *grown = rw_realloc(*bufp, len ? len : 1);
@@ -692,6 +699,8 @@ rw_code rw_encoder_finish_into(rw_encoder *e, uint8_t **bufp, size_t *cap, size_
             p = put_len_field(p, cols[i].num, cols[i].b->v[j].data, cols[i].b->v[j].len);
     }
     p = put_varint_field(p, 23, !e->c_line_times);
+    if (e->gen_frame.n)
+        p = put_len_field(p, 24, e->gen_frame.v, e->gen_frame.n);
     if ((size_t)(p - buf) != len) {
         return rw_err_set(err, RW_EINVAL, "encoder: chunk packed to %zu bytes, not %zu",
                           (size_t)(p - buf), len);

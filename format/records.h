@@ -28,6 +28,7 @@ typedef enum rw_kind {
     RW_K_THREAD = 22,
     RW_K_AUDIT = 23,
     RW_K_UNCAUGHT = 24,
+    RW_K_GEN = 25, /* before the CALL of a generator's or coroutine's frame: which one */
     /* Raw stream only, never in a file: a string that belongs to the previous
      * record (EXCEPTION message, AUDIT arguments, UNCAUGHT message). */
     RW_K_BLOB = 63,
@@ -53,6 +54,7 @@ const char *rw_kind_name(int kind);
  *                  C_CALL, C_RETURN, C_EXCEPTION: CFuncDef id
  *                  ALLOC_*, FREE_*: address       THREAD: ThreadDef id
  *                  AUDIT: event NameDef id        BLOB: 0
+ *                  GEN: the address of the frame (its _PyInterpreterFrame)
  *
  * EXCEPTION, AUDIT and UNCAUGHT records are always followed by one BLOB record and
  * then ceil(len / 16) records of raw text bytes (the last one zero-padded).

@@ -109,7 +109,12 @@ static __attribute__((noinline)) void trace_slow(PyFrameObject *f, int what, PyO
         return;
     switch (what) {
     case PyTrace_CALL: {
-        uint32_t id = rw_defs_code_id(f->f_frame->f_code);
+        PyCodeObject *co = f->f_frame->f_code;
+        if (RW_UNLIKELY(co->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)))
+            /* Which object: its frame lives in it, across its resumptions (each a
+             * CALL): the debugger follows a suspended frame by it (bdb's stopframe). */
+            rw_stream_put(rw_st.s, RW_REC(RW_K_GEN, t), (uint64_t)(uintptr_t)f->f_frame);
+        uint32_t id = rw_defs_code_id(co);
         rw_stream_put(rw_st.s, RW_REC(RW_K_CALL, t), id | ((uint64_t)pyframe_line(f) << 32));
         break;
     }

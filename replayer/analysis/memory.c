@@ -835,6 +835,8 @@ static rw_code run(rw_mem *m, uint64_t pos, uint64_t stop_alloc, rw_err *err)
             m->u.pos = ev.pos;
             continue;
         }
+        if (ev.kind == RW_K_GEN)
+            continue; /* between a generator's frame object and its CALL (decide_held) */
         if (RW_IS_EVENT(ev.kind))
             decide_held(m, &ev);
         RW_TRY(flush_held(m, err));

@@ -927,6 +927,7 @@ typedef struct prev_ctx {
     uint32_t code, line, name;
     uint64_t pos;
     uint64_t frame_call;  /* the call position of the event's Python frame (NOPOS) */
+    uint64_t gen;         /* a CALL's generator frame (rw_event.addr; 0: none) */
 } prev_ctx;
 
 static int prev_match(void *p, const rw_event *ev, const rw_stack *st)
@@ -943,6 +944,7 @@ static int prev_match(void *p, const rw_event *ev, const rw_stack *st)
     c->name = ev->name;
     c->pos = ev->pos;
     c->frame_call = fr ? fr->call_pos : NOPOS;
+    c->gen = ev->kind == RW_K_CALL ? ev->addr : 0;
     return 1; /* backward: the last match wins */
 }
 
@@ -975,7 +977,7 @@ static int internal_stopiteration(const rw_session *s, const char *type, int pre
  * RETURN, just before the caller's EXCEPTION), at the line where it passed. */
 static rw_code load_traceback(rw_session *s, rw_err *err)
 {
-    prev_ctx p = {s->thread, 0, 0, 0, 0, 0, 0, 0, 0};
+    prev_ctx p = {s->thread, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     RW_TRY(prev_event(s, s->pos, &p, err));
     s->exc_internal = p.found && internal_stopiteration(s, name_text(s, s->ev.name), p.kind,
                                                         p.code);
@@ -983,11 +985,11 @@ static rw_code load_traceback(rw_session *s, rw_err *err)
         return RW_OK;
     uint64_t at = s->pos, fcall = s->frames[s->nframes - 1].call_pos;
     for (int k = 0; k < TB_MAX; k++) {
-        prev_ctx r = {s->thread, 1, 0, 0, 0, 0, 0, 0, 0};
+        prev_ctx r = {s->thread, 1, 0, 0, 0, 0, 0, 0, 0, 0};
         RW_TRY(prev_event(s, at, &r, err));
         if (!r.found || r.kind != RW_K_RETURN || r.frame_call == NOPOS || r.frame_call <= fcall)
             break;
-        prev_ctx x = {s->thread, 1, 0, 0, 0, 0, 0, 0, 0};
+        prev_ctx x = {s->thread, 1, 0, 0, 0, 0, 0, 0, 0, 0};
         RW_TRY(prev_event(s, r.pos, &x, err));
         if (!x.found || x.kind != RW_K_EXCEPTION || x.frame_call != r.frame_call)
             break;
@@ -1184,23 +1186,37 @@ static int susp_match(void *p, const rw_event *ev, const rw_stack *st)
 
 /* The calls of the earlier resumptions of generator frame f, back to position begin,
  * newest first, into calls (cap): each resumption goes on at the line where the one
- * before suspended (the log does not name generator objects; the engine compares the
- * frame objects of what this finds). Their number. */
+ * before suspended, of the same object when the log names it (GEN records; before
+ * them, the engine compares the frame objects of what this finds). Their number. */
 static size_t gen_chain(rw_session *s, const rw_session_frame *f, uint64_t begin,
                         uint64_t *calls, size_t cap)
 {
     size_t n = 0;
     uint64_t c = f->call_pos;
     while (n < cap && c != NOPOS && c > begin) {
-        prev_ctx at = {s->thread, 1, 0, 0, 0, 0, 0, 0, 0};
+        prev_ctx at = {s->thread, 1, 0, 0, 0, 0, 0, 0, 0, 0};
         rw_err e;
         if (prev_event(s, c + 1, &at, &e) != RW_OK || !at.found || at.pos != c ||
             at.kind != RW_K_CALL)
             break;
         susp_ctx x = {s->thread, f->code_id, at.line, NOPOS};
-        uint64_t found;
-        if (rw_nav_prev(s->nav, c, begin, susp_match, &x, &found, &e) != RW_OK ||
-            x.frame_call == NOPOS || x.frame_call >= c)
+        uint64_t found, from = c;
+        int same = 0;
+        while (rw_nav_prev(s->nav, from, begin, susp_match, &x, &found, &e) == RW_OK &&
+               x.frame_call != NOPOS && x.frame_call < c) {
+            /* A recording with GEN records names the object: a suspension of
+             * another one at the same line (two coroutines of one function) is
+             * passed over. */
+            prev_ctx fc = {s->thread, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+            if (!at.gen || (prev_event(s, x.frame_call + 1, &fc, &e) == RW_OK && fc.found &&
+                            fc.pos == x.frame_call && (fc.gen == at.gen || !fc.gen))) {
+                same = 1;
+                break;
+            }
+            from = found;
+            x.frame_call = NOPOS;
+        }
+        if (!same)
             break;
         calls[n++] = x.frame_call;
         c = x.frame_call;
@@ -1576,6 +1592,7 @@ typedef struct fwd_ctx {
     uint64_t scall;       /* ... and the position of the CALL of its activation: a
                            * generator's moves to each resumption of the same object */
     int sgen;             /* stopframe is a generator or coroutine frame ... */
+    uint64_t sframe;      /* ... whose frame the log names (GEN records; 0: it does not) */
     int ssuspended;       /* ... suspended (its activation returned) at line ssusp_line */
     uint32_t ssusp_line;
     uint64_t start;       /* the position the move started from: frames opened after it
@@ -1597,8 +1614,10 @@ typedef struct fwd_ctx {
 
 /* bdb's `frame is self.stopframe`. A generator's or coroutine's frame lives across
  * resumptions, each a CALL of its own: the stop frame's activation is followed from
- * its suspension (its RETURN at line L) to the next CALL of its code that resumes at
- * L (fwd_track), since the log does not name generator objects. */
+ * its suspension (its RETURN) to the next CALL that resumes the same object (fwd_track):
+ * the CALL the log's GEN record names with the same frame, or, in a recording made
+ * before GEN records (or a CALL whose GEN record ended the chunk before), the next
+ * CALL of its code that resumes at the line where it suspended. */
 static int same_frame(const fwd_ctx *c, const rw_frame *fr)
 {
     return c->skind == S_FRAME && fr->call_pos == c->scall;
@@ -1614,7 +1633,7 @@ static void fwd_track(fwd_ctx *c, const rw_event *ev)
         c->ssuspended = 1;
         c->ssusp_line = ev->line;
     } else if (ev->kind == RW_K_CALL && c->ssuspended && ev->code == c->scode &&
-               ev->line == c->ssusp_line) {
+               (c->sframe && ev->addr ? ev->addr == c->sframe : ev->line == c->ssusp_line)) {
         c->scall = ev->pos;
         c->ssuspended = 0;
     }
@@ -1862,6 +1881,14 @@ static rw_code fwd_find(rw_session *s, fwd_ctx *c, uint64_t *out, rw_err *err)
     c->prev_kind = s->ev.kind;
     c->prev_code = s->ev.code;
     c->sgen = c->skind == S_FRAME && code_is_gen(s, c->scode);
+    c->sframe = 0;
+    if (c->sgen && c->scall != NOPOS) {
+        prev_ctx at = {s->thread, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+        rw_err pe;
+        if (prev_event(s, c->scall + 1, &at, &pe) == RW_OK && at.found &&
+            at.pos == c->scall && at.kind == RW_K_CALL)
+            c->sframe = at.gen;
+    }
     /* bdb: a next/until given at a --Return-- of the stop frame becomes a step. */
     if (s->ev.kind == RW_K_RETURN && c->skind == S_FRAME && c->stoplineno != -1 &&
         c->scall == s->ev.call_pos)
@@ -2242,7 +2269,7 @@ static rw_code rstep_move(rw_session *s, rw_stop *stop, rw_err *err)
         if (rc == RW_OK && ev.kind == RW_K_EXCEPTION && st.depth &&
             code_is_gen(s, st.frames[st.depth - 1].code) &&
             !strcmp(name_text(s, ev.name), "StopIteration")) {
-            prev_ctx p = {ev.thread, 0, 0, 0, 0, 0, 0, 0, 0};
+            prev_ctx p = {ev.thread, 0, 0, 0, 0, 0, 0, 0, 0, 0};
             rc = prev_event(s, found, &p, err);
             skip = rc == RW_OK && p.found &&
                    internal_stopiteration(s, "StopIteration", p.kind, p.code);

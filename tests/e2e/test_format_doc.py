@@ -137,17 +137,21 @@ class FormatDocTest(rwtest.TestCase):
         trace, _, _ = self.read_both(prog)
         self.assertEqual(len(trace.line_filters), len(trace.chunks()))
         has = pyreader.Trace.filter_may_have
+        checked = 0
         for fr in trace.chunks():
             filt = trace.line_filters[fr.offset]
             lines = {(r["code"], r["line"]) for r in
                      trace.decode_chunk(pyreader.decode(pyreader.CHUNK, trace.payload(fr)))
                      if r["kind"] == "line"}
-            self.assertTrue(lines)
+            if not lines:  # a chunk of the interpreter's finalisation: frees only
+                continue
+            checked += 1
             for code, line in lines:
                 self.assertTrue(has(filt, code, line), (fr.offset, code, line))
             absent = [(code, line) for code in trace.codes for line in range(5000, 5020)]
             false_pos = sum(has(filt, code, line) for code, line in absent)
             self.assertLess(false_pos, len(absent) / 4, fr.offset)
+        self.assertGreater(checked, 1)
 
     def test_fingerprints(self):
         """Every group of events has the fingerprint docs/format.md ("Fingerprints")
@@ -178,6 +182,8 @@ class FormatDocTest(rwtest.TestCase):
             k = kinds[kind]
             if kind == "thread":
                 thread = r["thread"]
+                continue
+            if kind == "gen":  # in no group
                 continue
             if kind in ("call", "line", "return", "exception", "c_call", "c_return",
                         "c_exception"):

@@ -270,6 +270,15 @@ class Replay(rwtest.TestCase):
         self.same_as_pdb("coro.py", ["b 7", "c", "r", "n", "n", "n", "s", "unt", "unt",
                                      "unt", "n"])
 
+    def test_two_coroutines_suspended_at_one_line(self):
+        """Two coroutines of one function, gathered, suspend at the same line in turn:
+        next, until and return follow the stop frame's own object (the recording's
+        GEN records name it), not the other's resume at that line."""
+        self.same_as_pdb("twocoro.py", ["b 8", "c", "unt", "n", "r", "p i", "p name"])
+        self.same_as_pdb("twocoro.py", ["b 8", "c", "c", "n", "n", "p name, i", "n", "n",
+                                        "p name, i, total"])
+        self.same_as_pdb("twocoro.py", ["b 9", "c", "r", "p name", "n", "n", "p name"])
+
     def test_generator_return_into_for(self):
         self.same_as_pdb("genret.py", ["s"] * 15 + ["w"])
         self.same_as_pdb("genret.py", ["b 3", "c", "s", "s", "s", "n", "n"])

@@ -131,10 +131,17 @@ static void step(gen *g)
     if (r < 20 && d < 200 && !top_c) { /* call */
         uint32_t code = 1 + rnd(g, NCODES);
         uint32_t line = g->first_line[code] + (rnd(g, 4) == 0 ? rnd(g, 30) : 0);
+        uint64_t frame = 0;
+        if (rnd(g, 4) == 0) { /* a generator's frame: a GEN record names it */
+            frame = 0x200000000000ull + rnd(g, 1 << 20) * 8;
+            put(g, RW_REC(RW_K_GEN, g->tick), frame);
+            want(g, RW_K_GEN)->addr = frame;
+        }
         put(g, RW_REC(RW_K_CALL, g->tick), code | ((uint64_t)line << 32));
         rw_event *e = want(g, RW_K_CALL);
         e->code = code;
         e->line = line;
+        e->addr = frame;
         g->stk[th][d].code = code;
         g->stk[th][d].line = line;
         g->stk[th][d].is_c = 0;
@@ -278,7 +285,7 @@ static size_t encode_all(gen *g, rw_encoder *e, uint64_t chunk_records, blob *ou
 }
 
 static void check_event(const rw_event *got, const rw_event *w, uint64_t untimed_tick,
-                        int line_times, size_t idx, unsigned shift)
+                        int line_times, size_t idx, unsigned shift, int chunk_first)
 {
     ck_assert_msg(got->kind == w->kind, "event %zu: kind %d, want %d", idx, got->kind, w->kind);
     ck_assert_msg(got->thread == w->thread, "event %zu: thread %u, want %u", idx, got->thread,
@@ -293,6 +300,11 @@ static void check_event(const rw_event *got, const rw_event *w, uint64_t untimed
     }
     switch (w->kind) {
     case RW_K_CALL:
+        /* The GEN record's frame; none when a chunk ended between the two. */
+        ck_assert_msg(got->addr == w->addr || (got->addr == 0 && chunk_first),
+                      "event %zu: call's frame %llx, want %llx", idx,
+                      (unsigned long long)got->addr, (unsigned long long)w->addr);
+        /* fall through */
     case RW_K_LINE:
         ck_assert_msg(got->line == w->line, "event %zu (%s): line %u, want %u", idx,
                       rw_kind_name(w->kind), got->line, w->line);
@@ -315,6 +327,10 @@ static void check_event(const rw_event *got, const rw_event *w, uint64_t untimed
         break;
     case RW_K_THREAD:
         ck_assert_uint_eq(got->name, w->name);
+        break;
+    case RW_K_GEN:
+        ck_assert_msg(got->addr == w->addr, "event %zu: gen frame %llx, want %llx", idx,
+                      (unsigned long long)got->addr, (unsigned long long)w->addr);
         break;
     default:
         if (RW_IS_ALLOC(w->kind))
@@ -384,7 +400,7 @@ static void roundtrip(unsigned seed, size_t steps, uint64_t chunk_records, unsig
                    (RW_IS_ALLOC(g.want[k].kind) || RW_IS_FREE(g.want[k].kind)))
                 k++;
             ck_assert_uint_lt(k, g.nwant);
-            check_event(&ev, &g.want[k], g.untimed[k], line_times, k, shift);
+            check_event(&ev, &g.want[k], g.untimed[k], line_times, k, shift, k == start[c]);
             /* The line filter has every line the chunk runs (no false negative). */
             if (ev.kind == RW_K_LINE)
                 ck_assert_msg(rw_filter_may_have(chunks[c].filter, chunks[c].filter_len,

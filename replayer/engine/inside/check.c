@@ -175,7 +175,7 @@ static int next_compared(rw_check *c, rw_event *ev)
     }
     int g;
     while ((g = rw_cursor_next(c->rc, ev, &c->err)) == 1 &&
-           (ev->kind == RW_K_THREAD ||
+           (ev->kind == RW_K_THREAD || ev->kind == RW_K_GEN ||
             (!c->compare_allocs && (RW_IS_ALLOC(ev->kind) || RW_IS_FREE(ev->kind)))))
         ;
     return g;
@@ -334,7 +334,8 @@ static void compare(rw_check *c, unsigned k, const rw_rec *r)
 }
 
 /* Whether r is not compared: the text records a BLOB says follow it (skipped), the BLOB
- * itself, and THREAD records (they set the thread of the records after them). */
+ * itself, THREAD records (they set the thread of the records after them) and GEN
+ * records. */
 static inline int passed_over(rw_check *c, const rw_rec *r, unsigned k)
 {
     if (c->skip) {
@@ -349,7 +350,7 @@ static inline int passed_over(rw_check *c, const rw_rec *r, unsigned k)
         c->thread = (uint32_t)r->w1;
         return 1;
     }
-    return 0;
+    return k == RW_K_GEN; /* an address, the same only where allocations are */
 }
 
 /* Record by record: compares each raw record with the recording's next. */
