@@ -273,11 +273,14 @@ class Replay(rwtest.TestCase):
     def test_two_coroutines_suspended_at_one_line(self):
         """Two coroutines of one function, gathered, suspend at the same line in turn:
         next, until and return follow the stop frame's own object (the recording's
-        GEN records name it), not the other's resume at that line."""
-        self.same_as_pdb("twocoro.py", ["b 8", "c", "unt", "n", "r", "p i", "p name"])
-        self.same_as_pdb("twocoro.py", ["b 8", "c", "c", "n", "n", "p name, i", "n", "n",
+        GEN records name it), not the other's resume at that line. The program is the
+        differential corpus' coro.py (ticker suspends at line 10)."""
+        self.copy(os.path.join(rwtest.TOP, "tests", "differential", "progs", "coro.py"),
+                  "twocoro.py")
+        self.same_as_pdb("twocoro.py", ["b 10", "c", "unt", "n", "r", "p i", "p name"])
+        self.same_as_pdb("twocoro.py", ["b 10", "c", "c", "n", "n", "p name, i", "n", "n",
                                         "p name, i, total"])
-        self.same_as_pdb("twocoro.py", ["b 9", "c", "r", "p name", "n", "n", "p name"])
+        self.same_as_pdb("twocoro.py", ["b 11", "c", "r", "p name", "n", "n", "p name"])
 
     def test_generator_return_into_for(self):
         self.same_as_pdb("genret.py", ["s"] * 15 + ["w"])
