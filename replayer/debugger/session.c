@@ -957,6 +957,16 @@ static rw_code prev_event(rw_session *s, uint64_t pos, prev_ctx *c, rw_err *err)
     return rc == RW_ENOTFOUND ? RW_OK : rc;
 }
 
+/* The viewed thread's CALL event at pos into *c: 1, or 0 when the event there is
+ * another (or cannot be read). */
+static int call_at(rw_session *s, uint64_t pos, prev_ctx *c)
+{
+    rw_err e;
+    *c = (prev_ctx){.thread = s->thread, .py_only = 1};
+    return prev_event(s, pos + 1, c, &e) == RW_OK && c->found && c->pos == pos &&
+           c->kind == RW_K_CALL;
+}
+
 /* Is the EXCEPTION event ev a StopIteration raised without a traceback: the one the
  * interpreter raises when a generator or coroutine returns into a `for` or an `await`
  * (FOR_ITER and SEND call the trace function with it)? Its thread's event just before
@@ -1194,10 +1204,9 @@ static size_t gen_chain(rw_session *s, const rw_session_frame *f, uint64_t begin
     size_t n = 0;
     uint64_t c = f->call_pos;
     while (n < cap && c != NOPOS && c > begin) {
-        prev_ctx at = {s->thread, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+        prev_ctx at, fc;
         rw_err e;
-        if (prev_event(s, c + 1, &at, &e) != RW_OK || !at.found || at.pos != c ||
-            at.kind != RW_K_CALL)
+        if (!call_at(s, c, &at))
             break;
         susp_ctx x = {s->thread, f->code_id, at.line, NOPOS};
         uint64_t found, from = c;
@@ -1207,9 +1216,8 @@ static size_t gen_chain(rw_session *s, const rw_session_frame *f, uint64_t begin
             /* A recording with GEN records names the object: a suspension of
              * another one at the same line (two coroutines of one function) is
              * passed over. */
-            prev_ctx fc = {s->thread, 1, 0, 0, 0, 0, 0, 0, 0, 0};
-            if (!at.gen || (prev_event(s, x.frame_call + 1, &fc, &e) == RW_OK && fc.found &&
-                            fc.pos == x.frame_call && (fc.gen == at.gen || !fc.gen))) {
+            if (!at.gen ||
+                (call_at(s, x.frame_call, &fc) && (fc.gen == at.gen || !fc.gen))) {
                 same = 1;
                 break;
             }
@@ -1881,14 +1889,8 @@ static rw_code fwd_find(rw_session *s, fwd_ctx *c, uint64_t *out, rw_err *err)
     c->prev_kind = s->ev.kind;
     c->prev_code = s->ev.code;
     c->sgen = c->skind == S_FRAME && code_is_gen(s, c->scode);
-    c->sframe = 0;
-    if (c->sgen && c->scall != NOPOS) {
-        prev_ctx at = {s->thread, 1, 0, 0, 0, 0, 0, 0, 0, 0};
-        rw_err pe;
-        if (prev_event(s, c->scall + 1, &at, &pe) == RW_OK && at.found &&
-            at.pos == c->scall && at.kind == RW_K_CALL)
-            c->sframe = at.gen;
-    }
+    prev_ctx at;
+    c->sframe = c->sgen && c->scall != NOPOS && call_at(s, c->scall, &at) ? at.gen : 0;
     /* bdb: a next/until given at a --Return-- of the stop frame becomes a step. */
     if (s->ev.kind == RW_K_RETURN && c->skind == S_FRAME && c->stoplineno != -1 &&
         c->scall == s->ev.call_pos)
