@@ -247,6 +247,15 @@ typedef struct tstate {
     where fx_fail;
 } tstate;
 
+/* A thread's last "import" events, newest at (next - 1) % PENDING: an import of a.b.c
+ * raises one for a.b.c and then, inside it, one for each parent not loaded yet, whose
+ * <module> code runs first. */
+#define PENDING 8
+typedef struct pending {
+    char name[PENDING][256];
+    unsigned next;
+} pending;
+
 typedef struct scanner {
     const rw_reader *r;
     const rw_defs *d;
@@ -257,7 +266,7 @@ typedef struct scanner {
     uint32_t nthreads;
     uint32_t import_name; /* NameDef id of the "import" audit event; 0 none */
     char **modname;       /* by file id: the module its <module> code ran as, or NULL */
-    char (*importing)[256]; /* by thread id: the module of its last "import" event */
+    pending *importing;   /* by thread id: the modules of its last "import" events */
     rw_tests *out;
 } scanner;
 
@@ -440,28 +449,52 @@ static where failure_now(const tstate *s, uint64_t first)
 
 
 /* The audit event "import" (raised by __import__, as unittest's loader imports a
- * module by name) names the module whose <module> code runs next: its arguments'
- * repr starts ('NAME', ... */
+ * module by name, and by importlib for each parent package not loaded yet) names a
+ * module whose <module> code runs soon: its arguments' repr starts ('NAME', ... */
 static void import_event(scanner *sc, const rw_event *ev)
 {
-    char *dst = sc->importing[ev->thread];
-    dst[0] = '\0';
+    pending *pd = &sc->importing[ev->thread];
+    char dst[sizeof pd->name[0]];
     if (!ev->text || ev->text_len < 3 || ev->text[0] != '(' || ev->text[1] != '\'')
         return;
     size_t i = 2, n = 0;
-    while (i < ev->text_len && ev->text[i] != '\'' && n + 1 < 256) {
+    while (i < ev->text_len && ev->text[i] != '\'' && n + 1 < sizeof dst) {
         char c = ev->text[i++];
         if (!(c == '.' || c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
               (c >= 'A' && c <= 'Z')))
             return; /* not a plain dotted name */
         dst[n++] = c;
     }
-    dst[i < ev->text_len && ev->text[i] == '\'' ? n : 0] = '\0';
+    if (!n || i >= ev->text_len || ev->text[i] != '\'')
+        return;
+    dst[n] = '\0';
+    memcpy(pd->name[pd->next++ % PENDING], dst, n + 1);
 }
 
-/* A <module> CALL while an import is pending: the module's name is the pending one, or
- * the package of it whose last part is the file's stem (or its folder, for
- * __init__.py: a package imported on the way). The first name a file gets stays. */
+/* Whether the file at path is module mod's: its path without the extension (the
+ * folder, for __init__) ends with mod's parts as folders ("/a/b" for a.b). */
+static int path_is_module(const char *path, const char *mod)
+{
+    const char *base = strrchr(path, '/');
+    if (!base)
+        return 0;
+    size_t end = (size_t)(base - path); /* the folder's end */
+    if (strncmp(base + 1, "__init__.", 9)) /* else the folder is the module */
+        end += 1 + strcspn(base + 1, ".");
+    size_t len = strlen(mod);
+    if (len >= end || path[end - len - 1] != '/')
+        return 0;
+    for (size_t k = 0; k < len; k++) {
+        char want = mod[k] == '.' ? '/' : mod[k];
+        if (path[end - len + k] != want)
+            return 0;
+    }
+    return 1;
+}
+
+/* A <module> CALL: the module's name is the newest pending import that is it, or a
+ * package of it that is (a parent imported on the way), by the file's path. The first
+ * name a file gets stays. */
 static void module_call(scanner *sc, const rw_event *ev)
 {
     const rw_defs *d = sc->d;
@@ -473,37 +506,21 @@ static void module_call(scanner *sc, const rw_event *ev)
     const char *path = rw_defs_file_path(d, f);
     if (!path)
         return;
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    char stem[256];
-    size_t len = strcspn(base, ".");
-    if (len >= sizeof stem)
-        return;
-    memcpy(stem, base, len);
-    stem[len] = '\0';
-    if (!strcmp(base, "__init__.py")) { /* the folder's name */
-        const char *end = base - 1;
-        const char *start = end;
-        while (start > path && start[-1] != '/')
-            start--;
-        len = (size_t)(end - start);
-        if (end <= path || len >= sizeof stem)
-            return;
-        memcpy(stem, start, len);
-        stem[len] = '\0';
-    }
-    char mod[256];
-    snprintf(mod, sizeof mod, "%s", sc->importing[ev->thread]);
-    for (;;) {
-        char *dot = strrchr(mod, '.');
-        const char *last = dot ? dot + 1 : mod;
-        if (!strcmp(last, stem)) {
-            sc->modname[f] = strdup(mod); /* NULL when out of memory: the path rule */
-            return;
+    const pending *pd = &sc->importing[ev->thread];
+    unsigned have = pd->next < PENDING ? pd->next : PENDING;
+    for (unsigned k = 1; k <= have; k++) {
+        char mod[256];
+        snprintf(mod, sizeof mod, "%s", pd->name[(pd->next - k) % PENDING]);
+        for (;;) {
+            if (path_is_module(path, mod)) {
+                sc->modname[f] = strdup(mod); /* NULL when out of memory: the path rule */
+                return;
+            }
+            char *dot = strrchr(mod, '.');
+            if (!dot)
+                break;
+            *dot = '\0';
         }
-        if (!dot)
-            return;
-        *dot = '\0';
     }
 }
 
@@ -577,7 +594,7 @@ static rw_code on_event(scanner *sc, rw_scan *scan, const rw_event *ev, rw_err *
     }
 
     if (ev->kind == RW_K_CALL) {
-        if (sc->importing[ev->thread][0])
+        if (sc->importing[ev->thread].next)
             module_call(sc, ev);
         /* ---- pytest ---- */
         if (role == CR_PT_PROTOCOL)
@@ -1019,7 +1036,8 @@ void rw_tests_free(rw_tests *t)
 
 /* ---- names from the runner, by re-execution ----------------------------------------- */
 
-/* The id of the unittest entries ("ID\tSTR") ends with the method's name. */
+/* An id of the unittest entries ends with the method's name (when the runner did not
+ * give it). */
 static const char *method_of(const char *id)
 {
     const char *dot = strrchr(id, '.');
@@ -1113,7 +1131,10 @@ static rw_code name_unittest(rw_engine *e, const rw_reader *r, rw_tests *t, rw_e
     rw_code rc = ask_lines(
         e, t->suite_pos,
         "_rw_f = lambda s, f: [x for c in s for x in (f(c, f) if hasattr(c, '__iter__') "
-        "else [c])]; print('\\n'.join(c.id() + '\\t' + str(c) for c in _rw_f(self, _rw_f)))",
+        "else [c])]; _rw_m = lambda m: getattr(getattr(getattr(m, '__func__', m), "
+        "'__code__', None), 'co_name', None); _rw_r = lambda c, m=_rw_m: c.id() + '\\t' + "
+        "str(c) + '\\t' + str(m(getattr(c, getattr(c, '_testMethodName', ''), None)) or "
+        "getattr(c, '_testMethodName', '')); print('\\n'.join(map(_rw_r, _rw_f(self, _rw_f))))",
         &text, err);
     if (rc != RW_OK)
         return rc;
@@ -1140,9 +1161,17 @@ static rw_code name_unittest(rw_engine *e, const rw_reader *r, rw_tests *t, rw_e
         while (*p) {
             char *nl = strchr(p, '\n');
             size_t len = nl ? (size_t)(nl - p) : strlen(p);
+            /* "ID\tSTR\tFUNCTION": the name of the code TestCase._callTestMethod calls
+             * (runTest for a doctest's test, whose id does not end with it; the
+             * wrapper of a decorated method) */
             char *tab = memchr(p, '\t', len);
+            char *tab2 = tab ? memchr(tab + 1, '\t', len - (size_t)(tab + 1 - p)) : NULL;
+            size_t name_end = tab2 ? (size_t)(tab2 - p) : len;
             char *line_id = tab ? strndup(p, (size_t)(tab - p)) : NULL;
-            char *line_name = tab ? strndup(tab + 1, len - (size_t)(tab - p) - 1) : NULL;
+            char *line_name = tab ? strndup(tab + 1, name_end - (size_t)(tab - p) - 1) : NULL;
+            char method[256] = "";
+            if (tab2 && len - name_end - 1 < sizeof method)
+                snprintf(method, sizeof method, "%.*s", (int)(len - name_end - 1), tab2 + 1);
             p += len + (nl ? 1 : 0);
             if (!line_id || !line_name) {
                 free(line_id);
@@ -1150,7 +1179,8 @@ static rw_code name_unittest(rw_engine *e, const rw_reader *r, rw_tests *t, rw_e
                 continue;
             }
             int skipped = skip[0] && !strncmp(line_id, skip, strlen(skip));
-            if (!skipped && (!fname || !strcmp(method_of(line_id), fname))) {
+            if (!skipped &&
+                (!fname || !strcmp(method[0] ? method : method_of(line_id), fname))) {
                 id = line_id;
                 name = line_name;
                 break;

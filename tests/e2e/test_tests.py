@@ -380,6 +380,69 @@ class UnittestRun(rwtest.TestCase):
         self.assertEqual({t["name"]: t["outcome"] for t in tests_json(rec.trace)["tests"]},
                          ref)
 
+    INHERITED = '''import doctest, functools, unittest
+
+def double(x):
+    """
+    >>> double(2)
+    4
+    """
+    return 2 * x
+
+class Mixin:
+    def test_double(self):
+        self.assertEqual(double(self.n), 2 * self.n)
+
+def twice(f):
+    @functools.wraps(f)
+    def wrapper(self):
+        f(self)
+        f(self)
+    return wrapper
+
+class TestOne(Mixin, unittest.TestCase):
+    n = 1
+
+    @twice
+    def test_wrapped(self):
+        self.assertTrue(self.n)
+
+class TestTwo(Mixin, unittest.TestCase):
+    n = 2
+
+def load_tests(loader, tests, ignore):
+    tests.addTests(doctest.DocTestSuite())
+    return tests
+'''
+
+    def test_package_module_with_a_doctest_suite(self):
+        # As CPython's test_heapq under `-m unittest test.test_heapq`: a module of a
+        # package not imported yet (two "import" audit events, the package's <module>
+        # first) on PYTHONPATH outside the working directory, inherited test methods
+        # a decorated method (the code that runs is the wrapper) and a doctest whose id
+        # does not end with its method (runTest).
+        self.write("lib/pk/__init__.py", "")
+        self.write("lib/pk/test_inh.py", self.INHERITED)
+        env = dict(os.environ, PYTHONPATH=os.path.join(self.tmp, "lib"))
+        rec = self.record(["-m", "unittest"], ["-v", "pk.test_inh"], env=env)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        # unittest's descriptions: "str ... ok", a doctest's on two lines (str, then
+        # "Doctest: id ... ok")
+        ref = re.findall(r"^(\S+ \([\w.]*\))(?:\nDoctest: \S+)? \.\.\. ok$", rec.stderr, re.M)
+        self.assertEqual(len(ref), 4, rec.stderr)
+        got = tests_json(rec.trace)
+        self.assertTrue(got["exact_names"], got["note"])
+        self.assertEqual([t["name"] for t in got["tests"]], ref)
+        self.assertEqual([t["id"] for t in got["tests"]],
+                         ["pk.test_inh.TestOne.test_double", "pk.test_inh.TestOne.test_wrapped",
+                          "pk.test_inh.TestTwo.test_double", "pk.test_inh.double"])
+        # from the log: the module by the name it was imported as, not by its path
+        log = tests_json(rec.trace, "--no-values")
+        self.assertEqual([t["id"] for t in log["tests"]],
+                         ["pk.test_inh.Mixin.test_double[#1]",
+                          "pk.test_inh.twice.<locals>.wrapper",
+                          "pk.test_inh.Mixin.test_double[#2]", "doctest.DocTestCase.runTest"])
+
     def test_command_line(self):
         prog = self.write("plain.py", "print(1)\n")
         rec = self.record(prog)
