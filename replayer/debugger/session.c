@@ -2671,14 +2671,14 @@ rw_code rw_session_value(rw_session *s, uint32_t frame, rw_values_op op, const c
     rw_values_at at;
     at.pos = s->pos;
     at.thread = s->thread;
-    /* The newest frame by name: the engine's stack may hold frames below the main
+    /* Counted from the newest: the engine's stack may hold frames below the main
      * program's, which the session does not show. A frame of the traceback below an
      * exception stop has returned: pdb evaluates in its frame object's locals, which
      * the engine reaches through the exception's traceback. */
     if (frame > s->current)
         at.frame_index = RW_VALUES_TRACEBACK | (frame - s->current);
     else
-        at.frame_index = frame == s->current ? RW_VALUES_NEWEST : frame;
+        at.frame_index = frame == s->current ? RW_VALUES_NEWEST : s->current - frame;
     at.frame_call = s->nframes ? s->frames[frame].call_pos : 0;
     rw_values_kept kept[KEPT_MAX];
     at.kept = kept;
@@ -2805,8 +2805,8 @@ static char *value_text(const char *t, int prefix)
 static rw_code watch_eval(rw_session *s, const rw_watchpoint *w, uint64_t q, const rw_stack *st,
                           char **out, rw_err *err)
 {
-    /* Its frame's index among the Python frames from the main program's up, as
-     * rw_session_value counts them. */
+    /* Its frame's place among the Python frames from the main program's up, then
+     * counted from the newest, as rw_session_value counts them. */
     uint32_t first = 0;
     if (w->thread == s->main_thread)
         for (uint32_t i = 0; i < st->depth; i++)
@@ -2831,7 +2831,7 @@ static rw_code watch_eval(rw_session *s, const rw_watchpoint *w, uint64_t q, con
     a.pos = q;
     a.thread = w->thread;
     a.frame_call = w->frame_call;
-    a.frame_index = at + 1 == n ? RW_VALUES_NEWEST : at;
+    a.frame_index = at + 1 == n ? RW_VALUES_NEWEST : n - 1 - at;
     char *text = NULL;
     int raised = 0;
     RW_TRY(s->values->ask(s->values->ctx, &a, RW_VALUES_P, w->expr, &text, &raised, err));

@@ -35,8 +35,10 @@ typedef struct rw_values_kept {
 } rw_values_kept;
 
 /* Where a value is asked for: the event number, its thread, and the frame (the
- * position of its CALL and its index in the thread's Python stack, 0 = outermost,
- * RW_VALUES_NEWEST = the newest, RW_VALUES_TRACEBACK | k a traceback's frame). */
+ * position of its CALL and its place in the thread's Python stack counted from the
+ * newest, 0 or RW_VALUES_NEWEST = the newest, 1 its caller...; RW_VALUES_TRACEBACK | k
+ * a traceback's frame). From the newest because the engine's stack may hold frames
+ * below the program's first (runpy's, for `-m`) that the session does not show. */
 typedef struct rw_values_at {
     uint64_t pos;
     uint32_t thread;

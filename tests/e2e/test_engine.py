@@ -107,7 +107,7 @@ class EngineTest(rwtest.TestCase):
             expect += [("stopped", pos), ("value", 0, repr((k, i, total)))]
         # Backwards: the engine restarts and runs forward again.
         back = at4[2]
-        cmds += [f"goto {back}", "p top i", "args top", "p 0 f.__name__"]
+        cmds += [f"goto {back}", "p top i", "args top", "p 2 f.__name__"]
         expect += [("stopped", back), ("value", 0, repr(seen[2][1])),
                    ("value", 0, f"n = {seen[2][0]}"), ("value", 0, "'f'")]
         for k, pos in enumerate(rets):
@@ -158,7 +158,7 @@ class EngineTest(rwtest.TestCase):
             f"goto {pos}", "p top nope", "pp top {'k%d' % j: list(range(j)) for j in range(5)}",
             "whatis top f", "whatis top n", "whatis top int", "retval top",
             "source top f", "exec top print(n * 10); n = 1", "p top n", "truth top n > 3",
-            "truth top n > 30", "exec top 1/0", "p 0 xs", "p 1 (k, n)", "p 2 n",
+            "truth top n > 30", "exec top 1/0", "p 2 xs", "p 1 (k, n)", "p 0 n",
             "ibegin top", "iline top def g():", "iline top     return n + 1",
             "iline top ", "iline top print(g())", "iend top"])
         self.assertEqual(replies[0], ("stopped", pos))
@@ -179,7 +179,7 @@ class EngineTest(rwtest.TestCase):
         self.assertEqual(replies[11], ("value", 0, "0"))
         self.assertEqual(replies[12], ("value", 1, "ZeroDivisionError: division by zero"))
         self.assertEqual(replies[13], ("value", 1, "NameError: name 'xs' is not defined"))
-        # Frames: 0 <module>, 1 <listcomp>, 2 f (the recorded stack's Python frames).
+        # Frames from the newest: 0 f, 1 <listcomp>, 2 <module>.
         self.assertEqual(replies[14], ("value", 1, "NameError: name 'n' is not defined"))
         self.assertEqual(replies[15], ("value", 0, "4"))
         self.assertEqual(replies[16], ("value", 0, "*interactive*\n"))

@@ -105,6 +105,24 @@ class ValuesPdb(rwtest.TestCase):
             "b 18", "c", "p self", "args", "where", "u", "p total, i", "p self", "d",
             "p self.x", "r", "u", "retval", "d", "retval"])
 
+    def test_up_down_in_a_module_run(self):
+        # `-m`: below the program's first frame the engine has runpy's frames, which
+        # the session does not show; a frame picked with `up` is still the one pdb
+        # evaluates in
+        self.need_engine("shapes.py")
+        rec = self.record(["-m", "shapes"], trace="m.rwd", env=ENV)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        commands = ["b 18", "c", "p self", "args", "u", "p total, i", "p self", "args",
+                    "p pts[0]", "d", "p self.x", "r", "u", "retval", "p i", "q"]
+        ours = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", "--values", rec.trace],
+                          cwd=self.tmp, stdin="".join(c + "\n" for c in commands))
+        self.assertEqual(ours.returncode, 0, ours.stderr)
+        ref = rwtest.run([rwtest.python_bin(), "-m", "pdb", "-m", "shapes"], cwd=self.tmp,
+                         stdin="".join(c + "\n" for c in commands), env=dict(ENV, HOME=self.tmp))
+        self.assertIn("(Pdb) ", ref.stdout)
+        self.assertEqual(cut_at_end(ours.stdout, [OUR_END]),
+                         cut_at_end(normalise_pdb(ref.stdout), PDB_ENDS))
+
     def test_display(self):
         self.same_as_pdb("counter.py", [
             "display count", "display items", "display nothing", "display count + 1",

@@ -85,6 +85,7 @@ def changes(text):
 class Watch(unittest.TestCase):
 
     maxDiff = None
+    MODULE = False  # recorded as `-m prog` (WatchModuleRun)
 
     @classmethod
     def setUpClass(cls):
@@ -92,8 +93,8 @@ class Watch(unittest.TestCase):
         prog = os.path.join(cls.tmp, "prog.py")
         with open(prog, "w", encoding="utf-8") as f:
             f.write(PROG)
-        rec = rwtest.record(prog, trace="prog.rwd", cwd=cls.tmp,
-                            env={"PYTHONUNBUFFERED": "1"})
+        rec = rwtest.record(["-m", "prog"] if cls.MODULE else prog, trace="prog.rwd",
+                            cwd=cls.tmp, env={"PYTHONUNBUFFERED": "1"})
         cls.trace = rec.trace
         cls.rec_err = rec.stderr
         cls.events = []
@@ -147,8 +148,8 @@ class Watch(unittest.TestCase):
 
     def brute_force(self):
         """{watch index: {pos: value}} over every shown position, by `p` in the frame."""
-        if Watch.brute is not None:
-            return Watch.brute
+        if type(self).brute is not None:
+            return type(self).brute
         shown, _ = self.shown()
         cmds, where = [], []
         values = {}
@@ -166,7 +167,7 @@ class Watch(unittest.TestCase):
         out = self.replay(cmds + ["q"])
         for w, pos, i in where:
             values[w][pos] = out[i].rstrip("\n")
-        Watch.brute = values
+        type(self).brute = values
         return values
 
     def expect_forward(self, vals, shown_pos, n):
@@ -403,6 +404,35 @@ class Watch(unittest.TestCase):
         self.assertIn("unwatch [N ...]", out[2])
         self.assertIn("watch", out[3].split())
         self.assertIn("unwatch", out[3].split())
+
+
+class WatchModuleRun(Watch):
+    """The same program recorded as `python3 -m prog`: below its first frame the engine
+    has runpy's frames, which the session does not show; a watched frame that is not
+    the newest is still the one evaluated (it was not: a callee's locals were read)."""
+
+    MODULE = True
+    # the rest does not depend on how the program was started
+    test_counter_global = test_breakpoint_first = test_steps_stop_at_changes = None
+    test_unwatch_and_list = test_raises_is_a_value = test_no_values = test_help = None
+
+    def test_values_as_in_the_script_run(self):
+        """Brute force (`up` to the frame, `p`) gives the script run's values, event for
+        event of the program's own."""
+        self.need_engine()
+        script = Watch("test_local")
+        Watch.setUpClass()
+        try:
+            theirs = script.brute_force()
+            their_shown = [e["pos"] for e in script.shown()[0]]
+        finally:
+            Watch.tearDownClass()
+        ours = self.brute_force()
+        shown = [e["pos"] for e in self.shown()[0]]
+        self.assertEqual(len(shown), len(their_shown))
+        for w in range(len(WATCHES)):
+            self.assertEqual([ours[w][p] for p in shown],
+                             [theirs[w][p] for p in their_shown], WATCHES[w])
 
 
 if __name__ == "__main__":

@@ -657,9 +657,10 @@ START_TEST(test_values_seam)
     free(out);
     ck_assert_uint_eq(seen.pos, 5);
     ck_assert_uint_eq(seen.thread, 1);
-    ck_assert_uint_eq(seen.frame_index, 0);
+    ck_assert_uint_eq(seen.frame_index, 1); /* one below the newest */
     ck_assert_uint_eq(seen.frame_call, 0);
-    /* the newest frame goes by name (the engine may see frames below the program) */
+    /* frames are counted from the newest (the engine may see frames below the
+     * program's first: runpy's for -m) */
     rw_session_select(f.s, 1);
     ck_assert_int_eq(rw_session_value(f.s, RW_SESSION_SELECTED, RW_VALUES_P, "x", &out,
                                       &raised, &err), RW_OK);
@@ -668,7 +669,7 @@ START_TEST(test_values_seam)
     ck_assert_uint_eq(seen.frame_call, 4);
     ck_assert_int_eq(rw_session_value(f.s, 0, RW_VALUES_P, "i", &out, &raised, &err), RW_OK);
     free(out);
-    ck_assert_uint_eq(seen.frame_index, 0);
+    ck_assert_uint_eq(seen.frame_index, 1);
     rw_session_set_values(f.s, NULL);
     ck_assert_int_eq(rw_session_value(f.s, RW_SESSION_SELECTED, RW_VALUES_P, "x", &out, &raised,
                                       &err), RW_EINVAL);

@@ -288,7 +288,9 @@ static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text
 {
     *raised = 1;
     *out = NULL;
-    /* The frame: 0 = outermost of the stopped thread (references kept: a throwaway). */
+    /* The frame: 0 = the newest of the stopped thread, the one of its event (the count
+     * starts there: below the program's first frame the engine has frames the session
+     * does not show, runpy's for `-m`). References kept: a throwaway. */
     PyFrameObject *frames[4096];
     size_t n = 0;
     PyFrameObject *cur = st->frame;
@@ -299,7 +301,7 @@ static void evaluate(const stop *st, int op, uint32_t frame_ix, const char *text
     }
     Py_XDECREF(cur);
     size_t ix = frame_ix == UINT32_MAX || (frame_ix & RW_ENGINE_TRACEBACK) ? 0
-                : frame_ix < n ? n - 1 - frame_ix : SIZE_MAX;
+                : frame_ix < n ? frame_ix : SIZE_MAX;
     if (ix == SIZE_MAX) {
         *out = strdup("no such frame");
         return;
