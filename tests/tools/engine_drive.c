@@ -4,8 +4,8 @@
  *   OP FRAME [TEXT]          -> "value RAISED LEN" then LEN bytes and a newline
  *                               | "error CODE: MESSAGE"
  * OP: p pp whatis exec args retval source truth ibegin iline iend; FRAME a number (0 the
- * newest, 1 its caller...) or
- * "top". The engine is the rewind executable named by REWIND_ENGINE_EXE. */
+ * newest, 1 its caller...) or "top". The engine is the rewind executable named by
+ * REWIND_ENGINE_EXE. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
