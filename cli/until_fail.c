@@ -488,7 +488,8 @@ int rw_until_fail_run(const rw_until_fail *u, rw_record_opts *o)
         if (passed_k > failed_k)
             fprintf(stderr, "rewind: attempt %llu failed: %s; a passing run's: %s\n",
                     failed_k, fail_path, pass);
-        report_failure(fail_path, passed_k ? pass : NULL, u->keep_all);
+        /* without --keep all a passing attempt's trace is gone */
+        report_failure(fail_path, u->keep_all && passed_k ? pass : NULL, u->keep_all);
     }
     if (!failed_k && k > u->attempts && status == RW_EXIT_OK) {
         char first[PATH_MAX], last[PATH_MAX];

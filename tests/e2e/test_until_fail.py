@@ -91,6 +91,10 @@ class UntilFail(rwtest.TestCase):
         self.assertEqual(proc.returncode, 1, proc.stderr[-3000:])  # unittest's failure
         k = self.failing_attempt(proc, 50)
         self.assertEqual(traces(self.tmp), ["race.rwd"])  # passing attempts' are gone
+        # the next: lines name no trace of theirs (it named race.K.rwd for rewind diff)
+        self.assertNotRegex(proc.stderr, r"race\.\d+\.rwd")
+        if k > 1:
+            self.assertIn("rewind: --keep all also keeps the passing runs", proc.stderr)
         # The failing attempt's output is shown: unittest's report.
         m = re.search(r"AssertionError: (\d+) != 10000", proc.stderr)
         self.assertTrue(m, proc.stderr[-3000:])
@@ -174,6 +178,21 @@ class UntilFail(rwtest.TestCase):
         self.assertEqual(traces(self.tmp), ["ok.1.rwd", "ok.2.rwd", "ok.3.rwd"])
         self.assertNotIn("passed", proc.stderr)  # -q: only the last line
         self.assertIn("ok.1.rwd ... ok.3.rwd", proc.stderr)
+
+    def test_fails_second_keep_failing(self):
+        """The default --keep failing: the passing attempt's trace is gone, so the
+        next: lines suggest --keep all for a diff, not a diff with that trace."""
+        prog = self.write("second.py", "import os, sys\n"
+                                       "if os.path.exists('mark'):\n    sys.exit(4)\n"
+                                       "open('mark', 'w').close()\n")
+        proc = self.until_fail(prog, options=["--until-fail", "5", "-o", "second.rwd"])
+        self.assertEqual(proc.returncode, 4, proc.stderr)
+        self.assertIn("rewind: attempt 2 of 5 failed", proc.stderr)
+        self.assertEqual(traces(self.tmp), ["second.rwd"])
+        self.assertIn("rewind: next: rewind replay second.rwd\n", proc.stderr)
+        self.assertNotIn("second.1.rwd", proc.stderr)  # it named it for rewind diff
+        self.assertIn("rewind: --keep all also keeps the passing runs, to compare with "
+                      "'rewind diff PASS second.rwd'", proc.stderr)
 
     def test_always_fails_keep_all(self):
         """--keep all after a first attempt that failed: the next attempts look for a
