@@ -92,6 +92,10 @@ rw_code rw_encoder_feed(rw_encoder *e, const rw_rec *recs, size_t n, uint64_t ma
 /* Records buffered in the current chunk. */
 uint64_t rw_encoder_pending(const rw_encoder *e);
 
+/* 1 when the last record fed was a GEN: its CALL comes next, and a chunk should not end
+ * between them (the decoder gives the CALL the GEN's address within a chunk only). */
+int rw_encoder_after_gen(const rw_encoder *e);
+
 /* Serialises the current chunk as a rewind.Chunk message into *buf, a malloc'd buffer
  * of *cap bytes that grows (realloc) when the chunk needs more (*buf may be NULL with
  * *cap 0), so that a writer keeping one buffer touches no fresh memory per chunk;

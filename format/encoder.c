@@ -140,6 +140,7 @@ struct rw_encoder {
     col_vb audit_name;
     col_bin audit_args;
     col_vb gen_frame;
+    int after_gen; /* the last record fed was a GEN: its CALL comes next */
 
     addrstate as;
     find_fn find;     /* recent_find's, for this CPU */
@@ -316,6 +317,8 @@ rw_code rw_encoder_def_code(rw_encoder *e, uint32_t id, uint32_t first_line)
 }
 
 uint64_t rw_encoder_pending(const rw_encoder *e) { return e->kinds.n; }
+
+int rw_encoder_after_gen(const rw_encoder *e) { return e->after_gen; }
 uint64_t rw_encoder_events(const rw_encoder *e) { return e->events; }
 uint64_t rw_encoder_records(const rw_encoder *e) { return e->records; }
 const uint64_t *rw_encoder_kind_counts(const rw_encoder *e) { return e->kind_counts; }
@@ -568,7 +571,9 @@ rw_code rw_encoder_feed(rw_encoder *e, const rw_rec *recs, size_t n, uint64_t ma
 {
     size_t i = 0;
     rw_code rc = RW_OK;
-    while (i < n && e->kinds.n < max_pending) {
+    /* A GEN record names the CALL right after it (decoder.c gives the CALL its
+     * address): a full chunk takes that CALL too. */
+    while (i < n && (e->kinds.n < max_pending || e->after_gen)) {
         if (e->kinds.n == 0 && keyframe_capture(e) < 0) {
             rc = rw_err_set(err, RW_ENOMEM, "encoder: out of memory for a keyframe");
             break;
@@ -581,6 +586,7 @@ rw_code rw_encoder_feed(rw_encoder *e, const rw_rec *recs, size_t n, uint64_t ma
         rc = encode_one(e, &recs[i], err);
         if (rc != RW_OK)
             break;
+        e->after_gen = RW_REC_KIND(recs[i].w0) == RW_K_GEN;
         i += len;
     }
     *consumed = i;

@@ -1267,7 +1267,9 @@ static void consume_some(rw_writer *w, size_t budget, int for_crash, int partial
                 }
                 w->head_idx = fill; /* drop the rest of this block */
             }
-            if (rw_encoder_pending(w->enc) >= w->opts.chunk_records) {
+            /* a GEN that ends this block waits for its CALL in the next one */
+            if (rw_encoder_pending(w->enc) >= w->opts.chunk_records &&
+                !(rw_encoder_after_gen(w->enc) && !w->failed)) {
                 emit_chunk(w);
                 if (rw_encoder_pending(w->enc) >= w->opts.chunk_records) {
                     /* The chunk could not be finished (out of memory): writes have

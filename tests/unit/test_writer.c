@@ -111,6 +111,58 @@ START_TEST(test_many_blocks_roundtrip)
 }
 END_TEST
 
+/* A GEN record names the CALL after it (decoder.c gives the CALL its address), so no
+ * chunk ends between them: not when a chunk fills on the GEN, nor when the GEN ends a
+ * block and its CALL opens the next. */
+START_TEST(test_gen_and_its_call_share_a_chunk)
+{
+    char *path = rw_test_path("gen.rwd");
+    rw_writer_opts o;
+    rw_writer_opts_default(&o);
+    o.block_records = 1024; /* 1024 = 3 * 341 + 1: GENs end blocks now and then */
+    o.chunk_records = 1000; /* and fill chunks */
+    o.flush_ms = 0;         /* no periodic flush, which may cut anywhere */
+    rw_writer *w;
+    rw_err err;
+    Rewind__Metadata meta = REWIND__METADATA__INIT;
+    ck_assert_int_eq(rw_writer_open(path, &o, 0, &meta, &w, &err), RW_OK);
+    rw_stream *s = rw_writer_stream(w);
+    rw_writer_def_thread(w, 1, 1234, 99, "MainThread", 1);
+    rw_writer_def_file(w, 1, "/x/prog.py", "a = 1\n", 6, 1);
+    rw_writer_def_code(w, 1, 1, "g", "g", 10, 0, NULL, 0);
+    rw_stream_put(s, RW_REC(RW_K_THREAD, 100), 1);
+    const uint64_t n = 20000;
+    for (uint64_t i = 0; i < n; i++) {
+        rw_stream_put(s, RW_REC(RW_K_GEN, 100 + i), 0x200000000000ull + i * 16);
+        rw_stream_put(s, RW_REC(RW_K_CALL, 100 + i), 1 | (10ull << 32));
+        rw_stream_put(s, RW_REC(RW_K_RETURN, 100 + i), 0);
+    }
+    Rewind__RunEnd end = REWIND__RUN_END__INIT;
+    rw_writer_stats st;
+    ck_assert_int_eq(rw_writer_close(w, &end, &st, &err), RW_OK);
+    rw_reader *r;
+    ck_assert_msg(rw_reader_open(path, &r, &err) == RW_OK, "open: %s", err.msg);
+    ck_assert_uint_gt(rw_reader_nchunks(r), 50);
+    rw_cursor *c;
+    ck_assert_int_eq(rw_cursor_new(r, 0, SIZE_MAX, &c, &err), RW_OK);
+    rw_event ev;
+    int rc;
+    uint64_t calls = 0;
+    while ((rc = rw_cursor_next(c, &ev, &err)) == 1)
+        if (ev.kind == RW_K_CALL) {
+            ck_assert_msg(ev.addr == 0x200000000000ull + calls * 16,
+                          "call %llu: frame %llx", (unsigned long long)calls,
+                          (unsigned long long)ev.addr);
+            calls++;
+        }
+    ck_assert_msg(rc == 0, "cursor: %s", err.msg);
+    ck_assert_uint_eq(calls, n);
+    rw_cursor_free(c);
+    rw_reader_free(r);
+    free(path);
+}
+END_TEST
+
 START_TEST(test_flush_makes_records_readable)
 {
     char *path = rw_test_path("flush.rwd");
@@ -743,7 +795,8 @@ END_TEST
 
 int main(void)
 {
-    const TTest *tests[] = {test_many_blocks_roundtrip, test_flush_makes_records_readable,
+    const TTest *tests[] = {test_many_blocks_roundtrip, test_gen_and_its_call_share_a_chunk,
+                            test_flush_makes_records_readable,
                             test_fork_child_goes_on, test_fork_out_leaves_the_blocks_out,
                             test_sigkill_leaves_readable_prefix, test_file_size_limit,
                             test_text_entries_cross_blocks, test_crash_request_completes_trace,
