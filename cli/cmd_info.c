@@ -408,6 +408,49 @@ static void print_family(FILE *out, const char *path, const rw_reader *r)
     free(kids);
 }
 
+/* Writes s for a POSIX shell: as it is when it holds only safe characters, else in
+ * single quotes ('\'' for a quote). */
+static void put_shell_word(FILE *out, const char *s)
+{
+    int plain = *s != '\0';
+    for (const char *p = s; *p && plain; p++)
+        plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                       "@%_+=:,./-", *p) != NULL;
+    if (plain) {
+        fputs(s, out);
+        return;
+    }
+    fputc('\'', out);
+    for (const char *p = s; *p; p++)
+        fputs(*p == '\'' ? "'\\''" : (char[]){*p, '\0'}, out);
+    fputc('\'', out);
+}
+
+/* The command line that ran the program, as python3 takes it: `python3 [flags] -m
+ * MODULE ARGS`, `-c CODE ARGS` or `SCRIPT ARGS` (sys.argv[0] is "-m" or "-c" at the
+ * start of such a run, which the argv line shows as recorded). */
+static void put_command(FILE *out, const Rewind__Metadata *m)
+{
+    fputs("python3", out);
+    for (size_t i = 0; i < m->n_python_flags; i++) {
+        fputc(' ', out);
+        put_shell_word(out, m->python_flags[i]);
+    }
+    size_t first = 1;
+    if (m->run_kind && !strcmp(m->run_kind, "module"))
+        fputs(" -m ", out);
+    else if (m->run_kind && !strcmp(m->run_kind, "command"))
+        fputs(" -c ", out);
+    else
+        first = 0; /* the script's path is argv[0] */
+    if (first)
+        put_shell_word(out, m->run_target ? m->run_target : "");
+    for (size_t i = first; i < m->n_argv; i++) {
+        fputc(' ', out);
+        put_shell_word(out, m->argv[i]);
+    }
+}
+
 static void print_text(FILE *out, const char *path, const rw_reader *r, const summary *s)
 {
     const Rewind__Metadata *m = rw_reader_metadata(r);
@@ -429,6 +472,9 @@ static void print_text(FILE *out, const char *path, const rw_reader *r, const su
                                                    : "the tail was damaged after",
                 (unsigned long long)rec->good_bytes, rec->why);
     fprintf(out, "program      %s %s\n", m->run_kind[0] ? m->run_kind : "?", m->run_target);
+    fprintf(out, "command      ");
+    put_command(out, m);
+    fprintf(out, "\n");
     fprintf(out, "argv        ");
     for (size_t i = 0; i < m->n_argv; i++)
         fprintf(out, " %s", m->argv[i]);
@@ -564,6 +610,16 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
     rw_json_str(out, m->run_kind);
     fprintf(out, ", \"run_target\": ");
     rw_json_str(out, m->run_target);
+    char *cmd = NULL;
+    size_t cmdlen = 0;
+    FILE *mem = open_memstream(&cmd, &cmdlen);
+    if (mem) {
+        put_command(mem, m);
+        fclose(mem);
+    }
+    fprintf(out, ", \"command\": ");
+    rw_json_str(out, cmd ? cmd : "");
+    free(cmd);
     fprintf(out, ", \"argv\": [");
     for (size_t i = 0; i < m->n_argv; i++) {
         fputs(i ? ", " : "", out);

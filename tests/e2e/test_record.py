@@ -7,6 +7,7 @@ tests also hold when `rewind events` is not built.
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -378,6 +379,27 @@ class TestMetadata(RecordTestCase):
         self.assertEqual(m["run_kind"], "script")
         self.assertEqual(m["argv"], [prog])
         self.assertGreater(m["ns_per_tick"], 0)
+
+    def test_command_in_info(self):
+        """`rewind info` gives the command line that ran the program (sys.argv starts as
+        ['-m', ...] or ['-c', ...] in such runs): run by a shell, it prints what the
+        recorded run printed."""
+        self.write("modx.py", "import sys\nprint('mod', sys.argv[1:])\n")
+        cases = [(["-m", "modx"], ["a b", "it's"]),
+                 (["-c", "import sys; print('code', sys.argv[1:])"], ["x", "$HOME"]),
+                 ([os.path.join(self.tmp, "modx.py")], ["1", "2 3"])]
+        for target, args in cases:
+            with self.subTest(target=target):
+                rec = self.record(target, args, options=["--python-flag", "-B"])
+                self.assertEqual(rec.returncode, 0, rec.stderr)
+                text = rwtest.rewind("info", rec.trace).stdout
+                cmd = re.search(r"^command +(.*)$", text, re.M).group(1)
+                self.assertTrue(cmd.startswith("python3 "), cmd)
+                self.assertEqual(rwtest.info(rec.trace)["command"], cmd)
+                shell = rwtest.run(["sh", "-c", rwtest.python_bin() + cmd[len("python3"):]],
+                                   cwd=self.tmp)
+                self.assertEqual(shell.stdout, rec.stdout)
+                self.assertIn(repr(args), shell.stdout)
 
 
 class TestAllocations(RecordTestCase):
