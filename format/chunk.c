@@ -374,6 +374,35 @@ void rw_chunk_free(rw_chunk *c)
     free(c);
 }
 
+rw_code rw_chunk_thread_runs(const rw_chunk *c, uint32_t max_thread, uint32_t *last,
+                             int (*fn)(void *ctx, uint64_t pos, uint32_t thread), void *ctx,
+                             rw_err *err)
+{
+    uint64_t pos = c->first_event;
+    uint32_t th = c->thread;
+    const uint8_t *sw = c->col[C_SWITCH].p;
+    if (th > max_thread)
+        return rw_err_set(err, RW_ECORRUPT, "chunk's start thread id %u out of range", th);
+    for (size_t i = 0; i < c->nkinds; i++) {
+        unsigned k = c->kinds[i];
+        if (k == RW_K_THREAD) {
+            uint64_t v = col_next(&sw); /* one per THREAD record (rw_chunk_decode) */
+            if (v > max_thread)
+                return rw_err_set(err, RW_ECORRUPT, "thread id %llu out of range",
+                                  (unsigned long long)v);
+            th = (uint32_t)v;
+        } else if (RW_IS_EVENT(k)) {
+            if (th != *last) {
+                if (fn(ctx, pos, th))
+                    return rw_err_set(err, RW_ENOMEM, "out of memory");
+                *last = th;
+            }
+            pos++;
+        }
+    }
+    return RW_OK;
+}
+
 /* Counts the records of each kind in per[] (RW_KIND_MAX entries). Four tables, so
  * that runs of one kind do not wait on one counter. */
 static void count_kinds(const uint8_t *k, size_t n, size_t *per)

@@ -164,6 +164,15 @@ rw_code rw_chunk_decode_take(uint8_t *payload, size_t len, rw_chunk **out, rw_er
 void rw_chunk_free(rw_chunk *c);
 const rw_chunk_info *rw_chunk_get_info(const rw_chunk *c);
 
+/* The thread runs of chunk c without decoding its events: fn(ctx, pos, thread) for
+ * each event whose thread differs from the previous event's (*last: the thread of the
+ * event before the chunk, 0 for none; updated). Reads the kinds and the thread
+ * switches only. RW_ECORRUPT for a thread id above max_thread; fn's nonzero return
+ * stops with RW_ENOMEM (fn ran out of memory). */
+rw_code rw_chunk_thread_runs(const rw_chunk *c, uint32_t max_thread, uint32_t *last,
+                             int (*fn)(void *ctx, uint64_t pos, uint32_t thread), void *ctx,
+                             rw_err *err);
+
 /* Iterates the records of one chunk, keeping the shadow stack of every thread. */
 typedef struct rw_decoder rw_decoder;
 

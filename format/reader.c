@@ -1166,6 +1166,27 @@ rw_code rw_reader_decoder_new(const rw_reader *r, size_t i, const rw_chunk *c,
     return RW_OK;
 }
 
+rw_code rw_reader_thread_runs(const rw_reader *r,
+                              int (*fn)(void *ctx, uint64_t pos, uint32_t thread), void *ctx,
+                              rw_err *err)
+{
+    uint32_t last = 0;
+    for (size_t i = 0; i < r->nchunks; i++) {
+        rw_chunk *c;
+        RW_TRY(rw_reader_load_chunk(r, i, &c, err));
+        rw_id_limits lim;
+        rw_reader_chunk_limits(r, i, &lim);
+        rw_err e;
+        rw_code rc = rw_chunk_thread_runs(c, lim.threads, &last, fn, ctx, &e);
+        rw_chunk_free(c);
+        if (rc == RW_ENOMEM)
+            return rw_err_set(err, rc, "%s", e.msg);
+        if (rc != RW_OK)
+            return frame_err(r, r->chunks[i].frame, r->chunks[i].offset, &e, err);
+    }
+    return RW_OK;
+}
+
 rw_code rw_reader_load_chunk(const rw_reader *r, size_t i, rw_chunk **out, rw_err *err)
 {
     if (i >= r->nchunks)

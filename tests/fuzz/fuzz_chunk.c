@@ -1,7 +1,8 @@
 /* Fuzz target for the chunk codec's decoder: the input is a rewind.Chunk payload
  * (what a CHUNK frame holds once decompressed). Decodes it and walks every record
  * with id limits like a small trace's, then again with wide limits, no first
- * lines and a time shift, then skipping allocations and untimed lines. (Not with lim == NULL: unchecked thread ids make the
+ * lines and a time shift, then skipping allocations and untimed lines, and its thread
+ * runs (rw_chunk_thread_runs). (Not with lim == NULL: unchecked thread ids make the
  * decoder size its stack table by the id, up to 2^25 entries; readers of files
  * always pass limits.) Seeds: tests/fuzz/corpus/fuzz_chunk/,
  * the chunk payloads of raw-codec traces. */
@@ -34,6 +35,15 @@ static void walk(const rw_chunk *c, const rw_id_limits *lim, unsigned shift, uns
     rw_decoder_free(d);
 }
 
+/* rw_chunk_thread_runs' fn: the engine's thread order, counted. */
+static int count_run(void *ctx, uint64_t pos, uint32_t thread)
+{
+    (void)ctx;
+    volatile uint64_t sink = pos + thread;
+    (void)sink;
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     rw_chunk *c = NULL;
@@ -46,6 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rw_id_limits wide = {1000, 1000, 1000, 1000, NULL};
     walk(c, &wide, 3, 0);
     walk(c, &wide, 0, RW_DECODE_SKIP_ALLOCS | RW_DECODE_SKIP_UNTIMED_LINES);
+    uint32_t last = 0;
+    (void)rw_chunk_thread_runs(c, 2, &last, count_run, NULL, &err);
     rw_chunk_free(c);
     return 0;
 }

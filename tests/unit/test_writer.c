@@ -163,6 +163,87 @@ START_TEST(test_gen_and_its_call_share_a_chunk)
 }
 END_TEST
 
+/* rw_reader_thread_runs (the engine's thread order, from kinds and switches only)
+ * gives the runs a cursor's events give, across blocks and chunks. */
+typedef struct runs {
+    uint64_t pos[4096];
+    uint32_t thread[4096];
+    size_t n;
+} runs;
+
+static int add_run(void *ctx, uint64_t pos, uint32_t thread)
+{
+    runs *r = ctx;
+    if (r->n == 4096)
+        return -1;
+    r->pos[r->n] = pos;
+    r->thread[r->n++] = thread;
+    return 0;
+}
+
+START_TEST(test_thread_runs_as_a_cursor_sees_them)
+{
+    char *path = rw_test_path("runs.rwd");
+    rw_writer_opts o;
+    rw_writer_opts_default(&o);
+    o.block_records = 1024;
+    o.chunk_records = 700;
+    rw_writer *w;
+    rw_err err;
+    Rewind__Metadata meta = REWIND__METADATA__INIT;
+    ck_assert_int_eq(rw_writer_open(path, &o, 0, &meta, &w, &err), RW_OK);
+    rw_stream *s = rw_writer_stream(w);
+    for (uint32_t t = 1; t <= 3; t++)
+        rw_writer_def_thread(w, t, 1000 + t, 10 + t, "T", t == 1);
+    rw_writer_def_file(w, 1, "/x/prog.py", "a = 1\n", 6, 1);
+    rw_writer_def_code(w, 1, 1, "f", "f", 10, 0, NULL, 0);
+    unsigned seed = 7;
+    uint32_t cur = 0;
+    for (int i = 0; i < 3000; i++) {
+        seed = seed * 1103515245u + 12345u;
+        uint32_t t = 1 + (seed >> 16) % 3;
+        if (t != cur || (seed >> 8) % 5 == 0) /* a switch to the same thread: no run */
+            rw_stream_put(s, RW_REC(RW_K_THREAD, 100 + i), t);
+        cur = t;
+        unsigned n = 1 + (seed >> 20) % 4;
+        for (unsigned k = 0; k < n; k++) {
+            rw_stream_put(s, RW_REC(RW_K_ALLOC_OBJ, 32), 0x10000 + k * 32);
+            rw_stream_put(s, RW_REC(RW_K_CALL, 100 + i), 1 | (10ull << 32));
+            rw_stream_put(s, RW_REC(RW_K_RETURN, 100 + i), 0);
+        }
+    }
+    Rewind__RunEnd end = REWIND__RUN_END__INIT;
+    rw_writer_stats st;
+    ck_assert_int_eq(rw_writer_close(w, &end, &st, &err), RW_OK);
+    rw_reader *r;
+    ck_assert_msg(rw_reader_open(path, &r, &err) == RW_OK, "open: %s", err.msg);
+    ck_assert_uint_gt(rw_reader_nchunks(r), 10);
+    static runs want, got;
+    want.n = got.n = 0;
+    rw_cursor *c;
+    ck_assert_int_eq(rw_cursor_new(r, 0, SIZE_MAX, &c, &err), RW_OK);
+    rw_event ev;
+    int rc;
+    uint32_t last = 0;
+    while ((rc = rw_cursor_next(c, &ev, &err)) == 1)
+        if (RW_IS_EVENT(ev.kind) && ev.thread != last) {
+            ck_assert_int_eq(add_run(&want, ev.pos, ev.thread), 0);
+            last = ev.thread;
+        }
+    ck_assert_msg(rc == 0, "cursor: %s", err.msg);
+    rw_cursor_free(c);
+    ck_assert_int_eq(rw_reader_thread_runs(r, add_run, &got, &err), RW_OK);
+    ck_assert_uint_gt(want.n, 1000);
+    ck_assert_uint_eq(got.n, want.n);
+    for (size_t i = 0; i < want.n; i++) {
+        ck_assert_uint_eq(got.pos[i], want.pos[i]);
+        ck_assert_uint_eq(got.thread[i], want.thread[i]);
+    }
+    rw_reader_free(r);
+    free(path);
+}
+END_TEST
+
 START_TEST(test_flush_makes_records_readable)
 {
     char *path = rw_test_path("flush.rwd");
@@ -796,6 +877,7 @@ END_TEST
 int main(void)
 {
     const TTest *tests[] = {test_many_blocks_roundtrip, test_gen_and_its_call_share_a_chunk,
+                            test_thread_runs_as_a_cursor_sees_them,
                             test_flush_makes_records_readable,
                             test_fork_child_goes_on, test_fork_out_leaves_the_blocks_out,
                             test_sigkill_leaves_readable_prefix, test_file_size_limit,
