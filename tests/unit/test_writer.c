@@ -111,6 +111,31 @@ START_TEST(test_many_blocks_roundtrip)
 }
 END_TEST
 
+/* A writer at path with options o, file 1 and code 1 ("g" at line 10) defined. */
+static rw_writer *writer_at(const char *path, const rw_writer_opts *o)
+{
+    rw_writer *w;
+    rw_err err;
+    Rewind__Metadata meta = REWIND__METADATA__INIT;
+    ck_assert_int_eq(rw_writer_open(path, o, 0, &meta, &w, &err), RW_OK);
+    rw_writer_def_file(w, 1, "/x/prog.py", "a = 1\n", 6, 1);
+    rw_writer_def_code(w, 1, 1, "g", "g", 10, 0, NULL, 0);
+    return w;
+}
+
+/* Closes w and opens its file, which holds at least min_chunks chunks. */
+static rw_reader *close_and_read(rw_writer *w, const char *path, size_t min_chunks)
+{
+    Rewind__RunEnd end = REWIND__RUN_END__INIT;
+    rw_writer_stats st;
+    rw_err err;
+    ck_assert_int_eq(rw_writer_close(w, &end, &st, &err), RW_OK);
+    rw_reader *r;
+    ck_assert_msg(rw_reader_open(path, &r, &err) == RW_OK, "open: %s", err.msg);
+    ck_assert_uint_gt(rw_reader_nchunks(r), min_chunks);
+    return r;
+}
+
 /* A GEN record names the CALL after it (decoder.c gives the CALL its address), so no
  * chunk ends between them: not when a chunk fills on the GEN, nor when the GEN ends a
  * block and its CALL opens the next. */
@@ -122,14 +147,9 @@ START_TEST(test_gen_and_its_call_share_a_chunk)
     o.block_records = 1024; /* 1024 = 3 * 341 + 1: GENs end blocks now and then */
     o.chunk_records = 1000; /* and fill chunks */
     o.flush_ms = 0;         /* no periodic flush, which may cut anywhere */
-    rw_writer *w;
-    rw_err err;
-    Rewind__Metadata meta = REWIND__METADATA__INIT;
-    ck_assert_int_eq(rw_writer_open(path, &o, 0, &meta, &w, &err), RW_OK);
+    rw_writer *w = writer_at(path, &o);
     rw_stream *s = rw_writer_stream(w);
     rw_writer_def_thread(w, 1, 1234, 99, "MainThread", 1);
-    rw_writer_def_file(w, 1, "/x/prog.py", "a = 1\n", 6, 1);
-    rw_writer_def_code(w, 1, 1, "g", "g", 10, 0, NULL, 0);
     rw_stream_put(s, RW_REC(RW_K_THREAD, 100), 1);
     const uint64_t n = 20000;
     for (uint64_t i = 0; i < n; i++) {
@@ -137,12 +157,8 @@ START_TEST(test_gen_and_its_call_share_a_chunk)
         rw_stream_put(s, RW_REC(RW_K_CALL, 100 + i), 1 | (10ull << 32));
         rw_stream_put(s, RW_REC(RW_K_RETURN, 100 + i), 0);
     }
-    Rewind__RunEnd end = REWIND__RUN_END__INIT;
-    rw_writer_stats st;
-    ck_assert_int_eq(rw_writer_close(w, &end, &st, &err), RW_OK);
-    rw_reader *r;
-    ck_assert_msg(rw_reader_open(path, &r, &err) == RW_OK, "open: %s", err.msg);
-    ck_assert_uint_gt(rw_reader_nchunks(r), 50);
+    rw_reader *r = close_and_read(w, path, 50);
+    rw_err err;
     rw_cursor *c;
     ck_assert_int_eq(rw_cursor_new(r, 0, SIZE_MAX, &c, &err), RW_OK);
     rw_event ev;
@@ -188,15 +204,10 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
     rw_writer_opts_default(&o);
     o.block_records = 1024;
     o.chunk_records = 700;
-    rw_writer *w;
-    rw_err err;
-    Rewind__Metadata meta = REWIND__METADATA__INIT;
-    ck_assert_int_eq(rw_writer_open(path, &o, 0, &meta, &w, &err), RW_OK);
+    rw_writer *w = writer_at(path, &o);
     rw_stream *s = rw_writer_stream(w);
     for (uint32_t t = 1; t <= 3; t++)
         rw_writer_def_thread(w, t, 1000 + t, 10 + t, "T", t == 1);
-    rw_writer_def_file(w, 1, "/x/prog.py", "a = 1\n", 6, 1);
-    rw_writer_def_code(w, 1, 1, "f", "f", 10, 0, NULL, 0);
     unsigned seed = 7;
     uint32_t cur = 0;
     for (int i = 0; i < 3000; i++) {
@@ -212,12 +223,8 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
             rw_stream_put(s, RW_REC(RW_K_RETURN, 100 + i), 0);
         }
     }
-    Rewind__RunEnd end = REWIND__RUN_END__INIT;
-    rw_writer_stats st;
-    ck_assert_int_eq(rw_writer_close(w, &end, &st, &err), RW_OK);
-    rw_reader *r;
-    ck_assert_msg(rw_reader_open(path, &r, &err) == RW_OK, "open: %s", err.msg);
-    ck_assert_uint_gt(rw_reader_nchunks(r), 10);
+    rw_reader *r = close_and_read(w, path, 10);
+    rw_err err;
     static runs want, got;
     want.n = got.n = 0;
     rw_cursor *c;
