@@ -347,10 +347,14 @@ class Exits(rwtest.TestCase):
         # --child PID opens the child's trace from the parent's.
         self.assertEqual(rwtest.info(rec.trace, "--child", str(pid))["pid"], pid)
         r = rwtest.run([rwtest.rewind_bin(), "replay", rec.trace, "--child", str(pid)],
-                       stdin="where\nquit\n")
+                       stdin="where\np n\nquit\n")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("forker.py", r.stdout)
         self.assertIn("<module>()", r.stdout)
+        # no values in a forked child's trace: said as such, with the parent's trace (it
+        # said "recorded without input capture ... by this version of rewind")
+        self.assertIn("is a forked child's trace, which starts in the middle of a program: "
+                      "it cannot be re-executed on its own (the parent's trace, ", r.stdout)
         p2 = rwtest.rewind("info", rec.trace, "--child", "1", check=False)
         self.assertEqual(p2.returncode, 1)
         self.assertIn("no child with pid 1 (children: %d)" % pid, p2.stderr)

@@ -1161,14 +1161,17 @@ static rw_code setup(const char *trace, rw_err *err)
 {
     RW_TRY(rw_reader_open(trace, &E.rec, err));
     const Rewind__Metadata *md = rw_reader_metadata(E.rec);
+    /* A forked child's first: its trace has no inputs of its own either. */
+    if (md && md->started_by && !strcmp(md->started_by, "fork"))
+        return rw_err_set(err, RW_EPYTHON,
+                          "%s is a forked child's trace, which starts in the middle of a "
+                          "program: it cannot be re-executed on its own (the parent's trace, "
+                          "%s, has the values up to the fork)", trace,
+                          md->parent_trace && md->parent_trace[0] ? md->parent_trace : "?");
     if (!md || !md->inputs || !md->python_program || !md->python_program[0])
         return rw_err_set(err, RW_EPYTHON,
                           "%s was recorded without input capture: it cannot be re-executed "
                           "(values need a trace recorded by this version of rewind)", trace);
-    if (md->started_by && md->started_by[0] && !strcmp(md->started_by, "fork"))
-        return rw_err_set(err, RW_EPYTHON,
-                          "%s is a forked child's trace, which starts in the middle of a "
-                          "program: it cannot be re-executed on its own", trace);
     if (!md->run_kind || !md->run_target)
         return rw_err_set(err, RW_ECORRUPT, "%s: the metadata does not say what ran", trace);
     if (md->python_build && md->python_build[0] && strcmp(md->python_build, rw_pysetup_build()))
