@@ -74,6 +74,7 @@ enum code_role {
     CR_UT_XPASS,
     CR_UT_SUBTEST,
     CR_DOCTEST,          /* code of a "<doctest NAME[N]>" file */
+    CR_UT_DOCTEST_RUN,   /* doctest.py DocTestCase.runTest: a doctest run by unittest */
 };
 
 enum line_role {
@@ -134,6 +135,9 @@ static int code_role(const rw_defs *d, uint32_t c)
             !strcmp(q, "TestSuite._tearDownPreviousClass") ||
             !strcmp(q, "TestSuite._handleModuleTearDown"))
             return CR_UT_FIXTURE;
+    } else if (ends_with(path, "/doctest.py")) {
+        if (!strcmp(q, "DocTestCase.runTest"))
+            return CR_UT_DOCTEST_RUN;
     } else if (ends_with(path, "/unittest/result.py")) {
         static const struct { const char *q; int role; } add[] = {
             {"TestResult.addSuccess", CR_UT_SUCCESS},
@@ -240,6 +244,8 @@ typedef struct tstate {
     int ut_first_bad;             /* CR_UT_FAILURE or CR_UT_ERROR: the first one */
     int ut_result;                /* the last of success/skip/xfail/xpass */
     where ut_fail;
+    int ut_doctest;               /* its method is a doctest's runTest: the body is the
+                                     first line of its examples */
     /* a unittest class or module fixture handler (suite.py) */
     uint32_t fx_depth;            /* its frame's depth; 0 none */
     uint64_t fx_first, fx_tick;
@@ -667,6 +673,7 @@ static rw_code on_event(scanner *sc, rw_scan *scan, const rw_event *ev, rw_err *
             s->ut_first_bad = 0;
             s->ut_result = 0;
             s->ut_fail = NOWHERE;
+            s->ut_doctest = 0;
             s->body_depth = 0;
             return RW_OK;
         }
@@ -678,6 +685,7 @@ static rw_code on_event(scanner *sc, rw_scan *scan, const rw_event *ev, rw_err *
                 s->body_depth = ev->depth;
                 s->body_code = code;
                 x->code = code;
+                s->ut_doctest = role == CR_UT_DOCTEST_RUN;
             }
             switch (role) {
             case CR_UT_FAILURE:
@@ -718,6 +726,13 @@ static rw_code on_event(scanner *sc, rw_scan *scan, const rw_event *ev, rw_err *
                 s->phase_out = lr;
             else if (lr == LR_WASXFAIL && role == CR_PT_SKIPPING)
                 s->phase_xfail = 1;
+        }
+        if (s->ut && s->ut_doctest && role == CR_DOCTEST) {
+            /* where a doctest's own code starts, as for pytest's doctest items */
+            rw_test *x = &sc->out->v[s->ut - 1];
+            x->body = ev->pos;
+            x->body_line = ev->line;
+            s->ut_doctest = 0;
         }
         if (s->ut && role == CR_UT_SUBTEST) {
             int lr = line_role(sc, code, ev->line);

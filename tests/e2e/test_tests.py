@@ -436,6 +436,13 @@ def load_tests(loader, tests, ignore):
         self.assertEqual([t["id"] for t in got["tests"]],
                          ["pk.test_inh.TestOne.test_double", "pk.test_inh.TestOne.test_wrapped",
                           "pk.test_inh.TestTwo.test_double", "pk.test_inh.double"])
+        # --test of the doctest starts at its first example, as for pytest's doctest
+        # items (it started in doctest.py's DocTestCase.runTest)
+        self.assertEqual(replay_stop(rec.trace, "--test", "pk.test_inh.double"),
+                         ("<doctest pk.test_inh.double[0]>", 1))
+        lib = os.path.join(self.tmp, "lib", "pk", "test_inh.py")
+        self.assertEqual(replay_stop(rec.trace, "--test", "TestOne.test_wrapped"),
+                         (lib, first_line_of(lib, "twice.wrapper")))
         # from the log: the module by the name it was imported as, not by its path
         log = tests_json(rec.trace, "--no-values")
         self.assertEqual([t["id"] for t in log["tests"]],
