@@ -700,8 +700,14 @@ static int moved_to(rw_pdb *pdb, rw_code rc, const rw_err *e)
         return 0;
     }
     const rw_stop *st = &pdb->stop;
-    if (from != NOPOS && st->moved && (st->pos > from || st->reason == RW_STOP_END))
-        show_output(pdb, from, st->reason == RW_STOP_END ? NOPOS : st->pos);
+    /* The postmortem view's position is past the program's last event (its frame's
+     * RETURN): what was written there, sys.excepthook's traceback, pdb never lets run
+     * (it catches the exception), and it prints its own. */
+    uint64_t to = st->reason == RW_STOP_END         ? NOPOS
+                  : st->reason == RW_STOP_UNCAUGHT ? st->pos - (st->pos > 0)
+                                                   : st->pos;
+    if (from != NOPOS && st->moved && (to > from || st->reason == RW_STOP_END))
+        show_output(pdb, from, to);
     if (st->cond_failed)
         error(pdb, "the condition of breakpoint %d could not be evaluated (%s): stopped here, "
                  "as pdb does", st->cond_breakpoint, st->cond_why);

@@ -419,6 +419,21 @@ class Replay(rwtest.TestCase):
         self.assertIn("(rewind) --Return--\n> %s(10)<module>()" % path, out)
         self.assertIn("(rewind) KeyError: 'missing'\n> %s(10)<module>()" % path, out)
 
+    def test_postmortem_output(self):
+        """Going forward into the postmortem view shows what the program wrote before
+        the exception, not sys.excepthook's traceback written after it (pdb catches the
+        exception: the hook never runs; it prints the traceback itself)."""
+        prog = self.write("late.py", "import sys\nprint('before', file=sys.stderr)\n"
+                                     "print('out')\n{}['k']\n")
+        rec = self.record(prog, trace="late.rwd")
+        self.assertIn("Traceback", rec.stderr)
+        proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", rec.trace],
+                          cwd=self.tmp, stdin="c\nq\n")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("Uncaught exception. Entering post mortem", proc.stdout)
+        self.assertIn("out\n", proc.stdout)
+        self.assertEqual(proc.stderr, "before\n")  # it had "Traceback ... line 4, in"
+
     def test_bad_start_positions(self):
         _, trace = self.prog("funcs.py")
         # A position this trace lacks is status 1, a misspelt one a usage error (2).
