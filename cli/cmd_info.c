@@ -421,8 +421,12 @@ static void put_shell_word(FILE *out, const char *s)
         return;
     }
     fputc('\'', out);
-    for (const char *p = s; *p; p++)
-        fputs(*p == '\'' ? "'\\''" : (char[]){*p, '\0'}, out);
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            fputs("'\\''", out);
+        else
+            fputc(*p, out);
+    }
     fputc('\'', out);
 }
 

@@ -140,7 +140,7 @@ struct rw_encoder {
     col_vb audit_name;
     col_bin audit_args;
     col_vb gen_frame;
-    int after_gen; /* the last record fed was a GEN: its CALL comes next */
+    int after_gen; /* a GEN was fed and its CALL, the next record, not yet */
 
     addrstate as;
     find_fn find;     /* recent_find's, for this CPU */
@@ -317,7 +317,6 @@ rw_code rw_encoder_def_code(rw_encoder *e, uint32_t id, uint32_t first_line)
 }
 
 uint64_t rw_encoder_pending(const rw_encoder *e) { return e->kinds.n; }
-
 int rw_encoder_after_gen(const rw_encoder *e) { return e->after_gen; }
 uint64_t rw_encoder_events(const rw_encoder *e) { return e->events; }
 uint64_t rw_encoder_records(const rw_encoder *e) { return e->records; }
@@ -455,6 +454,7 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
 
     switch (k) {
     case RW_K_CALL: {
+        e->after_gen = 0;
         uint32_t code = (uint32_t)r->w1, line = (uint32_t)(r->w1 >> 32);
         uint32_t first = code < e->nfirst ? e->first_line[code] : 0;
         int oom = 0;
@@ -547,6 +547,7 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
         break;
     case RW_K_GEN:
         bad |= col_vb_push(&e->gen_frame, r->w1);
+        e->after_gen = 1; /* until its CALL, the record after it */
         break;
     default:
         return rw_err_set(err, RW_EINVAL, "encoder: raw record of unknown kind %u", k);
@@ -586,7 +587,6 @@ rw_code rw_encoder_feed(rw_encoder *e, const rw_rec *recs, size_t n, uint64_t ma
         rc = encode_one(e, &recs[i], err);
         if (rc != RW_OK)
             break;
-        e->after_gen = RW_REC_KIND(recs[i].w0) == RW_K_GEN;
         i += len;
     }
     *consumed = i;

@@ -1179,8 +1179,10 @@ rw_code rw_reader_thread_runs(const rw_reader *r,
         rw_err e;
         rw_code rc = rw_chunk_thread_runs(c, lim.threads, &last, fn, ctx, &e);
         rw_chunk_free(c);
-        if (rc == RW_ENOMEM)
-            return rw_err_set(err, rc, "%s", e.msg);
+        if (rc == RW_ENOMEM) { /* fn's: no frame to name */
+            *err = e;
+            return rc;
+        }
         if (rc != RW_OK)
             return frame_err(r, r->chunks[i].frame, r->chunks[i].offset, &e, err);
     }
