@@ -7,6 +7,7 @@
 #include "commands.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -422,25 +423,30 @@ static void show_inputs_text(FILE *out, const char *const label[2], const rw_dif
              * "~" for a clock or an id, which differ in every run */
             size_t from_end = in->n[i] - 1 - k;
             const rw_diff_input *x = &in->last[i][k];
-            int mark = from_end < in->n[!i] &&
-                       input_differs(x, &in->last[!i][in->n[!i] - 1 - from_end]);
-            fputs(!mark ? "  " : rw_diff_run_specific(x->call) ? "~ " : "* ", out);
+            const rw_diff_input *y =
+                from_end < in->n[!i] ? &in->last[!i][in->n[!i] - 1 - from_end] : NULL;
+            int mark = y && input_differs(x, y);
+            int times = y && !mark && x->call == y->call &&
+                        rw_diff_times_differ(x->call, x->data, y->data, kept(x->data_len));
+            fputs(times ? "~ " : !mark ? "  " : rw_diff_run_specific(x->call) ? "~ " : "* ",
+                  out);
+            mark |= times;
             marks |= mark;
             print_input(out, &in->last[i][k]);
             fputc('\n', out);
         }
     }
     if (marks)
-        fputs("(* answered otherwise in the other run; ~ a clock or an id, which differ in "
-              "every run)\n", out);
+        fputs("(* answered otherwise in the other run; ~ a clock, an id or a file's times, "
+              "which differ in every run)\n", out);
     if (!side[0]->stream || !side[1]->stream)
         return;
     if (!in->found) {
         fprintf(out, "the two threads' inputs before the difference are the same (start-up, "
-                     "clocks and ids aside)\n");
+                     "clocks, ids and file times aside)\n");
         return;
     }
-    fprintf(out, "first input of the thread that differs between the runs (start-up, clocks and ids aside):\n");
+    fprintf(out, "first input of the thread that differs between the runs (start-up, clocks, ids and file times aside):\n");
     for (int i = 0; i < 2; i++) {
         fprintf(out, "  %s: ", label[i]);
         if (in->has[i])
@@ -482,6 +488,27 @@ static void show_inputs_json(FILE *out, const rw_diff_inputs *in, const rw_diff_
 /* ---- the command ----------------------------------------------------------------------- */
 
 /* The position up to which a run's inputs count as "before the difference". */
+/* How a run ended, in words ("exit status 3", "signal SIGTERM", "os._exit(3)", "exec", "cut
+ * short"): the status and the way out only (an exit message holds values). */
+static void end_text(const Rewind__RunEnd *e, char *buf, size_t cap)
+{
+    if (!e)
+        snprintf(buf, cap, "cut short");
+    else if (!strcmp(e->stop_reason, "exec"))
+        snprintf(buf, cap, "exec");
+    else if (e->term_signal) {
+        const char *abbrev = sigabbrev_np(e->term_signal);
+        if (abbrev)
+            snprintf(buf, cap, "signal SIG%s", abbrev);
+        else
+            snprintf(buf, cap, "signal %d", e->term_signal);
+    }
+    else if (!strcmp(e->stop_reason, "_exit"))
+        snprintf(buf, cap, "os._exit(%d)", e->exit_status);
+    else
+        snprintf(buf, cap, "exit status %d", e->exit_status);
+}
+
 static uint64_t inputs_upto(const rw_diff_side *s, const rw_reader *r)
 {
     if (!s->ended)
@@ -572,12 +599,63 @@ int rw_cmd_diff(int argc, char **argv)
             fputs("]", out);
             if (o.test)
                 json_test(out, tst);
-            fputs("}\n", out);
         } else {
-            fprintf(out, "no difference in %" PRIu64 " events%s%s\n", res.compared,
+            fprintf(out, "no difference in %" PRIu64 " events%s%s", res.compared,
                     o.test ? " of " : "", o.test ? tst[0].id : "");
         }
         status = EXIT_SAME;
+        char ends[2][160];
+        for (int i = 0; i < 2; i++)
+            end_text(rw_reader_end(r[i]), ends[i], sizeof ends[i]);
+        if (!o.test && strcmp(ends[0], ends[1])) {
+            /* The same control flow to the end, and yet another outcome: the exit status
+             * came from a value (sys.exit(n), os._exit(n)); its origin is an input. */
+            rw_diff_inputs in;
+            rc = rw_diff_read_inputs(r[0], 1, rw_reader_nevents(r[0]), r[1], 1,
+                                     rw_reader_nevents(r[1]), 1, &in, &err);
+            if (o.json) {
+                fputs(", \"ends\": [", out);
+                rw_json_str(out, ends[0]);
+                fputs(", ", out);
+                rw_json_str(out, ends[1]);
+                fputs("], \"first_input_difference\": ", out);
+                if (rc == RW_OK && in.found)
+                    for (int i = 0; i < 2; i++) {
+                        fputs(i ? ", " : "[", out);
+                        if (in.has[i])
+                            json_input(out, &in.first[i]);
+                        else
+                            fputs("null", out);
+                    }
+                fputs(rc == RW_OK && in.found ? "]}\n" : "null}\n", out);
+            } else {
+                fprintf(out, ", but the runs ended otherwise: %s %s, %s %s\n", o.path[0],
+                        ends[0], o.path[1], ends[1]);
+                if (rc == RW_OK && !in.found)
+                    fputs("the main threads' inputs are the same (start-up, clocks, ids and "
+                          "file times aside)\n", out);
+                else if (rc == RW_OK) {
+                    fputs("first input of the main thread that differs between the runs "
+                          "(start-up, clocks, ids and file times aside):\n", out);
+                    for (int i = 0; i < 2; i++) {
+                        fprintf(out, "  %s: ", o.path[i]);
+                        if (in.has[i])
+                            print_input(out, &in.first[i]);
+                        else
+                            fputs("no more inputs", out);
+                        fputc('\n', out);
+                    }
+                }
+            }
+            rw_diff_inputs_fini(&in);
+            if (rc != RW_OK) {
+                fflush(out);
+                fprintf(stderr, "rewind diff: the inputs end early: %s\n", err.msg);
+            }
+            status = EXIT_DIFFER;
+        } else {
+            fputs(o.json ? "}\n" : "\n", out);
+        }
         if (damaged[0] || damaged[1]) {
             fprintf(stderr, "rewind diff: only the readable part of the damaged trace was "
                             "compared: the runs may still differ after it\n");

@@ -102,6 +102,10 @@ static void on_done(const rw_record_result *res, void *ctx)
             rw_cli_grouped(res->events, ev, sizeof ev),
             rw_cli_grouped(res->allocations, al, sizeof al), res->seconds, res->writer_cpu,
             res->path, human_bytes(res->file_bytes, sz, sizeof sz), chaos);
+    if (res->family_running)
+        fprintf(stderr, "rewind: Python programs this run started still run after %g s: "
+                        "their traces (rewind info %s lists them) are whole when they end\n",
+                RW_FAMILY_WAIT_S, res->path);
 }
 
 /* The RW_OPT_CALL functions of -m and -c: what to run (both end the options). */
@@ -139,7 +143,8 @@ static int parse(int argc, char **argv, rw_record_opts *o, summary *s, rw_opt_li
     const char *script = NULL;
     static const char *const keeps[] = {"failing", "all", NULL};
     unsigned long long flush_ms = 0;
-    int have_flush = 0;
+    int have_flush = 0, have_family = 0;
+    unsigned long long family_fd = 0;
     const rw_opt opts[] = {
         {.short_name = 'o', .long_name = "output", .kind = RW_OPT_NONEMPTY, .dst = &o->output,
          .what = "a FILE"},
@@ -154,6 +159,8 @@ static int parse(int argc, char **argv, rw_record_opts *o, summary *s, rw_opt_li
         /* internal: a recorded run started this one (recorder/follow.h) */
         {.long_name = "child-of", .kind = RW_OPT_NONEMPTY, .dst = &o->child_of,
          .what = "HOW:PID:TRACE"},
+        {.long_name = "family-fd", .kind = RW_OPT_UINT, .dst = &family_fd,
+         .what = "a descriptor", .max = INT_MAX, .seen = &have_family},
         {.long_name = "redact", .kind = RW_OPT_LIST, .dst = redact, .what = "a PATTERN"},
         {.long_name = "python", .kind = RW_OPT_STR, .dst = &o->python, .what = "a PATH"},
         {.long_name = "python-flag", .kind = RW_OPT_LIST, .dst = pyflags,
@@ -185,6 +192,8 @@ static int parse(int argc, char **argv, rw_record_opts *o, summary *s, rw_opt_li
         return go;
     if (have_flush)
         o->flush_ms = (int)flush_ms;
+    if (have_family)
+        o->family_fd = (int)family_fd;
     if (script) {
         o->kind = RW_RUN_SCRIPT;
         o->target = script;

@@ -32,6 +32,7 @@
 
 #include "commands.h"
 #include "family.h"
+#include "libc/libc.h"
 #include "reader.h"
 #include "tests.h"
 
@@ -209,6 +210,13 @@ static _Noreturn void run_attempt(rw_record_opts *o, int out_fd, int err_fd, int
         dup2(out_fd, STDOUT_FILENO);
     if (err_fd >= 0)
         dup2(err_fd, STDERR_FILENO);
+    /* The program gets the descriptors a run without rewind has: the capture files'
+     * own numbers go, the result pipe moves out of its way (rw_own_fd). */
+    if (out_fd > STDERR_FILENO)
+        close(out_fd);
+    if (err_fd > STDERR_FILENO && err_fd != out_fd)
+        close(err_fd);
+    res_fd = rw_own_fd(res_fd);
     static int fd;
     fd = res_fd;
     o->on_done = child_done;

@@ -1,6 +1,7 @@
 /* The writer side's allocator (alloc.h): libc's, with a failure switch for tests. */
 #include "alloc.h"
 
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +35,26 @@ void *rw_calloc(size_t n, size_t size)
     return must_fail() ? NULL : calloc(n, size);
 }
 
+static __thread int dying;
+
+void rw_alloc_dying(int on)
+{
+    dying = on;
+}
+
 void *rw_realloc(void *p, size_t n)
 {
-    return must_fail() ? NULL : realloc(p, n);
+    if (must_fail())
+        return NULL;
+    if (RW_UNLIKELY(dying) && p) {
+        void *q = malloc(n); /* this thread's arena; p is left where it is */
+        if (q) {
+            size_t had = malloc_usable_size(p); /* reads p's header: no lock */
+            memcpy(q, p, had < n ? had : n);
+        }
+        return q;
+    }
+    return realloc(p, n);
 }
 
 char *rw_strdup(const char *s)
@@ -46,7 +64,8 @@ char *rw_strdup(const char *s)
 
 void rw_free(void *p)
 {
-    free(p);
+    if (RW_LIKELY(!dying))
+        free(p);
 }
 
 long rw_alloc_fail_after(long n)

@@ -24,4 +24,12 @@ void rw_free(void *p);
  * previous call, so that a test can first count how many a run makes. */
 long rw_alloc_fail_after(long n);
 
+/* The calling thread works for a process that a signal is ending (the writer thread
+ * closing the trace for a terminating signal's handler, which waits for it on the
+ * thread it interrupted, perhaps inside malloc with an arena's lock held). While on
+ * (1), this thread's rw_realloc allocates anew in its own arena and copies, and
+ * rw_free frees nothing: both would otherwise lock the arena a block came from, which
+ * may be the interrupted thread's. The blocks left are the dying process's. */
+void rw_alloc_dying(int on);
+
 #endif

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem: exported by libzstd.so */
 #include <zstd.h>
 
 #include "alloc.h"
@@ -165,6 +166,22 @@ rw_code rw_header_decode(const uint8_t in[RW_HEADER_LEN], uint64_t *file_id, rw_
 
 /* ---- frames --------------------------------------------------------------------- */
 
+/* zstd allocates its compression workspace through the writer's allocator, so that
+ * a workspace that grows on the crash path follows alloc.h's rule (rw_alloc_dying). */
+static void *zstd_alloc(void *opaque, size_t size)
+{
+    (void)opaque;
+    return rw_malloc(size);
+}
+
+static void zstd_free(void *opaque, void *p)
+{
+    (void)opaque;
+    rw_free(p);
+}
+
+static const ZSTD_customMem zstd_mem = {zstd_alloc, zstd_free, NULL};
+
 static void frame_header_encode(uint8_t *out, unsigned type, unsigned codec, uint32_t stored_len,
                                 uint32_t raw_len, uint32_t payload_crc)
 {
@@ -185,7 +202,7 @@ static size_t frame_cap(size_t len, int level)
 
 int rw_frame_buf_reserve(rw_frame_buf *fb, size_t len, int level)
 {
-    if (level > 0 && !fb->cctx && !(fb->cctx = ZSTD_createCCtx()))
+    if (level > 0 && !fb->cctx && !(fb->cctx = ZSTD_createCCtx_advanced(zstd_mem)))
         return -1;
     size_t cap = frame_cap(len, level);
     if (cap <= fb->cap)

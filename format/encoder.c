@@ -166,7 +166,7 @@ static int room(void **a, size_t sz, size_t *cap, size_t n)
     if (n <= *cap)
         return 0;
     size_t want = n > 2 * *cap ? n : 2 * *cap;
-    free(*a);
+    rw_free(*a);
     *a = rw_malloc(want * sz);
     *cap = *a ? want : 0;
     return *a ? 0 : -1;

@@ -328,48 +328,48 @@ static void file_def_free(Rewind__FileDef *f)
 {
     if (!f)
         return;
-    free(f->path);
-    free(f->source.data);
-    free(f);
+    rw_free(f->path);
+    rw_free(f->source.data);
+    rw_free(f);
 }
 
 static void code_def_free(Rewind__CodeDef *c)
 {
     if (!c)
         return;
-    free(c->name);
-    free(c->qualname);
+    rw_free(c->name);
+    rw_free(c->qualname);
     for (size_t j = 0; j < c->n_arg_names; j++)
-        free(c->arg_names[j]);
-    free(c->arg_names);
-    free(c->lines);
-    free(c);
+        rw_free(c->arg_names[j]);
+    rw_free(c->arg_names);
+    rw_free(c->lines);
+    rw_free(c);
 }
 
 static void cfunc_def_free(Rewind__CFuncDef *c)
 {
     if (!c)
         return;
-    free(c->label);
-    free(c->name);
-    free(c->module);
-    free(c);
+    rw_free(c->label);
+    rw_free(c->name);
+    rw_free(c->module);
+    rw_free(c);
 }
 
 static void thread_def_free(Rewind__ThreadDef *t)
 {
     if (!t)
         return;
-    free(t->name);
-    free(t);
+    rw_free(t->name);
+    rw_free(t);
 }
 
 static void name_def_free(Rewind__NameDef *n)
 {
     if (!n)
         return;
-    free(n->text);
-    free(n);
+    rw_free(n->text);
+    rw_free(n);
 }
 
 static void def_list_clear(def_list *l)
@@ -390,11 +390,11 @@ static void def_list_clear(def_list *l)
 static void def_list_fini(def_list *l)
 {
     def_list_clear(l);
-    free(l->d.files);
-    free(l->d.codes);
-    free(l->d.cfuncs);
-    free(l->d.threads);
-    free(l->d.names);
+    rw_free(l->d.files);
+    rw_free(l->d.codes);
+    rw_free(l->d.cfuncs);
+    rw_free(l->d.threads);
+    rw_free(l->d.names);
 }
 
 /* Moves every definition of src to the end of dst. Returns -1 when out of memory
@@ -534,14 +534,14 @@ void rw_writer_def_code_lines(rw_writer *w, uint32_t id, const uint32_t *lines, 
     if (c && c->id == id) {
         c->parent = parent;
         if (n) {
-            free(c->lines);
+            rw_free(c->lines);
             c->lines = v;
             c->n_lines = n;
             v = NULL;
         }
     }
     producer_unlock(&w->defs_mu);
-    free(v);
+    rw_free(v);
 }
 
 void rw_writer_def_cfunc(rw_writer *w, uint32_t id, const char *label, const char *name,
@@ -1316,7 +1316,9 @@ static int do_crash(rw_writer *w, const rw_crash_req *req)
     /* Inputs before a closing report (the process ends); a dump leaves them to the
      * next pass, so that the thread waiting for it waits for no backlog of them. */
     w->in_crash = req->close ? 1 : 2;
+    rw_alloc_dying(1); /* the requester may hold a malloc arena's lock (alloc.h) */
     int closed = do_crash_work(w, req);
+    rw_alloc_dying(0);
     w->in_crash = 0;
     return closed;
 }
@@ -1449,6 +1451,11 @@ static uint64_t file_id_new(void)
     return x;
 }
 
+static int close_trace_fd(rw_writer *w)
+{
+    return w->opts.close_fd ? w->opts.close_fd(w->fd) : close(w->fd);
+}
+
 static void writer_destroy(rw_writer *w)
 {
     live_remove(w);
@@ -1489,7 +1496,7 @@ static void writer_destroy(rw_writer *w)
     pthread_cond_destroy(&w->cv_done);
     pthread_cond_destroy(&w->cv_fork);
     if (w->fd >= 0)
-        close(w->fd);
+        close_trace_fd(w);
     free(w);
 }
 
@@ -1556,6 +1563,8 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
 
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL);
     w->fd = open(path, flags, 0644);
+    if (w->fd >= 0 && opts && opts->own_fd)
+        w->fd = opts->own_fd(w->fd);
     if (w->fd < 0) {
         int e = errno;
         writer_destroy(w);
@@ -1768,7 +1777,7 @@ rw_code rw_writer_close(rw_writer *w, Rewind__RunEnd *end, rw_writer_stats *st, 
 
     if (!w->closed)
         write_tail(w, end);
-    if (close(w->fd) < 0)
+    if (close_trace_fd(w) < 0)
         fail(w, RW_EIO, "closing the trace: %s", strerror(errno));
     w->fd = -1;
     rw_writer_get_stats(w, &local);

@@ -68,6 +68,11 @@ typedef struct rw_writer_opts {
      * recording this way: replayer/engine/inside/check.h). Default NULL. */
     rw_writer_sink sink;
     void *sink_ctx;
+    /* When set, called with the trace file's descriptor as soon as it is created; the
+     * writer uses the descriptor it returns (a recorder moves it out of the recorded
+     * program's way: recorder/libc/libc.h, rw_own_fd). Default NULL. */
+    int (*own_fd)(int fd);
+    int (*close_fd)(int fd); /* closes the trace's descriptor; NULL: close() */
 } rw_writer_opts;
 
 /* Fills *o with the defaults above. */

@@ -3,12 +3,20 @@
  * because it runs in vfork children, between fork and exec. */
 #include "follow.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "libc/input.h"
+#include "libc/libc.h"
 
 /* Prepared once by rw_follow_init (main thread, before the program runs); read-only
  * afterwards. */
@@ -23,7 +31,13 @@ static struct follow {
     char *opts[RW_FOLLOW_EXTRA_ARGS]; /* options passed on to the child's record */
     size_t nopts;
     uint64_t chaos_seed;           /* this run's --chaos seed, 0 without chaos */
-} fl;
+    /* The family pipe (follow.h): every recording of the run holds the write end while
+     * it runs; the first one waits for the end of file on the read end. -1: none. */
+    int family_r, family_w;
+    char family_s[16];             /* family_w as text, for --family-fd */
+} fl = {.family_r = -1, .family_w = -1};
+
+static void family_setup(const rw_record_opts *o, int family_r, int family_w);
 
 static char *dup_or_null(const char *s)
 {
@@ -59,9 +73,12 @@ static void add_python_path(const char *p, const char *real)
 rw_code rw_follow_init(const char *trace, const char *python, const rw_record_opts *o,
                        rw_err *err)
 {
+    int family_r = fl.family_r, family_w = fl.family_w; /* a forked child keeps them */
     memset(&fl, 0, sizeof fl);
+    fl.family_r = fl.family_w = -1;
     if (!o->follow)
         return RW_OK;
+    family_setup(o, family_r, family_w);
     ssize_t n = readlink("/proc/self/exe", fl.rewind_exe, sizeof fl.rewind_exe - 1);
     if (n <= 0)
         return RW_OK; /* no /proc: nothing is followed (rw_follow_argv says so) */
@@ -225,7 +242,7 @@ const char *rw_follow_argv(const char *path, char *const argv[], const char *how
     size_t argc = 0;
     while (argv[argc])
         argc++;
-    if (fl.nopts + 10 + 2 * argc + 1 > outcap) {
+    if (fl.nopts + 12 + 2 * argc + 1 > outcap) {
         *why = "too many arguments to follow";
         return NULL;
     }
@@ -278,6 +295,13 @@ const char *rw_follow_argv(const char *path, char *const argv[], const char *how
         out[k++] = fl.opts[i];
     out[k++] = (char *)"--child-of";
     out[k++] = child_of;
+    if (fl.family_s[0] && strcmp(how, "exec")) {
+        /* The subprocess holds the family pipe while it records: it passes the exec
+         * (the call is the system's: this may be a vfork child). */
+        syscall(SYS_fcntl, fl.family_w, F_SETFD, 0);
+        out[k++] = (char *)"--family-fd";
+        out[k++] = fl.family_s;
+    }
     if (fl.chaos_seed) {
         out[k++] = (char *)"--chaos-seed";
         out[k++] = seed;
@@ -310,4 +334,81 @@ void rw_follow_child_trace(long pid, char *name, size_t cap)
     at = put(name, at, cap, ".");
     at = put_long(name, at, cap, pid);
     put(name, at, cap, ".rwd");
+}
+
+/* ---- the family pipe ------------------------------------------------------------------ */
+
+static int family_pipe(int fds[2])
+{
+    rw_in_pause(); /* the recorder's own pipe, not the program's input */
+    int r = pipe2(fds, O_CLOEXEC);
+    rw_in_resume();
+    if (r != 0)
+        return -1;
+    fds[0] = rw_own_fd(fds[0]);
+    fds[1] = rw_own_fd(fds[1]);
+    return 0;
+}
+
+static void family_setup(const rw_record_opts *o, int family_r, int family_w)
+{
+    fl.family_r = family_r;
+    fl.family_w = family_w;
+    if (fl.family_w < 0 && o->family_fd >= 0) {
+        fl.family_w = rw_own_fd(o->family_fd); /* a subprocess's: kept until it ends */
+    } else if (fl.family_w < 0 && !o->engine &&
+               (!o->child_of || !strncmp(o->child_of, "exec:", 5))) {
+        int fds[2];
+        if (family_pipe(fds) == 0) {
+            fl.family_r = fds[0];
+            fl.family_w = fds[1];
+        }
+    }
+    fl.family_s[0] = '\0';
+    if (fl.family_w >= 0)
+        snprintf(fl.family_s, sizeof fl.family_s, "%d", fl.family_w);
+}
+
+int rw_follow_wait_family(double timeout_s)
+{
+    if (fl.family_r < 0 || fl.family_w < 0)
+        return 0;
+    rw_own_fd_close(fl.family_w); /* the others' copies are what is waited for */
+    fl.family_w = -1;
+    fl.family_s[0] = '\0';
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rw_in_pause();
+    int running = 1;
+    struct pollfd first = {.fd = fl.family_r, .events = POLLIN};
+    if (poll(&first, 1, 0) == 0) {
+        /* Someone still records. It may be waiting for this process to let go of a
+         * descriptor (a resource tracker reads its pipe to the end; a forkserver ends
+         * when its parent's "alive" pipe closes), as it would when the process exits:
+         * the program is over, so its descriptors go now, as exit would close them. */
+        fflush(NULL);
+        rw_own_fds_close_others();
+    }
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double left = timeout_s - (double)(now.tv_sec - t0.tv_sec) -
+                      (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+        if (left <= 0)
+            break;
+        struct pollfd p = {.fd = fl.family_r, .events = POLLIN};
+        int n = poll(&p, 1, (int)(left * 1000) + 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL))) {
+            running = n < 0 ? 1 : 0;
+            break;
+        }
+        char c;
+        if (n > 0 && read(fl.family_r, &c, 1) == 0) { /* nobody writes: EOF is the end */
+            running = 0;
+            break;
+        }
+    }
+    rw_in_resume();
+    return running;
 }

@@ -42,4 +42,15 @@ void rw_follow_child_trace(long pid, char *name, size_t cap);
 /* The part of a child trace's path after the folder (for ExecInfo.trace). */
 const char *rw_follow_base(const char *name);
 
+/* The family pipe: the first recording of a run (`rewind record`, or the image a
+ * recording exec'd) makes a pipe; its write end is held by every recording the run
+ * starts (forked children inherit it, subprocesses get it across their exec with
+ * --family-fd) until it ends, and is out of the program's reach (rw_own_fd). At its
+ * end the first recording closes its own copy and waits, at most timeout_s seconds,
+ * for the end of file: the traces of the programs it started are then whole when
+ * `rewind record` returns (a forkserver or a resource tracker ends just after its
+ * parent). Returns 1 when some still ran after timeout_s, else 0 (also when there is
+ * no pipe: a child's run, --no-follow). */
+int rw_follow_wait_family(double timeout_s);
+
 #endif

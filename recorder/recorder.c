@@ -60,6 +60,7 @@ void rw_record_opts_init(rw_record_opts *o)
     o->flush_ms = -1;
     o->dump_signal = SIGUSR1;
     o->follow = 1;
+    o->family_fd = -1;
 }
 
 #define RW_MAX_CHILDREN 1024 /* children listed in RunEnd; more are only found by name */
@@ -206,9 +207,19 @@ static void finish(run *r, int status, int sig, const char *reason)
     rw_in_pause();
     hold_term_signals(&was);
     rw_crash_uninstall();
-    if (!r->finished)
+    int closed_here = !r->finished;
+    if (closed_here)
         finish_trace(r, status, sig, reason);
     pthread_sigmask(SIG_SETMASK, &was, NULL);
+    if (closed_here) {
+        /* The traces of the programs this run started are whole when the first
+         * `rewind record` returns (follow.h: not at an exec, whose image waits, nor
+         * when a signal ends the run). */
+        if (!sig && strcmp(reason, "exec"))
+            r->res->family_running = rw_follow_wait_family(RW_FAMILY_WAIT_S);
+        if (r->o->on_done && !r->is_child) /* a child's stderr is the program's */
+            r->o->on_done(r->res, r->o->ctx);
+    }
     rw_in_resume();
 }
 
@@ -293,8 +304,6 @@ static void finish_trace(run *r, int status, int sig, const char *reason)
     struct stat sb;
     res->file_bytes = stat(res->path, &sb) == 0 ? (uint64_t)sb.st_size : ws.bytes_written;
     res->writer_cpu = (double)ws.writer_cpu_ns * 1e-9;
-    if (r->o->on_done && !r->is_child) /* a child's stderr is the program's */
-        r->o->on_done(res, r->o->ctx);
 }
 
 /* Py_AtExit: the interpreter is gone. Stop recording; when Py_RunMain is about to kill
@@ -438,6 +447,8 @@ static void writer_opts(const rw_record_opts *o, const char *cwd, rw_writer_opts
         wo->sink = o->engine->sink;
         wo->sink_ctx = o->engine->sink_ctx;
     }
+    if (!o->engine)
+        wo->own_fd = rw_own_fd, wo->close_fd = rw_own_fd_close;
 }
 
 static void start_child_trace(run *r);
@@ -511,6 +522,7 @@ static void start_child_trace(run *r)
     rw_st.pid = pid; /* the handlers and wrappers now act for this process's trace */
     snprintf(r->res->path, sizeof r->res->path, "%s", path);
     rw_follow_init(path, r->python, r->o, &err); /* its own children: "<stem>.<pid>.<pid>" */
+    rw_dir_hide_traces(path);
     r->is_child = 1;
     r->child_thread = pthread_self();
     r->finished = r->finalized = 0;
@@ -672,6 +684,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     if (!eng)
         rw_in_attach_writer(rw_st.w); /* the start-up's inputs first */
     rc = rw_follow_init(res->path, python, o, err);
+    rw_dir_hide_traces(eng ? NULL : res->path);
     if (rc == RW_OK) {
         rw_threads_define_current("MainThread", 1);
         the_run = &r;

@@ -32,7 +32,13 @@ typedef struct rw_record_result {
     double writer_cpu;    /* CPU seconds of the trace's writer thread */
     rw_code trace_code;   /* RW_OK, or why the trace is incomplete */
     char trace_msg[256];
+    /* 1 when programs this run started were still being recorded when it ended, after
+     * waiting RW_FAMILY_WAIT_S seconds for them (follow.h, the family pipe). */
+    int family_running;
 } rw_record_result;
+
+/* How long the end of a run waits for the traces of the programs it started. */
+#define RW_FAMILY_WAIT_S 5.0
 
 /* Engine mode (cli/cmd_engine.c, DESIGN.md "Replaying"): rw_record_run re-executes a
  * recorded run instead of recording a new one. The path is the recording's, with these
@@ -87,6 +93,7 @@ typedef struct rw_record_opts {
                                  * traces of their own (default 1) */
     const char *child_of;       /* "HOW:PPID:PARENT_TRACE" when a recorded run started
                                  * this one (follow.h), else NULL */
+    int family_fd;              /* a subprocess's inherited family pipe (follow.h), or -1 */
     uint64_t chaos_seed;        /* != 0: --chaos, perturbing thread hand-overs, the order
                                  * of ready descriptors and the clocks from this seed
                                  * (chaos.h; Metadata.chaos_seed) */

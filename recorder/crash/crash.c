@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "libc/input.h"
+#include "libc/libc.h"
 #include "sigsafe.h"
 #include "state.h"
 
@@ -223,7 +224,9 @@ rw_code rw_crash_install(const rw_crash_opts *o, rw_err *err)
      * the report's 8.6 MB, which a handler fills as it goes: faulting its pages in
      * here cost every recording 6.5 ms.) */
     rw_crash_report *r = rw_crash_report_open();
+    rw_own_fds_begin(); /* libunwind's pipe for checking addresses */
     rw_crash_cstack_capture(r, NULL);
+    rw_own_fds_end();
     rw_crash_maps_read();
 
     /* python3 ignores SIGXFSZ (a file size limit gives EFBIG); make sure of it. */

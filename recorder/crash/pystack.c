@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "defs.h"
+#include "libc/libc.h"
 #include "sigsafe.h"
 #include "threads.h"
 
@@ -42,6 +43,7 @@ rw_code rw_crash_pystack_setup(rw_err *err)
     ps.memfd = (int)syscall(SYS_memfd_create, "rewind-crash", MFD_CLOEXEC);
     if (ps.memfd < 0)
         return rw_err_set(err, RW_EIO, "memfd_create: %s", strerror(errno));
+    ps.memfd = rw_own_fd(ps.memfd);
     return RW_OK;
 }
 

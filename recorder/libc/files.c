@@ -81,6 +81,7 @@
  * descriptor is used by one thread at a time in any program that works).
  */
 #include "files_int.h"
+#include "libc.h"
 #include "secrets.h"
 
 #include <dirent.h>
@@ -88,6 +89,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
@@ -97,6 +99,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/time.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
 #include <termios.h>
@@ -860,13 +863,139 @@ char *__realpath_chk(const char *path, char *resolved, size_t resolvedlen)
     return realpath(path, resolved);
 }
 
+/* ---- rewind's own descriptors (libc.h, rw_own_fd) ------------------------------------- */
+
+#define OWN_FDS 16
+
+/* Slots hold fd + 1 (0: free). own_n: slots in use, so that a close outside the
+ * recording pays one load. */
+static struct {
+    _Atomic int fd[OWN_FDS];
+    _Atomic int n;
+    int floor; /* where moved descriptors start; 0 until computed */
+} own;
+
+static __thread int own_scope; /* rw_own_fds_begin depth of the calling thread */
+
+static int own_is(int fd)
+{
+    if (RW_LIKELY(atomic_load_explicit(&own.n, memory_order_relaxed) == 0) || fd < 0)
+        return 0;
+    for (int i = 0; i < OWN_FDS; i++)
+        if (atomic_load_explicit(&own.fd[i], memory_order_relaxed) == fd + 1)
+            return 1;
+    return 0;
+}
+
+static void own_forget(int fd)
+{
+    for (int i = 0; i < OWN_FDS; i++) {
+        int want = fd + 1;
+        if (atomic_compare_exchange_strong(&own.fd[i], &want, 0)) {
+            atomic_fetch_sub(&own.n, 1);
+            return;
+        }
+    }
+}
+
+static int own_floor(void)
+{
+    if (own.floor)
+        return own.floor;
+    struct rlimit rl;
+    rlim_t top = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < top)
+        top = rl.rlim_cur;
+    own.floor = top > 2 * OWN_FDS + 8 ? (int)(top - 2 * OWN_FDS) : 3;
+    return own.floor;
+}
+
+int rw_own_fd(int fd)
+{
+    if (fd < 0)
+        return fd;
+    int e = errno;
+    int hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, own_floor());
+    if (hi >= 0) {
+        REAL(close)(fd);
+        fd = hi;
+    }
+    for (int i = 0; i < OWN_FDS; i++) {
+        int zero = 0;
+        if (atomic_compare_exchange_strong(&own.fd[i], &zero, fd + 1)) {
+            atomic_fetch_add(&own.n, 1);
+            break;
+        }
+    }
+    errno = e;
+    return fd;
+}
+
+int rw_own_fd_close(int fd)
+{
+    own_forget(fd);
+    return REAL(close)(fd);
+}
+
+void rw_own_fds_begin(void)
+{
+    own_scope++;
+}
+
+void rw_own_fds_end(void)
+{
+    own_scope--;
+}
+
+/* close_range over [first, last] but for rewind's own descriptors in it: the gaps
+ * between them closed one range at a time. The first failure is the result. */
+static int close_range_but_own(unsigned int first, unsigned int last, int flags)
+{
+    int mine[OWN_FDS], n = 0;
+    for (int i = 0; i < OWN_FDS; i++) {
+        int v = atomic_load_explicit(&own.fd[i], memory_order_relaxed) - 1;
+        if (v >= 0 && (unsigned int)v >= first && (unsigned int)v <= last)
+            mine[n++] = v;
+    }
+    if (n == 0)
+        return REAL(close_range)(first, last, flags);
+    for (int i = 1; i < n; i++) /* a handful: insertion sort */
+        for (int j = i; j > 0 && mine[j - 1] > mine[j]; j--) {
+            int t = mine[j];
+            mine[j] = mine[j - 1];
+            mine[j - 1] = t;
+        }
+    int r = 0, e = 0;
+    unsigned int from = first;
+    for (int i = 0; i <= n; i++) {
+        unsigned int to = i < n ? (unsigned int)mine[i] : last + 1u;
+        if (to > from && REAL(close_range)(from, to - 1, flags) != 0 && r == 0)
+            r = -1, e = errno;
+        if (i < n)
+            from = (unsigned int)mine[i] + 1u;
+        if (i < n && mine[i] == (int)last)
+            break;
+    }
+    errno = e;
+    return r;
+}
+
+void rw_own_fds_close_others(void)
+{
+    close_range_but_own(3, ~0u, 0);
+}
+
 /* ---- descriptors: close, dup, fcntl, ioctl, isatty, pipe ------------------------------- */
 
 int close(int fd)
 {
     int m = rw_in_mode();
-    if (RW_LIKELY(m == RW_IN_OFF))
+    if (RW_LIKELY(m == RW_IN_OFF)) {
+        if (RW_UNLIKELY(own_is(fd))) /* a forked child's close, before it execs */
+            return errno = EBADF, -1;
         return REAL(close)(fd);
+    }
     rw_in_key k;
     KEY(&k, fd);
     if (m == RW_IN_REPLAY) {
@@ -874,7 +1003,8 @@ int close(int fd)
         rw_files_set_local(fd, -1);
         return (int)rw_in_return(g);
     }
-    int r = REAL(close)(fd);
+    /* The program's close of rewind's descriptor: not open in a run without rewind. */
+    int r = own_is(fd) ? (errno = EBADF, -1) : REAL(close)(fd);
     int e = errno;
     rw_files_mark(fd, 0);
     return (int)rw_in_logged(RW_CALL_CLOSE, &k, r, e, NULL, 0);
@@ -884,7 +1014,7 @@ int close_range(unsigned int first, unsigned int last, int flags)
 {
     int m = rw_in_mode();
     if (RW_LIKELY(m == RW_IN_OFF))
-        return REAL(close_range)(first, last, flags);
+        return close_range_but_own(first, last, flags);
     rw_in_key k;
     KEY(&k, (int64_t)first, (int64_t)last, flags);
     unsigned int end = last < FD_TAB - 1 ? last : FD_TAB - 1;
@@ -895,7 +1025,7 @@ int close_range(unsigned int first, unsigned int last, int flags)
                 rw_files_set_local((int)fd, -1);
         return (int)rw_in_return(g);
     }
-    int r = REAL(close_range)(first, last, flags);
+    int r = close_range_but_own(first, last, flags);
     int e = errno;
     if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
         for (unsigned int fd = first; fd <= end; fd++)
@@ -933,8 +1063,12 @@ static int dup_any(int fd, int newfd, int flags)
         dup_replay(fd, (int)g->result);
         return (int)rw_in_return(g);
     }
-    int r = newfd == -2 ? REAL(dup)(fd) : flags == -1 ? REAL(dup2)(fd, newfd)
-                                                     : REAL(dup3)(fd, newfd, flags);
+    int r;
+    if (newfd != -2 && own_is(newfd)) /* it would replace rewind's descriptor */
+        r = -1, errno = EBUSY;
+    else
+        r = newfd == -2 ? REAL(dup)(fd) : flags == -1 ? REAL(dup2)(fd, newfd)
+                                                      : REAL(dup3)(fd, newfd, flags);
     int e = errno;
     dup_record(fd, r);
     return (int)rw_in_logged(RW_CALL_DUP, &k, r, e, NULL, 0);
@@ -950,14 +1084,14 @@ int dup(int fd)
 int dup2(int fd, int newfd)
 {
     if (RW_LIKELY(rw_in_mode() == RW_IN_OFF))
-        return REAL(dup2)(fd, newfd);
+        return own_is(newfd) ? (errno = EBUSY, -1) : REAL(dup2)(fd, newfd);
     return dup_any(fd, newfd, -1);
 }
 
 int dup3(int fd, int newfd, int flags)
 {
     if (RW_LIKELY(rw_in_mode() == RW_IN_OFF))
-        return REAL(dup3)(fd, newfd, flags);
+        return own_is(newfd) ? (errno = EBUSY, -1) : REAL(dup3)(fd, newfd, flags);
     return dup_any(fd, newfd, flags);
 }
 
@@ -1086,8 +1220,14 @@ int isatty(int fd)
 static int pipe_any(int fds[2], int flags)
 {
     int m = rw_in_mode();
-    if (RW_LIKELY(m == RW_IN_OFF))
-        return REAL(pipe2)(fds, flags);
+    if (RW_LIKELY(m == RW_IN_OFF)) {
+        int r = REAL(pipe2)(fds, flags);
+        if (RW_UNLIKELY(own_scope) && r == 0) {
+            fds[0] = rw_own_fd(fds[0]);
+            fds[1] = rw_own_fd(fds[1]);
+        }
+        return r;
+    }
     rw_in_key k;
     KEY(&k, flags);
     if (m == RW_IN_REPLAY) {

@@ -14,13 +14,19 @@
  *   CLOSEDIR    handle       0/-1                   -
  * dirfd and rewinddir log nothing: the stream's descriptor is in its OPENDIR record,
  * and rewinddir has no result (the READDIR records that follow say what it did).
+ *
+ * Record: the entries of the recording's own trace files are left out of a listing of
+ * the directory they are written to (rw_dir_hide_traces), before they are logged: the
+ * replay serves the same listing.
  */
 #include "files_int.h"
+#include "libc.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #define DIRS 256 /* streams open at once that are followed (record) or served (replay) */
 
@@ -58,6 +64,7 @@ static struct dir_state {
         int64_t num;
         int fd;
         int from_fd;
+        int hide; /* the traces' directory: their entries are left out */
     } rec[DIRS];
     size_t nrec;
     fake_dir pool[DIRS];
@@ -81,6 +88,92 @@ __attribute__((constructor)) static void dir_init(void)
 }
 
 #define REAL(n) (RW_LIKELY(dst.real.n != NULL) ? dst.real.n : (resolve(), dst.real.n))
+
+/* Record: the trace files hidden from listings (rw_dir_hide_traces). Written before the
+ * program runs, read-only while it does. */
+static struct {
+    int on;
+    dev_t dev; /* the directory they are in */
+    ino_t ino;
+    char root[256];
+    size_t rootlen;
+} hid;
+
+/* The length of name without its trailing ".<digits>" and ".exec" parts. */
+static size_t family_root_len(const char *name, size_t len)
+{
+    for (;;) {
+        size_t i = len;
+        while (i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9')
+            i--;
+        if (i < len && i > 1 && name[i - 1] == '.') {
+            len = i - 1;
+            continue;
+        }
+        if (len > 5 && !memcmp(name + len - 5, ".exec", 5)) {
+            len -= 5;
+            continue;
+        }
+        return len;
+    }
+}
+
+void rw_dir_hide_traces(const char *trace)
+{
+    hid.on = 0;
+    if (!trace)
+        return;
+    const char *slash = strrchr(trace, '/');
+    const char *base = slash ? slash + 1 : trace;
+    size_t len = strlen(base);
+    if (len <= 4 || strcmp(base + len - 4, ".rwd"))
+        return; /* a name of the user's own making: only family names are hidden */
+    len = family_root_len(base, len - 4);
+    if (len == 0 || len >= sizeof hid.root)
+        return;
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == trace)
+        snprintf(dir, sizeof dir, "/");
+    else if ((size_t)snprintf(dir, sizeof dir, "%.*s", (int)(slash - trace), trace) >= sizeof dir)
+        return;
+    struct stat st;
+    rw_in_pause(); /* the recorder's own call, not the program's input */
+    int r = stat(dir, &st);
+    rw_in_resume();
+    if (r != 0)
+        return;
+    memcpy(hid.root, base, len);
+    hid.root[len] = '\0';
+    hid.rootlen = len;
+    hid.dev = st.st_dev;
+    hid.ino = st.st_ino;
+    hid.on = 1;
+}
+
+/* Whether directory stream fd is the traces' directory (record). */
+static int hides(int fd)
+{
+    if (!hid.on || fd < 0)
+        return 0;
+    struct stat st;
+    rw_in_pause();
+    int r = fstat(fd, &st);
+    rw_in_resume();
+    return r == 0 && st.st_dev == hid.dev && st.st_ino == hid.ino;
+}
+
+/* Whether entry name is one of the hidden trace files: R.rwd or R(.<digits>|.exec)+.rwd. */
+static int hidden_name(const char *name)
+{
+    if (strncmp(name, hid.root, hid.rootlen))
+        return 0;
+    size_t len = strlen(name);
+    if (len < hid.rootlen + 4 || strcmp(name + len - 4, ".rwd"))
+        return 0;
+    return family_root_len(name, len - 4) == hid.rootlen;
+}
 
 /* The replayed stream d is, or NULL when d is the C library's. */
 static fake_dir *fake_of(DIR *d)
@@ -137,6 +230,7 @@ static DIR *opened(int m, uint32_t call, const rw_in_key *k, DIR *d, int e, int 
     int64_t fd = -1;
     if (d) {
         fd = REAL(dirfd)(d);
+        int hide = hides((int)fd);
         pthread_mutex_lock(&dst.mu);
         if (dst.nrec == 0)
             dst.next = 0;
@@ -146,6 +240,7 @@ static DIR *opened(int m, uint32_t call, const rw_in_key *k, DIR *d, int e, int 
             dst.rec[dst.nrec].num = num;
             dst.rec[dst.nrec].fd = (int)fd;
             dst.rec[dst.nrec].from_fd = from_fd;
+            dst.rec[dst.nrec].hide = hide;
             dst.nrec++;
         }
         pthread_mutex_unlock(&dst.mu);
@@ -233,12 +328,16 @@ static struct dirent64 *readdir_any(DIR *d, int is64)
         return rw_in_mode() == RW_IN_REPLAY ? replay_entry(f) : NULL;
     int m = rw_in_mode();
     if (m == RW_IN_RECORD) {
+        size_t slot = 0;
         pthread_mutex_lock(&dst.mu);
-        int64_t num = rec_find(d, NULL);
+        int64_t num = rec_find(d, &slot);
+        int hide = num && dst.rec[slot].hide;
         pthread_mutex_unlock(&dst.mu);
         if (num) {
-            struct dirent64 *ent = is64 ? REAL(readdir64)(d)
-                                        : (struct dirent64 *)(void *)REAL(readdir)(d);
+            struct dirent64 *ent;
+            do
+                ent = is64 ? REAL(readdir64)(d) : (struct dirent64 *)(void *)REAL(readdir)(d);
+            while (ent && hide && hidden_name(ent->d_name));
             record_entry(num, ent, errno);
             return ent;
         }

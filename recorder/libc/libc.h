@@ -39,4 +39,37 @@ void rw_libc_set_end(rw_libc_end_fn fn);
  * only copies into the thread's own storage, which a vfork child shares). */
 void rw_proc_note_exec(const char *path, char *const argv[]);
 
+/* Record: hides the recording's own trace files from the program's directory listings
+ * (readdir), so that a program that lists the directory the trace is written to sees
+ * what it sees without rewind. trace is this process's trace path; the files hidden
+ * are those of its family in that directory: the name without ".rwd" and without its
+ * trailing ".<pid>" or ".exec" parts (a child's, an exec'd image's) and ".<n>" (an
+ * --until-fail attempt's) is the root R, and R.rwd and R(.<digits>|.exec)+.rwd are
+ * hidden. Main thread (or a forked child's only thread), before the program runs;
+ * NULL turns it off. */
+void rw_dir_hide_traces(const char *trace);
+
+/* rewind's own descriptors in a recording process (the trace, the crash handler's
+ * memory file and libunwind's pipe, --until-fail's pipe to its supervisor).
+ * rw_own_fd moves fd near the top of the descriptor limit (at most 1024; fd itself is
+ * closed), so that the program's descriptors are numbered as in a run without rewind,
+ * and registers it: close, close_range, dup2 and dup3 leave it alone, the program's
+ * and those of a forked child before it execs (close says EBADF, as for a descriptor
+ * that is not open, which it is not without rewind; dup2 and dup3 onto it say EBUSY;
+ * close_range closes the rest of its range). Returns the descriptor to use (fd when it
+ * could not be moved; registered all the same). At most 16; thread-safe. */
+int rw_own_fd(int fd);
+
+/* rewind's own close of one of its descriptors: unregisters and closes it. */
+int rw_own_fd_close(int fd);
+
+/* Closes every descriptor from 3 on but rewind's own: at the very end of a process,
+ * when the program is over and only exit remains. */
+void rw_own_fds_close_others(void);
+
+/* Between begin and end, the pipes the calling thread makes are rewind's own
+ * (rw_own_fd): for a library rewind calls that makes descriptors (libunwind). */
+void rw_own_fds_begin(void);
+void rw_own_fds_end(void);
+
 #endif

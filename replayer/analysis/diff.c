@@ -785,13 +785,27 @@ int rw_diff_run_specific(uint32_t call)
            call == RW_CALL_GETTID;
 }
 
+/* x86-64 struct stat: st_atim, st_mtim, st_ctim at 72..120 of 144 bytes. */
+enum { STAT_SIZE = 144, STAT_TIMES = 72, STAT_TIMES_END = 120 };
+
+static int is_stat(uint32_t call, size_t n)
+{
+    return n == STAT_SIZE && (call == RW_CALL_STAT || call == RW_CALL_LSTAT ||
+                              call == RW_CALL_FSTAT || call == RW_CALL_FSTATAT);
+}
+
 int rw_diff_same_data(uint32_t call, const uint8_t *x, const uint8_t *y, size_t n)
 {
-    int is_stat = call == RW_CALL_STAT || call == RW_CALL_LSTAT || call == RW_CALL_FSTAT ||
-                  call == RW_CALL_FSTATAT;
-    if (is_stat && n == 144) /* x86-64 struct stat: st_atim at 72..88 */
-        return !memcmp(x, y, 72) && !memcmp(x + 88, y + 88, n - 88);
+    if (is_stat(call, n))
+        return !memcmp(x, y, STAT_TIMES) &&
+               !memcmp(x + STAT_TIMES_END, y + STAT_TIMES_END, n - STAT_TIMES_END);
     return !n || !memcmp(x, y, n);
+}
+
+int rw_diff_times_differ(uint32_t call, const uint8_t *x, const uint8_t *y, size_t n)
+{
+    return is_stat(call, n) && rw_diff_same_data(call, x, y, n) &&
+           memcmp(x + STAT_TIMES, y + STAT_TIMES, STAT_TIMES_END - STAT_TIMES);
 }
 
 static int same_input(const rw_input *x, const rw_input *y)

@@ -112,8 +112,13 @@ rw_code rw_diff_read_inputs(const rw_reader *a, uint32_t sa, uint64_t upto_a,
 void rw_diff_inputs_fini(rw_diff_inputs *in);
 
 /* 1 when call's data x and y (n bytes each) say the same: byte for byte, but for a
- * struct stat the access time (reading a file changes it) does not count. */
+ * struct stat its times (access, modification, change) do not count: like a clock's,
+ * they differ in every run for a file the run wrote or read. */
 int rw_diff_same_data(uint32_t call, const uint8_t *x, const uint8_t *y, size_t n);
+
+/* 1 when x and y are call's data that rw_diff_same_data finds the same although their
+ * bytes differ (a struct stat whose times differ). */
+int rw_diff_times_differ(uint32_t call, const uint8_t *x, const uint8_t *y, size_t n);
 
 /* 1 for the calls whose answers differ in every run (clocks, process and thread ids). */
 int rw_diff_run_specific(uint32_t call);
