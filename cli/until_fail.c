@@ -279,8 +279,8 @@ static void report_failure(const char *fail, const char *pass, int keep_all)
         fprintf(stderr, "rewind: next: rewind replay %s\n", fail);
     }
     if (pass)
-        fprintf(stderr, "              rewind diff %s%s%s %s %s\n", known ? "--test '" : "",
-                known ? name : "", known ? "'" : "", pass, fail);
+        fprintf(stderr, "              rewind diff %s%s%s%s %s\n", known ? "--test '" : "",
+                known ? name : "", known ? "' " : "", pass, fail);
     else if (keep_all)
         fprintf(stderr, "rewind: no attempt passed, so there is no run to compare with: "
                         "record one with the same command without --until-fail, then "

@@ -217,7 +217,7 @@ int rw_frame_buf_reserve(rw_frame_buf *fb, size_t len, int level)
 
 void rw_frame_buf_free(rw_frame_buf *fb)
 {
-    free(fb->buf);
+    rw_free(fb->buf);
     ZSTD_freeCCtx(fb->cctx);
     memset(fb, 0, sizeof *fb);
 }

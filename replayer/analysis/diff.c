@@ -818,6 +818,16 @@ static int same_input(const rw_input *x, const rw_input *y)
            rw_diff_same_data(x->call, x->data, y->data, x->data_len);
 }
 
+/* A directory listing's entry for a trace file (a name ending in ".rwd": a program
+ * recorded in a folder with traces of other runs lists them, and the two runs saw
+ * different ones). The entry data: d_ino (8 bytes), d_type, the name. */
+static int trace_entry(const rw_input *in)
+{
+    enum { HEAD = 9 };
+    return in->call == RW_CALL_READDIR && in->result == 1 && in->data_len > HEAD + 4 &&
+           !memcmp(in->data + in->data_len - 4, ".rwd", 4);
+}
+
 typedef struct in_side {
     rw_inputs_iter *it;
     uint32_t stream;
@@ -862,19 +872,24 @@ rw_code rw_diff_read_inputs(const rw_reader *a, uint32_t sa, uint64_t upto_a,
     while (rc == RW_OK && !(S[0].done && S[1].done)) {
         rw_input in[2];
         int got[2];
-        for (int i = 0; i < 2; i++) {
-            got[i] = next_input(&S[i], &in[i], err);
-            if (got[i] < 0) {
-                rc = err->code;
+        for (int i = 0; i < 2 && rc == RW_OK; i++) {
+            for (;;) {
+                got[i] = next_input(&S[i], &in[i], err);
+                if (got[i] < 0) {
+                    rc = err->code;
+                    break;
+                }
+                if (got[i] == 1) {
+                    copy_input(&out->last[i][(head[i] + out->n[i]) % keep], &in[i]);
+                    if (out->n[i] < keep)
+                        out->n[i]++;
+                    else
+                        head[i] = (head[i] + 1) % keep;
+                    out->records[i]++;
+                    if (trace_entry(&in[i]))
+                        continue; /* listed, never compared */
+                }
                 break;
-            }
-            if (got[i] == 1) {
-                copy_input(&out->last[i][(head[i] + out->n[i]) % keep], &in[i]);
-                if (out->n[i] < keep)
-                    out->n[i]++;
-                else
-                    head[i] = (head[i] + 1) % keep;
-                out->records[i]++;
             }
         }
         if (rc != RW_OK)

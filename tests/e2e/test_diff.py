@@ -8,6 +8,7 @@ inputs consumed before (the random module's seed from getrandom), and the exit s
 
 import json
 import os
+import re
 import unittest
 
 import rwtest
@@ -89,8 +90,13 @@ class Diff(rwtest.TestCase):
         self.assertRegex(out, rf"stack \(most recent call last\):\n +\S*{base}:\d+ <module>\n"
                               rf" +\S*{base}:\d+ main\n +\S*{base}:{lines['low']} choose")
         # the random module's seed: a getrandom read, different in the two runs
-        seeds = [l for l in out.splitlines() if "getrandom" in l]
+        seeds = [l for l in out.splitlines() if "getrandom" in l and re.match(r"[* ~] #\d", l)]
         self.assertEqual(len(seeds), 2, out)
+        # and it is the first input of the thread that differs: not a listing of the
+        # folder (the other runs' traces) nor its times (the traces written there)
+        first = out.split("first input of the thread that differs between the runs")[1]
+        self.assertEqual(len(re.findall(r"\.rwd: #\d+ at event \d+: getrandom = 2496", first)),
+                         2, out)
         self.assertTrue(all(l.startswith("* ") for l in seeds), seeds)
         data = [l.split("bytes ")[-1] for l in seeds]
         self.assertNotEqual(data[0], data[1])

@@ -16,6 +16,7 @@ every descriptor (a daemon, a test of os.closerange) does not close the trace.
 
 import os
 import re
+import time
 import unittest
 
 import rwtest
@@ -173,6 +174,53 @@ class OwnDescriptors(rwtest.TestCase):
         out = rwtest.rewind("replay", "--values", "-x", "b 22", "-x", "c",
                             "-x", "p total, status", rec.trace).stdout
         self.assertIn("(8999550005000, 0)", out)
+
+
+# The child's output goes elsewhere: the test reads the parent's to its end.
+OUTLIVES = """\
+import subprocess, sys
+subprocess.Popen([sys.executable, '-c', 'import time; time.sleep({secs}); '
+                  'open("child-done", "w").close()'],
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print('parent done', flush=True)
+"""
+
+
+class FamilyEnd(rwtest.TestCase):
+    """The first `rewind record` returns when the traces of the programs it started
+    are whole (docs/recording.md, "The end of a family")."""
+
+    def test_a_subprocess_that_outlives_its_parent(self):
+        self.write("outlives.py", OUTLIVES.format(secs=1))
+        rec = self.record("outlives.py")
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        self.assertNotIn("still run", rec.stderr)
+        self.assertTrue(os.path.exists(os.path.join(self.tmp, "child-done")))
+        kids = [n for n in os.listdir(self.tmp) if re.fullmatch(r"trace\.\d+\.rwd", n)]
+        self.assertEqual(len(kids), 1, os.listdir(self.tmp))
+        ok = rwtest.rewind("verify", os.path.join(self.tmp, kids[0]), check=False)
+        self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+
+    def test_a_subprocess_that_runs_on_is_named(self):
+        self.write("outlives.py", OUTLIVES.format(secs=8))
+        rec = self.record("outlives.py")
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        self.assertIn("rewind: Python programs this run started still run after 5 s: their "
+                      f"traces (rewind info {rec.trace} lists them) are whole when they end",
+                      rec.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "child-done")))
+        for _ in range(300):
+            if os.path.exists(os.path.join(self.tmp, "child-done")):
+                break
+            time.sleep(0.05)
+        kids = [n for n in os.listdir(self.tmp) if re.fullmatch(r"trace\.\d+\.rwd", n)]
+        self.assertEqual(len(kids), 1, os.listdir(self.tmp))
+        for _ in range(100):  # the child's recording closes its trace after its last line
+            ok = rwtest.rewind("verify", os.path.join(self.tmp, kids[0]), check=False)
+            if ok.returncode == 0:
+                break
+            time.sleep(0.05)
+        self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
 
 
 if __name__ == "__main__":

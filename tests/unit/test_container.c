@@ -3,6 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <malloc.h>
+#include <pthread.h>
+
+#include "alloc.h"
 #include "container.h"
 #include "testutil.h"
 
@@ -308,11 +312,80 @@ START_TEST(frame_type_names)
 }
 END_TEST
 
+/* zstd's context and workspace come from the writer's allocator (alloc.h), so that
+ * they follow its rules on the crash path: with every allocation failing, a compressed
+ * frame cannot be built (libc's malloc would have made the workspace anyway). */
+START_TEST(frame_zstd_uses_the_writer_allocator)
+{
+    uint8_t payload[4096];
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)(i % 7);
+    rw_frame_buf fb = {0};
+    size_t len = 0;
+    rw_err err = {0};
+    /* The context and the buffer now; zstd's workspace at the first compression. */
+    ck_assert_int_eq(rw_frame_buf_reserve(&fb, sizeof payload, 3), 0);
+    rw_alloc_fail_after(0);
+    rw_code rc = rw_frame_build_in(&fb, RW_FRAME_CHUNK, payload, sizeof payload, 3, &len, &err);
+    rw_alloc_fail_after(-1);
+    ck_assert_int_eq(rc, RW_ENOMEM);
+    ck_assert_int_eq(rw_frame_build_in(&fb, RW_FRAME_CHUNK, payload, sizeof payload, 3, &len,
+                                       &err), RW_OK);
+    rw_frame_buf_free(&fb);
+}
+END_TEST
+
+/* rw_alloc_dying: a dying thread's rw_realloc leaves the old block where it is (its
+ * arena's lock may be held by the thread the signal interrupted) and copies; rw_free
+ * frees nothing. Checked from a thread that did not allocate the block. */
+typedef struct dying_case {
+    uint8_t *old;
+    uint8_t *got;
+    size_t old_usable;
+} dying_case;
+
+static void *dying_thread(void *arg)
+{
+    dying_case *c = arg;
+    rw_alloc_dying(1);
+    c->got = rw_realloc(c->old, 1 << 20);
+    rw_free(c->old); /* nothing: the block stays readable below */
+    rw_alloc_dying(0);
+    return NULL;
+}
+
+START_TEST(alloc_dying_leaves_blocks_alone)
+{
+    dying_case c = {0};
+    c.old = rw_malloc(3000);
+    ck_assert_ptr_nonnull(c.old);
+    memset(c.old, 0xab, 3000);
+    c.old_usable = malloc_usable_size(c.old);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, dying_thread, &c), 0);
+    pthread_join(t, NULL);
+    ck_assert_ptr_nonnull(c.got);
+    ck_assert_ptr_ne(c.got, c.old);
+    for (size_t i = 0; i < 3000; i++) {
+        ck_assert_uint_eq(c.got[i], 0xab);
+        ck_assert_uint_eq(c.old[i], 0xab); /* neither moved nor freed */
+    }
+    ck_assert_uint_eq(malloc_usable_size(c.old), c.old_usable);
+    rw_free(c.got);
+    rw_free(c.old);
+    /* Not dying: realloc as ever (the same block may grow in place or move). */
+    uint8_t *p = rw_malloc(16), *q = rw_realloc(p, 32);
+    ck_assert_ptr_nonnull(q);
+    rw_free(q);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *tests[] = {crc_known_vectors, crc_split_and_alignment, header_round_trip,
                             header_errors, frame_round_trip_codecs, frame_build_rejects,
                             frame_corruption, frame_header_bounds, trailer_round_trip_and_errors,
-                            frame_type_names};
+                            frame_type_names, frame_zstd_uses_the_writer_allocator,
+                            alloc_dying_leaves_blocks_alone};
     return rw_test_main("container", "core", 0, tests, RW_TEST_N(tests));
 }
