@@ -9,7 +9,7 @@
  * gethostname, ttyname, ttyname_r, ctermid, getpriority, sched_getaffinity,
  * sched_getscheduler, sysconf, __sysconf, confstr, pathconf, fpathconf, getrlimit,
  * getrlimit64, prlimit, prlimit64, getloadavg, getpwuid(_r), getpwnam(_r), getpwent,
- * getgrgid(_r), getgrnam(_r), getgrent,
+ * getgrgid(_r), getgrnam(_r), getgrent, setpwent, endpwent, setgrent, endgrent,
  * setlocale, nl_langinfo. NSS and locale functions read files through glibc's internals
  * (research/reexecution.md, section 2): the outer functions are what is logged.
  *
@@ -133,6 +133,10 @@ static struct ident_state {
         int (*getpwnam_r)(const char *, struct passwd *, char *, size_t, struct passwd **);
         struct passwd *(*getpwent)(void);
         struct group *(*getgrent)(void);
+        void (*setpwent)(void);
+        void (*endpwent)(void);
+        void (*setgrent)(void);
+        void (*endgrent)(void);
         struct group *(*getgrgid)(gid_t);
         struct group *(*getgrnam)(const char *);
         int (*getgrgid_r)(gid_t, struct group *, char *, size_t, struct group **);
@@ -204,6 +208,10 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(getpwnam_r);
     FIND(getpwent);
     FIND(getgrent);
+    FIND(setpwent);
+    FIND(endpwent);
+    FIND(setgrent);
+    FIND(endgrent);
     FIND(getgrgid);
     FIND(getgrnam);
     FIND(getgrgid_r);
@@ -1070,8 +1078,21 @@ struct passwd *getpwnam(const char *name)
     return pw_static(m, 2, 0, name);
 }
 
-/* pwd.getpwall: setpwent and endpwent are not wrapped (they tell nothing; a replay
- * that performs them reads the local database and ignores it). */
+/* pwd.getpwall and grp.getgrall: setpwent, endpwent, setgrent and endgrent tell
+ * nothing, so they are not logged; a replay does not perform them (they would load the
+ * local NSS modules, whose libraries the sandbox stops: libnss_systemd's libcap calls
+ * prctl), since the getpwent and getgrent between them come from the log. */
+#define NSS_REWIND(name)                                                                   \
+    void name(void)                                                                        \
+    {                                                                                      \
+        if (rw_in_mode() != RW_IN_REPLAY && REAL(name))                                    \
+            REAL(name)();                                                                  \
+    }
+NSS_REWIND(setpwent)
+NSS_REWIND(endpwent)
+NSS_REWIND(setgrent)
+NSS_REWIND(endgrent)
+
 struct passwd *getpwent(void)
 {
     int m = rw_in_mode();

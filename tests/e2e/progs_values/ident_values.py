@@ -15,6 +15,10 @@ as another user:
     p tid     -> the int printed as tid=       (threading.get_native_id: syscall(SYS_gettid))
     p nofile  -> the tuple printed as nofile=  (resource.getrlimit: getrlimit64)
     p enc     -> the str printed as enc=       (locale.getpreferredencoding: nl_langinfo)
+    p users   -> the int printed as users=     (len(pwd.getpwall()): setpwent, getpwent,
+                                                endpwent; the first and last are not
+                                                performed by a replay)
+    p groups  -> the int printed as groups=    (len(grp.getgrall()), likewise)
 """
 import grp
 import locale
@@ -37,7 +41,9 @@ aff = len(os.sched_getaffinity(0))
 tid = threading.get_native_id()
 nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
 enc = locale.getpreferredencoding(False)
+users = len(pwd.getpwall())
+groups = len(grp.getgrall())
 for name in ("pid", "ppid", "host", "un", "uid", "user", "group", "cpus", "aff", "tid",
-             "nofile", "enc"):
+             "nofile", "enc", "users", "groups"):
     print(f"{name}={globals()[name]!r}")
 done = True  # STOP
