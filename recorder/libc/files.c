@@ -93,6 +93,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -1187,9 +1188,64 @@ static size_t ioctl_out(unsigned long req)
         return sizeof(pid_t);
     case TIOCGPTN:
         return sizeof(unsigned int);
+    /* A network interface's state, in the struct ifreq given (its name in, the rest
+     * out): libuuid reads the hardware addresses, netifaces and psutil the rest. */
+    case SIOCGIFFLAGS:
+    case SIOCGIFADDR:
+    case SIOCGIFDSTADDR:
+    case SIOCGIFBRDADDR:
+    case SIOCGIFNETMASK:
+    case SIOCGIFMETRIC:
+    case SIOCGIFMTU:
+    case SIOCGIFHWADDR:
+    case SIOCGIFINDEX:
+    case SIOCGIFNAME:
+    case SIOCGIFTXQLEN:
+    case SIOCGIFMAP:
+        return sizeof(struct ifreq);
     default:
         return 0;
     }
+}
+
+/* SIOCGIFCONF: the interfaces, written to the buffer that struct ifconf points to
+ * (ifc_len in: its size; out: the bytes written). Logged as ifc_len after the call,
+ * then those bytes. */
+static int ioctl_ifconf(int m, int fd, unsigned long req, struct ifconf *ifc)
+{
+    rw_in_key k;
+    KEY(&k, fd, (int64_t)req);
+    if (m == RW_IN_REPLAY) {
+        const rw_input *g = rw_in_take(RW_CALL_IOCTL, &k);
+        int len = 0;
+        if (g->result >= 0 && ifc && g->data_len >= sizeof len) {
+            memcpy(&len, g->data, sizeof len);
+            size_t n = g->data_len - sizeof len;
+            if (ifc->ifc_buf) {
+                size_t room = ifc->ifc_len > 0 ? (size_t)ifc->ifc_len : 0;
+                memcpy(ifc->ifc_buf, g->data + sizeof len, n < room ? n : room);
+            }
+            ifc->ifc_len = len;
+        }
+        return (int)rw_in_return(g);
+    }
+    int r = REAL(ioctl)(fd, req, ifc);
+    int e = errno;
+    uint8_t small[4096], *buf = small;
+    size_t n = 0;
+    if (r >= 0 && ifc) {
+        size_t got = ifc->ifc_buf && ifc->ifc_len > 0 ? (size_t)ifc->ifc_len : 0;
+        n = sizeof(int) + got;
+        if (n > sizeof small && !(buf = rw_sys_malloc(n)))
+            buf = small, n = sizeof(int), got = 0; /* out of memory: the count only */
+        memcpy(buf, &ifc->ifc_len, sizeof(int));
+        if (got)
+            memcpy(buf + sizeof(int), ifc->ifc_buf, got);
+    }
+    int64_t v = rw_in_logged(RW_CALL_IOCTL, &k, r, e, n ? buf : NULL, n);
+    if (buf != small)
+        rw_sys_free(buf);
+    return (int)v;
 }
 
 int ioctl(int fd, unsigned long req, ...)
@@ -1201,6 +1257,8 @@ int ioctl(int fd, unsigned long req, ...)
     int m = rw_in_mode();
     if (RW_LIKELY(m == RW_IN_OFF))
         return REAL(ioctl)(fd, req, arg);
+    if (req == SIOCGIFCONF)
+        return ioctl_ifconf(m, fd, req, arg);
     size_t out = ioctl_out(req);
     rw_in_key k;
     KEY(&k, fd, (int64_t)req);

@@ -19,6 +19,8 @@ as another user:
                                                 endpwent; the first and last are not
                                                 performed by a replay)
     p groups  -> the int printed as groups=    (len(grp.getgrall()), likewise)
+    p node    -> the int printed as node=      (uuid.getnode(): libuuid's ioctls
+                                                SIOCGIFCONF and SIOCGIFHWADDR)
 """
 import grp
 import locale
@@ -28,6 +30,7 @@ import pwd
 import resource
 import socket
 import threading
+import uuid
 
 pid = os.getpid()
 ppid = os.getppid()
@@ -43,7 +46,8 @@ nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
 enc = locale.getpreferredencoding(False)
 users = len(pwd.getpwall())
 groups = len(grp.getgrall())
+node = uuid.getnode()
 for name in ("pid", "ppid", "host", "un", "uid", "user", "group", "cpus", "aff", "tid",
-             "nofile", "enc", "users", "groups"):
+             "nofile", "enc", "users", "groups", "node"):
     print(f"{name}={globals()[name]!r}")
 done = True  # STOP
