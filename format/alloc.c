@@ -37,9 +37,47 @@ void *rw_calloc(size_t n, size_t size)
 
 static __thread int dying;
 
+/* The blocks a dying thread let go of, until rw_alloc_release: pointers in pages of
+ * their own, which the dying thread mallocs (in its own arena). A block that finds no
+ * room (out of memory) is left as it is. */
+typedef struct defer_page {
+    struct defer_page *next;
+    size_t n;
+    void *p[510];
+} defer_page;
+
+static _Atomic(defer_page *) deferred;
+
+static void defer(void *p)
+{
+    defer_page *pg = atomic_load(&deferred);
+    if (!pg || pg->n == sizeof pg->p / sizeof pg->p[0]) {
+        defer_page *fresh = malloc(sizeof *fresh);
+        if (!fresh)
+            return;
+        fresh->n = 0;
+        fresh->next = pg;
+        pg = fresh;
+        atomic_store(&deferred, pg); /* only dying threads push: one at a time */
+    }
+    pg->p[pg->n++] = p;
+}
+
 void rw_alloc_dying(int on)
 {
     dying = on;
+}
+
+void rw_alloc_release(void)
+{
+    defer_page *pg = atomic_exchange(&deferred, NULL);
+    while (pg) {
+        defer_page *next = pg->next;
+        for (size_t i = 0; i < pg->n; i++)
+            free(pg->p[i]);
+        free(pg);
+        pg = next;
+    }
 }
 
 void *rw_realloc(void *p, size_t n)
@@ -51,6 +89,7 @@ void *rw_realloc(void *p, size_t n)
         if (q) {
             size_t had = malloc_usable_size(p); /* reads p's header: no lock */
             memcpy(q, p, had < n ? had : n);
+            defer(p);
         }
         return q;
     }
@@ -66,6 +105,8 @@ void rw_free(void *p)
 {
     if (RW_LIKELY(!dying))
         free(p);
+    else if (p)
+        defer(p);
 }
 
 long rw_alloc_fail_after(long n)

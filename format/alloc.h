@@ -29,7 +29,10 @@ long rw_alloc_fail_after(long n);
  * thread it interrupted, perhaps inside malloc with an arena's lock held). While on
  * (1), this thread's rw_realloc allocates anew in its own arena and copies, and
  * rw_free frees nothing: both would otherwise lock the arena a block came from, which
- * may be the interrupted thread's. The blocks left are the dying process's. */
+ * may be the interrupted thread's. The blocks it lets go of are kept on a list until
+ * rw_alloc_release frees them (a writer's destruction, in a process that lives on; a
+ * dying one never gets there). */
 void rw_alloc_dying(int on);
+void rw_alloc_release(void);
 
 #endif

@@ -1316,7 +1316,10 @@ static int do_crash(rw_writer *w, const rw_crash_req *req)
     /* Inputs before a closing report (the process ends); a dump leaves them to the
      * next pass, so that the thread waiting for it waits for no backlog of them. */
     w->in_crash = req->close ? 1 : 2;
-    rw_alloc_dying(1); /* the requester may hold a malloc arena's lock (alloc.h) */
+    /* A closing request's process ends: the thread that waits for this one (a signal
+     * handler) may hold a malloc arena's lock (alloc.h). A dump's goes on, and its
+     * handler gives up waiting after a while. */
+    rw_alloc_dying(req->close);
     int closed = do_crash_work(w, req);
     rw_alloc_dying(0);
     w->in_crash = 0;
@@ -1458,6 +1461,7 @@ static int close_trace_fd(rw_writer *w)
 
 static void writer_destroy(rw_writer *w)
 {
+    rw_alloc_release(); /* what a closing crash request let go of: the process lived on */
     live_remove(w);
     rw_encoder_free(w->enc);
     def_list_fini(&w->pending);

@@ -337,10 +337,10 @@ END_TEST
 
 /* rw_alloc_dying: a dying thread's rw_realloc leaves the old block where it is (its
  * arena's lock may be held by the thread the signal interrupted) and copies; rw_free
- * frees nothing. Checked from a thread that did not allocate the block. */
+ * frees nothing; rw_alloc_release frees them later (LeakSanitizer checks that it
+ * does). Checked from a thread that did not allocate the block. */
 typedef struct dying_case {
-    uint8_t *old;
-    uint8_t *got;
+    uint8_t *old, *got, *spare;
     size_t old_usable;
 } dying_case;
 
@@ -349,7 +349,7 @@ static void *dying_thread(void *arg)
     dying_case *c = arg;
     rw_alloc_dying(1);
     c->got = rw_realloc(c->old, 1 << 20);
-    rw_free(c->old); /* nothing: the block stays readable below */
+    rw_free(c->spare); /* nothing: the block stays readable below */
     rw_alloc_dying(0);
     return NULL;
 }
@@ -361,6 +361,9 @@ START_TEST(alloc_dying_leaves_blocks_alone)
     ck_assert_ptr_nonnull(c.old);
     memset(c.old, 0xab, 3000);
     c.old_usable = malloc_usable_size(c.old);
+    c.spare = rw_malloc(5000);
+    ck_assert_ptr_nonnull(c.spare);
+    memset(c.spare, 0xcd, 5000);
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, dying_thread, &c), 0);
     pthread_join(t, NULL);
@@ -370,9 +373,11 @@ START_TEST(alloc_dying_leaves_blocks_alone)
         ck_assert_uint_eq(c.got[i], 0xab);
         ck_assert_uint_eq(c.old[i], 0xab); /* neither moved nor freed */
     }
+    for (size_t i = 0; i < 5000; i++)
+        ck_assert_uint_eq(c.spare[i], 0xcd);
     ck_assert_uint_eq(malloc_usable_size(c.old), c.old_usable);
     rw_free(c.got);
-    rw_free(c.old);
+    rw_alloc_release(); /* frees c.old and c.spare, which the dying thread let go of */
     /* Not dying: realloc as ever (the same block may grow in place or move). */
     uint8_t *p = rw_malloc(16), *q = rw_realloc(p, 32);
     ck_assert_ptr_nonnull(q);
