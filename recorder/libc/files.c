@@ -968,16 +968,15 @@ static int close_range_but_own(unsigned int first, unsigned int last, int flags)
             mine[j - 1] = t;
         }
     int r = 0, e = 0;
-    unsigned int from = first;
-    for (int i = 0; i <= n; i++) {
-        unsigned int to = i < n ? (unsigned int)mine[i] : last + 1u;
-        if (to > from && REAL(close_range)(from, to - 1, flags) != 0 && r == 0)
+    unsigned int from = first; /* the next descriptor to close; own ones are ints */
+    for (int i = 0; i < n; i++) {
+        unsigned int mine_i = (unsigned int)mine[i];
+        if (mine_i > from && REAL(close_range)(from, mine_i - 1, flags) != 0 && r == 0)
             r = -1, e = errno;
-        if (i < n)
-            from = (unsigned int)mine[i] + 1u;
-        if (i < n && mine[i] == (int)last)
-            break;
+        from = mine_i + 1;
     }
+    if (from <= last && REAL(close_range)(from, last, flags) != 0 && r == 0)
+        r = -1, e = errno;
     errno = e;
     return r;
 }
