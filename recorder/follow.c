@@ -34,6 +34,7 @@ static struct follow {
     /* The family pipe (follow.h): every recording of the run holds the write end while
      * it runs; the first one waits for the end of file on the read end. -1: none. */
     int family_r, family_w;
+    long family_owner;             /* the pid that made the pipe: the one that waits */
     char family_s[16];             /* family_w as text, for --family-fd */
 } fl = {.family_r = -1, .family_w = -1};
 
@@ -74,8 +75,10 @@ rw_code rw_follow_init(const char *trace, const char *python, const rw_record_op
                        rw_err *err)
 {
     int family_r = fl.family_r, family_w = fl.family_w; /* a forked child keeps them */
+    long family_owner = fl.family_owner;
     memset(&fl, 0, sizeof fl);
     fl.family_r = fl.family_w = -1;
+    fl.family_owner = family_owner;
     if (!o->follow)
         return RW_OK;
     family_setup(o, family_r, family_w);
@@ -362,6 +365,7 @@ static void family_setup(const rw_record_opts *o, int family_r, int family_w)
         if (family_pipe(fds) == 0) {
             fl.family_r = fds[0];
             fl.family_w = fds[1];
+            fl.family_owner = (long)getpid();
         }
     }
     fl.family_s[0] = '\0';
@@ -371,7 +375,9 @@ static void family_setup(const rw_record_opts *o, int family_r, int family_w)
 
 int rw_follow_wait_family(double timeout_s)
 {
-    if (fl.family_r < 0 || fl.family_w < 0)
+    /* Only the pipe's maker waits: a forked child inherits both ends, and the others'
+     * write ends are its parent's and its siblings', which would keep it waiting. */
+    if (fl.family_r < 0 || fl.family_w < 0 || fl.family_owner != (long)getpid())
         return 0;
     rw_own_fd_close(fl.family_w); /* the others' copies are what is waited for */
     fl.family_w = -1;

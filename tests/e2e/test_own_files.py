@@ -192,9 +192,33 @@ print('parent done', flush=True)
 """
 
 
+FORKS = """\
+import os, time
+t0 = time.monotonic()
+for i in range(8):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(3)
+    os.waitpid(pid, 0)
+print(round(time.monotonic() - t0))
+"""
+
+
 class FamilyEnd(rwtest.TestCase):
     """The first `rewind record` returns when the traces of the programs it started
     are whole (docs/recording.md, "The end of a family")."""
+
+    def test_only_the_first_recording_waits(self):
+        """A forked child inherits both ends of the family pipe; it must not wait for
+        its parent and siblings (it did: 5 s at each child's end, test_threading's
+        test_is_alive_after_fork took 100 s). The bound is half of one wait per child:
+        a child that waits cannot meet it, one that does not takes milliseconds."""
+        self.write("forks.py", FORKS)
+        rec = self.record("forks.py")
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        self.assertLess(int(rec.stdout), 8 * 5 / 2, rec.stdout)
+        kids = [n for n in os.listdir(self.tmp) if re.fullmatch(r"trace\.\d+\.rwd", n)]
+        self.assertEqual(len(kids), 8, os.listdir(self.tmp))
 
     def test_a_subprocess_that_outlives_its_parent(self):
         self.write("outlives.py", OUTLIVES.format(secs=1))
