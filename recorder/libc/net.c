@@ -8,7 +8,8 @@
  * getaddrinfo freeaddrinfo getnameinfo gethostbyname_r gethostbyaddr_r getservbyname
  * getservbyport getprotobyname if_nameindex if_freenameindex if_nametoindex
  * if_indextoname poll ppoll select pselect epoll_create epoll_create1 epoll_ctl
- * epoll_wait epoll_pwait eventfd (none has a *64 variant). libpython 3.11 and its
+ * epoll_wait epoll_pwait eventfd, and eventfd_read and eventfd_write through read and
+ * write (none has a *64 variant). libpython 3.11 and its
  * lib-dynload modules import all of them but ppoll, pselect, epoll_create, epoll_pwait
  * (wrapped for C extensions); gai_strerror needs nothing, the non-_r gethostby* are
  * not imported. glibc's own look-ups (NSS, DNS) call its internals, never these.
@@ -1895,6 +1896,19 @@ int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)
 {
     return do_epoll_wait(1, epfd, ev, max, timeout, mask);
+}
+
+/* glibc's eventfd_read and eventfd_write call its internal read and write, which no
+ * wrapper sees: the value read was not logged, and a replay's write went to a
+ * descriptor that is not there. These are glibc's, through the wrapped calls. */
+int eventfd_read(int fd, eventfd_t *value)
+{
+    return read(fd, value, sizeof *value) == (ssize_t)sizeof *value ? 0 : -1;
+}
+
+int eventfd_write(int fd, eventfd_t value)
+{
+    return write(fd, &value, sizeof value) == (ssize_t)sizeof value ? 0 : -1;
 }
 
 int eventfd(unsigned initval, int flags)

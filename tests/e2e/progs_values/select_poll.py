@@ -12,7 +12,12 @@ makes no socket: the descriptors are the recorded numbers):
     p idle       -> ([], [], [])                     (select with timeout 0: nothing)
     p ep_events  -> [(fds[1], 1)]                    (epoll: EPOLLIN on b)
     p got2       -> b'pong'
+    p counted    -> 7                                (os.eventfd_write 3 and 4, then
+                                                      os.eventfd_read: glibc's own read
+                                                      and write, which rewind routes
+                                                      through its wrappers)
 """
+import os
 import select
 import socket
 
@@ -35,6 +40,12 @@ got2 = b.recv(16)
 ep.close()
 a.close()
 b.close()
-for name in ("fds", "readable", "writable", "events", "got", "idle", "ep_events", "got2"):
+efd = os.eventfd(0, os.EFD_CLOEXEC)
+os.eventfd_write(efd, 3)
+os.eventfd_write(efd, 4)
+counted = os.eventfd_read(efd)
+os.close(efd)
+for name in ("fds", "readable", "writable", "events", "got", "idle", "ep_events", "got2",
+             "counted"):
     print(f"{name}={globals()[name]!r}")
 done = True  # STOP
