@@ -85,6 +85,11 @@
     X(FLOCK, 50, "flock")          /* flock/lockf */                                       \
     X(POSIX_FADVISE, 51, "posix_fadvise")                                                  \
     X(MKFIFO, 52, "mknod")         /* mkfifo/mknod and *at */                              \
+    X(SPLICE, 53, "splice")        /* splice/tee: data = the two offsets after */          \
+    X(MEMFD_CREATE, 54, "memfd_create") /* key: the name, flags; result: the fd */         \
+    X(CHROOT, 55, "chroot")                                                                \
+    X(TERMIOS, 56, "tcgetattr")    /* tcgetattr/tcsetattr/tcgetpgrp/...: key = fd, which,  \
+                                    * argument; tcgetattr's data = the struct termios */     \
     /* time (recorder/libc/clock.c) */                                                     \
     X(CLOCK_GETTIME, 80, "clock_gettime")                                                  \
     X(GETTIMEOFDAY, 81, "gettimeofday")                                                    \
@@ -122,6 +127,7 @@
     X(NL_LANGINFO, 121, "nl_langinfo")                                                     \
     X(SYSCALL, 122, "syscall")     /* syscall() of another number: key = the number */     \
     X(SCHED_GETSCHEDULER, 123, "sched_getscheduler")                                       \
+    X(SETPRIORITY, 124, "setpriority") /* not performed on replay */                       \
     /* network (recorder/libc/net.c) */                                                    \
     X(SOCKET, 140, "socket")                                                               \
     X(SOCKETPAIR, 141, "socketpair")                                                       \
@@ -163,6 +169,7 @@
     X(SIGACTION, 198, "sigaction")                                                         \
     X(SYSTEM, 199, "system")       /* key: the command; result: its status */              \
     X(FORKPTY, 200, "forkpty")     /* result: the child's pid; data: the master fd */      \
+    X(OPENPTY, 201, "openpty")     /* data: the master and slave fds, the name */         \
     /* output and signals */                                                               \
     X(OUTPUT, 220, "output")       /* what fd 1 or 2 was given (no call of its own) */     \
     X(SIGNAL, 221, "signal")       /* Python signal handlers are about to run (key: the   \

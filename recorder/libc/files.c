@@ -19,7 +19,8 @@
  * fchdir, flock lockf lockf64, posix_fadvise posix_fadvise64, mkfifo mkfifoat mknod
  * mknodat, statvfs statvfs64 fstatvfs fstatvfs64, getxattr lgetxattr fgetxattr
  * listxattr llistxattr flistxattr setxattr lsetxattr fsetxattr removexattr
- * lremovexattr fremovexattr, copy_file_range, sendfile sendfile64, mmap mmap64 (of a
+ * lremovexattr fremovexattr, copy_file_range, splice tee, memfd_create, chroot, tcgetattr tcsetattr tcgetpgrp
+ * tcsetpgrp tcflush tcdrain tcflow tcsendbreak tcgetsid, sendfile sendfile64, mmap mmap64 (of a
  * file; anonymous mappings call through).
  *
  * Keys (rw_in_key: little-endian int64s, then at most one string, the path) and data:
@@ -135,6 +136,8 @@ _Static_assert(sizeof(off_t) == 8, "off64_t is off_t");
     X(statvfs) X(statvfs64) X(fstatvfs) X(fstatvfs64) X(getxattr) X(lgetxattr)           \
     X(fgetxattr) X(listxattr) X(llistxattr) X(flistxattr) X(setxattr) X(lsetxattr)       \
     X(fsetxattr) X(removexattr) X(lremovexattr) X(fremovexattr) X(copy_file_range)       \
+    X(splice) X(tee) X(memfd_create) X(chroot) X(tcgetattr) X(tcsetattr) X(tcgetpgrp)      \
+    X(tcsetpgrp) X(tcflush) X(tcdrain) X(tcflow) X(tcsendbreak) X(tcgetsid)                \
     X(sendfile) X(sendfile64) X(mmap) X(mmap64)
 
 /* The file's state. Global because wrappers get no context.
@@ -1125,6 +1128,19 @@ static size_t fcntl_out(int cmd)
     }
 }
 
+/* The commands that take no argument: whatever the caller's register held is not part
+ * of the call (os.get_inheritable's F_GETFD: another value in every run). */
+static int fcntl_no_arg(int cmd)
+{
+    switch (cmd) {
+    case F_GETFD: case F_GETFL: case F_GETOWN: case F_GETSIG: case F_GETLEASE:
+    case F_GETPIPE_SZ: case F_GET_SEALS:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static int fcntl_any(int fd, int cmd, void *arg)
 {
     int m = rw_in_mode();
@@ -1133,7 +1149,7 @@ static int fcntl_any(int fd, int cmd, void *arg)
     int ptr = fcntl_pointer(cmd);
     size_t out = fcntl_out(cmd);
     rw_in_key k;
-    KEY(&k, fd, cmd, ptr ? 0 : (int64_t)(intptr_t)arg);
+    KEY(&k, fd, cmd, ptr || fcntl_no_arg(cmd) ? 0 : (int64_t)(intptr_t)arg);
     int dupping = cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC;
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_FCNTL, &k);
@@ -1267,6 +1283,61 @@ int ioctl(int fd, unsigned long req, ...)
     int e = errno;
     return (int)rw_in_logged(RW_CALL_IOCTL, &k, r, e, out ? arg : NULL,
                                 r >= 0 && arg ? out : 0);
+}
+
+/* The terminal functions: glibc's make their ioctls internally, where no wrapper sees
+ * them (a replay's tcgetattr asked the kernel about a descriptor that is not there).
+ * One call, TERMIOS, keyed by the descriptor, which function and its argument;
+ * tcgetattr logs the struct termios. Those that change the terminal are not performed
+ * on replay. */
+enum { TC_GETATTR, TC_SETATTR, TC_GETPGRP, TC_SETPGRP, TC_FLUSH, TC_DRAIN, TC_FLOW,
+       TC_SENDBREAK, TC_GETSID };
+
+int tcgetattr(int fd, struct termios *t)
+{
+    WRAP_OUT(int, RW_CALL_TERMIOS, REAL(tcgetattr)(fd, t), KEY(&k_, fd, TC_GETATTR, 0), t,
+             sizeof *t, r_ == 0 ? sizeof *t : 0);
+}
+
+int tcsetattr(int fd, int act, const struct termios *t)
+{
+    WRAP_INT(RW_CALL_TERMIOS, REAL(tcsetattr)(fd, act, t), KEY(&k_, fd, TC_SETATTR, act));
+}
+
+pid_t tcgetpgrp(int fd)
+{
+    WRAP_INT(RW_CALL_TERMIOS, REAL(tcgetpgrp)(fd), KEY(&k_, fd, TC_GETPGRP, 0));
+}
+
+int tcsetpgrp(int fd, pid_t pg)
+{
+    WRAP_INT(RW_CALL_TERMIOS, REAL(tcsetpgrp)(fd, pg), KEY(&k_, fd, TC_SETPGRP, pg));
+}
+
+int tcflush(int fd, int queue)
+{
+    WRAP_INT(RW_CALL_TERMIOS, REAL(tcflush)(fd, queue), KEY(&k_, fd, TC_FLUSH, queue));
+}
+
+int tcdrain(int fd)
+{
+    WRAP_INT(RW_CALL_TERMIOS, REAL(tcdrain)(fd), KEY(&k_, fd, TC_DRAIN, 0));
+}
+
+int tcflow(int fd, int action)
+{
+    WRAP_INT(RW_CALL_TERMIOS, REAL(tcflow)(fd, action), KEY(&k_, fd, TC_FLOW, action));
+}
+
+int tcsendbreak(int fd, int duration)
+{
+    WRAP_INT(RW_CALL_TERMIOS, REAL(tcsendbreak)(fd, duration),
+             KEY(&k_, fd, TC_SENDBREAK, duration));
+}
+
+pid_t tcgetsid(int fd)
+{
+    WRAP_INT(RW_CALL_TERMIOS, REAL(tcgetsid)(fd), KEY(&k_, fd, TC_GETSID, 0));
 }
 
 int isatty(int fd)
@@ -1477,6 +1548,11 @@ int mkdirat(int dirfd, const char *path, mode_t mode)
 {
     WRAP_INT(RW_CALL_MKDIR, REAL(mkdirat)(dirfd, path, mode),
              KEYP(&k_, path, dirfd, (int64_t)mode));
+}
+
+int chroot(const char *path)
+{
+    WRAP_INT(RW_CALL_CHROOT, REAL(chroot)(path), (rw_in_key_init(&k_), rw_in_key_str(&k_, path)));
 }
 
 int rmdir(const char *path)
@@ -1768,6 +1844,71 @@ ssize_t copy_file_range(int in, off64_t *inoff, int out, off64_t *outoff, size_t
     after[0] = inoff ? *inoff : -1;
     after[1] = outoff ? *outoff : -1;
     return (ssize_t)rw_in_logged(RW_CALL_COPY_FILE_RANGE, &k, r, e, after, sizeof after);
+}
+
+/* splice (os.splice) and tee: data moves between two descriptors in the kernel; the
+ * count moved and the offsets after are what the program learns. Not performed on
+ * replay (the sandbox stops them: the descriptors are the recorded numbers). */
+ssize_t splice(int in, off64_t *inoff, int out, off64_t *outoff, size_t len,
+               unsigned int flags)
+{
+    int m = rw_in_mode();
+    if (RW_LIKELY(m == RW_IN_OFF))
+        return REAL(splice)(in, inoff, out, outoff, len, flags);
+    rw_in_key k;
+    KEY(&k, in, inoff ? *inoff : -1, out, outoff ? *outoff : -1, (int64_t)len, (int64_t)flags);
+    int64_t after[2];
+    if (m == RW_IN_REPLAY) {
+        const rw_input *g = rw_in_take(RW_CALL_SPLICE, &k);
+        if (g->data_len == sizeof after) {
+            memcpy(after, g->data, sizeof after);
+            if (inoff)
+                *inoff = after[0];
+            if (outoff)
+                *outoff = after[1];
+        }
+        return (ssize_t)rw_in_return(g);
+    }
+    ssize_t r = REAL(splice)(in, inoff, out, outoff, len, flags);
+    int e = errno;
+    after[0] = inoff ? *inoff : -1;
+    after[1] = outoff ? *outoff : -1;
+    return (ssize_t)rw_in_logged(RW_CALL_SPLICE, &k, r, e, after, sizeof after);
+}
+
+/* os.memfd_create: a descriptor, as open gives one (on replay the recorded number,
+ * with nothing behind it: what is read from it comes from the log). */
+int memfd_create(const char *name, unsigned int flags)
+{
+    int m = rw_in_mode();
+    if (RW_LIKELY(m == RW_IN_OFF))
+        return REAL(memfd_create)(name, flags);
+    rw_in_key k;
+    KEYP(&k, name, (int64_t)flags);
+    if (m == RW_IN_REPLAY) {
+        const rw_input *g = rw_in_take(RW_CALL_MEMFD_CREATE, &k);
+        if (g->result >= 0)
+            rw_files_set_local((int)g->result, -1);
+        return (int)rw_in_return(g);
+    }
+    int r = REAL(memfd_create)(name, flags);
+    int e = errno;
+    if (r >= 0)
+        rw_files_mark(r, 0);
+    return (int)rw_in_logged(RW_CALL_MEMFD_CREATE, &k, r, e, NULL, 0);
+}
+
+ssize_t tee(int in, int out, size_t len, unsigned int flags)
+{
+    int m = rw_in_mode();
+    if (RW_LIKELY(m == RW_IN_OFF))
+        return REAL(tee)(in, out, len, flags);
+    rw_in_key k;
+    KEY(&k, in, -2, out, -2, (int64_t)len, (int64_t)flags); /* -2: tee, not splice */
+    if (m == RW_IN_REPLAY)
+        return (ssize_t)rw_in_return(rw_in_take(RW_CALL_SPLICE, &k));
+    ssize_t r = REAL(tee)(in, out, len, flags);
+    return (ssize_t)rw_in_logged(RW_CALL_SPLICE, &k, r, errno, NULL, 0);
 }
 
 static ssize_t sendfile_any(int out, int in, off_t *off, size_t count)

@@ -6,7 +6,7 @@
  * SYS_getdents64, SYS_pidfd_open and SYS_pidfd_send_signal are inputs, every other
  * number passes through untouched in both modes), getpid, getppid, gettid, getuid,
  * geteuid, getgid, getegid, getgroups, getgrouplist, getlogin, getlogin_r, uname,
- * gethostname, ttyname, ttyname_r, ctermid, getpriority, sched_getaffinity,
+ * gethostname, ttyname, ttyname_r, ctermid, getpriority, setpriority, sched_getaffinity,
  * sched_getscheduler, sysconf, __sysconf, confstr, pathconf, fpathconf, getrlimit,
  * getrlimit64, prlimit, prlimit64, getloadavg, getpwuid(_r), getpwnam(_r), getpwent,
  * getgrgid(_r), getgrnam(_r), getgrent, setpwent, endpwent, setgrent, endgrent,
@@ -116,6 +116,7 @@ static struct ident_state {
         int (*ttyname_r)(int, char *, size_t);
         char *(*ctermid)(char *);
         int (*getpriority)(__priority_which_t, id_t);
+        int (*setpriority)(__priority_which_t, id_t, int);
         int (*sched_getaffinity)(pid_t, size_t, cpu_set_t *);
         int (*sched_getscheduler)(pid_t);
         long (*sysconf)(int);
@@ -192,6 +193,7 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(ttyname_r);
     FIND(ctermid);
     FIND(getpriority);
+    FIND(setpriority);
     FIND(sched_getaffinity);
     FIND(sched_getscheduler);
     FIND(sysconf);
@@ -641,6 +643,24 @@ int getpriority(__priority_which_t which, id_t who)
         return (int)rw_in_return(rw_in_take(RW_CALL_GETPRIORITY, &k));
     int r = REAL(getpriority)(which, who);
     rw_in_put(RW_CALL_GETPRIORITY, r, errno, &k, NULL, 0);
+    return r;
+}
+
+/* os.setpriority: performed when recording, not on replay (the answer is logged). */
+int setpriority(__priority_which_t which, id_t who, int prio)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return REAL(setpriority)(which, who, prio);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, which);
+    rw_in_key_i64(&k, who);
+    rw_in_key_i64(&k, prio);
+    if (m == RW_IN_REPLAY)
+        return (int)rw_in_return(rw_in_take(RW_CALL_SETPRIORITY, &k));
+    int r = REAL(setpriority)(which, who, prio);
+    rw_in_put(RW_CALL_SETPRIORITY, r, errno, &k, NULL, 0);
     return r;
 }
 

@@ -25,6 +25,9 @@
  * SYSTEM       the command                               its status    -
  * FORKPTY      name asked (0/1), termios given (0/1),    child's pid   i64 master fd, then
  *              winsize given (0/1)                       or -1         the name (asked for)
+ * OPENPTY      as FORKPTY                                0 or -1       i64 master fd, i64
+ *                                                                      slave fd, then the
+ *                                                                      name (asked for)
  * WAIT         kind (0 waitpid, 1 wait, 2 wait3, 3       pid           i64 status; then
  *              wait4), pid (-1 for wait/wait3),                        struct rusage when
  *              options, status asked (0/1), rusage                     asked for
@@ -78,6 +81,7 @@ static struct proc_state {
     int (*tgkill)(pid_t, pid_t, int);
     int (*system)(const char *);
     pid_t (*forkpty)(int *, char *, const struct termios *, const struct winsize *);
+    int (*openpty)(int *, int *, char *, const struct termios *, const struct winsize *);
 } proc;
 
 #define RESOLVE(name) proc.name = (__typeof__(proc.name))dlsym(RTLD_NEXT, #name)
@@ -96,6 +100,7 @@ __attribute__((constructor)) static void proc_resolve(void)
     RESOLVE(tgkill);
     RESOLVE(system);
     RESOLVE(forkpty);
+    RESOLVE(openpty);
 }
 
 /* ---- vfork ---- */
@@ -324,6 +329,59 @@ pid_t forkpty(int *amaster, char *name, const struct termios *termp,
     rw_in_put(RW_CALL_FORKPTY, pid, e, &k, data, n);
     errno = e;
     return pid;
+}
+
+/* os.openpty, pty.openpty: glibc opens /dev/ptmx and then the slave with its internal
+ * open, which no wrapper sees (and the replay's sandbox stops), so the pair is logged
+ * whole; on replay the descriptors are the recorded numbers, with nothing behind them
+ * (reads and writes on them come from the log). */
+int openpty(int *amaster, int *aslave, char *name, const struct termios *termp,
+            const struct winsize *winp)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return proc.openpty(amaster, aslave, name, termp, winp);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, name != NULL);
+    rw_in_key_i64(&k, termp != NULL);
+    rw_in_key_i64(&k, winp != NULL);
+    if (m == RW_IN_REPLAY) {
+        const rw_input *g = rw_in_take(RW_CALL_OPENPTY, &k);
+        if (g->result == 0 && g->data_len >= 16) {
+            int64_t fd[2];
+            memcpy(fd, g->data, 16);
+            if (amaster)
+                *amaster = (int)fd[0];
+            if (aslave)
+                *aslave = (int)fd[1];
+            if (name) {
+                size_t n = g->data_len - 16;
+                memcpy(name, g->data + 16, n);
+                name[n] = '\0';
+            }
+        }
+        return (int)rw_in_return(g);
+    }
+    rw_in_pause(); /* logged whole */
+    int r = proc.openpty(amaster, aslave, name, termp, winp);
+    int e = errno;
+    rw_in_resume();
+    uint8_t data[16 + 256];
+    size_t n = 0;
+    if (r == 0) {
+        int64_t fd[2] = {amaster ? *amaster : -1, aslave ? *aslave : -1};
+        memcpy(data, fd, 16);
+        n = 16;
+        if (name) {
+            size_t len = strnlen(name, 256);
+            memcpy(data + 16, name, len);
+            n += len;
+        }
+    }
+    rw_in_put(RW_CALL_OPENPTY, r, e, &k, data, n);
+    errno = e;
+    return r;
 }
 
 /* ---- waiting ---- */

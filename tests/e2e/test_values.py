@@ -178,6 +178,9 @@ class Values(rwtest.TestCase):
     def test_tcp_server_thread(self):
         self.stop_check("net_tcp_thread.py")
 
+    def test_os_calls_done_inside_the_c_library(self):
+        self.stop_check("os_values.py")
+
     def test_select_poll(self):
         self.stop_check("select_poll.py")
 

@@ -1,0 +1,63 @@
+"""Calls of the os module whose C library functions do their work internally, where no
+wrapper of the C library's exported calls would see it (recorder/libc/files.c, proc.c,
+ident.c, net.c): each is logged whole, and a replay answers it from the log.
+
+Each value is printed once, as `name=repr(value)`, on the recorded stdout. At the line
+marked STOP, `p NAME` must show exactly the repr printed for NAME in a replay run,
+which opens, changes and creates nothing:
+    p got      -> the bytes printed as got=      (os.openpty, then a write and a read:
+                                                  glibc opens /dev/ptmx internally)
+    p echo_off -> True                           (termios.tcgetattr/tcsetattr: glibc's
+                                                  internal ioctls)
+    p pgrp     -> the int printed as pgrp=       (os.tcgetpgrp)
+    p spliced  -> the int printed as spliced=    (os.splice between two pipes)
+    p memfd    -> the tuple printed as memfd=    (os.memfd_create, a write, a read back)
+    p rooted   -> the str printed as rooted=     (os.chroot of a missing folder: the
+                                                  error, not performed on replay)
+    p prio     -> the int printed as prio=       (os.setpriority then os.getpriority)
+    p inherit  -> the pair printed as inherit=   (os.get_inheritable: fcntl F_GETFD,
+                                                  whose unused argument varies)
+"""
+import os
+import termios
+
+m, s = os.openpty()
+os.write(s, b"hi\n")
+got = os.read(m, 10)
+attrs = termios.tcgetattr(s)
+attrs[3] &= ~termios.ECHO
+termios.tcsetattr(s, termios.TCSANOW, attrs)
+echo_off = not (termios.tcgetattr(s)[3] & termios.ECHO)
+try:
+    pgrp = os.tcgetpgrp(s)
+except OSError as e:
+    pgrp = -e.errno
+os.close(m)
+os.close(s)
+
+r1, w1 = os.pipe()
+r2, w2 = os.pipe()
+os.write(w1, b"spliced bytes")
+spliced = os.splice(r1, w2, 64)
+for fd in (r1, w1, r2, w2):
+    os.close(fd)
+
+fd = os.memfd_create("rw-test", os.MFD_CLOEXEC)
+os.write(fd, b"in memory")
+os.lseek(fd, 0, os.SEEK_SET)
+memfd = (fd, os.read(fd, 32))
+os.close(fd)
+
+try:
+    os.chroot("/no/such/folder/for/rewind")
+    rooted = "chrooted"
+except OSError as e:
+    rooted = type(e).__name__
+
+os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0) + 1)
+prio = os.getpriority(os.PRIO_PROCESS, 0)
+inherit = (os.get_inheritable(0), os.get_inheritable(1))
+
+for name in ("got", "echo_off", "pgrp", "spliced", "memfd", "rooted", "prio", "inherit"):
+    print(f"{name}={globals()[name]!r}")
+done = True  # STOP
