@@ -276,6 +276,49 @@ int system(const char *command)
     return r;
 }
 
+/* FORKPTY's and OPENPTY's key: which of name, termios and window size were given. */
+static void pty_key(rw_in_key *k, const char *name, const struct termios *termp,
+                    const struct winsize *winp)
+{
+    rw_in_key_init(k);
+    rw_in_key_i64(k, name != NULL);
+    rw_in_key_i64(k, termp != NULL);
+    rw_in_key_i64(k, winp != NULL);
+}
+
+/* Replay: the nfd descriptors of g's data into *fd[i] (those given), then the name
+ * (the C library's contract: a buffer large enough for it). */
+static void pty_take(const rw_input *g, int *const *fd, size_t nfd, char *name)
+{
+    size_t head = nfd * sizeof(int64_t);
+    for (size_t i = 0; i < nfd; i++) {
+        int64_t v = -1;
+        if (g->data_len >= head)
+            memcpy(&v, g->data + i * sizeof v, sizeof v);
+        if (fd[i])
+            *fd[i] = (int)v;
+    }
+    if (name) {
+        size_t n = g->data_len > head ? g->data_len - head : 0;
+        memcpy(name, g->data + head, n);
+        name[n] = '\0';
+    }
+}
+
+/* FORKPTY's and OPENPTY's data: nfd int64 descriptors, then the name (when asked for,
+ * at most 256 bytes) into data, which has room for both. Returns its length. */
+static size_t pty_data(uint8_t *data, const int64_t *fd, size_t nfd, const char *name)
+{
+    size_t n = nfd * sizeof *fd;
+    memcpy(data, fd, n);
+    if (name) {
+        size_t len = strnlen(name, 256);
+        memcpy(data + n, name, len);
+        n += len;
+    }
+    return n;
+}
+
 /* pty.fork, os.forkpty: the child runs Python on, with capture off until the
  * recorder restarts it there (as after fork). */
 pid_t forkpty(int *amaster, char *name, const struct termios *termp,
@@ -285,25 +328,11 @@ pid_t forkpty(int *amaster, char *name, const struct termios *termp,
     if (m == RW_IN_OFF)
         return proc.forkpty(amaster, name, termp, winp);
     rw_in_key k;
-    rw_in_key_init(&k);
-    rw_in_key_i64(&k, name != NULL);
-    rw_in_key_i64(&k, termp != NULL);
-    rw_in_key_i64(&k, winp != NULL);
+    pty_key(&k, name, termp, winp);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_FORKPTY, &k);
-        if (g->result > 0) {
-            int64_t fd = -1;
-            if (g->data_len >= 8)
-                memcpy(&fd, g->data, 8);
-            if (amaster)
-                *amaster = (int)fd;
-            if (name) {
-                /* The C library's contract: a buffer large enough for the name. */
-                size_t n = g->data_len > 8 ? g->data_len - 8 : 0;
-                memcpy(name, g->data + 8, n);
-                name[n] = '\0';
-            }
-        }
+        if (g->result > 0)
+            pty_take(g, (int *[]){amaster}, 1, name);
         return (pid_t)rw_in_return(g);
     }
     rw_in_pause(); /* logged whole; resumed in the child too */
@@ -315,17 +344,8 @@ pid_t forkpty(int *amaster, char *name, const struct termios *termp,
         return 0;
     }
     uint8_t data[8 + 256];
-    size_t n = 0;
-    if (pid > 0) {
-        int64_t fd = amaster ? *amaster : -1;
-        memcpy(data, &fd, 8);
-        n = 8;
-        if (name) {
-            size_t len = strnlen(name, 256);
-            memcpy(data + 8, name, len);
-            n += len;
-        }
-    }
+    int64_t fd = amaster ? *amaster : -1;
+    size_t n = pid > 0 ? pty_data(data, &fd, 1, name) : 0;
     rw_in_put(RW_CALL_FORKPTY, pid, e, &k, data, n);
     errno = e;
     return pid;
@@ -342,25 +362,11 @@ int openpty(int *amaster, int *aslave, char *name, const struct termios *termp,
     if (m == RW_IN_OFF)
         return proc.openpty(amaster, aslave, name, termp, winp);
     rw_in_key k;
-    rw_in_key_init(&k);
-    rw_in_key_i64(&k, name != NULL);
-    rw_in_key_i64(&k, termp != NULL);
-    rw_in_key_i64(&k, winp != NULL);
+    pty_key(&k, name, termp, winp);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_OPENPTY, &k);
-        if (g->result == 0 && g->data_len >= 16) {
-            int64_t fd[2];
-            memcpy(fd, g->data, 16);
-            if (amaster)
-                *amaster = (int)fd[0];
-            if (aslave)
-                *aslave = (int)fd[1];
-            if (name) {
-                size_t n = g->data_len - 16;
-                memcpy(name, g->data + 16, n);
-                name[n] = '\0';
-            }
-        }
+        if (g->result == 0)
+            pty_take(g, (int *[]){amaster, aslave}, 2, name);
         return (int)rw_in_return(g);
     }
     rw_in_pause(); /* logged whole */
@@ -368,17 +374,8 @@ int openpty(int *amaster, int *aslave, char *name, const struct termios *termp,
     int e = errno;
     rw_in_resume();
     uint8_t data[16 + 256];
-    size_t n = 0;
-    if (r == 0) {
-        int64_t fd[2] = {amaster ? *amaster : -1, aslave ? *aslave : -1};
-        memcpy(data, fd, 16);
-        n = 16;
-        if (name) {
-            size_t len = strnlen(name, 256);
-            memcpy(data + 16, name, len);
-            n += len;
-        }
-    }
+    int64_t fd[2] = {amaster ? *amaster : -1, aslave ? *aslave : -1};
+    size_t n = r == 0 ? pty_data(data, fd, 2, name) : 0;
     rw_in_put(RW_CALL_OPENPTY, r, e, &k, data, n);
     errno = e;
     return r;
