@@ -403,6 +403,40 @@ static int input_differs(const rw_diff_input *x, const rw_diff_input *y)
             !rw_diff_same_data(x->call, x->data, y->data, kept(x->data_len)));
 }
 
+/* "first input of the WHO that differs ...", then each run's record (or `none`). */
+static void text_first_difference(FILE *out, const char *const label[2],
+                                  const rw_diff_inputs *in, const char *who, const char *none)
+{
+    fprintf(out, "first input of the %s that differs between the runs (start-up, clocks, ids "
+                 "and file times aside):\n", who);
+    for (int i = 0; i < 2; i++) {
+        fprintf(out, "  %s: ", label[i]);
+        if (in->has[i])
+            print_input(out, &in->first[i]);
+        else
+            fputs(none, out);
+        fputc('\n', out);
+    }
+}
+
+/* JSON's "first_input_difference": null, or the record of each run (null: none). */
+static void json_first_difference(FILE *out, const rw_diff_inputs *in)
+{
+    if (!in->found) {
+        fputs("null", out);
+        return;
+    }
+    fputs("[", out);
+    for (int i = 0; i < 2; i++) {
+        fputs(i ? ", " : "", out);
+        if (in->has[i])
+            json_input(out, &in->first[i]);
+        else
+            fputs("null", out);
+    }
+    fputs("]", out);
+}
+
 static void show_inputs_text(FILE *out, const char *const label[2], const rw_diff_inputs *in,
                              const rw_diff_side *side[2], uint64_t want)
 {
@@ -446,15 +480,7 @@ static void show_inputs_text(FILE *out, const char *const label[2], const rw_dif
                      "clocks, ids and file times aside)\n");
         return;
     }
-    fprintf(out, "first input of the thread that differs between the runs (start-up, clocks, ids and file times aside):\n");
-    for (int i = 0; i < 2; i++) {
-        fprintf(out, "  %s: ", label[i]);
-        if (in->has[i])
-            print_input(out, &in->first[i]);
-        else
-            fprintf(out, "no more inputs before the difference");
-        fputc('\n', out);
-    }
+    text_first_difference(out, label, in, "thread", "no more inputs before the difference");
 }
 
 static void show_inputs_json(FILE *out, const rw_diff_inputs *in, const rw_diff_side *side[2])
@@ -470,45 +496,75 @@ static void show_inputs_json(FILE *out, const rw_diff_inputs *in, const rw_diff_
         fputs("]}", out);
     }
     fputs("], \"first_input_difference\": ", out);
-    if (!in->found) {
-        fputs("null", out);
-        return;
-    }
-    fputs("[", out);
-    for (int i = 0; i < 2; i++) {
-        fputs(i ? ", " : "", out);
-        if (in->has[i])
-            json_input(out, &in->first[i]);
-        else
-            fputs("null", out);
-    }
-    fputs("]", out);
+    json_first_difference(out, in);
 }
 
 /* ---- the command ----------------------------------------------------------------------- */
 
-/* The position up to which a run's inputs count as "before the difference". */
 /* How a run ended, in words ("exit status 3", "signal SIGTERM", "os._exit(3)", "exec", "cut
  * short"): the status and the way out only (an exit message holds values). */
 static void end_text(const Rewind__RunEnd *e, char *buf, size_t cap)
 {
+    const char *abbrev = e && e->term_signal ? sigabbrev_np(e->term_signal) : NULL;
     if (!e)
         snprintf(buf, cap, "cut short");
     else if (!strcmp(e->stop_reason, "exec"))
         snprintf(buf, cap, "exec");
-    else if (e->term_signal) {
-        const char *abbrev = sigabbrev_np(e->term_signal);
-        if (abbrev)
-            snprintf(buf, cap, "signal SIG%s", abbrev);
-        else
-            snprintf(buf, cap, "signal %d", e->term_signal);
-    }
+    else if (e->term_signal && abbrev)
+        snprintf(buf, cap, "signal SIG%s", abbrev);
+    else if (e->term_signal)
+        snprintf(buf, cap, "signal %d", e->term_signal);
     else if (!strcmp(e->stop_reason, "_exit"))
         snprintf(buf, cap, "os._exit(%d)", e->exit_status);
     else
         snprintf(buf, cap, "exit status %d", e->exit_status);
 }
 
+/* Runs whose events are all equal: when they ended otherwise (the exit status came from
+ * a value, sys.exit(n) or os._exit(n), whose origin is an input), ends the "no
+ * difference" line or JSON object with both endings and the main threads' first input
+ * that differs, and returns 1; else ends it as it is and returns 0. */
+static int show_endings(FILE *out, const opts *o, rw_reader *const r[2])
+{
+    char ends[2][160];
+    for (int i = 0; i < 2; i++)
+        end_text(rw_reader_end(r[i]), ends[i], sizeof ends[i]);
+    if (o->test || !strcmp(ends[0], ends[1])) {
+        fputs(o->json ? "}\n" : "\n", out);
+        return 0;
+    }
+    rw_diff_inputs in;
+    rw_err err = {0};
+    rw_code rc = rw_diff_read_inputs(r[0], 1, rw_reader_nevents(r[0]), r[1], 1,
+                                     rw_reader_nevents(r[1]), 1, &in, &err);
+    if (rc != RW_OK)
+        in.found = 0; /* what was read is not shown: the line below says why */
+    if (o->json) {
+        fputs(", \"ends\": [", out);
+        rw_json_str(out, ends[0]);
+        fputs(", ", out);
+        rw_json_str(out, ends[1]);
+        fputs("], \"first_input_difference\": ", out);
+        json_first_difference(out, &in);
+        fputs("}\n", out);
+    } else {
+        fprintf(out, ", but the runs ended otherwise: %s %s, %s %s\n", o->path[0], ends[0],
+                o->path[1], ends[1]);
+        if (rc == RW_OK && !in.found)
+            fputs("the main threads' inputs are the same (start-up, clocks, ids and file "
+                  "times aside)\n", out);
+        else if (rc == RW_OK)
+            text_first_difference(out, o->path, &in, "main thread", "no more inputs");
+    }
+    rw_diff_inputs_fini(&in);
+    if (rc != RW_OK) {
+        fflush(out);
+        fprintf(stderr, "rewind diff: the inputs end early: %s\n", err.msg);
+    }
+    return 1;
+}
+
+/* The position up to which a run's inputs count as "before the difference". */
 static uint64_t inputs_upto(const rw_diff_side *s, const rw_reader *r)
 {
     if (!s->ended)
@@ -603,59 +659,7 @@ int rw_cmd_diff(int argc, char **argv)
             fprintf(out, "no difference in %" PRIu64 " events%s%s", res.compared,
                     o.test ? " of " : "", o.test ? tst[0].id : "");
         }
-        status = EXIT_SAME;
-        char ends[2][160];
-        for (int i = 0; i < 2; i++)
-            end_text(rw_reader_end(r[i]), ends[i], sizeof ends[i]);
-        if (!o.test && strcmp(ends[0], ends[1])) {
-            /* The same control flow to the end, and yet another outcome: the exit status
-             * came from a value (sys.exit(n), os._exit(n)); its origin is an input. */
-            rw_diff_inputs in;
-            rc = rw_diff_read_inputs(r[0], 1, rw_reader_nevents(r[0]), r[1], 1,
-                                     rw_reader_nevents(r[1]), 1, &in, &err);
-            if (o.json) {
-                fputs(", \"ends\": [", out);
-                rw_json_str(out, ends[0]);
-                fputs(", ", out);
-                rw_json_str(out, ends[1]);
-                fputs("], \"first_input_difference\": ", out);
-                if (rc == RW_OK && in.found)
-                    for (int i = 0; i < 2; i++) {
-                        fputs(i ? ", " : "[", out);
-                        if (in.has[i])
-                            json_input(out, &in.first[i]);
-                        else
-                            fputs("null", out);
-                    }
-                fputs(rc == RW_OK && in.found ? "]}\n" : "null}\n", out);
-            } else {
-                fprintf(out, ", but the runs ended otherwise: %s %s, %s %s\n", o.path[0],
-                        ends[0], o.path[1], ends[1]);
-                if (rc == RW_OK && !in.found)
-                    fputs("the main threads' inputs are the same (start-up, clocks, ids and "
-                          "file times aside)\n", out);
-                else if (rc == RW_OK) {
-                    fputs("first input of the main thread that differs between the runs "
-                          "(start-up, clocks, ids and file times aside):\n", out);
-                    for (int i = 0; i < 2; i++) {
-                        fprintf(out, "  %s: ", o.path[i]);
-                        if (in.has[i])
-                            print_input(out, &in.first[i]);
-                        else
-                            fputs("no more inputs", out);
-                        fputc('\n', out);
-                    }
-                }
-            }
-            rw_diff_inputs_fini(&in);
-            if (rc != RW_OK) {
-                fflush(out);
-                fprintf(stderr, "rewind diff: the inputs end early: %s\n", err.msg);
-            }
-            status = EXIT_DIFFER;
-        } else {
-            fputs(o.json ? "}\n" : "\n", out);
-        }
+        status = show_endings(out, &o, r) ? EXIT_DIFFER : EXIT_SAME;
         if (damaged[0] || damaged[1]) {
             fprintf(stderr, "rewind diff: only the readable part of the damaged trace was "
                             "compared: the runs may still differ after it\n");

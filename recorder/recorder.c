@@ -447,8 +447,10 @@ static void writer_opts(const rw_record_opts *o, const char *cwd, rw_writer_opts
         wo->sink = o->engine->sink;
         wo->sink_ctx = o->engine->sink_ctx;
     }
-    if (!o->engine)
-        wo->own_fd = rw_own_fd, wo->close_fd = rw_own_fd_close;
+    if (!o->engine) { /* the trace's descriptor is out of the program's reach */
+        wo->own_fd = rw_own_fd;
+        wo->close_fd = rw_own_fd_close;
+    }
 }
 
 static void start_child_trace(run *r);

@@ -19,9 +19,9 @@
  * fchdir, flock lockf lockf64, posix_fadvise posix_fadvise64, mkfifo mkfifoat mknod
  * mknodat, statvfs statvfs64 fstatvfs fstatvfs64, getxattr lgetxattr fgetxattr
  * listxattr llistxattr flistxattr setxattr lsetxattr fsetxattr removexattr
- * lremovexattr fremovexattr, copy_file_range, splice tee, memfd_create, chroot, tcgetattr tcsetattr tcgetpgrp
- * tcsetpgrp tcflush tcdrain tcflow tcsendbreak tcgetsid, sendfile sendfile64, mmap mmap64 (of a
- * file; anonymous mappings call through).
+ * lremovexattr fremovexattr, copy_file_range, splice tee, memfd_create, chroot,
+ * tcgetattr tcsetattr tcgetpgrp tcsetpgrp tcflush tcdrain tcflow tcsendbreak tcgetsid,
+ * sendfile sendfile64, mmap mmap64 (of a file; anonymous mappings call through).
  *
  * Keys (rw_in_key: little-endian int64s, then at most one string, the path) and data:
  *   call        key                                      result      data
@@ -93,15 +93,15 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/file.h>
 #include <net/if.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/time.h>
-#include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
 #include <termios.h>

@@ -9,8 +9,8 @@
  * getservbyport getprotobyname if_nameindex if_freenameindex if_nametoindex
  * if_indextoname poll ppoll select pselect epoll_create epoll_create1 epoll_ctl
  * epoll_wait epoll_pwait eventfd, and eventfd_read and eventfd_write through read and
- * write (none has a *64 variant). libpython 3.11 and its
- * lib-dynload modules import all of them but ppoll, pselect, epoll_create, epoll_pwait
+ * write (none has a *64 variant). libpython 3.11 and its lib-dynload modules import all
+ * of them but ppoll, pselect, epoll_create, epoll_pwait
  * (wrapped for C extensions); gai_strerror needs nothing, the non-_r gethostby* are
  * not imported. glibc's own look-ups (NSS, DNS) call its internals, never these.
  *
