@@ -54,12 +54,35 @@ static struct stdio_state {
     _Atomic size_t n;
 } sst = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RW_CLANG_ASAN 1
+#endif
+#endif
+#ifndef RW_CLANG_ASAN
+#define RW_CLANG_ASAN 0
+#endif
+
+/* Under AddressSanitizer, fclose is also the sanitizer's: its fclose forgets the
+ * memory streams (open_memstream) it was told of. Ours overrides it where the runtime
+ * is linked into the program (clang's), and RTLD_NEXT would skip it, so a later memory
+ * stream at the freed address failed the sanitizer's own check. */
+static void *next_fclose(void)
+{
+#if defined(__SANITIZE_ADDRESS__) || RW_CLANG_ASAN
+    void *asan = dlsym(RTLD_DEFAULT, "__interceptor_fclose");
+    if (asan)
+        return asan;
+#endif
+    return dlsym(RTLD_NEXT, "fclose");
+}
+
 static void resolve(void)
 {
     sst.real.fopen = (__typeof__(fopen) *)dlsym(RTLD_NEXT, "fopen");
     sst.real.fdopen = (__typeof__(fdopen) *)dlsym(RTLD_NEXT, "fdopen");
     sst.real.freopen = (__typeof__(freopen) *)dlsym(RTLD_NEXT, "freopen");
-    sst.real.fclose = (__typeof__(fclose) *)dlsym(RTLD_NEXT, "fclose");
+    sst.real.fclose = (__typeof__(fclose) *)next_fclose();
     sst.real.fileno = (__typeof__(fileno) *)dlsym(RTLD_NEXT, "fileno");
     sst.real.lseek64 = (__typeof__(lseek64) *)dlsym(RTLD_NEXT, "lseek64");
 }
