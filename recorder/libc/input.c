@@ -203,7 +203,7 @@ void rw_in_restart_child(void)
     in.kept_tail = &in.kept;
     in.w = NULL;
     atomic_store(&in.next_stream, 2);
-    atomic_store(&rw_sig_pending, 0); /* CPython clears its trips in a fork child */
+    rw_sig_forget(); /* CPython clears its trips in a fork child */
     atomic_store(&rw_locks_threaded, 0);
     rw_in_tls.thread = 1;
     rw_in_tls.seq = 0;

@@ -24,16 +24,14 @@
  * The front handler: sigaction recognises CPython's C-level handler as the one
  * PyOS_setsig installs first (dladdr of the caller), and puts `front` in its place for
  * every signal but the synchronous fatal ones (faulthandler and the crash handler keep
- * theirs). Recording: front notes the signal in rw_sig_pending and calls CPython's
+ * theirs). Recording: front notes the signal (rw_sig_note) and calls CPython's
  * handler with input capture paused in the thread (its write to a wakeup fd is the
  * signal's, not a call of the program, and must not take input.c's lock from a signal
  * handler). Replay and eval: front drops the signal (a signal sent to the engine is not
  * one of the recording's). A query of the handler answers CPython's, not front.
- *
- * After raise, pthread_kill to the calling thread, and the waits, signalmodule.c calls
- * PyErr_CheckSignals from inside its own object file, which sigwrap.c's wrapper does
- * not see: the pending signals are logged here, in the main thread, when the call
- * returns (rw_sig_log_pending). Rules for this folder: recorder/libc/README.md.
+ * Where the handlers then run is logged by sigwrap.c, also after raise, pthread_kill
+ * and the waits, whose checks are signalmodule.c's own. Rules for this folder:
+ * recorder/libc/README.md.
  */
 #include "input.h"
 
@@ -89,12 +87,20 @@ static void front(int sig)
     if (atomic_load_explicit(&rw_in_global, memory_order_relaxed) >= RW_IN_REPLAY)
         return;
     void (*h)(int) = atomic_load(&sg.cpy);
-    if (sig >= 1 && sig <= 64)
-        atomic_fetch_or(&rw_sig_pending, UINT64_C(1) << (sig - 1));
+    rw_sig_note(sig);
     rw_in_tls.paused++;
     if (h)
         h(sig);
     rw_in_tls.paused--;
+}
+
+int rw_sig_trip_as_cpython(int sig)
+{
+    void (*h)(int) = atomic_load(&sg.cpy);
+    if (!h || sig < 1 || sig > 64)
+        return 0;
+    h(sig);
+    return 1;
 }
 
 static int frontable(int sig)
@@ -214,7 +220,6 @@ int raise(int sig)
     int r = sg.raise(sig);
     int e = errno;
     rw_in_put(RW_CALL_KILL, r, e, &k, NULL, 0);
-    rw_sig_log_pending();
     errno = e;
     return r;
 }
@@ -232,8 +237,6 @@ int pthread_kill(pthread_t t, int sig)
     int r = sg.pthread_kill(t, sig);
     int e = errno;
     rw_in_put(RW_CALL_KILL, r, e, &k, NULL, 0);
-    if (self)
-        rw_sig_log_pending();
     errno = e;
     return r;
 }
@@ -257,11 +260,10 @@ static void key_wait(rw_in_key *k, int kind, const sigset_t *set, const struct t
     rw_in_key_i64(k, info);
 }
 
-/* Record: logs a wait's result and the signals whose handlers run next. */
+/* Record: logs a wait's result. */
 static int64_t waited(const rw_in_key *k, int64_t r, int e, const void *data, size_t len)
 {
     rw_in_put(RW_CALL_SIGWAIT, r, e, k, data, len);
-    rw_sig_log_pending();
     errno = e;
     return r;
 }

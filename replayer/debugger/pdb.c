@@ -1883,9 +1883,13 @@ static int cmd_commands(rw_pdb *pdb, const char *arg)
 
 /* ---- values: asked of the session's provider ------------------------------------------- */
 
-/* What the log knows about the current stop, after the provider's answer why. */
-static void log_shows(rw_pdb *pdb, const char *cmd, const char *why)
+/* What the log knows about the current stop, after the first line of the provider's
+ * answer why (a divergence's report goes on with the last inputs, cut where the
+ * answer's room ends: the session prints it whole when it ends). */
+static void log_shows(rw_pdb *pdb, const char *cmd, const char *full_why)
 {
+    char why[1024];
+    snprintf(why, sizeof why, "%.*s", (int)strcspn(full_why, "\n"), full_why);
     char where[4400] = "";
     if (pdb->stop.nframes) {
         const rw_session_frame *f = selected_frame(pdb);

@@ -295,6 +295,10 @@ class DivergenceTest(rwtest.TestCase):
                          stdin=f"goto {lines[4]['pos']}\np a\np b\nquit\n")
         first = f"the replay diverged from the recording at event {lines[3]['pos']}:"
         self.assertIn("*** p: " + first, out.stdout)
+        # One line on stdout: the report's first, then what the log shows there.
+        said = [ln for ln in out.stdout.splitlines() if first in ln]
+        self.assertTrue(said and "; the log shows: " in said[0], out.stdout)
+        self.assertNotIn("the last inputs consumed", out.stdout)
         told = [ln for ln in out.stderr.splitlines() if first in ln]
         self.assertEqual(len(told), 1, out.stderr)
         self.assertTrue(told[0].startswith("rewind replay: "), out.stderr)

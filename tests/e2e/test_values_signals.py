@@ -36,6 +36,21 @@ class Signals(rwtest.TestCase):
     def test_asyncio_signal_handler(self):
         self.replay_check("sig_asyncio.py")
 
+    def test_signal_pending_at_an_audited_call(self):
+        """SIGALRM is pending when os.kill raises its audit event: rewind's audit hook
+        takes the arguments' repr, and PyObject_Repr checks signals. The handler must
+        not run there (inside rewind's hook, out of sight and unlogged) but at
+        os.kill's check after SIGUSR1's, as in a plain run; the replay agrees."""
+        self.replay_check("sig_during_handler.py")
+        prog = self.copy(os.path.join(test_values.PROGS, "sig_during_handler.py"))
+        both = "['usr1', 'alarm', 'usr1', 'alarm', 'usr1', 'alarm', 'usr1', 'alarm']"
+        plain = rwtest.python(prog)
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        self.assertIn(both, plain.stdout)
+        rec = self.record(prog)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        self.assertIn(both, rec.stdout)
+
     def test_inputs_name_the_signals(self):
         """The trace holds a SIGNAL record per handler run, at its position."""
         prog = self.copy(os.path.join(test_values.PROGS, "sig_kill.py"))

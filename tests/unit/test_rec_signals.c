@@ -134,17 +134,28 @@ START_TEST(test_timers_and_signals_to_self)
 }
 END_TEST
 
-/* The pending mask becomes SIGNAL records at the current position, in signal order;
- * replay takes them only from that position on, and only when they are next. */
+/* A handler's run becomes a SIGNAL record at the current position when its signal
+ * arrived (and only then: the program's own trips are not logged); replay takes them
+ * only from that position on, and only when they are next. */
 START_TEST(test_signal_records)
 {
     start_record();
     rw_st.nevents = 7;
-    atomic_store(&rw_sig_pending, (UINT64_C(1) << (SIGUSR2 - 1)) | (UINT64_C(1) << (SIGINT - 1)));
-    rw_sig_log_pending();
+    rw_sig_note(SIGINT);
+    rw_sig_note(SIGUSR2);
+    rw_sig_note(SIGUSR2); /* two arrivals, one trip: the count stays up */
+    ck_assert_uint_eq(atomic_load(&rw_sig_pending), 3);
+    ck_assert_int_eq(rw_sig_ran(SIGINT), 1);
+    ck_assert_int_eq(rw_sig_ran(SIGINT), 0); /* a trip no signal made */
+    ck_assert_int_eq(rw_sig_ran(SIGTERM), 0);
+    ck_assert_int_eq(rw_sig_ran(0), 0);
+    ck_assert_int_eq(rw_sig_ran(65), 0);
+    ck_assert_int_eq(rw_sig_ran(SIGUSR2), 1);
+    ck_assert_uint_eq(atomic_load(&rw_sig_pending), 1);
+    (void)alarm(0); /* an ordinary record after them */
+    rw_sig_forget();
     ck_assert_uint_eq(atomic_load(&rw_sig_pending), 0);
-    (void)alarm(0);                 /* an ordinary record after them */
-    rw_sig_log_pending();           /* nothing pending: nothing logged */
+    ck_assert_int_eq(rw_sig_ran(SIGUSR2), 0);
     start_replay();
 
     uint64_t due = 0;
@@ -167,8 +178,8 @@ START_TEST(test_signal_not_taken_diverges)
 {
     start_record();
     rw_st.nevents = 3;
-    atomic_store(&rw_sig_pending, UINT64_C(1) << (SIGUSR1 - 1));
-    rw_sig_log_pending();
+    rw_sig_note(SIGUSR1);
+    rw_sig_ran(SIGUSR1);
     start_replay();
     rw_st.nevents = 0; /* the run never reached the signal's position */
     alarm(0);          /* exits with status 3 */

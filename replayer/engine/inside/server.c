@@ -1027,6 +1027,27 @@ static void at_trip(PyFrameObject *f, int what, PyObject *arg)
         set_goal(E.goal);
 }
 
+static int signal_place(uint32_t me)
+{
+    return rw_st.nevents >= rw_sig_next_pos && my_turn(me);
+}
+
+/* After an event of the main thread whose next one comes after other threads' events,
+ * with a signal's handler due right before it: the recording's main thread took the
+ * GIL back and ran the handler at its first check (a signal another thread raised).
+ * Without a wait the thread would pass that check before the signal is due, and run
+ * the handler a check later: it waits here, after its event, for that place, and the
+ * signal is tripped there. */
+static void signal_wait(void)
+{
+    uint64_t at = rw_sig_next_pos;
+    if (rw_tls.thread != 1 || at == UINT64_MAX || at <= rw_st.nevents ||
+        next_event_of(1, rw_st.nevents) != at)
+        return;
+    wait_turn(signal_place, 1, turn_never_came);
+    rw_sig_replay_poll();
+}
+
 /* Only the callbacks that make an event wait for their turn: the profile function's
  * Python calls and returns make none (the trace function has them), nor do lines
  * when the recording had no line events. */
@@ -1040,6 +1061,8 @@ static int eng_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
         at_trip(f, what, arg);
     if (RW_UNLIKELY(rw_st.nevents >= rw_sig_next_pos)) /* after the stop: not in a fork */
         rw_sig_replay_poll();
+    else if (RW_UNLIKELY(rw_sig_next_pos != UINT64_MAX) && E.nsched != 0)
+        signal_wait();
     return rc;
 }
 
@@ -1064,6 +1087,8 @@ static int eng_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
         at_trip(f, what, arg);
     if (RW_UNLIKELY(rw_st.nevents >= rw_sig_next_pos))
         rw_sig_replay_poll();
+    else if (RW_UNLIKELY(rw_sig_next_pos != UINT64_MAX) && E.nsched != 0)
+        signal_wait();
     return rc;
 }
 
