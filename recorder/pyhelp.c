@@ -11,6 +11,7 @@
 void rw_busy_enter(rw_busy *b, int trace_off)
 {
     rw_tls.busy++;
+    rw_tls.busy_py++;
     PyErr_Fetch(&b->et, &b->ev, &b->etb);
     b->gc_was_on = PyGC_Disable();
     rw_gc_mark_take(&b->gc);
@@ -30,6 +31,7 @@ void rw_busy_leave(rw_busy *b)
     if (b->gc_was_on)
         PyGC_Enable();
     PyErr_Restore(b->et, b->ev, b->etb);
+    rw_tls.busy_py--;
     rw_tls.busy--;
 }
 

@@ -18,8 +18,10 @@
  * its trigger state is put back when the window ends (gcmark.h: the GC's counts and
  * free lists as if the window had not been, so that collections come where they come
  * in a plain run), the pending exception is set aside and put back untouched, and
- * (trace_off) trace and profile events are off. Pairs nest; leave in the reverse
- * order of entering. */
+ * (trace_off) trace and profile events are off. The C-library calls the program's
+ * code makes in the window (a socket's repr asks getsockname) are the program's inputs
+ * still: logged, and answered from the log on replay, where the engine's hooks make the
+ * same window (rw_tls.busy_py). Pairs nest; leave in the reverse order of entering. */
 typedef struct rw_busy {
     PyObject *et, *ev, *etb; /* the pending exception, set aside */
     rw_gc_mark gc;           /* the GC's trigger state at entry */

@@ -35,6 +35,8 @@ typedef struct rw_thread_local {
     PyThreadState *tstate; /* this thread's tstate, set when its thread is defined */
     uint32_t thread;       /* ThreadDef id; 0 = not (yet) a recorded thread */
     int busy;              /* > 0: the recorder itself is working in this thread */
+    int busy_py;           /* how many of those are rw_busy windows (pyhelp.h), where it
+                            * runs the program's Python code for itself: a repr, str */
 } rw_thread_local;
 
 extern __thread rw_thread_local rw_tls;

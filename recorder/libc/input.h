@@ -75,15 +75,17 @@ typedef struct rw_in_tls {
 } rw_in_tls_t;
 extern __thread rw_in_tls_t rw_in_tls;
 
-/* What a wrapper must do for the calling thread, now. Cheap: one relaxed load, and
- * while capture is on two TLS loads. The process-wide mode comes first: a wrapper may
+/* What a wrapper must do for the calling thread, now: nothing while rewind itself
+ * works (rw_tls.busy), except in its windows that run the program's Python code for
+ * it (pyhelp.h's rw_busy: a repr, a str), which the replay's engine makes alike. Cheap:
+ * one relaxed load, and while capture is on a few TLS loads. The process-wide mode comes first: a wrapper may
  * run before the thread-local storage is usable (a sanitizer's start-up calls
  * getrlimit and open before the program's constructors). */
 static inline int rw_in_mode(void)
 {
     int m = atomic_load_explicit(&rw_in_global, memory_order_relaxed);
     if (RW_LIKELY(m == RW_IN_OFF) || RW_LIKELY(rw_in_tls.thread == 0) || rw_in_tls.paused ||
-        rw_tls.busy)
+        rw_tls.busy != rw_tls.busy_py)
         return RW_IN_OFF;
     return m == RW_IN_EVAL ? RW_IN_REPLAY : m;
 }

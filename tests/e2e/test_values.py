@@ -181,6 +181,11 @@ class Values(rwtest.TestCase):
     def test_os_calls_done_inside_the_c_library(self):
         self.stop_check("os_values.py")
 
+    def test_calls_of_the_programs_code_that_rewind_runs(self):
+        # An exception's str() and an audit argument's repr() run the program's code
+        # inside rewind's hooks: a socket's getsockname, a clock read there replay.
+        self.replay_check("repr_inputs.py")
+
     def test_select_poll(self):
         self.stop_check("select_poll.py")
 
