@@ -374,9 +374,8 @@ void rw_chunk_free(rw_chunk *c)
     free(c);
 }
 
-rw_code rw_chunk_thread_runs(const rw_chunk *c, uint32_t max_thread, uint32_t *last,
-                             int (*fn)(void *ctx, uint64_t pos, uint32_t thread), void *ctx,
-                             rw_err *err)
+rw_code rw_chunk_thread_runs(const rw_chunk *c, uint32_t max_thread, rw_runs_state *st,
+                             rw_run_fn fn, void *ctx, rw_err *err)
 {
     uint64_t pos = c->first_event;
     uint32_t th = c->thread;
@@ -391,13 +390,18 @@ rw_code rw_chunk_thread_runs(const rw_chunk *c, uint32_t max_thread, uint32_t *l
                 return rw_err_set(err, RW_ECORRUPT, "thread id %llu out of range",
                                   (unsigned long long)v);
             th = (uint32_t)v;
-        } else if (RW_IS_EVENT(k)) {
-            if (th != *last) {
-                if (fn(ctx, pos, th))
+        } else if (RW_IS_EVENT(k) || k == RW_K_AUDIT) {
+            if (th != st->last) {
+                if (fn(ctx, pos, st->audits, th))
                     return rw_err_set(err, RW_ENOMEM, "out of memory");
-                *last = th;
+                st->last = th;
             }
-            pos++;
+            if (k == RW_K_AUDIT) {
+                st->audits++;
+            } else {
+                st->audits = 0;
+                pos++;
+            }
         }
     }
     return RW_OK;

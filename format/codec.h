@@ -164,14 +164,27 @@ rw_code rw_chunk_decode_take(uint8_t *payload, size_t len, rw_chunk **out, rw_er
 void rw_chunk_free(rw_chunk *c);
 const rw_chunk_info *rw_chunk_get_info(const rw_chunk *c);
 
-/* The thread runs of chunk c without decoding its events: fn(ctx, pos, thread) for
- * each event whose thread differs from the previous event's (*last: the thread of the
- * event before the chunk, 0 for none; updated). Reads the kinds and the thread
- * switches only. RW_ECORRUPT for a thread id above max_thread; fn's nonzero return
- * stops with RW_ENOMEM (fn ran out of memory). */
-rw_code rw_chunk_thread_runs(const rw_chunk *c, uint32_t max_thread, uint32_t *last,
-                             int (*fn)(void *ctx, uint64_t pos, uint32_t thread), void *ctx,
-                             rw_err *err);
+/* What rw_chunk_thread_runs carries from one chunk to the next: the thread of the
+ * last event or AUDIT record (0 for none) and the AUDIT records since the last event.
+ * Zero it before the first chunk. */
+typedef struct rw_runs_state {
+    uint32_t last;
+    uint32_t audits;
+} rw_runs_state;
+
+/* One run of the threads (rw_chunk_thread_runs, rw_reader_thread_runs): thread's
+ * records start at event pos, after `audits` AUDIT records (of any thread) at pos.
+ * Audit records count: an audit event is raised in C, where the call may have let
+ * another thread run before it or after it (a name lookup, a send with the GIL
+ * released). Nonzero: out of memory. */
+typedef int (*rw_run_fn)(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread);
+
+/* The thread runs of chunk c without decoding its events: fn for each event or AUDIT
+ * record whose thread differs from the previous one's (st: carried across chunks).
+ * Reads the kinds and the thread switches only. RW_ECORRUPT for a thread id above
+ * max_thread; fn's nonzero return stops with RW_ENOMEM (fn ran out of memory). */
+rw_code rw_chunk_thread_runs(const rw_chunk *c, uint32_t max_thread, rw_runs_state *st,
+                             rw_run_fn fn, void *ctx, rw_err *err);
 
 /* Iterates the records of one chunk, keeping the shadow stack of every thread. */
 typedef struct rw_decoder rw_decoder;

@@ -1166,18 +1166,16 @@ rw_code rw_reader_decoder_new(const rw_reader *r, size_t i, const rw_chunk *c,
     return RW_OK;
 }
 
-rw_code rw_reader_thread_runs(const rw_reader *r,
-                              int (*fn)(void *ctx, uint64_t pos, uint32_t thread), void *ctx,
-                              rw_err *err)
+rw_code rw_reader_thread_runs(const rw_reader *r, rw_run_fn fn, void *ctx, rw_err *err)
 {
-    uint32_t last = 0;
+    rw_runs_state st = {0, 0};
     for (size_t i = 0; i < r->nchunks; i++) {
         rw_chunk *c;
         RW_TRY(rw_reader_load_chunk(r, i, &c, err));
         rw_id_limits lim;
         rw_reader_chunk_limits(r, i, &lim);
         rw_err e;
-        rw_code rc = rw_chunk_thread_runs(c, lim.threads, &last, fn, ctx, &e);
+        rw_code rc = rw_chunk_thread_runs(c, lim.threads, &st, fn, ctx, &e);
         rw_chunk_free(c);
         if (rc == RW_ENOMEM) { /* fn's: no frame to name */
             *err = e;

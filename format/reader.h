@@ -91,14 +91,13 @@ size_t rw_reader_find_chunk(const rw_reader *r, uint64_t pos);
  * rw_chunk_free). Thread-safe. */
 rw_code rw_reader_load_chunk(const rw_reader *r, size_t i, rw_chunk **out, rw_err *err);
 
-/* The order of the threads' events: fn(ctx, pos, thread) for the first event and for
- * each event whose thread differs from the previous event's, in order. Decodes no
- * event (each chunk's kinds and thread switches only): several times faster than a
- * cursor. fn returns nonzero when out of memory (RW_ENOMEM). Errors: the chunks'
- * (RW_ECORRUPT for a thread id the definitions before a chunk do not hold). */
-rw_code rw_reader_thread_runs(const rw_reader *r,
-                              int (*fn)(void *ctx, uint64_t pos, uint32_t thread), void *ctx,
-                              rw_err *err);
+/* The order of the threads' events and audit records: fn (codec.h's rw_run_fn) for
+ * the first one and for each one whose thread differs from the previous one's, in
+ * order. Decodes no event (each
+ * chunk's kinds and thread switches only): several times faster than a cursor. fn
+ * returns nonzero when out of memory (RW_ENOMEM). Errors: the chunks' (RW_ECORRUPT
+ * for a thread id the definitions before a chunk do not hold). */
+rw_code rw_reader_thread_runs(const rw_reader *r, rw_run_fn fn, void *ctx, rw_err *err);
 
 /* The id limits chunk i is decoded against: the one rule every reader of the trace
  * follows. An id a chunk uses is valid when 1 <= id <= the number of definitions of

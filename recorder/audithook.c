@@ -322,12 +322,21 @@ static void on_excepthook(rw_uncaught *uc, PyObject *args, uint64_t t)
     rw_stream_put_text(rw_st.s, RW_REC(RW_K_UNCAUGHT, t), name, uc->message, len);
 }
 
+static void (*turn)(int written);
+
+void rw_audithook_set_turn(void (*fn)(int written))
+{
+    turn = fn;
+}
+
 static int hook(const char *event, PyObject *args, void *data)
 {
     PyObject *built = ah.built;
     ah.built = NULL;
     if (!atomic_load_explicit(&rw_st.on, memory_order_relaxed) || rw_tls.busy)
         return 0;
+    if (turn)
+        turn(0);
     uint64_t t = rw_tick();
     /* The thread switch first: it may define the thread, which cannot happen busy. */
     if (!rw_emit_begin(t))
@@ -339,6 +348,8 @@ static int hook(const char *event, PyObject *args, void *data)
     size_t len = rw_audithook_repr(args, ah.text, sizeof ah.text);
     len = rw_secrets_scrub(ah.text, len, sizeof ah.text);
     rw_stream_put_text(rw_st.s, RW_REC(RW_K_AUDIT, t), name, ah.text, len);
+    if (turn)
+        turn(1);
     if (!strcmp(event, "sys.excepthook"))
         on_excepthook(data, args, t);
     /* The program installs its own trace or profile function (pdb, coverage,

@@ -33,6 +33,11 @@ typedef struct rw_uncaught {
  * end of the run (audit hooks cannot be removed: recording stops instead). */
 rw_code rw_audithook_install(rw_uncaught *uc, rw_err *err);
 
+/* The engine's, for a replay with several threads: turn(0) before an audit record is
+ * written (waits for the thread's turn, as events do), turn(1) after. GIL held. Set
+ * before the run. */
+void rw_audithook_set_turn(void (*turn)(int written));
+
 /* Writes the bounded repr of an audit argument tuple into buf (cap >= 16). Only
  * builtins' own reprs run; other objects print as <TypeName object>. Needs rw_busy. */
 size_t rw_audithook_repr(PyObject *args, char *buf, size_t cap);

@@ -192,6 +192,12 @@ class Values(rwtest.TestCase):
     def test_threads_race(self):
         self.stop_check("threads_race.py")
 
+    def test_audit_records_in_the_threads_order(self):
+        # An audit event raised in C after the call let go of the GIL: the other
+        # thread's records come before or after it, as recorded (test_logging's
+        # socket.sendto to "localhost" diverged there).
+        self.replay_check("audit_turns.py")
+
     def test_subprocess(self):
         self.stop_check("subprocess_output.py")
 

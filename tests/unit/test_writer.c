@@ -180,19 +180,22 @@ START_TEST(test_gen_and_its_call_share_a_chunk)
 END_TEST
 
 /* rw_reader_thread_runs (the engine's thread order, from kinds and switches only)
- * gives the runs a cursor's events give, across blocks and chunks. */
+ * gives the runs a cursor's events and audit records give, across blocks and chunks,
+ * each placed by its event and the audit records before it there. */
 typedef struct runs {
-    uint64_t pos[4096];
-    uint32_t thread[4096];
+    uint64_t pos[8192];
+    uint32_t thread[8192];
+    uint32_t audits[8192];
     size_t n;
 } runs;
 
-static int add_run(void *ctx, uint64_t pos, uint32_t thread)
+static int add_run(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread)
 {
     runs *r = ctx;
-    if (r->n == 4096)
+    if (r->n == 8192)
         return -1;
     r->pos[r->n] = pos;
+    r->audits[r->n] = audits;
     r->thread[r->n++] = thread;
     return 0;
 }
@@ -208,6 +211,7 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
     rw_stream *s = rw_writer_stream(w);
     for (uint32_t t = 1; t <= 3; t++)
         rw_writer_def_thread(w, t, 1000 + t, 10 + t, "T", t == 1);
+    rw_writer_def_name(w, 1, "socket.sendto");
     unsigned seed = 7;
     uint32_t cur = 0;
     for (int i = 0; i < 3000; i++) {
@@ -222,6 +226,14 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
             rw_stream_put(s, RW_REC(RW_K_CALL, 100 + i), 1 | (10ull << 32));
             rw_stream_put(s, RW_REC(RW_K_RETURN, 100 + i), 0);
         }
+        for (unsigned k = 0; k < (seed >> 24) % 3; k++) /* audits after the last event */
+            rw_stream_put_text(s, RW_REC(RW_K_AUDIT, 100 + i), 1, "x", 1);
+        if ((seed >> 26) % 4 == 0) { /* another thread's audit alone, between two events */
+            uint32_t other = 1 + t % 3;
+            rw_stream_put(s, RW_REC(RW_K_THREAD, 100 + i), other);
+            rw_stream_put_text(s, RW_REC(RW_K_AUDIT, 100 + i), 1, "y", 1);
+            rw_stream_put(s, RW_REC(RW_K_THREAD, 100 + i), t);
+        }
     }
     rw_reader *r = close_and_read(w, path, 10);
     rw_err err;
@@ -231,20 +243,30 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
     ck_assert_int_eq(rw_cursor_new(r, 0, SIZE_MAX, &c, &err), RW_OK);
     rw_event ev;
     int rc;
-    uint32_t last = 0;
-    while ((rc = rw_cursor_next(c, &ev, &err)) == 1)
-        if (RW_IS_EVENT(ev.kind) && ev.thread != last) {
-            ck_assert_int_eq(add_run(&want, ev.pos, ev.thread), 0);
+    uint32_t last = 0, audits = 0, alone = 0;
+    while ((rc = rw_cursor_next(c, &ev, &err)) == 1) {
+        if (!RW_IS_EVENT(ev.kind) && ev.kind != RW_K_AUDIT)
+            continue;
+        if (ev.thread != last) {
+            ck_assert_int_eq(add_run(&want, ev.pos, audits, ev.thread), 0);
+            alone += audits != 0;
             last = ev.thread;
         }
+        if (RW_IS_EVENT(ev.kind))
+            audits = 0;
+        else
+            audits++;
+    }
     ck_assert_msg(rc == 0, "cursor: %s", err.msg);
     rw_cursor_free(c);
     ck_assert_int_eq(rw_reader_thread_runs(r, add_run, &got, &err), RW_OK);
     ck_assert_uint_gt(want.n, 1000);
+    ck_assert_uint_gt(alone, 100); /* runs that start after audit records at their place */
     ck_assert_uint_eq(got.n, want.n);
     for (size_t i = 0; i < want.n; i++) {
         ck_assert_uint_eq(got.pos[i], want.pos[i]);
         ck_assert_uint_eq(got.thread[i], want.thread[i]);
+        ck_assert_uint_eq(got.audits[i], want.audits[i]);
     }
     rw_reader_free(r);
     free(path);

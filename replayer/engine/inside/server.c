@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audithook.h"
 #include "check.h"
 #include "checkpoint.h"
 #include "client.h"
@@ -79,11 +80,16 @@ static struct engine {
     int zy_fd;
     char *carried;        /* CARRY's text for frame carried_frame at this stop, or NULL */
     uint32_t carried_frame;
-    /* The recorded thread order (multi-threaded recordings only): sched_pos[i] is the
-     * first event of a run of events of thread sched_thread[i]. */
+    /* The recorded thread order (multi-threaded recordings only): a run of records
+     * (events and audit records) of thread sched_thread[i] starts at event
+     * sched_pos[i], after sched_audits[i] audit records there. */
     uint64_t *sched_pos;
     uint32_t *sched_thread;
-    size_t nsched, sched_i; /* sched_i: the run rw_st.nevents is in (moves forwards) */
+    uint32_t *sched_audits;
+    size_t nsched, sched_i; /* sched_i: the run the replay is in (moves forwards) */
+    /* The audit records written at event position audit_pos (GIL). */
+    uint64_t audit_pos;
+    uint32_t audit_n;
     uint32_t *stream_id;    /* input stream -> the recorded thread id (RunEnd.threads) */
     uint32_t nstream_ids;
     const _Atomic int *verdict; /* the check's (check.h): nonzero stops the run */
@@ -822,12 +828,27 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
 
 /* ---- the run token: threads take turns as recorded ---------------------------------- */
 
-/* The recorded thread of event pos (0 past the end). */
-static uint32_t sched_thread_at(uint64_t pos)
+/* The audit records written so far at the current event position (GIL). */
+static uint32_t audits_here(void)
 {
-    while (E.sched_i + 1 < E.nsched && E.sched_pos[E.sched_i + 1] <= pos)
+    return E.audit_pos == rw_st.nevents ? E.audit_n : 0;
+}
+
+/* The recorded thread of the next record at event pos, after `audits` audit records
+ * there (0 past the end). */
+static uint32_t sched_thread_after(uint64_t pos, uint32_t audits)
+{
+    while (E.sched_i + 1 < E.nsched &&
+           (E.sched_pos[E.sched_i + 1] < pos ||
+            (E.sched_pos[E.sched_i + 1] == pos && E.sched_audits[E.sched_i + 1] <= audits)))
         E.sched_i++;
     return E.nsched ? E.sched_thread[E.sched_i] : 0;
+}
+
+/* The recorded thread of the replay's next record (0 past the end). */
+static uint32_t sched_thread_now(void)
+{
+    return sched_thread_after(rw_st.nevents, audits_here());
 }
 
 /* rw_locks_next_event: the first position at or after `from` whose event the
@@ -849,7 +870,7 @@ static uint64_t next_event_of(uint32_t me, uint64_t from)
 }
 
 /* One entry of the order of the threads (rw_reader_thread_runs' fn). */
-static int sched_add(void *ctx, uint64_t pos, uint32_t thread)
+static int sched_add(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread)
 {
     size_t *cap = ctx;
     if (E.nsched == *cap) {
@@ -862,9 +883,14 @@ static int sched_add(void *ctx, uint64_t pos, uint32_t thread)
         if (!nt)
             return -1;
         E.sched_thread = nt;
+        uint32_t *na = realloc(E.sched_audits, n * sizeof *na);
+        if (!na)
+            return -1;
+        E.sched_audits = na;
         *cap = n;
     }
     E.sched_pos[E.nsched] = pos;
+    E.sched_audits[E.nsched] = audits;
     E.sched_thread[E.nsched++] = thread;
     return 0;
 }
@@ -915,7 +941,7 @@ static void wait_turn(int (*ready)(uint32_t), uint32_t arg,
 
 static int my_turn(uint32_t me)
 {
-    uint32_t want = sched_thread_at(rw_st.nevents);
+    uint32_t want = sched_thread_now();
     if (want != me && want != 0)
         return 0;
     /* A thread back from a wait in C may have claimed this place (libc/locks.h). */
@@ -929,7 +955,36 @@ static void turn_never_came(uint32_t me, char *msg, size_t cap)
              "the replay diverged from the recording at event %" PRIu64
              ": the recording has an event of thread %u next, which never came "
              "(thread %u was waiting for its turn)",
-             rw_st.nevents, sched_thread_at(rw_st.nevents), me);
+             rw_st.nevents, sched_thread_now(), me);
+}
+
+static void audit_never_came(uint32_t me, char *msg, size_t cap)
+{
+    snprintf(msg, cap,
+             "the replay diverged from the recording at event %" PRIu64
+             ": thread %u made an audit event where the recording has thread %u's turn",
+             rw_st.nevents, me, sched_thread_now());
+}
+
+/* The audit hook's (audithook.h): before an audit record of the calling thread, waits
+ * for its turn as an event does; after it, counts it. GIL held. */
+static void audit_hook_turn(int written)
+{
+    uint32_t me = rw_tls.thread;
+    if (!me)
+        return;
+    if (!written) {
+        if (RW_UNLIKELY(atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed)))
+            rw_locks_release(); /* this thread's claim: it is at its next record */
+        if (!my_turn(me))
+            wait_turn(my_turn, me, audit_never_came);
+        return;
+    }
+    if (E.audit_pos != rw_st.nevents) {
+        E.audit_pos = rw_st.nevents;
+        E.audit_n = 0;
+    }
+    E.audit_n++;
 }
 
 /* Before an event of the calling thread: waits, without the GIL, until the recorded
@@ -1330,6 +1385,8 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     rw_in_set_diverge(on_input_divergence);
     if (E.nstream_ids)
         rw_threadwrap_set_define_gate(define_gate);
+    if (E.nsched)
+        rw_audithook_set_turn(audit_hook_turn);
 
     rw_record_result res;
     /* From here on, only the calls the engine needs (sandbox.h); all threads are ours. */
