@@ -1103,6 +1103,16 @@ static void signal_wait(void)
     rw_sig_replay_poll();
 }
 
+/* After an event of a replay with several threads: trips the signals due here, or
+ * waits for one due right before the main thread's next event (signal_wait). */
+static inline void signals_after_event(void)
+{
+    if (RW_UNLIKELY(rw_st.nevents >= rw_sig_next_pos)) /* after the stop: not in a fork */
+        rw_sig_replay_poll();
+    else if (RW_UNLIKELY(rw_sig_next_pos != UINT64_MAX))
+        signal_wait();
+}
+
 /* Only the callbacks that make an event wait for their turn: the profile function's
  * Python calls and returns make none (the trace function has them), nor do lines
  * when the recording had no line events. */
@@ -1114,10 +1124,7 @@ static int eng_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
     if (RW_UNLIKELY(rw_st.nevents > E.target) ||
         RW_UNLIKELY(atomic_load_explicit(E.verdict, memory_order_relaxed)))
         at_trip(f, what, arg);
-    if (RW_UNLIKELY(rw_st.nevents >= rw_sig_next_pos)) /* after the stop: not in a fork */
-        rw_sig_replay_poll();
-    else if (RW_UNLIKELY(rw_sig_next_pos != UINT64_MAX) && E.nsched != 0)
-        signal_wait();
+    signals_after_event();
     return rc;
 }
 
@@ -1140,10 +1147,7 @@ static int eng_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
     if (RW_UNLIKELY(rw_st.nevents > E.target) ||
         RW_UNLIKELY(atomic_load_explicit(E.verdict, memory_order_relaxed)))
         at_trip(f, what, arg);
-    if (RW_UNLIKELY(rw_st.nevents >= rw_sig_next_pos))
-        rw_sig_replay_poll();
-    else if (RW_UNLIKELY(rw_sig_next_pos != UINT64_MAX) && E.nsched != 0)
-        signal_wait();
+    signals_after_event();
     return rc;
 }
 
