@@ -51,6 +51,12 @@ class Signals(rwtest.TestCase):
         self.assertEqual(rec.returncode, 0, rec.stderr)
         self.assertIn(both, rec.stdout)
 
+    def test_signal_raised_by_another_thread(self):
+        """The main thread runs the handler at its first check after it has the GIL
+        back from the thread that raised the signal; the replay must wait for that
+        place rather than pass the check first (each handler saw the loop's count)."""
+        self.replay_check("sig_from_thread.py")
+
     def test_inputs_name_the_signals(self):
         """The trace holds a SIGNAL record per handler run, at its position."""
         prog = self.copy(os.path.join(test_values.PROGS, "sig_kill.py"))
