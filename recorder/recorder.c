@@ -215,7 +215,7 @@ static void finish(run *r, int status, int sig, const char *reason)
         /* The traces of the programs this run started are whole when the first
          * `rewind record` returns (follow.h: not at an exec, whose image waits, nor
          * when a signal ends the run). */
-        if (!sig && strcmp(reason, "exec") && !r->is_child)
+        if (!sig && strcmp(reason, "exec"))
             r->res->family_running = rw_follow_wait_family(RW_FAMILY_WAIT_S);
         if (r->o->on_done && !r->is_child) /* a child's stderr is the program's */
             r->o->on_done(r->res, r->o->ctx);

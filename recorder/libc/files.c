@@ -1816,65 +1816,54 @@ int fremovexattr(int fd, const char *name)
 
 /* ---- copies between descriptors ----------------------------------------------------- */
 
-/* copy_file_range and splice: the offsets after the call, when the caller gave them,
- * are logged as two int64s (-1: not given) and given back on replay. */
-static void offsets_put(const rw_input *g, off64_t *inoff, off64_t *outoff)
-{
-    int64_t after[2];
-    if (g->data_len != sizeof after)
-        return;
-    memcpy(after, g->data, sizeof after);
-    if (inoff)
-        *inoff = after[0];
-    if (outoff)
-        *outoff = after[1];
-}
+/* copy_file_range, and splice (os.splice): data moves between two descriptors in the
+ * kernel; the count moved and the offsets after (when the caller gave them, two int64s,
+ * -1: not given) are what the program learns. Not performed on replay (splice's
+ * descriptors are the recorded numbers: the sandbox stops it); copy_file_range moves a
+ * local copy's position as a read would (seek_local). */
+typedef ssize_t move_fn(int, off64_t *, int, off64_t *, size_t, unsigned int);
 
-static ssize_t offsets_logged(uint32_t call, const rw_in_key *k, ssize_t r, int e,
-                              const off64_t *inoff, const off64_t *outoff)
+static ssize_t moved(uint32_t call, move_fn *real, int seek_local, int in, off64_t *inoff,
+                     int out, off64_t *outoff, size_t len, unsigned int flags)
 {
-    int64_t after[2] = {inoff ? *inoff : -1, outoff ? *outoff : -1};
-    return (ssize_t)rw_in_logged(call, k, r, e, after, sizeof after);
+    int m = rw_in_mode();
+    if (RW_LIKELY(m == RW_IN_OFF))
+        return real(in, inoff, out, outoff, len, flags);
+    rw_in_key k;
+    KEY(&k, in, inoff ? *inoff : -1, out, outoff ? *outoff : -1, (int64_t)len, (int64_t)flags);
+    int64_t after[2];
+    if (m == RW_IN_REPLAY) {
+        const rw_input *g = rw_in_take(call, &k);
+        if (g->data_len == sizeof after) {
+            memcpy(after, g->data, sizeof after);
+            if (inoff)
+                *inoff = after[0];
+            if (outoff)
+                *outoff = after[1];
+        }
+        int lfd = seek_local ? rw_files_local(in) : -1;
+        if (lfd >= 0 && !inoff && g->result > 0)
+            REAL(lseek64)(lfd, g->result, SEEK_CUR);
+        return (ssize_t)rw_in_return(g);
+    }
+    ssize_t r = real(in, inoff, out, outoff, len, flags);
+    int e = errno;
+    after[0] = inoff ? *inoff : -1;
+    after[1] = outoff ? *outoff : -1;
+    return (ssize_t)rw_in_logged(call, &k, r, e, after, sizeof after);
 }
 
 ssize_t copy_file_range(int in, off64_t *inoff, int out, off64_t *outoff, size_t len,
                         unsigned int flags)
 {
-    int m = rw_in_mode();
-    if (RW_LIKELY(m == RW_IN_OFF))
-        return REAL(copy_file_range)(in, inoff, out, outoff, len, flags);
-    rw_in_key k;
-    KEY(&k, in, inoff ? *inoff : -1, out, outoff ? *outoff : -1, (int64_t)len, (int64_t)flags);
-    if (m == RW_IN_REPLAY) {
-        const rw_input *g = rw_in_take(RW_CALL_COPY_FILE_RANGE, &k);
-        offsets_put(g, inoff, outoff);
-        int lfd = rw_files_local(in);
-        if (lfd >= 0 && !inoff && g->result > 0)
-            REAL(lseek64)(lfd, g->result, SEEK_CUR);
-        return (ssize_t)rw_in_return(g);
-    }
-    ssize_t r = REAL(copy_file_range)(in, inoff, out, outoff, len, flags);
-    return offsets_logged(RW_CALL_COPY_FILE_RANGE, &k, r, errno, inoff, outoff);
+    return moved(RW_CALL_COPY_FILE_RANGE, REAL(copy_file_range), 1, in, inoff, out, outoff,
+                 len, flags);
 }
 
-/* splice (os.splice) and tee: data moves between two descriptors in the kernel; the
- * count moved and the offsets after are what the program learns. Not performed on
- * replay (the sandbox stops them: the descriptors are the recorded numbers). */
 ssize_t splice(int in, off64_t *inoff, int out, off64_t *outoff, size_t len,
                unsigned int flags)
 {
-    int m = rw_in_mode();
-    if (RW_LIKELY(m == RW_IN_OFF))
-        return REAL(splice)(in, inoff, out, outoff, len, flags);
-    rw_in_key k;
-    KEY(&k, in, inoff ? *inoff : -1, out, outoff ? *outoff : -1, (int64_t)len, (int64_t)flags);
-    if (m == RW_IN_REPLAY) {
-        const rw_input *g = rw_in_take(RW_CALL_SPLICE, &k);
-        offsets_put(g, inoff, outoff);
-        return (ssize_t)rw_in_return(g);
-    }
-    ssize_t r = REAL(splice)(in, inoff, out, outoff, len, flags);
-    return offsets_logged(RW_CALL_SPLICE, &k, r, errno, inoff, outoff);
+    return moved(RW_CALL_SPLICE, REAL(splice), 0, in, inoff, out, outoff, len, flags);
 }
 
 /* os.memfd_create: a descriptor, as open gives one (on replay the recorded number,

@@ -54,27 +54,15 @@ static struct stdio_state {
     _Atomic size_t n;
 } sst = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RW_CLANG_ASAN 1
-#endif
-#endif
-#ifndef RW_CLANG_ASAN
-#define RW_CLANG_ASAN 0
-#endif
-
 /* Under AddressSanitizer, fclose is also the sanitizer's: its fclose forgets the
  * memory streams (open_memstream) it was told of. Ours overrides it where the runtime
  * is linked into the program (clang's), and RTLD_NEXT would skip it, so a later memory
- * stream at the freed address failed the sanitizer's own check. */
+ * stream at the freed address failed the sanitizer's own check. Without a sanitizer
+ * there is no __interceptor_fclose. */
 static void *next_fclose(void)
 {
-#if defined(__SANITIZE_ADDRESS__) || RW_CLANG_ASAN
     void *asan = dlsym(RTLD_DEFAULT, "__interceptor_fclose");
-    if (asan)
-        return asan;
-#endif
-    return dlsym(RTLD_NEXT, "fclose");
+    return asan ? asan : dlsym(RTLD_NEXT, "fclose");
 }
 
 static void resolve(void)

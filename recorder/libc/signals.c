@@ -218,10 +218,7 @@ int raise(int sig)
     if (m == RW_IN_REPLAY)
         return (int)rw_in_return(rw_in_take(RW_CALL_KILL, &k));
     int r = sg.raise(sig);
-    int e = errno;
-    rw_in_put(RW_CALL_KILL, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return (int)rw_in_logged(RW_CALL_KILL, &k, r, errno, NULL, 0);
 }
 
 int pthread_kill(pthread_t t, int sig)
@@ -235,10 +232,7 @@ int pthread_kill(pthread_t t, int sig)
     if (m == RW_IN_REPLAY)
         return (int)rw_in_return(rw_in_take(RW_CALL_KILL, &k));
     int r = sg.pthread_kill(t, sig);
-    int e = errno;
-    rw_in_put(RW_CALL_KILL, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return (int)rw_in_logged(RW_CALL_KILL, &k, r, errno, NULL, 0);
 }
 
 /* ---- waiting for a signal ---- */
@@ -260,14 +254,6 @@ static void key_wait(rw_in_key *k, int kind, const sigset_t *set, const struct t
     rw_in_key_i64(k, info);
 }
 
-/* Record: logs a wait's result. */
-static int64_t waited(const rw_in_key *k, int64_t r, int e, const void *data, size_t len)
-{
-    rw_in_put(RW_CALL_SIGWAIT, r, e, k, data, len);
-    errno = e;
-    return r;
-}
-
 int pause(void)
 {
     int m = rw_in_mode();
@@ -278,7 +264,7 @@ int pause(void)
     if (m == RW_IN_REPLAY)
         return (int)rw_in_return(rw_in_take(RW_CALL_SIGWAIT, &k));
     int r = sg.pause();
-    return (int)waited(&k, r, errno, NULL, 0);
+    return (int)rw_in_logged(RW_CALL_SIGWAIT, &k, r, errno, NULL, 0);
 }
 
 int sigwait(const sigset_t *restrict set, int *restrict sig)
@@ -301,7 +287,7 @@ int sigwait(const sigset_t *restrict set, int *restrict sig)
     int e = errno;
     *sig = got;
     int64_t v = got;
-    return (int)waited(&k, r, e, &v, sizeof v);
+    return (int)rw_in_logged(RW_CALL_SIGWAIT, &k, r, e, &v, sizeof v);
 }
 
 int sigwaitinfo(const sigset_t *restrict set, siginfo_t *restrict info)
@@ -315,7 +301,7 @@ int sigwaitinfo(const sigset_t *restrict set, siginfo_t *restrict info)
         return (int)rw_in_replayed(RW_CALL_SIGWAIT, &k, info, sizeof *info);
     int r = sg.sigwaitinfo(set, info);
     int e = errno;
-    return (int)waited(&k, r, e, r > 0 ? info : NULL, sizeof *info);
+    return (int)rw_in_logged(RW_CALL_SIGWAIT, &k, r, e, r > 0 ? info : NULL, sizeof *info);
 }
 
 int sigtimedwait(const sigset_t *restrict set, siginfo_t *restrict info,
@@ -330,5 +316,5 @@ int sigtimedwait(const sigset_t *restrict set, siginfo_t *restrict info,
         return (int)rw_in_replayed(RW_CALL_SIGWAIT, &k, info, sizeof *info);
     int r = sg.sigtimedwait(set, info, t);
     int e = errno;
-    return (int)waited(&k, r, e, r > 0 ? info : NULL, sizeof *info);
+    return (int)rw_in_logged(RW_CALL_SIGWAIT, &k, r, e, r > 0 ? info : NULL, sizeof *info);
 }
