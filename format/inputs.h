@@ -178,7 +178,10 @@
     X(SIGWAIT, 223, "sigwait")     /* pause/sigwait/sigwaitinfo/sigtimedwait */            \
     /* threads (recorder/libc/locks.c) */                                                  \
     X(SEM_WAIT, 240, "sem_wait")   /* sem_wait/trywait/timedwait/clockwait: key = the     \
-                                    * lock's name and which; data = its turn number */
+                                    * lock's name and which; data = its turn number */   \
+    X(SEM_SHARED, 241, "sem_wait (process-shared)") /* the same on a semaphore other    \
+                                    * processes share (sem_open): key = which */        \
+    X(SEM_GETVALUE, 242, "sem_getvalue") /* of a process-shared one: data = the value */
 
 enum rw_call {
 #define RW_CALL_ENUM(name, num, str) RW_CALL_##name = num,

@@ -22,8 +22,7 @@
  * them, placed where a plain run of Debian's python3 (a non-PIE executable) has it, so that
  * an int made from an address (PyLong_FromVoidPtr, id()) has the same number of digits:
  *
- * - the high region, 1 TiB at 32 TiB: obmalloc's arenas and the frame stack's chunks
- *   (plain python3: mmap, at 2^46 or so), RAW blocks of the C library's mmap threshold or
+ * - the high region, 1 TiB at 32 TiB: RAW blocks of the C library's mmap threshold or
  *   more (plain: mmap), and RAW blocks of threads other than the main one (plain: a
  *   thread's own malloc arena, mmapped). Far from where the kernel puts the executable,
  *   brk, mmaps and the stack, with or without randomisation, and above AddressSanitizer's
@@ -39,6 +38,14 @@
  *   (taken, say, by a randomised brk) there is no low region and every block is high. */
 #define RW_DETALLOC_BASE ((uintptr_t)0x200000000000ull)
 #define RW_DETALLOC_RESERVE ((size_t)1 << 40)
+/* - the arena region, 1 TiB right above the high one: obmalloc's arenas and the frame
+ *   stack's chunks alone (when it can be had; else they are high). Every call on it is
+ *   made with the GIL held, so its sequence is the GIL holders' (which a replay
+ *   repeats); RAW blocks are allocated and freed without the GIL too (a thread frees its
+ *   thread state after letting the GIL go), when the scheduler decides, and an arena
+ *   placed after them would move with them — and every small object in it. */
+#define RW_DETALLOC_ARENA_BASE (RW_DETALLOC_BASE + RW_DETALLOC_RESERVE)
+#define RW_DETALLOC_ARENA_RESERVE ((size_t)1 << 40)
 #define RW_DETALLOC_LOW_BASE ((uintptr_t)0x10000000u)
 #define RW_DETALLOC_LOW_RESERVE ((size_t)0x30000000u)
 /* glibc's default mmap threshold and the largest its dynamic rule raises it to
@@ -140,6 +147,10 @@ rw_detalloc *rw_detalloc_global(void);
 /* The process-wide low instance, or NULL before rw_detalloc_install or when the low
  * range could not be had. */
 rw_detalloc *rw_detalloc_global_low(void);
+
+/* The process-wide arena instance, or NULL before rw_detalloc_install or when its range
+ * could not be had. */
+rw_detalloc *rw_detalloc_global_arenas(void);
 
 /* Turns address-space randomisation off for this process: when personality() lacks
  * ADDR_NO_RANDOMIZE, sets it and re-executes /proc/self/exe with argv (the process's

@@ -1,8 +1,9 @@
 /* detalloc as Python's memory (detalloc.h, "the process-wide instance"): the base of
  * the RAW domain and obmalloc's arena allocator, so that every Python object lives in
- * one of the regions at RW_DETALLOC_BASE and RW_DETALLOC_LOW_BASE. obmalloc (the MEM and
- * OBJ domains) carves its small objects from arenas (high) and sends larger requests to
- * RAW, which the main thread takes low while glibc would take them from its brk heap.
+ * one of the regions at RW_DETALLOC_BASE, RW_DETALLOC_ARENA_BASE and RW_DETALLOC_LOW_BASE.
+ * obmalloc (the MEM and OBJ domains) carves its small objects from arenas (their own
+ * region) and sends larger requests to RAW, which the main thread takes low while glibc
+ * would take them from its brk heap.
  *
  * Uses CPython internals (Py_BUILD_CORE): _PyRuntime.preconfig, to tell which
  * allocators PYTHONMALLOC or -X dev chose.
@@ -22,8 +23,8 @@
 /* Owner: this file. Written once by rw_detalloc_install while the process has one
  * thread, before any PyMem call; read by every hook after. Global because CPython's
  * allocator hooks get only the ctx we give them and fork handlers get none. g is the
- * high region, lo the low one (NULL when it could not be had). */
-static rw_detalloc *g, *lo;
+ * high region, lo the low one, ar the arenas' (NULL when they could not be had). */
+static rw_detalloc *g, *lo, *ar;
 
 /* 1 in the thread that called rw_detalloc_install (and in a child forked by it): the
  * thread whose RAW blocks glibc would take from its brk heap (detalloc.h). */
@@ -84,14 +85,32 @@ static void *raw_calloc(void *ctx, size_t nelem, size_t elsize)
     return RW_LIKELY(p != NULL) ? p : calloc(nelem ? nelem : 1, elsize ? elsize : 1);
 }
 
+/* Whether p, a live block of a, is the calling thread's own thread state, freed by
+ * the thread as it ends (CPython's _PyThreadState_DeleteCurrent frees it after letting
+ * the GIL go). Such a block is kept, never reused: when the free came would decide what
+ * the next allocations of its size get, and that moment is the kernel scheduler's, so
+ * the addresses after it would not repeat in a replay. Costs a thread's state (360
+ * bytes) per thread ended. */
+static int own_thread_state(rw_detalloc *a, void *p)
+{
+    const PyThreadState *t = p;
+    return rw_detalloc_usable_size(a, p) >= sizeof *t &&
+           t->thread_id == PyThread_get_thread_ident() && _PyThreadState_UncheckedGet() != t;
+}
+
 static void raw_free(void *ctx, void *p)
 {
     if (lo && rw_detalloc_owns(lo, p)) {
+        if (RW_UNLIKELY(own_thread_state(lo, p)))
+            return;
         rw_detalloc_dealloc(lo, p);
         return;
     }
-    if (RW_LIKELY(rw_detalloc_owns(g, p)))
+    if (RW_LIKELY(rw_detalloc_owns(g, p))) {
+        if (RW_UNLIKELY(own_thread_state(g, p)))
+            return;
         note_high_free(rw_detalloc_usable_size(g, p));
+    }
     rw_detalloc_dealloc(g, p); /* NULL, or the C library's block */
 }
 
@@ -142,7 +161,9 @@ static void *raw_realloc(void *ctx, void *p, size_t n)
 
 static void *arena_alloc(void *ctx, size_t size)
 {
-    void *p = rw_detalloc_memalign(g, ARENA_ALIGN, size);
+    void *p = rw_detalloc_memalign(ar ? ar : g, ARENA_ALIGN, size);
+    if (RW_UNLIKELY(p == NULL) && ar)
+        p = rw_detalloc_memalign(g, ARENA_ALIGN, size);
     if (RW_UNLIKELY(p == NULL) && posix_memalign(&p, ARENA_ALIGN, size) != 0)
         p = NULL;
     return p;
@@ -150,7 +171,7 @@ static void *arena_alloc(void *ctx, size_t size)
 
 static void arena_free(void *ctx, void *p, size_t size)
 {
-    rw_detalloc_dealloc(g, p);
+    rw_detalloc_dealloc(ar && rw_detalloc_owns(ar, p) ? ar : g, p);
 }
 
 static const PyMemAllocatorEx raw_hooks = {NULL, raw_malloc, raw_calloc, raw_realloc, raw_free};
@@ -160,10 +181,14 @@ static void fork_prepare(void)
     rw_detalloc_lock(g);
     if (lo)
         rw_detalloc_lock(lo);
+    if (ar)
+        rw_detalloc_lock(ar);
 }
 
 static void fork_done(void)
 {
+    if (ar)
+        rw_detalloc_unlock(ar);
     if (lo)
         rw_detalloc_unlock(lo);
     rw_detalloc_unlock(g);
@@ -184,6 +209,8 @@ rw_code rw_detalloc_install(rw_err *err)
     rw_err lerr = {0};
     if (rw_detalloc_new(RW_DETALLOC_LOW_BASE, RW_DETALLOC_LOW_RESERVE, &lo, &lerr) != RW_OK)
         lo = NULL; /* every block high: addresses still repeat when this repeats */
+    if (rw_detalloc_new(RW_DETALLOC_ARENA_BASE, RW_DETALLOC_ARENA_RESERVE, &ar, &lerr) != RW_OK)
+        ar = NULL; /* arenas high */
     main_thread = 1;
     g = a;
     PyMem_SetAllocator(PYMEM_DOMAIN_RAW, (PyMemAllocatorEx *)&raw_hooks);
@@ -224,4 +251,9 @@ rw_detalloc *rw_detalloc_global(void)
 rw_detalloc *rw_detalloc_global_low(void)
 {
     return lo;
+}
+
+rw_detalloc *rw_detalloc_global_arenas(void)
+{
+    return ar;
 }

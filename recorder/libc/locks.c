@@ -1,8 +1,8 @@
 /* Lock order (locks.h): which thread obtains a semaphore, when several want it, is
  * logged while recording and enforced on replay.
  *
- * Wraps: sem_init, sem_destroy, sem_wait, sem_trywait, sem_timedwait, sem_clockwait
- * (not sem_post: a release is the program's own, ordered deed). CPython's locks
+ * Wraps: sem_init, sem_destroy, sem_wait, sem_trywait, sem_timedwait, sem_clockwait,
+ * sem_getvalue (not sem_post: a release is the program's own, ordered deed). CPython's locks
  * (Python/thread_pthread.h, USE_SEMAPHORES) are POSIX semaphores, and every lock a
  * Python thread waits for in C ends in one of these: _thread.lock.acquire,
  * Condition.wait (its waiter lock), queue.SimpleQueue.get, the buffered files' locks.
@@ -49,7 +49,23 @@
  * position first (let_go). Without that claim, a producer's put made while a consumer
  * waited for its try's turn let the consumer find an item the recording's did not.
  *
- * Cost: with one thread, a wrapper is the C library's call plus two loads; sem_init
+ * Process-shared semaphores (sem_open, or sem_init with pshared: multiprocessing's
+ * Lock, Semaphore and its queues' counters) are another process's input as much as a
+ * pipe is: a child's release decides whether the parent's acquisition succeeds, times
+ * out or waits. Every acquisition attempt on one by a logged thread (one thread or
+ * many) is performed and logged as RW_CALL_SEM_SHARED (key: which function; result
+ * and errno), and sem_getvalue on one as RW_CALL_SEM_GETVALUE (data: the value, 4
+ * bytes little-endian). Replay returns the logged outcome without waiting: the engine's
+ * /dev/shm is private (docs/reexecution.md, "A private /dev/shm"), and no other process
+ * would ever release its copy. A logged success also takes the copy when it can (a
+ * try), so that an evaluation's `get_value()` sees the count the program's own
+ * acquisitions and releases left. A call made without the GIL (the blocking
+ * wait) comes back in its place as any replayed input does (rw_locks_resume_after).
+ * glibc marks a shared semaphore in the futex flag word after its 64-bit value (struct
+ * new_sem's `private`: LLL_SHARED or LLL_PRIVATE); the start-up probe reads it on one of
+ * each kind.
+ *
+ * Cost: with one thread, a wrapper is the C library's call plus three loads; sem_init
  * writes 16 bytes.
  */
 #include "locks.h"
@@ -113,6 +129,7 @@ static void claim_at(uint64_t pos)
 }
 
 #define TAG_MAGIC 0x6b636c72u /* "rlck" */
+#define SHARED_OFFSET 8       /* glibc's struct new_sem: the futex flags after the value */
 #define TAG_OFFSET 16         /* glibc's struct new_sem on 64-bit */
 
 /* The tag in a sem_t's unused half. turn: record: the next number to hand out;
@@ -146,10 +163,13 @@ static struct locks_state {
         int (*sem_trywait)(sem_t *);
         int (*sem_timedwait)(sem_t *, const struct timespec *);
         int (*sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
+        int (*sem_getvalue)(sem_t *restrict, int *restrict);
         long (*syscall)(long, ...);
     } real;
     _Atomic uint64_t turns;
     int usable; /* the C library leaves a sem_t's tail alone (probed at start-up) */
+    int shared_known; /* the flag word at SHARED_OFFSET tells shared from private (probed) */
+    uint32_t shared_flag; /* its value on a shared one */
 } lst;
 
 /* Per thread: semaphores this thread made while logged (the rank in their names). */
@@ -167,6 +187,15 @@ static void *late(void **slot, const char *name)
     return *slot;
 }
 
+/* The futex flag word of glibc's semaphore (LLL_SHARED, 128, when other processes
+ * share it; LLL_PRIVATE, 0, when not). */
+static uint32_t flag_word(const sem_t *s)
+{
+    uint32_t w;
+    memcpy(&w, (const char *)s + SHARED_OFFSET, sizeof w);
+    return w;
+}
+
 __attribute__((constructor(101))) static void find_real(void)
 {
     FIND(sem_init);
@@ -175,6 +204,7 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(sem_trywait);
     FIND(sem_timedwait);
     FIND(sem_clockwait);
+    FIND(sem_getvalue);
     FIND(syscall);
     /* The tag's room: a C library whose operations used the whole sem_t would
      * overwrite the tag here, and no semaphore is ever tagged then (locks stay
@@ -191,6 +221,13 @@ __attribute__((constructor(101))) static void find_real(void)
             lst.real.sem_trywait(&probe);
             lst.usable = !memcmp(tail, (char *)&probe + TAG_OFFSET, sizeof tail);
             lst.real.sem_destroy(&probe);
+        }
+        sem_t priv, shared;
+        if (lst.real.sem_init(&priv, 0, 0) == 0 && lst.real.sem_init(&shared, 1, 0) == 0) {
+            lst.shared_flag = flag_word(&shared);
+            lst.shared_known = lst.shared_flag != flag_word(&priv);
+            lst.real.sem_destroy(&priv);
+            lst.real.sem_destroy(&shared);
         }
     }
 }
@@ -408,14 +445,38 @@ void rw_locks_resume_after(uint64_t recorded_pos)
     resume_in_place(place);
 }
 
+/* A process-shared semaphore (the header): logged as an input, answered from the log. */
+static int shared_acquire(sem_t *s, int m, int op, clockid_t clk, const struct timespec *abs)
+{
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, op);
+    if (m == RW_IN_RECORD) {
+        int r = perform(s, op, clk, abs);
+        return (int)rw_in_logged(RW_CALL_SEM_SHARED, &k, r, r == 0 ? 0 : errno, NULL, 0);
+    }
+    const rw_input *g = rw_in_take(RW_CALL_SEM_SHARED, &k);
+    if (g->result == 0)
+        REAL(sem_trywait)(s); /* in step, for an evaluation's get_value: never waits */
+    return (int)rw_in_return(g);
+}
+
+static int is_shared(sem_t *s)
+{
+    return lst.shared_known && flag_word(s) == lst.shared_flag;
+}
+
 static int acquire(sem_t *s, int op, clockid_t clk, const struct timespec *abs)
 {
     int m = rw_in_mode();
     sem_tag *t = tag_of(s);
     if (RW_LIKELY(m == RW_IN_OFF) ||
-        RW_LIKELY(!atomic_load_explicit(&rw_locks_threaded, memory_order_relaxed)) ||
-        t->magic != TAG_MAGIC ||
         atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL)
+        return perform(s, op, clk, abs);
+    if (RW_UNLIKELY(is_shared(s)))
+        return shared_acquire(s, m, op, clk, abs);
+    if (RW_LIKELY(!atomic_load_explicit(&rw_locks_threaded, memory_order_relaxed)) ||
+        t->magic != TAG_MAGIC)
         return perform(s, op, clk, abs);
     rw_in_key k;
     rw_in_key_init(&k);
@@ -468,4 +529,27 @@ int sem_timedwait(sem_t *s, const struct timespec *abs)
 int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abs)
 {
     return acquire(s, OP_CLOCK, clk, abs);
+}
+
+int sem_getvalue(sem_t *restrict s, int *restrict value)
+{
+    int m = rw_in_mode();
+    if (RW_LIKELY(m == RW_IN_OFF) || !is_shared(s) ||
+        atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL)
+        return REAL(sem_getvalue)(s, value);
+    if (m == RW_IN_REPLAY) {
+        const rw_input *g = rw_in_take(RW_CALL_SEM_GETVALUE, NULL);
+        if (g->data_len == 4)
+            *value = (int)((uint32_t)g->data[0] | (uint32_t)g->data[1] << 8 |
+                           (uint32_t)g->data[2] << 16 | (uint32_t)g->data[3] << 24);
+        return (int)rw_in_return(g);
+    }
+    int r = REAL(sem_getvalue)(s, value);
+    int e = errno;
+    uint32_t v = r == 0 ? (uint32_t)*value : 0;
+    uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    rw_in_key k;
+    rw_in_key_init(&k);
+    return (int)rw_in_logged(RW_CALL_SEM_GETVALUE, &k, r, r == 0 ? 0 : e, r == 0 ? le : NULL,
+                             r == 0 ? sizeof le : 0);
 }

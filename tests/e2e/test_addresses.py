@@ -50,9 +50,10 @@ def addresses(text):
 
 
 def in_detalloc(a):
-    """In detalloc's high region (32 TiB) or its low one (256 MiB to 1 GiB)."""
+    """In detalloc's high region (32 TiB), its arena region (33 TiB) or its low one
+    (256 MiB to 1 GiB)."""
     a = int(a, 16)
-    return a >> 44 == 0x2 or 0x10000000 <= a < 0x40000000
+    return a >> 40 in (0x20, 0x21) or 0x10000000 <= a < 0x40000000
 
 
 class TestAddresses(rwtest.TestCase):
