@@ -499,6 +499,8 @@ static void print_text(FILE *out, const char *path, const rw_reader *r, const su
         fprintf(out, ", pid %" PRId64, m->pid);
     if (m->tool_version[0])
         fprintf(out, ", by %s", m->tool_version);
+    if (m->tool_build[0]) /* the replay warns when its own differs (docs/reexecution.md) */
+        fprintf(out, " (build %.12s)", m->tool_build);
     fprintf(out, "\n");
     if (m->chaos_seed) /* rewind record --chaos (docs/recording.md) */
         fprintf(out, "chaos        seed %" PRIu64 " (--chaos-seed %" PRIu64 " repeats it)\n",
@@ -643,6 +645,8 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
     rw_json_str(out, m->hostname);
     fprintf(out, ", \"tool_version\": ");
     rw_json_str(out, m->tool_version);
+    fprintf(out, ", \"tool_build\": ");
+    rw_json_str(out, m->tool_build);
     format_time(m->start_unix_ns, buf, sizeof buf);
     fprintf(out, ", \"pid\": %" PRId64 ", \"start_unix_ns\": %" PRId64 ", \"start_time\": ", m->pid,
             m->start_unix_ns);

@@ -68,6 +68,7 @@ void rw_meta_build(rw_meta *mt, const rw_record_opts *o, int64_t unix0, uint64_t
     rewind__record_options__init(&mt->opts);
     m->tool_version = "rewind " REWIND_VERSION;
     m->python_build = (char *)rw_pysetup_build();
+    m->tool_build = (char *)rw_pysetup_rewind_build();
     /* --child-of HOW:PPID:PARENT_TRACE (follow.c) */
     static char how[16];
     const char *c1 = o->child_of ? strchr(o->child_of, ':') : NULL;

@@ -3,7 +3,9 @@
 
 #include <Python.h>
 
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +134,48 @@ const char *rw_pysetup_build(void)
     if (!python_build[0])
         build_fill();
     return python_build;
+}
+
+/* dl_iterate_phdr's callback: the first object is the executable; its GNU build ID
+ * note, in hex, goes to the buffer. */
+static int build_id_of(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    char *out = data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE)
+            continue;
+        const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+        while (p + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+            const char *name = p + sizeof *n;
+            const unsigned char *desc =
+                (const unsigned char *)name + ((n->n_namesz + 3u) & ~3u);
+            const char *next = (const char *)desc + ((n->n_descsz + 3u) & ~3u);
+            if (next > end)
+                break;
+            if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && !memcmp(name, "GNU", 4)) {
+                size_t k = 0;
+                for (uint32_t j = 0; j < n->n_descsz && k + 3 <= RW_BUILD_ID_MAX; j++, k += 2)
+                    snprintf(out + k, 3, "%02x", desc[j]);
+                return 1;
+            }
+            p = next;
+        }
+    }
+    return 1; /* the executable has none */
+}
+
+const char *rw_pysetup_rewind_build(void)
+{
+    static char id[RW_BUILD_ID_MAX + 1];
+    static int done;
+    if (!done) {
+        dl_iterate_phdr(build_id_of, id);
+        done = 1;
+    }
+    return id;
 }
 
 /* The linked-in interpreter must go with the standard library it runs: after a Debian

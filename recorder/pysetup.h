@@ -31,4 +31,12 @@ rw_code rw_pysetup_check_stdlib(int force, rw_err *err);
 /* The interpreter's build, as Metadata.python_build records it. */
 const char *rw_pysetup_build(void);
 
+/* The rewind executable's own build, as Metadata.tool_build records it: its GNU build
+ * ID in hex ("" when the linker wrote none). A re-execution of a trace recorded by
+ * another build is not exact: the interpreter's static objects (types, small ints,
+ * interned strings) are at other addresses, and what a program orders by id() or
+ * hashes by address can come out in another order. Any thread; cached. */
+#define RW_BUILD_ID_MAX 64 /* hex digits kept */
+const char *rw_pysetup_rewind_build(void);
+
 #endif

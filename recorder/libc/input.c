@@ -10,10 +10,12 @@
  */
 #include "input.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "reader.h"
@@ -366,6 +368,30 @@ int rw_in_take_signal(uint64_t pos, uint64_t *due)
     return sig;
 }
 
+/* Development (docs/engine-protocol.md): REWIND_ENGINE_INPUTS=FILE, read before the
+ * program's environment replaces the engine's, appends a line per input taken: the OS
+ * thread, the stream, its record's number, call, recorded position and the replay's
+ * event count then. -1 when unset. */
+static int take_log = -1;
+
+__attribute__((constructor)) static void take_log_open(void)
+{
+    const char *path = getenv("REWIND_ENGINE_INPUTS");
+    if (path && *path)
+        take_log = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+}
+
+static void take_logged(uint32_t s, const rw_input *g, uint32_t call)
+{
+    char line[160];
+    int n = snprintf(line, sizeof line,
+                     "take tid %ld stream %u seq %llu call %u at %llu now %llu asked %u\n",
+                     (long)syscall(SYS_gettid), s, (unsigned long long)g->seq, g->call,
+                     (unsigned long long)g->position, (unsigned long long)rw_st.nevents, call);
+    if (n > 0 && write(take_log, line, (size_t)n) < 0)
+        take_log = -1;
+}
+
 const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
 {
     if (RW_UNLIKELY(atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL))
@@ -404,6 +430,8 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
     remember(&o->in);
     pthread_mutex_unlock(&in.mu);
     rw_in_tls.seq++;
+    if (RW_UNLIKELY(take_log >= 0))
+        take_logged(s, &o->in, call); /* paused: the write is not the program's */
     rw_in_resume();
 
     int same = o->in.call == call &&

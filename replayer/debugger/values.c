@@ -72,6 +72,7 @@ typedef struct engine_values {
     uint64_t carry_at;     /* the engine's stop where a CARRY with values was sent last
                             * (UINT64_MAX: none since; the engine forgets it at a goto) */
     char *told;            /* the last divergence report written whole on stderr */
+    char *noted;           /* the last engine note written on stderr */
 } engine_values;
 
 static rw_code start(engine_values *ev, rw_err *err)
@@ -173,8 +174,11 @@ static rw_code engine_goto(engine_values *ev, uint64_t pos, rw_err *err)
     rw_code rc = rw_engine_goto(ev->e, pos, err);
     rw_scan_check_hold(0);
     const char *note = rw_engine_take_note(ev->e);
-    if (note)
+    if (note && (!ev->noted || strcmp(ev->noted, note))) { /* a new engine says it again */
         fprintf(stderr, "rewind replay: note: %s\n", note);
+        free(ev->noted);
+        ev->noted = strdup(note);
+    }
     /* The debugger's error line has the report's start; stderr has it whole (the last
      * inputs consumed), once. */
     const char *report = rw_engine_report(ev->e);
@@ -335,6 +339,7 @@ void rw_values_engine_free(rw_values *v)
         free(ev->kept[i].text);
     free(ev->kept);
     free(ev->told);
+    free(ev->noted);
     free(ev->path);
     free(ev);
 }

@@ -26,7 +26,7 @@ struct rw_engine {
     uint64_t ended_at;   /* the program ended there (its checkpoints remain), or UINT64_MAX */
     int broken;          /* diverged, ended or lost: the next goto restarts */
     char *report;        /* the last divergence report, whole */
-    char *note;          /* the first note a stop carried (rw_engine_take_note) */
+    char *note;          /* the last note a stop carried (rw_engine_take_note) */
     int note_new;        /* not taken yet */
 };
 
@@ -285,7 +285,8 @@ rw_code rw_engine_goto(rw_engine *e, uint64_t pos, rw_err *err)
     switch (m.type) {
     case RW_EP_STOPPED:
         e->pos = m.pos;
-        if (m.text_len && !e->note) {
+        if (m.text_len) {
+            free(e->note);
             e->note = strndup(m.text, m.text_len);
             e->note_new = e->note != NULL;
         }

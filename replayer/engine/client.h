@@ -57,9 +57,9 @@ rw_code rw_engine_goto(rw_engine *e, uint64_t pos, rw_err *err);
  * goto. */
 const char *rw_engine_report(const rw_engine *e);
 
-/* A note the engine gave at a stop (the replay's memory differs from the
- * recording's from some event: inside/check.h), once per rw_engine; NULL when there is
- * none or it was taken. Borrowed until rw_engine_close. */
+/* A note the engine gave at a stop (the trace was recorded by another build of rewind;
+ * the replay's memory differs from the recording's from some event: inside/check.h),
+ * each once per rw_engine; NULL when there is no new one. Borrowed until the next goto. */
 const char *rw_engine_take_note(rw_engine *e);
 
 /* The position the engine is stopped at (UINT64_MAX before the first goto). */

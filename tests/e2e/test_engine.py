@@ -341,6 +341,38 @@ class DivergenceTest(rwtest.TestCase):
         self.assertIn("was recorded with another Python build (3.11.9-1, stdlib 1)", out.stdout)
         self.assertEqual(out.returncode, 0, out.stderr)  # log-only commands still work
 
+    def test_another_build_of_rewind_is_said_once(self):
+        # The interpreter's static objects move with a rebuild of rewind: a replay by
+        # another build works but says, once, that it may diverge where the program
+        # orders objects by id(). The trace's own build replays without the note.
+        rec = self.record(["-c", "x = 1\ny = 2\nz = x + y\n"])
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        mine = rwtest.info(rec.trace)["tool_build"]
+        self.assertRegex(mine, r"^[0-9a-f]{16,64}$")
+        cmds = "n\nn\np x\nn\np z\nrstep\np y\nq\n"
+        same = rwtest.run([rwtest.rewind_bin(), "replay", rec.trace], stdin=cmds)
+        self.assertNotIn("note:", same.stderr)
+        frames, header = tracerewrite.load(rec.trace)
+        for fr in frames:
+            if fr.type == pr.FRAME_METADATA:
+                fs = tracerewrite.fields(fr.payload)
+                for f in fs:
+                    if f[0] == 29:  # tool_build
+                        f[2] = b"0123456789abcdef0123456789abcdef01234567"
+                fr.payload = tracerewrite.encode(fs)
+        other = os.path.join(self.tmp, "other.rwd")
+        tracerewrite.save(header, frames, other)
+        out = rwtest.run([rwtest.rewind_bin(), "replay", other], stdin=cmds)
+        notes = [ln for ln in out.stderr.splitlines() if "another build of rewind" in ln]
+        self.assertEqual(notes, ["rewind replay: note: %s was recorded by another build of rewind "
+                                 "(build ID 0123456789ab, this one is %s): the interpreter's own "
+                                 "objects are at other addresses here, so the replay can diverge "
+                                 "where the program orders or hashes objects by id(); the rewind "
+                                 "that recorded it replays it exactly" % (other, mine[:12])],
+                         out.stderr)
+        for value in ("1", "3", "2"):  # p x, p z, and p y after going back
+            self.assertIn("(rewind) %s\n" % value, out.stdout)
+
 
 class PortableTest(rwtest.TestCase):
 

@@ -94,6 +94,9 @@ static struct engine {
     uint32_t nstream_ids;
     const _Atomic int *verdict; /* the check's (check.h): nonzero stops the run */
     int noted;                  /* the check's note was sent (at a stop) */
+    char build_note[512];       /* the trace was recorded by another build of rewind */
+    int build_noted;            /* build_note was sent (at the first stop) */
+    int threads_allocs;         /* REWIND_COMPARE_THREAD_ALLOCS: compare them anyway */
 } E = {.target = UINT64_MAX, .goal = UINT64_MAX, .ia_fd = -1, .zy_fd = -1, .ckpt_max = RW_ENGINE_CHECKPOINTS,
        .ckpt_mib = RW_ENGINE_CHECKPOINT_MIB, .ckpt_log = -1};
 
@@ -706,6 +709,8 @@ static void report_divergence(uint64_t where, const char *what)
     if (!rep)
         die(1);
     n += (size_t)snprintf(rep + n, cap - n, "%s", what);
+    if (E.build_note[0])
+        n += (size_t)snprintf(rep + n, cap - n, "\nnote: %s", E.build_note);
     const rw_input *recent[8];
     size_t k = rw_in_recent(recent, 8);
     if (k)
@@ -776,9 +781,15 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
         report_divergence(where, report);
     }
     E.goto_pending = 0;
-    const char *note = rw_check_note(E.check);
+    const char *note = rw_check_note(E.check), *send = note && !E.noted ? note : NULL;
+    char both[sizeof E.build_note + 1024];
+    if (!E.build_noted && E.build_note[0]) {
+        snprintf(both, sizeof both, "%s%s%s", E.build_note, send ? "; " : "", send ? send : "");
+        send = both;
+        E.build_noted = 1;
+    }
     rw_ckpt_stopped(st.pos);
-    send_msg(RW_EP_STOPPED, st.pos, note && !E.noted ? note : NULL);
+    send_msg(RW_EP_STOPPED, st.pos, send);
     E.noted |= note != NULL;
     for (;;) {
         uint8_t *buf;
@@ -1258,6 +1269,13 @@ static rw_code setup(const char *trace, rw_err *err)
                           "(values need a trace recorded by this version of rewind)", trace);
     if (!md->run_kind || !md->run_target)
         return rw_err_set(err, RW_ECORRUPT, "%s: the metadata does not say what ran", trace);
+    const char *mine = rw_pysetup_rewind_build();
+    if (md->tool_build && md->tool_build[0] && mine[0] && strcmp(md->tool_build, mine))
+        snprintf(E.build_note, sizeof E.build_note,
+                 "%s was recorded by another build of rewind (build ID %.12s, this one is "
+                 "%.12s): the interpreter's own objects are at other addresses here, so the "
+                 "replay can diverge where the program orders or hashes objects by id(); the "
+                 "rewind that recorded it replays it exactly", trace, md->tool_build, mine);
     if (md->python_build && md->python_build[0] && strcmp(md->python_build, rw_pysetup_build()))
         return rw_err_set(err, RW_EPYTHON,
                           "%s was recorded with another Python build (%s) than this rewind's "
@@ -1272,7 +1290,7 @@ static rw_code setup(const char *trace, rw_err *err)
      * return from C and its next event, interleave as the scheduler decides: only
      * the events' order is enforced (sched_wait), so addresses are not compared. */
     const rw_defs *defs = rw_reader_defs(E.rec);
-    if (defs && defs->nthreads > 2) /* nthreads counts the unused id 0 */
+    if (defs && defs->nthreads > 2 && !E.threads_allocs) /* nthreads counts the unused id 0 */
         fixed = 0;
     RW_TRY(rw_check_new(E.rec, fixed, &E.check, err));
     E.verdict = rw_check_verdict(E.check);
@@ -1299,6 +1317,9 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
         E.ckpt_log = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (E.ckpt_log >= 0)
         dprintf(E.ckpt_log, "start %d %u %u\n", (int)getpid(), E.ckpt_max, E.ckpt_mib);
+    /* Development: compare allocations in a multi-threaded replay too (the note then
+     * says where the addresses first differ). */
+    E.threads_allocs = getenv("REWIND_COMPARE_THREAD_ALLOCS") != NULL;
     const char *every = getenv("REWIND_CHECKPOINT_EVERY");
     if (every && *every)
         E.ckpt_every = strtoull(every, NULL, 10);
