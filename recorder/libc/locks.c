@@ -2,7 +2,8 @@
  * logged while recording and enforced on replay.
  *
  * Wraps: sem_init, sem_destroy, sem_wait, sem_trywait, sem_timedwait, sem_clockwait,
- * sem_getvalue (not sem_post: a release is the program's own, ordered deed). CPython's locks
+ * sem_getvalue, sem_post (a release of a private semaphore is the program's own,
+ * ordered deed, and is only performed; a shared one's below). CPython's locks
  * (Python/thread_pthread.h, USE_SEMAPHORES) are POSIX semaphores, and every lock a
  * Python thread waits for in C ends in one of these: _thread.lock.acquire,
  * Condition.wait (its waiter lock), queue.SimpleQueue.get, the buffered files' locks.
@@ -54,8 +55,9 @@
  * pipe is: a child's release decides whether the parent's acquisition succeeds, times
  * out or waits. Every acquisition attempt on one by a logged thread (one thread or
  * many) is performed and logged as RW_CALL_SEM_SHARED (key: which function; result
- * and errno), and sem_getvalue on one as RW_CALL_SEM_GETVALUE (data: the value, 4
- * bytes little-endian). Replay returns the logged outcome without waiting: the engine's
+ * and errno), sem_getvalue on one as RW_CALL_SEM_GETVALUE (data: the value, 4 bytes
+ * little-endian) and sem_post on one as RW_CALL_SEM_POST (it fails, EOVERFLOW, when
+ * the count is at its maximum: the replay's copy, which no child took from, would be). Replay returns the logged outcome without waiting: the engine's
  * /dev/shm is private (docs/reexecution.md, "A private /dev/shm"), and no other process
  * would ever release its copy. A logged success also takes the copy when it can (a
  * try), so that an evaluation's `get_value()` sees the count the program's own
@@ -164,6 +166,7 @@ static struct locks_state {
         int (*sem_timedwait)(sem_t *, const struct timespec *);
         int (*sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
         int (*sem_getvalue)(sem_t *restrict, int *restrict);
+        int (*sem_post)(sem_t *);
         long (*syscall)(long, ...);
     } real;
     _Atomic uint64_t turns;
@@ -205,6 +208,7 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(sem_timedwait);
     FIND(sem_clockwait);
     FIND(sem_getvalue);
+    FIND(sem_post);
     FIND(syscall);
     /* The tag's room: a C library whose operations used the whole sem_t would
      * overwrite the tag here, and no semaphore is ever tagged then (locks stay
@@ -529,6 +533,24 @@ int sem_timedwait(sem_t *s, const struct timespec *abs)
 int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abs)
 {
     return acquire(s, OP_CLOCK, clk, abs);
+}
+
+int sem_post(sem_t *s)
+{
+    int m = rw_in_mode();
+    if (RW_LIKELY(m == RW_IN_OFF) || !is_shared(s) ||
+        atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL)
+        return REAL(sem_post)(s);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    if (m == RW_IN_REPLAY) {
+        const rw_input *g = rw_in_take(RW_CALL_SEM_POST, &k);
+        if (g->result == 0)
+            REAL(sem_post)(s); /* in step; the copy may be full (no child took from it) */
+        return (int)rw_in_return(g);
+    }
+    int r = REAL(sem_post)(s);
+    return (int)rw_in_logged(RW_CALL_SEM_POST, &k, r, r == 0 ? 0 : errno, NULL, 0);
 }
 
 int sem_getvalue(sem_t *restrict s, int *restrict value)

@@ -206,6 +206,14 @@ class Values(rwtest.TestCase):
         # (they diverged, or hung, on the build before).
         self.replay_check("mp_shared.py")
 
+    def test_addresses_with_threads_that_end(self):
+        # Threads that end free their own state without the GIL, at the scheduler's
+        # moment; the main thread's objects must keep their recorded id()s and a set of
+        # them its order (the arenas in a region of their own, thread states kept). This
+        # small program passes on the build before too (its frees seldom decide an
+        # address); CPython's test_concurrent_futures is the case that diverged.
+        self.replay_check("thread_ids.py")
+
     def test_subprocess(self):
         self.stop_check("subprocess_output.py")
 

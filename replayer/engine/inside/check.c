@@ -163,6 +163,16 @@ void rw_check_describe(const rw_defs *d, const rw_event *ev, char *out, size_t c
     }
 }
 
+/* Whether allocation records of kind k are compared: every one when the memory is
+ * deterministic (compare_allocs 1); the MEM and OBJ domains' only with 2 (a
+ * multi-threaded replay under REWIND_COMPARE_THREAD_ALLOCS: RAW blocks are also freed
+ * without the GIL, when the scheduler decides). */
+static int mem_compared(const rw_check *c, unsigned k)
+{
+    return c->compare_allocs == 1 ||
+           (c->compare_allocs == 2 && k != RW_K_ALLOC_RAW && k != RW_K_FREE_RAW);
+}
+
 /* The next record of cu that the check compares: THREAD records are not (an event
  * names its thread; with several threads, a thread's allocations between events make
  * switches of their own in one run and not in the other). */
@@ -176,7 +186,7 @@ static int next_compared(rw_check *c, rw_event *ev)
     int g;
     while ((g = rw_cursor_next(c->rc, ev, &c->err)) == 1 &&
            (ev->kind == RW_K_THREAD || ev->kind == RW_K_GEN ||
-            (!c->compare_allocs && (RW_IS_ALLOC(ev->kind) || RW_IS_FREE(ev->kind)))))
+            ((RW_IS_ALLOC(ev->kind) || RW_IS_FREE(ev->kind)) && !mem_compared(c, ev->kind))))
         ;
     return g;
 }
@@ -363,7 +373,7 @@ static uint64_t feed_by_record(rw_check *c, const rw_rec *recs, size_t n)
         unsigned k = RW_REC_KIND(r->w0);
         if (passed_over(c, r, k))
             continue;
-        if (!done && (c->compare_allocs || !(RW_IS_ALLOC(k) || RW_IS_FREE(k)))) {
+        if (!done && (!(RW_IS_ALLOC(k) || RW_IS_FREE(k)) || mem_compared(c, k))) {
             compare(c, k, r);
             done = atomic_load_explicit(&c->verdict, memory_order_relaxed) != 0;
         }
@@ -419,7 +429,7 @@ static void compare_kept(rw_check *c)
         const kept *kr = &c->kept[c->settled];
         unsigned k = RW_REC_KIND(kr->r.w0);
         c->thread = kr->thread;
-        if (c->compare_allocs || !(RW_IS_ALLOC(k) || RW_IS_FREE(k))) {
+        if (!(RW_IS_ALLOC(k) || RW_IS_FREE(k)) || mem_compared(c, k)) {
             compare(c, k, &kr->r);
             if (atomic_load_explicit(&c->verdict, memory_order_relaxed))
                 break;
@@ -492,7 +502,7 @@ static uint64_t feed_by_fp(rw_check *c, const rw_rec *recs, size_t n)
         if (passed_over(c, r, k))
             continue;
         int mem = RW_IS_ALLOC(k) || RW_IS_FREE(k);
-        if (c->compare_allocs || !mem) {
+        if (!mem || mem_compared(c, k)) {
             rw_fp_add(&c->fp, mem, rw_fp_view(k, c->thread, r->w0, r->w1));
             int kr = keep(c, r);
             if (RW_UNLIKELY(kr != 0)) {

@@ -34,7 +34,8 @@
 
 typedef struct rw_check rw_check;
 
-/* A new check of recorded (borrowed; must outlive it). */
+/* A new check of recorded (borrowed; must outlive it). compare_allocs: 0 (allocation
+ * records skipped), 1 (all compared), 2 (the MEM and OBJ domains' only; RAW skipped). */
 rw_code rw_check_new(const rw_reader *recorded, int compare_allocs, rw_check **out,
                      rw_err *err);
 void rw_check_free(rw_check *c);

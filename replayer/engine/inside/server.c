@@ -1290,8 +1290,8 @@ static rw_code setup(const char *trace, rw_err *err)
      * return from C and its next event, interleave as the scheduler decides: only
      * the events' order is enforced (sched_wait), so addresses are not compared. */
     const rw_defs *defs = rw_reader_defs(E.rec);
-    if (defs && defs->nthreads > 2 && !E.threads_allocs) /* nthreads counts the unused id 0 */
-        fixed = 0;
+    if (defs && defs->nthreads > 2) /* nthreads counts the unused id 0 */
+        fixed = fixed && E.threads_allocs ? 2 : 0; /* 2: MEM and OBJ only (check.h) */
     RW_TRY(rw_check_new(E.rec, fixed, &E.check, err));
     E.verdict = rw_check_verdict(E.check);
     RW_TRY(sched_load(err));
@@ -1317,8 +1317,8 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
         E.ckpt_log = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (E.ckpt_log >= 0)
         dprintf(E.ckpt_log, "start %d %u %u\n", (int)getpid(), E.ckpt_max, E.ckpt_mib);
-    /* Development: compare allocations in a multi-threaded replay too (the note then
-     * says where the addresses first differ). */
+    /* Development: compare the MEM and OBJ domains' allocations in a multi-threaded
+     * replay too (the note then says where the addresses first differ). */
     E.threads_allocs = getenv("REWIND_COMPARE_THREAD_ALLOCS") != NULL;
     const char *every = getenv("REWIND_CHECKPOINT_EVERY");
     if (every && *every)

@@ -1,6 +1,7 @@
 # Semaphores another process shares (multiprocessing's Lock, Event, Semaphore and a
 # Queue's counter: sem_open in /dev/shm): whether an acquisition succeeds, times out or
-# waits depends on the child's releases, which the replay's engine never sees (its
+# waits depends on the child's releases, and whether a release overflows on the child's
+# acquisitions, which the replay's engine never sees (its
 # /dev/shm is private and no child runs). recorder/libc/locks.c logs their outcomes.
 # Marked lines print "RWVAL <line> <repr>".
 import multiprocessing as mp
@@ -8,7 +9,9 @@ import sys
 import time
 
 
-def child(q, lock, ready, sem):
+def child(q, lock, ready, sem, back):
+    for i in range(3):
+        back.put(i * 10)  # takes from back's counter, which the parent's gets give back
     with lock:
         ready.set()
         time.sleep(0.3)  # the parent's acquire(timeout=0.05) fails meanwhile
@@ -24,7 +27,8 @@ def main():
     lock = ctx.Lock()
     ready = ctx.Event()
     sem = ctx.Semaphore(0)
-    p = ctx.Process(target=child, args=(q, lock, ready, sem))
+    back = ctx.Queue()  # unbounded: its counter starts at SEM_VALUE_MAX
+    p = ctx.Process(target=child, args=(q, lock, ready, sem, back))
     p.start()
     ready.wait()
     first = lock.acquire(timeout=0.05)
@@ -37,6 +41,8 @@ def main():
     sem.acquire()
     value = (sem.get_value(), q.qsize())
     print("RWVAL", sys._getframe().f_lineno, repr(value))  # rw-value: value
+    got = [back.get() for _ in range(3)]  # each releases the counter (a full one in a replay)
+    print("RWVAL", sys._getframe().f_lineno, repr(got))  # rw-value: got
     p.join()
     code = p.exitcode
     print("RWVAL", sys._getframe().f_lineno, repr(code))  # rw-value: code
