@@ -148,10 +148,6 @@ rw_detalloc *rw_detalloc_global(void);
  * range could not be had. */
 rw_detalloc *rw_detalloc_global_low(void);
 
-/* The process-wide arena instance, or NULL before rw_detalloc_install or when its range
- * could not be had. */
-rw_detalloc *rw_detalloc_global_arenas(void);
-
 /* Turns address-space randomisation off for this process: when personality() lacks
  * ADDR_NO_RANDOMIZE, sets it and re-executes /proc/self/exe with argv (the process's
  * whole argv, argv[0] included) and the same environment, so that the new image is laid

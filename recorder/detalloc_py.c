@@ -252,8 +252,3 @@ rw_detalloc *rw_detalloc_global_low(void)
 {
     return lo;
 }
-
-rw_detalloc *rw_detalloc_global_arenas(void)
-{
-    return ar;
-}

@@ -57,12 +57,13 @@
  * many) is performed and logged as RW_CALL_SEM_SHARED (key: which function; result
  * and errno), sem_getvalue on one as RW_CALL_SEM_GETVALUE (data: the value, 4 bytes
  * little-endian) and sem_post on one as RW_CALL_SEM_POST (it fails, EOVERFLOW, when
- * the count is at its maximum: the replay's copy, which no child took from, would be). Replay returns the logged outcome without waiting: the engine's
- * /dev/shm is private (docs/reexecution.md, "A private /dev/shm"), and no other process
- * would ever release its copy. A logged success also takes the copy when it can (a
- * try), so that an evaluation's `get_value()` sees the count the program's own
- * acquisitions and releases left. A call made without the GIL (the blocking
- * wait) comes back in its place as any replayed input does (rw_locks_resume_after).
+ * the count is at its maximum: the replay's copy, which no child took from, would be).
+ * Replay returns the logged outcome without waiting: the engine's /dev/shm is private
+ * (docs/reexecution.md, "A private /dev/shm"), and no other process would ever release
+ * its copy. A logged success also takes (or gives back) the copy when it can, so that
+ * an evaluation's `get_value()` sees the count the program's own acquisitions and
+ * releases left. A call made without the GIL (the blocking wait) comes back in its
+ * place as any replayed input does (rw_locks_resume_after).
  * glibc marks a shared semaphore in the futex flag word after its 64-bit value (struct
  * new_sem's `private`: LLL_SHARED or LLL_PRIVATE); the start-up probe reads it on one of
  * each kind.
