@@ -324,19 +324,27 @@ class DivergenceTest(rwtest.TestCase):
         self.assertIn("the recording has call f at <string>:1", report)
         self.assertIn("the replay call g at <string>:3", report)
 
-    def test_another_python_build_is_refused(self):
-        rec = self.record(["-c", "x = 1\n"])
-        self.assertEqual(rec.returncode, 0, rec.stderr)
-        frames, header = tracerewrite.load(rec.trace)
+    def with_metadata(self, trace, field, value):
+        """A copy of trace (other.rwd) whose Metadata field number `field` holds value."""
+        frames, header = tracerewrite.load(trace)
+        found = False
         for fr in frames:
             if fr.type == pr.FRAME_METADATA:
                 fs = tracerewrite.fields(fr.payload)
                 for f in fs:
-                    if f[0] == 23:  # python_build
-                        f[2] = b"3.11.9-1, stdlib 1"
+                    if f[0] == field:
+                        f[2] = value
+                        found = True
                 fr.payload = tracerewrite.encode(fs)
+        self.assertTrue(found, f"no Metadata field {field} in {trace}")
         other = os.path.join(self.tmp, "other.rwd")
         tracerewrite.save(header, frames, other)
+        return other
+
+    def test_another_python_build_is_refused(self):
+        rec = self.record(["-c", "x = 1\n"])
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        other = self.with_metadata(rec.trace, 23, b"3.11.9-1, stdlib 1")  # python_build
         out = rwtest.run([rwtest.rewind_bin(), "replay", other], stdin="n\np x\nq\n")
         self.assertIn("was recorded with another Python build (3.11.9-1, stdlib 1)", out.stdout)
         self.assertEqual(out.returncode, 0, out.stderr)  # log-only commands still work
@@ -352,16 +360,8 @@ class DivergenceTest(rwtest.TestCase):
         cmds = "n\nn\np x\nn\np z\nrstep\np y\nq\n"
         same = rwtest.run([rwtest.rewind_bin(), "replay", rec.trace], stdin=cmds)
         self.assertNotIn("note:", same.stderr)
-        frames, header = tracerewrite.load(rec.trace)
-        for fr in frames:
-            if fr.type == pr.FRAME_METADATA:
-                fs = tracerewrite.fields(fr.payload)
-                for f in fs:
-                    if f[0] == 29:  # tool_build
-                        f[2] = b"0123456789abcdef0123456789abcdef01234567"
-                fr.payload = tracerewrite.encode(fs)
-        other = os.path.join(self.tmp, "other.rwd")
-        tracerewrite.save(header, frames, other)
+        other = self.with_metadata(rec.trace, 29,  # tool_build
+                                   b"0123456789abcdef0123456789abcdef01234567")
         out = rwtest.run([rwtest.rewind_bin(), "replay", other], stdin=cmds)
         notes = [ln for ln in out.stderr.splitlines() if "another build of rewind" in ln]
         self.assertEqual(notes, ["rewind replay: note: %s was recorded by another build of rewind "
