@@ -85,31 +85,32 @@ static void *raw_calloc(void *ctx, size_t nelem, size_t elsize)
     return RW_LIKELY(p != NULL) ? p : calloc(nelem ? nelem : 1, elsize ? elsize : 1);
 }
 
-/* Whether p, a live block of a, is the calling thread's own thread state, freed by
- * the thread as it ends (CPython's _PyThreadState_DeleteCurrent frees it after letting
- * the GIL go). Such a block is kept, never reused: when the free came would decide what
- * the next allocations of its size get, and that moment is the kernel scheduler's, so
- * the addresses after it would not repeat in a replay. Costs a thread's state (360
+/* Whether p, a live block of usable size have, is the calling thread's own thread
+ * state, freed by the thread as it ends (CPython's _PyThreadState_DeleteCurrent frees it
+ * after letting the GIL go). Such a block is kept, never reused: when the free came
+ * would decide what the next allocations of its size get, and that moment is the
+ * kernel scheduler's, so the addresses after it would not repeat in a replay. Costs a thread's state (360
  * bytes) per thread ended. */
-static int own_thread_state(rw_detalloc *a, void *p)
+static int own_thread_state(const void *p, size_t have)
 {
     const PyThreadState *t = p;
-    return rw_detalloc_usable_size(a, p) >= sizeof *t &&
-           t->thread_id == PyThread_get_thread_ident() && _PyThreadState_UncheckedGet() != t;
+    return have >= sizeof *t && t->thread_id == PyThread_get_thread_ident() &&
+           _PyThreadState_UncheckedGet() != t;
 }
 
 static void raw_free(void *ctx, void *p)
 {
     if (lo && rw_detalloc_owns(lo, p)) {
-        if (RW_UNLIKELY(own_thread_state(lo, p)))
+        if (RW_UNLIKELY(own_thread_state(p, rw_detalloc_usable_size(lo, p))))
             return;
         rw_detalloc_dealloc(lo, p);
         return;
     }
     if (RW_LIKELY(rw_detalloc_owns(g, p))) {
-        if (RW_UNLIKELY(own_thread_state(g, p)))
+        size_t have = rw_detalloc_usable_size(g, p);
+        if (RW_UNLIKELY(own_thread_state(p, have)))
             return;
-        note_high_free(rw_detalloc_usable_size(g, p));
+        note_high_free(have);
     }
     rw_detalloc_dealloc(g, p); /* NULL, or the C library's block */
 }

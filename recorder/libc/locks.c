@@ -237,6 +237,20 @@ __attribute__((constructor(101))) static void find_real(void)
     }
 }
 
+/* A record's 4-byte little-endian numbers (a turn, a value). */
+static void le32_put(uint8_t *b, uint32_t v)
+{
+    b[0] = (uint8_t)v;
+    b[1] = (uint8_t)(v >> 8);
+    b[2] = (uint8_t)(v >> 16);
+    b[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t le32_get(const uint8_t *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
 static inline sem_tag *tag_of(sem_t *s)
 {
     return (sem_tag *)((char *)s + TAG_OFFSET);
@@ -471,6 +485,17 @@ static int is_shared(sem_t *s)
     return lst.shared_known && flag_word(s) == lst.shared_flag;
 }
 
+/* The capture mode for a call on semaphore s when it is a process-shared one (the
+ * header), else RW_IN_OFF (the C library's call is made as it is). */
+static int shared_mode(sem_t *s)
+{
+    int m = rw_in_mode();
+    if (RW_LIKELY(m == RW_IN_OFF) || !is_shared(s) ||
+        atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL)
+        return RW_IN_OFF;
+    return m;
+}
+
 static int acquire(sem_t *s, int op, clockid_t clk, const struct timespec *abs)
 {
     int m = rw_in_mode();
@@ -490,16 +515,14 @@ static int acquire(sem_t *s, int op, clockid_t clk, const struct timespec *abs)
     if (m == RW_IN_RECORD) {
         int r = perform(s, op, clk, abs);
         int e = errno;
-        uint32_t turn = atomic_fetch_add(&t->turn, 1);
-        uint8_t le[4] = {(uint8_t)turn, (uint8_t)(turn >> 8), (uint8_t)(turn >> 16),
-                         (uint8_t)(turn >> 24)};
+        uint8_t le[4];
+        le32_put(le, atomic_fetch_add(&t->turn, 1));
         return (int)rw_in_logged(RW_CALL_SEM_WAIT, &k, r, r == 0 ? 0 : e, le, sizeof le);
     }
     const rw_input *g = rw_in_take(RW_CALL_SEM_WAIT, &k);
     if (g->data_len != 4)
         rw_in_diverge("a lock acquisition's record has no turn number", g);
-    uint32_t mine = (uint32_t)g->data[0] | (uint32_t)g->data[1] << 8 |
-                    (uint32_t)g->data[2] << 16 | (uint32_t)g->data[3] << 24;
+    uint32_t mine = le32_get(g->data);
     int r = (int)g->result, e = g->err;
     int held = rw_in_gil_held();
     uint64_t place = held ? UINT64_MAX : place_of(g->position);
@@ -538,9 +561,8 @@ int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abs)
 
 int sem_post(sem_t *s)
 {
-    int m = rw_in_mode();
-    if (RW_LIKELY(m == RW_IN_OFF) || !is_shared(s) ||
-        atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL)
+    int m = shared_mode(s);
+    if (RW_LIKELY(m == RW_IN_OFF))
         return REAL(sem_post)(s);
     rw_in_key k;
     rw_in_key_init(&k);
@@ -556,21 +578,19 @@ int sem_post(sem_t *s)
 
 int sem_getvalue(sem_t *restrict s, int *restrict value)
 {
-    int m = rw_in_mode();
-    if (RW_LIKELY(m == RW_IN_OFF) || !is_shared(s) ||
-        atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL)
+    int m = shared_mode(s);
+    if (RW_LIKELY(m == RW_IN_OFF))
         return REAL(sem_getvalue)(s, value);
     if (m == RW_IN_REPLAY) {
         const rw_input *g = rw_in_take(RW_CALL_SEM_GETVALUE, NULL);
         if (g->data_len == 4)
-            *value = (int)((uint32_t)g->data[0] | (uint32_t)g->data[1] << 8 |
-                           (uint32_t)g->data[2] << 16 | (uint32_t)g->data[3] << 24);
+            *value = (int)le32_get(g->data);
         return (int)rw_in_return(g);
     }
     int r = REAL(sem_getvalue)(s, value);
     int e = errno;
-    uint32_t v = r == 0 ? (uint32_t)*value : 0;
-    uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    uint8_t le[4];
+    le32_put(le, r == 0 ? (uint32_t)*value : 0);
     rw_in_key k;
     rw_in_key_init(&k);
     return (int)rw_in_logged(RW_CALL_SEM_GETVALUE, &k, r, r == 0 ? 0 : e, r == 0 ? le : NULL,
