@@ -89,8 +89,8 @@ static void *raw_calloc(void *ctx, size_t nelem, size_t elsize)
  * state, freed by the thread as it ends (CPython's _PyThreadState_DeleteCurrent frees it
  * after letting the GIL go). Such a block is kept, never reused: when the free came
  * would decide what the next allocations of its size get, and that moment is the
- * kernel scheduler's, so the addresses after it would not repeat in a replay. Costs a thread's state (360
- * bytes) per thread ended. */
+ * kernel scheduler's, so the addresses after it would not repeat in a replay. Costs a
+ * thread's state (360 bytes) per thread ended. */
 static int own_thread_state(const void *p, size_t have)
 {
     const PyThreadState *t = p;
