@@ -41,15 +41,21 @@ static PyObject *thread_object_of(PyObject *func)
     return is > 0 ? self : NULL;
 }
 
-/* The recorder's hook for a thread whose target has returned, and the engine's gate
- * before a thread is defined (main thread writes them before any thread starts;
- * read-only after). */
+/* The recorder's hook for a thread whose target has returned, and the engine's gates
+ * before a thread is defined and before its target runs (main thread writes them
+ * before any thread starts; read-only after). */
 static void (*done_hook)(void);
 static void (*define_gate)(uint32_t stream);
+static void (*start_gate)(void);
 
 void rw_threadwrap_set_define_gate(void (*fn)(uint32_t stream))
 {
     define_gate = fn;
+}
+
+void rw_threadwrap_set_start_gate(void (*fn)(void))
+{
+    start_gate = fn;
 }
 
 /* Runs in the new thread: becomes a recorded thread, then calls the target. self is
@@ -73,6 +79,8 @@ static PyObject *boot(PyObject *self, PyObject *unused)
     rw_busy_leave(&b);
     rw_source_install_current();
     rw_crash_thread_enter(); /* its own signal stack: a crash in it can be reported */
+    if (start_gate && id)
+        start_gate();
 
     PyObject *res = PyObject_Call(func, args, kwargs == Py_None ? NULL : kwargs);
     rw_crash_thread_leave();

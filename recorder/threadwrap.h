@@ -25,4 +25,9 @@ void rw_threadwrap_set_done_hook(void (*fn)(void));
  * (a thread's id is its rank of definition). NULL: nothing. */
 void rw_threadwrap_set_define_gate(void (*fn)(uint32_t stream));
 
+/* Called in a thread started through the wrapper once it is defined, before its target
+ * is called (which allocates before the thread's first event), with the GIL: the
+ * engine makes the thread wait there for its recorded turn. NULL: nothing. */
+void rw_threadwrap_set_start_gate(void (*fn)(void));
+
 #endif

@@ -214,6 +214,22 @@ class Values(rwtest.TestCase):
         # address); CPython's test_concurrent_futures is the case that diverged.
         self.replay_check("thread_ids.py")
 
+    def test_addresses_in_a_thread_pool(self):
+        # Workers start while the others wait for their turns without the GIL: a new
+        # thread waits for its first record's turn before rewind makes it a recorded
+        # one. Before, 11 of 12 replays (4 recordings) diverged or had other addresses.
+        # The values, then every allocation compared (the development knobs of
+        # docs/engine-protocol.md): no note that the memory differs.
+        self.replay_check("pool_ids.py")
+        rec, play_dir = self.record_elsewhere("pool_ids.py")
+        expected = [rep for _, rep in recorded_values(rec.stdout)]
+        env = {"REWIND_COMPARE_THREAD_ALLOCS": "1", "REWIND_CHECK_BY_RECORD": "1"}
+        for _ in range(2):
+            got, why = self.replay_answers(play_dir, ["goto @main-end", "p ids", f"p {SEP!r}",
+                                                      "p total", f"p {SEP!r}"], env=env)
+            self.assertEqual(got, [expected[0], expected[2]], why)
+            self.assertNotIn("memory differs", why)
+
     def test_subprocess(self):
         self.stop_check("subprocess_output.py")
 

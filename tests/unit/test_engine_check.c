@@ -226,8 +226,8 @@ START_TEST(test_allocations_count_only_when_asked)
     result on = replay(path, 3000, ADDR, 700, 1);
     ck_assert_msg(on.verdict == 0, "%s", on.report);
     ck_assert_msg(strstr(on.note, "memory differs from the recording's from event 2102 (the "
-                                  "recording has alloc_obj of 92 bytes at 0x15780, the replay "
-                                  "alloc_obj of 92 bytes at 0x15788)"), "%s", on.note);
+                                  "recording has alloc_obj of 92 bytes at 0x15780 (thread 1), the "
+                                  "replay alloc_obj of 92 bytes at 0x15788 (thread 1))"), "%s", on.note);
     ck_assert_uint_eq(on.counted, on.events);
     /* After it, events are still compared. */
     result line = replay(path, 3000, ADDR_LINE, 700, 1);
@@ -238,7 +238,7 @@ START_TEST(test_allocations_count_only_when_asked)
     result extra = replay(path, 3000, EXTRA_ALLOC, 900, 1);
     ck_assert_msg(extra.verdict == 0, "%s", extra.report);
     ck_assert_msg(strstr(extra.note, "from event 2702 (the recording has audit open, the "
-                                     "replay alloc_raw of 24 bytes at 0x90000)"),
+                                     "replay alloc_raw of 24 bytes at 0x90000 (thread 1))"),
                   "%s", extra.note);
     free(path);
 }
@@ -284,8 +284,8 @@ START_TEST(test_a_group_larger_than_the_check_keeps)
     result addr = replay(path, 3000, BURST_ADDR, 150001, 1);
     ck_assert_msg(addr.verdict == 0, "%s", addr.report);
     ck_assert_msg(strstr(addr.note, "from event 3002 (the recording has alloc_raw of 48 bytes "
-                                    "at 0x1127c40, the replay alloc_raw of 48 bytes at "
-                                    "0x1127c50)"), "%s", addr.note);
+                                    "at 0x1127c40 (thread 1), the replay alloc_raw of 48 "
+                                    "bytes at 0x1127c50 (thread 1))"), "%s", addr.note);
     burst_at = UINT64_MAX;
     free(path);
 }

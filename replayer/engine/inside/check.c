@@ -150,9 +150,10 @@ void rw_check_describe(const rw_defs *d, const rw_event *ev, char *out, size_t c
     }
     default:
         if (RW_IS_ALLOC(ev->kind))
-            snprintf(out, cap, "%s of %" PRIu64 " bytes at 0x%" PRIx64, kind, ev->size, ev->addr);
+            snprintf(out, cap, "%s of %" PRIu64 " bytes at 0x%" PRIx64 " (thread %u)", kind,
+                     ev->size, ev->addr, ev->thread);
         else if (RW_IS_FREE(ev->kind))
-            snprintf(out, cap, "%s at 0x%" PRIx64, kind, ev->addr);
+            snprintf(out, cap, "%s at 0x%" PRIx64 " (thread %u)", kind, ev->addr, ev->thread);
         else {
             const char *t = d ? rw_defs_name_text(d, ev->name) : NULL;
             if (t)

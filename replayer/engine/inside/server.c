@@ -998,9 +998,10 @@ static void audit_hook_turn(int written)
     E.audit_n++;
 }
 
-/* Before an event of the calling thread: waits, without the GIL, until the recorded
- * order says the next event is this thread's (DESIGN.md: the run token). The thread
- * whose turn it is takes the GIL meanwhile. */
+/* Before an event of the calling thread, and before a new thread's target runs (its
+ * first allocations come before its first event): waits, without the GIL, until the
+ * recorded order says the next record is this thread's (DESIGN.md: the run token).
+ * The thread whose turn it is takes the GIL meanwhile. */
 static void sched_wait(void)
 {
     uint32_t me = rw_tls.thread;
@@ -1023,13 +1024,32 @@ static void earlier_never_came(uint32_t want, char *msg, size_t cap)
              rw_st.nevents, want, want - 1);
 }
 
+/* Whether the thread recorded as `id` may be defined and start: the threads recorded
+ * before it are, and its first record is next. */
+static int may_start(uint32_t id)
+{
+    return earlier_defined(id) && (!E.nsched || my_turn(id));
+}
+
+static void start_never_came(uint32_t id, char *msg, size_t cap)
+{
+    if (!earlier_defined(id))
+        earlier_never_came(id, msg, cap);
+    else
+        turn_never_came(id, msg, cap);
+}
+
 /* Thread ids are ranks of definition: a new thread waits, before it is defined, until
  * the threads recorded before it are (threadwrap.h's gate; GIL held). Threads started
- * by two threads at once would otherwise take each other's ids. */
+ * by two threads at once would otherwise take each other's ids. It also waits for its
+ * first record's turn: what it allocates while it is made a recorded thread (its name,
+ * unrecorded, freed at once) changes the order of obmalloc's free lists when it comes
+ * among other threads' allocations, as it can while they wait for their turns without
+ * the GIL; in the recording it came right before the thread's first record. */
 static void define_gate(uint32_t stream)
 {
-    if (stream < E.nstream_ids && E.stream_id[stream] && !earlier_defined(E.stream_id[stream]))
-        wait_turn(earlier_defined, E.stream_id[stream], earlier_never_came);
+    if (stream < E.nstream_ids && E.stream_id[stream] && !may_start(E.stream_id[stream]))
+        wait_turn(may_start, E.stream_id[stream], start_never_came);
 }
 
 /* Which recorded thread each input stream was (from the run's end: a trace cut short
@@ -1410,8 +1430,10 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     rw_in_set_diverge(on_input_divergence);
     if (E.nstream_ids)
         rw_threadwrap_set_define_gate(define_gate);
-    if (E.nsched)
+    if (E.nsched) {
         rw_audithook_set_turn(audit_hook_turn);
+        rw_threadwrap_set_start_gate(sched_wait);
+    }
 
     rw_record_result res;
     /* From here on, only the calls the engine needs (sandbox.h); all threads are ours. */
