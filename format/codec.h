@@ -165,19 +165,23 @@ void rw_chunk_free(rw_chunk *c);
 const rw_chunk_info *rw_chunk_get_info(const rw_chunk *c);
 
 /* What rw_chunk_thread_runs carries from one chunk to the next: the thread of the
- * last event or AUDIT record (0 for none) and the AUDIT records since the last event.
- * Zero it before the first chunk. */
+ * last event or AUDIT record (0 for none), the AUDIT records since the last event, and
+ * the records of that thread since its last event (its tail: allocations, frees, AUDIT
+ * and other records). Zero it before the first chunk. */
 typedef struct rw_runs_state {
     uint32_t last;
     uint32_t audits;
+    uint32_t tail;
 } rw_runs_state;
 
 /* One run of the threads (rw_chunk_thread_runs, rw_reader_thread_runs): thread's
  * records start at event pos, after `audits` AUDIT records (of any thread) at pos.
  * Audit records count: an audit event is raised in C, where the call may have let
  * another thread run before it or after it (a name lookup, a send with the GIL
- * released). Nonzero: out of memory. */
-typedef int (*rw_run_fn)(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread);
+ * released). clean: the previous run's thread made no record after its last event (it
+ * let the GIL go before it allocated or freed anything: the engine makes its thread
+ * wait right there). Nonzero: out of memory. */
+typedef int (*rw_run_fn)(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, int clean);
 
 /* The thread runs of chunk c without decoding its events: fn for each event or AUDIT
  * record whose thread differs from the previous one's (st: carried across chunks).

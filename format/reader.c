@@ -1168,7 +1168,7 @@ rw_code rw_reader_decoder_new(const rw_reader *r, size_t i, const rw_chunk *c,
 
 rw_code rw_reader_thread_runs(const rw_reader *r, rw_run_fn fn, void *ctx, rw_err *err)
 {
-    rw_runs_state st = {0, 0};
+    rw_runs_state st = {0};
     for (size_t i = 0; i < r->nchunks; i++) {
         rw_chunk *c;
         RW_TRY(rw_reader_load_chunk(r, i, &c, err));

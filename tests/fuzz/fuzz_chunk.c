@@ -36,10 +36,10 @@ static void walk(const rw_chunk *c, const rw_id_limits *lim, unsigned shift, uns
 }
 
 /* rw_chunk_thread_runs' fn: the engine's thread order, counted. */
-static int count_run(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread)
+static int count_run(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, int clean)
 {
     (void)ctx;
-    volatile uint64_t sink = pos + thread + audits;
+    volatile uint64_t sink = pos + thread + audits + (unsigned)clean;
     (void)sink;
     return 0;
 }
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rw_id_limits wide = {1000, 1000, 1000, 1000, NULL};
     walk(c, &wide, 3, 0);
     walk(c, &wide, 0, RW_DECODE_SKIP_ALLOCS | RW_DECODE_SKIP_UNTIMED_LINES);
-    rw_runs_state st = {0, 0};
+    rw_runs_state st = {0};
     (void)rw_chunk_thread_runs(c, 2, &st, count_run, NULL, &err);
     rw_chunk_free(c);
     return 0;

@@ -181,21 +181,24 @@ END_TEST
 
 /* rw_reader_thread_runs (the engine's thread order, from kinds and switches only)
  * gives the runs a cursor's events and audit records give, across blocks and chunks,
- * each placed by its event and the audit records before it there. */
+ * each placed by its event and the audit records before it there, and whether the
+ * thread before made no record after its last event. */
 typedef struct runs {
     uint64_t pos[8192];
     uint32_t thread[8192];
     uint32_t audits[8192];
+    int clean[8192];
     size_t n;
 } runs;
 
-static int add_run(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread)
+static int add_run(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, int clean)
 {
     runs *r = ctx;
     if (r->n == 8192)
         return -1;
     r->pos[r->n] = pos;
     r->audits[r->n] = audits;
+    r->clean[r->n] = clean;
     r->thread[r->n++] = thread;
     return 0;
 }
@@ -226,6 +229,8 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
             rw_stream_put(s, RW_REC(RW_K_CALL, 100 + i), 1 | (10ull << 32));
             rw_stream_put(s, RW_REC(RW_K_RETURN, 100 + i), 0);
         }
+        if ((seed >> 28) % 3 == 0) /* a free after the run's last event: its tail */
+            rw_stream_put(s, RW_REC(RW_K_FREE_OBJ, 0), 0x10000);
         for (unsigned k = 0; k < (seed >> 24) % 3; k++) /* audits after the last event */
             rw_stream_put_text(s, RW_REC(RW_K_AUDIT, 100 + i), 1, "x", 1);
         if ((seed >> 26) % 4 == 0) { /* another thread's audit alone, between two events */
@@ -243,30 +248,40 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
     ck_assert_int_eq(rw_cursor_new(r, 0, SIZE_MAX, &c, &err), RW_OK);
     rw_event ev;
     int rc;
-    uint32_t last = 0, audits = 0, alone = 0;
+    uint32_t last = 0, audits = 0, alone = 0, tail = 0, clean = 0;
     while ((rc = rw_cursor_next(c, &ev, &err)) == 1) {
-        if (!RW_IS_EVENT(ev.kind) && ev.kind != RW_K_AUDIT)
+        if (!RW_IS_EVENT(ev.kind) && ev.kind != RW_K_AUDIT) {
+            tail += ev.kind != RW_K_THREAD && ev.thread == last;
             continue;
-        if (ev.thread != last) {
-            ck_assert_int_eq(add_run(&want, ev.pos, audits, ev.thread), 0);
-            alone += audits != 0;
-            last = ev.thread;
         }
-        if (RW_IS_EVENT(ev.kind))
+        if (ev.thread != last) {
+            ck_assert_int_eq(add_run(&want, ev.pos, audits, ev.thread, tail == 0), 0);
+            alone += audits != 0;
+            clean += tail == 0;
+            last = ev.thread;
+            tail = 0;
+        }
+        if (RW_IS_EVENT(ev.kind)) {
             audits = 0;
-        else
+            tail = 0;
+        } else {
             audits++;
+            tail++;
+        }
     }
     ck_assert_msg(rc == 0, "cursor: %s", err.msg);
     rw_cursor_free(c);
     ck_assert_int_eq(rw_reader_thread_runs(r, add_run, &got, &err), RW_OK);
     ck_assert_uint_gt(want.n, 1000);
     ck_assert_uint_gt(alone, 100); /* runs that start after audit records at their place */
+    ck_assert_uint_gt(clean, 100); /* and runs after a clean end, and after a tail */
+    ck_assert_uint_gt(want.n - clean, 100);
     ck_assert_uint_eq(got.n, want.n);
     for (size_t i = 0; i < want.n; i++) {
         ck_assert_uint_eq(got.pos[i], want.pos[i]);
         ck_assert_uint_eq(got.thread[i], want.thread[i]);
         ck_assert_uint_eq(got.audits[i], want.audits[i]);
+        ck_assert_int_eq(got.clean[i], want.clean[i]);
     }
     rw_reader_free(r);
     free(path);

@@ -1,4 +1,5 @@
-/* The GIL of a throwaway copy of the engine (server.c fork_eval), which has one thread.
+/* The GIL of a throwaway copy of the engine (server.c fork_eval), which has one thread,
+ * and a switch of the GIL asked for as a waiting thread asks (server.c run_end).
  *
  * _Fork copies the interpreter as the other threads left it: some wait in take_gil and
  * may have asked the holder to drop it (gil_drop_request, eval_breaker), or hold the
@@ -41,4 +42,11 @@ void rw_eng_gil_after_fork(void)
     PyInterpreterState *interp = _PyInterpreterState_GET();
     _Py_atomic_store_relaxed(&interp->ceval.gil_drop_request, 0);
     _Py_atomic_store_relaxed(&interp->ceval.eval_breaker, 0);
+}
+
+void rw_eng_gil_ask_switch(void)
+{
+    PyInterpreterState *interp = _PyInterpreterState_GET();
+    _Py_atomic_store_relaxed(&interp->ceval.gil_drop_request, 1);
+    _Py_atomic_store_relaxed(&interp->ceval.eval_breaker, 1);
 }

@@ -59,9 +59,12 @@
 #include "threadwrap.h"
 #include "threads.h"
 
+#define POLLERS 4096 /* threads whose waits for their turn are known (later ones: not) */
+
 /* The engine's state: one per process (the hooks get no context). Written by the
  * thread that holds the GIL (the stop check, the loop at a stop) and by
  * rw_engine_serve before the program runs. */
+
 static struct engine {
     int in, out;
     rw_reader *rec;
@@ -82,10 +85,13 @@ static struct engine {
     uint32_t carried_frame;
     /* The recorded thread order (multi-threaded recordings only): a run of records
      * (events and audit records) of thread sched_thread[i] starts at event
-     * sched_pos[i], after sched_audits[i] audit records there. */
+     * sched_pos[i], after sched_audits[i] audit records there; sched_clean[i]: the
+     * run before it ended right after its last event (no record of its thread
+     * after it). */
     uint64_t *sched_pos;
     uint32_t *sched_thread;
     uint32_t *sched_audits;
+    uint8_t *sched_clean;
     size_t nsched, sched_i; /* sched_i: the run the replay is in (moves forwards) */
     /* The audit records written at event position audit_pos (GIL). */
     uint64_t audit_pos;
@@ -97,6 +103,8 @@ static struct engine {
     char build_note[512];       /* the trace was recorded by another build of rewind */
     int build_noted;            /* build_note was sent (at the first stop) */
     int threads_allocs;         /* REWIND_COMPARE_THREAD_ALLOCS: compare them anyway */
+    /* turn_polling[t]: thread t is in wait_turn, and takes the GIL again to look. */
+    _Atomic uint8_t turn_polling[POLLERS];
 } E = {.target = UINT64_MAX, .goal = UINT64_MAX, .ia_fd = -1, .zy_fd = -1, .ckpt_max = RW_ENGINE_CHECKPOINTS,
        .ckpt_mib = RW_ENGINE_CHECKPOINT_MIB, .ckpt_log = -1};
 
@@ -881,7 +889,7 @@ static uint64_t next_event_of(uint32_t me, uint64_t from)
 }
 
 /* One entry of the order of the threads (rw_reader_thread_runs' fn). */
-static int sched_add(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread)
+static int sched_add(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, int clean)
 {
     size_t *cap = ctx;
     if (E.nsched == *cap) {
@@ -898,8 +906,13 @@ static int sched_add(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread)
         if (!na)
             return -1;
         E.sched_audits = na;
+        uint8_t *nc = realloc(E.sched_clean, n * sizeof *nc);
+        if (!nc)
+            return -1;
+        E.sched_clean = nc;
         *cap = n;
     }
+    E.sched_clean[E.nsched] = (uint8_t)(clean != 0);
     E.sched_pos[E.nsched] = pos;
     E.sched_audits[E.nsched] = audits;
     E.sched_thread[E.nsched++] = thread;
@@ -921,7 +934,8 @@ static rw_code sched_load(rw_err *err)
     return rc;
 }
 
-/* Gives up the GIL until ready(arg) (GIL held on entry and on return; inputs paused).
+/* Gives up the GIL until ready(arg) (GIL held on entry and on return; inputs paused);
+ * arg is the waiting thread's (recorded) id.
  * Other threads run meanwhile. When nothing moves for about 10 s (no event, no new
  * thread) the wait is a divergence, described by stuck(arg). */
 static void wait_turn(int (*ready)(uint32_t), uint32_t arg,
@@ -930,6 +944,8 @@ static void wait_turn(int (*ready)(uint32_t), uint32_t arg,
     rw_in_pause();
     int saved_errno = errno;
     struct timespec nap = {0, 20000};
+    if (arg < POLLERS)
+        atomic_store_explicit(&E.turn_polling[arg], 1, memory_order_release);
     for (unsigned spins = 0; !ready(arg); spins++) {
         if (spins > 250000) {
             char msg[300];
@@ -946,6 +962,8 @@ static void wait_turn(int (*ready)(uint32_t), uint32_t arg,
         if (rw_st.nevents + rw_threads_count() != before)
             spins = 0;
     }
+    if (arg < POLLERS)
+        atomic_store_explicit(&E.turn_polling[arg], 0, memory_order_relaxed);
     errno = saved_errno;
     rw_in_resume();
 }
@@ -958,6 +976,21 @@ static int my_turn(uint32_t me)
     /* A thread back from a wait in C may have claimed this place (libc/locks.h). */
     return !atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed) ||
            !rw_locks_claimed_before(rw_st.nevents);
+}
+
+/* my_turn for an audit record of the calling thread. A claim of the current position
+ * itself does not hold it back: the claimant's next record is its event there (or an
+ * input), and the recorded order places this audit record, at the same position,
+ * before that (a call raises its audit event, then blocks and lets the GIL go to the
+ * claimant, which had come back from its own wait: a poll that returns while another
+ * thread's sendmsg raises "socket.sendmsg"). */
+static int my_audit_turn(uint32_t me)
+{
+    uint32_t want = sched_thread_now();
+    if (want != me && want != 0)
+        return 0;
+    return !atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed) ||
+           rw_st.nevents == 0 || !rw_locks_claimed_before(rw_st.nevents - 1);
 }
 
 static void turn_never_came(uint32_t me, char *msg, size_t cap)
@@ -987,8 +1020,8 @@ static void audit_hook_turn(int written)
     if (!written) {
         if (RW_UNLIKELY(atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed)))
             rw_locks_release(); /* this thread's claim: it is at its next record */
-        if (!my_turn(me))
-            wait_turn(my_turn, me, audit_never_came);
+        if (!my_audit_turn(me))
+            wait_turn(my_audit_turn, me, audit_never_came);
         return;
     }
     if (E.audit_pos != rw_st.nevents) {
@@ -1144,18 +1177,46 @@ static inline void signals_after_event(void)
         signal_wait();
 }
 
+/* After an event of the calling thread that ends its run in the recording with no
+ * record of the thread after it (sched_clean): the recording's thread let the GIL go
+ * before it allocated or freed anything more, at its first eval-breaker check (a
+ * thread waiting for the GIL had asked for it) or in a call that blocks. Left alone,
+ * the replay's thread would run on to its next event and allocate before the thread
+ * whose turn it is (obmalloc's free lists, hence id()s, would differ). Waiting right
+ * here would be too early: what the thread does without records before it lets go (it
+ * reads a flag that the other thread sets, it releases a lock the other obtains) would
+ * then come after the other's run. So the thread asks for the GIL to be taken from it
+ * at its next eval-breaker check, as the recording's waiting thread asked. Only when
+ * the thread whose turn it is waits for it in wait_turn (turn_polling): drop_gil then
+ * waits until another thread takes the GIL, and that one will. */
+static void run_end(void)
+{
+    uint32_t me = rw_tls.thread;
+    uint32_t want = sched_thread_now();
+    size_t i = E.sched_i;
+    if (!me || want == me || want == 0 || i == 0 || !E.sched_clean[i] ||
+        E.sched_pos[i] != rw_st.nevents || E.sched_audits[i] != 0 ||
+        E.sched_thread[i - 1] != me || want >= POLLERS ||
+        !atomic_load_explicit(&E.turn_polling[want], memory_order_acquire))
+        return;
+    rw_eng_gil_ask_switch();
+}
+
 /* Only the callbacks that make an event wait for their turn: the profile function's
  * Python calls and returns make none (the trace function has them), nor do lines
  * when the recording had no line events. */
 static int eng_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
 {
-    if (RW_UNLIKELY(E.nsched != 0) && (what != PyTrace_LINE || rw_st.lines))
+    int turns = RW_UNLIKELY(E.nsched != 0) && (what != PyTrace_LINE || rw_st.lines);
+    if (turns)
         sched_wait();
     int rc = rw_source_trace(obj, f, what, arg);
     if (RW_UNLIKELY(rw_st.nevents > E.target) ||
         RW_UNLIKELY(atomic_load_explicit(E.verdict, memory_order_relaxed)))
         at_trip(f, what, arg);
     signals_after_event();
+    if (turns)
+        run_end();
     return rc;
 }
 
@@ -1172,13 +1233,16 @@ static void eng_tripped(PyFrameObject *f, int what, PyObject *arg)
 
 static int eng_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
 {
-    if (RW_UNLIKELY(E.nsched != 0) && what >= PyTrace_C_CALL && rw_st.c_calls)
+    int turns = RW_UNLIKELY(E.nsched != 0) && what >= PyTrace_C_CALL && rw_st.c_calls;
+    if (turns)
         sched_wait();
     int rc = rw_source_profile(obj, f, what, arg);
     if (RW_UNLIKELY(rw_st.nevents > E.target) ||
         RW_UNLIKELY(atomic_load_explicit(E.verdict, memory_order_relaxed)))
         at_trip(f, what, arg);
     signals_after_event();
+    if (turns)
+        run_end();
     return rc;
 }
 

@@ -20,4 +20,10 @@ void rw_engine_serve_checkpoints(unsigned max, unsigned mib);
  * whose only thread holds it (forkgil.c). */
 void rw_eng_gil_after_fork(void);
 
+/* Asks the GIL's holder (the caller) to let it go at its next eval-breaker check, as a
+ * thread waiting for it does after the switch interval (gil_drop_request): the holder
+ * then waits until another thread has taken it (FORCE_SWITCHING), so one must be about
+ * to. forkgil.c. */
+void rw_eng_gil_ask_switch(void);
+
 #endif
