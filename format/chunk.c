@@ -392,14 +392,14 @@ rw_code rw_chunk_thread_runs(const rw_chunk *c, uint32_t max_thread, rw_runs_sta
             th = (uint32_t)v;
         } else if (RW_IS_EVENT(k) || k == RW_K_AUDIT) {
             if (th != st->last) {
-                if (fn(ctx, pos, st->audits, th, st->tail == 0))
+                if (fn(ctx, pos, st->audits, th, st->tail))
                     return rw_err_set(err, RW_ENOMEM, "out of memory");
                 st->last = th;
                 st->tail = 0;
             }
             if (k == RW_K_AUDIT) {
                 st->audits++;
-                st->tail++;
+                st->tail += st->tail < UINT32_MAX;
             } else {
                 st->audits = 0;
                 st->tail = 0;

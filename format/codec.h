@@ -178,10 +178,11 @@ typedef struct rw_runs_state {
  * records start at event pos, after `audits` AUDIT records (of any thread) at pos.
  * Audit records count: an audit event is raised in C, where the call may have let
  * another thread run before it or after it (a name lookup, a send with the GIL
- * released). clean: the previous run's thread made no record after its last event (it
- * let the GIL go before it allocated or freed anything: the engine makes its thread
- * wait right there). Nonzero: out of memory. */
-typedef int (*rw_run_fn)(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, int clean);
+ * released). tail: the records of the previous run's thread after its last event
+ * (allocations, frees, AUDIT records: it let the GIL go after them; the engine makes
+ * its thread let go there too). Nonzero: out of memory. */
+typedef int (*rw_run_fn)(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread,
+                         uint32_t tail);
 
 /* The thread runs of chunk c without decoding its events: fn for each event or AUDIT
  * record whose thread differs from the previous one's (st: carried across chunks).

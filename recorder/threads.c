@@ -94,6 +94,8 @@ uint32_t rw_threads_count(void)
     return (uint32_t)tab.n;
 }
 
+void (*rw_threads_switch_watch)(void);
+
 int rw_threads_switch(uint64_t tick)
 {
     if (rw_tls.thread == 0) {
@@ -107,6 +109,8 @@ int rw_threads_switch(uint64_t tick)
         rw_side_drain();
     rw_stream_put(rw_st.s, RW_REC(RW_K_THREAD, tick), rw_tls.thread);
     rw_st.cur_thread = rw_tls.thread;
+    if (RW_UNLIKELY(rw_threads_switch_watch != NULL))
+        rw_threads_switch_watch();
     return 1;
 }
 

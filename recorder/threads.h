@@ -23,6 +23,11 @@
  * recorder is busy in it, or out of memory). */
 int rw_threads_switch(uint64_t tick);
 
+/* The engine's (server.c run_end), NULL otherwise: called at the end of
+ * rw_threads_switch, with the GIL. The engine sets rw_st.cur_thread to 0 to see a
+ * thread's next records here, one at a time. */
+extern void (*rw_threads_switch_watch)(void);
+
 /* Defines the calling thread (ThreadDef) and makes it a recorded thread: sets
  * rw_tls.thread and rw_tls.tstate. name may be NULL (unknown). Returns the id, 0 when
  * out of memory. */

@@ -157,9 +157,12 @@ static PyObject *at_exit(PyObject *self, PyObject *unused)
 
 static PyMethodDef at_exit_def = {"rewind_thread_names", at_exit, METH_NOARGS, NULL};
 
+static void hold_interval(void);
+
 rw_code rw_threadwrap_install(rw_err *err)
 {
     PyObject *mod;
+    hold_interval();
     /* Thread names are read again at exit: the first atexit function registered
      * runs last, when non-daemon threads have been joined and modules are intact. */
     PyObject *modules = PyImport_GetModuleDict();
@@ -204,4 +207,48 @@ rw_code rw_threadwrap_install(rw_err *err)
 fail:
     PyErr_Clear();
     return rw_err_set(err, RW_EPYTHON, "cannot wrap _thread.start_new_thread");
+}
+
+/* ---- the switch interval a threaded replay holds ---------------------------------- */
+
+/* Weak: without the link options (a shared libpython) nothing calls the wrappers. */
+void __real__PyEval_SetSwitchInterval(unsigned long microseconds) __attribute__((weak));
+unsigned long __real__PyEval_GetSwitchInterval(void) __attribute__((weak));
+void __wrap__PyEval_SetSwitchInterval(unsigned long microseconds);
+unsigned long __wrap__PyEval_GetSwitchInterval(void);
+
+/* wanted: the engine asked (before the interpreter starts); held: the interval is
+ * held (from rw_threadwrap_install on); program_us: the program's own. */
+static struct {
+    int wanted, held;
+    unsigned long program_us;
+} interval;
+
+void __wrap__PyEval_SetSwitchInterval(unsigned long microseconds)
+{
+    if (interval.held)
+        interval.program_us = microseconds;
+    else
+        __real__PyEval_SetSwitchInterval(microseconds);
+}
+
+unsigned long __wrap__PyEval_GetSwitchInterval(void)
+{
+    return interval.held ? interval.program_us : __real__PyEval_GetSwitchInterval();
+}
+
+void rw_threadwrap_hold_switch_interval(void)
+{
+    interval.wanted = 1;
+}
+
+/* With the GIL, once the interpreter has made its GIL (which sets the interval). */
+static void hold_interval(void)
+{
+    if (!interval.wanted || interval.held || !__real__PyEval_SetSwitchInterval ||
+        !__real__PyEval_GetSwitchInterval)
+        return;
+    interval.program_us = __real__PyEval_GetSwitchInterval();
+    interval.held = 1;
+    __real__PyEval_SetSwitchInterval(3600UL * 1000000UL);
 }

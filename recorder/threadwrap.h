@@ -30,4 +30,13 @@ void rw_threadwrap_set_define_gate(void (*fn)(uint32_t stream));
  * engine makes the thread wait there for its recorded turn. NULL: nothing. */
 void rw_threadwrap_set_start_gate(void (*fn)(void));
 
+/* Engine, before a replay with several threads runs (applied by rw_threadwrap_install,
+ * once the interpreter has its GIL): no thread waiting for the GIL asks
+ * its holder to let it go after CPython's switch interval any more (the interval is
+ * made an hour), so that the GIL changes hands only where the engine's turns say
+ * (server.c): a thread that took it after 5 ms ran on to its next event, allocating
+ * where the recording's thread had not. The program still reads and sets its own
+ * interval (sys.getswitchinterval, sys.setswitchinterval), which has no effect then. */
+void rw_threadwrap_hold_switch_interval(void);
+
 #endif

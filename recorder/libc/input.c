@@ -211,6 +211,11 @@ void rw_in_restart_child(void)
     rw_in_tls.seq = 0;
 }
 
+uint32_t rw_in_thread_streams(void)
+{
+    return atomic_load(&in.next_stream);
+}
+
 uint32_t rw_in_thread_next(void)
 {
     atomic_store(&rw_locks_threaded, 1); /* locks.c: acquisitions are logged from now */

@@ -229,6 +229,8 @@ void rw_in_restart_child(void);
  * held, so the order is the run's), and set by the new thread before it runs. */
 uint32_t rw_in_thread_next(void);
 void rw_in_thread_enter(uint32_t stream);
+/* The streams taken so far end before this number (the first thread's is 1). */
+uint32_t rw_in_thread_streams(void);
 
 /* Replay: what to do on a divergence. fn gets a one-line description (expected and
  * seen call, the thread, the record's position and seq) and must not return; default:

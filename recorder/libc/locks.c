@@ -90,6 +90,7 @@ _Atomic int rw_locks_threaded;
 _Atomic int rw_locks_engine_stopped;
 uint64_t (*rw_locks_next_event)(uint32_t thread, uint64_t from);
 _Atomic int rw_locks_nclaims;
+_Atomic uint8_t rw_locks_returning[RW_LOCKS_RETURNING];
 
 #define CLAIMS 4096 /* streams that can claim (later ones do not) */
 
@@ -432,6 +433,8 @@ static void resume_in_place(uint64_t place)
 {
     volatile uint64_t *nev = &rw_st.nevents; /* the GIL holder's count: read racily */
     uint64_t now = *nev;
+    if (rw_tls.thread && rw_tls.thread < RW_LOCKS_RETURNING)
+        atomic_store_explicit(&rw_locks_returning[rw_tls.thread], 1, memory_order_release);
     if (place == UINT64_MAX || now >= place)
         return;
     rw_in_pause();
@@ -453,8 +456,15 @@ static void resume_in_place(uint64_t place)
     rw_in_resume();
 }
 
+void rw_locks_returned(void)
+{
+    if (rw_tls.thread && rw_tls.thread < RW_LOCKS_RETURNING)
+        atomic_store_explicit(&rw_locks_returning[rw_tls.thread], 0, memory_order_relaxed);
+}
+
 void rw_locks_resume_after(uint64_t recorded_pos)
 {
+    rw_locks_returned();
     if (rw_in_gil_held())
         return;
     uint64_t place = place_of(recorded_pos);
@@ -519,6 +529,7 @@ static int acquire(sem_t *s, int op, clockid_t clk, const struct timespec *abs)
         le32_put(le, atomic_fetch_add(&t->turn, 1));
         return (int)rw_in_logged(RW_CALL_SEM_WAIT, &k, r, r == 0 ? 0 : e, le, sizeof le);
     }
+    rw_locks_returned();
     const rw_input *g = rw_in_take(RW_CALL_SEM_WAIT, &k);
     if (g->data_len != 4)
         rw_in_diverge("a lock acquisition's record has no turn number", g);

@@ -36,10 +36,10 @@ static void walk(const rw_chunk *c, const rw_id_limits *lim, unsigned shift, uns
 }
 
 /* rw_chunk_thread_runs' fn: the engine's thread order, counted. */
-static int count_run(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, int clean)
+static int count_run(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, uint32_t tail)
 {
     (void)ctx;
-    volatile uint64_t sink = pos + thread + audits + (unsigned)clean;
+    volatile uint64_t sink = pos + thread + audits + tail;
     (void)sink;
     return 0;
 }

@@ -181,24 +181,24 @@ END_TEST
 
 /* rw_reader_thread_runs (the engine's thread order, from kinds and switches only)
  * gives the runs a cursor's events and audit records give, across blocks and chunks,
- * each placed by its event and the audit records before it there, and whether the
- * thread before made no record after its last event. */
+ * each placed by its event and the audit records before it there, with the records of
+ * the thread before after its last event. */
 typedef struct runs {
     uint64_t pos[8192];
     uint32_t thread[8192];
     uint32_t audits[8192];
-    int clean[8192];
+    uint32_t tail[8192];
     size_t n;
 } runs;
 
-static int add_run(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, int clean)
+static int add_run(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, uint32_t tail)
 {
     runs *r = ctx;
     if (r->n == 8192)
         return -1;
     r->pos[r->n] = pos;
     r->audits[r->n] = audits;
-    r->clean[r->n] = clean;
+    r->tail[r->n] = tail;
     r->thread[r->n++] = thread;
     return 0;
 }
@@ -255,7 +255,7 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
             continue;
         }
         if (ev.thread != last) {
-            ck_assert_int_eq(add_run(&want, ev.pos, audits, ev.thread, tail == 0), 0);
+            ck_assert_int_eq(add_run(&want, ev.pos, audits, ev.thread, tail), 0);
             alone += audits != 0;
             clean += tail == 0;
             last = ev.thread;
@@ -281,7 +281,7 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
         ck_assert_uint_eq(got.pos[i], want.pos[i]);
         ck_assert_uint_eq(got.thread[i], want.thread[i]);
         ck_assert_uint_eq(got.audits[i], want.audits[i]);
-        ck_assert_int_eq(got.clean[i], want.clean[i]);
+        ck_assert_uint_eq(got.tail[i], want.tail[i]);
     }
     rw_reader_free(r);
     free(path);

@@ -60,6 +60,7 @@
 #include "threads.h"
 
 #define POLLERS 4096 /* threads whose waits for their turn are known (later ones: not) */
+#define RUN_TAIL_MAX 64 /* a longer tail is not watched (each record a slow path) */
 
 /* The engine's state: one per process (the hooks get no context). Written by the
  * thread that holds the GIL (the stop check, the loop at a stop) and by
@@ -85,13 +86,12 @@ static struct engine {
     uint32_t carried_frame;
     /* The recorded thread order (multi-threaded recordings only): a run of records
      * (events and audit records) of thread sched_thread[i] starts at event
-     * sched_pos[i], after sched_audits[i] audit records there; sched_clean[i]: the
-     * run before it ended right after its last event (no record of its thread
-     * after it). */
+     * sched_pos[i], after sched_audits[i] audit records there; sched_tail[i]: the
+     * records of the run before it after its last event (rw_run_fn). */
     uint64_t *sched_pos;
     uint32_t *sched_thread;
     uint32_t *sched_audits;
-    uint8_t *sched_clean;
+    uint32_t *sched_tail;
     size_t nsched, sched_i; /* sched_i: the run the replay is in (moves forwards) */
     /* The audit records written at event position audit_pos (GIL). */
     uint64_t audit_pos;
@@ -105,6 +105,8 @@ static struct engine {
     int threads_allocs;         /* REWIND_COMPARE_THREAD_ALLOCS: compare them anyway */
     /* turn_polling[t]: thread t is in wait_turn, and takes the GIL again to look. */
     _Atomic uint8_t turn_polling[POLLERS];
+    /* run_end: thread tail_thread lets the GIL go after tail_left more records. */
+    uint32_t tail_thread, tail_left;
 } E = {.target = UINT64_MAX, .goal = UINT64_MAX, .ia_fd = -1, .zy_fd = -1, .ckpt_max = RW_ENGINE_CHECKPOINTS,
        .ckpt_mib = RW_ENGINE_CHECKPOINT_MIB, .ckpt_log = -1};
 
@@ -847,6 +849,24 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
 
 /* ---- the run token: threads take turns as recorded ---------------------------------- */
 
+/* The calling thread asks for the GIL to be taken from it at its next eval-breaker
+ * check (run_end): it then waits in take_gil, until its next event, lock acquisition or
+ * replayed input (rw_locks_returned), which others may count on (will_take_gil). */
+static void ask_switch(void)
+{
+    uint32_t me = rw_tls.thread;
+    if (me < RW_LOCKS_RETURNING)
+        atomic_store_explicit(&rw_locks_returning[me], 1, memory_order_release);
+    rw_eng_gil_ask_switch();
+}
+
+/* Stops watching for the end of a run's tail (GIL held). */
+static void tail_unwatch(void)
+{
+    rw_threads_switch_watch = NULL;
+    E.tail_thread = 0;
+}
+
 /* The audit records written so far at the current event position (GIL). */
 static uint32_t audits_here(void)
 {
@@ -889,7 +909,7 @@ static uint64_t next_event_of(uint32_t me, uint64_t from)
 }
 
 /* One entry of the order of the threads (rw_reader_thread_runs' fn). */
-static int sched_add(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, int clean)
+static int sched_add(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, uint32_t tail)
 {
     size_t *cap = ctx;
     if (E.nsched == *cap) {
@@ -906,13 +926,13 @@ static int sched_add(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, 
         if (!na)
             return -1;
         E.sched_audits = na;
-        uint8_t *nc = realloc(E.sched_clean, n * sizeof *nc);
-        if (!nc)
+        uint32_t *nl = realloc(E.sched_tail, n * sizeof *nl);
+        if (!nl)
             return -1;
-        E.sched_clean = nc;
+        E.sched_tail = nl;
         *cap = n;
     }
-    E.sched_clean[E.nsched] = (uint8_t)(clean != 0);
+    E.sched_tail[E.nsched] = tail;
     E.sched_pos[E.nsched] = pos;
     E.sched_audits[E.nsched] = audits;
     E.sched_thread[E.nsched++] = thread;
@@ -1018,6 +1038,7 @@ static void audit_hook_turn(int written)
     if (!me)
         return;
     if (!written) {
+        rw_locks_returned();
         if (RW_UNLIKELY(atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed)))
             rw_locks_release(); /* this thread's claim: it is at its next record */
         if (!my_audit_turn(me))
@@ -1038,6 +1059,9 @@ static void audit_hook_turn(int written)
 static void sched_wait(void)
 {
     uint32_t me = rw_tls.thread;
+    rw_locks_returned();
+    if (RW_UNLIKELY(E.tail_thread != 0))
+        tail_unwatch(); /* an event before the tail ended: the replay's differs */
     if (RW_UNLIKELY(atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed)))
         rw_locks_release(); /* this thread's claim, if any: it is at its event */
     if (me && !my_turn(me))
@@ -1177,29 +1201,75 @@ static inline void signals_after_event(void)
         signal_wait();
 }
 
-/* After an event of the calling thread that ends its run in the recording with no
- * record of the thread after it (sched_clean): the recording's thread let the GIL go
- * before it allocated or freed anything more, at its first eval-breaker check (a
- * thread waiting for the GIL had asked for it) or in a call that blocks. Left alone,
- * the replay's thread would run on to its next event and allocate before the thread
- * whose turn it is (obmalloc's free lists, hence id()s, would differ). Waiting right
- * here would be too early: what the thread does without records before it lets go (it
- * reads a flag that the other thread sets, it releases a lock the other obtains) would
- * then come after the other's run. So the thread asks for the GIL to be taken from it
- * at its next eval-breaker check, as the recording's waiting thread asked. Only when
- * the thread whose turn it is waits for it in wait_turn (turn_polling): drop_gil then
- * waits until another thread takes the GIL, and that one will. */
+/* rw_threads_switch_watch while a run's tail is watched: the watched thread made one
+ * more record (rw_st.cur_thread was 0, so it came through rw_threads_switch). */
+static void tail_record(void)
+{
+    if (rw_tls.thread != E.tail_thread) {
+        tail_unwatch();
+        return;
+    }
+    if (--E.tail_left == 0) {
+        tail_unwatch();
+        ask_switch();
+        return;
+    }
+    rw_st.cur_thread = 0; /* the next record comes through here too */
+}
+
+/* Whether thread `want` is about to take the GIL (GIL held by the caller): it looks for
+ * its turn in wait_turn, it is back from a wait in C or let the GIL go at a switch it
+ * asked for (rw_locks_returning), or it was
+ * started (its input stream was taken) and is not defined yet, so it is taking the GIL
+ * for the first time. */
+static int will_take_gil(uint32_t want)
+{
+    if (want >= POLLERS)
+        return 0;
+    if (atomic_load_explicit(&E.turn_polling[want], memory_order_acquire) ||
+        (want < RW_LOCKS_RETURNING &&
+         atomic_load_explicit(&rw_locks_returning[want], memory_order_acquire)))
+        return 1;
+    if (want <= rw_threads_count())
+        return 0;
+    uint32_t next = rw_in_thread_streams();
+    for (uint32_t st = 2; st < next && st < E.nstream_ids; st++)
+        if (E.stream_id[st] == want)
+            return 1;
+    return 0;
+}
+
+/* After an event of the calling thread that ends its run in the recording: the
+ * recording's thread let the GIL go after its tail (sched_tail: the records it made
+ * after the event, often none), at its first eval-breaker check after them (a thread
+ * waiting for the GIL had asked for it) or in a call that blocks. Left alone, the
+ * replay's thread would run on to its next event and allocate and free before the
+ * thread whose turn it is (obmalloc's free lists, hence id()s, would differ). Waiting
+ * right after the event would be too early: what the thread does without records
+ * before it lets go (it reads a flag that the other thread sets, it releases a lock the
+ * other obtains) would then come after the other's run. So the thread asks for the GIL
+ * to be taken from it at its next eval-breaker check after its tail, as the recording's
+ * waiting thread asked; the tail's records are seen one by one through
+ * rw_threads_switch (rw_st.cur_thread 0). Only when the thread whose turn it is is
+ * about to take the GIL (will_take_gil): drop_gil then waits until another thread
+ * takes it, and that one will. */
 static void run_end(void)
 {
     uint32_t me = rw_tls.thread;
     uint32_t want = sched_thread_now();
     size_t i = E.sched_i;
-    if (!me || want == me || want == 0 || i == 0 || !E.sched_clean[i] ||
-        E.sched_pos[i] != rw_st.nevents || E.sched_audits[i] != 0 ||
-        E.sched_thread[i - 1] != me || want >= POLLERS ||
-        !atomic_load_explicit(&E.turn_polling[want], memory_order_acquire))
+    if (!me || want == me || want == 0 || i == 0 || E.sched_pos[i] != rw_st.nevents ||
+        E.sched_audits[i] != 0 || E.sched_thread[i - 1] != me ||
+        E.sched_tail[i] > RUN_TAIL_MAX || !will_take_gil(want))
         return;
-    rw_eng_gil_ask_switch();
+    if (E.sched_tail[i] == 0) {
+        ask_switch();
+        return;
+    }
+    E.tail_thread = me;
+    E.tail_left = E.sched_tail[i];
+    rw_threads_switch_watch = tail_record;
+    rw_st.cur_thread = 0;
 }
 
 /* Only the callbacks that make an event wait for their turn: the profile function's
@@ -1381,6 +1451,7 @@ static rw_code setup(const char *trace, rw_err *err)
     RW_TRY(sched_load(err));
     if (E.nsched) {
         rw_locks_next_event = next_event_of;
+        rw_threadwrap_hold_switch_interval();
     } else {
         rw_check_alarm(E.check, &rw_source_trip_at);
         rw_source_set_trip(eng_tripped);
