@@ -230,6 +230,15 @@ class Values(rwtest.TestCase):
             self.assertEqual(got, [expected[0], expected[2]], why)
             self.assertNotIn("memory differs", why)
 
+    def test_switch_interval_with_threads(self):
+        # The replay holds CPython's switch interval; `p sys.getswitchinterval()` and
+        # the program's own reads give what the program set, forwards and backwards.
+        self.replay_check("switch_interval.py")
+        rec, play_dir = self.record_elsewhere("switch_interval.py")
+        got, why = self.replay_answers(play_dir, ["goto @main-end",
+                                                  "p sys.getswitchinterval()", f"p {SEP!r}"])
+        self.assertEqual(got, [repr(1e-6 * 12500)], why)  # as python3 gives it
+
     def test_subprocess(self):
         self.stop_check("subprocess_output.py")
 
