@@ -252,3 +252,39 @@ static void hold_interval(void)
     interval.held = 1;
     __real__PyEval_SetSwitchInterval(3600UL * 1000000UL);
 }
+
+/* ---- where a thread takes the GIL back ----------------------------------------- */
+
+void (*rw_threadwrap_gil_back)(void);
+static __thread int asked; /* rw_threadwrap_asked */
+
+void rw_threadwrap_asked(int a)
+{
+    asked = a;
+}
+
+/* 3.11: PyThreadState *_PyThreadState_Swap(struct _gilstate_runtime_state *,
+ * PyThreadState *), internal; weak as above. */
+PyThreadState *__real__PyThreadState_Swap(void *gilstate, PyThreadState *newts)
+    __attribute__((weak));
+PyThreadState *__wrap__PyThreadState_Swap(void *gilstate, PyThreadState *newts);
+PyThreadState *__real_PyEval_SaveThread(void) __attribute__((weak));
+PyThreadState *__wrap_PyEval_SaveThread(void);
+
+PyThreadState *__wrap__PyThreadState_Swap(void *gilstate, PyThreadState *newts)
+{
+    PyThreadState *old = __real__PyThreadState_Swap(gilstate, newts);
+    if (RW_UNLIKELY(asked) && newts != NULL && rw_threadwrap_gil_back != NULL) {
+        asked = 0;
+        rw_threadwrap_gil_back();
+    }
+    return old;
+}
+
+/* A call that lets the GIL go (or the engine's own waits): not the eval-breaker drop
+ * the thread asked for. */
+PyThreadState *__wrap_PyEval_SaveThread(void)
+{
+    asked = 0;
+    return __real_PyEval_SaveThread();
+}

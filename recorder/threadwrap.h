@@ -39,4 +39,12 @@ void rw_threadwrap_set_start_gate(void (*fn)(void));
  * interval (sys.getswitchinterval, sys.setswitchinterval), which has no effect then. */
 void rw_threadwrap_hold_switch_interval(void);
 
+/* The engine's: the calling thread has asked for the GIL to be taken from it at its
+ * next eval-breaker check (rw_threadwrap_asked: 1), or not any more (0: it made its
+ * next event). When it has let it go there and taken it back (CPython's
+ * _PyThreadState_Swap to its state, with no PyEval_SaveThread between: not a call
+ * that let the GIL go), rw_threadwrap_gil_back is called, with the GIL. */
+void rw_threadwrap_asked(int asked);
+extern void (*rw_threadwrap_gil_back)(void);
+
 #endif

@@ -855,9 +855,23 @@ static void at_stop(PyFrameObject *f, int what, PyObject *arg)
 static void ask_switch(void)
 {
     uint32_t me = rw_tls.thread;
+    rw_threadwrap_asked(1);
     if (me < RW_LOCKS_RETURNING)
         atomic_store_explicit(&rw_locks_returning[me], 1, memory_order_release);
     rw_eng_gil_ask_switch();
+}
+
+/* rw_threadwrap_gil_back: a thread that let the GIL go at the switch it asked for has
+ * it back (CPython's take_gil, right after the eval-breaker check: the place where the
+ * recording's thread let it go). Any thread that wanted the GIL could take it first,
+ * this one included. It lets it go again and comes back as a thread back from a call
+ * that let the GIL go does (locks.h: it claims the place of its next event or input
+ * and waits for the run to get there), before it runs on and allocates. */
+static void gil_back(void)
+{
+    PyThreadState *ts = PyEval_SaveThread();
+    rw_locks_resume_after(rw_st.nevents);
+    PyEval_RestoreThread(ts);
 }
 
 /* Stops watching for the end of a run's tail (GIL held). */
@@ -1038,6 +1052,7 @@ static void audit_hook_turn(int written)
     if (!me)
         return;
     if (!written) {
+        rw_threadwrap_asked(0);
         rw_locks_returned();
         if (RW_UNLIKELY(atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed)))
             rw_locks_release(); /* this thread's claim: it is at its next record */
@@ -1059,6 +1074,7 @@ static void audit_hook_turn(int written)
 static void sched_wait(void)
 {
     uint32_t me = rw_tls.thread;
+    rw_threadwrap_asked(0); /* it made its next event before it let the GIL go */
     rw_locks_returned();
     if (RW_UNLIKELY(E.tail_thread != 0))
         tail_unwatch(); /* an event before the tail ended: the replay's differs */
@@ -1568,6 +1584,7 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     if (E.nsched) {
         rw_audithook_set_turn(audit_hook_turn);
         rw_threadwrap_set_start_gate(sched_wait);
+        rw_threadwrap_gil_back = gil_back;
     }
 
     rw_record_result res;
