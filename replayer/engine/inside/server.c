@@ -65,7 +65,6 @@
 /* The engine's state: one per process (the hooks get no context). Written by the
  * thread that holds the GIL (the stop check, the loop at a stop) and by
  * rw_engine_serve before the program runs. */
-
 static struct engine {
     int in, out;
     rw_reader *rec;
@@ -1235,9 +1234,8 @@ static void tail_record(void)
 
 /* Whether thread `want` is about to take the GIL (GIL held by the caller): it looks for
  * its turn in wait_turn, it is back from a wait in C or let the GIL go at a switch it
- * asked for (rw_locks_returning), or it was
- * started (its input stream was taken) and is not defined yet, so it is taking the GIL
- * for the first time. */
+ * asked for (rw_locks_returning), or it was started (its input stream was taken) and
+ * is not defined yet, so it is taking the GIL for the first time. */
 static int will_take_gil(uint32_t want)
 {
     if (want >= POLLERS)
