@@ -36,10 +36,11 @@ extern uint64_t (*rw_locks_next_event)(uint32_t thread, uint64_t from);
  * released when the thread takes its next input or makes its next event. */
 extern _Atomic int rw_locks_nclaims; /* claims standing (any thread; one load) */
 
-/* Replay: rw_locks_returning[t] is 1 from the moment thread t, back from a wait in C
- * without the GIL, waits for its place (resume_in_place: it takes the GIL next), or
- * asks for a switch of the GIL (the engine's run_end: it takes the GIL again next),
- * until its next lock acquisition, replayed input or event (rw_locks_returned). */
+/* Replay: rw_locks_returning[t] is 1 while thread t is about to take the GIL: from the
+ * moment it, back from a wait in C without the GIL, waits for its place
+ * (resume_in_place), or asks for a switch of the GIL (the engine's run_end), until its
+ * next lock acquisition, replayed input or event (rw_locks_returned); and while it
+ * looks for its turn in the engine's wait_turn. */
 #define RW_LOCKS_RETURNING 4096
 extern _Atomic uint8_t rw_locks_returning[RW_LOCKS_RETURNING];
 void rw_locks_returned(void);

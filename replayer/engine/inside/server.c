@@ -59,7 +59,6 @@
 #include "threadwrap.h"
 #include "threads.h"
 
-#define POLLERS 4096 /* threads whose waits for their turn are known (later ones: not) */
 #define RUN_TAIL_MAX 64 /* a longer tail is not watched (each record a slow path) */
 
 /* The engine's state: one per process (the hooks get no context). Written by the
@@ -102,8 +101,6 @@ static struct engine {
     char build_note[512];       /* the trace was recorded by another build of rewind */
     int build_noted;            /* build_note was sent (at the first stop) */
     int threads_allocs;         /* REWIND_COMPARE_THREAD_ALLOCS: compare them anyway */
-    /* turn_polling[t]: thread t is in wait_turn, and takes the GIL again to look. */
-    _Atomic uint8_t turn_polling[POLLERS];
     /* run_end: thread tail_thread lets the GIL go after tail_left more records. */
     uint32_t tail_thread, tail_left;
 } E = {.target = UINT64_MAX, .goal = UINT64_MAX, .ia_fd = -1, .zy_fd = -1, .ckpt_max = RW_ENGINE_CHECKPOINTS,
@@ -977,8 +974,8 @@ static void wait_turn(int (*ready)(uint32_t), uint32_t arg,
     rw_in_pause();
     int saved_errno = errno;
     struct timespec nap = {0, 20000};
-    if (arg < POLLERS)
-        atomic_store_explicit(&E.turn_polling[arg], 1, memory_order_release);
+    if (arg < RW_LOCKS_RETURNING) /* it takes the GIL again to look (will_take_gil) */
+        atomic_store_explicit(&rw_locks_returning[arg], 1, memory_order_release);
     for (unsigned spins = 0; !ready(arg); spins++) {
         if (spins > 250000) {
             char msg[300];
@@ -995,20 +992,27 @@ static void wait_turn(int (*ready)(uint32_t), uint32_t arg,
         if (rw_st.nevents + rw_threads_count() != before)
             spins = 0;
     }
-    if (arg < POLLERS)
-        atomic_store_explicit(&E.turn_polling[arg], 0, memory_order_relaxed);
+    if (arg < RW_LOCKS_RETURNING)
+        atomic_store_explicit(&rw_locks_returning[arg], 0, memory_order_relaxed);
     errno = saved_errno;
     rw_in_resume();
 }
 
-static int my_turn(uint32_t me)
+/* Whether the recorded order gives the calling thread (me) the next record, and no
+ * other thread claims a position below `below` (a thread back from a wait in C claims
+ * the place where the recording's had the GIL back: libc/locks.h). */
+static int turn_unclaimed(uint32_t me, uint64_t below)
 {
     uint32_t want = sched_thread_now();
     if (want != me && want != 0)
         return 0;
-    /* A thread back from a wait in C may have claimed this place (libc/locks.h). */
-    return !atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed) ||
-           !rw_locks_claimed_before(rw_st.nevents);
+    return !atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed) || below == 0 ||
+           !rw_locks_claimed_before(below - 1);
+}
+
+static int my_turn(uint32_t me)
+{
+    return turn_unclaimed(me, rw_st.nevents + 1);
 }
 
 /* my_turn for an audit record of the calling thread. A claim of the current position
@@ -1019,11 +1023,7 @@ static int my_turn(uint32_t me)
  * thread's sendmsg raises "socket.sendmsg"). */
 static int my_audit_turn(uint32_t me)
 {
-    uint32_t want = sched_thread_now();
-    if (want != me && want != 0)
-        return 0;
-    return !atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed) ||
-           rw_st.nevents == 0 || !rw_locks_claimed_before(rw_st.nevents - 1);
+    return turn_unclaimed(me, rw_st.nevents);
 }
 
 static void turn_never_came(uint32_t me, char *msg, size_t cap)
@@ -1234,15 +1234,12 @@ static void tail_record(void)
 
 /* Whether thread `want` is about to take the GIL (GIL held by the caller): it looks for
  * its turn in wait_turn, it is back from a wait in C or let the GIL go at a switch it
- * asked for (rw_locks_returning), or it was started (its input stream was taken) and
- * is not defined yet, so it is taking the GIL for the first time. */
+ * asked for (all three rw_locks_returning), or it was started (its input stream was
+ * taken) and is not defined yet, so it is taking the GIL for the first time. */
 static int will_take_gil(uint32_t want)
 {
-    if (want >= POLLERS)
-        return 0;
-    if (atomic_load_explicit(&E.turn_polling[want], memory_order_acquire) ||
-        (want < RW_LOCKS_RETURNING &&
-         atomic_load_explicit(&rw_locks_returning[want], memory_order_acquire)))
+    if (want < RW_LOCKS_RETURNING &&
+        atomic_load_explicit(&rw_locks_returning[want], memory_order_acquire))
         return 1;
     if (want <= rw_threads_count())
         return 0;
