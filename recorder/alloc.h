@@ -47,4 +47,12 @@ extern struct _object *rw_exc_tuple_pending; /* non-NULL: settle at the next eve
 struct _frame;
 void rw_frame_materialized(struct _frame *f);
 
+/* Tracing mode's bound methods for calls of method descriptors neither count towards
+ * the cyclic GC's thresholds nor start a collection (newref.c). Learns where CPython
+ * makes them by running two calls under a profile function of its own: call it before
+ * any hook is installed, with the GIL, inside rewind's own start-up work (the GC's
+ * state put back after it, gcmark.h). Returns the number of call sites found (2 on
+ * CPython 3.11; 0 leaves them counted, as before). */
+int rw_gctemp_install(void);
+
 #endif

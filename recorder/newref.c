@@ -12,6 +12,9 @@
  *    makes for every frame do not count towards the cyclic GC's thresholds, so that
  *    automatic collections come after the same allocations as in a plain run (and
  *    the same cyclic garbage is alive at a given line).
+ *  - PyMethodDescr_Type's tp_descr_get (replaced, not wrapped: CPython calls it through
+ *    the type) and PyObject_GC_Del: the bound method that tracing mode makes for every
+ *    call of a method descriptor, to hand to the profiler, does not count either.
  *  - PyTraceBack_Here, PyThreadState_GetFrame, PyFrame_GetBack: where a plain run
  *    makes a frame's object (an exception passing through the frame; the warnings
  *    module looking at the caller's frames), the one tracing mode made is counted from
@@ -146,10 +149,125 @@ PyFrameObject *__wrap__PyFrame_New_NoTrack(PyCodeObject *code)
     return f;
 }
 
+/* ---- tracing mode's bound methods ---------------------------------------------------
+ *
+ * While any hook is installed, CPython 3.11 calls a method descriptor (`x.append(v)`:
+ * LOAD_METHOD leaves the descriptor and x on the stack) by first making a bound method
+ * of it to hand to the profiler, and frees that after the call (ceval.c,
+ * trace_call_function for CALL, do_call_core for CALL_FUNCTION_EX). A plain run makes
+ * none. It is a container allocation: when it is the one that crosses generation 0's
+ * threshold, the collection starts before the call instead of at the program's next
+ * allocation, and while it lives every collection comes one allocation early.
+ *
+ * Those two calls reach the descriptor's tp_descr_get from their own call sites, and a
+ * bound method the program asks for (`f = x.append`, getattr) from other ones. So the
+ * type's tp_descr_get is replaced by get_method, which tells them apart by its return
+ * address; the sites are learnt at install, by running a call of each kind under a
+ * profile function that sees the object the call made (rw_gctemp_install). A bound
+ * method made at such a site neither starts a collection nor counts, and its free
+ * gives back nothing (__wrap_PyObject_GC_Del). */
+#define TEMP_SITES 4
+#define TEMP_LIVE 256 /* more (threads blocked in such calls) are counted, as before */
+
+static descrgetfunc real_method_get;
+static const void *temp_site[TEMP_SITES];
+static int ntemp_site;
+static PyObject *temp_live[TEMP_LIVE]; /* (GIL) live uncounted bound methods */
+static int ntemp_live;
+static int learning;
+static const void *learn_site;
+static PyObject *learn_obj;
+
+static PyObject *get_method(PyObject *descr, PyObject *obj, PyObject *type)
+{
+    const void *site = __builtin_return_address(0);
+    int temp = 0;
+    for (int i = 0; i < ntemp_site; i++)
+        temp |= site == temp_site[i];
+    if (RW_LIKELY(!temp) || ntemp_live == TEMP_LIVE) {
+        PyObject *m = real_method_get(descr, obj, type);
+        if (RW_UNLIKELY(learning)) {
+            learn_site = site;
+            learn_obj = m;
+        }
+        return m;
+    }
+    struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;
+    int enabled = gc->enabled;
+    gc->enabled = 0;
+    PyObject *m = real_method_get(descr, obj, type);
+    gc->enabled = enabled;
+    if (m && PyObject_IS_GC(m) && gc->generations[0].count > 0) {
+        gc->generations[0].count--;
+        temp_live[ntemp_live++] = m;
+    }
+    return m;
+}
+
+/* Takes op out of the live temporaries; 0 if it is not one. */
+static int temp_forget(void *op)
+{
+    for (int i = ntemp_live; i-- > 0;)
+        if (temp_live[i] == op) {
+            temp_live[i] = temp_live[--ntemp_live];
+            return 1;
+        }
+    return 0;
+}
+
+static int learn_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
+{
+    (void)obj, (void)f;
+    if (what == PyTrace_C_CALL && arg == learn_obj && learn_site && ntemp_site < TEMP_SITES) {
+        int known = 0;
+        for (int i = 0; i < ntemp_site; i++)
+            known |= temp_site[i] == learn_site;
+        if (!known)
+            temp_site[ntemp_site++] = learn_site;
+    }
+    learn_site = NULL;
+    learn_obj = NULL;
+    return 0;
+}
+
+int rw_gctemp_install(void)
+{
+    if (real_method_get)
+        return ntemp_site;
+    PyThreadState *ts = PyThreadState_Get();
+    if (ts->c_profilefunc || ts->c_tracefunc)
+        return 0;
+    real_method_get = PyMethodDescr_Type.tp_descr_get;
+    PyMethodDescr_Type.tp_descr_get = get_method;
+    /* One call of each kind: CALL of a method descriptor, and CALL_FUNCTION_EX of one. */
+    PyObject *g = PyDict_New();
+    learning = 1;
+    if (g && _PyEval_SetProfile(ts, learn_profile, NULL) == 0) {
+        PyObject *r = PyRun_String("l = []\nl.append(0)\nlist.append(*(l, 1))\n",
+                                   Py_file_input, g, g);
+        Py_XDECREF(r);
+        _PyEval_SetProfile(ts, NULL, NULL);
+    }
+    learning = 0;
+    learn_site = NULL;
+    learn_obj = NULL;
+    Py_XDECREF(g);
+    PyErr_Clear();
+    return ntemp_site;
+}
+
 void __wrap_PyObject_GC_Del(void *op)
 {
-    if (Py_TYPE((PyObject *)op) != &PyFrame_Type ||
-        !atomic_load_explicit(&rw_st.on, memory_order_relaxed)) {
+    PyTypeObject *tp = Py_TYPE((PyObject *)op);
+    if (RW_UNLIKELY(ntemp_live) && (tp == &PyCFunction_Type || tp == &PyCMethod_Type) &&
+        temp_forget(op)) {
+        struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;
+        int count = gc->generations[0].count;
+        __real_PyObject_GC_Del(op);
+        gc->generations[0].count = count;
+        return;
+    }
+    if (tp != &PyFrame_Type || !atomic_load_explicit(&rw_st.on, memory_order_relaxed)) {
         __real_PyObject_GC_Del(op);
         return;
     }

@@ -633,6 +633,8 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         return checked;
     }
 
+    /* Before any hook: it runs two calls under a profile function of its own. */
+    rw_gctemp_install();
     rw_st.lines = o->lines;
     rw_st.allocations = o->allocations;
     rw_st.c_calls = o->c_calls;

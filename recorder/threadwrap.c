@@ -172,15 +172,26 @@ rw_code rw_threadwrap_install(rw_err *err)
     PyObject *r = atexit && fn ? PyObject_CallMethod(atexit, "register", "O", fn) : NULL;
     Py_XDECREF(r);
     Py_XDECREF(fn);
-    Py_XDECREF(atexit);
-    if (!r)
+    if (!r) {
+        Py_XDECREF(atexit);
         goto fail;
+    }
     /* python3 has not imported atexit when the program starts: leave it out of
      * sys.modules again, so that the program's first `import atexit` loads it as in a
      * plain run (cProfile's counts of that import). The functions registered live in
-     * the interpreter, not in the module object, so a new module sees this one's. */
-    if (!had_atexit && PyDict_DelItemString(modules, "atexit") < 0)
-        PyErr_Clear();
+     * the interpreter, not in the module object, so a new module sees this one's.
+     * Out of sys.modules the module is cyclic garbage (its functions hold it): emptied
+     * now, it is freed here, in rewind's start-up work, and not by the program's first
+     * collection, where its list and dicts went onto the free lists and the program's
+     * next ones were not counted as python3 counts them (docs/memory.md, cause 3). */
+    if (!had_atexit) {
+        if (PyDict_DelItemString(modules, "atexit") < 0)
+            PyErr_Clear();
+        PyObject *d = PyModule_GetDict(atexit);
+        if (d)
+            PyDict_Clear(d);
+    }
+    Py_DECREF(atexit);
 
     mod = PyImport_ImportModule("_thread");
     if (!mod)

@@ -77,6 +77,34 @@ gc.callbacks.remove(on_gc)
 print(json.dumps({"first": FIRST, "points": points}))
 '''
 
+# Calls of method descriptors: tracing mode makes a bound method for each, to hand to
+# the profiler (CALL and CALL_FUNCTION_EX), which python3 does not. And what each
+# collection frees: rewind's own start-up work must leave no cyclic garbage for the
+# program's first collection (its lists and dicts would go onto the free lists).
+METHODS = '''\
+import gc
+points = []
+step = -1
+keep = []
+spare = []
+
+
+def on_gc(phase, info):
+    if phase == "start":
+        points.append([info["generation"], step, len(keep), len(spare)])
+    else:
+        points.append(["collected", info["collected"]])
+
+
+gc.callbacks.append(on_gc)
+for step in range(3000):
+    keep.append([step])
+    if step % 3 == 0:
+        list.append(*(spare, {step: step}))
+gc.callbacks.remove(on_gc)
+print(points)
+'''
+
 
 class GcRunsWherePython3RunsIt(rwtest.TestCase):
 
@@ -104,11 +132,26 @@ class GcRunsWherePython3RunsIt(rwtest.TestCase):
     def test_module(self):
         self.compare(["-m", "probepkg.gc_probe"])
 
+    def test_method_descriptor_calls(self):
+        self.write("methods.py", METHODS)
+        want = self.python("methods.py")
+        self.assertEqual(want.returncode, 0, want.stderr)
+        self.assertGreaterEqual(want.stdout.count("collected"), 4, want.stdout)
+        for options in ([], ["--no-c-calls"], ["--no-lines", "--no-allocations"]):
+            got = self.record("methods.py", options=["-q"] + options)
+            self.assertEqual(got.returncode, 0, got.stderr)
+            self.assertEqual(got.stdout, want.stdout, options)
+
     def test_command(self):
-        # __file__ is not set for -c: the probe opens itself by name. (Not through
-        # compile(): a collection that starts inside its first call, which sets up the
-        # ast module's types, still ends two lower under rewind; docs/memory.md.)
+        # __file__ is not set for -c: the probe opens itself by name.
         code = "__file__ = 'gc_probe.py'\nexec(open(__file__).read())"
+        self.compare(["-c", code])
+
+    def test_command_through_compile(self):
+        # The probe's first compile() sets up the ast module's node types (about 700
+        # container allocations) and a collection starts inside it.
+        code = ("__file__ = 'gc_probe.py'\n"
+                "exec(compile(open(__file__).read(), __file__, 'exec'))")
         self.compare(["-c", code])
 
 
