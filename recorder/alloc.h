@@ -48,10 +48,11 @@ struct _frame;
 void rw_frame_materialized(struct _frame *f);
 
 /* Tracing mode's bound methods for calls of method descriptors neither count towards
- * the cyclic GC's thresholds nor start a collection (newref.c). Learns where CPython
- * makes them by running two calls under a profile function of its own: call it before
- * any hook is installed, with the GIL, inside rewind's own start-up work (the GC's
- * state put back after it, gcmark.h). Returns the number of call sites found (2 on
+ * the cyclic GC's thresholds nor start a collection, and an exception event's fresh
+ * tuple starts none (newref.c). Learns where CPython makes them by running two calls
+ * and an exception under hook functions of its own: call it before any hook is
+ * installed, with the GIL, inside rewind's own start-up work (the GC's state put back
+ * after it, gcmark.h). Returns the number of bound-method call sites found (2 on
  * CPython 3.11; 0 leaves them counted, as before). */
 int rw_gctemp_install(void);
 

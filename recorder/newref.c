@@ -27,6 +27,8 @@
 #define Py_BUILD_CORE 1
 #include <Python.h>
 
+#include <stdarg.h>
+
 #include "internal/pycore_object.h"
 #include "internal/pycore_pystate.h"
 
@@ -178,6 +180,14 @@ static int learning;
 static const void *learn_site;
 static PyObject *learn_obj;
 
+/* The exception event's tuple (ceval.c, call_exc_trace packs (type, value, traceback)
+ * for the trace function): when it is a fresh allocation it must not start a
+ * collection either (rw_exc_tuple_forget uncounts it after). Its PyTuple_Pack call
+ * site, learnt with the others; __wrap_PyTuple_Pack below. */
+static const void *exc_site;
+static const void *pack_site;
+static PyObject *pack_obj;
+
 static PyObject *get_method(PyObject *descr, PyObject *obj, PyObject *type)
 {
     const void *site = __builtin_return_address(0);
@@ -230,6 +240,51 @@ static int learn_profile(PyObject *obj, PyFrameObject *f, int what, PyObject *ar
     return 0;
 }
 
+static int learn_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
+{
+    (void)obj, (void)f;
+    if (what == PyTrace_EXCEPTION && arg == pack_obj && pack_site)
+        exc_site = pack_site;
+    pack_site = NULL;
+    pack_obj = NULL;
+    return 0;
+}
+
+PyObject *__real_PyTuple_Pack(Py_ssize_t n, ...) __attribute__((weak));
+PyObject *__wrap_PyTuple_Pack(Py_ssize_t n, ...);
+
+/* PyTuple_Pack as tupleobject.c has it (a variadic function cannot hand its
+ * arguments on): the tuple from PyTuple_New, the same free lists. */
+PyObject *__wrap_PyTuple_Pack(Py_ssize_t n, ...)
+{
+    const void *site = __builtin_return_address(0);
+    struct _gc_runtime_state *gc = NULL;
+    int enabled = 0;
+    if (RW_UNLIKELY(site == exc_site)) {
+        gc = &_PyInterpreterState_GET()->gc;
+        enabled = gc->enabled;
+        gc->enabled = 0;
+    }
+    PyObject *t = PyTuple_New(n);
+    if (gc)
+        gc->enabled = enabled;
+    if (!t)
+        return NULL;
+    va_list ap;
+    va_start(ap, n);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = va_arg(ap, PyObject *);
+        Py_INCREF(o);
+        PyTuple_SET_ITEM(t, i, o);
+    }
+    va_end(ap);
+    if (RW_UNLIKELY(learning)) {
+        pack_site = site;
+        pack_obj = t;
+    }
+    return t;
+}
+
 int rw_gctemp_install(void)
 {
     if (real_method_get)
@@ -239,18 +294,22 @@ int rw_gctemp_install(void)
         return 0;
     real_method_get = PyMethodDescr_Type.tp_descr_get;
     PyMethodDescr_Type.tp_descr_get = get_method;
-    /* One call of each kind: CALL of a method descriptor, and CALL_FUNCTION_EX of one. */
+    /* One call of each kind (CALL of a method descriptor, and CALL_FUNCTION_EX of one)
+     * and an exception event. */
     PyObject *g = PyDict_New();
     learning = 1;
-    if (g && _PyEval_SetProfile(ts, learn_profile, NULL) == 0) {
-        PyObject *r = PyRun_String("l = []\nl.append(0)\nlist.append(*(l, 1))\n",
+    if (g && _PyEval_SetProfile(ts, learn_profile, NULL) == 0 &&
+        _PyEval_SetTrace(ts, learn_trace, NULL) == 0) {
+        PyObject *r = PyRun_String("l = []\nl.append(0)\nlist.append(*(l, 1))\n"
+                                   "try:\n    raise KeyError(0)\nexcept KeyError:\n    pass\n",
                                    Py_file_input, g, g);
         Py_XDECREF(r);
-        _PyEval_SetProfile(ts, NULL, NULL);
     }
+    _PyEval_SetTrace(ts, NULL, NULL);
+    _PyEval_SetProfile(ts, NULL, NULL);
     learning = 0;
-    learn_site = NULL;
-    learn_obj = NULL;
+    learn_site = pack_site = NULL;
+    learn_obj = pack_obj = NULL;
     Py_XDECREF(g);
     PyErr_Clear();
     return ntemp_site;
@@ -308,6 +367,8 @@ void rw_exc_tuple_settle(void)
 
 void rw_exc_tuple_forget(PyObject *arg)
 {
+    if (rw_exc_tuple_pending == arg)
+        return; /* the next exception event took it off the free list: back there next */
     if (rw_exc_tuple_pending)
         rw_exc_tuple_settle();
     struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;

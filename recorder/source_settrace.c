@@ -92,7 +92,10 @@ static void exception_event(uint64_t t, PyObject *arg)
 
 static __attribute__((noinline)) void trace_slow(PyFrameObject *f, int what, PyObject *arg)
 {
-    if (RW_UNLIKELY(rw_exc_tuple_pending != NULL))
+    /* An exception event's tuple taken off the free list for this exception event is
+     * CPython's again, not the program's: it stays pending (rw_exc_tuple_forget). */
+    if (RW_UNLIKELY(rw_exc_tuple_pending != NULL) &&
+        (what != PyTrace_EXCEPTION || arg != rw_exc_tuple_pending))
         rw_exc_tuple_settle();
     if (RW_LIKELY(what == PyTrace_LINE)) {
         /* The clock costs 10-22 ns in this kind of VM, as much as the rest of the

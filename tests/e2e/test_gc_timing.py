@@ -105,6 +105,48 @@ gc.callbacks.remove(on_gc)
 print(points)
 '''
 
+# Exceptions raised while another is handled, as os.environ[key] raises for a missing
+# key: tracing mode packs a (type, value, traceback) tuple for each exception event,
+# and when the 3-tuple free list is empty the next exception event takes the one the
+# previous event put there.
+EXCEPTIONS = '''\
+import gc
+points = []
+step = -1
+keep = []
+
+
+class Env(dict):
+    def __getitem__(self, key):
+        try:
+            return dict.__getitem__(self, key)
+        except KeyError:
+            raise KeyError(key) from None
+
+
+env = Env()
+
+
+def lookup(key):
+    try:
+        return env[key]
+    except KeyError:
+        return None
+
+
+def on_gc(phase, info):
+    if phase == "start":
+        points.append([info["generation"], step])
+
+
+gc.callbacks.append(on_gc)
+for step in range(3000):
+    keep.append(gc.get_count())
+    lookup("missing")
+gc.callbacks.remove(on_gc)
+print(points)
+'''
+
 
 class GcRunsWherePython3RunsIt(rwtest.TestCase):
 
@@ -141,6 +183,15 @@ class GcRunsWherePython3RunsIt(rwtest.TestCase):
             got = self.record("methods.py", options=["-q"] + options)
             self.assertEqual(got.returncode, 0, got.stderr)
             self.assertEqual(got.stdout, want.stdout, options)
+
+    def test_exceptions_raised_while_handling_one(self):
+        self.write("exceptions.py", EXCEPTIONS)
+        want = self.python("exceptions.py")
+        self.assertEqual(want.returncode, 0, want.stderr)
+        self.assertGreaterEqual(want.stdout.count("["), 5, want.stdout)
+        got = self.record("exceptions.py", options=["-q"])
+        self.assertEqual(got.returncode, 0, got.stderr)
+        self.assertEqual(got.stdout, want.stdout)
 
     def test_command(self):
         # __file__ is not set for -c: the probe opens itself by name.
