@@ -15,7 +15,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "reader.h"
@@ -193,6 +195,114 @@ static const rw_input *refusal(uint32_t call)
     no.data = (const uint8_t *)"";
     no.key = (const uint8_t *)"";
     return &no;
+}
+
+/* ---- the clocks an evaluation reads -------------------------------------------------
+ *
+ * An evaluation at a stop (RW_IN_EVAL) performs no input call, but `p time.time() - t0`
+ * or `p datetime.now()` is a question about the program's time: its clock reads are
+ * answered with the value the replay read last before the stop (the program's "now"),
+ * so time stands still at the stop. The replay keeps its latest answer of each clock
+ * (clock_last, moved there from the stream's last record by rw_in_take). A clock the
+ * program never read before the stop is refused as other calls are. localtime of
+ * another time than the last one is made from the last one's zone offset and name
+ * (gmtime of t plus the offset: a pure function, no zone file read). A sleep returns
+ * at once. */
+enum { CLOCK_IDS = 12, SLOT_GETRES = CLOCK_IDS, SLOT_TOD = 2 * CLOCK_IDS, SLOT_TIME,
+       SLOT_TIMES, SLOT_CLOCK, SLOT_RUSAGE, SLOT_LOCALTIME, CLOCK_SLOTS };
+
+static owned *clock_last[CLOCK_SLOTS]; /* (mu) */
+
+static int64_t key_i64(const rw_input *r)
+{
+    int64_t v = 0;
+    if (r->key_len >= sizeof v)
+        memcpy(&v, r->key, sizeof v);
+    return v;
+}
+
+static int clock_slot(const rw_input *r)
+{
+    switch (r->call) {
+    case RW_CALL_CLOCK_GETTIME:
+    case RW_CALL_CLOCK_GETRES: {
+        int64_t id = key_i64(r);
+        if (id < 0 || id >= CLOCK_IDS)
+            return -1;
+        return (r->call == RW_CALL_CLOCK_GETRES ? SLOT_GETRES : 0) + (int)id;
+    }
+    case RW_CALL_GETTIMEOFDAY:
+        return SLOT_TOD;
+    case RW_CALL_TIME:
+        return SLOT_TIME;
+    case RW_CALL_TIMES:
+        return SLOT_TIMES;
+    case RW_CALL_CLOCK:
+        return SLOT_CLOCK;
+    case RW_CALL_GETRUSAGE:
+        return SLOT_RUSAGE;
+    case RW_CALL_LOCALTIME:
+        return SLOT_LOCALTIME;
+    default:
+        return -1;
+    }
+}
+
+/* (mu) Keeps o, the record a thread just took, as its clock's latest if it is one; 1
+ * if so (o is then owned here). */
+static int clock_keep(owned *o)
+{
+    int slot = clock_slot(&o->in);
+    if (slot < 0 || o->in.result < 0)
+        return 0;
+    rw_sys_free(clock_last[slot]);
+    clock_last[slot] = o;
+    return 1;
+}
+
+/* An evaluation's clock read (key k): the latest answer before the stop, or NULL. */
+static const rw_input *clock_at_stop(uint32_t call, const rw_in_key *k)
+{
+    static __thread rw_input slept; /* a sleep returns at once: time stands still */
+    if (call == RW_CALL_SLEEP) {
+        memset(&slept, 0, sizeof slept);
+        slept.call = call;
+        slept.key = slept.data = (const uint8_t *)"";
+        return &slept;
+    }
+    rw_input want = {.call = call, .key = k ? k->b : NULL, .key_len = k ? k->n : 0};
+    int slot = clock_slot(&want);
+    if (slot < 0 || !clock_last[slot])
+        return NULL;
+    const rw_input *last = &clock_last[slot]->in;
+    if (last->key_len == want.key_len &&
+        (!want.key_len || !memcmp(last->key, want.key, want.key_len)))
+        return last;
+    enum { WORDS = 10 }; /* clock.c's packed struct tm: sec ... isdst, gmtoff, zone */
+    if (call != RW_CALL_LOCALTIME || want.key_len != sizeof(int64_t) || !last->result ||
+        last->data_len < WORDS * sizeof(int64_t))
+        return NULL;
+    static __thread rw_input made;
+    static __thread uint8_t data[WORDS * sizeof(int64_t) + 64];
+    int64_t w[WORDS], t;
+    memcpy(w, last->data, sizeof w);
+    memcpy(&t, want.key, sizeof t);
+    time_t shifted = (time_t)(t + w[9]);
+    struct tm tm;
+    if (!gmtime_r(&shifted, &tm))
+        return NULL;
+    int64_t v[WORDS] = {tm.tm_sec, tm.tm_min, tm.tm_hour, tm.tm_mday, tm.tm_mon, tm.tm_year,
+                        tm.tm_wday, tm.tm_yday, w[8], w[9]};
+    size_t zone = last->data_len - sizeof w;
+    if (zone > sizeof data - sizeof v)
+        zone = sizeof data - sizeof v;
+    memcpy(data, v, sizeof v);
+    memcpy(data + sizeof v, last->data + sizeof w, zone);
+    made = *last;
+    made.key = want.key;
+    made.data = data;
+    made.data_len = sizeof v + zone;
+    return &made;
 }
 
 void rw_in_restart_child(void)
@@ -399,8 +509,10 @@ static void take_logged(uint32_t s, const rw_input *g, uint32_t call)
 
 const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
 {
-    if (RW_UNLIKELY(atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL))
-        return refusal(call);
+    if (RW_UNLIKELY(atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL)) {
+        const rw_input *now = clock_at_stop(call, k);
+        return now ? now : refusal(call);
+    }
     if (RW_UNLIKELY(atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed)))
         rw_locks_release(); /* locks.h: the thread is back in its place */
     uint32_t s = rw_in_tls.thread;
@@ -431,8 +543,8 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
     if (!in.head[s])
         in.tail[s] = NULL;
     o->next = NULL;
-    in.last[s] = o;
     remember(&o->in);
+    in.last[s] = clock_keep(o) ? NULL : o;
     pthread_mutex_unlock(&in.mu);
     rw_in_tls.seq++;
     if (RW_UNLIKELY(take_log >= 0))

@@ -168,6 +168,26 @@ class Values(rwtest.TestCase):
     def test_time(self):
         self.stop_check("time_values.py")
 
+    def test_clocks_read_in_an_evaluation(self):
+        # An evaluation performs no input call, but time stands still at the stop: the
+        # clocks answer with the program's last reads, a sleep returns at once, and a
+        # file is still refused. TZ without daylight saving time: the zone of the
+        # program's last localtime serves a day later too.
+        rec, play_dir = self.record_elsewhere("eval_clock.py", env={"TZ": "Asia/Tokyo"})
+        values = dict(re.findall(r"^([A-Za-z_]\w*)=(.*)$", rec.stdout, re.M))
+        with open(os.path.join(PROGS, "eval_clock.py")) as f:
+            stop = next(n for n, t in enumerate(f.read().splitlines(), 1)
+                        if t.endswith("# STOP"))
+        cmds = [f"break {stop}", "continue"]
+        for expr in ("time.time()", "time.monotonic()", "time.localtime(t + 7200)",
+                     "time.localtime(t + 90000)", "time.sleep(2)", "time.time() == t",
+                     "open('/etc/hostname')"):
+            cmds += [f"p {expr}", f"p {SEP!r}"]
+        got, why = self.replay_answers(play_dir, cmds)
+        self.assertEqual(got[:6], [values["t"], values["m"], values["later"], values["late"],
+                                   "None", "True"], why)
+        self.assertIn("PermissionError", got[6], why)
+
     def test_random(self):
         self.stop_check("random_values.py")
 
