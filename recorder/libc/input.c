@@ -179,14 +179,16 @@ void rw_in_eval_mode(void)
     atomic_store(&rw_in_global, RW_IN_EVAL);
 }
 
-/* What a refused call (RW_IN_EVAL) returns: NULL for the calls that return a pointer,
- * -1 for the others; errno EPERM. */
+/* What a refused call (RW_IN_EVAL) returns: NULL for the calls that return a pointer
+ * (result 0: what their records say for "none"), -1 for the others; errno EPERM. */
 static const rw_input *refusal(uint32_t call)
 {
     static __thread rw_input no;
     int ptr = call == RW_CALL_OPENDIR || call == RW_CALL_FDOPENDIR || call == RW_CALL_READDIR ||
               call == RW_CALL_FOPEN || call == RW_CALL_REALPATH || call == RW_CALL_GETLOGIN ||
-              call == RW_CALL_CTERMID || call == RW_CALL_LOCALTIME || call == RW_CALL_SETLOCALE;
+              call == RW_CALL_CTERMID || call == RW_CALL_LOCALTIME || call == RW_CALL_SETLOCALE ||
+              call == RW_CALL_GETCWD || call == RW_CALL_TTYNAME || call == RW_CALL_GETPW ||
+              call == RW_CALL_GETGR;
     memset(&no, 0, sizeof no);
     no.thread = rw_in_tls.thread;
     no.call = call;
@@ -197,7 +199,7 @@ static const rw_input *refusal(uint32_t call)
     return &no;
 }
 
-/* ---- the clocks an evaluation reads -------------------------------------------------
+/* ---- the clocks and facts an evaluation reads -----------------------------------------
  *
  * An evaluation at a stop (RW_IN_EVAL) performs no input call, but `p time.time() - t0`
  * or `p datetime.now()` is a question about the program's time: its clock reads are
@@ -248,15 +250,63 @@ static int clock_slot(const rw_input *r)
     }
 }
 
-/* (mu) Keeps o, the record a thread just took, as its clock's latest if it is one; 1
- * if so (o is then owned here). */
+/* The process's identity, which does not change under a program that does not fork
+ * or set it (a fork child's replay starts from its own log): an evaluation asking
+ * the same (call, key) as a read before the stop gets that answer. The working
+ * directory too, until the program's next chdir (then it is not known until the
+ * program's next getcwd). */
+#define FACTS 64
+
+static owned *fact_last[FACTS]; /* (mu) */
+
+static int is_fact(uint32_t call)
+{
+    return call == RW_CALL_GETPID || call == RW_CALL_GETPPID || call == RW_CALL_GETID ||
+           call == RW_CALL_UNAME || call == RW_CALL_GETHOSTNAME || call == RW_CALL_GETLOGIN ||
+           call == RW_CALL_GETTID || call == RW_CALL_SYSCONF || call == RW_CALL_GETRLIMIT ||
+           call == RW_CALL_GETCWD;
+}
+
+static int same_key(const rw_input *a, const uint8_t *key, size_t len)
+{
+    return a->key_len == len && (!len || !memcmp(a->key, key, len));
+}
+
+/* (mu) Keeps o, the record a thread just took, as its clock's or fact's latest if it
+ * is one; 1 if so (o is then owned here). */
 static int clock_keep(owned *o)
 {
-    int slot = clock_slot(&o->in);
-    if (slot < 0 || o->in.result < 0)
+    if (o->in.call == RW_CALL_CHDIR)
+        for (int i = 0; i < FACTS; i++)
+            if (fact_last[i] && fact_last[i]->in.call == RW_CALL_GETCWD) {
+                rw_sys_free(fact_last[i]);
+                fact_last[i] = NULL;
+            }
+    if (o->in.result < 0)
         return 0;
-    rw_sys_free(clock_last[slot]);
-    clock_last[slot] = o;
+    int slot = clock_slot(&o->in);
+    if (slot >= 0) {
+        rw_sys_free(clock_last[slot]);
+        clock_last[slot] = o;
+        return 1;
+    }
+    if (!is_fact(o->in.call))
+        return 0;
+    int free_slot = -1;
+    for (int i = 0; i < FACTS; i++) {
+        owned *f = fact_last[i];
+        if (!f) {
+            if (free_slot < 0)
+                free_slot = i;
+        } else if (f->in.call == o->in.call && same_key(&f->in, o->in.key, o->in.key_len)) {
+            rw_sys_free(f);
+            fact_last[i] = o;
+            return 1;
+        }
+    }
+    if (free_slot < 0)
+        return 0;
+    fact_last[free_slot] = o;
     return 1;
 }
 
@@ -271,12 +321,18 @@ static const rw_input *clock_at_stop(uint32_t call, const rw_in_key *k)
         return &slept;
     }
     rw_input want = {.call = call, .key = k ? k->b : NULL, .key_len = k ? k->n : 0};
+    if (is_fact(call)) {
+        for (int i = 0; i < FACTS; i++)
+            if (fact_last[i] && fact_last[i]->in.call == call &&
+                same_key(&fact_last[i]->in, want.key, want.key_len))
+                return &fact_last[i]->in;
+        return NULL;
+    }
     int slot = clock_slot(&want);
     if (slot < 0 || !clock_last[slot])
         return NULL;
     const rw_input *last = &clock_last[slot]->in;
-    if (last->key_len == want.key_len &&
-        (!want.key_len || !memcmp(last->key, want.key, want.key_len)))
+    if (same_key(last, want.key, want.key_len))
         return last;
     enum { WORDS = 10 }; /* clock.c's packed struct tm: sec ... isdst, gmtoff, zone */
     if (call != RW_CALL_LOCALTIME || want.key_len != sizeof(int64_t) || !last->result ||

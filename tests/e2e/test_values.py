@@ -188,6 +188,21 @@ class Values(rwtest.TestCase):
                                    "None", "True"], why)
         self.assertIn("PermissionError", got[6], why)
 
+    def test_identity_read_in_an_evaluation(self):
+        rec, play_dir = self.record_elsewhere("eval_facts.py")
+        values = dict(re.findall(r"^([A-Za-z_]\w*)=(.*)$", rec.stdout, re.M))
+        with open(os.path.join(PROGS, "eval_facts.py")) as f:
+            lines = f.read().splitlines()
+        chdir = lines.index('os.chdir("/")') + 1
+        cmds = [f"break {chdir}", "continue"]
+        for expr in ("os.getpid()", "socket.gethostname()", "os.uname() == un",
+                     "os.getcwd()"):
+            cmds += [f"p {expr}", f"p {SEP!r}"]
+        cmds += ["next", "p os.getcwd()", f"p {SEP!r}"]
+        got, why = self.replay_answers(play_dir, cmds)
+        self.assertEqual(got[:4], [values["pid"], values["host"], "True", values["here"]], why)
+        self.assertIn("PermissionError", got[4], why)  # after the chdir: not known
+
     def test_random(self):
         self.stop_check("random_values.py")
 
