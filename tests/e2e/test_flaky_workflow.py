@@ -55,6 +55,11 @@ class FlakyWorkflow(rwtest.TestCase):
         self.assertTrue(m, err[-3000:])
         fail = m.group(2)
         self.assertEqual(fail, f"run.{m.group(1)}.rwd")
+        if "rewind: no attempt passed, so there is no run to compare with" in err:
+            # The tool's documented outcome when the first attempt fails and the ten
+            # more fail too: on a loaded machine the clock example fails in most runs
+            # (docs/flaky-tests.md). The workflow needs a passing run to compare with.
+            self.skipTest("no attempt passed on this (loaded) machine: nothing to compare")
         m = re.search(r"a passing run's: (run\.\d+\.rwd)$", err, re.M)
         self.assertTrue(m, err[-3000:])
         passing = m.group(1)
