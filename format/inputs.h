@@ -200,6 +200,9 @@ enum rw_input_flags {
     RW_INPUT_F_TRUNCATED = 1u << 1, /* data was cut (too big to log): replay diverges
                                      * if it needs it */
     RW_INPUT_F_SCRUBBED = 1u << 2,  /* a secret was replaced in data */
+    RW_INPUT_F_EXTENTS = 1u << 3,   /* data holds extents (a file mapping with holes):
+                                     * u64 count, count (u64 offset, u64 length) pairs,
+                                     * then the extents' bytes in order; the rest is 0 */
 };
 
 #define RW_INPUT_KEY_MAX 4352 /* 32 int64 and a PATH_MAX string */

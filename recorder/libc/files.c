@@ -1938,6 +1938,96 @@ ssize_t sendfile64(int out, int in, off64_t *off, size_t count)
 
 /* ---- mmap of a file ----------------------------------------------------------------- */
 
+/* A mapping of more than this many bytes of a file with holes (a sparse file: a test
+ * writes a few bytes 4 GiB into it) logs only its data extents (RW_INPUT_F_EXTENTS):
+ * all its bytes would be more than a record keeps (RW_INPUT_DATA_MAX). */
+#define MMAP_EXTENTS_MIN (1u << 20)
+#define MMAP_EXTENTS_MAX 4096
+
+/* Record: the data extents of fd's bytes [off, off + n) (SEEK_DATA/SEEK_HOLE, the
+ * descriptor's offset put back), packed with the mapping p's bytes there into a buffer
+ * of *size bytes (rw_sys_free it). NULL when the file has no holes there, the file
+ * system cannot tell, or there are too many extents: then all n bytes are logged. */
+static uint8_t *mmap_extents(int fd, off_t off, size_t n, const uint8_t *p, size_t *size)
+{
+    off_t at = REAL(lseek64)(fd, 0, SEEK_CUR);
+    if (at < 0)
+        return NULL;
+    uint64_t *ext = rw_sys_malloc(2 * MMAP_EXTENTS_MAX * sizeof *ext); /* a thread's stack
+                                                                          * may be small */
+    if (!ext)
+        return NULL;
+    size_t next = 0, bytes = 0;
+    off_t pos = off, end = off + (off_t)n;
+    int ok = 1;
+    while (pos < end) {
+        off_t d = REAL(lseek64)(fd, pos, SEEK_DATA);
+        if (d < 0) {
+            ok = errno == ENXIO; /* no data after pos */
+            break;
+        }
+        if (d >= end)
+            break;
+        off_t h = REAL(lseek64)(fd, d, SEEK_HOLE);
+        if (h < 0 || h <= d || next == MMAP_EXTENTS_MAX) {
+            ok = 0;
+            break;
+        }
+        if (h > end)
+            h = end;
+        ext[2 * next] = (uint64_t)(d - off);
+        ext[2 * next + 1] = (uint64_t)(h - d);
+        next++;
+        bytes += (size_t)(h - d);
+        pos = h;
+    }
+    REAL(lseek64)(fd, at, SEEK_SET);
+    size_t head = sizeof(uint64_t) * (1 + 2 * next);
+    uint8_t *buf = ok && bytes < n ? rw_sys_malloc(head + bytes) : NULL;
+    if (!buf) {
+        rw_sys_free(ext);
+        return NULL;
+    }
+    uint64_t count = next;
+    memcpy(buf, &count, sizeof count);
+    memcpy(buf + sizeof count, ext, head - sizeof count);
+    uint8_t *q = buf + head;
+    for (size_t i = 0; i < next; i++) {
+        memcpy(q, p + ext[2 * i], ext[2 * i + 1]);
+        q += ext[2 * i + 1];
+    }
+    rw_sys_free(ext);
+    *size = head + bytes;
+    return buf;
+}
+
+/* Replay: puts a mapping's logged bytes (whole, or as extents) into p (len bytes, zero
+ * filled); 0 when the record's extents do not fit in it. */
+static int mmap_fill(uint8_t *p, size_t len, const rw_input *g)
+{
+    if (!(g->flags & RW_INPUT_F_EXTENTS)) {
+        memcpy(p, g->data, g->data_len < len ? g->data_len : len);
+        return 1;
+    }
+    uint64_t count;
+    if (g->data_len < sizeof count)
+        return 0;
+    memcpy(&count, g->data, sizeof count);
+    if (count > (g->data_len - sizeof count) / (2 * sizeof(uint64_t)))
+        return 0;
+    const uint8_t *q = g->data + sizeof count + count * 2 * sizeof(uint64_t);
+    const uint8_t *end = g->data + g->data_len;
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t e[2];
+        memcpy(e, g->data + sizeof count + i * sizeof e, sizeof e);
+        if (e[0] > len || e[1] > len - e[0] || e[1] > (uint64_t)(end - q))
+            return 0;
+        memcpy(p + e[0], q, e[1]);
+        q += e[1];
+    }
+    return 1;
+}
+
 static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
     rw_in_key k;
@@ -1949,6 +2039,13 @@ static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd, off_
         void *hint = addr ? addr : (void *)(intptr_t)g->result;
         int fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
         void *p;
+        if ((g->flags & RW_INPUT_F_TRUNCATED) && !(g->flags & RW_INPUT_F_INSTALL)) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "the recording kept only %zu bytes of a %zu-byte mapping "
+                     "of descriptor %d (too big for a record): its bytes are not known",
+                     g->data_len, len, fd);
+            rw_in_diverge(msg, g);
+        }
         if (g->flags & RW_INPUT_F_INSTALL) {
             p = REAL(mmap64)(hint, len, prot, (flags & ~(MAP_SHARED | MAP_SHARED_VALIDATE)) |
                                                   MAP_PRIVATE,
@@ -1957,7 +2054,9 @@ static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd, off_
             p = REAL(mmap64)(hint, len, prot | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | fixed,
                              -1, 0);
             if (p != MAP_FAILED) {
-                memcpy(p, g->data, g->data_len < len ? g->data_len : len);
+                if (!mmap_fill(p, len, g))
+                    rw_in_diverge("a file mapping's record holds extents beyond the mapping "
+                                  "(a damaged or forged trace)", g);
                 if (!(prot & PROT_WRITE))
                     mprotect(p, len, prot);
             }
@@ -1984,7 +2083,15 @@ static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd, off_
         size_t n = 0;
         if ((prot & PROT_READ) && REAL(fstat)(fd, &st) == 0 && st.st_size > off)
             n = (size_t)(st.st_size - off) < len ? (size_t)(st.st_size - off) : len;
-        rw_in_put(RW_CALL_MMAP_FILE, (int64_t)(intptr_t)p, e, &k, n ? p : NULL, n);
+        size_t size = 0;
+        uint8_t *ext = n > MMAP_EXTENTS_MIN ? mmap_extents(fd, off, n, p, &size) : NULL;
+        if (ext) {
+            rw_in_put_flags(RW_CALL_MMAP_FILE, (int64_t)(intptr_t)p, e, &k, ext, size,
+                            RW_INPUT_F_EXTENTS);
+            rw_sys_free(ext);
+        } else {
+            rw_in_put(RW_CALL_MMAP_FILE, (int64_t)(intptr_t)p, e, &k, n ? p : NULL, n);
+        }
     }
     errno = e;
     return p;

@@ -203,6 +203,9 @@ class Values(rwtest.TestCase):
         self.assertEqual(got[:4], [values["pid"], values["host"], "True", values["here"]], why)
         self.assertIn("PermissionError", got[4], why)  # after the chdir: not known
 
+    def test_mapping_of_a_sparse_file(self):
+        self.stop_check("mmap_sparse.py")
+
     def test_random(self):
         self.stop_check("random_values.py")
 
