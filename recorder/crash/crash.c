@@ -115,13 +115,17 @@ static void fatal_handler(int sig, siginfo_t *si, void *ucv)
 /* Terminating signal handler (SIGTERM, SIGHUP, SIGQUIT): a TERMINATED report with
  * every thread's stacks closes the trace, then the default action ends the process as
  * it would have without us. Async-signal-safe. */
-static void term_handler(int sig, siginfo_t *si, void *ucv)
+/* Whether sig's default action ends the process (not: ignore, stop, continue). */
+static int sig_kills(int sig)
 {
-    int saved_errno = errno;
-    rw_in_pause(); /* rewind's own calls: not the program's inputs */
-    int i = 0;
-    while (i < NTERM && term_sigs[i] != sig)
-        i++;
+    return sig != SIGCHLD && sig != SIGCONT && sig != SIGURG && sig != SIGWINCH &&
+           sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU && sig != SIGSTOP;
+}
+
+/* The TERMINATED report of a signal that ends the process (every thread's stacks),
+ * which closes the trace. Async-signal-safe. */
+static void terminated_report(int sig, siginfo_t *si, void *ucv)
+{
     /* Another thread may be making a dump or the timeout's report: wait for it (as the
      * dump handler does) rather than end the process with the trace open. */
     int claimed = 0;
@@ -147,6 +151,16 @@ static void term_handler(int sig, siginfo_t *si, void *ucv)
         }
         rw_crash_report_release();
     }
+}
+
+static void term_handler(int sig, siginfo_t *si, void *ucv)
+{
+    int saved_errno = errno;
+    rw_in_pause(); /* rewind's own calls: not the program's inputs */
+    int i = 0;
+    while (i < NTERM && term_sigs[i] != sig)
+        i++;
+    terminated_report(sig, si, ucv);
     /* What it would have done: the previous disposition (the default action). */
     if (i < NTERM && hs.term_ours[i]) {
         sigaction(sig, &hs.prev_term[i], NULL);
@@ -167,6 +181,25 @@ static void dump_handler(int sig, siginfo_t *si, void *ucv)
         sigaction(sig, &hs.prev_dump, NULL);
         raise(sig);
         rw_in_resume();
+        errno = saved_errno;
+        return;
+    }
+    /* The program sent it to itself (os.kill(os.getpid(), sig), signal.raise_signal,
+     * pthread_kill): it means what it means without rewind, the disposition rewind
+     * found (faulthandler.unregister puts rewind's handler back, as python3 gets
+     * SIG_DFL back). A dump is for a signal from outside. */
+    if (si && si->si_pid == getpid() &&
+        (si->si_code == SI_USER || si->si_code == SI_TKILL || si->si_code == SI_QUEUE)) {
+        int dfl = !(hs.prev_dump.sa_flags & SA_SIGINFO) && hs.prev_dump.sa_handler == SIG_DFL;
+        int ign = !(hs.prev_dump.sa_flags & SA_SIGINFO) && hs.prev_dump.sa_handler == SIG_IGN;
+        if (!ign && !(dfl && !sig_kills(sig))) {
+            if (dfl)
+                terminated_report(sig, si, ucv);
+            sigaction(sig, &hs.prev_dump, NULL);
+            hs.dump_ours = 0;
+            raise(sig); /* delivered when this handler returns (it is blocked here) */
+        }
+        rw_in_resume(); /* else ignored, as without rewind */
         errno = saved_errno;
         return;
     }

@@ -378,6 +378,19 @@ class Crash(rwtest.TestCase):
         self.assertEqual(rec.returncode, py.returncode)
         self.assertEqual(rec.stdout, "")
 
+    def test_dump_signal_sent_by_the_program_itself(self):
+        # os.kill(os.getpid(), SIGUSR1) means what it means without rewind: the process
+        # ends by the signal (the trace closed with the report of a terminating signal).
+        prog = self.prog("usr1_self.py")
+        py = self.python(prog)
+        self.assertEqual(py.returncode, -signal.SIGUSR1)
+        trace = os.path.join(self.tmp, "self.rwd")
+        rec = self.record(prog, options=["-o", trace])
+        self.assertEqual((rec.returncode, rec.stdout), (py.returncode, py.stdout))
+        tr = pyreader.Trace(trace)
+        self.check_closed(tr, 128 + signal.SIGUSR1, signal.SIGUSR1, "signal")
+        self.assertEqual([r["kind"] for r in tr.crashes], ["terminated"])
+
     def test_dump_signal_bad_value(self):
         for bad in ("SEGV", "KILL", "nope"):
             proc = rwtest.run([rwtest.rewind_bin(), "record", "--dump-signal", bad, "-c", "0"],
