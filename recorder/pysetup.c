@@ -109,6 +109,12 @@ rw_code rw_pysetup_start(const rw_record_opts *o, const char *python, uint64_t *
     }
     PyConfig_Clear(&config);
     rw_sys_free(argv);
+    if (PyStatus_Exception(st) && !PyStatus_IsExit(st) && !o->engine) {
+        /* The interpreter cannot start with this configuration (PYTHONTRACEMALLOC or -X
+         * tracemalloc out of range, ...): say it as python3 says it (its fatal error and
+         * the Python exception behind it, status 1). Nothing of the trace exists yet. */
+        Py_ExitStatusException(st);
+    }
     if (PyStatus_Exception(st))
         return status_err(st, err);
     return RW_OK;

@@ -289,6 +289,19 @@ class TestBehavesLikePython(RecordTestCase):
         rec = self.same("stdin_echo.py", ["a", "b c"], stdin="hello\nworld\n")
         self.assertIn("olleh", rec.stdout)
 
+    def test_interpreter_that_cannot_start(self):
+        # A configuration python3 refuses at start-up (PYTHONTRACEMALLOC out of range):
+        # its fatal error and the exception behind it, status 1, and no trace (CPython's
+        # test_tracemalloc runs such children, which rewind records).
+        env = {"PYTHONTRACEMALLOC": "1073741824"}
+        want = self.python(["-c", "pass"], env=env)
+        rec = self.record(["-c", "pass"], options=["-q"], env=env)
+        self.assertEqual(rec.returncode, want.returncode)
+        self.assertEqual(want.returncode, 1)
+        self.assertIn("ValueError: the number of frames must be in range", want.stderr)
+        self.assertEqual(rec.stderr.splitlines()[:3], want.stderr.splitlines()[:3])
+        self.assertFalse(os.path.exists(rec.trace))
+
     def test_command_and_module(self):
         for target in (["-c", "import sys; print(sys.argv, sys.path[0] == '')"],
                        ["-m", "json.tool", "--help"]):
