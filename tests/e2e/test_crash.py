@@ -402,6 +402,7 @@ class Crash(rwtest.TestCase):
         proc, trace = self.record_until_ready("killed.py")
         try:
             self.assertEqual(proc.stdout.readline(), "ready\n")
+            self.wait_for_crashes(trace, 1, resend=lambda: proc.send_signal(signal.SIGUSR1))
             proc.kill()
         finally:
             proc.wait()
