@@ -82,9 +82,12 @@ rw_code rw_pysetup_start(const rw_record_opts *o, const char *python, uint64_t *
     PyConfig config;
     PyConfig_InitPythonConfig(&config);
     config.parse_argv = 1;
-    PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, python);
+    /* The command line first: setting it pre-initializes Python from it (-X dev, -X
+     * utf8, -E, -I decide the pre-configuration), where any other string set first
+     * pre-initializes without it (sys.flags.dev_mode stayed False under -X dev). */
+    PyStatus st = PyConfig_SetBytesArgv(&config, (Py_ssize_t)n, argv);
     if (!PyStatus_Exception(st))
-        st = PyConfig_SetBytesArgv(&config, (Py_ssize_t)n, argv);
+        st = PyConfig_SetBytesString(&config, &config.program_name, python);
     if (!PyStatus_Exception(st))
         st = PyConfig_Read(&config);
     if (!PyStatus_Exception(st)) {
