@@ -59,6 +59,29 @@ static rw_code status_err(PyStatus st, rw_err *err)
                       st.func ? st.func : "", st.func ? ": " : "", st.err_msg ? st.err_msg : "?");
 }
 
+/* -X warn_default_encoding (or PYTHONWARNDEFAULTENCODING) is read from the command
+ * line with the pre-configuration's, and Py_InitializeFromConfig reads a configuration
+ * that PyConfig_Read has read once more without it (its arguments are parsed already),
+ * which turns it off: python3 reads its configuration once. Put back in the
+ * interpreter's configuration (io.text_encoding reads it) and in sys.flags. */
+static void keep_warn_default_encoding(void)
+{
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    PyConfig *config = (PyConfig *)_PyInterpreterState_GetConfig(interp);
+    config->warn_default_encoding = 1;
+    PyObject *flags = PySys_GetObject("flags"); /* borrowed */
+    enum { WARN_DEFAULT_ENCODING = 15 };          /* its field in 3.11's sys.flags */
+    if (flags && PyTuple_Check(flags) && PyTuple_GET_SIZE(flags) > WARN_DEFAULT_ENCODING) {
+        PyObject *one = PyLong_FromLong(1);
+        if (one) {
+            PyObject *was = PyTuple_GET_ITEM(flags, WARN_DEFAULT_ENCODING);
+            PyTuple_SET_ITEM(flags, WARN_DEFAULT_ENCODING, one);
+            Py_XDECREF(was);
+        }
+    }
+    PyErr_Clear();
+}
+
 rw_code rw_pysetup_start(const rw_record_opts *o, const char *python, uint64_t *seed,
                             rw_err *err)
 {
@@ -108,7 +131,10 @@ rw_code rw_pysetup_start(const rw_record_opts *o, const char *python, uint64_t *
         }
         *seed = config.hash_seed;
         rw_detalloc_after_preinit(); /* PYTHONMALLOC, -X dev: Python's memory stays ours */
+        int warn_default_encoding = config.warn_default_encoding;
         st = Py_InitializeFromConfig(&config);
+        if (!PyStatus_Exception(st) && warn_default_encoding)
+            keep_warn_default_encoding();
     }
     PyConfig_Clear(&config);
     rw_sys_free(argv);

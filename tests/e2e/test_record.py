@@ -290,20 +290,23 @@ class TestBehavesLikePython(RecordTestCase):
         self.assertIn("olleh", rec.stdout)
 
     def test_pre_configuration_options(self):
-        # -X dev and -X utf8 decide Python's pre-configuration: a child started with
-        # them (CPython's test_unicode and test_bytes run `python3 -X dev -c ...`, which
-        # rewind records) must get them, as must `--python-flag`.
+        # -X dev and -X utf8 decide Python's pre-configuration, and -X
+        # warn_default_encoding is read with them: a child started with them (CPython's
+        # test_unicode and test_bytes run `python3 -X dev -c ...`, test_io and
+        # test_subprocess `-X warn_default_encoding`, which rewind records) must get
+        # them, as must `--python-flag`.
         code = ("import subprocess, sys\n"
                 "print(sys.flags.dev_mode, sys.flags.utf8_mode)\n"
-                "r = subprocess.run([sys.executable, '-X', 'dev', '-X', 'utf8', '-c',\n"
-                "    'import sys; print(sys.flags.dev_mode, sys.flags.utf8_mode)'],\n"
+                "r = subprocess.run([sys.executable, '-X', 'dev', '-X', 'utf8', '-X',\n"
+                "    'warn_default_encoding', '-c', 'import sys; f = sys.flags; '\n"
+                "    'print(f.dev_mode, f.utf8_mode, f.warn_default_encoding)'],\n"
                 "    capture_output=True, text=True)\n"
                 "print(r.stdout.strip())\n")
         want = self.python(["-X", "dev", "-c", code])
         rec = self.record(["-c", code], options=["-q", "--python-flag", "-X",
                                                  "--python-flag", "dev"])
         self.assertEqual((rec.stdout, rec.returncode), (want.stdout, want.returncode))
-        self.assertEqual(want.stdout, "True 0\nTrue 1\n")
+        self.assertEqual(want.stdout, "True 0\nTrue 1 1\n")
 
     def test_interpreter_that_cannot_start(self):
         # A configuration python3 refuses at start-up (PYTHONTRACEMALLOC out of range):
