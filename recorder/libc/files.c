@@ -324,6 +324,8 @@ static ssize_t local_checked(int fd, const rw_input *g, ssize_t r)
     int e_ = errno;                                                                        \
     return (T)rw_in_logged(call, &k_, r_, e_, out, lenexpr)
 
+static int own_is(int fd); /* rewind's own descriptors (below) */
+
 /* Two paths: strlen(a) as the last int, then a and b. */
 static void key_two(rw_in_key *k, const char *a, const char *b)
 {
@@ -676,12 +678,16 @@ int lstat64(const char *path, struct stat64 *st)
 
 int fstat(int fd, struct stat *st)
 {
-    WRAP_OUT(int, RW_CALL_FSTAT, REAL(fstat)(fd, st), KEY(&k_, fd), st, sizeof *st, STAT_LEN);
+    WRAP_OUT(int, RW_CALL_FSTAT, m_ == RW_IN_RECORD && own_is(fd) ? (errno = EBADF, -1)
+                                                                   : REAL(fstat)(fd, st),
+             KEY(&k_, fd), st, sizeof *st, STAT_LEN);
 }
 
 int fstat64(int fd, struct stat64 *st)
 {
-    WRAP_OUT(int, RW_CALL_FSTAT, REAL(fstat64)(fd, st), KEY(&k_, fd), st, sizeof *st, STAT_LEN);
+    WRAP_OUT(int, RW_CALL_FSTAT, m_ == RW_IN_RECORD && own_is(fd) ? (errno = EBADF, -1)
+                                                                   : REAL(fstat64)(fd, st),
+             KEY(&k_, fd), st, sizeof *st, STAT_LEN);
 }
 
 int fstatat(int dirfd, const char *path, struct stat *st, int flags)
@@ -889,6 +895,11 @@ static int own_is(int fd)
         if (atomic_load_explicit(&own.fd[i], memory_order_relaxed) == fd + 1)
             return 1;
     return 0;
+}
+
+int rw_files_own_is(int fd)
+{
+    return own_is(fd);
 }
 
 static void own_forget(int fd)
@@ -1159,7 +1170,7 @@ static int fcntl_any(int fd, int cmd, void *arg)
             dup_replay(fd, (int)g->result);
         return (int)rw_in_return(g);
     }
-    int r = REAL(fcntl)(fd, cmd, arg);
+    int r = own_is(fd) ? (errno = EBADF, -1) : REAL(fcntl)(fd, cmd, arg);
     int e = errno;
     if (dupping)
         dup_record(fd, r);

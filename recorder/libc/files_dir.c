@@ -16,8 +16,9 @@
  * and rewinddir has no result (the READDIR records that follow say what it did).
  *
  * Record: the entries of the recording's own trace files are left out of a listing of
- * the directory they are written to (rw_dir_hide_traces), before they are logged: the
- * replay serves the same listing.
+ * the directory they are written to (rw_dir_hide_traces), and rewind's own descriptors
+ * out of a listing of the process's (/proc/self/fd, /dev/fd), before they are logged:
+ * the replay serves the same listing.
  */
 #include "files_int.h"
 #include "libc.h"
@@ -64,7 +65,8 @@ static struct dir_state {
         int64_t num;
         int fd;
         int from_fd;
-        int hide; /* the traces' directory: their entries are left out */
+        int hide; /* 1: the traces' directory, their entries are left out; 2: the
+                   * process's descriptors, rewind's own are left out */
     } rec[DIRS];
     size_t nrec;
     fake_dir pool[DIRS];
@@ -164,6 +166,48 @@ static int hides(int fd)
     return r == 0 && st.st_dev == hid.dev && st.st_ino == hid.ino;
 }
 
+/* Whether directory stream fd lists this process's descriptors (/proc/self/fd,
+ * /dev/fd, /proc/PID/fd, /proc/PID/task/TID/fd): rewind's own are left out (record). */
+static int lists_own_fds(int fd)
+{
+    char link[64], path[128];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    rw_in_pause();
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    long pid = (long)getpid();
+    rw_in_resume();
+    if (n <= 0)
+        return 0;
+    path[n] = '\0';
+    char want[32];
+    int w = snprintf(want, sizeof want, "/proc/%ld/", pid);
+    if (strncmp(path, want, (size_t)w))
+        return 0;
+    const char *rest = path + w;
+    if (!strcmp(rest, "fd"))
+        return 1;
+    if (strncmp(rest, "task/", 5))
+        return 0;
+    rest += 5;
+    while (*rest >= '0' && *rest <= '9')
+        rest++;
+    return !strcmp(rest, "/fd");
+}
+
+/* Whether entry name of a descriptor listing is one of rewind's own descriptors. */
+static int own_fd_name(const char *name)
+{
+    if (!*name)
+        return 0;
+    long fd = 0;
+    for (const char *c = name; *c; c++) {
+        if (*c < '0' || *c > '9' || fd > 1 << 20)
+            return 0;
+        fd = fd * 10 + (*c - '0');
+    }
+    return rw_files_own_is((int)fd);
+}
+
 /* Whether entry name is one of the hidden trace files: R.rwd or R(.<digits>|.exec)+.rwd. */
 static int hidden_name(const char *name)
 {
@@ -230,7 +274,7 @@ static DIR *opened(int m, uint32_t call, const rw_in_key *k, DIR *d, int e, int 
     int64_t fd = -1;
     if (d) {
         fd = REAL(dirfd)(d);
-        int hide = hides((int)fd);
+        int hide = hides((int)fd) ? 1 : lists_own_fds((int)fd) ? 2 : 0;
         pthread_mutex_lock(&dst.mu);
         if (dst.nrec == 0)
             dst.next = 0;
@@ -331,13 +375,14 @@ static struct dirent64 *readdir_any(DIR *d, int is64)
         size_t slot = 0;
         pthread_mutex_lock(&dst.mu);
         int64_t num = rec_find(d, &slot);
-        int hide = num && dst.rec[slot].hide;
+        int hide = num ? dst.rec[slot].hide : 0;
         pthread_mutex_unlock(&dst.mu);
         if (num) {
             struct dirent64 *ent;
             do
                 ent = is64 ? REAL(readdir64)(d) : (struct dirent64 *)(void *)REAL(readdir)(d);
-            while (ent && hide && hidden_name(ent->d_name));
+            while (ent && hide &&
+                   (hide == 1 ? hidden_name(ent->d_name) : own_fd_name(ent->d_name)));
             record_entry(num, ent, errno);
             return ent;
         }

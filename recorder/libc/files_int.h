@@ -37,6 +37,11 @@ void rw_files_set_local(int fd, int lfd);
 
 /* Record: 1 when fd was marked. Replay: the local descriptor of fd, or -1. */
 int rw_files_is_install(int fd);
+
+/* Whether fd is one of rewind's own descriptors (the trace, the crash handler's, ...),
+ * which the program is shown as closed: close, fstat and fcntl say EBADF, and listings
+ * of the process's descriptor directory leave them out (files_dir.c). */
+int rw_files_own_is(int fd);
 int rw_files_local(int fd);
 
 /* Replay: forgets the local descriptor of fd without closing it (it now belongs to a

@@ -181,6 +181,43 @@ class OwnDescriptors(rwtest.TestCase):
                             "-x", "p total, status", rec.trace).stdout
         self.assertIn("(8999550005000, 0)", out)
 
+    def test_the_program_sees_no_descriptor_of_rewind(self):
+        # What the process has open, as a program looks (CPython's test_subprocess
+        # fd_status.py fstats every number; others list /proc/self/fd or /dev/fd, or
+        # ask fcntl): rewind's descriptors are not there, as without rewind.
+        prog = self.write("fds.py", FDS)
+        plain = self.python(prog)
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        rec = self.record(prog, options=["-q"])
+        self.assertEqual((rec.stdout, rec.returncode), (plain.stdout, 0), rec.stderr)
+        out = rwtest.rewind("replay", "--values", "-x", "goto @main-end", "-x",
+                            "p listed == stat == fcntl_ok, stat", rec.trace).stdout
+        self.assertIn("(True, " + plain.stdout.split(" ", 1)[1].strip() + ")", out)
+
+
+FDS = """\
+import fcntl, os
+listed = sorted(int(n) for n in os.listdir("/proc/self/fd"))
+dev = sorted(int(n) for n in os.listdir("/dev/fd"))
+stat = []
+fcntl_ok = []
+for fd in range(1024):
+    try:
+        os.fstat(fd)
+        stat.append(fd)
+    except OSError:
+        pass
+    try:
+        fcntl.fcntl(fd, fcntl.F_GETFD)
+        fcntl_ok.append(fd)
+    except OSError:
+        pass
+# The listings include the descriptor of the listing itself (3, closed by now).
+listed.remove(3)
+dev.remove(3)
+print(listed == dev == stat == fcntl_ok, stat)
+"""
+
 
 # The child's output goes elsewhere: the test reads the parent's to its end.
 OUTLIVES = """\
