@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,13 +83,14 @@ static void keep_warn_default_encoding(void)
     PyErr_Clear();
 }
 
-rw_code rw_pysetup_start(const rw_record_opts *o, const char *python, uint64_t *seed,
-                            rw_err *err)
+/* python3's command line for o (rw_sys_free it), its count in *count; NULL when out of
+ * memory. */
+static char **python_argv(const rw_record_opts *o, const char *python, size_t *count)
 {
     size_t n = 0;
-    char **argv = rw_sys_calloc((size_t)o->nargs + o->npy_flags + 4, sizeof *argv);
+    char **argv = rw_sys_calloc((size_t)o->nargs + o->npy_flags + 5, sizeof *argv);
     if (!argv)
-        return rw_err_set(err, RW_ENOMEM, "out of memory");
+        return NULL;
     argv[n++] = (char *)python;
     for (size_t i = 0; i < o->npy_flags; i++)
         argv[n++] = (char *)o->py_flags[i];
@@ -101,6 +103,25 @@ rw_code rw_pysetup_start(const rw_record_opts *o, const char *python, uint64_t *
     argv[n++] = (char *)o->target;
     for (int i = 0; i < o->nargs; i++)
         argv[n++] = o->args[i];
+    *count = n;
+    return argv;
+}
+
+void rw_pysetup_exec_unrecorded(const rw_record_opts *o, const char *python)
+{
+    size_t n = 0;
+    char **argv = python_argv(o, python, &n);
+    if (argv)
+        syscall(SYS_execve, python, argv, environ); /* the system's: no wrapper follows it */
+}
+
+rw_code rw_pysetup_start(const rw_record_opts *o, const char *python, uint64_t *seed,
+                            rw_err *err)
+{
+    size_t n = 0;
+    char **argv = python_argv(o, python, &n);
+    if (!argv)
+        return rw_err_set(err, RW_ENOMEM, "out of memory");
 
     PyConfig config;
     PyConfig_InitPythonConfig(&config);

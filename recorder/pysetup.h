@@ -23,6 +23,10 @@ rw_code rw_pysetup_pick(const char *want, char *out, size_t cap, rw_err *err);
 rw_code rw_pysetup_start(const rw_record_opts *o, const char *python, uint64_t *seed,
                          rw_err *err);
 
+/* Replaces the process with python3 running o's program as it would have without
+ * rewind (the system's execve: no wrapper follows it). Returns only if the exec failed. */
+void rw_pysetup_exec_unrecorded(const rw_record_opts *o, const char *python);
+
 /* After rw_pysetup_start: RW_EPYTHON with one line saying how to rebuild when the
  * standard library the interpreter loaded is not the build rewind was linked with
  * (python3.11 was updated since), unless force. Also sets rw_pysetup_build. */

@@ -678,6 +678,15 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     if (rc == RW_OK)
         rc = rw_writer_open(res->path, &wo, o->force, &mt.m, &rw_st.w, err);
     rw_meta_free(&mt);
+    if (rc != RW_OK && o->child_of && !eng) {
+        /* A process the recorded program started cannot write its trace (it changed
+         * user, as subprocess's user= does, or its directory is read-only): the
+         * program runs as without rewind rather than fail where python3 would not. */
+        fprintf(stderr, "rewind record: %s; this child process runs unrecorded\n", err->msg);
+        fflush(stderr);
+        rw_in_stop();
+        rw_pysetup_exec_unrecorded(o, python);
+    }
     if (rc != RW_OK) {
         rw_in_stop();
         rw_in_resume();

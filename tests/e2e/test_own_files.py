@@ -194,6 +194,27 @@ class OwnDescriptors(rwtest.TestCase):
                             "p listed == stat == fcntl_ok, stat", rec.trace).stdout
         self.assertIn("(True, " + plain.stdout.split(" ", 1)[1].strip() + ")", out)
 
+    @unittest.skipUnless(hasattr(os, "geteuid") and os.geteuid() == 0, "needs root")
+    def test_a_child_that_cannot_write_its_trace(self):
+        # subprocess's user= (CPython's test_subprocess test_user): the child runs as
+        # nobody, who cannot create its trace here. It runs unrecorded, as without
+        # rewind, and says so on stderr, instead of failing.
+        prog = self.write("asuser.py", ASUSER)
+        plain = self.python(prog)
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        rec = self.record(prog, options=["-q"])
+        self.assertEqual((rec.stdout, rec.returncode), (plain.stdout, 0), rec.stderr)
+        self.assertIn("this child process runs unrecorded", rec.stderr)
+        self.assertEqual(rec.stderr.count("\n"), 1, rec.stderr)
+
+
+ASUSER = """\
+import subprocess, sys
+out = subprocess.check_output([sys.executable, "-c", "import os; print(os.getuid())"],
+                              user=65534)
+print("child uid", out.decode().strip())
+"""
+
 
 FDS = """\
 import fcntl, os
