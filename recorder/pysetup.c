@@ -242,9 +242,13 @@ rw_code rw_pysetup_check_stdlib(int force, rw_err *err)
     build_fill();
     if (!RW_PY_STDLIB_STAMP)
         return RW_OK;
-    PyObject *os = PyImport_AddModule("os"); /* borrowed; imported during start-up */
-    PyObject *file = os ? PyObject_GetAttrString(os, "__file__") : NULL;
-    const char *path = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
+    /* The standard library's os.py, where sys._stdlib_dir says it is: os itself is not
+     * imported at start-up under -S, and a module looked up by name must not be made
+     * (PyImport_AddModule put an empty os in sys.modules there, which the program then
+     * imported). */
+    PyObject *dir = PySys_GetObject("_stdlib_dir"); /* borrowed */
+    PyObject *file = dir && PyUnicode_Check(dir) ? PyUnicode_FromFormat("%U/os.py", dir) : NULL;
+    const char *path = file ? PyUnicode_AsUTF8(file) : NULL;
     struct stat sb;
     int same = !path || stat(path, &sb) != 0 || (long long)sb.st_mtime == RW_PY_STDLIB_STAMP;
     char where[PATH_MAX] = "";

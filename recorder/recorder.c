@@ -566,7 +566,8 @@ static PyMethodDef after_fork_def = {"_rewind_after_fork_child", after_fork_chil
 /* os.register_at_fork(after_in_child=...): Python calls it in a child of os.fork. */
 static rw_code register_at_fork(rw_err *err)
 {
-    PyObject *os = PyImport_ImportModule("os");
+    /* posix, which python3 imports at start-up: os is not there yet under -S. */
+    PyObject *os = PyImport_ImportModule("posix");
     PyObject *fn = PyCFunction_New(&after_fork_def, NULL);
     PyObject *reg = os ? PyObject_GetAttrString(os, "register_at_fork") : NULL;
     PyObject *args = PyTuple_New(0);

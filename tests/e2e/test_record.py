@@ -308,6 +308,17 @@ class TestBehavesLikePython(RecordTestCase):
         self.assertEqual((rec.stdout, rec.returncode), (want.stdout, want.returncode))
         self.assertEqual(want.stdout, "True 0\nTrue 1 1\n")
 
+    def test_no_site(self):
+        # -S: os is not imported at start-up. rewind's own start-up made an empty os
+        # module (and then failed in os.register_at_fork): CPython's test_cmd_line runs
+        # `python3 -S -c ...` children. The modules loaded are python3's.
+        code = "import sys\nprint(sorted(sys.modules))\nimport os\nprint(os.sep)\n"
+        want = self.python(["-S", "-c", code])
+        rec = self.record(["-c", code], options=["-q", "--python-flag", "-S"])
+        self.assertEqual((rec.stdout, rec.returncode), (want.stdout, want.returncode),
+                         rec.stderr)
+        self.assertIn("'posix'", want.stdout)
+
     def test_interpreter_that_cannot_start(self):
         # A configuration python3 refuses at start-up (PYTHONTRACEMALLOC out of range):
         # its fatal error and the exception behind it, status 1, and no trace (CPython's
