@@ -199,6 +199,15 @@ static uint64_t child_seed(const char *how, char *const argv[])
     return h ? h : 1;
 }
 
+/* python3's short options that take no argument (3.11's getopt: "bBc:dEhiIJm:OPqRsStuvVW:x
+ * X:?"), each as its own argument, for splitting a bundle such as -sm or -BEs. */
+static const char *const short_flag[128] = {
+    ['b'] = "-b", ['B'] = "-B", ['d'] = "-d", ['E'] = "-E", ['h'] = "-h", ['i'] = "-i",
+    ['I'] = "-I", ['J'] = "-J", ['O'] = "-O", ['P'] = "-P", ['q'] = "-q", ['R'] = "-R",
+    ['s'] = "-s", ['S'] = "-S", ['t'] = "-t", ['u'] = "-u", ['v'] = "-v", ['V'] = "-V",
+    ['x'] = "-x", ['?'] = "-?",
+};
+
 static int is_our_python(const char *path)
 {
     for (size_t i = 0; path && i < fl.npython; i++)
@@ -219,27 +228,67 @@ const char *rw_follow_argv(const char *path, char *const argv[], const char *how
         return NULL;
     }
     /* python3's own options before the program (multiprocessing's spawn passes -B,
-     * -E, -X ... as the parent had them): handed on with --python-flag. */
-    size_t first = 1;
-    while (argv[first] && argv[first][0] == '-' && argv[first][1] &&
-           strcmp(argv[first], "--") && strncmp(argv[first], "-c", 2) &&
-           strncmp(argv[first], "-m", 2)) {
-        if (!strcmp(argv[first], "-X") || !strcmp(argv[first], "-W")) {
+     * -E, -X ... as the parent had them), handed on with --python-flag. Short options
+     * bundle as python3's getopt takes them: `-sm MODULE`, `-Sc CODE`, `-mMODULE`,
+     * `-Xdev`; a bundle is split into one flag each (short_flag). */
+    const char *flags[64];
+    size_t nflags = 0, first = 1;
+    const char *mode = NULL, *prog = NULL; /* "-c"/"-m" and its argument, or a script */
+    while (argv[first] && !prog) {
+        const char *a = argv[first];
+        if (a[0] != '-' || !a[1]) { /* the script, or "-" (standard input) */
+            prog = a;
+            break;
+        }
+        if (!strcmp(a, "--")) {
+            prog = argv[++first];
+            break;
+        }
+        if (nflags + 2 > sizeof flags / sizeof *flags) {
+            *why = "too many options to follow";
+            return NULL;
+        }
+        if ((a[1] == 'X' || a[1] == 'W') && a[2]) { /* -Xdev: one flag */
+            flags[nflags++] = a;
+            first++;
+            continue;
+        }
+        if (!strcmp(a, "-X") || !strcmp(a, "-W")) {
             if (!argv[first + 1])
                 break;
-            first++;
+            flags[nflags++] = a;
+            flags[nflags++] = argv[first + 1];
+            first += 2;
+            continue;
         }
-        first++;
+        if (a[1] == '-') { /* --help, --version, --check-hash-based-pycs ...: as given */
+            flags[nflags++] = a;
+            first++;
+            continue;
+        }
+        for (const char *c = a + 1; *c; c++) {
+            if (*c == 'c' || *c == 'm') {
+                mode = *c == 'c' ? "-c" : "-m";
+                prog = c[1] ? c + 1 : argv[first + 1];
+                if (!c[1])
+                    first++;
+                break;
+            }
+            const char *f = (unsigned char)*c < 128 ? short_flag[(unsigned char)*c] : NULL;
+            if (!f || nflags + 1 > sizeof flags / sizeof *flags) {
+                *why = "an option bundle rewind does not know";
+                return NULL;
+            }
+            flags[nflags++] = f;
+        }
+        if (!prog)
+            first++; /* a bundle of flags; else first is the program's argument (-sm M) or
+                      * holds it (-mM) */
     }
-    const char *a1 = argv[first];
-    if (!a1 || !strcmp(a1, "-")) {
-        *why = "an interactive interpreter or a program from standard input is not recorded";
-        return NULL;
-    }
-    if (!strcmp(a1, "--"))
-        a1 = argv[++first];
-    if (!a1 || ((!strcmp(a1, "-c") || !strcmp(a1, "-m")) && !argv[first + 1])) {
-        *why = "-c or -m without its argument";
+    if (!prog || (!mode && !strcmp(prog, "-"))) {
+        *why = mode ? "-c or -m without its argument"
+                    : "an interactive interpreter or a program from standard input is "
+                      "not recorded";
         return NULL;
     }
     size_t argc = 0;
@@ -311,15 +360,18 @@ const char *rw_follow_argv(const char *path, char *const argv[], const char *how
     }
     out[k++] = (char *)"--python";
     out[k++] = (char *)path;
-    for (size_t i = 1; i < first; i++) {
+    for (size_t i = 0; i < nflags; i++) {
         out[k++] = (char *)"--python-flag";
-        out[k++] = argv[i];
+        out[k++] = (char *)flags[i];
     }
     out[k++] = (char *)"-o";
     out[k++] = name;
-    if (argv[first][0] == '-' && argv[first][1] != 'c' && argv[first][1] != 'm')
+    if (mode)
+        out[k++] = (char *)mode;
+    else if (prog[0] == '-')
         out[k++] = (char *)"--"; /* a script named like an option */
-    for (size_t i = first; i < argc; i++)
+    out[k++] = (char *)prog;
+    for (size_t i = first + 1; i < argc; i++)
         out[k++] = argv[i];
     out[k] = NULL;
     return fl.rewind_exe;

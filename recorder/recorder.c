@@ -601,8 +601,11 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         RW_TRY(rw_pysetup_pick(o->python, python, sizeof python, err));
         if (o->kind == RW_RUN_SCRIPT) {
             struct stat sb;
-            if (stat(o->target, &sb) != 0)
+            if (stat(o->target, &sb) != 0) {
+                if (o->child_of) /* a child: python3's own message and status (2) */
+                    rw_pysetup_exec_unrecorded(o, python);
                 return rw_err_set(err, RW_ENOTFOUND, "%s: %s", o->target, strerror(errno));
+            }
         }
     }
     RW_TRY(pick_output(o, res->path, sizeof res->path, err));

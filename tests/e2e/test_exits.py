@@ -285,6 +285,29 @@ class Exits(rwtest.TestCase):
                          (4, "subprocess", info["pid"]))
         self.assertEqual(kids[0], "trace.%d.rwd" % child["pid"])
 
+    def test_subprocess_with_bundled_options_is_followed(self):
+        # python3's short options bundle (-sm MODULE, -mMODULE, -Bsc CODE, -Xdev, a
+        # missing script): CPython's test_cmd_line_script runs `python3 -sm pkg`, which
+        # was taken for a script named after the module. Each child runs as under
+        # python3 and is recorded; a missing script gets python3's message and status.
+        self.write("pkg/__main__.py", "import sys\n"
+                   "print('pkg', sys.argv[1:], sys.flags.no_user_site, "
+                   "sys.flags.dont_write_bytecode, sys.flags.dev_mode)\n")
+        p = self.prog("bundles.py", """\
+            import subprocess, sys
+            for args in (["-sm", "pkg", "a"], ["-mpkg", "b"], ["-Bsm", "pkg"],
+                         ["-Bsc", "import sys; print('code', sys.argv[1:])", "c"],
+                         ["-Xdev", "-sm", "pkg"], ["-W", "ignore", "-sSm", "pkg"],
+                         ["no-such-script.py"]):
+                r = subprocess.run([sys.executable] + args, capture_output=True, text=True)
+                print(r.returncode, r.stdout.strip(), r.stderr.strip()[-120:])
+            """)
+        rec, info = self.same(p)
+        self.assertIn("0 pkg ['a'] 1 ", rec.stdout)
+        self.assertIn("can't open file", rec.stdout)
+        kids = [f for f in os.listdir(self.tmp) if f.startswith("trace.") and f != "trace.rwd"]
+        self.assertEqual(len(kids), 6, kids)
+
     def test_no_follow(self):
         p = self.prog("sub_nf.py", """\
             import subprocess, sys
