@@ -112,9 +112,6 @@ static void fatal_handler(int sig, siginfo_t *si, void *ucv)
     errno = saved_errno;
 }
 
-/* Terminating signal handler (SIGTERM, SIGHUP, SIGQUIT): a TERMINATED report with
- * every thread's stacks closes the trace, then the default action ends the process as
- * it would have without us. Async-signal-safe. */
 /* Whether sig's default action ends the process (not: ignore, stop, continue). */
 static int sig_kills(int sig)
 {
@@ -153,6 +150,9 @@ static void terminated_report(int sig, siginfo_t *si, void *ucv)
     }
 }
 
+/* Terminating signal handler (SIGTERM, SIGHUP, SIGQUIT): a TERMINATED report with
+ * every thread's stacks closes the trace, then the default action ends the process as
+ * it would have without us. Async-signal-safe. */
 static void term_handler(int sig, siginfo_t *si, void *ucv)
 {
     int saved_errno = errno;
