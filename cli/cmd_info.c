@@ -48,21 +48,13 @@ static void usage(FILE *out)
 
 static const char *signal_name(int sig)
 {
-    switch (sig) {
-    case 1: return "SIGHUP";
-    case 2: return "SIGINT";
-    case 3: return "SIGQUIT";
-    case 4: return "SIGILL";
-    case 6: return "SIGABRT";
-    case 7: return "SIGBUS";
-    case 8: return "SIGFPE";
-    case 9: return "SIGKILL";
-    case 11: return "SIGSEGV";
-    case 13: return "SIGPIPE";
-    case 14: return "SIGALRM";
-    case 15: return "SIGTERM";
-    }
-    return "signal";
+    static char name[24];
+    const char *abbrev = sig > 0 ? sigabbrev_np(sig) : NULL; /* "USR1", or NULL */
+    if (abbrev)
+        snprintf(name, sizeof name, "SIG%s", abbrev);
+    else
+        snprintf(name, sizeof name, "signal %d", sig);
+    return name;
 }
 
 /* "2023-11-14 22:13:20.123 UTC" */

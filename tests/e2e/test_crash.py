@@ -390,6 +390,8 @@ class Crash(rwtest.TestCase):
         tr = pyreader.Trace(trace)
         self.check_closed(tr, 128 + signal.SIGUSR1, signal.SIGUSR1, "signal")
         self.assertEqual([r["kind"] for r in tr.crashes], ["terminated"])
+        info = rwtest.rewind("info", trace).stdout
+        self.assertIn("ended        signal SIGUSR1 (exit status 138)\n", info)
 
     def test_dump_signal_bad_value(self):
         for bad in ("SEGV", "KILL", "nope"):
