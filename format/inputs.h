@@ -102,6 +102,7 @@
     X(TZSET, 88, "tzset")          /* data: tzname[2], timezone, daylight */               \
     X(SLEEP, 89, "nanosleep")      /* nanosleep/clock_nanosleep */                         \
     X(CLOCK_GETRES, 90, "clock_getres")                                                    \
+    X(CLOCK_SETTIME, 91, "clock_settime") /* and settimeofday; not performed on replay */   \
     /* identity and system (recorder/libc/ident.c) */                                      \
     X(GETRANDOM, 100, "getrandom") /* getrandom and syscall(SYS_getrandom) */              \
     X(GETPID, 101, "getpid")                                                               \

@@ -2,7 +2,8 @@
  * answered from the log when replaying (input.h; DESIGN.md, "Nondeterministic inputs").
  *
  * Wraps: clock_gettime, clock_getres, gettimeofday, time, times, clock, getrusage,
- * nanosleep, clock_nanosleep, localtime_r, localtime, mktime, tzset. gmtime/gmtime_r
+ * nanosleep, clock_nanosleep, localtime_r, localtime, mktime, tzset; clock_settime and
+ * settimeofday (not performed on replay). gmtime/gmtime_r
  * are a pure function of their argument and are not wrapped. glibc's tz code reads TZ
  * and /etc/localtime through its own internals (research/reexecution.md, section 2), so
  * the outer functions are what is logged.
@@ -19,6 +20,8 @@
  *   call           key                          result        data
  *   CLOCK_GETTIME  clock                        0 / -1        struct timespec
  *   CLOCK_GETRES   clock                        0 / -1        struct timespec (res given)
+ *   CLOCK_SETTIME  clock (-1: settimeofday),    0 / -1        -
+ *                  sec, nsec (usec)
  *   GETTIMEOFDAY   -                            0 / -1        struct timeval, then
  *                                                             struct timezone (tz given)
  *   TIME           -                            the time      -
@@ -66,6 +69,8 @@ static struct clock_state {
     struct {
         int (*clock_gettime)(clockid_t, struct timespec *);
         int (*clock_getres)(clockid_t, struct timespec *);
+        int (*clock_settime)(clockid_t, const struct timespec *);
+        int (*settimeofday)(const struct timeval *, const struct timezone *);
         int (*gettimeofday)(struct timeval *, void *);
         time_t (*time)(time_t *);
         clock_t (*times)(struct tms *);
@@ -104,6 +109,8 @@ __attribute__((constructor(101))) static void find_real(void)
 {
     FIND(clock_gettime);
     FIND(clock_getres);
+    FIND(clock_settime);
+    FIND(settimeofday);
     FIND(gettimeofday);
     FIND(time);
     FIND(times);
@@ -166,6 +173,47 @@ int clock_getres(clockid_t clock, struct timespec *res)
     int r = REAL(clock_getres)(clock, res);
     int e = errno;
     rw_in_put(RW_CALL_CLOCK_GETRES, r, e, &k, r == 0 && res ? res : NULL, sizeof *res);
+    errno = e;
+    return r;
+}
+
+/* Setting a clock changes the machine: done when recording (the program asked for it),
+ * its result logged, and not done on replay (the sandbox would stop the engine). Logged
+ * whoever calls, as the sleeps are. */
+int clock_settime(clockid_t clock, const struct timespec *tp)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return REAL(clock_settime)(clock, tp);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, clock);
+    rw_in_key_i64(&k, (int64_t)tp->tv_sec); /* declared nonnull */
+    rw_in_key_i64(&k, (int64_t)tp->tv_nsec);
+    if (m == RW_IN_REPLAY)
+        return (int)rw_in_return(rw_in_take(RW_CALL_CLOCK_SETTIME, &k));
+    int r = REAL(clock_settime)(clock, tp);
+    int e = errno;
+    rw_in_put(RW_CALL_CLOCK_SETTIME, r, e, &k, NULL, 0);
+    errno = e;
+    return r;
+}
+
+int settimeofday(const struct timeval *tv, const struct timezone *tz)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return REAL(settimeofday)(tv, tz);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, -1); /* not a clock id: settimeofday */
+    rw_in_key_i64(&k, tv ? (int64_t)tv->tv_sec : -1);
+    rw_in_key_i64(&k, tv ? (int64_t)tv->tv_usec : -1);
+    if (m == RW_IN_REPLAY)
+        return (int)rw_in_return(rw_in_take(RW_CALL_CLOCK_SETTIME, &k));
+    int r = REAL(settimeofday)(tv, tz);
+    int e = errno;
+    rw_in_put(RW_CALL_CLOCK_SETTIME, r, e, &k, NULL, 0);
     errno = e;
     return r;
 }

@@ -206,6 +206,9 @@ class Values(rwtest.TestCase):
     def test_mapping_of_a_sparse_file(self):
         self.stop_check("mmap_sparse.py")
 
+    def test_setting_a_clock(self):
+        self.stop_check("clock_set.py")
+
     def test_random(self):
         self.stop_check("random_values.py")
 
