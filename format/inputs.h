@@ -103,6 +103,7 @@
     X(SLEEP, 89, "nanosleep")      /* nanosleep/clock_nanosleep */                         \
     X(CLOCK_GETRES, 90, "clock_getres")                                                    \
     X(CLOCK_SETTIME, 91, "clock_settime") /* and settimeofday; not performed on replay */   \
+    X(GETCPUCLOCKID, 92, "pthread_getcpuclockid") /* data: the clock id */                \
     /* identity and system (recorder/libc/ident.c) */                                      \
     X(GETRANDOM, 100, "getrandom") /* getrandom and syscall(SYS_getrandom) */              \
     X(GETPID, 101, "getpid")                                                               \

@@ -2,8 +2,8 @@
  * answered from the log when replaying (input.h; DESIGN.md, "Nondeterministic inputs").
  *
  * Wraps: clock_gettime, clock_getres, gettimeofday, time, times, clock, getrusage,
- * nanosleep, clock_nanosleep, localtime_r, localtime, mktime, tzset; clock_settime and
- * settimeofday (not performed on replay). gmtime/gmtime_r
+ * nanosleep, clock_nanosleep, localtime_r, localtime, mktime, tzset, pthread_getcpuclockid;
+ * clock_settime and settimeofday (not performed on replay). gmtime/gmtime_r
  * are a pure function of their argument and are not wrapped. glibc's tz code reads TZ
  * and /etc/localtime through its own internals (research/reexecution.md, section 2), so
  * the outer functions are what is logged.
@@ -22,6 +22,7 @@
  *   CLOCK_GETRES   clock                        0 / -1        struct timespec (res given)
  *   CLOCK_SETTIME  clock (-1: settimeofday),    0 / -1        -
  *                  sec, nsec (usec)
+ *   GETCPUCLOCKID  -                            0 / error     the clock id (int64)
  *   GETTIMEOFDAY   -                            0 / -1        struct timeval, then
  *                                                             struct timezone (tz given)
  *   TIME           -                            the time      -
@@ -50,7 +51,9 @@
 #include "chaos.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/times.h>
@@ -71,6 +74,7 @@ static struct clock_state {
         int (*clock_getres)(clockid_t, struct timespec *);
         int (*clock_settime)(clockid_t, const struct timespec *);
         int (*settimeofday)(const struct timeval *, const struct timezone *);
+        int (*pthread_getcpuclockid)(pthread_t, clockid_t *);
         int (*gettimeofday)(struct timeval *, void *);
         time_t (*time)(time_t *);
         clock_t (*times)(struct tms *);
@@ -111,6 +115,7 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(clock_getres);
     FIND(clock_settime);
     FIND(settimeofday);
+    FIND(pthread_getcpuclockid);
     FIND(gettimeofday);
     FIND(time);
     FIND(times);
@@ -215,6 +220,31 @@ int settimeofday(const struct timeval *tv, const struct timezone *tz)
     int e = errno;
     rw_in_put(RW_CALL_CLOCK_SETTIME, r, e, &k, NULL, 0);
     errno = e;
+    return r;
+}
+
+/* A thread's CPU-time clock id encodes its kernel thread id, another number in a
+ * replay: the recorded id is handed back (time.pthread_getcpuclockid), and a read of
+ * that clock is answered from the log under it. */
+int pthread_getcpuclockid(pthread_t thread, clockid_t *clock)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return REAL(pthread_getcpuclockid)(thread, clock);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    if (m == RW_IN_REPLAY) {
+        const rw_input *g = rw_in_take(RW_CALL_GETCPUCLOCKID, &k);
+        int64_t id = 0;
+        if (g->data_len == sizeof id) {
+            memcpy(&id, g->data, sizeof id);
+            *clock = (clockid_t)id;
+        }
+        return (int)g->result; /* an error number, as the call returns it */
+    }
+    int r = REAL(pthread_getcpuclockid)(thread, clock);
+    int64_t id = r == 0 ? (int64_t)*clock : 0;
+    rw_in_put(RW_CALL_GETCPUCLOCKID, r, 0, &k, r == 0 ? &id : NULL, sizeof id);
     return r;
 }
 
