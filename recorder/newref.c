@@ -250,7 +250,6 @@ static int learn_trace(PyObject *obj, PyFrameObject *f, int what, PyObject *arg)
     return 0;
 }
 
-PyObject *__real_PyTuple_Pack(Py_ssize_t n, ...) __attribute__((weak));
 PyObject *__wrap_PyTuple_Pack(Py_ssize_t n, ...);
 
 /* PyTuple_Pack as tupleobject.c has it (a variadic function cannot hand its

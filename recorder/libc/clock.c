@@ -184,24 +184,27 @@ int clock_getres(clockid_t clock, struct timespec *res)
 
 /* Setting a clock changes the machine: done when recording (the program asked for it),
  * its result logged, and not done on replay (the sandbox would stop the engine). Logged
- * whoever calls, as the sleeps are. */
+ * whoever calls, as the sleeps are. Key: the clock (-1: settimeofday) and the time
+ * asked for (seconds, then nanoseconds or microseconds). */
+static void set_key(rw_in_key *k, int64_t clock, int64_t sec, int64_t frac)
+{
+    rw_in_key_init(k);
+    rw_in_key_i64(k, clock);
+    rw_in_key_i64(k, sec);
+    rw_in_key_i64(k, frac);
+}
+
 int clock_settime(clockid_t clock, const struct timespec *tp)
 {
     int m = rw_in_mode();
     if (m == RW_IN_OFF)
         return REAL(clock_settime)(clock, tp);
     rw_in_key k;
-    rw_in_key_init(&k);
-    rw_in_key_i64(&k, clock);
-    rw_in_key_i64(&k, (int64_t)tp->tv_sec); /* declared nonnull */
-    rw_in_key_i64(&k, (int64_t)tp->tv_nsec);
+    set_key(&k, clock, tp->tv_sec, tp->tv_nsec); /* tp: declared nonnull */
     if (m == RW_IN_REPLAY)
-        return (int)rw_in_return(rw_in_take(RW_CALL_CLOCK_SETTIME, &k));
+        return (int)rw_in_replayed(RW_CALL_CLOCK_SETTIME, &k, NULL, 0);
     int r = REAL(clock_settime)(clock, tp);
-    int e = errno;
-    rw_in_put(RW_CALL_CLOCK_SETTIME, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return (int)rw_in_logged(RW_CALL_CLOCK_SETTIME, &k, r, errno, NULL, 0);
 }
 
 int settimeofday(const struct timeval *tv, const struct timezone *tz)
@@ -210,17 +213,11 @@ int settimeofday(const struct timeval *tv, const struct timezone *tz)
     if (m == RW_IN_OFF)
         return REAL(settimeofday)(tv, tz);
     rw_in_key k;
-    rw_in_key_init(&k);
-    rw_in_key_i64(&k, -1); /* not a clock id: settimeofday */
-    rw_in_key_i64(&k, tv ? (int64_t)tv->tv_sec : -1);
-    rw_in_key_i64(&k, tv ? (int64_t)tv->tv_usec : -1);
+    set_key(&k, -1, tv ? tv->tv_sec : -1, tv ? tv->tv_usec : -1);
     if (m == RW_IN_REPLAY)
-        return (int)rw_in_return(rw_in_take(RW_CALL_CLOCK_SETTIME, &k));
+        return (int)rw_in_replayed(RW_CALL_CLOCK_SETTIME, &k, NULL, 0);
     int r = REAL(settimeofday)(tv, tz);
-    int e = errno;
-    rw_in_put(RW_CALL_CLOCK_SETTIME, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return (int)rw_in_logged(RW_CALL_CLOCK_SETTIME, &k, r, errno, NULL, 0);
 }
 
 /* A thread's CPU-time clock id encodes its kernel thread id, another number in a

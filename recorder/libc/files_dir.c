@@ -31,6 +31,10 @@
 
 #define DIRS 256 /* streams open at once that are followed (record) or served (replay) */
 
+/* What a recorded listing leaves out: nothing, the trace files (in their directory),
+ * rewind's own descriptors (in a listing of the process's). */
+enum { HIDE_NONE, HIDE_TRACES, HIDE_OWN_FDS };
+
 /* A replayed stream. */
 typedef struct fake_dir {
     int used;
@@ -65,8 +69,7 @@ static struct dir_state {
         int64_t num;
         int fd;
         int from_fd;
-        int hide; /* 1: the traces' directory, their entries are left out; 2: the
-                   * process's descriptors, rewind's own are left out */
+        int hide; /* HIDE_*: what this listing leaves out */
     } rec[DIRS];
     size_t nrec;
     fake_dir pool[DIRS];
@@ -274,7 +277,9 @@ static DIR *opened(int m, uint32_t call, const rw_in_key *k, DIR *d, int e, int 
     int64_t fd = -1;
     if (d) {
         fd = REAL(dirfd)(d);
-        int hide = hides((int)fd) ? 1 : lists_own_fds((int)fd) ? 2 : 0;
+        int hide = hides((int)fd)           ? HIDE_TRACES
+                   : lists_own_fds((int)fd) ? HIDE_OWN_FDS
+                                            : HIDE_NONE;
         pthread_mutex_lock(&dst.mu);
         if (dst.nrec == 0)
             dst.next = 0;
@@ -375,14 +380,14 @@ static struct dirent64 *readdir_any(DIR *d, int is64)
         size_t slot = 0;
         pthread_mutex_lock(&dst.mu);
         int64_t num = rec_find(d, &slot);
-        int hide = num ? dst.rec[slot].hide : 0;
+        int hide = num ? dst.rec[slot].hide : HIDE_NONE;
         pthread_mutex_unlock(&dst.mu);
         if (num) {
             struct dirent64 *ent;
             do
                 ent = is64 ? REAL(readdir64)(d) : (struct dirent64 *)(void *)REAL(readdir)(d);
-            while (ent && hide &&
-                   (hide == 1 ? hidden_name(ent->d_name) : own_fd_name(ent->d_name)));
+            while (ent && ((hide == HIDE_TRACES && hidden_name(ent->d_name)) ||
+                           (hide == HIDE_OWN_FDS && own_fd_name(ent->d_name))));
             record_entry(num, ent, errno);
             return ent;
         }

@@ -205,7 +205,8 @@ static const rw_input *refusal(uint32_t call)
  * or `p datetime.now()` is a question about the program's time: its clock reads are
  * answered with the value the replay read last before the stop (the program's "now"),
  * so time stands still at the stop. The replay keeps its latest answer of each clock
- * (clock_last, moved there from the stream's last record by rw_in_take). A clock the
+ * (clock_last, moved there from the stream's last record by rw_in_take through
+ * keep_for_evaluations). A clock the
  * program never read before the stop is refused as other calls are. localtime of
  * another time than the last one is made from the last one's zone offset and name
  * (gmtime of t plus the offset: a pure function, no zone file read). A sleep returns
@@ -274,7 +275,7 @@ static int same_key(const rw_input *a, const uint8_t *key, size_t len)
 
 /* (mu) Keeps o, the record a thread just took, as its clock's or fact's latest if it
  * is one; 1 if so (o is then owned here). */
-static int clock_keep(owned *o)
+static int keep_for_evaluations(owned *o)
 {
     if (o->in.call == RW_CALL_CHDIR)
         for (int i = 0; i < FACTS; i++)
@@ -310,8 +311,9 @@ static int clock_keep(owned *o)
     return 1;
 }
 
-/* An evaluation's clock read (key k): the latest answer before the stop, or NULL. */
-static const rw_input *clock_at_stop(uint32_t call, const rw_in_key *k)
+/* An evaluation's clock read, identity call or sleep (key k): the latest answer before
+ * the stop, or NULL (refused). */
+static const rw_input *evaluation_answer(uint32_t call, const rw_in_key *k)
 {
     static __thread rw_input slept; /* a sleep returns at once: time stands still */
     if (call == RW_CALL_SLEEP) {
@@ -566,7 +568,7 @@ static void take_logged(uint32_t s, const rw_input *g, uint32_t call)
 const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
 {
     if (RW_UNLIKELY(atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL)) {
-        const rw_input *now = clock_at_stop(call, k);
+        const rw_input *now = evaluation_answer(call, k);
         return now ? now : refusal(call);
     }
     if (RW_UNLIKELY(atomic_load_explicit(&rw_locks_nclaims, memory_order_relaxed)))
@@ -600,7 +602,7 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
         in.tail[s] = NULL;
     o->next = NULL;
     remember(&o->in);
-    in.last[s] = clock_keep(o) ? NULL : o;
+    in.last[s] = keep_for_evaluations(o) ? NULL : o;
     pthread_mutex_unlock(&in.mu);
     rw_in_tls.seq++;
     if (RW_UNLIKELY(take_log >= 0))
