@@ -105,7 +105,7 @@
     X(CLOCK_SETTIME, 91, "clock_settime") /* and settimeofday; not performed on replay */   \
     X(GETCPUCLOCKID, 92, "pthread_getcpuclockid") /* data: the clock id */                \
     /* identity and system (recorder/libc/ident.c) */                                      \
-    X(GETRANDOM, 100, "getrandom") /* getrandom and syscall(SYS_getrandom) */              \
+    X(GETRANDOM, 100, "getrandom") /* getrandom, syscall(SYS_getrandom), getentropy */  \
     X(GETPID, 101, "getpid")                                                               \
     X(GETPPID, 102, "getppid")                                                             \
     X(GETID, 103, "getuid")        /* key: which of uid/euid/gid/egid */                   \
@@ -130,6 +130,8 @@
     X(SYSCALL, 122, "syscall")     /* syscall() of another number: key = the number */     \
     X(SCHED_GETSCHEDULER, 123, "sched_getscheduler")                                       \
     X(SETPRIORITY, 124, "setpriority") /* not performed on replay */                       \
+    X(RAND_BYTES, 125, "RAND_bytes") /* OpenSSL's RAND_bytes_ex/RAND_priv_bytes_ex */       \
+    X(RAND_STATUS, 126, "RAND_status") /* RAND_status/RAND_poll (recorder/libc/crypto.c) */ \
     /* network (recorder/libc/net.c) */                                                    \
     X(SOCKET, 140, "socket")                                                               \
     X(SOCKETPAIR, 141, "socketpair")                                                       \
@@ -205,6 +207,9 @@ enum rw_input_flags {
     RW_INPUT_F_EXTENTS = 1u << 3,   /* data holds extents (a file mapping with holes):
                                      * u64 count, count (u64 offset, u64 length) pairs,
                                      * then the extents' bytes in order; the rest is 0 */
+    RW_INPUT_F_OPTIONAL = 1u << 4,  /* a replay that does not make this call here skips
+                                     * the record (OpenSSL's draws on shared state, whose
+                                     * thread is not ordered: recorder/libc/crypto.c) */
 };
 
 #define RW_INPUT_KEY_MAX 4352 /* 32 int64 and a PATH_MAX string */

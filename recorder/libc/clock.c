@@ -9,10 +9,12 @@
  * the outer functions are what is logged.
  *
  * Which calls are logged. Every function but the sleeps is logged only when the calling
- * thread holds the GIL (rw_in_gil_held): the interpreter reads the monotonic clock
- * while a thread waits for the GIL or for a lock with a timeout, as often as timing
- * decides, so those reads cannot repeat in a replay; without the GIL a wrapper calls
- * the C library in both modes. Sleeps are logged whoever calls them (time.sleep drops
+ * thread holds the GIL (rw_in_gil_held), or when OpenSSL calls it: the interpreter reads
+ * the monotonic clock while a thread waits for the GIL or for a lock with a timeout, as
+ * often as timing decides, so those reads cannot repeat in a replay; without the GIL a
+ * wrapper calls the C library in both modes. OpenSSL runs without the GIL (a
+ * handshake) and reads the time a fixed number of times: a session's creation time, a
+ * certificate's validity, a ticket's age, which a replay must see as recorded. Sleeps are logged whoever calls them (time.sleep drops
  * the GIL first); a replayed sleep does not sleep.
  *
  * Records (key: little-endian int64s; tm = 10 int64s sec, min, hour, mday, mon, year,
@@ -62,12 +64,14 @@
 #define ZONES 64    /* distinct zone names a replay can hand out */
 #define ZONE_LEN 32 /* bytes per name, NUL included (TZNAME_MAX is 6 on Linux) */
 #define TM_WORDS 10 /* int64s of a logged struct tm before its zone name */
+#define CLOCK_SITES 64 /* call sites of clock reads without the GIL remembered */
 
 /* This file's state. real: the C library's functions, resolved before main by
  * find_real, read-only afterwards. zones/nzones: replay's interned zone names, added
  * under zone_lock by any program thread, never removed (pointers handed out stay
  * valid). local_tm: what a replayed localtime() returns, as glibc's static struct is
- * (not thread-safe, like the real one). Global because wrappers get no context. */
+ * (not thread-safe, like the real one). site_*: openssl_site's table, written by any
+ * thread (a slot's verdict before its address, under site_lock), never cleared. Global because wrappers get no context. */
 static struct clock_state {
     struct {
         int (*clock_gettime)(clockid_t, struct timespec *);
@@ -87,11 +91,14 @@ static struct clock_state {
         time_t (*mktime)(struct tm *);
         void (*tzset)(void);
     } real;
+    _Atomic uintptr_t site_ret[CLOCK_SITES]; /* call sites of reads without the GIL */
+    unsigned char site_openssl[CLOCK_SITES];  /* whether each is OpenSSL's */
+    pthread_mutex_t site_lock;                /* adds a site */
     atomic_flag zone_lock;
     unsigned nzones;
     char zones[ZONES][ZONE_LEN];
     struct tm local_tm;
-} cst = {.zone_lock = ATOMIC_FLAG_INIT};
+} cst = {.zone_lock = ATOMIC_FLAG_INIT, .site_lock = PTHREAD_MUTEX_INITIALIZER};
 
 #define FIND(name) cst.real.name = (__typeof__(cst.real.name))dlsym(RTLD_NEXT, #name)
 
@@ -129,14 +136,57 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(tzset);
 }
 
-/* The mode for a clock read: RW_IN_OFF unless the caller is logged and holds the GIL. */
-static inline int clock_mode(void)
+/* Whether the code at return address ret is OpenSSL's (libssl or libcrypto). */
+static int openssl_code(uintptr_t ret)
+{
+    Dl_info di;
+    if (!dladdr((void *)ret, &di) || !di.dli_fname)
+        return 0;
+    const char *base = strrchr(di.dli_fname, '/');
+    base = base ? base + 1 : di.dli_fname;
+    return !strncmp(base, "libcrypto.so", 12) || !strncmp(base, "libssl.so", 9);
+}
+
+/* Whether a clock read made without the GIL from return address ret is OpenSSL's,
+ * remembered per call site (a handful: the interpreter's waits, OpenSSL's session and
+ * certificate times). A site is added under site_lock, tried only (a signal handler may
+ * read a clock while its thread adds one: it then looks the site up unremembered). */
+static int openssl_site(const void *ret)
+{
+    uintptr_t r = (uintptr_t)ret;
+    size_t h = (size_t)((r * 0x9e3779b97f4a7c15u) >> 58) & (CLOCK_SITES - 1);
+    for (size_t i = 0; i < CLOCK_SITES; i++) {
+        size_t j = (h + i) & (CLOCK_SITES - 1);
+        uintptr_t at = atomic_load_explicit(&cst.site_ret[j], memory_order_acquire);
+        if (at == r)
+            return cst.site_openssl[j];
+        if (at == 0) {
+            int v = openssl_code(r);
+            if (pthread_mutex_trylock(&cst.site_lock) == 0) {
+                if (atomic_load_explicit(&cst.site_ret[j], memory_order_relaxed) == 0) {
+                    cst.site_openssl[j] = (unsigned char)v;
+                    atomic_store_explicit(&cst.site_ret[j], r, memory_order_release);
+                }
+                pthread_mutex_unlock(&cst.site_lock);
+            }
+            return v;
+        }
+    }
+    return openssl_code(r);
+}
+
+/* The mode for a clock read from return address ret: RW_IN_OFF unless the caller is
+ * logged and holds the GIL, or is OpenSSL (its reads without the GIL are as many in a
+ * replay: a session's time, a certificate's validity checked against the recording's
+ * date, not the replay's). */
+static inline int clock_mode_from(const void *ret)
 {
     int m = rw_in_mode();
-    if (RW_LIKELY(m == RW_IN_OFF) || !rw_in_gil_held())
+    if (RW_LIKELY(m == RW_IN_OFF) || (!rw_in_gil_held() && !openssl_site(ret)))
         return RW_IN_OFF;
     return m;
 }
+#define clock_mode() clock_mode_from(__builtin_return_address(0))
 
 /* ---- clocks ---- */
 

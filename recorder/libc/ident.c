@@ -2,7 +2,8 @@
  * runs, logged when recording and answered from the log when replaying (input.h;
  * DESIGN.md, "Nondeterministic inputs").
  *
- * Wraps: getrandom, syscall (the only definition: SYS_getrandom, SYS_gettid,
+ * Wraps: getrandom, getentropy (glibc's makes the system call itself: OpenSSL seeds its
+ * generator with it), syscall (the only definition: SYS_getrandom, SYS_gettid,
  * SYS_getdents64, SYS_pidfd_open and SYS_pidfd_send_signal are inputs, every other
  * number passes through untouched in both modes), getpid, getppid, gettid, getuid,
  * geteuid, getgid, getegid, getgroups, getgrouplist, getlogin, getlogin_r, uname,
@@ -19,6 +20,7 @@
  * members, each NUL-terminated; s = a string without its NUL):
  *   call               key                            result           data
  *   GETRANDOM          count, flags                   bytes or -1      the bytes
+ *                      count, 0, 1 (getentropy)       0 or -1          the bytes
  *   GETTID             -                              the tid          -
  *   GETDENTS           fd, count                      bytes or -1      the bytes
  *   PIDFD_OPEN         pid, flags                     fd or -1         -
@@ -99,6 +101,7 @@ static struct ident_state {
     struct {
         long (*syscall)(long, ...);
         ssize_t (*getrandom)(void *, size_t, unsigned);
+        int (*getentropy)(void *, size_t);
         pid_t (*getpid)(void);
         pid_t (*getppid)(void);
         pid_t (*gettid)(void);
@@ -176,6 +179,7 @@ __attribute__((constructor(101))) static void find_real(void)
 {
     FIND(syscall);
     FIND(getrandom);
+    FIND(getentropy);
     FIND(getpid);
     FIND(getppid);
     FIND(gettid);
@@ -367,6 +371,26 @@ ssize_t getrandom(void *buf, size_t count, unsigned flags)
     rw_in_put(RW_CALL_GETRANDOM, r, e, &k, r > 0 ? buf : NULL, r > 0 ? (size_t)r : 0);
     errno = e;
     return r;
+}
+
+int getentropy(void *buf, size_t count)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return REAL(getentropy)(buf, count);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, (int64_t)count);
+    rw_in_key_i64(&k, 0);
+    rw_in_key_i64(&k, 1);
+    if (m == RW_IN_REPLAY) {
+        const rw_input *g = rw_in_take(RW_CALL_GETRANDOM, &k);
+        rw_in_give(buf, count, g);
+        return (int)rw_in_return(g);
+    }
+    int r = REAL(getentropy)(buf, count);
+    return (int)rw_in_logged(RW_CALL_GETRANDOM, &k, r, errno, r == 0 ? buf : NULL,
+                             r == 0 ? count : 0);
 }
 
 /* ---- ids: a result and nothing else ---- */

@@ -424,11 +424,11 @@ static void remember(const rw_input *r)
     in.recent_n++;
 }
 
-/* Pulls records from the file until stream s has one queued (mu held). 0 when the
- * file has no more. */
-static int fill(uint32_t s)
+/* Pulls records from the file until stream s has one queued after record `after` (its
+ * first when NULL) (mu held). 0 when the file has no more. */
+static int fill_after(uint32_t s, const owned *after)
 {
-    while (!in.head[s]) {
+    while (after ? !after->next : !in.head[s]) {
         if (in.at_end || !in.it)
             return 0;
         rw_input r;
@@ -450,6 +450,12 @@ static int fill(uint32_t s)
         in.tail[r.thread] = o;
     }
     return 1;
+}
+
+/* Pulls records until stream s has one queued (mu held). 0 when the file has no more. */
+static int fill(uint32_t s)
+{
+    return fill_after(s, NULL);
 }
 
 int rw_in_next_position(uint64_t *pos)
@@ -565,6 +571,40 @@ static void take_logged(uint32_t s, const rw_input *g, uint32_t call)
         take_log = -1;
 }
 
+/* Whether record g is call with key k (NULL: any key). */
+static int same_call(const rw_input *g, uint32_t call, const rw_in_key *k)
+{
+    return g->call == call && (!k || (g->key_len == k->n && !memcmp(g->key, k->b, k->n)));
+}
+
+const rw_input *rw_in_take_optional(uint32_t call, const rw_in_key *k)
+{
+    if (atomic_load_explicit(&rw_in_global, memory_order_relaxed) != RW_IN_EVAL) {
+        /* The call is here when it is among the thread's next optional records: those
+         * before it were made by another thread in the replay, and rw_in_take skips
+         * them. */
+        uint32_t s = rw_in_tls.thread;
+        int here = 0;
+        rw_in_pause();
+        pthread_mutex_lock(&in.mu);
+        if (s < MAX_STREAMS && fill(s)) {
+            for (const owned *o = in.head[s]; o; o = fill_after(s, o) ? o->next : NULL) {
+                if (same_call(&o->in, call, k)) {
+                    here = 1;
+                    break;
+                }
+                if (!(o->in.flags & RW_INPUT_F_OPTIONAL))
+                    break;
+            }
+        }
+        pthread_mutex_unlock(&in.mu);
+        rw_in_resume();
+        if (!here)
+            return NULL;
+    }
+    return rw_in_take(call, k);
+}
+
 const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
 {
     if (RW_UNLIKELY(atomic_load_explicit(&rw_in_global, memory_order_relaxed) == RW_IN_EVAL)) {
@@ -585,6 +625,7 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
     }
     rw_sys_free(in.last[s]);
     in.last[s] = NULL;
+next:
     if (!fill(s)) {
         pthread_mutex_unlock(&in.mu);
         char seen[300];
@@ -601,6 +642,11 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
     if (!in.head[s])
         in.tail[s] = NULL;
     o->next = NULL;
+    if (RW_UNLIKELY(o->in.flags & RW_INPUT_F_OPTIONAL) && !same_call(&o->in, call, k)) {
+        rw_sys_free(o); /* made by another thread in the replay, or not at all */
+        rw_in_tls.seq++;
+        goto next;
+    }
     remember(&o->in);
     in.last[s] = keep_for_evaluations(o) ? NULL : o;
     pthread_mutex_unlock(&in.mu);
@@ -609,9 +655,7 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
         take_logged(s, &o->in, call); /* paused: the write is not the program's */
     rw_in_resume();
 
-    int same = o->in.call == call &&
-               (!k || (o->in.key_len == k->n && !memcmp(o->in.key, k->b, k->n)));
-    if (!same) {
+    if (!same_call(&o->in, call, k)) {
         char want[300], seen[300];
         key_text(o->in.key, o->in.key_len, want, sizeof want);
         key_text(k ? k->b : NULL, k ? k->n : 0, seen, sizeof seen);

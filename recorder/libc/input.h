@@ -172,6 +172,12 @@ static inline int64_t rw_in_return(const rw_input *g)
     return g->result;
 }
 
+/* Replay, for calls logged with RW_INPUT_F_OPTIONAL: the calling thread's next record
+ * when it is `call` with key k (taken, as rw_in_take takes it), else NULL and nothing is
+ * taken: the replay makes a call here that the recording made elsewhere. rw_in_take
+ * skips an optional record that is not the call asked for. */
+const rw_input *rw_in_take_optional(uint32_t call, const rw_in_key *k);
+
 /* Replay: takes the thread's next record (call, key k), copies its data (at most cap
  * bytes) to out when out is not NULL, sets errno and returns the recorded result. */
 static inline int64_t rw_in_replayed(uint32_t call, const rw_in_key *k, void *out, size_t cap)

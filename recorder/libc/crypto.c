@@ -1,0 +1,221 @@
+/* OpenSSL's random bytes, logged when recording and answered from the log when
+ * replaying (input.h; docs/reexecution.md, "TLS").
+ *
+ * Wraps: RAND_bytes_ex, RAND_priv_bytes_ex, RAND_status, RAND_poll, RAND_add,
+ * RAND_seed (libcrypto 3; libssl and libcrypto itself call them through their PLT, so the
+ * definitions here, exported from the executable, are the ones bound).
+ *
+ * Why not the C-library calls under them. OpenSSL's generators are seeded with
+ * getentropy (logged, ident.c), but every child generator also draws on its parent with
+ * its own heap address as additional input, and C-library heap addresses are not the
+ * same in a replay (the engine's own allocations come between the program's). The
+ * bytes then differ, and with them every choice OpenSSL makes from them: the number of
+ * draws a key or a blinding value takes (rejection sampling), the keys themselves (a
+ * peer's recorded answer can then not be decrypted: the replay's TLS sends an alert where
+ * the recording read). So the bytes are the input: a recording logs what the generator
+ * gave, with capture paused inside it (its getpid, time and getentropy calls are its
+ * own business); a replay hands the logged bytes back and never runs the generator.
+ * RAND_status and RAND_poll are logged by their result in the same way; RAND_add and
+ * RAND_seed feed the recording's generator and do nothing in a replay.
+ *
+ * Draws on shared state. Threads that share an RSA key share its blinding values, made
+ * and renewed by whichever thread needs them first, without the GIL: the replay's
+ * order of those draws is not the recording's. The bytes are logged RW_INPUT_F_OPTIONAL:
+ * a replay that does not draw where the recording did skips the record, and a draw the
+ * recording made elsewhere gets stand-in bytes (stand_in). Blinding cancels out of
+ * the result, so the program sees what it saw; a draw whose bytes reach the output
+ * diverges later, as it would have.
+ *
+ * Records (key: little-endian int64s):
+ *   call         key                          result        data
+ *   RAND_BYTES   0 public / 1 private, num,   1 or <= 0     the num bytes (when 1)
+ *                strength
+ *   RAND_STATUS  0 RAND_status / 1 RAND_poll  the result    -
+ *
+ * The real functions are libcrypto's, found on the first call: the executable links no
+ * OpenSSL, and libcrypto is loaded by an extension module (_ssl, _hashlib) with
+ * RTLD_LOCAL, out of RTLD_NEXT's reach; its handle gives its own definitions.
+ *
+ * Rules for this folder: recorder/libc/README.md.
+ */
+#include "input.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <stdatomic.h>
+#include <string.h>
+
+/* OpenSSL's types, opaque here. */
+typedef struct ossl_lib_ctx_st OSSL_LIB_CTX;
+
+typedef int (*bytes_fn)(OSSL_LIB_CTX *, unsigned char *, size_t, unsigned int);
+typedef int (*int_fn)(void);
+typedef void (*add_fn)(const void *, int, double);
+typedef void (*seed_fn)(const void *, int);
+
+/* libcrypto's definitions, set by the first call of each wrapper (any thread; two that
+ * race store the same pointer). Global because wrappers get no context. */
+static struct crypto_state {
+    _Atomic(void *) bytes;
+    _Atomic(void *) priv_bytes;
+    _Atomic(void *) status;
+    _Atomic(void *) poll;
+    _Atomic(void *) add;
+    _Atomic(void *) seed;
+} cst;
+
+/* dl_iterate_phdr's callback: the path of the first libcrypto loaded. */
+static int find_libcrypto(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    const char *name = info->dlpi_name;
+    if (!name || !*name)
+        return 0;
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    if (strncmp(base, "libcrypto.so", 12))
+        return 0;
+    *(const char **)arg = name;
+    return 1;
+}
+
+/* libcrypto's own definition of name, or NULL when none is loaded. */
+static void *libcrypto_symbol(const char *name)
+{
+    const char *path = NULL;
+    dl_iterate_phdr(find_libcrypto, &path);
+    if (!path)
+        return NULL;
+    void *h = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+    if (!h)
+        return NULL;
+    void *f = dlsym(h, name);
+    dlclose(h);
+    return f;
+}
+
+/* The real function in *slot, looked up on the first call. */
+static void *real(_Atomic(void *) *slot, const char *name)
+{
+    void *f = atomic_load_explicit(slot, memory_order_acquire);
+    if (RW_UNLIKELY(f == NULL)) {
+        f = libcrypto_symbol(name);
+        atomic_store_explicit(slot, f, memory_order_release);
+    }
+    return f;
+}
+
+/* Replay: bytes for a draw the recording made in another thread (or not at all), a
+ * function of the thread's place in its log so that every replay draws the same. */
+static void stand_in(unsigned char *buf, size_t num)
+{
+    uint64_t x = ((uint64_t)rw_in_tls.thread << 40) ^ rw_in_tls.seq ^ num;
+    for (size_t i = 0; i < num; i += 8) {
+        uint64_t z = (x += 0x9e3779b97f4a7c15u); /* splitmix64 */
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+        z ^= z >> 31;
+        memcpy(buf + i, &z, num - i < 8 ? num - i : 8);
+    }
+}
+
+/* One of the two byte sources: which 0 public, 1 private. */
+static int rand_bytes(int which, _Atomic(void *) *slot, const char *name, OSSL_LIB_CTX *ctx,
+                      unsigned char *buf, size_t num, unsigned int strength)
+{
+    int m = rw_in_mode();
+    bytes_fn f = (bytes_fn)real(slot, name);
+    if (m == RW_IN_OFF)
+        return f ? f(ctx, buf, num, strength) : 0;
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, which);
+    rw_in_key_i64(&k, (int64_t)num);
+    rw_in_key_i64(&k, strength);
+    if (m == RW_IN_REPLAY) {
+        const rw_input *g = rw_in_take_optional(RW_CALL_RAND_BYTES, &k);
+        if (!g) {
+            stand_in(buf, num);
+            return 1;
+        }
+        if (g->result == 1)
+            rw_in_give(buf, num, g);
+        return (int)rw_in_return(g);
+    }
+    rw_in_pause();
+    int r = f ? f(ctx, buf, num, strength) : 0;
+    int e = errno;
+    rw_in_resume();
+    rw_in_put_flags(RW_CALL_RAND_BYTES, r, e, &k, r == 1 ? buf : NULL, r == 1 ? num : 0,
+                    RW_INPUT_F_OPTIONAL);
+    errno = e;
+    return r;
+}
+
+int RAND_bytes_ex(OSSL_LIB_CTX *ctx, unsigned char *buf, size_t num, unsigned int strength)
+{
+    return rand_bytes(0, &cst.bytes, "RAND_bytes_ex", ctx, buf, num, strength);
+}
+
+int RAND_priv_bytes_ex(OSSL_LIB_CTX *ctx, unsigned char *buf, size_t num,
+                       unsigned int strength)
+{
+    return rand_bytes(1, &cst.priv_bytes, "RAND_priv_bytes_ex", ctx, buf, num, strength);
+}
+
+/* RAND_status (form 0) and RAND_poll (form 1): a result, nothing else. */
+static int rand_int(int form, _Atomic(void *) *slot, const char *name)
+{
+    int m = rw_in_mode();
+    int_fn f = (int_fn)real(slot, name);
+    if (m == RW_IN_OFF)
+        return f ? f() : 0;
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, form);
+    if (m == RW_IN_REPLAY)
+        return (int)rw_in_replayed(RW_CALL_RAND_STATUS, &k, NULL, 0);
+    rw_in_pause();
+    int r = f ? f() : 0;
+    int e = errno;
+    rw_in_resume();
+    return (int)rw_in_logged(RW_CALL_RAND_STATUS, &k, r, e, NULL, 0);
+}
+
+int RAND_status(void)
+{
+    return rand_int(0, &cst.status, "RAND_status");
+}
+
+int RAND_poll(void)
+{
+    return rand_int(1, &cst.poll, "RAND_poll");
+}
+
+/* Bytes mixed into the generator: the recording's generator gets them; a replay has
+ * none to feed. */
+void RAND_add(const void *buf, int num, double randomness)
+{
+    int m = rw_in_mode();
+    add_fn f = (add_fn)real(&cst.add, "RAND_add");
+    if (m == RW_IN_REPLAY || !f)
+        return;
+    if (m == RW_IN_RECORD)
+        rw_in_pause();
+    f(buf, num, randomness);
+    if (m == RW_IN_RECORD)
+        rw_in_resume();
+}
+
+void RAND_seed(const void *buf, int num)
+{
+    int m = rw_in_mode();
+    seed_fn f = (seed_fn)real(&cst.seed, "RAND_seed");
+    if (m == RW_IN_REPLAY || !f)
+        return;
+    if (m == RW_IN_RECORD)
+        rw_in_pause();
+    f(buf, num);
+    if (m == RW_IN_RECORD)
+        rw_in_resume();
+}
