@@ -347,7 +347,10 @@ static int hook(const char *event, PyObject *args, void *data)
     uint32_t name = rw_defs_name_id(event);
     size_t len = rw_audithook_repr(args, ah.text, sizeof ah.text);
     len = rw_secrets_scrub(ah.text, len, sizeof ah.text);
-    rw_stream_put_text(rw_st.s, RW_REC(RW_K_AUDIT, t), name, ah.text, len);
+    /* The repr ran the program's code, which may have let the GIL go (a socket's repr
+     * asks getsockname) and another thread's records come in: this thread's again. */
+    if (rw_emit_begin(t))
+        rw_stream_put_text(rw_st.s, RW_REC(RW_K_AUDIT, t), name, ah.text, len);
     if (turn)
         turn(1);
     if (!strcmp(event, "sys.excepthook"))

@@ -55,7 +55,10 @@ int rw_source_system_exit_seen(void)
     return system_exit_seen;
 }
 
-static void exception_event(uint64_t t, PyObject *arg)
+/* Records an exception event; 0 when it could not be. The str() of its value runs the
+ * program's code, which may let the GIL go (a socket's repr asks getsockname): another
+ * thread's records may come in between, so the thread switch is checked again. */
+static int exception_event(uint64_t t, PyObject *arg)
 {
     char type[256];
     char msg[RW_BLOB_MAX + 1];
@@ -83,7 +86,10 @@ static void exception_event(uint64_t t, PyObject *arg)
     }
     rw_busy_leave(&b);
     len = rw_secrets_scrub(msg, len, sizeof msg);
+    if (RW_UNLIKELY(!rw_emit_begin(t)))
+        return 0;
     rw_stream_put_text(rw_st.s, RW_REC(RW_K_EXCEPTION, t), name, msg, len);
+    return 1;
 }
 
 /* The hooks' fast paths: the usual case (the same thread as the last record, no side
@@ -125,7 +131,8 @@ static __attribute__((noinline)) void trace_slow(PyFrameObject *f, int what, PyO
         rw_stream_put(rw_st.s, RW_REC(RW_K_RETURN, t), 0);
         break;
     case PyTrace_EXCEPTION:
-        exception_event(t, arg);
+        if (!exception_event(t, arg))
+            return;
         break;
     default:
         return; /* opcode events (a program's f_trace_opcodes) are not recorded */

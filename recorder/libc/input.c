@@ -273,9 +273,8 @@ static int same_key(const rw_input *a, const uint8_t *key, size_t len)
     return a->key_len == len && (!len || !memcmp(a->key, key, len));
 }
 
-/* (mu) Keeps o, the record a thread just took, as its clock's or fact's latest if it
- * is one; 1 if so (o is then owned here). */
-static int keep_for_evaluations(owned *o)
+/* (mu) keep_for_evaluations with o, a copy; 1 if o is now owned here. */
+static int keep_latest(owned *o)
 {
     if (o->in.call == RW_CALL_CHDIR)
         for (int i = 0; i < FACTS; i++)
@@ -309,6 +308,22 @@ static int keep_for_evaluations(owned *o)
         return 0;
     fact_last[free_slot] = o;
     return 1;
+}
+
+/* (mu) Keeps a copy of o, the record a thread just took, as its clock's or fact's
+ * latest if it is one. A copy: the taking thread reads o until its next take, and
+ * another thread's take of the same clock replaces the latest (OpenSSL reads the time
+ * in two threads without the GIL). */
+static void keep_for_evaluations(const owned *taken)
+{
+    if (taken->in.result < 0 && taken->in.call != RW_CALL_CHDIR)
+        return;
+    if (taken->in.call != RW_CALL_CHDIR && clock_slot(&taken->in) < 0 &&
+        !is_fact(taken->in.call))
+        return;
+    owned *o = copy_input(&taken->in, 1);
+    if (o && !keep_latest(o))
+        rw_sys_free(o);
 }
 
 /* An evaluation's clock read, identity call or sleep (key k): the latest answer before
@@ -648,7 +663,8 @@ next:
         goto next;
     }
     remember(&o->in);
-    in.last[s] = keep_for_evaluations(o) ? NULL : o;
+    keep_for_evaluations(o);
+    in.last[s] = o;
     pthread_mutex_unlock(&in.mu);
     rw_in_tls.seq++;
     if (RW_UNLIKELY(take_log >= 0))

@@ -225,6 +225,11 @@ class Values(rwtest.TestCase):
             time.sleep(max(0.0, int(values["stime"]) + 1.1 - time.time()))
         self.stop_check("tls_handshakes.py", before_replay=a_second_later)
 
+    def test_repr_that_lets_the_gil_go(self):
+        # An exception's or an audit's record whose str()/repr() let another thread run
+        # in the middle is the raising thread's, at its place after the other's events.
+        self.stop_check("repr_lets_gil_go.py")
+
     def test_random(self):
         self.stop_check("random_values.py")
 
