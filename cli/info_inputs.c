@@ -210,11 +210,13 @@ static void add_read(inputs_summary *s, int64_t fd, const rw_input *in)
     }
 }
 
-static void open_dir_stream(inputs_summary *s, int32_t dir)
+/* A stream opened on dir; handle: its number when the record has it (0: older traces,
+ * bound to the first READDIR of a handle not seen yet). */
+static void open_dir_stream(inputs_summary *s, int32_t dir, int64_t handle)
 {
     if (s->nstreams == DIR_STREAMS) /* forget the oldest waiting or bound one */
         memmove(s->streams, s->streams + 1, --s->nstreams * sizeof *s->streams);
-    s->streams[s->nstreams++] = (dir_stream){0, dir, 0};
+    s->streams[s->nstreams++] = (dir_stream){handle > 0 ? handle : 0, dir, handle > 0};
 }
 
 /* The stream of handle h: the bound one, else the oldest opened and not yet used. */
@@ -407,7 +409,10 @@ static void add_record(inputs_summary *s, const rw_input *in)
         }
         if (dir >= 0)
             s->dirs.e[dir].b++;
-        open_dir_stream(s, dir);
+        int64_t handle = 0;
+        if (in->data_len >= 16)
+            memcpy(&handle, in->data + 8, sizeof handle);
+        open_dir_stream(s, dir, handle);
         return;
     }
     case RW_CALL_READDIR: {

@@ -1,14 +1,17 @@
 /* Input capture for directory streams (files.c has the rules and the other file calls).
  * Record: the C library's DIR, each one opened in record mode numbered (1, 2, ... in
- * opening order, the handle a READDIR key names). Replay: DIR handles of our own from a
- * fixed pool, never dereferenced by anyone but these wrappers; every entry comes from
- * the log.
+ * opening order, the handle a READDIR key names; logged with the opening). Replay: DIR
+ * handles of our own from a fixed pool, never dereferenced by anyone but these
+ * wrappers, numbered as the recording's (two threads that open streams without the GIL,
+ * OpenSSL looking up a certificate directory, open them in either order); every entry
+ * comes from the log.
  *
  * Wraps: opendir fdopendir readdir readdir64 closedir dirfd rewinddir.
  *
  *   call        key          result                 data
- *   OPENDIR     path         1, or 0 (errno)        int64 dirfd of the stream
- *   FDOPENDIR   fd           1, or 0 (errno)        int64 fd
+ *   OPENDIR     path         1, or 0 (errno)        int64 dirfd of the stream, int64
+ *                                                   its handle number
+ *   FDOPENDIR   fd           1, or 0 (errno)        int64 fd, int64 the handle number
  *   READDIR     handle       1 per entry, 0 at the  d_ino (8 bytes), d_type (1 byte),
  *                            end or on an error     the name
  *   CLOSEDIR    handle       0/-1                   -
@@ -251,9 +254,11 @@ static DIR *opened(int m, uint32_t call, const rw_in_key *k, DIR *d, int e, int 
         const rw_input *g = rw_in_take(call, k);
         if (!g->result)
             return (DIR *)(rw_in_return(g), NULL);
-        int64_t fd = -1;
-        if (g->data_len == sizeof fd)
+        int64_t fd = -1, num = 0;
+        if (g->data_len >= sizeof fd)
             memcpy(&fd, g->data, sizeof fd);
+        if (g->data_len >= 2 * sizeof fd) /* older traces: the replay counts as they did */
+            memcpy(&num, g->data + sizeof fd, sizeof num);
         pthread_mutex_lock(&dst.mu);
         fake_dir *f = NULL;
         for (size_t i = 0; i < DIRS && !f; i++)
@@ -267,6 +272,8 @@ static DIR *opened(int m, uint32_t call, const rw_in_key *k, DIR *d, int e, int 
             f->fd = (int)fd;
             f->from_fd = from_fd;
             f->num = ++dst.next;
+            if (num > 0)
+                f->num = num;
         }
         pthread_mutex_unlock(&dst.mu);
         if (!f)
@@ -274,6 +281,7 @@ static DIR *opened(int m, uint32_t call, const rw_in_key *k, DIR *d, int e, int 
         rw_in_return(g);
         return (DIR *)f;
     }
+    int64_t fd_num[2] = {-1, 0}; /* the stream's descriptor and handle number */
     int64_t fd = -1;
     if (d) {
         fd = REAL(dirfd)(d);
@@ -284,6 +292,7 @@ static DIR *opened(int m, uint32_t call, const rw_in_key *k, DIR *d, int e, int 
         if (dst.nrec == 0)
             dst.next = 0;
         int64_t num = ++dst.next;
+        fd_num[1] = num;
         if (dst.nrec < DIRS) { /* beyond: its entries are not logged (nor replayed) */
             dst.rec[dst.nrec].d = d;
             dst.rec[dst.nrec].num = num;
@@ -294,7 +303,8 @@ static DIR *opened(int m, uint32_t call, const rw_in_key *k, DIR *d, int e, int 
         }
         pthread_mutex_unlock(&dst.mu);
     }
-    rw_in_put(call, d != NULL, e, k, d ? &fd : NULL, d ? sizeof fd : 0);
+    fd_num[0] = fd;
+    rw_in_put(call, d != NULL, e, k, d ? fd_num : NULL, d ? sizeof fd_num : 0);
     errno = e;
     return d;
 }

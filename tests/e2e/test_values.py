@@ -230,6 +230,11 @@ class Values(rwtest.TestCase):
         # in the middle is the raising thread's, at its place after the other's events.
         self.stop_check("repr_lets_gil_go.py")
 
+    def test_threads_listing_directories(self):
+        # Two threads open directory streams without the GIL, in either order: the
+        # replay numbers each stream as the recording did.
+        self.stop_check("listdir_threads.py")
+
     def test_random(self):
         self.stop_check("random_values.py")
 
