@@ -21,6 +21,7 @@ import tracerewrite as tr
 
 OPEN, READ, CLOSE, OPENDIR, READDIR, CLOSEDIR = 1, 2, 18, 14, 16, 17
 WRITE, CLOCK_GETTIME, GETRANDOM, STAT = 23, 80, 100, 6
+RAND_BYTES = 125
 SOCKET, CONNECT, ACCEPT, BIND, FORK, POSIX_SPAWN, EXECVE = 140, 142, 143, 144, 190, 191, 192
 SYSTEM = 199
 T = 99  # an input stream no real thread of the recording has
@@ -70,6 +71,8 @@ def records():
         rec(CLOCK_GETTIME, key(1), 0, struct.pack("<qq", 1, 2)),
         rec(CLOCK_GETTIME, key(0), 0, struct.pack("<qq", 1, 2)),
         rec(GETRANDOM, key(16, 0), 16, bytes(range(16))),
+        rec(RAND_BYTES, key(1, 32, 0), 1, bytes(32), flags=16),
+        rec(RAND_BYTES, key(0, 12, 0), 1, bytes(12), flags=16),
         rec(WRITE, key(1, 6), 6, b"hello\n"),
         rec(WRITE, key(2, 4), 4, b"err\n"),
         rec(STAT, key(s=b"/t"), 0, bytes(144)),
@@ -130,6 +133,8 @@ class InfoInputsTest(rwtest.TestCase):
         self.assertGreaterEqual(out["clock_reads"], 2)
         self.assertGreaterEqual(out["random_reads"], 1)
         self.assertGreaterEqual(out["random_bytes"], 16)
+        self.assertEqual(out["tls_draws"], 2)
+        self.assertEqual(out["tls_bytes"], 44)
         self.assertGreaterEqual(out["stdout_bytes"], 6)
         self.assertGreaterEqual(out["stderr_bytes"], 4)
         self.assertGreaterEqual(out["other_calls"]["stat"], 1)
@@ -150,6 +155,7 @@ class InfoInputsTest(rwtest.TestCase):
         self.assertNotIn("canary", p.stdout)
         self.assertNotIn("hidden", p.stdout)
         self.assertNotIn("os.py", p.stdout)  # installation files are counted, not listed
+        self.assertIn("TLS            2 draws of OpenSSL's random bytes, 44 bytes", p.stdout)
 
     def test_pyreader_reads_the_same(self):
         got = self.ours(pr.Trace(self.trace))
