@@ -9,7 +9,8 @@
  * the outer functions are what is logged.
  *
  * Which calls are logged. Every function but the sleeps is logged only when the calling
- * thread holds the GIL (rw_in_gil_held), or when OpenSSL calls it: the interpreter reads
+ * thread holds the GIL (rw_in_gil_held, or under a subinterpreter's thread state), or
+ * when OpenSSL calls it: the interpreter reads
  * the monotonic clock while a thread waits for the GIL or for a lock with a timeout, as
  * often as timing decides, so those reads cannot repeat in a replay; without the GIL a
  * wrapper calls the C library in both modes. OpenSSL runs without the GIL (a
@@ -176,13 +177,15 @@ static int openssl_site(const void *ret)
 }
 
 /* The mode for a clock read from return address ret: RW_IN_OFF unless the caller is
- * logged and holds the GIL, or is OpenSSL (its reads without the GIL are as many in a
+ * logged and holds the GIL (in the main interpreter or a subinterpreter), or is OpenSSL (its reads without the GIL are as many in a
  * replay: a session's time, a certificate's validity checked against the recording's
  * date, not the replay's). */
 static inline int clock_mode_from(const void *ret)
 {
     int m = rw_in_mode();
-    if (RW_LIKELY(m == RW_IN_OFF) || (!rw_in_gil_held() && !openssl_site(ret)))
+    if (RW_LIKELY(m == RW_IN_OFF) || (!rw_in_gil_held() &&
+                                      !rw_in_gil_held_in_subinterpreter() &&
+                                      !openssl_site(ret)))
         return RW_IN_OFF;
     return m;
 }

@@ -98,6 +98,17 @@ static inline int rw_in_gil_held(void)
     return rw_tls.tstate && _PyThreadState_UncheckedGet() == rw_tls.tstate;
 }
 
+/* Whether the calling thread holds the GIL in a subinterpreter (test.support's
+ * run_in_subinterp: the same OS thread under another thread state, which holds the GIL
+ * the interpreters share in 3.11). Its clock reads are as many in a replay as the
+ * main interpreter's (clock.c). */
+static inline int rw_in_gil_held_in_subinterpreter(void)
+{
+    PyThreadState *ts = _PyThreadState_UncheckedGet();
+    return rw_tls.tstate && ts && ts != rw_tls.tstate && ts->interp != rw_tls.tstate->interp &&
+           ts->thread_id == PyThread_get_thread_ident();
+}
+
 static inline void rw_in_pause(void)
 {
     rw_in_tls.paused++;

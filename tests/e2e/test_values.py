@@ -235,6 +235,9 @@ class Values(rwtest.TestCase):
         # replay numbers each stream as the recording did.
         self.stop_check("listdir_threads.py")
 
+    def test_clocks_in_a_subinterpreter(self):
+        self.stop_check("subinterp_clock.py")
+
     def test_random(self):
         self.stop_check("random_values.py")
 
