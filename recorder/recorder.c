@@ -612,6 +612,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
 
     uint64_t seed = eng ? eng->hash_seed : 0;
     rw_in_start(eng ? RW_IN_REPLAY : RW_IN_RECORD, eng ? eng->replay : NULL);
+    rw_in_identity_facts();
     rw_code started = rw_pysetup_start(o, python, &seed, err);
     if (started != RW_OK) {
         rw_in_stop();

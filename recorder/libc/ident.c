@@ -415,6 +415,22 @@ int getentropy(void *buf, size_t count)
 
 ID_CALL(pid_t, getpid, GETPID, -1)
 ID_CALL(pid_t, getppid, GETPPID, -1)
+
+void rw_in_identity_facts(void)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return;
+    rw_in_key k;
+    rw_in_key_init(&k);
+    if (m == RW_IN_REPLAY) { /* taken, they are the evaluations' answers (input.c) */
+        rw_in_take_optional(RW_CALL_GETPID, &k);
+        rw_in_take_optional(RW_CALL_GETPPID, &k);
+        return;
+    }
+    rw_in_put_flags(RW_CALL_GETPID, REAL(getpid)(), 0, &k, NULL, 0, RW_INPUT_F_OPTIONAL);
+    rw_in_put_flags(RW_CALL_GETPPID, REAL(getppid)(), 0, &k, NULL, 0, RW_INPUT_F_OPTIONAL);
+}
 ID_CALL(pid_t, gettid, GETTID, -1)
 ID_CALL(uid_t, getuid, GETID, 0)
 ID_CALL(uid_t, geteuid, GETID, 1)

@@ -238,6 +238,12 @@ void rw_in_stop(void);
  * refused with EPERM. The process must never go back to replaying. */
 void rw_in_eval_mode(void);
 
+/* Right after rw_in_start, in the main thread: logs the process's pid and parent's pid
+ * (record) or takes them (replay), RW_INPUT_F_OPTIONAL (older traces have none), so
+ * that `p os.getppid()` at a stop answers as the program would have even where it
+ * never asked (ident.c). */
+void rw_in_identity_facts(void);
+
 /* In a fork child that records a trace of its own: the parent's kept records are
  * dropped, the calling thread is stream 1 again, the others are gone. */
 void rw_in_restart_child(void);

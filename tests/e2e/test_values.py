@@ -210,6 +210,17 @@ class Values(rwtest.TestCase):
         self.assertEqual(got[:4], [values["pid"], values["host"], "True", values["here"]], why)
         self.assertIn("PermissionError", got[4], why)  # after the chdir: not known
 
+    def test_parent_never_asked_for(self):
+        rec, play_dir = self.record_elsewhere("eval_parent.py")
+        values = dict(re.findall(r"^([A-Za-z_]\w*)=(.*)$", rec.stdout, re.M))
+        with open(os.path.join(PROGS, "eval_parent.py")) as f:
+            stop = next(n for n, t in enumerate(f.read().splitlines(), 1)
+                        if t.endswith("# STOP"))
+        cmds = [f"break {stop}", "continue", "p os.getpid()", f"p {SEP!r}",
+                "p os.getppid()", f"p {SEP!r}"]
+        got, why = self.replay_answers(play_dir, cmds)
+        self.assertEqual(got[:2], [values["pid"], values["ppid"]], why)
+
     def test_mapping_of_a_sparse_file(self):
         self.stop_check("mmap_sparse.py")
 
