@@ -10,12 +10,12 @@
  *
  * Which calls are logged. Every function but the sleeps is logged only when the calling
  * thread holds the GIL (rw_in_gil_held, or under a subinterpreter's thread state), or
- * when OpenSSL calls it: the interpreter reads
- * the monotonic clock while a thread waits for the GIL or for a lock with a timeout, as
- * often as timing decides, so those reads cannot repeat in a replay; without the GIL a
- * wrapper calls the C library in both modes. OpenSSL runs without the GIL (a
- * handshake) and reads the time a fixed number of times: a session's creation time, a
- * certificate's validity, a ticket's age, which a replay must see as recorded. Sleeps are logged whoever calls them (time.sleep drops
+ * when OpenSSL calls it: the interpreter reads the monotonic clock while a thread waits
+ * for the GIL or for a lock with a timeout, as often as timing decides, so those reads
+ * cannot repeat in a replay; without the GIL a wrapper calls the C library in both
+ * modes. OpenSSL runs without the GIL (a handshake) and reads the time a fixed number
+ * of times: a session's creation time, a certificate's validity, a ticket's age, which
+ * a replay must see as recorded. Sleeps are logged whoever calls them (time.sleep drops
  * the GIL first); a replayed sleep does not sleep.
  *
  * Records (key: little-endian int64s; tm = 10 int64s sec, min, hour, mday, mon, year,
@@ -72,7 +72,8 @@
  * under zone_lock by any program thread, never removed (pointers handed out stay
  * valid). local_tm: what a replayed localtime() returns, as glibc's static struct is
  * (not thread-safe, like the real one). site_*: openssl_site's table, written by any
- * thread (a slot's verdict before its address, under site_lock), never cleared. Global because wrappers get no context. */
+ * thread (a slot's verdict before its address, under site_lock), never cleared.
+ * Global because wrappers get no context. */
 static struct clock_state {
     struct {
         int (*clock_gettime)(clockid_t, struct timespec *);
@@ -177,9 +178,9 @@ static int openssl_site(const void *ret)
 }
 
 /* The mode for a clock read from return address ret: RW_IN_OFF unless the caller is
- * logged and holds the GIL (in the main interpreter or a subinterpreter), or is OpenSSL (its reads without the GIL are as many in a
- * replay: a session's time, a certificate's validity checked against the recording's
- * date, not the replay's). */
+ * logged and holds the GIL (in the main interpreter or a subinterpreter), or is OpenSSL
+ * (its reads without the GIL are as many in a replay: a session's time, a certificate's
+ * validity checked against the recording's date, not the replay's). */
 static inline int clock_mode_from(const void *ret)
 {
     int m = rw_in_mode();

@@ -11,7 +11,8 @@
  * sched_getscheduler, sysconf, __sysconf, confstr, pathconf, fpathconf, getrlimit,
  * getrlimit64, prlimit, prlimit64, getloadavg, getpwuid(_r), getpwnam(_r), getpwent,
  * getgrgid(_r), getgrnam(_r), getgrent, setpwent, endpwent, setgrent, endgrent,
- * setlocale, nl_langinfo. NSS and locale functions read files through glibc's internals
+ * setlocale, nl_langinfo; and rw_in_identity_facts (input.h), which logs the pid and
+ * the parent's pid when the recording starts, for evaluations. NSS and locale functions read files through glibc's internals
  * (research/reexecution.md, section 2): the outer functions are what is logged.
  *
  * Records (key: little-endian int64s, then an optional string; "form" tells the
