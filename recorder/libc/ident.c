@@ -12,8 +12,9 @@
  * getrlimit64, prlimit, prlimit64, getloadavg, getpwuid(_r), getpwnam(_r), getpwent,
  * getgrgid(_r), getgrnam(_r), getgrent, setpwent, endpwent, setgrent, endgrent,
  * setlocale, nl_langinfo; and rw_in_identity_facts (input.h), which logs the pid and
- * the parent's pid when the recording starts, for evaluations. NSS and locale functions read files through glibc's internals
- * (research/reexecution.md, section 2): the outer functions are what is logged.
+ * the parent's pid when the recording starts, for evaluations. NSS and locale
+ * functions read files through glibc's internals (research/reexecution.md, section 2):
+ * the outer functions are what is logged.
  *
  * Records (key: little-endian int64s, then an optional string; "form" tells the
  * variants of one call apart; pw = int64 uid, gid, then name, passwd, gecos, dir,
