@@ -32,9 +32,11 @@
  *                strength
  *   RAND_STATUS  0 RAND_status / 1 RAND_poll  the result    -
  *
- * The real functions are libcrypto's, found on the first call: the executable links no
- * OpenSSL, and libcrypto is loaded by an extension module (_ssl, _hashlib) with
- * RTLD_LOCAL, out of RTLD_NEXT's reach; its handle gives its own definitions.
+ * The real functions are found on a call site's first call, in the caller's own scope:
+ * the executable links no OpenSSL, and libcrypto is loaded by an extension module
+ * (_ssl, _hashlib) with RTLD_LOCAL, out of RTLD_NEXT's reach; the caller's handle gives
+ * the definitions it was linked with (a wheel that bundles its own OpenSSL binds to
+ * rewind's wrappers too, and must reach its own copy, not the system's).
  *
  * Rules for this folder: recorder/libc/README.md.
  */
@@ -42,7 +44,9 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 /* OpenSSL's types, opaque here. */
@@ -53,16 +57,17 @@ typedef int (*int_fn)(void);
 typedef void (*add_fn)(const void *, int, double);
 typedef void (*seed_fn)(const void *, int);
 
-/* libcrypto's definitions, set by the first call of each wrapper (any thread; two that
- * race store the same pointer). Global because wrappers get no context. */
+#define SITES 128 /* call sites of the wrapped functions remembered */
+
+/* The real function each call site binds (real()): site_ret the sites' return
+ * addresses, site_fn what each resolves to, added under lock by any thread (a slot's
+ * function before its address), never removed. Global because wrappers get no
+ * context. */
 static struct crypto_state {
-    _Atomic(void *) bytes;
-    _Atomic(void *) priv_bytes;
-    _Atomic(void *) status;
-    _Atomic(void *) poll;
-    _Atomic(void *) add;
-    _Atomic(void *) seed;
-} cst;
+    _Atomic uintptr_t site_ret[SITES];
+    void *site_fn[SITES];
+    pthread_mutex_t lock;
+} cst = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* dl_iterate_phdr's callback: the path of the first libcrypto loaded. */
 static int find_libcrypto(struct dl_phdr_info *info, size_t size, void *arg)
@@ -79,13 +84,9 @@ static int find_libcrypto(struct dl_phdr_info *info, size_t size, void *arg)
     return 1;
 }
 
-/* libcrypto's own definition of name, or NULL when none is loaded. */
-static void *libcrypto_symbol(const char *name)
+/* name in the scope of the object at path (itself, then what it was linked with). */
+static void *symbol_near(const char *path, const char *name)
 {
-    const char *path = NULL;
-    dl_iterate_phdr(find_libcrypto, &path);
-    if (!path)
-        return NULL;
     void *h = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
     if (!h)
         return NULL;
@@ -94,15 +95,45 @@ static void *libcrypto_symbol(const char *name)
     return f;
 }
 
-/* The real function in *slot, looked up on the first call. */
-static void *real(_Atomic(void *) *slot, const char *name)
+/* The definition of name that the code at ret would have bound without rewind: in its
+ * own object's scope (libssl and the libcrypto it was linked with, a wheel's bundled
+ * copy as well as the system's), else the first libcrypto loaded. NULL when none is. */
+static void *resolve(uintptr_t ret, const char *name, void *self)
 {
-    void *f = atomic_load_explicit(slot, memory_order_acquire);
-    if (RW_UNLIKELY(f == NULL)) {
-        f = libcrypto_symbol(name);
-        atomic_store_explicit(slot, f, memory_order_release);
+    void *f = NULL;
+    Dl_info di;
+    if (dladdr((void *)ret, &di) && di.dli_fname && di.dli_fname[0])
+        f = symbol_near(di.dli_fname, name);
+    if (!f || f == self) {
+        const char *path = NULL;
+        dl_iterate_phdr(find_libcrypto, &path);
+        f = path ? symbol_near(path, name) : NULL;
     }
-    return f;
+    return f == self ? NULL : f;
+}
+
+/* The real function for the call site at ret, remembered per site. self: the wrapper. */
+static void *real(const void *ret, const char *name, void *self)
+{
+    uintptr_t r = (uintptr_t)ret;
+    size_t h = (size_t)((r * 0x9e3779b97f4a7c15u) >> 57) & (SITES - 1);
+    for (size_t i = 0; i < SITES; i++) {
+        size_t j = (h + i) & (SITES - 1);
+        uintptr_t at = atomic_load_explicit(&cst.site_ret[j], memory_order_acquire);
+        if (at == r)
+            return cst.site_fn[j];
+        if (at == 0) {
+            void *f = resolve(r, name, self);
+            pthread_mutex_lock(&cst.lock);
+            if (atomic_load_explicit(&cst.site_ret[j], memory_order_relaxed) == 0) {
+                cst.site_fn[j] = f;
+                atomic_store_explicit(&cst.site_ret[j], r, memory_order_release);
+            }
+            pthread_mutex_unlock(&cst.lock);
+            return f;
+        }
+    }
+    return resolve(r, name, self);
 }
 
 /* Replay: bytes for a draw the recording made in another thread (or not at all), a
@@ -119,12 +150,11 @@ static void stand_in(unsigned char *buf, size_t num)
     }
 }
 
-/* One of the two byte sources: which 0 public, 1 private. */
-static int rand_bytes(int which, _Atomic(void *) *slot, const char *name, OSSL_LIB_CTX *ctx,
-                      unsigned char *buf, size_t num, unsigned int strength)
+/* One of the two byte sources: which 0 public, 1 private; f the real one. */
+static int rand_bytes(int which, bytes_fn f, OSSL_LIB_CTX *ctx, unsigned char *buf,
+                      size_t num, unsigned int strength)
 {
     int m = rw_in_mode();
-    bytes_fn f = (bytes_fn)real(slot, name);
     if (m == RW_IN_OFF)
         return f ? f(ctx, buf, num, strength) : 0;
     rw_in_key k;
@@ -154,20 +184,23 @@ static int rand_bytes(int which, _Atomic(void *) *slot, const char *name, OSSL_L
 
 int RAND_bytes_ex(OSSL_LIB_CTX *ctx, unsigned char *buf, size_t num, unsigned int strength)
 {
-    return rand_bytes(0, &cst.bytes, "RAND_bytes_ex", ctx, buf, num, strength);
+    bytes_fn f = (bytes_fn)real(__builtin_return_address(0), "RAND_bytes_ex",
+                                (void *)RAND_bytes_ex);
+    return rand_bytes(0, f, ctx, buf, num, strength);
 }
 
 int RAND_priv_bytes_ex(OSSL_LIB_CTX *ctx, unsigned char *buf, size_t num,
                        unsigned int strength)
 {
-    return rand_bytes(1, &cst.priv_bytes, "RAND_priv_bytes_ex", ctx, buf, num, strength);
+    bytes_fn f = (bytes_fn)real(__builtin_return_address(0), "RAND_priv_bytes_ex",
+                                (void *)RAND_priv_bytes_ex);
+    return rand_bytes(1, f, ctx, buf, num, strength);
 }
 
 /* RAND_status (form 0) and RAND_poll (form 1): a result, nothing else. */
-static int rand_int(int form, _Atomic(void *) *slot, const char *name)
+static int rand_int(int form, int_fn f)
 {
     int m = rw_in_mode();
-    int_fn f = (int_fn)real(slot, name);
     if (m == RW_IN_OFF)
         return f ? f() : 0;
     rw_in_key k;
@@ -184,12 +217,14 @@ static int rand_int(int form, _Atomic(void *) *slot, const char *name)
 
 int RAND_status(void)
 {
-    return rand_int(0, &cst.status, "RAND_status");
+    return rand_int(0, (int_fn)real(__builtin_return_address(0), "RAND_status",
+                                    (void *)RAND_status));
 }
 
 int RAND_poll(void)
 {
-    return rand_int(1, &cst.poll, "RAND_poll");
+    return rand_int(1, (int_fn)real(__builtin_return_address(0), "RAND_poll",
+                                    (void *)RAND_poll));
 }
 
 /* Bytes mixed into the generator: the recording's generator gets them; a replay has
@@ -197,7 +232,7 @@ int RAND_poll(void)
 void RAND_add(const void *buf, int num, double randomness)
 {
     int m = rw_in_mode();
-    add_fn f = (add_fn)real(&cst.add, "RAND_add");
+    add_fn f = (add_fn)real(__builtin_return_address(0), "RAND_add", (void *)RAND_add);
     if (m == RW_IN_REPLAY || !f)
         return;
     if (m == RW_IN_RECORD)
@@ -210,7 +245,7 @@ void RAND_add(const void *buf, int num, double randomness)
 void RAND_seed(const void *buf, int num)
 {
     int m = rw_in_mode();
-    seed_fn f = (seed_fn)real(&cst.seed, "RAND_seed");
+    seed_fn f = (seed_fn)real(__builtin_return_address(0), "RAND_seed", (void *)RAND_seed);
     if (m == RW_IN_REPLAY || !f)
         return;
     if (m == RW_IN_RECORD)
