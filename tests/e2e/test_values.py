@@ -13,6 +13,7 @@ stop, then goes back with rcontinue and prints again.
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 import unittest
@@ -235,6 +236,33 @@ class Values(rwtest.TestCase):
         def a_second_later(values):
             time.sleep(max(0.0, int(values["stime"]) + 1.1 - time.time()))
         self.stop_check("tls_handshakes.py", before_replay=a_second_later)
+
+    @unittest.skipUnless(shutil.which("cc"), "needs a C compiler")
+    def test_a_bundled_openssl(self):
+        # A library linked with its own copy of libcrypto, loaded next to the system's:
+        # rewind's RAND_bytes_ex wrapper reaches the caller's copy and logs its bytes.
+        src = os.path.join(PROGS, "bundled_openssl")
+        d = tempfile.mkdtemp(prefix="rwv-bundled-")
+        self.addCleanup(shutil.rmtree, d, True)
+        lib = "libcrypto-1a2b3c4d.so.3"
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", os.path.join(d, lib),
+                        os.path.join(src, "fakecrypto.c")], check=True)
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", os.path.join(d, "libcaller.so"),
+                        os.path.join(src, "caller.c"), "-L" + d, "-l:" + lib,
+                        "-Wl,-rpath,$ORIGIN"], check=True)
+        shutil.copy(os.path.join(src, "bundled.py"), d)
+        rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", os.path.join(d, "t.rwd"),
+                          os.path.join(d, "bundled.py")], cwd=d)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        values = dict(re.findall(r"^([A-Za-z_]\w*)=(.*)$", rec.stdout, re.M))
+        self.assertEqual(values["rc"], "1", rec.stdout)
+        self.assertTrue(values["drawn"].startswith("'42"), rec.stdout)  # the bundled copy
+        with open(os.path.join(src, "bundled.py")) as f:
+            stop = next(n for n, t in enumerate(f.read().splitlines(), 1)
+                        if t.endswith("# STOP"))
+        cmds = [f"break {stop}", "continue", "p drawn", f"p {SEP!r}"]
+        got, why = self.replay_answers(d, cmds)
+        self.assertEqual(got[:1], [values["drawn"]], why)
 
     def test_repr_that_lets_the_gil_go(self):
         # An exception's or an audit's record whose str()/repr() let another thread run
