@@ -586,6 +586,8 @@ static void take_logged(uint32_t s, const rw_input *g, uint32_t call)
         take_log = -1;
 }
 
+#define OPTIONAL_AHEAD 64 /* records rw_in_take_optional looks at */
+
 /* Whether record g is call with key k (NULL: any key). */
 static int same_call(const rw_input *g, uint32_t call, const rw_in_key *k)
 {
@@ -595,15 +597,16 @@ static int same_call(const rw_input *g, uint32_t call, const rw_in_key *k)
 const rw_input *rw_in_take_optional(uint32_t call, const rw_in_key *k)
 {
     if (atomic_load_explicit(&rw_in_global, memory_order_relaxed) != RW_IN_EVAL) {
-        /* The call is here when it is among the thread's next optional records: those
-         * before it were made by another thread in the replay, and rw_in_take skips
-         * them. */
+        /* The call is here when it is among the thread's next optional records (a
+         * few: a trace is a stranger's file): those before it were made by another
+         * thread in the replay, and rw_in_take skips them. */
         uint32_t s = rw_in_tls.thread;
-        int here = 0;
+        int here = 0, looked = 0;
         rw_in_pause();
         pthread_mutex_lock(&in.mu);
         if (s < MAX_STREAMS && fill(s)) {
-            for (const owned *o = in.head[s]; o; o = fill_after(s, o) ? o->next : NULL) {
+            for (const owned *o = in.head[s]; o && looked++ < OPTIONAL_AHEAD;
+                 o = fill_after(s, o) ? o->next : NULL) {
                 if (same_call(&o->in, call, k)) {
                     here = 1;
                     break;
