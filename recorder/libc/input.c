@@ -11,6 +11,7 @@
 #include "input.h"
 
 #include <fcntl.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -193,6 +194,10 @@ static const rw_input *refusal(uint32_t call)
     no.thread = rw_in_tls.thread;
     no.call = call;
     no.result = ptr ? 0 : -1;
+    /* The look-ups return an error code, not -1: EAI_SYSTEM says "see errno" (-1 is
+     * EAI_BADFLAGS, which Python showed as "Bad value for ai_flags"). */
+    if (call == RW_CALL_GETADDRINFO || call == RW_CALL_GETNAMEINFO)
+        no.result = EAI_SYSTEM;
     no.err = EPERM;
     no.data = (const uint8_t *)"";
     no.key = (const uint8_t *)"";

@@ -237,6 +237,21 @@ class Values(rwtest.TestCase):
             time.sleep(max(0.0, int(values["stime"]) + 1.1 - time.time()))
         self.stop_check("tls_handshakes.py", before_replay=a_second_later)
 
+    def test_tls_in_an_evaluation(self):
+        # At a stop, OpenSSL answers from the replayed state, and a draw of random bytes
+        # gets stand-in bytes (it was `ssl.SSLError: (0, None)`); a socket is refused.
+        rec, play_dir = self.record_elsewhere("tls_handshakes.py")
+        with open(os.path.join(PROGS, "tls_handshakes.py")) as f:
+            stop = next(n for n, t in enumerate(f.read().splitlines(), 1)
+                        if t.endswith("# STOP"))
+        cmds = [f"break {stop}", "continue"]
+        for expr in ("len(ssl.RAND_bytes(40))", "s.version()", "c.cipher()[0]",
+                     "socket.create_connection(('127.0.0.1', port))"):
+            cmds += [f"p {expr}", f"p {SEP!r}"]
+        got, why = self.replay_answers(play_dir, cmds)
+        self.assertEqual(got[:3], ["40", "'TLSv1.3'", "'TLS_AES_256_GCM_SHA384'"], why)
+        self.assertIn("PermissionError", got[3], why)
+
     @unittest.skipUnless(shutil.which("cc"), "needs a C compiler")
     def test_a_bundled_openssl(self):
         # A library linked with its own copy of libcrypto, loaded next to the system's:
