@@ -62,7 +62,8 @@ int rw_cli_print_reveals(FILE *out, const char *path, const rw_reader *r, int js
         json_list(out, "files_opened", &v->opened, 0);
         json_list(out, "peers", &v->peers, 0);
         json_list(out, "programs_run", &v->programs, 0);
-        fprintf(out, "\"exception_messages\": %" PRIu64 "}\n", v->exceptions);
+        fprintf(out, "\"exception_messages\": %" PRIu64 ", \"tls_draws\": %" PRIu64 "}\n",
+                v->exceptions, v->tls_draws);
     } else {
         fprintf(out, "what %s would disclose if you shared it:\n", path);
         fprintf(out, "%-14s %s\n", "host name", m && m->hostname[0] ? m->hostname : "-");
@@ -85,6 +86,10 @@ int rw_cli_print_reveals(FILE *out, const char *path, const rw_reader *r, int js
         text_list(out, "programs run", &v->programs, "(audit subprocess.Popen, os.system, os.exec)");
         fprintf(out, "%-14s %" PRIu64 " exception messages (scrubbed of known secrets)\n",
                 "exceptions", v->exceptions);
+        if (v->tls_draws)
+            fprintf(out, "%-14s %" PRIu64 " draws of OpenSSL's random bytes: whoever has the "
+                         "trace can decrypt the TLS traffic it holds\n",
+                    "TLS keys", v->tls_draws);
     }
     rw_reveals_free(v);
     return 0;

@@ -1,11 +1,12 @@
-/* What a trace discloses (reveals.h): the metadata, the definitions and one pass over
- * the audit events. */
+/* What a trace discloses (reveals.h): the metadata, the definitions, one pass over the
+ * audit events and one over the inputs. */
 #include "reveals.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
+#include "inputs.h"
 #include "vocab.h"
 
 static int list_add(rw_reveal_list *l, const char *s, size_t len, size_t cap)
@@ -189,6 +190,21 @@ static void user_from_path(rw_reveal_list *l, const char *p, size_t cap, int *oo
     }
 }
 
+/* OpenSSL's draws of random bytes logged in r's inputs (as far as they can be read). */
+static uint64_t tls_draws(const rw_reader *r)
+{
+    rw_inputs_iter *it = NULL;
+    rw_err e = {0};
+    if (rw_inputs_iter_open(r, &it, &e) != RW_OK)
+        return 0;
+    uint64_t n = 0;
+    rw_input in;
+    while (rw_inputs_iter_next(it, &in, &e) > 0)
+        n += in.call == RW_CALL_RAND_BYTES && in.result == 1;
+    rw_inputs_iter_free(it);
+    return n;
+}
+
 rw_code rw_reveals_collect(const rw_reader *r, size_t cap, rw_reveals **out, rw_err *err)
 {
     rw_reveals *v = calloc(1, sizeof *v);
@@ -236,6 +252,7 @@ rw_code rw_reveals_collect(const rw_reader *r, size_t cap, rw_reveals **out, rw_
     const Rewind__RunEnd *end = rw_reader_end(r);
     if (end && end->n_kind_counts > RW_K_EXCEPTION)
         v->exceptions = end->kind_counts[RW_K_EXCEPTION];
+    v->tls_draws = tls_draws(r);
     *out = v;
     return RW_OK;
 }

@@ -1,7 +1,8 @@
 /* What a trace would disclose if it were shared (`rewind info --reveals`): the host,
  * user and working directory, the command line, the environment (kept, and redacted by
  * name), the source files embedded, and, from the audit events, the files the program
- * opened, the peers it contacted and the programs it ran. Nothing here prints.
+ * opened, the peers it contacted and the programs it ran; from the inputs, how many of
+ * OpenSSL's draws of random bytes (its TLS keys) it holds. Nothing here prints.
  */
 #ifndef RW_REVEALS_H
 #define RW_REVEALS_H
@@ -31,6 +32,8 @@ typedef struct rw_reveals {
     rw_reveal_list programs;    /* subprocess.Popen, os.system, os.exec, os.spawn,
                                  * os.posix_spawn: the command */
     uint64_t exceptions;        /* exception messages recorded */
+    uint64_t tls_draws;         /* OpenSSL's random bytes logged (input call RAND_bytes):
+                                 * the run's TLS keys */
 } rw_reveals;
 
 /* Collects what r discloses into a new *out (caller frees with rw_reveals_free); the

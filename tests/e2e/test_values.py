@@ -10,6 +10,7 @@ replay breaks on every marked line, continues through the run and prints EXPR at
 stop, then goes back with rcontinue and prints again.
 """
 
+import json
 import os
 import re
 import shutil
@@ -251,6 +252,12 @@ class Values(rwtest.TestCase):
         got, why = self.replay_answers(play_dir, cmds)
         self.assertEqual(got[:3], ["40", "'TLSv1.3'", "'TLS_AES_256_GCM_SHA384'"], why)
         self.assertIn("PermissionError", got[3], why)
+        # Sharing the trace shares the run's TLS keys: --reveals says so.
+        trace = os.path.join(play_dir, "t.rwd")
+        text = rwtest.rewind("info", "--reveals", trace).stdout
+        self.assertRegex(text, r"TLS keys +[1-9]\d* draws of OpenSSL's random bytes")
+        out = json.loads(rwtest.rewind("info", "--reveals", "--json", trace).stdout)
+        self.assertGreater(out["tls_draws"], 16)
 
     @unittest.skipUnless(shutil.which("cc"), "needs a C compiler")
     def test_a_bundled_openssl(self):
