@@ -52,6 +52,7 @@
 #include "input.h"
 
 #include "chaos.h"
+#include "sites.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -65,14 +66,12 @@
 #define ZONES 64    /* distinct zone names a replay can hand out */
 #define ZONE_LEN 32 /* bytes per name, NUL included (TZNAME_MAX is 6 on Linux) */
 #define TM_WORDS 10 /* int64s of a logged struct tm before its zone name */
-#define CLOCK_SITES 64 /* call sites of clock reads without the GIL remembered */
 
 /* This file's state. real: the C library's functions, resolved before main by
  * find_real, read-only afterwards. zones/nzones: replay's interned zone names, added
  * under zone_lock by any program thread, never removed (pointers handed out stay
  * valid). local_tm: what a replayed localtime() returns, as glibc's static struct is
- * (not thread-safe, like the real one). site_*: openssl_site's table, written by any
- * thread (a slot's verdict before its address, under site_lock), never cleared.
+ * (not thread-safe, like the real one). sites: openssl_site's memo (sites.h).
  * Global because wrappers get no context. */
 static struct clock_state {
     struct {
@@ -93,14 +92,12 @@ static struct clock_state {
         time_t (*mktime)(struct tm *);
         void (*tzset)(void);
     } real;
-    _Atomic uintptr_t site_ret[CLOCK_SITES]; /* call sites of reads without the GIL */
-    unsigned char site_openssl[CLOCK_SITES];  /* whether each is OpenSSL's */
-    pthread_mutex_t site_lock;                /* adds a site */
+    rw_sites sites; /* call sites of reads without the GIL: whether each is OpenSSL's */
     atomic_flag zone_lock;
     unsigned nzones;
     char zones[ZONES][ZONE_LEN];
     struct tm local_tm;
-} cst = {.zone_lock = ATOMIC_FLAG_INIT, .site_lock = PTHREAD_MUTEX_INITIALIZER};
+} cst = {.zone_lock = ATOMIC_FLAG_INIT, .sites = RW_SITES_INIT};
 
 #define FIND(name) cst.real.name = (__typeof__(cst.real.name))dlsym(RTLD_NEXT, #name)
 
@@ -149,32 +146,19 @@ static int openssl_code(uintptr_t ret)
     return !strncmp(base, "libcrypto.so", 12) || !strncmp(base, "libssl.so", 9);
 }
 
+/* rw_sites_get's maker: 1 (as a pointer) when the code at ret is OpenSSL's. */
+static void *openssl_verdict(uintptr_t ret, const void *arg)
+{
+    (void)arg;
+    return (void *)(uintptr_t)openssl_code(ret);
+}
+
 /* Whether a clock read made without the GIL from return address ret is OpenSSL's,
  * remembered per call site (a handful: the interpreter's waits, OpenSSL's session and
- * certificate times). A site is added under site_lock, tried only (a signal handler may
- * read a clock while its thread adds one: it then looks the site up unremembered). */
+ * certificate times). */
 static int openssl_site(const void *ret)
 {
-    uintptr_t r = (uintptr_t)ret;
-    size_t h = (size_t)((r * 0x9e3779b97f4a7c15u) >> 58) & (CLOCK_SITES - 1);
-    for (size_t i = 0; i < CLOCK_SITES; i++) {
-        size_t j = (h + i) & (CLOCK_SITES - 1);
-        uintptr_t at = atomic_load_explicit(&cst.site_ret[j], memory_order_acquire);
-        if (at == r)
-            return cst.site_openssl[j];
-        if (at == 0) {
-            int v = openssl_code(r);
-            if (pthread_mutex_trylock(&cst.site_lock) == 0) {
-                if (atomic_load_explicit(&cst.site_ret[j], memory_order_relaxed) == 0) {
-                    cst.site_openssl[j] = (unsigned char)v;
-                    atomic_store_explicit(&cst.site_ret[j], r, memory_order_release);
-                }
-                pthread_mutex_unlock(&cst.site_lock);
-            }
-            return v;
-        }
-    }
-    return openssl_code(r);
+    return rw_sites_get(&cst.sites, ret, openssl_verdict, NULL) != NULL;
 }
 
 /* The mode for a clock read from return address ret: RW_IN_OFF unless the caller is

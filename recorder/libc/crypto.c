@@ -42,10 +42,10 @@
  */
 #include "input.h"
 
+#include "sites.h"
+
 #include <dlfcn.h>
 #include <link.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -57,17 +57,11 @@ typedef int (*int_fn)(void);
 typedef void (*add_fn)(const void *, int, double);
 typedef void (*seed_fn)(const void *, int);
 
-#define SITES 128 /* call sites of the wrapped functions remembered */
-
-/* The real function each call site binds (real()): site_ret the sites' return
- * addresses, site_fn what each resolves to, added under lock by any thread (a slot's
- * function before its address), never removed. Global because wrappers get no
- * context. */
+/* The real function each call site binds (real()): sites.h's memo. Global because
+ * wrappers get no context. */
 static struct crypto_state {
-    _Atomic uintptr_t site_ret[SITES];
-    void *site_fn[SITES];
-    pthread_mutex_t lock;
-} cst = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    rw_sites sites;
+} cst = {.sites = RW_SITES_INIT};
 
 /* dl_iterate_phdr's callback: the path of the first libcrypto loaded. */
 static int find_libcrypto(struct dl_phdr_info *info, size_t size, void *arg)
@@ -112,28 +106,24 @@ static void *resolve(uintptr_t ret, const char *name, void *self)
     return f == self ? NULL : f;
 }
 
+/* What real() looks up: the name and the wrapper. */
+typedef struct wanted {
+    const char *name;
+    void *self;
+} wanted;
+
+/* rw_sites_get's maker. */
+static void *resolve_site(uintptr_t ret, const void *arg)
+{
+    const wanted *w = arg;
+    return resolve(ret, w->name, w->self);
+}
+
 /* The real function for the call site at ret, remembered per site. self: the wrapper. */
 static void *real(const void *ret, const char *name, void *self)
 {
-    uintptr_t r = (uintptr_t)ret;
-    size_t h = (size_t)((r * 0x9e3779b97f4a7c15u) >> 57) & (SITES - 1);
-    for (size_t i = 0; i < SITES; i++) {
-        size_t j = (h + i) & (SITES - 1);
-        uintptr_t at = atomic_load_explicit(&cst.site_ret[j], memory_order_acquire);
-        if (at == r)
-            return cst.site_fn[j];
-        if (at == 0) {
-            void *f = resolve(r, name, self);
-            pthread_mutex_lock(&cst.lock);
-            if (atomic_load_explicit(&cst.site_ret[j], memory_order_relaxed) == 0) {
-                cst.site_fn[j] = f;
-                atomic_store_explicit(&cst.site_ret[j], r, memory_order_release);
-            }
-            pthread_mutex_unlock(&cst.lock);
-            return f;
-        }
-    }
-    return resolve(r, name, self);
+    wanted w = {name, self};
+    return rw_sites_get(&cst.sites, ret, resolve_site, &w);
 }
 
 /* Replay: bytes for a draw the recording made in another thread (or not at all), a

@@ -58,6 +58,17 @@ for i in range(N):
         stime = c.session.time
 t.join()
 
+
+
+def shook(end):
+    """One step of end's handshake: whether it is done."""
+    try:
+        end.do_handshake()
+        return True
+    except ssl.SSLWantReadError:
+        return False
+
+
 bio = []
 for i in range(N):
     ci, co, si, so = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
@@ -65,19 +76,9 @@ for i in range(N):
     s = sctx.wrap_bio(si, so, server_side=True)
     done_c = done_s = False
     while not (done_c and done_s):
-        if not done_c:
-            try:
-                c.do_handshake()
-                done_c = True
-            except ssl.SSLWantReadError:
-                pass
+        done_c = done_c or shook(c)
         si.write(co.read())
-        if not done_s:
-            try:
-                s.do_handshake()
-                done_s = True
-            except ssl.SSLWantReadError:
-                pass
+        done_s = done_s or shook(s)
         ci.write(so.read())
     c.write(b"in memory %d" % i)
     si.write(co.read())
