@@ -230,11 +230,9 @@ void RAND_add(const void *buf, int num, double randomness)
     add_fn f = (add_fn)real(__builtin_return_address(0), "RAND_add", (void *)RAND_add);
     if (m == RW_IN_REPLAY || !f)
         return;
-    if (m == RW_IN_RECORD)
-        rw_in_pause();
+    rw_in_pause();
     f(buf, num, randomness);
-    if (m == RW_IN_RECORD)
-        rw_in_resume();
+    rw_in_resume();
 }
 
 void RAND_seed(const void *buf, int num)
@@ -243,9 +241,7 @@ void RAND_seed(const void *buf, int num)
     seed_fn f = (seed_fn)real(__builtin_return_address(0), "RAND_seed", (void *)RAND_seed);
     if (m == RW_IN_REPLAY || !f)
         return;
-    if (m == RW_IN_RECORD)
-        rw_in_pause();
+    rw_in_pause();
     f(buf, num);
-    if (m == RW_IN_RECORD)
-        rw_in_resume();
+    rw_in_resume();
 }

@@ -271,9 +271,7 @@ static DIR *opened(int m, uint32_t call, const rw_in_key *k, DIR *d, int e, int 
             f->used = 1;
             f->fd = (int)fd;
             f->from_fd = from_fd;
-            f->num = ++dst.next;
-            if (num > 0)
-                f->num = num;
+            f->num = num > 0 ? num : ++dst.next;
         }
         pthread_mutex_unlock(&dst.mu);
         if (!f)
@@ -282,28 +280,26 @@ static DIR *opened(int m, uint32_t call, const rw_in_key *k, DIR *d, int e, int 
         return (DIR *)f;
     }
     int64_t fd_num[2] = {-1, 0}; /* the stream's descriptor and handle number */
-    int64_t fd = -1;
     if (d) {
-        fd = REAL(dirfd)(d);
-        int hide = hides((int)fd)           ? HIDE_TRACES
-                   : lists_own_fds((int)fd) ? HIDE_OWN_FDS
-                                            : HIDE_NONE;
+        int fd = REAL(dirfd)(d);
+        fd_num[0] = fd;
+        int hide = hides(fd)           ? HIDE_TRACES
+                   : lists_own_fds(fd) ? HIDE_OWN_FDS
+                                       : HIDE_NONE;
         pthread_mutex_lock(&dst.mu);
         if (dst.nrec == 0)
             dst.next = 0;
-        int64_t num = ++dst.next;
-        fd_num[1] = num;
+        int64_t num = fd_num[1] = ++dst.next;
         if (dst.nrec < DIRS) { /* beyond: its entries are not logged (nor replayed) */
             dst.rec[dst.nrec].d = d;
             dst.rec[dst.nrec].num = num;
-            dst.rec[dst.nrec].fd = (int)fd;
+            dst.rec[dst.nrec].fd = fd;
             dst.rec[dst.nrec].from_fd = from_fd;
             dst.rec[dst.nrec].hide = hide;
             dst.nrec++;
         }
         pthread_mutex_unlock(&dst.mu);
     }
-    fd_num[0] = fd;
     rw_in_put(call, d != NULL, e, k, d ? fd_num : NULL, d ? sizeof fd_num : 0);
     errno = e;
     return d;

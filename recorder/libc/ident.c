@@ -417,6 +417,11 @@ int getentropy(void *buf, size_t count)
 
 ID_CALL(pid_t, getpid, GETPID, -1)
 ID_CALL(pid_t, getppid, GETPPID, -1)
+ID_CALL(pid_t, gettid, GETTID, -1)
+ID_CALL(uid_t, getuid, GETID, 0)
+ID_CALL(uid_t, geteuid, GETID, 1)
+ID_CALL(gid_t, getgid, GETID, 2)
+ID_CALL(gid_t, getegid, GETID, 3)
 
 void rw_in_identity_facts(void)
 {
@@ -433,11 +438,6 @@ void rw_in_identity_facts(void)
     rw_in_put_flags(RW_CALL_GETPID, REAL(getpid)(), 0, &k, NULL, 0, RW_INPUT_F_OPTIONAL);
     rw_in_put_flags(RW_CALL_GETPPID, REAL(getppid)(), 0, &k, NULL, 0, RW_INPUT_F_OPTIONAL);
 }
-ID_CALL(pid_t, gettid, GETTID, -1)
-ID_CALL(uid_t, getuid, GETID, 0)
-ID_CALL(uid_t, geteuid, GETID, 1)
-ID_CALL(gid_t, getgid, GETID, 2)
-ID_CALL(gid_t, getegid, GETID, 3)
 
 int getgroups(int size, gid_t list[])
 {

@@ -278,25 +278,16 @@ static int same_key(const rw_input *a, const uint8_t *key, size_t len)
     return a->key_len == len && (!len || !memcmp(a->key, key, len));
 }
 
-/* (mu) keep_for_evaluations with o, a copy; 1 if o is now owned here. */
+/* (mu) Stores o, a copy of a clock read or a fact that succeeded, as the latest of its
+ * kind; 1 if o is now owned here (0: no room for another fact). */
 static int keep_latest(owned *o)
 {
-    if (o->in.call == RW_CALL_CHDIR)
-        for (int i = 0; i < FACTS; i++)
-            if (fact_last[i] && fact_last[i]->in.call == RW_CALL_GETCWD) {
-                rw_sys_free(fact_last[i]);
-                fact_last[i] = NULL;
-            }
-    if (o->in.result < 0)
-        return 0;
     int slot = clock_slot(&o->in);
     if (slot >= 0) {
         rw_sys_free(clock_last[slot]);
         clock_last[slot] = o;
         return 1;
     }
-    if (!is_fact(o->in.call))
-        return 0;
     int free_slot = -1;
     for (int i = 0; i < FACTS; i++) {
         owned *f = fact_last[i];
@@ -315,18 +306,21 @@ static int keep_latest(owned *o)
     return 1;
 }
 
-/* (mu) Keeps a copy of o, the record a thread just took, as its clock's or fact's
- * latest if it is one. A copy: the taking thread reads o until its next take, and
- * another thread's take of the same clock replaces the latest (OpenSSL reads the time
- * in two threads without the GIL). */
-static void keep_for_evaluations(const owned *taken)
+/* (mu) Keeps a copy of r, the record a thread just took, as its clock's or fact's
+ * latest if it is one; a chdir forgets the working directory. A copy: the taking thread
+ * reads r until its next take, and another thread's take of the same clock replaces the
+ * latest (OpenSSL reads the time in two threads without the GIL). */
+static void keep_for_evaluations(const rw_input *r)
 {
-    if (taken->in.result < 0 && taken->in.call != RW_CALL_CHDIR)
+    if (r->call == RW_CALL_CHDIR)
+        for (int i = 0; i < FACTS; i++)
+            if (fact_last[i] && fact_last[i]->in.call == RW_CALL_GETCWD) {
+                rw_sys_free(fact_last[i]);
+                fact_last[i] = NULL;
+            }
+    if (r->result < 0 || (clock_slot(r) < 0 && !is_fact(r->call)))
         return;
-    if (taken->in.call != RW_CALL_CHDIR && clock_slot(&taken->in) < 0 &&
-        !is_fact(taken->in.call))
-        return;
-    owned *o = copy_input(&taken->in, 1);
+    owned *o = copy_input(r, 1);
     if (o && !keep_latest(o))
         rw_sys_free(o);
 }
@@ -596,7 +590,7 @@ static void take_logged(uint32_t s, const rw_input *g, uint32_t call)
 /* Whether record g is call with key k (NULL: any key). */
 static int same_call(const rw_input *g, uint32_t call, const rw_in_key *k)
 {
-    return g->call == call && (!k || (g->key_len == k->n && !memcmp(g->key, k->b, k->n)));
+    return g->call == call && (!k || same_key(g, k->b, k->n));
 }
 
 const rw_input *rw_in_take_optional(uint32_t call, const rw_in_key *k)
@@ -671,7 +665,7 @@ next:
         goto next;
     }
     remember(&o->in);
-    keep_for_evaluations(o);
+    keep_for_evaluations(&o->in);
     in.last[s] = o;
     pthread_mutex_unlock(&in.mu);
     rw_in_tls.seq++;
