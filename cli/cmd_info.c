@@ -146,6 +146,15 @@ static const char *thread_name(const rw_defs *d, const Rewind__RunEnd *end, uint
     return name ? name : "";
 }
 
+/* Whether thread `id` was started by C code (RunEnd.threads; unknown without it). */
+static int thread_from_c(const Rewind__RunEnd *end, uint32_t id)
+{
+    for (size_t i = 0; end && i < end->n_threads; i++)
+        if (end->threads[i]->id == id)
+            return end->threads[i]->from_c;
+    return 0;
+}
+
 /* ---- text ----------------------------------------------------------------------- */
 
 static void print_traceback(FILE *out, const rw_defs *d, const Rewind__RunEnd *end)
@@ -527,9 +536,12 @@ static void print_text(FILE *out, const char *path, const rw_reader *r, const su
     fprintf(out, "threads      %u\n", d->nthreads - 1);
     for (uint32_t i = 1; i < d->nthreads; i++) {
         const Rewind__ThreadDef *t = rw_defs_thread(d, i);
-        fprintf(out, "  t%-3u ident %llu, native id %llu, %s%s\n", i,
+        fprintf(out, "  t%-3u ident %llu, native id %llu, %s%s%s\n", i,
                 (unsigned long long)t->ident, (unsigned long long)t->native_id,
-                thread_name(d, end, i), t->is_main ? " (main)" : "");
+                thread_name(d, end, i), t->is_main ? " (main)" : "",
+                !thread_from_c(end, i)          ? ""
+                : thread_name(d, end, i)[0] ? " (started by C code)"
+                                            : "(started by C code)");
     }
     fprintf(out, "files        %u\n", d->nfiles - 1);
     for (uint32_t i = 1; i < d->nfiles; i++) {
@@ -710,7 +722,8 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
                 i > 1 ? ", " : "", i, (unsigned long long)t->ident,
                 (unsigned long long)t->native_id);
         rw_json_str(out, thread_name(d, end, i));
-        fprintf(out, ", \"is_main\": %s}", t->is_main ? "true" : "false");
+        fprintf(out, ", \"is_main\": %s, \"from_c\": %s}", t->is_main ? "true" : "false",
+                thread_from_c(end, i) ? "true" : "false");
     }
     fprintf(out, "], \"files\": [");
     for (uint32_t i = 1; i < d->nfiles; i++) {

@@ -1104,6 +1104,15 @@ const Rewind__CrashReport *rw_reader_crash(const rw_reader *r, size_t i, uint64_
         *pos = r->crash_pos[i];
     return r->crashes[i];
 }
+
+int rw_meta_has_feature(const Rewind__Metadata *md, const char *name)
+{
+    for (size_t i = 0; md && i < md->n_features; i++)
+        if (md->features[i] && !strcmp(md->features[i], name))
+            return 1;
+    return 0;
+}
+
 const rw_defs *rw_reader_defs(const rw_reader *r) { return &r->defs; }
 size_t rw_reader_nchunks(const rw_reader *r) { return r->nchunks; }
 uint64_t rw_reader_nevents(const rw_reader *r) { return r->nevents; }

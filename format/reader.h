@@ -54,6 +54,10 @@ const rw_recovery *rw_reader_recovery(const rw_reader *r);
 /* Decoded messages. Borrowed; valid until rw_reader_free. end is NULL when the run
  * was cut short (no END frame). */
 const Rewind__Metadata *rw_reader_metadata(const rw_reader *r);
+
+/* Whether the recording lists `name` in Metadata.features (docs/format.md, "Features");
+ * md may be NULL. */
+int rw_meta_has_feature(const Rewind__Metadata *md, const char *name);
 const Rewind__RunEnd *rw_reader_end(const rw_reader *r);
 
 /* Crash, timeout and dump reports (CRASH frames), in file order. rw_reader_crash

@@ -233,7 +233,9 @@ void rw_chaos_start(uint64_t seed, int replaying)
     pthread_attr_init(&at);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&at, 256 * 1024);
+    rw_in_pause(); /* rewind's own thread: not one the program started (libc/pthread.c) */
     (void)pthread_create(&C.helper, &at, helper_main, ts);
+    rw_in_resume();
     pthread_attr_destroy(&at);
     pthread_sigmask(SIG_SETMASK, &was, NULL);
 }

@@ -680,8 +680,11 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     snprintf(r.python, sizeof r.python, "%s", python);
     rw_writer_opts wo;
     writer_opts(o, mt.m.cwd, &wo);
-    if (rc == RW_OK)
+    if (rc == RW_OK) {
+        rw_in_pause(); /* its thread is rewind's, not the program's (libc/pthread.c) */
         rc = rw_writer_open(res->path, &wo, o->force, &mt.m, &rw_st.w, err);
+        rw_in_resume();
+    }
     rw_meta_free(&mt);
     if (rc != RW_OK && o->child_of && !eng) {
         /* A process the recorded program started cannot write its trace (it changed

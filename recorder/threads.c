@@ -114,6 +114,14 @@ int rw_threads_switch(uint64_t tick)
     return 1;
 }
 
+void rw_threads_set_from_c(uint32_t id, uint64_t origin)
+{
+    if (id >= 1 && id <= tab.n) {
+        tab.ents[id - 1].def.from_c = 1;
+        tab.ents[id - 1].def.c_origin = origin;
+    }
+}
+
 void rw_threads_set_name(uint32_t id, const char *name)
 {
     assert(id >= 1 && id <= tab.n);

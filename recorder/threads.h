@@ -33,6 +33,10 @@ extern void (*rw_threads_switch_watch)(void);
  * out of memory. */
 uint32_t rw_threads_define_current(const char *name, int is_main);
 
+/* Marks thread `id` as started by C code, with its origin (ThreadDef.from_c and
+ * c_origin in RunEnd). GIL. */
+void rw_threads_set_from_c(uint32_t id, uint64_t origin);
+
 /* Threads defined so far (the last id). GIL. */
 uint32_t rw_threads_count(void);
 

@@ -7,6 +7,8 @@
 
 #include "crash.h"
 #include "libc/input.h"
+#include "libc/libc.h"
+#include "libc/locks.h"
 #include "pyhelp.h"
 #include "source.h"
 #include "state.h"
@@ -282,6 +284,8 @@ PyThreadState *__wrap__PyThreadState_Swap(void *gilstate, PyThreadState *newts);
 PyThreadState *__real_PyEval_SaveThread(void) __attribute__((weak));
 PyThreadState *__wrap_PyEval_SaveThread(void);
 
+static void c_thread_enter(PyThreadState *ts);
+
 PyThreadState *__wrap__PyThreadState_Swap(void *gilstate, PyThreadState *newts)
 {
     PyThreadState *old = __real__PyThreadState_Swap(gilstate, newts);
@@ -289,6 +293,10 @@ PyThreadState *__wrap__PyThreadState_Swap(void *gilstate, PyThreadState *newts)
         asked = 0;
         rw_threadwrap_gil_back();
     }
+    /* PyGILState_Ensure in a thread without a thread state makes one with a count of
+     * 0 and takes the GIL with it; every other swap-in has a count of at least 1. */
+    if (RW_UNLIKELY(newts != NULL && newts->gilstate_counter == 0))
+        c_thread_enter(newts);
     return old;
 }
 
@@ -298,4 +306,87 @@ PyThreadState *__wrap_PyEval_SaveThread(void)
 {
     asked = 0;
     return __real_PyEval_SaveThread();
+}
+
+/* ---- threads that C code starts ------------------------------------------------- */
+
+/* Written by rw_threadwrap_follow_c before the run (main thread); read after. */
+static struct {
+    int off;                      /* the engine of a trace that did not follow them */
+    uint32_t (*stream_of)(uint64_t origin); /* the engine's: the stream it had */
+} cthreads;
+
+/* The calling OS thread as a thread from C: its recorded id and input stream (0: not
+ * one yet), where its inputs stood when its thread state went, and whether it is
+ * being made one (the gates below take the GIL again: their swaps are not new). */
+static __thread struct {
+    uint32_t id, stream;
+    uint64_t seq;
+    int entering;
+} cthr;
+
+void rw_threadwrap_follow_c(int on, uint32_t (*stream_of)(uint64_t origin))
+{
+    cthreads.off = !on;
+    cthreads.stream_of = stream_of;
+}
+
+/* Its thread state's on_delete (PyThreadState_Clear, from PyGILState_Release when its
+ * count reaches 0; with the GIL): what the thread does without a thread state is not
+ * the program's (its inputs are not logged, as after a _thread target returns). Also
+ * called for a thread state cleared by another thread (at finalisation): not then. */
+static void c_thread_left(void *ts)
+{
+    if (_PyThreadState_UncheckedGet() != ts || rw_tls.thread != cthr.id)
+        return;
+    cthr.seq = rw_in_tls.seq;
+    rw_in_thread_enter(0);
+    rw_tls.thread = 0;
+    rw_tls.tstate = NULL;
+}
+
+/* A thread that C code started has taken the GIL with a new thread state, in
+ * PyGILState_Ensure (ctypes' callbacks from threads of a C library, an extension's own
+ * threads): it becomes a recorded thread, as boot() makes one that _thread started,
+ * before the Python code it calls runs. Its stream is taken here, in the order such
+ * threads first take the GIL; the engine gives it the one the recording's had, found
+ * by the thread's origin (libc/pthread.c: which thread started it, and when). The
+ * same OS thread back with a new thread state (the next callback) is the same recorded
+ * thread, its stream going on. GIL held. */
+static void c_thread_enter(PyThreadState *ts)
+{
+    if (cthr.entering || cthreads.off || ts->on_delete != NULL ||
+        !atomic_load_explicit(&rw_st.on, memory_order_relaxed) || rw_tls.thread != 0)
+        return;
+    int mode = atomic_load_explicit(&rw_in_global, memory_order_relaxed);
+    if (mode != RW_IN_RECORD && mode != RW_IN_REPLAY) /* not an evaluation's */
+        return;
+    cthr.entering = 1;
+    if (cthr.id != 0 && cthr.id <= rw_threads_count()) {
+        rw_in_thread_enter(cthr.stream);
+        rw_in_tls.seq = cthr.seq;
+        rw_tls.thread = cthr.id;
+        rw_tls.tstate = ts;
+    } else {
+        uint32_t stream =
+            cthreads.stream_of ? cthreads.stream_of(rw_thread_origin) : rw_in_thread_next();
+        rw_in_thread_enter(stream);
+        if (define_gate)
+            define_gate(stream);
+        /* Lock acquisitions are logged from here, as rw_in_thread_next makes them in a
+         * recording (libc/locks.h); in a replay, at this thread's first turn. */
+        atomic_store(&rw_locks_threaded, 1);
+        rw_busy b;
+        rw_busy_enter(&b, 0);
+        cthr.id = rw_threads_define_current(NULL, 0);
+        rw_busy_leave(&b);
+        rw_threads_set_from_c(cthr.id, rw_thread_origin);
+        cthr.stream = stream;
+    }
+    ts->on_delete = c_thread_left;
+    ts->on_delete_data = ts;
+    rw_source_install_current();
+    if (start_gate && cthr.id)
+        start_gate();
+    cthr.entering = 0;
 }

@@ -47,4 +47,12 @@ void rw_threadwrap_hold_switch_interval(void);
 void rw_threadwrap_asked(int asked);
 extern void (*rw_threadwrap_gil_back)(void);
 
+/* Threads that C code starts and that run Python through PyGILState_Ensure are
+ * followed (recorded, and in a replay given their recorded ids and streams) unless
+ * on is 0: the engine of a trace made before they were (Metadata.features). In a
+ * replay, stream_of gives such a thread the input stream the recording's had, by its
+ * origin (libc/libc.h's rw_thread_origin; GIL held); NULL: the next one
+ * (rw_in_thread_next), as when recording. */
+void rw_threadwrap_follow_c(int on, uint32_t (*stream_of)(uint64_t origin));
+
 #endif

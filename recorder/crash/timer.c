@@ -139,7 +139,9 @@ rw_code rw_crash_timer_start(const rw_crash_opts *o, rw_err *err)
     pthread_cond_init(&tm.cv, &ca);
     pthread_condattr_destroy(&ca);
     tm.stop = 0;
+    rw_in_pause(); /* rewind's own thread: not one the program started (libc/pthread.c) */
     int rc = pthread_create(&tm.thread, NULL, timer_main, NULL);
+    rw_in_resume();
     if (rc != 0)
         return rw_err_set(err, RW_EIO, "cannot start the timeout thread: %s", strerror(rc));
     tm.started = 1;

@@ -63,6 +63,7 @@ static struct input_state {
     owned *recent[RECENT];   /* copies without data, newest at recent_n - 1 (mod) */
     size_t recent_n;
     rw_in_diverge_fn diverge;
+    int (*reserved)(uint32_t stream); /* rw_in_thread_reserve */
 } in = {.mu = PTHREAD_MUTEX_INITIALIZER, .next_stream = 2};
 
 static owned *copy_input(const rw_input *src, int with_data)
@@ -401,7 +402,15 @@ uint32_t rw_in_thread_streams(void)
 uint32_t rw_in_thread_next(void)
 {
     atomic_store(&rw_locks_threaded, 1); /* locks.c: acquisitions are logged from now */
-    return atomic_fetch_add(&in.next_stream, 1);
+    uint32_t s = atomic_fetch_add(&in.next_stream, 1);
+    while (in.reserved && in.reserved(s))
+        s = atomic_fetch_add(&in.next_stream, 1);
+    return s;
+}
+
+void rw_in_thread_reserve(int (*fn)(uint32_t stream))
+{
+    in.reserved = fn;
 }
 
 void rw_in_thread_enter(uint32_t stream)

@@ -254,6 +254,10 @@ uint32_t rw_in_thread_next(void);
 void rw_in_thread_enter(uint32_t stream);
 /* The streams taken so far end before this number (the first thread's is 1). */
 uint32_t rw_in_thread_streams(void);
+/* Engine, before the run: rw_in_thread_next passes over the numbers fn says the
+ * recording gave to threads that C code started (they took theirs when they first
+ * took the GIL, which need not be at the same place in a replay: threadwrap.h). */
+void rw_in_thread_reserve(int (*fn)(uint32_t stream));
 
 /* Replay: what to do on a divergence. fn gets a one-line description (expected and
  * seen call, the thread, the record's position and seq) and must not return; default:

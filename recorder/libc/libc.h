@@ -6,6 +6,8 @@
 #ifndef RW_LIBC_H
 #define RW_LIBC_H
 
+#include <stdint.h>
+
 /* How the process is leaving, as a wrapper saw it. */
 typedef enum rw_libc_way {
     RW_LIBC_EXIT,        /* exit(status): after a SystemExit, or a C extension's exit() */
@@ -71,5 +73,10 @@ void rw_own_fds_close_others(void);
  * (rw_own_fd): for a library rewind calls that makes descriptors (libunwind). */
 void rw_own_fds_begin(void);
 void rw_own_fds_end(void);
+
+/* The calling thread's name by its start (pthread.c): set in a thread that
+ * pthread_create started while capture was on for the thread that called it, 0 in
+ * the others. The same in a replay. */
+extern __thread uint64_t rw_thread_origin;
 
 #endif

@@ -286,6 +286,49 @@ class Values(rwtest.TestCase):
         got, why = self.replay_answers(d, cmds)
         self.assertEqual(got[:1], [values["drawn"]], why)
 
+    def test_threads_that_c_code_starts(self):
+        # ctypes callbacks run by threads that the C library's pthread_create made:
+        # recorded (their Python code was missing from the trace) and given their
+        # recorded ids in the replay, whatever order they take the GIL in.
+        self.stop_check("c_threads.py")
+
+    def test_callbacks_from_threads_of_a_c_library(self):
+        # A C library's threads call back several times each, every call with a new
+        # thread state; one starts a thread of its own. Built with cc, as an extension
+        # module would be; the replay needs it, as it needs the extension modules.
+        src = os.path.join(PROGS, "c_callbacks")
+        d = tempfile.mkdtemp(prefix="rwv-callbacks-")
+        self.addCleanup(shutil.rmtree, d, True)
+        subprocess.run(["cc", "-shared", "-fPIC", "-pthread", "-o",
+                        os.path.join(d, "libcallbacks.so"), os.path.join(src, "callbacks.c")],
+                       check=True)
+        shutil.copy(os.path.join(src, "callbacks.py"), d)
+        rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", os.path.join(d, "t.rwd"),
+                          os.path.join(d, "callbacks.py")], cwd=d)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        values = re.findall(r"^([A-Za-z_]\w*)=(.*)$", rec.stdout, re.M)
+        calls = eval(dict(values)["calls"])
+        self.assertEqual(len(calls), 3 * 4 + 1 + 3, rec.stdout)
+        with open(os.path.join(src, "callbacks.py")) as f:
+            stop = next(n for n, t in enumerate(f.read().splitlines(), 1)
+                        if t.endswith("# STOP"))
+        info = rwtest.run([rwtest.rewind_bin(), "info", "--json", os.path.join(d, "t.rwd")])
+        threads = json.loads(info.stdout)["threads"]
+        # main, the Python thread, three threads of the library and the one it started
+        self.assertEqual(sum(t["from_c"] for t in threads), 4, threads)
+        ps = []
+        for var, _ in values:
+            ps += [f"p {var}", f"p {SEP!r}"]
+        cmds = [f"break {stop}", "continue"] + ps + ["rstep", "rstep", "continue"] + ps
+        got, why = self.replay_answers(d, cmds)
+        self.assertEqual(got, [rep for _, rep in values] * 2, why)
+        # A breakpoint in the callback stops in the library's threads, with values.
+        with open(os.path.join(d, "callbacks.py")) as f:
+            line = next(n for n, t in enumerate(f, 1) if t.strip() == "calls.append(seen)")
+        got, why = self.replay_answers(d, [f"break {line}", "continue", "p seen", f"p {SEP!r}",
+                                           "continue", "p seen", f"p {SEP!r}"])
+        self.assertEqual(got, [repr(calls[0]), repr(calls[1])], why)
+
     def test_repr_that_lets_the_gil_go(self):
         # An exception's or an audit's record whose str()/repr() let another thread run
         # in the middle is the raising thread's, at its place after the other's events.

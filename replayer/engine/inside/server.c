@@ -95,6 +95,9 @@ static struct engine {
     uint64_t audit_pos;
     uint32_t audit_n;
     uint32_t *stream_id;    /* input stream -> the recorded thread id (RunEnd.threads) */
+    uint8_t *stream_c;      /* input stream -> its thread was started by C code: 1, and
+                             * 2 once a thread of the replay has claimed it (GIL) */
+    uint64_t *stream_origin; /* input stream -> ThreadDef.c_origin */
     uint32_t nstream_ids;
     const _Atomic int *verdict; /* the check's (check.h): nonzero stops the run */
     int noted;                  /* the check's note was sent (at a stop) */
@@ -1124,6 +1127,30 @@ static void define_gate(uint32_t stream)
         wait_turn(may_start, E.stream_id[stream], start_never_came);
 }
 
+/* Whether the recording gave input stream `st` to a thread that C code started:
+ * threads that _thread starts pass over it (rw_in_thread_reserve). */
+static int stream_of_c(uint32_t st)
+{
+    return st < E.nstream_ids && E.stream_c[st];
+}
+
+/* The input stream of a thread that C code started, when it first takes the GIL
+ * (threadwrap.h; GIL held): the recording's unclaimed one of the same origin (which
+ * thread started it, and when: libc/pthread.c). A thread of unknown origin (0: its
+ * starter was not followed, or did not go through pthread_create) takes the first
+ * unclaimed one of unknown origin, in the order such threads first take the GIL, which
+ * need not be the recording's: two of them at once can take each other's, and the
+ * check then reports where the replay parts from the recording. None: a new number. */
+static uint32_t claim_c_stream(uint64_t origin)
+{
+    for (uint32_t st = 2; st < E.nstream_ids; st++)
+        if (E.stream_c[st] == 1 && E.stream_origin[st] == origin) {
+            E.stream_c[st] = 2;
+            return st;
+        }
+    return rw_in_thread_next();
+}
+
 /* Which recorded thread each input stream was (from the run's end: a trace cut short
  * has none, and threads are then defined in the order they come). */
 static rw_code streams_load(rw_err *err)
@@ -1138,14 +1165,23 @@ static rw_code streams_load(rw_err *err)
     if (!max)
         return RW_OK;
     E.stream_id = calloc((size_t)max + 1, sizeof *E.stream_id);
-    if (!E.stream_id)
+    E.stream_c = calloc((size_t)max + 1, 1);
+    E.stream_origin = calloc((size_t)max + 1, sizeof *E.stream_origin);
+    if (!E.stream_id || !E.stream_c || !E.stream_origin)
         return rw_err_set(err, RW_ENOMEM, "out of memory reading the threads");
     E.nstream_ids = max + 1;
+    int any_c = 0;
     for (size_t i = 0; i < end->n_threads; i++) {
         uint32_t st = end->threads[i]->input_stream;
-        if (st && st <= max)
+        if (st && st <= max) {
             E.stream_id[st] = end->threads[i]->id;
+            E.stream_c[st] = end->threads[i]->from_c;
+            E.stream_origin[st] = end->threads[i]->c_origin;
+            any_c |= end->threads[i]->from_c;
+        }
     }
+    if (any_c)
+        rw_in_thread_reserve(stream_of_c);
     return RW_OK;
 }
 
@@ -1245,7 +1281,7 @@ static int will_take_gil(uint32_t want)
         return 0;
     uint32_t next = rw_in_thread_streams();
     for (uint32_t st = 2; st < next && st < E.nstream_ids; st++)
-        if (E.stream_id[st] == want)
+        if (E.stream_id[st] == want && !E.stream_c[st]) /* those are not taken early */
             return 1;
     return 0;
 }
@@ -1576,6 +1612,8 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     rw_in_set_diverge(on_input_divergence);
     if (E.nstream_ids)
         rw_threadwrap_set_define_gate(define_gate);
+    /* Threads that C code started are followed as the recording followed them. */
+    rw_threadwrap_follow_c(rw_meta_has_feature(md, "c-threads"), E.nstream_ids ? claim_c_stream : NULL);
     if (E.nsched) {
         rw_audithook_set_turn(audit_hook_turn);
         rw_threadwrap_set_start_gate(sched_wait);
