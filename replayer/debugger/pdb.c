@@ -1052,7 +1052,8 @@ static int cmd_thread(rw_pdb *pdb, const char *arg)
                 continue;
             msg(pdb, "%s%u %s (ident %llu, native id %llu)%s",
                 i == pdb->stop.thread ? "* " : "  ", i, t.name, (unsigned long long)t.ident,
-                (unsigned long long)t.native_id, t.is_main ? " main" : "");
+                (unsigned long long)t.native_id,
+                t.is_main ? " main" : t.from_c ? " started by C code" : "");
         }
         return 0;
     }

@@ -436,6 +436,7 @@ int rw_session_thread_info(const rw_session *s, uint32_t id, rw_session_thread *
     out->ident = t->ident;
     out->native_id = t->native_id;
     out->is_main = t->is_main;
+    out->from_c = t->from_c;
     return 1;
 }
 

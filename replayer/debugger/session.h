@@ -314,6 +314,7 @@ typedef struct rw_session_thread {
     const char *name;      /* "?" when unknown */
     uint64_t ident, native_id;
     int is_main;
+    int from_c;            /* started by C code (RunEnd.threads; 0 when unknown) */
 } rw_session_thread;
 /* Thread ids are 1 .. rw_session_nthreads - 1. 0 when id names no thread. */
 uint32_t rw_session_nthreads(const rw_session *s);

@@ -328,6 +328,9 @@ class Values(rwtest.TestCase):
         got, why = self.replay_answers(d, [f"break {line}", "continue", "p seen", f"p {SEP!r}",
                                            "continue", "p seen", f"p {SEP!r}"])
         self.assertEqual(got, [repr(calls[0]), repr(calls[1])], why)
+        out = rwtest.run([rwtest.rewind_bin(), "replay", "-x", "thread", "-x", "quit",
+                          os.path.join(d, "t.rwd")])
+        self.assertEqual(out.stdout.count("started by C code"), 4, out.stdout)
 
     def test_repr_that_lets_the_gil_go(self):
         # An exception's or an audit's record whose str()/repr() let another thread run
