@@ -35,8 +35,10 @@
  *
  * Threads: each program thread has its own input stream (rw_in_thread): the main
  * thread is 1 from rw_in_start, a thread started through _thread gets the next number
- * (threadwrap.c), in start order, which the run token makes the same in replay. A
- * thread with stream 0 (rewind's writer thread, threads C code made) is never logged.
+ * (threadwrap.c), in start order, which the run token makes the same in replay; a
+ * thread that C code made gets one when it first runs Python (PyGILState_Ensure),
+ * and is logged while it has a thread state (threadwrap.c). A thread with stream 0
+ * (rewind's writer thread, a C thread outside Python) is never logged.
  *
  * rewind's own code that calls wrapped functions from a program thread (opening the
  * trace, the summary line, crash reports) brackets itself in rw_in_pause()/
