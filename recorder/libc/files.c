@@ -13,7 +13,8 @@
  * access faccessat eaccess euidaccess, getcwd __getcwd_chk, readlink __readlink_chk
  * readlinkat __readlinkat_chk, realpath __realpath_chk, close close_range, dup dup2
  * dup3, fcntl fcntl64, ioctl, isatty, pipe pipe2, write pwrite pwrite64 writev, fsync
- * fdatasync, ftruncate ftruncate64 truncate truncate64, unlink unlinkat, rename
+ * fdatasync, ftruncate ftruncate64 truncate truncate64, unlink unlinkat sem_unlink
+ * shm_unlink, shm_open, rename
  * renameat renameat2, mkdir mkdirat, rmdir, chmod fchmod fchmodat, chown lchown fchown
  * fchownat, utimensat futimens utimes, symlink symlinkat, link linkat, umask, chdir
  * fchdir, flock lockf lockf64, posix_fadvise posix_fadvise64, mkfifo mkfifoat mknod
@@ -87,6 +88,7 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <semaphore.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -128,7 +130,9 @@ _Static_assert(sizeof(off_t) == 8, "off64_t is off_t");
     X(eaccess) X(getcwd) X(readlink) X(readlinkat) X(realpath) X(close) X(close_range)   \
     X(dup) X(dup2) X(dup3) X(fcntl) X(ioctl) X(isatty) X(pipe) X(pipe2) X(write)         \
     X(pwrite) X(pwrite64) X(writev) X(fsync) X(fdatasync) X(ftruncate) X(ftruncate64)    \
-    X(truncate) X(truncate64) X(unlink) X(unlinkat) X(rename) X(renameat) X(renameat2)   \
+    X(truncate) X(truncate64) X(unlink) X(unlinkat) X(sem_unlink) X(shm_unlink)          \
+    X(shm_open)                                                                          \
+    X(rename) X(renameat) X(renameat2)                                                   \
     X(mkdir) X(mkdirat) X(rmdir) X(chmod) X(fchmod) X(fchmodat) X(chown) X(lchown)       \
     X(fchown) X(fchownat) X(utimensat) X(futimens) X(utimes) X(symlink) X(symlinkat)     \
     X(link) X(linkat) X(umask) X(chdir) X(fchdir) X(flock) X(lockf) X(lockf64)           \
@@ -336,6 +340,11 @@ static void key_two(rw_in_key *k, const char *a, const char *b)
 
 /* ---- open ----------------------------------------------------------------------- */
 
+/* The dirfd in the keys of calls on /dev/shm's names (shm_open, sem_unlink,
+ * shm_unlink), which glibc makes with its own system calls: the name is as given. */
+#define RW_SEM_DIR (-200)
+#define RW_SHM_DIR (-201)
+
 static int has_mode(int flags)
 {
     return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
@@ -405,6 +414,20 @@ int open(const char *path, int flags, ...)
 int open64(const char *path, int flags, ...)
 {
     OPEN_BODY(REAL(open64)(path, flags, mode), AT_FDCWD);
+}
+
+/* A shared memory object (multiprocessing's SharedMemory): an open like any other, a
+ * descriptor the replay answers from the log (its mapping's bytes are logged as a
+ * file's: mmap_file), where the sandbox's memfd had another number. */
+int shm_open(const char *name, int oflag, mode_t mode)
+{
+    int m = rw_in_mode();
+    if (RW_LIKELY(m == RW_IN_OFF))
+        return REAL(shm_open)(name, oflag, mode);
+    if (m == RW_IN_REPLAY)
+        return open_common(m, RW_SHM_DIR, name, oflag, mode, -1);
+    int r = REAL(shm_open)(name, oflag, mode);
+    return open_common(m, RW_SHM_DIR, name, oflag, mode, r);
 }
 
 int openat(int dirfd, const char *path, int flags, ...)
@@ -1530,6 +1553,24 @@ int unlink(const char *path)
 int unlinkat(int dirfd, const char *path, int flags)
 {
     WRAP_INT(RW_CALL_UNLINK, REAL(unlinkat)(dirfd, path, flags), KEYP(&k_, path, dirfd, flags));
+}
+
+/* A named semaphore's or shared memory object's name (multiprocessing's Lock and
+ * SharedMemory, its resource tracker): glibc removes /dev/shm's file with its own
+ * system call, which the unlink wrappers do not see, and which a replay's sandbox
+ * answers with a success (docs/reexecution.md, "A private /dev/shm"): the recording's
+ * result is the input (whether another process had removed it first: CPython's
+ * test_resource_tracker). Keyed by the name as given, with dirfd RW_SEM_DIR or
+ * RW_SHM_DIR. */
+
+int sem_unlink(const char *name)
+{
+    WRAP_INT(RW_CALL_UNLINK, REAL(sem_unlink)(name), KEYP(&k_, name, RW_SEM_DIR, 0));
+}
+
+int shm_unlink(const char *name)
+{
+    WRAP_INT(RW_CALL_UNLINK, REAL(shm_unlink)(name), KEYP(&k_, name, RW_SHM_DIR, 0));
 }
 
 int rename(const char *from, const char *to)
