@@ -79,4 +79,10 @@ void rw_own_fds_end(void);
  * the others. The same in a replay. */
 extern __thread uint64_t rw_thread_origin;
 
+/* Threads that pthread_create started for the program (those with an origin) and
+ * that have not ended: a replay takes no checkpoint while there is one (a fork copies
+ * the calling thread only), also when it has no Python thread state at that moment (a
+ * C library's thread between two callbacks). */
+extern _Atomic int rw_threads_started_live;
+
 #endif

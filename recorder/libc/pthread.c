@@ -16,10 +16,12 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "../sysalloc.h"
 
 __thread uint64_t rw_thread_origin;
+_Atomic int rw_threads_started_live;
 
 /* Owner: this file; resolved once (constructor), read by the wrapper. Per-thread:
  * started (threads this one started while named), in TLS. */
@@ -39,12 +41,22 @@ typedef struct start_box {
     uint64_t origin;
 } start_box;
 
+static void thread_gone(void *unused)
+{
+    (void)unused;
+    atomic_fetch_sub(&rw_threads_started_live, 1);
+}
+
 static void *start_shim(void *p)
 {
     start_box b = *(start_box *)p;
     rw_sys_free(p);
     rw_thread_origin = b.origin;
-    return b.fn(b.arg);
+    void *r;
+    pthread_cleanup_push(thread_gone, NULL); /* pthread_exit and cancellation too */
+    r = b.fn(b.arg);
+    pthread_cleanup_pop(1);
+    return r;
 }
 
 /* A name that is the same in a replay: a thread that capture follows is named by its
@@ -72,8 +84,11 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
     b->fn = fn;
     b->arg = arg;
     b->origin = origin_of_next();
+    atomic_fetch_add(&rw_threads_started_live, 1);
     int rc = pt.pthread_create(thread, attr, start_shim, b);
-    if (rc != 0)
+    if (rc != 0) {
+        atomic_fetch_sub(&rw_threads_started_live, 1);
         rw_sys_free(b);
+    }
     return rc;
 }

@@ -332,6 +332,23 @@ class Values(rwtest.TestCase):
                           os.path.join(d, "t.rwd")])
         self.assertEqual(out.stdout.count("started by C code"), 4, out.stdout)
 
+    def test_checkpoints_while_a_c_thread_lives(self):
+        # A thread that C code started, with no Python thread state while the main
+        # thread loops: no checkpoint is taken meanwhile, since a checkpoint's copy would
+        # not have the thread (the join after the loop waited for it forever there).
+        name = "c_thread_alive.py"
+        with open(os.path.join(PROGS, name)) as f:
+            lines = f.read().splitlines()
+        stop = next(n for n, t in enumerate(lines, 1) if t.endswith("# STOP"))
+        loop = next(n for n, t in enumerate(lines, 1) if t.strip() == "total += i % 7")
+        rec, play_dir = self.record_elsewhere(name)
+        values = dict(re.findall(r"^([A-Za-z_]\w*)=(.*)$", rec.stdout, re.M))
+        cmds = [f"break {stop}", "continue", "p total", f"p {SEP!r}",
+                f"break {loop}", "rcontinue", "p i", f"p {SEP!r}",
+                "continue", "p total", f"p {SEP!r}", "p rc", f"p {SEP!r}"]
+        got, why = self.replay_answers(play_dir, cmds, env={"REWIND_CHECKPOINT_EVERY": "2000"})
+        self.assertEqual(got, [values["total"], "29999", values["total"], values["rc"]], why)
+
     def test_names_in_dev_shm_removed_twice(self):
         # sem_unlink and shm_unlink: the recording's outcome, not the sandbox's success
         # (CPython's test_resource_tracker parted there).

@@ -1189,11 +1189,14 @@ static rw_code streams_load(rw_err *err)
  * fork, which copies the calling thread only: one is taken only where the program has
  * no other (before its first thread starts, after the last one ended). A thread being
  * started has its thread state already (made by the starting thread), and one that
- * ended has none: it is not in the middle of any of the program's work. */
+ * ended has none: it is not in the middle of any of the program's work. A thread that
+ * C code started has a thread state only while it runs Python: it counts as long as
+ * it lives (libc/libc.h). */
 static int one_thread(void)
 {
     PyThreadState *t = PyInterpreterState_ThreadHead(PyThreadState_Get()->interp);
-    return t && !PyThreadState_Next(t);
+    return t && !PyThreadState_Next(t) &&
+           atomic_load_explicit(&rw_threads_started_live, memory_order_relaxed) == 0;
 }
 
 /* The hooks looked (E.target passed): a checkpoint may be due, the goal reached, or
