@@ -132,6 +132,7 @@
     X(SETPRIORITY, 124, "setpriority") /* not performed on replay */                       \
     X(RAND_BYTES, 125, "RAND_bytes") /* OpenSSL's RAND_bytes_ex/RAND_priv_bytes_ex */       \
     X(RAND_STATUS, 126, "RAND_status") /* RAND_status/RAND_poll (recorder/libc/crypto.c) */ \
+    X(SETID, 127, "setid") /* setuid and the like, setgroups, initgroups: not performed */  \
     /* network (recorder/libc/net.c) */                                                    \
     X(SOCKET, 140, "socket")                                                               \
     X(SOCKETPAIR, 141, "socketpair")                                                       \

@@ -7,7 +7,9 @@
  * SYS_getdents64, SYS_pidfd_open and SYS_pidfd_send_signal are inputs, every other
  * number passes through untouched in both modes), getpid, getppid, gettid, getuid,
  * geteuid, getgid, getegid, getgroups, getgrouplist, getlogin, getlogin_r, uname,
- * gethostname, ttyname, ttyname_r, ctermid, getpriority, setpriority, sched_getaffinity,
+ * gethostname, ttyname, ttyname_r, ctermid, getpriority, setpriority, setuid setgid
+ * seteuid setegid setreuid setregid setresuid setresgid setgroups initgroups,
+ * sched_getaffinity,
  * sched_getscheduler, sysconf, __sysconf, confstr, pathconf, fpathconf, getrlimit,
  * getrlimit64, prlimit, prlimit64, getloadavg, getpwuid(_r), getpwnam(_r), getpwent,
  * getgrgid(_r), getgrnam(_r), getgrent, setpwent, endpwent, setgrent, endgrent,
@@ -122,6 +124,16 @@ static struct ident_state {
         char *(*ctermid)(char *);
         int (*getpriority)(__priority_which_t, id_t);
         int (*setpriority)(__priority_which_t, id_t, int);
+        int (*setuid)(uid_t);
+        int (*setgid)(gid_t);
+        int (*seteuid)(uid_t);
+        int (*setegid)(gid_t);
+        int (*setreuid)(uid_t, uid_t);
+        int (*setregid)(gid_t, gid_t);
+        int (*setresuid)(uid_t, uid_t, uid_t);
+        int (*setresgid)(gid_t, gid_t, gid_t);
+        int (*setgroups)(size_t, const gid_t *);
+        int (*initgroups)(const char *, gid_t);
         int (*sched_getaffinity)(pid_t, size_t, cpu_set_t *);
         int (*sched_getscheduler)(pid_t);
         long (*sysconf)(int);
@@ -200,6 +212,16 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(ctermid);
     FIND(getpriority);
     FIND(setpriority);
+    FIND(setuid);
+    FIND(setgid);
+    FIND(seteuid);
+    FIND(setegid);
+    FIND(setreuid);
+    FIND(setregid);
+    FIND(setresuid);
+    FIND(setresgid);
+    FIND(setgroups);
+    FIND(initgroups);
     FIND(sched_getaffinity);
     FIND(sched_getscheduler);
     FIND(sysconf);
@@ -703,6 +725,99 @@ int setpriority(__priority_which_t which, id_t who, int prio)
         return (int)rw_in_return(rw_in_take(RW_CALL_SETPRIORITY, &k));
     int r = REAL(setpriority)(which, who, prio);
     rw_in_put(RW_CALL_SETPRIORITY, r, errno, &k, NULL, 0);
+    return r;
+}
+
+/* The process's identity set (os.setuid and the like, os.setgroups, os.initgroups):
+ * performed when recording, not on replay, where the engine keeps its own (and glibc
+ * would make every thread of the engine make the call); the outcome is logged. The
+ * identity read after it is logged as any (GETID, GETGROUPS). Key: the form (0-7
+ * setuid, setgid, seteuid, setegid, setreuid, setregid, setresuid, setresgid; 8
+ * setgroups; 9 initgroups), then its arguments (setgroups: the count and at most 28
+ * groups; initgroups: the group, then the user). */
+enum { SETID_GROUPS = 8, SETID_INIT = 9, SETID_KEY_GROUPS = 28 };
+
+#define SETID_BODY(form, realcall, ...)                                                        int m = rw_in_mode();                                                                      if (m == RW_IN_OFF)                                                                            return realcall;                                                                       rw_in_key k;                                                                               rw_in_key_init(&k);                                                                        rw_in_key_i64(&k, form);                                                                   int64_t args_[] = {__VA_ARGS__};                                                           for (size_t i_ = 0; i_ < sizeof args_ / sizeof *args_; i_++)                                   rw_in_key_i64(&k, args_[i_]);                                                          if (m == RW_IN_REPLAY)                                                                         return (int)rw_in_return(rw_in_take(RW_CALL_SETID, &k));                               int r = realcall;                                                                          int e = errno;                                                                             rw_in_put(RW_CALL_SETID, r, e, &k, NULL, 0);                                               errno = e;                                                                                 return r
+
+int setuid(uid_t uid)
+{
+    SETID_BODY(0, REAL(setuid)(uid), uid);
+}
+
+int setgid(gid_t gid)
+{
+    SETID_BODY(1, REAL(setgid)(gid), gid);
+}
+
+int seteuid(uid_t uid)
+{
+    SETID_BODY(2, REAL(seteuid)(uid), uid);
+}
+
+int setegid(gid_t gid)
+{
+    SETID_BODY(3, REAL(setegid)(gid), gid);
+}
+
+/* -1 (no change) is keyed as -1. */
+int setreuid(uid_t ruid, uid_t euid)
+{
+    SETID_BODY(4, REAL(setreuid)(ruid, euid), (int)ruid, (int)euid);
+}
+
+int setregid(gid_t rgid, gid_t egid)
+{
+    SETID_BODY(5, REAL(setregid)(rgid, egid), (int)rgid, (int)egid);
+}
+
+int setresuid(uid_t ruid, uid_t euid, uid_t suid)
+{
+    SETID_BODY(6, REAL(setresuid)(ruid, euid, suid), (int)ruid, (int)euid, (int)suid);
+}
+
+int setresgid(gid_t rgid, gid_t egid, gid_t sgid)
+{
+    SETID_BODY(7, REAL(setresgid)(rgid, egid, sgid), (int)rgid, (int)egid, (int)sgid);
+}
+
+int setgroups(size_t n, const gid_t *groups)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return REAL(setgroups)(n, groups);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, SETID_GROUPS);
+    rw_in_key_i64(&k, (int64_t)n);
+    for (size_t i = 0; i < n && i < SETID_KEY_GROUPS; i++)
+        rw_in_key_i64(&k, groups[i]);
+    if (m == RW_IN_REPLAY)
+        return (int)rw_in_return(rw_in_take(RW_CALL_SETID, &k));
+    int r = REAL(setgroups)(n, groups);
+    int e = errno;
+    rw_in_put(RW_CALL_SETID, r, e, &k, NULL, 0);
+    errno = e;
+    return r;
+}
+
+int initgroups(const char *user, gid_t group)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return REAL(initgroups)(user, group);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, SETID_INIT);
+    rw_in_key_i64(&k, group);
+    rw_in_key_str(&k, user);
+    if (m == RW_IN_REPLAY)
+        return (int)rw_in_return(rw_in_take(RW_CALL_SETID, &k));
+    rw_in_pause(); /* its NSS reads are not inputs */
+    int r = REAL(initgroups)(user, group);
+    int e = errno;
+    rw_in_resume();
+    rw_in_put(RW_CALL_SETID, r, e, &k, NULL, 0);
+    errno = e;
     return r;
 }
 
