@@ -13,7 +13,7 @@
  * access faccessat eaccess euidaccess, getcwd __getcwd_chk, readlink __readlink_chk
  * readlinkat __readlinkat_chk, realpath __realpath_chk, close close_range, dup dup2
  * dup3, fcntl fcntl64, ioctl, isatty, pipe pipe2, write pwrite pwrite64 writev, fsync
- * fdatasync, ftruncate ftruncate64 truncate truncate64, unlink unlinkat sem_unlink
+ * fdatasync syncfs sync, ftruncate ftruncate64 truncate truncate64, unlink unlinkat sem_unlink
  * shm_unlink, shm_open, rename
  * renameat renameat2, mkdir mkdirat, rmdir, chmod fchmod fchmodat, chown lchown fchown
  * fchownat, utimensat futimens utimes, symlink symlinkat, link linkat, umask, chdir
@@ -129,7 +129,8 @@ _Static_assert(sizeof(off_t) == 8, "off64_t is off_t");
     X(fstat) X(fstat64) X(fstatat) X(fstatat64) X(statx) X(access) X(faccessat)          \
     X(eaccess) X(getcwd) X(readlink) X(readlinkat) X(realpath) X(close) X(close_range)   \
     X(dup) X(dup2) X(dup3) X(fcntl) X(ioctl) X(isatty) X(pipe) X(pipe2) X(write)         \
-    X(pwrite) X(pwrite64) X(writev) X(fsync) X(fdatasync) X(ftruncate) X(ftruncate64)    \
+    X(pwrite) X(pwrite64) X(writev) X(fsync) X(fdatasync) X(syncfs) X(sync)              \
+    X(ftruncate) X(ftruncate64)                                                          \
     X(truncate) X(truncate64) X(unlink) X(unlinkat) X(sem_unlink) X(shm_unlink)          \
     X(shm_open)                                                                          \
     X(rename) X(renameat) X(renameat2)                                                   \
@@ -1523,6 +1524,19 @@ int fsync(int fd)
 int fdatasync(int fd)
 {
     WRAP_INT(RW_CALL_FSYNC, REAL(fdatasync)(fd), KEY(&k_, fd, 1));
+}
+
+int syncfs(int fd)
+{
+    WRAP_INT(RW_CALL_FSYNC, REAL(syncfs)(fd), KEY(&k_, fd, 2));
+}
+
+/* os.sync: no result to log; not made in a replay (the sandbox stopped the engine at
+ * it: CPython's test_posix). */
+void sync(void)
+{
+    if (rw_in_mode() != RW_IN_REPLAY)
+        REAL(sync)();
 }
 
 int ftruncate(int fd, off_t len)

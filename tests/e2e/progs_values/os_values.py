@@ -17,6 +17,8 @@ which opens, changes and creates nothing:
     p prio     -> the int printed as prio=       (os.setpriority then os.getpriority)
     p inherit  -> the pair printed as inherit=   (os.get_inheritable: fcntl F_GETFD,
                                                   whose unused argument varies)
+    p synced   -> the int printed as synced=     (os.sync, not made on replay, and
+                                                  os.fsync of a pipe: EINVAL)
 """
 import os
 import termios
@@ -57,7 +59,17 @@ except OSError as e:
 os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0) + 1)
 prio = os.getpriority(os.PRIO_PROCESS, 0)
 inherit = (os.get_inheritable(0), os.get_inheritable(1))
+os.sync()
+r1, w1 = os.pipe()
+try:
+    os.fsync(w1)
+    synced = 0
+except OSError as e:
+    synced = e.errno
+os.close(r1)
+os.close(w1)
 
-for name in ("got", "echo_off", "pgrp", "spliced", "memfd", "rooted", "prio", "inherit"):
+for name in ("got", "echo_off", "pgrp", "spliced", "memfd", "rooted", "prio", "inherit",
+             "synced"):
     print(f"{name}={globals()[name]!r}")
 done = True  # STOP
