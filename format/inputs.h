@@ -90,6 +90,8 @@
     X(CHROOT, 55, "chroot")                                                                \
     X(TERMIOS, 56, "tcgetattr")    /* tcgetattr/tcsetattr/tcgetpgrp/...: key = fd, which,  \
                                     * argument; tcgetattr's data = the struct termios */     \
+    X(FALLOCATE, 57, "fallocate")  /* posix_fallocate/fallocate: key = fd, mode (-1 for    \
+                                    * posix_fallocate), offset, length */                    \
     /* time (recorder/libc/clock.c) */                                                     \
     X(CLOCK_GETTIME, 80, "clock_gettime")                                                  \
     X(GETTIMEOFDAY, 81, "gettimeofday")                                                    \

@@ -8,7 +8,8 @@
  * copy, reads it really, and diverges when a read's length differs from the recording.
  *
  * Wraps: open open64 openat openat64 creat creat64 __open_2 __open64_2 __openat_2
- * __openat64_2, read __read_chk pread pread64 __pread64_chk readv preadv preadv64,
+ * __openat64_2, read __read_chk pread pread64 __pread64_chk readv preadv preadv64
+ * preadv2 preadv64v2, pwritev pwritev64 pwritev2 pwritev64v2,
  * lseek lseek64, stat stat64 lstat lstat64 fstat fstat64 fstatat fstatat64 statx,
  * access faccessat eaccess euidaccess, getcwd __getcwd_chk, readlink __readlink_chk
  * readlinkat __readlinkat_chk, realpath __realpath_chk, close close_range, dup dup2
@@ -17,7 +18,8 @@
  * shm_unlink, shm_open, rename
  * renameat renameat2, mkdir mkdirat, rmdir, chmod fchmod fchmodat, chown lchown fchown
  * fchownat, utimensat futimens utimes, symlink symlinkat, link linkat, umask, chdir
- * fchdir, flock lockf lockf64, posix_fadvise posix_fadvise64, mkfifo mkfifoat mknod
+ * fchdir, flock lockf lockf64, posix_fadvise posix_fadvise64, posix_fallocate
+ * posix_fallocate64 fallocate fallocate64, mkfifo mkfifoat mknod
  * mknodat, statvfs statvfs64 fstatvfs fstatvfs64, getxattr lgetxattr fgetxattr
  * listxattr llistxattr flistxattr setxattr lsetxattr fsetxattr removexattr
  * lremovexattr fremovexattr, copy_file_range, splice tee, memfd_create, chroot,
@@ -125,7 +127,7 @@ _Static_assert(sizeof(off_t) == 8, "off64_t is off_t");
  * or by the first call that comes earlier (another library's constructor). */
 #define REALS(X)                                                                           \
     X(open) X(open64) X(openat) X(openat64) X(read) X(pread) X(pread64) X(readv)        \
-    X(preadv) X(preadv64) X(lseek) X(lseek64) X(stat) X(stat64) X(lstat) X(lstat64)      \
+    X(preadv) X(preadv64) X(preadv64v2) X(pwritev64v2) X(lseek) X(lseek64) X(stat) X(stat64) X(lstat) X(lstat64)      \
     X(fstat) X(fstat64) X(fstatat) X(fstatat64) X(statx) X(access) X(faccessat)          \
     X(eaccess) X(getcwd) X(readlink) X(readlinkat) X(realpath) X(close) X(close_range)   \
     X(dup) X(dup2) X(dup3) X(fcntl) X(ioctl) X(isatty) X(pipe) X(pipe2) X(write)         \
@@ -138,6 +140,7 @@ _Static_assert(sizeof(off_t) == 8, "off64_t is off_t");
     X(fchown) X(fchownat) X(utimensat) X(futimens) X(utimes) X(symlink) X(symlinkat)     \
     X(link) X(linkat) X(umask) X(chdir) X(fchdir) X(flock) X(lockf) X(lockf64)           \
     X(posix_fadvise) X(posix_fadvise64) X(mknod) X(mknodat) X(mkfifo) X(mkfifoat)        \
+    X(posix_fallocate) X(posix_fallocate64) X(fallocate) X(fallocate64)                  \
     X(statvfs) X(statvfs64) X(fstatvfs) X(fstatvfs64) X(getxattr) X(lgetxattr)           \
     X(fgetxattr) X(listxattr) X(llistxattr) X(flistxattr) X(setxattr) X(lsetxattr)       \
     X(fsetxattr) X(removexattr) X(lremovexattr) X(fremovexattr) X(copy_file_range)       \
@@ -585,10 +588,13 @@ static void iov_gather(const struct iovec *iov, int cnt, uint8_t *dst, size_t le
 }
 
 /* readv (off < 0) and preadv. */
-static ssize_t readv_any(int fd, const struct iovec *iov, int cnt, off_t off)
+/* off < 0: at the file's position (readv); flags: preadv2's, keyed only when set. */
+static ssize_t readv_any(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
 {
     rw_in_key k;
-    if (off < 0)
+    if (flags)
+        KEY(&k, fd, (int64_t)iov_total(iov, cnt), (int64_t)off, flags);
+    else if (off < 0)
         KEY(&k, fd, (int64_t)iov_total(iov, cnt));
     else
         KEY(&k, fd, (int64_t)iov_total(iov, cnt), (int64_t)off);
@@ -602,7 +608,9 @@ static ssize_t readv_any(int fd, const struct iovec *iov, int cnt, off_t off)
         iov_scatter(iov, cnt, g->data, g->data_len);
         return (ssize_t)rw_in_return(g);
     }
-    ssize_t r = off < 0 ? REAL(readv)(fd, iov, cnt) : REAL(preadv64)(fd, iov, cnt, off);
+    ssize_t r = flags      ? REAL(preadv64v2)(fd, iov, cnt, off, flags)
+                : off < 0  ? REAL(readv)(fd, iov, cnt)
+                           : REAL(preadv64)(fd, iov, cnt, off);
     int e = errno;
     if (rw_files_is_install(fd)) {
         rw_in_put_flags(RW_CALL_READV, r, e, &k, NULL, 0, RW_INPUT_F_INSTALL);
@@ -624,19 +632,33 @@ ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
     if (RW_LIKELY(rw_in_mode() == RW_IN_OFF))
         return REAL(readv)(fd, iov, cnt);
-    return readv_any(fd, iov, cnt, -1);
+    return readv_any(fd, iov, cnt, -1, 0);
 }
 
 ssize_t preadv(int fd, const struct iovec *iov, int cnt, off_t off)
 {
     if (RW_LIKELY(rw_in_mode() == RW_IN_OFF))
         return REAL(preadv64)(fd, iov, cnt, off);
-    return readv_any(fd, iov, cnt, off < 0 ? 0 : off);
+    return readv_any(fd, iov, cnt, off < 0 ? 0 : off, 0);
 }
 
 ssize_t preadv64(int fd, const struct iovec *iov, int cnt, off64_t off)
 {
     return preadv(fd, iov, cnt, off);
+}
+
+/* os.preadv (CPython calls preadv2 where the C library has it). off -1: the file's
+ * position. */
+ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+    if (RW_LIKELY(rw_in_mode() == RW_IN_OFF))
+        return REAL(preadv64v2)(fd, iov, cnt, off, flags);
+    return readv_any(fd, iov, cnt, off < 0 ? -1 : off, flags);
+}
+
+ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int flags)
+{
+    return preadv2(fd, iov, cnt, off, flags);
 }
 
 static off_t lseek_any(int fd, off_t off, int whence)
@@ -1514,6 +1536,41 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
     return r;
 }
 
+/* os.pwritev (preadv2's twin): keyed by fd, the bytes' count, the offset and flags;
+ * not made on replay. */
+static ssize_t pwritev_any(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+    int m = rw_in_mode();
+    if (RW_LIKELY(m == RW_IN_OFF))
+        return REAL(pwritev64v2)(fd, iov, cnt, off, flags);
+    rw_in_key k;
+    KEY(&k, fd, (int64_t)iov_total(iov, cnt), (int64_t)off, flags);
+    if (m == RW_IN_REPLAY)
+        return (ssize_t)rw_in_replayed(RW_CALL_WRITEV, &k, NULL, 0);
+    ssize_t r = REAL(pwritev64v2)(fd, iov, cnt, off, flags);
+    return (ssize_t)rw_in_logged(RW_CALL_WRITEV, &k, r, errno, NULL, 0);
+}
+
+ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+    return pwritev_any(fd, iov, cnt, off, 0);
+}
+
+ssize_t pwritev64(int fd, const struct iovec *iov, int cnt, off64_t off)
+{
+    return pwritev_any(fd, iov, cnt, off, 0);
+}
+
+ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+    return pwritev_any(fd, iov, cnt, off, flags);
+}
+
+ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int flags)
+{
+    return pwritev_any(fd, iov, cnt, off, flags);
+}
+
 /* ---- calls that change files: not performed in replay ---------------------------------- */
 
 int fsync(int fd)
@@ -1759,6 +1816,33 @@ int lockf(int fd, int cmd, off_t len)
 int lockf64(int fd, int cmd, off64_t len)
 {
     WRAP_INT(RW_CALL_FLOCK, REAL(lockf64)(fd, cmd, len), KEY(&k_, fd, cmd, (int64_t)len));
+}
+
+/* Space for a file: performed when recording, not on replay (the descriptor is the
+ * recording's there); posix_fallocate returns an error number, fallocate -1 and
+ * errno, as recorded. */
+int posix_fallocate(int fd, off_t off, off_t len)
+{
+    WRAP_INT(RW_CALL_FALLOCATE, REAL(posix_fallocate64)(fd, off, len),
+             KEY(&k_, fd, -1, (int64_t)off, (int64_t)len));
+}
+
+int posix_fallocate64(int fd, off64_t off, off64_t len)
+{
+    WRAP_INT(RW_CALL_FALLOCATE, REAL(posix_fallocate64)(fd, off, len),
+             KEY(&k_, fd, -1, (int64_t)off, (int64_t)len));
+}
+
+int fallocate(int fd, int mode, off_t off, off_t len)
+{
+    WRAP_INT(RW_CALL_FALLOCATE, REAL(fallocate64)(fd, mode, off, len),
+             KEY(&k_, fd, mode, (int64_t)off, (int64_t)len));
+}
+
+int fallocate64(int fd, int mode, off64_t off, off64_t len)
+{
+    WRAP_INT(RW_CALL_FALLOCATE, REAL(fallocate64)(fd, mode, off, len),
+             KEY(&k_, fd, mode, (int64_t)off, (int64_t)len));
 }
 
 int posix_fadvise(int fd, off_t off, off_t len, int advice)

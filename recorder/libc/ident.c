@@ -8,8 +8,10 @@
  * number passes through untouched in both modes), getpid, getppid, gettid, getuid,
  * geteuid, getgid, getegid, getgroups, getgrouplist, getlogin, getlogin_r, uname,
  * gethostname, ttyname, ttyname_r, ctermid, getpriority, setpriority, setuid setgid
- * seteuid setegid setreuid setregid setresuid setresgid setgroups initgroups,
- * sched_getaffinity,
+ * seteuid setegid setreuid setregid setresuid setresgid setgroups initgroups, getsid
+ * getpgid getpgrp setsid setpgid,
+ * sched_setscheduler sched_setparam sched_setaffinity sched_getparam
+ * sched_rr_get_interval, sched_getaffinity,
  * sched_getscheduler, sysconf, __sysconf, confstr, pathconf, fpathconf, getrlimit,
  * getrlimit64, prlimit, prlimit64, getloadavg, getpwuid(_r), getpwnam(_r), getpwent,
  * getgrgid(_r), getgrnam(_r), getgrent, setpwent, endpwent, setgrent, endgrent,
@@ -31,6 +33,8 @@
  *   PIDFD_SEND_SIGNAL  pidfd, sig, info given, flags  0 or -1          -
  *   GETPID, GETPPID    -                              the pid          -
  *   GETID              0 uid, 1 euid, 2 gid, 3 egid   the id           -
+ *                      4 getsid, 5 getpgid, then pid; the id or -1     -
+ *                      6 getpgrp
  *   GETGROUPS          0, size                        count or -1      gid_t[count] (size > 0)
  *                      1, group, *ngroups, then user  (getgrouplist)   int32 *ngroups after,
  *                                                                      gid_t[] (what fit)
@@ -134,6 +138,16 @@ static struct ident_state {
         int (*setresgid)(gid_t, gid_t, gid_t);
         int (*setgroups)(size_t, const gid_t *);
         int (*initgroups)(const char *, gid_t);
+        int (*sched_setscheduler)(pid_t, int, const struct sched_param *);
+        int (*sched_setparam)(pid_t, const struct sched_param *);
+        int (*sched_setaffinity)(pid_t, size_t, const cpu_set_t *);
+        int (*sched_getparam)(pid_t, struct sched_param *);
+        int (*sched_rr_get_interval)(pid_t, struct timespec *);
+        pid_t (*getsid)(pid_t);
+        pid_t (*getpgid)(pid_t);
+        pid_t (*getpgrp)(void);
+        pid_t (*setsid)(void);
+        int (*setpgid)(pid_t, pid_t);
         int (*sched_getaffinity)(pid_t, size_t, cpu_set_t *);
         int (*sched_getscheduler)(pid_t);
         long (*sysconf)(int);
@@ -222,6 +236,16 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(setresgid);
     FIND(setgroups);
     FIND(initgroups);
+    FIND(sched_setscheduler);
+    FIND(sched_setparam);
+    FIND(sched_setaffinity);
+    FIND(sched_getparam);
+    FIND(sched_rr_get_interval);
+    FIND(getsid);
+    FIND(getpgid);
+    FIND(getpgrp);
+    FIND(setsid);
+    FIND(setpgid);
     FIND(sched_getaffinity);
     FIND(sched_getscheduler);
     FIND(sysconf);
@@ -444,6 +468,33 @@ ID_CALL(uid_t, getuid, GETID, 0)
 ID_CALL(uid_t, geteuid, GETID, 1)
 ID_CALL(gid_t, getgid, GETID, 2)
 ID_CALL(gid_t, getegid, GETID, 3)
+ID_CALL(pid_t, getpgrp, GETID, 6)
+
+/* A process's session or group (os.getsid, os.getpgid): GETID with the pid. */
+static pid_t group_of(int which, pid_t (*real)(pid_t), pid_t pid)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return real(pid);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, which);
+    rw_in_key_i64(&k, pid);
+    if (m == RW_IN_REPLAY)
+        return (pid_t)rw_in_return(rw_in_take(RW_CALL_GETID, &k));
+    pid_t r = real(pid);
+    return (pid_t)rw_in_logged(RW_CALL_GETID, &k, r, errno, NULL, 0);
+}
+
+pid_t getsid(pid_t pid)
+{
+    return group_of(4, REAL(getsid), pid);
+}
+
+pid_t getpgid(pid_t pid)
+{
+    return group_of(5, REAL(getpgid), pid);
+}
 
 void rw_in_identity_facts(void)
 {
@@ -728,13 +779,16 @@ int setpriority(__priority_which_t which, id_t who, int prio)
     return r;
 }
 
-/* The process's identity set (os.setuid and the like, os.setgroups, os.initgroups):
+/* The process's identity or scheduling set (os.setuid and the like, os.setgroups,
+ * os.initgroups, os.sched_setscheduler, os.sched_setparam, os.sched_setaffinity):
  * performed when recording, not on replay, where the engine keeps its own (and glibc
- * would make every thread of the engine make the call); the outcome is logged. The
- * identity read after it is logged as any (GETID, GETGROUPS). Key: the form (0-7
- * setuid, setgid, seteuid, setegid, setreuid, setregid, setresuid, setresgid; 8
- * setgroups; 9 initgroups), then its arguments (setgroups: the count and at most 28
- * groups; initgroups: the group, then the user). */
+ * would make every thread of the engine make the setxid calls); the outcome is logged.
+ * What is read after it is logged as any (GETID, GETGROUPS, SCHED_GET*). Key: the form
+ * (0-7 setuid, setgid, seteuid, setegid, setreuid, setregid, setresuid, setresgid; 8
+ * setgroups; 9 initgroups; 10 sched_setscheduler; 11 sched_setparam; 12
+ * sched_setaffinity; 13 setsid (then 0); 14 setpgid), then its arguments (setgroups: the count and at most 28 groups;
+ * initgroups: the group, then the user; the scheduler's: pid, policy, priority; pid,
+ * priority; pid, the mask's size and its first 16 words). */
 enum { SETID_GROUPS = 8, SETID_INIT = 9, SETID_KEY_GROUPS = 28 };
 
 #define SETID_BODY(form, realcall, ...)                                                        int m = rw_in_mode();                                                                      if (m == RW_IN_OFF)                                                                            return realcall;                                                                       rw_in_key k;                                                                               rw_in_key_init(&k);                                                                        rw_in_key_i64(&k, form);                                                                   int64_t args_[] = {__VA_ARGS__};                                                           for (size_t i_ = 0; i_ < sizeof args_ / sizeof *args_; i_++)                                   rw_in_key_i64(&k, args_[i_]);                                                          if (m == RW_IN_REPLAY)                                                                         return (int)rw_in_return(rw_in_take(RW_CALL_SETID, &k));                               int r = realcall;                                                                          int e = errno;                                                                             rw_in_put(RW_CALL_SETID, r, e, &k, NULL, 0);                                               errno = e;                                                                                 return r
@@ -819,6 +873,83 @@ int initgroups(const char *user, gid_t group)
     rw_in_put(RW_CALL_SETID, r, e, &k, NULL, 0);
     errno = e;
     return r;
+}
+
+pid_t setsid(void)
+{
+    SETID_BODY(13, REAL(setsid)(), 0);
+}
+
+int setpgid(pid_t pid, pid_t pgid)
+{
+    SETID_BODY(14, REAL(setpgid)(pid, pgid), pid, pgid);
+}
+
+int sched_setscheduler(pid_t pid, int policy, const struct sched_param *param)
+{
+    SETID_BODY(10, REAL(sched_setscheduler)(pid, policy, param), pid, policy,
+               param ? param->sched_priority : -1);
+}
+
+int sched_setparam(pid_t pid, const struct sched_param *param)
+{
+    SETID_BODY(11, REAL(sched_setparam)(pid, param), pid, param ? param->sched_priority : -1);
+}
+
+int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *mask)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return REAL(sched_setaffinity)(pid, size, mask);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, 12);
+    rw_in_key_i64(&k, pid);
+    rw_in_key_i64(&k, (int64_t)size);
+    for (size_t i = 0; mask && i < 16 && (i + 1) * sizeof(uint64_t) <= size; i++) {
+        uint64_t w;
+        memcpy(&w, (const unsigned char *)mask + i * sizeof w, sizeof w);
+        rw_in_key_i64(&k, (int64_t)w);
+    }
+    if (m == RW_IN_REPLAY)
+        return (int)rw_in_return(rw_in_take(RW_CALL_SETID, &k));
+    int r = REAL(sched_setaffinity)(pid, size, mask);
+    int e = errno;
+    rw_in_put(RW_CALL_SETID, r, e, &k, NULL, 0);
+    errno = e;
+    return r;
+}
+
+/* A query of the scheduler that fills a struct: logged as sched_getscheduler's, key
+ * (pid, form: 1 sched_getparam, 2 sched_rr_get_interval), data the struct. */
+#define SCHED_QUERY(form, realcall, pid, out)                                              \
+    int m = rw_in_mode();                                                                  \
+    if (m == RW_IN_OFF)                                                                    \
+        return realcall;                                                                   \
+    rw_in_key k;                                                                           \
+    rw_in_key_init(&k);                                                                    \
+    rw_in_key_i64(&k, pid);                                                                \
+    rw_in_key_i64(&k, form);                                                               \
+    if (m == RW_IN_REPLAY) {                                                               \
+        const rw_input *g = rw_in_take(RW_CALL_SCHED_GETSCHEDULER, &k);                    \
+        rw_in_give(out, sizeof *(out), g);                                                 \
+        return (int)rw_in_return(g);                                                       \
+    }                                                                                      \
+    int r = realcall;                                                                      \
+    int e = errno;                                                                         \
+    rw_in_put(RW_CALL_SCHED_GETSCHEDULER, r, e, &k, r == 0 ? (out) : NULL,                 \
+              r == 0 ? sizeof *(out) : 0);                                                 \
+    errno = e;                                                                             \
+    return r
+
+int sched_getparam(pid_t pid, struct sched_param *param)
+{
+    SCHED_QUERY(1, REAL(sched_getparam)(pid, param), pid, param);
+}
+
+int sched_rr_get_interval(pid_t pid, struct timespec *t)
+{
+    SCHED_QUERY(2, REAL(sched_rr_get_interval)(pid, t), pid, t);
 }
 
 int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *mask)

@@ -19,6 +19,9 @@ which opens, changes and creates nothing:
                                                   whose unused argument varies)
     p synced   -> the int printed as synced=     (os.sync, not made on replay, and
                                                   os.fsync of a pipe: EINVAL)
+    p vectored -> the tuple printed as vectored= (os.pwritev and os.preadv, which
+                                                  CPython makes with pwritev2 and
+                                                  preadv2; os.posix_fallocate)
 """
 import os
 import termios
@@ -69,7 +72,19 @@ except OSError as e:
 os.close(r1)
 os.close(w1)
 
+fd = os.memfd_create("rw-vectored")
+written = os.pwritev(fd, [b"abc", b"defg"], 0)
+bufs = [bytearray(2), bytearray(4)]
+read = os.preadv(fd, bufs, 1)
+try:
+    os.posix_fallocate(fd, 0, 4096)
+    allocated = os.fstat(fd).st_size
+except OSError as e:
+    allocated = -e.errno
+vectored = (written, read, [bytes(b) for b in bufs], allocated)
+os.close(fd)
+
 for name in ("got", "echo_off", "pgrp", "spliced", "memfd", "rooted", "prio", "inherit",
-             "synced"):
+             "synced", "vectored"):
     print(f"{name}={globals()[name]!r}")
 done = True  # STOP
