@@ -127,7 +127,8 @@ _Static_assert(sizeof(off_t) == 8, "off64_t is off_t");
  * or by the first call that comes earlier (another library's constructor). */
 #define REALS(X)                                                                           \
     X(open) X(open64) X(openat) X(openat64) X(read) X(pread) X(pread64) X(readv)        \
-    X(preadv) X(preadv64) X(preadv64v2) X(pwritev64v2) X(lseek) X(lseek64) X(stat) X(stat64) X(lstat) X(lstat64)      \
+    X(preadv) X(preadv64) X(preadv64v2) X(pwritev64v2) X(lseek) X(lseek64) X(stat)        \
+    X(stat64) X(lstat) X(lstat64)                                                        \
     X(fstat) X(fstat64) X(fstatat) X(fstatat64) X(statx) X(access) X(faccessat)          \
     X(eaccess) X(getcwd) X(readlink) X(readlinkat) X(realpath) X(close) X(close_range)   \
     X(dup) X(dup2) X(dup3) X(fcntl) X(ioctl) X(isatty) X(pipe) X(pipe2) X(write)         \

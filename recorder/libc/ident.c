@@ -481,7 +481,7 @@ static pid_t group_of(int which, pid_t (*real)(pid_t), pid_t pid)
     rw_in_key_i64(&k, which);
     rw_in_key_i64(&k, pid);
     if (m == RW_IN_REPLAY)
-        return (pid_t)rw_in_return(rw_in_take(RW_CALL_GETID, &k));
+        return (pid_t)rw_in_replayed(RW_CALL_GETID, &k, NULL, 0);
     pid_t r = real(pid);
     return (pid_t)rw_in_logged(RW_CALL_GETID, &k, r, errno, NULL, 0);
 }
@@ -786,12 +786,26 @@ int setpriority(__priority_which_t which, id_t who, int prio)
  * What is read after it is logged as any (GETID, GETGROUPS, SCHED_GET*). Key: the form
  * (0-7 setuid, setgid, seteuid, setegid, setreuid, setregid, setresuid, setresgid; 8
  * setgroups; 9 initgroups; 10 sched_setscheduler; 11 sched_setparam; 12
- * sched_setaffinity; 13 setsid (then 0); 14 setpgid), then its arguments (setgroups: the count and at most 28 groups;
- * initgroups: the group, then the user; the scheduler's: pid, policy, priority; pid,
- * priority; pid, the mask's size and its first 16 words). */
+ * sched_setaffinity; 13 setsid (then 0); 14 setpgid), then its arguments (setgroups:
+ * the count and at most 28 groups; initgroups: the group, then the user; the
+ * scheduler's: pid, policy, priority; pid, priority; pid, the mask's size and its first
+ * 16 words). */
 enum { SETID_GROUPS = 8, SETID_INIT = 9, SETID_KEY_GROUPS = 28 };
 
-#define SETID_BODY(form, realcall, ...)                                                        int m = rw_in_mode();                                                                      if (m == RW_IN_OFF)                                                                            return realcall;                                                                       rw_in_key k;                                                                               rw_in_key_init(&k);                                                                        rw_in_key_i64(&k, form);                                                                   int64_t args_[] = {__VA_ARGS__};                                                           for (size_t i_ = 0; i_ < sizeof args_ / sizeof *args_; i_++)                                   rw_in_key_i64(&k, args_[i_]);                                                          if (m == RW_IN_REPLAY)                                                                         return (int)rw_in_return(rw_in_take(RW_CALL_SETID, &k));                               int r = realcall;                                                                          int e = errno;                                                                             rw_in_put(RW_CALL_SETID, r, e, &k, NULL, 0);                                               errno = e;                                                                                 return r
+#define SETID_BODY(form, realcall, ...)                                                    \
+    int m = rw_in_mode();                                                                  \
+    if (m == RW_IN_OFF)                                                                    \
+        return realcall;                                                                   \
+    rw_in_key k;                                                                           \
+    rw_in_key_init(&k);                                                                    \
+    rw_in_key_i64(&k, form);                                                               \
+    int64_t args_[] = {__VA_ARGS__};                                                       \
+    for (size_t i_ = 0; i_ < sizeof args_ / sizeof *args_; i_++)                           \
+        rw_in_key_i64(&k, args_[i_]);                                                      \
+    if (m == RW_IN_REPLAY)                                                                 \
+        return (int)rw_in_replayed(RW_CALL_SETID, &k, NULL, 0);                            \
+    int r_ = realcall;                                                                     \
+    return (int)rw_in_logged(RW_CALL_SETID, &k, r_, errno, NULL, 0)
 
 int setuid(uid_t uid)
 {
@@ -846,12 +860,9 @@ int setgroups(size_t n, const gid_t *groups)
     for (size_t i = 0; i < n && i < SETID_KEY_GROUPS; i++)
         rw_in_key_i64(&k, groups[i]);
     if (m == RW_IN_REPLAY)
-        return (int)rw_in_return(rw_in_take(RW_CALL_SETID, &k));
+        return (int)rw_in_replayed(RW_CALL_SETID, &k, NULL, 0);
     int r = REAL(setgroups)(n, groups);
-    int e = errno;
-    rw_in_put(RW_CALL_SETID, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return (int)rw_in_logged(RW_CALL_SETID, &k, r, errno, NULL, 0);
 }
 
 int initgroups(const char *user, gid_t group)
@@ -865,14 +876,12 @@ int initgroups(const char *user, gid_t group)
     rw_in_key_i64(&k, group);
     rw_in_key_str(&k, user);
     if (m == RW_IN_REPLAY)
-        return (int)rw_in_return(rw_in_take(RW_CALL_SETID, &k));
+        return (int)rw_in_replayed(RW_CALL_SETID, &k, NULL, 0);
     rw_in_pause(); /* its NSS reads are not inputs */
     int r = REAL(initgroups)(user, group);
     int e = errno;
     rw_in_resume();
-    rw_in_put(RW_CALL_SETID, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return (int)rw_in_logged(RW_CALL_SETID, &k, r, e, NULL, 0);
 }
 
 pid_t setsid(void)
@@ -912,12 +921,9 @@ int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *mask)
         rw_in_key_i64(&k, (int64_t)w);
     }
     if (m == RW_IN_REPLAY)
-        return (int)rw_in_return(rw_in_take(RW_CALL_SETID, &k));
+        return (int)rw_in_replayed(RW_CALL_SETID, &k, NULL, 0);
     int r = REAL(sched_setaffinity)(pid, size, mask);
-    int e = errno;
-    rw_in_put(RW_CALL_SETID, r, e, &k, NULL, 0);
-    errno = e;
-    return r;
+    return (int)rw_in_logged(RW_CALL_SETID, &k, r, errno, NULL, 0);
 }
 
 /* A query of the scheduler that fills a struct: logged as sched_getscheduler's, key
