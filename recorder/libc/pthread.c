@@ -30,9 +30,16 @@ static struct {
 } pt;
 static __thread uint64_t started;
 
+/* Under a sanitizer whose runtime is linked into the program (clang's), its
+ * pthread_create is in this executable, where RTLD_NEXT skips it: a thread started
+ * past it is unknown to the sanitizer (LeakSanitizer then took what the thread holds
+ * for leaks). Without a sanitizer there is no __interceptor_pthread_create. As
+ * files_stdio.c does for fclose. */
 __attribute__((constructor)) static void pthread_resolve(void)
 {
-    pt.pthread_create = (__typeof__(pt.pthread_create))dlsym(RTLD_NEXT, "pthread_create");
+    void *asan = dlsym(RTLD_DEFAULT, "__interceptor_pthread_create");
+    pt.pthread_create = (__typeof__(pt.pthread_create))(asan ? asan
+                                                             : dlsym(RTLD_NEXT, "pthread_create"));
 }
 
 typedef struct start_box {
