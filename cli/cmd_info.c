@@ -147,12 +147,10 @@ static const char *thread_name(const rw_defs *d, const Rewind__RunEnd *end, uint
 }
 
 /* Whether thread `id` was started by C code (RunEnd.threads; unknown without it). */
-static int thread_from_c(const Rewind__RunEnd *end, uint32_t id)
+static int thread_from_c(const rw_defs *d, const Rewind__RunEnd *end, uint32_t id)
 {
-    for (size_t i = 0; end && i < end->n_threads; i++)
-        if (end->threads[i]->id == id)
-            return end->threads[i]->from_c;
-    return 0;
+    const Rewind__ThreadDef *t = rw_defs_thread_final(d, end, id);
+    return t && t->from_c;
 }
 
 /* ---- text ----------------------------------------------------------------------- */
@@ -539,7 +537,7 @@ static void print_text(FILE *out, const char *path, const rw_reader *r, const su
         fprintf(out, "  t%-3u ident %llu, native id %llu, %s%s%s\n", i,
                 (unsigned long long)t->ident, (unsigned long long)t->native_id,
                 thread_name(d, end, i), t->is_main ? " (main)" : "",
-                !thread_from_c(end, i)          ? ""
+                !thread_from_c(d, end, i)          ? ""
                 : thread_name(d, end, i)[0] ? " (started by C code)"
                                             : "(started by C code)");
     }
@@ -723,7 +721,7 @@ static void print_json(FILE *out, const char *path, const rw_reader *r, const su
                 (unsigned long long)t->native_id);
         rw_json_str(out, thread_name(d, end, i));
         fprintf(out, ", \"is_main\": %s, \"from_c\": %s}", t->is_main ? "true" : "false",
-                thread_from_c(end, i) ? "true" : "false");
+                thread_from_c(d, end, i) ? "true" : "false");
     }
     fprintf(out, "], \"files\": [");
     for (uint32_t i = 1; i < d->nfiles; i++) {

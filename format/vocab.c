@@ -106,6 +106,15 @@ const char *rw_defs_thread_name(const rw_defs *d, const Rewind__RunEnd *end, uin
     return t ? text(t->name) : NULL;
 }
 
+const Rewind__ThreadDef *rw_defs_thread_final(const rw_defs *d, const Rewind__RunEnd *end,
+                                              uint32_t thread)
+{
+    for (size_t i = 0; end && i < end->n_threads; i++)
+        if (end->threads[i] && end->threads[i]->id == thread)
+            return end->threads[i];
+    return thread ? rw_defs_thread(d, thread) : NULL;
+}
+
 /* ---- time base -------------------------------------------------------------------- */
 
 rw_timebase rw_timebase_of(const Rewind__Metadata *m, uint64_t first_tick)

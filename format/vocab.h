@@ -62,6 +62,12 @@ uint32_t rw_defs_code_file(const rw_defs *d, uint32_t code);
  * end may be NULL (a trace cut short). */
 const char *rw_defs_thread_name(const rw_defs *d, const Rewind__RunEnd *end, uint32_t thread);
 
+/* What the trace says of a thread: its record in the END frame (RunEnd.threads, which
+ * alone has input_stream, from_c and c_origin) when there is one, else its definition;
+ * NULL when neither knows it. end may be NULL. */
+const Rewind__ThreadDef *rw_defs_thread_final(const rw_defs *d, const Rewind__RunEnd *end,
+                                              uint32_t thread);
+
 /* ---- time base -------------------------------------------------------------------- */
 
 /* How ticks (the recorder's clock, as stored in events) map to nanoseconds since the

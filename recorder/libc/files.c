@@ -1634,7 +1634,6 @@ int unlinkat(int dirfd, const char *path, int flags)
  * result is the input (whether another process had removed it first: CPython's
  * test_resource_tracker). Keyed by the name as given, with dirfd RW_SEM_DIR or
  * RW_SHM_DIR. */
-
 int sem_unlink(const char *name)
 {
     WRAP_INT(RW_CALL_UNLINK, REAL(sem_unlink)(name), KEYP(&k_, name, RW_SEM_DIR, 0));

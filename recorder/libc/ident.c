@@ -936,17 +936,11 @@ int sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *mask)
     rw_in_key_init(&k);                                                                    \
     rw_in_key_i64(&k, pid);                                                                \
     rw_in_key_i64(&k, form);                                                               \
-    if (m == RW_IN_REPLAY) {                                                               \
-        const rw_input *g = rw_in_take(RW_CALL_SCHED_GETSCHEDULER, &k);                    \
-        rw_in_give(out, sizeof *(out), g);                                                 \
-        return (int)rw_in_return(g);                                                       \
-    }                                                                                      \
-    int r = realcall;                                                                      \
-    int e = errno;                                                                         \
-    rw_in_put(RW_CALL_SCHED_GETSCHEDULER, r, e, &k, r == 0 ? (out) : NULL,                 \
-              r == 0 ? sizeof *(out) : 0);                                                 \
-    errno = e;                                                                             \
-    return r
+    if (m == RW_IN_REPLAY)                                                                 \
+        return (int)rw_in_replayed(RW_CALL_SCHED_GETSCHEDULER, &k, out, sizeof *(out));    \
+    int r_ = realcall;                                                                     \
+    return (int)rw_in_logged(RW_CALL_SCHED_GETSCHEDULER, &k, r_, errno,                    \
+                             r_ == 0 ? (out) : NULL, r_ == 0 ? sizeof *(out) : 0)
 
 int sched_getparam(pid_t pid, struct sched_param *param)
 {

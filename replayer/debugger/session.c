@@ -409,16 +409,10 @@ uint32_t rw_session_find_code(const rw_session *s, const char *name, uint32_t pr
     return best;
 }
 
-/* What the trace says of thread id: its record in the END frame (RunEnd.threads) when
- * there is one, else its definition; NULL when neither knows it. */
+/* What the trace says of thread id (vocab.h); NULL when it does not know it. */
 static const Rewind__ThreadDef *thread_def(const rw_session *s, uint32_t id)
 {
-    const Rewind__RunEnd *e = rw_reader_end(s->r);
-    if (e)
-        for (size_t i = 0; i < e->n_threads; i++)
-            if (e->threads[i] && e->threads[i]->id == id)
-                return e->threads[i];
-    return id ? rw_defs_thread(s->defs, id) : NULL;
+    return rw_defs_thread_final(s->defs, rw_reader_end(s->r), id);
 }
 
 uint32_t rw_session_nthreads(const rw_session *s)

@@ -1616,7 +1616,8 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     if (E.nstream_ids)
         rw_threadwrap_set_define_gate(define_gate);
     /* Threads that C code started are followed as the recording followed them. */
-    rw_threadwrap_follow_c(rw_meta_has_feature(md, "c-threads"), E.nstream_ids ? claim_c_stream : NULL);
+    rw_threadwrap_follow_c(rw_meta_has_feature(md, "c-threads"),
+                           E.nstream_ids ? claim_c_stream : NULL);
     if (E.nsched) {
         rw_audithook_set_turn(audit_hook_turn);
         rw_threadwrap_set_start_gate(sched_wait);
