@@ -18,6 +18,7 @@
 #include "state.h"
 
 #include "internal/pycore_object.h"
+#include "detalloc.h"
 #include "threads.h"
 
 enum { D_RAW, D_MEM, D_OBJ, ND };
@@ -62,12 +63,55 @@ HOT void rec(int d, uint64_t w0, uint64_t w1, int is_alloc)
     }
 }
 
+/* Boxes: the RAW blocks a thread allocates while rw_detalloc_raw_libc is set (the one
+ * PyThread_start_new_thread makes for the new thread: threadwrap.c), from the C
+ * library. Neither they nor their frees are recorded: the new thread frees its box when
+ * the kernel first runs it, a moment no replay repeats. Kept here from the allocation
+ * to the free; added with the GIL, taken by any thread. Full (threads started and not
+ * yet run): the free is recorded, of a block readers do not know (they ignore it). */
+enum { NBOX = 64 };
+static struct {
+    _Atomic int n;
+    _Atomic uintptr_t slot[NBOX];
+} boxes;
+
+static void box_keep(void *p)
+{
+    for (int i = 0; i < NBOX; i++) {
+        uintptr_t none = 0;
+        if (atomic_compare_exchange_strong(&boxes.slot[i], &none, (uintptr_t)p)) {
+            atomic_fetch_add(&boxes.n, 1);
+            return;
+        }
+    }
+}
+
+/* Whether p is a box (and forgets it). One load while no box is out. */
+static inline int box_drop(void *p)
+{
+    if (RW_LIKELY(atomic_load_explicit(&boxes.n, memory_order_relaxed) == 0))
+        return 0;
+    for (int i = 0; i < NBOX; i++) {
+        uintptr_t want = (uintptr_t)p;
+        if (atomic_load_explicit(&boxes.slot[i], memory_order_relaxed) == want &&
+            atomic_compare_exchange_strong(&boxes.slot[i], &want, 0)) {
+            atomic_fetch_sub(&boxes.n, 1);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 HOT void *do_malloc(int d, size_t size)
 {
     void *p = alloc.prev[d].malloc(alloc.prev[d].ctx, size);
     last_block = (uintptr_t)p;
-    if (RW_LIKELY(p != NULL))
-        rec(d, RW_REC(kalloc[d], size), (uintptr_t)p, 1);
+    if (RW_LIKELY(p != NULL)) {
+        if (d == D_RAW && RW_UNLIKELY(rw_detalloc_raw_libc))
+            box_keep(p);
+        else
+            rec(d, RW_REC(kalloc[d], size), (uintptr_t)p, 1);
+    }
     return p;
 }
 
@@ -75,8 +119,12 @@ HOT void *do_calloc(int d, size_t nelem, size_t elsize)
 {
     void *p = alloc.prev[d].calloc(alloc.prev[d].ctx, nelem, elsize);
     last_block = (uintptr_t)p;
-    if (RW_LIKELY(p != NULL))
-        rec(d, RW_REC(kalloc[d], nelem * elsize), (uintptr_t)p, 1); /* no overflow: it succeeded */
+    if (RW_LIKELY(p != NULL)) {
+        if (d == D_RAW && RW_UNLIKELY(rw_detalloc_raw_libc))
+            box_keep(p);
+        else /* no overflow: it succeeded */
+            rec(d, RW_REC(kalloc[d], nelem * elsize), (uintptr_t)p, 1);
+    }
     return p;
 }
 
@@ -97,7 +145,7 @@ HOT void *do_realloc(int d, void *ptr, size_t size)
 
 HOT void do_free(int d, void *ptr)
 {
-    if (RW_LIKELY(ptr != NULL))
+    if (RW_LIKELY(ptr != NULL) && (d != D_RAW || RW_LIKELY(!box_drop(ptr))))
         rec(d, RW_REC(kfree[d], 0), (uintptr_t)ptr, 0);
     alloc.prev[d].free(alloc.prev[d].ctx, ptr);
 }

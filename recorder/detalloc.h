@@ -141,6 +141,12 @@ rw_code rw_detalloc_install(rw_err *err);
  * Blocks allocated in between stay the C library's. */
 void rw_detalloc_after_preinit(void);
 
+/* Set by a thread around a call whose RAW blocks must stay out of the regions
+ * (threadwrap.c: the box PyThread_start_new_thread allocates for the new thread, which
+ * that thread frees when the kernel first runs it): while it is set, the thread's RAW
+ * blocks come from the C library, and alloc.c records neither them nor their frees. */
+extern __thread int rw_detalloc_raw_libc;
+
 /* The process-wide high instance, or NULL before rw_detalloc_install (for figures). */
 rw_detalloc *rw_detalloc_global(void);
 

@@ -64,10 +64,14 @@ static inline void note_high_free(size_t have)
         atomic_store_explicit(&mmap_threshold, mapped, memory_order_relaxed);
 }
 
+__thread int rw_detalloc_raw_libc;
+
 /* When a region is full the other one serves, and when both are (1 TiB) the C library:
  * addresses then no longer repeat. */
 static void *raw_malloc(void *ctx, size_t n)
 {
+    if (RW_UNLIKELY(rw_detalloc_raw_libc))
+        return malloc(n ? n : 1);
     rw_detalloc *r = region_for(n);
     void *p = rw_detalloc_malloc(r, n);
     if (RW_UNLIKELY(p == NULL) && r != g)
@@ -77,6 +81,8 @@ static void *raw_malloc(void *ctx, size_t n)
 
 static void *raw_calloc(void *ctx, size_t nelem, size_t elsize)
 {
+    if (RW_UNLIKELY(rw_detalloc_raw_libc))
+        return calloc(nelem ? nelem : 1, elsize ? elsize : 1);
     size_t n = nelem * elsize; /* only to choose the region: detalloc checks overflow */
     rw_detalloc *r = region_for(n);
     void *p = rw_detalloc_calloc(r, nelem, elsize);

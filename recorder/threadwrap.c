@@ -6,6 +6,7 @@
 #include "threadwrap.h"
 
 #include "crash.h"
+#include "detalloc.h"
 #include "libc/input.h"
 #include "libc/libc.h"
 #include "libc/locks.h"
@@ -306,6 +307,38 @@ PyThreadState *__wrap_PyEval_SaveThread(void)
 {
     asked = 0;
     return __real_PyEval_SaveThread();
+}
+
+/* ---- the box a new thread starts with --------------------------------------------- */
+
+/* Written by rw_threadwrap_thread_boxes before the run (main thread); read after. */
+static int boxes_off;
+
+void rw_threadwrap_thread_boxes(int on)
+{
+    boxes_off = !on;
+}
+
+/* 3.11: unsigned long PyThread_start_new_thread(void (*)(void *), void *); weak as
+ * above. It allocates a RAW block for the new thread's function and argument, which the
+ * new thread frees as soon as it runs: a moment the kernel picks, while the starter may
+ * be allocating (faulthandler's watchdog does not wait for its thread, as
+ * threading.Thread.start does), so where the main thread's next blocks landed did not
+ * repeat in a replay. The box comes from the C library instead, unrecorded
+ * (detalloc.h's rw_detalloc_raw_libc, alloc.c). */
+unsigned long __real_PyThread_start_new_thread(void (*func)(void *), void *arg)
+    __attribute__((weak));
+unsigned long __wrap_PyThread_start_new_thread(void (*func)(void *), void *arg);
+
+unsigned long __wrap_PyThread_start_new_thread(void (*func)(void *), void *arg)
+{
+    if (boxes_off)
+        return __real_PyThread_start_new_thread(func, arg);
+    int was = rw_detalloc_raw_libc;
+    rw_detalloc_raw_libc = 1;
+    unsigned long r = __real_PyThread_start_new_thread(func, arg);
+    rw_detalloc_raw_libc = was;
+    return r;
 }
 
 /* ---- threads that C code starts ------------------------------------------------- */

@@ -47,6 +47,12 @@ void rw_threadwrap_hold_switch_interval(void);
 void rw_threadwrap_asked(int asked);
 extern void (*rw_threadwrap_gil_back)(void);
 
+/* The block PyThread_start_new_thread allocates for the new thread (its function and
+ * argument, freed by that thread when it first runs) comes from the C library and is
+ * not recorded, unless on is 0: the engine of a trace made before (Metadata.features:
+ * "thread-boxes"). */
+void rw_threadwrap_thread_boxes(int on);
+
 /* Threads that C code starts and that run Python through PyGILState_Ensure are
  * followed (recorded, and in a replay given their recorded ids and streams) unless
  * on is 0: the engine of a trace made before they were (Metadata.features). In a

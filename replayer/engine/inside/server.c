@@ -1618,6 +1618,7 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     /* Threads that C code started are followed as the recording followed them. */
     rw_threadwrap_follow_c(rw_meta_has_feature(md, "c-threads"),
                            E.nstream_ids ? claim_c_stream : NULL);
+    rw_threadwrap_thread_boxes(rw_meta_has_feature(md, "thread-boxes"));
     if (E.nsched) {
         rw_audithook_set_turn(audit_hook_turn);
         rw_threadwrap_set_start_gate(sched_wait);
