@@ -462,6 +462,33 @@ class Values(rwtest.TestCase):
             self.assertEqual(got, expected[:2], why)
             self.assertNotIn("memory differs", why)
 
+    def test_addresses_in_a_pytest_run_with_faulthandler_timeout(self):
+        # The same, as users meet it: pytest's faulthandler_timeout starts the watchdog
+        # around every test. The build before differed in 3 replays of 3.
+        d = tempfile.mkdtemp(prefix="rwv-pytest-")
+        self.addCleanup(shutil.rmtree, d, True)
+        with open(os.path.join(d, "pytest.ini"), "w") as f:
+            f.write("[pytest]\nfaulthandler_timeout = 30\n")
+        with open(os.path.join(d, "test_ids.py"), "w") as f:
+            f.write("KEPT = []\n"
+                    "def test_big_dicts():\n"
+                    "    KEPT.extend({i: str(i) * 3, -i: [i] * 9} for i in range(500))\n"
+                    "def test_ids():\n"
+                    "    s = {object() for _ in range(50)}\n"
+                    "    KEPT.extend(sorted(s, key=id))\n"
+                    "    print('IDS', [id(o) % 1000003 for o in KEPT[-5:]])\n")
+        rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", "t.rwd", "-m", "pytest", "-q",
+                          "-s", "-p", "no:cacheprovider"], cwd=d)
+        self.assertEqual(rec.returncode, 0, rec.stdout + rec.stderr)
+        ids = re.search(r"IDS (.*)$", rec.stdout, re.M).group(1)
+        env = {"REWIND_COMPARE_THREAD_ALLOCS": "1", "REWIND_CHECK_BY_RECORD": "1"}
+        got, why = self.replay_answers(d, ["goto @main-end",
+                                           "p [id(o) % 1000003 for o in __import__('sys')"
+                                           ".modules['test_ids'].KEPT[-5:]]",
+                                           f"p {SEP!r}"], env=env)
+        self.assertEqual(got, [ids], why)
+        self.assertNotIn("memory differs", why)
+
     def test_switch_interval_with_threads(self):
         # The replay holds CPython's switch interval; `p sys.getswitchinterval()` and
         # the program's own reads give what the program set, forwards and backwards.
