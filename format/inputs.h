@@ -225,6 +225,7 @@ typedef struct rw_input {
     uint32_t call;
     uint64_t seq;
     uint64_t position;
+    uint64_t started; /* events before the call began, when fewer than position; else 0 */
     int64_t result;
     int32_t err;
     uint32_t flags;

@@ -1651,6 +1651,7 @@ int rw_inputs_iter_next(rw_inputs_iter *it, rw_input *in, rw_err *err)
         in->call = m->call;
         in->seq = m->seq;
         in->position = m->position;
+        in->started = m->started < m->position ? m->started : 0;
         in->result = m->result;
         in->err = m->err;
         in->flags = m->flags;

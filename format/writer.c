@@ -1026,6 +1026,7 @@ static void write_input_frame(rw_writer *w, const in_node *h, size_t n)
         m->thread = h->in.thread;
         m->seq = h->in.seq;
         m->position = h->in.position;
+        m->started = h->in.started;
         m->call = h->in.call;
         m->result = h->in.result;
         m->err = h->in.err;

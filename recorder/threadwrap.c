@@ -306,7 +306,13 @@ PyThreadState *__wrap__PyThreadState_Swap(void *gilstate, PyThreadState *newts)
 PyThreadState *__wrap_PyEval_SaveThread(void)
 {
     asked = 0;
-    return __real_PyEval_SaveThread();
+    uint64_t began = 0;
+    if (RW_UNLIKELY(rw_locks_next_event != NULL))
+        began = rw_locks_letting_go(); /* a threaded replay: libc/locks.h */
+    PyThreadState *ts = __real_PyEval_SaveThread();
+    if (RW_UNLIKELY(began != 0))
+        rw_locks_wait_start(began);
+    return ts;
 }
 
 /* ---- the box a new thread starts with --------------------------------------------- */

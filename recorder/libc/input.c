@@ -92,11 +92,15 @@ void rw_in_put_flags(uint32_t call, int64_t result, int err, const rw_in_key *k,
 {
     int saved = errno;
     rw_in_pause(); /* the writer may call wrapped functions (write) */
+    uint64_t now = rw_st.nevents; /* racy without the GIL: a place, not an identity */
+    uint64_t began = rw_in_tls.start;
+    rw_in_tls.start = UINT64_MAX; /* a wrapper that logs sets it again (rw_in_mode) */
     rw_input r = {
         .thread = rw_in_tls.thread,
         .call = call,
         .seq = rw_in_tls.seq++,
-        .position = rw_st.nevents, /* racy without the GIL: a place, not an identity */
+        .position = now,
+        .started = began < now ? began : 0,
         .result = result,
         .err = err,
         .flags = flags,
@@ -481,7 +485,7 @@ static int fill(uint32_t s)
     return fill_after(s, NULL);
 }
 
-int rw_in_next_position(uint64_t *pos)
+int rw_in_next_positions(uint64_t *pos, uint64_t *started)
 {
     uint32_t s = rw_in_tls.thread;
     if (s == 0 || s >= MAX_STREAMS)
@@ -489,11 +493,19 @@ int rw_in_next_position(uint64_t *pos)
     rw_in_pause();
     pthread_mutex_lock(&in.mu);
     int got = fill(s);
-    if (got)
+    if (got) {
         *pos = in.head[s]->in.position;
+        *started = in.head[s]->in.started ? in.head[s]->in.started : *pos;
+    }
     pthread_mutex_unlock(&in.mu);
     rw_in_resume();
     return got;
+}
+
+int rw_in_next_position(uint64_t *pos)
+{
+    uint64_t started;
+    return rw_in_next_positions(pos, &started);
 }
 
 static void key_text(const uint8_t *k, size_t n, char *out, size_t cap)

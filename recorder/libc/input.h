@@ -73,7 +73,8 @@ extern _Atomic int rw_in_global;
 typedef struct rw_in_tls {
     uint32_t thread;
     uint32_t paused;
-    uint64_t seq; /* records this thread logged or took */
+    uint64_t seq;   /* records this thread logged or took */
+    uint64_t start; /* record: the event count when the wrapper began (rw_in_mode) */
 } rw_in_tls_t;
 extern __thread rw_in_tls_t rw_in_tls;
 
@@ -89,6 +90,8 @@ static inline int rw_in_mode(void)
     if (RW_LIKELY(m == RW_IN_OFF) || RW_LIKELY(rw_in_tls.thread == 0) || rw_in_tls.paused ||
         rw_tls.busy != rw_tls.busy_py)
         return RW_IN_OFF;
+    if (m == RW_IN_RECORD) /* where the call begins: Input.started (rw_in_put_flags) */
+        rw_in_tls.start = *(volatile uint64_t *)&rw_st.nevents;
     return m == RW_IN_EVAL ? RW_IN_REPLAY : m;
 }
 
@@ -177,6 +180,8 @@ int rw_in_take_signal(uint64_t pos, uint64_t *due);
 /* Replay: the recorded position (events before it) of the calling thread's next
  * record, without taking it: 1, or 0 when the thread has no more (locks.c). */
 int rw_in_next_position(uint64_t *pos);
+/* The same, and where that call began (its Input.started, or its position). */
+int rw_in_next_positions(uint64_t *pos, uint64_t *started);
 
 /* Sets errno from g and returns its result (the end of a replayed call). */
 static inline int64_t rw_in_return(const rw_input *g)

@@ -98,14 +98,22 @@ _Atomic uint8_t rw_locks_returning[RW_LOCKS_RETURNING];
  * past the highest stream that ever claimed. Written by the claiming thread. */
 static _Atomic uint64_t claim[CLAIMS];
 static _Atomic uint32_t claim_top;
+/* soft[s]: the tick (| 1) at which stream s made its claim as it let the GIL go
+ * (rw_locks_letting_go); 0: a claim the others wait for as long as it stands. */
+static _Atomic uint64_t soft[CLAIMS];
+#define SOFT_TICKS ((uint64_t)150 * 1000 * 1000) /* ~50 ms at 3 GHz, ~75 at 2 */
 
 int rw_locks_claimed_before(uint64_t pos)
 {
     uint32_t me = rw_in_tls.thread, top = atomic_load(&claim_top);
     for (uint32_t s = 1; s < top; s++) {
         uint64_t c = atomic_load_explicit(&claim[s], memory_order_acquire);
-        if (c && s != me && c - 1 <= pos)
+        if (c && s != me && c - 1 <= pos) {
+            uint64_t t = atomic_load_explicit(&soft[s], memory_order_relaxed);
+            if (t && ((rw_tick() - t) & RW_TICK_MASK) > SOFT_TICKS)
+                continue;
             return 1;
+        }
     }
     return 0;
 }
@@ -129,7 +137,59 @@ static void claim_at(uint64_t pos)
     while (top <= me && !atomic_compare_exchange_weak(&claim_top, &top, me + 1))
         ;
     atomic_fetch_add(&rw_locks_nclaims, 1);
+    atomic_store_explicit(&soft[me], 0, memory_order_relaxed);
     atomic_store(&claim[me], pos + 1);
+}
+
+static int starts_known; /* rw_locks_input_starts; written before the run */
+
+void rw_locks_input_starts(int on)
+{
+    starts_known = on;
+}
+
+uint64_t rw_locks_letting_go(void)
+{
+    uint32_t me = rw_in_tls.thread;
+    if (!starts_known || atomic_load_explicit(&rw_in_global, memory_order_relaxed) != RW_IN_REPLAY ||
+        rw_in_mode() != RW_IN_REPLAY || !rw_locks_next_event || !rw_tls.thread ||
+        me >= CLAIMS || !rw_in_gil_held())
+        return 0;
+    uint64_t now = rw_st.nevents, at, began;
+    if (!rw_in_next_positions(&at, &began) || at < now ||
+        at > rw_locks_next_event(rw_tls.thread, now))
+        return 0; /* the thread makes an event first */
+    if (began <= now) {
+        claim_at(now);
+        atomic_store_explicit(&soft[me], rw_tick() | 1, memory_order_relaxed);
+        return 0;
+    }
+    claim_at(began); /* held until the thread is there (rw_locks_wait_start) */
+    return began;
+}
+
+void rw_locks_wait_start(uint64_t began)
+{
+    volatile uint64_t *nev = &rw_st.nevents; /* the GIL holder's count: read racily */
+    rw_in_pause();
+    int saved = errno;
+    uint64_t now, seen = *nev;
+    unsigned naps = 0; /* of 50 µs since the count last moved */
+    while ((now = *nev) < began) {
+        if (now != seen || atomic_load(&rw_locks_engine_stopped)) {
+            seen = now;
+            naps = 0;
+        } else if (++naps > 20000) {
+            break; /* the check reports a divergence, if it is one */
+        }
+        struct timespec nap = {0, 50000};
+        nanosleep(&nap, NULL);
+    }
+    uint32_t me = rw_in_tls.thread;
+    if (me < CLAIMS)
+        atomic_store_explicit(&soft[me], rw_tick() | 1, memory_order_relaxed);
+    errno = saved;
+    rw_in_resume();
 }
 
 #define TAG_MAGIC 0x6b636c72u /* "rlck" */

@@ -50,6 +50,23 @@ int rw_locks_claimed_before(uint64_t pos);
 /* Releases the calling thread's claim, if it has one. */
 void rw_locks_release(void);
 
+/* Replay of a trace that logs where calls began (Input.started: Metadata.features
+ * "input-starts"; rw_locks_input_starts(1) before the run), as the calling thread lets
+ * the GIL go in a call of its own (PyEval_SaveThread: threadwrap.c), with the GIL: when
+ * its next input comes before its next event (the call that lets the GIL go makes it:
+ * a send, a read, a lock's wait), claims the position where that call began in the
+ * recording until it takes the input, and returns that position when it is later than
+ * the current one (0 otherwise): the caller, once it has let the GIL go, waits for the
+ * run to get there (rw_locks_wait_start). What the call's C code does before it (it
+ * reads a socket's descriptor, which another thread's close sets to -1) then comes
+ * among the other threads' events where it came in the recording. Once the thread is
+ * there the claim is soft: the others wait for it at most about 50 ms (a call that
+ * first waits for a C library's mutex that a waiting thread holds would otherwise
+ * never get there). */
+void rw_locks_input_starts(int on);
+uint64_t rw_locks_letting_go(void);
+void rw_locks_wait_start(uint64_t began);
+
 /* Replay (rw_in_take, for a replayed call other than a lock's): when the calling
  * thread does not hold the GIL (the call was one that lets it go: a read, a sleep,
  * getaddrinfo), claims and waits for the place where the recording's thread had the

@@ -489,6 +489,16 @@ class Values(rwtest.TestCase):
         self.assertEqual(got, [ids], why)
         self.assertNotIn("memory differs", why)
 
+    def test_a_send_that_races_a_close(self):
+        # The main thread's send reads the socket's descriptor in C after it lets the
+        # GIL go; the thread that closes it waits to run. The build before diverged in
+        # 3 replays of 5 ("send(-1, ...)"), the thread that closes taking the GIL first.
+        rec, play_dir = self.record_elsewhere("send_close_race.py")
+        expected = [rep for _, rep in recorded_values(rec.stdout)]
+        for _ in range(3):
+            got, why = self.replay_answers(play_dir, ["goto @main-end", "p sent", f"p {SEP!r}"])
+            self.assertEqual(got, expected, why)
+
     def test_switch_interval_with_threads(self):
         # The replay holds CPython's switch interval; `p sys.getswitchinterval()` and
         # the program's own reads give what the program set, forwards and backwards.

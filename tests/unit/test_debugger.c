@@ -767,8 +767,15 @@ START_TEST(test_outputs_from_inputs)
         int64_t k[2] = {recs[i].fd, (int64_t)strlen(recs[i].data)};
         for (int j = 0; j < 16; j++)
             key[j] = (uint8_t)((uint64_t)k[j / 8] >> (8 * (j % 8)));
-        rw_input in = {1, recs[i].call, i, recs[i].pos, recs[i].result, 0, 0, key, 16,
-                       (const uint8_t *)recs[i].data, strlen(recs[i].data)};
+        rw_input in = {.thread = 1,
+                       .call = recs[i].call,
+                       .seq = i,
+                       .position = recs[i].pos,
+                       .result = recs[i].result,
+                       .key = key,
+                       .key_len = 16,
+                       .data = (const uint8_t *)recs[i].data,
+                       .data_len = strlen(recs[i].data)};
         rw_writer_input(w, &in);
     }
     rw_stream *st = rw_writer_stream(w);

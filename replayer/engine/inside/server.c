@@ -1619,6 +1619,7 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     rw_threadwrap_follow_c(rw_meta_has_feature(md, "c-threads"),
                            E.nstream_ids ? claim_c_stream : NULL);
     rw_threadwrap_thread_boxes(rw_meta_has_feature(md, "thread-boxes"));
+    rw_locks_input_starts(rw_meta_has_feature(md, "input-starts"));
     if (E.nsched) {
         rw_audithook_set_turn(audit_hook_turn);
         rw_threadwrap_set_start_gate(sched_wait);
