@@ -9,7 +9,7 @@
  * geteuid, getgid, getegid, getgroups, getgrouplist, getlogin, getlogin_r, uname,
  * gethostname, ttyname, ttyname_r, ctermid, getpriority, setpriority, setuid setgid
  * seteuid setegid setreuid setregid setresuid setresgid setgroups initgroups, getsid
- * getpgid getpgrp setsid setpgid,
+ * getpgid getpgrp setsid setpgid, nice, sethostname setdomainname,
  * sched_setscheduler sched_setparam sched_setaffinity sched_getparam
  * sched_rr_get_interval, sched_getaffinity,
  * sched_getscheduler, sysconf, __sysconf, confstr, pathconf, fpathconf, getrlimit,
@@ -128,6 +128,9 @@ static struct ident_state {
         char *(*ctermid)(char *);
         int (*getpriority)(__priority_which_t, id_t);
         int (*setpriority)(__priority_which_t, id_t, int);
+        int (*nice)(int);
+        int (*sethostname)(const char *, size_t);
+        int (*setdomainname)(const char *, size_t);
         int (*setuid)(uid_t);
         int (*setgid)(gid_t);
         int (*seteuid)(uid_t);
@@ -246,6 +249,9 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(getpgrp);
     FIND(setsid);
     FIND(setpgid);
+    FIND(nice);
+    FIND(sethostname);
+    FIND(setdomainname);
     FIND(sched_getaffinity);
     FIND(sched_getscheduler);
     FIND(sysconf);
@@ -786,7 +792,9 @@ int setpriority(__priority_which_t which, id_t who, int prio)
  * What is read after it is logged as any (GETID, GETGROUPS, SCHED_GET*). Key: the form
  * (0-7 setuid, setgid, seteuid, setegid, setreuid, setregid, setresuid, setresgid; 8
  * setgroups; 9 initgroups; 10 sched_setscheduler; 11 sched_setparam; 12
- * sched_setaffinity; 13 setsid (then 0); 14 setpgid), then its arguments (setgroups:
+ * sched_setaffinity; 13 setsid (then 0); 14 setpgid; 15 sethostname, 16 setdomainname:
+ * the length, then the name; 17 nice: the increment, the result the new niceness:
+ * glibc's nice makes its getpriority and setpriority calls itself), then its arguments (setgroups:
  * the count and at most 28 groups; initgroups: the group, then the user; the
  * scheduler's: pid, policy, priority; pid, priority; pid, the mask's size and its first
  * 16 words). */
@@ -892,6 +900,55 @@ pid_t setsid(void)
 int setpgid(pid_t pid, pid_t pgid)
 {
     SETID_BODY(14, REAL(setpgid)(pid, pgid), pid, pgid);
+}
+
+/* sethostname and setdomainname (socket.sethostname): forms 15 and 16. */
+static int set_name(int form, int (*realfn)(const char *, size_t), const char *name, size_t len)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return realfn(name, len);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, form);
+    rw_in_key_i64(&k, (int64_t)len);
+    char text[256];
+    size_t n = name ? strnlen(name, len < sizeof text - 1 ? len : sizeof text - 1) : 0;
+    if (n)
+        memcpy(text, name, n);
+    text[n] = '\0';
+    rw_in_key_str(&k, text);
+    if (m == RW_IN_REPLAY)
+        return (int)rw_in_replayed(RW_CALL_SETID, &k, NULL, 0);
+    int r = realfn(name, len);
+    return (int)rw_in_logged(RW_CALL_SETID, &k, r, errno, NULL, 0);
+}
+
+int sethostname(const char *name, size_t len)
+{
+    return set_name(15, REAL(sethostname), name, len);
+}
+
+int setdomainname(const char *name, size_t len)
+{
+    return set_name(16, REAL(setdomainname), name, len);
+}
+
+/* os.nice: -1 is a niceness as well as a failure; errno tells (logged). */
+int nice(int inc)
+{
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return REAL(nice)(inc);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, 17);
+    rw_in_key_i64(&k, inc);
+    if (m == RW_IN_REPLAY)
+        return (int)rw_in_replayed(RW_CALL_SETID, &k, NULL, 0);
+    errno = 0;
+    int r = REAL(nice)(inc);
+    return (int)rw_in_logged(RW_CALL_SETID, &k, r, errno, NULL, 0);
 }
 
 int sched_setscheduler(pid_t pid, int policy, const struct sched_param *param)

@@ -4,16 +4,20 @@ scheduler's setters are made when recording and not in a replay (glibc makes eve
 thread of the engine make the setxid calls, and the sandbox stopped the engine at the
 first), which answers with the recorded outcome: success as root, PermissionError
 otherwise. What is read around them (os.getsid, os.getpgid, os.getpgrp,
-os.sched_getparam, os.sched_rr_get_interval) is the recording's.
+os.sched_getparam, os.sched_rr_get_interval) is the recording's. So are os.nice
+(glibc's nice makes its getpriority and setpriority calls itself) and
+socket.sethostname (set to the name it has).
 
 Each value is printed once, as `name=repr(value)`, on the recorded stdout. At the line
 marked STOP, `p NAME` must show exactly the repr printed for NAME:
     p outcomes -> each call's outcome: None, or the errno it failed with
     p after    -> the groups afterwards
     p sched    -> what the scheduler's queries and setters said
+    p names    -> os.nice's answers and sethostname's outcome
 """
 import os
 import pwd
+import socket
 
 
 def outcome(fn, *args):
@@ -38,7 +42,10 @@ sched = (os.getsid(0), os.getpgid(0), os.getpgrp(),
          outcome(os.sched_setscheduler, 0, os.SCHED_OTHER, os.sched_param(0)),
          outcome(os.sched_setparam, 0, os.sched_param(0)),
          os.sched_getparam(0).sched_priority, os.sched_rr_get_interval(0))
+names = (os.nice(0), os.nice(1), os.nice(0),
+         outcome(socket.sethostname, socket.gethostname()), socket.gethostname())
 print(f"outcomes={outcomes!r}")
 print(f"after={after!r}")
 print(f"sched={sched!r}")
+print(f"names={names!r}")
 done = True  # STOP
