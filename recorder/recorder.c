@@ -201,7 +201,7 @@ static void finish_trace(run *r, int status, int sig, const char *reason);
  * whole. */
 static void finish(run *r, int status, int sig, const char *reason)
 {
-    if (getpid() != rw_st.pid)
+    if (rw_real_pid() != rw_st.pid)
         return; /* a forked child without a trace of its own: the trace is the parent's */
     sigset_t was;
     rw_in_pause();
@@ -544,7 +544,7 @@ static void start_child_trace(run *r)
 static void thread_done(void)
 {
     run *r = the_run;
-    if (r && r->is_child && !r->finished && getpid() == rw_st.pid &&
+    if (r && r->is_child && !r->finished && rw_real_pid() == rw_st.pid &&
         pthread_equal(pthread_self(), r->child_thread)) {
         finish(r, 0, 0, "exit");
     }
@@ -644,7 +644,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     rw_st.allocations = o->allocations;
     rw_st.c_calls = o->c_calls;
     rw_st.line_times = o->line_times;
-    rw_st.pid = getpid();
+    rw_st.pid = rw_real_pid();
     double ns_per_tick = calibrate_tick();
     r.unix0 = now_ns(CLOCK_REALTIME);
     r.tick0 = rw_tick();

@@ -20,6 +20,8 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <x86intrin.h>
 
 #include "writer.h"
@@ -71,6 +73,13 @@ typedef struct rw_state {
 } rw_state;
 
 extern rw_state rw_st;
+
+/* The process's own id, from the kernel: getpid() is an input, answered from the log
+ * in a replay (and logged while recording). */
+static inline pid_t rw_real_pid(void)
+{
+    return (pid_t)syscall(SYS_getpid);
+}
 
 /* 56-bit tick counter (invariant TSC on x86-64). */
 static inline uint64_t rw_tick(void)

@@ -75,7 +75,7 @@ static void fatal_handler(int sig, siginfo_t *si, void *ucv)
     int saved_errno = errno;
     rw_in_pause(); /* rewind's own calls: not the program's inputs */
     pid_t me = rw_sigsafe_tid(), owner = 0;
-    if (getpid() != rw_st.pid) {
+    if (rw_real_pid() != rw_st.pid) {
         chain(sig, si); /* a forked child: the trace and its writer are the parent's */
     } else if ((owner = rw_crash_report_claim()) == 0) {
         if (!rw_crash_closed()) {
@@ -126,7 +126,7 @@ static void terminated_report(int sig, siginfo_t *si, void *ucv)
     /* Another thread may be making a dump or the timeout's report: wait for it (as the
      * dump handler does) rather than end the process with the trace open. */
     int claimed = 0;
-    for (unsigned ms = 0; getpid() == rw_st.pid && ms < 2 * RW_CRASH_DUMP_WAIT_MS; ms++) {
+    for (unsigned ms = 0; rw_real_pid() == rw_st.pid && ms < 2 * RW_CRASH_DUMP_WAIT_MS; ms++) {
         pid_t owner = rw_crash_report_claim();
         if ((claimed = owner == 0) || owner == rw_sigsafe_tid())
             break;
@@ -176,7 +176,7 @@ static void dump_handler(int sig, siginfo_t *si, void *ucv)
 {
     int saved_errno = errno;
     rw_in_pause(); /* rewind's own calls: not the program's inputs */
-    if (getpid() != rw_st.pid) {
+    if (rw_real_pid() != rw_st.pid) {
         /* A forked child has no recording: the signal does what it did before us. */
         sigaction(sig, &hs.prev_dump, NULL);
         raise(sig);
@@ -188,7 +188,7 @@ static void dump_handler(int sig, siginfo_t *si, void *ucv)
      * pthread_kill): it means what it means without rewind, the disposition rewind
      * found (faulthandler.unregister puts rewind's handler back, as python3 gets
      * SIG_DFL back). A dump is for a signal from outside. */
-    if (si && si->si_pid == getpid() &&
+    if (si && si->si_pid == rw_real_pid() &&
         (si->si_code == SI_USER || si->si_code == SI_TKILL || si->si_code == SI_QUEUE)) {
         int dfl = !(hs.prev_dump.sa_flags & SA_SIGINFO) && hs.prev_dump.sa_handler == SIG_DFL;
         int ign = !(hs.prev_dump.sa_flags & SA_SIGINFO) && hs.prev_dump.sa_handler == SIG_IGN;

@@ -61,7 +61,7 @@ __attribute__((constructor)) static void find_real(void)
  * longer caches the pid. */
 static int recording_here(void)
 {
-    return end_fn && rw_st.pid && (pid_t)syscall(SYS_getpid) == rw_st.pid;
+    return end_fn && rw_st.pid && rw_real_pid() == rw_st.pid;
 }
 
 /* atexit: an exit that did not come through our exit() (glibc's own, when the last

@@ -280,6 +280,30 @@ class DivergenceTest(rwtest.TestCase):
             replies = drive(bad, [f"goto {pos - 1}", "p top t"], env=mode)
             self.assertEqual(replies, [("stopped", pos - 1), ("value", 0, str(sum(range(3000))))])
 
+    def test_a_divergence_in_the_last_events_is_found_at_the_end(self):
+        # The change is in the run's last group of events, which no later event ends:
+        # the check compares it when the program ends, and the end is then reported as
+        # the divergence it is. Before, the engine took its own end-of-run getpid from
+        # the log (the recorded pid, not its own), skipped that comparison and said
+        # "the program ended".
+        code = "t = 0\nfor i in range(3000):\n    t += i\nc = t\nd = c\n"
+        rec = self.record(["-c", code])
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        lines = [e for e in rwtest.events(rec.trace)
+                 if e.get("kind") == "line" and e.get("file") == "<string>"]
+        pos = [e for e in lines if e["line"] == 5][0]["pos"]
+        other = code.replace("c = t\nd = c\n", "c = t\n\nd =c\n").encode()
+        self.assertEqual(len(other), len(code))
+        bad = self.with_program(rec.trace, lambda text: other)
+        for mode in ({}, {"REWIND_CHECK_BY_RECORD": "1"}):
+            replies = drive(bad, [f"goto {pos + 100}", "p top c"], env=mode)
+            self.assertEqual(replies[0][0], "error", (mode, replies))
+            self.assertIn(f"the replay diverged from the recording at event {pos}:", replies[0][1])
+            self.assertIn("the recording has line <module> at <string>:5", replies[0][1])
+        out = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", bad], cwd=self.tmp,
+                         stdin="goto @end\nnext\np 1\nquit\n")
+        self.assertIn(f"the replay diverged from the recording at event {pos}:", out.stdout)
+
     def test_the_debugger_writes_the_whole_report_once(self):
         # The debugger's error line has room for the report's start only; the whole
         # report (with the inputs consumed before it) goes to stderr, once per report.

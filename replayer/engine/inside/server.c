@@ -1427,6 +1427,19 @@ static void on_done(const rw_record_result *res, void *ctx)
         uint64_t where = rw_check_report(E.check, E.epath, report, sizeof report);
         report_divergence(where, report);
     }
+    /* A run that ends before the recording's did went another way where the check had
+     * nothing left to compare (a thread's C-level work that no event orders decided
+     * it: a loop on _thread._count() while another thread ends). */
+    uint64_t recorded = rw_reader_nevents(E.rec);
+    if (rw_reader_end(E.rec) && res->events < recorded) {
+        char report[300];
+        snprintf(report, sizeof report,
+                 "the replay diverged from the recording at event %" PRIu64
+                 ": the program ended there, where the recording goes on to %" PRIu64
+                 " events",
+                 res->events, recorded);
+        report_divergence(res->events, report);
+    }
     char msg[200];
     snprintf(msg, sizeof msg, "the program ended after %" PRIu64 " events", res->events);
     E.ended = 1;
