@@ -86,13 +86,6 @@ static PyObject *boot(PyObject *self, PyObject *unused)
         start_gate();
 
     PyObject *res = PyObject_Call(func, args, kwargs == Py_None ? NULL : kwargs);
-    if (!res && !PyErr_ExceptionMatches(PyExc_SystemExit)) {
-        /* Reported here as CPython's t_bootstrap reports it, naming the program's
-         * function (there it would name this bootstrap): sys.unraisablehook gets func
-         * as the object, and the hook's work is still the thread's, its inputs logged. */
-        _PyErr_WriteUnraisableMsg("in thread started by", func);
-        res = Py_NewRef(Py_None);
-    }
     rw_crash_thread_leave();
     /* What the thread does from here (its teardown: the C library's, a sanitizer's) is
      * not the program's input, and happens before or after the trace closes as timing

@@ -285,19 +285,6 @@ class TestBehavesLikePython(RecordTestCase):
         tb = [(t.codes[e["code"]]["qualname"], e["line"]) for e in t.end["uncaught_traceback"]]
         self.assertEqual(tb, [("<module>", 10), ("outer", 7), ("inner", 2)])
 
-    def test_thread_that_raises(self):
-        # sys.unraisablehook gets the function that _thread.start_new_thread started as
-        # the object, and the default hook names it (it named rewind's bootstrap).
-        prog = self.prog("thread_raises.py")
-        want = self.python(prog)
-        rec = self.record_ok(prog, options=["-q"])
-        addr = lambda text: re.sub(r"0x[0-9a-f]+", "0x?", text)
-        self.assertEqual(rec.stdout, want.stdout)
-        self.assertIn("(True, 'Exception ignored in thread started by', 'task 0 failed')",
-                      rec.stdout)
-        self.assertEqual(addr(rec.stderr), addr(want.stderr))
-        self.assertIn("Exception ignored in thread started by: <function task at", rec.stderr)
-
     def test_stdin_and_args(self):
         rec = self.same("stdin_echo.py", ["a", "b c"], stdin="hello\nworld\n")
         self.assertIn("olleh", rec.stdout)
