@@ -168,28 +168,14 @@ uint64_t rw_locks_letting_go(void)
     return began;
 }
 
+static int run_reaches(uint64_t place);
+
 void rw_locks_wait_start(uint64_t began)
 {
-    volatile uint64_t *nev = &rw_st.nevents; /* the GIL holder's count: read racily */
-    rw_in_pause();
-    int saved = errno;
-    uint64_t now, seen = *nev;
-    unsigned naps = 0; /* of 50 µs since the count last moved */
-    while ((now = *nev) < began) {
-        if (now != seen || atomic_load(&rw_locks_engine_stopped)) {
-            seen = now;
-            naps = 0;
-        } else if (++naps > 20000) {
-            break; /* the check reports a divergence, if it is one */
-        }
-        struct timespec nap = {0, 50000};
-        nanosleep(&nap, NULL);
-    }
+    (void)run_reaches(began); /* or not: the check reports a divergence, if it is one */
     uint32_t me = rw_in_tls.thread;
     if (me < CLAIMS)
         atomic_store_explicit(&soft[me], rw_tick() | 1, memory_order_relaxed);
-    errno = saved;
-    rw_in_resume();
 }
 
 #define TAG_MAGIC 0x6b636c72u /* "rlck" */
@@ -489,16 +475,16 @@ static uint64_t place_of(uint64_t from)
  * meanwhile), so that what it reads then (a queue's items) is what the recording's
  * thread read. When nothing moves for a second while the engine runs, it goes on (the
  * event check reports a divergence, if it is one). */
-static void resume_in_place(uint64_t place)
+/* Waits, without the GIL, until the run is at `place`: 1, or 0 when nothing moved for
+ * a second while the engine ran. */
+static int run_reaches(uint64_t place)
 {
     volatile uint64_t *nev = &rw_st.nevents; /* the GIL holder's count: read racily */
     uint64_t now = *nev;
-    if (rw_tls.thread && rw_tls.thread < RW_LOCKS_RETURNING)
-        atomic_store_explicit(&rw_locks_returning[rw_tls.thread], 1, memory_order_release);
-    if (place == UINT64_MAX || now >= place)
-        return;
+    if (now >= place)
+        return 1;
     rw_in_pause();
-    int saved = errno;
+    int saved = errno, reached = 1;
     uint64_t seen = now;
     unsigned naps = 0; /* of 50 µs since the count last moved */
     while ((now = *nev) < place) {
@@ -506,7 +492,7 @@ static void resume_in_place(uint64_t place)
             seen = now;
             naps = 0;
         } else if (++naps > 20000) {
-            rw_locks_release();
+            reached = 0;
             break;
         }
         struct timespec nap = {0, 50000};
@@ -514,6 +500,15 @@ static void resume_in_place(uint64_t place)
     }
     errno = saved;
     rw_in_resume();
+    return reached;
+}
+
+static void resume_in_place(uint64_t place)
+{
+    if (rw_tls.thread && rw_tls.thread < RW_LOCKS_RETURNING)
+        atomic_store_explicit(&rw_locks_returning[rw_tls.thread], 1, memory_order_release);
+    if (place != UINT64_MAX && !run_reaches(place))
+        rw_locks_release();
 }
 
 void rw_locks_returned(void)

@@ -132,6 +132,23 @@ class Values(rwtest.TestCase):
         self.assertEqual(sorted(os.listdir(play_dir)), before, "the replay wrote files")
         return answers(out.stdout), out.stdout[-3000:] + out.stderr[-2000:]
 
+    def addresses_agree(self, name, shown, rounds=1):
+        """Records progs_values/NAME and replays it to the end of its code `rounds`
+        times with every allocation compared (the development knobs of
+        docs/engine-protocol.md): `p NAME` for each of shown (name -> the index of its
+        recorded RWVAL) must print the recorded repr, and no note may say that the
+        memory differs."""
+        rec, play_dir = self.record_elsewhere(name)
+        expected = [rep for _, rep in recorded_values(rec.stdout)]
+        env = {"REWIND_COMPARE_THREAD_ALLOCS": "1", "REWIND_CHECK_BY_RECORD": "1"}
+        cmds = ["goto @main-end"]
+        for var in shown:
+            cmds += [f"p {var}", f"p {SEP!r}"]
+        for _ in range(rounds):
+            got, why = self.replay_answers(play_dir, cmds, env=env)
+            self.assertEqual(got, [expected[i] for i in shown.values()], why)
+            self.assertNotIn("memory differs", why)
+
     def replay_check(self, name, stdin=None, env=None):
         """Markers (`# rw-value: EXPR`): p EXPR at every hit, forwards, then backwards
         with rcontinue; the environment is changed for the replay."""
@@ -425,14 +442,7 @@ class Values(rwtest.TestCase):
         # The values, then every allocation compared (the development knobs of
         # docs/engine-protocol.md): no note that the memory differs.
         self.replay_check("pool_ids.py")
-        rec, play_dir = self.record_elsewhere("pool_ids.py")
-        expected = [rep for _, rep in recorded_values(rec.stdout)]
-        env = {"REWIND_COMPARE_THREAD_ALLOCS": "1", "REWIND_CHECK_BY_RECORD": "1"}
-        for _ in range(2):
-            got, why = self.replay_answers(play_dir, ["goto @main-end", "p ids", f"p {SEP!r}",
-                                                      "p total", f"p {SEP!r}"], env=env)
-            self.assertEqual(got, [expected[0], expected[2]], why)
-            self.assertNotIn("memory differs", why)
+        self.addresses_agree("pool_ids.py", {"ids": 0, "total": 2}, rounds=2)
 
     def test_addresses_with_threads_that_take_the_gil(self):
         # Three threads in loops, switched by CPython every 5 ms: every allocation of
@@ -440,27 +450,14 @@ class Values(rwtest.TestCase):
         # docs/engine-protocol.md) and must agree. Before, every replay of such a
         # program differed (6 of 6, 3 recordings), its first difference after 0.1 to 4
         # million events.
-        rec, play_dir = self.record_elsewhere("spin_ids.py")
-        expected = [rep for _, rep in recorded_values(rec.stdout)]
-        env = {"REWIND_COMPARE_THREAD_ALLOCS": "1", "REWIND_CHECK_BY_RECORD": "1"}
-        got, why = self.replay_answers(play_dir, ["goto @main-end", "p ids", f"p {SEP!r}"],
-                                       env=env)
-        self.assertEqual(got, expected, why)
-        self.assertNotIn("memory differs", why)
+        self.addresses_agree("spin_ids.py", {"ids": 0})
 
     def test_addresses_beside_a_watchdog_thread(self):
         # faulthandler.dump_traceback_later starts a thread in C, which frees the block
         # it was started with when the kernel first runs it, while the main thread
         # allocates: every allocation of the replay is compared with the recording's
         # and must agree. The build before differed in 3 replays of 3.
-        rec, play_dir = self.record_elsewhere("watchdog_ids.py")
-        expected = [rep for _, rep in recorded_values(rec.stdout)]
-        env = {"REWIND_COMPARE_THREAD_ALLOCS": "1", "REWIND_CHECK_BY_RECORD": "1"}
-        for _ in range(2):
-            got, why = self.replay_answers(play_dir, ["goto @main-end", "p ids", f"p {SEP!r}",
-                                                      "p order", f"p {SEP!r}"], env=env)
-            self.assertEqual(got, expected[:2], why)
-            self.assertNotIn("memory differs", why)
+        self.addresses_agree("watchdog_ids.py", {"ids": 0, "order": 1}, rounds=2)
 
     def test_addresses_in_a_pytest_run_with_faulthandler_timeout(self):
         # The same, as users meet it: pytest's faulthandler_timeout starts the watchdog
