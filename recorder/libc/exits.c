@@ -121,7 +121,7 @@ static void follow_child(const char *path, char *const argv[], char *const envp[
     char name[2 * PATH_MAX + 64];
     char *nargv[RW_FOLLOW_EXTRA_ARGS + 2 * argc + 1];
     const char *why;
-    const char *exe = rw_follow_argv(path, argv, "subprocess", (long)syscall(SYS_getpid), name,
+    const char *exe = rw_follow_argv(path, argv, "subprocess", (long)rw_real_pid(), name,
                                      sizeof name, nargv, RW_FOLLOW_EXTRA_ARGS + 2 * argc + 1, &why);
     if (exe)
         real_execve(exe, nargv, envp); /* returns only when it failed: run it bare */

@@ -588,8 +588,8 @@ static void iov_gather(const struct iovec *iov, int cnt, uint8_t *dst, size_t le
     }
 }
 
-/* readv (off < 0) and preadv. */
-/* off < 0: at the file's position (readv); flags: preadv2's, keyed only when set. */
+/* readv (off < 0: at the file's position) and preadv; flags: preadv2's, keyed only
+ * when set. */
 static ssize_t readv_any(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
 {
     rw_in_key k;

@@ -937,18 +937,7 @@ int setdomainname(const char *name, size_t len)
 /* os.nice: -1 is a niceness as well as a failure; errno tells (logged). */
 int nice(int inc)
 {
-    int m = rw_in_mode();
-    if (m == RW_IN_OFF)
-        return REAL(nice)(inc);
-    rw_in_key k;
-    rw_in_key_init(&k);
-    rw_in_key_i64(&k, 17);
-    rw_in_key_i64(&k, inc);
-    if (m == RW_IN_REPLAY)
-        return (int)rw_in_replayed(RW_CALL_SETID, &k, NULL, 0);
-    errno = 0;
-    int r = REAL(nice)(inc);
-    return (int)rw_in_logged(RW_CALL_SETID, &k, r, errno, NULL, 0);
+    SETID_BODY(17, (errno = 0, REAL(nice)(inc)), inc);
 }
 
 int sched_setscheduler(pid_t pid, int policy, const struct sched_param *param)

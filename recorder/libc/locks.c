@@ -168,7 +168,33 @@ uint64_t rw_locks_letting_go(void)
     return began;
 }
 
-static int run_reaches(uint64_t place);
+/* Waits, without the GIL, until the run is at `place`: 1, or 0 when nothing moved for
+ * a second while the engine ran. */
+static int run_reaches(uint64_t place)
+{
+    volatile uint64_t *nev = &rw_st.nevents; /* the GIL holder's count: read racily */
+    uint64_t now = *nev;
+    if (now >= place)
+        return 1;
+    rw_in_pause();
+    int saved = errno, reached = 1;
+    uint64_t seen = now;
+    unsigned naps = 0; /* of 50 µs since the count last moved */
+    while ((now = *nev) < place) {
+        if (now != seen || atomic_load(&rw_locks_engine_stopped)) {
+            seen = now;
+            naps = 0;
+        } else if (++naps > 20000) {
+            reached = 0;
+            break;
+        }
+        struct timespec nap = {0, 50000};
+        nanosleep(&nap, NULL);
+    }
+    errno = saved;
+    rw_in_resume();
+    return reached;
+}
 
 void rw_locks_wait_start(uint64_t began)
 {
@@ -475,34 +501,6 @@ static uint64_t place_of(uint64_t from)
  * meanwhile), so that what it reads then (a queue's items) is what the recording's
  * thread read. When nothing moves for a second while the engine runs, it goes on (the
  * event check reports a divergence, if it is one). */
-/* Waits, without the GIL, until the run is at `place`: 1, or 0 when nothing moved for
- * a second while the engine ran. */
-static int run_reaches(uint64_t place)
-{
-    volatile uint64_t *nev = &rw_st.nevents; /* the GIL holder's count: read racily */
-    uint64_t now = *nev;
-    if (now >= place)
-        return 1;
-    rw_in_pause();
-    int saved = errno, reached = 1;
-    uint64_t seen = now;
-    unsigned naps = 0; /* of 50 µs since the count last moved */
-    while ((now = *nev) < place) {
-        if (now != seen || atomic_load(&rw_locks_engine_stopped)) {
-            seen = now;
-            naps = 0;
-        } else if (++naps > 20000) {
-            reached = 0;
-            break;
-        }
-        struct timespec nap = {0, 50000};
-        nanosleep(&nap, NULL);
-    }
-    errno = saved;
-    rw_in_resume();
-    return reached;
-}
-
 static void resume_in_place(uint64_t place)
 {
     if (rw_tls.thread && rw_tls.thread < RW_LOCKS_RETURNING)
