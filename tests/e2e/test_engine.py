@@ -200,6 +200,14 @@ class EngineTest(rwtest.TestCase):
 
 class DivergenceTest(rwtest.TestCase):
 
+    def record_lines(self, code):
+        """Records `-c code`; returns the recording's result and its line events in
+        <string>."""
+        rec = self.record(["-c", code])
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        return rec, [e for e in rwtest.events(rec.trace)
+                     if e.get("kind") == "line" and e.get("file") == "<string>"]
+
     def with_program(self, trace, change):
         """A copy of trace whose -c program (Metadata field 17) is change(text)."""
         frames, header = tracerewrite.load(trace)
@@ -216,10 +224,7 @@ class DivergenceTest(rwtest.TestCase):
 
     def test_changed_program_is_reported_at_its_position(self):
         code = "a = 1\nb = 2\nc = a + b\nd = c * 2\n"
-        rec = self.record(["-c", code])
-        self.assertEqual(rec.returncode, 0, rec.stderr)
-        evs = rwtest.events(rec.trace)
-        lines = [e for e in evs if e.get("kind") == "line" and e.get("file") == "<string>"]
+        rec, lines = self.record_lines(code)
         self.assertEqual([e["line"] for e in lines], [1, 2, 3, 4], lines)
         # The -c program comes from the metadata: give the replay another one, as long
         # as the original (its allocations are the same size), whose third statement
@@ -245,10 +250,7 @@ class DivergenceTest(rwtest.TestCase):
         # group with the change, once it ends, record by record, and names the same
         # event as a check that compares every record (a trace without fingerprints).
         code = "t = 0\nfor i in range(3000):\n    t += i\nc = t\nfor j in range(900):\n    d = j\n"
-        rec = self.record(["-c", code])
-        self.assertEqual(rec.returncode, 0, rec.stderr)
-        lines = [e for e in rwtest.events(rec.trace)
-                 if e.get("kind") == "line" and e.get("file") == "<string>"]
+        rec, lines = self.record_lines(code)
         at = [e for e in lines if e["line"] == 4]
         self.assertEqual(len(at), 1, lines[-5:])
         pos = at[0]["pos"]
@@ -287,10 +289,7 @@ class DivergenceTest(rwtest.TestCase):
         # the log (the recorded pid, not its own), skipped that comparison and said
         # "the program ended".
         code = "t = 0\nfor i in range(3000):\n    t += i\nc = t\nd = c\n"
-        rec = self.record(["-c", code])
-        self.assertEqual(rec.returncode, 0, rec.stderr)
-        lines = [e for e in rwtest.events(rec.trace)
-                 if e.get("kind") == "line" and e.get("file") == "<string>"]
+        rec, lines = self.record_lines(code)
         pos = [e for e in lines if e["line"] == 5][0]["pos"]
         other = code.replace("c = t\nd = c\n", "c = t\n\nd =c\n").encode()
         self.assertEqual(len(other), len(code))
@@ -308,10 +307,7 @@ class DivergenceTest(rwtest.TestCase):
         # The debugger's error line has room for the report's start only; the whole
         # report (with the inputs consumed before it) goes to stderr, once per report.
         code = "import os\na = os.getpid()\nb = 2\nc = a + b\nd = c * 2\n"
-        rec = self.record(["-c", code])
-        self.assertEqual(rec.returncode, 0, rec.stderr)
-        lines = [e for e in rwtest.events(rec.trace)
-                 if e.get("kind") == "line" and e.get("file") == "<string>"]
+        rec, lines = self.record_lines(code)
         other = code.replace("c = a + b\n", "\nc = a +b\n").encode()
         self.assertEqual(len(other), len(code))
         bad = self.with_program(rec.trace, lambda text: other)
