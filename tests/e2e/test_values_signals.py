@@ -57,6 +57,20 @@ class Signals(rwtest.TestCase):
         place rather than pass the check first (each handler saw the loop's count)."""
         self.replay_check("sig_from_thread.py")
 
+    def test_traced_thread_while_the_main_thread_cannot_take_its_signal(self):
+        """The main thread waits on a buffered file's lock (a wait that goes on after
+        EINTR) when its signal comes, and another thread holds the GIL and calls
+        functions meanwhile: CPython 3.11's tracing made that thread spin at a call's
+        first instruction, and the recording hung (plain python3 with
+        threading.settrace hangs too; recorder/evalbreak.c). The recording must end,
+        print what a plain run prints, and replay with the same values."""
+        prog = self.copy(os.path.join(test_values.PROGS, "sig_while_main_waits.py"))
+        rec = self.record(prog, timeout=60)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        self.assertIn("b'b'", rec.stdout)
+        self.assertIn("([10], ", rec.stdout)
+        self.replay_check("sig_while_main_waits.py")
+
     def test_inputs_name_the_signals(self):
         """The trace holds a SIGNAL record per handler run, at its position."""
         prog = self.copy(os.path.join(test_values.PROGS, "sig_kill.py"))
