@@ -189,7 +189,8 @@
     X(SEM_SHARED, 241, "sem_wait (process-shared)") /* the same on a semaphore other    \
                                     * processes share (sem_open): key = which */        \
     X(SEM_GETVALUE, 242, "sem_getvalue") /* of a process-shared one: data = the value */ \
-    X(SEM_POST, 243, "sem_post (process-shared)") /* of a process-shared one */
+    X(SEM_POST, 243, "sem_post (process-shared)") /* of a process-shared one */     \
+    X(THREAD_COUNT, 244, "_thread._count") /* result: the count (threadwrap.c) */
 
 enum rw_call {
 #define RW_CALL_ENUM(name, num, str) RW_CALL_##name = num,

@@ -71,7 +71,8 @@ void rw_meta_build(rw_meta *mt, const rw_record_opts *o, int64_t unix0, uint64_t
     m->tool_build = (char *)rw_pysetup_rewind_build();
     /* What this recorder captures that older ones did not (docs/format.md, "Features"):
      * the engine re-executes a trace without them as those recorders ran it. */
-    static char *features[] = {"c-threads", "openssl-draws", "thread-boxes", "input-starts"};
+    static char *features[] = {"c-threads", "openssl-draws", "thread-boxes",
+                               "input-starts", "thread-count"};
     m->features = features;
     m->n_features = sizeof features / sizeof *features;
     /* --child-of HOW:PPID:PARENT_TRACE (follow.c) */

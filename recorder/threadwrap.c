@@ -20,6 +20,8 @@
  * cProfile labels it as the original), which leaves no room for a context. */
 static struct threadwrap_state {
     PyObject *orig_start; /* strong: the original _thread.start_new_thread */
+    PyObject *orig_count; /* strong: the original _thread._count */
+    int count_unlogged;   /* rw_threadwrap_thread_count(0): an older trace's engine */
 } wrap;
 
 /* The threading.Thread whose bound method `func` is (Thread._bootstrap), or NULL.
@@ -48,10 +50,10 @@ static PyObject *thread_object_of(PyObject *func)
  * before a thread is defined and before its target runs (main thread writes them
  * before any thread starts; read-only after). */
 static void (*done_hook)(void);
-static void (*define_gate)(uint32_t stream);
+static void (*define_gate)(uint32_t stream, int from_c);
 static void (*start_gate)(void);
 
-void rw_threadwrap_set_define_gate(void (*fn)(uint32_t stream))
+void rw_threadwrap_set_define_gate(void (*fn)(uint32_t stream, int from_c))
 {
     define_gate = fn;
 }
@@ -72,7 +74,7 @@ static PyObject *boot(PyObject *self, PyObject *unused)
     uint32_t stream = (uint32_t)PyLong_AsUnsignedLong(PyTuple_GET_ITEM(self, 3));
     rw_in_thread_enter(stream);
     if (define_gate)
-        define_gate(stream);
+        define_gate(stream, 0);
     char name[256];
     rw_busy b;
     rw_busy_enter(&b, 0);
@@ -86,6 +88,16 @@ static PyObject *boot(PyObject *self, PyObject *unused)
         start_gate();
 
     PyObject *res = PyObject_Call(func, args, kwargs == Py_None ? NULL : kwargs);
+    if (!res) {
+        /* What _thread's thread_run does, done here: sys.unraisablehook gets the
+         * program's function (not this bootstrap) as the object, and the hook's work
+         * (the report on stderr) is the thread's, recorded with its inputs. */
+        if (PyErr_ExceptionMatches(PyExc_SystemExit))
+            PyErr_Clear();
+        else
+            _PyErr_WriteUnraisableMsg("in thread started by", func);
+        res = Py_NewRef(Py_None);
+    }
     rw_crash_thread_leave();
     /* What the thread does from here (its teardown: the C library's, a sanitizer's) is
      * not the program's input, and happens before or after the trace closes as timing
@@ -148,6 +160,39 @@ static PyMethodDef start_def = {
     "start_new_thread", start_wrapper, METH_VARARGS,
     "start_new_thread(function, args[, kwargs])\n(start_new() is an obsolete synonym)\n\n"
     "Start a new thread and return its identifier (recorded by rewind)."};
+
+/* Replacement for _thread._count(): how many threads _thread started are running. A
+ * thread stops counting in _thread's thread_run after its function (here: boot) has
+ * returned, which no event orders against the other threads, so the count a program
+ * reads (test.support's threading_helper waits on it) is an input: logged, and
+ * answered from the log in a replay. */
+static PyObject *count_wrapper(PyObject *module, PyObject *unused)
+{
+    int m = wrap.count_unlogged ? RW_IN_OFF : rw_in_mode();
+    rw_in_key k;
+    rw_in_key_init(&k);
+    if (m == RW_IN_REPLAY)
+        return PyLong_FromLongLong(rw_in_take(RW_CALL_THREAD_COUNT, &k)->result);
+    PyObject *n = PyObject_CallNoArgs(wrap.orig_count);
+    if (m == RW_IN_RECORD && n) {
+        long v = PyLong_AsLong(n);
+        if (v == -1 && PyErr_Occurred())
+            PyErr_Clear();
+        else
+            rw_in_put(RW_CALL_THREAD_COUNT, v, 0, &k, NULL, 0);
+    }
+    return n;
+}
+
+static PyMethodDef count_def = {
+    "_count", count_wrapper, METH_NOARGS,
+    "_count() -> integer\n\nReturn the number of currently running Python threads, excluding\n"
+    "the main thread (logged by rewind)."};
+
+void rw_threadwrap_thread_count(int on)
+{
+    wrap.count_unlogged = !on;
+}
 
 static PyObject *at_exit(PyObject *self, PyObject *unused)
 {
@@ -216,11 +261,21 @@ rw_code rw_threadwrap_install(rw_err *err)
     if (threading && PyObject_SetAttrString(threading, "_start_new_thread", wrapper) < 0)
         PyErr_Clear();
     Py_DECREF(wrapper);
+    wrap.orig_count = PyObject_GetAttrString(mod, "_count");
+    modname = PyUnicode_FromString("_thread");
+    wrapper = wrap.orig_count && modname ? PyCFunction_NewEx(&count_def, mod, modname) : NULL;
+    Py_XDECREF(modname);
+    if (!wrapper || PyObject_SetAttrString(mod, "_count", wrapper) < 0) {
+        Py_XDECREF(wrapper);
+        Py_DECREF(mod);
+        goto fail;
+    }
+    Py_DECREF(wrapper);
     Py_DECREF(mod);
     return RW_OK;
 fail:
     PyErr_Clear();
-    return rw_err_set(err, RW_EPYTHON, "cannot wrap _thread.start_new_thread");
+    return rw_err_set(err, RW_EPYTHON, "cannot wrap _thread.start_new_thread and _count");
 }
 
 /* ---- the switch interval a threaded replay holds ---------------------------------- */
@@ -411,7 +466,7 @@ static void c_thread_enter(PyThreadState *ts)
             cthreads.stream_of ? cthreads.stream_of(rw_thread_origin) : rw_in_thread_next();
         rw_in_thread_enter(stream);
         if (define_gate)
-            define_gate(stream);
+            define_gate(stream, 1);
         /* Lock acquisitions are logged from here, as rw_in_thread_next makes them in a
          * recording (libc/locks.h); in a replay, at this thread's first turn. */
         atomic_store(&rw_locks_threaded, 1);

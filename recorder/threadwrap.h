@@ -20,10 +20,12 @@ rw_code rw_threadwrap_install(rw_err *err);
  * child's only thread (its process ends with it, without exit()). NULL: nothing. */
 void rw_threadwrap_set_done_hook(void (*fn)(void));
 
-/* Called in a thread started through the wrapper before it is defined, with the GIL
- * and its input stream number: the engine makes threads take their recorded ids there
- * (a thread's id is its rank of definition). NULL: nothing. */
-void rw_threadwrap_set_define_gate(void (*fn)(uint32_t stream));
+/* Called in a thread started through the wrapper, or started by C code and first
+ * running Python (from_c 1), before it is defined, with the GIL and its input stream
+ * number: the engine makes threads take their recorded ids there (a thread's id is its
+ * rank of definition), and keeps one the recording never defined from running. NULL:
+ * nothing. */
+void rw_threadwrap_set_define_gate(void (*fn)(uint32_t stream, int from_c));
 
 /* Called in a thread started through the wrapper once it is defined, before its target
  * is called (which allocates before the thread's first event), with the GIL: the
@@ -52,6 +54,11 @@ extern void (*rw_threadwrap_gil_back)(void);
  * not recorded, unless on is 0: the engine of a trace made before (Metadata.features:
  * "thread-boxes"). */
 void rw_threadwrap_thread_boxes(int on);
+
+/* _thread._count()'s answers are logged (recording) and taken from the log (replay)
+ * unless on is 0: the engine of a trace made before they were (Metadata.features:
+ * "thread-count"). */
+void rw_threadwrap_thread_count(int on);
 
 /* Threads that C code starts and that run Python through PyGILState_Ensure are
  * followed (recorded, and in a replay given their recorded ids and streams) unless

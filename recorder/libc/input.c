@@ -63,6 +63,7 @@ static struct input_state {
     owned *recent[RECENT];   /* copies without data, newest at recent_n - 1 (mod) */
     size_t recent_n;
     rw_in_diverge_fn diverge;
+    void (*ran_out)(uint32_t stream); /* rw_in_set_ran_out */
     int (*reserved)(uint32_t stream); /* rw_in_thread_reserve */
 } in = {.mu = PTHREAD_MUTEX_INITIALIZER, .next_stream = 2};
 
@@ -428,6 +429,11 @@ void rw_in_set_diverge(rw_in_diverge_fn fn)
     in.diverge = fn;
 }
 
+void rw_in_set_ran_out(void (*fn)(uint32_t stream))
+{
+    in.ran_out = fn;
+}
+
 size_t rw_in_recent(const rw_input **out, size_t cap)
 {
     size_t n = in.recent_n < RECENT ? in.recent_n : RECENT;
@@ -666,6 +672,8 @@ const rw_input *rw_in_take(uint32_t call, const rw_in_key *k)
 next:
     if (!fill(s)) {
         pthread_mutex_unlock(&in.mu);
+        if (in.ran_out)
+            in.ran_out(s); /* returns when the call is a divergence */
         char seen[300];
         key_text(k ? k->b : NULL, k ? k->n : 0, seen, sizeof seen);
         snprintf(msg, sizeof msg,

@@ -272,6 +272,12 @@ void rw_in_thread_reserve(int (*fn)(uint32_t stream));
 typedef void (*rw_in_diverge_fn)(const char *what, const rw_input *expected);
 void rw_in_set_diverge(rw_in_diverge_fn fn);
 
+/* Replay: what to do when the calling thread's records are used up and it makes
+ * another call (stream: its input stream): fn does not return when the thread is to
+ * stay in the call for good (the recording ended while the call was under way);
+ * otherwise, or with no fn, the call is a divergence. */
+void rw_in_set_ran_out(void (*fn)(uint32_t stream));
+
 /* Replay: reports a divergence a wrapper found itself (what: one line saying what the
  * replay saw; expected: the record it was answering, or NULL) as rw_in_take does; does
  * not return. */

@@ -415,6 +415,14 @@ class Values(rwtest.TestCase):
     def test_threads_race(self):
         self.stop_check("threads_race.py")
 
+    def test_threads_still_running_at_the_end(self):
+        # Daemon threads that wait forever, sleep in a loop or spin, and threads of
+        # _thread that may never have run, when the main thread ends: a wait that never
+        # returned was never logged, and a thread the recording never defined ran
+        # nothing. Each stays where its recording stopped (the engine's ran_out and
+        # define_gate); before, every replay diverged at the waiting thread's lock.
+        self.replay_check("threads_at_exit.py")
+
     def test_audit_records_in_the_threads_order(self):
         # An audit event raised in C after the call let go of the GIL: the other
         # thread's records come before or after it, as recorded (test_logging's

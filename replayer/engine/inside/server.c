@@ -1114,6 +1114,47 @@ static void start_never_came(uint32_t id, char *msg, size_t cap)
         turn_never_came(id, msg, cap);
 }
 
+/* A thread that goes no further in the recording: there, the program ended first.
+ * It lets the GIL go for good (when it holds it), with its inputs paused, and the
+ * program's end does not wait for it (CPython's does not wait for daemon threads or
+ * _thread's; a fork for a checkpoint leaves it behind, and no checkpoint is taken
+ * while it lives). */
+static _Noreturn void stay_for_good(void)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static pthread_cond_t never = PTHREAD_COND_INITIALIZER;
+    rw_in_pause();
+    PyThreadState *ts = PyGILState_GetThisThreadState(); /* defined or not */
+    if (ts && ts == _PyThreadState_UncheckedGet())
+        PyEval_SaveThread();
+    pthread_mutex_lock(&mu);
+    for (;;)
+        pthread_cond_wait(&never, &mu); /* a futex: the sandbox allows it */
+}
+
+/* rw_in_set_ran_out's: a thread other than the main one has made every call the
+ * recording logged for it, and makes one more. When the recording has no later event
+ * of the thread, the program ended while that call was under way (a daemon thread
+ * blocked in a wait that never returned: a wait is logged when it returns) or before
+ * the thread got to it: it stays in the call, as the recording's did. */
+static void ran_out(uint32_t stream)
+{
+    uint32_t me = rw_tls.thread;
+    (void)stream;
+    if (me <= 1 || !E.nsched)
+        return;
+    size_t i = *(volatile size_t *)&E.sched_i; /* the whole order after it: a rare path */
+    while (i > 0 && E.sched_pos[i] > rw_st.nevents)
+        i--;
+    uint64_t end = rw_reader_nevents(E.rec);
+    for (; i < E.nsched; i++) {
+        uint64_t run_end = i + 1 < E.nsched ? E.sched_pos[i + 1] : end;
+        if (E.sched_thread[i] == me && run_end > rw_st.nevents)
+            return; /* it has an event at or after this position */
+    }
+    stay_for_good();
+}
+
 /* Thread ids are ranks of definition: a new thread waits, before it is defined, until
  * the threads recorded before it are (threadwrap.h's gate; GIL held). Threads started
  * by two threads at once would otherwise take each other's ids. It also waits for its
@@ -1121,8 +1162,12 @@ static void start_never_came(uint32_t id, char *msg, size_t cap)
  * unrecorded, freed at once) changes the order of obmalloc's free lists when it comes
  * among other threads' allocations, as it can while they wait for their turns without
  * the GIL; in the recording it came right before the thread's first record. */
-static void define_gate(uint32_t stream)
+/* A thread that _thread started and the recording never defined: the program ended
+ * before it first took the GIL there, so it ran nothing; nor does it here. */
+static void define_gate(uint32_t stream, int from_c)
 {
+    if (!from_c && (stream >= E.nstream_ids || !E.stream_id[stream]))
+        stay_for_good();
     if (stream < E.nstream_ids && E.stream_id[stream] && !may_start(E.stream_id[stream]))
         wait_turn(may_start, E.stream_id[stream], start_never_came);
 }
@@ -1152,11 +1197,13 @@ static uint32_t claim_c_stream(uint64_t origin)
 }
 
 /* Which recorded thread each input stream was (from the run's end: a trace cut short
- * has none, and threads are then defined in the order they come). */
+ * has none, and threads are then defined in the order they come; so has a trace whose
+ * threads have no streams, from before they were kept). A stream no recorded thread
+ * had was a thread's that never ran (define_gate). */
 static rw_code streams_load(rw_err *err)
 {
     const Rewind__RunEnd *end = rw_reader_end(E.rec);
-    if (!end || end->n_threads < 2)
+    if (!end)
         return RW_OK;
     uint32_t max = 0;
     for (size_t i = 0; i < end->n_threads; i++)
@@ -1626,12 +1673,14 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     };
     o.engine = &eng;
     rw_in_set_diverge(on_input_divergence);
+    rw_in_set_ran_out(ran_out);
     if (E.nstream_ids)
         rw_threadwrap_set_define_gate(define_gate);
     /* Threads that C code started are followed as the recording followed them. */
     rw_threadwrap_follow_c(rw_meta_has_feature(md, "c-threads"),
                            E.nstream_ids ? claim_c_stream : NULL);
     rw_threadwrap_thread_boxes(rw_meta_has_feature(md, "thread-boxes"));
+    rw_threadwrap_thread_count(rw_meta_has_feature(md, "thread-count"));
     rw_locks_input_starts(rw_meta_has_feature(md, "input-starts"));
     if (E.nsched) {
         rw_audithook_set_turn(audit_hook_turn);
