@@ -1143,7 +1143,7 @@ static void ran_out(uint32_t stream)
     (void)stream;
     if (me <= 1 || !E.nsched)
         return;
-    size_t i = *(volatile size_t *)&E.sched_i; /* the whole order after it: a rare path */
+    size_t i = *(volatile size_t *)&E.sched_i; /* from there to the order's end: rare */
     while (i > 0 && E.sched_pos[i] > rw_st.nevents)
         i--;
     uint64_t end = rw_reader_nevents(E.rec);
@@ -1161,9 +1161,10 @@ static void ran_out(uint32_t stream)
  * first record's turn: what it allocates while it is made a recorded thread (its name,
  * unrecorded, freed at once) changes the order of obmalloc's free lists when it comes
  * among other threads' allocations, as it can while they wait for their turns without
- * the GIL; in the recording it came right before the thread's first record. */
-/* A thread that _thread started and the recording never defined: the program ended
- * before it first took the GIL there, so it ran nothing; nor does it here. */
+ * the GIL; in the recording it came right before the thread's first record. A thread
+ * that _thread started and the recording never defined (no recorded thread had its
+ * input stream): the program ended before it first took the GIL there, so it ran
+ * nothing, nor does it here. */
 static void define_gate(uint32_t stream, int from_c)
 {
     if (!from_c && (stream >= E.nstream_ids || !E.stream_id[stream]))
