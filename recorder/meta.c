@@ -60,6 +60,18 @@ static char *scrubbed(rw_meta *mt, const char *text)
     return keep(mt, buf);
 }
 
+int rw_meta_feature_off(const char *name)
+{
+    const char *list = getenv("REWIND_RECORD_WITHOUT");
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p; p += strcspn(p, ",")) {
+        p += *p == ',';
+        if (!strncmp(p, name, n) && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    }
+    return 0;
+}
+
 void rw_meta_build(rw_meta *mt, const rw_record_opts *o, int64_t unix0, uint64_t tick0,
                    uint64_t seed, double ns_per_tick)
 {
@@ -71,10 +83,15 @@ void rw_meta_build(rw_meta *mt, const rw_record_opts *o, int64_t unix0, uint64_t
     m->tool_build = (char *)rw_pysetup_rewind_build();
     /* What this recorder captures that older ones did not (docs/format.md, "Features"):
      * the engine re-executes a trace without them as those recorders ran it. */
-    static char *features[] = {"c-threads", "openssl-draws", "thread-boxes",
-                               "input-starts", "thread-count"};
+    static char *all[] = {"c-threads", "openssl-draws", "thread-boxes", "input-starts",
+                          "thread-count"};
+    static char *features[sizeof all / sizeof *all];
+    size_t nf = 0;
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (!rw_meta_feature_off(all[i]))
+            features[nf++] = all[i];
     m->features = features;
-    m->n_features = sizeof features / sizeof *features;
+    m->n_features = nf;
     /* --child-of HOW:PPID:PARENT_TRACE (follow.c) */
     static char how[16];
     const char *c1 = o->child_of ? strchr(o->child_of, ':') : NULL;

@@ -27,4 +27,11 @@ void rw_meta_build(rw_meta *mt, const rw_record_opts *o, int64_t unix0, uint64_t
                    uint64_t seed, double ns_per_tick);
 void rw_meta_free(rw_meta *mt);
 
+/* Whether the recording is to be made as a recorder without feature `name` (docs/
+ * format.md, "Features") made it: REWIND_RECORD_WITHOUT, a comma-separated list of
+ * feature names, for the tests of how older traces replay. Such a feature is left out
+ * of Metadata.features, and what it captures is not captured where that can be turned
+ * off ("openssl-draws"). */
+int rw_meta_feature_off(const char *name);
+
 #endif

@@ -42,6 +42,7 @@
  */
 #include "input.h"
 
+#include "libc.h"
 #include "sites.h"
 
 #include <dlfcn.h>
@@ -140,11 +141,27 @@ static void stand_in(unsigned char *buf, size_t num)
     }
 }
 
+/* Set by rw_crypto_draws(0) before the run (the engine of a trace made before the draws
+ * were logged: Metadata.features has no "openssl-draws"); read by every wrapper. */
+static int draws_unlogged;
+
+void rw_crypto_draws(int on)
+{
+    draws_unlogged = !on;
+}
+
+/* The capture mode of a wrapper here: off for such a trace, whose recorder let OpenSSL
+ * run its generator (its getentropy calls were logged, and are answered). */
+static inline int mode(void)
+{
+    return draws_unlogged ? RW_IN_OFF : rw_in_mode();
+}
+
 /* One of the two byte sources: which 0 public, 1 private; f the real one. */
 static int rand_bytes(int which, bytes_fn f, OSSL_LIB_CTX *ctx, unsigned char *buf,
                       size_t num, unsigned int strength)
 {
-    int m = rw_in_mode();
+    int m = mode();
     if (m == RW_IN_OFF)
         return f ? f(ctx, buf, num, strength) : 0;
     rw_in_key k;
@@ -195,7 +212,7 @@ int RAND_priv_bytes_ex(OSSL_LIB_CTX *ctx, unsigned char *buf, size_t num,
 /* RAND_status (form 0) and RAND_poll (form 1): a result, nothing else. */
 static int rand_int(int form, int_fn f)
 {
-    int m = rw_in_mode();
+    int m = mode();
     if (m == RW_IN_OFF)
         return f ? f() : 0;
     rw_in_key k;
@@ -226,7 +243,7 @@ int RAND_poll(void)
  * none to feed. */
 void RAND_add(const void *buf, int num, double randomness)
 {
-    int m = rw_in_mode();
+    int m = mode();
     add_fn f = (add_fn)real(__builtin_return_address(0), "RAND_add", (void *)RAND_add);
     if (m == RW_IN_REPLAY || !f)
         return;
@@ -237,7 +254,7 @@ void RAND_add(const void *buf, int num, double randomness)
 
 void RAND_seed(const void *buf, int num)
 {
-    int m = rw_in_mode();
+    int m = mode();
     seed_fn f = (seed_fn)real(__builtin_return_address(0), "RAND_seed", (void *)RAND_seed);
     if (m == RW_IN_REPLAY || !f)
         return;

@@ -36,6 +36,11 @@ typedef void (*rw_libc_end_fn)(rw_libc_way way, int status, rw_libc_exec *ex);
 /* Arms (fn) or disarms (NULL) the wrappers. Main thread, before and after the run. */
 void rw_libc_set_end(rw_libc_end_fn fn);
 
+/* OpenSSL's random bytes are inputs (crypto.c) unless on is 0: the engine of a trace
+ * made before they were (Metadata.features: "openssl-draws"), which replays OpenSSL's
+ * generator as that recorder ran it. */
+void rw_crypto_draws(int on);
+
 /* In a vfork child of a recording thread, about to exec path with argv: noted for the
  * parent's FORK record (proc.c). Does nothing anywhere else; async-signal-safe (it
  * only copies into the thread's own storage, which a vfork child shares). */

@@ -266,7 +266,7 @@ METADATA = _s((1, "format_version", "uint32", S), (2, "tool_version", "string", 
               (23, "python_build", "string", S), (24, "python_program", "string", S),
               (25, "python_flags", "string", R), (26, "aslr_off", "bool", S),
               (27, "inputs", "bool", S), (28, "chaos_seed", "uint64", S),
-              (29, "tool_build", "string", S))
+              (29, "tool_build", "string", S), (30, "features", "string", R))
 FILE_DEF = _s((1, "id", "uint32", S), (2, "path", "string", S), (3, "source", "bytes", S),
               (4, "has_source", "bool", S))
 CODE_DEF = _s((1, "id", "uint32", S), (2, "file", "uint32", S), (3, "name", "string", S),

@@ -19,6 +19,7 @@ import tempfile
 import time
 import unittest
 
+import pyreader
 import rwtest
 
 PROGS = os.path.join(rwtest.HERE, "progs_values")
@@ -275,6 +276,27 @@ class Values(rwtest.TestCase):
         self.assertRegex(text, r"TLS keys +[1-9]\d* draws of OpenSSL's random bytes")
         out = json.loads(rwtest.rewind("info", "--reveals", "--json", trace).stdout)
         self.assertGreater(out["tls_draws"], 16)
+
+    def test_a_trace_from_before_openssl_draws_were_logged(self):
+        # A recorder before 2026-12-05 let OpenSSL's generator run and logged no draw
+        # (its getentropy and getpid calls were logged instead): REWIND_RECORD_WITHOUT
+        # records so. The engine must then run the generator as that recorder did,
+        # not look for draws the trace cannot have (RAND_status's was a divergence).
+        code = ("import ssl\nok = ssl.RAND_status()\nb = ssl.RAND_bytes(16)\n"
+                "print(ok, len(b))\n")
+        env = dict(os.environ, REWIND_RECORD_WITHOUT="openssl-draws")
+        rec = self.record(["-c", code], env=env)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        self.assertIn("True 16", rec.stdout)
+        t = pyreader.Trace(rec.trace)
+        self.assertNotIn("openssl-draws", (t.metadata.get("features") or []))
+        self.assertIn("thread-count", (t.metadata.get("features") or []))
+        calls = {i["call"] for i in t.inputs()}
+        self.assertFalse(calls & {125, 126}, calls)  # no RAND_bytes, RAND_status
+        proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", rec.trace],
+                          stdin="goto @main-end\np (ok, len(b))\nq\n")
+        self.assertIn("(True, 16)", proc.stdout, proc.stdout + proc.stderr)
+        self.assertNotIn("diverged", proc.stdout + proc.stderr)
 
     @unittest.skipUnless(shutil.which("cc"), "needs a C compiler")
     def test_a_bundled_openssl(self):
