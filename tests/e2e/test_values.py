@@ -445,6 +445,15 @@ class Values(rwtest.TestCase):
         # define_gate); before, every replay diverged at the waiting thread's lock.
         self.replay_check("threads_at_exit.py")
 
+    def test_asynchronous_exception_for_another_thread(self):
+        # PyThreadState_SetAsyncExc for a sleeping worker, then a call: the main thread
+        # cannot get past the call's first instruction until the worker has the GIL
+        # (recorder/evalbreak.c's note on DO_TRACING), and the replay must hand it
+        # over there (run_end). The replay of CPython's test_threading spun there
+        # when the worker's sleep came back after the main thread's last event; this
+        # program goes through it 20 times, which does not force that order.
+        self.replay_check("async_exc.py")
+
     def test_audit_records_in_the_threads_order(self):
         # An audit event raised in C after the call let go of the GIL: the other
         # thread's records come before or after it, as recorded (test_logging's

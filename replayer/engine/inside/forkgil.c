@@ -1,5 +1,6 @@
 /* The GIL of a throwaway copy of the engine (server.c fork_eval), which has one thread,
- * and a switch of the GIL asked for as a waiting thread asks (server.c run_end).
+ * and a switch of the GIL asked for as a waiting thread asks (server.c run_end), and
+ * when the holder's eval breaker is up for another thread's asynchronous exception.
  *
  * _Fork copies the interpreter as the other threads left it: some wait in take_gil and
  * may have asked the holder to drop it (gil_drop_request, eval_breaker), or hold the
@@ -42,6 +43,12 @@ void rw_eng_gil_after_fork(void)
     PyInterpreterState *interp = _PyInterpreterState_GET();
     _Py_atomic_store_relaxed(&interp->ceval.gil_drop_request, 0);
     _Py_atomic_store_relaxed(&interp->ceval.eval_breaker, 0);
+}
+
+int rw_eng_gil_async_exc_elsewhere(void)
+{
+    PyThreadState *ts = _PyThreadState_GET();
+    return ts && ts->interp->ceval.pending.async_exc && ts->async_exc == NULL;
 }
 
 void rw_eng_gil_ask_switch(void)

@@ -1350,7 +1350,11 @@ static int will_take_gil(uint32_t want)
  * waiting thread asked; the tail's records are seen one by one through
  * rw_threads_switch (rw_st.cur_thread 0). Only when the thread whose turn it is is
  * about to take the GIL (will_take_gil): drop_gil then waits until another thread
- * takes it, and that one will. */
+ * takes it, and that one will. Or when an asynchronous exception waits for another
+ * thread: the eval breaker stays up until that thread has run, and in tracing mode a
+ * function's first instruction does not get past it (CPython 3.11's DO_TRACING goes
+ * back to it after the check), so the recording's thread ran no further than its next
+ * call before it let the GIL go there, and the replay's would spin at that call. */
 static void run_end(void)
 {
     uint32_t me = rw_tls.thread;
@@ -1358,7 +1362,8 @@ static void run_end(void)
     size_t i = E.sched_i;
     if (!me || want == me || want == 0 || i == 0 || E.sched_pos[i] != rw_st.nevents ||
         E.sched_audits[i] != 0 || E.sched_thread[i - 1] != me ||
-        E.sched_tail[i] > RUN_TAIL_MAX || !will_take_gil(want))
+        E.sched_tail[i] > RUN_TAIL_MAX ||
+        (!will_take_gil(want) && !rw_eng_gil_async_exc_elsewhere()))
         return;
     if (E.sched_tail[i] == 0) {
         ask_switch();

@@ -26,4 +26,9 @@ void rw_eng_gil_after_fork(void);
  * to. forkgil.c. */
 void rw_eng_gil_ask_switch(void);
 
+/* Whether an asynchronous exception (PyThreadState_SetAsyncExc) waits for a thread
+ * other than the calling one, which holds the GIL: the interpreter's eval breaker is up
+ * for it, and stays up until that thread runs. */
+int rw_eng_gil_async_exc_elsewhere(void);
+
 #endif
