@@ -21,7 +21,9 @@
 static struct threadwrap_state {
     PyObject *orig_start; /* strong: the original _thread.start_new_thread */
     PyObject *orig_count; /* strong: the original _thread._count */
-    int count_unlogged;   /* rw_threadwrap_thread_count(0): an older trace's engine */
+    int older;            /* rw_threadwrap_thread_count(0): the engine of a trace made
+                           * before "thread-count": _count() is not logged, and
+                           * _thread reports a thread's uncaught exception */
 } wrap;
 
 /* The threading.Thread whose bound method `func` is (Thread._bootstrap), or NULL.
@@ -88,7 +90,7 @@ static PyObject *boot(PyObject *self, PyObject *unused)
         start_gate();
 
     PyObject *res = PyObject_Call(func, args, kwargs == Py_None ? NULL : kwargs);
-    if (!res) {
+    if (!res && !wrap.older) {
         /* What _thread's thread_run does, done here: sys.unraisablehook gets the
          * program's function (not this bootstrap) as the object, and the hook's work
          * (the report on stderr) is the thread's, recorded with its inputs. */
@@ -168,7 +170,7 @@ static PyMethodDef start_def = {
  * answered from the log in a replay. */
 static PyObject *count_wrapper(PyObject *module, PyObject *unused)
 {
-    int m = wrap.count_unlogged ? RW_IN_OFF : rw_in_mode();
+    int m = wrap.older ? RW_IN_OFF : rw_in_mode();
     rw_in_key k;
     rw_in_key_init(&k);
     if (m == RW_IN_REPLAY)
@@ -191,7 +193,7 @@ static PyMethodDef count_def = {
 
 void rw_threadwrap_thread_count(int on)
 {
-    wrap.count_unlogged = !on;
+    wrap.older = !on;
 }
 
 static PyObject *at_exit(PyObject *self, PyObject *unused)

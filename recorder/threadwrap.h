@@ -55,9 +55,9 @@ extern void (*rw_threadwrap_gil_back)(void);
  * "thread-boxes"). */
 void rw_threadwrap_thread_boxes(int on);
 
-/* _thread._count()'s answers are logged (recording) and taken from the log (replay)
- * unless on is 0: the engine of a trace made before they were (Metadata.features:
- * "thread-count"). */
+/* _thread._count()'s answers are logged (recording) and taken from the log (replay),
+ * and a thread's uncaught exception is reported inside the recorded thread, unless on
+ * is 0: the engine of a trace made before (Metadata.features: "thread-count"). */
 void rw_threadwrap_thread_count(int on);
 
 /* Threads that C code starts and that run Python through PyGILState_Ensure are
