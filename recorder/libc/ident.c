@@ -449,6 +449,26 @@ int getentropy(void *buf, size_t count)
 
 /* ---- ids: a result and nothing else ---- */
 
+/* In a replay, a call of the program's that is not logged: a thread's after its
+ * function returned (its teardown, where weakref callbacks and finalizers still run the
+ * program's Python code: multiprocessing's Finalize compares os.getpid() with the pid
+ * it saved) or one of a C thread not followed. The process's ids are then the
+ * recording's, not the engine's. */
+static int replayed_unlogged(void)
+{
+    int g = atomic_load_explicit(&rw_in_global, memory_order_relaxed);
+    return (g == RW_IN_REPLAY || g == RW_IN_EVAL) && rw_in_tls.thread == 0 &&
+           !rw_in_tls.paused && rw_tls.busy == rw_tls.busy_py;
+}
+
+/* getpid and getppid: the recorded answer where replayed_unlogged. */
+#define PID_OF_RECORDING(CALL)                                                           \
+    do {                                                                                 \
+        int64_t v;                                                                       \
+        if (RW_UNLIKELY(replayed_unlogged()) && rw_in_recorded_fact(RW_CALL_##CALL, &v)) \
+            return (pid_t)v;                                                             \
+    } while (0)
+
 /* A function of no argument whose result is all it tells; which >= 0 goes in the key. */
 #define ID_CALL(type, name, CALL, which)                                                 \
     type name(void)                                                                      \
@@ -467,8 +487,25 @@ int getentropy(void *buf, size_t count)
         return r;                                                                        \
     }
 
-ID_CALL(pid_t, getpid, GETPID, -1)
-ID_CALL(pid_t, getppid, GETPPID, -1)
+#define ID_CALL_PID(name, CALL)                                                          \
+    pid_t name(void)                                                                     \
+    {                                                                                    \
+        int m = rw_in_mode();                                                            \
+        if (m == RW_IN_OFF) {                                                            \
+            PID_OF_RECORDING(CALL);                                                      \
+            return REAL(name)();                                                         \
+        }                                                                                \
+        rw_in_key k;                                                                     \
+        rw_in_key_init(&k);                                                              \
+        if (m == RW_IN_REPLAY)                                                           \
+            return (pid_t)rw_in_return(rw_in_take(RW_CALL_##CALL, &k));                  \
+        pid_t r = REAL(name)();                                                          \
+        rw_in_put(RW_CALL_##CALL, (int64_t)r, errno, &k, NULL, 0);                       \
+        return r;                                                                        \
+    }
+
+ID_CALL_PID(getpid, GETPID)
+ID_CALL_PID(getppid, GETPPID)
 ID_CALL(pid_t, gettid, GETTID, -1)
 ID_CALL(uid_t, getuid, GETID, 0)
 ID_CALL(uid_t, geteuid, GETID, 1)

@@ -331,6 +331,22 @@ static void keep_for_evaluations(const rw_input *r)
         rw_sys_free(o);
 }
 
+int rw_in_recorded_fact(uint32_t call, int64_t *result)
+{
+    rw_in_key k;
+    rw_in_key_init(&k);
+    int found = 0;
+    pthread_mutex_lock(&in.mu);
+    for (int i = 0; i < FACTS && !found; i++)
+        if (fact_last[i] && fact_last[i]->in.call == call &&
+            same_key(&fact_last[i]->in, k.b, k.n)) {
+            *result = fact_last[i]->in.result;
+            found = 1;
+        }
+    pthread_mutex_unlock(&in.mu);
+    return found;
+}
+
 /* An evaluation's clock read, identity call or sleep (key k): the latest answer before
  * the stop, or NULL (refused). */
 static const rw_input *evaluation_answer(uint32_t call, const rw_in_key *k)

@@ -183,6 +183,11 @@ int rw_in_next_position(uint64_t *pos);
 /* The same, and where that call began (its Input.started, or its position). */
 int rw_in_next_positions(uint64_t *pos, uint64_t *started);
 
+/* Replay: the latest logged answer of an identity call without arguments (GETPID,
+ * GETPPID: the facts logged at the start, then every one taken) in *result: 1, or 0
+ * when there is none. Any thread. */
+int rw_in_recorded_fact(uint32_t call, int64_t *result);
+
 /* Sets errno from g and returns its result (the end of a replayed call). */
 static inline int64_t rw_in_return(const rw_input *g)
 {

@@ -454,6 +454,13 @@ class Values(rwtest.TestCase):
         # program goes through it 20 times, which does not force that order.
         self.replay_check("async_exc.py")
 
+    def test_getpid_in_a_thread_teardown(self):
+        # A finalizer run by a thread after its function returned (its calls are no
+        # longer logged) reads os.getpid(): the replay answers the recording's pid.
+        # CPython's test_multiprocessing_fork Queue tests diverged there (Finalize
+        # saw another pid and skipped _finalize_join).
+        self.replay_check("pid_in_thread_teardown.py")
+
     def test_audit_records_in_the_threads_order(self):
         # An audit event raised in C after the call let go of the GIL: the other
         # thread's records come before or after it, as recorded (test_logging's

@@ -967,6 +967,24 @@ static rw_code sched_load(rw_err *err)
     return rc;
 }
 
+/* A wait for a turn that nothing ends (GIL held). The check compares by groups of
+ * events, and the records of the group under way are not compared yet: compared now,
+ * a difference there came first (the thread whose turn it is went another way before
+ * it stopped making events) and is reported instead, with its position. */
+static void report_stuck(const char *msg)
+{
+    rw_err err = {0};
+    if (rw_writer_flush(rw_st.w, &err) == RW_OK) {
+        rw_check_settle(E.check);
+        if (atomic_load_explicit(E.verdict, memory_order_acquire) > 0) {
+            char report[2048];
+            uint64_t where = rw_check_report(E.check, E.epath, report, sizeof report);
+            report_divergence(where, report);
+        }
+    }
+    report_divergence(rw_st.nevents, msg);
+}
+
 /* Gives up the GIL until ready(arg) (GIL held on entry and on return; inputs paused);
  * arg is the waiting thread's (recorded) id.
  * Other threads run meanwhile. When nothing moves for about 10 s (no event, no new
@@ -983,7 +1001,7 @@ static void wait_turn(int (*ready)(uint32_t), uint32_t arg,
         if (spins > 250000) {
             char msg[300];
             stuck(arg, msg, sizeof msg);
-            report_divergence(rw_st.nevents, msg);
+            report_stuck(msg);
         }
         uint64_t before = rw_st.nevents + rw_threads_count();
         PyThreadState *ts = PyEval_SaveThread();
