@@ -461,57 +461,37 @@ static int replayed_unlogged(void)
            !rw_in_tls.paused && rw_tls.busy == rw_tls.busy_py;
 }
 
-/* getpid and getppid: the recorded answer where replayed_unlogged. */
-#define PID_OF_RECORDING(CALL)                                                           \
-    do {                                                                                 \
-        int64_t v;                                                                       \
-        if (RW_UNLIKELY(replayed_unlogged()) && rw_in_recorded_fact(RW_CALL_##CALL, &v)) \
-            return (pid_t)v;                                                             \
-    } while (0)
-
-/* A function of no argument whose result is all it tells; which >= 0 goes in the key. */
-#define ID_CALL(type, name, CALL, which)                                                 \
+/* A function of no argument whose result is all it tells; which >= 0 goes in the key.
+ * fact: the recording's answer where replayed_unlogged (getpid, getppid). */
+#define ID_CALL(type, name, CALL, which, fact)                                           \
     type name(void)                                                                      \
     {                                                                                    \
         int m = rw_in_mode();                                                            \
+        int64_t v;                                                                       \
         if (m == RW_IN_OFF)                                                              \
-            return REAL(name)();                                                      \
+            return (fact) && RW_UNLIKELY(replayed_unlogged()) &&                         \
+                           rw_in_recorded_fact(RW_CALL_##CALL, &v)                       \
+                       ? (type)v                                                         \
+                       : REAL(name)();                                                   \
         rw_in_key k;                                                                     \
         rw_in_key_init(&k);                                                              \
         if ((which) >= 0)                                                                \
             rw_in_key_i64(&k, (which));                                                  \
         if (m == RW_IN_REPLAY)                                                           \
             return (type)rw_in_return(rw_in_take(RW_CALL_##CALL, &k));                   \
-        type r = REAL(name)();                                                        \
+        type r = REAL(name)();                                                           \
         rw_in_put(RW_CALL_##CALL, (int64_t)r, errno, &k, NULL, 0);                       \
         return r;                                                                        \
     }
 
-#define ID_CALL_PID(name, CALL)                                                          \
-    pid_t name(void)                                                                     \
-    {                                                                                    \
-        int m = rw_in_mode();                                                            \
-        if (m == RW_IN_OFF) {                                                            \
-            PID_OF_RECORDING(CALL);                                                      \
-            return REAL(name)();                                                         \
-        }                                                                                \
-        rw_in_key k;                                                                     \
-        rw_in_key_init(&k);                                                              \
-        if (m == RW_IN_REPLAY)                                                           \
-            return (pid_t)rw_in_return(rw_in_take(RW_CALL_##CALL, &k));                  \
-        pid_t r = REAL(name)();                                                          \
-        rw_in_put(RW_CALL_##CALL, (int64_t)r, errno, &k, NULL, 0);                       \
-        return r;                                                                        \
-    }
-
-ID_CALL_PID(getpid, GETPID)
-ID_CALL_PID(getppid, GETPPID)
-ID_CALL(pid_t, gettid, GETTID, -1)
-ID_CALL(uid_t, getuid, GETID, 0)
-ID_CALL(uid_t, geteuid, GETID, 1)
-ID_CALL(gid_t, getgid, GETID, 2)
-ID_CALL(gid_t, getegid, GETID, 3)
-ID_CALL(pid_t, getpgrp, GETID, 6)
+ID_CALL(pid_t, getpid, GETPID, -1, 1)
+ID_CALL(pid_t, getppid, GETPPID, -1, 1)
+ID_CALL(pid_t, gettid, GETTID, -1, 0)
+ID_CALL(uid_t, getuid, GETID, 0, 0)
+ID_CALL(uid_t, geteuid, GETID, 1, 0)
+ID_CALL(gid_t, getgid, GETID, 2, 0)
+ID_CALL(gid_t, getegid, GETID, 3, 0)
+ID_CALL(pid_t, getpgrp, GETID, 6, 0)
 
 /* A process's session or group (os.getsid, os.getpgid): GETID with the pid. */
 static pid_t group_of(int which, pid_t (*real)(pid_t), pid_t pid)
