@@ -133,6 +133,7 @@ typedef struct inputs_summary {
     uint64_t out_bytes[3]; /* [1] stdout, [2] stderr */
     uint64_t clock_reads, random_reads, random_bytes;
     uint64_t tls_draws, tls_bytes; /* OpenSSL's random bytes (crypto.c): its keys */
+    uint64_t shm_records, shm_bytes; /* what other processes wrote to shared memory */
     int64_t *forks;
     size_t nforks, capforks;
     uint64_t more_forks;
@@ -493,6 +494,10 @@ static void add_record(inputs_summary *s, const rw_input *in)
         s->tls_draws++;
         s->tls_bytes += in->data_len;
         return;
+    case RW_CALL_SHARED_MEM:
+        s->shm_records++;
+        s->shm_bytes = sat_add(s->shm_bytes, in->data_len);
+        return;
     default:
         if (in->call >= 80 && in->call < 100) {
             s->clock_reads++;
@@ -604,6 +609,9 @@ static void print_text(FILE *out, const char *path, const inputs_summary *s,
         fprintf(out, "%-14s %" PRIu64 " draws of OpenSSL's random bytes, %" PRIu64
                      " bytes: the run's TLS keys (the trace decrypts the traffic it holds)\n",
                 "TLS", s->tls_draws, s->tls_bytes);
+    if (s->shm_records)
+        fprintf(out, "%-14s %" PRIu64 " changes by other processes, %" PRIu64 " bytes\n",
+                "shared memory", s->shm_records, s->shm_bytes);
     fprintf(out, "%-14s %" PRIu64 " bytes to stdout, %" PRIu64 " bytes to stderr\n", "output",
             s->out_bytes[1], s->out_bytes[2]);
     fprintf(out, "%-14s", "other calls");
@@ -686,10 +694,12 @@ static void print_json(FILE *out, const char *path, const inputs_summary *s,
                  ", \"other_read_bytes\": %" PRIu64 ", \"clock_reads\": %" PRIu64
                  ", \"random_reads\": %" PRIu64 ", \"random_bytes\": %" PRIu64
                  ", \"tls_draws\": %" PRIu64 ", \"tls_bytes\": %" PRIu64
+                 ", \"shared_memory_changes\": %" PRIu64 ", \"shared_memory_bytes\": %" PRIu64
                  ", \"stdout_bytes\": %" PRIu64 ", \"stderr_bytes\": %" PRIu64
                  ", \"other_calls\": {",
             s->stdin_bytes, s->pipe_bytes, s->other_bytes, s->clock_reads, s->random_reads,
-            s->random_bytes, s->tls_draws, s->tls_bytes, s->out_bytes[1], s->out_bytes[2]);
+            s->random_bytes, s->tls_draws, s->tls_bytes, s->shm_records, s->shm_bytes,
+            s->out_bytes[1], s->out_bytes[2]);
     int any = 0;
     for (int c = 0; c <= RW_CALL_MAX; c++)
         if (s->other[c]) {

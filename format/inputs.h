@@ -79,7 +79,8 @@
     X(XATTR, 44, "getxattr")       /* getxattr/listxattr and l/f variants */               \
     X(REALPATH, 45, "realpath")                                                            \
     X(PIPE, 46, "pipe")            /* pipe/pipe2 */                                        \
-    X(MMAP_FILE, 47, "mmap")       /* mmap of a file: data = the mapped bytes */           \
+    X(MMAP_FILE, 47, "mmap")       /* mmap of a file: data = the mapped bytes; also an     \
+                                    * anonymous shared mapping (fd -1, no data) */         \
     X(UMASK, 48, "umask")                                                                  \
     X(CHDIR, 49, "chdir")          /* chdir/fchdir */                                      \
     X(FLOCK, 50, "flock")          /* flock/lockf */                                       \
@@ -92,6 +93,10 @@
                                     * argument; tcgetattr's data = the struct termios */     \
     X(FALLOCATE, 57, "fallocate")  /* posix_fallocate/fallocate: key = fd, mode (-1 for    \
                                     * posix_fallocate), offset, length */                    \
+    X(SHARED_MEM, 58, "shared memory") /* what another process wrote to a followed shared \
+                                    * mapping, before the call that may see it: data =     \
+                                    * (u64 mapping's address, offset, length, bytes)...    \
+                                    * (recorder/libc/shmem.c) */                            \
     /* time (recorder/libc/clock.c) */                                                     \
     X(CLOCK_GETTIME, 80, "clock_gettime")                                                  \
     X(GETTIMEOFDAY, 81, "gettimeofday")                                                    \

@@ -36,6 +36,7 @@
 #include "gcmark.h"
 #include "libc/input.h"
 #include "libc/libc.h"
+#include "libc/shmem.h"
 #include "meta.h"
 #include "pyhelp.h"
 #include "pysetup.h"
@@ -613,6 +614,8 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     uint64_t seed = eng ? eng->hash_seed : 0;
     if (!eng && rw_meta_feature_off("openssl-draws"))
         rw_crypto_draws(0); /* as a recorder before them (tests) */
+    if (!eng && rw_meta_feature_off("shared-memory"))
+        rw_shm_logged = 0;
     rw_in_start(eng ? RW_IN_REPLAY : RW_IN_RECORD, eng ? eng->replay : NULL);
     rw_in_identity_facts();
     rw_code started = rw_pysetup_start(o, python, &seed, err);

@@ -111,6 +111,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "shmem.h"
 #include "sysalloc.h"
 
 #ifndef RW_PY_STDLIB_DIR
@@ -2178,6 +2179,13 @@ static int mmap_fill(uint8_t *p, size_t len, const rw_input *g)
     return 1;
 }
 
+/* A mapping whose changes by other processes can matter (shmem.c follows the ones the
+ * recording followed, by their recorded address). */
+static int shared_writable(int prot, int flags)
+{
+    return (flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_READ) && (prot & PROT_WRITE);
+}
+
 static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
     rw_in_key k;
@@ -2217,6 +2225,9 @@ static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd, off_
                      strerror(errno));
             rw_in_diverge(msg, g);
         }
+        /* What other processes wrote to it comes in SHARED_MEM records (shmem.c). */
+        if (shared_writable(prot, flags))
+            rw_shm_follow(p, len, (uintptr_t)g->result, NULL);
         rw_in_return(g);
         return p;
     }
@@ -2233,30 +2244,92 @@ static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd, off_
         size_t n = 0;
         if ((prot & PROT_READ) && REAL(fstat)(fd, &st) == 0 && st.st_size > off)
             n = (size_t)(st.st_size - off) < len ? (size_t)(st.st_size - off) : len;
+        /* A followed mapping logs the bytes its shadow starts from: another process may
+         * write between two reads of them. */
+        uint8_t *shadow = n && rw_shm_logged && rw_shm_follows(prot, flags, fd)
+                              ? rw_shm_snapshot(p, n)
+                              : NULL;
+        const uint8_t *bytes = shadow ? shadow : p;
         size_t size = 0;
-        uint8_t *ext = n > MMAP_EXTENTS_MIN ? mmap_extents(fd, off, n, p, &size) : NULL;
+        uint8_t *ext = n > MMAP_EXTENTS_MIN ? mmap_extents(fd, off, n, bytes, &size) : NULL;
         if (ext) {
             rw_in_put_flags(RW_CALL_MMAP_FILE, (int64_t)(intptr_t)p, e, &k, ext, size,
                             RW_INPUT_F_EXTENTS);
             rw_sys_free(ext);
         } else {
-            rw_in_put(RW_CALL_MMAP_FILE, (int64_t)(intptr_t)p, e, &k, n ? p : NULL, n);
+            rw_in_put(RW_CALL_MMAP_FILE, (int64_t)(intptr_t)p, e, &k, n ? bytes : NULL, n);
         }
+        if (shadow)
+            rw_shm_follow(p, n, (uintptr_t)p, shadow);
     }
     errno = e;
     return p;
 }
 
-void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+/* Anonymous shared memory (mmap.mmap(-1, n), which a fork shares with the child).
+ * Record: logged (fd -1, no data) and followed (shmem.c). Replay: private, at the
+ * recorded address when the trace logged it: the engine's checkpoints are forks, and
+ * a mapping they shared would carry the engine's later writes back into them. */
+static void *mmap_anon_shared(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-    if (RW_LIKELY(fd < 0 || (flags & MAP_ANONYMOUS) || rw_in_mode() == RW_IN_OFF))
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF)
+        return REAL(mmap64)(addr, len, prot, flags, fd, off);
+    /* An evaluation's (p mmap.mmap(-1, n)) is its own: no record to take. */
+    if (m == RW_IN_REPLAY && (!rw_shm_logs_anon() || atomic_load_explicit(
+                                  &rw_in_global, memory_order_relaxed) == RW_IN_EVAL))
+        return REAL(mmap64)(addr, len, prot, (flags & ~MAP_TYPE) | MAP_PRIVATE, fd, off);
+    if (m == RW_IN_RECORD && !rw_shm_logged)
+        return REAL(mmap64)(addr, len, prot, flags, fd, off);
+    rw_in_key k;
+    KEY(&k, (int64_t)len, prot, flags, fd, (int64_t)off);
+    if (m == RW_IN_REPLAY) {
+        const rw_input *g = rw_in_take(RW_CALL_MMAP_FILE, &k);
+        if ((void *)(intptr_t)g->result == MAP_FAILED)
+            return (void *)(intptr_t)rw_in_return(g);
+        void *hint = addr ? addr : (void *)(intptr_t)g->result;
+        void *p = REAL(mmap64)(hint, len, prot, (flags & ~MAP_TYPE) | MAP_PRIVATE, fd, off);
+        if (p == MAP_FAILED) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "mapping %zu bytes of shared memory failed (%s)", len,
+                     strerror(errno));
+            rw_in_diverge(msg, g);
+        }
+        if (shared_writable(prot, flags))
+            rw_shm_follow(p, len, (uintptr_t)g->result, NULL);
+        rw_in_return(g);
+        return p;
+    }
+    void *p = REAL(mmap64)(addr, len, prot, flags, fd, off);
+    int e = errno;
+    rw_in_put(RW_CALL_MMAP_FILE, (int64_t)(intptr_t)p, e, &k, NULL, 0);
+    if (p != MAP_FAILED && rw_shm_follows(prot, flags, -1)) {
+        uint8_t *shadow = len <= SIZE_MAX / 2 ? rw_sys_calloc(1, len) : NULL;
+        if (shadow)
+            rw_shm_follow(p, len, (uintptr_t)p, shadow);
+    }
+    errno = e;
+    return p;
+}
+
+static void *mmap_any(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    if (RW_LIKELY(fd < 0 || (flags & MAP_ANONYMOUS))) {
+        if (RW_LIKELY((flags & MAP_TYPE) == MAP_PRIVATE))
+            return REAL(mmap64)(addr, len, prot, flags, fd, off);
+        return mmap_anon_shared(addr, len, prot, flags, fd, off);
+    }
+    if (rw_in_mode() == RW_IN_OFF)
         return REAL(mmap64)(addr, len, prot, flags, fd, off);
     return mmap_file(addr, len, prot, flags, fd, off);
 }
 
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return mmap_any(addr, len, prot, flags, fd, off);
+}
+
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 {
-    if (RW_LIKELY(fd < 0 || (flags & MAP_ANONYMOUS) || rw_in_mode() == RW_IN_OFF))
-        return REAL(mmap64)(addr, len, prot, flags, fd, off);
-    return mmap_file(addr, len, prot, flags, fd, off);
+    return mmap_any(addr, len, prot, flags, fd, off);
 }

@@ -28,6 +28,7 @@
 #include "files_int.h"
 #include "sigwrap.h"
 #include "locks.h"
+#include "shmem.h"
 
 /* The wrappers (libc/files*.c, ...) are archive members that the program does not
  * name: an executable that captures inputs links this file, so it names them. */
@@ -96,6 +97,9 @@ void rw_in_put_flags(uint32_t call, int64_t result, int err, const rw_in_key *k,
     uint64_t now = rw_st.nevents; /* racy without the GIL: a place, not an identity */
     uint64_t began = rw_in_tls.start;
     rw_in_tls.start = UINT64_MAX; /* a wrapper that logs sets it again (rw_in_mode) */
+    /* What other processes wrote to shared memory, before the call that may see it. */
+    if (RW_UNLIKELY(rw_shm_active()) && rw_shm_syncs_before(call))
+        rw_shm_sync();
     rw_input r = {
         .thread = rw_in_tls.thread,
         .call = call,
@@ -650,6 +654,8 @@ const rw_input *rw_in_take_optional(uint32_t call, const rw_in_key *k)
                     here = 1;
                     break;
                 }
+                if (o->in.call == RW_CALL_SHARED_MEM)
+                    continue; /* rw_in_take applies it on the way */
                 if (!(o->in.flags & RW_INPUT_F_OPTIONAL))
                     break;
             }
@@ -701,6 +707,22 @@ next:
     if (!in.head[s])
         in.tail[s] = NULL;
     o->next = NULL;
+    if (RW_UNLIKELY(o->in.call == RW_CALL_SHARED_MEM)) {
+        /* Shared memory as other processes left it before this call (shmem.c). */
+        int ok = rw_shm_apply(&o->in);
+        uint64_t seq = o->in.seq, at = o->in.position;
+        rw_sys_free(o);
+        rw_in_tls.seq++;
+        if (ok)
+            goto next;
+        pthread_mutex_unlock(&in.mu);
+        snprintf(msg, sizeof msg,
+                 "thread %u, input %llu (recorded at event %llu): shared memory written by "
+                 "another process names a mapping the replay does not have (a damaged or "
+                 "forged trace)",
+                 s, (unsigned long long)seq, (unsigned long long)at);
+        diverged(msg, NULL);
+    }
     if (RW_UNLIKELY(o->in.flags & RW_INPUT_F_OPTIONAL) && !same_call(&o->in, call, k)) {
         rw_sys_free(o); /* made by another thread in the replay, or not at all */
         rw_in_tls.seq++;

@@ -473,6 +473,55 @@ class Values(rwtest.TestCase):
         # (they diverged, or hung, on the build before).
         self.replay_check("mp_shared.py")
 
+    def test_shared_memory_that_child_processes_write(self):
+        # multiprocessing's Value and Array, a SharedMemory block and anonymous shared
+        # memory, written by forked children: the replay has no children, and showed
+        # what the parent itself had written (0 for a counter of 40), then diverged.
+        self.replay_check("mp_memory.py")
+        rec = self.record(os.path.join(PROGS, "mp_memory.py"), cwd=self.tmp)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        info = rwtest.run([rwtest.rewind_bin(), "info", "--inputs", rec.trace])
+        self.assertRegex(info.stdout, r"(?m)^shared memory +[1-9]\d* changes by other processes")
+
+    def test_anonymous_shared_memory_and_checkpoints(self):
+        # A step back runs from a checkpoint, a fork of the engine: a shared mapping
+        # there would hold the engine's later writes (the build before showed
+        # b'33333333', the bytes of the furthest stop, at every step back).
+        # Checkpoints every 3000 events, so that some come between the markers.
+        marks = markers(os.path.join(PROGS, "own_shared.py"))
+        rec, play_dir = self.record_elsewhere("own_shared.py")
+        expected = recorded_values(rec.stdout)
+        self.assertEqual(len(expected), 5, rec.stdout)
+        cmds = [f"break {line}" for line in sorted(marks)]
+        for line, _ in expected:
+            cmds += ["continue", f"p {marks[line]}", f"p {SEP!r}"]
+        back = list(reversed(expected[:-1]))
+        for line, _ in back:
+            cmds += ["rcontinue", f"p {marks[line]}", f"p {SEP!r}"]
+        # An evaluation's own shared mapping needs no record (it was refused).
+        cmds += ["p len(mmap.mmap(-1, 10))", f"p {SEP!r}"]
+        got, why = self.replay_answers(play_dir, cmds,
+                                       env={"REWIND_CHECKPOINT_EVERY": "3000"})
+        self.assertEqual(got, [rep for _, rep in expected] + [rep for _, rep in back] + ["10"],
+                         why)
+
+    def test_shared_memory_in_a_trace_from_before_it_was_followed(self):
+        # A recorder before 2026-12-06 logged neither anonymous shared mappings nor
+        # what other processes wrote (REWIND_RECORD_WITHOUT=shared-memory records so):
+        # the replay must not look for their records.
+        code = ("import mmap\nm = mmap.mmap(-1, 4096)\nm[:3] = b'abc'\n"
+                "print(bytes(m[:3]))\n")
+        env = dict(os.environ, REWIND_RECORD_WITHOUT="shared-memory")
+        rec = self.record(["-c", code], env=env)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        t = pyreader.Trace(rec.trace)
+        self.assertNotIn("shared-memory", (t.metadata.get("features") or []))
+        self.assertFalse([i for i in t.inputs() if i["call"] in (47, 58)])
+        proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", rec.trace],
+                          stdin="goto @main-end\np bytes(m[:3])\nq\n")
+        self.assertIn("b'abc'", proc.stdout, proc.stdout + proc.stderr)
+        self.assertNotIn("diverged", proc.stdout + proc.stderr)
+
     def test_addresses_with_threads_that_end(self):
         # Threads that end free their own state without the GIL, at the scheduler's
         # moment; the main thread's objects must keep their recorded id()s and a set of

@@ -48,6 +48,7 @@
 #include "libc/input.h"
 #include "libc/libc.h"
 #include "libc/locks.h"
+#include "libc/shmem.h"
 #include "proto.h"
 #include "pysetup.h"
 #include "reader.h"
@@ -1706,6 +1707,7 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     rw_threadwrap_thread_boxes(rw_meta_has_feature(md, "thread-boxes"));
     rw_threadwrap_thread_count(rw_meta_has_feature(md, "thread-count"));
     rw_crypto_draws(rw_meta_has_feature(md, "openssl-draws"));
+    rw_shm_anon_logged(rw_meta_has_feature(md, "shared-memory"));
     rw_locks_input_starts(rw_meta_has_feature(md, "input-starts"));
     if (E.nsched) {
         rw_audithook_set_turn(audit_hook_turn);

@@ -1,0 +1,355 @@
+/* Shared memory that other processes write (docs/reexecution.md, "Shared memory"):
+ * a writable MAP_SHARED mapping of anonymous memory, of a file on tmpfs (/dev/shm:
+ * multiprocessing's Value, Array and heap, shared_memory.SharedMemory, memfd) or of an
+ * unlinked file is followed. In the recording its bytes are compared with a copy (the
+ * shadow) before every input call that can see another process's work (a read, a
+ * wait, a poll, a process-shared semaphore...), and what changed is logged as a
+ * SHARED_MEM record right before that call's record, in the calling thread's stream.
+ * The replay, where no other process runs, writes those bytes into its own (private)
+ * mapping when the thread takes its next input: at each such call the replayed
+ * mapping holds what the recorded one held.
+ *
+ * A record is entries of (u64 the mapping's address in the recording, u64 offset,
+ * u64 length, the bytes), in the machine's order. The program's own writes show up too
+ * (the shadow cannot tell them apart); the replay makes them itself and writing them
+ * again changes nothing.
+ *
+ * Not followed: mappings of files on disk (another process writing such a file while
+ * the program maps it is not seen), more than MAX_REGIONS mappings or FOLLOW_MAX bytes
+ * in all, and changes that no input call comes after (a loop that spins on a shared
+ * value without a call).
+ */
+#include "shmem.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "input.h"
+#include "sysalloc.h"
+
+#define MAX_REGIONS 256
+#define FOLLOW_MAX ((size_t)64 << 20) /* bytes followed in all */
+#define GRAIN 64                        /* bytes compared as one */
+#define SCRATCH (64u << 10)
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+
+typedef struct region {
+    uintptr_t addr;  /* where the mapping is in this process */
+    uintptr_t rec;   /* where it was in the recording: its name in SHARED_MEM records */
+    size_t len;      /* bytes followed from addr */
+    uint8_t *shadow; /* record: the bytes as last logged */
+} region;
+
+/* Written under mu by any program thread that maps, unmaps or logs; `n` is read
+ * without it by rw_shm_active (a stale 0 only delays a sync to the next call). */
+static struct shm_state {
+    pthread_mutex_t mu;
+    region r[MAX_REGIONS];
+    _Atomic unsigned n;
+    size_t total;
+    int anon_logged; /* replay: the trace logs anonymous shared mappings */
+    struct {
+        int (*munmap)(void *, size_t);
+        void *(*mremap)(void *, size_t, size_t, int, ...);
+    } real;
+} sh = {.mu = PTHREAD_MUTEX_INITIALIZER, .anon_logged = 1};
+
+int rw_shm_logged = 1;
+
+static __thread int syncing; /* the thread is logging a SHARED_MEM record */
+
+static void resolve(void)
+{
+    if (!sh.real.munmap)
+        sh.real.munmap = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
+    if (!sh.real.mremap)
+        sh.real.mremap = (void *(*)(void *, size_t, size_t, int, ...))dlsym(RTLD_NEXT, "mremap");
+}
+
+__attribute__((constructor)) static void shm_init(void)
+{
+    resolve();
+}
+
+unsigned rw_shm_active(void)
+{
+    return atomic_load_explicit(&sh.n, memory_order_relaxed);
+}
+
+void rw_shm_anon_logged(int on)
+{
+    sh.anon_logged = on;
+}
+
+int rw_shm_logs_anon(void)
+{
+    return sh.anon_logged;
+}
+
+int rw_shm_follows(int prot, int flags, int fd)
+{
+    if ((flags & MAP_TYPE) == MAP_PRIVATE || (prot & (PROT_READ | PROT_WRITE)) !=
+                                                 (PROT_READ | PROT_WRITE))
+        return 0;
+    if (fd < 0 || (flags & MAP_ANONYMOUS))
+        return 1;
+    struct statfs fs;
+    struct stat st;
+    rw_in_pause(); /* rewind's look, not the program's input */
+    int yes = (fstatfs(fd, &fs) == 0 && fs.f_type == TMPFS_MAGIC) ||
+              (fstat(fd, &st) == 0 && st.st_nlink == 0);
+    rw_in_resume();
+    return yes;
+}
+
+/* Reads len bytes at addr into out; 0 when some of them cannot be read (a page past a
+ * file's end, an address no longer mapped): process_vm_readv reports them instead of
+ * faulting. */
+static int read_self(uintptr_t addr, uint8_t *out, size_t len)
+{
+    rw_in_pause(); /* getpid is rewind's here, not the program's input */
+    pid_t self = getpid();
+    rw_in_resume();
+    while (len > 0) {
+        struct iovec local = {out, len}, remote = {(void *)addr, len};
+        ssize_t got = process_vm_readv(self, &local, 1, &remote, 1, 0);
+        if (got <= 0)
+            return 0;
+        addr += (size_t)got;
+        out += got;
+        len -= (size_t)got;
+    }
+    return 1;
+}
+
+uint8_t *rw_shm_snapshot(const void *addr, size_t len)
+{
+    if (len == 0 || len > FOLLOW_MAX)
+        return NULL;
+    uint8_t *s = rw_sys_malloc(len);
+    if (s && !read_self((uintptr_t)addr, s, len)) {
+        rw_sys_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* The entry for a mapping at addr (this process's address), or -1; mu held. */
+static int find(uintptr_t addr)
+{
+    unsigned n = atomic_load_explicit(&sh.n, memory_order_relaxed);
+    for (unsigned i = 0; i < n; i++)
+        if (sh.r[i].addr == addr)
+            return (int)i;
+    return -1;
+}
+
+static void remove_at(unsigned i)
+{
+    unsigned n = atomic_load_explicit(&sh.n, memory_order_relaxed);
+    sh.total -= sh.r[i].len;
+    rw_sys_free(sh.r[i].shadow);
+    sh.r[i] = sh.r[n - 1];
+    atomic_store_explicit(&sh.n, n - 1, memory_order_relaxed);
+}
+
+int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow)
+{
+    int ok = 0;
+    pthread_mutex_lock(&sh.mu);
+    int old = find((uintptr_t)addr);
+    if (old >= 0)
+        remove_at((unsigned)old); /* MAP_FIXED over one we followed */
+    unsigned n = atomic_load_explicit(&sh.n, memory_order_relaxed);
+    if (len > 0 && n < MAX_REGIONS && (!shadow || len <= FOLLOW_MAX - sh.total)) {
+        sh.r[n] = (region){(uintptr_t)addr, rec, len, shadow};
+        sh.total += len;
+        atomic_store_explicit(&sh.n, n + 1, memory_order_relaxed);
+        ok = 1;
+    }
+    pthread_mutex_unlock(&sh.mu);
+    if (!ok)
+        rw_sys_free(shadow);
+    return ok;
+}
+
+/* Forgets the mappings inside [addr, addr + len) (an munmap or the old place of an
+ * mremap); a mapping cut in part is forgotten whole (its rest is not followed). */
+static void forget(uintptr_t addr, size_t len)
+{
+    if (!rw_shm_active())
+        return;
+    pthread_mutex_lock(&sh.mu);
+    for (unsigned i = 0; i < atomic_load_explicit(&sh.n, memory_order_relaxed);) {
+        region *g = &sh.r[i];
+        if (g->addr < addr + len && addr < g->addr + g->len)
+            remove_at(i);
+        else
+            i++;
+    }
+    pthread_mutex_unlock(&sh.mu);
+}
+
+int munmap(void *addr, size_t len)
+{
+    forget((uintptr_t)addr, len);
+    if (RW_UNLIKELY(!sh.real.munmap))
+        resolve();
+    return sh.real.munmap(addr, len);
+}
+
+void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+    void *want = NULL;
+    if (flags & MREMAP_FIXED) {
+        va_list ap;
+        va_start(ap, flags);
+        want = va_arg(ap, void *);
+        va_end(ap);
+    }
+    /* Followed again at the new place only where the recording and its replay agree
+     * on it: a mapping that moves is forgotten (mmap.resize of anonymous memory). */
+    forget((uintptr_t)old, old_len);
+    if (RW_UNLIKELY(!sh.real.mremap))
+        resolve();
+    return sh.real.mremap(old, old_len, new_len, flags, want);
+}
+
+/* ---- record ------------------------------------------------------------------------ */
+
+typedef struct buf {
+    uint8_t *p;
+    size_t n, cap;
+    int failed;
+} buf;
+
+static void put(buf *b, const void *v, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->n + n)
+            cap *= 2;
+        uint8_t *p = rw_sys_realloc(b->p, cap);
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, v, n);
+    b->n += n;
+}
+
+/* Appends the changed runs of region g (now: its bytes read at off, len of them) to
+ * b, and takes them into its shadow. */
+static void diff(buf *b, region *g, size_t off, const uint8_t *now, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t step = len - i < GRAIN ? len - i : GRAIN;
+        if (!memcmp(now + i, g->shadow + off + i, step)) {
+            i += step;
+            continue;
+        }
+        size_t start = i;
+        while (i < len) {
+            step = len - i < GRAIN ? len - i : GRAIN;
+            if (!memcmp(now + i, g->shadow + off + i, step))
+                break;
+            i += step;
+        }
+        uint64_t head[3] = {g->rec, off + start, i - start};
+        put(b, head, sizeof head);
+        put(b, now + start, i - start);
+        memcpy(g->shadow + off + start, now + start, i - start);
+    }
+}
+
+void rw_shm_sync(void)
+{
+    if (syncing)
+        return;
+    static __thread uint8_t *scratch;
+    if (!scratch && !(scratch = rw_sys_malloc(SCRATCH)))
+        return;
+    buf b = {0};
+    pthread_mutex_lock(&sh.mu);
+    unsigned n = atomic_load_explicit(&sh.n, memory_order_relaxed);
+    for (unsigned i = 0; i < n; i++) {
+        region *g = &sh.r[i];
+        for (size_t off = 0; off < g->len; off += SCRATCH) {
+            size_t len = g->len - off < SCRATCH ? g->len - off : SCRATCH;
+            if (!read_self(g->addr + off, scratch, len))
+                break; /* past a file's end now: what is there cannot be read */
+            diff(&b, g, off, scratch, len);
+        }
+    }
+    pthread_mutex_unlock(&sh.mu);
+    if (b.failed)
+        rw_state_fail("out of memory logging shared memory");
+    if (b.n > 0) {
+        syncing = 1;
+        rw_in_put(RW_CALL_SHARED_MEM, 0, 0, NULL, b.p, b.n);
+        syncing = 0;
+    }
+    rw_sys_free(b.p);
+}
+
+int rw_shm_syncs_before(uint32_t call)
+{
+    switch (call) {
+    case RW_CALL_READ:
+    case RW_CALL_PREAD:
+    case RW_CALL_READV:
+    case RW_CALL_SLEEP:
+    case RW_CALL_SIGNAL:
+    case RW_CALL_SIGWAIT:
+    case RW_CALL_SEM_SHARED:
+    case RW_CALL_SEM_GETVALUE:
+        return 1;
+    default: /* network, readiness, processes */
+        return call >= 140 && call < 220;
+    }
+}
+
+/* ---- replay ------------------------------------------------------------------------ */
+
+int rw_shm_apply(const rw_input *g)
+{
+    const uint8_t *p = g->data, *end = g->data + g->data_len;
+    pthread_mutex_lock(&sh.mu);
+    while (p < end) {
+        uint64_t head[3];
+        if ((size_t)(end - p) < sizeof head)
+            goto bad;
+        memcpy(head, p, sizeof head);
+        p += sizeof head;
+        if (head[2] > (uint64_t)(end - p))
+            goto bad;
+        unsigned n = atomic_load_explicit(&sh.n, memory_order_relaxed), i = 0;
+        while (i < n && sh.r[i].rec != head[0])
+            i++;
+        if (i == n || head[1] > sh.r[i].len || head[2] > sh.r[i].len - head[1])
+            goto bad;
+        memcpy((uint8_t *)sh.r[i].addr + head[1], p, head[2]);
+        p += head[2];
+    }
+    pthread_mutex_unlock(&sh.mu);
+    return 1;
+bad:
+    pthread_mutex_unlock(&sh.mu);
+    return 0;
+}

@@ -1,0 +1,47 @@
+/* Shared memory that other processes write: followed mappings, their SHARED_MEM
+ * records (shmem.c has the whole story). Owner: shmem.c; files.c calls it when the
+ * program maps memory, input.c when an input is logged or taken.
+ */
+#ifndef RW_LIBC_SHMEM_H
+#define RW_LIBC_SHMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "inputs.h"
+
+/* Record: whether shared mappings are logged and followed (1; REWIND_RECORD_WITHOUT=
+ * shared-memory makes it 0, as a recorder before them: tests). */
+extern int rw_shm_logged;
+
+/* How many mappings are followed now (a relaxed load: the wrappers' fast test). */
+unsigned rw_shm_active(void);
+
+/* Record: whether a mapping made with prot and flags of fd (-1: anonymous) is followed
+ * (writable, shared, and anonymous, or on tmpfs, or of an unlinked file). */
+int rw_shm_follows(int prot, int flags, int fd);
+
+/* Record: a new buffer holding the len bytes at addr (the mapping's first shadow), or
+ * NULL when they cannot be read or are too many to follow. */
+uint8_t *rw_shm_snapshot(const void *addr, size_t len);
+
+/* Follows the mapping at addr (len bytes), named rec in the records (its address in
+ * the recording). Record: shadow (taken over: freed when not followed) holds its bytes
+ * as logged; 0 when there is no room left. Replay: shadow is NULL. */
+int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow);
+
+/* Record: whether a call's record is preceded by the mappings' changes (calls that may
+ * see another process's work), and logging them (rw_in_put_flags calls both). */
+int rw_shm_syncs_before(uint32_t call);
+void rw_shm_sync(void);
+
+/* Replay: writes a SHARED_MEM record's bytes into the followed mappings; 0 when the
+ * record names a mapping or a range the replay does not have (a damaged trace). */
+int rw_shm_apply(const rw_input *g);
+
+/* Replay: whether the trace logged anonymous shared mappings (Metadata.features:
+ * "shared-memory"; a trace made before has no record of them). */
+void rw_shm_anon_logged(int on);
+int rw_shm_logs_anon(void);
+
+#endif
