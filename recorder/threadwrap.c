@@ -13,6 +13,7 @@
 #include "pyhelp.h"
 #include "source.h"
 #include "state.h"
+#include "sysalloc.h"
 #include "threads.h"
 
 /* Owner: this file; written once by rw_threadwrap_install (main thread, GIL). Global
@@ -24,7 +25,43 @@ static struct threadwrap_state {
     int older;            /* rw_threadwrap_thread_count(0): the engine of a trace made
                            * before "thread-count": _count() is not logged, and
                            * _thread reports a thread's uncaught exception */
+    int teardown_unlogged; /* rw_threadwrap_thread_teardown(0) */
 } wrap;
+
+/* What a thread state's on_delete was before log_until_gone took its place. */
+typedef struct teardown {
+    PyThreadState *ts;
+    void (*on_delete)(void *);
+    void *data;
+} teardown;
+
+/* The thread state's on_delete (tstate_delete_common, GIL held: after its clear, with
+ * its thread-local objects gone): its thread's inputs are no longer logged; then the
+ * one it replaced (threading's release of the Thread's lock). Another thread deleting
+ * it (at finalisation) only calls that one. */
+static void teardown_over(void *p)
+{
+    teardown t = *(teardown *)p;
+    rw_sys_free(p);
+    if (_PyThreadState_UncheckedGet() == t.ts)
+        rw_in_thread_enter(0);
+    if (t.on_delete)
+        t.on_delete(t.data);
+}
+
+/* Keeps the calling thread's inputs logged until its thread state goes (GIL held). */
+static void log_until_gone(void)
+{
+    PyThreadState *ts = _PyThreadState_UncheckedGet();
+    teardown *t = ts ? rw_sys_malloc(sizeof *t) : NULL;
+    if (!t) {
+        rw_in_thread_enter(0);
+        return;
+    }
+    *t = (teardown){ts, ts->on_delete, ts->on_delete_data};
+    ts->on_delete = teardown_over;
+    ts->on_delete_data = t;
+}
 
 /* The threading.Thread whose bound method `func` is (Thread._bootstrap), or NULL.
  * Borrowed reference. */
@@ -101,10 +138,14 @@ static PyObject *boot(PyObject *self, PyObject *unused)
         res = Py_NewRef(Py_None);
     }
     rw_crash_thread_leave();
-    /* What the thread does from here (its teardown: the C library's, a sanitizer's) is
-     * not the program's input, and happens before or after the trace closes as timing
-     * decides: no longer logged or replayed. */
-    rw_in_thread_enter(0);
+    /* Its teardown: _thread frees the function and its arguments, and the thread
+     * state's clear drops its thread-local objects, whose finalizers are the program's
+     * (their events are recorded): logged until the thread state goes (log_until_gone).
+     * What it does after (the C library's, a sanitizer's) is not the program's. */
+    if (wrap.teardown_unlogged)
+        rw_in_thread_enter(0);
+    else
+        log_until_gone();
 
     /* The thread's id now: a fork in the target started a new trace in a child, whose
      * table knows this thread by another id (rw_threads_restart). */
@@ -194,6 +235,11 @@ static PyMethodDef count_def = {
 void rw_threadwrap_thread_count(int on)
 {
     wrap.older = !on;
+}
+
+void rw_threadwrap_thread_teardown(int on)
+{
+    wrap.teardown_unlogged = !on;
 }
 
 static PyObject *at_exit(PyObject *self, PyObject *unused)

@@ -60,6 +60,13 @@ void rw_threadwrap_thread_boxes(int on);
  * is 0: the engine of a trace made before (Metadata.features: "thread-count"). */
 void rw_threadwrap_thread_count(int on);
 
+/* A _thread thread's inputs are logged (and replayed) until its thread state goes, so
+ * that its teardown's finalizers (a thread-local object that closes its file) are
+ * answered from the log, unless on is 0: the engine of a trace made before
+ * (Metadata.features: "thread-teardown"), and a recorder told so (tests), which stop
+ * at the function's return. */
+void rw_threadwrap_thread_teardown(int on);
+
 /* Threads that C code starts and that run Python through PyGILState_Ensure are
  * followed (recorded, and in a replay given their recorded ids and streams) unless
  * on is 0: the engine of a trace made before they were (Metadata.features). In a

@@ -522,6 +522,28 @@ class Values(rwtest.TestCase):
         self.assertIn("b'abc'", proc.stdout, proc.stdout + proc.stderr)
         self.assertNotIn("diverged", proc.stdout + proc.stderr)
 
+    def test_finalizers_in_a_thread_teardown(self):
+        # Thread-local objects whose finalizers read and close a file after the
+        # thread's function returned: the replay closed its own trace instead ("Bad
+        # file descriptor") on the build before.
+        self.replay_check("thread_teardown.py")
+
+    def test_a_thread_teardown_in_a_trace_from_before_it_was_logged(self):
+        # A recorder before 2026-12-06 stopped logging at the function's return
+        # (REWIND_RECORD_WITHOUT=thread-teardown records so): the replay must not look
+        # for the teardown's records.
+        code = ("import threading\nimport time\nt = threading.Thread(target=time.time)\n"
+                "t.start()\nt.join()\nx = 7\nprint(x)\n")
+        env = dict(os.environ, REWIND_RECORD_WITHOUT="thread-teardown")
+        rec = self.record(["-c", code], env=env)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        t = pyreader.Trace(rec.trace)
+        self.assertNotIn("thread-teardown", (t.metadata.get("features") or []))
+        proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", rec.trace],
+                          stdin="goto @main-end\np x\nq\n")
+        self.assertIn("(rewind) 7", proc.stdout, proc.stdout + proc.stderr)
+        self.assertNotIn("diverged", proc.stdout + proc.stderr)
+
     def test_addresses_with_threads_that_end(self):
         # Threads that end free their own state without the GIL, at the scheduler's
         # moment; the main thread's objects must keep their recorded id()s and a set of

@@ -1706,6 +1706,7 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
                            E.nstream_ids ? claim_c_stream : NULL);
     rw_threadwrap_thread_boxes(rw_meta_has_feature(md, "thread-boxes"));
     rw_threadwrap_thread_count(rw_meta_has_feature(md, "thread-count"));
+    rw_threadwrap_thread_teardown(rw_meta_has_feature(md, "thread-teardown"));
     rw_crypto_draws(rw_meta_has_feature(md, "openssl-draws"));
     rw_shm_anon_logged(rw_meta_has_feature(md, "shared-memory"));
     rw_locks_input_starts(rw_meta_has_feature(md, "input-starts"));
