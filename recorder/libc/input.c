@@ -411,6 +411,7 @@ void rw_in_restart_child(void)
     in.w = NULL;
     atomic_store(&in.next_stream, 2);
     rw_sig_forget(); /* CPython clears its trips in a fork child */
+    rw_shm_restart_child();
     atomic_store(&rw_locks_threaded, 0);
     rw_in_tls.thread = 1;
     rw_in_tls.seq = 0;

@@ -225,6 +225,12 @@ void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
     return sh.real.mremap(old, old_len, new_len, flags, want);
 }
 
+void rw_shm_restart_child(void)
+{
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    sh.mu = fresh;
+}
+
 /* ---- record ------------------------------------------------------------------------ */
 
 typedef struct buf {

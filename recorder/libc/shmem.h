@@ -35,6 +35,11 @@ int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow);
 int rw_shm_syncs_before(uint32_t call);
 void rw_shm_sync(void);
 
+/* In a fork child that goes on recording (rw_in_restart_child): only the calling
+ * thread runs, and the followed mappings' lock may have been held by one that is gone.
+ * The mappings stay followed: the child shares them with its parent. */
+void rw_shm_restart_child(void);
+
 /* Replay: writes a SHARED_MEM record's bytes into the followed mappings; 0 when the
  * record names a mapping or a range the replay does not have (a damaged trace). */
 int rw_shm_apply(const rw_input *g);
