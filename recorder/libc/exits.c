@@ -28,6 +28,7 @@
 
 #include "follow.h"
 #include "input.h"
+#include "shmem.h"
 #include "state.h"
 
 typedef void (*exit_fn)(int);
@@ -238,6 +239,8 @@ pid_t fork(void)
                 rw_in_tls.thread = 0;
                 return pid;
             }
+            if (pid > 0)
+                rw_shm_forked();
             rw_in_put(RW_CALL_FORK, pid, e, &k, NULL, 0);
         }
     }

@@ -2227,7 +2227,7 @@ static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd, off_
         }
         /* What other processes wrote to it comes in SHARED_MEM records (shmem.c). */
         if (shared_writable(prot, flags))
-            rw_shm_follow(p, len, (uintptr_t)g->result, NULL);
+            rw_shm_follow(p, len, (uintptr_t)g->result, NULL, 0);
         rw_in_return(g);
         return p;
     }
@@ -2260,7 +2260,7 @@ static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd, off_
             rw_in_put(RW_CALL_MMAP_FILE, (int64_t)(intptr_t)p, e, &k, n ? bytes : NULL, n);
         }
         if (shadow)
-            rw_shm_follow(p, n, (uintptr_t)p, shadow);
+            rw_shm_follow(p, n, (uintptr_t)p, shadow, 0);
     }
     errno = e;
     return p;
@@ -2296,7 +2296,7 @@ static void *mmap_anon_shared(void *addr, size_t len, int prot, int flags, int f
             rw_in_diverge(msg, g);
         }
         if (shared_writable(prot, flags))
-            rw_shm_follow(p, len, (uintptr_t)g->result, NULL);
+            rw_shm_follow(p, len, (uintptr_t)g->result, NULL, 0);
         rw_in_return(g);
         return p;
     }
@@ -2306,7 +2306,7 @@ static void *mmap_anon_shared(void *addr, size_t len, int prot, int flags, int f
     if (p != MAP_FAILED && rw_shm_follows(prot, flags, -1)) {
         uint8_t *shadow = len <= SIZE_MAX / 2 ? rw_sys_calloc(1, len) : NULL;
         if (shadow)
-            rw_shm_follow(p, len, (uintptr_t)p, shadow);
+            rw_shm_follow(p, len, (uintptr_t)p, shadow, 1);
     }
     errno = e;
     return p;

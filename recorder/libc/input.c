@@ -98,7 +98,8 @@ void rw_in_put_flags(uint32_t call, int64_t result, int err, const rw_in_key *k,
     uint64_t began = rw_in_tls.start;
     rw_in_tls.start = UINT64_MAX; /* a wrapper that logs sets it again (rw_in_mode) */
     /* What other processes wrote to shared memory, before the call that may see it. */
-    if (RW_UNLIKELY(rw_shm_active()) && rw_shm_syncs_before(call))
+    if (RW_UNLIKELY(rw_shm_active()) &&
+        rw_shm_syncs_before(call, k ? k->b : NULL, k ? k->n : 0))
         rw_shm_sync();
     rw_input r = {
         .thread = rw_in_tls.thread,

@@ -47,6 +47,7 @@
  * recorder/libc/README.md.
  */
 #include "input.h"
+#include "shmem.h"
 #include "libc.h"
 
 #include <dlfcn.h>
@@ -343,6 +344,8 @@ pid_t forkpty(int *amaster, char *name, const struct termios *termp,
         rw_in_tls.thread = 0;
         return 0;
     }
+    if (pid > 0)
+        rw_shm_forked();
     uint8_t data[8 + 256];
     int64_t fd = amaster ? *amaster : -1;
     size_t n = pid > 0 ? pty_data(data, &fd, 1, name) : 0;

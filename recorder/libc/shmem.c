@@ -48,6 +48,8 @@ typedef struct region {
     uintptr_t rec;   /* where it was in the recording: its name in SHARED_MEM records */
     size_t len;      /* bytes followed from addr */
     uint8_t *shadow; /* record: the bytes as last logged */
+    int alone;       /* record: anonymous, and no fork since it was made: nobody else
+                      * can write it, so it is not compared */
 } region;
 
 /* Written under mu by any program thread that maps, unmaps or logs; `n` is read
@@ -163,7 +165,7 @@ static void remove_at(unsigned i)
     atomic_store_explicit(&sh.n, n - 1, memory_order_relaxed);
 }
 
-int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow)
+int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow, int anon)
 {
     int ok = 0;
     pthread_mutex_lock(&sh.mu);
@@ -172,7 +174,7 @@ int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow)
         remove_at((unsigned)old); /* MAP_FIXED over one we followed */
     unsigned n = atomic_load_explicit(&sh.n, memory_order_relaxed);
     if (len > 0 && n < MAX_REGIONS && (!shadow || len <= FOLLOW_MAX - sh.total)) {
-        sh.r[n] = (region){(uintptr_t)addr, rec, len, shadow};
+        sh.r[n] = (region){(uintptr_t)addr, rec, len, shadow, anon};
         sh.total += len;
         atomic_store_explicit(&sh.n, n + 1, memory_order_relaxed);
         ok = 1;
@@ -223,6 +225,16 @@ void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
     if (RW_UNLIKELY(!sh.real.mremap))
         resolve();
     return sh.real.mremap(old, old_len, new_len, flags, want);
+}
+
+void rw_shm_forked(void)
+{
+    if (!rw_shm_active())
+        return;
+    pthread_mutex_lock(&sh.mu);
+    for (unsigned i = 0; i < atomic_load_explicit(&sh.n, memory_order_relaxed); i++)
+        sh.r[i].alone = 0;
+    pthread_mutex_unlock(&sh.mu);
 }
 
 void rw_shm_restart_child(void)
@@ -296,7 +308,7 @@ void rw_shm_sync(void)
     unsigned n = atomic_load_explicit(&sh.n, memory_order_relaxed);
     for (unsigned i = 0; i < n; i++) {
         region *g = &sh.r[i];
-        for (size_t off = 0; off < g->len; off += SCRATCH) {
+        for (size_t off = 0; !g->alone && off < g->len; off += SCRATCH) {
             size_t len = g->len - off < SCRATCH ? g->len - off : SCRATCH;
             if (!read_self(g->addr + off, scratch, len))
                 break; /* past a file's end now: what is there cannot be read */
@@ -314,12 +326,27 @@ void rw_shm_sync(void)
     rw_sys_free(b.p);
 }
 
-int rw_shm_syncs_before(uint32_t call)
+/* Whether descriptor fd is a regular file's: reading one is not how processes meet
+ * (and a program that reads a file in small blocks would pay a comparison for each). */
+static int regular_file(int64_t fd)
 {
+    struct stat st;
+    rw_in_pause(); /* rewind's look, not the program's input */
+    int yes = fd >= 0 && fd <= INT32_MAX && fstat((int)fd, &st) == 0 && S_ISREG(st.st_mode);
+    rw_in_resume();
+    return yes;
+}
+
+int rw_shm_syncs_before(uint32_t call, const uint8_t *key, size_t key_len)
+{
+    int64_t fd = -1;
     switch (call) {
     case RW_CALL_READ:
     case RW_CALL_PREAD:
-    case RW_CALL_READV:
+    case RW_CALL_READV: /* key: the descriptor first */
+        if (key_len >= sizeof fd)
+            memcpy(&fd, key, sizeof fd);
+        return !regular_file(fd);
     case RW_CALL_SLEEP:
     case RW_CALL_SIGNAL:
     case RW_CALL_SIGWAIT:

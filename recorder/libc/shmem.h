@@ -27,12 +27,17 @@ uint8_t *rw_shm_snapshot(const void *addr, size_t len);
 
 /* Follows the mapping at addr (len bytes), named rec in the records (its address in
  * the recording). Record: shadow (taken over: freed when not followed) holds its bytes
- * as logged; 0 when there is no room left. Replay: shadow is NULL. */
-int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow);
+ * as logged; anon: anonymous memory, which only a fork shares (compared only after
+ * rw_shm_forked); 0 when there is no room left. Replay: shadow is NULL. */
+int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow, int anon);
 
-/* Record: whether a call's record is preceded by the mappings' changes (calls that may
- * see another process's work), and logging them (rw_in_put_flags calls both). */
-int rw_shm_syncs_before(uint32_t call);
+/* Record: the process made a child that shares its memory (fork, forkpty). */
+void rw_shm_forked(void);
+
+/* Record: whether a call's record (key: its key's bytes) is preceded by the mappings'
+ * changes (calls that may see another process's work: not a read of a regular file),
+ * and logging them (rw_in_put_flags calls both). */
+int rw_shm_syncs_before(uint32_t call, const uint8_t *key, size_t key_len);
 void rw_shm_sync(void);
 
 /* In a fork child that goes on recording (rw_in_restart_child): only the calling
