@@ -97,6 +97,10 @@
                                     * mapping, before the call that may see it: data =     \
                                     * (u64 mapping's address, offset, length, bytes)...    \
                                     * (recorder/libc/shmem.c) */                            \
+    X(SHARED_MAP, 59, "shared mapping") /* right after an mmap record: the new mapping    \
+                                    * and an earlier one map one object: data = u64 new   \
+                                    * mapping's address, its file offset, the earlier     \
+                                    * one's address, its offset (recorder/libc/shmem.c) */ \
     /* time (recorder/libc/clock.c) */                                                     \
     X(CLOCK_GETTIME, 80, "clock_gettime")                                                  \
     X(GETTIMEOFDAY, 81, "gettimeofday")                                                    \

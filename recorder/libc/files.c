@@ -2225,9 +2225,18 @@ static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd, off_
                      strerror(errno));
             rw_in_diverge(msg, g);
         }
-        /* What other processes wrote to it comes in SHARED_MEM records (shmem.c). */
-        if (shared_writable(prot, flags))
-            rw_shm_follow(p, len, (uintptr_t)g->result, NULL, 0);
+        /* What other processes wrote to it comes in SHARED_MEM records, and whether it
+         * maps an object that another mapping maps in a SHARED_MAP record (shmem.c). */
+        if (shared_writable(prot, flags) &&
+            rw_shm_follow(p, len, (uintptr_t)g->result, NULL, 0)) {
+            int e = g->err; /* g goes with the next take */
+            const rw_input *a = rw_in_take_optional(RW_CALL_SHARED_MAP, NULL);
+            if (a && !rw_shm_alias(a))
+                rw_in_diverge("a shared mapping's record names mappings the replay does not "
+                              "have (a damaged or forged trace)", a);
+            errno = e;
+            return p;
+        }
         rw_in_return(g);
         return p;
     }
@@ -2259,8 +2268,8 @@ static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd, off_
         } else {
             rw_in_put(RW_CALL_MMAP_FILE, (int64_t)(intptr_t)p, e, &k, n ? bytes : NULL, n);
         }
-        if (shadow)
-            rw_shm_follow(p, n, (uintptr_t)p, shadow, 0);
+        if (shadow && rw_shm_follow(p, n, (uintptr_t)p, shadow, 0))
+            rw_shm_identify(p, fd, (int64_t)off);
     }
     errno = e;
     return p;

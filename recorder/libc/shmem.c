@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
@@ -50,6 +51,10 @@ typedef struct region {
     uint8_t *shadow; /* record: the bytes as last logged */
     int alone;       /* record: anonymous, and no fork since it was made: nobody else
                       * can write it, so it is not compared */
+    uint64_t dev, ino; /* record: the file it maps (0 0: anonymous) */
+    uint64_t foff;     /* the file offset it maps from */
+    int group;         /* replay: the memfd it shares with another mapping of the same
+                        * object (rw_shm_alias), or -1 */
 } region;
 
 /* Written under mu by any program thread that maps, unmaps or logs; `n` is read
@@ -159,6 +164,14 @@ static int find(uintptr_t addr)
 static void remove_at(unsigned i)
 {
     unsigned n = atomic_load_explicit(&sh.n, memory_order_relaxed);
+    int group = sh.r[i].group, shared = 0;
+    for (unsigned j = 0; j < n; j++)
+        shared |= j != i && group >= 0 && sh.r[j].group == group;
+    if (group >= 0 && !shared) {
+        rw_in_pause();
+        close(group); /* its last mapping: the object goes with it */
+        rw_in_resume();
+    }
     sh.total -= sh.r[i].len;
     rw_sys_free(sh.r[i].shadow);
     sh.r[i] = sh.r[n - 1];
@@ -174,7 +187,7 @@ int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow, int an
         remove_at((unsigned)old); /* MAP_FIXED over one we followed */
     unsigned n = atomic_load_explicit(&sh.n, memory_order_relaxed);
     if (len > 0 && n < MAX_REGIONS && (!shadow || len <= FOLLOW_MAX - sh.total)) {
-        sh.r[n] = (region){(uintptr_t)addr, rec, len, shadow, anon};
+        sh.r[n] = (region){(uintptr_t)addr, rec, len, shadow, anon, 0, 0, 0, -1};
         sh.total += len;
         atomic_store_explicit(&sh.n, n + 1, memory_order_relaxed);
         ok = 1;
@@ -358,7 +371,153 @@ int rw_shm_syncs_before(uint32_t call, const uint8_t *key, size_t key_len)
     }
 }
 
+void rw_shm_identify(void *addr, int fd, int64_t off)
+{
+    struct stat st;
+    rw_in_pause();
+    int known = fstat(fd, &st) == 0;
+    rw_in_resume();
+    if (!known)
+        return;
+    uint64_t alias[4] = {0};
+    pthread_mutex_lock(&sh.mu);
+    int i = find((uintptr_t)addr);
+    if (i >= 0) {
+        region *g = &sh.r[i];
+        g->dev = (uint64_t)st.st_dev;
+        g->ino = (uint64_t)st.st_ino;
+        g->foff = (uint64_t)off;
+        unsigned n = atomic_load_explicit(&sh.n, memory_order_relaxed);
+        for (unsigned j = 0; j < n; j++)
+            if ((int)j != i && sh.r[j].ino == g->ino && sh.r[j].dev == g->dev) {
+                alias[0] = g->rec;
+                alias[1] = g->foff;
+                alias[2] = sh.r[j].rec;
+                alias[3] = sh.r[j].foff;
+                break;
+            }
+    }
+    pthread_mutex_unlock(&sh.mu);
+    if (alias[0])
+        rw_in_put(RW_CALL_SHARED_MAP, 0, 0, NULL, alias, sizeof alias);
+}
+
 /* ---- replay ------------------------------------------------------------------------ */
+
+/* Maps region g shared from fd at its file offset, in its place (mu held, paused). */
+static int map_from(region *g, int fd)
+{
+    void *p = mmap((void *)g->addr, g->len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+                   fd, (off_t)g->foff);
+    return p == (void *)g->addr;
+}
+
+/* Writes region g's bytes into fd at its file offset (mu held, paused). */
+static int put_bytes(const region *g, int fd)
+{
+    for (size_t done = 0; done < g->len;) {
+        ssize_t w = pwrite(fd, (const uint8_t *)g->addr + done, g->len - done,
+                           (off_t)(g->foff + done));
+        if (w <= 0)
+            return 0;
+        done += (size_t)w;
+    }
+    return 1;
+}
+
+int rw_shm_alias(const rw_input *g)
+{
+    uint64_t v[4];
+    if (g->data_len != sizeof v)
+        return 0;
+    memcpy(v, g->data, sizeof v);
+    uint64_t page = (uint64_t)getpagesize();
+    int ok = 0;
+    pthread_mutex_lock(&sh.mu);
+    rw_in_pause();
+    unsigned n = atomic_load_explicit(&sh.n, memory_order_relaxed), a = n, b = n;
+    for (unsigned i = 0; i < n; i++) {
+        if (sh.r[i].rec == v[2] && a == n)
+            a = i;
+        if (sh.r[i].rec == v[0])
+            b = i;
+    }
+    if (a == n || b == n || a == b || v[1] % page || v[3] % page ||
+        v[1] > (uint64_t)INT64_MAX - sh.r[b].len || v[3] > (uint64_t)INT64_MAX - sh.r[a].len ||
+        sh.r[b].group >= 0)
+        goto out;
+    region *old = &sh.r[a], *view = &sh.r[b];
+    uint64_t size = v[1] + view->len > v[3] + old->len ? v[1] + view->len : v[3] + old->len;
+    int fd = old->group;
+    if (fd < 0) {
+        fd = memfd_create("rewind-shared", MFD_CLOEXEC);
+        old->foff = v[3];
+        if (fd < 0 || ftruncate(fd, (off_t)size) != 0 || !put_bytes(old, fd) ||
+            !map_from(old, fd)) {
+            if (fd >= 0)
+                close(fd);
+            goto out;
+        }
+        old->group = fd;
+    } else {
+        struct stat st;
+        if (fstat(fd, &st) != 0 || ((uint64_t)st.st_size < size && ftruncate(fd, (off_t)size)))
+            goto out;
+    }
+    /* The new mapping's bytes are the object's as the recording mapped it: they go in
+     * whole, over what the first one holds there (the same, but for another process's
+     * writes since the last call that logged them). */
+    view->foff = v[1];
+    if (!put_bytes(view, fd) || !map_from(view, fd))
+        goto out;
+    view->group = fd;
+    ok = 1;
+out:
+    rw_in_resume();
+    pthread_mutex_unlock(&sh.mu);
+    return ok;
+}
+
+void rw_shm_unshare(void)
+{
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    sh.mu = fresh; /* only this thread runs in a new copy */
+    unsigned n = atomic_load_explicit(&sh.n, memory_order_relaxed);
+    int from[MAX_REGIONS];
+    for (unsigned i = 0; i < n; i++)
+        from[i] = sh.r[i].group;
+    rw_in_pause();
+    for (unsigned i = 0; i < n; i++) {
+        int old = from[i], first = old >= 0;
+        for (unsigned k = 0; first && k < i; k++)
+            first = from[k] != old;
+        if (!first)
+            continue;
+        struct stat st;
+        int fd = memfd_create("rewind-shared", MFD_CLOEXEC);
+        int ok = fd >= 0 && fstat(old, &st) == 0 && ftruncate(fd, st.st_size) == 0;
+        static uint8_t chunk[64 << 10];
+        for (off_t at = 0; ok && at < st.st_size;) {
+            ssize_t r = pread(old, chunk, sizeof chunk, at);
+            ok = r > 0 && pwrite(fd, chunk, (size_t)r, at) == r;
+            at += r > 0 ? r : 0;
+        }
+        for (unsigned j = i; j < n; j++) {
+            if (from[j] != old)
+                continue;
+            /* A copy that cannot have its own object keeps each mapping's bytes
+             * privately (the views no longer see each other's writes). */
+            if (!ok || !map_from(&sh.r[j], fd))
+                mmap((void *)sh.r[j].addr, sh.r[j].len, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_FIXED, old, (off_t)sh.r[j].foff);
+            sh.r[j].group = ok ? fd : -1;
+        }
+        close(old);
+        if (!ok && fd >= 0)
+            close(fd);
+    }
+    rw_in_resume();
+}
 
 int rw_shm_apply(const rw_input *g)
 {

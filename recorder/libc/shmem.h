@@ -49,6 +49,22 @@ void rw_shm_restart_child(void);
  * record names a mapping or a range the replay does not have (a damaged trace). */
 int rw_shm_apply(const rw_input *g);
 
+/* Record: the mapping at addr (just followed) maps fd from offset off; when another
+ * followed mapping maps the same object, a SHARED_MAP record says so (after the mmap
+ * record). */
+void rw_shm_identify(void *addr, int fd, int64_t off);
+
+/* Replay: a SHARED_MAP record: its two mappings become views of one object (a memfd)
+ * as they were in the recording (a block attached twice by name: a write through one
+ * shows in the other); 0 when the record names mappings or offsets the replay does not
+ * have. */
+int rw_shm_alias(const rw_input *g);
+
+/* Replay, in a new copy of the engine (a checkpoint, an evaluation): the objects that
+ * mappings share become the copy's own, so that what one process writes the other
+ * does not see. Only the calling thread runs. */
+void rw_shm_unshare(void);
+
 /* Replay: whether the trace logged anonymous shared mappings (Metadata.features:
  * "shared-memory"; a trace made before has no record of them). */
 void rw_shm_anon_logged(int on);

@@ -505,6 +505,27 @@ class Values(rwtest.TestCase):
         self.assertEqual(got, [rep for _, rep in expected] + [rep for _, rep in back] + ["10"],
                          why)
 
+    def test_one_shared_block_mapped_twice(self):
+        # A write through one mapping shows through the other, forwards and after
+        # steps back from checkpoints (every 3000 events); an evaluation that writes
+        # to the block (!a.buf[5] = 99, a byte the program never writes) changes
+        # nothing for the run. The build before showed zeros at every marker.
+        marks = markers(os.path.join(PROGS, "shm_views.py"))
+        rec, play_dir = self.record_elsewhere("shm_views.py")
+        expected = recorded_values(rec.stdout)
+        self.assertEqual(len(expected), 4, rec.stdout)
+        (line, _), = set((ln, None) for ln, _ in expected)
+        cmds = [f"break {line}", "continue", "!a.buf[5] = 99", "!b.buf[5] = 98",
+                f"p {marks[line]}", f"p {SEP!r}"]
+        for _ in expected[1:]:
+            cmds += ["continue", f"p {marks[line]}", f"p {SEP!r}"]
+        for _ in expected[:-1]:
+            cmds += ["rcontinue", f"p {marks[line]}", f"p {SEP!r}"]
+        got, why = self.replay_answers(play_dir, cmds,
+                                       env={"REWIND_CHECKPOINT_EVERY": "3000"})
+        reps = [rep for _, rep in expected]
+        self.assertEqual(got, reps + list(reversed(reps[:-1])), why)
+
     def test_shared_memory_in_a_trace_from_before_it_was_followed(self):
         # A recorder before 2026-12-06 logged neither anonymous shared mappings nor
         # what other processes wrote (REWIND_RECORD_WITHOUT=shared-memory records so):

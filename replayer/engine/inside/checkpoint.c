@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "sandbox.h"
+#include "libc/shmem.h"
 
 #define SPACING_MS 250     /* of engine running time between periodic checkpoints */
 #define SPACING_MAX_MS 1000 /* what their cost can stretch it to */
@@ -754,6 +755,7 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
     double fork_s = since(&f0, &f1);
     probe_after_fork(pid == 0);
     if (pid == 0) {
+        rw_shm_unshare(); /* the program's shared objects: the copy's own from here */
         close(sv[0]);
         for (unsigned i = 0; i < C.n; i++)
             close(C.list[i].fd); /* only the engine holds them: see the file's comment */

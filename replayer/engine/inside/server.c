@@ -451,6 +451,8 @@ static pid_t fork_joined(int *fd)
         errno = e;
         return -1;
     }
+    if (pid == 0)
+        rw_shm_unshare(); /* what the copy writes to shared objects stays in it */
     close(sv[pid == 0 ? 0 : 1]);
     *fd = sv[pid == 0 ? 1 : 0];
     return pid;
