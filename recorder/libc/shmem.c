@@ -14,6 +14,12 @@
  * (the shadow cannot tell them apart); the replay makes them itself and writing them
  * again changes nothing.
  *
+ * One object mapped twice by the program (a SharedMemory block attached by name where
+ * it was made) is two views of one object in the recording: a SHARED_MAP record after
+ * the second mapping's mmap record says so, and the replay puts both on one memfd
+ * (rw_shm_alias); each copy the engine forks (a checkpoint, an evaluation) gives itself
+ * its own memfd (rw_shm_unshare), so that nothing it writes reaches the others.
+ *
  * Not followed: mappings of files on disk (another process writing such a file while
  * the program maps it is not seen), more than MAX_REGIONS mappings or FOLLOW_MAX bytes
  * in all, and changes that no input call comes after (a loop that spins on a shared
@@ -27,7 +33,6 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
