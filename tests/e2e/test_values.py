@@ -192,6 +192,21 @@ class Values(rwtest.TestCase):
         got, why = self.replay_answers(play_dir, cmds)
         self.assertEqual(got, [rep for _, rep in values] * 2, why)
 
+    def replay_without(self, feature, code, expr, shown):
+        """Records `-c code` as a recorder without `feature` did (REWIND_RECORD_WITHOUT),
+        checks that the trace says so, and replays it: `p expr` at the end of the code
+        must print shown, with no divergence. Returns the trace (pyreader)."""
+        env = dict(os.environ, REWIND_RECORD_WITHOUT=feature)
+        rec = self.record(["-c", code], env=env)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        t = pyreader.Trace(rec.trace)
+        self.assertNotIn(feature, (t.metadata.get("features") or []))
+        proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", rec.trace],
+                          stdin=f"goto @main-end\np {expr}\nq\n")
+        self.assertIn(f"(rewind) {shown}", proc.stdout, proc.stdout + proc.stderr)
+        self.assertNotIn("diverged", proc.stdout + proc.stderr)
+        return rec, t
+
     def test_time(self):
         self.stop_check("time_values.py")
 
@@ -284,19 +299,11 @@ class Values(rwtest.TestCase):
         # not look for draws the trace cannot have (RAND_status's was a divergence).
         code = ("import ssl\nok = ssl.RAND_status()\nb = ssl.RAND_bytes(16)\n"
                 "print(ok, len(b))\n")
-        env = dict(os.environ, REWIND_RECORD_WITHOUT="openssl-draws")
-        rec = self.record(["-c", code], env=env)
-        self.assertEqual(rec.returncode, 0, rec.stderr)
+        rec, t = self.replay_without("openssl-draws", code, "(ok, len(b))", "(True, 16)")
         self.assertIn("True 16", rec.stdout)
-        t = pyreader.Trace(rec.trace)
-        self.assertNotIn("openssl-draws", (t.metadata.get("features") or []))
         self.assertIn("thread-count", (t.metadata.get("features") or []))
         calls = {i["call"] for i in t.inputs()}
         self.assertFalse(calls & {125, 126}, calls)  # no RAND_bytes, RAND_status
-        proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", rec.trace],
-                          stdin="goto @main-end\np (ok, len(b))\nq\n")
-        self.assertIn("(True, 16)", proc.stdout, proc.stdout + proc.stderr)
-        self.assertNotIn("diverged", proc.stdout + proc.stderr)
 
     @unittest.skipUnless(shutil.which("cc"), "needs a C compiler")
     def test_a_bundled_openssl(self):
@@ -532,16 +539,8 @@ class Values(rwtest.TestCase):
         # the replay must not look for their records.
         code = ("import mmap\nm = mmap.mmap(-1, 4096)\nm[:3] = b'abc'\n"
                 "print(bytes(m[:3]))\n")
-        env = dict(os.environ, REWIND_RECORD_WITHOUT="shared-memory")
-        rec = self.record(["-c", code], env=env)
-        self.assertEqual(rec.returncode, 0, rec.stderr)
-        t = pyreader.Trace(rec.trace)
-        self.assertNotIn("shared-memory", (t.metadata.get("features") or []))
-        self.assertFalse([i for i in t.inputs() if i["call"] in (47, 58)])
-        proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", rec.trace],
-                          stdin="goto @main-end\np bytes(m[:3])\nq\n")
-        self.assertIn("b'abc'", proc.stdout, proc.stdout + proc.stderr)
-        self.assertNotIn("diverged", proc.stdout + proc.stderr)
+        _, t = self.replay_without("shared-memory", code, "bytes(m[:3])", "b'abc'")
+        self.assertFalse([i for i in t.inputs() if i["call"] in (47, 58, 59)])
 
     def test_finalizers_in_a_thread_teardown(self):
         # Thread-local objects whose finalizers read and close a file after the
@@ -553,17 +552,12 @@ class Values(rwtest.TestCase):
         # A recorder before 2026-12-06 stopped logging at the function's return
         # (REWIND_RECORD_WITHOUT=thread-teardown records so): the replay must not look
         # for the teardown's records.
-        code = ("import threading\nimport time\nt = threading.Thread(target=time.time)\n"
-                "t.start()\nt.join()\nx = 7\nprint(x)\n")
-        env = dict(os.environ, REWIND_RECORD_WITHOUT="thread-teardown")
-        rec = self.record(["-c", code], env=env)
-        self.assertEqual(rec.returncode, 0, rec.stderr)
-        t = pyreader.Trace(rec.trace)
-        self.assertNotIn("thread-teardown", (t.metadata.get("features") or []))
-        proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", rec.trace],
-                          stdin="goto @main-end\np x\nq\n")
-        self.assertIn("(rewind) 7", proc.stdout, proc.stdout + proc.stderr)
-        self.assertNotIn("diverged", proc.stdout + proc.stderr)
+        # A thread-local object's finalizer reads the clock in the thread's teardown.
+        code = ("import threading, time\nlocal = threading.local()\n"
+                "class Held:\n    def __del__(self):\n        time.time()\n"
+                "def work():\n    local.held = Held()\n"
+                "t = threading.Thread(target=work)\nt.start()\nt.join()\nx = 7\nprint(x)\n")
+        self.replay_without("thread-teardown", code, "x", "7")
 
     def test_addresses_with_threads_that_end(self):
         # Threads that end free their own state without the GIL, at the scheduler's

@@ -15,7 +15,6 @@
 #include <pty.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,26 +100,10 @@ static size_t count_call(uint32_t call)
     return n;
 }
 
-/* What a scenario observed, as text. */
-typedef struct obs {
-    char s[8192];
-    size_t n;
-} obs;
-
-static void see(obs *o, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(o->s + o->n, sizeof o->s - o->n, fmt, ap);
-    va_end(ap);
-    if (w > 0)
-        o->n += (size_t)w < sizeof o->s - o->n ? (size_t)w : sizeof o->s - o->n - 1;
-}
-
 /* Runs scenario in record mode, then in replay mode, and compares what it saw. */
-static void round_trip(void (*scenario)(obs *o, int recording), obs *rec)
+static void round_trip(void (*scenario)(rw_test_seen *o, int recording), rw_test_seen *rec)
 {
-    static obs rep;
+    static rw_test_seen rep;
     memset(rec, 0, sizeof *rec);
     memset(&rep, 0, sizeof rep);
     start_record();
@@ -134,16 +117,16 @@ static void round_trip(void (*scenario)(obs *o, int recording), obs *rec)
 
 /* ---- socketpair, readiness ---- */
 
-static void pair_scenario(obs *o, int recording)
+static void pair_scenario(rw_test_seen *o, int recording)
 {
     int sv[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    see(o, "pair %d %d\n", sv[0], sv[1]);
-    see(o, "send %zd\n", send(sv[0], "hello", 5, 0));
+    rw_test_see(o, "pair %d %d\n", sv[0], sv[1]);
+    rw_test_see(o, "send %zd\n", send(sv[0], "hello", 5, 0));
 
     struct pollfd p[2] = {{sv[0], POLLIN, 0}, {sv[1], POLLIN, 0}};
     int pr = poll(p, 2, 1000); /* (before reading revents: argument order is unspecified) */
-    see(o, "poll %d %d %d\n", pr, p[0].revents, p[1].revents);
+    rw_test_see(o, "poll %d %d %d\n", pr, p[0].revents, p[1].revents);
 
     fd_set r;
     FD_ZERO(&r);
@@ -151,26 +134,26 @@ static void pair_scenario(obs *o, int recording)
     FD_SET(sv[1], &r);
     struct timeval tv = {1, 0};
     int n = select(sv[1] + 1, &r, NULL, NULL, &tv);
-    see(o, "select %d %d %d\n", n, FD_ISSET(sv[0], &r), FD_ISSET(sv[1], &r));
+    rw_test_see(o, "select %d %d %d\n", n, FD_ISSET(sv[0], &r), FD_ISSET(sv[1], &r));
 
     char buf[16] = {0};
     ssize_t got = recv(sv[1], buf, sizeof buf - 1, 0);
-    see(o, "recv %zd '%s'\n", got, buf);
+    rw_test_see(o, "recv %zd '%s'\n", got, buf);
     /* Nothing left: a non-blocking recv says so. */
     got = recv(sv[1], buf, sizeof buf, MSG_DONTWAIT);
-    see(o, "recv again %zd errno %d\n", got, got < 0 ? errno : 0);
+    rw_test_see(o, "recv again %zd errno %d\n", got, got < 0 ? errno : 0);
 
     int type = 0;
     socklen_t tl = sizeof type;
     int gr = getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &type, &tl);
-    see(o, "getsockopt %d type %d len %u\n", gr, type, (unsigned)tl);
+    rw_test_see(o, "getsockopt %d type %d len %u\n", gr, type, (unsigned)tl);
 
     /* recvmsg with the sender's credentials as a control message. */
     int on = 1;
-    see(o, "setsockopt %d\n", setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on));
+    rw_test_see(o, "setsockopt %d\n", setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on));
     struct iovec iov = {(void *)"xy", 2};
     struct msghdr sm = {.msg_iov = &iov, .msg_iovlen = 1};
-    see(o, "sendmsg %zd\n", sendmsg(sv[0], &sm, 0));
+    rw_test_see(o, "sendmsg %zd\n", sendmsg(sv[0], &sm, 0));
     char a[1], b[4];
     struct iovec riov[2] = {{a, 1}, {b, sizeof b}};
     union {
@@ -185,17 +168,17 @@ static void pair_scenario(obs *o, int recording)
     struct ucred cred = {0};
     if (c && c->cmsg_type == SCM_CREDENTIALS)
         memcpy(&cred, CMSG_DATA(c), sizeof cred);
-    see(o, "recvmsg %zd %c%c ctl %zu pid %d flags %d\n", rn, a[0], b[0],
+    rw_test_see(o, "recvmsg %zd %c%c ctl %zu pid %d flags %d\n", rn, a[0], b[0],
         (size_t)rm.msg_controllen, (int)cred.pid, rm.msg_flags);
-    see(o, "shutdown %d\n", shutdown(sv[0], SHUT_WR));
+    rw_test_see(o, "shutdown %d\n", shutdown(sv[0], SHUT_WR));
     got = recv(sv[1], buf, sizeof buf, 0);
-    see(o, "eof %zd\n", got);
+    rw_test_see(o, "eof %zd\n", got);
     (void)recording;
 }
 
 START_TEST(test_pair_and_readiness)
 {
-    obs rec;
+    rw_test_seen rec;
     round_trip(pair_scenario, &rec);
     ck_assert_ptr_nonnull(strstr(rec.s, "recv 5 'hello'"));
     ck_assert_ptr_nonnull(strstr(rec.s, "recvmsg 2 xy"));
@@ -224,20 +207,20 @@ static void *peer(void *arg)
     return NULL;
 }
 
-static void tcp_scenario(obs *o, int recording)
+static void tcp_scenario(rw_test_seen *o, int recording)
 {
     int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in a = {.sin_family = AF_INET};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    see(o, "bind %d\n", bind(l, (struct sockaddr *)&a, sizeof a));
-    see(o, "listen %d\n", listen(l, 4));
+    rw_test_see(o, "bind %d\n", bind(l, (struct sockaddr *)&a, sizeof a));
+    rw_test_see(o, "listen %d\n", listen(l, 4));
     struct sockaddr_in me;
     socklen_t ml = sizeof me;
     ck_assert_int_eq(getsockname(l, (struct sockaddr *)&me, &ml), 0);
     int port = ntohs(me.sin_port);
-    see(o, "port %d len %u\n", port, (unsigned)ml);
+    rw_test_see(o, "port %d len %u\n", port, (unsigned)ml);
 
     pthread_t t;
     if (recording)
@@ -248,17 +231,17 @@ static void tcp_scenario(obs *o, int recording)
     char host[64] = "", serv[16] = "";
     getnameinfo((struct sockaddr *)&peer_addr, pl, host, sizeof host, serv, sizeof serv,
                 NI_NUMERICHOST | NI_NUMERICSERV);
-    see(o, "accept %d from %s:%s\n", c, host, serv);
+    rw_test_see(o, "accept %d from %s:%s\n", c, host, serv);
     char buf[8] = {0};
     struct sockaddr_storage from;
     socklen_t fl = sizeof from;
     ssize_t n = recvfrom(c, buf, 4, MSG_WAITALL, (struct sockaddr *)&from, &fl);
-    see(o, "recvfrom %zd '%s'\n", n, buf);
-    see(o, "send %zd\n", send(c, "pong", 4, 0));
+    rw_test_see(o, "recvfrom %zd '%s'\n", n, buf);
+    rw_test_see(o, "send %zd\n", send(c, "pong", 4, 0));
     struct sockaddr_in pa;
     socklen_t pal = sizeof pa;
     int pr = getpeername(c, (struct sockaddr *)&pa, &pal);
-    see(o, "getpeername %d port %d\n", pr, ntohs(pa.sin_port));
+    rw_test_see(o, "getpeername %d port %d\n", pr, ntohs(pa.sin_port));
     if (recording)
         pthread_join(t, NULL);
     close(c);
@@ -267,7 +250,7 @@ static void tcp_scenario(obs *o, int recording)
 
 START_TEST(test_tcp_peer)
 {
-    obs rec;
+    rw_test_seen rec;
     round_trip(tcp_scenario, &rec);
     ck_assert_ptr_nonnull(strstr(rec.s, "from 127.0.0.1:"));
     ck_assert_ptr_nonnull(strstr(rec.s, "recvfrom 4 'ping'"));
@@ -289,58 +272,58 @@ END_TEST
 
 /* ---- name look-ups ---- */
 
-static void names_scenario(obs *o, int recording)
+static void names_scenario(rw_test_seen *o, int recording)
 {
     struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICHOST | AI_CANONNAME};
     struct addrinfo *res = NULL;
     int r = getaddrinfo("127.0.0.1", "8080", &hints, &res);
-    see(o, "getaddrinfo %d\n", r);
+    rw_test_see(o, "getaddrinfo %d\n", r);
     for (struct addrinfo *a = res; a; a = a->ai_next) {
         char h[64] = "";
         inet_ntop(AF_INET, &((struct sockaddr_in *)a->ai_addr)->sin_addr, h, sizeof h);
-        see(o, " %d %d %d %s:%d canon %s\n", a->ai_family, a->ai_socktype, a->ai_protocol, h,
+        rw_test_see(o, " %d %d %d %s:%d canon %s\n", a->ai_family, a->ai_socktype, a->ai_protocol, h,
             ntohs(((struct sockaddr_in *)a->ai_addr)->sin_port),
             a->ai_canonname ? a->ai_canonname : "-");
     }
     freeaddrinfo(res);
-    see(o, "bad %d\n", getaddrinfo("not an address", NULL, &hints, &res));
+    rw_test_see(o, "bad %d\n", getaddrinfo("not an address", NULL, &hints, &res));
 
     struct servent *s = getservbyname("http", "tcp");
-    see(o, "serv %s %d %s\n", s ? s->s_name : "-", s ? ntohs((uint16_t)s->s_port) : -1,
+    rw_test_see(o, "serv %s %d %s\n", s ? s->s_name : "-", s ? ntohs((uint16_t)s->s_port) : -1,
         s ? s->s_proto : "-");
     s = getservbyport(htons(22), "tcp");
-    see(o, "port 22 %s\n", s ? s->s_name : "-");
+    rw_test_see(o, "port 22 %s\n", s ? s->s_name : "-");
     struct protoent *p = getprotobyname("udp");
-    see(o, "proto %s %d\n", p ? p->p_name : "-", p ? p->p_proto : -1);
+    rw_test_see(o, "proto %s %d\n", p ? p->p_name : "-", p ? p->p_proto : -1);
 
     struct hostent he, *hr = NULL;
     char buf[4096];
     int herr = 0;
     r = gethostbyname_r("localhost", &he, buf, sizeof buf, &hr, &herr);
-    see(o, "gethostbyname_r %d %s %d\n", r, hr ? hr->h_name : "-", hr ? hr->h_length : 0);
+    rw_test_see(o, "gethostbyname_r %d %s %d\n", r, hr ? hr->h_name : "-", hr ? hr->h_length : 0);
     for (int i = 0; hr && hr->h_addr_list[i]; i++) {
         char h[64] = "";
         inet_ntop(hr->h_addrtype, hr->h_addr_list[i], h, sizeof h);
-        see(o, " addr %s\n", h);
+        rw_test_see(o, " addr %s\n", h);
     }
     struct in_addr lo = {htonl(INADDR_LOOPBACK)};
     r = gethostbyaddr_r(&lo, sizeof lo, AF_INET, &he, buf, sizeof buf, &hr, &herr);
-    see(o, "gethostbyaddr_r %d %s\n", r, hr ? hr->h_name : "-");
+    rw_test_see(o, "gethostbyaddr_r %d %s\n", r, hr ? hr->h_name : "-");
 
     struct if_nameindex *ifs = if_nameindex();
     for (struct if_nameindex *i = ifs; i && i->if_index; i++)
-        see(o, "if %u %s\n", i->if_index, i->if_name);
+        rw_test_see(o, "if %u %s\n", i->if_index, i->if_name);
     if_freenameindex(ifs);
     unsigned lo_index = if_nametoindex("lo");
     char name[IF_NAMESIZE] = "";
-    see(o, "lo %u %s\n", lo_index, if_indextoname(lo_index, name) ? name : "-");
+    rw_test_see(o, "lo %u %s\n", lo_index, if_indextoname(lo_index, name) ? name : "-");
     (void)recording;
 }
 
 START_TEST(test_names)
 {
-    obs rec;
+    rw_test_seen rec;
     round_trip(names_scenario, &rec);
     ck_assert_ptr_nonnull(strstr(rec.s, "127.0.0.1:8080 canon 127.0.0.1"));
     ck_assert_ptr_nonnull(strstr(rec.s, "proto udp 17"));
@@ -372,27 +355,27 @@ END_TEST
 
 /* ---- epoll and eventfd ---- */
 
-static void epoll_scenario(obs *o, int recording)
+static void epoll_scenario(rw_test_seen *o, int recording)
 {
     int ep = epoll_create1(EPOLL_CLOEXEC);
     int ev = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     struct epoll_event e = {.events = EPOLLIN, .data.u64 = 77};
-    see(o, "ctl %d\n", epoll_ctl(ep, EPOLL_CTL_ADD, ev, &e));
+    rw_test_see(o, "ctl %d\n", epoll_ctl(ep, EPOLL_CTL_ADD, ev, &e));
     uint64_t one = 1;
-    see(o, "write %zd\n", write(ev, &one, sizeof one)); /* files.c's: replayed too */
+    rw_test_see(o, "write %zd\n", write(ev, &one, sizeof one)); /* files.c's: replayed too */
     struct epoll_event out[4];
     memset(out, 0, sizeof out);
     int n = epoll_wait(ep, out, 4, 1000);
-    see(o, "wait %d events %u data %llu\n", n, out[0].events, (unsigned long long)out[0].data.u64);
+    rw_test_see(o, "wait %d events %u data %llu\n", n, out[0].events, (unsigned long long)out[0].data.u64);
     n = epoll_wait(ep, out, 4, 0);
     ck_assert_int_eq(n, 1); /* level-triggered: still readable */
-    see(o, "again %d\n", n);
+    rw_test_see(o, "again %d\n", n);
     (void)recording;
 }
 
 START_TEST(test_epoll)
 {
-    obs rec;
+    rw_test_seen rec;
     round_trip(epoll_scenario, &rec);
     ck_assert_ptr_nonnull(strstr(rec.s, "wait 1 events 1 data 77"));
 }
@@ -400,14 +383,14 @@ END_TEST
 
 /* ---- children: fork, vfork + exec, posix_spawn, wait, kill ---- */
 
-static void proc_scenario(obs *o, int recording)
+static void proc_scenario(rw_test_seen *o, int recording)
 {
     pid_t c = fork();
     if (c == 0)
         _exit(7);
     int st = 0;
     pid_t w = waitpid(c, &st, 0);
-    see(o, "fork waited %d exited %d status %d\n", w == c, WIFEXITED(st), WEXITSTATUS(st));
+    rw_test_see(o, "fork waited %d exited %d status %d\n", w == c, WIFEXITED(st), WEXITSTATUS(st));
 
     c = vfork();
     if (c == 0) {
@@ -417,19 +400,19 @@ static void proc_scenario(obs *o, int recording)
     }
     struct rusage ru;
     w = wait4(c, &st, 0, &ru);
-    see(o, "vfork waited %d status %d\n", w == c, WEXITSTATUS(st));
+    rw_test_see(o, "vfork waited %d status %d\n", w == c, WEXITSTATUS(st));
 
     pid_t sp = 0;
     char *argv[] = {"sleep", "60", NULL};
     extern char **environ;
-    see(o, "spawn %d\n", posix_spawnp(&sp, "sleep", NULL, NULL, argv, environ));
-    see(o, "kill %d\n", kill(sp, SIGTERM));
+    rw_test_see(o, "spawn %d\n", posix_spawnp(&sp, "sleep", NULL, NULL, argv, environ));
+    rw_test_see(o, "kill %d\n", kill(sp, SIGTERM));
     siginfo_t si;
     memset(&si, 0, sizeof si);
-    see(o, "waitid %d\n", waitid(P_PID, (id_t)sp, &si, WEXITED));
-    see(o, "signalled %d code %d pid-ok %d\n", si.si_status, si.si_code, si.si_pid == sp);
+    rw_test_see(o, "waitid %d\n", waitid(P_PID, (id_t)sp, &si, WEXITED));
+    rw_test_see(o, "signalled %d code %d pid-ok %d\n", si.si_status, si.si_code, si.si_pid == sp);
     int sys = system("exit 5");
-    see(o, "system %d\n", WEXITSTATUS(sys));
+    rw_test_see(o, "system %d\n", WEXITSTATUS(sys));
 
     int master = -1;
     char tty[64] = "";
@@ -441,17 +424,17 @@ static void proc_scenario(obs *o, int recording)
     char line[64] = "";
     ssize_t got = read(master, line, sizeof line - 1); /* files.c's: replayed too */
     w = waitpid(c, &st, 0);
-    see(o, "forkpty %d master-ok %d tty %.8s waited %d\n", c > 0, master >= 0, tty, w == c);
+    rw_test_see(o, "forkpty %d master-ok %d tty %.8s waited %d\n", c > 0, master >= 0, tty, w == c);
     (void)got;
 
     w = waitpid(-1, &st, WNOHANG);
-    see(o, "no child %d errno %d\n", w, errno);
+    rw_test_see(o, "no child %d errno %d\n", w, errno);
     (void)recording;
 }
 
 START_TEST(test_children)
 {
-    obs rec;
+    rw_test_seen rec;
     round_trip(proc_scenario, &rec);
     ck_assert_ptr_nonnull(strstr(rec.s, "fork waited 1 exited 1 status 7"));
     ck_assert_ptr_nonnull(strstr(rec.s, "vfork waited 1 status 3"));

@@ -7,7 +7,6 @@
  */
 #include <check.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,24 +24,9 @@ static rw_writer *trace_w;
 static char *trace;
 static int first_fd;
 
-typedef struct obs {
-    char s[1024];
-    size_t n;
-} obs;
-
-static void see(obs *o, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(o->s + o->n, sizeof o->s - o->n, fmt, ap);
-    va_end(ap);
-    if (w > 0)
-        o->n += (size_t)w < sizeof o->s - o->n ? (size_t)w : sizeof o->s - o->n - 1;
-}
-
 /* A child writes `word` at `at` in both mappings; the parent reads them after the
  * child's byte arrives on a pipe. */
-static void child_writes(obs *o, char *anon, char *file, const char *word)
+static void child_writes(rw_test_seen *o, char *anon, char *file, const char *word)
 {
     int p[2];
     ck_assert_int_eq(pipe(p), 0);
@@ -56,14 +40,14 @@ static void child_writes(obs *o, char *anon, char *file, const char *word)
     }
     close(p[1]);
     char b;
-    see(o, "read %zd\n", read(p[0], &b, 1));
+    rw_test_see(o, "read %zd\n", read(p[0], &b, 1));
     close(p[0]);
-    see(o, "anon '%.8s' file '%.8s'\n", anon + 100, file + 5000);
+    rw_test_see(o, "anon '%.8s' file '%.8s'\n", anon + 100, file + 5000);
     int st;
     waitpid(c, &st, 0);
 }
 
-static void scenario(obs *o)
+static void scenario(rw_test_seen *o)
 {
     char *anon = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     ck_assert_ptr_ne(anon, MAP_FAILED);
@@ -75,20 +59,20 @@ static void scenario(obs *o)
     ck_assert_int_eq(ftruncate(fd, 16384), 0);
     char *file = mmap(NULL, 16384, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     ck_assert_ptr_ne(file, MAP_FAILED);
-    see(o, "following %u\n", rw_shm_active());
+    rw_test_see(o, "following %u\n", rw_shm_active());
     memcpy(anon, "mine", 4); /* the program's own write: the replay makes it too */
     child_writes(o, anon, file, "first");
     child_writes(o, anon, file, "again");
-    see(o, "mine '%.4s'\n", anon);
+    rw_test_see(o, "mine '%.4s'\n", anon);
     munmap(anon, 8192);
     munmap(file, 16384);
     close(fd);
-    see(o, "following after munmap %u\n", rw_shm_active());
+    rw_test_see(o, "following after munmap %u\n", rw_shm_active());
 }
 
 START_TEST(test_child_writes_replay)
 {
-    static obs rec, rep;
+    static rw_test_seen rec, rep;
     memset(&rec, 0, sizeof rec);
     memset(&rep, 0, sizeof rep);
     first_fd = dup(0);

@@ -9,7 +9,6 @@
 #include <check.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,21 +45,6 @@ static void start_replay(void)
     rw_in_start(RW_IN_REPLAY, rd);
 }
 
-typedef struct obs {
-    char s[4096];
-    size_t n;
-} obs;
-
-static void see(obs *o, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(o->s + o->n, sizeof o->s - o->n, fmt, ap);
-    va_end(ap);
-    if (w > 0)
-        o->n += (size_t)w < sizeof o->s - o->n ? (size_t)w : sizeof o->s - o->n - 1;
-}
-
 static volatile sig_atomic_t delivered[65];
 
 static void count(int sig)
@@ -70,7 +54,7 @@ static void count(int sig)
 
 /* What a program sees of its timers and of the signals it sends itself. recording: 1
  * while recording (the handler must run then, and never in replay). */
-static void scenario(obs *o, int recording)
+static void scenario(rw_test_seen *o, int recording)
 {
     memset((void *)delivered, 0, sizeof delivered);
     struct sigaction sa;
@@ -80,20 +64,20 @@ static void scenario(obs *o, int recording)
     ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
     ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
 
-    see(o, "alarm %u\n", alarm(30));
+    rw_test_see(o, "alarm %u\n", alarm(30));
     struct itimerval v = {{0, 0}, {20, 0}}, old, now;
     memset(&old, 0, sizeof old);
-    see(o, "setitimer %d\n", setitimer(ITIMER_REAL, &v, &old));
-    see(o, "old %ld\n", (long)old.it_value.tv_sec); /* the alarm's 30 s, less a little */
+    rw_test_see(o, "setitimer %d\n", setitimer(ITIMER_REAL, &v, &old));
+    rw_test_see(o, "old %ld\n", (long)old.it_value.tv_sec); /* the alarm's 30 s, less a little */
     memset(&now, 0, sizeof now);
     int r = getitimer(ITIMER_REAL, &now);
-    see(o, "getitimer %d %ld %ld\n", r, (long)now.it_value.tv_sec, (long)now.it_value.tv_usec);
+    rw_test_see(o, "getitimer %d %ld %ld\n", r, (long)now.it_value.tv_sec, (long)now.it_value.tv_usec);
     struct itimerval off = {{0, 0}, {0, 0}};
-    see(o, "off %d\n", setitimer(ITIMER_REAL, &off, NULL));
-    see(o, "alarm again %u\n", alarm(0));
+    rw_test_see(o, "off %d\n", setitimer(ITIMER_REAL, &off, NULL));
+    rw_test_see(o, "alarm again %u\n", alarm(0));
 
-    see(o, "raise %d\n", raise(SIGUSR1));
-    see(o, "pthread_kill %d\n", pthread_kill(pthread_self(), SIGUSR1));
+    rw_test_see(o, "raise %d\n", raise(SIGUSR1));
+    rw_test_see(o, "pthread_kill %d\n", pthread_kill(pthread_self(), SIGUSR1));
     ck_assert_int_eq(delivered[SIGUSR1], recording ? 2 : 0);
 
     /* A signal waited for: blocked, sent, then taken by sigtimedwait. */
@@ -101,12 +85,12 @@ static void scenario(obs *o, int recording)
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
     ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &set, &was), 0);
-    see(o, "raise blocked %d\n", raise(SIGUSR1));
+    rw_test_see(o, "raise blocked %d\n", raise(SIGUSR1));
     siginfo_t si;
     memset(&si, 0, sizeof si);
     struct timespec t = {5, 0};
     r = sigtimedwait(&set, &si, &t);
-    see(o, "sigtimedwait %d signo %d\n", r, si.si_signo);
+    rw_test_see(o, "sigtimedwait %d signo %d\n", r, si.si_signo);
     ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, &was, NULL), 0);
     ck_assert_int_eq(delivered[SIGUSR1], recording ? 2 : 0);
     ck_assert_int_eq(delivered[SIGALRM], 0);
@@ -114,7 +98,7 @@ static void scenario(obs *o, int recording)
 
 START_TEST(test_timers_and_signals_to_self)
 {
-    static obs rec, rep;
+    static rw_test_seen rec, rep;
     memset(&rec, 0, sizeof rec);
     memset(&rep, 0, sizeof rep);
     start_record();

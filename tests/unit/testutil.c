@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,4 +190,14 @@ int rw_test_main(const char *suite, const char *tcase, int timeout, const TTest 
     Suite *s = suite_create(suite);
     rw_test_add_case(s, tcase, timeout, tests, n);
     return rw_test_run(s);
+}
+
+void rw_test_see(rw_test_seen *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(o->s + o->n, sizeof o->s - o->n, fmt, ap);
+    va_end(ap);
+    if (w > 0)
+        o->n += (size_t)w < sizeof o->s - o->n ? (size_t)w : sizeof o->s - o->n - 1;
 }

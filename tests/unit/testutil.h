@@ -52,6 +52,14 @@ void rw_test_writer_exit(rw_writer *w);
 rw_writer *rw_test_script_trace(const char *path, uint32_t chunk_records, const char *src,
                                 size_t len);
 
+/* What a scenario observed, as text (appended by rw_test_see, cut at its size): a
+ * recording and its replay run one scenario and compare theirs. */
+typedef struct rw_test_seen {
+    char s[8192];
+    size_t n;
+} rw_test_seen;
+void rw_test_see(rw_test_seen *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* The number of elements of array a (a table of tests). */
 #define RW_TEST_N(a) (sizeof(a) / sizeof *(a))
 
