@@ -150,9 +150,11 @@ class Values(rwtest.TestCase):
             self.assertEqual(got, [expected[i] for i in shown.values()], why)
             self.assertNotIn("memory differs", why)
 
-    def replay_check(self, name, stdin=None, env=None):
+    def replay_check(self, name, stdin=None, env=None, replay_env=None, then=()):
         """Markers (`# rw-value: EXPR`): p EXPR at every hit, forwards, then backwards
-        with rcontinue; the environment is changed for the replay."""
+        with rcontinue; the environment is changed for the replay (replay_env adds to
+        it). then: (command, what it must print) pairs run at the last stop.
+        Returns the recording's result."""
         marks = markers(os.path.join(PROGS, name))
         self.assertTrue(marks, f"{name} has no rw-value markers")
         rec, play_dir = self.record_elsewhere(name, stdin=stdin, env=env)
@@ -164,8 +166,13 @@ class Values(rwtest.TestCase):
         back = list(reversed(expected[:-1]))
         for line, _ in back:
             cmds += ["rcontinue", f"p {marks[line]}", f"p {SEP!r}"]
-        got, why = self.replay_answers(play_dir, cmds, env={"RW_VALUES_ENV": "changed"})
-        self.assertEqual(got, [rep for _, rep in expected] + [rep for _, rep in back], why)
+        for cmd, _ in then:
+            cmds += [cmd, f"p {SEP!r}"]
+        got, why = self.replay_answers(play_dir, cmds,
+                                       env=dict(replay_env or {}, RW_VALUES_ENV="changed"))
+        self.assertEqual(got, [rep for _, rep in expected] + [rep for _, rep in back] +
+                         [shown for _, shown in then], why)
+        return rec
 
     def stop_check(self, name, stdin=None, before_replay=None):
         """A program that prints `name=repr` for each value and marks one line
@@ -494,23 +501,11 @@ class Values(rwtest.TestCase):
         # A step back runs from a checkpoint, a fork of the engine: a shared mapping
         # there would hold the engine's later writes (the build before showed
         # b'33333333', the bytes of the furthest stop, at every step back).
-        # Checkpoints every 3000 events, so that some come between the markers.
-        marks = markers(os.path.join(PROGS, "own_shared.py"))
-        rec, play_dir = self.record_elsewhere("own_shared.py")
-        expected = recorded_values(rec.stdout)
-        self.assertEqual(len(expected), 5, rec.stdout)
-        cmds = [f"break {line}" for line in sorted(marks)]
-        for line, _ in expected:
-            cmds += ["continue", f"p {marks[line]}", f"p {SEP!r}"]
-        back = list(reversed(expected[:-1]))
-        for line, _ in back:
-            cmds += ["rcontinue", f"p {marks[line]}", f"p {SEP!r}"]
-        # An evaluation's own shared mapping needs no record (it was refused).
-        cmds += ["p len(mmap.mmap(-1, 10))", f"p {SEP!r}"]
-        got, why = self.replay_answers(play_dir, cmds,
-                                       env={"REWIND_CHECKPOINT_EVERY": "3000"})
-        self.assertEqual(got, [rep for _, rep in expected] + [rep for _, rep in back] + ["10"],
-                         why)
+        # Checkpoints every 3000 events, so that some come between the markers. An
+        # evaluation's own shared mapping needs no record (it was refused).
+        rec = self.replay_check("own_shared.py", replay_env={"REWIND_CHECKPOINT_EVERY": "3000"},
+                                then=[("p len(mmap.mmap(-1, 10))", "10")])
+        self.assertEqual(len(recorded_values(rec.stdout)), 5, rec.stdout)
 
     def test_one_shared_block_mapped_twice(self):
         # A write through one mapping shows through the other, forwards and after
