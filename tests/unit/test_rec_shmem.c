@@ -1,5 +1,5 @@
 /* Check suite for recorder/libc/shmem.c: shared memory that another process writes.
- * A scenario maps shared memory (anonymous, and a file on tmpfs), lets a forked child
+ * A scenario maps shared memory (anonymous, and a memfd: tmpfs), lets a forked child
  * write to it and reads it after the child's byte on a pipe; the replay, where fork
  * makes no child, must read the same bytes, from the SHARED_MEM records logged before
  * the pipe's read. A record that names a mapping the replay does not have, or a range
@@ -51,11 +51,8 @@ static void scenario(rw_test_seen *o)
 {
     char *anon = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     ck_assert_ptr_ne(anon, MAP_FAILED);
-    char path[64];
-    snprintf(path, sizeof path, "/dev/shm/rw-test-shmem-%d", (int)getpid());
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    int fd = memfd_create("rw-test-shmem", MFD_CLOEXEC); /* tmpfs, as /dev/shm */
     ck_assert_int_ge(fd, 0);
-    unlink(path);
     ck_assert_int_eq(ftruncate(fd, 16384), 0);
     char *file = mmap(NULL, 16384, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     ck_assert_ptr_ne(file, MAP_FAILED);
