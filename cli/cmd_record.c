@@ -91,9 +91,15 @@ static void on_done(const rw_record_result *res, void *ctx)
     if (res->trace_code != RW_OK || res->trace_msg[0])
         fprintf(stderr, "rewind record: %s: the trace is incomplete: %s\n", res->path,
                 res->trace_msg[0] ? res->trace_msg : rw_code_name(res->trace_code));
+    char sz[40];
+    if (res->shm_unfollowed)
+        fprintf(stderr, "rewind record: %s: %s of shared memory that other processes could "
+                        "write was not followed (64 MB at most are): a replay shows what "
+                        "this process wrote there, not theirs\n",
+                res->path, human_bytes(res->shm_unfollowed, sz, sizeof sz));
     if (s->quiet)
         return;
-    char ev[40], al[40], sz[40];
+    char ev[40], al[40];
     char chaos[48] = "";
     if (s->chaos_seed)
         snprintf(chaos, sizeof chaos, ", chaos seed %llu", s->chaos_seed);

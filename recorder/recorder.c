@@ -305,6 +305,7 @@ static void finish_trace(run *r, int status, int sig, const char *reason)
     struct stat sb;
     res->file_bytes = stat(res->path, &sb) == 0 ? (uint64_t)sb.st_size : ws.bytes_written;
     res->writer_cpu = (double)ws.writer_cpu_ns * 1e-9;
+    res->shm_unfollowed = rw_shm_missed_bytes();
 }
 
 /* Py_AtExit: the interpreter is gone. Stop recording; when Py_RunMain is about to kill

@@ -35,6 +35,9 @@ typedef struct rw_record_result {
     /* 1 when programs this run started were still being recorded when it ended, after
      * waiting RW_FAMILY_WAIT_S seconds for them (follow.h, the family pipe). */
     int family_running;
+    /* Bytes of shared memory that other processes could write and that were not
+     * followed (recorder/libc/shmem.h: more than it follows in all). */
+    uint64_t shm_unfollowed;
 } rw_record_result;
 
 /* How long the end of a run waits for the traces of the programs it started. */

@@ -2255,9 +2255,10 @@ static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd, off_
             n = (size_t)(st.st_size - off) < len ? (size_t)(st.st_size - off) : len;
         /* A followed mapping logs the bytes its shadow starts from: another process may
          * write between two reads of them. */
-        uint8_t *shadow = n && rw_shm_logged && rw_shm_follows(prot, flags, fd)
-                              ? rw_shm_snapshot(p, n)
-                              : NULL;
+        int follow = n && rw_shm_logged && rw_shm_follows(prot, flags, fd);
+        uint8_t *shadow = follow ? rw_shm_snapshot(p, n) : NULL;
+        if (follow && !shadow)
+            rw_shm_missed(n); /* too big to follow */
         const uint8_t *bytes = shadow ? shadow : p;
         size_t size = 0;
         uint8_t *ext = n > MMAP_EXTENTS_MIN ? mmap_extents(fd, off, n, bytes, &size) : NULL;
@@ -2313,9 +2314,11 @@ static void *mmap_anon_shared(void *addr, size_t len, int prot, int flags, int f
     int e = errno;
     rw_in_put(RW_CALL_MMAP_FILE, (int64_t)(intptr_t)p, e, &k, NULL, 0);
     if (p != MAP_FAILED && rw_shm_follows(prot, flags, -1)) {
-        uint8_t *shadow = len <= SIZE_MAX / 2 ? rw_sys_calloc(1, len) : NULL;
+        uint8_t *shadow = rw_shm_snapshot_room(len) ? rw_sys_calloc(1, len) : NULL;
         if (shadow)
             rw_shm_follow(p, len, (uintptr_t)p, shadow, 1);
+        else
+            rw_shm_missed(len);
     }
     errno = e;
     return p;

@@ -78,6 +78,18 @@ static struct shm_state {
 
 int rw_shm_logged = 1;
 
+static _Atomic uint64_t missed; /* rw_shm_missed */
+
+void rw_shm_missed(size_t len)
+{
+    atomic_fetch_add_explicit(&missed, len, memory_order_relaxed);
+}
+
+uint64_t rw_shm_missed_bytes(void)
+{
+    return atomic_load_explicit(&missed, memory_order_relaxed);
+}
+
 static __thread int syncing; /* the thread is logging a SHARED_MEM record */
 
 static void resolve(void)
@@ -144,9 +156,14 @@ static int read_self(uintptr_t addr, uint8_t *out, size_t len)
     return 1;
 }
 
+int rw_shm_snapshot_room(size_t len)
+{
+    return len > 0 && len <= FOLLOW_MAX;
+}
+
 uint8_t *rw_shm_snapshot(const void *addr, size_t len)
 {
-    if (len == 0 || len > FOLLOW_MAX)
+    if (!rw_shm_snapshot_room(len))
         return NULL;
     uint8_t *s = rw_sys_malloc(len);
     if (s && !read_self((uintptr_t)addr, s, len)) {
@@ -198,8 +215,10 @@ int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow, int an
         ok = 1;
     }
     pthread_mutex_unlock(&sh.mu);
-    if (!ok)
+    if (!ok && shadow) {
         rw_sys_free(shadow);
+        rw_shm_missed(len);
+    }
     return ok;
 }
 

@@ -25,6 +25,10 @@ int rw_shm_follows(int prot, int flags, int fd);
  * NULL when they cannot be read or are too many to follow. */
 uint8_t *rw_shm_snapshot(const void *addr, size_t len);
 
+/* Record: whether a mapping of len bytes can be followed at all (not more than all
+ * that is followed). */
+int rw_shm_snapshot_room(size_t len);
+
 /* Follows the mapping at addr (len bytes), named rec in the records (its address in
  * the recording). Record: shadow (taken over: freed when not followed) holds its bytes
  * as logged; anon: anonymous memory, which only a fork shares (compared only after
@@ -33,6 +37,11 @@ int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow, int an
 
 /* Record: the process made a child that shares its memory (fork, forkpty). */
 void rw_shm_forked(void);
+
+/* Record: a mapping that should be followed was not (too big, or too many): len of
+ * its bytes are added to what the summary reports. */
+void rw_shm_missed(size_t len);
+uint64_t rw_shm_missed_bytes(void);
 
 /* Record: whether a call's record (key: its key's bytes) is preceded by the mappings'
  * changes (calls that may see another process's work: not a read of a regular file),

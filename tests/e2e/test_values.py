@@ -497,6 +497,22 @@ class Values(rwtest.TestCase):
         info = rwtest.run([rwtest.rewind_bin(), "info", "--inputs", rec.trace])
         self.assertRegex(info.stdout, r"(?m)^shared memory +[1-9]\d* changes by other processes")
 
+    def test_shared_memory_too_big_to_follow(self):
+        # 80 MB of multiprocessing's heap is more than the recorder follows (64 MB):
+        # the recording says so in one line, even with -q; a program within the
+        # bound has no such line.
+        code = ("import multiprocessing as mp\n"
+                "a = mp.get_context('fork').Array('b', 80 * 1024 * 1024, lock=False)\n"
+                "b = mp.get_context('fork').Array('b', 4096, lock=False)\nprint(len(a))\n")
+        rec = self.record(["-c", code], options=["-q"])
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        self.assertRegex(rec.stderr, r"rewind record: .*trace\.rwd: 80\.0 MB of shared memory "
+                                     r"that other processes could write was not followed")
+        small = self.record(["-c", "import multiprocessing as mp\n"
+                             "a = mp.get_context('fork').Array('b', 4096)\n"], options=["-q"])
+        self.assertEqual(small.returncode, 0, small.stderr)
+        self.assertNotIn("not followed", small.stderr)
+
     def test_anonymous_shared_memory_and_checkpoints(self):
         # A step back runs from a checkpoint, a fork of the engine: a shared mapping
         # there would hold the engine's later writes (the build before showed
