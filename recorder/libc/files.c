@@ -2228,7 +2228,7 @@ static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd, off_
         /* What other processes wrote to it comes in SHARED_MEM records, and whether it
          * maps an object that another mapping maps in a SHARED_MAP record (shmem.c). */
         if (shared_writable(prot, flags) &&
-            rw_shm_follow(p, len, (uintptr_t)g->result, NULL, 0)) {
+            rw_shm_follow(p, len, (uintptr_t)g->result, NULL, NULL, 0)) {
             int e = g->err; /* g goes with the next take */
             const rw_input *a = rw_in_take_optional(RW_CALL_SHARED_MAP, NULL);
             if (a && !rw_shm_alias(a))
@@ -2255,7 +2255,7 @@ static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd, off_
             n = (size_t)(st.st_size - off) < len ? (size_t)(st.st_size - off) : len;
         /* A followed mapping logs the bytes its shadow starts from: another process may
          * write between two reads of them. */
-        int follow = n && rw_shm_logged && rw_shm_follows(prot, flags, fd);
+        int follow = n && rw_shm_logged && rw_shm_follows(prot, flags, &st, fd);
         uint8_t *shadow = follow ? rw_shm_snapshot(p, n) : NULL;
         if (follow && !shadow)
             rw_shm_missed(n); /* too big to follow */
@@ -2269,8 +2269,8 @@ static void *mmap_file(void *addr, size_t len, int prot, int flags, int fd, off_
         } else {
             rw_in_put(RW_CALL_MMAP_FILE, (int64_t)(intptr_t)p, e, &k, n ? bytes : NULL, n);
         }
-        if (shadow && rw_shm_follow(p, n, (uintptr_t)p, shadow, 0))
-            rw_shm_identify(p, fd, (int64_t)off);
+        if (shadow)
+            rw_shm_follow(p, n, (uintptr_t)p, shadow, &st, (int64_t)off);
     }
     errno = e;
     return p;
@@ -2306,17 +2306,17 @@ static void *mmap_anon_shared(void *addr, size_t len, int prot, int flags, int f
             rw_in_diverge(msg, g);
         }
         if (shared_writable(prot, flags))
-            rw_shm_follow(p, len, (uintptr_t)g->result, NULL, 0);
+            rw_shm_follow(p, len, (uintptr_t)g->result, NULL, NULL, 0);
         rw_in_return(g);
         return p;
     }
     void *p = REAL(mmap64)(addr, len, prot, flags, fd, off);
     int e = errno;
     rw_in_put(RW_CALL_MMAP_FILE, (int64_t)(intptr_t)p, e, &k, NULL, 0);
-    if (p != MAP_FAILED && rw_shm_follows(prot, flags, -1)) {
+    if (p != MAP_FAILED && rw_shm_follows(prot, flags, NULL, -1)) {
         uint8_t *shadow = rw_shm_snapshot_room(len) ? rw_sys_calloc(1, len) : NULL;
         if (shadow)
-            rw_shm_follow(p, len, (uintptr_t)p, shadow, 1);
+            rw_shm_follow(p, len, (uintptr_t)p, shadow, NULL, 0);
         else
             rw_shm_missed(len);
     }

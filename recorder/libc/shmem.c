@@ -90,8 +90,6 @@ uint64_t rw_shm_missed_bytes(void)
     return atomic_load_explicit(&missed, memory_order_relaxed);
 }
 
-static __thread int syncing; /* the thread is logging a SHARED_MEM record */
-
 static void resolve(void)
 {
     if (!sh.real.munmap)
@@ -120,20 +118,18 @@ int rw_shm_logs_anon(void)
     return sh.anon_logged;
 }
 
-int rw_shm_follows(int prot, int flags, int fd)
+int rw_shm_follows(int prot, int flags, const struct stat *st, int fd)
 {
     if ((flags & MAP_TYPE) == MAP_PRIVATE || (prot & (PROT_READ | PROT_WRITE)) !=
                                                  (PROT_READ | PROT_WRITE))
         return 0;
-    if (fd < 0 || (flags & MAP_ANONYMOUS))
+    if (!st)
         return 1;
     struct statfs fs;
-    struct stat st;
     rw_in_pause(); /* rewind's look, not the program's input */
-    int yes = (fstatfs(fd, &fs) == 0 && fs.f_type == TMPFS_MAGIC) ||
-              (fstat(fd, &st) == 0 && st.st_nlink == 0);
+    int tmpfs = fstatfs(fd, &fs) == 0 && fs.f_type == TMPFS_MAGIC;
     rw_in_resume();
-    return yes;
+    return tmpfs || st->st_nlink == 0;
 }
 
 /* Reads len bytes at addr into out; 0 when some of them cannot be read (a page past a
@@ -200,16 +196,30 @@ static void remove_at(unsigned i)
     atomic_store_explicit(&sh.n, n - 1, memory_order_relaxed);
 }
 
-int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow, int anon)
+int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow,
+                  const struct stat *st, int64_t off)
 {
     int ok = 0;
+    uint64_t alias[4] = {0};
     pthread_mutex_lock(&sh.mu);
     int old = find((uintptr_t)addr);
     if (old >= 0)
         remove_at((unsigned)old); /* MAP_FIXED over one we followed */
     unsigned n = atomic_load_explicit(&sh.n, memory_order_relaxed);
     if (len > 0 && n < MAX_REGIONS && (!shadow || len <= FOLLOW_MAX - sh.total)) {
-        sh.r[n] = (region){(uintptr_t)addr, rec, len, shadow, anon, 0, 0, 0, -1};
+        region *g = &sh.r[n];
+        *g = (region){(uintptr_t)addr, rec, len, shadow, shadow && !st, 0, 0, (uint64_t)off, -1};
+        if (st) {
+            g->dev = (uint64_t)st->st_dev;
+            g->ino = (uint64_t)st->st_ino;
+            /* Another mapping of the same object: its views (rw_shm_alias). */
+            for (unsigned j = 0; j < n; j++)
+                if (sh.r[j].ino == g->ino && sh.r[j].dev == g->dev) {
+                    uint64_t a[4] = {g->rec, g->foff, sh.r[j].rec, sh.r[j].foff};
+                    memcpy(alias, a, sizeof a);
+                    break;
+                }
+        }
         sh.total += len;
         atomic_store_explicit(&sh.n, n + 1, memory_order_relaxed);
         ok = 1;
@@ -219,6 +229,8 @@ int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow, int an
         rw_sys_free(shadow);
         rw_shm_missed(len);
     }
+    if (alias[0])
+        rw_in_put(RW_CALL_SHARED_MAP, 0, 0, NULL, alias, sizeof alias);
     return ok;
 }
 
@@ -335,8 +347,6 @@ static void diff(buf *b, region *g, size_t off, const uint8_t *now, size_t len)
 
 void rw_shm_sync(void)
 {
-    if (syncing)
-        return;
     static __thread uint8_t *scratch;
     if (!scratch && !(scratch = rw_sys_malloc(SCRATCH)))
         return;
@@ -355,11 +365,8 @@ void rw_shm_sync(void)
     pthread_mutex_unlock(&sh.mu);
     if (b.failed)
         rw_state_fail("out of memory logging shared memory");
-    if (b.n > 0) {
-        syncing = 1;
+    if (b.n > 0)
         rw_in_put(RW_CALL_SHARED_MEM, 0, 0, NULL, b.p, b.n);
-        syncing = 0;
-    }
     rw_sys_free(b.p);
 }
 
@@ -393,37 +400,6 @@ int rw_shm_syncs_before(uint32_t call, const uint8_t *key, size_t key_len)
     default: /* network, readiness, processes */
         return call >= 140 && call < 220;
     }
-}
-
-void rw_shm_identify(void *addr, int fd, int64_t off)
-{
-    struct stat st;
-    rw_in_pause();
-    int known = fstat(fd, &st) == 0;
-    rw_in_resume();
-    if (!known)
-        return;
-    uint64_t alias[4] = {0};
-    pthread_mutex_lock(&sh.mu);
-    int i = find((uintptr_t)addr);
-    if (i >= 0) {
-        region *g = &sh.r[i];
-        g->dev = (uint64_t)st.st_dev;
-        g->ino = (uint64_t)st.st_ino;
-        g->foff = (uint64_t)off;
-        unsigned n = atomic_load_explicit(&sh.n, memory_order_relaxed);
-        for (unsigned j = 0; j < n; j++)
-            if ((int)j != i && sh.r[j].ino == g->ino && sh.r[j].dev == g->dev) {
-                alias[0] = g->rec;
-                alias[1] = g->foff;
-                alias[2] = sh.r[j].rec;
-                alias[3] = sh.r[j].foff;
-                break;
-            }
-    }
-    pthread_mutex_unlock(&sh.mu);
-    if (alias[0])
-        rw_in_put(RW_CALL_SHARED_MAP, 0, 0, NULL, alias, sizeof alias);
 }
 
 /* ---- replay ------------------------------------------------------------------------ */

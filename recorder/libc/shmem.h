@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "inputs.h"
 
@@ -17,9 +18,10 @@ extern int rw_shm_logged;
 /* How many mappings are followed now (a relaxed load: the wrappers' fast test). */
 unsigned rw_shm_active(void);
 
-/* Record: whether a mapping made with prot and flags of fd (-1: anonymous) is followed
- * (writable, shared, and anonymous, or on tmpfs, or of an unlinked file). */
-int rw_shm_follows(int prot, int flags, int fd);
+/* Record: whether a mapping made with prot and flags of file fd, whose fstat is st
+ * (NULL: anonymous memory), is followed (writable, shared, and anonymous, or on tmpfs,
+ * or of an unlinked file). */
+int rw_shm_follows(int prot, int flags, const struct stat *st, int fd);
 
 /* Record: a new buffer holding the len bytes at addr (the mapping's first shadow), or
  * NULL when they cannot be read or are too many to follow. */
@@ -31,9 +33,13 @@ int rw_shm_snapshot_room(size_t len);
 
 /* Follows the mapping at addr (len bytes), named rec in the records (its address in
  * the recording). Record: shadow (taken over: freed when not followed) holds its bytes
- * as logged; anon: anonymous memory, which only a fork shares (compared only after
- * rw_shm_forked); 0 when there is no room left. Replay: shadow is NULL. */
-int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow, int anon);
+ * as logged; st: the file's fstat, mapped from offset off, or NULL for anonymous
+ * memory (which only a fork shares: compared only after rw_shm_forked). When another
+ * followed mapping maps the same file, a SHARED_MAP record says so (the mapping's mmap
+ * record must come first). 0 when there is no room left. Replay: shadow and st are
+ * NULL. */
+int rw_shm_follow(void *addr, size_t len, uintptr_t rec, uint8_t *shadow,
+                  const struct stat *st, int64_t off);
 
 /* Record: the process made a child that shares its memory (fork, forkpty). */
 void rw_shm_forked(void);
@@ -57,11 +63,6 @@ void rw_shm_restart_child(void);
 /* Replay: writes a SHARED_MEM record's bytes into the followed mappings; 0 when the
  * record names a mapping or a range the replay does not have (a damaged trace). */
 int rw_shm_apply(const rw_input *g);
-
-/* Record: the mapping at addr (just followed) maps fd from offset off; when another
- * followed mapping maps the same object, a SHARED_MAP record says so (after the mmap
- * record). */
-void rw_shm_identify(void *addr, int fd, int64_t off);
 
 /* Replay: a SHARED_MAP record: its two mappings become views of one object (a memfd)
  * as they were in the recording (a block attached twice by name: a write through one

@@ -125,7 +125,7 @@ START_TEST(test_damaged_records_are_refused)
     char *region = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ck_assert_ptr_ne(region, MAP_FAILED);
     memset(region, '.', N);
-    ck_assert_int_eq(rw_shm_follow(region, N, 0x7000, NULL, 0), 1);
+    ck_assert_int_eq(rw_shm_follow(region, N, 0x7000, NULL, NULL, 0), 1);
     ck_assert_int_eq(apply(0x7000, 10, 3, "abc", 0), 1);
     ck_assert_int_eq(memcmp(region + 10, "abc", 3), 0);
     ck_assert_int_eq(apply(0x7000, 62, 3, "xyz", 0), 0);        /* past its end */
