@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ static struct follow {
     char pids[24];                 /* this process's pid, as text */
     char *python_paths[8];         /* paths that name our interpreter */
     size_t npython;
+    unsigned long py_dev, py_ino;  /* its file (any link to it is our interpreter too) */
     char *opts[RW_FOLLOW_EXTRA_ARGS]; /* options passed on to the child's record */
     size_t nopts;
     uint64_t chaos_seed;           /* this run's --chaos seed, 0 without chaos */
@@ -111,6 +113,11 @@ rw_code rw_follow_init(const char *trace, const char *python, const rw_record_op
                                         "/usr/local/bin/python3", "/usr/local/bin/python3.11"};
     add_python_path(python, real);
     add_python_path(real, real);
+    struct stat st;
+    if (stat(real, &st) == 0) {
+        fl.py_dev = (unsigned long)st.st_dev;
+        fl.py_ino = (unsigned long)st.st_ino;
+    }
     for (size_t i = 0; i < sizeof usual / sizeof usual[0]; i++)
         add_python_path(usual[i], real);
 
@@ -208,21 +215,197 @@ static const char *const short_flag[128] = {
     ['x'] = "-x", ['?'] = "-?",
 };
 
-static int is_our_python(const char *path)
+/* The system's calls, not the C library's: these run in vfork children, where the
+ * recorder's wrappers of open, read and stat must not log anything. */
+static int raw_stat(const char *path, struct stat *st)
 {
-    for (size_t i = 0; path && i < fl.npython; i++)
-        if (!strcmp(path, fl.python_paths[i]))
-            return 1;
-    return 0;
+    return (int)syscall(SYS_newfstatat, AT_FDCWD, path, st, 0);
 }
 
-const char *rw_follow_argv(const char *path, char *const argv[], const char *how, long pid,
-                           char *name, size_t cap, char **out, size_t outcap,
-                           const char **why)
+static int is_our_python(const char *path)
+{
+    if (!path)
+        return 0;
+    for (size_t i = 0; i < fl.npython; i++)
+        if (!strcmp(path, fl.python_paths[i]))
+            return 1;
+    /* Another name of the same file: a virtual environment's bin/python3 (a symbolic
+     * link), a link of the program's own. A copy is another file: not followed. */
+    struct stat st;
+    return fl.py_ino && raw_stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+           (unsigned long)st.st_dev == fl.py_dev && (unsigned long)st.st_ino == fl.py_ino;
+}
+
+/* The value of PATH in envp (NULL: this process's environment), or the C library's
+ * default. */
+static const char *path_var(char *const envp[])
+{
+    extern char **environ;
+    char *const *e = envp ? envp : environ;
+    for (size_t i = 0; e && e[i]; i++)
+        if (!strncmp(e[i], "PATH=", 5))
+            return e[i] + 5;
+    return "/bin:/usr/bin";
+}
+
+/* `env`'s search for a command word (as execvp): the first DIR/word of PATH that is
+ * an executable file, written to out; 1 when it is our interpreter, else 0. */
+static int env_finds_our_python(const char *word, char *const envp[], char *out, size_t cap)
+{
+    if (!*word || strchr(word, '/'))
+        return strchr(word, '/') && is_our_python(word) && put(out, 0, cap, word) + 1 < cap;
+    const char *p = path_var(envp);
+    while (1) {
+        const char *end = strchr(p, ':');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        size_t at = 0;
+        if (n == 0) {
+            at = put(out, 0, cap, "./");
+        } else if (n + 1 < cap) {
+            memcpy(out, p, n);
+            out[n] = '\0';
+            at = put(out, n, cap, "/");
+        }
+        at = put(out, at, cap, word);
+        if (at + 1 < cap && syscall(SYS_faccessat, AT_FDCWD, out, X_OK) == 0) {
+            struct stat st;
+            if (raw_stat(out, &st) == 0 && S_ISREG(st.st_mode))
+                return is_our_python(out);
+        }
+        if (!end)
+            return 0;
+        p = end + 1;
+    }
+}
+
+/* The interpreter line of a script ("#!INTERP [ARG]"), as the kernel reads it: INTERP
+ * and its one optional argument (the rest of the line) written to buf; 1 if there is
+ * one. */
+static int shebang(const char *path, char *buf, size_t cap, const char **interp,
+                   const char **arg)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char line[256];
+    long n = syscall(SYS_read, fd, line, sizeof line - 1);
+    syscall(SYS_close, fd);
+    if (n < 3 || line[0] != '#' || line[1] != '!')
+        return 0;
+    line[n] = '\0';
+    char *nl = strchr(line, '\n');
+    if (!nl)
+        return 0; /* longer than the kernel's limit here: not followed */
+    *nl = '\0';
+    char *c = line + 2;
+    while (*c == ' ' || *c == '\t')
+        c++;
+    char *i = c;
+    while (*c && *c != ' ' && *c != '\t')
+        c++;
+    char *a = NULL;
+    if (*c) {
+        *c++ = '\0';
+        while (*c == ' ' || *c == '\t')
+            c++;
+        char *e = c + strlen(c);
+        while (e > c && (e[-1] == ' ' || e[-1] == '\t'))
+            *--e = '\0';
+        a = *c ? c : NULL;
+    }
+    if (!*i)
+        return 0;
+    size_t at = put(buf, 0, cap, i);
+    if (at + 2 >= cap)
+        return 0;
+    *interp = buf;
+    *arg = NULL;
+    if (a) {
+        size_t start = at + 1;
+        size_t end = put(buf, start, cap, a);
+        if (end + 1 >= cap)
+            return 0;
+        *arg = buf + start;
+    }
+    return 1;
+}
+
+/* A Python program started another way than by our interpreter's path: a script
+ * whose interpreter line names it (directly, or `#!/usr/bin/env python3`), or
+ * `env python3 ...` itself. Writes the argv python3 would get (the kernel's for a
+ * script: interpreter, its argument, the script's path, the script's arguments) to
+ * av (avcap entries; its strings live in store or in argv) and returns the
+ * interpreter's path; NULL when path is not such a program. */
+static const char *python_behind(const char *path, char *const argv[], char *const envp[],
+                                 char *store, size_t scap, char **av, size_t avcap)
+{
+    size_t argc = 0;
+    while (argv && argv[argc])
+        argc++;
+    if (argc + 3 > avcap)
+        return NULL;
+    const char *interp = NULL, *arg = NULL;
+    size_t k = 0, from;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (!strcmp(base, "env") && argc >= 2 && argv[1][0] != '-' && !strchr(argv[1], '=')) {
+        /* env python3 ARGS: python3 searched on PATH */
+        if (!env_finds_our_python(argv[1], envp, store, scap))
+            return NULL;
+        interp = store;
+        from = 2;
+    } else {
+        size_t half = scap / 2;
+        if (!shebang(path, store, half, &interp, &arg))
+            return NULL;
+        if (!strcmp(interp, "/usr/bin/env") || !strcmp(interp, "/bin/env")) {
+            /* #!/usr/bin/env python3: one word, no options */
+            if (!arg || strchr(arg, ' ') || strchr(arg, '\t') || arg[0] == '-' ||
+                !env_finds_our_python(arg, envp, store + half, scap - half))
+                return NULL;
+            interp = store + half;
+            arg = NULL;
+        } else if (!is_our_python(interp)) {
+            return NULL;
+        }
+        from = 1;
+    }
+    av[k++] = (char *)interp;
+    if (arg)
+        av[k++] = (char *)arg;
+    if (from == 1)
+        av[k++] = (char *)path;
+    for (size_t i = from; i < argc; i++)
+        av[k++] = argv[i];
+    av[k] = NULL;
+    return interp;
+}
+
+const char *rw_follow_argv(const char *path, char *const argv[], char *const envp[],
+                           const char *how, long pid, char *name, size_t cap, char **out,
+                           size_t outcap, const char **why)
 {
     *why = NULL;
-    if (!fl.on || !is_our_python(path))
+    if (!fl.on)
         return NULL;
+    size_t given = 0;
+    while (argv && argv[given])
+        given++;
+    char *behind[given + 4];
+    if (!is_our_python(path)) {
+        /* The interpreter's path and argument go at the end of name: they must live
+         * until the exec, as name does. */
+        if (cap < 2 * RW_FOLLOW_STORE)
+            return NULL;
+        char *store = name + cap - RW_FOLLOW_STORE;
+        const char *interp =
+            python_behind(path, argv, envp, store, RW_FOLLOW_STORE, behind, given + 4);
+        if (!interp)
+            return NULL;
+        cap -= RW_FOLLOW_STORE;
+        path = interp;
+        argv = behind;
+    }
     if (!argv || !argv[0] || !argv[1]) {
         *why = "an interactive interpreter (no script) is not recorded";
         return NULL;

@@ -347,12 +347,12 @@ static void describe_exec(run *r, rw_libc_exec *ex)
     r->exec_set = 1;
     if (!ex->path)
         return;
-    char **nargv = malloc((RW_FOLLOW_EXTRA_ARGS + 2 * argc + 1) * sizeof *nargv);
-    static char name[2 * PATH_MAX + 64];
+    char **nargv = malloc((RW_FOLLOW_EXTRA_ARGS + 2 * argc + 5) * sizeof *nargv);
+    static char name[RW_FOLLOW_NAME_CAP];
     const char *why = NULL;
-    const char *exe = nargv ? rw_follow_argv(ex->path, ex->argv, "exec", (long)getpid(), name,
-                                             sizeof name, nargv, RW_FOLLOW_EXTRA_ARGS + 2 * argc + 1,
-                                             &why)
+    const char *exe = nargv ? rw_follow_argv(ex->path, ex->argv, ex->envp, "exec", (long)getpid(),
+                                             name, sizeof name, nargv,
+                                             RW_FOLLOW_EXTRA_ARGS + 2 * argc + 5, &why)
                             : NULL;
     if (exe) {
         e->trace = (char *)rw_follow_base(name);

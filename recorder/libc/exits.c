@@ -119,11 +119,11 @@ static void follow_child(const char *path, char *const argv[], char *const envp[
     size_t argc = 0;
     while (argv && argv[argc])
         argc++;
-    char name[2 * PATH_MAX + 64];
-    char *nargv[RW_FOLLOW_EXTRA_ARGS + 2 * argc + 1];
+    char name[RW_FOLLOW_NAME_CAP];
+    char *nargv[RW_FOLLOW_EXTRA_ARGS + 2 * argc + 5];
     const char *why;
-    const char *exe = rw_follow_argv(path, argv, "subprocess", (long)rw_real_pid(), name,
-                                     sizeof name, nargv, RW_FOLLOW_EXTRA_ARGS + 2 * argc + 1, &why);
+    const char *exe = rw_follow_argv(path, argv, envp, "subprocess", (long)rw_real_pid(), name,
+                                     sizeof name, nargv, RW_FOLLOW_EXTRA_ARGS + 2 * argc + 5, &why);
     if (exe)
         real_execve(exe, nargv, envp); /* returns only when it failed: run it bare */
 }

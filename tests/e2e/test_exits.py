@@ -8,6 +8,7 @@ the program's last line is in the trace.
 
 import os
 import signal
+import subprocess
 import sys
 import textwrap
 import unittest
@@ -307,6 +308,58 @@ class Exits(rwtest.TestCase):
         self.assertIn("can't open file", rec.stdout)
         kids = [f for f in os.listdir(self.tmp) if f.startswith("trace.") and f != "trace.rwd"]
         self.assertEqual(len(kids), 6, kids)
+
+    def test_python_behind_a_script_env_or_link_is_followed(self):
+        # A Python program started by another name than python3's: a script whose #!
+        # line names the interpreter (directly, with an option, or through
+        # /usr/bin/env), `env python3 ...`, and a link to the interpreter (as a
+        # virtual environment's bin/python3). Each is recorded as python3 runs it; a
+        # shell script is not Python.
+        env_tool = self.write("tool_env.py", "#!/usr/bin/env python3\n"
+                              "import sys\nprint('env tool', sys.argv[1:])\nsys.exit(5)\n")
+        abs_tool = self.write("tool_abs.py", "#!%s -u\n"
+                              "import sys\nprint('abs tool', sys.argv, "
+                              "sys.flags.ignore_environment)\n" % os.path.realpath(sys.executable))
+        sh_tool = self.write("tool.sh", "#!/bin/sh\necho shell tool\n")
+        for t in (env_tool, abs_tool, sh_tool):
+            os.chmod(t, 0o755)
+        os.symlink(os.path.realpath(sys.executable), os.path.join(self.tmp, "py-link"))
+        p = self.prog("behind.py", """\
+            import os, subprocess, sys
+            env = dict(os.environ, PATH="/usr/bin:/bin")
+            for argv in (["./tool_env.py", "a", "b"], [os.path.abspath("tool_abs.py"), "c"],
+                         ["/usr/bin/env", "python3", "-c", "print('via env')"],
+                         ["./py-link", "-c", "import sys; print('link', sys.argv)"],
+                         ["./tool.sh"]):
+                r = subprocess.run(argv, capture_output=True, text=True, env=env)
+                print(r.returncode, r.stdout.strip(), r.stderr.strip()[-200:])
+            """)
+        rec, info = self.same(p)
+        self.assertIn("5 env tool ['a', 'b']", rec.stdout)
+        self.assertIn("0 shell tool", rec.stdout)
+        kids = {}
+        for f in os.listdir(self.tmp):
+            if f.startswith("trace.") and f != "trace.rwd":
+                child = rwtest.info(os.path.join(self.tmp, f))
+                self.assertEqual((child["started_by"], child["parent_pid"]),
+                                 ("subprocess", info["pid"]), f)
+                kids[child["command"]] = (child["argv"], child["exit_status"],
+                                          child["python_executable"])
+        link = os.path.join(self.tmp, "py-link")
+        self.assertEqual(kids, {
+            "python3 ./tool_env.py a b": (["./tool_env.py", "a", "b"], 5, "/usr/bin/python3"),
+            "python3 -u %s c" % abs_tool: ([abs_tool, "c"], 0, os.path.realpath(sys.executable)),
+            "python3 -c 'print('\\''via env'\\'')'": (["-c"], 0, "/usr/bin/python3"),
+            "python3 -c 'import sys; print('\\''link'\\'', sys.argv)'": (["-c"], 0, link)})
+        # A child's trace replays with values.
+        env_trace = next(f for f in os.listdir(self.tmp)
+                         if f.startswith("trace.") and f != "trace.rwd"
+                         and rwtest.info(os.path.join(self.tmp, f))["exit_status"] == 5)
+        r = subprocess.run([rwtest.rewind_bin(), "replay", "--no-rc",
+                            os.path.join(self.tmp, env_trace)],
+                           input="goto @main-end\np sys.argv[1:]\nq\n",
+                           capture_output=True, text=True, timeout=120)
+        self.assertIn("['a', 'b']", r.stdout, r.stdout + r.stderr)
 
     def test_no_follow(self):
         p = self.prog("sub_nf.py", """\
