@@ -144,6 +144,7 @@
     X(RAND_BYTES, 125, "RAND_bytes") /* OpenSSL's RAND_bytes_ex/RAND_priv_bytes_ex */       \
     X(RAND_STATUS, 126, "RAND_status") /* RAND_status/RAND_poll (recorder/libc/crypto.c) */ \
     X(SETID, 127, "setid") /* setuid and the like, setgroups, initgroups: not performed */  \
+    X(PRCTL, 128, "prctl")         /* key: the option (and its value); not performed */    \
     /* network (recorder/libc/net.c) */                                                    \
     X(SOCKET, 140, "socket")                                                               \
     X(SOCKETPAIR, 141, "socketpair")                                                       \

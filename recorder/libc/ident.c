@@ -89,6 +89,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -128,6 +129,7 @@ static struct ident_state {
         char *(*ctermid)(char *);
         int (*getpriority)(__priority_which_t, id_t);
         int (*setpriority)(__priority_which_t, id_t, int);
+        int (*prctl)(int, ...);
         int (*nice)(int);
         int (*sethostname)(const char *, size_t);
         int (*setdomainname)(const char *, size_t);
@@ -229,6 +231,7 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(ctermid);
     FIND(getpriority);
     FIND(setpriority);
+    FIND(prctl);
     FIND(setuid);
     FIND(setgid);
     FIND(seteuid);
@@ -799,6 +802,103 @@ int setpriority(__priority_which_t which, id_t who, int prio)
         return (int)rw_in_return(rw_in_take(RW_CALL_SETPRIORITY, &k));
     int r = REAL(setpriority)(which, who, prio);
     rw_in_put(RW_CALL_SETPRIORITY, r, errno, &k, NULL, 0);
+    return r;
+}
+
+/* prctl: what a process asks of itself (a capability's bound, its name, its parent's
+ * death signal...) and sets on itself. Performed when recording; on replay nothing is
+ * performed and the recorded result is given: libcap's constructor probes the
+ * capability bounding set with PR_CAPBSET_READ while an extension module that links it
+ * loads (python3-apt's apt_pkg), which the engine's sandbox refused. A trace made
+ * before prctl was logged (no "prctl" feature) has the call made for real, as then.
+ * Key: the option, then the second argument where it is a value; PR_SET_NAME the
+ * name. Data: what the call wrote at its second argument (PR_GET_NAME 16 bytes, the
+ * int getters 4, PR_GET_TID_ADDRESS a pointer). */
+static _Atomic int prctl_logged = 1;
+
+void rw_ident_prctl_logged(int on)
+{
+    atomic_store(&prctl_logged, on);
+}
+
+/* Bytes option writes at its second argument (0: it writes none there). */
+static size_t prctl_out_size(int option)
+{
+    switch (option) {
+    case PR_GET_NAME:
+        return 16;
+    case PR_GET_TID_ADDRESS:
+        return sizeof(void *);
+    case PR_GET_PDEATHSIG:
+    case PR_GET_TSC:
+    case PR_GET_ENDIAN:
+    case PR_GET_FPEMU:
+    case PR_GET_FPEXC:
+    case PR_GET_UNALIGN:
+    case PR_GET_CHILD_SUBREAPER:
+        return sizeof(int);
+    default:
+        return 0;
+    }
+}
+
+/* Whether option's second argument is a value (part of the key), not an address. */
+static int prctl_arg_is_value(int option)
+{
+    switch (option) {
+    case PR_CAPBSET_READ:
+    case PR_CAPBSET_DROP:
+    case PR_SET_PDEATHSIG:
+    case PR_SET_DUMPABLE:
+    case PR_SET_KEEPCAPS:
+    case PR_SET_TIMERSLACK:
+    case PR_SET_CHILD_SUBREAPER:
+    case PR_SET_NO_NEW_PRIVS:
+    case PR_SET_THP_DISABLE:
+    case PR_CAP_AMBIENT:
+    case PR_GET_SPECULATION_CTRL:
+    case PR_SET_SECCOMP:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int prctl(int option, ...)
+{
+    va_list ap;
+    va_start(ap, option); /* as glibc's own prctl, which passes four on */
+    unsigned long a2 = va_arg(ap, unsigned long), a3 = va_arg(ap, unsigned long);
+    unsigned long a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
+    va_end(ap);
+    int m = rw_in_mode();
+    if (m == RW_IN_OFF || !atomic_load_explicit(&prctl_logged, memory_order_relaxed))
+        return REAL(prctl)(option, a2, a3, a4, a5);
+    rw_in_key k;
+    rw_in_key_init(&k);
+    rw_in_key_i64(&k, option);
+    if (prctl_arg_is_value(option)) {
+        rw_in_key_i64(&k, (int64_t)a2);
+        if (option == PR_CAP_AMBIENT)
+            rw_in_key_i64(&k, (int64_t)a3);
+    } else if (option == PR_SET_NAME && a2) {
+        char name[17];
+        memcpy(name, (const char *)a2, 16); /* the kernel reads 16 bytes */
+        name[16] = '\0';
+        rw_in_key_str(&k, name);
+    }
+    size_t out = a2 ? prctl_out_size(option) : 0;
+    if (m == RW_IN_REPLAY) {
+        const rw_input *g = rw_in_take(RW_CALL_PRCTL, &k);
+        if (out && g->result == 0)
+            rw_in_give((void *)a2, out, g);
+        return (int)rw_in_return(g);
+    }
+    int r = REAL(prctl)(option, a2, a3, a4, a5);
+    int e = errno;
+    rw_in_put(RW_CALL_PRCTL, r, e, &k, r == 0 && out ? (const void *)a2 : NULL,
+              r == 0 ? out : 0);
+    errno = e;
     return r;
 }
 

@@ -41,6 +41,10 @@ void rw_libc_set_end(rw_libc_end_fn fn);
  * generator as that recorder ran it. */
 void rw_crypto_draws(int on);
 
+/* prctl is an input (ident.c) unless on is 0: the engine of a trace made before it was
+ * (Metadata.features: "prctl"), which makes the call as that recorder did. */
+void rw_ident_prctl_logged(int on);
+
 /* In a vfork child of a recording thread, about to exec path with argv: noted for the
  * parent's FORK record (proc.c). Does nothing anywhere else; async-signal-safe (it
  * only copies into the thread's own storage, which a vfork child shares). */

@@ -425,6 +425,17 @@ class Values(rwtest.TestCase):
     def test_clocks_in_a_subinterpreter(self):
         self.stop_check("subinterp_clock.py")
 
+    def test_prctl(self):
+        # The build before made the call in the replay, and its sandbox stopped the
+        # engine at the first PR_CAPBSET_READ.
+        self.stop_check("prctl_values.py")
+
+    def test_prctl_in_a_trace_from_before_it_was_logged(self):
+        # Such a trace has no prctl records: the replay makes the call, as then.
+        self.replay_without(
+            "prctl", "import ctypes\nb = ctypes.create_string_buffer(16)\n"
+            "ctypes.CDLL(None).prctl(16, b, 0, 0, 0)\nv = b.value\n", "len(v) > 0", "True")
+
     def test_random(self):
         self.stop_check("random_values.py")
 
