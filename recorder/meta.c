@@ -84,7 +84,8 @@ void rw_meta_build(rw_meta *mt, const rw_record_opts *o, int64_t unix0, uint64_t
     /* What this recorder captures that older ones did not (docs/format.md, "Features"):
      * the engine re-executes a trace without them as those recorders ran it. */
     static char *all[] = {"c-threads", "openssl-draws", "thread-boxes", "input-starts",
-                          "thread-count", "shared-memory", "thread-teardown", "prctl"};
+                          "thread-count", "shared-memory", "thread-teardown", "prctl",
+                          "glib-clock"};
     static char *features[sizeof all / sizeof *all];
     size_t nf = 0;
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)

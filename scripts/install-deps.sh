@@ -21,6 +21,7 @@ packages=(
   zstd                   # the CLI: tests/e2e/pyreader.py falls back to it
   strace                 # tests/e2e/test_values.py: a replay performs nothing
   python3-coverage       # tests/e2e/test_chain.py (coverage.py under rewind); bench/record
+  python3-gi gir1.2-glib-2.0 # tests/e2e/test_values.py: a GLib main loop's clock reads
   # benchmarks (bench/record)
   hyperfine util-linux
 )

@@ -10,12 +10,15 @@
  *
  * Which calls are logged. Every function but the sleeps is logged only when the calling
  * thread holds the GIL (rw_in_gil_held, or under a subinterpreter's thread state), or
- * when OpenSSL calls it: the interpreter reads the monotonic clock while a thread waits
- * for the GIL or for a lock with a timeout, as often as timing decides, so those reads
- * cannot repeat in a replay; without the GIL a wrapper calls the C library in both
- * modes. OpenSSL runs without the GIL (a handshake) and reads the time a fixed number
- * of times: a session's creation time, a certificate's validity, a ticket's age, which
- * a replay must see as recorded. Sleeps are logged whoever calls them (time.sleep drops
+ * when OpenSSL or GLib calls it: the interpreter reads the monotonic clock while a
+ * thread waits for the GIL or for a lock with a timeout, as often as timing decides,
+ * so those reads cannot repeat in a replay; without the GIL a wrapper calls the C
+ * library in both modes. OpenSSL runs without the GIL (a handshake) and reads the time
+ * a fixed number of times: a session's creation time, a certificate's validity, a
+ * ticket's age, which a replay must see as recorded. GLib's main loop (PyGObject's
+ * GLib.MainLoop.run lets the GIL go) reads the monotonic clock once or twice an
+ * iteration and computes its poll's timeout from it; its iterations follow its poll's
+ * results, which are logged. Sleeps are logged whoever calls them (time.sleep drops
  * the GIL first); a replayed sleep does not sleep.
  *
  * Records (key: little-endian int64s; tm = 10 int64s sec, min, hour, mday, mon, year,
@@ -71,7 +74,7 @@
  * find_real, read-only afterwards. zones/nzones: replay's interned zone names, added
  * under zone_lock by any program thread, never removed (pointers handed out stay
  * valid). local_tm: what a replayed localtime() returns, as glibc's static struct is
- * (not thread-safe, like the real one). sites: openssl_site's memo (sites.h).
+ * (not thread-safe, like the real one). sites: counted_site's memo (sites.h).
  * Global because wrappers get no context. */
 static struct clock_state {
     struct {
@@ -135,42 +138,54 @@ __attribute__((constructor(101))) static void find_real(void)
     FIND(tzset);
 }
 
-/* Whether the code at return address ret is OpenSSL's (libssl or libcrypto). */
-static int openssl_code(uintptr_t ret)
+/* GLib's reads are logged (rw_clock_glib_logged): 0 in the engine of a trace made
+ * before they were (no "glib-clock" feature). Set before the program runs. */
+static int glib_logged = 1;
+
+void rw_clock_glib_logged(int on)
+{
+    glib_logged = on;
+}
+
+/* Whether the code at return address ret is a library whose clock reads without the
+ * GIL are as many in a replay (above): OpenSSL's (libssl, libcrypto) or GLib's. */
+static int counted_code(uintptr_t ret)
 {
     Dl_info di;
     if (!dladdr((void *)ret, &di) || !di.dli_fname)
         return 0;
     const char *base = strrchr(di.dli_fname, '/');
     base = base ? base + 1 : di.dli_fname;
-    return !strncmp(base, "libcrypto.so", 12) || !strncmp(base, "libssl.so", 9);
+    return !strncmp(base, "libcrypto.so", 12) || !strncmp(base, "libssl.so", 9) ||
+           (glib_logged && !strncmp(base, "libglib-2.0.so", 14));
 }
 
-/* rw_sites_get's maker: 1 (as a pointer) when the code at ret is OpenSSL's. */
-static void *openssl_verdict(uintptr_t ret, const void *arg)
+/* rw_sites_get's maker: 1 (as a pointer) when the code at ret is counted_code. */
+static void *counted_verdict(uintptr_t ret, const void *arg)
 {
     (void)arg;
-    return (void *)(uintptr_t)openssl_code(ret);
+    return (void *)(uintptr_t)counted_code(ret);
 }
 
-/* Whether a clock read made without the GIL from return address ret is OpenSSL's,
+/* Whether a clock read made without the GIL from return address ret is logged,
  * remembered per call site (a handful: the interpreter's waits, OpenSSL's session and
- * certificate times). */
-static int openssl_site(const void *ret)
+ * certificate times, GLib's main loop). */
+static int counted_site(const void *ret)
 {
-    return rw_sites_get(&cst.sites, ret, openssl_verdict, NULL) != NULL;
+    return rw_sites_get(&cst.sites, ret, counted_verdict, NULL) != NULL;
 }
 
 /* The mode for a clock read from return address ret: RW_IN_OFF unless the caller is
  * logged and holds the GIL (in the main interpreter or a subinterpreter), or is OpenSSL
- * (its reads without the GIL are as many in a replay: a session's time, a certificate's
- * validity checked against the recording's date, not the replay's). */
+ * or GLib (their reads without the GIL are as many in a replay: a session's time, a
+ * certificate's validity checked against the recording's date, not the replay's; a
+ * main loop's timeouts). */
 static inline int clock_mode_from(const void *ret)
 {
     int m = rw_in_mode();
     if (RW_LIKELY(m == RW_IN_OFF) || (!rw_in_gil_held() &&
                                       !rw_in_gil_held_in_subinterpreter() &&
-                                      !openssl_site(ret)))
+                                      !counted_site(ret)))
         return RW_IN_OFF;
     return m;
 }

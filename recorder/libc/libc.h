@@ -45,6 +45,10 @@ void rw_crypto_draws(int on);
  * (Metadata.features: "prctl"), which makes the call as that recorder did. */
 void rw_ident_prctl_logged(int on);
 
+/* GLib's clock reads without the GIL are inputs (clock.c) unless on is 0: the engine
+ * of a trace made before they were (Metadata.features: "glib-clock"). */
+void rw_clock_glib_logged(int on);
+
 /* In a vfork child of a recording thread, about to exec path with argv: noted for the
  * parent's FORK record (proc.c). Does nothing anywhere else; async-signal-safe (it
  * only copies into the thread's own storage, which a vfork child shares). */

@@ -436,6 +436,16 @@ class Values(rwtest.TestCase):
             "prctl", "import ctypes\nb = ctypes.create_string_buffer(16)\n"
             "ctypes.CDLL(None).prctl(16, b, 0, 0, 0)\nv = b.value\n", "len(v) > 0", "True")
 
+    def test_glib_main_loop(self):
+        # The build before left GLib's clock reads without the GIL unlogged: the
+        # replayed loop's poll timeouts came from the replay's clock ("the recording has
+        # poll(0, 2, 3, ...), the replay called poll(0, 2, 0, ...)").
+        try:
+            import gi  # noqa: F401 (scripts/install-deps.sh installs python3-gi)
+        except ImportError:
+            self.skipTest("python3-gi is not installed (scripts/install-deps.sh)")
+        self.stop_check("glib_loop.py")
+
     def test_random(self):
         self.stop_check("random_values.py")
 
