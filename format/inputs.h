@@ -224,6 +224,10 @@ enum rw_input_flags {
     RW_INPUT_F_OPTIONAL = 1u << 4,  /* a replay that does not make this call here skips
                                      * the record (OpenSSL's draws on shared state, whose
                                      * thread is not ordered: recorder/libc/crypto.c) */
+    RW_INPUT_F_STREAM = 1u << 5,    /* a stdio stream on a descriptor that is not a regular
+                                     * file (fdopen of a pipe): its I/O is logged as the
+                                     * descriptor's read, write, lseek and close calls
+                                     * (recorder/libc/files_stdio.c) */
 };
 
 #define RW_INPUT_KEY_MAX 4352 /* 32 int64 and a PATH_MAX string */

@@ -5,9 +5,14 @@
  * memory stream of them (fopencookie: reads, writes into memory, seeks; nothing reaches
  * a file). fileno() of such a stream answers the recorded descriptor number.
  * A file of the installation opened read-only is logged by reference and replay opens
- * the local copy. A stream on something that is not a regular file (a pipe, a
- * terminal) cannot be read ahead: its record says RW_INPUT_F_TRUNCATED and a replay
- * that reads it diverges.
+ * the local copy. A stream that fdopen makes for reading on something that is not a
+ * regular file (a pipe from a child, a socket, a terminal) cannot be read ahead: in
+ * both modes it is a cookie stream whose functions are the wrapped read, write, lseek
+ * and close on the descriptor, so its reads are logged (and answered) one by one as
+ * read calls, as the program makes them (apt_pkg reads `dpkg
+ * --print-foreign-architectures` so); its FOPEN record says RW_INPUT_F_STREAM. fopen of
+ * such a file (a FIFO by name) is logged RW_INPUT_F_TRUNCATED, as every such stream was
+ * before, and a replay that reads it diverges.
  *
  * Wraps: fopen fopen64 fdopen freopen freopen64 fclose fileno.
  *
@@ -25,6 +30,9 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -49,7 +57,8 @@ static struct stdio_state {
     struct {
         FILE *f;
         int fd;
-        int replay; /* 1: a stream made in replay mode */
+        int replay; /* 1: a stream made in replay mode; 2: record's stream on a
+                     * descriptor (fd_stream) */
     } files[FILES];
     _Atomic size_t n;
 } sst = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -240,6 +249,70 @@ static FILE *mem_open(const rw_input *g, const char *mode)
     return f;
 }
 
+/* ---- streams on a descriptor that is not a regular file ----------------------------- */
+
+typedef struct fdstream {
+    int fd;
+} fdstream;
+
+/* The wrapped calls (files.c): logged when recording, answered when replaying. */
+static ssize_t fd_read(void *c, char *buf, size_t size)
+{
+    return read(((fdstream *)c)->fd, buf, size);
+}
+
+static ssize_t fd_write(void *c, const char *buf, size_t size)
+{
+    size_t done = 0;
+    while (done < size) {
+        ssize_t w = write(((fdstream *)c)->fd, buf + done, size - done);
+        if (w <= 0)
+            break;
+        done += (size_t)w;
+    }
+    return (ssize_t)done; /* fopencookie: 0 on an error, never negative */
+}
+
+static int fd_seek(void *c, off64_t *off, int whence)
+{
+    off64_t r = lseek64(((fdstream *)c)->fd, *off, whence);
+    if (r < 0)
+        return -1;
+    *off = r;
+    return 0;
+}
+
+static int fd_close(void *c)
+{
+    int fd = ((fdstream *)c)->fd;
+    rw_sys_free(c);
+    return close(fd);
+}
+
+/* A stream with mode's access on fd whose I/O is the wrapped calls on fd. */
+static FILE *fd_stream(int fd, const char *mode)
+{
+    fdstream *c = rw_sys_malloc(sizeof *c);
+    if (!c)
+        return NULL;
+    c->fd = fd;
+    char how[3] = {mode[0] == 'w' || mode[0] == 'a' ? mode[0] : 'r', 0, 0};
+    if (strchr(mode, '+'))
+        how[1] = '+';
+    cookie_io_functions_t io = {fd_read, fd_write, fd_seek, fd_close};
+    FILE *f = fopencookie(c, how, io);
+    if (!f)
+        rw_sys_free(c);
+    return f;
+}
+
+/* Whether fd is a regular file (the system's fstat: the wrapped one is an input). */
+static int regular_fd(int fd)
+{
+    struct stat st;
+    return syscall(SYS_fstat, fd, &st) != 0 || S_ISREG(st.st_mode);
+}
+
 /* ---- the openers ----------------------------------------------------------------- */
 
 /* Replay of any opener: fd is the descriptor fdopen got (-1 for fopen), path the file
@@ -250,7 +323,9 @@ static FILE *replay_open(const rw_in_key *k, const char *path, const char *mode,
     if (g->result < 0)
         return (FILE *)(rw_in_return(g), NULL);
     FILE *f;
-    if (g->flags & RW_INPUT_F_INSTALL) {
+    if (g->flags & RW_INPUT_F_STREAM) {
+        f = fd_stream((int)g->result, mode);
+    } else if (g->flags & RW_INPUT_F_INSTALL) {
         if (fd >= 0) {
             int lfd = rw_files_take_local(fd);
             f = lfd >= 0 ? REAL(fdopen)(lfd, mode) : NULL;
@@ -328,6 +403,17 @@ FILE *fdopen(int fd, const char *mode)
     KEY(&k, fd, mode_key(mode));
     if (m == RW_IN_REPLAY)
         return replay_open(&k, NULL, mode, fd);
+    if (mode_reads(mode) && !regular_fd(fd)) {
+        FILE *f = fd_stream(fd, mode);
+        int e = errno;
+        rw_files_mark(fd, 0);
+        rw_in_put_flags(RW_CALL_FOPEN, f ? fd : -1, f ? 0 : e, &k, NULL, 0,
+                        f ? RW_INPUT_F_STREAM : 0);
+        if (f)
+            remember(f, fd, 2);
+        errno = e;
+        return f;
+    }
     int64_t at = REAL(lseek64)(fd, 0, SEEK_CUR);
     FILE *f = REAL(fdopen)(fd, mode);
     return record_open(&k, f, errno, NULL, mode, at < 0 ? 0 : at);
@@ -369,7 +455,7 @@ int fclose(FILE *f)
     KEY(&k, fd);
     if (m == RW_IN_REPLAY && replay)
         return (int)rw_in_replayed(RW_CALL_FCLOSE, &k, NULL, 0);
-    if (m == RW_IN_RECORD && !replay) {
+    if (m == RW_IN_RECORD && replay != 1) {
         rw_files_mark(fd, 0);
         return (int)rw_in_logged(RW_CALL_FCLOSE, &k, r, e, NULL, 0);
     }

@@ -446,6 +446,11 @@ class Values(rwtest.TestCase):
             self.skipTest("python3-gi is not installed (scripts/install-deps.sh)")
         self.stop_check("glib_loop.py")
 
+    def test_stdio_stream_on_a_pipe(self):
+        # The build before logged such a stream as one it could not read ahead, and
+        # the replay diverged at its first fgets.
+        self.stop_check("stdio_pipe.py")
+
     def test_random(self):
         self.stop_check("random_values.py")
 
