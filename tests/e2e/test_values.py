@@ -451,6 +451,11 @@ class Values(rwtest.TestCase):
         # the replay diverged at its first fgets.
         self.stop_check("stdio_pipe.py")
 
+    def test_backtrace_called_from_c(self):
+        # The build before gave the program libunwind's backtrace, whose pipe I/O was
+        # logged as the program's: the replay diverged at its first read.
+        self.stop_check("c_backtrace.py")
+
     def test_random(self):
         self.stop_check("random_values.py")
 
