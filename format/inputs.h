@@ -193,6 +193,7 @@
                                     * signal; replay trips it there: recorder/sigwrap.h) */ \
     X(ITIMER, 222, "setitimer")    /* alarm/setitimer/getitimer (not armed on replay) */   \
     X(SIGWAIT, 223, "sigwait")     /* pause/sigwait/sigwaitinfo/sigtimedwait */            \
+    X(SYSLOG, 224, "syslog")       /* openlog/syslog/closelog/setlogmask: not sent again */ \
     /* threads (recorder/libc/locks.c) */                                                  \
     X(SEM_WAIT, 240, "sem_wait")   /* sem_wait/trywait/timedwait/clockwait: key = the     \
                                     * lock's name and which; data = its turn number */   \

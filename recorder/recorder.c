@@ -623,6 +623,8 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         rw_ident_prctl_logged(0);
     if (!eng && rw_meta_feature_off("glib-clock"))
         rw_clock_glib_logged(0);
+    if (!eng && rw_meta_feature_off("syslog"))
+        rw_syslog_logged(0);
     rw_in_start(eng ? RW_IN_REPLAY : RW_IN_RECORD, eng ? eng->replay : NULL);
     rw_in_identity_facts();
     rw_code started = rw_pysetup_start(o, python, &seed, err);

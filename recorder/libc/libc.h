@@ -49,6 +49,10 @@ void rw_ident_prctl_logged(int on);
  * of a trace made before they were (Metadata.features: "glib-clock"). */
 void rw_clock_glib_logged(int on);
 
+/* The system log's calls are inputs (syslog.c) unless on is 0: the engine of a trace
+ * made before they were (Metadata.features: "syslog"), which makes them as then. */
+void rw_syslog_logged(int on);
+
 /* In a vfork child of a recording thread, about to exec path with argv: noted for the
  * parent's FORK record (proc.c). Does nothing anywhere else; async-signal-safe (it
  * only copies into the thread's own storage, which a vfork child shares). */

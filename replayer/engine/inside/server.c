@@ -1712,6 +1712,7 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     rw_crypto_draws(rw_meta_has_feature(md, "openssl-draws"));
     rw_ident_prctl_logged(rw_meta_has_feature(md, "prctl"));
     rw_clock_glib_logged(rw_meta_has_feature(md, "glib-clock"));
+    rw_syslog_logged(rw_meta_has_feature(md, "syslog"));
     rw_shm_anon_logged(rw_meta_has_feature(md, "shared-memory"));
     rw_locks_input_starts(rw_meta_has_feature(md, "input-starts"));
     if (E.nsched) {
