@@ -252,8 +252,10 @@ static const char *path_var(char *const envp[])
  * an executable file, written to out; 1 when it is our interpreter, else 0. */
 static int env_finds_our_python(const char *word, char *const envp[], char *out, size_t cap)
 {
-    if (!*word || strchr(word, '/'))
-        return strchr(word, '/') && is_our_python(word) && put(out, 0, cap, word) + 1 < cap;
+    if (!*word)
+        return 0;
+    if (strchr(word, '/')) /* a path, not searched */
+        return is_our_python(word) && put(out, 0, cap, word) + 1 < cap;
     const char *p = path_var(envp);
     while (1) {
         const char *end = strchr(p, ':');

@@ -882,9 +882,10 @@ int prctl(int option, ...)
         if (option == PR_CAP_AMBIENT)
             rw_in_key_i64(&k, (int64_t)a3);
     } else if (option == PR_SET_NAME && a2) {
-        char name[17];
-        memcpy(name, (const char *)a2, 16); /* the kernel reads 16 bytes */
-        name[16] = '\0';
+        char name[17]; /* the kernel takes at most 15 bytes and a NUL */
+        size_t n = strnlen((const char *)a2, 16);
+        memcpy(name, (const char *)a2, n);
+        name[n] = '\0';
         rw_in_key_str(&k, name);
     }
     size_t out = a2 ? prctl_out_size(option) : 0;
