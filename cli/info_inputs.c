@@ -134,6 +134,7 @@ typedef struct inputs_summary {
     uint64_t clock_reads, random_reads, random_bytes;
     uint64_t tls_draws, tls_bytes; /* OpenSSL's random bytes (crypto.c): its keys */
     uint64_t shm_records, shm_bytes; /* what other processes wrote to shared memory */
+    uint64_t syslog_messages, syslog_bytes; /* what the program sent to the system log */
     int64_t *forks;
     size_t nforks, capforks;
     uint64_t more_forks;
@@ -498,6 +499,18 @@ static void add_record(inputs_summary *s, const rw_input *in)
         s->shm_records++;
         s->shm_bytes = sat_add(s->shm_bytes, in->data_len);
         return;
+    case RW_CALL_SYSLOG: {
+        int64_t form;
+        const char *text;
+        size_t len;
+        if (key_i64(in, 0, &form) && form == 1 && key_str(in, 2, &text, &len)) {
+            s->syslog_messages++;
+            s->syslog_bytes = sat_add(s->syslog_bytes, len);
+        } else {
+            s->other[in->call]++;
+        }
+        return;
+    }
     default:
         if (in->call >= 80 && in->call < 100) {
             s->clock_reads++;
@@ -614,6 +627,9 @@ static void print_text(FILE *out, const char *path, const inputs_summary *s,
                 "shared memory", s->shm_records, s->shm_bytes);
     fprintf(out, "%-14s %" PRIu64 " bytes to stdout, %" PRIu64 " bytes to stderr\n", "output",
             s->out_bytes[1], s->out_bytes[2]);
+    if (s->syslog_messages)
+        fprintf(out, "%-14s %" PRIu64 " messages, %" PRIu64 " bytes\n", "system log",
+                s->syslog_messages, s->syslog_bytes);
     fprintf(out, "%-14s", "other calls");
     int any = 0;
     for (int c = 0; c <= RW_CALL_MAX; c++)
@@ -696,10 +712,11 @@ static void print_json(FILE *out, const char *path, const inputs_summary *s,
                  ", \"tls_draws\": %" PRIu64 ", \"tls_bytes\": %" PRIu64
                  ", \"shared_memory_changes\": %" PRIu64 ", \"shared_memory_bytes\": %" PRIu64
                  ", \"stdout_bytes\": %" PRIu64 ", \"stderr_bytes\": %" PRIu64
+                 ", \"syslog_messages\": %" PRIu64 ", \"syslog_bytes\": %" PRIu64
                  ", \"other_calls\": {",
             s->stdin_bytes, s->pipe_bytes, s->other_bytes, s->clock_reads, s->random_reads,
             s->random_bytes, s->tls_draws, s->tls_bytes, s->shm_records, s->shm_bytes,
-            s->out_bytes[1], s->out_bytes[2]);
+            s->out_bytes[1], s->out_bytes[2], s->syslog_messages, s->syslog_bytes);
     int any = 0;
     for (int c = 0; c <= RW_CALL_MAX; c++)
         if (s->other[c]) {

@@ -460,6 +460,12 @@ class Values(rwtest.TestCase):
         # The build before made the C library's socket to /dev/log in the replay, and
         # its sandbox stopped the engine there (CPython's test_syslog).
         self.stop_check("syslog_values.py")
+        # `rewind info --inputs` counts what the trace reveals of the system log.
+        rec = self.record(["-c", "import syslog\nfor m in ('one', 'three'):\n"
+                           "    syslog.syslog(syslog.LOG_DEBUG, m)\n"])
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        got = rwtest.info(rec.trace, "--inputs")
+        self.assertEqual((got["syslog_messages"], got["syslog_bytes"]), (2, 8), got)
 
     def test_syslog_in_a_trace_from_before_it_was_logged(self):
         # Such a trace has no syslog records: the replay makes the calls, as then; a
