@@ -446,6 +446,20 @@ class Values(rwtest.TestCase):
             self.skipTest("python3-gi is not installed (scripts/install-deps.sh)")
         self.stop_check("glib_loop.py")
 
+    def test_glib_main_loop_in_a_trace_from_before_its_clock_was_logged(self):
+        # Such a trace has no GLib clock records: the replay reads the clock there, as
+        # then (a loop of idle sources alone polls without a timeout either way).
+        try:
+            import gi  # noqa: F401
+        except ImportError:
+            self.skipTest("python3-gi is not installed (scripts/install-deps.sh)")
+        self.replay_without(
+            "glib-clock", "from gi.repository import GLib\nloop = GLib.MainLoop()\n"
+            "n = []\n"
+            "def idle():\n    n.append(1)\n    len(n) < 5 or loop.quit()\n"
+            "    return len(n) < 5\n"
+            "GLib.timeout_add(0, idle)\nloop.run()\n", "len(n)", "5")
+
     def test_stdio_stream_on_a_pipe(self):
         # The build before logged such a stream as one it could not read ahead, and
         # the replay diverged at its first fgets.
