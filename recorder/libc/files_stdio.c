@@ -221,6 +221,15 @@ static int mem_close(void *c)
     return 0;
 }
 
+/* A cookie stream on c with io, opened with the access of fopen's mode. */
+static FILE *cookie_open(void *c, const char *mode, cookie_io_functions_t io)
+{
+    char how[3] = {mode[0] == 'w' || mode[0] == 'a' ? mode[0] : 'r', 0, 0};
+    if (strchr(mode, '+'))
+        how[1] = '+';
+    return fopencookie(c, how, io);
+}
+
 /* A memory stream on g's bytes, opened with mode's access. */
 static FILE *mem_open(const rw_input *g, const char *mode)
 {
@@ -239,11 +248,8 @@ static FILE *mem_open(const rw_input *g, const char *mode)
         memcpy(m->b, g->data, g->data_len);
         m->len = m->cap = g->data_len;
     }
-    char how[3] = {mode[0] == 'w' || mode[0] == 'a' ? mode[0] : 'r', 0, 0};
-    if (strchr(mode, '+'))
-        how[1] = '+';
-    cookie_io_functions_t io = {mem_read, mem_write, mem_seek, mem_close};
-    FILE *f = fopencookie(m, how, io);
+    FILE *f = cookie_open(m, mode, (cookie_io_functions_t){mem_read, mem_write, mem_seek,
+                                                            mem_close});
     if (!f)
         mem_close(m);
     return f;
@@ -296,11 +302,8 @@ static FILE *fd_stream(int fd, const char *mode)
     if (!c)
         return NULL;
     c->fd = fd;
-    char how[3] = {mode[0] == 'w' || mode[0] == 'a' ? mode[0] : 'r', 0, 0};
-    if (strchr(mode, '+'))
-        how[1] = '+';
-    cookie_io_functions_t io = {fd_read, fd_write, fd_seek, fd_close};
-    FILE *f = fopencookie(c, how, io);
+    FILE *f = cookie_open(c, mode, (cookie_io_functions_t){fd_read, fd_write, fd_seek,
+                                                            fd_close});
     if (!f)
         rw_sys_free(c);
     return f;
