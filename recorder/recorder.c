@@ -23,7 +23,10 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -369,6 +372,20 @@ static void describe_exec(run *r, rw_libc_exec *ex)
     }
 }
 
+/* The process's name as python3's would be: the interpreter's file name ("python3"),
+ * which the kernel shows in /proc/self/stat and comm, ps and top, and psutil's
+ * Process().name(); the threads the program starts take it from the main thread.
+ * rewind executes itself again through /proc/self/exe (detalloc.h), which named it
+ * "exe". The system's call: the C library's prctl is the program's input. */
+static void name_process(const char *python)
+{
+    const char *base = strrchr(python, '/');
+    base = base ? base + 1 : python;
+    char comm[16] = {0}; /* the kernel keeps 15 bytes */
+    memcpy(comm, base, strnlen(base, sizeof comm - 1));
+    (void)syscall(SYS_prctl, PR_SET_NAME, comm, 0, 0, 0);
+}
+
 /* The C library's way out (recorder/libc): close the trace before the process goes.
  * exit() after Py_FinalizeEx is Py_Exit ending a SystemExit (script and -c modes);
  * before it, a C extension's exit(). */
@@ -625,6 +642,8 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         rw_clock_glib_logged(0);
     if (!eng && rw_meta_feature_off("syslog"))
         rw_syslog_logged(0);
+    if (!eng)
+        name_process(python);
     rw_in_start(eng ? RW_IN_REPLAY : RW_IN_RECORD, eng ? eng->replay : NULL);
     rw_in_identity_facts();
     rw_code started = rw_pysetup_start(o, python, &seed, err);

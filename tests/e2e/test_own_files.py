@@ -262,6 +262,20 @@ print(round(time.monotonic() - t0))
 """
 
 
+class OwnName(rwtest.TestCase):
+    def test_the_process_is_named_as_python3_names_it(self):
+        # The kernel's name of the process and of its threads (/proc comm: ps, top,
+        # psutil's Process().name()) is the interpreter's file name, as under python3;
+        # the build before showed "exe" (rewind executes itself through /proc/self/exe).
+        self.write("name.py", "import threading\n"
+                   "print(open('/proc/self/comm').read().strip())\n"
+                   "t = threading.Thread(target=lambda: print(open('/proc/thread-self/comm')"
+                   ".read().strip()))\nt.start(); t.join()\n")
+        want = self.python("name.py")
+        got = self.record("name.py", options=["-q"])
+        self.assertEqual((got.returncode, got.stdout), (0, want.stdout), got.stderr)
+
+
 class FamilyEnd(rwtest.TestCase):
     """The first `rewind record` returns when the traces of the programs it started
     are whole (docs/recording.md, "The end of a family")."""
