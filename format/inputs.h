@@ -101,6 +101,7 @@
                                     * and an earlier one map one object: data = u64 new   \
                                     * mapping's address, its file offset, the earlier     \
                                     * one's address, its offset (recorder/libc/shmem.c) */ \
+    X(MNTENT, 60, "getmntent")     /* setmntent/getmntent(_r)/endmntent: the table */     \
     /* time (recorder/libc/clock.c) */                                                     \
     X(CLOCK_GETTIME, 80, "clock_gettime")                                                  \
     X(GETTIMEOFDAY, 81, "gettimeofday")                                                    \

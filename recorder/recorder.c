@@ -642,6 +642,8 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         rw_clock_glib_logged(0);
     if (!eng && rw_meta_feature_off("syslog"))
         rw_syslog_logged(0);
+    if (!eng && rw_meta_feature_off("mntent"))
+        rw_mntent_logged(0);
     if (!eng)
         name_process(python);
     rw_in_start(eng ? RW_IN_REPLAY : RW_IN_RECORD, eng ? eng->replay : NULL);

@@ -53,6 +53,10 @@ void rw_clock_glib_logged(int on);
  * made before they were (Metadata.features: "syslog"), which makes them as then. */
 void rw_syslog_logged(int on);
 
+/* The mount table's reads are inputs (mntent.c) unless on is 0: the engine of a trace
+ * made before they were (Metadata.features: "mntent"), which reads it as then. */
+void rw_mntent_logged(int on);
+
 /* In a vfork child of a recording thread, about to exec path with argv: noted for the
  * parent's FORK record (proc.c). Does nothing anywhere else; async-signal-safe (it
  * only copies into the thread's own storage, which a vfork child shares). */

@@ -487,6 +487,20 @@ class Values(rwtest.TestCase):
         self.replay_without("syslog", "import syslog\nm = syslog.setlogmask(255)\n",
                             "m > 0", "True")
 
+    def test_mount_table(self):
+        # The build before let the replay read the table again: it was gone, and the
+        # replay diverged (psutil's disk_partitions read the engine's own mounts).
+        self.stop_check("mntent_values.py")
+
+    def test_mount_table_in_a_trace_from_before_it_was_logged(self):
+        # Such a trace has no mount-table records: the replay reads the table, as then.
+        self.replay_without(
+            "mntent", "import ctypes\nlibc = ctypes.CDLL(None)\n"
+            "libc.setmntent.restype = ctypes.c_void_p\n"
+            "libc.getmntent.argtypes = libc.endmntent.argtypes = [ctypes.c_void_p]\n"
+            "f = libc.setmntent(b'/proc/self/mounts', b'r')\nn = 0\n"
+            "while libc.getmntent(f):\n    n += 1\nlibc.endmntent(f)\n", "n > 0", "True")
+
     def test_random(self):
         self.stop_check("random_values.py")
 

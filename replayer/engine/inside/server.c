@@ -1713,6 +1713,7 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     rw_ident_prctl_logged(rw_meta_has_feature(md, "prctl"));
     rw_clock_glib_logged(rw_meta_has_feature(md, "glib-clock"));
     rw_syslog_logged(rw_meta_has_feature(md, "syslog"));
+    rw_mntent_logged(rw_meta_has_feature(md, "mntent"));
     rw_shm_anon_logged(rw_meta_has_feature(md, "shared-memory"));
     rw_locks_input_starts(rw_meta_has_feature(md, "input-starts"));
     if (E.nsched) {
