@@ -55,6 +55,19 @@ static struct mntent_state {
 
 #define FIND(name) mt.real.name = (__typeof__(mt.real.name))dlsym(RTLD_NEXT, #name)
 
+/* The C library's function: resolved before main, or on the first call when a wrapper
+ * runs before the constructors. */
+#define REAL(name)                                                                       \
+    (RW_LIKELY(mt.real.name != NULL)                                                     \
+         ? mt.real.name                                                                  \
+         : (__typeof__(mt.real.name))late((void **)&mt.real.name, #name))
+
+static void *late(void **slot, const char *name)
+{
+    *slot = dlsym(RTLD_NEXT, name);
+    return *slot;
+}
+
 __attribute__((constructor(101))) static void find_real(void)
 {
     FIND(setmntent);
@@ -110,7 +123,7 @@ FILE *setmntent(const char *file, const char *type)
 {
     int m = mode();
     if (m == RW_IN_OFF)
-        return mt.real.setmntent(file, type);
+        return REAL(setmntent)(file, type);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, FORM_SET);
@@ -129,7 +142,7 @@ FILE *setmntent(const char *file, const char *type)
         return f;
     }
     rw_in_pause(); /* its open and reads are the C library's, not inputs */
-    FILE *f = mt.real.setmntent(file, type);
+    FILE *f = REAL(setmntent)(file, type);
     rw_in_resume();
     int e = errno;
     if (f)
@@ -192,7 +205,7 @@ struct mntent *getmntent(FILE *f)
 {
     int m = mode();
     if (m == RW_IN_OFF || !followed(f))
-        return mt.real.getmntent(f);
+        return REAL(getmntent)(f);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, FORM_GET);
@@ -202,7 +215,7 @@ struct mntent *getmntent(FILE *f)
         rw_in_return(g);
         return got ? &mt.entry : NULL;
     }
-    struct mntent *e = mt.real.getmntent(f);
+    struct mntent *e = REAL(getmntent)(f);
     int err = errno;
     put_entry(&k, e, err);
     errno = err;
@@ -213,7 +226,7 @@ struct mntent *getmntent_r(FILE *f, struct mntent *result, char *buf, int size)
 {
     int m = mode();
     if (m == RW_IN_OFF || !followed(f))
-        return mt.real.getmntent_r(f, result, buf, size);
+        return REAL(getmntent_r)(f, result, buf, size);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, FORM_GET_R);
@@ -224,7 +237,7 @@ struct mntent *getmntent_r(FILE *f, struct mntent *result, char *buf, int size)
         rw_in_return(g);
         return got ? result : NULL;
     }
-    struct mntent *e = mt.real.getmntent_r(f, result, buf, size);
+    struct mntent *e = REAL(getmntent_r)(f, result, buf, size);
     int err = errno;
     put_entry(&k, e, err);
     errno = err;
@@ -235,7 +248,7 @@ int endmntent(FILE *f)
 {
     int m = mode();
     if (m == RW_IN_OFF || !follow(f, 0))
-        return mt.real.endmntent(f);
+        return REAL(endmntent)(f);
     rw_in_key k;
     rw_in_key_init(&k);
     rw_in_key_i64(&k, FORM_END);
@@ -243,7 +256,7 @@ int endmntent(FILE *f)
         fclose(f);
         return (int)rw_in_return(rw_in_take(RW_CALL_MNTENT, &k));
     }
-    int r = mt.real.endmntent(f);
+    int r = REAL(endmntent)(f);
     int e = errno;
     rw_in_put(RW_CALL_MNTENT, r, e, &k, NULL, 0);
     errno = e;
