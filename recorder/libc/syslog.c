@@ -28,7 +28,7 @@
 #include <stdio.h>
 #include <syslog.h>
 
-enum { LOG_OPEN = 0, LOG_MESSAGE = 1, LOG_CLOSE = 2, LOG_MASK = 3, MESSAGE_MAX = 4096 };
+enum { FORM_OPEN = 0, FORM_MESSAGE = 1, FORM_CLOSE = 2, FORM_MASK = 3, MESSAGE_MAX = 4096 };
 
 /* This file's state. real: the C library's functions, resolved before main, read-only
  * afterwards. logged: 0 in the engine of a trace made before (rw_syslog_logged), set
@@ -107,7 +107,7 @@ void openlog(const char *ident, int option, int facility)
     }
     rw_in_key k;
     rw_in_key_init(&k);
-    rw_in_key_i64(&k, LOG_OPEN);
+    rw_in_key_i64(&k, FORM_OPEN);
     rw_in_key_i64(&k, option);
     rw_in_key_i64(&k, facility);
     rw_in_key_str(&k, ident ? ident : "");
@@ -137,7 +137,7 @@ static void message(int priority, int flag, const char *format, va_list ap)
     va_end(copy);
     rw_in_key k;
     rw_in_key_init(&k);
-    rw_in_key_i64(&k, LOG_MESSAGE);
+    rw_in_key_i64(&k, FORM_MESSAGE);
     rw_in_key_i64(&k, priority);
     rw_in_key_str(&k, text);
     if (m == RW_IN_REPLAY) {
@@ -198,7 +198,7 @@ void closelog(void)
     }
     rw_in_key k;
     rw_in_key_init(&k);
-    rw_in_key_i64(&k, LOG_CLOSE);
+    rw_in_key_i64(&k, FORM_CLOSE);
     logged_call(m, &k, run_close, NULL);
 }
 
@@ -214,7 +214,7 @@ int setlogmask(int mask)
         return (int)run_mask(&mask);
     rw_in_key k;
     rw_in_key_init(&k);
-    rw_in_key_i64(&k, LOG_MASK);
+    rw_in_key_i64(&k, FORM_MASK);
     rw_in_key_i64(&k, mask);
     return (int)logged_call(m, &k, run_mask, &mask);
 }
