@@ -10,7 +10,7 @@
  * then.
  *
  *   call     key                                       result     data
- *   MNTENT   0 setmntent: the file, then the mode       1 / 0      -
+ *   MNTENT   0 setmntent: the file                      1 / 0      -
  *            1 getmntent, 2 getmntent_r: the buffer's   1 / 0      int64 freq, passno,
  *              size (getmntent_r)                                  then fsname, dir,
  *                                                                  type, opts, each
