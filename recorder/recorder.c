@@ -372,6 +372,13 @@ static void describe_exec(run *r, rw_libc_exec *ex)
     }
 }
 
+/* rw_libc_features's question for a recorder: whether it records feature name. */
+static int recorder_has(const char *name, const void *ctx)
+{
+    (void)ctx;
+    return !rw_meta_feature_off(name);
+}
+
 /* The process's name as python3's would be: the interpreter's file name ("python3"),
  * which the kernel shows in /proc/self/stat and comm, ps and top, and psutil's
  * Process().name(); the threads the program starts take it from the main thread.
@@ -630,22 +637,14 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     RW_TRY(pick_output(o, res->path, sizeof res->path, err));
 
     uint64_t seed = eng ? eng->hash_seed : 0;
-    if (!eng && rw_meta_feature_off("openssl-draws"))
-        rw_crypto_draws(0); /* as a recorder before them (tests) */
-    if (!eng && rw_meta_feature_off("shared-memory"))
-        rw_shm_logged = 0;
-    if (!eng && rw_meta_feature_off("thread-teardown"))
-        rw_threadwrap_thread_teardown(0);
-    if (!eng && rw_meta_feature_off("prctl"))
-        rw_ident_prctl_logged(0);
-    if (!eng && rw_meta_feature_off("glib-clock"))
-        rw_clock_glib_logged(0);
-    if (!eng && rw_meta_feature_off("syslog"))
-        rw_syslog_logged(0);
-    if (!eng && rw_meta_feature_off("mntent"))
-        rw_mntent_logged(0);
-    if (!eng)
+    if (!eng) { /* as a recorder before the features it is told to leave out (tests) */
+        rw_libc_features(recorder_has, NULL);
+        if (rw_meta_feature_off("shared-memory"))
+            rw_shm_logged = 0;
+        if (rw_meta_feature_off("thread-teardown"))
+            rw_threadwrap_thread_teardown(0);
         name_process(python);
+    }
     rw_in_start(eng ? RW_IN_REPLAY : RW_IN_RECORD, eng ? eng->replay : NULL);
     rw_in_identity_facts();
     rw_code started = rw_pysetup_start(o, python, &seed, err);

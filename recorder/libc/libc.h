@@ -57,6 +57,12 @@ void rw_syslog_logged(int on);
  * made before they were (Metadata.features: "mntent"), which reads it as then. */
 void rw_mntent_logged(int on);
 
+/* Sets each capture above from has(name, ctx), the feature that names it ("openssl-
+ * draws", "prctl", "glib-clock", "syslog", "mntent"): a recorder told to record without
+ * one (tests), or the engine of a trace made without it, turns that capture off. Before
+ * the program runs. */
+void rw_libc_features(int (*has)(const char *name, const void *ctx), const void *ctx);
+
 /* In a vfork child of a recording thread, about to exec path with argv: noted for the
  * parent's FORK record (proc.c). Does nothing anywhere else; async-signal-safe (it
  * only copies into the thread's own storage, which a vfork child shares). */

@@ -1153,6 +1153,12 @@ static _Noreturn void stay_for_good(void)
         pthread_cond_wait(&never, &mu); /* a futex: the sandbox allows it */
 }
 
+/* rw_libc_features's question for the engine: whether the trace (md) has feature name. */
+static int trace_has(const char *name, const void *md)
+{
+    return rw_meta_has_feature(md, name);
+}
+
 /* rw_in_set_ran_out's: a thread other than the main one has made every call the
  * recording logged for it, and makes one more. When the recording has no later event
  * of the thread, the program ended while that call was under way (a daemon thread
@@ -1709,11 +1715,7 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     rw_threadwrap_thread_boxes(rw_meta_has_feature(md, "thread-boxes"));
     rw_threadwrap_thread_count(rw_meta_has_feature(md, "thread-count"));
     rw_threadwrap_thread_teardown(rw_meta_has_feature(md, "thread-teardown"));
-    rw_crypto_draws(rw_meta_has_feature(md, "openssl-draws"));
-    rw_ident_prctl_logged(rw_meta_has_feature(md, "prctl"));
-    rw_clock_glib_logged(rw_meta_has_feature(md, "glib-clock"));
-    rw_syslog_logged(rw_meta_has_feature(md, "syslog"));
-    rw_mntent_logged(rw_meta_has_feature(md, "mntent"));
+    rw_libc_features(trace_has, md);
     rw_shm_anon_logged(rw_meta_has_feature(md, "shared-memory"));
     rw_locks_input_starts(rw_meta_has_feature(md, "input-starts"));
     if (E.nsched) {
