@@ -109,13 +109,7 @@ static struct clock_state {
 #define REAL(name)                                                                       \
     (RW_LIKELY(cst.real.name != NULL)                                                \
          ? cst.real.name                                                            \
-         : (__typeof__(cst.real.name))late((void **)&cst.real.name, #name))
-
-static void *late(void **slot, const char *name)
-{
-    *slot = dlsym(RTLD_NEXT, name);
-    return *slot;
-}
+         : (__typeof__(cst.real.name))rw_libc_late((void **)&cst.real.name, #name))
 
 /* Early (priority 101): before any other constructor could read a clock. */
 __attribute__((constructor(101))) static void find_real(void)

@@ -199,13 +199,7 @@ static struct ident_state {
 #define REAL(name)                                                                       \
     (RW_LIKELY(ist.real.name != NULL)                                                \
          ? ist.real.name                                                            \
-         : (__typeof__(ist.real.name))late((void **)&ist.real.name, #name))
-
-static void *late(void **slot, const char *name)
-{
-    *slot = dlsym(RTLD_NEXT, name);
-    return *slot;
-}
+         : (__typeof__(ist.real.name))rw_libc_late((void **)&ist.real.name, #name))
 
 /* Early (priority 101): exits.c's wrappers call syscall() from any context. */
 __attribute__((constructor(101))) static void find_real(void)

@@ -10,6 +10,7 @@
  */
 #include "input.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -757,4 +758,10 @@ next:
     if (RW_UNLIKELY(rw_locks_next_event != NULL) && call != RW_CALL_SEM_WAIT)
         rw_locks_resume_after(o->in.position); /* locks.h: a call made without the GIL */
     return &o->in;
+}
+
+void *rw_libc_late(void **slot, const char *name)
+{
+    *slot = dlsym(RTLD_NEXT, name);
+    return *slot;
 }

@@ -233,6 +233,11 @@ static inline void rw_in_give(void *dst, size_t cap, const rw_input *g)
 typedef struct rw_writer rw_writer;
 typedef struct rw_reader rw_reader;
 
+/* A wrapper's real function looked up on its first call (dlsym(RTLD_NEXT, name) into
+ * *slot), when the wrapper runs before the constructors that resolve them: the REAL()
+ * macros of clock.c, ident.c, locks.c and mntent.c. */
+void *rw_libc_late(void **slot, const char *name);
+
 /* Starts input capture in this process: mode RW_IN_RECORD or RW_IN_REPLAY; the
  * calling (main) thread becomes stream 1. Record: records are kept in memory until
  * rw_in_attach_writer. Replay: records are read from r (which must stay open). */

@@ -256,13 +256,7 @@ static __thread uint32_t made;
 #define REAL(name)                                                                       \
     (RW_LIKELY(lst.real.name != NULL)                                                    \
          ? lst.real.name                                                                 \
-         : (__typeof__(lst.real.name))late((void **)&lst.real.name, #name))
-
-static void *late(void **slot, const char *name)
-{
-    *slot = dlsym(RTLD_NEXT, name);
-    return *slot;
-}
+         : (__typeof__(lst.real.name))rw_libc_late((void **)&lst.real.name, #name))
 
 /* The futex flag word of glibc's semaphore (LLL_SHARED, 128, when other processes
  * share it; LLL_PRIVATE, 0, when not). */

@@ -60,13 +60,7 @@ static struct mntent_state {
 #define REAL(name)                                                                       \
     (RW_LIKELY(mt.real.name != NULL)                                                     \
          ? mt.real.name                                                                  \
-         : (__typeof__(mt.real.name))late((void **)&mt.real.name, #name))
-
-static void *late(void **slot, const char *name)
-{
-    *slot = dlsym(RTLD_NEXT, name);
-    return *slot;
-}
+         : (__typeof__(mt.real.name))rw_libc_late((void **)&mt.real.name, #name))
 
 __attribute__((constructor(101))) static void find_real(void)
 {
