@@ -19,7 +19,7 @@
 /* Kinds that may appear in a file's kinds column. */
 static int kind_valid(unsigned k)
 {
-    return k <= RW_K_C_EXCEPTION || (k >= RW_K_ALLOC_RAW && k <= RW_K_GEN);
+    return k <= RW_K_C_EXCEPTION || (k >= RW_K_ALLOC_RAW && k <= RW_K_STARTUP_REUSE);
 }
 
 /* ---- allocation budget ---------------------------------------------------------- */

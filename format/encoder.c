@@ -549,12 +549,14 @@ static rw_code encode_one(rw_encoder *e, const rw_rec *r, rw_err *err)
         bad |= col_vb_push(&e->gen_frame, r->w1);
         e->after_gen = 1; /* until its CALL, the record after it */
         break;
+    case RW_K_STARTUP_REUSE: /* no payload */
+        break;
     default:
         return rw_err_set(err, RW_EINVAL, "encoder: raw record of unknown kind %u", k);
     }
     if (bad || col_u8_push(&e->kinds, (uint8_t)k) < 0)
         return rw_err_set(err, RW_ENOMEM, "encoder: out of memory for chunk columns");
-    if (k != RW_K_THREAD && k != RW_K_GEN) /* neither is compared (fprint.h) */
+    if (k != RW_K_THREAD && k != RW_K_GEN && k != RW_K_STARTUP_REUSE) /* not compared (fprint.h) */
         rw_fp_add(&e->fp, RW_IS_ALLOC(k) || RW_IS_FREE(k), rw_fp_view(k, e->thread, r->w0, r->w1));
     if (RW_IS_EVENT(k)) {
         e->events++;

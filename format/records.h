@@ -29,6 +29,9 @@ typedef enum rw_kind {
     RW_K_AUDIT = 23,
     RW_K_UNCAUGHT = 24,
     RW_K_GEN = 25, /* before the CALL of a generator's or coroutine's frame: which one */
+    /* Before an ALLOC_OBJ that reuses a free-listed block made before the recording
+     * started (recorder/alloc.h): no payload. */
+    RW_K_STARTUP_REUSE = 26,
     /* Raw stream only, never in a file: a string that belongs to the previous
      * record (EXCEPTION message, AUDIT arguments, UNCAUGHT message). */
     RW_K_BLOB = 63,

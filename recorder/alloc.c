@@ -21,6 +21,8 @@
 #include "detalloc.h"
 #include "threads.h"
 
+#include <sys/mman.h>
+
 enum { D_RAW, D_MEM, D_OBJ, ND };
 
 /* The last block this thread obtained from a hooked allocator (0: none since the last
@@ -28,6 +30,42 @@ enum { D_RAW, D_MEM, D_OBJ, ND };
  * taken off a free list. Thread-local: every thread allocates. */
 static __thread uintptr_t last_block;
 static __thread uintptr_t last_fresh; /* the last object initialised in a fresh block */
+
+/* The blocks of obmalloc's arenas that a recorded OBJ allocation handed out: one bit per
+ * 16 bytes of the arena region's first MADE_COVER bytes (detalloc.h; reserved, its
+ * pages touched as the arenas are). An object taken off a free list whose block has no
+ * bit was made before the recording started, by start-up: its ALLOC_OBJ gets a
+ * STARTUP_REUSE record before it, so that `rewind memory --traced-since program` can
+ * leave it untraced, as tracemalloc leaves the reuse of a block it never traced
+ * (docs/memory.md, cause 9). No bit is ever cleared: a block made before the recording
+ * never gets an allocation again, and a block at an address some recorded allocation
+ * had is the recording's. Written with the GIL (the OBJ domain's callers hold it).
+ * NULL (the reservation failed), or arenas outside the covered range: no reuse is
+ * marked. */
+#define MADE_COVER ((uintptr_t)1 << 35)
+static uint8_t *made;
+static int startup_reuses_marked = 1; /* feature "startup-reuses" */
+
+void rw_alloc_startup_reuses(int on)
+{
+    startup_reuses_marked = on;
+}
+
+static inline void made_note(uintptr_t b)
+{
+    uintptr_t off = b - RW_DETALLOC_ARENA_BASE;
+    if (off < MADE_COVER && made)
+        made[off >> 7] |= (uint8_t)(1u << ((off >> 4) & 7));
+}
+
+/* Whether block b was made before the recording (0 when that cannot be told). */
+static inline int made_by_startup(uintptr_t b)
+{
+    uintptr_t off = b - RW_DETALLOC_ARENA_BASE;
+    if (off >= MADE_COVER || !made)
+        return 0;
+    return !((made[off >> 7] >> ((off >> 4) & 7)) & 1);
+}
 
 /* Owner: this file; written once by rw_alloc_install (main thread, GIL held, before
  * recording starts), read by every hook. Global because CPython calls the hooks with
@@ -50,6 +88,8 @@ HOT void rec(int d, uint64_t w0, uint64_t w1, int is_alloc)
     if (RW_UNLIKELY(rw_tls.busy) ||
         RW_UNLIKELY(!atomic_load_explicit(&rw_st.on, memory_order_relaxed)))
         return;
+    if (d == D_OBJ && is_alloc)
+        made_note((uintptr_t)w1);
     if (RW_LIKELY(rw_tls.thread != 0) &&
         (d != D_RAW || _PyThreadState_UncheckedGet() == rw_tls.tstate)) {
         if (RW_UNLIKELY(rw_tls.thread != rw_st.cur_thread) && !rw_threads_switch(rw_tick()))
@@ -184,6 +224,8 @@ void rw_alloc_newref(PyObject *op)
                                          : (size_t)tp->tp_basicsize);
     if (RW_UNLIKELY(size == 0 || size > ((size_t)1 << 40)))
         return; /* not a size this object's block can have: leave the block alone */
+    if (startup_reuses_marked && made_by_startup(b))
+        rec(D_OBJ, RW_REC(RW_K_STARTUP_REUSE, 0), 0, 0);
     rec(D_OBJ, RW_REC(kalloc[D_OBJ], size), b, 0);
 }
 
@@ -201,6 +243,9 @@ void rw_alloc_install(void)
         {NULL, mem_malloc, mem_calloc, mem_realloc, mem_free},
         {NULL, obj_malloc, obj_calloc, obj_realloc, obj_free},
     };
+    void *bits = mmap(NULL, MADE_COVER >> 7, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    made = bits == MAP_FAILED ? NULL : bits;
     for (int d = 0; d < ND; d++) {
         PyMem_GetAllocator(which[d], &alloc.prev[d]);
         PyMem_SetAllocator(which[d], &mine[d]);

@@ -16,12 +16,18 @@ void rw_alloc_install(void);
 /* A Python object was initialised (_Py_NewReference; op is a PyObject *): when its
  * block is not the one this thread's allocator hook just handed out, the object was
  * taken off a free list (tuples, lists, dicts, floats, ...), and tracemalloc gives its
- * block the current traceback (_PyTraceMalloc_NewReference). Recorded as an ALLOC_OBJ
+ * block the current traceback (_PyTraceMalloc_NewReference) if it traces the block.
+ * A block that start-up made gets a STARTUP_REUSE record first. Recorded as an ALLOC_OBJ
  * of the block with the object's size, which readers apply as tracemalloc's
  * add_trace: the block gets the traceback of that position (docs/memory.md,
  * "Fidelity"). Called with the GIL (newref.c), only while recording and not busy. */
 struct _object;
 void rw_alloc_newref(struct _object *op);
+
+/* Reuses of blocks that start-up made are marked (STARTUP_REUSE) unless on is 0: a
+ * recorder told to record without the feature "startup-reuses" (tests). Before the
+ * program runs. */
+void rw_alloc_startup_reuses(int on);
 
 /* Whether op is the last object this thread initialised, in a block the allocator had
  * just handed out (not one reused from a free list). Only while allocations are

@@ -1,9 +1,12 @@
 /* The C-library captures that a trace's features name, in one table (libc.h,
- * rw_libc_features): the recorder and the engine set them from it.
+ * rw_libc_features): the recorder and the engine set them from it. The allocation
+ * hooks' one switch (alloc.h, "startup-reuses") sits here too, for the same reason.
  *
  * Rules for this folder: recorder/libc/README.md.
  */
 #include "libc.h"
+
+#include "alloc.h"
 
 #include <stddef.h>
 
@@ -13,7 +16,7 @@ static const struct {
 } captures[] = {
     {"openssl-draws", rw_crypto_draws}, {"prctl", rw_ident_prctl_logged},
     {"glib-clock", rw_clock_glib_logged}, {"syslog", rw_syslog_logged},
-    {"mntent", rw_mntent_logged},
+    {"mntent", rw_mntent_logged}, {"startup-reuses", rw_alloc_startup_reuses},
 };
 
 void rw_libc_features(int (*has)(const char *name, const void *ctx), const void *ctx)

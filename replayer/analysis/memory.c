@@ -105,6 +105,7 @@ struct rw_mem {
      * (decide_held). Invariant: nheld <= 2; a kept entry is never dropped. */
     held_alloc held[2];
     int nheld;
+    int startup_reuse;     /* a STARTUP_REUSE was read: the next ALLOC_OBJ is its */
     uint8_t *code_seen;    /* CodeDef id -> a CALL of it was replayed */
     uint64_t *gen_frame;   /* CodeDef id of a generator-like code -> the size of its
                             * frame object (0 = not known yet) */
@@ -458,6 +459,7 @@ static void reset_state(rw_mem *m)
     m->has_pending = 0;
     m->at_end = 0;
     m->nheld = 0;
+    m->startup_reuse = 0;
     m->stopped = 0;
     if (m->code_seen)
         memset(m->code_seen, 0, m->ncodes + 1);
@@ -806,6 +808,19 @@ static rw_code run(rw_mem *m, uint64_t pos, uint64_t stop_alloc, rw_err *err)
                 m->next_progress += PROGRESS_EVERY;
                 if (m->o.progress)
                     m->o.progress(m->o.progress_ctx, m->u.records, total);
+            }
+        }
+        if (ev.kind == RW_K_STARTUP_REUSE) {
+            m->startup_reuse = 1;
+            continue;
+        }
+        if (m->startup_reuse && ev.kind == RW_K_ALLOC_OBJ) {
+            /* Its ALLOC_OBJ (another thread's records drained from the side buffer
+             * may come between the two). */
+            m->startup_reuse = 0;
+            if (m->o.traced_since_program) {
+                m->u.pos = ev.pos;
+                continue; /* a block start-up made: untraced */
             }
         }
         if (RW_IS_ALLOC(ev.kind)) {

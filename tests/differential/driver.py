@@ -344,7 +344,9 @@ def tool_memory(run):
         if label not in ref_stats:
             raise ToolError(f"the reference never reached {pos}")
         pickle = run.path(f"rw-{label}.pickle")
-        run.rewind("memory", run.trace, "--at", pos, "-o", pickle)
+        # ref_memory.py starts tracemalloc with the program, as tracemalloc.start() on
+        # its first line would: the blocks start-up made stay untraced when reused.
+        run.rewind("memory", run.trace, "--at", pos, "--traced-since", "program", "-o", pickle)
         ours = stats_of(tracemalloc.Snapshot.load(pickle), run)
         for k, v in ours.items():
             if k[0] not in skip:

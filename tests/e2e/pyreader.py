@@ -39,11 +39,11 @@ CODEC_RAW, CODEC_ZSTD = 0, 1
 KIND_NAMES = {0: "call", 1: "line", 2: "return", 3: "exception", 4: "c_call",
               5: "c_return", 6: "c_exception", 16: "alloc_raw", 17: "alloc_mem",
               18: "alloc_obj", 19: "free_raw", 20: "free_mem", 21: "free_obj",
-              22: "thread", 23: "audit", 24: "uncaught", 25: "gen"}
+              22: "thread", 23: "audit", 24: "uncaught", 25: "gen", 26: "startup_reuse"}
 CALL, LINE, RETURN, EXCEPTION, C_CALL, C_RETURN, C_EXCEPTION = range(7)
 ALLOCS = (16, 17, 18)
 FREES = (19, 20, 21)
-THREAD, AUDIT, UNCAUGHT, GEN = 22, 23, 24, 25
+THREAD, AUDIT, UNCAUGHT, GEN, STARTUP_REUSE = 22, 23, 24, 25, 26
 
 
 class FormatError(Exception):
@@ -694,6 +694,8 @@ class Trace:
                            text=take("audit_args").decode("utf-8", "replace"))
             elif k == GEN:
                 gen = rec["addr"] = take("gen_frame")
+            elif k == STARTUP_REUSE:
+                pass  # no payload: marks the ALLOC_OBJ after it
             else:
                 raise FormatError(f"unknown record kind {k}")
             if k < 16:

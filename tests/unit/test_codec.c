@@ -183,6 +183,10 @@ static void step(gen *g)
             addr = g->recent_frees[rnd(g, g->nrf < 64 ? g->nrf : 64)];
         g->recent_allocs[g->nra++ % 512] = addr;
         uint64_t size = 1 + rnd(g, rnd(g, 20) ? 512 : 1 << 20);
+        if (k == RW_K_ALLOC_OBJ && rnd(g, 8) == 0) { /* a reuse of a start-up block */
+            put(g, RW_REC(RW_K_STARTUP_REUSE, 0), 0);
+            want(g, RW_K_STARTUP_REUSE);
+        }
         put(g, RW_REC(k, size), addr);
         rw_event *e = want(g, k);
         e->size = size;

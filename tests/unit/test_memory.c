@@ -518,10 +518,72 @@ START_TEST(test_frame_object_at_exception)
 }
 END_TEST
 
+/* Two reuses of free-listed blocks on line 2: one of a block start-up made (a
+ * STARTUP_REUSE record before its ALLOC_OBJ), one of a block the program allocated on
+ * line 1. tracemalloc started with the interpreter traces both reuses on line 2;
+ * started with the program, it never traced the start-up block. */
+START_TEST(test_startup_reuse)
+{
+    char *path = rw_test_path("memreuse.rwd");
+    rw_writer_opts wo;
+    rw_writer_opts_default(&wo);
+    wo.flush_ms = 0;
+    Rewind__Metadata meta = REWIND__METADATA__INIT;
+    meta.start_tick = 1000;
+    meta.ns_per_tick = 1.0;
+    meta.run_kind = "script";
+    meta.run_target = "a.py";
+    rw_writer *w = NULL;
+    rw_err err = {0};
+    ck_assert_msg(rw_writer_open(path, &wo, 1, &meta, &w, &err) == RW_OK, "%s", err.msg);
+    rw_writer_def_file(w, 1, "/t/a.py", src_a, sizeof src_a - 1, 1);
+    rw_writer_def_code(w, 1, 1, "<module>", "<module>", 1, 0, NULL, 0);
+    rw_writer_def_thread(w, 1, 1, 1, "MainThread", 1);
+    rw_stream *s = rw_writer_stream(w);
+    uint64_t t = 1000;
+    rw_stream_put(s, RW_REC(RW_K_THREAD, t), 1);
+    rw_stream_put(s, RW_REC(RW_K_CALL, t += 10), 1 | (uint64_t)1 << 32); /* 0 */
+    rw_stream_put(s, RW_REC(RW_K_ALLOC_OBJ, 56), 0x6000);                /* line 1 */
+    rw_stream_put(s, RW_REC(RW_K_LINE, t += 10), 2);                     /* 1 */
+    rw_stream_put(s, RW_REC(RW_K_STARTUP_REUSE, 0), 0);
+    rw_stream_put(s, RW_REC(RW_K_ALLOC_OBJ, 64), 0x7000);  /* a start-up block reused */
+    rw_stream_put(s, RW_REC(RW_K_ALLOC_OBJ, 56), 0x6000);  /* line 1's block reused */
+    rw_stream_put(s, RW_REC(RW_K_LINE, t += 10), 3);                     /* 2 */
+    rw_stream_put(s, RW_REC(RW_K_FREE_OBJ, 0), 0x7000);
+    rw_stream_put(s, RW_REC(RW_K_LINE, t += 10), 4);                     /* 3 */
+    Rewind__RunEnd end = REWIND__RUN_END__INIT;
+    end.stop_reason = "exit";
+    ck_assert_msg(rw_writer_close(w, &end, NULL, &err) == RW_OK, "%s", err.msg);
+    static const struct {
+        int since_program;
+        uint64_t at2, at_end;
+        const char *stats;
+    } cases[] = {
+        {0, 120, 56, "/t/a.py:2: size=120 B, count=2, average=60 B"},
+        {1, 56, 56, "/t/a.py:2: size=56 B, count=1, average=56 B"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fixture f = {path, NULL, NULL};
+        ck_assert(rw_reader_open(path, &f.r, &err) == RW_OK);
+        rw_mem_opts o = {.max_frames = 1, .traced_since_program = cases[i].since_program};
+        ck_assert_msg(rw_mem_new(f.r, &o, &f.m, &err) == RW_OK, "%s", err.msg);
+        run_to(&f, 2); /* both reuses made, the start-up block not freed yet */
+        ck_assert_uint_eq(usage(&f).current, cases[i].at2);
+        ck_assert_str_eq(stats_text(&f, 0, NULL, 0, RW_MEM_BY_LINENO, 0), cases[i].stats);
+        run_to(&f, 4);
+        ck_assert_uint_eq(usage(&f).current, cases[i].at_end);
+        if (i + 1 < sizeof cases / sizeof cases[0])
+            f.path = NULL; /* the next case reads the file again */
+        close_fixture(&f);
+    }
+}
+END_TEST
+
 int main(void)
 {
     const TTest *tests[] = {test_usage_at_positions, test_statistics, test_filters,
                             test_compare, test_limit_and_keep_tracer, test_timeline,
-                            test_pickle, test_format_size, test_frame_object_at_exception};
+                            test_pickle, test_format_size, test_frame_object_at_exception,
+                            test_startup_reuse};
     return rw_test_main("memory", "core", 0, tests, RW_TEST_N(tests));
 }

@@ -186,7 +186,7 @@ static int next_compared(rw_check *c, rw_event *ev)
     }
     int g;
     while ((g = rw_cursor_next(c->rc, ev, &c->err)) == 1 &&
-           (ev->kind == RW_K_THREAD || ev->kind == RW_K_GEN ||
+           (ev->kind == RW_K_THREAD || ev->kind == RW_K_GEN || ev->kind == RW_K_STARTUP_REUSE ||
             ((RW_IS_ALLOC(ev->kind) || RW_IS_FREE(ev->kind)) && !mem_compared(c, ev->kind))))
         ;
     return g;
@@ -345,8 +345,8 @@ static void compare(rw_check *c, unsigned k, const rw_rec *r)
 }
 
 /* Whether r is not compared: the text records a BLOB says follow it (skipped), the BLOB
- * itself, THREAD records (they set the thread of the records after them) and GEN
- * records. */
+ * itself, THREAD records (they set the thread of the records after them), GEN and
+ * STARTUP_REUSE records. */
 static inline int passed_over(rw_check *c, const rw_rec *r, unsigned k)
 {
     if (c->skip) {
@@ -361,7 +361,9 @@ static inline int passed_over(rw_check *c, const rw_rec *r, unsigned k)
         c->thread = (uint32_t)r->w1;
         return 1;
     }
-    return k == RW_K_GEN; /* an address, the same only where allocations are */
+    /* GEN: an address, the same only where allocations are; STARTUP_REUSE: marks the
+     * ALLOC_OBJ after it, which is compared. */
+    return k == RW_K_GEN || k == RW_K_STARTUP_REUSE;
 }
 
 /* Record by record: compares each raw record with the recording's next. */
