@@ -17,14 +17,16 @@
 static const char src_a[] = "import b\nx = [1]\ndef f():\n    y = len(x)\nz = 1\nw = 2\n";
 static const char src_b[] = "\n\n\n\n\n\n\n\n\ndef g():\n    return bytearray(300)\n";
 
-/* Event numbers below are the positions the comments name. */
-static char *write_trace(void)
+/* A writer of a trace of script a.py (file 1: /t/a.py) at *path, opened with flush_ms 0
+ * and chunk_records (0: the default). */
+static rw_writer *open_writer(const char *name, size_t chunk_records, char **path)
 {
-    char *path = rw_test_path("mem.rwd");
+    *path = rw_test_path(name);
     rw_writer_opts o;
     rw_writer_opts_default(&o);
     o.flush_ms = 0;
-    o.chunk_records = 5; /* several chunks: state carries across them */
+    if (chunk_records)
+        o.chunk_records = chunk_records;
     Rewind__Metadata meta = REWIND__METADATA__INIT;
     meta.start_tick = 1000;
     meta.ns_per_tick = 1.0;
@@ -32,8 +34,17 @@ static char *write_trace(void)
     meta.run_target = "a.py";
     rw_writer *w = NULL;
     rw_err err = {0};
-    ck_assert_msg(rw_writer_open(path, &o, 1, &meta, &w, &err) == RW_OK, "%s", err.msg);
+    ck_assert_msg(rw_writer_open(*path, &o, 1, &meta, &w, &err) == RW_OK, "%s", err.msg);
     rw_writer_def_file(w, 1, "/t/a.py", src_a, sizeof src_a - 1, 1);
+    return w;
+}
+
+/* Event numbers below are the positions the comments name. */
+static char *write_trace(void)
+{
+    char *path;
+    rw_writer *w = open_writer("mem.rwd", 5, &path); /* several chunks: state carries */
+    rw_err err = {0};
     rw_writer_def_file(w, 2, "/t/b.py", src_b, sizeof src_b - 1, 1);
     rw_writer_def_file(w, 3, "/t/a.py", src_a, sizeof src_a - 1, 1); /* same path again */
     rw_writer_def_code(w, 1, 1, "<module>", "<module>", 1, 0, NULL, 0);
@@ -433,19 +444,9 @@ END_TEST
  * the exception passes through f (PyTraceBack_Here), on line 4. */
 static char *write_exc_trace(const char *name)
 {
-    char *path = rw_test_path("memexc.rwd");
-    rw_writer_opts o;
-    rw_writer_opts_default(&o);
-    o.flush_ms = 0;
-    Rewind__Metadata meta = REWIND__METADATA__INIT;
-    meta.start_tick = 1000;
-    meta.ns_per_tick = 1.0;
-    meta.run_kind = "script";
-    meta.run_target = "a.py";
-    rw_writer *w = NULL;
+    char *path;
+    rw_writer *w = open_writer("memexc.rwd", 0, &path);
     rw_err err = {0};
-    ck_assert_msg(rw_writer_open(path, &o, 1, &meta, &w, &err) == RW_OK, "%s", err.msg);
-    rw_writer_def_file(w, 1, "/t/a.py", src_a, sizeof src_a - 1, 1);
     rw_writer_def_code(w, 1, 1, "<module>", "<module>", 1, 0, NULL, 0);
     rw_writer_def_code(w, 2, 1, "f", "f", 3, 0, NULL, 0);
     rw_writer_def_thread(w, 1, 1, 1, "MainThread", 1);
@@ -524,19 +525,9 @@ END_TEST
  * started with the program, it never traced the start-up block. */
 START_TEST(test_startup_reuse)
 {
-    char *path = rw_test_path("memreuse.rwd");
-    rw_writer_opts wo;
-    rw_writer_opts_default(&wo);
-    wo.flush_ms = 0;
-    Rewind__Metadata meta = REWIND__METADATA__INIT;
-    meta.start_tick = 1000;
-    meta.ns_per_tick = 1.0;
-    meta.run_kind = "script";
-    meta.run_target = "a.py";
-    rw_writer *w = NULL;
+    char *path;
+    rw_writer *w = open_writer("memreuse.rwd", 0, &path);
     rw_err err = {0};
-    ck_assert_msg(rw_writer_open(path, &wo, 1, &meta, &w, &err) == RW_OK, "%s", err.msg);
-    rw_writer_def_file(w, 1, "/t/a.py", src_a, sizeof src_a - 1, 1);
     rw_writer_def_code(w, 1, 1, "<module>", "<module>", 1, 0, NULL, 0);
     rw_writer_def_thread(w, 1, 1, 1, "MainThread", 1);
     rw_stream *s = rw_writer_stream(w);
