@@ -37,6 +37,17 @@ rw_code rw_cli_open_trace(const char *cmd, const char *path, rw_reader **r, rw_e
     return RW_OK;
 }
 
+const char *rw_cli_signal_name(int sig)
+{
+    static char name[24];
+    const char *abbrev = sig > 0 ? sigabbrev_np(sig) : NULL; /* "USR1", or NULL */
+    if (abbrev)
+        snprintf(name, sizeof name, "SIG%s", abbrev);
+    else
+        snprintf(name, sizeof name, "signal %d", sig);
+    return name;
+}
+
 rw_code rw_cli_no_events(const char *path, const rw_reader *r, rw_err *err)
 {
     const rw_recovery *rec = rw_reader_recovery(r);

@@ -46,17 +46,6 @@ static void usage(FILE *out)
 
 /* ---- helpers -------------------------------------------------------------------- */
 
-static const char *signal_name(int sig)
-{
-    static char name[24];
-    const char *abbrev = sig > 0 ? sigabbrev_np(sig) : NULL; /* "USR1", or NULL */
-    if (abbrev)
-        snprintf(name, sizeof name, "SIG%s", abbrev);
-    else
-        snprintf(name, sizeof name, "signal %d", sig);
-    return name;
-}
-
 /* "2023-11-14 22:13:20.123 UTC" */
 static void format_time(int64_t unix_ns, char *buf, size_t len)
 {
@@ -205,7 +194,7 @@ static void print_crashes(FILE *out, const rw_reader *r)
         fprintf(out, "%s at event %llu", crash_kind(c), (unsigned long long)pos);
         if (c->signal)
             fprintf(out, ": %s (signal %d, si_code %d: %s)",
-                    c->signal_name[0] ? c->signal_name : signal_name(c->signal), c->signal,
+                    c->signal_name[0] ? c->signal_name : rw_cli_signal_name(c->signal), c->signal,
                     c->si_code, c->si_code > 0 ? "a hardware fault" : "sent by a process");
         if (c->kind == REWIND__CRASH_REPORT__KIND__TIMEOUT)
             fprintf(out, ": after %.3f s", (double)c->timeout_ms / 1000.0);
@@ -343,7 +332,7 @@ static void print_ending(FILE *out, const Rewind__RunEnd *end)
             fprintf(out, " (not followed: %s)", e->not_followed);
     } else if (end->term_signal) {
         fprintf(out, "%s %s", !strcmp(why, "signal") || !why[0] ? "signal" : why,
-                signal_name(end->term_signal));
+                rw_cli_signal_name(end->term_signal));
         fprintf(out, " (exit status %d)", end->exit_status);
     } else if (!strcmp(why, "_exit")) {
         fprintf(out, "os._exit(%d)", end->exit_status);
@@ -398,7 +387,7 @@ static void print_family(FILE *out, const char *path, const rw_reader *r)
         if (!c->ended)
             fprintf(out, "cut short\n");
         else if (c->term_signal)
-            fprintf(out, "signal %s\n", signal_name(c->term_signal));
+            fprintf(out, "signal %s\n", rw_cli_signal_name(c->term_signal));
         else if (c->stop_reason[0] && strcmp(c->stop_reason, "exit"))
             fprintf(out, "exit status %d (%s)\n", c->exit_status, c->stop_reason);
         else

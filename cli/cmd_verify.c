@@ -153,7 +153,16 @@ int rw_cmd_verify(int argc, char **argv)
     if (rc != RW_OK && !rw_scan_damage_at(r, &err, &intact))
         intact = UINT64_MAX; /* not known */
     int status;
-    if (rc == RW_OK && rw_reader_nevents(r) == 0) {
+    if (rc == RW_OK && rw_reader_nevents(r) == 0 && !rec->used && end) {
+        /* Whole, with its end: the run ended (a signal, say) before the program ran. */
+        const char *why = end->stop_reason && end->stop_reason[0] ? end->stop_reason : "?";
+        printf("%s: OK, %llu frames, %zu chunks, 0 events: the recording ended before the "
+               "program ran (%s", path, (unsigned long long)nframes, rw_reader_nchunks(r), why);
+        if (!strcmp(why, "signal") && end->term_signal > 0)
+            printf(" %s", rw_cli_signal_name(end->term_signal));
+        printf(")\n");
+        status = RW_EXIT_OK;
+    } else if (rc == RW_OK && rw_reader_nevents(r) == 0) {
         rw_cli_no_events(path, r, &err);
         printf("%s: damaged: %s\n", path, err.msg + strlen(path) + 1);
         status = RW_EXIT_FAIL;

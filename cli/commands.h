@@ -86,6 +86,9 @@ rw_code rw_cli_open_trace(const char *cmd, const char *path, rw_reader **r, rw_e
 /* Fills err with "PATH holds no events: ..." (RW_ECORRUPT) for r; returns its code. */
 rw_code rw_cli_no_events(const char *path, const rw_reader *r, rw_err *err);
 
+/* "SIGTERM" for 15, "signal N" for a number without a name: in a static buffer. */
+const char *rw_cli_signal_name(int sig);
+
 /* Marks the trace damaged for a command that opens it on its own and has said so. */
 void rw_cli_set_damaged(void);
 

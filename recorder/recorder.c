@@ -714,6 +714,11 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     snprintf(r.python, sizeof r.python, "%s", python);
     rw_writer_opts wo;
     writer_opts(o, mt.m.cwd, &wo);
+    /* From the trace's file to the handlers that close it (rw_crash_install) and the
+     * recording's start, a terminating signal would leave a trace with no trailer:
+     * held until the run is under way, then the handlers close it. */
+    sigset_t term_was;
+    hold_term_signals(&term_was);
     if (rc == RW_OK) {
         rw_in_pause(); /* its thread is rewind's, not the program's (libc/pthread.c) */
         rc = rw_writer_open(res->path, &wo, o->force, &mt.m, &rw_st.w, err);
@@ -727,9 +732,11 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         fprintf(stderr, "rewind record: %s; this child process runs unrecorded\n", err->msg);
         fflush(stderr);
         rw_in_stop();
+        pthread_sigmask(SIG_SETMASK, &term_was, NULL); /* exec keeps a mask */
         rw_pysetup_exec_unrecorded(o, python);
     }
     if (rc != RW_OK) {
+        pthread_sigmask(SIG_SETMASK, &term_was, NULL);
         rw_in_stop();
         rw_in_resume();
         Py_FinalizeEx();
@@ -769,6 +776,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
         rw_st.w = NULL;
         rw_st.s = NULL;
         unlink(res->path);
+        pthread_sigmask(SIG_SETMASK, &term_was, NULL);
         rw_in_resume();
         Py_FinalizeEx();
         return rc;
@@ -795,6 +803,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     rw_gc_mark_back(&gc_mark);
     rw_tls.busy--;
     rw_in_resume();
+    pthread_sigmask(SIG_SETMASK, &term_was, NULL); /* a signal held since acts now */
 
     int status = Py_RunMain();
     /* -m mode hands a SystemExit's status back here (script and -c modes end in

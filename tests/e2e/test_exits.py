@@ -615,6 +615,33 @@ class Exits(rwtest.TestCase):
                     rep = info["crashes"][-1]
                     self.assertEqual((rep["kind"], rep["signal_name"]), ("terminated", sig.name))
 
+    def test_terminated_during_start_up_leaves_a_whole_trace(self):
+        # A pool's worker that gets SIGTERM while `rewind record` starts (Pool.__exit__
+        # terminates workers that have not run yet): from the trace's file to the
+        # handlers that close it, the signal used to kill the process with the file
+        # half written ("holds no events", no end record; 19 of 102 runs here). SIGTERM
+        # at every half millisecond of a recording's first 40: each trace left is whole.
+        p = self.prog("short.py", "x = sum(range(1000))\nprint(x)\n")
+        trace = os.path.join(self.tmp, "t.rwd")
+        env = rwtest.clean_env()
+        left = 0
+        for ms in (n / 2 for n in range(81)):
+            if os.path.exists(trace):
+                os.remove(trace)
+            proc = subprocess.Popen([rwtest.rewind_bin(), "record", "-q", "-o", trace, p],
+                                    cwd=self.tmp, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            try:
+                proc.wait(ms / 1000)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(rwtest.DEFAULT_TIMEOUT)
+            if os.path.exists(trace):
+                left += 1
+                v = rwtest.rewind("verify", trace, check=False)
+                self.assertEqual(v.returncode, 0, f"SIGTERM after {ms} ms: {v.stdout}{v.stderr}")
+        self.assertGreater(left, 0)
+
 
 class Interpreter(rwtest.TestCase):
     """rewind links libpython: after python3.11 is updated, the installed standard
