@@ -405,8 +405,9 @@ rw_code rw_chunk_thread_runs(const rw_chunk *c, uint32_t max_thread, rw_runs_sta
                 st->tail = 0;
                 pos++;
             }
-        } else if (th == st->last && st->tail < UINT32_MAX) {
-            st->tail++;
+        } else if (th == st->last && st->tail < UINT32_MAX && k != RW_K_ALLOC_RAW &&
+                   k != RW_K_FREE_RAW) {
+            st->tail++; /* RAW records: see rw_run_fn */
         }
     }
     return RW_OK;

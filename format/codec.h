@@ -180,7 +180,10 @@ typedef struct rw_runs_state {
  * another thread run before it or after it (a name lookup, a send with the GIL
  * released). tail: the records of the previous run's thread after its last event
  * (allocations, frees, AUDIT records: it let the GIL go after them; the engine makes
- * its thread let go there too). Nonzero: out of memory. */
+ * its thread let go there too), RAW allocations and frees left out: those of other
+ * threads, made without the GIL, go through the recorder's side buffer and join the
+ * stream where the next GIL holder drains it, a place no replay repeats (a finished
+ * thread frees its thread state after it let the GIL go). Nonzero: out of memory. */
 typedef int (*rw_run_fn)(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread,
                          uint32_t tail);
 

@@ -14,7 +14,7 @@
  * Returns 0 when nothing may be appended for this thread. */
 static inline int rw_emit_begin(uint64_t tick)
 {
-    if (RW_UNLIKELY(rw_tls.thread != rw_st.cur_thread) && !rw_threads_switch(tick))
+    if (RW_UNLIKELY(rw_tls.thread != rw_st.cur_thread) && !rw_threads_switch(tick, 0))
         return 0;
     if (RW_UNLIKELY(atomic_load_explicit(&rw_st.side_n, memory_order_relaxed) != 0))
         rw_side_drain();

@@ -94,9 +94,9 @@ uint32_t rw_threads_count(void)
     return (uint32_t)tab.n;
 }
 
-void (*rw_threads_switch_watch)(void);
+void (*rw_threads_switch_watch)(int raw);
 
-int rw_threads_switch(uint64_t tick)
+int rw_threads_switch(uint64_t tick, int raw)
 {
     if (rw_tls.thread == 0) {
         /* A thread we did not start (its hooks were installed from outside, or it
@@ -110,7 +110,7 @@ int rw_threads_switch(uint64_t tick)
     rw_stream_put(rw_st.s, RW_REC(RW_K_THREAD, tick), rw_tls.thread);
     rw_st.cur_thread = rw_tls.thread;
     if (RW_UNLIKELY(rw_threads_switch_watch != NULL))
-        rw_threads_switch_watch();
+        rw_threads_switch_watch(raw);
     return 1;
 }
 

@@ -21,12 +21,13 @@
  * outside, or it came from C), drains the side buffer, appends a THREAD record. The
  * slow path of rw_emit_begin. Returns 0 when the thread cannot be recorded (the
  * recorder is busy in it, or out of memory). */
-int rw_threads_switch(uint64_t tick);
+int rw_threads_switch(uint64_t tick, int raw);
 
 /* The engine's (server.c run_end), NULL otherwise: called at the end of
- * rw_threads_switch, with the GIL. The engine sets rw_st.cur_thread to 0 to see a
- * thread's next records here, one at a time. */
-extern void (*rw_threads_switch_watch)(void);
+ * rw_threads_switch, with the GIL; raw: the record that follows is a RAW allocation or
+ * free. The engine sets rw_st.cur_thread to 0 to see a thread's next records here, one
+ * at a time. */
+extern void (*rw_threads_switch_watch)(int raw);
 
 /* Defines the calling thread (ThreadDef) and makes it a recorded thread: sets
  * rw_tls.thread and rw_tls.tstate. name may be NULL (unknown). Returns the id, 0 when

@@ -546,6 +546,42 @@ class Values(rwtest.TestCase):
         # program goes through it 20 times, which does not force that order.
         self.replay_check("async_exc.py")
 
+    @unittest.skipUnless(shutil.which("cc"), "needs a C compiler")
+    def test_a_raw_free_made_without_the_gil_in_a_tail(self):
+        # A thread's RAW free made without the GIL (a C call, or a finished thread
+        # freeing its thread state) goes through the recorder's side buffer and joins
+        # the stream after the GIL holder's last event, in its run's tail. The replay's
+        # holder never makes it: when the holder spun at an asynchronous exception's
+        # call (async_exc.py) and waited for that tail, the replay hung (a CI run's
+        # async_exc.py replay did, 1 trace in 20 on a busy machine). Tails leave RAW
+        # records out now (codec.h's rw_run_fn).
+        src = os.path.join(PROGS, "raw_free_tail")
+        d = tempfile.mkdtemp(prefix="rwv-rawtail-")
+        self.addCleanup(shutil.rmtree, d, True)
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", os.path.join(d, "libfreelater.so"),
+                        os.path.join(src, "freelater.c")], check=True)
+        prog = os.path.join(d, "raw_free_tail.py")
+        shutil.copy(os.path.join(src, "raw_free_tail.py"), d)
+        rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", os.path.join(d, "t.rwd"), prog],
+                         cwd=d, env={"PYTHONUNBUFFERED": "1"})
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        freed = {int(a, 16) for a in re.findall(r"^freed (0x[0-9a-f]+)$", rec.stdout, re.M)}
+        self.assertTrue(freed, rec.stdout)
+        # The case is there: a free of one of those blocks right after an event of the
+        # main thread, before another thread's records.
+        ev = rwtest.run([rwtest.rewind_bin(), "events", "--json", os.path.join(d, "t.rwd")])
+        recs = [json.loads(t) for t in ev.stdout.splitlines()]
+        in_tail = sum(1 for a, b, c in zip(recs, recs[1:], recs[2:])
+                      if a["thread"] == 1 and a["kind"] in ("line", "call", "return")
+                      and b["kind"] == "free_raw" and b["addr"] in freed and b["thread"] == 1
+                      and c["kind"] == "thread" and c["thread"] != 1)
+        self.assertGreater(in_tail, 0, "no free in the main thread's tail: the case is missing")
+        expected = recorded_values(rec.stdout)
+        line = expected[-1][0]
+        cmds = [f"break {line}", "continue", "p results", f"p {SEP!r}"]
+        got, why = self.replay_answers(d, cmds)
+        self.assertEqual(got, [expected[-1][1]], why)
+
     def test_getpid_in_a_thread_teardown(self):
         # A finalizer run by a thread after its function returned (its calls are no
         # longer logged) reads os.getpid(): the replay answers the recording's pid.

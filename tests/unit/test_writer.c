@@ -231,6 +231,8 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
         }
         if ((seed >> 28) % 3 == 0) /* a free after the run's last event: its tail */
             rw_stream_put(s, RW_REC(RW_K_FREE_OBJ, 0), 0x10000);
+        if ((seed >> 12) % 4 == 0) /* a RAW free after it: not in the tail */
+            rw_stream_put(s, RW_REC(RW_K_FREE_RAW, 0), 0x20000);
         for (unsigned k = 0; k < (seed >> 24) % 3; k++) /* audits after the last event */
             rw_stream_put_text(s, RW_REC(RW_K_AUDIT, 100 + i), 1, "x", 1);
         if ((seed >> 26) % 4 == 0) { /* another thread's audit alone, between two events */
@@ -248,10 +250,12 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
     ck_assert_int_eq(rw_cursor_new(r, 0, SIZE_MAX, &c, &err), RW_OK);
     rw_event ev;
     int rc;
-    uint32_t last = 0, audits = 0, alone = 0, tail = 0, clean = 0;
+    uint32_t last = 0, audits = 0, alone = 0, tail = 0, clean = 0, raw_tails = 0;
     while ((rc = rw_cursor_next(c, &ev, &err)) == 1) {
         if (!RW_IS_EVENT(ev.kind) && ev.kind != RW_K_AUDIT) {
-            tail += ev.kind != RW_K_THREAD && ev.thread == last;
+            raw_tails += ev.kind == RW_K_FREE_RAW && ev.thread == last;
+            tail += ev.kind != RW_K_THREAD && ev.kind != RW_K_ALLOC_RAW &&
+                    ev.kind != RW_K_FREE_RAW && ev.thread == last;
             continue;
         }
         if (ev.thread != last) {
@@ -276,6 +280,7 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
     ck_assert_uint_gt(alone, 100); /* runs that start after audit records at their place */
     ck_assert_uint_gt(clean, 100); /* and runs after a clean end, and after a tail */
     ck_assert_uint_gt(want.n - clean, 100);
+    ck_assert_uint_gt(raw_tails, 100); /* RAW records after a last event, not counted */
     ck_assert_uint_eq(got.n, want.n);
     for (size_t i = 0; i < want.n; i++) {
         ck_assert_uint_eq(got.pos[i], want.pos[i]);

@@ -1331,14 +1331,15 @@ static inline void signals_after_event(void)
 }
 
 /* rw_threads_switch_watch while a run's tail is watched: the watched thread made one
- * more record (rw_st.cur_thread was 0, so it came through rw_threads_switch). */
-static void tail_record(void)
+ * more record (rw_st.cur_thread was 0, so it came through rw_threads_switch). RAW
+ * records do not count, as the tails leave them out (codec.h's rw_run_fn). */
+static void tail_record(int raw)
 {
     if (rw_tls.thread != E.tail_thread) {
         tail_unwatch();
         return;
     }
-    if (--E.tail_left == 0) {
+    if (!raw && --E.tail_left == 0) {
         tail_unwatch();
         ask_switch();
         return;
