@@ -390,8 +390,35 @@ PyThreadState *__wrap_PyEval_SaveThread(void);
 
 static void c_thread_enter(PyThreadState *ts);
 
+/* A thread that asked for the GIL to be taken from it at its next eval-breaker check
+ * (the engine's run_end) lets it go in an extension module's call instead: it no
+ * longer counts as about to take it back (locks.h's rw_locks_returning). Otherwise a
+ * thread whose run ends before this one's next run would ask for a switch that nobody
+ * takes, and wait for it where its thread state is deleted (drop_gil), while this one
+ * waits in the call, in pthread_join, for that thread to end (test_values
+ * test_an_ask_for_the_gil_undone_by_a_call). CPython's own calls that let the GIL go
+ * (lock waits, sleeps, I/O) come through the wrapper below and keep the ask: what they
+ * wait for does not wait for a thread's end, and the locks' claims order what follows. */
+static void asked_but_called(void)
+{
+    asked = 0;
+    rw_locks_returned();
+}
+
+/* Whether the caller, at return address ra, is CPython's PyEval_SaveThread, which
+ * swaps the thread state out first thing (a call that lets the GIL go, from an
+ * extension module: those call it directly, not through the wrapper below). The
+ * eval-breaker's drop swaps it out from the evaluation loop. */
+static int from_save_thread(const void *ra)
+{
+    uintptr_t fn = (uintptr_t)__real_PyEval_SaveThread;
+    return fn != 0 && (uintptr_t)ra - fn < 64;
+}
+
 PyThreadState *__wrap__PyThreadState_Swap(void *gilstate, PyThreadState *newts)
 {
+    if (RW_UNLIKELY(asked) && newts == NULL && from_save_thread(__builtin_return_address(0)))
+        asked_but_called();
     PyThreadState *old = __real__PyThreadState_Swap(gilstate, newts);
     if (RW_UNLIKELY(asked) && newts != NULL && rw_threadwrap_gil_back != NULL) {
         asked = 0;
@@ -408,7 +435,7 @@ PyThreadState *__wrap__PyThreadState_Swap(void *gilstate, PyThreadState *newts)
  * the thread asked for. */
 PyThreadState *__wrap_PyEval_SaveThread(void)
 {
-    asked = 0;
+    asked = 0; /* its ask still counts: the locks' claims order what follows */
     uint64_t began = 0;
     if (RW_UNLIKELY(rw_locks_next_event != NULL))
         began = rw_locks_letting_go(); /* a threaded replay: libc/locks.h */

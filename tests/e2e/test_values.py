@@ -392,6 +392,44 @@ class Values(rwtest.TestCase):
                           os.path.join(d, "t.rwd")])
         self.assertEqual(out.stdout.count("started by C code"), 4, out.stdout)
 
+    @unittest.skipUnless(shutil.which("cc"), "needs a C compiler")
+    def test_an_ask_for_the_gil_undone_by_a_call(self):
+        # The main thread's run ends before a ctypes call while the next run's thread
+        # waits for the GIL: the replay's main thread asks for the switch and then lets
+        # the GIL go in the call (from _ctypes, which calls CPython's PyEval_SaveThread
+        # directly), where it joins a C thread that calls back once. Before, the main
+        # thread still counted as about to take the GIL, so the callback's thread asked
+        # for a switch at the end of its run and waited for it as its thread state was
+        # deleted: every replay hung (a CI-like ctest -j2 run of
+        # test_callbacks_from_threads_of_a_c_library hung so once).
+        src = os.path.join(PROGS, "c_callbacks")
+        d = tempfile.mkdtemp(prefix="rwv-stale-")
+        self.addCleanup(shutil.rmtree, d, True)
+        subprocess.run(["cc", "-shared", "-fPIC", "-pthread", "-o",
+                        os.path.join(d, "libcallbacks.so"), os.path.join(src, "callbacks.c")],
+                       check=True)
+        shutil.copy(os.path.join(src, "stale_ask.py"), d)
+        rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", os.path.join(d, "t.rwd"),
+                          os.path.join(d, "stale_ask.py")], cwd=d,
+                         env={"PYTHONUNBUFFERED": "1"})
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        expected = recorded_values(rec.stdout)
+        with open(os.path.join(src, "stale_ask.py")) as f:
+            call_line = next(n for n, t in enumerate(f, 1) if "lib.call_later(" in t)
+        # The case is there: the run after the main thread's event at the call's line
+        # is a Python thread's, not the C thread's.
+        ev = rwtest.run([rwtest.rewind_bin(), "events", "--json", "--kinds", "line,thread",
+                         os.path.join(d, "t.rwd")])
+        recs = [json.loads(t) for t in ev.stdout.splitlines()]
+        before_beside = sum(1 for a, b in zip(recs, recs[1:])
+                            if a["kind"] == "line" and a["thread"] == 1
+                            and a["line"] == call_line and b["kind"] == "thread"
+                            and (b["name"] or "").endswith("(beside)"))
+        self.assertGreater(before_beside, 0, "the case is missing from the recording")
+        cmds = [f"break {expected[-1][0]}", "continue", "p (rounds, seen)", f"p {SEP!r}"]
+        got, why = self.replay_answers(d, cmds)
+        self.assertEqual(got, [expected[-1][1]], why)
+
     def test_checkpoints_while_a_c_thread_lives(self):
         # A thread that C code started, with no Python thread state while the main
         # thread loops: no checkpoint is taken meanwhile, since a checkpoint's copy would

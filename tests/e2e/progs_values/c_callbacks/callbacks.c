@@ -2,9 +2,12 @@
  * test_callbacks_from_threads_of_a_c_library): run_in_threads starts `nthreads`
  * threads; each calls cb(thread, call) `ncalls` times, every call from a thread that
  * has no Python thread state (ctypes makes one for the call and drops it after), and
- * thread 0 also starts a thread of its own between two calls, which calls cb(-1, 0). */
+ * thread 0 also starts a thread of its own between two calls, which calls cb(-1, 0).
+ * call_later(cb, ms): one thread sleeps ms milliseconds, then calls cb(0, 0) once; the
+ * caller joins it (stale_ask.py). */
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef int (*callback)(int, int);
 
@@ -51,4 +54,28 @@ int run_in_threads(int nthreads, int ncalls, callback cb)
     for (int i = 0; i < started; i++)
         pthread_join(t[i], NULL);
     return started;
+}
+
+struct later {
+    callback cb;
+    int ms;
+};
+
+static void *sleeper(void *p)
+{
+    struct later *l = p;
+    struct timespec t = {l->ms / 1000, (l->ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+    l->cb(0, 0);
+    return NULL;
+}
+
+int call_later(callback cb, int ms)
+{
+    struct later l = {cb, ms};
+    pthread_t t;
+    if (pthread_create(&t, NULL, sleeper, &l) != 0)
+        return -1;
+    pthread_join(t, NULL);
+    return 0;
 }

@@ -1,0 +1,47 @@
+"""A thread that asked for the GIL to be taken from it, and then let it go in a call.
+
+The main thread's run ends right before a ctypes call (call_later, libcallbacks.so,
+built from callbacks.c by the test), and the thread whose run comes next, `beside`,
+waits for the GIL there: the replay's main thread asks for the switch (server.c
+run_end) and then lets the GIL go in the call, which starts a C thread, sleeps, calls
+back once and is joined. The callback's run ends right before the main thread's next
+one, after the C thread has exited. Before, the main thread still counted as about to
+take the GIL (its ask was never undone), so the callback's thread asked for the switch
+in turn and waited, as its thread state was deleted, for a thread to take the GIL that
+was waiting in pthread_join for it to end.
+
+Printed: "RWVAL <line> <repr>" for the marked line.
+"""
+import ctypes
+import os
+import sys
+import threading
+
+lib = ctypes.CDLL(os.path.join(os.path.dirname(os.path.abspath(__file__)), "libcallbacks.so"))
+CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_int)
+lib.call_later.argtypes = [CALLBACK, ctypes.c_int]
+
+seen = []
+
+
+def call(thread, i):
+    seen.append(("callback", thread, i))
+    return 0
+
+
+def beside():  # runs on after start() returns: the main thread takes the GIL from it
+    total = 0
+    for i in range(30000):
+        total += i
+    seen.append(("beside", total))
+
+
+cb = CALLBACK(call)
+rounds = []
+for r in range(3):
+    py = threading.Thread(target=beside)
+    py.start()
+    rc = lib.call_later(cb, 50)
+    py.join()
+    rounds.append(rc)
+print("RWVAL", sys._getframe().f_lineno, repr((rounds, seen)))  # rw-value: (rounds, seen)
