@@ -511,7 +511,7 @@ static void print_text(FILE *out, const char *path, const rw_reader *r, const su
         fprintf(out, "kinds%s\n", s->from_scan ? "        (counted from the chunks)" : "");
         for (int k = 0; k < RW_KIND_MAX; k++)
             if (s->kinds[k])
-                fprintf(out, "  %-12s %llu\n", rw_kind_name(k), (unsigned long long)s->kinds[k]);
+                fprintf(out, "  %-13s %llu\n", rw_kind_name(k), (unsigned long long)s->kinds[k]);
         uint64_t allocs = s->kinds[RW_K_ALLOC_RAW] + s->kinds[RW_K_ALLOC_MEM] +
                           s->kinds[RW_K_ALLOC_OBJ];
         fprintf(out, "allocations  %llu\n", (unsigned long long)allocs);
