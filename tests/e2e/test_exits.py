@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 import unittest
 
 import pyreader
@@ -620,12 +621,19 @@ class Exits(rwtest.TestCase):
         # terminates workers that have not run yet): from the trace's file to the
         # handlers that close it, the signal used to kill the process with the file
         # half written ("holds no events", no end record; 19 of 102 runs here). SIGTERM
-        # at every half millisecond of a recording's first 40: each trace left is whole.
+        # at 80 moments spread over a whole recording's time (measured first: 23 ms
+        # here when idle, several times that on a busy machine): each trace left is
+        # whole.
         p = self.prog("short.py", "x = sum(range(1000))\nprint(x)\n")
         trace = os.path.join(self.tmp, "t.rwd")
         env = rwtest.clean_env()
+        began = time.monotonic()
+        subprocess.run([rwtest.rewind_bin(), "record", "-q", "-o", trace, p], cwd=self.tmp,
+                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=True, timeout=rwtest.DEFAULT_TIMEOUT)
+        whole = (time.monotonic() - began) * 1000
         left = 0
-        for ms in (n / 2 for n in range(81)):
+        for ms in (whole * n / 80 for n in range(81)):
             if os.path.exists(trace):
                 os.remove(trace)
             proc = subprocess.Popen([rwtest.rewind_bin(), "record", "-q", "-o", trace, p],
