@@ -234,6 +234,34 @@ void rw_files_set_local(int fd, int lfd)
         REAL(close)(old);
 }
 
+/* The local descriptors' offsets at the last rw_files_before_copy (-1: none). */
+static int64_t copy_off[FD_TAB];
+
+void rw_files_before_copy(void)
+{
+    for (int fd = 0; fd < FD_TAB; fd++) {
+        int lfd = rw_files_local(fd);
+        copy_off[fd] = lfd >= 0 ? (int64_t)REAL(lseek64)(lfd, 0, SEEK_CUR) : -1;
+    }
+}
+
+void rw_files_unshare(void)
+{
+    for (int fd = 0; fd < FD_TAB; fd++) {
+        int lfd = rw_files_local(fd);
+        if (lfd < 0 || copy_off[fd] < 0)
+            continue;
+        char path[40];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", lfd);
+        int nfd = REAL(open)(path, O_RDONLY | O_CLOEXEC);
+        if (nfd < 0)
+            continue;
+        if (REAL(lseek64)(nfd, (off_t)copy_off[fd], SEEK_SET) == (off_t)copy_off[fd])
+            REAL(dup3)(nfd, lfd, O_CLOEXEC);
+        REAL(close)(nfd);
+    }
+}
+
 uint8_t *rw_files_read_rest(int fd, int64_t off, size_t *len)
 {
     struct stat st;

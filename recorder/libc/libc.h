@@ -96,6 +96,17 @@ int rw_own_fd_close(int fd);
  * when the program is over and only exit remains. */
 void rw_own_fds_close_others(void);
 
+/* Replay: the local copies of installation files that the program has open (their
+ * descriptors behind the recorded ones) share their offsets with every fork of the
+ * engine, as any descriptor does: a checkpoint taken between an import's open and its
+ * read would find the file already read by the engine that went on. Before a fork,
+ * rw_files_before_copy notes each one's offset; in the copy, rw_files_unshare gives
+ * each a description of its own at that offset, under the same number (reopened
+ * through /proc/self/fd; left shared when that fails). Two recorded descriptors that
+ * are dups of one file get one description each then. Only the calling thread runs. */
+void rw_files_before_copy(void);
+void rw_files_unshare(void);
+
 /* Between begin and end, the pipes the calling thread makes are rewind's own
  * (rw_own_fd): for a library rewind calls that makes descriptors (libunwind). */
 void rw_own_fds_begin(void);

@@ -620,6 +620,14 @@ class Values(rwtest.TestCase):
         got, why = self.replay_answers(d, cmds)
         self.assertEqual(got, [expected[-1][1]], why)
 
+    def test_a_local_file_read_again_from_a_checkpoint(self):
+        # A checkpoint taken while an installation file is open shared the local
+        # copy's offset with the engine that went on: resumed, it read from where the
+        # engine was (a CI-like run of test_shared_memory_that_child_processes_write
+        # diverged so once: "seeking descriptor 6 (an installation file) did not reach
+        # offset 0"). Each copy of the engine now has descriptions of its own.
+        self.replay_check("local_file_back.py", replay_env={"REWIND_CHECKPOINT_EVERY": "1000"})
+
     def test_getpid_in_a_thread_teardown(self):
         # A finalizer run by a thread after its function returned (its calls are no
         # longer logged) reads os.getpid(): the replay answers the recording's pid.

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "sandbox.h"
+#include "libc/libc.h"
 #include "libc/shmem.h"
 
 #define SPACING_MS 250     /* of engine running time between periodic checkpoints */
@@ -619,8 +620,10 @@ static uint64_t wait_for_turn(int fd, uint64_t pos, uint64_t file_size)
     int sv[2];
     pid_t keep = -1;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
+        rw_files_before_copy();
         keep = _Fork();
         if (keep == 0) {
+            rw_files_unshare(); /* the engine that goes on reads them */
             close(sv[0]);
             for (size_t i = 0; i < nfds; i++)
                 close(fds[i]);
@@ -748,6 +751,7 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
         return 0;
     }
     probe_before_fork();
+    rw_files_before_copy();
     struct timespec f0, f1;
     clock_gettime(CLOCK_MONOTONIC, &f0);
     pid_t pid = _Fork(); /* no atfork handlers: the copy must not start a trace */
@@ -756,6 +760,7 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
     probe_after_fork(pid == 0);
     if (pid == 0) {
         rw_shm_unshare(); /* the program's shared objects: the copy's own from here */
+        rw_files_unshare(); /* and the local files' offsets */
         close(sv[0]);
         for (unsigned i = 0; i < C.n; i++)
             close(C.list[i].fd); /* only the engine holds them: see the file's comment */

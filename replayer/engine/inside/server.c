@@ -443,6 +443,7 @@ static pid_t fork_joined(int *fd)
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         return -1;
+    rw_files_before_copy();
     pid_t pid = _Fork();
     if (pid < 0) {
         int e = errno;
@@ -451,8 +452,10 @@ static pid_t fork_joined(int *fd)
         errno = e;
         return -1;
     }
-    if (pid == 0)
+    if (pid == 0) {
         rw_shm_unshare(); /* what the copy writes to shared objects stays in it */
+        rw_files_unshare(); /* what it reads of local files moves no offset here */
+    }
     close(sv[pid == 0 ? 0 : 1]);
     *fd = sv[pid == 0 ? 1 : 0];
     return pid;
