@@ -305,12 +305,12 @@ static size_t slen(const char *s)
 
 /* ---- syscall() ---- */
 
-/* The system call itself, for a syscall() made before find_real ran. */
+/* The system call itself (input.h), for a syscall() made before find_real ran too. */
 /* Not instrumented by AddressSanitizer: some callers run before its shadow memory
  * exists (getrlimit64 below). */
 #define NO_ASAN __attribute__((no_sanitize("address")))
 
-NO_ASAN static long raw_syscall(long n, long a, long b, long c, long d, long e, long f)
+NO_ASAN long rw_in_raw_syscall(long n, long a, long b, long c, long d, long e, long f)
 {
     long ret;
     register long r10 __asm__("r10") = d;
@@ -330,7 +330,7 @@ NO_ASAN static long raw_syscall(long n, long a, long b, long c, long d, long e, 
 static long pass(long n, const long *a)
 {
     if (RW_UNLIKELY(!ist.real.syscall)) /* no dlsym here: a vfork child may call */
-        return raw_syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+        return rw_in_raw_syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
     return ist.real.syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
@@ -1266,8 +1266,9 @@ NO_ASAN int getrlimit64(__rlimit_resource_t res, struct rlimit64 *rlim)
 {
     int m = EARLY_MODE();
     if (m == RW_IN_OFF)
-        return ist.real.getrlimit64 ? ist.real.getrlimit64(res, rlim)
-                                    : (int)raw_syscall(SYS_prlimit64, 0, res, 0, (long)rlim, 0, 0);
+        return ist.real.getrlimit64
+                   ? ist.real.getrlimit64(res, rlim)
+                   : (int)rw_in_raw_syscall(SYS_prlimit64, 0, res, 0, (long)rlim, 0, 0);
     return rlimit_of(m, 0, 0, res, NULL, rlim);
 }
 
@@ -1277,8 +1278,8 @@ NO_ASAN int prlimit64(pid_t pid, __rlimit_resource_t res, const struct rlimit64 
     int m = EARLY_MODE();
     if (m == RW_IN_OFF)
         return ist.real.prlimit64 ? ist.real.prlimit64(pid, res, nw, old)
-                                  : (int)raw_syscall(SYS_prlimit64, pid, res, (long)nw,
-                                                     (long)old, 0, 0);
+                                  : (int)rw_in_raw_syscall(SYS_prlimit64, pid, res, (long)nw,
+                                                           (long)old, 0, 0);
     return rlimit_of(m, 1, pid, res, nw, old);
 }
 

@@ -247,6 +247,11 @@ void rw_in_start(int mode, rw_reader *replay_from);
  * (records are kept again, e.g. while a fork child opens its own trace). */
 void rw_in_attach_writer(rw_writer *w);
 
+/* A system call made directly (x86-64), past every wrapper and the C library's
+ * syscall(), which rewind's own replay would log or take from the log: -1 and errno
+ * on failure, as syscall() returns. For rewind's own work in a replayed process. */
+long rw_in_raw_syscall(long n, long a, long b, long c, long d, long e, long f);
+
 /* Stops capture (every wrapper calls through from now on). */
 void rw_in_stop(void);
 

@@ -75,6 +75,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -99,10 +100,37 @@ _Atomic uint8_t rw_locks_returning[RW_LOCKS_RETURNING];
 static _Atomic uint64_t claim[CLAIMS];
 static _Atomic uint32_t claim_top;
 /* soft[s]: the tick (| 1) at which stream s made its claim as it let the GIL go
- * (rw_locks_letting_go); 0: a claim the others wait for as long as it stands. */
+ * (rw_locks_letting_go), or last found its thread runnable; 0: a claim the others
+ * wait for as long as it stands. claim_tid[s]: the claiming thread's kernel id. */
 static _Atomic uint64_t soft[CLAIMS];
+static _Atomic pid_t claim_tid[CLAIMS];
 #define SOFT_TICKS ((uint64_t)150 * 1000 * 1000) /* ~50 ms at 3 GHz, ~75 at 2 */
 
+/* Whether kernel thread tid of this process is running or waits only for a CPU
+ * (/proc's state R), rather than sleeping in a wait (a C library's mutex). Raw system
+ * calls: nothing of this is the program's. 0 when it cannot tell (the thread ended). */
+static int runnable(pid_t tid)
+{
+    char path[48], buf[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+    int fd =
+        (int)rw_in_raw_syscall(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+    if (fd < 0)
+        return 0;
+    ssize_t n = rw_in_raw_syscall(SYS_read, fd, (long)buf, sizeof buf - 1, 0, 0, 0);
+    rw_in_raw_syscall(SYS_close, fd, 0, 0, 0, 0, 0);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *end = strrchr(buf, ')'); /* the name, in parentheses, may hold spaces */
+    return end && end[1] == ' ' && end[2] == 'R';
+}
+
+/* A soft claim holds the others for about 50 ms, and for as long again each time its
+ * thread is found runnable then: a thread that the machine's load keeps off a CPU is
+ * not stuck (CI's busy runs let the thread that closes a socket go first, test_values
+ * test_a_send_that_races_a_close); one asleep in a C library's mutex may be, on a
+ * thread that waits for its turn. */
 int rw_locks_claimed_before(uint64_t pos)
 {
     uint32_t me = rw_in_tls.thread, top = atomic_load(&claim_top);
@@ -110,8 +138,11 @@ int rw_locks_claimed_before(uint64_t pos)
         uint64_t c = atomic_load_explicit(&claim[s], memory_order_acquire);
         if (c && s != me && c - 1 <= pos) {
             uint64_t t = atomic_load_explicit(&soft[s], memory_order_relaxed);
-            if (t && ((rw_tick() - t) & RW_TICK_MASK) > SOFT_TICKS)
-                continue;
+            if (t && ((rw_tick() - t) & RW_TICK_MASK) > SOFT_TICKS) {
+                if (!runnable(atomic_load_explicit(&claim_tid[s], memory_order_relaxed)))
+                    continue;
+                atomic_compare_exchange_strong(&soft[s], &t, rw_tick() | 1);
+            }
             return 1;
         }
     }
@@ -138,6 +169,10 @@ static void claim_at(uint64_t pos)
         ;
     atomic_fetch_add(&rw_locks_nclaims, 1);
     atomic_store_explicit(&soft[me], 0, memory_order_relaxed);
+    static __thread pid_t tid;
+    if (!tid)
+        tid = (pid_t)rw_in_raw_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0);
+    atomic_store_explicit(&claim_tid[me], tid, memory_order_relaxed);
     atomic_store(&claim[me], pos + 1);
 }
 
