@@ -19,6 +19,7 @@ Only the standard library is used.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import unittest
@@ -56,12 +57,28 @@ def clean_env(extra=None):
     return env
 
 
-def run(argv, cwd=None, stdin=None, env=None, timeout=DEFAULT_TIMEOUT, check=False):
+def run(argv, cwd=None, stdin=None, env=None, timeout=DEFAULT_TIMEOUT, check=False,
+        group=False):
     """Runs argv and returns its subprocess.CompletedProcess, stdout and stderr as text.
-    stdin is a string fed to the process (None: no input, /dev/null)."""
-    proc = subprocess.run(argv, cwd=cwd, env=clean_env(env), timeout=timeout,
-                          input=stdin if stdin is not None else "",
-                          capture_output=True, text=True, errors="replace")
+    stdin is a string fed to the process (None: no input, /dev/null). group: argv runs
+    in a session of its own, and a timeout kills every process in it (argv under
+    strace: killing strace alone leaves the debugger and its engine running, an engine
+    that spins slowing every test after it)."""
+    if not group:
+        proc = subprocess.run(argv, cwd=cwd, env=clean_env(env), timeout=timeout,
+                              input=stdin if stdin is not None else "",
+                              capture_output=True, text=True, errors="replace")
+    else:
+        with subprocess.Popen(argv, cwd=cwd, env=clean_env(env), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              errors="replace", start_new_session=True) as p:
+            try:
+                out, err = p.communicate(stdin if stdin is not None else "", timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.communicate()
+                raise
+        proc = subprocess.CompletedProcess(argv, p.returncode, out, err)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(map(str, argv))} exited {proc.returncode}\n"
                              f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")

@@ -127,7 +127,8 @@ class Values(rwtest.TestCase):
             self.addCleanup(lambda: os.path.exists(log) and os.unlink(log))
             argv = ["strace", "-f", "-qq", "-o", log,
                     "-e", "trace=%file,%network,%process"] + argv
-        out = rwtest.run(argv, cwd=play_dir, stdin="\n".join(cmds + ["quit"]) + "\n", env=env)
+        out = rwtest.run(argv, cwd=play_dir, stdin="\n".join(cmds + ["quit"]) + "\n", env=env,
+                         group=True)
         if log:
             self.assertEqual(performed(log), [], "the replay acted on the world")
         self.assertEqual(sorted(os.listdir(play_dir)), before, "the replay wrote files")
