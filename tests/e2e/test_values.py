@@ -134,6 +134,21 @@ class Values(rwtest.TestCase):
         self.assertEqual(sorted(os.listdir(play_dir)), before, "the replay wrote files")
         return answers(out.stdout), out.stdout[-3000:] + out.stderr[-2000:]
 
+    def record_with_c_library(self, folder, source, lib, prog, env=None):
+        """Builds progs_values/FOLDER/SOURCE into LIB with cc (as an extension module
+        would be), records FOLDER/PROG beside it in a new directory and returns the
+        recording's result and that directory (the replay needs the library there)."""
+        src = os.path.join(PROGS, folder)
+        d = tempfile.mkdtemp(prefix="rwv-clib-")
+        self.addCleanup(shutil.rmtree, d, True)
+        subprocess.run(["cc", "-shared", "-fPIC", "-pthread", "-o", os.path.join(d, lib),
+                        os.path.join(src, source)], check=True)
+        shutil.copy(os.path.join(src, prog), d)
+        rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", os.path.join(d, "t.rwd"),
+                          os.path.join(d, prog)], cwd=d, env=env)
+        self.assertEqual(rec.returncode, 0, rec.stderr)
+        return rec, d
+
     def addresses_agree(self, name, shown, rounds=1):
         """Records progs_values/NAME and replays it to the end of its code `rounds`
         times with every allocation compared (the development knobs of
@@ -358,15 +373,8 @@ class Values(rwtest.TestCase):
         # thread state; one starts a thread of its own. Built with cc, as an extension
         # module would be; the replay needs it, as it needs the extension modules.
         src = os.path.join(PROGS, "c_callbacks")
-        d = tempfile.mkdtemp(prefix="rwv-callbacks-")
-        self.addCleanup(shutil.rmtree, d, True)
-        subprocess.run(["cc", "-shared", "-fPIC", "-pthread", "-o",
-                        os.path.join(d, "libcallbacks.so"), os.path.join(src, "callbacks.c")],
-                       check=True)
-        shutil.copy(os.path.join(src, "callbacks.py"), d)
-        rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", os.path.join(d, "t.rwd"),
-                          os.path.join(d, "callbacks.py")], cwd=d)
-        self.assertEqual(rec.returncode, 0, rec.stderr)
+        rec, d = self.record_with_c_library("c_callbacks", "callbacks.c", "libcallbacks.so",
+                                            "callbacks.py")
         values = re.findall(r"^([A-Za-z_]\w*)=(.*)$", rec.stdout, re.M)
         calls = eval(dict(values)["calls"])
         self.assertEqual(len(calls), 3 * 4 + 1 + 3, rec.stdout)
@@ -404,16 +412,8 @@ class Values(rwtest.TestCase):
         # deleted: every replay hung (a CI-like ctest -j2 run of
         # test_callbacks_from_threads_of_a_c_library hung so once).
         src = os.path.join(PROGS, "c_callbacks")
-        d = tempfile.mkdtemp(prefix="rwv-stale-")
-        self.addCleanup(shutil.rmtree, d, True)
-        subprocess.run(["cc", "-shared", "-fPIC", "-pthread", "-o",
-                        os.path.join(d, "libcallbacks.so"), os.path.join(src, "callbacks.c")],
-                       check=True)
-        shutil.copy(os.path.join(src, "stale_ask.py"), d)
-        rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", os.path.join(d, "t.rwd"),
-                          os.path.join(d, "stale_ask.py")], cwd=d,
-                         env={"PYTHONUNBUFFERED": "1"})
-        self.assertEqual(rec.returncode, 0, rec.stderr)
+        rec, d = self.record_with_c_library("c_callbacks", "callbacks.c", "libcallbacks.so",
+                                            "stale_ask.py", env={"PYTHONUNBUFFERED": "1"})
         expected = recorded_values(rec.stdout)
         with open(os.path.join(src, "stale_ask.py")) as f:
             call_line = next(n for n, t in enumerate(f, 1) if "lib.call_later(" in t)
@@ -594,16 +594,8 @@ class Values(rwtest.TestCase):
         # call (async_exc.py) and waited for that tail, the replay hung (a CI run's
         # async_exc.py replay did, 1 trace in 20 on a busy machine). Tails leave RAW
         # records out now (codec.h's rw_run_fn).
-        src = os.path.join(PROGS, "raw_free_tail")
-        d = tempfile.mkdtemp(prefix="rwv-rawtail-")
-        self.addCleanup(shutil.rmtree, d, True)
-        subprocess.run(["cc", "-shared", "-fPIC", "-o", os.path.join(d, "libfreelater.so"),
-                        os.path.join(src, "freelater.c")], check=True)
-        prog = os.path.join(d, "raw_free_tail.py")
-        shutil.copy(os.path.join(src, "raw_free_tail.py"), d)
-        rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", os.path.join(d, "t.rwd"), prog],
-                         cwd=d, env={"PYTHONUNBUFFERED": "1"})
-        self.assertEqual(rec.returncode, 0, rec.stderr)
+        rec, d = self.record_with_c_library("raw_free_tail", "freelater.c", "libfreelater.so",
+                                            "raw_free_tail.py", env={"PYTHONUNBUFFERED": "1"})
         freed = {int(a, 16) for a in re.findall(r"^freed (0x[0-9a-f]+)$", rec.stdout, re.M)}
         self.assertTrue(freed, rec.stdout)
         # The case is there: a free of one of those blocks right after an event of the
