@@ -31,6 +31,7 @@
 #include "internal/pycore_interp.h"
 #include "internal/pycore_runtime.h"
 
+#include "evalbreak.h"
 #include "state.h"
 
 unsigned long __real_PyThread_get_thread_ident(void) __attribute__((weak));
@@ -66,4 +67,9 @@ unsigned long __wrap_PyThread_get_thread_ident(void)
             recompute_for_other_thread(main);
     }
     return me;
+}
+
+void rw_evalbreak_withdraw_drop_request(PyInterpreterState *interp)
+{
+    _Py_atomic_store_relaxed(&interp->ceval.gil_drop_request, 0);
 }

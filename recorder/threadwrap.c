@@ -7,6 +7,7 @@
 
 #include "crash.h"
 #include "detalloc.h"
+#include "evalbreak.h"
 #include "libc/input.h"
 #include "libc/libc.h"
 #include "libc/locks.h"
@@ -390,35 +391,8 @@ PyThreadState *__wrap_PyEval_SaveThread(void);
 
 static void c_thread_enter(PyThreadState *ts);
 
-/* A thread that asked for the GIL to be taken from it at its next eval-breaker check
- * (the engine's run_end) lets it go in an extension module's call instead: it no
- * longer counts as about to take it back (locks.h's rw_locks_returning). Otherwise a
- * thread whose run ends before this one's next run would ask for a switch that nobody
- * takes, and wait for it where its thread state is deleted (drop_gil), while this one
- * waits in the call, in pthread_join, for that thread to end (test_values
- * test_an_ask_for_the_gil_undone_by_a_call). CPython's own calls that let the GIL go
- * (lock waits, sleeps, I/O) come through the wrapper below and keep the ask: what they
- * wait for does not wait for a thread's end, and the locks' claims order what follows. */
-static void asked_but_called(void)
-{
-    asked = 0;
-    rw_locks_returned();
-}
-
-/* Whether the caller, at return address ra, is CPython's PyEval_SaveThread, which
- * swaps the thread state out first thing (a call that lets the GIL go, from an
- * extension module: those call it directly, not through the wrapper below). The
- * eval-breaker's drop swaps it out from the evaluation loop. */
-static int from_save_thread(const void *ra)
-{
-    uintptr_t fn = (uintptr_t)__real_PyEval_SaveThread;
-    return fn != 0 && (uintptr_t)ra - fn < 64;
-}
-
 PyThreadState *__wrap__PyThreadState_Swap(void *gilstate, PyThreadState *newts)
 {
-    if (RW_UNLIKELY(asked) && newts == NULL && from_save_thread(__builtin_return_address(0)))
-        asked_but_called();
     PyThreadState *old = __real__PyThreadState_Swap(gilstate, newts);
     if (RW_UNLIKELY(asked) && newts != NULL && rw_threadwrap_gil_back != NULL) {
         asked = 0;
@@ -431,11 +405,32 @@ PyThreadState *__wrap__PyThreadState_Swap(void *gilstate, PyThreadState *newts)
     return old;
 }
 
+/* 3.11: void _PyEval_ReleaseLock(PyThreadState *), internal: how
+ * _PyThreadState_DeleteCurrent lets the GIL go as a thread ends (a C library's thread
+ * after its callback, PyGILState_Release). A thread that asked for the GIL to be taken
+ * from it (the engine's run_end) and ends instead would wait in drop_gil, with the
+ * drop request up (FORCE_SWITCHING), until another thread takes the GIL; the thread
+ * whose turn it is may be waiting for this one to end (in pthread_join, test_values
+ * test_a_thread_that_asks_for_a_switch_and_ends). So the request is withdrawn: the thread
+ * lets the GIL go without waiting, as the recording's did. */
+void __real__PyEval_ReleaseLock(PyThreadState *ts) __attribute__((weak));
+void __wrap__PyEval_ReleaseLock(PyThreadState *ts);
+
+void __wrap__PyEval_ReleaseLock(PyThreadState *ts)
+{
+    if (RW_UNLIKELY(asked)) {
+        asked = 0;
+        rw_locks_returned();
+        rw_evalbreak_withdraw_drop_request(ts->interp);
+    }
+    __real__PyEval_ReleaseLock(ts);
+}
+
 /* A call that lets the GIL go (or the engine's own waits): not the eval-breaker drop
  * the thread asked for. */
 PyThreadState *__wrap_PyEval_SaveThread(void)
 {
-    asked = 0; /* its ask still counts: the locks' claims order what follows */
+    asked = 0;
     uint64_t began = 0;
     if (RW_UNLIKELY(rw_locks_next_event != NULL))
         began = rw_locks_letting_go(); /* a threaded replay: libc/locks.h */

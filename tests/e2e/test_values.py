@@ -402,20 +402,20 @@ class Values(rwtest.TestCase):
         self.assertEqual(out.stdout.count("started by C code"), 4, out.stdout)
 
     @unittest.skipUnless(shutil.which("cc"), "needs a C compiler")
-    def test_an_ask_for_the_gil_undone_by_a_call(self):
-        # The main thread's run ends before a ctypes call while the next run's thread
-        # waits for the GIL: the replay's main thread asks for the switch and then lets
-        # the GIL go in the call (from _ctypes, which calls CPython's PyEval_SaveThread
-        # directly), where it joins a C thread that calls back once. Before, the main
-        # thread still counted as about to take the GIL, so the callback's thread asked
-        # for a switch at the end of its run and waited for it as its thread state was
-        # deleted: every replay hung (a CI-like ctest -j2 run of
-        # test_callbacks_from_threads_of_a_c_library hung so once).
+    def test_a_thread_that_asks_for_a_switch_and_ends(self):
+        # A C thread's callback ends its run right before the main thread's next one,
+        # and the replay's C thread asks for the GIL's switch there (the main thread
+        # counts as about to take the GIL: it asked at the end of its own run, before
+        # a ctypes call that joins the C thread). The C thread then ends, and its
+        # drop_gil waited, as its thread state was deleted, for a thread to take the
+        # GIL, while the main thread waited in pthread_join for it: every replay hung
+        # (a CI-like ctest -j2 run of test_callbacks_from_threads_of_a_c_library hung
+        # so once). Its request is withdrawn now (threadwrap.c _PyEval_ReleaseLock).
         src = os.path.join(PROGS, "c_callbacks")
         rec, d = self.record_with_c_library("c_callbacks", "callbacks.c", "libcallbacks.so",
-                                            "stale_ask.py", env={"PYTHONUNBUFFERED": "1"})
+                                            "ask_and_end.py", env={"PYTHONUNBUFFERED": "1"})
         expected = recorded_values(rec.stdout)
-        with open(os.path.join(src, "stale_ask.py")) as f:
+        with open(os.path.join(src, "ask_and_end.py")) as f:
             call_line = next(n for n, t in enumerate(f, 1) if "lib.call_later(" in t)
         # The case is there: the run after the main thread's event at the call's line
         # is a Python thread's, not the C thread's.

@@ -4,7 +4,7 @@
  * has no Python thread state (ctypes makes one for the call and drops it after), and
  * thread 0 also starts a thread of its own between two calls, which calls cb(-1, 0).
  * call_later(cb, ms): one thread sleeps ms milliseconds, then calls cb(0, 0) once; the
- * caller joins it (stale_ask.py). */
+ * caller joins it (ask_and_end.py). */
 #include <pthread.h>
 #include <stdint.h>
 #include <time.h>

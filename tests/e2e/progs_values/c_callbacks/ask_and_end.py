@@ -1,14 +1,14 @@
-"""A thread that asked for the GIL to be taken from it, and then let it go in a call.
+"""A thread that asks for the GIL to be taken from it, and ends.
 
 The main thread's run ends right before a ctypes call (call_later, libcallbacks.so,
 built from callbacks.c by the test), and the thread whose run comes next, `beside`,
 waits for the GIL there: the replay's main thread asks for the switch (server.c
-run_end) and then lets the GIL go in the call, which starts a C thread, sleeps, calls
-back once and is joined. The callback's run ends right before the main thread's next
-one, after the C thread has exited. Before, the main thread still counted as about to
-take the GIL (its ask was never undone), so the callback's thread asked for the switch
-in turn and waited, as its thread state was deleted, for a thread to take the GIL that
-was waiting in pthread_join for it to end.
+run_end), then lets the GIL go in the call, which starts a C thread, sleeps, calls
+back once and joins it. The callback's run ends right before the main thread's next
+one, and the main thread still counts as about to take the GIL (it asked), so the C
+thread asks for the switch in turn, and then ends: its thread state is deleted and it
+lets the GIL go. Before, it waited there (drop_gil, with its request up) for a thread
+to take the GIL, while the main thread waited in pthread_join for it to end.
 
 Printed: "RWVAL <line> <repr>" for the marked line.
 """
