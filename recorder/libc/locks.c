@@ -105,6 +105,7 @@ static _Atomic uint32_t claim_top;
 static _Atomic uint64_t soft[CLAIMS];
 static _Atomic pid_t claim_tid[CLAIMS];
 #define SOFT_TICKS ((uint64_t)150 * 1000 * 1000) /* ~50 ms at 3 GHz, ~75 at 2 */
+#define SOFT_GONE UINT64_MAX /* soft[s] of a claim that no longer holds anyone back */
 
 /* Whether kernel thread tid of this process is running or waits only for a CPU
  * (/proc's state R), rather than sleeping in a wait (a C library's mutex). Raw system
@@ -138,10 +139,13 @@ int rw_locks_claimed_before(uint64_t pos)
         uint64_t c = atomic_load_explicit(&claim[s], memory_order_acquire);
         if (c && s != me && c - 1 <= pos) {
             uint64_t t = atomic_load_explicit(&soft[s], memory_order_relaxed);
+            if (t == SOFT_GONE)
+                continue;
             if (t && ((rw_tick() - t) & RW_TICK_MASK) > SOFT_TICKS) {
-                if (!runnable(atomic_load_explicit(&claim_tid[s], memory_order_relaxed)))
+                int r = runnable(atomic_load_explicit(&claim_tid[s], memory_order_relaxed));
+                atomic_compare_exchange_strong(&soft[s], &t, r ? rw_tick() | 1 : SOFT_GONE);
+                if (!r)
                     continue;
-                atomic_compare_exchange_strong(&soft[s], &t, rw_tick() | 1);
             }
             return 1;
         }
@@ -169,9 +173,8 @@ static void claim_at(uint64_t pos)
         ;
     atomic_fetch_add(&rw_locks_nclaims, 1);
     atomic_store_explicit(&soft[me], 0, memory_order_relaxed);
-    static __thread pid_t tid;
-    if (!tid)
-        tid = (pid_t)rw_in_raw_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0);
+    /* Not cached: a copy of the engine (a fork) has new thread ids. */
+    pid_t tid = (pid_t)rw_in_raw_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0);
     atomic_store_explicit(&claim_tid[me], tid, memory_order_relaxed);
     atomic_store(&claim[me], pos + 1);
 }
