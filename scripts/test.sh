@@ -6,7 +6,7 @@
 # Stops at the first failing stage with a non-zero status. About 20 minutes on 2 cores.
 #
 #   --no-asan, --no-fuzz     skip stage 2 or 3
-#   FUZZ_SECONDS=45          time per fuzz target (0 skips stage 3)
+#   FUZZ_SECONDS=30          time per fuzz target (0 skips stage 3)
 #   JOBS=2                   parallel ctest jobs
 #   BUILD_DIR, ASAN_BUILD_DIR, FUZZ_BUILD_DIR   build directories (build, build-asan, build-fuzz)
 set -euo pipefail
@@ -24,7 +24,7 @@ for arg in "$@"; do
   esac
 done
 jobs=${JOBS:-2}
-fuzz_seconds=${FUZZ_SECONDS:-45}
+fuzz_seconds=${FUZZ_SECONDS:-30}
 build=${BUILD_DIR:-build}
 build_asan=${ASAN_BUILD_DIR:-build-asan}
 build_fuzz=${FUZZ_BUILD_DIR:-build-fuzz}
