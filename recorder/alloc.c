@@ -92,7 +92,8 @@ HOT void rec(int d, uint64_t w0, uint64_t w1, int is_alloc)
         made_note((uintptr_t)w1);
     if (RW_LIKELY(rw_tls.thread != 0) &&
         (d != D_RAW || _PyThreadState_UncheckedGet() == rw_tls.tstate)) {
-        if (RW_UNLIKELY(rw_tls.thread != rw_st.cur_thread) && !rw_threads_switch(rw_tick(), d == D_RAW))
+        if (RW_UNLIKELY(rw_tls.thread != rw_st.cur_thread) &&
+            !rw_threads_switch(rw_tick(), d == D_RAW))
             return;
         if (RW_UNLIKELY(atomic_load_explicit(&rw_st.side_n, memory_order_relaxed) != 0))
             rw_side_drain();
