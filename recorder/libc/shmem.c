@@ -478,6 +478,15 @@ out:
     return ok;
 }
 
+int rw_shm_grouped(void)
+{
+    unsigned n = atomic_load_explicit(&sh.n, memory_order_relaxed);
+    for (unsigned i = 0; i < n; i++)
+        if (sh.r[i].group >= 0)
+            return 1;
+    return 0;
+}
+
 void rw_shm_unshare(void)
 {
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;

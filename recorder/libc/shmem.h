@@ -75,6 +75,12 @@ int rw_shm_alias(const rw_input *g);
  * does not see. Only the calling thread runs. */
 void rw_shm_unshare(void);
 
+/* Replay: whether any mapping shares an object with another (rw_shm_unshare has work):
+ * then the process that goes on after a fork waits until the copy has its own, or
+ * unshares itself, since a write of its would reach the copy's bytes before they are
+ * copied. */
+int rw_shm_grouped(void);
+
 /* Replay: whether the trace logged anonymous shared mappings (Metadata.features:
  * "shared-memory"; a trace made before has no record of them). */
 void rw_shm_anon_logged(int on);

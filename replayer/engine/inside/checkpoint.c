@@ -99,6 +99,7 @@ static struct {
     uint64_t every;             /* a fixed interval (tests), or 0: by time */
     pid_t reap[64];             /* dropped children not reaped yet */
     unsigned nreap;
+    unsigned copy_delay_us;     /* REWIND_CHECKPOINT_COPY_DELAY_MS (tests), or 0 */
 } C = {.log_fd = -1, .due = UINT64_MAX, .near_goal = UINT64_MAX, .spacing = SPACING_MS / 1e3};
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -216,6 +217,8 @@ void rw_ckpt_setup(unsigned max, unsigned mib, uint64_t every, const rw_ckpt_env
     C.max_bytes = (uint64_t)mib << 20;
     C.env = *env;
     C.log_fd = log_fd;
+    const char *delay = getenv("REWIND_CHECKPOINT_COPY_DELAY_MS");
+    C.copy_delay_us = delay ? (unsigned)strtoul(delay, NULL, 10) * 1000u : 0;
     C.on = C.max > 0;
     C.interval = every ? every : FIRST_INTERVAL;
     C.due = C.on ? 0 : UINT64_MAX; /* the first at the first event: nothing is behind it */
@@ -633,6 +636,8 @@ static uint64_t wait_for_turn(int fd, uint64_t pos, uint64_t file_size)
         close(sv[1]);
         if (keep < 0)
             close(sv[0]);
+        else
+            rw_shm_unshare(); /* the copy keeps the shared objects' bytes as they are */
     }
     /* The engine now: the file first, then the threads that write and read it. */
     rw_err err = {0};
@@ -752,6 +757,9 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
     }
     probe_before_fork();
     rw_files_before_copy();
+    /* The copy makes the program's shared objects its own by copying their bytes: the
+     * engine, which goes on writing them, waits until it has. */
+    int grouped = rw_shm_grouped();
     struct timespec f0, f1;
     clock_gettime(CLOCK_MONOTONIC, &f0);
     pid_t pid = _Fork(); /* no atfork handlers: the copy must not start a trace */
@@ -759,7 +767,14 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
     double fork_s = since(&f0, &f1);
     probe_after_fork(pid == 0);
     if (pid == 0) {
+        if (C.copy_delay_us) /* tests: a copy that a busy machine runs late */
+            usleep(C.copy_delay_us);
         rw_shm_unshare(); /* the program's shared objects: the copy's own from here */
+        if (grouped) {
+            char done = 1;
+            while (write(sv[1], &done, 1) < 0 && errno == EINTR)
+                ;
+        }
         rw_files_unshare(); /* and the local files' offsets */
         close(sv[0]);
         for (unsigned i = 0; i < C.n; i++)
@@ -769,6 +784,11 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
             C.env.shed();
         *target = wait_for_turn(sv[1], pos, (uint64_t)st.st_size);
         return 1;
+    }
+    if (pid > 0 && grouped) {
+        char done;
+        while (read(sv[0], &done, 1) < 0 && errno == EINTR)
+            ;
     }
     C.env.release();
     close(sv[1]);
