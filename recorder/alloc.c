@@ -207,10 +207,19 @@ DOMAIN_HOOKS(D_RAW, raw)
 DOMAIN_HOOKS(D_MEM, mem)
 DOMAIN_HOOKS(D_OBJ, obj)
 
-void rw_alloc_newref(PyObject *op)
+/* The size the allocation of op asked for: basicsize plus items (what
+ * PyObject_GC_NewVar and friends ask for), with the pre-header (pre bytes). */
+static size_t object_size(PyObject *op, size_t pre)
 {
     PyTypeObject *tp = Py_TYPE(op);
-    size_t pre = _PyType_PreHeaderSize(tp); /* GC header, managed dict pointers */
+    Py_ssize_t items = Py_SIZE(op) < 0 ? -Py_SIZE(op) : Py_SIZE(op);
+    return pre + (tp->tp_itemsize ? (size_t)_PyObject_VAR_SIZE(tp, items)
+                                  : (size_t)tp->tp_basicsize);
+}
+
+void rw_alloc_newref(PyObject *op)
+{
+    size_t pre = _PyType_PreHeaderSize(Py_TYPE(op)); /* GC header, managed dict pointers */
     uintptr_t b = (uintptr_t)op - pre;
     if (RW_LIKELY(b == last_block)) {
         last_block = 0; /* checked: a second initialisation of it is a reuse */
@@ -218,16 +227,19 @@ void rw_alloc_newref(PyObject *op)
         return;
     }
     last_fresh = 0;
-    /* The size its allocation asked for: basicsize plus items (what PyObject_GC_NewVar
-     * and friends ask for), with the pre-header. */
-    Py_ssize_t items = Py_SIZE(op) < 0 ? -Py_SIZE(op) : Py_SIZE(op);
-    size_t size = pre + (tp->tp_itemsize ? (size_t)_PyObject_VAR_SIZE(tp, items)
-                                         : (size_t)tp->tp_basicsize);
+    size_t size = object_size(op, pre);
     if (RW_UNLIKELY(size == 0 || size > ((size_t)1 << 40)))
         return; /* not a size this object's block can have: leave the block alone */
     if (startup_reuses_marked && made_by_startup(b))
         rec(D_OBJ, RW_REC(RW_K_STARTUP_REUSE, 0), 0, 0);
     rec(D_OBJ, RW_REC(kalloc[D_OBJ], size), b, 0);
+}
+
+void rw_alloc_made_here(PyObject *op, size_t size)
+{
+    if (rw_st.allocations)
+        rec(D_OBJ, RW_REC(kalloc[D_OBJ], size), (uintptr_t)op - _PyType_PreHeaderSize(Py_TYPE(op)),
+            1);
 }
 
 int rw_alloc_last_fresh(PyObject *op)

@@ -29,6 +29,19 @@ void rw_alloc_newref(struct _object *op);
  * program runs. */
 void rw_alloc_startup_reuses(int on);
 
+/* Records op's allocation here, where a plain run would have made it, as the
+ * allocation hooks would have recorded it then (an ALLOC_OBJ of its block, size the
+ * bytes its allocation asked for): a frame object that tracing mode made earlier
+ * without recording it (newref.c). With the GIL; only while allocations are recorded. */
+void rw_alloc_made_here(struct _object *op, size_t size);
+
+/* Tracing mode's frame objects, line arrays and bound methods are left out of the
+ * recording, and a frame object recorded where a plain run would make it
+ * (rw_alloc_made_here), unless
+ * on is 0: a recorder told to record without the feature "tracer-objects" (tests), or
+ * the replay of a trace made before it. Before the program runs. */
+void rw_alloc_tracer_objects(int on);
+
 /* Whether op is the last object this thread initialised, in a block the allocator had
  * just handed out (not one reused from a free list). Only while allocations are
  * recorded (else 0). */
@@ -48,10 +61,19 @@ extern struct _object *rw_exc_tuple_pending; /* non-NULL: settle at the next eve
 
 /* A plain run would make frame object f here (f is a PyFrameObject *, or NULL): the
  * one tracing mode made, uncounted by the cyclic GC (newref.c), counts in generation
- * 0 from now until it is freed, as python3's would (docs/memory.md cause 3). Once per
- * frame object; with the GIL. */
+ * 0 from now until it is freed, as python3's would (docs/memory.md cause 3), and its
+ * allocation is recorded here (feature "tracer-objects"). Once per frame object; a
+ * frame object that a plain run would have made too (PyFrame_New) is left alone. With
+ * the GIL. */
 struct _frame;
 void rw_frame_materialized(struct _frame *f);
+
+/* Frame object f's frame is about to return (its RETURN event) and something else holds
+ * f: CPython then makes the object of the frame's caller, to be f's f_back
+ * (frame.c, take_ownership), which counts from here as rw_frame_materialized's do.
+ * With the GIL; feature "tracer-objects" only (a replay of an older trace runs as its
+ * recorder did). */
+void rw_frame_outlives(struct _frame *f);
 
 /* Tracing mode's bound methods for calls of method descriptors neither count towards
  * the cyclic GC's thresholds nor start a collection, and an exception event's fresh

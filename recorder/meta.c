@@ -85,7 +85,8 @@ void rw_meta_build(rw_meta *mt, const rw_record_opts *o, int64_t unix0, uint64_t
      * the engine re-executes a trace without them as those recorders ran it. */
     static char *all[] = {"c-threads", "openssl-draws", "thread-boxes", "input-starts",
                           "thread-count", "shared-memory", "thread-teardown", "prctl",
-                          "glib-clock", "syslog", "mntent", "startup-reuses"};
+                          "glib-clock", "syslog", "mntent", "startup-reuses",
+                          "tracer-objects"};
     static char *features[sizeof all / sizeof *all];
     size_t nf = 0;
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)

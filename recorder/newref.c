@@ -19,7 +19,11 @@
  *    makes a frame's object (an exception passing through the frame; the warnings
  *    module looking at the caller's frames), the one tracing mode made is counted from
  *    then on, as python3 counts the one it makes there (rw_frame_materialized; also
- *    called for sys._getframe's audit event, audithook.c).
+ *    called for sys._getframe's audit event, audithook.c, and for the caller of a
+ *    frame whose object outlives it, rw_frame_outlives). With the feature
+ *    "tracer-objects" (the default), tracing mode's frame objects and line arrays
+ *    (_PyCode_CreateLineArray) are not recorded either, and each frame object is
+ *    recorded where it counts from.
  *
  * Without the link options (a shared libpython) nothing calls the __wrap_ functions
  * and the weak references to the __real_ ones stay unresolved.
@@ -29,6 +33,8 @@
 
 #include <stdarg.h>
 
+#include "frameobject.h"
+#include "internal/pycore_frame.h"
 #include "internal/pycore_object.h"
 #include "internal/pycore_pystate.h"
 
@@ -36,55 +42,40 @@
 #include "state.h"
 #include "sysalloc.h"
 
-void __real__Py_NewReference(PyObject *op) __attribute__((weak));
-void __wrap__Py_NewReference(PyObject *op);
-
-void __wrap__Py_NewReference(PyObject *op)
-{
-    __real__Py_NewReference(op);
-    if (RW_UNLIKELY(rw_tls.busy) || !rw_st.allocations ||
-        RW_UNLIKELY(!atomic_load_explicit(&rw_st.on, memory_order_relaxed)))
-        return;
-    rw_alloc_newref(op);
-}
-
-/* (GIL) The frame objects made while recording that count as a plain run's would:
- * an open-addressing set of addresses (0: empty, 1: removed). Frame objects made while
- * recording and not in the set were taken off generation 0's count when made, and are
- * put back when freed. */
-static struct counted_frames {
+/* (GIL) Sets of object addresses: open addressing, 0 empty, 1 removed. */
+typedef struct addrset {
     uintptr_t *slot;
     size_t cap, used, live; /* used: live + removed */
-} counted;
+} addrset;
 
 static size_t slot_of(uintptr_t key, size_t cap)
 {
     return (size_t)((key >> 4) * 0x9E3779B97F4A7C15ull) & (cap - 1);
 }
 
-static int counted_has(uintptr_t key)
+static int set_has(const addrset *s, uintptr_t key)
 {
-    if (!counted.live)
+    if (!s->live)
         return 0;
-    for (size_t i = slot_of(key, counted.cap);; i = (i + 1) & (counted.cap - 1)) {
-        if (counted.slot[i] == key)
+    for (size_t i = slot_of(key, s->cap);; i = (i + 1) & (s->cap - 1)) {
+        if (s->slot[i] == key)
             return 1;
-        if (counted.slot[i] == 0)
+        if (s->slot[i] == 0)
             return 0;
     }
 }
 
-static int counted_add(uintptr_t key)
+static int set_add(addrset *s, uintptr_t key)
 {
-    if ((counted.used + 1) * 4 > counted.cap * 3) {
-        size_t cap = counted.cap ? counted.cap : 64;
-        while ((counted.live + 1) * 2 > cap)
+    if ((s->used + 1) * 4 > s->cap * 3) {
+        size_t cap = s->cap ? s->cap : 64;
+        while ((s->live + 1) * 2 > cap)
             cap *= 2;
         uintptr_t *slot = rw_sys_calloc(cap, sizeof *slot);
         if (!slot)
             return 0;
-        for (size_t i = 0; i < counted.cap; i++) {
-            uintptr_t k = counted.slot[i];
+        for (size_t i = 0; i < s->cap; i++) {
+            uintptr_t k = s->slot[i];
             if (k > 1) {
                 size_t j = slot_of(k, cap);
                 while (slot[j])
@@ -92,42 +83,105 @@ static int counted_add(uintptr_t key)
                 slot[j] = k;
             }
         }
-        rw_sys_free(counted.slot);
-        counted.slot = slot;
-        counted.cap = cap;
-        counted.used = counted.live;
+        rw_sys_free(s->slot);
+        s->slot = slot;
+        s->cap = cap;
+        s->used = s->live;
     }
-    size_t i = slot_of(key, counted.cap);
-    while (counted.slot[i] > 1)
-        i = (i + 1) & (counted.cap - 1);
-    if (counted.slot[i] == 0)
-        counted.used++;
-    counted.slot[i] = key;
-    counted.live++;
+    size_t i = slot_of(key, s->cap);
+    while (s->slot[i] > 1)
+        i = (i + 1) & (s->cap - 1);
+    if (s->slot[i] == 0)
+        s->used++;
+    s->slot[i] = key;
+    s->live++;
     return 1;
 }
 
-static int counted_remove(uintptr_t key)
+static int set_remove(addrset *s, uintptr_t key)
 {
-    if (!counted.live)
+    if (!s->live)
         return 0;
-    for (size_t i = slot_of(key, counted.cap);; i = (i + 1) & (counted.cap - 1)) {
-        if (counted.slot[i] == key) {
-            counted.slot[i] = 1;
-            counted.live--;
+    for (size_t i = slot_of(key, s->cap);; i = (i + 1) & (s->cap - 1)) {
+        if (s->slot[i] == key) {
+            s->slot[i] = 1;
+            s->live--;
             return 1;
         }
-        if (counted.slot[i] == 0)
+        if (s->slot[i] == 0)
             return 0;
     }
 }
 
+/* The frame objects made while recording that count as a plain run's would. Frame
+ * objects tracing mode made and not in the set were taken off generation 0's count when
+ * made, and are put back when freed. */
+static addrset counted;
+
+/* Frame objects made while recording by other paths than tracing mode's (PyFrame_New:
+ * Cython's tracebacks, _PyTraceback_Add): a plain run makes them too, so they are
+ * counted and recorded as any object. */
+static addrset plain;
+
+/* Feature "tracer-objects" (docs/memory.md, causes 2 and 8): tracing mode's frame
+ * objects, line arrays and bound methods are not recorded; a frame object is recorded
+ * (ALLOC_OBJ) where a plain run would make it, from rw_frame_materialized. Off:
+ * recorded as made, as recorders before the feature did (readers leave the frame
+ * objects and line arrays out). */
+static int tracer_elided = 1;
+
+void __real__Py_NewReference(PyObject *op) __attribute__((weak));
+void __wrap__Py_NewReference(PyObject *op);
+
+void __wrap__Py_NewReference(PyObject *op)
+{
+    __real__Py_NewReference(op);
+    if (RW_UNLIKELY(rw_tls.busy) ||
+        RW_UNLIKELY(!atomic_load_explicit(&rw_st.on, memory_order_relaxed)))
+        return;
+    /* Tracing mode's frame objects are made busy (__wrap__PyFrame_New_NoTrack). */
+    if (RW_UNLIKELY(Py_TYPE(op) == &PyFrame_Type) && tracer_elided)
+        set_add(&plain, (uintptr_t)op);
+    if (rw_st.allocations)
+        rw_alloc_newref(op);
+}
+
+void rw_alloc_tracer_objects(int on)
+{
+    tracer_elided = on;
+}
+
+/* What _PyFrame_New_NoTrack asked for f: PyObject_GC_NewVar's size for the slots of
+ * its code (a frame object has no ob_size to read them from). */
+static size_t frame_size(PyFrameObject *f)
+{
+    PyCodeObject *co = f->f_frame->f_code;
+    size_t slots = (size_t)co->co_nlocalsplus + (size_t)co->co_stacksize;
+    return sizeof(PyGC_Head) + (size_t)_PyObject_VAR_SIZE(&PyFrame_Type, slots);
+}
+
 void rw_frame_materialized(PyFrameObject *f)
 {
-    if (!f || !atomic_load_explicit(&rw_st.on, memory_order_relaxed) || counted_has((uintptr_t)f))
+    if (!f || !atomic_load_explicit(&rw_st.on, memory_order_relaxed) ||
+        set_has(&counted, (uintptr_t)f) || set_has(&plain, (uintptr_t)f))
         return;
-    if (counted_add((uintptr_t)f))
+    if (set_add(&counted, (uintptr_t)f)) {
         _PyInterpreterState_GET()->gc.generations[0].count++;
+        if (tracer_elided)
+            rw_alloc_made_here((PyObject *)f, frame_size(f));
+    }
+}
+
+void rw_frame_outlives(PyFrameObject *f)
+{
+    _PyInterpreterFrame *frame = f->f_frame;
+    if (!tracer_elided || frame->owner != FRAME_OWNED_BY_THREAD || f->f_back)
+        return;
+    _PyInterpreterFrame *prev = frame->previous;
+    while (prev && _PyFrame_IsIncomplete(prev))
+        prev = prev->previous;
+    if (prev && prev->frame_obj)
+        rw_frame_materialized(prev->frame_obj);
 }
 
 PyFrameObject *__real__PyFrame_New_NoTrack(PyCodeObject *code) __attribute__((weak));
@@ -144,11 +198,30 @@ PyFrameObject *__wrap__PyFrame_New_NoTrack(PyCodeObject *code)
     struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;
     int enabled = gc->enabled;
     gc->enabled = 0;
+    /* Nor would its allocation: not recorded (feature "tracer-objects"). */
+    rw_tls.busy += tracer_elided;
     PyFrameObject *f = __real__PyFrame_New_NoTrack(code);
+    rw_tls.busy -= tracer_elided;
     gc->enabled = enabled;
     if (f && gc->generations[0].count > 0)
         gc->generations[0].count--;
     return f;
+}
+
+int __real__PyCode_CreateLineArray(PyCodeObject *co) __attribute__((weak));
+int __wrap__PyCode_CreateLineArray(PyCodeObject *co);
+
+/* The array of line numbers that tracing mode makes for a code object the first time
+ * it traces it (only ceval.c calls this): a plain run makes none, so its allocation is
+ * not recorded (feature "tracer-objects"). Its free, when the code object goes, is: of
+ * a block readers do not know, which they ignore. */
+int __wrap__PyCode_CreateLineArray(PyCodeObject *co)
+{
+    int elide = tracer_elided && atomic_load_explicit(&rw_st.on, memory_order_relaxed);
+    rw_tls.busy += elide;
+    int r = __real__PyCode_CreateLineArray(co);
+    rw_tls.busy -= elide;
+    return r;
 }
 
 /* ---- tracing mode's bound methods ---------------------------------------------------
@@ -167,7 +240,8 @@ PyFrameObject *__wrap__PyFrame_New_NoTrack(PyCodeObject *code)
  * address; the sites are learnt at install, by running a call of each kind under a
  * profile function that sees the object the call made (rw_gctemp_install). A bound
  * method made at such a site neither starts a collection nor counts, and its free
- * gives back nothing (__wrap_PyObject_GC_Del). */
+ * gives back nothing (__wrap_PyObject_GC_Del); with the feature "tracer-objects",
+ * neither its allocation nor its free is recorded. */
 #define TEMP_SITES 4
 #define TEMP_LIVE 256 /* more (threads blocked in such calls) are counted, as before */
 
@@ -205,7 +279,9 @@ static PyObject *get_method(PyObject *descr, PyObject *obj, PyObject *type)
     struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;
     int enabled = gc->enabled;
     gc->enabled = 0;
+    rw_tls.busy += tracer_elided; /* nor recorded (feature "tracer-objects") */
     PyObject *m = real_method_get(descr, obj, type);
+    rw_tls.busy -= tracer_elided;
     gc->enabled = enabled;
     if (m && PyObject_IS_GC(m) && gc->generations[0].count > 0) {
         gc->generations[0].count--;
@@ -321,7 +397,9 @@ void __wrap_PyObject_GC_Del(void *op)
         temp_forget(op)) {
         struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;
         int count = gc->generations[0].count;
+        rw_tls.busy += tracer_elided;
         __real_PyObject_GC_Del(op);
+        rw_tls.busy -= tracer_elided;
         gc->generations[0].count = count;
         return;
     }
@@ -329,13 +407,17 @@ void __wrap_PyObject_GC_Del(void *op)
         __real_PyObject_GC_Del(op);
         return;
     }
-    if (counted_remove((uintptr_t)op)) { /* counted as a plain run's: uncounted as one */
+    if (set_remove(&plain, (uintptr_t)op) || /* a plain run's: counted and recorded */
+        set_remove(&counted, (uintptr_t)op)) { /* counted as a plain run's: uncounted as one */
         __real_PyObject_GC_Del(op);
         return;
     }
+    /* Tracing mode's: its allocation was not recorded, nor is its free. */
     struct _gc_runtime_state *gc = &_PyInterpreterState_GET()->gc;
     int count = gc->generations[0].count;
+    rw_tls.busy += tracer_elided;
     __real_PyObject_GC_Del(op);
+    rw_tls.busy -= tracer_elided;
     if (count > 0) /* it took one off generation 0 for the frame object */
         gc->generations[0].count++;
 }

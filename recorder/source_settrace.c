@@ -129,7 +129,10 @@ static __attribute__((noinline)) void trace_slow(PyFrameObject *f, int what, PyO
     }
     case PyTrace_RETURN:
         rw_stream_put(rw_st.s, RW_REC(RW_K_RETURN, t), 0);
-        break;
+        rw_st.nevents++;
+        if (RW_UNLIKELY(Py_REFCNT(f) > 1))
+            rw_frame_outlives(f); /* the caller's frame object, after the RETURN */
+        return;
     case PyTrace_EXCEPTION:
         if (!exception_event(t, arg))
             return;

@@ -1,6 +1,7 @@
 /* The C-library captures that a trace's features name, in one table (libc.h,
  * rw_libc_features): the recorder and the engine set them from it. The allocation
- * hooks' one switch (alloc.h, "startup-reuses") sits here too, for the same reason.
+ * hooks' switches (alloc.h, "startup-reuses", "tracer-objects") sit here too, for the
+ * same reason.
  *
  * Rules for this folder: recorder/libc/README.md.
  */
@@ -17,6 +18,7 @@ static const struct {
     {"openssl-draws", rw_crypto_draws}, {"prctl", rw_ident_prctl_logged},
     {"glib-clock", rw_clock_glib_logged}, {"syslog", rw_syslog_logged},
     {"mntent", rw_mntent_logged}, {"startup-reuses", rw_alloc_startup_reuses},
+    {"tracer-objects", rw_alloc_tracer_objects},
 };
 
 void rw_libc_features(int (*has)(const char *name, const void *ctx), const void *ctx)

@@ -58,7 +58,8 @@ void rw_syslog_logged(int on);
 void rw_mntent_logged(int on);
 
 /* Sets each capture above from has(name, ctx), the feature that names it ("openssl-
- * draws", "prctl", "glib-clock", "syslog", "mntent"; and alloc.h's "startup-reuses"):
+ * draws", "prctl", "glib-clock", "syslog", "mntent"; and alloc.h's "startup-reuses" and
+ * "tracer-objects"):
  * a recorder told to record without one (tests), or the engine of a trace made without
  * it, turns that capture off. Before the program runs. */
 void rw_libc_features(int (*has)(const char *name, const void *ctx), const void *ctx);

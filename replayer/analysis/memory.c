@@ -106,6 +106,9 @@ struct rw_mem {
     held_alloc held[2];
     int nheld;
     int startup_reuse;     /* a STARTUP_REUSE was read: the next ALLOC_OBJ is its */
+    int plain_frames;      /* feature "tracer-objects": tracing mode's frame objects and
+                            * line arrays are not in the trace, and a frame object's
+                            * ALLOC_OBJ is where a plain run makes it */
     uint8_t *code_seen;    /* CodeDef id -> a CALL of it was replayed */
     uint64_t *gen_frame;   /* CodeDef id of a generator-like code -> the size of its
                             * frame object (0 = not known yet) */
@@ -495,6 +498,7 @@ rw_code rw_mem_new(const rw_reader *r, const rw_mem_opts *opts, rw_mem **out, rw
         return oom(err);
     m->r = r;
     m->o = o;
+    m->plain_frames = rw_meta_has_feature(rw_reader_metadata(r), "tracer-objects");
     rw_code rc = load_defs(m, err);
     if (rc != RW_OK) {
         rw_mem_free(m);
@@ -624,7 +628,9 @@ static rw_code flush_held(rw_mem *m, rw_err *err)
 #define EXC_TUPLE_SIZE 64 /* 16 (PyGC_Head) + 24 (PyTupleObject) + 3 * 8 */
 #define CO_GENLIKE (0x20 | 0x80 | 0x200) /* CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR */
 
-/* Tracing mode's own allocations. CPython 3.11's call_trace() makes the frame object
+/* Tracing mode's own allocations, in traces without the feature "tracer-objects" (its
+ * recorder leaves them out; a frame object's ALLOC_OBJ is then where a plain run makes
+ * it, newref.c). CPython 3.11's call_trace() makes the frame object
  * of a frame when its first trace event (CALL) is delivered, and the code object's
  * line array (PyMem) the first time that code is traced; both come right before the
  * CALL record, after everything the program allocated. Without a trace function
@@ -717,7 +723,7 @@ static void decide_held(rw_mem *m, const rw_event *ev)
 {
     int undecided = m->nheld && !m->held[m->nheld - 1].keep;
     int dropped = 0;
-    if (ev->kind == RW_K_CALL && undecided && !m->o.keep_tracer_allocs) {
+    if (ev->kind == RW_K_CALL && undecided && !m->o.keep_tracer_allocs && !m->plain_frames) {
         const rw_defs *d = rw_reader_defs(m->r);
         uint32_t c = ev->code;
         const Rewind__CodeDef *cd = rw_defs_code(d, c);
@@ -863,7 +869,7 @@ static rw_code run(rw_mem *m, uint64_t pos, uint64_t stop_alloc, rw_err *err)
         }
         if (RW_IS_FREE(ev.kind))
             apply_free(m, &ev);
-        else if (ev.kind == RW_K_EXCEPTION && !m->o.keep_tracer_allocs)
+        else if (ev.kind == RW_K_EXCEPTION && !m->o.keep_tracer_allocs && !m->plain_frames)
             RW_TRY(revive_frame_object(m, &ev, err));
         /* After event k the state is that of position k + 1; an annotation belongs to
          * the position of the event after it. */

@@ -335,6 +335,25 @@ class MemoryEqualsTracemallocOnRealCode(rwtest.TestCase):
         self.assertEqual({k: v for k, v in blocks_by_line(default).items() if k[0] == path},
                          {k: v for k, v in rw.items() if k[0] == path})
 
+    def test_frame_objects_a_plain_run_makes(self):
+        # Tracing mode's frame objects are not in the trace; the ones python3 makes
+        # (sys._getframe, a traceback, the warnings module, PyFrame_New) are, where
+        # python3 makes them (docs/memory.md, cause 3).
+        path, rec, tm, rw = self.both("frames_made.py")
+        why = self.check_lines(tm, rw, self.program_lines(path, tm, rw))
+        self.assertLessEqual(set(why.values()), {"equal", "snapshot list"})
+        with open(path) as f:
+            src = [t.strip() for t in f]
+
+        def blocks(text):
+            return sum(tm[(path, src.index(text) + 1)].values())
+
+        self.assertEqual(blocks("return sys._getframe()"), 30)
+        self.assertEqual(blocks("return sys._getframe(1)"), 20)
+        self.assertGreaterEqual(blocks("raise KeyError(n)"), 10)
+        self.assertGreaterEqual(blocks("made = [new_frame(tstate(), here.__code__, globals(), "
+                                       "None) for _ in range(15)]"), 15)
+
     def check_module(self, module, top=40):
         path, rec, tm, rw = self.both("run_unittest.py", module)
         comparable = {k for k in set(tm) | set(rw)
@@ -421,6 +440,66 @@ def max_rss_of(argv):
     m = re.search(r"MAXRSS (-?\d+) (\d+)", p.stderr)
     assert m, p.stderr
     return int(m.group(1)), int(m.group(2)) * 1024, p.stdout
+
+
+class TracingModesFrameObjects(rwtest.TestCase):
+    """Tracing mode's frame objects (one per call), line arrays and bound methods (one
+    per call of a method descriptor) are not in the trace (feature "tracer-objects"):
+    a fifth of a call-heavy program's records were theirs. Traces made before the
+    feature are still read and replayed as recorded."""
+
+    def kinds(self, trace):
+        return rwtest.info(trace)["kind_counts"]
+
+    def test_calls_make_no_allocation_records(self):
+        counts = {}
+        for n in (20, 3000):
+            prog = self.write(f"calls{n}.py", "def f(x):\n    return x\n\nl = []\n"
+                                              f"for x in [None] * {n}:\n    f(x)\n"
+                                              "    l.append(x)\n    l.pop()\n")
+            rec = self.record(prog)
+            self.assertEqual(rec.returncode, 0, rec.stderr)
+            counts[n] = self.kinds(rec.trace)
+        self.assertEqual(counts[3000]["call"] - counts[20]["call"], 2980)
+        # No object the program makes grows with n (the list's items do, PyMem), and
+        # tracing mode's frame object for each call is left out.
+        for kind in ("alloc_obj", "free_obj"):
+            self.assertLess(counts[3000].get(kind, 0) - counts[20].get(kind, 0), 100, kind)
+        env = dict(os.environ, REWIND_RECORD_WITHOUT="tracer-objects")
+        old = self.record(os.path.join(self.tmp, "calls3000.py"), trace="old.rwd", env=env)
+        self.assertEqual(old.returncode, 0, old.stderr)
+        # Three per iteration before: f's frame object and the bound methods of
+        # append and pop.
+        self.assertGreater(self.kinds(old.trace)["alloc_obj"] - counts[3000]["alloc_obj"],
+                           8900)
+
+    def test_traces_with_and_without_the_feature(self):
+        import pyreader
+        prog = self.copy(os.path.join(PROGS, "frames_made.py"))
+        with open(prog) as f:
+            src = [t.strip() for t in f]
+        at = "frames_made.py:%d" % (src.index("raise KeyError(n)") + 1)
+        env = dict(os.environ, REWIND_RECORD_WITHOUT="tracer-objects")
+        shown = {}
+        for name, extra in (("new", {}), ("old", {"env": env})):
+            rec = self.record(prog, ["unused"], trace=name + ".rwd", **extra)
+            self.assertEqual(rec.returncode, 0, rec.stderr)
+            features = pyreader.Trace(rec.trace).metadata.get("features") or []
+            self.assertEqual("tracer-objects" in features, name == "new")
+            # The replay makes (or leaves out) the same records as its recorder: the
+            # divergence check compares allocations.
+            proc = rwtest.run([rwtest.rewind_bin(), "replay", "--no-rc", rec.trace],
+                              stdin="goto @main-end\np len(frames), len(made)\nq\n")
+            self.assertIn("(rewind) (30, 15)", proc.stdout, proc.stdout + proc.stderr)
+            self.assertNotIn("diverged", proc.stdout + proc.stderr)
+            out = rwtest.rewind("memory", rec.trace, "--filter", "*/frames_made.py",
+                                "-n", "0", check=True).stdout
+            shown[name] = dict(re.findall(r"frames_made\.py:(\d+): (size=.*)", out))
+        # Frame objects of frames that an exception passed through count in both (the
+        # analysis brings back the ones an older trace has at the frame's CALL).
+        line = at.split(":")[1]
+        self.assertEqual(shown["new"][line], shown["old"][line])
+        self.assertRegex(shown["new"][line], r"count=(\d\d+)")
 
 
 class MemoryIsBoundedByLiveBlocks(rwtest.TestCase):
