@@ -207,19 +207,10 @@ DOMAIN_HOOKS(D_RAW, raw)
 DOMAIN_HOOKS(D_MEM, mem)
 DOMAIN_HOOKS(D_OBJ, obj)
 
-/* The size the allocation of op asked for: basicsize plus items (what
- * PyObject_GC_NewVar and friends ask for), with the pre-header (pre bytes). */
-static size_t object_size(PyObject *op, size_t pre)
-{
-    PyTypeObject *tp = Py_TYPE(op);
-    Py_ssize_t items = Py_SIZE(op) < 0 ? -Py_SIZE(op) : Py_SIZE(op);
-    return pre + (tp->tp_itemsize ? (size_t)_PyObject_VAR_SIZE(tp, items)
-                                  : (size_t)tp->tp_basicsize);
-}
-
 void rw_alloc_newref(PyObject *op)
 {
-    size_t pre = _PyType_PreHeaderSize(Py_TYPE(op)); /* GC header, managed dict pointers */
+    PyTypeObject *tp = Py_TYPE(op);
+    size_t pre = _PyType_PreHeaderSize(tp); /* GC header, managed dict pointers */
     uintptr_t b = (uintptr_t)op - pre;
     if (RW_LIKELY(b == last_block)) {
         last_block = 0; /* checked: a second initialisation of it is a reuse */
@@ -227,7 +218,11 @@ void rw_alloc_newref(PyObject *op)
         return;
     }
     last_fresh = 0;
-    size_t size = object_size(op, pre);
+    /* The size its allocation asked for: basicsize plus items (what PyObject_GC_NewVar
+     * and friends ask for), with the pre-header. */
+    Py_ssize_t items = Py_SIZE(op) < 0 ? -Py_SIZE(op) : Py_SIZE(op);
+    size_t size = pre + (tp->tp_itemsize ? (size_t)_PyObject_VAR_SIZE(tp, items)
+                                         : (size_t)tp->tp_basicsize);
     if (RW_UNLIKELY(size == 0 || size > ((size_t)1 << 40)))
         return; /* not a size this object's block can have: leave the block alone */
     if (startup_reuses_marked && made_by_startup(b))
@@ -238,8 +233,8 @@ void rw_alloc_newref(PyObject *op)
 void rw_alloc_made_here(PyObject *op, size_t size)
 {
     if (rw_st.allocations)
-        rec(D_OBJ, RW_REC(kalloc[D_OBJ], size), (uintptr_t)op - _PyType_PreHeaderSize(Py_TYPE(op)),
-            1);
+        rec(D_OBJ, RW_REC(kalloc[D_OBJ], size),
+            (uintptr_t)op - _PyType_PreHeaderSize(Py_TYPE(op)), 1);
 }
 
 int rw_alloc_last_fresh(PyObject *op)
