@@ -81,6 +81,7 @@
 #include <linux/futex.h>
 #include <semaphore.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -528,6 +529,18 @@ static uint64_t place_of(uint64_t from)
     return place;
 }
 
+/* Tests (REWIND_REPLAY_WAKE_DELAY_MS, read before the program's environment replaces
+ * the engine's; 0 to 999): a thread back from a wait in C says so that much later, as
+ * when the kernel runs it late on a busy machine. */
+static unsigned wake_delay_ms;
+
+__attribute__((constructor)) static void wake_delay_read(void)
+{
+    const char *ms = getenv("REWIND_REPLAY_WAKE_DELAY_MS");
+    if (ms)
+        wake_delay_ms = (unsigned)strtoul(ms, NULL, 10) % 1000u;
+}
+
 /* Replay: waits, before the caller takes the GIL again, until the run is at `place`
  * (which the thread claimed, locks.h: no other thread makes an event there or later
  * meanwhile), so that what it reads then (a queue's items) is what the recording's
@@ -535,6 +548,12 @@ static uint64_t place_of(uint64_t from)
  * event check reports a divergence, if it is one). */
 static void resume_in_place(uint64_t place)
 {
+    if (RW_UNLIKELY(wake_delay_ms)) { /* tests: a busy machine's late wake-up */
+        rw_in_pause();
+        struct timespec nap = {0, (long)wake_delay_ms * 1000000L};
+        nanosleep(&nap, NULL);
+        rw_in_resume();
+    }
     if (rw_tls.thread && rw_tls.thread < RW_LOCKS_RETURNING)
         atomic_store_explicit(&rw_locks_returning[rw_tls.thread], 1, memory_order_release);
     if (place != UINT64_MAX && !run_reaches(place))

@@ -1368,6 +1368,40 @@ static int will_take_gil(uint32_t want)
     return 0;
 }
 
+/* Whether thread `want` comes to take the GIL soon (GIL held by the caller): a thread
+ * back from a blocking call is woken by the kernel some time after what released it
+ * (a queue's put), and the holder may reach the end of its run first. Left to run on,
+ * it would make what it made after the switch in the recording (in tracing mode the
+ * next call's frame object, which is not recorded, of the size class of functions)
+ * before the other thread's run, and obmalloc would hand the other thread other
+ * blocks (test_values test_addresses_in_a_thread_pool: the replay of a recording made
+ * beside another replayed differently 11 times in 12 under strace). So it waits, up to
+ * 20 ms in naps of 50 µs, for the thread to say it comes (will_take_gil). A thread
+ * that comes back by no path rewind sees would make every switch wait that long: after
+ * 16 waits in vain, it no longer waits. */
+#define TAKER_NAPS 400
+#define TAKER_MISSES 16
+
+static int taker_comes(uint32_t want)
+{
+    static unsigned misses;
+    if (will_take_gil(want))
+        return 1;
+    if (misses >= TAKER_MISSES)
+        return 0;
+    rw_in_pause();
+    int saved = errno, comes = 0;
+    for (unsigned naps = 0; naps < TAKER_NAPS && !comes; naps++) {
+        struct timespec nap = {0, 50000};
+        nanosleep(&nap, NULL);
+        comes = will_take_gil(want);
+    }
+    errno = saved;
+    rw_in_resume();
+    misses += !comes;
+    return comes;
+}
+
 /* After an event of the calling thread that ends its run in the recording: the
  * recording's thread let the GIL go after its tail (sched_tail: the records it made
  * after the event, often none), at its first eval-breaker check after them (a thread
@@ -1380,8 +1414,8 @@ static int will_take_gil(uint32_t want)
  * to be taken from it at its next eval-breaker check after its tail, as the recording's
  * waiting thread asked; the tail's records are seen one by one through
  * rw_threads_switch (rw_st.cur_thread 0). Only when the thread whose turn it is is
- * about to take the GIL (will_take_gil): drop_gil then waits until another thread
- * takes it, and that one will. Or when an asynchronous exception waits for another
+ * about to take the GIL (will_take_gil, waited for a little: taker_comes): drop_gil
+ * then waits until another thread takes it, and that one will. Or when an asynchronous exception waits for another
  * thread: the eval breaker stays up until that thread has run, and in tracing mode a
  * function's first instruction does not get past it (CPython 3.11's DO_TRACING goes
  * back to it after the check), so the recording's thread ran no further than its next
@@ -1394,7 +1428,7 @@ static void run_end(void)
     if (!me || want == me || want == 0 || i == 0 || E.sched_pos[i] != rw_st.nevents ||
         E.sched_audits[i] != 0 || E.sched_thread[i - 1] != me ||
         E.sched_tail[i] > RUN_TAIL_MAX ||
-        (!will_take_gil(want) && !rw_eng_gil_async_exc_elsewhere()))
+        (!rw_eng_gil_async_exc_elsewhere() && !taker_comes(want)))
         return;
     if (E.sched_tail[i] == 0) {
         ask_switch();
