@@ -1415,11 +1415,12 @@ static int taker_comes(uint32_t want)
  * waiting thread asked; the tail's records are seen one by one through
  * rw_threads_switch (rw_st.cur_thread 0). Only when the thread whose turn it is is
  * about to take the GIL (will_take_gil, waited for a little: taker_comes): drop_gil
- * then waits until another thread takes it, and that one will. Or when an asynchronous exception waits for another
- * thread: the eval breaker stays up until that thread has run, and in tracing mode a
- * function's first instruction does not get past it (CPython 3.11's DO_TRACING goes
- * back to it after the check), so the recording's thread ran no further than its next
- * call before it let the GIL go there, and the replay's would spin at that call. */
+ * then waits until another thread takes it, and that one will. Or when an
+ * asynchronous exception waits for another thread: the eval breaker stays up until
+ * that thread has run, and in tracing mode a function's first instruction does not
+ * get past it (CPython 3.11's DO_TRACING goes back to it after the check), so the
+ * recording's thread ran no further than its next call before it let the GIL go there,
+ * and the replay's would spin at that call. */
 static void run_end(void)
 {
     uint32_t me = rw_tls.thread;
