@@ -129,18 +129,43 @@ void rw_threads_set_name(uint32_t id, const char *name)
         set_name(&tab.ents[id - 1], name);
 }
 
+/* "_name", made once at start-up (rw_threads_install_keys) and not interned, so that
+ * the program's own "_name" strings are made as in a plain run. Owner: this file. */
+static PyObject *key_name;
+
+int rw_threads_install_keys(void)
+{
+    key_name = PyUnicode_FromString("_name");
+    return key_name != NULL;
+}
+
 int rw_threads_name_of(PyObject *thread, char *buf, size_t cap)
 {
-    PyObject *dict = PyObject_GenericGetDict(thread, NULL);
-    if (!dict) {
+    PyTypeObject *tp = Py_TYPE(thread);
+    PyObject *name = NULL;
+    if (key_name && tp->tp_getattro == PyObject_GenericGetAttr &&
+        !_PyType_Lookup(tp, key_name)) {
+        /* The instance's own attribute, found as `thread._name` finds it (no class
+         * attribute, so no descriptor runs). Not through PyObject_GenericGetDict: an
+         * instance of a 3.11 class keeps its attributes inline and makes its __dict__
+         * only when asked for it, 64 bytes that a plain run does not allocate. */
+        if (_PyObject_LookupAttr(thread, key_name, &name) < 0)
+            PyErr_Clear();
+    } else {
+        PyObject *dict = PyObject_GenericGetDict(thread, NULL);
+        if (!dict) {
+            PyErr_Clear();
+            return 0;
+        }
+        name = key_name ? PyDict_GetItemWithError(dict, key_name) : NULL;
+        Py_XINCREF(name);
+        Py_DECREF(dict);
         PyErr_Clear();
-        return 0;
     }
-    PyObject *name = PyDict_GetItemString(dict, "_name");
     int ok = name && PyUnicode_Check(name);
     if (ok)
         rw_py_str(name, buf, cap);
-    Py_DECREF(dict);
+    Py_XDECREF(name);
     return ok;
 }
 

@@ -44,8 +44,13 @@ uint32_t rw_threads_count(void);
 /* Renames thread id (1 <= id <= threads defined). Out of memory keeps the old name. */
 void rw_threads_set_name(uint32_t id, const char *name);
 
+/* Makes the attribute name rw_threads_name_of looks up (start-up, GIL). 0: out of
+ * memory (no name is then read). */
+int rw_threads_install_keys(void);
+
 /* Reads Thread._name of a threading.Thread instance into buf without running any
- * Python code. Returns 1 when it had one. Needs rw_busy. */
+ * Python code and without giving the instance a __dict__. Returns 1 when it had one.
+ * Needs rw_busy. */
 int rw_threads_name_of(PyObject *thread, char *buf, size_t cap);
 
 /* Re-reads the names of threads that are still alive (threading._active) and of the

@@ -64,26 +64,27 @@ static void log_until_gone(void)
     ts->on_delete_data = t;
 }
 
+/* "threading" and "Thread", made once at start-up (not interned: the program's own
+ * strings are then made as in a plain run), so that looking the class up allocates
+ * nothing. Owner: this file. */
+static PyObject *key_threading, *key_thread;
+
 /* The threading.Thread whose bound method `func` is (Thread._bootstrap), or NULL.
- * Borrowed reference. */
+ * Borrowed reference. Allocates nothing and runs no Python code. */
 static PyObject *thread_object_of(PyObject *func)
 {
-    if (!PyMethod_Check(func))
+    if (!PyMethod_Check(func) || !key_threading || !key_thread)
         return NULL;
     PyObject *self = PyMethod_GET_SELF(func);
-    PyObject *threading = PyDict_GetItemString(PyImport_GetModuleDict(), "threading");
-    if (!threading)
+    PyObject *modules = PyImport_GetModuleDict();
+    PyObject *threading =
+        modules && PyDict_Check(modules) ? PyDict_GetItemWithError(modules, key_threading) : NULL;
+    PyObject *dict = threading && PyModule_Check(threading) ? PyModule_GetDict(threading) : NULL;
+    PyObject *cls = dict ? PyDict_GetItemWithError(dict, key_thread) : NULL;
+    PyErr_Clear();
+    if (!cls || !PyType_Check(cls))
         return NULL;
-    PyObject *cls = PyObject_GetAttrString(threading, "Thread");
-    if (!cls) {
-        PyErr_Clear();
-        return NULL;
-    }
-    int is = PyObject_IsInstance(self, cls);
-    Py_DECREF(cls);
-    if (is < 0)
-        PyErr_Clear();
-    return is > 0 ? self : NULL;
+    return PyObject_TypeCheck(self, (PyTypeObject *)cls) ? self : NULL;
 }
 
 /* The recorder's hook for a thread whose target has returned, and the engine's gates
@@ -104,24 +105,31 @@ void rw_threadwrap_set_start_gate(void (*fn)(void))
 }
 
 /* Runs in the new thread: becomes a recorded thread, then calls the target. self is
- * the tuple (func, args, kwargs-or-None, input stream number). */
+ * the tuple (func, args, kwargs-or-None, input stream number, the threading.Thread or
+ * None, its name as UTF-8 bytes or None). Allocates nothing from Python's allocators
+ * before the target's call: in a recording the thread gets here when it first gets
+ * the GIL, which the scheduler decides and no record shows (possibly between two of its
+ * starter's events, when the starter lets the GIL go at a check and the new thread
+ * hands it back at its target's first one), and in a replay when its first record's
+ * turn comes. A block taken or given back here would land at another place in the
+ * other threads' allocations (the Thread's __dict__, made to read its name, moved a
+ * 64-byte object of the starter's: test_values test_addresses_with_threads_that_end). */
 static PyObject *boot(PyObject *self, PyObject *unused)
 {
     PyObject *func = PyTuple_GET_ITEM(self, 0), *args = PyTuple_GET_ITEM(self, 1);
     PyObject *kwargs = PyTuple_GET_ITEM(self, 2);
+    PyObject *thread = PyTuple_GET_ITEM(self, 4), *named = PyTuple_GET_ITEM(self, 5);
+    thread = thread == Py_None ? NULL : thread;
     /* Its inputs are logged (or replayed) as their own stream, numbered in start
      * order (libc/input.h). */
     uint32_t stream = (uint32_t)PyLong_AsUnsignedLong(PyTuple_GET_ITEM(self, 3));
     rw_in_thread_enter(stream);
     if (define_gate)
         define_gate(stream, 0);
-    char name[256];
-    rw_busy b;
-    rw_busy_enter(&b, 0);
-    PyObject *thread = thread_object_of(func);
-    int named = thread && rw_threads_name_of(thread, name, sizeof name);
-    uint32_t id = rw_threads_define_current(named ? name : NULL, 0);
-    rw_busy_leave(&b);
+    rw_tls.busy++;
+    uint32_t id =
+        rw_threads_define_current(PyBytes_Check(named) ? PyBytes_AS_STRING(named) : NULL, 0);
+    rw_tls.busy--;
     rw_source_install_current();
     rw_crash_thread_enter(); /* its own signal stack: a crash in it can be reported */
     if (start_gate && id)
@@ -154,6 +162,8 @@ static PyObject *boot(PyObject *self, PyObject *unused)
     if (id && thread) {
         /* The target has returned but the Thread object is still alive (func holds
          * it): take its final name. */
+        char name[256];
+        rw_busy b;
         rw_busy_enter(&b, 1);
         if (rw_threads_name_of(thread, name, sizeof name))
             rw_threads_set_name(id, name);
@@ -183,11 +193,21 @@ static PyObject *start_wrapper(PyObject *module, PyObject *fargs)
         return PyObject_Call(wrap.orig_start, fargs, NULL);
     rw_tls.busy++;
     /* The stream number is taken here, with the GIL, so that threads are numbered in
-     * the order the program started them, in the recording and in its replay. */
-    PyObject *stream = PyLong_FromUnsignedLong(rw_in_thread_next());
-    PyObject *state = stream ? PyTuple_Pack(4, PyTuple_GET_ITEM(fargs, 0), PyTuple_GET_ITEM(fargs, 1),
-                                   n == 3 ? PyTuple_GET_ITEM(fargs, 2) : Py_None, stream) : NULL;
+     * the order the program started them, in the recording and in its replay. The
+     * Thread and its name are read here too, where the starter's records place it in
+     * both, and not in the new thread (boot). */
+    PyObject *func = PyTuple_GET_ITEM(fargs, 0);
+    PyObject *thread = thread_object_of(func);
+    char name[256];
+    PyObject *named = thread && rw_threads_name_of(thread, name, sizeof name)
+                          ? PyBytes_FromString(name) : Py_NewRef(Py_None);
+    PyObject *stream = named ? PyLong_FromUnsignedLong(rw_in_thread_next()) : NULL;
+    PyObject *state = stream ? PyTuple_Pack(6, func, PyTuple_GET_ITEM(fargs, 1),
+                                            n == 3 ? PyTuple_GET_ITEM(fargs, 2) : Py_None,
+                                            stream, thread ? thread : Py_None, named)
+                             : NULL;
     Py_XDECREF(stream);
+    Py_XDECREF(named);
     PyObject *bootfn = state ? PyCFunction_New(&boot_def, state) : NULL;
     PyObject *empty = PyTuple_New(0);
     rw_tls.busy--;
@@ -262,6 +282,10 @@ rw_code rw_threadwrap_install(rw_err *err)
     hold_interval();
     /* Thread names are read again at exit: the first atexit function registered
      * runs last, when non-daemon threads have been joined and modules are intact. */
+    key_threading = PyUnicode_FromString("threading");
+    key_thread = PyUnicode_FromString("Thread");
+    if (!key_threading || !key_thread || !rw_threads_install_keys())
+        goto fail;
     PyObject *modules = PyImport_GetModuleDict();
     int had_atexit = PyDict_GetItemString(modules, "atexit") != NULL;
     PyObject *atexit = PyImport_ImportModule("atexit");

@@ -304,6 +304,19 @@ class TestBehavesLikePython(RecordTestCase):
             self.assertIn("'<task raising ValueError>'", proc.stdout, proc.stderr)
             self.assertNotIn("diverge", proc.stdout + proc.stderr)
 
+    def test_thread_objects_keep_their_attributes_inline(self):
+        # rewind reads a Thread's name as it starts and as it ends; reading it through
+        # the instance's __dict__ made that dict (64 bytes a plain run does not have,
+        # visible to gc.get_referents), and made it in the new thread when the
+        # scheduler first gave it the GIL, which moved the starter's next objects in a
+        # replay (test_values test_addresses_with_threads_that_end). The names are
+        # still the threads'.
+        rec = self.same("thread_dict.py")
+        self.assertIn("[False, False, False] ['worker-0', 'worker-1', 'worker-2']", rec.stdout)
+        info = rwtest.run([rwtest.rewind_bin(), "info", rec.trace])
+        for i in range(3):
+            self.assertRegex(info.stdout, rf"t{i + 2} .* worker-{i}\n")
+
     def test_stdin_and_args(self):
         rec = self.same("stdin_echo.py", ["a", "b c"], stdin="hello\nworld\n")
         self.assertIn("olleh", rec.stdout)
