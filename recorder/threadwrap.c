@@ -199,8 +199,11 @@ static PyObject *start_wrapper(PyObject *module, PyObject *fargs)
     PyObject *func = PyTuple_GET_ITEM(fargs, 0);
     PyObject *thread = thread_object_of(func);
     char name[256];
-    PyObject *named = thread && rw_threads_name_of(thread, name, sizeof name)
-                          ? PyBytes_FromString(name) : Py_NewRef(Py_None);
+    rw_busy b;
+    rw_busy_enter(&b, 0);
+    int has_name = thread && rw_threads_name_of(thread, name, sizeof name);
+    rw_busy_leave(&b);
+    PyObject *named = has_name ? PyBytes_FromString(name) : Py_NewRef(Py_None);
     PyObject *stream = named ? PyLong_FromUnsignedLong(rw_in_thread_next()) : NULL;
     PyObject *state = stream ? PyTuple_Pack(6, func, PyTuple_GET_ITEM(fargs, 1),
                                             n == 3 ? PyTuple_GET_ITEM(fargs, 2) : Py_None,
