@@ -143,8 +143,7 @@ int rw_threads_name_of(PyObject *thread, char *buf, size_t cap)
 {
     PyTypeObject *tp = Py_TYPE(thread);
     PyObject *name = NULL;
-    if (key_name && tp->tp_getattro == PyObject_GenericGetAttr &&
-        !_PyType_Lookup(tp, key_name)) {
+    if (tp->tp_getattro == PyObject_GenericGetAttr && !_PyType_Lookup(tp, key_name)) {
         /* The instance's own attribute, found as `thread._name` finds it (no class
          * attribute, so no descriptor runs). Not through PyObject_GenericGetDict: an
          * instance of a 3.11 class keeps its attributes inline and makes its __dict__
@@ -157,8 +156,7 @@ int rw_threads_name_of(PyObject *thread, char *buf, size_t cap)
             PyErr_Clear();
             return 0;
         }
-        name = key_name ? PyDict_GetItemWithError(dict, key_name) : NULL;
-        Py_XINCREF(name);
+        name = Py_XNewRef(PyDict_GetItemWithError(dict, key_name));
         Py_DECREF(dict);
         PyErr_Clear();
     }

@@ -44,8 +44,8 @@ uint32_t rw_threads_count(void);
 /* Renames thread id (1 <= id <= threads defined). Out of memory keeps the old name. */
 void rw_threads_set_name(uint32_t id, const char *name);
 
-/* Makes the attribute name rw_threads_name_of looks up (start-up, GIL). 0: out of
- * memory (no name is then read). */
+/* Makes the attribute name rw_threads_name_of looks up (start-up, GIL, before any
+ * rw_threads_name_of). 0: out of memory. */
 int rw_threads_install_keys(void);
 
 /* Reads Thread._name of a threading.Thread instance into buf without running any

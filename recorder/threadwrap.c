@@ -73,7 +73,7 @@ static PyObject *key_threading, *key_thread;
  * Borrowed reference. Allocates nothing and runs no Python code. */
 static PyObject *thread_object_of(PyObject *func)
 {
-    if (!PyMethod_Check(func) || !key_threading || !key_thread)
+    if (!PyMethod_Check(func))
         return NULL;
     PyObject *self = PyMethod_GET_SELF(func);
     PyObject *modules = PyImport_GetModuleDict();
@@ -283,12 +283,12 @@ rw_code rw_threadwrap_install(rw_err *err)
 {
     PyObject *mod;
     hold_interval();
-    /* Thread names are read again at exit: the first atexit function registered
-     * runs last, when non-daemon threads have been joined and modules are intact. */
     key_threading = PyUnicode_FromString("threading");
     key_thread = PyUnicode_FromString("Thread");
     if (!key_threading || !key_thread || !rw_threads_install_keys())
         goto fail;
+    /* Thread names are read again at exit: the first atexit function registered
+     * runs last, when non-daemon threads have been joined and modules are intact. */
     PyObject *modules = PyImport_GetModuleDict();
     int had_atexit = PyDict_GetItemString(modules, "atexit") != NULL;
     PyObject *atexit = PyImport_ImportModule("atexit");
