@@ -1,10 +1,15 @@
-/* The writer side's allocator (alloc.h): libc's, with a failure switch for tests. */
+/* The writer side's allocator (alloc.h): libc's, with a failure switch for tests, and a
+ * region of its own for a thread that works for a dying process. */
 #include "alloc.h"
 
 #include <malloc.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "error.h"
 
@@ -25,21 +30,112 @@ static int must_fail(void)
     return 1;
 }
 
+static __thread int dying;
+
+/* ---- a dying thread's region -----------------------------------------------------
+ *
+ * A thread that works for a process a signal is ending (alloc.h) takes no allocator
+ * lock at all: the thread the signal interrupted may hold any of them, glibc's arena
+ * locks or the AddressSanitizer allocator's size-class mutexes (a worker terminated
+ * while its allocator filled a size class: the writer thread waited for that mutex
+ * until the handler gave up, and the trace was left without its end: about 1
+ * recording in 130 of test_exits' forkserver pool under ASan). Its blocks come from one region of
+ * address space of its own, mapped by system call when first needed (no interposed
+ * mmap, no allocator), bumped and never reused, so never locked: every block is
+ * fresh, zeroed pages. A block knows its size (a header) for rw_realloc. rw_free of a
+ * region block does nothing, from any thread, at any time (a process that lived on
+ * after a closing request frees its writer's blocks later). */
+#define REGION_SIZE ((size_t)256 << 20) /* address space; pages are touched as used */
+#define REGION_ALIGN 16
+
+typedef struct region_hdr {
+    size_t size;
+    size_t pad_; /* keeps blocks 16-byte aligned */
+} region_hdr;
+
+static uint8_t *_Atomic region_base; /* NULL: not mapped yet */
+static _Atomic int region_failed;     /* the mapping failed: the old way (malloc) */
+static _Atomic size_t region_used;
+
+static uint8_t *region(void)
+{
+    uint8_t *b = atomic_load(&region_base);
+    if (b || atomic_load(&region_failed))
+        return b;
+    long r = syscall(SYS_mmap, NULL, REGION_SIZE, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r == -1 || (void *)r == MAP_FAILED) {
+        atomic_store(&region_failed, 1);
+        return NULL;
+    }
+    uint8_t *expected = NULL;
+    if (!atomic_compare_exchange_strong(&region_base, &expected, (uint8_t *)r)) {
+        syscall(SYS_munmap, (void *)r, REGION_SIZE); /* another dying thread mapped one */
+        return expected;
+    }
+    return (uint8_t *)r;
+}
+
+static int in_region(const void *p)
+{
+    const uint8_t *b = atomic_load_explicit(&region_base, memory_order_relaxed);
+    return b && (const uint8_t *)p >= b && (const uint8_t *)p < b + REGION_SIZE;
+}
+
+/* A zeroed block of n bytes from the region; NULL when it is full. *no_region is set
+ * when there is no region (the caller then uses malloc, as before regions). */
+static void *region_alloc(size_t n, int *no_region)
+{
+    uint8_t *b = region();
+    *no_region = b == NULL;
+    if (!b || n > REGION_SIZE)
+        return NULL;
+    size_t need = (sizeof(region_hdr) + n + REGION_ALIGN - 1) & ~(size_t)(REGION_ALIGN - 1);
+    size_t at = atomic_fetch_add(&region_used, need);
+    if (at > REGION_SIZE || need > REGION_SIZE - at)
+        return NULL; /* out of memory, as malloc would say */
+    region_hdr *h = (region_hdr *)(b + at);
+    h->size = n;
+    return h + 1;
+}
+
+static size_t region_size(const void *p)
+{
+    return ((const region_hdr *)p)[-1].size;
+}
+
+/* ---- the allocator ------------------------------------------------------------------ */
+
 void *rw_malloc(size_t n)
 {
-    return must_fail() ? NULL : malloc(n);
+    if (must_fail())
+        return NULL;
+    if (RW_UNLIKELY(dying)) {
+        int none;
+        void *p = region_alloc(n, &none);
+        if (!none)
+            return p;
+    }
+    return malloc(n);
 }
 
 void *rw_calloc(size_t n, size_t size)
 {
-    return must_fail() ? NULL : calloc(n, size);
+    if (must_fail())
+        return NULL;
+    if (RW_UNLIKELY(dying)) {
+        if (size && n > SIZE_MAX / size)
+            return NULL;
+        int none;
+        void *p = region_alloc(n * size, &none); /* fresh pages: zeroed */
+        if (!none)
+            return p;
+    }
+    return calloc(n, size);
 }
 
-static __thread int dying;
-
-/* The blocks a dying thread let go of, until rw_alloc_release: pointers in pages of
- * their own, which the dying thread mallocs (in its own arena). A block that finds no
- * room (out of memory) is left as it is. */
+/* The blocks of malloc's a dying thread let go of, until rw_alloc_release: pointers in
+ * pages from the region. A block that finds no room is left as it is (leaked). */
 typedef struct defer_page {
     struct defer_page *next;
     size_t n;
@@ -52,7 +148,8 @@ static void defer(void *p)
 {
     defer_page *pg = atomic_load(&deferred);
     if (!pg || pg->n == sizeof pg->p / sizeof pg->p[0]) {
-        defer_page *fresh = malloc(sizeof *fresh);
+        int none;
+        defer_page *fresh = region_alloc(sizeof *fresh, &none);
         if (!fresh)
             return;
         fresh->n = 0;
@@ -75,21 +172,31 @@ void rw_alloc_release(void)
         defer_page *next = pg->next;
         for (size_t i = 0; i < pg->n; i++)
             free(pg->p[i]);
-        free(pg);
-        pg = next;
+        pg = next; /* the page itself is the region's */
     }
+}
+
+int rw_alloc_in_region(const void *p)
+{
+    return p && in_region(p);
 }
 
 void *rw_realloc(void *p, size_t n)
 {
     if (must_fail())
         return NULL;
-    if (RW_UNLIKELY(dying) && p) {
-        void *q = malloc(n); /* this thread's arena; p is left where it is */
+    if (RW_UNLIKELY(dying) || (p && in_region(p))) {
+        /* A new block (the region's when dying, else malloc's) and a copy; p stays
+         * where it is. The size of a block of malloc's comes from its header
+         * (malloc_usable_size: no lock for glibc, nor for ASan's size classes). */
+        if (!p)
+            return rw_malloc(n);
+        void *q = rw_malloc(n);
         if (q) {
-            size_t had = malloc_usable_size(p); /* reads p's header: no lock */
+            size_t had = in_region(p) ? region_size(p) : malloc_usable_size(p);
             memcpy(q, p, had < n ? had : n);
-            defer(p);
+            if (!in_region(p))
+                defer(p); /* dying: freeing it could take the interrupted thread's lock */
         }
         return q;
     }
@@ -98,14 +205,28 @@ void *rw_realloc(void *p, size_t n)
 
 char *rw_strdup(const char *s)
 {
-    return must_fail() ? NULL : strdup(s);
+    if (must_fail())
+        return NULL;
+    if (RW_UNLIKELY(dying)) {
+        size_t n = strlen(s) + 1;
+        int none;
+        char *p = region_alloc(n, &none);
+        if (!none) {
+            if (p)
+                memcpy(p, s, n);
+            return p;
+        }
+    }
+    return strdup(s);
 }
 
 void rw_free(void *p)
 {
+    if (!p || in_region(p))
+        return;
     if (RW_LIKELY(!dying))
         free(p);
-    else if (p)
+    else
         defer(p);
 }
 

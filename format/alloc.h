@@ -4,8 +4,8 @@
  * made (a fetch-add; these are not hot-path allocations); a test calls
  * rw_alloc_fail_after to make allocations fail from some point on and checks that
  * every caller turns that into an error value instead of a crash. Thread-safe.
- * rw_free is free (provided so that every block this module's callers free is paired
- * visibly with its allocator).
+ * rw_free is free, or nothing for a block of rw_alloc_dying's region (provided so
+ * that every block this module's callers free is paired visibly with its allocator).
  */
 #ifndef RW_ALLOC_H
 #define RW_ALLOC_H
@@ -26,13 +26,18 @@ long rw_alloc_fail_after(long n);
 
 /* The calling thread works for a process that a signal is ending (the writer thread
  * closing the trace for a terminating signal's handler, which waits for it on the
- * thread it interrupted, perhaps inside malloc with an arena's lock held). While on
- * (1), this thread's rw_realloc allocates anew in its own arena and copies, and
- * rw_free frees nothing: both would otherwise lock the arena a block came from, which
- * may be the interrupted thread's. The blocks it lets go of are kept on a list until
- * rw_alloc_release frees them (a writer's destruction, in a process that lives on; a
- * dying one never gets there). */
+ * thread it interrupted, perhaps inside the allocator with one of its locks held:
+ * glibc's arenas, AddressSanitizer's size classes). While on (1), this thread's
+ * rw_malloc, rw_calloc, rw_realloc and rw_strdup take blocks from a region of address
+ * space of alloc.c's own, which no allocator lock guards, and rw_free frees nothing
+ * (a block of malloc's is kept on a list until rw_alloc_release frees it: a writer's
+ * destruction, in a process that lives on; a dying one never gets there). A region
+ * block may be given to rw_free and rw_realloc at any time, from any thread (never to
+ * free or realloc): rw_free leaves it, rw_realloc copies it into a new block. */
 void rw_alloc_dying(int on);
 void rw_alloc_release(void);
+
+/* Whether p is a block of the dying threads' region (tests). */
+int rw_alloc_in_region(const void *p);
 
 #endif

@@ -54,8 +54,8 @@ __attribute__((unused)) static tstate *stacks_get(stacks *s, uint32_t thread)
 __attribute__((unused)) static void stacks_fini(stacks *s)
 {
     for (uint32_t i = 0; i < s->n; i++)
-        free(s->t[i].st.frames);
-    free(s->t);
+        rw_free(s->t[i].st.frames);
+    rw_free(s->t);
     s->t = NULL;
     s->n = 0;
 }

@@ -262,7 +262,7 @@ rw_code rw_frame_build(unsigned type, const void *payload, size_t len, int level
     rw_code rc = rw_frame_build_in(&fb, type, payload, len, level, out_len, err);
     ZSTD_freeCCtx(fb.cctx);
     if (rc != RW_OK) {
-        free(fb.buf);
+        rw_free(fb.buf);
         return rc;
     }
     *out = fb.buf; /* at least the header: never NULL on success */
@@ -344,7 +344,7 @@ rw_code rw_frame_payload_decode(const rw_frame_header *h, const uint8_t *stored,
         if (ZSTD_isError(n) || n != h->raw_len) {
             rw_code rc = rw_err_set(err, RW_ECORRUPT, "zstd: %s",
                                     ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short payload");
-            free(buf);
+            rw_free(buf);
             return rc;
         }
     }

@@ -227,9 +227,9 @@ static void chunk_reset(rw_encoder *e)
     e->prev_j = 0;
     e->c_line_times = e->line_times;
     for (size_t i = 0; i < e->exc_message.n; i++)
-        free(e->exc_message.v[i].data);
+        rw_free(e->exc_message.v[i].data);
     for (size_t i = 0; i < e->audit_args.n; i++)
-        free(e->audit_args.v[i].data);
+        rw_free(e->audit_args.v[i].data);
     e->exc_message.n = e->audit_args.n = 0;
     e->c_first_event = e->events;
     e->c_first_tick = e->prev_q << e->time_shift;
@@ -248,7 +248,7 @@ rw_encoder *rw_encoder_new(unsigned time_shift)
         return NULL;
     e->slots = rw_calloc(ENC_SLOTS, sizeof *e->slots);
     if (!e->slots) {
-        free(e);
+        rw_free(e);
         return NULL;
     }
     e->time_shift = time_shift > 32 ? 32 : time_shift;
@@ -270,33 +270,33 @@ void rw_encoder_free(rw_encoder *e)
     if (!e)
         return;
     chunk_reset(e);
-    free(e->fps);
-    free(e->fps_out);
-    free(e->key);
-    free(e->key_f);
-    free(e->key_fp);
+    rw_free(e->fps);
+    rw_free(e->fps_out);
+    rw_free(e->key);
+    rw_free(e->key_f);
+    rw_free(e->key_fp);
     stacks_fini(&e->stk);
-    free(e->first_line);
-    free(e->kinds.v);
-    free(e->time_delta.v);
-    free(e->call_code.v);
-    free(e->call_line.v);
-    free(e->line_delta.v);
-    free(e->cfunc.v);
-    free(e->exc_type.v);
-    free(e->exc_message.v);
-    free(e->alloc_size.v);
-    free(e->addr_delta.v);
-    free(e->addr_low.v);
-    free(e->alloc_ref.v);
-    free(e->free_ref.v);
-    free(e->as.allocs.v);
-    free(e->slots);
-    free(e->switch_thread.v);
-    free(e->audit_name.v);
-    free(e->audit_args.v);
-    free(e->gen_frame.v);
-    free(e);
+    rw_free(e->first_line);
+    rw_free(e->kinds.v);
+    rw_free(e->time_delta.v);
+    rw_free(e->call_code.v);
+    rw_free(e->call_line.v);
+    rw_free(e->line_delta.v);
+    rw_free(e->cfunc.v);
+    rw_free(e->exc_type.v);
+    rw_free(e->exc_message.v);
+    rw_free(e->alloc_size.v);
+    rw_free(e->addr_delta.v);
+    rw_free(e->addr_low.v);
+    rw_free(e->alloc_ref.v);
+    rw_free(e->free_ref.v);
+    rw_free(e->as.allocs.v);
+    rw_free(e->slots);
+    rw_free(e->switch_thread.v);
+    rw_free(e->audit_name.v);
+    rw_free(e->audit_args.v);
+    rw_free(e->gen_frame.v);
+    rw_free(e);
 }
 
 rw_code rw_encoder_def_code(rw_encoder *e, uint32_t id, uint32_t first_line)
@@ -345,7 +345,7 @@ static int push_text(col_bin *c, const rw_rec *blob)
         return -1;
     memcpy(b.data, blob + 1, len);
     if (col_bin_push(c, b) < 0) {
-        free(b.data);
+        rw_free(b.data);
         return -1;
     }
     return 0;
@@ -640,7 +640,7 @@ rw_code rw_encoder_finish(rw_encoder *e, uint8_t **out, size_t *out_len, rw_chun
     size_t cap = 0;
     rw_code rc = rw_encoder_finish_into(e, &buf, &cap, out_len, info, err);
     if (rc != RW_OK) {
-        free(buf);
+        rw_free(buf);
         return rc;
     }
     *out = buf;

@@ -788,7 +788,7 @@ void rw_writer_input(rw_writer *w, const rw_input *in)
         n = NULL;
     }
     pthread_mutex_unlock(&w->in_mu);
-    free(n);
+    rw_free(n);
     free_inputs(done);
 }
 
@@ -796,7 +796,7 @@ static void free_inputs(in_node *n)
 {
     while (n) {
         in_node *next = n->next;
-        free(n);
+        rw_free(n);
         n = next;
     }
 }
@@ -1472,11 +1472,11 @@ static void writer_destroy(rw_writer *w)
     free_inputs(w->in_written);
     free_inputs(w->in_recycle);
     for (size_t i = 0; i < w->nindex; i++) {
-        free(w->index[i].line_filter.data);
-        free(w->index[i].fingerprint);
+        rw_free(w->index[i].line_filter.data);
+        rw_free(w->index[i].fingerprint);
     }
-    free(w->index);
-    free(w->base_dir);
+    rw_free(w->index);
+    rw_free(w->base_dir);
     while (w->free_list) {
         rw_block *b = w->free_list;
         w->free_list = b->next;
@@ -1488,10 +1488,10 @@ static void writer_destroy(rw_writer *w)
         b = n;
     }
     rw_frame_buf_free(&w->fb);
-    free(w->pack);
-    free(w->chunk);
-    free(w->in_msgs);
-    free(w->in_ptrs);
+    rw_free(w->pack);
+    rw_free(w->chunk);
+    rw_free(w->in_msgs);
+    rw_free(w->in_ptrs);
     pthread_mutex_destroy(&w->mu);
     pthread_mutex_destroy(&w->defs_mu);
     pthread_mutex_destroy(&w->in_mu);
@@ -1502,7 +1502,7 @@ static void writer_destroy(rw_writer *w)
     pthread_cond_destroy(&w->cv_fork);
     if (w->fd >= 0)
         close_trace_fd(w);
-    free(w);
+    rw_free(w);
 }
 
 rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwrite,
@@ -1525,7 +1525,7 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
     if (w->opts.time_shift > 32)
         w->opts.time_shift = 32;
     if (w->opts.base_dir && !(w->base_dir = rw_strdup(w->opts.base_dir))) {
-        free(w);
+        rw_free(w);
         return rw_err_set(err, RW_ENOMEM, "out of memory opening %s", path);
     }
     w->opts.base_dir = NULL;
@@ -1686,7 +1686,7 @@ static void write_tail(rw_writer *w, Rewind__RunEnd *end)
                     }
                 }
             }
-            free(ptrs);
+            rw_free(ptrs);
         }
     }
 }

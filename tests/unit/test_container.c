@@ -335,22 +335,49 @@ START_TEST(frame_zstd_uses_the_writer_allocator)
 }
 END_TEST
 
-/* rw_alloc_dying: a dying thread's rw_realloc leaves the old block where it is (its
- * arena's lock may be held by the thread the signal interrupted) and copies; rw_free
- * frees nothing; rw_alloc_release frees them later (LeakSanitizer checks that it
- * does). Checked from a thread that did not allocate the block. */
+/* rw_alloc_dying: a dying thread takes its blocks from alloc.c's region, not from
+ * malloc (whose locks the thread the signal interrupted may hold: glibc's arenas,
+ * ASan's size classes); its rw_realloc leaves the old block where it is and copies;
+ * rw_free frees nothing; rw_alloc_release frees the blocks of malloc's it let go of
+ * (LeakSanitizer checks that it does). Checked from a thread that did not allocate
+ * the blocks. */
 typedef struct dying_case {
-    uint8_t *old, *got, *spare;
+    uint8_t *old, *got, *spare, *zeroed;
+    char *dup;
     size_t old_usable;
+    size_t heap_before, heap_after; /* glibc's heap in use around the dying work */
+    rw_code frame_rc;
+    size_t frame_len;
+    int frame_in_region;
 } dying_case;
+
+static size_t heap_in_use(void)
+{
+    struct mallinfo2 mi = mallinfo2(); /* glibc's heap (ASan's is not counted there) */
+    return mi.uordblks + mi.hblkhd;
+}
 
 static void *dying_thread(void *arg)
 {
     dying_case *c = arg;
+    static uint8_t payload[1 << 18];
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)(i * 2654435761u >> 13);
+    c->heap_before = heap_in_use();
     rw_alloc_dying(1);
     c->got = rw_realloc(c->old, 1 << 20);
     rw_free(c->spare); /* nothing: the block stays readable below */
+    c->zeroed = rw_calloc(1000, 3);
+    c->dup = rw_strdup("a dying thread's string");
+    /* zstd's context and workspace, and the frame's buffer, through alloc.h. */
+    rw_frame_buf fb = {0};
+    rw_err err = {0};
+    c->frame_rc = rw_frame_build_in(&fb, RW_FRAME_CHUNK, payload, sizeof payload, 3,
+                                    &c->frame_len, &err);
+    c->frame_in_region = rw_alloc_in_region(fb.buf);
+    rw_frame_buf_free(&fb);
     rw_alloc_dying(0);
+    c->heap_after = heap_in_use();
     return NULL;
 }
 
@@ -367,8 +394,12 @@ START_TEST(alloc_dying_leaves_blocks_alone)
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, dying_thread, &c), 0);
     pthread_join(t, NULL);
+    /* Nothing of malloc's was taken or given back while dying. */
+    ck_assert_uint_eq(c.heap_after, c.heap_before);
     ck_assert_ptr_nonnull(c.got);
     ck_assert_ptr_ne(c.got, c.old);
+    ck_assert(rw_alloc_in_region(c.got));
+    ck_assert(!rw_alloc_in_region(c.old));
     for (size_t i = 0; i < 3000; i++) {
         ck_assert_uint_eq(c.got[i], 0xab);
         ck_assert_uint_eq(c.old[i], 0xab); /* neither moved nor freed */
@@ -376,11 +407,32 @@ START_TEST(alloc_dying_leaves_blocks_alone)
     for (size_t i = 0; i < 5000; i++)
         ck_assert_uint_eq(c.spare[i], 0xcd);
     ck_assert_uint_eq(malloc_usable_size(c.old), c.old_usable);
+    ck_assert(rw_alloc_in_region(c.zeroed));
+    for (size_t i = 0; i < 3000; i++)
+        ck_assert_uint_eq(c.zeroed[i], 0);
+    ck_assert(rw_alloc_in_region(c.dup));
+    ck_assert_str_eq(c.dup, "a dying thread's string");
+    ck_assert_int_eq(c.frame_rc, RW_OK);
+    ck_assert(c.frame_in_region);
+    ck_assert_uint_gt(c.frame_len, 24);
+    /* A region block given back later, by a thread that is not dying: rw_realloc
+     * copies it into a block of malloc's, rw_free leaves it. */
+    c.got[(1 << 20) - 1] = 0x5a;
+    uint8_t *moved = rw_realloc(c.got, 2 << 20);
+    ck_assert_ptr_nonnull(moved);
+    ck_assert(!rw_alloc_in_region(moved));
+    ck_assert_uint_eq(moved[0], 0xab);
+    ck_assert_uint_eq(moved[2999], 0xab);
+    ck_assert_uint_eq(moved[(1 << 20) - 1], 0x5a);
+    rw_free(moved);
     rw_free(c.got);
+    rw_free(c.zeroed);
+    rw_free(c.dup);
     rw_alloc_release(); /* frees c.old and c.spare, which the dying thread let go of */
     /* Not dying: realloc as ever (the same block may grow in place or move). */
     uint8_t *p = rw_malloc(16), *q = rw_realloc(p, 32);
     ck_assert_ptr_nonnull(q);
+    ck_assert(!rw_alloc_in_region(q));
     rw_free(q);
 }
 END_TEST
