@@ -351,9 +351,10 @@ static srcfile *list_source_of(rw_session *s, uint32_t f)
             strstr(c, "/python3") && !rw_source_text_of_file(s->defs, i, &text, &len))
             text = NULL;
     }
-    if (!text && *RW_PY_STDLIB_DIR) {
+    static const char stdlib_dir[] = RW_PY_STDLIB_DIR; /* "" when the build has none */
+    if (!text && stdlib_dir[0]) {
         char path[2048];
-        snprintf(path, sizeof path, "%s/%s", RW_PY_STDLIB_DIR, rel);
+        snprintf(path, sizeof path, "%s/%s", stdlib_dir, rel);
         if ((sf->owned = read_file(path, &len)))
             text = sf->owned;
     }
