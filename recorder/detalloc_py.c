@@ -17,8 +17,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "detalloc.h"
+#include "libc/input.h"
 
 /* Owner: this file. Written once by rw_detalloc_install while the process has one
  * thread, before any PyMem call; read by every hook after. Global because CPython's
@@ -183,6 +185,78 @@ static void arena_free(void *ctx, void *p, size_t size)
 
 static const PyMemAllocatorEx raw_hooks = {NULL, raw_malloc, raw_calloc, raw_realloc, raw_free};
 
+/* ---- the C library's allocator, for a while ---------------------------------------
+ *
+ * CPython puts the C library's allocator under RAW for a few calls at a time
+ * (_PyMem_SetDefaultAllocator, then the previous allocator back): at start-up, and in
+ * Py_RunMain's last steps after Py_FinalizeEx (pymain_free: the import table's copy,
+ * the path configuration, argv, the runtime's locks). Meanwhile another thread may free
+ * a block of ours: a thread that ends frees its thread state after letting the GIL
+ * go, and threading's shutdown has already seen it end (its lock is released before),
+ * so the main thread can be in pymain_free by then. The C library's free of a region
+ * block aborts the process (a recording of test_values' threads_race, 1 in CI). So
+ * while the C library's allocator is in place, it is this one: new blocks are the C
+ * library's, as CPython meant, and a block of ours is freed or grown by ours. */
+static void *window_malloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    return malloc(n ? n : 1);
+}
+
+static void *window_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+    (void)ctx;
+    if (nelem == 0 || elsize == 0)
+        nelem = elsize = 1;
+    return calloc(nelem, elsize);
+}
+
+static int ours(const void *p)
+{
+    return (lo && rw_detalloc_owns(lo, p)) || rw_detalloc_owns(g, p);
+}
+
+static void *window_realloc(void *ctx, void *p, size_t n)
+{
+    if (p && ours(p))
+        return raw_realloc(ctx, p, n);
+    return realloc(p, n ? n : 1);
+}
+
+static void window_free(void *ctx, void *p)
+{
+    raw_free(ctx, p); /* ours, or the C library's (rw_detalloc_dealloc) */
+}
+
+static const PyMemAllocatorEx window_hooks = {NULL, window_malloc, window_calloc,
+                                              window_realloc, window_free};
+
+/* REWIND_TEST_DEFAULT_ALLOC_PAUSE_MS (tests): the first such window opened after
+ * finalisation began stays open that long (test_exits' thread that ends at exit). */
+static unsigned window_pause_ms;
+static _Atomic int window_paused;
+
+int __real__PyMem_SetDefaultAllocator(PyMemAllocatorDomain domain, PyMemAllocatorEx *old)
+    __attribute__((weak));
+int __wrap__PyMem_SetDefaultAllocator(PyMemAllocatorDomain domain, PyMemAllocatorEx *old);
+
+int __wrap__PyMem_SetDefaultAllocator(PyMemAllocatorDomain domain, PyMemAllocatorEx *old)
+{
+    int r = __real__PyMem_SetDefaultAllocator(domain, old);
+    if (g && domain == PYMEM_DOMAIN_RAW) {
+        PyMem_SetAllocator(PYMEM_DOMAIN_RAW, (PyMemAllocatorEx *)&window_hooks);
+        if (RW_UNLIKELY(window_pause_ms) && _Py_IsFinalizing() &&
+            !atomic_exchange(&window_paused, 1)) {
+            struct timespec ts = {window_pause_ms / 1000,
+                                  (long)(window_pause_ms % 1000) * 1000000L};
+            rw_in_pause(); /* rewind's own sleep: not an input of the program's */
+            nanosleep(&ts, NULL);
+            rw_in_resume();
+        }
+    }
+    return r;
+}
+
 static void fork_prepare(void)
 {
     rw_detalloc_lock(g);
@@ -219,6 +293,8 @@ rw_code rw_detalloc_install(rw_err *err)
     if (rw_detalloc_new(RW_DETALLOC_ARENA_BASE, RW_DETALLOC_ARENA_RESERVE, &ar, &lerr) != RW_OK)
         ar = NULL; /* arenas high */
     main_thread = 1;
+    const char *pause = getenv("REWIND_TEST_DEFAULT_ALLOC_PAUSE_MS");
+    window_pause_ms = pause ? (unsigned)strtoul(pause, NULL, 10) : 0;
     g = a;
     PyMem_SetAllocator(PYMEM_DOMAIN_RAW, (PyMemAllocatorEx *)&raw_hooks);
     PyObjectArenaAllocator arenas = {NULL, arena_alloc, arena_free};

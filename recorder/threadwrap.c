@@ -279,10 +279,19 @@ static PyMethodDef at_exit_def = {"rewind_thread_names", at_exit, METH_NOARGS, N
 
 static void hold_interval(void);
 
+/* REWIND_TEST_THREAD_END_PAUSE_MS (tests): a thread other than the main one waits that
+ * long after letting the GIL go as it ends, before CPython frees its thread state.
+ * Written by rw_threadwrap_install (main thread), before any thread starts. */
+static unsigned end_pause_ms;
+static pthread_t main_pthread;
+
 rw_code rw_threadwrap_install(rw_err *err)
 {
     PyObject *mod;
     hold_interval();
+    const char *pause = getenv("REWIND_TEST_THREAD_END_PAUSE_MS");
+    end_pause_ms = pause ? (unsigned)strtoul(pause, NULL, 10) : 0;
+    main_pthread = pthread_self();
     key_threading = PyUnicode_FromString("threading");
     key_thread = PyUnicode_FromString("Thread");
     if (!key_threading || !key_thread || !rw_threads_install_keys())
@@ -451,6 +460,13 @@ void __wrap__PyEval_ReleaseLock(PyThreadState *ts)
         rw_evalbreak_withdraw_drop_request(ts->interp);
     }
     __real__PyEval_ReleaseLock(ts);
+    if (RW_UNLIKELY(end_pause_ms) && !pthread_equal(pthread_self(), main_pthread)) {
+        /* Tests: a thread that ends frees its thread state later (detalloc_py.c). */
+        struct timespec t = {end_pause_ms / 1000, (long)(end_pause_ms % 1000) * 1000000L};
+        rw_in_pause();
+        nanosleep(&t, NULL);
+        rw_in_resume();
+    }
 }
 
 /* A call that lets the GIL go (or the engine's own waits): not the eval-breaker drop

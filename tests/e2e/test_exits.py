@@ -122,6 +122,33 @@ class Exits(rwtest.TestCase):
         self.check_end(info, 2, "SystemExit")
         self.assertGreaterEqual(len(info["threads"]), 4)
 
+    def test_a_thread_that_ends_as_python_exits(self):
+        """A thread that ends frees its thread state after letting the GIL go, and
+        threading's shutdown has seen it end before that: the main thread may be in
+        Py_RunMain's last steps, where CPython puts the C library's allocator under RAW
+        for a while, when the block (detalloc's) is freed. The knobs hold the thread
+        there and keep the first such window open; the C library's free of it aborted
+        the recording (munmap_chunk(): invalid pointer, status 134)."""
+        p = self.prog("thr_end.py", """\
+            import threading
+            def work():
+                global total
+                total = sum(range(1000))
+            threading.Thread(target=work).start()
+            print("started")
+            """)
+        want = self.python(p)
+        rec = self.record(p, options=["-q"],
+                          env={"REWIND_TEST_THREAD_END_PAUSE_MS": "800",
+                               "REWIND_TEST_DEFAULT_ALLOC_PAUSE_MS": "3000"})
+        self.assertEqual((rec.returncode, rec.stdout, rec.stderr),
+                         (want.returncode, want.stdout, want.stderr))
+        v = rwtest.rewind("verify", rec.trace, check=False)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        info = rwtest.info(rec.trace)
+        self.check_end(info, 0, "exit")
+        self.assertEqual(len(info["threads"]), 2)
+
     def test_sys_exit_in_a_thread_ends_only_the_thread(self):
         p = self.prog("thr_exit.py", """\
             import sys, threading
