@@ -39,10 +39,10 @@ static __thread int dying;
  * locks or the AddressSanitizer allocator's size-class mutexes (a worker terminated
  * while its allocator filled a size class: the writer thread waited for that mutex
  * until the handler gave up, and the trace was left without its end: about 1
- * recording in 130 of test_exits' forkserver pool under ASan). Its blocks come from one region of
- * address space of its own, mapped by system call when first needed (no interposed
- * mmap, no allocator), bumped and never reused, so never locked: every block is
- * fresh, zeroed pages. A block knows its size (a header) for rw_realloc. rw_free of a
+ * recording in 130 of test_exits' forkserver pool under ASan). Its blocks come from
+ * one region of address space of its own, mapped by system call when first needed (no
+ * interposed mmap, no allocator), bumped and never reused, so never locked: every
+ * block is fresh, zeroed pages. A block knows its size (a header) for rw_realloc. rw_free of a
  * region block does nothing, from any thread, at any time (a process that lived on
  * after a closing request frees its writer's blocks later). */
 #define REGION_SIZE ((size_t)256 << 20) /* address space; pages are touched as used */
@@ -82,12 +82,10 @@ static int in_region(const void *p)
     return b && (const uint8_t *)p >= b && (const uint8_t *)p < b + REGION_SIZE;
 }
 
-/* A zeroed block of n bytes from the region; NULL when it is full. *no_region is set
- * when there is no region (the caller then uses malloc, as before regions). */
-static void *region_alloc(size_t n, int *no_region)
+/* A zeroed block of n bytes from the region; NULL when it is full. */
+static void *region_alloc(size_t n)
 {
-    uint8_t *b = region();
-    *no_region = b == NULL;
+    uint8_t *b = atomic_load(&region_base);
     if (!b || n > REGION_SIZE)
         return NULL;
     size_t need = (sizeof(region_hdr) + n + REGION_ALIGN - 1) & ~(size_t)(REGION_ALIGN - 1);
@@ -99,6 +97,19 @@ static void *region_alloc(size_t n, int *no_region)
     return h + 1;
 }
 
+/* Whether the calling thread's blocks come from the region: it is dying and the region
+ * could be mapped (if not, malloc's, as before regions). */
+static int from_region(void)
+{
+    return RW_UNLIKELY(dying) && region() != NULL;
+}
+
+/* A new block of n bytes, the region's or malloc's (not counted by must_fail). */
+static void *take(size_t n)
+{
+    return from_region() ? region_alloc(n) : malloc(n);
+}
+
 static size_t region_size(const void *p)
 {
     return ((const region_hdr *)p)[-1].size;
@@ -108,34 +119,21 @@ static size_t region_size(const void *p)
 
 void *rw_malloc(size_t n)
 {
-    if (must_fail())
-        return NULL;
-    if (RW_UNLIKELY(dying)) {
-        int none;
-        void *p = region_alloc(n, &none);
-        if (!none)
-            return p;
-    }
-    return malloc(n);
+    return must_fail() ? NULL : take(n);
 }
 
 void *rw_calloc(size_t n, size_t size)
 {
     if (must_fail())
         return NULL;
-    if (RW_UNLIKELY(dying)) {
-        if (size && n > SIZE_MAX / size)
-            return NULL;
-        int none;
-        void *p = region_alloc(n * size, &none); /* fresh pages: zeroed */
-        if (!none)
-            return p;
-    }
+    if (from_region()) /* fresh pages: zeroed */
+        return size && n > SIZE_MAX / size ? NULL : region_alloc(n * size);
     return calloc(n, size);
 }
 
 /* The blocks of malloc's a dying thread let go of, until rw_alloc_release: pointers in
- * pages from the region. A block that finds no room is left as it is (leaked). */
+ * pages from the region (malloc's when it has none). A block that finds no room is
+ * left as it is (leaked). */
 typedef struct defer_page {
     struct defer_page *next;
     size_t n;
@@ -148,8 +146,7 @@ static void defer(void *p)
 {
     defer_page *pg = atomic_load(&deferred);
     if (!pg || pg->n == sizeof pg->p / sizeof pg->p[0]) {
-        int none;
-        defer_page *fresh = region_alloc(sizeof *fresh, &none);
+        defer_page *fresh = take(sizeof *fresh);
         if (!fresh)
             return;
         fresh->n = 0;
@@ -172,7 +169,8 @@ void rw_alloc_release(void)
         defer_page *next = pg->next;
         for (size_t i = 0; i < pg->n; i++)
             free(pg->p[i]);
-        pg = next; /* the page itself is the region's */
+        rw_free(pg); /* the region's (nothing), or malloc's when there was no region */
+        pg = next;
     }
 }
 
@@ -189,9 +187,9 @@ void *rw_realloc(void *p, size_t n)
         /* A new block (the region's when dying, else malloc's) and a copy; p stays
          * where it is. The size of a block of malloc's comes from its header
          * (malloc_usable_size: no lock for glibc, nor for ASan's size classes). */
+        void *q = take(n);
         if (!p)
-            return rw_malloc(n);
-        void *q = rw_malloc(n);
+            return q;
         if (q) {
             size_t had = in_region(p) ? region_size(p) : malloc_usable_size(p);
             memcpy(q, p, had < n ? had : n);
@@ -207,15 +205,10 @@ char *rw_strdup(const char *s)
 {
     if (must_fail())
         return NULL;
-    if (RW_UNLIKELY(dying)) {
+    if (from_region()) {
         size_t n = strlen(s) + 1;
-        int none;
-        char *p = region_alloc(n, &none);
-        if (!none) {
-            if (p)
-                memcpy(p, s, n);
-            return p;
-        }
+        char *p = region_alloc(n);
+        return p ? memcpy(p, s, n) : NULL;
     }
     return strdup(s);
 }

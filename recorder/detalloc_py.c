@@ -17,7 +17,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "detalloc.h"
 #include "libc/input.h"
@@ -246,13 +245,8 @@ int __wrap__PyMem_SetDefaultAllocator(PyMemAllocatorDomain domain, PyMemAllocato
     if (g && domain == PYMEM_DOMAIN_RAW) {
         PyMem_SetAllocator(PYMEM_DOMAIN_RAW, (PyMemAllocatorEx *)&window_hooks);
         if (RW_UNLIKELY(window_pause_ms) && _Py_IsFinalizing() &&
-            !atomic_exchange(&window_paused, 1)) {
-            struct timespec ts = {window_pause_ms / 1000,
-                                  (long)(window_pause_ms % 1000) * 1000000L};
-            rw_in_pause(); /* rewind's own sleep: not an input of the program's */
-            nanosleep(&ts, NULL);
-            rw_in_resume();
-        }
+            !atomic_exchange(&window_paused, 1))
+            rw_in_sleep_ms(window_pause_ms);
     }
     return r;
 }

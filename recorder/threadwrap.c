@@ -460,13 +460,9 @@ void __wrap__PyEval_ReleaseLock(PyThreadState *ts)
         rw_evalbreak_withdraw_drop_request(ts->interp);
     }
     __real__PyEval_ReleaseLock(ts);
-    if (RW_UNLIKELY(end_pause_ms) && !pthread_equal(pthread_self(), main_pthread)) {
-        /* Tests: a thread that ends frees its thread state later (detalloc_py.c). */
-        struct timespec t = {end_pause_ms / 1000, (long)(end_pause_ms % 1000) * 1000000L};
-        rw_in_pause();
-        nanosleep(&t, NULL);
-        rw_in_resume();
-    }
+    /* Tests: a thread that ends frees its thread state later (detalloc_py.c). */
+    if (RW_UNLIKELY(end_pause_ms) && !pthread_equal(pthread_self(), main_pthread))
+        rw_in_sleep_ms(end_pause_ms);
 }
 
 /* A call that lets the GIL go (or the engine's own waits): not the eval-breaker drop

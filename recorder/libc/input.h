@@ -54,6 +54,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "inputs.h"
 #include "state.h"
@@ -122,6 +123,15 @@ static inline void rw_in_pause(void)
 static inline void rw_in_resume(void)
 {
     rw_in_tls.paused--;
+}
+
+/* rewind's own sleep of ms milliseconds (test knobs): not an input of the program's. */
+static inline void rw_in_sleep_ms(unsigned ms)
+{
+    struct timespec t = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    rw_in_pause();
+    nanosleep(&t, NULL);
+    rw_in_resume();
 }
 
 /* The identifying arguments of a call, built on the stack (no allocation). */

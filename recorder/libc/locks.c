@@ -548,12 +548,8 @@ __attribute__((constructor)) static void wake_delay_read(void)
  * event check reports a divergence, if it is one). */
 static void resume_in_place(uint64_t place)
 {
-    if (RW_UNLIKELY(wake_delay_ms)) { /* tests: a busy machine's late wake-up */
-        rw_in_pause();
-        struct timespec nap = {0, (long)wake_delay_ms * 1000000L};
-        nanosleep(&nap, NULL);
-        rw_in_resume();
-    }
+    if (RW_UNLIKELY(wake_delay_ms)) /* tests: a busy machine's late wake-up */
+        rw_in_sleep_ms(wake_delay_ms);
     if (rw_tls.thread && rw_tls.thread < RW_LOCKS_RETURNING)
         atomic_store_explicit(&rw_locks_returning[rw_tls.thread], 1, memory_order_release);
     if (place != UINT64_MAX && !run_reaches(place))
