@@ -70,6 +70,20 @@ def unittest_exit_line():
     raise RuntimeError(f"no sys.exit line in {UNITTEST_MAIN}")
 
 
+_SETARCH = []
+
+
+def setarch_works():
+    """Whether `setarch -R` runs here (a container may refuse personality())."""
+    if not _SETARCH:
+        try:
+            ok = subprocess.run(["setarch", "-R", "true"], capture_output=True).returncode == 0
+        except OSError:
+            ok = False
+        _SETARCH.append(ok)
+    return _SETARCH[0]
+
+
 class ToolError(Exception):
     pass
 
@@ -109,8 +123,16 @@ class Run:
             raise ToolError(f"{' '.join(map(os.path.basename, argv[:2]))} "
                             f"{' '.join(argv[2:4])}... did not finish in {timeout} s")
 
-    def python(self, *args, stdin=None, env=None, timeout=TIMEOUT):
-        return self.run([rwtest.python_bin(), *args], stdin=stdin, env=env, timeout=timeout)
+    def python(self, *args, stdin=None, env=None, timeout=TIMEOUT, fixed_addresses=False):
+        """fixed_addresses: without address-space randomisation when the kernel allows it
+        (setarch -R): with it, python3's brk heap starts anywhere in the first GiB after
+        the executable, and a few runs in a hundred put the classes above 2^30, where
+        the int made from a class's address (its key in its base's tp_subclasses) has
+        two digits: every class statement 4 bytes more (docs/fidelity.md, memory 9)."""
+        argv = [rwtest.python_bin(), *args]
+        if fixed_addresses and setarch_works():
+            argv = ["setarch", "-R", *argv]
+        return self.run(argv, stdin=stdin, env=env, timeout=timeout)
 
     def rewind(self, *args, stdin=None, check=True, timeout=TIMEOUT):
         proc = self.run([os.path.abspath(rwtest.rewind_bin()), *args], stdin=stdin, timeout=timeout)
@@ -325,11 +347,12 @@ def tool_memory(run):
         return dict(status="skip", compared=0, differing=0, message="no snapshot position")
     out = run.path("ref_memory.json")
     if lines == "unittest":
-        ref = run.python(os.path.join(HERE, "ref_memory.py"), out, "unittest", *run.target)
+        ref = run.python(os.path.join(HERE, "ref_memory.py"), out, "unittest", *run.target,
+                         fixed_addresses=True)
         positions = {"unittest": f"{UNITTEST_MAIN}:{unittest_exit_line()}"}
     else:
         ref = run.python(os.path.join(HERE, "ref_memory.py"), out,
-                         ",".join(map(str, lines)), *run.target)
+                         ",".join(map(str, lines)), *run.target, fixed_addresses=True)
         positions = {str(n): f"{run.script}:{n}" for n in lines}
     if not os.path.exists(out):
         raise ToolError(f"tracemalloc reference failed (exit {ref.returncode}): "

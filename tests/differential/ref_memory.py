@@ -31,7 +31,6 @@ _START = set(sys.modules)     # before this file's own imports
 
 import builtins  # noqa: E402
 import os  # noqa: E402  (frozen, imported at start-up)
-import types  # noqa: E402
 import _tracemalloc  # noqa: E402  (built in: tracemalloc.py would import 9 modules)
 
 before = []
@@ -143,13 +142,21 @@ def main():
         if lines == "unittest":
             # traced from before runpy's import: `python3 -m` imports runpy (and
             # importlib.util, contextlib, functools... with it) inside the recording
+            # The program runs in a __main__ of its own, as python3's (made at
+            # start-up, with __builtins__ and __annotations__), not in this file's.
+            module = type(sys)("__main__")
+            module.__dict__.update({"__builtins__": builtins, "__annotations__": {}})
+            sys.modules["__main__"] = module
+            sys.argv = ["-m", *argv[2:]]   # as python3 -m has it before runpy's turn
             before.extend(preimported())
             _tracemalloc.start(1)
             import runpy
-            sys.argv = [argv[1], *argv[2:]]
             import unittest.main  # noqa: F401  (patched below through sys.modules)
             sys.modules["unittest.main"].sys = SysWithSnapshotAtExit()
-            runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+            # what `python3 -m` calls (pymain_run_module): runpy's frames and the
+            # argv[0] it sets are python3's, where run_module makes a temporary
+            # module and leaves sys.argv[0] to its caller
+            runpy._run_module_as_main(argv[1])
         else:
             progname = argv[0]
             marks = {int(n) for n in lines.split(",") if n}
@@ -169,7 +176,10 @@ def main():
             before.extend(preimported())
             _tracemalloc.start(1)
             get_importer(progname)
-            module = types.ModuleType("__main__")
+            # type(sys), not types.ModuleType: `types` is not imported at start-up, and
+            # imported here it would be left out of the program's own imports of it
+            # (runpy's, for `-m`: 24 KB of code objects at importlib's marshal.loads)
+            module = type(sys)("__main__")
             sys.modules["__main__"] = module
             globs = module.__dict__
             globs.update({"__file__": progname, "__builtins__": builtins,
