@@ -31,7 +31,7 @@ static void usage(FILE *out)
         "                          [--domain D | --exclude-domain D] [--thread N]\n"
         "                          [--compare-to POS] [--timeline] [--plot OUT.svg]\n"
         "                          [-o SNAPSHOT.pickle] [--test NAME]\n"
-        "                          [--traced-since interpreter|program]\n\n"
+        "                          [--traced-since interpreter|program|POS]\n\n"
         "What tracemalloc would have reported at a position of the recording: the traced\n"
         "memory (current and peak so far, as tracemalloc.get_traced_memory()) and the top\n"
         "statistics as snapshot.statistics(key_type, cumulative) prints them.\n\n"
@@ -67,9 +67,11 @@ static void usage(FILE *out)
         "  --no-sandbox        with --test: name the tests by re-executing without the\n"
         "                      engine's sandbox (docs/reexecution.md)\n"
         "  --traced-since WHEN tracemalloc started with the interpreter (default, as\n"
-        "                      python3 -X tracemalloc) or with the program (as\n"
-        "                      tracemalloc.start() on its first line): then a block that\n"
-        "                      start-up made stays untraced when the program reuses it\n"
+        "                      python3 -X tracemalloc), with the program (as\n"
+        "                      tracemalloc.start() on its first line) or at a position\n"
+        "                      (FILE:LINE: where a tracemalloc.start() call ran): what\n"
+        "                      was allocated before it stays untraced, reused off a free\n"
+        "                      list or not\n"
         "  -o FILE             write the (filtered) snapshot as a pickle that\n"
         "                      tracemalloc.Snapshot.load(FILE) reads\n"
         "  -h, --help          show this help\n");
@@ -96,7 +98,7 @@ typedef struct opts {
     rw_mem_key key;
     unsigned long long limit_frames;
     int cumulative, all_frames;
-    int since; /* --traced-since: 0 interpreter, 1 program */
+    const char *since; /* --traced-since: interpreter (NULL), program or a position */
     rw_mem_filter filters[MAX_FILTERS];
     char *patterns[MAX_FILTERS];
     size_t nfilters;
@@ -189,7 +191,6 @@ static int parse_args(int argc, char **argv, opts *o)
     static const char *const keys[] = {"lineno", "filename", "traceback", NULL};
     static const rw_mem_key key_of[] = {RW_MEM_BY_LINENO, RW_MEM_BY_FILENAME,
                                         RW_MEM_BY_TRACEBACK};
-    static const char *const sinces[] = {"interpreter", "program", NULL};
     const rw_opt table[] = {
         {.long_name = "at", .kind = RW_OPT_POS, .dst = &o->at},
         {.long_name = "compare-to", .kind = RW_OPT_POS, .dst = &o->compare_to},
@@ -203,8 +204,7 @@ static int parse_args(int argc, char **argv, opts *o)
          .what = "a number of frames from 1 to 4096", .min = 1, .max = RW_MEM_MAX_FRAMES},
         {.long_name = "cumulative", .kind = RW_OPT_FLAG, .dst = &o->cumulative},
         {.long_name = "all-frames", .kind = RW_OPT_FLAG, .dst = &o->all_frames},
-        {.long_name = "traced-since", .kind = RW_OPT_CHOICE, .dst = &o->since, .choices = sinces,
-         .what = "interpreter or program"},
+        {.long_name = "traced-since", .kind = RW_OPT_POS, .dst = &o->since},
         {.long_name = "filter", .kind = RW_OPT_CALL, .dst = o, .call = filter_in,
          .what = "a file name pattern, PATTERN[:LINE]"},
         {.long_name = "exclude", .kind = RW_OPT_CALL, .dst = o, .call = filter_out,
@@ -426,14 +426,33 @@ static int run(const opts *o)
             return rw_opts_fail(CMD, &err);
         return rw_opts_position_fail(CMD, opt, spec, &err);
     }
-    if (o->since && !rw_meta_has_feature(rw_reader_metadata(r), "startup-reuses"))
+    /* --traced-since: tracemalloc.start() with the program (the main module's CALL) or
+     * at a position; nothing before it is traced (memory.h). */
+    uint64_t traced_from = 0;
+    const char *since = o->since && strcmp(o->since, "interpreter") ? o->since : NULL;
+    if (since) {
+        rw_code src = !strcmp(since, "program") ? rw_pos_main_start(r, &traced_from, &err)
+                                                : rw_pos_parse(r, since, &traced_from, &err);
+        if (src != RW_OK) {
+            rw_reader_free(r);
+            if (err.code == RW_ECORRUPT || err.code == RW_EIO || err.code == RW_EVERSION ||
+                err.code == RW_ENOMEM)
+                return rw_opts_fail(CMD, &err);
+            if (err.code == RW_EINVAL)
+                return rw_opts_usage(CMD, "--traced-since %s: not interpreter, program or a "
+                                     "position (an event number, @start, FILE:LINE...)", since);
+            return rw_opts_position_fail(CMD, "--traced-since", since, &err);
+        }
+    }
+    if (since && !rw_meta_has_feature(rw_reader_metadata(r), "startup-reuses"))
         fprintf(stderr, "rewind memory: note: %s was recorded before rewind marked the reuse "
                         "of blocks that start-up made: --traced-since program counts them as "
                         "--traced-since interpreter does\n", o->file);
     rw_progress_init(&prog, "rewind memory", rw_reader_nrecords(r));
     rw_mem_opts mo = {.max_frames = (uint32_t)o->limit_frames,
                       .timeline_buckets = (o->timeline || o->plot) ? TL_BUCKETS : 0,
-                      .traced_since_program = o->since,
+                      .traced_since_program = since != NULL,
+                      .traced_from = traced_from,
                       .progress = progress_cb,
                       .progress_ctx = &prog};
     if (rw_mem_new(r, &mo, &m, &err) != RW_OK)

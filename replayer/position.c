@@ -352,26 +352,40 @@ static int main_visit(void *p, const rw_event *ev)
     return 0;
 }
 
-rw_code rw_pos_main_end(const rw_reader *r, uint64_t *pos, rw_err *err)
+/* The main module's CALL (c->call_pos, UINT64_MAX when it never ran). */
+static rw_code find_main_call(const rw_reader *r, main_ctx *c, rw_err *err)
 {
     const Rewind__Metadata *md = rw_reader_metadata(r);
-    main_ctx c = {.d = rw_reader_defs(r), .call_pos = UINT64_MAX};
-    c.module_mode = md && md->run_kind && !strcmp(md->run_kind, "module");
+    *c = (main_ctx){.d = rw_reader_defs(r), .call_pos = UINT64_MAX};
+    c->module_mode = md && md->run_kind && !strcmp(md->run_kind, "module");
     rw_scan_opts so;
     rw_scan_opts_default(&so);
     so.thread = 1; /* the main thread: the first ThreadDef */
     so.decode = RW_DECODE_SKIP_ALLOCS;
     rw_scan *s;
     RW_TRY(rw_scan_open(r, &so, &s, err));
-    c.s = s;
+    c->s = s;
     rw_event ev;
     int rc;
     while ((rc = rw_scan_next(s, &ev, err)) == 1)
-        if (main_visit(&c, &ev))
+        if (main_visit(c, &ev))
             break;
     rw_scan_close(s);
-    if (rc < 0)
-        return err->code;
+    return rc < 0 ? err->code : RW_OK;
+}
+
+rw_code rw_pos_main_start(const rw_reader *r, uint64_t *pos, rw_err *err)
+{
+    main_ctx c;
+    RW_TRY(find_main_call(r, &c, err));
+    *pos = c.call_pos == UINT64_MAX ? rw_reader_nevents(r) : c.call_pos;
+    return RW_OK;
+}
+
+rw_code rw_pos_main_end(const rw_reader *r, uint64_t *pos, rw_err *err)
+{
+    main_ctx c;
+    RW_TRY(find_main_call(r, &c, err));
     /* A main module that never returned (os._exit, a crash, a trace cut short) ends
      * with the run. Its return is found over the chunks' keyframes (rw_nav_frame_return:
      * a few keyframes and one chunk), not by decoding the run to it, which doubled the

@@ -97,6 +97,11 @@ struct rw_mem {
     int has_pending;
     int at_end;
     rw_addrmap live;
+    /* --traced-since: the blocks tracemalloc, started at o.traced_from, would not
+     * trace. Every block allocated before that event, and each reuse of such a block
+     * off a free list until it is freed: _PyTraceMalloc_NewReference gives a reused
+     * object the current traceback only when it traces its block. */
+    rw_addrmap untraced;
     rw_mem_usage u;
     uint64_t next_progress;
     uint64_t stop_alloc;   /* stop once this many allocations are applied */
@@ -507,7 +512,8 @@ rw_code rw_mem_new(const rw_reader *r, const rw_mem_opts *opts, rw_mem **out, rw
     m->scratch = malloc(o.max_frames * sizeof *m->scratch);
     m->code_seen = calloc(m->ncodes + 1, 1);
     m->gen_frame = calloc(m->ncodes + 1, sizeof *m->gen_frame);
-    if (!m->scratch || !m->code_seen || !m->gen_frame || rw_addrmap_init(&m->live) < 0) {
+    if (!m->scratch || !m->code_seen || !m->gen_frame || rw_addrmap_init(&m->live) < 0 ||
+        (o.traced_since_program && rw_addrmap_init(&m->untraced) < 0)) {
         rw_mem_free(m);
         return oom(err);
     }
@@ -537,6 +543,7 @@ void rw_mem_free(rw_mem *m)
         return;
     rw_scan_close(m->cur);
     rw_addrmap_fini(&m->live);
+    rw_addrmap_fini(&m->untraced);
     free(m->sites);
     free(m->site_idx);
     free(m->file_canon);
@@ -575,10 +582,33 @@ static void timeline_note(rw_mem *m, uint64_t tick)
     m->tl_seen[b] = 1;
 }
 
+/* An allocation tracemalloc started at o.traced_from does not trace: one before that
+ * event (an annotation's position is the event after it), or the reuse of such a block
+ * (an ALLOC_OBJ at an address that no FREE gave back since). Kept in m->untraced, out
+ * of the counts. */
+static int untraced_alloc(rw_mem *m, const rw_event *ev, int *oom_)
+{
+    if (ev->pos <= m->o.traced_from) {
+        if (rw_addrmap_put(&m->untraced, ev->addr, ev->size, 0, NULL) < 0)
+            *oom_ = 1;
+        return 1;
+    }
+    return m->untraced.count && rw_addrmap_get(&m->untraced, ev->addr, NULL);
+}
+
 static rw_code apply_alloc(rw_mem *m, const held_alloc *h, rw_err *err)
 {
     const rw_event *ev = &h->ev;
     rw_addrmap_ent old;
+    int failed = 0;
+    if (m->o.traced_since_program && untraced_alloc(m, ev, &failed)) {
+        if (failed)
+            return oom(err);
+        m->u.allocs++; /* numbered as in every mode (rw_mem_run_to_alloc) */
+        if (m->u.allocs == m->stop_alloc)
+            m->stopped = 1;
+        return RW_OK;
+    }
     size_t before = m->live.count;
     if (rw_addrmap_put(&m->live, ev->addr, ev->size, h->site, &old) < 0)
         return oom(err);
@@ -604,6 +634,8 @@ static void apply_free(rw_mem *m, const rw_event *ev)
 {
     rw_addrmap_ent old;
     m->u.frees++;
+    if (m->untraced.count && rw_addrmap_del(&m->untraced, ev->addr, NULL))
+        return; /* a block tracemalloc did not trace (untraced_alloc) */
     if (rw_addrmap_del(&m->live, ev->addr, &old)) {
         m->u.current -= old.size;
         m->u.blocks--;
@@ -783,6 +815,11 @@ static rw_code run(rw_mem *m, uint64_t pos, uint64_t stop_alloc, rw_err *err)
         rw_addrmap_fini(&m->live);
         if (rw_addrmap_init(&m->live) < 0)
             return oom(err);
+        if (m->o.traced_since_program) {
+            rw_addrmap_fini(&m->untraced);
+            if (rw_addrmap_init(&m->untraced) < 0)
+                return oom(err);
+        }
         reset_state(m);
         rw_scan_opts so;
         rw_scan_opts_default(&so);

@@ -40,12 +40,15 @@ typedef struct rw_mem_opts {
     /* Keep the frame objects and line arrays that CPython allocates only because the
      * recorder traced the program (see memory.c, decide_held). */
     int keep_tracer_allocs;
-    /* tracemalloc taken to start with the program (tracemalloc.start() on its first
-     * line), not with the interpreter (python3 -X tracemalloc, the default): a
-     * free-listed block that start-up made stays untraced when the program reuses it
-     * (the ALLOC_OBJ after a STARTUP_REUSE record is left out), as tracemalloc leaves
-     * the reuse of a block it never traced. */
+    /* tracemalloc taken to start at event traced_from (tracemalloc.start() on the
+     * program's first line: the main module's CALL, rw_pos_main_start), not with the
+     * interpreter (python3 -X tracemalloc, the default): a block allocated before it
+     * stays untraced, and so does its reuse off a free list (an ALLOC_OBJ at its
+     * address with no FREE in between, or after a STARTUP_REUSE record: a block that
+     * start-up made before the recording), as tracemalloc leaves the reuse of a block
+     * it never traced. */
     int traced_since_program;
+    uint64_t traced_from;
     /* Called every so many records with the records done and the total. */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;

@@ -16,11 +16,11 @@ unittest (a unittest run, -m unittest or a test module calling unittest.main()):
 snapshot, labelled "unittest", when unittest's runTests calls sys.exit at the end of the
 tests: the end of the program's own code.
 
-tracemalloc starts right before the program's code is compiled (rewind's recording
-starts there too, so start-up allocations are untraced on both sides; for a unittest
-run, before runpy is imported, which `python3 -m` does inside the recording), with one
-frame
-(the 'lineno' statistics use only the most recent frame). It is driven through
+tracemalloc starts with the program's code: at the call event of the main module's
+frame (a one-shot trace function), as `tracemalloc.start()` on the program's first line
+would, and as `rewind memory --traced-since program` takes it: after python3 compiled
+the script, or after runpy imported a -m module's package. It traces one frame (the
+'lineno' statistics use only the most recent frame). It is driven through
 _tracemalloc, the C module under tracemalloc.py, so that this file imports nothing the
 program might import itself; the statistics are Snapshot.statistics('lineno')'s
 grouping (by the most recent frame) of the raw traces take_snapshot() reads.
@@ -30,6 +30,7 @@ import sys
 _START = set(sys.modules)     # before this file's own imports
 
 import builtins  # noqa: E402
+import marshal  # noqa: E402  (built in, imported at start-up)
 import os  # noqa: E402  (frozen, imported at start-up)
 import _tracemalloc  # noqa: E402  (built in: tracemalloc.py would import 9 modules)
 
@@ -43,7 +44,19 @@ def preimported():
                    if n not in _START} - {""})
 
 snapshots = {}
-COMPILE_LINE = 0     # set below: the line of c_runner() that compiles and runs the script
+
+
+def start_with_program(frame, event, arg):
+    """The one-shot trace function: the first call event is the main module's frame
+    (python3 compiles the script in C, and runpy's exec runs the module's code)."""
+    sys.settrace(None)
+    _tracemalloc.start(1)
+
+
+def exec_with_program(code, globs, locs=None):
+    """runpy's exec, in a `-m` run: tracemalloc starts with the module's frame."""
+    sys.settrace(start_with_program)
+    return exec(code, globs, locs)
 
 
 def take(label):
@@ -54,18 +67,14 @@ def take(label):
 
 
 def write(out):
-    """statistics('lineno') of each snapshot, without this file's own blocks, except that
-    the blocks the compile of the script made count as "<unknown>:0", as they do under
-    `python3 -X tracemalloc` (CPython compiles the script with no Python frame)."""
+    """statistics('lineno') of each snapshot, without this file's own blocks."""
     here = sys._getframe().f_code.co_filename
     result = {}
     for label, traces in snapshots.items():
         stats = {}
         for _, trace_size, traceback, *_ in traces:
             key = traceback[0] if traceback else ("<unknown>", 0)
-            if key == (here, COMPILE_LINE):
-                key = ("<unknown>", 0)
-            elif key[0] == here:
+            if key[0] == here:
                 continue
             size, count = stats.get(key, (0, 0))
             stats[key] = (size + trace_size, count + 1)
@@ -77,36 +86,41 @@ def write(out):
         json.dump({"snapshots": result, "preimported": before}, fp)
 
 
-def c_runner():
-    """PyRun_FileExFlags over the source in memory (fmemopen), through ctypes: runs the
-    script as `python3 SCRIPT` does (_PyRun_SimpleFileObject's pyrun_file), whose AST
-    arena (8 KiB blocks) stays allocated while the script runs, and without what the
-    builtin compile() adds: its first call sets up the ast module's 120 node types
-    (PyAST_Check, about 200 KB) that a plain run makes only at the program's first
-    compile() (the import of a module from source, say). ctypes and what it imports are
-    taken out of sys.modules again, so that the program's own imports of them are
-    traced."""
-    mods = set(sys.modules)
-    import ctypes
-    libc = ctypes.CDLL(None)
-    fmemopen = libc.fmemopen
-    fmemopen.argtypes = (ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p)
-    fmemopen.restype = ctypes.c_void_p
-    run = ctypes.pythonapi.PyRun_FileExFlags
-    run.argtypes = (ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.py_object,
-                    ctypes.py_object, ctypes.c_int, ctypes.c_void_p)
-    run.restype = ctypes.py_object
-    for name in set(sys.modules) - mods:
-        del sys.modules[name]
-
-    def runner(source, filename, globs):
-        global COMPILE_LINE
-        fp = fmemopen(source, len(source), b"r")
-        if not fp:
-            raise OSError("fmemopen failed")
-        COMPILE_LINE = sys._getframe().f_lineno + 1
-        return run(fp, filename, 257, globs, globs, 1, None)   # Py_file_input, closeit
-    return runner
+def compiled(source, filename):
+    """The script's code object, compiled in a child process and read back with
+    marshal: this process never calls compile(), whose first call sets up the ast
+    module's 120 node types (PyAST_Check, about 200 KB) that a plain run makes only at
+    the program's first compile() (the import of a module from source, say), and
+    imports nothing (ctypes, to call PyRun_FileExFlags as python3 does, added dozens of
+    classes and other state a plain run does not have). python3 compiles the script
+    before its first line, as here, before tracing starts."""
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rfd)
+        try:
+            data = marshal.dumps(compile(source, filename, "exec", dont_inherit=True))
+            while data:
+                data = data[os.write(wfd, data):]
+        except BaseException:  # a SyntaxError: said as python3 says it, then no code
+            import traceback
+            traceback.print_exc()
+            os._exit(1)
+        os._exit(0)
+    os.close(wfd)
+    chunks = []
+    while True:
+        chunk = os.read(rfd, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(rfd)
+    os.waitpid(pid, 0)
+    data = b"".join(chunks)
+    del chunks
+    if not data:
+        raise SystemExit(f"ref_memory.py: could not compile {filename}")
+    return marshal.loads(data)
 
 
 def get_importer(path):
@@ -124,15 +138,20 @@ def get_importer(path):
             continue
 
 
-class SysWithSnapshotAtExit:
-    """unittest.main's view of sys: sys.exit takes the snapshot first."""
+UNITTEST_MAIN = os.path.join(os.path.dirname(os.__file__), "unittest", "main.py")
+real_exit = sys.exit
 
-    def __getattr__(self, name):
-        return getattr(sys, name)
 
-    def exit(self, status=None):
-        take("unittest")
-        sys.exit(status)
+def exit_with_snapshot(status=None):
+    """sys.exit in a unittest run: the call from unittest's runTests takes the snapshot.
+    No class of this file's (a class is one more subclass of object, whose table of
+    subclasses then grows at another class statement of the program) and no import of
+    unittest before the program (a test module run by -m imports it itself)."""
+    traces = _tracemalloc._get_traces()   # before anything here allocates
+    if "unittest" not in snapshots and sys._getframe(1).f_code.co_filename == UNITTEST_MAIN:
+        snapshots["unittest"] = traces
+    del traces
+    real_exit(status)
 
 
 def main():
@@ -140,19 +159,17 @@ def main():
     status = 0
     try:
         if lines == "unittest":
-            # traced from before runpy's import: `python3 -m` imports runpy (and
-            # importlib.util, contextlib, functools... with it) inside the recording
-            # The program runs in a __main__ of its own, as python3's (made at
+            # Traced from the module's code on (exec_with_program), after runpy
+            # imported its package, as `python3 -m` runs it. The program runs in a __main__ of its own, as python3's (made at
             # start-up, with __builtins__ and __annotations__), not in this file's.
             module = type(sys)("__main__")
             module.__dict__.update({"__builtins__": builtins, "__annotations__": {}})
             sys.modules["__main__"] = module
             sys.argv = ["-m", *argv[2:]]   # as python3 -m has it before runpy's turn
             before.extend(preimported())
-            _tracemalloc.start(1)
             import runpy
-            import unittest.main  # noqa: F401  (patched below through sys.modules)
-            sys.modules["unittest.main"].sys = SysWithSnapshotAtExit()
+            runpy.exec = exec_with_program   # _run_code's exec of the module's code
+            sys.exit = exit_with_snapshot
             # what `python3 -m` calls (pymain_run_module): runpy's frames and the
             # argv[0] it sets are python3's, where run_module makes a temporary
             # module and leaves sys.argv[0] to its caller
@@ -171,10 +188,8 @@ def main():
             filename = os.path.abspath(progname)
             sys.argv = list(argv)
             sys.path[0] = os.path.dirname(filename)
-            run_c = c_runner()
-            source = source.encode()
+            code = compiled(source, filename)
             before.extend(preimported())
-            _tracemalloc.start(1)
             get_importer(progname)
             # type(sys), not types.ModuleType: `types` is not imported at start-up, and
             # imported here it would be left out of the program's own imports of it
@@ -182,9 +197,11 @@ def main():
             module = type(sys)("__main__")
             sys.modules["__main__"] = module
             globs = module.__dict__
-            globs.update({"__file__": progname, "__builtins__": builtins,
-                          "__cached__": None, "__rewind_snapshot__": take})
-            run_c(source, filename.encode(), globs)
+            globs.update({"__annotations__": {}, "__builtins__": builtins,
+                          "__file__": progname, "__cached__": None})
+            builtins.__rewind_snapshot__ = take   # not a key of the program's globals
+            sys.settrace(start_with_program)   # the next call event is the script's
+            exec(code, globs)
     except SystemExit as exc:
         status = exc.code
     except BaseException:  # the program's uncaught exception, printed as python3 does

@@ -522,7 +522,9 @@ END_TEST
 /* Two reuses of free-listed blocks on line 2: one of a block start-up made (a
  * STARTUP_REUSE record before its ALLOC_OBJ), one of a block the program allocated on
  * line 1. tracemalloc started with the interpreter traces both reuses on line 2;
- * started with the program, it never traced the start-up block. */
+ * started with the program (its CALL, event 0), it never traced the start-up block;
+ * started on line 2 (event 1), it traced neither: line 1's block was allocated before
+ * it started, and its reuse stays untraced until it is freed. */
 START_TEST(test_startup_reuse)
 {
     char *path;
@@ -547,16 +549,18 @@ START_TEST(test_startup_reuse)
     ck_assert_msg(rw_writer_close(w, &end, NULL, &err) == RW_OK, "%s", err.msg);
     static const struct {
         int since_program;
-        uint64_t at2, at_end;
+        uint64_t from, at2, at_end;
         const char *stats;
     } cases[] = {
-        {0, 120, 56, "/t/a.py:2: size=120 B, count=2, average=60 B"},
-        {1, 56, 56, "/t/a.py:2: size=56 B, count=1, average=56 B"},
+        {0, 0, 120, 56, "/t/a.py:2: size=120 B, count=2, average=60 B"},
+        {1, 0, 56, 56, "/t/a.py:2: size=56 B, count=1, average=56 B"},
+        {1, 1, 0, 0, ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         fixture f = {path, NULL, NULL};
         ck_assert(rw_reader_open(path, &f.r, &err) == RW_OK);
-        rw_mem_opts o = {.max_frames = 1, .traced_since_program = cases[i].since_program};
+        rw_mem_opts o = {.max_frames = 1, .traced_since_program = cases[i].since_program,
+                         .traced_from = cases[i].from};
         ck_assert_msg(rw_mem_new(f.r, &o, &f.m, &err) == RW_OK, "%s", err.msg);
         run_to(&f, 2); /* both reuses made, the start-up block not freed yet */
         ck_assert_uint_eq(usage(&f).current, cases[i].at2);
