@@ -417,6 +417,16 @@ static int run(const opts *o)
         spec = o->compare_to;
         prc = resolve(r, spec, &cmp, &err);
     }
+    /* --traced-since: tracemalloc.start() with the program (the main module's CALL) or
+     * at a position; nothing before it is traced (memory.h). */
+    uint64_t traced_from = 0;
+    const char *since = o->since && strcmp(o->since, "interpreter") ? o->since : NULL;
+    if (prc == RW_OK && since) {
+        opt = "--traced-since";
+        spec = since;
+        prc = !strcmp(since, "program") ? rw_pos_main_start(r, &traced_from, &err)
+                                        : rw_pos_parse(r, since, &traced_from, &err);
+    }
     if (prc != RW_OK) {
         rw_reader_free(r);
         /* A damaged trace found while looking for the position is the trace's fault,
@@ -424,25 +434,10 @@ static int run(const opts *o)
         if (err.code == RW_ECORRUPT || err.code == RW_EIO || err.code == RW_EVERSION ||
             err.code == RW_ENOMEM)
             return rw_opts_fail(CMD, &err);
+        if (err.code == RW_EINVAL && spec == since)
+            return rw_opts_usage(CMD, "--traced-since %s: not interpreter, program or a "
+                                 "position (an event number, @start, FILE:LINE...)", since);
         return rw_opts_position_fail(CMD, opt, spec, &err);
-    }
-    /* --traced-since: tracemalloc.start() with the program (the main module's CALL) or
-     * at a position; nothing before it is traced (memory.h). */
-    uint64_t traced_from = 0;
-    const char *since = o->since && strcmp(o->since, "interpreter") ? o->since : NULL;
-    if (since) {
-        rw_code src = !strcmp(since, "program") ? rw_pos_main_start(r, &traced_from, &err)
-                                                : rw_pos_parse(r, since, &traced_from, &err);
-        if (src != RW_OK) {
-            rw_reader_free(r);
-            if (err.code == RW_ECORRUPT || err.code == RW_EIO || err.code == RW_EVERSION ||
-                err.code == RW_ENOMEM)
-                return rw_opts_fail(CMD, &err);
-            if (err.code == RW_EINVAL)
-                return rw_opts_usage(CMD, "--traced-since %s: not interpreter, program or a "
-                                     "position (an event number, @start, FILE:LINE...)", since);
-            return rw_opts_position_fail(CMD, "--traced-since", since, &err);
-        }
     }
     if (since && !rw_meta_has_feature(rw_reader_metadata(r), "startup-reuses"))
         fprintf(stderr, "rewind memory: note: %s was recorded before rewind marked the reuse "
