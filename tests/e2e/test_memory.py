@@ -395,13 +395,17 @@ class TracedSincePosition(rwtest.TestCase):
             src = f.read().splitlines()
         start = next(n for n, t in enumerate(src, 1) if t.endswith("# START"))
         snap = snapshot_line(path)
-        tm_pickle = os.path.join(tmp, "tm.pickle")
+        # The files each run leaves go elsewhere: the program's directory is listed by
+        # its imports (importlib's FileFinder keeps the names), and must be the same.
+        outdir = os.path.join(tmp, "out")
+        os.mkdir(outdir)
+        tm_pickle = os.path.join(outdir, "tm.pickle")
         rwtest.run(plain([rwtest.python_bin(), path, tm_pickle]), cwd=tmp, check=True)
-        rec = rwtest.record(path, ["-"], trace="since.rwd", cwd=tmp)
+        rec = rwtest.record(path, ["-"], trace=os.path.join(outdir, "since.rwd"), cwd=tmp)
         self.assertEqual(rec.returncode, 0, rec.stderr)
 
         def ours(since):
-            out = os.path.join(tmp, f"rw-{since.replace(':', '_')}.pickle")
+            out = os.path.join(outdir, f"rw-{since.replace(':', '_')}.pickle")
             rwtest.rewind("memory", rec.trace, "--at", f"started_here.py:{snap}",
                           "--traced-since", since, "--limit-frames", "1", "-o", out,
                           check=True)
