@@ -42,9 +42,9 @@ static __thread int dying;
  * recording in 130 of test_exits' forkserver pool under ASan). Its blocks come from
  * one region of address space of its own, mapped by system call when first needed (no
  * interposed mmap, no allocator), bumped and never reused, so never locked: every
- * block is fresh, zeroed pages. A block knows its size (a header) for rw_realloc. rw_free of a
- * region block does nothing, from any thread, at any time (a process that lived on
- * after a closing request frees its writer's blocks later). */
+ * block is fresh, zeroed pages. A block knows its size (a header) for rw_realloc.
+ * rw_free of a region block does nothing, from any thread, at any time (a process that
+ * lived on after a closing request frees its writer's blocks later). */
 #define REGION_SIZE ((size_t)256 << 20) /* address space; pages are touched as used */
 #define REGION_ALIGN 16
 

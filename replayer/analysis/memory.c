@@ -582,17 +582,14 @@ static void timeline_note(rw_mem *m, uint64_t tick)
     m->tl_seen[b] = 1;
 }
 
-/* An allocation tracemalloc started at o.traced_from does not trace: one before that
- * event (an annotation's position is the event after it), or the reuse of such a block
- * (an ALLOC_OBJ at an address that no FREE gave back since). Kept in m->untraced, out
- * of the counts. */
-static int untraced_alloc(rw_mem *m, const rw_event *ev, int *oom_)
+/* 1 when tracemalloc started at o.traced_from does not trace this allocation: one
+ * before that event (an annotation's position is the event after it), kept in
+ * m->untraced, or the reuse of such a block (an ALLOC_OBJ at an address that no FREE
+ * gave back since); 0 when it does; -1 when out of memory. */
+static int untraced_alloc(rw_mem *m, const rw_event *ev)
 {
-    if (ev->pos <= m->o.traced_from) {
-        if (rw_addrmap_put(&m->untraced, ev->addr, ev->size, 0, NULL) < 0)
-            *oom_ = 1;
-        return 1;
-    }
+    if (ev->pos <= m->o.traced_from)
+        return rw_addrmap_put(&m->untraced, ev->addr, ev->size, 0, NULL) < 0 ? -1 : 1;
     return m->untraced.count && rw_addrmap_get(&m->untraced, ev->addr, NULL);
 }
 
@@ -600,10 +597,10 @@ static rw_code apply_alloc(rw_mem *m, const held_alloc *h, rw_err *err)
 {
     const rw_event *ev = &h->ev;
     rw_addrmap_ent old;
-    int failed = 0;
-    if (m->o.traced_since_program && untraced_alloc(m, ev, &failed)) {
-        if (failed)
-            return oom(err);
+    int untraced = m->o.traced_since_program ? untraced_alloc(m, ev) : 0;
+    if (untraced < 0)
+        return oom(err);
+    if (untraced) {
         m->u.allocs++; /* numbered as in every mode (rw_mem_run_to_alloc) */
         if (m->u.allocs == m->stop_alloc)
             m->stopped = 1;

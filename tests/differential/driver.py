@@ -50,6 +50,7 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
 
 import rwtest  # noqa: E402
+from test_memory import plain  # noqa: E402
 from test_replay import OUR_END, PDB_ENDS, cut_at_end, normalise_pdb  # noqa: E402
 
 TOOLS = ("output", "stats", "stats-keys", "coverage", "memory", "pdb")
@@ -68,20 +69,6 @@ def unittest_exit_line():
             if "sys.exit(not self.result.wasSuccessful())" in line:
                 return n
     raise RuntimeError(f"no sys.exit line in {UNITTEST_MAIN}")
-
-
-_SETARCH = []
-
-
-def setarch_works():
-    """Whether `setarch -R` runs here (a container may refuse personality())."""
-    if not _SETARCH:
-        try:
-            ok = subprocess.run(["setarch", "-R", "true"], capture_output=True).returncode == 0
-        except OSError:
-            ok = False
-        _SETARCH.append(ok)
-    return _SETARCH[0]
 
 
 class ToolError(Exception):
@@ -130,9 +117,8 @@ class Run:
         the int made from a class's address (its key in its base's tp_subclasses) has
         two digits: every class statement 4 bytes more (docs/fidelity.md, memory 9)."""
         argv = [rwtest.python_bin(), *args]
-        if fixed_addresses and setarch_works():
-            argv = ["setarch", "-R", *argv]
-        return self.run(argv, stdin=stdin, env=env, timeout=timeout)
+        return self.run(plain(argv) if fixed_addresses else argv, stdin=stdin, env=env,
+                        timeout=timeout)
 
     def rewind(self, *args, stdin=None, check=True, timeout=TIMEOUT):
         proc = self.run([os.path.abspath(rwtest.rewind_bin()), *args], stdin=stdin, timeout=timeout)

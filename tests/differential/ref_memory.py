@@ -77,8 +77,9 @@ def main():
                 fp.write(original)
         shutil.rmtree(tmp, ignore_errors=True)
     if not os.path.exists(out):
-        sys.exit(f"ref_memory.py: the program ran without the reference (exit {status}): "
-                 "site did not import usercustomize (python3 -s, or no user site?)")
+        sys.exit(f"ref_memory.py: no snapshots written (exit {status}): site did not import "
+                 "usercustomize (python3 -s, or no user site?), or the program ended "
+                 "without running exit functions (os._exit, a signal)")
     sys.exit(status)
 
 
