@@ -461,10 +461,27 @@ static void in_child(void)
     rw_in_stop();
 }
 
+/* The recorded clock's step (docs/format.md, "Time"): the low bits of a tick left out
+ * while one step stays at most RW_TIME_STEP_NS. Reading the clock costs more than that
+ * (rdtsc: 10-11 ns on the development VM), so those bits are the read's own jitter; on
+ * calls.py they were a third of the writer's zstd time and a seventh of the trace's
+ * bytes (bench/record/RESULTS.md, "Where the time goes"). */
+#define RW_TIME_STEP_NS 4.0
+
+static unsigned time_shift_for(double ns_per_tick)
+{
+    unsigned s = 0;
+    while (s < 8 && (double)(UINT64_C(2) << s) * ns_per_tick <= RW_TIME_STEP_NS)
+        s++;
+    return s;
+}
+
 /* Writer options of the run's recordings. */
-static void writer_opts(const rw_record_opts *o, const char *cwd, rw_writer_opts *wo)
+static void writer_opts(const rw_record_opts *o, const char *cwd, double ns_per_tick,
+                        rw_writer_opts *wo)
 {
     rw_writer_opts_default(wo);
+    wo->time_shift = time_shift_for(ns_per_tick);
     if (o->flush_ms >= 0)
         wo->flush_ms = (uint32_t)o->flush_ms;
     wo->line_times = o->line_times;
@@ -534,7 +551,7 @@ static void start_child_trace(run *r)
     mt.m.parent_pid = parent_pid;
     mt.m.parent_trace = parent_trace;
     rw_writer_opts wo;
-    writer_opts(r->o, mt.m.cwd, &wo);
+    writer_opts(r->o, mt.m.cwd, r->ns_per_tick, &wo);
     if (rc == RW_OK)
         rc = rw_writer_open(path, &wo, 1, &mt.m, &rw_st.w, &err);
     rw_meta_free(&mt);
@@ -713,7 +730,7 @@ rw_code rw_record_run(const rw_record_opts *o, rw_record_result *res, rw_err *er
     r.calib_ns = mt.m.calib_ns_per_event;
     snprintf(r.python, sizeof r.python, "%s", python);
     rw_writer_opts wo;
-    writer_opts(o, mt.m.cwd, &wo);
+    writer_opts(o, mt.m.cwd, ns_per_tick, &wo);
     /* From the trace's file to the handlers that close it (rw_crash_install) and the
      * recording's start, a terminating signal would leave a trace with no trailer:
      * held until the run is under way, then the handlers close it. */

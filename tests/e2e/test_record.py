@@ -455,6 +455,16 @@ class TestMetadata(RecordTestCase):
         self.assertEqual(m["argv"], [prog])
         self.assertGreater(m["ns_per_tick"], 0)
 
+    def test_clock_step(self):
+        """The recorded clock leaves out the tick's low bits below 4 ns (docs/format.md,
+        "Time"): the step is at most 4 ns, and one bit more would pass it."""
+        m = pyreader.Trace(self.record_ok(self.prog("recursion.py")).trace).metadata
+        shift = (m["options"] or {}).get("time_shift", 0)
+        step = (1 << shift) * m["ns_per_tick"]
+        self.assertLessEqual(step, 4.0, (shift, m["ns_per_tick"]))
+        if shift < 8:
+            self.assertGreater(2 * step, 4.0, (shift, m["ns_per_tick"]))
+
     def test_command_in_info(self):
         """`rewind info` gives the command line that ran the program (sys.argv starts as
         ['-m', ...] or ['-c', ...] in such runs): run by a shell, it prints what the
