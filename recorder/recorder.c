@@ -464,8 +464,8 @@ static void in_child(void)
 /* The recorded clock's step (docs/format.md, "Time"): the low bits of a tick left out
  * while one step stays at most RW_TIME_STEP_NS. Reading the clock costs more than that
  * (rdtsc: 10-11 ns on the development VM), so those bits are the read's own jitter; on
- * calls.py they were a third of the writer's zstd time and a seventh of the trace's
- * bytes (bench/record/RESULTS.md, "Where the time goes"). */
+ * calls.py they were a quarter of the writer's zstd time and a tenth of its encoding
+ * (bench/record/RESULTS.md, "Where the time goes"). 0 when two ticks are longer. */
 #define RW_TIME_STEP_NS 4.0
 
 static unsigned time_shift_for(double ns_per_tick)
