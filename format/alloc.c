@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -129,6 +130,44 @@ void *rw_calloc(size_t n, size_t size)
     if (from_region()) /* fresh pages: zeroed */
         return size && n > SIZE_MAX / size ? NULL : region_alloc(n * size);
     return calloc(n, size);
+}
+
+size_t rw_pages_len(size_t n)
+{
+    /* Not sysconf: the recorder logs the program's sysconf calls as inputs, and a
+     * block is mapped on the program's thread. */
+    size_t unit = n >= RW_PAGES_HUGE ? RW_PAGES_HUGE : (size_t)getauxval(AT_PAGESZ);
+    return (n + unit - 1) & ~(unit - 1);
+}
+
+void *rw_pages_alloc(size_t n)
+{
+    if (must_fail() || n == 0 || n > SIZE_MAX / 2 - RW_PAGES_HUGE)
+        return NULL;
+    size_t len = rw_pages_len(n);
+    size_t over = len >= RW_PAGES_HUGE ? RW_PAGES_HUGE : 0; /* room to align */
+    /* By system call: a dying thread may take these too (no allocator lock). */
+    long r = syscall(SYS_mmap, NULL, len + over, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (r == -1 || (void *)r == MAP_FAILED)
+        return NULL;
+    uint8_t *p = (uint8_t *)r;
+    if (over) {
+        uint8_t *at = (uint8_t *)(((uintptr_t)p + over - 1) & ~(uintptr_t)(over - 1));
+        if (at > p)
+            syscall(SYS_munmap, p, (size_t)(at - p));
+        if (p + over > at)
+            syscall(SYS_munmap, at + len, (size_t)(p + over - at));
+        p = at;
+        (void)syscall(SYS_madvise, p, len, MADV_HUGEPAGE); /* EINVAL without THP: fine */
+    }
+    return p;
+}
+
+void rw_pages_free(void *p, size_t n)
+{
+    if (p)
+        syscall(SYS_munmap, p, rw_pages_len(n));
 }
 
 /* The blocks of malloc's a dying thread let go of, until rw_alloc_release: pointers in

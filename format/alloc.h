@@ -18,6 +18,18 @@ void *rw_realloc(void *p, size_t n);
 char *rw_strdup(const char *s);
 void rw_free(void *p);
 
+/* Zeroed pages of their own for a big table that lives as long as its owner (the
+ * writer's blocks, the encoder's tables), or NULL. From RW_PAGES_HUGE bytes on the
+ * mapping is a whole number of 2 MiB pages, aligned to one and marked MADV_HUGEPAGE:
+ * where transparent huge pages are on ("always" or "madvise"), touching it costs one
+ * page fault per 2 MiB instead of 512, and nothing changes where they are off.
+ * Counted and failed by the test hook below like rw_malloc. rw_pages_free takes the n
+ * given to rw_pages_alloc; rw_pages_len(n) is the length of the mapping. */
+#define RW_PAGES_HUGE ((size_t)2 << 20)
+void *rw_pages_alloc(size_t n);
+void rw_pages_free(void *p, size_t n);
+size_t rw_pages_len(size_t n);
+
 /* Test hook: after n more successful allocations through the functions above (in any
  * thread), every one fails (returns NULL) until the hook is reset; n < 0 resets it
  * (the default: nothing fails). Returns the number of allocations made since the

@@ -162,20 +162,26 @@ void rw_writer_opts_default(rw_writer_opts *o)
     o->zstd_level = 1;
     o->flush_ms = 250;
     o->chunk_records = 262144;
-    o->block_records = 65536;
-    o->max_blocks = 64;
+    o->block_records = RW_BLOCK_RECORDS;
+    o->max_blocks = 32;
     o->time_shift = 0;
 }
 
 /* ---- blocks ----------------------------------------------------------------- */
 
+/* A block is pages of its own (rw_pages_alloc): the default one fills one 2 MiB
+ * huge page, so that where transparent huge pages are on the producer's first touch
+ * of it is one page fault instead of 512. */
+static size_t block_bytes(uint32_t cap)
+{
+    return sizeof(rw_block) + (size_t)cap * sizeof(rw_rec);
+}
+
 static rw_block *block_new(uint32_t cap)
 {
-    size_t size = sizeof(rw_block) + (size_t)cap * sizeof(rw_rec);
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
+    rw_block *b = rw_pages_alloc(block_bytes(cap));
+    if (!b)
         return NULL;
-    rw_block *b = p;
     b->cap = cap;
     atomic_init(&b->pub, b->recs);
     return b;
@@ -183,7 +189,7 @@ static rw_block *block_new(uint32_t cap)
 
 static void block_free(rw_block *b)
 {
-    munmap(b, sizeof(rw_block) + (size_t)b->cap * sizeof(rw_rec));
+    rw_pages_free(b, block_bytes(b->cap));
 }
 
 static void block_reset(rw_block *b)

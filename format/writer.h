@@ -33,6 +33,9 @@ typedef struct rw_block {
     rw_rec recs[];
 } rw_block;
 
+/* The default block: its header and records fill one 2 MiB huge page exactly. */
+#define RW_BLOCK_RECORDS ((uint32_t)(((size_t)2 << 20) - sizeof(rw_block)) / sizeof(rw_rec))
+
 /* Records published in b. */
 static inline uint32_t rw_block_fill(rw_block *b)
 {
@@ -57,8 +60,8 @@ typedef struct rw_writer_opts {
     int zstd_level;          /* default 1 */
     uint32_t flush_ms;       /* default 250; 0 = only on close/flush */
     uint32_t chunk_records;  /* default 262144 */
-    uint32_t block_records;  /* records per block, default 65536 */
-    uint32_t max_blocks;     /* bound on buffered blocks, default 64 */
+    uint32_t block_records;  /* records per block, default RW_BLOCK_RECORDS */
+    uint32_t max_blocks;     /* bound on buffered blocks, default 32 (64 MiB) */
     unsigned time_shift;     /* default 0 */
     int line_times;          /* time every LINE event too; default 0 (see codec.h) */
     const char *base_dir;    /* relative source paths are read from here (cwd) */

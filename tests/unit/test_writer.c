@@ -411,7 +411,7 @@ START_TEST(test_fork_child_goes_on)
             /* As a checkpoint does: the spare block and the stream's (all of its
              * records taken at the flush) go, but for the latter's first page; the
              * copy then writes there as in fresh blocks. */
-            size_t block = 65536 * sizeof(rw_rec);
+            size_t block = RW_BLOCK_RECORDS * sizeof(rw_rec);
             if (rw_writer_shed(w) < 2 * block - 8192)
                 _exit(9);
             _exit(copy_goes_on(w));
@@ -444,7 +444,7 @@ START_TEST(test_fork_out_leaves_the_blocks_out)
         write_stream(w, 3000, &events);
         if (rw_writer_flush(w, &err) != RW_OK)
             _exit(3);
-        size_t block = 65536 * sizeof(rw_rec);
+        size_t block = RW_BLOCK_RECORDS * sizeof(rw_rec);
         if (rw_writer_fork_out(w) < 2 * block - 8192) /* the spare and the stream's */
             _exit(10);
         pid_t c = _Fork();
@@ -923,6 +923,80 @@ START_TEST(test_fork_right_after_open)
 }
 END_TEST
 
+/* THP's setting: 1 when "always" or "madvise" is chosen, 0 for "never" or unknown. */
+static int thp_on(void)
+{
+    char line[128] = "";
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (!f)
+        return 0;
+    int ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    return ok && (strstr(line, "[always]") || strstr(line, "[madvise]"));
+}
+
+/* /proc/self/smaps' THPeligible for the mapping that starts at p: 1, 0, or -1 when the
+ * mapping or the field is not there (kernels before 5.0). */
+static int thp_eligible(const void *p)
+{
+    char line[512], start[32];
+    snprintf(start, sizeof start, "%lx-", (unsigned long)(uintptr_t)p);
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f)
+        return -1;
+    int in = 0, v = -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strchr(line, '-') && strncmp(line, start, strlen(start)) == 0)
+            in = 1;
+        else if (in && sscanf(line, "THPeligible: %d", &v) == 1)
+            break;
+    }
+    fclose(f);
+    return v;
+}
+
+/* rw_pages_alloc (alloc.h): zeroed pages; from 2 MiB on whole huge pages, aligned and
+ * eligible for THP where it is on, which is what keeps a recording's page faults
+ * within twice the untraced run's (docs/recording.md, "Memory"); the default block
+ * fills one exactly; the test hook fails it like rw_malloc. */
+START_TEST(test_pages_alloc)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    ck_assert_uint_eq(sizeof(rw_block) + RW_BLOCK_RECORDS * sizeof(rw_rec) <= RW_PAGES_HUGE, 1);
+    ck_assert_uint_gt(sizeof(rw_block) + (RW_BLOCK_RECORDS + 1) * sizeof(rw_rec),
+                      RW_PAGES_HUGE);
+    ck_assert_uint_eq(rw_pages_len(100), page);
+    ck_assert_uint_eq(rw_pages_len(RW_PAGES_HUGE), RW_PAGES_HUGE);
+    ck_assert_uint_eq(rw_pages_len(RW_PAGES_HUGE + 1), 2 * RW_PAGES_HUGE);
+
+    uint8_t *small = rw_pages_alloc(100);
+    ck_assert_ptr_nonnull(small);
+    ck_assert_uint_eq((uintptr_t)small % page, 0);
+    small[page - 1] = 1;
+    for (size_t n = 3 * RW_PAGES_HUGE / 2; n <= 3 * RW_PAGES_HUGE; n += RW_PAGES_HUGE / 2) {
+        uint8_t *p = rw_pages_alloc(n);
+        ck_assert_ptr_nonnull(p);
+        ck_assert_uint_eq((uintptr_t)p % RW_PAGES_HUGE, 0);
+        for (size_t i = 0; i < n; i += page)
+            ck_assert_uint_eq(p[i] | p[n - 1], 0);
+        memset(p, 0xa5, n);
+        if (thp_on()) {
+            int e = thp_eligible(p);
+            ck_assert_msg(e != 0, "a %zu-byte mapping is not eligible for huge pages", n);
+        }
+        rw_pages_free(p, n);
+    }
+    rw_pages_free(small, 100);
+
+    rw_alloc_fail_after(0);
+    ck_assert_ptr_null(rw_pages_alloc(RW_PAGES_HUGE));
+    rw_alloc_fail_after(-1);
+    void *p = rw_pages_alloc(RW_PAGES_HUGE);
+    ck_assert_ptr_nonnull(p);
+    rw_pages_free(p, RW_PAGES_HUGE);
+}
+END_TEST
+
 int main(void)
 {
     const TTest *tests[] = {test_many_blocks_roundtrip, test_gen_and_its_call_share_a_chunk,
@@ -933,6 +1007,7 @@ int main(void)
                             test_text_entries_cross_blocks, test_crash_request_completes_trace,
                             test_dumps_while_appending, test_out_of_memory_ends_the_trace,
                             test_out_of_memory_at_every_allocation,
-                            test_fork_waits_between_passes, test_fork_right_after_open};
+                            test_fork_waits_between_passes, test_fork_right_after_open,
+                            test_pages_alloc};
     return rw_test_main("writer", "core", 120, tests, RW_TEST_N(tests));
 }
