@@ -6,8 +6,10 @@
  * `in_mu` the pending inputs (rw_writer_input: any thread; written as INPUTS frames
  * before the next chunk, on every flush, when they pass INPUTS_PENDING_MAX, before a
  * closing crash report and at close). No thread holds two of these locks at once.
- * The writer thread never blocks on in_mu and never frees a producer's node (see
- * rw_writer_input and inputs_lock): a signal handler on a producer may wait for it.
+ * The writer thread never blocks on in_mu and never frees a block a producer
+ * allocated, an input's node or a definition (see rw_writer_input, inputs_lock and
+ * spent_push): a signal handler on a producer, which may hold its malloc arena's lock,
+ * may wait for it.
  * The file descriptor and the index belong to the writer thread while it runs and to
  * the closing thread after it has been joined.
  *
@@ -64,6 +66,12 @@ typedef struct def_list {
     size_t cap_files, cap_codes, cap_cfuncs, cap_threads, cap_names;
 } def_list;
 
+/* Written definitions, for a producer to free (spent_push, spent_free). */
+typedef struct spent_defs {
+    struct spent_defs *next;
+    def_list l;
+} spent_defs;
+
 #define OUT_MAX 128u /* blocks whose pages a fork can leave out */
 
 struct rw_writer {
@@ -89,6 +97,7 @@ struct rw_writer {
     def_list pending;        /* added by producers (defs_mu) */
     int defs_lost;           /* a definition could not be recorded (defs_mu; sticky) */
     def_list taken;          /* taken by the writer, not written yet (writer only) */
+    _Atomic(spent_defs *) spent; /* written, freed by the next producer (lock-free) */
 
     pthread_mutex_t in_mu;
     pthread_cond_t cv_in;    /* producers wait for room in the pending inputs */
@@ -403,6 +412,45 @@ static void def_list_fini(def_list *l)
     rw_free(l->d.names);
 }
 
+/* The writer thread never frees what a producer allocated (as with inputs): a
+ * producer that a termination signal interrupts inside malloc holds its arena's lock
+ * while its handler waits for this thread, and free() of one of its blocks waits for
+ * that lock: the trace was left without its end (a spawn Pool's worker terminated
+ * while it defined its imports' code, 10 s later). So written definitions go, list
+ * arrays and all, on a lock-free stack that the next producer to define something
+ * frees. Out of memory for the node, they are freed here, as before. */
+static void spent_push(rw_writer *w, def_list *l)
+{
+    spent_defs *n = rw_malloc(sizeof *n);
+    if (!n) {
+        def_list_clear(l);
+        return;
+    }
+    n->l = *l;
+    def_list_init(l);
+    n->next = atomic_load(&w->spent);
+    while (!atomic_compare_exchange_weak(&w->spent, &n->next, n))
+        ;
+}
+
+/* Frees a stack that spent_push made (taken whole with atomic_exchange). */
+static void spent_free(spent_defs *n)
+{
+    while (n) {
+        spent_defs *next = n->next;
+        def_list_fini(&n->l);
+        rw_free(n);
+        n = next;
+    }
+}
+
+/* A producer's part: frees what the writer thread has written. */
+static void spent_recycle(rw_writer *w)
+{
+    if (atomic_load_explicit(&w->spent, memory_order_relaxed))
+        spent_free(atomic_exchange(&w->spent, NULL));
+}
+
 /* Moves every definition of src to the end of dst. Returns -1 when out of memory
  * (src is left as it was). */
 static int def_list_move(def_list *dst, def_list *src)
@@ -439,6 +487,7 @@ static void def_lost(rw_writer *w)
 void rw_writer_def_file(rw_writer *w, uint32_t id, const char *path, const char *source,
                         size_t source_len, int has_source)
 {
+    spent_recycle(w);
     Rewind__FileDef *f = rw_malloc(sizeof *f);
     int ok = f != NULL;
     if (ok) {
@@ -469,6 +518,7 @@ oom:
 
 void rw_writer_def_file_lazy(rw_writer *w, uint32_t id, const char *path)
 {
+    spent_recycle(w);
     Rewind__FileDef *f = rw_malloc(sizeof *f);
     int ok = f != NULL;
     if (ok) {
@@ -494,6 +544,7 @@ void rw_writer_def_code(rw_writer *w, uint32_t id, uint32_t file, const char *na
                         const char *qualname, uint32_t first_line, uint32_t flags,
                         const char *const *arg_names, size_t nargs)
 {
+    spent_recycle(w);
     Rewind__CodeDef *c = rw_malloc(sizeof *c);
     int ok = c != NULL;
     if (ok) {
@@ -526,6 +577,7 @@ oom:
 void rw_writer_def_code_lines(rw_writer *w, uint32_t id, const uint32_t *lines, size_t n,
                               uint32_t parent)
 {
+    spent_recycle(w);
     uint32_t *v = NULL;
     if (n && !(v = rw_malloc(n * sizeof *v))) {
         producer_lock(&w->defs_mu);
@@ -553,6 +605,7 @@ void rw_writer_def_code_lines(rw_writer *w, uint32_t id, const uint32_t *lines, 
 void rw_writer_def_cfunc(rw_writer *w, uint32_t id, const char *label, const char *name,
                          const char *module)
 {
+    spent_recycle(w);
     Rewind__CFuncDef *c = rw_malloc(sizeof *c);
     int ok = c != NULL;
     if (ok) {
@@ -577,6 +630,7 @@ oom:
 void rw_writer_def_thread(rw_writer *w, uint32_t id, uint64_t ident, uint64_t native_id,
                           const char *name, int is_main)
 {
+    spent_recycle(w);
     Rewind__ThreadDef *t = rw_malloc(sizeof *t);
     int ok = t != NULL;
     if (ok) {
@@ -601,6 +655,7 @@ oom:
 
 void rw_writer_def_name(rw_writer *w, uint32_t id, const char *text)
 {
+    spent_recycle(w);
     Rewind__NameDef *n = rw_malloc(sizeof *n);
     int ok = n != NULL;
     if (ok) {
@@ -1002,7 +1057,7 @@ static void write_defs(rw_writer *w)
     }
     rewind__definitions__pack(&w->taken.d, buf);
     write_frame(w, RW_FRAME_DEFINITIONS, buf, len, NULL);
-    def_list_clear(&w->taken);
+    spent_push(w, &w->taken);
 }
 
 static void emit_chunk(rw_writer *w);
@@ -1473,6 +1528,7 @@ static void writer_destroy(rw_writer *w)
     rw_encoder_free(w->enc);
     def_list_fini(&w->pending);
     def_list_fini(&w->taken);
+    spent_free(atomic_exchange(&w->spent, NULL));
     free_inputs(w->in_head);
     free_inputs(w->in_taken);
     free_inputs(w->in_written);
