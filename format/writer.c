@@ -172,18 +172,20 @@ void rw_writer_opts_default(rw_writer_opts *o)
     o->flush_ms = 250;
     o->chunk_records = 262144;
     o->block_records = RW_BLOCK_RECORDS;
-    o->max_blocks = 32;
+    o->max_blocks = 64;
     o->time_shift = 0;
 }
 
 /* ---- blocks ----------------------------------------------------------------- */
 
-/* A block is pages of its own (rw_pages_alloc): the default one fills one 2 MiB
- * huge page, so that where transparent huge pages are on the producer's first touch
- * of it is one page fault instead of 512. */
+/* A block is pages of its own (rw_pages_alloc). One of half a huge page or more (the
+ * default) is mapped as a whole huge page, so that where transparent huge pages are
+ * on the producer's first touch of it is one page fault instead of 257 or more; the
+ * rest of the page is never written. */
 static size_t block_bytes(uint32_t cap)
 {
-    return sizeof(rw_block) + (size_t)cap * sizeof(rw_rec);
+    size_t n = sizeof(rw_block) + (size_t)cap * sizeof(rw_rec);
+    return n >= RW_PAGES_HUGE / 2 && n < RW_PAGES_HUGE ? RW_PAGES_HUGE : n;
 }
 
 static rw_block *block_new(uint32_t cap)
