@@ -34,7 +34,7 @@ typedef struct rw_block {
 } rw_block;
 
 /* The default block: 1 MiB of records, mapped as one 2 MiB huge page (writer.c
- * block_new). Blocks of 2 MiB of records were tried: the replay engine's checkpoints
+ * block_bytes). Blocks of 2 MiB of records were tried: the replay engine's checkpoints
  * under ASan lost the engine (test_checkpoints), not understood yet. */
 #define RW_BLOCK_RECORDS ((uint32_t)65536)
 

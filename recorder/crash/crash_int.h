@@ -35,7 +35,7 @@
 #define RW_CRASH_MAX_INSNS 20
 #define RW_CRASH_TEXT_CAP (512u << 10)
 #define RW_CRASH_WAIT_MS 10000  /* how long a closing report waits for the writer: it
-                                 * encodes every buffered record first (up to 64 MiB of blocks) */
+                                 * encodes every buffered record first (up to 64 blocks) */
 #define RW_CRASH_DUMP_WAIT_MS 10000
 
 /* ---- signal handlers (crash.c) -------------------------------------------------------- */
