@@ -124,6 +124,7 @@ struct rw_writer {
      * stream's block first, then the free list's in its order. */
     uintptr_t out[OUT_MAX][2];
     unsigned nout;
+    unsigned char held[OUT_MAX]; /* in a copy: out[i] is kept by rw_writer_fork_hold */
 
     /* The writer thread's scratch, kept from one frame to the next: once grown it
      * allocates nothing per frame. That matters beyond speed: a producer interrupted
@@ -1896,13 +1897,27 @@ static size_t shed_block(rw_block *b)
     return hi - lo;
 }
 
+/* b's pages were left out of this copy (rw_writer_fork_out): there is nothing of them
+ * here to give back, and a hold (rw_writer_fork_hold) is not memory. */
+static int block_left_out(const rw_writer *w, const rw_block *b)
+{
+    uintptr_t lo, hi;
+    if (!w->nout || !block_pages(b, &lo, &hi))
+        return 0;
+    for (unsigned i = 0; i < w->nout; i++)
+        if (w->out[i][0] == lo)
+            return 1;
+    return 0;
+}
+
 size_t rw_writer_shed(rw_writer *w)
 {
     size_t n = 0;
     for (rw_block *b = w->free_list; b; b = b->next)
-        n += shed_block(b);
+        if (!block_left_out(w, b))
+            n += shed_block(b);
     /* The stream's block: its first page, which holds the header, stays. */
-    if (stream_block_idle(w))
+    if (stream_block_idle(w) && !block_left_out(w, w->stream.blk))
         n += shed_block(w->stream.blk);
     return n;
 }
@@ -1924,6 +1939,7 @@ size_t rw_writer_fork_out(rw_writer *w)
     size_t n = 0;
     pthread_mutex_lock(&w->mu); /* the writer thread idles, but it owns the free list */
     w->nout = 0;
+    memset(w->held, 0, sizeof w->held);
     if (stream_block_idle(w))
         leave_out(w, w->stream.blk, &n);
     for (rw_block *b = w->free_list; b; b = b->next)
@@ -1939,17 +1955,37 @@ void rw_writer_fork_back(rw_writer *w)
     w->nout = 0;
 }
 
+/* In a copy made while pages were left out, first of all: the ranges become mappings
+ * of no pages and no access, so that nothing this copy maps before it takes over (a
+ * malloc's mmap, the program's shared objects made its own) lands where the writer's
+ * blocks go back. The kernel puts a new mapping in any hole that fits; a block's is
+ * 1 to 2 MiB. */
+void rw_writer_fork_hold(rw_writer *w)
+{
+    for (unsigned i = 0; i < w->nout; i++) {
+        void *at = (void *)w->out[i][0];
+        void *p = mmap(at, w->out[i][1], PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1,
+                       0);
+        if (p != MAP_FAILED && p != at) /* before Linux 4.17: a hint, not taken */
+            munmap(p, w->out[i][1]);
+        w->held[i] = p == at;
+    }
+}
+
 /* In a copy made while pages were left out: maps them again, fresh (no record depends
- * on what a block held before). The first few are faulted in at once: the stream's
- * block is written next and the free list's first blocks after it, and one call
- * faults a page in for a twentieth of what a write fault costs in some VMs. */
+ * on what a block held before), in place of the holds. The first few are faulted in at
+ * once: the stream's block is written next and the free list's first blocks after it,
+ * and one call faults a page in for a twentieth of what a write fault costs in some
+ * VMs. */
 static rw_code fork_in(rw_writer *w, rw_err *err)
 {
     for (unsigned i = 0; i < w->nout; i++) {
         void *at = (void *)w->out[i][0];
         int populate = i < 4 ? MAP_POPULATE : 0;
+        int place = w->held[i] ? MAP_FIXED : MAP_FIXED_NOREPLACE; /* a hold is ours */
         void *p = mmap(at, w->out[i][1], PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | populate, -1, 0);
+                       MAP_PRIVATE | MAP_ANONYMOUS | place | populate, -1, 0);
         if (p != at) {
             int e = p == MAP_FAILED ? errno : EEXIST; /* before Linux 4.17: a hint */
             if (p != MAP_FAILED)
@@ -1957,6 +1993,7 @@ static rw_code fork_in(rw_writer *w, rw_err *err)
             return rw_err_set(err, RW_ENOMEM, "cannot map the trace writer's blocks again: %s",
                               strerror(e));
         }
+        w->held[i] = 0;
     }
     w->nout = 0;
     return RW_OK;

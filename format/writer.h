@@ -194,6 +194,11 @@ size_t rw_writer_shed(rw_writer *w);
 size_t rw_writer_fork_out(rw_writer *w);
 void rw_writer_fork_back(rw_writer *w);
 
+/* In the copy, first of all (before it maps anything), from its only thread: keeps
+ * the address ranges left out for rw_writer_fork_child, with mappings of no pages
+ * (PROT_NONE), so that nothing else is mapped there in the meantime. */
+void rw_writer_fork_hold(rw_writer *w);
+
 /* ---- crash path ----------------------------------------------------------------
  *
  * A fatal signal handler, a hang timer or a dump signal hands a report to the writer

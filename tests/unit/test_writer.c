@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -469,6 +470,81 @@ START_TEST(test_fork_out_leaves_the_blocks_out)
         if (c < 0 || waitpid(c, &status, 0) != c)
             _exit(14);
         _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 15);
+    }
+    check_copy_closed(path, pid);
+}
+END_TEST
+
+/* The ranges this process leaves out of its copies (VmFlags "dc" in smaps: the
+ * kernel's VM_DONTCOPY, what MADV_DONTFORK sets). Returns how many, at most max. */
+static unsigned dontcopy_ranges(uintptr_t (*r)[2], unsigned max)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f)
+        return 0;
+    char line[512];
+    unsigned n = 0;
+    uintptr_t lo = 0, hi = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long a, b;
+        if (sscanf(line, "%lx-%lx ", &a, &b) == 2) {
+            lo = a;
+            hi = b;
+        } else if (strncmp(line, "VmFlags:", 8) == 0 && strstr(line, " dc") && n < max) {
+            r[n][0] = lo;
+            r[n][1] = hi;
+            n++;
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+/* A copy maps memory of its own before it takes over (a malloc's mmap, the program's
+ * shared objects made its own). The kernel puts a mapping in any hole that fits, the
+ * ranges the writer's blocks left out of the copy among them, and then
+ * rw_writer_fork_child could not map the blocks again. rw_writer_fork_hold, first
+ * thing in the copy, keeps them: a mapping asked for exactly there lands elsewhere. */
+START_TEST(test_fork_hold_keeps_the_blocks_place)
+{
+    char *path = rw_test_path("forked_held.rwd");
+    unlink(path);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        rw_writer *w;
+        rw_err err;
+        if (rw_writer_open(path, NULL, 1, NULL, &w, &err) != RW_OK)
+            _exit(2);
+        uint64_t events;
+        write_stream(w, 3000, &events);
+        if (rw_writer_flush(w, &err) != RW_OK)
+            _exit(3);
+        if (rw_writer_fork_out(w) == 0)
+            _exit(10);
+        static uintptr_t out[16][2];
+        unsigned nout = dontcopy_ranges(out, 16);
+        if (nout < 2) /* the spare block and the stream's */
+            _exit(16);
+        pid_t c = _Fork();
+        if (c == 0) {
+            rw_writer_fork_hold(w);
+            for (unsigned i = 0; i < nout; i++) {
+                size_t len = out[i][1] - out[i][0];
+                void *p = mmap((void *)out[i][0], len, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (p == MAP_FAILED)
+                    _exit(17);
+                if ((uintptr_t)p == out[i][0])
+                    _exit(18); /* the hole was free: the block cannot come back */
+            }
+            _exit(copy_goes_on(w));
+        }
+        rw_writer_fork_back(w);
+        int status = 1;
+        if (c < 0 || waitpid(c, &status, 0) != c)
+            _exit(7);
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 8);
     }
     check_copy_closed(path, pid);
 }
@@ -1003,6 +1079,7 @@ int main(void)
                             test_thread_runs_as_a_cursor_sees_them,
                             test_flush_makes_records_readable,
                             test_fork_child_goes_on, test_fork_out_leaves_the_blocks_out,
+                            test_fork_hold_keeps_the_blocks_place,
                             test_sigkill_leaves_readable_prefix, test_file_size_limit,
                             test_text_entries_cross_blocks, test_crash_request_completes_trace,
                             test_dumps_while_appending, test_out_of_memory_ends_the_trace,

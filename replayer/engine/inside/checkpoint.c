@@ -763,6 +763,8 @@ int rw_ckpt_take(uint64_t pos, uint64_t goal, uint64_t *target)
     struct timespec f0, f1;
     clock_gettime(CLOCK_MONOTONIC, &f0);
     pid_t pid = _Fork(); /* no atfork handlers: the copy must not start a trace */
+    if (pid == 0 && C.env.hold)
+        C.env.hold(); /* before anything in the copy maps memory */
     clock_gettime(CLOCK_MONOTONIC, &f1);
     double fork_s = since(&f0, &f1);
     probe_after_fork(pid == 0);

@@ -19,6 +19,10 @@ typedef struct rw_ckpt_env {
     /* Before the fork: the writer flushed and idle, the engine's helper threads out of
      * malloc. RW_OK or an error (no checkpoint is taken then). */
     rw_code (*quiesce)(rw_err *err);
+    /* In a copy just made, before anything else: keeps the address ranges that quiesce
+     * left out of the copy for revive (nothing else may be mapped there meanwhile).
+     * May be NULL. */
+    void (*hold)(void);
     /* After the fork, in the engine: lets the helper threads go on. */
     void (*release)(void);
     /* In a checkpoint that takes over, once the trace file is its own: the GIL and the

@@ -1501,6 +1501,14 @@ static rw_code ckpt_quiesce(rw_err *err)
     return RW_OK;
 }
 
+/* In the copy, first: the ranges quiesce left out stay the writer's (ckpt_revive maps
+ * them again; until then the copy's own mmaps, the shared objects it makes its own
+ * among them, would land there and the revive would fail). */
+static void ckpt_hold(void)
+{
+    rw_writer_fork_hold(rw_st.w);
+}
+
 static void ckpt_release(void)
 {
     rw_writer_fork_back(rw_st.w);
@@ -1695,7 +1703,8 @@ int rw_engine_serve(const char *trace, int fd_in, int fd_out)
     snprintf(E.epath, sizeof E.epath, "/proc/self/fd/%d", mfd);
     /* Checkpoints: where the program has one thread (one_thread, docs/reexecution.md). */
     rw_ckpt_env cenv = {.trace_fd = mfd, .quiesce = ckpt_quiesce, .release = ckpt_release,
-                        .revive = ckpt_revive, .shed = ckpt_shed};
+                        .revive = ckpt_revive, .shed = ckpt_shed,
+                        .hold = ckpt_hold};
     rw_ckpt_setup(E.ckpt_max, E.ckpt_mib, E.ckpt_every, &cenv, E.ckpt_log);
     set_goal(E.goal);
     if (!E.nsched) /* the first event looks (the first signal poll: rw_in_start) */
