@@ -245,6 +245,84 @@ static void producer_unlock(pthread_mutex_t *m)
     pthread_sigmask(SIG_SETMASK, &held_mask, NULL);
 }
 
+/* ---- Non-temporal records ------------------------------------------------------
+ *
+ * The producer stores records with movnti (rw_stream_try_put): they go to memory
+ * through the core's write-combining buffers, with no read for ownership of the line.
+ * A block is reused once the writer thread has read it, so with ordinary stores the
+ * producer's next pass over it asked the writer's core for every line it held: on
+ * calls.py with two vCPUs the interpreter thread took 0.7 to 1.6 s more CPU than
+ * pinned to one (2.2 s), depending on where the host put the vCPUs; with movnti it
+ * takes the same as on one core (bench/record/RESULTS.md, 2026-12-07). Only where the
+ * process may run on more than one CPU (nt_worth_it).
+ *
+ * Such stores are not ordered with the ordinary stores that follow them (`pub`, the
+ * seal, the GIL handed to another thread, which writes the same block next), so a
+ * reader on another core could see a record's place published before the record. The
+ * writer thread reads records only after a membarrier(PRIVATE_EXPEDITED), which makes
+ * every core running this process execute a full barrier (the interrupt drains its
+ * write-combining buffers): once per block, and at each read into the producer's
+ * block (a flush, the periodic one, a crash, the close). About a thousand a run of
+ * calls.py. Without membarrier (registration refused) records are stored as before. */
+#if defined(__x86_64__) && defined(SYS_membarrier)
+#define NT_RECORDS 1
+#define MEMBARRIER_PRIVATE_EXPEDITED (1 << 3)
+#define MEMBARRIER_REGISTER_PRIVATE_EXPEDITED (1 << 4)
+
+static int nt_register(void)
+{
+    return syscall(SYS_membarrier, MEMBARRIER_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+/* Whether the process may run on more than one CPU. Pinned to one, the writer reads a
+ * block from the cache the producer wrote it in, and the next pass's ordinary stores
+ * hit there: movnti, which goes around the cache, made mix.py's recording 4% slower
+ * there. By the system call: sched_getaffinity is a logged input of the program's
+ * thread (recorder/libc). */
+static int nt_worth_it(void)
+{
+    uint64_t set[16] = {0};
+    long n = syscall(SYS_sched_getaffinity, 0, sizeof set, set);
+    int cpus = 0;
+    for (long i = 0; i < n / 8 && cpus < 2; i++)
+        cpus += __builtin_popcountll(set[i]);
+    return n <= 0 || cpus > 1;
+}
+#else
+static int nt_register(void)
+{
+    return 0;
+}
+
+static int nt_worth_it(void)
+{
+    return 0;
+}
+#endif
+
+/* Before this thread reads records of a block that is not sealed: every record
+ * published so far is visible to it. */
+static void producers_fence(rw_writer *w)
+{
+#ifdef NT_RECORDS
+    if (!atomic_load_explicit(&w->stream.nt, memory_order_relaxed))
+        return;
+    if (syscall(SYS_membarrier, MEMBARRIER_PRIVATE_EXPEDITED, 0, 0) == 0)
+        return;
+    if (nt_register() && syscall(SYS_membarrier, MEMBARRIER_PRIVATE_EXPEDITED, 0, 0) == 0)
+        return; /* a copy made by fork, whose registration did not come with it */
+    /* No way to fence the producers' cores: they store as before from now on, and
+     * what they stored already is out of their buffers once each core has taken an
+     * interrupt (the scheduler's tick comes every 1 to 10 ms). */
+    atomic_store_explicit(&w->stream.nt, 0, memory_order_relaxed);
+    struct timespec ts = {0, 20 * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+#else
+    (void)w;
+#endif
+}
+
 /* Takes a block for the producer; waits while max_blocks are in use. mu held. */
 static rw_block *take_block(rw_writer *w)
 {
@@ -1310,6 +1388,8 @@ static void consume_some(rw_writer *w, size_t budget, int for_crash, int partial
         if (!sealed && !partial)
             return;
         uint32_t fill = rw_block_fill(b);
+        if (w->head_idx < fill)
+            producers_fence(w); /* the records below fill, stored non-temporally */
         take_defs(w);
         if (w->opts.sink && w->head_idx < fill) {
             w->sink_events += w->opts.sink(w->opts.sink_ctx, &b->recs[w->head_idx],
@@ -1630,6 +1710,7 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
     w->stream.cur = b->recs;
     w->stream.end = b->recs + b->cap;
     w->stream.w = w;
+    atomic_init(&w->stream.nt, nt_worth_it() && nt_register());
 
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL);
     w->fd = open(path, flags, 0644);
@@ -2003,6 +2084,8 @@ rw_code rw_writer_fork_child(rw_writer *w, rw_err *err)
 {
     if (w->nout && fork_in(w, err) != RW_OK)
         return RW_ENOMEM;
+    if (atomic_load_explicit(&w->stream.nt, memory_order_relaxed) && !nt_register())
+        atomic_store_explicit(&w->stream.nt, 0, memory_order_relaxed);
     /* The parent's thread held none of these for good (it was idle: rw_writer_flush
      * had returned), but it may have held one for an instant when the copy was made. */
     pthread_mutex_init(&w->mu, NULL);

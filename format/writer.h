@@ -50,6 +50,10 @@ typedef struct rw_stream {
     rw_rec *end;
     rw_block *blk;
     rw_writer *w;
+    /* Records are stored non-temporally (x86-64's movnti): set by rw_writer_open where
+     * the writer can fence the producers' cores (membarrier), cleared by the writer
+     * thread if that stops working. writer.c, "Non-temporal records". */
+    _Atomic int nt;
 } rw_stream;
 
 /* A consumer of raw records in place of the encoder (rw_writer_opts.sink): called on
@@ -107,8 +111,18 @@ static inline int rw_stream_try_put(rw_stream *s, uint64_t w0, uint64_t w1)
     rw_rec *r = s->cur;
     if (RW_UNLIKELY(r == s->end))
         return 0;
+#if defined(__x86_64__)
+    if (RW_LIKELY(atomic_load_explicit(&s->nt, memory_order_relaxed))) {
+        __builtin_ia32_movnti64((long long *)&r->w0, (long long)w0);
+        __builtin_ia32_movnti64((long long *)&r->w1, (long long)w1);
+    } else {
+        r->w0 = w0;
+        r->w1 = w1;
+    }
+#else
     r->w0 = w0;
     r->w1 = w1;
+#endif
     s->cur = r + 1;
     atomic_store_explicit(&s->blk->pub, r + 1, memory_order_release);
     return 1;

@@ -390,8 +390,9 @@ double rw_source_calibrate(void)
     double ns = 0;
     if (blk && f) {
         blk->cap = N + 8;
-        rw_stream scratch = {blk->recs, blk->recs + blk->cap, blk, rw_st.w};
         rw_stream *real = rw_st.s;
+        int nt = real ? atomic_load(&real->nt) : 0; /* stored as the real ones are */
+        rw_stream scratch = {blk->recs, blk->recs + blk->cap, blk, rw_st.w, nt};
         uint32_t cur = rw_st.cur_thread;
         uint64_t nev = rw_st.nevents;
         int on = atomic_load(&rw_st.on);
@@ -405,7 +406,7 @@ double rw_source_calibrate(void)
          * repeats: a batch the scheduler interrupted (a busy machine) would count its
          * wait as the hook's cost, up to a hundred times the real one. */
         for (int b = 0; b < BATCHES; b++) {
-            scratch = (rw_stream){blk->recs, blk->recs + blk->cap, blk, rw_st.w};
+            scratch = (rw_stream){blk->recs, blk->recs + blk->cap, blk, rw_st.w, nt};
             struct timespec a, z;
             clock_gettime(CLOCK_MONOTONIC, &a);
             for (int i = 0; i < N; i++)
