@@ -438,6 +438,32 @@ static void check_copy_closed(char *path, pid_t pid)
     free(path);
 }
 
+/* In a test's child process: a writer at path with 3000 events written and flushed,
+ * its thread idle, as the engine's is when a checkpoint is made. Exits 2 or 3 when
+ * that fails. */
+static rw_writer *idle_writer(const char *path)
+{
+    rw_writer *w;
+    rw_err err;
+    if (rw_writer_open(path, NULL, 1, NULL, &w, &err) != RW_OK)
+        _exit(2);
+    uint64_t events;
+    write_stream(w, 3000, &events);
+    if (rw_writer_flush(w, &err) != RW_OK)
+        _exit(3);
+    return w;
+}
+
+/* In the test's child: how its copy c went (its exit status; 7 when it could not be
+ * waited for, 8 when a signal ended it). */
+static int copy_status(pid_t c)
+{
+    int status = 1;
+    if (c < 0 || waitpid(c, &status, 0) != c)
+        return 7;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 8;
+}
+
 START_TEST(test_fork_child_goes_on)
 {
     char *path = rw_test_path("forked.rwd");
@@ -445,14 +471,7 @@ START_TEST(test_fork_child_goes_on)
     pid_t pid = fork(); /* the parent's writer is left open: not in the test process */
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        rw_writer *w;
-        rw_err err;
-        if (rw_writer_open(path, NULL, 1, NULL, &w, &err) != RW_OK)
-            _exit(2);
-        uint64_t events;
-        write_stream(w, 3000, &events);
-        if (rw_writer_flush(w, &err) != RW_OK)
-            _exit(3);
+        rw_writer *w = idle_writer(path);
         pid_t c = _Fork(); /* as the engine: no atfork handlers */
         if (c == 0) {
             /* As a checkpoint does: the spare block and the stream's (all of its
@@ -463,10 +482,7 @@ START_TEST(test_fork_child_goes_on)
                 _exit(9);
             _exit(copy_goes_on(w));
         }
-        int status = 1;
-        if (c < 0 || waitpid(c, &status, 0) != c)
-            _exit(7);
-        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 8);
+        _exit(copy_status(c));
     }
     check_copy_closed(path, pid);
 }
@@ -483,14 +499,7 @@ START_TEST(test_fork_out_leaves_the_blocks_out)
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        rw_writer *w;
-        rw_err err;
-        if (rw_writer_open(path, NULL, 1, NULL, &w, &err) != RW_OK)
-            _exit(2);
-        uint64_t events;
-        write_stream(w, 3000, &events);
-        if (rw_writer_flush(w, &err) != RW_OK)
-            _exit(3);
+        rw_writer *w = idle_writer(path);
         size_t block = RW_BLOCK_RECORDS * sizeof(rw_rec);
         if (rw_writer_fork_out(w) < 2 * block - 8192) /* the spare and the stream's */
             _exit(10);
@@ -501,11 +510,9 @@ START_TEST(test_fork_out_leaves_the_blocks_out)
             _exit(copy_goes_on(w));
         }
         rw_writer_fork_back(w);
-        int status = 1;
-        if (c < 0 || waitpid(c, &status, 0) != c)
-            _exit(7);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 8);
+        int status = copy_status(c);
+        if (status != 0)
+            _exit(status);
         /* The parent's blocks are copied by a fork again: a copy reads them. */
         if (rw_writer_fork_out(w) == 0)
             _exit(12);
@@ -558,14 +565,7 @@ START_TEST(test_fork_hold_keeps_the_blocks_place)
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        rw_writer *w;
-        rw_err err;
-        if (rw_writer_open(path, NULL, 1, NULL, &w, &err) != RW_OK)
-            _exit(2);
-        uint64_t events;
-        write_stream(w, 3000, &events);
-        if (rw_writer_flush(w, &err) != RW_OK)
-            _exit(3);
+        rw_writer *w = idle_writer(path);
         if (rw_writer_fork_out(w) == 0)
             _exit(10);
         static uintptr_t out[16][2];
@@ -587,10 +587,7 @@ START_TEST(test_fork_hold_keeps_the_blocks_place)
             _exit(copy_goes_on(w));
         }
         rw_writer_fork_back(w);
-        int status = 1;
-        if (c < 0 || waitpid(c, &status, 0) != c)
-            _exit(7);
-        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 8);
+        _exit(copy_status(c));
     }
     check_copy_closed(path, pid);
 }
