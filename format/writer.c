@@ -300,8 +300,8 @@ static int nt_worth_it(void)
 }
 #endif
 
-/* Before this thread reads records of a block that is not sealed: every record
- * published so far is visible to it. */
+/* Before this thread reads records: every record published so far (below a `pub` it
+ * has loaded) is visible to it. */
 static void producers_fence(rw_writer *w)
 {
 #ifdef NT_RECORDS

@@ -34,8 +34,9 @@ typedef struct rw_block {
 } rw_block;
 
 /* The default block: 1 MiB of records, mapped as one 2 MiB huge page (writer.c
- * block_bytes). Blocks of 2 MiB of records were tried: the replay engine's checkpoints
- * under ASan lost the engine (test_checkpoints), not understood yet. */
+ * block_bytes). Blocks of 2 MiB of records took the same faults and RSS (they lost the
+ * replay engine's checkpoints under ASan until copies held their holes:
+ * rw_writer_fork_hold). */
 #define RW_BLOCK_RECORDS ((uint32_t)65536)
 
 /* Records published in b. */
