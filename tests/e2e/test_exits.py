@@ -540,7 +540,9 @@ class Exits(rwtest.TestCase):
                 for t in traces:
                     path = os.path.join(sub, t)
                     v = rwtest.rewind("verify", path, check=False)
-                    self.assertEqual(v.returncode, 0, t + ": " + v.stdout + v.stderr)
+                    if v.returncode != 0:  # which process of the family, and how it went
+                        i = rwtest.rewind("info", path, check=False)
+                        self.fail(t + ": " + v.stdout + v.stderr + i.stdout + i.stderr)
                     calls = {e["qualname"] for e in rwtest.events(path, "--kinds", "call")}
                     worked |= t != "trace.rwd" and "work" in calls
                 self.assertTrue(worked, traces)
