@@ -129,6 +129,19 @@ static inline int rw_stream_try_put(rw_stream *s, uint64_t w0, uint64_t w1)
     return 1;
 }
 
+/* Makes this thread's non-temporal stores visible to every thread (sfence): before
+ * memory they went to is freed, or written by another thread with no writer thread in
+ * between (writer.c, "Non-temporal records"). */
+static inline void rw_stream_fence(const rw_stream *s)
+{
+#if defined(__x86_64__)
+    if (atomic_load_explicit(&s->nt, memory_order_relaxed))
+        __builtin_ia32_sfence();
+#else
+    (void)s;
+#endif
+}
+
 /* Appends one raw record. Hot path: no lock, no syscall, no allocation. */
 static inline void rw_stream_put(rw_stream *s, uint64_t w0, uint64_t w1)
 {

@@ -416,6 +416,7 @@ double rw_source_calibrate(void)
             if (b == 0 || t < ns)
                 ns = t;
         }
+        rw_stream_fence(&scratch); /* blk is freed below: its records must land first */
         f->f_lineno = 0;
         atomic_store(&rw_source_trip_at, trip_at);
         atomic_store(&rw_st.on, on);
