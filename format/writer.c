@@ -300,6 +300,17 @@ static int nt_worth_it(void)
 }
 #endif
 
+/* Off unless REWIND_NT_RECORDS=1: the two fresh-clone CI runs after it was made the
+ * default failed (a spawn Pool worker's trace cut short; a recording that aborted in
+ * free(), "munmap_chunk(): invalid pointer"), neither reproduced in 100-odd stress runs
+ * nor tied to these stores; until they are understood, ordinary stores stay the
+ * default (docs/TEAM-NOTES.md, 2026-12-07 midday). */
+static int nt_wanted(void)
+{
+    const char *v = getenv("REWIND_NT_RECORDS");
+    return v && strcmp(v, "1") == 0;
+}
+
 /* Before this thread reads records: every record published so far (below a `pub` it
  * has loaded) is visible to it. */
 static void producers_fence(rw_writer *w)
@@ -1710,7 +1721,7 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
     w->stream.cur = b->recs;
     w->stream.end = b->recs + b->cap;
     w->stream.w = w;
-    atomic_init(&w->stream.nt, nt_worth_it() && nt_register());
+    atomic_init(&w->stream.nt, nt_wanted() && nt_worth_it() && nt_register());
 
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL);
     w->fd = open(path, flags, 0644);
