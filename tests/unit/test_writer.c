@@ -470,27 +470,38 @@ static int copy_status(pid_t c)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 8;
 }
 
+/* Runs body in a process of its own (the writer it gets from idle_writer is left open
+ * there, not in the test process), whose exit status is body's, then checks the trace
+ * at name that the copies closed (check_copy_closed). */
+static void in_writer_process(const char *name, int (*body)(rw_writer *w))
+{
+    char *path = rw_test_path(name);
+    unlink(path);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(body(idle_writer(path)));
+    check_copy_closed(path, pid);
+}
+
+static int fork_child_goes_on(rw_writer *w)
+{
+    pid_t c = _Fork(); /* as the engine: no atfork handlers */
+    if (c == 0) {
+        /* As a checkpoint does: the spare block and the stream's (all of its records
+         * taken at the flush) go, but for the latter's first page; the copy then writes
+         * there as in fresh blocks. */
+        size_t block = RW_BLOCK_RECORDS * sizeof(rw_rec);
+        if (rw_writer_shed(w) < 2 * block - 8192)
+            _exit(9);
+        _exit(copy_goes_on(w));
+    }
+    return copy_status(c);
+}
+
 START_TEST(test_fork_child_goes_on)
 {
-    char *path = rw_test_path("forked.rwd");
-    unlink(path);
-    pid_t pid = fork(); /* the parent's writer is left open: not in the test process */
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        rw_writer *w = idle_writer(path);
-        pid_t c = _Fork(); /* as the engine: no atfork handlers */
-        if (c == 0) {
-            /* As a checkpoint does: the spare block and the stream's (all of its
-             * records taken at the flush) go, but for the latter's first page; the
-             * copy then writes there as in fresh blocks. */
-            size_t block = RW_BLOCK_RECORDS * sizeof(rw_rec);
-            if (rw_writer_shed(w) < 2 * block - 8192)
-                _exit(9);
-            _exit(copy_goes_on(w));
-        }
-        _exit(copy_status(c));
-    }
-    check_copy_closed(path, pid);
+    in_writer_process("forked.rwd", fork_child_goes_on);
 }
 END_TEST
 
@@ -498,39 +509,36 @@ END_TEST
  * (rw_writer_fork_out): the copy has no pages there until rw_writer_fork_child maps
  * them again, and then records on and closes a whole trace; after rw_writer_fork_back
  * the parent's next fork copies them again. */
+static int fork_out_leaves_the_blocks_out(rw_writer *w)
+{
+    size_t block = RW_BLOCK_RECORDS * sizeof(rw_rec);
+    if (rw_writer_fork_out(w) < 2 * block - 8192) /* the spare and the stream's */
+        return 10;
+    pid_t c = _Fork();
+    if (c == 0) {
+        if (rw_writer_shed(w) != 0) /* nothing of them is here to give back */
+            _exit(11);
+        _exit(copy_goes_on(w));
+    }
+    rw_writer_fork_back(w);
+    int status = copy_status(c);
+    if (status != 0)
+        return status;
+    /* The parent's blocks are copied by a fork again: a copy reads them. */
+    if (rw_writer_fork_out(w) == 0)
+        return 12;
+    rw_writer_fork_back(w);
+    c = _Fork();
+    if (c == 0)
+        _exit(rw_writer_shed(w) >= 2 * block - 8192 ? 0 : 13);
+    if (c < 0 || waitpid(c, &status, 0) != c)
+        return 14;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 15;
+}
+
 START_TEST(test_fork_out_leaves_the_blocks_out)
 {
-    char *path = rw_test_path("forked_out.rwd");
-    unlink(path);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        rw_writer *w = idle_writer(path);
-        size_t block = RW_BLOCK_RECORDS * sizeof(rw_rec);
-        if (rw_writer_fork_out(w) < 2 * block - 8192) /* the spare and the stream's */
-            _exit(10);
-        pid_t c = _Fork();
-        if (c == 0) {
-            if (rw_writer_shed(w) != 0) /* nothing of them is here to give back */
-                _exit(11);
-            _exit(copy_goes_on(w));
-        }
-        rw_writer_fork_back(w);
-        int status = copy_status(c);
-        if (status != 0)
-            _exit(status);
-        /* The parent's blocks are copied by a fork again: a copy reads them. */
-        if (rw_writer_fork_out(w) == 0)
-            _exit(12);
-        rw_writer_fork_back(w);
-        c = _Fork();
-        if (c == 0)
-            _exit(rw_writer_shed(w) >= 2 * block - 8192 ? 0 : 13);
-        if (c < 0 || waitpid(c, &status, 0) != c)
-            _exit(14);
-        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 15);
-    }
-    check_copy_closed(path, pid);
+    in_writer_process("forked_out.rwd", fork_out_leaves_the_blocks_out);
 }
 END_TEST
 
@@ -564,38 +572,35 @@ static unsigned dontcopy_ranges(uintptr_t (*r)[2], unsigned max)
  * ranges the writer's blocks left out of the copy among them, and then
  * rw_writer_fork_child could not map the blocks again. rw_writer_fork_hold, first
  * thing in the copy, keeps them: a mapping asked for exactly there lands elsewhere. */
+static int fork_hold_keeps_the_blocks_place(rw_writer *w)
+{
+    if (rw_writer_fork_out(w) == 0)
+        return 10;
+    static uintptr_t out[16][2];
+    unsigned nout = dontcopy_ranges(out, 16);
+    if (nout < 2) /* the spare block and the stream's */
+        return 16;
+    pid_t c = _Fork();
+    if (c == 0) {
+        rw_writer_fork_hold(w);
+        for (unsigned i = 0; i < nout; i++) {
+            size_t len = out[i][1] - out[i][0];
+            void *p = mmap((void *)out[i][0], len, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (p == MAP_FAILED)
+                _exit(17);
+            if ((uintptr_t)p == out[i][0])
+                _exit(18); /* the hole was free: the block cannot come back */
+        }
+        _exit(copy_goes_on(w));
+    }
+    rw_writer_fork_back(w);
+    return copy_status(c);
+}
+
 START_TEST(test_fork_hold_keeps_the_blocks_place)
 {
-    char *path = rw_test_path("forked_held.rwd");
-    unlink(path);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        rw_writer *w = idle_writer(path);
-        if (rw_writer_fork_out(w) == 0)
-            _exit(10);
-        static uintptr_t out[16][2];
-        unsigned nout = dontcopy_ranges(out, 16);
-        if (nout < 2) /* the spare block and the stream's */
-            _exit(16);
-        pid_t c = _Fork();
-        if (c == 0) {
-            rw_writer_fork_hold(w);
-            for (unsigned i = 0; i < nout; i++) {
-                size_t len = out[i][1] - out[i][0];
-                void *p = mmap((void *)out[i][0], len, PROT_READ | PROT_WRITE,
-                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-                if (p == MAP_FAILED)
-                    _exit(17);
-                if ((uintptr_t)p == out[i][0])
-                    _exit(18); /* the hole was free: the block cannot come back */
-            }
-            _exit(copy_goes_on(w));
-        }
-        rw_writer_fork_back(w);
-        _exit(copy_status(c));
-    }
-    check_copy_closed(path, pid);
+    in_writer_process("forked_held.rwd", fork_hold_keeps_the_blocks_place);
 }
 END_TEST
 
