@@ -187,6 +187,11 @@ static void print_text(FILE *out, const rw_defs *d, const rw_event *ev, const wh
     case RW_K_GEN:
         fprintf(out, " frame %#llx", (unsigned long long)ev->addr);
         break;
+    case RW_K_DROP: /* the spot: rw_drop_spot */
+        fprintf(out, " let the GIL go at a check: offset %llu of the code from line %llu",
+                (unsigned long long)(2 * ((ev->addr & 0xffffffffu) - ((ev->addr & 0xffffffffu) != 0))),
+                (unsigned long long)(ev->addr >> 32)); /* offset in bytes, as dis shows it */
+        break;
     case RW_K_THREAD: {
         const char *name = thread_def_name(d, ev->name);
         name = name ? name : "";
@@ -226,7 +231,8 @@ static void print_json(FILE *out, const rw_defs *d, const rw_event *ev, const wh
     else
         fputs("null", out);
     fprintf(out, ", \"addr\": ");
-    if (RW_IS_ALLOC(ev->kind) || RW_IS_FREE(ev->kind) || ev->kind == RW_K_GEN)
+    if (RW_IS_ALLOC(ev->kind) || RW_IS_FREE(ev->kind) || ev->kind == RW_K_GEN ||
+        ev->kind == RW_K_DROP)
         fprintf(out, "%llu", (unsigned long long)ev->addr);
     else
         fputs("null", out);

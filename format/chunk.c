@@ -19,7 +19,7 @@
 /* Kinds that may appear in a file's kinds column. */
 static int kind_valid(unsigned k)
 {
-    return k <= RW_K_C_EXCEPTION || (k >= RW_K_ALLOC_RAW && k <= RW_K_STARTUP_REUSE);
+    return k <= RW_K_C_EXCEPTION || (k >= RW_K_ALLOC_RAW && k <= RW_K_DROP);
 }
 
 /* ---- allocation budget ---------------------------------------------------------- */
@@ -61,7 +61,7 @@ static void budget_free(void *data, void *ptr)
  * the field's width). Keyframes, a few small submessages, still go through
  * protobuf-c. */
 
-#define F_LAST 24 /* highest Chunk field number */
+#define F_LAST 25 /* highest Chunk field number */
 
 /* 1 + the column of each Chunk field number that holds one (0: none). */
 static const uint8_t field_col[F_LAST + 1] = {
@@ -69,7 +69,7 @@ static const uint8_t field_col[F_LAST + 1] = {
     [11] = 1 + C_LINE_DELTA, [12] = 1 + C_CFUNC,     [13] = 1 + C_EXC_TYPE,
     [15] = 1 + C_ALLOC_SIZE, [16] = 1 + C_ADDR_DELTA, [17] = 1 + C_ADDR_LOW,
     [18] = 1 + C_SWITCH,     [19] = 1 + C_AUDIT_NAME, [21] = 1 + C_ALLOC_REF,
-    [22] = 1 + C_FREE_REF,   [24] = 1 + C_GEN,
+    [22] = 1 + C_FREE_REF,   [24] = 1 + C_GEN,       [25] = 1 + C_DROP,
 };
 
 /* A field's key (protobuf-c's parse_tag_and_wiretype): bytes used, 0 when bad. */
@@ -379,7 +379,7 @@ rw_code rw_chunk_thread_runs(const rw_chunk *c, uint32_t max_thread, rw_runs_sta
 {
     uint64_t pos = c->first_event;
     uint32_t th = c->thread;
-    const uint8_t *sw = c->col[C_SWITCH].p;
+    const uint8_t *sw = c->col[C_SWITCH].p, *dr = c->col[C_DROP].p;
     if (th > max_thread)
         return rw_err_set(err, RW_ECORRUPT, "chunk's start thread id %u out of range", th);
     for (size_t i = 0; i < c->nkinds; i++) {
@@ -392,11 +392,12 @@ rw_code rw_chunk_thread_runs(const rw_chunk *c, uint32_t max_thread, rw_runs_sta
             th = (uint32_t)v;
         } else if (RW_IS_EVENT(k) || k == RW_K_AUDIT) {
             if (th != st->last) {
-                if (fn(ctx, pos, st->audits, th, st->tail))
+                if (fn(ctx, pos, st->audits, th, st->tail, st->drop))
                     return rw_err_set(err, RW_ENOMEM, "out of memory");
                 st->last = th;
                 st->tail = 0;
             }
+            st->drop = 0; /* a drop's spot counts only where the thread's run ends */
             if (k == RW_K_AUDIT) {
                 st->audits++;
                 st->tail += st->tail < UINT32_MAX;
@@ -405,6 +406,10 @@ rw_code rw_chunk_thread_runs(const rw_chunk *c, uint32_t max_thread, rw_runs_sta
                 st->tail = 0;
                 pos++;
             }
+        } else if (k == RW_K_DROP) {
+            uint64_t v = col_next(&dr); /* one per DROP record (rw_chunk_decode) */
+            if (th == st->last)
+                st->drop = v;
         } else if (th == st->last && st->tail < UINT32_MAX && k != RW_K_ALLOC_RAW &&
                    k != RW_K_FREE_RAW) {
             st->tail++; /* RAW records: see rw_run_fn */
@@ -508,6 +513,8 @@ static rw_code chunk_decode(uint8_t *buf, size_t len, rw_chunk **out, rw_err *er
         bad = "switch_thread";
     else if (col[C_GEN].n != per[RW_K_GEN])
         bad = "gen_frame";
+    else if (col[C_DROP].n != per[RW_K_DROP])
+        bad = "drop_spot";
     else if (col[C_AUDIT_NAME].n != per[RW_K_AUDIT] || c->n_audit_args != per[RW_K_AUDIT])
         bad = "audit_name/audit_args";
     else if (c->first_event > UINT64_MAX - events)

@@ -167,11 +167,13 @@ const rw_chunk_info *rw_chunk_get_info(const rw_chunk *c);
 /* What rw_chunk_thread_runs carries from one chunk to the next: the thread of the
  * last event or AUDIT record (0 for none), the AUDIT records since the last event, and
  * the records of that thread since its last event (its tail: allocations, frees, AUDIT
- * and other records). Zero it before the first chunk. */
+ * and other records), and the spot of a DROP record after them (0: none). Zero it
+ * before the first chunk. */
 typedef struct rw_runs_state {
     uint32_t last;
     uint32_t audits;
     uint32_t tail;
+    uint64_t drop;
 } rw_runs_state;
 
 /* One run of the threads (rw_chunk_thread_runs, rw_reader_thread_runs): thread's
@@ -183,9 +185,11 @@ typedef struct rw_runs_state {
  * its thread let go there too), RAW allocations and frees left out: those of other
  * threads, made without the GIL, go through the recorder's side buffer and join the
  * stream where the next GIL holder drains it, a place no replay repeats (a finished
- * thread frees its thread state after it let the GIL go). Nonzero: out of memory. */
+ * thread frees its thread state after it let the GIL go). drop: where that thread let
+ * the GIL go, the spot of the DROP record after its tail (0: not at an eval-breaker
+ * check it noted; DROP records are not in the tail). Nonzero: out of memory. */
 typedef int (*rw_run_fn)(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread,
-                         uint32_t tail);
+                         uint32_t tail, uint64_t drop);
 
 /* The thread runs of chunk c without decoding its events: fn for each event or AUDIT
  * record whose thread differs from the previous one's (st: carried across chunks).

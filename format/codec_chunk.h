@@ -23,7 +23,7 @@ typedef struct budget {
 /* Varint columns of a Chunk, by the order the decoder keeps its read pointers. */
 enum {
     C_TIME, C_CALL_CODE, C_CALL_LINE, C_LINE_DELTA, C_CFUNC, C_EXC_TYPE, C_ALLOC_SIZE,
-    C_ADDR_DELTA, C_ADDR_LOW, C_SWITCH, C_AUDIT_NAME, C_ALLOC_REF, C_FREE_REF, C_GEN, NCOL
+    C_ADDR_DELTA, C_ADDR_LOW, C_SWITCH, C_AUDIT_NAME, C_ALLOC_REF, C_FREE_REF, C_GEN, C_DROP, NCOL
 };
 
 /* A column as stored: n varints of at most 10 bytes each, back to back, in len

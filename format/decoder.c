@@ -463,6 +463,10 @@ static __attribute__((noinline)) int next_record(rw_decoder *d, rw_event *ev, rw
     case RW_K_STARTUP_REUSE: /* no payload */
         fill_top(t, ev);
         break;
+    case RW_K_DROP:
+        ev->addr = col_next(&d->rd[C_DROP]); /* the spot */
+        fill_top(t, ev);
+        break;
     case RW_K_AUDIT: {
         uint32_t name = (uint32_t)col_next(&d->rd[C_AUDIT_NAME]);
         assert(d->i_audit < c->n_audit_args);

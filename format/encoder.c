@@ -140,6 +140,7 @@ struct rw_encoder {
     col_vb audit_name;
     col_bin audit_args;
     col_vb gen_frame;
+    col_vb drop_spot;
     int after_gen; /* a GEN was fed and its CALL, the next record, not yet */
 
     addrstate as;
@@ -229,7 +230,7 @@ static void chunk_reset(rw_encoder *e)
     e->kinds.n = e->time_delta.n = e->call_code.n = e->call_line.n = 0;
     e->line_delta.n = e->cfunc.n = e->exc_type.n = e->alloc_size.n = 0;
     e->addr_delta.n = e->addr_low.n = e->switch_thread.n = e->audit_name.n = 0;
-    e->alloc_ref.n = e->free_ref.n = e->gen_frame.n = 0;
+    e->alloc_ref.n = e->free_ref.n = e->gen_frame.n = e->drop_spot.n = 0;
     addr_reset(&e->as);
     e->c_alloc_seq = e->alloc_seq;
     e->prev_j = 0;
@@ -302,6 +303,7 @@ void rw_encoder_free(rw_encoder *e)
     rw_free(e->audit_name.v);
     rw_free(e->audit_args.v);
     rw_free(e->gen_frame.v);
+    rw_free(e->drop_spot.v);
     rw_pages_free(e, ENC_TABLES_LEN);
 }
 
@@ -560,12 +562,15 @@ static rw_code encode_one(rw_encoder *e, rw_fp *fp, const rw_rec *r, rw_err *err
         break;
     case RW_K_STARTUP_REUSE: /* no payload */
         break;
+    case RW_K_DROP:
+        bad |= col_vb_push(&e->drop_spot, r->w1);
+        break;
     default:
         return rw_err_set(err, RW_EINVAL, "encoder: raw record of unknown kind %u", k);
     }
     if (bad || col_u8_push(&e->kinds, (uint8_t)k) < 0)
         return rw_err_set(err, RW_ENOMEM, "encoder: out of memory for chunk columns");
-    if (k != RW_K_THREAD && k != RW_K_GEN && k != RW_K_STARTUP_REUSE) /* not compared (fprint.h) */
+    if (k != RW_K_THREAD && k != RW_K_GEN && k != RW_K_STARTUP_REUSE && k != RW_K_DROP) /* fprint.h */
         rw_fp_add(fp, RW_IS_ALLOC(k) || RW_IS_FREE(k), rw_fp_view(k, e->thread, r->w0, r->w1));
     if (RW_IS_EVENT(k)) {
         e->events++;
@@ -688,6 +693,8 @@ rw_code rw_encoder_finish_into(rw_encoder *e, uint8_t **bufp, size_t *cap, size_
     len += varint_field_size(23, !e->c_line_times);
     if (e->gen_frame.n)
         len += len_field_size(24, e->gen_frame.n);
+    if (e->drop_spot.n)
+        len += len_field_size(25, e->drop_spot.n);
 
     if (!*bufp || *cap < len) {
         uint8_t *grown = rw_realloc(*bufp, len ? len : 1);
@@ -720,6 +727,8 @@ rw_code rw_encoder_finish_into(rw_encoder *e, uint8_t **bufp, size_t *cap, size_
     p = put_varint_field(p, 23, !e->c_line_times);
     if (e->gen_frame.n)
         p = put_len_field(p, 24, e->gen_frame.v, e->gen_frame.n);
+    if (e->drop_spot.n)
+        p = put_len_field(p, 25, e->drop_spot.v, e->drop_spot.n);
     if ((size_t)(p - buf) != len) {
         return rw_err_set(err, RW_EINVAL, "encoder: chunk packed to %zu bytes, not %zu",
                           (size_t)(p - buf), len);

@@ -13,7 +13,7 @@
  * event's position is its number) is in [g * G, (g + 1) * G): its G events, and the
  * annotations (allocations, frees, audit, uncaught) between event g * G - 1 and event
  * (g + 1) * G - 1. THREAD records are left out (an event carries its thread), so are
- * GEN and STARTUP_REUSE records and a text's BLOB and text records. A group ends with
+ * GEN, STARTUP_REUSE and DROP records and a text's BLOB and text records. A group ends with
  * its last event.
  *
  * The fingerprint: two 64-bit lanes, events (and audit, uncaught) and memory

@@ -22,6 +22,7 @@ const char *rw_kind_name(int kind)
     case RW_K_UNCAUGHT: return "uncaught";
     case RW_K_GEN: return "gen";
     case RW_K_STARTUP_REUSE: return "startup_reuse";
+    case RW_K_DROP: return "drop";
     case RW_K_BLOB: return "blob";
     }
     return "?";

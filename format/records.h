@@ -32,6 +32,10 @@ typedef enum rw_kind {
     /* Before an ALLOC_OBJ that reuses a free-listed block made before the recording
      * started (recorder/alloc.h): no payload. */
     RW_K_STARTUP_REUSE = 26,
+    /* Where the last record's thread let the GIL go at an eval-breaker check (another
+     * thread had asked for it): rw_drop_spot of its frame there. The replay's thread
+     * lets go at the check with the same spot (recorder/evalbreak.h). */
+    RW_K_DROP = 27,
     /* Raw stream only, never in a file: a string that belongs to the previous
      * record (EXCEPTION message, AUDIT arguments, UNCAUGHT message). */
     RW_K_BLOB = 63,
@@ -58,6 +62,7 @@ const char *rw_kind_name(int kind);
  *                  ALLOC_*, FREE_*: address       THREAD: ThreadDef id
  *                  AUDIT: event NameDef id        BLOB: 0
  *                  GEN: the address of the frame (its _PyInterpreterFrame)
+ *                  DROP: the spot (co_firstlineno << 32 | instruction offset + 1)
  *
  * EXCEPTION, AUDIT and UNCAUGHT records are always followed by one BLOB record and
  * then ceil(len / 16) records of raw text bytes (the last one zero-padded).

@@ -1791,12 +1791,12 @@ static void write_tail(rw_writer *w, Rewind__RunEnd *end)
 {
     uint64_t nevents = taken_events(w), nrecords = taken_records(w);
     if (end && !w->failed) {
-        uint64_t counts[RW_K_STARTUP_REUSE + 1];
+        uint64_t counts[RW_K_DROP + 1];
         memcpy(counts, rw_encoder_kind_counts(w->enc), sizeof counts);
         end->events = nevents;
         end->records = nrecords;
         end->end_tick = rw_encoder_last_tick(w->enc);
-        end->n_kind_counts = w->opts.sink ? 0 : RW_K_STARTUP_REUSE + 1; /* a sink: not counted */
+        end->n_kind_counts = w->opts.sink ? 0 : RW_K_DROP + 1; /* a sink: not counted */
         end->kind_counts = counts;
         size_t len = rewind__run_end__get_packed_size(end);
         uint8_t *buf = pack_room(w, len);

@@ -28,6 +28,8 @@
 #define Py_BUILD_CORE 1
 #include <Python.h>
 
+#include "internal/pycore_frame.h"
+#include "opcode.h"
 #include "internal/pycore_interp.h"
 #include "internal/pycore_runtime.h"
 
@@ -52,10 +54,97 @@ static void recompute_for_other_thread(PyInterpreterState *interp)
     _Py_atomic_store_relaxed(&ce->eval_breaker, up);
 }
 
+/* ---- where a thread lets the GIL go (evalbreak.h) --------------------------------- */
+
+static uint64_t spot_of(PyThreadState *ts)
+{
+    _PyInterpreterFrame *f = ts->cframe ? ts->cframe->current_frame : NULL;
+    if (!f || !f->f_code)
+        return 0;
+    int i = _PyInterpreterFrame_LASTI(f);
+    if (i < 0 || i >= (int)Py_SIZE(f->f_code))
+        return 0;
+    return (uint64_t)(uint32_t)f->f_code->co_firstlineno << 32 | (uint64_t)(i + 1);
+}
+
+uint64_t rw_evalbreak_drop_spot(PyThreadState *ts)
+{
+    if (!ts || ts->interp != _PyRuntime.interpreters.main ||
+        !_Py_atomic_load_relaxed(&ts->interp->ceval.gil_drop_request))
+        return 0;
+    return spot_of(ts);
+}
+
+/* The calling thread's watch (rw_evalbreak_drop_at): ask is NULL when none. */
+static __thread struct {
+    uint64_t spot;
+    void (*ask)(void);
+} watch;
+
+/* Keeps the breaker up for the thread that holds the GIL: every check of its comes to
+ * handle_signals. */
+static void keep_breaker_up(PyInterpreterState *interp)
+{
+    _Py_atomic_store_relaxed(&_PyRuntime.ceval.signals_pending, 1);
+    _Py_atomic_store_relaxed(&interp->ceval.eval_breaker, 1);
+}
+
+void rw_evalbreak_drop_at(uint64_t spot, void (*ask)(void))
+{
+    PyThreadState *ts = PyThreadState_GET();
+    if (!ts || ts->interp != _PyRuntime.interpreters.main) {
+        ask();
+        return;
+    }
+    watch.spot = spot;
+    watch.ask = ask;
+    keep_breaker_up(ts->interp);
+}
+
+void rw_evalbreak_drop_cancel(void)
+{
+    watch.ask = NULL;
+}
+
+/* Whether ts's frame is at a RESUME (a function's first check, traced): DO_TRACING
+ * goes back to the same instruction after the check, so a breaker kept up there would
+ * hold the thread at it for ever. */
+static int at_resume(PyThreadState *ts)
+{
+    _PyInterpreterFrame *f = ts->cframe ? ts->cframe->current_frame : NULL;
+    if (!f || !f->f_code || _PyInterpreterFrame_LASTI(f) < 0)
+        return 0;
+    int op = _Py_OPCODE(*f->prev_instr);
+    return op == RESUME || op == RESUME_QUICK;
+}
+
+/* A check of the watching thread ts (holding the GIL): asks at the spot (the request
+ * it makes is acted on by this same check, eval_frame_handle_pending looks at it after
+ * the signals), keeps the breaker up before it. At a RESUME that is not the spot the
+ * replay has left the recording's way (past it the thread makes a call event, and the
+ * recording's made no record before it let go): it asks there, as the engine asked at
+ * any check before DROP records. */
+static void watch_check(PyThreadState *ts)
+{
+    if (spot_of(ts) == watch.spot || at_resume(ts)) {
+        void (*ask)(void) = watch.ask;
+        watch.ask = NULL;
+        ask();
+    } else {
+        keep_breaker_up(ts->interp);
+    }
+}
+
+void rw_evalbreak_main_check(PyThreadState *ts)
+{
+    if (RW_UNLIKELY(watch.ask != NULL) && ts && ts->interp == _PyRuntime.interpreters.main)
+        watch_check(ts);
+}
+
 /* ceval.c's handle_signals asks whether the thread may handle signals (the only call
  * out of the loop that DO_TRACING spins in): one that may not, and holds the GIL,
- * lowers the breaker. Any other caller (threading.get_ident, RLock, a signal handler
- * in another thread) pays one load. */
+ * lowers the breaker, or looks for the spot it watches. Any other caller
+ * (threading.get_ident, RLock, a signal handler in another thread) pays one load. */
 unsigned long __wrap_PyThread_get_thread_ident(void)
 {
     unsigned long me = __real_PyThread_get_thread_ident();
@@ -63,8 +152,12 @@ unsigned long __wrap_PyThread_get_thread_ident(void)
         PyThreadState *holder =
             (PyThreadState *)_Py_atomic_load_relaxed(&_PyRuntime.gilstate.tstate_current);
         PyInterpreterState *main = _PyRuntime.interpreters.main;
-        if (holder && holder->thread_id == me && main)
-            recompute_for_other_thread(main);
+        if (holder && holder->thread_id == me && main) {
+            if (RW_UNLIKELY(watch.ask != NULL) && holder->interp == main)
+                watch_check(holder);
+            else
+                recompute_for_other_thread(main);
+        }
     }
     return me;
 }

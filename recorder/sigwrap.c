@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "evalbreak.h"
 #include "libc/input.h"
 #include "source.h"
 #include "state.h"
@@ -141,6 +142,7 @@ int __wrap__PyErr_CheckSignalsTstate(PyThreadState *tstate)
 {
     if (RW_UNLIKELY(put_off(1)))
         return 0;
+    rw_evalbreak_main_check(tstate); /* a thread that watches for its spot: the main one */
     before_check();
     return __real__PyErr_CheckSignalsTstate(tstate);
 }

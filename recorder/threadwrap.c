@@ -424,12 +424,35 @@ PyThreadState *__real__PyThreadState_Swap(void *gilstate, PyThreadState *newts)
 PyThreadState *__wrap__PyThreadState_Swap(void *gilstate, PyThreadState *newts);
 PyThreadState *__real_PyEval_SaveThread(void) __attribute__((weak));
 PyThreadState *__wrap_PyEval_SaveThread(void);
+void __real_PyEval_ReleaseThread(PyThreadState *ts) __attribute__((weak));
+void __wrap_PyEval_ReleaseThread(PyThreadState *ts);
 
 static void c_thread_enter(PyThreadState *ts);
+
+/* Inside PyEval_SaveThread or PyEval_ReleaseThread: their swap is not a drop at a
+ * check. */
+static __thread int saving;
+
+/* ts lets the GIL go with no call that blocks around it: at an eval-breaker check
+ * (eval_frame_handle_pending) when another thread asked for it. A recording notes the
+ * spot where the thread's own record is the stream's last (evalbreak.h); the GIL is
+ * still held (drop_gil comes next). */
+static void note_drop(PyThreadState *ts)
+{
+    if (atomic_load_explicit(&rw_in_global, memory_order_relaxed) != RW_IN_RECORD ||
+        !atomic_load_explicit(&rw_st.on, memory_order_relaxed) || rw_tls.thread == 0 ||
+        rw_tls.busy || ts != rw_tls.tstate || rw_st.cur_thread != rw_tls.thread)
+        return;
+    uint64_t spot = rw_evalbreak_drop_spot(ts);
+    if (spot)
+        rw_stream_put(rw_st.s, RW_REC(RW_K_DROP, 0), spot);
+}
 
 PyThreadState *__wrap__PyThreadState_Swap(void *gilstate, PyThreadState *newts)
 {
     PyThreadState *old = __real__PyThreadState_Swap(gilstate, newts);
+    if (newts == NULL && old != NULL && !saving)
+        note_drop(old);
     if (RW_UNLIKELY(asked) && newts != NULL && rw_threadwrap_gil_back != NULL) {
         asked = 0;
         rw_threadwrap_gil_back();
@@ -470,13 +493,26 @@ void __wrap__PyEval_ReleaseLock(PyThreadState *ts)
 PyThreadState *__wrap_PyEval_SaveThread(void)
 {
     asked = 0;
+    rw_evalbreak_drop_cancel();
     uint64_t began = 0;
     if (RW_UNLIKELY(rw_locks_next_event != NULL))
         began = rw_locks_letting_go(); /* a threaded replay: libc/locks.h */
+    saving = 1;
     PyThreadState *ts = __real_PyEval_SaveThread();
+    saving = 0;
     if (RW_UNLIKELY(began != 0))
         rw_locks_wait_start(began);
     return ts;
+}
+
+/* A C library's own way to let the GIL go (PyGILState_Release uses SaveThread): not a
+ * drop at a check either. */
+void __wrap_PyEval_ReleaseThread(PyThreadState *ts)
+{
+    rw_evalbreak_drop_cancel();
+    saving = 1;
+    __real_PyEval_ReleaseThread(ts);
+    saving = 0;
 }
 
 /* ---- the box a new thread starts with --------------------------------------------- */

@@ -39,11 +39,11 @@ CODEC_RAW, CODEC_ZSTD = 0, 1
 KIND_NAMES = {0: "call", 1: "line", 2: "return", 3: "exception", 4: "c_call",
               5: "c_return", 6: "c_exception", 16: "alloc_raw", 17: "alloc_mem",
               18: "alloc_obj", 19: "free_raw", 20: "free_mem", 21: "free_obj",
-              22: "thread", 23: "audit", 24: "uncaught", 25: "gen", 26: "startup_reuse"}
+              22: "thread", 23: "audit", 24: "uncaught", 25: "gen", 26: "startup_reuse", 27: "drop"}
 CALL, LINE, RETURN, EXCEPTION, C_CALL, C_RETURN, C_EXCEPTION = range(7)
 ALLOCS = (16, 17, 18)
 FREES = (19, 20, 21)
-THREAD, AUDIT, UNCAUGHT, GEN, STARTUP_REUSE = 22, 23, 24, 25, 26
+THREAD, AUDIT, UNCAUGHT, GEN, STARTUP_REUSE, DROP = 22, 23, 24, 25, 26, 27
 
 
 class FormatError(Exception):
@@ -296,7 +296,7 @@ CHUNK = _s((1, "first_event", "uint64", S), (2, "event_count", "uint64", S),
            (17, "addr_low", "uint32", R), (18, "switch_thread", "uint32", R),
            (19, "audit_name", "uint32", R), (20, "audit_args", "bytes", R),
            (21, "alloc_ref", "uint32", R), (22, "free_ref", "uint32", R),
-           (23, "untimed_lines", "bool", S), (24, "gen_frame", "uint64", R))
+           (23, "untimed_lines", "bool", S), (24, "gen_frame", "uint64", R), (25, "drop_spot", "uint64", R))
 INDEX_ENTRY = _s((1, "type", "uint32", S), (2, "offset", "uint64", S),
                  (3, "stored_len", "uint32", S), (4, "first_event", "uint64", S),
                  (5, "event_count", "uint64", S), (6, "record_count", "uint64", S),
@@ -577,7 +577,8 @@ class Trace:
         cols = {name: iter(c[name]) for name in
                 ("time_delta", "call_code", "call_line", "line_delta", "cfunc", "exc_type",
                  "exc_message", "alloc_size", "alloc_ref", "free_ref", "addr_delta",
-                 "addr_low", "switch_thread", "audit_name", "audit_args", "gen_frame")}
+                 "addr_low", "switch_thread", "audit_name", "audit_args", "gen_frame",
+                 "drop_spot")}
         # Address state (docs/format.md, "Addresses"), reset at every chunk start.
         allocs = []          # every ALLOC address so far, in order
         recent = []          # the last 32 FREE addresses, most recent first
@@ -696,6 +697,8 @@ class Trace:
                 gen = rec["addr"] = take("gen_frame")
             elif k == STARTUP_REUSE:
                 pass  # no payload: marks the ALLOC_OBJ after it
+            elif k == DROP:
+                rec["addr"] = take("drop_spot")
             else:
                 raise FormatError(f"unknown record kind {k}")
             if k < 16:

@@ -36,10 +36,11 @@ static void walk(const rw_chunk *c, const rw_id_limits *lim, unsigned shift, uns
 }
 
 /* rw_chunk_thread_runs' fn: the engine's thread order, counted. */
-static int count_run(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, uint32_t tail)
+static int count_run(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, uint32_t tail,
+                     uint64_t drop)
 {
     (void)ctx;
-    volatile uint64_t sink = pos + thread + audits + tail;
+    volatile uint64_t sink = pos + thread + audits + tail + drop;
     (void)sink;
     return 0;
 }

@@ -201,6 +201,11 @@ static void step(gen *g)
         g->recent_frees[g->nrf++ % 64] = addr;
         put(g, RW_REC(k, 0), addr);
         want(g, k)->addr = addr;
+        if (rnd(g, 4) == 0) { /* the thread let the GIL go after it, at a check */
+            uint64_t spot = (uint64_t)(1 + rnd(g, 5000)) << 32 | (1 + rnd(g, 1 << 16));
+            put(g, RW_REC(RW_K_DROP, 0), spot);
+            want(g, RW_K_DROP)->addr = spot;
+        }
         return;
     }
     if (r < 73 && d > 0 && !top_c) { /* exception */
@@ -334,7 +339,8 @@ static void check_event(const rw_event *got, const rw_event *w, uint64_t untimed
         ck_assert_uint_eq(got->name, w->name);
         break;
     case RW_K_GEN:
-        ck_assert_msg(got->addr == w->addr, "event %zu: gen frame %llx, want %llx", idx,
+    case RW_K_DROP:
+        ck_assert_msg(got->addr == w->addr, "event %zu: gen frame or spot %llx, want %llx", idx,
                       (unsigned long long)got->addr, (unsigned long long)w->addr);
         break;
     default:

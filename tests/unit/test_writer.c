@@ -241,14 +241,17 @@ typedef struct runs {
     uint32_t thread[8192];
     uint32_t audits[8192];
     uint32_t tail[8192];
+    uint64_t drop[8192];
     size_t n;
 } runs;
 
-static int add_run(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, uint32_t tail)
+static int add_run(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, uint32_t tail,
+                   uint64_t drop)
 {
     runs *r = ctx;
     if (r->n == 8192)
         return -1;
+    r->drop[r->n] = drop;
     r->pos[r->n] = pos;
     r->audits[r->n] = audits;
     r->tail[r->n] = tail;
@@ -288,6 +291,8 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
             rw_stream_put(s, RW_REC(RW_K_FREE_RAW, 0), 0x20000);
         for (unsigned k = 0; k < (seed >> 24) % 3; k++) /* audits after the last event */
             rw_stream_put_text(s, RW_REC(RW_K_AUDIT, 100 + i), 1, "x", 1);
+        if ((seed >> 6) % 3 == 0) /* where it let the GIL go: not in the tail */
+            rw_stream_put(s, RW_REC(RW_K_DROP, 0), ((uint64_t)i << 32) | 7);
         if ((seed >> 26) % 4 == 0) { /* another thread's audit alone, between two events */
             uint32_t other = 1 + t % 3;
             rw_stream_put(s, RW_REC(RW_K_THREAD, 100 + i), other);
@@ -304,7 +309,15 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
     rw_event ev;
     int rc;
     uint32_t last = 0, audits = 0, alone = 0, tail = 0, clean = 0, raw_tails = 0;
+    uint32_t drops = 0, drops_in_a_run = 0;
+    uint64_t drop = 0;
     while ((rc = rw_cursor_next(c, &ev, &err)) == 1) {
+        if (ev.kind == RW_K_DROP) {
+            ck_assert_uint_eq(ev.addr & 0xffffffffu, 7); /* the spot, as written */
+            if (ev.thread == last)
+                drop = ev.addr;
+            continue;
+        }
         if (!RW_IS_EVENT(ev.kind) && ev.kind != RW_K_AUDIT) {
             raw_tails += ev.kind == RW_K_FREE_RAW && ev.thread == last;
             tail += ev.kind != RW_K_THREAD && ev.kind != RW_K_ALLOC_RAW &&
@@ -312,12 +325,16 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
             continue;
         }
         if (ev.thread != last) {
-            ck_assert_int_eq(add_run(&want, ev.pos, audits, ev.thread, tail), 0);
+            ck_assert_int_eq(add_run(&want, ev.pos, audits, ev.thread, tail, drop), 0);
             alone += audits != 0;
             clean += tail == 0;
+            drops += drop != 0;
             last = ev.thread;
             tail = 0;
+        } else {
+            drops_in_a_run += drop != 0; /* the same thread went on: no run ends there */
         }
+        drop = 0;
         if (RW_IS_EVENT(ev.kind)) {
             audits = 0;
             tail = 0;
@@ -334,12 +351,15 @@ START_TEST(test_thread_runs_as_a_cursor_sees_them)
     ck_assert_uint_gt(clean, 100); /* and runs after a clean end, and after a tail */
     ck_assert_uint_gt(want.n - clean, 100);
     ck_assert_uint_gt(raw_tails, 100); /* RAW records after a last event, not counted */
+    ck_assert_uint_gt(drops, 100);          /* runs that end at a noted check */
+    ck_assert_uint_gt(drops_in_a_run, 100); /* and drops the same thread came back from */
     ck_assert_uint_eq(got.n, want.n);
     for (size_t i = 0; i < want.n; i++) {
         ck_assert_uint_eq(got.pos[i], want.pos[i]);
         ck_assert_uint_eq(got.thread[i], want.thread[i]);
         ck_assert_uint_eq(got.audits[i], want.audits[i]);
         ck_assert_uint_eq(got.tail[i], want.tail[i]);
+        ck_assert_uint_eq(got.drop[i], want.drop[i]);
     }
     rw_reader_free(r);
     free(path);

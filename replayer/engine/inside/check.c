@@ -187,6 +187,7 @@ static int next_compared(rw_check *c, rw_event *ev)
     int g;
     while ((g = rw_cursor_next(c->rc, ev, &c->err)) == 1 &&
            (ev->kind == RW_K_THREAD || ev->kind == RW_K_GEN || ev->kind == RW_K_STARTUP_REUSE ||
+            ev->kind == RW_K_DROP ||
             ((RW_IS_ALLOC(ev->kind) || RW_IS_FREE(ev->kind)) && !mem_compared(c, ev->kind))))
         ;
     return g;
@@ -362,8 +363,9 @@ static inline int passed_over(rw_check *c, const rw_rec *r, unsigned k)
         return 1;
     }
     /* GEN: an address, the same only where allocations are; STARTUP_REUSE: marks the
-     * ALLOC_OBJ after it, which is compared. */
-    return k == RW_K_GEN || k == RW_K_STARTUP_REUSE;
+     * ALLOC_OBJ after it, which is compared; DROP: the engine's own switches are not
+     * noted (its threads let go where it asks). */
+    return k == RW_K_GEN || k == RW_K_STARTUP_REUSE || k == RW_K_DROP;
 }
 
 /* Record by record: compares each raw record with the recording's next. */

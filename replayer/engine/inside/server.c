@@ -44,6 +44,7 @@
 #include "checkpoint.h"
 #include "client.h"
 #include "detalloc.h"
+#include "evalbreak.h"
 #include "evalpy.h"
 #include "libc/input.h"
 #include "libc/libc.h"
@@ -86,11 +87,13 @@ static struct engine {
     /* The recorded thread order (multi-threaded recordings only): a run of records
      * (events and audit records) of thread sched_thread[i] starts at event
      * sched_pos[i], after sched_audits[i] audit records there; sched_tail[i]: the
-     * records of the run before it after its last event (rw_run_fn). */
+     * records of the run before it after its last event, sched_drop[i] where that run's
+     * thread let the GIL go (0: not noted) (rw_run_fn). */
     uint64_t *sched_pos;
     uint32_t *sched_thread;
     uint32_t *sched_audits;
     uint32_t *sched_tail;
+    uint64_t *sched_drop;
     size_t nsched, sched_i; /* sched_i: the run the replay is in (moves forwards) */
     /* The audit records written at event position audit_pos (GIL). */
     uint64_t audit_pos;
@@ -105,8 +108,11 @@ static struct engine {
     char build_note[512];       /* the trace was recorded by another build of rewind */
     int build_noted;            /* build_note was sent (at the first stop) */
     int threads_allocs;         /* REWIND_COMPARE_THREAD_ALLOCS: compare them anyway */
-    /* run_end: thread tail_thread lets the GIL go after tail_left more records. */
+    int drops_ignored;          /* REWIND_IGNORE_DROPS (tests): as a trace without DROP */
+    /* run_end: thread tail_thread lets the GIL go after tail_left more records, at the
+     * check with spot tail_drop (0: its first). */
     uint32_t tail_thread, tail_left;
+    uint64_t tail_drop;
 } E = {.target = UINT64_MAX, .goal = UINT64_MAX, .ia_fd = -1, .zy_fd = -1, .ckpt_max = RW_ENGINE_CHECKPOINTS,
        .ckpt_mib = RW_ENGINE_CHECKPOINT_MIB, .ckpt_log = -1};
 
@@ -866,6 +872,16 @@ static void ask_switch(void)
     rw_eng_gil_ask_switch();
 }
 
+/* ask_switch at the check where the recording's thread let the GIL go: the first one
+ * whose spot is `drop` (evalbreak.h; format/records.h, DROP), or the next one. */
+static void ask_switch_at(uint64_t drop)
+{
+    if (drop == 0)
+        ask_switch();
+    else
+        rw_evalbreak_drop_at(drop, ask_switch);
+}
+
 /* rw_threadwrap_gil_back: a thread that let the GIL go at the switch it asked for has
  * it back (CPython's take_gil, right after the eval-breaker check: the place where the
  * recording's thread let it go). Any thread that wanted the GIL could take it first,
@@ -928,7 +944,8 @@ static uint64_t next_event_of(uint32_t me, uint64_t from)
 }
 
 /* One entry of the order of the threads (rw_reader_thread_runs' fn). */
-static int sched_add(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, uint32_t tail)
+static int sched_add(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, uint32_t tail,
+                     uint64_t drop)
 {
     size_t *cap = ctx;
     if (E.nsched == *cap) {
@@ -949,8 +966,13 @@ static int sched_add(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, 
         if (!nl)
             return -1;
         E.sched_tail = nl;
+        uint64_t *nd = realloc(E.sched_drop, n * sizeof *nd);
+        if (!nd)
+            return -1;
+        E.sched_drop = nd;
         *cap = n;
     }
+    E.sched_drop[E.nsched] = E.drops_ignored ? 0 : drop;
     E.sched_tail[E.nsched] = tail;
     E.sched_pos[E.nsched] = pos;
     E.sched_audits[E.nsched] = audits;
@@ -963,6 +985,7 @@ static int sched_add(void *ctx, uint64_t pos, uint32_t audits, uint32_t thread, 
  * single-threaded recording has none and pays nothing. */
 static rw_code sched_load(rw_err *err)
 {
+    E.drops_ignored = getenv("REWIND_IGNORE_DROPS") != NULL;
     const rw_defs *d = rw_reader_defs(E.rec);
     if (!d || d->nthreads < 3) /* nthreads counts the unused id 0 */
         return RW_OK;
@@ -1101,6 +1124,7 @@ static void sched_wait(void)
 {
     uint32_t me = rw_tls.thread;
     rw_threadwrap_asked(0); /* it made its next event before it let the GIL go */
+    rw_evalbreak_drop_cancel(); /* or before it came to the spot it watched for */
     rw_locks_returned();
     if (RW_UNLIKELY(E.tail_thread != 0))
         tail_unwatch(); /* an event before the tail ended: the replay's differs */
@@ -1343,8 +1367,9 @@ static void tail_record(int raw)
         return;
     }
     if (!raw && --E.tail_left == 0) {
+        uint64_t drop = E.tail_drop;
         tail_unwatch();
-        ask_switch();
+        ask_switch_at(drop);
         return;
     }
     rw_st.cur_thread = 0; /* the next record comes through here too */
@@ -1432,11 +1457,12 @@ static void run_end(void)
         (!rw_eng_gil_async_exc_elsewhere() && !taker_comes(want)))
         return;
     if (E.sched_tail[i] == 0) {
-        ask_switch();
+        ask_switch_at(E.sched_drop[i]);
         return;
     }
     E.tail_thread = me;
     E.tail_left = E.sched_tail[i];
+    E.tail_drop = E.sched_drop[i];
     rw_threads_switch_watch = tail_record;
     rw_st.cur_thread = 0;
 }
