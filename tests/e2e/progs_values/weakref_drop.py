@@ -48,16 +48,18 @@ def popper():
 
 
 def watcher(counts):
+    # No call in the loop: the thread lets the GIL go only at the loop's jump back,
+    # so each pass sees one state of the popper's.
     last = None
     while not done:
-        here = (state["made"], state["ran"])
-        if here == last:
+        made, ran, ref = state["made"], state["ran"], state["ref"]
+        here = (made, ran)
+        if here == last or ref is None:
             continue
         last = here
-        ref = state["ref"]
-        if ref is not None and ref() is not None:
+        if ref.__callback__ is not None:  # cleared with the reference
             counts["alive"] += 1
-        elif state["ran"] < state["made"]:
+        elif ran < made:
             counts["dead_before_callback"] += 1
         else:
             counts["after_callback"] += 1
