@@ -92,6 +92,13 @@ struct rw_writer {
     int stop;
     pthread_t thread;
     int thread_started;
+    /* The writer thread's first work (writer_init), which rw_writer_open waits for: done,
+     * its result, and what it writes (the producer's, valid while it waits). */
+    int init_done;
+    rw_code init_rc;
+    rw_err init_err;
+    const Rewind__Metadata *init_meta;
+    const char *init_path;
 
     pthread_mutex_t defs_mu;
     def_list pending;        /* added by producers (defs_mu) */
@@ -1513,6 +1520,42 @@ static int do_crash_work(rw_writer *w, const rw_crash_req *req)
     return 1;
 }
 
+/* The writer thread's first work, which rw_writer_open waits for: its encoder, its
+ * scratch buffers, the header and the METADATA frame. Every heap block this thread
+ * grows or frees later is made here or after, on this thread, so none is in a
+ * producer's malloc arena: a producer that a terminating signal interrupts inside
+ * malloc holds its arena's lock while its handler waits for this thread, and this
+ * thread's realloc of a block of that arena waited for the lock until the handler gave
+ * up (the pack buffer, made by rw_writer_open on the program's thread: a pool worker
+ * terminated while it defined a code object, its trace left without its end, 1
+ * test_exits run in about 15 beside another suite; definitions and inputs were made
+ * safe the same way before, spent_push and in_recycle). */
+static uint64_t file_id_new(void);
+
+static rw_code writer_init(rw_writer *w, rw_err *err)
+{
+    const char *path = w->init_path;
+    w->enc = rw_encoder_new(w->opts.time_shift);
+    if (!w->enc)
+        return rw_err_set(err, RW_ENOMEM, "out of memory for the trace buffer");
+    rw_encoder_set_line_times(w->enc, w->opts.line_times);
+    uint8_t hdr[RW_HEADER_LEN];
+    rw_header_encode(hdr, file_id_new());
+    if (pwrite(w->fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr)
+        return rw_err_set(err, RW_EIO, "cannot write %s: %s", path, strerror(errno));
+    w->offset = RW_HEADER_LEN;
+    size_t len = rewind__metadata__get_packed_size(w->init_meta);
+    /* The scratch starts at a size most frames fit in (no allocation per frame). */
+    uint8_t *buf = pack_room(w, len > 65536 ? len : 65536);
+    if (!buf || rw_frame_buf_reserve(&w->fb, 65536, w->opts.zstd_level) != 0)
+        return rw_err_set(err, RW_ENOMEM, "out of memory writing metadata");
+    rewind__metadata__pack(w->init_meta, buf);
+    write_frame(w, RW_FRAME_METADATA, buf, len, NULL);
+    if (w->failed)
+        return rw_err_set(err, w->first_err.code, "%s: %s", path, w->first_err.msg);
+    return RW_OK;
+}
+
 static void *writer_main(void *arg)
 {
     rw_writer *w = arg;
@@ -1520,6 +1563,19 @@ static void *writer_main(void *arg)
      * rather than kill the process. */
     pthread_once(&async_once, async_sigs_init);
     pthread_sigmask(SIG_BLOCK, &async_sigs, NULL);
+
+    if (!w->init_done) { /* not a fork's copy (rw_writer_fork_child) */
+        rw_err ierr = {0};
+        rw_code irc = writer_init(w, &ierr);
+        pthread_mutex_lock(&w->mu);
+        w->init_err = ierr;
+        w->init_rc = irc;
+        w->init_done = 1;
+        pthread_cond_broadcast(&w->cv_done);
+        pthread_mutex_unlock(&w->mu);
+        if (irc != RW_OK)
+            return NULL; /* rw_writer_open joins it */
+    }
 
     pthread_mutex_lock(&w->mu);
     for (;;) {
@@ -1700,14 +1756,11 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
     def_list_init(&w->taken);
     clock_gettime(CLOCK_MONOTONIC, &w->last_emit);
 
-    w->enc = rw_encoder_new(w->opts.time_shift);
-    if (w->enc)
-        rw_encoder_set_line_times(w->enc, w->opts.line_times);
     /* The stream's block and a spare: the producer never waits on the one block it
      * holds itself (take_block's promise to rw_stream_refill). */
     rw_block *b = block_new(w->opts.block_records);
     rw_block *spare = b ? block_new(w->opts.block_records) : NULL;
-    if (!w->enc || !b || !spare) {
+    if (!b || !spare) {
         if (b)
             block_free(b);
         writer_destroy(w);
@@ -1736,20 +1789,12 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
         return rw_err_set(err, RW_EIO, "cannot create %s: %s", path, strerror(e));
     }
 
-    uint8_t hdr[RW_HEADER_LEN];
-    rw_header_encode(hdr, file_id_new());
-    if (pwrite(w->fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr) {
-        int e = errno;
-        writer_destroy(w);
-        return rw_err_set(err, RW_EIO, "cannot write %s: %s", path, strerror(e));
-    }
-    w->offset = RW_HEADER_LEN;
-
     Rewind__Metadata empty = REWIND__METADATA__INIT;
     Rewind__RecordOptions ropt = REWIND__RECORD_OPTIONS__INIT;
     if (!meta)
         meta = &empty;
     meta->format_version = RW_FORMAT_VERSION;
+    Rewind__RecordOptions *had = meta->options;
     if (!meta->options)
         meta->options = &ropt;
     meta->options->flush_ms = w->opts.flush_ms;
@@ -1757,30 +1802,28 @@ rw_code rw_writer_open(const char *path, const rw_writer_opts *opts, int overwri
     meta->options->zstd_level = w->opts.zstd_level;
     meta->options->time_shift = w->opts.time_shift;
     meta->options->line_times = w->opts.line_times != 0;
-    size_t len = rewind__metadata__get_packed_size(meta);
-    /* The scratch starts at a size most frames fit in (writer thread: no allocation
-     * per frame; see rw_writer). */
-    uint8_t *buf = pack_room(w, len > 65536 ? len : 65536);
-    if (!buf || rw_frame_buf_reserve(&w->fb, 65536, w->opts.zstd_level) != 0) {
-        if (meta->options == &ropt)
-            meta->options = NULL;
-        writer_destroy(w);
-        return rw_err_set(err, RW_ENOMEM, "out of memory writing metadata");
-    }
-    rewind__metadata__pack(meta, buf);
-    if (meta->options == &ropt)
-        meta->options = NULL;
-    write_frame(w, RW_FRAME_METADATA, buf, len, NULL);
-    if (w->failed) {
-        rw_err e = w->first_err;
-        writer_destroy(w);
-        return rw_err_set(err, e.code, "%s: %s", path, e.msg);
-    }
+    w->init_meta = meta;
+    w->init_path = path;
 
     live_add(w); /* before the thread starts: a fork waits for its start too */
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        meta->options = had;
         writer_destroy(w);
         return rw_err_set(err, RW_ENOMEM, "cannot start the trace writer thread");
+    }
+    /* The header and the metadata are the thread's first work (writer_init). */
+    producer_lock(&w->mu);
+    while (!w->init_done)
+        pthread_cond_wait(&w->cv_done, &w->mu);
+    producer_unlock(&w->mu);
+    meta->options = had;
+    w->init_meta = NULL;
+    w->init_path = NULL;
+    if (w->init_rc != RW_OK) {
+        pthread_join(w->thread, NULL);
+        rw_err e = w->init_err;
+        writer_destroy(w);
+        return rw_err_set(err, e.code, "%s", e.msg);
     }
     w->thread_started = 1;
     *out = w;

@@ -111,16 +111,23 @@ void *__wrap_realloc(void *p, size_t n)
 
 /* Definitions of every kind, records that use them, and a flush, many times: the
  * writer thread writes each round's definitions before the next round; none of the
- * blocks they were built in is freed on it. */
+ * blocks they were built in is freed on it, nor any that rw_writer_open made (its
+ * buffers grow on the writer thread: the index with every frame, the pack buffer with
+ * a big source; the build before made the pack buffer on the producer). */
 START_TEST(test_writer_thread_frees_no_producer_block)
 {
     char *path = rw_test_path("frees.rwd");
     rw_writer *w;
     rw_err err;
-    ck_assert_int_eq(rw_writer_open(path, NULL, 1, NULL, &w, &err), RW_OK);
     producer = pthread_self();
     atomic_store(&tracking, 1);
+    ck_assert_int_eq(rw_writer_open(path, NULL, 1, NULL, &w, &err), RW_OK);
     rw_stream *s = rw_writer_stream(w);
+    size_t big_len = 300000;
+    char *big = malloc(big_len);
+    ck_assert_ptr_nonnull(big);
+    for (size_t i = 0; i < big_len; i++)
+        big[i] = i % 64 == 63 ? '\n' : (char)('a' + i % 26);
     uint64_t tick = 100;
     rw_writer_def_thread(w, 1, 1234, 99, "MainThread", 1);
     rw_stream_put(s, RW_REC(RW_K_THREAD, tick), 1);
@@ -131,7 +138,10 @@ START_TEST(test_writer_thread_frees_no_producer_block)
             uint32_t id = round * 20 + k + 1;
             char name[32];
             snprintf(name, sizeof name, "f%u", id);
-            rw_writer_def_file(w, id, "/x/prog.py", "a = 1\n", 6, 1);
+            if (round == 25 && k == 0) /* definitions bigger than the pack buffer */
+                rw_writer_def_file(w, id, "/x/big.py", big, big_len, 1);
+            else
+                rw_writer_def_file(w, id, "/x/prog.py", "a = 1\n", 6, 1);
             rw_writer_def_code(w, id, id, name, name, 10, 0, args, 2);
             rw_writer_def_code_lines(w, id, lines, 3, 0);
             rw_writer_def_cfunc(w, id, name, name, "mod");
@@ -149,6 +159,7 @@ START_TEST(test_writer_thread_frees_no_producer_block)
                   "the writer thread freed %ld blocks that the producer allocated",
                   atomic_load(&foreign_frees));
     ck_assert_int_eq(rw_writer_close(w, NULL, NULL, &err), RW_OK);
+    free(big);
     free(path);
 }
 END_TEST
