@@ -308,10 +308,10 @@ static int nt_worth_it(void)
 #endif
 
 /* Off unless REWIND_NT_RECORDS=1: the two fresh-clone CI runs after it was made the
- * default failed (a spawn Pool worker's trace cut short; a recording that aborted in
- * free(), "munmap_chunk(): invalid pointer"), neither reproduced in 100-odd stress runs
- * nor tied to these stores; until they are understood, ordinary stores stay the
- * default (docs/TEAM-NOTES.md, 2026-12-07 midday). */
+ * default failed. The first (a pool worker's trace cut short) was not these stores'
+ * (writer_init); the second, a recording that aborted in free(), "munmap_chunk():
+ * invalid pointer", is not understood, and until it is ordinary stores stay the default
+ * (docs/TEAM-NOTES.md, 2026-12-07 midday and afternoon). */
 static int nt_wanted(void)
 {
     const char *v = getenv("REWIND_NT_RECORDS");
