@@ -188,11 +188,13 @@ static void print_text(FILE *out, const rw_defs *d, const rw_event *ev, const wh
     case RW_K_GEN:
         fprintf(out, " frame %#llx", (unsigned long long)ev->addr);
         break;
-    case RW_K_DROP: /* the spot: rw_drop_spot */
+    case RW_K_DROP: { /* the spot: co_firstlineno << 32 | (instruction index + 1) */
+        uint64_t index = ev->addr & 0xffffffffu;
         fprintf(out, " let the GIL go at a check: offset %llu of the code from line %llu",
-                (unsigned long long)(2 * ((ev->addr & 0xffffffffu) - ((ev->addr & 0xffffffffu) != 0))),
-                (unsigned long long)(ev->addr >> 32)); /* offset in bytes, as dis shows it */
+                (unsigned long long)(index ? 2 * (index - 1) : 0), /* bytes, as dis shows */
+                (unsigned long long)(ev->addr >> 32));
         break;
+    }
     case RW_K_THREAD: {
         const char *name = thread_def_name(d, ev->name);
         name = name ? name : "";

@@ -56,15 +56,23 @@ static void recompute_for_other_thread(PyInterpreterState *interp)
 
 /* ---- where a thread lets the GIL go (evalbreak.h) --------------------------------- */
 
-static uint64_t spot_of(PyThreadState *ts)
+/* ts's frame when it is at an instruction of its code, else NULL. */
+static _PyInterpreterFrame *frame_at_instr(PyThreadState *ts)
 {
     _PyInterpreterFrame *f = ts->cframe ? ts->cframe->current_frame : NULL;
     if (!f || !f->f_code)
-        return 0;
+        return NULL;
     int i = _PyInterpreterFrame_LASTI(f);
-    if (i < 0 || i >= (int)Py_SIZE(f->f_code))
+    return i >= 0 && i < (int)Py_SIZE(f->f_code) ? f : NULL;
+}
+
+static uint64_t spot_of(PyThreadState *ts)
+{
+    _PyInterpreterFrame *f = frame_at_instr(ts);
+    if (!f)
         return 0;
-    return (uint64_t)(uint32_t)f->f_code->co_firstlineno << 32 | (uint64_t)(i + 1);
+    return (uint64_t)(uint32_t)f->f_code->co_firstlineno << 32 |
+           (uint64_t)(_PyInterpreterFrame_LASTI(f) + 1);
 }
 
 uint64_t rw_evalbreak_drop_spot(PyThreadState *ts)
@@ -111,8 +119,8 @@ void rw_evalbreak_drop_cancel(void)
  * hold the thread at it for ever. */
 static int at_resume(PyThreadState *ts)
 {
-    _PyInterpreterFrame *f = ts->cframe ? ts->cframe->current_frame : NULL;
-    if (!f || !f->f_code || _PyInterpreterFrame_LASTI(f) < 0)
+    _PyInterpreterFrame *f = frame_at_instr(ts);
+    if (!f)
         return 0;
     int op = _Py_OPCODE(*f->prev_instr);
     return op == RESUME || op == RESUME_QUICK;
