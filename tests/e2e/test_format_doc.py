@@ -183,7 +183,7 @@ class FormatDocTest(rwtest.TestCase):
             if kind == "thread":
                 thread = r["thread"]
                 continue
-            if kind in ("gen", "startup_reuse"):  # in no group
+            if kind in ("gen", "startup_reuse", "drop"):  # in no group
                 continue
             if kind in ("call", "line", "return", "exception", "c_call", "c_return",
                         "c_exception"):
