@@ -3,7 +3,7 @@
 #   1. release build (scripts/build.sh, build/): ctest -- unit (Check), fuzz corpora, e2e;
 #   2. ASan+UBSan build (build-asan/): unit, fuzz corpora and e2e tests again;
 #   3. libFuzzer (build-fuzz/, clang only): each tests/fuzz/fuzz_*.c for FUZZ_SECONDS.
-# Stops at the first failing stage with a non-zero status. About 20 minutes on 2 cores.
+# Stops at the first failing stage with a non-zero status. About 28 minutes on 2 cores.
 #
 #   --no-asan, --no-fuzz     skip stage 2 or 3
 #   FUZZ_SECONDS=30          time per fuzz target (0 skips stage 3)
