@@ -3,6 +3,8 @@ from it alone, must read what `rewind record` writes exactly as `rewind events -
 reports it (count of records and events, and every field both print for each record)."""
 
 import os
+import shutil
+import tempfile
 import unittest
 
 import pyreader
@@ -67,12 +69,39 @@ def view(rec, qualname):
 
 
 class FormatDocTest(rwtest.TestCase):
+    busy = None  # (folder, trace path, read_both's three): busy.py recorded once
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.busy and not os.environ.get("REWIND_KEEP_TMP"):
+            shutil.rmtree(cls.busy[0], ignore_errors=True)
+        cls.busy = None
+
     def read_both(self, prog, options=()):
         rec = self.record(prog, options=options)
         self.assertEqual(rec.returncode, 0, rec.stderr)
         trace = pyreader.Trace(rec.trace)
         self.assertIsNone(trace.recovered)
         return trace, list(trace.records()), rwtest.events(rec.trace)
+
+    def read_busy(self):
+        """read_both of busy.py, recorded and read once for the tests that only read it
+        (recording it and reading it in Python takes about 10 s each time); also its
+        trace's path."""
+        cls = type(self)
+        if cls.busy is None:
+            d = tempfile.mkdtemp(prefix="rewind-e2e-busy-")
+            prog = os.path.join(d, "busy.py")
+            with open(prog, "w", encoding="utf-8") as f:
+                f.write(BUSY)
+            rec = rwtest.record(prog, cwd=d)
+            if rec.returncode != 0:
+                shutil.rmtree(d, ignore_errors=True)
+                self.fail(rec.stderr)
+            trace = pyreader.Trace(rec.trace)
+            cls.busy = (d, rec.trace, (trace, list(trace.records()), rwtest.events(rec.trace)))
+        self.assertIsNone(cls.busy[2][0].recovered)
+        return cls.busy[2] + (cls.busy[1],)
 
     def check_counts(self, trace, ours):
         end = trace.end
@@ -123,8 +152,7 @@ class FormatDocTest(rwtest.TestCase):
         self.check_same(trace, ours, theirs)
 
     def test_several_chunks_and_threads(self):
-        prog = self.write("busy.py", BUSY)
-        trace, ours, theirs = self.read_both(prog)
+        trace, ours, theirs, _ = self.read_busy()
         self.assertGreater(len(trace.chunks()), 1)
         self.check_counts(trace, ours)
         self.check_same(trace, ours, theirs)
@@ -133,8 +161,7 @@ class FormatDocTest(rwtest.TestCase):
     def test_line_filters(self):
         """Every chunk's index entry has a line filter that holds each (code, line) of
         its LINE events, and rules out most pairs the chunk never runs."""
-        prog = self.write("busy.py", BUSY)
-        trace, _, _ = self.read_both(prog)
+        trace, _, _, _ = self.read_busy()
         self.assertEqual(len(trace.line_filters), len(trace.chunks()))
         has = pyreader.Trace.filter_may_have
         checked = 0
@@ -157,8 +184,7 @@ class FormatDocTest(rwtest.TestCase):
         """Every group of events has the fingerprint docs/format.md ("Fingerprints")
         defines, computed here from the records pyreader decodes, in the entry of the
         chunk where the group ends."""
-        prog = self.write("busy.py", BUSY)
-        trace, ours, _ = self.read_both(prog)
+        trace, ours, _, _ = self.read_busy()
         g = trace.fingerprint_group
         self.assertEqual(g, 2048)
         M = (1 << 64) - 1
@@ -233,13 +259,11 @@ class FormatDocTest(rwtest.TestCase):
         self.assertIn('File "%s", line 4 in f' % prog, crash["text"])
 
     def test_cut_trace_recovers_its_good_part(self):
-        prog = self.write("busy.py", BUSY)
-        rec = self.record(prog)
-        whole = pyreader.Trace(rec.trace)
+        whole, _, _, path = self.read_busy()
         chunks = whole.chunks()
         self.assertGreater(len(chunks), 1)
         cut = os.path.join(self.tmp, "cut.rwd")
-        with open(rec.trace, "rb") as src, open(cut, "wb") as dst:
+        with open(path, "rb") as src, open(cut, "wb") as dst:
             dst.write(src.read()[:chunks[1].end - 1])  # the second chunk loses a byte
         part = pyreader.Trace(cut)
         self.assertIsNotNone(part.recovered)
