@@ -69,7 +69,7 @@ def view(rec, qualname):
 
 
 class FormatDocTest(rwtest.TestCase):
-    busy = None  # (folder, trace path, read_both's three): busy.py recorded once
+    busy = None  # (folder, (trace, ours, theirs, trace path)): busy.py recorded once
 
     @classmethod
     def tearDownClass(cls):
@@ -99,9 +99,9 @@ class FormatDocTest(rwtest.TestCase):
                 shutil.rmtree(d, ignore_errors=True)
                 self.fail(rec.stderr)
             trace = pyreader.Trace(rec.trace)
-            cls.busy = (d, rec.trace, (trace, list(trace.records()), rwtest.events(rec.trace)))
-        self.assertIsNone(cls.busy[2][0].recovered)
-        return cls.busy[2] + (cls.busy[1],)
+            cls.busy = (d, (trace, list(trace.records()), rwtest.events(rec.trace), rec.trace))
+        self.assertIsNone(cls.busy[1][0].recovered)
+        return cls.busy[1]
 
     def check_counts(self, trace, ours):
         end = trace.end

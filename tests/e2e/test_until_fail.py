@@ -2,9 +2,9 @@
 it fails", docs/flaky-tests.md).
 
 The worked examples (examples/flaky_race.py, a thread race; examples/flaky_time.py, a
-clock-boundary bug) must fail within 200 and 50 attempts, with and without --chaos, and
-the kept trace must replay to the failure with the bad value (`p` by re-execution, as
-tests/e2e/test_values.py does). The supervisor's own behaviour (names, what is kept,
+clock-boundary bug) must fail, the race within 200 attempts and the clock example within
+50, with and without --chaos, and the kept trace must replay to the failure with the bad
+value (`p` by re-execution, as tests/e2e/test_values.py does). The supervisor's own behaviour (names, what is kept,
 exit statuses, the failing attempt's output, children's traces, errors) is checked on
 small programs in progs_until_fail/ whose failing attempt is chosen, not drawn. The
 chaos seed is in the trace, and the same seed gives the same order of ready
