@@ -108,6 +108,74 @@ static _Atomic pid_t claim_tid[CLAIMS];
 #define SOFT_TICKS ((uint64_t)150 * 1000 * 1000) /* ~50 ms at 3 GHz, ~75 at 2 */
 #define SOFT_GONE UINT64_MAX /* soft[s] of a claim that no longer holds anyone back */
 
+/* Replay, for a divergence's report (rw_locks_describe): what each stream's thread is
+ * waiting for inside this file now. phase: 0 nothing, DOING_* below; name and turn:
+ * the lock and the acquisition; place: DOING_PLACE's position. Written by the thread
+ * itself; read racily by the one that reports. doing_top: one past the highest stream
+ * that ever waited. */
+enum { DOING_TURN = 1, DOING_OBTAIN = 2, DOING_PLACE = 3 };
+static struct {
+    _Atomic uint32_t phase;
+    _Atomic uint32_t name;
+    _Atomic uint32_t turn;
+    _Atomic uint64_t place;
+} doing[CLAIMS];
+static _Atomic uint32_t doing_top;
+
+static void doing_set(uint32_t phase, uint32_t name, uint32_t turn, uint64_t place)
+{
+    uint32_t me = rw_in_tls.thread;
+    if (me == 0 || me >= CLAIMS)
+        return;
+    uint32_t top = atomic_load_explicit(&doing_top, memory_order_relaxed);
+    while (top <= me && !atomic_compare_exchange_weak(&doing_top, &top, me + 1))
+        ;
+    atomic_store_explicit(&doing[me].name, name, memory_order_relaxed);
+    atomic_store_explicit(&doing[me].turn, turn, memory_order_relaxed);
+    atomic_store_explicit(&doing[me].place, place, memory_order_relaxed);
+    atomic_store_explicit(&doing[me].phase, phase, memory_order_release);
+}
+
+static void doing_done(void)
+{
+    uint32_t me = rw_in_tls.thread;
+    if (me != 0 && me < CLAIMS)
+        atomic_store_explicit(&doing[me].phase, 0, memory_order_relaxed);
+}
+
+size_t rw_locks_describe(char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (cap)
+        buf[0] = 0;
+    uint32_t top = atomic_load(&doing_top);
+    for (uint32_t s = 1; s < top && n + 1 < cap; s++) {
+        uint32_t phase = atomic_load_explicit(&doing[s].phase, memory_order_acquire);
+        uint32_t name = atomic_load_explicit(&doing[s].name, memory_order_relaxed);
+        uint32_t turn = atomic_load_explicit(&doing[s].turn, memory_order_relaxed);
+        uint64_t place = atomic_load_explicit(&doing[s].place, memory_order_relaxed);
+        int k = 0;
+        const char *sep = n ? "; " : "";
+        if (phase == DOING_TURN)
+            k = snprintf(buf + n, cap - n,
+                         "%sthread %u waits for its turn (acquisition %" PRIu32 ") at lock %08" PRIx32,
+                         sep, s, turn, name);
+        else if (phase == DOING_OBTAIN)
+            k = snprintf(buf + n, cap - n,
+                         "%sthread %u has its turn (acquisition %" PRIu32 ") at lock %08" PRIx32
+                         " and waits for the lock's release",
+                         sep, s, turn, name);
+        else if (phase == DOING_PLACE)
+            k = snprintf(buf + n, cap - n,
+                         "%sthread %u, back from lock %08" PRIx32 " (acquisition %" PRIu32
+                         "), waits for the run to reach event %" PRIu64,
+                         sep, s, name, turn, place);
+        if (k > 0)
+            n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
+    }
+    return n;
+}
+
 /* Whether kernel thread tid of this process is running or waits only for a CPU
  * (/proc's state R), rather than sleeping in a wait (a C library's mutex). Raw system
  * calls: nothing of this is the program's. 0 when it cannot tell (the thread ended). */
@@ -444,6 +512,7 @@ static void wait_turn(sem_tag *t, uint32_t mine, int op, uint64_t own)
     rw_in_pause(); /* the GIL's and the futex's own calls are not the program's */
     int saved = errno;
     PyThreadState *ts = let_go(own);
+    doing_set(DOING_TURN, t->name, mine, 0);
     atomic_fetch_add(&t->waiters, 1);
     uint64_t seen = progress();
     unsigned idle = 0;
@@ -451,7 +520,7 @@ static void wait_turn(sem_tag *t, uint32_t mine, int op, uint64_t own)
         uint32_t cur = atomic_load_explicit(&t->turn, memory_order_acquire);
         if (cur == mine)
             break;
-        char msg[400];
+        char msg[900];
         if ((int32_t)(cur - mine) > 0) {
             snprintf(msg, sizeof msg,
                      "thread %u's %s of lock %08" PRIx32 " was the lock's acquisition %" PRIu32
@@ -469,14 +538,20 @@ static void wait_turn(sem_tag *t, uint32_t mine, int op, uint64_t own)
         } else if (++idle == 1) {
             rw_locks_release(); /* a claim of this thread may hold the others back */
         } else if (idle >= 10) {
-            snprintf(msg, sizeof msg,
-                     "thread %u waits for its turn at lock %08" PRIx32
-                     " (the recording's acquisition %" PRIu32 ", by %s), but acquisition %" PRIu32
-                     " of that lock never came",
-                     rw_in_tls.thread, t->name, mine, op_name[op], cur);
+            int k = snprintf(msg, sizeof msg,
+                             "thread %u waits for its turn at lock %08" PRIx32
+                             " (the recording's acquisition %" PRIu32
+                             ", by %s), but acquisition %" PRIu32
+                             " of that lock never came (at locks: ",
+                             rw_in_tls.thread, t->name, mine, op_name[op], cur);
+            if (k > 0 && (size_t)k < sizeof msg - 2) {
+                size_t n = (size_t)k + rw_locks_describe(msg + k, sizeof msg - (size_t)k - 1);
+                snprintf(msg + n, sizeof msg - n, ")");
+            }
             rw_in_diverge(msg, NULL);
         }
     }
+    doing_done();
     atomic_fetch_sub(&t->waiters, 1);
     take_back(ts);
     errno = saved;
@@ -485,12 +560,13 @@ static void wait_turn(sem_tag *t, uint32_t mine, int op, uint64_t own)
 
 /* Replay: takes semaphore s for real (its turn has come; a release may still be on its
  * way), without the GIL while it blocks (own: as for let_go). */
-static void obtain(sem_t *s, uint64_t own)
+static void obtain(sem_t *s, uint64_t own, uint32_t mine)
 {
     if (REAL(sem_trywait)(s) == 0)
         return;
     rw_in_pause();
     PyThreadState *ts = let_go(own);
+    doing_set(DOING_OBTAIN, tag_of(s)->name, mine, 0);
     for (;;) {
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
@@ -500,6 +576,7 @@ static void obtain(sem_t *s, uint64_t own)
         if (errno == ETIMEDOUT)
             rw_locks_release(); /* a second without the release: let the others on */
     }
+    doing_done();
     take_back(ts);
     rw_in_resume();
 }
@@ -642,10 +719,13 @@ static int acquire(sem_t *s, int op, clockid_t clk, const struct timespec *abs)
     uint64_t own = held ? g->position : UINT64_MAX;
     wait_turn(t, mine, op, own);
     if (r == 0)
-        obtain(s, own);
+        obtain(s, own, mine);
     next_turn(t);
-    if (!held)
+    if (!held) {
+        doing_set(DOING_PLACE, t->name, mine, place);
         resume_in_place(place);
+        doing_done();
+    }
     errno = e;
     return r;
 }

@@ -47,6 +47,13 @@ void rw_locks_returned(void);
 /* Whether a thread other than the calling one claims a position <= pos. */
 int rw_locks_claimed_before(uint64_t pos);
 
+/* Replay, for a divergence's report: writes into buf (cap bytes, NUL-terminated) what
+ * each thread waiting inside a lock's wrapper waits for ("thread 3 has its turn
+ * (acquisition 554) at lock 00100077 and waits for the lock's release; ..."), and
+ * returns the length ("" when none). Callable without the GIL. */
+#include <stddef.h>
+size_t rw_locks_describe(char *buf, size_t cap);
+
 /* Releases the calling thread's claim, if it has one. */
 void rw_locks_release(void);
 

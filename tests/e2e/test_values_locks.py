@@ -17,8 +17,10 @@ import os
 import re
 import unittest
 
+import pyreader as pr
 import rwtest
 import test_values
+import tracerewrite as tr
 
 PROGS = test_values.PROGS
 SEP = test_values.SEP
@@ -61,6 +63,68 @@ class LockOrder(rwtest.TestCase):
     def test_contended_locks_replay(self):
         for _ in range(3):
             self.check_once("locks_contend.py")
+
+    def test_a_turn_that_never_comes_names_what_each_thread_waits_for(self):
+        """A lock turn that never comes is a divergence, and its message says what
+        every thread waiting inside a lock's wrapper waits for: its turn, the lock's
+        release, or the run to reach a place. The trace is edited so that the thread
+        blocked in `lock.acquire()` has the recording's acquisition 3 of that lock,
+        which no thread makes (it made acquisition 1); the main thread, in `t.join()`,
+        has its turn at the thread's end lock and waits for its release."""
+        prog = self.write("handoff.py", """\
+import threading
+import time
+
+lock = threading.Lock()
+lock.acquire()
+got = []
+
+
+def taker():
+    lock.acquire()  # blocks in C until the main thread lets it go
+    got.append("taken")
+
+
+t = threading.Thread(target=taker)
+t.start()
+time.sleep(0.2)
+lock.release()
+t.join()
+print(got)
+""")
+        trace = os.path.join(self.tmp, "h.rwd")
+        rec = rwtest.run([rwtest.rewind_bin(), "record", "-o", trace, prog], cwd=self.tmp)
+        self.assertEqual(rec.returncode, 0, rec.stderr[-2000:])
+        frames, header = tr.load(trace)
+        lock = None
+        for fr in frames:
+            if fr.type != pr.FRAME_INPUTS:
+                continue
+            fs = tr.fields(fr.payload)
+            for f in fs:
+                inp = tr.fields(f[2]) if f[0] == 1 else []
+                d = {num: v for num, _, v in inp}
+                # Thread 2's sem_wait (the key's second number 0): the blocking acquire.
+                if d.get(1) == 2 and d.get(4) == 240 and d.get(8, b"")[8:9] == b"\0":
+                    self.assertEqual(d[9], (1).to_bytes(4, "little"), d)
+                    lock = int.from_bytes(d[8][:4], "little")
+                    for g in inp:
+                        if g[0] == 9:
+                            g[2] = (3).to_bytes(4, "little")
+                    f[2] = tr.encode(inp)
+            fr.payload = tr.encode(fs)
+        self.assertIsNotNone(lock, "no blocking acquisition of thread 2 in the trace")
+        bad = os.path.join(self.tmp, "bad.rwd")
+        tr.save(header, frames, bad)
+        out = rwtest.run([rwtest.rewind_bin(), "replay", bad], cwd=self.tmp, timeout=120,
+                         stdin="c\nquit\n")
+        text = out.stdout + out.stderr
+        self.assertIn(f"thread 2 waits for its turn at lock {lock:08x} (the recording's "
+                      "acquisition 3, by sem_wait), but acquisition 1 of that lock never "
+                      "came (at locks: ", text)
+        self.assertRegex(text, r"at locks: thread 1 has its turn \(acquisition \d+\) at lock "
+                               r"[0-9a-f]{8} and waits for the lock's release; thread 2 waits "
+                               rf"for its turn \(acquisition 3\) at lock {lock:08x}\)")
 
     @unittest.skipUnless(importlib.util.find_spec("test.test_queue"),
                          "CPython's test package (libpython3.11-testsuite) is not installed")

@@ -1028,7 +1028,7 @@ static void wait_turn(int (*ready)(uint32_t), uint32_t arg,
         atomic_store_explicit(&rw_locks_returning[arg], 1, memory_order_release);
     for (unsigned spins = 0; !ready(arg); spins++) {
         if (spins > 250000) {
-            char msg[300];
+            char msg[1000];
             stuck(arg, msg, sizeof msg);
             report_stuck(msg);
         }
@@ -1076,6 +1076,16 @@ static int my_audit_turn(uint32_t me)
     return turn_unclaimed(me, rw_st.nevents);
 }
 
+/* Appends " (at locks: ...)" to msg when threads wait inside a lock's wrapper
+ * (rw_locks_describe): where the thread whose turn never came may be held. */
+static void add_locks(char *msg, size_t cap)
+{
+    char locks[600];
+    size_t n = strlen(msg);
+    if (rw_locks_describe(locks, sizeof locks) && n < cap)
+        snprintf(msg + n, cap - n, " (at locks: %s)", locks);
+}
+
 static void turn_never_came(uint32_t me, char *msg, size_t cap)
 {
     snprintf(msg, cap,
@@ -1083,6 +1093,7 @@ static void turn_never_came(uint32_t me, char *msg, size_t cap)
              ": the recording has an event of thread %u next, which never came "
              "(thread %u was waiting for its turn)",
              rw_st.nevents, sched_thread_now(), me);
+    add_locks(msg, cap);
 }
 
 static void audit_never_came(uint32_t me, char *msg, size_t cap)
