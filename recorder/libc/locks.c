@@ -91,6 +91,7 @@
 _Atomic int rw_locks_threaded;
 _Atomic int rw_locks_engine_stopped;
 uint64_t (*rw_locks_next_event)(uint32_t thread, uint64_t from);
+uint32_t (*rw_locks_next_thread)(void);
 _Atomic int rw_locks_nclaims;
 _Atomic uint8_t rw_locks_returning[RW_LOCKS_RETURNING];
 
@@ -170,6 +171,13 @@ size_t rw_locks_describe(char *buf, size_t cap)
                          "%sthread %u, back from lock %08" PRIx32 " (acquisition %" PRIu32
                          "), waits for the run to reach event %" PRIu64,
                          sep, s, name, turn, place);
+        if (k > 0)
+            n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
+    }
+    uint32_t (*next)(void) = rw_locks_next_thread;
+    if (next && n + 1 < cap) {
+        int k = snprintf(buf + n, cap - n, "%sthe recording's next event (%" PRIu64 ") is thread %u's",
+                         n ? "; " : "", rw_st.nevents, next());
         if (k > 0)
             n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
     }

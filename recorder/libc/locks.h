@@ -28,6 +28,10 @@ extern _Atomic int rw_locks_engine_stopped;
  * in thread `thread` (UINT64_MAX when none). Callable without the GIL. */
 #include <stdint.h>
 extern uint64_t (*rw_locks_next_event)(uint32_t thread, uint64_t from);
+/* Replay, set by the engine with rw_locks_next_event: the thread whose record the
+ * recorded order has next, read without the GIL (for a divergence's report only: racy,
+ * and blind to audit records sharing the position). */
+extern uint32_t (*rw_locks_next_thread)(void);
 
 /* Replay: places claimed in the event order. A thread that comes back from a wait
  * in C claims the position where the recording's thread had the GIL back (locks.c,
@@ -49,8 +53,9 @@ int rw_locks_claimed_before(uint64_t pos);
 
 /* Replay, for a divergence's report: writes into buf (cap bytes, NUL-terminated) what
  * each thread waiting inside a lock's wrapper waits for ("thread 3 has its turn
- * (acquisition 554) at lock 00100077 and waits for the lock's release; ..."), and
- * returns the length ("" when none). Callable without the GIL. */
+ * (acquisition 554) at lock 00100077 and waits for the lock's release; ...") and whose
+ * event the recorded order has next, and returns the length. Callable without the
+ * GIL. */
 #include <stddef.h>
 size_t rw_locks_describe(char *buf, size_t cap);
 

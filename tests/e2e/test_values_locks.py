@@ -70,7 +70,8 @@ class LockOrder(rwtest.TestCase):
         release, or the run to reach a place. The trace is edited so that the thread
         blocked in `lock.acquire()` has the recording's acquisition 3 of that lock,
         which no thread makes (it made acquisition 1); the main thread, in `t.join()`,
-        has its turn at the thread's end lock and waits for its release."""
+        has its turn at the thread's end lock and waits for its release; the recorded
+        order's next event is the blocked thread's."""
         prog = self.write("handoff.py", """\
 import threading
 import time
@@ -124,7 +125,8 @@ print(got)
                       "came (at locks: ", text)
         self.assertRegex(text, r"at locks: thread 1 has its turn \(acquisition \d+\) at lock "
                                r"[0-9a-f]{8} and waits for the lock's release; thread 2 waits "
-                               rf"for its turn \(acquisition 3\) at lock {lock:08x}\)")
+                               rf"for its turn \(acquisition 3\) at lock {lock:08x}; the "
+                               r"recording's next event \(\d+\) is thread 2's\)")
 
     @unittest.skipUnless(importlib.util.find_spec("test.test_queue"),
                          "CPython's test package (libpython3.11-testsuite) is not installed")

@@ -925,6 +925,18 @@ static uint32_t sched_thread_now(void)
     return sched_thread_after(rw_st.nevents, audits_here());
 }
 
+/* rw_locks_next_thread: sched_thread_now's answer without moving sched_i (any thread,
+ * without the GIL; as if no audit record were written at the position yet). */
+static uint32_t next_thread_racy(void)
+{
+    size_t i = *(volatile size_t *)&E.sched_i;
+    uint64_t pos = *(volatile uint64_t *)&rw_st.nevents;
+    while (i + 1 < E.nsched && (E.sched_pos[i + 1] < pos ||
+                                (E.sched_pos[i + 1] == pos && E.sched_audits[i + 1] == 0)))
+        i++;
+    return E.nsched ? E.sched_thread[i] : 0;
+}
+
 /* rw_locks_next_event: the first position at or after `from` whose event the
  * recording has in thread `me`. Any thread, without the GIL: the tables are fixed once
  * loaded, and sched_i (moved by the GIL's holder) is only a place to start from. */
@@ -1678,6 +1690,7 @@ static rw_code setup(const char *trace, rw_err *err)
     RW_TRY(sched_load(err));
     if (E.nsched) {
         rw_locks_next_event = next_event_of;
+        rw_locks_next_thread = next_thread_racy;
         rw_threadwrap_hold_switch_interval();
     } else {
         rw_check_alarm(E.check, &rw_source_trip_at);
