@@ -149,6 +149,13 @@ size_t rw_locks_describe(char *buf, size_t cap)
     size_t n = 0;
     if (cap)
         buf[0] = 0;
+    uint32_t (*next)(void) = rw_locks_next_thread;
+    if (next && cap > 1) {
+        int k = snprintf(buf, cap, "the recording's next event (%" PRIu64 ") is thread %u's",
+                         rw_st.nevents, next());
+        if (k > 0)
+            n += (size_t)k < cap ? (size_t)k : cap - 1;
+    }
     uint32_t top = atomic_load(&doing_top);
     for (uint32_t s = 1; s < top && n + 1 < cap; s++) {
         uint32_t phase = atomic_load_explicit(&doing[s].phase, memory_order_acquire);
@@ -174,10 +181,22 @@ size_t rw_locks_describe(char *buf, size_t cap)
         if (k > 0)
             n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
     }
-    uint32_t (*next)(void) = rw_locks_next_thread;
-    if (next && n + 1 < cap) {
-        int k = snprintf(buf + n, cap - n, "%sthe recording's next event (%" PRIu64 ") is thread %u's",
-                         n ? "; " : "", rw_st.nevents, next());
+    /* The claims standing, and the threads about to take the GIL (rw_locks_returning). */
+    top = atomic_load(&claim_top);
+    for (uint32_t s = 1; s < top && n + 1 < cap; s++) {
+        uint64_t c = atomic_load_explicit(&claim[s], memory_order_acquire);
+        if (!c)
+            continue;
+        uint64_t t = atomic_load_explicit(&soft[s], memory_order_relaxed);
+        int k = snprintf(buf + n, cap - n, "; thread %u claims event %" PRIu64 "%s", s, c - 1,
+                         t == SOFT_GONE ? " (no longer holding)" : t ? " (softly)" : "");
+        if (k > 0)
+            n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
+    }
+    for (uint32_t s = 1; s < RW_LOCKS_RETURNING && s < CLAIMS && n + 1 < cap; s++) {
+        if (!atomic_load_explicit(&rw_locks_returning[s], memory_order_relaxed))
+            continue;
+        int k = snprintf(buf + n, cap - n, "; thread %u is about to take the GIL", s);
         if (k > 0)
             n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
     }
@@ -528,7 +547,7 @@ static void wait_turn(sem_tag *t, uint32_t mine, int op, uint64_t own)
         uint32_t cur = atomic_load_explicit(&t->turn, memory_order_acquire);
         if (cur == mine)
             break;
-        char msg[900];
+        char msg[3072];
         if ((int32_t)(cur - mine) > 0) {
             snprintf(msg, sizeof msg,
                      "thread %u's %s of lock %08" PRIx32 " was the lock's acquisition %" PRIu32
@@ -550,7 +569,7 @@ static void wait_turn(sem_tag *t, uint32_t mine, int op, uint64_t own)
                              "thread %u waits for its turn at lock %08" PRIx32
                              " (the recording's acquisition %" PRIu32
                              ", by %s), but acquisition %" PRIu32
-                             " of that lock never came (at locks: ",
+                             " of that lock never came (",
                              rw_in_tls.thread, t->name, mine, op_name[op], cur);
             if (k > 0 && (size_t)k < sizeof msg - 2) {
                 size_t n = (size_t)k + rw_locks_describe(msg + k, sizeof msg - (size_t)k - 1);

@@ -289,10 +289,12 @@ class UntilFail(rwtest.TestCase):
 
     def test_timeout_is_a_failure(self):
         prog = self.copy(os.path.join(PROGS, "countdown.py"))
+        # 8 s: the first attempt, which passes, took 2.97 s beside a full ctest and two
+        # replay loops (and timed out with 2 s).
         proc = self.until_fail(prog, ["2", "hang"],
-                               ["--until-fail", "4", "--timeout", "2", "-o", "h.rwd"])
+                               ["--until-fail", "4", "--timeout", "8", "-o", "h.rwd"])
         self.assertEqual(proc.returncode, 124, proc.stderr)
-        self.assertIn("attempt 2/4 FAILED (timed out after 2 s", proc.stderr)
+        self.assertIn("attempt 2/4 FAILED (timed out after 8 s", proc.stderr)
         self.assertEqual(rwtest.info(os.path.join(self.tmp, "h.rwd"))["exit_status"], 124)
 
     def test_errors(self):

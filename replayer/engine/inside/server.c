@@ -755,7 +755,7 @@ static void on_input_divergence(const char *what, const rw_input *expected)
 {
     (void)expected;
     rw_in_pause();
-    char msg[1024];
+    char msg[3200];
     snprintf(msg, sizeof msg, "the replay diverged from the recording at event %" PRIu64 ": %s",
              rw_st.nevents, what);
     report_divergence(rw_st.nevents, msg);
@@ -1040,7 +1040,7 @@ static void wait_turn(int (*ready)(uint32_t), uint32_t arg,
         atomic_store_explicit(&rw_locks_returning[arg], 1, memory_order_release);
     for (unsigned spins = 0; !ready(arg); spins++) {
         if (spins > 250000) {
-            char msg[1000];
+            char msg[2560];
             stuck(arg, msg, sizeof msg);
             report_stuck(msg);
         }
@@ -1088,14 +1088,15 @@ static int my_audit_turn(uint32_t me)
     return turn_unclaimed(me, rw_st.nevents);
 }
 
-/* Appends " (at locks: ...)" to msg when threads wait inside a lock's wrapper
- * (rw_locks_describe): where the thread whose turn never came may be held. */
+/* Appends " (...)" to msg: whose event the recorded order has next and what the threads
+ * inside a lock's wrapper wait for (rw_locks_describe), where the thread whose turn
+ * never came may be held. */
 static void add_locks(char *msg, size_t cap)
 {
-    char locks[600];
+    char locks[2048];
     size_t n = strlen(msg);
     if (rw_locks_describe(locks, sizeof locks) && n < cap)
-        snprintf(msg + n, cap - n, " (at locks: %s)", locks);
+        snprintf(msg + n, cap - n, " (%s)", locks);
 }
 
 static void turn_never_came(uint32_t me, char *msg, size_t cap)
