@@ -43,9 +43,10 @@
  * exact position) — before it waits, and before returning it waits for the run to get
  * there; meanwhile the run token (the engine's sched_wait) lets no other thread make an
  * event at or after a claimed place. The claim ends at the thread's next input or event,
- * or after a second in which nothing moved. A thread that held the GIL at its
- * acquisition (a try, or the first attempt of a blocking acquire) kept it in the
- * recording, so no other thread made an event meanwhile; when the replay's thread must
+ * or after a second in which nothing moved; one that ended so while the thread waited
+ * for its turn or the release is made again once it has them. A thread that held the
+ * GIL at its acquisition (a try, or the first attempt of a blocking acquire) kept it in
+ * the recording, so no other thread made an event meanwhile; when the replay's thread must
  * wait for its turn (or for the release) it lets the GIL go, and claims its own exact
  * position first (let_go). Without that claim, a producer's put made while a consumer
  * waited for its try's turn let the consumer find an item the recording's did not.
@@ -188,7 +189,8 @@ size_t rw_locks_describe(char *buf, size_t cap)
         if (!c)
             continue;
         uint64_t t = atomic_load_explicit(&soft[s], memory_order_relaxed);
-        int k = snprintf(buf + n, cap - n, "; thread %u claims event %" PRIu64 "%s", s, c - 1,
+        int k = snprintf(buf + n, cap - n, "%sthread %u claims event %" PRIu64 "%s",
+                         n ? "; " : "", s, c - 1,
                          t == SOFT_GONE ? " (no longer holding)" : t ? " (softly)" : "");
         if (k > 0)
             n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
@@ -196,7 +198,8 @@ size_t rw_locks_describe(char *buf, size_t cap)
     for (uint32_t s = 1; s < RW_LOCKS_RETURNING && s < CLAIMS && n + 1 < cap; s++) {
         if (!atomic_load_explicit(&rw_locks_returning[s], memory_order_relaxed))
             continue;
-        int k = snprintf(buf + n, cap - n, "; thread %u is about to take the GIL", s);
+        int k = snprintf(buf + n, cap - n, "%sthread %u is about to take the GIL",
+                         n ? "; " : "", s);
         if (k > 0)
             n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
     }
@@ -749,6 +752,13 @@ static int acquire(sem_t *s, int op, clockid_t clk, const struct timespec *abs)
         obtain(s, own, mine);
     next_turn(t);
     if (!held) {
+        /* The claim made before the wait may have been let go by a fallback (a second
+         * without progress while it waited for its turn or the release: a busy
+         * machine's): the thread is back now, and holds the others at its place again. */
+        uint32_t me = rw_in_tls.thread;
+        if (place != UINT64_MAX && rw_st.nevents < place && me < CLAIMS &&
+            atomic_load_explicit(&claim[me], memory_order_relaxed) != place + 1)
+            claim_at(place);
         doing_set(DOING_PLACE, t->name, mine, place);
         resume_in_place(place);
         doing_done();

@@ -52,10 +52,11 @@ void rw_locks_returned(void);
 int rw_locks_claimed_before(uint64_t pos);
 
 /* Replay, for a divergence's report: writes into buf (cap bytes, NUL-terminated) whose
- * event the recorded order has next and what each thread waiting inside a lock's
- * wrapper waits for ("the recording's next event (25029) is thread 3's; thread 2 has
- * its turn (acquisition 554) at lock 00100077 and waits for the lock's release; ..."),
- * and returns the length. Callable without the GIL. */
+ * event the recorded order has next, what each thread waiting inside a lock's wrapper
+ * waits for ("the recording's next event (25029) is thread 3's; thread 2 has its turn
+ * (acquisition 554) at lock 00100077 and waits for the lock's release; ..."), the
+ * claims standing and the threads about to take the GIL, and returns the length.
+ * Callable without the GIL. */
 #include <stddef.h>
 size_t rw_locks_describe(char *buf, size_t cap);
 
