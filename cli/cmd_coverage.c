@@ -37,7 +37,9 @@ static const char usage_text[] =
     "      --ignore-module M ignore modules M (comma-separated) and their submodules\n"
     "      --ignore-dir D    ignore files under D (several joined by ':')\n"
     "      --lcov OUT        write an LCOV tracefile (SF/FN/FNDA/DA/LF/LH records)\n"
-    "      --from POS        count from this position (default @start)\n"
+    "      --from POS        count from this position (default @main-start, where the\n"
+    "                        program's code starts, as trace starts; @start: the whole\n"
+    "                        recording, a -m module's package import included)\n"
     "      --to POS          count up to this position (default @main-end, where the\n"
     "                        program's code returns, as trace stops; @end: the whole\n"
     "                        recording, atexit handlers and finalisation included)\n"
@@ -48,8 +50,8 @@ static const char usage_text[] =
     "  -h, --help            show this help\n"
     "\n"
     "With none of --count, --summary, --listfuncs, --trackcalls or --lcov, the summary\n"
-    "is printed. Positions: an event number, @start, @end, @main-end, @exception, a\n"
-    "time (1.5s) or FILE:LINE. See docs/coverage.md.\n";
+    "is printed. Positions: an event number, @start, @end, @main-start, @main-end,\n"
+    "@exception, a time (1.5s) or FILE:LINE. See docs/coverage.md.\n";
 
 typedef struct strlist {
     char **v;
@@ -359,6 +361,19 @@ int rw_cmd_coverage(int argc, char **argv)
     if ((from_s && (status = rw_opts_position(CMD, r, "--from", from_s, &from))) ||
         (to_s && (status = rw_opts_position(CMD, r, "--to", to_s, &to))))
         goto out;
+    if (!from_s && !test) {
+        /* trace's window starts at the program's code: after python3 compiled the
+         * script, or runpy imported a -m module's package (trace's _get_module_details
+         * runs before its settrace). @main-start; @start when the code never ran or
+         * --to is before it. */
+        uint64_t main_start = from;
+        if (rw_pos_main_start(r, &main_start, &err) != RW_OK) {
+            status = rw_cli_fail(CMD, &err);
+            goto out;
+        }
+        if (main_start < rw_reader_nevents(r) && main_start <= to)
+            from = main_start;
+    }
     if (!to_s && !test) {
         /* trace's window ends where the program's code returns, before atexit
          * handlers and finalisation: @main-end (@end when --from is past it). */

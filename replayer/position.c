@@ -11,7 +11,7 @@
 #include "records.h"
 #include "scan.h"
 
-#define SPELLINGS "an event number, @start, @end, @main-end, @exception, @peak, @crash, a time such " \
+#define SPELLINGS "an event number, @start, @end, @main-start, @main-end, @exception, @peak, @crash, a time such " \
                   "as 1.5s " \
                   "or 250ms, or FILE:LINE"
 
@@ -182,6 +182,8 @@ rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err
         *pos = n;
         return RW_OK;
     }
+    if (!strcmp(spec, "@main-start"))
+        return rw_pos_main_start(r, pos, err);
     if (!strcmp(spec, "@main-end"))
         return rw_pos_main_end(r, pos, err);
     if (!strcmp(spec, "@peak"))

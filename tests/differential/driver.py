@@ -91,9 +91,9 @@ class Run:
         self.dir = os.path.join(workdir, self.name)
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(self.dir)
+        for rel in [*([entry["script"]] if "script" in entry else []), *entry.get("files", [])]:
+            shutil.copy(os.path.join(TOP, rel), self.dir)
         if "script" in entry:
-            for rel in [entry["script"], *entry.get("files", [])]:
-                shutil.copy(os.path.join(TOP, rel), self.dir)
             self.script = os.path.basename(entry["script"])
             self.target = [self.script, *entry.get("args", [])]
         else:
@@ -194,12 +194,15 @@ def compare_texts(label, ref, ours):
 
 REWIND_LINE = re.compile(r"^rewind( [a-z]+)?: .*\n?", re.M)
 UNITTEST_TIME = re.compile(r"^(Ran \d+ tests?) in \d+\.\d+s$", re.M)
+# pytest's summary: "1 failed, 6 passed in 0.08s" (-q), "=== 7 passed in 0.08s ==="
+PYTEST_TIME = re.compile(r"^(=* ?\d+ (?:passed|failed|errors?|skipped|deselected|xfailed|"
+                         r"xpassed|warnings?)\b.*) in \d+\.\d+s\b", re.M)
 
 
 def normalise_output(text, ours):
     if ours:
         text = REWIND_LINE.sub("", text)
-    return UNITTEST_TIME.sub(r"\1", text)
+    return PYTEST_TIME.sub(r"\1", UNITTEST_TIME.sub(r"\1", text))
 
 
 def tool_output(run):
@@ -313,7 +316,7 @@ def tool_coverage(run):
 def snapshot_lines(run):
     """The memory positions of a script: its lines marked `# rewind-snapshot`, or the
     corpus entry's "snapshots" list."""
-    spec = run.entry.get("snapshots", "markers")
+    spec = run.entry.get("snapshots", "markers" if run.script else None)
     if spec == "unittest" or spec is None:
         return spec
     if spec == "markers":

@@ -140,9 +140,10 @@ class CoverageTest(rwtest.TestCase):
 
 
 class CoverageWindowTest(rwtest.TestCase):
-    """The default window ends where trace stops counting: when the program's code
-    returns, before atexit handlers (progs_window: a script and a -m package with
-    one, and a comment-only subpackage whose code runs on line 0)."""
+    """The default window is where trace counts: from the program's code's start (after
+    runpy imported a -m module's package) to its return, before atexit handlers
+    (progs_window: a script and a -m package with one, and a comment-only subpackage
+    whose code runs on line 0)."""
 
     def trace_counts(self, *target):
         """trace's per-line counts of target, as `python3 -m trace --count` collects
@@ -214,21 +215,31 @@ class CoverageWindowTest(rwtest.TestCase):
         self.assertEqual(rec.stdout, "285 21\ngoodbye 5\n")
         pkg = os.path.join(self.tmp, "mpkg")
         main, empty = os.path.join(pkg, "__main__.py"), os.path.join(pkg, "empty", "__init__.py")
+        init, helper = os.path.join(pkg, "__init__.py"), os.path.join(pkg, "helper.py")
         theirs = self.trace_counts("-m", "mpkg")
         ours = self.lcov_counts(rec.trace)
-        for f in (main, empty):
+        for f in (main, empty, init, helper):
             with self.subTest(file=f):
                 self.assertEqual({k: v for k, v in ours.items() if k[0] == f},
                                  {k: v for k, v in theirs.items() if k[0] == f})
         self.assertEqual(ours[(empty, 0)], 1)  # the empty module's one LINE event
         self.assertEqual(ours[(main, 9)], 1)  # def goodbye
         self.assertNotIn((main, 10), ours)  # its body: an atexit handler
+        # The package's import is runpy's, before the program's code, where trace
+        # starts counting (@main-start); --from @start counts it too.
+        self.assertNotIn((init, 3), ours)
+        self.assertNotIn((helper, 1), ours)  # def squares
+        self.assertIn((helper, 2), ours)  # squares(10)'s return
+        whole = self.lcov_counts(rec.trace, "--from", "@start")
+        self.assertEqual(whole[(init, 3)], 1)
+        self.assertEqual(whole[(helper, 1)], 1)
+        self.assertEqual(whole[(helper, 2)], ours[(helper, 2)])
         # trace writes a .cover file for the empty module, with no line marked
         rwtest.rewind("coverage", rec.trace, "-c", "-C", os.path.join(self.tmp, "ours"))
         rwtest.run([rwtest.python_bin(), "-m", "trace", "--count", "-C",
                     os.path.join(self.tmp, "theirs"), "--module", "mpkg"],
                    cwd=self.tmp, check=True)
-        for name in ("mpkg.__main__.cover", "mpkg.empty.__init__.cover"):
+        for name in ("mpkg.__main__.cover", "mpkg.empty.__init__.cover", "mpkg.helper.cover"):
             self.assertEqual(read(os.path.join(self.tmp, "ours", name)),
                              read(os.path.join(self.tmp, "theirs", name)), name)
 
