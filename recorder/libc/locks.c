@@ -81,6 +81,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <semaphore.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,7 @@ _Atomic int rw_locks_threaded;
 _Atomic int rw_locks_engine_stopped;
 uint64_t (*rw_locks_next_event)(uint32_t thread, uint64_t from);
 uint32_t (*rw_locks_next_thread)(void);
+uint32_t (*rw_locks_gil_holder)(void);
 _Atomic int rw_locks_nclaims;
 _Atomic uint8_t rw_locks_returning[RW_LOCKS_RETURNING];
 
@@ -121,17 +123,28 @@ static struct {
     _Atomic uint32_t name;
     _Atomic uint32_t turn;
     _Atomic uint64_t place;
+    /* The last claim a fallback let go (gave_up below): the claimed position + 1 (0:
+     * none yet), the run's position then, and which wait it was (a DOING_* phase). */
+    _Atomic uint64_t gave_up;
+    _Atomic uint64_t gave_up_at;
+    _Atomic uint32_t gave_up_in;
 } doing[CLAIMS];
 static _Atomic uint32_t doing_top;
+
+/* Makes *top (claim_top, doing_top) at least me + 1. */
+static void raise_top(_Atomic uint32_t *top, uint32_t me)
+{
+    uint32_t t = atomic_load_explicit(top, memory_order_relaxed);
+    while (t <= me && !atomic_compare_exchange_weak(top, &t, me + 1))
+        ;
+}
 
 static void doing_set(uint32_t phase, uint32_t name, uint32_t turn, uint64_t place)
 {
     uint32_t me = rw_in_tls.thread;
     if (me == 0 || me >= CLAIMS)
         return;
-    uint32_t top = atomic_load_explicit(&doing_top, memory_order_relaxed);
-    while (top <= me && !atomic_compare_exchange_weak(&doing_top, &top, me + 1))
-        ;
+    raise_top(&doing_top, me);
     atomic_store_explicit(&doing[me].name, name, memory_order_relaxed);
     atomic_store_explicit(&doing[me].turn, turn, memory_order_relaxed);
     atomic_store_explicit(&doing[me].place, place, memory_order_relaxed);
@@ -145,63 +158,89 @@ static void doing_done(void)
         atomic_store_explicit(&doing[me].phase, 0, memory_order_relaxed);
 }
 
+/* Appends one part of rw_locks_describe's text at *n, after "; " when it is not the
+ * first, cut at cap. */
+__attribute__((format(printf, 4, 5))) static void part(char *buf, size_t cap, size_t *n,
+                                                       const char *fmt, ...)
+{
+    if (*n + 1 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = *n ? snprintf(buf + *n, cap - *n, "; ") : 0;
+    if (k > 0)
+        *n += (size_t)k < cap - *n ? (size_t)k : cap - *n - 1;
+    k = vsnprintf(buf + *n, cap - *n, fmt, ap);
+    if (k > 0)
+        *n += (size_t)k < cap - *n ? (size_t)k : cap - *n - 1;
+    va_end(ap);
+}
+
+static const char *const gave_up_in[] = {
+    [DOING_TURN] = "while it waited for its turn",
+    [DOING_OBTAIN] = "while it waited for the lock's release",
+    [DOING_PLACE] = "while it waited for the run to reach it",
+};
+
 size_t rw_locks_describe(char *buf, size_t cap)
 {
     size_t n = 0;
     if (cap)
         buf[0] = 0;
     uint32_t (*next)(void) = rw_locks_next_thread;
-    if (next && cap > 1) {
-        int k = snprintf(buf, cap, "the recording's next event (%" PRIu64 ") is thread %u's",
-                         rw_st.nevents, next());
-        if (k > 0)
-            n += (size_t)k < cap ? (size_t)k : cap - 1;
-    }
+    if (next)
+        part(buf, cap, &n, "the recording's next event (%" PRIu64 ") is thread %u's",
+             rw_st.nevents, next());
     uint32_t top = atomic_load(&doing_top);
-    for (uint32_t s = 1; s < top && n + 1 < cap; s++) {
+    for (uint32_t s = 1; s < top; s++) {
         uint32_t phase = atomic_load_explicit(&doing[s].phase, memory_order_acquire);
         uint32_t name = atomic_load_explicit(&doing[s].name, memory_order_relaxed);
         uint32_t turn = atomic_load_explicit(&doing[s].turn, memory_order_relaxed);
         uint64_t place = atomic_load_explicit(&doing[s].place, memory_order_relaxed);
-        int k = 0;
-        const char *sep = n ? "; " : "";
         if (phase == DOING_TURN)
-            k = snprintf(buf + n, cap - n,
-                         "%sthread %u waits for its turn (acquisition %" PRIu32 ") at lock %08" PRIx32,
-                         sep, s, turn, name);
+            part(buf, cap, &n,
+                 "thread %u waits for its turn (acquisition %" PRIu32 ") at lock %08" PRIx32, s,
+                 turn, name);
         else if (phase == DOING_OBTAIN)
-            k = snprintf(buf + n, cap - n,
-                         "%sthread %u has its turn (acquisition %" PRIu32 ") at lock %08" PRIx32
-                         " and waits for the lock's release",
-                         sep, s, turn, name);
+            part(buf, cap, &n,
+                 "thread %u has its turn (acquisition %" PRIu32 ") at lock %08" PRIx32
+                 " and waits for the lock's release",
+                 s, turn, name);
         else if (phase == DOING_PLACE)
-            k = snprintf(buf + n, cap - n,
-                         "%sthread %u, back from lock %08" PRIx32 " (acquisition %" PRIu32
-                         "), waits for the run to reach event %" PRIu64,
-                         sep, s, name, turn, place);
-        if (k > 0)
-            n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
+            part(buf, cap, &n,
+                 "thread %u, back from lock %08" PRIx32 " (acquisition %" PRIu32
+                 "), waits for the run to reach event %" PRIu64,
+                 s, name, turn, place);
+        uint64_t g = atomic_load_explicit(&doing[s].gave_up, memory_order_acquire);
+        uint32_t in = atomic_load_explicit(&doing[s].gave_up_in, memory_order_relaxed);
+        if (g && in >= DOING_TURN && in <= DOING_PLACE)
+            part(buf, cap, &n,
+                 "thread %u let its claim on event %" PRIu64 " go at event %" PRIu64
+                 ", after a second without progress %s",
+                 s, g - 1, atomic_load_explicit(&doing[s].gave_up_at, memory_order_relaxed),
+                 gave_up_in[in]);
     }
     /* The claims standing, and the threads about to take the GIL (rw_locks_returning). */
     top = atomic_load(&claim_top);
-    for (uint32_t s = 1; s < top && n + 1 < cap; s++) {
+    for (uint32_t s = 1; s < top; s++) {
         uint64_t c = atomic_load_explicit(&claim[s], memory_order_acquire);
-        if (!c)
-            continue;
         uint64_t t = atomic_load_explicit(&soft[s], memory_order_relaxed);
-        int k = snprintf(buf + n, cap - n, "%sthread %u claims event %" PRIu64 "%s",
-                         n ? "; " : "", s, c - 1,
-                         t == SOFT_GONE ? " (no longer holding)" : t ? " (softly)" : "");
-        if (k > 0)
-            n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
+        if (c)
+            part(buf, cap, &n, "thread %u claims event %" PRIu64 "%s", s, c - 1,
+                 t == SOFT_GONE ? " (no longer holding)" : t ? " (softly)" : "");
     }
-    for (uint32_t s = 1; s < RW_LOCKS_RETURNING && s < CLAIMS && n + 1 < cap; s++) {
-        if (!atomic_load_explicit(&rw_locks_returning[s], memory_order_relaxed))
-            continue;
-        int k = snprintf(buf + n, cap - n, "%sthread %u is about to take the GIL",
-                         n ? "; " : "", s);
-        if (k > 0)
-            n += (size_t)k < cap - n ? (size_t)k : cap - n - 1;
+    for (uint32_t s = 1; s < RW_LOCKS_RETURNING && s < CLAIMS; s++)
+        if (atomic_load_explicit(&rw_locks_returning[s], memory_order_relaxed))
+            part(buf, cap, &n, "thread %u is about to take the GIL", s);
+    uint32_t (*holder)(void) = rw_locks_gil_holder;
+    if (holder) {
+        uint32_t h = holder();
+        if (h == 0)
+            part(buf, cap, &n, "the GIL is free");
+        else if (h == UINT32_MAX)
+            part(buf, cap, &n, "a thread rewind does not know holds the GIL");
+        else
+            part(buf, cap, &n, "thread %u holds the GIL", h);
     }
     return n;
 }
@@ -267,15 +306,31 @@ static void claim_at(uint64_t pos)
     if (me == 0 || me >= CLAIMS)
         return;
     rw_locks_release();
-    uint32_t top = atomic_load(&claim_top);
-    while (top <= me && !atomic_compare_exchange_weak(&claim_top, &top, me + 1))
-        ;
+    raise_top(&claim_top, me);
     atomic_fetch_add(&rw_locks_nclaims, 1);
     atomic_store_explicit(&soft[me], 0, memory_order_relaxed);
     /* Not cached: a copy of the engine (a fork) has new thread ids. */
     pid_t tid = (pid_t)rw_in_raw_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0);
     atomic_store_explicit(&claim_tid[me], tid, memory_order_relaxed);
     atomic_store(&claim[me], pos + 1);
+}
+
+/* A fallback: the calling thread's claim, if any, is let go after a second in which
+ * nothing moved while it waited (`in`: a DOING_* phase), and noted for the report of a
+ * turn that never comes (rw_locks_describe). */
+static void give_up(uint32_t in)
+{
+    uint32_t me = rw_in_tls.thread;
+    if (me == 0 || me >= CLAIMS)
+        return;
+    uint64_t c = atomic_load_explicit(&claim[me], memory_order_relaxed);
+    if (c) {
+        raise_top(&doing_top, me);
+        atomic_store_explicit(&doing[me].gave_up_at, rw_st.nevents, memory_order_relaxed);
+        atomic_store_explicit(&doing[me].gave_up_in, in, memory_order_relaxed);
+        atomic_store_explicit(&doing[me].gave_up, c, memory_order_release);
+    }
+    rw_locks_release();
 }
 
 static int starts_known; /* rw_locks_input_starts; written before the run */
@@ -566,7 +621,7 @@ static void wait_turn(sem_tag *t, uint32_t mine, int op, uint64_t own)
             seen = now;
             idle = 0;
         } else if (++idle == 1) {
-            rw_locks_release(); /* a claim of this thread may hold the others back */
+            give_up(DOING_TURN); /* a claim of this thread may hold the others back */
         } else if (idle >= 10) {
             int k = snprintf(msg, sizeof msg,
                              "thread %u waits for its turn at lock %08" PRIx32
@@ -604,7 +659,7 @@ static void obtain(sem_t *s, uint64_t own, uint32_t mine)
         if (REAL(sem_clockwait)(s, CLOCK_MONOTONIC, &until) == 0)
             break;
         if (errno == ETIMEDOUT)
-            rw_locks_release(); /* a second without the release: let the others on */
+            give_up(DOING_OBTAIN); /* a second without the release: let the others on */
     }
     doing_done();
     take_back(ts);
@@ -660,7 +715,7 @@ static void resume_in_place(uint64_t place)
     if (rw_tls.thread && rw_tls.thread < RW_LOCKS_RETURNING)
         atomic_store_explicit(&rw_locks_returning[rw_tls.thread], 1, memory_order_release);
     if (place != UINT64_MAX && !run_reaches(place))
-        rw_locks_release();
+        give_up(DOING_PLACE);
 }
 
 void rw_locks_returned(void)

@@ -32,6 +32,9 @@ extern uint64_t (*rw_locks_next_event)(uint32_t thread, uint64_t from);
  * recorded order has next, read without the GIL (for a divergence's report only: racy,
  * and blind to audit records sharing the position). */
 extern uint32_t (*rw_locks_next_thread)(void);
+/* Replay, set by the engine with them: who holds the GIL now, for the same report (racy):
+ * 0 when it is free, its thread's id, or UINT32_MAX for a thread rewind does not know. */
+extern uint32_t (*rw_locks_gil_holder)(void);
 
 /* Replay: places claimed in the event order. A thread that comes back from a wait
  * in C claims the position where the recording's thread had the GIL back (locks.c,

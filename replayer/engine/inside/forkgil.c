@@ -23,6 +23,7 @@
 #include <pthread.h>
 
 #include "server.h"
+#include "threads.h"
 
 /* Python/thread_pthread.h: a condition on the monotonic clock, as the GIL's are made
  * (take_gil's timed waits count on it). Not in the headers. */
@@ -56,4 +57,15 @@ void rw_eng_gil_ask_switch(void)
     PyInterpreterState *interp = _PyInterpreterState_GET();
     _Py_atomic_store_relaxed(&interp->ceval.gil_drop_request, 1);
     _Py_atomic_store_relaxed(&interp->ceval.eval_breaker, 1);
+}
+
+uint32_t rw_eng_gil_holder(void)
+{
+    struct _gil_runtime_state *gil = &_PyRuntime.ceval.gil;
+    if (!_Py_atomic_load_relaxed(&gil->locked))
+        return 0;
+    /* A holder's thread state lives while it holds the GIL: only read when locked. */
+    PyThreadState *ts = (PyThreadState *)_Py_atomic_load_relaxed(&gil->last_holder);
+    uint32_t id = ts ? rw_threads_id_of_ident(ts->thread_id) : 0;
+    return id ? id : UINT32_MAX;
 }

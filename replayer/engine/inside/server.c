@@ -1692,6 +1692,7 @@ static rw_code setup(const char *trace, rw_err *err)
     if (E.nsched) {
         rw_locks_next_event = next_event_of;
         rw_locks_next_thread = next_thread_racy;
+        rw_locks_gil_holder = rw_eng_gil_holder;
         rw_threadwrap_hold_switch_interval();
     } else {
         rw_check_alarm(E.check, &rw_source_trip_at);

@@ -31,4 +31,9 @@ void rw_eng_gil_ask_switch(void);
  * for it, and stays up until that thread runs. */
 int rw_eng_gil_async_exc_elsewhere(void);
 
+/* Who holds the GIL now (any thread, racy; for a divergence's report): 0 when it is
+ * free, the holder's thread id, UINT32_MAX for a thread that is not a recorded one.
+ * forkgil.c. */
+uint32_t rw_eng_gil_holder(void);
+
 #endif
