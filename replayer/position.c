@@ -11,9 +11,9 @@
 #include "records.h"
 #include "scan.h"
 
-#define SPELLINGS "an event number, @start, @end, @main-start, @main-end, @exception, @peak, @crash, a time such " \
-                  "as 1.5s " \
-                  "or 250ms, or FILE:LINE"
+#define SPELLINGS                                                                           \
+    "an event number, @start, @end, @main-start, @main-end, @exception, @peak, @crash, a " \
+    "time such as 1.5s or 250ms, or FILE:LINE"
 
 /* Runs fn over every record of the trace, in order; stops when fn returns != 0. */
 typedef int (*visit_fn)(void *ctx, const rw_event *ev);

@@ -33,9 +33,9 @@ rw_code rw_pos_parse(const rw_reader *r, const char *spec, uint64_t *pos, rw_err
  * 1), or the end of the run when that frame never returned. */
 rw_code rw_pos_main_end(const rw_reader *r, uint64_t *pos, rw_err *err);
 
-/* @main-start: the main module's CALL event (as @main-end finds it): where the program's own code
- * starts, after python3 compiled the script (or runpy imported the -m module's
- * package); the end of the run when it never ran. */
+/* @main-start: the main module's CALL event (as @main-end finds it): where the
+ * program's own code starts, after python3 compiled the script (or runpy imported the
+ * -m module's package); the end of the run when it never ran. */
 rw_code rw_pos_main_start(const rw_reader *r, uint64_t *pos, rw_err *err);
 
 /* The position of the highest traced memory and that amount (bytes), by one pass
