@@ -361,29 +361,21 @@ int rw_cmd_coverage(int argc, char **argv)
     if ((from_s && (status = rw_opts_position(CMD, r, "--from", from_s, &from))) ||
         (to_s && (status = rw_opts_position(CMD, r, "--to", to_s, &to))))
         goto out;
-    if (!from_s && !test) {
-        /* trace's window starts at the program's code: after python3 compiled the
-         * script, or runpy imported a -m module's package (trace's _get_module_details
-         * runs before its settrace). @main-start; @start when the code never ran or
-         * --to is before it. */
-        uint64_t main_start = from;
-        if (rw_pos_main_start(r, &main_start, &err) != RW_OK) {
-            status = rw_cli_fail(CMD, &err);
-            goto out;
-        }
-        if (main_start < rw_reader_nevents(r) && main_start <= to)
-            from = main_start;
-    }
-    if (!to_s && !test) {
-        /* trace's window ends where the program's code returns, before atexit
-         * handlers and finalisation: @main-end (@end when --from is past it). */
-        uint64_t main_end = to;
-        if (rw_pos_main_end(r, &main_end, &err) != RW_OK) {
+    if ((!from_s || !to_s) && !test) {
+        /* trace's window: from the program's code's start (after python3 compiled the
+         * script, or runpy imported a -m module's package: trace's _get_module_details
+         * runs before its settrace), @main-start, to its return, before atexit handlers
+         * and finalisation, @main-end. @start when the code never ran or --to is before
+         * it; @end when --from is past its return. */
+        uint64_t main_start = 0, main_end = to;
+        if (rw_pos_main_range(r, &main_start, to_s ? NULL : &main_end, &err) != RW_OK) {
             /* a damaged trace: said as every reader says it, no option to name */
             status = rw_cli_fail(CMD, &err);
             goto out;
         }
-        if (from < main_end)
+        if (!from_s && main_start < rw_reader_nevents(r) && main_start <= to)
+            from = main_start;
+        if (!to_s && from < main_end)
             to = main_end;
     }
     if ((status = rw_opts_window(CMD, from, to)))

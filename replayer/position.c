@@ -376,23 +376,20 @@ static rw_code find_main_call(const rw_reader *r, main_ctx *c, rw_err *err)
     return rc < 0 ? err->code : RW_OK;
 }
 
-rw_code rw_pos_main_start(const rw_reader *r, uint64_t *pos, rw_err *err)
+rw_code rw_pos_main_range(const rw_reader *r, uint64_t *start, uint64_t *end, rw_err *err)
 {
     main_ctx c;
     RW_TRY(find_main_call(r, &c, err));
-    *pos = c.call_pos == UINT64_MAX ? rw_reader_nevents(r) : c.call_pos;
-    return RW_OK;
-}
-
-rw_code rw_pos_main_end(const rw_reader *r, uint64_t *pos, rw_err *err)
-{
-    main_ctx c;
-    RW_TRY(find_main_call(r, &c, err));
+    uint64_t n = rw_reader_nevents(r);
+    if (start)
+        *start = c.call_pos == UINT64_MAX ? n : c.call_pos;
+    if (!end)
+        return RW_OK;
     /* A main module that never returned (os._exit, a crash, a trace cut short) ends
      * with the run. Its return is found over the chunks' keyframes (rw_nav_frame_return:
      * a few keyframes and one chunk), not by decoding the run to it, which doubled the
      * time of coverage and memory, whose default window ends there. */
-    *pos = rw_reader_nevents(r);
+    *end = n;
     if (c.call_pos == UINT64_MAX)
         return RW_OK;
     rw_nav *nav;
@@ -402,10 +399,20 @@ rw_code rw_pos_main_end(const rw_reader *r, uint64_t *pos, rw_err *err)
     rw_code nc = rw_nav_frame_return(nav, c.call_pos, 1, c.call_pos, &found, &e);
     rw_nav_free(nav);
     if (nc == RW_OK)
-        *pos = found;
+        *end = found;
     else if (nc != RW_ENOTFOUND) {
         *err = e;
         return rw_scan_explain_damage(r, err); /* the words every reader uses */
     }
     return RW_OK;
+}
+
+rw_code rw_pos_main_start(const rw_reader *r, uint64_t *pos, rw_err *err)
+{
+    return rw_pos_main_range(r, pos, NULL, err);
+}
+
+rw_code rw_pos_main_end(const rw_reader *r, uint64_t *pos, rw_err *err)
+{
+    return rw_pos_main_range(r, NULL, pos, err);
 }

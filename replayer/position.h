@@ -38,6 +38,10 @@ rw_code rw_pos_main_end(const rw_reader *r, uint64_t *pos, rw_err *err);
  * -m module's package); the end of the run when it never ran. */
 rw_code rw_pos_main_start(const rw_reader *r, uint64_t *pos, rw_err *err);
 
+/* Both at once, by one scan for the main module's CALL: start as rw_pos_main_start,
+ * end as rw_pos_main_end; either may be NULL (not wanted). */
+rw_code rw_pos_main_range(const rw_reader *r, uint64_t *start, uint64_t *end, rw_err *err);
+
 /* The position of the highest traced memory and that amount (bytes), by one pass
  * over the trace. */
 rw_code rw_pos_peak(const rw_reader *r, uint64_t *pos, uint64_t *bytes, rw_err *err);

@@ -91,8 +91,9 @@ class Run:
         self.dir = os.path.join(workdir, self.name)
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(self.dir)
-        for rel in [*([entry["script"]] if "script" in entry else []), *entry.get("files", [])]:
-            shutil.copy(os.path.join(TOP, rel), self.dir)
+        for rel in [entry.get("script"), *entry.get("files", [])]:
+            if rel:
+                shutil.copy(os.path.join(TOP, rel), self.dir)
         if "script" in entry:
             self.script = os.path.basename(entry["script"])
             self.target = [self.script, *entry.get("args", [])]
